@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The few process-wide handles handlers need: the configuration and the
+ * open stores. Set once at start-up by main.c, read-only afterwards. */
+#ifndef LOCKSET_APP_H
+#define LOCKSET_APP_H
+
+#include "config.h"
+
+struct audit;
+
+struct app {
+	const struct config *cfg;
+	struct audit *audit;
+};
+
+extern struct app app;
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Caller identification: SO_PEERCRED for Unix peers (captured by http.c when
+ * the connection opens), role mappings from the daemon config, and bearer
+ * tokens for TCP callers through the token store's verifier. */
+#include "auth.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define AUTH_MAX_MAPS 64
+
+struct role_map {
+	enum { MAP_UID, MAP_GID } kind;
+	unsigned long id;
+	enum role role;
+};
+
+static struct role_map maps[AUTH_MAX_MAPS];
+static size_t nmaps;
+static auth_token_verify_fn token_verifier;
+
+static const char *const role_names[] = {"none", "runtime", "auditor", "admin"};
+
+const char *
+auth_role_name(enum role role)
+{
+	return role_names[role];
+}
+
+int
+auth_role_parse(const char *name, enum role *out)
+{
+	for (int r = ROLE_RUNTIME; r <= ROLE_ADMIN; r++) {
+		if (strcmp(name, role_names[r]) == 0) {
+			*out = (enum role)r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+map_fail(char **err, const char *spec, const char *why)
+{
+	if (err != NULL && asprintf(err, "role-map \"%s\": %s", spec, why) < 0)
+		*err = NULL;
+	return -1;
+}
+
+int
+auth_role_map_add(const char *spec, char **err)
+{
+	const char *colon = strchr(spec, ':'), *eq = strrchr(spec, '=');
+	struct role_map m;
+	char name[256];
+	size_t nlen;
+
+	if (colon == NULL || eq == NULL || eq < colon)
+		return map_fail(err, spec,
+		                "expected uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE");
+	if (auth_role_parse(eq + 1, &m.role) != 0)
+		return map_fail(err, spec, "role must be runtime, auditor or admin");
+	nlen = (size_t)(eq - colon - 1);
+	if (nlen == 0 || nlen >= sizeof(name))
+		return map_fail(err, spec, "empty or overlong name");
+	memcpy(name, colon + 1, nlen);
+	name[nlen] = '\0';
+	if (strncmp(spec, "uid:", 4) == 0) {
+		char *end;
+		m.kind = MAP_UID;
+		m.id = strtoul(name, &end, 10);
+		if (*end != '\0')
+			return map_fail(err, spec, "uid must be a number");
+	} else if (strncmp(spec, "user:", 5) == 0) {
+		struct passwd *pw = getpwnam(name);
+		if (pw == NULL)
+			return map_fail(err, spec, "no such user");
+		m.kind = MAP_UID;
+		m.id = pw->pw_uid;
+	} else if (strncmp(spec, "group:", 6) == 0) {
+		struct group *gr = getgrnam(name);
+		if (gr == NULL)
+			return map_fail(err, spec, "no such group");
+		m.kind = MAP_GID;
+		m.id = gr->gr_gid;
+	} else {
+		return map_fail(err, spec, "expected uid:, user: or group:");
+	}
+	if (nmaps == AUTH_MAX_MAPS)
+		return map_fail(err, spec, "too many role mappings");
+	maps[nmaps++] = m;
+	return 0;
+}
+
+void
+auth_role_map_clear(void)
+{
+	nmaps = 0;
+}
+
+/* Is the user with this uid a member of gid (primary or supplementary)? */
+static int
+uid_in_group(uid_t uid, gid_t primary, gid_t gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	gid_t groups[64];
+	int ngroups = 64;
+
+	if (primary == gid)
+		return 1;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return 0;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
+		return 0;
+	for (int i = 0; i < ngroups; i++) {
+		if (groups[i] == gid)
+			return 1;
+	}
+	return 0;
+}
+
+enum role
+auth_unix_role(uid_t uid, gid_t gid)
+{
+	enum role best = ROLE_NONE;
+
+	if (uid == 0)
+		return ROLE_ADMIN;
+	for (size_t i = 0; i < nmaps; i++) {
+		int hit = maps[i].kind == MAP_UID ? maps[i].id == (unsigned long)uid
+		                                  : uid_in_group(uid, gid, (gid_t)maps[i].id);
+		if (hit && maps[i].role > best)
+			best = maps[i].role;
+	}
+	return best;
+}
+
+void
+auth_set_token_verifier(auth_token_verify_fn fn)
+{
+	token_verifier = fn;
+}
+
+int
+auth_identify(struct request *rq)
+{
+	struct peer *p = &rq->peer;
+	const char *authz;
+
+	if (p->is_unix) {
+		/* p->role was resolved when the connection opened (http.c). */
+		snprintf(p->name, sizeof(p->name), "uid:%ld", (long)(int)p->uid);
+		return 0;
+	}
+	p->role = ROLE_NONE;
+	snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
+	authz = http_header(rq, "Authorization");
+	if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0 && token_verifier != NULL) {
+		char name[96] = "";
+		p->role = token_verifier(authz + 7, p->addr, name, sizeof(name), &p->rate_limited);
+		if (p->role != ROLE_NONE)
+			snprintf(p->name, sizeof(p->name), "token:%s", name);
+	}
+	return 0;
+}

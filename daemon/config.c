@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Option table, command-line and config-file parsing. The table is the only
+ * place an option is described: adding a row adds the flag, the config-file
+ * key, its validation, its --help line and its --print-config line. */
+#include "config.h"
+
+#include "http.h"
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type {
+	OPT_STRING,     /* free text */
+	OPT_PATH,       /* absolute path */
+	OPT_LISTEN,     /* repeatable listen spec */
+	OPT_LIST,       /* repeatable free text */
+	OPT_BOOL,       /* flag on the command line, true/false in the file */
+	OPT_INT,        /* integer within [min, max] */
+	OPT_ENUM,       /* one of choices */
+	OPT_ACTION,     /* command-line only flag that selects a one-shot action */
+	OPT_ACTION_ARG, /* command-line only, with an argument */
+};
+
+#define OPT_CLI_ONLY 0x1
+
+struct option_def {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	const char *defval;
+	long min, max;
+	const char *choices; /* "a|b|c" for OPT_ENUM */
+	unsigned flags;
+	const char *arg;
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct option_def options[] = {
+    {"settings", OPT_PATH, OFF(settings), "/etc/lockset/admin-settings.json", 0, 0, NULL, 0, "FILE",
+     "the organisation policy file (Docker Desktop admin-settings.json format)"},
+    {"state-dir", OPT_PATH, OFF(state_dir), "/var/lib/lockset", 0, 0, NULL, 0, "DIR",
+     "state directory: audit database, signing key"},
+    {"listen", OPT_LISTEN, OFF(listen), "unix:/run/lockset/lockset.sock", 0, 0, NULL, 0, "ADDR",
+     "REST listener: unix:PATH or HOST:PORT ([::1]:PORT for IPv6); repeatable"},
+    {"authz-socket", OPT_PATH, OFF(authz_socket), "/run/docker/plugins/lockset.sock", 0, 0, NULL, 0,
+     "PATH", "Docker authorization plugin socket (empty: no plugin)"},
+    {"foreground", OPT_BOOL, OFF(foreground), "false", 0, 0, NULL, 0, NULL,
+     "stay in the foreground and log to stderr"},
+    {"config", OPT_PATH, OFF(config_file), "", 0, 0, NULL, OPT_CLI_ONLY, "FILE",
+     "read options from a \"key = value\" file; the command line wins"},
+    {"pid-file", OPT_PATH, OFF(pid_file), "/run/lockset/locksetd.pid", 0, 0, NULL, 0, "FILE",
+     "pid file written when daemonised"},
+    {"log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, "error|warn|info|debug", 0, "LEVEL",
+     "log verbosity"},
+    {"max-body", OPT_INT, OFF(max_body), "1048576", 1024, 64L * 1024 * 1024, NULL, 0, "BYTES",
+     "largest request body accepted (413 beyond)"},
+    {"max-url", OPT_INT, OFF(max_url), "8192", 256, 65536, NULL, 0, "BYTES",
+     "longest request URI accepted (414 beyond)"},
+    {"max-headers", OPT_INT, OFF(max_headers), "16384", 1024, 65536, NULL, 0, "BYTES",
+     "largest total request header size accepted (431 beyond)"},
+    {"connection-timeout", OPT_INT, OFF(conn_timeout), "30", 1, 3600, NULL, 0, "SECONDS",
+     "close a connection idle this long"},
+    {"threads", OPT_INT, OFF(threads), "0", 0, 256, NULL, 0, "N",
+     "worker threads per listener (0: one per core)"},
+    {"long-poll-max", OPT_INT, OFF(long_poll_max), "300", 1, 3600, NULL, 0, "SECONDS",
+     "cap on GET /v1/settings?wait="},
+    {"audit-sync", OPT_ENUM, OFF(audit_sync), "full", 0, 0, "full|normal", 0, "MODE",
+     "SQLite synchronous mode for the audit log"},
+    {"audit-retention-days", OPT_INT, OFF(retention_days), "0", 0, 36500, NULL, 0, "DAYS",
+     "prune audit events older than this (0: keep)"},
+    {"audit-retention-rows", OPT_INT, OFF(retention_rows), "0", 0, LONG_MAX, NULL, 0, "N",
+     "keep at most this many audit events (0: no limit)"},
+    {"role-map", OPT_LIST, OFF(role_map), "", 0, 0, NULL, 0, "SPEC",
+     "Unix peer role: uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE; repeatable"},
+    {"tls-cert", OPT_PATH, OFF(tls_cert), "", 0, 0, NULL, 0, "FILE",
+     "PEM certificate for TCP listeners"},
+    {"tls-key", OPT_PATH, OFF(tls_key), "", 0, 0, NULL, 0, "FILE",
+     "PEM private key for TCP listeners"},
+    {"allow-insecure-tcp", OPT_BOOL, OFF(allow_insecure_tcp), "false", 0, 0, NULL, 0, NULL,
+     "allow a non-loopback TCP listener without TLS"},
+    {"check-config", OPT_ACTION, OFF(check_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
+     "validate the configuration and the policy file, print every problem, exit 0/1"},
+    {"print-config", OPT_ACTION, OFF(print_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
+     "print the effective configuration and exit"},
+    {"create-token", OPT_ACTION_ARG, OFF(create_token), NULL, 0, 0, NULL, OPT_CLI_ONLY, "NAME",
+     "create an API token in the state database, print its secret, exit"},
+    {"role", OPT_ENUM, OFF(token_role), "admin", 0, 0, "runtime|auditor|admin", OPT_CLI_ONLY,
+     "ROLE", "role of the token made by --create-token"},
+    {"expires-in", OPT_INT, OFF(token_ttl), "0", 0, 10L * 366 * 86400, NULL, OPT_CLI_ONLY,
+     "SECONDS", "lifetime of the token made by --create-token (0: no expiry)"},
+    {"version", OPT_ACTION, OFF(version), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
+     "print the version and exit"},
+    {"help", OPT_ACTION, OFF(help), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
+     "print this help and exit"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct option_def *
+option_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+			return &options[i];
+	}
+	return NULL;
+}
+
+static int
+option_takes_value(const struct option_def *o)
+{
+	return o->type != OPT_BOOL && o->type != OPT_ACTION;
+}
+
+static void
+strlist_clear(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+strlist_add(struct strlist *l, const char *s)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	l->v = v;
+	if ((l->v[l->n] = strdup(s)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int
+choice_valid(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+	const char *c = choices;
+
+	while (c != NULL && *c != '\0') {
+		const char *bar = strchr(c, '|');
+		size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+		if (clen == len && strncmp(c, value, len) == 0)
+			return 1;
+		c = bar ? bar + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Validate value for o and store it. where names the source for messages. */
+static int
+option_set(struct config *cfg, const struct option_def *o, const char *value, const char *where,
+           struct problems *errs)
+{
+	void *field = (char *)cfg + o->offset;
+	char *err = NULL;
+
+	switch (o->type) {
+	case OPT_PATH:
+		if (value[0] != '\0' && value[0] != '/') {
+			problems_add(errs, where, "--%s: expected an absolute path, got \"%s\"",
+			             o->name, value);
+			return -1;
+		}
+		/* fall through */
+	case OPT_STRING:
+	case OPT_ENUM:
+	case OPT_ACTION_ARG:
+		if (o->type == OPT_ENUM && !choice_valid(o->choices, value)) {
+			problems_add(errs, where, "--%s: expected one of %s, got \"%s\"", o->name,
+			             o->choices, value);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = strdup(value);
+		return 0;
+	case OPT_LISTEN:
+		if (http_listen_spec_valid(value, &err) != 0) {
+			problems_add(errs, where, "--%s: %s", o->name, err ? err : "invalid");
+			free(err);
+			return -1;
+		}
+		/* fall through */
+	case OPT_LIST:
+		if (value[0] == '\0')
+			return 0;
+		return strlist_add(field, value);
+	case OPT_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0)
+			*(int *)field = 1;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+		         strcmp(value, "0") == 0)
+			*(int *)field = 0;
+		else {
+			problems_add(errs, where, "--%s: expected true or false, got \"%s\"",
+			             o->name, value);
+			return -1;
+		}
+		return 0;
+	case OPT_INT: {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < o->min || v > o->max) {
+			problems_add(errs, where,
+			             "--%s: expected an integer from %ld to %ld, got \"%s\"",
+			             o->name, o->min, o->max, value);
+			return -1;
+		}
+		*(long *)field = v;
+		return 0;
+	}
+	case OPT_ACTION:
+		*(int *)field = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+config_defaults(struct config *cfg, struct problems *errs)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (options[i].defval != NULL)
+			option_set(cfg, &options[i], options[i].defval, "default", errs);
+	}
+}
+
+/* Trim leading and trailing blanks in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_read_file(struct config *cfg, const char *path, struct problems *errs)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], where[512];
+	int lineno = 0, rc = 0;
+	int list_seen[NOPTIONS] = {0};
+
+	if (f == NULL) {
+		problems_add(errs, "config", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *eq, *key, *value;
+		const struct option_def *o;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			problems_add(errs, where, "expected \"key = value\"");
+			rc = -1;
+			continue;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		if (value[0] == '"' && strlen(value) >= 2 && value[strlen(value) - 1] == '"') {
+			value[strlen(value) - 1] = '\0';
+			value++;
+		}
+		o = option_find(key, strlen(key));
+		if (o == NULL || (o->flags & OPT_CLI_ONLY)) {
+			problems_add(errs, where, "unknown option \"%s\"", key);
+			rc = -1;
+			continue;
+		}
+		/* A list given in the file replaces the default list. */
+		if ((o->type == OPT_LIST || o->type == OPT_LISTEN) && !list_seen[o - options]) {
+			strlist_clear((struct strlist *)((char *)cfg + o->offset));
+			list_seen[o - options] = 1;
+		}
+		if (option_set(cfg, o, value, where, errs) != 0)
+			rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+int
+config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
+{
+	int list_seen[NOPTIONS] = {0};
+	const char *config_path = NULL;
+	size_t before = errs->n;
+
+	config_defaults(cfg, errs);
+	/* The file is read first so that the command line wins over it. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config_path = argv[i] + 9;
+	}
+	if (config_path != NULL && config_read_file(cfg, config_path, errs) != 0)
+		return -1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *eq, *value = NULL;
+		const struct option_def *o;
+
+		if (strncmp(arg, "--", 2) != 0) {
+			problems_add(errs, arg, "unexpected argument \"%s\"", arg);
+			continue;
+		}
+		eq = strchr(arg + 2, '=');
+		o = option_find(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+		if (o == NULL) {
+			problems_add(errs, arg, "unknown option \"%s\" (see --help)", arg);
+			continue;
+		}
+		if (eq != NULL) {
+			if (!option_takes_value(o)) {
+				problems_add(errs, arg, "--%s takes no value", o->name);
+				continue;
+			}
+			value = eq + 1;
+		} else if (option_takes_value(o)) {
+			if (i + 1 >= argc) {
+				problems_add(errs, arg, "--%s needs a value (%s)", o->name, o->arg);
+				continue;
+			}
+			value = argv[++i];
+		} else {
+			value = "true";
+		}
+		if ((o->type == OPT_LIST || o->type == OPT_LISTEN) && !list_seen[o - options]) {
+			strlist_clear((struct strlist *)((char *)cfg + o->offset));
+			list_seen[o - options] = 1;
+		}
+		option_set(cfg, o, value, arg, errs);
+	}
+	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+		problems_add(errs, "tls-cert", "--tls-cert and --tls-key go together");
+	return errs->n == before ? 0 : -1;
+}
+
+void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		void *field = (char *)cfg + options[i].offset;
+		switch (options[i].type) {
+		case OPT_PATH:
+		case OPT_STRING:
+		case OPT_ENUM:
+		case OPT_ACTION_ARG:
+			free(*(char **)field);
+			*(char **)field = NULL;
+			break;
+		case OPT_LIST:
+		case OPT_LISTEN:
+			strlist_clear(field);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+config_print_help(FILE *out)
+{
+	fprintf(out, "usage: locksetd [OPTIONS]\n\n"
+	             "Holds locked container-security settings, serves them over REST, decides\n"
+	             "on Docker Engine API requests and keeps a tamper-evident audit log.\n\n"
+	             "Options (also \"key = value\" lines in a --config file):\n");
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct option_def *o = &options[i];
+		char left[64];
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+		         o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s", left, o->help);
+		if (o->type == OPT_ENUM)
+			fprintf(out, " (%s", o->choices);
+		if (o->defval != NULL && o->defval[0] != '\0' && o->type != OPT_BOOL)
+			fprintf(out, "%sdefault %s)", o->type == OPT_ENUM ? "; " : " (", o->defval);
+		else if (o->type == OPT_ENUM)
+			fprintf(out, ")");
+		fprintf(out, "\n");
+	}
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "# locksetd configuration (--print-config)\n");
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct option_def *o = &options[i];
+		const void *field = (const char *)cfg + o->offset;
+
+		if (o->flags & OPT_CLI_ONLY)
+			continue;
+		fprintf(out, "# %s\n", o->help);
+		switch (o->type) {
+		case OPT_PATH:
+		case OPT_STRING:
+		case OPT_ENUM:
+			fprintf(out, "%s = %s\n", o->name,
+			        *(char *const *)field ? *(char *const *)field : "");
+			break;
+		case OPT_LIST:
+		case OPT_LISTEN: {
+			const struct strlist *l = field;
+			if (l->n == 0)
+				fprintf(out, "# %s =\n", o->name);
+			for (size_t j = 0; j < l->n; j++)
+				fprintf(out, "%s = %s\n", o->name, l->v[j]);
+			break;
+		}
+		case OPT_BOOL:
+			fprintf(out, "%s = %s\n", o->name, *(const int *)field ? "true" : "false");
+			break;
+		case OPT_INT:
+			fprintf(out, "%s = %ld\n", o->name, *(const long *)field);
+			break;
+		default:
+			break;
+		}
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon configuration. One table (config.c) describes every option: its
+ * name, type, default and validation; it drives command-line parsing, the
+ * commented "key = value" config file, --help and --print-config. */
+#ifndef LOCKSET_CONFIG_H
+#define LOCKSET_CONFIG_H
+
+#include "problems.h"
+
+#include <stdio.h>
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct config {
+	char *settings;  /* the org policy file (admin-settings.json) */
+	char *state_dir; /* SQLite database, keys, pid file default */
+	struct strlist listen;
+	char *authz_socket; /* Docker authorization plugin socket */
+	int foreground;
+	char *config_file;
+	char *pid_file;
+	char *log_level;
+	long max_body;
+	long max_url;
+	long max_headers;
+	long conn_timeout;
+	long threads;
+	long long_poll_max;
+	char *audit_sync;
+	long retention_days;
+	long retention_rows;
+	struct strlist role_map;
+	char *tls_cert;
+	char *tls_key;
+	int allow_insecure_tcp;
+	/* One-shot actions. */
+	int check_config;
+	int print_config;
+	int version;
+	int help;
+	char *create_token;
+	char *token_role;
+	long token_ttl;
+};
+
+/* Fill cfg from defaults, then the config file (--config), then the command
+ * line, which wins. Every problem is appended to errs (path = option name or
+ * "FILE:LINE"). Returns 0 when errs stayed empty. */
+int config_load(struct config *cfg, int argc, char **argv, struct problems *errs);
+/* Release everything config_load allocated. */
+void config_free(struct config *cfg);
+/* --help text, generated from the table. */
+void config_print_help(FILE *out);
+/* --print-config: every option as "key = value", loadable with --config. */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif

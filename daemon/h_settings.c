@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /v1/settings: the effective settings. The hottest read path: the reply
+ * is prebuilt per policy version (served.c) and queued as is; If-None-Match
+ * gives 304; ?wait=S suspends the connection until the ETag changes (200) or
+ * the wait ends (304). */
+#include "app.h"
+#include "handlers.h"
+#include "reply.h"
+#include "served.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct longpoll {
+	struct served_waiter w;
+	struct request *rq;
+};
+
+static void
+longpoll_fire(struct served_waiter *w)
+{
+	struct longpoll *lp = (struct longpoll *)w;
+
+	http_resume(lp->rq);
+}
+
+static void
+longpoll_free(void *p)
+{
+	struct longpoll *lp = p;
+
+	served_wait_remove(&lp->w);
+	free(lp);
+}
+
+/* Does an If-None-Match header value match etag? Handles lists, W/ and "*". */
+static int
+etag_matches(const char *inm, const char *etag)
+{
+	size_t elen = strlen(etag);
+	const char *p = inm;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, elen) == 0 &&
+		    (p[elen] == '\0' || p[elen] == ',' || p[elen] == ' '))
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}
+
+static enum MHD_Result
+reply_current(struct request *rq, struct served *s, const char *inm)
+{
+	if (inm != NULL && etag_matches(inm, s->etag))
+		return reply_response(rq, 304, s->r304);
+	return reply_response(rq, 200, s->r200);
+}
+
+/* Parse ?wait=SECONDS; -1 when invalid. Capped by long-poll-max. */
+static long
+parse_wait(const char *v)
+{
+	char *end;
+	long w;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	w = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || w < 0)
+		return -1;
+	if (w > app.cfg->long_poll_max)
+		w = app.cfg->long_poll_max;
+	return w;
+}
+
+enum MHD_Result
+h_settings_get(struct request *rq)
+{
+	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct served *s;
+	struct longpoll *lp;
+	enum MHD_Result ret;
+	long wait;
+
+	if (rq->hstate != NULL) {
+		/* Resumed after a change or the deadline. */
+		s = served_acquire();
+		ret = s ? reply_current(rq, s, inm)
+		        : reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
+		served_release(s);
+		return ret;
+	}
+	wait = parse_wait(http_query(rq, "wait"));
+	if (wait < 0)
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "wait: expected a whole number of seconds");
+	s = served_acquire();
+	if (s == NULL)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
+	if (wait == 0 || inm == NULL || !etag_matches(inm, s->etag) || strcmp(inm, "*") == 0) {
+		ret = reply_current(rq, s, inm);
+		served_release(s);
+		return ret;
+	}
+	/* Long-poll: the caller already has the current version. */
+	lp = calloc(1, sizeof(*lp));
+	if (lp == NULL) {
+		served_release(s);
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	}
+	lp->rq = rq;
+	lp->w.fire = longpoll_fire;
+	strcpy(lp->w.etag, s->etag);
+	served_release(s);
+	clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);
+	lp->w.deadline.tv_sec += wait;
+	rq->hstate = lp;
+	rq->hstate_free = longpoll_free;
+	http_suspend(rq);
+	if (served_wait_add(&lp->w) != 0) {
+		lp->w.fired = 1;
+		http_resume(rq); /* changed in between: reply on resume */
+	}
+	return MHD_YES;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Every REST handler, one file per resource (h_*.c); routes.c maps them. */
+#ifndef LOCKSET_HANDLERS_H
+#define LOCKSET_HANDLERS_H
+
+#include "http.h"
+
+/* h_health.c */
+enum MHD_Result h_health_get(struct request *rq);
+/* h_settings.c */
+enum MHD_Result h_settings_get(struct request *rq);
+
+/* h_tokens.c */
+enum MHD_Result h_tokens_post(struct request *rq);
+enum MHD_Result h_tokens_get(struct request *rq);
+enum MHD_Result h_tokens_delete(struct request *rq);
+
+/* authz.c: the Docker authorization plugin protocol */
+enum MHD_Result h_plugin_activate(struct request *rq);
+enum MHD_Result h_authz_req(struct request *rq);
+enum MHD_Result h_authz_res(struct request *rq);
+/* h_decisions.c */
+enum MHD_Result h_decisions_post(struct request *rq);
+/* h_metrics.c */
+enum MHD_Result h_metrics_get(struct request *rq);
+
+/* h_audit.c */
+enum MHD_Result h_audit_get(struct request *rq);
+enum MHD_Result h_audit_stats_get(struct request *rq);
+enum MHD_Result h_audit_verify_get(struct request *rq);
+/* h_events.c */
+enum MHD_Result h_events_post(struct request *rq);
+
+#endif

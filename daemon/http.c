@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libmicrohttpd listeners and the dispatcher. Every generic check happens here,
+ * in one place and one order: URL and header limits (414/431), route lookup
+ * (404, 405 with Allow), authentication and role (401/403), body limit (413),
+ * JSON parsing (400), and only then the handler. */
+#include "build-config.h"
+
+#include "http.h"
+
+#include "auth.h"
+#include "log.h"
+#include "reply.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HTTP_MAX_LISTENERS 16
+#define HTTP_MEMORY_LIMIT  (128 * 1024)
+/* dockerd forwards Engine bodies below 1 MiB, base64-encoded inside the AuthZReq
+ * envelope: the plugin socket must take a third more than that. */
+#define HTTP_AUTHZ_MAX_BODY (2 * 1024 * 1024)
+
+struct listener {
+	char *spec;
+	enum listener_kind kind;
+	int fd;
+	int is_unix;
+	int is_loopback;
+	char *unix_path;
+	struct MHD_Daemon *daemon;
+};
+
+/* Per-connection state: the peer, identified once when the connection opens. */
+struct conn_info {
+	struct peer peer;
+};
+
+static struct listener listeners[HTTP_MAX_LISTENERS];
+static size_t nlisteners;
+static struct http_opts opts;
+static char *tls_cert_pem, *tls_key_pem;
+
+/* ------------------------------------------------------------------------ */
+/* Listen specs */
+
+static int fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(char **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err != NULL && vasprintf(err, fmt, ap) < 0)
+		*err = NULL;
+	va_end(ap);
+	return -1;
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT" into host and port (malloc'd host). */
+static int
+split_host_port(const char *spec, char **host, char **port, char **err)
+{
+	const char *colon;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		if (end == NULL || end[1] != ':')
+			return fail(err, "listen \"%s\": expected [IPV6]:PORT", spec);
+		*host = strndup(spec + 1, (size_t)(end - spec - 1));
+		*port = strdup(end + 2);
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL || strchr(spec, ':') != colon)
+			return fail(err, "listen \"%s\": expected HOST:PORT or unix:PATH", spec);
+		*host = strndup(spec, (size_t)(colon - spec));
+		*port = strdup(colon + 1);
+	}
+	if (*host == NULL || *port == NULL) {
+		free(*host);
+		free(*port);
+		return fail(err, "listen \"%s\": out of memory", spec);
+	}
+	return 0;
+}
+
+static int
+port_valid(const char *port)
+{
+	char *end;
+	long v;
+
+	if (*port == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(port, &end, 10);
+	return errno == 0 && *end == '\0' && v >= 0 && v <= 65535;
+}
+
+int
+http_listen_spec_valid(const char *spec, char **err)
+{
+	char *host = NULL, *port = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int ok;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		size_t len = strlen(spec + 5);
+		if (len == 0 || spec[5] != '/')
+			return fail(err, "listen \"%s\": unix socket path must be absolute", spec);
+		if (len >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return fail(err, "listen \"%s\": unix socket path too long", spec);
+		return 0;
+	}
+	if (split_host_port(spec, &host, &port, err) != 0)
+		return -1;
+	ok = port_valid(port) &&
+	     (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1 ||
+	      strcmp(host, "localhost") == 0);
+	free(host);
+	free(port);
+	if (!ok)
+		return fail(err,
+		            "listen \"%s\": expected an IPv4 or IPv6 address (or localhost) and a "
+		            "port 0-65535",
+		            spec);
+	return 0;
+}
+
+static int
+open_unix(struct listener *l, const char *path, char **err)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	/* A stale socket from a previous run is replaced; anything else is not. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return fail(err, "%s: exists and is not a socket", path);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(err, "%s: socket: %s", path, strerror(errno));
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int e = errno;
+		umask(old);
+		close(fd);
+		return fail(err, "%s: bind: %s", path, strerror(e));
+	}
+	umask(old);
+	if (chmod(path, 0660) != 0 || listen(fd, 512) != 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return fail(err, "%s: %s", path, strerror(e));
+	}
+	l->fd = fd;
+	l->is_unix = 1;
+	l->unix_path = strdup(path);
+	return 0;
+}
+
+static int
+open_tcp(struct listener *l, const char *spec, char **err)
+{
+	struct addrinfo hints, *res = NULL;
+	char *host = NULL, *port = NULL;
+	int fd = -1, one = 1, rc = -1, gai;
+
+	if (split_host_port(spec, &host, &port, err) != 0)
+		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if (strcmp(host, "localhost") != 0)
+		hints.ai_flags |= AI_NUMERICHOST;
+	gai = getaddrinfo(host, port, &hints, &res);
+	if (gai != 0) {
+		fail(err, "listen \"%s\": %s", spec, gai_strerror(gai));
+		goto out;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail(err, "listen \"%s\": socket: %s", spec, strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (res->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		fail(err, "listen \"%s\": %s", spec, strerror(errno));
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	if (res->ai_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
+		l->is_loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)res->ai_addr;
+		l->is_loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	l->fd = fd;
+	rc = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return rc;
+}
+
+int
+http_listen(const char *spec, enum listener_kind kind, char **err)
+{
+	struct listener *l;
+	int rc;
+
+	if (nlisteners == HTTP_MAX_LISTENERS)
+		return fail(err, "listen \"%s\": too many listeners", spec);
+	if (http_listen_spec_valid(spec, err) != 0)
+		return -1;
+	l = &listeners[nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->kind = kind;
+	if (strncmp(spec, "unix:", 5) == 0)
+		rc = open_unix(l, spec + 5, err);
+	else
+		rc = open_tcp(l, spec, err);
+	if (rc != 0)
+		return -1;
+	l->spec = strdup(spec);
+	nlisteners++;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Peers */
+
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                  enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	struct conn_info *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		free(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = calloc(1, sizeof(*ci));
+	if (ci == NULL)
+		return;
+	ci->peer.uid = (uid_t)-1;
+	ci->peer.gid = (gid_t)-1;
+	if (l->is_unix) {
+		const union MHD_ConnectionInfo *info =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		ci->peer.is_unix = 1;
+		if (info != NULL &&
+		    getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			ci->peer.uid = cred.uid;
+			ci->peer.gid = cred.gid;
+			ci->peer.pid = cred.pid;
+		}
+		snprintf(ci->peer.addr, sizeof(ci->peer.addr), "unix:uid=%ld",
+		         (long)(int)ci->peer.uid);
+		/* Resolved once per connection: group lookups are not free. */
+		ci->peer.role = auth_unix_role(ci->peer.uid, ci->peer.gid);
+	} else {
+		const union MHD_ConnectionInfo *info =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char host[INET6_ADDRSTRLEN] = "?";
+		unsigned port = 0;
+
+		if (info != NULL && info->client_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)info->client_addr;
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+			snprintf(ci->peer.addr, sizeof(ci->peer.addr), "%s:%u", host, port);
+		} else if (info != NULL && info->client_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)info->client_addr;
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+			snprintf(ci->peer.addr, sizeof(ci->peer.addr), "[%s]:%u", host, port);
+		}
+	}
+	*socket_context = ci;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Routing */
+
+int
+http_route_match(const char *pattern, const char *url, char *buf, size_t bufsz, const char **params,
+                 size_t *nparams)
+{
+	const char *p = pattern, *u = url;
+	size_t n = 0, used = 0;
+
+	while (*p != '\0' && *u != '\0') {
+		if (*p != '/' || *u != '/')
+			return 0;
+		p++;
+		u++;
+		const char *pe = strchrnul(p, '/'), *ue = strchrnul(u, '/');
+		size_t plen = (size_t)(pe - p), ulen = (size_t)(ue - u);
+		if (plen > 1 && p[0] == '{') {
+			if (ulen == 0 || n == HTTP_MAX_PARAMS || used + ulen + 1 > bufsz)
+				return 0;
+			memcpy(buf + used, u, ulen);
+			buf[used + ulen] = '\0';
+			params[n++] = buf + used;
+			used += ulen + 1;
+		} else if (plen != ulen || memcmp(p, u, plen) != 0) {
+			return 0;
+		}
+		p = pe;
+		u = ue;
+	}
+	if (*p != '\0' || *u != '\0')
+		return 0;
+	*nparams = n;
+	return 1;
+}
+
+/* Is method allowed by a route's method (HEAD is served by GET routes)? */
+static int
+method_matches(const char *route_method, const char *method)
+{
+	return strcmp(route_method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The dispatcher */
+
+struct size_count {
+	size_t bytes;
+};
+
+static enum MHD_Result
+count_kv(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct size_count *sc = cls;
+
+	sc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static void
+request_free(struct request *rq)
+{
+	if (rq == NULL)
+		return;
+	if (rq->hstate_free != NULL)
+		rq->hstate_free(rq->hstate);
+	json_decref(rq->json);
+	free(rq->body);
+	free(rq->param_buf);
+	free(rq);
+}
+
+static void
+request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                  enum MHD_RequestTerminationCode toe)
+{
+	request_free(*req_cls);
+	*req_cls = NULL;
+}
+
+static size_t
+body_limit(const struct request *rq)
+{
+	if (rq->route != NULL && rq->route->listener == LISTEN_AUTHZ &&
+	    opts.max_body < HTTP_AUTHZ_MAX_BODY)
+		return HTTP_AUTHZ_MAX_BODY;
+	return opts.max_body;
+}
+
+/* First call for a request: every check that needs no body. Returns 1 when the
+ * request may proceed, 0 when a reply has been queued (ret set). */
+static int
+precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct size_count sc = {0};
+	const struct route *match = NULL;
+	char allow[128] = "";
+	int path_found = 0;
+	const char *cl;
+
+	if (ci != NULL && ci->socket_context != NULL)
+		rq->peer = ((struct conn_info *)ci->socket_context)->peer;
+
+	sc.bytes = strlen(url);
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
+	if (sc.bytes > opts.max_url) {
+		*ret = reply_error(rq, ERR_URI_TOO_LONG, NULL, "request URI longer than %zu bytes",
+		                   opts.max_url);
+		return 0;
+	}
+	sc.bytes = 0;
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_kv, &sc);
+	if (sc.bytes > opts.max_headers) {
+		*ret = reply_error(rq, ERR_HEADERS_TOO_LARGE, NULL,
+		                   "request headers larger than %zu bytes", opts.max_headers);
+		return 0;
+	}
+
+	rq->param_buf = malloc(strlen(url) + 1 + HTTP_MAX_PARAMS);
+	if (rq->param_buf == NULL) {
+		*ret = MHD_NO;
+		return 0;
+	}
+	for (size_t i = 0; i < http_nroutes; i++) {
+		const struct route *r = &http_routes[i];
+		size_t np = 0;
+		const char *params[HTTP_MAX_PARAMS];
+
+		if (!(r->listener & l->kind) ||
+		    !http_route_match(r->path, url, rq->param_buf,
+		                      strlen(url) + 1 + HTTP_MAX_PARAMS, params, &np))
+			continue;
+		path_found = 1;
+		if (strstr(allow, r->method) == NULL) {
+			if (allow[0] != '\0')
+				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+			strncat(allow, r->method, sizeof(allow) - strlen(allow) - 1);
+			if (strcmp(r->method, "GET") == 0)
+				strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
+		}
+		if (match == NULL && method_matches(r->method, rq->method)) {
+			match = r;
+			memcpy(rq->params, params, sizeof(params));
+			rq->nparams = np;
+		}
+	}
+	if (!path_found) {
+		*ret = reply_error(rq, ERR_NOT_FOUND, NULL, "no such resource: %s", url);
+		return 0;
+	}
+	if (match == NULL) {
+		*ret = reply_json_hdr(rq, 405,
+		                      reply_error_body(ERR_METHOD_NOT_ALLOWED, NULL,
+		                                       "method not allowed on this resource"),
+		                      MHD_HTTP_HEADER_ALLOW, allow);
+		return 0;
+	}
+	rq->route = match;
+
+	if (auth_identify(rq) != 0) {
+		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
+		return 0;
+	}
+	if (rq->peer.rate_limited) {
+		*ret = reply_json_hdr(rq, 429,
+		                      reply_error_body(ERR_RATE_LIMITED, NULL,
+		                                       "too many failed authentication attempts"),
+		                      "Retry-After", "60");
+		return 0;
+	}
+	if (rq->peer.role < match->min_role) {
+		if (rq->peer.role == ROLE_NONE)
+			*ret = reply_json_hdr(
+			    rq, 401,
+			    reply_error_body(ERR_UNAUTHORIZED, NULL, "credentials required"),
+			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"lockset\"");
+		else
+			*ret = reply_error(
+			    rq, ERR_FORBIDDEN, NULL, "role %s required; caller has role %s",
+			    auth_role_name(match->min_role), auth_role_name(rq->peer.role));
+		return 0;
+	}
+
+	cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(rq)) {
+		*ret = reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
+		                   "request body larger than %zu bytes", body_limit(rq));
+		return 0;
+	}
+	return 1;
+}
+
+/* Append a chunk of the body, enforcing the limit. */
+static int
+body_append(struct request *rq, const char *data, size_t len)
+{
+	if (rq->body_len + len > body_limit(rq)) {
+		rq->body_too_large = 1;
+		return 0;
+	}
+	if (rq->body_len + len + 1 > rq->body_cap) {
+		size_t cap = rq->body_cap ? rq->body_cap : 1024;
+		char *b;
+		while (cap < rq->body_len + len + 1)
+			cap *= 2;
+		b = realloc(rq->body, cap);
+		if (b == NULL)
+			return -1;
+		rq->body = b;
+		rq->body_cap = cap;
+	}
+	memcpy(rq->body + rq->body_len, data, len);
+	rq->body_len += len;
+	rq->body[rq->body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result
+run_handler(struct request *rq)
+{
+	if ((rq->route->flags & ROUTE_JSON_BODY) && rq->json == NULL) {
+		json_error_t jerr;
+		struct problems p = PROBLEMS_INIT;
+		enum MHD_Result ret;
+
+		if (!rq->has_body || rq->body_len == 0)
+			return reply_error(rq, ERR_INVALID_JSON, NULL,
+			                   "a JSON request body is required");
+		rq->json = json_loadb(rq->body, rq->body_len,
+		                      JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+		if (rq->json == NULL) {
+			problems_add_at(&p, "", jerr.line, jerr.column, "%s", jerr.text);
+			ret = reply_error(rq, ERR_INVALID_JSON, &p,
+			                  "request body is not valid JSON: line %d, column %d: %s",
+			                  jerr.line, jerr.column, jerr.text);
+			problems_clear(&p);
+			return ret;
+		}
+	}
+	return rq->route->handler(rq);
+}
+
+static enum MHD_Result
+dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+         const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct listener *l = cls;
+	struct request *rq = *req_cls;
+	enum MHD_Result ret = MHD_YES;
+
+	if (rq == NULL) {
+		rq = calloc(1, sizeof(*rq));
+		if (rq == NULL)
+			return MHD_NO;
+		*req_cls = rq;
+		rq->conn = conn;
+		rq->method = method;
+		rq->url = url;
+		if (!precheck(l, rq, url, &ret))
+			rq->refused = 1;
+		return ret;
+	}
+	if (rq->refused)
+		return MHD_YES; /* reply already queued; discard any body */
+	if (*upload_data_size > 0) {
+		rq->has_body = 1;
+		if (!(rq->route->flags & (ROUTE_JSON_BODY | ROUTE_RAW_BODY))) {
+			*upload_data_size = 0; /* routes without a body ignore it */
+			return MHD_YES;
+		}
+		if (body_append(rq, upload_data, *upload_data_size) != 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		if (rq->body_too_large) {
+			rq->refused = 1;
+			return reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
+			                   "request body larger than %zu bytes", body_limit(rq));
+		}
+		return MHD_YES;
+	}
+	if (!rq->dispatched) {
+		rq->dispatched = 1;
+		if (rq->body == NULL && rq->has_body)
+			body_append(rq, "", 0);
+	}
+	return run_handler(rq);
+}
+
+void
+http_suspend(struct request *rq)
+{
+	MHD_suspend_connection(rq->conn);
+}
+
+void
+http_resume(struct request *rq)
+{
+	MHD_resume_connection(rq->conn);
+}
+
+const char *
+http_query(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+http_header(struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start and stop */
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+static char *
+read_pem(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *b = realloc(buf, cap + 8192);
+			if (b == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = b;
+			cap += 8192;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n > 0 && len < 1024 * 1024);
+	fclose(f);
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+int
+http_start(const struct http_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads;
+
+	opts = *o;
+	threads = opts.threads ? opts.threads : (ncpu > 0 ? (unsigned)ncpu : 2);
+	if (opts.tls_cert != NULL && opts.tls_key != NULL) {
+		tls_cert_pem = read_pem(opts.tls_cert);
+		tls_key_pem = read_pem(opts.tls_key);
+		if (tls_cert_pem == NULL || tls_key_pem == NULL) {
+			log_warn("cannot read TLS certificate %s or key %s", opts.tls_cert,
+			         opts.tls_key);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+		int tls = !l->is_unix && tls_cert_pem != NULL;
+
+		if (!l->is_unix && !l->is_loopback && !tls && !opts.allow_insecure_tcp) {
+			log_warnx("listen %s: refusing a non-loopback TCP listener without TLS "
+			          "(give --tls-cert and --tls-key, or --allow-insecure-tcp)",
+			          l->spec);
+			return -1;
+		}
+		if (tls)
+			flags |= MHD_USE_TLS;
+		{
+			struct MHD_OptionItem mo[16];
+			int n = 0;
+			/* The logger first, so that MHD reports nothing past it. */
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
+			                                  (intptr_t)mhd_log, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, l->fd, NULL};
+			mo[n++] =
+			    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+			                                  opts.conn_timeout, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			                                  HTTP_MEMORY_LIMIT, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+			                                  (intptr_t)notify_connection, l};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+			                                  (intptr_t)request_completed, NULL};
+			if (tls) {
+				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+				                                  tls_key_pem};
+				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+				                                  tls_cert_pem};
+				/* A modern floor: TLS 1.2 and 1.3 only. */
+				mo[n++] = (struct MHD_OptionItem){
+				    MHD_OPTION_HTTPS_PRIORITIES, 0,
+				    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+			}
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, dispatch, l,
+			                             MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
+		}
+		if (l->daemon == NULL) {
+			log_warnx("listen %s: cannot start the HTTP server", l->spec);
+			return -1;
+		}
+		log_info("listening on %s%s", l->spec, tls ? " (TLS)" : "");
+	}
+	return 0;
+}
+
+void
+http_stop(unsigned grace_ms)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	unsigned waited = 0;
+
+	for (size_t i = 0; i < nlisteners; i++) {
+		if (listeners[i].daemon != NULL) {
+			int fd = (int)MHD_quiesce_daemon(listeners[i].daemon);
+			if (fd >= 0)
+				close(fd);
+			listeners[i].fd = -1;
+		}
+		if (listeners[i].unix_path != NULL)
+			unlink(listeners[i].unix_path);
+	}
+	/* Let in-flight requests finish. */
+	for (;;) {
+		unsigned active = 0;
+		for (size_t i = 0; i < nlisteners; i++) {
+			const union MHD_DaemonInfo *info;
+			if (listeners[i].daemon == NULL)
+				continue;
+			info = MHD_get_daemon_info(listeners[i].daemon,
+			                           MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (info != NULL)
+				active += info->num_connections;
+		}
+		if (active == 0 || waited >= grace_ms)
+			break;
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	for (size_t i = 0; i < nlisteners; i++) {
+		if (listeners[i].daemon != NULL)
+			MHD_stop_daemon(listeners[i].daemon);
+		if (listeners[i].fd >= 0)
+			close(listeners[i].fd);
+		free(listeners[i].spec);
+		free(listeners[i].unix_path);
+		memset(&listeners[i], 0, sizeof(listeners[i]));
+	}
+	nlisteners = 0;
+	free(tls_cert_pem);
+	free(tls_key_pem);
+	tls_cert_pem = tls_key_pem = NULL;
+}

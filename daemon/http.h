@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP front door: libmicrohttpd listeners (Unix and TCP), request limits,
+ * peer identification, and the one dispatcher that runs every generic check
+ * (size limits, route lookup, 404/405, authentication and role, JSON body
+ * parsing) before a handler sees the request. */
+#ifndef LOCKSET_HTTP_H
+#define LOCKSET_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Roles, weakest first. ROLE_NONE means "no credentials". */
+enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
+
+/* Which listener class a route is served on. */
+enum listener_kind { LISTEN_API = 1, LISTEN_AUTHZ = 2 };
+
+/* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. */
+struct peer {
+	int is_unix;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
+	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
+	enum role role;
+	int rate_limited; /* too many failed token attempts from this address */
+};
+
+struct request;
+typedef enum MHD_Result (*handler_fn)(struct request *rq);
+
+/* Route flags. */
+#define ROUTE_JSON_BODY 0x1 /* the body must be a JSON value; parsed into rq->json */
+#define ROUTE_RAW_BODY  0x2 /* the body is read but not parsed */
+
+struct route {
+	const char *method;
+	const char *path; /* segments; "{name}" matches one segment */
+	handler_fn handler;
+	enum role min_role;
+	unsigned flags;
+	enum listener_kind listener;
+	const char *summary;
+};
+
+#define HTTP_MAX_PARAMS 3
+
+struct request {
+	struct MHD_Connection *conn;
+	const struct route *route;
+	const char *method;
+	const char *url; /* path, without the query string */
+	struct peer peer;
+	char *body; /* NUL-terminated copy of the body (NULL when none) */
+	size_t body_len;
+	int has_body;                        /* a body (possibly empty) was sent */
+	json_t *json;                        /* parsed body for ROUTE_JSON_BODY routes (owned) */
+	const char *params[HTTP_MAX_PARAMS]; /* path parameters, decoded */
+	size_t nparams;
+
+	/* Handler-owned state across suspend/resume (long-poll). */
+	void *hstate;
+	void (*hstate_free)(void *hstate);
+
+	/* Dispatcher bookkeeping. */
+	int dispatched;
+	int refused; /* a reply was already queued by the dispatcher */
+	size_t body_cap;
+	int body_too_large;
+	char *param_buf;
+};
+
+/* Limits and listener settings, filled from the daemon config. */
+struct http_opts {
+	size_t max_body;       /* bytes; larger bodies get 413 */
+	size_t max_url;        /* bytes of path + query; longer gets 414 */
+	size_t max_headers;    /* bytes of all request headers; more gets 431 */
+	unsigned conn_timeout; /* seconds of inactivity before a connection is closed */
+	unsigned threads;      /* worker threads per listener; 0 = one per core */
+	const char *tls_cert;  /* PEM file paths, both or neither */
+	const char *tls_key;
+	int allow_insecure_tcp; /* permit a non-loopback TCP listener without TLS */
+};
+
+/* Open a listener. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for IPv6).
+ * Unix sockets are created with mode 0660. Returns 0, or -1 with *err set
+ * (malloc'd). Call before http_start(). */
+int http_listen(const char *spec, enum listener_kind kind, char **err);
+/* Start serving every opened listener. Returns 0 or -1 (logged). */
+int http_start(const struct http_opts *opts);
+/* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
+ * remove Unix socket files. */
+void http_stop(unsigned grace_ms);
+/* Check that a listen spec is well formed without opening it. */
+int http_listen_spec_valid(const char *spec, char **err);
+
+/* Request accessors. */
+const char *http_query(struct request *rq, const char *name);
+const char *http_header(struct request *rq, const char *name);
+
+/* Does the route pattern ("/v1/x/{name}") match url? Path parameters are
+ * copied into buf (bufsz bytes) and pointed to by params. 1 on a match. */
+int http_route_match(const char *pattern, const char *url, char *buf, size_t bufsz,
+                     const char **params, size_t *nparams);
+
+/* The route table (routes.c) and its size. */
+extern const struct route http_routes[];
+extern const size_t http_nroutes;
+
+/* Suspend the connection until http_resume(); used by long-poll handlers. */
+void http_suspend(struct request *rq);
+void http_resume(struct request *rq);
+
+#endif

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* locksetd: options, start-up order, signals. Start-up opens everything
+ * privileged and fails loudly (invalid policy, unusable state dir, busy
+ * socket) before it reports ready; afterwards nothing a client sends can stop it. */
+#include "build-config.h"
+
+#include "app.h"
+#include "audit.h"
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "policy.h"
+#include "served.h"
+#include "settings.h"
+#include "tokens.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+print_problems(FILE *out, const char *prefix, const struct problems *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct problem *e = &p->v[i];
+		if (e->line > 0)
+			fprintf(out, "%s%s:%d:%d: %s\n", prefix, e->path[0] ? e->path : "", e->line,
+			        e->column, e->message);
+		else
+			fprintf(out, "%s%s%s%s\n", prefix, e->path, e->path[0] ? ": " : "",
+			        e->message);
+	}
+}
+
+static void
+log_problems(const char *what, const struct problem *v, size_t n, const char *kind)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct problem *e = &v[i];
+		if (e->line > 0)
+			log_warnx("%s:%d:%d: %s: %s", what, e->line, e->column, kind, e->message);
+		else
+			log_warnx("%s: %s at %s: %s", what, kind, e->path[0] ? e->path : "/",
+			          e->message);
+	}
+}
+
+/* Validate everything --check-config can check without side effects. */
+static int
+check_config(const struct config *cfg)
+{
+	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+	json_t *doc;
+	int rc;
+
+	doc = policy_load_file(cfg->settings, &errs, &warns);
+	print_problems(stdout, "warning: ", &warns);
+	if (doc == NULL) {
+		printf("%s: invalid policy (%zu problem%s):\n", cfg->settings, errs.n,
+		       errs.n == 1 ? "" : "s");
+		print_problems(stdout, "  ", &errs);
+		rc = 1;
+	} else {
+		printf("configuration is valid (policy %s)\n", cfg->settings);
+		rc = 0;
+	}
+	json_decref(doc);
+	problems_clear(&errs);
+	problems_clear(&warns);
+	return rc;
+}
+
+/* mkdir -p for the directory that will hold path, with mode for new parts. */
+static int
+ensure_parent_dir(const char *path, mode_t mode)
+{
+	char *copy = strdup(path), *dir;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	dir = dirname(copy);
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, mode) != 0 && errno != EEXIST)
+				rc = -1;
+			*p = '/';
+		}
+	}
+	if (mkdir(dir, mode) != 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+/* Fork into the background. The parent waits until the child reports that
+ * start-up finished (exit 0) or failed (exit 1). Returns the pipe's write end. */
+static int
+daemonize(void)
+{
+	int fds[2];
+	pid_t pid;
+	char status = 1;
+
+	if (pipe(fds) != 0)
+		fatal("pipe");
+	pid = fork();
+	if (pid < 0)
+		fatal("fork");
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		fatal("setsid");
+	pid = fork();
+	if (pid < 0)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		fatal("chdir /");
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > 2)
+			close(null);
+	}
+	return fds[1];
+}
+
+static void
+report_ready(int fd, char status)
+{
+	if (fd >= 0) {
+		ssize_t w = write(fd, &status, 1);
+		(void)w;
+		close(fd);
+	}
+}
+
+static void
+write_pid_file(const char *path)
+{
+	FILE *f;
+
+	if (ensure_parent_dir(path, 0755) != 0)
+		log_warn("cannot create the directory of %s", path);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		log_warn("cannot write pid file %s", path);
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+static void
+audit_policy_event(const char *action, long long version, const char *detail)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data;
+
+	if (app.audit == NULL)
+		return;
+	data = json_pack("{s:s, s:s}", "file", app.cfg->settings, "detail", detail);
+	ev.action = action;
+	ev.actor = "file";
+	ev.component = "locksetd";
+	ev.subject = app.cfg->settings;
+	ev.decision = strcmp(action, "policy.reload_failed") == 0 ? "deny" : "allow";
+	ev.data = data;
+	ev.policy_version = version;
+	if (audit_append(app.audit, &ev) < 0)
+		log_warnx("audit: could not record %s", action);
+	json_decref(data);
+}
+
+static void
+reload(void)
+{
+	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+	struct served *before = served_acquire(), *after;
+
+	if (served_reload(&errs, &warns) != 0) {
+		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
+		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
+		          before ? before->version : 0);
+		log_problems(app.cfg->settings, errs.v, errs.n, "error");
+		audit_policy_event("policy.reload_failed", before ? before->version : 0,
+		                   errs.n > 0 ? errs.v[0].message : "invalid policy");
+	} else {
+		log_problems(app.cfg->settings, warns.v, warns.n, "warning");
+		after = served_acquire();
+		if (before == NULL || after->version != before->version) {
+			log_info("policy v%lld loaded from %s", after->version, app.cfg->settings);
+			audit_policy_event("policy.updated", after->version, "reloaded from file");
+		} else {
+			log_info("policy file %s unchanged (v%lld)", app.cfg->settings,
+			         after->version);
+		}
+		served_release(after);
+	}
+	served_release(before);
+	problems_clear(&errs);
+	problems_clear(&warns);
+}
+
+static struct audit *
+open_audit(const struct config *cfg, char **err)
+{
+	struct audit_opts aopts;
+
+	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+		if (asprintf(err, "state dir %s: %s", cfg->state_dir, strerror(errno)) < 0)
+			*err = NULL;
+		return NULL;
+	}
+	memset(&aopts, 0, sizeof(aopts));
+	aopts.synchronous_full = strcmp(cfg->audit_sync, "full") == 0;
+	aopts.retention_days = cfg->retention_days;
+	aopts.retention_rows = cfg->retention_rows;
+	return audit_open(cfg->state_dir, &aopts, err);
+}
+
+/* --create-token: bootstrap a token without a running daemon or socket access. */
+static int
+create_token(const struct config *cfg)
+{
+	struct problems errs = PROBLEMS_INIT;
+	struct audit_event ev = {.policy_version = -1};
+	enum role role = ROLE_ADMIN;
+	char *err = NULL, *secret = NULL, actor[64];
+	int rc = 1;
+
+	app.audit = open_audit(cfg, &err);
+	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
+		fprintf(stderr, "locksetd: %s\n", err ? err : "cannot open the state database");
+		goto out;
+	}
+	auth_role_parse(cfg->token_role, &role);
+	snprintf(actor, sizeof(actor), "cli:uid=%ld", (long)getuid());
+	switch (tokens_create(cfg->create_token, role, cfg->token_ttl, actor, &secret, &errs)) {
+	case 0:
+		break;
+	case -2:
+		fprintf(stderr, "locksetd: a token named \"%s\" exists\n", cfg->create_token);
+		goto out;
+	default:
+		print_problems(stderr, "locksetd: --create-token ", &errs);
+		goto out;
+	}
+	ev.action = "token.created";
+	ev.actor = actor;
+	ev.component = "cli";
+	ev.subject = cfg->create_token;
+	ev.decision = "allow";
+	if (audit_append(app.audit, &ev) < 0) {
+		tokens_revoke(cfg->create_token);
+		fprintf(stderr, "locksetd: the token could not be audited; revoked\n");
+		goto out;
+	}
+	printf("%s\n", secret);
+	rc = 0;
+out:
+	if (secret != NULL) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	tokens_close();
+	audit_close(app.audit);
+	app.audit = NULL;
+	free(err);
+	problems_clear(&errs);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+	struct settings_env env;
+	struct http_opts hopts;
+	enum log_level level = LOG_LVL_INFO;
+	sigset_t sigs;
+	int ready_fd = -1, sig;
+	char *err = NULL;
+
+	if (config_load(&cfg, argc, argv, &errs) != 0) {
+		print_problems(stderr, "locksetd: ", &errs);
+		fprintf(stderr, "locksetd: see --help\n");
+		return 2;
+	}
+	app.cfg = &cfg;
+	if (cfg.help) {
+		config_print_help(stdout);
+		return 0;
+	}
+	if (cfg.version) {
+		printf("locksetd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (cfg.print_config) {
+		config_print(&cfg, stdout);
+		return 0;
+	}
+	log_level_parse(cfg.log_level, &level);
+	log_init(cfg.foreground || cfg.check_config, level);
+	settings_env_default(&env);
+	served_configure(cfg.settings, &env);
+	if (cfg.check_config)
+		return check_config(&cfg);
+	if (cfg.create_token != NULL)
+		return create_token(&cfg);
+
+	if (!cfg.foreground)
+		ready_fd = daemonize();
+
+	/* The policy first: an invalid file stops the daemon with every error. */
+	if (served_reload(&errs, &warns) != 0) {
+		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
+		          errs.n == 1 ? "" : "s");
+		log_problems(cfg.settings, errs.v, errs.n, "error");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	log_problems(cfg.settings, warns.v, warns.n, "warning");
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	app.audit = open_audit(&cfg, &err);
+	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
+		log_warnx("state database in %s: %s", cfg.state_dir, err ? err : "cannot open");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+
+	for (size_t i = 0; i < cfg.role_map.n; i++) {
+		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+	for (size_t i = 0; i < cfg.listen.n; i++) {
+		const char *spec = cfg.listen.v[i];
+		if (strncmp(spec, "unix:", 5) == 0)
+			ensure_parent_dir(spec + 5, 0755);
+		if (http_listen(spec, LISTEN_API, &err) != 0)
+			fatalx("%s", err);
+	}
+	if (cfg.authz_socket[0] != '\0') {
+		char spec[4200];
+		ensure_parent_dir(cfg.authz_socket, 0755);
+		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
+		if (http_listen(spec, LISTEN_AUTHZ, &err) != 0)
+			fatalx("%s", err);
+	}
+
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.max_body = (size_t)cfg.max_body;
+	hopts.max_url = (size_t)cfg.max_url;
+	hopts.max_headers = (size_t)cfg.max_headers;
+	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
+	hopts.threads = (unsigned)cfg.threads;
+	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
+	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
+	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
+	if (served_start() != 0 || http_start(&hopts) != 0) {
+		report_ready(ready_fd, 1);
+		http_stop(0);
+		return 1;
+	}
+	if (!cfg.foreground)
+		write_pid_file(cfg.pid_file);
+	{
+		struct served *s = served_acquire();
+		log_info("locksetd %s ready: policy v%lld from %s", PACKAGE_VERSION, s->version,
+		         cfg.settings);
+		served_release(s);
+	}
+	report_ready(ready_fd, 0);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload();
+			continue;
+		}
+		log_info("signal %d: shutting down", sig);
+		break;
+	}
+	served_wake_all();
+	http_stop(3000);
+	served_stop();
+	tokens_close();
+	audit_close(app.audit);
+	if (!cfg.foreground)
+		unlink(cfg.pid_file);
+	problems_clear(&errs);
+	problems_clear(&warns);
+	config_free(&cfg);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON replies and the one error vocabulary. Handlers never build MHD
+ * responses for errors themselves: they call reply_error(). */
+#include "reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	unsigned status;
+} error_table[] = {
+    [ERR_BAD_REQUEST] = {"bad_request", 400},
+    [ERR_INVALID_JSON] = {"invalid_json", 400},
+    [ERR_INVALID_PARAMETER] = {"invalid_parameter", 400},
+    [ERR_INVALID_REQUEST] = {"invalid_request", 400},
+    [ERR_UNAUTHORIZED] = {"unauthorized", 401},
+    [ERR_FORBIDDEN] = {"forbidden", 403},
+    [ERR_NOT_FOUND] = {"not_found", 404},
+    [ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405},
+    [ERR_NOT_ACCEPTABLE] = {"not_acceptable", 406},
+    [ERR_CONFLICT] = {"conflict", 409},
+    [ERR_LOCKED_SETTING] = {"locked_setting", 409},
+    [ERR_PRECONDITION] = {"precondition_failed", 412},
+    [ERR_PAYLOAD_TOO_LARGE] = {"payload_too_large", 413},
+    [ERR_URI_TOO_LONG] = {"uri_too_long", 414},
+    [ERR_UNSUPPORTED_MEDIA] = {"unsupported_media_type", 415},
+    [ERR_INVALID_POLICY] = {"invalid_policy", 422},
+    [ERR_RATE_LIMITED] = {"rate_limited", 429},
+    [ERR_HEADERS_TOO_LARGE] = {"headers_too_large", 431},
+    [ERR_INTERNAL] = {"internal", 500},
+    [ERR_UNAVAILABLE] = {"unavailable", 503},
+    [ERR_AUDIT_UNAVAILABLE] = {"audit_unavailable", 503},
+};
+
+const char *
+reply_error_name(enum error_code code)
+{
+	return error_table[code].name;
+}
+
+unsigned
+reply_error_status(enum error_code code)
+{
+	return error_table[code].status;
+}
+
+enum MHD_Result
+reply_response(struct request *rq, unsigned status, struct MHD_Response *resp)
+{
+	return MHD_queue_response(rq->conn, status, resp);
+}
+
+enum MHD_Result
+reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
+               const char *hvalue)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text;
+	size_t len;
+
+	text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		return MHD_NO; /* out of memory: MHD closes the connection */
+	len = strlen(text);
+	text[len] = '\0';
+	/* Append a newline so curl output reads well; reuse the NUL slot. */
+	{
+		char *t = realloc(text, len + 2);
+		if (t == NULL) {
+			free(text);
+			return MHD_NO;
+		}
+		text = t;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (hname != NULL)
+		MHD_add_response_header(resp, hname, hvalue);
+	ret = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+reply_json(struct request *rq, unsigned status, json_t *body)
+{
+	return reply_json_hdr(rq, status, body, NULL, NULL);
+}
+
+json_t *
+reply_error_body(enum error_code code, const struct problems *details, const char *msg)
+{
+	json_t *err = json_pack("{s:s, s:s}", "code", error_table[code].name, "message", msg);
+
+	if (err == NULL)
+		return NULL;
+	if (details != NULL && details->n > 0)
+		json_object_set_new(err, "details", problems_to_json(details));
+	return json_pack("{s:o}", "error", err);
+}
+
+enum MHD_Result
+reply_error(struct request *rq, enum error_code code, const struct problems *details,
+            const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return reply_json(rq, error_table[code].status, reply_error_body(code, details, msg));
+}
+
+enum MHD_Result
+reply_empty(struct request *rq, unsigned status, const char *etag)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	if (etag != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	ret = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The currently served policy and the long-poll waiters. Everything a reader
+ * needs (settings bytes, ETag, compiled decision policy) is built once per
+ * policy version here, never per request. */
+#include "served.h"
+
+#include "decide.h"
+#include "log.h"
+#include "policy.h"
+#include "settings.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct served *cur;
+static char *settings_path;
+static struct settings_env env;
+static long long next_version = 1;
+static time_t started;
+
+/* Waiters: a list protected by wait_lock; the deadline thread sleeps on wait_cond. */
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond;
+static struct served_waiter *waiters;
+static pthread_t deadline_thread;
+static int deadline_running, deadline_stop;
+
+void
+served_configure(const char *path, const struct settings_env *e)
+{
+	free(settings_path);
+	settings_path = strdup(path);
+	env = *e;
+	if (started == 0)
+		started = time(NULL);
+}
+
+long
+served_uptime(void)
+{
+	return (long)(time(NULL) - started);
+}
+
+void
+served_etag(const char *bytes, size_t len, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL);
+	out[0] = '"';
+	/* 128 bits of the digest are plenty for an ETag. */
+	for (unsigned i = 0; i < 16; i++) {
+		out[1 + 2 * i] = hex[md[i] >> 4];
+		out[2 + 2 * i] = hex[md[i] & 15];
+	}
+	out[33] = '"';
+	out[34] = '\0';
+}
+
+static void
+served_free(struct served *s)
+{
+	if (s == NULL)
+		return;
+	json_decref(s->doc);
+	json_decref(s->effective);
+	decide_policy_free(s->dp);
+	if (s->r200 != NULL)
+		MHD_destroy_response(s->r200);
+	if (s->r304 != NULL)
+		MHD_destroy_response(s->r304);
+	free(s);
+}
+
+struct served *
+served_acquire(void)
+{
+	struct served *s;
+
+	pthread_mutex_lock(&cur_lock);
+	s = cur;
+	if (s != NULL)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&cur_lock);
+	return s;
+}
+
+void
+served_release(struct served *s)
+{
+	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		served_free(s);
+}
+
+json_t *
+served_effective_for(const struct served *s, const json_t *user_policy, const json_t *user_prefs)
+{
+	return settings_effective(s->doc, user_policy, user_prefs, &env);
+}
+
+/* Build everything a reader needs for doc; steals doc. */
+static struct served *
+served_build(json_t *doc, long long version)
+{
+	struct served *s = calloc(1, sizeof(*s));
+	char *text = NULL, *doctext = NULL;
+	size_t len;
+
+	if (s == NULL) {
+		json_decref(doc);
+		return NULL;
+	}
+	s->refs = 1;
+	s->doc = doc;
+	s->version = version;
+	s->loaded_at = time(NULL);
+	s->effective = settings_effective(doc, NULL, NULL, &env);
+	if (s->effective == NULL)
+		goto fail;
+	json_object_set_new(s->effective, "policyVersion", json_integer(version));
+	s->dp = decide_policy_new(s->effective);
+	if (s->dp == NULL)
+		goto fail;
+	text = json_dumps(s->effective, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	doctext = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (text == NULL || doctext == NULL)
+		goto fail;
+	served_etag(doctext, strlen(doctext), s->doc_etag);
+	free(doctext);
+	doctext = NULL;
+	len = strlen(text);
+	served_etag(text, len, s->etag);
+	s->r200 = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (s->r200 == NULL)
+		goto fail;
+	text = NULL; /* owned by the response now */
+	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_ETAG, s->etag);
+	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	s->r304 = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (s->r304 == NULL)
+		goto fail;
+	MHD_add_response_header(s->r304, MHD_HTTP_HEADER_ETAG, s->etag);
+	MHD_add_response_header(s->r304, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	return s;
+fail:
+	free(text);
+	free(doctext);
+	served_free(s);
+	return NULL;
+}
+
+static void
+wake_all_locked(void)
+{
+	struct served_waiter *w = waiters;
+
+	waiters = NULL;
+	while (w != NULL) {
+		struct served_waiter *next = w->next;
+		w->prev = w->next = NULL;
+		w->fired = 1;
+		w->fire(w);
+		w = next;
+	}
+}
+
+int
+served_install(json_t *doc, long long version)
+{
+	struct served *s = served_build(doc, version), *old;
+
+	if (s == NULL)
+		return -1;
+	pthread_mutex_lock(&wait_lock);
+	pthread_mutex_lock(&cur_lock);
+	old = cur;
+	cur = s;
+	if (version >= next_version)
+		next_version = version + 1;
+	pthread_mutex_unlock(&cur_lock);
+	/* Waiters registered against the old ETag learn of the change at once. */
+	if (old == NULL || strcmp(old->etag, s->etag) != 0)
+		wake_all_locked();
+	pthread_mutex_unlock(&wait_lock);
+	served_release(old);
+	return 0;
+}
+
+int
+served_reload(struct problems *errs, struct problems *warns)
+{
+	struct served *old = served_acquire();
+	json_t *doc;
+	long long version;
+	int rc;
+
+	doc = policy_load_file(settings_path, errs, warns);
+	if (doc == NULL) {
+		served_release(old);
+		return -1;
+	}
+	/* An unchanged file keeps its version number. */
+	if (old != NULL && json_equal(old->doc, doc)) {
+		json_decref(doc);
+		served_release(old);
+		return 0;
+	}
+	served_release(old);
+	pthread_mutex_lock(&cur_lock);
+	version = next_version;
+	pthread_mutex_unlock(&cur_lock);
+	rc = served_install(doc, version);
+	if (rc != 0)
+		problems_add(errs, "", "out of memory building the policy");
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Long-poll waiters */
+
+int
+served_wait_add(struct served_waiter *w)
+{
+	int changed;
+
+	pthread_mutex_lock(&wait_lock);
+	pthread_mutex_lock(&cur_lock);
+	changed = cur == NULL || strcmp(cur->etag, w->etag) != 0;
+	pthread_mutex_unlock(&cur_lock);
+	if (!changed) {
+		w->fired = 0;
+		w->prev = NULL;
+		w->next = waiters;
+		if (waiters != NULL)
+			waiters->prev = w;
+		waiters = w;
+		pthread_cond_signal(&wait_cond);
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return changed ? 1 : 0;
+}
+
+static void
+unlink_locked(struct served_waiter *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else if (waiters == w)
+		waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+void
+served_wait_remove(struct served_waiter *w)
+{
+	pthread_mutex_lock(&wait_lock);
+	if (!w->fired)
+		unlink_locked(w);
+	w->fired = 1;
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void
+served_wake_all(void)
+{
+	pthread_mutex_lock(&wait_lock);
+	wake_all_locked();
+	pthread_mutex_unlock(&wait_lock);
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void *
+deadline_main(void *arg)
+{
+	pthread_mutex_lock(&wait_lock);
+	while (!deadline_stop) {
+		struct timespec now, next = {0, 0};
+		struct served_waiter *w = waiters;
+		int have_next = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		while (w != NULL) {
+			struct served_waiter *n = w->next;
+			if (!ts_before(&now, &w->deadline)) {
+				unlink_locked(w);
+				w->fired = 1;
+				w->fire(w);
+			} else if (!have_next || ts_before(&w->deadline, &next)) {
+				next = w->deadline;
+				have_next = 1;
+			}
+			w = n;
+		}
+		if (have_next)
+			pthread_cond_timedwait(&wait_cond, &wait_lock, &next);
+		else
+			pthread_cond_wait(&wait_cond, &wait_lock);
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return NULL;
+}
+
+int
+served_start(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&wait_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	deadline_stop = 0;
+	if (pthread_create(&deadline_thread, NULL, deadline_main, NULL) != 0)
+		return -1;
+	deadline_running = 1;
+	return 0;
+}
+
+void
+served_stop(void)
+{
+	struct served *s;
+
+	if (deadline_running) {
+		pthread_mutex_lock(&wait_lock);
+		deadline_stop = 1;
+		wake_all_locked();
+		pthread_cond_signal(&wait_cond);
+		pthread_mutex_unlock(&wait_lock);
+		pthread_join(deadline_thread, NULL);
+		deadline_running = 0;
+	}
+	pthread_mutex_lock(&cur_lock);
+	s = cur;
+	cur = NULL;
+	pthread_mutex_unlock(&cur_lock);
+	served_release(s);
+	free(settings_path);
+	settings_path = NULL;
+}

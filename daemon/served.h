@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The policy being served right now: the org document, its effective settings,
+ * the prebuilt GET /v1/settings reply and the compiled decision policy. A new
+ * policy is built completely off to the side and swapped in atomically; readers
+ * hold a reference, so a reload never pulls bytes out from under a request.
+ * Long-poll waiters are woken on every swap. */
+#ifndef LOCKSET_SERVED_H
+#define LOCKSET_SERVED_H
+
+#include "problems.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <time.h>
+
+struct decide_policy;
+struct settings_env;
+
+struct served {
+	long long version;         /* policy version */
+	json_t *doc;               /* the org policy document as stored */
+	json_t *effective;         /* effective settings (no user layer) */
+	struct decide_policy *dp;  /* compiled for decisions */
+	char etag[72];             /* strong ETag of the settings reply, quoted */
+	char doc_etag[72];         /* strong ETag of the policy document, quoted */
+	struct MHD_Response *r200; /* prebuilt 200 reply of GET /v1/settings */
+	struct MHD_Response *r304; /* prebuilt 304 reply */
+	time_t loaded_at;
+	int refs;
+};
+
+/* Remember where the policy comes from and how $HOME etc. expand. */
+void served_configure(const char *settings_path, const struct settings_env *env);
+/* Load the settings file and install it. On failure the current policy keeps
+ * serving and errs says why. warns gets non-fatal findings. */
+int served_reload(struct problems *errs, struct problems *warns);
+/* Install an already validated document (steals doc) as a new version. */
+int served_install(json_t *doc, long long version);
+/* A new reference to the current policy (NULL before the first load). */
+struct served *served_acquire(void);
+void served_release(struct served *s);
+/* Seconds since the daemon started serving. */
+long served_uptime(void);
+
+/* Build the effective settings for one user on top of the org policy:
+ * new reference, or NULL. */
+json_t *served_effective_for(const struct served *s, const json_t *user_policy,
+                             const json_t *user_prefs);
+/* Quoted strong ETag over some bytes: "\"<sha256 hex>\"". out >= 68 bytes. */
+void served_etag(const char *bytes, size_t len, char *out);
+
+/* Long-poll waiters: woken (fire called from another thread) when the policy
+ * changes or the deadline passes. */
+struct served_waiter {
+	char etag[72];
+	struct timespec deadline;
+	void (*fire)(struct served_waiter *w);
+	int fired;
+	struct served_waiter *prev, *next;
+};
+/* Register w. Returns 0 when registered, 1 when the ETag already differs (not
+ * registered: reply now). */
+int served_wait_add(struct served_waiter *w);
+/* Remove w if still registered (safe to call twice). */
+void served_wait_remove(struct served_waiter *w);
+/* Wake every waiter (at shutdown). */
+void served_wake_all(void);
+/* Start/stop the deadline thread. */
+int served_start(void);
+void served_stop(void);
+
+#endif

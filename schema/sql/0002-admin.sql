@@ -1,0 +1,61 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- lockset state database, version 2: administration. API tokens, policy
+-- versions (org and per-user), user preferences, and recorded decision inputs
+-- for the impact preview.
+
+-- Bearer tokens for TCP callers. Only the SHA-256 of the secret is stored.
+CREATE TABLE tokens (
+	name        TEXT PRIMARY KEY,
+	role        TEXT NOT NULL CHECK (role IN ('runtime', 'auditor', 'admin')),
+	hash        TEXT NOT NULL UNIQUE,       -- hex SHA-256 of the secret
+	created     TEXT NOT NULL,              -- RFC 3339 UTC
+	created_by  TEXT NOT NULL DEFAULT '',
+	expires     INTEGER,                    -- unix seconds; NULL: never
+	revoked     TEXT                        -- RFC 3339 UTC; NULL: active
+);
+
+-- Every version of the org policy (the settings file), whoever wrote it.
+CREATE TABLE policy_versions (
+	version   INTEGER PRIMARY KEY,
+	time      TEXT NOT NULL,
+	actor     TEXT NOT NULL,                -- "file", "uid:0", "token:ci", ...
+	comment   TEXT NOT NULL DEFAULT '',
+	source    TEXT NOT NULL,                -- file | api | rollback
+	doc_hash  TEXT NOT NULL,                -- hex SHA-256 of the canonical document
+	document  TEXT NOT NULL                 -- the document as stored
+);
+
+-- Per-user policies ("specific users"), versioned like the org policy. A row
+-- with a NULL document records a deletion.
+CREATE TABLE user_policies (
+	user      TEXT NOT NULL,
+	version   INTEGER NOT NULL,
+	time      TEXT NOT NULL,
+	actor     TEXT NOT NULL,
+	comment   TEXT NOT NULL DEFAULT '',
+	document  TEXT,
+	PRIMARY KEY (user, version)
+);
+
+-- A user's own preferences (unlocked keys only), as submitted by the runtime.
+CREATE TABLE user_prefs (
+	user      TEXT PRIMARY KEY,
+	time      TEXT NOT NULL,
+	actor     TEXT NOT NULL,
+	prefs     TEXT NOT NULL
+);
+
+-- Inputs of decisions on inspected routes, kept for the impact preview.
+-- Bodies are size-capped by the writer; pruned with the audit retention.
+CREATE TABLE decision_inputs (
+	id        INTEGER PRIMARY KEY,
+	time      TEXT NOT NULL,
+	method    TEXT NOT NULL,
+	uri       TEXT NOT NULL,
+	user      TEXT NOT NULL DEFAULT '',
+	body      BLOB,                         -- NULL: no body was sent
+	allow     INTEGER NOT NULL,
+	rules     TEXT NOT NULL DEFAULT '[]',
+	policy_version INTEGER
+);
+CREATE INDEX decision_inputs_time ON decision_inputs(time);

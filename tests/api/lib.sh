@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the API tests: start the real locksetd on a Unix socket
+# and a loopback port in a private temp dir, drive it with curl, assert with
+# jq, and clean up everything the test started (by pid) on exit.
+# Usage in a test: . "$LOCKSET_SRCDIR/tests/api/lib.sh"; lockset_start; ...; finish
+
+set -u
+: "${LOCKSET_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${LOCKSET_BUILDDIR:=$LOCKSET_SRCDIR}"
+: "${LOCKSETD:=$LOCKSET_BUILDDIR/daemon/locksetd}"
+EXAMPLES="$LOCKSET_SRCDIR/tests/cases/policy/valid"
+
+FAILS=0
+CHECKS=0
+DAEMON_PID=
+T=$(mktemp -d /tmp/lockset-test.XXXXXX)
+chmod 700 "$T"
+SOCK="$T/api.sock"
+AUTHZ_SOCK="$T/authz.sock"
+STATE="$T/state"
+SETTINGS="$T/etc/admin-settings.json"
+mkdir -p "$T/etc"
+chmod 755 "$T/etc"
+
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c is not installed"; exit 77; }
+	done
+}
+need curl jq
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	if [ -n "${EXTRA_PIDS:-}" ]; then
+		for p in $EXTRA_PIDS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	fi
+	if [ "$FAILS" -ne 0 ] && [ -f "$T/daemon.log" ]; then
+		echo "--- daemon log (last 40 lines) ---"; tail -n 40 "$T/daemon.log"
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Install a policy file with safe ownership and mode (root or our uid, 0644).
+put_policy() {
+	cp "$1" "$SETTINGS.tmp"
+	chmod 644 "$SETTINGS.tmp"
+	mv "$SETTINGS.tmp" "$SETTINGS"
+}
+
+# Pick a free loopback TCP port.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$(( (RANDOM % 20000) + 30000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+	done
+	echo 0
+}
+
+# Start the daemon in the foreground (as a child we can stop by pid). Extra
+# arguments are passed through. Waits until /v1/health answers.
+lockset_start() {
+	[ -f "$SETTINGS" ] || put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+	PORT=$(free_port)
+	"$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
+		--listen "127.0.0.1:$PORT" --authz-socket "$AUTHZ_SOCK" --foreground \
+		--log-level debug "$@" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 100); do
+		if curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "daemon exited:"; cat "$T/daemon.log"; DAEMON_PID=; return 1; }
+		sleep 0.1
+	done
+	echo "daemon did not become ready"; cat "$T/daemon.log"; return 1
+}
+
+lockset_stop() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		LAST_EXIT=$?
+		DAEMON_PID=
+	fi
+}
+
+# api METHOD PATH [curl args...]: request over the Unix socket as this uid.
+# Sets STATUS, BODY (file), HEADERS (file).
+api() {
+	local method=$1 path=$2; shift 2
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s --unix-socket "$SOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code}' "$@" "http://lockset$path")
+}
+
+# tcp METHOD PATH [curl args...]: the same over loopback TCP.
+tcp() {
+	local method=$1 path=$2; shift 2
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s -X "$method" -o "$BODY" -D "$HEADERS" -w '%{http_code}' "$@" \
+		"http://127.0.0.1:$PORT$path")
+}
+
+header() { grep -i "^$1:" "$HEADERS" | head -n1 | sed 's/^[^:]*: *//; s/\r$//'; }
+jqb() { jq -r "$@" "$BODY"; }
+
+ok() { CHECKS=$((CHECKS + 1)); echo "ok - $1"; }
+not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok - $1"; }
+
+# check NAME COMMAND...: passes when the command succeeds.
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_status NAME CODE: the last request's status.
+expect_status() {
+	if [ "$STATUS" = "$2" ]; then ok "$1 (status $2)"; else
+		not_ok "$1: expected status $2, got $STATUS: $(head -c 400 "$BODY")"; fi
+}
+
+# expect_json NAME JQ-EXPR EXPECTED: jq -r of the last body equals EXPECTED.
+expect_json() {
+	local got
+	got=$(jq -r "$2" "$BODY" 2>/dev/null)
+	if [ "$got" = "$3" ]; then ok "$1"; else
+		not_ok "$1: $2 = '$got', expected '$3'"; fi
+}
+
+# expect_error NAME CODE ERROR-CODE: status and error code of the last reply.
+expect_error() {
+	expect_status "$1" "$2"
+	expect_json "$1: error code" .error.code "$3"
+}
+
+finish() {
+	echo "# $CHECKS checks, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+	exit $?
+}

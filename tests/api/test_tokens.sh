@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Bearer tokens for TCP callers: bootstrap with --create-token, create over the
+# API (secret shown once, only a hash stored), use, role limits, revoke
+# (effective at once), expiry, rate limiting of failed attempts, audit rows.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+
+# Bootstrap: an admin token without a running daemon.
+ADMIN=$("$LOCKSETD" --state-dir "$STATE" --create-token boot --role admin); rc=$?
+check "--create-token exits 0" test "$rc" = 0
+check "--create-token prints a secret" bash -c "[[ '$ADMIN' == lst_* ]]"
+"$LOCKSETD" --state-dir "$STATE" --create-token boot --role admin >/dev/null 2>"$T/err"; rc=$?
+check "a taken name is refused" test "$rc" = 1
+check "the refusal says why" grep -q exists "$T/err"
+"$LOCKSETD" --state-dir "$STATE" --create-token 'bad name' >/dev/null 2>"$T/err"; rc=$?
+check "a bad name is refused" test "$rc" = 1
+check "no secret is stored" bash -c "! sqlite3 '$STATE/lockset.db' 'SELECT hash FROM tokens' | grep -q '$ADMIN'"
+
+lockset_start || exit 1
+A=(-H "Authorization: Bearer $ADMIN")
+
+tcp GET /v1/tokens "${A[@]}"
+expect_status "admin token lists tokens over TCP" 200
+expect_json "the bootstrap token is listed" '.tokens[0].name' boot
+check "no secret or hash in the list" bash -c "! grep -q 'lst_\|hash' '$BODY'"
+
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"ci","role":"runtime"}'
+expect_status "create a runtime token" 201
+RT=$(jqb .secret)
+check "the secret is returned once" bash -c "[[ '$RT' == lst_* ]]"
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"ci","role":"runtime"}'
+expect_error "duplicate name" 409 conflict
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"x","role":"root","colour":1}'
+expect_error "bad role and unknown field" 400 invalid_request
+expect_json "unknown field path" '[.error.details[].path] | sort | join(",")' '/colour'
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"x","role":"root"}'
+expect_json "bad role path" '.error.details[0].path' /role
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"short","role":"auditor","expiresIn":1}'
+expect_status "create an expiring auditor token" 201
+SHORT=$(jqb .secret)
+
+R=(-H "Authorization: Bearer $RT")
+tcp GET /v1/settings "${R[@]}"
+expect_status "runtime token reads settings" 200
+tcp GET /v1/tokens "${R[@]}"
+expect_error "runtime token cannot list tokens" 403 forbidden
+tcp GET /metrics -H "Authorization: Bearer $SHORT"
+expect_status "auditor token reads metrics" 200
+sleep 2
+tcp GET /metrics -H "Authorization: Bearer $SHORT"
+expect_error "expired token" 401 unauthorized
+
+tcp DELETE /v1/tokens/ci "${A[@]}"
+expect_status "revoke" 204
+tcp GET /v1/settings "${R[@]}"
+expect_error "revoked token is refused at once" 401 unauthorized
+tcp DELETE /v1/tokens/ci "${A[@]}"
+expect_error "revoking twice" 404 not_found
+tcp GET /v1/tokens "${A[@]}"
+expect_json "revoked token listed as inactive" '.tokens[] | select(.name=="ci") | .active' false
+
+# Failed attempts are audited, then rate-limited per address.
+for i in $(seq 12); do tcp GET /v1/settings -H "Authorization: Bearer lst_wrong$i"; done
+expect_error "too many failures" 429 rate_limited
+tcp GET /v1/settings "${A[@]}"
+expect_error "even a good token waits after too many failures" 429 rate_limited
+api GET /v1/settings
+expect_status "the unix socket is not affected" 200
+DB="$STATE/lockset.db"
+check "failed attempts are audited" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='auth.failed'")" -ge 9
+check "token changes are audited" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action IN ('token.created','token.revoked')")" = 4
+
+finish

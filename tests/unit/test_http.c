@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The route table and the dispatcher's building blocks: pattern matching,
+ * listen specs, and the error vocabulary. */
+#include "check.h"
+#include "http.h"
+#include "reply.h"
+
+static void
+test_route_patterns_match_whole_segments(void)
+{
+	char buf[256];
+	const char *params[HTTP_MAX_PARAMS];
+	size_t n = 0;
+
+	CHECK(http_route_match("/v1/health", "/v1/health", buf, sizeof(buf), params, &n));
+	CHECK(!http_route_match("/v1/health", "/v1/healthz", buf, sizeof(buf), params, &n));
+	CHECK(!http_route_match("/v1/health", "/v1/health/", buf, sizeof(buf), params, &n));
+	CHECK(!http_route_match("/v1/health", "/v1", buf, sizeof(buf), params, &n));
+	CHECK(http_route_match("/v1/policy/versions/{n}", "/v1/policy/versions/12", buf,
+	                       sizeof(buf), params, &n));
+	CHECK_INT_EQ(n, 1);
+	CHECK_STR_EQ(params[0], "12");
+	CHECK(!http_route_match("/v1/policy/versions/{n}", "/v1/policy/versions/", buf, sizeof(buf),
+	                        params, &n));
+	CHECK(http_route_match("/v1/users/{user}/settings", "/v1/users/alice/settings", buf,
+	                       sizeof(buf), params, &n));
+	CHECK_STR_EQ(params[0], "alice");
+}
+
+static void
+test_route_table_is_well_formed(void)
+{
+	for (size_t i = 0; i < http_nroutes; i++) {
+		const struct route *r = &http_routes[i];
+		CHECK(r->handler != NULL);
+		CHECK(r->path[0] == '/');
+		CHECK(r->listener == LISTEN_API || r->listener == LISTEN_AUTHZ);
+		for (size_t j = i + 1; j < http_nroutes; j++) {
+			CHECK(!(strcmp(r->method, http_routes[j].method) == 0 &&
+			        strcmp(r->path, http_routes[j].path) == 0 &&
+			        r->listener == http_routes[j].listener));
+		}
+		/* Everything but health and the plugin protocol needs a role. */
+		if (r->listener == LISTEN_API && strcmp(r->path, "/v1/health") != 0 &&
+		    strncmp(r->path, "/ui", 3) != 0)
+			CHECK(r->min_role >= ROLE_RUNTIME);
+	}
+}
+
+static void
+test_listen_specs(void)
+{
+	char *err = NULL;
+
+	CHECK_INT_EQ(http_listen_spec_valid("unix:/run/x.sock", &err), 0);
+	CHECK_INT_EQ(http_listen_spec_valid("127.0.0.1:8080", &err), 0);
+	CHECK_INT_EQ(http_listen_spec_valid("[::1]:8080", &err), 0);
+	CHECK_INT_EQ(http_listen_spec_valid("localhost:1", &err), 0);
+	CHECK_INT_EQ(http_listen_spec_valid("unix:relative.sock", &err), -1);
+	free(err);
+	err = NULL;
+	CHECK_INT_EQ(http_listen_spec_valid("::1:8080", &err), -1);
+	free(err);
+	err = NULL;
+	CHECK_INT_EQ(http_listen_spec_valid("127.0.0.1:70000", &err), -1);
+	CHECK(err != NULL && strstr(err, "127.0.0.1:70000") != NULL);
+	free(err);
+	err = NULL;
+	CHECK_INT_EQ(http_listen_spec_valid("example.com:80", &err), -1);
+	free(err);
+}
+
+static void
+test_error_vocabulary_statuses(void)
+{
+	CHECK_INT_EQ(reply_error_status(ERR_NOT_FOUND), 404);
+	CHECK_STR_EQ(reply_error_name(ERR_METHOD_NOT_ALLOWED), "method_not_allowed");
+	CHECK_INT_EQ(reply_error_status(ERR_PAYLOAD_TOO_LARGE), 413);
+	CHECK_INT_EQ(reply_error_status(ERR_URI_TOO_LONG), 414);
+	CHECK_INT_EQ(reply_error_status(ERR_HEADERS_TOO_LARGE), 431);
+	CHECK_INT_EQ(reply_error_status(ERR_INVALID_POLICY), 422);
+	CHECK_STR_EQ(reply_error_name(ERR_AUDIT_UNAVAILABLE), "audit_unavailable");
+	json_t *body = reply_error_body(ERR_INVALID_POLICY, NULL, "bad");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(body, "error"), "code")),
+	             "invalid_policy");
+	json_decref(body);
+}
+
+int
+main(void)
+{
+	RUN(test_route_patterns_match_whole_segments);
+	RUN(test_route_table_is_well_formed);
+	RUN(test_listen_specs);
+	RUN(test_error_vocabulary_statuses);
+	return CHECK_DONE();
+}
