@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The audit chain's building blocks: the stored time format, the canonical
+ * encoding and row hash, and the Ed25519 key that signs retention anchors
+ * (formats in audit.h). Pure functions but for the key file. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* vasprintf, asprintf */
+#endif
+#include "audit_int.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+seterr(char **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(*err);
+	va_start(ap, fmt);
+	if (vasprintf(err, fmt, ap) < 0)
+		*err = NULL;
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Time */
+
+void
+audit_time_format(long long us, char out[AUDIT_TIME_LEN + 1])
+{
+	long long sec = us / 1000000, frac = us % 1000000;
+	char buf[96];
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	t = (time_t)sec;
+	gmtime_r(&t, &tm);
+	/* A wide buffer keeps the compiler's truncation check quiet; fields fit 27. */
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+	         (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	         tm.tm_sec, frac);
+	memcpy(out, buf, AUDIT_TIME_LEN);
+	out[AUDIT_TIME_LEN] = '\0';
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+	long long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+static int
+digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*s)[i] < '0' || (*s)[i] > '9')
+			return -1;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+int
+audit_time_parse(const char *s, long long *us)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	long long frac = 0, scale = 100000;
+
+	if (s == NULL || digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+	    digits(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' '))
+		return -1;
+	s++;
+	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
+	    digits(&s, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			frac += (*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '+' ? 1 : -1;
+		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om) || oh > 23 || om > 59)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	if (sec == 60)
+		sec = 59; /* a leap second sorts with the second before it */
+	*us = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+	        sign * (oh * 3600 + om * 60)) *
+	       1000000LL) +
+	      frac;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Canonical encoding and hash */
+
+struct sink {
+	EVP_MD_CTX *md; /* either hash ... */
+	char *buf;      /* ... or collect */
+	size_t len, cap;
+	int failed;
+};
+
+static void
+sink_put(struct sink *s, const void *p, size_t n)
+{
+	if (s->failed)
+		return;
+	if (s->md != NULL) {
+		if (EVP_DigestUpdate(s->md, p, n) != 1)
+			s->failed = 1;
+		return;
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = (s->len + n + 1) * 2;
+		char *nb = realloc(s->buf, cap);
+		if (nb == NULL) {
+			s->failed = 1;
+			return;
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+}
+
+static void
+sink_netstring(struct sink *s, const char *p)
+{
+	char pre[32];
+	size_t n = p ? strlen(p) : 0;
+	int k = snprintf(pre, sizeof(pre), "%zu:", n);
+
+	sink_put(s, pre, (size_t)k);
+	sink_put(s, p ? p : "", n);
+	sink_put(s, ",", 1);
+}
+
+static void
+canonical_emit(struct sink *s, const struct audit_row *r)
+{
+	char num[32];
+
+	sink_netstring(s, "lockset-audit-v1");
+	snprintf(num, sizeof(num), "%lld", r->id);
+	sink_netstring(s, num);
+	sink_netstring(s, r->time);
+	sink_netstring(s, r->action);
+	sink_netstring(s, r->actor);
+	sink_netstring(s, r->host);
+	sink_netstring(s, r->component);
+	sink_netstring(s, r->subject);
+	sink_netstring(s, r->decision);
+	sink_netstring(s, r->rules);
+	sink_netstring(s, r->data);
+	if (r->policy_version >= 0)
+		snprintf(num, sizeof(num), "%lld", r->policy_version);
+	else
+		num[0] = '\0';
+	sink_netstring(s, num);
+}
+
+char *
+audit_row_canonical(const struct audit_row *r, size_t *len)
+{
+	struct sink s = {0};
+
+	canonical_emit(&s, r);
+	if (s.failed) {
+		free(s.buf);
+		return NULL;
+	}
+	*len = s.len;
+	return s.buf;
+}
+
+int
+audit_row_hash(const struct audit_row *r, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sink s = {0};
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int result = -1;
+
+	if ((s.md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
+		goto out;
+	sink_put(&s, r->prev_hash ? r->prev_hash : "", r->prev_hash ? strlen(r->prev_hash) : 0);
+	canonical_emit(&s, r);
+	if (s.failed || EVP_DigestFinal_ex(s.md, md, &n) != 1 || n != 32)
+		goto out;
+	for (unsigned int i = 0; i < n; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	result = 0;
+out:
+	EVP_MD_CTX_free(s.md);
+	return result;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Anchor signing key */
+
+static EVP_PKEY *
+key_create(const char *path, char **err)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	FILE *f = NULL;
+	int fd = -1;
+
+	if (k == NULL) {
+		seterr(err, "cannot generate the audit signing key");
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		seterr(err, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		seterr(err, "%s: cannot write the audit signing key", path);
+		goto fail;
+	}
+	fclose(f);
+	log_info("audit: created signing key %s", path);
+	return k;
+fail:
+	if (f != NULL)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	EVP_PKEY_free(k);
+	return NULL;
+}
+
+EVP_PKEY *
+audit_key_load(const char *state_dir, char **err)
+{
+	char *path = NULL;
+	FILE *f = NULL;
+	EVP_PKEY *k = NULL;
+	struct stat st;
+
+	if (asprintf(&path, "%s/audit-signing.key", state_dir) < 0)
+		return NULL;
+	f = fopen(path, "re");
+	if (f == NULL && errno == ENOENT) {
+		k = key_create(path, err);
+		goto out;
+	}
+	if (f == NULL) {
+		seterr(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0) {
+		log_warnx("audit: %s was readable by others; making it 0600", path);
+		if (fchmod(fileno(f), 0600) != 0)
+			log_warn("audit: chmod %s", path);
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (k == NULL || EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+		seterr(err, "%s: not an Ed25519 private key", path);
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+out:
+	if (f != NULL)
+		fclose(f);
+	free(path);
+	return k;
+}
+
+char *
+audit_anchor_message(long long rows, long long upto_id, const char *upto_hash)
+{
+	char *m = NULL;
+
+	if (asprintf(&m, "lockset-audit-anchor-v1:%lld:%lld:%s", rows, upto_id, upto_hash) < 0)
+		return NULL;
+	return m;
+}
+
+json_t *
+audit_anchor_data(struct audit *a, long long rows, long long upto_id, const char *upto_hash)
+{
+	char *msg = audit_anchor_message(rows, upto_id, upto_hash);
+	unsigned char sig[64];
+	char b64[96];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	json_t *data = NULL;
+
+	if (msg == NULL || md == NULL || EVP_DigestSignInit(md, NULL, NULL, NULL, a->key) != 1 ||
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, strlen(msg)) != 1)
+		goto out;
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+	data =
+	    json_pack("{sI sI ss ss ss}", "rows", (json_int_t)rows, "upto_id", (json_int_t)upto_id,
+	              "upto_hash", upto_hash, "public_key", a->pubkey_hex, "signature", b64);
+out:
+	EVP_MD_CTX_free(md);
+	free(msg);
+	return data;
+}
+
+int
+audit_anchor_check(struct audit *a, const char *data, long long *upto_id, char *upto_hash)
+{
+	json_t *j = json_loads(data, 0, NULL);
+	json_int_t rows = 0, upto = 0;
+	const char *hash = NULL, *sig64 = NULL;
+	unsigned char sig[96];
+	char *msg = NULL;
+	EVP_MD_CTX *md = NULL;
+	int result = -1;
+
+	if (j == NULL ||
+	    json_unpack(j, "{sI sI ss ss}", "rows", &rows, "upto_id", &upto, "upto_hash", &hash,
+	                "signature", &sig64) != 0 ||
+	    strlen(hash) != 64)
+		goto out;
+	if (upto_id != NULL)
+		*upto_id = upto;
+	if (upto_hash != NULL)
+		memcpy(upto_hash, hash, 65);
+	/* 64 bytes are 88 base64 characters, which EVP_DecodeBlock counts as 66 */
+	if (strlen(sig64) != 88 || EVP_DecodeBlock(sig, (const unsigned char *)sig64, 88) != 66)
+		goto out;
+	if ((msg = audit_anchor_message(rows, upto, hash)) == NULL ||
+	    (md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(md, NULL, NULL, NULL, a->key) != 1 ||
+	    EVP_DigestVerify(md, sig, 64, (const unsigned char *)msg, strlen(msg)) != 1)
+		goto out;
+	result = 0;
+out:
+	EVP_MD_CTX_free(md);
+	free(msg);
+	json_decref(j);
+	return result;
+}
