@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The decision engine: a compiled policy (from the effective settings) judges
+ * one Docker Engine API request and lists the rules it violates. Pure: no
+ * HTTP, no audit, no logging of requests; safe to share across threads. */
+#ifndef LOCKSET_DECIDE_H
+#define LOCKSET_DECIDE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Compiled, immutable, shareable across threads. */
+struct decide_policy;
+
+/* Compile the effective settings (borrowed; an admin-settings.json shaped
+ * object with every key filled, see settings.c). Missing keys mean "off" or
+ * "unrestricted". Share, protected and socket paths are resolved here, once.
+ * Returns a new policy, or NULL on ENOMEM. */
+struct decide_policy *decide_policy_new(const json_t *effective);
+/* Release a policy. Accepts NULL. */
+void decide_policy_free(struct decide_policy *dp);
+
+/* One Engine API request. All pointers are borrowed. */
+struct decide_request {
+	const char *method; /* "POST" */
+	const char *uri;    /* as dockerd saw it: "/v1.47/containers/create?name=x" */
+	const char *user;   /* may be NULL or "" */
+	const char *body;   /* raw bytes, not necessarily NUL-terminated */
+	size_t body_len;
+	int has_body; /* 0: no body was forwarded */
+};
+
+/* One broken rule. rule is a static string; the others are owned by the
+ * decision (freed by decision_clear). */
+struct violation {
+	const char *rule; /* stable id: "privileged", "host-pid", ... */
+	char *field;      /* "HostConfig.Binds[1]", "fromImage", "" when none */
+	char *value;      /* the offending value as sent, "" when none */
+	char *message;    /* one sentence for humans */
+};
+
+struct decision {
+	int allow;          /* final verdict (audit mode: 1 even with violations) */
+	int inspected;      /* 0 when the route is not inspected (cheap path) */
+	const char *mode;   /* "enforce" | "audit" (static) */
+	const char *route;  /* "container.create", "exec.create", "image.pull", "image.import",
+	                      "image.load", "build", "plugin.install", "container.update",
+	                      "container.start", "volume.create" or "other" (static) */
+	const char *action; /* "<route>.denied", "<route>.audited" (audit mode, violations) or
+	                       "<route>.allowed"; exec.create uses "exec.*" (static) */
+	char *subject;      /* image ref, container id, plugin name, volume name, or NULL */
+	struct violation *v;
+	size_t nv;
+};
+
+/* Judge req against dp into out (which need not be initialised; release it
+ * with decision_clear). Returns 0, or -1 on ENOMEM (out then holds a deny
+ * and the caller must deny). */
+int decide_eval(const struct decide_policy *dp, const struct decide_request *req,
+                struct decision *out);
+/* Free what a decision owns and zero it. Accepts NULL. */
+void decision_clear(struct decision *d);
+/* [{"rule","field","value","message"}, ...]; new reference, NULL on ENOMEM. */
+json_t *decision_violations_json(const struct decision *d);
+/* One line for the client, e.g. "lockset: denied by policy v7: privileged
+ * (HostConfig.Privileged), host-pid (HostConfig.PidMode); ..." plus how to
+ * get help. malloc'd (caller frees), NULL on ENOMEM. */
+char *decision_deny_message(const struct decision *d, long long policy_version);
+
+#endif

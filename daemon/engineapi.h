@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Docker Engine API requests reduced to facts a policy can judge: which route
+ * a method + URI reaches (as dockerd's router would), its query parameters,
+ * and what the JSON body asks for (host namespaces, capabilities, devices,
+ * host paths, image), read the way Go's encoding/json reads it. */
+#ifndef LOCKSET_ENGINEAPI_H
+#define LOCKSET_ENGINEAPI_H
+
+#include <stddef.h>
+
+enum engineapi_route {
+	ENGINEAPI_OTHER = 0,
+	ENGINEAPI_CONTAINER_CREATE, /* POST /containers/create */
+	ENGINEAPI_EXEC_CREATE,      /* POST /containers/{id}/exec */
+	ENGINEAPI_CONTAINER_UPDATE, /* POST /containers/{id}/update */
+	ENGINEAPI_CONTAINER_START,  /* POST /containers/{id}/start */
+	ENGINEAPI_IMAGE_CREATE,     /* POST /images/create (pull or import) */
+	ENGINEAPI_IMAGE_LOAD,       /* POST /images/load */
+	ENGINEAPI_BUILD,            /* POST /build */
+	ENGINEAPI_PLUGIN_INSTALL,   /* POST /plugins/pull, /plugins/create, /plugins/{n}/upgrade */
+	ENGINEAPI_VOLUME_CREATE,    /* POST /volumes/create */
+};
+
+#define ENGINEAPI_PATH_INLINE 512
+
+/* Where a request goes. id and query point into storage owned by the target
+ * (valid until engineapi_target_clear) or, for query, into the caller's uri. */
+struct engineapi_target {
+	enum engineapi_route route;
+	const char *id;    /* container id or plugin name from the path, or NULL */
+	const char *query; /* raw query string after '?' (borrowed from uri), or NULL */
+	char *heap;        /* path storage when it does not fit inline */
+	char buf[ENGINEAPI_PATH_INLINE];
+};
+
+/* Classify method + uri: strip an absolute-form "scheme://host" prefix and the
+ * query, percent-decode the path once, clean it ("//", ".", ".."), strip an
+ * optional "/vX.Y" prefix and match case-sensitively as dockerd does. Non-POST
+ * requests return ENGINEAPI_OTHER without looking at the URI. Returns 0, or -1
+ * on ENOMEM. Call engineapi_target_clear afterwards. */
+int engineapi_classify(const char *method, const char *uri, struct engineapi_target *t);
+/* Release what engineapi_classify allocated. Accepts NULL. */
+void engineapi_target_clear(struct engineapi_target *t);
+/* Stable route name: "container.create", "exec.create", "container.update",
+ * "container.start", "image.create", "image.load", "build", "plugin.install",
+ * "volume.create", "other". */
+const char *engineapi_route_name(enum engineapi_route route);
+
+/* Find the next value of key (exact, case-sensitive, as Go's url.Values) in a
+ * query string ("a=1&b=2", '+' = space, %XX decoded); *cursor starts at the
+ * string and advances. The decoded value is written to buf (truncated to
+ * bufsz - 1). Returns 1 when a value was found, 0 at the end. */
+int engineapi_query_next(const char **cursor, const char *key, char *buf, size_t bufsz);
+
+/* 1 when a JSON object key (klen bytes of UTF-8) selects the struct field name
+ * under Go's encoding/json rules: Unicode simple case folding, so "privileged",
+ * "PRIVILEGED" and keys spelt with U+017F (long s) or U+212A (Kelvin sign)
+ * match "Privileged". */
+int engineapi_key_matches(const char *key, size_t klen, const char *name);
+
+enum engineapi_fact_kind {
+	EF_PRIVILEGED, /* value "true" */
+	EF_PID_MODE,   /* value: the mode string */
+	EF_IPC_MODE,
+	EF_UTS_MODE,
+	EF_USERNS_MODE,
+	EF_NETWORK_MODE, /* also NetworkingConfig.EndpointsConfig["host"] */
+	EF_CGROUPNS_MODE,
+	EF_CAP_ADD,        /* value: one capability as sent */
+	EF_DEVICE,         /* Devices[i].PathOnHost (or "" when not given) */
+	EF_DEVICE_REQUEST, /* DeviceRequests[i].Driver (or "gpu") */
+	EF_DEVICE_CGROUP_RULE,
+	EF_SECURITY_OPT,   /* one SecurityOpt entry */
+	EF_MASKED_PATHS,   /* non-null MaskedPaths; list holds the entries */
+	EF_READONLY_PATHS, /* non-null ReadonlyPaths; list holds the entries */
+	EF_SYSCTL,         /* value: the sysctl name */
+	EF_HOST_PATH,      /* value: a host path a mount would expose */
+};
+
+/* One fact. Strings live in the facts' arena. The field it came from is
+ * prefix + name + ("[index]" when index >= 0) + suffix, e.g.
+ * "HostConfig." "Mounts" [0] ".Source". */
+struct engineapi_fact {
+	enum engineapi_fact_kind kind;
+	const char *value;
+	const char *const *list;
+	size_t nlist;
+	const char *prefix;
+	const char *name;
+	long index;
+	const char *suffix;
+};
+
+struct engineapi_arena_block;
+
+#define ENGINEAPI_ARENA_INLINE 8192
+
+/* Everything read from one request body. Initialise with
+ * engineapi_facts_init, release with engineapi_facts_clear. */
+struct engineapi_facts {
+	int body_ok;       /* body parsed (an absent or empty body is not ok) */
+	char error[160];   /* why not, when !body_ok */
+	const char *image; /* container create: Image, or NULL */
+	const char *name;  /* volume create: Name, or NULL */
+	struct engineapi_fact *v;
+	size_t n, cap;
+	/* arena (private) */
+	struct engineapi_arena_block *blocks;
+	size_t inline_used;
+	_Alignas(16) char inline_buf[ENGINEAPI_ARENA_INLINE];
+};
+
+void engineapi_facts_init(struct engineapi_facts *f);
+/* Parse body (len bytes, not necessarily NUL-terminated) for route and append
+ * its facts. A body that is not one JSON value (after which only white space
+ * may follow) leaves body_ok 0 with a message in error. Returns 0, or -1 on
+ * ENOMEM. */
+int engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, const char *body,
+                          size_t len);
+/* Release the arena. Accepts NULL. */
+void engineapi_facts_clear(struct engineapi_facts *f);
+/* Write the fact's field name ("HostConfig.Binds[1]") to buf. */
+void engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Lexical cleaning, symlink resolution and component-wise prefix tests for
+ * host paths named in bind mounts. Pure functions; resolution only reads the
+ * file system (lstat, readlink). */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostpath.h"
+
+#define HOSTPATH_MAX_LINKS 40
+
+int
+hostpath_clean(const char *path, char *out, size_t outsz)
+{
+	size_t n = 0;
+	const char *p = path;
+
+	if (outsz < 2)
+		return -1;
+	out[n++] = '/';
+	while (*p != '\0') {
+		const char *s;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		s = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 0 || (len == 1 && s[0] == '.'))
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			/* Back up to the previous '/', never above the root. */
+			while (n > 1 && out[n - 1] != '/')
+				n--;
+			if (n > 1)
+				n--;
+			continue;
+		}
+		if (n > 1) {
+			if (n + 1 >= outsz)
+				return -1;
+			out[n++] = '/';
+		}
+		if (n + len >= outsz)
+			return -1;
+		memcpy(out + n, s, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* Append "/" and a component to a clean absolute path in buf. */
+static int
+append_component(char *buf, size_t bufsz, const char *comp, size_t len)
+{
+	size_t n = strlen(buf);
+
+	if (n > 1) {
+		if (n + 1 >= bufsz)
+			return -1;
+		buf[n++] = '/';
+	}
+	if (n + len >= bufsz)
+		return -1;
+	memcpy(buf + n, comp, len);
+	buf[n + len] = '\0';
+	return 0;
+}
+
+int
+hostpath_resolve(const char *path, char *out, size_t outsz)
+{
+	/* todo holds the components still to walk; done the resolved prefix. */
+	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
+	const char *p;
+	int links = 0, missing = 0, result = -1;
+
+	if (strlen(path) >= sizeof(todo))
+		goto out;
+	strcpy(todo, path);
+	strcpy(done, "/");
+	p = todo;
+	while (*p != '\0') {
+		const char *s;
+		size_t len, dlen;
+		struct stat st;
+		ssize_t ll;
+
+		while (*p == '/')
+			p++;
+		s = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 0 || (len == 1 && s[0] == '.'))
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			/* Physical "..": the parent of what was resolved so far. */
+			char *slash = strrchr(done, '/');
+
+			if (slash == done)
+				done[1] = '\0';
+			else
+				*slash = '\0';
+			continue;
+		}
+		dlen = strlen(done);
+		if (append_component(done, sizeof(done), s, len) == -1)
+			goto out;
+		if (missing)
+			continue;
+		if (lstat(done, &st) == -1) {
+			/* Nothing below a missing component exists either. */
+			if (errno == ENOENT || errno == ENOTDIR)
+				missing = 1;
+			continue;
+		}
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (++links > HOSTPATH_MAX_LINKS)
+			goto out;
+		ll = readlink(done, link, sizeof(link) - 1);
+		if (ll < 0)
+			goto out;
+		link[ll] = '\0';
+		done[dlen] = '\0';
+		if (link[0] == '/')
+			strcpy(done, "/");
+		/* New work list: the link target, then whatever was left. */
+		if ((size_t)ll + strlen(p) + 2 > sizeof(tmp))
+			goto out;
+		memcpy(tmp, link, (size_t)ll);
+		tmp[ll] = '/';
+		strcpy(tmp + ll + 1, p);
+		strcpy(todo, tmp);
+		p = todo;
+	}
+	if (strlen(done) >= outsz)
+		goto out;
+	strcpy(out, done);
+	result = 0;
+out:
+	if (result == -1 && hostpath_clean(path, out, outsz) == -1 && outsz > 0)
+		out[0] = '\0';
+	return result;
+}
+
+int
+hostpath_within(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		return path[0] == '/';
+	if (strncmp(path, prefix, n) != 0)
+		return 0;
+	return path[n] == '\0' || path[n] == '/';
+}

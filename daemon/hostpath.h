@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Host paths as a bind mount sees them: lexical cleaning (like Go's
+ * filepath.Clean), symlink resolution of the part that exists on this host,
+ * and prefix tests that only match whole path components. */
+#ifndef LOCKSET_HOSTPATH_H
+#define LOCKSET_HOSTPATH_H
+
+#include <stddef.h>
+
+/* Largest path these functions handle (including the NUL). */
+#define HOSTPATH_MAX 4096
+
+/* Clean path lexically into out: collapse "//", drop ".", apply ".." (never
+ * above "/"), drop a trailing "/". A relative path is taken as relative to "/".
+ * Returns 0, or -1 when the result does not fit in outsz bytes. */
+int hostpath_clean(const char *path, char *out, size_t outsz);
+
+/* Resolve path component by component as the kernel would when mounting it
+ * (symlinks followed, ".." taken physically), into out. Components that do not
+ * exist are appended unchanged; dangling symlinks are followed to their
+ * target; loops stop after 40 links. A relative path is taken as relative to
+ * "/". Returns 0, or -1 on a loop or overflow (out then holds the cleaned
+ * path, so a caller that also checks the cleaned path loses nothing). */
+int hostpath_resolve(const char *path, char *out, size_t outsz);
+
+/* 1 when path equals prefix or lies below it, comparing whole components
+ * ("/home/al" does not cover "/home/alice"; "/" covers everything). Both
+ * arguments must be clean. */
+int hostpath_within(const char *path, const char *prefix);
+
+#endif

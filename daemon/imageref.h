@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Docker image references, normalised the way the docker CLI and dockerd do
+ * ("alpine" = "docker.io/library/alpine:latest"), and the image patterns of
+ * ECI's dockerSocketMount.imageList ("name", "name:tag", "name:*",
+ * "name@sha256:...", "*"). */
+#ifndef LOCKSET_IMAGEREF_H
+#define LOCKSET_IMAGEREF_H
+
+#include <stddef.h>
+
+#define IMAGEREF_MAX 512
+
+struct imageref {
+	char registry[256];      /* "docker.io", "ghcr.io", "localhost:5000"; lower case */
+	char name[IMAGEREF_MAX]; /* registry + "/" + path: "docker.io/library/alpine" */
+	char tag[136];           /* "latest" when neither tag nor digest is given; "" otherwise */
+	char digest[136];        /* "sha256:..." or "" */
+};
+
+/* Parse and normalise ref. docker.io aliases ("index.docker.io",
+ * "registry-1.docker.io") become "docker.io"; a single-component Docker Hub
+ * path gets "library/". Returns 0, or -1 when ref is empty, too long or not a
+ * plausible reference. */
+int imageref_parse(const char *ref, struct imageref *out);
+
+/* Normalise a registry host name (lower case, docker.io aliases) into out.
+ * Returns 0, or -1 when it does not fit. */
+int imageref_registry_normalise(const char *host, char *out, size_t outsz);
+
+/* An imageList pattern. */
+struct imageref_pattern {
+	int any;             /* the single entry "*" */
+	int any_tag;         /* "name:*" */
+	struct imageref ref; /* name plus tag or digest */
+};
+
+/* Compile one imageList entry. Returns 0, or -1 when it is not a reference. */
+int imageref_pattern_parse(const char *pattern, struct imageref_pattern *out);
+
+/* 1 when the (parsed) image matches the pattern: same name and, unless the
+ * pattern is "name:*", the same digest (pattern "name@sha256:x") or the same
+ * tag (pattern "name:tag" or "name" = ":latest"). */
+int imageref_pattern_match(const struct imageref_pattern *pat, const struct imageref *img);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for decide.c: policy compilation from small effective-settings
+ * documents, capability normalisation, audit mode, the deny message and the
+ * violations JSON, and a throughput smoke test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "decide.h"
+
+static struct decide_policy *
+policy(const char *json)
+{
+	json_error_t err;
+	json_t *eff = json_loads(json, 0, &err);
+	struct decide_policy *dp;
+
+	if (eff == NULL) {
+		fprintf(stderr, "bad test policy: %s\n", err.text);
+		abort();
+	}
+	dp = decide_policy_new(eff);
+	json_decref(eff);
+	CHECK(dp != NULL);
+	return dp;
+}
+
+static void
+eval(const struct decide_policy *dp, const char *uri, const char *body, struct decision *d)
+{
+	struct decide_request r = {"POST",      uri, "alice", body, body ? strlen(body) : 0,
+	                           body != NULL};
+
+	CHECK_INT_EQ(decide_eval(dp, &r, d), 0);
+}
+
+static const char *
+rules(const struct decision *d, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < d->nv; i++) {
+		if (i > 0)
+			strncat(buf, " ", bufsz - strlen(buf) - 1);
+		strncat(buf, d->v[i].rule, bufsz - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+static void
+test_cap_add_all_in_policy_denies_any_cap(void)
+{
+	struct decide_policy *dp =
+	    policy("{\"containerPolicy\":{\"deniedFlags\":[\"--cap-add=ALL\"]}}");
+	struct decision d;
+	char buf[256];
+
+	eval(dp, "/containers/create", "{\"HostConfig\":{\"CapAdd\":[\"chown\"]}}", &d);
+	CHECK_STR_EQ(rules(&d, buf, sizeof(buf)), "cap-add");
+	CHECK_INT_EQ(d.allow, 0);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_cap_names_normalised_both_sides(void)
+{
+	struct decide_policy *dp =
+	    policy("{\"containerPolicy\":{\"deniedFlags\":[\"--cap-add=cap_sys_admin\"]}}");
+	const char *variants[] = {"SYS_ADMIN",     "sys_admin", "CAP_SYS_ADMIN",
+	                          "Cap_Sys_Admin", "ALL",       "all"};
+	struct decision d;
+	char body[128], buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		snprintf(body, sizeof(body), "{\"HostConfig\":{\"CapAdd\":[\"%s\"]}}", variants[i]);
+		eval(dp, "/containers/create", body, &d);
+		CHECK_STR_EQ(rules(&d, buf, sizeof(buf)), "cap-add");
+		decision_clear(&d);
+	}
+	eval(dp, "/containers/create", "{\"HostConfig\":{\"CapAdd\":[\"NET_ADMIN\"]}}", &d);
+	CHECK_INT_EQ(d.nv, 0);
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_missing_keys_mean_unrestricted(void)
+{
+	struct decide_policy *dp = policy("{}");
+	struct decision d;
+
+	eval(dp, "/containers/create",
+	     "{\"HostConfig\":{\"Privileged\":true,\"PidMode\":\"host\",\"Binds\":[\"/:/h\"]}}",
+	     &d);
+	CHECK_INT_EQ(d.allow, 1);
+	CHECK_INT_EQ(d.nv, 0);
+	CHECK_INT_EQ(d.inspected, 1);
+	CHECK_STR_EQ(d.mode, "enforce");
+	decision_clear(&d);
+	eval(dp, "/images/load", NULL, &d);
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_eci_denies_host_pid_and_network_whatever_flags_say(void)
+{
+	struct decide_policy *dp = policy("{\"enhancedContainerIsolation\":{\"value\":true}}");
+	struct decision d;
+	char buf[256];
+
+	eval(
+	    dp, "/containers/create",
+	    "{\"HostConfig\":{\"PidMode\":\"host\",\"NetworkMode\":\"host\",\"IpcMode\":\"host\"}}",
+	    &d);
+	CHECK_STR_EQ(rules(&d, buf, sizeof(buf)), "host-pid host-network");
+	decision_clear(&d);
+	eval(dp, "/containers/create", "{\"HostConfig\":{\"PidMode\":\"container:abc\"}}", &d);
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_audit_mode_allows_and_reports(void)
+{
+	struct decide_policy *dp = policy("{\"containerPolicy\":{\"mode\":\"audit\","
+	                                  "\"deniedFlags\":[\"--privileged\"]}}");
+	struct decision d;
+
+	eval(dp, "/v1.47/containers/create",
+	     "{\"Image\":\"alpine\",\"HostConfig\":{\"Privileged\":true}}", &d);
+	CHECK_INT_EQ(d.allow, 1);
+	CHECK_INT_EQ(d.nv, 1);
+	CHECK_STR_EQ(d.mode, "audit");
+	CHECK_STR_EQ(d.action, "container.create.audited");
+	CHECK_STR_EQ(d.subject, "alpine");
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_actions_and_subjects(void)
+{
+	struct decide_policy *dp =
+	    policy("{\"containerPolicy\":{\"deniedFlags\":[\"--privileged\"],\"allowedRegistries\":"
+	           "[\"docker.io\"]},\"blockDockerLoad\":{\"value\":true}}");
+	struct decision d;
+
+	eval(dp, "/v1.47/containers/abc/exec", "{\"Privileged\":true}", &d);
+	CHECK_STR_EQ(d.action, "exec.denied");
+	CHECK_STR_EQ(d.route, "exec.create");
+	CHECK_STR_EQ(d.subject, "abc");
+	CHECK_STR_EQ(d.v[0].field, "Privileged");
+	decision_clear(&d);
+	eval(dp, "/v1.47/images/create?fromImage=quay.io%2Fa%2Fb&tag=1", NULL, &d);
+	CHECK_STR_EQ(d.action, "image.pull.denied");
+	CHECK_STR_EQ(d.subject, "quay.io/a/b:1");
+	CHECK_STR_EQ(d.v[0].rule, "registry");
+	CHECK_STR_EQ(d.v[0].field, "fromImage");
+	decision_clear(&d);
+	eval(dp, "/images/load", NULL, &d);
+	CHECK_STR_EQ(d.action, "image.load.denied");
+	decision_clear(&d);
+	eval(dp, "/plugins/pull?remote=vieux%2Fsshfs", NULL, &d);
+	CHECK_STR_EQ(d.action, "plugin.install.denied");
+	CHECK_STR_EQ(d.subject, "vieux/sshfs");
+	decision_clear(&d);
+	eval(dp, "/containers/json", NULL, &d);
+	CHECK_INT_EQ(d.inspected, 0);
+	CHECK_STR_EQ(d.route, "other");
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_deny_message_is_one_line(void)
+{
+	struct decide_policy *dp = policy("{\"containerPolicy\":{\"deniedFlags\":[\"--privileged\","
+	                                  "\"--pid=host\",\"--sysctl\"]}}");
+	struct decision d;
+	char *msg;
+
+	eval(dp, "/v1.47/containers/create",
+	     "{\"HostConfig\":{\"Privileged\":true,\"PidMode\":\"host\",\"Sysctls\":{\"a\\nb\":"
+	     "\"1\"}}}",
+	     &d);
+	msg = decision_deny_message(&d, 7);
+	CHECK(msg != NULL);
+	CHECK(strncmp(msg,
+	              "lockset: denied by policy v7: privileged (HostConfig.Privileged), host-pid "
+	              "(HostConfig.PidMode), sysctl (HostConfig.Sysctls.a?b)",
+	              strlen("lockset: denied by policy v7: privileged (HostConfig.Privileged), "
+	                     "host-pid (HostConfig.PidMode), sysctl (HostConfig.Sysctls.a?b)")) ==
+	      0);
+	CHECK(strchr(msg, '\n') == NULL);
+	CHECK(strstr(msg, "administrator") != NULL);
+	free(msg);
+	decision_clear(&d);
+	decide_policy_free(dp);
+}
+
+static void
+test_violations_json_shape(void)
+{
+	struct decide_policy *dp = policy("{\"containerPolicy\":{\"deniedFlags\":[\"--device\"]}}");
+	struct decision d;
+	json_t *v;
+
+	eval(dp, "/containers/create",
+	     "{\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/kvm\"}]}}", &d);
+	v = decision_violations_json(&d);
+	CHECK(json_array_size(v) == 1);
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(v, 0), "rule")), "device");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(v, 0), "field")),
+	             "HostConfig.Devices[0]");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(v, 0), "value")), "/dev/kvm");
+	CHECK(json_object_get(json_array_get(v, 0), "message") != NULL);
+	json_decref(v);
+	decision_clear(&d);
+	decision_clear(NULL);
+	decide_policy_free(NULL);
+	decide_policy_free(dp);
+}
+
+static void
+test_share_list_null_vs_empty(void)
+{
+	struct decide_policy *open = policy("{\"filesharingAllowedDirectories\":null}");
+	struct decide_policy *none = policy("{\"filesharingAllowedDirectories\":[]}");
+	struct decision d;
+
+	eval(open, "/containers/create", "{\"HostConfig\":{\"Binds\":[\"/srv:/srv\"]}}", &d);
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	eval(none, "/containers/create", "{\"HostConfig\":{\"Binds\":[\"/srv:/srv\",\"vol:/v\"]}}",
+	     &d);
+	CHECK_INT_EQ(d.allow, 0);
+	CHECK_INT_EQ(d.nv, 1);
+	CHECK_STR_EQ(d.v[0].field, "HostConfig.Binds[0]");
+	decision_clear(&d);
+	decide_policy_free(open);
+	decide_policy_free(none);
+}
+
+static void
+test_throughput_smoke(void)
+{
+	struct decide_policy *dp = policy(
+	    "{\"enhancedContainerIsolation\":{\"value\":true},\"filesharingAllowedDirectories\":"
+	    "[{\"expandedPath\":\"/home/alice\"},{\"expandedPath\":\"/tmp\"}],\"containerPolicy\":"
+	    "{\"deniedFlags\":[\"--privileged\",\"--cap-add=ALL\"],\"expandedProtectedHostPaths\":"
+	    "[\"/home/alice/.ssh\"]}}");
+	const char *body = "{\"Image\":\"nginx\",\"HostConfig\":{\"Binds\":[\"/home/alice/site:"
+	                   "/usr/share/nginx/html:ro\"],\"NetworkMode\":\"default\",\"CapDrop\":"
+	                   "[\"CAP_NET_RAW\"],\"SecurityOpt\":[\"no-new-privileges\"]}}";
+	struct timespec a, b;
+	struct decision d;
+	int i, n = 20000;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++) {
+		struct decide_request r = {
+		    "POST", "/v1.47/containers/create", "", body, strlen(body), 1};
+
+		decide_eval(dp, &r, &d);
+		decision_clear(&d);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("# %d create decisions in %.3f s (%.0f/s on one core)\n", n, secs, n / secs);
+	CHECK(secs < 20.0);
+	decide_policy_free(dp);
+}
+
+int
+main(void)
+{
+	RUN(test_cap_add_all_in_policy_denies_any_cap);
+	RUN(test_cap_names_normalised_both_sides);
+	RUN(test_missing_keys_mean_unrestricted);
+	RUN(test_eci_denies_host_pid_and_network_whatever_flags_say);
+	RUN(test_audit_mode_allows_and_reports);
+	RUN(test_actions_and_subjects);
+	RUN(test_deny_message_is_one_line);
+	RUN(test_violations_json_shape);
+	RUN(test_share_list_null_vs_empty);
+	RUN(test_throughput_smoke);
+	return CHECK_DONE();
+}

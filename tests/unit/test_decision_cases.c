@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runs every case file in tests/cases/decisions through decide_eval and compares
+ * the verdict and the exact set of rule ids (format: README.md there).
+ * "@TMP@" in a case's uri or body becomes a temporary directory holding the
+ * symlinks the bypass cases need. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "decide.h"
+
+#define MIN_CASES 60
+
+static char tmpdir[] = "/tmp/lockset-cases-XXXXXX";
+static char casedir[4096];
+
+struct testcase {
+	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
+	char *body; /* NULL when the case has no body */
+	size_t body_len;
+};
+
+/* Replace every "@TMP@" in s (len bytes) with tmpdir; returns malloc'd. */
+static char *
+subst(const char *s, size_t len, size_t *outlen)
+{
+	size_t cap = len * 8 + 64, o = 0, i;
+	char *r = malloc(cap + 1);
+
+	if (r == NULL)
+		abort();
+	for (i = 0; i < len;) {
+		if (len - i >= 5 && memcmp(s + i, "@TMP@", 5) == 0) {
+			o += (size_t)sprintf(r + o, "%s", tmpdir);
+			i += 5;
+		} else {
+			r[o++] = s[i++];
+		}
+	}
+	r[o] = '\0';
+	*outlen = o;
+	return r;
+}
+
+static int
+load_case(const char *path, struct testcase *tc)
+{
+	FILE *fp = fopen(path, "rb");
+	char line[4096];
+
+	memset(tc, 0, sizeof(*tc));
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *v = strchr(line, ':');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0' || v == NULL)
+			continue;
+		*v++ = '\0';
+		while (*v == ' ')
+			v++;
+		if (strcmp(line, "body") == 0) {
+			char buf[65536];
+			size_t n = fread(buf, 1, sizeof(buf), fp);
+
+			tc->body = subst(buf, n, &tc->body_len);
+			break;
+		}
+#define FIELD(name)                   \
+	if (strcmp(line, #name) == 0) \
+		snprintf(tc->name, sizeof(tc->name), "%s", v);
+		FIELD(settings)
+		FIELD(method)
+		FIELD(uri)
+		FIELD(user)
+		FIELD(expect)
+		FIELD(rules)
+#undef FIELD
+	}
+	fclose(fp);
+	return tc->settings[0] && tc->method[0] && tc->uri[0] && tc->expect[0] ? 0 : -1;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, de-duplicated, space-separated rule ids. */
+static void
+rule_set(char **ids, size_t n, char *out, size_t outsz)
+{
+	size_t i;
+
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
+			continue;
+		if (out[0] != '\0')
+			strncat(out, " ", outsz - strlen(out) - 1);
+		strncat(out, ids[i], outsz - strlen(out) - 1);
+	}
+}
+
+static int
+run_case(const char *name)
+{
+	char path[8192], want[512], got[512], *ids[64], *tok, *save, *uri;
+	struct testcase tc;
+	struct decision d;
+	struct decide_policy *dp;
+	struct decide_request req;
+	json_error_t err;
+	json_t *eff;
+	size_t n = 0, ul;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", casedir, name);
+	if (load_case(path, &tc) == -1) {
+		fprintf(stderr, "not ok: %s: cannot read case\n", name);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/settings/%s", casedir, tc.settings);
+	eff = json_load_file(path, 0, &err);
+	dp = eff != NULL ? decide_policy_new(eff) : NULL;
+	if (dp == NULL) {
+		fprintf(stderr, "not ok: %s: settings %s: %s\n", name, tc.settings, err.text);
+		json_decref(eff);
+		free(tc.body);
+		return 0;
+	}
+	uri = subst(tc.uri, strlen(tc.uri), &ul);
+	req.method = tc.method;
+	req.uri = uri;
+	req.user = tc.user;
+	req.body = tc.body;
+	req.body_len = tc.body_len;
+	req.has_body = tc.body != NULL;
+	CHECK_INT_EQ(decide_eval(dp, &req, &d), 0);
+	for (tok = strtok_r(tc.rules, " ", &save); tok != NULL && n < 64;
+	     tok = strtok_r(NULL, " ", &save))
+		ids[n++] = tok;
+	rule_set(ids, n, want, sizeof(want));
+	for (n = 0; n < d.nv && n < 64; n++)
+		ids[n] = (char *)d.v[n].rule;
+	rule_set(ids, n, got, sizeof(got));
+	ok = strcmp(want, got) == 0 && d.allow == (strcmp(tc.expect, "allow") == 0);
+	if (!ok) {
+		char *msg = decision_deny_message(&d, 0);
+
+		fprintf(stderr, "not ok: %s: want %s [%s], got %s [%s]\n  %s\n", name, tc.expect,
+		        want, d.allow ? "allow" : "deny", got, msg);
+		free(msg);
+	}
+	decision_clear(&d);
+	decide_policy_free(dp);
+	json_decref(eff);
+	free(uri);
+	free(tc.body);
+	return ok;
+}
+
+static void
+make_fixtures(void)
+{
+	char p[4200], t[4200];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		exit(99);
+	}
+#define LINK(target, name)                             \
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name); \
+	if (symlink(target, p) == -1)                  \
+		perror(p);
+	LINK("/etc", "etc-link")
+	LINK("/home/alice/.ssh", "ssh-link")
+	LINK("/var/run/docker.sock", "sock-link")
+	LINK("/", "root-link")
+	LINK("data", "data-link")
+	LINK("loop-b", "loop-a")
+	LINK("loop-a", "loop-b")
+	snprintf(t, sizeof(t), "%s/data", tmpdir);
+	mkdir(t, 0700);
+#undef LINK
+}
+
+static void
+remove_fixtures(void)
+{
+	const char *names[] = {"etc-link",  "ssh-link", "sock-link", "root-link",
+	                       "data-link", "loop-a",   "loop-b"};
+	char p[4200];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, names[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/data", tmpdir);
+	rmdir(p);
+	rmdir(tmpdir);
+}
+
+static int
+is_case(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && strcmp(e->d_name + n - 5, ".case") == 0;
+}
+
+int
+main(void)
+{
+	const char *src = getenv("LOCKSET_SRCDIR");
+	struct dirent **list;
+	int n, i, passed = 0;
+
+	snprintf(casedir, sizeof(casedir), "%s/tests/cases/decisions", src ? src : ".");
+	n = scandir(casedir, &list, is_case, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "cannot read %s: %s\n", casedir, strerror(errno));
+		return 99;
+	}
+	make_fixtures();
+	for (i = 0; i < n; i++) {
+		int ok = run_case(list[i]->d_name);
+
+		check_count++;
+		if (!ok)
+			check_failures++;
+		passed += ok;
+		printf("%s %s\n", ok ? "ok" : "not ok", list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	remove_fixtures();
+	printf("# %d of %d decision cases passed\n", passed, n);
+	CHECK(n >= MIN_CASES);
+	return CHECK_DONE();
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for engineapi.c (routes, query, Go-compatible body reader),
+ * hostpath.c (cleaning, resolution, component prefixes) and imageref.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "engineapi.h"
+#include "hostpath.h"
+#include "imageref.h"
+
+static enum engineapi_route
+route_of(const char *method, const char *uri, char *id, size_t idsz)
+{
+	struct engineapi_target t;
+	enum engineapi_route r;
+
+	CHECK_INT_EQ(engineapi_classify(method, uri, &t), 0);
+	r = t.route;
+	if (id != NULL)
+		snprintf(id, idsz, "%s", t.id != NULL ? t.id : "");
+	engineapi_target_clear(&t);
+	return r;
+}
+
+static void
+test_route_version_prefix_is_optional(void)
+{
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/containers/create", NULL, 0), ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/v1/containers/create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/vx/containers/create", NULL, 0), ENGINEAPI_OTHER);
+}
+
+static void
+test_route_double_slash_and_dots_collapse(void)
+{
+	CHECK_INT_EQ(route_of("POST", "//v1.47//containers//create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/images/../containers/./create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+}
+
+static void
+test_route_percent_escapes_are_decoded_first(void)
+{
+	char id[64];
+
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers%2Fcreate", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/%63ontainers/abc%2Fexec", id, sizeof(id)),
+	             ENGINEAPI_EXEC_CREATE);
+	CHECK_STR_EQ(id, "abc");
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/create%zz", NULL, 0), ENGINEAPI_OTHER);
+}
+
+static void
+test_route_query_is_ignored_for_routing(void)
+{
+	struct engineapi_target t;
+
+	CHECK_INT_EQ(engineapi_classify("POST", "/v1.47/containers/create?name=x/exec", &t), 0);
+	CHECK_INT_EQ(t.route, ENGINEAPI_CONTAINER_CREATE);
+	CHECK_STR_EQ(t.query, "name=x/exec");
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_case_sensitive_and_post_only(void)
+{
+	CHECK_INT_EQ(route_of("POST", "/v1.47/Containers/create", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("GET", "/v1.47/containers/create", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("post", "/v1.47/containers/create", NULL, 0), ENGINEAPI_OTHER);
+}
+
+static void
+test_route_table(void)
+{
+	char id[64];
+
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/a/b/exec", id, sizeof(id)),
+	             ENGINEAPI_EXEC_CREATE);
+	CHECK_STR_EQ(id, "a/b");
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/c1/update", id, sizeof(id)),
+	             ENGINEAPI_CONTAINER_UPDATE);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/c1/start", id, sizeof(id)),
+	             ENGINEAPI_CONTAINER_START);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/images/create?fromImage=x", NULL, 0),
+	             ENGINEAPI_IMAGE_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/images/load", NULL, 0), ENGINEAPI_IMAGE_LOAD);
+	CHECK_INT_EQ(route_of("POST", "/v1.41/build?networkmode=host", NULL, 0), ENGINEAPI_BUILD);
+	CHECK_INT_EQ(route_of("POST", "/plugins/pull?remote=x", NULL, 0), ENGINEAPI_PLUGIN_INSTALL);
+	CHECK_INT_EQ(route_of("POST", "/plugins/sshfs/upgrade", id, sizeof(id)),
+	             ENGINEAPI_PLUGIN_INSTALL);
+	CHECK_STR_EQ(id, "sshfs");
+	CHECK_INT_EQ(route_of("POST", "/volumes/create", NULL, 0), ENGINEAPI_VOLUME_CREATE);
+	CHECK_INT_EQ(route_of("POST", "http://docker/v1.47/containers/create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers//exec", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/x/kill", NULL, 0), ENGINEAPI_OTHER);
+}
+
+static void
+test_route_long_uri_uses_heap(void)
+{
+	char uri[3000];
+
+	memset(uri, 'a', sizeof(uri));
+	memcpy(uri, "/containers/", 12);
+	strcpy(uri + sizeof(uri) - 6, "/exec");
+	CHECK_INT_EQ(route_of("POST", uri, NULL, 0), ENGINEAPI_EXEC_CREATE);
+}
+
+static void
+test_query_all_values_decoded(void)
+{
+	const char *cur = "fromImage=alpine&tag=3.20&fromImage=quay.io%2Fx+y&x";
+	char buf[64];
+
+	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 1);
+	CHECK_STR_EQ(buf, "alpine");
+	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 1);
+	CHECK_STR_EQ(buf, "quay.io/x y");
+	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 0);
+	cur = "FromImage=x";
+	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 0);
+}
+
+static void
+test_key_folding_like_go(void)
+{
+	CHECK(engineapi_key_matches("privileged", 10, "Privileged"));
+	CHECK(engineapi_key_matches("PRIVILEGED", 10, "Privileged"));
+	CHECK(!engineapi_key_matches("Privilege", 9, "Privileged"));
+	CHECK(!engineapi_key_matches("Privilegedx", 11, "Privileged"));
+	CHECK(engineapi_key_matches("\xc5\xbf"
+	                            "ecurityOpt",
+	                            12, "SecurityOpt"));
+	CHECK(engineapi_key_matches("Networ\xe2\x84\xaa"
+	                            "Mode",
+	                            13, "NetworkMode"));
+	CHECK(!engineapi_key_matches("Networ\xe2\x84\xaa"
+	                             "Mode",
+	                             13, "NetworsMode"));
+	CHECK(!engineapi_key_matches("\xc5\xbf"
+	                             "ysctls",
+	                             8, "Kysctls"));
+}
+
+/* Parse body for container create; return the facts (caller clears). */
+static struct engineapi_facts *
+facts_of(enum engineapi_route route, const char *body)
+{
+	struct engineapi_facts *f = malloc(sizeof(*f));
+
+	if (f == NULL)
+		abort();
+	engineapi_facts_init(f);
+	CHECK_INT_EQ(engineapi_facts_parse(f, route, body, strlen(body)), 0);
+	return f;
+}
+
+static void
+free_facts(struct engineapi_facts *f)
+{
+	engineapi_facts_clear(f);
+	free(f);
+}
+
+static int
+count_kind(const struct engineapi_facts *f, enum engineapi_fact_kind k)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < f->n; i++)
+		n += f->v[i].kind == k;
+	return n;
+}
+
+static void
+test_reader_last_duplicate_wins_in_document_order(void)
+{
+	struct engineapi_facts *f;
+
+	f = facts_of(
+	    ENGINEAPI_CONTAINER_CREATE,
+	    "{\"HostConfig\":{\"Privileged\":true,\"privileged\":false,\"Privileged\":true}}");
+	CHECK(f->body_ok);
+	CHECK_INT_EQ(count_kind(f, EF_PRIVILEGED), 1);
+	free_facts(f);
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE,
+	             "{\"HostConfig\":{\"Privileged\":true,\"PRIVILEGED\":false}}");
+	CHECK_INT_EQ(count_kind(f, EF_PRIVILEGED), 0);
+	free_facts(f);
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE, "{\"hostconfig\":{\"privileged\":true}}");
+	CHECK_INT_EQ(count_kind(f, EF_PRIVILEGED), 1);
+	free_facts(f);
+}
+
+static void
+test_reader_structs_merge_slices_replace(void)
+{
+	struct engineapi_facts *f;
+	char field[128];
+
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE,
+	             "{\"HostConfig\":{\"Binds\":[\"/etc:/x\"],\"CapAdd\":[\"X\"]},"
+	             "\"HostConfig\":{\"Binds\":[\"/tmp/a:/a\",\"/tmp/b:/b\"]}}");
+	CHECK_INT_EQ(count_kind(f, EF_HOST_PATH), 2);
+	CHECK_INT_EQ(count_kind(f, EF_CAP_ADD), 1);
+	engineapi_fact_field(&f->v[f->n - 1], field, sizeof(field));
+	CHECK_STR_EQ(field, "HostConfig.Binds[1]");
+	CHECK_STR_EQ(f->v[f->n - 1].value, "/tmp/b");
+	free_facts(f);
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE,
+	             "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"v\"}],"
+	             "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv\"}]}}");
+	CHECK_INT_EQ(count_kind(f, EF_HOST_PATH), 1);
+	engineapi_fact_field(&f->v[0], field, sizeof(field));
+	CHECK_STR_EQ(field, "HostConfig.Mounts[0].Source");
+	free_facts(f);
+}
+
+static void
+test_reader_strings_decode_like_go(void)
+{
+	struct engineapi_facts *f;
+
+	f = facts_of(
+	    ENGINEAPI_CONTAINER_CREATE,
+	    "{\"Image\":\"a\\u006cpine\\ud800\",\"HostConfig\":{\"Binds\":[\"\\/etc:/x\"]}}");
+	CHECK_STR_EQ(f->image, "alpine\xef\xbf\xbd");
+	CHECK_STR_EQ(f->v[0].value, "/etc");
+	free_facts(f);
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE, "{\"Image\":\"a\xff\"}");
+	CHECK_STR_EQ(f->image, "a\xef\xbf\xbd");
+	free_facts(f);
+}
+
+static void
+test_reader_rejects_what_go_rejects(void)
+{
+	const char *bad[] = {
+	    "{",          "{\"a\":}", "{\"a\":1,}", "[1 2]",          "{\"a\":\"\x01\"}",
+	    "{\"a\":01}", "{} {}",    "tru",        "{\"a\":\"\\x\"}"};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct engineapi_facts *f = facts_of(ENGINEAPI_CONTAINER_CREATE, bad[i]);
+
+		CHECK(!f->body_ok);
+		CHECK(f->error[0] != '\0');
+		free_facts(f);
+	}
+}
+
+static void
+test_reader_caps_strslice_and_devices(void)
+{
+	struct engineapi_facts *f;
+
+	f = facts_of(ENGINEAPI_CONTAINER_CREATE,
+	             "{\"HostConfig\":{\"CapAdd\":\"sys_admin\",\"Devices\":[{\"PathOnHost\":"
+	             "\"/dev/mem\"}],\"DeviceRequests\":[{\"Count\":-1}],\"Sysctls\":{\"a\":\"1\"},"
+	             "\"MaskedPaths\":[],\"ReadonlyPaths\":null}}");
+	CHECK_INT_EQ(count_kind(f, EF_CAP_ADD), 1);
+	CHECK_INT_EQ(count_kind(f, EF_DEVICE), 1);
+	CHECK_INT_EQ(count_kind(f, EF_DEVICE_REQUEST), 1);
+	CHECK_INT_EQ(count_kind(f, EF_SYSCTL), 1);
+	CHECK_INT_EQ(count_kind(f, EF_MASKED_PATHS), 1);
+	CHECK_INT_EQ(count_kind(f, EF_READONLY_PATHS), 0);
+	free_facts(f);
+}
+
+static void
+test_hostpath_clean(void)
+{
+	char buf[64];
+
+	hostpath_clean("/home/alice/../../root/.ssh", buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "/root/.ssh");
+	hostpath_clean("//a//b/./c/", buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "/a/b/c");
+	hostpath_clean("/../..", buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "/");
+	hostpath_clean("rel/x", buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "/rel/x");
+	CHECK_INT_EQ(hostpath_clean("/aaaaaaaaaaaaaaaa", buf, 8), -1);
+}
+
+static void
+test_hostpath_within_whole_components(void)
+{
+	CHECK(hostpath_within("/home/alice", "/home/alice"));
+	CHECK(hostpath_within("/home/alice/x", "/home/alice"));
+	CHECK(!hostpath_within("/home/alicex", "/home/alice"));
+	CHECK(!hostpath_within("/home/alice", "/home/al"));
+	CHECK(hostpath_within("/etc", "/"));
+	CHECK(!hostpath_within("/home", "/home/alice"));
+}
+
+static void
+test_hostpath_resolve_symlinks(void)
+{
+	char dir[] = "/tmp/lockset-hp-XXXXXX", p[256], out[HOSTPATH_MAX];
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(p, sizeof(p), "%s/etc-link", dir);
+	CHECK_INT_EQ(symlink("/etc", p), 0);
+	snprintf(p, sizeof(p), "%s/etc-link/docker/x", dir);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "/etc/docker/x");
+	/* Physical "..": etc-link/.. is "/", not dir. */
+	snprintf(p, sizeof(p), "%s/etc-link/../root", dir);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "/root");
+	snprintf(p, sizeof(p), "%s/dangling", dir);
+	CHECK_INT_EQ(symlink("/nonexistent-lockset/deep", p), 0);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "/nonexistent-lockset/deep");
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	CHECK_INT_EQ(symlink("loop", p), 0);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), -1);
+	CHECK_STR_EQ(out, p);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/dangling", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/etc-link", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void
+test_imageref_normalisation(void)
+{
+	struct imageref r;
+
+	CHECK_INT_EQ(imageref_parse("alpine", &r), 0);
+	CHECK_STR_EQ(r.name, "docker.io/library/alpine");
+	CHECK_STR_EQ(r.tag, "latest");
+	CHECK_INT_EQ(imageref_parse("docker:cli", &r), 0);
+	CHECK_STR_EQ(r.name, "docker.io/library/docker");
+	CHECK_STR_EQ(r.tag, "cli");
+	CHECK_INT_EQ(imageref_parse("index.docker.io/testcontainers/ryuk:0.8", &r), 0);
+	CHECK_STR_EQ(r.name, "docker.io/testcontainers/ryuk");
+	CHECK_INT_EQ(imageref_parse("registry-1.docker.io/alpine", &r), 0);
+	CHECK_STR_EQ(r.name, "docker.io/library/alpine");
+	CHECK_INT_EQ(imageref_parse("localhost:5000/x", &r), 0);
+	CHECK_STR_EQ(r.registry, "localhost:5000");
+	CHECK_STR_EQ(r.name, "localhost:5000/x");
+	CHECK_INT_EQ(imageref_parse("ghcr.io/o/a@sha256:abc", &r), 0);
+	CHECK_STR_EQ(r.digest, "sha256:abc");
+	CHECK_STR_EQ(r.tag, "");
+	CHECK_INT_EQ(imageref_parse("", &r), -1);
+	CHECK_INT_EQ(imageref_parse("a b", &r), -1);
+}
+
+static void
+test_imageref_patterns(void)
+{
+	struct imageref_pattern p;
+	struct imageref r;
+
+	imageref_pattern_parse("docker.io/testcontainers/ryuk:*", &p);
+	imageref_parse("testcontainers/ryuk:0.8.1", &r);
+	CHECK(imageref_pattern_match(&p, &r));
+	imageref_parse("ghcr.io/testcontainers/ryuk:0.8.1", &r);
+	CHECK(!imageref_pattern_match(&p, &r));
+	imageref_pattern_parse("alpine", &p);
+	imageref_parse("docker.io/library/alpine:latest", &r);
+	CHECK(imageref_pattern_match(&p, &r));
+	imageref_parse("alpine:3.20", &r);
+	CHECK(!imageref_pattern_match(&p, &r));
+	imageref_pattern_parse("*", &p);
+	CHECK(imageref_pattern_match(&p, &r));
+	imageref_pattern_parse("x@sha256:1", &p);
+	imageref_parse("x@sha256:1", &r);
+	CHECK(imageref_pattern_match(&p, &r));
+	imageref_parse("x@sha256:2", &r);
+	CHECK(!imageref_pattern_match(&p, &r));
+}
+
+int
+main(void)
+{
+	RUN(test_route_version_prefix_is_optional);
+	RUN(test_route_double_slash_and_dots_collapse);
+	RUN(test_route_percent_escapes_are_decoded_first);
+	RUN(test_route_query_is_ignored_for_routing);
+	RUN(test_route_case_sensitive_and_post_only);
+	RUN(test_route_table);
+	RUN(test_route_long_uri_uses_heap);
+	RUN(test_query_all_values_decoded);
+	RUN(test_key_folding_like_go);
+	RUN(test_reader_last_duplicate_wins_in_document_order);
+	RUN(test_reader_structs_merge_slices_replace);
+	RUN(test_reader_strings_decode_like_go);
+	RUN(test_reader_rejects_what_go_rejects);
+	RUN(test_reader_caps_strslice_and_devices);
+	RUN(test_hostpath_clean);
+	RUN(test_hostpath_within_whole_components);
+	RUN(test_hostpath_resolve_symlinks);
+	RUN(test_imageref_normalisation);
+	RUN(test_imageref_patterns);
+	return CHECK_DONE();
+}
