@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /metrics: Prometheus text format. */
+#include "app.h"
+#include "audit.h"
+#include "handlers.h"
+#include "judge.h"
+#include "reply.h"
+#include "served.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum MHD_Result
+h_metrics_get(struct request *rq)
+{
+	struct MHD_Response *resp;
+	struct served *s = served_acquire();
+	enum MHD_Result ret;
+	const char *reason = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (out == NULL) {
+		served_release(s);
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	}
+	fprintf(out,
+	        "# HELP lockset_policy_version Version of the policy being served.\n"
+	        "# TYPE lockset_policy_version gauge\nlockset_policy_version %lld\n"
+	        "# HELP lockset_uptime_seconds Seconds since start-up.\n"
+	        "# TYPE lockset_uptime_seconds gauge\nlockset_uptime_seconds %ld\n"
+	        "# HELP lockset_audit_healthy 1 when the last audit write succeeded.\n"
+	        "# TYPE lockset_audit_healthy gauge\nlockset_audit_healthy %d\n",
+	        s ? s->version : 0, served_uptime(),
+	        app.audit ? audit_healthy(app.audit, &reason) : 0);
+	served_release(s);
+	judge_metrics(out);
+	fclose(out);
+	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(rq->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

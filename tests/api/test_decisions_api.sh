@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# POST /v1/decisions and the authorization-plugin protocol on its own socket,
+# against the real daemon: verdicts, violations, the deny message, Err on a
+# malformed envelope, audit rows for denies, and counters in /metrics.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+
+EX="$LOCKSET_SRCDIR/tests/e2e/requests"
+export HOME=/home/alice
+put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+lockset_start || exit 1
+
+authz() { # PATH [curl args]
+	local path=$1; shift
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s --unix-socket "$AUTHZ_SOCK" -X POST -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code}' "$@" "http://plugin$path")
+}
+
+# --- the plugin handshake
+authz /Plugin.Activate
+expect_status "Plugin.Activate" 200
+expect_json "implements authz" '.Implements | join(",")' authz
+check "plugin content type" bash -c "grep -qi '^content-type: application/vnd.docker.plugins.v1' '$HEADERS'"
+
+# --- AuthZReq with the worked envelope (privileged + pid=host + CAP_SYS_ADMIN)
+authz /AuthZPlugin.AuthZReq -H 'Content-Type: application/json' \
+	--data-binary "@$EX/04-authzreq-envelope-for-02.json"
+expect_status "AuthZReq answers" 200
+expect_json "privileged request is denied" .Allow false
+expect_json "no Err on a well-formed envelope" .Err ""
+MSG=$(jqb .Msg)
+check "deny message names each rule and field in one line" bash -c \
+	"[[ '$MSG' == 'lockset: denied by policy v1: '*'privileged (HostConfig.Privileged)'*'host-pid (HostConfig.PidMode)'*'cap-add (HostConfig.CapAdd[0])'* ]]"
+check "deny message is one line" test "$(printf '%s' "$MSG" | wc -l)" = 0
+
+# --- a benign create through the plugin
+B64=$(base64 -w0 "$EX/01-benign-create.json")
+authz /AuthZPlugin.AuthZReq -d "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/containers/create?name=docs\",\"RequestBody\":\"$B64\",\"RequestHeaders\":{\"Content-Type\":\"application/json\"}}"
+expect_json "benign create is allowed" .Allow true
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"GET","RequestUri":"/v1.47/containers/json"}'
+expect_json "an uninspected route is allowed" .Allow true
+
+# --- missing body on an inspected route: denied
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create"}'
+expect_json "create without a body is denied" .Allow false
+check "missing-body is named" bash -c "jq -r .Msg '$BODY' | grep -q missing-body"
+
+# --- malformed envelopes get Err (dockerd then fails the call: closed)
+authz /AuthZPlugin.AuthZReq -d '{"RequestUri":"/v1.47/containers/create"}'
+expect_status "envelope without RequestMethod" 500
+check "Err names the missing field" bash -c "jq -r .Err '$BODY' | grep -q RequestMethod"
+expect_json "malformed envelope is not allowed" .Allow false
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create","RequestBody":"***"}'
+expect_status "RequestBody that is not base64" 500
+authz /AuthZPlugin.AuthZReq -d 'not json'
+expect_error "envelope that is not JSON" 400 invalid_json
+authz /AuthZPlugin.AuthZRes -d '{"RequestMethod":"GET","RequestUri":"/_ping","ResponseStatusCode":200}'
+expect_json "AuthZRes allows" .Allow true
+
+# --- the REST surface is not on the plugin socket, and vice versa
+authz /v1/decisions -d '{}'
+expect_error "REST routes are not served on the plugin socket" 404 not_found
+api POST /AuthZPlugin.AuthZReq -d '{}'
+expect_error "plugin routes are not served on the API socket" 404 not_found
+
+# --- POST /v1/decisions
+api POST /v1/decisions -H 'Content-Type: application/json' \
+	-d "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/create\",\"user\":\"alice\",\"body\":$(cat "$EX/03-dockersock-and-host-path-outside-shares.json")}"
+expect_status "decision answered" 200
+expect_json "socket + outside-share request denied" .allow false
+expect_json "decision has an id" '.id | test("^[0-9a-f]{32}$")' true
+expect_json "mode reported" .mode enforce
+expect_json "three violations" '.violations | length' 3
+expect_json "socket bind field" '.violations[] | select(.rule=="docker-socket") | .field' 'HostConfig.Binds[0]'
+expect_json "outside-share fields" '[.violations[] | select(.rule=="bind-outside-shares") | .field] | sort | join(",")' 'HostConfig.Binds[1],HostConfig.Mounts[0].Source'
+api POST /v1/decisions -d "{\"method\":\"POST\",\"uri\":\"/containers/create\",\"body\":$(cat "$EX/01-benign-create.json")}"
+expect_json "benign request allowed natively" .allow true
+expect_json "no violations" '.violations | length' 0
+api POST /v1/decisions -d '{"method":"POST","uri":"/v1.47/containers/create","body":"{\"HostConfig\":{\"Privileged\":true,\"privileged\":false,\"Privileged\":true}}"}'
+expect_json "raw body string read as dockerd reads it" .allow false
+api POST /v1/decisions -d '{"method":"POST"}'
+expect_error "uri missing" 400 invalid_request
+expect_json "error path names uri" '.error.details[0].path' /uri
+api POST /v1/decisions -d '{"method":"POST","uri":"/containers/create","extra":1}'
+expect_json "unknown field named" '.error.details[0].path' /extra
+api POST /v1/decisions -d '[1,2]'
+expect_error "not an object" 400 invalid_request
+
+# --- denies are audited (component authz and api); allowed ones are not
+DB="$STATE/lockset.db"
+check "authz denies are in the audit log" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND decision='deny'")" = 2
+check "api denies are in the audit log" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='api' AND decision='deny'")" = 2
+check "the user is the actor" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE actor='alice'")" = 1
+
+# --- audit mode: allowed, violations recorded
+jq '.containerPolicy.mode = "audit" | .enhancedContainerIsolation.value = false' \
+	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/audit.json"
+put_policy "$T/audit.json"
+kill -HUP "$DAEMON_PID"; sleep 0.5
+authz /AuthZPlugin.AuthZReq --data-binary "@$EX/04-authzreq-envelope-for-02.json"
+expect_json "audit mode allows" .Allow true
+check "audit mode records the violations" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE decision='audit' AND action='container.create.audited'")" = 1
+
+# --- metrics
+api GET /metrics
+expect_status "metrics" 200
+check "metrics count denies" grep -q '^lockset_decisions_total{outcome="denied"} 4$' "$BODY"
+check "metrics count per rule" grep -q '^lockset_violations_total{rule="privileged"} ' "$BODY"
+tcp GET /metrics
+expect_error "metrics need a role" 401 unauthorized
+
+finish

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end with the real Docker Engine: a stock dockerd (vfs storage, no
+# bridge, no iptables, its own data and exec roots) configured with
+# --authorization-plugin pointing at locksetd's plugin socket. Asserts that
+# policy violations are refused with lockset's message, that benign requests
+# go through, and that the denies are in the audit log (read with the sqlite3 CLI).
+# No registry is ever reached: the image comes from `docker import` of a local
+# tarball, creates use --pull=never, and the one pull names localhost.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
+need dockerd sqlite3 tar
+DOCKER=/usr/bin/docker
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "SKIP: no docker client"; exit 77; }
+
+PLUGIN="lockset-e2e-$$"
+PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
+DROOT="$T/docker"
+mkdir -p "$DROOT" "$T/home/.ssh" "$T/home/project"
+DOCKERD_PID=
+e2e_cleanup() {
+	if [ -n "$DOCKERD_PID" ]; then
+		kill -TERM "$DOCKERD_PID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
+	fi
+	rm -f "$PLUGIN_SOCK"
+	cleanup
+}
+trap e2e_cleanup EXIT
+
+# Start with image loading allowed (import counts as a load), bring the image
+# in, then switch to the real policy with SIGHUP.
+jq '.blockDockerLoad.value = false' "$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/setup.json"
+put_policy "$T/setup.json"
+export HOME="$T/home" TMP="$T/tmp"
+mkdir -p "$TMP"
+lockset_start --authz-socket "$PLUGIN_SOCK" || exit 1
+
+dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
+	--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
+	--host "unix://$DROOT/docker.sock" --authorization-plugin="$PLUGIN" \
+	>"$T/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+dk() { "$DOCKER" -H "unix://$DROOT/docker.sock" "$@"; }
+for _ in $(seq 150); do
+	dk version >/dev/null 2>&1 && break
+	kill -0 "$DOCKERD_PID" 2>/dev/null || break
+	sleep 0.2
+done
+if ! dk version >/dev/null 2>&1; then
+	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
+	exit 77
+fi
+
+# A tiny local image: one file, imported from a tarball.
+mkdir -p "$T/rootfs/bin"
+echo "lockset e2e" >"$T/rootfs/README"
+tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
+dk import "$T/rootfs.tar" lockset-e2e:latest >/dev/null 2>"$T/err"
+check "docker import of a local tarball is allowed by the setup policy" test $? = 0
+dk save lockset-e2e:latest -o "$T/image.tar" 2>/dev/null
+put_policy "$LOCKSET_SRCDIR/tests/e2e/policy.json"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 50); do
+	api GET /v1/health
+	[ "$(jqb .policyVersion)" = 2 ] && break
+	sleep 0.1
+done
+expect_json "the real policy is loaded by SIGHUP" .policyVersion 2
+
+denied() { # NAME RULE-TEXT docker-args...
+	local name=$1 want=$2; shift 2
+	if dk "$@" >"$T/out" 2>"$T/err"; then
+		not_ok "$name: expected a refusal, docker succeeded"
+		return
+	fi
+	if grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v2: .*$want" "$T/err"; then
+		ok "$name"
+	else
+		not_ok "$name: unexpected error: $(cat "$T/err")"
+	fi
+}
+
+denied "docker create --privileged is refused" "privileged (HostConfig.Privileged)" \
+	create --pull=never --privileged lockset-e2e /bin/true
+denied "docker socket mount is refused" "docker-socket (HostConfig.Binds\[0\])" \
+	create --pull=never -v /var/run/docker.sock:/var/run/docker.sock lockset-e2e /bin/true
+denied "docker create --pid=host is refused" "host-pid (HostConfig.PidMode)" \
+	create --pull=never --pid=host lockset-e2e /bin/true
+denied "--cap-add sys_admin is refused" "cap-add" \
+	create --pull=never --cap-add sys_admin lockset-e2e /bin/true
+denied "a bind outside the shares is refused" "bind-outside-shares (HostConfig.Binds\[0\])" \
+	create --pull=never -v /etc:/host-etc:ro lockset-e2e /bin/true
+denied "a protected path inside a share is refused" "protected-path" \
+	create --pull=never --mount "type=bind,source=$HOME/.ssh,target=/ssh" lockset-e2e /bin/true
+denied "a .. escape from a share is refused" "bind-outside-shares" \
+	create --pull=never -v "$HOME/project/../../..:/x" lockset-e2e /bin/true
+denied "docker import is refused (blockDockerLoad)" "docker-load" \
+	import "$T/rootfs.tar" lockset-e2e:other
+denied "docker load is refused (blockDockerLoad)" "docker-load" load -i "$T/image.tar"
+denied "a pull from a registry not allowed is refused" "registry" pull localhost:5999/x:1
+
+dk create --pull=never --name benign lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "a benign docker create succeeds" test $? = 0 || cat "$T/err"
+dk create --pull=never -v "$HOME/project:/src:ro" lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "a bind inside a share succeeds" test $? = 0
+dk ps -a --format '{{.Names}}' >"$T/out" 2>"$T/err"
+check "container list goes through the plugin" grep -qx benign "$T/out"
+
+# The denies are in the audit log, read with the real sqlite3 CLI.
+DB="$STATE/lockset.db"
+n=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action = 'container.create.denied' AND component = 'authz'")
+check "container create denies are audited ($n rows)" test "${n:-0}" -ge 7
+check "the privileged deny is audited with its rule" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM event_rules WHERE rule = 'privileged'")" -ge 1
+check "the socket mount deny is audited with its rule" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM event_rules WHERE rule = 'docker-socket'")" -ge 1
+check "the load deny is audited" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action = 'image.load.denied'")" -ge 1
+check "allowed requests are not logged" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE decision = 'allow' AND component = 'authz'")" = 0
+api GET /v1/health
+expect_json "daemon healthy after the run" .status ok
+
+finish
