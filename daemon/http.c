@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #define HTTP_MAX_LISTENERS 16
-#define HTTP_MEMORY_LIMIT  (128 * 1024)
 /* dockerd forwards Engine bodies below 1 MiB, base64-encoded inside the AuthZReq
  * envelope: the plugin socket must take a third more than that. */
 #define HTTP_AUTHZ_MAX_BODY (2 * 1024 * 1024)
@@ -671,6 +670,18 @@ read_pem(const char *path)
 	return buf;
 }
 
+/* Per-connection memory: room for the largest request line and headers we
+ * accept (so our own 414/431 replies, in the JSON error shape, can be sent)
+ * plus working space. MHD clears the pool after every request, so it is kept
+ * no larger than that: it is paid for on the hottest path. */
+static size_t
+pool_size(void)
+{
+	size_t n = opts.max_url + opts.max_headers + 4096;
+
+	return (n + 4095) & ~(size_t)4095;
+}
+
 int
 http_start(const struct http_opts *o)
 {
@@ -714,7 +725,7 @@ http_start(const struct http_opts *o)
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 			                                  opts.conn_timeout, NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			                                  HTTP_MEMORY_LIMIT, NULL};
+			                                  pool_size(), NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
 			                                  (intptr_t)notify_connection, l};
