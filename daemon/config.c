@@ -62,7 +62,7 @@ static const struct option_def options[] = {
      "largest request body accepted (413 beyond)"},
     {"max-url", OPT_INT, OFF(max_url), "8192", 256, 65536, NULL, 0, "BYTES",
      "longest request URI accepted (414 beyond)"},
-    {"max-headers", OPT_INT, OFF(max_headers), "16384", 1024, 65536, NULL, 0, "BYTES",
+    {"max-headers", OPT_INT, OFF(max_headers), "8192", 1024, 65536, NULL, 0, "BYTES",
      "largest total request header size accepted (431 beyond)"},
     {"connection-timeout", OPT_INT, OFF(conn_timeout), "30", 1, 3600, NULL, 0, "SECONDS",
      "close a connection idle this long"},
