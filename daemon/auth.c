@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define AUTH_MAX_MAPS 64
 
@@ -22,6 +23,7 @@ struct role_map {
 static struct role_map maps[AUTH_MAX_MAPS];
 static size_t nmaps;
 static auth_token_verify_fn token_verifier;
+static auth_token_gen_fn token_generation;
 
 static const char *const role_names[] = {"none", "runtime", "auditor", "admin"};
 
@@ -141,16 +143,19 @@ auth_unix_role(uid_t uid, gid_t gid)
 }
 
 void
-auth_set_token_verifier(auth_token_verify_fn fn)
+auth_set_token_verifier(auth_token_verify_fn fn, auth_token_gen_fn gen)
 {
 	token_verifier = fn;
+	token_generation = gen;
 }
 
 int
-auth_identify(struct request *rq)
+auth_identify(struct request *rq, struct auth_cache *cache)
 {
 	struct peer *p = &rq->peer;
 	const char *authz;
+	long long expires = 0;
+	char name[96] = "";
 
 	if (p->is_unix) {
 		/* p->role was resolved when the connection opened (http.c). */
@@ -158,13 +163,34 @@ auth_identify(struct request *rq)
 		return 0;
 	}
 	p->role = ROLE_NONE;
-	snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 	authz = http_header(rq, "Authorization");
-	if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0 && token_verifier != NULL) {
-		char name[96] = "";
-		p->role = token_verifier(authz + 7, p->addr, name, sizeof(name), &p->rate_limited);
-		if (p->role != ROLE_NONE)
-			snprintf(p->name, sizeof(p->name), "token:%s", name);
+	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || token_verifier == NULL) {
+		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
+		return 0;
+	}
+	if (cache != NULL && cache->valid && cache->gen == token_generation() &&
+	    (cache->expires == 0 || cache->expires > (long long)time(NULL)) &&
+	    strcmp(cache->authz, authz) == 0) {
+		p->role = cache->role;
+		snprintf(p->name, sizeof(p->name), "token:%s", cache->name);
+		return 0;
+	}
+	p->role =
+	    token_verifier(authz + 7, p->addr, name, sizeof(name), &expires, &p->rate_limited);
+	if (p->role == ROLE_NONE) {
+		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
+		if (cache != NULL)
+			cache->valid = 0;
+		return 0;
+	}
+	snprintf(p->name, sizeof(p->name), "token:%s", name);
+	if (cache != NULL && strlen(authz) < sizeof(cache->authz)) {
+		strcpy(cache->authz, authz);
+		snprintf(cache->name, sizeof(cache->name), "%s", name);
+		cache->gen = token_generation();
+		cache->expires = expires;
+		cache->role = p->role;
+		cache->valid = 1;
 	}
 	return 0;
 }

@@ -7,9 +7,23 @@
 
 #include "http.h"
 
+/* What a connection remembers of its last successful token check, so a
+ * keep-alive client does not pay for a hash per request. Valid while the token
+ * store's generation is unchanged (any create or revoke bumps it) and the token
+ * has not expired. */
+struct auth_cache {
+	char authz[160]; /* the Authorization header value that was verified */
+	unsigned gen;
+	long long expires; /* 0: never */
+	enum role role;
+	char name[96];
+	int valid;
+};
+
 /* Set rq->peer.role and rq->peer.name from the peer credentials and headers.
+ * cache (per connection, may be NULL) short-cuts repeated token checks.
  * Returns 0 (role may be ROLE_NONE), -1 on an internal error. */
-int auth_identify(struct request *rq);
+int auth_identify(struct request *rq, struct auth_cache *cache);
 
 /* "runtime", "auditor", "admin" ("none" for ROLE_NONE). */
 const char *auth_role_name(enum role role);
@@ -26,10 +40,12 @@ enum role auth_unix_role(uid_t uid, gid_t gid);
 
 /* Token verification for TCP callers: set by the token store once it is open.
  * Returns the role (ROLE_NONE when the token is unknown, revoked or expired),
- * copies the token name into name, and sets *limited when the peer has failed
- * too often and must wait. */
+ * copies the token name into name and its expiry (0: never) into *expires, and
+ * sets *limited when the peer has failed too often and must wait. */
 typedef enum role (*auth_token_verify_fn)(const char *secret, const char *peer_addr, char *name,
-                                          size_t namesz, int *limited);
-void auth_set_token_verifier(auth_token_verify_fn fn);
+                                          size_t namesz, long long *expires, int *limited);
+/* The token store's generation: changes whenever a token is created or revoked. */
+typedef unsigned (*auth_token_gen_fn)(void);
+void auth_set_token_verifier(auth_token_verify_fn fn, auth_token_gen_fn gen);
 
 #endif

@@ -45,6 +45,7 @@ struct listener {
 /* Per-connection state: the peer, identified once when the connection opens. */
 struct conn_info {
 	struct peer peer;
+	struct auth_cache auth;
 };
 
 static struct listener listeners[HTTP_MAX_LISTENERS];
@@ -416,8 +417,10 @@ precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Resul
 	int path_found = 0;
 	const char *cl;
 
-	if (ci != NULL && ci->socket_context != NULL)
-		rq->peer = ((struct conn_info *)ci->socket_context)->peer;
+	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+
+	if (conn != NULL)
+		rq->peer = conn->peer;
 
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
@@ -475,7 +478,7 @@ precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Resul
 	}
 	rq->route = match;
 
-	if (auth_identify(rq) != 0) {
+	if (auth_identify(rq, conn != NULL ? &conn->auth : NULL) != 0) {
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
 		return 0;
 	}

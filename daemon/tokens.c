@@ -43,6 +43,7 @@ static size_t ntoks;
 static struct db *tok_db;
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fail_slot fails[TOKEN_FAIL_SLOTS];
+static unsigned generation; /* bumped on every change of the table */
 
 static void
 sha256(const char *s, unsigned char out[32])
@@ -130,6 +131,7 @@ tokens_reload(void)
 	toks = v;
 	ntoks = n;
 	v = NULL;
+	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&tok_lock);
 	rc = 0;
 out:
@@ -148,14 +150,14 @@ tokens_open(struct db *db, char **err)
 			*err = strdup("cannot read the token table");
 		return -1;
 	}
-	auth_set_token_verifier(tokens_verify);
+	auth_set_token_verifier(tokens_verify, tokens_generation);
 	return 0;
 }
 
 void
 tokens_close(void)
 {
-	auth_set_token_verifier(NULL);
+	auth_set_token_verifier(NULL, NULL);
 	pthread_rwlock_wrlock(&tok_lock);
 	free(toks);
 	toks = NULL;
@@ -218,8 +220,15 @@ audit_failed_attempt(const char *peer, int limited)
 		log_warnx("audit: could not record a failed token attempt from %s", peer);
 }
 
+unsigned
+tokens_generation(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+}
+
 enum role
-tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz, int *limited)
+tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
+              long long *expires, int *limited)
 {
 	unsigned char h[32];
 	enum role role = ROLE_NONE;
@@ -245,6 +254,7 @@ tokens_verify(const char *secret, const char *peer_addr, char *name, size_t name
 		int same = CRYPTO_memcmp(toks[i].hash, h, sizeof(h)) == 0;
 		if (same && !toks[i].revoked && (toks[i].expires == 0 || toks[i].expires > now)) {
 			role = toks[i].role;
+			*expires = toks[i].expires;
 			snprintf(name, namesz, "%s", toks[i].name);
 		}
 	}

@@ -33,6 +33,8 @@ int tokens_revoke(const char *name);
 /* The verifier auth.c calls: role of the secret (ROLE_NONE when unknown,
  * revoked or expired); *limited is set when the peer is rate-limited. */
 enum role tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
-                        int *limited);
+                        long long *expires, int *limited);
+/* Changes whenever a token is created or revoked (for per-connection caches). */
+unsigned tokens_generation(void);
 
 #endif

@@ -50,8 +50,27 @@ sleep 2
 tcp GET /metrics -H "Authorization: Bearer $SHORT"
 expect_error "expired token" 401 unauthorized
 
+# One keep-alive connection: a verified token is remembered per connection,
+# and a revocation must still take effect on the next request.
+ka_get() { # read one response to "GET $1" on fd 3; prints the status code
+	local line len=0
+	printf 'GET %s HTTP/1.1\r\nHost: lockset\r\nAuthorization: Bearer %s\r\n\r\n' "$1" "$RT" >&3
+	IFS= read -r line <&3
+	echo "$line" | awk '{print $2}'
+	while IFS= read -r line <&3; do
+		line=${line%$'\r'}
+		[ -z "$line" ] && break
+		case "${line,,}" in content-length:*) len=${line#*: } ;; esac
+	done
+	[ "$len" -gt 0 ] && dd bs=1 count="$len" <&3 >/dev/null 2>&1
+}
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+check "keep-alive request with the runtime token" test "$(ka_get /v1/settings)" = 200
+check "a second request on the same connection" test "$(ka_get /v1/settings)" = 200
 tcp DELETE /v1/tokens/ci "${A[@]}"
 expect_status "revoke" 204
+check "revocation applies at once on an open connection" test "$(ka_get /v1/settings)" = 401
+exec 3<&-
 tcp GET /v1/settings "${R[@]}"
 expect_error "revoked token is refused at once" 401 unauthorized
 tcp DELETE /v1/tokens/ci "${A[@]}"
