@@ -33,6 +33,12 @@ struct audit_pending {
 	long long time_us;
 	long long id; /* result: the new id or -1 */
 	int done;
+	/* Asynchronous appends own a copy of the event and are freed by the
+	 * writer after calling back; synchronous ones live on the caller's stack. */
+	audit_done_fn done_fn;
+	void *done_arg;
+	struct audit_event copy;
+	char **copy_rules;
 };
 
 /* The chain head while a transaction is being built; published on commit. */
@@ -215,6 +221,23 @@ publish(struct audit *a, const struct chain *ch, int ok, int rc)
 	}
 }
 
+/* Free an asynchronous pending append and its copy of the event. */
+static void
+pending_free(struct audit_pending *p)
+{
+	free((char *)p->copy.action);
+	free((char *)p->copy.actor);
+	free((char *)p->copy.component);
+	free((char *)p->copy.subject);
+	free((char *)p->copy.decision);
+	for (size_t i = 0; p->copy_rules != NULL && i < p->copy.nrules; i++)
+		free(p->copy_rules[i]);
+	free(p->copy_rules);
+	free(p->rules_json);
+	free(p->data_json);
+	free(p);
+}
+
 /* Write one batch and release its callers; called and returns with a->lock held. */
 static void
 write_batch(struct audit *a, struct audit_pending *list)
@@ -235,7 +258,12 @@ write_batch(struct audit *a, struct audit_pending *list)
 			a->counters.appended++;
 		else
 			a->counters.failed++;
-		p->done = 1;
+		if (p->done_fn != NULL) {
+			p->done_fn(p->done_arg, p->id);
+			pending_free(p);
+		} else {
+			p->done = 1; /* p belongs to a waiting caller: not touched again */
+		}
 	}
 	pthread_cond_broadcast(&a->done);
 }
@@ -648,6 +676,72 @@ out:
 	free(p.rules_json);
 	free(p.data_json);
 	return id;
+}
+
+static char *
+dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*fail = 1;
+	return d;
+}
+
+int
+audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn done, void *arg)
+{
+	struct audit_pending *p = calloc(1, sizeof(*p));
+	int fail = 0;
+
+	if (p == NULL)
+		return -1;
+	if (event_prepare(ev, p) != 0) {
+		log_warnx("audit: refusing an invalid event (%s)",
+		          ev && ev->action ? ev->action : "no action");
+		pending_free(p);
+		return -1;
+	}
+	/* The caller's event may be gone by the time the writer runs: copy it. */
+	p->copy.action = dup_or_null(ev->action, &fail);
+	p->copy.actor = dup_or_null(ev->actor, &fail);
+	p->copy.component = dup_or_null(ev->component, &fail);
+	p->copy.subject = dup_or_null(ev->subject, &fail);
+	p->copy.decision = dup_or_null(ev->decision, &fail);
+	p->copy.policy_version = ev->policy_version;
+	if (ev->nrules > 0) {
+		p->copy_rules = calloc(ev->nrules, sizeof(char *));
+		fail |= p->copy_rules == NULL;
+		for (size_t i = 0; !fail && i < ev->nrules; i++)
+			p->copy_rules[i] = dup_or_null(ev->rules[i], &fail);
+		p->copy.nrules = ev->nrules;
+		p->copy.rules = (const char *const *)p->copy_rules;
+	}
+	p->copy.data = NULL; /* already serialised into data_json */
+	if (fail) {
+		pending_free(p);
+		return -1;
+	}
+	p->ev = &p->copy;
+	p->done_fn = done;
+	p->done_arg = arg;
+	p->time_us = now_us(a);
+	pthread_mutex_lock(&a->lock);
+	if (a->stopping) {
+		pthread_mutex_unlock(&a->lock);
+		pending_free(p);
+		return -1;
+	}
+	if (a->tail != NULL)
+		a->tail->next = p;
+	else
+		a->head = p;
+	a->tail = p;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
 }
 
 int

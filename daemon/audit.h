@@ -121,6 +121,20 @@ struct db *audit_db(struct audit *a);
  * ("audit.*") are refused. */
 long long audit_append(struct audit *a, const struct audit_event *ev);
 
+/* Called by the writer thread once an asynchronous append is committed (id > 0)
+ * or has failed (id = -1). It must be quick and must not call back into the
+ * audit module (it runs with the writer's lock held). */
+typedef void (*audit_done_fn)(void *arg, long long id);
+
+/* The same append without waiting: ev is copied (data serialised) before the
+ * call returns, and done(arg, id) is called from the writer thread after the
+ * batch holding it commits or fails. Lets a server thread suspend the request
+ * and serve others meanwhile, so many appends share one commit. Returns 0 when
+ * queued, -1 when refused at once (invalid event, closing, out of memory);
+ * done is then never called. */
+int audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn done,
+                       void *arg);
+
 /* 1 when the last write succeeded, else 0 with *reason (if not NULL) set to a
  * static description of the failure, e.g. "database or disk is full". */
 int audit_healthy(struct audit *a, const char **reason);
