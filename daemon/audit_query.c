@@ -361,22 +361,95 @@ plan_bind(sqlite3_stmt *st, const struct audit_query *q, const struct plan *p)
 		sqlite3_bind_int64(st, 10, q->policy_version);
 }
 
-static enum drive
-plan_drive(const struct audit_query *q, const struct plan *p)
+/* How many rows (capped at PROBE_CAP, which the LIMIT below repeats) each
+ * candidate index would walk in the id range: used to pick the most selective filter to drive the scan. */
+#define PROBE_CAP 20000
+#define PROBE(from, key, where)                                                                   \
+	"SELECT count(*) FROM (SELECT 1 FROM " from " WHERE " where " AND " key " >= ?1 AND " key \
+	" < ?2 LIMIT 20000)"
+static const char *const sql_probe[] = {
+    [DRIVE_ID] = NULL,
+    [DRIVE_RULE] = PROBE("event_rules", "event_id", "rule = ?3"),
+    [DRIVE_SUBJECT] = PROBE("events INDEXED BY events_subject", "id", "subject = ?3"),
+    [DRIVE_ACTOR] = PROBE("events INDEXED BY events_actor", "id", "actor = ?3"),
+    [DRIVE_VERSION] = PROBE("events INDEXED BY events_policy_version", "id", "policy_version = ?3"),
+    [DRIVE_ACTION] = PROBE("events INDEXED BY events_action", "id", "action = ?3"),
+    [DRIVE_DECISION] = PROBE("events INDEXED BY events_decision", "id", "decision = ?3"),
+};
+
+/* Rows the drive d would visit (at most PROBE_CAP), or PROBE_CAP on error. */
+static long long
+plan_probe(sqlite3 *c, enum drive d, const struct audit_query *q, const struct plan *p)
 {
-	if (q->rule)
-		return DRIVE_RULE;
+	sqlite3_stmt *st = db_prepare(c, sql_probe[d]);
+	long long n = PROBE_CAP;
+
+	if (st == NULL)
+		return n;
+	sqlite3_bind_int64(st, 1, p->lo);
+	sqlite3_bind_int64(st, 2, p->hi);
+	switch (d) {
+	case DRIVE_RULE:
+		db_bind_text(st, 3, q->rule);
+		break;
+	case DRIVE_SUBJECT:
+		db_bind_text(st, 3, q->subject);
+		break;
+	case DRIVE_ACTOR:
+		db_bind_text(st, 3, q->actor);
+		break;
+	case DRIVE_VERSION:
+		sqlite3_bind_int64(st, 3, q->policy_version);
+		break;
+	case DRIVE_ACTION:
+		db_bind_text(st, 3, p->exact);
+		break;
+	case DRIVE_DECISION:
+		db_bind_text(st, 3, q->decision);
+		break;
+	default:
+		break;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The filter that drives the scan. With one indexed filter, that one; with
+ * several, the one matching the fewest rows in the id range (probed with a
+ * capped count, so a rare combination of common values such as rule and
+ * actor does not walk every row of the commoner one). */
+static enum drive
+plan_drive(sqlite3 *c, const struct audit_query *q, const struct plan *p)
+{
+	enum drive cand[6], best = DRIVE_ID;
+	long long best_n = PROBE_CAP + 1;
+	size_t n = 0;
+
+	/* Ties (every probe capped) go to the filter most often selective. */
 	if (q->subject)
-		return DRIVE_SUBJECT;
+		cand[n++] = DRIVE_SUBJECT;
 	if (q->actor)
-		return DRIVE_ACTOR;
+		cand[n++] = DRIVE_ACTOR;
 	if (q->policy_version >= 0)
-		return DRIVE_VERSION;
+		cand[n++] = DRIVE_VERSION;
 	if (p->exact)
-		return DRIVE_ACTION;
+		cand[n++] = DRIVE_ACTION;
+	if (q->rule)
+		cand[n++] = DRIVE_RULE;
 	if (q->decision)
-		return DRIVE_DECISION;
-	return DRIVE_ID;
+		cand[n++] = DRIVE_DECISION;
+	if (n <= 1)
+		return n == 1 ? cand[0] : DRIVE_ID;
+	for (size_t i = 0; i < n; i++) {
+		long long rows = plan_probe(c, cand[i], q, p);
+		if (rows < best_n) {
+			best_n = rows;
+			best = cand[i];
+		}
+	}
+	return best;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -399,7 +472,7 @@ audit_query_open(struct audit *a, const struct audit_query *q, struct problems *
 	/* One snapshot for the plan and the rows. */
 	if (db_exec(cur->c, "BEGIN") != SQLITE_OK || plan_make(cur->c, q, &cur->plan) != 0)
 		goto fail;
-	cur->st = db_prepare(cur->c, sql_query[plan_drive(q, &cur->plan)][cur->ascending]);
+	cur->st = db_prepare(cur->c, sql_query[plan_drive(cur->c, q, &cur->plan)][cur->ascending]);
 	if (cur->st == NULL)
 		goto fail;
 	plan_bind(cur->st, q, &cur->plan);
