@@ -2,11 +2,14 @@
 /* Docker Engine API requests reduced to facts a policy can judge: which route
  * a method + URI reaches (as dockerd's router would), its query parameters,
  * and what the JSON body asks for (host namespaces, capabilities, devices,
- * host paths, image), read the way Go's encoding/json reads it. */
+ * host paths, image), read the way Go's encoding/json reads it (gojson.h).
+ * Routes and queries: engineapi_route.c; bodies: engineapi.c. */
 #ifndef LOCKSET_ENGINEAPI_H
 #define LOCKSET_ENGINEAPI_H
 
 #include <stddef.h>
+
+#include "gojson.h"
 
 enum engineapi_route {
 	ENGINEAPI_OTHER = 0,
@@ -52,10 +55,9 @@ const char *engineapi_route_name(enum engineapi_route route);
  * bufsz - 1). Returns 1 when a value was found, 0 at the end. */
 int engineapi_query_next(const char **cursor, const char *key, char *buf, size_t bufsz);
 
-/* 1 when a JSON object key (klen bytes of UTF-8) selects the struct field name
- * under Go's encoding/json rules: Unicode simple case folding, so "privileged",
- * "PRIVILEGED" and keys spelt with U+017F (long s) or U+212A (Kelvin sign)
- * match "Privileged". */
+/* gojson_key_matches, kept under the engineapi name for callers of this module:
+ * 1 when a JSON object key (klen bytes of UTF-8) selects the struct field name
+ * as Go's encoding/json folds case ("PRIVILEGED", U+017F, U+212A). */
 int engineapi_key_matches(const char *key, size_t klen, const char *name);
 
 enum engineapi_fact_kind {
@@ -91,10 +93,6 @@ struct engineapi_fact {
 	const char *suffix;
 };
 
-struct engineapi_arena_block;
-
-#define ENGINEAPI_ARENA_INLINE 8192
-
 /* Everything read from one request body. Initialise with
  * engineapi_facts_init, release with engineapi_facts_clear. */
 struct engineapi_facts {
@@ -104,10 +102,7 @@ struct engineapi_facts {
 	const char *name;  /* volume create: Name, or NULL */
 	struct engineapi_fact *v;
 	size_t n, cap;
-	/* arena (private) */
-	struct engineapi_arena_block *blocks;
-	size_t inline_used;
-	_Alignas(16) char inline_buf[ENGINEAPI_ARENA_INLINE];
+	struct gojson_arena arena; /* the parsed body and the facts (private) */
 };
 
 void engineapi_facts_init(struct engineapi_facts *f);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON read the way Go's encoding/json reads it into structs: every object
+ * member kept in document order, duplicates included, strings decoded as Go
+ * decodes them; struct fields found by case-folded key (ſ and K included),
+ * the last duplicate winning, nested structs and maps merging, slices
+ * replaced. Everything lives in an arena that is released in one call. */
+#ifndef LOCKSET_GOJSON_H
+#define LOCKSET_GOJSON_H
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------------------ */
+/* Arena                                                                    */
+
+struct gojson_arena_block;
+
+#define GOJSON_ARENA_INLINE 8192
+
+/* Allocations come from inline_buf first, then from malloc'd blocks. */
+struct gojson_arena {
+	struct gojson_arena_block *blocks;
+	size_t inline_used;
+	_Alignas(16) char inline_buf[GOJSON_ARENA_INLINE];
+};
+
+void gojson_arena_init(struct gojson_arena *a);
+/* size bytes aligned to 16, valid until gojson_arena_clear; NULL on ENOMEM. */
+void *gojson_arena_alloc(struct gojson_arena *a, size_t size);
+/* Free every block and make the arena empty again. Accepts NULL. */
+void gojson_arena_clear(struct gojson_arena *a);
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                   */
+
+enum gojson_type {
+	GOJSON_NULL,
+	GOJSON_FALSE,
+	GOJSON_TRUE,
+	GOJSON_NUMBER,
+	GOJSON_STRING,
+	GOJSON_ARRAY,
+	GOJSON_OBJECT
+};
+
+/* One value; all of it lives in the arena. */
+struct gojson_value {
+	enum gojson_type type;
+	const char *key; /* member name (decoded, NUL-terminated) inside an object */
+	size_t klen;
+	const char *s; /* decoded string (NUL-terminated) */
+	size_t len;
+	struct gojson_value *child, *next; /* members or elements, in document order */
+	size_t n;                          /* number of children */
+};
+
+/* Parse len bytes of text (not necessarily NUL-terminated) as one JSON value,
+ * after which only white space may follow. Invalid UTF-8 and lone surrogates
+ * in strings become U+FFFD, as in Go. Returns 0 with *out set; 1 on a syntax
+ * error, with *why (static) and *at (the byte offset) set; -1 on ENOMEM. */
+int gojson_parse(struct gojson_arena *a, const char *text, size_t len,
+                 const struct gojson_value **out, const char **why, size_t *at);
+
+/* 1 when a JSON object key (klen bytes of UTF-8) selects the struct field name
+ * under Go's encoding/json rules: Unicode simple case folding, so "privileged",
+ * "PRIVILEGED" and keys spelt with U+017F (long s) or U+212A (Kelvin sign)
+ * match "Privileged". */
+int gojson_key_matches(const char *key, size_t klen, const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Views: Go's view of one struct (or map) is every object that was decoded  */
+/* into it, in order. A view of the root is {&root, 1}.                      */
+
+struct gojson_view {
+	const struct gojson_value **obj;
+	size_t n;
+};
+
+/* A pointer-to-struct (or struct) field of parent: the objects after the last
+ * null. out->obj is in the arena. Returns 0, or -1 on ENOMEM. */
+int gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                       struct gojson_view *out);
+/* A map field: the objects after the last null, merged (keys exact). */
+int gojson_view_map(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                    struct gojson_view *out);
+/* A slice of structs: element i merges every object decoded at index i since
+ * the last null (Go decodes into the existing element), and the length is
+ * that of the last array. *out (in the arena) is NULL when *nout is 0.
+ * Returns 0, or -1 on ENOMEM. */
+int gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *parent,
+                             const char *name, struct gojson_view **out, size_t *nout);
+
+/* The last string for name (null leaves a value unchanged, as for Go strings),
+ * or NULL. */
+const char *gojson_view_string(const struct gojson_view *v, const char *name);
+/* The last bool for name; 0 when there is none. */
+int gojson_view_bool(const struct gojson_view *v, const char *name);
+/* A slice field: the last array (or null, which makes it nil) wins whole.
+ * strslice != 0 also takes a bare string, as Docker's StrSlice does. Returns
+ * the array or string value, or NULL for nil. */
+const struct gojson_value *gojson_view_slice(const struct gojson_view *v, const char *name,
+                                             int strslice);
+/* The last string value of a map view for an exact key, or NULL. */
+const char *gojson_map_get(const struct gojson_view *m, const char *key);
+
+#endif
