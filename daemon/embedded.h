@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Files compiled into the daemon at build time (daemon/embed): the policy schema
- * and the SQL migrations. Names are relative to schema/, e.g.
- * "admin-settings.schema.json", "sql/0001-init.sql". */
+ * and the SQL migrations, named relative to schema/ ("admin-settings.schema.json",
+ * "sql/0001-init.sql"), and the admin UI, named relative to the source tree
+ * ("admin-ui-static/index.html"). */
 #ifndef LOCKSET_EMBEDDED_H
 #define LOCKSET_EMBEDDED_H
 

@@ -2,11 +2,14 @@
 /* GET /v1/settings: the effective settings. The hottest read path: the reply
  * is prebuilt per policy version (served.c) and queued as is; If-None-Match
  * gives 304; ?wait=S suspends the connection until the ETag changes (200) or
- * the wait ends (304). */
+ * the wait ends (304). ?user=U gives U's effective settings (per-user policy
+ * and preferences layers), computed on demand with an ETag of their own; the
+ * no-user path above stays a prebuilt reply. */
 #include "app.h"
 #include "handlers.h"
 #include "reply.h"
 #include "served.h"
+#include "userpolicy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -82,6 +85,54 @@ parse_wait(const char *v)
 	return w;
 }
 
+/* GET /v1/settings?user=U: built per request (a DB read for the preferences),
+ * so it is answered at once; ?wait applies to the org settings only. */
+static enum MHD_Result
+reply_user(struct request *rq, const char *user, const char *inm)
+{
+	struct problems errs = PROBLEMS_INIT;
+	struct MHD_Response *resp;
+	struct served *s;
+	enum MHD_Result ret;
+	json_t *eff = NULL;
+	char *text = NULL, etag[72];
+	int unavailable = 0;
+
+	if (!userpolicy_name_valid(user, "user", &errs)) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		problems_clear(&errs);
+		return ret;
+	}
+	if ((s = served_acquire()) == NULL)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
+	eff = userpolicy_effective(s, user, &unavailable);
+	served_release(s);
+	if (eff == NULL)
+		return unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
+		                                 "the user's preferences cannot be read")
+		                   : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	text = json_dumps(eff, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_decref(eff);
+	if (text == NULL)
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	served_etag(text, strlen(text), etag);
+	if (inm != NULL && etag_matches(inm, etag)) {
+		free(text);
+		return reply_empty(rq, 304, etag);
+	}
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = reply_response(rq, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 enum MHD_Result
 h_settings_get(struct request *rq)
 {
@@ -89,6 +140,7 @@ h_settings_get(struct request *rq)
 	struct served *s;
 	struct longpoll *lp;
 	enum MHD_Result ret;
+	const char *user;
 	long wait;
 
 	if (rq->hstate != NULL) {
@@ -99,6 +151,9 @@ h_settings_get(struct request *rq)
 		served_release(s);
 		return ret;
 	}
+	user = http_query(rq, "user");
+	if (user != NULL)
+		return reply_user(rq, user, inm);
 	wait = parse_wait(http_query(rq, "wait"));
 	if (wait < 0)
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,

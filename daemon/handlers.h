@@ -31,4 +31,24 @@ enum MHD_Result h_audit_verify_get(struct request *rq);
 /* h_events.c */
 enum MHD_Result h_events_post(struct request *rq);
 
+/* h_policy.c */
+enum MHD_Result h_policy_get(struct request *rq);
+enum MHD_Result h_policy_put(struct request *rq);
+enum MHD_Result h_policy_patch(struct request *rq);
+enum MHD_Result h_policy_versions_get(struct request *rq);
+enum MHD_Result h_policy_version_get(struct request *rq);
+enum MHD_Result h_policy_rollback_post(struct request *rq);
+enum MHD_Result h_policy_impact_post(struct request *rq);
+/* h_users.c */
+enum MHD_Result h_user_policy_put(struct request *rq);
+enum MHD_Result h_user_policy_get(struct request *rq);
+enum MHD_Result h_user_policy_delete(struct request *rq);
+enum MHD_Result h_user_settings_put(struct request *rq);
+enum MHD_Result h_user_settings_get(struct request *rq);
+
+/* h_ui.c: the admin web UI */
+enum MHD_Result h_ui_redirect(struct request *rq);
+enum MHD_Result h_ui_index(struct request *rq);
+enum MHD_Result h_ui_file(struct request *rq);
+
 #endif

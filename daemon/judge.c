@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "log.h"
 #include "served.h"
+#include "userpolicy.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -110,6 +111,8 @@ judge_request(const struct decide_request *req, const char *component, const cha
               struct judgement *j)
 {
 	struct served *s = served_acquire();
+	const struct decide_policy *dp;
+	void *hold = NULL;
 
 	memset(j, 0, sizeof(*j));
 	new_id(j->id);
@@ -122,13 +125,17 @@ judge_request(const struct decide_request *req, const char *component, const cha
 		return;
 	}
 	j->version = s->version;
-	if (decide_eval(s->dp, req, &j->d) != 0) {
+	/* A user with a per-user policy is judged by it (compiled once per version). */
+	dp = userpolicy_decide(s, req->user, &hold);
+	if (dp == NULL || decide_eval(dp, req, &j->d) != 0) {
 		j->d.allow = 0;
 		j->message = strdup("lockset: out of memory judging the request; denied");
 		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
+		userpolicy_release(hold);
 		served_release(s);
 		return;
 	}
+	userpolicy_release(hold);
 	served_release(s);
 	if (!j->d.inspected) {
 		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);

@@ -9,11 +9,16 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "inputs.h"
 #include "log.h"
 #include "policy.h"
+#include "policylife.h"
+#include "policystore.h"
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
+#include "userpolicy.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,13 +195,17 @@ audit_policy_event(const char *action, long long version, const char *detail)
 	json_decref(data);
 }
 
+/* SIGHUP and the file watch: re-read the settings file. A changed document
+ * becomes a new version (actor "file", audited by policylife.c); an invalid
+ * one is refused, logged and audited, and the current policy keeps serving. */
 static void
 reload(void)
 {
 	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 	struct served *before = served_acquire(), *after;
+	int changed = 0;
 
-	if (served_reload(&errs, &warns) != 0) {
+	if (policylife_reload(&errs, &warns, &changed) != 0) {
 		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
 		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
 		          before ? before->version : 0);
@@ -206,13 +215,11 @@ reload(void)
 	} else {
 		log_problems(app.cfg->settings, warns.v, warns.n, "warning");
 		after = served_acquire();
-		if (before == NULL || after->version != before->version) {
+		if (changed)
 			log_info("policy v%lld loaded from %s", after->version, app.cfg->settings);
-			audit_policy_event("policy.updated", after->version, "reloaded from file");
-		} else {
+		else
 			log_info("policy file %s unchanged (v%lld)", app.cfg->settings,
 			         after->version);
-		}
 		served_release(after);
 	}
 	served_release(before);
@@ -289,18 +296,31 @@ out:
 	return rc;
 }
 
+/* Everything main() allocates for its whole life, released at exit whichever
+ * way the process ends (one-shot actions and start-up failures included). */
+static struct config cfg;
+static struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+
+static void
+release_at_exit(void)
+{
+	problems_clear(&errs);
+	problems_clear(&warns);
+	config_free(&cfg);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct config cfg;
-	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 	struct settings_env env;
 	struct http_opts hopts;
+	json_t *doc;
 	enum log_level level = LOG_LVL_INFO;
 	sigset_t sigs;
 	int ready_fd = -1, sig;
 	char *err = NULL;
 
+	atexit(release_at_exit);
 	if (config_load(&cfg, argc, argv, &errs) != 0) {
 		print_problems(stderr, "locksetd: ", &errs);
 		fprintf(stderr, "locksetd: see --help\n");
@@ -332,7 +352,7 @@ main(int argc, char **argv)
 		ready_fd = daemonize();
 
 	/* The policy first: an invalid file stops the daemon with every error. */
-	if (served_reload(&errs, &warns) != 0) {
+	if ((doc = served_load(&errs, &warns)) == NULL) {
 		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
 		          errs.n == 1 ? "" : "s");
 		log_problems(cfg.settings, errs.v, errs.n, "error");
@@ -354,6 +374,18 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
+	/* Versions come from the policy history: the file keeps the newest
+	 * version's number when its content matches, else it becomes a new one. */
+	policystore_open(audit_db(app.audit));
+	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
+		log_warnx("%s: %s", cfg.settings,
+		          err ? err
+		              : (errs.n > 0 ? errs.v[0].message : "cannot version the policy"));
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
+		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
 	for (size_t i = 0; i < cfg.role_map.n; i++) {
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
@@ -388,6 +420,7 @@ main(int argc, char **argv)
 		http_stop(0);
 		return 1;
 	}
+	watch_start(cfg.settings, reload);
 	if (!cfg.foreground)
 		write_pid_file(cfg.pid_file);
 	{
@@ -408,16 +441,17 @@ main(int argc, char **argv)
 		log_info("signal %d: shutting down", sig);
 		break;
 	}
+	watch_stop();
 	served_wake_all();
 	http_stop(3000);
 	served_stop();
+	inputs_stop();
+	userpolicy_close();
+	policystore_close();
 	tokens_close();
 	audit_close(app.audit);
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
-	problems_clear(&errs);
-	problems_clear(&warns);
-	config_free(&cfg);
 	log_info("stopped");
 	return 0;
 }

@@ -19,7 +19,6 @@ static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct served *cur;
 static char *settings_path;
 static struct settings_env env;
-static long long next_version = 1;
 static time_t started;
 
 /* Waiters: a list protected by wait_lock; the deadline thread sleeps on wait_cond. */
@@ -182,8 +181,6 @@ served_install(json_t *doc, long long version)
 	pthread_mutex_lock(&cur_lock);
 	old = cur;
 	cur = s;
-	if (version >= next_version)
-		next_version = version + 1;
 	pthread_mutex_unlock(&cur_lock);
 	/* Waiters registered against the old ETag learn of the change at once. */
 	if (old == NULL || strcmp(old->etag, s->etag) != 0)
@@ -193,33 +190,22 @@ served_install(json_t *doc, long long version)
 	return 0;
 }
 
-int
-served_reload(struct problems *errs, struct problems *warns)
+json_t *
+served_load(struct problems *errs, struct problems *warns)
 {
-	struct served *old = served_acquire();
-	json_t *doc;
-	long long version;
-	int rc;
+	return policy_load_file(settings_path, errs, warns);
+}
 
-	doc = policy_load_file(settings_path, errs, warns);
-	if (doc == NULL) {
-		served_release(old);
-		return -1;
-	}
-	/* An unchanged file keeps its version number. */
-	if (old != NULL && json_equal(old->doc, doc)) {
-		json_decref(doc);
-		served_release(old);
-		return 0;
-	}
-	served_release(old);
-	pthread_mutex_lock(&cur_lock);
-	version = next_version;
-	pthread_mutex_unlock(&cur_lock);
-	rc = served_install(doc, version);
-	if (rc != 0)
-		problems_add(errs, "", "out of memory building the policy");
-	return rc;
+const char *
+served_settings_path(void)
+{
+	return settings_path;
+}
+
+const struct settings_env *
+served_env(void)
+{
+	return &env;
 }
 
 /* ------------------------------------------------------------------------ */

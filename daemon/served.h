@@ -31,10 +31,16 @@ struct served {
 
 /* Remember where the policy comes from and how $HOME etc. expand. */
 void served_configure(const char *settings_path, const struct settings_env *env);
-/* Load the settings file and install it. On failure the current policy keeps
- * serving and errs says why. warns gets non-fatal findings. */
-int served_reload(struct problems *errs, struct problems *warns);
-/* Install an already validated document (steals doc) as a new version. */
+/* Load and validate the settings file: a new reference, or NULL with errs
+ * filled (the current policy keeps serving). warns gets non-fatal findings.
+ * Installing it, under which version, is policylife.c's business. */
+json_t *served_load(struct problems *errs, struct problems *warns);
+/* The settings file path and the path variables given to served_configure.
+ * Borrowed. */
+const char *served_settings_path(void);
+const struct settings_env *served_env(void);
+/* Install an already validated document (steals doc) under version, which
+ * comes from the policy history (policystore.h). */
 int served_install(json_t *doc, long long version);
 /* A new reference to the current policy (NULL before the first load). */
 struct served *served_acquire(void);

@@ -15,8 +15,10 @@ CREATE TABLE tokens (
 );
 
 -- Every version of the org policy (the settings file), whoever wrote it.
+-- AUTOINCREMENT: a number withdrawn after a failed change is never reused, so
+-- an audit row's policy_version always names one document.
 CREATE TABLE policy_versions (
-	version   INTEGER PRIMARY KEY,
+	version   INTEGER PRIMARY KEY AUTOINCREMENT,
 	time      TEXT NOT NULL,
 	actor     TEXT NOT NULL,                -- "file", "uid:0", "token:ci", ...
 	comment   TEXT NOT NULL DEFAULT '',
@@ -53,7 +55,8 @@ CREATE TABLE decision_inputs (
 	method    TEXT NOT NULL,
 	uri       TEXT NOT NULL,
 	user      TEXT NOT NULL DEFAULT '',
-	body      BLOB,                         -- NULL: no body was sent
+	body      BLOB,                         -- NULL: no body was sent, or too large
+	body_truncated INTEGER NOT NULL DEFAULT 0, -- 1: a body over the cap was not kept
 	allow     INTEGER NOT NULL,
 	rules     TEXT NOT NULL DEFAULT '[]',
 	policy_version INTEGER

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-user policies (/v1/policy/users/{user}: admin writes, auditor reads)
+ * and users' own preferences (/v1/users/{user}/settings: runtime). A
+ * preference for a key some policy locks refuses the whole request (409
+ * locked_setting), stores nothing and is audited. */
+#include "app.h"
+#include "audit.h"
+#include "handlers.h"
+#include "policy.h"
+#include "policystore.h"
+#include "reply.h"
+#include "served.h"
+#include "settings.h"
+#include "userpolicy.h"
+
+#include <string.h>
+
+#define COMMENT_MAX 1000
+
+static const char *
+change_comment(struct request *rq, struct problems *errs)
+{
+	const char *c = http_query(rq, "comment");
+
+	if (c == NULL)
+		c = http_header(rq, "X-Lockset-Comment");
+	if (c != NULL && strlen(c) > COMMENT_MAX)
+		problems_add(errs, "comment", "longer than %d bytes", COMMENT_MAX);
+	return c;
+}
+
+static enum MHD_Result
+reply_set_status(struct request *rq, enum userpolicy_status st, const char *user)
+{
+	switch (st) {
+	case UP_NOT_FOUND:
+		return reply_error(rq, ERR_NOT_FOUND, NULL, "user \"%s\" has no policy", user);
+	case UP_STORE:
+		return reply_error(rq, ERR_INTERNAL, NULL,
+		                   "the policy history could not be written; nothing changed");
+	case UP_AUDIT:
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "the change could not be audited; nothing changed");
+	default:
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-user policies */
+
+enum MHD_Result
+h_user_policy_put(struct request *rq)
+{
+	const char *user = rq->params[0];
+	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+	const char *comment;
+	enum userpolicy_status st;
+	enum MHD_Result ret;
+	long long version = 0;
+
+	userpolicy_name_valid(user, "user", &errs);
+	comment = change_comment(rq, &errs);
+	if (errs.n > 0) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		goto out;
+	}
+	if (!json_is_object(rq->json))
+		problems_add(&errs, "", "expected a JSON object (an admin-settings.json document)");
+	else
+		policy_validate(rq->json, &errs, &warns);
+	if (errs.n > 0) {
+		ret = reply_error(rq, ERR_INVALID_POLICY, &errs, "invalid policy (%zu problem%s)",
+		                  errs.n, errs.n == 1 ? "" : "s");
+		goto out;
+	}
+	st = userpolicy_set(user, rq->json, rq->peer.name, comment, &version);
+	if (st != UP_OK) {
+		ret = reply_set_status(rq, st, user);
+		goto out;
+	}
+	ret = reply_json(rq, 200,
+	                 json_pack("{s:s, s:I, s:o}", "user", user, "version", (json_int_t)version,
+	                           "warnings", problems_to_json(&warns)));
+out:
+	problems_clear(&errs);
+	problems_clear(&warns);
+	return ret;
+}
+
+enum MHD_Result
+h_user_policy_get(struct request *rq)
+{
+	const char *user = rq->params[0];
+	long long version = 0;
+	json_t *doc = userpolicy_get(user, &version);
+
+	if (doc == NULL)
+		return reply_error(rq, ERR_NOT_FOUND, NULL, "user \"%s\" has no policy", user);
+	return reply_json(rq, 200,
+	                  json_pack("{s:s, s:I, s:o}", "user", user, "version", (json_int_t)version,
+	                            "document", doc));
+}
+
+enum MHD_Result
+h_user_policy_delete(struct request *rq)
+{
+	const char *user = rq->params[0];
+	struct problems errs = PROBLEMS_INIT;
+	const char *comment = change_comment(rq, &errs);
+	enum userpolicy_status st;
+	enum MHD_Result ret;
+	long long version = 0;
+
+	if (errs.n > 0)
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+	else if ((st = userpolicy_set(user, NULL, rq->peer.name, comment, &version)) != UP_OK)
+		ret = reply_set_status(rq, st, user);
+	else
+		ret = reply_empty(rq, 204, NULL);
+	problems_clear(&errs);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* User preferences */
+
+/* Preferences have a policy's key shapes without "locked" and without
+ * configurationFileVersion; unknown keys are errors here (a user cannot set
+ * what nothing reads). */
+static void
+check_prefs(const json_t *prefs, struct problems *errs)
+{
+	struct problems warns = PROBLEMS_INIT;
+	json_t *doc;
+
+	if (!json_is_object(prefs)) {
+		problems_add(errs, "", "expected a JSON object of preferences");
+		return;
+	}
+	if (json_object_get(prefs, "configurationFileVersion") != NULL)
+		problems_add(errs, "/configurationFileVersion", "not a preference");
+	if ((doc = json_deep_copy(prefs)) == NULL) {
+		problems_add(errs, "", "out of memory");
+		return;
+	}
+	json_object_set_new(doc, "configurationFileVersion", json_integer(2));
+	policy_validate(doc, errs, &warns);
+	for (size_t i = 0; i < warns.n; i++)
+		problems_add(errs, warns.v[i].path, "%s", warns.v[i].message);
+	problems_clear(&warns);
+	json_decref(doc);
+}
+
+static int
+audit_locked_override(struct request *rq, const char *user, const json_t *keys)
+{
+	struct audit_event ev = {.policy_version = -1};
+	struct served *s = served_acquire();
+	json_t *data = json_pack("{s:s, s:O}", "user", user, "lockedKeys", keys);
+	long long id;
+
+	ev.action = "settings.locked_override";
+	ev.actor = rq->peer.name;
+	ev.component = "api";
+	ev.subject = user;
+	ev.decision = "deny";
+	ev.data = data;
+	ev.policy_version = s ? s->version : -1;
+	id = app.audit ? audit_append(app.audit, &ev) : 0;
+	json_decref(data);
+	served_release(s);
+	return id < 0 ? -1 : 0;
+}
+
+/* The keys of prefs some policy layer locks for user (new array), NULL on
+ * ENOMEM. */
+static json_t *
+locked_keys(const char *user, const json_t *prefs)
+{
+	struct served *s = served_acquire();
+	json_t *up = userpolicy_get(user, NULL);
+	json_t *keys = settings_locked_keys(s ? s->doc : NULL, up, prefs);
+
+	json_decref(up);
+	served_release(s);
+	return keys;
+}
+
+enum MHD_Result
+h_user_settings_put(struct request *rq)
+{
+	const char *user = rq->params[0];
+	struct problems errs = PROBLEMS_INIT;
+	json_t *keys = NULL, *v;
+	enum MHD_Result ret;
+	size_t i;
+
+	if (!userpolicy_name_valid(user, "user", &errs)) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		goto out;
+	}
+	check_prefs(rq->json, &errs);
+	if (errs.n > 0) {
+		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs,
+		                  "invalid preferences (%zu problem%s)", errs.n,
+		                  errs.n == 1 ? "" : "s");
+		goto out;
+	}
+	if ((keys = locked_keys(user, rq->json)) == NULL) {
+		ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	if (json_array_size(keys) > 0) {
+		json_array_foreach(keys, i, v)
+		    problems_add(&errs, json_string_value(v), "locked by policy");
+		if (audit_locked_override(rq, user, keys) != 0)
+			ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+			                  "locked settings refused, but the attempt could not be "
+			                  "audited");
+		else
+			ret = reply_error(rq, ERR_LOCKED_SETTING, &errs,
+			                  "%zu setting%s locked by policy; nothing was stored",
+			                  json_array_size(keys),
+			                  json_array_size(keys) == 1 ? " is" : "s are");
+		goto out;
+	}
+	if (policystore_prefs_put(user, rq->json, rq->peer.name) != 0) {
+		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
+		goto out;
+	}
+	ret = reply_json(rq, 200, json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
+out:
+	json_decref(keys);
+	problems_clear(&errs);
+	return ret;
+}
+
+enum MHD_Result
+h_user_settings_get(struct request *rq)
+{
+	const char *user = rq->params[0];
+	json_t *prefs = NULL;
+
+	if (policystore_prefs_get(user, &prefs) != 0)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
+	return reply_json(
+	    rq, 200,
+	    json_pack("{s:s, s:o}", "user", user, "preferences", prefs ? prefs : json_object()));
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The impact preview: compile the proposed policy (per user where a user has
+ * a policy), judge every recorded input again, and compare with the verdict
+ * recorded at the time. Pure reading: nothing is stored or audited. */
+#include "impact.h"
+
+#include "decide.h"
+#include "inputs.h"
+#include "served.h"
+#include "settings.h"
+#include "userpolicy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPACT_MAX_USERS 256 /* compiled per-user policies kept during one replay */
+
+struct user_dp {
+	char *user;
+	struct decide_policy *dp;
+};
+
+struct replay {
+	const json_t *proposed;
+	struct decide_policy *base;
+	struct user_dp users[IMPACT_MAX_USERS];
+	size_t nusers;
+	long long replayed, skipped, ndenied, nallowed;
+	json_t *denied_by, *allowed_by, *examples;
+	int failed;
+};
+
+int
+impact_parse_time(const char *s, char out[32])
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+	long usec = 0, scale = 100000;
+	const char *p;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			usec += scale > 0 ? (*p - '0') * scale : 0;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+	           n == 5) {
+		int sign = *p == '-' ? -1 : 1;
+		p += 6;
+		oh *= sign;
+		om *= sign;
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+	    oh < -23 || oh > 23 || om < -59 || om > 59)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm) - (time_t)(oh * 3600 + om * 60);
+	gmtime_r(&t, &tm);
+	n = (int)strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, (size_t)(32 - n), ".%06ldZ", usec);
+	return 0;
+}
+
+void
+impact_time_ago(time_t seconds, char out[32])
+{
+	time_t t = time(NULL) - seconds;
+	struct tm tm;
+	int n;
+
+	gmtime_r(&t, &tm);
+	n = (int)strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, (size_t)(32 - n), ".000000Z");
+}
+
+static struct decide_policy *
+compile(const json_t *org, const json_t *user_policy)
+{
+	json_t *eff = settings_effective(org, user_policy, NULL, served_env());
+	struct decide_policy *dp = eff ? decide_policy_new(eff) : NULL;
+
+	json_decref(eff);
+	return dp;
+}
+
+/* The proposed policy as it applies to user. Borrowed from rp; NULL on ENOMEM. */
+static const struct decide_policy *
+policy_for(struct replay *rp, const char *user)
+{
+	json_t *up;
+	struct decide_policy *dp;
+
+	if (user[0] == '\0' || (up = userpolicy_get(user, NULL)) == NULL)
+		return rp->base;
+	for (size_t i = 0; i < rp->nusers; i++) {
+		if (strcmp(rp->users[i].user, user) == 0) {
+			json_decref(up);
+			return rp->users[i].dp;
+		}
+	}
+	dp = compile(rp->proposed, up);
+	json_decref(up);
+	if (dp == NULL || rp->nusers == IMPACT_MAX_USERS) {
+		/* Too many distinct users to keep: judge by the org policy alone. */
+		decide_policy_free(dp);
+		return dp == NULL ? NULL : rp->base;
+	}
+	rp->users[rp->nusers].user = strdup(user);
+	rp->users[rp->nusers].dp = dp;
+	if (rp->users[rp->nusers].user == NULL) {
+		decide_policy_free(dp);
+		return NULL;
+	}
+	return rp->users[rp->nusers++].dp;
+}
+
+static void
+count(json_t *by, const char *rule)
+{
+	json_t *n = json_object_get(by, rule);
+
+	json_object_set_new(by, rule, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+/* Unique rule ids of a decision, as a new array. */
+static json_t *
+decision_rules(const struct decision *d)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < d->nv; i++) {
+		size_t k, n = json_array_size(arr);
+		for (k = 0; k < n; k++) {
+			if (strcmp(json_string_value(json_array_get(arr, k)), d->v[i].rule) == 0)
+				break;
+		}
+		if (k == n)
+			json_array_append_new(arr, json_string(d->v[i].rule));
+	}
+	return arr;
+}
+
+static int
+replay_one(const struct inputs_row *r, void *cls)
+{
+	struct replay *rp = cls;
+	struct decide_request req = {r->method, r->uri, r->user, r->body, r->body_len, r->has_body};
+	const struct decide_policy *dp;
+	struct decision d;
+	json_t *rules = NULL, *by;
+	int after;
+
+	if (r->body_truncated) {
+		rp->skipped++;
+		return 0;
+	}
+	if ((dp = policy_for(rp, r->user)) == NULL || decide_eval(dp, &req, &d) != 0) {
+		rp->failed = 1;
+		return 1;
+	}
+	rp->replayed++;
+	after = !d.inspected || d.allow;
+	if (r->allow && !after) {
+		rp->ndenied++;
+		rules = decision_rules(&d);
+		by = rp->denied_by;
+	} else if (!r->allow && after) {
+		rp->nallowed++;
+		rules = json_loads(r->rules, 0, NULL);
+		by = rp->allowed_by;
+	}
+	if (rules != NULL) {
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(rules, i, v) count(by, json_string_value(v));
+		if (json_array_size(rp->examples) < IMPACT_MAX_EXAMPLES)
+			json_array_append_new(rp->examples,
+			                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
+			                                "time", r->time, "method", r->method, "uri",
+			                                r->uri, "user", r->user, "before",
+			                                r->allow ? "allow" : "deny", "after",
+			                                after ? "allow" : "deny", "rules", rules));
+		json_decref(rules);
+	}
+	decision_clear(&d);
+	return 0;
+}
+
+json_t *
+impact_preview(const json_t *proposed, const char *since, int *unavailable)
+{
+	struct replay rp;
+	json_t *out = NULL;
+
+	*unavailable = 0;
+	memset(&rp, 0, sizeof(rp));
+	rp.proposed = proposed;
+	rp.denied_by = json_object();
+	rp.allowed_by = json_object();
+	rp.examples = json_array();
+	if (rp.denied_by == NULL || rp.allowed_by == NULL || rp.examples == NULL ||
+	    (rp.base = compile(proposed, NULL)) == NULL)
+		goto out;
+	inputs_flush(); /* what was decided a moment ago counts too */
+	if (inputs_scan(since, replay_one, &rp) != 0) {
+		*unavailable = 1;
+		goto out;
+	}
+	if (rp.failed)
+		goto out;
+	out = json_pack("{s:s, s:I, s:I, s:{s:I, s:O}, s:{s:I, s:O}, s:O}", "since", since,
+	                "replayed", (json_int_t)rp.replayed, "skipped", (json_int_t)rp.skipped,
+	                "newlyDenied", "count", (json_int_t)rp.ndenied, "byRule", rp.denied_by,
+	                "newlyAllowed", "count", (json_int_t)rp.nallowed, "byRule", rp.allowed_by,
+	                "examples", rp.examples);
+out:
+	for (size_t i = 0; i < rp.nusers; i++) {
+		free(rp.users[i].user);
+		decide_policy_free(rp.users[i].dp);
+	}
+	decide_policy_free(rp.base);
+	json_decref(rp.denied_by);
+	json_decref(rp.allowed_by);
+	json_decref(rp.examples);
+	return out;
+}

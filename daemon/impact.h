@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Impact preview: replay the recorded decision inputs (inputs.h) of a time
+ * window against a proposed org policy and report which past requests it
+ * would newly deny or newly allow, grouped by rule. */
+#ifndef LOCKSET_IMPACT_H
+#define LOCKSET_IMPACT_H
+
+#include <jansson.h>
+#include <time.h>
+
+#define IMPACT_MAX_EXAMPLES 20
+#define IMPACT_DEFAULT_DAYS 7
+
+/* Parse an RFC 3339 time ("2026-11-28T12:00:00Z", fractions and offsets
+ * allowed) into the stored form (UTC, microseconds) in out (32 bytes).
+ * Returns 0, or -1 when s is not such a time. */
+int impact_parse_time(const char *s, char out[32]);
+/* The stored form of now minus seconds. */
+void impact_time_ago(time_t seconds, char out[32]);
+
+/* Replay every input since (stored form) against proposed (borrowed, a valid
+ * policy document); a user with a per-user policy is judged by the proposed
+ * org policy under their current user policy. Inputs whose body was too large
+ * to keep are skipped and counted. New reference:
+ *   {"since", "replayed", "skipped",
+ *    "newlyDenied": {"count", "byRule": {rule: n}},
+ *    "newlyAllowed": {"count", "byRule": {rule: n}},
+ *    "examples": [{"time","method","uri","user","before","after","rules"}...]}
+ * NULL with *unavailable = 1 when the inputs cannot be read, NULL otherwise
+ * on ENOMEM. */
+json_t *impact_preview(const json_t *proposed, const char *since, int *unavailable);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Per-user policies, Docker Admin Console's "specific users": the current
+ * policy of every user that has one is kept in memory (loaded from the policy
+ * history at start-up), changed through the store with an audit row first,
+ * and compiled into a decision policy per user, cached per org policy
+ * version. Users without a policy cost the decision path one atomic load. */
+#ifndef LOCKSET_USERPOLICY_H
+#define LOCKSET_USERPOLICY_H
+
+#include <jansson.h>
+
+struct served;
+struct decide_policy;
+struct problems;
+
+enum userpolicy_status {
+	UP_OK = 0,
+	UP_NOT_FOUND, /* delete: the user has no policy */
+	UP_STORE,     /* the history could not be written; nothing changed */
+	UP_AUDIT,     /* the audit row could not be written; nothing changed */
+	UP_INTERNAL,  /* out of memory */
+};
+
+/* Load the current per-user policies (policystore_open first). 0, or -1 with
+ * *err (malloc'd). */
+int userpolicy_open(char **err);
+void userpolicy_close(void);
+
+/* Is name acceptable as a user name in a path (1-256 bytes, no control
+ * characters, no '/')? On refusal adds a problem at path to errs (may be
+ * NULL) and returns 0. */
+int userpolicy_name_valid(const char *name, const char *path, struct problems *errs);
+
+/* user's current policy document (new reference) and its version, or NULL
+ * when the user has none. */
+json_t *userpolicy_get(const char *user, long long *version);
+
+/* Set (doc borrowed, already validated) or delete (doc NULL) user's policy:
+ * a new version in the history, then policy.user.updated / policy.user.deleted
+ * in the audit log (actor), then the in-memory copy. On UP_AUDIT the version
+ * is withdrawn. *version receives the new version number. */
+enum userpolicy_status userpolicy_set(const char *user, const json_t *doc, const char *actor,
+                                      const char *comment, long long *version);
+
+/* The decision policy for user under s: s->dp when the user has no policy
+ * (*hold NULL), else the user's compiled policy with a reference in *hold
+ * (release with userpolicy_release). NULL only when compiling failed
+ * (out of memory): the caller must deny. */
+const struct decide_policy *userpolicy_decide(const struct served *s, const char *user,
+                                              void **hold);
+void userpolicy_release(void *hold);
+
+/* The effective settings for user under s (policy and preferences layers);
+ * new reference with "policyVersion", "user" and "userPolicyVersion" (null
+ * when none) added. NULL with *unavailable set when the preferences could not
+ * be read, NULL otherwise on ENOMEM. */
+json_t *userpolicy_effective(const struct served *s, const char *user, int *unavailable);
+
+#endif

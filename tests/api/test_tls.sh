@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# TCP listeners and TLS: a TLS listener with a certificate made by the
+# openssl CLI serves HTTPS to a client that trusts it, refuses plain HTTP and
+# TLS 1.1; a non-loopback TCP listener without TLS is refused at start-up
+# unless --allow-insecure-tcp.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need openssl
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' \
+	-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+check "openssl made a certificate" test -s "$T/cert.pem" -a -s "$T/key.pem"
+chmod 600 "$T/key.pem"
+put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+
+# --- the TLS listener
+TLS_PORT=$(free_port)
+lockset_start --listen "127.0.0.1:$TLS_PORT" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" || exit 1
+S=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/cert.pem" "https://127.0.0.1:$TLS_PORT/v1/health")
+check "HTTPS with the CA certificate works ($S)" test "$S" = 200
+check "the health reply came over TLS" jq -e '.status == "ok"' "$T/body"
+S=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/cert.pem" "https://127.0.0.1:$TLS_PORT/v1/settings")
+check "TLS does not replace credentials ($S)" test "$S" = 401
+S=$(curl -s -o /dev/null -w '%{http_code}' "https://127.0.0.1:$TLS_PORT/v1/health")
+check "an untrusted certificate is rejected by the client" test "$S" = 000
+S=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$TLS_PORT/v1/health")
+check "plain HTTP on the TLS port fails ($S)" test "$S" != 200
+# The client must be willing to speak TLS 1.1 (OpenSSL's default security
+# level forbids it), so the refusal is the daemon's; a control server proves it.
+OLD_TLS=(--tlsv1.1 --tls-max 1.1 --ciphers 'DEFAULT@SECLEVEL=0' --max-time 5)
+curl -s -o /dev/null --cacert "$T/cert.pem" "${OLD_TLS[@]}" \
+	"https://127.0.0.1:$TLS_PORT/v1/health"; rc=$?
+check "TLS 1.1 is refused (curl exit $rc)" test "$rc" != 0
+CTL_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$CTL_PORT" -cert "$T/cert.pem" -key "$T/key.pem" \
+	-tls1_1 -cipher 'DEFAULT@SECLEVEL=0' -www >/dev/null 2>&1 &
+EXTRA_PIDS="$!"
+sleep 0.5
+curl -s -o /dev/null -k "${OLD_TLS[@]}" "https://127.0.0.1:$CTL_PORT/"; rc=$?
+check "control: this curl does speak TLS 1.1 to a server that allows it" test "$rc" = 0
+kill "$EXTRA_PIDS" 2>/dev/null; wait "$EXTRA_PIDS" 2>/dev/null; EXTRA_PIDS=
+curl -s -o /dev/null --cacert "$T/cert.pem" --tlsv1.2 --tls-max 1.2 --max-time 5 \
+	"https://127.0.0.1:$TLS_PORT/v1/health"; rc=$?
+check "TLS 1.2 is accepted" test "$rc" = 0
+curl -s -o /dev/null --cacert "$T/cert.pem" --tlsv1.3 --max-time 5 \
+	"https://127.0.0.1:$TLS_PORT/v1/health"; rc=$?
+check "TLS 1.3 is accepted" test "$rc" = 0
+check "the log names the TLS listener" grep -q "listening on 127.0.0.1:$TLS_PORT (TLS)" "$T/daemon.log"
+lockset_stop
+
+# --- a non-loopback listener without TLS
+P=$(free_port)
+"$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
+	--listen "0.0.0.0:$P" --authz-socket "" --foreground >"$T/out" 2>&1; rc=$?
+check "0.0.0.0 without TLS is refused at start-up" test "$rc" != 0
+check "the refusal says why" grep -q "refusing a non-loopback TCP listener without TLS" "$T/out"
+P=$(free_port)
+lockset_start --listen "0.0.0.0:$P" --allow-insecure-tcp || exit 1
+S=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/v1/health")
+check "--allow-insecure-tcp permits it ($S)" test "$S" = 200
+lockset_stop
+P=$(free_port)
+lockset_start --listen "0.0.0.0:$P" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" || exit 1
+S=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/cert.pem" "https://127.0.0.1:$P/v1/health")
+check "0.0.0.0 with TLS starts and serves HTTPS ($S)" test "$S" = 200
+lockset_stop
+finish

@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Per-user policies and user preferences: precedence per key (user-policy lock
+# > org lock > unlocked values; preferences only where nothing locks), the
+# source layer in GET /v1/settings?user=, per-user ETags, 409 locked_setting
+# with every locked pointer and an audit row, versions and audit of user
+# policies, persistence across restarts, and decisions judged by the user's
+# own policy.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+
+VALID="$LOCKSET_SRCDIR/tests/cases/policy/valid"
+put_policy "$VALID/layered.json"   # analyticsEnabled locked false; disableUpdate unlocked true
+lockset_start || exit 1
+DB="$STATE/lockset.db"
+J=(-H 'Content-Type: application/json')
+
+# --- a per-user policy: validated, versioned, audited
+api PUT /v1/policy/users/alice "${J[@]}" -d '{"configurationFileVersion": 2, "disableUpdate": {"locked": "x"}}'
+expect_error "an invalid user policy" 422 invalid_policy
+expect_json "with its pointer" '.error.details[0].path' /disableUpdate/locked
+cat >"$T/alice.json" <<'JSON'
+{"configurationFileVersion": 2,
+ "disableUpdate": {"locked": true, "value": false},
+ "analyticsEnabled": {"locked": false, "value": true},
+ "containerPolicy": {"locked": true, "deniedFlags": []}}
+JSON
+api PUT /v1/policy/users/alice "${J[@]}" --data-binary "@$T/alice.json"
+expect_status "set alice's policy" 200
+expect_json "first user version" .version 1
+api GET /v1/policy/users/alice
+expect_json "read it back" .document.disableUpdate.locked true
+api GET /v1/policy/users/bob
+expect_error "a user without a policy" 404 not_found
+
+# --- precedence, with the winning layer in source
+api GET '/v1/settings?user=alice'
+expect_status "settings for alice" 200
+expect_json "user-policy lock beats an unlocked org value" .disableUpdate.value false
+expect_json "... and says so" .disableUpdate.source user-policy
+expect_json "org lock beats an unlocked user-policy value" .analyticsEnabled.value false
+expect_json "... and says so" .analyticsEnabled.source org
+expect_json "the user is named" .user alice
+expect_json "the user policy version is named" .userPolicyVersion 1
+ETAG_A=$(header ETag)
+api GET '/v1/settings?user=bob'
+expect_json "bob gets the org's unlocked value" .disableUpdate.value true
+expect_json "bob's source is org" .disableUpdate.source org
+ETAG_B=$(header ETag)
+check "per-user ETags differ" test -n "$ETAG_A" -a "$ETAG_A" != "$ETAG_B"
+api GET '/v1/settings?user=alice' -H "If-None-Match: $ETAG_A"
+expect_status "per-user If-None-Match" 304
+api GET /v1/settings
+expect_json "no ?user=: the org view" .disableUpdate.value true
+check "the org view has no user" test "$(jqb 'has("user")')" = false
+
+# --- preferences: unlocked keys stored, any locked key refuses the whole request
+api PUT /v1/users/alice/settings "${J[@]}" -d '{"kubernetes": {"enabled": false}, "allowBetaFeatures": {"value": true}}'
+expect_status "unlocked preferences are stored" 200
+api GET /v1/users/alice/settings
+expect_json "read back" .preferences.kubernetes.enabled false
+api GET '/v1/settings?user=alice'
+expect_json "a preference applies to an unlocked key" .kubernetes.enabled false
+expect_json "with source user" .kubernetes.source user
+expect_json "another preference" .allowBetaFeatures.value true
+check "preferences change the per-user ETag" test "$(header ETag)" != "$ETAG_A"
+api PUT /v1/users/alice/settings "${J[@]}" \
+	-d '{"kubernetes": {"enabled": true}, "analyticsEnabled": {"value": true}, "disableUpdate": {"value": true}, "proxy": {"mode": "system"}}'
+expect_error "a locked key refuses the request" 409 locked_setting
+expect_json "every locked key is listed" '[.error.details[].path] | join(",")' \
+	/analyticsEnabled,/disableUpdate,/proxy/mode
+api GET /v1/users/alice/settings
+expect_json "nothing was stored" .preferences.kubernetes.enabled false
+check "the attempt is audited" \
+	test "$(sqlite3 "$DB" "SELECT subject||'|'||decision||'|'||json_extract(data,'\$.lockedKeys[0]') FROM events WHERE action='settings.locked_override'")" = "alice|deny|/analyticsEnabled"
+api PUT /v1/users/bob/settings "${J[@]}" -d '{"disableUpdate": {"value": false}}'
+expect_status "the same key is free for a user whose policy does not lock it" 200
+api GET '/v1/settings?user=bob'
+expect_json "bob's preference applies" .disableUpdate.value false
+expect_json "bob's source" .disableUpdate.source user
+api PUT /v1/users/bob/settings "${J[@]}" -d '{"configurationFileVersion": 2, "nope": {"value": 1}, "kubernetes": {"enabled": "yes"}}'
+expect_error "bad preferences" 400 invalid_request
+expect_json "every problem listed" '[.error.details[].path] | sort | join(",")' \
+	/configurationFileVersion,/kubernetes/enabled,/nope
+api PUT /v1/users/bob/settings "${J[@]}" -d '[]'
+expect_error "preferences must be an object" 400 invalid_request
+
+# --- decisions use the user's policy
+create() { # USER BODY
+	api POST /v1/decisions "${J[@]}" -d "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/create\",\"user\":\"$1\",\"body\":$2}"
+}
+PRIV='{"Image":"alpine","HostConfig":{"Privileged":true}}'
+HOSTNET='{"Image":"alpine","HostConfig":{"NetworkMode":"host"}}'
+create dave "$PRIV"
+expect_json "org policy denies --privileged" .allow false
+create alice "$PRIV"
+expect_json "alice's policy (no denied flags) allows it" .allow true
+create carol "$HOSTNET"
+expect_json "carol without a policy: host network allowed" .allow true
+api PUT /v1/policy/users/carol "${J[@]}" \
+	-d '{"configurationFileVersion": 2, "containerPolicy": {"locked": true, "deniedFlags": ["--privileged", "--network=host"]}}'
+expect_status "set carol's policy" 200
+create carol "$HOSTNET"
+expect_json "carol's own policy denies host network" .allow false
+expect_json "by rule host-network" '.violations[0].rule' host-network
+create dave "$HOSTNET"
+expect_json "others are not affected" .allow true
+api PUT /v1/policy "${J[@]}" --data-binary @<(jq '.analyticsEnabled.value = true' "$VALID/layered.json")
+expect_status "an org change" 200
+create carol "$HOSTNET"
+expect_json "carol's policy survives an org change" .allow false
+
+# --- delete: versioned (a null document), audited
+api DELETE /v1/policy/users/carol
+expect_status "delete carol's policy" 204
+create carol "$HOSTNET"
+expect_json "after the delete carol follows the org policy" .allow true
+api DELETE /v1/policy/users/carol
+expect_error "delete twice" 404 not_found
+check "a delete is recorded as a null document" \
+	test "$(sqlite3 "$DB" "SELECT version||'|'||(document IS NULL) FROM user_policies WHERE user='carol' ORDER BY version DESC LIMIT 1")" = "2|1"
+check "user policy changes are audited" \
+	test "$(sqlite3 "$DB" "SELECT group_concat(action) FROM (SELECT action FROM events WHERE action LIKE 'policy.user.%' ORDER BY id)")" = "policy.user.updated,policy.user.updated,policy.user.deleted"
+api PUT /v1/policy/users/alice "${J[@]}" --data-binary "@$T/alice.json"
+expect_json "alice's second version" .version 2
+
+# --- persistence across a restart
+lockset_stop
+lockset_start || exit 1
+api GET '/v1/settings?user=alice'
+expect_json "alice's policy survives a restart" .disableUpdate.source user-policy
+expect_json "her preferences too" .kubernetes.source user
+create alice "$PRIV"
+expect_json "and decisions still use it" .allow true
+api GET '/v1/settings?user=%01bad'
+expect_error "a control character in ?user" 400 invalid_parameter
+finish
