@@ -5,12 +5,12 @@
  * the call: the plugin fails closed. */
 #include "app.h"
 #include "handlers.h"
+#include "gojson.h"
 #include "judge.h"
-#include "jsonv.h"
 #include "log.h"
 #include "reply.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
@@ -79,47 +79,139 @@ base64_decode(const char *in, size_t len, unsigned char *out)
 	return n;
 }
 
+/* The AuthZReq envelope's members, as dockerd's Go encoder writes them. */
+static const struct {
+	const char *name;
+	unsigned types; /* 1 << enum gojson_type */
+	int required;
+} envelope_fields[] = {
+    {"User", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
+    {"UserAuthNMethod", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
+    {"RequestMethod", 1u << GOJSON_STRING, 1},
+    {"RequestUri", 1u << GOJSON_STRING, 1},
+    {"RequestBody", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
+    {"RequestHeaders", 1u << GOJSON_OBJECT | 1u << GOJSON_NULL, 0},
+    {"RequestPeerCertificates", 1u << GOJSON_ARRAY | 1u << GOJSON_NULL, 0},
+};
+#define NFIELDS (sizeof(envelope_fields) / sizeof(envelope_fields[0]))
+
+static const char *
+value_type_name(enum gojson_type t)
+{
+	static const char *const names[] = {"null",   "boolean", "boolean", "number",
+	                                    "string", "array",   "object"};
+	return names[t];
+}
+
+/* Check the envelope (the same rules jv_check_object applies: exact names,
+ * types, required members, nothing unknown) and point got[i] at the member
+ * for envelope_fields[i]. 0, 1 for a duplicate member (not valid JSON to
+ * jansson, so answered as such), or -1 with a message in msg. */
+static int
+check_envelope(const struct gojson_value *root, const struct gojson_value *got[NFIELDS], char *msg,
+               size_t msgsz)
+{
+	const struct gojson_value *c;
+	size_t i;
+
+	memset(got, 0, NFIELDS * sizeof(got[0]));
+	if (root->type != GOJSON_OBJECT) {
+		snprintf(msg, msgsz, "lockset: malformed AuthZReq: /: expected an object; found %s",
+		         value_type_name(root->type));
+		return -1;
+	}
+	for (c = root->child; c != NULL; c = c->next) {
+		for (i = 0; i < NFIELDS && strcmp(envelope_fields[i].name, c->key) != 0; i++)
+			;
+		if (i == NFIELDS) {
+			snprintf(msg, msgsz, "lockset: malformed AuthZReq: /%s: unknown field",
+			         c->key);
+			return -1;
+		}
+		if (got[i] != NULL) {
+			snprintf(msg, msgsz, "duplicate object key: %s", c->key);
+			return 1;
+		}
+		if (!(envelope_fields[i].types & (1u << c->type))) {
+			snprintf(
+			    msg, msgsz, "lockset: malformed AuthZReq: /%s: expected %s; found %s",
+			    c->key,
+			    (envelope_fields[i].types & (1u << GOJSON_OBJECT))  ? "object or null"
+			    : (envelope_fields[i].types & (1u << GOJSON_ARRAY)) ? "array or null"
+			    : (envelope_fields[i].types & (1u << GOJSON_NULL))  ? "string or null"
+			                                                        : "string",
+			    value_type_name(c->type));
+			return -1;
+		}
+		got[i] = c;
+	}
+	for (i = 0; i < NFIELDS; i++)
+		if (envelope_fields[i].required && got[i] == NULL) {
+			snprintf(msg, msgsz,
+			         "lockset: malformed AuthZReq: /%s: required field is missing",
+			         envelope_fields[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* The envelope is read from the raw body with gojson, in one pass and into
+ * an arena on the stack: the base64 request body is most of its bytes, and
+ * a general JSON tree would copy it a byte at a time. */
 enum MHD_Result
 h_authz_req(struct request *rq)
 {
-	static const struct jv_field fields[] = {{"User", JV_STRING | JV_NULL, 0},
-	                                         {"UserAuthNMethod", JV_STRING | JV_NULL, 0},
-	                                         {"RequestMethod", JV_STRING, 1},
-	                                         {"RequestUri", JV_STRING, 1},
-	                                         {"RequestBody", JV_STRING | JV_NULL, 0},
-	                                         {"RequestHeaders", JV_OBJECT | JV_NULL, 0},
-	                                         {"RequestPeerCertificates", JV_ARRAY | JV_NULL, 0},
-	                                         {NULL, 0, 0}};
-	struct problems errs = PROBLEMS_INIT;
+	struct gojson_arena arena;
+	const struct gojson_value *root, *got[NFIELDS];
 	struct decide_request req = {0};
 	struct judgement j;
-	const char *b64;
+	const char *why = NULL;
+	size_t at = 0;
 	unsigned char *body = NULL;
 	enum MHD_Result ret;
 	json_t *reply;
 	char msg[512];
+	int rc;
 
-	if (jv_check_object(rq->json, "", fields, &errs) != 0) {
-		snprintf(msg, sizeof(msg), "lockset: malformed AuthZReq: %s: %s",
-		         errs.v[0].path[0] ? errs.v[0].path : "/", errs.v[0].message);
-		problems_clear(&errs);
-		return plugin_error(rq, msg);
+	gojson_arena_init(&arena);
+	if (rq->body == NULL || rq->body_len == 0) {
+		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
+		goto out;
 	}
-	req.method = json_string_value(json_object_get(rq->json, "RequestMethod"));
-	req.uri = json_string_value(json_object_get(rq->json, "RequestUri"));
-	req.user = json_string_value(json_object_get(rq->json, "User"));
-	b64 = json_string_value(json_object_get(rq->json, "RequestBody"));
-	if (b64 != NULL && b64[0] != '\0') {
-		size_t len = strlen(b64);
+	rc = gojson_parse(&arena, rq->body, rq->body_len, &root, &why, &at);
+	if (rc == -1) {
+		ret = plugin_error(rq, "lockset: out of memory");
+		goto out;
+	}
+	if (rc == 0)
+		rc = check_envelope(root, got, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s at byte %zu", why, at);
+	if (rc == 1) {
+		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "request body is not valid JSON: %s",
+		                  msg);
+		goto out;
+	}
+	if (rc == -1) {
+		ret = plugin_error(rq, msg);
+		goto out;
+	}
+	req.method = got[2]->s;
+	req.uri = got[3]->s;
+	req.user = got[0] != NULL ? got[0]->s : NULL;
+	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
 		long n;
-		body = malloc(len / 4 * 3 + 3);
-		if (body == NULL)
-			return plugin_error(rq, "lockset: out of memory");
-		n = base64_decode(b64, len, body);
+
+		body = gojson_arena_alloc(&arena, got[4]->len / 4 * 3 + 3);
+		if (body == NULL) {
+			ret = plugin_error(rq, "lockset: out of memory");
+			goto out;
+		}
+		n = base64_decode(got[4]->s, got[4]->len, body);
 		if (n < 0) {
-			free(body);
-			return plugin_error(rq, "lockset: malformed AuthZReq: /RequestBody: "
-			                        "not base64");
+			ret = plugin_error(rq, "lockset: malformed AuthZReq: /RequestBody: "
+			                       "not base64");
+			goto out;
 		}
 		req.body = (const char *)body;
 		req.body_len = (size_t)n;
@@ -130,7 +222,8 @@ h_authz_req(struct request *rq)
 	                  j.d.allow ? "" : (j.message ? j.message : "lockset: denied"), "Err", "");
 	ret = plugin_reply(rq, 200, reply);
 	judge_clear(&j);
-	free(body);
+out:
+	gojson_arena_clear(&arena);
 	return ret;
 }
 

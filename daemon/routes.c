@@ -57,7 +57,7 @@ const struct route http_routes[] = {
     /* The Docker authorization plugin protocol, on the plugin socket only. The
 	 * socket is 0660 root: dockerd is the only peer. */
     {"POST", "/Plugin.Activate", h_plugin_activate, ROLE_NONE, 0, LISTEN_AUTHZ, "plugin handshake"},
-    {"POST", "/AuthZPlugin.AuthZReq", h_authz_req, ROLE_NONE, ROUTE_JSON_BODY, LISTEN_AUTHZ,
+    {"POST", "/AuthZPlugin.AuthZReq", h_authz_req, ROLE_NONE, ROUTE_RAW_BODY, LISTEN_AUTHZ,
      "judge a request before dockerd acts"},
     {"POST", "/AuthZPlugin.AuthZRes", h_authz_res, ROLE_NONE, ROUTE_RAW_BODY, LISTEN_AUTHZ,
      "response hook (always allowed)"},

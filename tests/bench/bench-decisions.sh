@@ -1,0 +1,272 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmark (not a test): the authorization plugin.
+#  1. AuthZReq over the Unix socket: p50/p99 latency and decisions/s at 1 and
+#     16 clients (tests/tools/authzgen, closed loop, keep-alive), sending the
+#     container-create bodies recorded from the docker CLI in
+#     tests/cases/decisions, side by side with the same generator against
+#     tests/tools/allowall (a libmicrohttpd plugin that allows everything
+#     unread: the round-trip floor).
+#  2. A real stock dockerd (vfs, no bridge, no iptables, its own roots) with
+#     no plugin, with lockset, and with allowall as --authorization-plugin:
+#     the time of 200 POST /containers/create and 300 GET /containers/json
+#     through dockerd's API socket (curl, one connection for all calls).
+# Prints the figures next to their reference and the ratio; never fails on a
+# number. Root is needed for part 2 (and for /run/docker/plugins).
+set -u
+: "${LOCKSETD:=$(cd "$(dirname "$0")/../.." && pwd)/daemon/locksetd}"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+: "${LOCKSET_BUILDDIR:=$(cd "$(dirname "$LOCKSETD")/.." && pwd)}"
+DURATION=${BENCH_DURATION:-5}     # seconds per generator run (after 1 s warm-up)
+DENY_EVERY=${BENCH_DENY_EVERY:-10} # the realistic mix: 1 request in 10 denied
+CREATES=${BENCH_CREATES:-200}
+LISTS=${BENCH_LISTS:-300}
+ROUNDS=${BENCH_ROUNDS:-4}          # dockerd restarts per set-up; the calls are split over them
+API=v1.41
+GEN=$LOCKSET_BUILDDIR/tests/tools/authzgen
+FLOOR=$LOCKSET_BUILDDIR/tests/tools/allowall
+
+for c in curl base64 awk sort; do
+	command -v "$c" >/dev/null || { echo "bench-decisions: $c not installed"; exit 77; }
+done
+if [ ! -x "$GEN" ] || [ ! -x "$FLOOR" ]; then
+	make -C "$LOCKSET_BUILDDIR" tests/tools/authzgen tests/tools/allowall >/dev/null ||
+		{ echo "bench-decisions: cannot build tests/tools/authzgen and allowall"; exit 77; }
+fi
+
+D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
+chmod 755 "$D"
+PIDS=
+DOCKERD_PID=
+SOCKS=
+stop_pid() { # PID [seconds before KILL]
+	kill -TERM "$1" 2>/dev/null || return 0
+	for _ in $(seq $((${2:-5} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+cleanup() {
+	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
+	for p in $PIDS; do stop_pid "$p"; done
+	for s in $SOCKS; do rm -f "$s"; done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+# Plugin sockets: where dockerd looks for them when we are root.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p /run/docker/plugins
+	PLUGDIR=/run/docker/plugins
+else
+	PLUGDIR=$D
+fi
+LNAME=lockset-bench-$$
+ANAME=allowall-bench-$$
+LSOCK=$PLUGDIR/$LNAME.sock
+ASOCK=$PLUGDIR/$ANAME.sock
+SOCKS="$LSOCK $ASOCK"
+
+# ---------------------------------------------------------------------------
+# locksetd on tests/e2e/policy.json (ECI, shares $HOME and $TMP, denied flags)
+mkdir -p "$D/etc" "$D/home/project" "$D/tmp" "$D/env"
+chmod 755 "$D/etc"
+cp "$SRC/tests/e2e/policy.json" "$D/etc/admin-settings.json"
+chmod 644 "$D/etc/admin-settings.json"
+HOME="$D/home" TMP="$D/tmp" "$LOCKSETD" --settings "$D/etc/admin-settings.json" \
+	--state-dir "$D/state" --listen "unix:$D/api.sock" --authz-socket "$LSOCK" \
+	--foreground --log-level warn 2>"$D/locksetd.log" &
+LPID=$!; PIDS="$PIDS $LPID"
+"$FLOOR" "$ASOCK" 2>"$D/allowall.log" &
+APID=$!; PIDS="$PIDS $APID"
+for _ in $(seq 100); do
+	[ -S "$LSOCK" ] && [ -S "$ASOCK" ] &&
+		curl -sf --unix-socket "$D/api.sock" -o /dev/null http://l/v1/health && break
+	sleep 0.1
+done
+curl -sf --unix-socket "$LSOCK" -o /dev/null -X POST http://p/Plugin.Activate ||
+	{ echo "bench-decisions: locksetd did not start:"; cat "$D/locksetd.log"; exit 1; }
+
+# AuthZReq envelopes, as dockerd builds them, from every recorded create body.
+n=0
+for f in "$SRC"/tests/cases/decisions/rec-*.case; do
+	grep -qx 'uri: /v1.41/containers/create' "$f" || continue
+	n=$((n + 1))
+	sed '1,/^body:$/d' "$f" >"$D/body"
+	printf '{"User":"","UserAuthNMethod":"","RequestMethod":"POST","RequestUri":"/%s/containers/create","RequestBody":"%s","RequestHeaders":{"Content-Length":"%s","Content-Type":"application/json","User-Agent":"Docker-Client/28.2.2 (linux)"}}' \
+		"$API" "$(base64 -w0 <"$D/body")" "$(stat -c %s "$D/body")" >"$D/env/$n.json"
+done
+ALLOWED=() DENIED=()
+for e in "$D"/env/*.json; do
+	if curl -sf --unix-socket "$LSOCK" -X POST --data-binary @"$e" \
+		http://p/AuthZPlugin.AuthZReq | grep -q '"Allow": *true'; then
+		ALLOWED+=("$e")
+	else
+		DENIED+=("$e")
+	fi
+done
+CORPUS=("${ALLOWED[@]}" "${DENIED[@]}")
+# The realistic mix: one request in DENY_EVERY denied, the rest allowed.
+MIX=()
+for i in $(seq 0 $((20 * DENY_EVERY - 1))); do
+	if [ $((i % DENY_EVERY)) = 0 ]; then
+		MIX+=("${DENIED[$((i / DENY_EVERY % ${#DENIED[@]}))]}")
+	else
+		MIX+=("${ALLOWED[$((i % ${#ALLOWED[@]}))]}")
+	fi
+done
+[ "${#ALLOWED[@]}" -gt 0 ] && [ "${#DENIED[@]}" -gt 0 ] ||
+	{ echo "bench-decisions: corpus gave ${#ALLOWED[@]} allowed, ${#DENIED[@]} denied"; exit 1; }
+
+gen() { # SOCKET CONNS FILES... -> "rps p50_ms p99_ms errors"
+	local s=$1 c=$2; shift 2
+	"$GEN" -s "$s" -c "$c" -d "$DURATION" -w 1 "$@" | awk '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%s %.3f %.3f %s\n", v["rps"], v["p50_us"] / 1000, v["p99_us"] / 1000, v["errors"] }'
+}
+
+echo "AuthZReq over the Unix socket: tests/tools/authzgen, closed loop, keep-alive,"
+echo "${DURATION}s per run after 1s warm-up; generator and server share $(nproc) cores"
+echo "bodies: the ${#CORPUS[@]} container-create bodies recorded from the docker CLI in"
+echo "tests/cases/decisions; tests/e2e/policy.json allows ${#ALLOWED[@]} and denies ${#DENIED[@]} (each deny"
+echo "is an audit row, committed with fsync before the answer). 'mix' sends 1 denied body in"
+echo "$DENY_EVERY, 'allow-only' only allowed bodies, 'corpus' every recorded body equally often."
+printf '  %-26s %-9s %10s %8s %8s   %10s %8s %8s   %6s %6s\n' "" "" "lockset" "" "" \
+	"allow-all" "" "" "ratio" ""
+printf '  %-26s %-9s %10s %8s %8s   %10s %8s %8s   %6s %6s\n' bodies clients "dec/s" \
+	"p50 ms" "p99 ms" "req/s" "p50 ms" "p99 ms" "dec/s" "p99"
+TARGET_LINE=
+for set in mix allow corpus; do
+	case $set in
+	mix) FILES=("${MIX[@]}"); label="mix ($((100 / DENY_EVERY))% denied)" ;;
+	allow) FILES=("${ALLOWED[@]}"); label="allow-only" ;;
+	corpus) FILES=("${CORPUS[@]}"); label="corpus ($((100 * ${#DENIED[@]} / ${#CORPUS[@]}))% denied)" ;;
+	esac
+	for c in 1 16; do
+		read -r lr l50 l99 le < <(gen "$LSOCK" "$c" "${FILES[@]}")
+		read -r ar a50 a99 ae < <(gen "$ASOCK" "$c" "${FILES[@]}")
+		awk -v lab="$label" -v c="$c" -v lr="$lr" -v l50="$l50" -v l99="$l99" -v ar="$ar" \
+			-v a50="$a50" -v a99="$a99" -v le="$le" -v ae="$ae" 'BEGIN {
+			printf "  %-26s %-9s %10.0f %8.3f %8.3f   %10.0f %8.3f %8.3f   %6.2f %6.2f%s\n",
+				lab, c, lr, l50, l99, ar, a50, a99, (ar > 0 ? lr / ar : 0),
+				(a99 > 0 ? l99 / a99 : 0),
+				(le + ae > 0 ? sprintf("  (errors: lockset %d, allow-all %d)", le, ae) : "") }'
+		if [ "$c" = 16 ] && [ "$set" != corpus ]; then
+			TARGET_LINE="$TARGET_LINE$(awk -v lab="$label" -v r="$lr" -v p="$l99" 'BEGIN {
+				printf "  targets at 16 clients, %s: p99 %.3f ms (<= 0.5: %s), %.0f dec/s (>= 50000: %s)\n",
+					lab, p, (p <= 0.5 ? "met" : "MISSED"), r, (r >= 50000 ? "met" : "MISSED") }')
+"
+		fi
+	done
+done
+printf '%s' "$TARGET_LINE"
+echo "  (ratio = lockset / allow-all; the allow-all figures are the socket + HTTP floor)"
+
+# ---------------------------------------------------------------------------
+# Part 2: a real dockerd
+echo
+if [ "${BENCH_DOCKER:-1}" = 0 ]; then
+	echo "dockerd part skipped (BENCH_DOCKER=0)"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null || ! command -v tar >/dev/null; then
+	echo "dockerd part skipped: needs root, dockerd and tar"
+	exit 0
+fi
+DROOT=$D/docker
+DS=$DROOT/docker.sock
+mkdir -p "$DROOT" "$D/rootfs/bin"
+echo "lockset bench" >"$D/rootfs/README"
+tar -C "$D/rootfs" -cf "$D/rootfs.tar" .
+# The create body: the CLI's own `docker create` body, with the local image.
+sed '1,/^body:$/d' "$SRC/tests/cases/decisions/rec-allow-alpine.case" |
+	sed 's/"Image":"alpine:3.20"/"Image":"lockset-bench:latest"/' >"$D/create.json"
+grep -q lockset-bench "$D/create.json" || { echo "bench-decisions: no create body"; exit 1; }
+
+dockerd_start() { # [PLUGIN]
+	local auth=()
+	[ -n "${1:-}" ] && auth=(--authorization-plugin="$1")
+	dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
+		--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
+		--host "unix://$DS" "${auth[@]}" >>"$D/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	for _ in $(seq 150); do
+		curl -sf --unix-socket "$DS" -o /dev/null "http://d/_ping" && return 0
+		kill -0 "$DOCKERD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "dockerd part skipped: dockerd could not start here:"; tail -n 5 "$D/dockerd.log"
+	return 1
+}
+dockerd_stop() { stop_pid "$DOCKERD_PID" 20; DOCKERD_PID=; }
+prune() { curl -sf --unix-socket "$DS" -o /dev/null -X POST "http://d/$API/containers/prune"; }
+# N calls on one connection; one line per call: "http_code seconds".
+calls() { # N METHOD PATH [BODY-FILE] >TIMES
+	local n=$1 m=$2 p=$3 cfg=$D/curl.cfg
+	: >"$cfg"
+	for _ in $(seq "$n"); do printf 'url = "http://d%s"\noutput = "/dev/null"\n' "$p" >>"$cfg"; done
+	if [ -n "${4:-}" ]; then
+		curl -s --unix-socket "$DS" -X "$m" -H 'Content-Type: application/json' \
+			--data-binary @"$4" -w '%{http_code} %{time_total}\n' -K "$cfg"
+	else
+		curl -s --unix-socket "$DS" -X "$m" -w '%{http_code} %{time_total}\n' -K "$cfg"
+	fi
+}
+# "mean p50 p99 count" in ms from calls' output on stdin.
+stats() {
+	awk '{ print $2 * 1000 }' | sort -n | awk '{ v[NR] = $1; s += $1 } END {
+		if (NR == 0) { print "0 0 0 0"; exit }
+		printf "%.3f %.3f %.3f %d\n", s / NR, v[int((NR - 1) * 0.50) + 1],
+			v[int((NR - 1) * 0.99) + 1], NR }'
+}
+
+IMPORTED=
+run_case() { # NAME [PLUGIN]: one round; appends to $D/{create,list}-NAME.times
+	local name=$1
+	dockerd_start "${2:-}" || return 1
+	if [ -z "$IMPORTED" ]; then
+		curl -sf --unix-socket "$DS" -o /dev/null -X POST -H 'Content-Type: application/x-tar' \
+			--data-binary @"$D/rootfs.tar" \
+			"http://d/$API/images/create?fromSrc=-&repo=lockset-bench&tag=latest" ||
+			{ echo "dockerd part skipped: docker import failed"; return 1; }
+		IMPORTED=1
+	fi
+	# Warm up (the plugin is activated on the first call), then measure.
+	calls 5 POST "/$API/containers/create" "$D/create.json" >/dev/null
+	calls 5 GET "/$API/containers/json" >/dev/null
+	prune
+	calls $((CREATES / ROUNDS)) POST "/$API/containers/create" "$D/create.json" \
+		>>"$D/create-$name.times"
+	calls $((LISTS / ROUNDS)) GET "/$API/containers/json" >>"$D/list-$name.times"
+	prune
+	dockerd_stop
+}
+# Rounds alternate the three set-ups so that none of them gets the quieter machine.
+for r in $(seq "$ROUNDS"); do
+	run_case none && run_case lockset "$LNAME" && run_case allowall "$ANAME" || exit 0
+done
+declare -A CM C50 C99 LM L50 L99 ERR
+for name in none lockset allowall; do
+	ERR[$name]="$(awk '$1 != 201' "$D/create-$name.times" | wc -l)/$(awk '$1 != 200' "$D/list-$name.times" | wc -l)"
+	read -r CM[$name] C50[$name] C99[$name] _ < <(stats <"$D/create-$name.times")
+	read -r LM[$name] L50[$name] L99[$name] _ < <(stats <"$D/list-$name.times")
+done
+
+echo "real dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (vfs, --bridge=none), API socket, curl"
+echo "on one keep-alive connection, $ROUNDS rounds of (no plugin, lockset, allow-all); in all"
+echo "$CREATES x POST /$API/containers/create (the CLI's body for"
+echo "'docker create alpine echo hi', image from a local tarball; allowed: no audit row),"
+echo "then $LISTS x GET /$API/containers/json (docker ps: no container runs, so []); times in ms"
+printf '  %-10s %9s %9s %9s   %9s %9s %9s   %s\n' plugin "create" p50 p99 "list" p50 p99 \
+	"errors (create/list)"
+for name in none lockset allowall; do
+	printf '  %-10s %9.3f %9.3f %9.3f   %9.3f %9.3f %9.3f   %s\n' "$name" "${CM[$name]}" \
+		"${C50[$name]}" "${C99[$name]}" "${LM[$name]}" "${L50[$name]}" "${L99[$name]}" \
+		"${ERR[$name]}"
+done
+awk -v cn="${CM[none]}" -v cl="${CM[lockset]}" -v ca="${CM[allowall]}" -v ln="${LM[none]}" \
+	-v ll="${LM[lockset]}" -v la="${LM[allowall]}" 'BEGIN {
+	printf "  mean ratio lockset/allow-all: create %.3f, list %.3f (target <= 1.10 on both: %s)\n",
+		cl / ca, ll / la, (cl / ca <= 1.10 && ll / la <= 1.10 ? "met" : "MISSED");
+	printf "  mean ratio lockset/no plugin: create %.3f, list %.3f\n", cl / cn, ll / ln;
+	printf "  added per call over no plugin: lockset %+.3f / %+.3f ms, allow-all %+.3f / %+.3f ms (create / list)\n",
+		cl - cn, ll - ln, ca - cn, la - ln }'
