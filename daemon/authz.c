@@ -11,6 +11,7 @@
 #include "reply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
@@ -155,24 +156,60 @@ check_envelope(const struct gojson_value *root, const struct gojson_value *got[N
 	return 0;
 }
 
+/* A judgement in progress, owned by the request (rq->hstate). */
+struct authz_pending {
+	struct judgement j;
+	struct http_wait wait;
+};
+
+static void
+pending_resume(void *arg)
+{
+	http_wait_done(&((struct authz_pending *)arg)->wait);
+}
+
+static void
+pending_free(void *arg)
+{
+	struct authz_pending *p = arg;
+
+	judge_clear(&p->j);
+	free(p);
+}
+
+static enum MHD_Result
+answer(struct request *rq, const struct judgement *j)
+{
+	return plugin_reply(
+	    rq, 200,
+	    json_pack("{s:b, s:s, s:s}", "Allow", j->d.allow, "Msg",
+	              j->d.allow ? "" : (j->message ? j->message : "lockset: denied"), "Err", ""));
+}
+
 /* The envelope is read from the raw body with gojson, in one pass and into
  * an arena on the stack: the base64 request body is most of its bytes, and
- * a general JSON tree would copy it a byte at a time. */
+ * a general JSON tree would copy it a byte at a time. A deny waits for its
+ * audit record with the connection suspended, so the server threads keep
+ * judging other requests and the records share commits. */
 enum MHD_Result
 h_authz_req(struct request *rq)
 {
 	struct gojson_arena arena;
 	const struct gojson_value *root, *got[NFIELDS];
 	struct decide_request req = {0};
-	struct judgement j;
+	struct authz_pending *p = rq->hstate;
 	const char *why = NULL;
 	size_t at = 0;
 	unsigned char *body = NULL;
 	enum MHD_Result ret;
-	json_t *reply;
 	char msg[512];
 	int rc;
 
+	if (p != NULL) {
+		/* Resumed: the audit record is settled. */
+		judge_finish(&p->j);
+		return answer(rq, &p->j);
+	}
 	gojson_arena_init(&arena);
 	if (rq->body == NULL || rq->body_len == 0) {
 		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
@@ -217,11 +254,20 @@ h_authz_req(struct request *rq)
 		req.body_len = (size_t)n;
 		req.has_body = n > 0;
 	}
-	judge_request(&req, "authz", req.user && req.user[0] ? req.user : "dockerd", &j);
-	reply = json_pack("{s:b, s:s, s:s}", "Allow", j.d.allow, "Msg",
-	                  j.d.allow ? "" : (j.message ? j.message : "lockset: denied"), "Err", "");
-	ret = plugin_reply(rq, 200, reply);
-	judge_clear(&j);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		ret = plugin_error(rq, "lockset: out of memory");
+		goto out;
+	}
+	http_wait_init(&p->wait, rq);
+	rq->hstate = p;
+	rq->hstate_free = pending_free;
+	if (judge_start(&req, "authz", req.user && req.user[0] ? req.user : "dockerd", &p->j,
+	                pending_resume, p) == 1) {
+		http_wait_suspend(&p->wait);
+		ret = MHD_YES;
+	} else {
+		ret = answer(rq, &p->j);
+	}
 out:
 	gojson_arena_clear(&arena);
 	return ret;

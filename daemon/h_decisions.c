@@ -11,6 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A judgement in progress, owned by the request (rq->hstate). */
+struct decision_pending {
+	struct judgement j;
+	struct http_wait wait;
+};
+
+static void
+pending_resume(void *arg)
+{
+	http_wait_done(&((struct decision_pending *)arg)->wait);
+}
+
+static void
+pending_free(void *arg)
+{
+	struct decision_pending *p = arg;
+
+	judge_clear(&p->j);
+	free(p);
+}
+
+static enum MHD_Result
+answer(struct request *rq, const struct judgement *j)
+{
+	json_t *reply;
+
+	reply = json_pack("{s:s, s:b, s:s, s:s, s:I, s:o}", "id", j->id, "allow", j->d.allow,
+	                  "mode", j->d.mode ? j->d.mode : "enforce", "route",
+	                  j->d.route ? j->d.route : "other", "policyVersion",
+	                  (json_int_t)j->version, "violations", decision_violations_json(&j->d));
+	if (!j->d.allow && j->message != NULL)
+		json_object_set_new(reply, "message", json_string(j->message));
+	if (j->audit_failed)
+		json_object_set_new(reply, "auditFailed", json_true());
+	return reply_json(rq, 200, reply);
+}
+
 enum MHD_Result
 h_decisions_post(struct request *rq)
 {
@@ -21,11 +58,16 @@ h_decisions_post(struct request *rq)
 	                                         {NULL, 0, 0}};
 	struct problems errs = PROBLEMS_INIT;
 	struct decide_request req = {0};
-	struct judgement j;
+	struct decision_pending *p = rq->hstate;
 	char *text = NULL;
-	json_t *body, *reply;
+	json_t *body;
 	enum MHD_Result ret;
 
+	if (p != NULL) {
+		/* Resumed: the audit record is settled. */
+		judge_finish(&p->j);
+		return answer(rq, &p->j);
+	}
 	if (jv_check_object(rq->json, "", fields, &errs) != 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid decision request");
 		problems_clear(&errs);
@@ -56,17 +98,19 @@ h_decisions_post(struct request *rq)
 		req.body_len = strlen(text);
 		req.has_body = 1;
 	}
-	judge_request(&req, "api", rq->peer.name, &j);
-	reply = json_pack("{s:s, s:b, s:s, s:s, s:I, s:o}", "id", j.id, "allow", j.d.allow, "mode",
-	                  j.d.mode ? j.d.mode : "enforce", "route", j.d.route ? j.d.route : "other",
-	                  "policyVersion", (json_int_t)j.version, "violations",
-	                  decision_violations_json(&j.d));
-	if (!j.d.allow && j.message != NULL)
-		json_object_set_new(reply, "message", json_string(j.message));
-	if (j.audit_failed)
-		json_object_set_new(reply, "auditFailed", json_true());
-	ret = reply_json(rq, 200, reply);
-	judge_clear(&j);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(text);
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	}
+	http_wait_init(&p->wait, rq);
+	rq->hstate = p;
+	rq->hstate_free = pending_free;
+	if (judge_start(&req, "api", rq->peer.name, &p->j, pending_resume, p) == 1) {
+		http_wait_suspend(&p->wait);
+		ret = MHD_YES;
+	} else {
+		ret = answer(rq, &p->j);
+	}
 	free(text);
 	return ret;
 }

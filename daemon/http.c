@@ -619,6 +619,32 @@ http_resume(struct request *rq)
 	MHD_resume_connection(rq->conn);
 }
 
+void
+http_wait_init(struct http_wait *w, struct request *rq)
+{
+	w->rq = rq;
+	w->state = 0;
+}
+
+void
+http_wait_suspend(struct http_wait *w)
+{
+	int expected = 0;
+
+	MHD_suspend_connection(w->rq->conn);
+	/* Done already? Then nothing else will resume us: do it now. */
+	if (!__atomic_compare_exchange_n(&w->state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE))
+		MHD_resume_connection(w->rq->conn);
+}
+
+void
+http_wait_done(struct http_wait *w)
+{
+	if (__atomic_exchange_n(&w->state, 2, __ATOMIC_ACQ_REL) == 1)
+		MHD_resume_connection(w->rq->conn);
+}
+
 const char *
 http_query(struct request *rq, const char *name)
 {

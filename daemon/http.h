@@ -114,4 +114,17 @@ extern const size_t http_nroutes;
 void http_suspend(struct request *rq);
 void http_resume(struct request *rq);
 
+/* Waiting for work finished by another thread (e.g. an audit commit) when
+ * the work may already be done before the handler gets to suspend: the
+ * handler starts the work, then calls http_wait_suspend(); the other thread
+ * calls http_wait_done() once. Whichever comes second resumes the request,
+ * which is then dispatched to the handler again. */
+struct http_wait {
+	struct request *rq;
+	int state; /* 0 started, 1 suspended, 2 done */
+};
+void http_wait_init(struct http_wait *w, struct request *rq);
+void http_wait_suspend(struct http_wait *w);
+void http_wait_done(struct http_wait *w);
+
 #endif

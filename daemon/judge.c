@@ -67,7 +67,18 @@ new_id(char out[33])
 	out[32] = '\0';
 }
 
-/* Write the audit record of a decision with violations. 0, or -1 if not written. */
+/* Called by the audit writer thread once the record is committed or failed. */
+static void
+recorded(void *arg, long long id)
+{
+	struct judgement *j = arg;
+
+	j->event_id = id;
+	j->resume(j->resume_arg);
+}
+
+/* Queue the audit record of a decision with violations. 0 when queued
+ * (recorded() will follow), -1 when it cannot be (j->event_id set to -1). */
 static int
 record(const struct decide_request *req, const char *component, const char *actor,
        struct judgement *j)
@@ -76,7 +87,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	struct audit_event ev = {0};
 	size_t nr = 0;
 	json_t *data;
-	long long id;
+	int rc;
 
 	for (size_t i = 0; i < j->d.nv && nr < JUDGE_MAX_RULES; i++) {
 		size_t k = 0;
@@ -98,17 +109,44 @@ record(const struct decide_request *req, const char *component, const char *acto
 	ev.nrules = nr;
 	ev.data = data;
 	ev.policy_version = j->version;
-	id = app.audit ? audit_append(app.audit, &ev) : -1;
+	rc = app.audit ? audit_append_async(app.audit, &ev, recorded, j) : -1;
 	json_decref(data);
-	if (id < 0)
-		return -1;
-	j->event_id = id;
-	return 0;
+	if (rc != 0)
+		j->event_id = -1;
+	return rc;
 }
 
-void
-judge_request(const struct decide_request *req, const char *component, const char *actor,
-              struct judgement *j)
+/* Final answer, message and counters, once the record (if any) is settled. */
+static void
+conclude(struct judgement *j)
+{
+	if (j->event_id < 0) {
+		/* The record is part of the decision: without it, deny. */
+		j->audit_failed = 1;
+		j->d.allow = 0;
+		__atomic_add_fetch(&n_audit_failures, 1, __ATOMIC_RELAXED);
+		log_warnx("audit log unavailable: denying the %s request", j->d.route);
+	}
+	if (!j->d.allow) {
+		char *m = NULL;
+		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
+		j->message = decision_deny_message(&j->d, j->version);
+		if (j->audit_failed && j->message != NULL &&
+		    asprintf(&m, "%s (the audit log is unavailable, so this request is denied)",
+		             j->message) >= 0) {
+			free(j->message);
+			j->message = m;
+		}
+	} else if (j->d.nv > 0) {
+		__atomic_add_fetch(&n_audited, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_add_fetch(&n_allowed, 1, __ATOMIC_RELAXED);
+	}
+}
+
+int
+judge_start(const struct decide_request *req, const char *component, const char *actor,
+            struct judgement *j, void (*resume)(void *arg), void *arg)
 {
 	struct served *s = served_acquire();
 	const struct decide_policy *dp;
@@ -116,13 +154,15 @@ judge_request(const struct decide_request *req, const char *component, const cha
 
 	memset(j, 0, sizeof(*j));
 	new_id(j->id);
+	j->resume = resume;
+	j->resume_arg = arg;
 	if (s == NULL) {
 		j->d.allow = 0;
 		j->d.mode = "enforce";
 		j->d.route = "other";
 		j->message = strdup("lockset: no policy is loaded; request denied");
 		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		return;
+		return 0;
 	}
 	j->version = s->version;
 	/* A user with a per-user policy is judged by it (compiled once per version). */
@@ -133,47 +173,28 @@ judge_request(const struct decide_request *req, const char *component, const cha
 		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
 		userpolicy_release(hold);
 		served_release(s);
-		return;
+		return 0;
 	}
 	userpolicy_release(hold);
 	served_release(s);
 	if (!j->d.inspected) {
 		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < j->d.nv; i++)
 		count_rule(j->d.v[i].rule);
-	if (j->d.nv > 0 && record(req, component, actor, j) != 0) {
-		/* The record is part of the decision: without it, deny. */
-		j->audit_failed = 1;
-		j->d.allow = 0;
-		__atomic_add_fetch(&n_audit_failures, 1, __ATOMIC_RELAXED);
-		log_warnx("audit log unavailable: denying %s %s", req->method, req->uri);
-	}
-	if (!j->d.allow) {
-		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		if (j->audit_failed && j->d.nv == 0)
-			j->message =
-			    strdup("lockset: the audit log is unavailable; request denied");
-		else
-			j->message = decision_deny_message(&j->d, j->version);
-		if (j->audit_failed && j->message != NULL) {
-			char *m = NULL;
-			if (asprintf(&m,
-			             "%s (the audit log is unavailable, so this request is "
-			             "denied)",
-			             j->message) >= 0) {
-				free(j->message);
-				j->message = m;
-			}
-		}
-	} else if (j->d.nv > 0) {
-		__atomic_add_fetch(&n_audited, 1, __ATOMIC_RELAXED);
-	} else {
-		__atomic_add_fetch(&n_allowed, 1, __ATOMIC_RELAXED);
-	}
 	if (input_hook != NULL)
 		input_hook(req, j);
+	if (j->d.nv > 0 && record(req, component, actor, j) == 0)
+		return 1; /* j->d.allow is settled by judge_finish */
+	conclude(j);
+	return 0;
+}
+
+void
+judge_finish(struct judgement *j)
+{
+	conclude(j);
 }
 
 void

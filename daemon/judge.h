@@ -14,16 +14,28 @@ struct judgement {
 	struct decision d;
 	char id[33];        /* decision id, 32 hex chars */
 	long long version;  /* policy version that judged */
-	long long event_id; /* audit event id, 0 when nothing was recorded */
+	long long event_id; /* audit event id; 0 when nothing was recorded, -1 when
+	                       a record was required and could not be written */
 	int audit_failed;   /* a record was required and could not be written: denied */
 	char *message;      /* deny message for clients (NULL when allowed) */
+	/* While the audit record is being written (judge_start returned 1). */
+	void (*resume)(void *arg);
+	void *resume_arg;
 };
 
 /* Judge req. component names the entry point ("authz", "api"); actor is the
- * caller's identity for the record. Always fills j (release with
- * judge_clear); j->d.allow is the final answer. */
-void judge_request(const struct decide_request *req, const char *component, const char *actor,
-                   struct judgement *j);
+ * caller's identity for the record. j must stay at the same address until the
+ * judgement is final. Returns 0 when j is final (j->d.allow is the answer), or
+ * 1 when its audit record is being written: resume(arg) is then called from
+ * the audit writer thread once the record is committed or has failed, after
+ * which the caller calls judge_finish(j) and answers. The request (req and its
+ * buffers) is not needed after judge_start returns. Release j with
+ * judge_clear in both cases. */
+int judge_start(const struct decide_request *req, const char *component, const char *actor,
+                struct judgement *j, void (*resume)(void *arg), void *arg);
+/* Make a pending judgement final: a record that could not be written turns
+ * the answer into a deny (fail closed). */
+void judge_finish(struct judgement *j);
 void judge_clear(struct judgement *j);
 
 /* Prometheus text of the decision counters (new reference to a string). */
