@@ -55,20 +55,6 @@ static const char sql_insert_event[] =
 static const char sql_insert_rule[] =
     "INSERT OR IGNORE INTO event_rules (rule, event_id) VALUES (?1, ?2)";
 
-static void seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-seterr(char **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(*err);
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-}
-
 /* ------------------------------------------------------------------------- */
 /* Time */
 
@@ -492,7 +478,7 @@ chain_load(struct audit *a, char **err)
 	if (c == NULL ||
 	    (st = db_prepare(c, "SELECT id, time, hash FROM events ORDER BY id DESC LIMIT 1")) ==
 	        NULL) {
-		seterr(err, "cannot read the audit log");
+		audit_seterr(err, "cannot read the audit log");
 		goto out;
 	}
 	rc = sqlite3_step(st);
@@ -502,7 +488,7 @@ chain_load(struct audit *a, char **err)
 			a->last_time_us = 0;
 		snprintf(a->last_hash, sizeof(a->last_hash), "%s", db_column_text(st, 2));
 	} else if (rc != SQLITE_DONE) {
-		seterr(err, "cannot read the audit log: %s", sqlite3_errmsg(c));
+		audit_seterr(err, "cannot read the audit log: %s", sqlite3_errmsg(c));
 		goto out;
 	}
 	result = 0;
@@ -521,7 +507,7 @@ open_parts(struct audit *a, const char *state_dir, char **err)
 	char *path = NULL, hostbuf[256];
 
 	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-		seterr(err, "%s: %s", state_dir, strerror(errno));
+		audit_seterr(err, "%s: %s", state_dir, strerror(errno));
 		return -1;
 	}
 	if (asprintf(&path, "%s/lockset.db", state_dir) < 0)
@@ -565,14 +551,14 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	if (open_parts(a, state_dir, err) != 0)
 		goto fail;
 	if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
-		seterr(err, "cannot start the audit writer thread");
+		audit_seterr(err, "cannot start the audit writer thread");
 		goto fail;
 	}
 	a->writer_started = 1;
 	return a;
 fail:
 	if (*err == NULL)
-		seterr(err, "%s: cannot open the audit log", state_dir);
+		audit_seterr(err, "%s: cannot open the audit log", state_dir);
 	audit_close(a);
 	return NULL;
 }

@@ -20,10 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-seterr(char **err, const char *fmt, ...)
+void
+audit_seterr(char **err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -259,18 +257,18 @@ key_create(const char *path, char **err)
 	int fd = -1;
 
 	if (k == NULL) {
-		seterr(err, "cannot generate the audit signing key");
+		audit_seterr(err, "cannot generate the audit signing key");
 		return NULL;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		seterr(err, "%s: %s", path, strerror(errno));
+		audit_seterr(err, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
 	if (PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1 || fflush(f) != 0 ||
 	    fsync(fileno(f)) != 0) {
-		seterr(err, "%s: cannot write the audit signing key", path);
+		audit_seterr(err, "%s: cannot write the audit signing key", path);
 		goto fail;
 	}
 	fclose(f);
@@ -302,7 +300,7 @@ audit_key_load(const char *state_dir, char **err)
 		goto out;
 	}
 	if (f == NULL) {
-		seterr(err, "%s: %s", path, strerror(errno));
+		audit_seterr(err, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0) {
@@ -312,7 +310,7 @@ audit_key_load(const char *state_dir, char **err)
 	}
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	if (k == NULL || EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
-		seterr(err, "%s: not an Ed25519 private key", path);
+		audit_seterr(err, "%s: not an Ed25519 private key", path);
 		EVP_PKEY_free(k);
 		k = NULL;
 	}

@@ -78,4 +78,7 @@ void audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r);
  * Returns 0 or -1. */
 int audit_query_check(const struct audit_query *q, struct problems *errs);
 
+/* Replace *err (freed first) with a formatted message; NULL when out of memory. */
+void audit_seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -3,6 +3,7 @@
  * ?dry_run), its history (/versions, /versions/{n}), rollback, and the
  * impact preview of a proposed document. Changes go through policylife.c,
  * which versions, audits, writes the file and installs, in that order. */
+#include "etag.h"
 #include "handlers.h"
 #include "impact.h"
 #include "jsonv.h"
@@ -52,8 +53,8 @@ parse_count(const char *s)
 
 /* The comment of a change: ?comment= or X-Lockset-Comment. Adds a problem
  * when it is too long. */
-static const char *
-change_comment(struct request *rq, struct problems *errs)
+const char *
+h_policy_change_comment(struct request *rq, struct problems *errs)
 {
 	const char *c = http_query(rq, "comment");
 
@@ -73,7 +74,7 @@ h_policy_get(struct request *rq)
 
 	if (s == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
-	if (inm != NULL && policylife_etag_match(inm, s->doc_etag))
+	if (inm != NULL && etag_listed(inm, s->doc_etag, 1))
 		ret = reply_empty(rq, 304, s->doc_etag);
 	else
 		ret =
@@ -160,7 +161,7 @@ policy_change(struct request *rq, int patch)
 		                   ct);
 	if ((c.dry_run = query_bool(rq, "dry_run")) < 0)
 		problems_add(&errs, "dry_run", "expected true or false");
-	c.comment = change_comment(rq, &errs);
+	c.comment = h_policy_change_comment(rq, &errs);
 	c.if_match = http_header(rq, MHD_HTTP_HEADER_IF_MATCH);
 	if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");

@@ -6,6 +6,7 @@
  * and preferences layers), computed on demand with an ETag of their own; the
  * no-user path above stays a prebuilt reply. */
 #include "app.h"
+#include "etag.h"
 #include "handlers.h"
 #include "reply.h"
 #include "served.h"
@@ -37,32 +38,10 @@ longpoll_free(void *p)
 	free(lp);
 }
 
-/* Does an If-None-Match header value match etag? Handles lists, W/ and "*". */
-static int
-etag_matches(const char *inm, const char *etag)
-{
-	size_t elen = strlen(etag);
-	const char *p = inm;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, elen) == 0 &&
-		    (p[elen] == '\0' || p[elen] == ',' || p[elen] == ' '))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
-}
-
 static enum MHD_Result
 reply_current(struct request *rq, struct served *s, const char *inm)
 {
-	if (inm != NULL && etag_matches(inm, s->etag))
+	if (inm != NULL && etag_listed(inm, s->etag, 1))
 		return reply_response(rq, 304, s->r304);
 	return reply_response(rq, 200, s->r200);
 }
@@ -116,7 +95,7 @@ reply_user(struct request *rq, const char *user, const char *inm)
 	if (text == NULL)
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 	served_etag(text, strlen(text), etag);
-	if (inm != NULL && etag_matches(inm, etag)) {
+	if (inm != NULL && etag_listed(inm, etag, 1)) {
 		free(text);
 		return reply_empty(rq, 304, etag);
 	}
@@ -161,7 +140,7 @@ h_settings_get(struct request *rq)
 	s = served_acquire();
 	if (s == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
-	if (wait == 0 || inm == NULL || !etag_matches(inm, s->etag) || strcmp(inm, "*") == 0) {
+	if (wait == 0 || inm == NULL || !etag_listed(inm, s->etag, 1) || strcmp(inm, "*") == 0) {
 		ret = reply_current(rq, s, inm);
 		served_release(s);
 		return ret;

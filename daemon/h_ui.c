@@ -4,6 +4,7 @@
  * a strong ETag (304 on If-None-Match), no-cache and a strict CSP; the page
  * itself holds no secrets: its API calls carry the admin's bearer token. */
 #include "embedded.h"
+#include "etag.h"
 #include "handlers.h"
 #include "reply.h"
 #include "served.h"
@@ -89,29 +90,6 @@ ui_build(void)
 	ui_ready = 1;
 }
 
-/* Does an If-None-Match value (a list, W/ prefixes allowed, or "*") name etag?
- * If-None-Match compares weakly (RFC 9110, 13.1.2). */
-static int
-inm_matches(const char *inm, const char *etag)
-{
-	size_t elen = strlen(etag);
-	const char *p = inm;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, elen) == 0 &&
-		    (p[elen] == '\0' || p[elen] == ',' || p[elen] == ' ' || p[elen] == '\t'))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
-}
-
 static enum MHD_Result
 serve(struct request *rq, const char *name)
 {
@@ -126,7 +104,7 @@ serve(struct request *rq, const char *name)
 		if (strcmp(f->name, name) != 0)
 			continue;
 		inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
-		if (inm != NULL && inm_matches(inm, f->etag))
+		if (inm != NULL && etag_listed(inm, f->etag, 1))
 			return reply_response(rq, 304, f->r304);
 		return reply_response(rq, 200, f->r200);
 	}

@@ -15,20 +15,6 @@
 
 #include <string.h>
 
-#define COMMENT_MAX 1000
-
-static const char *
-change_comment(struct request *rq, struct problems *errs)
-{
-	const char *c = http_query(rq, "comment");
-
-	if (c == NULL)
-		c = http_header(rq, "X-Lockset-Comment");
-	if (c != NULL && strlen(c) > COMMENT_MAX)
-		problems_add(errs, "comment", "longer than %d bytes", COMMENT_MAX);
-	return c;
-}
-
 static enum MHD_Result
 reply_set_status(struct request *rq, enum userpolicy_status st, const char *user)
 {
@@ -60,7 +46,7 @@ h_user_policy_put(struct request *rq)
 	long long version = 0;
 
 	userpolicy_name_valid(user, "user", &errs);
-	comment = change_comment(rq, &errs);
+	comment = h_policy_change_comment(rq, &errs);
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
 		goto out;
@@ -107,7 +93,7 @@ h_user_policy_delete(struct request *rq)
 {
 	const char *user = rq->params[0];
 	struct problems errs = PROBLEMS_INIT;
-	const char *comment = change_comment(rq, &errs);
+	const char *comment = h_policy_change_comment(rq, &errs);
 	enum userpolicy_status st;
 	enum MHD_Result ret;
 	long long version = 0;

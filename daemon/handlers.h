@@ -4,6 +4,7 @@
 #define LOCKSET_HANDLERS_H
 
 #include "http.h"
+#include "problems.h"
 
 /* h_health.c */
 enum MHD_Result h_health_get(struct request *rq);
@@ -32,6 +33,9 @@ enum MHD_Result h_audit_verify_get(struct request *rq);
 enum MHD_Result h_events_post(struct request *rq);
 
 /* h_policy.c */
+/* The change comment of a policy write (?comment= or X-Lockset-Comment);
+ * an overlong one is added to errs. Borrowed from the request. */
+const char *h_policy_change_comment(struct request *rq, struct problems *errs);
 enum MHD_Result h_policy_get(struct request *rq);
 enum MHD_Result h_policy_put(struct request *rq);
 enum MHD_Result h_policy_patch(struct request *rq);

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "etag.h"
 #include "jsondiff.h"
 #include "log.h"
 #include "policy.h"
@@ -140,28 +141,6 @@ remove_stale_temps(const char *path)
 out:
 	free(prefix);
 	free(copy);
-}
-
-/* ------------------------------------------------------------------------ */
-/* ETags */
-
-int
-policylife_etag_match(const char *if_match, const char *etag)
-{
-	size_t elen = strlen(etag);
-	const char *p = if_match;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, etag, elen) == 0 &&
-		    (p[elen] == '\0' || p[elen] == ',' || p[elen] == ' ' || p[elen] == '\t'))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -372,7 +351,7 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 		st = PL_NO_POLICY;
 		goto out;
 	}
-	if (c->if_match != NULL && !policylife_etag_match(c->if_match, cur->doc_etag)) {
+	if (c->if_match != NULL && !etag_listed(c->if_match, cur->doc_etag, 0)) {
 		st = PL_PRECONDITION;
 		goto out;
 	}

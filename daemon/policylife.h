@@ -75,10 +75,6 @@ enum policylife_status policylife_apply(const json_t *body, const struct policyl
                                         struct policylife_result *res, struct problems *errs);
 void policylife_result_clear(struct policylife_result *res);
 
-/* Does an If-Match header value (a list of strong ETags, or "*") match etag?
- * Weak ETags never match. */
-int policylife_etag_match(const char *if_match, const char *etag);
-
 /* Replace path's content with len bytes of text atomically: a temp file in the
  * same directory, written, fsynced, given the old file's owner and mode,
  * renamed over path, then the directory fsynced. Returns 0, or -1 with errno

@@ -2,6 +2,7 @@
 /* The route table and the dispatcher's building blocks: pattern matching,
  * listen specs, and the error vocabulary. */
 #include "check.h"
+#include "etag.h"
 #include "http.h"
 #include "reply.h"
 
@@ -86,6 +87,21 @@ test_error_vocabulary_statuses(void)
 	json_decref(body);
 }
 
+static void
+test_etag_lists_weak_for_if_none_match_strong_for_if_match(void)
+{
+	const char *e = "\"abc\"";
+
+	CHECK(etag_listed("\"abc\"", e, 1));
+	CHECK(etag_listed("\"x\", \"abc\"", e, 0));
+	CHECK(etag_listed("*", e, 0));
+	CHECK(etag_listed("W/\"abc\"", e, 1));
+	CHECK(!etag_listed("W/\"abc\"", e, 0)); /* If-Match compares strongly */
+	CHECK(!etag_listed("\"abcd\"", e, 1));
+	CHECK(!etag_listed("\"ab\"", e, 1));
+	CHECK(!etag_listed("", e, 1));
+}
+
 int
 main(void)
 {
@@ -93,5 +109,6 @@ main(void)
 	RUN(test_route_table_is_well_formed);
 	RUN(test_listen_specs);
 	RUN(test_error_vocabulary_statuses);
+	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
 	return CHECK_DONE();
 }
