@@ -11,6 +11,7 @@
 #include "userpolicy.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +53,33 @@ count_rule(const char *rule)
 	}
 }
 
+/* Decision ids: a random 64-bit prefix drawn once per process, then a
+ * counter. Unique per daemon run and across restarts in practice, and
+ * cheap: a random draw per decision cost a getpid() and locks in libcrypto. */
+static unsigned char id_prefix[8];
+static unsigned long long id_counter;
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+
+static void
+id_init(void)
+{
+	if (RAND_bytes(id_prefix, sizeof(id_prefix)) != 1)
+		memset(id_prefix, 0, sizeof(id_prefix));
+}
+
 static void
 new_id(char out[33])
 {
-	unsigned char raw[16];
 	static const char hex[] = "0123456789abcdef";
+	unsigned long long n = __atomic_add_fetch(&id_counter, 1, __ATOMIC_RELAXED);
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		memset(raw, 0, sizeof(raw));
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
+	pthread_once(&id_once, id_init);
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = hex[id_prefix[i] >> 4];
+		out[2 * i + 1] = hex[id_prefix[i] & 15];
 	}
+	for (int i = 15; i >= 0; i--, n >>= 4)
+		out[16 + i] = hex[n & 15];
 	out[32] = '\0';
 }
 

@@ -53,6 +53,14 @@ check "Err names the missing field" bash -c "jq -r .Err '$BODY' | grep -q Reques
 expect_json "malformed envelope is not allowed" .Allow false
 authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create","RequestBody":"***"}'
 expect_status "RequestBody that is not base64" 500
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create","RequestBody":"e30=e30="}'
+expect_status "padding inside RequestBody" 500
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create","RequestBody":"e30"}'
+expect_status "RequestBody of a length that is not a multiple of 4" 500
+for b in e30= eyJhIjoxfQ== eyJhYiI6MX0=; do # {}, {"a":1}, {"ab":1}: all padding forms
+	authz /AuthZPlugin.AuthZReq -d "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/containers/create\",\"RequestBody\":\"$b\"}"
+	expect_json "base64 body $b decodes to a benign create" .Allow true
+done
 authz /AuthZPlugin.AuthZReq -d 'not json'
 expect_error "envelope that is not JSON" 400 invalid_json
 authz /AuthZPlugin.AuthZRes -d '{"RequestMethod":"GET","RequestUri":"/_ping","ResponseStatusCode":200}'
