@@ -87,6 +87,19 @@ else
 	echo "# no IPv6 loopback here: IPv6 listener not checked"
 fi
 
+# --- an idle connection is closed after --connection-timeout
+lockset_start --connection-timeout 1 || exit 1
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+start=$SECONDS
+closed=no
+if ! IFS= read -r -t 8 _ <&3; then
+	# read returns non-zero both on EOF and on its own timeout (>128): tell them apart
+	[ $((SECONDS - start)) -lt 8 ] && closed=yes
+fi
+exec 3<&-
+check "an idle connection is closed by the server within its timeout" test "$closed" = yes
+lockset_stop
+
 # --- daemonised: pid file, readiness, SIGTERM
 "$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
 	--authz-socket "" --pid-file "$T/locksetd.pid" --log-level warn; rc=$?

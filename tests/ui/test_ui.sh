@@ -3,7 +3,7 @@
 # The admin web UI end to end: start the real daemon with an admin token, then
 # drive /ui/ in Debian's headless Chromium through playwright-core (pinned in
 # tests/ui/package-lock.json, installed with npm ci into the build tree; never a
-# downloaded browser). Screenshots are kept in <builddir>/tests/ui/screenshots/.
+# downloaded browser). Screenshots are kept in <builddir>/tests/ui-run/screenshots/.
 # Skips (77) when chromium or node/npm is not installed.
 . "${LOCKSET_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/api/lib.sh"
 
@@ -16,7 +16,7 @@ done
 # playwright-core into the build tree (node_modules never lands in git); kept
 # between runs while the installed version is the one the lock file pins.
 UI_SRC="$LOCKSET_SRCDIR/tests/ui"
-UI_RUN="$LOCKSET_BUILDDIR/tests/ui"
+UI_RUN="$LOCKSET_BUILDDIR/tests/ui-run"
 mkdir -p "$UI_RUN"
 cp "$UI_SRC/package.json" "$UI_SRC/package-lock.json" "$UI_SRC/ui.test.mjs" "$UI_RUN/"
 want=$(jq -r '.packages["node_modules/playwright-core"].version' "$UI_SRC/package-lock.json")
