@@ -67,19 +67,28 @@ free_port() {
 # arguments are passed through. Waits until /v1/health answers.
 lockset_start() {
 	[ -f "$SETTINGS" ] || put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
-	PORT=$(free_port)
-	"$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
-		--listen "127.0.0.1:$PORT" --authz-socket "$AUTHZ_SOCK" --foreground \
-		--log-level debug "$@" >>"$T/daemon.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		if curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "daemon exited:"; cat "$T/daemon.log"; DAEMON_PID=; return 1; }
-		sleep 0.1
+	local attempt before
+	for attempt in 1 2 3 4 5; do
+		PORT=$(free_port)
+		before=$(cat "$T/daemon.log" 2>/dev/null | wc -l)
+		"$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
+			--listen "127.0.0.1:$PORT" --authz-socket "$AUTHZ_SOCK" --foreground \
+			--log-level debug "$@" >>"$T/daemon.log" 2>&1 &
+		DAEMON_PID=$!
+		for _ in $(seq 100); do
+			if curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health 2>/dev/null; then
+				return 0
+			fi
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+		# A test running beside this one took the port between free_port and
+		# the bind: try another one; any other failure is final.
+		tail -n +"$((before + 1))" "$T/daemon.log" | grep -q "Address already in use" || break
 	done
-	echo "daemon did not become ready"; cat "$T/daemon.log"; return 1
+	echo "daemon did not become ready:"; tail -n 20 "$T/daemon.log"; return 1
 }
 
 lockset_stop() {
