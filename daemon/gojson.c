@@ -470,6 +470,14 @@ gojson_parse(struct gojson_arena *a, const char *text, size_t len, const struct 
 /* ------------------------------------------------------------------------ */
 /* Go's view of a struct: every object that was decoded into it, in order.  */
 
+/* ASCII case folding without the locale lookup tolower() does: this runs
+ * thousands of times per create body. */
+static inline int
+ascii_fold(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
 int
 gojson_key_matches(const char *key, size_t klen, const char *name)
 {
@@ -477,12 +485,12 @@ gojson_key_matches(const char *key, size_t klen, const char *name)
 	size_t i = 0;
 
 	for (; *name != '\0'; name++) {
-		int c = tolower((unsigned char)*name);
+		int c = ascii_fold((unsigned char)*name);
 
 		if (i >= klen)
 			return 0;
 		if (k[i] < 0x80) {
-			if (tolower(k[i]) != c)
+			if (ascii_fold(k[i]) != c)
 				return 0;
 			i++;
 		} else if (c == 'k' && klen - i >= 3 && k[i] == 0xE2 && k[i + 1] == 0x84 &&
