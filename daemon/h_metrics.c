@@ -3,6 +3,7 @@
 #include "app.h"
 #include "audit.h"
 #include "handlers.h"
+#include "inputs.h"
 #include "judge.h"
 #include "reply.h"
 #include "served.h"
@@ -36,6 +37,7 @@ h_metrics_get(struct request *rq)
 	        app.audit ? audit_healthy(app.audit, &reason) : 0);
 	served_release(s);
 	judge_metrics(out);
+	inputs_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

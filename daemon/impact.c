@@ -28,6 +28,7 @@ struct replay {
 	size_t nusers;
 	long long replayed, skipped, ndenied, nallowed;
 	json_t *denied_by, *allowed_by, *examples;
+	char *example_keys[IMPACT_MAX_EXAMPLES]; /* the input each example stands for */
 	int failed;
 };
 
@@ -133,11 +134,11 @@ policy_for(struct replay *rp, const char *user)
 }
 
 static void
-count(json_t *by, const char *rule)
+count(json_t *by, const char *rule, long long n)
 {
-	json_t *n = json_object_get(by, rule);
+	json_t *have = json_object_get(by, rule);
 
-	json_object_set_new(by, rule, json_integer(n ? json_integer_value(n) + 1 : 1));
+	json_object_set_new(by, rule, json_integer(have ? json_integer_value(have) + n : n));
 }
 
 /* Unique rule ids of a decision, as a new array. */
@@ -158,6 +159,64 @@ decision_rules(const struct decision *d)
 	return arr;
 }
 
+/* What makes rows the same example: the request and the verdict it had. */
+static char *
+example_key(const struct inputs_row *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	char h[65] = "-";
+	char *key = NULL;
+
+	for (int i = 0; r->body_hash != NULL && i < 32; i++) {
+		h[2 * i] = hex[r->body_hash[i] >> 4];
+		h[2 * i + 1] = hex[r->body_hash[i] & 15];
+		h[2 * i + 2] = '\0';
+	}
+	if (asprintf(&key, "%d %s %s\n%s\n%s", r->allow, r->method, h, r->user, r->uri) < 0)
+		return NULL;
+	return key;
+}
+
+/* Add r (count requests) to the example of its input, or as a new example
+ * while there is room. Steals nothing; 0 or -1 on ENOMEM. */
+static int
+add_example(struct replay *rp, const struct inputs_row *r, int after, json_t *rules)
+{
+	size_t i, n = json_array_size(rp->examples);
+	char *key = example_key(r);
+	json_t *ex;
+
+	if (key == NULL)
+		return -1;
+	for (i = 0; i < n && strcmp(rp->example_keys[i], key) != 0; i++)
+		;
+	if (i < n) {
+		ex = json_array_get(rp->examples, i);
+		json_object_set_new(
+		    ex, "count",
+		    json_integer(json_integer_value(json_object_get(ex, "count")) + r->count));
+		if (strcmp(r->last, json_string_value(json_object_get(ex, "time"))) > 0)
+			json_object_set_new(ex, "time", json_string(r->last));
+		free(key);
+		return 0;
+	}
+	if (n == IMPACT_MAX_EXAMPLES) {
+		free(key);
+		return 0;
+	}
+	ex = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:O}", "time", r->last, "count",
+	               (json_int_t)r->count, "method", r->method, "uri", r->uri, "user", r->user,
+	               "before", r->allow ? "allow" : "deny", "after", after ? "allow" : "deny",
+	               "rules", rules);
+	if (ex == NULL || json_array_append_new(rp->examples, ex) != 0) {
+		free(key);
+		return -1;
+	}
+	rp->example_keys[n] = key;
+	return 0;
+}
+
+/* Judge the input of one row again; the row stands for r->count requests. */
 static int
 replay_one(const struct inputs_row *r, void *cls)
 {
@@ -165,43 +224,43 @@ replay_one(const struct inputs_row *r, void *cls)
 	struct decide_request req = {r->method, r->uri, r->user, r->body, r->body_len, r->has_body};
 	const struct decide_policy *dp;
 	struct decision d;
-	json_t *rules = NULL, *by;
+	json_t *rules = NULL, *by = NULL;
 	int after;
 
 	if (r->body_truncated) {
-		rp->skipped++;
+		rp->skipped += r->count;
 		return 0;
 	}
 	if ((dp = policy_for(rp, r->user)) == NULL || decide_eval(dp, &req, &d) != 0) {
 		rp->failed = 1;
 		return 1;
 	}
-	rp->replayed++;
+	rp->replayed += r->count;
 	after = !d.inspected || d.allow;
 	if (r->allow && !after) {
-		rp->ndenied++;
+		rp->ndenied += r->count;
 		rules = decision_rules(&d);
 		by = rp->denied_by;
 	} else if (!r->allow && after) {
-		rp->nallowed++;
+		rp->nallowed += r->count;
 		rules = json_loads(r->rules, 0, NULL);
 		by = rp->allowed_by;
 	}
-	if (rules != NULL) {
+	decision_clear(&d);
+	if (by != NULL) {
 		size_t i;
 		json_t *v;
 
-		json_array_foreach(rules, i, v) count(by, json_string_value(v));
-		if (json_array_size(rp->examples) < IMPACT_MAX_EXAMPLES)
-			json_array_append_new(rp->examples,
-			                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}",
-			                                "time", r->time, "method", r->method, "uri",
-			                                r->uri, "user", r->user, "before",
-			                                r->allow ? "allow" : "deny", "after",
-			                                after ? "allow" : "deny", "rules", rules));
+		if (rules == NULL)
+			rules = json_array(); /* rules that do not parse: counted, not by rule */
+		if (rules == NULL || add_example(rp, r, after, rules) != 0) {
+			json_decref(rules);
+			rp->failed = 1;
+			return 1;
+		}
+		json_array_foreach(rules, i, v) count(by, json_string_value(v), r->count);
 		json_decref(rules);
 	}
-	decision_clear(&d);
 	return 0;
 }
 
@@ -237,6 +296,8 @@ out:
 		free(rp.users[i].user);
 		decide_policy_free(rp.users[i].dp);
 	}
+	for (size_t i = 0; i < IMPACT_MAX_EXAMPLES; i++)
+		free(rp.example_keys[i]);
 	decide_policy_free(rp.base);
 	json_decref(rp.denied_by);
 	json_decref(rp.allowed_by);

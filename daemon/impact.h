@@ -20,12 +20,17 @@ void impact_time_ago(time_t seconds, char out[32]);
 
 /* Replay every input since (stored form) against proposed (borrowed, a valid
  * policy document); a user with a per-user policy is judged by the proposed
- * org policy under their current user policy. Inputs whose body was too large
- * to keep are skipped and counted. New reference:
+ * org policy under their current user policy. The window is exact to the
+ * minute (the minute that holds since counts whole). Every count is of past
+ * requests: a recorded row of identical requests counts as many. Inputs whose
+ * body was too large to keep are skipped and counted. New reference:
  *   {"since", "replayed", "skipped",
  *    "newlyDenied": {"count", "byRule": {rule: n}},
  *    "newlyAllowed": {"count", "byRule": {rule: n}},
- *    "examples": [{"time","method","uri","user","before","after","rules"}...]}
+ *    "examples": [{"time","count","method","uri","user","before","after","rules"}...]}
+ * One example per distinct request (method, URI, user, body) and verdict, at
+ * most IMPACT_MAX_EXAMPLES, in the order first seen; "count" is how many such
+ * requests there were, "time" the last of them.
  * NULL with *unavailable = 1 when the inputs cannot be read, NULL otherwise
  * on ENOMEM. */
 json_t *impact_preview(const json_t *proposed, const char *since, int *unavailable);

@@ -48,17 +48,27 @@ CREATE TABLE user_prefs (
 );
 
 -- Inputs of decisions on inspected routes, kept for the impact preview.
--- Bodies are size-capped by the writer; pruned with the audit retention.
+-- Bodies are stored once each, by content; identical decisions of the same
+-- minute are one row with a count. Pruned with the audit retention (by last,
+-- and a row cap); bodies no row refers to any more go with them.
+CREATE TABLE input_bodies (
+	hash      BLOB PRIMARY KEY,             -- SHA-256 of the body (32 bytes)
+	body      BLOB NOT NULL                 -- at most the writer's cap
+);
 CREATE TABLE decision_inputs (
 	id        INTEGER PRIMARY KEY,
-	time      TEXT NOT NULL,
+	bucket    TEXT NOT NULL,                -- the minute: "2026-11-28T12:34:00.000000Z"
+	first     TEXT NOT NULL,                -- first and last decision counted here
+	last      TEXT NOT NULL,
+	count     INTEGER NOT NULL DEFAULT 1,   -- decisions counted here
 	method    TEXT NOT NULL,
 	uri       TEXT NOT NULL,
 	user      TEXT NOT NULL DEFAULT '',
-	body      BLOB,                         -- NULL: no body was sent, or too large
+	body_hash BLOB NOT NULL DEFAULT X'',    -- input_bodies.hash; X'': no body kept
 	body_truncated INTEGER NOT NULL DEFAULT 0, -- 1: a body over the cap was not kept
 	allow     INTEGER NOT NULL,
 	rules     TEXT NOT NULL DEFAULT '[]',
-	policy_version INTEGER
+	policy_version INTEGER NOT NULL DEFAULT -1,
+	UNIQUE (bucket, method, uri, user, body_hash, body_truncated, allow, rules,
+	        policy_version)
 );
-CREATE INDEX decision_inputs_time ON decision_inputs(time);

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Impact preview: decisions are recorded (body capped; larger bodies flagged
-# and skipped), then a stricter and a looser proposed policy are replayed
+# Impact preview: decisions are recorded (each distinct body once, capped:
+# larger bodies flagged and skipped; identical decisions of a minute in one
+# counted row), then a stricter and a looser proposed policy are replayed
 # against them and the newly denied / newly allowed requests are counted by
-# rule. Invalid proposals get 422; nothing is stored or changed.
+# rule, a repeated request as often as it was made. Invalid proposals get 422;
+# nothing is stored or changed.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
 VALID="$LOCKSET_SRCDIR/tests/cases/policy/valid"
@@ -45,9 +47,15 @@ expect_json "benign creates would newly be denied" .newlyDenied.count 2
 expect_json "by the cap-add rule" '.newlyDenied.byRule["cap-add"]' 2
 expect_json "nothing newly allowed" .newlyAllowed.count 0
 expect_json "examples name before and after" '.examples[0] | "\(.before)>\(.after) \(.user) \(.rules|join(","))"' "allow>deny bob cap-add"
-check "decision inputs are stored" test "$(sqlite3 "$DB" 'SELECT count(*) FROM decision_inputs')" = 8
+expect_json "an example stands for its identical requests" '.examples[0].count' 2
+check "decision inputs are stored" test "$(sqlite3 "$DB" 'SELECT sum(count) FROM decision_inputs')" = 8
+# 4 kinds of input; a minute boundary may split one kind in two rows
+check "identical decisions of a minute share a row" \
+	test "$(sqlite3 "$DB" 'SELECT count(*) FROM decision_inputs')" -le 5
+check "each distinct body is stored once" \
+	test "$(sqlite3 "$DB" 'SELECT count(*) FROM input_bodies')" = 3
 check "the big body is flagged, not kept" \
-	test "$(sqlite3 "$DB" 'SELECT count(*) FROM decision_inputs WHERE body_truncated = 1 AND body IS NULL')" = 1
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE body_truncated = 1 AND body_hash = X''")" = 1
 
 # --- a looser proposal: no denied flags, ECI off
 jq '.containerPolicy.deniedFlags = [] | .enhancedContainerIsolation.value = false' \
@@ -68,6 +76,26 @@ expect_json "since is reported in UTC" .since 1999-12-31T22:00:00.000000Z
 api POST '/v1/policy/impact?since=yesterday' "${J[@]}" --data-binary "@$T/loose.json"
 expect_error "a bad since" 400 invalid_parameter
 expect_json "the parameter is named" '.error.details[0].path' since
+
+# --- repeated requests: each one counts
+REPEAT='{"Image":"busybox","HostConfig":{"CapAdd":["NET_ADMIN"]}}'
+n=0
+for _ in $(seq 100); do
+	decide carol "$REPEAT"
+	[ "$STATUS" = 200 ] && [ "$(jqb .allow)" = true ] && n=$((n + 1))
+done
+check "100 identical benign creates are allowed" test "$n" = 100
+api POST /v1/policy/impact "${J[@]}" --data-binary "@$T/strict.json"
+expect_status "impact after 100 identical decisions" 200
+expect_json "they are replayed as 100 requests" .replayed 107
+expect_json "and counted as 100 newly denied" .newlyDenied.count 102
+expect_json "by rule too" '.newlyDenied.byRule["cap-add"]' 102
+expect_json "one example counts them" '[.examples[] | select(.user == "carol") | .count] | "\(length) \(add)"' "1 100"
+check "they are stored in one row (two across a minute boundary)" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE user = 'carol'")" -le 2
+check "with a count of 100" \
+	test "$(sqlite3 "$DB" "SELECT sum(count) FROM decision_inputs WHERE user = 'carol'")" = 100
+check "their body is stored once" test "$(sqlite3 "$DB" 'SELECT count(*) FROM input_bodies')" = 4
 
 # --- an invalid proposal: 422 with every error; nothing changes
 api POST /v1/policy/impact "${J[@]}" -d '{"configurationFileVersion": 2, "containerPolicy": {"deniedFlags": ["--x", "--y"]}}'
