@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engineapi.h"
+#include "gojson.h"
 #include "hostpath.h"
 
 const char *
@@ -36,18 +37,6 @@ engineapi_route_name(enum engineapi_route route)
 	return "other";
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode n bytes of s into out (at least n + 1 bytes); a '%' not
  * followed by two hex digits stays literal. plus != 0 turns '+' into ' '. */
 static void
@@ -56,10 +45,10 @@ pct_decode(const char *s, size_t n, char *out, int plus)
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-			                  hexval((unsigned char)s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && gojson_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    gojson_hexval((unsigned char)s[i + 2]) >= 0) {
+			out[o++] = (char)(gojson_hexval((unsigned char)s[i + 1]) * 16 +
+			                  gojson_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else if (plus && s[i] == '+') {
 			out[o++] = ' ';

@@ -69,8 +69,8 @@ gojson_arena_clear(struct gojson_arena *a)
 	gojson_arena_init(a);
 }
 
-static int
-hexval(int c)
+int
+gojson_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -171,7 +171,7 @@ hex4(const unsigned char *s, uint32_t *out)
 
 	*out = 0;
 	for (i = 0; i < 4; i++) {
-		int h = hexval(s[i]);
+		int h = gojson_hexval(s[i]);
 
 		if (h < 0)
 			return -1;

@@ -102,4 +102,7 @@ const struct gojson_value *gojson_view_slice(const struct gojson_view *v, const 
 /* The last string value of a map view for an exact key, or NULL. */
 const char *gojson_map_get(const struct gojson_view *m, const char *key);
 
+/* The value of hex digit c (either case), or -1. */
+int gojson_hexval(int c);
+
 #endif
