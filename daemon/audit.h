@@ -201,7 +201,9 @@ json_t *audit_row_json(const struct audit_row *r);
 const char *audit_csv_header(void);
 
 /* One RFC 4180 record for r, CRLF-terminated; rules are joined with ';', data
- * is its JSON text. malloc'd (caller frees), length in *len; NULL on ENOMEM. */
+ * is its JSON text. A field starting with =, +, -, @, TAB or CR is written
+ * quoted with a leading apostrophe so spreadsheets do not run it as a formula.
+ * malloc'd (caller frees), length in *len; NULL on ENOMEM. */
 char *audit_row_csv(const struct audit_row *r, size_t *len);
 
 /* Counts per time bucket ("minute", "hour", "day") and key ("rule", "action",

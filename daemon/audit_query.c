@@ -687,12 +687,19 @@ audit_csv_header(void)
 	       "prev_hash,hash\r\n";
 }
 
-/* One RFC 4180 field, quoted when it holds a quote, comma, CR or LF. */
+/* One RFC 4180 field, quoted when it holds a quote, comma, CR or LF. A value
+ * a spreadsheet would run as a formula (it starts with =, +, -, @, TAB or CR:
+ * subjects and actors come from clients) gets a leading apostrophe, the
+ * usual neutraliser; JSON and NDJSON exports carry the values unchanged. */
 static void
 csv_field(FILE *f, const char *s, int last)
 {
-	if (s != NULL && strpbrk(s, "\",\r\n") != NULL) {
+	int formula = s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (s != NULL && (formula || strpbrk(s, "\",\r\n") != NULL)) {
 		fputc('"', f);
+		if (formula)
+			fputc('\'', f);
 		for (; *s; s++) {
 			if (*s == '"')
 				fputc('"', f);

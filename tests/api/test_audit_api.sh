@@ -224,6 +224,17 @@ assert r["subject"] == sys.argv[2], r
 assert r["id"] == sys.argv[3] and r["rules"] == "a;b" and r["data"] == "{}", r
 PY
 
+post_event "an event whose subject is a spreadsheet formula" '{"action":"exec.denied","actor":"formula","subject":"=HYPERLINK(\"http://x\",\"y\")"}'
+api GET "/v1/audit?format=csv&actor=formula"
+check "CSV: a formula-like field is neutralised with a leading apostrophe" python3 - "$BODY" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+r = dict(zip(rows[0], rows[1]))
+assert r["subject"] == "'=HYPERLINK(\"http://x\",\"y\")", r
+PY
+api GET "/v1/audit?format=ndjson&actor=formula"
+expect_json "NDJSON keeps the formula-like value unchanged" .subject '=HYPERLINK("http://x","y")'
+
 # ---------------------------------------------------------------------------
 # Stats
 
