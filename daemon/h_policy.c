@@ -12,6 +12,7 @@
 #include "policystore.h"
 #include "reply.h"
 #include "served.h"
+#include "userpolicy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -196,6 +197,28 @@ h_policy_versions_get(struct request *rq)
 	if ((list = policystore_list((int)limit)) == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the policy history cannot be read");
 	return reply_json(rq, 200, json_pack("{s:o}", "versions", list));
+}
+
+enum MHD_Result
+h_user_policy_versions_get(struct request *rq)
+{
+	struct problems errs = PROBLEMS_INIT;
+	const char *user = rq->params[0], *l = http_query(rq, "limit");
+	long long limit = l ? parse_count(l) : VERSIONS_DEFAULT;
+	enum MHD_Result ret;
+	json_t *list;
+
+	if (!userpolicy_name_valid(user, "user", &errs)) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid user name");
+		problems_clear(&errs);
+		return ret;
+	}
+	if (limit < 1 || limit > VERSIONS_LIMIT)
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL, "limit: expected 1 to %d",
+		                   VERSIONS_LIMIT);
+	if ((list = policystore_user_history(user, (int)limit)) == NULL)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the policy history cannot be read");
+	return reply_json(rq, 200, json_pack("{s:s, s:o}", "user", user, "versions", list));
 }
 
 enum MHD_Result

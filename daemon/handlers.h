@@ -40,6 +40,7 @@ enum MHD_Result h_policy_get(struct request *rq);
 enum MHD_Result h_policy_put(struct request *rq);
 enum MHD_Result h_policy_patch(struct request *rq);
 enum MHD_Result h_policy_versions_get(struct request *rq);
+enum MHD_Result h_user_policy_versions_get(struct request *rq);
 enum MHD_Result h_policy_version_get(struct request *rq);
 enum MHD_Result h_policy_rollback_post(struct request *rq);
 enum MHD_Result h_policy_impact_post(struct request *rq);

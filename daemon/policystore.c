@@ -205,6 +205,38 @@ out:
 }
 
 json_t *
+policystore_user_history(const char *user, int limit)
+{
+	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL;
+
+	if (c == NULL)
+		return NULL;
+	st = db_prepare(c, "SELECT version, time, actor, comment, document FROM user_policies "
+	                   "WHERE user = ?1 ORDER BY version DESC LIMIT ?2");
+	if (st == NULL || (arr = json_array()) == NULL)
+		goto out;
+	db_bind_text(st, 1, user);
+	sqlite3_bind_int(st, 2, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 4);
+		json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:b, s:o}", "version",
+		                                     (json_int_t)sqlite3_column_int64(st, 0),
+		                                     "time", db_column_text(st, 1), "actor",
+		                                     db_column_text(st, 2), "comment",
+		                                     db_column_text(st, 3), "deleted", text == NULL,
+		                                     "document", doc ? doc : json_null()));
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(ps_db, c);
+	return arr;
+}
+
+json_t *
 policystore_get(long long version, int *found)
 {
 	sqlite3 *c = db_reader_get(ps_db);

@@ -52,6 +52,11 @@ int policystore_user_withdraw(const char *user, long long version);
 /* Every user whose newest version has a document: {"user": {"version",
  * "time", "actor", "document"}}. New reference, NULL on error. */
 json_t *policystore_user_current(void);
+/* Up to limit versions of user's policy, newest first, each with its
+ * document (null for a deletion): [{"version","time","actor","comment",
+ * "deleted","document"}]; [] for a user never given one. New reference, NULL on
+ * error. */
+json_t *policystore_user_history(const char *user, int limit);
 
 /* ---- user preferences ---- */
 

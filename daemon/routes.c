@@ -44,6 +44,8 @@ const struct route http_routes[] = {
      "a per-user policy"},
     {"DELETE", "/v1/policy/users/{user}", h_user_policy_delete, ROLE_ADMIN, 0, LISTEN_API,
      "delete a per-user policy"},
+    {"GET", "/v1/policy/users/{user}/versions", h_user_policy_versions_get, ROLE_ADMIN, 0,
+     LISTEN_API, "history of one user's policy, with documents"},
     {"PUT", "/v1/users/{user}/settings", h_user_settings_put, ROLE_RUNTIME, ROUTE_JSON_BODY,
      LISTEN_API, "a user's own preferences; a locked key is refused (409)"},
     {"GET", "/v1/users/{user}/settings", h_user_settings_get, ROLE_RUNTIME, 0, LISTEN_API,

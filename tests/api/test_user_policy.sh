@@ -133,4 +133,18 @@ create alice "$PRIV"
 expect_json "and decisions still use it" .allow true
 api GET '/v1/settings?user=%01bad'
 expect_error "a control character in ?user" 400 invalid_parameter
+
+# --- per-user history, newest first, deletions included
+api GET /v1/policy/users/carol/versions
+expect_status "carol's policy history" 200
+expect_json "two versions, newest first" '[.versions[].version] | join(",")' 2,1
+expect_json "the newest is the deletion" '.versions[0].deleted' true
+expect_json "a deletion has no document" '.versions[0].document' null
+expect_json "the first carries its document" '.versions[1].document.configurationFileVersion' 2
+api GET '/v1/policy/users/carol/versions?limit=1'
+expect_json "limit applies" '.versions | length' 1
+api GET /v1/policy/users/nobody-yet/versions
+expect_json "a user never given a policy has an empty history" '.versions | length' 0
+api GET '/v1/policy/users/carol/versions?limit=0'
+expect_error "bad limit" 400 invalid_parameter
 finish
