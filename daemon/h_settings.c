@@ -3,8 +3,8 @@
  * is prebuilt per policy version (served.c) and queued as is; If-None-Match
  * gives 304; ?wait=S suspends the connection until the ETag changes (200) or
  * the wait ends (304). ?user=U gives U's effective settings (per-user policy
- * and preferences layers), computed on demand with an ETag of their own; the
- * no-user path above stays a prebuilt reply. */
+ * and preferences layers), computed on demand with an ETag of their own and
+ * long-polled the same way; the no-user path above stays a prebuilt reply. */
 #include "app.h"
 #include "etag.h"
 #include "handlers.h"
@@ -64,12 +64,28 @@ parse_wait(const char *v)
 	return w;
 }
 
-/* GET /v1/settings?user=U: built per request (a DB read for the preferences),
- * so it is answered at once; ?wait applies to the org settings only. */
+/* Has w's deadline passed? */
+static int
+deadline_passed(const struct served_waiter *w)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > w->deadline.tv_sec ||
+	       (now.tv_sec == w->deadline.tv_sec && now.tv_nsec >= w->deadline.tv_nsec);
+}
+
+/* GET /v1/settings?user=U: built per request (a DB read for the preferences).
+ * With ?wait and a matching If-None-Match the request sleeps until something
+ * changes (the org policy, U's policy or preferences: every change wakes
+ * every waiter) and is then rebuilt; it answers 200 once U's ETag differs, or
+ * 304 at the deadline. Called on the first dispatch and on every resume. */
 static enum MHD_Result
-reply_user(struct request *rq, const char *user, const char *inm)
+reply_user(struct request *rq, const char *user, const char *inm, long wait)
 {
 	struct problems errs = PROBLEMS_INIT;
+	struct longpoll *lp = rq->hstate;
+	unsigned long long gen = served_generation();
 	struct MHD_Response *resp;
 	struct served *s;
 	enum MHD_Result ret;
@@ -97,7 +113,27 @@ reply_user(struct request *rq, const char *user, const char *inm)
 	served_etag(text, strlen(text), etag);
 	if (inm != NULL && etag_listed(inm, etag, 1)) {
 		free(text);
-		return reply_empty(rq, 304, etag);
+		if (wait == 0 || strcmp(inm, "*") == 0 || (lp != NULL && deadline_passed(&lp->w)) ||
+		    served_shutting_down())
+			return reply_empty(rq, 304, etag);
+		if (lp == NULL) {
+			if ((lp = calloc(1, sizeof(*lp))) == NULL)
+				return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+			lp->rq = rq;
+			lp->w.fire = longpoll_fire;
+			clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);
+			lp->w.deadline.tv_sec += wait;
+			rq->hstate = lp;
+			rq->hstate_free = longpoll_free;
+		}
+		http_suspend(rq);
+		served_wait_add_any(&lp->w);
+		if (served_generation() != gen) {
+			/* Changed while this reply was being built: build it again. */
+			served_wait_remove(&lp->w);
+			http_resume(rq);
+		}
+		return MHD_YES;
 	}
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
@@ -122,21 +158,31 @@ h_settings_get(struct request *rq)
 	const char *user;
 	long wait;
 
+	wait = parse_wait(http_query(rq, "wait"));
+	if (wait < 0)
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "wait: expected a whole number of seconds");
+	user = http_query(rq, "user");
+	if (user != NULL)
+		return reply_user(rq, user, inm, wait);
 	if (rq->hstate != NULL) {
 		/* Resumed after a change or the deadline. */
+		lp = rq->hstate;
 		s = served_acquire();
+		if (s != NULL && etag_listed(inm, s->etag, 1) && !deadline_passed(&lp->w) &&
+		    !served_shutting_down()) {
+			/* Woken by someone else's change (a per-user one): sleep again. */
+			served_release(s);
+			http_suspend(rq);
+			if (served_wait_add(&lp->w) != 0)
+				http_resume(rq);
+			return MHD_YES;
+		}
 		ret = s ? reply_current(rq, s, inm)
 		        : reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
 		served_release(s);
 		return ret;
 	}
-	user = http_query(rq, "user");
-	if (user != NULL)
-		return reply_user(rq, user, inm);
-	wait = parse_wait(http_query(rq, "wait"));
-	if (wait < 0)
-		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
-		                   "wait: expected a whole number of seconds");
 	s = served_acquire();
 	if (s == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");

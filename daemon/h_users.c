@@ -215,6 +215,7 @@ h_user_settings_put(struct request *rq)
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
 		goto out;
 	}
+	served_notify(); /* the user's long-polls re-check */
 	ret = reply_json(rq, 200, json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
 out:
 	json_decref(keys);

@@ -27,6 +27,8 @@ static pthread_cond_t wait_cond;
 static struct served_waiter *waiters;
 static pthread_t deadline_thread;
 static int deadline_running, deadline_stop;
+static unsigned long long generation; /* bumped under wait_lock by every wake-up */
+static int shutting_down;             /* waiters must answer now, not sleep again */
 
 void
 served_configure(const char *path, const struct settings_env *e)
@@ -160,6 +162,8 @@ wake_all_locked(void)
 {
 	struct served_waiter *w = waiters;
 
+	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+
 	waiters = NULL;
 	while (w != NULL) {
 		struct served_waiter *next = w->next;
@@ -233,6 +237,40 @@ served_wait_add(struct served_waiter *w)
 	return changed ? 1 : 0;
 }
 
+void
+served_wait_add_any(struct served_waiter *w)
+{
+	pthread_mutex_lock(&wait_lock);
+	w->fired = 0;
+	w->prev = NULL;
+	w->next = waiters;
+	if (waiters != NULL)
+		waiters->prev = w;
+	waiters = w;
+	pthread_cond_signal(&wait_cond);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+unsigned long long
+served_generation(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+}
+
+void
+served_notify(void)
+{
+	pthread_mutex_lock(&wait_lock);
+	wake_all_locked();
+	pthread_mutex_unlock(&wait_lock);
+}
+
+int
+served_shutting_down(void)
+{
+	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE);
+}
+
 static void
 unlink_locked(struct served_waiter *w)
 {
@@ -259,6 +297,7 @@ void
 served_wake_all(void)
 {
 	pthread_mutex_lock(&wait_lock);
+	__atomic_store_n(&shutting_down, 1, __ATOMIC_RELEASE);
 	wake_all_locked();
 	pthread_mutex_unlock(&wait_lock);
 }

@@ -67,10 +67,23 @@ struct served_waiter {
 /* Register w. Returns 0 when registered, 1 when the ETag already differs (not
  * registered: reply now). */
 int served_wait_add(struct served_waiter *w);
+/* Register w whatever the ETags are (for per-user long-polls, whose ETag is
+ * not the served one): it fires at the next change of any kind or at its
+ * deadline. */
+void served_wait_add_any(struct served_waiter *w);
+/* Counts changes that wake waiters: read it before computing a reply, and if
+ * it differs after registering a waiter, a change slipped in between. */
+unsigned long long served_generation(void);
+/* A change that is not a new org policy (a per-user policy or preferences):
+ * wake every waiter so per-user long-polls re-check their ETag. */
+void served_notify(void);
 /* Remove w if still registered (safe to call twice). */
 void served_wait_remove(struct served_waiter *w);
-/* Wake every waiter (at shutdown). */
+/* Wake every waiter for good (at shutdown): from now on waiters answer
+ * instead of going back to sleep. */
 void served_wake_all(void);
+/* 1 once served_wake_all() was called. */
+int served_shutting_down(void);
 /* Start/stop the deadline thread. */
 int served_start(void);
 void served_stop(void);

@@ -123,8 +123,19 @@ check "user policy changes are audited" \
 api PUT /v1/policy/users/alice "${J[@]}" --data-binary "@$T/alice.json"
 expect_json "alice's second version" .version 2
 
-# --- persistence across a restart
+# --- persistence across a restart; a pending user long-poll is answered at shutdown
+api GET '/v1/settings?user=alice'
+AETAG=$(header ETag)
+curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $AETAG" \
+	'http://lockset/v1/settings?user=alice&wait=30' >"$T/lp4.status" &
+LP4=$!
+sleep 0.5
+t0=$SECONDS
 lockset_stop
+check "SIGTERM with a pending user long-poll exits cleanly" test "$LAST_EXIT" = 0
+check "and promptly" test $((SECONDS - t0)) -le 5
+wait "$LP4"
+check "the pending long-poll was answered 304" test "$(cat "$T/lp4.status")" = 304
 lockset_start || exit 1
 api GET '/v1/settings?user=alice'
 expect_json "alice's policy survives a restart" .disableUpdate.source user-policy
@@ -133,6 +144,53 @@ create alice "$PRIV"
 expect_json "and decisions still use it" .allow true
 api GET '/v1/settings?user=%01bad'
 expect_error "a control character in ?user" 400 invalid_parameter
+
+# --- long-poll on one user's settings
+api GET '/v1/settings?user=alice'
+AETAG=$(header ETag)
+t0=$(date +%s%N)
+api GET '/v1/settings?user=alice&wait=1' -H "If-None-Match: $AETAG"
+t1=$(date +%s%N)
+expect_status "a user long-poll without a change ends in 304" 304
+check "it waited for its deadline instead of answering at once" test $(( (t1 - t0) / 1000000 )) -ge 900
+# Another user's change wakes every waiter; alice's must go back to sleep.
+curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $AETAG" \
+	'http://lockset/v1/settings?user=alice&wait=3' >"$T/lp1.status" &
+LP1=$!
+sleep 0.5
+api PUT /v1/users/dave/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "dave's preferences" 200
+sleep 0.5
+check "alice's long-poll sleeps through dave's change" kill -0 "$LP1"
+wait "$LP1"
+check "and then ends in 304" test "$(cat "$T/lp1.status")" = 304
+# Alice's own change wakes her long-poll with the new settings.
+curl -s --unix-socket "$SOCK" -o "$T/lp2.body" -D "$T/lp2.headers" -w '%{http_code}' \
+	-H "If-None-Match: $AETAG" 'http://lockset/v1/settings?user=alice&wait=30' >"$T/lp2.status" &
+LP2=$!
+EXTRA_PIDS="$LP2"
+sleep 0.5
+api PUT /v1/users/alice/settings "${J[@]}" -d '{"kubernetes": {"enabled": true}}'
+expect_status "alice changes a preference" 200
+for _ in $(seq 50); do kill -0 "$LP2" 2>/dev/null || break; sleep 0.1; done
+check "alice's long-poll returns at once on her change" bash -c "! kill -0 $LP2 2>/dev/null"
+wait "$LP2" 2>/dev/null
+check "with 200" test "$(cat "$T/lp2.status")" = 200
+check "with the new value" test "$(jq -r .kubernetes.enabled "$T/lp2.body")" = true
+check "and a new ETag" bash -c "! grep -qiF 'etag: $AETAG' '$T/lp2.headers'"
+
+# A long-poll on the org settings sleeps through per-user changes too.
+api GET /v1/settings
+OETAG=$(header ETag)
+curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $OETAG" \
+	'http://lockset/v1/settings?wait=2' >"$T/lp3.status" &
+LP3=$!
+sleep 0.5
+api PUT /v1/users/erin/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+sleep 0.5
+check "an org long-poll sleeps through a user's change" kill -0 "$LP3"
+wait "$LP3"
+check "and ends in 304 at its deadline" test "$(cat "$T/lp3.status")" = 304
 
 # --- per-user history, newest first, deletions included
 api GET /v1/policy/users/carol/versions
