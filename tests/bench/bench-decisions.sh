@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Benchmark (not a test): the authorization plugin.
 #  1. AuthZReq over the Unix socket: p50/p99 latency and decisions/s at 1 and
-#     16 clients (tests/tools/authzgen, closed loop, keep-alive), sending the
+#     16 clients (tests/tools/loadgen, closed loop, keep-alive), sending the
 #     container-create bodies recorded from the docker CLI in
 #     tests/cases/decisions, side by side with the same generator against
 #     tests/tools/allowall (a libmicrohttpd plugin that allows everything
@@ -23,15 +23,15 @@ CREATES=${BENCH_CREATES:-200}
 LISTS=${BENCH_LISTS:-300}
 ROUNDS=${BENCH_ROUNDS:-4}          # dockerd restarts per set-up; the calls are split over them
 API=v1.41
-GEN=$LOCKSET_BUILDDIR/tests/tools/authzgen
+GEN=$LOCKSET_BUILDDIR/tests/tools/loadgen
 FLOOR=$LOCKSET_BUILDDIR/tests/tools/allowall
 
 for c in curl base64 awk sort; do
 	command -v "$c" >/dev/null || { echo "bench-decisions: $c not installed"; exit 77; }
 done
 if [ ! -x "$GEN" ] || [ ! -x "$FLOOR" ]; then
-	make -C "$LOCKSET_BUILDDIR" tests/tools/authzgen tests/tools/allowall >/dev/null ||
-		{ echo "bench-decisions: cannot build tests/tools/authzgen and allowall"; exit 77; }
+	make -C "$LOCKSET_BUILDDIR" tests/tools/loadgen tests/tools/allowall >/dev/null ||
+		{ echo "bench-decisions: cannot build tests/tools/loadgen and allowall"; exit 77; }
 fi
 
 D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
@@ -119,12 +119,15 @@ done
 
 gen() { # SOCKET CONNS FILES... -> "rps p50_ms p99_ms errors"
 	local s=$1 c=$2; shift 2
-	"$GEN" -s "$s" -c "$c" -d "$DURATION" -w 1 "$@" | awk '{
+	local bodies=() f
+	for f in "$@"; do bodies+=(-b "$f"); done
+	"$GEN" -u "$s" -c "$c" -d "$DURATION" -w 1 -H 'Content-Type: application/json' \
+		"${bodies[@]}" /AuthZPlugin.AuthZReq | awk '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%s %.3f %.3f %s\n", v["rps"], v["p50_us"] / 1000, v["p99_us"] / 1000, v["errors"] }'
+		printf "%s %.3f %.3f %s\n", v["rps"], v["p50_ms"], v["p99_ms"], v["errors"] + v["non2xx"] }'
 }
 
-echo "AuthZReq over the Unix socket: tests/tools/authzgen, closed loop, keep-alive,"
+echo "AuthZReq over the Unix socket: tests/tools/loadgen, closed loop, keep-alive,"
 echo "${DURATION}s per run after 1s warm-up; generator and server share $(nproc) cores"
 echo "bodies: the ${#CORPUS[@]} container-create bodies recorded from the docker CLI in"
 echo "tests/cases/decisions; tests/e2e/policy.json allows ${#ALLOWED[@]} and denies ${#DENIED[@]} (each deny"

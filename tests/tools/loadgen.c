@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A small HTTP/1.1 load generator for the benchmarks: N threads, one
- * keep-alive connection each (Unix socket or loopback TCP), one fixed request
- * sent back to back for a fixed time; prints req/s and latency percentiles. */
+ * keep-alive connection each (Unix socket or loopback TCP), fixed requests
+ * (one per body file, taken in turn) sent back to back for a fixed time;
+ * prints req/s and latency percentiles. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -22,12 +23,13 @@
 #include <unistd.h>
 
 #define MAX_HEADERS  32
+#define MAX_BODIES   1024
 #define RESP_MAX     (64 * 1024 * 1024) /* largest response read */
 #define CONNECT_WAIT 10000              /* microseconds between failed connects */
 
 static const char usage_text[] =
     "usage: loadgen (-u SOCKET | -a HOST:PORT) [-c CONNS] [-d SECONDS] [-w SECONDS]\n"
-    "               [-n REQUESTS] [-m METHOD] [-H 'Name: value']... [-b BODYFILE] [PATH]\n"
+    "               [-n REQUESTS] [-m METHOD] [-H 'Name: value']... [-b BODYFILE]... [PATH]\n"
     "  -u SOCKET    connect to a Unix socket\n"
     "  -a HOST:PORT connect over TCP\n"
     "  -c CONNS     concurrent connections, one thread each (default 1)\n"
@@ -36,7 +38,8 @@ static const char usage_text[] =
     "  -n REQUESTS  stop after this many measured requests in all (default: no limit)\n"
     "  -m METHOD    request method (default GET, or POST with -b)\n"
     "  -H HEADER    extra request header line; repeatable\n"
-    "  -b BODYFILE  request body, sent with Content-Length\n"
+    "  -b BODYFILE  request body, sent with Content-Length; repeatable: each\n"
+    "               connection sends the bodies in turn, starting at its own\n"
     "  PATH         request target (default /)\n"
     "Prints one line: conns= duration= requests= rps= p50_ms= p99_ms= max_ms= non2xx= errors=\n"
     "Exit status: 0, or 1 when no request succeeded, 2 on bad usage.\n";
@@ -52,14 +55,16 @@ struct config {
 	int conns;
 	double duration, warmup;
 	long long max_requests;
-	char *request; /* the whole request, sent as is */
-	size_t request_len;
+	char *request[MAX_BODIES]; /* whole requests, sent as they are */
+	size_t request_len[MAX_BODIES];
+	int nrequests;
 };
 
 struct worker {
 	pthread_t th;
 	const struct config *cfg;
-	uint64_t *lat; /* nanoseconds of each measured request */
+	const struct worker *base; /* the first worker: this one's index is w - base */
+	uint64_t *lat;             /* nanoseconds of each measured request */
 	size_t nlat, cap;
 	unsigned long long non2xx, errors;
 	char *buf;
@@ -284,7 +289,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	const struct config *cfg = w->cfg;
 	int64_t measure = ts_ns(&t_measure), end = ts_ns(&t_end);
-	int fd = -1;
+	int fd = -1, next = (int)(w - w->base) % cfg->nrequests;
 
 	for (;;) {
 		int64_t t0 = now_ns(), t1;
@@ -301,7 +306,11 @@ worker_main(void *arg)
 			usleep(CONNECT_WAIT);
 			continue;
 		}
-		if (write_all(fd, cfg->request, cfg->request_len) != 0 ||
+		const char *req = cfg->request[next];
+		size_t req_len = cfg->request_len[next];
+
+		next = (next + 1) % cfg->nrequests;
+		if (write_all(fd, req, req_len) != 0 ||
 		    (status = read_response(w, fd, &close_after)) < 0) {
 			if (counted)
 				w->errors++;
@@ -351,6 +360,7 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* Build request number cfg->nrequests (body_file may be NULL) and count it. */
 static int
 build_request(struct config *cfg, const char *method, const char *path, char **headers,
               int nheaders, const char *body_file)
@@ -375,12 +385,14 @@ build_request(struct config *cfg, const char *method, const char *path, char **h
 	fputs("\r\n", h);
 	if (fclose(h) != 0)
 		goto out;
-	if ((cfg->request = malloc(hlen + body_len)) == NULL)
+	char *req = malloc(hlen + body_len);
+	if (req == NULL)
 		goto out;
-	memcpy(cfg->request, hdrs, hlen);
+	memcpy(req, hdrs, hlen);
 	if (body_len > 0)
-		memcpy(cfg->request + hlen, body, body_len);
-	cfg->request_len = hlen + body_len;
+		memcpy(req + hlen, body, body_len);
+	cfg->request[cfg->nrequests] = req;
+	cfg->request_len[cfg->nrequests++] = hlen + body_len;
 	rc = 0;
 out:
 	free(hdrs);
@@ -456,8 +468,8 @@ main(int argc, char **argv)
 {
 	struct config cfg = {.conns = 1, .duration = 10};
 	char *headers[MAX_HEADERS];
-	const char *method = NULL, *body_file = NULL, *path = "/";
-	int nheaders = 0, opt, result;
+	const char *method = NULL, *path = "/", *bodies[MAX_BODIES];
+	int nheaders = 0, nbodies = 0, opt, result;
 	struct worker *ws;
 	struct timespec done;
 
@@ -495,7 +507,11 @@ main(int argc, char **argv)
 			headers[nheaders++] = optarg;
 			break;
 		case 'b':
-			body_file = optarg;
+			if (nbodies == MAX_BODIES) {
+				fprintf(stderr, "loadgen: at most %d -b\n", MAX_BODIES);
+				return 2;
+			}
+			bodies[nbodies++] = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -514,9 +530,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (method == NULL)
-		method = body_file ? "POST" : "GET";
-	if (build_request(&cfg, method, path, headers, nheaders, body_file) != 0)
-		return 2;
+		method = nbodies ? "POST" : "GET";
+	for (int i = 0; i < (nbodies ? nbodies : 1); i++)
+		if (build_request(&cfg, method, path, headers, nheaders,
+		                  nbodies ? bodies[i] : NULL) != 0)
+			return 2;
 	signal(SIGPIPE, SIG_IGN);
 	if ((ws = calloc((size_t)cfg.conns, sizeof(*ws))) == NULL)
 		return 1;
@@ -534,6 +552,7 @@ main(int argc, char **argv)
 		}
 	for (int i = 0; i < cfg.conns; i++) {
 		ws[i].cfg = &cfg;
+		ws[i].base = ws;
 		ws[i].bufcap = 16384;
 		if ((ws[i].buf = malloc(ws[i].bufcap)) == NULL ||
 		    pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
@@ -552,6 +571,7 @@ main(int argc, char **argv)
 		free(ws[i].buf);
 	}
 	free(ws);
-	free(cfg.request);
+	for (int i = 0; i < cfg.nrequests; i++)
+		free(cfg.request[i]);
 	return result;
 }
