@@ -666,6 +666,8 @@ judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image)
 	case EF_HOST_PATH:
 		judge_path(c, field, fa->value, image);
 		break;
+	case EF_VOLUMES_FROM:
+		break; /* judged by judge_volumes_from, which needs the request */
 	}
 }
 
@@ -939,6 +941,96 @@ out:
 			out->action = out->nv == 0 && result == 0 ? actions[i].allowed
 			              : dp->audit && result == 0  ? actions[i].audited
 			                                          : actions[i].denied;
+	return result;
+}
+
+void
+decide_mounts_clear(struct decide_mounts *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->src[i]);
+	free(m->src);
+	m->src = NULL;
+	m->n = 0;
+}
+
+int
+decide_mounts_add(struct decide_mounts *m, const char *path)
+{
+	char **v = realloc(m->src, (m->n + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	m->src = v;
+	if ((v[m->n] = strdup(path)) == NULL)
+		return -1;
+	m->n++;
+	return 0;
+}
+
+/* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */
+static void
+volumes_from_name(const char *entry, char *buf, size_t bufsz)
+{
+	const char *colon = strrchr(entry, ':');
+	size_t n = colon != NULL && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)
+	               ? (size_t)(colon - entry)
+	               : strlen(entry);
+
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, entry, n);
+	buf[n] = '\0';
+}
+
+int
+decide_create_sources(const struct decide_request *req, struct decide_mounts *out)
+{
+	struct engineapi_facts *f = malloc(sizeof(*f));
+	int result = -1;
+	size_t i, k;
+
+	out->src = NULL;
+	out->n = 0;
+	if (f == NULL)
+		return -1;
+	engineapi_facts_init(f);
+	if (engineapi_facts_parse(f, ENGINEAPI_CONTAINER_CREATE, req->body,
+	                          req->has_body ? req->body_len : 0) == -1)
+		goto out;
+	result = 0;
+	for (i = 0; i < f->n && result >= 0; i++) {
+		struct decide_mounts from = {NULL, 0};
+		char name[256];
+		int rc;
+
+		if (f->v[i].kind == EF_HOST_PATH) {
+			if (decide_mounts_add(out, f->v[i].value) == -1)
+				result = -1;
+			continue;
+		}
+		if (f->v[i].kind != EF_VOLUMES_FROM)
+			continue;
+		volumes_from_name(f->v[i].value, name, sizeof(name));
+		rc = req->container != NULL ? req->container(req->container_arg, name, &from) : 0;
+		if (rc == -1)
+			result = -1;
+		else if (rc == 0)
+			result = 1;
+		for (k = 0; rc == 1 && k < from.n && result >= 0; k++)
+			if (decide_mounts_add(out, from.src[k]) == -1)
+				result = -1;
+		decide_mounts_clear(&from);
+	}
+out:
+	engineapi_facts_clear(f);
+	free(f);
+	if (result == -1)
+		decide_mounts_clear(out);
 	return result;
 }
 

@@ -19,6 +19,24 @@ struct decide_policy *decide_policy_new(const json_t *effective);
 /* Release a policy. Accepts NULL. */
 void decide_policy_free(struct decide_policy *dp);
 
+/* The host paths a container mounts (bind sources, local-volume devices,
+ * and those it inherits through VolumesFrom): recorded at create, judged
+ * again at start. src and each string are malloc'd. */
+struct decide_mounts {
+	char **src;
+	size_t n;
+};
+
+/* Free what m holds and zero it. Accepts NULL. */
+void decide_mounts_clear(struct decide_mounts *m);
+/* Append a copy of path. Returns 0, or -1 on ENOMEM. */
+int decide_mounts_add(struct decide_mounts *m, const char *path);
+
+/* Looks up container ref (an id, id prefix or name): 1 when found, with its
+ * mounts in *out (which the engine frees); 0 when it is not known and could
+ * not be looked up; -1 on ENOMEM. */
+typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mounts *out);
+
 /* One Engine API request. All pointers are borrowed. */
 struct decide_request {
 	const char *method; /* "POST" */
@@ -26,7 +44,12 @@ struct decide_request {
 	const char *user;   /* may be NULL or "" */
 	const char *body;   /* raw bytes, not necessarily NUL-terminated */
 	size_t body_len;
-	int has_body; /* 0: no body was forwarded */
+	int has_body;             /* 0: no body was forwarded */
+	const char *content_type; /* the client's Content-Type header, or NULL */
+	/* Container lookups for start and VolumesFrom; NULL: every container is
+	 * unknown (and so refused where its mounts matter). */
+	decide_container_fn container;
+	void *container_arg;
 };
 
 /* One broken rule. rule is a static string; the others are owned by the
@@ -57,6 +80,12 @@ struct decision {
  * and the caller must deny). */
 int decide_eval(const struct decide_policy *dp, const struct decide_request *req,
                 struct decision *out);
+/* The host paths a container create request would mount, for the record that
+ * start is judged by: HostConfig binds, bind mounts and local-volume devices
+ * as sent (uncleaned), plus the mounts of every VolumesFrom source (through
+ * req->container). Returns 0, 1 when a VolumesFrom source is unknown (the
+ * list is then incomplete), or -1 on ENOMEM. */
+int decide_create_sources(const struct decide_request *req, struct decide_mounts *out);
 /* Free what a decision owns and zero it. Accepts NULL. */
 void decision_clear(struct decision *d);
 /* [{"rule","field","value","message"}, ...]; new reference, NULL on ENOMEM. */

@@ -307,7 +307,8 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 	    string_facts(f, hc, prefix, "SecurityOpt", EF_SECURITY_OPT, 0) == -1 ||
 	    list_fact(f, hc, prefix, "MaskedPaths", EF_MASKED_PATHS) == -1 ||
 	    list_fact(f, hc, prefix, "ReadonlyPaths", EF_READONLY_PATHS) == -1 ||
-	    sysctl_facts(f, hc, prefix) == -1)
+	    sysctl_facts(f, hc, prefix) == -1 ||
+	    string_facts(f, hc, prefix, "VolumesFrom", EF_VOLUMES_FROM, 0) == -1)
 		return -1;
 	/* Binds: "src:dst[:opts]"; only an absolute src is a host path. */
 	{

@@ -22,6 +22,22 @@ enum engineapi_route {
 	ENGINEAPI_BUILD,            /* POST /build */
 	ENGINEAPI_PLUGIN_INSTALL,   /* POST /plugins/pull, /plugins/create, /plugins/{n}/upgrade */
 	ENGINEAPI_VOLUME_CREATE,    /* POST /volumes/create */
+	ENGINEAPI_SERVICE_CREATE,   /* POST /services/create */
+	ENGINEAPI_SERVICE_UPDATE,   /* POST /services/{id}/update */
+	ENGINEAPI_SWARM_JOIN,       /* POST /swarm/join */
+	ENGINEAPI_PLUGIN_SET,       /* POST /plugins/{name}/set */
+	ENGINEAPI_PLUGIN_ENABLE,    /* POST /plugins/{name}/enable */
+	ENGINEAPI_IMAGE_TAG,        /* POST /images/{name}/tag */
+	ENGINEAPI_COMMIT,           /* POST /commit */
+	ENGINEAPI_UNKNOWN,          /* a mutating request on a route not in the inventory */
+};
+
+/* What the inventory says of a route. */
+enum engineapi_class {
+	ENGINEAPI_READONLY, /* allowed, not inspected (GET/HEAD, and harmless POSTs) */
+	ENGINEAPI_JUDGED,   /* query and body read into facts, rules applied */
+	ENGINEAPI_REFUSED,  /* refused unless containerPolicy.allowedCommands names it */
+	ENGINEAPI_UNLISTED, /* not in the inventory: a mutating method is refused */
 };
 
 #define ENGINEAPI_PATH_INLINE 512
@@ -30,16 +46,23 @@ enum engineapi_route {
  * (valid until engineapi_target_clear) or, for query, into the caller's uri. */
 struct engineapi_target {
 	enum engineapi_route route;
-	const char *id;    /* container id or plugin name from the path, or NULL */
-	const char *query; /* raw query string after '?' (borrowed from uri), or NULL */
-	char *heap;        /* path storage when it does not fit inline */
+	enum engineapi_class klass;
+	const char *command; /* deniedCommands/allowedCommands vocabulary id of the route
+	                        ("build", "swarm join", ...), static, or NULL */
+	const char *pattern; /* the inventory entry matched ("/containers/{id}/start"),
+	                        static, or NULL when unlisted */
+	int form;            /* dockerd reads this route's parameters from r.Form, so an
+	                        urlencoded body would override the query */
+	const char *id;      /* container id or plugin name from the path, or NULL */
+	const char *query;   /* raw query string after '?' (borrowed from uri), or NULL */
+	char *heap;          /* path storage when it does not fit inline */
 	char buf[ENGINEAPI_PATH_INLINE];
 };
 
 /* Classify method + uri: strip an absolute-form "scheme://host" prefix and the
  * query, percent-decode the path once, clean it ("//", ".", ".."), strip an
- * optional "/vX.Y" prefix and match case-sensitively as dockerd does. Non-POST
- * requests return ENGINEAPI_OTHER without looking at the URI. Returns 0, or -1
+ * optional "/vX.Y" prefix and match case-sensitively as dockerd does, against
+ * the inventory of every Engine API route (API 1.24 to 1.51). Returns 0, or -1
  * on ENOMEM. Call engineapi_target_clear afterwards. */
 int engineapi_classify(const char *method, const char *uri, struct engineapi_target *t);
 /* Release what engineapi_classify allocated. Accepts NULL. */
@@ -77,6 +100,7 @@ enum engineapi_fact_kind {
 	EF_READONLY_PATHS, /* non-null ReadonlyPaths; list holds the entries */
 	EF_SYSCTL,         /* value: the sysctl name */
 	EF_HOST_PATH,      /* value: a host path a mount would expose */
+	EF_VOLUMES_FROM,   /* value: a VolumesFrom entry, "name[:ro|:rw]" */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

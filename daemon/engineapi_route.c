@@ -31,6 +31,22 @@ engineapi_route_name(enum engineapi_route route)
 		return "plugin.install";
 	case ENGINEAPI_VOLUME_CREATE:
 		return "volume.create";
+	case ENGINEAPI_SERVICE_CREATE:
+		return "service.create";
+	case ENGINEAPI_SERVICE_UPDATE:
+		return "service.update";
+	case ENGINEAPI_SWARM_JOIN:
+		return "swarm.join";
+	case ENGINEAPI_PLUGIN_SET:
+		return "plugin.set";
+	case ENGINEAPI_PLUGIN_ENABLE:
+		return "plugin.enable";
+	case ENGINEAPI_IMAGE_TAG:
+		return "image.tag";
+	case ENGINEAPI_COMMIT:
+		return "commit";
+	case ENGINEAPI_UNKNOWN:
+		return "unknown";
 	case ENGINEAPI_OTHER:
 		break;
 	}
@@ -107,6 +123,10 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	int result = -1;
 
 	t->route = ENGINEAPI_OTHER;
+	t->klass = ENGINEAPI_READONLY;
+	t->command = NULL;
+	t->pattern = NULL;
+	t->form = 0;
 	t->id = NULL;
 	t->query = NULL;
 	t->heap = NULL;
@@ -146,6 +166,8 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 			path += i;
 	}
 	t->route = match_route(path, &t->id);
+	if (t->route != ENGINEAPI_OTHER)
+		t->klass = ENGINEAPI_JUDGED;
 	result = 0;
 out:
 	return result;

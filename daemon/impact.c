@@ -221,7 +221,12 @@ static int
 replay_one(const struct inputs_row *r, void *cls)
 {
 	struct replay *rp = cls;
-	struct decide_request req = {r->method, r->uri, r->user, r->body, r->body_len, r->has_body};
+	struct decide_request req = {.method = r->method,
+	                             .uri = r->uri,
+	                             .user = r->user,
+	                             .body = r->body,
+	                             .body_len = r->body_len,
+	                             .has_body = r->has_body};
 	const struct decide_policy *dp;
 	struct decision d;
 	json_t *rules = NULL, *by = NULL;
