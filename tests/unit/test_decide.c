@@ -30,8 +30,12 @@ policy(const char *json)
 static void
 eval(const struct decide_policy *dp, const char *uri, const char *body, struct decision *d)
 {
-	struct decide_request r = {"POST",      uri, "alice", body, body ? strlen(body) : 0,
-	                           body != NULL};
+	struct decide_request r = {.method = "POST",
+	                           .uri = uri,
+	                           .user = "alice",
+	                           .body = body,
+	                           .body_len = body ? strlen(body) : 0,
+	                           .has_body = body != NULL};
 
 	CHECK_INT_EQ(decide_eval(dp, &r, d), 0);
 }
@@ -269,8 +273,12 @@ test_throughput_smoke(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < n; i++) {
-		struct decide_request r = {
-		    "POST", "/v1.47/containers/create", "", body, strlen(body), 1};
+		struct decide_request r = {.method = "POST",
+		                           .uri = "/v1.47/containers/create",
+		                           .user = "",
+		                           .body = body,
+		                           .body_len = strlen(body),
+		                           .has_body = 1};
 
 		decide_eval(dp, &r, &d);
 		decision_clear(&d);
