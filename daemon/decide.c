@@ -1,37 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Rules -> violations. decide_policy_new compiles the effective settings once
- * (capability bitmask, resolved share/protected/socket paths, parsed image
- * list); decide_eval classifies the request, reads its facts (engineapi.c)
- * and maps each onto the stable rule ids. */
+/* The compiled policy and the decision end to end. decide_policy_new compiles
+ * the effective settings once (capability bitmask, resolved share/protected/
+ * socket paths, parsed image list, command and profile lists); decide_eval
+ * classifies the request against the Engine API inventory, reads its facts
+ * (engineapi.c) and maps them onto the stable rule ids (decide_rules.c,
+ * decide_paths.c, decide_routes.c). */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "decide.h"
-#include "engineapi.h"
+#include "decide_int.h"
 #include "hostpath.h"
-#include "imageref.h"
-
-/* Denied-flag bits (see tests/cases/decisions/VOCABULARY.md). */
-enum {
-	DENY_PRIVILEGED = 1u << 0,
-	DENY_PID = 1u << 1,
-	DENY_IPC = 1u << 2,
-	DENY_UTS = 1u << 3,
-	DENY_USERNS = 1u << 4,
-	DENY_NETWORK = 1u << 5,
-	DENY_CGROUPNS = 1u << 6,
-	DENY_DEVICE = 1u << 7,
-	DENY_SECCOMP = 1u << 8,
-	DENY_APPARMOR = 1u << 9,
-	DENY_LABEL = 1u << 10,
-	DENY_SYSTEMPATHS = 1u << 11,
-	DENY_SYSCTL = 1u << 12,
-};
 
 static const struct {
 	const char *flag;
@@ -54,112 +35,10 @@ static const struct {
     {"--sysctl", DENY_SYSCTL},
 };
 
-/* Linux capabilities, in kernel bit order. */
-static const char *const cap_names[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
-#define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))
-
-/* The MaskedPaths / ReadonlyPaths every dockerd since 17.06 applies by
- * default; a request list missing one of them unmasks it. */
-static const char *const default_masked[] = {
-    "/proc/acpi",          "/proc/kcore",      "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-    "/proc/sched_debug",   "/proc/scsi",       "/sys/firmware",
-};
-static const char *const default_readonly[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-};
-
 static const char *const socket_paths[] = {"/var/run/docker.sock", "/run/docker.sock"};
-
-/* A path as written (cleaned) and as it resolves on this host. */
-struct pathpair {
-	char *clean;
-	char *resolved;
-};
-
-struct decide_policy {
-	int audit;
-	int eci;
-	unsigned deny;
-	uint64_t caps;    /* denied capabilities */
-	int caps_any;     /* --cap-add=ALL: any added capability */
-	char **cap_extra; /* denied names this build does not know */
-	size_t ncap_extra;
-	int block_load;
-	int shares_restricted;
-	struct pathpair *shares;
-	size_t nshares;
-	struct pathpair *protect;
-	size_t nprotect;
-	struct pathpair sockets[2];
-	struct imageref_pattern *images;
-	size_t nimages;
-	int registries_restricted;
-	char (*registries)[256];
-	size_t nregistries;
-};
 
 /* ------------------------------------------------------------------------ */
 /* Compiling the policy                                                     */
-
-/* Upper-case cap without "CAP_" into buf; returns its bit index or -1. */
-static int
-cap_normalise(const char *cap, char *buf, size_t bufsz)
-{
-	size_t i;
-
-	if (strncasecmp(cap, "CAP_", 4) == 0)
-		cap += 4;
-	for (i = 0; cap[i] != '\0' && i + 1 < bufsz; i++)
-		buf[i] = (char)((cap[i] >= 'a' && cap[i] <= 'z') ? cap[i] - 32 : cap[i]);
-	buf[i] = '\0';
-	for (i = 0; i < NCAPS; i++)
-		if (strcmp(buf, cap_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
 
 static int
 pathpair_set(struct pathpair *pp, const char *path)
@@ -216,7 +95,7 @@ compile_flags(struct decide_policy *dp, const json_t *flags)
 				dp->deny |= flag_table[j].bit;
 		if (strncmp(s, "--cap-add=", 10) != 0)
 			continue;
-		bit = cap_normalise(s + 10, name, sizeof(name));
+		bit = decide_cap_normalise(s + 10, name, sizeof(name));
 		if (bit >= 0) {
 			dp->caps |= UINT64_C(1) << bit;
 		} else if (strcmp(name, "ALL") == 0) {
@@ -306,6 +185,87 @@ compile_registries(struct decide_policy *dp, const json_t *regs)
 	return 0;
 }
 
+/* A list of strings (lower-cased when lower != 0); a null or absent setting
+ * leaves it unrestricted. */
+static int
+compile_strlist(struct strlist *l, const json_t *arr, int lower)
+{
+	size_t i;
+	const json_t *e;
+
+	if (!json_is_array(arr))
+		return 0;
+	l->restricted = 1;
+	if ((l->v = calloc(json_array_size(arr) + 1, sizeof(*l->v))) == NULL)
+		return -1;
+	json_array_foreach(arr, i, e)
+	{
+		char *p;
+
+		if (!json_is_string(e))
+			continue;
+		if ((p = l->v[l->n] = strdup(json_string_value(e))) == NULL)
+			return -1;
+		l->n++;
+		for (; lower && *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+	}
+	return 0;
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* "a, b, c" into buf for messages, "..." when it does not fit. */
+static void
+join_text(char *buf, size_t bufsz, const char *const *items, size_t stride, size_t n)
+{
+	size_t len = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *s = *(const char *const *)((const char *)items + i * stride);
+		int w = snprintf(buf + len, bufsz - len, "%s%s", i ? ", " : "", s);
+
+		if (w < 0 || (size_t)w >= bufsz - len) {
+			snprintf(buf + (len < bufsz - 4 ? len : bufsz - 4), 4, "...");
+			return;
+		}
+		len += (size_t)w;
+	}
+}
+
+/* The policy's lockset-only lists, and the texts messages quote. */
+static int
+compile_lists(struct decide_policy *dp, const json_t *cp)
+{
+	const char *regs[64];
+	size_t i;
+
+	dp->network_volumes = json_is_true(json_object_get(cp, "allowNetworkVolumes"));
+	if (compile_strlist(&dp->commands, json_object_get(cp, "deniedCommands"), 0) == -1 ||
+	    compile_strlist(&dp->allowed, json_object_get(cp, "allowedCommands"), 0) == -1 ||
+	    compile_strlist(&dp->seccomp, json_object_get(cp, "allowedSeccompProfiles"), 1) == -1 ||
+	    compile_strlist(&dp->apparmor, json_object_get(cp, "allowedAppArmorProfiles"), 0) ==
+	        -1 ||
+	    compile_strlist(&dp->remotes, json_object_get(cp, "allowedBuildRemotes"), 1) == -1)
+		return -1;
+	join_text(dp->shares_text, sizeof(dp->shares_text),
+	          (const char *const *)&dp->shares[0].clean, sizeof(dp->shares[0]), dp->nshares);
+	for (i = 0; i < dp->nregistries && i < 64; i++)
+		regs[i] = dp->registries[i];
+	join_text(dp->registries_text, sizeof(dp->registries_text), regs, sizeof(regs[0]), i);
+	return 0;
+}
+
 struct decide_policy *
 decide_policy_new(const json_t *effective)
 {
@@ -328,6 +288,8 @@ decide_policy_new(const json_t *effective)
 	                  json_object_get(cp, "expandedProtectedHostPaths"), NULL) == -1 ||
 	    compile_images(dp, eci) == -1 ||
 	    compile_registries(dp, json_object_get(cp, "allowedRegistries")) == -1)
+		goto fail;
+	if (compile_lists(dp, cp) == -1)
 		goto fail;
 	for (i = 0; i < 2; i++)
 		if (pathpair_set(&dp->sockets[i], socket_paths[i]) == -1)
@@ -356,323 +318,16 @@ decide_policy_free(struct decide_policy *dp)
 	}
 	free(dp->images);
 	free(dp->registries);
+	strlist_free(&dp->commands);
+	strlist_free(&dp->allowed);
+	strlist_free(&dp->seccomp);
+	strlist_free(&dp->apparmor);
+	strlist_free(&dp->remotes);
 	free(dp);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Violations                                                               */
-
-#define VALUE_MAX 512
-
-struct ctx {
-	const struct decide_policy *dp;
-	struct decision *d;
-	size_t cap;
-	int nomem;
-};
-
-static char *
-dup_trunc(const char *s)
-{
-	size_t n = strlen(s);
-	char *r;
-
-	if (n <= VALUE_MAX)
-		return strdup(s);
-	r = malloc(VALUE_MAX + 4);
-	if (r != NULL) {
-		memcpy(r, s, VALUE_MAX);
-		strcpy(r + VALUE_MAX, "...");
-	}
-	return r;
-}
-
-static void violate(struct ctx *c, const char *rule, const char *field, const char *value,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-violate(struct ctx *c, const char *rule, const char *field, const char *value, const char *fmt, ...)
-{
-	struct violation *v;
-	char msg[512];
-	va_list ap;
-
-	if (c->d->nv == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 4;
-
-		v = realloc(c->d->v, cap * sizeof(*v));
-		if (v == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		c->d->v = v;
-		c->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v = &c->d->v[c->d->nv];
-	v->rule = rule;
-	v->field = strdup(field != NULL ? field : "");
-	v->value = dup_trunc(value != NULL ? value : "");
-	v->message = strdup(msg);
-	c->d->nv++;
-	if (v->field == NULL || v->value == NULL || v->message == NULL)
-		c->nomem = 1;
-}
-
-static int
-is_host(const char *mode)
-{
-	return strcasecmp(mode, "host") == 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Host paths                                                               */
-
-static int
-image_allowed(const struct decide_policy *dp, const char *image)
-{
-	struct imageref ref;
-	int parsed = image != NULL && imageref_parse(image, &ref) == 0;
-	size_t i;
-
-	for (i = 0; i < dp->nimages; i++)
-		if (dp->images[i].any || (parsed && imageref_pattern_match(&dp->images[i], &ref)))
-			return 1;
-	return 0;
-}
-
-static int
-within_pair(const char *path, const struct pathpair *pp)
-{
-	return hostpath_within(path, pp->clean) || hostpath_within(path, pp->resolved);
-}
-
-static int
-contains_pair(const char *path, const struct pathpair *pp)
-{
-	return hostpath_within(pp->clean, path) || hostpath_within(pp->resolved, path);
-}
-
-static int
-equals_pair(const char *path, const struct pathpair *pp)
-{
-	return strcmp(path, pp->clean) == 0 || strcmp(path, pp->resolved) == 0;
-}
-
-/* Judge one host path against ECI's socket rule, the shares and the
- * protected paths. Its cleaned form and both resolutions (of the raw and the
- * cleaned path; dockerd and the kernel disagree on ".." after a symlink)
- * must all pass. */
-static void
-judge_path(struct ctx *c, const char *field, const char *src, const char *image)
-{
-	const struct decide_policy *dp = c->dp;
-	char forms[3][HOSTPATH_MAX];
-	size_t nforms = 1, i, j;
-	int exact = 0, contains = 0, outside = 0, protect = 0, above = 0;
-
-	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1)
-		strcpy(forms[0], "/"); /* absurdly long: judge it as the root */
-	hostpath_resolve(src, forms[1], sizeof(forms[1]));
-	if (strcmp(forms[1], forms[0]) != 0)
-		nforms++;
-	hostpath_resolve(forms[0], forms[nforms], sizeof(forms[0]));
-	if (strcmp(forms[nforms], forms[0]) != 0 && strcmp(forms[nforms], forms[1]) != 0)
-		nforms++;
-
-	if (dp->eci) {
-		for (i = 0; i < nforms; i++)
-			for (j = 0; j < 2; j++) {
-				exact |= equals_pair(forms[i], &dp->sockets[j]);
-				contains |= contains_pair(forms[i], &dp->sockets[j]);
-			}
-		if ((exact || contains) && !image_allowed(dp, image))
-			violate(c, "docker-socket", field, src,
-			        "%s the Docker socket and the image is not in the ECI socket-mount "
-			        "image list",
-			        exact ? "binds" : "contains");
-		if (exact)
-			return; /* the socket itself: judged by the image list alone */
-	}
-	for (i = 0; i < nforms; i++) {
-		int inside = 0;
-
-		for (j = 0; j < dp->nshares && !inside; j++)
-			inside = within_pair(forms[i], &dp->shares[j]);
-		outside |= !inside;
-		for (j = 0; j < dp->nprotect; j++) {
-			protect |= within_pair(forms[i], &dp->protect[j]);
-			above |= contains_pair(forms[i], &dp->protect[j]);
-		}
-	}
-	if (dp->shares_restricted && outside)
-		violate(c, "bind-outside-shares", field, src,
-		        "host path %s%s%s%s is outside the allowed file shares", forms[0],
-		        nforms > 1 ? " (resolving to " : "", nforms > 1 ? forms[nforms - 1] : "",
-		        nforms > 1 ? ")" : "");
-	/* A parent of a protected path exposes it too; outside the shares the
-	 * share rule already says no, so only report it where it would pass. */
-	if (protect || (above && !(dp->shares_restricted && outside)))
-		violate(c, "protected-path", field, src, "host path %s%s%s%s %s a protected path",
-		        forms[0], nforms > 1 ? " (resolving to " : "",
-		        nforms > 1 ? forms[nforms - 1] : "", nforms > 1 ? ")" : "",
-		        protect ? "is inside" : "contains");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Facts -> rules                                                           */
-
-static void
-judge_cap(struct ctx *c, const char *field, const char *cap)
-{
-	const struct decide_policy *dp = c->dp;
-	char name[64];
-	int bit = cap_normalise(cap, name, sizeof(name));
-	int denied = dp->caps_any;
-	size_t i;
-
-	if (strcmp(name, "ALL") == 0)
-		denied |= dp->caps != 0 || dp->ncap_extra > 0;
-	else if (bit >= 0)
-		denied |= (dp->caps >> bit) & 1;
-	for (i = 0; i < dp->ncap_extra; i++)
-		denied |= strcmp(name, dp->cap_extra[i]) == 0;
-	if (denied)
-		violate(c, "cap-add", field, cap, "adding capability %s is not allowed", name);
-}
-
-/* As dockerd's parseSecurityOpt reads an entry: "key=value", the deprecated
- * "key:value", or the bare "disable" (= label=disable). */
-static void
-judge_security_opt(struct ctx *c, const char *field, const char *opt)
-{
-	const char *sep = strchr(opt, '=');
-	char key[32];
-	const char *val;
-	size_t kl;
-
-	if (strcmp(opt, "disable") == 0) {
-		key[0] = '\0';
-		strcpy(key, "label");
-		val = "disable";
-	} else {
-		if (sep == NULL)
-			sep = strchr(opt, ':');
-		if (sep == NULL || (kl = (size_t)(sep - opt)) >= sizeof(key))
-			return;
-		memcpy(key, opt, kl);
-		key[kl] = '\0';
-		val = sep + 1;
-	}
-	if ((c->dp->deny & DENY_SECCOMP) && strcmp(key, "seccomp") == 0 &&
-	    strcmp(val, "unconfined") == 0)
-		violate(c, "security-opt", field, opt, "seccomp=unconfined is not allowed");
-	else if ((c->dp->deny & DENY_APPARMOR) && strcmp(key, "apparmor") == 0 &&
-	         strcmp(val, "unconfined") == 0)
-		violate(c, "security-opt", field, opt, "apparmor=unconfined is not allowed");
-	else if ((c->dp->deny & DENY_LABEL) && strcmp(key, "label") == 0 &&
-	         strcmp(val, "disable") == 0)
-		violate(c, "security-opt", field, opt, "label=disable is not allowed");
-}
-
-/* A non-null MaskedPaths / ReadonlyPaths replaces the daemon defaults. */
-static void
-judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa,
-                  const char *const *defaults, size_t ndefaults)
-{
-	size_t i, j;
-
-	if (!(c->dp->deny & DENY_SYSTEMPATHS))
-		return;
-	for (i = 0; i < ndefaults; i++) {
-		for (j = 0; j < fa->nlist && strcmp(fa->list[j], defaults[i]) != 0; j++)
-			;
-		if (j == fa->nlist) {
-			violate(c, "security-opt", field, fa->value,
-			        "%s leaves %s unprotected (systempaths=unconfined)", field,
-			        defaults[i]);
-			return;
-		}
-	}
-}
-
-static const struct {
-	enum engineapi_fact_kind kind;
-	unsigned bit;
-	int eci;
-	const char *rule;
-} mode_rules[] = {
-    {EF_PID_MODE, DENY_PID, 1, "host-pid"},
-    {EF_IPC_MODE, DENY_IPC, 0, "host-ipc"},
-    {EF_UTS_MODE, DENY_UTS, 0, "host-uts"},
-    {EF_USERNS_MODE, DENY_USERNS, 0, "host-userns"},
-    {EF_NETWORK_MODE, DENY_NETWORK, 1, "host-network"},
-    {EF_CGROUPNS_MODE, DENY_CGROUPNS, 0, "host-cgroupns"},
-};
-
-static void
-judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image)
-{
-	const struct decide_policy *dp = c->dp;
-	char field[256];
-	size_t i;
-
-	engineapi_fact_field(fa, field, sizeof(field));
-	switch (fa->kind) {
-	case EF_PRIVILEGED:
-		if (dp->deny & DENY_PRIVILEGED)
-			violate(c, "privileged", field, "true", "privileged mode is not allowed");
-		break;
-	case EF_PID_MODE:
-	case EF_IPC_MODE:
-	case EF_UTS_MODE:
-	case EF_USERNS_MODE:
-	case EF_NETWORK_MODE:
-	case EF_CGROUPNS_MODE:
-		for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++)
-			if (mode_rules[i].kind == fa->kind && is_host(fa->value) &&
-			    ((dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && dp->eci)))
-				violate(c, mode_rules[i].rule, field, fa->value,
-				        "the host's namespace (%s=host) is not allowed", field);
-		break;
-	case EF_CAP_ADD:
-		judge_cap(c, field, fa->value);
-		break;
-	case EF_DEVICE:
-	case EF_DEVICE_REQUEST:
-	case EF_DEVICE_CGROUP_RULE:
-		if (dp->deny & DENY_DEVICE)
-			violate(c, "device", field, fa->value,
-			        "access to host devices is not allowed");
-		break;
-	case EF_SECURITY_OPT:
-		judge_security_opt(c, field, fa->value);
-		break;
-	case EF_MASKED_PATHS:
-		judge_systempaths(c, field, fa, default_masked,
-		                  sizeof(default_masked) / sizeof(default_masked[0]));
-		break;
-	case EF_READONLY_PATHS:
-		judge_systempaths(c, field, fa, default_readonly,
-		                  sizeof(default_readonly) / sizeof(default_readonly[0]));
-		break;
-	case EF_SYSCTL:
-		if (dp->deny & DENY_SYSCTL)
-			violate(c, "sysctl", field, fa->value, "setting sysctl %s is not allowed",
-			        fa->value);
-		break;
-	case EF_HOST_PATH:
-		judge_path(c, field, fa->value, image);
-		break;
-	case EF_VOLUMES_FROM:
-		break; /* judged by judge_volumes_from, which needs the request */
-	}
-}
-
-/* ------------------------------------------------------------------------ */
-/* Routes                                                                   */
+/* Evaluating a request                                                     */
 
 static const struct {
 	const char *route, *denied, *audited, *allowed;
@@ -687,162 +342,19 @@ static const struct {
     {"image.pull", "image.pull.denied", "image.pull.audited", "image.pull.allowed"},
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
+    {"image.tag", "image.tag.denied", "image.tag.audited", "image.tag.allowed"},
+    {"commit", "commit.denied", "commit.audited", "commit.allowed"},
     {"build", "build.denied", "build.audited", "build.allowed"},
     {"plugin.install", "plugin.install.denied", "plugin.install.audited", "plugin.install.allowed"},
+    {"plugin.set", "plugin.set.denied", "plugin.set.audited", "plugin.set.allowed"},
+    {"plugin.enable", "plugin.enable.denied", "plugin.enable.audited", "plugin.enable.allowed"},
     {"volume.create", "volume.create.denied", "volume.create.audited", "volume.create.allowed"},
+    {"service.create", "service.create.denied", "service.create.audited", "service.create.allowed"},
+    {"service.update", "service.update.denied", "service.update.audited", "service.update.allowed"},
+    {"swarm.join", "swarm.join.denied", "swarm.join.audited", "swarm.join.allowed"},
+    {"unknown", "unknown.denied", "unknown.audited", "unknown.allowed"},
     {"other", "other.denied", "other.audited", "other.allowed"},
 };
-
-#define QVAL_MAX 1024
-
-/* Iterate key over the query and, for an urlencoded form body, the body:
- * Go's r.Form holds both (body first) and dockerd reads either. */
-struct params {
-	const char *query;
-	char *form; /* NUL-terminated copy of the body, or NULL */
-};
-
-static int
-params_first(const struct params *p, const char *key, char *buf, size_t bufsz)
-{
-	const char *cur = p->form;
-
-	if (cur != NULL && engineapi_query_next(&cur, key, buf, bufsz))
-		return 1;
-	cur = p->query;
-	return engineapi_query_next(&cur, key, buf, bufsz);
-}
-
-/* Calls fn for every value of key; stops early when fn returns non-zero. */
-static void
-params_each(struct ctx *c, const struct params *p, const char *key,
-            void (*fn)(struct ctx *, const char *key, const char *val))
-{
-	const char *srcs[2] = {p->form, p->query};
-	char buf[QVAL_MAX];
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		const char *cur = srcs[i];
-
-		while (cur != NULL && engineapi_query_next(&cur, key, buf, sizeof(buf)))
-			fn(c, key, buf);
-	}
-}
-
-static void
-check_registry(struct ctx *c, const char *key, const char *val)
-{
-	const struct decide_policy *dp = c->dp;
-	struct imageref ref;
-	size_t i;
-
-	if (val[0] == '\0' || !dp->registries_restricted)
-		return;
-	if (imageref_parse(val, &ref) == 0)
-		for (i = 0; i < dp->nregistries; i++)
-			if (strcmp(ref.registry, dp->registries[i]) == 0)
-				return;
-	violate(c, "registry", key, val, "registry %s is not in the allowed registries",
-	        ref.registry[0] != '\0' ? ref.registry : "(unparsable reference)");
-}
-
-static void
-check_import(struct ctx *c, const char *key, const char *val)
-{
-	if (val[0] != '\0' && c->dp->block_load)
-		violate(c, "docker-load", key, val,
-		        "importing images from a tarball is blocked (blockDockerLoad)");
-}
-
-static void
-check_build_network(struct ctx *c, const char *key, const char *val)
-{
-	if (is_host(val) && ((c->dp->deny & DENY_NETWORK) || c->dp->eci))
-		violate(c, "build-network-host", key, val,
-		        "builds on the host network are not allowed");
-}
-
-static int
-set_subject(struct decision *d, const char *s)
-{
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	d->subject = dup_trunc(s);
-	return d->subject != NULL ? 0 : -1;
-}
-
-static const char *
-image_create(struct ctx *c, const struct params *p)
-{
-	char first[QVAL_MAX], tag[QVAL_MAX], subj[2 * QVAL_MAX + 2];
-	int pull = params_first(p, "fromImage", first, sizeof(first)) && first[0] != '\0';
-
-	params_each(c, p, "fromImage", check_registry);
-	if (pull) {
-		if (params_first(p, "tag", tag, sizeof(tag)) && tag[0] != '\0')
-			snprintf(subj, sizeof(subj), "%s%s%s", first, tag[0] == '@' ? "" : ":",
-			         tag);
-		else
-			snprintf(subj, sizeof(subj), "%s", first);
-		if (set_subject(c->d, subj) == -1)
-			c->nomem = 1;
-	} else if (c->dp->block_load) {
-		/* dockerd imports when the first fromImage is empty. */
-		violate(c, "docker-load", "fromSrc", "",
-		        "importing images from a tarball is blocked (blockDockerLoad)");
-	}
-	if (pull)
-		params_each(c, p, "fromSrc", check_import);
-	return pull ? "image.pull" : "image.import";
-}
-
-static void
-judge_query_route(struct ctx *c, const struct engineapi_target *t, const struct decide_request *req)
-{
-	struct params p = {t->query, NULL};
-	char buf[QVAL_MAX];
-
-	if (req->has_body && req->body_len > 0 && t->route != ENGINEAPI_IMAGE_LOAD) {
-		p.form = malloc(req->body_len + 1);
-		if (p.form == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		memcpy(p.form, req->body, req->body_len);
-		p.form[req->body_len] = '\0';
-	}
-	switch (t->route) {
-	case ENGINEAPI_IMAGE_CREATE:
-		c->d->route = image_create(c, &p);
-		break;
-	case ENGINEAPI_IMAGE_LOAD:
-		if (c->dp->block_load)
-			violate(c, "docker-load", "", "",
-			        "loading images from a tarball is blocked (blockDockerLoad)");
-		break;
-	case ENGINEAPI_BUILD:
-		params_each(c, &p, "networkmode", check_build_network);
-		if (params_first(&p, "t", buf, sizeof(buf)) && set_subject(c->d, buf) == -1)
-			c->nomem = 1;
-		break;
-	case ENGINEAPI_PLUGIN_INSTALL:
-		if (!params_first(&p, "remote", buf, sizeof(buf)) || buf[0] == '\0') {
-			if (!params_first(&p, "name", buf, sizeof(buf)))
-				snprintf(buf, sizeof(buf), "%s", t->id != NULL ? t->id : "");
-		}
-		if (set_subject(c->d, buf) == -1)
-			c->nomem = 1;
-		if (c->dp->deny & DENY_PRIVILEGED)
-			violate(
-			    c, "plugin-install", "remote", buf,
-			    "installing engine plugins is not allowed (plugins run privileged)");
-		break;
-	default:
-		break;
-	}
-	free(p.form);
-}
 
 static int
 body_blank(const struct decide_request *req)
@@ -860,21 +372,21 @@ body_blank(const struct decide_request *req)
 
 /* Routes whose facts are in a JSON body. */
 static void
-judge_body_route(struct ctx *c, const struct engineapi_target *t, const struct decide_request *req)
+judge_body_route(struct ctx *c, const struct engineapi_target *t)
 {
+	const struct decide_request *req = c->req;
 	struct engineapi_facts *f;
 	size_t i;
 
 	if (body_blank(req)) {
 		if (t->route != ENGINEAPI_CONTAINER_START)
-			violate(
-			    c, "missing-body", "", "",
+			decide_violate(
+			    c, "missing-body", "", "", NULL,
 			    "the request body is missing (a body over 1 MiB is not forwarded to "
 			    "authorization plugins)");
 		return;
 	}
-	f = malloc(sizeof(*f));
-	if (f == NULL) {
+	if ((f = malloc(sizeof(*f))) == NULL) {
 		c->nomem = 1;
 		return;
 	}
@@ -884,25 +396,74 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t, const struct d
 		goto out;
 	}
 	if (!f->body_ok) {
-		violate(c, "missing-body", "", "", "%s", f->error);
+		decide_violate(c, "missing-body", "", "", NULL, "%s", f->error);
 		goto out;
 	}
 	for (i = 0; i < f->n && !c->nomem; i++)
-		judge_fact(c, &f->v[i], f->image);
-	if (t->route == ENGINEAPI_CONTAINER_CREATE && set_subject(c->d, f->image) == -1)
+		decide_judge_fact(c, &f->v[i], f->image);
+	if ((t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE) &&
+	    f->image != NULL && (c->d->subject = decide_dup_trunc(f->image)) == NULL)
 		c->nomem = 1;
-	if (t->route == ENGINEAPI_VOLUME_CREATE && set_subject(c->d, f->name) == -1)
+	if (t->route == ENGINEAPI_VOLUME_CREATE && f->name != NULL && f->name[0] != '\0' &&
+	    (c->d->subject = decide_dup_trunc(f->name)) == NULL)
 		c->nomem = 1;
 out:
 	engineapi_facts_clear(f);
 	free(f);
 }
 
+/* A start is judged by the mounts the container holds now: the record of its
+ * create (or an engine lookup), every source resolved again. */
+static void
+judge_start(struct ctx *c, const struct engineapi_target *t)
+{
+	char flag[300];
+
+	snprintf(flag, sizeof(flag), "docker start %s", t->id);
+	decide_judge_container(c, "id", flag, t->id, NULL);
+	judge_body_route(c, t);
+}
+
+static void
+judge_route(struct ctx *c, const struct engineapi_target *t)
+{
+	decide_judge_class(c, t);
+	switch (t->route) {
+	case ENGINEAPI_IMAGE_CREATE:
+	case ENGINEAPI_IMAGE_LOAD:
+	case ENGINEAPI_BUILD:
+	case ENGINEAPI_PLUGIN_INSTALL:
+	case ENGINEAPI_PLUGIN_SET:
+	case ENGINEAPI_PLUGIN_ENABLE:
+	case ENGINEAPI_IMAGE_TAG:
+	case ENGINEAPI_COMMIT:
+		decide_judge_query_route(c, t);
+		break;
+	case ENGINEAPI_CONTAINER_START:
+		judge_start(c, t);
+		break;
+	case ENGINEAPI_CONTAINER_CREATE:
+	case ENGINEAPI_EXEC_CREATE:
+	case ENGINEAPI_CONTAINER_UPDATE:
+	case ENGINEAPI_VOLUME_CREATE:
+	case ENGINEAPI_SERVICE_CREATE:
+	case ENGINEAPI_SERVICE_UPDATE:
+		judge_body_route(c, t);
+		break;
+	case ENGINEAPI_SWARM_JOIN:
+	case ENGINEAPI_UNKNOWN:
+	case ENGINEAPI_OTHER:
+		break;
+	}
+	if (c->d->subject == NULL && t->id != NULL && t->id[0] != '\0' &&
+	    (c->d->subject = decide_dup_trunc(t->id)) == NULL)
+		c->nomem = 1;
+}
 int
 decide_eval(const struct decide_policy *dp, const struct decide_request *req, struct decision *out)
 {
 	struct engineapi_target t;
-	struct ctx c = {dp, out, 0, 0};
+	struct ctx c = {dp, req, out, 0, 0};
 	size_t i;
 	int result = -1;
 
@@ -913,22 +474,11 @@ decide_eval(const struct decide_policy *dp, const struct decide_request *req, st
 		c.nomem = 1;
 		goto out;
 	}
-	if (t.route != ENGINEAPI_OTHER) {
+	/* Read-only routes take the cheap path: nothing to read, nothing to record. */
+	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY) {
 		out->inspected = 1;
 		out->route = engineapi_route_name(t.route);
-		switch (t.route) {
-		case ENGINEAPI_IMAGE_CREATE:
-		case ENGINEAPI_IMAGE_LOAD:
-		case ENGINEAPI_BUILD:
-		case ENGINEAPI_PLUGIN_INSTALL:
-			judge_query_route(&c, &t, req);
-			break;
-		default:
-			if (t.id != NULL && set_subject(out, t.id) == -1)
-				c.nomem = 1;
-			judge_body_route(&c, &t, req);
-			break;
-		}
+		judge_route(&c, &t);
 	}
 	engineapi_target_clear(&t);
 	if (c.nomem)
@@ -954,8 +504,10 @@ decide_mounts_clear(struct decide_mounts *m)
 	for (i = 0; i < m->n; i++)
 		free(m->src[i]);
 	free(m->src);
+	free(m->image);
 	m->src = NULL;
 	m->n = 0;
+	m->image = NULL;
 }
 
 int
@@ -972,21 +524,6 @@ decide_mounts_add(struct decide_mounts *m, const char *path)
 	return 0;
 }
 
-/* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */
-static void
-volumes_from_name(const char *entry, char *buf, size_t bufsz)
-{
-	const char *colon = strrchr(entry, ':');
-	size_t n = colon != NULL && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)
-	               ? (size_t)(colon - entry)
-	               : strlen(entry);
-
-	if (n >= bufsz)
-		n = bufsz - 1;
-	memcpy(buf, entry, n);
-	buf[n] = '\0';
-}
-
 int
 decide_create_sources(const struct decide_request *req, struct decide_mounts *out)
 {
@@ -996,6 +533,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 
 	out->src = NULL;
 	out->n = 0;
+	out->image = NULL;
 	if (f == NULL)
 		return -1;
 	engineapi_facts_init(f);
@@ -1003,9 +541,10 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	                          req->has_body ? req->body_len : 0) == -1)
 		goto out;
 	result = 0;
+	if (f->image != NULL && (out->image = strdup(f->image)) == NULL)
+		result = -1;
 	for (i = 0; i < f->n && result >= 0; i++) {
-		struct decide_mounts from = {NULL, 0};
-		char name[256];
+		struct decide_mounts from = {NULL, 0, NULL};
 		int rc;
 
 		if (f->v[i].kind == EF_HOST_PATH) {
@@ -1015,8 +554,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 		}
 		if (f->v[i].kind != EF_VOLUMES_FROM)
 			continue;
-		volumes_from_name(f->v[i].value, name, sizeof(name));
-		rc = req->container != NULL ? req->container(req->container_arg, name, &from) : 0;
+		rc = decide_container_mounts(req, f->v[i].value, &from);
 		if (rc == -1)
 			result = -1;
 		else if (rc == 0)
@@ -1044,6 +582,7 @@ decision_clear(struct decision *d)
 	for (i = 0; i < d->nv; i++) {
 		free(d->v[i].field);
 		free(d->v[i].value);
+		free(d->v[i].flag);
 		free(d->v[i].message);
 	}
 	free(d->v);
@@ -1058,9 +597,10 @@ decision_violations_json(const struct decision *d)
 	size_t i;
 
 	for (i = 0; arr != NULL && i < d->nv; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "rule", d->v[i].rule, "field",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", d->v[i].rule, "field",
 		                      d->v[i].field ? d->v[i].field : "", "value",
-		                      d->v[i].value ? d->v[i].value : "", "message",
+		                      d->v[i].value ? d->v[i].value : "", "flag",
+		                      d->v[i].flag ? d->v[i].flag : "", "message",
 		                      d->v[i].message ? d->v[i].message : "");
 
 		if (o == NULL || json_array_append_new(arr, o) == -1) {
@@ -1069,38 +609,4 @@ decision_violations_json(const struct decision *d)
 		}
 	}
 	return arr;
-}
-
-#define DENY_LIST_MAX 8
-
-char *
-decision_deny_message(const struct decision *d, long long policy_version)
-{
-	static const char hint[] = "; ask your Docker administrator if you need an exception";
-	size_t cap = 256 + sizeof(hint), len, i;
-	char *msg, *p;
-
-	for (i = 0; i < d->nv && i < DENY_LIST_MAX; i++)
-		cap += strlen(d->v[i].rule) + (d->v[i].field ? strlen(d->v[i].field) : 0) + 8;
-	msg = malloc(cap);
-	if (msg == NULL)
-		return NULL;
-	len = (size_t)snprintf(msg, cap, "lockset: denied by policy v%lld", policy_version);
-	for (i = 0; i < d->nv && i < DENY_LIST_MAX; i++) {
-		const char *fld = d->v[i].field ? d->v[i].field : "";
-
-		len += (size_t)snprintf(msg + len, cap - len, "%s%s", i == 0 ? ": " : ", ",
-		                        d->v[i].rule);
-		if (fld[0] != '\0')
-			len += (size_t)snprintf(msg + len, cap - len, " (%s)", fld);
-	}
-	if (d->nv > DENY_LIST_MAX)
-		len +=
-		    (size_t)snprintf(msg + len, cap - len, " and %zu more", d->nv - DENY_LIST_MAX);
-	snprintf(msg + len, cap - len, "%s", hint);
-	/* One line: JSON keys in field names may carry control characters. */
-	for (p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return msg;
 }

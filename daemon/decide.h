@@ -25,6 +25,7 @@ void decide_policy_free(struct decide_policy *dp);
 struct decide_mounts {
 	char **src;
 	size_t n;
+	char *image; /* the container's image, for ECI's socket list; may be NULL */
 };
 
 /* Free what m holds and zero it. Accepts NULL. */
@@ -36,6 +37,11 @@ int decide_mounts_add(struct decide_mounts *m, const char *path);
  * mounts in *out (which the engine frees); 0 when it is not known and could
  * not be looked up; -1 on ENOMEM. */
 typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mounts *out);
+
+/* Looks up network ref (a name, id or id prefix): 1 when found, with its
+ * driver ("host", "bridge", "overlay", ...) in drv; 0 when it is not known
+ * and could not be looked up; -1 on ENOMEM. */
+typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
 /* One Engine API request. All pointers are borrowed. */
 struct decide_request {
@@ -49,7 +55,10 @@ struct decide_request {
 	/* Container lookups for start and VolumesFrom; NULL: every container is
 	 * unknown (and so refused where its mounts matter). */
 	decide_container_fn container;
-	void *container_arg;
+	/* Network lookups for service attachments when the host network is
+	 * denied; NULL: every network other than "host" is unknown. */
+	decide_network_fn network;
+	void *container_arg; /* passed to container and network */
 };
 
 /* One broken rule. rule is a static string; the others are owned by the
@@ -58,6 +67,8 @@ struct violation {
 	const char *rule; /* stable id: "privileged", "host-pid", ... */
 	char *field;      /* "HostConfig.Binds[1]", "fromImage", "" when none */
 	char *value;      /* the offending value as sent, "" when none */
+	char *flag;       /* what the developer typed: "--cap-add SYS_ADMIN", "-v /etc:...",
+	                     "" when nothing fits */
 	char *message;    /* one sentence for humans */
 };
 
@@ -90,9 +101,11 @@ int decide_create_sources(const struct decide_request *req, struct decide_mounts
 void decision_clear(struct decision *d);
 /* [{"rule","field","value","message"}, ...]; new reference, NULL on ENOMEM. */
 json_t *decision_violations_json(const struct decision *d);
-/* One line for the client, e.g. "lockset: denied by policy v7: privileged
- * (HostConfig.Privileged), host-pid (HostConfig.PidMode); ..." plus how to
- * get help. malloc'd (caller frees), NULL on ENOMEM. */
-char *decision_deny_message(const struct decision *d, long long policy_version);
+/* What the client shows: "lockset: denied by policy v7:", then one line per
+ * violation ("  --cap-add SYS_ADMIN: adding capability SYS_ADMIN is not allowed
+ * [cap-add]", at most 8), then a line ending with the decision id. Control
+ * characters in values are shown as '?'. malloc'd (caller frees), NULL on
+ * ENOMEM. */
+char *decision_deny_message(const struct decision *d, long long policy_version, const char *id);
 
 #endif

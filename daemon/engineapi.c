@@ -134,22 +134,49 @@ has_bind_option(const char *o)
 	return 0;
 }
 
-/* A local-driver volume whose options make it a host mount: o=bind with a
- * device, or any absolute device (a block device node is a host path too). */
-static const char *
-local_volume_device(const char *driver, const struct gojson_view *opts)
+static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
+                                         "smbfs", "ceph", "glusterfs", "9p"};
+
+/* What a local-driver volume's options (type, o, device) make it mount:
+ * "o=bind" judges the device as a host path; tmpfs is harmless; a network
+ * file system and any other file system are facts of their own. A volume of
+ * another driver, or with no options, adds nothing. */
+static int
+local_volume_facts(struct engineapi_facts *f, const char *driver, const struct gojson_view *opts,
+                   const char *prefix, const char *name, long index, const char *optfield)
 {
-	const char *device, *o;
+	const char *type = gojson_map_get(opts, "type"), *device = gojson_map_get(opts, "device");
+	const char *o = gojson_map_get(opts, "o"), **list;
+	char *suffix;
+	size_t i, n;
 
 	if (driver != NULL && driver[0] != '\0' && strcasecmp(driver, "local") != 0)
-		return NULL;
-	device = gojson_map_get(opts, "device");
-	o = gojson_map_get(opts, "o");
-	if (device == NULL || device[0] == '\0')
-		return NULL;
-	if (has_bind_option(o) || device[0] == '/')
-		return device;
-	return NULL;
+		return 0;
+	if ((type == NULL || type[0] == '\0') && (device == NULL || device[0] == '\0') &&
+	    (o == NULL || o[0] == '\0'))
+		return 0;
+	n = strlen(optfield) + sizeof(".device");
+	if ((suffix = gojson_arena_alloc(&f->arena, n)) == NULL)
+		return -1;
+	snprintf(suffix, n, "%s.device", optfield);
+	if (has_bind_option(o))
+		return add_fact(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name, index,
+		                suffix);
+	if (type != NULL && strcmp(type, "tmpfs") == 0)
+		return 0;
+	snprintf(suffix, n, "%s.type", optfield);
+	for (i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
+		if (strcmp(type, network_fs[i]) == 0)
+			return add_fact(f, EF_NETWORK_VOLUME, type, prefix, name, index, suffix);
+	if ((list = gojson_arena_alloc(&f->arena, 2 * sizeof(*list))) == NULL)
+		return -1;
+	list[0] = device != NULL ? device : "";
+	list[1] = o != NULL ? o : "";
+	if (add_fact(f, EF_VOLUME_FS, type != NULL ? type : "", prefix, name, index, suffix) == -1)
+		return -1;
+	f->v[f->n - 1].list = list;
+	f->v[f->n - 1].nlist = 2;
+	return 0;
 }
 
 static int
@@ -172,16 +199,14 @@ mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char 
 				return -1;
 		} else if (strcasecmp(type, "volume") == 0) {
 			struct gojson_view vo, dc, opts;
-			const char *dev;
 
 			if (gojson_view_struct(&f->arena, &m[i], "VolumeOptions", &vo) == -1 ||
 			    gojson_view_struct(&f->arena, &vo, "DriverConfig", &dc) == -1 ||
 			    gojson_view_map(&f->arena, &dc, "Options", &opts) == -1)
 				return -1;
-			dev = local_volume_device(gojson_view_string(&dc, "Name"), &opts);
-			if (dev != NULL &&
-			    add_fact(f, EF_HOST_PATH, dev, prefix, "Mounts", (long)i,
-			             ".VolumeOptions.DriverConfig.Options.device") == -1)
+			if (local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
+			                       "Mounts", (long)i,
+			                       ".VolumeOptions.DriverConfig.Options") == -1)
 				return -1;
 		}
 	}
@@ -372,19 +397,127 @@ create_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	return 0;
 }
 
+/* Swarm's Privileges, as the security options dockerd turns them into. */
+static int
+privileges_facts(struct engineapi_facts *f, const struct gojson_view *cs, const char *prefix)
+{
+	struct gojson_view pv, sc, aa, se;
+	const char *mode, *type;
+	char *opt;
+	size_t n;
+
+	if (gojson_view_struct(&f->arena, cs, "Privileges", &pv) == -1 ||
+	    gojson_view_struct(&f->arena, &pv, "Seccomp", &sc) == -1 ||
+	    gojson_view_struct(&f->arena, &pv, "AppArmor", &aa) == -1 ||
+	    gojson_view_struct(&f->arena, &pv, "SELinuxContext", &se) == -1)
+		return -1;
+	mode = gojson_view_string(&sc, "Mode");
+	if (mode != NULL && mode[0] != '\0' && strcmp(mode, "default") != 0) {
+		const char *prof = gojson_view_string(&sc, "Profile");
+		size_t plen = prof != NULL ? strlen(prof) : 0;
+		long dl = -1;
+
+		if ((opt = gojson_arena_alloc(&f->arena, plen + 16)) == NULL)
+			return -1;
+		if (strcasecmp(mode, "unconfined") == 0) {
+			strcpy(opt, "seccomp=unconfined");
+		} else {
+			/* The profile is a []byte, so base64 in JSON; judge its bytes. */
+			strcpy(opt, "seccomp=");
+			if (prof != NULL)
+				dl = gojson_base64_decode(prof, plen, (unsigned char *)opt + 8);
+			if (dl < 0)
+				memcpy(opt + 8, prof != NULL ? prof : "", plen + 1);
+			else
+				opt[8 + dl] = '\0';
+		}
+		if (add_fact(f, EF_SECURITY_OPT, opt, prefix, "Privileges", -1, ".Seccomp") == -1)
+			return -1;
+	}
+	mode = gojson_view_string(&aa, "Mode");
+	if (mode != NULL && mode[0] != '\0' && strcmp(mode, "default") != 0 &&
+	    add_fact(f, EF_SECURITY_OPT, "apparmor=unconfined", prefix, "Privileges", -1,
+	             ".AppArmor.Mode") == -1)
+		return -1;
+	if (gojson_view_bool(&se, "Disable") &&
+	    add_fact(f, EF_SECURITY_OPT, "label=disable", prefix, "Privileges", -1,
+	             ".SELinuxContext.Disable") == -1)
+		return -1;
+	type = gojson_view_string(&se, "Type");
+	if (type != NULL && type[0] != '\0') {
+		n = strlen(type) + sizeof("label=type:");
+		if ((opt = gojson_arena_alloc(&f->arena, n)) == NULL)
+			return -1;
+		snprintf(opt, n, "label=type:%s", type);
+		if (add_fact(f, EF_SECURITY_OPT, opt, prefix, "Privileges", -1,
+		             ".SELinuxContext.Type") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every network attachment's Target (TaskTemplate.Networks, and the
+ * deprecated top-level Networks). */
+static int
+network_target_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix)
+{
+	struct gojson_view *nets;
+	size_t n, i;
+
+	if (gojson_view_struct_slice(&f->arena, v, "Networks", &nets, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *target = gojson_view_string(&nets[i], "Target");
+
+		if (target != NULL && target[0] != '\0' &&
+		    add_fact(f, EF_NETWORK_TARGET, target, prefix, "Networks", (long)i,
+		             ".Target") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A service spec (create and update): dockerd creates the task containers
+ * itself, without asking a plugin, so everything is judged here. */
+static int
+service_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	static const char cprefix[] = "TaskTemplate.ContainerSpec.";
+	struct gojson_view tt, cs, ps;
+	const char *runtime;
+
+	if (gojson_view_struct(&f->arena, root, "TaskTemplate", &tt) == -1 ||
+	    gojson_view_struct(&f->arena, &tt, "ContainerSpec", &cs) == -1 ||
+	    gojson_view_struct(&f->arena, &tt, "PluginSpec", &ps) == -1)
+		return -1;
+	f->image = gojson_view_string(&cs, "Image");
+	if (mount_facts(f, &cs, cprefix) == -1 ||
+	    string_facts(f, &cs, cprefix, "CapabilityAdd", EF_CAP_ADD, 0) == -1 ||
+	    sysctl_facts(f, &cs, cprefix) == -1 || privileges_facts(f, &cs, cprefix) == -1 ||
+	    network_target_facts(f, &tt, "TaskTemplate.") == -1 ||
+	    network_target_facts(f, root, "") == -1)
+		return -1;
+	runtime = gojson_view_string(&tt, "Runtime");
+	if ((runtime != NULL && strcasecmp(runtime, "plugin") == 0) || ps.n > 0) {
+		const char *remote = gojson_view_string(&ps, "Remote");
+
+		if (add_fact(f, EF_PLUGIN, remote != NULL ? remote : "", "TaskTemplate.",
+		             "PluginSpec", -1, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
 {
 	struct gojson_view opts;
-	const char *dev;
 
 	f->name = gojson_view_string(root, "Name");
 	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1)
 		return -1;
-	dev = local_volume_device(gojson_view_string(root, "Driver"), &opts);
-	if (dev != NULL && add_fact(f, EF_HOST_PATH, dev, "", "DriverOpts", -1, ".device") == -1)
-		return -1;
-	return 0;
+	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
+	                          -1, "");
 }
 
 int
@@ -433,6 +566,9 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return hostconfig_facts(f, &rv, "");
 	case ENGINEAPI_VOLUME_CREATE:
 		return volume_facts(f, &rv);
+	case ENGINEAPI_SERVICE_CREATE:
+	case ENGINEAPI_SERVICE_UPDATE:
+		return service_facts(f, &rv);
 	default:
 		return 0;
 	}

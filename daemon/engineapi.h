@@ -101,6 +101,11 @@ enum engineapi_fact_kind {
 	EF_SYSCTL,         /* value: the sysctl name */
 	EF_HOST_PATH,      /* value: a host path a mount would expose */
 	EF_VOLUMES_FROM,   /* value: a VolumesFrom entry, "name[:ro|:rw]" */
+	EF_VOLUME_FS,      /* local-driver volume mounting a file system; value: its type,
+	                      list: {device, o} */
+	EF_NETWORK_VOLUME, /* the same for nfs, cifs, ...; value: its type */
+	EF_PLUGIN,         /* a service whose tasks install a plugin; value: its remote */
+	EF_NETWORK_TARGET, /* a service's network attachment; value: the name or id */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is
@@ -122,7 +127,7 @@ struct engineapi_fact {
 struct engineapi_facts {
 	int body_ok;       /* body parsed (an absent or empty body is not ok) */
 	char error[160];   /* why not, when !body_ok */
-	const char *image; /* container create: Image, or NULL */
+	const char *image; /* container or service create: Image, or NULL */
 	const char *name;  /* volume create: Name, or NULL */
 	struct engineapi_fact *v;
 	size_t n, cap;

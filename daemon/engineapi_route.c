@@ -111,6 +111,20 @@ match_route(char *p, const char **id)
 		return ENGINEAPI_CONTAINER_START;
 	if ((*id = match_middle(p, "/plugins/", "/upgrade")) != NULL)
 		return ENGINEAPI_PLUGIN_INSTALL;
+	if (strcmp(p, "/services/create") == 0)
+		return ENGINEAPI_SERVICE_CREATE;
+	if (strcmp(p, "/swarm/join") == 0)
+		return ENGINEAPI_SWARM_JOIN;
+	if (strcmp(p, "/commit") == 0)
+		return ENGINEAPI_COMMIT;
+	if ((*id = match_middle(p, "/services/", "/update")) != NULL)
+		return ENGINEAPI_SERVICE_UPDATE;
+	if ((*id = match_middle(p, "/plugins/", "/set")) != NULL)
+		return ENGINEAPI_PLUGIN_SET;
+	if ((*id = match_middle(p, "/plugins/", "/enable")) != NULL)
+		return ENGINEAPI_PLUGIN_ENABLE;
+	if ((*id = match_middle(p, "/images/", "/tag")) != NULL)
+		return ENGINEAPI_IMAGE_TAG;
 	return ENGINEAPI_OTHER;
 }
 
@@ -168,6 +182,15 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->route = match_route(path, &t->id);
 	if (t->route != ENGINEAPI_OTHER)
 		t->klass = ENGINEAPI_JUDGED;
+	if (t->route == ENGINEAPI_SWARM_JOIN) {
+		t->klass = ENGINEAPI_REFUSED;
+		t->command = "swarm join";
+	}
+	if (t->route == ENGINEAPI_BUILD || t->route == ENGINEAPI_COMMIT)
+		t->command = t->route == ENGINEAPI_BUILD ? "build" : "commit";
+	t->form = t->route == ENGINEAPI_IMAGE_CREATE || t->route == ENGINEAPI_BUILD ||
+	          t->route == ENGINEAPI_COMMIT || t->route == ENGINEAPI_IMAGE_TAG ||
+	          t->route == ENGINEAPI_PLUGIN_INSTALL;
 	result = 0;
 out:
 	return result;

@@ -102,6 +102,11 @@ const struct gojson_value *gojson_view_slice(const struct gojson_view *v, const 
 /* The last string value of a map view for an exact key, or NULL. */
 const char *gojson_map_get(const struct gojson_view *m, const char *key);
 
+/* Decode standard padded base64 (how Go encodes []byte) of len bytes into out
+ * (at least len / 4 * 3 bytes). Returns the length, or -1 when the text is
+ * not base64. */
+long gojson_base64_decode(const char *in, size_t len, unsigned char *out);
+
 /* The value of hex digit c (either case), or -1. */
 int gojson_hexval(int c);
 

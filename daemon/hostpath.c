@@ -115,18 +115,20 @@ hostpath_resolve(const char *path, char *out, size_t outsz)
 		if (missing)
 			continue;
 		if (lstat(done, &st) == -1) {
-			/* Nothing below a missing component exists either. */
-			if (errno == ENOENT || errno == ENOTDIR)
-				missing = 1;
+			/* Nothing below a missing component exists either. Any other
+			 * error (EACCES, ELOOP, ENAMETOOLONG) leaves the path unknown. */
+			if (errno != ENOENT && errno != ENOTDIR)
+				goto out;
+			missing = 1;
 			continue;
 		}
 		if (!S_ISLNK(st.st_mode))
 			continue;
 		if (++links > HOSTPATH_MAX_LINKS)
 			goto out;
-		ll = readlink(done, link, sizeof(link) - 1);
-		if (ll < 0)
-			goto out;
+		ll = readlink(done, link, sizeof(link));
+		if (ll < 0 || (size_t)ll >= sizeof(link))
+			goto out; /* unreadable, or a target too long to hold */
 		link[ll] = '\0';
 		done[dlen] = '\0';
 		if (link[0] == '/')

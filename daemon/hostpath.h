@@ -19,8 +19,10 @@ int hostpath_clean(const char *path, char *out, size_t outsz);
  * (symlinks followed, ".." taken physically), into out. Components that do not
  * exist are appended unchanged; dangling symlinks are followed to their
  * target; loops stop after 40 links. A relative path is taken as relative to
- * "/". Returns 0, or -1 on a loop or overflow (out then holds the cleaned
- * path, so a caller that also checks the cleaned path loses nothing). */
+ * "/". Returns 0, or -1 when the path cannot be resolved completely: a loop,
+ * a result or link target too long, or a component that cannot be examined
+ * (EACCES, ELOOP, ENAMETOOLONG). out then holds the cleaned path, which
+ * callers that enforce must not judge instead: refuse. */
 int hostpath_resolve(const char *path, char *out, size_t outsz);
 
 /* 1 when path equals prefix or lies below it, comparing whole components

@@ -146,7 +146,7 @@ conclude(struct judgement *j)
 	if (!j->d.allow) {
 		char *m = NULL;
 		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		j->message = decision_deny_message(&j->d, j->version);
+		j->message = decision_deny_message(&j->d, j->version, j->id);
 		if (j->audit_failed && j->message != NULL &&
 		    asprintf(&m, "%s (the audit log is unavailable, so this request is denied)",
 		             j->message) >= 0) {

@@ -19,8 +19,15 @@
 static char tmpdir[] = "/tmp/lockset-cases-XXXXXX";
 static char casedir[4096];
 
+#define CASE_LOOKUPS 8
+
 struct testcase {
 	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
+	char content_type[256];
+	/* "REF IMAGE SRC..." (IMAGE "-" for none) and "REF DRIVER" lines: what
+	 * the container and network lookups answer; anything else is unknown. */
+	char containers[CASE_LOOKUPS][1024], networks[CASE_LOOKUPS][256];
+	size_t ncontainers, nnetworks;
 	char *body; /* NULL when the case has no body */
 	size_t body_len;
 };
@@ -72,6 +79,18 @@ load_case(const char *path, struct testcase *tc)
 			tc->body = subst(buf, n, &tc->body_len);
 			break;
 		}
+		if (strcmp(line, "container") == 0 && tc->ncontainers < CASE_LOOKUPS) {
+			size_t n;
+			char *x = subst(v, strlen(v), &n);
+
+			snprintf(tc->containers[tc->ncontainers++], sizeof(tc->containers[0]), "%s",
+			         x);
+			free(x);
+		}
+		if (strcmp(line, "network") == 0 && tc->nnetworks < CASE_LOOKUPS)
+			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
+		if (strcmp(line, "content-type") == 0)
+			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
 #define FIELD(name)                   \
 	if (strcmp(line, #name) == 0) \
 		snprintf(tc->name, sizeof(tc->name), "%s", v);
@@ -110,6 +129,45 @@ rule_set(char **ids, size_t n, char *out, size_t outsz)
 	}
 }
 
+/* The case's container lookup: its "container:" lines. */
+static int
+case_container(void *arg, const char *ref, struct decide_mounts *out)
+{
+	const struct testcase *tc = arg;
+	char line[1024], *tok, *save;
+	size_t i;
+
+	for (i = 0; i < tc->ncontainers; i++) {
+		snprintf(line, sizeof(line), "%s", tc->containers[i]);
+		tok = strtok_r(line, " ", &save);
+		if (tok == NULL || strcmp(tok, ref) != 0)
+			continue;
+		tok = strtok_r(NULL, " ", &save);
+		if (tok != NULL && strcmp(tok, "-") != 0 && (out->image = strdup(tok)) == NULL)
+			return -1;
+		while ((tok = strtok_r(NULL, " ", &save)) != NULL)
+			if (decide_mounts_add(out, tok) == -1)
+				return -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The case's network lookup: its "network:" lines. */
+static int
+case_network(void *arg, const char *ref, char *drv, size_t drvsz)
+{
+	const struct testcase *tc = arg;
+	size_t i, n = strlen(ref);
+
+	for (i = 0; i < tc->nnetworks; i++)
+		if (strncmp(tc->networks[i], ref, n) == 0 && tc->networks[i][n] == ' ') {
+			snprintf(drv, drvsz, "%s", tc->networks[i] + n + 1);
+			return 1;
+		}
+	return 0;
+}
+
 static int
 run_case(const char *name)
 {
@@ -138,6 +196,11 @@ run_case(const char *name)
 		return 0;
 	}
 	uri = subst(tc.uri, strlen(tc.uri), &ul);
+	memset(&req, 0, sizeof(req));
+	req.content_type = tc.content_type[0] != '\0' ? tc.content_type : NULL;
+	req.container = case_container;
+	req.network = case_network;
+	req.container_arg = &tc;
 	req.method = tc.method;
 	req.uri = uri;
 	req.user = tc.user;
@@ -154,7 +217,7 @@ run_case(const char *name)
 	rule_set(ids, n, got, sizeof(got));
 	ok = strcmp(want, got) == 0 && d.allow == (strcmp(tc.expect, "allow") == 0);
 	if (!ok) {
-		char *msg = decision_deny_message(&d, 0);
+		char *msg = decision_deny_message(&d, 0, "test");
 
 		fprintf(stderr, "not ok: %s: want %s [%s], got %s [%s]\n  %s\n", name, tc.expect,
 		        want, d.allow ? "allow" : "deny", got, msg);
@@ -188,6 +251,12 @@ make_fixtures(void)
 	LINK("data", "data-link")
 	LINK("loop-b", "loop-a")
 	LINK("loop-a", "loop-b")
+	/* A target of 4,095 bytes that cleans to "/etc". */
+	strcpy(t, "//");
+	for (int i = 0; i < 2045; i++)
+		strcat(t, "./");
+	strcat(t, "etc");
+	LINK(t, "long-link")
 	snprintf(t, sizeof(t), "%s/data", tmpdir);
 	mkdir(t, 0700);
 #undef LINK
@@ -197,7 +266,7 @@ static void
 remove_fixtures(void)
 {
 	const char *names[] = {"etc-link",  "ssh-link", "sock-link", "root-link",
-	                       "data-link", "loop-a",   "loop-b"};
+	                       "data-link", "loop-a",   "loop-b",    "long-link"};
 	char p[4200];
 	size_t i;
 

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the decision engine: the compiled policy and the evaluation context
+ * shared by decide.c (policy, dispatch), decide_rules.c (body facts -> rules,
+ * host paths), decide_routes.c (query routes, commands) and decide_message.c
+ * (what the developer reads). Not for use outside decide*.c. */
+#ifndef LOCKSET_DECIDE_INT_H
+#define LOCKSET_DECIDE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decide.h"
+#include "engineapi.h"
+#include "imageref.h"
+
+/* Denied-flag bits (see tests/cases/decisions/VOCABULARY.md). */
+enum {
+	DENY_PRIVILEGED = 1u << 0,
+	DENY_PID = 1u << 1,
+	DENY_IPC = 1u << 2,
+	DENY_UTS = 1u << 3,
+	DENY_USERNS = 1u << 4,
+	DENY_NETWORK = 1u << 5,
+	DENY_CGROUPNS = 1u << 6,
+	DENY_DEVICE = 1u << 7,
+	DENY_SECCOMP = 1u << 8,
+	DENY_APPARMOR = 1u << 9,
+	DENY_LABEL = 1u << 10,
+	DENY_SYSTEMPATHS = 1u << 11,
+	DENY_SYSCTL = 1u << 12,
+};
+
+/* A path as written (cleaned) and as it resolves on this host. */
+struct pathpair {
+	char *clean;
+	char *resolved;
+};
+
+/* A list of strings owned by the policy. */
+struct strlist {
+	char **v;
+	size_t n;
+	int restricted; /* the setting was present (non-null) */
+};
+
+struct decide_policy {
+	int audit;
+	int eci;
+	unsigned deny;
+	uint64_t caps;    /* denied capabilities */
+	int caps_any;     /* --cap-add=ALL: any added capability */
+	char **cap_extra; /* denied names this build does not know */
+	size_t ncap_extra;
+	int block_load;
+	int shares_restricted;
+	struct pathpair *shares;
+	size_t nshares;
+	struct pathpair *protect;
+	size_t nprotect;
+	struct pathpair sockets[2];
+	struct imageref_pattern *images;
+	size_t nimages;
+	int registries_restricted;
+	char (*registries)[256];
+	size_t nregistries;
+	int network_volumes;     /* allowNetworkVolumes */
+	struct strlist commands; /* deniedCommands */
+	struct strlist allowed;  /* allowedCommands */
+	struct strlist seccomp;  /* allowedSeccompProfiles, "sha256:<hex>" */
+	struct strlist apparmor; /* allowedAppArmorProfiles */
+	struct strlist remotes;  /* allowedBuildRemotes (lower case) */
+	char shares_text[512];   /* "/home/alice, /tmp" for messages */
+	char registries_text[256];
+};
+
+/* One evaluation. */
+struct ctx {
+	const struct decide_policy *dp;
+	const struct decide_request *req;
+	struct decision *d;
+	size_t cap;
+	int nomem;
+};
+
+#define DECIDE_VALUE_MAX 512
+
+/* Record a violation. flag is what the developer typed ("--cap-add SYS_ADMIN",
+ * "-v /etc:..."), or NULL when nothing fits; the rest as in struct violation. */
+void decide_violate(struct ctx *c, const char *rule, const char *field, const char *value,
+                    const char *flag, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* strdup, cut at DECIDE_VALUE_MAX bytes with "..." appended. NULL on ENOMEM. */
+char *decide_dup_trunc(const char *s);
+/* Upper-case cap as dockerd does (Go's strings.ToUpper) without "CAP_" into
+ * buf; returns its bit index, or -1 when it is not a known capability. */
+int decide_cap_normalise(const char *cap, char *buf, size_t bufsz);
+/* 1 when s is in the list (exact). */
+int decide_strlist_has(const struct strlist *l, const char *s);
+
+/* Judge one body fact (decide_rules.c). image: the container's image, for
+ * ECI's socket-mount list. */
+void decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image);
+/* Judge one host path (ECI socket, shares, protected paths); a path that
+ * cannot be resolved completely is refused. */
+void decide_judge_path(struct ctx *c, const char *field, const char *flag, const char *src,
+                       const char *image);
+/* The mounts of the container a VolumesFrom entry or start names, through
+ * req->container (out zeroed first): as decide_container_fn. */
+int decide_container_mounts(const struct decide_request *req, const char *entry,
+                            struct decide_mounts *out);
+/* Judge the mounts of container ref (start, VolumesFrom): unknown is refused. */
+void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
+                            const char *image);
+/* 1 when image matches ECI's socket-mount image list. */
+int decide_image_allowed(const struct decide_policy *dp, const char *image);
+
+/* Routes whose facts are in the query (decide_routes.c): images/create, load,
+ * build, plugins, tag, commit. */
+void decide_judge_query_route(struct ctx *c, const struct engineapi_target *t);
+/* Inventory classes and commands: unknown routes, refused and denied commands,
+ * form-encoded bodies. */
+void decide_judge_class(struct ctx *c, const struct engineapi_target *t);
+/* A name an image is about to get (tag, commit, build -t, import): refused
+ * when it would match ECI's socket-mount list. */
+void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name);
+
+/* The developer-facing text of a violation's flag (decide_message.c). */
+void decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a developer reads when a request is refused: one line per violation
+ * with the docker flag as they typed it, the offending value and what is
+ * allowed, ending with the decision id an administrator can look up. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide_int.h"
+
+/* The docker flag a host-path fact came from. */
+static void
+path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
+{
+	const char *sfx = fa->suffix != NULL ? fa->suffix : "";
+
+	if (strcmp(fa->name, "Binds") == 0)
+		snprintf(buf, bufsz, "-v %s:...", fa->value);
+	else if (strcmp(fa->name, "DriverOpts") == 0)
+		snprintf(buf, bufsz, "docker volume create -o device=%s", fa->value);
+	else if (strcmp(sfx, ".Source") == 0)
+		snprintf(buf, bufsz, "--mount type=bind,source=%s", fa->value);
+	else
+		snprintf(buf, bufsz, "--mount type=volume,volume-opt=device=%s", fa->value);
+}
+
+void
+decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
+{
+	int vol = fa->name != NULL && strcmp(fa->name, "DriverOpts") == 0;
+
+	buf[0] = '\0';
+	switch (fa->kind) {
+	case EF_PRIVILEGED:
+		snprintf(buf, bufsz, "--privileged");
+		break;
+	case EF_PID_MODE:
+	case EF_IPC_MODE:
+	case EF_UTS_MODE:
+	case EF_USERNS_MODE:
+	case EF_NETWORK_MODE:
+	case EF_CGROUPNS_MODE:
+		break; /* the mode rules name their flag */
+	case EF_CAP_ADD:
+		snprintf(buf, bufsz, "--cap-add %s", fa->value);
+		break;
+	case EF_DEVICE:
+		snprintf(buf, bufsz, "--device %s", fa->value);
+		break;
+	case EF_DEVICE_REQUEST:
+		snprintf(buf, bufsz, "--gpus");
+		break;
+	case EF_DEVICE_CGROUP_RULE:
+		snprintf(buf, bufsz, "--device-cgroup-rule %s", fa->value);
+		break;
+	case EF_SECURITY_OPT:
+	case EF_MASKED_PATHS:
+	case EF_READONLY_PATHS:
+		break; /* judge_security_opt names it */
+	case EF_SYSCTL:
+		snprintf(buf, bufsz, "--sysctl %s", fa->value);
+		break;
+	case EF_HOST_PATH:
+		path_flag(fa, buf, bufsz);
+		break;
+	case EF_VOLUMES_FROM:
+		snprintf(buf, bufsz, "--volumes-from %s", fa->value);
+		break;
+	case EF_VOLUME_FS:
+	case EF_NETWORK_VOLUME:
+		snprintf(buf, bufsz,
+		         vol ? "docker volume create -o type=%s"
+		             : "--mount type=volume,volume-opt=type=%s",
+		         fa->value);
+		break;
+	case EF_PLUGIN:
+		snprintf(buf, bufsz, "a service with the plugin runtime");
+		break;
+	case EF_NETWORK_TARGET:
+		snprintf(buf, bufsz, "--network %s", fa->value);
+		break;
+	}
+}
+
+/* Append s to buf at *len (cap bytes in all), control characters shown as
+ * '?' so that a value cannot break the message's lines. */
+static void
+append(char *buf, size_t cap, size_t *len, const char *s)
+{
+	for (; *s != '\0' && *len + 1 < cap; s++)
+		buf[(*len)++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	buf[*len] = '\0';
+}
+
+/* Start a new line of the message, indented by indent spaces. */
+static void
+newline(char *buf, size_t cap, size_t *len, int indent)
+{
+	if (*len + 1 < cap)
+		buf[(*len)++] = '\n';
+	buf[*len] = '\0';
+	while (indent-- > 0)
+		append(buf, cap, len, " ");
+}
+
+#define DENY_LIST_MAX 8
+
+char *
+decision_deny_message(const struct decision *d, long long policy_version, const char *id)
+{
+	size_t cap = 512, len = 0, i;
+	char head[96], *msg;
+
+	for (i = 0; i < d->nv && i < DENY_LIST_MAX; i++)
+		cap += strlen(d->v[i].rule) + strlen(d->v[i].flag ? d->v[i].flag : "") +
+		       strlen(d->v[i].message ? d->v[i].message : "") + 16;
+	if ((msg = malloc(cap)) == NULL)
+		return NULL;
+	msg[0] = '\0';
+	snprintf(head, sizeof(head), "lockset: denied by policy v%lld:", policy_version);
+	append(msg, cap, &len, head);
+	for (i = 0; i < d->nv && i < DENY_LIST_MAX; i++) {
+		const struct violation *v = &d->v[i];
+
+		newline(msg, cap, &len, 2);
+		if (v->flag != NULL && v->flag[0] != '\0') {
+			append(msg, cap, &len, v->flag);
+			append(msg, cap, &len, ": ");
+		}
+		append(msg, cap, &len, v->message ? v->message : "");
+		append(msg, cap, &len, " [");
+		append(msg, cap, &len, v->rule);
+		append(msg, cap, &len, "]");
+	}
+	if (d->nv > DENY_LIST_MAX) {
+		snprintf(head, sizeof(head), "and %zu more", d->nv - DENY_LIST_MAX);
+		newline(msg, cap, &len, 2);
+		append(msg, cap, &len, head);
+	}
+	newline(msg, cap, &len, 0);
+	append(msg, cap, &len, "ask your Docker administrator if you need an exception; decision ");
+	append(msg, cap, &len, id != NULL && id[0] != '\0' ? id : "(none)");
+	return msg;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Host paths a container would mount, judged against ECI's socket rule, the
+ * file shares and the protected paths: cleaned and resolved through symlinks
+ * on this host, refused when they cannot be resolved completely. Containers
+ * named by start and VolumesFrom are judged by the mounts they hold. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide_int.h"
+#include "hostpath.h"
+
+int
+decide_image_allowed(const struct decide_policy *dp, const char *image)
+{
+	struct imageref ref;
+	int parsed = image != NULL && imageref_parse(image, &ref) == 0;
+	size_t i;
+
+	for (i = 0; i < dp->nimages; i++)
+		if (dp->images[i].any || (parsed && imageref_pattern_match(&dp->images[i], &ref)))
+			return 1;
+	return 0;
+}
+
+static int
+within_pair(const char *path, const struct pathpair *pp)
+{
+	return hostpath_within(path, pp->clean) || hostpath_within(path, pp->resolved);
+}
+
+static int
+contains_pair(const char *path, const struct pathpair *pp)
+{
+	return hostpath_within(pp->clean, path) || hostpath_within(pp->resolved, path);
+}
+
+static int
+equals_pair(const char *path, const struct pathpair *pp)
+{
+	return strcmp(path, pp->clean) == 0 || strcmp(path, pp->resolved) == 0;
+}
+
+/* ECI: the socket itself, or a directory holding it. Returns 1 when src is
+ * the socket (judged by the image list alone). */
+static int
+judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
+             char forms[][HOSTPATH_MAX], size_t nforms, const char *image)
+{
+	const struct decide_policy *dp = c->dp;
+	int exact = 0, contains = 0;
+	size_t i, j;
+
+	if (!dp->eci)
+		return 0;
+	for (i = 0; i < nforms; i++)
+		for (j = 0; j < 2; j++) {
+			exact |= equals_pair(forms[i], &dp->sockets[j]);
+			contains |= contains_pair(forms[i], &dp->sockets[j]);
+		}
+	if ((exact || contains) && !decide_image_allowed(dp, image))
+		decide_violate(c, "docker-socket", field, src, flag,
+		               "%s the Docker socket and the image (%s) is not in the ECI "
+		               "socket-mount image list",
+		               exact ? "binds" : "contains", image != NULL ? image : "unknown");
+	return exact;
+}
+
+/* Judge one host path. Its cleaned form and both resolutions (of the raw and
+ * the cleaned path; dockerd and the kernel disagree on ".." after a symlink)
+ * must all pass; a path that cannot be resolved is refused outright. */
+void
+decide_judge_path(struct ctx *c, const char *field, const char *flag, const char *src,
+                  const char *image)
+{
+	const struct decide_policy *dp = c->dp;
+	char forms[3][HOSTPATH_MAX];
+	size_t nforms = 1, i, j;
+	int outside = 0, protect = 0, above = 0;
+	const char *last;
+
+	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1 ||
+	    hostpath_resolve(src, forms[1], sizeof(forms[1])) == -1 ||
+	    hostpath_resolve(forms[0], forms[2], sizeof(forms[2])) == -1) {
+		decide_violate(c, "unresolved-path", field, src, flag,
+		               "host path %.200s%s cannot be resolved completely on this host (too "
+		               "long, a symlink loop, or unreadable), so it is refused",
+		               src, strlen(src) > 200 ? "..." : "");
+		return;
+	}
+	if (strcmp(forms[1], forms[0]) != 0)
+		nforms++;
+	if (strcmp(forms[2], forms[0]) != 0 && strcmp(forms[2], forms[1]) != 0)
+		memcpy(forms[nforms++], forms[2], strlen(forms[2]) + 1);
+	if (judge_socket(c, field, flag, src, forms, nforms, image))
+		return;
+	for (i = 0; i < nforms; i++) {
+		int inside = 0;
+
+		for (j = 0; j < dp->nshares && !inside; j++)
+			inside = within_pair(forms[i], &dp->shares[j]);
+		outside |= !inside;
+		for (j = 0; j < dp->nprotect; j++) {
+			protect |= within_pair(forms[i], &dp->protect[j]);
+			above |= contains_pair(forms[i], &dp->protect[j]);
+		}
+	}
+	last = forms[nforms - 1];
+	if (dp->shares_restricted && outside)
+		decide_violate(
+		    c, "bind-outside-shares", field, src, flag,
+		    "host path %s%s%s%s is outside the allowed file shares (allowed: %s)", forms[0],
+		    nforms > 1 ? " (resolving to " : "", nforms > 1 ? last : "",
+		    nforms > 1 ? ")" : "", dp->shares_text[0] != '\0' ? dp->shares_text : "none");
+	/* A parent of a protected path exposes it too; outside the shares the
+	 * share rule already says no, so only report it where it would pass. */
+	if (protect || (above && !(dp->shares_restricted && outside)))
+		decide_violate(c, "protected-path", field, src, flag,
+		               "host path %s%s%s%s %s a protected path", forms[0],
+		               nforms > 1 ? " (resolving to " : "", nforms > 1 ? last : "",
+		               nforms > 1 ? ")" : "", protect ? "is inside" : "contains");
+}
+
+/* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */
+static void
+volumes_from_name(const char *entry, char *buf, size_t bufsz)
+{
+	const char *colon = strrchr(entry, ':');
+	size_t n = colon != NULL && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)
+	               ? (size_t)(colon - entry)
+	               : strlen(entry);
+
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, entry, n);
+	buf[n] = '\0';
+}
+
+int
+decide_container_mounts(const struct decide_request *req, const char *entry,
+                        struct decide_mounts *out)
+{
+	char name[256];
+
+	out->src = NULL;
+	out->n = 0;
+	out->image = NULL;
+	volumes_from_name(entry, name, sizeof(name));
+	if (req->container == NULL || name[0] == '\0')
+		return 0;
+	return req->container(req->container_arg, name, out);
+}
+
+void
+decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
+                       const char *image)
+{
+	struct decide_mounts m;
+	size_t i;
+	int rc = decide_container_mounts(c->req, ref, &m);
+
+	if (rc == -1) {
+		c->nomem = 1;
+	} else if (rc == 0) {
+		decide_violate(c, "unknown-container", field, ref, flag,
+		               "container %s is not known to lockset and could not be looked up in "
+		               "the engine, so the mounts it holds cannot be judged",
+		               ref);
+	} else {
+		/* Start: the image the container was created from; VolumesFrom:
+		 * the new container's image gets what the source holds. */
+		const char *img = image != NULL ? image : m.image;
+
+		for (i = 0; i < m.n && !c->nomem; i++)
+			decide_judge_path(c, field, flag, m.src[i], img);
+	}
+	decide_mounts_clear(&m);
+}

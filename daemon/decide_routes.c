@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Routes judged by their query (pulls, imports, loads, builds, plugins, tags,
+ * commits), read as Go's r.Form reads them, and what the inventory says of a
+ * route: unknown routes, commands the policy refuses, form-encoded bodies
+ * whose values a plugin never sees. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decide_int.h"
+
+#define QVAL_MAX 1024
+
+/* Iterate key over the query and, for an urlencoded form body, the body:
+ * Go's r.Form holds both (body first) and dockerd reads either. */
+struct params {
+	const char *query;
+	char *form; /* NUL-terminated copy of the body, or NULL */
+};
+
+static int
+params_first(const struct params *p, const char *key, char *buf, size_t bufsz)
+{
+	const char *cur = p->form;
+
+	if (cur != NULL && engineapi_query_next(&cur, key, buf, bufsz))
+		return 1;
+	cur = p->query;
+	return engineapi_query_next(&cur, key, buf, bufsz);
+}
+
+/* Calls fn for every value of key. */
+static void
+params_each(struct ctx *c, const struct params *p, const char *key,
+            void (*fn)(struct ctx *, const char *key, const char *val))
+{
+	const char *srcs[2] = {p->form, p->query};
+	char buf[QVAL_MAX];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const char *cur = srcs[i];
+
+		while (cur != NULL && engineapi_query_next(&cur, key, buf, sizeof(buf)))
+			fn(c, key, buf);
+	}
+}
+
+static int
+set_subject(struct decision *d, const char *s)
+{
+	if (s == NULL || s[0] == '\0' || d->subject != NULL)
+		return 0;
+	d->subject = decide_dup_trunc(s);
+	return d->subject != NULL ? 0 : -1;
+}
+
+static void
+subject(struct ctx *c, const char *s)
+{
+	if (set_subject(c->d, s) == -1)
+		c->nomem = 1;
+}
+
+static void
+check_registry(struct ctx *c, const char *key, const char *val)
+{
+	const struct decide_policy *dp = c->dp;
+	struct imageref ref;
+	char flag[QVAL_MAX + 16];
+	size_t i;
+
+	if (val[0] == '\0' || !dp->registries_restricted)
+		return;
+	if (imageref_parse(val, &ref) == 0)
+		for (i = 0; i < dp->nregistries; i++)
+			if (strcmp(ref.registry, dp->registries[i]) == 0)
+				return;
+	snprintf(flag, sizeof(flag), "docker pull %s", val);
+	decide_violate(c, "registry", key, val, flag,
+	               "registry %s is not in the allowed registries (allowed: %s)",
+	               ref.registry[0] != '\0' ? ref.registry : "(unparsable reference)",
+	               dp->registries_text[0] != '\0' ? dp->registries_text : "none");
+}
+
+static void
+check_build_network(struct ctx *c, const char *key, const char *val)
+{
+	if (strcasecmp(val, "host") == 0 && ((c->dp->deny & DENY_NETWORK) || c->dp->eci))
+		decide_violate(c, "build-network-host", key, val, "docker build --network host",
+		               "builds on the host network are not allowed");
+}
+
+void
+decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	const struct decide_policy *dp = c->dp;
+	struct imageref ref;
+	size_t i;
+
+	if (!dp->eci || name[0] == '\0' || imageref_parse(name, &ref) == -1)
+		return;
+	for (i = 0; i < dp->nimages; i++)
+		if (!dp->images[i].any && imageref_pattern_match(&dp->images[i], &ref)) {
+			decide_violate(
+			    c, "socket-image-name", field, name, flag,
+			    "%s is on the ECI socket-mount image list, so it may only "
+			    "come from a pull from its registry, not be made on this host",
+			    name);
+			return;
+		}
+}
+
+static void
+check_build_tag(struct ctx *c, const char *key, const char *val)
+{
+	char flag[QVAL_MAX + 24];
+
+	snprintf(flag, sizeof(flag), "docker build -t %s", val);
+	decide_judge_new_name(c, key, flag, val);
+	subject(c, val);
+}
+
+/* The name repo + tag give an image, as dockerd's RepoTagReference does. */
+static void
+repo_tag(const struct params *p, char *out, size_t outsz)
+{
+	char repo[QVAL_MAX], tag[QVAL_MAX];
+
+	if (!params_first(p, "repo", repo, sizeof(repo)))
+		repo[0] = '\0';
+	if (!params_first(p, "tag", tag, sizeof(tag)))
+		tag[0] = '\0';
+	snprintf(out, outsz, "%s%s%s", repo, repo[0] && tag[0] ? ":" : "", repo[0] ? tag : "");
+}
+
+static void
+judge_denied_command(struct ctx *c, const char *command)
+{
+	char flag[64];
+
+	if (command == NULL || !decide_strlist_has(&c->dp->commands, command))
+		return;
+	snprintf(flag, sizeof(flag), "docker %s", command);
+	decide_violate(c, "denied-command", "", command, flag,
+	               "docker %s is not allowed on this host (deniedCommands)", command);
+}
+
+static const char *
+image_create(struct ctx *c, const struct params *p)
+{
+	char first[QVAL_MAX], tag[QVAL_MAX], subj[2 * QVAL_MAX + 2];
+	int pull = params_first(p, "fromImage", first, sizeof(first)) && first[0] != '\0';
+
+	params_each(c, p, "fromImage", check_registry);
+	if (pull) {
+		if (params_first(p, "tag", tag, sizeof(tag)) && tag[0] != '\0')
+			snprintf(subj, sizeof(subj), "%s%s%s", first, tag[0] == '@' ? "" : ":",
+			         tag);
+		else
+			snprintf(subj, sizeof(subj), "%s", first);
+		subject(c, subj);
+		return "image.pull";
+	}
+	/* dockerd imports when the first fromImage is empty. */
+	if (c->dp->block_load)
+		decide_violate(c, "docker-load", "fromSrc", "", "docker import",
+		               "importing images from a tarball is blocked (blockDockerLoad)");
+	judge_denied_command(c, "image import");
+	repo_tag(p, subj, sizeof(subj));
+	decide_judge_new_name(c, "repo", "docker import", subj);
+	subject(c, subj);
+	return "image.import";
+}
+
+/* A load's image names are in the tarball, which no plugin sees: with a
+ * socket-mount list that names tags, a load could mint one of them. */
+static void
+image_load(struct ctx *c)
+{
+	const struct decide_policy *dp = c->dp;
+	size_t i;
+
+	if (dp->block_load)
+		decide_violate(c, "docker-load", "", "", "docker load",
+		               "loading images from a tarball is blocked (blockDockerLoad)");
+	for (i = 0; dp->eci && i < dp->nimages; i++)
+		if (!dp->images[i].any && dp->images[i].ref.digest[0] == '\0') {
+			decide_violate(
+			    c, "socket-image-name", "", "", "docker load",
+			    "a loaded tarball could name an image on the ECI socket-mount "
+			    "list, which lockset cannot see; pin that list by digest "
+			    "(name@sha256:...) to allow docker load");
+			return;
+		}
+}
+
+/* The host of a build's remote context: a URL, scp-like git ("git@h:p") or
+ * "github.com/...". Returns 0, or -1 when it has none that can be told. */
+static int
+remote_host(const char *remote, char *host, size_t hostsz)
+{
+	const char *s = strstr(remote, "://"), *end, *at;
+	size_t n;
+
+	if (s != NULL) {
+		s += 3;
+	} else if (strncmp(remote, "github.com/", 11) == 0) {
+		s = remote;
+	} else if ((at = strchr(remote, '@')) != NULL && strchr(at, ':') != NULL &&
+	           strchr(remote, '/') > strchr(at, ':')) {
+		s = remote; /* user@host:path */
+	} else {
+		return -1;
+	}
+	end = s + strcspn(s, "/?#");
+	at = memchr(s, '@', (size_t)(end - s));
+	if (at != NULL)
+		s = at + 1;
+	if (strstr(remote, "://") == NULL && (at = memchr(s, ':', (size_t)(end - s))) != NULL)
+		end = at; /* scp-like: the ':' starts the path */
+	n = (size_t)(end - s);
+	if (n == 0 || n >= hostsz)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	host[n] = '\0';
+	return 0;
+}
+
+static void
+check_build_remote(struct ctx *c, const char *key, const char *val)
+{
+	const struct decide_policy *dp = c->dp;
+	char host[256], bare[256], flag[QVAL_MAX + 16];
+
+	if (!dp->remotes.restricted || val[0] == '\0' || strcmp(val, "client-session") == 0)
+		return;
+	snprintf(flag, sizeof(flag), "docker build %s", val);
+	if (remote_host(val, host, sizeof(host)) == 0) {
+		snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(host, ":"), host);
+		if (decide_strlist_has(&dp->remotes, host) ||
+		    decide_strlist_has(&dp->remotes, bare))
+			return;
+	}
+	decide_violate(c, "build-remote", key, val, flag,
+	               "build contexts from %s are not allowed (allowedBuildRemotes)",
+	               remote_host(val, host, sizeof(host)) == 0 ? host : "an unknown host");
+}
+
+static void
+plugin_route(struct ctx *c, const struct engineapi_target *t, const struct params *p)
+{
+	char buf[QVAL_MAX], flag[QVAL_MAX + 32];
+	const char *verb = t->route == ENGINEAPI_PLUGIN_SET      ? "set"
+	                   : t->route == ENGINEAPI_PLUGIN_ENABLE ? "enable"
+	                                                         : "install";
+
+	if (t->route != ENGINEAPI_PLUGIN_INSTALL || !params_first(p, "remote", buf, sizeof(buf)) ||
+	    buf[0] == '\0') {
+		if (t->route != ENGINEAPI_PLUGIN_INSTALL ||
+		    !params_first(p, "name", buf, sizeof(buf)))
+			snprintf(buf, sizeof(buf), "%s", t->id != NULL ? t->id : "");
+	}
+	subject(c, buf);
+	snprintf(flag, sizeof(flag), "docker plugin %s %s", verb, buf);
+	if (c->dp->deny & DENY_PRIVILEGED)
+		decide_violate(
+		    c, "plugin-install", "remote", buf, flag,
+		    "installing or configuring engine plugins is not allowed (plugins run "
+		    "privileged)");
+}
+
+static void
+judge_params(struct ctx *c, const struct engineapi_target *t, const struct params *p)
+{
+	char buf[2 * QVAL_MAX + 2];
+
+	switch (t->route) {
+	case ENGINEAPI_IMAGE_CREATE:
+		c->d->route = image_create(c, p);
+		break;
+	case ENGINEAPI_IMAGE_LOAD:
+		image_load(c);
+		break;
+	case ENGINEAPI_BUILD:
+		params_each(c, p, "networkmode", check_build_network);
+		params_each(c, p, "t", check_build_tag);
+		params_each(c, p, "remote", check_build_remote);
+		break;
+	case ENGINEAPI_PLUGIN_INSTALL:
+	case ENGINEAPI_PLUGIN_SET:
+	case ENGINEAPI_PLUGIN_ENABLE:
+		plugin_route(c, t, p);
+		break;
+	case ENGINEAPI_IMAGE_TAG:
+	case ENGINEAPI_COMMIT:
+		repo_tag(p, buf, sizeof(buf));
+		decide_judge_new_name(
+		    c, "repo", t->route == ENGINEAPI_COMMIT ? "docker commit" : "docker tag", buf);
+		subject(c, buf[0] != '\0' ? buf : t->id);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+decide_judge_query_route(struct ctx *c, const struct engineapi_target *t)
+{
+	const struct decide_request *req = c->req;
+	struct params p = {t->query, NULL};
+
+	if (req->has_body && req->body_len > 0 && t->route != ENGINEAPI_IMAGE_LOAD) {
+		p.form = malloc(req->body_len + 1);
+		if (p.form == NULL) {
+			c->nomem = 1;
+			return;
+		}
+		memcpy(p.form, req->body, req->body_len);
+		p.form[req->body_len] = '\0';
+	}
+	judge_params(c, t, &p);
+	free(p.form);
+}
+
+/* Content-Type application/x-www-form-urlencoded, as Go's mime parser reads
+ * it (case-insensitive, parameters after ';'). */
+static int
+is_form_type(const char *ct)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return strncasecmp(ct, form, n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+void
+decide_judge_class(struct ctx *c, const struct engineapi_target *t)
+{
+	const struct decide_request *req = c->req;
+	char flag[128];
+
+	if (t->route == ENGINEAPI_UNKNOWN) {
+		snprintf(flag, sizeof(flag), "%s %.100s", req->method, req->uri);
+		decide_violate(c, "unknown-route", "", req->uri, flag,
+		               "%s on this path is not in lockset's inventory of the Docker Engine "
+		               "API, so it is refused",
+		               req->method);
+		return;
+	}
+	if (t->klass == ENGINEAPI_REFUSED &&
+	    (t->command == NULL || !decide_strlist_has(&c->dp->allowed, t->command))) {
+		snprintf(flag, sizeof(flag), "docker %s", t->command ? t->command : req->method);
+		decide_violate(
+		    c, t->route == ENGINEAPI_SWARM_JOIN ? "swarm-join" : "refused-command", "",
+		    t->command ? t->command : "", flag,
+		    "docker %s is refused unless the policy allows it (allowedCommands)%s",
+		    t->command ? t->command : "this request",
+		    t->route == ENGINEAPI_SWARM_JOIN
+		        ? ": a node that joins a swarm runs whatever its managers send"
+		        : "");
+	}
+	judge_denied_command(c, t->command);
+	if (t->form && is_form_type(req->content_type))
+		decide_violate(c, "missing-body", "Content-Type", req->content_type, NULL,
+		               "a form-encoded body overrides the query and is not forwarded to "
+		               "authorization plugins, so it is refused");
+}

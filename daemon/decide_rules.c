@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Body facts -> rule violations: host namespaces, capabilities (upper-cased
+ * as Go's strings.ToUpper does), devices, security options (custom seccomp
+ * and AppArmor profiles, SELinux types, system paths), sysctls, local-volume
+ * file systems, and host paths, which must resolve completely or be refused. */
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decide_int.h"
+#include "hostpath.h"
+
+/* ------------------------------------------------------------------------ */
+/* Violations                                                               */
+
+char *
+decide_dup_trunc(const char *s)
+{
+	size_t n = strlen(s);
+	char *r;
+
+	if (n <= DECIDE_VALUE_MAX)
+		return strdup(s);
+	r = malloc(DECIDE_VALUE_MAX + 4);
+	if (r != NULL) {
+		memcpy(r, s, DECIDE_VALUE_MAX);
+		strcpy(r + DECIDE_VALUE_MAX, "...");
+	}
+	return r;
+}
+
+void
+decide_violate(struct ctx *c, const char *rule, const char *field, const char *value,
+               const char *flag, const char *fmt, ...)
+{
+	struct violation *v;
+	char msg[768];
+	va_list ap;
+
+	if (c->d->nv == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 4;
+
+		v = realloc(c->d->v, cap * sizeof(*v));
+		if (v == NULL) {
+			c->nomem = 1;
+			return;
+		}
+		c->d->v = v;
+		c->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v = &c->d->v[c->d->nv];
+	v->rule = rule;
+	v->field = strdup(field != NULL ? field : "");
+	v->value = decide_dup_trunc(value != NULL ? value : "");
+	v->flag = decide_dup_trunc(flag != NULL ? flag : "");
+	v->message = strdup(msg);
+	c->d->nv++;
+	if (v->field == NULL || v->value == NULL || v->flag == NULL || v->message == NULL)
+		c->nomem = 1;
+}
+
+int
+decide_strlist_has(const struct strlist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Capabilities                                                             */
+
+/* Linux capabilities, in kernel bit order. */
+static const char *const cap_names[] = {
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+};
+#define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))
+
+/* Go's strings.ToUpper for what can reach ASCII: a-z, U+0131 (dotless i) and
+ * U+017F (long s); every other character is kept as it is. */
+static void
+go_toupper(const char *s, char *buf, size_t bufsz)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	while (*p != '\0' && o + 1 < bufsz) {
+		if (p[0] == 0xc4 && p[1] == 0xb1) {
+			buf[o++] = 'I';
+			p += 2;
+		} else if (p[0] == 0xc5 && p[1] == 0xbf) {
+			buf[o++] = 'S';
+			p += 2;
+		} else {
+			buf[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+			p++;
+		}
+	}
+	buf[o] = '\0';
+}
+
+int
+decide_cap_normalise(const char *cap, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	go_toupper(cap, buf, bufsz);
+	if (strncmp(buf, "CAP_", 4) == 0)
+		memmove(buf, buf + 4, strlen(buf + 4) + 1);
+	for (i = 0; i < NCAPS; i++)
+		if (strcmp(buf, cap_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+judge_cap(struct ctx *c, const char *field, const char *cap)
+{
+	const struct decide_policy *dp = c->dp;
+	char name[64], flag[96];
+	int bit = decide_cap_normalise(cap, name, sizeof(name));
+	int denied = dp->caps_any;
+	size_t i;
+
+	if (strcmp(name, "ALL") == 0)
+		denied |= dp->caps != 0 || dp->ncap_extra > 0;
+	else if (bit >= 0)
+		denied |= (dp->caps >> bit) & 1;
+	for (i = 0; i < dp->ncap_extra; i++)
+		denied |= strcmp(name, dp->cap_extra[i]) == 0;
+	snprintf(flag, sizeof(flag), "--cap-add %s", cap);
+	if (denied)
+		decide_violate(c, "cap-add", field, cap, flag,
+		               "adding capability %s is not allowed", name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Security options                                                         */
+
+/* The MaskedPaths / ReadonlyPaths dockerd applies by default: the union of
+ * Docker 20.10 to 28 (the per-CPU thermal_throttle entries of 28 depend on the
+ * host and are left out). A request list missing one of them unmasks it. */
+static const char *const default_masked[] = {
+    "/proc/acpi",       "/proc/asound",        "/proc/interrupts",  "/proc/kcore",
+    "/proc/keys",       "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list", "/proc/timer_stats",   "/sys/firmware",     "/sys/devices/virtual/powercap",
+};
+static const char *const default_readonly[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* SHA-256 of a profile's JSON with white space outside strings removed (what
+ * docker run sends), as "sha256:<hex>"; "" when it cannot be computed. */
+static void
+profile_digest(const char *json, char out[72])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	int in_str = 0, esc = 0, ok;
+	const char *p, *run = json;
+
+	ok = mc != NULL && EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1;
+	for (p = json; ok && *p != '\0'; p++) {
+		if (in_str) {
+			esc = !esc && *p == '\\';
+			in_str = esc || *p != '"';
+		} else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			/* Skip it: hash the run before it. */
+			ok = EVP_DigestUpdate(mc, run, (size_t)(p - run)) == 1;
+			run = p + 1;
+		} else {
+			in_str = *p == '"';
+		}
+	}
+	ok = ok && EVP_DigestUpdate(mc, run, (size_t)(p - run)) == 1 &&
+	     EVP_DigestFinal_ex(mc, md, &mdlen) == 1 && mdlen == 32;
+	EVP_MD_CTX_free(mc);
+	out[0] = '\0';
+	if (!ok)
+		return;
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < mdlen; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[71] = '\0';
+}
+
+static void
+judge_seccomp(struct ctx *c, const char *field, const char *flag, const char *opt, const char *val)
+{
+	char digest[72];
+
+	if (!(c->dp->deny & DENY_SECCOMP) || strcmp(val, "builtin") == 0)
+		return;
+	if (strcmp(val, "unconfined") == 0) {
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "seccomp=unconfined is not allowed");
+		return;
+	}
+	profile_digest(val, digest);
+	if (digest[0] == '\0' || !decide_strlist_has(&c->dp->seccomp, digest))
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "a custom seccomp profile (%s) is not allowed; allowed profiles are "
+		               "listed by SHA-256 in allowedSeccompProfiles",
+		               digest);
+}
+
+static void
+judge_apparmor(struct ctx *c, const char *field, const char *flag, const char *opt, const char *val)
+{
+	if (!(c->dp->deny & DENY_APPARMOR) || strcmp(val, "docker-default") == 0)
+		return;
+	if (strcmp(val, "unconfined") == 0)
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "apparmor=unconfined is not allowed");
+	else if (!decide_strlist_has(&c->dp->apparmor, val))
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "AppArmor profile %s is not allowed (allowed: docker-default and "
+		               "allowedAppArmorProfiles)",
+		               val);
+}
+
+/* SELinux: "disable", and the types that run unconfined (spc_t is the
+ * super-privileged container type). */
+static void
+judge_label(struct ctx *c, const char *field, const char *flag, const char *opt, const char *val)
+{
+	const char *type = strncmp(val, "type:", 5) == 0 ? val + 5 : NULL;
+
+	if (!(c->dp->deny & DENY_LABEL))
+		return;
+	if (strcmp(val, "disable") == 0 ||
+	    (type != NULL && (strcmp(type, "spc_t") == 0 || strcmp(type, "unconfined_t") == 0)))
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "%s is not allowed (it disables SELinux confinement, like "
+		               "label=disable)",
+		               opt);
+}
+
+/* As dockerd's parseSecurityOpt reads an entry: "key=value", the deprecated
+ * "key:value", or the bare "disable" (= label=disable). */
+static void
+judge_security_opt(struct ctx *c, const char *field, const char *opt)
+{
+	const char *sep = strchr(opt, '=');
+	char key[32], flag[96];
+	const char *val;
+	size_t kl;
+
+	snprintf(flag, sizeof(flag), "--security-opt %.80s", opt);
+	if (strcmp(opt, "disable") == 0) {
+		judge_label(c, field, flag, opt, "disable");
+		return;
+	}
+	if (sep == NULL)
+		sep = strchr(opt, ':');
+	if (sep == NULL || (kl = (size_t)(sep - opt)) >= sizeof(key))
+		return;
+	memcpy(key, opt, kl);
+	key[kl] = '\0';
+	val = sep + 1;
+	if (strcmp(key, "seccomp") == 0)
+		judge_seccomp(c, field, flag, opt, val);
+	else if (strcmp(key, "apparmor") == 0)
+		judge_apparmor(c, field, flag, opt, val);
+	else if (strcmp(key, "label") == 0)
+		judge_label(c, field, flag, opt, val);
+	else if (strcmp(key, "systempaths") == 0 && strcmp(val, "unconfined") == 0 &&
+	         (c->dp->deny & DENY_SYSTEMPATHS))
+		decide_violate(c, "security-opt", field, opt, flag,
+		               "systempaths=unconfined is not allowed");
+}
+
+/* A non-null MaskedPaths / ReadonlyPaths replaces the daemon defaults. */
+static void
+judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa,
+                  const char *const *defaults, size_t ndefaults)
+{
+	size_t i, j;
+
+	if (!(c->dp->deny & DENY_SYSTEMPATHS))
+		return;
+	for (i = 0; i < ndefaults; i++) {
+		for (j = 0; j < fa->nlist && strcmp(fa->list[j], defaults[i]) != 0; j++)
+			;
+		if (j == fa->nlist) {
+			decide_violate(c, "security-opt", field, fa->value,
+			               "--security-opt systempaths=unconfined",
+			               "%s leaves %s unprotected (systempaths=unconfined)", field,
+			               defaults[i]);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Facts -> rules                                                           */
+
+static const struct {
+	enum engineapi_fact_kind kind;
+	unsigned bit;
+	int eci;
+	const char *rule, *flag;
+} mode_rules[] = {
+    {EF_PID_MODE, DENY_PID, 1, "host-pid", "--pid=host"},
+    {EF_IPC_MODE, DENY_IPC, 0, "host-ipc", "--ipc=host"},
+    {EF_UTS_MODE, DENY_UTS, 0, "host-uts", "--uts=host"},
+    {EF_USERNS_MODE, DENY_USERNS, 0, "host-userns", "--userns=host"},
+    {EF_NETWORK_MODE, DENY_NETWORK, 1, "host-network", "--network=host"},
+    {EF_CGROUPNS_MODE, DENY_CGROUPNS, 0, "host-cgroupns", "--cgroupns=host"},
+};
+
+static int
+host_network_denied(const struct decide_policy *dp)
+{
+	return (dp->deny & DENY_NETWORK) || dp->eci;
+}
+
+/* A service's network attachment: "host" by name, or by id (looked up). */
+static void
+judge_network_target(struct ctx *c, const char *field, const char *target)
+{
+	char drv[64] = "", flag[300];
+	int rc = 0;
+
+	if (!host_network_denied(c->dp))
+		return;
+	snprintf(flag, sizeof(flag), "--network %s", target);
+	if (strcasecmp(target, "host") != 0) {
+		if (c->req->network != NULL)
+			rc = c->req->network(c->req->container_arg, target, drv, sizeof(drv));
+		if (rc == -1) {
+			c->nomem = 1;
+			return;
+		}
+		if (rc == 0) {
+			decide_violate(c, "unknown-network", field, target, flag,
+			               "network %s could not be looked up, so it may be the host's "
+			               "network",
+			               target);
+			return;
+		}
+		if (strcmp(drv, "host") != 0)
+			return;
+	}
+	decide_violate(c, "host-network", field, target, flag,
+	               "the host's network namespace is not allowed");
+}
+
+static void
+judge_volume_fs(struct ctx *c, const char *field, const char *flag, const struct engineapi_fact *fa)
+{
+	if (fa->kind == EF_NETWORK_VOLUME) {
+		if (!c->dp->network_volumes)
+			decide_violate(c, "network-volume", field, fa->value, flag,
+			               "volumes on network file systems (%s) are not allowed "
+			               "(allowNetworkVolumes)",
+			               fa->value);
+		return;
+	}
+	decide_violate(c, "volume-options", field, fa->value, flag,
+	               "a local volume that mounts a %s file system%s%s is not allowed (only "
+	               "tmpfs, binds inside the shares and network file systems where allowed)",
+	               fa->value[0] != '\0' ? fa->value : "host", fa->list[0][0] ? " from " : "",
+	               fa->list[0]);
+}
+
+static void
+judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++)
+		if (mode_rules[i].kind == fa->kind && strcasecmp(fa->value, "host") == 0 &&
+		    ((c->dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && c->dp->eci)))
+			decide_violate(c, mode_rules[i].rule, field, fa->value, mode_rules[i].flag,
+			               "the host's namespace (%s=host) is not allowed", field);
+}
+
+void
+decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image)
+{
+	const struct decide_policy *dp = c->dp;
+	char field[256], flag[600];
+
+	engineapi_fact_field(fa, field, sizeof(field));
+	decide_fact_flag(fa, flag, sizeof(flag));
+	switch (fa->kind) {
+	case EF_PRIVILEGED:
+		if (dp->deny & DENY_PRIVILEGED)
+			decide_violate(c, "privileged", field, "true", flag,
+			               "privileged mode is not allowed");
+		break;
+	case EF_PID_MODE:
+	case EF_IPC_MODE:
+	case EF_UTS_MODE:
+	case EF_USERNS_MODE:
+	case EF_NETWORK_MODE:
+	case EF_CGROUPNS_MODE:
+		judge_mode(c, field, fa);
+		break;
+	case EF_CAP_ADD:
+		judge_cap(c, field, fa->value);
+		break;
+	case EF_DEVICE:
+	case EF_DEVICE_REQUEST:
+	case EF_DEVICE_CGROUP_RULE:
+		if (dp->deny & DENY_DEVICE)
+			decide_violate(c, "device", field, fa->value, flag,
+			               "access to host devices is not allowed");
+		break;
+	case EF_SECURITY_OPT:
+		judge_security_opt(c, field, fa->value);
+		break;
+	case EF_MASKED_PATHS:
+		judge_systempaths(c, field, fa, default_masked,
+		                  sizeof(default_masked) / sizeof(default_masked[0]));
+		break;
+	case EF_READONLY_PATHS:
+		judge_systempaths(c, field, fa, default_readonly,
+		                  sizeof(default_readonly) / sizeof(default_readonly[0]));
+		break;
+	case EF_SYSCTL:
+		if (dp->deny & DENY_SYSCTL)
+			decide_violate(c, "sysctl", field, fa->value, flag,
+			               "setting sysctl %s is not allowed", fa->value);
+		break;
+	case EF_HOST_PATH:
+		decide_judge_path(c, field, flag, fa->value, image);
+		break;
+	case EF_VOLUMES_FROM:
+		decide_judge_container(c, field, flag, fa->value, image);
+		break;
+	case EF_VOLUME_FS:
+	case EF_NETWORK_VOLUME:
+		judge_volume_fs(c, field, flag, fa);
+		break;
+	case EF_PLUGIN:
+		if (dp->deny & DENY_PRIVILEGED)
+			decide_violate(
+			    c, "plugin-install", field, fa->value, flag,
+			    "services that install engine plugins are not allowed (plugins "
+			    "run privileged)");
+		break;
+	case EF_NETWORK_TARGET:
+		judge_network_target(c, field, fa->value);
+		break;
+	}
+}
