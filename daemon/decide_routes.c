@@ -359,7 +359,7 @@ decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 	    (t->command == NULL || !decide_strlist_has(&c->dp->allowed, t->command))) {
 		snprintf(flag, sizeof(flag), "docker %s", t->command ? t->command : req->method);
 		decide_violate(
-		    c, t->route == ENGINEAPI_SWARM_JOIN ? "swarm-join" : "refused-command", "",
+		    c, t->route == ENGINEAPI_SWARM_JOIN ? "swarm-join" : "denied-command", "",
 		    t->command ? t->command : "", flag,
 		    "docker %s is refused unless the policy allows it (allowedCommands)%s",
 		    t->command ? t->command : "this request",

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JUDGE_MAX_RULES 32
+#define JUDGE_MAX_RULES 64
 
 /* Counters: verdicts, and violations per rule id (rule ids are static strings
  * from decide.c; a small open table keyed by pointer-compared string). */

@@ -71,37 +71,41 @@ for _ in $(seq 50); do
 done
 expect_json "the real policy is loaded by SIGHUP" .policyVersion 2
 
-denied() { # NAME RULE-TEXT docker-args...
-	local name=$1 want=$2; shift 2
+# The refusal the developer sees: the policy version, then a line naming the
+# flag as typed and the rule id, and the decision id last.
+denied() { # NAME FLAG RULE docker-args...
+	local name=$1 flag=$2 rule=$3; shift 3
 	if dk "$@" >"$T/out" 2>"$T/err"; then
 		not_ok "$name: expected a refusal, docker succeeded"
 		return
 	fi
-	if grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v2: .*$want" "$T/err"; then
+	if grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v2:\$" "$T/err" &&
+		grep -F -- "  $flag: " "$T/err" | grep -qF -- "[$rule]" &&
+		grep -Eq "; decision [0-9a-f]{32}\$" "$T/err"; then
 		ok "$name"
 	else
 		not_ok "$name: unexpected error: $(cat "$T/err")"
 	fi
 }
 
-denied "docker create --privileged is refused" "privileged (HostConfig.Privileged)" \
+denied "docker create --privileged is refused" "--privileged" privileged \
 	create --pull=never --privileged lockset-e2e /bin/true
-denied "docker socket mount is refused" "docker-socket (HostConfig.Binds\[0\])" \
+denied "docker socket mount is refused" "-v /var/run/docker.sock:..." docker-socket \
 	create --pull=never -v /var/run/docker.sock:/var/run/docker.sock lockset-e2e /bin/true
-denied "docker create --pid=host is refused" "host-pid (HostConfig.PidMode)" \
+denied "docker create --pid=host is refused" "--pid=host" host-pid \
 	create --pull=never --pid=host lockset-e2e /bin/true
-denied "--cap-add sys_admin is refused" "cap-add" \
+denied "--cap-add sys_admin is refused" "--cap-add sys_admin" cap-add \
 	create --pull=never --cap-add sys_admin lockset-e2e /bin/true
-denied "a bind outside the shares is refused" "bind-outside-shares (HostConfig.Binds\[0\])" \
+denied "a bind outside the shares is refused" "-v /etc:..." bind-outside-shares \
 	create --pull=never -v /etc:/host-etc:ro lockset-e2e /bin/true
-denied "a protected path inside a share is refused" "protected-path" \
+denied "a protected path inside a share is refused" "--mount type=bind,source=$HOME/.ssh" protected-path \
 	create --pull=never --mount "type=bind,source=$HOME/.ssh,target=/ssh" lockset-e2e /bin/true
-denied "a .. escape from a share is refused" "bind-outside-shares" \
+denied "a .. escape from a share is refused" "-v $HOME/project/../../..:..." bind-outside-shares \
 	create --pull=never -v "$HOME/project/../../..:/x" lockset-e2e /bin/true
-denied "docker import is refused (blockDockerLoad)" "docker-load" \
+denied "docker import is refused (blockDockerLoad)" "docker import" docker-load \
 	import "$T/rootfs.tar" lockset-e2e:other
-denied "docker load is refused (blockDockerLoad)" "docker-load" load -i "$T/image.tar"
-denied "a pull from a registry not allowed is refused" "registry" pull localhost:5999/x:1
+denied "docker load is refused (blockDockerLoad)" "docker load" docker-load load -i "$T/image.tar"
+denied "a pull from a registry not allowed is refused" "docker pull localhost:5999/x" registry pull localhost:5999/x:1
 
 dk create --pull=never --name benign lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a benign docker create succeeds" test $? = 0 || cat "$T/err"

@@ -13,10 +13,15 @@
 
 #include "check.h"
 #include "decide.h"
+#include "embedded.h"
 
 #define MIN_CASES 60
 
 static char tmpdir[] = "/tmp/lockset-cases-XXXXXX";
+/* The schema's registry of rule ids (containerPolicy.x-lockset-rule-ids):
+ * every id a case expects or the engine reports must be in it, and every id
+ * in it must be expected by some case. */
+static json_t *rule_ids; /* id -> number of cases expecting it */
 static char casedir[4096];
 
 #define CASE_LOOKUPS 8
@@ -129,6 +134,53 @@ rule_set(char **ids, size_t n, char *out, size_t outsz)
 	}
 }
 
+static void
+count_rule(const char *casename, const char *rule)
+{
+	json_t *n = json_object_get(rule_ids, rule);
+
+	if (n == NULL) {
+		fprintf(stderr,
+		        "not ok: %s: rule id %s is not in the schema's x-lockset-rule-ids\n",
+		        casename, rule);
+		check_failures++;
+		return;
+	}
+	json_integer_set(n, json_integer_value(n) + 1);
+}
+
+static void
+load_rule_ids(void)
+{
+	const struct embedded_file *f = embedded_find("admin-settings.schema.json");
+	json_t *schema = f != NULL ? json_loads(f->data, 0, NULL) : NULL;
+	json_t *reg = json_object_get(
+	    json_object_get(json_object_get(schema, "properties"), "containerPolicy"),
+	    "x-lockset-rule-ids");
+	const char *id;
+	json_t *v;
+
+	rule_ids = json_object();
+	json_object_foreach(reg, id, v) json_object_set_new(rule_ids, id, json_integer(0));
+	json_decref(schema);
+	CHECK(json_object_size(rule_ids) >= 20);
+}
+
+static void
+check_every_rule_is_exercised(void)
+{
+	const char *id;
+	json_t *v;
+
+	json_object_foreach(rule_ids, id, v) if (json_integer_value(v) == 0)
+	{
+		fprintf(stderr, "not ok: rule id %s is expected by no decision case\n", id);
+		check_failures++;
+	}
+	check_count++;
+	json_decref(rule_ids);
+}
+
 /* The case's container lookup: its "container:" lines. */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
@@ -212,8 +264,12 @@ run_case(const char *name)
 	     tok = strtok_r(NULL, " ", &save))
 		ids[n++] = tok;
 	rule_set(ids, n, want, sizeof(want));
-	for (n = 0; n < d.nv && n < 64; n++)
+	for (size_t i = 0; i < n; i++)
+		count_rule(name, ids[i]);
+	for (n = 0; n < d.nv && n < 64; n++) {
 		ids[n] = (char *)d.v[n].rule;
+		count_rule(name, ids[n]);
+	}
 	rule_set(ids, n, got, sizeof(got));
 	ok = strcmp(want, got) == 0 && d.allow == (strcmp(tc.expect, "allow") == 0);
 	if (!ok) {
@@ -301,6 +357,7 @@ main(void)
 		return 99;
 	}
 	make_fixtures();
+	load_rule_ids();
 	for (i = 0; i < n; i++) {
 		int ok = run_case(list[i]->d_name);
 
@@ -313,6 +370,7 @@ main(void)
 	}
 	free(list);
 	remove_fixtures();
+	check_every_rule_is_exercised();
 	printf("# %d of %d decision cases passed\n", passed, n);
 	CHECK(n >= MIN_CASES);
 	return CHECK_DONE();
