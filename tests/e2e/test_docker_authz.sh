@@ -107,6 +107,41 @@ denied "docker import is refused (blockDockerLoad)" "docker import" docker-load 
 denied "docker load is refused (blockDockerLoad)" "docker load" docker-load load -i "$T/image.tar"
 denied "a pull from a registry not allowed is refused" "docker pull localhost:5999/x" registry pull localhost:5999/x:1
 
+denied "a local volume of type proc is refused" "docker volume create -o type=proc" volume-options \
+	volume create -o type=proc -o device=proc procvol
+denied "a bind volume of /etc is refused" "docker volume create -o device=/etc" bind-outside-shares \
+	volume create -o type=none -o o=bind -o device=/etc etcvol
+dk volume create -o type=tmpfs -o device=tmpfs scratch >/dev/null 2>"$T/err"
+check "a tmpfs volume is allowed" test $? = 0
+denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \
+	tag lockset-e2e docker:cli
+dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"
+check "tagging onto an ordinary name is allowed" test $? = 0
+
+# Swarm: dockerd creates task containers itself, without asking the plugin,
+# so a service is judged when it is created.
+if dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$((20000 + $$ % 20000))" \
+	>/dev/null 2>"$T/swarm.err"; then
+	ok "docker swarm init is allowed"
+	denied "a service with the host's root and SYS_ADMIN is refused" \
+		"--mount type=bind,source=/" bind-outside-shares \
+		service create --detach --no-resolve-image --name evil \
+		--mount type=bind,src=/,dst=/host --cap-add CAP_SYS_ADMIN lockset-e2e /bin/true
+	check "the refused service does not exist" \
+		bash -c "! '$DOCKER' -H 'unix://$DROOT/docker.sock' service inspect evil >/dev/null 2>&1"
+	check "no task container was created for it" test -z \
+		"$(dk ps -aq --filter label=com.docker.swarm.service.name=evil)"
+	dk service create --detach --no-resolve-image --restart-condition none --name okay \
+		--mount "type=bind,src=$HOME/project,dst=/src" lockset-e2e /bin/true >/dev/null 2>"$T/err"
+	check "a service binding a share is allowed" test $? = 0 || cat "$T/err"
+	dk service rm okay >/dev/null 2>&1
+	denied "docker swarm join is refused" "docker swarm join" swarm-join \
+		swarm join --token SWMTKN-1-0000000000000000000000000000000000000000000000000-0000000000000000000000000 127.0.0.1:1
+	dk swarm leave --force >/dev/null 2>&1
+else
+	not_ok "docker swarm init: $(tail -n 3 "$T/swarm.err")"
+fi
+
 dk create --pull=never --name benign lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a benign docker create succeeds" test $? = 0 || cat "$T/err"
 dk create --pull=never -v "$HOME/project:/src:ro" lockset-e2e /bin/true >/dev/null 2>"$T/err"
