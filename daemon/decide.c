@@ -474,8 +474,10 @@ decide_eval(const struct decide_policy *dp, const struct decide_request *req, st
 		c.nomem = 1;
 		goto out;
 	}
-	/* Read-only routes take the cheap path: nothing to read, nothing to record. */
-	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY) {
+	/* Read-only routes take the cheap path (nothing to read, nothing to
+	 * record) unless the policy denies their command. */
+	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY ||
+	    (t.command != NULL && decide_strlist_has(&dp->commands, t.command))) {
 		out->inspected = 1;
 		out->route = engineapi_route_name(t.route);
 		judge_route(&c, &t);

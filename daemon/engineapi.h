@@ -53,7 +53,9 @@ struct engineapi_target {
 	                        static, or NULL when unlisted */
 	int form;            /* dockerd reads this route's parameters from r.Form, so an
 	                        urlencoded body would override the query */
-	const char *id;      /* container id or plugin name from the path, or NULL */
+	const char *id;      /* the route's first path parameter: container, exec,
+	                        image, plugin, service, network or volume id or
+	                        name ("localhost:5000/a/b" for an image), or NULL */
 	const char *query;   /* raw query string after '?' (borrowed from uri), or NULL */
 	char *heap;          /* path storage when it does not fit inline */
 	char buf[ENGINEAPI_PATH_INLINE];
@@ -61,15 +63,20 @@ struct engineapi_target {
 
 /* Classify method + uri: strip an absolute-form "scheme://host" prefix and the
  * query, percent-decode the path once, clean it ("//", ".", ".."), strip an
- * optional "/vX.Y" prefix and match case-sensitively as dockerd does, against
- * the inventory of every Engine API route (API 1.24 to 1.51). Returns 0, or -1
- * on ENOMEM. Call engineapi_target_clear afterwards. */
+ * optional "/vX.Y" prefix and match method and path case-sensitively as
+ * dockerd does, against the inventory of every Engine API route (API 1.24 to
+ * 1.51; engineapi_inventory.c). A listed route gets its route, class, command,
+ * pattern and form; an unlisted one is OTHER/READONLY for GET, HEAD and
+ * OPTIONS, and UNKNOWN/UNLISTED for any other method (including a NULL
+ * method or a URI without a path). Returns 0, or -1 on ENOMEM. Call
+ * engineapi_target_clear afterwards. */
 int engineapi_classify(const char *method, const char *uri, struct engineapi_target *t);
 /* Release what engineapi_classify allocated. Accepts NULL. */
 void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
  * "container.start", "image.create", "image.load", "build", "plugin.install",
- * "volume.create", "other". */
+ * "volume.create", "service.create", "service.update", "swarm.join",
+ * "plugin.set", "plugin.enable", "image.tag", "commit", "unknown", "other". */
 const char *engineapi_route_name(enum engineapi_route route);
 
 /* Find the next value of key (exact, case-sensitive, as Go's url.Values) in a

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Engine API request targets: which route a method + URI reaches, mirroring
- * dockerd's router (percent-decoded once, cleaned, optional /vX.Y prefix,
- * case-sensitive), and its query parameters read as Go's url.Values. */
+/* Engine API request targets: which inventory route a method + URI reaches,
+ * mirroring dockerd's router (percent-decoded once, cleaned, optional /vX.Y
+ * prefix, case-sensitive), and its query parameters read as Go's url.Values. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engineapi.h"
+#include "engineapi_int.h"
 #include "gojson.h"
 #include "hostpath.h"
 
@@ -75,57 +76,37 @@ pct_decode(const char *s, size_t n, char *out, int plus)
 	out[o] = '\0';
 }
 
-/* path = "/containers/" X suffix with X non-empty: return X (in place). */
-static const char *
-match_middle(char *path, const char *head, const char *suffix)
+/* GET, HEAD and OPTIONS change nothing; any other method (including an
+ * unknown or lower-case one, which dockerd would not route) may. */
+static int
+method_mutates(const char *method)
 {
-	size_t hl = strlen(head), sl = strlen(suffix), pl = strlen(path);
-
-	if (pl <= hl + sl || strncmp(path, head, hl) != 0 || strcmp(path + pl - sl, suffix) != 0)
-		return NULL;
-	path[pl - sl] = '\0';
-	return path + hl;
+	return method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	                          strcmp(method, "OPTIONS") != 0);
 }
 
-static enum engineapi_route
-match_route(char *p, const char **id)
+/* What the inventory says of path (decoded, cleaned, unversioned; NULL when
+ * the URI has none); a mutating request on a path it does not list is
+ * UNKNOWN. */
+static void
+classify_path(const char *method, char *path, struct engineapi_target *t)
 {
-	*id = NULL;
-	if (strcmp(p, "/containers/create") == 0)
-		return ENGINEAPI_CONTAINER_CREATE;
-	if (strcmp(p, "/images/create") == 0)
-		return ENGINEAPI_IMAGE_CREATE;
-	if (strcmp(p, "/images/load") == 0)
-		return ENGINEAPI_IMAGE_LOAD;
-	if (strcmp(p, "/build") == 0)
-		return ENGINEAPI_BUILD;
-	if (strcmp(p, "/plugins/pull") == 0 || strcmp(p, "/plugins/create") == 0)
-		return ENGINEAPI_PLUGIN_INSTALL;
-	if (strcmp(p, "/volumes/create") == 0)
-		return ENGINEAPI_VOLUME_CREATE;
-	if ((*id = match_middle(p, "/containers/", "/exec")) != NULL)
-		return ENGINEAPI_EXEC_CREATE;
-	if ((*id = match_middle(p, "/containers/", "/update")) != NULL)
-		return ENGINEAPI_CONTAINER_UPDATE;
-	if ((*id = match_middle(p, "/containers/", "/start")) != NULL)
-		return ENGINEAPI_CONTAINER_START;
-	if ((*id = match_middle(p, "/plugins/", "/upgrade")) != NULL)
-		return ENGINEAPI_PLUGIN_INSTALL;
-	if (strcmp(p, "/services/create") == 0)
-		return ENGINEAPI_SERVICE_CREATE;
-	if (strcmp(p, "/swarm/join") == 0)
-		return ENGINEAPI_SWARM_JOIN;
-	if (strcmp(p, "/commit") == 0)
-		return ENGINEAPI_COMMIT;
-	if ((*id = match_middle(p, "/services/", "/update")) != NULL)
-		return ENGINEAPI_SERVICE_UPDATE;
-	if ((*id = match_middle(p, "/plugins/", "/set")) != NULL)
-		return ENGINEAPI_PLUGIN_SET;
-	if ((*id = match_middle(p, "/plugins/", "/enable")) != NULL)
-		return ENGINEAPI_PLUGIN_ENABLE;
-	if ((*id = match_middle(p, "/images/", "/tag")) != NULL)
-		return ENGINEAPI_IMAGE_TAG;
-	return ENGINEAPI_OTHER;
+	const struct engineapi_entry *e = NULL;
+
+	if (method != NULL && path != NULL)
+		e = engineapi_inventory_match(method, path, &t->id);
+	if (e == NULL) {
+		if (method_mutates(method)) {
+			t->route = ENGINEAPI_UNKNOWN;
+			t->klass = ENGINEAPI_UNLISTED;
+		}
+		return;
+	}
+	t->route = e->route;
+	t->klass = e->klass;
+	t->command = e->command;
+	t->pattern = e->pattern;
+	t->form = e->form;
 }
 
 int
@@ -144,14 +125,14 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->id = NULL;
 	t->query = NULL;
 	t->heap = NULL;
-	if (method == NULL || uri == NULL || strcmp(method, "POST") != 0)
-		return 0;
 	/* Absolute-form request target: "http://host/v1.47/containers/create". */
-	if (uri[0] != '/') {
+	if (uri != NULL && uri[0] != '/') {
 		s = strstr(uri, "://");
-		if (s == NULL || (s = strchr(s + 3, '/')) == NULL)
-			return 0;
-		uri = s;
+		uri = s != NULL ? strchr(s + 3, '/') : NULL;
+	}
+	if (uri == NULL) {
+		classify_path(method, NULL, t);
+		return 0;
 	}
 	q = strchr(uri, '?');
 	n = q != NULL ? (size_t)(q - uri) : strlen(uri);
@@ -179,18 +160,7 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 		if (i > 2 && path[i] == '/')
 			path += i;
 	}
-	t->route = match_route(path, &t->id);
-	if (t->route != ENGINEAPI_OTHER)
-		t->klass = ENGINEAPI_JUDGED;
-	if (t->route == ENGINEAPI_SWARM_JOIN) {
-		t->klass = ENGINEAPI_REFUSED;
-		t->command = "swarm join";
-	}
-	if (t->route == ENGINEAPI_BUILD || t->route == ENGINEAPI_COMMIT)
-		t->command = t->route == ENGINEAPI_BUILD ? "build" : "commit";
-	t->form = t->route == ENGINEAPI_IMAGE_CREATE || t->route == ENGINEAPI_BUILD ||
-	          t->route == ENGINEAPI_COMMIT || t->route == ENGINEAPI_IMAGE_TAG ||
-	          t->route == ENGINEAPI_PLUGIN_INSTALL;
+	classify_path(method, path, t);
 	result = 0;
 out:
 	return result;

@@ -177,7 +177,7 @@ test_actions_and_subjects(void)
 	CHECK_STR_EQ(d.action, "plugin.install.denied");
 	CHECK_STR_EQ(d.subject, "vieux/sshfs");
 	decision_clear(&d);
-	eval(dp, "/containers/json", NULL, &d);
+	eval(dp, "/containers/abc/stop", NULL, &d);
 	CHECK_INT_EQ(d.inspected, 0);
 	CHECK_STR_EQ(d.route, "other");
 	CHECK_INT_EQ(d.allow, 1);

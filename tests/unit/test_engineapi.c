@@ -33,7 +33,9 @@ test_route_version_prefix_is_optional(void)
 	CHECK_INT_EQ(route_of("POST", "/containers/create", NULL, 0), ENGINEAPI_CONTAINER_CREATE);
 	CHECK_INT_EQ(route_of("POST", "/v1/containers/create", NULL, 0),
 	             ENGINEAPI_CONTAINER_CREATE);
-	CHECK_INT_EQ(route_of("POST", "/vx/containers/create", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("POST", "/vx/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", "/v1.51/swarm/join", NULL, 0), ENGINEAPI_SWARM_JOIN);
+	CHECK_INT_EQ(route_of("POST", "/swarm/join", NULL, 0), ENGINEAPI_SWARM_JOIN);
 }
 
 static void
@@ -55,7 +57,11 @@ test_route_percent_escapes_are_decoded_first(void)
 	CHECK_INT_EQ(route_of("POST", "/v1.47/%63ontainers/abc%2Fexec", id, sizeof(id)),
 	             ENGINEAPI_EXEC_CREATE);
 	CHECK_STR_EQ(id, "abc");
-	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/create%zz", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/create%zz", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", "/v1.51/swarm%2Fjoin", NULL, 0), ENGINEAPI_SWARM_JOIN);
+	CHECK_INT_EQ(route_of("POST", "/v1.51/plugins/x%2Fset", id, sizeof(id)),
+	             ENGINEAPI_PLUGIN_SET);
+	CHECK_STR_EQ(id, "x");
 }
 
 static void
@@ -70,11 +76,12 @@ test_route_query_is_ignored_for_routing(void)
 }
 
 static void
-test_route_case_sensitive_and_post_only(void)
+test_route_case_sensitive_methods_and_paths(void)
 {
-	CHECK_INT_EQ(route_of("POST", "/v1.47/Containers/create", NULL, 0), ENGINEAPI_OTHER);
+	/* dockerd routes neither: a mutating request it would not route is unknown. */
+	CHECK_INT_EQ(route_of("POST", "/v1.47/Containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("post", "/v1.47/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
 	CHECK_INT_EQ(route_of("GET", "/v1.47/containers/create", NULL, 0), ENGINEAPI_OTHER);
-	CHECK_INT_EQ(route_of("post", "/v1.47/containers/create", NULL, 0), ENGINEAPI_OTHER);
 }
 
 static void
@@ -100,7 +107,7 @@ test_route_table(void)
 	CHECK_INT_EQ(route_of("POST", "/volumes/create", NULL, 0), ENGINEAPI_VOLUME_CREATE);
 	CHECK_INT_EQ(route_of("POST", "http://docker/v1.47/containers/create", NULL, 0),
 	             ENGINEAPI_CONTAINER_CREATE);
-	CHECK_INT_EQ(route_of("POST", "/v1.47/containers//exec", NULL, 0), ENGINEAPI_OTHER);
+	CHECK_INT_EQ(route_of("POST", "/v1.47/containers//exec", NULL, 0), ENGINEAPI_UNKNOWN);
 	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/x/kill", NULL, 0), ENGINEAPI_OTHER);
 }
 
@@ -113,6 +120,177 @@ test_route_long_uri_uses_heap(void)
 	memcpy(uri, "/containers/", 12);
 	strcpy(uri + sizeof(uri) - 6, "/exec");
 	CHECK_INT_EQ(route_of("POST", uri, NULL, 0), ENGINEAPI_EXEC_CREATE);
+}
+
+/* Classify into *t (cleared by the caller) and check route and class. */
+static void
+classify_as(const char *method, const char *uri, struct engineapi_target *t,
+            enum engineapi_route route, enum engineapi_class klass)
+{
+	CHECK_INT_EQ(engineapi_classify(method, uri, t), 0);
+	CHECK_INT_EQ(t->route, route);
+	CHECK_INT_EQ(t->klass, klass);
+}
+
+static void
+test_route_unlisted_mutation_is_unknown(void)
+{
+	struct engineapi_target t;
+
+	classify_as("POST", "/v1.51/containers/c1/frobnicate", &t, ENGINEAPI_UNKNOWN,
+	            ENGINEAPI_UNLISTED);
+	CHECK(t.pattern == NULL && t.command == NULL && t.id == NULL && t.form == 0);
+	engineapi_target_clear(&t);
+	classify_as("DELETE", "/v1.51/system/everything", &t, ENGINEAPI_UNKNOWN,
+	            ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	/* A listed path with a method dockerd does not serve there. */
+	classify_as("PATCH", "/containers/c1/update", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as("PUT", "/containers/create", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as("BREW", "/_ping", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as(NULL, "/containers/create", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as("POST", "http://docker", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as("POST", NULL, &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_reads_are_readonly_listed_or_not(void)
+{
+	struct engineapi_target t;
+
+	classify_as("GET", "/v1.51/no/such/route", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK(t.pattern == NULL);
+	engineapi_target_clear(&t);
+	/* GET on a POST route: read-only, and not the POST route's command. */
+	classify_as("GET", "/v1.51/build", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK(t.pattern == NULL && t.command == NULL);
+	engineapi_target_clear(&t);
+	classify_as("HEAD", "/containers/c1/start", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	engineapi_target_clear(&t);
+	classify_as("OPTIONS", "/v1.51/anything/at/all", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.pattern, "/{path}");
+	engineapi_target_clear(&t);
+	classify_as("GET", "/v1.51/containers/c1/export", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "export");
+	CHECK_STR_EQ(t.id, "c1");
+	engineapi_target_clear(&t);
+	classify_as("HEAD", "/_ping", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.pattern, "/_ping");
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_swarm_join_is_refused(void)
+{
+	struct engineapi_target t;
+
+	classify_as("POST", "/v1.51/swarm/join", &t, ENGINEAPI_SWARM_JOIN, ENGINEAPI_REFUSED);
+	CHECK_STR_EQ(t.command, "swarm join");
+	CHECK_STR_EQ(t.pattern, "/swarm/join");
+	CHECK_INT_EQ(t.form, 0);
+	engineapi_target_clear(&t);
+	classify_as("POST", "//v1.51//swarm/./join", &t, ENGINEAPI_SWARM_JOIN, ENGINEAPI_REFUSED);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/swarm/init", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "swarm init");
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_image_names_keep_their_slashes(void)
+{
+	struct engineapi_target t;
+
+	classify_as("POST", "/images/localhost:5000/a/b/tag?repo=x&tag=1", &t, ENGINEAPI_IMAGE_TAG,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "localhost:5000/a/b");
+	CHECK_STR_EQ(t.command, "image tag");
+	CHECK_STR_EQ(t.pattern, "/images/{name}/tag");
+	CHECK_STR_EQ(t.query, "repo=x&tag=1");
+	CHECK_INT_EQ(t.form, 1);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/images/localhost%3A5000%2Fa%2Fb/tag", &t, ENGINEAPI_IMAGE_TAG,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "localhost:5000/a/b");
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/images/ghcr.io/o/app:1/push", &t, ENGINEAPI_OTHER,
+	            ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "image push");
+	CHECK_STR_EQ(t.id, "ghcr.io/o/app:1");
+	engineapi_target_clear(&t);
+	classify_as("DELETE", "/v1.51/images/ghcr.io/o/app:1", &t, ENGINEAPI_OTHER,
+	            ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.id, "ghcr.io/o/app:1");
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_plugins_and_services(void)
+{
+	struct engineapi_target t;
+
+	classify_as("POST", "/plugins/x/set", &t, ENGINEAPI_PLUGIN_SET, ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "x");
+	CHECK_STR_EQ(t.command, "plugin set");
+	CHECK_INT_EQ(t.form, 0);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/plugins/vieux/sshfs:latest/enable", &t, ENGINEAPI_PLUGIN_ENABLE,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "vieux/sshfs:latest");
+	CHECK_STR_EQ(t.command, "plugin enable");
+	engineapi_target_clear(&t);
+	classify_as("POST", "/plugins/create?name=p", &t, ENGINEAPI_PLUGIN_INSTALL,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.command, "plugin install");
+	engineapi_target_clear(&t);
+	classify_as("POST", "/services/create", &t, ENGINEAPI_SERVICE_CREATE, ENGINEAPI_JUDGED);
+	CHECK_INT_EQ(t.form, 0);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/services/s1/update?version=3", &t, ENGINEAPI_SERVICE_UPDATE,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "s1");
+	CHECK_STR_EQ(t.command, "service update");
+	engineapi_target_clear(&t);
+	/* A service id is one path segment in dockerd's router. */
+	classify_as("POST", "/services/a/b/update", &t, ENGINEAPI_UNKNOWN, ENGINEAPI_UNLISTED);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/commit?container=c1", &t, ENGINEAPI_COMMIT, ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.command, "commit");
+	engineapi_target_clear(&t);
+}
+
+static void
+test_route_first_registered_pattern_wins(void)
+{
+	struct engineapi_target t;
+
+	classify_as("DELETE", "/containers/c1/checkpoints/cp1", &t, ENGINEAPI_OTHER,
+	            ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.pattern, "/containers/{id}/checkpoints/{checkpoint}");
+	CHECK_STR_EQ(t.id, "c1");
+	engineapi_target_clear(&t);
+	classify_as("DELETE", "/containers/c1/checkpoints/a/b", &t, ENGINEAPI_OTHER,
+	            ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.pattern, "/containers/{id}");
+	CHECK_STR_EQ(t.id, "c1/checkpoints/a/b");
+	engineapi_target_clear(&t);
+	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "exec");
+	engineapi_target_clear(&t);
+	classify_as("PUT", "/containers/c1/archive?path=/tmp", &t, ENGINEAPI_OTHER,
+	            ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "cp");
+	CHECK_INT_EQ(t.form, 1);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/build/prune", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	CHECK_STR_EQ(t.command, "prune");
+	engineapi_target_clear(&t);
 }
 
 static void
@@ -393,9 +571,15 @@ main(void)
 	RUN(test_route_double_slash_and_dots_collapse);
 	RUN(test_route_percent_escapes_are_decoded_first);
 	RUN(test_route_query_is_ignored_for_routing);
-	RUN(test_route_case_sensitive_and_post_only);
+	RUN(test_route_case_sensitive_methods_and_paths);
 	RUN(test_route_table);
 	RUN(test_route_long_uri_uses_heap);
+	RUN(test_route_unlisted_mutation_is_unknown);
+	RUN(test_route_reads_are_readonly_listed_or_not);
+	RUN(test_route_swarm_join_is_refused);
+	RUN(test_route_image_names_keep_their_slashes);
+	RUN(test_route_plugins_and_services);
+	RUN(test_route_first_registered_pattern_wins);
 	RUN(test_query_all_values_decoded);
 	RUN(test_key_folding_like_go);
 	RUN(test_reader_last_duplicate_wins_in_document_order);
