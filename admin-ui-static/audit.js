@@ -29,7 +29,7 @@ function auditFilters() {
 
 function auditRow(e) {
   const detail = el('tr', { class: 'detail-row', hidden: true },
-    el('td', { colspan: 9 }, el('pre', { class: 'code', text: JSON.stringify(e, null, 2) })));
+    el('td', { colspan: 9 }, el('pre', { class: 'code', tabindex: '0', 'aria-label': 'Event ' + e.id + ' as JSON', text: JSON.stringify(e, null, 2) })));
   const toggle = el('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-expanded': 'false', 'aria-label': 'Details of event ' + e.id, text: 'Details' });
   toggle.addEventListener('click', () => {
     detail.hidden = !detail.hidden;

@@ -14,7 +14,8 @@ const RANGES = {
 };
 // Distinct, colour-blind-friendly, each at least 3:1 against white.
 const PALETTE = ['#1d4ed8', '#b91c1c', '#047857', '#7c3aed', '#b45309', '#0e7490', '#be185d', '#4d7c0f', '#475569', '#9a3412'];
-const W = 760, H = 240, M = { l: 44, r: 12, t: 12, b: 30 };
+const H = 240, M = { l: 40, r: 10, t: 12, b: 28 };
+let last = null; // {data, bucket, since, until} of the chart on show
 
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -24,11 +25,12 @@ function label(ms, bucket) {
   return s.slice(11, 16);
 }
 
+// The smallest round maximum >= v that divides into 4 whole-number ticks.
 function niceMax(v) {
-  if (v <= 5) return 5;
+  if (v <= 4) return 4;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return v;
+  for (const m of [1, 2, 4, 5, 8, 10]) if (m * p >= v && (m * p) % 4 === 0) return m * p;
+  return Math.ceil(v / 4) * 4;
 }
 
 function auditLink(rule, from, to) {
@@ -67,7 +69,7 @@ function tooltipFor(tip, data, i, bucket, focusRule) {
   for (const s of tip.querySelectorAll('.swatch')) s.style.background = s.dataset.color;
 }
 
-function bars(data, bucket, tip, wrap) {
+function bars(data, bucket, tip, wrap, W) {
   const plotW = W - M.l - M.r, plotH = H - M.t - M.b;
   const bw = plotW / data.starts.length;
   const max = niceMax(Math.max(1, ...data.starts.map((_, i) => data.rules.reduce((a, r) => a + data.cell(i, r.rule), 0))));
@@ -76,9 +78,9 @@ function bars(data, bucket, tip, wrap) {
   for (let k = 0; k <= 4; k++) {
     const v = (max / 4) * k;
     g.push(svg('line', { x1: M.l, x2: W - M.r, y1: y(v), y2: y(v), class: 'grid' }),
-      svg('text', { x: M.l - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, String(Math.round(v * 10) / 10)));
+      svg('text', { x: M.l - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, String(v)));
   }
-  const every = Math.ceil(data.starts.length / 8);
+  const every = Math.ceil(data.starts.length / Math.max(2, Math.floor(plotW / 70)));
   const showTip = (i, rule, evTarget) => {
     tooltipFor(tip, data, i, bucket, rule);
     tip.hidden = false;
@@ -91,9 +93,7 @@ function bars(data, bucket, tip, wrap) {
     const x = M.l + i * bw;
     if (i % every === 0) g.push(svg('text', { x: x + bw / 2, y: H - 10, class: 'axis', 'text-anchor': 'middle' }, label(s, bucket)));
     let acc = 0;
-    const col = svg('g', { class: 'col', dataset: { t: iso(s) } });
-    col.addEventListener('mouseenter', (ev) => showTip(i, null, ev.currentTarget));
-    col.addEventListener('mouseleave', () => { tip.hidden = true; });
+    const col = svg('g', { class: 'col', dataset: { t: iso(s), i: String(i) } });
     col.append(svg('rect', { x, y: M.t, width: bw, height: plotH, class: 'hit' }));
     for (const r of data.rules) {
       const n = data.cell(i, r.rule);
@@ -103,14 +103,23 @@ function bars(data, bucket, tip, wrap) {
       const a = svg('a', { href: auditLink(r.rule, s, s + data.step), class: 'seg', dataset: { rule: r.rule, t: iso(s), count: String(n) },
         'aria-label': r.rule + ': ' + n + ' denial' + (n === 1 ? '' : 's') + ', ' + fmtTime(iso(s)) + ' UTC; show these events' },
       svg('rect', { x: x + Math.min(2, bw * 0.15), y: top, width: Math.max(1, bw - Math.min(4, bw * 0.3)), height: Math.max(1, h), fill: r.color }));
-      a.addEventListener('mouseenter', (ev) => showTip(i, r.rule, ev.currentTarget));
       a.addEventListener('focus', (ev) => showTip(i, r.rule, ev.currentTarget));
       a.addEventListener('blur', () => { tip.hidden = true; });
       col.append(a);
     }
     g.push(col);
   });
-  return svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart-svg', role: 'group', 'aria-label': 'Denials per ' + bucket + ' by rule; each segment links to its events' }, g);
+  const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, class: 'chart-svg', role: 'group', 'aria-label': 'Denials per ' + bucket + ' by rule; each segment links to its events' }, g);
+  // One listener: the innermost element under the pointer names the bucket
+  // and, over a segment, its rule.
+  chart.addEventListener('mouseover', (ev) => {
+    const col = ev.target.closest('.col');
+    if (!col) return;
+    const seg = ev.target.closest('a.seg');
+    showTip(Number(col.dataset.i), seg ? seg.dataset.rule : null, seg || col);
+  });
+  chart.addEventListener('mouseleave', () => { tip.hidden = true; });
+  return chart;
 }
 
 function legend(data, from, to) {
@@ -124,7 +133,7 @@ function legend(data, from, to) {
 function dataTable(data, bucket) {
   const rows = data.starts.map((s, i) => ({ s, cells: data.rules.map((r) => data.cell(i, r.rule)) })).filter((x) => x.cells.some((n) => n > 0));
   return el('details', { class: 'chart-table' }, el('summary', { text: 'The numbers as a table' }),
-    el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+    el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'data' },
       el('caption', { class: 'sr-only', text: 'Denials per ' + bucket + ' and rule' }),
       el('thead', null, el('tr', null, el('th', { scope: 'col', text: 'From (UTC)' }), data.rules.map((r) => el('th', { scope: 'col', text: r.rule })))),
       el('tbody', null, rows.map((x) => el('tr', null, el('th', { scope: 'row', class: 'nowrap', text: fmtTime(iso(x.s)) }), x.cells.map((n) => el('td', { class: 'num', text: String(n) }))))))));
@@ -140,6 +149,7 @@ export async function loadChart() {
   const res = await api('GET', '/v1/audit/stats' + query({ bucket, by: 'rule', decision: 'deny', since: iso(since) }));
   if (!current()) return;
   clear(box);
+  last = null;
   if (!res.ok || !res.data) {
     box.append(el('p', { class: 'muted chart-empty', text: res.status === 403 ? 'The chart needs the auditor or admin role.' : errorText(res, 'Audit statistics') }));
     return;
@@ -149,12 +159,29 @@ export async function loadChart() {
     box.append(el('p', { class: 'muted chart-empty', text: 'No denials in this period.' }));
     return;
   }
+  last = { data, bucket, since, until: since + r.count * r.step };
+  draw();
+}
+
+// Draw at the box's own width, so text is never scaled.
+function draw() {
+  const box = $('chart');
+  if (!last) return;
+  const { data, bucket, since, until } = last;
   const tip = el('div', { class: 'chart-tip', role: 'status', hidden: true });
   const wrap = el('div', { class: 'chart-wrap' });
-  wrap.append(bars(data, bucket, tip, wrap), tip);
-  box.append(wrap, legend(data, since, since + r.count * r.step), dataTable(data, bucket));
+  box.replaceChildren(wrap, legend(data, since, until), dataTable(data, bucket));
+  wrap.append(bars(data, bucket, tip, wrap, Math.max(300, Math.floor(wrap.clientWidth || 700))), tip);
+  box.dataset.width = String(wrap.clientWidth);
 }
 
 export function initChart() {
   $('chart-range').addEventListener('change', loadChart);
+  let pending = null;
+  new ResizeObserver(() => {
+    const box = $('chart');
+    if (!last || box.offsetParent === null || String(box.querySelector('.chart-wrap')?.clientWidth) === box.dataset.width) return;
+    clearTimeout(pending);
+    pending = setTimeout(draw, 100);
+  }).observe($('chart'));
 }

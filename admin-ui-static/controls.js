@@ -164,7 +164,6 @@ function pickerControl(o, vocabulary) {
     for (const g of groups) {
       const n = g.flags.filter((f) => chosen.includes(f)).length;
       g.count.textContent = n + ' of ' + g.flags.length + ' denied';
-      if (n > 0 && g.wrap.tagName === 'DETAILS') g.wrap.open = true;
     }
     const unknown = chosen.filter((f) => !boxes.has(f));
     unknownBox.hidden = unknown.length === 0;

@@ -62,7 +62,7 @@ function sentence(r) {
 // The diff as a table (or a "no changes" note).
 export function renderDiff(rows, caption) {
   if (rows.length === 0) return el('p', { class: 'muted diff-none', text: 'No changes.' });
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'data diff' },
+  return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'data diff' },
     el('caption', { class: 'sr-only', text: caption || 'Changes' }),
     el('thead', null, el('tr', null, ['Setting', 'Before', 'After', 'Change'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', null, rows.map((r) => el('tr', { class: 'diff-' + r.kind, dataset: { path: '/' + r.path.join('/') } },

@@ -84,7 +84,7 @@ export function createEditor(opts) {
     return el('button', {
       type: 'button', class: 'btn btn-small btn-ghost unset', text: 'Not managed',
       title: 'Remove from this policy: the lower layer (or the default) decides',
-      'aria-label': 'Stop managing ' + label, onclick: () => remove(parts),
+      'aria-label': 'Not managed: ' + label, onclick: () => remove(parts),
     });
   }
 

@@ -81,7 +81,7 @@ export async function loadOverview() {
         el('td', { class: 'value', text: s.raw.slice(0, s.raw.lastIndexOf(' ')).trim() }),
         el('td', { class: 'num', text: String(s.value) })))));
     mc.after(note);
-    const details = el('details', { class: 'all-metrics' }, el('summary', { text: 'All metrics (' + samples.length + ')' }), el('div', { class: 'table-wrap' }, table));
+    const details = el('details', { class: 'all-metrics' }, el('summary', { text: 'All metrics (' + samples.length + ')' }), el('div', { class: 'table-wrap', tabindex: '0' }, table));
     const old = document.querySelector('#view-overview details.all-metrics');
     if (old) old.remove();
     note.after(details);

@@ -18,7 +18,7 @@ function byRule(title, part, kind) {
 function examples(list) {
   if (!Array.isArray(list) || list.length === 0) return null;
   return el('details', { class: 'impact-examples' }, el('summary', { text: 'Requests that would change (' + list.length + ')' }),
-    el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+    el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'data' },
       el('caption', { class: 'sr-only', text: 'Recorded requests whose outcome would change' }),
       el('thead', null, el('tr', null, ['Last seen', 'User', 'Request', 'Outcome', 'Rules', 'Count'].map((h) => el('th', { scope: 'col', text: h })))),
       el('tbody', null, list.map((x) => el('tr', null,
