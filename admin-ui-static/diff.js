@@ -17,7 +17,10 @@ export function diffDocs(before, after) {
 
 function walk(a, b, path, out) {
   if (same(a, b)) return;
-  if (isObj(a) && isObj(b)) {
+  // A setting that appears or goes whole is shown field by field.
+  if ((isObj(a) && (isObj(b) || b === undefined)) || (a === undefined && isObj(b))) {
+    a = a || {};
+    b = b || {};
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
     for (const k of keys) walk(a[k], b[k], path.concat(k), out);
     return;
@@ -32,8 +35,9 @@ function walk(a, b, path, out) {
   out.push(row);
 }
 
-function show(v) {
+function show(v, r) {
   if (v === undefined) return el('span', { class: 'value-empty', text: 'not set' });
+  if (r && r.added) return el('span', { class: 'muted', text: v.length + ' entr' + (v.length === 1 ? 'y' : 'ies') });
   if (typeof v === 'boolean' || typeof v === 'number') return el('span', { class: 'value', text: String(v) });
   if (typeof v === 'string') return el('span', { class: 'value', text: JSON.stringify(v) });
   if (scalarList(v)) return v.length ? el('span', { class: 'chips' }, v.map((x) => el('span', { class: 'chip', text: String(x) }))) : el('span', { class: 'value-empty', text: '(empty list)' });
@@ -48,8 +52,8 @@ function sentence(r) {
     if (r.kind === 'removed' && r.before === true) return 'no longer locked';
     return r.after === false ? 'unlocked' : 'lock removed';
   }
-  if (r.kind === 'added') return 'now managed by this policy';
-  if (r.kind === 'removed') return 'no longer managed by this policy (the default or a lower layer decides)';
+  if (r.kind === 'added') return 'set to ' + JSON.stringify(r.after);
+  if (r.kind === 'removed') return 'no longer set (the default or a lower layer decides)';
   if (r.added || r.removed) {
     const parts = [];
     if (r.added.length) parts.push('added ' + r.added.join(', '));
@@ -67,14 +71,14 @@ export function renderDiff(rows, caption) {
     el('thead', null, el('tr', null, ['Setting', 'Before', 'After', 'Change'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', null, rows.map((r) => el('tr', { class: 'diff-' + r.kind, dataset: { path: '/' + r.path.join('/') } },
       el('td', { class: 'key' }, el('code', { text: r.path.join('.') || '(document)' })),
-      el('td', null, show(r.before)),
-      el('td', null, show(r.after)),
+      el('td', null, show(r.before, r)),
+      el('td', null, show(r.after, r)),
       el('td', { text: sentence(r) }))))));
 }
 
 // A short summary of a diff ("3 settings changed") for history tables.
 export function diffSummary(rows) {
   if (rows.length === 0) return 'no change';
-  const keys = [...new Set(rows.map((r) => r.path[0]))];
+  const keys = [...new Set(rows.map((r) => r.path[0]))].filter((k) => k !== 'configurationFileVersion');
   return keys.slice(0, 4).join(', ') + (keys.length > 4 ? ' and ' + (keys.length - 4) + ' more' : '');
 }

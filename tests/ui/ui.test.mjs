@@ -365,9 +365,11 @@ test('admin UI in headless Chromium', async (t) => {
       await page.click('#policy-review');
       await page.waitForSelector('#policy-review-box', { state: 'visible' });
       const diff = await page.$$eval('#policy-review-box table.diff tbody tr', (rs) => Object.fromEntries(rs.map((r) => [r.dataset.path, r.cells[3].textContent])));
-      assert.equal(diff['/silentModulesUpdate'], 'now managed by this policy');
-      assert.equal(diff['/disableUpdate'], 'now managed by this policy');
-      assert.equal(diff['/proxy'], 'now managed by this policy');
+      assert.equal(diff['/silentModulesUpdate/locked'], 'locked');
+      assert.equal(diff['/silentModulesUpdate/value'], 'set to false');
+      assert.equal(diff['/disableUpdate/locked'], 'locked');
+      assert.equal(diff['/proxy/locked'], 'locked');
+      assert.equal(diff['/enableInferenceTCPPort/value'], 'set to 12435');
       assert.equal(diff['/containerPolicy/deniedFlags'], 'added --sysctl, --cap-add=NET_ADMIN');
       await page.waitForSelector('#policy-review-box .impact-denied li[data-rule="sysctl"]');
       assert.match(await page.textContent('#policy-review-box .impact-denied'), /Newly denied\s*1.*sysctl\s*1 request/s);
@@ -434,7 +436,7 @@ test('admin UI in headless Chromium', async (t) => {
       await page.click('#policy-save');
       await page.waitForSelector('#policy-result .conflict');
       assert.match(await page.textContent('#policy-result .conflict'), new RegExp('Changed by someone else\\. Version ' + (saved + 1) + ' was saved after you loaded version ' + saved));
-      assert.equal(await page.locator('#policy-result .conflict tr[data-path="/displayedOnboarding"]').count(), 1, 'their change is shown');
+      assert.equal(await page.locator('#policy-result .conflict tr[data-path="/displayedOnboarding/locked"]').count(), 1, 'their change is shown');
       assert.equal(await policyVersion(), saved + 1, 'nothing overwritten');
       assert.equal((await api('GET', '/v1/policy')).data.extensionsEnabled, undefined);
       await shot('policy-conflict');
@@ -469,7 +471,7 @@ test('admin UI in headless Chromium', async (t) => {
       await page.fill('#user-comment', 'ui test: no analytics for alice');
       await page.click('#user-review');
       await page.waitForSelector('#user-review-box', { state: 'visible' });
-      assert.equal(await page.locator('#user-review-box table.diff tr[data-path="/analyticsEnabled"]').count(), 1);
+      assert.equal(await page.locator('#user-review-box table.diff tr[data-path="/analyticsEnabled/locked"]').count(), 1);
       await checkPage('users');
       await page.click('#user-save');
       await page.waitForFunction(() => /Saved alice’s policy as version 2/.test(document.getElementById('user-result').textContent));
