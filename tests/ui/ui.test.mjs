@@ -87,6 +87,9 @@ test('admin UI in headless Chromium', async (t) => {
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')));
       assert.deepEqual(violations, [], name + ' at ' + vp.width + 'x' + vp.height);
+      // Reads at this width: nothing makes the page itself scroll sideways.
+      const wide = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      assert.ok(wide[0] <= wide[1], name + ' at ' + vp.width + ': the page is ' + wide[0] + 'px wide');
       await shot(name + '-' + vp.width);
     }
     await page.setViewportSize(WIDE);
