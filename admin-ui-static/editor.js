@@ -326,7 +326,10 @@ export function createEditor(opts) {
       if (r.control) r.control.invalid(false);
     }
     const unplaced = [];
+    // The daemon's word wins over the same problem found here.
+    const said = new Set(problems.filter((p) => p.origin === 'daemon').map((p) => p.path + '\n' + p.message));
     for (const p of problems) {
+      if (p.origin !== 'daemon' && said.has(p.path + '\n' + p.message)) continue;
       let ptr = p.path || '';
       while (ptr && !rows.has(ptr)) ptr = ptr.slice(0, ptr.lastIndexOf('/'));
       const r = rows.get(ptr);

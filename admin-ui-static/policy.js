@@ -10,6 +10,7 @@ import { loadSchema } from './schema.js';
 import { createPanel } from './panel.js';
 import { diffDocs, renderDiff } from './diff.js';
 import { renderReview } from './review.js';
+import { loadHealth } from './overview.js';
 
 const st = { panel: null, base: null, etag: null, version: null, selected: null };
 
@@ -33,7 +34,7 @@ function updateProblemCount() {
 }
 
 async function loadHealthVersion() {
-  const h = await api('GET', '/v1/health');
+  const h = await loadHealth(); // also brings the footer up to date
   return h.ok && h.data ? h.data.policyVersion : null;
 }
 

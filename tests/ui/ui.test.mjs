@@ -421,6 +421,7 @@ test('admin UI in headless Chromium', async (t) => {
       assert.match(await setting('/containerPolicy/deniedFlags').locator('.picker-unknown').textContent(), /--no-such-flag/);
       await showCategory('#policy-panel', 'general');
       assert.match(await setting('/blockDockerLoad').locator('.field-error p[data-origin="daemon"]').textContent(), /expected boolean; found "yes"/);
+      assert.equal(await setting('/blockDockerLoad').locator('.field-error p').count(), 1, 'the same problem is not listed twice');
       await shot('policy-daemon-error');
       assert.equal(await policyVersion(), saved, 'nothing was stored');
     });
