@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /ui, /ui/ and /ui/{file}: the admin web UI, served from the copies of
- * admin-ui-static/ compiled into the daemon. Every reply is prebuilt once, with
+/* GET /ui, /ui/ and /ui/{file}: the admin web UI (index.html and its ES
+ * modules) and the policy schema it builds its editor from, served from the
+ * copies compiled into the daemon. Every reply is prebuilt once, with
  * a strong ETag (304 on If-None-Match), no-cache and a strict CSP; the page
  * itself holds no secrets: its API calls carry the admin's bearer token. */
 #include "embedded.h"
@@ -25,12 +26,34 @@ struct ui_file {
 	struct MHD_Response *r200, *r304;
 };
 
+#define JS "text/javascript; charset=utf-8"
 static struct ui_file ui_files[] = {
     {"", "admin-ui-static/index.html", "text/html; charset=utf-8", "", NULL, NULL},
     {"index.html", "admin-ui-static/index.html", "text/html; charset=utf-8", "", NULL, NULL},
-    {"app.js", "admin-ui-static/app.js", "text/javascript; charset=utf-8", "", NULL, NULL},
+    {"app.js", "admin-ui-static/app.js", JS, "", NULL, NULL},
+    {"api.js", "admin-ui-static/api.js", JS, "", NULL, NULL},
+    {"audit.js", "admin-ui-static/audit.js", JS, "", NULL, NULL},
+    {"chart.js", "admin-ui-static/chart.js", JS, "", NULL, NULL},
+    {"controls.js", "admin-ui-static/controls.js", JS, "", NULL, NULL},
+    {"diff.js", "admin-ui-static/diff.js", JS, "", NULL, NULL},
+    {"dom.js", "admin-ui-static/dom.js", JS, "", NULL, NULL},
+    {"editor.js", "admin-ui-static/editor.js", JS, "", NULL, NULL},
+    {"flags.js", "admin-ui-static/flags.js", JS, "", NULL, NULL},
+    {"hosts.js", "admin-ui-static/hosts.js", JS, "", NULL, NULL},
+    {"overview.js", "admin-ui-static/overview.js", JS, "", NULL, NULL},
+    {"panel.js", "admin-ui-static/panel.js", JS, "", NULL, NULL},
+    {"policy.js", "admin-ui-static/policy.js", JS, "", NULL, NULL},
+    {"review.js", "admin-ui-static/review.js", JS, "", NULL, NULL},
+    {"schema.js", "admin-ui-static/schema.js", JS, "", NULL, NULL},
+    {"settings.js", "admin-ui-static/settings.js", JS, "", NULL, NULL},
+    {"tokens.js", "admin-ui-static/tokens.js", JS, "", NULL, NULL},
+    {"users.js", "admin-ui-static/users.js", JS, "", NULL, NULL},
     {"style.css", "admin-ui-static/style.css", "text/css; charset=utf-8", "", NULL, NULL},
+    /* The policy schema the daemon validates with: the editor is generated from it. */
+    {"admin-settings.schema.json", "admin-settings.schema.json", "application/json; charset=utf-8",
+     "", NULL, NULL},
 };
+#undef JS
 #define UI_NFILES (sizeof(ui_files) / sizeof(ui_files[0]))
 
 static struct MHD_Response *ui_redirect;

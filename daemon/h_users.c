@@ -75,6 +75,16 @@ out:
 }
 
 enum MHD_Result
+h_user_policies_get(struct request *rq)
+{
+	json_t *list = userpolicy_list();
+
+	if (list == NULL)
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	return reply_json(rq, 200, json_pack("{s:o}", "users", list));
+}
+
+enum MHD_Result
 h_user_policy_get(struct request *rq)
 {
 	const char *user = rq->params[0];

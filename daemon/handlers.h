@@ -45,6 +45,7 @@ enum MHD_Result h_policy_version_get(struct request *rq);
 enum MHD_Result h_policy_rollback_post(struct request *rq);
 enum MHD_Result h_policy_impact_post(struct request *rq);
 /* h_users.c */
+enum MHD_Result h_user_policies_get(struct request *rq);
 enum MHD_Result h_user_policy_put(struct request *rq);
 enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);

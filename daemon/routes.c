@@ -38,6 +38,8 @@ const struct route http_routes[] = {
      "make an earlier version current again (a new version)"},
     {"POST", "/v1/policy/impact", h_policy_impact_post, ROLE_ADMIN, ROUTE_JSON_BODY, LISTEN_API,
      "replay recorded decisions against a proposed policy; ?since"},
+    {"GET", "/v1/policy/users", h_user_policies_get, ROLE_AUDITOR, 0, LISTEN_API,
+     "every user that has a per-user policy, with its version"},
     {"PUT", "/v1/policy/users/{user}", h_user_policy_put, ROLE_ADMIN, ROUTE_JSON_BODY, LISTEN_API,
      "set a per-user policy"},
     {"GET", "/v1/policy/users/{user}", h_user_policy_get, ROLE_AUDITOR, 0, LISTEN_API,

@@ -183,6 +183,44 @@ userpolicy_get(const char *user, long long *version)
 }
 
 static int
+cmp_user(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "user")),
+	              json_string_value(json_object_get(*(json_t *const *)b, "user")));
+}
+
+json_t *
+userpolicy_list(void)
+{
+	json_t **v = NULL, *list = json_array();
+	size_t n = 0;
+	int ok = list != NULL;
+
+	pthread_rwlock_rdlock(&up_lock);
+	if (ok && nentries > 0 && (v = calloc(nentries, sizeof(*v))) == NULL)
+		ok = 0;
+	for (; ok && n < nentries; n++) {
+		v[n] = json_pack("{s:s, s:I}", "user", entries[n].user, "version",
+		                 (json_int_t)entries[n].version);
+		ok = v[n] != NULL;
+	}
+	pthread_rwlock_unlock(&up_lock);
+	if (ok && n > 0)
+		qsort(v, n, sizeof(*v), cmp_user);
+	for (size_t i = 0; i < n; i++) {
+		if (ok && json_array_append(list, v[i]) != 0)
+			ok = 0;
+		json_decref(v[i]);
+	}
+	free(v);
+	if (!ok) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+static int
 audit_user_change(const char *action, const char *user, const char *actor, long long version,
                   const char *comment, const json_t *diff)
 {

@@ -35,6 +35,10 @@ int userpolicy_name_valid(const char *name, const char *path, struct problems *e
  * when the user has none. */
 json_t *userpolicy_get(const char *user, long long *version);
 
+/* Every user with a policy, sorted by name: [{"user", "version"}...] (new
+ * reference), NULL on ENOMEM. */
+json_t *userpolicy_list(void);
+
 /* Set (doc borrowed, already validated) or delete (doc NULL) user's policy:
  * a new version in the history, then policy.user.updated / policy.user.deleted
  * in the audit log (actor), then the in-memory copy. On UP_AUDIT the version

@@ -99,6 +99,8 @@ expect_json "carol without a policy: host network allowed" .allow true
 api PUT /v1/policy/users/carol "${J[@]}" \
 	-d '{"configurationFileVersion": 2, "containerPolicy": {"locked": true, "deniedFlags": ["--privileged", "--network=host"]}}'
 expect_status "set carol's policy" 200
+api GET /v1/policy/users
+expect_json "every user with a policy, sorted by name" '[.users[].user] | join(",")' alice,carol
 create carol "$HOSTNET"
 expect_json "carol's own policy denies host network" .allow false
 expect_json "by rule host-network" '.violations[0].rule' host-network
@@ -116,6 +118,9 @@ create carol "$HOSTNET"
 expect_json "after the delete carol follows the org policy" .allow true
 api DELETE /v1/policy/users/carol
 expect_error "delete twice" 404 not_found
+api GET /v1/policy/users
+expect_json "the list of user policies leaves out a deleted one" '[.users[].user] | join(",")' alice
+expect_json "... and gives each its version" '.users[0].version' 1
 check "a delete is recorded as a null document" \
 	test "$(sqlite3 "$DB" "SELECT version||'|'||(document IS NULL) FROM user_policies WHERE user='carol' ORDER BY version DESC LIMIT 1")" = "2|1"
 check "user policy changes are audited" \
@@ -201,6 +206,9 @@ expect_json "a deletion has no document" '.versions[0].document' null
 expect_json "the first carries its document" '.versions[1].document.configurationFileVersion' 2
 api GET '/v1/policy/users/carol/versions?limit=1'
 expect_json "limit applies" '.versions | length' 1
+api GET /v1/policy/users
+expect_json "the list follows the change" '.users[0].version' 2
+
 api GET /v1/policy/users/nobody-yet/versions
 expect_json "a user never given a policy has an empty history" '.versions | length' 0
 api GET '/v1/policy/users/carol/versions?limit=0'
