@@ -217,9 +217,23 @@ json_t *audit_stats(struct audit *a, const char *bucket, const char *by,
 
 /* ---- events from runtime components (POST /v1/events) ---- */
 
+/* The namespace runtime components report under: "runtime.<anything>". Every
+ * other first segment is refused for reported events. */
+#define AUDIT_NAMESPACE_RUNTIME "runtime"
+
+/* 1 when action's first segment is one of lockset's own namespaces (the one
+ * list of them: policy, token, container, settings, auth, audit, exec, image,
+ * build, plugin, volume, service, swarm, preferences, ...), else 0. */
+int audit_action_is_own(const char *action);
+
+/* Reported events may only use runtime.*: 0 when ev->action does, else -1
+ * with a problem at "/action" saying why (lockset's own namespace, or not
+ * runtime.*). Callers answer 422. */
+int audit_event_namespace_check(const struct audit_event *ev, struct problems *errs);
+
 /* Validate a reported event strictly: {"action" (required, lowercase dotted
- * "a.b[.c[.d]]", not "audit.*"), "actor", "subject", "decision"
- * ("deny"|"allow"|"audit"), "rules" (array of rule ids), "data" (object),
+ * "a.b[.c[.d]]"; its namespace is audit_event_namespace_check's business),
+ * "actor", "subject", "decision" ("deny"|"allow"|"audit"), "rules" (array of rule ids), "data" (object),
  * "policy_version" (integer >= 0)}; unknown fields and over-long values are
  * errors, each reported with its JSON pointer. On success fills *out with
  * pointers borrowed from body (component NULL: the caller sets it from the

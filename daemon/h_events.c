@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/events: a runtime component reports a violation it enforced
- * itself. Validated strictly; stored with the caller's identity as component;
- * 201 only once the event is committed. The connection is suspended while the
+ * itself. Validated strictly (400); only under runtime.*, never in one of
+ * lockset's own namespaces (422); stored with the caller's identity as
+ * component; 201 only once the event is committed. The connection is suspended while the
  * append waits for its group commit, so a few server threads can keep many
  * appends in flight and they share commits. */
 #include "app.h"
@@ -43,6 +44,13 @@ h_events_post(struct request *rq)
 	if (audit_event_from_json(rq->json, &ev, &errs) != 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid event");
 		problems_clear(&errs);
+		return ret;
+	}
+	if (audit_event_namespace_check(&ev, &errs) != 0) {
+		ret = reply_error(rq, ERR_INVALID_POLICY, &errs,
+		                  "events are reported under " AUDIT_NAMESPACE_RUNTIME ".*");
+		problems_clear(&errs);
+		audit_event_clear(&ev);
 		return ret;
 	}
 	ev.component = rq->peer.name;

@@ -37,7 +37,7 @@ authz() {
 }
 
 # Before: audit mode allows the privileged create and records it.
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"before"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"before"}'
 expect_status "an event is recorded while there is space" 201
 api POST /v1/decisions "${JSON[@]}" -d "$PRIV"
 expect_json "audit mode allows a privileged create while it can be recorded" '"\(.allow) \(.mode)"' "true audit"
@@ -50,9 +50,9 @@ dd if=/dev/zero of="$STATE/fill2" bs=4k count=200 2>/dev/null
 check "the state filesystem is full" test "$(df --output=avail -B1 "$STATE" | tail -n1 | tr -d ' ')" -lt 4096
 
 # Writes fail, with the documented status and code, and nothing is half-written.
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"while-full"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full"}'
 expect_error "POST /v1/events on a full disk" 503 audit_unavailable
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"while-full-2"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full-2"}'
 expect_error "POST /v1/events keeps failing while full" 503 audit_unavailable
 api POST /v1/decisions "${JSON[@]}" -d "$PRIV"
 expect_status "a decision is still answered" 200
@@ -82,7 +82,7 @@ expect_json "the chain verifies while the disk is full" .ok true
 
 # Free the space: the next write succeeds and health recovers.
 rm -f "$STATE/fill" "$STATE/fill2"
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"after"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"after"}'
 expect_status "the first write after freeing space succeeds" 201
 api GET /v1/health
 expect_json "health is ok again" .status ok
