@@ -7,10 +7,12 @@
 #include "config.h"
 
 struct audit;
+struct ratelimit;
 
 struct app {
 	const struct config *cfg;
 	struct audit *audit;
+	struct ratelimit *events_limit; /* POST /v1/events per caller; NULL: none */
 };
 
 extern struct app app;

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "policylife.h"
 #include "policystore.h"
+#include "ratelimit.h"
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
@@ -387,6 +388,9 @@ main(int argc, char **argv)
 	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
+	if (cfg.events_rate > 0 &&
+	    (app.events_limit = ratelimit_new(cfg.events_rate, cfg.events_burst, NULL)) == NULL)
+		fatalx("out of memory");
 	for (size_t i = 0; i < cfg.role_map.n; i++) {
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
 			fatalx("%s", err);
@@ -450,6 +454,8 @@ main(int argc, char **argv)
 	policystore_close();
 	tokens_close();
 	audit_close(app.audit);
+	ratelimit_free(app.events_limit);
+	app.events_limit = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 	log_info("stopped");

@@ -38,7 +38,7 @@ SOCK="$D/api.sock"
 start() { # extra daemon options
 	"$LOCKSETD" --settings "$D/etc/admin-settings.json" --state-dir "$D/state" \
 		--listen "unix:$SOCK" --authz-socket "" --foreground --log-level warn \
-		--audit-sync full --role-map "uid:$(id -u)=admin" "$@" 2>>"$D/daemon.log" &
+		--audit-sync full --events-rate 0 --role-map "uid:$(id -u)=admin" "$@" 2>>"$D/daemon.log" &
 	PID=$!
 	for _ in $(seq 100); do
 		curl -sf --unix-socket "$SOCK" http://l/v1/health >/dev/null && return 0
