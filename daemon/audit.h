@@ -85,11 +85,12 @@ struct audit_query {
 	int limit;                /* 1..1000 rows per page; 0: every row (exports) */
 	int ascending;            /* 0: newest first (default), 1: oldest first */
 	const char *cursor;       /* a next token from a previous page; NULL: first page */
+	const char *user;         /* data.user: the user a decision was about */
 };
 
-#define AUDIT_QUERY_INIT                                                   \
-	{                                                                  \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 100, 0, NULL \
+#define AUDIT_QUERY_INIT                                                         \
+	{                                                                        \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 100, 0, NULL, NULL \
 	}
 #define AUDIT_LIMIT_MAX 1000
 
@@ -168,7 +169,7 @@ json_t *audit_verify(struct audit *a);
 struct audit_cursor;
 
 /* Read query parameters through get (returns the value of a parameter or NULL)
- * into q: since, until, action, actor, subject, rule, decision, policy_version,
+ * into q: since, until, action, actor, subject, rule, decision, user, policy_version,
  * limit (default 100), order ("asc"|"desc") and cursor (alias: next). Every bad
  * parameter is added to errs with its name as path. String fields of q borrow
  * get's results. Returns 0, or -1 when errs was added to. */

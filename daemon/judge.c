@@ -112,12 +112,16 @@ record(const struct decide_request *req, const char *component, const char *acto
 		if (k == nr)
 			rules[nr++] = j->d.v[i].rule;
 	}
-	data = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o}", "decisionId", j->id, "method",
-	                 req->method ? req->method : "", "uri", req->uri ? req->uri : "", "mode",
-	                 j->d.mode ? j->d.mode : "enforce", "user", req->user, "violations",
-	                 decision_violations_json(&j->d));
+	data =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "decisionId", j->id, "method",
+	              req->method ? req->method : "", "uri", req->uri ? req->uri : "", "mode",
+	              j->d.mode ? j->d.mode : "enforce", "route", j->d.route ? j->d.route : "other",
+	              "user", req->user && req->user[0] ? req->user : NULL, "violations",
+	              decision_violations_json(&j->d));
+	/* The caller, never the user the request names: a caller cannot make a
+	 * row look as if someone else had asked. The user is data.user. */
+	ev.actor = actor;
 	ev.action = j->d.action;
-	ev.actor = (req->user != NULL && req->user[0] != '\0') ? req->user : actor;
 	ev.component = component;
 	ev.subject = j->d.subject;
 	ev.decision = j->d.allow ? "audit" : "deny";

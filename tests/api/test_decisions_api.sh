@@ -101,8 +101,20 @@ check "authz denies are in the audit log" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND decision='deny'")" = 2
 check "api denies are in the audit log" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='api' AND decision='deny'")" = 2
-check "the user is the actor" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE actor='alice'")" = 1
+check "the caller is the actor, not the user the request names" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE actor='alice'")" = 0
+check "alice's decision row: actor is the Unix caller, data.user is alice" \
+	test "$(sqlite3 "$DB" "SELECT actor || ' ' || json_extract(data, '\$.user') FROM events WHERE json_extract(data, '\$.user') = 'alice'")" = "uid:$(id -u) alice"
+check "plugin rows name dockerd as the caller" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND actor='dockerd'")" = 2
+api GET "/v1/audit?user=alice"
+expect_status "GET /v1/audit?user= filters by the request's user" 200
+expect_json "exactly alice's decision" '[.events[] | .data.user] | join(",")' alice
+expect_json "its row says who asked" '.events[0].actor' "uid:$(id -u)"
+api GET "/v1/audit?user=alice&actor=uid:$(id -u)&rule=docker-socket"
+expect_json "user combines with the other filters" '.events | length' 1
+api GET "/v1/audit?user=nobody-at-all"
+expect_json "a user with no decisions has none" '.events | length' 0
 
 # --- audit mode: allowed, violations recorded
 jq '.containerPolicy.mode = "audit" | .enhancedContainerIsolation.value = false' \

@@ -784,6 +784,50 @@ page_all(struct audit *a, struct audit_query q, int want)
 		CHECK(q.ascending ? seen[i] > seen[i - 1] : seen[i] < seen[i - 1]);
 }
 
+/* Decision rows name the caller as actor and the request's user in data.user:
+ * ?user= finds them through the expression index, alone and combined. */
+static void
+test_user_filter_reads_data_user(void)
+{
+	const char *d = new_dir();
+	struct audit *a = open_with(d, NULL);
+	struct audit_query q0 = AUDIT_QUERY_INIT, q;
+
+	for (int i = 0; i < 30; i++) {
+		json_t *data = json_pack("{s:s, s:s?}", "decisionId", "x", "user",
+		                         i % 3 == 0 ? "alice" : (i % 3 == 1 ? "bob" : NULL));
+		const char *rules[1] = {i % 2 ? "privileged" : "cap-add"};
+		struct audit_event ev = {"container.create.denied",
+		                         "dockerd",
+		                         "authz",
+		                         "img",
+		                         "deny",
+		                         rules,
+		                         1,
+		                         data,
+		                         1,
+		                         NULL};
+
+		CHECK(audit_append(a, &ev) > 0);
+		json_decref(data);
+	}
+	q = q0;
+	q.user = "alice";
+	CHECK_INT_EQ(count(a, &q), 10);
+	q.rule = "privileged"; /* two filters: the probes pick the drive */
+	CHECK_INT_EQ(count(a, &q), 5);
+	q.actor = "dockerd";
+	CHECK_INT_EQ(count(a, &q), 5);
+	q = q0;
+	q.user = "carol";
+	CHECK_INT_EQ(count(a, &q), 0);
+	q = q0;
+	q.actor = "alice"; /* the user is not the actor */
+	CHECK_INT_EQ(count(a, &q), 0);
+	audit_close(a);
+	rm_dir(d);
+}
+
 static void
 test_paging_asc_and_desc(void)
 {
@@ -1168,6 +1212,7 @@ main(void)
 	RUN(test_reported_events_only_under_runtime);
 	RUN(test_decision_actions_are_own);
 	RUN(test_every_filter);
+	RUN(test_user_filter_reads_data_user);
 	RUN(test_paging_asc_and_desc);
 	RUN(test_unlimited_export_has_no_next);
 	RUN(test_cursor_rejected);
