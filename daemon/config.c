@@ -79,6 +79,9 @@ static const struct option_def options[] = {
      "keep at most this many audit events (0: no limit)"},
     {"role-map", OPT_LIST, OFF(role_map), "", 0, 0, NULL, 0, "SPEC",
      "Unix peer role: uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE; repeatable"},
+    {"prefs-any-user", OPT_LIST, OFF(prefs_any_user), "", 0, 0, NULL, 0, "SPEC",
+     "Unix peer that may read and write every user's preferences (others: only their "
+     "own): uid:N, user:NAME or group:NAME; repeatable"},
     {"events-rate", OPT_RATE, OFF(events_rate), "100/s", 0, 1000000, NULL, 0, "N/s",
      "events one caller may report per second (POST /v1/events; 0/s: no limit)"},
     {"events-burst", OPT_INT, OFF(events_burst), "200", 1, 1000000, NULL, 0, "N",

@@ -33,8 +33,9 @@ struct config {
 	long retention_days;
 	long retention_rows;
 	struct strlist role_map;
-	long events_rate;  /* POST /v1/events per caller per second; 0: no limit */
-	long events_burst; /* ... and at once */
+	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
+	long events_rate;              /* POST /v1/events per caller per second; 0: no limit */
+	long events_burst;             /* ... and at once */
 	char *tls_cert;
 	char *tls_key;
 	int allow_insecure_tcp;

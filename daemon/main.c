@@ -395,6 +395,10 @@ main(int argc, char **argv)
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
+	for (size_t i = 0; i < cfg.prefs_any_user.n; i++) {
+		if (auth_prefs_any_user_add(cfg.prefs_any_user.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
 	for (size_t i = 0; i < cfg.listen.n; i++) {
 		const char *spec = cfg.listen.v[i];
 		if (strncmp(spec, "unix:", 5) == 0)

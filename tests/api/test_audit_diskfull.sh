@@ -43,6 +43,8 @@ api POST /v1/decisions "${JSON[@]}" -d "$PRIV"
 expect_json "audit mode allows a privileged create while it can be recorded" '"\(.allow) \(.mode)"' "true audit"
 api GET /v1/health
 expect_json "health is ok before the disk fills" .status ok
+api PUT /v1/users/alice/settings "${JSON[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "a preference is stored while there is space" 200
 
 # Fill the filesystem to the last block (bounded: the tmpfs is 4 MiB).
 dd if=/dev/zero of="$STATE/fill" bs=64k count=200 2>/dev/null
@@ -69,6 +71,9 @@ expect_json "health is degraded" .status degraded
 expect_json "health names the audit failure" .checks.audit "database or disk is full"
 expect_json "the policy check is unaffected" .checks.policy loaded
 
+api PUT /v1/users/alice/settings "${JSON[@]}" -d '{"allowBetaFeatures": {"value": false}}'
+expect_error "a preference write that cannot be audited is refused" 503 audit_unavailable
+
 # Reads keep working.
 api GET /v1/settings
 expect_status "settings are served while the disk is full" 200
@@ -93,6 +98,8 @@ api GET /v1/audit/verify
 expect_json "the chain verifies after recovery" .ok true
 api GET "/v1/audit?subject=after"
 expect_json "the event after recovery is stored" '.events | length' 1
+api GET /v1/users/alice/settings
+expect_json "the refused preference changed nothing" .preferences.allowBetaFeatures.value true
 
 # The state survives a restart on the same filesystem.
 lockset_stop
