@@ -566,6 +566,40 @@ audit_cursor_close(struct audit_cursor *c)
 }
 
 /* ------------------------------------------------------------------------- */
+/* One decision by id */
+
+int
+audit_decision_find(struct audit *a, const char *decision_id, json_t **out)
+{
+	sqlite3 *c = db_reader_get(a->db);
+	sqlite3_stmt *st = NULL;
+	struct audit_row r;
+	int rc = -1, step;
+
+	*out = NULL;
+	if (c == NULL)
+		return -1;
+	st = db_prepare(c, "SELECT " COLS " FROM events e INDEXED BY events_decision_id "
+	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 ORDER BY e.id DESC "
+	                   "LIMIT 1");
+	if (st == NULL)
+		goto out;
+	db_bind_text(st, 1, decision_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		audit_row_from_stmt(st, &r);
+		*out = audit_row_json(&r);
+		rc = *out != NULL ? 1 : -1;
+	} else {
+		rc = step == SQLITE_DONE ? 0 : -1;
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(a->db, c);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------- */
 /* Stats */
 
 struct bucket {

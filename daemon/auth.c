@@ -24,6 +24,8 @@ static struct role_map maps[AUTH_MAX_MAPS];
 static size_t nmaps;
 static struct role_map any_user[AUTH_MAX_MAPS]; /* --prefs-any-user (role unused) */
 static size_t nany;
+static gid_t home_gid;
+static int home_gid_valid;
 static auth_token_verify_fn token_verifier;
 static auth_token_gen_fn token_generation;
 
@@ -176,6 +178,19 @@ auth_unix_role(uid_t uid, gid_t gid)
 			best = maps[i].role;
 	}
 	return best;
+}
+
+void
+auth_set_home_group(gid_t gid, int valid)
+{
+	home_gid = gid;
+	home_gid_valid = valid;
+}
+
+int
+auth_peer_in_home_group(const struct peer *p)
+{
+	return p->is_unix && home_gid_valid && uid_in_group(p->uid, p->gid, home_gid);
 }
 
 int

@@ -44,6 +44,12 @@ void auth_role_map_clear(void);
  * passwd entry or the name does not fit. */
 int auth_user_name(uid_t uid, char *out, size_t outsz);
 
+/* The group of docker users (--home-group): its Unix peers may call the
+ * routes flagged ROUTE_HOME_GROUP without a role. valid 0: no such group. */
+void auth_set_home_group(gid_t gid, int valid);
+/* Is peer a Unix peer whose uid is in that group (primary or supplementary)? */
+int auth_peer_in_home_group(const struct peer *p);
+
 /* May peer act on user's own resources (their preferences)? A TCP caller's
  * token is a service (e.g. the Desktop backend) and may act for every user,
  * as may a Unix peer with role admin or one named by --prefs-any-user; any

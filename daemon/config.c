@@ -82,6 +82,9 @@ static const struct option_def options[] = {
     {"prefs-any-user", OPT_LIST, OFF(prefs_any_user), "", 0, 0, NULL, 0, "SPEC",
      "Unix peer that may read and write every user's preferences (others: only their "
      "own): uid:N, user:NAME or group:NAME; repeatable"},
+    {"home-group", OPT_STRING, OFF(home_group), "docker", 0, 0, NULL, 0, "NAME",
+     "the group of docker users: $HOME in policies expands to its members' homes, and its "
+     "Unix peers may read decisions by id"},
     {"events-rate", OPT_RATE, OFF(events_rate), "100/s", 0, 1000000, NULL, 0, "N/s",
      "events one caller may report per second (POST /v1/events; 0/s: no limit)"},
     {"events-burst", OPT_INT, OFF(events_burst), "200", 1, 1000000, NULL, 0, "N",

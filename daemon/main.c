@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -245,6 +246,22 @@ open_audit(const struct config *cfg, char **err)
 	return audit_open(cfg->state_dir, &aopts, err);
 }
 
+/* The group of docker users: its peers may read decisions by id. */
+static void
+home_group_resolve(const char *name)
+{
+	struct group gr, *res = NULL;
+	char buf[16384];
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+		auth_set_home_group(gr.gr_gid, 1);
+		return;
+	}
+	auth_set_home_group(0, 0);
+	log_warnx("--home-group %s: no such group: no one reads decisions by group membership",
+	          name);
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -395,6 +412,7 @@ main(int argc, char **argv)
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
+	home_group_resolve(cfg.home_group);
 	for (size_t i = 0; i < cfg.prefs_any_user.n; i++) {
 		if (auth_prefs_any_user_add(cfg.prefs_any_user.v[i], &err) != 0)
 			fatalx("%s", err);
