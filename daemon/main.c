@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "config.h"
+#include "homes.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -246,20 +247,40 @@ open_audit(const struct config *cfg, char **err)
 	return audit_open(cfg->state_dir, &aopts, err);
 }
 
-/* The group of docker users: its peers may read decisions by id. */
-static void
+/* The home group (--home-group): its peers may read decisions by id, and
+ * $HOME stands for its members' homes when no user is named. Resolved at
+ * start-up and on every SIGHUP; a group that is missing or empty is logged
+ * once (when that becomes so). Returns 1 when the homes changed. */
+static int
 home_group_resolve(const char *name)
 {
+	static int warned = -1;
 	struct group gr, *res = NULL;
+	struct homes homes = {0};
 	char buf[16384];
+	int found, changed, state;
 
-	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
 		auth_set_home_group(gr.gr_gid, 1);
-		return;
-	}
-	auth_set_home_group(0, 0);
-	log_warnx("--home-group %s: no such group: no one reads decisions by group membership",
-	          name);
+	else
+		auth_set_home_group(0, 0);
+	found = homes_of_group(&homes_nss_system, name, &homes);
+	state = found <= 0 ? 1 : (homes.n == 0 ? 2 : 0);
+	if (state != warned && state == 1)
+		log_warnx("--home-group %s: no such group: $HOME in policies stands for no one, "
+		          "and no one reads decisions by group membership",
+		          name);
+	else if (state != warned && state == 2)
+		log_warnx("--home-group %s: the group has no members with a home: $HOME in "
+		          "policies stands for no one",
+		          name);
+	warned = state;
+	changed = served_set_homes(&homes);
+	if (changed > 0)
+		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,
+		         homes.n == 1 ? "" : "s", name);
+	homes_clear(&homes);
+	return changed > 0;
 }
 
 /* --create-token: bootstrap a token without a running daemon or socket access. */
@@ -392,6 +413,7 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
+	home_group_resolve(cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
@@ -412,7 +434,6 @@ main(int argc, char **argv)
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
-	home_group_resolve(cfg.home_group);
 	for (size_t i = 0; i < cfg.prefs_any_user.n; i++) {
 		if (auth_prefs_any_user_add(cfg.prefs_any_user.v[i], &err) != 0)
 			fatalx("%s", err);
@@ -461,6 +482,9 @@ main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			if (home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
+				log_warnx("out of memory applying the new homes of %s",
+				          cfg.home_group);
 			reload();
 			continue;
 		}

@@ -6,8 +6,11 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
 EX="$LOCKSET_SRCDIR/tests/e2e/requests"
-export HOME=/home/alice
-put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+# The example's $HOME share and protected path, for a home these requests use.
+jq '.filesharingAllowedDirectories[0].path = "/home/alice" |
+	.containerPolicy.protectedHostPaths[0] = "/home/alice/.ssh"' \
+	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/policy.json"
+put_policy "$T/policy.json"
 lockset_start || exit 1
 
 authz() { # PATH [curl args]
@@ -118,7 +121,7 @@ expect_json "a user with no decisions has none" '.events | length' 0
 
 # --- audit mode: allowed, violations recorded
 jq '.containerPolicy.mode = "audit" | .enhancedContainerIsolation.value = false' \
-	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/audit.json"
+	"$T/policy.json" >"$T/audit.json"
 put_policy "$T/audit.json"
 kill -HUP "$DAEMON_PID"; sleep 0.5
 authz /AuthZPlugin.AuthZReq --data-binary "@$EX/04-authzreq-envelope-for-02.json"
