@@ -7,6 +7,7 @@
 #include "app.h"
 #include "audit.h"
 #include "log.h"
+#include "redact.h"
 #include "served.h"
 #include "siphash.h"
 #include "userpolicy.h"
@@ -109,6 +110,9 @@ record(const struct decide_request *req, const char *component, const char *acto
 	size_t nr = 0;
 	json_t *data;
 	int rc;
+	/* No build argument reaches the log: buildargs values are hashed. */
+	char *uri = req->uri && app.redact ? redact_uri(app.redact, req->uri) : NULL;
+	const char *shown = app.redact == NULL ? req->uri : uri;
 
 	/* The deny message is part of the row: GET /v1/decisions/{id} reads it back. */
 	if (!j->d.allow)
@@ -122,7 +126,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	}
 	data =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", j->id, "method",
-	              req->method ? req->method : "", "uri", req->uri ? req->uri : "", "mode",
+	              req->method ? req->method : "", "uri", shown ? shown : "", "mode",
 	              j->d.mode ? j->d.mode : "enforce", "route", j->d.route ? j->d.route : "other",
 	              "user", req->user && req->user[0] ? req->user : NULL, "violations",
 	              decision_violations_json(&j->d), "message", j->message);
@@ -139,6 +143,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	ev.policy_version = j->version;
 	rc = app.audit ? audit_append_async(app.audit, &ev, recorded, j) : -1;
 	json_decref(data);
+	free(uri);
 	if (rc != 0)
 		j->event_id = -1;
 	return rc;

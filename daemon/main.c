@@ -16,6 +16,7 @@
 #include "policylife.h"
 #include "policystore.h"
 #include "ratelimit.h"
+#include "redact.h"
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
@@ -424,7 +425,13 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
-	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
+	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL) {
+		log_warnx("%s", err ? err : "out of memory");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows, app.redact) !=
+	    0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
 	if (cfg.events_rate > 0 &&
@@ -502,6 +509,8 @@ main(int argc, char **argv)
 	audit_close(app.audit);
 	ratelimit_free(app.events_limit);
 	app.events_limit = NULL;
+	redact_free(app.redact);
+	app.redact = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 	log_info("stopped");
