@@ -284,6 +284,26 @@ home_group_resolve(const char *name)
 	return changed > 0;
 }
 
+/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
+ * start on a bad entry. */
+static void
+access_configure(const struct config *c)
+{
+	char *err = NULL;
+
+	if (c->events_rate > 0 &&
+	    (app.events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < c->role_map.n; i++) {
+		if (auth_role_map_add(c->role_map.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+	for (size_t i = 0; i < c->prefs_any_user.n; i++) {
+		if (auth_prefs_any_user_add(c->prefs_any_user.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -434,17 +454,7 @@ main(int argc, char **argv)
 	    0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
-	if (cfg.events_rate > 0 &&
-	    (app.events_limit = ratelimit_new(cfg.events_rate, cfg.events_burst, NULL)) == NULL)
-		fatalx("out of memory");
-	for (size_t i = 0; i < cfg.role_map.n; i++) {
-		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
-			fatalx("%s", err);
-	}
-	for (size_t i = 0; i < cfg.prefs_any_user.n; i++) {
-		if (auth_prefs_any_user_add(cfg.prefs_any_user.v[i], &err) != 0)
-			fatalx("%s", err);
-	}
+	access_configure(&cfg);
 	for (size_t i = 0; i < cfg.listen.n; i++) {
 		const char *spec = cfg.listen.v[i];
 		if (strncmp(spec, "unix:", 5) == 0)

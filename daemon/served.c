@@ -24,6 +24,7 @@ static time_t started;
 static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct settings_env env;
 static struct homes group_homes;
+static unsigned long long builds;
 
 /* Waiters: a list protected by wait_lock; the deadline thread sleeps on wait_cond. */
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -168,6 +169,7 @@ served_build(json_t *doc, long long version)
 	s->refs = 1;
 	s->doc = doc;
 	s->version = version;
+	s->build = __atomic_add_fetch(&builds, 1, __ATOMIC_RELAXED);
 	s->loaded_at = time(NULL);
 	pthread_mutex_lock(&env_lock);
 	s->env = env;

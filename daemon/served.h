@@ -32,6 +32,7 @@ struct served {
 	struct settings_env env;
 	struct homes homes;
 	int uses_home; /* the policy names $HOME: a user a request names gets their own */
+	unsigned long long build; /* grows with every build, rebuilds of a version too */
 	int refs;
 };
 

@@ -24,7 +24,7 @@
 /* A compiled policy, shared by decisions in flight. */
 struct compiled {
 	int refs;
-	long long org_version;
+	unsigned long long org_build; /* the served build it was compiled under */
 	long long user_version;
 	struct decide_policy *dp;
 };
@@ -268,7 +268,7 @@ compile(const struct served *s, const json_t *doc, long long user_version, const
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) != NULL) {
 		c->refs = 1;
-		c->org_version = s->version;
+		c->org_build = s->build;
 		c->user_version = user_version;
 		if ((c->dp = decide_policy_new(eff)) == NULL) {
 			free(c);
@@ -301,8 +301,7 @@ home_compiled(const struct served *s, const char *user)
 	pthread_mutex_lock(&home_lock);
 	for (i = 0; i < HOME_CACHE; i++) {
 		c = home_cache[i].comp;
-		if (c != NULL && c->org_version == s->version &&
-		    strcmp(home_cache[i].user, user) == 0)
+		if (c != NULL && c->org_build == s->build && strcmp(home_cache[i].user, user) == 0)
 			break;
 	}
 	if (i < HOME_CACHE)
@@ -352,7 +351,7 @@ userpolicy_decide(const struct served *s, const char *user, void **hold)
 		pthread_rwlock_rdlock(&up_lock);
 		if ((i = find(user)) >= 0) {
 			c = entries[i].comp;
-			if (c != NULL && c->org_version == s->version) {
+			if (c != NULL && c->org_build == s->build) {
 				__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
 			} else {
 				c = NULL;

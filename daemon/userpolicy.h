@@ -2,8 +2,10 @@
 /* Per-user policies, Docker Admin Console's "specific users": the current
  * policy of every user that has one is kept in memory (loaded from the policy
  * history at start-up), changed through the store with an audit row first,
- * and compiled into a decision policy per user, cached per org policy
- * version. Users without a policy cost the decision path one atomic load. */
+ * and compiled into a decision policy per user ($HOME being that user's
+ * home), cached per served build (a new org version, or new group homes).
+ * Users without a policy cost the decision path one atomic load, unless the
+ * org policy names $HOME. */
 #ifndef LOCKSET_USERPOLICY_H
 #define LOCKSET_USERPOLICY_H
 
