@@ -7,10 +7,14 @@
 #include "config.h"
 
 struct audit;
+struct ratelimit;
+struct redact;
 
 struct app {
 	const struct config *cfg;
 	struct audit *audit;
+	struct ratelimit *events_limit; /* POST /v1/events per caller; NULL: none */
+	struct redact *redact;          /* hides secrets in recorded requests (redact.h) */
 };
 
 extern struct app app;

@@ -85,11 +85,12 @@ struct audit_query {
 	int limit;                /* 1..1000 rows per page; 0: every row (exports) */
 	int ascending;            /* 0: newest first (default), 1: oldest first */
 	const char *cursor;       /* a next token from a previous page; NULL: first page */
+	const char *user;         /* data.user: the user a decision was about */
 };
 
-#define AUDIT_QUERY_INIT                                                   \
-	{                                                                  \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 100, 0, NULL \
+#define AUDIT_QUERY_INIT                                                         \
+	{                                                                        \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 100, 0, NULL, NULL \
 	}
 #define AUDIT_LIMIT_MAX 1000
 
@@ -168,7 +169,7 @@ json_t *audit_verify(struct audit *a);
 struct audit_cursor;
 
 /* Read query parameters through get (returns the value of a parameter or NULL)
- * into q: since, until, action, actor, subject, rule, decision, policy_version,
+ * into q: since, until, action, actor, subject, rule, decision, user, policy_version,
  * limit (default 100), order ("asc"|"desc") and cursor (alias: next). Every bad
  * parameter is added to errs with its name as path. String fields of q borrow
  * get's results. Returns 0, or -1 when errs was added to. */
@@ -197,6 +198,11 @@ void audit_cursor_close(struct audit_cursor *c);
  * policy_version null). New reference, NULL on ENOMEM. */
 json_t *audit_row_json(const struct audit_row *r);
 
+/* The row of decision decision_id (its data.decisionId; the newest if there
+ * were several) as audit_row_json gives it: 1 with *out a new reference, 0
+ * when there is none, -1 when the log cannot be read. */
+int audit_decision_find(struct audit *a, const char *decision_id, json_t **out);
+
 /* The CSV header line, CRLF-terminated, naming the columns audit_row_csv writes. */
 const char *audit_csv_header(void);
 
@@ -217,9 +223,23 @@ json_t *audit_stats(struct audit *a, const char *bucket, const char *by,
 
 /* ---- events from runtime components (POST /v1/events) ---- */
 
+/* The namespace runtime components report under: "runtime.<anything>". Every
+ * other first segment is refused for reported events. */
+#define AUDIT_NAMESPACE_RUNTIME "runtime"
+
+/* 1 when action's first segment is one of lockset's own namespaces (the one
+ * list of them: policy, token, container, settings, auth, audit, exec, image,
+ * build, plugin, volume, service, swarm, preferences, ...), else 0. */
+int audit_action_is_own(const char *action);
+
+/* Reported events may only use runtime.*: 0 when ev->action does, else -1
+ * with a problem at "/action" saying why (lockset's own namespace, or not
+ * runtime.*). Callers answer 422. */
+int audit_event_namespace_check(const struct audit_event *ev, struct problems *errs);
+
 /* Validate a reported event strictly: {"action" (required, lowercase dotted
- * "a.b[.c[.d]]", not "audit.*"), "actor", "subject", "decision"
- * ("deny"|"allow"|"audit"), "rules" (array of rule ids), "data" (object),
+ * "a.b[.c[.d]]"; its namespace is audit_event_namespace_check's business),
+ * "actor", "subject", "decision" ("deny"|"allow"|"audit"), "rules" (array of rule ids), "data" (object),
  * "policy_version" (integer >= 0)}; unknown fields and over-long values are
  * errors, each reported with its JSON pointer. On success fills *out with
  * pointers borrowed from body (component NULL: the caller sets it from the

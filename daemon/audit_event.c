@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Strict validation of an event a runtime component reports (POST /v1/events):
  * known fields only, each with its type, shape and length cap; every problem is
- * reported with its JSON pointer. */
+ * reported with its JSON pointer. Reported actions live under runtime.*; the
+ * namespaces lockset writes itself are listed here, once. */
 #include "audit_int.h"
 
 #include <stdlib.h>
@@ -13,6 +14,17 @@
 #define RULE_MAX    64
 #define RULES_MAX   32
 #define DATA_MAX    16384 /* as compact JSON */
+
+/* The first segment of every action lockset writes itself (decisions, policy
+ * and token changes, authentication, the audit log's own rows, and those the
+ * whole-API inventory, fleet and preference code write). No caller may report
+ * an event under one of them: a row in these namespaces is lockset's word. */
+static const char *const own_namespaces[] = {
+    "audit",   "auth",     "build",       "commit",      "config", "container", "decision",
+    "exec",    "host",     "image",       "network",     "node",   "other",     "plugin",
+    "policy",  "secret",   "service",     "settings",    "swarm",  "system",    "token",
+    "unknown", "upstream", "user_policy", "preferences", "volume", "bundle",    "session",
+};
 
 /* Lowercase dotted: 2 to 4 segments of [a-z][a-z0-9_]*. */
 static int
@@ -130,9 +142,8 @@ one_field(const char *key, json_t *v, struct audit_event *out, struct problems *
 		const char *s = string_field(v, "/action", ACTION_MAX, errs);
 		if (s != NULL && !action_ok(s))
 			problems_add(errs, "/action",
-			             "expected a lowercase dotted action such as exec.denied");
-		else if (s != NULL && strncmp(s, "audit.", 6) == 0)
-			problems_add(errs, "/action", "audit.* actions are reserved");
+			             "expected a lowercase dotted action such as "
+			             "runtime.exec.denied");
 		else
 			out->action = s;
 	} else if (strcmp(key, "actor") == 0) {
@@ -186,6 +197,40 @@ audit_event_from_json(const json_t *body, struct audit_event *out, struct proble
 		return -1;
 	}
 	return 0;
+}
+
+int
+audit_action_is_own(const char *action)
+{
+	size_t n = strcspn(action, ".");
+
+	for (size_t i = 0; i < sizeof(own_namespaces) / sizeof(own_namespaces[0]); i++) {
+		if (strlen(own_namespaces[i]) == n && strncmp(action, own_namespaces[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+audit_event_namespace_check(const struct audit_event *ev, struct problems *errs)
+{
+	static const char prefix[] = AUDIT_NAMESPACE_RUNTIME ".";
+	int n = (int)strcspn(ev->action, ".");
+
+	if (strncmp(ev->action, prefix, sizeof(prefix) - 1) == 0)
+		return 0;
+	if (audit_action_is_own(ev->action))
+		problems_add(
+		    errs, "/action",
+		    "%.*s.* actions are lockset's own; report events under " AUDIT_NAMESPACE_RUNTIME
+		    ".* (e.g. " AUDIT_NAMESPACE_RUNTIME ".%s)",
+		    n, ev->action, ev->action);
+	else
+		problems_add(errs, "/action",
+		             "reported events go under " AUDIT_NAMESPACE_RUNTIME
+		             ".* (e.g. " AUDIT_NAMESPACE_RUNTIME ".%s)",
+		             ev->action);
+	return -1;
 }
 
 void

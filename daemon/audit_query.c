@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILTER_MAX 1024   /* longest actor, subject, rule, action filter */
+#define FILTER_MAX 1024   /* longest actor, subject, rule, user, action filter */
 #define STATS_MAX  100000 /* most series entries one stats call returns */
 #define TOKEN_MAX  64
 
@@ -25,7 +25,8 @@
  * (each index ends in the rowid, so no sort and constant memory), every other
  * filter is checked on the rows it yields. Parameters, the same in every
  * statement: ?1 lowest id, ?2 id bound (exclusive), ?3 action, ?4/?5 action
- * prefix range, ?6 actor, ?7 subject, ?8 rule, ?9 decision, ?10 policy_version.
+ * prefix range, ?6 actor, ?7 subject, ?8 rule, ?9 decision, ?10 policy_version,
+ * ?13 user (data.user, through the expression index events_user).
  */
 #define COLS                                                                                     \
 	"e.id, e.time, e.action, e.actor, e.host, e.component, e.subject, e.decision, e.rules, " \
@@ -38,7 +39,8 @@
 	" AND (?8 IS NULL OR EXISTS (SELECT 1 FROM event_rules x " \
 	"WHERE x.rule = ?8 AND x.event_id = e.id))"                \
 	" AND (?9 IS NULL OR e.decision = ?9)"                     \
-	" AND (?10 IS NULL OR e.policy_version = ?10)"
+	" AND (?10 IS NULL OR e.policy_version = ?10)"             \
+	" AND (?13 IS NULL OR json_extract(e.data, '$.user') = ?13)"
 #define Q(from, drive, key, dir)                                                               \
 	"SELECT " COLS " FROM " from " WHERE " drive " " key " >= ?1 AND " key " < ?2" FILTERS \
 	" ORDER BY " key " " dir
@@ -55,6 +57,7 @@ enum drive {
 	DRIVE_VERSION,
 	DRIVE_ACTION,
 	DRIVE_DECISION,
+	DRIVE_USER,
 };
 
 /* [drive][ascending] */
@@ -71,6 +74,8 @@ static const char *const sql_query[][2] = {
                       QE("events_action", "e.action = ?3", "ASC")},
     [DRIVE_DECISION] = {QE("events_decision", "e.decision = ?9", "DESC"),
                         QE("events_decision", "e.decision = ?9", "ASC")},
+    [DRIVE_USER] = {QE("events_user", "json_extract(e.data, '$.user') = ?13", "DESC"),
+                    QE("events_user", "json_extract(e.data, '$.user') = ?13", "ASC")},
 };
 
 /* Counts per bucket; ?11 is the length of the time prefix, ?12 the key column. */
@@ -209,6 +214,8 @@ audit_query_check(const struct audit_query *q, struct problems *errs)
 		problems_add(errs, "subject", "too long (max %d bytes)", FILTER_MAX);
 	if (q->rule && strlen(q->rule) > FILTER_MAX)
 		problems_add(errs, "rule", "too long (max %d bytes)", FILTER_MAX);
+	if (q->user && strlen(q->user) > FILTER_MAX)
+		problems_add(errs, "user", "too long (max %d bytes)", FILTER_MAX);
 	if (q->policy_version < -1)
 		problems_add(errs, "policy_version", "expected an integer >= 0");
 	if (q->limit < 0 || q->limit > AUDIT_LIMIT_MAX)
@@ -242,10 +249,10 @@ audit_query_from_params(struct audit_query *q, const char *(*get)(void *cls, con
 {
 	struct audit_query init = AUDIT_QUERY_INIT;
 	size_t before = errs->n;
-	const char *s, **strs[] = {&q->since,   &q->until, &q->action,   &q->actor,
-	                           &q->subject, &q->rule,  &q->decision, &q->cursor};
-	static const char *const names[] = {"since",   "until", "action",   "actor",
-	                                    "subject", "rule",  "decision", "cursor"};
+	const char *s, **strs[] = {&q->since, &q->until,    &q->action, &q->actor, &q->subject,
+	                           &q->rule,  &q->decision, &q->cursor, &q->user};
+	static const char *const names[] = {"since", "until",    "action", "actor", "subject",
+	                                    "rule",  "decision", "cursor", "user"};
 	long long v;
 
 	*q = init;
@@ -359,6 +366,7 @@ plan_bind(sqlite3_stmt *st, const struct audit_query *q, const struct plan *p)
 	sqlite3_bind_text(st, 9, q->decision, -1, SQLITE_TRANSIENT);
 	if (q->policy_version >= 0)
 		sqlite3_bind_int64(st, 10, q->policy_version);
+	sqlite3_bind_text(st, 13, q->user, -1, SQLITE_TRANSIENT);
 }
 
 /* How many rows (capped at PROBE_CAP, which the LIMIT below repeats) each
@@ -375,6 +383,8 @@ static const char *const sql_probe[] = {
     [DRIVE_VERSION] = PROBE("events INDEXED BY events_policy_version", "id", "policy_version = ?3"),
     [DRIVE_ACTION] = PROBE("events INDEXED BY events_action", "id", "action = ?3"),
     [DRIVE_DECISION] = PROBE("events INDEXED BY events_decision", "id", "decision = ?3"),
+    [DRIVE_USER] =
+        PROBE("events INDEXED BY events_user", "id", "json_extract(data, '$.user') = ?3"),
 };
 
 /* Rows the drive d would visit (at most PROBE_CAP), or PROBE_CAP on error. */
@@ -407,6 +417,9 @@ plan_probe(sqlite3 *c, enum drive d, const struct audit_query *q, const struct p
 	case DRIVE_DECISION:
 		db_bind_text(st, 3, q->decision);
 		break;
+	case DRIVE_USER:
+		db_bind_text(st, 3, q->user);
+		break;
 	default:
 		break;
 	}
@@ -423,7 +436,7 @@ plan_probe(sqlite3 *c, enum drive d, const struct audit_query *q, const struct p
 static enum drive
 plan_drive(sqlite3 *c, const struct audit_query *q, const struct plan *p)
 {
-	enum drive cand[6], best = DRIVE_ID;
+	enum drive cand[7], best = DRIVE_ID;
 	long long best_n = PROBE_CAP + 1;
 	size_t n = 0;
 
@@ -432,6 +445,8 @@ plan_drive(sqlite3 *c, const struct audit_query *q, const struct plan *p)
 		cand[n++] = DRIVE_SUBJECT;
 	if (q->actor)
 		cand[n++] = DRIVE_ACTOR;
+	if (q->user)
+		cand[n++] = DRIVE_USER;
 	if (q->policy_version >= 0)
 		cand[n++] = DRIVE_VERSION;
 	if (p->exact)
@@ -548,6 +563,40 @@ audit_cursor_close(struct audit_cursor *c)
 	db_reader_put(c->a->db, c->c);
 	plan_free(&c->plan);
 	free(c);
+}
+
+/* ------------------------------------------------------------------------- */
+/* One decision by id */
+
+int
+audit_decision_find(struct audit *a, const char *decision_id, json_t **out)
+{
+	sqlite3 *c = db_reader_get(a->db);
+	sqlite3_stmt *st = NULL;
+	struct audit_row r;
+	int rc = -1, step;
+
+	*out = NULL;
+	if (c == NULL)
+		return -1;
+	st = db_prepare(c, "SELECT " COLS " FROM events e INDEXED BY events_decision_id "
+	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 ORDER BY e.id DESC "
+	                   "LIMIT 1");
+	if (st == NULL)
+		goto out;
+	db_bind_text(st, 1, decision_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		audit_row_from_stmt(st, &r);
+		*out = audit_row_json(&r);
+		rc = *out != NULL ? 1 : -1;
+	} else {
+		rc = step == SQLITE_DONE ? 0 : -1;
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(a->db, c);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------- */

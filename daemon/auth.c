@@ -22,6 +22,10 @@ struct role_map {
 
 static struct role_map maps[AUTH_MAX_MAPS];
 static size_t nmaps;
+static struct role_map any_user[AUTH_MAX_MAPS]; /* --prefs-any-user (role unused) */
+static size_t nany;
+static gid_t home_gid;
+static int home_gid_valid;
 static auth_token_verify_fn token_verifier;
 static auth_token_gen_fn token_generation;
 
@@ -46,55 +50,82 @@ auth_role_parse(const char *name, enum role *out)
 }
 
 static int
-map_fail(char **err, const char *spec, const char *why)
+map_fail(char **err, const char *what, const char *spec, const char *why)
 {
-	if (err != NULL && asprintf(err, "role-map \"%s\": %s", spec, why) < 0)
+	if (err != NULL && asprintf(err, "%s \"%s\": %s", what, spec, why) < 0)
 		*err = NULL;
 	return -1;
+}
+
+/* "uid:N", "user:NAME" or "group:NAME" (len bytes of spec) into m's kind and
+ * id. 0, or -1 with *err set. */
+static int
+peer_spec_parse(const char *what, const char *spec, size_t len, struct role_map *m, char **err)
+{
+	const char *colon = memchr(spec, ':', len);
+	char name[256];
+	size_t nlen;
+
+	if (colon == NULL)
+		return map_fail(err, what, spec, "expected uid:N, user:NAME or group:NAME");
+	nlen = len - (size_t)(colon + 1 - spec);
+	if (nlen == 0 || nlen >= sizeof(name))
+		return map_fail(err, what, spec, "empty or overlong name");
+	memcpy(name, colon + 1, nlen);
+	name[nlen] = '\0';
+	if (strncmp(spec, "uid:", 4) == 0) {
+		char *end;
+		m->kind = MAP_UID;
+		m->id = strtoul(name, &end, 10);
+		if (*end != '\0')
+			return map_fail(err, what, spec, "uid must be a number");
+	} else if (strncmp(spec, "user:", 5) == 0) {
+		struct passwd *pw = getpwnam(name);
+		if (pw == NULL)
+			return map_fail(err, what, spec, "no such user");
+		m->kind = MAP_UID;
+		m->id = pw->pw_uid;
+	} else if (strncmp(spec, "group:", 6) == 0) {
+		struct group *gr = getgrnam(name);
+		if (gr == NULL)
+			return map_fail(err, what, spec, "no such group");
+		m->kind = MAP_GID;
+		m->id = gr->gr_gid;
+	} else {
+		return map_fail(err, what, spec, "expected uid:, user: or group:");
+	}
+	return 0;
 }
 
 int
 auth_role_map_add(const char *spec, char **err)
 {
-	const char *colon = strchr(spec, ':'), *eq = strrchr(spec, '=');
+	const char *eq = strrchr(spec, '=');
 	struct role_map m;
-	char name[256];
-	size_t nlen;
 
-	if (colon == NULL || eq == NULL || eq < colon)
-		return map_fail(err, spec,
+	if (eq == NULL || memchr(spec, ':', (size_t)(eq - spec)) == NULL)
+		return map_fail(err, "role-map", spec,
 		                "expected uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE");
 	if (auth_role_parse(eq + 1, &m.role) != 0)
-		return map_fail(err, spec, "role must be runtime, auditor or admin");
-	nlen = (size_t)(eq - colon - 1);
-	if (nlen == 0 || nlen >= sizeof(name))
-		return map_fail(err, spec, "empty or overlong name");
-	memcpy(name, colon + 1, nlen);
-	name[nlen] = '\0';
-	if (strncmp(spec, "uid:", 4) == 0) {
-		char *end;
-		m.kind = MAP_UID;
-		m.id = strtoul(name, &end, 10);
-		if (*end != '\0')
-			return map_fail(err, spec, "uid must be a number");
-	} else if (strncmp(spec, "user:", 5) == 0) {
-		struct passwd *pw = getpwnam(name);
-		if (pw == NULL)
-			return map_fail(err, spec, "no such user");
-		m.kind = MAP_UID;
-		m.id = pw->pw_uid;
-	} else if (strncmp(spec, "group:", 6) == 0) {
-		struct group *gr = getgrnam(name);
-		if (gr == NULL)
-			return map_fail(err, spec, "no such group");
-		m.kind = MAP_GID;
-		m.id = gr->gr_gid;
-	} else {
-		return map_fail(err, spec, "expected uid:, user: or group:");
-	}
+		return map_fail(err, "role-map", spec, "role must be runtime, auditor or admin");
+	if (peer_spec_parse("role-map", spec, (size_t)(eq - spec), &m, err) != 0)
+		return -1;
 	if (nmaps == AUTH_MAX_MAPS)
-		return map_fail(err, spec, "too many role mappings");
+		return map_fail(err, "role-map", spec, "too many role mappings");
 	maps[nmaps++] = m;
+	return 0;
+}
+
+int
+auth_prefs_any_user_add(const char *spec, char **err)
+{
+	struct role_map m = {.role = ROLE_NONE};
+
+	if (peer_spec_parse("prefs-any-user", spec, strlen(spec), &m, err) != 0)
+		return -1;
+	if (nany == AUTH_MAX_MAPS)
+		return map_fail(err, "prefs-any-user", spec, "too many entries");
+	any_user[nany++] = m;
 	return 0;
 }
 
@@ -102,6 +133,7 @@ void
 auth_role_map_clear(void)
 {
 	nmaps = 0;
+	nany = 0;
 }
 
 /* Is the user with this uid a member of gid (primary or supplementary)? */
@@ -126,6 +158,14 @@ uid_in_group(uid_t uid, gid_t primary, gid_t gid)
 	return 0;
 }
 
+/* Does a uid:/group: entry cover the peer? */
+static int
+map_covers(const struct role_map *m, uid_t uid, gid_t gid)
+{
+	return m->kind == MAP_UID ? m->id == (unsigned long)uid
+	                          : uid_in_group(uid, gid, (gid_t)m->id);
+}
+
 enum role
 auth_unix_role(uid_t uid, gid_t gid)
 {
@@ -134,12 +174,50 @@ auth_unix_role(uid_t uid, gid_t gid)
 	if (uid == 0)
 		return ROLE_ADMIN;
 	for (size_t i = 0; i < nmaps; i++) {
-		int hit = maps[i].kind == MAP_UID ? maps[i].id == (unsigned long)uid
-		                                  : uid_in_group(uid, gid, (gid_t)maps[i].id);
-		if (hit && maps[i].role > best)
+		if (maps[i].role > best && map_covers(&maps[i], uid, gid))
 			best = maps[i].role;
 	}
 	return best;
+}
+
+void
+auth_set_home_group(gid_t gid, int valid)
+{
+	home_gid = gid;
+	home_gid_valid = valid;
+}
+
+int
+auth_peer_in_home_group(const struct peer *p)
+{
+	return p->is_unix && home_gid_valid && uid_in_group(p->uid, p->gid, home_gid);
+}
+
+int
+auth_user_name(uid_t uid, char *out, size_t outsz)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
+	    strlen(pw.pw_name) >= outsz)
+		return -1;
+	strcpy(out, pw.pw_name);
+	return 0;
+}
+
+int
+auth_peer_acts_for_user(const struct peer *p, const char *user)
+{
+	char name[256];
+
+	if (!p->is_unix || p->role >= ROLE_ADMIN)
+		return 1; /* tokens are services; admins act for everyone */
+	for (size_t i = 0; i < nany; i++) {
+		if (map_covers(&any_user[i], p->uid, p->gid))
+			return 1;
+	}
+	return auth_user_name(p->uid, name, sizeof(name)) == 0 && strcmp(name, user) == 0;
 }
 
 void

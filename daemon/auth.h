@@ -33,8 +33,28 @@ int auth_role_parse(const char *name, enum role *out);
 /* Add a Unix-peer mapping "uid:N=ROLE", "user:NAME=ROLE" or "group:NAME=ROLE".
  * Returns 0, or -1 with *err set (malloc'd). */
 int auth_role_map_add(const char *spec, char **err);
-/* Forget every mapping (used on reload and in tests). */
+/* Add a Unix peer that may read and write any user's preferences:
+ * "uid:N", "user:NAME" or "group:NAME" (--prefs-any-user). Returns 0, or -1
+ * with *err set (malloc'd). */
+int auth_prefs_any_user_add(const char *spec, char **err);
+/* Forget every mapping and --prefs-any-user entry (used on reload and in tests). */
 void auth_role_map_clear(void);
+
+/* The user name of uid into out (getpwuid_r). 0, or -1 when uid has no
+ * passwd entry or the name does not fit. */
+int auth_user_name(uid_t uid, char *out, size_t outsz);
+
+/* The group of docker users (--home-group): its Unix peers may call the
+ * routes flagged ROUTE_HOME_GROUP without a role. valid 0: no such group. */
+void auth_set_home_group(gid_t gid, int valid);
+/* Is peer a Unix peer whose uid is in that group (primary or supplementary)? */
+int auth_peer_in_home_group(const struct peer *p);
+
+/* May peer act on user's own resources (their preferences)? A TCP caller's
+ * token is a service (e.g. the Desktop backend) and may act for every user,
+ * as may a Unix peer with role admin or one named by --prefs-any-user; any
+ * other Unix peer only for the user its uid resolves to. 1 or 0. */
+int auth_peer_acts_for_user(const struct peer *p, const char *user);
 /* The role a Unix peer gets: admin for uid 0, else the strongest mapping. */
 enum role auth_unix_role(uid_t uid, gid_t gid);
 

@@ -272,8 +272,7 @@ h_authz_req(struct request *rq)
 	http_wait_init(&p->wait, rq);
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
-	if (judge_start(&req, "authz", req.user && req.user[0] ? req.user : "dockerd", &p->j,
-	                pending_resume, p) == 1) {
+	if (judge_start(&req, "authz", "dockerd", &p->j, pending_resume, p) == 1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;
 	} else {

@@ -20,6 +20,7 @@ enum opt_type {
 	OPT_LIST,       /* repeatable free text */
 	OPT_BOOL,       /* flag on the command line, true/false in the file */
 	OPT_INT,        /* integer within [min, max] */
+	OPT_RATE,       /* "N/s" or N: an integer within [min, max] per second */
 	OPT_ENUM,       /* one of choices */
 	OPT_ACTION,     /* command-line only flag that selects a one-shot action */
 	OPT_ACTION_ARG, /* command-line only, with an argument */
@@ -78,6 +79,16 @@ static const struct option_def options[] = {
      "keep at most this many audit events (0: no limit)"},
     {"role-map", OPT_LIST, OFF(role_map), "", 0, 0, NULL, 0, "SPEC",
      "Unix peer role: uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE; repeatable"},
+    {"prefs-any-user", OPT_LIST, OFF(prefs_any_user), "", 0, 0, NULL, 0, "SPEC",
+     "Unix peer that may read and write every user's preferences (others: only their "
+     "own): uid:N, user:NAME or group:NAME; repeatable"},
+    {"home-group", OPT_STRING, OFF(home_group), "docker", 0, 0, NULL, 0, "NAME",
+     "the group of docker users: $HOME in policies expands to its members' homes, and its "
+     "Unix peers may read decisions by id"},
+    {"events-rate", OPT_RATE, OFF(events_rate), "100/s", 0, 1000000, NULL, 0, "N/s",
+     "events one caller may report per second (POST /v1/events; 0/s: no limit)"},
+    {"events-burst", OPT_INT, OFF(events_burst), "200", 1, 1000000, NULL, 0, "N",
+     "events one caller may report at once before --events-rate applies"},
     {"tls-cert", OPT_PATH, OFF(tls_cert), "", 0, 0, NULL, 0, "FILE",
      "PEM certificate for TCP listeners"},
     {"tls-key", OPT_PATH, OFF(tls_key), "", 0, 0, NULL, 0, "FILE",
@@ -209,15 +220,19 @@ option_set(struct config *cfg, const struct option_def *o, const char *value, co
 			return -1;
 		}
 		return 0;
-	case OPT_INT: {
+	case OPT_INT:
+	case OPT_RATE: {
 		char *end;
 		long v;
 		errno = 0;
 		v = strtol(value, &end, 10);
+		if (o->type == OPT_RATE && strcmp(end, "/s") == 0)
+			end += 2;
 		if (errno != 0 || end == value || *end != '\0' || v < o->min || v > o->max) {
-			problems_add(errs, where,
-			             "--%s: expected an integer from %ld to %ld, got \"%s\"",
-			             o->name, o->min, o->max, value);
+			problems_add(errs, where, "--%s: expected %s from %ld to %ld, got \"%s\"",
+			             o->name,
+			             o->type == OPT_RATE ? "a rate N/s with N" : "an integer",
+			             o->min, o->max, value);
 			return -1;
 		}
 		*(long *)field = v;
@@ -441,6 +456,9 @@ config_print(const struct config *cfg, FILE *out)
 			break;
 		case OPT_INT:
 			fprintf(out, "%s = %ld\n", o->name, *(const long *)field);
+			break;
+		case OPT_RATE:
+			fprintf(out, "%s = %ld/s\n", o->name, *(const long *)field);
 			break;
 		default:
 			break;

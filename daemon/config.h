@@ -33,6 +33,10 @@ struct config {
 	long retention_days;
 	long retention_rows;
 	struct strlist role_map;
+	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
+	char *home_group;              /* the docker users: $HOME, reading decisions by id */
+	long events_rate;              /* POST /v1/events per caller per second; 0: no limit */
+	long events_burst;             /* ... and at once */
 	char *tls_cert;
 	char *tls_key;
 	int allow_insecure_tcp;

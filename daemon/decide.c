@@ -117,26 +117,41 @@ compile_flags(struct decide_policy *dp, const json_t *flags)
 static int
 compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char *member)
 {
-	size_t i;
-	const json_t *e;
+	size_t i, k, n, total = 0;
+	const json_t *e, *all;
 
-	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
+	/* A share entry lists every expansion in expandedPaths ($HOME: one per
+	 * home, possibly none); an entry without it names one path: member
+	 * (expandedPath), else its path. A protected-path list holds strings. */
+	json_array_foreach(arr, i, e)
+	{
+		all = json_object_get(e, "expandedPaths");
+		total += json_is_array(all) ? json_array_size(all) : 1;
+	}
+	*out = calloc(total + 1, sizeof(**out));
 	if (*out == NULL)
 		return -1;
 	json_array_foreach(arr, i, e)
 	{
-		const char *p = member != NULL ? json_string_value(json_object_get(e, member))
-		                               : json_string_value(e);
+		all = json_object_get(e, "expandedPaths");
+		n = json_is_array(all) ? json_array_size(all) : 1;
+		for (k = 0; k < n; k++) {
+			const char *p = json_string_value(e);
 
-		if (p == NULL && member != NULL)
-			p = json_string_value(json_object_get(e, "path"));
-		if (p == NULL || p[0] != '/')
-			continue; /* unexpanded "$HOME/...": the settings module expands */
-		if (pathpair_set(&(*out)[*nout], p) == -1) {
+			if (json_is_array(all))
+				p = json_string_value(json_array_get(all, k));
+			else if (member != NULL)
+				p = json_string_value(json_object_get(e, member));
+			if (p == NULL && member != NULL && !json_is_array(all))
+				p = json_string_value(json_object_get(e, "path"));
+			if (p == NULL || p[0] != '/')
+				continue; /* unexpanded "$HOME/...": the settings module expands */
+			if (pathpair_set(&(*out)[*nout], p) == -1) {
+				(*nout)++;
+				return -1;
+			}
 			(*nout)++;
-			return -1;
 		}
-		(*nout)++;
 	}
 	return 0;
 }

@@ -2,7 +2,11 @@
 /* POST /v1/decisions: the native entry to the decision engine, the same
  * judgement the authz plugin gives. Body {"method","uri","user","body"} where
  * body is the Engine API request body as JSON, as a string of raw bytes, or
- * absent/null when none was sent. */
+ * absent/null when none was sent. GET /v1/decisions/{id}: a recorded
+ * decision (a deny, or violations in audit mode) read back from its audit
+ * row; the unguessable id is what lets a developer read it. */
+#include "app.h"
+#include "audit.h"
 #include "handlers.h"
 #include "judge.h"
 #include "jsonv.h"
@@ -113,4 +117,64 @@ h_decisions_post(struct request *rq)
 	}
 	free(text);
 	return ret;
+}
+
+/* A decision id as judge.c makes them: 32 lowercase hex digits. */
+static int
+id_valid(const char *id)
+{
+	size_t n = strspn(id, "0123456789abcdef");
+
+	return n == 32 && id[n] == '\0';
+}
+
+/* The route of a row written before data.route was recorded: its action
+ * without the verdict ("container.create.denied" -> "container.create"). */
+static json_t *
+route_of(const json_t *row, const json_t *data)
+{
+	const char *route = json_string_value(json_object_get(data, "route"));
+	const char *action = json_string_value(json_object_get(row, "action"));
+	const char *dot = action ? strrchr(action, '.') : NULL;
+
+	if (route != NULL)
+		return json_string(route);
+	if (dot == NULL)
+		return json_string("other");
+	if (strncmp(action, "exec.", 5) == 0)
+		return json_string("exec.create");
+	return json_stringn(action, (size_t)(dot - action));
+}
+
+enum MHD_Result
+h_decision_get(struct request *rq)
+{
+	const char *id = rq->params[0];
+	json_t *row = NULL, *data, *reply, *viol;
+	const json_t *pv, *msg;
+	int rc, deny;
+
+	if (!id_valid(id))
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "id: expected a decision id of 32 hex digits");
+	rc = app.audit ? audit_decision_find(app.audit, id, &row) : -1;
+	if (rc < 0)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read");
+	if (rc == 0)
+		return reply_error(rq, ERR_NOT_FOUND, NULL,
+		                   "no recorded decision %s (allowed requests are not recorded)",
+		                   id);
+	data = json_object_get(row, "data");
+	pv = json_object_get(row, "policy_version");
+	msg = json_object_get(data, "message");
+	viol = json_object_get(data, "violations");
+	deny = strcmp(json_string_value(json_object_get(row, "decision")) ?: "", "deny") == 0;
+	reply = json_pack("{s:s, s:b, s:s, s:o, s:O, s:o, s:O}", "id", id, "allow", !deny, "mode",
+	                  json_string_value(json_object_get(data, "mode")) ?: "enforce", "route",
+	                  route_of(row, data), "policyVersion", pv ? pv : json_null(), "violations",
+	                  json_is_array(viol) ? json_incref(viol) : json_array(), "message",
+	                  msg ? msg : json_null());
+	json_decref(row);
+	return reply ? reply_json(rq, 200, reply)
+	             : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 }

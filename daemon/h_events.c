@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/events: a runtime component reports a violation it enforced
- * itself. Validated strictly; stored with the caller's identity as component;
- * 201 only once the event is committed. The connection is suspended while the
+ * itself. Validated strictly (400); only under runtime.*, never in one of
+ * lockset's own namespaces (422); at most --events-rate per caller (429 with
+ * Retry-After); stored with the caller's identity as component; 201 only once
+ * the event is committed. The connection is suspended while the
  * append waits for its group commit, so a few server threads can keep many
  * appends in flight and they share commits. */
 #include "app.h"
 #include "audit.h"
 #include "handlers.h"
+#include "ratelimit.h"
 #include "reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct pending_event {
@@ -32,6 +36,8 @@ h_events_post(struct request *rq)
 	struct pending_event *pe = rq->hstate;
 	struct audit_event ev;
 	enum MHD_Result ret;
+	unsigned retry = 0;
+	char after[16];
 
 	if (pe != NULL) {
 		/* Resumed: the writer has answered. */
@@ -44,6 +50,22 @@ h_events_post(struct request *rq)
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid event");
 		problems_clear(&errs);
 		return ret;
+	}
+	if (audit_event_namespace_check(&ev, &errs) != 0) {
+		ret = reply_error(rq, ERR_INVALID_POLICY, &errs,
+		                  "events are reported under " AUDIT_NAMESPACE_RUNTIME ".*");
+		problems_clear(&errs);
+		audit_event_clear(&ev);
+		return ret;
+	}
+	if (ratelimit_take(app.events_limit, rq->peer.name, &retry) != 0) {
+		audit_event_clear(&ev);
+		snprintf(after, sizeof(after), "%u", retry);
+		return reply_json_hdr(
+		    rq, 429,
+		    reply_error_body(ERR_RATE_LIMITED, NULL,
+		                     "too many events from this caller; retry later"),
+		    "Retry-After", after);
 	}
 	ev.component = rq->peer.name;
 	pe = calloc(1, sizeof(*pe));

@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "served.h"
 
@@ -36,6 +37,12 @@ h_metrics_get(struct request *rq)
 	        s ? s->version : 0, served_uptime(),
 	        app.audit ? audit_healthy(app.audit, &reason) : 0);
 	served_release(s);
+	fprintf(out,
+	        "# HELP lockset_events_dropped_total Reported events (POST /v1/events) not "
+	        "recorded, by reason.\n"
+	        "# TYPE lockset_events_dropped_total counter\n"
+	        "lockset_events_dropped_total{reason=\"rate_limited\"} %llu\n",
+	        ratelimit_refused(app.events_limit));
 	judge_metrics(out);
 	inputs_metrics(out);
 	fclose(out);

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Per-user policies (/v1/policy/users/{user}: admin writes, auditor reads)
- * and users' own preferences (/v1/users/{user}/settings: runtime). A
+ * and users' own preferences (/v1/users/{user}/settings: runtime). A Unix
+ * peer reaches only its own user's preferences unless it is admin or named
+ * by --prefs-any-user (403); a token, being a service, reaches everyone's. A
  * preference for a key some policy locks refuses the whole request (409
- * locked_setting), stores nothing and is audited. */
+ * locked_setting), stores nothing and is audited; every write is audited
+ * (preferences.updated) before it is stored: no row, no change (503). */
 #include "app.h"
 #include "audit.h"
+#include "auth.h"
 #include "handlers.h"
+#include "jsondiff.h"
 #include "policy.h"
 #include "policystore.h"
 #include "reply.h"
@@ -13,6 +18,7 @@
 #include "settings.h"
 #include "userpolicy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static enum MHD_Result
@@ -183,6 +189,74 @@ locked_keys(const char *user, const json_t *prefs)
 	return keys;
 }
 
+/* The name and access checks every preferences request starts with: 1 when
+ * the request may go on, else 0 with the reply queued (in *ret). */
+static int
+prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
+{
+	struct problems errs = PROBLEMS_INIT;
+
+	if (!userpolicy_name_valid(user, "user", &errs)) {
+		*ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		problems_clear(&errs);
+		return 0;
+	}
+	if (!auth_peer_acts_for_user(&rq->peer, user)) {
+		*ret = reply_error(rq, ERR_FORBIDDEN, NULL,
+		                   "%s may only read and write its own user's preferences",
+		                   rq->peer.name);
+		return 0;
+	}
+	return 1;
+}
+
+/* preferences.updated, before the change is stored: what changed (pointers,
+ * never values) and who changed it. 0, or -1 when the row was not written. */
+static int
+audit_prefs_update(struct request *rq, const char *user, const json_t *old)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *diff = jsondiff_summary(old, rq->json), *data;
+	long long id = -1;
+
+	data = diff ? json_pack("{s:s, s:o}", "user", user, "diff", diff) : NULL;
+	if (data == NULL || app.audit == NULL)
+		goto out;
+	ev.action = "preferences.updated";
+	ev.actor = rq->peer.name;
+	ev.component = "api";
+	ev.subject = user;
+	ev.decision = "allow";
+	ev.data = data;
+	id = audit_append(app.audit, &ev);
+out:
+	json_decref(data);
+	return id < 0 ? -1 : 0;
+}
+
+/* Audit, then store: no row, no change. */
+static enum MHD_Result
+prefs_store(struct request *rq, const char *user)
+{
+	json_t *old = NULL;
+	enum MHD_Result ret;
+
+	if (policystore_prefs_get(user, &old) != 0)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
+	if (audit_prefs_update(rq, user, old) != 0) {
+		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                  "the change could not be audited; nothing changed");
+	} else if (policystore_prefs_put(user, rq->json, rq->peer.name) != 0) {
+		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
+	} else {
+		served_notify(); /* the user's long-polls re-check */
+		ret = reply_json(rq, 200,
+		                 json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
+	}
+	json_decref(old);
+	return ret;
+}
+
 enum MHD_Result
 h_user_settings_put(struct request *rq)
 {
@@ -192,10 +266,8 @@ h_user_settings_put(struct request *rq)
 	enum MHD_Result ret;
 	size_t i;
 
-	if (!userpolicy_name_valid(user, "user", &errs)) {
-		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
-		goto out;
-	}
+	if (!prefs_access(rq, user, &ret))
+		return ret;
 	check_prefs(rq->json, &errs);
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs,
@@ -221,12 +293,7 @@ h_user_settings_put(struct request *rq)
 			                  json_array_size(keys) == 1 ? " is" : "s are");
 		goto out;
 	}
-	if (policystore_prefs_put(user, rq->json, rq->peer.name) != 0) {
-		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
-		goto out;
-	}
-	served_notify(); /* the user's long-polls re-check */
-	ret = reply_json(rq, 200, json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
+	ret = prefs_store(rq, user);
 out:
 	json_decref(keys);
 	problems_clear(&errs);
@@ -238,7 +305,10 @@ h_user_settings_get(struct request *rq)
 {
 	const char *user = rq->params[0];
 	json_t *prefs = NULL;
+	enum MHD_Result ret;
 
+	if (!prefs_access(rq, user, &ret))
+		return ret;
 	if (policystore_prefs_get(user, &prefs) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
 	return reply_json(

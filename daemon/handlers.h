@@ -22,6 +22,7 @@ enum MHD_Result h_authz_req(struct request *rq);
 enum MHD_Result h_authz_res(struct request *rq);
 /* h_decisions.c */
 enum MHD_Result h_decisions_post(struct request *rq);
+enum MHD_Result h_decision_get(struct request *rq);
 /* h_metrics.c */
 enum MHD_Result h_metrics_get(struct request *rq);
 

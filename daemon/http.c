@@ -489,7 +489,8 @@ precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Resul
 		                      "Retry-After", "60");
 		return 0;
 	}
-	if (rq->peer.role < match->min_role) {
+	if (rq->peer.role < match->min_role &&
+	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(&rq->peer))) {
 		if (rq->peer.role == ROLE_NONE)
 			*ret = reply_json_hdr(
 			    rq, 401,

@@ -35,6 +35,9 @@ typedef enum MHD_Result (*handler_fn)(struct request *rq);
 /* Route flags. */
 #define ROUTE_JSON_BODY 0x1 /* the body must be a JSON value; parsed into rq->json */
 #define ROUTE_RAW_BODY  0x2 /* the body is read but not parsed */
+/* A Unix peer in --home-group may call the route whatever its role (reading
+ * a decision by id: developers read the refusals of their own requests). */
+#define ROUTE_HOME_GROUP 0x4
 
 struct route {
 	const char *method;

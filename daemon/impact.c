@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The impact preview: compile the proposed policy (per user where a user has
- * a policy), judge every recorded input again, and compare with the verdict
+ * a policy or the policy names $HOME), judge every recorded input again, and compare with the verdict
  * recorded at the time. Pure reading: nothing is stored or audited. */
 #include "impact.h"
 
@@ -23,6 +23,8 @@ struct user_dp {
 
 struct replay {
 	const json_t *proposed;
+	struct served *s; /* for the path variables */
+	int uses_home;    /* the proposed policy names $HOME: users get their own */
 	struct decide_policy *base;
 	struct user_dp users[IMPACT_MAX_USERS];
 	size_t nusers;
@@ -92,12 +94,20 @@ impact_time_ago(time_t seconds, char out[32])
 	snprintf(out + n, (size_t)(32 - n), ".000000Z");
 }
 
+/* The proposed policy with user_policy (may be NULL) on top, compiled with
+ * $HOME standing for user's home, or for the home group's when user is "". */
 static struct decide_policy *
-compile(const json_t *org, const json_t *user_policy)
+compile(const struct replay *rp, const json_t *user_policy, const char *user)
 {
-	json_t *eff = settings_effective(org, user_policy, NULL, served_env());
-	struct decide_policy *dp = eff ? decide_policy_new(eff) : NULL;
+	struct homes home = {0};
+	struct settings_env env = rp->s->env;
+	struct decide_policy *dp = NULL;
+	json_t *eff = NULL;
 
+	if (user[0] == '\0' || served_user_env(rp->s, user, &env, &home) == 0)
+		eff = settings_effective(rp->proposed, user_policy, NULL, &env);
+	homes_clear(&home);
+	dp = eff ? decide_policy_new(eff) : NULL;
 	json_decref(eff);
 	return dp;
 }
@@ -109,7 +119,10 @@ policy_for(struct replay *rp, const char *user)
 	json_t *up;
 	struct decide_policy *dp;
 
-	if (user[0] == '\0' || (up = userpolicy_get(user, NULL)) == NULL)
+	if (user[0] == '\0')
+		return rp->base;
+	up = userpolicy_get(user, NULL);
+	if (up == NULL && !rp->uses_home)
 		return rp->base;
 	for (size_t i = 0; i < rp->nusers; i++) {
 		if (strcmp(rp->users[i].user, user) == 0) {
@@ -117,7 +130,7 @@ policy_for(struct replay *rp, const char *user)
 			return rp->users[i].dp;
 		}
 	}
-	dp = compile(rp->proposed, up);
+	dp = compile(rp, up, user);
 	json_decref(up);
 	if (dp == NULL || rp->nusers == IMPACT_MAX_USERS) {
 		/* Too many distinct users to keep: judge by the org policy alone. */
@@ -281,8 +294,9 @@ impact_preview(const json_t *proposed, const char *since, int *unavailable)
 	rp.denied_by = json_object();
 	rp.allowed_by = json_object();
 	rp.examples = json_array();
+	rp.uses_home = settings_uses_home(proposed);
 	if (rp.denied_by == NULL || rp.allowed_by == NULL || rp.examples == NULL ||
-	    (rp.base = compile(proposed, NULL)) == NULL)
+	    (rp.s = served_acquire()) == NULL || (rp.base = compile(&rp, NULL, "")) == NULL)
 		goto out;
 	inputs_flush(); /* what was decided a moment ago counts too */
 	if (inputs_scan(since, replay_one, &rp) != 0) {
@@ -304,6 +318,7 @@ out:
 	for (size_t i = 0; i < IMPACT_MAX_EXAMPLES; i++)
 		free(rp.example_keys[i]);
 	decide_policy_free(rp.base);
+	served_release(rp.s);
 	json_decref(rp.denied_by);
 	json_decref(rp.allowed_by);
 	json_decref(rp.examples);

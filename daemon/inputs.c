@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The decision-input recorder. The judge hook hashes the body (SHA-256) and
+/* The decision-input recorder. The judge hook hides secret-bearing values
+ * (redact.h: keyed hashes instead of Env values, build args, secret data),
+ * hashes the body (SHA-256) and
  * copies it only when the hash is not among the bodies recently queued; it
  * queues one small record in a bounded queue. One thread drains the queue,
  * folds identical records of the same minute into one counted row, upserts
@@ -10,6 +12,7 @@
 #include "db.h"
 #include "judge.h"
 #include "log.h"
+#include "redact.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -53,6 +56,7 @@ static unsigned long long q_seq, written_seq, dropped, bodies_copied;
 static int running, stopping, flush_wanted;
 static pthread_t writer;
 static struct db *in_db;
+static const struct redact *in_redact;
 static long keep_days, keep_rows;
 static EVP_MD *sha256_md;
 
@@ -144,9 +148,10 @@ rules_text(const struct decision *d)
 	return text;
 }
 
-/* A new input of req and j without the body (hashed when kept), or NULL. */
+/* A new input of req and j without the body (hashed when kept: keep_body and
+ * within the cap), or NULL. */
 static struct input *
-input_new(const struct decide_request *req, const struct judgement *j)
+input_new(const struct decide_request *req, const struct judgement *j, int keep_body)
 {
 	const char *s[3] = {req->method ? req->method : "", req->uri ? req->uri : "",
 	                    req->user ? req->user : ""};
@@ -173,7 +178,7 @@ input_new(const struct decide_request *req, const struct judgement *j)
 	in->usec = now_usec();
 	in->allow = j->d.allow;
 	in->policy_version = j->version;
-	if (req->has_body && req->body_len > INPUTS_MAX_BODY) {
+	if (req->has_body && (!keep_body || req->body_len > INPUTS_MAX_BODY)) {
 		in->body_state = BODY_TOO_LARGE;
 	} else if (req->has_body) {
 		in->body_state = BODY_KEPT;
@@ -187,21 +192,38 @@ out:
 	return in;
 }
 
-/* The judge hook: queue the input, with a copy of the body only when the body
- * is not known to be stored or queued already. Never blocks on I/O. */
+/* The judge hook: hide the secret-bearing values (redact.h), then queue the
+ * input, with a copy of the body only when the body is not known to be stored
+ * or queued already. Never blocks on I/O. */
 static void
-record_input(const struct decide_request *req, const struct judgement *j)
+record_input(const struct decide_request *orig, const struct judgement *j)
 {
-	struct input *in = input_new(req, j);
+	struct decide_request safe = *orig, *req = &safe;
+	char *uri = redact_uri(in_redact, orig->uri ? orig->uri : ""), *body = NULL;
+	int keep = 1;
+	struct input *in;
 
-	if (in == NULL)
+	if (uri == NULL)
 		return;
+	safe.uri = uri;
+	if (orig->has_body && orig->body_len > 0 && orig->body_len <= INPUTS_MAX_BODY) {
+		/* A body that is not JSON cannot be searched for secrets: not kept. */
+		int rc = redact_body(in_redact, orig->body, orig->body_len, &body, &safe.body_len);
+
+		if (rc < 0)
+			goto out;
+		keep = rc == 0;
+		safe.body = body;
+	}
+	in = input_new(req, j, keep);
+	if (in == NULL)
+		goto out;
 	pthread_mutex_lock(&q_lock);
 	if (in->body_state == BODY_KEPT && !known_has(in->hash)) {
 		pthread_mutex_unlock(&q_lock);
 		if ((in->body = malloc(req->body_len + 1)) == NULL) {
 			input_free(in);
-			return;
+			goto out;
 		}
 		memcpy(in->body, req->body, req->body_len);
 		in->body_len = req->body_len;
@@ -211,7 +233,7 @@ record_input(const struct decide_request *req, const struct judgement *j)
 		dropped++;
 		pthread_mutex_unlock(&q_lock);
 		input_free(in);
-		return;
+		goto out;
 	}
 	if (in->body != NULL) {
 		known_add(in->hash);
@@ -224,6 +246,9 @@ record_input(const struct decide_request *req, const struct judgement *j)
 	if (q_len == INPUTS_WAKE)
 		pthread_cond_signal(&q_cond);
 	pthread_mutex_unlock(&q_lock);
+out:
+	free(uri);
+	free(body);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -553,11 +578,12 @@ writer_main(void *arg)
 }
 
 int
-inputs_start(struct db *db, long retention_days, long retention_rows)
+inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r)
 {
-	if ((sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+	if (r == NULL || (sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		return -1;
 	in_db = db;
+	in_redact = r;
 	keep_days = retention_days;
 	keep_rows = retention_rows;
 	stopping = 0;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 struct db;
+struct redact;
 
 #define INPUTS_MAX_BODY  (64 * 1024) /* bytes of body kept; larger: not kept, flagged */
 #define INPUTS_MAX_ROWS  100000      /* rows kept at most (fewer if retention-rows says so) */
@@ -20,9 +21,12 @@ struct db;
 
 /* Start the writer thread and install the judge hook. retention_days and
  * retention_rows as for the audit log (0: no limit; rows are capped at
- * INPUTS_MAX_ROWS anyway; a row is one distinct input of one minute). Returns
- * 0 or -1. */
-int inputs_start(struct db *db, long retention_days, long retention_rows);
+ * INPUTS_MAX_ROWS anyway; a row is one distinct input of one minute). r
+ * (borrowed; must outlive inputs_stop) hides secret-bearing values before
+ * anything is queued: no Env value, build argument or secret's data is
+ * stored, only its keyed hash; a body that is not JSON is not kept (flagged
+ * like one over the cap). Returns 0 or -1. */
+int inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r);
 /* Write what is queued, remove the hook, stop the thread. Call once no
  * decision can be in progress (after http_stop). */
 void inputs_stop(void);
@@ -44,7 +48,7 @@ struct inputs_row {
 	size_t body_len;
 	int has_body;       /* a body was sent and is kept (possibly empty) */
 	int body_truncated; /* a body was sent and is not available: over the cap,
-	                     * or lost with a write that failed */
+	                     * not JSON, or lost with a write that failed */
 	int allow;
 	const char *rules; /* JSON array text */
 	long long policy_version;

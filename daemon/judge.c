@@ -7,7 +7,9 @@
 #include "app.h"
 #include "audit.h"
 #include "log.h"
+#include "redact.h"
 #include "served.h"
+#include "siphash.h"
 #include "userpolicy.h"
 
 #include <openssl/rand.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JUDGE_MAX_RULES 64
 
@@ -53,18 +56,19 @@ count_rule(const char *rule)
 	}
 }
 
-/* Decision ids: a random 64-bit prefix drawn once per process, then a
- * counter. Unique per daemon run and across restarts in practice, and
- * cheap: a random draw per decision cost a getpid() and locks in libcrypto. */
-static unsigned char id_prefix[8];
+/* Decision ids: a counter run through SipHash-2-4-128 under a key drawn at
+ * start. Unique (the counter never repeats under one key), unguessable without
+ * the key (an id is the capability to read the decision back), and cheap: one
+ * PRF call, no libcrypto on the hot path after the first draw. */
+static unsigned char id_key[16];
 static unsigned long long id_counter;
 static pthread_once_t id_once = PTHREAD_ONCE_INIT;
 
 static void
 id_init(void)
 {
-	if (RAND_bytes(id_prefix, sizeof(id_prefix)) != 1)
-		memset(id_prefix, 0, sizeof(id_prefix));
+	if (RAND_bytes(id_key, sizeof(id_key)) != 1 && getentropy(id_key, sizeof(id_key)) != 0)
+		log_warnx("no randomness for the decision id key: ids can be guessed");
 }
 
 static void
@@ -72,14 +76,16 @@ new_id(char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned long long n = __atomic_add_fetch(&id_counter, 1, __ATOMIC_RELAXED);
+	unsigned char le[8], tag[16];
 
 	pthread_once(&id_once, id_init);
-	for (int i = 0; i < 8; i++) {
-		out[2 * i] = hex[id_prefix[i] >> 4];
-		out[2 * i + 1] = hex[id_prefix[i] & 15];
+	for (int i = 0; i < 8; i++, n >>= 8)
+		le[i] = (unsigned char)n;
+	siphash24_128(id_key, le, sizeof(le), tag);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[tag[i] >> 4];
+		out[2 * i + 1] = hex[tag[i] & 15];
 	}
-	for (int i = 15; i >= 0; i--, n >>= 4)
-		out[16 + i] = hex[n & 15];
 	out[32] = '\0';
 }
 
@@ -104,7 +110,13 @@ record(const struct decide_request *req, const char *component, const char *acto
 	size_t nr = 0;
 	json_t *data;
 	int rc;
+	/* No build argument reaches the log: buildargs values are hashed. */
+	char *uri = req->uri && app.redact ? redact_uri(app.redact, req->uri) : NULL;
+	const char *shown = app.redact == NULL ? req->uri : uri;
 
+	/* The deny message is part of the row: GET /v1/decisions/{id} reads it back. */
+	if (!j->d.allow)
+		j->message = decision_deny_message(&j->d, j->version, j->id);
 	for (size_t i = 0; i < j->d.nv && nr < JUDGE_MAX_RULES; i++) {
 		size_t k = 0;
 		while (k < nr && strcmp(rules[k], j->d.v[i].rule) != 0)
@@ -112,12 +124,16 @@ record(const struct decide_request *req, const char *component, const char *acto
 		if (k == nr)
 			rules[nr++] = j->d.v[i].rule;
 	}
-	data = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o}", "decisionId", j->id, "method",
-	                 req->method ? req->method : "", "uri", req->uri ? req->uri : "", "mode",
-	                 j->d.mode ? j->d.mode : "enforce", "user", req->user, "violations",
-	                 decision_violations_json(&j->d));
+	data =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", j->id, "method",
+	              req->method ? req->method : "", "uri", shown ? shown : "", "mode",
+	              j->d.mode ? j->d.mode : "enforce", "route", j->d.route ? j->d.route : "other",
+	              "user", req->user && req->user[0] ? req->user : NULL, "violations",
+	              decision_violations_json(&j->d), "message", j->message);
+	/* The caller, never the user the request names: a caller cannot make a
+	 * row look as if someone else had asked. The user is data.user. */
+	ev.actor = actor;
 	ev.action = j->d.action;
-	ev.actor = (req->user != NULL && req->user[0] != '\0') ? req->user : actor;
 	ev.component = component;
 	ev.subject = j->d.subject;
 	ev.decision = j->d.allow ? "audit" : "deny";
@@ -127,6 +143,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	ev.policy_version = j->version;
 	rc = app.audit ? audit_append_async(app.audit, &ev, recorded, j) : -1;
 	json_decref(data);
+	free(uri);
 	if (rc != 0)
 		j->event_id = -1;
 	return rc;
@@ -146,7 +163,8 @@ conclude(struct judgement *j)
 	if (!j->d.allow) {
 		char *m = NULL;
 		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		j->message = decision_deny_message(&j->d, j->version, j->id);
+		if (j->message == NULL) /* record() sets it for a deny it records */
+			j->message = decision_deny_message(&j->d, j->version, j->id);
 		if (j->audit_failed && j->message != NULL &&
 		    asprintf(&m, "%s (the audit log is unavailable, so this request is denied)",
 		             j->message) >= 0) {

@@ -24,7 +24,9 @@ struct judgement {
 };
 
 /* Judge req. component names the entry point ("authz", "api"); actor is the
- * caller's identity for the record. j must stay at the same address until the
+ * caller's identity ("dockerd" on the plugin socket, the peer's name on the
+ * API: "uid:1000", "token:ci"), recorded as the row's actor whatever user
+ * the request names (that one is data.user). j must stay at the same address until the
  * judgement is final. Returns 0 when j is final (j->d.allow is the answer), or
  * 1 when its audit record is being written: resume(arg) is then called from
  * the audit writer thread once the record is committed or has failed, after

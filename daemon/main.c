@@ -8,12 +8,15 @@
 #include "audit.h"
 #include "auth.h"
 #include "config.h"
+#include "homes.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
 #include "policy.h"
 #include "policylife.h"
 #include "policystore.h"
+#include "ratelimit.h"
+#include "redact.h"
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
@@ -244,6 +248,62 @@ open_audit(const struct config *cfg, char **err)
 	return audit_open(cfg->state_dir, &aopts, err);
 }
 
+/* The home group (--home-group): its peers may read decisions by id, and
+ * $HOME stands for its members' homes when no user is named. Resolved at
+ * start-up and on every SIGHUP; a group that is missing or empty is logged
+ * once (when that becomes so). Returns 1 when the homes changed. */
+static int
+home_group_resolve(const char *name)
+{
+	static int warned = -1;
+	struct group gr, *res = NULL;
+	struct homes homes = {0};
+	char buf[16384];
+	int found, changed, state;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		auth_set_home_group(gr.gr_gid, 1);
+	else
+		auth_set_home_group(0, 0);
+	found = homes_of_group(&homes_nss_system, name, &homes);
+	state = found <= 0 ? 1 : (homes.n == 0 ? 2 : 0);
+	if (state != warned && state == 1)
+		log_warnx("--home-group %s: no such group: $HOME in policies stands for no one, "
+		          "and no one reads decisions by group membership",
+		          name);
+	else if (state != warned && state == 2)
+		log_warnx("--home-group %s: the group has no members with a home: $HOME in "
+		          "policies stands for no one",
+		          name);
+	warned = state;
+	changed = served_set_homes(&homes);
+	if (changed > 0)
+		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,
+		         homes.n == 1 ? "" : "s", name);
+	homes_clear(&homes);
+	return changed > 0;
+}
+
+/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
+ * start on a bad entry. */
+static void
+access_configure(const struct config *c)
+{
+	char *err = NULL;
+
+	if (c->events_rate > 0 &&
+	    (app.events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < c->role_map.n; i++) {
+		if (auth_role_map_add(c->role_map.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+	for (size_t i = 0; i < c->prefs_any_user.n; i++) {
+		if (auth_prefs_any_user_add(c->prefs_any_user.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -374,6 +434,7 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
+	home_group_resolve(cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
@@ -384,13 +445,16 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
-	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
+	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL) {
+		log_warnx("%s", err ? err : "out of memory");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows, app.redact) !=
+	    0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
-	for (size_t i = 0; i < cfg.role_map.n; i++) {
-		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
-			fatalx("%s", err);
-	}
+	access_configure(&cfg);
 	for (size_t i = 0; i < cfg.listen.n; i++) {
 		const char *spec = cfg.listen.v[i];
 		if (strncmp(spec, "unix:", 5) == 0)
@@ -435,6 +499,9 @@ main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			if (home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
+				log_warnx("out of memory applying the new homes of %s",
+				          cfg.home_group);
 			reload();
 			continue;
 		}
@@ -450,6 +517,10 @@ main(int argc, char **argv)
 	policystore_close();
 	tokens_close();
 	audit_close(app.audit);
+	ratelimit_free(app.events_limit);
+	app.events_limit = NULL;
+	redact_free(app.redact);
+	app.redact = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 	log_info("stopped");

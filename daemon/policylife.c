@@ -275,6 +275,17 @@ policylife_reload(struct problems *errs, struct problems *warns, int *changed)
 	return rc;
 }
 
+int
+policylife_rebuild(void)
+{
+	int rc;
+
+	pthread_mutex_lock(&life_lock);
+	rc = served_rebuild();
+	pthread_mutex_unlock(&life_lock);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Changes from the API */
 
@@ -372,7 +383,7 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 	res->changed = !json_equal(cur->doc, doc);
 	res->version = cur->version;
 	if (c->dry_run) {
-		res->effective = settings_effective(doc, NULL, NULL, served_env());
+		res->effective = settings_effective(doc, NULL, NULL, &cur->env);
 		st = res->effective != NULL ? PL_OK : PL_INTERNAL;
 		goto out;
 	}

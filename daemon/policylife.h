@@ -68,6 +68,11 @@ int policylife_start(json_t *doc, struct problems *errs);
  * keeps serving). */
 int policylife_reload(struct problems *errs, struct problems *warns, int *changed);
 
+/* The path variables changed (the home group's members, served_set_homes):
+ * build the served policy again, same document and version, in turn with
+ * every other change. 0 or -1. */
+int policylife_rebuild(void);
+
 /* Apply a change from the API: body (borrowed) is the new document, or a
  * merge patch when c->patch. Fills res (release with policylife_result_clear)
  * and, for PL_INVALID, errs. */

@@ -15,6 +15,8 @@ const struct route http_routes[] = {
      "revoke an API token"},
     {"POST", "/v1/decisions", h_decisions_post, ROLE_RUNTIME, ROUTE_JSON_BODY, LISTEN_API,
      "judge a Docker Engine API request"},
+    {"GET", "/v1/decisions/{id}", h_decision_get, ROLE_RUNTIME, ROUTE_HOME_GROUP, LISTEN_API,
+     "a recorded decision by id; also for Unix peers in --home-group"},
     {"GET", "/v1/audit", h_audit_get, ROLE_AUDITOR, 0, LISTEN_API,
      "audit events: filters, paging, JSON/NDJSON/CSV"},
     {"GET", "/v1/audit/stats", h_audit_stats_get, ROLE_AUDITOR, 0, LISTEN_API,

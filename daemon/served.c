@@ -18,8 +18,13 @@
 static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct served *cur;
 static char *settings_path;
-static struct settings_env env;
 static time_t started;
+/* The path variables new versions are built with; the homes under env_lock
+ * (set from the main thread, copied by every build). */
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct settings_env env;
+static struct homes group_homes;
+static unsigned long long builds;
 
 /* Waiters: a list protected by wait_lock; the deadline thread sleeps on wait_cond. */
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,9 +40,58 @@ served_configure(const char *path, const struct settings_env *e)
 {
 	free(settings_path);
 	settings_path = strdup(path);
+	pthread_mutex_lock(&env_lock);
 	env = *e;
+	env.homes = NULL;
+	env.nhomes = 0;
+	pthread_mutex_unlock(&env_lock);
 	if (started == 0)
 		started = time(NULL);
+}
+
+/* A deep copy of from into to (emptied first). 0, or -1 on ENOMEM. */
+static int
+homes_copy(struct homes *to, const struct homes *from)
+{
+	homes_clear(to);
+	if (from->n == 0)
+		return 0;
+	if ((to->v = calloc(from->n, sizeof(*to->v))) == NULL)
+		return -1;
+	for (; to->n < from->n; to->n++) {
+		if ((to->v[to->n] = strdup(from->v[to->n])) == NULL) {
+			homes_clear(to);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+served_set_homes(const struct homes *homes)
+{
+	int changed;
+
+	pthread_mutex_lock(&env_lock);
+	changed = !homes_equal(&group_homes, homes);
+	if (changed && homes_copy(&group_homes, homes) != 0)
+		changed = -1;
+	pthread_mutex_unlock(&env_lock);
+	return changed;
+}
+
+int
+served_user_env(const struct served *s, const char *user, struct settings_env *e,
+                struct homes *hold)
+{
+	*e = s->env;
+	e->homes = NULL;
+	e->nhomes = 0;
+	if (homes_of_user(&homes_nss_system, user, hold) < 0)
+		return -1;
+	e->homes = (const char *const *)hold->v;
+	e->nhomes = hold->n;
+	return 0;
 }
 
 long
@@ -72,6 +126,7 @@ served_free(struct served *s)
 	json_decref(s->doc);
 	json_decref(s->effective);
 	decide_policy_free(s->dp);
+	homes_clear(&s->homes);
 	if (s->r200 != NULL)
 		MHD_destroy_response(s->r200);
 	if (s->r304 != NULL)
@@ -99,12 +154,6 @@ served_release(struct served *s)
 		served_free(s);
 }
 
-json_t *
-served_effective_for(const struct served *s, const json_t *user_policy, const json_t *user_prefs)
-{
-	return settings_effective(s->doc, user_policy, user_prefs, &env);
-}
-
 /* Build everything a reader needs for doc; steals doc. */
 static struct served *
 served_build(json_t *doc, long long version)
@@ -120,8 +169,19 @@ served_build(json_t *doc, long long version)
 	s->refs = 1;
 	s->doc = doc;
 	s->version = version;
+	s->build = __atomic_add_fetch(&builds, 1, __ATOMIC_RELAXED);
 	s->loaded_at = time(NULL);
-	s->effective = settings_effective(doc, NULL, NULL, &env);
+	pthread_mutex_lock(&env_lock);
+	s->env = env;
+	if (homes_copy(&s->homes, &group_homes) != 0) {
+		pthread_mutex_unlock(&env_lock);
+		goto fail;
+	}
+	pthread_mutex_unlock(&env_lock);
+	s->env.homes = (const char *const *)s->homes.v;
+	s->env.nhomes = s->homes.n;
+	s->uses_home = settings_uses_home(doc);
+	s->effective = settings_effective(doc, NULL, NULL, &s->env);
 	if (s->effective == NULL)
 		goto fail;
 	json_object_set_new(s->effective, "policyVersion", json_integer(version));
@@ -206,10 +266,17 @@ served_settings_path(void)
 	return settings_path;
 }
 
-const struct settings_env *
-served_env(void)
+int
+served_rebuild(void)
 {
-	return &env;
+	struct served *s = served_acquire();
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	rc = served_install(json_incref(s->doc), s->version);
+	served_release(s);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */

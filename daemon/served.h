@@ -7,14 +7,15 @@
 #ifndef LOCKSET_SERVED_H
 #define LOCKSET_SERVED_H
 
+#include "homes.h"
 #include "problems.h"
+#include "settings.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
 #include <time.h>
 
 struct decide_policy;
-struct settings_env;
 
 struct served {
 	long long version;         /* policy version */
@@ -26,19 +27,32 @@ struct served {
 	struct MHD_Response *r200; /* prebuilt 200 reply of GET /v1/settings */
 	struct MHD_Response *r304; /* prebuilt 304 reply */
 	time_t loaded_at;
+	/* The path variables this version was built with: $HOME stands for the
+	 * home group's members (the homes are owned here). */
+	struct settings_env env;
+	struct homes homes;
+	int uses_home; /* the policy names $HOME: a user a request names gets their own */
+	unsigned long long build; /* grows with every build, rebuilds of a version too */
 	int refs;
 };
 
-/* Remember where the policy comes from and how $HOME etc. expand. */
+/* Remember where the policy comes from and how $TMP and $TEMP expand ($HOME:
+ * see served_set_homes). */
 void served_configure(const char *settings_path, const struct settings_env *env);
+/* The homes $HOME stands for when no user is named (the home group's
+ * members; copied). Returns 1 when they differ from the ones before (then
+ * served_rebuild() applies them to the served policy), else 0; -1 on ENOMEM. */
+int served_set_homes(const struct homes *homes);
+/* Build the current policy again, same document and version, with the homes
+ * now set. 0 or -1. Callers serialise it with policy changes
+ * (policylife_rebuild). */
+int served_rebuild(void);
 /* Load and validate the settings file: a new reference, or NULL with errs
  * filled (the current policy keeps serving). warns gets non-fatal findings.
  * Installing it, under which version, is policylife.c's business. */
 json_t *served_load(struct problems *errs, struct problems *warns);
-/* The settings file path and the path variables given to served_configure.
- * Borrowed. */
+/* The settings file path given to served_configure. Borrowed. */
 const char *served_settings_path(void);
-const struct settings_env *served_env(void);
 /* Install an already validated document (steals doc) under version, which
  * comes from the policy history (policystore.h). */
 int served_install(json_t *doc, long long version);
@@ -48,10 +62,12 @@ void served_release(struct served *s);
 /* Seconds since the daemon started serving. */
 long served_uptime(void);
 
-/* Build the effective settings for one user on top of the org policy:
- * new reference, or NULL. */
-json_t *served_effective_for(const struct served *s, const json_t *user_policy,
-                             const json_t *user_prefs);
+/* The path variables for a request that names user under s: s->env with
+ * $HOME standing for that user's home alone (none when the user database
+ * does not know the user). hold keeps the home; clear it with homes_clear.
+ * 0, or -1 on ENOMEM. */
+int served_user_env(const struct served *s, const char *user, struct settings_env *env,
+                    struct homes *hold);
 /* Quoted strong ETag over some bytes: "\"<sha256 hex>\"". out >= 68 bytes. */
 void served_etag(const char *bytes, size_t len, char *out);
 

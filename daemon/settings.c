@@ -11,7 +11,6 @@
 #include "problems.h"
 
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +31,10 @@ struct merge {
 void
 settings_env_default(struct settings_env *env)
 {
-	static char home[PATH_MAX];
 	const char *v;
 
-	v = getenv("HOME");
-	if (v == NULL || *v == '\0') {
-		struct passwd *pw = getpwuid(geteuid());
-
-		snprintf(home, sizeof(home), "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
-		v = home;
-	}
-	env->home = v;
+	env->homes = NULL;
+	env->nhomes = 0;
 	v = getenv("TMP");
 	if (v == NULL || *v == '\0')
 		v = getenv("TMPDIR");
@@ -85,37 +77,89 @@ clean_path(char *p)
 	*w = '\0';
 }
 
+/* base + rest, cleaned, appended to out when absolute. 0, or -1 on ENOMEM. */
+static int
+expand_one(const char *base, const char *rest, json_t *out)
+{
+	char *p = NULL;
+	int rc;
+
+	if (base == NULL || asprintf(&p, "%s/%s", base, rest) < 0)
+		return base == NULL ? 0 : -1;
+	if (p[0] != '/') {
+		free(p);
+		return 0;
+	}
+	clean_path(p);
+	rc = json_array_append_new(out, json_string(p));
+	free(p);
+	return rc;
+}
+
+json_t *
+settings_expand_all(const char *raw, const struct settings_env *env)
+{
+	json_t *out = json_array();
+	size_t n;
+	int rc = 0;
+
+	if (out == NULL || raw == NULL)
+		return out;
+	if (raw[0] == '/') {
+		rc = expand_one("", raw, out);
+	} else if (strncmp(raw, "$HOME", n = 5) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		for (size_t i = 0; env != NULL && i < env->nhomes && rc == 0; i++)
+			rc = expand_one(env->homes[i], raw + n, out);
+	} else if (strncmp(raw, "$TEMP", n = 5) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		rc = expand_one(env ? env->temp : NULL, raw + n, out);
+	} else if (strncmp(raw, "$TMP", n = 4) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		rc = expand_one(env ? env->tmp : NULL, raw + n, out);
+	}
+	if (rc != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 char *
 settings_expand_path(const char *raw, const struct settings_env *env)
 {
-	static const char *const names[] = {"$HOME", "$TMP", "$TEMP"};
-	const char *values[] = {env ? env->home : NULL, env ? env->tmp : NULL,
-	                        env ? env->temp : NULL};
-	const char *base = NULL, *rest = raw;
-	char *out = NULL;
+	json_t *all = settings_expand_all(raw, env);
+	const char *first = json_string_value(json_array_get(all, 0));
+	char *out = first ? strdup(first) : NULL;
 
-	if (raw == NULL)
-		return NULL;
-	if (raw[0] == '/') {
-		base = "";
-	} else {
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			size_t n = strlen(names[i]);
-			if (strncmp(raw, names[i], n) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
-				base = values[i];
-				rest = raw + n;
-				break;
-			}
-		}
-	}
-	if (base == NULL || asprintf(&out, "%s/%s", base, rest) < 0)
-		return NULL;
-	if (out[0] != '/') {
-		free(out);
-		return NULL;
-	}
-	clean_path(out);
+	json_decref(all);
 	return out;
+}
+
+static int
+names_home(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && strncmp(s, "$HOME", 5) == 0 && (s[5] == '/' || s[5] == '\0');
+}
+
+int
+settings_uses_home(const json_t *doc)
+{
+	const json_t *shares = json_object_get(doc, "filesharingAllowedDirectories"), *v;
+	const json_t *prot =
+	    json_object_get(json_object_get(doc, "containerPolicy"), "protectedHostPaths");
+	size_t i;
+
+	json_array_foreach(shares, i, v)
+	{
+		if (names_home(json_object_get(v, "path")))
+			return 1;
+	}
+	json_array_foreach(prot, i, v)
+	{
+		if (names_home(v))
+			return 1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -196,10 +240,12 @@ is_nested(const struct merge *m, const json_t *schema)
 /* ---------------------------------------------------------------------------
  * Shapes */
 
+/* Every expansion of every path of raw, flattened (an entry with none adds
+ * nothing); null when raw is not a list. */
 static json_t *
 expand_list(const struct merge *m, const json_t *raw)
 {
-	json_t *out, *v;
+	json_t *out, *v, *all;
 	size_t i;
 
 	if (!json_is_array(raw))
@@ -208,9 +254,13 @@ expand_list(const struct merge *m, const json_t *raw)
 		return NULL;
 	json_array_foreach(raw, i, v)
 	{
-		char *p = settings_expand_path(json_string_value(v), m->env);
-		json_array_append_new(out, p ? json_string(p) : json_null());
-		free(p);
+		all = settings_expand_all(json_string_value(v), m->env);
+		if (all == NULL || json_array_extend(out, all) != 0) {
+			json_decref(all);
+			json_decref(out);
+			return NULL;
+		}
+		json_decref(all);
 	}
 	return out;
 }
@@ -348,14 +398,14 @@ merge_share_list(const struct merge *m, const json_t *schema, const json_t *cons
 	{
 		const char *raw = json_string_value(json_object_get(e, "path"));
 		const json_t *shared = json_object_get(e, "sharedByDefault");
-		char *expanded = settings_expand_path(raw, m->env);
-		json_t *entry =
-		    json_pack("{s:s, s:o, s:o, s:b, s:s}", "path", raw, "sharedByDefault",
-		              shared ? json_deep_copy(shared) : default_of(m, sbd), "expandedPath",
-		              expanded ? json_string(expanded) : json_null(), "locked", 1, "source",
-		              layer_names[from]);
+		json_t *all = settings_expand_all(raw, m->env), *entry = NULL;
 
-		free(expanded);
+		if (all != NULL)
+			entry = json_pack(
+			    "{s:s, s:o, s:O, s:o, s:b, s:s}", "path", raw, "sharedByDefault",
+			    shared ? json_deep_copy(shared) : default_of(m, sbd), "expandedPath",
+			    json_array_size(all) ? json_array_get(all, 0) : json_null(),
+			    "expandedPaths", all, "locked", 1, "source", layer_names[from]);
 		if (json_array_append_new(out, entry) < 0) {
 			json_decref(out);
 			return NULL;

@@ -14,24 +14,38 @@
  * "/a/$HOME" do not (and "$HOMEX" fails validation of the path fields). After
  * expansion the path is cleaned lexically ("//", "." and ".." removed; no
  * trailing "/"; ".." never climbs above "/"). A path that does not end up
- * absolute has no expansion (null in the output).
+ * absolute has no expansion.
+ *
+ * $HOME stands for every home in homes: one user's home when a request names
+ * the user, else the homes of every member of the home group (homes.h). With
+ * no homes, "$HOME..." expands to nothing at all: a share of no one, a
+ * protected path of no one. It is never the daemon's own home.
  */
 struct settings_env {
-	const char *home; /* $HOME */
+	const char *const *homes; /* $HOME: every home it stands for, in order */
+	size_t nhomes;
 	const char *tmp;  /* $TMP */
 	const char *temp; /* $TEMP */
 };
 
-/* Fill env for this process: $HOME = env HOME, else the euid's pw_dir, else
- * "/"; $TMP = env TMP, else TMPDIR, else "/tmp"; $TEMP = env TEMP, else the
- * $TMP value. The pointers are borrowed from the environment or from static
- * storage: valid until the environment changes or the next call (call it at
- * start-up, not from several threads). */
+/* Fill env for this process: no homes; $TMP = env TMP, else TMPDIR, else
+ * "/tmp"; $TEMP = env TEMP, else the $TMP value. The pointers are borrowed
+ * from the environment or from static strings: valid until the environment
+ * changes. */
 void settings_env_default(struct settings_env *env);
 
-/* Expand and clean one path as described above. Returns a malloc'd absolute
- * path (caller frees), or NULL when raw is not absolute after expansion. */
+/* Every expansion of raw, each cleaned as described above: one for an
+ * absolute path, $TMP or $TEMP, one per home for $HOME, none when raw does
+ * not end up absolute. A new array of strings, NULL on ENOMEM. */
+json_t *settings_expand_all(const char *raw, const struct settings_env *env);
+
+/* The first expansion of raw: a malloc'd absolute path (caller frees), or
+ * NULL when it has none. */
 char *settings_expand_path(const char *raw, const struct settings_env *env);
+
+/* 1 when the effective settings (or a policy document) name $HOME in a share
+ * or a protected path: then each user must be judged with their own home. */
+int settings_uses_home(const json_t *doc);
 
 /*
  * The effective settings, a new reference (NULL only when out of memory or
@@ -64,12 +78,16 @@ char *settings_expand_path(const char *raw, const struct settings_env *env);
  *   filesharingAllowedDirectories: null when no layer sets it (file sharing is
  *                 not restricted); otherwise the list of the highest layer that
  *                 sets it, whole: [{"path": raw, "sharedByDefault": bool,
- *                 "expandedPath": "/abs/clean" or null, "locked": true,
- *                 "source": layer}, ...]. Users cannot widen a list a policy set.
+ *                 "expandedPath": the first expansion or null, "expandedPaths":
+ *                 ["/abs/clean", ...] (every expansion: one per home for
+ *                 $HOME, possibly none), "locked": true, "source": layer}, ...].
+ *                 Users cannot widen a list a policy set. The decision engine
+ *                 shares every path of expandedPaths.
  *   containerPolicy: {"locked", "source", "mode", "deniedFlags": [...],
  *                 "protectedHostPaths": [raw...], "expandedProtectedHostPaths":
- *                 ["/abs/..." or null...], "allowedRegistries": [...] or null
- *                 (null = any registry)}
+ *                 ["/abs/...", ...] (every expansion of every entry, in order;
+ *                 an entry with none adds nothing), "allowedRegistries": [...]
+ *                 or null (null = any registry)}
  *   then every unknown top-level key of org, copied verbatim, in org's order.
  * Fields without a schema default that no layer sets are null.
  */

@@ -226,6 +226,13 @@ tokens_generation(void)
 	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
 }
 
+/* A valid secret always authenticates, whatever happened at its address: on
+ * loopback every local user shares 127.0.0.1, and a lockout that refused
+ * correct secrets would let one of them lock out everyone else. The lockout
+ * limits what failures cost instead: past TOKEN_MAX_FAILS in the window an
+ * address gets 429 for its further failures, which are no longer audited one
+ * by one (a prober cannot flood the log). Guessing is no way in either way:
+ * a secret is 256 random bits. */
 enum role
 tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
               long long *expires, int *limited)
@@ -235,17 +242,7 @@ tokens_verify(const char *secret, const char *peer_addr, char *name, size_t name
 	time_t now = time(NULL);
 	char key[64];
 	struct fail_slot *slot;
-	int blocked;
-
-	addr_key(peer_addr, key, sizeof(key));
-	pthread_mutex_lock(&fail_lock);
-	slot = fail_slot(key, now, 0);
-	blocked = slot != NULL && slot->count >= TOKEN_MAX_FAILS;
-	pthread_mutex_unlock(&fail_lock);
-	if (blocked) {
-		*limited = 1;
-		return ROLE_NONE;
-	}
+	int was_blocked, blocked;
 
 	sha256(secret, h);
 	pthread_rwlock_rdlock(&tok_lock);
@@ -262,11 +259,18 @@ tokens_verify(const char *secret, const char *peer_addr, char *name, size_t name
 	if (role != ROLE_NONE)
 		return role;
 
+	addr_key(peer_addr, key, sizeof(key));
 	pthread_mutex_lock(&fail_lock);
 	slot = fail_slot(key, now, 1);
-	slot->count++;
+	was_blocked = slot->count >= TOKEN_MAX_FAILS;
+	if (!was_blocked)
+		slot->count++;
 	blocked = slot->count >= TOKEN_MAX_FAILS;
 	pthread_mutex_unlock(&fail_lock);
+	if (was_blocked) {
+		*limited = 1;
+		return ROLE_NONE;
+	}
 	audit_failed_attempt(peer_addr, blocked);
 	return ROLE_NONE;
 }

@@ -2,7 +2,8 @@
 /* API bearer tokens for TCP callers. A token has a name, a role and an
  * optional expiry; its secret is shown once at creation and only its SHA-256
  * is stored. Active tokens are cached in memory; verification compares hashes
- * in constant time, and failed attempts are rate-limited per peer address. */
+ * in constant time, and failed attempts (never a valid secret) are
+ * rate-limited per peer address. */
 #ifndef LOCKSET_TOKENS_H
 #define LOCKSET_TOKENS_H
 
@@ -31,7 +32,9 @@ json_t *tokens_list(void);
 int tokens_revoke(const char *name);
 
 /* The verifier auth.c calls: role of the secret (ROLE_NONE when unknown,
- * revoked or expired); *limited is set when the peer is rate-limited. */
+ * revoked or expired). A valid secret always authenticates; a failure sets
+ * *limited when its address already failed too often in the window (429),
+ * and is then not audited again. */
 enum role tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
                         long long *expires, int *limited);
 /* Changes whenever a token is created or revoked (for per-connection caches). */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Per-user policies in memory, their changes, and their compiled decision
  * policies. A small array under a rwlock: readers (decisions) take the read
- * lock only when at least one user has a policy. */
+ * lock only when at least one user has a policy. A user named by a request
+ * is judged with their own $HOME: users with a policy in their compiled
+ * entry, others (when the org policy names $HOME) through a small cache. */
 #include "userpolicy.h"
 
 #include "app.h"
@@ -22,7 +24,7 @@
 /* A compiled policy, shared by decisions in flight. */
 struct compiled {
 	int refs;
-	long long org_version;
+	unsigned long long org_build; /* the served build it was compiled under */
 	long long user_version;
 	struct decide_policy *dp;
 };
@@ -39,6 +41,8 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries;
 static size_t nentries;
 static int nusers; /* atomic copy of nentries for the lock-free fast path */
+
+static void home_cache_clear(void);
 
 static void
 compiled_release(struct compiled *c)
@@ -144,6 +148,7 @@ userpolicy_close(void)
 	nentries = 0;
 	__atomic_store_n(&nusers, 0, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&up_lock);
+	home_cache_clear();
 }
 
 int
@@ -284,18 +289,24 @@ out:
 	return st;
 }
 
-/* Compile doc on top of s for decisions. New compiled (refs 1) or NULL. */
+/* Compile doc (may be NULL) on top of s for decisions about user, $HOME
+ * being that user's home. New compiled (refs 1) or NULL. */
 static struct compiled *
-compile(const struct served *s, const json_t *doc, long long user_version)
+compile(const struct served *s, const json_t *doc, long long user_version, const char *user)
 {
-	json_t *eff = settings_effective(s->doc, doc, NULL, served_env());
+	struct homes home = {0};
+	struct settings_env env;
+	json_t *eff = NULL;
 	struct compiled *c = NULL;
 
+	if (served_user_env(s, user, &env, &home) == 0)
+		eff = settings_effective(s->doc, doc, NULL, &env);
+	homes_clear(&home);
 	if (eff == NULL)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) != NULL) {
 		c->refs = 1;
-		c->org_version = s->version;
+		c->org_build = s->build;
 		c->user_version = user_version;
 		if ((c->dp = decide_policy_new(eff)) == NULL) {
 			free(c);
@@ -306,34 +317,99 @@ compile(const struct served *s, const json_t *doc, long long user_version)
 	return c;
 }
 
+/* Users without a policy of their own under an org policy that names $HOME:
+ * each is judged with their own home, compiled once per org version and kept
+ * in a small round-robin cache. */
+#define HOME_CACHE 64
+
+static pthread_mutex_t home_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char *user;
+	struct compiled *comp;
+} home_cache[HOME_CACHE];
+static size_t home_next;
+
+static struct compiled *
+home_compiled(const struct served *s, const char *user)
+{
+	struct compiled *c = NULL, *old = NULL;
+	char *name = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&home_lock);
+	for (i = 0; i < HOME_CACHE; i++) {
+		c = home_cache[i].comp;
+		if (c != NULL && c->org_build == s->build && strcmp(home_cache[i].user, user) == 0)
+			break;
+	}
+	if (i < HOME_CACHE)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&home_lock);
+	if (i < HOME_CACHE)
+		return c;
+	if ((c = compile(s, NULL, 0, user)) == NULL || (name = strdup(user)) == NULL)
+		return c; /* uncached when out of memory for the name */
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL); /* the cache's */
+	pthread_mutex_lock(&home_lock);
+	i = home_next++ % HOME_CACHE;
+	old = home_cache[i].comp;
+	free(home_cache[i].user);
+	home_cache[i].user = name;
+	home_cache[i].comp = c;
+	pthread_mutex_unlock(&home_lock);
+	compiled_release(old);
+	return c;
+}
+
+static void
+home_cache_clear(void)
+{
+	pthread_mutex_lock(&home_lock);
+	for (size_t i = 0; i < HOME_CACHE; i++) {
+		compiled_release(home_cache[i].comp);
+		free(home_cache[i].user);
+		home_cache[i].comp = NULL;
+		home_cache[i].user = NULL;
+	}
+	pthread_mutex_unlock(&home_lock);
+}
+
 const struct decide_policy *
 userpolicy_decide(const struct served *s, const char *user, void **hold)
 {
 	struct compiled *c = NULL, *fresh;
 	json_t *doc = NULL;
 	long long uv = 0;
-	long i;
+	long i = -1;
 
 	*hold = NULL;
-	if (user == NULL || user[0] == '\0' || __atomic_load_n(&nusers, __ATOMIC_ACQUIRE) == 0)
+	if (user == NULL || user[0] == '\0')
 		return s->dp;
-	pthread_rwlock_rdlock(&up_lock);
-	if ((i = find(user)) >= 0) {
-		c = entries[i].comp;
-		if (c != NULL && c->org_version == s->version) {
-			__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-		} else {
-			c = NULL;
-			doc = json_incref(entries[i].doc);
-			uv = entries[i].version;
+	if (__atomic_load_n(&nusers, __ATOMIC_ACQUIRE) > 0) {
+		pthread_rwlock_rdlock(&up_lock);
+		if ((i = find(user)) >= 0) {
+			c = entries[i].comp;
+			if (c != NULL && c->org_build == s->build) {
+				__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+			} else {
+				c = NULL;
+				doc = json_incref(entries[i].doc);
+				uv = entries[i].version;
+			}
 		}
+		pthread_rwlock_unlock(&up_lock);
 	}
-	pthread_rwlock_unlock(&up_lock);
-	if (i < 0)
-		return s->dp;
+	if (i < 0) {
+		if (!s->uses_home)
+			return s->dp;
+		if ((c = home_compiled(s, user)) == NULL)
+			return NULL;
+		*hold = c;
+		return c->dp;
+	}
 	if (c == NULL) {
 		/* First decision for this user under this org version. */
-		fresh = compile(s, doc, uv);
+		fresh = compile(s, doc, uv, user);
 		json_decref(doc);
 		if (fresh == NULL)
 			return NULL;
@@ -361,19 +437,24 @@ userpolicy_effective(const struct served *s, const char *user, int *unavailable)
 {
 	long long uv = 0;
 	json_t *up = userpolicy_get(user, &uv), *prefs = NULL, *eff = NULL;
+	struct homes home = {0};
+	struct settings_env env;
 
 	*unavailable = 0;
 	if (policystore_prefs_get(user, &prefs) != 0) {
 		*unavailable = 1;
 		goto out;
 	}
-	eff = settings_effective(s->doc, up, prefs, served_env());
+	if (served_user_env(s, user, &env, &home) != 0)
+		goto out;
+	eff = settings_effective(s->doc, up, prefs, &env);
 	if (eff != NULL) {
 		json_object_set_new(eff, "policyVersion", json_integer(s->version));
 		json_object_set_new(eff, "user", json_string(user));
 		json_object_set_new(eff, "userPolicyVersion", up ? json_integer(uv) : json_null());
 	}
 out:
+	homes_clear(&home);
 	json_decref(up);
 	json_decref(prefs);
 	return eff;

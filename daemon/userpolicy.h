@@ -2,8 +2,10 @@
 /* Per-user policies, Docker Admin Console's "specific users": the current
  * policy of every user that has one is kept in memory (loaded from the policy
  * history at start-up), changed through the store with an audit row first,
- * and compiled into a decision policy per user, cached per org policy
- * version. Users without a policy cost the decision path one atomic load. */
+ * and compiled into a decision policy per user ($HOME being that user's
+ * home), cached per served build (a new org version, or new group homes).
+ * Users without a policy cost the decision path one atomic load, unless the
+ * org policy names $HOME. */
 #ifndef LOCKSET_USERPOLICY_H
 #define LOCKSET_USERPOLICY_H
 
@@ -46,15 +48,17 @@ json_t *userpolicy_list(void);
 enum userpolicy_status userpolicy_set(const char *user, const json_t *doc, const char *actor,
                                       const char *comment, long long *version);
 
-/* The decision policy for user under s: s->dp when the user has no policy
- * (*hold NULL), else the user's compiled policy with a reference in *hold
- * (release with userpolicy_release). NULL only when compiling failed
- * (out of memory): the caller must deny. */
+/* The decision policy for user under s, $HOME being that user's home: s->dp
+ * when no user is named, or the user has no policy and s does not name
+ * $HOME (*hold NULL); else a policy compiled for the user, with a reference
+ * in *hold (release with userpolicy_release). NULL only when compiling
+ * failed (out of memory): the caller must deny. */
 const struct decide_policy *userpolicy_decide(const struct served *s, const char *user,
                                               void **hold);
 void userpolicy_release(void *hold);
 
-/* The effective settings for user under s (policy and preferences layers);
+/* The effective settings for user under s (policy and preferences layers,
+ * $HOME being the user's home);
  * new reference with "policyVersion", "user" and "userPolicyVersion" (null
  * when none) added. NULL with *unavailable set when the preferences could not
  * be read, NULL otherwise on ENOMEM. */

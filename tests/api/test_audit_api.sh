@@ -39,22 +39,22 @@ all_ids() {
 # ---------------------------------------------------------------------------
 # POST /v1/events: accepted events, the caller's identity as component
 
-post_event "a full event" '{"action":"container.create.denied","actor":"t-alice","subject":"img/a","decision":"deny","rules":["privileged","cap-add"],"data":{"z":1,"a":{"n":[1,2]}},"policy_version":1}'
+post_event "a full event" '{"action":"runtime.container.create.denied","actor":"t-alice","subject":"img/a","decision":"deny","rules":["privileged","cap-add"],"data":{"z":1,"a":{"n":[1,2]}},"policy_version":1}'
 E1=$ID
 expect_status "a full event is recorded" 201
-post_event "event 2" '{"action":"container.create.denied","actor":"t-bob","subject":"img/b","decision":"deny","rules":["host-pid"],"policy_version":2}'
+post_event "event 2" '{"action":"runtime.container.create.denied","actor":"t-bob","subject":"img/b","decision":"deny","rules":["host-pid"],"policy_version":2}'
 E2=$ID
-post_event "event 3" '{"action":"container.exec.denied","actor":"t-alice","subject":"c/1","decision":"deny","rules":["privileged"],"policy_version":2}'
+post_event "event 3" '{"action":"runtime.container.exec.denied","actor":"t-alice","subject":"c/1","decision":"deny","rules":["privileged"],"policy_version":2}'
 E3=$ID
-post_event "event 4" '{"action":"container.create.audited","actor":"t-carol","subject":"img/c","decision":"audit","rules":["device"],"policy_version":3}'
+post_event "event 4" '{"action":"runtime.container.create.audited","actor":"t-carol","subject":"img/c","decision":"audit","rules":["device"],"policy_version":3}'
 E4=$ID
-post_event "event 5" '{"action":"image.pull.denied","actor":"t-bob","subject":"docker.io/evil","decision":"deny","rules":["registry"],"policy_version":3}'
+post_event "event 5" '{"action":"runtime.image.pull.denied","actor":"t-bob","subject":"docker.io/evil","decision":"deny","rules":["registry"],"policy_version":3}'
 E5=$ID
-post_event "event 6" '{"action":"container.start.allowed","actor":"t-alice","subject":"c/2","decision":"allow"}'
+post_event "event 6" '{"action":"runtime.container.start.allowed","actor":"t-alice","subject":"c/2","decision":"allow"}'
 E6=$ID
-post_event "event 7" '{"action":"containerd.task.denied","actor":"t-carol","subject":"task/1","decision":"deny"}'
+post_event "event 7" '{"action":"runtime.containerd.task.denied","actor":"t-carol","subject":"task/1","decision":"deny"}'
 E7=$ID
-post_event "a minimal event" '{"action":"exec.denied"}'
+post_event "a minimal event" '{"action":"runtime.exec.denied"}'
 E8=$ID
 check "ids increase by one per event" test "$E2,$E3,$E4,$E5,$E6,$E7,$E8" = \
 	"$((E1 + 1)),$((E1 + 2)),$((E1 + 3)),$((E1 + 4)),$((E1 + 5)),$((E1 + 6)),$((E1 + 7))"
@@ -68,7 +68,7 @@ expect_json "absent policy_version is null" '.events[0].policy_version' null
 api GET "/v1/audit?subject=img/a"
 expect_json "stored event keeps every field" \
 	'.events[0] | [.id, .action, .actor, .subject, .decision, (.rules | join(";")), .policy_version] | map(tostring) | join(" ")' \
-	"$E1 container.create.denied t-alice img/a deny privileged;cap-add 1"
+	"$E1 runtime.container.create.denied t-alice img/a deny privileged;cap-add 1"
 expect_json "data is returned as the object sent" '.events[0].data | tojson' '{"a":{"n":[1,2]},"z":1}'
 expect_json "time is RFC 3339 UTC with microseconds" \
 	'.events[0].time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$")' true
@@ -81,31 +81,48 @@ bad_event() { # NAME JSON EXPECTED-PATHS
 	expect_error "$1" 400 invalid_request
 	expect_json "$1: paths" '[.error.details[].path] | sort | join(",")' "$3"
 }
-bad_event "unknown field is refused" '{"action":"exec.denied","colour":"red"}' /colour
-bad_event "actor of the wrong type" '{"action":"exec.denied","actor":5}' /actor
-bad_event "rules that are not an array" '{"action":"exec.denied","rules":"privileged"}' /rules
-bad_event "a bad rule id is pointed at by index" '{"action":"exec.denied","rules":["ok","Bad Rule"]}' /rules/1
-bad_event "data that is not an object" '{"action":"exec.denied","data":[1]}' /data
-bad_event "policy_version that is negative" '{"action":"exec.denied","policy_version":-1}' /policy_version
-bad_event "policy_version that is a string" '{"action":"exec.denied","policy_version":"3"}' /policy_version
+bad_event "unknown field is refused" '{"action":"runtime.exec.denied","colour":"red"}' /colour
+bad_event "actor of the wrong type" '{"action":"runtime.exec.denied","actor":5}' /actor
+bad_event "rules that are not an array" '{"action":"runtime.exec.denied","rules":"privileged"}' /rules
+bad_event "a bad rule id is pointed at by index" '{"action":"runtime.exec.denied","rules":["ok","Bad Rule"]}' /rules/1
+bad_event "data that is not an object" '{"action":"runtime.exec.denied","data":[1]}' /data
+bad_event "policy_version that is negative" '{"action":"runtime.exec.denied","policy_version":-1}' /policy_version
+bad_event "policy_version that is a string" '{"action":"runtime.exec.denied","policy_version":"3"}' /policy_version
 bad_event "an action that is not lowercase dotted" '{"action":"Container Create"}' /action
 bad_event "an action with one segment" '{"action":"denied"}' /action
-bad_event "a decision outside deny/allow/audit" '{"action":"exec.denied","decision":"maybe"}' /decision
-bad_event "audit.* actions are reserved" '{"action":"audit.pruned"}' /action
+bad_event "a decision outside deny/allow/audit" '{"action":"runtime.exec.denied","decision":"maybe"}' /decision
 bad_event "action is required" '{"actor":"x"}' /action
 bad_event "every problem is listed at once" '{"action":"x","actor":[],"decision":"no","extra":1}' /action,/actor,/decision,/extra
 bad_event "the body must be an object" '[]' ''
 api POST /v1/events "${JSON[@]}" -d '{"action":'
 expect_error "a body that is not JSON" 400 invalid_json
+
+# Reported events live under runtime.*: lockset's own namespaces and anything
+# else are refused with 422, the pointer at /action, and nothing written.
+own_event() { # NAME ACTION
+	api POST /v1/events "${JSON[@]}" -d "{\"action\":\"$2\",\"decision\":\"deny\"}"
+	expect_error "$1" 422 invalid_policy
+	expect_json "$1: the pointer is /action" '[.error.details[].path] | join(",")' /action
+}
+for a in policy.updated token.created container.create.denied settings.locked_override \
+	auth.failed audit.pruned exec.denied image.pull.denied build.denied plugin.install.denied \
+	volume.create.denied service.create.denied swarm.join.denied commit.denied unknown.denied \
+	other.denied user_policy.updated preferences.updated upstream.bundle.applied host.status; do
+	own_event "$a is lockset's own namespace" "$a"
+done
+expect_json "the refusal says why" '.error.details[0].message | test("lockset.s own")' true
+own_event "anything outside runtime.* is refused" containerd.task.denied
+expect_json "the refusal names the runtime.* form" '.error.details[0].message | test("runtime.containerd.task.denied")' true
+own_event "runtimex.* is not runtime.*" runtimex.a.b
 check "refused events write nothing" test "$(sqlite3 "$DB" 'SELECT count(*) FROM events')" = "$before"
 
 # ---------------------------------------------------------------------------
 # Filters of GET /v1/audit
 
-expect_ids "action, exact" "action=container.create.denied" "$E2,$E1"
-expect_ids "action prefix container.* (not containerd.*)" "action=container.*" "$E6,$E4,$E3,$E2,$E1"
-expect_ids "action prefix container.create.*" "action=container.create.*" "$E4,$E2,$E1"
-expect_ids "action prefix containerd.*" "action=containerd.*" "$E7"
+expect_ids "action, exact" "action=runtime.container.create.denied" "$E2,$E1"
+expect_ids "action prefix container.* (not containerd.*)" "action=runtime.container.*" "$E6,$E4,$E3,$E2,$E1"
+expect_ids "action prefix container.create.*" "action=runtime.container.create.*" "$E4,$E2,$E1"
+expect_ids "action prefix containerd.*" "action=runtime.containerd.*" "$E7"
 expect_ids "actor" "actor=t-bob" "$E5,$E2"
 expect_ids "subject" "subject=docker.io/evil" "$E5"
 expect_ids "rule" "rule=privileged" "$E3,$E1"
@@ -116,7 +133,7 @@ expect_ids "decision=allow alone (token rows are allow too)" "decision=allow" \
 	"$(sqlite3 "$DB" "SELECT group_concat(id) FROM (SELECT id FROM events WHERE decision='allow' ORDER BY id DESC)")"
 expect_ids "decision=audit" "decision=audit" "$E4"
 expect_ids "policy_version" "policy_version=2" "$E3,$E2"
-expect_ids "filters combine (AND)" "actor=t-alice&rule=privileged&action=container.exec.*" "$E3"
+expect_ids "filters combine (AND)" "actor=t-alice&rule=privileged&action=runtime.container.exec.*" "$E3"
 expect_ids "a filter nothing matches" "actor=nobody" ""
 api GET "/v1/audit?actor=nobody"
 expect_json "an empty page has next null" .next null
@@ -140,7 +157,7 @@ expect_ids "until before every event" "until=2000-01-01T00:00:00Z" ""
 
 PAGER=()
 for i in $(seq 57); do
-	api POST /v1/events "${JSON[@]}" -d "{\"action\":\"container.start.denied\",\"actor\":\"pager\",\"subject\":\"p-$i\",\"decision\":\"deny\",\"rules\":[\"privileged\"]}"
+	api POST /v1/events "${JSON[@]}" -d "{\"action\":\"runtime.container.start.denied\",\"actor\":\"pager\",\"subject\":\"p-$i\",\"decision\":\"deny\",\"rules\":[\"privileged\"]}"
 	[ "$STATUS" = 201 ] && PAGER+=("$(jqb .id)")
 done
 check "57 paging events recorded" test "${#PAGER[@]}" = 57
@@ -174,7 +191,7 @@ check "asc: 6 pages" test "$PAGES,$LAST_PAGE" = "6,7"
 # A desc walk is not disturbed by events appended while it runs.
 api GET "/v1/audit?actor=pager&limit=10"
 first=$(ids); next=$(jqb .next)
-post_event "an event appended mid-walk" '{"action":"container.start.denied","actor":"pager","subject":"late"}'
+post_event "an event appended mid-walk" '{"action":"runtime.container.start.denied","actor":"pager","subject":"late"}'
 LATE=$ID
 page "actor=pager&limit=10" cursor "$next"
 check "a desc walk skips rows appended after it began" test "$first,$COLLECTED" = "$PAGER_DESC"
@@ -208,7 +225,7 @@ api GET "/v1/audit?limit=1" -H 'Accept: text/csv'
 check "Accept: text/csv selects CSV" bash -c "grep -qi '^content-type: text/csv' '$HEADERS' && head -c 3 '$BODY' | grep -q '^id,'"
 
 WEIRD=$'x,y "q"\nz'
-post_event "an event whose subject needs CSV quoting" "$(jq -cn --arg s "$WEIRD" '{action:"exec.denied",actor:"csv",subject:$s,rules:["a","b"]}')"
+post_event "an event whose subject needs CSV quoting" "$(jq -cn --arg s "$WEIRD" '{action:"runtime.exec.denied",actor:"csv",subject:$s,rules:["a","b"]}')"
 api GET "/v1/audit?format=csv&actor=csv"
 check "CSV header names the columns" test "$(head -n1 "$BODY")" = \
 	$'id,time,action,actor,host,component,subject,decision,rules,data,policy_version,prev_hash,hash\r'
@@ -224,7 +241,7 @@ assert r["subject"] == sys.argv[2], r
 assert r["id"] == sys.argv[3] and r["rules"] == "a;b" and r["data"] == "{}", r
 PY
 
-post_event "an event whose subject is a spreadsheet formula" '{"action":"exec.denied","actor":"formula","subject":"=HYPERLINK(\"http://x\",\"y\")"}'
+post_event "an event whose subject is a spreadsheet formula" '{"action":"runtime.exec.denied","actor":"formula","subject":"=HYPERLINK(\"http://x\",\"y\")"}'
 api GET "/v1/audit?format=csv&actor=formula"
 check "CSV: a formula-like field is neutralised with a leading apostrophe" python3 - "$BODY" <<'PY'
 import csv, sys
@@ -257,7 +274,7 @@ api GET "/v1/audit/stats?by=rule&actor=t-alice"
 expect_json "stats honour filters (t-alice by rule)" \
 	'[.series | group_by(.key)[] | "\(.[0].key)=\(map(.count) | add)"] | join(",")' "cap-add=1,privileged=2"
 expect_json "default bucket is hour" .bucket hour
-api GET "/v1/audit/stats?by=action&action=container.*"
+api GET "/v1/audit/stats?by=action&action=runtime.container.*"
 expect_json "stats with an action prefix" '[.series[].count] | add' $((5 + 58))
 
 # ---------------------------------------------------------------------------
@@ -287,7 +304,7 @@ bad_param "/v1/audit/stats?since=yesterday" since
 # ---------------------------------------------------------------------------
 # Roles: runtime may report events, not read the log
 
-tcp POST /v1/events -H "Authorization: Bearer $RT" "${JSON[@]}" -d '{"action":"exec.denied","subject":"from-runtime"}'
+tcp POST /v1/events -H "Authorization: Bearer $RT" "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"from-runtime"}'
 expect_status "a runtime token may POST /v1/events" 201
 tcp GET /v1/audit -H "Authorization: Bearer $RT"
 expect_error "a runtime token may not GET /v1/audit" 403 forbidden
@@ -298,7 +315,7 @@ expect_error "a runtime token may not verify" 403 forbidden
 tcp GET "/v1/audit?subject=from-runtime" -H "Authorization: Bearer $AUD"
 expect_status "an auditor token reads the log" 200
 expect_json "component is the token's identity" '.events[0].component' token:rt
-tcp POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied"}'
+tcp POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied"}'
 expect_error "no token over TCP" 401 unauthorized
 
 # ---------------------------------------------------------------------------
@@ -319,7 +336,7 @@ lockset_stop
 rm -rf "$STATE"
 lockset_start || exit 1
 F=()
-for i in 1 2 3 4 5; do post_event "fresh event $i" "{\"action\":\"exec.denied\",\"subject\":\"f-$i\"}"; F+=("$ID"); done
+for i in 1 2 3 4 5; do post_event "fresh event $i" "{\"action\":\"runtime.exec.denied\",\"subject\":\"f-$i\"}"; F+=("$ID"); done
 api GET /v1/audit/verify
 expect_json "the fresh chain verifies" '"\(.ok) \(.rows)"' "true $(sqlite3 "$DB" 'SELECT count(*) FROM events')"
 sqlite3 "$DB" "DELETE FROM events WHERE id=${F[4]}"

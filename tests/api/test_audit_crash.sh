@@ -13,7 +13,7 @@ BATCH=25       # requests per curl process (one keep-alive connection)
 MAX_BATCHES=80 # per client per cycle: at most 2000 requests
 DEADLINE=15    # seconds a client may run in one cycle
 
-lockset_start || exit 1
+lockset_start --events-rate 0 || exit 1
 
 # client ID CYCLE: POST batches of events until the stop file appears, the
 # deadline passes or MAX_BATCHES is reached; log "status subject" per request.
@@ -26,7 +26,7 @@ client() {
 			[ "$i" -gt 1 ] && echo next >>"$cfg"
 			printf '%s\n' "url = \"http://lockset/v1/events?s=$s\"" \
 				"unix-socket = \"$SOCK\"" "header = \"Content-Type: application/json\"" \
-				"data = \"{\\\"action\\\":\\\"crash.flood.event\\\",\\\"subject\\\":\\\"$s\\\",\\\"actor\\\":\\\"client-$id\\\"}\"" \
+				"data = \"{\\\"action\\\":\\\"runtime.flood.event\\\",\\\"subject\\\":\\\"$s\\\",\\\"actor\\\":\\\"client-$id\\\"}\"" \
 				"write-out = \"%{http_code} %{url_effective}\\\\n\"" "output = /dev/null" \
 				"max-time = 5" >>"$cfg"
 		done
@@ -58,8 +58,8 @@ for cycle in $(seq "$CYCLES"); do
 	check "cycle $cycle: the flood got acknowledgements before the kill ($ACKED)" test "$ACKED" -gt 0
 	check "cycle $cycle: no request got an answer other than 2xx or none" test ! -s "$T/odd"
 
-	lockset_start || exit 1
-	curl -s --unix-socket "$SOCK" "http://lockset/v1/audit?format=ndjson&action=crash.flood.event" |
+	lockset_start --events-rate 0 || exit 1
+	curl -s --unix-socket "$SOCK" "http://lockset/v1/audit?format=ndjson&action=runtime.flood.event" |
 		jq -r .subject | sort >"$T/stored"
 	LOST=$(comm -23 "$T/acked" "$T/stored" | wc -l)
 	check "cycle $cycle: every acknowledged event survived the crash ($LOST of $ACKED lost)" test "$LOST" = 0

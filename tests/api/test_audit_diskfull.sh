@@ -37,12 +37,14 @@ authz() {
 }
 
 # Before: audit mode allows the privileged create and records it.
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"before"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"before"}'
 expect_status "an event is recorded while there is space" 201
 api POST /v1/decisions "${JSON[@]}" -d "$PRIV"
 expect_json "audit mode allows a privileged create while it can be recorded" '"\(.allow) \(.mode)"' "true audit"
 api GET /v1/health
 expect_json "health is ok before the disk fills" .status ok
+api PUT /v1/users/alice/settings "${JSON[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "a preference is stored while there is space" 200
 
 # Fill the filesystem to the last block (bounded: the tmpfs is 4 MiB).
 dd if=/dev/zero of="$STATE/fill" bs=64k count=200 2>/dev/null
@@ -50,9 +52,9 @@ dd if=/dev/zero of="$STATE/fill2" bs=4k count=200 2>/dev/null
 check "the state filesystem is full" test "$(df --output=avail -B1 "$STATE" | tail -n1 | tr -d ' ')" -lt 4096
 
 # Writes fail, with the documented status and code, and nothing is half-written.
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"while-full"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full"}'
 expect_error "POST /v1/events on a full disk" 503 audit_unavailable
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"while-full-2"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full-2"}'
 expect_error "POST /v1/events keeps failing while full" 503 audit_unavailable
 api POST /v1/decisions "${JSON[@]}" -d "$PRIV"
 expect_status "a decision is still answered" 200
@@ -69,6 +71,9 @@ expect_json "health is degraded" .status degraded
 expect_json "health names the audit failure" .checks.audit "database or disk is full"
 expect_json "the policy check is unaffected" .checks.policy loaded
 
+api PUT /v1/users/alice/settings "${JSON[@]}" -d '{"allowBetaFeatures": {"value": false}}'
+expect_error "a preference write that cannot be audited is refused" 503 audit_unavailable
+
 # Reads keep working.
 api GET /v1/settings
 expect_status "settings are served while the disk is full" 200
@@ -82,7 +87,7 @@ expect_json "the chain verifies while the disk is full" .ok true
 
 # Free the space: the next write succeeds and health recovers.
 rm -f "$STATE/fill" "$STATE/fill2"
-api POST /v1/events "${JSON[@]}" -d '{"action":"exec.denied","subject":"after"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"after"}'
 expect_status "the first write after freeing space succeeds" 201
 api GET /v1/health
 expect_json "health is ok again" .status ok
@@ -93,6 +98,8 @@ api GET /v1/audit/verify
 expect_json "the chain verifies after recovery" .ok true
 api GET "/v1/audit?subject=after"
 expect_json "the event after recovery is stored" '.events | length' 1
+api GET /v1/users/alice/settings
+expect_json "the refused preference changed nothing" .preferences.allowBetaFeatures.value true
 
 # The state survives a restart on the same filesystem.
 lockset_stop

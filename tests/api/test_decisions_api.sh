@@ -6,8 +6,11 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
 EX="$LOCKSET_SRCDIR/tests/e2e/requests"
-export HOME=/home/alice
-put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+# The example's $HOME share and protected path, for a home these requests use.
+jq '.filesharingAllowedDirectories[0].path = "/home/alice" |
+	.containerPolicy.protectedHostPaths[0] = "/home/alice/.ssh"' \
+	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/policy.json"
+put_policy "$T/policy.json"
 lockset_start || exit 1
 
 authz() { # PATH [curl args]
@@ -109,12 +112,24 @@ check "authz denies are in the audit log" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND decision='deny'")" = 2
 check "api denies are in the audit log" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='api' AND decision='deny'")" = 2
-check "the user is the actor" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE actor='alice'")" = 1
+check "the caller is the actor, not the user the request names" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE actor='alice'")" = 0
+check "alice's decision row: actor is the Unix caller, data.user is alice" \
+	test "$(sqlite3 "$DB" "SELECT actor || ' ' || json_extract(data, '\$.user') FROM events WHERE json_extract(data, '\$.user') = 'alice'")" = "uid:$(id -u) alice"
+check "plugin rows name dockerd as the caller" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND actor='dockerd'")" = 2
+api GET "/v1/audit?user=alice"
+expect_status "GET /v1/audit?user= filters by the request's user" 200
+expect_json "exactly alice's decision" '[.events[] | .data.user] | join(",")' alice
+expect_json "its row says who asked" '.events[0].actor' "uid:$(id -u)"
+api GET "/v1/audit?user=alice&actor=uid:$(id -u)&rule=docker-socket"
+expect_json "user combines with the other filters" '.events | length' 1
+api GET "/v1/audit?user=nobody-at-all"
+expect_json "a user with no decisions has none" '.events | length' 0
 
 # --- audit mode: allowed, violations recorded
 jq '.containerPolicy.mode = "audit" | .enhancedContainerIsolation.value = false' \
-	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/audit.json"
+	"$T/policy.json" >"$T/audit.json"
 put_policy "$T/audit.json"
 kill -HUP "$DAEMON_PID"; sleep 0.5
 authz /AuthZPlugin.AuthZReq --data-binary "@$EX/04-authzreq-envelope-for-02.json"

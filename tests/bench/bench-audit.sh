@@ -38,7 +38,7 @@ SOCK="$D/api.sock"
 start() { # extra daemon options
 	"$LOCKSETD" --settings "$D/etc/admin-settings.json" --state-dir "$D/state" \
 		--listen "unix:$SOCK" --authz-socket "" --foreground --log-level warn \
-		--audit-sync full --role-map "uid:$(id -u)=admin" "$@" 2>>"$D/daemon.log" &
+		--audit-sync full --events-rate 0 --role-map "uid:$(id -u)=admin" "$@" 2>>"$D/daemon.log" &
 	PID=$!
 	for _ in $(seq 100); do
 		curl -sf --unix-socket "$SOCK" http://l/v1/health >/dev/null && return 0
@@ -56,7 +56,7 @@ secs() { date +%s.%N; }
 # 1. Durable appends through the daemon
 
 cat >"$D/event.json" <<'EOF'
-{"action":"container.create.denied","actor":"bench-user","subject":"docker.io/library/alpine:latest","decision":"deny","rules":["privileged","cap-add"],"data":{"method":"POST","uri":"/v1.47/containers/create","user":"bench-user","violations":[{"field":"HostConfig.Privileged","rule":"privileged"}]},"policy_version":1}
+{"action":"runtime.container.create.denied","actor":"bench-user","subject":"docker.io/library/alpine:latest","decision":"deny","rules":["privileged","cap-add"],"data":{"method":"POST","uri":"/v1.47/containers/create","user":"bench-user","violations":[{"field":"HostConfig.Privileged","rule":"privileged"}]},"policy_version":1}
 EOF
 echo "Durable appends: POST /v1/events over the Unix socket, synchronous=FULL, WAL,"
 echo "  ${DURATION}s per run, $(nproc) cores, state on $(df --output=source,fstype "$D" | tail -n1 | tr -s ' ')"

@@ -32,10 +32,13 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 
 # Start with image loading allowed (import counts as a load), bring the image
-# in, then switch to the real policy with SIGHUP.
-jq '.blockDockerLoad.value = false' "$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/setup.json"
-put_policy "$T/setup.json"
+# in, then switch to the real policy with SIGHUP. $HOME in the policy stands
+# for the home group's members, none of whom lives in $T: the shares name
+# the test's own home directory instead.
 export HOME="$T/home" TMP="$T/tmp"
+sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/policy.json"
+jq '.blockDockerLoad.value = false' "$T/policy.json" >"$T/setup.json"
+put_policy "$T/setup.json"
 mkdir -p "$TMP"
 lockset_start --authz-socket "$PLUGIN_SOCK" || exit 1
 
@@ -62,7 +65,7 @@ tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
 dk import "$T/rootfs.tar" lockset-e2e:latest >/dev/null 2>"$T/err"
 check "docker import of a local tarball is allowed by the setup policy" test $? = 0
 dk save lockset-e2e:latest -o "$T/image.tar" 2>/dev/null
-put_policy "$LOCKSET_SRCDIR/tests/e2e/policy.json"
+put_policy "$T/policy.json"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 50); do
 	api GET /v1/health

@@ -154,6 +154,35 @@ test_tls_options_go_together(void)
 	problems_clear(&errs);
 }
 
+static void
+test_events_rate_takes_n_per_second(void)
+{
+	struct config cfg;
+	struct problems errs = PROBLEMS_INIT;
+	char *def[] = {"locksetd"};
+	char *ok[] = {"locksetd", "--events-rate", "50/s", "--events-burst=7"};
+	char *plain[] = {"locksetd", "--events-rate=0"};
+	char *bad[] = {"locksetd", "--events-rate", "5/m", "--events-burst", "0"};
+
+	CHECK_INT_EQ(load(&cfg, &errs, 1, def), 0);
+	CHECK_INT_EQ(cfg.events_rate, 100);
+	CHECK_INT_EQ(cfg.events_burst, 200);
+	config_free(&cfg);
+	CHECK_INT_EQ(load(&cfg, &errs, 4, ok), 0);
+	CHECK_INT_EQ(cfg.events_rate, 50);
+	CHECK_INT_EQ(cfg.events_burst, 7);
+	config_free(&cfg);
+	CHECK_INT_EQ(load(&cfg, &errs, 2, plain), 0);
+	CHECK_INT_EQ(cfg.events_rate, 0);
+	config_free(&cfg);
+	CHECK_INT_EQ(load(&cfg, &errs, 5, bad), -1);
+	CHECK_INT_EQ(errs.n, 2);
+	CHECK(errs.n == 2 && strstr(errs.v[0].message, "N/s") != NULL);
+	CHECK(errs.n == 2 && strstr(errs.v[1].message, "--events-burst") != NULL);
+	config_free(&cfg);
+	problems_clear(&errs);
+}
+
 int
 main(void)
 {
@@ -164,5 +193,6 @@ main(void)
 	RUN(test_config_file_then_command_line_wins);
 	RUN(test_config_file_errors_carry_file_and_line);
 	RUN(test_tls_options_go_together);
+	RUN(test_events_rate_takes_n_per_second);
 	return CHECK_DONE();
 }

@@ -4,6 +4,7 @@
  * or roll back as a whole, and read connections are read-only. */
 #include "check.h"
 #include "db.h"
+#include "embedded.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,11 @@ test_migrations_applied_once_and_recorded(void)
 {
 	char *err = NULL;
 	struct db *d;
+	int compiled = 0;
+
+	/* Versions need not be contiguous: each compiled-in migration counts once. */
+	for (const struct embedded_file *f = embedded_files; f->name != NULL; f++)
+		compiled += strncmp(f->name, "sql/", 4) == 0;
 
 	cleanup();
 	d = db_open(path, NULL, &err);
@@ -71,8 +77,7 @@ test_migrations_applied_once_and_recorded(void)
 	{
 		sqlite3 *c = NULL;
 		sqlite3_open(path, &c);
-		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version"),
-		             db_schema_known());
+		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version"), compiled);
 		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version WHERE version = 1 "
 		                          "AND name = 'sql/0001-init.sql'"),
 		             1);

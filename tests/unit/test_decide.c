@@ -255,6 +255,42 @@ test_share_list_null_vs_empty(void)
 	decide_policy_free(none);
 }
 
+/* A share entry's expandedPaths lists every expansion ($HOME: one per home):
+ * each is a share; an empty list shares nothing. */
+static void
+test_every_expanded_path_is_a_share(void)
+{
+	struct decide_policy *dp =
+	    policy("{\"filesharingAllowedDirectories\":[{\"path\":\"$HOME\",\"expandedPath\":"
+	           "\"/home/alice\",\"expandedPaths\":[\"/home/alice\",\"/srv/bob\"]},{\"path\":"
+	           "\"$HOME/x\",\"expandedPath\":null,\"expandedPaths\":[]}],\"containerPolicy\":"
+	           "{\"expandedProtectedHostPaths\":[\"/home/alice/.ssh\",\"/srv/bob/.ssh\"]}}");
+	static const struct {
+		const char *src;
+		int allow;
+	} cases[] = {
+	    {"/home/alice/site", 1}, {"/srv/bob/site", 1},       {"/srv/carol", 0},
+	    {"/srv/bob/.ssh", 0},    {"/home/alice/.ssh/id", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char body[256];
+		struct decision d;
+
+		snprintf(body, sizeof(body),
+		         "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"%s:/x\"]}}", cases[i].src);
+		struct decide_request r = {.method = "POST",
+		                           .uri = "/containers/create",
+		                           .body = body,
+		                           .body_len = strlen(body),
+		                           .has_body = 1};
+		CHECK_INT_EQ(decide_eval(dp, &r, &d), 0);
+		CHECK_INT_EQ(d.allow, cases[i].allow);
+		decision_clear(&d);
+	}
+	decide_policy_free(dp);
+}
+
 static void
 test_throughput_smoke(void)
 {
@@ -302,6 +338,7 @@ main(void)
 	RUN(test_deny_message_is_one_line);
 	RUN(test_violations_json_shape);
 	RUN(test_share_list_null_vs_empty);
+	RUN(test_every_expanded_path_is_a_share);
 	RUN(test_throughput_smoke);
 	return CHECK_DONE();
 }

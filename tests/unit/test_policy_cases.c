@@ -21,7 +21,8 @@
 
 #define MIN_INVALID_CASES 30
 
-static const struct settings_env fixed_env = {"/home/alice", "/tmp", "/tmp"};
+static const char *const alice_home[] = {"/home/alice"};
+static const struct settings_env fixed_env = {alice_home, 1, "/tmp", "/tmp"};
 static char casedir[1024];
 
 static char *

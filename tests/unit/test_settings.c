@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct settings_env env = {"/home/alice", "/tmp", "/var/tmp"};
+static const char *const alice_home[] = {"/home/alice"};
+static const struct settings_env env = {alice_home, 1, "/tmp", "/var/tmp"};
 
 static json_t *
 j(const char *text)
@@ -238,7 +239,7 @@ test_share_list_is_null_when_no_layer_sets_it(void)
 	eff = effective(NULL, NULL, "{\"filesharingAllowedDirectories\": [{\"path\": \"/src\"}]}");
 	CHECK(at_is(eff, "/filesharingAllowedDirectories",
 	            "[{\"path\": \"/src\", \"sharedByDefault\": false, \"expandedPath\": \"/src\", "
-	            "\"locked\": true, \"source\": \"user\"}]"));
+	            "\"expandedPaths\": [\"/src\"], \"locked\": true, \"source\": \"user\"}]"));
 	json_decref(eff);
 }
 
@@ -252,7 +253,8 @@ test_share_list_highest_policy_layer_wins_whole(void)
 
 	CHECK(at_is(eff, "/filesharingAllowedDirectories",
 	            "[{\"path\": \"$TEMP/x\", \"sharedByDefault\": false, \"expandedPath\": "
-	            "\"/var/tmp/x\", \"locked\": true, \"source\": \"user-policy\"}]"));
+	            "\"/var/tmp/x\", \"expandedPaths\": [\"/var/tmp/x\"], \"locked\": true, "
+	            "\"source\": \"user-policy\"}]"));
 	json_decref(eff);
 }
 
@@ -290,7 +292,8 @@ test_expand_home_tmp_temp_whole_leading_component(void)
 		free(got);
 	}
 	{
-		struct settings_env rel = {"relhome", "/tmp", "/tmp"};
+		static const char *const rel_home[] = {"relhome"};
+		struct settings_env rel = {rel_home, 1, "/tmp", "/tmp"};
 		char *got = settings_expand_path("$HOME/x", &rel);
 
 		CHECK(got == NULL);
@@ -298,8 +301,73 @@ test_expand_home_tmp_temp_whole_leading_component(void)
 	}
 }
 
+/* $HOME stands for every home given: one expansion each, in order; with none
+ * it expands to nothing at all (not to the daemon's home, not to "/"). */
 static void
-test_env_default_follows_home_tmp_temp_rules(void)
+test_home_expands_once_per_home_or_not_at_all(void)
+{
+	static const char *const two[] = {"/home/alice", "/srv/home/bob"};
+	struct settings_env both = {two, 2, "/tmp", "/tmp"}, none = {NULL, 0, "/tmp", "/tmp"};
+	json_t *all = settings_expand_all("$HOME/.ssh", &both), *eff;
+	char *text;
+
+	text = all ? json_dumps(all, JSON_COMPACT) : NULL;
+	CHECK_STR_EQ(text, "[\"/home/alice/.ssh\",\"/srv/home/bob/.ssh\"]");
+	free(text);
+	json_decref(all);
+	all = settings_expand_all("$HOME", &none);
+	CHECK(all != NULL && json_array_size(all) == 0);
+	json_decref(all);
+	all = settings_expand_all("/srv/x", &none);
+	CHECK(all != NULL && json_array_size(all) == 1);
+	json_decref(all);
+	CHECK(settings_expand_path("$HOME/x", &none) == NULL);
+
+	/* The effective settings: every expansion listed, the first as expandedPath. */
+	eff = j("{\"configurationFileVersion\": 2, \"filesharingAllowedDirectories\": "
+	        "[{\"path\": \"$HOME\"}, {\"path\": \"/tmp\"}], \"containerPolicy\": "
+	        "{\"protectedHostPaths\": [\"$HOME/.ssh\", \"/etc/docker\", \"$HOME/.aws\"]}}");
+	{
+		json_t *e2 = settings_effective(eff, NULL, NULL, &both);
+		json_t *e0 = settings_effective(eff, NULL, NULL, &none);
+		json_t *sh2 = json_object_get(e2, "filesharingAllowedDirectories");
+		json_t *sh0 = json_object_get(e0, "filesharingAllowedDirectories");
+		char *p2 = json_dumps(json_object_get(json_object_get(e2, "containerPolicy"),
+		                                      "expandedProtectedHostPaths"),
+		                      JSON_COMPACT);
+		char *p0 = json_dumps(json_object_get(json_object_get(e0, "containerPolicy"),
+		                                      "expandedProtectedHostPaths"),
+		                      JSON_COMPACT);
+		char *x2 = json_dumps(json_object_get(json_array_get(sh2, 0), "expandedPaths"),
+		                      JSON_COMPACT);
+
+		CHECK_STR_EQ(x2, "[\"/home/alice\",\"/srv/home/bob\"]");
+		CHECK_STR_EQ(
+		    json_string_value(json_object_get(json_array_get(sh2, 0), "expandedPath")),
+		    "/home/alice");
+		CHECK(json_is_null(json_object_get(json_array_get(sh0, 0), "expandedPath")));
+		CHECK_INT_EQ(
+		    json_array_size(json_object_get(json_array_get(sh0, 0), "expandedPaths")), 0);
+		CHECK_STR_EQ(p2, "[\"/home/alice/.ssh\",\"/srv/home/bob/.ssh\",\"/etc/docker\","
+		                 "\"/home/alice/.aws\",\"/srv/home/bob/.aws\"]");
+		CHECK_STR_EQ(p0, "[\"/etc/docker\"]");
+		CHECK(settings_uses_home(eff));
+		CHECK(settings_uses_home(e0));
+		free(p2);
+		free(p0);
+		free(x2);
+		json_decref(e2);
+		json_decref(e0);
+	}
+	json_decref(eff);
+	eff = j("{\"filesharingAllowedDirectories\": [{\"path\": \"/srv/$HOME\"}], "
+	        "\"containerPolicy\": {\"protectedHostPaths\": [\"$HOMEX\", \"/x\"]}}");
+	CHECK(!settings_uses_home(eff));
+	json_decref(eff);
+}
+
+static void
+test_env_default_follows_tmp_temp_rules_and_never_home(void)
 {
 	struct settings_env e;
 
@@ -308,7 +376,8 @@ test_env_default_follows_home_tmp_temp_rules(void)
 	setenv("TMPDIR", "/scratch", 1);
 	unsetenv("TEMP");
 	settings_env_default(&e);
-	CHECK_STR_EQ(e.home, "/home/bob");
+	CHECK_INT_EQ(e.nhomes, 0); /* never the daemon's own home */
+	CHECK(e.homes == NULL);
 	CHECK_STR_EQ(e.tmp, "/scratch");
 	CHECK_STR_EQ(e.temp, "/scratch");
 
@@ -325,7 +394,7 @@ test_env_default_follows_home_tmp_temp_rules(void)
 	settings_env_default(&e);
 	CHECK_STR_EQ(e.tmp, "/tmp");
 	CHECK_STR_EQ(e.temp, "/tmp");
-	CHECK(e.home != NULL && e.home[0] == '/');
+	CHECK_INT_EQ(e.nhomes, 0);
 }
 
 static void
@@ -428,7 +497,8 @@ main(void)
 	RUN(test_share_list_is_null_when_no_layer_sets_it);
 	RUN(test_share_list_highest_policy_layer_wins_whole);
 	RUN(test_expand_home_tmp_temp_whole_leading_component);
-	RUN(test_env_default_follows_home_tmp_temp_rules);
+	RUN(test_env_default_follows_tmp_temp_rules_and_never_home);
+	RUN(test_home_expands_once_per_home_or_not_at_all);
 	RUN(test_output_keys_in_schema_order_then_unknown_org_keys);
 	RUN(test_output_is_deterministic);
 	RUN(test_locked_keys_lists_pref_keys_a_policy_locks);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Secret-bearing values in recorded Engine API requests, replaced by a keyed
+ * hash before anything is stored: environment values (Env anywhere in a JSON
+ * body: containers, exec, commit, Swarm's TaskTemplate.ContainerSpec.Env),
+ * secrets' and configs' Data, and build arguments (the buildargs query
+ * parameter). Keys stay, each value becomes "lockset-hmac:" and 32 hex digits
+ * of HMAC-SHA-256 under a per-daemon key, so the same value always gives the
+ * same token and a replay of the request is judged as the original was. */
+#ifndef LOCKSET_REDACT_H
+#define LOCKSET_REDACT_H
+
+#include <stddef.h>
+
+#define REDACT_PREFIX    "lockset-hmac:"
+#define REDACT_TOKEN_LEN (sizeof(REDACT_PREFIX) - 1 + 32)
+#define REDACT_KEY_LEN   32
+#define REDACT_MAX_DEPTH 512 /* deeper JSON is not kept */
+
+struct redact;
+
+/* The daemon's key: <state_dir>/inputs-hmac.key (32 random bytes, 0600),
+ * created on first use. Returns the redactor, or NULL with *err set
+ * (malloc'd). */
+struct redact *redact_open(const char *state_dir, char **err);
+/* A redactor with this key (tests). NULL on ENOMEM. */
+struct redact *redact_new(const unsigned char key[REDACT_KEY_LEN]);
+/* Release it. Accepts NULL. */
+void redact_free(struct redact *r);
+
+/* The token for n bytes of value into out (REDACT_TOKEN_LEN + 1 bytes). */
+void redact_token(const struct redact *r, const char *value, size_t n, char *out);
+
+/* uri with the value of every buildargs query parameter rewritten: a JSON
+ * object keeps its keys, each string value a token; anything else becomes one
+ * token. A new string (caller frees), NULL on ENOMEM. */
+char *redact_uri(const struct redact *r, const char *uri);
+
+/* body (len bytes) with every value of a member named Env (matched as
+ * dockerd's decoder matches keys: case-folded) and of a top-level Data
+ * member rewritten: an Env entry "KEY=VALUE" becomes "KEY=<token>", a string
+ * Env or Data becomes a token; everything else is copied byte for byte.
+ * Returns 0 with *out (malloc'd) and *outlen; 1 when body is not one JSON
+ * value (nothing of it may be kept); -1 on ENOMEM. */
+int redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen);
+
+#endif

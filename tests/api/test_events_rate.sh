@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# POST /v1/events is rate-limited per caller (--events-rate, --events-burst):
+# the burst is accepted, the next event gets 429 rate_limited with Retry-After
+# and is not recorded, another caller keeps its own budget, the drop is
+# counted in /metrics, and the caller is served again once a token is back.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need sqlite3
+
+DB="$STATE/lockset.db"
+RT=$("$LOCKSETD" --state-dir "$STATE" --create-token rt --role runtime) || exit 1
+lockset_start --events-rate 1/s --events-burst 3 || exit 1
+JSON=(-H 'Content-Type: application/json')
+rows() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE action LIKE 'runtime.%'"; }
+dropped() {
+	curl -s --unix-socket "$SOCK" http://lockset/metrics |
+		sed -n 's/^lockset_events_dropped_total{reason="rate_limited"} //p'
+}
+
+check "no event dropped yet" test "$(dropped)" = 0
+for i in 1 2 3; do
+	api POST /v1/events "${JSON[@]}" -d "{\"action\":\"runtime.exec.denied\",\"subject\":\"b-$i\"}"
+	expect_status "event $i of the burst is recorded" 201
+done
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"over"}'
+expect_error "the event past the burst is refused" 429 rate_limited
+check "429 carries Retry-After in whole seconds" test "$(header Retry-After)" = 1
+check "the refused event is not recorded" test "$(rows)" = 3
+check "the drop is counted in /metrics" test "$(dropped)" = 1
+api POST /v1/events "${JSON[@]}" -d '{"action":"not runtime"}'
+expect_error "an invalid event is still answered as invalid, not limited" 400 invalid_request
+check "invalid events do not count as drops" test "$(dropped)" = 1
+
+tcp POST /v1/events -H "Authorization: Bearer $RT" "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"rt"}'
+expect_status "another caller (token:rt) has its own bucket" 201
+api GET "/v1/audit?subject=rt"
+expect_json "its event is recorded under its identity" '.events[0].component' token:rt
+
+# Decisions are not events: a flood of events does not stop a deny from being
+# recorded.
+api POST /v1/decisions "${JSON[@]}" -d '{"method":"POST","uri":"/containers/create","body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
+expect_json "a deny is still judged and recorded while events are limited" .allow false
+check "the deny has its audit row" test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='container.create.denied'")" = 1
+
+# The bucket refills at 1/s: wait (bounded) until the caller is served again.
+served=0
+for _ in $(seq 40); do
+	api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"later"}'
+	[ "$STATUS" = 201 ] && { served=1; break; }
+	[ "$STATUS" = 429 ] || break
+	sleep 0.1
+done
+check "the caller is served again once a token is back" test "$served" = 1
+finish

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Who may read and write whose preferences (GET/PUT /v1/users/{user}/settings):
+# a Unix peer mapped to runtime only its own user's (by getpwuid_r), 403 for
+# anyone else's; a peer named by --prefs-any-user and the admin (uid 0) every
+# user's; a runtime token (a service) every user's. Every write is audited as
+# preferences.updated with the caller as actor. Needs root and setpriv to
+# connect as other uids; else skips.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need sqlite3
+[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 ||
+	{ echo "SKIP: needs root and setpriv to connect as other uids"; exit 77; }
+NOBODY=$(getent passwd 65534 | cut -d: -f1)
+[ -n "$NOBODY" ] || { echo "SKIP: uid 65534 has no passwd entry"; exit 77; }
+getent passwd 65533 >/dev/null && { echo "SKIP: uid 65533 must have no passwd entry"; exit 77; }
+
+DB="$STATE/lockset.db"
+J=(-H 'Content-Type: application/json')
+RT=$("$LOCKSETD" --state-dir "$STATE" --create-token desktop --role runtime) || exit 1
+chmod 711 "$T"
+lockset_start --role-map uid:65534=runtime --role-map uid:65533=runtime \
+	--role-map uid:65532=runtime --prefs-any-user uid:65532 || exit 1
+chgrp 65534 "$SOCK"
+
+# as UID METHOD PATH [curl args]: over the Unix socket as another uid.
+as() {
+	local uid=$1 method=$2 path=$3; shift 3
+	BODY="$T/body"; HEADERS="$T/headers"
+	# The body goes to stdout (the other uid cannot write in $T), the status to stderr.
+	STATUS=$({ setpriv --reuid="$uid" --regid=65534 --clear-groups curl -s --unix-socket "$SOCK" \
+		-X "$method" -o - -w '%{stderr}%{http_code}' "$@" "http://lockset$path" >"$BODY"; } 2>&1)
+}
+prefs_rows() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='preferences.updated'"; }
+
+api PUT /v1/users/alice/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "the admin (uid 0) writes alice's preferences" 200
+
+as 65534 PUT "/v1/users/$NOBODY/settings" "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "uid 65534 writes its own user's ($NOBODY) preferences" 200
+as 65534 GET "/v1/users/$NOBODY/settings"
+expect_status "uid 65534 reads its own preferences" 200
+expect_json "... and gets them" .preferences.allowBetaFeatures.value true
+as 65534 PUT /v1/users/alice/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": false}}'
+expect_error "uid 65534 may not write alice's preferences" 403 forbidden
+as 65534 GET /v1/users/alice/settings
+expect_error "uid 65534 may not read alice's preferences" 403 forbidden
+api GET /v1/users/alice/settings
+expect_json "alice's preferences are unchanged" .preferences.allowBetaFeatures.value true
+
+as 65533 GET /v1/users/65533/settings
+expect_error "a uid with no passwd entry has no user: nothing is its own" 403 forbidden
+as 65532 PUT /v1/users/alice/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": false}}'
+expect_status "a peer named by --prefs-any-user writes alice's preferences" 200
+as 65532 GET /v1/users/alice/settings
+expect_json "... and reads them" .preferences.allowBetaFeatures.value false
+
+tcp PUT /v1/users/bob/settings -H "Authorization: Bearer $RT" "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "a runtime token (a service) writes any user's preferences" 200
+tcp GET /v1/users/alice/settings -H "Authorization: Bearer $RT"
+expect_status "... and reads them" 200
+
+check "every write is audited, refused ones are not" test "$(prefs_rows)" = 4
+check "the caller is the actor of each preferences.updated row" test \
+	"$(sqlite3 "$DB" "SELECT group_concat(actor || '>' || subject, ' ') FROM (SELECT actor, subject FROM events WHERE action='preferences.updated' ORDER BY id)")" = \
+	"uid:0>alice uid:65534>$NOBODY uid:65532>alice token:desktop>bob"
+check "the row says what changed, never the values" test \
+	"$(sqlite3 "$DB" "SELECT json_extract(data, '\$.diff.changed') FROM events WHERE action='preferences.updated' AND actor='uid:65532'")" = '["/allowBetaFeatures/value"]'
+finish

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
+ * anywhere in the body), secrets' Data and build arguments become keyed
+ * hashes; keys and everything else stay byte for byte; the same value gives
+ * the same token; a body that is not JSON is refused; and a redacted request
+ * is judged exactly as the original. */
+#include "check.h"
+#include "decide.h"
+#include "redact.h"
+
+#include <stdio.h>
+
+static struct redact *r;
+
+/* body redacted (0) into a static buffer, or NULL when refused. */
+static const char *
+red(const char *body)
+{
+	static char keep[8192];
+	char *out = NULL;
+	size_t len = 0;
+	int rc = redact_body(r, body, strlen(body), &out, &len);
+
+	if (rc != 0)
+		return NULL;
+	CHECK_INT_EQ(len, strlen(out));
+	snprintf(keep, sizeof(keep), "%s", out);
+	free(out);
+	return keep;
+}
+
+static void
+test_token_is_keyed_and_stable(void)
+{
+	unsigned char k2[REDACT_KEY_LEN] = {1};
+	struct redact *other = redact_new(k2);
+	char a[REDACT_TOKEN_LEN + 1], b[REDACT_TOKEN_LEN + 1], c[REDACT_TOKEN_LEN + 1];
+
+	redact_token(r, "s3cret", 6, a);
+	redact_token(r, "s3cret", 6, b);
+	redact_token(other, "s3cret", 6, c);
+	CHECK_STR_EQ(a, b);
+	CHECK(strcmp(a, c) != 0);
+	CHECK(strncmp(a, "lockset-hmac:", 13) == 0);
+	CHECK_INT_EQ(strlen(a), REDACT_TOKEN_LEN);
+	CHECK_INT_EQ(strspn(a + 13, "0123456789abcdef"), 32);
+	redact_free(other);
+}
+
+static void
+test_env_values_hidden_keys_and_the_rest_kept(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], want[1024];
+	const char *got;
+
+	redact_token(r, "s3cret", 6, tok);
+	got = red(
+	    "{\"Image\": \"alpine\", \"Env\": [\"TOKEN=s3cret\", \"PLAIN\", \"B=s3cret\"],"
+	    "\n \"HostConfig\": {\"Binds\": [\"/a:/b\"]}, \"Cmd\": [\"echo\", \"s\\u0033cret\"]}");
+	snprintf(
+	    want, sizeof(want),
+	    "{\"Image\": \"alpine\", \"Env\": [\"TOKEN=%s\", \"PLAIN\", \"B=%s\"],"
+	    "\n \"HostConfig\": {\"Binds\": [\"/a:/b\"]}, \"Cmd\": [\"echo\", \"s\\u0033cret\"]}",
+	    tok, tok);
+	CHECK_STR_EQ(got, want);
+
+	/* Every spelling Go's decoder maps onto Env, at any depth, duplicates too. */
+	got = red("{\"ENV\":[\"A=s3cret\"],\"env\":[\"A=s3cret\"],\"\\u0045nv\":[\"A=s3cret\"],"
+	          "\"Config\":{\"Env\":[\"A=s3cret\"]},\"TaskTemplate\":{\"ContainerSpec\":"
+	          "{\"Env\":[\"A=s\\u0033cret\"]}}}");
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL && strstr(got, "u0033") == NULL);
+	CHECK(got != NULL && strstr(got, "\"\\u0045nv\":[\"A=lockset-hmac:") != NULL);
+	/* An escaped value is hashed as decoded: the same token as plain. */
+	snprintf(want, sizeof(want), "{\"Env\":[\"A=%s\"]}}}", tok);
+	CHECK(got != NULL && strstr(got, want) != NULL);
+
+	/* A string or an object where the list belongs is hidden too. */
+	got = red("{\"Env\":\"TOKEN=s3cret\",\"x\":{\"Env\":{\"K\":\"s3cret\"}}}");
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL &&
+	      strstr(got, "\"K\":\"lockset") != NULL);
+}
+
+static void
+test_secret_data_and_nothing_else(void)
+{
+	const char *got =
+	    red("{\"Name\":\"db\",\"Data\":\"czNjcmV0\",\"Labels\":{\"Data\":\"x\"}}");
+	char tok[REDACT_TOKEN_LEN + 1], want[256];
+
+	redact_token(r, "czNjcmV0", 8, tok);
+	snprintf(want, sizeof(want),
+	         "{\"Name\":\"db\",\"Data\":\"%s\",\"Labels\":{\"Data\":\"x\"}}", tok);
+	CHECK_STR_EQ(got, want);
+	CHECK_STR_EQ(red(" [1, -2.5e3, true, null, \"x\"] "), " [1, -2.5e3, true, null, \"x\"] ");
+}
+
+static void
+test_bodies_that_are_not_json_are_refused(void)
+{
+	char deep[2 * REDACT_MAX_DEPTH + 8];
+
+	CHECK(red("") == NULL);
+	CHECK(red("{\"Env\":[\"A=s3cret\"]") == NULL);
+	CHECK(red("{\"Env\":[\"A=s3cret\"]} x") == NULL);
+	CHECK(red("{\"Env\":[\"A=s3cret\"] x}") == NULL);
+	CHECK(red("\"unterminated") == NULL);
+	CHECK(red("{\"a\":\"tab\there\"}") == NULL);
+	memset(deep, '[', REDACT_MAX_DEPTH + 1);
+	memset(deep + REDACT_MAX_DEPTH + 1, ']', REDACT_MAX_DEPTH + 1);
+	deep[2 * REDACT_MAX_DEPTH + 2] = '\0';
+	CHECK(red(deep) == NULL);
+}
+
+static void
+test_build_args_in_the_query(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], want[512], *got;
+
+	redact_token(r, "s3cret", 6, tok);
+	got =
+	    redact_uri(r, "/v1.47/build?t=app&buildargs=%7B%22TOKEN%22%3A%22s3cret%22%2C%22N%22%3A"
+	                  "null%7D&networkmode=default");
+	/* The token percent-encoded: its ':' is %3A. */
+	snprintf(
+	    want, sizeof(want),
+	    "/v1.47/build?t=app&buildargs=%%7B%%22TOKEN%%22%%3A%%22lockset-hmac%%3A%s%%22%%2C%%22N"
+	    "%%22%%3Anull%%7D&networkmode=default",
+	    tok + 13);
+	CHECK_STR_EQ(got, want);
+	free(got);
+	got = redact_uri(r, "/build?buildargs=not+json+s3cret");
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL &&
+	      strstr(got, "buildargs=lockset-hmac%3A"));
+	free(got);
+	got = redact_uri(r, "/containers/create?name=s3cret");
+	CHECK_STR_EQ(got, "/containers/create?name=s3cret");
+	free(got);
+	got = redact_uri(r, "/build");
+	CHECK_STR_EQ(got, "/build");
+	free(got);
+}
+
+/* The impact preview replays the redacted request: same verdict, same rules. */
+static void
+test_redacted_request_is_judged_the_same(void)
+{
+	json_t *eff =
+	    json_loads("{\"containerPolicy\":{\"deniedFlags\":[\"--privileged\"]}}", 0, NULL);
+	struct decide_policy *dp = decide_policy_new(eff);
+	const char *body = "{\"Image\":\"alpine\",\"Env\":[\"TOKEN=s3cret\"],\"HostConfig\":"
+	                   "{\"Privileged\":true}}";
+	const char *redacted = red(body);
+	struct decide_request a = {.method = "POST",
+	                           .uri = "/containers/create",
+	                           .body = body,
+	                           .body_len = strlen(body),
+	                           .has_body = 1},
+	                      b = a;
+	struct decision da, db;
+
+	b.body = redacted;
+	b.body_len = redacted ? strlen(redacted) : 0;
+	CHECK_INT_EQ(decide_eval(dp, &a, &da), 0);
+	CHECK_INT_EQ(decide_eval(dp, &b, &db), 0);
+	CHECK_INT_EQ(da.allow, db.allow);
+	CHECK_INT_EQ(da.nv, db.nv);
+	CHECK(da.nv == 1 && db.nv == 1 && strcmp(da.v[0].rule, db.v[0].rule) == 0);
+	decision_clear(&da);
+	decision_clear(&db);
+	decide_policy_free(dp);
+	json_decref(eff);
+}
+
+int
+main(void)
+{
+	unsigned char key[REDACT_KEY_LEN] = {0};
+
+	r = redact_new(key);
+	CHECK(r != NULL);
+	RUN(test_token_is_keyed_and_stable);
+	RUN(test_env_values_hidden_keys_and_the_rest_kept);
+	RUN(test_secret_data_and_nothing_else);
+	RUN(test_bodies_that_are_not_json_are_refused);
+	RUN(test_build_args_in_the_query);
+	RUN(test_redacted_request_is_judged_the_same);
+	redact_free(r);
+	return CHECK_DONE();
+}
