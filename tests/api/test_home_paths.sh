@@ -97,5 +97,5 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 check "the missing group is logged once, not on every reload" \
-	test "$(grep -c 'no-such-group-lockset: no such group' "$T/daemon.log")" = 1
+	test "$(grep "locksetd\[$DAEMON_PID\]" "$T/daemon.log" | grep -c 'no-such-group-lockset: no such group')" = 1
 finish

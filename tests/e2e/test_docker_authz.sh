@@ -123,8 +123,18 @@ check "tagging onto an ordinary name is allowed" test $? = 0
 
 # Swarm: dockerd creates task containers itself, without asking the plugin,
 # so a service is judged when it is created.
-if dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$((20000 + $$ % 20000))" \
-	>/dev/null 2>"$T/swarm.err"; then
+# A free port for the swarm's listener: ask the kernel, and try again if a
+# parallel test takes it first.
+swarm_init() {
+	local port
+	for _ in 1 2 3 4 5; do
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" >/dev/null 2>"$T/swarm.err" && return 0
+		grep -q "address already in use" "$T/swarm.err" || return 1
+	done
+	return 1
+}
+if swarm_init; then
 	ok "docker swarm init is allowed"
 	denied "a service with the host's root and SYS_ADMIN is refused" \
 		"--mount type=bind,source=/" bind-outside-shares \
