@@ -7,10 +7,14 @@
 #include "config.h"
 
 struct audit;
+struct containers;
+struct lookup;
 
 struct app {
 	const struct config *cfg;
 	struct audit *audit;
+	struct containers *containers; /* container records, or NULL */
+	struct lookup *lookup;         /* container lookups for judgements, or NULL */
 };
 
 extern struct app app;

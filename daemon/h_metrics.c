@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
+#include "lookup.h"
 #include "reply.h"
 #include "served.h"
 
@@ -38,6 +39,7 @@ h_metrics_get(struct request *rq)
 	served_release(s);
 	judge_metrics(out);
 	inputs_metrics(out);
+	lookup_metrics(app.lookup, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
