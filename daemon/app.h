@@ -9,12 +9,16 @@
 struct audit;
 struct ratelimit;
 struct redact;
+struct containers;
+struct lookup;
 
 struct app {
 	const struct config *cfg;
 	struct audit *audit;
 	struct ratelimit *events_limit; /* POST /v1/events per caller; NULL: none */
 	struct redact *redact;          /* hides secrets in recorded requests (redact.h) */
+	struct containers *containers;  /* container records, or NULL */
+	struct lookup *lookup;          /* container lookups for judgements, or NULL */
 };
 
 extern struct app app;

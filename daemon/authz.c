@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Docker authorization plugin protocol on its own Unix socket:
  * /Plugin.Activate, /AuthZPlugin.AuthZReq (judged), /AuthZPlugin.AuthZRes
- * (always allowed). A malformed envelope gets "Err", which makes dockerd fail
- * the call: the plugin fails closed. */
+ * (always allowed; it keeps the container records, containers.h). A
+ * malformed AuthZReq envelope gets "Err", which makes dockerd fail the call:
+ * the plugin fails closed. */
 #include "app.h"
+#include "containers.h"
+#include "engineapi.h"
 #include "handlers.h"
 #include "gojson.h"
 #include "judge.h"
 #include "log.h"
 #include "reply.h"
+#include "served.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
 
@@ -167,10 +172,24 @@ check_envelope(const struct gojson_value *root, const struct gojson_value *got[N
 	return 0;
 }
 
+/* The value of header name (any case; the first member that matches) in
+ * the envelope's RequestHeaders (map[string]string), or NULL. */
+static const char *
+header_value(const struct gojson_value *headers, const char *name)
+{
+	const struct gojson_value *c;
+
+	for (c = headers != NULL ? headers->child : NULL; c != NULL; c = c->next)
+		if (c->type == GOJSON_STRING && strcasecmp(c->key, name) == 0)
+			return c->s;
+	return NULL;
+}
+
 /* A judgement in progress, owned by the request (rq->hstate). */
 struct authz_pending {
 	struct judgement j;
 	struct http_wait wait;
+	int create; /* a container create, in flight for the records */
 };
 
 static void
@@ -189,8 +208,12 @@ pending_free(void *arg)
 }
 
 static enum MHD_Result
-answer(struct request *rq, const struct judgement *j)
+answer(struct request *rq, const struct authz_pending *p)
 {
+	const struct judgement *j = &p->j;
+
+	if (p->create && !j->d.allow)
+		containers_watch_refused(app.containers); /* no AuthZRes will come */
 	return plugin_reply(
 	    rq, 200,
 	    json_pack("{s:b, s:s, s:s}", "Allow", j->d.allow, "Msg",
@@ -219,7 +242,7 @@ h_authz_req(struct request *rq)
 	if (p != NULL) {
 		/* Resumed: the audit record is settled. */
 		judge_finish(&p->j);
-		return answer(rq, &p->j);
+		return answer(rq, p);
 	}
 	gojson_arena_init(&arena);
 	if (rq->body == NULL || rq->body_len == 0) {
@@ -247,6 +270,7 @@ h_authz_req(struct request *rq)
 	req.method = got[2]->s;
 	req.uri = got[3]->s;
 	req.user = got[0] != NULL ? got[0]->s : NULL;
+	req.content_type = header_value(got[5], "Content-Type");
 	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
 		long n;
 
@@ -272,22 +296,102 @@ h_authz_req(struct request *rq)
 	http_wait_init(&p->wait, rq);
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
+	p->create = containers_watch_request(app.containers, req.method, req.uri);
 	if (judge_start(&req, "authz", "dockerd", &p->j, pending_resume, p) == 1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;
 	} else {
-		ret = answer(rq, &p->j);
+		ret = answer(rq, p);
 	}
 out:
 	gojson_arena_clear(&arena);
 	return ret;
 }
 
+/* A base64 member of the AuthZRes envelope, decoded into a new buffer
+ * (malloc'd, *len bytes); NULL when absent, empty or not base64. */
+static unsigned char *
+member_bytes(const json_t *env, const char *name, size_t *len)
+{
+	const json_t *v = json_object_get(env, name);
+	unsigned char *out;
+	long n;
+
+	*len = 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    (out = malloc(json_string_length(v) / 4 * 3 + 3)) == NULL)
+		return NULL;
+	if ((n = base64_decode(json_string_value(v), json_string_length(v), out)) <= 0) {
+		free(out);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return out;
+}
+
+/* A create's response: record its container (containers.h). The envelope is
+ * read again, with jansson, only for creates. */
+static void
+record_response(const char *text, size_t len, const char *method, const char *uri)
+{
+	json_t *env = json_loadb(text, len, 0, NULL);
+	struct containers_response r = {.method = method, .uri = uri};
+	unsigned char *reqb = NULL, *respb = NULL;
+	struct served *s;
+
+	if (!json_is_object(env))
+		goto out;
+	r.status = (int)json_integer_value(json_object_get(env, "ResponseStatusCode"));
+	reqb = member_bytes(env, "RequestBody", &r.req_len);
+	respb = member_bytes(env, "ResponseBody", &r.resp_len);
+	r.req_body = (const char *)reqb;
+	r.resp_body = (const char *)respb;
+	s = served_acquire();
+	containers_watch_response(app.containers, &r, s != NULL ? s->version : -1);
+	served_release(s);
+out:
+	free(reqb);
+	free(respb);
+	json_decref(env);
+}
+
+static int
+is_create(const char *method, const char *uri)
+{
+	struct engineapi_target t;
+	int create =
+	    engineapi_classify(method, uri, &t) == 0 && t.route == ENGINEAPI_CONTAINER_CREATE;
+
+	engineapi_target_clear(&t);
+	return create;
+}
+
+/* Responses are not filtered: dockerd hands plugins at most 64 KiB of a
+ * response, so a policy there could not be enforced reliably; and a
+ * malformed envelope is allowed too: blocking a response helps nobody. What
+ * a response tells (a container created) goes to the records. */
 enum MHD_Result
 h_authz_res(struct request *rq)
 {
-	/* Responses are not filtered: dockerd hands plugins at most 64 KiB of a
-	 * response, so a policy there could not be enforced reliably. */
+	struct gojson_arena arena;
+	const struct gojson_value *root, *c, *method = NULL, *uri = NULL;
+	const char *why;
+	size_t at;
+
+	gojson_arena_init(&arena);
+	if (app.containers != NULL && rq->body != NULL &&
+	    gojson_parse(&arena, rq->body, rq->body_len, &root, &why, &at) == 0 &&
+	    root->type == GOJSON_OBJECT) {
+		for (c = root->child; c != NULL; c = c->next) {
+			if (strcmp(c->key, "RequestMethod") == 0 && c->type == GOJSON_STRING)
+				method = c;
+			else if (strcmp(c->key, "RequestUri") == 0 && c->type == GOJSON_STRING)
+				uri = c;
+		}
+		if (method != NULL && uri != NULL && is_create(method->s, uri->s))
+			record_response(rq->body, rq->body_len, method->s, uri->s);
+	}
+	gojson_arena_clear(&arena);
 	return plugin_reply(rq, 200,
 	                    json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""));
 }

@@ -51,6 +51,13 @@ static const struct option_def options[] = {
      "REST listener: unix:PATH or HOST:PORT ([::1]:PORT for IPv6); repeatable"},
     {"authz-socket", OPT_PATH, OFF(authz_socket), "/run/docker/plugins/lockset.sock", 0, 0, NULL, 0,
      "PATH", "Docker authorization plugin socket (empty: no plugin)"},
+    {"engine-socket", OPT_PATH, OFF(engine_socket), "/var/run/docker.sock", 0, 0, NULL, 0, "PATH",
+     "Docker Engine API socket, asked about containers lockset has no record of (empty: "
+     "never asked; they are then unknown)"},
+    {"container-records-days", OPT_INT, OFF(container_days), "0", 0, 36500, NULL, 0, "DAYS",
+     "prune container records older than this (0: keep)"},
+    {"container-records-max", OPT_INT, OFF(container_max), "100000", 1, 100000, NULL, 0, "N",
+     "keep at most this many container records (oldest pruned first)"},
     {"foreground", OPT_BOOL, OFF(foreground), "false", 0, 0, NULL, 0, NULL,
      "stay in the foreground and log to stderr"},
     {"config", OPT_PATH, OFF(config_file), "", 0, 0, NULL, OPT_CLI_ONLY, "FILE",

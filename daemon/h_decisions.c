@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/decisions: the native entry to the decision engine, the same
- * judgement the authz plugin gives. Body {"method","uri","user","body"} where
- * body is the Engine API request body as JSON, as a string of raw bytes, or
- * absent/null when none was sent. GET /v1/decisions/{id}: a recorded
+ * judgement the authz plugin gives. Body {"method","uri","user","body",
+ * "headers","containers"} where body is the Engine API request body as JSON,
+ * as a string of raw bytes, or absent/null when none was sent; headers are
+ * the client's request headers (Content-Type is read); containers gives the
+ * host paths of containers the request names ({"<ref>": ["/src", ...]}),
+ * for runtimes that are not dockerd. GET /v1/decisions/{id}: a recorded
  * decision (a deny, or violations in audit mode) read back from its audit
  * row; the unguessable id is what lets a developer read it. */
 #include "app.h"
@@ -14,6 +17,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#define MAX_CONTAINERS 64   /* containers one request may describe */
+#define MAX_SOURCES    256  /* host paths per container */
+#define MAX_PATH_LEN   4096 /* bytes of one host path */
+#define MAX_REF_LEN    255  /* bytes of one container reference */
 
 /* A judgement in progress, owned by the request (rq->hstate). */
 struct decision_pending {
@@ -52,6 +61,116 @@ answer(struct request *rq, const struct judgement *j)
 	return reply_json(rq, 200, reply);
 }
 
+/* "headers": {"Name": "value", ...}, values strings. */
+static void
+check_headers(const json_t *headers, struct problems *errs)
+{
+	const char *name;
+	const json_t *v;
+
+	json_object_foreach((json_t *)headers, name, v)
+	{
+		if (!json_is_string(v)) {
+			char *ptr = problems_pointer_join("/headers", name);
+			problems_add(errs, ptr ? ptr : "/headers", "expected a string; found %s",
+			             jv_type_name(v));
+			free(ptr);
+		}
+	}
+}
+
+/* The first header named name (any case), or NULL. */
+static const char *
+header_value(const json_t *headers, const char *name)
+{
+	const char *key;
+	const json_t *v;
+
+	json_object_foreach((json_t *)headers, key, v)
+	{
+		if (strcasecmp(key, name) == 0)
+			return json_string_value(v);
+	}
+	return NULL;
+}
+
+/* One host path of "containers": absolute, no NUL, not too long. */
+static void
+check_source(const json_t *v, const char *ptr, struct problems *errs)
+{
+	if (!json_is_string(v))
+		problems_add(errs, ptr, "expected a string; found %s", jv_type_name(v));
+	else if (json_string_value(v)[0] != '/' ||
+	         strlen(json_string_value(v)) != json_string_length(v) ||
+	         json_string_length(v) > MAX_PATH_LEN)
+		problems_add(errs, ptr, "expected an absolute host path of at most %d bytes",
+		             MAX_PATH_LEN);
+}
+
+/* "containers": {"<ref>": ["/host/path", ...], ...}. */
+static void
+check_containers(const json_t *containers, struct problems *errs)
+{
+	const char *ref;
+	const json_t *paths, *v;
+	size_t i;
+
+	if (json_object_size(containers) > MAX_CONTAINERS)
+		problems_add(errs, "/containers", "at most %d containers", MAX_CONTAINERS);
+	json_object_foreach((json_t *)containers, ref, paths)
+	{
+		char *ptr = problems_pointer_join("/containers", ref);
+
+		if (ref[0] == '\0' || strlen(ref) > MAX_REF_LEN)
+			problems_add(errs, ptr ? ptr : "/containers",
+			             "expected a container id or name of 1 to %d bytes",
+			             MAX_REF_LEN);
+		if (!json_is_array(paths))
+			problems_add(errs, ptr ? ptr : "/containers",
+			             "expected an array of host paths; found %s",
+			             jv_type_name(paths));
+		else if (json_array_size(paths) > MAX_SOURCES)
+			problems_add(errs, ptr ? ptr : "/containers", "at most %d host paths",
+			             MAX_SOURCES);
+		json_array_foreach(json_is_array(paths) ? paths : NULL, i, v)
+		{
+			char *ip = ptr != NULL ? problems_pointer_index(ptr, i) : NULL;
+			check_source(v, ip ? ip : "/containers", errs);
+			free(ip);
+		}
+		free(ptr);
+	}
+}
+
+/* decide_container_fn over "containers" (arg): a ref as given, or with its
+ * leading '/' added or removed (names are the same either way). */
+static int
+given_container(void *arg, const char *ref, struct decide_mounts *out)
+{
+	const json_t *paths = json_object_get(arg, ref), *v;
+	size_t i;
+
+	if (paths == NULL && ref[0] == '/')
+		paths = json_object_get(arg, ref + 1);
+	if (paths == NULL && ref[0] != '/') {
+		char slashed[MAX_REF_LEN + 2];
+
+		if (strlen(ref) <= MAX_REF_LEN) {
+			slashed[0] = '/';
+			strcpy(slashed + 1, ref);
+			paths = json_object_get(arg, slashed);
+		}
+	}
+	if (paths == NULL)
+		return 0;
+	json_array_foreach(paths, i, v)
+	{
+		if (decide_mounts_add(out, json_string_value(v)) != 0)
+			return -1;
+	}
+	return 1;
+}
+
 enum MHD_Result
 h_decisions_post(struct request *rq)
 {
@@ -59,7 +178,10 @@ h_decisions_post(struct request *rq)
 	                                         {"uri", JV_STRING, 1},
 	                                         {"user", JV_STRING | JV_NULL, 0},
 	                                         {"body", JV_ANY, 0},
+	                                         {"headers", JV_OBJECT, 0},
+	                                         {"containers", JV_OBJECT, 0},
 	                                         {NULL, 0, 0}};
+	const json_t *headers, *containers;
 	struct problems errs = PROBLEMS_INIT;
 	struct decide_request req = {0};
 	struct decision_pending *p = rq->hstate;
@@ -84,10 +206,19 @@ h_decisions_post(struct request *rq)
 		problems_add(&errs, "/method", "expected an HTTP method");
 	if (req.uri[0] != '/')
 		problems_add(&errs, "/uri", "expected a request URI starting with /");
+	if ((headers = json_object_get(rq->json, "headers")) != NULL)
+		check_headers(headers, &errs);
+	if ((containers = json_object_get(rq->json, "containers")) != NULL)
+		check_containers(containers, &errs);
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid decision request");
 		problems_clear(&errs);
 		return ret;
+	}
+	req.content_type = header_value(headers, "Content-Type");
+	if (containers != NULL) {
+		req.container = given_container;
+		req.container_arg = (void *)containers;
 	}
 	body = json_object_get(rq->json, "body");
 	if (json_is_string(body)) {

@@ -6,6 +6,7 @@
 #include "inputs.h"
 #include "judge.h"
 #include "ratelimit.h"
+#include "lookup.h"
 #include "reply.h"
 #include "served.h"
 
@@ -45,6 +46,7 @@ h_metrics_get(struct request *rq)
 	        ratelimit_refused(app.events_limit));
 	judge_metrics(out);
 	inputs_metrics(out);
+	lookup_metrics(app.lookup, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "log.h"
 #include "redact.h"
+#include "lookup.h"
 #include "served.h"
 #include "siphash.h"
 #include "userpolicy.h"
@@ -149,10 +150,14 @@ record(const struct decide_request *req, const char *component, const char *acto
 	return rc;
 }
 
-/* Final answer, message and counters, once the record (if any) is settled. */
+/* Final answer, message and counters, once the record (if any) is settled.
+ * Runs once per judgement. */
 static void
 conclude(struct judgement *j)
 {
+	if (j->concluded)
+		return;
+	j->concluded = 1;
 	if (j->event_id < 0) {
 		/* The record is part of the decision: without it, deny. */
 		j->audit_failed = 1;
@@ -178,48 +183,191 @@ conclude(struct judgement *j)
 	}
 }
 
-int
-judge_start(const struct decide_request *req, const char *component, const char *actor,
-            struct judgement *j, void (*resume)(void *arg), void *arg)
+/* A final deny that judging could not avoid. */
+static void
+refuse(struct judgement *j, const char *message)
+{
+	j->d.allow = 0;
+	if (j->d.mode == NULL)
+		j->d.mode = "enforce";
+	if (j->d.route == NULL)
+		j->d.route = "other";
+	j->message = strdup(message);
+	j->concluded = 1;
+	__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
+}
+
+/* The containers a request names (a start, VolumesFrom), for the engine:
+ * what the caller gave, the records, the Engine API (lookup.h). */
+struct judge_ctx {
+	struct judgement *j;
+	decide_container_fn given;
+	void *given_arg;
+};
+
+static int
+judge_container(void *arg, const char *ref, struct decide_mounts *out)
+{
+	struct judge_ctx *c = arg;
+
+	if (c->j->containers == NULL &&
+	    (c->j->containers = lookup_set_new(app.lookup, c->given, c->given_arg)) == NULL)
+		return -1;
+	return lookup_set_container(c->j->containers, ref, out);
+}
+
+/* Judge req (whose container lookup is judge_container) with the served
+ * policy, or the user's own. 0, or -1 when j is a final deny. */
+static int
+evaluate(const struct decide_request *req, struct judgement *j)
 {
 	struct served *s = served_acquire();
 	const struct decide_policy *dp;
 	void *hold = NULL;
+	int rc;
 
-	memset(j, 0, sizeof(*j));
-	new_id(j->id);
-	j->resume = resume;
-	j->resume_arg = arg;
 	if (s == NULL) {
-		j->d.allow = 0;
-		j->d.mode = "enforce";
-		j->d.route = "other";
-		j->message = strdup("lockset: no policy is loaded; request denied");
-		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		return 0;
+		refuse(j, "lockset: no policy is loaded; request denied");
+		return -1;
 	}
 	j->version = s->version;
 	/* A user with a per-user policy is judged by it (compiled once per version). */
 	dp = userpolicy_decide(s, req->user, &hold);
-	if (dp == NULL || decide_eval(dp, req, &j->d) != 0) {
-		j->d.allow = 0;
-		j->message = strdup("lockset: out of memory judging the request; denied");
-		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
-		userpolicy_release(hold);
-		served_release(s);
-		return 0;
-	}
+	rc = dp != NULL ? decide_eval(dp, req, &j->d) : -1;
 	userpolicy_release(hold);
 	served_release(s);
+	if (rc != 0)
+		refuse(j, "lockset: out of memory judging the request; denied");
+	return rc;
+}
+
+/* Count the decision, hand it to the input hook and queue its audit record.
+ * 1 when the record is being written (recorded() resumes), else 0 (then
+ * conclude() makes it final). */
+static int
+settle(const struct decide_request *req, const char *component, const char *actor,
+       struct judgement *j)
+{
 	if (!j->d.inspected) {
 		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);
+		j->concluded = 1;
 		return 0;
 	}
 	for (size_t i = 0; i < j->d.nv; i++)
 		count_rule(j->d.v[i].rule);
 	if (input_hook != NULL)
 		input_hook(req, j);
-	if (j->d.nv > 0 && record(req, component, actor, j) == 0)
+	return j->d.nv > 0 && record(req, component, actor, j) == 0;
+}
+
+/* The request, kept while the engine is asked about its containers. */
+struct judge_deferred {
+	struct decide_request req;
+	const char *component; /* static */
+	char *actor;
+	char *text[5]; /* method, uri, user, body, content type */
+};
+
+static void
+deferred_free(struct judge_deferred *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < 5; i++)
+		free(d->text[i]);
+	free(d->actor);
+	free(d);
+}
+
+static struct judge_deferred *
+deferred_new(const struct decide_request *req, const char *component, const char *actor)
+{
+	struct judge_deferred *d = calloc(1, sizeof(*d));
+	const char *src[5] = {req->method, req->uri, req->user, req->body, req->content_type};
+	size_t len[5] = {0, 0, 0, req->body_len, 0};
+
+	if (d == NULL)
+		return NULL;
+	d->req = *req;
+	d->component = component;
+	for (size_t i = 0; i < 5; i++) {
+		if (src[i] == NULL)
+			continue;
+		if (i != 3)
+			len[i] = strlen(src[i]);
+		if ((d->text[i] = malloc(len[i] + 1)) == NULL)
+			goto fail;
+		memcpy(d->text[i], src[i], len[i]);
+		d->text[i][len[i]] = '\0';
+	}
+	if (actor != NULL && (d->actor = strdup(actor)) == NULL)
+		goto fail;
+	d->req.method = d->text[0];
+	d->req.uri = d->text[1];
+	d->req.user = d->text[2];
+	d->req.body = d->text[3];
+	d->req.content_type = d->text[4];
+	return d;
+fail:
+	deferred_free(d);
+	return NULL;
+}
+
+/* On a lookup thread, once the engine answered: judge again, with what it
+ * said. judge_finish (after resume) makes the answer final. */
+static void
+resumed(void *arg)
+{
+	struct judgement *j = arg;
+	struct judge_deferred *d = j->deferred;
+	struct judge_ctx ctx = {j, NULL, NULL};
+
+	d->req.container = judge_container;
+	d->req.container_arg = &ctx;
+	if (evaluate(&d->req, j) != 0 || settle(&d->req, d->component, d->actor, j) == 0)
+		j->resume(j->resume_arg);
+}
+
+/* Ask the engine about the containers the records could not describe.
+ * 0 when asked (resumed() follows), -1 when it cannot be: j->d stands. */
+static int
+defer(const struct decide_request *req, const char *component, const char *actor,
+      struct judgement *j)
+{
+	struct decision first = j->d;
+
+	if ((j->deferred = deferred_new(req, component, actor)) == NULL)
+		return -1;
+	/* From here on the lookup thread may judge into j->d at any time. */
+	memset(&j->d, 0, sizeof(j->d));
+	if (lookup_set_resolve(j->containers, j->version, resumed, j) == 0) {
+		decision_clear(&first);
+		return 0;
+	}
+	j->d = first;
+	deferred_free(j->deferred);
+	j->deferred = NULL;
+	return -1;
+}
+
+int
+judge_start(const struct decide_request *req, const char *component, const char *actor,
+            struct judgement *j, void (*resume)(void *arg), void *arg)
+{
+	struct judge_ctx ctx = {j, req->container, req->container_arg};
+	struct decide_request r = *req;
+
+	memset(j, 0, sizeof(*j));
+	new_id(j->id);
+	j->resume = resume;
+	j->resume_arg = arg;
+	r.container = judge_container;
+	r.container_arg = &ctx;
+	if (evaluate(&r, j) != 0)
+		return 0;
+	if (lookup_set_missing(j->containers) > 0 && defer(&r, component, actor, j) == 0)
+		return 1;
+	if (settle(&r, component, actor, j) == 1)
 		return 1; /* j->d.allow is settled by judge_finish */
 	conclude(j);
 	return 0;
@@ -239,6 +387,10 @@ judge_clear(struct judgement *j)
 	decision_clear(&j->d);
 	free(j->message);
 	j->message = NULL;
+	lookup_set_free(j->containers);
+	j->containers = NULL;
+	deferred_free(j->deferred);
+	j->deferred = NULL;
 }
 
 void

@@ -10,6 +10,9 @@
 
 #include <jansson.h>
 
+struct lookup_set;
+struct judge_deferred;
+
 struct judgement {
 	struct decision d;
 	char id[33];        /* decision id, 32 hex chars */
@@ -18,21 +21,30 @@ struct judgement {
 	                       a record was required and could not be written */
 	int audit_failed;   /* a record was required and could not be written: denied */
 	char *message;      /* deny message for clients (NULL when allowed) */
-	/* While the audit record is being written (judge_start returned 1). */
+	/* While the engine is asked about containers or the audit record is
+	 * being written (judge_start returned 1). */
 	void (*resume)(void *arg);
 	void *resume_arg;
+	/* Private. */
+	struct lookup_set *containers;   /* the containers the request named */
+	struct judge_deferred *deferred; /* the request, while the engine is asked */
+	int concluded;                   /* counted and final */
 };
 
 /* Judge req. component names the entry point ("authz", "api"); actor is the
  * caller's identity ("dockerd" on the plugin socket, the peer's name on the
  * API: "uid:1000", "token:ci"), recorded as the row's actor whatever user
- * the request names (that one is data.user). j must stay at the same address until the
- * judgement is final. Returns 0 when j is final (j->d.allow is the answer), or
- * 1 when its audit record is being written: resume(arg) is then called from
- * the audit writer thread once the record is committed or has failed, after
- * which the caller calls judge_finish(j) and answers. The request (req and its
- * buffers) is not needed after judge_start returns. Release j with
- * judge_clear in both cases. */
+ * the request names (that one is data.user). req->container, when set, is
+ * the caller's own list of containers (asked first, and only during
+ * judge_start); judge_start sets its own lookup (lookup.h) for the engine:
+ * container records, then the Engine API. j must stay at the same address
+ * until the judgement is final. Returns 0 when j is final (j->d.allow is the
+ * answer), or 1 when the engine is being asked about containers or the
+ * audit record is being written: resume(arg) is then called once, from a
+ * lookup thread or the audit writer thread, after which the caller calls
+ * judge_finish(j) and answers. The request (req and its buffers) is not
+ * needed after judge_start returns. Release j with judge_clear in both
+ * cases. */
 int judge_start(const struct decide_request *req, const char *component, const char *actor,
                 struct judgement *j, void (*resume)(void *arg), void *arg);
 /* Make a pending judgement final: a record that could not be written turns

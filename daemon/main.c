@@ -9,9 +9,11 @@
 #include "auth.h"
 #include "config.h"
 #include "homes.h"
+#include "containers.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
+#include "lookup.h"
 #include "policy.h"
 #include "policylife.h"
 #include "policystore.h"
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -304,6 +307,27 @@ access_configure(const struct config *c)
 	}
 }
 
+/* Container records (pruned once now, then as they are written) and the
+ * lookup threads that ask the engine about containers without one. */
+static int
+start_containers(const struct config *cfg)
+{
+	struct containers_opts copts = {cfg->container_days, cfg->container_max};
+
+	app.containers = containers_open(audit_db(app.audit), &copts);
+	if (app.containers == NULL)
+		log_warnx("container records are not available: containers are looked up "
+		          "through the engine");
+	else
+		containers_prune(app.containers, time(NULL));
+	app.lookup = lookup_new(app.containers, cfg->engine_socket, 0);
+	if (app.lookup == NULL) {
+		log_warnx("cannot start the container lookups");
+		return -1;
+	}
+	return 0;
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -453,6 +477,10 @@ main(int argc, char **argv)
 	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows, app.redact) !=
 	    0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
+	if (start_containers(&cfg) != 0) {
+		report_ready(ready_fd, 1);
+		return 1;
+	}
 
 	access_configure(&cfg);
 	for (size_t i = 0; i < cfg.listen.n; i++) {
@@ -510,7 +538,10 @@ main(int argc, char **argv)
 	}
 	watch_stop();
 	served_wake_all();
+	lookup_stop(app.lookup); /* no request may wait for the engine past this */
 	http_stop(3000);
+	lookup_free(app.lookup);
+	containers_close(app.containers);
 	served_stop();
 	inputs_stop();
 	userpolicy_close();

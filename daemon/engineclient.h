@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Docker Engine API as a client, on the engine's Unix socket: a small
+ * HTTP/1.1 GET (Content-Length, chunked or close-delimited replies, a hard
+ * size cap, one deadline per request; no libcurl), and the one question
+ * lockset asks the engine: which host paths does a container mount. Every
+ * request made here comes back to lockset's plugin socket as an AuthZReq of
+ * its own, so callers must not hold anything the plugin handler needs, nor
+ * run on a server thread (see lookup.h). */
+#ifndef LOCKSET_ENGINECLIENT_H
+#define LOCKSET_ENGINECLIENT_H
+
+#include "containers.h"
+
+#include <stddef.h>
+
+#define ENGINECLIENT_MAX_BODY   (4 * 1024 * 1024) /* largest reply body accepted */
+#define ENGINECLIENT_MAX_HEADER (64 * 1024)       /* largest status line + headers */
+#define ENGINECLIENT_TIMEOUT_MS 5000              /* per request, connect to last byte */
+
+struct engineclient_reply {
+	int status; /* HTTP status code */
+	char *body; /* malloc'd, NUL-terminated (chunked replies decoded) */
+	size_t len; /* bytes of body, NUL excluded */
+};
+
+/* Free what r holds. Accepts NULL. */
+void engineclient_reply_clear(struct engineclient_reply *r);
+
+/* GET path (absolute, already escaped) from the engine listening at socket.
+ * Gives up after timeout_ms or past max_body bytes of body. Returns 0 with
+ * the reply in *out, or -1 with a reason in err (connect, time-out, reply
+ * too large or malformed, ENOMEM). */
+int engineclient_get(const char *socket, const char *path, int timeout_ms, size_t max_body,
+                     struct engineclient_reply *out, char *err, size_t errsz);
+
+/* What the engine says about container ref (an id, id prefix or name, as
+ * dockerd resolves it): its id, name, image, and every host path it mounts:
+ * HostConfig.Binds sources, Mounts of type bind, the device of each Mounts
+ * volume of the local driver whose options make it a host path (o=bind or
+ * rbind, or an absolute device; read with GET /volumes/{name}), and, through
+ * HostConfig.VolumesFrom, the host paths of the containers it took volumes
+ * from (dockerd copied those into its Mounts already; sources that are gone
+ * are skipped). timeout_ms bounds the whole lookup, every request included.
+ * *cacheable is set to 0 for a container dockerd may remove
+ * without an API request lockset would see (AutoRemove, Swarm tasks).
+ * Returns 1 with *out filled (release with containers_entry_clear), 0 when
+ * the engine does not know ref or cannot tell (unreachable, an error reply,
+ * a volume it cannot describe; reason in err), -1 on ENOMEM. */
+int engineclient_container(const char *socket, int timeout_ms, const char *ref,
+                           struct containers_entry *out, int *cacheable, char *err, size_t errsz);
+
+#endif

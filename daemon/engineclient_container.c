@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host paths of a container, as the engine describes it: GET
+ * /containers/{ref}/json, GET /volumes/{name} for its local volumes, and the
+ * same for the containers it took volumes from. */
+#include "engineclient.h"
+
+#include "engineclient_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH   4  /* VolumesFrom levels followed */
+#define MAX_LOOKUPS 16 /* GETs for one container, volumes included */
+
+struct inspect {
+	const char *socket;
+	long long deadline; /* for the whole lookup, volumes and VolumesFrom included */
+	int gets;
+	char *err;
+	size_t errsz;
+};
+
+/* A container reference or volume name that can go into a path as is: the
+ * characters dockerd allows in names and ids, after an optional '/'. */
+static const char *
+plain_ref(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '/')
+		s++;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || (i > 0 && strchr("_.-", s[i]) != NULL)))
+			return NULL;
+	return i > 0 && i <= 255 ? s : NULL;
+}
+
+/* GET path and parse the reply as a JSON object into *out (new reference).
+ * 1 on a 200 with an object, 0 otherwise (err set), -1 on ENOMEM. */
+static int
+get_object(struct inspect *in, const char *path, json_t **out)
+{
+	struct engineclient_reply r;
+	json_error_t jerr;
+
+	*out = NULL;
+	if (++in->gets > MAX_LOOKUPS) {
+		engineclient_seterr(in->err, in->errsz, "too many lookups for one container");
+		return 0;
+	}
+	if (in->deadline <= engineclient_now_ms()) {
+		engineclient_seterr(in->err, in->errsz, "no complete answer within the time-out");
+		return 0;
+	}
+	if (engineclient_get(in->socket, path, (int)(in->deadline - engineclient_now_ms()),
+	                     ENGINECLIENT_MAX_BODY, &r, in->err, in->errsz) != 0)
+		return 0;
+	if (r.status != 200) {
+		engineclient_seterr(in->err, in->errsz, "GET %s: status %d", path, r.status);
+		engineclient_reply_clear(&r);
+		return 0;
+	}
+	*out = json_loadb(r.body, r.len, 0, &jerr);
+	engineclient_reply_clear(&r);
+	if (!json_is_object(*out)) {
+		engineclient_seterr(in->err, in->errsz, "GET %s: not a JSON object", path);
+		json_decref(*out);
+		*out = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/* Add path unless it is there already (Binds and Mounts name the same
+ * binds). 0, or -1 on ENOMEM. */
+static int
+add_once(struct decide_mounts *m, const char *path)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->src[i], path) == 0)
+			return 0;
+	return decide_mounts_add(m, path);
+}
+
+static int
+add_path(struct decide_mounts *m, const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 0 ? add_once(m, json_string_value(v))
+	                                                      : 0;
+}
+
+/* HostConfig.Binds: "src:dst[:opts]"; only an absolute src is a host path. */
+static int
+add_binds(const json_t *hc, struct decide_mounts *m)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(hc, "Binds"), i, v)
+	{
+		const char *s = json_string_value(v), *colon;
+		char *src;
+		int rc;
+
+		if (s == NULL || s[0] != '/')
+			continue;
+		colon = strchr(s, ':');
+		if ((src = strndup(s, colon != NULL ? (size_t)(colon - s) : strlen(s))) == NULL)
+			return -1;
+		rc = add_once(m, src);
+		free(src);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Is one of the comma-separated options in o "bind" or "rbind"? */
+static int
+opts_bind(const char *o)
+{
+	while (o != NULL && *o != '\0') {
+		size_t n = strcspn(o, ",");
+
+		if ((n == 4 && strncmp(o, "bind", 4) == 0) ||
+		    (n == 5 && strncmp(o, "rbind", 5) == 0))
+			return 1;
+		o += n + (o[n] == ',');
+	}
+	return 0;
+}
+
+/* A named volume of the local driver: its device, when its options make it
+ * a host path. 0, or 1 when it cannot be described (err set), -1 ENOMEM. */
+static int
+add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
+{
+	const char *plain = name != NULL ? plain_ref(name) : NULL;
+	const json_t *opts;
+	const char *device;
+	json_t *vol = NULL;
+	char path[300];
+	int rc;
+
+	if (plain == NULL) {
+		engineclient_seterr(in->err, in->errsz, "volume name \"%s\" cannot be looked up",
+		                    name != NULL ? name : "");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/volumes/%s", plain);
+	if ((rc = get_object(in, path, &vol)) != 1)
+		return rc == 0 ? 1 : -1;
+	opts = json_object_get(vol, "Options");
+	device = json_string_value(json_object_get(opts, "device"));
+	rc = 0;
+	if (device != NULL && device[0] != '\0' &&
+	    (device[0] == '/' || opts_bind(json_string_value(json_object_get(opts, "o")))))
+		rc = add_once(m, device);
+	json_decref(vol);
+	return rc;
+}
+
+/* Mounts[]: binds by Source, local volumes by device. 0, 1 (a volume that
+ * cannot be described), -1 ENOMEM. */
+static int
+add_mounts(struct inspect *in, const json_t *mounts, struct decide_mounts *m)
+{
+	const json_t *mt;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(mounts, i, mt)
+	{
+		const char *type = json_string_value(json_object_get(mt, "Type"));
+		const char *driver = json_string_value(json_object_get(mt, "Driver"));
+
+		if (type == NULL || strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
+		    strcmp(type, "cluster") == 0 || strcmp(type, "image") == 0)
+			continue;
+		if (strcmp(type, "volume") != 0)
+			rc = add_path(m, json_object_get(mt, "Source")); /* bind, or new */
+		else if (driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0)
+			rc = add_volume(in, json_string_value(json_object_get(mt, "Name")), m);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int inspect_container(struct inspect *in, const char *ref, int depth,
+                             struct containers_entry *out, int *cacheable);
+
+/* HostConfig.VolumesFrom: "name[:mode]". A source that is gone is skipped:
+ * dockerd copied its mounts into this container's Mounts at create. */
+static int
+add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_mounts *m)
+{
+	const json_t *v;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(hc, "VolumesFrom"), i, v)
+	{
+		const char *s = json_string_value(v);
+		struct containers_entry from;
+		char *name;
+		int rc, ignored;
+
+		if (s == NULL || depth >= MAX_DEPTH)
+			continue;
+		if ((name = strndup(s, strcspn(s, ":"))) == NULL)
+			return -1;
+		rc = inspect_container(in, name, depth + 1, &from, &ignored);
+		free(name);
+		for (k = 0; rc == 1 && k < from.mounts.n; k++)
+			if (add_once(m, from.mounts.src[k]) != 0)
+				rc = -1;
+		containers_entry_clear(&from);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+dup_field(char **dst, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	if (s[0] == '/')
+		s++;
+	return (*dst = strdup(s)) != NULL ? 0 : -1;
+}
+
+static int
+inspect_container(struct inspect *in, const char *ref, int depth, struct containers_entry *out,
+                  int *cacheable)
+{
+	const char *plain = plain_ref(ref), *id;
+	const json_t *hc, *cfg;
+	json_t *c = NULL;
+	char path[300];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*cacheable = 0;
+	if (plain == NULL) {
+		engineclient_seterr(in->err, in->errsz, "\"%s\" is not a container name or id",
+		                    ref);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/containers/%s/json", plain);
+	if ((rc = get_object(in, path, &c)) != 1)
+		return rc;
+	hc = json_object_get(c, "HostConfig");
+	cfg = json_object_get(c, "Config");
+	id = json_string_value(json_object_get(c, "Id"));
+	rc = 0;
+	if (id == NULL || !containers_is_id(id) || !json_is_object(hc)) {
+		engineclient_seterr(in->err, in->errsz, "GET %s: no Id or HostConfig", path);
+		goto out;
+	}
+	memcpy(out->id, id, 65);
+	out->origin = "engine";
+	rc = -1;
+	if (dup_field(&out->name, json_string_value(json_object_get(c, "Name"))) != 0 ||
+	    dup_field(&out->image, json_string_value(json_object_get(cfg, "Image"))) != 0 ||
+	    add_binds(hc, &out->mounts) != 0)
+		goto out;
+	if ((rc = add_mounts(in, json_object_get(c, "Mounts"), &out->mounts)) != 0) {
+		rc = rc == 1 ? 0 : -1;
+		goto out;
+	}
+	if (add_volumes_from(in, hc, depth, &out->mounts) != 0)
+		goto out;
+	*cacheable =
+	    !json_is_true(json_object_get(hc, "AutoRemove")) &&
+	    json_object_get(json_object_get(cfg, "Labels"), "com.docker.swarm.task.id") == NULL;
+	rc = 1;
+out:
+	json_decref(c);
+	if (rc != 1)
+		containers_entry_clear(out);
+	return rc;
+}
+
+int
+engineclient_container(const char *socket, int timeout_ms, const char *ref,
+                       struct containers_entry *out, int *cacheable, char *err, size_t errsz)
+{
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, err, errsz};
+
+	return inspect_container(&in, ref, 0, out, cacheable);
+}

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the end-to-end tests: a stock dockerd (vfs storage, no
+# bridge, no iptables, its own data and exec roots under $T) started and
+# stopped by pid, with or without lockset as its authorization plugin, the
+# docker CLI against it, and a tiny local image with a static /bin/true
+# (imported from a tarball: no registry is ever reached).
+# Usage: . "$LOCKSET_SRCDIR/tests/api/lib.sh"; . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
+need dockerd sqlite3 tar
+DOCKER=/usr/bin/docker
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "SKIP: no docker client"; exit 77; }
+
+PLUGIN="lockset-e2e-$$"
+PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
+DROOT="$T/docker"
+DOCKER_SOCK="$DROOT/docker.sock"
+DOCKERD_PID=
+mkdir -p "$DROOT"
+
+dk() { "$DOCKER" -H "unix://$DOCKER_SOCK" "$@"; }
+
+dockerd_stop() {
+	[ -n "$DOCKERD_PID" ] || return 0
+	kill -TERM "$DOCKERD_PID" 2>/dev/null
+	for _ in $(seq 150); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DOCKERD_PID" 2>/dev/null
+	wait "$DOCKERD_PID" 2>/dev/null
+	DOCKERD_PID=
+}
+
+e2e_cleanup() {
+	dockerd_stop
+	rm -f "$PLUGIN_SOCK"
+	cleanup
+}
+trap e2e_cleanup EXIT
+
+# dockerd_start [plugin|noplugin]: start dockerd (with lockset as its
+# authorization plugin unless told otherwise) and wait until it answers.
+# Exits 77 when dockerd cannot run here at all.
+dockerd_start() {
+	local authz=--authorization-plugin="$PLUGIN"
+	[ "${1:-plugin}" = noplugin ] && authz=
+	dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
+		--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
+		--host "unix://$DOCKER_SOCK" $authz >>"$T/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	for _ in $(seq 150); do
+		dk version >/dev/null 2>&1 && return 0
+		kill -0 "$DOCKERD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
+	exit 77
+}
+
+# e2e_image NAME: import a one-binary image (a static /bin/true) as NAME.
+e2e_image() {
+	mkdir -p "$T/rootfs/bin"
+	printf 'int main(void) { return 0; }\n' >"$T/true.c"
+	cc -static -O2 -o "$T/rootfs/bin/true" "$T/true.c" 2>"$T/cc.err" ||
+		{ echo "SKIP: cannot build a static binary: $(head -n 3 "$T/cc.err")"; exit 77; }
+	tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
+	dk import "$T/rootfs.tar" "$1" >/dev/null
+}
+
+# denied NAME RULE docker-args...: the docker command fails with lockset's
+# deny message naming RULE.
+denied() {
+	local name=$1 want=$2; shift 2
+	if dk "$@" >"$T/out" 2>"$T/err"; then
+		not_ok "$name: expected a refusal, docker succeeded"
+	elif grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v[0-9]*: .*$want" "$T/err"; then
+		ok "$name"
+	else
+		not_ok "$name: unexpected error: $(cat "$T/err")"
+	fi
+}
+
+# allowed NAME docker-args...: the docker command succeeds.
+allowed() {
+	local name=$1; shift
+	if dk "$@" >"$T/out" 2>"$T/err"; then ok "$name"; else
+		not_ok "$name: $(cat "$T/err")"; fi
+}

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end with the real Docker Engine and CLI: paths are judged again at
+# start. (a) A bind source that is a directory at `docker create` and a
+# symlink to / at `docker start` is refused at start, by id and by name.
+# (b) `--volumes-from` a container that holds the host's /run (and so the
+# Docker socket), created while dockerd ran without the plugin, is refused:
+# lockset looks it up through the Engine API (whose own request comes back
+# to the plugin while the first one waits: lockset runs with one server
+# thread here to prove it does not deadlock). (c) The records survive a
+# restart of lockset: with no engine to ask, the swapped start is still
+# refused from the record, and a container it has no record of is unknown.
+#
+# Checks marked "engine:" need the decision engine to judge container starts
+# and VolumesFrom through the container lookup (decide.h, decide_container_fn,
+# rule unknown-container); until daemon/decide.c does, they are skipped.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+
+ENGINE=0
+grep -q '"unknown-container"' "$LOCKSET_SRCDIR/daemon/decide.c" && ENGINE=1
+engine_denied() { # NAME RULE docker-args...
+	if [ "$ENGINE" = 1 ]; then denied "engine: $1" "${@:2}"; else
+		echo "ok - engine: $1 # SKIP the engine does not judge containers yet"; fi
+}
+engine_check() { # NAME COMMAND...
+	if [ "$ENGINE" = 1 ]; then check "engine: $1" "${@:2}"; else
+		echo "ok - engine: $1 # SKIP the engine does not judge containers yet"; fi
+}
+row() { sqlite3 "$STATE/lockset.db" "SELECT $1 FROM containers WHERE $2"; }
+never_started() { test "$(dk inspect -f '{{.State.StartedAt}}' "$1")" = 0001-01-01T00:00:00Z; }
+swap_for_root() { rmdir "$1" && ln -s / "$1"; }
+
+SHARE="$T/share"
+mkdir -p "$SHARE/a" "$SHARE/c" "$SHARE/ok"
+jq -n --arg share "$SHARE" '{
+	configurationFileVersion: 2,
+	enhancedContainerIsolation: {locked: true, value: true,
+		dockerSocketMount: {imageList: {images: ["docker:cli"]}}},
+	blockDockerLoad: {locked: true, value: false},
+	filesharingAllowedDirectories: [{path: $share, sharedByDefault: true}],
+	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged"]}}' \
+	>"$T/policy.json"
+put_policy "$T/policy.json"
+
+# --- before the plugin: an image, a container holding /run, a benign one
+dockerd_start noplugin
+e2e_image lockset-e2e:latest
+dk create --pull=never --name sockholder -v /run:/hostrun lockset-e2e /bin/true >/dev/null
+dk create --pull=never --name benignholder -v "$SHARE/ok:/ok" lockset-e2e /bin/true >/dev/null
+dockerd_stop
+
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" --threads 1 || exit 1
+dockerd_start
+
+# --- (a) the swap between create and start
+allowed "docker create with a bind to a directory in the share" \
+	create --pull=never --name swap-a -v "$SHARE/a:/x" lockset-e2e /bin/true
+ID_A=$(cat "$T/out")
+check "the create is recorded with its bind source" \
+	test "$(row sources "id = '$ID_A'")" = "[\"$SHARE/a\"]"
+check "... and its name" test "$(row name "id = '$ID_A'")" = swap-a
+swap_for_root "$SHARE/a"
+engine_denied "start by id after the directory became a symlink to / is refused" \
+	bind-outside-shares start "$ID_A"
+engine_denied "start by name after the swap is refused" bind-outside-shares start swap-a
+engine_check "the swapped container never ran" never_started swap-a
+
+allowed "docker create with a bind to another directory in the share" \
+	create --pull=never -v "$SHARE/ok:/ok" lockset-e2e /bin/true
+allowed "its start, with the directory unchanged, is allowed" start "$(cat "$T/out")"
+allowed "docker run with a bind in the share runs" \
+	run --rm --pull=never --network none -v "$SHARE/ok:/ok" lockset-e2e /bin/true
+
+# --- (b) VolumesFrom a container created before the plugin was on
+engine_denied "--volumes-from a container holding /run is refused" docker-socket \
+	run --rm --pull=never --network none --volumes-from sockholder lockset-e2e /bin/true
+engine_denied "starting that container itself is refused" docker-socket start sockholder
+engine_check "it was looked up through the engine and recorded" \
+	test "$(row "origin || ' ' || sources" "name = 'sockholder'")" = 'engine ["/run"]'
+allowed "--volumes-from a benign container created before the plugin runs" \
+	run --rm --pull=never --network none --volumes-from benignholder:ro lockset-e2e /bin/true
+
+# --- (c) a restart of lockset between create and start
+allowed "docker create before the restart" \
+	create --pull=never --name swap-c -v "$SHARE/c:/x" lockset-e2e /bin/true
+ID_C=$(cat "$T/out")
+lockset_stop
+swap_for_root "$SHARE/c"
+# No engine to ask now: only the record can describe swap-c.
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$T/no-engine.sock" --threads 1 ||
+	exit 1
+check "the record is still there" test "$(row sources "id = '$ID_C'")" = "[\"$SHARE/c\"]"
+engine_denied "after the restart the swapped start is refused from the record" \
+	bind-outside-shares start "$ID_C"
+engine_denied "a container that has no record and cannot be looked up is unknown" \
+	unknown-container start benignholder
+engine_check "the start denies are audited" test "$(sqlite3 "$STATE/lockset.db" \
+	"SELECT count(*) FROM events WHERE action = 'container.start.denied'")" -ge 4
+api GET /v1/health
+expect_json "daemon healthy after the run" .status ok
+finish

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for the container records (daemon/containers.c) and what the
+ * plugin's view does to them (daemon/containers_watch.c), on a real SQLite
+ * database in a temporary directory: lookups by id, name and prefix,
+ * persistence across a reopen, forgets, the generation and in-flight rules
+ * that keep a record from outliving its container, pruning, and which
+ * creates are recorded. */
+#include "check.h"
+#include "containers.h"
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+
+static void
+cleanup(void)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[160];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static struct db *
+fresh_db(void)
+{
+	char *err = NULL;
+	struct db *d;
+
+	cleanup();
+	d = db_open(path, NULL, &err);
+	free(err);
+	return d;
+}
+
+/* A full id made of one repeated hex digit, with a different first digit. */
+static const char *
+make_id(char first, char rest, char out[65])
+{
+	memset(out, rest, 64);
+	out[0] = first;
+	out[64] = '\0';
+	return out;
+}
+
+static int
+record(struct containers *c, const char *id, const char *name, const char *src, time_t created)
+{
+	struct containers_entry e = {0};
+	int rc;
+
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	e.name = name != NULL ? strdup(name) : NULL;
+	e.image = strdup("alpine");
+	e.origin = "create";
+	e.policy_version = 7;
+	e.created = created;
+	if (src != NULL)
+		decide_mounts_add(&e.mounts, src);
+	rc = containers_record(c, &e, containers_generation(c));
+	containers_entry_clear(&e);
+	return rc;
+}
+
+/* The first source of the row ref finds (how), or "" / "(error)". */
+static char found_src[256];
+static const char *
+lookup_src(struct containers *c, const char *ref, unsigned how)
+{
+	struct containers_entry e;
+	int rc = containers_lookup(c, ref, how, &e);
+
+	if (rc < 0)
+		return "(error)";
+	snprintf(found_src, sizeof(found_src), "%s",
+	         rc == 1 && e.mounts.n > 0 ? e.mounts.src[0] : "");
+	containers_entry_clear(&e);
+	return found_src;
+}
+
+static void
+test_record_then_lookup_by_id_name_and_prefix(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e;
+	char a[65], b[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	CHECK_INT_EQ(record(c, a, "/web", "/srv/share/a", 0), 0);
+	CHECK_INT_EQ(record(c, b, "db", "/srv/share/b", 0), 0);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "/srv/share/a");
+	CHECK_STR_EQ(lookup_src(c, "web", CONTAINERS_BY_ANY), "/srv/share/a");
+	CHECK_STR_EQ(lookup_src(c, "/db", CONTAINERS_BY_ANY), "/srv/share/b");
+	CHECK_STR_EQ(lookup_src(c, "b2222", CONTAINERS_BY_ANY), "/srv/share/b");
+	/* Each form only when asked for. */
+	CHECK_STR_EQ(lookup_src(c, "web", CONTAINERS_BY_ID), "");
+	CHECK_STR_EQ(lookup_src(c, "b2222", CONTAINERS_BY_ID | CONTAINERS_BY_NAME), "");
+	CHECK_STR_EQ(lookup_src(c, "c", CONTAINERS_BY_ANY), "");
+	CHECK_STR_EQ(lookup_src(c, "", CONTAINERS_BY_ANY), "");
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_STR_EQ(e.id, a);
+	CHECK_STR_EQ(e.name, "web");
+	CHECK_STR_EQ(e.image, "alpine");
+	CHECK_STR_EQ(e.origin, "create");
+	CHECK_INT_EQ(e.policy_version, 7);
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_records_persist_across_reopen(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65], *err = NULL;
+
+	make_id('a', '1', a);
+	CHECK_INT_EQ(record(c, a, "web", "/srv/share/a", 0), 0);
+	containers_close(c);
+	db_close(d);
+	d = db_open(path, NULL, &err);
+	free(err);
+	c = containers_open(d, NULL);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "/srv/share/a");
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_prefix_must_match_one_id_only(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a1[65], a2[65];
+
+	make_id('a', '1', a1);
+	make_id('a', '2', a2);
+	record(c, a1, "one", "/one", 0);
+	record(c, a2, "two", "/two", 0);
+	CHECK_STR_EQ(lookup_src(c, "a", CONTAINERS_BY_PREFIX), ""); /* ambiguous */
+	CHECK_STR_EQ(lookup_src(c, "a2", CONTAINERS_BY_PREFIX), "/two");
+	CHECK_STR_EQ(lookup_src(c, "A2", CONTAINERS_BY_PREFIX), "");  /* ids are lowercase */
+	CHECK_STR_EQ(lookup_src(c, "a2%", CONTAINERS_BY_PREFIX), ""); /* not hex: no pattern */
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_name_lookup_takes_the_newest_row(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65], b[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	record(c, a, "web", "/old", 1000000000);
+	record(c, b, "/web", "/new", 1000000100);
+	CHECK_STR_EQ(lookup_src(c, "web", CONTAINERS_BY_NAME), "/new");
+	CHECK_STR_EQ(lookup_src(c, "/web", CONTAINERS_BY_NAME), "/new");
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_forget_one_and_forget_all(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65], b[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	record(c, a, "a", "/a", 0);
+	record(c, b, "b", "/b", 0);
+	CHECK_INT_EQ(containers_forget(c, a), 0);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "");
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	CHECK_INT_EQ(containers_forget(c, "b"), 0); /* not a full id: nothing */
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	CHECK_INT_EQ(containers_forget_all(c), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_record_refused_when_something_was_forgotten_since(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e = {0};
+	unsigned long gen;
+	char a[65], b[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	snprintf(e.id, sizeof(e.id), "%s", a);
+	e.origin = "engine";
+	decide_mounts_add(&e.mounts, "/a");
+	gen = containers_generation(c);
+	containers_forget(c, b); /* the engine was being asked meanwhile */
+	CHECK_INT_EQ(containers_record(c, &e, gen), 1);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "");
+	CHECK_INT_EQ(containers_record(c, &e, containers_generation(c)), 0);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "/a");
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_create_in_flight_during_a_forget_is_not_clean(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+
+	/* Nothing counted: an AuthZRes from before a restart is not clean. */
+	CHECK_INT_EQ(containers_create_end(c), 0);
+	containers_create_begin(c);
+	CHECK_INT_EQ(containers_create_end(c), 1);
+	containers_create_begin(c);
+	containers_create_begin(c);
+	containers_forget_all(c);
+	containers_create_begin(c); /* began after the forget, but overlaps */
+	CHECK_INT_EQ(containers_create_end(c), 0);
+	CHECK_INT_EQ(containers_create_end(c), 0);
+	CHECK_INT_EQ(containers_create_end(c), 0);
+	/* Drained: clean again. */
+	containers_create_begin(c);
+	CHECK_INT_EQ(containers_create_end(c), 1);
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_prune_by_age_and_by_count(void)
+{
+	struct containers_opts o = {10, 2};
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, &o);
+	time_t now = 2000000000;
+	char a[65], b[65], x[65], y[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	make_id('c', '3', x);
+	make_id('d', '4', y);
+	record(c, a, "a", "/a", now - 11 * 86400);
+	record(c, b, "b", "/b", now - 3 * 86400);
+	record(c, x, "c", "/c", now - 2 * 86400);
+	record(c, y, "d", "/d", now - 1 * 86400);
+	CHECK_INT_EQ(containers_prune(c, now), 2);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), ""); /* too old */
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), ""); /* over the count */
+	CHECK_STR_EQ(lookup_src(c, x, CONTAINERS_BY_ID), "/c");
+	CHECK_STR_EQ(lookup_src(c, y, CONTAINERS_BY_ID), "/d");
+	CHECK_INT_EQ(containers_prune(c, now), 0);
+	containers_close(c);
+	db_close(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The plugin's view                                                        */
+
+static int
+is_recorded(struct containers *c, const char *id)
+{
+	struct containers_entry e;
+	int rc = containers_lookup(c, id, CONTAINERS_BY_ID, &e);
+
+	containers_entry_clear(&e);
+	return rc;
+}
+
+/* One create through AuthZReq and AuthZRes. */
+static void
+create(struct containers *c, const char *uri, const char *body, int status, const char *id)
+{
+	char resp[128];
+	struct containers_response r = {"POST", uri, body, strlen(body), status, resp, 0};
+
+	snprintf(resp, sizeof(resp), "{\"Id\":\"%s\",\"Warnings\":[]}", id);
+	r.resp_len = strlen(resp);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", uri), 1);
+	containers_watch_response(c, &r, 3);
+}
+
+static void
+test_watch_records_a_created_container(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e;
+	char a[65], b[65], x[65];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	make_id('c', '3', x);
+	create(c, "/v1.47/containers/create?name=web",
+	       "{\"Image\":\"alpine\",\"HostConfig\":{\"Binds\":[\"/srv/share/dir:/x\"],"
+	       "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/share/m\",\"Target\":\"/m\"}]}}",
+	       201, a);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.n, 2);
+	CHECK_STR_EQ(e.mounts.n == 2 ? e.mounts.src[0] : "", "/srv/share/dir");
+	CHECK_STR_EQ(e.mounts.n == 2 ? e.mounts.src[1] : "", "/srv/share/m");
+	CHECK_STR_EQ(e.name, "web");
+	CHECK_STR_EQ(e.image, "alpine");
+	CHECK_INT_EQ(e.policy_version, 3);
+	containers_entry_clear(&e);
+	/* VolumesFrom a recorded id: its paths are flattened in. */
+	create(c, "/containers/create", "{\"Image\":\"alpine\",\"HostConfig\":{\"VolumesFrom\":[\"",
+	       201, b); /* malformed body: not recorded */
+	CHECK_INT_EQ(is_recorded(c, b), 0);
+	{
+		char body[256];
+		snprintf(body, sizeof(body),
+		         "{\"Image\":\"alpine\",\"HostConfig\":{\"VolumesFrom\":[\"%s:ro\"]}}", a);
+		create(c, "/containers/create", body, 201, x);
+	}
+	CHECK_STR_EQ(lookup_src(c, x, CONTAINERS_BY_ID), "/srv/share/dir");
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_watch_leaves_what_it_cannot_describe_to_the_engine(void)
+{
+	static const char *const bodies[] = {
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"/s:/x\"],\"AutoRemove\":true}}",
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"/s:/x\"],\"autorEmove\":true}}",
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"myvol:/x\"]}}",
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"Source\":\"v\"}]}"
+	    "}",
+	    "{\"Image\":\"a\",\"HostConfig\":{\"Mounts\":[{\"Source\":\"/s\",\"Target\":\"/x\"}]}}",
+	    "{\"Image\":\"a\",\"HostConfig\":{\"VolumesFrom\":[\"somename\"]}}",
+	    "{\"Image\":\"a\",\"Binds\":[\"v:/x\"]}",
+	};
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65];
+
+	make_id('a', '1', a);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		create(c, "/containers/create", bodies[i], 201, a);
+		if (is_recorded(c, a) != 0) {
+			CHECK(!"recorded a create it cannot describe");
+			fprintf(stderr, "  body: %s\n", bodies[i]);
+		}
+		containers_forget_all(c);
+	}
+	create(c, "/containers/create", "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"/s:/x\"]}}",
+	       409, a);
+	CHECK_INT_EQ(is_recorded(c, a), 0);
+	create(c, "/containers/create", "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"/s:/x\"]}}",
+	       201, "not-an-id");
+	CHECK_INT_EQ(is_recorded(c, a), 0);
+	/* The same create, described: recorded (so the cases above test something). */
+	create(c, "/containers/create", "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[\"/s:/x\"]}}",
+	       201, a);
+	CHECK_INT_EQ(is_recorded(c, a), 1);
+	/* A create with no host path at all is recorded too: its start needs nothing. */
+	containers_forget_all(c);
+	create(c, "/containers/create", "{\"Image\":\"a\"}", 201, a);
+	CHECK_INT_EQ(is_recorded(c, a), 1);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "");
+	containers_close(c);
+	db_close(d);
+}
+
+static void
+test_watch_forgets_before_dockerd_removes(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65], b[65], uri[128];
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	record(c, a, "a", "/a", 0);
+	record(c, b, "b", "/b", 0);
+	snprintf(uri, sizeof(uri), "/v1.47/containers/%s?force=1", a);
+	CHECK_INT_EQ(containers_watch_request(c, "DELETE", uri), 0);
+	CHECK_STR_EQ(lookup_src(c, a, CONTAINERS_BY_ID), "");
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	CHECK_INT_EQ(containers_watch_request(c, "GET", "/containers/json"), 0);
+	CHECK_INT_EQ(containers_watch_request(c, "DELETE", "/images/alpine"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	/* By name: which container that is, only dockerd knows. */
+	CHECK_INT_EQ(containers_watch_request(c, "DELETE", "/containers/b"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
+	record(c, b, "b", "/b", 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/containers/pr%75ne"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
+	record(c, b, "b", "/b", 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/containers/prune?filters=%7B%7D"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
+	record(c, b, "b", "/b", 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/images/prune"), 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/containers/b/start"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	containers_close(c);
+	db_close(d);
+}
+
+int
+main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/lockset-test-containers-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/lockset.db", dir);
+	RUN(test_record_then_lookup_by_id_name_and_prefix);
+	RUN(test_records_persist_across_reopen);
+	RUN(test_prefix_must_match_one_id_only);
+	RUN(test_name_lookup_takes_the_newest_row);
+	RUN(test_forget_one_and_forget_all);
+	RUN(test_record_refused_when_something_was_forgotten_since);
+	RUN(test_create_in_flight_during_a_forget_is_not_clean);
+	RUN(test_prune_by_age_and_by_count);
+	RUN(test_watch_records_a_created_container);
+	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
+	RUN(test_watch_forgets_before_dockerd_removes);
+	cleanup();
+	rmdir(dir);
+	return CHECK_DONE();
+}

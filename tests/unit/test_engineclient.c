@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for daemon/engineclient.c against a small real HTTP server on a
+ * Unix socket, run in a thread of this test: replies with Content-Length,
+ * chunked and close-delimited bodies, oversized and malformed replies, a
+ * server that never answers, and a container inspected with its binds,
+ * mounts, local volumes and VolumesFrom (each host path once). */
+#include "check.h"
+#include "engineclient.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* The server                                                               */
+
+enum reply_mode {
+	REPLY_CLOSE, /* write the reply, close */
+	REPLY_KEEP,  /* write the reply, keep the connection until the client closes */
+	REPLY_HANG,  /* never answer; wait for the client to give up */
+};
+
+struct route {
+	const char *path;
+	const char *raw; /* the whole reply, head and body */
+	enum reply_mode mode;
+};
+
+static char dir[48], sock_path[96];
+static const struct route *routes;
+static int listen_fd = -1, stop_pipe[2];
+static pthread_t server;
+static char last_request[2048];
+
+static void
+wait_for_eof(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+serve_one(int fd)
+{
+	static const char not_found[] =
+	    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 28\r\n\r\n{\"message\":\"No such object\"}";
+	char path[512] = "";
+	size_t len = 0;
+	const struct route *r;
+	ssize_t n;
+
+	while (len < sizeof(last_request) - 1 && strstr(last_request, "\r\n\r\n") == NULL) {
+		if ((n = read(fd, last_request + len, sizeof(last_request) - 1 - len)) <= 0)
+			return;
+		len += (size_t)n;
+		last_request[len] = '\0';
+	}
+	sscanf(last_request, "GET %511s ", path);
+	for (r = routes; r->path != NULL && strcmp(r->path, path) != 0; r++)
+		;
+	if (r->path == NULL) {
+		if (write(fd, not_found, sizeof(not_found) - 1) < 0)
+			return;
+		return;
+	}
+	if (r->mode != REPLY_HANG && write(fd, r->raw, strlen(r->raw)) < 0)
+		return;
+	if (r->mode != REPLY_CLOSE)
+		wait_for_eof(fd);
+}
+
+static void *
+server_main(void *arg)
+{
+	struct pollfd p[2] = {{0, POLLIN, 0}, {0, POLLIN, 0}};
+
+	(void)arg;
+	p[0].fd = listen_fd;
+	p[1].fd = stop_pipe[0];
+	for (;;) {
+		int fd;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (p[1].revents != 0)
+			return NULL;
+		if ((fd = accept(listen_fd, NULL, NULL)) < 0)
+			continue;
+		last_request[0] = '\0';
+		serve_one(fd);
+		close(fd);
+	}
+}
+
+static void
+server_start(const struct route *table)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	routes = table;
+	unlink(sock_path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(listen_fd, 16) != 0 || pipe(stop_pipe) != 0 ||
+	    pthread_create(&server, NULL, server_main, NULL) != 0) {
+		perror("test server");
+		exit(1);
+	}
+}
+
+static void
+server_stop(void)
+{
+	if (write(stop_pipe[1], "x", 1) != 1)
+		perror("stop");
+	pthread_join(server, NULL);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	close(listen_fd);
+	unlink(sock_path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET                                                                      */
+
+static int
+get(const char *path, size_t max, int timeout_ms, struct engineclient_reply *r, char *err)
+{
+	return engineclient_get(sock_path, path, timeout_ms, max, r, err, 256);
+}
+
+static void
+test_get_reads_content_length_chunked_and_close_delimited_bodies(void)
+{
+	static const struct route table[] = {
+	    {"/cl", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", REPLY_KEEP},
+	    {"/chunked",
+	     "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n"
+	     "6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+	     REPLY_KEEP},
+	    {"/close", "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil eof", REPLY_CLOSE},
+	    {"/empty", "HTTP/1.1 204 No Content\r\n\r\n", REPLY_KEEP},
+	    {NULL, NULL, 0}};
+	struct engineclient_reply r;
+	char err[256];
+
+	server_start(table);
+	CHECK_INT_EQ(get("/cl", 1024, 2000, &r, err), 0);
+	CHECK_INT_EQ(r.status, 200);
+	CHECK_STR_EQ(r.body, "hello");
+	CHECK(strstr(last_request, "GET /cl HTTP/1.1\r\n") == last_request);
+	CHECK(strstr(last_request, "\r\nHost: ") != NULL);
+	engineclient_reply_clear(&r);
+	CHECK_INT_EQ(get("/chunked", 1024, 2000, &r, err), 0);
+	CHECK_STR_EQ(r.body, "hello world");
+	CHECK_INT_EQ(r.len, 11);
+	engineclient_reply_clear(&r);
+	CHECK_INT_EQ(get("/close", 1024, 2000, &r, err), 0);
+	CHECK_STR_EQ(r.body, "until eof");
+	engineclient_reply_clear(&r);
+	CHECK_INT_EQ(get("/empty", 1024, 2000, &r, err), 0);
+	CHECK_INT_EQ(r.status, 204);
+	CHECK_INT_EQ(r.len, 0);
+	engineclient_reply_clear(&r);
+	CHECK_INT_EQ(get("/missing", 1024, 2000, &r, err), 0);
+	CHECK_INT_EQ(r.status, 404);
+	engineclient_reply_clear(&r);
+	server_stop();
+}
+
+static void
+test_get_refuses_oversized_and_malformed_replies(void)
+{
+	static const struct route table[] = {
+	    {"/big", "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", REPLY_KEEP},
+	    {"/bigchunks",
+	     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	     REPLY_KEEP},
+	    {"/badstatus", "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", REPLY_KEEP},
+	    {"/twolengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+	     REPLY_KEEP},
+	    {"/badchunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	     REPLY_KEEP},
+	    {"/short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", REPLY_CLOSE},
+	    {"/nohead", "garbage", REPLY_CLOSE},
+	    {NULL, NULL, 0}};
+	static const char *const paths[] = {"/big",      "/bigchunks", "/badstatus", "/twolengths",
+	                                    "/badchunk", "/short",     "/nohead"};
+	struct engineclient_reply r;
+	char err[256];
+
+	server_start(table);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		err[0] = '\0';
+		if (get(paths[i], 1000, 2000, &r, err) != -1) {
+			CHECK(!"a bad reply was accepted");
+			fprintf(stderr, "  path %s\n", paths[i]);
+		}
+		CHECK(err[0] != '\0');
+		engineclient_reply_clear(&r);
+	}
+	server_stop();
+}
+
+static void
+test_get_gives_up_at_the_deadline_and_without_a_server(void)
+{
+	static const struct route table[] = {{"/hang", "", REPLY_HANG}, {NULL, NULL, 0}};
+	struct engineclient_reply r;
+	struct timespec t0, t1;
+	char err[256];
+	long ms;
+
+	server_start(table);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT_EQ(get("/hang", 1024, 200, &r, err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 190 && ms < 5000);
+	CHECK(strstr(err, "time-out") != NULL);
+	server_stop();
+	CHECK_INT_EQ(get("/hang", 1024, 200, &r, err), -1);
+	CHECK(strstr(err, sock_path) != NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Containers                                                               */
+
+#define ID_WEB "1111111111111111111111111111111111111111111111111111111111111111"
+#define ID_SRC "2222222222222222222222222222222222222222222222222222222222222222"
+
+/* A chunked reply of one chunk: its size in hex, then the body. */
+static char *
+chunked(const char *json)
+{
+	char *out = NULL;
+
+	if (asprintf(&out,
+	             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	             "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+	             strlen(json), json) < 0)
+		exit(1);
+	return out;
+}
+
+static const char web_json[] =
+    "{\"Id\":\"" ID_WEB "\",\"Name\":\"/web\",\"Image\":\"sha256:ab\","
+    "\"Config\":{\"Image\":\"alpine:3\",\"Labels\":{}},"
+    "\"HostConfig\":{\"Binds\":[\"/srv/a:/a:ro\",\"named:/n\"],"
+    "\"VolumesFrom\":[\"src:ro\",\"gone\"],\"AutoRemove\":false},"
+    "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/a\",\"Destination\":\"/a\"},"
+    "{\"Type\":\"bind\",\"Source\":\"/srv/b\",\"Destination\":\"/b\"},"
+    "{\"Type\":\"volume\",\"Name\":\"dev\",\"Source\":\"/var/lib/docker/volumes/dev/_data\","
+    "\"Driver\":\"local\"},"
+    "{\"Type\":\"volume\",\"Name\":\"plain\",\"Source\":\"/var/lib/docker/volumes/plain/_data\","
+    "\"Driver\":\"local\"},"
+    "{\"Type\":\"volume\",\"Name\":\"nfsish\",\"Driver\":\"local\"},"
+    "{\"Type\":\"tmpfs\",\"Destination\":\"/t\"}]}";
+static const char src_json[] = "{\"Id\":\"" ID_SRC "\",\"Name\":\"/src\",\"Config\":{},"
+                               "\"HostConfig\":{\"Binds\":[\"/srv/src:/s\"]},\"Mounts\":[]}";
+static const char dev_json[] =
+    "{\"Name\":\"dev\",\"Driver\":\"local\",\"Options\":{\"type\":\"none\",\"o\":\"ro,bind\","
+    "\"device\":\"/srv/dev\"}}";
+static const char plain_json[] = "{\"Name\":\"plain\",\"Driver\":\"local\",\"Options\":null}";
+static const char nfs_json[] = "{\"Name\":\"nfsish\",\"Driver\":\"local\",\"Options\":{\"type\":"
+                               "\"nfs\",\"o\":\"addr=1.2.3.4\","
+                               "\"device\":\":/export\"}}";
+
+static void
+test_container_mounts_from_inspect_volumes_and_volumes_from(void)
+{
+	char *web = chunked(web_json), *src = chunked(src_json), *dev = chunked(dev_json);
+	char *plain = chunked(plain_json), *nfs = chunked(nfs_json);
+	const struct route table[] = {
+	    {"/containers/web/json", web, REPLY_CLOSE}, {"/containers/src/json", src, REPLY_CLOSE},
+	    {"/volumes/dev", dev, REPLY_CLOSE},         {"/volumes/plain", plain, REPLY_CLOSE},
+	    {"/volumes/nfsish", nfs, REPLY_CLOSE},      {NULL, NULL, 0}};
+	static const char *const want[] = {"/srv/a", "/srv/b", "/srv/dev", "/srv/src"};
+	struct containers_entry e;
+	char err[256] = "";
+	int cacheable = -1;
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "/web", &e, &cacheable, err, 256), 1);
+	CHECK_STR_EQ(e.id, ID_WEB);
+	CHECK_STR_EQ(e.name, "web");
+	CHECK_STR_EQ(e.image, "alpine:3");
+	CHECK_STR_EQ(e.origin, "engine");
+	CHECK_INT_EQ(cacheable, 1);
+	CHECK_INT_EQ(e.mounts.n, 4);
+	for (size_t i = 0; i < 4 && i < e.mounts.n; i++)
+		CHECK_STR_EQ(e.mounts.src[i], want[i]);
+	containers_entry_clear(&e);
+	server_stop();
+	free(web);
+	free(src);
+	free(dev);
+	free(plain);
+	free(nfs);
+}
+
+static void
+test_container_unknown_when_it_cannot_be_described(void)
+{
+	char *web = chunked(web_json), *src = chunked(src_json);
+	char *auto_rm = chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/x\",\"Config\":{},"
+	                        "\"HostConfig\":{\"AutoRemove\":true},\"Mounts\":[]}");
+	char *task =
+	    chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/t\",\"Config\":{\"Labels\":"
+	            "{\"com.docker.swarm.task.id\":\"q\"}},\"HostConfig\":{},\"Mounts\":[]}");
+	char *noid = chunked("{\"Name\":\"/x\",\"HostConfig\":{}}");
+	const struct route table[] = {{"/containers/web/json", web, REPLY_CLOSE}, /* volumes 404 */
+	                              {"/containers/src/json", src, REPLY_CLOSE},
+	                              {"/containers/rm/json", auto_rm, REPLY_CLOSE},
+	                              {"/containers/task/json", task, REPLY_CLOSE},
+	                              {"/containers/noid/json", noid, REPLY_CLOSE},
+	                              {NULL, NULL, 0}};
+	struct containers_entry e;
+	char err[256];
+	int cacheable;
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "web", &e, &cacheable, err, 256), 0);
+	CHECK(strstr(err, "/volumes/dev") != NULL);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "nope", &e, &cacheable, err, 256), 0);
+	CHECK(strstr(err, "404") != NULL);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "noid", &e, &cacheable, err, 256), 0);
+	last_request[0] = '\0';
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "a/../b", &e, &cacheable, err, 256),
+	             0);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "a b", &e, &cacheable, err, 256), 0);
+	CHECK_STR_EQ(last_request, ""); /* never asked */
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "rm", &e, &cacheable, err, 256), 1);
+	CHECK_INT_EQ(cacheable, 0);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "task", &e, &cacheable, err, 256), 1);
+	CHECK_INT_EQ(cacheable, 0);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "src", &e, &cacheable, err, 256), 1);
+	CHECK_INT_EQ(cacheable, 1);
+	containers_entry_clear(&e);
+	server_stop();
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "src", &e, &cacheable, err, 256), 0);
+	free(web);
+	free(src);
+	free(auto_rm);
+	free(task);
+	free(noid);
+}
+
+int
+main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/lockset-test-engine-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(sock_path, sizeof(sock_path), "%s/docker.sock", dir);
+	RUN(test_get_reads_content_length_chunked_and_close_delimited_bodies);
+	RUN(test_get_refuses_oversized_and_malformed_replies);
+	RUN(test_get_gives_up_at_the_deadline_and_without_a_server);
+	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
+	RUN(test_container_unknown_when_it_cannot_be_described);
+	rmdir(dir);
+	return CHECK_DONE();
+}
