@@ -15,13 +15,8 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3 base64
 
-ENGINE=0
-grep -q '"unknown-container"' "$LOCKSET_SRCDIR/daemon/decide.c" && ENGINE=1
-# engine_expect NAME JQ-EXPR EXPECTED: expect_json, once the engine judges containers.
-engine_expect() {
-	if [ "$ENGINE" = 1 ]; then expect_json "engine: $1" "$2" "$3"; else
-		echo "ok - engine: $1 # SKIP the engine does not judge containers yet"; fi
-}
+# engine_expect NAME JQ-EXPR EXPECTED: what the engine makes of the containers.
+engine_expect() { expect_json "engine: $1" "$2" "$3"; }
 
 SHARE="$T/share"
 mkdir -p "$SHARE/dir" "$SHARE/dir2" "$SHARE/secret"
@@ -150,10 +145,6 @@ expect_json "the DELETE is allowed" .Allow true
 check "its record is gone" test "$(row count\(*\) "$ID")" = 0
 
 api GET /metrics
-if [ "$ENGINE" = 1 ]; then
-	check "engine: container lookups are counted" grep -q \
-		'^lockset_container_lookups_total{source="record",result="found"} [1-9]' "$BODY"
-else
-	check "container lookups are in /metrics" grep -q '^lockset_container_lookups_total' "$BODY"
-fi
+check "container lookups from records are counted" grep -q \
+	'^lockset_container_lookups_total{source="record",result="found"} [1-9]' "$BODY"
 finish

@@ -71,7 +71,8 @@ denied() {
 	local name=$1 want=$2; shift 2
 	if dk "$@" >"$T/out" 2>"$T/err"; then
 		not_ok "$name: expected a refusal, docker succeeded"
-	elif grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v[0-9]*: .*$want" "$T/err"; then
+	elif grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v[0-9]*:\$" "$T/err" &&
+		grep -q "^  .*\[$want\]\$" "$T/err" && grep -Eq "; decision [0-9a-f]{32}" "$T/err"; then
 		ok "$name"
 	else
 		not_ok "$name: unexpected error: $(cat "$T/err")"

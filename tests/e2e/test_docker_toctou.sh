@@ -13,20 +13,12 @@
 #
 # Checks marked "engine:" need the decision engine to judge container starts
 # and VolumesFrom through the container lookup (decide.h, decide_container_fn,
-# rule unknown-container); until daemon/decide.c does, they are skipped.
+# rule unknown-container).
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
 
-ENGINE=0
-grep -q '"unknown-container"' "$LOCKSET_SRCDIR/daemon/decide.c" && ENGINE=1
-engine_denied() { # NAME RULE docker-args...
-	if [ "$ENGINE" = 1 ]; then denied "engine: $1" "${@:2}"; else
-		echo "ok - engine: $1 # SKIP the engine does not judge containers yet"; fi
-}
-engine_check() { # NAME COMMAND...
-	if [ "$ENGINE" = 1 ]; then check "engine: $1" "${@:2}"; else
-		echo "ok - engine: $1 # SKIP the engine does not judge containers yet"; fi
-}
+engine_denied() { denied "engine: $1" "${@:2}"; }   # NAME RULE docker-args...
+engine_check() { check "engine: $1" "${@:2}"; }     # NAME COMMAND...
 row() { sqlite3 "$STATE/lockset.db" "SELECT $1 FROM containers WHERE $2"; }
 never_started() { test "$(dk inspect -f '{{.State.StartedAt}}' "$1")" = 0001-01-01T00:00:00Z; }
 swap_for_root() { rmdir "$1" && ln -s / "$1"; }
