@@ -36,6 +36,9 @@ struct config {
 	char *tls_cert;
 	char *tls_key;
 	int allow_insecure_tcp;
+	/* Fleet: a central lockset signs bundles; hosts report to it. */
+	char *bundle_signing_key;
+	long hosts_stale_after;
 	/* One-shot actions. */
 	int check_config;
 	int print_config;

@@ -51,6 +51,11 @@ enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
 
+/* h_bundle.c, h_hosts.c: fleet mode */
+enum MHD_Result h_bundle_get(struct request *rq);
+enum MHD_Result h_host_status_post(struct request *rq);
+enum MHD_Result h_hosts_get(struct request *rq);
+
 /* h_ui.c: the admin web UI */
 enum MHD_Result h_ui_redirect(struct request *rq);
 enum MHD_Result h_ui_index(struct request *rq);

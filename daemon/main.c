@@ -7,7 +7,9 @@
 #include "app.h"
 #include "audit.h"
 #include "auth.h"
+#include "bundleserve.h"
 #include "config.h"
+#include "fleetstore.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -384,6 +386,13 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
+	fleetstore_open(audit_db(app.audit));
+	if (cfg.bundle_signing_key[0] != '\0' &&
+	    bundleserve_open(cfg.bundle_signing_key, &err) != 0) {
+		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
 	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
@@ -446,6 +455,8 @@ main(int argc, char **argv)
 	http_stop(3000);
 	served_stop();
 	inputs_stop();
+	bundleserve_close();
+	fleetstore_close();
 	userpolicy_close();
 	policystore_close();
 	tokens_close();
