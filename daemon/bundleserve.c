@@ -90,7 +90,7 @@ build(void)
 		goto out;
 	}
 	served_etag(b->body, b->len, b->etag);
-	log_info("bundle v%lld issued (policy v%lld, %zu per-user polic%s)", version, s->version,
+	log_info("bundle v%lld: policy v%lld and %zu per-user polic%s", version, s->version,
 	         json_object_size(users), json_object_size(users) == 1 ? "y" : "ies");
 out:
 	json_decref(users);

@@ -7,6 +7,7 @@
 #include "judge.h"
 #include "reply.h"
 #include "served.h"
+#include "upstream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ h_metrics_get(struct request *rq)
 	served_release(s);
 	judge_metrics(out);
 	inputs_metrics(out);
+	upstream_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

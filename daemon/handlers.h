@@ -36,6 +36,8 @@ enum MHD_Result h_events_post(struct request *rq);
 /* The change comment of a policy write (?comment= or X-Lockset-Comment);
  * an overlong one is added to errs. Borrowed from the request. */
 const char *h_policy_change_comment(struct request *rq, struct problems *errs);
+/* 409 managed_by_upstream: policy edits are refused in upstream mode. */
+enum MHD_Result h_policy_managed(struct request *rq);
 enum MHD_Result h_policy_get(struct request *rq);
 enum MHD_Result h_policy_put(struct request *rq);
 enum MHD_Result h_policy_patch(struct request *rq);

@@ -19,6 +19,7 @@
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
+#include "upstream.h"
 #include "userpolicy.h"
 #include "watch.h"
 
@@ -298,6 +299,25 @@ out:
 	return rc;
 }
 
+/* Upstream mode: install the saved bundle and start fetching. */
+static int
+start_upstream(const struct config *c, char **err)
+{
+	struct upstream_opts o = {
+	    .url = c->upstream,
+	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
+	    .bundle_key = c->bundle_key,
+	    .cacert = c->upstream_cacert[0] ? c->upstream_cacert : NULL,
+	    .state_dir = c->state_dir,
+	    .host_name = c->host_name,
+	    .wait = c->upstream_wait,
+	    .retry_max = c->upstream_retry_max,
+	    .report_interval = c->upstream_report_interval,
+	};
+
+	return upstream_start(&o, err);
+}
+
 /* Everything main() allocates for its whole life, released at exit whichever
  * way the process ends (one-shot actions and start-up failures included). */
 static struct config cfg;
@@ -379,6 +399,7 @@ main(int argc, char **argv)
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
+	policylife_set_managed(cfg.upstream[0] != '\0');
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          err ? err
@@ -390,6 +411,11 @@ main(int argc, char **argv)
 	if (cfg.bundle_signing_key[0] != '\0' &&
 	    bundleserve_open(cfg.bundle_signing_key, &err) != 0) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (cfg.upstream[0] != '\0' && start_upstream(&cfg, &err) != 0) {
+		log_warnx("--upstream: %s", err ? err : "cannot start");
 		report_ready(ready_fd, 1);
 		return 1;
 	}
@@ -451,6 +477,7 @@ main(int argc, char **argv)
 		break;
 	}
 	watch_stop();
+	upstream_stop();
 	served_wake_all();
 	http_stop(3000);
 	served_stop();
