@@ -4,6 +4,7 @@
  * key, its validation, its --help line and its --print-config line. */
 #include "config.h"
 
+#include "audit_syslog.h"
 #include "http.h"
 #include "log.h"
 
@@ -104,6 +105,10 @@ static const struct option_def options[] = {
      "SECONDS", "how often to report status to --upstream"},
     {"host-name", OPT_STRING, OFF(host_name), "", 0, 0, NULL, 0, "NAME",
      "this host's name in status reports (default: the system host name)"},
+    {"syslog", OPT_STRING, OFF(syslog), "", 0, 0, NULL, 0, "TARGET",
+     "forward every audit row to syslog: udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT, unix:PATH"},
+    {"syslog-cacert", OPT_PATH, OFF(syslog_cacert), "", 0, 0, NULL, 0, "FILE",
+     "CA certificates (PEM) to check a tls: --syslog receiver with (default: the system's)"},
     {"check-config", OPT_ACTION, OFF(check_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
      "validate the configuration and the policy file, print every problem, exit 0/1"},
     {"print-config", OPT_ACTION, OFF(print_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
@@ -385,6 +390,13 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 		problems_add(errs, "upstream", "--upstream: expected an http:// or https:// URL");
 	if (cfg->upstream[0] != '\0' && cfg->bundle_key[0] == '\0')
 		problems_add(errs, "bundle-key", "--upstream needs --bundle-key");
+	if (cfg->syslog[0] != '\0') {
+		struct audit_syslog_target t;
+		char *err = NULL;
+		if (audit_syslog_parse_target(cfg->syslog, &t, &err) != 0)
+			problems_add(errs, "syslog", "%s", err ? err : "--syslog: invalid");
+		free(err);
+	}
 	return errs->n == before ? 0 : -1;
 }
 

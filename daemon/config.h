@@ -47,6 +47,8 @@ struct config {
 	long upstream_retry_max;
 	long upstream_report_interval;
 	char *host_name;
+	char *syslog;        /* audit forwarding target; "" = none */
+	char *syslog_cacert; /* CA certificates for a tls: target */
 	/* One-shot actions. */
 	int check_config;
 	int print_config;

@@ -2,6 +2,7 @@
 /* GET /metrics: Prometheus text format. */
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
@@ -40,6 +41,7 @@ h_metrics_get(struct request *rq)
 	judge_metrics(out);
 	inputs_metrics(out);
 	upstream_metrics(out);
+	audit_syslog_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

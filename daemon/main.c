@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "auth.h"
 #include "bundleserve.h"
 #include "config.h"
@@ -408,6 +409,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fleetstore_open(audit_db(app.audit));
+	if (cfg.syslog[0] != '\0' &&
+	    audit_syslog_start(app.audit, cfg.syslog,
+	                       cfg.syslog_cacert[0] ? cfg.syslog_cacert : NULL, &err) != 0) {
+		log_warnx("%s", err ? err : "--syslog: cannot start");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
 	if (cfg.bundle_signing_key[0] != '\0' &&
 	    bundleserve_open(cfg.bundle_signing_key, &err) != 0) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
@@ -484,6 +492,7 @@ main(int argc, char **argv)
 	inputs_stop();
 	bundleserve_close();
 	fleetstore_close();
+	audit_syslog_stop();
 	userpolicy_close();
 	policystore_close();
 	tokens_close();

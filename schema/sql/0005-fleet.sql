@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- lockset state database, version 5: fleet mode. The signed bundles a central
--- lockset has issued, and the status its hosts report.
+-- lockset has issued, the status its hosts report, and how far the audit log
+-- has been forwarded to syslog.
 
 -- Every bundle a central lockset has served: one row per distinct content
 -- (org policy, its version and the per-user policies). The number is what
@@ -34,3 +35,12 @@ CREATE TABLE hosts (
 ) WITHOUT ROWID;
 CREATE INDEX hosts_bundle_version ON hosts(bundle_version);
 CREATE INDEX hosts_last_seen ON hosts(last_seen);
+
+-- Syslog forwarding (--syslog): per target, the last audit row the receiver
+-- confirmed. Forwarding resumes after it, so rows after it may be sent twice
+-- (at least once); each message carries its row id.
+CREATE TABLE syslog_cursor (
+	target    TEXT PRIMARY KEY,             -- the --syslog value, e.g. tcp:siem:6514
+	last_id   INTEGER NOT NULL,             -- events.id
+	updated   TEXT NOT NULL                 -- RFC 3339 UTC
+);
