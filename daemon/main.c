@@ -413,17 +413,20 @@ main(int argc, char **argv)
 	    audit_syslog_start(app.audit, cfg.syslog,
 	                       cfg.syslog_cacert[0] ? cfg.syslog_cacert : NULL, &err) != 0) {
 		log_warnx("%s", err ? err : "--syslog: cannot start");
+		free(err);
 		report_ready(ready_fd, 1);
 		return 1;
 	}
 	if (cfg.bundle_signing_key[0] != '\0' &&
 	    bundleserve_open(cfg.bundle_signing_key, &err) != 0) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
+		free(err);
 		report_ready(ready_fd, 1);
 		return 1;
 	}
 	if (cfg.upstream[0] != '\0' && start_upstream(&cfg, &err) != 0) {
 		log_warnx("--upstream: %s", err ? err : "cannot start");
+		free(err);
 		report_ready(ready_fd, 1);
 		return 1;
 	}
