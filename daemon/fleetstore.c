@@ -149,19 +149,19 @@ host_row(sqlite3_stmt *st, const char *stale_before, long long current)
 	long long bv = sqlite3_column_int64(st, 2);
 	const char *seen = db_column_text(st, 13);
 
-	return json_pack("{s:s, s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
-	                 "s:b, s:b}",
-	                 "host", db_column_text(st, 0), "locksetVersion", db_column_text(st, 1),
-	                 "bundleVersion", (json_int_t)bv, "lastSync",
-	                 db_column_text(st, 3)[0] ? db_column_text(st, 3) : NULL, "mode",
-	                 db_column_text(st, 4), "status", db_column_text(st, 5), "lastError",
-	                 db_column_text(st, 6)[0] ? db_column_text(st, 6) : NULL, "decisions",
-	                 (json_int_t)sqlite3_column_int64(st, 7), "denies",
-	                 (json_int_t)sqlite3_column_int64(st, 8), "lastReport", "decisions",
-	                 (json_int_t)sqlite3_column_int64(st, 9), "denies",
-	                 (json_int_t)sqlite3_column_int64(st, 10), "firstSeen",
-	                 db_column_text(st, 12), "lastSeen", seen, "stale",
-	                 strcmp(seen, stale_before) < 0, "behind", current > 0 && bv < current);
+	return json_pack(
+	    "{s:s, s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
+	    "s:s, s:b, s:b}",
+	    "host", db_column_text(st, 0), "locksetVersion", db_column_text(st, 1), "bundleVersion",
+	    (json_int_t)bv, "lastSync", db_column_text(st, 3)[0] ? db_column_text(st, 3) : NULL,
+	    "mode", db_column_text(st, 4), "status", db_column_text(st, 5), "lastError",
+	    db_column_text(st, 6)[0] ? db_column_text(st, 6) : NULL, "decisions",
+	    (json_int_t)sqlite3_column_int64(st, 7), "denies",
+	    (json_int_t)sqlite3_column_int64(st, 8), "lastReport", "decisions",
+	    (json_int_t)sqlite3_column_int64(st, 9), "denies",
+	    (json_int_t)sqlite3_column_int64(st, 10), "reporter", db_column_text(st, 11),
+	    "firstSeen", db_column_text(st, 12), "lastSeen", seen, "stale",
+	    strcmp(seen, stale_before) < 0, "behind", current > 0 && bv < current);
 }
 
 json_t *

@@ -55,7 +55,7 @@ struct fleet_query {
 
 /* Up to q->limit hosts in name order, each {"host", "locksetVersion",
  * "bundleVersion", "lastSync", "mode", "status", "lastError", "decisions",
- * "denies", "lastReport": {"decisions", "denies"}, "firstSeen", "lastSeen",
+ * "denies", "lastReport": {"decisions", "denies"}, "reporter", "firstSeen", "lastSeen",
  * "stale", "behind"}. *more is set when further hosts match. New reference,
  * NULL on a read error. */
 json_t *fleetstore_hosts(const struct fleet_query *q, int *more);

@@ -488,9 +488,9 @@ main(int argc, char **argv)
 		break;
 	}
 	watch_stop();
-	upstream_stop();
 	served_wake_all();
 	http_stop(3000);
+	upstream_stop(); /* after the HTTP threads, which read its state */
 	served_stop();
 	inputs_stop();
 	bundleserve_close();

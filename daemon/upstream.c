@@ -64,11 +64,11 @@ upstream_record(struct upstream *u, int ok, const struct bundle_info *info, cons
 }
 
 static void
-count(unsigned long long *n)
+count(struct upstream *u, unsigned long long *n)
 {
-	pthread_mutex_lock(&up.lock);
+	pthread_mutex_lock(&u->lock);
 	(*n)++;
-	pthread_mutex_unlock(&up.lock);
+	pthread_mutex_unlock(&u->lock);
 }
 
 /* Wait ms milliseconds or until stopped; 1 when stopped. */
@@ -172,13 +172,13 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		audit_bundle("policy.bundle.installed", &info, NULL);
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
-		count(&u->n_installed);
+		count(u, &u->n_installed);
 		return 1;
 	case UA_UNCHANGED:
 		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
 		take_next(u, r->link);
 		upstream_record(u, 1, NULL, NULL);
-		count(&u->n_unchanged);
+		count(u, &u->n_unchanged);
 		return 0;
 	case UA_REFUSED:
 		log_warnx("upstream: bundle refused: %s", why);
@@ -186,11 +186,11 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 			audit_bundle("policy.bundle.refused", &info, why);
 			snprintf(u->refused_last, sizeof(u->refused_last), "%s", why);
 		}
-		count(&u->n_refused);
+		count(u, &u->n_refused);
 		break;
 	case UA_FAILED:
 		log_warnx("upstream: bundle not installed: %s", why);
-		count(&u->n_failed);
+		count(u, &u->n_failed);
 		break;
 	}
 	u->next[0] = '\0';
@@ -213,13 +213,13 @@ poll_once(struct upstream *u)
 		snprintf(why, sizeof(why), "%s: %s", u->base, r.error);
 		u->next[0] = '\0';
 		upstream_record(u, 0, NULL, why);
-		count(&u->n_failed);
+		count(u, &u->n_failed);
 	} else if (r.status == 200) {
 		rc = take_bundle(u, &r);
 	} else if (r.status == 304) {
 		take_next(u, r.link);
 		upstream_record(u, 1, NULL, NULL);
-		count(&u->n_not_modified);
+		count(u, &u->n_not_modified);
 		rc = 0;
 	} else {
 		snprintf(why, sizeof(why), "%s: HTTP %ld%s", u->base, r.status,
@@ -227,7 +227,7 @@ poll_once(struct upstream *u)
 		                                            : "");
 		u->next[0] = '\0';
 		upstream_record(u, 0, NULL, why);
-		count(&u->n_failed);
+		count(u, &u->n_failed);
 	}
 	upstream_http_reply_clear(&r);
 	return rc;
