@@ -71,8 +71,16 @@ build(void)
 
 	if (s == NULL || (users = current_users()) == NULL ||
 	    (content = bundle_content(s->doc, s->version, users)) == NULL ||
-	    policystore_hash(content, hash) != 0 ||
-	    fleetstore_bundle_number(hash, &version, issued) != 0)
+	    policystore_hash(content, hash) != 0)
+		goto out;
+	/* A wake-up that changed nothing here (a user's preferences) costs no
+	 * write to the history. */
+	if (cur != NULL && strcmp(cur->hash, hash) == 0) {
+		b = cur;
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+		goto out;
+	}
+	if (fleetstore_bundle_number(hash, &version, issued) != 0)
 		goto out;
 	if (cur != NULL && cur->version == version) {
 		b = cur;
@@ -83,6 +91,7 @@ build(void)
 		goto out;
 	b->refs = 1;
 	b->version = version;
+	memcpy(b->hash, hash, sizeof(b->hash));
 	snprintf(b->issued, sizeof(b->issued), "%s", issued);
 	if ((b->body = bundle_sign(content, version, issued, key, &b->len)) == NULL) {
 		bundle_served_free(b);

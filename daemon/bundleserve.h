@@ -13,6 +13,7 @@ struct bundle_served {
 	long long version;
 	char issued[40];
 	char etag[72]; /* strong, quoted, over body */
+	char hash[65]; /* of the content it was numbered by */
 	char *body;    /* the signed bundle as served */
 	size_t len;
 	int refs;
