@@ -2,6 +2,7 @@
 /* GET /metrics: Prometheus text format. */
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
@@ -9,6 +10,7 @@
 #include "lookup.h"
 #include "reply.h"
 #include "served.h"
+#include "upstream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,8 @@ h_metrics_get(struct request *rq)
 	judge_metrics(out);
 	inputs_metrics(out);
 	lookup_metrics(app.lookup, out);
+	upstream_metrics(out);
+	audit_syslog_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

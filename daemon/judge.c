@@ -422,3 +422,12 @@ judge_metrics(FILE *out)
 		        __atomic_load_n(&rule_counts[i].count, __ATOMIC_RELAXED));
 	}
 }
+
+void
+judge_totals(unsigned long long *decisions, unsigned long long *denies)
+{
+	*denies = __atomic_load_n(&n_denied, __ATOMIC_RELAXED);
+	*decisions = *denies + __atomic_load_n(&n_allowed, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&n_audited, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&n_uninspected, __ATOMIC_RELAXED);
+}

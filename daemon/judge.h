@@ -52,6 +52,9 @@ int judge_start(const struct decide_request *req, const char *component, const c
 void judge_finish(struct judgement *j);
 void judge_clear(struct judgement *j);
 
+/* Totals since start-up: every decision, and the denied ones among them. */
+void judge_totals(unsigned long long *decisions, unsigned long long *denies);
+
 /* Prometheus text of the decision counters (new reference to a string). */
 void judge_metrics(FILE *out);
 

@@ -6,10 +6,13 @@
 
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "auth.h"
+#include "bundleserve.h"
 #include "config.h"
 #include "homes.h"
 #include "containers.h"
+#include "fleetstore.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -22,6 +25,7 @@
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
+#include "upstream.h"
 #include "userpolicy.h"
 #include "watch.h"
 
@@ -380,6 +384,25 @@ out:
 	return rc;
 }
 
+/* Upstream mode: install the saved bundle and start fetching. */
+static int
+start_upstream(const struct config *c, char **err)
+{
+	struct upstream_opts o = {
+	    .url = c->upstream,
+	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
+	    .bundle_key = c->bundle_key,
+	    .cacert = c->upstream_cacert[0] ? c->upstream_cacert : NULL,
+	    .state_dir = c->state_dir,
+	    .host_name = c->host_name,
+	    .wait = c->upstream_wait,
+	    .retry_max = c->upstream_retry_max,
+	    .report_interval = c->upstream_report_interval,
+	};
+
+	return upstream_start(&o, err);
+}
+
 /* Everything main() allocates for its whole life, released at exit whichever
  * way the process ends (one-shot actions and start-up failures included). */
 static struct config cfg;
@@ -462,6 +485,7 @@ main(int argc, char **argv)
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
+	policylife_set_managed(cfg.upstream[0] != '\0');
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          err ? err
@@ -471,6 +495,28 @@ main(int argc, char **argv)
 	}
 	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL) {
 		log_warnx("%s", err ? err : "out of memory");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	fleetstore_open(audit_db(app.audit));
+	if (cfg.syslog[0] != '\0' &&
+	    audit_syslog_start(app.audit, cfg.syslog,
+	                       cfg.syslog_cacert[0] ? cfg.syslog_cacert : NULL, &err) != 0) {
+		log_warnx("%s", err ? err : "--syslog: cannot start");
+		free(err);
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (cfg.bundle_signing_key[0] != '\0' &&
+	    bundleserve_open(cfg.bundle_signing_key, &err) != 0) {
+		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
+		free(err);
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	if (cfg.upstream[0] != '\0' && start_upstream(&cfg, &err) != 0) {
+		log_warnx("--upstream: %s", err ? err : "cannot start");
+		free(err);
 		report_ready(ready_fd, 1);
 		return 1;
 	}
@@ -540,10 +586,14 @@ main(int argc, char **argv)
 	served_wake_all();
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
 	http_stop(3000);
+	upstream_stop(); /* after the HTTP threads, which read its state */
 	lookup_free(app.lookup);
 	containers_close(app.containers);
 	served_stop();
 	inputs_stop();
+	bundleserve_close();
+	fleetstore_close();
+	audit_syslog_stop();
 	userpolicy_close();
 	policystore_close();
 	tokens_close();
