@@ -80,7 +80,7 @@ check "RFC 5424 header: PRI (log audit, warning), version, time, host, app, pid,
 check "structured data: id and the row's hash" \
 	bash -c "[[ '$LINE' == *'[lockset@32473 id=\"2\" hash=\"$HASH2\" action=\"container.create.denied\"'* ]]"
 check "structured data: actor, subject, decision, rule ids" \
-	bash -c "[[ '$LINE' == *'actor=\"alice\" subject=\"alpine\" component=\"api\" decision=\"deny\" rules=\"privileged\" policyVersion=\"1\"]'* ]]"
+	bash -c "[[ '$LINE' == *'actor=\"uid:0\" subject=\"alpine\" component=\"api\" decision=\"deny\" rules=\"privileged\" policyVersion=\"1\"]'* ]]"
 check "the message is the row's data" bash -c "echo '$LINE' | sed 's/^[^]]*\] //' | jq -e '.violations[0].rule == \"privileged\"' >/dev/null"
 check "the policy row is a notice" grep -q '^<109>1 .* policy.updated \[lockset@32473 id="1"' "$OUT"
 
