@@ -51,6 +51,9 @@ enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
 
+/* h_openapi.c */
+enum MHD_Result h_openapi_get(struct request *rq);
+
 /* h_ui.c: the admin web UI */
 enum MHD_Result h_ui_redirect(struct request *rq);
 enum MHD_Result h_ui_index(struct request *rq);
