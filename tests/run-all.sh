@@ -46,7 +46,7 @@ run_build() { # $1 = dir, rest = configure flags
 ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "=== format check"
-if clang-format --dry-run --Werror daemon/*.c daemon/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c; then
+if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/ctl/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c; then
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))
