@@ -38,6 +38,8 @@ h_metrics_get(struct request *rq)
 	served_release(s);
 	judge_metrics(out);
 	inputs_metrics(out);
+	audit_metrics(app.audit, out);
+	http_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 
 #include <arpa/inet.h>
@@ -47,6 +48,10 @@ struct conn_info {
 	struct peer peer;
 	struct auth_cache auth;
 };
+
+/* Request latency per route; the last slot counts requests that matched none. */
+#define HTTP_METRICS_ROUTES 128
+static struct metrics_hist route_latency[HTTP_METRICS_ROUTES + 1];
 
 static struct listener listeners[HTTP_MAX_LISTENERS];
 static size_t nlisteners;
@@ -391,6 +396,14 @@ static void
 request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                   enum MHD_RequestTerminationCode toe)
 {
+	struct request *rq = *req_cls;
+
+	if (rq != NULL) {
+		size_t i = rq->route ? (size_t)(rq->route - http_routes) : HTTP_METRICS_ROUTES;
+		metrics_observe_since(
+		    &route_latency[i < HTTP_METRICS_ROUTES ? i : HTTP_METRICS_ROUTES],
+		    rq->started_ns);
+	}
 	request_free(*req_cls);
 	*req_cls = NULL;
 }
@@ -574,6 +587,7 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		if (rq == NULL)
 			return MHD_NO;
 		*req_cls = rq;
+		rq->started_ns = metrics_now_ns();
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
@@ -655,6 +669,24 @@ const char *
 http_header(struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_metrics(FILE *out)
+{
+	char labels[256];
+
+	metrics_hist_header(out, "lockset_http_request_duration_seconds",
+	                    "Time from the request line to the end of the reply, by route "
+	                    "(long-polls included).");
+	for (size_t i = 0; i < http_nroutes && i < HTTP_METRICS_ROUTES; i++) {
+		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
+		         http_routes[i].method, http_routes[i].path);
+		metrics_hist_print(out, "lockset_http_request_duration_seconds", labels,
+		                   &route_latency[i]);
+	}
+	metrics_hist_print(out, "lockset_http_request_duration_seconds",
+	                   "method=\"\",route=\"unmatched\"", &route_latency[HTTP_METRICS_ROUTES]);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Roles, weakest first. ROLE_NONE means "no credentials". */
@@ -66,6 +67,7 @@ struct request {
 	void (*hstate_free)(void *hstate);
 
 	/* Dispatcher bookkeeping. */
+	unsigned long long started_ns; /* when the request line arrived (metrics) */
 	int dispatched;
 	int refused; /* a reply was already queued by the dispatcher */
 	size_t body_cap;
@@ -96,6 +98,9 @@ int http_start(const struct http_opts *opts);
 void http_stop(unsigned grace_ms);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
+
+/* The request latency histograms, one per route (Prometheus text). */
+void http_metrics(FILE *out);
 
 /* Request accessors. */
 const char *http_query(struct request *rq, const char *name);

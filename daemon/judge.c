@@ -7,6 +7,7 @@
 #include "app.h"
 #include "audit.h"
 #include "log.h"
+#include "metrics.h"
 #include "served.h"
 #include "userpolicy.h"
 
@@ -26,6 +27,7 @@ static struct {
 	unsigned long long count;
 } rule_counts[JUDGE_MAX_RULES];
 static judge_input_hook input_hook;
+static struct metrics_hist decision_latency;
 
 void
 judge_set_input_hook(judge_input_hook hook)
@@ -136,6 +138,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 static void
 conclude(struct judgement *j)
 {
+	metrics_observe_since(&decision_latency, j->started_ns);
 	if (j->event_id < 0) {
 		/* The record is part of the decision: without it, deny. */
 		j->audit_failed = 1;
@@ -169,6 +172,7 @@ judge_start(const struct decide_request *req, const char *component, const char 
 	void *hold = NULL;
 
 	memset(j, 0, sizeof(*j));
+	j->started_ns = metrics_now_ns();
 	new_id(j->id);
 	j->resume = resume;
 	j->resume_arg = arg;
@@ -194,6 +198,7 @@ judge_start(const struct decide_request *req, const char *component, const char 
 	userpolicy_release(hold);
 	served_release(s);
 	if (!j->d.inspected) {
+		metrics_observe_since(&decision_latency, j->started_ns);
 		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
@@ -251,4 +256,7 @@ judge_metrics(FILE *out)
 		fprintf(out, "lockset_violations_total{rule=\"%s\"} %llu\n", rule,
 		        __atomic_load_n(&rule_counts[i].count, __ATOMIC_RELAXED));
 	}
+	metrics_hist_header(out, "lockset_decision_duration_seconds",
+	                    "Time to judge an Engine API request, its audit record included.");
+	metrics_hist_print(out, "lockset_decision_duration_seconds", "", &decision_latency);
 }
