@@ -39,6 +39,7 @@ struct listener {
 	int fd;
 	int is_unix;
 	int is_loopback;
+	int inherited; /* passed by the service manager: its socket file stays */
 	char *unix_path;
 	struct MHD_Daemon *daemon;
 };
@@ -256,6 +257,36 @@ http_listen(const char *spec, enum listener_kind kind, char **err)
 		rc = open_tcp(l, spec, err);
 	if (rc != 0)
 		return -1;
+	l->spec = strdup(spec);
+	nlisteners++;
+	return 0;
+}
+
+int
+http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err)
+{
+	struct listener *l;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (nlisteners == HTTP_MAX_LISTENERS) {
+		close(fd);
+		return fail(err, "listen \"%s\": too many listeners", spec);
+	}
+	l = &listeners[nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->kind = kind;
+	l->inherited = 1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		l->is_unix = ss.ss_family == AF_UNIX;
+		if (ss.ss_family == AF_INET)
+			l->is_loopback =
+			    (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+		else if (ss.ss_family == AF_INET6)
+			l->is_loopback =
+			    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	}
 	l->spec = strdup(spec);
 	nlisteners++;
 	return 0;
@@ -828,7 +859,7 @@ http_stop(unsigned grace_ms)
 				close(fd);
 			listeners[i].fd = -1;
 		}
-		if (listeners[i].unix_path != NULL)
+		if (listeners[i].unix_path != NULL && !listeners[i].inherited)
 			unlink(listeners[i].unix_path);
 	}
 	/* Let in-flight requests finish. */

@@ -91,6 +91,10 @@ struct http_opts {
  * Unix sockets are created with mode 0660. Returns 0, or -1 with *err set
  * (malloc'd). Call before http_start(). */
 int http_listen(const char *spec, enum listener_kind kind, char **err);
+/* The same with a socket already bound and listening (socket activation);
+ * takes fd. Its Unix socket file is left in place at http_stop: it belongs
+ * to whoever passed it. */
+int http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err);
 /* Start serving every opened listener. Returns 0 or -1 (logged). */
 int http_start(const struct http_opts *opts);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and

@@ -15,6 +15,7 @@
 #include "policylife.h"
 #include "policystore.h"
 #include "served.h"
+#include "service.h"
 #include "settings.h"
 #include "tokens.h"
 #include "userpolicy.h"
@@ -198,6 +199,18 @@ audit_policy_event(const char *action, long long version, const char *detail)
 /* SIGHUP and the file watch: re-read the settings file. A changed document
  * becomes a new version (actor "file", audited by policylife.c); an invalid
  * one is refused, logged and audited, and the current policy keeps serving. */
+/* Tell the service manager the daemon serves, and which policy. */
+static void
+notify_ready(void)
+{
+	struct served *s = served_acquire();
+	char status[64];
+
+	snprintf(status, sizeof(status), "serving policy v%lld", s ? s->version : 0);
+	served_release(s);
+	service_notify_ready(status);
+}
+
 static void
 reload(void)
 {
@@ -205,6 +218,7 @@ reload(void)
 	struct served *before = served_acquire(), *after;
 	int changed = 0;
 
+	service_notify_reloading();
 	if (policylife_reload(&errs, &warns, &changed) != 0) {
 		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
 		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
@@ -225,6 +239,7 @@ reload(void)
 	served_release(before);
 	problems_clear(&errs);
 	problems_clear(&warns);
+	notify_ready();
 }
 
 static struct audit *
@@ -294,6 +309,33 @@ out:
 	free(err);
 	problems_clear(&errs);
 	return rc;
+}
+
+/* A listener: the socket the service manager passed for spec, else a new one. */
+static void
+open_listener(const char *spec, enum listener_kind kind)
+{
+	char *err = NULL;
+	int fd = service_take_fd(spec);
+
+	if (fd < 0 && strncmp(spec, "unix:", 5) == 0)
+		ensure_parent_dir(spec + 5, 0755);
+	if ((fd >= 0 ? http_listen_fd(spec, kind, fd, &err) : http_listen(spec, kind, &err)) != 0)
+		fatalx("%s", err);
+}
+
+/* Passed sockets no option names are served too: the "authz" one as the
+ * plugin socket, the others as API sockets. */
+static void
+open_unclaimed_listeners(void)
+{
+	char spec[256], *err = NULL;
+	int fd, authz;
+
+	while ((fd = service_take_unclaimed(&authz, spec, sizeof(spec))) >= 0) {
+		if (http_listen_fd(spec, authz ? LISTEN_AUTHZ : LISTEN_API, fd, &err) != 0)
+			fatalx("%s", err);
+	}
 }
 
 /* Everything main() allocates for its whole life, released at exit whichever
@@ -391,20 +433,16 @@ main(int argc, char **argv)
 		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
-	for (size_t i = 0; i < cfg.listen.n; i++) {
-		const char *spec = cfg.listen.v[i];
-		if (strncmp(spec, "unix:", 5) == 0)
-			ensure_parent_dir(spec + 5, 0755);
-		if (http_listen(spec, LISTEN_API, &err) != 0)
-			fatalx("%s", err);
-	}
+	if (service_listen_fds() < 0)
+		fatalx("socket activation: a passed socket cannot be served");
+	for (size_t i = 0; i < cfg.listen.n; i++)
+		open_listener(cfg.listen.v[i], LISTEN_API);
 	if (cfg.authz_socket[0] != '\0') {
 		char spec[4200];
-		ensure_parent_dir(cfg.authz_socket, 0755);
 		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
-		if (http_listen(spec, LISTEN_AUTHZ, &err) != 0)
-			fatalx("%s", err);
+		open_listener(spec, LISTEN_AUTHZ);
 	}
+	open_unclaimed_listeners();
 
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_body = (size_t)cfg.max_body;
@@ -430,6 +468,7 @@ main(int argc, char **argv)
 		served_release(s);
 	}
 	report_ready(ready_fd, 0);
+	notify_ready();
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -441,6 +480,7 @@ main(int argc, char **argv)
 		log_info("signal %d: shutting down", sig);
 		break;
 	}
+	service_notify_stopping();
 	watch_stop();
 	served_wake_all();
 	http_stop(3000);
