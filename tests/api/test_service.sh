@@ -74,6 +74,7 @@ systemd-socket-activate -l "$SA/api.sock" -l "$SA/authz.sock" --fdname=api:authz
 	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
 SUPERVISOR=$!
 EXTRA_PIDS="$SUPERVISOR"
+for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
 sa() { curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}\n' "$@"; }
 check "the first request starts the daemon" test "$(sa http://lockset/v1/health)" = 200
 check "the passed API socket is served" grep -q 'socket activation: unix:.*/api.sock passed as fd 3 (api)' "$SA/log"

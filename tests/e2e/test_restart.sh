@@ -48,6 +48,7 @@ EOF
 systemd-socket-activate -l "$SA/api.sock" -l "$PLUGIN_SOCK" --fdname=api:authz \
 	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
 SUPERVISOR=$!
+for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
 S=$(curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' http://lockset/v1/health)
 check "the daemon starts on the first request" test "$S" = 200
 
