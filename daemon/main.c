@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "config.h"
+#include "confine.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -374,7 +375,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (cfg.version) {
+#ifdef LOCKSET_DEBUG_TRIGGERS
+		printf("locksetd %s (debug triggers)\n", PACKAGE_VERSION);
+#else
 		printf("locksetd %s\n", PACKAGE_VERSION);
+#endif
 		return 0;
 	}
 	if (cfg.print_config) {
@@ -407,8 +412,30 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+#ifdef LOCKSET_DEBUG_TRIGGERS
+	sigaddset(&sigs, SIGUSR2);
+#endif
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	for (size_t i = 0; i < cfg.role_map.n; i++) {
+		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+	if (service_listen_fds() < 0)
+		fatalx("socket activation: a passed socket cannot be served");
+	for (size_t i = 0; i < cfg.listen.n; i++)
+		open_listener(cfg.listen.v[i], LISTEN_API);
+	if (cfg.authz_socket[0] != '\0') {
+		char spec[4200];
+		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
+		open_listener(spec, LISTEN_AUTHZ);
+	}
+	open_unclaimed_listeners();
+	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
+	 * from here on, and no thread runs yet (capabilities are per thread). */
+	if (confine_capabilities() != 0)
+		fatalx("confine: cannot drop capabilities");
 
 	app.audit = open_audit(&cfg, &err);
 	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
@@ -429,21 +456,6 @@ main(int argc, char **argv)
 	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 
-	for (size_t i = 0; i < cfg.role_map.n; i++) {
-		if (auth_role_map_add(cfg.role_map.v[i], &err) != 0)
-			fatalx("%s", err);
-	}
-	if (service_listen_fds() < 0)
-		fatalx("socket activation: a passed socket cannot be served");
-	for (size_t i = 0; i < cfg.listen.n; i++)
-		open_listener(cfg.listen.v[i], LISTEN_API);
-	if (cfg.authz_socket[0] != '\0') {
-		char spec[4200];
-		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
-		open_listener(spec, LISTEN_AUTHZ);
-	}
-	open_unclaimed_listeners();
-
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_body = (size_t)cfg.max_body;
 	hopts.max_url = (size_t)cfg.max_url;
@@ -453,6 +465,9 @@ main(int argc, char **argv)
 	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
 	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
+	/* Sockets, files and database are open: only the allowlist from here. */
+	if (confine_syscalls() != 0)
+		fatalx("confine: cannot load the system call filter");
 	if (served_start() != 0 || http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);
@@ -477,6 +492,12 @@ main(int argc, char **argv)
 			reload();
 			continue;
 		}
+#ifdef LOCKSET_DEBUG_TRIGGERS
+		if (sig == SIGUSR2) {
+			confine_debug_trigger();
+			continue;
+		}
+#endif
 		log_info("signal %d: shutting down", sig);
 		break;
 	}

@@ -52,7 +52,7 @@ else
 	echo "FAIL: format-check"; failed=$((failed + 1))
 fi
 
-run_build build --enable-werror
+run_build build --enable-werror --enable-debug-triggers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_build build-asan --enable-werror --enable-sanitizers
 
