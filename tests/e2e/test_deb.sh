@@ -26,7 +26,7 @@ trap deb_cleanup EXIT
 
 # --- build from a copy of the tracked sources
 mkdir -p "$T/src/lockset"
-if git -C "$LOCKSET_SRCDIR" rev-parse --git-dir >/dev/null 2>&1; then
+if git -C "$LOCKSET_SRCDIR" ls-files --error-unmatch debian/control >/dev/null 2>&1; then
 	(cd "$LOCKSET_SRCDIR" && git ls-files -z --cached --others --exclude-standard |
 		tar --null -T - -cf -) | tar -C "$T/src/lockset" -xf -
 else
