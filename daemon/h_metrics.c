@@ -51,6 +51,8 @@ h_metrics_get(struct request *rq)
 	lookup_metrics(app.lookup, out);
 	upstream_metrics(out);
 	audit_syslog_metrics(out);
+	audit_metrics(app.audit, out);
+	http_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -59,6 +59,8 @@ enum MHD_Result h_user_settings_get(struct request *rq);
 enum MHD_Result h_bundle_get(struct request *rq);
 enum MHD_Result h_host_status_post(struct request *rq);
 enum MHD_Result h_hosts_get(struct request *rq);
+/* h_openapi.c */
+enum MHD_Result h_openapi_get(struct request *rq);
 
 /* h_ui.c: the admin web UI */
 enum MHD_Result h_ui_redirect(struct request *rq);

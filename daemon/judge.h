@@ -21,6 +21,8 @@ struct judgement {
 	                       a record was required and could not be written */
 	int audit_failed;   /* a record was required and could not be written: denied */
 	char *message;      /* deny message for clients (NULL when allowed) */
+	/* When judge_start began: the decision latency histogram. */
+	unsigned long long started_ns;
 	/* While the engine is asked about containers or the audit record is
 	 * being written (judge_start returned 1). */
 	void (*resume)(void *arg);

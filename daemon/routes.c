@@ -6,6 +6,8 @@
 
 const struct route http_routes[] = {
     {"GET", "/v1/health", h_health_get, ROLE_NONE, 0, LISTEN_API, "liveness and readiness"},
+    {"GET", "/v1/openapi.json", h_openapi_get, ROLE_NONE, 0, LISTEN_API,
+     "the OpenAPI 3.1 description of this API"},
     {"GET", "/v1/settings", h_settings_get, ROLE_RUNTIME, 0, LISTEN_API,
      "effective settings; ETag, If-None-Match, ?wait= long-poll"},
     {"POST", "/v1/tokens", h_tokens_post, ROLE_ADMIN, ROUTE_JSON_BODY, LISTEN_API,
