@@ -159,12 +159,12 @@ run "audit --format csv" 0 ctl audit --format csv --limit 2
 check "csv: a header and two rows" bash -c "head -1 '$T/out' | grep -q '^id,time,action' && [ \$(wc -l <'$T/out') = 3 ]"
 run "audit with a bad time is a usage error (400)" 2 ctl audit --since yesterday
 run "audit with a bad format" 2 ctl audit --format xml
-ctl audit --follow --format ndjson --action ctl.follow >"$T/follow" 2>&1 &
+ctl audit --follow --format ndjson --action runtime.ctl.follow >"$T/follow" 2>&1 &
 FOLLOW=$!
 EXTRA_PIDS="$FOLLOW"
-api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"ctl.follow","subject":"one"}'
+api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"runtime.ctl.follow","subject":"one"}'
 check "audit --follow prints a new event" wait_for "$T/follow" '"subject":"one"'
-api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"ctl.follow","subject":"two"}'
+api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"runtime.ctl.follow","subject":"two"}'
 check "and the next one" wait_for "$T/follow" '"subject":"two"'
 check "each event once" test "$(grep -c '"subject":"one"' "$T/follow")" = 1
 kill "$FOLLOW" 2>/dev/null; wait "$FOLLOW" 2>/dev/null

@@ -14,7 +14,7 @@ api POST /v1/decisions "${JSON[@]}" -d '{"method":"POST","uri":"/v1.41/container
 expect_json "an allowed create" .allow true
 api POST /v1/decisions "${JSON[@]}" -d '{"method":"POST","uri":"/v1.41/containers/create","body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
 expect_json "a denied create" .allow false
-api POST /v1/events "${JSON[@]}" -d '{"action":"metrics.test","subject":"x"}'
+api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.metrics.test","subject":"x"}'
 expect_status "an event" 201
 api GET /v1/no-such-thing
 expect_status "an unmatched path" 404
