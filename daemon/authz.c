@@ -7,6 +7,7 @@
 #include "app.h"
 #include "containers.h"
 #include "engineapi.h"
+#include "engineinfo.h"
 #include "handlers.h"
 #include "gojson.h"
 #include "judge.h"
@@ -37,9 +38,12 @@ plugin_error(struct request *rq, const char *msg)
 	                    json_pack("{s:b, s:s, s:s}", "Allow", 0, "Msg", "", "Err", msg));
 }
 
+/* dockerd activates its plugins when it starts (at its first request):
+ * the engine may have changed, so ask it again about user namespaces. */
 enum MHD_Result
 h_plugin_activate(struct request *rq)
 {
+	engineinfo_trigger(app.engineinfo);
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
 }
 
@@ -271,6 +275,7 @@ h_authz_req(struct request *rq)
 	req.uri = got[3]->s;
 	req.user = got[0] != NULL ? got[0]->s : NULL;
 	req.content_type = header_value(got[5], "Content-Type");
+	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* for the engine: judged by its answer */
 	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
 		long n;
 

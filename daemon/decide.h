@@ -43,6 +43,19 @@ typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mou
  * and could not be looked up; -1 on ENOMEM. */
 typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
+/* Does the engine the request goes to run containers in user namespaces
+ * (userns-remap, or rootless)? Enhanced Container Isolation locked on
+ * requires it of every container create, service create or update and
+ * exec (rule engine-userns). The engine's word comes from outside: the
+ * decision engine asks nothing itself. */
+enum decide_userns {
+	DECIDE_USERNS_UNJUDGED = 0, /* not a request for the engine lockset checks
+	                               (POST /v1/decisions from another runtime) */
+	DECIDE_USERNS_YES,          /* the engine said so */
+	DECIDE_USERNS_NO,           /* the engine said it does not: refused */
+	DECIDE_USERNS_UNKNOWN,      /* the engine could not be asked: refused */
+};
+
 /* One Engine API request. All pointers are borrowed. */
 struct decide_request {
 	const char *method; /* "POST" */
@@ -59,6 +72,7 @@ struct decide_request {
 	 * denied; NULL: every network other than "host" is unknown. */
 	decide_network_fn network;
 	void *container_arg; /* passed to container and network */
+	enum decide_userns engine_userns;
 };
 
 /* One broken rule. rule is a static string; the others are owned by the
@@ -82,6 +96,8 @@ struct decision {
 	const char *action; /* "<route>.denied", "<route>.audited" (audit mode, violations) or
 	                       "<route>.allowed"; exec.create uses "exec.*" (static) */
 	char *subject;      /* image ref, container id, plugin name, volume name, or NULL */
+	int asks_engine;    /* the verdict depends on engine_userns (ECI locked on, a route
+	                       that runs a process in a container) */
 	struct violation *v;
 	size_t nv;
 };

@@ -46,6 +46,7 @@ struct strlist {
 struct decide_policy {
 	int audit;
 	int eci;
+	int eci_locked; /* ECI locked on: the engine must isolate in user namespaces */
 	unsigned deny;
 	uint64_t caps;    /* denied capabilities */
 	int caps_any;     /* --cap-add=ALL: any added capability */

@@ -2,6 +2,7 @@
 /* GET /metrics: Prometheus text format. */
 #include "app.h"
 #include "audit.h"
+#include "engineinfo.h"
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
@@ -47,6 +48,7 @@ h_metrics_get(struct request *rq)
 	judge_metrics(out);
 	inputs_metrics(out);
 	lookup_metrics(app.lookup, out);
+	engineinfo_metrics(app.engineinfo, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "homes.h"
 #include "containers.h"
+#include "engineinfo.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -507,7 +508,11 @@ main(int argc, char **argv)
 	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
 	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
-	if (served_start() != 0 || http_start(&hopts) != 0) {
+	/* The engine's user namespaces, which ECI locked on requires: asked
+	 * once policy changes are announced (served_start), before any request. */
+	if (served_start() != 0 ||
+	    (app.engineinfo = engineinfo_new(cfg.engine_socket, 0)) == NULL ||
+	    http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);
 		return 1;
@@ -539,8 +544,10 @@ main(int argc, char **argv)
 	watch_stop();
 	served_wake_all();
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
+	engineinfo_stop(app.engineinfo);
 	http_stop(3000);
 	lookup_free(app.lookup);
+	engineinfo_free(app.engineinfo);
 	containers_close(app.containers);
 	served_stop();
 	inputs_stop();

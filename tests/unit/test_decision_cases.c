@@ -29,6 +29,7 @@ static char casedir[4096];
 struct testcase {
 	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
 	char content_type[256];
+	char engine_userns[16]; /* "yes", "no", "unknown"; "" = not judged */
 	/* "REF IMAGE SRC..." (IMAGE "-" for none) and "REF DRIVER" lines: what
 	 * the container and network lookups answer; anything else is unknown. */
 	char containers[CASE_LOOKUPS][1024], networks[CASE_LOOKUPS][256];
@@ -96,6 +97,8 @@ load_case(const char *path, struct testcase *tc)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
 		if (strcmp(line, "content-type") == 0)
 			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
+		if (strcmp(line, "engine-userns") == 0)
+			snprintf(tc->engine_userns, sizeof(tc->engine_userns), "%s", v);
 #define FIELD(name)                   \
 	if (strcmp(line, #name) == 0) \
 		snprintf(tc->name, sizeof(tc->name), "%s", v);
@@ -105,6 +108,7 @@ load_case(const char *path, struct testcase *tc)
 		FIELD(user)
 		FIELD(expect)
 		FIELD(rules)
+		FIELD(engine_userns)
 #undef FIELD
 	}
 	fclose(fp);
@@ -259,6 +263,10 @@ run_case(const char *name)
 	req.body = tc.body;
 	req.body_len = tc.body_len;
 	req.has_body = tc.body != NULL;
+	req.engine_userns = strcmp(tc.engine_userns, "yes") == 0       ? DECIDE_USERNS_YES
+	                    : strcmp(tc.engine_userns, "no") == 0      ? DECIDE_USERNS_NO
+	                    : strcmp(tc.engine_userns, "unknown") == 0 ? DECIDE_USERNS_UNKNOWN
+	                                                               : DECIDE_USERNS_UNJUDGED;
 	CHECK_INT_EQ(decide_eval(dp, &req, &d), 0);
 	for (tok = strtok_r(tc.rules, " ", &save); tok != NULL && n < 64;
 	     tok = strtok_r(NULL, " ", &save))
