@@ -12,6 +12,7 @@ struct redact;
 struct containers;
 struct lookup;
 struct engineinfo;
+struct proxy;
 
 struct app {
 	const struct config *cfg;
@@ -21,6 +22,7 @@ struct app {
 	struct containers *containers;  /* container records, or NULL */
 	struct lookup *lookup;          /* container lookups for judgements, or NULL */
 	struct engineinfo *engineinfo;  /* the engine's user namespaces, or NULL */
+	struct proxy *proxy;            /* the docker socket proxy, or NULL */
 };
 
 extern struct app app;

@@ -56,6 +56,12 @@ enum decide_userns {
 	DECIDE_USERNS_UNKNOWN,      /* the engine could not be asked: refused */
 };
 
+/* The caller's own access to a host path (a container gains no access its
+ * user does not have): 1 when the caller may read path, and write it when
+ * write is set; 0 when not, -1 when it cannot be told (refused too); why
+ * gets a short reason ("permission denied") for both. */
+typedef int (*decide_access_fn)(void *arg, const char *path, int write, char *why, size_t whysz);
+
 /* One Engine API request. All pointers are borrowed. */
 struct decide_request {
 	const char *method; /* "POST" */
@@ -73,6 +79,11 @@ struct decide_request {
 	decide_network_fn network;
 	void *container_arg; /* passed to container and network */
 	enum decide_userns engine_userns;
+	/* The caller's access to every host path a bind, mount or volume
+	 * names (rule caller-access); NULL: not judged (only the docker socket
+	 * proxy knows who is asking). */
+	decide_access_fn access;
+	void *access_arg;
 };
 
 /* One broken rule. rule is a static string; the others are owned by the

@@ -479,6 +479,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		break;
 	case EF_HOST_PATH:
 		decide_judge_path(c, field, flag, fa->value, image);
+		decide_judge_access(c, field, flag, fa->value, !fa->readonly);
 		break;
 	case EF_VOLUMES_FROM:
 		decide_judge_container(c, field, flag, fa->value, image);

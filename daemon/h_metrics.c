@@ -8,6 +8,7 @@
 #include "judge.h"
 #include "ratelimit.h"
 #include "lookup.h"
+#include "proxy.h"
 #include "reply.h"
 #include "served.h"
 
@@ -49,6 +50,7 @@ h_metrics_get(struct request *rq)
 	inputs_metrics(out);
 	lookup_metrics(app.lookup, out);
 	engineinfo_metrics(app.engineinfo, out);
+	proxy_metrics(app.proxy, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "policylife.h"
 #include "policystore.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "redact.h"
 #include "served.h"
@@ -517,6 +518,19 @@ main(int argc, char **argv)
 		http_stop(0);
 		return 1;
 	}
+	if (cfg.docker_proxy[0] != '\0') {
+		struct proxy_opts po = {cfg.docker_proxy, cfg.docker_proxy_group,
+		                        cfg.engine_socket};
+
+		if (strncmp(cfg.docker_proxy, "unix:", 5) == 0)
+			ensure_parent_dir(cfg.docker_proxy + 5, 0755);
+		if ((app.proxy = proxy_start(&po, &err)) == NULL) {
+			log_warnx("%s", err != NULL ? err : "cannot start the docker proxy");
+			report_ready(ready_fd, 1);
+			http_stop(0);
+			return 1;
+		}
+	}
 	watch_start(cfg.settings, reload);
 	if (!cfg.foreground)
 		write_pid_file(cfg.pid_file);
@@ -541,11 +555,14 @@ main(int argc, char **argv)
 		log_info("signal %d: shutting down", sig);
 		break;
 	}
+	proxy_stop(app.proxy); /* its connections may wait for judgements: first */
 	watch_stop();
 	served_wake_all();
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(app.engineinfo);
 	http_stop(3000);
+	proxy_free(app.proxy); /* the plugin redeemed its tickets until http_stop */
+	app.proxy = NULL;
 	lookup_free(app.lookup);
 	engineinfo_free(app.engineinfo);
 	containers_close(app.containers);
