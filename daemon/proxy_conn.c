@@ -61,6 +61,19 @@ reply(struct proxy_cx *x, const struct proxy_head *req, int status, const char *
 /* ------------------------------------------------------------------------ */
 /* The request                                                              */
 
+/* Read more from the client, waiting at most ms (-1: forever). n > 0, 0 at
+ * EOF, -1 on error or time-out. */
+static ssize_t
+client_fill(struct proxy_cx *x, int ms)
+{
+	struct pollfd p = {x->c->cfd, POLLIN, 0};
+	int rc;
+
+	while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	return rc == 1 ? proxy_fill(x->c->cfd, &x->in) : -1;
+}
+
 /* Read a request head and keep it in x->head (h points there). 1, 0 when
  * the client closed between requests, -1 malformed (why), -2 on error. */
 static int
@@ -70,7 +83,9 @@ read_head(struct proxy_cx *x, struct proxy_head *h, const char **why)
 
 	*why = NULL;
 	while ((rc = x->in.len > 0 ? proxy_parse_request(x->in.p, x->in.len, h, why) : 0) == 0) {
-		ssize_t n = proxy_fill(x->c->cfd, &x->in);
+		/* Between requests a connection may idle (clients keep them);
+		 * a request once begun must come whole. */
+		ssize_t n = client_fill(x, x->in.len == 0 ? PROXY_IDLE_MS : PROXY_REQUEST_MS);
 
 		if (n <= 0)
 			return n == 0 && x->in.len == 0 ? 0 : -2;
@@ -143,7 +158,7 @@ read_body(struct proxy_cx *x, const struct proxy_head *h, char **body, size_t *l
 		return -1;
 	if (!h->chunked) {
 		while (x->in.len < (size_t)h->clen)
-			if (proxy_fill(x->c->cfd, &x->in) <= 0)
+			if (client_fill(x, PROXY_REQUEST_MS) <= 0)
 				return -2;
 		if ((*body = malloc((size_t)h->clen + 1)) == NULL)
 			return -2;
@@ -158,7 +173,7 @@ read_body(struct proxy_cx *x, const struct proxy_head *h, char **body, size_t *l
 		size_t n;
 		long k;
 
-		if (fed == x->in.len && proxy_fill(x->c->cfd, &x->in) <= 0)
+		if (fed == x->in.len && client_fill(x, PROXY_REQUEST_MS) <= 0)
 			return -2;
 		n = x->in.len - fed < PROXY_IO_BUF ? x->in.len - fed : PROXY_IO_BUF;
 		k = proxy_chunks_feed(&ch, x->in.p + fed, n, *body, len, &done);

@@ -21,6 +21,8 @@
 #define PROXY_MAX_JUDGED_BODY (16 * 1024 * 1024) /* a body read whole to be judged */
 #define PROXY_MAX_GROUPS      256                /* the caller's groups, checked */
 #define PROXY_IO_BUF          (64 * 1024)
+#define PROXY_IDLE_MS         (10 * 60 * 1000) /* a connection between requests */
+#define PROXY_REQUEST_MS      (60 * 1000)      /* the rest of a judged request */
 
 /* ------------------------------------------------------------------------ */
 /* HTTP/1.1 framing (proxy_http.c): strict, so that lockset and dockerd can  */
@@ -167,7 +169,8 @@ ssize_t proxy_fill(int fd, struct proxy_buf *b);
 /* Write all of p: 0, or -1. */
 int proxy_send_all(int fd, const char *p, size_t n);
 /* Read more from the engine into x->ein, ending the wait when the client
- * goes away: n > 0, 0 at the engine's EOF, -1 on error or a client gone. */
+ * goes away (closes both ways): n > 0, 0 at the engine's EOF, -1 on error
+ * or a client gone. */
 ssize_t proxy_fill_engine(struct proxy_cx *x);
 /* Relay the response to req to the client. 1 when done and the connection
  * goes on, 0 when done and it must close, 2 when it is now a byte pipe (a

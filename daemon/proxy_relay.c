@@ -84,7 +84,9 @@ proxy_send_all(int fd, const char *p, size_t n)
 ssize_t
 proxy_fill_engine(struct proxy_cx *x)
 {
-	struct pollfd fds[2] = {{x->c->efd, POLLIN, 0}, {x->c->cfd, POLLRDHUP, 0}};
+	/* Only a client that closed both ways is gone (POLLHUP, always
+	 * reported): one that only shut its side down still reads answers. */
+	struct pollfd fds[2] = {{x->c->efd, POLLIN, 0}, {x->c->cfd, 0, 0}};
 
 	for (;;) {
 		if (poll(fds, 2, -1) < 0) {

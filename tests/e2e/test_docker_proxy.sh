@@ -195,6 +195,33 @@ check "the proxy's refusals are audited as the proxy's" \
 	test "$(row "SELECT count(*) FROM events e JOIN event_rules r ON r.event_id = e.id
 		WHERE r.rule = 'registry' AND e.component = 'proxy'")" -ge 2
 
+# --- framing: what lockset and dockerd could read differently is refused;
+# requests sent together are each judged
+raw() { # BYTES (printf format) -> the status lines of every response
+	python3 - "$PROXY" "$1" <<'PY'
+import re, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print("\n".join(re.findall(r"HTTP/1\.[01] [0-9]{3}[^\r\n]*", data.decode("latin-1"))))
+PY
+}
+PRIV='{"Image":"lockset-bb","HostConfig":{"Privileged":true}}'
+check "a folded header line is refused (400)" test "$(raw 'GET /_ping HTTP/1.1\r\nHost: d\r\n X: y\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "Content-Length with Transfer-Encoding is refused (400)" test "$(raw 'POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+out=$(raw "GET /_ping HTTP/1.1\r\nHost: d\r\n\r\nPOST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${#PRIV}\r\n\r\n$PRIV")
+check "two requests in one write: the ping goes through, the create is judged and refused" \
+	test "$out" = "$(printf 'HTTP/1.1 200 OK\nHTTP/1.1 403 Forbidden')"
+out=$(raw "POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$(printf '%x' 32)\r\n${PRIV:0:32}\r\n$(printf '%x' $((${#PRIV} - 32)))\r\n${PRIV:32}\r\n0\r\n\r\n")
+check "a chunked create body is read whole and judged" test "$out" = "HTTP/1.1 403 Forbidden"
+
 # --- defence in depth: the plugin judges what comes another way
 pdenied_direct() { denied "$@"; } # the plugin's message, straight to dockerd
 pdenied_direct "straight to dockerd, --privileged is still refused by the plugin" privileged \

@@ -8,6 +8,7 @@
 #  - ECI locked on, dockerd without --userns-remap: creates and execs are
 #    refused with rule engine-userns and the fix in the message; listing is
 #    not; /v1/health is degraded and says why; audit mode reports, allows.
+#    The docker socket proxy judges its requests by the same answer.
 #  - dockerd restarted with --userns-remap=default (vfs): lockset learns it
 #    from the plugin's activation; creates run; --userns=host stays refused.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
@@ -48,7 +49,8 @@ events() { sqlite3 "$STATE/lockset.db" "SELECT count(*) FROM events e JOIN event
 # dockerd's remapped root must traverse the directories above its data root.
 chmod 711 "$T" "$DROOT"
 policy false enforce
-lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || exit 1
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" \
+	--docker-proxy "unix:$T/proxy.sock" --docker-proxy-group "" || exit 1
 api GET /v1/health
 expect_json "before dockerd runs, the engine cannot be asked" .engine.userns unknown
 expect_json "... which ECI not locked does not require" .checks.userns "not required"
@@ -76,6 +78,10 @@ check "the message names the fix" grep -q '"userns-remap": "default" in /etc/doc
 denied "ECI locked: docker run is refused" engine-userns \
 	run --rm --pull=never --network none lockset-bb true
 denied "ECI locked: docker exec is refused" engine-userns exec idle true
+"$DOCKER" -H "unix://$T/proxy.sock" create --pull=never --network none lockset-bb true \
+	>"$T/out" 2>"$T/err"
+check "ECI locked: a create through the docker proxy is refused the same way" \
+	grep -q '^  Enhanced Container Isolation needs .*\[engine-userns\]$' "$T/err"
 allowed "ECI locked: docker ps is not refused" ps -a
 allowed "ECI locked: stopping a container is not refused" stop -t 1 idle
 check "the refusals are audited with the rule" test "$(events "e.decision = 'deny'")" -ge 3
