@@ -146,7 +146,8 @@ line() { # LABEL DIRECT-FILE PROXY-FILE
 }
 echo "real dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (vfs, --bridge=none) with lockset as its"
 echo "authorization plugin; the docker CLI $("$DOCKER" version -f '{{.Client.Version}}' 2>/dev/null)"
-echo "straight to dockerd's socket, and through lockset's --docker-proxy; interleaved; times in ms"
+echo "straight to dockerd's socket, and through lockset's --docker-proxy; interleaved; times in ms;"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work shares them)"
 echo "(ratio and added: of the medians, which the shared machine's noise moves least; the"
 echo "mean's difference next to them; target: ratio <= 1.10 and <= 0.3 ms added)"
 printf '  %-30s %4s %8s %8s %8s %8s  %6s %7s %7s\n' "" runs direct p50 proxy p50 ratio added \
