@@ -298,6 +298,28 @@ engine_ready(struct proxy_cx *x, char *why, size_t whysz)
 /* ------------------------------------------------------------------------ */
 /* One request, end to end                                                  */
 
+/* The request's answer: a create's before the client sees it (the container
+ * records), any other's after it was relayed (the ticket). */
+struct answer {
+	struct proxy_cx *x;
+	const struct proxy_head *h;
+	const struct proxy_verdict *v;
+	const char *body, *ticket; /* ticket: NULL when none was issued */
+	size_t len;
+	int told;
+};
+
+static void
+answered(void *arg, int status, const char *rbody, size_t rlen)
+{
+	struct answer *a = arg;
+	int plugin = a->ticket != NULL && proxy_ticket_close(proxy_tickets(a->x->c->p), a->ticket);
+
+	a->told = 1;
+	a->ticket = NULL;
+	proxy_judge_response(a->h, a->body, a->len, a->v, status, rbody, rlen, plugin);
+}
+
 /* Forward an allowed request and relay its answer. 1 when the connection
  * goes on, else 0. */
 static int
@@ -305,9 +327,9 @@ forward(struct proxy_cx *x, const struct proxy_head *h, const struct proxy_verdi
         const char *body, size_t len, size_t raw, int buffered)
 {
 	struct proxy_caller *who = &x->c->who;
-	struct proxy_buf capture = {0};
 	char ticket[PROXY_TICKET_LEN + 1], why[512];
-	int rc, issued, plugin, status = 0, early = 0, has_body = h->clen > 0 || h->chunked;
+	struct answer a = {x, h, v, body, NULL, len, 0};
+	int rc, issued, status = 0, early = 0, has_body = h->clen > 0 || h->chunked;
 
 	if (engine_ready(x, why, sizeof(why)) != 0) {
 		proxy_judge_response(h, body, len, v, 0, NULL, 0, 0);
@@ -318,6 +340,7 @@ forward(struct proxy_cx *x, const struct proxy_head *h, const struct proxy_verdi
 	issued =
 	    proxy_ticket_issue(proxy_tickets(x->c->p), who->user, h->method, h->method_len,
 	                       h->target, h->target_len, buffered ? body : NULL, len, ticket) == 0;
+	a.ticket = issued ? ticket : NULL;
 	rc = 0;
 	if (forward_head(x, h, issued ? ticket : NULL) != 0)
 		rc = -1;
@@ -331,10 +354,9 @@ forward(struct proxy_cx *x, const struct proxy_head *h, const struct proxy_verdi
 		early = rc == 1;
 		rc = rc == 1 ? 0 : rc;
 	}
-	rc = rc == 0 ? proxy_relay_response(x, h, &status, v->create ? &capture : NULL) : -1;
-	plugin = issued && proxy_ticket_close(proxy_tickets(x->c->p), ticket);
-	proxy_judge_response(h, body, len, v, rc >= 0 ? status : 0, capture.p, capture.len, plugin);
-	proxy_buf_free(&capture);
+	rc = rc == 0 ? proxy_relay_response(x, h, &status, v->create ? answered : NULL, &a) : -1;
+	if (!a.told) /* not a create, or no answer came (a create ends here) */
+		answered(&a, 0, NULL, 0);
 	proxy_count(x->c->p, PROXY_FORWARDED);
 	if (rc == 2) {
 		proxy_count(x->c->p, PROXY_UPGRADED);

@@ -172,13 +172,17 @@ int proxy_send_all(int fd, const char *p, size_t n);
  * goes away (closes both ways): n > 0, 0 at the engine's EOF, -1 on error
  * or a client gone. */
 ssize_t proxy_fill_engine(struct proxy_cx *x);
+/* Told the final status of a response, and its body when it is at most
+ * PROXY_CAPTURE_MAX bytes framed by Content-Length (else NULL), before the
+ * client sees any of it. */
+typedef void (*proxy_early_fn)(void *arg, int status, const char *body, size_t len);
 /* Relay the response to req to the client. 1 when done and the connection
  * goes on, 0 when done and it must close, 2 when it is now a byte pipe (a
  * 101, or a body that lasts until dockerd closes: a hijacked stream), -1 on
- * error. *status: the final status; capture (may be NULL): the body's
- * first PROXY_CAPTURE_MAX bytes. */
+ * error. *status: the final status; early (may be NULL) is called with it
+ * first. */
 int proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *status,
-                         struct proxy_buf *capture);
+                         proxy_early_fn early, void *arg);
 /* Both ways, as bytes, until both sides are done; one side's EOF is passed
  * on as a half-close (docker's stdin EOF). */
 void proxy_splice(struct proxy_cx *x);

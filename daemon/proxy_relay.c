@@ -104,15 +104,10 @@ proxy_fill_engine(struct proxy_cx *x)
 /* ------------------------------------------------------------------------ */
 /* The response                                                             */
 
-/* Relay n bytes at the front of x->ein to the client (and to capture). */
+/* Relay n bytes at the front of x->ein to the client. */
 static int
-pass(struct proxy_cx *x, size_t n, struct proxy_buf *capture)
+pass(struct proxy_cx *x, size_t n)
 {
-	if (capture != NULL && capture->len + n <= PROXY_CAPTURE_MAX &&
-	    proxy_buf_reserve(capture, n) == 0) {
-		memcpy(capture->p + capture->len, x->ein.p, n);
-		capture->len += n;
-	}
 	if (proxy_send_all(x->c->cfd, x->ein.p, n) != 0)
 		return -1;
 	proxy_buf_consume(&x->ein, n);
@@ -120,12 +115,12 @@ pass(struct proxy_cx *x, size_t n, struct proxy_buf *capture)
 }
 
 static int
-relay_length(struct proxy_cx *x, unsigned long long left, struct proxy_buf *capture)
+relay_length(struct proxy_cx *x, unsigned long long left)
 {
 	while (left > 0) {
 		size_t k = x->ein.len < left ? x->ein.len : (size_t)left;
 
-		if (k > 0 && pass(x, k, capture) != 0)
+		if (k > 0 && pass(x, k) != 0)
 			return -1;
 		left -= k;
 		if (left > 0 && proxy_fill_engine(x) <= 0)
@@ -135,7 +130,7 @@ relay_length(struct proxy_cx *x, unsigned long long left, struct proxy_buf *capt
 }
 
 static int
-relay_chunked(struct proxy_cx *x, struct proxy_buf *capture)
+relay_chunked(struct proxy_cx *x)
 {
 	struct proxy_chunks ch;
 	int done = 0;
@@ -144,7 +139,7 @@ relay_chunked(struct proxy_cx *x, struct proxy_buf *capture)
 	for (;;) {
 		long k = proxy_chunks_feed(&ch, x->ein.p, x->ein.len, NULL, NULL, &done);
 
-		if (k < 0 || (k > 0 && pass(x, (size_t)k, capture) != 0))
+		if (k < 0 || (k > 0 && pass(x, (size_t)k) != 0))
 			return -1;
 		if (done)
 			return 0;
@@ -153,13 +148,30 @@ relay_chunked(struct proxy_cx *x, struct proxy_buf *capture)
 	}
 }
 
+/* The final response's status, and its body when it is small and framed
+ * by Content-Length, before the client sees any of it (the container
+ * records are written before a create's answer goes out, as the plugin's
+ * AuthZRes writes them). 0, or -1. */
+static int
+tell_early(struct proxy_cx *x, const struct proxy_head *h, proxy_early_fn early, void *arg)
+{
+	size_t body =
+	    !h->chunked && h->clen > 0 && h->clen <= PROXY_CAPTURE_MAX ? (size_t)h->clen : 0;
+
+	while (x->ein.len < h->len + body)
+		if (proxy_fill_engine(x) <= 0)
+			return -1;
+	early(arg, h->status, body > 0 ? x->ein.p + h->len : NULL, body);
+	return 0;
+}
+
 /* Relay the response to req. 1 when done and the connection goes on, 0
  * when done and it must close, 2 when it is now a byte pipe (101, or a
  * body that lasts until dockerd closes: a hijacked stream), -1 on error.
  * *status: the final status. */
 int
 proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *status,
-                     struct proxy_buf *capture)
+                     proxy_early_fn early, void *arg)
 {
 	struct proxy_head h;
 	const char *why;
@@ -175,19 +187,23 @@ proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *stat
 			return -1;
 		}
 		*status = h.status;
-		if (pass(x, h.len, NULL) != 0)
-			return -1;
 		if (h.status >= 200 || h.status == 101)
 			break; /* 100 and other interim responses: the final one follows */
+		if (pass(x, h.len) != 0)
+			return -1;
 	}
+	if (early != NULL && tell_early(x, &h, early, arg) != 0)
+		return -1;
+	if (pass(x, h.len) != 0)
+		return -1;
 	if (h.status == 101)
 		return 2;
 	if (head_req || h.status == 204 || h.status == 304)
 		rc = 0;
 	else if (h.chunked)
-		rc = relay_chunked(x, capture);
+		rc = relay_chunked(x);
 	else if (h.clen >= 0)
-		rc = relay_length(x, (unsigned long long)h.clen, capture);
+		rc = relay_length(x, (unsigned long long)h.clen);
 	else
 		return 2;
 	if (rc != 0)

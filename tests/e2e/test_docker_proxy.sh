@@ -3,7 +3,9 @@
 # End to end: the docker socket proxy (--docker-proxy) in front of a real
 # dockerd (whose own socket only root reaches), with lockset also its
 # authorization plugin, driven by the real docker CLI as root and as a
-# non-root user in the docker group that this test creates.
+# non-root user that this test creates, in the proxy's docker group (a group
+# of the test's own, --docker-proxy-group and --home-group, so that tests
+# running beside this one see no new member of the system's docker group).
 #  - run, exec -i and -it, attach, logs -f, BuildKit and classic builds, an
 #    import (a streamed body) and compose-style named volumes work;
 #  - the user's bind of a root-only 0700 directory inside a share is refused
@@ -16,22 +18,23 @@
 #    ticket included; container records are kept from proxied creates.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
-need useradd userdel runuser script
+need useradd userdel groupadd groupdel runuser script
 
 U="lsproxy$$"
+G="lsdocker$$"
 PROXY="$T/proxy.sock"
 SHARE="$T/share"
 UHOME="$T/home/$U"
-getent group docker >/dev/null || { echo "SKIP: no docker group"; exit 77; }
 # The user must reach the proxy socket and the share: $T is traversable.
 chmod 711 "$T"
 mkdir -p "$SHARE/rootonly" "$SHARE/docs" "$SHARE/mine" "$T/home" "$T/ctx"
 chmod 755 "$SHARE" "$SHARE/docs" "$T/home"
 chmod 700 "$SHARE/rootonly"
-useradd -M -d "$UHOME" -s /bin/sh -G docker "$U" 2>"$T/useradd.err" ||
-	{ echo "SKIP: cannot create a user: $(cat "$T/useradd.err")"; exit 77; }
+groupadd "$G" 2>"$T/useradd.err" && useradd -M -d "$UHOME" -s /bin/sh -G "$G" "$U" 2>"$T/useradd.err" ||
+	{ echo "SKIP: cannot create a user and a group: $(cat "$T/useradd.err")"; groupdel "$G" 2>/dev/null; exit 77; }
 proxy_cleanup() {
 	userdel "$U" 2>/dev/null
+	groupdel "$G" 2>/dev/null
 	e2e_cleanup
 }
 trap proxy_cleanup EXIT
@@ -71,8 +74,8 @@ jq -n --arg share "$SHARE" '{
 		allowedRegistries: ["docker.io"]}}' >"$T/policy.json"
 put_policy "$T/policy.json"
 lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" \
-	--docker-proxy "unix:$PROXY" --docker-proxy-group docker || exit 1
-check "the proxy socket is root:docker 0660" test "$(stat -c '%U:%G %a' "$PROXY")" = "root:docker 660"
+	--docker-proxy "unix:$PROXY" --docker-proxy-group "$G" --home-group "$G" || exit 1
+check "the proxy socket is root:<docker group> 0660" test "$(stat -c '%U:%G %a' "$PROXY")" = "root:$G 660"
 # dockerd's own socket: root only, so the proxy is the users' way in.
 dockerd_start plugin --group root
 
