@@ -330,6 +330,24 @@ start_containers(const struct config *cfg)
 	return 0;
 }
 
+/* The docker socket proxy (--docker-proxy), set in app before the plugin
+ * socket, which redeems its tickets, serves a request. 0, or -1 (logged). */
+static int
+start_proxy(const struct config *c)
+{
+	struct proxy_opts po = {c->docker_proxy, c->docker_proxy_group, c->engine_socket};
+	char *err = NULL;
+
+	if (c->docker_proxy[0] == '\0')
+		return 0;
+	if (strncmp(c->docker_proxy, "unix:", 5) == 0)
+		ensure_parent_dir(c->docker_proxy + 5, 0755);
+	if ((app.proxy = proxy_start(&po, &err)) == NULL)
+		log_warnx("%s", err != NULL ? err : "cannot start the docker proxy");
+	free(err);
+	return app.proxy != NULL ? 0 : -1;
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -513,23 +531,10 @@ main(int argc, char **argv)
 	 * once policy changes are announced (served_start), before any request. */
 	if (served_start() != 0 ||
 	    (app.engineinfo = engineinfo_new(cfg.engine_socket, 0)) == NULL ||
-	    http_start(&hopts) != 0) {
+	    start_proxy(&cfg) != 0 || http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);
 		return 1;
-	}
-	if (cfg.docker_proxy[0] != '\0') {
-		struct proxy_opts po = {cfg.docker_proxy, cfg.docker_proxy_group,
-		                        cfg.engine_socket};
-
-		if (strncmp(cfg.docker_proxy, "unix:", 5) == 0)
-			ensure_parent_dir(cfg.docker_proxy + 5, 0755);
-		if ((app.proxy = proxy_start(&po, &err)) == NULL) {
-			log_warnx("%s", err != NULL ? err : "cannot start the docker proxy");
-			report_ready(ready_fd, 1);
-			http_stop(0);
-			return 1;
-		}
 	}
 	watch_start(cfg.settings, reload);
 	if (!cfg.foreground)
