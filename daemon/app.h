@@ -11,6 +11,8 @@ struct ratelimit;
 struct redact;
 struct containers;
 struct lookup;
+struct engineinfo;
+struct proxy;
 
 struct app {
 	const struct config *cfg;
@@ -19,6 +21,8 @@ struct app {
 	struct redact *redact;          /* hides secrets in recorded requests (redact.h) */
 	struct containers *containers;  /* container records, or NULL */
 	struct lookup *lookup;          /* container lookups for judgements, or NULL */
+	struct engineinfo *engineinfo;  /* the engine's user namespaces, or NULL */
+	struct proxy *proxy;            /* the docker socket proxy, or NULL */
 };
 
 extern struct app app;

@@ -7,10 +7,13 @@
 #include "app.h"
 #include "containers.h"
 #include "engineapi.h"
+#include "engineinfo.h"
 #include "handlers.h"
 #include "gojson.h"
 #include "judge.h"
 #include "log.h"
+#include "proxy.h"
+#include "proxy_ticket.h"
 #include "reply.h"
 #include "served.h"
 
@@ -37,9 +40,12 @@ plugin_error(struct request *rq, const char *msg)
 	                    json_pack("{s:b, s:s, s:s}", "Allow", 0, "Msg", "", "Err", msg));
 }
 
+/* dockerd activates its plugins when it starts (at its first request):
+ * the engine may have changed, so ask it again about user namespaces. */
 enum MHD_Result
 h_plugin_activate(struct request *rq)
 {
+	engineinfo_trigger(app.engineinfo);
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
 }
 
@@ -132,6 +138,22 @@ header_value(const struct gojson_value *headers, const char *name)
 	return NULL;
 }
 
+/* Did lockset's docker proxy forward this request (its ticket header)? 1
+ * when the proxy judged this very request (and allowed it: it forwards
+ * nothing else), 0 when it forwarded it but the body dockerd shows cannot be
+ * matched (judge it, as the proxy's caller: user), -1 when not. */
+static int
+proxied(const struct gojson_value *headers, const struct decide_request *req, char *user,
+        size_t usersz)
+{
+	const char *ticket = header_value(headers, PROXY_TICKET_HEADER);
+
+	if (ticket == NULL || app.proxy == NULL)
+		return -1;
+	return proxy_ticket_redeem(proxy_tickets(app.proxy), ticket, req->method, req->uri,
+	                           req->has_body ? req->body : NULL, req->body_len, user, usersz);
+}
+
 /* A judgement in progress, owned by the request (rq->hstate). */
 struct authz_pending {
 	struct judgement j;
@@ -183,7 +205,7 @@ h_authz_req(struct request *rq)
 	size_t at = 0;
 	unsigned char *body = NULL;
 	enum MHD_Result ret;
-	char msg[512];
+	char msg[512], user[256];
 	int rc;
 
 	if (p != NULL) {
@@ -218,6 +240,7 @@ h_authz_req(struct request *rq)
 	req.uri = got[3]->s;
 	req.user = got[0] != NULL ? got[0]->s : NULL;
 	req.content_type = header_value(got[5], "Content-Type");
+	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* for the engine: judged by its answer */
 	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
 		long n;
 
@@ -244,6 +267,16 @@ h_authz_req(struct request *rq)
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
 	p->create = containers_watch_request(app.containers, req.method, req.uri);
+	/* Forwarded by lockset's docker proxy, which judged it as its caller. */
+	switch (proxied(got[5], &req, user, sizeof(user))) {
+	case 1:
+		p->j.d.allow = 1;
+		ret = answer(rq, p);
+		goto out;
+	case 0:
+		req.user = user; /* the proxy's caller, whose policy applies */
+		break;
+	}
 	if (judge_start(&req, "authz", "dockerd", &p->j, pending_resume, p) == 1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;

@@ -59,6 +59,11 @@ static const struct option_def options[] = {
      "prune container records older than this (0: keep)"},
     {"container-records-max", OPT_INT, OFF(container_max), "100000", 1, 100000, NULL, 0, "N",
      "keep at most this many container records (oldest pruned first)"},
+    {"docker-proxy", OPT_STRING, OFF(docker_proxy), "", 0, 0, NULL, 0, "unix:PATH",
+     "serve the Docker API to users here (e.g. unix:/var/run/docker.sock), judging each "
+     "request as its caller before forwarding it to --engine-socket (empty: no proxy)"},
+    {"docker-proxy-group", OPT_STRING, OFF(docker_proxy_group), "docker", 0, 0, NULL, 0, "NAME",
+     "group of the --docker-proxy socket (0660 root:NAME; empty: root only)"},
     {"foreground", OPT_BOOL, OFF(foreground), "false", 0, 0, NULL, 0, NULL,
      "stay in the foreground and log to stderr"},
     {"config", OPT_PATH, OFF(config_file), "", 0, 0, NULL, OPT_CLI_ONLY, "FILE",

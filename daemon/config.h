@@ -18,10 +18,12 @@ struct config {
 	char *settings;  /* the org policy file (admin-settings.json) */
 	char *state_dir; /* SQLite database, keys, pid file default */
 	struct strlist listen;
-	char *authz_socket;  /* Docker authorization plugin socket */
-	char *engine_socket; /* Docker Engine API, for containers without a record */
-	long container_days; /* container records: prune after this many days (0: keep) */
-	long container_max;  /* container records: at most this many rows */
+	char *authz_socket;       /* Docker authorization plugin socket */
+	char *engine_socket;      /* Docker Engine API, for containers without a record */
+	long container_days;      /* container records: prune after this many days (0: keep) */
+	long container_max;       /* container records: at most this many rows */
+	char *docker_proxy;       /* "unix:PATH": the docker socket proxy; "": none */
+	char *docker_proxy_group; /* its socket's group; "": root only */
 	int foreground;
 	char *config_file;
 	char *pid_file;

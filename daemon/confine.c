@@ -33,43 +33,73 @@
 #define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
 #endif
 
-#define KEEP_CAP CAP_DAC_READ_SEARCH
+#define KEEP_CAP   CAP_DAC_READ_SEARCH
+#define CAPMASK(c) (1ULL << (c))
 
-int
-confine_capabilities(void)
+/* The calling thread's permitted and effective sets become exactly keep
+ * (where it has them); inheritable is emptied. */
+static int
+set_thread_caps(unsigned long long keep)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
-	int privileged = prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 && geteuid() == 0;
 
-	if (privileged && prctl(PR_SET_SECUREBITS,
-	                        SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-	                            SECBIT_NO_SETUID_FIXUP_LOCKED,
-	                        0, 0, 0) != 0)
-		log_warn("confine: securebits");
-	for (int cap = 0; cap <= 63; cap++) {
-		if (cap == KEEP_CAP)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
-			break; /* past the last capability the kernel knows */
-	}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0) {
 		log_warn("confine: capget");
 		return -1;
 	}
-	/* Keep CAP_DAC_READ_SEARCH only where the process already has it. */
 	for (int i = 0; i < 2; i++) {
-		unsigned keep = i == KEEP_CAP / 32 ? 1u << (KEEP_CAP % 32) : 0;
-		data[i].permitted &= keep;
-		data[i].effective &= keep;
+		unsigned k = (unsigned)(keep >> (32 * i));
+		data[i].permitted &= k;
+		data[i].effective &= k;
 		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &hdr, data) != 0) {
 		log_warn("confine: capset");
 		return -1;
 	}
+	return 0;
+}
+
+int
+confine_thread_keep_setid(void)
+{
+	return set_thread_caps(CAPMASK(CAP_SETUID) | CAPMASK(CAP_SETGID));
+}
+
+int
+confine_drop_setid(void)
+{
+	return set_thread_caps(CAPMASK(KEEP_CAP));
+}
+
+static int fsids_allowed; /* the docker proxy's access thread switches fsuid */
+
+int
+confine_capabilities(int keep_setid)
+{
+	int privileged = prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 && geteuid() == 0;
+	unsigned long long keep = CAPMASK(KEEP_CAP);
+
+	if (privileged && prctl(PR_SET_SECUREBITS,
+	                        SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+	                            SECBIT_NO_SETUID_FIXUP_LOCKED,
+	                        0, 0, 0) != 0)
+		log_warn("confine: securebits");
+	if (keep_setid)
+		keep |= CAPMASK(CAP_SETUID) | CAPMASK(CAP_SETGID);
+	fsids_allowed = keep_setid;
+	for (int cap = 0; cap <= 63; cap++) {
+		if (keep & CAPMASK(cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+			break; /* past the last capability the kernel knows */
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Keep those only where the process already has them. */
+	if (set_thread_caps(keep) != 0)
+		return -1;
 	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) == 1) {
 		log_warnx("confine: CAP_SYS_ADMIN is still in the bounding set");
 		return -1;
@@ -285,6 +315,13 @@ add_rules(scmp_filter_ctx ctx)
 	/* clone3's flags are behind a pointer: refuse it so that the C library
 	 * falls back to clone, whose flags the filter can see. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* The docker proxy's access thread takes the caller's file-system ids
+	 * (it alone holds CAP_SETUID and CAP_SETGID). */
+	if (fsids_allowed) {
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsuid), 0);
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setfsgid), 0);
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setgroups), 0);
+	}
 	return rc;
 }
 #endif

@@ -76,6 +76,16 @@ get_flag(const json_t *effective, const char *key)
 	return json_is_true(v);
 }
 
+/* The same, on and locked: {"locked": true, "value": true}. */
+static int
+get_locked_flag(const json_t *effective, const char *key)
+{
+	const json_t *v = json_object_get(effective, key);
+
+	return json_is_object(v) && json_is_true(json_object_get(v, "locked")) &&
+	       json_is_true(json_object_get(v, "value"));
+}
+
 static int
 compile_flags(struct decide_policy *dp, const json_t *flags)
 {
@@ -295,6 +305,7 @@ decide_policy_new(const json_t *effective)
 		return NULL;
 	dp->audit = mode != NULL && strcmp(mode, "audit") == 0;
 	dp->eci = get_flag(effective, "enhancedContainerIsolation");
+	dp->eci_locked = get_locked_flag(effective, "enhancedContainerIsolation");
 	dp->block_load = get_flag(effective, "blockDockerLoad");
 	dp->shares_restricted = json_is_array(shares);
 	if (compile_flags(dp, json_object_get(cp, "deniedFlags")) == -1 ||
@@ -444,9 +455,42 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 		judge_body_route(c, t);
 }
 
+/* ECI locked on: the engine must run containers in user namespaces. Every
+ * route that makes a process run in a container (create, service create and
+ * update, exec) is refused when the engine said it does not, or could not
+ * be asked. First among the violations, so the message always shows it. */
+static void
+judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
+{
+	enum decide_userns u = c->req->engine_userns;
+
+	if (!c->dp->eci_locked || u == DECIDE_USERNS_UNJUDGED)
+		return;
+	if (t->route != ENGINEAPI_CONTAINER_CREATE && t->route != ENGINEAPI_EXEC_CREATE &&
+	    t->route != ENGINEAPI_SERVICE_CREATE && t->route != ENGINEAPI_SERVICE_UPDATE)
+		return;
+	c->d->asks_engine = 1;
+	if (u == DECIDE_USERNS_YES)
+		return;
+	if (u == DECIDE_USERNS_NO)
+		decide_violate(c, "engine-userns", "", "", NULL,
+		               "Enhanced Container Isolation needs the Docker engine to run "
+		               "containers in user namespaces, and it does not: set "
+		               "\"userns-remap\": \"default\" in /etc/docker/daemon.json (or run "
+		               "the engine rootless) and restart it");
+	else
+		decide_violate(c, "engine-userns", "", "", NULL,
+		               "Enhanced Container Isolation needs the Docker engine to run "
+		               "containers in user namespaces, and lockset could not ask the "
+		               "engine whether it does (GET /info on --engine-socket): check that "
+		               "lockset reaches the engine, with \"userns-remap\": \"default\" "
+		               "in /etc/docker/daemon.json");
+}
+
 static void
 judge_route(struct ctx *c, const struct engineapi_target *t)
 {
+	judge_engine_userns(c, t);
 	decide_judge_class(c, t);
 	switch (t->route) {
 	case ENGINEAPI_IMAGE_CREATE:

@@ -43,6 +43,25 @@ typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mou
  * and could not be looked up; -1 on ENOMEM. */
 typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
+/* Does the engine the request goes to run containers in user namespaces
+ * (userns-remap, or rootless)? Enhanced Container Isolation locked on
+ * requires it of every container create, service create or update and
+ * exec (rule engine-userns). The engine's word comes from outside: the
+ * decision engine asks nothing itself. */
+enum decide_userns {
+	DECIDE_USERNS_UNJUDGED = 0, /* not a request for the engine lockset checks
+	                               (POST /v1/decisions from another runtime) */
+	DECIDE_USERNS_YES,          /* the engine said so */
+	DECIDE_USERNS_NO,           /* the engine said it does not: refused */
+	DECIDE_USERNS_UNKNOWN,      /* the engine could not be asked: refused */
+};
+
+/* The caller's own access to a host path (a container gains no access its
+ * user does not have): 1 when the caller may read path, and write it when
+ * write is set; 0 when not, -1 when it cannot be told (refused too); why
+ * gets a short reason ("permission denied") for both. */
+typedef int (*decide_access_fn)(void *arg, const char *path, int write, char *why, size_t whysz);
+
 /* One Engine API request. All pointers are borrowed. */
 struct decide_request {
 	const char *method; /* "POST" */
@@ -59,6 +78,12 @@ struct decide_request {
 	 * denied; NULL: every network other than "host" is unknown. */
 	decide_network_fn network;
 	void *container_arg; /* passed to container and network */
+	enum decide_userns engine_userns;
+	/* The caller's access to every host path a bind, mount or volume
+	 * names (rule caller-access); NULL: not judged (only the docker socket
+	 * proxy knows who is asking). */
+	decide_access_fn access;
+	void *access_arg;
 };
 
 /* One broken rule. rule is a static string; the others are owned by the
@@ -82,6 +107,8 @@ struct decision {
 	const char *action; /* "<route>.denied", "<route>.audited" (audit mode, violations) or
 	                       "<route>.allowed"; exec.create uses "exec.*" (static) */
 	char *subject;      /* image ref, container id, plugin name, volume name, or NULL */
+	int asks_engine;    /* the verdict depends on engine_userns (ECI locked on, a route
+	                       that runs a process in a container) */
 	struct violation *v;
 	size_t nv;
 };

@@ -46,6 +46,7 @@ struct strlist {
 struct decide_policy {
 	int audit;
 	int eci;
+	int eci_locked; /* ECI locked on: the engine must isolate in user namespaces */
 	unsigned deny;
 	uint64_t caps;    /* denied capabilities */
 	int caps_any;     /* --cap-add=ALL: any added capability */
@@ -103,6 +104,10 @@ void decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const cha
  * cannot be resolved completely is refused. */
 void decide_judge_path(struct ctx *c, const char *field, const char *flag, const char *src,
                        const char *image);
+/* Judge the caller's own access to one host path (req->access): readable,
+ * and writable when write is set. */
+void decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src,
+                         int write);
 /* The mounts of the container a VolumesFrom entry or start names, through
  * req->container (out zeroed first): as decide_container_fn. */
 int decide_container_mounts(const struct decide_request *req, const char *entry,

@@ -66,6 +66,23 @@ judge_socket(struct ctx *c, const char *field, const char *flag, const char *src
 	return exact;
 }
 
+/* Promise 3: the caller may already do what the mount would let the
+ * container do. Only the docker socket proxy knows the caller (it checks
+ * with the caller's own credentials); the plugin never does. */
+void
+decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src, int write)
+{
+	char why[256] = "";
+
+	if (c->req->access == NULL ||
+	    c->req->access(c->req->access_arg, src, write, why, sizeof(why)) == 1)
+		return;
+	decide_violate(c, "caller-access", field, src, flag,
+	               "%s is not %s to you (%s), so no container of yours may mount it%s", src,
+	               write ? "readable and writable" : "readable",
+	               why[0] ? why : "permission denied", write ? " read-write" : "");
+}
+
 /* Judge one host path. Its cleaned form and both resolutions (of the raw and
  * the cleaned path; dockerd and the kernel disagree on ".." after a symlink)
  * must all pass; a path that cannot be resolved is refused outright. */
@@ -171,8 +188,13 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 		 * the new container's image gets what the source holds. */
 		const char *img = image != NULL ? image : m.image;
 
-		for (i = 0; i < m.n && !c->nomem; i++)
+		/* The caller must be able to read them too: a source swapped since
+		 * the create, or another user's container's mounts. (Whether they
+		 * are mounted read-only is not recorded: read is what is asked.) */
+		for (i = 0; i < m.n && !c->nomem; i++) {
 			decide_judge_path(c, field, flag, m.src[i], img);
+			decide_judge_access(c, field, flag, m.src[i], 0);
+		}
 	}
 	decide_mounts_clear(&m);
 }

@@ -357,7 +357,7 @@ static const struct {
     {EF_PID_MODE, DENY_PID, 1, "host-pid", "--pid=host"},
     {EF_IPC_MODE, DENY_IPC, 0, "host-ipc", "--ipc=host"},
     {EF_UTS_MODE, DENY_UTS, 0, "host-uts", "--uts=host"},
-    {EF_USERNS_MODE, DENY_USERNS, 0, "host-userns", "--userns=host"},
+    {EF_USERNS_MODE, DENY_USERNS, 1, "host-userns", "--userns=host"}, /* ECI's way out */
     {EF_NETWORK_MODE, DENY_NETWORK, 1, "host-network", "--network=host"},
     {EF_CGROUPNS_MODE, DENY_CGROUPNS, 0, "host-cgroupns", "--cgroupns=host"},
 };
@@ -479,6 +479,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		break;
 	case EF_HOST_PATH:
 		decide_judge_path(c, field, flag, fa->value, image);
+		decide_judge_access(c, field, flag, fa->value, !fa->readonly);
 		break;
 	case EF_VOLUMES_FROM:
 		decide_judge_container(c, field, flag, fa->value, image);

@@ -67,6 +67,7 @@ add_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind, const char *v
 	fa->name = name;
 	fa->index = index;
 	fa->suffix = suffix;
+	fa->readonly = 0;
 	return 0;
 }
 
@@ -118,20 +119,43 @@ is_default_cap(const char *cap)
 	return 0;
 }
 
+/* name among the comma-separated options o (n bytes; all of it when n is
+ * (size_t)-1). */
+static int
+has_option(const char *o, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+	const char *stop;
+
+	if (o == NULL)
+		return 0;
+	stop = o + (n == (size_t)-1 ? strlen(o) : n);
+	while (o < stop) {
+		const char *end = memchr(o, ',', (size_t)(stop - o));
+		size_t k = end != NULL ? (size_t)(end - o) : (size_t)(stop - o);
+
+		if (k == len && strncmp(o, name, len) == 0)
+			return 1;
+		o = end != NULL ? end + 1 : stop;
+	}
+	return 0;
+}
+
 /* "bind" or "rbind" among the comma-separated mount options o. */
 static int
 has_bind_option(const char *o)
 {
-	while (o != NULL && *o != '\0') {
-		const char *end = strchr(o, ',');
-		size_t n = end != NULL ? (size_t)(end - o) : strlen(o);
+	return has_option(o, (size_t)-1, "bind") || has_option(o, (size_t)-1, "rbind");
+}
 
-		if ((n == 4 && strncmp(o, "bind", 4) == 0) ||
-		    (n == 5 && strncmp(o, "rbind", 5) == 0))
-			return 1;
-		o = end != NULL ? end + 1 : NULL;
-	}
-	return 0;
+/* A Binds entry "src:dst[:mode]" whose mode lists "ro" (dockerd splits at
+ * most three fields). */
+static int
+bind_readonly(const char *spec)
+{
+	const char *dst = strchr(spec, ':'), *mode = dst != NULL ? strchr(dst + 1, ':') : NULL;
+
+	return mode != NULL && has_option(mode + 1, (size_t)-1, "ro");
 }
 
 static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
@@ -143,7 +167,8 @@ static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
  * another driver, or with no options, adds nothing. */
 static int
 local_volume_facts(struct engineapi_facts *f, const char *driver, const struct gojson_view *opts,
-                   const char *prefix, const char *name, long index, const char *optfield)
+                   const char *prefix, const char *name, long index, const char *optfield,
+                   int readonly)
 {
 	const char *type = gojson_map_get(opts, "type"), *device = gojson_map_get(opts, "device");
 	const char *o = gojson_map_get(opts, "o"), **list;
@@ -159,9 +184,13 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 	if ((suffix = gojson_arena_alloc(&f->arena, n)) == NULL)
 		return -1;
 	snprintf(suffix, n, "%s.device", optfield);
-	if (has_bind_option(o))
-		return add_fact(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name, index,
-		                suffix);
+	if (has_bind_option(o)) {
+		if (add_fact(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name, index,
+		             suffix) == -1)
+			return -1;
+		f->v[f->n - 1].readonly = readonly || has_option(o, (size_t)-1, "ro");
+		return 0;
+	}
 	if (type != NULL && strcmp(type, "tmpfs") == 0)
 		return 0;
 	snprintf(suffix, n, "%s.type", optfield);
@@ -197,6 +226,7 @@ mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char 
 			if (add_fact(f, EF_HOST_PATH, src, prefix, "Mounts", (long)i, ".Source") ==
 			    -1)
 				return -1;
+			f->v[f->n - 1].readonly = gojson_view_bool(&m[i], "ReadOnly");
 		} else if (strcasecmp(type, "volume") == 0) {
 			struct gojson_view vo, dc, opts;
 
@@ -206,7 +236,8 @@ mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char 
 				return -1;
 			if (local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
 			                       "Mounts", (long)i,
-			                       ".VolumeOptions.DriverConfig.Options") == -1)
+			                       ".VolumeOptions.DriverConfig.Options",
+			                       gojson_view_bool(&m[i], "ReadOnly")) == -1)
 				return -1;
 		}
 	}
@@ -353,6 +384,7 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 			src[colon - e->s] = '\0';
 			if (add_fact(f, EF_HOST_PATH, src, prefix, "Binds", k, NULL) == -1)
 				return -1;
+			f->v[f->n - 1].readonly = bind_readonly(e->s);
 		}
 	}
 	return mount_facts(f, hc, prefix);
@@ -517,7 +549,7 @@ volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1)
 		return -1;
 	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
-	                          -1, "");
+	                          -1, "", 0);
 }
 
 int

@@ -128,6 +128,8 @@ struct engineapi_fact {
 	const char *name;
 	long index;
 	const char *suffix;
+	int readonly; /* EF_HOST_PATH: mounted read-only (Binds ":ro", Mounts ReadOnly,
+	                 a local volume's o=ro) */
 };
 
 /* Everything read from one request body. Initialise with

@@ -49,4 +49,25 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
 int engineclient_container(const char *socket, int timeout_ms, const char *ref,
                            struct containers_entry *out, int *cacheable, char *err, size_t errsz);
 
+/* How the engine isolates containers from the host's users, from its
+ * SecurityOptions (GET /info): "name=userns" (userns-remap) or
+ * "name=rootless" (the engine itself runs in a user namespace). */
+enum engineclient_userns {
+	ENGINECLIENT_NO_USERNS, /* neither: containers' root is the host's root */
+	ENGINECLIENT_USERNS,    /* userns-remap */
+	ENGINECLIENT_ROOTLESS,  /* rootless mode (with or without userns-remap) */
+};
+
+struct engineclient_info {
+	enum engineclient_userns userns;
+	char options[512]; /* SecurityOptions joined with "; " (cut to fit) */
+	char version[64];  /* ServerVersion, "" when not given */
+};
+
+/* Ask the engine at socket (GET /info, within timeout_ms) how it isolates
+ * containers. Returns 0 with *out filled, or -1 with the reason in err
+ * (unreachable, an error status, a reply that is not an /info object). */
+int engineclient_info(const char *socket, int timeout_ms, struct engineclient_info *out, char *err,
+                      size_t errsz);
+
 #endif

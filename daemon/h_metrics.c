@@ -3,11 +3,13 @@
 #include "app.h"
 #include "audit.h"
 #include "audit_syslog.h"
+#include "engineinfo.h"
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
 #include "ratelimit.h"
 #include "lookup.h"
+#include "proxy.h"
 #include "reply.h"
 #include "served.h"
 #include "upstream.h"
@@ -53,6 +55,8 @@ h_metrics_get(struct request *rq)
 	audit_syslog_metrics(out);
 	audit_metrics(app.audit, out);
 	http_metrics(out);
+	engineinfo_metrics(app.engineinfo, out);
+	proxy_metrics(app.proxy, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

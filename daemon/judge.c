@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "engineinfo.h"
 #include "log.h"
 #include "redact.h"
 #include "lookup.h"
@@ -226,6 +227,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 {
 	struct served *s = served_acquire();
 	const struct decide_policy *dp;
+	struct decide_request r;
 	void *hold = NULL;
 	int rc;
 
@@ -234,6 +236,12 @@ evaluate(const struct decide_request *req, struct judgement *j)
 		return -1;
 	}
 	j->version = s->version;
+	/* A request for the engine is judged by what the engine said last. */
+	if (req->engine_userns != DECIDE_USERNS_UNJUDGED) {
+		r = *req;
+		r.engine_userns = engineinfo_userns(app.engineinfo);
+		req = &r;
+	}
 	/* A user with a per-user policy is judged by it (compiled once per version). */
 	dp = userpolicy_decide(s, req->user, &hold);
 	rc = dp != NULL ? decide_eval(dp, req, &j->d) : -1;
@@ -317,8 +325,51 @@ fail:
 	return NULL;
 }
 
-/* On a lookup thread, once the engine answered: judge again, with what it
- * said. judge_finish (after resume) makes the answer final. */
+static void resumed(void *arg);
+
+/* Queue j for the engine: its containers (lookup.h), or the answer of an
+ * engine check in flight (engineinfo.h). 0 when queued (resumed() follows,
+ * possibly before this returns), -1 when not. */
+static int
+queue_lookup(struct judgement *j)
+{
+	return lookup_set_resolve(j->containers, j->version, resumed, j);
+}
+
+static int
+queue_engine_check(struct judgement *j)
+{
+	j->engine_waited = 1; /* once per judgement: then the answer stands */
+	lookup_set_seal(j->containers);
+	return engineinfo_wait(app.engineinfo, resumed, j);
+}
+
+/* The verdict depends on the engine's user namespaces and a check that may
+ * change it has not finished: wait for it. */
+static int
+wants_engine_check(const struct judgement *j)
+{
+	return j->d.asks_engine && !j->engine_waited && app.engineinfo != NULL;
+}
+
+/* Hand j to queue with j->d cleared (the other thread judges into it); on
+ * failure j->d is as it was. 0 when queued. */
+static int
+requeue(struct judgement *j, int (*queue)(struct judgement *j))
+{
+	struct decision first = j->d;
+
+	memset(&j->d, 0, sizeof(j->d));
+	if (queue(j) == 0) {
+		decision_clear(&first);
+		return 0;
+	}
+	j->d = first;
+	return -1;
+}
+
+/* On a lookup or engine-check thread, once the engine answered: judge again,
+ * with what it said. judge_finish (after resume) makes the answer final. */
 static void
 resumed(void *arg)
 {
@@ -328,27 +379,27 @@ resumed(void *arg)
 
 	d->req.container = judge_container;
 	d->req.container_arg = &ctx;
-	if (evaluate(&d->req, j) != 0 || settle(&d->req, d->component, d->actor, j) == 0)
+	if (evaluate(&d->req, j) != 0) {
+		j->resume(j->resume_arg);
+		return;
+	}
+	if (wants_engine_check(j) && requeue(j, queue_engine_check) == 0)
+		return;
+	if (settle(&d->req, d->component, d->actor, j) == 0)
 		j->resume(j->resume_arg);
 }
 
-/* Ask the engine about the containers the records could not describe.
- * 0 when asked (resumed() follows), -1 when it cannot be: j->d stands. */
+/* Set j aside until the engine answers (queue: queue_lookup or
+ * queue_engine_check). 0 when set aside (resumed() follows), -1 when it
+ * cannot be: j->d stands. */
 static int
 defer(const struct decide_request *req, const char *component, const char *actor,
-      struct judgement *j)
+      struct judgement *j, int (*queue)(struct judgement *j))
 {
-	struct decision first = j->d;
-
 	if ((j->deferred = deferred_new(req, component, actor)) == NULL)
 		return -1;
-	/* From here on the lookup thread may judge into j->d at any time. */
-	memset(&j->d, 0, sizeof(j->d));
-	if (lookup_set_resolve(j->containers, j->version, resumed, j) == 0) {
-		decision_clear(&first);
+	if (requeue(j, queue) == 0)
 		return 0;
-	}
-	j->d = first;
 	deferred_free(j->deferred);
 	j->deferred = NULL;
 	return -1;
@@ -370,7 +421,10 @@ judge_start(const struct decide_request *req, const char *component, const char 
 	r.container_arg = &ctx;
 	if (evaluate(&r, j) != 0)
 		return 0;
-	if (lookup_set_missing(j->containers) > 0 && defer(&r, component, actor, j) == 0)
+	if (lookup_set_missing(j->containers) > 0 &&
+	    defer(&r, component, actor, j, queue_lookup) == 0)
+		return 1;
+	if (wants_engine_check(j) && defer(&r, component, actor, j, queue_engine_check) == 0)
 		return 1;
 	if (settle(&r, component, actor, j) == 1)
 		return 1; /* j->d.allow is settled by judge_finish */

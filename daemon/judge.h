@@ -31,12 +31,17 @@ struct judgement {
 	struct lookup_set *containers;   /* the containers the request named */
 	struct judge_deferred *deferred; /* the request, while the engine is asked */
 	int concluded;                   /* counted and final */
+	int engine_waited;               /* waited for an engine check once */
 };
 
 /* Judge req. component names the entry point ("authz", "api"); actor is the
  * caller's identity ("dockerd" on the plugin socket, the peer's name on the
  * API: "uid:1000", "token:ci"), recorded as the row's actor whatever user
- * the request names (that one is data.user). req->container, when set, is
+ * the request names (that one is data.user). req->engine_userns: the plugin
+ * and the docker socket proxy, whose requests go to the engine lockset
+ * checks, set it to DECIDE_USERNS_UNKNOWN and the judgement uses the
+ * engine's last answer (engineinfo.h), waiting for a check in flight;
+ * DECIDE_USERNS_UNJUDGED (POST /v1/decisions) leaves it out. req->container, when set, is
  * the caller's own list of containers (asked first, and only during
  * judge_start); judge_start sets its own lookup (lookup.h) for the engine:
  * container records, then the Engine API. j must stay at the same address

@@ -77,6 +77,15 @@ lookup_set_free(struct lookup_set *s)
 	free(s);
 }
 
+void
+lookup_set_seal(struct lookup_set *s)
+{
+	if (s == NULL)
+		return;
+	s->final = 1;
+	s->given = NULL;
+}
+
 size_t
 lookup_set_missing(const struct lookup_set *s)
 {

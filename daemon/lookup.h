@@ -52,6 +52,10 @@ void lookup_set_free(struct lookup_set *s);
  * what given says, else the record of a full id. Anything else is noted for
  * the engine and is unknown (0) for now. */
 int lookup_set_container(void *arg, const char *ref, struct decide_mounts *out);
+/* The judgement moves to another thread without asking the engine about
+ * containers: from now on given is not asked, and containers not seen yet
+ * are unknown. Accepts NULL. */
+void lookup_set_seal(struct lookup_set *s);
 /* How many containers are waiting for the engine. */
 size_t lookup_set_missing(const struct lookup_set *s);
 /* Ask the engine about every container waiting, on a lookup thread, then

@@ -14,6 +14,7 @@
 #include "containers.h"
 #include "fleetstore.h"
 #include "confine.h"
+#include "engineinfo.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -21,6 +22,7 @@
 #include "policy.h"
 #include "policylife.h"
 #include "policystore.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "redact.h"
 #include "served.h"
@@ -348,6 +350,41 @@ start_containers(const struct config *cfg)
 	return 0;
 }
 
+/* The docker socket proxy (--docker-proxy), set in app before the plugin
+ * socket, which redeems its tickets, serves a request. 0, or -1 (logged). */
+/* The docker proxy's socket, opened with the listeners (its group needs
+ * CAP_CHOWN); its threads start later (proxy.h). */
+static void
+open_proxy(const struct config *c)
+{
+	struct proxy_opts po = {c->docker_proxy, c->docker_proxy_group, c->engine_socket};
+	char *err = NULL;
+
+	if (c->docker_proxy[0] == '\0')
+		return;
+	if (strncmp(c->docker_proxy, "unix:", 5) == 0)
+		ensure_parent_dir(c->docker_proxy + 5, 0755);
+	if ((app.proxy = proxy_open(&po, &err)) == NULL)
+		fatalx("%s", err != NULL ? err : "cannot open the docker proxy's socket");
+}
+
+/* Capabilities: CAP_DAC_READ_SEARCH for every thread, CAP_SETUID and
+ * CAP_SETGID for the proxy's access thread alone. */
+static void
+confine_caps(void)
+{
+	char *err = NULL;
+
+	if (confine_capabilities(app.proxy != NULL) != 0)
+		fatalx("confine: cannot drop capabilities");
+	if (app.proxy == NULL)
+		return;
+	if (proxy_start_access(app.proxy, &err) != 0)
+		fatalx("%s", err != NULL ? err : "cannot start the docker proxy");
+	if (confine_drop_setid() != 0)
+		fatalx("confine: cannot drop the set-id capabilities");
+}
+
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 static int
 create_token(const struct config *cfg)
@@ -576,10 +613,10 @@ main(int argc, char **argv)
 		open_listener(spec, LISTEN_AUTHZ);
 	}
 	open_unclaimed_listeners();
+	open_proxy(&cfg);
 	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
 	 * from here on, and no thread runs yet (capabilities are per thread). */
-	if (confine_capabilities() != 0)
-		fatalx("confine: cannot drop capabilities");
+	confine_caps();
 
 	app.audit = open_audit(&cfg, &err);
 	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
@@ -611,10 +648,20 @@ main(int argc, char **argv)
 	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
 	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
+	/* The engine's user namespaces, which ECI locked on requires: asked
+	 * once policy changes are announced (served_start), before any request. */
+	if (served_start() != 0 ||
+	    (app.engineinfo = engineinfo_new(cfg.engine_socket, 0)) == NULL ||
+	    (app.proxy != NULL && proxy_start(app.proxy, &err) != 0)) {
+		log_warnx("%s", err != NULL ? err : "cannot start");
+		report_ready(ready_fd, 1);
+		http_stop(0);
+		return 1;
+	}
 	/* Sockets, files and database are open: only the allowlist from here. */
 	if (confine_syscalls() != 0)
 		fatalx("confine: cannot load the system call filter");
-	if (served_start() != 0 || http_start(&hopts) != 0) {
+	if (http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);
 		return 1;
@@ -651,12 +698,17 @@ main(int argc, char **argv)
 		break;
 	}
 	service_notify_stopping();
+	proxy_stop(app.proxy); /* its connections may wait for judgements: first */
 	watch_stop();
 	served_wake_all();
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
+	engineinfo_stop(app.engineinfo);
 	http_stop(3000);
-	upstream_stop(); /* after the HTTP threads, which read its state */
+	upstream_stop();       /* after the HTTP threads, which read its state */
+	proxy_free(app.proxy); /* the plugin redeemed its tickets until http_stop */
+	app.proxy = NULL;
 	lookup_free(app.lookup);
+	engineinfo_free(app.engineinfo);
 	containers_close(app.containers);
 	served_stop();
 	inputs_stop();

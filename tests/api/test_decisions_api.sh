@@ -7,8 +7,12 @@
 
 EX="$LOCKSET_SRCDIR/tests/e2e/requests"
 # The example's $HOME share and protected path, for a home these requests use.
+# ECI on but not locked: locked on, it needs an engine that runs containers in
+# user namespaces, and here curl plays dockerd with no engine behind it
+# (tests/e2e/test_docker_userns.sh has a real one).
 jq '.filesharingAllowedDirectories[0].path = "/home/alice" |
-	.containerPolicy.protectedHostPaths[0] = "/home/alice/.ssh"' \
+	.containerPolicy.protectedHostPaths[0] = "/home/alice/.ssh" |
+	.enhancedContainerIsolation.locked = false' \
 	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/policy.json"
 put_policy "$T/policy.json"
 lockset_start || exit 1

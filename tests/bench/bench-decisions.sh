@@ -26,7 +26,7 @@ API=v1.41
 GEN=$LOCKSET_BUILDDIR/tests/tools/loadgen
 FLOOR=$LOCKSET_BUILDDIR/tests/tools/allowall
 
-for c in curl base64 awk sort; do
+for c in curl base64 awk sort jq; do
 	command -v "$c" >/dev/null || { echo "bench-decisions: $c not installed"; exit 77; }
 done
 if [ ! -x "$GEN" ] || [ ! -x "$FLOOR" ]; then
@@ -70,7 +70,10 @@ SOCKS="$LSOCK $ASOCK"
 # locksetd on tests/e2e/policy.json (ECI, shares $HOME and $TMP, denied flags)
 mkdir -p "$D/etc" "$D/home/project" "$D/tmp" "$D/env"
 chmod 755 "$D/etc"
-cp "$SRC/tests/e2e/policy.json" "$D/etc/admin-settings.json"
+# ECI on but not locked: locked on, it needs an engine that runs containers in
+# user namespaces, and the generator plays dockerd here with no engine behind.
+jq '.enhancedContainerIsolation.locked = false' "$SRC/tests/e2e/policy.json" \
+	>"$D/etc/admin-settings.json"
 chmod 644 "$D/etc/admin-settings.json"
 HOME="$D/home" TMP="$D/tmp" "$LOCKSETD" --settings "$D/etc/admin-settings.json" \
 	--state-dir "$D/state" --listen "unix:$D/api.sock" --authz-socket "$LSOCK" \

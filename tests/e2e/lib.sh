@@ -36,15 +36,16 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# dockerd_start [plugin|noplugin]: start dockerd (with lockset as its
-# authorization plugin unless told otherwise) and wait until it answers.
-# Exits 77 when dockerd cannot run here at all.
+# dockerd_start [plugin|noplugin] [dockerd-args...]: start dockerd (with
+# lockset as its authorization plugin unless told otherwise) and wait until
+# it answers. Exits 77 when dockerd cannot run here at all.
 dockerd_start() {
 	local authz=--authorization-plugin="$PLUGIN"
 	[ "${1:-plugin}" = noplugin ] && authz=
+	[ $# -gt 0 ] && shift
 	dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
 		--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
-		--host "unix://$DOCKER_SOCK" $authz >>"$T/dockerd.log" 2>&1 &
+		--host "unix://$DOCKER_SOCK" $authz "$@" >>"$T/dockerd.log" 2>&1 &
 	DOCKERD_PID=$!
 	for _ in $(seq 150); do
 		dk version >/dev/null 2>&1 && return 0
@@ -63,6 +64,19 @@ e2e_image() {
 		{ echo "SKIP: cannot build a static binary: $(head -n 3 "$T/cc.err")"; exit 77; }
 	tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
 	dk import "$T/rootfs.tar" "$1" >/dev/null
+}
+
+# e2e_busybox_image NAME: import an image holding the host's static busybox
+# (busybox-static) as /bin/busybox, with sh, cat, echo, sleep, ... as links.
+e2e_busybox_image() {
+	local bb a
+	bb=$(command -v busybox) || { echo "SKIP: busybox-static is not installed"; exit 77; }
+	ldd "$bb" >/dev/null 2>&1 && { echo "SKIP: $bb is not static (install busybox-static)"; exit 77; }
+	mkdir -p "$T/bbroot/bin" "$T/bbroot/tmp"
+	cp "$bb" "$T/bbroot/bin/busybox"
+	for a in sh cat echo sleep true ls id touch stat; do ln -sf busybox "$T/bbroot/bin/$a"; done
+	tar -C "$T/bbroot" -cf "$T/bbroot.tar" .
+	dk import --change 'CMD ["/bin/sh"]' "$T/bbroot.tar" "$1" >/dev/null
 }
 
 # denied NAME RULE docker-args...: the docker command fails with lockset's

@@ -29,6 +29,11 @@ static char casedir[4096];
 struct testcase {
 	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
 	char content_type[256];
+	char engine_userns[16]; /* "yes", "no", "unknown"; "" = not judged */
+	/* "PATH none|r|rw": the caller's own access (any other path: rw); no
+	 * line at all: access is not judged. */
+	char access[CASE_LOOKUPS][1024];
+	size_t naccess;
 	/* "REF IMAGE SRC..." (IMAGE "-" for none) and "REF DRIVER" lines: what
 	 * the container and network lookups answer; anything else is unknown. */
 	char containers[CASE_LOOKUPS][1024], networks[CASE_LOOKUPS][256];
@@ -92,10 +97,19 @@ load_case(const char *path, struct testcase *tc)
 			         x);
 			free(x);
 		}
+		if (strcmp(line, "access") == 0 && tc->naccess < CASE_LOOKUPS) {
+			size_t n;
+			char *x = subst(v, strlen(v), &n);
+
+			snprintf(tc->access[tc->naccess++], sizeof(tc->access[0]), "%s", x);
+			free(x);
+		}
 		if (strcmp(line, "network") == 0 && tc->nnetworks < CASE_LOOKUPS)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
 		if (strcmp(line, "content-type") == 0)
 			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
+		if (strcmp(line, "engine-userns") == 0)
+			snprintf(tc->engine_userns, sizeof(tc->engine_userns), "%s", v);
 #define FIELD(name)                   \
 	if (strcmp(line, #name) == 0) \
 		snprintf(tc->name, sizeof(tc->name), "%s", v);
@@ -105,6 +119,7 @@ load_case(const char *path, struct testcase *tc)
 		FIELD(user)
 		FIELD(expect)
 		FIELD(rules)
+		FIELD(engine_userns)
 #undef FIELD
 	}
 	fclose(fp);
@@ -254,6 +269,26 @@ case_network(void *arg, const char *ref, char *drv, size_t drvsz)
 	return 0;
 }
 
+/* The case's caller access: its "access:" lines. */
+static int
+case_access(void *arg, const char *path, int write, char *why, size_t whysz)
+{
+	const struct testcase *tc = arg;
+	size_t i, n = strlen(path);
+
+	for (i = 0; i < tc->naccess; i++) {
+		const char *mode = tc->access[i] + n + 1;
+
+		if (strncmp(tc->access[i], path, n) != 0 || tc->access[i][n] != ' ')
+			continue;
+		if (strcmp(mode, "rw") == 0 || (strcmp(mode, "r") == 0 && !write))
+			return 1;
+		snprintf(why, whysz, "permission denied");
+		return 0;
+	}
+	return 1;
+}
+
 static int
 run_case(const char *name)
 {
@@ -293,6 +328,14 @@ run_case(const char *name)
 	req.body = tc.body;
 	req.body_len = tc.body_len;
 	req.has_body = tc.body != NULL;
+	if (tc.naccess > 0) {
+		req.access = case_access;
+		req.access_arg = &tc;
+	}
+	req.engine_userns = strcmp(tc.engine_userns, "yes") == 0       ? DECIDE_USERNS_YES
+	                    : strcmp(tc.engine_userns, "no") == 0      ? DECIDE_USERNS_NO
+	                    : strcmp(tc.engine_userns, "unknown") == 0 ? DECIDE_USERNS_UNKNOWN
+	                                                               : DECIDE_USERNS_UNJUDGED;
 	CHECK_INT_EQ(decide_eval(dp, &req, &d), 0);
 	for (tok = strtok_r(tc.rules, " ", &save); tok != NULL && n < 64;
 	     tok = strtok_r(NULL, " ", &save))

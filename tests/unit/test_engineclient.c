@@ -3,9 +3,11 @@
  * Unix socket, run in a thread of this test: replies with Content-Length,
  * chunked and close-delimited bodies, oversized and malformed replies, a
  * server that never answers, and a container inspected with its binds,
- * mounts, local volumes and VolumesFrom (each host path once). */
+ * mounts, local volumes and VolumesFrom (each host path once); the engine's
+ * user namespaces from /info, and the checks that ask for them. */
 #include "check.h"
 #include "engineclient.h"
+#include "engineinfo.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -359,6 +361,165 @@ test_container_unknown_when_it_cannot_be_described(void)
 	free(noid);
 }
 
+/* ------------------------------------------------------------------------ */
+/* /info: user namespaces                                                   */
+
+static char info_reply[2048];
+static const struct route info_table[] = {{"/info", info_reply, REPLY_CLOSE}, {NULL, NULL, 0}};
+
+static void
+set_info(int status, const char *body)
+{
+	snprintf(info_reply, sizeof(info_reply),
+	         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	         status, strlen(body), body);
+}
+
+static void
+test_info_tells_userns_rootless_and_none(void)
+{
+	static const struct {
+		int status;
+		const char *body;
+		int rc;
+		enum engineclient_userns userns;
+	} cases[] = {
+	    {200,
+	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name=userns\"]"
+	     "}",
+	     0, ENGINECLIENT_USERNS},
+	    {200,
+	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name="
+	     "rootless\","
+	     "\"name=cgroupns\"]}",
+	     0, ENGINECLIENT_ROOTLESS},
+	    {200,
+	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name="
+	     "apparmor\"]}",
+	     0, ENGINECLIENT_NO_USERNS},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"userns\"]}", 0, ENGINECLIENT_USERNS},
+	    {200, "{\"Name\":\"host\",\"SecurityOptions\":null}", 0, ENGINECLIENT_NO_USERNS},
+	    /* Look-alikes are not user namespaces. */
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=usernsx\",\"name=seccomp,userns\"]}",
+	     0, ENGINECLIENT_NO_USERNS},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":\"name=userns\"}", -1, 0},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[1]}", -1, 0},
+	    {200, "{\"SecurityOptions\":[\"name=userns\"]}", -1, 0},
+	    {200, "[\"name=userns\"]", -1, 0},
+	    {500, "{\"message\":\"boom\"}", -1, 0},
+	};
+	struct engineclient_info info;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		set_info(cases[i].status, cases[i].body);
+		server_start(info_table);
+		err[0] = '\0';
+		CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)),
+		             cases[i].rc);
+		if (cases[i].rc == 0)
+			CHECK_INT_EQ(info.userns, cases[i].userns);
+		else
+			CHECK(err[0] != '\0');
+		server_stop();
+	}
+	set_info(200,
+	         "{\"ID\":\"x\",\"ServerVersion\":\"28.1\",\"SecurityOptions\":[\"name=seccomp,"
+	         "profile=default\",\"name=userns\"]}");
+	server_start(info_table);
+	CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)), 0);
+	CHECK_STR_EQ(info.options, "name=seccomp,profile=default; name=userns");
+	CHECK_STR_EQ(info.version, "28.1");
+	CHECK(strstr(last_request, "GET /info HTTP/1.1\r\n") == last_request);
+	server_stop();
+	CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)), -1);
+}
+
+static int done_calls;
+
+static void
+count_done(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&done_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Wait up to 5 s for the answer to become want. 1 when it did. */
+static int
+answer_becomes(struct engineinfo *e, enum decide_userns want)
+{
+	for (int i = 0; i < 500; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		if (engineinfo_userns(e) == want)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static int
+done_becomes(int want)
+{
+	for (int i = 0; i < 500 && __atomic_load_n(&done_calls, __ATOMIC_SEQ_CST) != want; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return __atomic_load_n(&done_calls, __ATOMIC_SEQ_CST) == want;
+}
+
+static void
+test_engine_checks_answer_waiters_and_fail_closed(void)
+{
+	struct engineinfo *e = engineinfo_new(NULL, 0);
+	char why[1024];
+
+	/* No engine configured: unknown, nothing to wait for. */
+	CHECK(e != NULL);
+	CHECK_INT_EQ(engineinfo_userns(e), DECIDE_USERNS_UNKNOWN);
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), -1);
+	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 2);
+	CHECK(strstr(why, "no --engine-socket") != NULL);
+	engineinfo_free(e);
+
+	set_info(200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\"]}");
+	server_start(info_table);
+	e = engineinfo_new(sock_path, 2000);
+	CHECK(answer_becomes(e, DECIDE_USERNS_NO));
+	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 1);
+	CHECK(strstr(why, "\"userns-remap\": \"default\"") != NULL);
+	CHECK(strstr(why, " are refused;") != NULL);
+	CHECK_INT_EQ(engineinfo_problem(e, 1, why, sizeof(why)), 1);
+	CHECK(strstr(why, "reported (audit mode)") != NULL);
+	/* The answer is current: nothing to wait for. */
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), -1);
+	/* The engine restarted with user namespaces: a waiter queued after the
+	 * trigger is answered by the check it asked for. */
+	server_stop();
+	set_info(200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=userns\"]}");
+	server_start(info_table);
+	engineinfo_trigger(e);
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
+	CHECK(done_becomes(2));
+	CHECK_INT_EQ(engineinfo_userns(e), DECIDE_USERNS_YES);
+	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 0);
+	/* Gone: unknown, refused; a judgement right after a failure does not
+	 * ask again at once. */
+	server_stop();
+	engineinfo_trigger(e);
+	CHECK(answer_becomes(e, DECIDE_USERNS_UNKNOWN));
+	CHECK(done_becomes(2));
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), -1);
+	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 2);
+	/* A waiter still queued when it stops is answered. */
+	engineinfo_trigger(e);
+	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
+	engineinfo_stop(e);
+	CHECK_INT_EQ(done_calls, 3);
+	engineinfo_free(e);
+}
+
 int
 main(void)
 {
@@ -371,6 +532,8 @@ main(void)
 	RUN(test_get_gives_up_at_the_deadline_and_without_a_server);
 	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
 	RUN(test_container_unknown_when_it_cannot_be_described);
+	RUN(test_info_tells_userns_rootless_and_none);
+	RUN(test_engine_checks_answer_waiters_and_fail_closed);
 	rmdir(dir);
 	return CHECK_DONE();
 }

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine's own isolation, as GET /info describes it: whether it runs
+ * containers in user namespaces (SecurityOptions "name=userns" from
+ * userns-remap, "name=rootless"), which Enhanced Container Isolation needs. */
+#include "engineclient.h"
+
+#include "engineclient_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+/* 1 when the option (Docker 1.13+: "name=userns", "name=seccomp,profile=x")
+ * has the name given. Older engines listed bare names ("userns"). */
+static int
+option_is(const char *opt, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(opt, "name=", 5) == 0)
+		opt += 5;
+	return strncmp(opt, name, n) == 0 && (opt[n] == '\0' || opt[n] == ',');
+}
+
+/* Append opt to out->options, "; "-separated, cut with "..." when full. */
+static void
+add_option(struct engineclient_info *out, const char *opt)
+{
+	size_t len = strlen(out->options), cap = sizeof(out->options);
+	int n = snprintf(out->options + len, cap - len, "%s%s", len > 0 ? "; " : "", opt);
+
+	if (n < 0 || (size_t)n >= cap - len)
+		memcpy(out->options + cap - 4, "...", 4);
+}
+
+/* Read the reply's object into out. 0, or -1 (err set). */
+static int
+read_info(const json_t *info, struct engineclient_info *out, char *err, size_t errsz)
+{
+	const json_t *opts = json_object_get(info, "SecurityOptions"), *o;
+	const char *version = json_string_value(json_object_get(info, "ServerVersion"));
+	int userns = 0, rootless = 0;
+	size_t i;
+
+	/* Every /info object has an ID or a Name: anything else is not an engine. */
+	if (!json_is_object(info) ||
+	    (json_object_get(info, "ID") == NULL && json_object_get(info, "Name") == NULL)) {
+		engineclient_seterr(err, errsz, "GET /info: not an engine's /info object");
+		return -1;
+	}
+	if (opts != NULL && !json_is_array(opts) && !json_is_null(opts)) {
+		engineclient_seterr(err, errsz, "GET /info: SecurityOptions is not a list");
+		return -1;
+	}
+	json_array_foreach(opts, i, o)
+	{
+		const char *s = json_string_value(o);
+
+		if (s == NULL) {
+			engineclient_seterr(err, errsz,
+			                    "GET /info: SecurityOptions[%zu] is not a string", i);
+			return -1;
+		}
+		userns |= option_is(s, "userns");
+		rootless |= option_is(s, "rootless");
+		add_option(out, s);
+	}
+	out->userns = rootless ? ENGINECLIENT_ROOTLESS
+	              : userns ? ENGINECLIENT_USERNS
+	                       : ENGINECLIENT_NO_USERNS;
+	snprintf(out->version, sizeof(out->version), "%s", version != NULL ? version : "");
+	return 0;
+}
+
+int
+engineclient_info(const char *socket, int timeout_ms, struct engineclient_info *out, char *err,
+                  size_t errsz)
+{
+	struct engineclient_reply r;
+	json_t *info;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (engineclient_get(socket, "/info", timeout_ms, ENGINECLIENT_MAX_BODY, &r, err, errsz) !=
+	    0)
+		return -1;
+	if (r.status != 200) {
+		engineclient_seterr(err, errsz, "GET /info: status %d", r.status);
+		engineclient_reply_clear(&r);
+		return -1;
+	}
+	info = json_loadb(r.body, r.len, 0, NULL);
+	engineclient_reply_clear(&r);
+	rc = read_info(info, out, err, errsz);
+	json_decref(info);
+	return rc;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end with the real Docker Engine: Enhanced Container Isolation means
+# user namespaces. lockset asks the engine (GET /info on --engine-socket)
+# whether it runs containers in user namespaces, when it starts, when dockerd
+# activates the plugin (every dockerd start) and after every policy change.
+#  - ECI not locked: nothing changes with an engine without user namespaces.
+#  - ECI locked on, dockerd without --userns-remap: creates and execs are
+#    refused with rule engine-userns and the fix in the message; listing is
+#    not; /v1/health is degraded and says why; audit mode reports, allows.
+#    The docker socket proxy judges its requests by the same answer.
+#  - dockerd restarted with --userns-remap=default (vfs): lockset learns it
+#    from the plugin's activation; creates run; --userns=host stays refused.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+
+# wait_health NAME JQ VALUE: /v1/health's JQ becomes VALUE within 15 s.
+wait_health() {
+	local got
+	for _ in $(seq 150); do
+		api GET /v1/health
+		got=$(jqb "$2")
+		[ "$got" = "$3" ] && { ok "$1"; return; }
+		sleep 0.1
+	done
+	not_ok "$1: $2 = '$got', expected '$3'"
+}
+# policy ECI-LOCKED MODE: write the policy and apply it (SIGHUP), waiting for
+# the new version.
+VERSION=0
+policy() {
+	jq -n --argjson locked "$1" --arg mode "$2" '{
+		configurationFileVersion: 2,
+		enhancedContainerIsolation: {locked: $locked, value: true},
+		blockDockerLoad: {locked: true, value: false},
+		containerPolicy: {locked: true, mode: $mode, deniedFlags: ["--privileged"]}}' \
+		>"$T/policy.json"
+	put_policy "$T/policy.json"
+	if [ -n "$DAEMON_PID" ]; then
+		kill -HUP "$DAEMON_PID"
+		VERSION=$((VERSION + 1))
+		wait_health "policy v$VERSION is served" .policyVersion "$VERSION"
+	else
+		VERSION=1
+	fi
+}
+events() { sqlite3 "$STATE/lockset.db" "SELECT count(*) FROM events e JOIN event_rules r ON r.event_id = e.id WHERE r.rule = 'engine-userns' AND $1"; }
+
+# dockerd's remapped root must traverse the directories above its data root.
+chmod 711 "$T" "$DROOT"
+policy false enforce
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" \
+	--docker-proxy "unix:$T/proxy.sock" --docker-proxy-group "" || exit 1
+api GET /v1/health
+expect_json "before dockerd runs, the engine cannot be asked" .engine.userns unknown
+expect_json "... which ECI not locked does not require" .checks.userns "not required"
+expect_json "... so lockset is healthy" .status ok
+
+# --- ECI not locked, an engine without user namespaces: nothing changes
+dockerd_start
+wait_health "the plugin's activation makes lockset ask the engine" .engine.userns no
+expect_json "the engine's isolation is shown" .engine.isolation none
+check "... with its security options" grep -q 'name=seccomp' "$BODY"
+e2e_busybox_image lockset-bb:latest
+allowed "ECI not locked: docker create is allowed" create --pull=never --name idle \
+	--network none lockset-bb sleep 600
+allowed "ECI not locked: docker start is allowed" start idle
+allowed "ECI not locked: docker exec is allowed" exec idle true
+
+# --- ECI locked on: refused, with the fix
+policy true enforce
+wait_health "ECI locked on and no user namespaces: health is degraded" .status degraded
+check "health says why and how to fix it" grep -q 'userns-remap.*daemon.json' "$BODY"
+expect_json "... in checks.userns" '.checks.userns | startswith("the engine at ")' true
+denied "ECI locked: docker create is refused" engine-userns \
+	create --pull=never --network none lockset-bb true
+check "the message names the fix" grep -q '"userns-remap": "default" in /etc/docker/daemon.json' "$T/err"
+denied "ECI locked: docker run is refused" engine-userns \
+	run --rm --pull=never --network none lockset-bb true
+denied "ECI locked: docker exec is refused" engine-userns exec idle true
+"$DOCKER" -H "unix://$T/proxy.sock" create --pull=never --network none lockset-bb true \
+	>"$T/out" 2>"$T/err"
+check "ECI locked: a create through the docker proxy is refused the same way" \
+	grep -q '^  Enhanced Container Isolation needs .*\[engine-userns\]$' "$T/err"
+allowed "ECI locked: docker ps is not refused" ps -a
+allowed "ECI locked: stopping a container is not refused" stop -t 1 idle
+check "the refusals are audited with the rule" test "$(events "e.decision = 'deny'")" -ge 3
+
+# --- audit mode: reported, nothing refused
+policy true audit
+wait_health "audit mode: health is still degraded" .status degraded
+check "... and says the requests are reported, not refused" grep -q 'reported (audit mode)' "$BODY"
+allowed "audit mode: docker create is allowed" create --pull=never --network none lockset-bb true
+check "... and audited with the rule" test "$(events "e.decision = 'audit'")" -ge 1
+
+# --- dockerd restarted with user namespaces: lockset learns it on activation
+policy true enforce
+dockerd_stop
+dockerd_start plugin --userns-remap=default
+wait_health "after dockerd restarts with --userns-remap, lockset sees user namespaces" \
+	.engine.userns yes
+expect_json "the engine's isolation is userns" .engine.isolation userns
+expect_json "ECI locked on and user namespaces: healthy" .status ok
+expect_json "checks.userns is ok" .checks.userns ok
+e2e_busybox_image lockset-bb:latest
+allowed "user namespaces: docker run is allowed under ECI" \
+	run --rm --pull=never --network none lockset-bb true
+check "... and runs as the remapped root" test "$(dk run --rm --pull=never --network none \
+	lockset-bb cat /proc/self/uid_map | awk '{print $2}')" -gt 0
+denied "--userns=host, the way out, stays refused" host-userns \
+	create --pull=never --network none --userns=host lockset-bb true
+
+# --- and back: a restart without user namespaces is noticed at once
+dockerd_stop
+dockerd_start
+denied "dockerd restarted without user namespaces: the first create is refused" engine-userns \
+	create --pull=never --network none lockset-bb true
+api GET /metrics
+check "the engine checks are counted" grep -q '^lockset_engine_checks_total{result="userns"} [1-9]' "$BODY"
+finish
