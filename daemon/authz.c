@@ -5,6 +5,7 @@
  * malformed AuthZReq envelope gets "Err", which makes dockerd fail the call:
  * the plugin fails closed. */
 #include "app.h"
+#include "authz_envelope.h"
 #include "containers.h"
 #include "engineapi.h"
 #include "handlers.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
 
@@ -41,148 +41,6 @@ enum MHD_Result
 h_plugin_activate(struct request *rq)
 {
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
-}
-
-/* Standard base64 digit values; 64 marks '=', 255 anything else. */
-static const unsigned char b64_value[256] = {
-    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,  ['H'] = 7,
-    ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15,
-    ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31,
-    ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39,
-    ['o'] = 40, ['p'] = 41, ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
-    ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['+'] = 62, ['/'] = 63,
-    ['='] = 64};
-
-/* Is c a base64 digit? The table's zero entries are 'A' or not a digit. */
-static int
-b64_digit(unsigned char c, unsigned *d)
-{
-	*d = b64_value[c];
-	return *d != 0 || c == 'A';
-}
-
-/* Decode standard padded base64 (Go's encoding of []byte), four characters at
- * a time. Returns the length, or -1 when the text is not base64. */
-static long
-base64_decode(const char *in, size_t len, unsigned char *out)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	long n = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		unsigned a, b, c, d;
-		int last = i + 4 == len;
-
-		if (!b64_digit(p[i], &a) || !b64_digit(p[i + 1], &b) || a == 64 || b == 64 ||
-		    !b64_digit(p[i + 2], &c) || !b64_digit(p[i + 3], &d))
-			return -1;
-		if (c == 64 || d == 64) {
-			/* Padding only at the very end: "xx==" or "xxx=". */
-			if (!last || (c == 64 && d != 64))
-				return -1;
-			out[n++] = (unsigned char)(a << 2 | b >> 4);
-			if (c != 64)
-				out[n++] = (unsigned char)(b << 4 | c >> 2);
-			break;
-		}
-		out[n++] = (unsigned char)(a << 2 | b >> 4);
-		out[n++] = (unsigned char)(b << 4 | c >> 2);
-		out[n++] = (unsigned char)(c << 6 | d);
-	}
-	return n;
-}
-
-/* The AuthZReq envelope's members, as dockerd's Go encoder writes them. */
-static const struct {
-	const char *name;
-	unsigned types; /* 1 << enum gojson_type */
-	int required;
-} envelope_fields[] = {
-    {"User", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"UserAuthNMethod", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"RequestMethod", 1u << GOJSON_STRING, 1},
-    {"RequestUri", 1u << GOJSON_STRING, 1},
-    {"RequestBody", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"RequestHeaders", 1u << GOJSON_OBJECT | 1u << GOJSON_NULL, 0},
-    {"RequestPeerCertificates", 1u << GOJSON_ARRAY | 1u << GOJSON_NULL, 0},
-};
-#define NFIELDS (sizeof(envelope_fields) / sizeof(envelope_fields[0]))
-
-static const char *
-value_type_name(enum gojson_type t)
-{
-	static const char *const names[] = {"null",   "boolean", "boolean", "number",
-	                                    "string", "array",   "object"};
-	return names[t];
-}
-
-/* Check the envelope (the same rules jv_check_object applies: exact names,
- * types, required members, nothing unknown) and point got[i] at the member
- * for envelope_fields[i]. 0, 1 for a duplicate member (not valid JSON to
- * jansson, so answered as such), or -1 with a message in msg. */
-static int
-check_envelope(const struct gojson_value *root, const struct gojson_value *got[NFIELDS], char *msg,
-               size_t msgsz)
-{
-	const struct gojson_value *c;
-	size_t i;
-
-	memset(got, 0, NFIELDS * sizeof(got[0]));
-	if (root->type != GOJSON_OBJECT) {
-		snprintf(msg, msgsz, "lockset: malformed AuthZReq: /: expected an object; found %s",
-		         value_type_name(root->type));
-		return -1;
-	}
-	for (c = root->child; c != NULL; c = c->next) {
-		for (i = 0; i < NFIELDS && strcmp(envelope_fields[i].name, c->key) != 0; i++)
-			;
-		if (i == NFIELDS) {
-			snprintf(msg, msgsz, "lockset: malformed AuthZReq: /%s: unknown field",
-			         c->key);
-			return -1;
-		}
-		if (got[i] != NULL) {
-			snprintf(msg, msgsz, "duplicate object key: %s", c->key);
-			return 1;
-		}
-		if (!(envelope_fields[i].types & (1u << c->type))) {
-			snprintf(
-			    msg, msgsz, "lockset: malformed AuthZReq: /%s: expected %s; found %s",
-			    c->key,
-			    (envelope_fields[i].types & (1u << GOJSON_OBJECT))  ? "object or null"
-			    : (envelope_fields[i].types & (1u << GOJSON_ARRAY)) ? "array or null"
-			    : (envelope_fields[i].types & (1u << GOJSON_NULL))  ? "string or null"
-			                                                        : "string",
-			    value_type_name(c->type));
-			return -1;
-		}
-		got[i] = c;
-	}
-	for (i = 0; i < NFIELDS; i++)
-		if (envelope_fields[i].required && got[i] == NULL) {
-			snprintf(msg, msgsz,
-			         "lockset: malformed AuthZReq: /%s: required field is missing",
-			         envelope_fields[i].name);
-			return -1;
-		}
-	return 0;
-}
-
-/* The value of header name (any case; the first member that matches) in
- * the envelope's RequestHeaders (map[string]string), or NULL. */
-static const char *
-header_value(const struct gojson_value *headers, const char *name)
-{
-	const struct gojson_value *c;
-
-	for (c = headers != NULL ? headers->child : NULL; c != NULL; c = c->next)
-		if (c->type == GOJSON_STRING && strcasecmp(c->key, name) == 0)
-			return c->s;
-	return NULL;
 }
 
 /* A judgement in progress, owned by the request (rq->hstate). */
@@ -220,74 +78,38 @@ answer(struct request *rq, const struct authz_pending *p)
 	              j->d.allow ? "" : (j->message ? j->message : "lockset: denied"), "Err", ""));
 }
 
-/* The envelope is read from the raw body with gojson, in one pass and into
- * an arena on the stack: the base64 request body is most of its bytes, and
- * a general JSON tree would copy it a byte at a time. A deny waits for its
- * audit record with the connection suspended, so the server threads keep
- * judging other requests and the records share commits. */
+/* A deny waits for its audit record with the connection suspended, so the
+ * server threads keep judging other requests and the records share commits. */
 enum MHD_Result
 h_authz_req(struct request *rq)
 {
 	struct gojson_arena arena;
-	const struct gojson_value *root, *got[NFIELDS];
-	struct decide_request req = {0};
+	struct decide_request req;
 	struct authz_pending *p = rq->hstate;
-	const char *why = NULL;
-	size_t at = 0;
-	unsigned char *body = NULL;
 	enum MHD_Result ret;
 	char msg[512];
-	int rc;
 
 	if (p != NULL) {
 		/* Resumed: the audit record is settled. */
 		judge_finish(&p->j);
 		return answer(rq, p);
 	}
+	if (rq->body == NULL || rq->body_len == 0)
+		return reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
 	gojson_arena_init(&arena);
-	if (rq->body == NULL || rq->body_len == 0) {
-		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
-		goto out;
-	}
-	rc = gojson_parse(&arena, rq->body, rq->body_len, &root, &why, &at);
-	if (rc == -1) {
-		ret = plugin_error(rq, "lockset: out of memory");
-		goto out;
-	}
-	if (rc == 0)
-		rc = check_envelope(root, got, msg, sizeof(msg));
-	else
-		snprintf(msg, sizeof(msg), "%s at byte %zu", why, at);
-	if (rc == 1) {
+	switch (authz_envelope_read(&arena, rq->body, rq->body_len, &req, msg, sizeof(msg))) {
+	case AUTHZ_ENVELOPE_OK:
+		break;
+	case AUTHZ_ENVELOPE_NOT_JSON:
 		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "request body is not valid JSON: %s",
 		                  msg);
 		goto out;
-	}
-	if (rc == -1) {
+	case AUTHZ_ENVELOPE_MALFORMED:
 		ret = plugin_error(rq, msg);
 		goto out;
-	}
-	req.method = got[2]->s;
-	req.uri = got[3]->s;
-	req.user = got[0] != NULL ? got[0]->s : NULL;
-	req.content_type = header_value(got[5], "Content-Type");
-	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
-		long n;
-
-		body = gojson_arena_alloc(&arena, got[4]->len / 4 * 3 + 3);
-		if (body == NULL) {
-			ret = plugin_error(rq, "lockset: out of memory");
-			goto out;
-		}
-		n = base64_decode(got[4]->s, got[4]->len, body);
-		if (n < 0) {
-			ret = plugin_error(rq, "lockset: malformed AuthZReq: /RequestBody: "
-			                       "not base64");
-			goto out;
-		}
-		req.body = (const char *)body;
-		req.body_len = (size_t)n;
-		req.has_body = n > 0;
+	default:
+		ret = plugin_error(rq, "lockset: out of memory");
+		goto out;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		ret = plugin_error(rq, "lockset: out of memory");
@@ -321,7 +143,7 @@ member_bytes(const json_t *env, const char *name, size_t *len)
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    (out = malloc(json_string_length(v) / 4 * 3 + 3)) == NULL)
 		return NULL;
-	if ((n = base64_decode(json_string_value(v), json_string_length(v), out)) <= 0) {
+	if ((n = gojson_base64_decode(json_string_value(v), json_string_length(v), out)) <= 0) {
 		free(out);
 		return NULL;
 	}
