@@ -208,12 +208,16 @@ record_input(const struct decide_request *orig, const struct judgement *j)
 	safe.uri = uri;
 	if (orig->has_body && orig->body_len > 0 && orig->body_len <= INPUTS_MAX_BODY) {
 		/* A body that is not JSON cannot be searched for secrets: not kept. */
-		int rc = redact_body(in_redact, orig->body, orig->body_len, &body, &safe.body_len);
+		size_t len = 0;
+		int rc = redact_body(in_redact, orig->body, orig->body_len, &body, &len);
 
 		if (rc < 0)
 			goto out;
 		keep = rc == 0;
-		safe.body = body;
+		if (body != NULL) {
+			safe.body = body;
+			safe.body_len = len;
+		}
 	}
 	in = input_new(req, j, keep);
 	if (in == NULL)

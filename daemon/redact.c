@@ -285,7 +285,9 @@ string_decode(const unsigned char **pp, const unsigned char *end, struct buf *ou
 }
 
 /* ------------------------------------------------------------------------ */
-/* The JSON walker */
+/* The JSON walker: checks the structure, passes over what it keeps without
+ * copying it, and builds an output only once a value must be hidden (the
+ * bytes before it, then the token). */
 
 enum mode {
 	PLAIN,
@@ -298,8 +300,10 @@ enum mode {
 struct walk {
 	const struct redact *r;
 	const unsigned char *p, *end;
+	const unsigned char *copied; /* the input before this is in out already */
 	struct buf out;
 	int depth;
+	int changed; /* a value was hidden: out holds the result */
 };
 
 static int value(struct walk *w, enum mode mode);
@@ -307,98 +311,148 @@ static int value(struct walk *w, enum mode mode);
 static void
 ws(struct walk *w)
 {
-	const unsigned char *s = w->p;
-
 	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
 		w->p++;
-	put(&w->out, s, (size_t)(w->p - s));
 }
 
-/* A string value: copied as is, or hidden as mode says. */
+/* Past the string at w->p (its opening quote), checked as string_decode
+ * checks it: no control character, only JSON's escapes. 0, or -1. */
 static int
-string_value(struct walk *w, enum mode mode)
+string_skip(struct walk *w)
+{
+	static const char simple[] = "\"\\/bfnrt";
+	const unsigned char *p = w->p + 1;
+
+	for (;;) {
+		p += gojson_plain_run((const char *)p, (const char *)w->end);
+		if (p >= w->end || *p < 0x20)
+			return -1;
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) {
+			p++;
+			continue;
+		}
+		if (++p >= w->end) /* after a backslash */
+			return -1;
+		if (*p == 'u') {
+			if (hex4(p + 1, w->end) < 0)
+				return -1;
+			p += 5;
+		} else if (memchr(simple, *p, sizeof(simple) - 1) != NULL) {
+			p++;
+		} else {
+			return -1;
+		}
+	}
+	w->p = p + 1;
+	return 0;
+}
+
+/* Replace the value from start to w->p with s as a JSON string. */
+static void
+replace(struct walk *w, const unsigned char *start, const char *s, size_t n)
+{
+	put(&w->out, w->copied, (size_t)(start - w->copied));
+	put_json_string(&w->out, s, n);
+	w->copied = w->p;
+	w->changed = 1;
+}
+
+/* A string value hidden as mode says (ENV, ENV_ITEM, SECRET). */
+static int
+string_hide(struct walk *w, enum mode mode)
 {
 	const unsigned char *start = w->p;
-	struct buf dec = {0};
+	struct buf dec = {0}, v = {0};
 	char token[REDACT_TOKEN_LEN + 1];
 	const char *eq;
 	int rc = string_decode(&w->p, w->end, &dec);
 
-	if (rc == 0 && mode != ENV_ITEM && mode != SECRET && mode != ENV) {
-		put(&w->out, start, (size_t)(w->p - start));
-	} else if (rc == 0 && mode == ENV_ITEM &&
-	           (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
+	if (rc == 0 && mode == ENV_ITEM &&
+	    (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
 		size_t klen = (size_t)(eq - dec.p) + 1;
-		struct buf v = {0};
 
 		redact_token(w->r, eq + 1, dec.n - klen, token);
 		put(&v, dec.p, klen);
 		put(&v, token, strlen(token));
-		put_json_string(&w->out, v.p, v.n);
+		replace(w, start, v.p, v.n);
 		w->out.nomem |= v.nomem;
-		free(v.p);
-	} else if (rc == 0 && mode == ENV_ITEM) {
-		put(&w->out, start, (size_t)(w->p - start)); /* "KEY": no value */
-	} else if (rc == 0) {
+	} else if (rc == 0 && mode != ENV_ITEM) {
 		redact_token(w->r, dec.p ? dec.p : "", dec.n, token);
-		put_json_string(&w->out, token, strlen(token));
-	}
+		replace(w, start, token, strlen(token));
+	} /* else an ENV_ITEM "KEY" without a value: kept */
 	w->out.nomem |= dec.nomem;
 	free(dec.p);
+	free(v.p);
 	return rc;
 }
 
-/* The mode of a member's value, from its (decoded) key. */
+/* The mode of a member's value, from its decoded key (n bytes). */
 static enum mode
-member_mode(const struct walk *w, const struct buf *key, enum mode parent)
+member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 {
-	const char *k = key->p ? key->p : "";
-
 	if (parent == MAP)
 		return SECRET;
-	if (gojson_key_matches(k, key->n, "Env"))
+	if (gojson_key_matches(k, n, "Env"))
 		return ENV;
-	if (w->depth == 1 && gojson_key_matches(k, key->n, "Data"))
+	if (w->depth == 1 && gojson_key_matches(k, n, "Data"))
 		return SECRET;
 	return PLAIN;
+}
+
+/* The key at w->p and the mode of its member's value. */
+static int
+key(struct walk *w, enum mode parent, enum mode *m)
+{
+	const unsigned char *k = w->p;
+	struct buf dec = {0};
+	size_t n;
+
+	if (w->p >= w->end || *w->p != '"' || string_skip(w) != 0)
+		return -1;
+	n = (size_t)(w->p - k) - 2;
+	if (memchr(k + 1, '\\', n) == NULL) {
+		*m = member_mode(w, (const char *)k + 1, n, parent);
+		return 0;
+	}
+	/* Escaped: decoded as dockerd decodes it before it is matched. */
+	string_decode(&k, w->end, &dec);
+	*m = member_mode(w, dec.p ? dec.p : "", dec.n, parent);
+	w->out.nomem |= dec.nomem;
+	free(dec.p);
+	return 0;
 }
 
 static int
 object(struct walk *w, enum mode mode)
 {
-	put(&w->out, w->p++, 1);
+	w->p++;
 	ws(w);
 	if (w->p < w->end && *w->p == '}') {
-		put(&w->out, w->p++, 1);
+		w->p++;
 		return 0;
 	}
 	for (;;) {
-		const unsigned char *k = w->p;
-		struct buf key = {0};
 		enum mode m;
 		int rc;
 
-		if (w->p >= w->end || *w->p != '"' || string_decode(&w->p, w->end, &key) != 0) {
-			free(key.p);
+		if (key(w, mode, &m) != 0)
 			return -1;
-		}
-		put(&w->out, k, (size_t)(w->p - k));
-		m = member_mode(w, &key, mode);
-		free(key.p);
 		ws(w);
 		if (w->p >= w->end || *w->p != ':')
 			return -1;
-		put(&w->out, w->p++, 1);
+		w->p++;
 		if ((rc = value(w, m)) != 0)
 			return rc;
 		ws(w);
 		if (w->p < w->end && *w->p == ',') {
-			put(&w->out, w->p++, 1);
+			w->p++;
 			ws(w);
 			continue;
 		}
 		if (w->p < w->end && *w->p == '}') {
-			put(&w->out, w->p++, 1);
+			w->p++;
 			return 0;
 		}
 		return -1;
@@ -410,10 +464,10 @@ array(struct walk *w, enum mode mode)
 {
 	enum mode item = mode == ENV ? ENV_ITEM : PLAIN;
 
-	put(&w->out, w->p++, 1);
+	w->p++;
 	ws(w);
 	if (w->p < w->end && *w->p == ']') {
-		put(&w->out, w->p++, 1);
+		w->p++;
 		return 0;
 	}
 	for (;;) {
@@ -423,30 +477,32 @@ array(struct walk *w, enum mode mode)
 			return rc;
 		ws(w);
 		if (w->p < w->end && *w->p == ',') {
-			put(&w->out, w->p++, 1);
+			w->p++;
 			continue;
 		}
 		if (w->p < w->end && *w->p == ']') {
-			put(&w->out, w->p++, 1);
+			w->p++;
 			return 0;
 		}
 		return -1;
 	}
 }
 
-/* A number or literal: copied up to the next delimiter, checked loosely (the
- * decision engine reads the body strictly; here only structure matters). */
+/* A number or literal: the run of the characters they are made of, checked
+ * loosely (the decision engine reads the body strictly; here only structure
+ * matters). */
 static int
 scalar(struct walk *w)
 {
+	static const unsigned char in_scalar[256] = {
+	    ['-'] = 1, ['+'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['e'] = 1, ['E'] = 1, ['t'] = 1,
+	    ['r'] = 1, ['u'] = 1, ['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1};
 	const unsigned char *s = w->p;
 
-	while (w->p < w->end && strchr("-+.0123456789eEtrufalsn", *w->p) != NULL && *w->p != '\0')
+	while (w->p < w->end && in_scalar[*w->p])
 		w->p++;
-	if (w->p == s)
-		return -1;
-	put(&w->out, s, (size_t)(w->p - s));
-	return 0;
+	return w->p == s ? -1 : 0;
 }
 
 static int
@@ -458,7 +514,7 @@ value(struct walk *w, enum mode mode)
 	if (w->p >= w->end)
 		return -1;
 	if (*w->p == '"')
-		return string_value(w, mode);
+		return mode == PLAIN ? string_skip(w) : string_hide(w, mode);
 	if (*w->p != '{' && *w->p != '[')
 		return scalar(w);
 	if (++w->depth > REDACT_MAX_DEPTH)
@@ -469,16 +525,27 @@ value(struct walk *w, enum mode mode)
 	return rc;
 }
 
-/* Walk text as one JSON value. 0 with w->out filled, 1 not JSON, -1 ENOMEM. */
+/* Walk text as one JSON value. 0 when it is one, with *changed set and, when
+ * a value was hidden, *out filled with the result; 1 not JSON, -1 ENOMEM. */
 static int
-walk_json(const struct redact *r, const char *text, size_t len, enum mode mode, struct buf *out)
+walk_json(const struct redact *r, const char *text, size_t len, enum mode mode, struct buf *out,
+          int *changed)
 {
-	struct walk w = {r, (const unsigned char *)text, (const unsigned char *)text + len, {0}, 0};
+	struct walk w = {r,
+	                 (const unsigned char *)text,
+	                 (const unsigned char *)text + len,
+	                 (const unsigned char *)text,
+	                 {0},
+	                 0,
+	                 0};
 	int rc = value(&w, mode);
 
 	if (rc == 0)
 		ws(&w);
+	if (rc == 0 && w.p == w.end && w.changed)
+		put(&w.out, w.copied, (size_t)(w.end - w.copied));
 	*out = w.out;
+	*changed = w.changed;
 	if (w.out.nomem)
 		return -1;
 	return rc == 0 && w.p == w.end ? 0 : 1;
@@ -488,16 +555,14 @@ int
 redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen)
 {
 	struct buf b;
-	int rc = walk_json(r, body, len, PLAIN, &b);
+	int changed, rc = walk_json(r, body, len, PLAIN, &b, &changed);
 
 	*out = NULL;
 	*outlen = 0;
-	if (rc != 0) {
+	if (rc != 0 || !changed) {
 		free(b.p);
 		return rc;
 	}
-	if (b.p == NULL && (b.p = strdup("")) == NULL)
-		return -1;
 	*out = b.p;
 	*outlen = b.n;
 	return 0;
@@ -550,6 +615,7 @@ query_param(const struct redact *r, const char *s, size_t n, struct buf *out)
 	const char *eq = memchr(s, '=', n);
 	struct buf key = {0}, val = {0}, red = {0};
 	char token[REDACT_TOKEN_LEN + 1];
+	int changed;
 
 	query_decode(s, eq ? (size_t)(eq - s) : n, &key);
 	if (eq == NULL || key.p == NULL || strcmp(key.p, "buildargs") != 0) {
@@ -558,8 +624,11 @@ query_param(const struct redact *r, const char *s, size_t n, struct buf *out)
 	}
 	put(out, s, (size_t)(eq + 1 - s));
 	query_decode(eq + 1, n - (size_t)(eq + 1 - s), &val);
-	if (walk_json(r, val.p ? val.p : "", val.n, MAP, &red) == 0) {
-		query_encode(red.p ? red.p : "", red.n, out);
+	if (walk_json(r, val.p ? val.p : "", val.n, MAP, &red, &changed) == 0) {
+		if (changed)
+			query_encode(red.p, red.n, out);
+		else
+			query_encode(val.p ? val.p : "", val.n, out);
 	} else {
 		redact_token(r, val.p ? val.p : "", val.n, token);
 		query_encode(token, strlen(token), out);
