@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Go-compatible JSON reader (see gojson.h): a parser that keeps every
- * object member in document order, and views that resolve struct fields,
- * maps and slices as Go's encoding/json would decode into them. */
-#include "gojson.h"
+/* The Go-compatible JSON reader (see gojson.h): the arena, a parser that
+ * keeps every object member in document order (and indexes large objects
+ * by fold signature for gojson_view.c), and base64. */
+#include "gojson_int.h"
 
 #include <ctype.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,11 +237,29 @@ special_bytes(uint64_t w)
 	return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
 }
 
-/* Eight bytes at a time. */
+/* Sixteen bytes at a time with SSE2 (every x86-64 has it), else eight. */
 static size_t
 plain_run(const unsigned char *s, const unsigned char *end)
 {
 	const unsigned char *p = s;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              space = _mm_set1_epi8(0x20 - 128), flip = _mm_set1_epi8(-128);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		/* Unsigned v < 0x20, or v >= 0x80: as signed, (v ^ 0x80) < (0x20 ^ 0x80)
+		 * catches the first, and the sign bit of v the second. */
+		__m128i bad =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), space));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(bad, v));
+
+		if (m != 0)
+			return (size_t)(p - s) + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint64_t w, m;
 
@@ -400,7 +421,36 @@ parse_literal(struct parser *ps, const char *lit)
 }
 
 static struct gojson_value *parse_value(struct parser *ps);
-static unsigned fold_sig_ascii(const char *key, size_t klen);
+
+/* Index the members of object v by fold signature (gojson_int.h). */
+static int
+index_build(struct parser *ps, struct gojson_value *v)
+{
+	struct gojson_index *ix = gojson_arena_alloc(ps->a, sizeof(*ix));
+	unsigned bits = 1;
+	const struct gojson_value *c;
+	int i = 0;
+
+	while ((1u << bits) < 2 * v->n)
+		bits++;
+	if (ix == NULL || (ix->head = gojson_arena_alloc(ps->a, sizeof(int) << bits)) == NULL ||
+	    (ix->prev = gojson_arena_alloc(ps->a, v->n * sizeof(int))) == NULL ||
+	    (ix->member = gojson_arena_alloc(ps->a, v->n * sizeof(*ix->member))) == NULL) {
+		ps->nomem = 1;
+		return -1;
+	}
+	ix->shift = 32 - bits;
+	memset(ix->head, 0xff, sizeof(int) << bits); /* -1 */
+	for (c = v->child; c != NULL; c = c->next, i++) {
+		unsigned b = gojson_index_bucket(ix, c->kfold);
+
+		ix->member[i] = c;
+		ix->prev[i] = ix->head[b];
+		ix->head[b] = i;
+	}
+	v->index = ix;
+	return 0;
+}
 
 /* Parse the members of an array or object; ps->p is past the bracket. */
 static int
@@ -441,7 +491,8 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 		c->key = key;
 		c->klen = klen;
 		if (object)
-			c->kfold = plain ? fold_sig_ascii(key, klen) : gojson_fold_hash(key, klen);
+			c->kfold =
+			    plain ? gojson_fold_sig_ascii(key, klen) : gojson_fold_hash(key, klen);
 		*tail = c;
 		tail = &c->next;
 		v->n++;
@@ -452,7 +503,7 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 		}
 		if (ps->p < ps->end && *ps->p == close) {
 			ps->p++;
-			return 0;
+			return object && v->n >= GOJSON_INDEX_MIN ? index_build(ps, v) : 0;
 		}
 		ps->err = object ? "expected ',' or '}'" : "expected ',' or ']'";
 		return -1;
@@ -539,285 +590,6 @@ gojson_parse(struct gojson_arena *a, const char *text, size_t len, const struct 
 		return 1;
 	}
 	*out = root;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Go's view of a struct: every object that was decoded into it, in order.  */
-
-/* ASCII case folding without the locale lookup tolower() does: this runs
- * thousands of times per create body. */
-static inline int
-ascii_fold(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* The fold signature: the folded length and the first, middle and last
- * folded characters. Cheap to compute and to compare; a match is confirmed
- * by gojson_key_matches. */
-static inline unsigned
-sig_pack(size_t n, unsigned first, unsigned mid, unsigned last)
-{
-	return (unsigned)(n & 0xff) | first << 8 | mid << 16 | last << 24;
-}
-
-/* The signature of a key known to be plain ASCII (and of every field name). */
-static unsigned
-fold_sig_ascii(const char *key, size_t klen)
-{
-	if (klen == 0)
-		return 0;
-	return sig_pack(klen, (unsigned)ascii_fold((unsigned char)key[0]),
-	                (unsigned)ascii_fold((unsigned char)key[klen / 2]),
-	                (unsigned)ascii_fold((unsigned char)key[klen - 1]));
-}
-
-/* The folded character at k[*i] (U+212A as k, U+017F as s, ASCII case
- * folded, any other byte as itself); *i moves past it. */
-static unsigned
-fold_next(const unsigned char *k, size_t klen, size_t *i)
-{
-	unsigned c = k[*i];
-
-	if (c == 0xE2 && klen - *i >= 3 && k[*i + 1] == 0x84 && k[*i + 2] == 0xAA) {
-		*i += 3;
-		return 'k';
-	}
-	if (c == 0xC5 && klen - *i >= 2 && k[*i + 1] == 0xBF) {
-		*i += 2;
-		return 's';
-	}
-	(*i)++;
-	return (unsigned)ascii_fold((int)c);
-}
-
-unsigned
-gojson_fold_hash(const char *key, size_t klen)
-{
-	const unsigned char *k = (const unsigned char *)key;
-	unsigned first = 0, mid = 0, last = 0;
-	size_t i = 0, n = 0;
-
-	while (i < klen) {
-		last = fold_next(k, klen, &i);
-		if (n++ == 0)
-			first = last;
-	}
-	for (size_t j = 0, at = 0; at <= n / 2 && j < klen; at++)
-		mid = fold_next(k, klen, &j);
-	return sig_pack(n, first, mid, last);
-}
-
-/* The fold signature of a field name (ASCII). */
-static unsigned
-name_hash(const char *name)
-{
-	return fold_sig_ascii(name, strlen(name));
-}
-
-/* Does member c select the field name whose fold hash is h? */
-static inline int
-member_is(const struct gojson_value *c, const char *name, unsigned h)
-{
-	return c->kfold == h && gojson_key_matches(c->key, c->klen, name);
-}
-
-int
-gojson_key_matches(const char *key, size_t klen, const char *name)
-{
-	const unsigned char *k = (const unsigned char *)key;
-	size_t i = 0;
-
-	for (; *name != '\0'; name++) {
-		int c = ascii_fold((unsigned char)*name);
-
-		if (i >= klen)
-			return 0;
-		if (k[i] < 0x80) {
-			if (ascii_fold(k[i]) != c)
-				return 0;
-			i++;
-		} else if (c == 'k' && klen - i >= 3 && k[i] == 0xE2 && k[i + 1] == 0x84 &&
-		           k[i + 2] == 0xAA) {
-			i += 3; /* U+212A KELVIN SIGN */
-		} else if (c == 's' && klen - i >= 2 && k[i] == 0xC5 && k[i + 1] == 0xBF) {
-			i += 2; /* U+017F LATIN SMALL LETTER LONG S */
-		} else {
-			return 0;
-		}
-	}
-	return i == klen;
-}
-
-int
-gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                   struct gojson_view *out)
-{
-	size_t i, count = 0;
-	const struct gojson_value *c;
-	unsigned h = name_hash(name);
-
-	out->obj = NULL;
-	out->n = 0;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (member_is(c, name, h)) {
-				if (c->type == GOJSON_NULL)
-					count = 0;
-				else if (c->type == GOJSON_OBJECT)
-					count++;
-			}
-	if (count == 0)
-		return 0;
-	out->obj = gojson_arena_alloc(a, count * sizeof(*out->obj));
-	if (out->obj == NULL)
-		return -1;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (member_is(c, name, h)) {
-				if (c->type == GOJSON_NULL)
-					out->n = 0;
-				else if (c->type == GOJSON_OBJECT)
-					out->obj[out->n++] = c;
-			}
-	return 0;
-}
-
-/* The last member for name of type want (null leaves a value unchanged, as
- * for Go strings and bools; other types are type errors dockerd rejects). */
-static const struct gojson_value *
-view_last(const struct gojson_view *v, const char *name, enum gojson_type want)
-{
-	const struct gojson_value *c, *last = NULL;
-	unsigned h = name_hash(name);
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		for (c = v->obj[i]->child; c != NULL; c = c->next)
-			if (member_is(c, name, h) &&
-			    (c->type == want || (want == GOJSON_TRUE && c->type == GOJSON_FALSE)))
-				last = c;
-	return last;
-}
-
-const char *
-gojson_view_string(const struct gojson_view *v, const char *name)
-{
-	const struct gojson_value *c = view_last(v, name, GOJSON_STRING);
-
-	return c != NULL ? c->s : NULL;
-}
-
-int
-gojson_view_bool(const struct gojson_view *v, const char *name)
-{
-	const struct gojson_value *c = view_last(v, name, GOJSON_TRUE);
-
-	return c != NULL && c->type == GOJSON_TRUE;
-}
-
-const struct gojson_value *
-gojson_view_slice(const struct gojson_view *v, const char *name, int strslice)
-{
-	const struct gojson_value *c, *last = NULL;
-	unsigned h = name_hash(name);
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		for (c = v->obj[i]->child; c != NULL; c = c->next) {
-			if (!member_is(c, name, h))
-				continue;
-			if (c->type == GOJSON_NULL)
-				last = NULL;
-			else if (c->type == GOJSON_ARRAY || (strslice && c->type == GOJSON_STRING))
-				last = c;
-		}
-	return last;
-}
-
-int
-gojson_view_map(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                struct gojson_view *out)
-{
-	return gojson_view_struct(a, parent, name, out);
-}
-
-const char *
-gojson_map_get(const struct gojson_view *m, const char *key)
-{
-	const struct gojson_value *c;
-	const char *last = NULL;
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		for (c = m->obj[i]->child; c != NULL; c = c->next)
-			if (c->klen == strlen(key) && memcmp(c->key, key, c->klen) == 0 &&
-			    c->type == GOJSON_STRING)
-				last = c->s;
-	return last;
-}
-
-int
-gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                         struct gojson_view **out, size_t *nout)
-{
-	const struct gojson_value *c, *e, *last = NULL;
-	size_t i, j, max = 0, *counts;
-	struct gojson_view *views;
-	unsigned h = name_hash(name);
-
-	*out = NULL;
-	*nout = 0;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (member_is(c, name, h)) {
-				if (c->type == GOJSON_NULL) {
-					last = NULL;
-				} else if (c->type == GOJSON_ARRAY) {
-					last = c;
-					max = c->n > max ? c->n : max;
-				}
-			}
-	if (last == NULL || last->n == 0)
-		return 0;
-	views = gojson_arena_alloc(a, max * sizeof(*views));
-	counts = gojson_arena_alloc(a, max * sizeof(*counts));
-	if (views == NULL || counts == NULL)
-		return -1;
-	memset(counts, 0, max * sizeof(*counts));
-	/* Two passes over the arrays since the last null: count, then fill.
-	 * max covers every array, so indexes before a null stay in bounds. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (i = 0; i < max && pass == 1; i++) {
-			views[i].obj =
-			    gojson_arena_alloc(a, (counts[i] ? counts[i] : 1) * sizeof(void *));
-			if (views[i].obj == NULL)
-				return -1;
-			views[i].n = 0;
-		}
-		for (i = 0; i < parent->n; i++)
-			for (c = parent->obj[i]->child; c != NULL; c = c->next) {
-				if (!member_is(c, name, h))
-					continue;
-				if (c->type == GOJSON_NULL) {
-					for (j = 0; j < max; j++)
-						pass == 0 ? (counts[j] = 0) : (views[j].n = 0);
-					continue;
-				}
-				if (c->type != GOJSON_ARRAY)
-					continue;
-				for (j = 0, e = c->child; e != NULL; j++, e = e->next)
-					if (e->type == GOJSON_OBJECT) {
-						if (pass == 0)
-							counts[j]++;
-						else
-							views[j].obj[views[j].n++] = e;
-					}
-			}
-	}
-	*out = views;
-	*nout = last->n;
 	return 0;
 }
 

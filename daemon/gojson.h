@@ -42,13 +42,18 @@ enum gojson_type {
 	GOJSON_OBJECT
 };
 
+struct gojson_index;
+
 /* One value; all of it lives in the arena. */
 struct gojson_value {
 	enum gojson_type type;
 	unsigned kfold;  /* gojson_fold_hash of key, inside an object */
 	const char *key; /* member name (decoded, NUL-terminated) inside an object */
 	size_t klen;
-	const char *s; /* decoded string (NUL-terminated) */
+	union {
+		const char *s;                    /* decoded string (NUL-terminated) */
+		const struct gojson_index *index; /* a large object's (internal) */
+	};
 	size_t len;
 	struct gojson_value *child, *next; /* members or elements, in document order */
 	size_t n;                          /* number of children */

@@ -392,11 +392,13 @@ string_hide(struct walk *w, enum mode mode)
 static enum mode
 member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 {
+	/* Neither name has an s or a k, so a key that folds to one is ASCII of
+	 * the same length. */
 	if (parent == MAP)
 		return SECRET;
-	if (gojson_key_matches(k, n, "Env"))
+	if (n == 3 && gojson_key_matches(k, n, "Env"))
 		return ENV;
-	if (w->depth == 1 && gojson_key_matches(k, n, "Data"))
+	if (n == 4 && w->depth == 1 && gojson_key_matches(k, n, "Data"))
 		return SECRET;
 	return PLAIN;
 }
