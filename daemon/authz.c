@@ -15,6 +15,7 @@
 #include "reply.h"
 #include "served.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,29 @@ static enum MHD_Result
 plugin_reply(struct request *rq, unsigned status, json_t *body)
 {
 	return reply_json_hdr(rq, status, body, MHD_HTTP_HEADER_CONTENT_TYPE, PLUGIN_CONTENT_TYPE);
+}
+
+/* {"Allow": true, "Msg": "", "Err": ""}: the same bytes for every allowed
+ * request, built once and kept for the life of the process. */
+static struct MHD_Response *allow_response;
+static pthread_once_t allow_once = PTHREAD_ONCE_INIT;
+
+static void
+allow_build(void)
+{
+	allow_response =
+	    reply_json_response(json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""),
+	                        MHD_HTTP_HEADER_CONTENT_TYPE, PLUGIN_CONTENT_TYPE);
+}
+
+static enum MHD_Result
+plugin_allow(struct request *rq)
+{
+	pthread_once(&allow_once, allow_build);
+	if (allow_response == NULL) /* out of memory once: build it per reply */
+		return plugin_reply(rq, 200,
+		                    json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""));
+	return reply_response(rq, 200, allow_response);
 }
 
 /* {"Allow": false, "Msg": "", "Err": msg} with 500, as the Docker plugin
@@ -72,10 +96,11 @@ answer(struct request *rq, const struct authz_pending *p)
 
 	if (p->create && !j->d.allow)
 		containers_watch_refused(app.containers); /* no AuthZRes will come */
-	return plugin_reply(
-	    rq, 200,
-	    json_pack("{s:b, s:s, s:s}", "Allow", j->d.allow, "Msg",
-	              j->d.allow ? "" : (j->message ? j->message : "lockset: denied"), "Err", ""));
+	if (j->d.allow)
+		return plugin_allow(rq);
+	return plugin_reply(rq, 200,
+	                    json_pack("{s:b, s:s, s:s}", "Allow", 0, "Msg",
+	                              j->message ? j->message : "lockset: denied", "Err", ""));
 }
 
 /* A deny waits for its audit record with the connection suspended, so the
@@ -214,6 +239,5 @@ h_authz_res(struct request *rq)
 			record_response(rq->body, rq->body_len, method->s, uri->s);
 	}
 	gojson_arena_clear(&arena);
-	return plugin_reply(rq, 200,
-	                    json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""));
+	return plugin_allow(rq);
 }
