@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct audit;
 struct db;
@@ -99,6 +100,9 @@ struct audit_counters {
 	unsigned long long failed;   /* appends that returned -1 */
 	unsigned long long batches;  /* write transactions committed */
 	unsigned long long pruned;   /* rows deleted by retention */
+	unsigned long long commits;  /* transactions of appends (group commits), ended either way */
+	unsigned long long
+	    commit_us; /* microseconds spent in them, waiting for the disk included */
 };
 
 /* ---- life cycle ---- */
@@ -123,8 +127,8 @@ struct db *audit_db(struct audit *a);
 long long audit_append(struct audit *a, const struct audit_event *ev);
 
 /* Called by the writer thread once an asynchronous append is committed (id > 0)
- * or has failed (id = -1). It must be quick and must not call back into the
- * audit module (it runs with the writer's lock held). */
+ * or has failed (id = -1). It must be quick: the writer calls the callers of
+ * a commit one after the other before it starts the next. */
 typedef void (*audit_done_fn)(void *arg, long long id);
 
 /* The same append without waiting: ev is copied (data serialised) before the
@@ -147,6 +151,10 @@ long long audit_prune(struct audit *a);
 
 /* Counters since audit_open. */
 void audit_counters_get(struct audit *a, struct audit_counters *out);
+
+/* Prometheus text of the counters (rows appended and failed, group commits
+ * and the time spent in them: rows per commit and commit latency). */
+void audit_metrics(struct audit *a, FILE *out);
 
 /* ---- chain ---- */
 

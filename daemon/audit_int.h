@@ -30,6 +30,10 @@ struct audit {
 	int writer_started;
 	int stopping;
 	struct audit_pending *head, *tail;
+	size_t nqueued;           /* appends in head..tail */
+	size_t want;              /* the writer waits for this many (0: wake it on each) */
+	size_t expect;            /* rows of the last group commit */
+	long long last_commit_us; /* how long it took */
 	int prune_requested;
 	int prune_running;
 	unsigned long long prune_gen; /* incremented when a requested prune finished */
