@@ -4,7 +4,6 @@
  * by fold signature for gojson_view.c), and base64. */
 #include "gojson_int.h"
 
-#include <ctype.h>
 #include <stdint.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -391,6 +390,13 @@ parse_string(struct parser *ps, const char **out, size_t *outlen, int *plain)
 	return 0;
 }
 
+/* An ASCII digit, without the locale table isdigit() reads. */
+static inline int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static int
 parse_number(struct parser *ps)
 {
@@ -401,25 +407,25 @@ parse_number(struct parser *ps)
 	if (p < ps->end && *p == '0') {
 		p++;
 	} else if (p < ps->end && *p >= '1' && *p <= '9') {
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	} else {
 		goto bad;
 	}
 	if (p < ps->end && *p == '.') {
 		p++;
-		if (p >= ps->end || !isdigit(*p))
+		if (p >= ps->end || !is_digit(*p))
 			goto bad;
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	}
 	if (p < ps->end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < ps->end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= ps->end || !isdigit(*p))
+		if (p >= ps->end || !is_digit(*p))
 			goto bad;
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	}
 	ps->p = p;
@@ -430,10 +436,8 @@ bad:
 }
 
 static int
-parse_literal(struct parser *ps, const char *lit)
+parse_literal(struct parser *ps, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-
 	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0) {
 		ps->err = "invalid character";
 		return -1;
@@ -548,7 +552,7 @@ parse_value(struct parser *ps)
 		ps->nomem = 1;
 		return NULL;
 	}
-	memset(v, 0, sizeof(*v));
+	*v = (struct gojson_value){0};
 	switch (*ps->p) {
 	case '{':
 	case '[':
@@ -567,15 +571,15 @@ parse_value(struct parser *ps)
 		break;
 	case 't':
 		v->type = GOJSON_TRUE;
-		rc = parse_literal(ps, "true");
+		rc = parse_literal(ps, "true", 4);
 		break;
 	case 'f':
 		v->type = GOJSON_FALSE;
-		rc = parse_literal(ps, "false");
+		rc = parse_literal(ps, "false", 5);
 		break;
 	case 'n':
 		v->type = GOJSON_NULL;
-		rc = parse_literal(ps, "null");
+		rc = parse_literal(ps, "null", 4);
 		break;
 	default:
 		v->type = GOJSON_NUMBER;
