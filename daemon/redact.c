@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The keyed hash (HMAC-SHA-256, key in the state directory), and two
- * rewriters: a JSON walker that copies a body byte for byte except the string
- * values it must hide, and a query-string walker for buildargs. Strings are
- * decoded as Go decodes them before they are matched or hashed. */
-#include "redact.h"
+/* The keyed hash (HMAC-SHA-256, key in the state directory), the output
+ * buffer, and the query-string rewriter for buildargs (the JSON walker is
+ * redact_json.c). Values are decoded as Go decodes them before they are
+ * matched or hashed. */
+#include "redact_int.h"
 
 #include "gojson.h"
 #include "log.h"
@@ -139,14 +139,8 @@ redact_token(const struct redact *r, const char *value, size_t n, char *out)
 /* ------------------------------------------------------------------------ */
 /* Output buffer */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-	int nomem;
-};
-
-static void
-put(struct buf *b, const void *s, size_t n)
+void
+redact_buf_put(struct buf *b, const void *s, size_t n)
 {
 	if (b->nomem)
 		return;
@@ -168,408 +162,6 @@ put(struct buf *b, const void *s, size_t n)
 	b->p[b->n] = '\0';
 }
 
-/* s as a JSON string. */
-static void
-put_json_string(struct buf *b, const char *s, size_t n)
-{
-	char esc[8];
-
-	put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(b, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(b, esc, 6);
-		} else {
-			put(b, &s[i], 1);
-		}
-	}
-	put(b, "\"", 1);
-}
-
-/* ------------------------------------------------------------------------ */
-/* JSON strings */
-
-static void
-put_utf8(struct buf *b, unsigned cp)
-{
-	char u[4];
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		put(b, u, 1);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 4);
-	}
-}
-
-/* Four hex digits at p, or -1. */
-static long
-hex4(const unsigned char *p, const unsigned char *end)
-{
-	long v = 0;
-
-	if (end - p < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		int h = gojson_hexval(p[i]);
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-/* The string at *pp (its opening quote) decoded into out (escapes resolved;
- * lone surrogates become U+FFFD, as Go decodes them); *pp moves past the
- * closing quote. 0, or -1 when it is not a JSON string. */
-static int
-string_decode(const unsigned char **pp, const unsigned char *end, struct buf *out)
-{
-	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
-	const unsigned char *p = *pp + 1;
-
-	while (p < end && *p != '"') {
-		const char *e;
-		long u, lo;
-
-		if (*p < 0x20)
-			return -1;
-		if (*p != '\\') {
-			put(out, p++, 1);
-			continue;
-		}
-		if (++p >= end)
-			return -1;
-		if (*p != 'u') {
-			if ((e = memchr(simple, *p, sizeof(simple) - 1)) == NULL)
-				return -1;
-			put(out, &value[e - simple], 1);
-			p++;
-			continue;
-		}
-		if ((u = hex4(p + 1, end)) < 0)
-			return -1;
-		p += 5;
-		if (u >= 0xD800 && u < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-		    (lo = hex4(p + 2, end)) >= 0xDC00 && lo < 0xE000) {
-			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-			p += 6;
-		} else if (u >= 0xD800 && u < 0xE000) {
-			u = 0xFFFD;
-		}
-		put_utf8(out, (unsigned)u);
-	}
-	if (p >= end)
-		return -1;
-	*pp = p + 1;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The JSON walker: checks the structure, passes over what it keeps without
- * copying it, and builds an output only once a value must be hidden (the
- * bytes before it, then the token). */
-
-enum mode {
-	PLAIN,
-	ENV,      /* the value of an Env member */
-	ENV_ITEM, /* an entry of an Env array: "KEY=VALUE" */
-	SECRET,   /* a string to hide whole */
-	MAP,      /* an object whose string values are hidden (buildargs) */
-};
-
-struct walk {
-	const struct redact *r;
-	const unsigned char *p, *end;
-	const unsigned char *copied; /* the input before this is in out already */
-	struct buf out;
-	int depth;
-	int changed; /* a value was hidden: out holds the result */
-};
-
-static int value(struct walk *w, enum mode mode);
-
-static void
-ws(struct walk *w)
-{
-	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
-		w->p++;
-}
-
-/* Past the string at w->p (its opening quote), checked as string_decode
- * checks it: no control character, only JSON's escapes. 0, or -1. */
-static int
-string_skip(struct walk *w)
-{
-	static const char simple[] = "\"\\/bfnrt";
-	const unsigned char *p = w->p + 1;
-
-	for (;;) {
-		p += gojson_plain_run((const char *)p, (const char *)w->end);
-		if (p >= w->end || *p < 0x20)
-			return -1;
-		if (*p == '"')
-			break;
-		if (*p >= 0x80) {
-			p++;
-			continue;
-		}
-		if (++p >= w->end) /* after a backslash */
-			return -1;
-		if (*p == 'u') {
-			if (hex4(p + 1, w->end) < 0)
-				return -1;
-			p += 5;
-		} else if (memchr(simple, *p, sizeof(simple) - 1) != NULL) {
-			p++;
-		} else {
-			return -1;
-		}
-	}
-	w->p = p + 1;
-	return 0;
-}
-
-/* Replace the value from start to w->p with s as a JSON string. */
-static void
-replace(struct walk *w, const unsigned char *start, const char *s, size_t n)
-{
-	put(&w->out, w->copied, (size_t)(start - w->copied));
-	put_json_string(&w->out, s, n);
-	w->copied = w->p;
-	w->changed = 1;
-}
-
-/* A string value hidden as mode says (ENV, ENV_ITEM, SECRET). */
-static int
-string_hide(struct walk *w, enum mode mode)
-{
-	const unsigned char *start = w->p;
-	struct buf dec = {0}, v = {0};
-	char token[REDACT_TOKEN_LEN + 1];
-	const char *eq;
-	int rc = string_decode(&w->p, w->end, &dec);
-
-	if (rc == 0 && mode == ENV_ITEM &&
-	    (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
-		size_t klen = (size_t)(eq - dec.p) + 1;
-
-		redact_token(w->r, eq + 1, dec.n - klen, token);
-		put(&v, dec.p, klen);
-		put(&v, token, strlen(token));
-		replace(w, start, v.p, v.n);
-		w->out.nomem |= v.nomem;
-	} else if (rc == 0 && mode != ENV_ITEM) {
-		redact_token(w->r, dec.p ? dec.p : "", dec.n, token);
-		replace(w, start, token, strlen(token));
-	} /* else an ENV_ITEM "KEY" without a value: kept */
-	w->out.nomem |= dec.nomem;
-	free(dec.p);
-	free(v.p);
-	return rc;
-}
-
-/* The mode of a member's value, from its decoded key (n bytes). */
-static enum mode
-member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
-{
-	/* Neither name has an s or a k, so a key that folds to one is ASCII of
-	 * the same length. */
-	if (parent == MAP)
-		return SECRET;
-	if (n == 3 && gojson_key_matches(k, n, "Env"))
-		return ENV;
-	if (n == 4 && w->depth == 1 && gojson_key_matches(k, n, "Data"))
-		return SECRET;
-	return PLAIN;
-}
-
-/* The key at w->p and the mode of its member's value. */
-static int
-key(struct walk *w, enum mode parent, enum mode *m)
-{
-	const unsigned char *k = w->p;
-	struct buf dec = {0};
-	size_t n;
-
-	if (w->p >= w->end || *w->p != '"' || string_skip(w) != 0)
-		return -1;
-	n = (size_t)(w->p - k) - 2;
-	if (memchr(k + 1, '\\', n) == NULL) {
-		*m = member_mode(w, (const char *)k + 1, n, parent);
-		return 0;
-	}
-	/* Escaped: decoded as dockerd decodes it before it is matched. */
-	string_decode(&k, w->end, &dec);
-	*m = member_mode(w, dec.p ? dec.p : "", dec.n, parent);
-	w->out.nomem |= dec.nomem;
-	free(dec.p);
-	return 0;
-}
-
-static int
-object(struct walk *w, enum mode mode)
-{
-	w->p++;
-	ws(w);
-	if (w->p < w->end && *w->p == '}') {
-		w->p++;
-		return 0;
-	}
-	for (;;) {
-		enum mode m;
-		int rc;
-
-		if (key(w, mode, &m) != 0)
-			return -1;
-		ws(w);
-		if (w->p >= w->end || *w->p != ':')
-			return -1;
-		w->p++;
-		if ((rc = value(w, m)) != 0)
-			return rc;
-		ws(w);
-		if (w->p < w->end && *w->p == ',') {
-			w->p++;
-			ws(w);
-			continue;
-		}
-		if (w->p < w->end && *w->p == '}') {
-			w->p++;
-			return 0;
-		}
-		return -1;
-	}
-}
-
-static int
-array(struct walk *w, enum mode mode)
-{
-	enum mode item = mode == ENV ? ENV_ITEM : PLAIN;
-
-	w->p++;
-	ws(w);
-	if (w->p < w->end && *w->p == ']') {
-		w->p++;
-		return 0;
-	}
-	for (;;) {
-		int rc = value(w, item);
-
-		if (rc != 0)
-			return rc;
-		ws(w);
-		if (w->p < w->end && *w->p == ',') {
-			w->p++;
-			continue;
-		}
-		if (w->p < w->end && *w->p == ']') {
-			w->p++;
-			return 0;
-		}
-		return -1;
-	}
-}
-
-/* A number or literal: the run of the characters they are made of, checked
- * loosely (the decision engine reads the body strictly; here only structure
- * matters). */
-static int
-scalar(struct walk *w)
-{
-	static const unsigned char in_scalar[256] = {
-	    ['-'] = 1, ['+'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-	    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['e'] = 1, ['E'] = 1, ['t'] = 1,
-	    ['r'] = 1, ['u'] = 1, ['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1};
-	const unsigned char *s = w->p;
-
-	while (w->p < w->end && in_scalar[*w->p])
-		w->p++;
-	return w->p == s ? -1 : 0;
-}
-
-static int
-value(struct walk *w, enum mode mode)
-{
-	int rc;
-
-	ws(w);
-	if (w->p >= w->end)
-		return -1;
-	if (*w->p == '"')
-		return mode == PLAIN ? string_skip(w) : string_hide(w, mode);
-	if (*w->p != '{' && *w->p != '[')
-		return scalar(w);
-	if (++w->depth > REDACT_MAX_DEPTH)
-		return -1;
-	/* An object where Env's list should be: hide its values too. */
-	rc = *w->p == '{' ? object(w, mode == MAP || mode == ENV ? MAP : PLAIN) : array(w, mode);
-	w->depth--;
-	return rc;
-}
-
-/* Walk text as one JSON value. 0 when it is one, with *changed set and, when
- * a value was hidden, *out filled with the result; 1 not JSON, -1 ENOMEM. */
-static int
-walk_json(const struct redact *r, const char *text, size_t len, enum mode mode, struct buf *out,
-          int *changed)
-{
-	struct walk w = {r,
-	                 (const unsigned char *)text,
-	                 (const unsigned char *)text + len,
-	                 (const unsigned char *)text,
-	                 {0},
-	                 0,
-	                 0};
-	int rc = value(&w, mode);
-
-	if (rc == 0)
-		ws(&w);
-	if (rc == 0 && w.p == w.end && w.changed)
-		put(&w.out, w.copied, (size_t)(w.end - w.copied));
-	*out = w.out;
-	*changed = w.changed;
-	if (w.out.nomem)
-		return -1;
-	return rc == 0 && w.p == w.end ? 0 : 1;
-}
-
-int
-redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen)
-{
-	struct buf b;
-	int changed, rc = walk_json(r, body, len, PLAIN, &b, &changed);
-
-	*out = NULL;
-	*outlen = 0;
-	if (rc != 0 || !changed) {
-		free(b.p);
-		return rc;
-	}
-	*out = b.p;
-	*outlen = b.n;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Query strings */
 
@@ -584,10 +176,10 @@ query_decode(const char *s, size_t n, struct buf *out)
 		    (hi = gojson_hexval((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = gojson_hexval((unsigned char)s[i + 2])) >= 0) {
 			char c = (char)(hi << 4 | lo);
-			put(out, &c, 1);
+			redact_buf_put(out, &c, 1);
 			i += 2;
 		} else {
-			put(out, s[i] == '+' ? " " : &s[i], 1);
+			redact_buf_put(out, s[i] == '+' ? " " : &s[i], 1);
 		}
 	}
 }
@@ -604,9 +196,9 @@ query_encode(const char *s, size_t n, struct buf *out)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~')
-			put(out, &s[i], 1);
+			redact_buf_put(out, &s[i], 1);
 		else
-			put(out, e, 3);
+			redact_buf_put(out, e, 3);
 	}
 }
 
@@ -621,12 +213,12 @@ query_param(const struct redact *r, const char *s, size_t n, struct buf *out)
 
 	query_decode(s, eq ? (size_t)(eq - s) : n, &key);
 	if (eq == NULL || key.p == NULL || strcmp(key.p, "buildargs") != 0) {
-		put(out, s, n);
+		redact_buf_put(out, s, n);
 		goto out;
 	}
-	put(out, s, (size_t)(eq + 1 - s));
+	redact_buf_put(out, s, (size_t)(eq + 1 - s));
 	query_decode(eq + 1, n - (size_t)(eq + 1 - s), &val);
-	if (walk_json(r, val.p ? val.p : "", val.n, MAP, &red, &changed) == 0) {
+	if (redact_json_walk(r, val.p ? val.p : "", val.n, 1, &red, &changed) == 0) {
 		if (changed)
 			query_encode(red.p, red.n, out);
 		else
@@ -650,14 +242,14 @@ redact_uri(const struct redact *r, const char *uri)
 
 	if (q == NULL)
 		return strdup(uri);
-	put(&out, uri, (size_t)(q + 1 - uri));
+	redact_buf_put(&out, uri, (size_t)(q + 1 - uri));
 	for (s = q + 1;;) {
 		size_t n = strcspn(s, "&;");
 
 		query_param(r, s, n, &out);
 		if (s[n] == '\0')
 			break;
-		put(&out, &s[n], 1);
+		redact_buf_put(&out, &s[n], 1);
 		s += n + 1;
 	}
 	if (out.nomem) {

@@ -125,77 +125,89 @@ drop_answered(int *fds, long held, long *answered)
 	return held - kept;
 }
 
-int
-main(int argc, char **argv)
+struct opts {
+	const char *sockets[MAX_SOCKETS], *addr, *path;
+	size_t nsockets;
+	long n;
+	int read_it;
+	char headers[4096];
+};
+
+/* 0, or -1 (usage printed). */
+static int
+parse_args(int argc, char **argv, struct opts *o)
 {
-	const char *sockets[MAX_SOCKETS], *addr = NULL;
-	char headers[4096] = "", req[8192], host[256], *colon;
-	size_t nsockets = 0;
-	long n = 0, held = 0, refused = 0, answered = 0;
-	int opt, read_it = 0, *fds;
-	struct rlimit rl;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "n:u:a:rH:")) != -1) {
-		switch (opt) {
-		case 'n':
-			n = strtol(optarg, NULL, 10);
-			break;
-		case 'u':
-			if (nsockets < MAX_SOCKETS)
-				sockets[nsockets++] = optarg;
-			break;
-		case 'a':
-			addr = optarg;
-			break;
-		case 'r':
-			read_it = 1;
-			break;
-		case 'H':
-			strncat(headers, optarg, sizeof(headers) - strlen(headers) - 3);
-			strcat(headers, "\r\n");
-			break;
-		default:
-			fputs(usage_text, stderr);
-			return 2;
-		}
+		if (opt == 'n')
+			o->n = strtol(optarg, NULL, 10);
+		else if (opt == 'u' && o->nsockets < MAX_SOCKETS)
+			o->sockets[o->nsockets++] = optarg;
+		else if (opt == 'a')
+			o->addr = optarg;
+		else if (opt == 'r')
+			o->read_it = 1;
+		else if (opt == 'H' && strlen(o->headers) + strlen(optarg) + 3 < sizeof(o->headers))
+			strcat(strcat(o->headers, optarg), "\r\n");
+		else if (opt != 'u' && opt != 'H')
+			goto usage;
 	}
-	if (n <= 0 || optind != argc - 1 || (nsockets == 0) == (addr == NULL)) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
-	snprintf(host, sizeof(host), "%s", addr ? addr : "localhost");
-	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", argv[optind], host,
-	         headers);
-	if ((colon = strrchr(host, ':')) != NULL)
-		*colon = '\0';
-	/* One descriptor per connection, and a few to spare. */
+	if (o->n <= 0 || optind != argc - 1 || (o->nsockets == 0) == (o->addr == NULL))
+		goto usage;
+	o->path = argv[optind];
+	return 0;
+usage:
+	fputs(usage_text, stderr);
+	return -1;
+}
+
+/* One descriptor per connection, and a few to spare. */
+static void
+raise_nofile(long n)
+{
+	struct rlimit rl;
+
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
 		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if ((fds = calloc((size_t)n, sizeof(*fds))) == NULL)
-		return 1;
-	for (long i = 0; i < n; i++) {
-		int fd = addr ? connect_tcp(host, colon ? colon + 1 : "80")
-		              : connect_unix(sockets[(size_t)i % nsockets]);
+}
 
-		fds[i] = -1;
-		if (fd < 0 || write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+int
+main(int argc, char **argv)
+{
+	struct opts o = {0};
+	char req[8192], host[256], *colon;
+	long held = 0, refused = 0, answered = 0;
+	int *fds;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	snprintf(host, sizeof(host), "%s", o.addr ? o.addr : "localhost");
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", o.path, host,
+	         o.headers);
+	if ((colon = strrchr(host, ':')) != NULL)
+		*colon = '\0';
+	raise_nofile(o.n);
+	signal(SIGPIPE, SIG_IGN);
+	if ((fds = calloc((size_t)o.n, sizeof(*fds))) == NULL)
+		return 1;
+	for (long i = 0; i < o.n; i++) {
+		int fd = o.addr ? connect_tcp(host, colon ? colon + 1 : "80")
+		                : connect_unix(o.sockets[(size_t)i % o.nsockets]);
+
+		if (fd < 0 || write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
+		    (o.read_it && !read_response(fd))) {
 			refused++;
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		if (read_it && !read_response(fd)) {
-			refused++;
-			close(fd);
-			continue;
-		}
-		answered += read_it;
+		answered += o.read_it;
 		fds[held++] = fd;
 	}
-	if (!read_it)
+	if (!o.read_it)
 		held -= drop_answered(fds, held, &answered);
 	printf("held=%ld refused=%ld answered=%ld\n", held, refused, answered);
 	fflush(stdout);
