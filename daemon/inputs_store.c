@@ -160,7 +160,6 @@ minute_of(long long usec)
 	return s - s % 60;
 }
 
-
 static size_t
 fold_slot(const struct input *in)
 {
