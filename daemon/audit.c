@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #define PRUNE_BATCH 1000         /* rows deleted per retention transaction */
+#define LINGER_MIN  50           /* microseconds a group commit may wait for more rows, */
+#define LINGER_MAX  2000         /* ... at most, whatever the last commit took */
 #define PRUNE_EVERY 1000000LL    /* microseconds between retention checks */
 #define DATA_MAX    (256 * 1024) /* largest data object, as JSON text */
 #define US_PER_DAY  86400000000LL
@@ -224,21 +226,29 @@ pending_free(struct audit_pending *p)
 	free(p);
 }
 
-/* Write one batch and release its callers; called and returns with a->lock held. */
+/* Write one batch and release its callers; called and returns with a->lock
+ * held. Asynchronous callers are called back without the lock, so appends
+ * (and the next batch) go on meanwhile. */
 static void
 write_batch(struct audit *a, struct audit_pending *list)
 {
 	struct batch b = {a, list, {0, 0, {0}}};
+	struct audit_pending *async = NULL, **tail = &async;
+	long long t0;
+	unsigned long long t1;
 	int rc, ok;
-
-	unsigned long long t0;
 
 	chain_get(a, &b.ch);
 	pthread_mutex_unlock(&a->lock);
-	t0 = metrics_now_ns();
+	t0 = real_now_us();
+	t1 = metrics_now_ns();
 	ok = db_tx_run(a->db, batch_tx, &b, &rc) == 0;
-	metrics_observe_since(&a->commit_latency, t0);
+	metrics_observe_since(&a->commit_latency, t1);
+	t0 = real_now_us() - t0;
 	pthread_mutex_lock(&a->lock);
+	a->last_commit_us = t0 > 0 ? t0 : 0;
+	a->counters.commits++;
+	a->counters.commit_us += (unsigned long long)a->last_commit_us;
 	publish(a, &b.ch, ok, rc);
 	for (struct audit_pending *p = list, *next; p != NULL; p = next) {
 		next = p->next;
@@ -249,13 +259,58 @@ write_batch(struct audit *a, struct audit_pending *list)
 		else
 			a->counters.failed++;
 		if (p->done_fn != NULL) {
-			p->done_fn(p->done_arg, p->id);
-			pending_free(p);
+			*tail = p;
+			tail = &p->next;
 		} else {
 			p->done = 1; /* p belongs to a waiting caller: not touched again */
 		}
 	}
+	*tail = NULL;
 	pthread_cond_broadcast(&a->done);
+	pthread_mutex_unlock(&a->lock);
+	for (struct audit_pending *p = async, *next; p != NULL; p = next) {
+		next = p->next;
+		p->done_fn(p->done_arg, p->id);
+		pending_free(p);
+	}
+	pthread_mutex_lock(&a->lock);
+}
+
+/* Group commit (a->lock held): the callers of the last commit are most of
+ * the appends in flight, and each appends again soon after its answer.
+ * Wait for as many rows as the last commit carried, at most half the time
+ * it took (between LINGER_MIN and LINGER_MAX), so that one commit carries
+ * them all instead of a few at a time; a lone writer never waits. */
+static void
+gather(struct audit *a)
+{
+	long long wait_us = a->last_commit_us / 2, end;
+
+	if (a->nqueued >= a->expect || a->stopping)
+		return;
+	wait_us = wait_us < LINGER_MIN ? LINGER_MIN : wait_us > LINGER_MAX ? LINGER_MAX : wait_us;
+	end = real_now_us() + wait_us;
+	a->want = a->expect;
+	while (a->nqueued < a->want && !a->stopping && real_now_us() < end) {
+		struct timespec ts = {(time_t)(end / 1000000), (long)(end % 1000000) * 1000};
+
+		pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+	}
+	a->want = 0;
+}
+
+/* Queue p (a->lock held) and wake the writer when it waits for it. */
+static void
+enqueue(struct audit *a, struct audit_pending *p)
+{
+	if (a->tail != NULL)
+		a->tail->next = p;
+	else
+		a->head = p;
+	a->tail = p;
+	a->nqueued++;
+	if (a->want == 0 || a->nqueued >= a->want)
+		pthread_cond_signal(&a->wake);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -441,10 +496,16 @@ writer_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
 		if (a->head != NULL) {
-			struct audit_pending *list = a->head;
+			struct audit_pending *list;
+			size_t n;
+
+			gather(a);
+			list = a->head;
+			n = a->nqueued;
 			a->head = a->tail = NULL;
-			a->queued = 0;
+			a->nqueued = 0;
 			write_batch(a, list);
+			a->expect = n;
 		} else if (a->prune_requested) {
 			a->prune_requested = 0;
 			a->prune_running = 1;
@@ -653,13 +714,7 @@ audit_append(struct audit *a, const struct audit_event *ev)
 		pthread_mutex_unlock(&a->lock);
 		goto out;
 	}
-	if (a->tail != NULL)
-		a->tail->next = &p;
-	else
-		a->head = &p;
-	a->tail = &p;
-	a->queued++;
-	pthread_cond_signal(&a->wake);
+	enqueue(a, &p);
 	while (!p.done)
 		pthread_cond_wait(&a->done, &a->lock);
 	pthread_mutex_unlock(&a->lock);
@@ -726,13 +781,7 @@ audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn 
 		pending_free(p);
 		return -1;
 	}
-	if (a->tail != NULL)
-		a->tail->next = p;
-	else
-		a->head = p;
-	a->tail = p;
-	a->queued++;
-	pthread_cond_signal(&a->wake);
+	enqueue(a, p);
 	pthread_mutex_unlock(&a->lock);
 	return 0;
 }

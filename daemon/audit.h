@@ -100,6 +100,9 @@ struct audit_counters {
 	unsigned long long failed;   /* appends that returned -1 */
 	unsigned long long batches;  /* write transactions committed */
 	unsigned long long pruned;   /* rows deleted by retention */
+	unsigned long long commits;  /* transactions of appends (group commits), ended either way */
+	unsigned long long
+	    commit_us; /* microseconds spent in them, waiting for the disk included */
 };
 
 /* ---- life cycle ---- */
@@ -124,8 +127,8 @@ struct db *audit_db(struct audit *a);
 long long audit_append(struct audit *a, const struct audit_event *ev);
 
 /* Called by the writer thread once an asynchronous append is committed (id > 0)
- * or has failed (id = -1). It must be quick and must not call back into the
- * audit module (it runs with the writer's lock held). */
+ * or has failed (id = -1). It must be quick: the writer calls the callers of
+ * a commit one after the other before it starts the next. */
 typedef void (*audit_done_fn)(void *arg, long long id);
 
 /* The same append without waiting: ev is copied (data serialised) before the

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,30 +137,41 @@ audit_time_parse(const char *s, long long *us)
 /* ------------------------------------------------------------------------- */
 /* Canonical encoding and hash */
 
+/* The bytes are collected (in place while they fit, which is nearly
+ * always) and hashed in one call. */
+#define SINK_LOCAL 2048
+
 struct sink {
-	EVP_MD_CTX *md; /* either hash ... */
-	char *buf;      /* ... or collect */
+	char *buf; /* local, or malloc'd once it outgrows it */
 	size_t len, cap;
 	int failed;
+	char local[SINK_LOCAL];
 };
+
+static void
+sink_init(struct sink *s)
+{
+	s->buf = s->local;
+	s->len = 0;
+	s->cap = sizeof(s->local);
+	s->failed = 0;
+}
 
 static void
 sink_put(struct sink *s, const void *p, size_t n)
 {
 	if (s->failed)
 		return;
-	if (s->md != NULL) {
-		if (EVP_DigestUpdate(s->md, p, n) != 1)
-			s->failed = 1;
-		return;
-	}
 	if (s->len + n + 1 > s->cap) {
 		size_t cap = (s->len + n + 1) * 2;
-		char *nb = realloc(s->buf, cap);
+		char *nb = s->buf == s->local ? malloc(cap) : realloc(s->buf, cap);
+
 		if (nb == NULL) {
 			s->failed = 1;
 			return;
 		}
+		if (s->buf == s->local)
+			memcpy(nb, s->local, s->len);
 		s->buf = nb;
 		s->cap = cap;
 	}
@@ -168,26 +180,60 @@ sink_put(struct sink *s, const void *p, size_t n)
 	s->buf[s->len] = '\0';
 }
 
+/* The decimal digits of v (at most 20) at the end of out; returns the first. */
+static char *
+decimal(unsigned long long v, char out[24])
+{
+	char *p = out + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
+/* "<length>:<bytes>," of n bytes at p. */
+static void
+sink_netstring_n(struct sink *s, const char *p, size_t n)
+{
+	char num[24], *d = decimal(n, num);
+
+	sink_put(s, d, (size_t)(num + 23 - d));
+	sink_put(s, ":", 1);
+	sink_put(s, p, n);
+	sink_put(s, ",", 1);
+}
+
 static void
 sink_netstring(struct sink *s, const char *p)
 {
-	char pre[32];
-	size_t n = p ? strlen(p) : 0;
-	int k = snprintf(pre, sizeof(pre), "%zu:", n);
+	sink_netstring_n(s, p ? p : "", p ? strlen(p) : 0);
+}
 
-	sink_put(s, pre, (size_t)k);
-	sink_put(s, p ? p : "", n);
-	sink_put(s, ",", 1);
+/* A number as a netstring: "" when negative (no policy version). */
+static void
+sink_netstring_ll(struct sink *s, long long v)
+{
+	char num[24], *d = decimal(v < 0 ? 0 : (unsigned long long)v, num);
+
+	sink_netstring_n(s, d, v < 0 ? 0 : (size_t)(num + 23 - d));
 }
 
 static void
 canonical_emit(struct sink *s, const struct audit_row *r)
 {
-	char num[32];
-
 	sink_netstring(s, "lockset-audit-v1");
-	snprintf(num, sizeof(num), "%lld", r->id);
-	sink_netstring(s, num);
+	if (r->id < 0) {
+		/* Not a row id a chain holds, but encoded as before: "-N". */
+		char num[24];
+
+		snprintf(num, sizeof(num), "%lld", r->id);
+		sink_netstring(s, num);
+	} else {
+		sink_netstring_ll(s, r->id);
+	}
 	sink_netstring(s, r->time);
 	sink_netstring(s, r->action);
 	sink_netstring(s, r->actor);
@@ -197,43 +243,54 @@ canonical_emit(struct sink *s, const struct audit_row *r)
 	sink_netstring(s, r->decision);
 	sink_netstring(s, r->rules);
 	sink_netstring(s, r->data);
-	if (r->policy_version >= 0)
-		snprintf(num, sizeof(num), "%lld", r->policy_version);
-	else
-		num[0] = '\0';
-	sink_netstring(s, num);
+	sink_netstring_ll(s, r->policy_version);
 }
 
 char *
 audit_row_canonical(const struct audit_row *r, size_t *len)
 {
-	struct sink s = {0};
+	struct sink s;
+	char *out;
 
+	sink_init(&s);
 	canonical_emit(&s, r);
 	if (s.failed) {
-		free(s.buf);
+		if (s.buf != s.local)
+			free(s.buf);
 		return NULL;
 	}
 	*len = s.len;
-	return s.buf;
+	if (s.buf != s.local)
+		return s.buf;
+	if ((out = malloc(s.len + 1)) != NULL)
+		memcpy(out, s.buf, s.len + 1);
+	return out;
+}
+
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
 int
 audit_row_hash(const struct audit_row *r, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	struct sink s = {0};
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
+	struct sink s;
 	int result = -1;
 
-	if ((s.md = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
-		goto out;
+	pthread_once(&sha256_once, sha256_fetch);
+	sink_init(&s);
 	sink_put(&s, r->prev_hash ? r->prev_hash : "", r->prev_hash ? strlen(r->prev_hash) : 0);
 	canonical_emit(&s, r);
-	if (s.failed || EVP_DigestFinal_ex(s.md, md, &n) != 1 || n != 32)
+	if (s.failed || sha256_md == NULL ||
+	    EVP_Digest(s.buf, s.len, md, &n, sha256_md, NULL) != 1 || n != 32)
 		goto out;
 	for (unsigned int i = 0; i < n; i++) {
 		out[2 * i] = hex[md[i] >> 4];
@@ -242,7 +299,8 @@ audit_row_hash(const struct audit_row *r, char out[65])
 	out[64] = '\0';
 	result = 0;
 out:
-	EVP_MD_CTX_free(s.md);
+	if (s.buf != s.local)
+		free(s.buf);
 	return result;
 }
 

@@ -31,7 +31,10 @@ struct audit {
 	int writer_started;
 	int stopping;
 	struct audit_pending *head, *tail;
-	unsigned long long queued;          /* appends waiting for the writer to take them */
+	size_t nqueued;           /* appends in head..tail */
+	size_t want;              /* the writer waits for this many (0: wake it on each) */
+	size_t expect;            /* rows of the last group commit */
+	long long last_commit_us; /* how long it took */
 	struct metrics_hist commit_latency; /* one batch's write transaction */
 	int prune_requested;
 	int prune_running;

@@ -9,12 +9,12 @@ void
 audit_metrics(struct audit *a, FILE *out)
 {
 	struct audit_counters c;
-	unsigned long long queued;
+	size_t queued;
 
 	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->lock);
-	queued = a->queued;
+	queued = a->nqueued;
 	c = a->counters;
 	pthread_mutex_unlock(&a->lock);
 	fprintf(out,
@@ -30,7 +30,7 @@ audit_metrics(struct audit *a, FILE *out)
 	        "# TYPE lockset_audit_commits_total counter\nlockset_audit_commits_total %llu\n"
 	        "# HELP lockset_audit_pruned_total Audit rows deleted by retention.\n"
 	        "# TYPE lockset_audit_pruned_total counter\nlockset_audit_pruned_total %llu\n",
-	        queued, c.appended, c.failed, c.batches, c.pruned);
+	        (unsigned long long)queued, c.appended, c.failed, c.commits, c.pruned);
 	metrics_hist_header(out, "lockset_audit_commit_duration_seconds",
 	                    "Time of one group-commit write transaction of the audit log.");
 	metrics_hist_print(out, "lockset_audit_commit_duration_seconds", "", &a->commit_latency);

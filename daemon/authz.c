@@ -5,9 +5,10 @@
  * malformed AuthZReq envelope gets "Err", which makes dockerd fail the call:
  * the plugin fails closed. */
 #include "app.h"
+#include "authz_envelope.h"
+#include "engineinfo.h"
 #include "containers.h"
 #include "engineapi.h"
-#include "engineinfo.h"
 #include "handlers.h"
 #include "gojson.h"
 #include "judge.h"
@@ -17,10 +18,10 @@
 #include "reply.h"
 #include "served.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
 
@@ -28,6 +29,29 @@ static enum MHD_Result
 plugin_reply(struct request *rq, unsigned status, json_t *body)
 {
 	return reply_json_hdr(rq, status, body, MHD_HTTP_HEADER_CONTENT_TYPE, PLUGIN_CONTENT_TYPE);
+}
+
+/* {"Allow": true, "Msg": "", "Err": ""}: the same bytes for every allowed
+ * request, built once and kept for the life of the process. */
+static struct MHD_Response *allow_response;
+static pthread_once_t allow_once = PTHREAD_ONCE_INIT;
+
+static void
+allow_build(void)
+{
+	allow_response =
+	    reply_json_response(json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""),
+	                        MHD_HTTP_HEADER_CONTENT_TYPE, PLUGIN_CONTENT_TYPE);
+}
+
+static enum MHD_Result
+plugin_allow(struct request *rq)
+{
+	pthread_once(&allow_once, allow_build);
+	if (allow_response == NULL) /* out of memory once: build it per reply */
+		return plugin_reply(rq, 200,
+		                    json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""));
+	return reply_response(rq, 200, allow_response);
 }
 
 /* {"Allow": false, "Msg": "", "Err": msg} with 500, as the Docker plugin
@@ -47,111 +71,6 @@ h_plugin_activate(struct request *rq)
 {
 	engineinfo_trigger(app.engineinfo);
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
-}
-
-/* The AuthZReq envelope's members, as dockerd's Go encoder writes them. */
-static const struct {
-	const char *name;
-	unsigned types; /* 1 << enum gojson_type */
-	int required;
-} envelope_fields[] = {
-    {"User", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"UserAuthNMethod", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"RequestMethod", 1u << GOJSON_STRING, 1},
-    {"RequestUri", 1u << GOJSON_STRING, 1},
-    {"RequestBody", 1u << GOJSON_STRING | 1u << GOJSON_NULL, 0},
-    {"RequestHeaders", 1u << GOJSON_OBJECT | 1u << GOJSON_NULL, 0},
-    {"RequestPeerCertificates", 1u << GOJSON_ARRAY | 1u << GOJSON_NULL, 0},
-};
-#define NFIELDS (sizeof(envelope_fields) / sizeof(envelope_fields[0]))
-
-static const char *
-value_type_name(enum gojson_type t)
-{
-	static const char *const names[] = {"null",   "boolean", "boolean", "number",
-	                                    "string", "array",   "object"};
-	return names[t];
-}
-
-/* Check the envelope (the same rules jv_check_object applies: exact names,
- * types, required members, nothing unknown) and point got[i] at the member
- * for envelope_fields[i]. 0, 1 for a duplicate member (not valid JSON to
- * jansson, so answered as such), or -1 with a message in msg. */
-static int
-check_envelope(const struct gojson_value *root, const struct gojson_value *got[NFIELDS], char *msg,
-               size_t msgsz)
-{
-	const struct gojson_value *c;
-	size_t i;
-
-	memset(got, 0, NFIELDS * sizeof(got[0]));
-	if (root->type != GOJSON_OBJECT) {
-		snprintf(msg, msgsz, "lockset: malformed AuthZReq: /: expected an object; found %s",
-		         value_type_name(root->type));
-		return -1;
-	}
-	for (c = root->child; c != NULL; c = c->next) {
-		for (i = 0; i < NFIELDS && strcmp(envelope_fields[i].name, c->key) != 0; i++)
-			;
-		if (i == NFIELDS) {
-			snprintf(msg, msgsz, "lockset: malformed AuthZReq: /%s: unknown field",
-			         c->key);
-			return -1;
-		}
-		if (got[i] != NULL) {
-			snprintf(msg, msgsz, "duplicate object key: %s", c->key);
-			return 1;
-		}
-		if (!(envelope_fields[i].types & (1u << c->type))) {
-			snprintf(
-			    msg, msgsz, "lockset: malformed AuthZReq: /%s: expected %s; found %s",
-			    c->key,
-			    (envelope_fields[i].types & (1u << GOJSON_OBJECT))  ? "object or null"
-			    : (envelope_fields[i].types & (1u << GOJSON_ARRAY)) ? "array or null"
-			    : (envelope_fields[i].types & (1u << GOJSON_NULL))  ? "string or null"
-			                                                        : "string",
-			    value_type_name(c->type));
-			return -1;
-		}
-		got[i] = c;
-	}
-	for (i = 0; i < NFIELDS; i++)
-		if (envelope_fields[i].required && got[i] == NULL) {
-			snprintf(msg, msgsz,
-			         "lockset: malformed AuthZReq: /%s: required field is missing",
-			         envelope_fields[i].name);
-			return -1;
-		}
-	return 0;
-}
-
-/* The value of header name (any case; the first member that matches) in
- * the envelope's RequestHeaders (map[string]string), or NULL. */
-static const char *
-header_value(const struct gojson_value *headers, const char *name)
-{
-	const struct gojson_value *c;
-
-	for (c = headers != NULL ? headers->child : NULL; c != NULL; c = c->next)
-		if (c->type == GOJSON_STRING && strcasecmp(c->key, name) == 0)
-			return c->s;
-	return NULL;
-}
-
-/* Did lockset's docker proxy forward this request (its ticket header)? 1
- * when the proxy judged this very request (and allowed it: it forwards
- * nothing else), 0 when it forwarded it but the body dockerd shows cannot be
- * matched (judge it, as the proxy's caller: user), -1 when not. */
-static int
-proxied(const struct gojson_value *headers, const struct decide_request *req, char *user,
-        size_t usersz)
-{
-	const char *ticket = header_value(headers, PROXY_TICKET_HEADER);
-
-	if (ticket == NULL || app.proxy == NULL)
-		return -1;
-	return proxy_ticket_redeem(proxy_tickets(app.proxy), ticket, req->method, req->uri,
-	                           req->has_body ? req->body : NULL, req->body_len, user, usersz);
 }
 
 /* A judgement in progress, owned by the request (rq->hstate). */
@@ -183,81 +102,63 @@ answer(struct request *rq, const struct authz_pending *p)
 
 	if (p->create && !j->d.allow)
 		containers_watch_refused(app.containers); /* no AuthZRes will come */
-	return plugin_reply(
-	    rq, 200,
-	    json_pack("{s:b, s:s, s:s}", "Allow", j->d.allow, "Msg",
-	              j->d.allow ? "" : (j->message ? j->message : "lockset: denied"), "Err", ""));
+	if (j->d.allow)
+		return plugin_allow(rq);
+	return plugin_reply(rq, 200,
+	                    json_pack("{s:b, s:s, s:s}", "Allow", 0, "Msg",
+	                              j->message ? j->message : "lockset: denied", "Err", ""));
 }
 
-/* The envelope is read from the raw body with gojson, in one pass and into
- * an arena on the stack: the base64 request body is most of its bytes, and
- * a general JSON tree would copy it a byte at a time. A deny waits for its
- * audit record with the connection suspended, so the server threads keep
- * judging other requests and the records share commits. */
+/* A deny waits for its audit record with the connection suspended, so the
+ * server threads keep judging other requests and the records share commits. */
+/* Did lockset's docker proxy forward this request (its ticket header)? 1
+ * when the proxy judged this very request (and allowed it: it forwards
+ * nothing else), 0 when it forwarded it but the body dockerd shows cannot be
+ * matched (judge it, as the proxy's caller: user), -1 when not. */
+static int
+proxied(const struct gojson_value *headers, const struct decide_request *req, char *user,
+        size_t usersz)
+{
+	const char *ticket = authz_envelope_header(headers, PROXY_TICKET_HEADER);
+
+	if (ticket == NULL || app.proxy == NULL)
+		return -1;
+	return proxy_ticket_redeem(proxy_tickets(app.proxy), ticket, req->method, req->uri,
+	                           req->has_body ? req->body : NULL, req->body_len, user, usersz);
+}
+
 enum MHD_Result
 h_authz_req(struct request *rq)
 {
 	struct gojson_arena arena;
-	const struct gojson_value *root, *got[NFIELDS];
-	struct decide_request req = {0};
+	struct decide_request req;
+	const struct gojson_value *headers = NULL;
 	struct authz_pending *p = rq->hstate;
-	const char *why = NULL;
-	size_t at = 0;
-	unsigned char *body = NULL;
 	enum MHD_Result ret;
 	char msg[512], user[256];
-	int rc;
 
 	if (p != NULL) {
 		/* Resumed: the audit record is settled. */
 		judge_finish(&p->j);
 		return answer(rq, p);
 	}
+	if (rq->body == NULL || rq->body_len == 0)
+		return reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
 	gojson_arena_init(&arena);
-	if (rq->body == NULL || rq->body_len == 0) {
-		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "a JSON request body is required");
-		goto out;
-	}
-	rc = gojson_parse(&arena, rq->body, rq->body_len, &root, &why, &at);
-	if (rc == -1) {
-		ret = plugin_error(rq, "lockset: out of memory");
-		goto out;
-	}
-	if (rc == 0)
-		rc = check_envelope(root, got, msg, sizeof(msg));
-	else
-		snprintf(msg, sizeof(msg), "%s at byte %zu", why, at);
-	if (rc == 1) {
+	switch (
+	    authz_envelope_read(&arena, rq->body, rq->body_len, &req, &headers, msg, sizeof(msg))) {
+	case AUTHZ_ENVELOPE_OK:
+		break;
+	case AUTHZ_ENVELOPE_NOT_JSON:
 		ret = reply_error(rq, ERR_INVALID_JSON, NULL, "request body is not valid JSON: %s",
 		                  msg);
 		goto out;
-	}
-	if (rc == -1) {
+	case AUTHZ_ENVELOPE_MALFORMED:
 		ret = plugin_error(rq, msg);
 		goto out;
-	}
-	req.method = got[2]->s;
-	req.uri = got[3]->s;
-	req.user = got[0] != NULL ? got[0]->s : NULL;
-	req.content_type = header_value(got[5], "Content-Type");
-	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* for the engine: judged by its answer */
-	if (got[4] != NULL && got[4]->type == GOJSON_STRING && got[4]->len > 0) {
-		long n;
-
-		body = gojson_arena_alloc(&arena, got[4]->len / 4 * 3 + 3);
-		if (body == NULL) {
-			ret = plugin_error(rq, "lockset: out of memory");
-			goto out;
-		}
-		n = gojson_base64_decode(got[4]->s, got[4]->len, body);
-		if (n < 0) {
-			ret = plugin_error(rq, "lockset: malformed AuthZReq: /RequestBody: "
-			                       "not base64");
-			goto out;
-		}
-		req.body = (const char *)body;
-		req.body_len = (size_t)n;
-		req.has_body = n > 0;
+	default:
+		ret = plugin_error(rq, "lockset: out of memory");
+		goto out;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		ret = plugin_error(rq, "lockset: out of memory");
@@ -267,8 +168,9 @@ h_authz_req(struct request *rq)
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
 	p->create = containers_watch_request(app.containers, req.method, req.uri);
+	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* for the engine: judged by its answer */
 	/* Forwarded by lockset's docker proxy, which judged it as its caller. */
-	switch (proxied(got[5], &req, user, sizeof(user))) {
+	switch (proxied(headers, &req, user, sizeof(user))) {
 	case 1:
 		p->j.d.allow = 1;
 		ret = answer(rq, p);
@@ -372,6 +274,5 @@ h_authz_res(struct request *rq)
 			record_response(rq->body, rq->body_len, method->s, uri->s);
 	}
 	gojson_arena_clear(&arena);
-	return plugin_reply(rq, 200,
-	                    json_pack("{s:b, s:s, s:s}", "Allow", 1, "Msg", "", "Err", ""));
+	return plugin_allow(rq);
 }

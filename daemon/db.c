@@ -384,12 +384,16 @@ db_schema_version(struct db *d)
 	return v;
 }
 
-int
-db_tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc)
+static int
+tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc, int durable)
 {
-	int r;
+	int r, relax = !durable && d->opts.synchronous_full;
 
 	pthread_mutex_lock(&d->write_lock);
+	/* Outside the transaction, as SQLite requires; the setting is only this
+	 * connection's, and the next durable commit syncs these frames too. */
+	if (relax)
+		db_exec(d->writer, "PRAGMA synchronous = NORMAL");
 	r = db_exec(d->writer, "BEGIN IMMEDIATE");
 	if (r == SQLITE_OK) {
 		r = fn(d->writer, arg);
@@ -398,10 +402,24 @@ db_tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc)
 		if (r != SQLITE_OK && !sqlite3_get_autocommit(d->writer))
 			db_exec(d->writer, "ROLLBACK");
 	}
+	if (relax)
+		db_exec(d->writer, "PRAGMA synchronous = FULL");
 	pthread_mutex_unlock(&d->write_lock);
 	if (rc != NULL)
 		*rc = r;
 	return r == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc)
+{
+	return tx_run(d, fn, arg, rc, 1);
+}
+
+int
+db_tx_run_lazy(struct db *d, db_tx_fn fn, void *arg, int *rc)
+{
+	return tx_run(d, fn, arg, rc, 0);
 }
 
 sqlite3 *

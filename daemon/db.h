@@ -42,6 +42,10 @@ typedef int (*db_tx_fn)(sqlite3 *c, void *arg);
  * rc is not NULL it receives the SQLite result code that ended the transaction
  * (SQLITE_OK, SQLITE_BUSY past the timeout, SQLITE_FULL, SQLITE_IOERR_*, ...). */
 int db_tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc);
+/* The same, committed without waiting for the disk (synchronous=NORMAL for
+ * this transaction): for data a power failure may lose, never corrupt, and
+ * that must not hold the write connection for an fsync. */
+int db_tx_run_lazy(struct db *d, db_tx_fn fn, void *arg, int *rc);
 
 /* Take a read-only connection from the pool (opening one if none is idle), for
  * the calling thread's exclusive use until db_reader_put. Returns NULL when

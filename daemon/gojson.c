@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Go-compatible JSON reader (see gojson.h): a parser that keeps every
- * object member in document order, and views that resolve struct fields,
- * maps and slices as Go's encoding/json would decode into them. */
-#include "gojson.h"
+/* The Go-compatible JSON reader (see gojson.h): the arena, and a parser
+ * that keeps every object member in document order (and indexes large
+ * objects by fold signature for gojson_view.c). Base64 is gojson_base64.c. */
+#include "gojson_int.h"
 
-#include <ctype.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,28 @@ gojson_arena_alloc(struct gojson_arena *a, size_t size)
 	return p;
 }
 
+/* gojson_arena_alloc's usual case, inlined for the parser's many small
+ * allocations: room in the inline buffer or in the current block. */
+static inline void *
+arena_take(struct gojson_arena *a, size_t size)
+{
+	struct gojson_arena_block *b = a->blocks;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (GOJSON_ARENA_INLINE - a->inline_used >= size) {
+		p = a->inline_buf + a->inline_used;
+		a->inline_used += size;
+		return p;
+	}
+	if (b != NULL && b->cap - b->used >= size) {
+		p = b->data + b->used;
+		b->used += size;
+		return p;
+	}
+	return gojson_arena_alloc(a, size);
+}
+
 void
 gojson_arena_clear(struct gojson_arena *a)
 {
@@ -67,18 +91,6 @@ gojson_arena_clear(struct gojson_arena *a)
 		free(b);
 	}
 	gojson_arena_init(a);
-}
-
-int
-gojson_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -180,15 +192,169 @@ hex4(const unsigned char *s, uint32_t *out)
 	return 0;
 }
 
-/* Parse a string at ps->p (on the opening quote) into arena memory. */
+/* One escape sequence at *sp (on the backslash), decoded into buf at *o. */
 static int
-parse_string(struct parser *ps, const char **out, size_t *outlen)
+decode_escape(struct parser *ps, const unsigned char **sp, const unsigned char *q, char *buf,
+              size_t *o)
+{
+	const unsigned char *s = *sp + 1;
+	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
+	const char *e;
+	uint32_t r, r2;
+
+	if (s >= q) {
+		ps->err = "bad escape in string";
+		return -1;
+	}
+	if (*s != 'u') {
+		if ((e = memchr(simple, *s, sizeof(simple) - 1)) == NULL) {
+			ps->err = "bad escape in string";
+			return -1;
+		}
+		buf[(*o)++] = value[e - simple];
+		*sp = s + 1;
+		return 0;
+	}
+	if (q - s < 5 || hex4(s + 1, &r) == -1) {
+		ps->err = "bad \\u escape in string";
+		return -1;
+	}
+	s += 5;
+	if (r >= 0xD800 && r < 0xDC00 && q - s >= 6 && s[0] == '\\' && s[1] == 'u' &&
+	    hex4(s + 2, &r2) == 0 && r2 >= 0xDC00 && r2 < 0xE000) {
+		r = 0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00);
+		s += 6;
+	} else if (r >= 0xD800 && r < 0xE000) {
+		r = 0xFFFD;
+	}
+	*o += put_utf8(buf + *o, r);
+	*sp = s;
+	return 0;
+}
+
+/* One in each byte of a 64-bit word. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The bytes of w that need a closer look inside a string: '"', '\\', control
+ * characters and non-ASCII bytes have their high bit set in the result. */
+static inline uint64_t
+special_bytes(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+
+	return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
+}
+
+/* Sixteen bytes at a time with SSE2 (every x86-64 has it), else eight. */
+static size_t
+plain_run(const unsigned char *s, const unsigned char *end)
+{
+	const unsigned char *p = s;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              space = _mm_set1_epi8(0x20 - 128), flip = _mm_set1_epi8(-128);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		/* Unsigned v < 0x20, or v >= 0x80: as signed, (v ^ 0x80) < (0x20 ^ 0x80)
+		 * catches the first, and the sign bit of v the second. */
+		__m128i bad =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), space));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(bad, v));
+
+		if (m != 0)
+			return (size_t)(p - s) + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w, m;
+
+	/* The lowest flagged byte is exact: a borrow only runs upwards. */
+	while (end - p >= 8) {
+		memcpy(&w, p, 8);
+		if ((m = special_bytes(w) & HIGHS) != 0)
+			return (size_t)(p - s) + (size_t)__builtin_ctzll(m) / 8;
+		p += 8;
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return (size_t)(p - s);
+}
+
+size_t
+gojson_plain_run(const char *s, const char *end)
+{
+	return plain_run((const unsigned char *)s, (const unsigned char *)end);
+}
+
+/* Decode the string body s..q (escapes, invalid UTF-8) into buf; *o is the
+ * length so far. 0, or -1 with ps->err set. */
+static int
+decode_string(struct parser *ps, const unsigned char *s, const unsigned char *q, char *buf,
+              size_t *o)
+{
+	while (s < q) {
+		size_t run = plain_run(s, q);
+
+		memcpy(buf + *o, s, run);
+		*o += run;
+		if ((s += run) == q)
+			break;
+		if (*s < 0x20) {
+			ps->err = "control character in string";
+			return -1;
+		}
+		if (*s >= 0x80) {
+			size_t l = utf8_len(s, q);
+
+			if (l == 0) {
+				*o += put_utf8(buf + *o, 0xFFFD);
+				s++;
+			} else {
+				memcpy(buf + *o, s, l);
+				*o += l;
+				s += l;
+			}
+			continue;
+		}
+		if (decode_escape(ps, &s, q, buf, o) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Parse a string at ps->p (on the opening quote) into arena memory. Plain
+ * strings (the usual case: printable ASCII without escapes) are found and
+ * copied whole; *plain (if not NULL) says whether it was one. */
+static int
+parse_string(struct parser *ps, const char **out, size_t *outlen, int *plain)
 {
 	const unsigned char *s = ps->p + 1, *q;
-	size_t hi = 0, o = 0;
+	size_t hi = 0, o = 0, run = plain_run(s, ps->end);
 	char *buf;
 
-	for (q = s; q < ps->end && *q != '"'; q++) {
+	q = s + run;
+	if (q < ps->end && *q == '"') {
+		if ((buf = arena_take(ps->a, run + 1)) == NULL) {
+			ps->nomem = 1;
+			return -1;
+		}
+		memcpy(buf, s, run);
+		buf[run] = '\0';
+		*out = buf;
+		*outlen = run;
+		ps->p = q + 1;
+		if (plain != NULL)
+			*plain = 1;
+		return 0;
+	}
+	if (plain != NULL)
+		*plain = 0;
+	for (; q < ps->end && *q != '"'; q++) {
 		if (*q == '\\')
 			q++;
 		else if (*q >= 0x80)
@@ -198,83 +364,25 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 		ps->err = "unterminated string";
 		return -1;
 	}
-	buf = gojson_arena_alloc(ps->a, (size_t)(q - s) + 2 * hi + 1);
+	buf = arena_take(ps->a, (size_t)(q - s) + 2 * hi + 1);
 	if (buf == NULL) {
 		ps->nomem = 1;
 		return -1;
 	}
-	while (s < q) {
-		if (*s < 0x20) {
-			ps->err = "control character in string";
-			return -1;
-		}
-		if (*s >= 0x80) {
-			size_t l = utf8_len(s, q);
-
-			if (l == 0) {
-				o += put_utf8(buf + o, 0xFFFD);
-				s++;
-			} else {
-				memcpy(buf + o, s, l);
-				o += l;
-				s += l;
-			}
-			continue;
-		}
-		if (*s != '\\') {
-			buf[o++] = (char)*s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case '"':
-		case '\\':
-		case '/':
-			buf[o++] = (char)*s++;
-			break;
-		case 'b':
-			buf[o++] = '\b', s++;
-			break;
-		case 'f':
-			buf[o++] = '\f', s++;
-			break;
-		case 'n':
-			buf[o++] = '\n', s++;
-			break;
-		case 'r':
-			buf[o++] = '\r', s++;
-			break;
-		case 't':
-			buf[o++] = '\t', s++;
-			break;
-		case 'u': {
-			uint32_t r, r2;
-
-			if (q - s < 5 || hex4(s + 1, &r) == -1) {
-				ps->err = "bad \\u escape in string";
-				return -1;
-			}
-			s += 5;
-			if (r >= 0xD800 && r < 0xDC00 && q - s >= 6 && s[0] == '\\' &&
-			    s[1] == 'u' && hex4(s + 2, &r2) == 0 && r2 >= 0xDC00 && r2 < 0xE000) {
-				r = 0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00);
-				s += 6;
-			} else if (r >= 0xD800 && r < 0xE000) {
-				r = 0xFFFD;
-			}
-			o += put_utf8(buf + o, r);
-			break;
-		}
-		default:
-			ps->err = "bad escape in string";
-			return -1;
-		}
-	}
+	if (decode_string(ps, s, q, buf, &o) != 0)
+		return -1;
 	buf[o] = '\0';
 	*out = buf;
 	*outlen = o;
 	ps->p = q + 1;
 	return 0;
+}
+
+/* An ASCII digit, without the locale table isdigit() reads. */
+static inline int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
 }
 
 static int
@@ -287,25 +395,25 @@ parse_number(struct parser *ps)
 	if (p < ps->end && *p == '0') {
 		p++;
 	} else if (p < ps->end && *p >= '1' && *p <= '9') {
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	} else {
 		goto bad;
 	}
 	if (p < ps->end && *p == '.') {
 		p++;
-		if (p >= ps->end || !isdigit(*p))
+		if (p >= ps->end || !is_digit(*p))
 			goto bad;
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	}
 	if (p < ps->end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < ps->end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= ps->end || !isdigit(*p))
+		if (p >= ps->end || !is_digit(*p))
 			goto bad;
-		while (p < ps->end && isdigit(*p))
+		while (p < ps->end && is_digit(*p))
 			p++;
 	}
 	ps->p = p;
@@ -316,10 +424,8 @@ bad:
 }
 
 static int
-parse_literal(struct parser *ps, const char *lit)
+parse_literal(struct parser *ps, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-
 	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0) {
 		ps->err = "invalid character";
 		return -1;
@@ -329,6 +435,36 @@ parse_literal(struct parser *ps, const char *lit)
 }
 
 static struct gojson_value *parse_value(struct parser *ps);
+
+/* Index the members of object v by fold signature (gojson_int.h). */
+static int
+index_build(struct parser *ps, struct gojson_value *v)
+{
+	struct gojson_index *ix = gojson_arena_alloc(ps->a, sizeof(*ix));
+	unsigned bits = 1;
+	const struct gojson_value *c;
+	int i = 0;
+
+	while ((1u << bits) < 2 * v->n)
+		bits++;
+	if (ix == NULL || (ix->head = gojson_arena_alloc(ps->a, sizeof(int) << bits)) == NULL ||
+	    (ix->prev = gojson_arena_alloc(ps->a, v->n * sizeof(int))) == NULL ||
+	    (ix->member = gojson_arena_alloc(ps->a, v->n * sizeof(*ix->member))) == NULL) {
+		ps->nomem = 1;
+		return -1;
+	}
+	ix->shift = 32 - bits;
+	memset(ix->head, 0xff, sizeof(int) << bits); /* -1 */
+	for (c = v->child; c != NULL; c = c->next, i++) {
+		unsigned b = gojson_index_bucket(ix, c->kfold);
+
+		ix->member[i] = c;
+		ix->prev[i] = ix->head[b];
+		ix->head[b] = i;
+	}
+	v->index = ix;
+	return 0;
+}
 
 /* Parse the members of an array or object; ps->p is past the bracket. */
 static int
@@ -345,6 +481,7 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 	for (;;) {
 		const char *key = NULL;
 		size_t klen = 0;
+		int plain = 0;
 		struct gojson_value *c;
 
 		skip_ws(ps);
@@ -353,7 +490,7 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 				ps->err = "expected object key";
 				return -1;
 			}
-			if (parse_string(ps, &key, &klen) == -1)
+			if (parse_string(ps, &key, &klen, &plain) == -1)
 				return -1;
 			skip_ws(ps);
 			if (ps->p >= ps->end || *ps->p != ':') {
@@ -367,6 +504,9 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 			return -1;
 		c->key = key;
 		c->klen = klen;
+		if (object)
+			c->kfold =
+			    plain ? gojson_fold_sig_ascii(key, klen) : gojson_fold_hash(key, klen);
 		*tail = c;
 		tail = &c->next;
 		v->n++;
@@ -377,7 +517,7 @@ parse_children(struct parser *ps, struct gojson_value *v, int object)
 		}
 		if (ps->p < ps->end && *ps->p == close) {
 			ps->p++;
-			return 0;
+			return object && v->n >= GOJSON_INDEX_MIN ? index_build(ps, v) : 0;
 		}
 		ps->err = object ? "expected ',' or '}'" : "expected ',' or ']'";
 		return -1;
@@ -395,12 +535,12 @@ parse_value(struct parser *ps)
 		ps->err = "unexpected end of input";
 		return NULL;
 	}
-	v = gojson_arena_alloc(ps->a, sizeof(*v));
+	v = arena_take(ps->a, sizeof(*v));
 	if (v == NULL) {
 		ps->nomem = 1;
 		return NULL;
 	}
-	memset(v, 0, sizeof(*v));
+	*v = (struct gojson_value){0};
 	switch (*ps->p) {
 	case '{':
 	case '[':
@@ -415,19 +555,19 @@ parse_value(struct parser *ps)
 		break;
 	case '"':
 		v->type = GOJSON_STRING;
-		rc = parse_string(ps, &v->s, &v->len);
+		rc = parse_string(ps, &v->s, &v->len, NULL);
 		break;
 	case 't':
 		v->type = GOJSON_TRUE;
-		rc = parse_literal(ps, "true");
+		rc = parse_literal(ps, "true", 4);
 		break;
 	case 'f':
 		v->type = GOJSON_FALSE;
-		rc = parse_literal(ps, "false");
+		rc = parse_literal(ps, "false", 5);
 		break;
 	case 'n':
 		v->type = GOJSON_NULL;
-		rc = parse_literal(ps, "null");
+		rc = parse_literal(ps, "null", 4);
 		break;
 	default:
 		v->type = GOJSON_NUMBER;
@@ -465,263 +605,4 @@ gojson_parse(struct gojson_arena *a, const char *text, size_t len, const struct 
 	}
 	*out = root;
 	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Go's view of a struct: every object that was decoded into it, in order.  */
-
-/* ASCII case folding without the locale lookup tolower() does: this runs
- * thousands of times per create body. */
-static inline int
-ascii_fold(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-int
-gojson_key_matches(const char *key, size_t klen, const char *name)
-{
-	const unsigned char *k = (const unsigned char *)key;
-	size_t i = 0;
-
-	for (; *name != '\0'; name++) {
-		int c = ascii_fold((unsigned char)*name);
-
-		if (i >= klen)
-			return 0;
-		if (k[i] < 0x80) {
-			if (ascii_fold(k[i]) != c)
-				return 0;
-			i++;
-		} else if (c == 'k' && klen - i >= 3 && k[i] == 0xE2 && k[i + 1] == 0x84 &&
-		           k[i + 2] == 0xAA) {
-			i += 3; /* U+212A KELVIN SIGN */
-		} else if (c == 's' && klen - i >= 2 && k[i] == 0xC5 && k[i + 1] == 0xBF) {
-			i += 2; /* U+017F LATIN SMALL LETTER LONG S */
-		} else {
-			return 0;
-		}
-	}
-	return i == klen;
-}
-
-int
-gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                   struct gojson_view *out)
-{
-	size_t i, count = 0;
-	const struct gojson_value *c;
-
-	out->obj = NULL;
-	out->n = 0;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (gojson_key_matches(c->key, c->klen, name)) {
-				if (c->type == GOJSON_NULL)
-					count = 0;
-				else if (c->type == GOJSON_OBJECT)
-					count++;
-			}
-	if (count == 0)
-		return 0;
-	out->obj = gojson_arena_alloc(a, count * sizeof(*out->obj));
-	if (out->obj == NULL)
-		return -1;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (gojson_key_matches(c->key, c->klen, name)) {
-				if (c->type == GOJSON_NULL)
-					out->n = 0;
-				else if (c->type == GOJSON_OBJECT)
-					out->obj[out->n++] = c;
-			}
-	return 0;
-}
-
-/* The last member for name of type want (null leaves a value unchanged, as
- * for Go strings and bools; other types are type errors dockerd rejects). */
-static const struct gojson_value *
-view_last(const struct gojson_view *v, const char *name, enum gojson_type want)
-{
-	const struct gojson_value *c, *last = NULL;
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		for (c = v->obj[i]->child; c != NULL; c = c->next)
-			if (gojson_key_matches(c->key, c->klen, name) &&
-			    (c->type == want || (want == GOJSON_TRUE && c->type == GOJSON_FALSE)))
-				last = c;
-	return last;
-}
-
-const char *
-gojson_view_string(const struct gojson_view *v, const char *name)
-{
-	const struct gojson_value *c = view_last(v, name, GOJSON_STRING);
-
-	return c != NULL ? c->s : NULL;
-}
-
-int
-gojson_view_bool(const struct gojson_view *v, const char *name)
-{
-	const struct gojson_value *c = view_last(v, name, GOJSON_TRUE);
-
-	return c != NULL && c->type == GOJSON_TRUE;
-}
-
-const struct gojson_value *
-gojson_view_slice(const struct gojson_view *v, const char *name, int strslice)
-{
-	const struct gojson_value *c, *last = NULL;
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		for (c = v->obj[i]->child; c != NULL; c = c->next) {
-			if (!gojson_key_matches(c->key, c->klen, name))
-				continue;
-			if (c->type == GOJSON_NULL)
-				last = NULL;
-			else if (c->type == GOJSON_ARRAY || (strslice && c->type == GOJSON_STRING))
-				last = c;
-		}
-	return last;
-}
-
-int
-gojson_view_map(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                struct gojson_view *out)
-{
-	return gojson_view_struct(a, parent, name, out);
-}
-
-const char *
-gojson_map_get(const struct gojson_view *m, const char *key)
-{
-	const struct gojson_value *c;
-	const char *last = NULL;
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		for (c = m->obj[i]->child; c != NULL; c = c->next)
-			if (c->klen == strlen(key) && memcmp(c->key, key, c->klen) == 0 &&
-			    c->type == GOJSON_STRING)
-				last = c->s;
-	return last;
-}
-
-int
-gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                         struct gojson_view **out, size_t *nout)
-{
-	const struct gojson_value *c, *e, *last = NULL;
-	size_t i, j, max = 0, *counts;
-	struct gojson_view *views;
-
-	*out = NULL;
-	*nout = 0;
-	for (i = 0; i < parent->n; i++)
-		for (c = parent->obj[i]->child; c != NULL; c = c->next)
-			if (gojson_key_matches(c->key, c->klen, name)) {
-				if (c->type == GOJSON_NULL) {
-					last = NULL;
-				} else if (c->type == GOJSON_ARRAY) {
-					last = c;
-					max = c->n > max ? c->n : max;
-				}
-			}
-	if (last == NULL || last->n == 0)
-		return 0;
-	views = gojson_arena_alloc(a, max * sizeof(*views));
-	counts = gojson_arena_alloc(a, max * sizeof(*counts));
-	if (views == NULL || counts == NULL)
-		return -1;
-	memset(counts, 0, max * sizeof(*counts));
-	/* Two passes over the arrays since the last null: count, then fill.
-	 * max covers every array, so indexes before a null stay in bounds. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (i = 0; i < max && pass == 1; i++) {
-			views[i].obj =
-			    gojson_arena_alloc(a, (counts[i] ? counts[i] : 1) * sizeof(void *));
-			if (views[i].obj == NULL)
-				return -1;
-			views[i].n = 0;
-		}
-		for (i = 0; i < parent->n; i++)
-			for (c = parent->obj[i]->child; c != NULL; c = c->next) {
-				if (!gojson_key_matches(c->key, c->klen, name))
-					continue;
-				if (c->type == GOJSON_NULL) {
-					for (j = 0; j < max; j++)
-						pass == 0 ? (counts[j] = 0) : (views[j].n = 0);
-					continue;
-				}
-				if (c->type != GOJSON_ARRAY)
-					continue;
-				for (j = 0, e = c->child; e != NULL; j++, e = e->next)
-					if (e->type == GOJSON_OBJECT) {
-						if (pass == 0)
-							counts[j]++;
-						else
-							views[j].obj[views[j].n++] = e;
-					}
-			}
-	}
-	*out = views;
-	*nout = last->n;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Base64: how Go's encoding/json writes []byte                              */
-
-/* Standard base64 digit values; 64 marks '=', 255 anything else. */
-static const unsigned char b64_value[256] = {
-    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,  ['H'] = 7,
-    ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15,
-    ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31,
-    ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39,
-    ['o'] = 40, ['p'] = 41, ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
-    ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['+'] = 62, ['/'] = 63,
-    ['='] = 64};
-
-/* Is c a base64 digit? The table's zero entries are 'A' or not a digit. */
-static int
-b64_digit(unsigned char c, unsigned *d)
-{
-	*d = b64_value[c];
-	return *d != 0 || c == 'A';
-}
-
-long
-gojson_base64_decode(const char *in, size_t len, unsigned char *out)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	long n = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		unsigned a, b, c, d;
-		int last = i + 4 == len;
-
-		if (!b64_digit(p[i], &a) || !b64_digit(p[i + 1], &b) || a == 64 || b == 64 ||
-		    !b64_digit(p[i + 2], &c) || !b64_digit(p[i + 3], &d))
-			return -1;
-		if (c == 64 || d == 64) {
-			/* Padding only at the very end: "xx==" or "xxx=". */
-			if (!last || (c == 64 && d != 64))
-				return -1;
-			out[n++] = (unsigned char)(a << 2 | b >> 4);
-			if (c != 64)
-				out[n++] = (unsigned char)(b << 4 | c >> 2);
-			break;
-		}
-		out[n++] = (unsigned char)(a << 2 | b >> 4);
-		out[n++] = (unsigned char)(b << 4 | c >> 2);
-		out[n++] = (unsigned char)(c << 6 | d);
-	}
-	return n;
 }

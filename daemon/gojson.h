@@ -42,12 +42,18 @@ enum gojson_type {
 	GOJSON_OBJECT
 };
 
+struct gojson_index;
+
 /* One value; all of it lives in the arena. */
 struct gojson_value {
 	enum gojson_type type;
+	unsigned kfold;  /* gojson_fold_hash of key, inside an object */
 	const char *key; /* member name (decoded, NUL-terminated) inside an object */
 	size_t klen;
-	const char *s; /* decoded string (NUL-terminated) */
+	union {
+		const char *s;                    /* decoded string (NUL-terminated) */
+		const struct gojson_index *index; /* a large object's (internal) */
+	};
 	size_t len;
 	struct gojson_value *child, *next; /* members or elements, in document order */
 	size_t n;                          /* number of children */
@@ -65,6 +71,11 @@ int gojson_parse(struct gojson_arena *a, const char *text, size_t len,
  * "PRIVILEGED" and keys spelt with U+017F (long s) or U+212A (Kelvin sign)
  * match "Privileged". */
 int gojson_key_matches(const char *key, size_t klen, const char *name);
+
+/* A hash of a key as gojson_key_matches folds it (ASCII case, U+017F as s,
+ * U+212A as k): keys that match one name have that name's hash, so most
+ * members are passed over with one comparison. */
+unsigned gojson_fold_hash(const char *key, size_t klen);
 
 /* ------------------------------------------------------------------------ */
 /* Views: Go's view of one struct (or map) is every object that was decoded  */
@@ -106,6 +117,10 @@ const char *gojson_map_get(const struct gojson_view *m, const char *key);
  * (at least len / 4 * 3 bytes). Returns the length, or -1 when the text is
  * not base64. */
 long gojson_base64_decode(const char *in, size_t len, unsigned char *out);
+
+/* The length of the run of plain string bytes at s, before end: printable
+ * ASCII other than '"' and '\\' (what a JSON string holds as it is). */
+size_t gojson_plain_run(const char *s, const char *end);
 
 /* The value of hex digit c (either case), or -1. */
 int gojson_hexval(int c);

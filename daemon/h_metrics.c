@@ -48,6 +48,7 @@ h_metrics_get(struct request *rq)
 	        "# TYPE lockset_events_dropped_total counter\n"
 	        "lockset_events_dropped_total{reason=\"rate_limited\"} %llu\n",
 	        ratelimit_refused(app.events_limit));
+	audit_metrics(app.audit, out);
 	judge_metrics(out);
 	inputs_metrics(out);
 	lookup_metrics(app.lookup, out);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded decision inputs for the impact preview: the judge's input hook
- * queues method, URI, user, body (capped, content-addressed), verdict and
- * rules of every decision on an inspected route; a writer thread stores them
- * in batches, identical decisions of one minute folded into one counted row
- * (decision_inputs) and each distinct body once (input_bodies), so no decision
- * waits for an fsync; it prunes them with the audit retention (days) and a
- * row cap. */
+ * queues method, URI, user, body (capped), verdict and rules of every
+ * decision on an inspected route; a writer thread hides their secrets,
+ * stores them in batches, identical decisions of one minute folded into one
+ * counted row (decision_inputs) and each distinct body once, by the SHA-256
+ * of its secret-free bytes (input_bodies), so no decision waits for that
+ * work or an fsync; the batches are committed without waiting for the disk
+ * either (a power failure may lose the last ones). It prunes them with the
+ * audit retention (days) and a row cap. */
 #ifndef LOCKSET_INPUTS_H
 #define LOCKSET_INPUTS_H
 
@@ -17,13 +19,13 @@ struct redact;
 
 #define INPUTS_MAX_BODY  (64 * 1024) /* bytes of body kept; larger: not kept, flagged */
 #define INPUTS_MAX_ROWS  100000      /* rows kept at most (fewer if retention-rows says so) */
-#define INPUTS_MAX_QUEUE 10000       /* queued inputs; more are dropped and counted */
+#define INPUTS_MAX_QUEUE 10000       /* queued inputs (32 MiB at most); more are dropped, counted */
 
 /* Start the writer thread and install the judge hook. retention_days and
  * retention_rows as for the audit log (0: no limit; rows are capped at
  * INPUTS_MAX_ROWS anyway; a row is one distinct input of one minute). r
  * (borrowed; must outlive inputs_stop) hides secret-bearing values before
- * anything is queued: no Env value, build argument or secret's data is
+ * anything is stored: no Env value, build argument or secret's data is
  * stored, only its keyed hash; a body that is not JSON is not kept (flagged
  * like one over the cap). Returns 0 or -1. */
 int inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r);
@@ -34,7 +36,7 @@ void inputs_stop(void);
 void inputs_flush(void);
 
 /* Prometheus text of the recorder's counters (recorded, dropped, bodies
- * copied) to out. */
+ * hashed) to out. */
 void inputs_metrics(FILE *out);
 
 /* One stored row: count identical decisions of one minute. Pointers borrowed

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The keyed hash (HMAC-SHA-256, key in the state directory), and two
- * rewriters: a JSON walker that copies a body byte for byte except the string
- * values it must hide, and a query-string walker for buildargs. Strings are
- * decoded as Go decodes them before they are matched or hashed. */
-#include "redact.h"
+/* The keyed hash (HMAC-SHA-256, key in the state directory), the output
+ * buffer, and the query-string rewriter for buildargs (the JSON walker is
+ * redact_json.c). Values are decoded as Go decodes them before they are
+ * matched or hashed. */
+#include "redact_int.h"
 
 #include "gojson.h"
 #include "log.h"
@@ -139,14 +139,8 @@ redact_token(const struct redact *r, const char *value, size_t n, char *out)
 /* ------------------------------------------------------------------------ */
 /* Output buffer */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-	int nomem;
-};
-
-static void
-put(struct buf *b, const void *s, size_t n)
+void
+redact_buf_put(struct buf *b, const void *s, size_t n)
 {
 	if (b->nomem)
 		return;
@@ -168,341 +162,6 @@ put(struct buf *b, const void *s, size_t n)
 	b->p[b->n] = '\0';
 }
 
-/* s as a JSON string. */
-static void
-put_json_string(struct buf *b, const char *s, size_t n)
-{
-	char esc[8];
-
-	put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(b, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(b, esc, 6);
-		} else {
-			put(b, &s[i], 1);
-		}
-	}
-	put(b, "\"", 1);
-}
-
-/* ------------------------------------------------------------------------ */
-/* JSON strings */
-
-static void
-put_utf8(struct buf *b, unsigned cp)
-{
-	char u[4];
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		put(b, u, 1);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		put(b, u, 4);
-	}
-}
-
-/* Four hex digits at p, or -1. */
-static long
-hex4(const unsigned char *p, const unsigned char *end)
-{
-	long v = 0;
-
-	if (end - p < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		int h = gojson_hexval(p[i]);
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-/* The string at *pp (its opening quote) decoded into out (escapes resolved;
- * lone surrogates become U+FFFD, as Go decodes them); *pp moves past the
- * closing quote. 0, or -1 when it is not a JSON string. */
-static int
-string_decode(const unsigned char **pp, const unsigned char *end, struct buf *out)
-{
-	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
-	const unsigned char *p = *pp + 1;
-
-	while (p < end && *p != '"') {
-		const char *e;
-		long u, lo;
-
-		if (*p < 0x20)
-			return -1;
-		if (*p != '\\') {
-			put(out, p++, 1);
-			continue;
-		}
-		if (++p >= end)
-			return -1;
-		if (*p != 'u') {
-			if ((e = memchr(simple, *p, sizeof(simple) - 1)) == NULL)
-				return -1;
-			put(out, &value[e - simple], 1);
-			p++;
-			continue;
-		}
-		if ((u = hex4(p + 1, end)) < 0)
-			return -1;
-		p += 5;
-		if (u >= 0xD800 && u < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-		    (lo = hex4(p + 2, end)) >= 0xDC00 && lo < 0xE000) {
-			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-			p += 6;
-		} else if (u >= 0xD800 && u < 0xE000) {
-			u = 0xFFFD;
-		}
-		put_utf8(out, (unsigned)u);
-	}
-	if (p >= end)
-		return -1;
-	*pp = p + 1;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The JSON walker */
-
-enum mode {
-	PLAIN,
-	ENV,      /* the value of an Env member */
-	ENV_ITEM, /* an entry of an Env array: "KEY=VALUE" */
-	SECRET,   /* a string to hide whole */
-	MAP,      /* an object whose string values are hidden (buildargs) */
-};
-
-struct walk {
-	const struct redact *r;
-	const unsigned char *p, *end;
-	struct buf out;
-	int depth;
-};
-
-static int value(struct walk *w, enum mode mode);
-
-static void
-ws(struct walk *w)
-{
-	const unsigned char *s = w->p;
-
-	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
-		w->p++;
-	put(&w->out, s, (size_t)(w->p - s));
-}
-
-/* A string value: copied as is, or hidden as mode says. */
-static int
-string_value(struct walk *w, enum mode mode)
-{
-	const unsigned char *start = w->p;
-	struct buf dec = {0};
-	char token[REDACT_TOKEN_LEN + 1];
-	const char *eq;
-	int rc = string_decode(&w->p, w->end, &dec);
-
-	if (rc == 0 && mode != ENV_ITEM && mode != SECRET && mode != ENV) {
-		put(&w->out, start, (size_t)(w->p - start));
-	} else if (rc == 0 && mode == ENV_ITEM &&
-	           (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
-		size_t klen = (size_t)(eq - dec.p) + 1;
-		struct buf v = {0};
-
-		redact_token(w->r, eq + 1, dec.n - klen, token);
-		put(&v, dec.p, klen);
-		put(&v, token, strlen(token));
-		put_json_string(&w->out, v.p, v.n);
-		w->out.nomem |= v.nomem;
-		free(v.p);
-	} else if (rc == 0 && mode == ENV_ITEM) {
-		put(&w->out, start, (size_t)(w->p - start)); /* "KEY": no value */
-	} else if (rc == 0) {
-		redact_token(w->r, dec.p ? dec.p : "", dec.n, token);
-		put_json_string(&w->out, token, strlen(token));
-	}
-	w->out.nomem |= dec.nomem;
-	free(dec.p);
-	return rc;
-}
-
-/* The mode of a member's value, from its (decoded) key. */
-static enum mode
-member_mode(const struct walk *w, const struct buf *key, enum mode parent)
-{
-	const char *k = key->p ? key->p : "";
-
-	if (parent == MAP)
-		return SECRET;
-	if (gojson_key_matches(k, key->n, "Env"))
-		return ENV;
-	if (w->depth == 1 && gojson_key_matches(k, key->n, "Data"))
-		return SECRET;
-	return PLAIN;
-}
-
-static int
-object(struct walk *w, enum mode mode)
-{
-	put(&w->out, w->p++, 1);
-	ws(w);
-	if (w->p < w->end && *w->p == '}') {
-		put(&w->out, w->p++, 1);
-		return 0;
-	}
-	for (;;) {
-		const unsigned char *k = w->p;
-		struct buf key = {0};
-		enum mode m;
-		int rc;
-
-		if (w->p >= w->end || *w->p != '"' || string_decode(&w->p, w->end, &key) != 0) {
-			free(key.p);
-			return -1;
-		}
-		put(&w->out, k, (size_t)(w->p - k));
-		m = member_mode(w, &key, mode);
-		free(key.p);
-		ws(w);
-		if (w->p >= w->end || *w->p != ':')
-			return -1;
-		put(&w->out, w->p++, 1);
-		if ((rc = value(w, m)) != 0)
-			return rc;
-		ws(w);
-		if (w->p < w->end && *w->p == ',') {
-			put(&w->out, w->p++, 1);
-			ws(w);
-			continue;
-		}
-		if (w->p < w->end && *w->p == '}') {
-			put(&w->out, w->p++, 1);
-			return 0;
-		}
-		return -1;
-	}
-}
-
-static int
-array(struct walk *w, enum mode mode)
-{
-	enum mode item = mode == ENV ? ENV_ITEM : PLAIN;
-
-	put(&w->out, w->p++, 1);
-	ws(w);
-	if (w->p < w->end && *w->p == ']') {
-		put(&w->out, w->p++, 1);
-		return 0;
-	}
-	for (;;) {
-		int rc = value(w, item);
-
-		if (rc != 0)
-			return rc;
-		ws(w);
-		if (w->p < w->end && *w->p == ',') {
-			put(&w->out, w->p++, 1);
-			continue;
-		}
-		if (w->p < w->end && *w->p == ']') {
-			put(&w->out, w->p++, 1);
-			return 0;
-		}
-		return -1;
-	}
-}
-
-/* A number or literal: copied up to the next delimiter, checked loosely (the
- * decision engine reads the body strictly; here only structure matters). */
-static int
-scalar(struct walk *w)
-{
-	const unsigned char *s = w->p;
-
-	while (w->p < w->end && strchr("-+.0123456789eEtrufalsn", *w->p) != NULL && *w->p != '\0')
-		w->p++;
-	if (w->p == s)
-		return -1;
-	put(&w->out, s, (size_t)(w->p - s));
-	return 0;
-}
-
-static int
-value(struct walk *w, enum mode mode)
-{
-	int rc;
-
-	ws(w);
-	if (w->p >= w->end)
-		return -1;
-	if (*w->p == '"')
-		return string_value(w, mode);
-	if (*w->p != '{' && *w->p != '[')
-		return scalar(w);
-	if (++w->depth > REDACT_MAX_DEPTH)
-		return -1;
-	/* An object where Env's list should be: hide its values too. */
-	rc = *w->p == '{' ? object(w, mode == MAP || mode == ENV ? MAP : PLAIN) : array(w, mode);
-	w->depth--;
-	return rc;
-}
-
-/* Walk text as one JSON value. 0 with w->out filled, 1 not JSON, -1 ENOMEM. */
-static int
-walk_json(const struct redact *r, const char *text, size_t len, enum mode mode, struct buf *out)
-{
-	struct walk w = {r, (const unsigned char *)text, (const unsigned char *)text + len, {0}, 0};
-	int rc = value(&w, mode);
-
-	if (rc == 0)
-		ws(&w);
-	*out = w.out;
-	if (w.out.nomem)
-		return -1;
-	return rc == 0 && w.p == w.end ? 0 : 1;
-}
-
-int
-redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen)
-{
-	struct buf b;
-	int rc = walk_json(r, body, len, PLAIN, &b);
-
-	*out = NULL;
-	*outlen = 0;
-	if (rc != 0) {
-		free(b.p);
-		return rc;
-	}
-	if (b.p == NULL && (b.p = strdup("")) == NULL)
-		return -1;
-	*out = b.p;
-	*outlen = b.n;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Query strings */
 
@@ -517,10 +176,10 @@ query_decode(const char *s, size_t n, struct buf *out)
 		    (hi = gojson_hexval((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = gojson_hexval((unsigned char)s[i + 2])) >= 0) {
 			char c = (char)(hi << 4 | lo);
-			put(out, &c, 1);
+			redact_buf_put(out, &c, 1);
 			i += 2;
 		} else {
-			put(out, s[i] == '+' ? " " : &s[i], 1);
+			redact_buf_put(out, s[i] == '+' ? " " : &s[i], 1);
 		}
 	}
 }
@@ -537,9 +196,9 @@ query_encode(const char *s, size_t n, struct buf *out)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~')
-			put(out, &s[i], 1);
+			redact_buf_put(out, &s[i], 1);
 		else
-			put(out, e, 3);
+			redact_buf_put(out, e, 3);
 	}
 }
 
@@ -550,16 +209,20 @@ query_param(const struct redact *r, const char *s, size_t n, struct buf *out)
 	const char *eq = memchr(s, '=', n);
 	struct buf key = {0}, val = {0}, red = {0};
 	char token[REDACT_TOKEN_LEN + 1];
+	int changed;
 
 	query_decode(s, eq ? (size_t)(eq - s) : n, &key);
 	if (eq == NULL || key.p == NULL || strcmp(key.p, "buildargs") != 0) {
-		put(out, s, n);
+		redact_buf_put(out, s, n);
 		goto out;
 	}
-	put(out, s, (size_t)(eq + 1 - s));
+	redact_buf_put(out, s, (size_t)(eq + 1 - s));
 	query_decode(eq + 1, n - (size_t)(eq + 1 - s), &val);
-	if (walk_json(r, val.p ? val.p : "", val.n, MAP, &red) == 0) {
-		query_encode(red.p ? red.p : "", red.n, out);
+	if (redact_json_walk(r, val.p ? val.p : "", val.n, 1, &red, &changed) == 0) {
+		if (changed)
+			query_encode(red.p, red.n, out);
+		else
+			query_encode(val.p ? val.p : "", val.n, out);
 	} else {
 		redact_token(r, val.p ? val.p : "", val.n, token);
 		query_encode(token, strlen(token), out);
@@ -579,14 +242,14 @@ redact_uri(const struct redact *r, const char *uri)
 
 	if (q == NULL)
 		return strdup(uri);
-	put(&out, uri, (size_t)(q + 1 - uri));
+	redact_buf_put(&out, uri, (size_t)(q + 1 - uri));
 	for (s = q + 1;;) {
 		size_t n = strcspn(s, "&;");
 
 		query_param(r, s, n, &out);
 		if (s[n] == '\0')
 			break;
-		put(&out, &s[n], 1);
+		redact_buf_put(&out, &s[n], 1);
 		s += n + 1;
 	}
 	if (out.nomem) {

@@ -39,8 +39,9 @@ char *redact_uri(const struct redact *r, const char *uri);
  * dockerd's decoder matches keys: case-folded) and of a top-level Data
  * member rewritten: an Env entry "KEY=VALUE" becomes "KEY=<token>", a string
  * Env or Data becomes a token; everything else is copied byte for byte.
- * Returns 0 with *out (malloc'd) and *outlen; 1 when body is not one JSON
- * value (nothing of it may be kept); -1 on ENOMEM. */
+ * Returns 0 with *out (malloc'd) and *outlen, or with *out NULL when nothing
+ * had to be hidden (body is kept as it is); 1 when body is not one JSON value
+ * (nothing of it may be kept); -1 on ENOMEM. */
 int redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen);
 
 #endif

@@ -54,19 +54,17 @@ reply_response(struct request *rq, unsigned status, struct MHD_Response *resp)
 	return MHD_queue_response(rq->conn, status, resp);
 }
 
-enum MHD_Result
-reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
-               const char *hvalue)
+struct MHD_Response *
+reply_json_response(json_t *body, const char *hname, const char *hvalue)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	char *text;
 	size_t len;
 
 	text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(body);
 	if (text == NULL)
-		return MHD_NO; /* out of memory: MHD closes the connection */
+		return NULL;
 	len = strlen(text);
 	text[len] = '\0';
 	/* Append a newline so curl output reads well; reuse the NUL slot. */
@@ -74,7 +72,7 @@ reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hn
 		char *t = realloc(text, len + 2);
 		if (t == NULL) {
 			free(text);
-			return MHD_NO;
+			return NULL;
 		}
 		text = t;
 		text[len++] = '\n';
@@ -83,12 +81,24 @@ reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hn
 	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
+	return resp;
+}
+
+enum MHD_Result
+reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
+               const char *hvalue)
+{
+	struct MHD_Response *resp = reply_json_response(body, hname, hvalue);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO; /* out of memory: MHD closes the connection */
 	ret = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;

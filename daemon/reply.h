@@ -48,6 +48,9 @@ enum MHD_Result reply_error(struct request *rq, enum error_code code,
     __attribute__((format(printf, 4, 5)));
 /* An error body as a JSON object (new reference), for callers that add headers. */
 json_t *reply_error_body(enum error_code code, const struct problems *details, const char *msg);
+/* The response reply_json_hdr queues, for a caller that keeps it to answer
+ * many requests (one reference, the caller's); steals body. NULL on ENOMEM. */
+struct MHD_Response *reply_json_response(json_t *body, const char *hname, const char *hvalue);
 /* Queue a response built by the caller; the caller keeps its own reference. */
 enum MHD_Result reply_response(struct request *rq, unsigned status, struct MHD_Response *resp);
 /* 304/204-style reply without a body, with optional ETag. */

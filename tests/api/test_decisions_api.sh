@@ -146,6 +146,14 @@ api GET /metrics
 expect_status "metrics" 200
 check "metrics count denies" grep -q '^lockset_decisions_total{outcome="denied"} 4$' "$BODY"
 check "metrics count per rule" grep -q '^lockset_violations_total{rule="privileged"} ' "$BODY"
+ROWS=$(sqlite3 "$DB" "SELECT count(*) FROM events")
+check "metrics count the audit rows committed" \
+	grep -q "^lockset_audit_events_total $ROWS\$" "$BODY"
+COMMITS=$(awk '$1 == "lockset_audit_commits_total" { print $2 }' "$BODY")
+check "every row came with a group commit, at most one commit a row" \
+	test "${COMMITS:-0}" -ge 1 -a "${COMMITS:-0}" -le "$ROWS"
+check "metrics give the time spent committing" \
+	grep -Eq '^lockset_audit_commit_duration_seconds_sum [0-9]' "$BODY"
 tcp GET /metrics
 expect_error "metrics need a role" 401 unauthorized
 

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Go's view of a struct (gojson.h): every object that was decoded into it,
+ * in order, and its fields found by case-folded key as encoding/json finds
+ * them. A lookup first gathers the members that select the field, in
+ * document order (through the index of a large object, else by passing over
+ * the members with one comparison of fold signatures each); the rules of
+ * each view then run over those alone. */
+#include "gojson_int.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Folding                                                                  */
+
+/* ASCII case folding without the locale lookup tolower() does. */
+static inline int
+ascii_fold(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* The fold signature: the folded length and the first, middle and last
+ * folded characters. Cheap to compute and to compare; a match is confirmed
+ * by gojson_key_matches. */
+static inline unsigned
+sig_pack(size_t n, unsigned first, unsigned mid, unsigned last)
+{
+	return (unsigned)(n & 0xff) | first << 8 | mid << 16 | last << 24;
+}
+
+unsigned
+gojson_fold_sig_ascii(const char *key, size_t klen)
+{
+	if (klen == 0)
+		return 0;
+	return sig_pack(klen, (unsigned)ascii_fold((unsigned char)key[0]),
+	                (unsigned)ascii_fold((unsigned char)key[klen / 2]),
+	                (unsigned)ascii_fold((unsigned char)key[klen - 1]));
+}
+
+/* The folded character at k[*i] (U+212A as k, U+017F as s, ASCII case
+ * folded, any other byte as itself); *i moves past it. */
+static unsigned
+fold_next(const unsigned char *k, size_t klen, size_t *i)
+{
+	unsigned c = k[*i];
+
+	if (c == 0xE2 && klen - *i >= 3 && k[*i + 1] == 0x84 && k[*i + 2] == 0xAA) {
+		*i += 3;
+		return 'k';
+	}
+	if (c == 0xC5 && klen - *i >= 2 && k[*i + 1] == 0xBF) {
+		*i += 2;
+		return 's';
+	}
+	(*i)++;
+	return (unsigned)ascii_fold((int)c);
+}
+
+unsigned
+gojson_fold_hash(const char *key, size_t klen)
+{
+	const unsigned char *k = (const unsigned char *)key;
+	unsigned first = 0, mid = 0, last = 0;
+	size_t i = 0, n = 0;
+
+	while (i < klen) {
+		last = fold_next(k, klen, &i);
+		if (n++ == 0)
+			first = last;
+	}
+	for (size_t j = 0, at = 0; at <= n / 2 && j < klen; at++)
+		mid = fold_next(k, klen, &j);
+	return sig_pack(n, first, mid, last);
+}
+
+int
+gojson_key_matches(const char *key, size_t klen, const char *name)
+{
+	const unsigned char *k = (const unsigned char *)key;
+	size_t i = 0;
+
+	for (; *name != '\0'; name++) {
+		int c = ascii_fold((unsigned char)*name);
+
+		if (i >= klen)
+			return 0;
+		if (k[i] < 0x80) {
+			if (ascii_fold(k[i]) != c)
+				return 0;
+			i++;
+		} else if (c == 'k' && klen - i >= 3 && k[i] == 0xE2 && k[i + 1] == 0x84 &&
+		           k[i + 2] == 0xAA) {
+			i += 3; /* U+212A KELVIN SIGN */
+		} else if (c == 's' && klen - i >= 2 && k[i] == 0xC5 && k[i + 1] == 0xBF) {
+			i += 2; /* U+017F LATIN SMALL LETTER LONG S */
+		} else {
+			return 0;
+		}
+	}
+	return i == klen;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The members that select a field                                          */
+
+#define MATCH_MAX 32 /* gathered at most; more (duplicates) are walked instead */
+
+/* The members of a view's objects that select one field, in document order:
+ * gathered into m, or (more than MATCH_MAX of them) walked in place. */
+struct matches {
+	const struct gojson_view *v;
+	const char *name;
+	unsigned sig;
+	int n;  /* gathered members, or -1: walk */
+	int at; /* the next gathered one */
+	size_t obj;
+	const struct gojson_value *cur; /* walking: the next member to look at */
+	const struct gojson_value *m[MATCH_MAX];
+};
+
+static inline int
+member_is(const struct gojson_value *c, const char *name, unsigned sig)
+{
+	return c->kfold == sig && gojson_key_matches(c->key, c->klen, name);
+}
+
+/* Gather the members of o that select the field, through its index. */
+static int
+gather_indexed(struct matches *it, const struct gojson_value *o)
+{
+	const struct gojson_index *ix = o->index;
+	const struct gojson_value *rev[MATCH_MAX];
+	int k = 0;
+
+	for (int p = ix->head[gojson_index_bucket(ix, it->sig)]; p >= 0; p = ix->prev[p]) {
+		if (!member_is(ix->member[p], it->name, it->sig))
+			continue;
+		if (k == MATCH_MAX)
+			return -1;
+		rev[k++] = ix->member[p];
+	}
+	if (it->n + k > MATCH_MAX)
+		return -1;
+	while (k > 0) /* the chain runs backwards */
+		it->m[it->n++] = rev[--k];
+	return 0;
+}
+
+static int
+gather(struct matches *it, const struct gojson_value *o)
+{
+	const struct gojson_value *c;
+
+	if (o->index != NULL)
+		return gather_indexed(it, o);
+	for (c = o->child; c != NULL; c = c->next) {
+		if (!member_is(c, it->name, it->sig))
+			continue;
+		if (it->n == MATCH_MAX)
+			return -1;
+		it->m[it->n++] = c;
+	}
+	return 0;
+}
+
+static void
+matches_init(struct matches *it, const struct gojson_view *v, const char *name)
+{
+	it->v = v;
+	it->name = name;
+	it->sig = gojson_fold_sig_ascii(name, strlen(name));
+	it->n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (gather(it, v->obj[i]) != 0) {
+			it->n = -1;
+			break;
+		}
+}
+
+/* Start again from the first member. */
+static void
+matches_rewind(struct matches *it)
+{
+	it->at = 0;
+	it->obj = 0;
+	it->cur = it->v->n > 0 ? it->v->obj[0]->child : NULL;
+}
+
+/* The next member that selects the field, or NULL. */
+static const struct gojson_value *
+matches_next(struct matches *it)
+{
+	if (it->n >= 0)
+		return it->at < it->n ? it->m[it->at++] : NULL;
+	for (;;) {
+		const struct gojson_value *c;
+
+		while (it->cur == NULL) {
+			if (++it->obj >= it->v->n)
+				return NULL;
+			it->cur = it->v->obj[it->obj]->child;
+		}
+		c = it->cur;
+		it->cur = c->next;
+		if (member_is(c, it->name, it->sig))
+			return c;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Views                                                                    */
+
+int
+gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                   struct gojson_view *out)
+{
+	struct matches it;
+	const struct gojson_value *c;
+	size_t count = 0;
+
+	out->obj = NULL;
+	out->n = 0;
+	matches_init(&it, parent, name);
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
+		if (c->type == GOJSON_NULL)
+			count = 0;
+		else if (c->type == GOJSON_OBJECT)
+			count++;
+	}
+	if (count == 0)
+		return 0;
+	out->obj = gojson_arena_alloc(a, count * sizeof(*out->obj));
+	if (out->obj == NULL)
+		return -1;
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
+		if (c->type == GOJSON_NULL)
+			out->n = 0;
+		else if (c->type == GOJSON_OBJECT)
+			out->obj[out->n++] = c;
+	}
+	return 0;
+}
+
+/* The last member for name of type want (null leaves a value unchanged, as
+ * for Go strings and bools; other types are type errors dockerd rejects). */
+static const struct gojson_value *
+view_last(const struct gojson_view *v, const char *name, enum gojson_type want)
+{
+	const struct gojson_value *c, *last = NULL;
+	struct matches it;
+
+	matches_init(&it, v, name);
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;)
+		if (c->type == want || (want == GOJSON_TRUE && c->type == GOJSON_FALSE))
+			last = c;
+	return last;
+}
+
+const char *
+gojson_view_string(const struct gojson_view *v, const char *name)
+{
+	const struct gojson_value *c = view_last(v, name, GOJSON_STRING);
+
+	return c != NULL ? c->s : NULL;
+}
+
+int
+gojson_view_bool(const struct gojson_view *v, const char *name)
+{
+	const struct gojson_value *c = view_last(v, name, GOJSON_TRUE);
+
+	return c != NULL && c->type == GOJSON_TRUE;
+}
+
+const struct gojson_value *
+gojson_view_slice(const struct gojson_view *v, const char *name, int strslice)
+{
+	const struct gojson_value *c, *last = NULL;
+	struct matches it;
+
+	matches_init(&it, v, name);
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
+		if (c->type == GOJSON_NULL)
+			last = NULL;
+		else if (c->type == GOJSON_ARRAY || (strslice && c->type == GOJSON_STRING))
+			last = c;
+	}
+	return last;
+}
+
+int
+gojson_view_map(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                struct gojson_view *out)
+{
+	return gojson_view_struct(a, parent, name, out);
+}
+
+const char *
+gojson_map_get(const struct gojson_view *m, const char *key)
+{
+	const struct gojson_value *c;
+	const char *last = NULL;
+	size_t i, klen = strlen(key);
+
+	for (i = 0; i < m->n; i++)
+		for (c = m->obj[i]->child; c != NULL; c = c->next)
+			if (c->klen == klen && memcmp(c->key, key, klen) == 0 &&
+			    c->type == GOJSON_STRING)
+				last = c->s;
+	return last;
+}
+
+/* Count (pass 0) or gather (pass 1) the objects at each index of the arrays
+ * for the field since the last null. */
+static int
+slice_pass(struct gojson_arena *a, struct matches *it, int pass, size_t max, size_t *counts,
+           struct gojson_view *views)
+{
+	const struct gojson_value *c, *e;
+	size_t i, j;
+
+	for (i = 0; i < max && pass == 1; i++) {
+		views[i].obj = gojson_arena_alloc(a, (counts[i] ? counts[i] : 1) * sizeof(void *));
+		if (views[i].obj == NULL)
+			return -1;
+		views[i].n = 0;
+	}
+	for (matches_rewind(it); (c = matches_next(it)) != NULL;) {
+		if (c->type == GOJSON_NULL) {
+			for (j = 0; j < max; j++)
+				pass == 0 ? (counts[j] = 0) : (views[j].n = 0);
+			continue;
+		}
+		if (c->type != GOJSON_ARRAY)
+			continue;
+		for (j = 0, e = c->child; e != NULL; j++, e = e->next)
+			if (e->type == GOJSON_OBJECT) {
+				if (pass == 0)
+					counts[j]++;
+				else
+					views[j].obj[views[j].n++] = e;
+			}
+	}
+	return 0;
+}
+
+int
+gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                         struct gojson_view **out, size_t *nout)
+{
+	const struct gojson_value *c, *last = NULL;
+	size_t max = 0, *counts;
+	struct gojson_view *views;
+	struct matches it;
+
+	*out = NULL;
+	*nout = 0;
+	matches_init(&it, parent, name);
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
+		if (c->type == GOJSON_NULL) {
+			last = NULL;
+		} else if (c->type == GOJSON_ARRAY) {
+			last = c;
+			max = c->n > max ? c->n : max;
+		}
+	}
+	if (last == NULL || last->n == 0)
+		return 0;
+	views = gojson_arena_alloc(a, max * sizeof(*views));
+	counts = gojson_arena_alloc(a, max * sizeof(*counts));
+	if (views == NULL || counts == NULL)
+		return -1;
+	memset(counts, 0, max * sizeof(*counts));
+	/* Two passes over the arrays since the last null: count, then fill.
+	 * max covers every array, so indexes before a null stay in bounds. */
+	if (slice_pass(a, &it, 0, max, counts, views) != 0 ||
+	    slice_pass(a, &it, 1, max, counts, views) != 0)
+		return -1;
+	*out = views;
+	*nout = last->n;
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by inputs.c (the judge hook, the queue and the writer
+ * thread) and inputs_store.c (what the writer does with a batch: hide the
+ * secrets, hash, fold, store, prune; and reading). Not for other modules:
+ * they use inputs.h. */
+#ifndef LOCKSET_INPUTS_INT_H
+#define LOCKSET_INPUTS_INT_H
+
+#include "inputs.h"
+
+#include <stddef.h>
+
+struct db;
+struct redact;
+
+enum inputs_body_state { BODY_NONE, BODY_KEPT, BODY_TOO_LARGE };
+
+/* One queued decision, as the request came (its secrets still in it: it is
+ * never stored like this), in a single allocation: the strings and the body
+ * live in text[]. The writer fills in the rest. */
+struct input {
+	struct input *next;
+	long long usec; /* time of the decision, microseconds since the epoch */
+	const char *method, *uri, *user, *rules;
+	const char *raw; /* the body as sent (raw_len bytes), NULL when none or too large */
+	size_t raw_len;
+	int has_body;  /* a body was sent */
+	int too_large; /* it was larger than INPUTS_MAX_BODY: not copied */
+	int allow;
+	long long policy_version;
+	size_t size; /* bytes of this allocation */
+	/* Filled by the writer. */
+	char *safe_uri;          /* the URI with build arguments hidden (malloc'd) */
+	struct input *same_body; /* the first input of the batch with these body bytes */
+	int body_state;          /* enum inputs_body_state */
+	unsigned char hash[32];  /* SHA-256 of the stored (secret-free) body, BODY_KEPT */
+	char *body;              /* that body (malloc'd), on the first input that has it */
+	size_t body_len;
+	/* The fold: the first input of a kind stands for all of them. */
+	struct input *fold_next, *kind_next;
+	long long count, first_usec, last_usec;
+	char text[];
+};
+
+/* What the writer works with. */
+struct inputs_store {
+	struct db *db;
+	const struct redact *redact;
+	long keep_days, keep_rows;
+};
+
+/* Hide the secrets of every input of list, hash the bodies (once for each
+ * distinct body of the batch), fold identical decisions of one minute and
+ * store them in one transaction. Returns the number of distinct bodies
+ * hashed. Frees nothing. */
+unsigned long long inputs_store_batch(const struct inputs_store *st, struct input *list);
+/* Retention: old and excess rows, and bodies left without a row. */
+void inputs_store_prune(const struct inputs_store *st);
+/* inputs_scan over db. */
+int inputs_store_scan(struct db *db, const char *since,
+                      int (*fn)(const struct inputs_row *r, void *cls), void *cls);
+/* Release an input, wiping the request's bytes. Accepts NULL. */
+void inputs_input_free(struct input *in);
+
+#endif

@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmark (not a test): locksetd's memory with many connections open.
+#  1. RSS with 1,000 idle keep-alive connections to the loopback REST port,
+#     each after one answered GET /v1/health (target: at most 32 MiB).
+#  2. RSS with 10,000 long-poll waiters on GET /v1/settings (If-None-Match:
+#     the current ETag, ?wait=300), spread over three Unix listeners, since
+#     one listener takes 4,096 connections (target: at most 64 MiB).
+# tests/tools/holdconns holds the connections; the daemon's open descriptors
+# are counted as well, so a connection the daemon refused is not counted as
+# held. The start-up time with a 1-million-row audit log is in
+# bench-audit.sh, which builds that log. Prints each figure next to its
+# target and the ratio; never fails on a number.
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+: "${LOCKSET_BUILDDIR:=$SRC}"
+: "${LOCKSETD:=$LOCKSET_BUILDDIR/daemon/locksetd}"
+IDLE=${BENCH_IDLE_CONNS:-1000}
+WAITERS=${BENCH_WAITERS:-10000}
+HOLD=$LOCKSET_BUILDDIR/tests/tools/holdconns
+command -v curl >/dev/null || { echo "bench-memory: curl not installed"; exit 77; }
+if [ ! -x "$HOLD" ]; then
+	make -s -C "$LOCKSET_BUILDDIR" tests/tools/holdconns >/dev/null ||
+		{ echo "bench-memory: cannot build tests/tools/holdconns"; exit 77; }
+fi
+# One descriptor per connection on both sides, and some to spare.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+
+D=$(mktemp -d /tmp/lockset-bench-mem.XXXXXX)
+PID= HPID=
+cleanup() {
+	[ -n "$HPID" ] && { kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null; }
+	[ -n "$PID" ] && { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
+	rm -rf "$D"
+}
+trap cleanup EXIT
+mkdir -p "$D/etc"
+chmod 755 "$D/etc"
+cp "$SRC/schema/examples/admin-settings.json" "$D/etc/admin-settings.json"
+chmod 644 "$D/etc/admin-settings.json"
+PORT=$(((RANDOM % 20000) + 30000))
+
+start() {
+	"$LOCKSETD" --settings "$D/etc/admin-settings.json" --state-dir "$D/state" \
+		--listen "unix:$D/a.sock" --listen "unix:$D/b.sock" --listen "unix:$D/c.sock" \
+		--listen "127.0.0.1:$PORT" --authz-socket "" --foreground --log-level warn \
+		--role-map "uid:$(id -u)=admin" 2>>"$D/daemon.log" &
+	PID=$!
+	for _ in $(seq 100); do
+		curl -sf --unix-socket "$D/a.sock" -o /dev/null http://l/v1/health && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench-memory: the daemon did not start"; cat "$D/daemon.log"; exit 1
+}
+stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$PID/status"; }
+nfds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# hold ARGS...: start holdconns, wait (60 s at most) for its report line.
+hold() {
+	: >"$D/hold.out"
+	"$HOLD" "$@" <"$D/fifo" >"$D/hold.out" 2>&1 &
+	HPID=$!
+	exec 3>"$D/fifo" # holdconns keeps its connections while this stays open
+	for _ in $(seq 600); do
+		grep -q '^held=' "$D/hold.out" && return 0
+		kill -0 "$HPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench-memory: holdconns did not report:"; cat "$D/hold.out"
+	return 1
+}
+release() { exec 3>&-; wait "$HPID" 2>/dev/null; HPID=; }
+mkfifo "$D/fifo"
+
+report() { # label held daemon-fds rss-before rss target-mib
+	awk -v l="$1" -v h="$2" -v f="$3" -v b="$4" -v r="$5" -v t="$6" 'BEGIN {
+		printf "  %-36s held %6d (daemon fds +%d)  RSS %6.1f MiB (idle %.1f MiB)  target <= %d MiB  %.2f x  %s\n",
+			l, h, f, r / 1024, b / 1024, t, r / 1024 / t, (r / 1024 <= t ? "met" : "MISSED") }'
+}
+
+echo "locksetd RSS with many connections open; descriptors allowed: $NOFILE; $(nproc) cores"
+start
+F0=$(nfds)
+R0=$(rss_kib)
+if hold -n "$IDLE" -a "127.0.0.1:$PORT" -r /v1/health; then
+	HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
+	report "$IDLE idle keep-alive (loopback TCP)" "$HELD" $(($(nfds) - F0)) "$R0" "$(rss_kib)" 32
+	release
+fi
+stop
+
+start
+ETAG=$(curl -sI --unix-socket "$D/a.sock" http://l/v1/settings | tr -d '\r' |
+	awk -F': ' 'tolower($1) == "etag" { print $2 }')
+F0=$(nfds)
+R0=$(rss_kib)
+if hold -n "$WAITERS" -u "$D/a.sock" -u "$D/b.sock" -u "$D/c.sock" \
+	-H "If-None-Match: $ETAG" "/v1/settings?wait=300"; then
+	HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
+	report "$WAITERS long-poll waiters (3 Unix sockets)" "$HELD" $(($(nfds) - F0)) "$R0" \
+		"$(rss_kib)" 64
+	sed -n 's/^held=[0-9]* \(.*\)/  (holdconns: \1)/p' "$D/hold.out"
+	release
+fi
+stop

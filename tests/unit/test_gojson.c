@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Go-compatible JSON reader: strings decode the same whether they are
+ * plain (copied whole) or not (escapes, non-ASCII, errors), wherever in an
+ * eight-byte word the special byte falls; keys select fields by Go's folding
+ * through the fold signature (ſ, K, any case); base64 decodes as Go's
+ * StdEncoding, padding only at the end. */
+#include "check.h"
+#include "gojson.h"
+
+#include <stdio.h>
+
+/* The string member "k" of {"k": <text>} decoded, or NULL with *why set. */
+static const char *
+decode(struct gojson_arena *a, const char *text, size_t *len, const char **why, size_t *at)
+{
+	char doc[512];
+	const struct gojson_value *root;
+
+	snprintf(doc, sizeof(doc), "{\"k\": %s}", text);
+	*why = NULL;
+	if (gojson_parse(a, doc, strlen(doc), &root, why, at) != 0)
+		return NULL;
+	*len = root->child->len;
+	return root->child->s;
+}
+
+static void
+test_plain_and_escaped_strings_decode_alike(void)
+{
+	static const struct {
+		const char *esc, *dec;
+	} special[] = {
+	    {"\\n", "\n"},
+	    {"\\\"", "\""},
+	    {"\\u0041", "A"},
+	    {"é", "é"},
+	    {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+	    {"\\ud800", "\xef\xbf\xbd"},
+	    {"\xff", "\xef\xbf\xbd"},
+	    {"\\/", "/"},
+	};
+	struct gojson_arena a;
+	const char *why, *got;
+	size_t at, len;
+	char text[128], want[128];
+
+	gojson_arena_init(&a);
+	/* The special text at every offset of the first words, plain text round it. */
+	for (size_t s = 0; s < sizeof(special) / sizeof(special[0]); s++)
+		for (int off = 0; off < 20; off++) {
+			snprintf(text, sizeof(text), "\"%.*s%sxyz0123456789\"", off,
+			         "abcdefghijklmnopqrstuvwxyz", special[s].esc);
+			snprintf(want, sizeof(want), "%.*s%sxyz0123456789", off,
+			         "abcdefghijklmnopqrstuvwxyz", special[s].dec);
+			got = decode(&a, text, &len, &why, &at);
+			CHECK_STR_EQ(got, want);
+			CHECK_INT_EQ(len, strlen(want));
+		}
+	got = decode(&a, "\"a plain string of more than eight bytes\"", &len, &why, &at);
+	CHECK_STR_EQ(got, "a plain string of more than eight bytes");
+	got = decode(&a, "\"\"", &len, &why, &at);
+	CHECK(got != NULL && len == 0 && got[0] == '\0');
+	got = decode(&a, "\"nul \\u0000 inside\"", &len, &why, &at);
+	CHECK(got != NULL && len == 12 && memcmp(got, "nul \0 inside", 13) == 0);
+	gojson_arena_clear(&a);
+}
+
+static void
+test_bad_strings_are_refused_at_the_string(void)
+{
+	struct gojson_arena a;
+	const char *why;
+	size_t at, len;
+
+	gojson_arena_init(&a);
+	for (int off = 0; off < 12; off++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "\"%.*s\tx\"", off, "0123456789ab");
+		CHECK(decode(&a, text, &len, &why, &at) == NULL);
+		CHECK_STR_EQ(why, "control character in string");
+		CHECK_INT_EQ(at, 6); /* the opening quote of the value */
+	}
+	CHECK(decode(&a, "\"abcdefghijklmnop", &len, &why, &at) == NULL);
+	CHECK_STR_EQ(why, "unterminated string");
+	CHECK(decode(&a, "\"abcdefgh\\x\"", &len, &why, &at) == NULL);
+	CHECK_STR_EQ(why, "bad escape in string");
+	CHECK(decode(&a, "\"abcdefgh\\u12G4\"", &len, &why, &at) == NULL);
+	CHECK_STR_EQ(why, "bad \\u escape in string");
+	gojson_arena_clear(&a);
+}
+
+static void
+test_keys_select_fields_by_go_folding(void)
+{
+	static const char doc[] =
+	    "{\"privileged\": false, \"PRIVILEGED\": true, \"\\u0053ysctls\": {\"a\": \"1\"},"
+	    " \"Cap\xc5\xbf"
+	    "Add\": [\"x\"], \"\xe2\x84\xaa"
+	    "ernelMemory\": \"k\", \"Devices\": [], \"Devicesx\": null, \"Image\": \"i\"}";
+	const struct gojson_value *root, *caps;
+	struct gojson_view v, sys;
+	struct gojson_arena a;
+	const char *why;
+	size_t at;
+
+	gojson_arena_init(&a);
+	CHECK_INT_EQ(gojson_parse(&a, doc, strlen(doc), &root, &why, &at), 0);
+	v.obj = &root;
+	v.n = 1;
+	CHECK_INT_EQ(gojson_view_bool(&v, "Privileged"), 1);
+	CHECK_INT_EQ(gojson_view_struct(&a, &v, "Sysctls", &sys), 0);
+	CHECK_INT_EQ(sys.n, 1);
+	caps = gojson_view_slice(&v, "CapAdd", 0);
+	CHECK(caps == NULL); /* the key is "CapſAdd": ſ is an s, not nothing */
+	CHECK(gojson_view_slice(&v, "CapSAdd", 0) != NULL);
+	CHECK_STR_EQ(gojson_view_string(&v, "KernelMemory"), "k");
+	CHECK(gojson_view_slice(&v, "Devices", 0) != NULL); /* "Devicesx" is another field */
+	CHECK_STR_EQ(gojson_view_string(&v, "image"), "i");
+	CHECK(gojson_view_string(&v, "Imag") == NULL);
+	CHECK_INT_EQ(gojson_fold_hash("K\xc5\xbf", 3), gojson_fold_hash("\xe2\x84\xaas", 4));
+	gojson_arena_clear(&a);
+}
+
+static void
+test_base64_as_go_decodes_it(void)
+{
+	unsigned char out[64];
+
+	CHECK_INT_EQ(gojson_base64_decode("", 0, out), 0);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZ2hp", 12, out), 9);
+	CHECK(memcmp(out, "abcdefghi", 9) == 0);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZ2g=", 12, out), 8);
+	CHECK(memcmp(out, "abcdefgh", 8) == 0);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZw==", 12, out), 7);
+	CHECK(memcmp(out, "abcdefg", 7) == 0);
+	CHECK_INT_EQ(gojson_base64_decode("YQ==YWJj", 8, out), -1); /* padding inside */
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVm*2hp", 12, out), -1);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZ2h", 11, out), -1);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZ===", 12, out), -1);
+	CHECK_INT_EQ(gojson_base64_decode("YWJjZGVmZ2=p", 12, out), -1);
+	CHECK_INT_EQ(gojson_base64_decode("+/+/", 4, out), 3);
+	CHECK(out[0] == 0xfb && out[1] == 0xff && out[2] == 0xbf);
+}
+
+int
+main(void)
+{
+	RUN(test_plain_and_escaped_strings_decode_alike);
+	RUN(test_bad_strings_are_refused_at_the_string);
+	RUN(test_keys_select_fields_by_go_folding);
+	RUN(test_base64_as_go_decodes_it);
+	return CHECK_DONE();
+}
