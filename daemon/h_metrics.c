@@ -54,7 +54,6 @@ h_metrics_get(struct request *rq)
 	lookup_metrics(app.lookup, out);
 	upstream_metrics(out);
 	audit_syslog_metrics(out);
-	audit_metrics(app.audit, out);
 	http_metrics(out);
 	engineinfo_metrics(app.engineinfo, out);
 	proxy_metrics(app.proxy, out);
