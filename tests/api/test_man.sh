@@ -3,7 +3,7 @@
 # The man pages (man/*.[158], mdoc) are lint-clean under mandoc and complete
 # against the code they document: locksetd(8) has every option of
 # "locksetd --help", locksetd.conf(5) every key of --print-config,
-# lockset-policy(5) every rule id of the README's deny tables and every entry
+# lockset-policy(5) every rule id of the schema's registry and every entry
 # of the deniedFlags vocabulary (the schema's enum), locksetctl(1) every
 # command and exit code. A new option, key, rule or flag fails here until it
 # is documented.
@@ -32,10 +32,11 @@ done
 check "locksetd.conf(5) documents every key of --print-config${missing:+ (missing:$missing)}" test -z "$missing"
 
 missing=
-for rule in $(awk -F'|' 'NF > 4 && $3 ~ /`[a-z-]+`/ {print $3}' "$LOCKSET_SRCDIR/README.md" | grep -o '`[a-z-]*`' | tr -d '`' | sort -u); do
+for rule in $(jq -r '.properties.containerPolicy["x-lockset-rule-ids"] | keys[]' \
+	"$LOCKSET_SRCDIR/schema/admin-settings.schema.json"); do
 	grep -qw -- "$rule" "$T/lockset-policy.5.txt" || missing="$missing $rule"
 done
-check "lockset-policy(5) documents every rule id of the README${missing:+ (missing:$missing)}" test -z "$missing"
+check "lockset-policy(5) documents every registered rule id${missing:+ (missing:$missing)}" test -z "$missing"
 
 missing=
 for flag in $(jq -r '."$defs".deniedFlag.enum[]' "$LOCKSET_SRCDIR/schema/admin-settings.schema.json"); do

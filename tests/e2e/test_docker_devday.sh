@@ -5,7 +5,8 @@
 # pause, restart, stop and start, rename, named volumes, --volumes-from, a
 # classic build and a run of its image, tag, commit, export, save, inspect,
 # prune. None of it may be refused (no false denial), while the same policy
-# still refuses --privileged. The image is busybox (Debian's static build)
+# still refuses --privileged. ECI is locked on, and dockerd runs with
+# --userns-remap=default as ECI requires. The image is busybox (Debian's static build)
 # imported from a tarball: no registry is ever reached.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
@@ -36,7 +37,10 @@ jq -n --arg home "$HOMEDIR" '{
 		allowedRegistries: ["docker.io", "ghcr.io"]}}' >"$T/policy.json"
 put_policy "$T/policy.json"
 lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || exit 1
-dockerd_start
+# ECI is locked on, so the engine must run containers in user namespaces
+# (the remapped root must be able to traverse to its data root and the share).
+chmod 711 "$T" "$DROOT" "$T/home"
+dockerd_start plugin --userns-remap=default
 
 # The image: busybox and its applets, one tarball.
 mkdir -p "$T/rootfs/bin" "$T/rootfs/tmp" "$T/rootfs/etc"

@@ -34,7 +34,9 @@ restart_cleanup() {
 }
 trap restart_cleanup EXIT
 
-jq '.blockDockerLoad.value = false' "$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/policy.json"
+# ECI unlocked: this test is about restarts; the engine here has no user namespaces.
+jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.locked = false' \
+	"$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/policy.json"
 put_policy "$T/policy.json"
 export HOME="$T/home"
 mkdir -p "$HOME"
