@@ -512,11 +512,16 @@ test_engine_checks_answer_waiters_and_fail_closed(void)
 	CHECK(done_becomes(2));
 	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), -1);
 	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 2);
-	/* A waiter still queued when it stops is answered. */
+	/* A waiter still queued when it stops is answered. The check the trigger
+	 * starts may already be over when the waiter comes (a busy machine runs
+	 * the check thread first): then it is not queued, and is answered at once. */
 	engineinfo_trigger(e);
-	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
-	engineinfo_stop(e);
-	CHECK_INT_EQ(done_calls, 3);
+	{
+		int queued = engineinfo_wait(e, count_done, NULL) == 0;
+
+		engineinfo_stop(e);
+		CHECK_INT_EQ(done_calls, queued ? 3 : 2);
+	}
 	engineinfo_free(e);
 }
 
