@@ -13,6 +13,10 @@
 #include <sqlite3.h>
 
 #define AUDIT_TIME_LEN 27 /* "2026-11-28T12:34:56.123456Z" */
+/* The times that format with four-digit years, in microseconds since the
+ * epoch: 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
+#define AUDIT_TIME_MIN_US (-62167219200LL * 1000000)
+#define AUDIT_TIME_MAX_US (253402300800LL * 1000000 - 1)
 
 struct audit_pending;
 

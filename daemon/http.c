@@ -8,6 +8,7 @@
 #include "http.h"
 
 #include "auth.h"
+#include "http_guard.h"
 #include "log.h"
 #include "reply.h"
 
@@ -28,6 +29,12 @@
 #include <unistd.h>
 
 #define HTTP_MAX_LISTENERS 16
+/* TLS 1.2 and 1.3 only; in TLS 1.2 only forward-secret key exchanges
+ * (ECDHE) with AEAD ciphers: no static RSA, no CBC, no SHA-1 MACs. TLS 1.3
+ * suites are all both. */
+#define HTTP_TLS_PRIORITIES                                                           \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
 /* dockerd forwards Engine bodies below 1 MiB, base64-encoded inside the AuthZReq
  * envelope: the plugin socket must take a third more than that. */
 #define HTTP_AUTHZ_MAX_BODY (2 * 1024 * 1024)
@@ -407,7 +414,8 @@ body_limit(const struct request *rq)
 /* First call for a request: every check that needs no body. Returns 1 when the
  * request may proceed, 0 when a reply has been queued (ret set). */
 static int
-precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Result *ret)
+precheck(struct listener *l, struct request *rq, const char *url, const char *version,
+         enum MHD_Result *ret)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -418,9 +426,31 @@ precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Resul
 	const char *cl;
 
 	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+	const char *framing;
 
 	if (conn != NULL)
 		rq->peer = conn->peer;
+	/* libmicrohttpd ends the raw target with a NUL written over the space
+	 * before the HTTP version: a NUL byte sent inside the target ends it
+	 * earlier, and everything past it would silently vanish. */
+	if (rq->target_end != NULL && rq->target_end + 1 != version)
+		rq->uri_problem = HTTP_URI_NUL;
+	if (rq->uri_problem == HTTP_URI_NUL) {
+		*ret = reply_error(rq, ERR_BAD_REQUEST, NULL, "the request URI holds a NUL (%%00)");
+		return 0;
+	}
+	if (rq->uri_problem == HTTP_URI_TOO_MANY_ARGS) {
+		*ret = reply_error(rq, ERR_URI_TOO_LONG, NULL, "more than %d query arguments",
+		                   HTTP_MAX_QUERY_ARGS);
+		return 0;
+	}
+	/* The body's end would be ambiguous: answer, then close the connection
+	 * so that no byte of it is read as a next request. */
+	if ((framing = http_guard_framing(rq->conn)) != NULL) {
+		*ret = reply_json_hdr(rq, 400, reply_error_body(ERR_BAD_REQUEST, NULL, framing),
+		                      MHD_HTTP_HEADER_CONNECTION, "close");
+		return 0;
+	}
 
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
@@ -562,6 +592,25 @@ run_handler(struct request *rq)
 	return rq->route->handler(rq);
 }
 
+/* libmicrohttpd's URI logger: called with the raw request target before the
+ * query is split off and decoded, the one point where %00 and the number of
+ * arguments can still be seen. The request state starts here. */
+static void *
+uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *rq = calloc(1, sizeof(*rq));
+
+	(void)cls;
+	(void)conn;
+	/* uri points into libmicrohttpd's own line buffer, which it writes to
+	 * itself right after this call; http_guard_uri may cut the query off. */
+	if (rq != NULL) {
+		rq->target_end = uri + strlen(uri);
+		rq->uri_problem = (int)http_guard_uri((char *)(uintptr_t)uri);
+	}
+	return rq;
+}
+
 static enum MHD_Result
 dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -570,15 +619,14 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 	struct request *rq = *req_cls;
 	enum MHD_Result ret = MHD_YES;
 
-	if (rq == NULL) {
-		rq = calloc(1, sizeof(*rq));
-		if (rq == NULL)
+	if (rq == NULL || rq->conn == NULL) {
+		if (rq == NULL && (rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*req_cls = rq;
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
-		if (!precheck(l, rq, url, &ret))
+		if (!precheck(l, rq, url, version, &ret))
 			rq->refused = 1;
 		return ret;
 	}
@@ -761,15 +809,15 @@ http_start(const struct http_opts *o)
 			                                  (intptr_t)notify_connection, l};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 			                                  (intptr_t)request_completed, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+			                                  (intptr_t)uri_seen, NULL};
 			if (tls) {
 				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
 				                                  tls_key_pem};
 				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
 				                                  tls_cert_pem};
-				/* A modern floor: TLS 1.2 and 1.3 only. */
-				mo[n++] = (struct MHD_OptionItem){
-				    MHD_OPTION_HTTPS_PRIORITIES, 0,
-				    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+				                                  (void *)HTTP_TLS_PRIORITIES};
 			}
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, dispatch, l,

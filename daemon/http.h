@@ -74,6 +74,8 @@ struct request {
 	size_t body_cap;
 	int body_too_large;
 	char *param_buf;
+	int uri_problem;        /* enum http_uri_problem, found before MHD parsed the target */
+	const char *target_end; /* where the raw target's first NUL was, in MHD's buffer */
 };
 
 /* Limits and listener settings, filled from the daemon config. */

@@ -932,6 +932,10 @@ test_query_params_name_each_bad_parameter(void)
 	    "decision", "maybe",       "policy_version", "-1",
 	    "action",   "Exec Denied", "cursor",         "%%%",
 	    NULL};
+	/* Valid RFC 3339, but past the year 9999 (or before 0000) once in UTC:
+	 * the stored four-digit years cannot hold them. */
+	static const char *const beyond[] = {"since", "9999-12-31T23:59:59-23:59", "until",
+	                                     "0000-01-01T00:00:00+00:01", NULL};
 	static const char *const good[] = {"since",  "2026-11-28T12:00:00.5Z",
 	                                   "limit",  "1000",
 	                                   "order",  "asc",
@@ -965,6 +969,10 @@ test_query_params_name_each_bad_parameter(void)
 	CHECK_INT_EQ(q.ascending, 1);
 	CHECK_STR_EQ(q.cursor, "YToz"); /* "a:3" */
 	CHECK_STR_EQ(q.action, "container.*");
+	problems_clear(&errs);
+	p.kv = beyond;
+	CHECK_INT_EQ(audit_query_from_params(&q, param_get, &p, &errs), -1);
+	CHECK_INT_EQ(errs.n, 2);
 	problems_clear(&errs);
 }
 
