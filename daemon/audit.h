@@ -48,6 +48,10 @@ struct audit_opts {
 	const char *host;          /* recorded in every row; NULL: gethostname() */
 	int busy_timeout_ms;       /* 0: 5000 */
 	long long (*now_us)(void); /* clock, microseconds since the epoch; NULL: real time */
+	/* A missing or empty lockset.db next to an existing signing key means
+	 * the log was lost or removed: refused, unless this is set (--audit-reset),
+	 * when a new log starts with an "audit.reset" row saying why. */
+	int allow_reset;
 };
 
 /* An event to append. Every pointer is borrowed for the duration of the call. */
@@ -105,7 +109,9 @@ struct audit_counters {
 
 /* Open (create, migrate) <state_dir>/lockset.db, load or create the anchor
  * signing key <state_dir>/audit-signing.key (0600) and start the writer thread.
- * On failure returns NULL and sets *err to a malloc'd message (caller frees). */
+ * The key exists from the first start on, so a database that is missing or
+ * empty beside it is refused (see allow_reset). On failure returns NULL and
+ * sets *err to a malloc'd message (caller frees). */
 struct audit *audit_open(const char *state_dir, const struct audit_opts *o, char **err);
 
 /* Write everything queued, stop the writer and close the database. Accepts NULL. */

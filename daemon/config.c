@@ -84,6 +84,9 @@ static const struct option_def options[] = {
      "prune audit events older than this (0: keep)"},
     {"audit-retention-rows", OPT_INT, OFF(retention_rows), "0", 0, LONG_MAX, NULL, 0, "N",
      "keep at most this many audit events (0: no limit)"},
+    {"audit-reset", OPT_BOOL, OFF(audit_reset), "false", 0, 0, NULL, OPT_CLI_ONLY, NULL,
+     "start a new audit log when lockset.db is missing or empty beside its signing key "
+     "(refused otherwise; the new log's first row says so)"},
     {"role-map", OPT_LIST, OFF(role_map), "", 0, 0, NULL, 0, "SPEC",
      "Unix peer role: uid:N=ROLE, user:NAME=ROLE or group:NAME=ROLE; repeatable"},
     {"prefs-any-user", OPT_LIST, OFF(prefs_any_user), "", 0, 0, NULL, 0, "SPEC",

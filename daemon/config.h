@@ -35,6 +35,7 @@ struct config {
 	char *audit_sync;
 	long retention_days;
 	long retention_rows;
+	int audit_reset; /* start a new log when the database was lost (audited) */
 	struct strlist role_map;
 	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
 	char *home_group;              /* the docker users: $HOME, reading decisions by id */

@@ -22,6 +22,7 @@
 #include "served.h"
 #include "settings.h"
 #include "tokens.h"
+#include "trust.h"
 #include "userpolicy.h"
 #include "watch.h"
 
@@ -165,20 +166,49 @@ report_ready(int fd, char status)
 	}
 }
 
+/* The pid file's directory must be one only root can write to: in a shared
+ * one, another user could plant a symbolic link for root to write through,
+ * or swap the file. Checked before start-up goes any further. */
+static int
+pid_dir_check(const char *path)
+{
+	struct problems p = PROBLEMS_INIT;
+	char *copy = strdup(path);
+	int rc = -1;
+
+	if (copy == NULL)
+		return -1;
+	if (ensure_parent_dir(path, 0755) != 0)
+		log_warn("cannot create the directory of %s", path);
+	if (trust_check_path(dirname(copy), TRUST_DIR, 0, &p) == 0)
+		rc = 0;
+	else
+		log_warnx("pid file %s: %s", path, p.v[0].message);
+	problems_clear(&p);
+	free(copy);
+	return rc;
+}
+
+/* A fresh file, never one that was there: whatever is at path (a stale pid
+ * file) is removed, and O_EXCL|O_NOFOLLOW refuse anything that appears in
+ * between. */
 static void
 write_pid_file(const char *path)
 {
-	FILE *f;
+	char buf[32];
+	int fd, n;
 
-	if (ensure_parent_dir(path, 0755) != 0)
-		log_warn("cannot create the directory of %s", path);
-	f = fopen(path, "w");
-	if (f == NULL) {
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove the old pid file %s", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		log_warn("cannot write pid file %s", path);
 		return;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		log_warn("cannot write pid file %s", path);
+	close(fd);
 }
 
 static void
@@ -239,12 +269,24 @@ open_audit(const struct config *cfg, char **err)
 {
 	struct audit_opts aopts;
 
+	struct problems p = PROBLEMS_INIT;
+
 	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
 		if (asprintf(err, "state dir %s: %s", cfg->state_dir, strerror(errno)) < 0)
 			*err = NULL;
 		return NULL;
 	}
+	/* Another user's database or key would be adopted as lockset's own. */
+	if (trust_check_state_dir(cfg->state_dir, &p) != 0) {
+		for (size_t i = 1; i < p.n; i++)
+			log_warnx("%s", p.v[i].message);
+		if (asprintf(err, "%s", p.n > 0 ? p.v[0].message : "untrusted") < 0)
+			*err = NULL;
+		problems_clear(&p);
+		return NULL;
+	}
 	memset(&aopts, 0, sizeof(aopts));
+	aopts.allow_reset = cfg->audit_reset;
 	aopts.synchronous_full = strcmp(cfg->audit_sync, "full") == 0;
 	aopts.retention_days = cfg->retention_days;
 	aopts.retention_rows = cfg->retention_rows;
@@ -432,8 +474,11 @@ main(int argc, char **argv)
 	if (cfg.create_token != NULL)
 		return create_token(&cfg);
 
-	if (!cfg.foreground)
+	if (!cfg.foreground) {
+		if (pid_dir_check(cfg.pid_file) != 0)
+			return 1;
 		ready_fd = daemonize();
+	}
 
 	/* The policy first: an invalid file stops the daemon with every error. */
 	if ((doc = served_load(&errs, &warns)) == NULL) {

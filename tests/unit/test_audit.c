@@ -61,7 +61,7 @@ rm_dir(const char *d)
 static struct audit *
 open_with(const char *d, const struct audit_opts *o)
 {
-	struct audit_opts def = {1, 0, 0, "testhost", 0, test_clock};
+	struct audit_opts def = {1, 0, 0, "testhost", 0, test_clock, 0};
 	char *err = NULL;
 	struct audit *a = audit_open(d, o ? o : &def, &err);
 
@@ -437,7 +437,7 @@ static void
 test_retention_by_count_leaves_signed_anchor(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	struct audit_query q = AUDIT_QUERY_INIT;
 	char data[1024] = "";
@@ -473,7 +473,7 @@ static void
 test_retention_by_age_leaves_signed_anchor(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 3, 0, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 3, 0, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	struct audit_query q = AUDIT_QUERY_INIT;
 	long long now = test_clock(), rows = 0;
@@ -501,7 +501,7 @@ static void
 test_tampered_anchor_signature_fails_verify(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 5, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 0, 5, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	char data[1024] = "", path[256], *sig;
 	sqlite3 *c = NULL;
@@ -539,7 +539,7 @@ static void
 test_failed_write_degrades_and_recovers(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 0, "testhost", 100, test_clock};
+	struct audit_opts o = {1, 0, 0, "testhost", 100, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	const char *reason = NULL;
 	char path[256];
