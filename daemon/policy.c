@@ -9,6 +9,7 @@
 #include "embedded.h"
 #include "jsonschema.h"
 #include "log.h"
+#include "settings.h"
 #include "trust.h"
 
 #include <errno.h>
@@ -277,6 +278,7 @@ int
 policy_validate(const json_t *doc, struct problems *errs, struct problems *warns)
 {
 	const json_t *schema = policy_schema();
+	int rc;
 
 	if (schema == NULL) {
 		problems_add(errs, "", "the policy schema is not available");
@@ -288,7 +290,11 @@ policy_validate(const json_t *doc, struct problems *errs, struct problems *warns
 		problems_add(errs, "", "nesting deeper than %d levels", POLICY_MAX_DEPTH);
 		return -1;
 	}
-	return jsonschema_validate(schema, schema, doc, "", errs, warns);
+	rc = jsonschema_validate(schema, schema, doc, "", errs, warns);
+	/* Shares and protected paths that would cover the whole host. */
+	if (settings_check_paths(doc, errs, warns) != 0)
+		rc = -1;
+	return rc;
 }
 
 char *
