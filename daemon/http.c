@@ -789,8 +789,11 @@ http_start(const struct http_opts *o)
 			          l->spec);
 			return -1;
 		}
+		/* TURBO leaves a TLS handshake that never completes spinning a
+		 * worker and its descriptor unreleased (libmicrohttpd 0.9.75):
+		 * TLS listeners go without it. */
 		if (tls)
-			flags |= MHD_USE_TLS;
+			flags = (flags & ~(unsigned)MHD_USE_TURBO) | MHD_USE_TLS;
 		{
 			struct MHD_OptionItem mo[16];
 			int n = 0;
