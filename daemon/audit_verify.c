@@ -151,7 +151,7 @@ audit_verify(struct audit *a)
 	head_id = a->last_id;
 	memcpy(head_hash, a->last_hash, sizeof(head_hash));
 	pthread_mutex_unlock(&a->lock);
-	if ((c = db_reader_get(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
+	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
 		goto out;
 	if (verify_stream(a, c, head_id, head_hash, &v) != 0) {
 		log_warnx("audit: verify: %s", sqlite3_errmsg(c));
@@ -165,6 +165,6 @@ audit_verify(struct audit *a)
 	if (v.reason != NULL)
 		log_warnx("audit: verify failed at id %lld: %s", v.bad_id, v.reason);
 out:
-	db_reader_put(a->db, c);
+	db_reader_put_bulk(a->db, c);
 	return res;
 }

@@ -709,7 +709,7 @@ scan_rows(sqlite3 *c, const char *bucket, int (*fn)(const struct inputs_row *r, 
 int
 inputs_scan(const char *since, int (*fn)(const struct inputs_row *r, void *cls), void *cls)
 {
-	sqlite3 *c = db_reader_get(in_db);
+	sqlite3 *c = db_reader_get_bulk(in_db);
 	char bucket[32];
 	int rc;
 
@@ -720,6 +720,6 @@ inputs_scan(const char *since, int (*fn)(const struct inputs_row *r, void *cls),
 	if (strlen(bucket) == 27)
 		memcpy(bucket + 17, "00.000000Z", 10);
 	rc = scan_rows(c, bucket, fn, cls);
-	db_reader_put(in_db, c);
+	db_reader_put_bulk(in_db, c);
 	return rc;
 }
