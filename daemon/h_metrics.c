@@ -7,11 +7,30 @@
 #include "judge.h"
 #include "ratelimit.h"
 #include "lookup.h"
+#include "policystore.h"
 #include "reply.h"
 #include "served.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Users' preferences: how many are stored, and the limits. */
+static void
+prefs_metrics(FILE *out)
+{
+	const struct config *c = app.cfg;
+
+	fprintf(out,
+	        "# HELP lockset_preferences_users Users with stored preferences.\n"
+	        "# TYPE lockset_preferences_users gauge\nlockset_preferences_users %ld\n"
+	        "# HELP lockset_preferences_limit The limits on stored preferences.\n"
+	        "# TYPE lockset_preferences_limit gauge\n"
+	        "lockset_preferences_limit{what=\"bytes\"} %ld\n"
+	        "lockset_preferences_limit{what=\"users\"} %ld\n"
+	        "lockset_preferences_limit{what=\"days\"} %ld\n",
+	        policystore_prefs_count(), c ? c->prefs_max_bytes : 0, c ? c->prefs_max_users : 0,
+	        c ? c->prefs_max_days : 0);
+}
 
 enum MHD_Result
 h_metrics_get(struct request *rq)
@@ -46,6 +65,7 @@ h_metrics_get(struct request *rq)
 	        ratelimit_refused(app.events_limit));
 	judge_metrics(out);
 	inputs_metrics(out);
+	prefs_metrics(out);
 	lookup_metrics(app.lookup, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

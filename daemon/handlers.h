@@ -52,6 +52,9 @@ enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
+/* Remove (audited, as preferences.expired) the preferences unchanged for
+ * --prefs-max-days; at start-up, then hourly from the preferences routes. */
+void h_users_prefs_expire(void);
 
 /* h_ui.c: the admin web UI */
 enum MHD_Result h_ui_redirect(struct request *rq);

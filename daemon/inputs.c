@@ -8,6 +8,7 @@
  * the rows and inserts the new bodies in one transaction, and prunes about
  * once a minute. */
 #include "inputs.h"
+#include "inputs_int.h"
 
 #include "db.h"
 #include "judge.h"
@@ -57,7 +58,8 @@ static int running, stopping, flush_wanted;
 static pthread_t writer;
 static struct db *in_db;
 static const struct redact *in_redact;
-static long keep_days, keep_rows;
+static struct inputs_limits limits;
+static unsigned long long dropped_large; /* inputs over the URI cap, not recorded */
 static EVP_MD *sha256_md;
 
 /* Hashes of bodies that are stored or queued ahead (under q_lock). A slot
@@ -205,6 +207,14 @@ record_input(const struct decide_request *orig, const struct judgement *j)
 
 	if (uri == NULL)
 		return;
+	/* A URI past the cap is not kept at all: rows stay small whatever
+	 * callers send. */
+	if (limits.max_uri > 0 && strlen(uri) > (size_t)limits.max_uri) {
+		pthread_mutex_lock(&q_lock);
+		dropped_large++;
+		pthread_mutex_unlock(&q_lock);
+		goto out;
+	}
 	safe.uri = uri;
 	if (orig->has_body && orig->body_len > 0 && orig->body_len <= INPUTS_MAX_BODY) {
 		/* A body that is not JSON cannot be searched for secrets: not kept. */
@@ -412,87 +422,6 @@ batch_tx(sqlite3 *c, void *arg)
 	return rc == SQLITE_OK ? store_rows(c, b->kinds) : rc;
 }
 
-struct prune_args {
-	const char *cutoff;
-	long rows;
-};
-
-static int
-prune_old(sqlite3 *c, const char *cutoff)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE last < ?1");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	db_bind_text(st, 1, cutoff);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_excess(sqlite3 *c, long rows)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE id <= "
-	                                 "(SELECT MAX(id) FROM decision_inputs) - ?1");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	sqlite3_bind_int64(st, 1, rows);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_bodies(sqlite3 *c)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM input_bodies WHERE hash NOT IN "
-	                                 "(SELECT body_hash FROM decision_inputs)");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_tx(sqlite3 *c, void *arg)
-{
-	struct prune_args *a = arg;
-	int rc = SQLITE_OK;
-
-	if (a->cutoff != NULL)
-		rc = prune_old(c, a->cutoff);
-	if (rc == SQLITE_OK)
-		rc = prune_excess(c, a->rows);
-	if (rc == SQLITE_OK)
-		rc = prune_bodies(c);
-	return rc;
-}
-
-/* Remove old and excess rows and the bodies left without a row. The known
- * set must have been cleared, and what was queued until then written. */
-static void
-prune(void)
-{
-	char cutoff[32];
-	struct prune_args a = {NULL, INPUTS_MAX_ROWS};
-
-	if (keep_days > 0) {
-		format_time(now_usec() - (long long)keep_days * 86400 * 1000000, cutoff);
-		a.cutoff = cutoff;
-	}
-	if (keep_rows > 0 && keep_rows < a.rows)
-		a.rows = keep_rows;
-	if (db_tx_run(in_db, prune_tx, &a, NULL) != 0)
-		log_warnx("decision inputs: retention failed");
-}
-
 /* Wait (q_lock held) until the queue is worth writing: INPUTS_WAKE inputs,
  * the linger, a flush or the stop. */
 static void
@@ -564,7 +493,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&q_lock);
 		write_batch(batch);
 		if (prune_now) {
-			prune();
+			inputs_prune(in_db, &limits, now_usec());
 			last_prune = time(NULL);
 		}
 		pthread_mutex_lock(&q_lock);
@@ -578,14 +507,13 @@ writer_main(void *arg)
 }
 
 int
-inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r)
+inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r)
 {
 	if (r == NULL || (sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		return -1;
 	in_db = db;
 	in_redact = r;
-	keep_days = retention_days;
-	keep_rows = retention_rows;
+	limits = *lim;
 	stopping = 0;
 	running = 1;
 	if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
@@ -638,13 +566,15 @@ inputs_flush(void)
 void
 inputs_metrics(FILE *out)
 {
-	unsigned long long rec, drop, copied;
+	unsigned long long rec, drop, copied, large;
 
 	pthread_mutex_lock(&q_lock);
 	rec = q_seq;
 	drop = dropped;
 	copied = bodies_copied;
+	large = dropped_large;
 	pthread_mutex_unlock(&q_lock);
+	inputs_prune_metrics(out, &limits, large);
 	fprintf(out,
 	        "# HELP lockset_decision_inputs_total Decision inputs queued for the impact "
 	        "preview.\n"

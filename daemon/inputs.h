@@ -4,8 +4,8 @@
  * rules of every decision on an inspected route; a writer thread stores them
  * in batches, identical decisions of one minute folded into one counted row
  * (decision_inputs) and each distinct body once (input_bodies), so no decision
- * waits for an fsync; it prunes them with the audit retention (days) and a
- * row cap. */
+ * waits for an fsync; it prunes them by age, row count and bytes
+ * (inputs_limits). */
 #ifndef LOCKSET_INPUTS_H
 #define LOCKSET_INPUTS_H
 
@@ -16,17 +16,24 @@ struct db;
 struct redact;
 
 #define INPUTS_MAX_BODY  (64 * 1024) /* bytes of body kept; larger: not kept, flagged */
-#define INPUTS_MAX_ROWS  100000      /* rows kept at most (fewer if retention-rows says so) */
 #define INPUTS_MAX_QUEUE 10000       /* queued inputs; more are dropped and counted */
 
-/* Start the writer thread and install the judge hook. retention_days and
- * retention_rows as for the audit log (0: no limit; rows are capped at
- * INPUTS_MAX_ROWS anyway; a row is one distinct input of one minute). r
+/* What the recorded inputs may take, whatever the traffic: a row is one
+ * distinct input of one minute. Pruned about once a minute, oldest first. */
+struct inputs_limits {
+	long max_rows;       /* rows kept at most */
+	long long max_bytes; /* bytes of URI and body kept at most (a body shared
+	                      * by several rows counts for each) */
+	long max_days;       /* rows last seen longer ago are removed; 0: no age limit */
+	long max_uri;        /* a decision whose URI is longer is not recorded (counted) */
+};
+
+/* Start the writer thread and install the judge hook. lim is copied. r
  * (borrowed; must outlive inputs_stop) hides secret-bearing values before
  * anything is queued: no Env value, build argument or secret's data is
  * stored, only its keyed hash; a body that is not JSON is not kept (flagged
  * like one over the cap). Returns 0 or -1. */
-int inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r);
+int inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r);
 /* Write what is queued, remove the hook, stop the thread. Call once no
  * decision can be in progress (after http_stop). */
 void inputs_stop(void);
@@ -34,7 +41,7 @@ void inputs_stop(void);
 void inputs_flush(void);
 
 /* Prometheus text of the recorder's counters (recorded, dropped, bodies
- * copied) to out. */
+ * copied), what is stored and its limits, to out. */
 void inputs_metrics(FILE *out);
 
 /* One stored row: count identical decisions of one minute. Pointers borrowed

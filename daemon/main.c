@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "config.h"
+#include "handlers.h"
 #include "homes.h"
 #include "containers.h"
 #include "http.h"
@@ -349,6 +350,22 @@ access_configure(const struct config *c)
 	}
 }
 
+/* The limits of the recorded inputs: their own, tightened by the audit
+ * retention when that is stricter. */
+static const struct inputs_limits *
+inputs_limits_of(const struct config *c)
+{
+	static struct inputs_limits l;
+
+	l = (struct inputs_limits){c->inputs_max_rows, c->inputs_max_bytes, c->inputs_max_days,
+	                           c->inputs_max_uri};
+	if (c->retention_rows > 0 && c->retention_rows < l.max_rows)
+		l.max_rows = c->retention_rows;
+	if (c->retention_days > 0 && (l.max_days == 0 || c->retention_days < l.max_days))
+		l.max_days = c->retention_days;
+	return &l;
+}
+
 /* Container records (pruned once now, then as they are written) and the
  * lookup threads that ask the engine about containers without one. */
 static int
@@ -507,6 +524,7 @@ main(int argc, char **argv)
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
+	h_users_prefs_expire();
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          err ? err
@@ -519,8 +537,7 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
-	if (inputs_start(audit_db(app.audit), cfg.retention_days, cfg.retention_rows, app.redact) !=
-	    0)
+	if (inputs_start(audit_db(app.audit), inputs_limits_of(&cfg), app.redact) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 	if (start_containers(&cfg) != 0) {
 		report_ready(ready_fd, 1);
