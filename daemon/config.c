@@ -73,11 +73,23 @@ static const struct option_def options[] = {
     {"max-headers", OPT_INT, OFF(max_headers), "8192", 1024, 65536, NULL, 0, "BYTES",
      "largest total request header size accepted (431 beyond)"},
     {"connection-timeout", OPT_INT, OFF(conn_timeout), "30", 1, 3600, NULL, 0, "SECONDS",
-     "close a connection idle this long"},
+     "close a connection idle this long, or whose request has not arrived whole after this "
+     "long"},
+    {"max-connections", OPT_INT, OFF(max_connections), "0", 0, 1000000, NULL, 0, "N",
+     "connections each REST listener serves at once; more get 503 (0: as many as the "
+     "descriptor limit allows, after what the plugin socket and root are kept)"},
+    {"max-connections-per-peer", OPT_INT, OFF(max_conn_peer), "256", 1, 1000000, NULL, 0, "N",
+     "connections one peer (a Unix uid, a TCP address) may hold on a REST listener; more get "
+     "429 (root on a Unix socket: no limit)"},
     {"threads", OPT_INT, OFF(threads), "0", 0, 256, NULL, 0, "N",
      "worker threads per listener (0: one per core)"},
     {"long-poll-max", OPT_INT, OFF(long_poll_max), "300", 1, 3600, NULL, 0, "SECONDS",
      "cap on GET /v1/settings?wait="},
+    {"long-poll-max-waiters", OPT_INT, OFF(longpoll_total), "0", 0, 1000000, NULL, 0, "N",
+     "GET /v1/settings?wait= requests waiting at once; more get 503 (0: three quarters of the "
+     "REST connections; admins may exceed it by a few)"},
+    {"long-poll-per-caller", OPT_INT, OFF(longpoll_caller), "64", 1, 1000000, NULL, 0, "N",
+     "long-polls one caller (uid or token) may have waiting; more get 429 (admins: no limit)"},
     {"audit-sync", OPT_ENUM, OFF(audit_sync), "full", 0, 0, "full|normal", 0, "MODE",
      "SQLite synchronous mode for the audit log"},
     {"audit-retention-days", OPT_INT, OFF(retention_days), "0", 0, 36500, NULL, 0, "DAYS",

@@ -30,6 +30,10 @@ struct config {
 	long max_url;
 	long max_headers;
 	long conn_timeout;
+	long max_connections; /* per REST listener; 0: from the descriptor limit */
+	long max_conn_peer;   /* per peer (uid, TCP address) on a REST listener */
+	long longpoll_total;  /* long-poll waiters at most; 0: from the connection caps */
+	long longpoll_caller; /* ... of one caller */
 	long threads;
 	long long_poll_max;
 	char *audit_sync;

@@ -66,6 +66,7 @@ h_metrics_get(struct request *rq)
 	judge_metrics(out);
 	inputs_metrics(out);
 	prefs_metrics(out);
+	http_metrics(out);
 	lookup_metrics(app.lookup, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

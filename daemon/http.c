@@ -8,6 +8,7 @@
 #include "http.h"
 
 #include "auth.h"
+#include "http_conn.h"
 #include "http_guard.h"
 #include "log.h"
 #include "reply.h"
@@ -47,12 +48,7 @@ struct listener {
 	int is_loopback;
 	char *unix_path;
 	struct MHD_Daemon *daemon;
-};
-
-/* Per-connection state: the peer, identified once when the connection opens. */
-struct conn_info {
-	struct peer peer;
-	struct auth_cache auth;
+	struct conn_limits *limits; /* its connection caps (http_conn.c) */
 };
 
 static struct listener listeners[HTTP_MAX_LISTENERS];
@@ -274,6 +270,8 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	struct conn_info *ci;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context != NULL)
+			http_conn_closed(*socket_context);
 		free(*socket_context);
 		*socket_context = NULL;
 		return;
@@ -283,15 +281,17 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		return;
 	ci->peer.uid = (uid_t)-1;
 	ci->peer.gid = (gid_t)-1;
-	if (l->is_unix) {
+	{
 		const union MHD_ConnectionInfo *info =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		ci->fd = info != NULL ? info->connect_fd : -1;
+	}
+	if (l->is_unix) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 
 		ci->peer.is_unix = 1;
-		if (info != NULL &&
-		    getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		if (ci->fd >= 0 && getsockopt(ci->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 			ci->peer.uid = cred.uid;
 			ci->peer.gid = cred.gid;
 			ci->peer.pid = cred.pid;
@@ -319,6 +319,8 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		}
 	}
 	*socket_context = ci;
+	if (l->limits != NULL)
+		http_conn_opened(l->limits, ci, conn);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -394,11 +396,27 @@ request_free(struct request *rq)
 	free(rq);
 }
 
+/* The connection's state (http_conn.h), or NULL. */
+static struct conn_info *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                   enum MHD_RequestTerminationCode toe)
 {
-	request_free(*req_cls);
+	struct request *rq = *req_cls;
+	struct conn_info *ci;
+
+	/* The next request must arrive whole within the deadline again. */
+	if (rq != NULL && rq->dispatched && (ci = conn_of(conn)) != NULL)
+		http_conn_busy(ci, 0);
+	request_free(rq);
 	*req_cls = NULL;
 }
 
@@ -430,6 +448,16 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 
 	if (conn != NULL)
 		rq->peer = conn->peer;
+	/* Over a connection cap: told so (at accept, on plain listeners), closed. */
+	if (conn != NULL && conn->refused != CONN_SERVED) {
+		*ret = conn->told ? MHD_NO
+		       : conn->refused == CONN_PEER_FULL
+		           ? reply_error_close(rq, ERR_RATE_LIMITED, 1,
+		                               "too many connections from this peer")
+		           : reply_error_close(rq, ERR_UNAVAILABLE, 1,
+		                               "too many connections: try again later");
+		return 0;
+	}
 	/* libmicrohttpd ends the raw target with a NUL written over the space
 	 * before the HTTP version: a NUL byte sent inside the target ends it
 	 * earlier, and everything past it would silently vanish. */
@@ -447,8 +475,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	/* The body's end would be ambiguous: answer, then close the connection
 	 * so that no byte of it is read as a next request. */
 	if ((framing = http_guard_framing(rq->conn)) != NULL) {
-		*ret = reply_json_hdr(rq, 400, reply_error_body(ERR_BAD_REQUEST, NULL, framing),
-		                      MHD_HTTP_HEADER_CONNECTION, "close");
+		*ret = reply_error_close(rq, ERR_BAD_REQUEST, 0, framing);
 		return 0;
 	}
 
@@ -649,7 +676,11 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		return MHD_YES;
 	}
 	if (!rq->dispatched) {
+		struct conn_info *ci = conn_of(conn);
+
 		rq->dispatched = 1;
+		if (ci != NULL)
+			http_conn_busy(ci, 1); /* arrived whole: no deadline while handled */
 		if (rq->body == NULL && rq->has_body)
 			body_append(rq, "", 0);
 	}
@@ -760,6 +791,46 @@ pool_size(void)
 	return (n + 4095) & ~(size_t)4095;
 }
 
+/* Every listener's connection caps, from the descriptor budget. */
+static int
+plan_limits(void)
+{
+	struct conn_caps api, authz, caps;
+	size_t n_api = 0, n_unix = 0, n_authz = 0;
+
+	for (size_t i = 0; i < nlisteners; i++) {
+		n_authz += listeners[i].kind == LISTEN_AUTHZ;
+		n_api += listeners[i].kind != LISTEN_AUTHZ;
+		n_unix += listeners[i].kind != LISTEN_AUTHZ && listeners[i].is_unix;
+	}
+	if (http_conn_plan(n_api, n_unix, n_authz, opts.max_connections, opts.max_per_peer, &api,
+	                   &authz) != 0)
+		return -1;
+	for (size_t i = 0; i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+
+		caps = l->kind == LISTEN_AUTHZ ? authz : api;
+		if (!l->is_unix)
+			caps.admin = 0; /* root is known by SO_PEERCRED only */
+		caps.plain = l->is_unix || tls_cert_pem == NULL;
+		if ((l->limits = http_conn_limits_new(l->spec, &caps)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+long
+http_raise_fd_limit(void)
+{
+	return http_conn_raise_fd_limit();
+}
+
+void
+http_metrics(FILE *out)
+{
+	http_conn_metrics(out);
+}
+
 int
 http_start(const struct http_opts *o)
 {
@@ -777,6 +848,8 @@ http_start(const struct http_opts *o)
 			return -1;
 		}
 	}
+	if (plan_limits() != 0 || http_conn_start(opts.conn_timeout) != 0)
+		return -1;
 	for (size_t i = 0; i < nlisteners; i++) {
 		struct listener *l = &listeners[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -807,7 +880,8 @@ http_start(const struct http_opts *o)
 			                                  opts.conn_timeout, NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			                                  pool_size(), NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+			                                  http_conn_mhd_limit(l->limits), NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
 			                                  (intptr_t)notify_connection, l};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
@@ -868,9 +942,11 @@ http_stop(unsigned grace_ms)
 		nanosleep(&ts, NULL);
 		waited += 20;
 	}
+	http_conn_stop();
 	for (size_t i = 0; i < nlisteners; i++) {
 		if (listeners[i].daemon != NULL)
 			MHD_stop_daemon(listeners[i].daemon);
+		http_conn_limits_free(listeners[i].limits);
 		if (listeners[i].fd >= 0)
 			close(listeners[i].fd);
 		free(listeners[i].spec);

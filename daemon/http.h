@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Roles, weakest first. ROLE_NONE means "no credentials". */
@@ -87,7 +88,9 @@ struct http_opts {
 	unsigned threads;      /* worker threads per listener; 0 = one per core */
 	const char *tls_cert;  /* PEM file paths, both or neither */
 	const char *tls_key;
-	int allow_insecure_tcp; /* permit a non-loopback TCP listener without TLS */
+	int allow_insecure_tcp;   /* permit a non-loopback TCP listener without TLS */
+	unsigned max_connections; /* served per REST listener; 0: from the descriptor limit */
+	unsigned max_per_peer;    /* ... per peer (uid, TCP address); 0: the listener's cap */
 };
 
 /* Open a listener. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for IPv6).
@@ -99,6 +102,11 @@ int http_start(const struct http_opts *opts);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
  * remove Unix socket files. */
 void http_stop(unsigned grace_ms);
+/* Raise RLIMIT_NOFILE to its hard limit (first thing at start-up); the
+ * connection caps are then planned from it. Returns the limit. */
+long http_raise_fd_limit(void);
+/* Prometheus text of the connections and their caps, per listener. */
+void http_metrics(FILE *out);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
 

@@ -491,6 +491,8 @@ main(int argc, char **argv)
 	if (cfg.create_token != NULL)
 		return create_token(&cfg);
 
+	/* Every descriptor the hard limit allows: the caps are planned from it. */
+	http_raise_fd_limit();
 	if (!cfg.foreground) {
 		if (pid_dir_check(cfg.pid_file) != 0)
 			return 1;
@@ -569,6 +571,8 @@ main(int argc, char **argv)
 	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
 	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
+	hopts.max_connections = (unsigned)cfg.max_connections;
+	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
 	if (served_start() != 0 || http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);

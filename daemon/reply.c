@@ -53,27 +53,25 @@ reply_response(struct request *rq, unsigned status, struct MHD_Response *resp)
 	return MHD_queue_response(rq->conn, status, resp);
 }
 
-enum MHD_Result
-reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
-               const char *hvalue)
+/* A JSON response of body (stolen), or NULL. */
+static struct MHD_Response *
+json_response(json_t *body)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	char *text;
 	size_t len;
 
 	text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(body);
 	if (text == NULL)
-		return MHD_NO; /* out of memory: MHD closes the connection */
+		return NULL;
 	len = strlen(text);
-	text[len] = '\0';
-	/* Append a newline so curl output reads well; reuse the NUL slot. */
+	/* Append a newline so curl output reads well. */
 	{
 		char *t = realloc(text, len + 2);
 		if (t == NULL) {
 			free(text);
-			return MHD_NO;
+			return NULL;
 		}
 		text = t;
 		text[len++] = '\n';
@@ -82,13 +80,44 @@ reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hn
 	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return resp;
+}
+
+enum MHD_Result
+reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
+               const char *hvalue)
+{
+	struct MHD_Response *resp = json_response(body);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO; /* out of memory: MHD closes the connection */
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
 	ret = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+reply_error_close(struct request *rq, enum error_code code, unsigned retry_after, const char *msg)
+{
+	struct MHD_Response *resp = json_response(reply_error_body(code, NULL, msg));
+	enum MHD_Result ret;
+	char secs[16];
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (retry_after > 0) {
+		snprintf(secs, sizeof(secs), "%u", retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	ret = MHD_queue_response(rq->conn, error_table[code].status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }

@@ -9,9 +9,10 @@
 # refuses at once count as refused), sends TEXT on each when given, then:
 #   --until-closed S  waits up to S seconds for the server to close every
 #                     one, reading whatever it sends, and prints
-#                     "closed K of N in T s" and the first reply status seen;
-#   otherwise         prints "opened N" and holds them until stdin reaches
-#                     EOF (or the process is killed), then exits.
+#                     "closed K of N in T s, first status S" then
+#                     "statuses CODE=COUNT ..." (each connection's first reply,
+#                     "none" when it got none);
+#   otherwise         prints "opened N" and holds them until it is killed.
 # --drip S sends one more byte ("X") on every open connection each S
 # seconds (a slowloris client: a request whose headers never end).
 import select
@@ -56,10 +57,9 @@ def main():
     poller = select.poll()
     for fd in by_fd:
         poller.register(fd, select.POLLIN)
-    if until is None:
-        poller.register(sys.stdin.fileno(), select.POLLIN)
     first_status = "-"
-    while by_fd:
+    status_of = {}
+    while by_fd or until is None:
         now = time.monotonic()
         if until is not None and now - start >= until:
             break
@@ -71,11 +71,6 @@ def main():
                     pass
             last_drip = now
         for fd, _ in poller.poll(200):
-            if fd == sys.stdin.fileno():
-                if not sys.stdin.buffer.read1(4096):
-                    by_fd.clear()
-                    break
-                continue
             s = by_fd.get(fd)
             if s is None:
                 continue
@@ -85,8 +80,10 @@ def main():
                 continue
             except OSError:
                 data = b""
-            if data and first_status == "-" and data.startswith(b"HTTP/"):
-                first_status = data.split(b" ")[1].decode()
+            if data and data.startswith(b"HTTP/") and id(s) not in status_of:
+                status_of[id(s)] = data.split(b" ")[1].decode()
+                if first_status == "-":
+                    first_status = status_of[id(s)]
             if not data:
                 poller.unregister(fd)
                 del by_fd[fd]
@@ -96,6 +93,12 @@ def main():
         print("closed %d of %d in %.1f s, first status %s"
               % (len(socks) - len(open_socks), len(socks), time.monotonic() - start,
                  first_status), flush=True)
+        counts = {}
+        for s in socks:
+            code = status_of.get(id(s), "none")
+            counts[code] = counts.get(code, 0) + 1
+        print("statuses " + " ".join("%s=%d" % kv for kv in sorted(counts.items())),
+              flush=True)
     for s in socks:
         try:
             s.close()
