@@ -67,6 +67,7 @@ h_metrics_get(struct request *rq)
 	inputs_metrics(out);
 	prefs_metrics(out);
 	http_metrics(out);
+	h_settings_metrics(out);
 	lookup_metrics(app.lookup, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

@@ -294,7 +294,7 @@ prefs_store(struct request *rq, const char *user)
 	} else if (rc != 0) {
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
 	} else {
-		served_notify(); /* the user's long-polls re-check */
+		served_notify_user(user); /* the user's long-polls re-check */
 		ret = reply_json(rq, 200,
 		                 json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
 	}

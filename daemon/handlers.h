@@ -6,6 +6,8 @@
 #include "http.h"
 #include "problems.h"
 
+#include <stdio.h>
+
 /* h_health.c */
 enum MHD_Result h_health_get(struct request *rq);
 /* h_settings.c */
@@ -52,6 +54,11 @@ enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
+/* Let the long-poll waiters build per-user settings replies (before
+ * served_start). */
+void h_settings_configure(void);
+/* Prometheus text of the long-polls: waiting, limits, per-user builds. */
+void h_settings_metrics(FILE *out);
 /* Remove (audited, as preferences.expired) the preferences unchanged for
  * --prefs-max-days; at start-up, then hourly from the preferences routes. */
 void h_users_prefs_expire(void);

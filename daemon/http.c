@@ -831,6 +831,21 @@ http_metrics(FILE *out)
 	http_conn_metrics(out);
 }
 
+unsigned
+http_rest_capacity(void)
+{
+	return http_conn_rest_capacity();
+}
+
+int
+http_request_fd(struct request *rq)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return info != NULL ? info->connect_fd : -1;
+}
+
 int
 http_start(const struct http_opts *o)
 {

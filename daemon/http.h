@@ -107,6 +107,10 @@ void http_stop(unsigned grace_ms);
 long http_raise_fd_limit(void);
 /* Prometheus text of the connections and their caps, per listener. */
 void http_metrics(FILE *out);
+/* Connections the REST listeners serve at once, in all. */
+unsigned http_rest_capacity(void);
+/* The request's socket (to watch for the client going while it waits), or -1. */
+int http_request_fd(struct request *rq);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
 

@@ -88,6 +88,7 @@ http_conn_plan(size_t n_api, size_t n_unix_api, size_t n_authz, unsigned max_con
 	memset(authz, 0, sizeof(*authz));
 	memset(api, 0, sizeof(*api));
 	authz->hard = authz->soft = authz->per_peer = HTTP_AUTHZ_CONNECTIONS;
+	authz->authz = 1;
 	avail = nofile - HTTP_FD_RESERVE_INTERNAL - (long)n_authz * HTTP_AUTHZ_CONNECTIONS -
 	        (long)n_unix_api * HTTP_ADMIN_RESERVE;
 	if (n_api == 0)
@@ -156,6 +157,18 @@ unsigned
 http_conn_mhd_limit(const struct conn_limits *l)
 {
 	return l->caps.hard + l->caps.admin;
+}
+
+unsigned
+http_conn_rest_capacity(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nall; i++)
+		n += all[i]->caps.authz ? 0 : all[i]->caps.soft;
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 /* ------------------------------------------------------------------------ */

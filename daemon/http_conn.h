@@ -58,6 +58,7 @@ struct conn_caps {
 	unsigned per_peer; /* one peer's connections at most */
 	unsigned admin;    /* more, for root only (Unix REST sockets) */
 	int plain;         /* not TLS: a refusal can be written at accept */
+	int authz;         /* a plugin socket */
 };
 
 /* Raise RLIMIT_NOFILE's soft limit to the hard one. Returns the new soft
@@ -95,6 +96,8 @@ void http_conn_busy(struct conn_info *ci, int busy);
 int http_conn_start(unsigned timeout);
 void http_conn_stop(void);
 
+/* The connections all REST listeners serve at once (their caps, summed). */
+unsigned http_conn_rest_capacity(void);
 /* Prometheus text: connections, caps and refusals per listener. */
 void http_conn_metrics(FILE *out);
 

@@ -573,6 +573,7 @@ main(int argc, char **argv)
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts.max_connections = (unsigned)cfg.max_connections;
 	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
+	h_settings_configure();
 	if (served_start() != 0 || http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);

@@ -319,7 +319,7 @@ userpolicy_set(const char *user, const json_t *doc, const char *actor, const cha
 		log_warnx("user policy: out of memory updating %s", user);
 	copy = NULL;
 	pthread_rwlock_unlock(&up_lock);
-	served_notify(); /* per-user long-polls re-check */
+	served_notify_user(user); /* the user's long-polls re-check */
 	st = UP_OK;
 out:
 	pthread_mutex_unlock(&write_lock);
