@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Hosts: fleet compliance from GET /v1/hosts (which host serves which policy
-// version, which are stale). A daemon without fleet mode answers 404, and the
-// page says so. Reads {"hosts": [{host, policyVersion, version, lastSeen,
-// stale?}], "currentVersion"?} and tolerates a bare array.
+// Hosts: fleet compliance from GET /v1/hosts (which host holds which bundle
+// version, which are stale or behind, denies per host). Reads
+// {"bundleVersion", "summary", "hosts": [{host, bundleVersion, locksetVersion,
+// lastSeen, stale, behind, denies}]}. A daemon that signs no bundles and has
+// no reports (or an older one that answers 404) is not a fleet's centre, and
+// the page says so.
 import { $, el, clear, setAlert, timeCell, begin, isoOf } from './dom.js';
 import { api, errorText } from './api.js';
 
@@ -14,13 +16,14 @@ function summary(label, value, kind) {
 
 function render(data, current) {
   const hosts = Array.isArray(data) ? data : data.hosts || [];
-  const latest = data.currentVersion ?? data.policyVersion ?? current;
+  const latest = data.bundleVersion ?? data.currentVersion ?? current;
   const now = Date.now();
   const rows = hosts.map((h) => {
     const seen = Date.parse(isoOf(h.lastSeen || h.time || ''));
     const stale = typeof h.stale === 'boolean' ? h.stale : !(seen > now - STALE_AFTER_MS);
-    const v = h.policyVersion ?? h.version;
-    return { h, v, stale, behind: latest !== null && latest !== undefined && v !== undefined && v < latest };
+    const v = h.bundleVersion ?? h.policyVersion ?? h.version;
+    const behind = typeof h.behind === 'boolean' ? h.behind : latest !== null && latest !== undefined && v !== undefined && v < latest;
+    return { h, v, stale, behind };
   });
   const tbody = $('hosts-table').tBodies[0];
   clear(tbody);
@@ -46,7 +49,8 @@ export async function loadHosts() {
   const [r, h] = await Promise.all([api('GET', '/v1/hosts'), api('GET', '/v1/health')]);
   if (!current()) return;
   const note = $('hosts-unavailable');
-  if (r.status === 404) {
+  const noFleet = r.ok && r.data && !Array.isArray(r.data) && r.data.bundleVersion == null && (r.data.hosts || []).length === 0;
+  if (r.status === 404 || noFleet) {
     setAlert(note, 'info', el('strong', { text: 'Fleet mode is not enabled on this daemon.' }),
       ' Hosts report their policy version to a central lockset that signs policy bundles (',
       el('code', { text: '--bundle-signing-key' }), '); each host follows it with ',

@@ -231,9 +231,13 @@ write_batch(struct audit *a, struct audit_pending *list)
 	struct batch b = {a, list, {0, 0, {0}}};
 	int rc, ok;
 
+	unsigned long long t0;
+
 	chain_get(a, &b.ch);
 	pthread_mutex_unlock(&a->lock);
+	t0 = metrics_now_ns();
 	ok = db_tx_run(a->db, batch_tx, &b, &rc) == 0;
+	metrics_observe_since(&a->commit_latency, t0);
 	pthread_mutex_lock(&a->lock);
 	publish(a, &b.ch, ok, rc);
 	for (struct audit_pending *p = list, *next; p != NULL; p = next) {
@@ -439,6 +443,7 @@ writer_main(void *arg)
 		if (a->head != NULL) {
 			struct audit_pending *list = a->head;
 			a->head = a->tail = NULL;
+			a->queued = 0;
 			write_batch(a, list);
 		} else if (a->prune_requested) {
 			a->prune_requested = 0;
@@ -717,6 +722,7 @@ append_wait(struct audit *a, const struct audit_event *ev, int own)
 	else
 		a->head = &p;
 	a->tail = &p;
+	a->queued++;
 	pthread_cond_signal(&a->wake);
 	while (!p.done)
 		pthread_cond_wait(&a->done, &a->lock);
@@ -801,6 +807,7 @@ audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn 
 	else
 		a->head = p;
 	a->tail = p;
+	a->queued++;
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct audit;
 struct db;
@@ -150,6 +151,10 @@ int audit_healthy(struct audit *a, const char **reason);
  * runs by itself when idle, about once a second). Returns the number of rows
  * deleted, or -1 on failure. */
 long long audit_prune(struct audit *a);
+
+/* Prometheus text of the writer (audit_metrics.c): appends waiting for it,
+ * its commit latency and the counters below. Accepts NULL (prints nothing). */
+void audit_metrics(struct audit *a, FILE *out);
 
 /* Counters since audit_open. */
 void audit_counters_get(struct audit *a, struct audit_counters *out);

@@ -7,6 +7,7 @@
 #define LOCKSET_AUDIT_INT_H
 
 #include "audit.h"
+#include "metrics.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -35,6 +36,8 @@ struct audit {
 	int writer_started;
 	int stopping;
 	struct audit_pending *head, *tail;
+	unsigned long long queued;          /* appends waiting for the writer to take them */
+	struct metrics_hist commit_latency; /* one batch's write transaction */
 	int prune_requested;
 	int prune_running;
 	unsigned long long prune_gen; /* incremented when a requested prune finished */

@@ -43,59 +43,6 @@ h_plugin_activate(struct request *rq)
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
 }
 
-/* Standard base64 digit values; 64 marks '=', 255 anything else. */
-static const unsigned char b64_value[256] = {
-    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,  ['H'] = 7,
-    ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15,
-    ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31,
-    ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39,
-    ['o'] = 40, ['p'] = 41, ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
-    ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['+'] = 62, ['/'] = 63,
-    ['='] = 64};
-
-/* Is c a base64 digit? The table's zero entries are 'A' or not a digit. */
-static int
-b64_digit(unsigned char c, unsigned *d)
-{
-	*d = b64_value[c];
-	return *d != 0 || c == 'A';
-}
-
-/* Decode standard padded base64 (Go's encoding of []byte), four characters at
- * a time. Returns the length, or -1 when the text is not base64. */
-static long
-base64_decode(const char *in, size_t len, unsigned char *out)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	long n = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		unsigned a, b, c, d;
-		int last = i + 4 == len;
-
-		if (!b64_digit(p[i], &a) || !b64_digit(p[i + 1], &b) || a == 64 || b == 64 ||
-		    !b64_digit(p[i + 2], &c) || !b64_digit(p[i + 3], &d))
-			return -1;
-		if (c == 64 || d == 64) {
-			/* Padding only at the very end: "xx==" or "xxx=". */
-			if (!last || (c == 64 && d != 64))
-				return -1;
-			out[n++] = (unsigned char)(a << 2 | b >> 4);
-			if (c != 64)
-				out[n++] = (unsigned char)(b << 4 | c >> 2);
-			break;
-		}
-		out[n++] = (unsigned char)(a << 2 | b >> 4);
-		out[n++] = (unsigned char)(b << 4 | c >> 2);
-		out[n++] = (unsigned char)(c << 6 | d);
-	}
-	return n;
-}
-
 /* The AuthZReq envelope's members, as dockerd's Go encoder writes them. */
 static const struct {
 	const char *name;
@@ -279,7 +226,7 @@ h_authz_req(struct request *rq)
 			ret = plugin_error(rq, "lockset: out of memory");
 			goto out;
 		}
-		n = base64_decode(got[4]->s, got[4]->len, body);
+		n = gojson_base64_decode(got[4]->s, got[4]->len, body);
 		if (n < 0) {
 			ret = plugin_error(rq, "lockset: malformed AuthZReq: /RequestBody: "
 			                       "not base64");
@@ -321,7 +268,7 @@ member_bytes(const json_t *env, const char *name, size_t *len)
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    (out = malloc(json_string_length(v) / 4 * 3 + 3)) == NULL)
 		return NULL;
-	if ((n = base64_decode(json_string_value(v), json_string_length(v), out)) <= 0) {
+	if ((n = gojson_base64_decode(json_string_value(v), json_string_length(v), out)) <= 0) {
 		free(out);
 		return NULL;
 	}

@@ -4,6 +4,7 @@
  * key, its validation, its --help line and its --print-config line. */
 #include "config.h"
 
+#include "audit_syslog.h"
 #include "http.h"
 #include "log.h"
 
@@ -132,6 +133,30 @@ static const struct option_def options[] = {
      "PEM private key for TCP listeners"},
     {"allow-insecure-tcp", OPT_BOOL, OFF(allow_insecure_tcp), "false", 0, 0, NULL, 0, NULL,
      "allow a non-loopback TCP listener without TLS"},
+    {"bundle-signing-key", OPT_PATH, OFF(bundle_signing_key), "", 0, 0, NULL, 0, "FILE",
+     "Ed25519 private key (PEM) to sign GET /v1/bundle with (empty: serve no bundle)"},
+    {"hosts-stale-after", OPT_INT, OFF(hosts_stale_after), "900", 1, 10L * 366 * 86400, NULL, 0,
+     "SECONDS", "GET /v1/hosts calls a host stale when it has not reported for this long"},
+    {"upstream", OPT_STRING, OFF(upstream), "", 0, 0, NULL, 0, "URL",
+     "take the policy from this central lockset's signed bundles (local edits are refused)"},
+    {"upstream-token-file", OPT_PATH, OFF(upstream_token_file), "", 0, 0, NULL, 0, "FILE",
+     "file holding the bearer token (runtime role) for --upstream"},
+    {"bundle-key", OPT_PATH, OFF(bundle_key), "", 0, 0, NULL, 0, "FILE",
+     "Ed25519 public key (PEM) every bundle from --upstream must be signed with"},
+    {"upstream-cacert", OPT_PATH, OFF(upstream_cacert), "", 0, 0, NULL, 0, "FILE",
+     "CA certificates (PEM) to check an https --upstream with (default: the system's)"},
+    {"upstream-wait", OPT_INT, OFF(upstream_wait), "30", 1, 3600, NULL, 0, "SECONDS",
+     "long-poll length for --upstream; hosts behind one cache should use one value"},
+    {"upstream-retry-max", OPT_INT, OFF(upstream_retry_max), "60", 1, 3600, NULL, 0, "SECONDS",
+     "longest wait between attempts while --upstream is unreachable"},
+    {"upstream-report-interval", OPT_INT, OFF(upstream_report_interval), "60", 1, 86400, NULL, 0,
+     "SECONDS", "how often to report status to --upstream"},
+    {"host-name", OPT_STRING, OFF(host_name), "", 0, 0, NULL, 0, "NAME",
+     "this host's name in status reports (default: the system host name)"},
+    {"syslog", OPT_STRING, OFF(syslog), "", 0, 0, NULL, 0, "TARGET",
+     "forward every audit row to syslog: udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT, unix:PATH"},
+    {"syslog-cacert", OPT_PATH, OFF(syslog_cacert), "", 0, 0, NULL, 0, "FILE",
+     "CA certificates (PEM) to check a tls: --syslog receiver with (default: the system's)"},
     {"check-config", OPT_ACTION, OFF(check_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
      "validate the configuration and the policy file, print every problem, exit 0/1"},
     {"print-config", OPT_ACTION, OFF(print_config), NULL, 0, 0, NULL, OPT_CLI_ONLY, NULL,
@@ -412,6 +437,18 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 	}
 	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
 		problems_add(errs, "tls-cert", "--tls-cert and --tls-key go together");
+	if (cfg->upstream[0] != '\0' && strncmp(cfg->upstream, "http://", 7) != 0 &&
+	    strncmp(cfg->upstream, "https://", 8) != 0)
+		problems_add(errs, "upstream", "--upstream: expected an http:// or https:// URL");
+	if (cfg->upstream[0] != '\0' && cfg->bundle_key[0] == '\0')
+		problems_add(errs, "bundle-key", "--upstream needs --bundle-key");
+	if (cfg->syslog[0] != '\0') {
+		struct audit_syslog_target t;
+		char *err = NULL;
+		if (audit_syslog_parse_target(cfg->syslog, &t, &err) != 0)
+			problems_add(errs, "syslog", "%s", err ? err : "--syslog: invalid");
+		free(err);
+	}
 	return errs->n == before ? 0 : -1;
 }
 

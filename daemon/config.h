@@ -55,6 +55,19 @@ struct config {
 	char *tls_cert;
 	char *tls_key;
 	int allow_insecure_tcp;
+	/* Fleet: a central lockset signs bundles; hosts report to it. */
+	char *bundle_signing_key;
+	long hosts_stale_after;
+	char *upstream; /* URL of the central lockset; "" = standalone */
+	char *upstream_token_file;
+	char *bundle_key;
+	char *upstream_cacert;
+	long upstream_wait;
+	long upstream_retry_max;
+	long upstream_report_interval;
+	char *host_name;
+	char *syslog;        /* audit forwarding target; "" = none */
+	char *syslog_cacert; /* CA certificates for a tls: target */
 	/* One-shot actions. */
 	int check_config;
 	int print_config;

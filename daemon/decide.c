@@ -354,6 +354,8 @@ static const struct {
      "container.update.allowed"},
     {"container.start", "container.start.denied", "container.start.audited",
      "container.start.allowed"},
+    {"container.restart", "container.restart.denied", "container.restart.audited",
+     "container.restart.allowed"},
     {"image.pull", "image.pull.denied", "image.pull.audited", "image.pull.allowed"},
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
@@ -427,16 +429,19 @@ out:
 	free(f);
 }
 
-/* A start is judged by the mounts the container holds now: the record of its
+/* A start (and a restart, which mounts again) is judged by the mounts the
+ * container holds now: the record of its
  * create (or an engine lookup), every source resolved again. */
 static void
 judge_start(struct ctx *c, const struct engineapi_target *t)
 {
 	char flag[300];
 
-	snprintf(flag, sizeof(flag), "docker start %s", t->id);
+	snprintf(flag, sizeof(flag), "docker %s %s",
+	         t->route == ENGINEAPI_CONTAINER_RESTART ? "restart" : "start", t->id);
 	decide_judge_container(c, "id", flag, t->id, NULL);
-	judge_body_route(c, t);
+	if (t->route == ENGINEAPI_CONTAINER_START)
+		judge_body_route(c, t);
 }
 
 static void
@@ -455,6 +460,7 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		decide_judge_query_route(c, t);
 		break;
 	case ENGINEAPI_CONTAINER_START:
+	case ENGINEAPI_CONTAINER_RESTART:
 		judge_start(c, t);
 		break;
 	case ENGINEAPI_CONTAINER_CREATE:

@@ -13,23 +13,24 @@
 
 enum engineapi_route {
 	ENGINEAPI_OTHER = 0,
-	ENGINEAPI_CONTAINER_CREATE, /* POST /containers/create */
-	ENGINEAPI_EXEC_CREATE,      /* POST /containers/{id}/exec */
-	ENGINEAPI_CONTAINER_UPDATE, /* POST /containers/{id}/update */
-	ENGINEAPI_CONTAINER_START,  /* POST /containers/{id}/start */
-	ENGINEAPI_IMAGE_CREATE,     /* POST /images/create (pull or import) */
-	ENGINEAPI_IMAGE_LOAD,       /* POST /images/load */
-	ENGINEAPI_BUILD,            /* POST /build */
-	ENGINEAPI_PLUGIN_INSTALL,   /* POST /plugins/pull, /plugins/create, /plugins/{n}/upgrade */
-	ENGINEAPI_VOLUME_CREATE,    /* POST /volumes/create */
-	ENGINEAPI_SERVICE_CREATE,   /* POST /services/create */
-	ENGINEAPI_SERVICE_UPDATE,   /* POST /services/{id}/update */
-	ENGINEAPI_SWARM_JOIN,       /* POST /swarm/join */
-	ENGINEAPI_PLUGIN_SET,       /* POST /plugins/{name}/set */
-	ENGINEAPI_PLUGIN_ENABLE,    /* POST /plugins/{name}/enable */
-	ENGINEAPI_IMAGE_TAG,        /* POST /images/{name}/tag */
-	ENGINEAPI_COMMIT,           /* POST /commit */
-	ENGINEAPI_UNKNOWN,          /* a mutating request on a route not in the inventory */
+	ENGINEAPI_CONTAINER_CREATE,  /* POST /containers/create */
+	ENGINEAPI_EXEC_CREATE,       /* POST /containers/{id}/exec */
+	ENGINEAPI_CONTAINER_UPDATE,  /* POST /containers/{id}/update */
+	ENGINEAPI_CONTAINER_START,   /* POST /containers/{id}/start */
+	ENGINEAPI_CONTAINER_RESTART, /* POST /containers/{id}/restart: mounts again, like start */
+	ENGINEAPI_IMAGE_CREATE,      /* POST /images/create (pull or import) */
+	ENGINEAPI_IMAGE_LOAD,        /* POST /images/load */
+	ENGINEAPI_BUILD,             /* POST /build */
+	ENGINEAPI_PLUGIN_INSTALL,    /* POST /plugins/pull, /plugins/create, /plugins/{n}/upgrade */
+	ENGINEAPI_VOLUME_CREATE,     /* POST /volumes/create */
+	ENGINEAPI_SERVICE_CREATE,    /* POST /services/create */
+	ENGINEAPI_SERVICE_UPDATE,    /* POST /services/{id}/update */
+	ENGINEAPI_SWARM_JOIN,        /* POST /swarm/join */
+	ENGINEAPI_PLUGIN_SET,        /* POST /plugins/{name}/set */
+	ENGINEAPI_PLUGIN_ENABLE,     /* POST /plugins/{name}/enable */
+	ENGINEAPI_IMAGE_TAG,         /* POST /images/{name}/tag */
+	ENGINEAPI_COMMIT,            /* POST /commit */
+	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
 /* What the inventory says of a route. */

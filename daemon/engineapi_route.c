@@ -20,6 +20,8 @@ engineapi_route_name(enum engineapi_route route)
 		return "exec.create";
 	case ENGINEAPI_CONTAINER_UPDATE:
 		return "container.update";
+	case ENGINEAPI_CONTAINER_RESTART:
+		return "container.restart";
 	case ENGINEAPI_CONTAINER_START:
 		return "container.start";
 	case ENGINEAPI_IMAGE_CREATE:

@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "reply.h"
 #include "served.h"
+#include "upstream.h"
 
 enum MHD_Result
 h_health_get(struct request *rq)
@@ -23,5 +24,12 @@ h_health_get(struct request *rq)
 	                 s != NULL ? "loaded" : "missing", "audit",
 	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"));
 	served_release(s);
+	if (body != NULL && upstream_enabled()) {
+		int degraded = 0;
+
+		json_object_set_new(body, "upstream", upstream_health(&degraded));
+		if (degraded)
+			json_object_set_new(body, "status", json_string("degraded"));
+	}
 	return reply_json(rq, 200, body);
 }

@@ -2,6 +2,7 @@
 /* GET /metrics: Prometheus text format. */
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "handlers.h"
 #include "inputs.h"
 #include "judge.h"
@@ -10,6 +11,7 @@
 #include "policystore.h"
 #include "reply.h"
 #include "served.h"
+#include "upstream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +68,12 @@ h_metrics_get(struct request *rq)
 	judge_metrics(out);
 	inputs_metrics(out);
 	prefs_metrics(out);
-	http_metrics(out);
 	h_settings_metrics(out);
 	lookup_metrics(app.lookup, out);
+	upstream_metrics(out);
+	audit_syslog_metrics(out);
+	audit_metrics(app.audit, out);
+	http_metrics(out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

@@ -12,6 +12,7 @@
 #include "policystore.h"
 #include "reply.h"
 #include "served.h"
+#include "upstream.h"
 #include "userpolicy.h"
 
 #include <errno.h>
@@ -64,6 +65,14 @@ h_policy_change_comment(struct request *rq, struct problems *errs)
 	if (c != NULL && strlen(c) > COMMENT_MAX)
 		problems_add(errs, "comment", "longer than %d bytes", COMMENT_MAX);
 	return c;
+}
+
+enum MHD_Result
+h_policy_managed(struct request *rq)
+{
+	return reply_error(rq, ERR_MANAGED_UPSTREAM, NULL,
+	                   "the policy of this host is managed by %s; change it there",
+	                   upstream_url());
 }
 
 enum MHD_Result
@@ -149,11 +158,13 @@ run_change(struct request *rq, const json_t *body, struct policylife_change *c)
 static enum MHD_Result
 policy_change(struct request *rq, int patch)
 {
-	struct policylife_change c = {rq->peer.name, NULL, "api", NULL, patch, 0};
+	struct policylife_change c = {rq->peer.name, NULL, "api", NULL, patch, 0, NULL};
 	struct problems errs = PROBLEMS_INIT;
 	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
 	enum MHD_Result ret;
 
+	if (upstream_enabled())
+		return h_policy_managed(rq);
 	if (patch && ct != NULL && strncasecmp(ct, "application/merge-patch+json", 28) != 0 &&
 	    strncasecmp(ct, "application/json", 16) != 0)
 		return reply_error(rq, ERR_UNSUPPORTED_MEDIA, NULL,
@@ -243,7 +254,7 @@ h_policy_rollback_post(struct request *rq)
 {
 	static const struct jv_field fields[] = {
 	    {"version", JV_INTEGER, 1}, {"comment", JV_STRING, 0}, {NULL, 0, 0}};
-	struct policylife_change c = {rq->peer.name, NULL, "rollback", NULL, 0, 0};
+	struct policylife_change c = {rq->peer.name, NULL, "rollback", NULL, 0, 0, NULL};
 	struct problems errs = PROBLEMS_INIT;
 	json_t *row = NULL;
 	enum MHD_Result ret;
@@ -251,6 +262,8 @@ h_policy_rollback_post(struct request *rq)
 	char comment[64];
 	int found;
 
+	if (upstream_enabled())
+		return h_policy_managed(rq);
 	if (jv_check_object(rq->json, "", fields, &errs) == 0 &&
 	    (n = json_integer_value(json_object_get(rq->json, "version"))) < 1)
 		problems_add(&errs, "/version", "expected a positive version number");

@@ -17,6 +17,7 @@
 #include "reply.h"
 #include "served.h"
 #include "settings.h"
+#include "upstream.h"
 #include "userpolicy.h"
 
 #include <stdio.h>
@@ -54,6 +55,8 @@ h_user_policy_put(struct request *rq)
 	enum MHD_Result ret;
 	long long version = 0;
 
+	if (upstream_enabled())
+		return h_policy_managed(rq);
 	userpolicy_name_valid(user, "user", &errs);
 	comment = h_policy_change_comment(rq, &errs);
 	if (errs.n > 0) {
@@ -117,7 +120,9 @@ h_user_policy_delete(struct request *rq)
 	enum MHD_Result ret;
 	long long version = 0;
 
-	if (errs.n > 0)
+	if (upstream_enabled())
+		ret = h_policy_managed(rq);
+	else if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
 	else if ((st = userpolicy_set(user, NULL, rq->peer.name, comment, &version)) != UP_OK)
 		ret = reply_set_status(rq, st, user);

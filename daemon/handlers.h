@@ -39,6 +39,8 @@ enum MHD_Result h_events_post(struct request *rq);
 /* The change comment of a policy write (?comment= or X-Lockset-Comment);
  * an overlong one is added to errs. Borrowed from the request. */
 const char *h_policy_change_comment(struct request *rq, struct problems *errs);
+/* 409 managed_by_upstream: policy edits are refused in upstream mode. */
+enum MHD_Result h_policy_managed(struct request *rq);
 enum MHD_Result h_policy_get(struct request *rq);
 enum MHD_Result h_policy_put(struct request *rq);
 enum MHD_Result h_policy_patch(struct request *rq);
@@ -62,6 +64,13 @@ void h_settings_metrics(FILE *out);
 /* Remove (audited, as preferences.expired) the preferences unchanged for
  * --prefs-max-days; at start-up, then hourly from the preferences routes. */
 void h_users_prefs_expire(void);
+
+/* h_bundle.c, h_hosts.c: fleet mode */
+enum MHD_Result h_bundle_get(struct request *rq);
+enum MHD_Result h_host_status_post(struct request *rq);
+enum MHD_Result h_hosts_get(struct request *rq);
+/* h_openapi.c */
+enum MHD_Result h_openapi_get(struct request *rq);
 
 /* h_ui.c: the admin web UI */
 enum MHD_Result h_ui_redirect(struct request *rq);

@@ -11,6 +11,7 @@
 #include "http_conn.h"
 #include "http_guard.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 
 #include <arpa/inet.h>
@@ -46,10 +47,15 @@ struct listener {
 	int fd;
 	int is_unix;
 	int is_loopback;
+	int inherited; /* passed by the service manager: its socket file stays */
 	char *unix_path;
 	struct MHD_Daemon *daemon;
 	struct conn_limits *limits; /* its connection caps (http_conn.c) */
 };
+
+/* Request latency per route; the last slot counts requests that matched none. */
+#define HTTP_METRICS_ROUTES 128
+static struct metrics_hist route_latency[HTTP_METRICS_ROUTES + 1];
 
 static struct listener listeners[HTTP_MAX_LISTENERS];
 static size_t nlisteners;
@@ -259,6 +265,36 @@ http_listen(const char *spec, enum listener_kind kind, char **err)
 	return 0;
 }
 
+int
+http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err)
+{
+	struct listener *l;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (nlisteners == HTTP_MAX_LISTENERS) {
+		close(fd);
+		return fail(err, "listen \"%s\": too many listeners", spec);
+	}
+	l = &listeners[nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->kind = kind;
+	l->inherited = 1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		l->is_unix = ss.ss_family == AF_UNIX;
+		if (ss.ss_family == AF_INET)
+			l->is_loopback =
+			    (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+		else if (ss.ss_family == AF_INET6)
+			l->is_loopback =
+			    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	}
+	l->spec = strdup(spec);
+	nlisteners++;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Peers */
 
@@ -413,6 +449,12 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request *rq = *req_cls;
 	struct conn_info *ci;
 
+	if (rq != NULL) {
+		size_t i = rq->route ? (size_t)(rq->route - http_routes) : HTTP_METRICS_ROUTES;
+		metrics_observe_since(
+		    &route_latency[i < HTTP_METRICS_ROUTES ? i : HTTP_METRICS_ROUTES],
+		    rq->started_ns);
+	}
 	/* The next request must arrive whole within the deadline again. */
 	if (rq != NULL && rq->dispatched && (ci = conn_of(conn)) != NULL)
 		http_conn_busy(ci, 0);
@@ -650,6 +692,7 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		if (rq == NULL && (rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*req_cls = rq;
+		rq->started_ns = metrics_now_ns();
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
@@ -735,6 +778,25 @@ const char *
 http_header(struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_metrics(FILE *out)
+{
+	char labels[256];
+
+	metrics_hist_header(out, "lockset_http_request_duration_seconds",
+	                    "Time from the request line to the end of the reply, by route "
+	                    "(long-polls included).");
+	for (size_t i = 0; i < http_nroutes && i < HTTP_METRICS_ROUTES; i++) {
+		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
+		         http_routes[i].method, http_routes[i].path);
+		metrics_hist_print(out, "lockset_http_request_duration_seconds", labels,
+		                   &route_latency[i]);
+	}
+	metrics_hist_print(out, "lockset_http_request_duration_seconds",
+	                   "method=\"\",route=\"unmatched\"", &route_latency[HTTP_METRICS_ROUTES]);
+	http_conn_metrics(out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -823,12 +885,6 @@ long
 http_raise_fd_limit(void)
 {
 	return http_conn_raise_fd_limit();
-}
-
-void
-http_metrics(FILE *out)
-{
-	http_conn_metrics(out);
 }
 
 unsigned
@@ -937,7 +993,7 @@ http_stop(unsigned grace_ms)
 				close(fd);
 			listeners[i].fd = -1;
 		}
-		if (listeners[i].unix_path != NULL)
+		if (listeners[i].unix_path != NULL && !listeners[i].inherited)
 			unlink(listeners[i].unix_path);
 	}
 	/* Let in-flight requests finish. */

@@ -70,6 +70,7 @@ struct request {
 	void (*hstate_free)(void *hstate);
 
 	/* Dispatcher bookkeeping. */
+	unsigned long long started_ns; /* when the request line arrived (metrics) */
 	int dispatched;
 	int refused; /* a reply was already queued by the dispatcher */
 	size_t body_cap;
@@ -97,6 +98,10 @@ struct http_opts {
  * Unix sockets are created with mode 0660. Returns 0, or -1 with *err set
  * (malloc'd). Call before http_start(). */
 int http_listen(const char *spec, enum listener_kind kind, char **err);
+/* The same with a socket already bound and listening (socket activation);
+ * takes fd. Its Unix socket file is left in place at http_stop: it belongs
+ * to whoever passed it. */
+int http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err);
 /* Start serving every opened listener. Returns 0 or -1 (logged). */
 int http_start(const struct http_opts *opts);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
@@ -105,14 +110,15 @@ void http_stop(unsigned grace_ms);
 /* Raise RLIMIT_NOFILE to its hard limit (first thing at start-up); the
  * connection caps are then planned from it. Returns the limit. */
 long http_raise_fd_limit(void);
-/* Prometheus text of the connections and their caps, per listener. */
-void http_metrics(FILE *out);
 /* Connections the REST listeners serve at once, in all. */
 unsigned http_rest_capacity(void);
 /* The request's socket (to watch for the client going while it waits), or -1. */
 int http_request_fd(struct request *rq);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
+
+/* The request latency histograms, one per route (Prometheus text). */
+void http_metrics(FILE *out);
 
 /* Request accessors. */
 const char *http_query(struct request *rq, const char *name);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "redact.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "served.h"
 #include "siphash.h"
 #include "userpolicy.h"
@@ -30,6 +31,7 @@ static struct {
 	unsigned long long count;
 } rule_counts[JUDGE_MAX_RULES];
 static judge_input_hook input_hook;
+static struct metrics_hist decision_latency;
 
 void
 judge_set_input_hook(judge_input_hook hook)
@@ -158,6 +160,7 @@ conclude(struct judgement *j)
 	if (j->concluded)
 		return;
 	j->concluded = 1;
+	metrics_observe_since(&decision_latency, j->started_ns);
 	if (j->event_id < 0) {
 		/* The record is part of the decision: without it, deny. */
 		j->audit_failed = 1;
@@ -249,6 +252,7 @@ settle(const struct decide_request *req, const char *component, const char *acto
        struct judgement *j)
 {
 	if (!j->d.inspected) {
+		metrics_observe_since(&decision_latency, j->started_ns);
 		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);
 		j->concluded = 1;
 		return 0;
@@ -358,6 +362,7 @@ judge_start(const struct decide_request *req, const char *component, const char 
 	struct decide_request r = *req;
 
 	memset(j, 0, sizeof(*j));
+	j->started_ns = metrics_now_ns();
 	new_id(j->id);
 	j->resume = resume;
 	j->resume_arg = arg;
@@ -421,4 +426,16 @@ judge_metrics(FILE *out)
 		fprintf(out, "lockset_violations_total{rule=\"%s\"} %llu\n", rule,
 		        __atomic_load_n(&rule_counts[i].count, __ATOMIC_RELAXED));
 	}
+	metrics_hist_header(out, "lockset_decision_duration_seconds",
+	                    "Time to judge an Engine API request, its audit record included.");
+	metrics_hist_print(out, "lockset_decision_duration_seconds", "", &decision_latency);
+}
+
+void
+judge_totals(unsigned long long *decisions, unsigned long long *denies)
+{
+	*denies = __atomic_load_n(&n_denied, __ATOMIC_RELAXED);
+	*decisions = *denies + __atomic_load_n(&n_allowed, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&n_audited, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&n_uninspected, __ATOMIC_RELAXED);
 }

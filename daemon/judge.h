@@ -21,6 +21,8 @@ struct judgement {
 	                       a record was required and could not be written */
 	int audit_failed;   /* a record was required and could not be written: denied */
 	char *message;      /* deny message for clients (NULL when allowed) */
+	/* When judge_start began: the decision latency histogram. */
+	unsigned long long started_ns;
 	/* While the engine is asked about containers or the audit record is
 	 * being written (judge_start returned 1). */
 	void (*resume)(void *arg);
@@ -51,6 +53,9 @@ int judge_start(const struct decide_request *req, const char *component, const c
  * the answer into a deny (fail closed). */
 void judge_finish(struct judgement *j);
 void judge_clear(struct judgement *j);
+
+/* Totals since start-up: every decision, and the denied ones among them. */
+void judge_totals(unsigned long long *decisions, unsigned long long *denies);
 
 /* Prometheus text of the decision counters (new reference to a string). */
 void judge_metrics(FILE *out);

@@ -6,11 +6,15 @@
 
 #include "app.h"
 #include "audit.h"
+#include "audit_syslog.h"
 #include "auth.h"
+#include "bundleserve.h"
 #include "config.h"
 #include "handlers.h"
 #include "homes.h"
 #include "containers.h"
+#include "fleetstore.h"
+#include "confine.h"
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
@@ -21,9 +25,11 @@
 #include "ratelimit.h"
 #include "redact.h"
 #include "served.h"
+#include "service.h"
 #include "settings.h"
 #include "tokens.h"
 #include "trust.h"
+#include "upstream.h"
 #include "userpolicy.h"
 #include "watch.h"
 
@@ -236,6 +242,18 @@ audit_policy_event(const char *action, long long version, const char *detail)
 /* SIGHUP and the file watch: re-read the settings file. A changed document
  * becomes a new version (actor "file", audited by policylife.c); an invalid
  * one is refused, logged and audited, and the current policy keeps serving. */
+/* Tell the service manager the daemon serves, and which policy. */
+static void
+notify_ready(void)
+{
+	struct served *s = served_acquire();
+	char status[64];
+
+	snprintf(status, sizeof(status), "serving policy v%lld", s ? s->version : 0);
+	served_release(s);
+	service_notify_ready(status);
+}
+
 static void
 reload(void)
 {
@@ -243,6 +261,7 @@ reload(void)
 	struct served *before = served_acquire(), *after;
 	int changed = 0;
 
+	service_notify_reloading();
 	if (policylife_reload(&errs, &warns, &changed) != 0) {
 		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
 		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
@@ -263,6 +282,7 @@ reload(void)
 	served_release(before);
 	problems_clear(&errs);
 	problems_clear(&warns);
+	notify_ready();
 }
 
 static struct audit *
@@ -439,6 +459,52 @@ out:
 	return rc;
 }
 
+/* Upstream mode: install the saved bundle and start fetching. */
+static int
+start_upstream(const struct config *c, char **err)
+{
+	struct upstream_opts o = {
+	    .url = c->upstream,
+	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
+	    .bundle_key = c->bundle_key,
+	    .cacert = c->upstream_cacert[0] ? c->upstream_cacert : NULL,
+	    .state_dir = c->state_dir,
+	    .host_name = c->host_name,
+	    .wait = c->upstream_wait,
+	    .retry_max = c->upstream_retry_max,
+	    .report_interval = c->upstream_report_interval,
+	};
+
+	return upstream_start(&o, err);
+}
+
+/* A listener: the socket the service manager passed for spec, else a new one. */
+static void
+open_listener(const char *spec, enum listener_kind kind)
+{
+	char *err = NULL;
+	int fd = service_take_fd(spec);
+
+	if (fd < 0 && strncmp(spec, "unix:", 5) == 0)
+		ensure_parent_dir(spec + 5, 0755);
+	if ((fd >= 0 ? http_listen_fd(spec, kind, fd, &err) : http_listen(spec, kind, &err)) != 0)
+		fatalx("%s", err);
+}
+
+/* Passed sockets no option names are served too: the "authz" one as the
+ * plugin socket, the others as API sockets. */
+static void
+open_unclaimed_listeners(void)
+{
+	char spec[256], *err = NULL;
+	int fd, authz;
+
+	while ((fd = service_take_unclaimed(&authz, spec, sizeof(spec))) >= 0) {
+		if (http_listen_fd(spec, authz ? LISTEN_AUTHZ : LISTEN_API, fd, &err) != 0)
+			fatalx("%s", err);
+	}
+}
+
 /* Everything main() allocates for its whole life, released at exit whichever
  * way the process ends (one-shot actions and start-up failures included). */
 static struct config cfg;
@@ -450,6 +516,45 @@ release_at_exit(void)
 	problems_clear(&errs);
 	problems_clear(&warns);
 	config_free(&cfg);
+}
+
+/* What runs beside the policy once the database is open: secret redaction,
+ * fleet mode (bundles, upstream, syslog), decision inputs, container records
+ * and lookups. Returns 0, or -1 after telling the parent (ready_fd). */
+static int
+start_services(const struct config *c, int ready_fd)
+{
+	char *err = NULL;
+
+	if ((app.redact = redact_open(c->state_dir, &err)) == NULL) {
+		log_warnx("%s", err ? err : "out of memory");
+		goto fail;
+	}
+	fleetstore_open(audit_db(app.audit));
+	if (c->syslog[0] != '\0' &&
+	    audit_syslog_start(app.audit, c->syslog, c->syslog_cacert[0] ? c->syslog_cacert : NULL,
+	                       &err) != 0) {
+		log_warnx("%s", err ? err : "--syslog: cannot start");
+		goto fail;
+	}
+	if (c->bundle_signing_key[0] != '\0' &&
+	    bundleserve_open(c->bundle_signing_key, &err) != 0) {
+		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
+		goto fail;
+	}
+	if (c->upstream[0] != '\0' && start_upstream(c, &err) != 0) {
+		log_warnx("--upstream: %s", err ? err : "cannot start");
+		goto fail;
+	}
+	if (inputs_start(audit_db(app.audit), inputs_limits_of(c), app.redact) != 0)
+		log_warnx("decision inputs are not recorded: impact previews will be empty");
+	if (start_containers(c) != 0)
+		goto fail;
+	return 0;
+fail:
+	free(err);
+	report_ready(ready_fd, 1);
+	return -1;
 }
 
 int
@@ -475,7 +580,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (cfg.version) {
+#ifdef LOCKSET_DEBUG_TRIGGERS
+		printf("locksetd %s (debug triggers)\n", PACKAGE_VERSION);
+#else
 		printf("locksetd %s\n", PACKAGE_VERSION);
+#endif
 		return 0;
 	}
 	if (cfg.print_config) {
@@ -513,8 +622,27 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+#ifdef LOCKSET_DEBUG_TRIGGERS
+	sigaddset(&sigs, SIGUSR2);
+#endif
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	access_configure(&cfg);
+	if (service_listen_fds() < 0)
+		fatalx("socket activation: a passed socket cannot be served");
+	for (size_t i = 0; i < cfg.listen.n; i++)
+		open_listener(cfg.listen.v[i], LISTEN_API);
+	if (cfg.authz_socket[0] != '\0') {
+		char spec[4200];
+		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
+		open_listener(spec, LISTEN_AUTHZ);
+	}
+	open_unclaimed_listeners();
+	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
+	 * from here on, and no thread runs yet (capabilities are per thread). */
+	if (confine_capabilities() != 0)
+		fatalx("confine: cannot drop capabilities");
 
 	app.audit = open_audit(&cfg, &err);
 	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
@@ -526,6 +654,7 @@ main(int argc, char **argv)
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
+	policylife_set_managed(cfg.upstream[0] != '\0');
 	h_users_prefs_expire();
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
@@ -534,33 +663,8 @@ main(int argc, char **argv)
 		report_ready(ready_fd, 1);
 		return 1;
 	}
-	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL) {
-		log_warnx("%s", err ? err : "out of memory");
-		report_ready(ready_fd, 1);
+	if (start_services(&cfg, ready_fd) != 0)
 		return 1;
-	}
-	if (inputs_start(audit_db(app.audit), inputs_limits_of(&cfg), app.redact) != 0)
-		log_warnx("decision inputs are not recorded: impact previews will be empty");
-	if (start_containers(&cfg) != 0) {
-		report_ready(ready_fd, 1);
-		return 1;
-	}
-
-	access_configure(&cfg);
-	for (size_t i = 0; i < cfg.listen.n; i++) {
-		const char *spec = cfg.listen.v[i];
-		if (strncmp(spec, "unix:", 5) == 0)
-			ensure_parent_dir(spec + 5, 0755);
-		if (http_listen(spec, LISTEN_API, &err) != 0)
-			fatalx("%s", err);
-	}
-	if (cfg.authz_socket[0] != '\0') {
-		char spec[4200];
-		ensure_parent_dir(cfg.authz_socket, 0755);
-		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
-		if (http_listen(spec, LISTEN_AUTHZ, &err) != 0)
-			fatalx("%s", err);
-	}
 
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_body = (size_t)cfg.max_body;
@@ -573,6 +677,9 @@ main(int argc, char **argv)
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts.max_connections = (unsigned)cfg.max_connections;
 	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
+	/* Sockets, files and database are open: only the allowlist from here. */
+	if (confine_syscalls() != 0)
+		fatalx("confine: cannot load the system call filter");
 	h_settings_configure();
 	if (served_start() != 0 || http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
@@ -589,6 +696,7 @@ main(int argc, char **argv)
 		served_release(s);
 	}
 	report_ready(ready_fd, 0);
+	notify_ready();
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -600,17 +708,28 @@ main(int argc, char **argv)
 			reload();
 			continue;
 		}
+#ifdef LOCKSET_DEBUG_TRIGGERS
+		if (sig == SIGUSR2) {
+			confine_debug_trigger();
+			continue;
+		}
+#endif
 		log_info("signal %d: shutting down", sig);
 		break;
 	}
+	service_notify_stopping();
 	watch_stop();
 	served_wake_all();
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
 	http_stop(3000);
+	upstream_stop(); /* after the HTTP threads, which read its state */
 	lookup_free(app.lookup);
 	containers_close(app.containers);
 	served_stop();
 	inputs_stop();
+	bundleserve_close();
+	fleetstore_close();
+	audit_syslog_stop();
 	userpolicy_close();
 	policystore_close();
 	tokens_close();

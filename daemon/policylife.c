@@ -26,6 +26,13 @@
 #include <unistd.h>
 
 static pthread_mutex_t life_lock = PTHREAD_MUTEX_INITIALIZER;
+static int managed; /* upstream mode: see policylife_set_managed */
+
+void
+policylife_set_managed(int m)
+{
+	managed = m;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Atomic file write */
@@ -187,6 +194,63 @@ stored_doc(long long version)
 	return doc;
 }
 
+static char *
+document_text(const json_t *doc, size_t *len)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *t;
+
+	if (text == NULL)
+		return NULL;
+	*len = strlen(text);
+	if ((t = realloc(text, *len + 2)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	t[(*len)++] = '\n';
+	t[*len] = '\0';
+	return t;
+}
+
+/* Upstream mode: the file (doc, borrowed) differs from the newest version,
+ * latest. Audit that it is ignored, serve latest (at start-up nothing is
+ * served yet) and put the file back. Caller holds life_lock. */
+static int
+ignore_file_doc(const json_t *doc, struct served *cur, long long latest, struct problems *errs,
+                int *changed)
+{
+	json_t *want = cur != NULL ? json_incref(cur->doc) : stored_doc(latest), *diff;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (want == NULL) {
+		problems_add(errs, "", "cannot read the policy history");
+		return -1;
+	}
+	diff = jsondiff_summary(want, doc);
+	log_warnx("policy: %s was changed by hand; ignored: the policy is managed upstream",
+	          served_settings_path());
+	if (audit_change("policy.file_ignored", "file", "locksetd", latest, "file", NULL, diff,
+	                 "the policy is managed by an upstream lockset") != 0)
+		log_warnx("audit: could not record policy.file_ignored");
+	if (cur == NULL) {
+		if (served_install(json_incref(want), latest) != 0) {
+			problems_add(errs, "", "out of memory building the policy");
+			goto out;
+		}
+		*changed = 1;
+	}
+	if ((text = document_text(want, &len)) == NULL ||
+	    policylife_write_file(served_settings_path(), text, len) != 0)
+		log_warn("policy: cannot restore %s", served_settings_path());
+	rc = 0;
+out:
+	free(text);
+	json_decref(diff);
+	json_decref(want);
+	return rc;
+}
+
 /* Give doc (read from the file; stolen) its version and install it. Caller
  * holds life_lock. */
 static int
@@ -219,6 +283,10 @@ adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *chan
 		doc = NULL;
 		*changed = 1;
 		rc = 0;
+		goto out;
+	}
+	if (managed && r == 0) {
+		rc = ignore_file_doc(doc, cur, latest, errs, changed);
 		goto out;
 	}
 	old = cur != NULL ? json_incref(cur->doc) : (r == 0 ? stored_doc(latest) : NULL);
@@ -303,8 +371,8 @@ commit(json_t *doc, const char *text, size_t len, const struct policylife_change
 		st = PL_STORE;
 		goto out;
 	}
-	if (audit_change("policy.updated", c->actor, "api", version, c->source, c->comment,
-	                 res->diff, NULL) != 0) {
+	if (audit_change("policy.updated", c->actor, c->origin ? c->origin : "api", version,
+	                 c->source, c->comment, res->diff, NULL) != 0) {
 		policystore_withdraw(version);
 		st = PL_AUDIT;
 		goto out;
@@ -314,8 +382,8 @@ commit(json_t *doc, const char *text, size_t len, const struct policylife_change
 
 		log_warn("policy: cannot write %s", served_settings_path());
 		policystore_withdraw(version);
-		audit_change("policy.update_failed", c->actor, "api", version, c->source,
-		             c->comment, NULL, strerror(e));
+		audit_change("policy.update_failed", c->actor, c->origin ? c->origin : "api",
+		             version, c->source, c->comment, NULL, strerror(e));
 		st = PL_WRITE;
 		goto out;
 	}

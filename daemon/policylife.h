@@ -45,6 +45,7 @@ struct policylife_change {
 	const char *if_match; /* the If-Match header, or NULL */
 	int patch;            /* the body is an RFC 7396 merge patch */
 	int dry_run;          /* validate and compute, store nothing */
+	const char *origin;   /* the audit row's component; NULL: "api" */
 };
 
 struct policylife_result {
@@ -55,6 +56,14 @@ struct policylife_result {
 	char etag[72];     /* the document's ETag after the change */
 	struct problems warns;
 };
+
+/* Upstream mode (before policylife_start): the org policy is managed by a
+ * central lockset and changes only through policylife_apply. A settings file
+ * whose content differs from the newest version is then not adopted, at
+ * start-up or on reload: policy.file_ignored is audited, the newest version
+ * keeps serving and the file is rewritten with it. With no version recorded
+ * yet, the file is adopted as usual. */
+void policylife_set_managed(int managed);
 
 /* At start-up, after the state database is open: give doc (the validated
  * file; stolen) its version from the history and install it. Returns 0, or

@@ -23,6 +23,7 @@ static const struct {
     [ERR_NOT_ACCEPTABLE] = {"not_acceptable", 406},
     [ERR_CONFLICT] = {"conflict", 409},
     [ERR_LOCKED_SETTING] = {"locked_setting", 409},
+    [ERR_MANAGED_UPSTREAM] = {"managed_by_upstream", 409},
     [ERR_PRECONDITION] = {"precondition_failed", 412},
     [ERR_PAYLOAD_TOO_LARGE] = {"payload_too_large", 413},
     [ERR_URI_TOO_LONG] = {"uri_too_long", 414},

@@ -20,6 +20,7 @@ enum error_code {
 	ERR_NOT_ACCEPTABLE,     /* 406 not_acceptable */
 	ERR_CONFLICT,           /* 409 conflict */
 	ERR_LOCKED_SETTING,     /* 409 locked_setting */
+	ERR_MANAGED_UPSTREAM,   /* 409 managed_by_upstream */
 	ERR_PRECONDITION,       /* 412 precondition_failed */
 	ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
 	ERR_URI_TOO_LONG,       /* 414 uri_too_long */

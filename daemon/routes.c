@@ -6,6 +6,8 @@
 
 const struct route http_routes[] = {
     {"GET", "/v1/health", h_health_get, ROLE_NONE, 0, LISTEN_API, "liveness and readiness"},
+    {"GET", "/v1/openapi.json", h_openapi_get, ROLE_NONE, 0, LISTEN_API,
+     "the OpenAPI 3.1 description of this API"},
     {"GET", "/v1/settings", h_settings_get, ROLE_RUNTIME, 0, LISTEN_API,
      "effective settings; ETag, If-None-Match, ?wait= long-poll"},
     {"POST", "/v1/tokens", h_tokens_post, ROLE_ADMIN, ROUTE_JSON_BODY, LISTEN_API,
@@ -54,6 +56,14 @@ const struct route http_routes[] = {
      LISTEN_API, "a user's own preferences; a locked key is refused (409)"},
     {"GET", "/v1/users/{user}/settings", h_user_settings_get, ROLE_RUNTIME, 0, LISTEN_API,
      "a user's own preferences"},
+
+    /* Fleet mode: signed bundles for hosts, and their compliance reports. */
+    {"GET", "/v1/bundle", h_bundle_get, ROLE_RUNTIME, 0, LISTEN_API,
+     "the signed policy bundle; ETag, If-None-Match, ?wait=, ?after=&slot= for caches"},
+    {"POST", "/v1/hosts/{host}/status", h_host_status_post, ROLE_RUNTIME, ROUTE_JSON_BODY,
+     LISTEN_API, "a host reports its bundle version and decision counts"},
+    {"GET", "/v1/hosts", h_hosts_get, ROLE_AUDITOR, 0, LISTEN_API,
+     "fleet compliance: hosts, bundle versions, stale and behind; filters, paging"},
 
     /* The admin web UI: static files anyone may fetch; its API calls carry a token. */
     {"GET", "/ui", h_ui_redirect, ROLE_NONE, 0, LISTEN_API, "redirect to /ui/"},

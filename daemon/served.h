@@ -89,9 +89,10 @@ struct served_waiter {
 	struct timespec deadline;
 	void (*fire)(struct served_waiter *w); /* called once, from any thread */
 	int fired;
-	int fd;           /* the client's socket, watched for its going; -1: not watched */
+	int fd;           /* the client's socket, watched for its going; <= 0: not watched */
 	int gone;         /* fired because the client closed its connection */
 	const char *user; /* borrowed for as long as registered; NULL: the org settings */
+	int any;          /* fired by every change (org or user), whatever the ETags */
 	struct served_user_reply *reply; /* per-user, woken by a change: the new reply (owned) */
 	struct served_waiter *prev, *next;
 };
@@ -106,6 +107,9 @@ void served_user_reply_release(struct served_user_reply *r);
 int served_wait_add(struct served_waiter *w);
 /* Register a per-user waiter (w->user and w->etag set). */
 void served_wait_add_user(struct served_waiter *w);
+/* Register w whatever the ETags are (the bundle's long-polls): it fires at
+ * the next change of any kind or at its deadline. */
+void served_wait_add_any(struct served_waiter *w);
 /* Counts changes: read it before computing a per-user reply; if it differs
  * after registering the waiter, a change slipped in between. */
 unsigned long long served_generation(void);

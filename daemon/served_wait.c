@@ -141,6 +141,7 @@ served_wait_add(struct served_waiter *w)
 	int changed;
 
 	w->user = NULL;
+	w->any = 0;
 	pthread_mutex_lock(&wait_lock);
 	cur = served_acquire();
 	changed = cur == NULL || strcmp(cur->etag, w->etag) != 0;
@@ -159,6 +160,29 @@ served_wait_add_user(struct served_waiter *w)
 	pthread_mutex_unlock(&wait_lock);
 }
 
+void
+served_wait_add_any(struct served_waiter *w)
+{
+	w->user = NULL;
+	w->any = 1;
+	pthread_mutex_lock(&wait_lock);
+	link_locked(w);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+/* Fire every waiter that any change wakes. */
+static void
+fire_any_locked(void)
+{
+	struct served_waiter *w = waiters, *next;
+
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (w->any)
+			fire_locked(w);
+	}
+}
+
 unsigned long long
 served_generation(void)
 {
@@ -173,7 +197,7 @@ served_wait_policy_changed_locked(int etag_changed)
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	for (; w != NULL; w = next) {
 		next = w->next;
-		if (w->user == NULL && etag_changed)
+		if (w->any || (w->user == NULL && etag_changed))
 			fire_locked(w);
 	}
 	dirty_all = 1;
@@ -185,6 +209,7 @@ served_notify_user(const char *user)
 {
 	pthread_mutex_lock(&wait_lock);
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+	fire_any_locked();
 	if (!dirty_all && !is_dirty_locked(user)) {
 		if (ndirty == DIRTY_MAX || (dirty[ndirty] = strdup(user)) == NULL)
 			dirty_all = 1;
@@ -280,7 +305,7 @@ fire_gone(void)
 		cap = want;
 	}
 	for (w = waiters; w != NULL && n < cap; w = w->next) {
-		if (w->fd < 0)
+		if (w->fd <= 0) /* 0 is stdin: never a client's socket */
 			continue;
 		pfd[n].fd = w->fd;
 		pfd[n].events = POLLRDHUP;

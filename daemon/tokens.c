@@ -260,9 +260,15 @@ enum role
 tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
               long long *expires, int *limited)
 {
+	return tokens_verify_at(secret, peer_addr, time(NULL), name, namesz, expires, limited);
+}
+
+enum role
+tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name, size_t namesz,
+                 long long *expires, int *limited)
+{
 	unsigned char h[32];
 	enum role role = ROLE_NONE;
-	time_t now = time(NULL);
 	char key[64];
 	struct fail_slot *slot;
 	int was_blocked, blocked;

@@ -11,6 +11,7 @@
 #include "problems.h"
 
 #include <jansson.h>
+#include <time.h>
 
 struct db;
 
@@ -37,6 +38,10 @@ int tokens_revoke(const char *name);
  * and is then not audited again. */
 enum role tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
                         long long *expires, int *limited);
+/* tokens_verify as of the time now (expiry and the failure window), for
+ * tests with their own clock. */
+enum role tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name,
+                           size_t namesz, long long *expires, int *limited);
 /* Changes whenever a token is created or revoked (for per-connection caches). */
 unsigned tokens_generation(void);
 

@@ -46,13 +46,13 @@ run_build() { # $1 = dir, rest = configure flags
 ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "=== format check"
-if clang-format --dry-run --Werror daemon/*.c daemon/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c; then
+if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/ctl/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c; then
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))
 fi
 
-run_build build --enable-werror
+run_build build --enable-werror --enable-debug-triggers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_build build-asan --enable-werror --enable-sanitizers
 

@@ -100,21 +100,56 @@ lockset_stop() {
 	fi
 }
 
+# Every reply that api and tcp receive is kept (replies.tsv + replies/ID) and
+# validated against schema/openapi.json when the test finishes.
+REPLIES="$T/replies"
+NREPLY=0
+mkdir -p "$REPLIES"
+
+# record_reply METHOD PATH CURL-W-OUTPUT: keep the last reply; sets STATUS.
+record_reply() {
+	local id
+	STATUS=${3%% *}
+	NREPLY=$((NREPLY + 1))
+	id="$BASHPID.$NREPLY"
+	cp "$BODY" "$REPLIES/$id" 2>/dev/null || : >"$REPLIES/$id"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$1" "$2" "$STATUS" "${3#* }" >>"$REPLIES.tsv"
+}
+
 # api METHOD PATH [curl args...]: request over the Unix socket as this uid.
 # Sets STATUS, BODY (file), HEADERS (file).
 api() {
-	local method=$1 path=$2; shift 2
+	local method=$1 path=$2 out; shift 2
 	BODY="$T/body"; HEADERS="$T/headers"
-	STATUS=$(curl -s --unix-socket "$SOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
-		-w '%{http_code}' "$@" "http://lockset$path")
+	: >"$BODY" # a reply without a body leaves it empty, not the previous one
+	out=$(curl -s --unix-socket "$SOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code} %{content_type}' "$@" "http://lockset$path")
+	record_reply "$method" "$path" "$out"
 }
 
 # tcp METHOD PATH [curl args...]: the same over loopback TCP.
 tcp() {
-	local method=$1 path=$2; shift 2
+	local method=$1 path=$2 out; shift 2
 	BODY="$T/body"; HEADERS="$T/headers"
-	STATUS=$(curl -s -X "$method" -o "$BODY" -D "$HEADERS" -w '%{http_code}' "$@" \
-		"http://127.0.0.1:$PORT$path")
+	: >"$BODY"
+	out=$(curl -s -X "$method" -o "$BODY" -D "$HEADERS" -w '%{http_code} %{content_type}' \
+		"$@" "http://127.0.0.1:$PORT$path")
+	record_reply "$method" "$path" "$out"
+}
+
+# Validate every kept reply against schema/openapi.json (needs python3-jsonschema).
+check_replies() {
+	local out rc
+	[ -s "$REPLIES.tsv" ] || return 0
+	out=$(python3 "$LOCKSET_SRCDIR/tests/tools/openapi-check.py" replies \
+		"$LOCKSET_SRCDIR/schema/openapi.json" "$REPLIES.tsv" "$REPLIES" 2>&1)
+	rc=$?
+	case $rc in
+	0) ok "every reply matches schema/openapi.json" ;;
+	77) echo "# replies not validated: python3-jsonschema is not installed" ;;
+	*) echo "$out" | grep -v '^# not in' | head -n 20
+	   not_ok "every reply matches schema/openapi.json" ;;
+	esac
 }
 
 header() { grep -i "^$1:" "$HEADERS" | head -n1 | sed 's/^[^:]*: *//; s/\r$//'; }
@@ -150,6 +185,7 @@ expect_error() {
 }
 
 finish() {
+	check_replies
 	echo "# $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 	exit $?

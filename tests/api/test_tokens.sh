@@ -35,7 +35,9 @@ expect_error "bad role and unknown field" 400 invalid_request
 expect_json "unknown field path" '[.error.details[].path] | sort | join(",")' '/colour'
 tcp POST /v1/tokens "${A[@]}" -d '{"name":"x","role":"root"}'
 expect_json "bad role path" '.error.details[0].path' /role
-tcp POST /v1/tokens "${A[@]}" -d '{"name":"short","role":"auditor","expiresIn":1}'
+# Expiry itself is tested on an injected clock (tests/unit/test_tokens.c):
+# here a token with an expiry is created, works, and lists its expiry.
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"short","role":"auditor","expiresIn":3600}'
 expect_status "create an expiring auditor token" 201
 SHORT=$(jqb .secret)
 
@@ -46,9 +48,9 @@ tcp GET /v1/tokens "${R[@]}"
 expect_error "runtime token cannot list tokens" 403 forbidden
 tcp GET /metrics -H "Authorization: Bearer $SHORT"
 expect_status "auditor token reads metrics" 200
-sleep 2
-tcp GET /metrics -H "Authorization: Bearer $SHORT"
-expect_error "expired token" 401 unauthorized
+tcp GET /v1/tokens "${A[@]}"
+expect_json "the expiring token lists its expiry" \
+	'.tokens[] | select(.name == "short") | (.expires | type)' number
 
 # One keep-alive connection: a verified token is remembered per connection,
 # and a revocation must still take effect on the next request.

@@ -520,6 +520,21 @@ test('admin UI in headless Chromium', async (t) => {
       await checkPage('hosts');
     });
 
+    await t.test('hosts: a reporting host is listed with its bundle version and status', async () => {
+      const rep = await api('POST', '/v1/hosts/dev-laptop-1/status', {
+        body: { locksetVersion: '1.0', bundleVersion: 3, mode: 'enforce', status: 'ok', decisions: 40, denies: 2 },
+      });
+      assert.equal(rep.status, 200);
+      await page.click('#nav a[data-view="overview"]');
+      await page.click('#nav a[data-view="hosts"]');
+      await page.waitForSelector('#hosts-table tbody tr[data-host="dev-laptop-1"]');
+      const row = page.locator('#hosts-table tbody tr[data-host="dev-laptop-1"]');
+      assert.match(await row.textContent(), /v3/);
+      assert.equal(await row.getAttribute('data-status'), 'current');
+      assert.equal(await page.isVisible('#hosts-unavailable'), false);
+      await checkPage('hosts-with-a-host');
+    });
+
     await t.test('audit: search, paging, verify and export', async () => {
       await page.click('#nav a[data-view="audit"]');
       await page.waitForSelector('#audit-table tbody tr[data-id]');

@@ -52,6 +52,17 @@ raw_exec(const char *sql)
 	return rc;
 }
 
+/* The migrations compiled in; their numbers need not be contiguous. */
+static int
+compiled_migrations(void)
+{
+	int n = 0;
+
+	for (const struct embedded_file *f = embedded_files; f->name != NULL; f++)
+		n += strncmp(f->name, "sql/", 4) == 0;
+	return n;
+}
+
 static void
 test_migrations_applied_once_and_recorded(void)
 {
@@ -77,7 +88,8 @@ test_migrations_applied_once_and_recorded(void)
 	{
 		sqlite3 *c = NULL;
 		sqlite3_open(path, &c);
-		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version"), compiled);
+		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version"),
+		             compiled_migrations());
 		CHECK_INT_EQ(query_int(c, "SELECT count(*) FROM schema_version WHERE version = 1 "
 		                          "AND name = 'sql/0001-init.sql'"),
 		             1);

@@ -166,6 +166,40 @@ load_rule_ids(void)
 	CHECK(json_object_size(rule_ids) >= 20);
 }
 
+/* The README's deny table names every registered rule id as `id`. */
+static void
+check_readme_lists_every_rule(const char *src)
+{
+	char path[4200], needle[96];
+	const char *id;
+	json_t *v;
+	FILE *fp;
+	char *text;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/README.md", src);
+	fp = fopen(path, "rb");
+	CHECK(fp != NULL);
+	if (fp == NULL)
+		return;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)n + 1);
+	CHECK(text != NULL && fread(text, 1, (size_t)n, fp) == (size_t)n);
+	fclose(fp);
+	json_object_foreach(rule_ids, id, v)
+	{
+		snprintf(needle, sizeof(needle), "| `%s` |", id);
+		if (text == NULL || strstr(text, needle) == NULL) {
+			fprintf(stderr, "not ok: README.md's deny table does not list %s\n", id);
+			check_failures++;
+		}
+		check_count++;
+	}
+	free(text);
+}
+
 static void
 check_every_rule_is_exercised(void)
 {
@@ -370,6 +404,7 @@ main(void)
 	}
 	free(list);
 	remove_fixtures();
+	check_readme_lists_every_rule(src ? src : ".");
 	check_every_rule_is_exercised();
 	printf("# %d of %d decision cases passed\n", passed, n);
 	CHECK(n >= MIN_CASES);

@@ -22,6 +22,16 @@ printf 'FROM scratch\nCOPY Dockerfile /\n' > "$tmp/ctx/Dockerfile"
 printf 'not really a tar' > "$tmp/img.tar"
 export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$tmp/cfg" DOCKER_BUILDKIT=0 DOCKER_CLI_HINTS=false
 
+# The command line as a shell would read it back: arguments holding a space
+# in single quotes (locksetctl check's corpus test splits it with xargs).
+quote_args() {
+	local a out=
+	for a in "$@"; do
+		case $a in *" "*) out="$out '$a'" ;; *) out="$out $a" ;; esac
+	done
+	printf '%s' "${out# }"
+}
+
 # rec NAME SETTINGS EXPECT "RULES" MATCH docker ARGS...
 rec() {
 	name=$1 settings=$2 expect=$3 rules=$4 match=$5
@@ -34,7 +44,7 @@ rec() {
 	fi
 	python3 "$tools/fake-engine.py" emit --record "$tmp/rec.jsonl" --match "$match" \
 		--out "$here/rec-$name.case" --settings "$settings" --expect "$expect" \
-		--rules "$rules" --source "$(echo "$*" | sed "s|$tmp/||g")" --title "$name"
+		--rules "$rules" --source "$(quote_args "$@" | sed "s|$tmp/||g")" --title "$name"
 	echo "recorded rec-$name.case"
 }
 C='^POST /v[0-9.]+/containers/create'

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SQLite side of fleet mode (schema/sql/0005-fleet.sql): the numbers of the
+ * bundles a central lockset issues (bundle_versions) and the status its hosts
+ * report (hosts). Storage only: no HTTP, no validation. */
+#ifndef LOCKSET_FLEETSTORE_H
+#define LOCKSET_FLEETSTORE_H
+
+#include <jansson.h>
+
+struct db;
+
+#define FLEET_TIME_LEN 27 /* "2026-11-28T12:34:56.123456Z" */
+
+/* Use db (borrowed, must outlive the store) for every call below. */
+void fleetstore_open(struct db *db);
+void fleetstore_close(void);
+
+/* Now as RFC 3339 UTC with microseconds, or now - ago_seconds. */
+void fleetstore_time(long ago_seconds, char out[FLEET_TIME_LEN + 1]);
+
+/* The number of the bundle whose content hashes to hash (64 hex): the newest
+ * number when the newest row has that hash, else a new row issued now. Fills
+ * *version and issued. 0, or -1 on a database error. */
+int fleetstore_bundle_number(const char *hash, long long *version, char issued[FLEET_TIME_LEN + 1]);
+
+/* One status report from a host. Strings are borrowed. */
+struct fleet_report {
+	const char *host;
+	const char *lockset_version;
+	long long bundle_version;
+	const char *last_sync;
+	const char *mode;
+	const char *status;
+	const char *last_error;
+	long long decisions; /* since the host's previous report */
+	long long denies;
+	const char *reporter; /* the caller's identity */
+};
+
+/* Record r: the host's row is created or replaced, its counts added to. 0/-1. */
+int fleetstore_report(const struct fleet_report *r);
+
+/* Filters of the compliance view; NULL/-1 fields do not filter. */
+struct fleet_query {
+	const char *host;         /* exact, or a prefix ending in '*' */
+	long long bundle_version; /* -1: any */
+	const char *mode, *status;
+	int stale;                /* -1 any, 1 only stale, 0 only fresh */
+	int behind;               /* -1 any, 1 only behind current, 0 only current */
+	const char *stale_before; /* last_seen earlier than this is stale */
+	long long current;        /* the bundle version being served; 0: none */
+	const char *after;        /* paging: hosts after this name */
+	int limit;                /* 1..1000 */
+};
+
+/* Up to q->limit hosts in name order, each {"host", "locksetVersion",
+ * "bundleVersion", "lastSync", "mode", "status", "lastError", "decisions",
+ * "denies", "lastReport": {"decisions", "denies"}, "reporter", "firstSeen", "lastSeen",
+ * "stale", "behind"}. *more is set when further hosts match. New reference,
+ * NULL on a read error. */
+json_t *fleetstore_hosts(const struct fleet_query *q, int *more);
+
+/* Over every host: {"hosts", "stale", "behind", "current", "denies",
+ * "versions": {"12": n, ...}}. New reference, NULL on a read error. */
+json_t *fleetstore_summary(long long current, const char *stale_before);
+
+#endif

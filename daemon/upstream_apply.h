@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Installing one received bundle on a host in upstream mode: verify it
+ * (bundle.h), refuse a rollback, validate every policy in it with this
+ * host's schema, then change the org policy through the policy change
+ * protocol (policylife.h) and each per-user policy through userpolicy.h, all
+ * as actor "upstream": every change is versioned and audited like any other.
+ * Installing the same bundle twice changes nothing. */
+#ifndef LOCKSET_UPSTREAM_APPLY_H
+#define LOCKSET_UPSTREAM_APPLY_H
+
+#include "bundle.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum upstream_apply_status {
+	UA_INSTALLED, /* a newer bundle is now in force */
+	UA_UNCHANGED, /* the installed bundle again */
+	UA_REFUSED,   /* not acceptable: bad signature, rollback, invalid policy */
+	UA_FAILED,    /* acceptable but not installed now (audit log, disk): retry */
+};
+
+/* What is installed: version 0 and bundle NULL before the first one. */
+struct upstream_have {
+	long long version;
+	json_t *bundle; /* the installed bundle object (owned) */
+};
+
+/* Verify body (len bytes) with key and install it on top of have, which is
+ * updated on UA_INSTALLED. info receives what the bundle says about itself;
+ * why (whylen bytes) the reason for UA_REFUSED and UA_FAILED. */
+enum upstream_apply_status upstream_apply(const char *body, size_t len, EVP_PKEY *key,
+                                          struct upstream_have *have, struct bundle_info *info,
+                                          char *why, size_t whylen);
+
+#endif

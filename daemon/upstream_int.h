@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by upstream.c (the thread: fetch, install, back off) and
+ * upstream_report.c (status reports to the central, health, metrics). Not
+ * for other modules: they use upstream.h. */
+#ifndef LOCKSET_UPSTREAM_INT_H
+#define LOCKSET_UPSTREAM_INT_H
+
+#include "bundle.h"
+#include "upstream.h"
+#include "upstream_apply.h"
+#include "upstream_http.h"
+
+#include <pthread.h>
+#include <time.h>
+
+struct upstream {
+	/* Set at start, then read-only. */
+	char *base, *host, *saved_path;
+	long wait, retry_max, report_interval;
+	EVP_PKEY *key;
+	struct upstream_http *http;
+	pthread_t thread;
+	int running;
+	/* The thread's own. */
+	struct upstream_have have;
+	char etag[80];
+	char next[256]; /* query of the next poll, from the last reply's Link */
+	unsigned failures;
+	time_t next_report;
+	unsigned long long reported_decisions, reported_denies;
+	char refused_last[256]; /* the last refusal audited, not to repeat it */
+	/* Shared with HTTP threads, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+	long long version;
+	char issued[40];
+	time_t issued_at, last_sync, last_attempt;
+	char last_error[512];
+	unsigned long long n_installed, n_unchanged, n_not_modified, n_refused, n_failed;
+};
+
+/* A fetch ended: ok (the upstream confirmed what is held; info, when not
+ * NULL, is what is now held) or failed with why. Takes u->lock. */
+void upstream_record(struct upstream *u, int ok, const struct bundle_info *info, const char *why);
+/* Seconds since the epoch of an RFC 3339 UTC time; 0 when it is not one. */
+time_t upstream_parse_time(const char *s);
+
+/* POST /v1/hosts/{host}/status with the counts since the last report the
+ * central took. Upstream thread only. */
+void upstream_report(struct upstream *u);
+/* upstream_health and upstream_metrics for u. */
+json_t *upstream_health_of(struct upstream *u, int *degraded);
+void upstream_metrics_of(struct upstream *u, FILE *out);
+
+#endif

@@ -1,0 +1,223 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Fleet mode with two real daemons on loopback: a central lockset signing
+# bundles and a host started with --upstream. Changes reach the host; the host
+# keeps denying --privileged with the central killed and after its own
+# restart; it refuses a bundle signed with another key (keeping the previous
+# one, reporting degraded) and a replayed older bundle; local edits answer 409
+# managed_by_upstream and a hand-edited settings file is ignored with an audit
+# row; /v1/hosts on the central shows the host and its version; over https
+# the host trusts only --upstream-cacert (or the system's store).
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need openssl python3
+
+wait_until() { # SECONDS COMMAND...: poll until COMMAND succeeds
+	local limit=$(($1 * 10)); shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
+openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
+openssl genpkey -algorithm ed25519 -out "$T/other.pem" 2>/dev/null
+openssl pkey -in "$T/other.pem" -pubout -out "$T/other-pub.pem"
+
+# --- the central: a runtime token for the host, then start it
+"$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
+chmod 600 "$T/token"
+lockset_start --bundle-signing-key "$T/sign.pem" || exit 1
+CENTRAL_PORT=$PORT
+CENTRAL_ARGS=(--settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK"
+	--listen "127.0.0.1:$CENTRAL_PORT" --authz-socket '' --foreground
+	--bundle-signing-key "$T/sign.pem")
+api GET /v1/bundle
+cp "$BODY" "$T/bundle-v1.json"
+check "the central serves bundle 1" test "$(jqb .bundle.version)" = 1
+
+# --- the host
+H="$T/host"
+HSOCK="$H/api.sock"
+HSETTINGS="$H/etc/admin-settings.json"
+mkdir -p "$H/etc"
+chmod 755 "$H" "$H/etc"
+cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
+chmod 644 "$HSETTINGS"
+HOST_PID=
+host_start() { # [extra args]: start the host with the given upstream options
+	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$HSOCK" \
+		--authz-socket '' --foreground --log-level debug --host-name dev-1 \
+		--upstream-token-file "$T/token" --upstream-wait 5 --upstream-retry-max 1 \
+		--upstream-report-interval 1 "$@" >>"$H/daemon.log" 2>&1 &
+	HOST_PID=$!
+	EXTRA_PIDS="$HOST_PID ${EXTRA_PIDS:-}"
+	wait_until 10 curl -s --unix-socket "$HSOCK" -o /dev/null http://lockset/v1/health
+}
+host_stop() {
+	kill -TERM "$HOST_PID" 2>/dev/null
+	wait "$HOST_PID" 2>/dev/null
+}
+h() { # METHOD PATH [curl args]: a request to the host over its socket
+	local method=$1 path=$2; shift 2
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s --unix-socket "$HSOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code}' "$@" "http://lockset$path")
+}
+host_bundle() { h GET /v1/health; jqb .upstream.bundleVersion; }
+host_has() { [ "$(host_bundle)" = "$1" ]; }
+PRIV='{"method":"POST","uri":"/v1.43/containers/create","user":"alice",
+	"body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
+denies_privileged() {
+	h POST /v1/decisions -d "$PRIV"
+	[ "$STATUS" = 200 ] && [ "$(jqb .allow)" = false ] &&
+		[ "$(jqb '[.violations[].rule] | index("privileged") != null')" = true ]
+}
+
+UPSTREAM="http://127.0.0.1:$CENTRAL_PORT"
+host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }
+check "the host installs bundle 1" wait_until 10 host_has 1
+h GET /v1/policy
+expect_json "the host serves the central's org policy" .containerPolicy.mode enforce
+check "the host denies --privileged under the central's policy" denies_privileged
+h GET /v1/health
+expect_json "health shows upstream ok" .upstream.status ok
+expect_json "health names the upstream" .upstream.url "$UPSTREAM"
+check "health shows the bundle's age" jq -e '.upstream.bundleAgeSeconds >= 0' "$BODY"
+check "health shows the last sync" jq -e '.upstream.lastSync | test("Z$")' "$BODY"
+h GET /metrics
+check "metrics: the upstream is up" grep -q '^lockset_upstream_up 1$' "$BODY"
+check "metrics: the bundle version" grep -q '^lockset_upstream_bundle_version 1$' "$BODY"
+check "metrics: the bundle age" grep -q '^lockset_upstream_bundle_age_seconds [0-9]' "$BODY"
+
+# --- /v1/hosts on the central shows the host with its version
+host_listed() { api GET /v1/hosts; [ "$(jqb '.hosts[] | select(.host == "dev-1") | .bundleVersion')" = "$1" ]; }
+check "the central lists dev-1 on bundle 1" wait_until 10 host_listed 1
+expect_json "the host reports its lockset version" '.hosts[0].locksetVersion | length > 0' true
+expect_json "and its mode" '.hosts[0].mode' enforce
+expect_json "and that it is in sync" '.hosts[0].status' ok
+
+# --- a change on the central reaches the host (org and per-user policy)
+api PATCH /v1/policy -H 'Content-Type: application/merge-patch+json' \
+	-d '{"analyticsEnabled": {"locked": true, "value": false}}'
+expect_status "org policy change on the central" 200
+check "the host installs bundle 2" wait_until 10 host_has 2
+h GET /v1/policy
+expect_json "the change is in force on the host" .analyticsEnabled.value false
+jq -n '{configurationFileVersion: 2, containerPolicy: {locked: true, mode: "audit",
+	deniedFlags: ["--privileged"]}}' >"$T/bob.json"
+api PUT /v1/policy/users/bob --data-binary "@$T/bob.json"
+check "the host installs bundle 3" wait_until 10 host_has 3
+h GET /v1/policy/users/bob
+expect_json "bob's policy reached the host" .document.containerPolicy.mode audit
+h GET '/v1/audit?actor=upstream&action=policy.updated'
+expect_json "the org change is audited as actor upstream" '.events[0].component' upstream
+h GET '/v1/audit?action=policy.bundle.installed'
+expect_json "each installed bundle is audited" '[.events[].data.bundleVersion] | sort | join(",")' "1,2,3"
+h GET /v1/policy/versions
+expect_json "the org policy is versioned on the host" '.versions[0].source' upstream
+check "the central lists dev-1 on bundle 3" wait_until 10 host_listed 3
+
+# --- local edits are refused while upstream is set
+h PATCH /v1/policy -H 'Content-Type: application/merge-patch+json' -d '{"analyticsEnabled": {"locked": false, "value": true}}'
+expect_error "PATCH /v1/policy on the host" 409 managed_by_upstream
+h PUT /v1/policy --data-binary "@$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
+expect_error "PUT /v1/policy on the host" 409 managed_by_upstream
+h POST /v1/policy/rollback -d '{"version": 1}'
+expect_error "a rollback on the host" 409 managed_by_upstream
+h PUT /v1/policy/users/carol --data-binary "@$T/bob.json"
+expect_error "a per-user policy on the host" 409 managed_by_upstream
+h DELETE /v1/policy/users/bob
+expect_error "deleting a per-user policy on the host" 409 managed_by_upstream
+
+# --- a settings file changed by hand is ignored, with an audit row, and put back
+cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS.tmp"
+chmod 644 "$HSETTINGS.tmp"
+mv "$HSETTINGS.tmp" "$HSETTINGS"
+file_ignored() { h GET '/v1/audit?action=policy.file_ignored'; [ "$(jqb '.events | length')" -ge 1 ]; }
+check "the hand edit is audited as policy.file_ignored" wait_until 10 file_ignored
+expect_json "the row says why" '.events[0].data.detail' "the policy is managed by an upstream lockset"
+check "the file is put back" wait_until 10 bash -c "jq -e '.analyticsEnabled.value == false' '$HSETTINGS' >/dev/null"
+h GET /v1/policy
+expect_json "the central's policy is still in force" .analyticsEnabled.value false
+check "and --privileged is still denied" denies_privileged
+
+# --- the central killed: the host keeps enforcing, and after its own restart
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+check "with the central killed the host denies --privileged" denies_privileged
+degraded() { h GET /v1/health; [ "$(jqb .upstream.status)" = degraded ]; }
+check "and reports degraded" wait_until 10 degraded
+check "naming the upstream that failed" jq -e --arg u "$UPSTREAM" '.upstream.lastError | startswith($u + ": ")' "$BODY"
+host_stop
+host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || exit 1
+check "after its restart, the central still down, it denies --privileged" denies_privileged
+expect_json "from the saved bundle" '.policyVersion > 0' true
+check "it holds bundle 3" host_has 3
+check "the restart logged the saved bundle" grep -q "enforcing the saved bundle v3" "$H/daemon.log"
+
+# --- the central back: the host reconnects (backoff capped at 1 s here)
+"$LOCKSETD" "${CENTRAL_ARGS[@]}" >>"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+wait_until 10 curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health
+api DELETE /v1/policy/users/bob
+check "after the outage the host installs bundle 4" wait_until 15 host_has 4
+synced() { h GET /v1/health; [ "$(jqb .upstream.status)" = ok ]; }
+check "and is in sync again" wait_until 10 synced
+
+# --- another key: refused, the previous bundle stays, degraded
+host_stop
+host_start --upstream "$UPSTREAM" --bundle-key "$T/other-pub.pem" || exit 1
+check "with the wrong key the host reports degraded" wait_until 10 degraded
+check "because the signature does not verify" jq -e '.upstream.lastError | test("signature does not verify")' "$BODY"
+check "it keeps denying --privileged (previous policy kept)" denies_privileged
+h GET /v1/policy
+expect_json "the previous org policy is kept" .analyticsEnabled.value false
+h GET '/v1/audit?action=policy.bundle.refused'
+expect_json "the refusal is audited" '.events[0].decision' deny
+reported_degraded() { api GET '/v1/hosts?status=degraded'; [ "$(jqb '.hosts[0].host')" = dev-1 ]; }
+check "the central sees dev-1 degraded" wait_until 10 reported_degraded
+check "with the reason" jq -e '.hosts[0].lastError | test("signature")' "$BODY"
+
+# --- a replayed older bundle (validly signed) is refused
+host_stop
+host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || exit 1
+check "back on the right key: bundle 4" wait_until 10 host_has 4
+host_stop
+mkdir -p "$T/replay/v1"
+cp "$T/bundle-v1.json" "$T/replay/v1/bundle"
+RPORT=$(free_port)
+python3 -m http.server "$RPORT" --bind 127.0.0.1 --directory "$T/replay" >"$T/replay.log" 2>&1 &
+EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$RPORT/v1/bundle"
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
+rollback_refused() { h GET /v1/health; jq -e '.upstream.lastError | test("older than the installed v4")' "$BODY" >/dev/null; }
+check "a replayed bundle 1 is refused as older than bundle 4" wait_until 10 rollback_refused
+check "bundle 4 stays installed" host_has 4
+h GET /v1/policy
+expect_json "its policy stays in force" .analyticsEnabled.value false
+h GET '/v1/audit?action=policy.bundle.refused'
+check "the rollback refusal is audited" jq -e '[.events[].data.detail] | any(test("older"))' "$BODY"
+host_stop
+
+# --- https: the central behind TLS, checked against --upstream-cacert
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' \
+	-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+	-keyout "$T/tls-key.pem" -out "$T/tls-cert.pem" >/dev/null 2>&1
+chmod 600 "$T/tls-key.pem"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+"$LOCKSETD" "${CENTRAL_ARGS[@]}" --tls-cert "$T/tls-cert.pem" --tls-key "$T/tls-key.pem" \
+	>>"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+wait_until 10 curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health
+host_start --upstream "https://127.0.0.1:$CENTRAL_PORT" --bundle-key "$T/pub.pem" || exit 1
+check "an untrusted certificate: degraded" wait_until 10 degraded
+check "naming the certificate" jq -e '.upstream.lastError | test("certificate|SSL")' "$BODY"
+host_stop
+host_start --upstream "https://127.0.0.1:$CENTRAL_PORT" --bundle-key "$T/pub.pem" \
+	--upstream-cacert "$T/tls-cert.pem" || exit 1
+check "with --upstream-cacert the host syncs over https" wait_until 10 synced
+check "and holds bundle 4" host_has 4
+host_stop
+
+finish

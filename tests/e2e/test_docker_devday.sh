@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A developer's day under a locked policy, with the real dockerd and CLI:
+# run, run --rm, attach with stdin, exec, logs, cp both ways, top, stats,
+# pause, restart, stop and start, rename, named volumes, --volumes-from, a
+# classic build and a run of its image, tag, commit, export, save, inspect,
+# prune. None of it may be refused (no false denial), while the same policy
+# still refuses --privileged. The image is busybox (Debian's static build)
+# imported from a tarball: no registry is ever reached.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+
+BUSYBOX=$(command -v busybox) || { echo "SKIP: no busybox (Debian busybox-static)"; exit 77; }
+file -L "$BUSYBOX" 2>/dev/null | grep -q "statically linked" ||
+	ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic" ||
+	{ echo "SKIP: $BUSYBOX is not statically linked"; exit 77; }
+
+HOMEDIR="$T/home/dev"
+PROJ="$HOMEDIR/project"
+mkdir -p "$PROJ/data" "$HOMEDIR/.ssh"
+echo "hello from the host" >"$PROJ/notes.txt"
+jq -n --arg home "$HOMEDIR" '{
+	configurationFileVersion: 2,
+	enhancedContainerIsolation: {locked: true, value: true,
+		dockerSocketMount: {imageList: {images: ["docker:cli"]}}},
+	blockDockerLoad: {locked: true, value: true},
+	filesharingAllowedDirectories: [{path: $home, sharedByDefault: true},
+		{path: "/tmp", sharedByDefault: false}],
+	containerPolicy: {locked: true, mode: "enforce",
+		deniedFlags: ["--privileged", "--pid=host", "--ipc=host", "--uts=host",
+			"--userns=host", "--network=host", "--cgroupns=host", "--cap-add=SYS_ADMIN",
+			"--device", "--security-opt=seccomp=unconfined",
+			"--security-opt=apparmor=unconfined", "--security-opt=label=disable",
+			"--security-opt=systempaths=unconfined", "--sysctl"],
+		protectedHostPaths: [($home + "/.ssh")],
+		allowedRegistries: ["docker.io", "ghcr.io"]}}' >"$T/policy.json"
+put_policy "$T/policy.json"
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || exit 1
+dockerd_start
+
+# The image: busybox and its applets, one tarball.
+mkdir -p "$T/rootfs/bin" "$T/rootfs/tmp" "$T/rootfs/etc"
+cp "$BUSYBOX" "$T/rootfs/bin/busybox"
+for a in sh echo cat ls sleep touch mkdir rm true; do ln -s busybox "$T/rootfs/bin/$a"; done
+tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
+# A load is what this policy blocks; an import to an ordinary name goes first,
+# under a policy that allows it, as an admin would seed a base image.
+jq '.blockDockerLoad.value = false' "$T/policy.json" >"$T/seed.json"
+put_policy "$T/seed.json"
+policy_version() { # N: wait (20 s at most) until policy version N is served
+	kill -HUP "$DAEMON_PID"
+	for _ in $(seq 200); do
+		api GET /v1/health
+		[ "$(jqb .policyVersion)" = "$1" ] && break
+		sleep 0.1
+	done
+	expect_json "policy v$1 is loaded" .policyVersion "$1"
+}
+policy_version 2
+allowed "seed: import the busybox image" import "$T/rootfs.tar" dev:latest
+put_policy "$T/policy.json"
+policy_version 3
+
+# Every step must succeed; a refusal by lockset is a false denial.
+step() { # NAME docker-args...
+	local name=$1; shift
+	if dk "$@" >"$T/out" 2>"$T/err"; then
+		ok "$name"
+	elif grep -q "authorization denied" "$T/err"; then
+		not_ok "$name: FALSE DENIAL: $(cat "$T/err")"
+	else
+		not_ok "$name: $(cat "$T/err")"
+	fi
+}
+# out_is NAME TEXT: the last step printed exactly TEXT.
+out_is() { check "$1" test "$(cat "$T/out")" = "$2"; }
+
+step "run --rm" run --rm --pull=never --network none dev echo hello
+out_is "... and it printed" hello
+step "run -i with stdin (attach)" run --rm -i --pull=never --network none dev cat <<<"piped in"
+out_is "... and it echoed stdin" "piped in"
+step "run -d with the project bound" run -d --pull=never --network none --name web \
+	-v "$PROJ:/src" --cap-add NET_BIND_SERVICE dev sleep 600
+step "exec" exec web cat /src/notes.txt
+out_is "... reads the bound file" "hello from the host"
+step "exec -i" exec -i web sh -c 'cat > /tmp/in' <<<"via exec"
+step "logs" logs web
+step "cp into the container" cp "$PROJ/notes.txt" web:/tmp/notes.txt
+step "cp out of the container" cp web:/tmp/in "$T/from-container"
+check "... brought the file back" grep -qx "via exec" "$T/from-container"
+step "top" top web
+step "stats" stats --no-stream web
+step "inspect" inspect web
+step "diff" diff web
+step "pause" pause web
+step "unpause" unpause web
+step "restart" restart -t 1 web
+step "stop" stop -t 1 web
+step "start again" start web
+step "rename" rename web web2
+step "start by the new name" start web2
+step "export" export -o "$T/web.tar" web2
+step "commit" commit web2 dev:snapshot
+step "rm -f" rm -f web2
+
+step "volume create" volume create data
+step "write into a named volume" run --rm --pull=never --network none -v data:/data dev \
+	sh -c 'echo kept > /data/x'
+step "read it read-only" run --rm --pull=never --network none -v data:/data:ro dev cat /data/x
+out_is "... the volume kept it" kept
+step "create a data container (compose style)" create --pull=never --name db \
+	-v "$PROJ/data:/data" dev true
+step "--volumes-from it" run --rm --pull=never --network none --volumes-from db dev ls /data
+step "a tmpfs mount" run --rm --pull=never --network none --tmpfs /scratch dev ls /scratch
+
+mkdir -p "$T/ctx"
+printf 'FROM dev\nRUN echo built > /built\n' >"$T/ctx/Dockerfile"
+DOCKER_BUILDKIT=0 step "classic build" build --network none -t devapp "$T/ctx"
+step "run the built image" run --rm --pull=never --network none devapp cat /built
+out_is "... it has the built file" built
+step "tag" tag devapp devapp:v2
+step "save" save -o "$T/devapp.tar" devapp:v2
+step "rmi" rmi devapp:v2
+step "ps -a" ps -a
+step "images" images
+step "info" info
+step "events (a bounded window)" events --since 1s --until 0s
+step "container prune" container prune -f
+step "volume prune" volume prune -f
+step "image prune" image prune -f
+step "system df" system df
+
+# The same policy still refuses what it must.
+denied "--privileged is still refused" privileged \
+	run --rm --pull=never --network none --privileged dev true
+denied "a bind of the protected .ssh is still refused" protected-path \
+	run --rm --pull=never --network none -v "$HOMEDIR/.ssh:/k" dev true
+api GET /v1/health
+expect_json "daemon healthy after the day" .status ok
+finish

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A restart of locksetd does not break docker. The plugin and API sockets are
+# held by systemd-socket-activate (as locksetd.socket holds them under
+# systemd) and a supervisor loop restarts the daemon with them; a real
+# dockerd uses the plugin. docker ps and docker create run in a loop while
+# the daemon is restarted three times: none may fail. Without the held
+# sockets dockerd retries a missing plugin for 30 s and then fails.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
+need dockerd tar systemd-socket-activate
+DOCKER=/usr/bin/docker
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "SKIP: no docker client"; exit 77; }
+
+PLUGIN="lockset-restart-$$"
+PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
+DROOT="$T/docker"
+SA="$T/sa"
+mkdir -p "$DROOT" "$SA" /run/docker/plugins
+DOCKERD_PID= SUPERVISOR=
+restart_cleanup() {
+	touch "$SA/stop"
+	for p in $(pgrep -f "listen unix:$SA/api.sock"); do kill -TERM "$p" 2>/dev/null; done
+	if [ -n "$DOCKERD_PID" ]; then
+		kill -TERM "$DOCKERD_PID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
+	fi
+	[ -n "$SUPERVISOR" ] && { kill "$SUPERVISOR" 2>/dev/null; wait "$SUPERVISOR" 2>/dev/null; }
+	rm -f "$PLUGIN_SOCK"
+	cleanup
+}
+trap restart_cleanup EXIT
+
+jq '.blockDockerLoad.value = false' "$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/policy.json"
+put_policy "$T/policy.json"
+export HOME="$T/home"
+mkdir -p "$HOME"
+cat >"$SA/loop.sh" <<EOF
+while [ ! -e "$SA/stop" ]; do
+	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
+		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
+		--authz-socket "$PLUGIN_SOCK" --foreground )
+done
+EOF
+systemd-socket-activate -l "$SA/api.sock" -l "$PLUGIN_SOCK" --fdname=api:authz \
+	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
+SUPERVISOR=$!
+for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
+S=$(curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' http://lockset/v1/health)
+check "the daemon starts on the first request" test "$S" = 200
+
+dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
+	--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
+	--host "unix://$DROOT/docker.sock" --authorization-plugin="$PLUGIN" \
+	>"$T/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+dk() { "$DOCKER" -H "unix://$DROOT/docker.sock" "$@"; }
+for _ in $(seq 150); do
+	dk version >/dev/null 2>&1 && break
+	kill -0 "$DOCKERD_PID" 2>/dev/null || break
+	sleep 0.2
+done
+if ! dk version >/dev/null 2>&1; then
+	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
+	exit 77
+fi
+mkdir -p "$T/rootfs/bin"
+echo "lockset restart" >"$T/rootfs/README"
+tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
+dk import "$T/rootfs.tar" lockset-restart:latest >/dev/null 2>"$T/err"
+check "an image imported through the plugin" test $? = 0
+
+# docker calls in a loop, each timed, while the daemon restarts.
+: >"$T/calls"
+(
+	i=0
+	while [ ! -e "$T/calls.stop" ]; do
+		i=$((i + 1))
+		start=$(date +%s%N)
+		if [ $((i % 2)) = 0 ]; then
+			dk ps -a -q >/dev/null 2>>"$T/calls.err"
+		else
+			dk create --pull=never lockset-restart /bin/true >/dev/null 2>>"$T/calls.err"
+		fi
+		echo "$? $(( ($(date +%s%N) - start) / 1000000 ))" >>"$T/calls"
+	done
+) &
+CALLS=$!
+EXTRA_PIDS=$CALLS
+wait_calls() { # until N more calls finished (20 s)
+	local want=$(($(wc -l <"$T/calls" 2>/dev/null || echo 0) + $1))
+	for _ in $(seq 200); do
+		[ "$(wc -l <"$T/calls" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "docker calls are running" wait_calls 3
+for n in 1 2 3; do
+	old=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
+	kill -TERM "$old"
+	for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
+	check "restart $n: the daemon stopped" bash -c "! kill -0 $old 2>/dev/null"
+	check "restart $n: docker calls go on" wait_calls 4
+done
+touch "$T/calls.stop"
+wait "$CALLS"
+total=$(wc -l <"$T/calls")
+failed=$(awk '$1 != 0' "$T/calls" | wc -l)
+slowest=$(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' "$T/calls")
+echo "# $total docker calls across 3 restarts: $failed failed; the slowest took $slowest ms"
+check "no docker call failed across the restarts" test "$failed" = 0
+[ "$failed" = 0 ] || head -n 5 "$T/calls.err"
+check "each restart was a new daemon" test "$(grep -c 'info: stopped' "$SA/log")" -ge 3
+finish
