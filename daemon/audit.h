@@ -39,8 +39,20 @@ struct db;
  * "lockset-audit-anchor-v1:<rows>:<upto_id>:<upto_hash>". The first remaining
  * row's prev_hash equals upto_hash, so the chain verifies from the anchor.
  */
-#define AUDIT_ZERO_HASH     "0000000000000000000000000000000000000000000000000000000000000000"
-#define AUDIT_ACTION_PRUNED "audit.pruned"
+/*
+ * Checkpoints. A checkpoint is the chain's head, signed with the same key:
+ * {"host", "id", "hash", "time" (the row's), "public_key": hex, "signature":
+ * base64} with an Ed25519 signature over
+ * "lockset-audit-checkpoint-v1:<host>:<id>:<hash>:<time>". One is recorded
+ * every --audit-checkpoint-interval seconds (when rows were written since) as
+ * an "audit.checkpoint" row whose data is the checkpoint of the row before
+ * it, so that it leaves the host with the syslog forwarder and the status
+ * reports to a central lockset. Whoever keeps one can later ask this log
+ * whether it still holds that hash at that id.
+ */
+#define AUDIT_ZERO_HASH         "0000000000000000000000000000000000000000000000000000000000000000"
+#define AUDIT_ACTION_PRUNED     "audit.pruned"
+#define AUDIT_ACTION_CHECKPOINT "audit.checkpoint"
 
 struct audit_opts {
 	int synchronous_full;      /* 1: synchronous=FULL, 0: NORMAL */
@@ -172,8 +184,30 @@ int audit_row_hash(const struct audit_row *r, char out[65]);
 /* Re-check the whole chain, streaming (constant memory). New reference:
  * {"ok": true, "rows": n} or {"ok": false, "rows": n, "first_bad_id": id,
  * "reason": "hash mismatch" | "prev_hash mismatch" | "missing rows" |
+ * "stored type changed" | "rule index mismatch" |
  * "bad anchor signature"}; NULL when the database cannot be read. */
 json_t *audit_verify(struct audit *a);
+
+/* ---- checkpoints ---- */
+
+/* The checkpoint of the current head (new reference), NULL on ENOMEM. */
+json_t *audit_checkpoint_make(struct audit *a);
+/* 1 when cp has a checkpoint's shape and its signature verifies under its
+ * own public_key (whoever's it is), else 0. */
+int audit_checkpoint_signed(const json_t *cp);
+/* Check this log against cp: {"ok": true, "id"} when cp is signed with this
+ * log's key and the log holds cp's hash at cp's id (in the row, or in the
+ * anchor of its pruning); else {"ok": false, "id", "reason"}. New reference;
+ * NULL when the log cannot be read now. */
+json_t *audit_checkpoint_check(struct audit *a, const json_t *cp);
+/* Record a checkpoint every interval seconds (0: never), when rows were
+ * written since the last. 0 or -1. */
+int audit_checkpoint_start(struct audit *a, long interval);
+void audit_checkpoint_stop(void);
+/* The newest recorded checkpoint (new reference), or NULL: for forwarders. */
+json_t *audit_checkpoint_latest(void);
+/* Checkpoints recorded since start-up. */
+unsigned long long audit_checkpoint_count(void);
 
 /* ---- reading ---- */
 

@@ -97,6 +97,10 @@ static const struct option_def options[] = {
      "prune audit events older than this (0: keep)"},
     {"audit-retention-rows", OPT_INT, OFF(retention_rows), "0", 0, LONG_MAX, NULL, 0, "N",
      "keep at most this many audit events (0: no limit)"},
+    {"audit-checkpoint-interval", OPT_INT, OFF(checkpoint_interval), "3600", 0, 86400 * 7, NULL, 0,
+     "SECONDS",
+     "record a signed checkpoint of the audit chain's head this often, as an audit.checkpoint "
+     "row (forwarded to syslog and the central lockset) (0: never)"},
     {"audit-reset", OPT_BOOL, OFF(audit_reset), "false", 0, 0, NULL, OPT_CLI_ONLY, NULL,
      "start a new audit log when lockset.db is missing or empty beside its signing key "
      "(refused otherwise; the new log's first row says so)"},

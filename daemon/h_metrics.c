@@ -69,6 +69,11 @@ h_metrics_get(struct request *rq)
 	inputs_metrics(out);
 	prefs_metrics(out);
 	h_settings_metrics(out);
+	fprintf(out,
+	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"
+	        "# TYPE lockset_audit_checkpoints_total counter\n"
+	        "lockset_audit_checkpoints_total %llu\n",
+	        audit_checkpoint_count());
 	lookup_metrics(app.lookup, out);
 	upstream_metrics(out);
 	audit_syslog_metrics(out);

@@ -32,6 +32,8 @@ enum MHD_Result h_metrics_get(struct request *rq);
 enum MHD_Result h_audit_get(struct request *rq);
 enum MHD_Result h_audit_stats_get(struct request *rq);
 enum MHD_Result h_audit_verify_get(struct request *rq);
+enum MHD_Result h_audit_verify_post(struct request *rq);
+enum MHD_Result h_audit_checkpoint_get(struct request *rq);
 /* h_events.c */
 enum MHD_Result h_events_post(struct request *rq);
 

@@ -542,6 +542,10 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
+	if (audit_checkpoint_start(app.audit, c->checkpoint_interval) != 0) {
+		log_warnx("cannot start the audit checkpoints");
+		goto fail;
+	}
 	if (c->upstream[0] != '\0' && start_upstream(c, &err) != 0) {
 		log_warnx("--upstream: %s", err ? err : "cannot start");
 		goto fail;
@@ -723,6 +727,7 @@ main(int argc, char **argv)
 	lookup_stop(app.lookup); /* no request may wait for the engine past this */
 	http_stop(3000);
 	upstream_stop(); /* after the HTTP threads, which read its state */
+	audit_checkpoint_stop();
 	lookup_free(app.lookup);
 	containers_close(app.containers);
 	served_stop();
