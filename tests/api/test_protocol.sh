@@ -87,6 +87,9 @@ api GET '/v1/audit?since=9999-12-31T23:59:59-23:59'
 expect_error "since= that is the year 10000 in UTC is refused" 400 invalid_parameter
 api GET '/v1/audit?until=0000-01-01T00:00:00%2B01:00'
 expect_error "until= before the year 0000 in UTC is refused" 400 invalid_parameter
+api POST '/v1/policy/impact?since=9999-12-31T23:59:59-23:59' -H 'Content-Type: application/json' \
+	-d '{"configurationFileVersion": 2}'
+expect_error "the impact preview's since= past 9999 in UTC is refused too" 400 invalid_parameter
 api GET '/v1/audit?since=9999-12-31T23:59:59Z'
 expect_status "since= at the last second of 9999 is fine" 200
 expect_json "... and matches no row" '.events | length' 0
