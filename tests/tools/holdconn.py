@@ -4,6 +4,7 @@
 # limits, idle TLS handshakes and slow clients.
 #
 #   holdconn.py ADDR N [--send TEXT] [--drip SECONDS] [--until-closed SECONDS]
+#               [--bind SOURCE-ADDRESS]
 #
 # ADDR is unix:PATH or HOST:PORT. Opens N connections (those the server
 # refuses at once count as refused), sends TEXT on each when given, then:
@@ -15,19 +16,23 @@
 #   otherwise         prints "opened N" and holds them until it is killed.
 # --drip S sends one more byte ("X") on every open connection each S
 # seconds (a slowloris client: a request whose headers never end).
+# --bind A connects TCP from source address A (e.g. 127.0.0.2), so that the
+# thousands of client ports never collide with a loopback port that a test
+# running beside this one is about to listen on.
 import select
 import socket
 import sys
 import time
 
 
-def connect(addr):
+def connect(addr, source):
     if addr.startswith("unix:"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(addr[5:])
     else:
         host, port = addr.rsplit(":", 1)
-        s = socket.create_connection((host, int(port)), timeout=10)
+        s = socket.create_connection((host, int(port)), timeout=10,
+                                     source_address=(source, 0) if source else None)
     s.setblocking(False)
     return s
 
@@ -39,11 +44,12 @@ def main():
     send = opts.get("--send", "").encode().decode("unicode_escape").encode("latin-1")
     drip = float(opts["--drip"]) if "--drip" in opts else None
     until = float(opts["--until-closed"]) if "--until-closed" in opts else None
+    source = opts.get("--bind")
 
     socks, refused = [], 0
     for _ in range(n):
         try:
-            s = connect(addr)
+            s = connect(addr, source)
             if send:
                 s.send(send)
             socks.append(s)
