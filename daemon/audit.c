@@ -564,6 +564,61 @@ out:
 	return result;
 }
 
+/* The signing key is made with the database's first rows, so where it
+ * exists a log existed: a database missing or empty beside it was lost or
+ * removed, and a fresh one would hide that. 0 when dbpath may be opened
+ * (a->reset_reason set when it starts a new log), else -1 with *err. */
+static int
+check_not_lost(struct audit *a, const char *state_dir, const char *dbpath, char **err)
+{
+	char *key = NULL;
+	const char *why = NULL;
+	struct stat st;
+
+	if (asprintf(&key, "%s/audit-signing.key", state_dir) < 0)
+		return -1;
+	if (lstat(key, &st) == 0) {
+		if (lstat(dbpath, &st) != 0)
+			why = errno == ENOENT ? "missing" : NULL;
+		else if (S_ISREG(st.st_mode) && st.st_size == 0)
+			why = "empty";
+	}
+	if (why != NULL && !a->opts.allow_reset) {
+		audit_seterr(err,
+		             "%s is %s, but the signing key %s exists: the audit log was lost or "
+		             "removed; restore it from a backup, or start a new log with "
+		             "--audit-reset (recorded in the new log)",
+		             dbpath, why, key);
+		free(key);
+		return -1;
+	}
+	a->reset_reason = why;
+	free(key);
+	return 0;
+}
+
+/* The first row of a log started by --audit-reset. */
+static int
+record_reset(struct audit *a)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data =
+	    json_pack("{s:s, s:s}", "database", a->reset_reason, "publicKey", a->pubkey_hex);
+	long long id;
+
+	ev.action = "audit.reset";
+	ev.actor = "locksetd";
+	ev.component = "audit";
+	ev.data = data;
+	id = data != NULL ? audit_append_own(a, &ev) : -1;
+	json_decref(data);
+	if (id < 0)
+		return -1;
+	log_warnx("audit: the database was %s: a new log starts at row %lld (audit.reset)",
+	          a->reset_reason, id);
+	return 0;
+}
+
 static int
 open_parts(struct audit *a, const char *state_dir, char **err)
 {
@@ -578,6 +633,10 @@ open_parts(struct audit *a, const char *state_dir, char **err)
 	}
 	if (asprintf(&path, "%s/lockset.db", state_dir) < 0)
 		return -1;
+	if (check_not_lost(a, state_dir, path, err) != 0) {
+		free(path);
+		return -1;
+	}
 	a->db = db_open(path, &dbo, err);
 	free(path);
 	if (a->db == NULL || (a->key = audit_key_load(state_dir, err)) == NULL)
@@ -621,6 +680,10 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 		goto fail;
 	}
 	a->writer_started = 1;
+	if (a->reset_reason != NULL && record_reset(a) != 0) {
+		audit_seterr(err, "%s: cannot record the reset of the audit log", state_dir);
+		goto fail;
+	}
 	return a;
 fail:
 	if (*err == NULL)
@@ -677,12 +740,13 @@ out:
 }
 
 static int
-event_prepare(const struct audit_event *ev, struct audit_pending *p)
+event_prepare(const struct audit_event *ev, struct audit_pending *p, int own)
 {
 	json_t *empty = NULL;
 
 	if (ev == NULL || ev->action == NULL || ev->action[0] == '\0' ||
-	    strncmp(ev->action, "audit.", 6) == 0 || (ev->nrules > 0 && ev->rules == NULL) ||
+	    (strncmp(ev->action, "audit.", 6) == 0) != own ||
+	    (ev->nrules > 0 && ev->rules == NULL) ||
 	    (ev->data != NULL && !json_is_object(ev->data)))
 		return -1;
 	if ((p->rules_json = rules_json(ev)) == NULL)
@@ -697,13 +761,13 @@ event_prepare(const struct audit_event *ev, struct audit_pending *p)
 	return 0;
 }
 
-long long
-audit_append(struct audit *a, const struct audit_event *ev)
+static long long
+append_wait(struct audit *a, const struct audit_event *ev, int own)
 {
 	struct audit_pending p = {0};
 	long long id = -1;
 
-	if (event_prepare(ev, &p) != 0) {
+	if (event_prepare(ev, &p, own) != 0) {
 		log_warnx("audit: refusing an invalid event (%s)",
 		          ev && ev->action ? ev->action : "no action");
 		goto out;
@@ -723,6 +787,18 @@ out:
 	free(p.rules_json);
 	free(p.data_json);
 	return id;
+}
+
+long long
+audit_append(struct audit *a, const struct audit_event *ev)
+{
+	return append_wait(a, ev, 0);
+}
+
+long long
+audit_append_own(struct audit *a, const struct audit_event *ev)
+{
+	return append_wait(a, ev, 1);
 }
 
 static char *
@@ -745,7 +821,7 @@ audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn 
 
 	if (p == NULL)
 		return -1;
-	if (event_prepare(ev, p) != 0) {
+	if (event_prepare(ev, p, 0) != 0) {
 		log_warnx("audit: refusing an invalid event (%s)",
 		          ev && ev->action ? ev->action : "no action");
 		pending_free(p);

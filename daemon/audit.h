@@ -39,8 +39,20 @@ struct db;
  * "lockset-audit-anchor-v1:<rows>:<upto_id>:<upto_hash>". The first remaining
  * row's prev_hash equals upto_hash, so the chain verifies from the anchor.
  */
-#define AUDIT_ZERO_HASH     "0000000000000000000000000000000000000000000000000000000000000000"
-#define AUDIT_ACTION_PRUNED "audit.pruned"
+/*
+ * Checkpoints. A checkpoint is the chain's head, signed with the same key:
+ * {"host", "id", "hash", "time" (the row's), "public_key": hex, "signature":
+ * base64} with an Ed25519 signature over
+ * "lockset-audit-checkpoint-v1:<host>:<id>:<hash>:<time>". One is recorded
+ * every --audit-checkpoint-interval seconds (when rows were written since) as
+ * an "audit.checkpoint" row whose data is the checkpoint of the row before
+ * it, so that it leaves the host with the syslog forwarder and the status
+ * reports to a central lockset. Whoever keeps one can later ask this log
+ * whether it still holds that hash at that id.
+ */
+#define AUDIT_ZERO_HASH         "0000000000000000000000000000000000000000000000000000000000000000"
+#define AUDIT_ACTION_PRUNED     "audit.pruned"
+#define AUDIT_ACTION_CHECKPOINT "audit.checkpoint"
 
 struct audit_opts {
 	int synchronous_full;      /* 1: synchronous=FULL, 0: NORMAL */
@@ -49,6 +61,10 @@ struct audit_opts {
 	const char *host;          /* recorded in every row; NULL: gethostname() */
 	int busy_timeout_ms;       /* 0: 5000 */
 	long long (*now_us)(void); /* clock, microseconds since the epoch; NULL: real time */
+	/* A missing or empty lockset.db next to an existing signing key means
+	 * the log was lost or removed: refused, unless this is set (--audit-reset),
+	 * when a new log starts with an "audit.reset" row saying why. */
+	int allow_reset;
 };
 
 /* An event to append. Every pointer is borrowed for the duration of the call. */
@@ -109,7 +125,9 @@ struct audit_counters {
 
 /* Open (create, migrate) <state_dir>/lockset.db, load or create the anchor
  * signing key <state_dir>/audit-signing.key (0600) and start the writer thread.
- * On failure returns NULL and sets *err to a malloc'd message (caller frees). */
+ * The key exists from the first start on, so a database that is missing or
+ * empty beside it is refused (see allow_reset). On failure returns NULL and
+ * sets *err to a malloc'd message (caller frees). */
 struct audit *audit_open(const char *state_dir, const struct audit_opts *o, char **err);
 
 /* Write everything queued, stop the writer and close the database. Accepts NULL. */
@@ -169,8 +187,30 @@ int audit_row_hash(const struct audit_row *r, char out[65]);
 /* Re-check the whole chain, streaming (constant memory). New reference:
  * {"ok": true, "rows": n} or {"ok": false, "rows": n, "first_bad_id": id,
  * "reason": "hash mismatch" | "prev_hash mismatch" | "missing rows" |
+ * "stored type changed" | "rule index mismatch" |
  * "bad anchor signature"}; NULL when the database cannot be read. */
 json_t *audit_verify(struct audit *a);
+
+/* ---- checkpoints ---- */
+
+/* The checkpoint of the current head (new reference), NULL on ENOMEM. */
+json_t *audit_checkpoint_make(struct audit *a);
+/* 1 when cp has a checkpoint's shape and its signature verifies under its
+ * own public_key (whoever's it is), else 0. */
+int audit_checkpoint_signed(const json_t *cp);
+/* Check this log against cp: {"ok": true, "id"} when cp is signed with this
+ * log's key and the log holds cp's hash at cp's id (in the row, or in the
+ * anchor of its pruning); else {"ok": false, "id", "reason"}. New reference;
+ * NULL when the log cannot be read now. */
+json_t *audit_checkpoint_check(struct audit *a, const json_t *cp);
+/* Record a checkpoint every interval seconds (0: never), when rows were
+ * written since the last. 0 or -1. */
+int audit_checkpoint_start(struct audit *a, long interval);
+void audit_checkpoint_stop(void);
+/* The newest recorded checkpoint (new reference), or NULL: for forwarders. */
+json_t *audit_checkpoint_latest(void);
+/* Checkpoints recorded since start-up. */
+unsigned long long audit_checkpoint_count(void);
 
 /* ---- reading ---- */
 

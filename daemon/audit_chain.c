@@ -93,7 +93,7 @@ audit_time_parse(const char *s, long long *us)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	long long frac = 0, scale = 100000;
+	long long frac = 0, scale = 100000, v;
 
 	if (s == NULL || digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
 	    digits(&s, 2, &d) || (*s != 'T' && *s != 't' && *s != ' '))
@@ -127,10 +127,15 @@ audit_time_parse(const char *s, long long *us)
 		return -1;
 	if (sec == 60)
 		sec = 59; /* a leap second sorts with the second before it */
-	*us = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
-	        sign * (oh * 3600 + om * 60)) *
-	       1000000LL) +
-	      frac;
+	v = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+	      sign * (oh * 3600 + om * 60)) *
+	     1000000LL) +
+	    frac;
+	/* Stored times have four-digit years: an offset must not carry a time
+	 * past 9999 or before 0000 in UTC, where it would no longer sort. */
+	if (v < AUDIT_TIME_MIN_US || v > AUDIT_TIME_MAX_US)
+		return -1;
+	*us = v;
 	return 0;
 }
 

@@ -14,6 +14,10 @@
 #include <sqlite3.h>
 
 #define AUDIT_TIME_LEN 27 /* "2026-11-28T12:34:56.123456Z" */
+/* The times that format with four-digit years, in microseconds since the
+ * epoch: 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
+#define AUDIT_TIME_MIN_US (-62167219200LL * 1000000)
+#define AUDIT_TIME_MAX_US (253402300800LL * 1000000 - 1)
 
 struct audit_pending;
 
@@ -23,6 +27,7 @@ struct audit {
 	char *host;
 	EVP_PKEY *key; /* Ed25519 anchor signing key */
 	char pubkey_hex[65];
+	const char *reset_reason; /* the log was lost and is being reset: why (static) */
 
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake;  /* to the writer: work queued, prune asked, stop */
@@ -50,6 +55,10 @@ struct audit {
 	/* writer thread only: cached statements on the write connection */
 	sqlite3_stmt *st_event, *st_rule;
 };
+
+/* audit_append for the audit log's own rows (audit.*), which no other
+ * module may write. */
+long long audit_append_own(struct audit *a, const struct audit_event *ev);
 
 /* Parse an RFC 3339 date-time ("2026-11-28T12:34:56.5+01:00") into microseconds
  * since the epoch. Returns 0, or -1 when s is not one. */

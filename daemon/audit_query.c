@@ -482,7 +482,7 @@ audit_query_open(struct audit *a, const struct audit_query *q, struct problems *
 	cur->a = a;
 	cur->limit = q->limit;
 	cur->ascending = q->ascending != 0;
-	if ((cur->c = db_reader_get(a->db)) == NULL)
+	if ((cur->c = db_reader_get_bulk(a->db)) == NULL)
 		goto fail;
 	/* One snapshot for the plan and the rows. */
 	if (db_exec(cur->c, "BEGIN") != SQLITE_OK || plan_make(cur->c, q, &cur->plan) != 0)
@@ -560,7 +560,7 @@ audit_cursor_close(struct audit_cursor *c)
 	if (c == NULL)
 		return;
 	sqlite3_finalize(c->st);
-	db_reader_put(c->a->db, c->c);
+	db_reader_put_bulk(c->a->db, c->c);
 	plan_free(&c->plan);
 	free(c);
 }
@@ -667,7 +667,7 @@ audit_stats(struct audit *a, const char *bucket, const char *by, const struct au
 	audit_query_check(&q, errs);
 	if (errs->n != before)
 		return NULL;
-	if ((c = db_reader_get(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK ||
+	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK ||
 	    plan_make(c, &q, &plan) != 0)
 		goto out;
 	if ((st = db_prepare(c, strcmp(by, "rule") == 0 ? sql_stats_rule : sql_stats_column)) ==
@@ -683,7 +683,7 @@ out:
 	json_decref(series);
 	sqlite3_finalize(st);
 	plan_free(&plan);
-	db_reader_put(a->db, c);
+	db_reader_put_bulk(a->db, c);
 	return res;
 }
 

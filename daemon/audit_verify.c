@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Audit chain verification: stream every row oldest first in one read snapshot,
  * recompute each hash, check each link, the id sequence, the anchor that
- * explains the first row, every anchor's signature and the writer's head. */
+ * explains the first row, every anchor's signature and the writer's head; and
+ * what the hash does not cover but queries read: each value's storage class,
+ * and the rule index, rebuilt from the rows and compared. */
 #include "audit_int.h"
 
 #include "db.h"
@@ -14,6 +16,24 @@
 #define ROW_COLUMNS                                                                  \
 	"id, time, action, actor, host, component, subject, decision, rules, data, " \
 	"policy_version, prev_hash, hash"
+/* The hash covers each value's text, not how SQLite stores it; queries do
+ * care (a number stored as text, or text as a blob, matches no filter), so
+ * verify checks the storage classes too. */
+#define ROW_TYPED                                                                             \
+	"typeof(time) = 'text' AND typeof(action) = 'text' AND typeof(actor) = 'text' AND "   \
+	"typeof(host) = 'text' AND typeof(component) = 'text' AND typeof(subject) = 'text' "  \
+	"AND typeof(decision) = 'text' AND typeof(rules) = 'text' AND typeof(data) = 'text' " \
+	"AND typeof(policy_version) IN ('integer', 'null') AND typeof(prev_hash) = 'text' "   \
+	"AND typeof(hash) = 'text'"
+
+/* The rule index (event_rules), read in step with the rows: it is derived
+ * from each row's rules, which the hash covers, so it must say exactly that. */
+struct rule_index {
+	sqlite3_stmt *st;
+	int rc;          /* of the last step */
+	long long event; /* the current index row */
+	const char *rule;
+};
 
 struct verdict {
 	long long rows;
@@ -97,17 +117,69 @@ check_row(struct audit *a, const struct audit_row *r, long long prev_id, const c
 	}
 }
 
+static void
+index_next(struct rule_index *ix)
+{
+	ix->rc = sqlite3_step(ix->st);
+	if (ix->rc == SQLITE_ROW) {
+		ix->event = sqlite3_column_int64(ix->st, 0);
+		ix->rule = db_column_text(ix->st, 1);
+	}
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Do the index rows of r (and none before it) name exactly r's rules? */
+static int
+index_matches(struct rule_index *ix, const struct audit_row *r)
+{
+	json_t *rules = json_loads(r->rules, 0, NULL), *x;
+	size_t n = json_array_size(rules), i, k = 0;
+	const char **want = calloc(n + 1, sizeof(*want));
+	int ok = json_is_array(rules) && want != NULL;
+
+	json_array_foreach(rules, i, x)
+	{
+		if (json_is_string(x))
+			want[k++] = json_string_value(x);
+	}
+	qsort(want, k, sizeof(*want), cmp_str);
+	for (i = 0, n = k, k = 0; ok && i < n; i++) /* once each, as the index holds them */
+		if (i == 0 || strcmp(want[i], want[i - 1]) != 0)
+			want[k++] = want[i];
+	if (ix->rc == SQLITE_ROW && ix->event < r->id)
+		ok = 0; /* an index row of a row that is gone */
+	for (i = 0; ok && ix->rc == SQLITE_ROW && ix->event == r->id; i++, index_next(ix))
+		ok = i < k && strcmp(ix->rule, want[i]) == 0;
+	ok = ok && i == k;
+	free(want);
+	json_decref(rules);
+	return ok;
+}
+
 static int
 verify_stream(struct audit *a, sqlite3 *c, long long head_id, const char *head_hash,
               struct verdict *v)
 {
-	sqlite3_stmt *st = db_prepare(c, "SELECT " ROW_COLUMNS " FROM events ORDER BY id");
+	sqlite3_stmt *st =
+	    db_prepare(c, "SELECT " ROW_COLUMNS ", " ROW_TYPED " FROM events ORDER BY id");
+	struct rule_index ix = {db_prepare(c, "SELECT event_id, rule FROM event_rules "
+	                                      "ORDER BY event_id, rule"),
+	                        SQLITE_ERROR, 0, NULL};
 	char prev_hash[65] = "";
 	long long prev_id = 0;
 	int rc = SQLITE_ERROR;
 
-	if (st == NULL)
+	if (st == NULL || ix.st == NULL) {
+		sqlite3_finalize(st);
+		sqlite3_finalize(ix.st);
 		return -1;
+	}
+	index_next(&ix);
 	while (v->reason == NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r;
 
@@ -117,6 +189,14 @@ verify_stream(struct audit *a, sqlite3 *c, long long head_id, const char *head_h
 			break;
 		if (v->reason == NULL)
 			check_row(a, &r, prev_id, prev_hash, v);
+		if (v->reason == NULL && !sqlite3_column_int(st, 13)) {
+			v->bad_id = r.id;
+			v->reason = "stored type changed";
+		}
+		if (v->reason == NULL && !index_matches(&ix, &r)) {
+			v->bad_id = r.id;
+			v->reason = "rule index mismatch";
+		}
 		if (v->reason == NULL && r.id == head_id && strcmp(r.hash, head_hash) != 0) {
 			v->bad_id = r.id;
 			v->reason = "hash mismatch";
@@ -125,16 +205,17 @@ verify_stream(struct audit *a, sqlite3 *c, long long head_id, const char *head_h
 		snprintf(prev_hash, sizeof(prev_hash), "%s", r.hash);
 	}
 	sqlite3_finalize(st);
-	if (v->reason != NULL)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return -1;
-	/* Rows the writer committed that are gone from the end. */
-	if (prev_id < head_id) {
+	if (v->reason == NULL && rc == SQLITE_DONE && prev_id < head_id) {
+		/* Rows the writer committed that are gone from the end. */
 		v->bad_id = prev_id + 1;
 		v->reason = "missing rows";
 	}
-	return 0;
+	if (v->reason == NULL && rc == SQLITE_DONE && ix.rc == SQLITE_ROW) {
+		v->bad_id = ix.event; /* index rows past the last row */
+		v->reason = "rule index mismatch";
+	}
+	sqlite3_finalize(ix.st);
+	return v->reason != NULL || rc == SQLITE_DONE ? 0 : -1;
 }
 
 json_t *
@@ -151,7 +232,7 @@ audit_verify(struct audit *a)
 	head_id = a->last_id;
 	memcpy(head_hash, a->last_hash, sizeof(head_hash));
 	pthread_mutex_unlock(&a->lock);
-	if ((c = db_reader_get(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
+	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
 		goto out;
 	if (verify_stream(a, c, head_id, head_hash, &v) != 0) {
 		log_warnx("audit: verify: %s", sqlite3_errmsg(c));
@@ -165,6 +246,6 @@ audit_verify(struct audit *a)
 	if (v.reason != NULL)
 		log_warnx("audit: verify failed at id %lld: %s", v.bad_id, v.reason);
 out:
-	db_reader_put(a->db, c);
+	db_reader_put_bulk(a->db, c);
 	return res;
 }

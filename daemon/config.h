@@ -32,11 +32,23 @@ struct config {
 	long max_url;
 	long max_headers;
 	long conn_timeout;
+	long max_connections; /* per REST listener; 0: from the descriptor limit */
+	long max_conn_peer;   /* per peer (uid, TCP address) on a REST listener */
+	long longpoll_total;  /* long-poll waiters at most; 0: from the connection caps */
+	long longpoll_caller; /* ... of one caller */
 	long threads;
 	long long_poll_max;
 	char *audit_sync;
 	long retention_days;
 	long retention_rows;
+	int audit_reset;          /* start a new log when the database was lost (audited) */
+	long checkpoint_interval; /* seconds between signed audit checkpoints (0: none) */
+	long inputs_max_rows;     /* recorded decision inputs: rows, */
+	long inputs_max_days;     /* ... age, */
+	long inputs_max_uri;      /* ... longest URI recorded (and judged by POST /v1/decisions) */
+	long prefs_max_bytes;     /* user preferences: one user's document, */
+	long prefs_max_users;     /* ... users with preferences, */
+	long prefs_max_days;      /* ... days since a user's last change (0: keep) */
 	struct strlist role_map;
 	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
 	char *home_group;              /* the docker users: $HOME, reading decisions by id */

@@ -32,6 +32,7 @@ struct db {
 	sqlite3 *idle[DB_POOL_IDLE];
 	int nidle;
 	int readers_out; /* connections handed out and not yet put back */
+	int bulk_out;    /* ... of which bulk readers */
 };
 
 struct migration {
@@ -465,4 +466,46 @@ db_reader_put(struct db *d, sqlite3 *c)
 	}
 	pthread_mutex_unlock(&d->pool_lock);
 	sqlite3_close(c);
+}
+
+sqlite3 *
+db_reader_get_bulk(struct db *d)
+{
+	int limit = d->opts.max_readers - DB_READERS_RESERVED;
+	sqlite3 *c;
+
+	pthread_mutex_lock(&d->pool_lock);
+	if (d->bulk_out >= (limit > 1 ? limit : 1)) {
+		pthread_mutex_unlock(&d->pool_lock);
+		log_warnx("db: %d long reads in progress: refusing another", d->bulk_out);
+		return NULL;
+	}
+	d->bulk_out++;
+	pthread_mutex_unlock(&d->pool_lock);
+	if ((c = db_reader_get(d)) == NULL) {
+		pthread_mutex_lock(&d->pool_lock);
+		d->bulk_out--;
+		pthread_mutex_unlock(&d->pool_lock);
+	}
+	return c;
+}
+
+void
+db_reader_put_bulk(struct db *d, sqlite3 *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&d->pool_lock);
+	d->bulk_out--;
+	pthread_mutex_unlock(&d->pool_lock);
+	db_reader_put(d, c);
+}
+
+void
+db_readers_in_use(struct db *d, int *all, int *bulk)
+{
+	pthread_mutex_lock(&d->pool_lock);
+	*all = d->readers_out;
+	*bulk = d->bulk_out;
+	pthread_mutex_unlock(&d->pool_lock);
 }

@@ -56,6 +56,17 @@ sqlite3 *db_reader_get(struct db *d);
  * open on it is rolled back. Accepts NULL. */
 void db_reader_put(struct db *d, sqlite3 *c);
 
+/* Read connections held for as long as a client cares to read (audit
+ * queries and exports, verify, stats, impact previews) never take the last
+ * DB_READERS_RESERVED: whatever they hold, short reads (tokens, policy
+ * history, decisions by id) still get one. NULL when that many bulk readers
+ * are out, or as db_reader_get. Give it back with db_reader_put_bulk. */
+#define DB_READERS_RESERVED 8
+sqlite3 *db_reader_get_bulk(struct db *d);
+void db_reader_put_bulk(struct db *d, sqlite3 *c);
+/* Read connections out now: all, and bulk ones. */
+void db_readers_in_use(struct db *d, int *all, int *bulk);
+
 /* Prepare sql on c, logging the error on failure. Returns the statement or NULL. */
 sqlite3_stmt *db_prepare(sqlite3 *c, const char *sql);
 

@@ -238,3 +238,45 @@ h_audit_verify_get(struct request *rq)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read now");
 	return reply_json(rq, 200, result);
 }
+
+/* POST /v1/audit/verify with a checkpoint kept elsewhere (from GET
+ * /v1/audit/checkpoint, an audit.checkpoint row forwarded to syslog, or a
+ * central lockset): the chain is verified as by GET, and "checkpoint" says
+ * whether the log still holds the checkpoint's hash at its id; "ok" is true
+ * only when both hold. */
+enum MHD_Result
+h_audit_verify_post(struct request *rq)
+{
+	json_t *cp = json_is_object(rq->json) ? json_object_get(rq->json, "checkpoint") : NULL;
+	json_t *result, *check;
+	struct problems errs = PROBLEMS_INIT;
+	enum MHD_Result ret;
+
+	if (cp == NULL || !audit_checkpoint_signed(cp)) {
+		problems_add(&errs, "/checkpoint",
+		             "expected a signed checkpoint: {\"host\", \"id\", \"hash\", \"time\", "
+		             "\"public_key\", \"signature\"}");
+		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid verify request");
+		problems_clear(&errs);
+		return ret;
+	}
+	if ((result = audit_verify(app.audit)) == NULL ||
+	    (check = audit_checkpoint_check(app.audit, cp)) == NULL) {
+		json_decref(result);
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read now");
+	}
+	if (!json_is_true(json_object_get(check, "ok")))
+		json_object_set_new(result, "ok", json_false());
+	json_object_set_new(result, "checkpoint", check);
+	return reply_json(rq, 200, result);
+}
+
+enum MHD_Result
+h_audit_checkpoint_get(struct request *rq)
+{
+	json_t *cp = audit_checkpoint_make(app.audit);
+
+	if (cp == NULL)
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	return reply_json(rq, 200, cp);
+}

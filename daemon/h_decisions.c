@@ -14,6 +14,7 @@
 #include "judge.h"
 #include "jsonv.h"
 #include "reply.h"
+#include "userpolicy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,11 @@ h_decisions_post(struct request *rq)
 		problems_add(&errs, "/method", "expected an HTTP method");
 	if (req.uri[0] != '/')
 		problems_add(&errs, "/uri", "expected a request URI starting with /");
+	else if (strlen(req.uri) > (size_t)app.cfg->inputs_max_uri)
+		problems_add(&errs, "/uri", "longer than %ld bytes (--inputs-max-uri)",
+		             app.cfg->inputs_max_uri);
+	if (req.user != NULL && req.user[0] != '\0')
+		userpolicy_name_valid(req.user, "/user", &errs);
 	if ((headers = json_object_get(rq->json, "headers")) != NULL)
 		check_headers(headers, &errs);
 	if ((containers = json_object_get(rq->json, "containers")) != NULL)

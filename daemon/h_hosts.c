@@ -5,6 +5,7 @@
  * stale or behind, denies per host; filters and keyset paging as in the
  * audit API). */
 #include "app.h"
+#include "audit.h"
 #include "bundleserve.h"
 #include "fleetstore.h"
 #include "handlers.h"
@@ -62,6 +63,31 @@ check_report(const json_t *b, struct problems *errs)
 		problems_add(errs, "/status", "expected ok or degraded");
 }
 
+/* A host's audit checkpoint goes into this lockset's own audit log (and so
+ * to its syslog forwarder): kept off the host, it shows later whether the
+ * host's log still holds that hash at that id. 0, or -1 when not recorded. */
+static int
+record_checkpoint(struct request *rq, json_t *cp)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data;
+	long long id;
+
+	if (cp == NULL || app.audit == NULL)
+		return 0;
+	if ((data = json_pack("{s:O}", "checkpoint", cp)) == NULL)
+		return -1;
+	ev.action = "host.audit_checkpoint";
+	ev.actor = rq->peer.name;
+	ev.component = "api";
+	ev.subject = rq->params[0];
+	ev.decision = "allow";
+	ev.data = data;
+	id = audit_append(app.audit, &ev);
+	json_decref(data);
+	return id < 0 ? -1 : 0;
+}
+
 enum MHD_Result
 h_host_status_post(struct request *rq)
 {
@@ -73,6 +99,7 @@ h_host_status_post(struct request *rq)
 	                                         {"lastError", JV_STRING | JV_NULL, 0},
 	                                         {"decisions", JV_INTEGER, 0},
 	                                         {"denies", JV_INTEGER, 0},
+	                                         {"auditCheckpoint", JV_OBJECT, 0},
 	                                         {NULL, 0, 0}};
 	struct problems errs = PROBLEMS_INIT;
 	const json_t *b = rq->json;
@@ -85,6 +112,9 @@ h_host_status_post(struct request *rq)
 		                   HOST_NAME_MAX_LEN);
 	if (jv_check_object(b, "", fields, &errs) == 0)
 		check_report(b, &errs);
+	if (json_object_get(b, "auditCheckpoint") != NULL &&
+	    !audit_checkpoint_signed(json_object_get(b, "auditCheckpoint")))
+		problems_add(&errs, "/auditCheckpoint", "expected a signed audit checkpoint");
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid status report");
 		problems_clear(&errs);
@@ -101,6 +131,9 @@ h_host_status_post(struct request *rq)
 	r.decisions = json_integer_value(json_object_get(b, "decisions"));
 	r.denies = json_integer_value(json_object_get(b, "denies"));
 	r.reporter = rq->peer.name;
+	if (record_checkpoint(rq, json_object_get(b, "auditCheckpoint")) != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "the audit checkpoint could not be recorded; report refused");
 	if (fleetstore_report(&r) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
 	return reply_json(rq, 200,

@@ -10,12 +10,31 @@
 #include "ratelimit.h"
 #include "lookup.h"
 #include "proxy.h"
+#include "policystore.h"
 #include "reply.h"
 #include "served.h"
 #include "upstream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Users' preferences: how many are stored, and the limits. */
+static void
+prefs_metrics(FILE *out)
+{
+	const struct config *c = app.cfg;
+
+	fprintf(out,
+	        "# HELP lockset_preferences_users Users with stored preferences.\n"
+	        "# TYPE lockset_preferences_users gauge\nlockset_preferences_users %ld\n"
+	        "# HELP lockset_preferences_limit The limits on stored preferences.\n"
+	        "# TYPE lockset_preferences_limit gauge\n"
+	        "lockset_preferences_limit{what=\"bytes\"} %ld\n"
+	        "lockset_preferences_limit{what=\"users\"} %ld\n"
+	        "lockset_preferences_limit{what=\"days\"} %ld\n",
+	        policystore_prefs_count(), c ? c->prefs_max_bytes : 0, c ? c->prefs_max_users : 0,
+	        c ? c->prefs_max_days : 0);
+}
 
 enum MHD_Result
 h_metrics_get(struct request *rq)
@@ -51,6 +70,13 @@ h_metrics_get(struct request *rq)
 	audit_metrics(app.audit, out);
 	judge_metrics(out);
 	inputs_metrics(out);
+	prefs_metrics(out);
+	h_settings_metrics(out);
+	fprintf(out,
+	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"
+	        "# TYPE lockset_audit_checkpoints_total counter\n"
+	        "lockset_audit_checkpoints_total %llu\n",
+	        audit_checkpoint_count());
 	lookup_metrics(app.lookup, out);
 	upstream_metrics(out);
 	audit_syslog_metrics(out);

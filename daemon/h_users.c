@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "handlers.h"
 #include "jsondiff.h"
+#include "log.h"
 #include "policy.h"
 #include "policystore.h"
 #include "reply.h"
@@ -20,7 +21,9 @@
 #include "userpolicy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static enum MHD_Result
 reply_set_status(struct request *rq, enum userpolicy_status st, const char *user)
@@ -199,7 +202,15 @@ locked_keys(const char *user, const json_t *prefs)
 static int
 prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 {
+	static long long last_expiry;
+	long long now = (long long)time(NULL),
+	          last = __atomic_load_n(&last_expiry, __ATOMIC_RELAXED);
 	struct problems errs = PROBLEMS_INIT;
+
+	/* Hourly, by whichever request comes first. */
+	if (now - last >= 3600 && __atomic_compare_exchange_n(&last_expiry, &last, now, 0,
+	                                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		h_users_prefs_expire();
 
 	if (!userpolicy_name_valid(user, "user", &errs)) {
 		*ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
@@ -212,6 +223,26 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 		                   rq->peer.name);
 		return 0;
 	}
+	return 1;
+}
+
+/* One user's preferences are at most --prefs-max-bytes as stored (compact
+ * JSON): 1 with a 413 queued when larger. */
+static int
+prefs_too_large(struct request *rq, enum MHD_Result *ret)
+{
+	long max = app.cfg ? app.cfg->prefs_max_bytes : 65536;
+	char *text = json_dumps(rq->json, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+	size_t len = text ? strlen(text) : 0;
+
+	free(text);
+	if (text != NULL && len <= (size_t)max)
+		return 0;
+	*ret = text == NULL ? reply_error(rq, ERR_INTERNAL, NULL, "out of memory")
+	                    : reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
+	                                  "preferences of %zu bytes: larger than the %ld byte "
+	                                  "limit (--prefs-max-bytes)",
+	                                  len, max);
 	return 1;
 }
 
@@ -243,18 +274,32 @@ out:
 static enum MHD_Result
 prefs_store(struct request *rq, const char *user)
 {
+	long max_users = app.cfg ? app.cfg->prefs_max_users : 10000;
 	json_t *old = NULL;
 	enum MHD_Result ret;
+	int rc;
 
 	if (policystore_prefs_get(user, &old) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
+	if (old == NULL && policystore_prefs_count() >= max_users) {
+		/* Refused before the audit row; the store checks again, atomically. */
+		return reply_error(rq, ERR_CONFLICT, NULL,
+		                   "preferences are stored for %ld users, the limit "
+		                   "(--prefs-max-users): none can be added",
+		                   max_users);
+	}
 	if (audit_prefs_update(rq, user, old) != 0) {
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the change could not be audited; nothing changed");
-	} else if (policystore_prefs_put(user, rq->json, rq->peer.name) != 0) {
+	} else if ((rc = policystore_prefs_put(user, rq->json, rq->peer.name, max_users)) == -2) {
+		ret = reply_error(rq, ERR_CONFLICT, NULL,
+		                  "preferences are stored for %ld users, the limit "
+		                  "(--prefs-max-users): none can be added",
+		                  max_users);
+	} else if (rc != 0) {
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
 	} else {
-		served_notify(); /* the user's long-polls re-check */
+		served_notify_user(user); /* the user's long-polls re-check */
 		ret = reply_json(rq, 200,
 		                 json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
 	}
@@ -272,6 +317,8 @@ h_user_settings_put(struct request *rq)
 	size_t i;
 
 	if (!prefs_access(rq, user, &ret))
+		return ret;
+	if (prefs_too_large(rq, &ret))
 		return ret;
 	check_prefs(rq->json, &errs);
 	if (errs.n > 0) {
@@ -319,4 +366,62 @@ h_user_settings_get(struct request *rq)
 	return reply_json(
 	    rq, 200,
 	    json_pack("{s:s, s:o}", "user", user, "preferences", prefs ? prefs : json_object()));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Preferences past their age */
+
+/* preferences.expired for users (an array), before they are removed. */
+static int
+audit_prefs_expired(const json_t *users, long days)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data = json_pack("{s:O, s:I, s:I}", "users", users, "count",
+	                         (json_int_t)json_array_size(users), "days", (json_int_t)days);
+	long long id = -1;
+
+	if (data != NULL && app.audit != NULL) {
+		ev.action = "preferences.expired";
+		ev.actor = "locksetd";
+		ev.component = "locksetd";
+		ev.decision = "allow";
+		ev.data = data;
+		id = audit_append(app.audit, &ev);
+	}
+	json_decref(data);
+	return id < 0 ? -1 : 0;
+}
+
+void
+h_users_prefs_expire(void)
+{
+	long days = app.cfg ? app.cfg->prefs_max_days : 0;
+	time_t cut = time(NULL) - (time_t)days * 86400;
+	char cutoff[32];
+	struct tm tm;
+	json_t *users;
+	long removed;
+
+	if (days <= 0)
+		return;
+	gmtime_r(&cut, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* In rounds of a thousand: each round is one audit row, then one delete. */
+	for (;;) {
+		if ((users = policystore_prefs_stale(cutoff, 1000)) == NULL ||
+		    json_array_size(users) == 0)
+			break;
+		if (audit_prefs_expired(users, days) != 0 ||
+		    (removed = policystore_prefs_remove(users, cutoff)) < 0) {
+			log_warnx("preferences: could not remove those unchanged for %ld days",
+			          days);
+			break;
+		}
+		log_info("preferences: removed those of %ld users, unchanged for %ld days", removed,
+		         days);
+		if (removed == 0 || json_array_size(users) < 1000)
+			break;
+		json_decref(users);
+	}
+	json_decref(users);
 }

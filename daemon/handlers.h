@@ -6,6 +6,8 @@
 #include "http.h"
 #include "problems.h"
 
+#include <stdio.h>
+
 /* h_health.c */
 enum MHD_Result h_health_get(struct request *rq);
 /* h_settings.c */
@@ -30,6 +32,8 @@ enum MHD_Result h_metrics_get(struct request *rq);
 enum MHD_Result h_audit_get(struct request *rq);
 enum MHD_Result h_audit_stats_get(struct request *rq);
 enum MHD_Result h_audit_verify_get(struct request *rq);
+enum MHD_Result h_audit_verify_post(struct request *rq);
+enum MHD_Result h_audit_checkpoint_get(struct request *rq);
 /* h_events.c */
 enum MHD_Result h_events_post(struct request *rq);
 
@@ -54,6 +58,14 @@ enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
+/* Let the long-poll waiters build per-user settings replies (before
+ * served_start). */
+void h_settings_configure(void);
+/* Prometheus text of the long-polls: waiting, limits, per-user builds. */
+void h_settings_metrics(FILE *out);
+/* Remove (audited, as preferences.expired) the preferences unchanged for
+ * --prefs-max-days; at start-up, then hourly from the preferences routes. */
+void h_users_prefs_expire(void);
 
 /* h_bundle.c, h_hosts.c: fleet mode */
 enum MHD_Result h_bundle_get(struct request *rq);

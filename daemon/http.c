@@ -8,6 +8,8 @@
 #include "http.h"
 
 #include "auth.h"
+#include "http_conn.h"
+#include "http_guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "reply.h"
@@ -29,6 +31,12 @@
 #include <unistd.h>
 
 #define HTTP_MAX_LISTENERS 16
+/* TLS 1.2 and 1.3 only; in TLS 1.2 only forward-secret key exchanges
+ * (ECDHE) with AEAD ciphers: no static RSA, no CBC, no SHA-1 MACs. TLS 1.3
+ * suites are all both. */
+#define HTTP_TLS_PRIORITIES                                                           \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
 /* dockerd forwards Engine bodies below 1 MiB, base64-encoded inside the AuthZReq
  * envelope: the plugin socket must take a third more than that. */
 #define HTTP_AUTHZ_MAX_BODY (2 * 1024 * 1024)
@@ -42,12 +50,7 @@ struct listener {
 	int inherited; /* passed by the service manager: its socket file stays */
 	char *unix_path;
 	struct MHD_Daemon *daemon;
-};
-
-/* Per-connection state: the peer, identified once when the connection opens. */
-struct conn_info {
-	struct peer peer;
-	struct auth_cache auth;
+	struct conn_limits *limits; /* its connection caps (http_conn.c) */
 };
 
 /* Request latency per route; the last slot counts requests that matched none. */
@@ -303,6 +306,8 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	struct conn_info *ci;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context != NULL)
+			http_conn_closed(*socket_context);
 		free(*socket_context);
 		*socket_context = NULL;
 		return;
@@ -312,15 +317,17 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		return;
 	ci->peer.uid = (uid_t)-1;
 	ci->peer.gid = (gid_t)-1;
-	if (l->is_unix) {
+	{
 		const union MHD_ConnectionInfo *info =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		ci->fd = info != NULL ? info->connect_fd : -1;
+	}
+	if (l->is_unix) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 
 		ci->peer.is_unix = 1;
-		if (info != NULL &&
-		    getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		if (ci->fd >= 0 && getsockopt(ci->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 			ci->peer.uid = cred.uid;
 			ci->peer.gid = cred.gid;
 			ci->peer.pid = cred.pid;
@@ -348,6 +355,8 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		}
 	}
 	*socket_context = ci;
+	if (l->limits != NULL)
+		http_conn_opened(l->limits, ci, conn);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -423,11 +432,22 @@ request_free(struct request *rq)
 	free(rq);
 }
 
+/* The connection's state (http_conn.h), or NULL. */
+static struct conn_info *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                   enum MHD_RequestTerminationCode toe)
 {
 	struct request *rq = *req_cls;
+	struct conn_info *ci;
 
 	if (rq != NULL) {
 		size_t i = rq->route ? (size_t)(rq->route - http_routes) : HTTP_METRICS_ROUTES;
@@ -435,7 +455,10 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    &route_latency[i < HTTP_METRICS_ROUTES ? i : HTTP_METRICS_ROUTES],
 		    rq->started_ns);
 	}
-	request_free(*req_cls);
+	/* The next request must arrive whole within the deadline again. */
+	if (rq != NULL && rq->dispatched && (ci = conn_of(conn)) != NULL)
+		http_conn_busy(ci, 0);
+	request_free(rq);
 	*req_cls = NULL;
 }
 
@@ -451,7 +474,8 @@ body_limit(const struct request *rq)
 /* First call for a request: every check that needs no body. Returns 1 when the
  * request may proceed, 0 when a reply has been queued (ret set). */
 static int
-precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Result *ret)
+precheck(struct listener *l, struct request *rq, const char *url, const char *version,
+         enum MHD_Result *ret)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -462,9 +486,40 @@ precheck(struct listener *l, struct request *rq, const char *url, enum MHD_Resul
 	const char *cl;
 
 	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+	const char *framing;
 
 	if (conn != NULL)
 		rq->peer = conn->peer;
+	/* Over a connection cap: told so (at accept, on plain listeners), closed. */
+	if (conn != NULL && conn->refused != CONN_SERVED) {
+		*ret = conn->told ? MHD_NO
+		       : conn->refused == CONN_PEER_FULL
+		           ? reply_error_close(rq, ERR_RATE_LIMITED, 1,
+		                               "too many connections from this peer")
+		           : reply_error_close(rq, ERR_UNAVAILABLE, 1,
+		                               "too many connections: try again later");
+		return 0;
+	}
+	/* libmicrohttpd ends the raw target with a NUL written over the space
+	 * before the HTTP version: a NUL byte sent inside the target ends it
+	 * earlier, and everything past it would silently vanish. */
+	if (rq->target_end != NULL && rq->target_end + 1 != version)
+		rq->uri_problem = HTTP_URI_NUL;
+	if (rq->uri_problem == HTTP_URI_NUL) {
+		*ret = reply_error(rq, ERR_BAD_REQUEST, NULL, "the request URI holds a NUL (%%00)");
+		return 0;
+	}
+	if (rq->uri_problem == HTTP_URI_TOO_MANY_ARGS) {
+		*ret = reply_error(rq, ERR_URI_TOO_LONG, NULL, "more than %d query arguments",
+		                   HTTP_MAX_QUERY_ARGS);
+		return 0;
+	}
+	/* The body's end would be ambiguous: answer, then close the connection
+	 * so that no byte of it is read as a next request. */
+	if ((framing = http_guard_framing(rq->conn)) != NULL) {
+		*ret = reply_error_close(rq, ERR_BAD_REQUEST, 0, framing);
+		return 0;
+	}
 
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
@@ -606,6 +661,25 @@ run_handler(struct request *rq)
 	return rq->route->handler(rq);
 }
 
+/* libmicrohttpd's URI logger: called with the raw request target before the
+ * query is split off and decoded, the one point where %00 and the number of
+ * arguments can still be seen. The request state starts here. */
+static void *
+uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request *rq = calloc(1, sizeof(*rq));
+
+	(void)cls;
+	(void)conn;
+	/* uri points into libmicrohttpd's own line buffer, which it writes to
+	 * itself right after this call; http_guard_uri may cut the query off. */
+	if (rq != NULL) {
+		rq->target_end = uri + strlen(uri);
+		rq->uri_problem = (int)http_guard_uri((char *)(uintptr_t)uri);
+	}
+	return rq;
+}
+
 static enum MHD_Result
 dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -614,16 +688,15 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 	struct request *rq = *req_cls;
 	enum MHD_Result ret = MHD_YES;
 
-	if (rq == NULL) {
-		rq = calloc(1, sizeof(*rq));
-		if (rq == NULL)
+	if (rq == NULL || rq->conn == NULL) {
+		if (rq == NULL && (rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*req_cls = rq;
 		rq->started_ns = metrics_now_ns();
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
-		if (!precheck(l, rq, url, &ret))
+		if (!precheck(l, rq, url, version, &ret))
 			rq->refused = 1;
 		return ret;
 	}
@@ -646,7 +719,11 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		return MHD_YES;
 	}
 	if (!rq->dispatched) {
+		struct conn_info *ci = conn_of(conn);
+
 		rq->dispatched = 1;
+		if (ci != NULL)
+			http_conn_busy(ci, 1); /* arrived whole: no deadline while handled */
 		if (rq->body == NULL && rq->has_body)
 			body_append(rq, "", 0);
 	}
@@ -719,6 +796,7 @@ http_metrics(FILE *out)
 	}
 	metrics_hist_print(out, "lockset_http_request_duration_seconds",
 	                   "method=\"\",route=\"unmatched\"", &route_latency[HTTP_METRICS_ROUTES]);
+	http_conn_metrics(out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -775,6 +853,55 @@ pool_size(void)
 	return (n + 4095) & ~(size_t)4095;
 }
 
+/* Every listener's connection caps, from the descriptor budget. */
+static int
+plan_limits(void)
+{
+	struct conn_caps api, authz, caps;
+	size_t n_api = 0, n_unix = 0, n_authz = 0;
+
+	for (size_t i = 0; i < nlisteners; i++) {
+		n_authz += listeners[i].kind == LISTEN_AUTHZ;
+		n_api += listeners[i].kind != LISTEN_AUTHZ;
+		n_unix += listeners[i].kind != LISTEN_AUTHZ && listeners[i].is_unix;
+	}
+	if (http_conn_plan(n_api, n_unix, n_authz, opts.max_connections, opts.max_per_peer, &api,
+	                   &authz) != 0)
+		return -1;
+	for (size_t i = 0; i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+
+		caps = l->kind == LISTEN_AUTHZ ? authz : api;
+		if (!l->is_unix)
+			caps.admin = 0; /* root is known by SO_PEERCRED only */
+		caps.plain = l->is_unix || tls_cert_pem == NULL;
+		if ((l->limits = http_conn_limits_new(l->spec, &caps)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+long
+http_raise_fd_limit(void)
+{
+	return http_conn_raise_fd_limit();
+}
+
+unsigned
+http_rest_capacity(void)
+{
+	return http_conn_rest_capacity();
+}
+
+int
+http_request_fd(struct request *rq)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return info != NULL ? info->connect_fd : -1;
+}
+
 int
 http_start(const struct http_opts *o)
 {
@@ -792,6 +919,8 @@ http_start(const struct http_opts *o)
 			return -1;
 		}
 	}
+	if (plan_limits() != 0 || http_conn_start(opts.conn_timeout) != 0)
+		return -1;
 	for (size_t i = 0; i < nlisteners; i++) {
 		struct listener *l = &listeners[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -804,8 +933,11 @@ http_start(const struct http_opts *o)
 			          l->spec);
 			return -1;
 		}
+		/* TURBO leaves a TLS handshake that never completes spinning a
+		 * worker and its descriptor unreleased (libmicrohttpd 0.9.75):
+		 * TLS listeners go without it. */
 		if (tls)
-			flags |= MHD_USE_TLS;
+			flags = (flags & ~(unsigned)MHD_USE_TURBO) | MHD_USE_TLS;
 		{
 			struct MHD_OptionItem mo[16];
 			int n = 0;
@@ -819,20 +951,21 @@ http_start(const struct http_opts *o)
 			                                  opts.conn_timeout, NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			                                  pool_size(), NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+			                                  http_conn_mhd_limit(l->limits), NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
 			                                  (intptr_t)notify_connection, l};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 			                                  (intptr_t)request_completed, NULL};
+			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+			                                  (intptr_t)uri_seen, NULL};
 			if (tls) {
 				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
 				                                  tls_key_pem};
 				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
 				                                  tls_cert_pem};
-				/* A modern floor: TLS 1.2 and 1.3 only. */
-				mo[n++] = (struct MHD_OptionItem){
-				    MHD_OPTION_HTTPS_PRIORITIES, 0,
-				    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+				                                  (void *)HTTP_TLS_PRIORITIES};
 			}
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, dispatch, l,
@@ -880,9 +1013,11 @@ http_stop(unsigned grace_ms)
 		nanosleep(&ts, NULL);
 		waited += 20;
 	}
+	http_conn_stop();
 	for (size_t i = 0; i < nlisteners; i++) {
 		if (listeners[i].daemon != NULL)
 			MHD_stop_daemon(listeners[i].daemon);
+		http_conn_limits_free(listeners[i].limits);
 		if (listeners[i].fd >= 0)
 			close(listeners[i].fd);
 		free(listeners[i].spec);

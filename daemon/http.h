@@ -76,6 +76,8 @@ struct request {
 	size_t body_cap;
 	int body_too_large;
 	char *param_buf;
+	int uri_problem;        /* enum http_uri_problem, found before MHD parsed the target */
+	const char *target_end; /* where the raw target's first NUL was, in MHD's buffer */
 };
 
 /* Limits and listener settings, filled from the daemon config. */
@@ -87,7 +89,9 @@ struct http_opts {
 	unsigned threads;      /* worker threads per listener; 0 = one per core */
 	const char *tls_cert;  /* PEM file paths, both or neither */
 	const char *tls_key;
-	int allow_insecure_tcp; /* permit a non-loopback TCP listener without TLS */
+	int allow_insecure_tcp;   /* permit a non-loopback TCP listener without TLS */
+	unsigned max_connections; /* served per REST listener; 0: from the descriptor limit */
+	unsigned max_per_peer;    /* ... per peer (uid, TCP address); 0: the listener's cap */
 };
 
 /* Open a listener. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for IPv6).
@@ -103,6 +107,13 @@ int http_start(const struct http_opts *opts);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
  * remove Unix socket files. */
 void http_stop(unsigned grace_ms);
+/* Raise RLIMIT_NOFILE to its hard limit (first thing at start-up); the
+ * connection caps are then planned from it. Returns the limit. */
+long http_raise_fd_limit(void);
+/* Connections the REST listeners serve at once, in all. */
+unsigned http_rest_capacity(void);
+/* The request's socket (to watch for the client going while it waits), or -1. */
+int http_request_fd(struct request *rq);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
 

@@ -76,7 +76,9 @@ impact_parse_time(const char *s, char out[32])
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	t = timegm(&tm) - (time_t)(oh * 3600 + om * 60);
-	gmtime_r(&t, &tm);
+	/* Stored times have four-digit years: past 9999 in UTC would sort first. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+		return -1;
 	n = (int)strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, (size_t)(32 - n), ".%06ldZ", usec);
 	return 0;

@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "bundleserve.h"
 #include "config.h"
+#include "handlers.h"
 #include "homes.h"
 #include "containers.h"
 #include "fleetstore.h"
@@ -29,6 +30,7 @@
 #include "service.h"
 #include "settings.h"
 #include "tokens.h"
+#include "trust.h"
 #include "upstream.h"
 #include "userpolicy.h"
 #include "watch.h"
@@ -173,20 +175,49 @@ report_ready(int fd, char status)
 	}
 }
 
+/* The pid file's directory must be one only root can write to: in a shared
+ * one, another user could plant a symbolic link for root to write through,
+ * or swap the file. Checked before start-up goes any further. */
+static int
+pid_dir_check(const char *path)
+{
+	struct problems p = PROBLEMS_INIT;
+	char *copy = strdup(path);
+	int rc = -1;
+
+	if (copy == NULL)
+		return -1;
+	if (ensure_parent_dir(path, 0755) != 0)
+		log_warn("cannot create the directory of %s", path);
+	if (trust_check_path(dirname(copy), TRUST_DIR, 0, &p) == 0)
+		rc = 0;
+	else
+		log_warnx("pid file %s: %s", path, p.v[0].message);
+	problems_clear(&p);
+	free(copy);
+	return rc;
+}
+
+/* A fresh file, never one that was there: whatever is at path (a stale pid
+ * file) is removed, and O_EXCL|O_NOFOLLOW refuse anything that appears in
+ * between. */
 static void
 write_pid_file(const char *path)
 {
-	FILE *f;
+	char buf[32];
+	int fd, n;
 
-	if (ensure_parent_dir(path, 0755) != 0)
-		log_warn("cannot create the directory of %s", path);
-	f = fopen(path, "w");
-	if (f == NULL) {
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove the old pid file %s", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		log_warn("cannot write pid file %s", path);
 		return;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		log_warn("cannot write pid file %s", path);
+	close(fd);
 }
 
 static void
@@ -261,12 +292,24 @@ open_audit(const struct config *cfg, char **err)
 {
 	struct audit_opts aopts;
 
+	struct problems p = PROBLEMS_INIT;
+
 	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
 		if (asprintf(err, "state dir %s: %s", cfg->state_dir, strerror(errno)) < 0)
 			*err = NULL;
 		return NULL;
 	}
+	/* Another user's database or key would be adopted as lockset's own. */
+	if (trust_check_state_dir(cfg->state_dir, &p) != 0) {
+		for (size_t i = 1; i < p.n; i++)
+			log_warnx("%s", p.v[i].message);
+		if (asprintf(err, "%s", p.n > 0 ? p.v[0].message : "untrusted") < 0)
+			*err = NULL;
+		problems_clear(&p);
+		return NULL;
+	}
 	memset(&aopts, 0, sizeof(aopts));
+	aopts.allow_reset = cfg->audit_reset;
 	aopts.synchronous_full = strcmp(cfg->audit_sync, "full") == 0;
 	aopts.retention_days = cfg->retention_days;
 	aopts.retention_rows = cfg->retention_rows;
@@ -327,6 +370,19 @@ access_configure(const struct config *c)
 		if (auth_prefs_any_user_add(c->prefs_any_user.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
+}
+
+/* How long and how many recorded inputs are kept: their own limits,
+ * tightened by the audit retention when that is stricter. */
+static void
+inputs_keep(const struct config *c, long *days, long *rows)
+{
+	*rows = c->inputs_max_rows;
+	*days = c->inputs_max_days;
+	if (c->retention_rows > 0 && c->retention_rows < *rows)
+		*rows = c->retention_rows;
+	if (c->retention_days > 0 && (*days == 0 || c->retention_days < *days))
+		*days = c->retention_days;
 }
 
 /* Container records (pruned once now, then as they are written) and the
@@ -503,6 +559,7 @@ static int
 start_services(const struct config *c, int ready_fd)
 {
 	char *err = NULL;
+	long keep_days, keep_rows;
 
 	if ((app.redact = redact_open(c->state_dir, &err)) == NULL) {
 		log_warnx("%s", err ? err : "out of memory");
@@ -520,12 +577,16 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
+	if (audit_checkpoint_start(app.audit, c->checkpoint_interval) != 0) {
+		log_warnx("cannot start the audit checkpoints");
+		goto fail;
+	}
 	if (c->upstream[0] != '\0' && start_upstream(c, &err) != 0) {
 		log_warnx("--upstream: %s", err ? err : "cannot start");
 		goto fail;
 	}
-	if (inputs_start(audit_db(app.audit), c->retention_days, c->retention_rows, app.redact) !=
-	    0)
+	inputs_keep(c, &keep_days, &keep_rows);
+	if (inputs_start(audit_db(app.audit), keep_days, keep_rows, app.redact) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 	if (start_containers(c) != 0)
 		goto fail;
@@ -579,8 +640,13 @@ main(int argc, char **argv)
 	if (cfg.create_token != NULL)
 		return create_token(&cfg);
 
-	if (!cfg.foreground)
+	/* Every descriptor the hard limit allows: the caps are planned from it. */
+	http_raise_fd_limit();
+	if (!cfg.foreground) {
+		if (pid_dir_check(cfg.pid_file) != 0)
+			return 1;
 		ready_fd = daemonize();
+	}
 
 	/* The policy first: an invalid file stops the daemon with every error. */
 	if ((doc = served_load(&errs, &warns)) == NULL) {
@@ -629,6 +695,7 @@ main(int argc, char **argv)
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(app.audit));
 	policylife_set_managed(cfg.upstream[0] != '\0');
+	h_users_prefs_expire();
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          err ? err
@@ -648,6 +715,9 @@ main(int argc, char **argv)
 	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
 	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
+	hopts.max_connections = (unsigned)cfg.max_connections;
+	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
+	h_settings_configure();
 	/* The engine's user namespaces, which ECI locked on requires: asked
 	 * once policy changes are announced (served_start), before any request. */
 	if (served_start() != 0 ||
@@ -707,6 +777,7 @@ main(int argc, char **argv)
 	upstream_stop();       /* after the HTTP threads, which read its state */
 	proxy_free(app.proxy); /* the plugin redeemed its tickets until http_stop */
 	app.proxy = NULL;
+	audit_checkpoint_stop();
 	lookup_free(app.lookup);
 	engineinfo_free(app.engineinfo);
 	containers_close(app.containers);

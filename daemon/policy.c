@@ -9,11 +9,12 @@
 #include "embedded.h"
 #include "jsonschema.h"
 #include "log.h"
+#include "settings.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,55 +244,109 @@ out:
 	return doc;
 }
 
+/* The nesting of a parsed value, counted as check_depth counts brackets;
+ * stops counting past limit. */
+static int
+value_depth(const json_t *v, int limit)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int deepest = 0, d;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (limit <= 0)
+		return 1;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, child)
+		{
+			if ((d = value_depth(child, limit - 1)) > deepest)
+				deepest = d;
+		}
+	} else {
+		json_array_foreach(v, i, child)
+		{
+			if ((d = value_depth(child, limit - 1)) > deepest)
+				deepest = d;
+		}
+	}
+	return 1 + deepest;
+}
+
 int
 policy_validate(const json_t *doc, struct problems *errs, struct problems *warns)
 {
 	const json_t *schema = policy_schema();
+	int rc;
 
 	if (schema == NULL) {
 		problems_add(errs, "", "the policy schema is not available");
 		return -1;
 	}
-	return jsonschema_validate(schema, schema, doc, "", errs, warns);
+	/* The file loader refuses such a document before parsing it: so must
+	 * every other way in (an unknown key is kept, whatever it holds). */
+	if (value_depth(doc, POLICY_MAX_DEPTH + 1) > POLICY_MAX_DEPTH) {
+		problems_add(errs, "", "nesting deeper than %d levels", POLICY_MAX_DEPTH);
+		return -1;
+	}
+	rc = jsonschema_validate(schema, schema, doc, "", errs, warns);
+	/* Shares and protected paths that would cover the whole host. */
+	if (settings_check_paths(doc, errs, warns) != 0)
+		rc = -1;
+	return rc;
+}
+
+char *
+policy_render(const json_t *doc, size_t *len)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *t;
+
+	if (text == NULL)
+		return NULL;
+	*len = strlen(text);
+	if ((t = realloc(text, *len + 2)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	t[(*len)++] = '\n';
+	t[*len] = '\0';
+	return t;
+}
+
+char *
+policy_accept(const json_t *doc, size_t *len, struct problems *errs, struct problems *warns)
+{
+	char *text = NULL;
+	json_t *again = NULL;
+
+	if (policy_validate(doc, errs, warns) != 0)
+		return NULL;
+	if ((text = policy_render(doc, len)) == NULL)
+		return NULL;
+	/* Warnings were given once already. */
+	if ((again = policy_load_buffer(text, *len, errs, NULL)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	json_decref(again);
+	return text;
+}
+
+json_t *
+policy_load_buffer(const char *buf, size_t len, struct problems *errs, struct problems *warns)
+{
+	if (len > POLICY_MAX_FILE) {
+		problems_add(errs, "",
+		             "%zu bytes as a settings file: larger than the %d byte (1 MiB) limit",
+		             len, POLICY_MAX_FILE);
+		return NULL;
+	}
+	return policy_parse(buf, len, errs, warns);
 }
 
 /* ---------------------------------------------------------------------------
  * Files */
-
-/* Judge one lstat/fstat result; what is "file" or "directory". */
-static int
-check_stat(const char *path, const struct stat *st, int is_dir, struct problems *errs)
-{
-	uid_t euid = geteuid();
-	struct passwd *pw;
-	char owner[160], want[192];
-	unsigned mode = (unsigned)st->st_mode & 07777;
-
-	if (is_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
-		problems_add(errs, "", "%s: %s", path,
-		             S_ISLNK(st->st_mode) ? "is a symbolic link: must be a real file"
-		             : is_dir             ? "not a directory"
-		                                  : "not a regular file");
-		return -1;
-	}
-	if ((st->st_uid == 0 || st->st_uid == euid) && (mode & 022) == 0)
-		return 0;
-	pw = getpwuid(st->st_uid);
-	snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "unknown user");
-	if (euid == 0) {
-		snprintf(want, sizeof(want), "root");
-	} else {
-		pw = getpwuid(euid);
-		snprintf(want, sizeof(want), "root or uid %u (%s)", (unsigned)euid,
-		         pw ? pw->pw_name : "unknown user");
-	}
-	problems_add(errs, "",
-	             "%s: %sowned by uid %u (%s), mode 0%03o: must be owned by %s and "
-	             "not writable by group or others%s",
-	             path, is_dir ? "directory " : "", (unsigned)st->st_uid, owner, mode, want,
-	             is_dir && (mode & S_ISVTX) ? " (a sticky bit does not make it safe)" : "");
-	return -1;
-}
 
 int
 policy_check_file(const char *path, struct problems *errs)
@@ -304,7 +359,7 @@ policy_check_file(const char *path, struct problems *errs)
 		problems_add(errs, "", "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (check_stat(path, &st, 0, errs) < 0)
+	if (trust_check_stat(path, &st, TRUST_FILE, errs) < 0)
 		goto out;
 	if ((copy = strdup(path)) == NULL) {
 		problems_add(errs, "", "%s: out of memory", path);
@@ -316,7 +371,7 @@ policy_check_file(const char *path, struct problems *errs)
 			problems_add(errs, "", "%s: %s", dir, strerror(errno));
 			goto out;
 		}
-		if (check_stat(dir, &st, 1, errs) < 0)
+		if (trust_check_stat(dir, &st, TRUST_DIR, errs) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -346,7 +401,7 @@ policy_load_file(const char *path, struct problems *errs, struct problems *warns
 		problems_add(errs, "", "%s: changed while being opened", path);
 		goto out;
 	}
-	if (check_stat(path, &after, 0, errs) < 0)
+	if (trust_check_stat(path, &after, TRUST_FILE, errs) < 0)
 		goto out;
 	if ((buf = malloc(POLICY_MAX_FILE + 1)) == NULL) {
 		problems_add(errs, "", "%s: out of memory", path);
@@ -369,7 +424,7 @@ policy_load_file(const char *path, struct problems *errs, struct problems *warns
 		             POLICY_MAX_FILE);
 		goto out;
 	}
-	doc = policy_parse(buf, len, errs, warns);
+	doc = policy_load_buffer(buf, len, errs, warns);
 out:
 	if (fd >= 0)
 		close(fd);

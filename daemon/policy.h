@@ -38,9 +38,34 @@ json_t *policy_parse(const char *buf, size_t len, struct problems *errs, struct 
  * the top level and inside Docker's own objects are warnings and are kept
  * (newer Docker Desktop keys must not break an older daemon); unknown keys
  * inside containerPolicy are errors. configurationFileVersion must be the
- * integer 2. Returns 0 when valid, -1 otherwise.
+ * integer 2. Nesting deeper than POLICY_MAX_DEPTH is an error, as it is in
+ * policy_parse. Returns 0 when valid, -1 otherwise.
  */
 int policy_validate(const json_t *doc, struct problems *errs, struct problems *warns);
+
+/* The document as the daemon writes it to the settings file: two-space
+ * indentation, keys in their order, a final newline. malloc'd; *len is its
+ * length. NULL when out of memory. */
+char *policy_render(const json_t *doc, size_t *len);
+
+/*
+ * Everything the file loader checks on the bytes it read, on bytes in memory:
+ * at most POLICY_MAX_FILE of them, then policy_parse. Every other way a
+ * document reaches the settings file (PUT, PATCH, rollback) passes it its
+ * rendering first, so that nothing the API accepts fails the next start.
+ * Returns a new reference, or NULL with errs filled.
+ */
+json_t *policy_load_buffer(const char *buf, size_t len, struct problems *errs,
+                           struct problems *warns);
+
+/*
+ * Everything a document must pass before the daemon writes it to the settings
+ * file (PUT, PATCH, rollback): policy_validate, then policy_load_buffer on
+ * its rendering, the very checks the next start applies. Returns the
+ * rendering (malloc'd, *len its length), or NULL with errs filled (errs left
+ * empty: out of memory).
+ */
+char *policy_accept(const json_t *doc, size_t *len, struct problems *errs, struct problems *warns);
 
 /*
  * Check that path is safe to trust: a regular file (not a symlink, checked

@@ -357,18 +357,16 @@ policylife_rebuild(void)
 /* ------------------------------------------------------------------------ */
 /* Changes from the API */
 
-/* Steps 1-4 of policylife.h for doc (borrowed). Caller holds life_lock. */
+/* Steps 1-4 of policylife.h for doc (borrowed), whose file text is text.
+ * Caller holds life_lock. */
 static enum policylife_status
-commit(json_t *doc, const struct policylife_change *c, struct policylife_result *res)
+commit(json_t *doc, const char *text, size_t len, const struct policylife_change *c,
+       struct policylife_result *res)
 {
 	struct policystore_version pv = {c->actor, c->comment, c->source, doc};
-	char *text = NULL;
-	size_t len = 0;
 	long long version;
 	enum policylife_status st = PL_INTERNAL;
 
-	if ((text = document_text(doc, &len)) == NULL)
-		goto out;
 	if (policystore_add(&pv, &version) != 0) {
 		st = PL_STORE;
 		goto out;
@@ -394,7 +392,6 @@ commit(json_t *doc, const struct policylife_change *c, struct policylife_result 
 		goto out; /* the file holds it; the next reload installs it */
 	st = PL_OK;
 out:
-	free(text);
 	return st;
 }
 
@@ -404,6 +401,8 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 {
 	struct served *cur;
 	json_t *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	enum policylife_status st = PL_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
@@ -425,8 +424,9 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 		st = PL_INVALID;
 		goto out;
 	}
-	if (policy_validate(doc, errs, &res->warns) != 0) {
-		st = PL_INVALID;
+	/* What the next start would refuse is refused now. */
+	if ((text = policy_accept(doc, &len, errs, &res->warns)) == NULL) {
+		st = errs->n > 0 ? PL_INVALID : PL_INTERNAL;
 		goto out;
 	}
 	if ((res->diff = jsondiff_summary(cur->doc, doc)) == NULL)
@@ -439,7 +439,7 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 		goto out;
 	}
 	/* An identical document is not a new version (PUT is idempotent). */
-	st = res->changed ? commit(doc, c, res) : PL_OK;
+	st = res->changed ? commit(doc, text, len, c, res) : PL_OK;
 out:
 	if (st == PL_OK && !c->dry_run) {
 		struct served *now = served_acquire();
@@ -449,6 +449,7 @@ out:
 	served_release(cur);
 	pthread_mutex_unlock(&life_lock);
 	json_decref(doc);
+	free(text);
 	return st;
 }
 

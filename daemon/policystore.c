@@ -404,7 +404,27 @@ out:
 
 struct prefs_args {
 	const char *user, *time, *actor, *text;
+	long max_users;
+	int full;
 };
+
+/* Would storing a's user add one past max_users? */
+static int
+prefs_full(sqlite3 *c, struct prefs_args *a)
+{
+	sqlite3_stmt *st = db_prepare(c, "SELECT (SELECT COUNT(*) FROM user_prefs) >= ?2 AND NOT "
+	                                 "EXISTS (SELECT 1 FROM user_prefs WHERE user = ?1)");
+	int rc;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->user);
+	sqlite3_bind_int64(st, 2, a->max_users);
+	rc = sqlite3_step(st);
+	a->full = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
 
 static int
 prefs_put_tx(sqlite3 *c, void *arg)
@@ -413,6 +433,10 @@ prefs_put_tx(sqlite3 *c, void *arg)
 	sqlite3_stmt *st;
 	int rc;
 
+	if ((rc = prefs_full(c, a)) != SQLITE_OK)
+		return rc;
+	if (a->full)
+		return SQLITE_FULL;
 	st = db_prepare(c, "INSERT INTO user_prefs (user, time, actor, prefs) VALUES (?1, ?2, ?3, "
 	                   "?4) ON CONFLICT (user) DO UPDATE SET time = excluded.time, "
 	                   "actor = excluded.actor, prefs = excluded.prefs");
@@ -428,10 +452,10 @@ prefs_put_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_prefs_put(const char *user, const json_t *prefs, const char *actor)
+policystore_prefs_put(const char *user, const json_t *prefs, const char *actor, long max_users)
 {
 	char when[32];
-	struct prefs_args a = {user, when, actor, NULL};
+	struct prefs_args a = {user, when, actor, NULL, max_users, 0};
 	int rc;
 
 	a.text = json_dumps(prefs, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
@@ -440,7 +464,87 @@ policystore_prefs_put(const char *user, const json_t *prefs, const char *actor)
 	now_rfc3339(when);
 	rc = db_tx_run(ps_db, prefs_put_tx, &a, NULL);
 	free((char *)a.text);
+	return a.full ? -2 : rc;
+}
+
+json_t *
+policystore_prefs_stale(const char *cutoff, int limit)
+{
+	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3_stmt *st = NULL;
+	json_t *out = json_array();
+	int step = SQLITE_ERROR;
+
+	if (c == NULL || out == NULL)
+		goto out;
+	st = db_prepare(c, "SELECT user FROM user_prefs WHERE time < ?1 ORDER BY time LIMIT ?2");
+	if (st == NULL)
+		goto out;
+	db_bind_text(st, 1, cutoff);
+	sqlite3_bind_int(st, 2, limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(out, json_string(db_column_text(st, 0)));
+out:
+	sqlite3_finalize(st);
+	db_reader_put(ps_db, c);
+	if (step != SQLITE_DONE) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+struct prefs_remove_args {
+	const json_t *users;
+	const char *cutoff;
+	long removed;
+};
+
+static int
+prefs_remove_tx(sqlite3 *c, void *arg)
+{
+	struct prefs_remove_args *a = arg;
+	sqlite3_stmt *st = db_prepare(c, "DELETE FROM user_prefs WHERE user = ?1 AND time < ?2");
+	const json_t *v;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	json_array_foreach(a->users, i, v)
+	{
+		db_bind_text(st, 1, json_string_value(v));
+		db_bind_text(st, 2, a->cutoff);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		a->removed += sqlite3_changes(c);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
 	return rc;
+}
+
+long
+policystore_prefs_remove(const json_t *users, const char *cutoff)
+{
+	struct prefs_remove_args a = {users, cutoff, 0};
+
+	return db_tx_run(ps_db, prefs_remove_tx, &a, NULL) == 0 ? a.removed : -1;
+}
+
+long
+policystore_prefs_count(void)
+{
+	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3_stmt *st = c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs") : NULL;
+	long n = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	db_reader_put(ps_db, c);
+	return n;
 }
 
 int

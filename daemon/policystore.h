@@ -60,8 +60,19 @@ json_t *policystore_user_history(const char *user, int limit);
 
 /* ---- user preferences ---- */
 
-/* Replace user's preferences (borrowed object). 0 or -1. */
-int policystore_prefs_put(const char *user, const json_t *prefs, const char *actor);
+/* Replace user's preferences (borrowed object). A user who has none yet is
+ * added only while fewer than max_users have some (checked in the same
+ * transaction). 0, -2 when that many users have preferences, or -1. */
+int policystore_prefs_put(const char *user, const json_t *prefs, const char *actor, long max_users);
+/* Users whose preferences were last changed before cutoff (RFC 3339 UTC, as
+ * stored), at most limit of them, oldest first: a new array of names, NULL on
+ * error. */
+json_t *policystore_prefs_stale(const char *cutoff, int limit);
+/* Remove the preferences of users (an array of names) still unchanged since
+ * before cutoff. The number removed, or -1. */
+long policystore_prefs_remove(const json_t *users, const char *cutoff);
+/* Users with preferences, or -1. */
+long policystore_prefs_count(void);
 /* user's preferences: 0 with *prefs a new reference (NULL when none were
  * stored), -1 on a read error. */
 int policystore_prefs_get(const char *user, json_t **prefs);

@@ -66,8 +66,7 @@ reply_json_response(json_t *body, const char *hname, const char *hvalue)
 	if (text == NULL)
 		return NULL;
 	len = strlen(text);
-	text[len] = '\0';
-	/* Append a newline so curl output reads well; reuse the NUL slot. */
+	/* Append a newline so curl output reads well. */
 	{
 		char *t = realloc(text, len + 2);
 		if (t == NULL) {
@@ -100,6 +99,26 @@ reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hn
 	if (resp == NULL)
 		return MHD_NO; /* out of memory: MHD closes the connection */
 	ret = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+reply_error_close(struct request *rq, enum error_code code, unsigned retry_after, const char *msg)
+{
+	struct MHD_Response *resp =
+	    reply_json_response(reply_error_body(code, NULL, msg), NULL, NULL);
+	enum MHD_Result ret;
+	char secs[16];
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (retry_after > 0) {
+		snprintf(secs, sizeof(secs), "%u", retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	ret = MHD_queue_response(rq->conn, error_table[code].status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }

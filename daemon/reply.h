@@ -46,6 +46,11 @@ enum MHD_Result reply_json_hdr(struct request *rq, unsigned status, json_t *body
 enum MHD_Result reply_error(struct request *rq, enum error_code code,
                             const struct problems *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An error after which the connection is closed (a request whose framing
+ * is ambiguous, a connection over a cap), with Retry-After: retry_after
+ * seconds when not 0. */
+enum MHD_Result reply_error_close(struct request *rq, enum error_code code, unsigned retry_after,
+                                  const char *msg);
 /* An error body as a JSON object (new reference), for callers that add headers. */
 json_t *reply_error_body(enum error_code code, const struct problems *details, const char *msg);
 /* The response reply_json_hdr queues, for a caller that keeps it to answer

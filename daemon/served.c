@@ -3,6 +3,7 @@
  * needs (settings bytes, ETag, compiled decision policy) is built once per
  * policy version here, never per request. */
 #include "served.h"
+#include "served_int.h"
 
 #include "decide.h"
 #include "log.h"
@@ -25,15 +26,6 @@ static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct settings_env env;
 static struct homes group_homes;
 static unsigned long long builds;
-
-/* Waiters: a list protected by wait_lock; the deadline thread sleeps on wait_cond. */
-static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wait_cond;
-static struct served_waiter *waiters;
-static pthread_t deadline_thread;
-static int deadline_running, deadline_stop;
-static unsigned long long generation; /* bumped under wait_lock by every wake-up */
-static int shutting_down;             /* waiters must answer now, not sleep again */
 
 void
 served_configure(const char *path, const struct settings_env *e)
@@ -217,23 +209,6 @@ fail:
 	return NULL;
 }
 
-static void
-wake_all_locked(void)
-{
-	struct served_waiter *w = waiters;
-
-	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
-
-	waiters = NULL;
-	while (w != NULL) {
-		struct served_waiter *next = w->next;
-		w->prev = w->next = NULL;
-		w->fired = 1;
-		w->fire(w);
-		w = next;
-	}
-}
-
 int
 served_install(json_t *doc, long long version)
 {
@@ -241,15 +216,15 @@ served_install(json_t *doc, long long version)
 
 	if (s == NULL)
 		return -1;
-	pthread_mutex_lock(&wait_lock);
+	/* Waiters registered against the old ETag learn of the change at once:
+	 * the swap happens under the waiters' lock (served_wait.c). */
+	served_wait_lock();
 	pthread_mutex_lock(&cur_lock);
 	old = cur;
 	cur = s;
 	pthread_mutex_unlock(&cur_lock);
-	/* Waiters registered against the old ETag learn of the change at once. */
-	if (old == NULL || strcmp(old->etag, s->etag) != 0)
-		wake_all_locked();
-	pthread_mutex_unlock(&wait_lock);
+	served_wait_policy_changed_locked(old == NULL || strcmp(old->etag, s->etag) != 0);
+	served_wait_unlock();
 	served_release(old);
 	return 0;
 }
@@ -279,163 +254,12 @@ served_rebuild(void)
 	return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Long-poll waiters */
-
-int
-served_wait_add(struct served_waiter *w)
-{
-	int changed;
-
-	pthread_mutex_lock(&wait_lock);
-	pthread_mutex_lock(&cur_lock);
-	changed = cur == NULL || strcmp(cur->etag, w->etag) != 0;
-	pthread_mutex_unlock(&cur_lock);
-	if (!changed) {
-		w->fired = 0;
-		w->prev = NULL;
-		w->next = waiters;
-		if (waiters != NULL)
-			waiters->prev = w;
-		waiters = w;
-		pthread_cond_signal(&wait_cond);
-	}
-	pthread_mutex_unlock(&wait_lock);
-	return changed ? 1 : 0;
-}
-
-void
-served_wait_add_any(struct served_waiter *w)
-{
-	pthread_mutex_lock(&wait_lock);
-	w->fired = 0;
-	w->prev = NULL;
-	w->next = waiters;
-	if (waiters != NULL)
-		waiters->prev = w;
-	waiters = w;
-	pthread_cond_signal(&wait_cond);
-	pthread_mutex_unlock(&wait_lock);
-}
-
-unsigned long long
-served_generation(void)
-{
-	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
-}
-
-void
-served_notify(void)
-{
-	pthread_mutex_lock(&wait_lock);
-	wake_all_locked();
-	pthread_mutex_unlock(&wait_lock);
-}
-
-int
-served_shutting_down(void)
-{
-	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE);
-}
-
-static void
-unlink_locked(struct served_waiter *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else if (waiters == w)
-		waiters = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
-}
-
-void
-served_wait_remove(struct served_waiter *w)
-{
-	pthread_mutex_lock(&wait_lock);
-	if (!w->fired)
-		unlink_locked(w);
-	w->fired = 1;
-	pthread_mutex_unlock(&wait_lock);
-}
-
-void
-served_wake_all(void)
-{
-	pthread_mutex_lock(&wait_lock);
-	__atomic_store_n(&shutting_down, 1, __ATOMIC_RELEASE);
-	wake_all_locked();
-	pthread_mutex_unlock(&wait_lock);
-}
-
-static int
-ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-static void *
-deadline_main(void *arg)
-{
-	pthread_mutex_lock(&wait_lock);
-	while (!deadline_stop) {
-		struct timespec now, next = {0, 0};
-		struct served_waiter *w = waiters;
-		int have_next = 0;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		while (w != NULL) {
-			struct served_waiter *n = w->next;
-			if (!ts_before(&now, &w->deadline)) {
-				unlink_locked(w);
-				w->fired = 1;
-				w->fire(w);
-			} else if (!have_next || ts_before(&w->deadline, &next)) {
-				next = w->deadline;
-				have_next = 1;
-			}
-			w = n;
-		}
-		if (have_next)
-			pthread_cond_timedwait(&wait_cond, &wait_lock, &next);
-		else
-			pthread_cond_wait(&wait_cond, &wait_lock);
-	}
-	pthread_mutex_unlock(&wait_lock);
-	return NULL;
-}
-
-int
-served_start(void)
-{
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&wait_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	deadline_stop = 0;
-	if (pthread_create(&deadline_thread, NULL, deadline_main, NULL) != 0)
-		return -1;
-	deadline_running = 1;
-	return 0;
-}
-
 void
 served_stop(void)
 {
 	struct served *s;
 
-	if (deadline_running) {
-		pthread_mutex_lock(&wait_lock);
-		deadline_stop = 1;
-		wake_all_locked();
-		pthread_cond_signal(&wait_cond);
-		pthread_mutex_unlock(&wait_lock);
-		pthread_join(deadline_thread, NULL);
-		deadline_running = 0;
-	}
+	served_wait_stop();
 	pthread_mutex_lock(&cur_lock);
 	s = cur;
 	cur = NULL;

@@ -71,36 +71,62 @@ int served_user_env(const struct served *s, const char *user, struct settings_en
 /* Quoted strong ETag over some bytes: "\"<sha256 hex>\"". out >= 68 bytes. */
 void served_etag(const char *bytes, size_t len, char *out);
 
-/* Long-poll waiters: woken (fire called from another thread) when the policy
- * changes or the deadline passes. */
+/* Long-poll waiters (served_wait.c). A waiter for the org settings
+ * (user NULL) is woken when the served ETag differs from its etag; one for a
+ * user's settings when a change could touch them (the org policy, the
+ * user's policy or preferences) AND the user's new reply has another ETag:
+ * that reply is built once per user and change, by the builder, on the
+ * waiters' own thread, and handed to every waiter of the user. Every waiter
+ * is woken at its deadline, at shutdown, and when its client has gone. */
+struct served_user_reply {
+	int refs;
+	char etag[72]; /* quoted strong ETag of text */
+	char *text;    /* the GET /v1/settings?user= body */
+	size_t len;
+};
 struct served_waiter {
-	char etag[72];
+	char etag[72]; /* the ETag the client has */
 	struct timespec deadline;
-	void (*fire)(struct served_waiter *w);
+	void (*fire)(struct served_waiter *w); /* called once, from any thread */
 	int fired;
+	int fd;           /* the client's socket, watched for its going; <= 0: not watched */
+	int gone;         /* fired because the client closed its connection */
+	const char *user; /* borrowed for as long as registered; NULL: the org settings */
+	int any;          /* fired by every change (org or user), whatever the ETags */
+	struct served_user_reply *reply; /* per-user, woken by a change: the new reply (owned) */
 	struct served_waiter *prev, *next;
 };
-/* Register w. Returns 0 when registered, 1 when the ETag already differs (not
- * registered: reply now). */
+/* Build user's reply (a new reference with refs 1), or NULL. */
+typedef struct served_user_reply *(*served_user_builder)(const char *user);
+/* Who builds per-user replies (h_settings.c), set before served_start. */
+void served_set_user_builder(served_user_builder build);
+void served_user_reply_release(struct served_user_reply *r);
+
+/* Register an org waiter. Returns 0 when registered, 1 when the ETag
+ * already differs (not registered: reply now). */
 int served_wait_add(struct served_waiter *w);
-/* Register w whatever the ETags are (for per-user long-polls, whose ETag is
- * not the served one): it fires at the next change of any kind or at its
- * deadline. */
+/* Register a per-user waiter (w->user and w->etag set). */
+void served_wait_add_user(struct served_waiter *w);
+/* Register w whatever the ETags are (the bundle's long-polls): it fires at
+ * the next change of any kind or at its deadline. */
 void served_wait_add_any(struct served_waiter *w);
-/* Counts changes that wake waiters: read it before computing a reply, and if
- * it differs after registering a waiter, a change slipped in between. */
+/* Counts changes: read it before computing a per-user reply; if it differs
+ * after registering the waiter, a change slipped in between. */
 unsigned long long served_generation(void);
-/* A change that is not a new org policy (a per-user policy or preferences):
- * wake every waiter so per-user long-polls re-check their ETag. */
-void served_notify(void);
-/* Remove w if still registered (safe to call twice). */
+/* user's policy or preferences changed: their waiters re-check. */
+void served_notify_user(const char *user);
+/* Remove w if still registered (safe to call twice); drops w->reply. */
 void served_wait_remove(struct served_waiter *w);
+/* Waiters registered now (all, and per-user ones), and per-user replies
+ * built by the waiters' thread since start-up. */
+void served_wait_count(size_t *all, size_t *users, unsigned long long *builds);
 /* Wake every waiter for good (at shutdown): from now on waiters answer
  * instead of going back to sleep. */
 void served_wake_all(void);
 /* 1 once served_wake_all() was called. */
 int served_shutting_down(void);
-/* Start/stop the deadline thread. */
+/* Start/stop the waiters' thread (deadlines, gone clients, per-user
+ * re-checks). */
 int served_start(void);
 void served_stop(void);
 

@@ -77,7 +77,9 @@ clean_path(char *p)
 	*w = '\0';
 }
 
-/* base + rest, cleaned, appended to out when absolute. 0, or -1 on ENOMEM. */
+/* base + rest, cleaned, appended to out when absolute and not "/" (a
+ * variable whose value is "/" would share, or protect, the whole host: it
+ * stands for nothing instead). 0, or -1 on ENOMEM. */
 static int
 expand_one(const char *base, const char *rest, json_t *out)
 {
@@ -86,11 +88,12 @@ expand_one(const char *base, const char *rest, json_t *out)
 
 	if (base == NULL || asprintf(&p, "%s/%s", base, rest) < 0)
 		return base == NULL ? 0 : -1;
-	if (p[0] != '/') {
+	if (p[0] == '/')
+		clean_path(p);
+	if (p[0] != '/' || p[1] == '\0') {
 		free(p);
 		return 0;
 	}
-	clean_path(p);
 	rc = json_array_append_new(out, json_string(p));
 	free(p);
 	return rc;

@@ -14,7 +14,7 @@
  * "/a/$HOME" do not (and "$HOMEX" fails validation of the path fields). After
  * expansion the path is cleaned lexically ("//", "." and ".." removed; no
  * trailing "/"; ".." never climbs above "/"). A path that does not end up
- * absolute has no expansion.
+ * absolute, or that is "/" itself, has no expansion.
  *
  * $HOME stands for every home in homes: one user's home when a request names
  * the user, else the homes of every member of the home group (homes.h). With
@@ -33,6 +33,17 @@ struct settings_env {
  * from the environment or from static strings: valid until the environment
  * changes. */
 void settings_env_default(struct settings_env *env);
+
+struct problems;
+
+/* The host paths of doc (file shares and protected paths), before any
+ * expansion: a path that is the whole host once cleaned ("/", "//", "/..")
+ * or whose ".." climbs out of its variable ("$TMP/../..") or above "/" is an
+ * error; a share of a whole top-level directory ("/home", "/var"; not /tmp)
+ * or of the engine's state (/var/lib, /var/run) is a warning. Paths that are
+ * not strings or not absolute are left to the schema. Every problem goes to
+ * errs or warns (may be NULL), with its JSON pointer. 0, or -1 on an error. */
+int settings_check_paths(const json_t *doc, struct problems *errs, struct problems *warns);
 
 /* Every expansion of raw, each cleaned as described above: one for an
  * absolute path, $TMP or $TEMP, one per home for $HOME, none when raw does

@@ -95,28 +95,26 @@ now_rfc3339(char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Re-read the table into the cache. */
+/* Read the whole table on c into *out (malloc'd, *n entries). 0, or -1. */
 static int
-tokens_reload(void)
+tokens_read(sqlite3 *c, struct token **out, size_t *n)
 {
-	sqlite3 *c = db_reader_get(tok_db);
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	struct token *v = NULL;
-	size_t n = 0;
-	int rc = -1;
+	int rc;
 
-	if (c == NULL)
-		return -1;
+	*out = NULL;
+	*n = 0;
 	st = db_prepare(c, "SELECT name, role, hash, COALESCE(expires, 0), revoked IS NOT NULL "
 	                   "FROM tokens");
 	if (st == NULL)
-		goto out;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct token *t, *nv = realloc(v, (n + 1) * sizeof(*v));
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct token *t, *nv = realloc(v, (*n + 1) * sizeof(*v));
 		if (nv == NULL)
-			goto out;
+			break;
 		v = nv;
-		t = &v[n];
+		t = &v[*n];
 		memset(t, 0, sizeof(*t));
 		snprintf(t->name, sizeof(t->name), "%s", db_column_text(st, 0));
 		if (auth_role_parse(db_column_text(st, 1), &t->role) != 0 ||
@@ -124,20 +122,45 @@ tokens_reload(void)
 			continue;
 		t->expires = sqlite3_column_int64(st, 3);
 		t->revoked = sqlite3_column_int(st, 4);
-		n++;
+		(*n)++;
 	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Make v (n entries; stolen) the cache. */
+static void
+tokens_install(struct token *v, size_t n)
+{
 	pthread_rwlock_wrlock(&tok_lock);
 	free(toks);
 	toks = v;
 	ntoks = n;
-	v = NULL;
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&tok_lock);
-	rc = 0;
-out:
-	free(v);
-	sqlite3_finalize(st);
+}
+
+/* Re-read the table into the cache (at start-up). */
+static int
+tokens_reload(void)
+{
+	sqlite3 *c = db_reader_get(tok_db);
+	struct token *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	rc = tokens_read(c, &v, &n);
 	db_reader_put(tok_db, c);
+	if (rc == 0)
+		tokens_install(v, n);
 	return rc;
 }
 
@@ -288,6 +311,8 @@ struct create_args {
 	const char *name, *role, *hash, *created, *created_by;
 	long long expires;
 	int exists;
+	struct token *v; /* the table as committed, read inside the transaction */
+	size_t n;
 };
 
 static int
@@ -320,7 +345,9 @@ create_tx(sqlite3 *c, void *arg)
 		sqlite3_bind_null(st, 6);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	return tokens_read(c, &a->v, &a->n) == 0 ? SQLITE_OK : SQLITE_ERROR;
 }
 
 static int
@@ -386,6 +413,7 @@ tokens_create(const char *name, enum role role, long ttl, const char *created_by
 	a.created_by = created_by ? created_by : "";
 	a.expires = ttl > 0 ? (long long)time(NULL) + ttl : 0;
 	if (db_tx_run(tok_db, create_tx, &a, NULL) != 0) {
+		free(a.v);
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
 		if (a.exists) {
@@ -394,7 +422,7 @@ tokens_create(const char *name, enum role role, long ttl, const char *created_by
 		}
 		return -1;
 	}
-	tokens_reload();
+	tokens_install(a.v, a.n);
 	*secret = s;
 	return 0;
 }
@@ -435,6 +463,8 @@ out:
 struct revoke_args {
 	const char *name, *when;
 	int changed;
+	struct token *v; /* the table as committed, read inside the transaction */
+	size_t n;
 };
 
 static int
@@ -452,18 +482,25 @@ revoke_tx(sqlite3 *c, void *arg)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	a->changed = sqlite3_changes(c);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	/* The cache is rebuilt from the write connection itself: no read
+	 * connection is needed, so however many a slow reader holds, a revoke
+	 * either takes effect or fails. */
+	return tokens_read(c, &a->v, &a->n) == 0 ? SQLITE_OK : SQLITE_ERROR;
 }
 
 int
 tokens_revoke(const char *name)
 {
 	char when[32];
-	struct revoke_args a = {name, when, 0};
+	struct revoke_args a = {name, when, 0, NULL, 0};
 
 	now_rfc3339(when, sizeof(when));
-	if (db_tx_run(tok_db, revoke_tx, &a, NULL) != 0)
+	if (db_tx_run(tok_db, revoke_tx, &a, NULL) != 0) {
+		free(a.v);
 		return -1;
-	tokens_reload();
+	}
+	tokens_install(a.v, a.n);
 	return a.changed ? 0 : 1;
 }

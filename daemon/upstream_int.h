@@ -28,7 +28,8 @@ struct upstream {
 	unsigned failures;
 	time_t next_report;
 	unsigned long long reported_decisions, reported_denies;
-	char refused_last[256]; /* the last refusal audited, not to repeat it */
+	long long reported_checkpoint; /* id of the last audit checkpoint the central took */
+	char refused_last[256];        /* the last refusal audited, not to repeat it */
 	/* Shared with HTTP threads, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -7,6 +7,7 @@
 
 #include "upstream_int.h"
 
+#include "audit.h"
 #include "judge.h"
 #include "log.h"
 #include "served.h"
@@ -34,7 +35,8 @@ upstream_report(struct upstream *u)
 	unsigned long long dec, den;
 	struct upstream_http_reply r;
 	char url[600], sync[32] = "", *text = NULL, *mode = current_mode(), err[512];
-	json_t *body;
+	json_t *body, *cp;
+	long long cp_id;
 	struct tm tm;
 	time_t last;
 
@@ -51,6 +53,12 @@ upstream_report(struct upstream *u)
 	                 err[0] ? "degraded" : "ok", "lastError", err[0] ? err : NULL, "decisions",
 	                 (json_int_t)(dec - u->reported_decisions), "denies",
 	                 (json_int_t)(den - u->reported_denies));
+	/* The newest audit checkpoint the central has not taken yet: kept there,
+	 * it shows later whether this host's log was rewritten. */
+	cp = audit_checkpoint_latest();
+	cp_id = json_integer_value(json_object_get(cp, "id"));
+	if (body != NULL && cp != NULL && cp_id > u->reported_checkpoint)
+		json_object_set(body, "auditCheckpoint", cp);
 	u->next_report = time(NULL) + u->report_interval;
 	snprintf(url, sizeof(url), "%s/v1/hosts/%s/status", u->base, u->host);
 	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) != NULL &&
@@ -59,12 +67,15 @@ upstream_report(struct upstream *u)
 			/* Only counts the central has taken are not sent again. */
 			u->reported_decisions = dec;
 			u->reported_denies = den;
+			if (json_object_get(body, "auditCheckpoint") != NULL)
+				u->reported_checkpoint = cp_id;
 		} else {
 			log_warnx("upstream: status report: HTTP %ld", r.status);
 		}
 	}
 	upstream_http_reply_clear(&r);
 	json_decref(body);
+	json_decref(cp);
 	free(text);
 	free(mode);
 }

@@ -28,8 +28,8 @@ enum userpolicy_status {
 int userpolicy_open(char **err);
 void userpolicy_close(void);
 
-/* Is name acceptable as a user name in a path (1-256 bytes, no control
- * characters, no '/')? On refusal adds a problem at path to errs (may be
+/* Is name acceptable as a user name in a path (1-256 bytes of valid UTF-8;
+ * no '/', no control, bidirectional or zero-width characters)? On refusal adds a problem at path to errs (may be
  * NULL) and returns 0. */
 int userpolicy_name_valid(const char *name, const char *path, struct problems *errs);
 

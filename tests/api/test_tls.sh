@@ -2,10 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # TCP listeners and TLS: a TLS listener with a certificate made by the
 # openssl CLI serves HTTPS to a client that trusts it, refuses plain HTTP and
-# TLS 1.1; a non-loopback TCP listener without TLS is refused at start-up
+# TLS 1.1, and in TLS 1.2 offers only forward-secret AEAD suites (ECDHE with
+# AES-GCM or ChaCha20-Poly1305: no static RSA, no CBC); a non-loopback TCP listener without TLS is refused at start-up
 # unless --allow-insecure-tcp.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl
+
+# wait_listening PORT: until something accepts on 127.0.0.1:PORT (10 s at most).
+wait_listening() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# suite PORT CIPHER: the TLS 1.2 suite a client offering only CIPHER gets
+# (OpenSSL's name), or "(NONE)" when the handshake fails.
+suite() {
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$1" -tls1_2 \
+		-cipher "$2@SECLEVEL=0" 2>/dev/null | sed -n 's/.*Cipher is \(.*\)$/\1/p' | head -n1
+}
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' \
 	-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
@@ -36,7 +52,7 @@ CTL_PORT=$(free_port)
 openssl s_server -accept "127.0.0.1:$CTL_PORT" -cert "$T/cert.pem" -key "$T/key.pem" \
 	-tls1_1 -cipher 'DEFAULT@SECLEVEL=0' -www >/dev/null 2>&1 &
 EXTRA_PIDS="$!"
-sleep 0.5
+wait_listening "$CTL_PORT"
 curl -s -o /dev/null -k "${OLD_TLS[@]}" "https://127.0.0.1:$CTL_PORT/"; rc=$?
 check "control: this curl does speak TLS 1.1 to a server that allows it" test "$rc" = 0
 kill "$EXTRA_PIDS" 2>/dev/null; wait "$EXTRA_PIDS" 2>/dev/null; EXTRA_PIDS=
@@ -47,6 +63,26 @@ curl -s -o /dev/null --cacert "$T/cert.pem" --tlsv1.3 --max-time 5 \
 	"https://127.0.0.1:$TLS_PORT/v1/health"; rc=$?
 check "TLS 1.3 is accepted" test "$rc" = 0
 check "the log names the TLS listener" grep -q "listening on 127.0.0.1:$TLS_PORT (TLS)" "$T/daemon.log"
+
+# TLS 1.2 suites. Each refused suite is one this openssl does negotiate with
+# a server that allows it (the control), so the refusal is the daemon's.
+CTL_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$CTL_PORT" -cert "$T/cert.pem" -key "$T/key.pem" \
+	-tls1_2 -cipher 'ALL@SECLEVEL=0' -www >/dev/null 2>&1 &
+EXTRA_PIDS="$!"
+wait_listening "$CTL_PORT"
+for c in AES128-SHA AES256-SHA AES128-GCM-SHA256 AES256-GCM-SHA384 ECDHE-RSA-AES128-SHA \
+	ECDHE-RSA-AES256-SHA ECDHE-RSA-AES128-SHA256 ECDHE-RSA-AES256-SHA384; do
+	got=$(suite "$CTL_PORT" "$c")
+	check "control: this openssl negotiates $c with a server that offers it ($got)" test "$got" = "$c"
+	got=$(suite "$TLS_PORT" "$c")
+	check "TLS 1.2 $c (no forward secrecy or not AEAD) is refused ($got)" test "$got" = "(NONE)" -o -z "$got"
+done
+kill "$EXTRA_PIDS" 2>/dev/null; wait "$EXTRA_PIDS" 2>/dev/null; EXTRA_PIDS=
+for c in ECDHE-RSA-AES128-GCM-SHA256 ECDHE-RSA-AES256-GCM-SHA384 ECDHE-RSA-CHACHA20-POLY1305; do
+	got=$(suite "$TLS_PORT" "$c")
+	check "TLS 1.2 $c is offered ($got)" test "$got" = "$c"
+done
 lockset_stop
 
 # --- a non-loopback listener without TLS

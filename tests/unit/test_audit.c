@@ -3,6 +3,7 @@
  * tamper detection, retention anchors, failure handling, queries, paging,
  * stats, output forms and event validation. LOCKSET_BENCH=1 measures appends/s. */
 #include "audit.h"
+#include "audit_int.h"
 #include "check.h"
 #include "db.h"
 #include "decide.h"
@@ -61,7 +62,7 @@ rm_dir(const char *d)
 static struct audit *
 open_with(const char *d, const struct audit_opts *o)
 {
-	struct audit_opts def = {1, 0, 0, "testhost", 0, test_clock};
+	struct audit_opts def = {1, 0, 0, "testhost", 0, test_clock, 0};
 	char *err = NULL;
 	struct audit *a = audit_open(d, o ? o : &def, &err);
 
@@ -400,6 +401,159 @@ test_verify_detects_deleted_first_and_last_rows(void)
 	rm_dir(d);
 }
 
+/* What the hash does not cover but queries read: the rule index, and how
+ * each value is stored (a number as text, text as a blob, matches no filter). */
+static void
+test_verify_checks_rule_index_and_storage_classes(void)
+{
+	const char *d;
+	struct audit *a = ten_rows(&d);
+
+	CHECK(verify_ok(a, NULL));
+	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE event_id = 4"), SQLITE_OK);
+	verify_fails(a, 4, "rule index mismatch");
+	CHECK_INT_EQ(
+	    raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 4)"),
+	    SQLITE_OK);
+	CHECK(verify_ok(a, NULL));
+	CHECK_INT_EQ(raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('cap-add', 6)"),
+	             SQLITE_OK);
+	verify_fails(a, 6, "rule index mismatch");
+	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE rule = 'cap-add'"), SQLITE_OK);
+	CHECK_INT_EQ(
+	    raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 99)"),
+	    SQLITE_OK);
+	verify_fails(a, 99, "rule index mismatch");
+	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE event_id = 99"), SQLITE_OK);
+	CHECK(verify_ok(a, NULL));
+	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET policy_version = '1x' WHERE id = 7"),
+	             SQLITE_OK);
+	verify_fails(a, 7, "stored type changed");
+	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET policy_version = 1 WHERE id = 7"), SQLITE_OK);
+	CHECK(verify_ok(a, NULL));
+	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET action = CAST(action AS BLOB) WHERE id = 8"),
+	             SQLITE_OK);
+	verify_fails(a, 8, "stored type changed");
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* An attacker with the database rewrites row 5 and recomputes every hash
+ * after it: the chain verifies, but a checkpoint taken before does not. */
+static void
+rewrite_from(const char *d, long long from)
+{
+	char p[256], prev[65] = "";
+	sqlite3 *c = NULL;
+
+	snprintf(p, sizeof(p), "%s/lockset.db", d);
+	sqlite3_open(p, &c);
+	for (long long id = from;; id++) {
+		sqlite3_stmt *st = NULL, *up = NULL;
+		struct audit_row r;
+		char h[65];
+
+		sqlite3_prepare_v2(
+		    c,
+		    "SELECT id, time, action, actor, host, component, subject, decision, "
+		    "rules, data, policy_version, prev_hash, hash FROM events WHERE id = ?1",
+		    -1, &st, NULL);
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			break;
+		}
+		audit_row_from_stmt(st, &r);
+		if (prev[0] != '\0')
+			r.prev_hash = prev; /* the first keeps its link to the row before */
+		audit_row_hash(&r, h);
+		sqlite3_prepare_v2(c, "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+		                   -1, &up, NULL);
+		sqlite3_bind_int64(up, 1, id);
+		sqlite3_bind_text(up, 2, r.prev_hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 3, h, -1, SQLITE_TRANSIENT);
+		sqlite3_finalize(st);
+		sqlite3_step(up);
+		sqlite3_finalize(up);
+		memcpy(prev, h, sizeof(prev));
+	}
+	sqlite3_close(c);
+}
+
+static void
+test_checkpoint_catches_a_recomputed_chain(void)
+{
+	const char *d;
+	struct audit *a = ten_rows(&d);
+	json_t *cp = audit_checkpoint_make(a), *res;
+
+	CHECK(cp != NULL && audit_checkpoint_signed(cp));
+	CHECK_INT_EQ(json_integer_value(json_object_get(cp, "id")), 10);
+	res = audit_checkpoint_check(a, cp);
+	CHECK(json_is_true(json_object_get(res, "ok")));
+	json_decref(res);
+	/* A forged or altered checkpoint is no checkpoint. */
+	json_object_set_new(cp, "id", json_integer(9));
+	CHECK(!audit_checkpoint_signed(cp));
+	json_object_set_new(cp, "id", json_integer(10));
+	CHECK(audit_checkpoint_signed(cp));
+	/* Root rewrites row 5 and the tail, then restarts the daemon. */
+	audit_close(a);
+	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET actor = 'someone else' WHERE id = 5"),
+	             SQLITE_OK);
+	rewrite_from(d, 5);
+	a = open_with(d, NULL);
+	CHECK(verify_ok(a, NULL)); /* the chain alone cannot tell */
+	res = audit_checkpoint_check(a, cp);
+	CHECK(json_is_false(json_object_get(res, "ok")));
+	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "rewritten") != NULL);
+	json_decref(res);
+	/* Rows removed from the end: the checkpoint is past the log. */
+	CHECK_INT_EQ(raw_exec(d, "DELETE FROM events WHERE id > 8"), SQLITE_OK);
+	audit_close(a);
+	a = open_with(d, NULL);
+	res = audit_checkpoint_check(a, cp);
+	CHECK(json_is_false(json_object_get(res, "ok")));
+	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "removed") != NULL);
+	json_decref(res);
+	audit_close(a);
+	rm_dir(d);
+	/* Another log's key (the key was replaced): refused. */
+	a = ten_rows(&d);
+	res = audit_checkpoint_check(a, cp);
+	CHECK(json_is_false(json_object_get(res, "ok")));
+	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "another key") != NULL);
+	json_decref(res);
+	json_decref(cp);
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* A checkpoint of a row that retention pruned still checks against the
+ * anchor that keeps its hash. */
+static void
+test_checkpoint_of_a_pruned_row_checks_against_its_anchor(void)
+{
+	const char *d = new_dir();
+	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock, 0};
+	struct audit *a = open_with(d, &o);
+	json_t *cp, *res;
+
+	for (int i = 0; i < 16; i++)
+		add(a, "exec.denied", "uid:1", "c1", "deny", "privileged", 1);
+	cp = audit_checkpoint_make(a); /* id 16 */
+	for (int i = 0; i < 10; i++)
+		add(a, "exec.denied", "uid:1", "c1", "deny", "privileged", 1);
+	CHECK_INT_EQ(audit_prune(a), 17); /* rows 1-17 go; the anchor keeps 17's hash */
+	res = audit_checkpoint_check(a, cp);
+	CHECK(json_is_false(json_object_get(res, "ok")));
+	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "pruned") != NULL);
+	json_decref(res);
+	json_decref(cp);
+	audit_close(a);
+	rm_dir(d);
+}
+
 static void
 test_verify_detects_rewritten_prev_hash(void)
 {
@@ -439,7 +593,7 @@ static void
 test_retention_by_count_leaves_signed_anchor(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	struct audit_query q = AUDIT_QUERY_INIT;
 	char data[1024] = "";
@@ -475,7 +629,7 @@ static void
 test_retention_by_age_leaves_signed_anchor(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 3, 0, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 3, 0, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	struct audit_query q = AUDIT_QUERY_INIT;
 	long long now = test_clock(), rows = 0;
@@ -503,7 +657,7 @@ static void
 test_tampered_anchor_signature_fails_verify(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 5, "testhost", 0, test_clock};
+	struct audit_opts o = {1, 0, 5, "testhost", 0, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	char data[1024] = "", path[256], *sig;
 	sqlite3 *c = NULL;
@@ -541,7 +695,7 @@ static void
 test_failed_write_degrades_and_recovers(void)
 {
 	const char *d = new_dir();
-	struct audit_opts o = {1, 0, 0, "testhost", 100, test_clock};
+	struct audit_opts o = {1, 0, 0, "testhost", 100, test_clock, 0};
 	struct audit *a = open_with(d, &o);
 	const char *reason = NULL;
 	char path[256];
@@ -934,6 +1088,10 @@ test_query_params_name_each_bad_parameter(void)
 	    "decision", "maybe",       "policy_version", "-1",
 	    "action",   "Exec Denied", "cursor",         "%%%",
 	    NULL};
+	/* Valid RFC 3339, but past the year 9999 (or before 0000) once in UTC:
+	 * the stored four-digit years cannot hold them. */
+	static const char *const beyond[] = {"since", "9999-12-31T23:59:59-23:59", "until",
+	                                     "0000-01-01T00:00:00+00:01", NULL};
 	static const char *const good[] = {"since",  "2026-11-28T12:00:00.5Z",
 	                                   "limit",  "1000",
 	                                   "order",  "asc",
@@ -967,6 +1125,10 @@ test_query_params_name_each_bad_parameter(void)
 	CHECK_INT_EQ(q.ascending, 1);
 	CHECK_STR_EQ(q.cursor, "YToz"); /* "a:3" */
 	CHECK_STR_EQ(q.action, "container.*");
+	problems_clear(&errs);
+	p.kv = beyond;
+	CHECK_INT_EQ(audit_query_from_params(&q, param_get, &p, &errs), -1);
+	CHECK_INT_EQ(errs.n, 2);
 	problems_clear(&errs);
 }
 
@@ -1209,6 +1371,9 @@ main(void)
 	RUN(test_retention_by_count_leaves_signed_anchor);
 	RUN(test_retention_by_age_leaves_signed_anchor);
 	RUN(test_tampered_anchor_signature_fails_verify);
+	RUN(test_verify_checks_rule_index_and_storage_classes);
+	RUN(test_checkpoint_catches_a_recomputed_chain);
+	RUN(test_checkpoint_of_a_pruned_row_checks_against_its_anchor);
 	RUN(test_failed_write_degrades_and_recovers);
 	RUN(test_reserved_and_invalid_events_refused);
 	RUN(test_reported_events_only_under_runtime);

@@ -4,6 +4,8 @@
 #include "check.h"
 #include "etag.h"
 #include "http.h"
+#include "http_guard.h"
+#include "userpolicy.h"
 #include "reply.h"
 
 static void
@@ -103,6 +105,72 @@ test_etag_lists_weak_for_if_none_match_strong_for_if_match(void)
 	CHECK(!etag_listed("", e, 1));
 }
 
+static void
+test_guard_uri_finds_nul_and_counts_arguments(void)
+{
+	char many[2048], ok[] = "/v1/audit?a=1&b=2", nul[] = "/v1/policy/users/a%00b",
+	                 q[] = "/v1/settings?user=a%00", pct[] = "/v1/x/a%2500b";
+	size_t n;
+
+	CHECK_INT_EQ(http_guard_uri(ok), HTTP_URI_OK);
+	CHECK_STR_EQ(ok, "/v1/audit?a=1&b=2");
+	CHECK_INT_EQ(http_guard_uri(nul), HTTP_URI_NUL);
+	CHECK_INT_EQ(http_guard_uri(q), HTTP_URI_NUL);
+	CHECK_INT_EQ(http_guard_uri(pct), HTTP_URI_OK);
+	n = (size_t)snprintf(many, sizeof(many), "/v1/health?a");
+	for (int i = 1; i < HTTP_MAX_QUERY_ARGS; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "&a");
+	CHECK_INT_EQ(http_guard_uri(many), HTTP_URI_OK);
+	snprintf(many + n, sizeof(many) - n, "&b");
+	CHECK_INT_EQ(http_guard_uri(many), HTTP_URI_TOO_MANY_ARGS);
+	/* Cut off in place, so that libmicrohttpd parses none of them. */
+	CHECK_STR_EQ(many, "/v1/health?");
+}
+
+static void
+test_user_names_refuse_hidden_characters(void)
+{
+	static const char *const good[] = {"alice",
+	                                   "J\xc3\xbcrgen",
+	                                   "\xe5\xb1\xb1\xe7\x94\xb0",
+	                                   "a.b-c_d@example.com",
+	                                   "\xf0\x9f\x90\xb3",
+	                                   NULL};
+	static const char *const bad[] = {"",
+	                                  "a/b",
+	                                  "a\tb",
+	                                  "a\x7f",
+	                                  "c1\xc2\x85",
+	                                  "\xe2\x80\xae"
+	                                  "evil",
+	                                  "\xe2\x80\x8fx",
+	                                  "x\xd8\x9c",
+	                                  "\xe2\x81\xa6y",
+	                                  "zero\xe2\x80\x8bwidth",
+	                                  "bom\xef\xbb\xbf",
+	                                  "line\xe2\x80\xa8",
+	                                  "over\xc0\xaflong",
+	                                  "bad\xff",
+	                                  "cut\xe2\x80",
+	                                  "sur\xed\xa0\x80",
+	                                  "big\xf4\x90\x80\x80",
+	                                  NULL};
+	char longname[258];
+
+	for (size_t i = 0; good[i] != NULL; i++)
+		CHECK(userpolicy_name_valid(good[i], "user", NULL));
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		CHECK(!userpolicy_name_valid(bad[i], "user", NULL));
+		if (userpolicy_name_valid(bad[i], "user", NULL))
+			fprintf(stderr, "# accepted bad name %zu\n", i);
+	}
+	memset(longname, 'a', 257);
+	longname[257] = '\0';
+	CHECK(!userpolicy_name_valid(longname, "user", NULL));
+	longname[256] = '\0';
+	CHECK(userpolicy_name_valid(longname, "user", NULL));
+}
+
 int
 main(void)
 {
@@ -111,5 +179,7 @@ main(void)
 	RUN(test_listen_specs);
 	RUN(test_error_vocabulary_statuses);
 	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
+	RUN(test_guard_uri_finds_nul_and_counts_arguments);
+	RUN(test_user_names_refuse_hidden_characters);
 	return CHECK_DONE();
 }

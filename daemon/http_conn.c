@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Connection admission and the request deadline (see http_conn.h). Counts
+ * are kept per listener under one lock, taken when a connection opens or
+ * closes; requests in between touch only their own connection's atomics. */
+#include "http_conn.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEER_BUCKETS   1024
+#define REFUSED_IDLE_S 1 /* a refused connection that sends nothing is closed after this */
+#define MAX_LIMITS     16
+
+struct peer_count {
+	char key[64];
+	unsigned n;
+	struct peer_count *next;
+};
+
+struct conn_limits {
+	char *spec;
+	struct conn_caps caps;
+	unsigned open;   /* every connection libmicrohttpd holds */
+	unsigned served; /* non-root connections served */
+	unsigned root;   /* root connections */
+	unsigned long long refused_listener, refused_peer, cut;
+	struct peer_count *peers[PEER_BUCKETS];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_info *registry; /* every open connection */
+static struct conn_limits *all[MAX_LIMITS];
+static size_t nall;
+static pthread_t janitor;
+static pthread_cond_t janitor_cond;
+static int janitor_running, janitor_stop;
+static unsigned deadline_s;
+
+static long long
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The budget */
+
+long
+http_conn_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t before = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the descriptor limit from %llu to %llu",
+			         (unsigned long long)before, (unsigned long long)rl.rlim_max);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
+}
+
+int
+http_conn_plan(size_t n_api, size_t n_unix_api, size_t n_authz, unsigned max_conn,
+               unsigned per_peer, struct conn_caps *api, struct conn_caps *authz)
+{
+	struct rlimit rl;
+	long nofile, avail;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	nofile = rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
+	memset(authz, 0, sizeof(*authz));
+	memset(api, 0, sizeof(*api));
+	authz->hard = authz->soft = authz->per_peer = HTTP_AUTHZ_CONNECTIONS;
+	authz->authz = 1;
+	avail = nofile - HTTP_FD_RESERVE_INTERNAL - (long)n_authz * HTTP_AUTHZ_CONNECTIONS -
+	        (long)n_unix_api * HTTP_ADMIN_RESERVE;
+	if (n_api == 0)
+		return 0;
+	if (avail / (long)n_api < 32) {
+		log_warnx("a descriptor limit of %ld leaves too little for %zu REST listener%s: "
+		          "raise it (LimitNOFILE=)",
+		          nofile, n_api, n_api == 1 ? "" : "s");
+		return -1;
+	}
+	api->hard = (unsigned)(avail / (long)n_api);
+	if (max_conn > 0 && max_conn + max_conn / 16 + 4 < api->hard)
+		api->hard = max_conn + max_conn / 16 + 4;
+	/* The last slots take the excess long enough to be told "503". */
+	api->soft = api->hard - (api->hard / 16 > 4 ? api->hard / 16 : 4);
+	api->per_peer = per_peer > 0 && per_peer < api->soft ? per_peer : api->soft;
+	api->admin = HTTP_ADMIN_RESERVE;
+	log_info("connections: %ld descriptors; each REST listener serves %u (%u per peer, "
+	         "%u more for root on Unix sockets), each plugin socket %u",
+	         nofile, api->soft, api->per_peer, api->admin, authz->hard);
+	return 0;
+}
+
+struct conn_limits *
+http_conn_limits_new(const char *spec, const struct conn_caps *caps)
+{
+	struct conn_limits *l = calloc(1, sizeof(*l));
+
+	if (l == NULL || (l->spec = strdup(spec)) == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->caps = *caps;
+	pthread_mutex_lock(&lock);
+	if (nall < MAX_LIMITS)
+		all[nall++] = l;
+	pthread_mutex_unlock(&lock);
+	return l;
+}
+
+void
+http_conn_limits_free(struct conn_limits *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nall; i++) {
+		if (all[i] == l) {
+			all[i] = all[--nall];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	for (size_t i = 0; i < PEER_BUCKETS; i++) {
+		while (l->peers[i] != NULL) {
+			struct peer_count *p = l->peers[i];
+			l->peers[i] = p->next;
+			free(p);
+		}
+	}
+	free(l->spec);
+	free(l);
+}
+
+unsigned
+http_conn_mhd_limit(const struct conn_limits *l)
+{
+	return l->caps.hard + l->caps.admin;
+}
+
+unsigned
+http_conn_rest_capacity(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nall; i++)
+		n += all[i]->caps.authz ? 0 : all[i]->caps.soft;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Admission */
+
+static unsigned
+peer_hash(const char *key)
+{
+	unsigned h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % PEER_BUCKETS;
+}
+
+/* The count of key (created at 0). Caller holds lock. NULL on ENOMEM. */
+static struct peer_count *
+peer_find(struct conn_limits *l, const char *key, int create)
+{
+	unsigned h = peer_hash(key);
+	struct peer_count *p;
+
+	for (p = l->peers[h]; p != NULL; p = p->next)
+		if (strcmp(p->key, key) == 0)
+			return p;
+	if (!create || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->next = l->peers[h];
+	l->peers[h] = p;
+	return p;
+}
+
+static void
+peer_release(struct conn_limits *l, const char *key)
+{
+	unsigned h = peer_hash(key);
+	struct peer_count **pp, *p;
+
+	for (pp = &l->peers[h]; (p = *pp) != NULL; pp = &p->next) {
+		if (strcmp(p->key, key) != 0)
+			continue;
+		if (--p->n == 0) {
+			*pp = p->next;
+			free(p);
+		}
+		return;
+	}
+}
+
+/* A Unix peer is counted by uid; a TCP peer by address, without the port. */
+static void
+peer_key_of(const struct peer *p, char *out, size_t n)
+{
+	if (p->is_unix) {
+		snprintf(out, n, "uid:%ld", (long)(int)p->uid);
+		return;
+	}
+	snprintf(out, n, "%s", p->addr);
+	if (out[0] == '[') {
+		char *end = strchr(out, ']');
+		if (end != NULL)
+			end[1] = '\0';
+	} else if (strchr(out, ':') != NULL) {
+		*strrchr(out, ':') = '\0';
+	}
+}
+
+/* The refusal, in the JSON error shape, written before the client has said
+ * anything: a flood is answered at the rate connections are accepted, and
+ * a slot is free again as soon as the client goes. Only the write side is
+ * shut, so a request already sent is read (and dropped), not reset. */
+static void
+tell_refused(struct conn_info *ci)
+{
+	static const char peer_full[] =
+	    "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n"
+	    "Content-Length: 82\r\n\r\n"
+	    "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many connections from "
+	    "this peer\"}}\n";
+	static const char listener_full[] =
+	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n"
+	    "Content-Length: 83\r\n\r\n"
+	    "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections: try "
+	    "again later\"}}\n";
+	const char *msg = ci->refused == CONN_PEER_FULL ? peer_full : listener_full;
+	size_t len =
+	    ci->refused == CONN_PEER_FULL ? sizeof(peer_full) - 1 : sizeof(listener_full) - 1;
+
+	if (send(ci->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
+		shutdown(ci->fd, SHUT_WR);
+		ci->told = 1;
+	}
+}
+
+void
+http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connection *conn)
+{
+	struct peer_count *pc = NULL;
+
+	ci->limits = l;
+	ci->root = ci->peer.is_unix && ci->peer.uid == 0;
+	ci->since = mono_now();
+	peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
+	pthread_mutex_lock(&lock);
+	l->open++;
+	if (ci->root) {
+		l->root++;
+	} else if (l->served >= l->caps.soft) {
+		ci->refused = CONN_LISTENER_FULL;
+		l->refused_listener++;
+	} else if ((pc = peer_find(l, ci->peer_key, 1)) == NULL || pc->n >= l->caps.per_peer) {
+		ci->refused = CONN_PEER_FULL;
+		l->refused_peer++;
+	} else {
+		pc->n++;
+		ci->counted_peer = 1;
+		l->served++;
+	}
+	ci->prev = NULL;
+	ci->next = registry;
+	if (registry != NULL)
+		registry->prev = ci;
+	registry = ci;
+	pthread_mutex_unlock(&lock);
+	if (ci->refused == CONN_SERVED)
+		return;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, REFUSED_IDLE_S);
+	if (l->caps.plain && ci->fd >= 0)
+		tell_refused(ci);
+}
+
+void
+http_conn_closed(struct conn_info *ci)
+{
+	struct conn_limits *l = ci->limits;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	l->open--;
+	if (ci->root)
+		l->root--;
+	if (ci->counted_peer) {
+		peer_release(l, ci->peer_key);
+		l->served--;
+	}
+	if (ci->prev != NULL)
+		ci->prev->next = ci->next;
+	else if (registry == ci)
+		registry = ci->next;
+	if (ci->next != NULL)
+		ci->next->prev = ci->prev;
+	pthread_mutex_unlock(&lock);
+	ci->limits = NULL;
+}
+
+void
+http_conn_busy(struct conn_info *ci, int busy)
+{
+	if (!busy)
+		__atomic_store_n(&ci->since, mono_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&ci->busy, busy, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The request deadline */
+
+/* Cut every connection whose request is overdue. Caller holds lock; the
+ * descriptors stay open until libmicrohttpd, seeing the shutdown, closes
+ * them and tells http_conn_closed (which needs the lock: no reuse races). */
+static void
+cut_overdue(long long now)
+{
+	for (struct conn_info *ci = registry; ci != NULL; ci = ci->next) {
+		long long limit =
+		    ci->refused != CONN_SERVED ? REFUSED_IDLE_S : (long long)deadline_s;
+
+		if (ci->cut || __atomic_load_n(&ci->busy, __ATOMIC_ACQUIRE) ||
+		    now - __atomic_load_n(&ci->since, __ATOMIC_RELAXED) <= limit || ci->fd < 0)
+			continue;
+		if (shutdown(ci->fd, SHUT_RDWR) == 0 || errno == ENOTCONN) {
+			ci->cut = 1;
+			ci->limits->cut++;
+		}
+	}
+}
+
+static void *
+janitor_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	while (!janitor_stop) {
+		struct timespec ts;
+
+		cut_overdue(mono_now());
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&janitor_cond, &lock, &ts);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int
+http_conn_start(unsigned timeout)
+{
+	pthread_condattr_t attr;
+
+	deadline_s = timeout;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&janitor_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	janitor_stop = 0;
+	if (pthread_create(&janitor, NULL, janitor_main, NULL) != 0)
+		return -1;
+	janitor_running = 1;
+	return 0;
+}
+
+void
+http_conn_stop(void)
+{
+	if (!janitor_running)
+		return;
+	pthread_mutex_lock(&lock);
+	janitor_stop = 1;
+	pthread_cond_signal(&janitor_cond);
+	pthread_mutex_unlock(&lock);
+	pthread_join(janitor, NULL);
+	janitor_running = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metrics */
+
+/* One metric family: its samples, one per listener, grouped. */
+static void
+metric_family(FILE *out, const char *name, const char *type, const char *help, const char *label,
+              unsigned long long (*value)(const struct conn_limits *))
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (size_t i = 0; i < nall; i++)
+		fprintf(out, "%s{listener=\"%s\"%s} %llu\n", name, all[i]->spec, label,
+		        value(all[i]));
+}
+
+static unsigned long long
+v_open(const struct conn_limits *l)
+{
+	return l->open;
+}
+
+static unsigned long long
+v_cap(const struct conn_limits *l)
+{
+	return l->caps.soft;
+}
+
+static unsigned long long
+v_per_peer(const struct conn_limits *l)
+{
+	return l->caps.per_peer;
+}
+
+static unsigned long long
+v_admin(const struct conn_limits *l)
+{
+	return l->caps.admin;
+}
+
+static unsigned long long
+v_refused_listener(const struct conn_limits *l)
+{
+	return l->refused_listener;
+}
+
+static unsigned long long
+v_refused_peer(const struct conn_limits *l)
+{
+	return l->refused_peer;
+}
+
+static unsigned long long
+v_cut(const struct conn_limits *l)
+{
+	return l->cut;
+}
+
+void
+http_conn_metrics(FILE *out)
+{
+	pthread_mutex_lock(&lock);
+	metric_family(out, "lockset_connections", "gauge", "Open connections per listener.", "",
+	              v_open);
+	fprintf(out, "# HELP lockset_connections_limit Connections a listener serves at most "
+	             "(cap), per peer, and more for root (admin).\n"
+	             "# TYPE lockset_connections_limit gauge\n");
+	for (size_t i = 0; i < nall; i++) {
+		unsigned long long (*const fns[])(const struct conn_limits *) = {v_cap, v_per_peer,
+		                                                                 v_admin};
+		static const char *const what[] = {"cap", "per_peer", "admin"};
+
+		for (size_t k = 0; k < 3; k++)
+			fprintf(out,
+			        "lockset_connections_limit{listener=\"%s\",what=\"%s\"} %llu\n",
+			        all[i]->spec, what[k], fns[k](all[i]));
+	}
+	fprintf(out, "# HELP lockset_connections_refused_total Connections refused, by reason.\n"
+	             "# TYPE lockset_connections_refused_total counter\n");
+	for (size_t i = 0; i < nall; i++)
+		fprintf(out,
+		        "lockset_connections_refused_total{listener=\"%s\",reason=\"listener\"} "
+		        "%llu\n"
+		        "lockset_connections_refused_total{listener=\"%s\",reason=\"peer\"} %llu\n",
+		        all[i]->spec, v_refused_listener(all[i]), all[i]->spec,
+		        v_refused_peer(all[i]));
+	metric_family(out, "lockset_connections_cut_total", "counter",
+	              "Connections closed for not sending a whole request within the connection "
+	              "timeout.",
+	              "", v_cut);
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Request-target and framing checks (see http_guard.h). Request smuggling
+ * lives in the gaps between how two parsers frame one byte stream, so the
+ * rules here are RFC 9112's strict ones: one Content-Length value, never
+ * together with Transfer-Encoding, and no transfer coding but "chunked". */
+#include "http_guard.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+enum http_uri_problem
+http_guard_uri(char *uri)
+{
+	char *query = strchr(uri, '?');
+	size_t args = 0;
+
+	for (const char *p = uri; (p = strchr(p, '%')) != NULL; p++) {
+		if (p[1] == '0' && p[2] == '0')
+			return HTTP_URI_NUL;
+	}
+	if (query == NULL || query[1] == '\0')
+		return HTTP_URI_OK;
+	args = 1;
+	for (const char *p = query + 1; *p != '\0'; p++)
+		args += *p == '&';
+	if (args <= HTTP_MAX_QUERY_ARGS)
+		return HTTP_URI_OK;
+	query[1] = '\0';
+	return HTTP_URI_TOO_MANY_ARGS;
+}
+
+struct framing {
+	unsigned n_length, n_encoding;
+	const char *length;
+	int lengths_differ, chunked;
+};
+
+/* Leading and trailing blanks do not count when comparing values. */
+static int
+same_value(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	a += strspn(a, " \t");
+	b += strspn(b, " \t");
+	la = strlen(a);
+	lb = strlen(b);
+	while (la > 0 && (a[la - 1] == ' ' || a[la - 1] == '\t'))
+		la--;
+	while (lb > 0 && (b[lb - 1] == ' ' || b[lb - 1] == '\t'))
+		lb--;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+static enum MHD_Result
+framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->n_length++ > 0 && !same_value(f->length, value))
+			f->lengths_differ = 1;
+		f->length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->n_encoding++;
+		/* libmicrohttpd reads a chunked body only for exactly this value. */
+		f->chunked = strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+const char *
+http_guard_framing(struct MHD_Connection *conn)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+	if (f.lengths_differ)
+		return "conflicting Content-Length headers";
+	if (f.n_encoding > 0 && f.n_length > 0)
+		return "Content-Length together with Transfer-Encoding";
+	if (f.n_encoding > 1)
+		return "more than one Transfer-Encoding header";
+	if (f.n_encoding == 1 && !f.chunked)
+		return "unsupported Transfer-Encoding (only chunked is accepted)";
+	return NULL;
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Signed audit checkpoints leave the host: a host in fleet mode records one
+# every --audit-checkpoint-interval as an audit.checkpoint row, which its
+# syslog forwarder sends off, and its status report carries to the central,
+# which records it in its own log (host.audit_checkpoint). Then root on the
+# host rewrites a row and recomputes the chain after it (with sqlite3 and
+# SHA-256, as anyone can): GET /v1/audit/verify still says ok, but POST
+# /v1/audit/verify with the checkpoint the central kept says the log was
+# rewritten. GET /v1/audit/checkpoint hands out a fresh one.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need openssl python3 sqlite3
+
+wait_until() { # SECONDS COMMAND...: poll until COMMAND succeeds
+	local limit=$(($1 * 10)); shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
+openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
+
+# --- the central
+"$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
+chmod 600 "$T/token"
+lockset_start --bundle-signing-key "$T/sign.pem" || exit 1
+
+# --- a syslog receiver on a unix datagram socket
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536) + b"\n")
+' "$T/syslog.sock" "$T/syslog.out" &
+EXTRA_PIDS="$!"
+wait_until 10 test -S "$T/syslog.sock"
+
+# --- the host
+H="$T/host"
+HSOCK="$H/api.sock"
+mkdir -p "$H/etc"
+chmod 755 "$H" "$H/etc"
+cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$H/etc/admin-settings.json"
+chmod 644 "$H/etc/admin-settings.json"
+HOST_PID=
+host_start() {
+	"$LOCKSETD" --settings "$H/etc/admin-settings.json" --state-dir "$H/state" \
+		--listen "unix:$HSOCK" --authz-socket '' --foreground --host-name dev-1 \
+		--upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" \
+		--upstream-token-file "$T/token" --upstream-wait 5 --upstream-retry-max 1 \
+		--upstream-report-interval 1 --audit-checkpoint-interval 1 \
+		--syslog "unix:$T/syslog.sock" >>"$H/daemon.log" 2>&1 &
+	HOST_PID=$!
+	EXTRA_PIDS="$HOST_PID $EXTRA_PIDS"
+	wait_until 10 curl -s --unix-socket "$HSOCK" -o /dev/null http://lockset/v1/health
+}
+h() { # METHOD PATH [curl args]: a request to the host
+	local method=$1 path=$2; shift 2
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s --unix-socket "$HSOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code}' "$@" "http://lockset$path")
+}
+host_start || { echo "the host did not start"; tail "$H/daemon.log"; exit 1; }
+PRIV='{"method":"POST","uri":"/v1.43/containers/create","user":"alice","body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
+for _ in 1 2 3; do h POST /v1/decisions -H 'Content-Type: application/json' -d "$PRIV"; done
+
+central_cp() { # the newest checkpoint the central recorded for dev-1, or nothing
+	api GET '/v1/audit?action=host.audit_checkpoint&subject=dev-1&limit=1'
+	jq -c '.events[0].data.checkpoint // empty' "$BODY"
+}
+has_central_cp() { [ -n "$(central_cp)" ]; }
+wait_until 30 has_central_cp
+CP=$(central_cp)
+check "the central recorded the host's checkpoint ($CP)" test -n "$CP"
+check "... for a row of the host's log" jq -e '.id > 3 and .host != null and (.signature | length) == 88' <<<"$CP"
+h GET '/v1/audit?action=audit.checkpoint&limit=1'
+check "the host recorded it as an audit.checkpoint row" jq -e '.events[0].data.hash | length == 64' "$BODY"
+wait_until 10 grep -q 'audit.checkpoint' "$T/syslog.out"
+check "the syslog forwarder sent the checkpoint row off the host" grep -q 'audit.checkpoint' "$T/syslog.out"
+
+h POST /v1/audit/verify -H 'Content-Type: application/json' -d "{\"checkpoint\": $CP}"
+expect_status "verify against the central's checkpoint" 200
+expect_json "... holds" .checkpoint.ok true
+expect_json "... and the chain too" .ok true
+h GET /v1/audit/checkpoint
+expect_status "a fresh checkpoint on demand" 200
+check "... signed with the log's key" jq -e '(.public_key | length) == 64 and (.signature | length) == 88' "$BODY"
+h POST /v1/audit/verify -H 'Content-Type: application/json' -d '{"checkpoint": {"id": 1}}'
+expect_error "a checkpoint without a valid signature is refused" 400 invalid_request
+
+# --- root rewrites row 2 and recomputes every hash after it, then restarts
+kill -TERM "$HOST_PID"; wait "$HOST_PID" 2>/dev/null
+python3 - "$H/state/lockset.db" <<'PY'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+def ns(b):
+    return str(len(b)).encode() + b":" + b + b","
+cols = "id, time, action, actor, host, component, subject, decision, rules, data, policy_version, prev_hash"
+db.execute("UPDATE events SET actor = 'nobody-was-here' WHERE id = 2")
+prev = None
+for row in db.execute("SELECT " + cols + " FROM events WHERE id >= 2 ORDER BY id").fetchall():
+    fields = [b"lockset-audit-v1", str(row[0]).encode()] + [str(v).encode() for v in row[1:10]]
+    fields.append(b"" if row[10] is None else str(row[10]).encode())
+    link = row[11] if prev is None else prev
+    h = hashlib.sha256(link.encode() + b"".join(ns(f) for f in fields)).hexdigest()
+    db.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?", (link, h, row[0]))
+    prev = h
+db.commit()
+PY
+host_start || { echo "the host did not start again"; tail "$H/daemon.log"; exit 1; }
+h GET /v1/audit/verify
+expect_json "the recomputed chain verifies on its own" .ok true
+h POST /v1/audit/verify -H 'Content-Type: application/json' -d "{\"checkpoint\": $CP}"
+expect_json "the checkpoint kept off the host shows the rewrite" .checkpoint.ok false
+expect_json "... saying so" '.checkpoint.reason | test("rewritten")' true
+expect_json "... and verify is not ok" .ok false
+finish

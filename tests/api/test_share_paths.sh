@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A policy cannot quietly share the whole host: file shares (and protected
+# paths) that are "/" once cleaned, or whose ".." climbs out of $TMP or
+# $HOME, are refused with 422 through the API, by the file loader and for a
+# per-user policy; a share of a whole top-level directory is accepted with a
+# warning; and a $TMP that is "/" in the daemon's environment stands for no
+# share at all, so a bind of /var/lib stays denied.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+J=(-H 'Content-Type: application/json')
+BIND='{"method":"POST","uri":"/v1.41/containers/create","user":"alice","body":{"Image":"alpine","HostConfig":{"Binds":["/var/lib:/x"]}}}'
+
+policy_with_share() {
+	printf '{"configurationFileVersion": 2, "filesharingAllowedDirectories": [{"path": "%s"}], "containerPolicy": {"locked": true, "mode": "enforce"}}' "$1"
+}
+
+lockset_start || exit 1
+api PUT /v1/policy "${J[@]}" -d "$(policy_with_share /srv/builds)"
+expect_status "a narrow share is accepted" 200
+api POST /v1/decisions "${J[@]}" -d "$BIND"
+expect_json "... and a bind of /var/lib is denied" .allow false
+
+for share in / // /.. '$TMP/../..' '$HOME/../../' '/srv/../..'; do
+	api PUT /v1/policy "${J[@]}" -d "$(policy_with_share "$share")"
+	expect_error "share $share is refused" 422 invalid_policy
+	expect_json "... at its pointer" '.error.details[0].path' /filesharingAllowedDirectories/0/path
+done
+api POST /v1/decisions "${J[@]}" -d "$BIND"
+expect_json "after the refusals a bind of /var/lib is still denied" .allow false
+api PUT /v1/policy "${J[@]}" -d '{"configurationFileVersion": 2, "containerPolicy": {"protectedHostPaths": ["$HOME/.."]}}'
+expect_error "a protected path climbing out of \$HOME is refused" 422 invalid_policy
+api PUT /v1/policy/users/alice "${J[@]}" -d "$(policy_with_share '$TMP/../..')"
+expect_error "a per-user policy sharing the whole host is refused" 422 invalid_policy
+api PUT /v1/users/alice/settings "${J[@]}" -d '{"filesharingAllowedDirectories": [{"path": "/"}]}'
+expect_error "so are preferences sharing it" 400 invalid_request
+
+api PUT /v1/policy "${J[@]}" -d "$(policy_with_share /home)"
+expect_status "a share of all of /home is accepted" 200
+expect_json "... with a warning at its pointer" '.warnings[0].path' /filesharingAllowedDirectories/0/path
+expect_json "... that says what it shares" '.warnings[0].message | startswith("shares all of /home")' true
+
+# The file loader refuses the same documents (SIGHUP keeps the last good one).
+policy_with_share '$TMP/../..' >"$T/whole.json"
+"$LOCKSETD" --settings "$T/whole.json" --check-config >"$T/out" 2>&1; rc=$?
+check "--check-config refuses a file sharing \$TMP/../.. (exit $rc)" test "$rc" = 1
+check "... naming the share" grep -q '/filesharingAllowedDirectories/0/path.*climbs out of \$TMP' "$T/out"
+lockset_stop
+
+# $TMP is "/" in the daemon's environment: "$TMP" stands for no share.
+policy_with_share '$TMP' >"$T/tmp.json"
+put_policy "$T/tmp.json"
+TMP=/ lockset_start || exit 1
+api GET /v1/settings
+expect_json "a \$TMP of \"/\" expands to no path" '.filesharingAllowedDirectories[0].expandedPaths | length' 0
+api POST /v1/decisions "${J[@]}" -d "$BIND"
+expect_json "... so a bind of /var/lib is denied" .allow false
+finish
