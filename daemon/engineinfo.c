@@ -99,7 +99,7 @@ arm_policy_waiter(struct engineinfo *e)
 	e->policy.fire = policy_changed;
 	clock_gettime(CLOCK_MONOTONIC, &e->policy.deadline);
 	e->policy.deadline.tv_sec += 86400;
-	served_wait_add_any(&e->policy);
+	served_wait_add_internal(&e->policy);
 }
 
 /* Log what changed (the answer, or whether ECI requires it): a warning when

@@ -93,6 +93,7 @@ struct served_waiter {
 	int gone;         /* fired because the client closed its connection */
 	const char *user; /* borrowed for as long as registered; NULL: the org settings */
 	int any;          /* fired by every change (org or user), whatever the ETags */
+	int internal;     /* lockset's own (not a client's): not counted against the caps */
 	struct served_user_reply *reply; /* per-user, woken by a change: the new reply (owned) */
 	struct served_waiter *prev, *next;
 };
@@ -110,6 +111,9 @@ void served_wait_add_user(struct served_waiter *w);
 /* Register w whatever the ETags are (the bundle's long-polls): it fires at
  * the next change of any kind or at its deadline. */
 void served_wait_add_any(struct served_waiter *w);
+/* served_wait_add_any for lockset's own waiters (the engine check), which
+ * no client's long-poll limits count. */
+void served_wait_add_internal(struct served_waiter *w);
 /* Counts changes: read it before computing a per-user reply; if it differs
  * after registering the waiter, a change slipped in between. */
 unsigned long long served_generation(void);

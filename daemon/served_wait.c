@@ -82,7 +82,7 @@ link_locked(struct served_waiter *w)
 	if (waiters != NULL)
 		waiters->prev = w;
 	waiters = w;
-	nwaiters++;
+	nwaiters += !w->internal;
 	nuser_waiters += w->user != NULL;
 	/* Only a deadline sooner than the thread's next wake-up needs it now. */
 	if (ts_before(&w->deadline, &next_wake))
@@ -99,7 +99,7 @@ unlink_locked(struct served_waiter *w)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
-	nwaiters--;
+	nwaiters -= !w->internal;
 	nuser_waiters -= w->user != NULL;
 }
 
@@ -158,6 +158,13 @@ served_wait_add_user(struct served_waiter *w)
 	pthread_mutex_lock(&wait_lock);
 	link_locked(w);
 	pthread_mutex_unlock(&wait_lock);
+}
+
+void
+served_wait_add_internal(struct served_waiter *w)
+{
+	w->internal = 1;
+	served_wait_add_any(w);
 }
 
 void
