@@ -660,6 +660,8 @@ http_header(struct request *rq, const char *name)
 /* ------------------------------------------------------------------------ */
 /* Start and stop */
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
