@@ -107,6 +107,10 @@ const char *gojson_map_get(const struct gojson_view *m, const char *key);
  * not base64. */
 long gojson_base64_decode(const char *in, size_t len, unsigned char *out);
 
+/* Length of the valid UTF-8 sequence at the start of s (n bytes), as Go's
+ * utf8.DecodeRune accepts one, or 0 when s[0] starts none (or n is 0). */
+size_t gojson_utf8_len(const char *s, size_t n);
+
 /* The value of hex digit c (either case), or -1. */
 int gojson_hexval(int c);
 
