@@ -98,6 +98,7 @@ static void
 read_views(struct gojson_arena *a, const struct gojson_value *root)
 {
 	struct gojson_view top = {&root, 1}, hc, m, *mounts = NULL;
+	const struct gojson_value *binds, *caps;
 	size_t nm = 0, i;
 
 	if (root->type != GOJSON_OBJECT)
@@ -106,8 +107,11 @@ read_views(struct gojson_arena *a, const struct gojson_value *root)
 	if (gojson_view_struct(a, &top, "HostConfig", &hc) != 0)
 		return;
 	(void)gojson_view_bool(&hc, "Privileged");
-	(void)gojson_view_slice(&hc, "Binds", 0);
-	(void)gojson_view_slice(&hc, "CapAdd", 1);
+	if (gojson_view_slice(a, &hc, "Binds", 0, &binds) != 0 ||
+	    gojson_view_slice(a, &hc, "CapAdd", 1, &caps) != 0)
+		return;
+	if (binds != NULL) /* the merged copy must be a well-formed array */
+		check_tree(binds, 0);
 	if (gojson_view_map(a, &hc, "Sysctls", &m) == 0)
 		(void)gojson_map_get(&m, "kernel.shm_rmid_forced");
 	if (gojson_view_struct_slice(a, &hc, "Mounts", &mounts, &nm) != 0)
