@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "problems.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -94,8 +95,10 @@ settings_expand_path(const char *raw, const struct settings_env *env)
 	const char *base = NULL, *rest = raw;
 	char *out = NULL;
 
-	if (raw == NULL)
+	if (raw == NULL) {
+		errno = EINVAL;
 		return NULL;
+	}
 	if (raw[0] == '/') {
 		base = "";
 	} else {
@@ -108,10 +111,17 @@ settings_expand_path(const char *raw, const struct settings_env *env)
 			}
 		}
 	}
-	if (base == NULL || asprintf(&out, "%s/%s", base, rest) < 0)
+	if (base == NULL) {
+		errno = EINVAL;
 		return NULL;
+	}
+	if (asprintf(&out, "%s/%s", base, rest) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (out[0] != '/') {
 		free(out);
+		errno = EINVAL;
 		return NULL;
 	}
 	clean_path(out);
@@ -146,6 +156,9 @@ lock_layer(const json_t *const at[])
 	return 0;
 }
 
+/* 1 when v is valid for schema, 0 when not, -1 when out of memory (then a
+ * layer must not be skipped as if it were invalid: that would quietly drop a
+ * lock or a list). */
 static int
 is_valid(const struct merge *m, const json_t *schema, const json_t *v)
 {
@@ -153,18 +166,21 @@ is_valid(const struct merge *m, const json_t *schema, const json_t *v)
 	int rc = jsonschema_validate(m->root, schema, v, "", &errs, NULL);
 
 	problems_clear(&errs);
-	return rc == 0;
+	return rc == 0 ? 1 : rc == -2 ? -1 : 0;
 }
 
-/* The highest layer in 1..top that sets key (with a value valid for schema), or 0. */
+/* The highest layer in 1..top that sets key (with a value valid for schema),
+ * 0 when none does, -1 when out of memory. */
 static int
 pick(const struct merge *m, const json_t *const at[], const char *key, const json_t *schema,
      int top)
 {
 	for (int i = top; i >= LAYER_ORG; i--) {
 		const json_t *v = child(at[i], key);
-		if (v != NULL && is_valid(m, schema, v))
-			return i;
+		int ok = v != NULL ? is_valid(m, schema, v) : 0;
+
+		if (ok != 0)
+			return ok < 0 ? -1 : i;
 	}
 	return 0;
 }
@@ -209,8 +225,15 @@ expand_list(const struct merge *m, const json_t *raw)
 	json_array_foreach(raw, i, v)
 	{
 		char *p = settings_expand_path(json_string_value(v), m->env);
-		json_array_append_new(out, p ? json_string(p) : json_null());
+		int rc = p == NULL && errno == ENOMEM
+		             ? -1
+		             : json_array_append_new(out, p ? json_string(p) : json_null());
+
 		free(p);
+		if (rc < 0) {
+			json_decref(out);
+			return NULL;
+		}
 	}
 	return out;
 }
@@ -221,7 +244,11 @@ merge_scalar(const struct merge *m, const json_t *schema, const json_t *const at
 	const json_t *vs = child(jsonschema_keyword(m->root, schema, "properties"), "value");
 	int lock = lock_layer(at);
 	int from = pick(m, at, "value", vs, lock ? lock : LAYER_USER);
-	json_t *value = from ? json_deep_copy(child(at[from], "value")) : default_of(m, vs);
+	json_t *value;
+
+	if (from < 0)
+		return NULL;
+	value = from ? json_deep_copy(child(at[from], "value")) : default_of(m, vs);
 
 	return json_pack("{s:b, s:o, s:s}", "locked", lock != 0, "value", value, "source",
 	                 layer_names[lock ? lock : from]);
@@ -254,7 +281,8 @@ merge_fields(const struct merge *m, const json_t *schema, const json_t *const at
 			if ((from = merge_fields(m, rs, sub, top, v)) < 0)
 				return -1;
 		} else {
-			from = pick(m, at, name, ps, top);
+			if ((from = pick(m, at, name, ps, top)) < 0)
+				return -1;
 			v = from ? json_deep_copy(child(at[from], name)) : default_of(m, ps);
 			if (json_object_set_new(out, name, v) < 0)
 				return -1;
@@ -335,11 +363,19 @@ merge_share_list(const struct merge *m, const json_t *schema, const json_t *cons
 
 	/* A list a policy layer sets is locked, so prefs count only when none does. */
 	for (int l = LAYER_USER_POLICY; l >= LAYER_ORG && from == 0; l--) {
-		if (at[l] != NULL && !json_is_null(at[l]) && is_valid(m, schema, at[l]))
-			from = l;
+		int ok = at[l] != NULL && !json_is_null(at[l]) ? is_valid(m, schema, at[l]) : 0;
+
+		if (ok < 0)
+			return NULL;
+		from = ok ? l : 0;
 	}
-	if (from == 0 && at[LAYER_USER] != NULL && is_valid(m, schema, at[LAYER_USER]))
-		from = LAYER_USER;
+	if (from == 0 && at[LAYER_USER] != NULL) {
+		int ok = is_valid(m, schema, at[LAYER_USER]);
+
+		if (ok < 0)
+			return NULL;
+		from = ok ? LAYER_USER : 0;
+	}
 	if (from == 0)
 		return json_null();
 	if ((out = json_array()) == NULL)
@@ -350,10 +386,12 @@ merge_share_list(const struct merge *m, const json_t *schema, const json_t *cons
 		const json_t *shared = json_object_get(e, "sharedByDefault");
 		char *expanded = settings_expand_path(raw, m->env);
 		json_t *entry =
-		    json_pack("{s:s, s:o, s:o, s:b, s:s}", "path", raw, "sharedByDefault",
-		              shared ? json_deep_copy(shared) : default_of(m, sbd), "expandedPath",
-		              expanded ? json_string(expanded) : json_null(), "locked", 1, "source",
-		              layer_names[from]);
+		    expanded == NULL && errno == ENOMEM
+		        ? NULL
+		        : json_pack("{s:s, s:o, s:o, s:b, s:s}", "path", raw, "sharedByDefault",
+		                    shared ? json_deep_copy(shared) : default_of(m, sbd),
+		                    "expandedPath", expanded ? json_string(expanded) : json_null(),
+		                    "locked", 1, "source", layer_names[from]);
 
 		free(expanded);
 		if (json_array_append_new(out, entry) < 0) {

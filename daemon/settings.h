@@ -30,7 +30,8 @@ struct settings_env {
 void settings_env_default(struct settings_env *env);
 
 /* Expand and clean one path as described above. Returns a malloc'd absolute
- * path (caller frees), or NULL when raw is not absolute after expansion. */
+ * path (caller frees), or NULL with errno EINVAL when raw is not absolute
+ * after expansion, ENOMEM when out of memory. */
 char *settings_expand_path(const char *raw, const struct settings_env *env);
 
 /*
