@@ -31,15 +31,17 @@ run_one() { # $1 = target
 }
 
 report() { # $1 = target, $2 = exit status
-	local log="$work/fuzz-$1.log" stats
-	stats=$(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" |
-		sed 's/^stat:://' | tr '\n' ' ')
-	stats="$stats$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)"
+	local log="$work/fuzz-$1.log" runs rss cov stats
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)
+	stats="${runs:-?} runs, ${cov:-cov: ?}, peak RSS ${rss:-?} MB"
 	if [ "$2" -eq 0 ]; then
 		echo "PASS: fuzz-$1 ($stats)"
 	else
 		echo "FAIL: fuzz-$1 (exit $2; $stats)"
-		grep -E 'ERROR: |SUMMARY: |runtime error|Test unit written|fuzz_[a-z]+: ' "$log" | head -n 20
+		grep -E 'ERROR: |SUMMARY: |runtime error|Test unit written|fuzz_[a-z_]+: ' "$log" |
+			head -n 20
 	fi
 }
 
