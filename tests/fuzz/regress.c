@@ -2,7 +2,8 @@
 /* Replays a fuzz target's committed inputs without libFuzzer, under the
  * normal build, so that `make check` keeps every crash found fixed: each file
  * in tests/fuzz/regressions/TARGET/ and tests/fuzz/seeds/TARGET/ is fed to
- * LLVMFuzzerTestOneInput once. Extra arguments name further files to replay.
+ * LLVMFuzzerTestOneInput once (FUZZ_ALSO names a target whose inputs have
+ * the same format and are replayed too). Extra arguments name further files.
  * A crash, a sanitizer report or an abort() in the target fails the test. */
 #include "fuzz.h"
 
@@ -93,19 +94,25 @@ int
 main(int argc, char **argv)
 {
 	const char *kinds[] = {"regressions", "seeds"};
+#ifdef FUZZ_ALSO
+	const char *targets[] = {FUZZ_TARGET, FUZZ_ALSO};
+#else
+	const char *targets[] = {FUZZ_TARGET};
+#endif
 	char dir[4096];
 	long total = 0, n;
-	size_t k;
+	size_t k, t;
 
 	LLVMFuzzerInitialize(&argc, &argv);
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		snprintf(dir, sizeof(dir), "%s/tests/fuzz/%s/%s", fuzz_srcdir(), kinds[k],
-		         FUZZ_TARGET);
-		if ((n = replay_dir(dir)) < 0)
-			return 1;
-		printf("ok %ld %s inputs of %s\n", n, kinds[k], FUZZ_TARGET);
-		total += n;
-	}
+	for (t = 0; t < sizeof(targets) / sizeof(targets[0]); t++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			snprintf(dir, sizeof(dir), "%s/tests/fuzz/%s/%s", fuzz_srcdir(), kinds[k],
+			         targets[t]);
+			if ((n = replay_dir(dir)) < 0)
+				return 1;
+			printf("ok %ld %s inputs of %s\n", n, kinds[k], targets[t]);
+			total += n;
+		}
 	for (int i = 1; i < argc; i++) {
 		if (replay_file(argv[i]) != 0)
 			return 1;
