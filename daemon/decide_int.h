@@ -89,7 +89,8 @@ struct ctx {
  * "-v /etc:..."), or NULL when nothing fits; the rest as in struct violation. */
 void decide_violate(struct ctx *c, const char *rule, const char *field, const char *value,
                     const char *flag, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* strdup, cut at DECIDE_VALUE_MAX bytes with "..." appended. NULL on ENOMEM. */
+/* strdup made valid UTF-8 (invalid bytes become U+FFFD), cut at a character
+ * boundary near DECIDE_VALUE_MAX bytes with "..." appended. NULL on ENOMEM. */
 char *decide_dup_trunc(const char *s);
 /* Upper-case cap as dockerd does (Go's strings.ToUpper) without "CAP_" into
  * buf; returns its bit index, or -1 when it is not a known capability. */

@@ -11,25 +11,43 @@
 #include <strings.h>
 
 #include "decide_int.h"
+#include "gojson.h"
 #include "hostpath.h"
 
 /* ------------------------------------------------------------------------ */
 /* Violations                                                               */
 
+/* A copy of s that is valid UTF-8, so that it can go into JSON replies and
+ * audit records: a byte that starts no valid sequence becomes U+FFFD (as Go
+ * shows it). Cut at a character boundary, with "..." appended, when the copy
+ * would pass max bytes. NULL on ENOMEM. */
+static char *
+dup_utf8(const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0, o = 0;
+	char *r = malloc(max + 4);
+
+	if (r == NULL)
+		return NULL;
+	while (i < n) {
+		size_t l = gojson_utf8_len(s + i, n - i), w = l ? l : 3;
+
+		if (o + w > max) {
+			memcpy(r + o, "...", 4);
+			return r;
+		}
+		memcpy(r + o, l ? s + i : "\xEF\xBF\xBD", w);
+		i += l ? l : 1;
+		o += w;
+	}
+	r[o] = '\0';
+	return r;
+}
+
 char *
 decide_dup_trunc(const char *s)
 {
-	size_t n = strlen(s);
-	char *r;
-
-	if (n <= DECIDE_VALUE_MAX)
-		return strdup(s);
-	r = malloc(DECIDE_VALUE_MAX + 4);
-	if (r != NULL) {
-		memcpy(r, s, DECIDE_VALUE_MAX);
-		strcpy(r + DECIDE_VALUE_MAX, "...");
-	}
-	return r;
+	return dup_utf8(s, DECIDE_VALUE_MAX);
 }
 
 void
@@ -56,10 +74,10 @@ decide_violate(struct ctx *c, const char *rule, const char *field, const char *v
 	va_end(ap);
 	v = &c->d->v[c->d->nv];
 	v->rule = rule;
-	v->field = strdup(field != NULL ? field : "");
+	v->field = decide_dup_trunc(field != NULL ? field : "");
 	v->value = decide_dup_trunc(value != NULL ? value : "");
 	v->flag = decide_dup_trunc(flag != NULL ? flag : "");
-	v->message = strdup(msg);
+	v->message = dup_utf8(msg, sizeof(msg));
 	c->d->nv++;
 	if (v->field == NULL || v->value == NULL || v->flag == NULL || v->message == NULL)
 		c->nomem = 1;

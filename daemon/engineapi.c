@@ -87,9 +87,11 @@ static int
 string_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
              const char *name, enum engineapi_fact_kind kind, int strslice)
 {
-	const struct gojson_value *a = gojson_view_slice(v, name, strslice), *e;
+	const struct gojson_value *a, *e;
 	long i;
 
+	if (gojson_view_slice(&f->arena, v, name, strslice, &a) == -1)
+		return -1;
 	if (a == NULL)
 		return 0;
 	if (a->type == GOJSON_STRING)
@@ -272,10 +274,12 @@ static int
 list_fact(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix,
           const char *name, enum engineapi_fact_kind kind)
 {
-	const struct gojson_value *a = gojson_view_slice(hc, name, 0), *e;
+	const struct gojson_value *a, *e;
 	const char **list;
 	size_t n = 0;
 
+	if (gojson_view_slice(&f->arena, hc, name, 0, &a) == -1)
+		return -1;
 	if (a == NULL)
 		return 0;
 	list = gojson_arena_alloc(&f->arena, (a->n ? a->n : 1) * sizeof(*list));
@@ -354,7 +358,8 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 	if (string_facts(f, hc, prefix, "CapAdd", EF_CAP_ADD, 1) == -1)
 		return -1;
 	/* Deprecated (API 1.40-1.42): a full capability set replacing the defaults. */
-	caps = gojson_view_slice(hc, "Capabilities", 0);
+	if (gojson_view_slice(&f->arena, hc, "Capabilities", 0, &caps) == -1)
+		return -1;
 	for (k = 0, e = caps != NULL ? caps->child : NULL; e != NULL; k++, e = e->next)
 		if (e->type == GOJSON_STRING && !is_default_cap(e->s) &&
 		    add_fact(f, EF_CAP_ADD, e->s, prefix, "Capabilities", k, NULL) == -1)
@@ -368,7 +373,10 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 		return -1;
 	/* Binds: "src:dst[:opts]"; only an absolute src is a host path. */
 	{
-		const struct gojson_value *b = gojson_view_slice(hc, "Binds", 0);
+		const struct gojson_value *b;
+
+		if (gojson_view_slice(&f->arena, hc, "Binds", 0, &b) == -1)
+			return -1;
 
 		for (k = 0, e = b != NULL ? b->child : NULL; e != NULL; k++, e = e->next) {
 			const char *colon;

@@ -151,6 +151,12 @@ utf8_len(const unsigned char *s, const unsigned char *end)
 	return need;
 }
 
+size_t
+gojson_utf8_len(const char *s, size_t n)
+{
+	return n > 0 ? utf8_len((const unsigned char *)s, (const unsigned char *)s + n) : 0;
+}
+
 static size_t
 put_utf8(char *o, uint32_t r)
 {

@@ -105,11 +105,15 @@ int gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *p
 const char *gojson_view_string(const struct gojson_view *v, const char *name);
 /* The last bool for name; 0 when there is none. */
 int gojson_view_bool(const struct gojson_view *v, const char *name);
-/* A slice field: the last array (or null, which makes it nil) wins whole.
- * strslice != 0 also takes a bare string, as Docker's StrSlice does. Returns
- * the array or string value, or NULL for nil. */
-const struct gojson_value *gojson_view_slice(const struct gojson_view *v, const char *name,
-                                             int strslice);
+/* A slice field, *out set to the array (or, strslice != 0, the bare string)
+ * that decides it, NULL for nil. The last array (or null, which makes it nil)
+ * sets the length. For a []string (strslice 0) Go decodes into the elements
+ * already there, so a null element keeps the string an earlier array put at
+ * its index (since the last null or empty array): *out is then a merged copy
+ * in the arena. strslice != 0 is Docker's StrSlice, which starts afresh each
+ * time and also takes a bare string. Returns 0, or -1 on ENOMEM. */
+int gojson_view_slice(struct gojson_arena *a, const struct gojson_view *v, const char *name,
+                      int strslice, const struct gojson_value **out);
 /* The last string value of a map view for an exact key, or NULL. */
 const char *gojson_map_get(const struct gojson_view *m, const char *key);
 
@@ -121,6 +125,10 @@ long gojson_base64_decode(const char *in, size_t len, unsigned char *out);
 /* The length of the run of plain string bytes at s, before end: printable
  * ASCII other than '"' and '\\' (what a JSON string holds as it is). */
 size_t gojson_plain_run(const char *s, const char *end);
+
+/* Length of the valid UTF-8 sequence at the start of s (n bytes), as Go's
+ * utf8.DecodeRune accepts one, or 0 when s[0] starts none (or n is 0). */
+size_t gojson_utf8_len(const char *s, size_t n);
 
 /* The value of hex digit c (either case), or -1. */
 int gojson_hexval(int c);

@@ -273,20 +273,74 @@ gojson_view_bool(const struct gojson_view *v, const char *name)
 	return c != NULL && c->type == GOJSON_TRUE;
 }
 
-const struct gojson_value *
-gojson_view_slice(const struct gojson_view *v, const char *name, int strslice)
+/* Go decodes an array into the slice already there: element i of the new
+ * array is decoded into element i of the old backing array, so a null element
+ * (a no-op for a string) keeps what an earlier array put at i. An empty array
+ * or null starts afresh. *out is a copy of last (in the arena) with each null
+ * element replaced by the last string at its index since the last fresh
+ * start. */
+static int
+slice_keep_nulls(struct gojson_arena *a, struct matches *it, const struct gojson_value *last,
+                 const struct gojson_value **out)
+{
+	const struct gojson_value *c, *e, **kept;
+	struct gojson_value *copy, **tail;
+	size_t j;
+
+	kept = gojson_arena_alloc(a, last->n * sizeof(*kept));
+	copy = gojson_arena_alloc(a, (1 + last->n) * sizeof(*copy));
+	if (kept == NULL || copy == NULL)
+		return -1;
+	memset(kept, 0, last->n * sizeof(*kept));
+	for (matches_rewind(it); (c = matches_next(it)) != NULL && c != last;) {
+		if (c->type == GOJSON_NULL || (c->type == GOJSON_ARRAY && c->n == 0))
+			memset(kept, 0, last->n * sizeof(*kept));
+		else if (c->type == GOJSON_ARRAY)
+			for (j = 0, e = c->child; e != NULL && j < last->n; j++, e = e->next)
+				if (e->type == GOJSON_STRING)
+					kept[j] = e;
+	}
+	copy[0] = *last;
+	tail = &copy[0].child;
+	for (j = 0, e = last->child; e != NULL; j++, e = e->next) {
+		struct gojson_value *el = &copy[1 + j];
+
+		*el = e->type == GOJSON_NULL && kept[j] != NULL ? *kept[j] : *e;
+		el->key = NULL;
+		el->klen = 0;
+		*tail = el;
+		tail = &el->next;
+	}
+	*tail = NULL;
+	*out = copy;
+	return 0;
+}
+
+int
+gojson_view_slice(struct gojson_arena *a, const struct gojson_view *v, const char *name,
+                  int strslice, const struct gojson_value **out)
 {
 	const struct gojson_value *c, *last = NULL;
+	size_t earlier = 0, nulls = 0;
 	struct matches it;
 
 	matches_init(&it, v, name);
 	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
-		if (c->type == GOJSON_NULL)
+		if (c->type == GOJSON_NULL) {
 			last = NULL;
-		else if (c->type == GOJSON_ARRAY || (strslice && c->type == GOJSON_STRING))
+			earlier = 0;
+		} else if (c->type == GOJSON_ARRAY || (strslice && c->type == GOJSON_STRING)) {
+			earlier += last != NULL;
 			last = c;
+		}
 	}
-	return last;
+	*out = last;
+	/* Docker's StrSlice decodes into a fresh slice every time. */
+	if (strslice || last == NULL || last->type != GOJSON_ARRAY || earlier == 0)
+		return 0;
+	for (c = last->child; c != NULL; c = c->next)
+		nulls += c->type == GOJSON_NULL;
+	return nulls > 0 ? slice_keep_nulls(a, &it, last, out) : 0;
 }
 
 int

@@ -802,6 +802,8 @@ http_metrics(FILE *out)
 /* ------------------------------------------------------------------------ */
 /* Start and stop */
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -21,6 +21,7 @@ struct vctx {
 	struct problems *errs;
 	struct problems *warns;
 	int failed;
+	int nomem; /* a check could not be made: the verdict is unknown */
 };
 
 static void validate(struct vctx *c, const json_t *s, const json_t *inst, const char *path,
@@ -336,12 +337,20 @@ check_string(struct vctx *c, const json_t *s, const json_t *inst, const char *pa
 		regex_t re;
 		int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
 
+		if (rc == REG_ESPACE) {
+			c->failed = c->nomem = 1;
+			return;
+		}
 		if (rc != 0) {
 			error(c, path, "schema error: bad pattern %s", pattern);
 			return;
 		}
 		rc = regexec(&re, str, 0, NULL, 0);
 		regfree(&re);
+		if (rc == REG_ESPACE) {
+			c->failed = c->nomem = 1;
+			return;
+		}
 		if (rc != 0) {
 			if (expected == NULL)
 				snprintf(want, sizeof(want), "a string matching %s", pattern);
@@ -349,7 +358,13 @@ check_string(struct vctx *c, const json_t *s, const json_t *inst, const char *pa
 		}
 	}
 	if (format != NULL && strcmp(format, "json-object") == 0) {
-		json_t *j = json_loads(str, JSON_REJECT_DUPLICATES, NULL);
+		json_error_t jerr;
+		json_t *j = json_loads(str, JSON_REJECT_DUPLICATES, &jerr);
+
+		if (j == NULL && json_error_code(&jerr) == json_error_out_of_memory) {
+			c->failed = c->nomem = 1;
+			return;
+		}
 		if (!json_is_object(j))
 			error(c, path, "expected %s; found %s",
 			      expected ? expected : "a string holding a JSON object", found);
@@ -373,7 +388,7 @@ check_object(struct vctx *c, const json_t *s, const json_t *inst, const char *pa
 		char *sub = problems_pointer_join(path, key);
 
 		if (sub == NULL) {
-			c->failed = 1;
+			c->failed = c->nomem = 1;
 			return;
 		}
 		if (ps != NULL) {
@@ -448,7 +463,7 @@ validate(struct vctx *c, const json_t *s, const json_t *inst, const char *path, 
 		{
 			char *sub = problems_pointer_index(path, i);
 			if (sub == NULL) {
-				c->failed = 1;
+				c->failed = c->nomem = 1;
 				return;
 			}
 			validate(c, t, v, sub, depth + 1);
@@ -461,12 +476,16 @@ int
 jsonschema_validate(const json_t *root, const json_t *schema, const json_t *inst, const char *path,
                     struct problems *errs, struct problems *warns)
 {
-	struct vctx c = {root, errs, warns, 0};
+	struct vctx c = {root, errs, warns, 0, 0};
 
 	if (inst == NULL) {
 		problems_add(errs, path, "no value");
 		return -1;
 	}
 	validate(&c, schema, inst, path ? path : "", 0);
+	if (c.nomem) {
+		problems_add(errs, path, "out of memory while validating");
+		return -2;
+	}
 	return c.failed ? -1 : 0;
 }

@@ -30,7 +30,9 @@
  *   x-lockset-format: "json-object"  the string must hold a JSON object
  * Other keywords (description, default, x-lockset-shape, ...) are ignored.
  *
- * Returns 0 when no error was found, -1 otherwise (including out of memory).
+ * Returns 0 when no error was found, -1 when there is one, -2 when a check
+ * could not be made for lack of memory (the verdict is unknown: never take it
+ * for "invalid, use a default").
  */
 int jsonschema_validate(const json_t *root, const json_t *schema, const json_t *inst,
                         const char *path, struct problems *errs, struct problems *warns);

@@ -45,6 +45,9 @@ log_set_level(enum log_level level)
 	log_threshold = level;
 }
 
+static void log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {

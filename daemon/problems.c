@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int problems_vadd(struct problems *p, const char *path, int line, int column,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static int
 problems_vadd(struct problems *p, const char *path, int line, int column, const char *fmt,
               va_list ap)

@@ -35,6 +35,9 @@ struct proxy {
 	unsigned long long counters[PROXY_NCOUNTERS], connections, busy; /* atomic */
 };
 
+static struct proxy *fail(struct proxy *p, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static struct proxy *
 fail(struct proxy *p, char **err, const char *fmt, ...)
 {

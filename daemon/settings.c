@@ -193,6 +193,9 @@ lock_layer(const json_t *const at[])
 	return 0;
 }
 
+/* 1 when v is valid for schema, 0 when not, -1 when out of memory (then a
+ * layer must not be skipped as if it were invalid: that would quietly drop a
+ * lock or a list). */
 static int
 is_valid(const struct merge *m, const json_t *schema, const json_t *v)
 {
@@ -200,18 +203,21 @@ is_valid(const struct merge *m, const json_t *schema, const json_t *v)
 	int rc = jsonschema_validate(m->root, schema, v, "", &errs, NULL);
 
 	problems_clear(&errs);
-	return rc == 0;
+	return rc == 0 ? 1 : rc == -2 ? -1 : 0;
 }
 
-/* The highest layer in 1..top that sets key (with a value valid for schema), or 0. */
+/* The highest layer in 1..top that sets key (with a value valid for schema),
+ * 0 when none does, -1 when out of memory. */
 static int
 pick(const struct merge *m, const json_t *const at[], const char *key, const json_t *schema,
      int top)
 {
 	for (int i = top; i >= LAYER_ORG; i--) {
 		const json_t *v = child(at[i], key);
-		if (v != NULL && is_valid(m, schema, v))
-			return i;
+		int ok = v != NULL ? is_valid(m, schema, v) : 0;
+
+		if (ok != 0)
+			return ok < 0 ? -1 : i;
 	}
 	return 0;
 }
@@ -274,7 +280,11 @@ merge_scalar(const struct merge *m, const json_t *schema, const json_t *const at
 	const json_t *vs = child(jsonschema_keyword(m->root, schema, "properties"), "value");
 	int lock = lock_layer(at);
 	int from = pick(m, at, "value", vs, lock ? lock : LAYER_USER);
-	json_t *value = from ? json_deep_copy(child(at[from], "value")) : default_of(m, vs);
+	json_t *value;
+
+	if (from < 0)
+		return NULL;
+	value = from ? json_deep_copy(child(at[from], "value")) : default_of(m, vs);
 
 	return json_pack("{s:b, s:o, s:s}", "locked", lock != 0, "value", value, "source",
 	                 layer_names[lock ? lock : from]);
@@ -307,7 +317,8 @@ merge_fields(const struct merge *m, const json_t *schema, const json_t *const at
 			if ((from = merge_fields(m, rs, sub, top, v)) < 0)
 				return -1;
 		} else {
-			from = pick(m, at, name, ps, top);
+			if ((from = pick(m, at, name, ps, top)) < 0)
+				return -1;
 			v = from ? json_deep_copy(child(at[from], name)) : default_of(m, ps);
 			if (json_object_set_new(out, name, v) < 0)
 				return -1;
@@ -388,11 +399,19 @@ merge_share_list(const struct merge *m, const json_t *schema, const json_t *cons
 
 	/* A list a policy layer sets is locked, so prefs count only when none does. */
 	for (int l = LAYER_USER_POLICY; l >= LAYER_ORG && from == 0; l--) {
-		if (at[l] != NULL && !json_is_null(at[l]) && is_valid(m, schema, at[l]))
-			from = l;
+		int ok = at[l] != NULL && !json_is_null(at[l]) ? is_valid(m, schema, at[l]) : 0;
+
+		if (ok < 0)
+			return NULL;
+		from = ok ? l : 0;
 	}
-	if (from == 0 && at[LAYER_USER] != NULL && is_valid(m, schema, at[LAYER_USER]))
-		from = LAYER_USER;
+	if (from == 0 && at[LAYER_USER] != NULL) {
+		int ok = is_valid(m, schema, at[LAYER_USER]);
+
+		if (ok < 0)
+			return NULL;
+		from = ok ? LAYER_USER : 0;
+	}
 	if (from == 0)
 		return json_null();
 	if ((out = json_array()) == NULL)

@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: format check, then a -Werror build and
-# `make check`, then the same under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Both builds are out of tree (build/, build-asan/). The last line is
-# "N passed, N failed, N skipped" over every test of every run.
+# `make check`, then the same under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then, when clang is installed, a libFuzzer build and a FUZZ_SECONDS (60 s)
+# run of each fuzz target under ASan+UBSan (any crash, leak or sanitizer
+# report fails it). Every build is out of tree (build/, build-asan/,
+# build-fuzz/). The last line is "N passed, N failed, N skipped" over every
+# test of every run.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -43,10 +46,34 @@ run_build() { # $1 = dir, rest = configure flags
 	count_suite "$dir"
 }
 
+# The fuzz smoke run: build-fuzz with clang, then make fuzz (two targets at a
+# time); each target is one PASS or FAIL line.
+fuzz_smoke() {
+	local dir=build-fuzz
+	if ! command -v clang >/dev/null 2>&1; then
+		echo "SKIP: fuzz smoke run (clang is not installed)"; skipped=$((skipped + 1)); return
+	fi
+	echo "=== build $dir (CC=clang --enable-werror --enable-fuzzing)"
+	rm -rf "$dir" && mkdir -p "$dir"
+	if ! (cd "$dir" && "$top/configure" CC=clang --enable-werror --enable-fuzzing \
+		>configure.out 2>&1); then
+		tail -n 30 "$dir/configure.out"; failed=$((failed + 1)); return
+	fi
+	if ! make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1; then
+		tail -n 40 "$dir/make.out"; failed=$((failed + 1)); return
+	fi
+	make -s -C "$dir" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_PARALLEL=2 >"$dir/fuzz.out" 2>&1
+	head -n 200 "$dir/fuzz.out"
+	passed=$((passed + $(grep -c '^PASS: fuzz-' "$dir/fuzz.out")))
+	failed=$((failed + $(grep -c '^FAIL: fuzz-' "$dir/fuzz.out")))
+	grep -qE '^(PASS|FAIL): fuzz-' "$dir/fuzz.out" || { tail -n 20 "$dir/fuzz.out"; failed=$((failed + 1)); }
+}
+
 ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "=== format check"
-if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/ctl/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c; then
+if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/ctl/*.h tests/unit/*.c tests/unit/*.h \
+	tests/tools/*.c tests/fuzz/*.c tests/fuzz/*.h; then
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))
@@ -55,6 +82,7 @@ fi
 run_build build --enable-werror --enable-debug-triggers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_build build-asan --enable-werror --enable-sanitizers
+fuzz_smoke
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
