@@ -4,8 +4,8 @@
  * key, its validation, its --help line and its --print-config line. */
 #include "config.h"
 
-#include "audit_syslog.h"
-#include "http.h"
+#include "audit/audit_syslog.h"
+#include "http/http.h"
 #include "log.h"
 
 #include <errno.h>

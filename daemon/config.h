@@ -5,7 +5,7 @@
 #ifndef LOCKSET_CONFIG_H
 #define LOCKSET_CONFIG_H
 
-#include "problems.h"
+#include "util/problems.h"
 
 #include <stdio.h>
 

@@ -72,8 +72,8 @@ fuzz_smoke() {
 ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "=== format check"
-if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/ctl/*.h tests/unit/*.c tests/unit/*.h \
-	tests/tools/*.c tests/fuzz/*.c tests/fuzz/*.h; then
+if find daemon tests/unit tests/tools tests/fuzz tests/bench -name '*.[ch]' -print0 |
+	xargs -0 clang-format --dry-run --Werror; then
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))

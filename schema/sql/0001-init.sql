@@ -1,12 +1,12 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- lockset state database, version 1: the audit log.
--- Applied once at start-up by daemon/db.c, inside one transaction, which then
+-- Applied once at start-up by daemon/store/db.c, inside one transaction, which then
 -- records version 1 in schema_version (created by db.c itself).
 
 -- One row per audit event. Append-only: rows are never updated, and deleted only
 -- by retention (oldest first), which then appends a signed 'audit.pruned' anchor.
 -- Every text column is '' rather than NULL when absent, so the canonical encoding
--- that feeds the hash chain has one spelling per value (see daemon/audit.h).
+-- that feeds the hash chain has one spelling per value (see daemon/audit/audit.h).
 CREATE TABLE events (
 	id             INTEGER PRIMARY KEY,   -- assigned by the writer: previous id + 1
 	time           TEXT NOT NULL,         -- RFC 3339 UTC, microseconds; never decreases with id

@@ -11,7 +11,7 @@
 #
 # Checks marked "engine:" need the decision engine to judge container starts
 # and VolumesFrom through the container lookup (decide.h, decide_container_fn,
-# rule unknown-container); until daemon/decide.c does, they are skipped.
+# rule unknown-container); until daemon/engine/decide.c does, they are skipped.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3 base64
 

@@ -9,17 +9,17 @@
  * reference (10 us) and the ratio; never fails on a number.
  * Usage: decision_cpu SRCDIR [ROUNDS] */
 #include "app.h"
-#include "audit.h"
-#include "authz_envelope.h"
-#include "inputs.h"
-#include "judge.h"
+#include "audit/audit.h"
+#include "api/authz_envelope.h"
+#include "decisions/inputs.h"
+#include "decisions/judge.h"
 #include "log.h"
-#include "policylife.h"
-#include "policystore.h"
-#include "redact.h"
-#include "served.h"
-#include "settings.h"
-#include "userpolicy.h"
+#include "policy/policylife.h"
+#include "policy/policystore.h"
+#include "decisions/redact.h"
+#include "policy/served.h"
+#include "policy/settings.h"
+#include "policy/userpolicy.h"
 
 #include <dirent.h>
 #include <ftw.h>

@@ -6,8 +6,8 @@
  * varied rows, page by page through its next tokens, and as stats. */
 #include "fuzz.h"
 
-#include "audit.h"
-#include "engineapi.h"
+#include "audit/audit.h"
+#include "engine/engineapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>

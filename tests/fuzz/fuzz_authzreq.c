@@ -7,8 +7,8 @@
  * the plugin socket and are covered by the HTTP target.) */
 #include "fuzz.h"
 
-#include "decide.h"
-#include "gojson.h"
+#include "engine/decide.h"
+#include "engine/gojson.h"
 
 #include <stdlib.h>
 #include <string.h>

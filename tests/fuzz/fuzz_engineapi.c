@@ -8,8 +8,8 @@
  * container and network unknown). */
 #include "fuzz.h"
 
-#include "decide.h"
-#include "engineapi.h"
+#include "engine/decide.h"
+#include "engine/engineapi.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * valid UTF-8, as Go hands them over), reads it through every kind of view the
  * engine uses, and runs the key matcher and the base64 decoder on the bytes. */
 #include "fuzz.h"
-#include "gojson.h"
+#include "engine/gojson.h"
 
 #include <stdlib.h>
 #include <string.h>

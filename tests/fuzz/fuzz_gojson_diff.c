@@ -15,7 +15,7 @@
  *    them 400 before any container exists).
  * The oracle is $LOCKSET_GOJSON_ORACLE, else the build's tests/fuzz/gojson-oracle. */
 #include "fuzz.h"
-#include "gojson.h"
+#include "engine/gojson.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -14,18 +14,18 @@
 #include "fuzz.h"
 
 #include "app.h"
-#include "audit.h"
+#include "audit/audit.h"
 #include "config.h"
-#include "http.h"
-#include "inputs.h"
+#include "http/http.h"
+#include "decisions/inputs.h"
 #include "log.h"
-#include "policylife.h"
-#include "policystore.h"
-#include "redact.h"
-#include "served.h"
-#include "settings.h"
-#include "tokens.h"
-#include "userpolicy.h"
+#include "policy/policylife.h"
+#include "policy/policystore.h"
+#include "decisions/redact.h"
+#include "policy/served.h"
+#include "policy/settings.h"
+#include "http/tokens.h"
+#include "policy/userpolicy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -7,9 +7,9 @@
  * /v1/users/{user}/settings would. */
 #include "fuzz.h"
 
-#include "decide.h"
-#include "policy.h"
-#include "settings.h"
+#include "engine/decide.h"
+#include "policy/policy.h"
+#include "policy/settings.h"
 
 #include <stdlib.h>
 

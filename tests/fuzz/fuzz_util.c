@@ -3,7 +3,7 @@
  * files once at start-up, splitting structured inputs. */
 #include "fuzz.h"
 
-#include "decide.h"
+#include "engine/decide.h"
 
 #include <ftw.h>
 #include <stdio.h>

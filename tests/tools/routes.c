@@ -7,9 +7,9 @@
  * printed as written in the table ("/v1/tokens/{name}"), for the check that
  * the route table and schema/openapi.json agree; --errors prints the error
  * vocabulary instead, "CODE STATUS" a line. */
-#include "auth.h"
-#include "http.h"
-#include "reply.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "http/reply.h"
 
 #include <stdio.h>
 #include <string.h>

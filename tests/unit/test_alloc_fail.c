@@ -13,10 +13,10 @@
  * settings or a compiled policy that differ from the real ones, never an
  * allow the real run does not give. */
 #include "check.h"
-#include "decide.h"
+#include "engine/decide.h"
 #include "log.h"
-#include "policy.h"
-#include "settings.h"
+#include "policy/policy.h"
+#include "policy/settings.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,11 +2,11 @@
 /* Unit tests for the audit log: canonical encoding, chain, group commit,
  * tamper detection, retention anchors, failure handling, queries, paging,
  * stats, output forms and event validation. LOCKSET_BENCH=1 measures appends/s. */
-#include "audit.h"
-#include "audit_int.h"
+#include "audit/audit.h"
+#include "audit/audit_int.h"
 #include "check.h"
-#include "db.h"
-#include "decide.h"
+#include "store/db.h"
+#include "engine/decide.h"
 
 #include <pthread.h>
 #include <sqlite3.h>

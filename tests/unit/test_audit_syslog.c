@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Syslog forwarding, the pure half: --syslog targets, and RFC 5424 messages
  * (header fields, structured data escaping, NILVALUEs, the size cap). */
-#include "audit_syslog.h"
+#include "audit/audit_syslog.h"
 #include "check.h"
 
 static void

@@ -2,7 +2,7 @@
 /* Signed bundles: a signed body opens with the matching key and gives back
  * its content; a different key, any changed byte of the bundle, a bad
  * signature encoding or a malformed bundle is refused with a reason. */
-#include "bundle.h"
+#include "fleet/bundle.h"
 #include "check.h"
 
 #include <openssl/evp.h>

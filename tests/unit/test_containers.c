@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for the container records (daemon/containers.c) and what the
- * plugin's view does to them (daemon/containers_watch.c), on a real SQLite
+/* Unit tests for the container records (daemon/containers/containers.c) and what the
+ * plugin's view does to them (daemon/containers/containers_watch.c), on a real SQLite
  * database in a temporary directory: lookups by id, name and prefix,
  * persistence across a reopen, forgets, the generation and in-flight rules
  * that keep a record from outliving its container, pruning, and which
  * creates are recorded. */
 #include "check.h"
-#include "containers.h"
-#include "db.h"
+#include "containers/containers.h"
+#include "store/db.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for daemon/db.c: migrations run once and are recorded, a newer
+/* Unit tests for daemon/store/db.c: migrations run once and are recorded, a newer
  * database is refused, the pragmas hold, the file is 0600, transactions commit
  * or roll back as a whole, and read connections are read-only. */
 #include "check.h"
-#include "db.h"
-#include "embedded.h"
+#include "store/db.h"
+#include "util/embedded.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "decide.h"
+#include "engine/decide.h"
 
 static struct decide_policy *
 policy(const char *json)

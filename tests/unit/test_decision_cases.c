@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "decide.h"
-#include "embedded.h"
+#include "engine/decide.h"
+#include "util/embedded.h"
 
 #define MIN_CASES 60
 

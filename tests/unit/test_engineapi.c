@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "engineapi.h"
-#include "hostpath.h"
-#include "imageref.h"
+#include "engine/engineapi.h"
+#include "engine/hostpath.h"
+#include "engine/imageref.h"
 
 static enum engineapi_route
 route_of(const char *method, const char *uri, char *id, size_t idsz)

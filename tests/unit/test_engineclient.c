@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for daemon/engineclient.c against a small real HTTP server on a
+/* Unit tests for daemon/containers/engineclient.c against a small real HTTP server on a
  * Unix socket, run in a thread of this test: replies with Content-Length,
  * chunked and close-delimited bodies, oversized and malformed replies, a
  * server that never answers, and a container inspected with its binds,
  * mounts, local volumes and VolumesFrom (each host path once); the engine's
  * user namespaces from /info, and the checks that ask for them. */
 #include "check.h"
-#include "engineclient.h"
-#include "engineinfo.h"
+#include "containers/engineclient.h"
+#include "containers/engineinfo.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -5,7 +5,7 @@
  * through the fold signature (ſ, K, any case); base64 decodes as Go's
  * StdEncoding, padding only at the end. */
 #include "check.h"
-#include "gojson.h"
+#include "engine/gojson.h"
 
 #include <stdio.h>
 

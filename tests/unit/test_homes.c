@@ -3,7 +3,7 @@
  * members, listed and by primary group; cleaned, sorted, each once; "/",
  * relative homes and unknown users left out; a missing group found as such. */
 #include "check.h"
-#include "homes.h"
+#include "policy/homes.h"
 
 #include <errno.h>
 

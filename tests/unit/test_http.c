@@ -2,11 +2,11 @@
 /* The route table and the dispatcher's building blocks: pattern matching,
  * listen specs, and the error vocabulary. */
 #include "check.h"
-#include "etag.h"
-#include "http.h"
-#include "http_guard.h"
-#include "userpolicy.h"
-#include "reply.h"
+#include "util/etag.h"
+#include "http/http.h"
+#include "http/http_guard.h"
+#include "policy/userpolicy.h"
+#include "http/reply.h"
 
 static void
 test_route_patterns_match_whole_segments(void)

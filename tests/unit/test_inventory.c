@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "engineapi_int.h"
+#include "engine/engineapi_int.h"
 
 #define MIN_ROUTES 120
 #define MAX_ROUTES 400

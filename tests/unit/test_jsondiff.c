@@ -2,7 +2,7 @@
 /* jsondiff: RFC 7396 merge patches (the RFC's own appendix A cases) and
  * change summaries as JSON pointers. */
 #include "check.h"
-#include "jsondiff.h"
+#include "util/jsondiff.h"
 
 static json_t *
 J(const char *text)

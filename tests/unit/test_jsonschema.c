@@ -5,8 +5,8 @@
 #include "build-config.h"
 
 #include "check.h"
-#include "jsonschema.h"
-#include "policy.h"
+#include "policy/jsonschema.h"
+#include "policy/policy.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * rollback run; each accepted rendering is written to a file and must load
  * with policy_load_file into the same document. */
 #include "check.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <stdint.h>
 #include <stdio.h>

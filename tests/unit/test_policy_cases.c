@@ -6,9 +6,9 @@
 #include "build-config.h"
 
 #include "check.h"
-#include "jsonschema.h"
-#include "policy.h"
-#include "settings.h"
+#include "policy/jsonschema.h"
+#include "policy/policy.h"
+#include "policy/settings.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for the docker socket proxy's framing (daemon/proxy_http.c):
+/* Unit tests for the docker socket proxy's framing (daemon/proxy/proxy_http.c):
  * request and response heads, the ambiguities that are refused (request
  * smuggling), chunked bodies fed whole and a byte at a time; and its
- * tickets for the plugin (daemon/proxy_ticket.c). */
+ * tickets for the plugin (daemon/proxy/proxy_ticket.c). */
 #include "check.h"
-#include "proxy_int.h"
-#include "proxy_ticket.h"
+#include "proxy/proxy_int.h"
+#include "proxy/proxy_ticket.h"
 
 #include <string.h>
 

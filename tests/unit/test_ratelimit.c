@@ -3,7 +3,7 @@
  * once, then the rate; Retry-After rounds up; callers do not share buckets;
  * a full table reuses refilled buckets before it forgets an active one. */
 #include "check.h"
-#include "ratelimit.h"
+#include "util/ratelimit.h"
 
 #include <stdio.h>
 

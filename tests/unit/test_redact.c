@@ -5,8 +5,8 @@
  * the same token; a body that is not JSON is refused; and a redacted request
  * is judged exactly as the original. */
 #include "check.h"
-#include "decide.h"
-#include "redact.h"
+#include "engine/decide.h"
+#include "decisions/redact.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,7 @@
 /* SipHash-2-4-128 against the reference vectors (key 00..0f, message
  * 00..len-1), including the block boundaries. */
 #include "check.h"
-#include "siphash.h"
+#include "util/siphash.h"
 
 static void
 hex(const unsigned char *b, size_t n, char *out)

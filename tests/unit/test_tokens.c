@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "db.h"
-#include "tokens.h"
+#include "store/db.h"
+#include "http/tokens.h"
 
 static char dir[] = "/tmp/lockset-tokens-XXXXXX";
 static char path[4200];

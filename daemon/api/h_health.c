@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /v1/health: liveness and readiness (policy loaded, audit writable). */
+#include "build-config.h"
+
+#include "app.h"
+#include "audit/audit.h"
+#include "containers/engineinfo.h"
+#include "handlers.h"
+#include "http/reply.h"
+#include "policy/served.h"
+#include "fleet/upstream.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ECI locked on needs an engine that runs containers in user namespaces:
+ * "ok", "not required", or what is wrong, into buf. Returns 1 when the
+ * engine said it does not (degraded). An engine that cannot be asked (not
+ * started yet, stopped) is shown but does not degrade lockset: creates are
+ * refused until it answers, and while it is down none can be made. */
+static int
+userns_check(const struct served *s, char *buf, size_t bufsz)
+{
+	const json_t *mode;
+	int rc;
+
+	if (s == NULL || !engineinfo_required(s->effective)) {
+		snprintf(buf, bufsz, "not required");
+		return 0;
+	}
+	mode = json_object_get(json_object_get(s->effective, "containerPolicy"), "mode");
+	rc = engineinfo_problem(
+	    app.engineinfo, json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0,
+	    buf, bufsz);
+	if (rc == 0)
+		snprintf(buf, bufsz, "ok");
+	return rc == 1;
+}
+
+enum MHD_Result
+h_health_get(struct request *rq)
+{
+	struct served *s = served_acquire();
+	const char *audit_reason = NULL;
+	int audit_ok = app.audit == NULL || audit_healthy(app.audit, &audit_reason);
+	char userns[1024];
+	int userns_bad = userns_check(s, userns, sizeof(userns));
+	json_t *body;
+
+	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s}, s:o*}", "status",
+	                 (s != NULL && audit_ok && !userns_bad) ? "ok" : "degraded", "version",
+	                 PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
+	                 "uptimeSeconds", (json_int_t)served_uptime(), "checks", "policy",
+	                 s != NULL ? "loaded" : "missing", "audit",
+	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
+	                 userns, "engine", engineinfo_json(app.engineinfo));
+	served_release(s);
+	if (body != NULL && upstream_enabled()) {
+		int degraded = 0;
+
+		json_object_set_new(body, "upstream", upstream_health(&degraded));
+		if (degraded)
+			json_object_set_new(body, "status", json_string("degraded"));
+	}
+	return reply_json(rq, 200, body);
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fleet compliance: POST /v1/hosts/{host}/status (runtime: a host in upstream
+ * mode reports what it runs and its decision counts since its last report)
+ * and GET /v1/hosts (auditor: which host runs which bundle version, who is
+ * stale or behind, denies per host; filters and keyset paging as in the
+ * audit API). */
+#include "app.h"
+#include "audit/audit.h"
+#include "fleet/bundleserve.h"
+#include "fleet/fleetstore.h"
+#include "handlers.h"
+#include "util/jsonv.h"
+#include "http/reply.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOSTS_LIMIT_DEFAULT 100
+#define HOSTS_LIMIT_MAX     1000
+#define HOST_NAME_MAX_LEN   253
+#define REPORT_TEXT_MAX     1000
+
+/* A host name as DNS spells one (letters, digits, '.', '-', '_'). */
+static int
+host_name_valid(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > HOST_NAME_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Checks beyond the field table: ranges and lengths. */
+static void
+check_report(const json_t *b, struct problems *errs)
+{
+	/* JSON pointers to the members. */
+	static const char *const counts[] = {"/bundleVersion", "/decisions", "/denies"};
+	static const char *const texts[] = {"/locksetVersion", "/lastSync", "/mode", "/status",
+	                                    "/lastError"};
+	const char *st;
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		const json_t *v = json_object_get(b, counts[i] + 1);
+		if (v != NULL && json_integer_value(v) < 0)
+			problems_add(errs, counts[i], "expected a number >= 0");
+	}
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const json_t *v = json_object_get(b, texts[i] + 1);
+		if (json_is_string(v) && json_string_length(v) > REPORT_TEXT_MAX)
+			problems_add(errs, texts[i], "longer than %d bytes", REPORT_TEXT_MAX);
+	}
+	st = json_string_value(json_object_get(b, "status"));
+	if (st != NULL && strcmp(st, "ok") != 0 && strcmp(st, "degraded") != 0)
+		problems_add(errs, "/status", "expected ok or degraded");
+}
+
+/* A host's audit checkpoint goes into this lockset's own audit log (and so
+ * to its syslog forwarder): kept off the host, it shows later whether the
+ * host's log still holds that hash at that id. 0, or -1 when not recorded. */
+static int
+record_checkpoint(struct request *rq, json_t *cp)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data;
+	long long id;
+
+	if (cp == NULL || app.audit == NULL)
+		return 0;
+	if ((data = json_pack("{s:O}", "checkpoint", cp)) == NULL)
+		return -1;
+	ev.action = "host.audit_checkpoint";
+	ev.actor = rq->peer.name;
+	ev.component = "api";
+	ev.subject = rq->params[0];
+	ev.decision = "allow";
+	ev.data = data;
+	id = audit_append(app.audit, &ev);
+	json_decref(data);
+	return id < 0 ? -1 : 0;
+}
+
+enum MHD_Result
+h_host_status_post(struct request *rq)
+{
+	static const struct jv_field fields[] = {{"locksetVersion", JV_STRING, 0},
+	                                         {"bundleVersion", JV_INTEGER, 1},
+	                                         {"lastSync", JV_STRING | JV_NULL, 0},
+	                                         {"mode", JV_STRING, 0},
+	                                         {"status", JV_STRING, 0},
+	                                         {"lastError", JV_STRING | JV_NULL, 0},
+	                                         {"decisions", JV_INTEGER, 0},
+	                                         {"denies", JV_INTEGER, 0},
+	                                         {"auditCheckpoint", JV_OBJECT, 0},
+	                                         {NULL, 0, 0}};
+	struct problems errs = PROBLEMS_INIT;
+	const json_t *b = rq->json;
+	struct fleet_report r;
+	enum MHD_Result ret;
+
+	if (!host_name_valid(rq->params[0]))
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "host: expected 1-%d letters, digits, '.', '-' or '_'",
+		                   HOST_NAME_MAX_LEN);
+	if (jv_check_object(b, "", fields, &errs) == 0)
+		check_report(b, &errs);
+	if (json_object_get(b, "auditCheckpoint") != NULL &&
+	    !audit_checkpoint_signed(json_object_get(b, "auditCheckpoint")))
+		problems_add(&errs, "/auditCheckpoint", "expected a signed audit checkpoint");
+	if (errs.n > 0) {
+		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid status report");
+		problems_clear(&errs);
+		return ret;
+	}
+	memset(&r, 0, sizeof(r));
+	r.host = rq->params[0];
+	r.lockset_version = json_string_value(json_object_get(b, "locksetVersion"));
+	r.bundle_version = json_integer_value(json_object_get(b, "bundleVersion"));
+	r.last_sync = json_string_value(json_object_get(b, "lastSync"));
+	r.mode = json_string_value(json_object_get(b, "mode"));
+	r.status = json_string_value(json_object_get(b, "status"));
+	r.last_error = json_string_value(json_object_get(b, "lastError"));
+	r.decisions = json_integer_value(json_object_get(b, "decisions"));
+	r.denies = json_integer_value(json_object_get(b, "denies"));
+	r.reporter = rq->peer.name;
+	if (record_checkpoint(rq, json_object_get(b, "auditCheckpoint")) != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "the audit checkpoint could not be recorded; report refused");
+	if (fleetstore_report(&r) != 0)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
+	return reply_json(rq, 200,
+	                  json_pack("{s:s, s:I, s:I}", "host", r.host, "bundleVersion",
+	                            (json_int_t)r.bundle_version, "currentBundleVersion",
+	                            (json_int_t)bundleserve_version()));
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /v1/hosts */
+
+/* ?name=true|false; -1 absent, -2 malformed. */
+static int
+query_tristate(struct request *rq, const char *name)
+{
+	const char *v = http_query(rq, name);
+
+	if (v == NULL)
+		return -1;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -2;
+}
+
+/* ?name=N, a whole number in [min, max]; def when absent, -2 when bad. */
+static long long
+query_number(struct request *rq, const char *name, long long def, long long min, long long max)
+{
+	const char *v = http_query(rq, name);
+	char *end;
+	long long n;
+
+	if (v == NULL)
+		return def;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return -2;
+	return n;
+}
+
+static void
+parse_hosts_query(struct request *rq, struct fleet_query *q, long long *stale_after,
+                  struct problems *errs)
+{
+	memset(q, 0, sizeof(*q));
+	q->host = http_query(rq, "host");
+	q->mode = http_query(rq, "mode");
+	q->status = http_query(rq, "status");
+	q->after = http_query(rq, "cursor");
+	if (q->after == NULL)
+		q->after = http_query(rq, "next");
+	if ((q->bundle_version = query_number(rq, "version", -1, 0, INT64_MAX)) == -2)
+		problems_add(errs, "version", "expected a bundle version");
+	if ((q->limit = (int)query_number(rq, "limit", HOSTS_LIMIT_DEFAULT, 1, HOSTS_LIMIT_MAX)) ==
+	    -2)
+		problems_add(errs, "limit", "expected 1 to %d", HOSTS_LIMIT_MAX);
+	*stale_after =
+	    query_number(rq, "stale_after", app.cfg->hosts_stale_after, 1, 10L * 366 * 86400);
+	if (*stale_after == -2)
+		problems_add(errs, "stale_after", "expected a number of seconds");
+	if ((q->stale = query_tristate(rq, "stale")) == -2)
+		problems_add(errs, "stale", "expected true or false");
+	if ((q->behind = query_tristate(rq, "behind")) == -2)
+		problems_add(errs, "behind", "expected true or false");
+}
+
+enum MHD_Result
+h_hosts_get(struct request *rq)
+{
+	struct problems errs = PROBLEMS_INIT;
+	char stale_before[FLEET_TIME_LEN + 1];
+	struct fleet_query q;
+	long long stale_after;
+	json_t *hosts = NULL, *sum = NULL, *last;
+	enum MHD_Result ret;
+	int more = 0;
+
+	parse_hosts_query(rq, &q, &stale_after, &errs);
+	if (errs.n > 0) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		problems_clear(&errs);
+		return ret;
+	}
+	fleetstore_time((long)stale_after, stale_before);
+	q.stale_before = stale_before;
+	q.current = bundleserve_version();
+	if ((hosts = fleetstore_hosts(&q, &more)) == NULL ||
+	    (sum = fleetstore_summary(q.current, stale_before)) == NULL) {
+		json_decref(hosts);
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the host reports cannot be read");
+	}
+	last = more ? json_array_get(hosts, json_array_size(hosts) - 1) : NULL;
+	return reply_json(rq, 200,
+	                  json_pack("{s:o, s:I, s:o, s:o, s:O}", "bundleVersion",
+	                            q.current > 0 ? json_integer(q.current) : json_null(),
+	                            "staleAfter", (json_int_t)stale_after, "summary", sum, "hosts",
+	                            hosts, "next",
+	                            last ? json_object_get(last, "host") : json_null()));
+}

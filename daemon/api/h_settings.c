@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /v1/settings: the effective settings. The hottest read path: the reply
+ * is prebuilt per policy version (served.c) and queued as is; If-None-Match
+ * gives 304; ?wait=S suspends the connection until the ETag changes (200) or
+ * the wait ends (304). ?user=U gives U's effective settings (per-user policy
+ * and preferences layers), computed on demand with an ETag of their own and
+ * long-polled the same way: after a change the waiters' thread builds U's
+ * reply once and wakes only U's waiters whose ETag it changed. Waiting is
+ * capped per caller (429) and in all (503), admins aside; a waiter whose
+ * client went away is dropped at once. */
+#include "app.h"
+#include "util/etag.h"
+#include "handlers.h"
+#include "http/reply.h"
+#include "policy/served.h"
+#include "policy/userpolicy.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LONGPOLL_ADMIN_EXTRA 64 /* admins may wait beyond the total cap by this many */
+#define CALLER_BUCKETS       256
+
+struct longpoll {
+	struct served_waiter w;
+	struct request *rq;
+	char *user;       /* ?user=, owned (w.user points here) */
+	char caller[128]; /* counted against this caller's cap; "" when not counted */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Caps */
+
+struct caller_count {
+	char name[128];
+	unsigned n;
+	struct caller_count *next;
+};
+
+static pthread_mutex_t caps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct caller_count *callers[CALLER_BUCKETS];
+static unsigned waiting;
+
+static struct caller_count **
+caller_slot(const char *name)
+{
+	unsigned h = 5381;
+	struct caller_count **pp;
+
+	for (const char *p = name; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (pp = &callers[h % CALLER_BUCKETS]; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			break;
+	return pp;
+}
+
+static unsigned
+total_cap(void)
+{
+	unsigned cap = (unsigned)app.cfg->longpoll_total;
+
+	return cap > 0 ? cap : http_rest_capacity() * 3 / 4;
+}
+
+/* Count rq's long-poll against its caller and the total: 1 when it may
+ * wait, else 0 with the refusal queued in *ret. */
+static int
+admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
+{
+	int admin = rq->peer.role >= ROLE_ADMIN;
+	unsigned cap = total_cap() + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
+	struct caller_count **pp, *c = NULL;
+	int full = 0, over = 0;
+
+	pthread_mutex_lock(&caps_lock);
+	pp = caller_slot(rq->peer.name);
+	if (waiting >= cap)
+		full = 1;
+	else if (!admin && *pp != NULL && (*pp)->n >= (unsigned)app.cfg->longpoll_caller)
+		over = 1;
+	else if ((c = *pp) == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+		snprintf(c->name, sizeof(c->name), "%s", rq->peer.name);
+		*pp = c;
+	}
+	if (c != NULL) {
+		c->n++;
+		waiting++;
+		snprintf(lp->caller, sizeof(lp->caller), "%s", rq->peer.name);
+	}
+	pthread_mutex_unlock(&caps_lock);
+	if (c != NULL)
+		return 1;
+	*ret = full   ? reply_json_hdr(rq, 503,
+	                               reply_error_body(ERR_UNAVAILABLE, NULL,
+	                                                "too many long-polls are waiting"),
+	                               "Retry-After", "5")
+	       : over ? reply_json_hdr(rq, 429,
+	                               reply_error_body(ERR_RATE_LIMITED, NULL,
+	                                                "too many long-polls from this caller "
+	                                                "(--long-poll-per-caller)"),
+	                               "Retry-After", "5")
+	              : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static void
+release(struct longpoll *lp)
+{
+	struct caller_count **pp, *c;
+
+	if (lp->caller[0] == '\0')
+		return;
+	pthread_mutex_lock(&caps_lock);
+	pp = caller_slot(lp->caller);
+	if ((c = *pp) != NULL && --c->n == 0) {
+		*pp = c->next;
+		free(c);
+	}
+	waiting--;
+	pthread_mutex_unlock(&caps_lock);
+	lp->caller[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Waiting */
+
+static void
+longpoll_fire(struct served_waiter *w)
+{
+	struct longpoll *lp = (struct longpoll *)w;
+
+	http_resume(lp->rq);
+}
+
+static void
+longpoll_free(void *p)
+{
+	struct longpoll *lp = p;
+
+	served_wait_remove(&lp->w);
+	release(lp);
+	free(lp->user);
+	free(lp);
+}
+
+/* A new long-poll of rq (counted), or NULL with the refusal in *ret. */
+static struct longpoll *
+longpoll_new(struct request *rq, const char *user, const char *etag, long wait,
+             enum MHD_Result *ret)
+{
+	struct longpoll *lp = calloc(1, sizeof(*lp));
+
+	if (lp == NULL || (user != NULL && (lp->user = strdup(user)) == NULL)) {
+		free(lp);
+		*ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+		return NULL;
+	}
+	if (!admit(rq, lp, ret)) {
+		free(lp->user);
+		free(lp);
+		return NULL;
+	}
+	lp->rq = rq;
+	lp->w.fire = longpoll_fire;
+	lp->w.fd = http_request_fd(rq);
+	lp->w.user = lp->user;
+	snprintf(lp->w.etag, sizeof(lp->w.etag), "%s", etag);
+	clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);
+	lp->w.deadline.tv_sec += wait;
+	rq->hstate = lp;
+	rq->hstate_free = longpoll_free;
+	return lp;
+}
+
+/* Parse ?wait=SECONDS; -1 when invalid. Capped by long-poll-max. */
+static long
+parse_wait(const char *v)
+{
+	char *end;
+	long w;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	w = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || w < 0)
+		return -1;
+	if (w > app.cfg->long_poll_max)
+		w = app.cfg->long_poll_max;
+	return w;
+}
+
+/* Has w's deadline passed? */
+static int
+deadline_passed(const struct served_waiter *w)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > w->deadline.tv_sec ||
+	       (now.tv_sec == w->deadline.tv_sec && now.tv_nsec >= w->deadline.tv_nsec);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-user replies */
+
+/* U's reply, or NULL with *unavailable set when the preferences cannot be
+ * read (else out of memory). A new reference. */
+static struct served_user_reply *
+user_reply_build(const char *user, int *unavailable)
+{
+	struct served_user_reply *r = NULL;
+	struct served *s = served_acquire();
+	json_t *eff = NULL;
+
+	*unavailable = 0;
+	if (s == NULL) {
+		*unavailable = 1;
+		return NULL;
+	}
+	eff = userpolicy_effective(s, user, unavailable);
+	served_release(s);
+	if (eff == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->text = json_dumps(eff, JSON_INDENT(2) | JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(eff);
+		free(r);
+		return NULL;
+	}
+	json_decref(eff);
+	r->refs = 1;
+	r->len = strlen(r->text);
+	served_etag(r->text, r->len, r->etag);
+	return r;
+}
+
+/* The builder the waiters' thread calls (served.h). */
+static struct served_user_reply *
+user_reply_for_waiters(const char *user)
+{
+	int unavailable;
+
+	return user_reply_build(user, &unavailable);
+}
+
+static enum MHD_Result
+user_reply_send(struct request *rq, const struct served_user_reply *r)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(r->len, r->text, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = reply_response(rq, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Resumed for good: a change brought a new reply, the client went, or the
+ * deadline passed (or the daemon is stopping). */
+static enum MHD_Result
+user_resumed(struct request *rq, struct longpoll *lp)
+{
+	if (lp->w.gone)
+		return MHD_NO; /* nobody to answer: close */
+	if (lp->w.reply != NULL)
+		return user_reply_send(rq, lp->w.reply);
+	return reply_empty(rq, 304, lp->w.etag);
+}
+
+/* GET /v1/settings?user=U: built per request (a DB read for the
+ * preferences). With ?wait and a matching If-None-Match the request sleeps
+ * until U's reply changes (200, built once for all of U's waiters) or the
+ * deadline (304). */
+static enum MHD_Result
+reply_user(struct request *rq, const char *user, const char *inm, long wait)
+{
+	struct problems errs = PROBLEMS_INIT;
+	struct longpoll *lp = rq->hstate;
+	unsigned long long gen = served_generation();
+	struct served_user_reply *r;
+	enum MHD_Result ret;
+	int unavailable = 0;
+
+	if (!userpolicy_name_valid(user, "user", &errs)) {
+		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
+		problems_clear(&errs);
+		return ret;
+	}
+	if (lp != NULL && (lp->w.gone || lp->w.reply != NULL || deadline_passed(&lp->w) ||
+	                   served_shutting_down()))
+		return user_resumed(rq, lp);
+	if ((r = user_reply_build(user, &unavailable)) == NULL)
+		return unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
+		                                 "the user's settings cannot be read now")
+		                   : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	if (inm == NULL || !etag_listed(inm, r->etag, 1)) {
+		ret = user_reply_send(rq, r);
+	} else if (wait == 0 || strcmp(inm, "*") == 0) {
+		ret = reply_empty(rq, 304, r->etag);
+	} else if (lp == NULL && (lp = longpoll_new(rq, user, r->etag, wait, &ret)) == NULL) {
+		/* refused: ret holds the reply */
+	} else {
+		http_suspend(rq);
+		served_wait_add_user(&lp->w);
+		if (served_generation() != gen) {
+			/* Changed while this reply was being built: look again. */
+			served_wait_remove(&lp->w);
+			http_resume(rq);
+		}
+		ret = MHD_YES;
+	}
+	served_user_reply_release(r);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The org settings */
+
+static enum MHD_Result
+reply_current(struct request *rq, struct served *s, const char *inm)
+{
+	if (inm != NULL && etag_listed(inm, s->etag, 1))
+		return reply_response(rq, 304, s->r304);
+	return reply_response(rq, 200, s->r200);
+}
+
+/* Resumed after a change, the deadline, or the client's going. */
+static enum MHD_Result
+org_resumed(struct request *rq, struct longpoll *lp, const char *inm)
+{
+	struct served *s;
+	enum MHD_Result ret;
+
+	if (lp->w.gone)
+		return MHD_NO; /* nobody to answer: close */
+	s = served_acquire();
+	if (s != NULL && etag_listed(inm, s->etag, 1) && !deadline_passed(&lp->w) &&
+	    !served_shutting_down()) {
+		/* Not for us (a race with a swap back): sleep again. */
+		served_release(s);
+		http_suspend(rq);
+		if (served_wait_add(&lp->w) != 0)
+			http_resume(rq);
+		return MHD_YES;
+	}
+	ret = s ? reply_current(rq, s, inm)
+	        : reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
+	served_release(s);
+	return ret;
+}
+
+enum MHD_Result
+h_settings_get(struct request *rq)
+{
+	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct served *s;
+	struct longpoll *lp;
+	enum MHD_Result ret;
+	const char *user;
+	long wait;
+
+	wait = parse_wait(http_query(rq, "wait"));
+	if (wait < 0)
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "wait: expected a whole number of seconds");
+	user = http_query(rq, "user");
+	if (user != NULL)
+		return reply_user(rq, user, inm, wait);
+	if (rq->hstate != NULL)
+		return org_resumed(rq, rq->hstate, inm);
+	s = served_acquire();
+	if (s == NULL)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
+	if (wait == 0 || inm == NULL || !etag_listed(inm, s->etag, 1) || strcmp(inm, "*") == 0) {
+		ret = reply_current(rq, s, inm);
+		served_release(s);
+		return ret;
+	}
+	/* Long-poll: the caller already has the current version. */
+	lp = longpoll_new(rq, NULL, s->etag, wait, &ret);
+	served_release(s);
+	if (lp == NULL)
+		return ret;
+	http_suspend(rq);
+	if (served_wait_add(&lp->w) != 0) {
+		lp->w.fired = 1;
+		http_resume(rq); /* changed in between: reply on resume */
+	}
+	return MHD_YES;
+}
+
+void
+h_settings_configure(void)
+{
+	served_set_user_builder(user_reply_for_waiters);
+}
+
+void
+h_settings_metrics(FILE *out)
+{
+	size_t all, users;
+	unsigned long long builds;
+
+	served_wait_count(&all, &users, &builds);
+	fprintf(out,
+	        "# HELP lockset_longpoll_waiters Long-polls of GET /v1/settings waiting, for the "
+	        "org settings and for a user's.\n"
+	        "# TYPE lockset_longpoll_waiters gauge\n"
+	        "lockset_longpoll_waiters{kind=\"org\"} %zu\n"
+	        "lockset_longpoll_waiters{kind=\"user\"} %zu\n"
+	        "# HELP lockset_longpoll_limit Long-polls waiting at most: in all (admins may "
+	        "exceed it by %d), and per caller.\n"
+	        "# TYPE lockset_longpoll_limit gauge\n"
+	        "lockset_longpoll_limit{what=\"total\"} %u\n"
+	        "lockset_longpoll_limit{what=\"per_caller\"} %ld\n"
+	        "# HELP lockset_longpoll_user_builds_total Users' settings built for their "
+	        "waiters after a change (once per user and change).\n"
+	        "# TYPE lockset_longpoll_user_builds_total counter\n"
+	        "lockset_longpoll_user_builds_total %llu\n",
+	        all - users, users, LONGPOLL_ADMIN_EXTRA, total_cap(), app.cfg->longpoll_caller,
+	        builds);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Every REST handler, one file per resource (h_*.c); routes.c maps them. */
+#ifndef LOCKSET_HANDLERS_H
+#define LOCKSET_HANDLERS_H
+
+#include "http/http.h"
+#include "util/problems.h"
+
+#include <stdio.h>
+
+/* h_health.c */
+enum MHD_Result h_health_get(struct request *rq);
+/* h_settings.c */
+enum MHD_Result h_settings_get(struct request *rq);
+
+/* h_tokens.c */
+enum MHD_Result h_tokens_post(struct request *rq);
+enum MHD_Result h_tokens_get(struct request *rq);
+enum MHD_Result h_tokens_delete(struct request *rq);
+
+/* authz.c: the Docker authorization plugin protocol */
+enum MHD_Result h_plugin_activate(struct request *rq);
+enum MHD_Result h_authz_req(struct request *rq);
+enum MHD_Result h_authz_res(struct request *rq);
+/* h_decisions.c */
+enum MHD_Result h_decisions_post(struct request *rq);
+enum MHD_Result h_decision_get(struct request *rq);
+/* h_metrics.c */
+enum MHD_Result h_metrics_get(struct request *rq);
+
+/* h_audit.c */
+enum MHD_Result h_audit_get(struct request *rq);
+enum MHD_Result h_audit_stats_get(struct request *rq);
+enum MHD_Result h_audit_verify_get(struct request *rq);
+enum MHD_Result h_audit_verify_post(struct request *rq);
+enum MHD_Result h_audit_checkpoint_get(struct request *rq);
+/* h_events.c */
+enum MHD_Result h_events_post(struct request *rq);
+
+/* h_policy.c */
+/* The change comment of a policy write (?comment= or X-Lockset-Comment);
+ * an overlong one is added to errs. Borrowed from the request. */
+const char *h_policy_change_comment(struct request *rq, struct problems *errs);
+/* 409 managed_by_upstream: policy edits are refused in upstream mode. */
+enum MHD_Result h_policy_managed(struct request *rq);
+enum MHD_Result h_policy_get(struct request *rq);
+enum MHD_Result h_policy_put(struct request *rq);
+enum MHD_Result h_policy_patch(struct request *rq);
+enum MHD_Result h_policy_versions_get(struct request *rq);
+enum MHD_Result h_user_policy_versions_get(struct request *rq);
+enum MHD_Result h_policy_version_get(struct request *rq);
+enum MHD_Result h_policy_rollback_post(struct request *rq);
+enum MHD_Result h_policy_impact_post(struct request *rq);
+/* h_users.c */
+enum MHD_Result h_user_policies_get(struct request *rq);
+enum MHD_Result h_user_policy_put(struct request *rq);
+enum MHD_Result h_user_policy_get(struct request *rq);
+enum MHD_Result h_user_policy_delete(struct request *rq);
+enum MHD_Result h_user_settings_put(struct request *rq);
+enum MHD_Result h_user_settings_get(struct request *rq);
+/* Let the long-poll waiters build per-user settings replies (before
+ * served_start). */
+void h_settings_configure(void);
+/* Prometheus text of the long-polls: waiting, limits, per-user builds. */
+void h_settings_metrics(FILE *out);
+/* Remove (audited, as preferences.expired) the preferences unchanged for
+ * --prefs-max-days; at start-up, then hourly from the preferences routes. */
+void h_users_prefs_expire(void);
+
+/* h_bundle.c, h_hosts.c: fleet mode */
+enum MHD_Result h_bundle_get(struct request *rq);
+enum MHD_Result h_host_status_post(struct request *rq);
+enum MHD_Result h_hosts_get(struct request *rq);
+/* h_openapi.c */
+enum MHD_Result h_openapi_get(struct request *rq);
+
+/* h_ui.c: the admin web UI */
+enum MHD_Result h_ui_redirect(struct request *rq);
+enum MHD_Result h_ui_index(struct request *rq);
+enum MHD_Result h_ui_file(struct request *rq);
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by the audit files (audit.c: writer, chain, retention;
+ * audit_verify.c; audit_query.c: queries, stats, output; audit_event.c:
+ * validation; audit_chain.c: time, canonical encoding, hash, anchor key).
+ * Not for other modules: they use audit.h. */
+#ifndef LOCKSET_AUDIT_INT_H
+#define LOCKSET_AUDIT_INT_H
+
+#include "audit.h"
+#include "util/metrics.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define AUDIT_TIME_LEN 27 /* "2026-11-28T12:34:56.123456Z" */
+/* The times that format with four-digit years, in microseconds since the
+ * epoch: 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
+#define AUDIT_TIME_MIN_US (-62167219200LL * 1000000)
+#define AUDIT_TIME_MAX_US (253402300800LL * 1000000 - 1)
+
+struct audit_pending;
+
+struct audit {
+	struct db *db;
+	struct audit_opts opts;
+	char *host;
+	EVP_PKEY *key; /* Ed25519 anchor signing key */
+	char pubkey_hex[65];
+	const char *reset_reason; /* the log was lost and is being reset: why (static) */
+
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t wake;  /* to the writer: work queued, prune asked, stop */
+	pthread_cond_t done;  /* to appenders and prune callers: a batch finished */
+	pthread_t writer;
+	int writer_started;
+	int stopping;
+	struct audit_pending *head, *tail;
+	size_t nqueued;           /* appends in head..tail */
+	size_t want;              /* the writer waits for this many (0: wake it on each) */
+	size_t expect;            /* rows of the last group commit */
+	long long last_commit_us; /* how long it took */
+	struct metrics_hist commit_latency; /* one batch's write transaction */
+	int prune_requested;
+	int prune_running;
+	unsigned long long prune_gen; /* incremented when a requested prune finished */
+	long long prune_result;
+	int healthy;
+	const char *reason;
+	struct audit_counters counters;
+	/* the chain head as last committed; read by verify */
+	long long last_id;
+	long long last_time_us;
+	char last_hash[65];
+	/* writer thread only: cached statements on the write connection */
+	sqlite3_stmt *st_event, *st_rule;
+};
+
+/* audit_append for the audit log's own rows (audit.*), which no other
+ * module may write. */
+long long audit_append_own(struct audit *a, const struct audit_event *ev);
+
+/* Parse an RFC 3339 date-time ("2026-11-28T12:34:56.5+01:00") into microseconds
+ * since the epoch. Returns 0, or -1 when s is not one. */
+int audit_time_parse(const char *s, long long *us);
+
+/* Format us as the stored form "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out. */
+void audit_time_format(long long us, char out[AUDIT_TIME_LEN + 1]);
+
+/* Load the anchor signing key <state_dir>/audit-signing.key, creating it (0600)
+ * on first use. Returns it, or NULL with *err set (malloc'd). */
+EVP_PKEY *audit_key_load(const char *state_dir, char **err);
+
+/* The data of an anchor row recording that rows up to upto_id (whose hash is
+ * upto_hash) were pruned, rows in all, signed with a->key. New reference. */
+json_t *audit_anchor_data(struct audit *a, long long rows, long long upto_id,
+                          const char *upto_hash);
+
+/* The bytes an anchor's signature covers; malloc'd, NULL on ENOMEM. */
+char *audit_anchor_message(long long rows, long long upto_id, const char *upto_hash);
+
+/* Check an anchor row's data (JSON text) against the signing key: 0 when the
+ * signature is good, else -1. Whenever the data parses, fills *upto_id and
+ * upto_hash (65 bytes) if not NULL, even when the signature is bad. */
+int audit_anchor_check(struct audit *a, const char *data, long long *upto_id, char *upto_hash);
+
+/* Fill r from a statement whose columns are id, time, action, actor, host,
+ * component, subject, decision, rules, data, policy_version, prev_hash, hash
+ * (in that order). The strings are borrowed from st until its next step. */
+void audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r);
+
+/* Validate q: every bad field is added to errs under its parameter name.
+ * Returns 0 or -1. */
+int audit_query_check(const struct audit_query *q, struct problems *errs);
+
+/* Replace *err (freed first) with a formatted message; NULL when out of memory. */
+void audit_seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading the audit log: query parameters and their validation, keyset-paged
+ * streaming cursors (one read connection and snapshot each, constant memory),
+ * per-bucket stats, and the JSON / CSV forms of a row. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* vasprintf, asprintf */
+#endif
+#include "audit_int.h"
+
+#include "store/db.h"
+#include "log.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILTER_MAX 1024   /* longest actor, subject, rule, user, action filter */
+#define STATS_MAX  100000 /* most series entries one stats call returns */
+#define TOKEN_MAX  64
+
+/*
+ * Query plan. Time bounds become an id range (time never decreases with id), and
+ * so does the cursor; one filter with an index "drives" the scan in id order
+ * (each index ends in the rowid, so no sort and constant memory), every other
+ * filter is checked on the rows it yields. Parameters, the same in every
+ * statement: ?1 lowest id, ?2 id bound (exclusive), ?3 action, ?4/?5 action
+ * prefix range, ?6 actor, ?7 subject, ?8 rule, ?9 decision, ?10 policy_version,
+ * ?13 user (data.user, through the expression index events_user).
+ */
+#define COLS                                                                                     \
+	"e.id, e.time, e.action, e.actor, e.host, e.component, e.subject, e.decision, e.rules, " \
+	"e.data, e.policy_version, e.prev_hash, e.hash"
+#define FILTERS                                                    \
+	" AND (?3 IS NULL OR e.action = ?3)"                       \
+	" AND (?4 IS NULL OR (e.action >= ?4 AND e.action < ?5))"  \
+	" AND (?6 IS NULL OR e.actor = ?6)"                        \
+	" AND (?7 IS NULL OR e.subject = ?7)"                      \
+	" AND (?8 IS NULL OR EXISTS (SELECT 1 FROM event_rules x " \
+	"WHERE x.rule = ?8 AND x.event_id = e.id))"                \
+	" AND (?9 IS NULL OR e.decision = ?9)"                     \
+	" AND (?10 IS NULL OR e.policy_version = ?10)"             \
+	" AND (?13 IS NULL OR json_extract(e.data, '$.user') = ?13)"
+#define Q(from, drive, key, dir)                                                               \
+	"SELECT " COLS " FROM " from " WHERE " drive " " key " >= ?1 AND " key " < ?2" FILTERS \
+	" ORDER BY " key " " dir
+#define QE(index, drive, dir) Q("events e INDEXED BY " index, drive " AND", "e.id", dir)
+#define QR(dir)                                                                         \
+	Q("event_rules r CROSS JOIN events e", "r.rule = ?8 AND e.id = r.event_id AND", \
+	  "r.event_id", dir)
+
+enum drive {
+	DRIVE_ID,
+	DRIVE_RULE,
+	DRIVE_SUBJECT,
+	DRIVE_ACTOR,
+	DRIVE_VERSION,
+	DRIVE_ACTION,
+	DRIVE_DECISION,
+	DRIVE_USER,
+};
+
+/* [drive][ascending] */
+static const char *const sql_query[][2] = {
+    [DRIVE_ID] = {Q("events e", "", "e.id", "DESC"), Q("events e", "", "e.id", "ASC")},
+    [DRIVE_RULE] = {QR("DESC"), QR("ASC")},
+    [DRIVE_SUBJECT] = {QE("events_subject", "e.subject = ?7", "DESC"),
+                       QE("events_subject", "e.subject = ?7", "ASC")},
+    [DRIVE_ACTOR] = {QE("events_actor", "e.actor = ?6", "DESC"),
+                     QE("events_actor", "e.actor = ?6", "ASC")},
+    [DRIVE_VERSION] = {QE("events_policy_version", "e.policy_version = ?10", "DESC"),
+                       QE("events_policy_version", "e.policy_version = ?10", "ASC")},
+    [DRIVE_ACTION] = {QE("events_action", "e.action = ?3", "DESC"),
+                      QE("events_action", "e.action = ?3", "ASC")},
+    [DRIVE_DECISION] = {QE("events_decision", "e.decision = ?9", "DESC"),
+                        QE("events_decision", "e.decision = ?9", "ASC")},
+    [DRIVE_USER] = {QE("events_user", "json_extract(e.data, '$.user') = ?13", "DESC"),
+                    QE("events_user", "json_extract(e.data, '$.user') = ?13", "ASC")},
+};
+
+/* Counts per bucket; ?11 is the length of the time prefix, ?12 the key column. */
+static const char sql_stats_column[] =
+    "SELECT substr(e.time, 1, ?11) AS t, CASE ?12 WHEN 'actor' THEN e.actor ELSE e.action END "
+    "AS k, count(*) FROM events e WHERE e.id >= ?1 AND e.id < ?2" FILTERS
+    " GROUP BY t, k ORDER BY t, k";
+static const char sql_stats_rule[] =
+    "SELECT substr(e.time, 1, ?11) AS t, r.rule AS k, count(*) "
+    "FROM events e JOIN event_rules r ON r.event_id = e.id "
+    "WHERE e.id >= ?1 AND e.id < ?2 AND (?8 IS NULL OR r.rule = ?8)" FILTERS
+    " GROUP BY t, k ORDER BY t, k";
+
+struct plan {
+	long long lo, hi; /* lo <= id < hi */
+	char *exact;      /* action, exact */
+	char *plo, *phi;  /* action prefix range */
+};
+
+struct audit_cursor {
+	struct audit *a;
+	sqlite3 *c;
+	sqlite3_stmt *st;
+	struct plan plan;
+	int limit, returned, ascending, done;
+	long long last_id;
+	char token[TOKEN_MAX];
+	int has_token;
+};
+
+/* ------------------------------------------------------------------------- */
+/* Cursor tokens: base64url("a:<id>" or "d:<id>"), no padding */
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void
+token_encode(int ascending, long long id, char out[TOKEN_MAX])
+{
+	char raw[32];
+	int n = snprintf(raw, sizeof(raw), "%c:%lld", ascending ? 'a' : 'd', id), o = 0;
+	unsigned v = 0, bits = 0;
+
+	for (int i = 0; i < n; i++) {
+		v = (v << 8) | (unsigned char)raw[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = b64url[(v >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = b64url[(v << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+/* Returns 0 and sets *ascending and *id, or -1 for a malformed token. */
+static int
+token_decode(const char *t, int *ascending, long long *id)
+{
+	char raw[32], *end;
+	size_t n = 0, len = strlen(t);
+	unsigned v = 0, bits = 0;
+	long long x;
+
+	if (len == 0 || len > 40 || len % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		const char *p = t[i] ? strchr(b64url, t[i]) : NULL;
+		if (p == NULL)
+			return -1;
+		v = (v << 6) | (unsigned)(p - b64url);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			raw[n++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	if ((v & ((1u << bits) - 1)) != 0) /* non-canonical trailing bits */
+		return -1;
+	raw[n] = '\0';
+	if (n < 3 || (raw[0] != 'a' && raw[0] != 'd') || raw[1] != ':' || raw[2] < '1' ||
+	    raw[2] > '9')
+		return -1;
+	x = strtoll(raw + 2, &end, 10);
+	if (*end != '\0' || x <= 0 || x == LLONG_MAX)
+		return -1;
+	*ascending = raw[0] == 'a';
+	*id = x;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Validation */
+
+static int
+action_pattern_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (ch == '*' && i == n - 1)
+			continue;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		      ch == '.' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+audit_query_check(const struct audit_query *q, struct problems *errs)
+{
+	size_t before = errs->n;
+	long long since = 0, until = 0, id;
+	int asc;
+
+	if (q->since && audit_time_parse(q->since, &since) != 0)
+		problems_add(errs, "since", "expected RFC 3339 time, e.g. 2026-11-28T12:00:00Z");
+	if (q->until && audit_time_parse(q->until, &until) != 0)
+		problems_add(errs, "until", "expected RFC 3339 time, e.g. 2026-11-28T12:00:00Z");
+	else if (q->since && q->until && errs->n == before && until < since)
+		problems_add(errs, "until", "must not be before since");
+	if (q->action && !action_pattern_ok(q->action))
+		problems_add(errs, "action",
+		             "expected an action such as container.create.denied, or a prefix "
+		             "ending in * such as container.*");
+	if (q->decision && strcmp(q->decision, "deny") != 0 && strcmp(q->decision, "allow") != 0 &&
+	    strcmp(q->decision, "audit") != 0)
+		problems_add(errs, "decision", "expected one of deny, allow, audit");
+	if (q->actor && strlen(q->actor) > FILTER_MAX)
+		problems_add(errs, "actor", "too long (max %d bytes)", FILTER_MAX);
+	if (q->subject && strlen(q->subject) > FILTER_MAX)
+		problems_add(errs, "subject", "too long (max %d bytes)", FILTER_MAX);
+	if (q->rule && strlen(q->rule) > FILTER_MAX)
+		problems_add(errs, "rule", "too long (max %d bytes)", FILTER_MAX);
+	if (q->user && strlen(q->user) > FILTER_MAX)
+		problems_add(errs, "user", "too long (max %d bytes)", FILTER_MAX);
+	if (q->policy_version < -1)
+		problems_add(errs, "policy_version", "expected an integer >= 0");
+	if (q->limit < 0 || q->limit > AUDIT_LIMIT_MAX)
+		problems_add(errs, "limit", "expected an integer from 1 to %d", AUDIT_LIMIT_MAX);
+	if (q->cursor && token_decode(q->cursor, &asc, &id) != 0)
+		problems_add(errs, "cursor", "malformed cursor");
+	else if (q->cursor && asc != (q->ascending != 0))
+		problems_add(errs, "cursor", "cursor was issued for the other order");
+	return errs->n == before ? 0 : -1;
+}
+
+/* A decimal integer in [min, max], digits only. */
+static int
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s[0] < '0' || s[0] > '9' || strlen(s) > 18)
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+audit_query_from_params(struct audit_query *q, const char *(*get)(void *cls, const char *name),
+                        void *cls, struct problems *errs)
+{
+	struct audit_query init = AUDIT_QUERY_INIT;
+	size_t before = errs->n;
+	const char *s, **strs[] = {&q->since, &q->until,    &q->action, &q->actor, &q->subject,
+	                           &q->rule,  &q->decision, &q->cursor, &q->user};
+	static const char *const names[] = {"since", "until",    "action", "actor", "subject",
+	                                    "rule",  "decision", "cursor", "user"};
+	long long v;
+
+	*q = init;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		s = get(cls, names[i]);
+		if (s == NULL && strcmp(names[i], "cursor") == 0)
+			s = get(cls, "next");
+		*strs[i] = s && s[0] ? s : NULL;
+	}
+	if ((s = get(cls, "policy_version")) != NULL) {
+		if (parse_int(s, 0, LLONG_MAX - 1, &v) == 0)
+			q->policy_version = v;
+		else
+			problems_add(errs, "policy_version", "expected an integer >= 0");
+	}
+	if ((s = get(cls, "limit")) != NULL) {
+		if (parse_int(s, 1, AUDIT_LIMIT_MAX, &v) == 0)
+			q->limit = (int)v;
+		else
+			problems_add(errs, "limit", "expected an integer from 1 to %d",
+			             AUDIT_LIMIT_MAX);
+	}
+	if ((s = get(cls, "order")) != NULL) {
+		if (strcmp(s, "asc") == 0 || strcmp(s, "desc") == 0)
+			q->ascending = strcmp(s, "asc") == 0;
+		else
+			problems_add(errs, "order", "expected asc or desc");
+	}
+	audit_query_check(q, errs);
+	return errs->n == before ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Plans */
+
+/* The first id whose time is >= t, or LLONG_MAX when there is none. */
+static int
+id_at_time(sqlite3 *c, const char *t, long long *id)
+{
+	sqlite3_stmt *st = db_prepare(c, "SELECT id FROM events WHERE time >= ?1 "
+	                                 "ORDER BY time, id LIMIT 1");
+	char buf[AUDIT_TIME_LEN + 1];
+	long long us;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (audit_time_parse(t, &us) != 0)
+		us = 0;
+	audit_time_format(us, buf);
+	sqlite3_bind_text(st, 1, buf, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : LLONG_MAX;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	free(p->exact);
+	free(p->plo);
+	free(p->phi);
+}
+
+static int
+plan_make(sqlite3 *c, const struct audit_query *q, struct plan *p)
+{
+	long long id;
+	int asc;
+
+	memset(p, 0, sizeof(*p));
+	p->lo = 1;
+	p->hi = LLONG_MAX;
+	if (q->since && id_at_time(c, q->since, &p->lo) != 0)
+		return -1;
+	if (q->until && id_at_time(c, q->until, &p->hi) != 0)
+		return -1;
+	if (q->cursor && token_decode(q->cursor, &asc, &id) == 0) {
+		if (q->ascending && id + 1 > p->lo)
+			p->lo = id + 1;
+		if (!q->ascending && id < p->hi)
+			p->hi = id;
+	}
+	if (q->action != NULL) {
+		size_t n = strlen(q->action);
+		if (q->action[n - 1] != '*') {
+			if ((p->exact = strdup(q->action)) == NULL)
+				return -1;
+		} else if (n > 1) {
+			if ((p->plo = strndup(q->action, n - 1)) == NULL ||
+			    (p->phi = strndup(q->action, n - 1)) == NULL)
+				return -1;
+			p->phi[n - 2]++; /* the first string after every one with the prefix */
+		}
+	}
+	return 0;
+}
+
+static void
+plan_bind(sqlite3_stmt *st, const struct audit_query *q, const struct plan *p)
+{
+	sqlite3_bind_int64(st, 1, p->lo);
+	sqlite3_bind_int64(st, 2, p->hi);
+	db_bind_text(st, 3, p->exact);
+	db_bind_text(st, 4, p->plo);
+	db_bind_text(st, 5, p->phi);
+	sqlite3_bind_text(st, 6, q->actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, q->subject, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, q->rule, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 9, q->decision, -1, SQLITE_TRANSIENT);
+	if (q->policy_version >= 0)
+		sqlite3_bind_int64(st, 10, q->policy_version);
+	sqlite3_bind_text(st, 13, q->user, -1, SQLITE_TRANSIENT);
+}
+
+/* How many rows (capped at PROBE_CAP, which the LIMIT below repeats) each
+ * candidate index would walk in the id range: used to pick the most selective filter to drive the scan. */
+#define PROBE_CAP 20000
+#define PROBE(from, key, where)                                                                   \
+	"SELECT count(*) FROM (SELECT 1 FROM " from " WHERE " where " AND " key " >= ?1 AND " key \
+	" < ?2 LIMIT 20000)"
+static const char *const sql_probe[] = {
+    [DRIVE_ID] = NULL,
+    [DRIVE_RULE] = PROBE("event_rules", "event_id", "rule = ?3"),
+    [DRIVE_SUBJECT] = PROBE("events INDEXED BY events_subject", "id", "subject = ?3"),
+    [DRIVE_ACTOR] = PROBE("events INDEXED BY events_actor", "id", "actor = ?3"),
+    [DRIVE_VERSION] = PROBE("events INDEXED BY events_policy_version", "id", "policy_version = ?3"),
+    [DRIVE_ACTION] = PROBE("events INDEXED BY events_action", "id", "action = ?3"),
+    [DRIVE_DECISION] = PROBE("events INDEXED BY events_decision", "id", "decision = ?3"),
+    [DRIVE_USER] =
+        PROBE("events INDEXED BY events_user", "id", "json_extract(data, '$.user') = ?3"),
+};
+
+/* Rows the drive d would visit (at most PROBE_CAP), or PROBE_CAP on error. */
+static long long
+plan_probe(sqlite3 *c, enum drive d, const struct audit_query *q, const struct plan *p)
+{
+	sqlite3_stmt *st = db_prepare(c, sql_probe[d]);
+	long long n = PROBE_CAP;
+
+	if (st == NULL)
+		return n;
+	sqlite3_bind_int64(st, 1, p->lo);
+	sqlite3_bind_int64(st, 2, p->hi);
+	switch (d) {
+	case DRIVE_RULE:
+		db_bind_text(st, 3, q->rule);
+		break;
+	case DRIVE_SUBJECT:
+		db_bind_text(st, 3, q->subject);
+		break;
+	case DRIVE_ACTOR:
+		db_bind_text(st, 3, q->actor);
+		break;
+	case DRIVE_VERSION:
+		sqlite3_bind_int64(st, 3, q->policy_version);
+		break;
+	case DRIVE_ACTION:
+		db_bind_text(st, 3, p->exact);
+		break;
+	case DRIVE_DECISION:
+		db_bind_text(st, 3, q->decision);
+		break;
+	case DRIVE_USER:
+		db_bind_text(st, 3, q->user);
+		break;
+	default:
+		break;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The filter that drives the scan. With one indexed filter, that one; with
+ * several, the one matching the fewest rows in the id range (probed with a
+ * capped count, so a rare combination of common values such as rule and
+ * actor does not walk every row of the commoner one). */
+static enum drive
+plan_drive(sqlite3 *c, const struct audit_query *q, const struct plan *p)
+{
+	enum drive cand[7], best = DRIVE_ID;
+	long long best_n = PROBE_CAP + 1;
+	size_t n = 0;
+
+	/* Ties (every probe capped) go to the filter most often selective. */
+	if (q->subject)
+		cand[n++] = DRIVE_SUBJECT;
+	if (q->actor)
+		cand[n++] = DRIVE_ACTOR;
+	if (q->user)
+		cand[n++] = DRIVE_USER;
+	if (q->policy_version >= 0)
+		cand[n++] = DRIVE_VERSION;
+	if (p->exact)
+		cand[n++] = DRIVE_ACTION;
+	if (q->rule)
+		cand[n++] = DRIVE_RULE;
+	if (q->decision)
+		cand[n++] = DRIVE_DECISION;
+	if (n <= 1)
+		return n == 1 ? cand[0] : DRIVE_ID;
+	for (size_t i = 0; i < n; i++) {
+		long long rows = plan_probe(c, cand[i], q, p);
+		if (rows < best_n) {
+			best_n = rows;
+			best = cand[i];
+		}
+	}
+	return best;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Cursors */
+
+struct audit_cursor *
+audit_query_open(struct audit *a, const struct audit_query *q, struct problems *errs)
+{
+	struct audit_cursor *cur = NULL;
+
+	if (audit_query_check(q, errs) != 0)
+		return NULL;
+	if ((cur = calloc(1, sizeof(*cur))) == NULL)
+		return NULL;
+	cur->a = a;
+	cur->limit = q->limit;
+	cur->ascending = q->ascending != 0;
+	if ((cur->c = db_reader_get_bulk(a->db)) == NULL)
+		goto fail;
+	/* One snapshot for the plan and the rows. */
+	if (db_exec(cur->c, "BEGIN") != SQLITE_OK || plan_make(cur->c, q, &cur->plan) != 0)
+		goto fail;
+	cur->st = db_prepare(cur->c, sql_query[plan_drive(cur->c, q, &cur->plan)][cur->ascending]);
+	if (cur->st == NULL)
+		goto fail;
+	plan_bind(cur->st, q, &cur->plan);
+	return cur;
+fail:
+	log_warnx("audit: cannot start a query%s%s", cur->c ? ": " : "",
+	          cur->c ? sqlite3_errmsg(cur->c) : "");
+	audit_cursor_close(cur);
+	return NULL;
+}
+
+void
+audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->time = db_column_text(st, 1);
+	r->action = db_column_text(st, 2);
+	r->actor = db_column_text(st, 3);
+	r->host = db_column_text(st, 4);
+	r->component = db_column_text(st, 5);
+	r->subject = db_column_text(st, 6);
+	r->decision = db_column_text(st, 7);
+	r->rules = db_column_text(st, 8);
+	r->data = db_column_text(st, 9);
+	r->policy_version =
+	    sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 10);
+	r->prev_hash = db_column_text(st, 11);
+	r->hash = db_column_text(st, 12);
+}
+
+int
+audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
+{
+	int rc;
+
+	if (c->done)
+		return 0;
+	rc = sqlite3_step(c->st);
+	if (rc == SQLITE_DONE) {
+		c->done = 1;
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		log_warnx("audit: query: %s", sqlite3_errmsg(c->c));
+		c->done = 1;
+		return -1;
+	}
+	if (c->limit > 0 && c->returned == c->limit) {
+		/* One row past the page: there is a next page. */
+		token_encode(c->ascending, c->last_id, c->token);
+		c->has_token = 1;
+		c->done = 1;
+		return 0;
+	}
+	audit_row_from_stmt(c->st, row);
+	c->returned++;
+	c->last_id = row->id;
+	return 1;
+}
+
+const char *
+audit_cursor_next_token(struct audit_cursor *c)
+{
+	return c->has_token ? c->token : NULL;
+}
+
+void
+audit_cursor_close(struct audit_cursor *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_finalize(c->st);
+	db_reader_put_bulk(c->a->db, c->c);
+	plan_free(&c->plan);
+	free(c);
+}
+
+/* ------------------------------------------------------------------------- */
+/* One decision by id */
+
+int
+audit_decision_find(struct audit *a, const char *decision_id, json_t **out)
+{
+	sqlite3 *c = db_reader_get(a->db);
+	sqlite3_stmt *st = NULL;
+	struct audit_row r;
+	int rc = -1, step;
+
+	*out = NULL;
+	if (c == NULL)
+		return -1;
+	st = db_prepare(c, "SELECT " COLS " FROM events e INDEXED BY events_decision_id "
+	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 ORDER BY e.id DESC "
+	                   "LIMIT 1");
+	if (st == NULL)
+		goto out;
+	db_bind_text(st, 1, decision_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		audit_row_from_stmt(st, &r);
+		*out = audit_row_json(&r);
+		rc = *out != NULL ? 1 : -1;
+	} else {
+		rc = step == SQLITE_DONE ? 0 : -1;
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(a->db, c);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Stats */
+
+struct bucket {
+	const char *name;
+	int len;            /* of the stored time kept */
+	const char *suffix; /* completes it to an RFC 3339 time */
+};
+
+static const struct bucket buckets[] = {
+    {"minute", 16, ":00Z"},
+    {"hour", 13, ":00:00Z"},
+    {"day", 10, "T00:00:00Z"},
+};
+
+static int
+stats_rows(sqlite3_stmt *st, const struct bucket *b, json_t *series, struct problems *errs)
+{
+	int rc;
+	size_t n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char t[48];
+		json_t *e;
+
+		if (++n > STATS_MAX) {
+			problems_add(errs, "bucket",
+			             "more than %d series entries; narrow since/until or use a "
+			             "larger bucket",
+			             STATS_MAX);
+			return -1;
+		}
+		snprintf(t, sizeof(t), "%s%s", db_column_text(st, 0), b->suffix);
+		e = json_pack("{ss ss sI}", "t", t, "key", db_column_text(st, 1), "count",
+		              (json_int_t)sqlite3_column_int64(st, 2));
+		if (e == NULL || json_array_append_new(series, e) != 0)
+			return -1;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+json_t *
+audit_stats(struct audit *a, const char *bucket, const char *by, const struct audit_query *filter,
+            struct problems *errs)
+{
+	struct audit_query q = AUDIT_QUERY_INIT;
+	const struct bucket *b = NULL;
+	struct plan plan = {0};
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *series = NULL, *res = NULL;
+	size_t before = errs->n;
+
+	if (filter != NULL)
+		q = *filter;
+	q.limit = 0;
+	q.cursor = NULL;
+	for (size_t i = 0; bucket && i < sizeof(buckets) / sizeof(buckets[0]); i++)
+		if (strcmp(bucket, buckets[i].name) == 0)
+			b = &buckets[i];
+	if (b == NULL)
+		problems_add(errs, "bucket", "expected one of minute, hour, day");
+	if (by == NULL ||
+	    (strcmp(by, "rule") != 0 && strcmp(by, "action") != 0 && strcmp(by, "actor") != 0))
+		problems_add(errs, "by", "expected one of rule, action, actor");
+	audit_query_check(&q, errs);
+	if (errs->n != before)
+		return NULL;
+	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK ||
+	    plan_make(c, &q, &plan) != 0)
+		goto out;
+	if ((st = db_prepare(c, strcmp(by, "rule") == 0 ? sql_stats_rule : sql_stats_column)) ==
+	    NULL)
+		goto out;
+	plan_bind(st, &q, &plan);
+	sqlite3_bind_int(st, 11, b->len);
+	sqlite3_bind_text(st, 12, by, -1, SQLITE_TRANSIENT);
+	if ((series = json_array()) == NULL || stats_rows(st, b, series, errs) != 0)
+		goto out;
+	res = json_pack("{ss ss sO}", "bucket", b->name, "by", by, "series", series);
+out:
+	json_decref(series);
+	sqlite3_finalize(st);
+	plan_free(&plan);
+	db_reader_put_bulk(a->db, c);
+	return res;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Output forms */
+
+/* A string, or null when empty or not UTF-8. New reference. */
+static json_t *
+str_or_null(const char *s)
+{
+	json_t *j = s && s[0] ? json_string(s) : NULL;
+
+	return j ? j : json_null();
+}
+
+json_t *
+audit_row_json(const struct audit_row *r)
+{
+	json_t *o = json_object(), *rules, *data;
+
+	if (o == NULL)
+		return NULL;
+	rules = json_loads(r->rules ? r->rules : "[]", JSON_DECODE_ANY, NULL);
+	data = json_loads(r->data ? r->data : "{}", JSON_DECODE_ANY, NULL);
+	if (json_object_set_new(o, "id", json_integer(r->id)) ||
+	    json_object_set_new(o, "time", str_or_null(r->time)) ||
+	    json_object_set_new(o, "action", str_or_null(r->action)) ||
+	    json_object_set_new(o, "actor", str_or_null(r->actor)) ||
+	    json_object_set_new(o, "host", str_or_null(r->host)) ||
+	    json_object_set_new(o, "component", str_or_null(r->component)) ||
+	    json_object_set_new(o, "subject", str_or_null(r->subject)) ||
+	    json_object_set_new(o, "decision", str_or_null(r->decision)) ||
+	    json_object_set_new(o, "rules", rules ? rules : str_or_null(r->rules)) ||
+	    json_object_set_new(o, "data", data ? data : str_or_null(r->data)) ||
+	    json_object_set_new(o, "policy_version",
+	                        r->policy_version >= 0 ? json_integer(r->policy_version)
+	                                               : json_null()) ||
+	    json_object_set_new(o, "prev_hash", str_or_null(r->prev_hash)) ||
+	    json_object_set_new(o, "hash", str_or_null(r->hash))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *
+audit_csv_header(void)
+{
+	return "id,time,action,actor,host,component,subject,decision,rules,data,policy_version,"
+	       "prev_hash,hash\r\n";
+}
+
+/* One RFC 4180 field, quoted when it holds a quote, comma, CR or LF. A value
+ * a spreadsheet would run as a formula (it starts with =, +, -, @, TAB or CR:
+ * subjects and actors come from clients) gets a leading apostrophe, the
+ * usual neutraliser; JSON and NDJSON exports carry the values unchanged. */
+static void
+csv_field(FILE *f, const char *s, int last)
+{
+	int formula = s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (s != NULL && (formula || strpbrk(s, "\",\r\n") != NULL)) {
+		fputc('"', f);
+		if (formula)
+			fputc('\'', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else if (s != NULL) {
+		fputs(s, f);
+	}
+	fputs(last ? "\r\n" : ",", f);
+}
+
+/* The rule ids joined with ';'; malloc'd. */
+static char *
+rules_joined(const char *rules_json)
+{
+	json_t *arr = json_loads(rules_json ? rules_json : "[]", 0, NULL), *v;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	if (json_is_array(arr)) {
+		json_array_foreach(arr, i, v)
+		{
+			fprintf(f, "%s%s", i ? ";" : "",
+			        json_is_string(v) ? json_string_value(v) : "");
+		}
+	} else if (rules_json != NULL) {
+		fputs(rules_json, f);
+	}
+	json_decref(arr);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+char *
+audit_row_csv(const struct audit_row *r, size_t *len)
+{
+	char *buf = NULL, *rules = rules_joined(r->rules), num[32], pv[32];
+	FILE *f = NULL;
+
+	if (rules == NULL || (f = open_memstream(&buf, len)) == NULL)
+		goto fail;
+	snprintf(num, sizeof(num), "%lld", r->id);
+	if (r->policy_version >= 0)
+		snprintf(pv, sizeof(pv), "%lld", r->policy_version);
+	else
+		pv[0] = '\0';
+	csv_field(f, num, 0);
+	csv_field(f, r->time, 0);
+	csv_field(f, r->action, 0);
+	csv_field(f, r->actor, 0);
+	csv_field(f, r->host, 0);
+	csv_field(f, r->component, 0);
+	csv_field(f, r->subject, 0);
+	csv_field(f, r->decision, 0);
+	csv_field(f, rules, 0);
+	csv_field(f, r->data, 0);
+	csv_field(f, pv, 0);
+	csv_field(f, r->prev_hash, 0);
+	csv_field(f, r->hash, 1);
+	if (fclose(f) != 0)
+		goto fail;
+	free(rules);
+	return buf;
+fail:
+	free(rules);
+	free(buf);
+	return NULL;
+}

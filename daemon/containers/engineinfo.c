@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine's user namespaces, asked on one thread: checks are counted in
+ * generations (wanted: asked for; done: finished), so a waiter is released by
+ * the first check that started after it asked, and a burst of triggers makes
+ * one check, not many. */
+#include "engineinfo.h"
+
+#include "engineclient.h"
+#include "log.h"
+#include "policy/served.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct waiter {
+	void (*done)(void *arg);
+	void *arg;
+	unsigned long long need; /* released once done_gen reaches it */
+	struct waiter *next;
+};
+
+struct engineinfo {
+	char *socket; /* NULL: no engine configured */
+	int timeout_ms;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* Checks (lock). */
+	unsigned long long wanted, done_gen;
+	int stopping, armed;
+	struct waiter *waiters;
+	size_t nwaiters;
+	struct served_waiter policy; /* fires on every policy change */
+	/* The last answer (lock). */
+	enum decide_userns userns;
+	struct engineclient_info info;
+	char error[256];
+	time_t checked_at;
+	long long failed_ms; /* CLOCK_MONOTONIC ms of the last failed check, 0: none */
+	int logged_required; /* ECI required at the last log line (checker thread) */
+	/* Counters (lock). */
+	unsigned long long n_yes, n_no, n_failed;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+engineinfo_required(const json_t *effective)
+{
+	const json_t *eci = json_object_get(effective, "enhancedContainerIsolation");
+
+	return json_is_object(eci) && json_is_true(json_object_get(eci, "locked")) &&
+	       json_is_true(json_object_get(eci, "value"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The checker thread                                                       */
+
+/* A policy change (served.h fires this under its waiter lock). */
+static void
+policy_changed(struct served_waiter *w)
+{
+	struct engineinfo *e =
+	    (struct engineinfo *)((char *)w - offsetof(struct engineinfo, policy));
+
+	pthread_mutex_lock(&e->lock);
+	e->armed = 0;
+	if (!served_shutting_down()) /* served_wake_all fires every waiter */
+		e->wanted++;
+	pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Listen for the next policy change (not holding e->lock: lock order). */
+static void
+arm_policy_waiter(struct engineinfo *e)
+{
+	int arm;
+
+	pthread_mutex_lock(&e->lock);
+	arm = !e->armed && !e->stopping;
+	e->armed = 1;
+	pthread_mutex_unlock(&e->lock);
+	if (!arm)
+		return;
+	memset(&e->policy, 0, sizeof(e->policy));
+	e->policy.fire = policy_changed;
+	clock_gettime(CLOCK_MONOTONIC, &e->policy.deadline);
+	e->policy.deadline.tv_sec += 86400;
+	served_wait_add_internal(&e->policy);
+}
+
+/* Log what changed (the answer, or whether ECI requires it): a warning when
+ * ECI is locked on and the engine does not (or cannot be asked),
+ * information otherwise. Only the checker thread calls it. */
+static void
+log_change(struct engineinfo *e, enum decide_userns before)
+{
+	struct served *s = served_acquire();
+	int required = s != NULL && engineinfo_required(s->effective);
+	char why[1024];
+
+	served_release(s);
+	if (e->userns == before && required == e->logged_required)
+		return;
+	e->logged_required = required;
+	if (e->userns == DECIDE_USERNS_YES)
+		log_info("the engine at %s runs containers in user namespaces (%s)", e->socket,
+		         e->info.userns == ENGINECLIENT_ROOTLESS ? "rootless" : "userns-remap");
+	else if (engineinfo_problem(e, 0, why, sizeof(why)) && required)
+		log_warnx("%s", why);
+	else
+		log_info("%s", why);
+}
+
+/* Ask the engine once and record the answer. Called without the lock. */
+static void
+check(struct engineinfo *e)
+{
+	struct engineclient_info info;
+	enum decide_userns before;
+	char err[256] = "";
+	int rc = engineclient_info(e->socket, e->timeout_ms, &info, err, sizeof(err));
+
+	pthread_mutex_lock(&e->lock);
+	before = e->userns;
+	e->checked_at = time(NULL);
+	if (rc == 0) {
+		e->info = info;
+		e->error[0] = '\0';
+		e->failed_ms = 0;
+		e->userns =
+		    info.userns == ENGINECLIENT_NO_USERNS ? DECIDE_USERNS_NO : DECIDE_USERNS_YES;
+		if (e->userns == DECIDE_USERNS_YES)
+			e->n_yes++;
+		else
+			e->n_no++;
+	} else {
+		snprintf(e->error, sizeof(e->error), "%s", err);
+		e->failed_ms = now_ms();
+		e->userns = DECIDE_USERNS_UNKNOWN;
+		e->n_failed++;
+	}
+	pthread_mutex_unlock(&e->lock);
+	log_change(e, before);
+}
+
+/* Waiters released by generation gen (all of them when gen is 0), unlinked
+ * from the list. Called with the lock. */
+static struct waiter *
+take_waiters(struct engineinfo *e, unsigned long long gen)
+{
+	struct waiter *out = NULL, **p = &e->waiters;
+
+	while (*p != NULL) {
+		struct waiter *w = *p;
+
+		if (gen != 0 && w->need > gen) {
+			p = &w->next;
+			continue;
+		}
+		*p = w->next;
+		w->next = out;
+		out = w;
+		e->nwaiters--;
+	}
+	return out;
+}
+
+static void
+release(struct waiter *w)
+{
+	while (w != NULL) {
+		struct waiter *next = w->next;
+
+		w->done(w->arg);
+		free(w);
+		w = next;
+	}
+}
+
+static void *
+checker_main(void *arg)
+{
+	struct engineinfo *e = arg;
+
+	for (;;) {
+		unsigned long long gen;
+		struct timespec next;
+
+		arm_policy_waiter(e);
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		next.tv_sec += ENGINEINFO_PERIOD_S;
+		pthread_mutex_lock(&e->lock);
+		while (!e->stopping && e->wanted == e->done_gen)
+			if (pthread_cond_timedwait(&e->cond, &e->lock, &next) == ETIMEDOUT)
+				e->wanted++;
+		if (e->stopping) {
+			pthread_mutex_unlock(&e->lock);
+			break;
+		}
+		gen = e->wanted;
+		pthread_mutex_unlock(&e->lock);
+		check(e);
+		pthread_mutex_lock(&e->lock);
+		e->done_gen = gen;
+		{
+			struct waiter *w = take_waiters(e, gen);
+
+			pthread_mutex_unlock(&e->lock);
+			release(w);
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start, stop, questions                                                   */
+
+struct engineinfo *
+engineinfo_new(const char *socket, int timeout_ms)
+{
+	struct engineinfo *e = calloc(1, sizeof(*e));
+	pthread_condattr_t attr;
+
+	if (e == NULL)
+		return NULL;
+	e->timeout_ms = timeout_ms > 0 ? timeout_ms : ENGINECLIENT_TIMEOUT_MS;
+	e->userns = DECIDE_USERNS_UNKNOWN;
+	e->wanted = 1; /* the first check, at once */
+	snprintf(e->error, sizeof(e->error), "not asked yet");
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (socket == NULL || socket[0] == '\0') {
+		snprintf(e->error, sizeof(e->error), "no --engine-socket is configured");
+		return e;
+	}
+	if ((e->socket = strdup(socket)) == NULL)
+		goto fail;
+	if (pthread_create(&e->thread, NULL, checker_main, e) != 0) {
+		log_warnx("engine checks: cannot start a thread");
+		goto fail;
+	}
+	e->running = 1;
+	return e;
+fail:
+	engineinfo_free(e);
+	return NULL;
+}
+
+void
+engineinfo_stop(struct engineinfo *e)
+{
+	struct waiter *w;
+
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = 1;
+	pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	if (e->running)
+		pthread_join(e->thread, NULL);
+	e->running = 0;
+	if (e->socket != NULL)
+		served_wait_remove(&e->policy);
+	pthread_mutex_lock(&e->lock);
+	w = take_waiters(e, 0);
+	pthread_mutex_unlock(&e->lock);
+	release(w);
+}
+
+void
+engineinfo_free(struct engineinfo *e)
+{
+	if (e == NULL)
+		return;
+	engineinfo_stop(e);
+	pthread_cond_destroy(&e->cond);
+	pthread_mutex_destroy(&e->lock);
+	free(e->socket);
+	free(e);
+}
+
+void
+engineinfo_trigger(struct engineinfo *e)
+{
+	if (e == NULL || e->socket == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->wanted++; /* a check in flight may have started before the engine restarted */
+	pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+enum decide_userns
+engineinfo_userns(struct engineinfo *e)
+{
+	enum decide_userns u;
+
+	if (e == NULL)
+		return DECIDE_USERNS_UNKNOWN;
+	pthread_mutex_lock(&e->lock);
+	u = e->userns;
+	pthread_mutex_unlock(&e->lock);
+	return u;
+}
+
+int
+engineinfo_wait(struct engineinfo *e, void (*done)(void *arg), void *arg)
+{
+	struct waiter *w;
+	int rc = -1;
+
+	if (e == NULL || e->socket == NULL || (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	pthread_mutex_lock(&e->lock);
+	/* No answer, and none is coming: ask again, unless the engine just
+	 * failed to answer (no flood of checks while it is down). */
+	if (e->userns == DECIDE_USERNS_UNKNOWN && e->wanted == e->done_gen &&
+	    (e->failed_ms == 0 || now_ms() - e->failed_ms >= ENGINEINFO_RETRY_MS)) {
+		e->wanted++;
+		pthread_cond_signal(&e->cond);
+	}
+	if (!e->stopping && e->wanted != e->done_gen && e->nwaiters < ENGINEINFO_MAX_WAITERS) {
+		w->done = done;
+		w->arg = arg;
+		w->need = e->wanted;
+		w->next = e->waiters;
+		e->waiters = w;
+		e->nwaiters++;
+		w = NULL;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	free(w);
+	return rc;
+}
+
+int
+engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
+{
+	const char *what = audit ? "reported (audit mode), not refused" : "refused";
+	int rc;
+
+	buf[0] = '\0';
+	if (e == NULL) {
+		snprintf(buf, bufsz, "lockset does not ask the engine about user namespaces");
+		return 2;
+	}
+	pthread_mutex_lock(&e->lock);
+	rc = e->userns == DECIDE_USERNS_YES ? 0 : e->userns == DECIDE_USERNS_NO ? 1 : 2;
+	if (rc == 1)
+		snprintf(buf, bufsz,
+		         "the engine at %s does not run containers in user namespaces (security "
+		         "options: %s): while enhancedContainerIsolation is locked on, container "
+		         "creates, service creates and execs are %s; set \"userns-remap\": "
+		         "\"default\" in /etc/docker/daemon.json (or run the engine rootless) and "
+		         "restart it",
+		         e->socket, e->info.options[0] ? e->info.options : "none", what);
+	else if (rc == 2)
+		snprintf(
+		    buf, bufsz,
+		    "lockset cannot tell whether the engine%s%s runs containers in user "
+		    "namespaces (%s): while enhancedContainerIsolation is locked on, container "
+		    "creates, service creates and execs are %s",
+		    e->socket ? " at " : "", e->socket ? e->socket : "", e->error, what);
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+json_t *
+engineinfo_json(struct engineinfo *e)
+{
+	static const char *const userns[] = {"unknown", "yes", "no", "unknown"};
+	static const char *const isolation[] = {"none", "userns", "rootless"};
+	char when[32] = "";
+	json_t *o;
+
+	if (e == NULL)
+		return json_pack("{s:n, s:s}", "socket", "userns", "unknown");
+	pthread_mutex_lock(&e->lock);
+	if (e->checked_at != 0) {
+		struct tm tm;
+
+		gmtime_r(&e->checked_at, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	o = json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "socket", e->socket, "userns",
+	              userns[e->userns], "isolation",
+	              e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns],
+	              "securityOptions",
+	              e->userns == DECIDE_USERNS_UNKNOWN ? NULL : e->info.options, "serverVersion",
+	              e->userns == DECIDE_USERNS_UNKNOWN || !e->info.version[0] ? NULL
+	                                                                        : e->info.version,
+	              "checkedAt", when[0] ? when : NULL, "error",
+	              e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL);
+	pthread_mutex_unlock(&e->lock);
+	return o;
+}
+
+void
+engineinfo_metrics(struct engineinfo *e, FILE *out)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	fprintf(out,
+	        "# HELP lockset_engine_userns 1 when the engine said it runs containers in user "
+	        "namespaces, 0 when it said it does not, -1 when it could not be asked.\n"
+	        "# TYPE lockset_engine_userns gauge\nlockset_engine_userns %d\n"
+	        "# HELP lockset_engine_checks_total Questions to the engine (GET /info) about "
+	        "user namespaces, by answer.\n"
+	        "# TYPE lockset_engine_checks_total counter\n"
+	        "lockset_engine_checks_total{result=\"userns\"} %llu\n"
+	        "lockset_engine_checks_total{result=\"no_userns\"} %llu\n"
+	        "lockset_engine_checks_total{result=\"failed\"} %llu\n",
+	        e->userns == DECIDE_USERNS_YES  ? 1
+	        : e->userns == DECIDE_USERNS_NO ? 0
+	                                        : -1,
+	        e->n_yes, e->n_no, e->n_failed);
+	pthread_mutex_unlock(&e->lock);
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Container lookups for judgements: a memo per judgement, the records read
+ * on the judging thread, and a queue of judgements waiting for the engine,
+ * served by a few lookup threads. */
+#include "lookup.h"
+
+#include "containers/containers.h"
+#include "containers/engineclient.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum memo_state { MEMO_FOUND, MEMO_UNKNOWN, MEMO_MISSING };
+
+/* What one judgement learnt about one container. */
+struct memo {
+	char *ref;
+	enum memo_state state;
+	struct decide_mounts mounts;
+};
+
+struct lookup_set {
+	struct lookup *l;
+	decide_container_fn given;
+	void *given_arg;
+	struct memo v[LOOKUP_MAX_REFS];
+	size_t n, missing;
+	int final; /* handed to the engine: given is not asked, nothing more is queued */
+	long long policy_version;
+	void (*done)(void *arg);
+	void *done_arg;
+	struct lookup_set *next; /* queue link */
+};
+
+struct lookup {
+	struct containers *records;
+	char *socket; /* NULL: no engine */
+	int timeout_ms;
+	pthread_t threads[LOOKUP_THREADS];
+	int nthreads;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct lookup_set *head, *tail; /* queue (lock) */
+	size_t queued;                  /* (lock) */
+	int stopping;                   /* (lock) */
+	/* Counters (atomic). */
+	unsigned long long record_hits, engine_found, engine_unknown, engine_refused, queue_full;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Sets                                                                     */
+
+struct lookup_set *
+lookup_set_new(struct lookup *l, decide_container_fn given, void *given_arg)
+{
+	struct lookup_set *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->l = l;
+	s->given = given;
+	s->given_arg = given_arg;
+	return s;
+}
+
+void
+lookup_set_free(struct lookup_set *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].ref);
+		decide_mounts_clear(&s->v[i].mounts);
+	}
+	free(s);
+}
+
+void
+lookup_set_seal(struct lookup_set *s)
+{
+	if (s == NULL)
+		return;
+	s->final = 1;
+	s->given = NULL;
+}
+
+size_t
+lookup_set_missing(const struct lookup_set *s)
+{
+	return s != NULL ? s->missing : 0;
+}
+
+static int
+mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
+{
+	if (src->image != NULL && dst->image == NULL && (dst->image = strdup(src->image)) == NULL)
+		return -1;
+	for (size_t i = 0; i < src->n; i++)
+		if (decide_mounts_add(dst, src->src[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* The record of a full id: 1 with its mounts moved into *m, else 0. A
+ * record that cannot be read is a miss: the engine is asked instead. */
+static int
+from_records(struct lookup *l, const char *ref, struct decide_mounts *m)
+{
+	struct containers_entry e;
+
+	if (l == NULL || l->records == NULL || !containers_is_id(ref) ||
+	    containers_lookup(l->records, ref, CONTAINERS_BY_ID, &e) != 1)
+		return 0;
+	*m = e.mounts;
+	m->image = e.image; /* the socket-mount list judges by the container's image */
+	e.image = NULL;
+	e.mounts.src = NULL;
+	e.mounts.n = 0;
+	e.mounts.image = NULL;
+	containers_entry_clear(&e);
+	__atomic_add_fetch(&l->record_hits, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+int
+lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
+{
+	struct lookup_set *s = arg;
+	struct memo *m;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].ref, ref) == 0)
+			return s->v[i].state == MEMO_FOUND
+			           ? (mounts_copy(out, &s->v[i].mounts) == 0 ? 1 : -1)
+			           : 0;
+	if (s->n == LOOKUP_MAX_REFS)
+		return 0; /* more containers than anyone names: unknown */
+	m = &s->v[s->n];
+	memset(m, 0, sizeof(*m));
+	if (!s->final && s->given != NULL && (rc = s->given(s->given_arg, ref, &m->mounts)) == -1) {
+		decide_mounts_clear(&m->mounts);
+		return -1;
+	}
+	if (rc == 0) {
+		decide_mounts_clear(&m->mounts);
+		rc = from_records(s->l, ref, &m->mounts);
+	}
+	if ((m->ref = strdup(ref)) == NULL) {
+		decide_mounts_clear(&m->mounts);
+		return -1;
+	}
+	s->n++;
+	m->state = rc == 1 ? MEMO_FOUND : s->final ? MEMO_UNKNOWN : MEMO_MISSING;
+	if (m->state == MEMO_MISSING)
+		s->missing++;
+	return rc == 1 ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The engine, on lookup threads                                            */
+
+static void
+resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
+{
+	struct containers_entry e;
+	unsigned long gen = l->records != NULL ? containers_generation(l->records) : 0;
+	char err[256] = "";
+	int cacheable = 0, rc;
+
+	rc = engineclient_container(l->socket, l->timeout_ms, m->ref, &e, &cacheable, err,
+	                            sizeof(err));
+	if (rc != 1) {
+		m->state = MEMO_UNKNOWN;
+		__atomic_add_fetch(&l->engine_unknown, 1, __ATOMIC_RELAXED);
+		log_info("container %s is unknown: %s", m->ref, rc == 0 ? err : "out of memory");
+		return;
+	}
+	m->state = MEMO_FOUND;
+	m->mounts = e.mounts;
+	if (e.image != NULL && (m->mounts.image = strdup(e.image)) == NULL)
+		m->state = MEMO_UNKNOWN;
+	__atomic_add_fetch(&l->engine_found, 1, __ATOMIC_RELAXED);
+	if (l->records != NULL && cacheable) {
+		e.policy_version = s->policy_version;
+		if (containers_record(l->records, &e, gen) == 1)
+			log_debug("container %.12s: not recorded, records changed meanwhile", e.id);
+	}
+	e.mounts.src = NULL;
+	e.mounts.n = 0;
+	e.mounts.image = NULL;
+	containers_entry_clear(&e);
+}
+
+static void *
+lookup_main(void *arg)
+{
+	struct lookup *l = arg;
+
+	for (;;) {
+		struct lookup_set *s;
+
+		pthread_mutex_lock(&l->lock);
+		while (l->head == NULL && !l->stopping)
+			pthread_cond_wait(&l->cond, &l->lock);
+		if ((s = l->head) == NULL) {
+			pthread_mutex_unlock(&l->lock);
+			return NULL;
+		}
+		if ((l->head = s->next) == NULL)
+			l->tail = NULL;
+		l->queued--;
+		pthread_mutex_unlock(&l->lock);
+		for (size_t i = 0; i < s->n; i++)
+			if (s->v[i].state == MEMO_MISSING)
+				resolve_one(l, s, &s->v[i]);
+		s->missing = 0;
+		/* The set belongs to the judgement again: no touching it after. */
+		s->done(s->done_arg);
+	}
+}
+
+int
+lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(void *arg),
+                   void *arg)
+{
+	struct lookup *l = s->l;
+	int rc = -1;
+
+	if (l == NULL || l->socket == NULL) {
+		if (l != NULL)
+			__atomic_add_fetch(&l->engine_refused, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	s->final = 1;
+	s->given = NULL;
+	s->policy_version = policy_version;
+	s->done = done;
+	s->done_arg = arg;
+	s->next = NULL;
+	pthread_mutex_lock(&l->lock);
+	if (l->queued < LOOKUP_MAX_QUEUE && !l->stopping) {
+		if (l->tail != NULL)
+			l->tail->next = s;
+		else
+			l->head = s;
+		l->tail = s;
+		l->queued++;
+		pthread_cond_signal(&l->cond);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (rc != 0) {
+		__atomic_add_fetch(&l->queue_full, 1, __ATOMIC_RELAXED);
+		log_warnx("container lookups: queue full; the containers stay unknown");
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start, stop, metrics                                                     */
+
+struct lookup *
+lookup_new(struct containers *records, const char *engine_socket, int timeout_ms)
+{
+	struct lookup *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->records = records;
+	l->timeout_ms = timeout_ms > 0 ? timeout_ms : ENGINECLIENT_TIMEOUT_MS;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cond, NULL);
+	if (engine_socket != NULL && engine_socket[0] != '\0' &&
+	    (l->socket = strdup(engine_socket)) == NULL)
+		goto fail;
+	for (; l->socket != NULL && l->nthreads < LOOKUP_THREADS; l->nthreads++)
+		if (pthread_create(&l->threads[l->nthreads], NULL, lookup_main, l) != 0) {
+			log_warnx("container lookups: cannot start a thread");
+			goto fail;
+		}
+	return l;
+fail:
+	lookup_free(l);
+	return NULL;
+}
+
+void
+lookup_stop(struct lookup *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stopping = 1;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	for (int i = 0; i < l->nthreads; i++)
+		pthread_join(l->threads[i], NULL);
+	l->nthreads = 0;
+}
+
+void
+lookup_free(struct lookup *l)
+{
+	if (l == NULL)
+		return;
+	lookup_stop(l);
+	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->lock);
+	free(l->socket);
+	free(l);
+}
+
+void
+lookup_metrics(const struct lookup *l, FILE *out)
+{
+	if (l == NULL)
+		return;
+	fprintf(out,
+	        "# HELP lockset_container_lookups_total Containers looked up for a start or "
+	        "VolumesFrom, by source and result.\n"
+	        "# TYPE lockset_container_lookups_total counter\n"
+	        "lockset_container_lookups_total{source=\"record\",result=\"found\"} %llu\n"
+	        "lockset_container_lookups_total{source=\"engine\",result=\"found\"} %llu\n"
+	        "lockset_container_lookups_total{source=\"engine\",result=\"unknown\"} %llu\n"
+	        "lockset_container_lookups_total{source=\"engine\",result=\"not_asked\"} %llu\n",
+	        __atomic_load_n(&l->record_hits, __ATOMIC_RELAXED),
+	        __atomic_load_n(&l->engine_found, __ATOMIC_RELAXED),
+	        __atomic_load_n(&l->engine_unknown, __ATOMIC_RELAXED),
+	        __atomic_load_n(&l->engine_refused, __ATOMIC_RELAXED) +
+	            __atomic_load_n(&l->queue_full, __ATOMIC_RELAXED));
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The JSON walker of redact.h: it checks a body's structure in place and
+ * copies it byte for byte except the string values it must hide (Env values
+ * at any depth, a top-level Data, every value of a buildargs map), which it
+ * decodes as Go decodes them and replaces with their keyed hash. */
+#include "redact_int.h"
+
+#include "engine/gojson.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* s as a JSON string. */
+static void
+put_json_string(struct buf *b, const char *s, size_t n)
+{
+	char esc[8];
+
+	redact_buf_put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			redact_buf_put(b, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			redact_buf_put(b, esc, 6);
+		} else {
+			redact_buf_put(b, &s[i], 1);
+		}
+	}
+	redact_buf_put(b, "\"", 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON strings */
+
+static void
+put_utf8(struct buf *b, unsigned cp)
+{
+	char u[4];
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		redact_buf_put(b, u, 1);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		redact_buf_put(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		redact_buf_put(b, u, 3);
+	} else {
+		u[0] = (char)(0xF0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		redact_buf_put(b, u, 4);
+	}
+}
+
+/* Four hex digits at p, or -1. */
+static long
+hex4(const unsigned char *p, const unsigned char *end)
+{
+	long v = 0;
+
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int h = gojson_hexval(p[i]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* The string at *pp (its opening quote) decoded into out (escapes resolved;
+ * lone surrogates become U+FFFD, as Go decodes them); *pp moves past the
+ * closing quote. 0, or -1 when it is not a JSON string. */
+static int
+string_decode(const unsigned char **pp, const unsigned char *end, struct buf *out)
+{
+	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
+	const unsigned char *p = *pp + 1;
+
+	while (p < end && *p != '"') {
+		const char *e;
+		long u, lo;
+
+		if (*p < 0x20)
+			return -1;
+		if (*p != '\\') {
+			redact_buf_put(out, p++, 1);
+			continue;
+		}
+		if (++p >= end)
+			return -1;
+		if (*p != 'u') {
+			if ((e = memchr(simple, *p, sizeof(simple) - 1)) == NULL)
+				return -1;
+			redact_buf_put(out, &value[e - simple], 1);
+			p++;
+			continue;
+		}
+		if ((u = hex4(p + 1, end)) < 0)
+			return -1;
+		p += 5;
+		if (u >= 0xD800 && u < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+		    (lo = hex4(p + 2, end)) >= 0xDC00 && lo < 0xE000) {
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			p += 6;
+		} else if (u >= 0xD800 && u < 0xE000) {
+			u = 0xFFFD;
+		}
+		put_utf8(out, (unsigned)u);
+	}
+	if (p >= end)
+		return -1;
+	*pp = p + 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The JSON walker: checks the structure, passes over what it keeps without
+ * copying it, and builds an output only once a value must be hidden (the
+ * bytes before it, then the token). */
+
+enum mode {
+	PLAIN,
+	ENV,      /* the value of an Env member */
+	ENV_ITEM, /* an entry of an Env array: "KEY=VALUE" */
+	SECRET,   /* a string to hide whole */
+	MAP,      /* an object whose string values are hidden (buildargs) */
+};
+
+struct walk {
+	const struct redact *r;
+	const unsigned char *p, *end;
+	const unsigned char *copied; /* the input before this is in out already */
+	struct buf out;
+	int depth;
+	int changed; /* a value was hidden: out holds the result */
+};
+
+static int value(struct walk *w, enum mode mode);
+
+static void
+ws(struct walk *w)
+{
+	while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+		w->p++;
+}
+
+/* Past the string at w->p (its opening quote), checked as string_decode
+ * checks it: no control character, only JSON's escapes. 0, or -1. */
+static int
+string_skip(struct walk *w)
+{
+	static const char simple[] = "\"\\/bfnrt";
+	const unsigned char *p = w->p + 1;
+
+	for (;;) {
+		p += gojson_plain_run((const char *)p, (const char *)w->end);
+		if (p >= w->end || *p < 0x20)
+			return -1;
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) {
+			p++;
+			continue;
+		}
+		if (++p >= w->end) /* after a backslash */
+			return -1;
+		if (*p == 'u') {
+			if (hex4(p + 1, w->end) < 0)
+				return -1;
+			p += 5;
+		} else if (memchr(simple, *p, sizeof(simple) - 1) != NULL) {
+			p++;
+		} else {
+			return -1;
+		}
+	}
+	w->p = p + 1;
+	return 0;
+}
+
+/* Replace the value from start to w->p with s as a JSON string. */
+static void
+replace(struct walk *w, const unsigned char *start, const char *s, size_t n)
+{
+	redact_buf_put(&w->out, w->copied, (size_t)(start - w->copied));
+	put_json_string(&w->out, s, n);
+	w->copied = w->p;
+	w->changed = 1;
+}
+
+/* A string value hidden as mode says (ENV, ENV_ITEM, SECRET). */
+static int
+string_hide(struct walk *w, enum mode mode)
+{
+	const unsigned char *start = w->p;
+	struct buf dec = {0}, v = {0};
+	char token[REDACT_TOKEN_LEN + 1];
+	const char *eq;
+	int rc = string_decode(&w->p, w->end, &dec);
+
+	if (rc == 0 && mode == ENV_ITEM &&
+	    (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
+		size_t klen = (size_t)(eq - dec.p) + 1;
+
+		redact_token(w->r, eq + 1, dec.n - klen, token);
+		redact_buf_put(&v, dec.p, klen);
+		redact_buf_put(&v, token, strlen(token));
+		replace(w, start, v.p, v.n);
+		w->out.nomem |= v.nomem;
+	} else if (rc == 0 && mode != ENV_ITEM) {
+		redact_token(w->r, dec.p ? dec.p : "", dec.n, token);
+		replace(w, start, token, strlen(token));
+	} /* else an ENV_ITEM "KEY" without a value: kept */
+	w->out.nomem |= dec.nomem;
+	free(dec.p);
+	free(v.p);
+	return rc;
+}
+
+/* The mode of a member's value, from its decoded key (n bytes). */
+static enum mode
+member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
+{
+	/* Neither name has an s or a k, so a key that folds to one is ASCII of
+	 * the same length. */
+	if (parent == MAP)
+		return SECRET;
+	if (n == 3 && gojson_key_matches(k, n, "Env"))
+		return ENV;
+	if (n == 4 && w->depth == 1 && gojson_key_matches(k, n, "Data"))
+		return SECRET;
+	return PLAIN;
+}
+
+/* The key at w->p and the mode of its member's value. */
+static int
+key(struct walk *w, enum mode parent, enum mode *m)
+{
+	const unsigned char *k = w->p;
+	struct buf dec = {0};
+	size_t n;
+
+	if (w->p >= w->end || *w->p != '"' || string_skip(w) != 0)
+		return -1;
+	n = (size_t)(w->p - k) - 2;
+	if (memchr(k + 1, '\\', n) == NULL) {
+		*m = member_mode(w, (const char *)k + 1, n, parent);
+		return 0;
+	}
+	/* Escaped: decoded as dockerd decodes it before it is matched. */
+	string_decode(&k, w->end, &dec);
+	*m = member_mode(w, dec.p ? dec.p : "", dec.n, parent);
+	w->out.nomem |= dec.nomem;
+	free(dec.p);
+	return 0;
+}
+
+static int
+object(struct walk *w, enum mode mode)
+{
+	w->p++;
+	ws(w);
+	if (w->p < w->end && *w->p == '}') {
+		w->p++;
+		return 0;
+	}
+	for (;;) {
+		enum mode m;
+		int rc;
+
+		if (key(w, mode, &m) != 0)
+			return -1;
+		ws(w);
+		if (w->p >= w->end || *w->p != ':')
+			return -1;
+		w->p++;
+		if ((rc = value(w, m)) != 0)
+			return rc;
+		ws(w);
+		if (w->p < w->end && *w->p == ',') {
+			w->p++;
+			ws(w);
+			continue;
+		}
+		if (w->p < w->end && *w->p == '}') {
+			w->p++;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+array(struct walk *w, enum mode mode)
+{
+	enum mode item = mode == ENV ? ENV_ITEM : PLAIN;
+
+	w->p++;
+	ws(w);
+	if (w->p < w->end && *w->p == ']') {
+		w->p++;
+		return 0;
+	}
+	for (;;) {
+		int rc = value(w, item);
+
+		if (rc != 0)
+			return rc;
+		ws(w);
+		if (w->p < w->end && *w->p == ',') {
+			w->p++;
+			continue;
+		}
+		if (w->p < w->end && *w->p == ']') {
+			w->p++;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+/* A number or literal: the run of the characters they are made of, checked
+ * loosely (the decision engine reads the body strictly; here only structure
+ * matters). */
+static int
+scalar(struct walk *w)
+{
+	static const unsigned char in_scalar[256] = {
+	    ['-'] = 1, ['+'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['e'] = 1, ['E'] = 1, ['t'] = 1,
+	    ['r'] = 1, ['u'] = 1, ['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1};
+	const unsigned char *s = w->p;
+
+	while (w->p < w->end && in_scalar[*w->p])
+		w->p++;
+	return w->p == s ? -1 : 0;
+}
+
+static int
+value(struct walk *w, enum mode mode)
+{
+	int rc;
+
+	ws(w);
+	if (w->p >= w->end)
+		return -1;
+	if (*w->p == '"')
+		return mode == PLAIN ? string_skip(w) : string_hide(w, mode);
+	if (*w->p != '{' && *w->p != '[')
+		return scalar(w);
+	if (++w->depth > REDACT_MAX_DEPTH)
+		return -1;
+	/* An object where Env's list should be: hide its values too. */
+	rc = *w->p == '{' ? object(w, mode == MAP || mode == ENV ? MAP : PLAIN) : array(w, mode);
+	w->depth--;
+	return rc;
+}
+
+int
+redact_json_walk(const struct redact *r, const char *text, size_t len, int map, struct buf *out,
+                 int *changed)
+{
+	enum mode mode = map ? MAP : PLAIN;
+	struct walk w = {r,
+	                 (const unsigned char *)text,
+	                 (const unsigned char *)text + len,
+	                 (const unsigned char *)text,
+	                 {0},
+	                 0,
+	                 0};
+	int rc = value(&w, mode);
+
+	if (rc == 0)
+		ws(&w);
+	if (rc == 0 && w.p == w.end && w.changed)
+		redact_buf_put(&w.out, w.copied, (size_t)(w.end - w.copied));
+	*out = w.out;
+	*changed = w.changed;
+	if (w.out.nomem)
+		return -1;
+	return rc == 0 && w.p == w.end ? 0 : 1;
+}
+
+int
+redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen)
+{
+	struct buf b;
+	int changed, rc = redact_json_walk(r, body, len, 0, &b, &changed);
+
+	*out = NULL;
+	*outlen = 0;
+	if (rc != 0 || !changed) {
+		free(b.p);
+		return rc;
+	}
+	*out = b.p;
+	*outlen = b.n;
+	return 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fleet tables: one function per query, bound parameters only. Writes go
+ * through db_tx_run on the shared write connection; reads take a pooled read
+ * connection. */
+#include "fleetstore.h"
+
+#include "store/db.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static struct db *fs_db;
+
+void
+fleetstore_open(struct db *db)
+{
+	fs_db = db;
+}
+
+void
+fleetstore_close(void)
+{
+	fs_db = NULL;
+}
+
+void
+fleetstore_time(long ago_seconds, char out[FLEET_TIME_LEN + 1])
+{
+	struct timeval tv;
+	struct tm tm;
+	char base[24], full[64];
+	time_t t;
+
+	gettimeofday(&tv, NULL);
+	t = tv.tv_sec - ago_seconds;
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(full, sizeof(full), "%.19s.%06ldZ", base, (long)tv.tv_usec % 1000000);
+	memcpy(out, full, FLEET_TIME_LEN);
+	out[FLEET_TIME_LEN] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bundle numbers */
+
+struct number_args {
+	const char *hash;
+	long long version;
+	char issued[FLEET_TIME_LEN + 1];
+};
+
+static int
+number_tx(sqlite3 *c, void *arg)
+{
+	struct number_args *a = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prepare(c, "SELECT version, issued, hash FROM bundle_versions "
+	                   "ORDER BY version DESC LIMIT 1");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp(db_column_text(st, 2), a->hash) == 0) {
+		a->version = sqlite3_column_int64(st, 0);
+		snprintf(a->issued, sizeof(a->issued), "%s", db_column_text(st, 1));
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rc;
+	fleetstore_time(0, a->issued);
+	st = db_prepare(c, "INSERT INTO bundle_versions (issued, hash) VALUES (?1, ?2)");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->issued);
+	db_bind_text(st, 2, a->hash);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	a->version = sqlite3_last_insert_rowid(c);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+fleetstore_bundle_number(const char *hash, long long *version, char issued[FLEET_TIME_LEN + 1])
+{
+	struct number_args a = {hash, 0, ""};
+
+	if (db_tx_run(fs_db, number_tx, &a, NULL) != 0)
+		return -1;
+	*version = a.version;
+	memcpy(issued, a.issued, sizeof(a.issued));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Host reports */
+
+static int
+report_tx(sqlite3 *c, void *arg)
+{
+	const struct fleet_report *r = arg;
+	char now[FLEET_TIME_LEN + 1];
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prepare(
+	    c, "INSERT INTO hosts (host, lockset_version, bundle_version, last_sync, mode, status, "
+	       "last_error, decisions, denies, last_decisions, last_denies, reporter, first_seen, "
+	       "last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10, ?11, ?11) "
+	       "ON CONFLICT (host) DO UPDATE SET lockset_version = ?2, bundle_version = ?3, "
+	       "last_sync = ?4, mode = ?5, status = ?6, last_error = ?7, "
+	       "decisions = decisions + ?8, denies = denies + ?9, last_decisions = ?8, "
+	       "last_denies = ?9, reporter = ?10, last_seen = ?11");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	fleetstore_time(0, now);
+	db_bind_text(st, 1, r->host);
+	db_bind_text(st, 2, r->lockset_version ? r->lockset_version : "");
+	sqlite3_bind_int64(st, 3, r->bundle_version);
+	db_bind_text(st, 4, r->last_sync ? r->last_sync : "");
+	db_bind_text(st, 5, r->mode ? r->mode : "");
+	db_bind_text(st, 6, r->status ? r->status : "");
+	db_bind_text(st, 7, r->last_error ? r->last_error : "");
+	sqlite3_bind_int64(st, 8, r->decisions);
+	sqlite3_bind_int64(st, 9, r->denies);
+	db_bind_text(st, 10, r->reporter ? r->reporter : "");
+	db_bind_text(st, 11, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+fleetstore_report(const struct fleet_report *r)
+{
+	return db_tx_run(fs_db, report_tx, (void *)r, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The compliance view */
+
+static json_t *
+host_row(sqlite3_stmt *st, const char *stale_before, long long current)
+{
+	long long bv = sqlite3_column_int64(st, 2);
+	const char *seen = db_column_text(st, 13);
+
+	return json_pack(
+	    "{s:s, s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
+	    "s:s, s:b, s:b}",
+	    "host", db_column_text(st, 0), "locksetVersion", db_column_text(st, 1), "bundleVersion",
+	    (json_int_t)bv, "lastSync", db_column_text(st, 3)[0] ? db_column_text(st, 3) : NULL,
+	    "mode", db_column_text(st, 4), "status", db_column_text(st, 5), "lastError",
+	    db_column_text(st, 6)[0] ? db_column_text(st, 6) : NULL, "decisions",
+	    (json_int_t)sqlite3_column_int64(st, 7), "denies",
+	    (json_int_t)sqlite3_column_int64(st, 8), "lastReport", "decisions",
+	    (json_int_t)sqlite3_column_int64(st, 9), "denies",
+	    (json_int_t)sqlite3_column_int64(st, 10), "reporter", db_column_text(st, 11),
+	    "firstSeen", db_column_text(st, 12), "lastSeen", seen, "stale",
+	    strcmp(seen, stale_before) < 0, "behind", current > 0 && bv < current);
+}
+
+json_t *
+fleetstore_hosts(const struct fleet_query *q, int *more)
+{
+	sqlite3 *c = db_reader_get(fs_db);
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL;
+	size_t hlen = q->host ? strlen(q->host) : 0;
+	int n = 0, prefix = hlen > 0 && q->host[hlen - 1] == '*';
+
+	*more = 0;
+	if (c == NULL)
+		return NULL;
+	st = db_prepare(
+	    c, "SELECT host, lockset_version, bundle_version, last_sync, mode, status, last_error, "
+	       "decisions, denies, last_decisions, last_denies, reporter, first_seen, last_seen "
+	       "FROM hosts WHERE (?1 IS NULL OR host > ?1) "
+	       "AND (?2 IS NULL OR (?3 = 0 AND host = ?2) OR (?3 = 1 AND substr(host, 1, "
+	       "length(?2)) = ?2)) "
+	       "AND (?4 < 0 OR bundle_version = ?4) AND (?5 IS NULL OR mode = ?5) "
+	       "AND (?6 IS NULL OR status = ?6) "
+	       "AND (?7 < 0 OR (last_seen < ?8) = ?7) "
+	       "AND (?9 < 0 OR (?10 > 0 AND bundle_version < ?10) = ?9) "
+	       "ORDER BY host LIMIT ?11");
+	if (st == NULL || (arr = json_array()) == NULL)
+		goto out;
+	db_bind_text(st, 1, q->after);
+	if (q->host != NULL)
+		sqlite3_bind_text(st, 2, q->host, (int)(prefix ? hlen - 1 : hlen), SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, prefix);
+	sqlite3_bind_int64(st, 4, q->bundle_version);
+	db_bind_text(st, 5, q->mode);
+	db_bind_text(st, 6, q->status);
+	sqlite3_bind_int(st, 7, q->stale);
+	db_bind_text(st, 8, q->stale_before);
+	sqlite3_bind_int(st, 9, q->behind);
+	sqlite3_bind_int64(st, 10, q->current);
+	sqlite3_bind_int(st, 11, q->limit + 1); /* one more: is there a next page? */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++n > q->limit) {
+			*more = 1;
+			break;
+		}
+		json_array_append_new(arr, host_row(st, q->stale_before, q->current));
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(fs_db, c);
+	return arr;
+}
+
+json_t *
+fleetstore_summary(long long current, const char *stale_before)
+{
+	sqlite3 *c = db_reader_get(fs_db);
+	sqlite3_stmt *st = NULL;
+	json_t *sum = NULL, *versions = NULL;
+	json_int_t hosts = 0, stale = 0, behind = 0, cur = 0, denies = 0;
+	char key[24];
+
+	if (c == NULL)
+		return NULL;
+	st = db_prepare(c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies) "
+	                   "FROM hosts GROUP BY bundle_version ORDER BY bundle_version");
+	if (st == NULL || (versions = json_object()) == NULL)
+		goto out;
+	db_bind_text(st, 1, stale_before);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long v = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+
+		snprintf(key, sizeof(key), "%lld", v);
+		json_object_set_new(versions, key, json_integer(n));
+		hosts += n;
+		stale += sqlite3_column_int64(st, 2);
+		denies += sqlite3_column_int64(st, 3);
+		if (current > 0 && v < current)
+			behind += n;
+		if (v == current)
+			cur += n;
+	}
+	sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}", "hosts", hosts, "current", cur, "behind",
+	                behind, "stale", stale, "denies", denies, "versions", versions);
+out:
+	json_decref(versions);
+	sqlite3_finalize(st);
+	db_reader_put(fs_db, c);
+	return sum;
+}

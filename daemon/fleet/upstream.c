@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The upstream thread and its state (see upstream.h): poll, install, report,
+ * back off. Each pass of the loop sends a due status report, then one
+ * long-poll; a failure waits min(retry_max, 2^n) seconds, drawn at random
+ * from the upper half of that range so that hosts cut off together do not
+ * come back together. */
+#include "build-config.h"
+
+#include "upstream_int.h"
+
+#include "app.h"
+#include "audit/audit.h"
+#include "log.h"
+#include "policy/policylife.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SAVED_NAME "upstream-bundle.json"
+
+static struct upstream up = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static int enabled;
+
+/* ------------------------------------------------------------------------ */
+/* Shared state */
+
+time_t
+upstream_parse_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return 0;
+	return timegm(&tm);
+}
+
+/* A fetch ended: ok with the version now held, or failed with why. */
+void
+upstream_record(struct upstream *u, int ok, const struct bundle_info *info, const char *why)
+{
+	pthread_mutex_lock(&u->lock);
+	u->last_attempt = time(NULL);
+	if (ok) {
+		u->last_sync = u->last_attempt;
+		u->last_error[0] = '\0';
+	} else {
+		snprintf(u->last_error, sizeof(u->last_error), "%s", why);
+	}
+	if (info != NULL && info->version > 0) {
+		u->version = info->version;
+		snprintf(u->issued, sizeof(u->issued), "%s", info->issued);
+		u->issued_at = upstream_parse_time(info->issued);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void
+count(struct upstream *u, unsigned long long *n)
+{
+	pthread_mutex_lock(&u->lock);
+	(*n)++;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* Wait ms milliseconds or until stopped; 1 when stopped. */
+static int
+pause_ms(struct upstream *u, long ms)
+{
+	struct timespec ts;
+	int stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&u->lock);
+	while (!u->stop && pthread_cond_timedwait(&u->cond, &u->lock, &ts) != ETIMEDOUT)
+		;
+	stop = u->stop;
+	pthread_mutex_unlock(&u->lock);
+	return stop;
+}
+
+static long
+backoff_ms(struct upstream *u)
+{
+	long cap = u->retry_max * 1000, d = 1000;
+	unsigned r = 0;
+
+	for (unsigned i = 0; i < u->failures && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	u->failures++;
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Audit */
+
+static void
+audit_bundle(const char *action, const struct bundle_info *info, const char *detail)
+{
+	struct audit_event ev = {.policy_version = -1};
+	json_t *data;
+
+	if (app.audit == NULL)
+		return;
+	data = json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", up.base, "bundleVersion",
+	                 (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
+	                 "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
+	ev.action = action;
+	ev.actor = "upstream";
+	ev.component = "upstream";
+	ev.subject = up.base;
+	ev.decision = strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny";
+	ev.data = data;
+	if (audit_append(app.audit, &ev) < 0)
+		log_warnx("audit: could not record %s", action);
+	json_decref(data);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One long-poll */
+
+/* The query of a Link: <bundle?after=1&slot=2&wait=30>; rel="next", if it
+ * is one and holds only the characters such a query uses. */
+static void
+take_next(struct upstream *u, const char *link)
+{
+	const char *q = strchr(link, '?'), *end = strchr(link, '>');
+	size_t n;
+
+	u->next[0] = '\0';
+	if (q == NULL || end == NULL || end < q || strstr(end, "rel=\"next\"") == NULL)
+		return;
+	n = (size_t)(end - q - 1);
+	if (n == 0 || n >= sizeof(u->next) ||
+	    strspn(q + 1, "abcdefghijklmnopqrstuvwxyz0123456789&=") < n)
+		return;
+	memcpy(u->next, q + 1, n);
+	u->next[n] = '\0';
+}
+
+/* A 200: install the bundle. 1 installed, 0 unchanged, -1 refused/failed. */
+static int
+take_bundle(struct upstream *u, struct upstream_http_reply *r)
+{
+	struct bundle_info info;
+	char why[256] = "";
+
+	switch (upstream_apply(r->body, r->len, u->key, &u->have, &info, why, sizeof(why))) {
+	case UA_INSTALLED:
+		if (policylife_write_file(u->saved_path, r->body, r->len) != 0)
+			log_warn("upstream: cannot save %s", u->saved_path);
+		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
+		take_next(u, r->link);
+		log_info("upstream: bundle v%lld (issued %s) installed", info.version, info.issued);
+		audit_bundle("policy.bundle.installed", &info, NULL);
+		u->refused_last[0] = '\0';
+		upstream_record(u, 1, &info, NULL);
+		count(u, &u->n_installed);
+		return 1;
+	case UA_UNCHANGED:
+		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
+		take_next(u, r->link);
+		upstream_record(u, 1, NULL, NULL);
+		count(u, &u->n_unchanged);
+		return 0;
+	case UA_REFUSED:
+		log_warnx("upstream: bundle refused: %s", why);
+		if (strcmp(why, u->refused_last) != 0) {
+			audit_bundle("policy.bundle.refused", &info, why);
+			snprintf(u->refused_last, sizeof(u->refused_last), "%s", why);
+		}
+		count(u, &u->n_refused);
+		break;
+	case UA_FAILED:
+		log_warnx("upstream: bundle not installed: %s", why);
+		count(u, &u->n_failed);
+		break;
+	}
+	u->next[0] = '\0';
+	upstream_record(u, 0, NULL, why);
+	return -1;
+}
+
+static int
+poll_once(struct upstream *u)
+{
+	struct upstream_http_reply r;
+	char url[1024], why[300];
+	int rc = -1;
+
+	if (u->next[0] != '\0')
+		snprintf(url, sizeof(url), "%s/v1/bundle?%s", u->base, u->next);
+	else
+		snprintf(url, sizeof(url), "%s/v1/bundle?wait=%ld", u->base, u->wait);
+	if (upstream_http_get(u->http, url, u->etag[0] ? u->etag : NULL, u->wait + 30, &r) != 0) {
+		snprintf(why, sizeof(why), "%s: %s", u->base, r.error);
+		u->next[0] = '\0';
+		upstream_record(u, 0, NULL, why);
+		count(u, &u->n_failed);
+	} else if (r.status == 200) {
+		rc = take_bundle(u, &r);
+	} else if (r.status == 304) {
+		take_next(u, r.link);
+		upstream_record(u, 1, NULL, NULL);
+		count(u, &u->n_not_modified);
+		rc = 0;
+	} else {
+		snprintf(why, sizeof(why), "%s: HTTP %ld%s", u->base, r.status,
+		         r.status == 401 || r.status == 403 ? " (the upstream token was refused)"
+		                                            : "");
+		u->next[0] = '\0';
+		upstream_record(u, 0, NULL, why);
+		count(u, &u->n_failed);
+	}
+	upstream_http_reply_clear(&r);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The thread */
+
+static void *
+upstream_main(void *arg)
+{
+	struct upstream *u = arg;
+
+	while (!pause_ms(u, 0)) {
+		struct timespec t0, t1;
+		int rc;
+
+		if (time(NULL) >= u->next_report)
+			upstream_report(u);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = poll_once(u);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (rc < 0) {
+			long ms = backoff_ms(u);
+			log_debug("upstream: next attempt in %ld ms", ms);
+			pause_ms(u, ms);
+			continue;
+		}
+		u->failures = 0;
+		if (rc == 1)
+			u->next_report = 0; /* tell the central at once */
+		else if (t1.tv_sec - t0.tv_sec < 1)
+			pause_ms(u, 1000); /* nothing new, at once: do not spin */
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start-up */
+
+/* The first line of path, trimmed: malloc'd, NULL with *err. */
+static char *
+read_token(const char *path, char **err)
+{
+	char buf[512], *t = NULL;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		if (asprintf(err, "--upstream-token-file %s: %s", path, strerror(errno)) < 0)
+			*err = NULL;
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || strpbrk(buf, " \t") != NULL) {
+		if (asprintf(err, "--upstream-token-file %s: expected one token", path) < 0)
+			*err = NULL;
+	} else {
+		t = strdup(buf);
+	}
+	memset(buf, 0, sizeof(buf));
+	return t;
+}
+
+/* Install <state-dir>/upstream-bundle.json, the last good bundle, so the host
+ * enforces it before the central answers (or if it never does). */
+static void
+install_saved(struct upstream *u)
+{
+	struct bundle_info info;
+	char why[256] = "", *body = NULL, msg[300];
+	struct stat st;
+	int fd = open(u->saved_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = -1;
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("upstream: %s", u->saved_path);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= UPSTREAM_HTTP_MAX_BODY &&
+	    (body = malloc((size_t)st.st_size)) != NULL)
+		n = read(fd, body, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		log_warnx("upstream: cannot read %s", u->saved_path);
+	} else if (upstream_apply(body, (size_t)n, u->key, &u->have, &info, why, sizeof(why)) ==
+	           UA_INSTALLED) {
+		log_info("upstream: enforcing the saved bundle v%lld (issued %s)", info.version,
+		         info.issued);
+		pthread_mutex_lock(&u->lock);
+		u->version = info.version;
+		snprintf(u->issued, sizeof(u->issued), "%s", info.issued);
+		u->issued_at = upstream_parse_time(info.issued);
+		pthread_mutex_unlock(&u->lock);
+	} else {
+		snprintf(msg, sizeof(msg), "the saved bundle was not installed: %s", why);
+		log_warnx("upstream: %s", msg);
+		upstream_record(u, 0, NULL, msg);
+	}
+	free(body);
+}
+
+static int
+host_name(const char *given, char **out, char **err)
+{
+	char buf[256] = "";
+
+	if (given == NULL || given[0] == '\0') {
+		if (gethostname(buf, sizeof(buf) - 1) != 0)
+			snprintf(buf, sizeof(buf), "localhost");
+		given = buf;
+	}
+	if (strlen(given) > 253 ||
+	    strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	        strlen(given)) {
+		if (asprintf(err,
+		             "host name \"%s\": expected letters, digits, '.', '-', '_' "
+		             "(set --host-name)",
+		             given) < 0)
+			*err = NULL;
+		return -1;
+	}
+	return (*out = strdup(given)) != NULL ? 0 : -1;
+}
+
+int
+upstream_start(const struct upstream_opts *o, char **err)
+{
+	struct upstream *u = &up;
+	pthread_condattr_t ca;
+	char *token = NULL;
+	int rc = -1;
+
+	if ((u->key = bundle_key_load_public(o->bundle_key, err)) == NULL ||
+	    host_name(o->host_name, &u->host, err) != 0 ||
+	    (o->token_file != NULL && (token = read_token(o->token_file, err)) == NULL))
+		goto out;
+	u->base = strdup(o->url);
+	if (u->base != NULL)
+		u->base[strcspn(u->base, "?#")] = '\0';
+	while (u->base != NULL && u->base[0] && u->base[strlen(u->base) - 1] == '/')
+		u->base[strlen(u->base) - 1] = '\0';
+	u->wait = o->wait;
+	u->retry_max = o->retry_max;
+	u->report_interval = o->report_interval;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || u->base == NULL ||
+	    asprintf(&u->saved_path, "%s/%s", o->state_dir, SAVED_NAME) < 0 ||
+	    (u->http = upstream_http_new(o->cacert, token)) == NULL) {
+		*err = strdup("cannot set up the upstream client");
+		goto out;
+	}
+	enabled = 1;
+	install_saved(u);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&u->thread, NULL, upstream_main, u) != 0) {
+		*err = strdup("cannot start the upstream thread");
+		goto out;
+	}
+	u->running = 1;
+	log_info("upstream: %s, reporting as %s", u->base, u->host);
+	rc = 0;
+out:
+	if (token != NULL) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	return rc;
+}
+
+void
+upstream_stop(void)
+{
+	struct upstream *u = &up;
+
+	if (u->running) {
+		pthread_mutex_lock(&u->lock);
+		u->stop = 1;
+		pthread_cond_signal(&u->cond);
+		pthread_mutex_unlock(&u->lock);
+		upstream_http_cancel(u->http);
+		pthread_join(u->thread, NULL);
+		u->running = 0;
+	}
+	upstream_http_free(u->http);
+	u->http = NULL;
+	EVP_PKEY_free(u->key);
+	u->key = NULL;
+	json_decref(u->have.bundle);
+	u->have.bundle = NULL;
+	free(u->base);
+	free(u->host);
+	free(u->saved_path);
+	u->base = u->host = u->saved_path = NULL;
+	if (enabled)
+		curl_global_cleanup();
+	enabled = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Health and metrics */
+
+int
+upstream_enabled(void)
+{
+	return enabled;
+}
+
+const char *
+upstream_url(void)
+{
+	return enabled && up.base ? up.base : "";
+}
+
+json_t *
+upstream_health(int *degraded)
+{
+	return upstream_health_of(&up, degraded);
+}
+
+void
+upstream_metrics(FILE *out)
+{
+	if (enabled)
+		upstream_metrics_of(&up, out);
+}

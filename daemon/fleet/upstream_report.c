@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a host in upstream mode tells others: its status reports to the
+ * central (POST /v1/hosts/{host}/status: bundle version, mode, decision and
+ * deny counts since the last report the central took), the "upstream" member
+ * of /v1/health, and the upstream metrics. */
+#include "build-config.h"
+
+#include "upstream_int.h"
+
+#include "audit/audit.h"
+#include "decisions/judge.h"
+#include "log.h"
+#include "policy/served.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* containerPolicy.mode of the policy in force ("enforce" or "audit"). */
+static char *
+current_mode(void)
+{
+	struct served *s = served_acquire();
+	const char *m = s ? json_string_value(json_object_get(
+	                        json_object_get(s->effective, "containerPolicy"), "mode"))
+	                  : NULL;
+	char *copy = strdup(m ? m : "");
+
+	served_release(s);
+	return copy;
+}
+
+void
+upstream_report(struct upstream *u)
+{
+	unsigned long long dec, den;
+	struct upstream_http_reply r;
+	char url[600], sync[32] = "", *text = NULL, *mode = current_mode(), err[512];
+	json_t *body, *cp;
+	long long cp_id;
+	struct tm tm;
+	time_t last;
+
+	judge_totals(&dec, &den);
+	pthread_mutex_lock(&u->lock);
+	last = u->last_sync;
+	snprintf(err, sizeof(err), "%s", u->last_error);
+	pthread_mutex_unlock(&u->lock);
+	if (last != 0 && gmtime_r(&last, &tm) != NULL)
+		strftime(sync, sizeof(sync), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	body = json_pack("{s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I}", "locksetVersion",
+	                 PACKAGE_VERSION, "bundleVersion", (json_int_t)u->have.version, "lastSync",
+	                 sync[0] ? sync : NULL, "mode", mode ? mode : "", "status",
+	                 err[0] ? "degraded" : "ok", "lastError", err[0] ? err : NULL, "decisions",
+	                 (json_int_t)(dec - u->reported_decisions), "denies",
+	                 (json_int_t)(den - u->reported_denies));
+	/* The newest audit checkpoint the central has not taken yet: kept there,
+	 * it shows later whether this host's log was rewritten. */
+	cp = audit_checkpoint_latest();
+	cp_id = json_integer_value(json_object_get(cp, "id"));
+	if (body != NULL && cp != NULL && cp_id > u->reported_checkpoint)
+		json_object_set(body, "auditCheckpoint", cp);
+	u->next_report = time(NULL) + u->report_interval;
+	snprintf(url, sizeof(url), "%s/v1/hosts/%s/status", u->base, u->host);
+	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) != NULL &&
+	    upstream_http_post_json(u->http, url, text, 30, &r) == 0) {
+		if (r.status == 200) {
+			/* Only counts the central has taken are not sent again. */
+			u->reported_decisions = dec;
+			u->reported_denies = den;
+			if (json_object_get(body, "auditCheckpoint") != NULL)
+				u->reported_checkpoint = cp_id;
+		} else {
+			log_warnx("upstream: status report: HTTP %ld", r.status);
+		}
+	}
+	upstream_http_reply_clear(&r);
+	json_decref(body);
+	json_decref(cp);
+	free(text);
+	free(mode);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Health and metrics */
+
+static json_t *
+time_or_null(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+json_t *
+upstream_health_of(struct upstream *u, int *degraded)
+{
+	const char *status;
+	json_t *h;
+
+	pthread_mutex_lock(&u->lock);
+	status = u->last_error[0] ? "degraded" : (u->last_attempt == 0 ? "starting" : "ok");
+	*degraded = u->last_error[0] != '\0';
+	h = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "url", u->base, "status", status,
+	    "bundleVersion", u->version ? json_integer(u->version) : json_null(), "bundleIssued",
+	    u->version ? json_string(u->issued) : json_null(), "bundleAgeSeconds",
+	    u->issued_at ? json_integer((json_int_t)(time(NULL) - u->issued_at)) : json_null(),
+	    "lastSync", time_or_null(u->last_sync), "lastAttempt", time_or_null(u->last_attempt),
+	    "lastError", u->last_error[0] ? json_string(u->last_error) : json_null());
+	pthread_mutex_unlock(&u->lock);
+	return h;
+}
+
+void
+upstream_metrics_of(struct upstream *u, FILE *out)
+{
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&u->lock);
+	fprintf(
+	    out,
+	    "# HELP lockset_upstream_up 1 when the last fetch from the upstream succeeded.\n"
+	    "# TYPE lockset_upstream_up gauge\nlockset_upstream_up %d\n"
+	    "# HELP lockset_upstream_bundle_version Version of the installed bundle.\n"
+	    "# TYPE lockset_upstream_bundle_version gauge\nlockset_upstream_bundle_version %lld\n"
+	    "# HELP lockset_upstream_bundle_age_seconds Seconds since the installed bundle was "
+	    "issued.\n"
+	    "# TYPE lockset_upstream_bundle_age_seconds gauge\n"
+	    "lockset_upstream_bundle_age_seconds %lld\n"
+	    "# HELP lockset_upstream_last_sync_timestamp_seconds When the upstream last "
+	    "confirmed the bundle.\n"
+	    "# TYPE lockset_upstream_last_sync_timestamp_seconds gauge\n"
+	    "lockset_upstream_last_sync_timestamp_seconds %lld\n"
+	    "# HELP lockset_upstream_fetches_total Bundle fetches by result.\n"
+	    "# TYPE lockset_upstream_fetches_total counter\n"
+	    "lockset_upstream_fetches_total{result=\"installed\"} %llu\n"
+	    "lockset_upstream_fetches_total{result=\"unchanged\"} %llu\n"
+	    "lockset_upstream_fetches_total{result=\"not_modified\"} %llu\n"
+	    "lockset_upstream_fetches_total{result=\"refused\"} %llu\n"
+	    "lockset_upstream_fetches_total{result=\"failed\"} %llu\n",
+	    u->last_attempt != 0 && u->last_error[0] == '\0', u->version,
+	    u->issued_at ? (long long)(now - u->issued_at) : -1LL, (long long)u->last_sync,
+	    u->n_installed, u->n_unchanged, u->n_not_modified, u->n_refused, u->n_failed);
+	pthread_mutex_unlock(&u->lock);
+}

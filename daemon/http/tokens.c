@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The token store: SQLite table "tokens" (schema/sql/0002-admin.sql) plus an
+ * in-memory cache of every token, refreshed after each change, so verifying a
+ * request costs one SHA-256 and a constant-time scan. */
+#include "tokens.h"
+
+#include "app.h"
+#include "audit/audit.h"
+#include "auth.h"
+#include "store/db.h"
+#include "log.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TOKEN_MAX_FAILS   10 /* failed attempts per address ... */
+#define TOKEN_FAIL_WINDOW 60 /* ... within this many seconds, then 429 */
+#define TOKEN_FAIL_SLOTS  64
+
+struct token {
+	char name[65];
+	enum role role;
+	unsigned char hash[32];
+	long long expires; /* 0: never */
+	int revoked;
+};
+
+struct fail_slot {
+	char addr[64];
+	time_t window_start;
+	int count;
+};
+
+static pthread_rwlock_t tok_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct token *toks;
+static size_t ntoks;
+static struct db *tok_db;
+static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fail_slot fails[TOKEN_FAIL_SLOTS];
+static unsigned generation; /* bumped on every change of the table */
+
+static void
+sha256(const char *s, unsigned char out[32])
+{
+	unsigned int len = 0;
+
+	EVP_Digest(s, strlen(s), out, &len, EVP_sha256(), NULL);
+}
+
+static void
+hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else
+				return -1;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static void
+now_rfc3339(char *out, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Read the whole table on c into *out (malloc'd, *n entries). 0, or -1. */
+static int
+tokens_read(sqlite3 *c, struct token **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct token *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	st = db_prepare(c, "SELECT name, role, hash, COALESCE(expires, 0), revoked IS NOT NULL "
+	                   "FROM tokens");
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct token *t, *nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (nv == NULL)
+			break;
+		v = nv;
+		t = &v[*n];
+		memset(t, 0, sizeof(*t));
+		snprintf(t->name, sizeof(t->name), "%s", db_column_text(st, 0));
+		if (auth_role_parse(db_column_text(st, 1), &t->role) != 0 ||
+		    unhex(db_column_text(st, 2), t->hash, 32) != 0)
+			continue;
+		t->expires = sqlite3_column_int64(st, 3);
+		t->revoked = sqlite3_column_int(st, 4);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Make v (n entries; stolen) the cache. */
+static void
+tokens_install(struct token *v, size_t n)
+{
+	pthread_rwlock_wrlock(&tok_lock);
+	free(toks);
+	toks = v;
+	ntoks = n;
+	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&tok_lock);
+}
+
+/* Re-read the table into the cache (at start-up). */
+static int
+tokens_reload(void)
+{
+	sqlite3 *c = db_reader_get(tok_db);
+	struct token *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	rc = tokens_read(c, &v, &n);
+	db_reader_put(tok_db, c);
+	if (rc == 0)
+		tokens_install(v, n);
+	return rc;
+}
+
+int
+tokens_open(struct db *db, char **err)
+{
+	tok_db = db;
+	if (tokens_reload() != 0) {
+		if (err != NULL)
+			*err = strdup("cannot read the token table");
+		return -1;
+	}
+	auth_set_token_verifier(tokens_verify, tokens_generation);
+	return 0;
+}
+
+void
+tokens_close(void)
+{
+	auth_set_token_verifier(NULL, NULL);
+	pthread_rwlock_wrlock(&tok_lock);
+	free(toks);
+	toks = NULL;
+	ntoks = 0;
+	pthread_rwlock_unlock(&tok_lock);
+	tok_db = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failed attempts per address (the port is not part of the key). */
+
+static void
+addr_key(const char *peer, char *out, size_t n)
+{
+	const char *colon = strrchr(peer, ':');
+	size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
+
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, peer, len);
+	out[len] = '\0';
+}
+
+static struct fail_slot *
+fail_slot(const char *key, time_t now, int create)
+{
+	struct fail_slot *oldest = &fails[0];
+
+	for (size_t i = 0; i < TOKEN_FAIL_SLOTS; i++) {
+		if (strcmp(fails[i].addr, key) == 0) {
+			if (now - fails[i].window_start >= TOKEN_FAIL_WINDOW) {
+				fails[i].window_start = now;
+				fails[i].count = 0;
+			}
+			return &fails[i];
+		}
+		if (fails[i].window_start < oldest->window_start)
+			oldest = &fails[i];
+	}
+	if (!create)
+		return NULL;
+	snprintf(oldest->addr, sizeof(oldest->addr), "%s", key);
+	oldest->window_start = now;
+	oldest->count = 0;
+	return oldest;
+}
+
+static void
+audit_failed_attempt(const char *peer, int limited)
+{
+	struct audit_event ev = {.policy_version = -1};
+
+	if (app.audit == NULL)
+		return;
+	ev.action = limited ? "auth.rate_limited" : "auth.failed";
+	ev.actor = peer;
+	ev.component = "locksetd";
+	ev.decision = "deny";
+	if (audit_append(app.audit, &ev) < 0)
+		log_warnx("audit: could not record a failed token attempt from %s", peer);
+}
+
+unsigned
+tokens_generation(void)
+{
+	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+}
+
+/* A valid secret always authenticates, whatever happened at its address: on
+ * loopback every local user shares 127.0.0.1, and a lockout that refused
+ * correct secrets would let one of them lock out everyone else. The lockout
+ * limits what failures cost instead: past TOKEN_MAX_FAILS in the window an
+ * address gets 429 for its further failures, which are no longer audited one
+ * by one (a prober cannot flood the log). Guessing is no way in either way:
+ * a secret is 256 random bits. */
+enum role
+tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
+              long long *expires, int *limited)
+{
+	return tokens_verify_at(secret, peer_addr, time(NULL), name, namesz, expires, limited);
+}
+
+enum role
+tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name, size_t namesz,
+                 long long *expires, int *limited)
+{
+	unsigned char h[32];
+	enum role role = ROLE_NONE;
+	char key[64];
+	struct fail_slot *slot;
+	int was_blocked, blocked;
+
+	sha256(secret, h);
+	pthread_rwlock_rdlock(&tok_lock);
+	for (size_t i = 0; i < ntoks; i++) {
+		/* Every entry is compared in full: timing says nothing about the secret. */
+		int same = CRYPTO_memcmp(toks[i].hash, h, sizeof(h)) == 0;
+		if (same && !toks[i].revoked && (toks[i].expires == 0 || toks[i].expires > now)) {
+			role = toks[i].role;
+			*expires = toks[i].expires;
+			snprintf(name, namesz, "%s", toks[i].name);
+		}
+	}
+	pthread_rwlock_unlock(&tok_lock);
+	if (role != ROLE_NONE)
+		return role;
+
+	addr_key(peer_addr, key, sizeof(key));
+	pthread_mutex_lock(&fail_lock);
+	slot = fail_slot(key, now, 1);
+	was_blocked = slot->count >= TOKEN_MAX_FAILS;
+	if (!was_blocked)
+		slot->count++;
+	blocked = slot->count >= TOKEN_MAX_FAILS;
+	pthread_mutex_unlock(&fail_lock);
+	if (was_blocked) {
+		*limited = 1;
+		return ROLE_NONE;
+	}
+	audit_failed_attempt(peer_addr, blocked);
+	return ROLE_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Create, list, revoke */
+
+struct create_args {
+	const char *name, *role, *hash, *created, *created_by;
+	long long expires;
+	int exists;
+	struct token *v; /* the table as committed, read inside the transaction */
+	size_t n;
+};
+
+static int
+create_tx(sqlite3 *c, void *arg)
+{
+	struct create_args *a = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prepare(c, "SELECT 1 FROM tokens WHERE name = ?1");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->name);
+	a->exists = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (a->exists)
+		return SQLITE_CONSTRAINT;
+	st = db_prepare(c, "INSERT INTO tokens (name, role, hash, created, created_by, expires) "
+	                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->name);
+	db_bind_text(st, 2, a->role);
+	db_bind_text(st, 3, a->hash);
+	db_bind_text(st, 4, a->created);
+	db_bind_text(st, 5, a->created_by);
+	if (a->expires > 0)
+		sqlite3_bind_int64(st, 6, a->expires);
+	else
+		sqlite3_bind_null(st, 6);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+	return tokens_read(c, &a->v, &a->n) == 0 ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static int
+name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+tokens_create(const char *name, enum role role, long ttl, const char *created_by, char **secret,
+              struct problems *errs)
+{
+	unsigned char raw[32], h[32];
+	char *s = NULL, hashhex[65], created[32];
+	struct create_args a;
+	int len;
+
+	*secret = NULL;
+	if (!name_valid(name)) {
+		problems_add(errs, "/name", "expected 1-64 characters from A-Z a-z 0-9 . _ -");
+		return -1;
+	}
+	if (role < ROLE_RUNTIME || role > ROLE_ADMIN) {
+		problems_add(errs, "/role", "expected runtime, auditor or admin");
+		return -1;
+	}
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -1;
+	s = malloc(4 + 48);
+	if (s == NULL)
+		return -1;
+	memcpy(s, "lst_", 4);
+	len = EVP_EncodeBlock((unsigned char *)s + 4, raw, sizeof(raw));
+	/* base64url without padding: safe in headers and shells. */
+	for (int i = 4; i < 4 + len; i++) {
+		if (s[i] == '+')
+			s[i] = '-';
+		else if (s[i] == '/')
+			s[i] = '_';
+		else if (s[i] == '=')
+			s[i] = '\0';
+	}
+	s[4 + len] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	sha256(s, h);
+	hex(h, sizeof(h), hashhex);
+	now_rfc3339(created, sizeof(created));
+	memset(&a, 0, sizeof(a));
+	a.name = name;
+	a.role = auth_role_name(role);
+	a.hash = hashhex;
+	a.created = created;
+	a.created_by = created_by ? created_by : "";
+	a.expires = ttl > 0 ? (long long)time(NULL) + ttl : 0;
+	if (db_tx_run(tok_db, create_tx, &a, NULL) != 0) {
+		free(a.v);
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+		if (a.exists) {
+			problems_add(errs, "/name", "a token named \"%s\" exists", name);
+			return -2;
+		}
+		return -1;
+	}
+	tokens_install(a.v, a.n);
+	*secret = s;
+	return 0;
+}
+
+json_t *
+tokens_list(void)
+{
+	sqlite3 *c = db_reader_get(tok_db);
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	long long now = (long long)time(NULL);
+
+	if (c == NULL || arr == NULL)
+		goto out;
+	st = db_prepare(c, "SELECT name, role, created, created_by, expires, revoked FROM tokens "
+	                   "ORDER BY name");
+	if (st == NULL)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int has_exp = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		int revoked = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		long long exp = sqlite3_column_int64(st, 4);
+		json_t *o = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "name", db_column_text(st, 0), "role",
+		    db_column_text(st, 1), "created", db_column_text(st, 2), "createdBy",
+		    db_column_text(st, 3), "expires", has_exp ? json_integer(exp) : json_null(),
+		    "revoked", revoked ? json_string(db_column_text(st, 5)) : json_null(), "active",
+		    !revoked && (!has_exp || exp > now));
+		if (o != NULL)
+			json_array_append_new(arr, o);
+	}
+out:
+	sqlite3_finalize(st);
+	db_reader_put(tok_db, c);
+	return arr;
+}
+
+struct revoke_args {
+	const char *name, *when;
+	int changed;
+	struct token *v; /* the table as committed, read inside the transaction */
+	size_t n;
+};
+
+static int
+revoke_tx(sqlite3 *c, void *arg)
+{
+	struct revoke_args *a = arg;
+	sqlite3_stmt *st = db_prepare(c, "UPDATE tokens SET revoked = ?2 WHERE name = ?1 AND "
+	                                 "revoked IS NULL");
+	int rc;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->name);
+	db_bind_text(st, 2, a->when);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	a->changed = sqlite3_changes(c);
+	if (rc != SQLITE_DONE)
+		return rc;
+	/* The cache is rebuilt from the write connection itself: no read
+	 * connection is needed, so however many a slow reader holds, a revoke
+	 * either takes effect or fails. */
+	return tokens_read(c, &a->v, &a->n) == 0 ? SQLITE_OK : SQLITE_ERROR;
+}
+
+int
+tokens_revoke(const char *name)
+{
+	char when[32];
+	struct revoke_args a = {name, when, 0, NULL, 0};
+
+	now_rfc3339(when, sizeof(when));
+	if (db_tx_run(tok_db, revoke_tx, &a, NULL) != 0) {
+		free(a.v);
+		return -1;
+	}
+	tokens_install(a.v, a.n);
+	return a.changed ? 0 : 1;
+}

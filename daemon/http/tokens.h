@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* API bearer tokens for TCP callers. A token has a name, a role and an
+ * optional expiry; its secret is shown once at creation and only its SHA-256
+ * is stored. Active tokens are cached in memory; verification compares hashes
+ * in constant time, and failed attempts (never a valid secret) are
+ * rate-limited per peer address. */
+#ifndef LOCKSET_TOKENS_H
+#define LOCKSET_TOKENS_H
+
+#include "http.h"
+#include "util/problems.h"
+
+#include <jansson.h>
+#include <time.h>
+
+struct db;
+
+/* Load the token table from db and install the verifier into auth.c.
+ * Returns 0 or -1 with *err (malloc'd). */
+int tokens_open(struct db *db, char **err);
+void tokens_close(void);
+
+/* Create a token. name: 1-64 of [A-Za-z0-9._-]; ttl 0 = no expiry. On success
+ * *secret is a malloc'd secret (caller prints it once and frees it). Returns 0,
+ * -1 with errs filled (invalid name/role; path "/name"), or -2 when the name
+ * is taken. */
+int tokens_create(const char *name, enum role role, long ttl, const char *created_by, char **secret,
+                  struct problems *errs);
+/* Every token, never a secret or hash: [{"name","role","created","createdBy",
+ * "expires","revoked","active"}]. New reference. */
+json_t *tokens_list(void);
+/* Revoke by name, effective at once. 0 revoked, 1 no such active token, -1 error. */
+int tokens_revoke(const char *name);
+
+/* The verifier auth.c calls: role of the secret (ROLE_NONE when unknown,
+ * revoked or expired). A valid secret always authenticates; a failure sets
+ * *limited when its address already failed too often in the window (429),
+ * and is then not audited again. */
+enum role tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
+                        long long *expires, int *limited);
+/* tokens_verify as of the time now (expiry and the failure window), for
+ * tests with their own clock. */
+enum role tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name,
+                           size_t namesz, long long *expires, int *limited);
+/* Changes whenever a token is created or revoked (for per-connection caches). */
+unsigned tokens_generation(void);
+
+#endif
