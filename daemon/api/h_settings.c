@@ -324,12 +324,86 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 /* ------------------------------------------------------------------------ */
 /* The org settings */
 
+/* The replies of one policy build, made once and shared by every request
+ * until the next build: the 200's body is the snapshot's own text, and the
+ * response holds a reference to the snapshot until libmicrohttpd is done
+ * with it. */
+static pthread_mutex_t replies_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	unsigned long long build;
+	struct MHD_Response *r200, *r304;
+} replies;
+
+static void
+release_snapshot(void *cls)
+{
+	served_release(cls);
+}
+
+static struct MHD_Response *
+settings_response(struct served *s, int not_modified)
+{
+	struct MHD_Response *r =
+	    not_modified ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+	                 : MHD_create_response_from_buffer_with_free_callback_cls(
+	                       s->text_len, s->text, release_snapshot, served_ref(s));
+
+	if (r == NULL) {
+		if (!not_modified)
+			served_release(s);
+		return NULL;
+	}
+	if ((!not_modified && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                                              "application/json") != MHD_YES) ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, s->etag) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache") != MHD_YES) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* With replies_lock held: the replies of s's build. 0, or -1 on ENOMEM. */
+static int
+replies_for(struct served *s)
+{
+	struct MHD_Response *r200, *r304;
+
+	if (replies.r200 != NULL && replies.build == s->build)
+		return 0;
+	r200 = settings_response(s, 0);
+	r304 = settings_response(s, 1);
+	if (r200 == NULL || r304 == NULL) {
+		if (r200 != NULL)
+			MHD_destroy_response(r200);
+		if (r304 != NULL)
+			MHD_destroy_response(r304);
+		return -1;
+	}
+	if (replies.r200 != NULL) {
+		MHD_destroy_response(replies.r200);
+		MHD_destroy_response(replies.r304);
+	}
+	replies.build = s->build;
+	replies.r200 = r200;
+	replies.r304 = r304;
+	return 0;
+}
+
 static enum MHD_Result
 reply_current(struct request *rq, struct served *s, const char *inm)
 {
-	if (inm != NULL && etag_listed(inm, s->etag, 1))
-		return reply_response(rq, 304, s->r304);
-	return reply_response(rq, 200, s->r200);
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&replies_lock);
+	if (replies_for(s) != 0)
+		ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	else if (inm != NULL && etag_listed(inm, s->etag, 1))
+		ret = reply_response(rq, 304, replies.r304);
+	else
+		ret = reply_response(rq, 200, replies.r200);
+	pthread_mutex_unlock(&replies_lock);
+	return ret;
 }
 
 /* Resumed after a change, the deadline, or the client's going. */

@@ -3,6 +3,7 @@
  * the connection opens), role mappings from the daemon config, and bearer
  * tokens for TCP callers through the token store's verifier. */
 #include "auth.h"
+#include "tokens.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -26,8 +27,6 @@ static struct role_map any_user[AUTH_MAX_MAPS]; /* --prefs-any-user (role unused
 static size_t nany;
 static gid_t home_gid;
 static int home_gid_valid;
-static auth_token_verify_fn token_verifier;
-static auth_token_gen_fn token_generation;
 
 static const char *const role_names[] = {"none", "runtime", "auditor", "admin"};
 
@@ -220,18 +219,9 @@ auth_peer_acts_for_user(const struct peer *p, const char *user)
 	return auth_user_name(p->uid, name, sizeof(name)) == 0 && strcmp(name, user) == 0;
 }
 
-void
-auth_set_token_verifier(auth_token_verify_fn fn, auth_token_gen_fn gen)
-{
-	token_verifier = fn;
-	token_generation = gen;
-}
-
 int
-auth_identify(struct request *rq, struct auth_cache *cache)
+auth_identify(struct peer *p, const char *authz, struct auth_cache *cache)
 {
-	struct peer *p = &rq->peer;
-	const char *authz;
 	long long expires = 0;
 	char name[96] = "";
 
@@ -241,20 +231,18 @@ auth_identify(struct request *rq, struct auth_cache *cache)
 		return 0;
 	}
 	p->role = ROLE_NONE;
-	authz = http_header(rq, "Authorization");
-	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || token_verifier == NULL) {
+	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		return 0;
 	}
-	if (cache != NULL && cache->valid && cache->gen == token_generation() &&
+	if (cache != NULL && cache->valid && cache->gen == tokens_generation() &&
 	    (cache->expires == 0 || cache->expires > (long long)time(NULL)) &&
 	    strcmp(cache->authz, authz) == 0) {
 		p->role = cache->role;
 		snprintf(p->name, sizeof(p->name), "token:%s", cache->name);
 		return 0;
 	}
-	p->role =
-	    token_verifier(authz + 7, p->addr, name, sizeof(name), &expires, &p->rate_limited);
+	p->role = tokens_verify(authz + 7, p->addr, name, sizeof(name), &expires, &p->rate_limited);
 	if (p->role == ROLE_NONE) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		if (cache != NULL)
@@ -265,7 +253,7 @@ auth_identify(struct request *rq, struct auth_cache *cache)
 	if (cache != NULL && strlen(authz) < sizeof(cache->authz)) {
 		strcpy(cache->authz, authz);
 		snprintf(cache->name, sizeof(cache->name), "%s", name);
-		cache->gen = token_generation();
+		cache->gen = tokens_generation();
 		cache->expires = expires;
 		cache->role = p->role;
 		cache->valid = 1;

@@ -5,7 +5,23 @@
 #ifndef LOCKSET_AUTH_H
 #define LOCKSET_AUTH_H
 
-#include "http.h"
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Roles, weakest first. ROLE_NONE means "no credentials". */
+enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
+
+/* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. */
+struct peer {
+	int is_unix;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
+	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
+	enum role role;
+	int rate_limited; /* too many failed token attempts from this address */
+};
 
 /* What a connection remembers of its last successful token check, so a
  * keep-alive client does not pay for a hash per request. Valid while the token
@@ -20,10 +36,11 @@ struct auth_cache {
 	int valid;
 };
 
-/* Set rq->peer.role and rq->peer.name from the peer credentials and headers.
- * cache (per connection, may be NULL) short-cuts repeated token checks.
- * Returns 0 (role may be ROLE_NONE), -1 on an internal error. */
-int auth_identify(struct request *rq, struct auth_cache *cache);
+/* Set p->role and p->name from the peer credentials and, for a TCP peer, the
+ * Authorization header value (may be NULL). cache (per connection, may be
+ * NULL) short-cuts repeated token checks. Returns 0 (role may be ROLE_NONE),
+ * -1 on an internal error. */
+int auth_identify(struct peer *p, const char *authorization, struct auth_cache *cache);
 
 /* "runtime", "auditor", "admin" ("none" for ROLE_NONE). */
 const char *auth_role_name(enum role role);
@@ -57,15 +74,5 @@ int auth_peer_in_home_group(const struct peer *p);
 int auth_peer_acts_for_user(const struct peer *p, const char *user);
 /* The role a Unix peer gets: admin for uid 0, else the strongest mapping. */
 enum role auth_unix_role(uid_t uid, gid_t gid);
-
-/* Token verification for TCP callers: set by the token store once it is open.
- * Returns the role (ROLE_NONE when the token is unknown, revoked or expired),
- * copies the token name into name and its expiry (0: never) into *expires, and
- * sets *limited when the peer has failed too often and must wait. */
-typedef enum role (*auth_token_verify_fn)(const char *secret, const char *peer_addr, char *name,
-                                          size_t namesz, long long *expires, int *limited);
-/* The token store's generation: changes whenever a token is created or revoked. */
-typedef unsigned (*auth_token_gen_fn)(void);
-void auth_set_token_verifier(auth_token_verify_fn fn, auth_token_gen_fn gen);
 
 #endif

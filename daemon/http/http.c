@@ -577,7 +577,8 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	}
 	rq->route = match;
 
-	if (auth_identify(rq, conn != NULL ? &conn->auth : NULL) != 0) {
+	if (auth_identify(&rq->peer, http_header(rq, "Authorization"),
+	                  conn != NULL ? &conn->auth : NULL) != 0) {
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
 		return 0;
 	}

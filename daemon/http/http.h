@@ -12,23 +12,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Roles, weakest first. ROLE_NONE means "no credentials". */
-enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
+#include "auth.h"
 
 /* Which listener class a route is served on. */
 enum listener_kind { LISTEN_API = 1, LISTEN_AUTHZ = 2 };
-
-/* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. */
-struct peer {
-	int is_unix;
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
-	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
-	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
-	enum role role;
-	int rate_limited; /* too many failed token attempts from this address */
-};
 
 struct request;
 typedef enum MHD_Result (*handler_fn)(struct request *rq);

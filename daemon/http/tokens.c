@@ -173,14 +173,12 @@ tokens_open(struct db *db, char **err)
 			*err = strdup("cannot read the token table");
 		return -1;
 	}
-	auth_set_token_verifier(tokens_verify, tokens_generation);
 	return 0;
 }
 
 void
 tokens_close(void)
 {
-	auth_set_token_verifier(NULL, NULL);
 	pthread_rwlock_wrlock(&tok_lock);
 	free(toks);
 	toks = NULL;

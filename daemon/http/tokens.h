@@ -7,7 +7,7 @@
 #ifndef LOCKSET_TOKENS_H
 #define LOCKSET_TOKENS_H
 
-#include "http.h"
+#include "auth.h"
 #include "util/problems.h"
 
 #include <jansson.h>

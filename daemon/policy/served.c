@@ -119,10 +119,7 @@ served_free(struct served *s)
 	json_decref(s->effective);
 	decide_policy_free(s->dp);
 	homes_clear(&s->homes);
-	if (s->r200 != NULL)
-		MHD_destroy_response(s->r200);
-	if (s->r304 != NULL)
-		MHD_destroy_response(s->r304);
+	free(s->text);
 	free(s);
 }
 
@@ -136,6 +133,13 @@ served_acquire(void)
 	if (s != NULL)
 		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&cur_lock);
+	return s;
+}
+
+struct served *
+served_ref(struct served *s)
+{
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
 	return s;
 }
 
@@ -189,18 +193,8 @@ served_build(json_t *doc, long long version)
 	doctext = NULL;
 	len = strlen(text);
 	served_etag(text, len, s->etag);
-	s->r200 = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (s->r200 == NULL)
-		goto fail;
-	text = NULL; /* owned by the response now */
-	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_ETAG, s->etag);
-	MHD_add_response_header(s->r200, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	s->r304 = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	if (s->r304 == NULL)
-		goto fail;
-	MHD_add_response_header(s->r304, MHD_HTTP_HEADER_ETAG, s->etag);
-	MHD_add_response_header(s->r304, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	s->text = text;
+	s->text_len = len;
 	return s;
 fail:
 	free(text);

@@ -12,20 +12,19 @@
 #include "settings.h"
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <time.h>
 
 struct decide_policy;
 
 struct served {
-	long long version;         /* policy version */
-	json_t *doc;               /* the org policy document as stored */
-	json_t *effective;         /* effective settings (no user layer) */
-	struct decide_policy *dp;  /* compiled for decisions */
-	char etag[72];             /* strong ETag of the settings reply, quoted */
-	char doc_etag[72];         /* strong ETag of the policy document, quoted */
-	struct MHD_Response *r200; /* prebuilt 200 reply of GET /v1/settings */
-	struct MHD_Response *r304; /* prebuilt 304 reply */
+	long long version;        /* policy version */
+	json_t *doc;              /* the org policy document as stored */
+	json_t *effective;        /* effective settings (no user layer) */
+	struct decide_policy *dp; /* compiled for decisions */
+	char etag[72];            /* strong ETag of the settings reply, quoted */
+	char doc_etag[72];        /* strong ETag of the policy document, quoted */
+	char *text;               /* the settings reply body: effective, indented */
+	size_t text_len;
 	time_t loaded_at;
 	/* The path variables this version was built with: $HOME stands for the
 	 * home group's members (the homes are owned here). */
@@ -58,6 +57,8 @@ const char *served_settings_path(void);
 int served_install(json_t *doc, long long version);
 /* A new reference to the current policy (NULL before the first load). */
 struct served *served_acquire(void);
+/* Another reference to s (which the caller holds); returns s. */
+struct served *served_ref(struct served *s);
 void served_release(struct served *s);
 /* Seconds since the daemon started serving. */
 long served_uptime(void);
