@@ -22,7 +22,7 @@ spec_build(void)
 
 	if (e == NULL)
 		return;
-	served_etag(e->data, e->len, spec_etag);
+	etag_of(e->data, e->len, spec_etag);
 	r200 = MHD_create_response_from_buffer(e->len, (void *)e->data, MHD_RESPMEM_PERSISTENT);
 	r304 = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (r200 == NULL || r304 == NULL ||

@@ -233,7 +233,7 @@ user_reply_build(const char *user, int *unavailable)
 	json_decref(eff);
 	r->refs = 1;
 	r->len = strlen(r->text);
-	served_etag(r->text, r->len, r->etag);
+	etag_of(r->text, r->len, r->etag);
 	return r;
 }
 

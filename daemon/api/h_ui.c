@@ -89,7 +89,7 @@ build_file(struct ui_file *f)
 
 	if (e == NULL)
 		return -1;
-	served_etag(e->data, e->len, f->etag);
+	etag_of(e->data, e->len, f->etag);
 	f->r200 = MHD_create_response_from_buffer(e->len, (void *)e->data, MHD_RESPMEM_PERSISTENT);
 	f->r304 = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (f->r200 == NULL || f->r304 == NULL || add_common_headers(f->r200, f->etag) != 0 ||

@@ -5,6 +5,7 @@
  * differs from the newest) and signs; a long-poll woken by any change calls
  * bundleserve_current() and so triggers it. One mutex serialises rebuilds. */
 #include "bundleserve.h"
+#include "util/etag.h"
 
 #include "bundle.h"
 #include "fleetstore.h"
@@ -98,7 +99,7 @@ build(void)
 		b = NULL;
 		goto out;
 	}
-	served_etag(b->body, b->len, b->etag);
+	etag_of(b->body, b->len, b->etag);
 	log_info("bundle v%lld: policy v%lld and %zu per-user polic%s", version, s->version,
 	         json_object_size(users), json_object_size(users) == 1 ? "y" : "ies");
 out:

@@ -3,6 +3,7 @@
  * needs (settings bytes, ETag, compiled decision policy) is built once per
  * policy version here, never per request. */
 #include "served.h"
+#include "util/etag.h"
 #include "served_int.h"
 
 #include "engine/decide.h"
@@ -11,7 +12,6 @@
 #include "settings.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,24 +92,6 @@ served_uptime(void)
 	return (long)(time(NULL) - started);
 }
 
-void
-served_etag(const char *bytes, size_t len, char *out)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL);
-	out[0] = '"';
-	/* 128 bits of the digest are plenty for an ETag. */
-	for (unsigned i = 0; i < 16; i++) {
-		out[1 + 2 * i] = hex[md[i] >> 4];
-		out[2 + 2 * i] = hex[md[i] & 15];
-	}
-	out[33] = '"';
-	out[34] = '\0';
-}
-
 static void
 served_free(struct served *s)
 {
@@ -188,11 +170,11 @@ served_build(json_t *doc, long long version)
 	doctext = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (text == NULL || doctext == NULL)
 		goto fail;
-	served_etag(doctext, strlen(doctext), s->doc_etag);
+	etag_of(doctext, strlen(doctext), s->doc_etag);
 	free(doctext);
 	doctext = NULL;
 	len = strlen(text);
-	served_etag(text, len, s->etag);
+	etag_of(text, len, s->etag);
 	s->text = text;
 	s->text_len = len;
 	return s;

@@ -69,8 +69,6 @@ long served_uptime(void);
  * 0, or -1 on ENOMEM. */
 int served_user_env(const struct served *s, const char *user, struct settings_env *env,
                     struct homes *hold);
-/* Quoted strong ETag over some bytes: "\"<sha256 hex>\"". out >= 68 bytes. */
-void served_etag(const char *bytes, size_t len, char *out);
 
 /* Long-poll waiters (served_wait.c). A waiter for the org settings
  * (user NULL) is woken when the served ETag differs from its etag; one for a

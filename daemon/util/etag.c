@@ -1,8 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ETag list matching for conditional requests (see etag.h). */
+/* ETags: made from a digest of the reply, and matched against the list of a
+ * conditional request (see etag.h). */
 #include "etag.h"
 
+#include <openssl/evp.h>
 #include <string.h>
+
+void
+etag_of(const void *bytes, size_t len, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL);
+	out[0] = '"';
+	/* 128 bits of the digest are plenty for an ETag. */
+	for (unsigned i = 0; i < 16; i++) {
+		out[1 + 2 * i] = hex[md[i] >> 4];
+		out[2 + 2 * i] = hex[md[i] & 15];
+	}
+	out[33] = '"';
+	out[34] = '\0';
+}
 
 int
 etag_listed(const char *header, const char *etag, int weak)
