@@ -156,24 +156,6 @@ count(json_t *by, const char *rule, long long n)
 	json_object_set_new(by, rule, json_integer(have ? json_integer_value(have) + n : n));
 }
 
-/* Unique rule ids of a decision, as a new array. */
-static json_t *
-decision_rules(const struct decision *d)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr != NULL && i < d->nv; i++) {
-		size_t k, n = json_array_size(arr);
-		for (k = 0; k < n; k++) {
-			if (strcmp(json_string_value(json_array_get(arr, k)), d->v[i].rule) == 0)
-				break;
-		}
-		if (k == n)
-			json_array_append_new(arr, json_string(d->v[i].rule));
-	}
-	return arr;
-}
-
 /* What makes rows the same example: the request and the verdict it had. */
 static char *
 example_key(const struct inputs_row *r)
@@ -259,7 +241,7 @@ replay_one(const struct inputs_row *r, void *cls)
 	after = !d.inspected || d.allow;
 	if (r->allow && !after) {
 		rp->ndenied += r->count;
-		rules = decision_rules(&d);
+		rules = decision_rule_ids_json(&d);
 		by = rp->denied_by;
 	} else if (!r->allow && after) {
 		rp->nallowed += r->count;

@@ -45,19 +45,9 @@ now_usec(void)
 static char *
 rules_text(const struct decision *d)
 {
-	json_t *arr = json_array();
-	char *text;
+	json_t *arr = decision_rule_ids_json(d);
+	char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
 
-	for (size_t i = 0; arr != NULL && i < d->nv; i++) {
-		size_t k, n = json_array_size(arr);
-		for (k = 0; k < n; k++) {
-			if (strcmp(json_string_value(json_array_get(arr, k)), d->v[i].rule) == 0)
-				break;
-		}
-		if (k == n)
-			json_array_append_new(arr, json_string(d->v[i].rule));
-	}
-	text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
 	json_decref(arr);
 	return text;
 }

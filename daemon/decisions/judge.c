@@ -111,7 +111,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 {
 	const char *rules[JUDGE_MAX_RULES];
 	struct audit_event ev = {0};
-	size_t nr = 0;
+	size_t nr;
 	json_t *data;
 	int rc;
 	/* No build argument reaches the log: buildargs values are hashed. */
@@ -121,13 +121,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	/* The deny message is part of the row: GET /v1/decisions/{id} reads it back. */
 	if (!j->d.allow)
 		j->message = decision_deny_message(&j->d, j->version, j->id);
-	for (size_t i = 0; i < j->d.nv && nr < JUDGE_MAX_RULES; i++) {
-		size_t k = 0;
-		while (k < nr && strcmp(rules[k], j->d.v[i].rule) != 0)
-			k++;
-		if (k == nr)
-			rules[nr++] = j->d.v[i].rule;
-	}
+	nr = decision_rule_ids(&j->d, rules, JUDGE_MAX_RULES);
 	data =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", j->id, "method",
 	              req->method ? req->method : "", "uri", shown ? shown : "", "mode",

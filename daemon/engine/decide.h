@@ -128,6 +128,11 @@ int decide_create_sources(const struct decide_request *req, struct decide_mounts
 void decision_clear(struct decision *d);
 /* [{"rule","field","value","message"}, ...]; new reference, NULL on ENOMEM. */
 json_t *decision_violations_json(const struct decision *d);
+/* The rule ids of d's violations, each once, in the order they first appear:
+ * up to max pointers (static strings) into out; returns how many. */
+size_t decision_rule_ids(const struct decision *d, const char **out, size_t max);
+/* The same as a JSON array of strings; new reference, NULL on ENOMEM. */
+json_t *decision_rule_ids_json(const struct decision *d);
 /* What the client shows: "lockset: denied by policy v7:", then one line per
  * violation ("  --cap-add SYS_ADMIN: adding capability SYS_ADMIN is not allowed
  * [cap-add]", at most 8), then a line ending with the decision id. Control

@@ -142,3 +142,35 @@ decision_deny_message(const struct decision *d, long long policy_version, const 
 	append(msg, cap, &len, id != NULL && id[0] != '\0' ? id : "(none)");
 	return msg;
 }
+
+size_t
+decision_rule_ids(const struct decision *d, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nv && n < max; i++) {
+		size_t k = 0;
+
+		while (k < n && strcmp(out[k], d->v[i].rule) != 0)
+			k++;
+		if (k == n)
+			out[n++] = d->v[i].rule;
+	}
+	return n;
+}
+
+json_t *
+decision_rule_ids_json(const struct decision *d)
+{
+	const char **ids = d->nv > 0 ? malloc(d->nv * sizeof(*ids)) : NULL;
+	size_t n = ids != NULL ? decision_rule_ids(d, ids, d->nv) : 0;
+	json_t *arr = d->nv > 0 && ids == NULL ? NULL : json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		if (json_array_append_new(arr, json_string(ids[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	free(ids);
+	return arr;
+}
