@@ -63,7 +63,7 @@ h_events_post(struct request *rq)
 		snprintf(after, sizeof(after), "%u", retry);
 		return reply_json_hdr(
 		    rq, 429,
-		    reply_error_body(ERR_RATE_LIMITED, NULL,
+		    reply_error_body(rq, ERR_RATE_LIMITED, NULL,
 		                     "too many events from this caller; retry later"),
 		    "Retry-After", after);
 	}

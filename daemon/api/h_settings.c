@@ -95,11 +95,11 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	if (c != NULL)
 		return 1;
 	*ret = full   ? reply_json_hdr(rq, 503,
-	                               reply_error_body(ERR_UNAVAILABLE, NULL,
+	                               reply_error_body(rq, ERR_UNAVAILABLE, NULL,
 	                                                "too many long-polls are waiting"),
 	                               "Retry-After", "5")
 	       : over ? reply_json_hdr(rq, 429,
-	                               reply_error_body(ERR_RATE_LIMITED, NULL,
+	                               reply_error_body(rq, ERR_RATE_LIMITED, NULL,
 	                                                "too many long-polls from this caller "
 	                                                "(--long-poll-per-caller)"),
 	                               "Retry-After", "5")

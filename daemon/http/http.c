@@ -570,7 +570,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	}
 	if (match == NULL) {
 		*ret = reply_json_hdr(rq, 405,
-		                      reply_error_body(ERR_METHOD_NOT_ALLOWED, NULL,
+		                      reply_error_body(rq, ERR_METHOD_NOT_ALLOWED, NULL,
 		                                       "method not allowed on this resource"),
 		                      MHD_HTTP_HEADER_ALLOW, allow);
 		return 0;
@@ -584,7 +584,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	}
 	if (rq->peer.rate_limited) {
 		*ret = reply_json_hdr(rq, 429,
-		                      reply_error_body(ERR_RATE_LIMITED, NULL,
+		                      reply_error_body(rq, ERR_RATE_LIMITED, NULL,
 		                                       "too many failed authentication attempts"),
 		                      "Retry-After", "60");
 		return 0;
@@ -594,7 +594,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		if (rq->peer.role == ROLE_NONE)
 			*ret = reply_json_hdr(
 			    rq, 401,
-			    reply_error_body(ERR_UNAUTHORIZED, NULL, "credentials required"),
+			    reply_error_body(rq, ERR_UNAUTHORIZED, NULL, "credentials required"),
 			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"lockset\"");
 		else
 			*ret = reply_error(

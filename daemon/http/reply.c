@@ -2,7 +2,9 @@
 /* JSON replies and the one error vocabulary. Handlers never build MHD
  * responses for errors themselves: they call reply_error(). */
 #include "reply.h"
+#include "log.h"
 
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +109,7 @@ enum MHD_Result
 reply_error_close(struct request *rq, enum error_code code, unsigned retry_after, const char *msg)
 {
 	struct MHD_Response *resp =
-	    reply_json_response(reply_error_body(code, NULL, msg), NULL, NULL);
+	    reply_json_response(reply_error_body(rq, code, NULL, msg), NULL, NULL);
 	enum MHD_Result ret;
 	char secs[16];
 
@@ -129,15 +131,46 @@ reply_json(struct request *rq, unsigned status, json_t *body)
 	return reply_json_hdr(rq, status, body, NULL, NULL);
 }
 
+/* The log line of an error reply. A caller's mistake (4xx) is a debug line;
+ * a failure of ours (5xx) is a warning with a request id, which the reply
+ * carries too (into id, "" for a 4xx), so a report names the log line. */
+static void
+log_error_reply(const struct request *rq, enum error_code code, const char *msg, char *id,
+                size_t idsz)
+{
+	unsigned char raw[6];
+	unsigned status = error_table[code].status;
+
+	id[0] = '\0';
+	if (status < 500) {
+		log_debug("caller error %u %s: %s %s: %s", status, error_table[code].name,
+		          rq->method ? rq->method : "-", rq->url ? rq->url : "-", msg);
+		return;
+	}
+	if (RAND_bytes(raw, sizeof(raw)) == 1)
+		snprintf(id, idsz, "%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3],
+		         raw[4], raw[5]);
+	else
+		snprintf(id, idsz, "unknown");
+	log_warnx("internal error %u %s [request %s] %s %s (%s): %s", status,
+	          error_table[code].name, id, rq->method ? rq->method : "-",
+	          rq->url ? rq->url : "-", rq->peer.name[0] ? rq->peer.name : rq->peer.addr, msg);
+}
+
 json_t *
-reply_error_body(enum error_code code, const struct problems *details, const char *msg)
+reply_error_body(const struct request *rq, enum error_code code, const struct problems *details,
+                 const char *msg)
 {
 	json_t *err = json_pack("{s:s, s:s}", "code", error_table[code].name, "message", msg);
+	char id[16];
 
+	log_error_reply(rq, code, msg, id, sizeof(id));
 	if (err == NULL)
 		return NULL;
 	if (details != NULL && details->n > 0)
 		json_object_set_new(err, "details", problems_to_json(details));
+	if (id[0] != '\0')
+		json_object_set_new(err, "requestId", json_string(id));
 	return json_pack("{s:o}", "error", err);
 }
 
@@ -151,7 +184,7 @@ reply_error(struct request *rq, enum error_code code, const struct problems *det
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_json(rq, error_table[code].status, reply_error_body(code, details, msg));
+	return reply_json(rq, error_table[code].status, reply_error_body(rq, code, details, msg));
 }
 
 enum MHD_Result

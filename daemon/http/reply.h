@@ -51,8 +51,12 @@ enum MHD_Result reply_error(struct request *rq, enum error_code code,
  * seconds when not 0. */
 enum MHD_Result reply_error_close(struct request *rq, enum error_code code, unsigned retry_after,
                                   const char *msg);
-/* An error body as a JSON object (new reference), for callers that add headers. */
-json_t *reply_error_body(enum error_code code, const struct problems *details, const char *msg);
+/* An error body as a JSON object (new reference), for callers that add
+ * headers. Every error reply is logged here: a 4xx as the caller's error (debug),
+ * a 5xx as ours (warning) with a request id that the body carries as
+ * "requestId". */
+json_t *reply_error_body(const struct request *rq, enum error_code code,
+                         const struct problems *details, const char *msg);
 /* The response reply_json_hdr queues, for a caller that keeps it to answer
  * many requests (one reference, the caller's); steals body. NULL on ENOMEM. */
 struct MHD_Response *reply_json_response(json_t *body, const char *hname, const char *hvalue);

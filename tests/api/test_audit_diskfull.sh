@@ -54,6 +54,10 @@ check "the state filesystem is full" test "$(df --output=avail -B1 "$STATE" | ta
 # Writes fail, with the documented status and code, and nothing is half-written.
 api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full"}'
 expect_error "POST /v1/events on a full disk" 503 audit_unavailable
+RID=$(jq -r '.error.requestId // ""' "$BODY")
+check "a 5xx reply carries a request id" bash -c "[[ '$RID' =~ ^[0-9a-f]{12}$ ]]"
+check "the log names that request id as an internal error" \
+	grep -q "internal error 503 audit_unavailable \\[request $RID\\] POST /v1/events" "$T/daemon.log"
 api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"while-full-2"}'
 expect_error "POST /v1/events keeps failing while full" 503 audit_unavailable
 api POST /v1/decisions "${JSON[@]}" -d "$PRIV"

@@ -105,6 +105,9 @@ chmod 644 "$SETTINGS"
 # --- generic HTTP errors, all in the one JSON error shape
 api GET /v1/nope
 expect_error "unknown route" 404 not_found
+expect_json "a caller's error carries no request id" '.error.requestId // "none"' none
+check "the log tells a caller's error from an internal one" \
+	grep -q "caller error 404 not_found: GET /v1/nope" "$T/daemon.log"
 api POST /v1/settings -d '{}'
 expect_error "wrong method" 405 method_not_allowed
 check "405 lists the allowed methods" test "$(header Allow)" = "GET, HEAD"

@@ -84,9 +84,18 @@ test_error_vocabulary_statuses(void)
 	CHECK_INT_EQ(reply_error_status(ERR_HEADERS_TOO_LARGE), 431);
 	CHECK_INT_EQ(reply_error_status(ERR_INVALID_POLICY), 422);
 	CHECK_STR_EQ(reply_error_name(ERR_AUDIT_UNAVAILABLE), "audit_unavailable");
-	json_t *body = reply_error_body(ERR_INVALID_POLICY, NULL, "bad");
+	struct request rq = {.method = "PUT", .url = "/v1/policy"};
+	json_t *body = reply_error_body(&rq, ERR_INVALID_POLICY, NULL, "bad");
+	const char *id;
+
 	CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(body, "error"), "code")),
 	             "invalid_policy");
+	CHECK(json_object_get(json_object_get(body, "error"), "requestId") == NULL);
+	json_decref(body);
+	/* A failure of ours carries the id its log line names. */
+	body = reply_error_body(&rq, ERR_INTERNAL, NULL, "out of memory");
+	id = json_string_value(json_object_get(json_object_get(body, "error"), "requestId"));
+	CHECK(id != NULL && strlen(id) == 12);
 	json_decref(body);
 }
 
