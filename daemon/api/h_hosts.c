@@ -10,6 +10,7 @@
 #include "fleet/fleetstore.h"
 #include "handlers.h"
 #include "util/jsonv.h"
+#include "util/names.h"
 #include "http/reply.h"
 
 #include <errno.h>
@@ -20,23 +21,6 @@
 #define HOSTS_LIMIT_MAX     1000
 #define HOST_NAME_MAX_LEN   253
 #define REPORT_TEXT_MAX     1000
-
-/* A host name as DNS spells one (letters, digits, '.', '-', '_'). */
-static int
-host_name_valid(const char *h)
-{
-	size_t n = strlen(h);
-
-	if (n == 0 || n > HOST_NAME_MAX_LEN)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = h[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == '_'))
-			return 0;
-	}
-	return 1;
-}
 
 /* Checks beyond the field table: ranges and lengths. */
 static void
@@ -106,7 +90,7 @@ h_host_status_post(struct request *rq)
 	struct fleet_report r;
 	enum MHD_Result ret;
 
-	if (!host_name_valid(rq->params[0]))
+	if (!names_plain_valid(rq->params[0], HOST_NAME_MAX_LEN))
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "host: expected 1-%d letters, digits, '.', '-' or '_'",
 		                   HOST_NAME_MAX_LEN);

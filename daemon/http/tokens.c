@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "audit/audit.h"
+#include "util/names.h"
 #include "auth.h"
 #include "store/db.h"
 #include "log.h"
@@ -348,22 +349,6 @@ create_tx(sqlite3 *c, void *arg)
 	return tokens_read(c, &a->v, &a->n) == 0 ? SQLITE_OK : SQLITE_ERROR;
 }
 
-static int
-name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 int
 tokens_create(const char *name, enum role role, long ttl, const char *created_by, char **secret,
               struct problems *errs)
@@ -374,7 +359,7 @@ tokens_create(const char *name, enum role role, long ttl, const char *created_by
 	int len;
 
 	*secret = NULL;
-	if (!name_valid(name)) {
+	if (!names_plain_valid(name, 64)) {
 		problems_add(errs, "/name", "expected 1-64 characters from A-Z a-z 0-9 . _ -");
 		return -1;
 	}

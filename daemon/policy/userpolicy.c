@@ -5,6 +5,7 @@
  * is judged with their own $HOME: users with a policy in their compiled
  * entry, others (when the org policy names $HOME) through a small cache. */
 #include "userpolicy.h"
+#include "util/names.h"
 
 #include "app.h"
 #include "audit/audit.h"
@@ -151,57 +152,11 @@ userpolicy_close(void)
 	home_cache_clear();
 }
 
-/* Decode one UTF-8 sequence at s (shortest form, no surrogates, at most
- * U+10FFFF). Returns its length and sets *cp, or 0 when it is not valid. */
-static size_t
-utf8_decode(const unsigned char *s, unsigned *cp)
-{
-	size_t n = s[0] < 0x80                   ? 1
-	           : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
-	           : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-	           : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
-	                                         : 0;
-	unsigned v = n == 1 ? s[0] : n == 2 ? s[0] & 0x1fu : n == 3 ? s[0] & 0x0fu : s[0] & 0x07u;
-	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-
-	if (n == 0)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3fu);
-	}
-	if (v < min[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
-/* Characters that change how a name reads without being seen: controls
- * (C0, DEL, C1), bidirectional controls (U+061C, U+200E-F, U+202A-E,
- * U+2066-9), zero-width characters and line separators (U+200B-D,
- * U+2028-9, U+2060, U+FEFF). */
-static int
-codepoint_hidden(unsigned c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c ||
-	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
-	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
-}
-
 int
 userpolicy_name_valid(const char *name, const char *path, struct problems *errs)
 {
-	const unsigned char *s = (const unsigned char *)name;
-	size_t n = strlen(name), len;
-	int ok = n > 0 && n <= 256;
-	unsigned cp;
+	int ok = names_user_valid(name);
 
-	for (size_t i = 0; ok && i < n; i += len) {
-		len = utf8_decode(s + i, &cp);
-		if (len == 0 || codepoint_hidden(cp) || cp == '/')
-			ok = 0;
-	}
 	if (!ok && errs != NULL)
 		problems_add(errs, path,
 		             "expected a user name of 1-256 bytes of UTF-8 without '/', control, "

@@ -7,6 +7,7 @@
 #include "http/http_guard.h"
 #include "policy/userpolicy.h"
 #include "http/reply.h"
+#include "util/names.h"
 
 static void
 test_route_patterns_match_whole_segments(void)
@@ -100,6 +101,22 @@ test_error_vocabulary_statuses(void)
 }
 
 static void
+test_names_one_rule_per_kind(void)
+{
+	CHECK(names_user_valid("alice"));
+	CHECK(names_user_valid("J\xc3\xbcrgen"));
+	CHECK(!names_user_valid(""));
+	CHECK(!names_user_valid("a/b"));
+	CHECK(!names_user_valid("ali\xe2\x80\xae"
+	                        "cod.exe")); /* U+202E */
+	CHECK(!names_user_valid("a\xc0\xaf"
+	                        "b")); /* an overlong '/' */
+	CHECK(names_plain_valid("ci-bot_1.x", 64));
+	CHECK(!names_plain_valid("ci bot", 64));
+	CHECK(!names_plain_valid("abc", 2));
+}
+
+static void
 test_etag_lists_weak_for_if_none_match_strong_for_if_match(void)
 {
 	const char *e = "\"abc\"";
@@ -187,6 +204,7 @@ main(void)
 	RUN(test_route_table_is_well_formed);
 	RUN(test_listen_specs);
 	RUN(test_error_vocabulary_statuses);
+	RUN(test_names_one_rule_per_kind);
 	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
 	RUN(test_guard_uri_finds_nul_and_counts_arguments);
 	RUN(test_user_names_refuse_hidden_characters);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Name validation, one rule per kind of name. */
+#ifndef LOCKSET_NAMES_H
+#define LOCKSET_NAMES_H
+
+#include <stddef.h>
+
+#define NAMES_USER_MAX 256
+
+/* A user name: 1-256 bytes of valid UTF-8 without '/', controls,
+ * bidirectional controls or zero-width characters. 1 or 0. */
+int names_user_valid(const char *name);
+
+/* A plain name (tokens, host names): 1..max of letters, digits, '.', '_'
+ * and '-'. 1 or 0. */
+int names_plain_valid(const char *name, size_t max);
+
+#endif
