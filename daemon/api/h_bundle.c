@@ -29,7 +29,7 @@
 
 struct longpoll {
 	struct served_waiter w;
-	struct request *rq;
+	struct http_wait wait;
 };
 
 /* The query of one request. */
@@ -41,7 +41,7 @@ struct bundle_query {
 static void
 longpoll_fire(struct served_waiter *w)
 {
-	http_resume(((struct longpoll *)w)->rq);
+	http_wait_done(&((struct longpoll *)w)->wait);
 }
 
 static void
@@ -191,7 +191,6 @@ hold(struct request *rq, double seconds, unsigned long long gen)
 	if (lp == NULL) {
 		if ((lp = calloc(1, sizeof(*lp))) == NULL)
 			return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
-		lp->rq = rq;
 		lp->w.fire = longpoll_fire;
 		clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);
 		lp->w.deadline.tv_sec += (time_t)seconds;
@@ -203,13 +202,14 @@ hold(struct request *rq, double seconds, unsigned long long gen)
 		rq->hstate = lp;
 		rq->hstate_free = longpoll_free;
 	}
-	http_suspend(rq);
+	http_wait_init(&lp->wait, rq);
 	served_wait_add_any(&lp->w);
 	if (served_generation() != gen) {
 		/* Changed while this reply was being prepared: look again. */
 		served_wait_remove(&lp->w);
-		http_resume(rq);
+		http_wait_done(&lp->wait);
 	}
+	http_wait_suspend(&lp->wait);
 	return MHD_YES;
 }
 

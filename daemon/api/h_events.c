@@ -16,8 +16,8 @@
 #include <stdlib.h>
 
 struct pending_event {
-	struct request *rq;
-	long long id; /* set by the writer thread before it resumes rq */
+	struct http_wait wait;
+	long long id; /* set by the writer thread before it resumes the request */
 };
 
 static void
@@ -26,7 +26,7 @@ event_done(void *arg, long long id)
 	struct pending_event *pe = arg;
 
 	pe->id = id;
-	http_resume(pe->rq);
+	http_wait_done(&pe->wait);
 }
 
 enum MHD_Result
@@ -73,14 +73,13 @@ h_events_post(struct request *rq)
 		audit_event_clear(&ev);
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 	}
-	pe->rq = rq;
 	pe->id = -1;
+	http_wait_init(&pe->wait, rq);
 	rq->hstate = pe;
 	rq->hstate_free = free;
-	http_suspend(rq);
-	if (audit_append_async(app.audit, &ev, event_done, pe) != 0) {
-		http_resume(rq); /* refused at once: pe->id is -1, answer 503 on resume */
-	}
+	if (audit_append_async(app.audit, &ev, event_done, pe) != 0)
+		http_wait_done(&pe->wait); /* refused at once: pe->id is -1, 503 on resume */
+	http_wait_suspend(&pe->wait);
 	audit_event_clear(&ev);
 	return MHD_YES;
 }

@@ -26,7 +26,7 @@
 
 struct longpoll {
 	struct served_waiter w;
-	struct request *rq;
+	struct http_wait wait;
 	char *user;       /* ?user=, owned (w.user points here) */
 	char caller[128]; /* counted against this caller's cap; "" when not counted */
 };
@@ -133,7 +133,7 @@ longpoll_fire(struct served_waiter *w)
 {
 	struct longpoll *lp = (struct longpoll *)w;
 
-	http_resume(lp->rq);
+	http_wait_done(&lp->wait);
 }
 
 static void
@@ -164,7 +164,6 @@ longpoll_new(struct request *rq, const char *user, const char *etag, long wait,
 		free(lp);
 		return NULL;
 	}
-	lp->rq = rq;
 	lp->w.fire = longpoll_fire;
 	lp->w.fd = http_request_fd(rq);
 	lp->w.user = lp->user;
@@ -308,13 +307,14 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 	} else if (lp == NULL && (lp = longpoll_new(rq, user, r->etag, wait, &ret)) == NULL) {
 		/* refused: ret holds the reply */
 	} else {
-		http_suspend(rq);
+		http_wait_init(&lp->wait, rq);
 		served_wait_add_user(&lp->w);
 		if (served_generation() != gen) {
 			/* Changed while this reply was being built: look again. */
 			served_wait_remove(&lp->w);
-			http_resume(rq);
+			http_wait_done(&lp->wait);
 		}
+		http_wait_suspend(&lp->wait);
 		ret = MHD_YES;
 	}
 	served_user_reply_release(r);
@@ -420,9 +420,10 @@ org_resumed(struct request *rq, struct longpoll *lp, const char *inm)
 	    !served_shutting_down()) {
 		/* Not for us (a race with a swap back): sleep again. */
 		served_release(s);
-		http_suspend(rq);
+		http_wait_init(&lp->wait, rq);
 		if (served_wait_add(&lp->w) != 0)
-			http_resume(rq);
+			http_wait_done(&lp->wait);
+		http_wait_suspend(&lp->wait);
 		return MHD_YES;
 	}
 	ret = s ? reply_current(rq, s, inm)
@@ -463,11 +464,12 @@ h_settings_get(struct request *rq)
 	served_release(s);
 	if (lp == NULL)
 		return ret;
-	http_suspend(rq);
+	http_wait_init(&lp->wait, rq);
 	if (served_wait_add(&lp->w) != 0) {
 		lp->w.fired = 1;
-		http_resume(rq); /* changed in between: reply on resume */
+		http_wait_done(&lp->wait); /* changed in between: reply on resume */
 	}
+	http_wait_suspend(&lp->wait);
 	return MHD_YES;
 }
 

@@ -732,18 +732,6 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 }
 
 void
-http_suspend(struct request *rq)
-{
-	MHD_suspend_connection(rq->conn);
-}
-
-void
-http_resume(struct request *rq)
-{
-	MHD_resume_connection(rq->conn);
-}
-
-void
 http_wait_init(struct http_wait *w, struct request *rq)
 {
 	w->rq = rq;

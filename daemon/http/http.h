@@ -120,15 +120,14 @@ int http_route_match(const char *pattern, const char *url, char *buf, size_t buf
 extern const struct route http_routes[];
 extern const size_t http_nroutes;
 
-/* Suspend the connection until http_resume(); used by long-poll handlers. */
-void http_suspend(struct request *rq);
-void http_resume(struct request *rq);
-
-/* Waiting for work finished by another thread (e.g. an audit commit) when
- * the work may already be done before the handler gets to suspend: the
- * handler starts the work, then calls http_wait_suspend(); the other thread
- * calls http_wait_done() once. Whichever comes second resumes the request,
- * which is then dispatched to the handler again. */
+/* The one way a handler suspends its request: to wait for work finished by
+ * another thread (an audit commit, a decision's lookups, a policy change for
+ * a long-poll), which may be done before the handler gets to suspend. The
+ * handler calls http_wait_init(), starts the work (or registers the waiter),
+ * then calls http_wait_suspend(); the other thread calls http_wait_done().
+ * Whichever comes second resumes the request, which is then dispatched to
+ * the handler again. A resumed handler may wait again: http_wait_init()
+ * starts a new round. Extra http_wait_done() calls in a round do nothing. */
 struct http_wait {
 	struct request *rq;
 	int state; /* 0 started, 1 suspended, 2 done */
