@@ -63,16 +63,18 @@ h_user_policy_put(struct request *rq)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
 		goto out;
 	}
-	if (!json_is_object(rq->json))
+	if (!json_is_object(rq->json)) {
 		problems_add(&errs, "", "expected a JSON object (an admin-settings.json document)");
-	else
-		policy_validate(rq->json, &errs, &warns);
-	if (errs.n > 0) {
+		st = UP_INVALID;
+	} else {
+		st =
+		    userpolicy_set(user, rq->json, rq->peer.name, comment, &version, &errs, &warns);
+	}
+	if (st == UP_INVALID) {
 		ret = reply_error(rq, ERR_INVALID_POLICY, &errs, "invalid policy (%zu problem%s)",
 		                  errs.n, errs.n == 1 ? "" : "s");
 		goto out;
 	}
-	st = userpolicy_set(user, rq->json, rq->peer.name, comment, &version);
 	if (st != UP_OK) {
 		ret = reply_set_status(rq, st, user);
 		goto out;
@@ -124,7 +126,8 @@ h_user_policy_delete(struct request *rq)
 		ret = h_policy_managed(rq);
 	else if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
-	else if ((st = userpolicy_set(user, NULL, rq->peer.name, comment, &version)) != UP_OK)
+	else if ((st = userpolicy_set(user, NULL, rq->peer.name, comment, &version, NULL, NULL)) !=
+	         UP_OK)
 		ret = reply_set_status(rq, st, user);
 	else
 		ret = reply_empty(rq, 204, NULL);

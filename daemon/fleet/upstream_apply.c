@@ -94,7 +94,7 @@ install_users(const json_t *b, const struct bundle_info *info, char *why, size_t
 
 		if (have != NULL && json_equal(have, want))
 			continue;
-		if (userpolicy_set(user, want, ACTOR, comment, &v) != UP_OK) {
+		if (userpolicy_set(user, want, ACTOR, comment, &v, NULL, NULL) != UP_OK) {
 			snprintf(why, whylen, "the policy of user \"%s\" could not be installed",
 			         user);
 			goto out;
@@ -103,7 +103,7 @@ install_users(const json_t *b, const struct bundle_info *info, char *why, size_t
 	json_object_foreach(local, user, u)
 	{
 		if (json_object_get(users, user) == NULL &&
-		    userpolicy_set(user, NULL, ACTOR, comment, &v) != UP_OK) {
+		    userpolicy_set(user, NULL, ACTOR, comment, &v, NULL, NULL) != UP_OK) {
 			snprintf(why, whylen, "the policy of user \"%s\" could not be removed",
 			         user);
 			goto out;

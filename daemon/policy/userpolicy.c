@@ -12,6 +12,7 @@
 #include "engine/decide.h"
 #include "util/jsondiff.h"
 #include "log.h"
+#include "policy.h"
 #include "policystore.h"
 #include "util/problems.h"
 #include "served.h"
@@ -245,11 +246,24 @@ audit_user_change(const char *action, const char *user, const char *actor, long 
 
 enum userpolicy_status
 userpolicy_set(const char *user, const json_t *doc, const char *actor, const char *comment,
-               long long *version)
+               long long *version, struct problems *errs, struct problems *warns)
 {
 	enum userpolicy_status st = UP_INTERNAL;
 	json_t *old, *diff = NULL, *copy = NULL;
+	struct problems own = PROBLEMS_INIT, *e = errs != NULL ? errs : &own;
+	size_t len, before = e->n;
+	char *text;
 
+	if (doc != NULL) {
+		/* The org policy's validator and limits, nothing less. */
+		text = policy_accept(doc, &len, e, warns);
+		st = e->n > before ? UP_INVALID : UP_INTERNAL;
+		problems_clear(&own);
+		if (text == NULL)
+			return st;
+		free(text);
+		st = UP_INTERNAL;
+	}
 	pthread_mutex_lock(&write_lock);
 	old = userpolicy_get(user, NULL);
 	if (doc == NULL && old == NULL) {

@@ -21,6 +21,7 @@ enum userpolicy_status {
 	UP_STORE,     /* the history could not be written; nothing changed */
 	UP_AUDIT,     /* the audit row could not be written; nothing changed */
 	UP_INTERNAL,  /* out of memory */
+	UP_INVALID,   /* the document fails the org policy's checks (errs says why) */
 };
 
 /* Load the current per-user policies (policystore_open first). 0, or -1 with
@@ -41,12 +42,16 @@ json_t *userpolicy_get(const char *user, long long *version);
  * reference), NULL on ENOMEM. */
 json_t *userpolicy_list(void);
 
-/* Set (doc borrowed, already validated) or delete (doc NULL) user's policy:
- * a new version in the history, then policy.user.updated / policy.user.deleted
- * in the audit log (actor), then the in-memory copy. On UP_AUDIT the version
- * is withdrawn. *version receives the new version number. */
+/* Set (doc borrowed) or delete (doc NULL) user's policy. doc must pass the
+ * very checks an org policy passes (policy_accept: schema, limits, and the
+ * file loader's own checks), else UP_INVALID with errs filled (warns gets the
+ * warnings; both may be NULL). Then a new version in the history, then
+ * policy.user.updated / policy.user.deleted in the audit log (actor), then
+ * the in-memory copy. On UP_AUDIT the version is withdrawn. *version receives
+ * the new version number. */
 enum userpolicy_status userpolicy_set(const char *user, const json_t *doc, const char *actor,
-                                      const char *comment, long long *version);
+                                      const char *comment, long long *version,
+                                      struct problems *errs, struct problems *warns);
 
 /* The decision policy for user under s, $HOME being that user's home: s->dp
  * when no user is named, or the user has no policy and s does not name

@@ -18,6 +18,13 @@ J=(-H 'Content-Type: application/json')
 api PUT /v1/policy/users/alice "${J[@]}" -d '{"configurationFileVersion": 2, "disableUpdate": {"locked": "x"}}'
 expect_error "an invalid user policy" 422 invalid_policy
 expect_json "with its pointer" '.error.details[0].path' /disableUpdate/locked
+# The org policy's own limits hold for a user's policy too.
+python3 -c "import json; v=0
+for _ in range(32): v=[v]
+print(json.dumps({'configurationFileVersion': 2, 'futureSetting': v}))" >"$T/deep.json"
+api PUT /v1/policy/users/alice "${J[@]}" --data-binary "@$T/deep.json"
+expect_error "a user policy nested deeper than the loader takes is refused" 422 invalid_policy
+expect_json "... saying why" '.error.details[0].message' "nesting deeper than 32 levels"
 cat >"$T/alice.json" <<'JSON'
 {"configurationFileVersion": 2,
  "disableUpdate": {"locked": true, "value": false},
