@@ -53,23 +53,17 @@ check_report(const json_t *b, struct problems *errs)
 static int
 record_checkpoint(struct request *rq, json_t *cp)
 {
-	struct audit_event ev = {.policy_version = -1};
 	json_t *data;
-	long long id;
+	int rc;
 
-	if (cp == NULL || app.audit == NULL)
+	if (cp == NULL)
 		return 0;
 	if ((data = json_pack("{s:O}", "checkpoint", cp)) == NULL)
 		return -1;
-	ev.action = "host.audit_checkpoint";
-	ev.actor = rq->peer.name;
-	ev.component = "api";
-	ev.subject = rq->params[0];
-	ev.decision = "allow";
-	ev.data = data;
-	id = audit_append(app.audit, &ev);
+	rc = audit_record(app.audit, "host.audit_checkpoint", rq->peer.name, "api", rq->params[0],
+	                  "allow", -1, data);
 	json_decref(data);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 enum MHD_Result

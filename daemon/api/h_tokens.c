@@ -14,19 +14,13 @@
 static int
 audit_token_change(struct request *rq, const char *action, const char *name, const char *role)
 {
-	struct audit_event ev = {.policy_version = -1};
 	json_t *data = json_pack("{s:s?}", "role", role);
-	long long id;
+	int rc =
+	    data ? audit_record(app.audit, action, rq->peer.name, "api", name, "allow", -1, data)
+	         : -1;
 
-	ev.action = action;
-	ev.actor = rq->peer.name;
-	ev.component = "api";
-	ev.subject = name;
-	ev.decision = "allow";
-	ev.data = data;
-	id = audit_append(app.audit, &ev);
 	json_decref(data);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 enum MHD_Result

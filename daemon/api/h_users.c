@@ -168,22 +168,15 @@ check_prefs(const json_t *prefs, struct problems *errs)
 static int
 audit_locked_override(struct request *rq, const char *user, const json_t *keys)
 {
-	struct audit_event ev = {.policy_version = -1};
 	struct served *s = served_acquire();
 	json_t *data = json_pack("{s:s, s:O}", "user", user, "lockedKeys", keys);
-	long long id;
+	int rc = data ? audit_record(app.audit, "settings.locked_override", rq->peer.name, "api",
+	                             user, "deny", s ? s->version : -1, data)
+	              : -1;
 
-	ev.action = "settings.locked_override";
-	ev.actor = rq->peer.name;
-	ev.component = "api";
-	ev.subject = user;
-	ev.decision = "deny";
-	ev.data = data;
-	ev.policy_version = s ? s->version : -1;
-	id = app.audit ? audit_append(app.audit, &ev) : 0;
 	json_decref(data);
 	served_release(s);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 /* The keys of prefs some policy layer locks for user (new array), NULL on
@@ -254,23 +247,15 @@ prefs_too_large(struct request *rq, enum MHD_Result *ret)
 static int
 audit_prefs_update(struct request *rq, const char *user, const json_t *old)
 {
-	struct audit_event ev = {.policy_version = -1};
 	json_t *diff = jsondiff_summary(old, rq->json), *data;
-	long long id = -1;
+	int rc;
 
 	data = diff ? json_pack("{s:s, s:o}", "user", user, "diff", diff) : NULL;
-	if (data == NULL || app.audit == NULL)
-		goto out;
-	ev.action = "preferences.updated";
-	ev.actor = rq->peer.name;
-	ev.component = "api";
-	ev.subject = user;
-	ev.decision = "allow";
-	ev.data = data;
-	id = audit_append(app.audit, &ev);
-out:
+	rc = data ? audit_record(app.audit, "preferences.updated", rq->peer.name, "api", user,
+	                         "allow", -1, data)
+	          : -1;
 	json_decref(data);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 /* Audit, then store: no row, no change. */
@@ -378,21 +363,14 @@ h_user_settings_get(struct request *rq)
 static int
 audit_prefs_expired(const json_t *users, long days)
 {
-	struct audit_event ev = {.policy_version = -1};
 	json_t *data = json_pack("{s:O, s:I, s:I}", "users", users, "count",
 	                         (json_int_t)json_array_size(users), "days", (json_int_t)days);
-	long long id = -1;
+	int rc = data ? audit_record(app.audit, "preferences.expired", "locksetd", "locksetd", NULL,
+	                             "allow", -1, data)
+	              : -1;
 
-	if (data != NULL && app.audit != NULL) {
-		ev.action = "preferences.expired";
-		ev.actor = "locksetd";
-		ev.component = "locksetd";
-		ev.decision = "allow";
-		ev.data = data;
-		id = audit_append(app.audit, &ev);
-	}
 	json_decref(data);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 void

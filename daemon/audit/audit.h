@@ -144,6 +144,16 @@ struct db *audit_db(struct audit *a);
  * ("audit.*") are refused. */
 long long audit_append(struct audit *a, const struct audit_event *ev);
 
+/* The record of an audited change, built the one way every synchronous
+ * record is: the fields as in struct audit_event, data borrowed (may be
+ * NULL). Returns 0 once the row is committed, -1 when it is not (a NULL a
+ * included). The rule: an audited change stands only if its row is written.
+ * A caller that makes its change first undoes it on -1 (or, for a change that
+ * only takes access away, such as revoking a token, keeps it and says the
+ * record is missing); every caller answers 503 audit_unavailable. */
+int audit_record(struct audit *a, const char *action, const char *actor, const char *component,
+                 const char *subject, const char *decision, long long policy_version, json_t *data);
+
 /* Called by the writer thread once an asynchronous append is committed (id > 0)
  * or has failed (id = -1). It must be quick: the writer calls the callers of
  * a commit one after the other before it starts the next. */

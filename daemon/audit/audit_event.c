@@ -243,3 +243,20 @@ audit_event_clear(struct audit_event *ev)
 	ev->rules = NULL;
 	ev->nrules = 0;
 }
+
+int
+audit_record(struct audit *a, const char *action, const char *actor, const char *component,
+             const char *subject, const char *decision, long long policy_version, json_t *data)
+{
+	struct audit_event ev = {.policy_version = policy_version};
+
+	if (a == NULL)
+		return -1;
+	ev.action = action;
+	ev.actor = actor;
+	ev.component = component;
+	ev.subject = subject;
+	ev.decision = decision;
+	ev.data = data;
+	return audit_append(a, &ev) < 0 ? -1 : 0;
+}

@@ -114,21 +114,13 @@ backoff_ms(struct upstream *u)
 static void
 audit_bundle(const char *action, const struct bundle_info *info, const char *detail)
 {
-	struct audit_event ev = {.policy_version = -1};
-	json_t *data;
-
-	if (app.audit == NULL)
-		return;
-	data = json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", up.base, "bundleVersion",
-	                 (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
-	                 "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
-	ev.action = action;
-	ev.actor = "upstream";
-	ev.component = "upstream";
-	ev.subject = up.base;
-	ev.decision = strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny";
-	ev.data = data;
-	if (audit_append(app.audit, &ev) < 0)
+	json_t *data =
+	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", up.base, "bundleVersion",
+	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
+	              "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
+	if (audit_record(app.audit, action, "upstream", "upstream", up.base,
+	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny", -1,
+	                 data) != 0)
 		log_warnx("audit: could not record %s", action);
 	json_decref(data);
 }

@@ -230,15 +230,9 @@ fail_slot(const char *key, time_t now, int create)
 static void
 audit_failed_attempt(const char *peer, int limited)
 {
-	struct audit_event ev = {.policy_version = -1};
-
-	if (app.audit == NULL)
-		return;
-	ev.action = limited ? "auth.rate_limited" : "auth.failed";
-	ev.actor = peer;
-	ev.component = "locksetd";
-	ev.decision = "deny";
-	if (audit_append(app.audit, &ev) < 0)
+	if (app.audit != NULL &&
+	    audit_record(app.audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
+	                 NULL, "deny", -1, NULL) != 0)
 		log_warnx("audit: could not record a failed token attempt from %s", peer);
 }
 

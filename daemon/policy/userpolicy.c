@@ -225,23 +225,12 @@ static int
 audit_user_change(const char *action, const char *user, const char *actor, long long version,
                   const char *comment, const json_t *diff)
 {
-	struct audit_event ev = {.policy_version = -1};
-	json_t *data;
-	long long id;
+	json_t *data = json_pack("{s:s, s:I, s:s?, s:O?}", "user", user, "userPolicyVersion",
+	                         (json_int_t)version, "comment", comment, "diff", diff);
+	int rc = data ? audit_record(app.audit, action, actor, "api", user, "allow", -1, data) : -1;
 
-	if (app.audit == NULL)
-		return 0;
-	data = json_pack("{s:s, s:I, s:s?, s:O?}", "user", user, "userPolicyVersion",
-	                 (json_int_t)version, "comment", comment, "diff", diff);
-	ev.action = action;
-	ev.actor = actor;
-	ev.component = "api";
-	ev.subject = user;
-	ev.decision = "allow";
-	ev.data = data;
-	id = audit_append(app.audit, &ev);
 	json_decref(data);
-	return id < 0 ? -1 : 0;
+	return rc;
 }
 
 enum userpolicy_status
