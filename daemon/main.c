@@ -717,7 +717,6 @@ main(int argc, char **argv)
 	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts.max_connections = (unsigned)cfg.max_connections;
 	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
-	h_settings_configure();
 	/* The engine's user namespaces, which ECI locked on requires: asked
 	 * once policy changes are announced (served_start), before any request. */
 	if (served_start() != 0 ||

@@ -207,44 +207,6 @@ deadline_passed(const struct served_waiter *w)
 /* ------------------------------------------------------------------------ */
 /* Per-user replies */
 
-/* U's reply, or NULL with *unavailable set when the preferences cannot be
- * read (else out of memory). A new reference. */
-static struct served_user_reply *
-user_reply_build(const char *user, int *unavailable)
-{
-	struct served_user_reply *r = NULL;
-	struct served *s = served_acquire();
-	json_t *eff = NULL;
-
-	*unavailable = 0;
-	if (s == NULL) {
-		*unavailable = 1;
-		return NULL;
-	}
-	eff = userpolicy_effective(s, user, unavailable);
-	served_release(s);
-	if (eff == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->text = json_dumps(eff, JSON_INDENT(2) | JSON_ENSURE_ASCII)) == NULL) {
-		json_decref(eff);
-		free(r);
-		return NULL;
-	}
-	json_decref(eff);
-	r->refs = 1;
-	r->len = strlen(r->text);
-	etag_of(r->text, r->len, r->etag);
-	return r;
-}
-
-/* The builder the waiters' thread calls (served.h). */
-static struct served_user_reply *
-user_reply_for_waiters(const char *user)
-{
-	int unavailable;
-
-	return user_reply_build(user, &unavailable);
-}
-
 static enum MHD_Result
 user_reply_send(struct request *rq, const struct served_user_reply *r)
 {
@@ -296,7 +258,7 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 	if (lp != NULL && (lp->w.gone || lp->w.reply != NULL || deadline_passed(&lp->w) ||
 	                   served_shutting_down()))
 		return user_resumed(rq, lp);
-	if ((r = user_reply_build(user, &unavailable)) == NULL)
+	if ((r = userpolicy_reply(user, &unavailable)) == NULL)
 		return unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                                 "the user's settings cannot be read now")
 		                   : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
@@ -471,12 +433,6 @@ h_settings_get(struct request *rq)
 	}
 	http_wait_suspend(&lp->wait);
 	return MHD_YES;
-}
-
-void
-h_settings_configure(void)
-{
-	served_set_user_builder(user_reply_for_waiters);
 }
 
 void

@@ -60,7 +60,6 @@ enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
 /* Let the long-poll waiters build per-user settings replies (before
  * served_start). */
-void h_settings_configure(void);
 /* Prometheus text of the long-polls: waiting, limits, per-user builds. */
 void h_settings_metrics(FILE *out);
 /* Remove (audited, as preferences.expired) the preferences unchanged for

@@ -74,7 +74,7 @@ int served_user_env(const struct served *s, const char *user, struct settings_en
  * (user NULL) is woken when the served ETag differs from its etag; one for a
  * user's settings when a change could touch them (the org policy, the
  * user's policy or preferences) AND the user's new reply has another ETag:
- * that reply is built once per user and change, by the builder, on the
+ * that reply is built once per user and change (userpolicy_reply), on the
  * waiters' own thread, and handed to every waiter of the user. Every waiter
  * is woken at its deadline, at shutdown, and when its client has gone. */
 struct served_user_reply {
@@ -96,10 +96,6 @@ struct served_waiter {
 	struct served_user_reply *reply; /* per-user, woken by a change: the new reply (owned) */
 	struct served_waiter *prev, *next;
 };
-/* Build user's reply (a new reference with refs 1), or NULL. */
-typedef struct served_user_reply *(*served_user_builder)(const char *user);
-/* Who builds per-user replies (h_settings.c), set before served_start. */
-void served_set_user_builder(served_user_builder build);
 void served_user_reply_release(struct served_user_reply *r);
 
 /* Register an org waiter. Returns 0 when registered, 1 when the ETag

@@ -4,10 +4,11 @@
  * clients' sockets so that a client that went away frees its connection at
  * once (not at the deadline), and after a change builds each affected
  * user's reply once, waking only the waiters whose ETag it changed.
- * Lock order: wait_lock, then served.c's cur_lock; builders and fire
+ * Lock order: wait_lock, then served.c's cur_lock; reply building and fire
  * callbacks that resume requests run without wait_lock where they may block. */
 #include "served.h"
 #include "served_int.h"
+#include "userpolicy.h"
 
 #include "log.h"
 
@@ -30,7 +31,6 @@ static int running, stop;
 static unsigned long long generation; /* bumped under wait_lock by every change */
 static int shutting_down;             /* waiters must answer now, not sleep again */
 static struct timespec next_wake;     /* when the thread wakes next (valid while running) */
-static served_user_builder builder;
 /* Users whose waiters must be re-checked (malloc'd names), or all of them. */
 static char *dirty[DIRTY_MAX];
 static size_t ndirty;
@@ -46,12 +46,6 @@ void
 served_wait_unlock(void)
 {
 	pthread_mutex_unlock(&wait_lock);
-}
-
-void
-served_set_user_builder(served_user_builder build)
-{
-	builder = build;
 }
 
 void
@@ -380,8 +374,11 @@ recheck_users(void)
 		return;
 	}
 	pthread_mutex_unlock(&wait_lock);
-	for (i = 0; i < n; i++)
-		built[i] = builder != NULL ? builder(users[i]) : NULL;
+	for (i = 0; i < n; i++) {
+		int unavailable;
+
+		built[i] = userpolicy_reply(users[i], &unavailable);
+	}
 	pthread_mutex_lock(&wait_lock);
 	nbuilds += n;
 	for (w = waiters; w != NULL; w = next) {

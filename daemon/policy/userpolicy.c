@@ -5,6 +5,7 @@
  * is judged with their own $HOME: users with a policy in their compiled
  * entry, others (when the org policy names $HOME) through a small cache. */
 #include "userpolicy.h"
+#include "util/etag.h"
 #include "util/names.h"
 
 #include "app.h"
@@ -456,4 +457,31 @@ out:
 	json_decref(up);
 	json_decref(prefs);
 	return eff;
+}
+
+struct served_user_reply *
+userpolicy_reply(const char *user, int *unavailable)
+{
+	struct served_user_reply *r = NULL;
+	struct served *s = served_acquire();
+	json_t *eff = NULL;
+
+	*unavailable = 0;
+	if (s == NULL) {
+		*unavailable = 1;
+		return NULL;
+	}
+	eff = userpolicy_effective(s, user, unavailable);
+	served_release(s);
+	if (eff == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->text = json_dumps(eff, JSON_INDENT(2) | JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(eff);
+		free(r);
+		return NULL;
+	}
+	json_decref(eff);
+	r->refs = 1;
+	r->len = strlen(r->text);
+	etag_of(r->text, r->len, r->etag);
+	return r;
 }

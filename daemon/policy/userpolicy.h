@@ -69,4 +69,11 @@ void userpolicy_release(void *hold);
  * be read, NULL otherwise on ENOMEM. */
 json_t *userpolicy_effective(const struct served *s, const char *user, int *unavailable);
 
+/* The GET /v1/settings?user= reply for user under the current policy (a new
+ * reference with refs 1; release with served_user_reply_release), or NULL
+ * with *unavailable set when the preferences cannot be read (else out of
+ * memory). Long-poll waiters get theirs from here too, built on the waiters'
+ * thread. */
+struct served_user_reply *userpolicy_reply(const char *user, int *unavailable);
+
 #endif
