@@ -111,10 +111,15 @@ static const struct option_def options[] = {
      "(refused otherwise; the new log's first row says so)"},
     {"inputs-max-rows", OPT_INT, OFF(inputs_max_rows), "100000", 1, 10000000, NULL, 0, "N",
      "recorded decision inputs (impact preview): rows kept at most, oldest pruned first"},
+    {"inputs-max-bytes", OPT_INT, OFF(inputs_max_bytes), "67108864", 65536, 64L << 30, NULL, 0,
+     "BYTES",
+     "recorded decision inputs: bytes of URI and body kept at most (each body once), oldest "
+     "pruned first"},
     {"inputs-max-days", OPT_INT, OFF(inputs_max_days), "30", 0, 36500, NULL, 0, "DAYS",
      "recorded decision inputs: pruned after this many days (0: by the other limits only)"},
     {"inputs-max-uri", OPT_INT, OFF(inputs_max_uri), "16384", 256, 1048576, NULL, 0, "BYTES",
-     "longest request URI POST /v1/decisions takes (400 beyond)"},
+     "longest request URI a decision's input is recorded with (the decision is made all "
+     "the same); POST /v1/decisions refuses longer ones (400)"},
     {"prefs-max-bytes", OPT_INT, OFF(prefs_max_bytes), "65536", 1024, 1048576, NULL, 0, "BYTES",
      "largest preferences document of one user (PUT /v1/users/{user}/settings; 413 beyond)"},
     {"prefs-max-users", OPT_INT, OFF(prefs_max_users), "10000", 1, 10000000, NULL, 0, "N",

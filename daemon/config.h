@@ -44,6 +44,7 @@ struct config {
 	int audit_reset;          /* start a new log when the database was lost (audited) */
 	long checkpoint_interval; /* seconds between signed audit checkpoints (0: none) */
 	long inputs_max_rows;     /* recorded decision inputs: rows, */
+	long inputs_max_bytes;    /* ... bytes of URI and body, */
 	long inputs_max_days;     /* ... age, */
 	long inputs_max_uri;      /* ... longest URI recorded (and judged by POST /v1/decisions) */
 	long prefs_max_bytes;     /* user preferences: one user's document, */

@@ -372,17 +372,17 @@ access_configure(const struct config *c)
 	}
 }
 
-/* How long and how many recorded inputs are kept: their own limits,
+/* The limits of the recorded inputs: their own, the rows and the age
  * tightened by the audit retention when that is stricter. */
 static void
-inputs_keep(const struct config *c, long *days, long *rows)
+inputs_limits_of(const struct config *c, struct inputs_limits *l)
 {
-	*rows = c->inputs_max_rows;
-	*days = c->inputs_max_days;
-	if (c->retention_rows > 0 && c->retention_rows < *rows)
-		*rows = c->retention_rows;
-	if (c->retention_days > 0 && (*days == 0 || c->retention_days < *days))
-		*days = c->retention_days;
+	*l = (struct inputs_limits){c->inputs_max_rows, c->inputs_max_bytes, c->inputs_max_days,
+	                            c->inputs_max_uri};
+	if (c->retention_rows > 0 && c->retention_rows < l->max_rows)
+		l->max_rows = c->retention_rows;
+	if (c->retention_days > 0 && (l->max_days == 0 || c->retention_days < l->max_days))
+		l->max_days = c->retention_days;
 }
 
 /* Container records (pruned once now, then as they are written) and the
@@ -559,7 +559,7 @@ static int
 start_services(const struct config *c, int ready_fd)
 {
 	char *err = NULL;
-	long keep_days, keep_rows;
+	struct inputs_limits lim;
 
 	if ((app.redact = redact_open(c->state_dir, &err)) == NULL) {
 		log_warnx("%s", err ? err : "out of memory");
@@ -585,8 +585,8 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("--upstream: %s", err ? err : "cannot start");
 		goto fail;
 	}
-	inputs_keep(c, &keep_days, &keep_rows);
-	if (inputs_start(audit_db(app.audit), keep_days, keep_rows, app.redact) != 0)
+	inputs_limits_of(c, &lim);
+	if (inputs_start(audit_db(app.audit), &lim, app.redact) != 0)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 	if (start_containers(c) != 0)
 		goto fail;

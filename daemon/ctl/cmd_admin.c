@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* locksetctl status, settings [--user U] [--watch] and tokens
- * create|list|revoke: health, the effective settings (followed by long-poll)
- * and API tokens. */
+ * create|list|revoke: health (with the engine's user-namespace check), the
+ * effective settings (followed by long-poll) and API tokens. */
 #include "ctl.h"
 
 #include <stdlib.h>
@@ -9,6 +9,34 @@
 
 /* ------------------------------------------------------------------------ */
 /* status */
+
+/* The engine lockset asks about user namespaces (ECI): its socket, whether
+ * it isolates containers in user namespaces and how, or why it could not be
+ * asked. */
+static void
+engine_rows(struct ctl_table *t, const json_t *e)
+{
+	const char *iso = json_string_value(json_object_get(e, "isolation"));
+	const char *opts = json_string_value(json_object_get(e, "securityOptions"));
+	const char *err = json_string_value(json_object_get(e, "error"));
+	const char *ver = json_string_value(json_object_get(e, "serverVersion"));
+	const char *when = json_string_value(json_object_get(e, "checkedAt"));
+	char buf[256];
+
+	ctl_table_row(t, "engine", json_string_value(json_object_get(e, "socket")) ?: "not asked");
+	snprintf(buf, sizeof(buf), "%s%s%s%s",
+	         json_string_value(json_object_get(e, "userns")) ?: "-", iso ? " (isolation: " : "",
+	         iso ? iso : "", iso ? ")" : "");
+	ctl_table_row(t, "engine userns", buf);
+	if (opts != NULL)
+		ctl_table_row(t, "engine security options", opts[0] ? opts : "none");
+	if (ver != NULL)
+		ctl_table_row(t, "engine version", ver);
+	if (when != NULL)
+		ctl_table_row(t, "engine checked at", when);
+	if (err != NULL && err[0] != '\0')
+		ctl_table_row(t, "engine error", err);
+}
 
 int
 ctl_cmd_status(struct ctl *c, int argc, char **argv)
@@ -36,6 +64,10 @@ ctl_cmd_status(struct ctl *c, int argc, char **argv)
 		ctl_table_row(t, "uptime", buf);
 		ctl_table_row(t, "policy", json_string_value(json_object_get(checks, "policy")));
 		ctl_table_row(t, "audit", json_string_value(json_object_get(checks, "audit")));
+		/* Why health is degraded when ECI is locked on and the engine does
+		 * not run containers in user namespaces, and how to fix it. */
+		ctl_table_row(t, "userns", json_string_value(json_object_get(checks, "userns")));
+		engine_rows(t, json_object_get(h, "engine"));
 		ctl_table_print(t, c, stdout);
 	}
 	rc = strcmp(json_string_value(json_object_get(h, "status")) ?: "", "ok") == 0 ? CTL_OK

@@ -3,7 +3,8 @@
  * URI, user, body, verdict, rules) into one allocation and queues it in a
  * bounded queue, nothing more, so a decision never waits for the
  * recorder's work; one thread drains the queue in batches and has
- * inputs_store.c hide the secrets, hash, fold and store them. The request's
+ * inputs_store.c hide the secrets, hash, fold and store them, and
+ * inputs_prune.c keep them within their limits. The request's
  * bytes, secrets included, stay in memory only until their batch is
  * written, and are wiped when freed. */
 #include "inputs_int.h"
@@ -18,7 +19,7 @@
 
 #define INPUTS_WAKE        2048               /* queued inputs that wake the writer early */
 #define INPUTS_WAKE_BYTES  (4 * 1024 * 1024)  /* queued bytes that wake the writer early */
-#define INPUTS_MAX_BYTES   (32 * 1024 * 1024) /* queued bytes; more inputs are dropped */
+#define INPUTS_QUEUE_BYTES (32 * 1024 * 1024) /* queued bytes; more inputs are dropped */
 #define INPUTS_LINGER_MS   200                /* a started batch waits at most this long */
 #define INPUTS_PRUNE_EVERY 60                 /* seconds between retention runs */
 
@@ -27,7 +28,10 @@ static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static struct input *q_head, **q_tail = &q_head;
 static size_t q_len, q_bytes;
-static unsigned long long q_seq, written_seq, dropped, bodies_hashed;
+static unsigned long long q_seq, written_seq, bodies_hashed;
+static unsigned long long dropped_queue, dropped_uri; /* inputs not recorded */
+static unsigned long long body_large, body_notjson;   /* recorded without their body */
+static long long stored_rows = -1, stored_bytes = -1; /* as last counted (-1: not yet) */
 static int running, stopping, flush_wanted;
 static pthread_t writer;
 static struct inputs_store store;
@@ -99,17 +103,24 @@ out:
 }
 
 /* The judge hook: queue the decision. Never blocks on I/O; a full queue
- * drops it (counted). */
+ * drops it, and a URI over the cap is not recorded (both counted): the
+ * decision itself is made all the same. */
 static void
 record_input(const struct decide_request *req, const struct judgement *j)
 {
-	struct input *in = input_new(req, j);
+	struct input *in;
 
-	if (in == NULL)
+	if (req->uri != NULL && strlen(req->uri) > (size_t)store.lim.max_uri) {
+		pthread_mutex_lock(&q_lock);
+		dropped_uri++;
+		pthread_mutex_unlock(&q_lock);
+		return;
+	}
+	if ((in = input_new(req, j)) == NULL)
 		return;
 	pthread_mutex_lock(&q_lock);
-	if (!running || q_len >= INPUTS_MAX_QUEUE || q_bytes + in->size > INPUTS_MAX_BYTES) {
-		dropped++;
+	if (!running || q_len >= INPUTS_MAX_QUEUE || q_bytes + in->size > INPUTS_QUEUE_BYTES) {
+		dropped_queue++;
 		pthread_mutex_unlock(&q_lock);
 		inputs_input_free(in);
 		return;
@@ -153,16 +164,27 @@ writer_wait(void)
 static void
 write_batch(struct input *list)
 {
-	unsigned long long hashed = inputs_store_batch(&store, list);
+	struct inputs_batch_stats stats;
 
+	inputs_store_batch(&store, list, &stats);
 	while (list != NULL) {
 		struct input *next = list->next;
 		inputs_input_free(list);
 		list = next;
 	}
 	pthread_mutex_lock(&q_lock);
-	bodies_hashed += hashed;
+	bodies_hashed += stats.hashed;
+	body_large += stats.body_large;
+	body_notjson += stats.body_notjson;
 	pthread_mutex_unlock(&q_lock);
+}
+
+/* Publish what is stored (q_lock held). */
+static void
+publish_use(void)
+{
+	stored_rows = store.rows;
+	stored_bytes = store.bytes;
 }
 
 static void *
@@ -171,7 +193,10 @@ writer_main(void *arg)
 	time_t last_prune = 0;
 
 	(void)arg;
+	inputs_prune(&store); /* the limits may be lower than last time; and the count */
+	last_prune = time(NULL);
 	pthread_mutex_lock(&q_lock);
+	publish_use();
 	for (;;) {
 		struct input *batch;
 		unsigned long long upto;
@@ -188,11 +213,12 @@ writer_main(void *arg)
 		 * retention runs between batches: no body it sees as an orphan
 		 * can belong to a row still to come. */
 		write_batch(batch);
-		if (time(NULL) - last_prune >= INPUTS_PRUNE_EVERY) {
-			inputs_store_prune(&store);
+		if (inputs_over(&store) || time(NULL) - last_prune >= INPUTS_PRUNE_EVERY) {
+			inputs_prune(&store);
 			last_prune = time(NULL);
 		}
 		pthread_mutex_lock(&q_lock);
+		publish_use();
 		written_seq = upto;
 		pthread_cond_broadcast(&done_cond);
 		if (stopping && q_head == NULL)
@@ -203,14 +229,14 @@ writer_main(void *arg)
 }
 
 int
-inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r)
+inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r)
 {
-	if (r == NULL)
+	if (r == NULL || lim->max_rows < 1 || lim->max_bytes < 1 || lim->max_uri < 1)
 		return -1;
 	store.db = db;
 	store.redact = r;
-	store.keep_days = retention_days;
-	store.keep_rows = retention_rows;
+	store.lim = *lim;
+	store.rows = store.bytes = 0;
 	stopping = 0;
 	running = 1;
 	if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
@@ -234,8 +260,8 @@ inputs_stop(void)
 	pthread_join(writer, NULL);
 	pthread_mutex_lock(&q_lock);
 	running = 0;
-	if (dropped > 0)
-		log_info("decision inputs: %llu dropped (queue full)", dropped);
+	if (dropped_queue > 0)
+		log_info("decision inputs: %llu dropped (queue full)", dropped_queue);
 	pthread_mutex_unlock(&q_lock);
 	store.db = NULL;
 }
@@ -256,30 +282,78 @@ inputs_flush(void)
 	pthread_mutex_unlock(&q_lock);
 }
 
+/* The limits, as gauges. */
+static void
+limits_metrics(FILE *out, const struct inputs_limits *l)
+{
+	fprintf(out,
+	        "# HELP lockset_decision_inputs_max_rows Recorded input rows kept at most "
+	        "(--inputs-max-rows, or the audit retention when stricter).\n"
+	        "# TYPE lockset_decision_inputs_max_rows gauge\n"
+	        "lockset_decision_inputs_max_rows %ld\n"
+	        "# HELP lockset_decision_inputs_max_bytes Bytes of URI and body kept at most "
+	        "(--inputs-max-bytes).\n"
+	        "# TYPE lockset_decision_inputs_max_bytes gauge\n"
+	        "lockset_decision_inputs_max_bytes %lld\n"
+	        "# HELP lockset_decision_inputs_max_age_seconds Age a recorded input is kept "
+	        "to at most (--inputs-max-days, or the audit retention when stricter; 0: no age "
+	        "limit).\n"
+	        "# TYPE lockset_decision_inputs_max_age_seconds gauge\n"
+	        "lockset_decision_inputs_max_age_seconds %lld\n"
+	        "# HELP lockset_decision_inputs_max_uri_bytes Longest URI recorded "
+	        "(--inputs-max-uri).\n"
+	        "# TYPE lockset_decision_inputs_max_uri_bytes gauge\n"
+	        "lockset_decision_inputs_max_uri_bytes %ld\n",
+	        l->max_rows, l->max_bytes, (long long)l->max_days * 86400, l->max_uri);
+}
+
 void
 inputs_metrics(FILE *out)
 {
-	unsigned long long rec, drop, hashed;
+	unsigned long long rec, dq, du, bl, bn, hashed;
+	long long rows, bytes;
 
 	pthread_mutex_lock(&q_lock);
 	rec = q_seq;
-	drop = dropped;
+	dq = dropped_queue;
+	du = dropped_uri;
+	bl = body_large;
+	bn = body_notjson;
 	hashed = bodies_hashed;
+	rows = stored_rows;
+	bytes = stored_bytes;
 	pthread_mutex_unlock(&q_lock);
 	fprintf(out,
 	        "# HELP lockset_decision_inputs_total Decision inputs queued for the impact "
 	        "preview.\n"
 	        "# TYPE lockset_decision_inputs_total counter\n"
 	        "lockset_decision_inputs_total %llu\n"
-	        "# HELP lockset_decision_inputs_dropped_total Decision inputs dropped because "
-	        "the queue was full.\n"
+	        "# HELP lockset_decision_inputs_dropped_total Decisions judged but whose input "
+	        "was not recorded, by reason.\n"
 	        "# TYPE lockset_decision_inputs_dropped_total counter\n"
-	        "lockset_decision_inputs_dropped_total %llu\n"
+	        "lockset_decision_inputs_dropped_total{reason=\"queue_full\"} %llu\n"
+	        "lockset_decision_inputs_dropped_total{reason=\"uri_too_long\"} %llu\n"
+	        "# HELP lockset_decision_input_bodies_dropped_total Inputs recorded without the "
+	        "body they were sent with (the impact preview skips them), by reason.\n"
+	        "# TYPE lockset_decision_input_bodies_dropped_total counter\n"
+	        "lockset_decision_input_bodies_dropped_total{reason=\"too_large\"} %llu\n"
+	        "lockset_decision_input_bodies_dropped_total{reason=\"not_json\"} %llu\n"
 	        "# HELP lockset_decision_input_bodies_hashed_total Distinct bodies made "
 	        "secret-free and hashed for storage (once per batch of the recorder).\n"
 	        "# TYPE lockset_decision_input_bodies_hashed_total counter\n"
 	        "lockset_decision_input_bodies_hashed_total %llu\n",
-	        rec, drop, hashed);
+	        rec, dq, du, bl, bn, hashed);
+	if (rows >= 0)
+		fprintf(out,
+		        "# HELP lockset_decision_inputs_rows Recorded input rows stored.\n"
+		        "# TYPE lockset_decision_inputs_rows gauge\n"
+		        "lockset_decision_inputs_rows %lld\n"
+		        "# HELP lockset_decision_inputs_bytes Bytes of URI and body stored (each "
+		        "body once).\n"
+		        "# TYPE lockset_decision_inputs_bytes gauge\n"
+		        "lockset_decision_inputs_bytes %lld\n",
+		        rows, bytes);
+	limits_metrics(out, &store.lim);
 }
 
 int

@@ -6,8 +6,8 @@
  * counted row (decision_inputs) and each distinct body once, by the SHA-256
  * of its secret-free bytes (input_bodies), so no decision waits for that
  * work or an fsync; the batches are committed without waiting for the disk
- * either (a power failure may lose the last ones). It prunes them with the
- * audit retention (days) and a row cap. */
+ * either (a power failure may lose the last ones). They are held to
+ * inputs_limits (rows, bytes, age). */
 #ifndef LOCKSET_INPUTS_H
 #define LOCKSET_INPUTS_H
 
@@ -18,25 +18,35 @@ struct db;
 struct redact;
 
 #define INPUTS_MAX_BODY  (64 * 1024) /* bytes of body kept; larger: not kept, flagged */
-#define INPUTS_MAX_ROWS  100000      /* rows kept at most (fewer if retention-rows says so) */
 #define INPUTS_MAX_QUEUE 10000       /* queued inputs (32 MiB at most); more are dropped, counted */
 
-/* Start the writer thread and install the judge hook. retention_days and
- * retention_rows as for the audit log (0: no limit; rows are capped at
- * INPUTS_MAX_ROWS anyway; a row is one distinct input of one minute). r
+/* What the recorded inputs may take, whatever the traffic. A row is one
+ * distinct input of one minute; its bytes are its URI's, and a body's count
+ * once however many rows share it. Right after a batch that takes the rows
+ * or the bytes past their limit, the oldest rows are pruned down to seven
+ * eighths of it (so a steady flow prunes once per eighth, not once per
+ * batch); age is pruned about once a minute, and everything at start-up. */
+struct inputs_limits {
+	long max_rows;       /* rows kept at most (>= 1) */
+	long long max_bytes; /* bytes of URI and body kept at most (>= 1) */
+	long max_days;       /* rows last seen longer ago are removed; 0: no age limit */
+	long max_uri;        /* a decision whose URI is longer is judged, not recorded */
+};
+
+/* Start the writer thread and install the judge hook. lim is copied. r
  * (borrowed; must outlive inputs_stop) hides secret-bearing values before
  * anything is stored: no Env value, build argument or secret's data is
  * stored, only its keyed hash; a body that is not JSON is not kept (flagged
  * like one over the cap). Returns 0 or -1. */
-int inputs_start(struct db *db, long retention_days, long retention_rows, const struct redact *r);
+int inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r);
 /* Write what is queued, remove the hook, stop the thread. Call once no
  * decision can be in progress (after http_stop). */
 void inputs_stop(void);
 /* Wait until everything queued so far is stored. */
 void inputs_flush(void);
 
-/* Prometheus text of the recorder's counters (recorded, dropped, bodies
- * hashed) to out. */
+/* Prometheus text of the recorder's counters (recorded, dropped by reason,
+ * bodies hashed and not kept), what is stored and its limits, to out. */
 void inputs_metrics(FILE *out);
 
 /* One stored row: count identical decisions of one minute. Pointers borrowed

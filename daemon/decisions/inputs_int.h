@@ -42,20 +42,37 @@ struct input {
 	char text[];
 };
 
-/* What the writer works with. */
+/* What the writer works with; only the writer thread touches it. */
 struct inputs_store {
 	struct db *db;
 	const struct redact *redact;
-	long keep_days, keep_rows;
+	struct inputs_limits lim;
+	/* What is stored: counted by every prune, kept up to date by every
+	 * batch (rows inserted, bodies inserted). */
+	long long rows, bytes;
+};
+
+/* What one batch did, for the counters of /metrics. */
+struct inputs_batch_stats {
+	unsigned long long hashed;       /* distinct bodies made secret-free and hashed */
+	unsigned long long body_large;   /* inputs recorded without their body: over the cap */
+	unsigned long long body_notjson; /* ... not JSON */
 };
 
 /* Hide the secrets of every input of list, hash the bodies (once for each
  * distinct body of the batch), fold identical decisions of one minute and
- * store them in one transaction. Returns the number of distinct bodies
- * hashed. Frees nothing. */
-unsigned long long inputs_store_batch(const struct inputs_store *st, struct input *list);
-/* Retention: old and excess rows, and bodies left without a row. */
-void inputs_store_prune(const struct inputs_store *st);
+ * store them in one transaction, adding what it stored to st->rows and
+ * st->bytes. Frees nothing. */
+void inputs_store_batch(struct inputs_store *st, struct input *list,
+                        struct inputs_batch_stats *stats);
+
+/* Retention (inputs_prune.c): rows older than lim.max_days, and when
+ * st->rows or st->bytes is past its limit, the oldest rows down to seven
+ * eighths of it; then the bodies left without a row; st->rows and st->bytes
+ * counted anew. */
+void inputs_prune(struct inputs_store *st);
+/* 1 when st->rows or st->bytes is past its limit. */
+int inputs_over(const struct inputs_store *st);
 /* inputs_scan over db. */
 int inputs_store_scan(struct db *db, const char *since,
                       int (*fn)(const struct inputs_row *r, void *cls), void *cls);

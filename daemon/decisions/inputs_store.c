@@ -3,7 +3,8 @@
  * (inputs_int.h): hide the secrets of each (redact.h), hash each distinct
  * body once (SHA-256 of the secret-free bytes, the stored body's name),
  * fold identical decisions of one minute into one counted row, and store
- * the rows and the new bodies in one transaction; retention; reading. */
+ * the rows and the new bodies in one transaction, counting what they add
+ * (the limits: inputs_prune.c); reading. */
 #include "inputs_int.h"
 
 #include "store/db.h"
@@ -20,15 +21,6 @@
 
 #define INPUTS_FOLD   1024 /* buckets of the fold table (power of 2) */
 #define INPUTS_BODIES 1024 /* buckets of the table of distinct bodies (power of 2) */
-
-static long long
-now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The stored form of a time: "2026-11-28T12:34:56.000123Z". */
 static void
@@ -224,9 +216,10 @@ fold(struct input *list)
 /* ------------------------------------------------------------------------ */
 /* Writing */
 
-/* The distinct bodies of the batch (a body stored already is kept). */
+/* The distinct bodies of the batch (a body stored already is kept); the
+ * bytes of those inserted are added to *bytes. */
 static int
-store_bodies(sqlite3 *c, const struct input *list)
+store_bodies(sqlite3 *c, const struct input *list, long long *bytes)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = SQLITE_OK;
@@ -241,6 +234,8 @@ store_bodies(sqlite3 *c, const struct input *list)
 		sqlite3_bind_blob(st, 1, in->hash, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, in->body, (int)in->body_len, SQLITE_STATIC);
 		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE && sqlite3_changes(c) == 1)
+			*bytes += (long long)in->body_len;
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 		sqlite3_reset(st);
 	}
@@ -248,9 +243,36 @@ store_bodies(sqlite3 *c, const struct input *list)
 	return rc;
 }
 
-/* One row per kind, added to the row of the same minute and kind if any. */
+static void
+bind_kind(sqlite3_stmt *st, const struct input *k)
+{
+	char bucket[32], first[32], last[32];
+
+	format_time(minute_of(k->usec) * 1000000, bucket);
+	format_time(k->first_usec, first);
+	format_time(k->last_usec, last);
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, first, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, last, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, k->count);
+	db_bind_text(st, 5, k->method);
+	db_bind_text(st, 6, k->safe_uri);
+	db_bind_text(st, 7, k->user);
+	if (k->body_state == BODY_KEPT)
+		sqlite3_bind_blob(st, 8, k->hash, 32, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_zeroblob(st, 8, 0);
+	sqlite3_bind_int(st, 9, k->body_state == BODY_TOO_LARGE);
+	sqlite3_bind_int(st, 10, k->allow);
+	db_bind_text(st, 11, k->rules);
+	sqlite3_bind_int64(st, 12, k->policy_version);
+}
+
+/* One row per kind, added to the row of the same minute and kind if any;
+ * the rows inserted and their URIs' bytes are added to s. A row's count
+ * after the statement is the kind's own only when the row is new. */
 static int
-store_rows(sqlite3 *c, const struct input *kinds)
+store_rows(sqlite3 *c, const struct input *kinds, struct inputs_store *s)
 {
 	sqlite3_stmt *st = db_prepare(
 	    c, "INSERT INTO decision_inputs (bucket, first, last, count, method, uri, user, "
@@ -258,33 +280,22 @@ store_rows(sqlite3 *c, const struct input *kinds)
 	       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
 	       "ON CONFLICT (bucket, method, uri, user, body_hash, body_truncated, allow, rules, "
 	       "policy_version) DO UPDATE SET count = count + excluded.count, "
-	       "first = min(first, excluded.first), last = max(last, excluded.last)");
+	       "first = min(first, excluded.first), last = max(last, excluded.last) "
+	       "RETURNING count");
 	int rc = SQLITE_OK;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
 	for (const struct input *k = kinds; k != NULL && rc == SQLITE_OK; k = k->kind_next) {
-		char bucket[32], first[32], last[32];
-
-		format_time(minute_of(k->usec) * 1000000, bucket);
-		format_time(k->first_usec, first);
-		format_time(k->last_usec, last);
-		db_bind_text(st, 1, bucket);
-		db_bind_text(st, 2, first);
-		db_bind_text(st, 3, last);
-		sqlite3_bind_int64(st, 4, k->count);
-		db_bind_text(st, 5, k->method);
-		db_bind_text(st, 6, k->safe_uri);
-		db_bind_text(st, 7, k->user);
-		if (k->body_state == BODY_KEPT)
-			sqlite3_bind_blob(st, 8, k->hash, 32, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_zeroblob(st, 8, 0);
-		sqlite3_bind_int(st, 9, k->body_state == BODY_TOO_LARGE);
-		sqlite3_bind_int(st, 10, k->allow);
-		db_bind_text(st, 11, k->rules);
-		sqlite3_bind_int64(st, 12, k->policy_version);
+		bind_kind(st, k);
 		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			if (sqlite3_column_int64(st, 0) == k->count) {
+				s->rows++;
+				s->bytes += (long long)strlen(k->safe_uri);
+			}
+			rc = sqlite3_step(st);
+		}
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 		sqlite3_reset(st);
 	}
@@ -294,115 +305,55 @@ store_rows(sqlite3 *c, const struct input *kinds)
 
 struct batch {
 	struct input *all, *kinds;
+	struct inputs_store *store;
 };
 
 static int
 batch_tx(sqlite3 *c, void *arg)
 {
 	struct batch *b = arg;
-	int rc = store_bodies(c, b->all);
+	int rc = store_bodies(c, b->all, &b->store->bytes);
 
-	return rc == SQLITE_OK ? store_rows(c, b->kinds) : rc;
+	return rc == SQLITE_OK ? store_rows(c, b->kinds, b->store) : rc;
 }
 
-unsigned long long
-inputs_store_batch(const struct inputs_store *st, struct input *list)
+/* Inputs recorded without the body they were sent with, by reason. */
+static void
+count_bodies_lost(const struct input *list, struct inputs_batch_stats *stats)
 {
-	struct batch b = {list, NULL};
-	unsigned long long hashed;
-	EVP_MD *sha256;
-
-	if (list == NULL)
-		return 0;
-	if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-		log_warnx("decision inputs: no SHA-256; a batch is not stored");
-		return 0;
+	for (const struct input *in = list; in != NULL; in = in->next) {
+		if (in->safe_uri == NULL || !in->has_body || in->body_state != BODY_TOO_LARGE)
+			continue;
+		if (in->too_large)
+			stats->body_large++;
+		else
+			stats->body_notjson++;
 	}
-	hashed = hide_secrets(st, sha256, list);
-	EVP_MD_free(sha256);
-	b.kinds = fold(list);
-	if (db_tx_run_lazy(st->db, batch_tx, &b, NULL) != 0)
-		log_warnx("decision inputs: a batch could not be stored");
-	return hashed;
-}
-
-struct prune_args {
-	const char *cutoff;
-	long rows;
-};
-
-static int
-prune_old(sqlite3 *c, const char *cutoff)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE last < ?1");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	db_bind_text(st, 1, cutoff);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_excess(sqlite3 *c, long rows)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE id <= "
-	                                 "(SELECT MAX(id) FROM decision_inputs) - ?1");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	sqlite3_bind_int64(st, 1, rows);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_bodies(sqlite3 *c)
-{
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM input_bodies WHERE hash NOT IN "
-	                                 "(SELECT body_hash FROM decision_inputs)");
-	int rc;
-
-	if (st == NULL)
-		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int
-prune_tx(sqlite3 *c, void *arg)
-{
-	struct prune_args *a = arg;
-	int rc = SQLITE_OK;
-
-	if (a->cutoff != NULL)
-		rc = prune_old(c, a->cutoff);
-	if (rc == SQLITE_OK)
-		rc = prune_excess(c, a->rows);
-	if (rc == SQLITE_OK)
-		rc = prune_bodies(c);
-	return rc;
 }
 
 void
-inputs_store_prune(const struct inputs_store *s)
+inputs_store_batch(struct inputs_store *st, struct input *list, struct inputs_batch_stats *stats)
 {
-	char cutoff[32];
-	struct prune_args a = {NULL, INPUTS_MAX_ROWS};
+	struct batch b = {list, NULL, st};
+	long long rows = st->rows, bytes = st->bytes;
+	EVP_MD *sha256;
 
-	if (s->keep_days > 0) {
-		format_time(now_usec() - (long long)s->keep_days * 86400 * 1000000, cutoff);
-		a.cutoff = cutoff;
+	memset(stats, 0, sizeof(*stats));
+	if (list == NULL)
+		return;
+	if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		log_warnx("decision inputs: no SHA-256; a batch is not stored");
+		return;
 	}
-	if (s->keep_rows > 0 && s->keep_rows < a.rows)
-		a.rows = s->keep_rows;
-	if (db_tx_run_lazy(s->db, prune_tx, &a, NULL) != 0)
-		log_warnx("decision inputs: retention failed");
+	stats->hashed = hide_secrets(st, sha256, list);
+	EVP_MD_free(sha256);
+	count_bodies_lost(list, stats);
+	b.kinds = fold(list);
+	if (db_tx_run_lazy(st->db, batch_tx, &b, NULL) != 0) {
+		log_warnx("decision inputs: a batch could not be stored");
+		st->rows = rows; /* rolled back */
+		st->bytes = bytes;
+	}
 }
 
 /* ------------------------------------------------------------------------ */

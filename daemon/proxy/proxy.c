@@ -120,11 +120,13 @@ conn_main(void *arg)
 static void
 turn_away(int fd)
 {
+#define BUSY_BODY "{\"message\":\"lockset: too many connections to the docker proxy\"}\n"
 	static const char busy[] =
 	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-	    "Connection: close\r\nContent-Length: 59\r\n\r\n"
-	    "{\"message\":\"lockset: too many connections to the docker proxy\"}";
+	    "Connection: close\r\nContent-Length: 64\r\n\r\n" BUSY_BODY;
+	_Static_assert(sizeof(BUSY_BODY) - 1 == 64, "the Content-Length of the busy reply");
 	ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+#undef BUSY_BODY
 
 	(void)n;
 	close(fd);

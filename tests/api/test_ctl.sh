@@ -43,6 +43,18 @@ run "status over the Unix socket" 0 ctl status
 check "not a terminal: tab-separated" grep -qP '^status\tok$' "$T/out"
 run "status --json" 0 ctl --json status
 check "status --json is the health document" jqe '.status == "ok" and .checks.policy == "loaded"' "$T/out"
+cp "$T/out" "$T/out.json"
+USERNS=$(jq -r .checks.userns "$T/out")
+ENGINE=$(jq -r .engine.socket "$T/out")
+ENGINE_USERNS=$(jq -r .engine.userns "$T/out")
+run "status" 0 ctl status
+check "status prints the user-namespace check (ECI is locked): $USERNS" \
+	grep -qxF "userns	$USERNS" "$T/out"
+check "... the engine it asks" grep -qxF "engine	$ENGINE" "$T/out"
+check "... and what the engine said" grep -qP "^engine userns\t\Q$ENGINE_USERNS\E( |$)" "$T/out"
+if [ "$ENGINE_USERNS" = unknown ]; then
+	check "... or why it could not be asked" grep -qxF "engine error	$(jq -r .engine.error "$T/out.json")" "$T/out"
+fi
 if command -v script >/dev/null 2>&1; then
 	script -qec "$CTL --socket $SOCK status" /dev/null >"$T/out" 2>&1
 	check "on a terminal: aligned columns" grep -qE '^policy version +1' "$T/out"

@@ -41,6 +41,13 @@ check "a wrong minimum role fails the check" \
 check "an error code unknown to reply.c fails the check" \
 	grep -q '^not ok - ErrorCode teapot is not in the error vocabulary' "$T/check.out"
 
+# test_checker_catches_a_docker_proxy_answer_left_out: the proxy's path item
+# stands for the whole Engine API and must list each answer of its own.
+jq 'del(.paths["/{engineApiPath}"].post.responses["502"])' "$SPEC" >"$T/spec-proxy.json"
+python3 "$CHECK" routes "$T/spec-proxy.json" "$T/routes" "$T/errors" >"$T/check.out" 2>&1
+check "a docker proxy answer missing from the spec fails the check" \
+	grep -q '^not ok - POST /{engineApiPath} (docker proxy): documents 400, 403, 413, 503, default, the proxy answers 400, 403, 413, 502, 503, default' "$T/check.out"
+
 # A central daemon (it signs bundles), so GET /v1/bundle answers too.
 openssl genpkey -algorithm ed25519 -out "$T/bundle-key.pem" 2>/dev/null
 chmod 600 "$T/bundle-key.pem"
@@ -80,6 +87,11 @@ echo '{"error":{"code":"conflict","message":"m"}}' >"$T/bad/x"
 python3 "$CHECK" replies "$SPEC" "$T/bad.tsv" "$T/bad" >"$T/check.out" 2>&1
 check "an undocumented status fails the check" \
 	grep -q '^not ok - reply to DELETE /v1/tokens/x (409): status 409 is not documented' "$T/check.out"
+printf 'x\tPOST\tdocker-proxy:/v1.45/containers/create\t403\tapplication/json\n' >"$T/bad.tsv"
+echo '{"error":{"code":"forbidden","message":"m"}}' >"$T/bad/x"
+python3 "$CHECK" replies "$SPEC" "$T/bad.tsv" "$T/bad" >"$T/check.out" 2>&1
+check "a docker proxy answer not in the engine's error shape fails the check" \
+	grep -q "^not ok - reply to POST docker-proxy:/v1.45/containers/create (403): body: 'message' is a required property" "$T/check.out"
 printf 'x\tPOST\t/v1/tokens\t400\tapplication/json\n' >"$T/bad.tsv"
 echo '{"error":{"code":"not_found","message":"m"}}' >"$T/bad/x"
 python3 "$CHECK" replies "$SPEC" "$T/bad.tsv" "$T/bad" >"$T/check.out" 2>&1

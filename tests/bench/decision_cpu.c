@@ -267,6 +267,8 @@ start(const char *srcdir, char *state)
 {
 	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 	struct audit_opts aopts = {.synchronous_full = 1};
+	/* The daemon's defaults. */
+	struct inputs_limits lim = {100000, 64LL << 20, 30, 16384};
 	static char policy[4096];
 	struct settings_env env;
 	char *err = NULL;
@@ -283,7 +285,7 @@ start(const char *srcdir, char *state)
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0)
 		die("cannot install the policy");
 	if ((app.redact = redact_open(state, &err)) == NULL ||
-	    inputs_start(audit_db(app.audit), 0, 0, app.redact) != 0)
+	    inputs_start(audit_db(app.audit), &lim, app.redact) != 0)
 		die("cannot start the input recorder");
 	problems_clear(&errs);
 	problems_clear(&warns);

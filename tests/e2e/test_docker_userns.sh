@@ -7,7 +7,8 @@
 #  - ECI not locked: nothing changes with an engine without user namespaces.
 #  - ECI locked on, dockerd without --userns-remap: creates and execs are
 #    refused with rule engine-userns and the fix in the message; listing is
-#    not; /v1/health is degraded and says why; audit mode reports, allows.
+#    not; /v1/health is degraded and says why, and so does locksetctl
+#    status; audit mode reports, allows.
 #    The docker socket proxy judges its requests by the same answer.
 #  - dockerd restarted with --userns-remap=default (vfs): lockset learns it
 #    from the plugin's activation; creates run; --userns=host stays refused.
@@ -72,6 +73,16 @@ policy true enforce
 wait_health "ECI locked on and no user namespaces: health is degraded" .status degraded
 check "health says why and how to fix it" grep -q 'userns-remap.*daemon.json' "$BODY"
 expect_json "... in checks.userns" '.checks.userns | startswith("the engine at ")' true
+CTL=${LOCKSETCTL:-$LOCKSET_BUILDDIR/daemon/ctl/locksetctl}
+if [ -x "$CTL" ]; then
+	"$CTL" --socket "$SOCK" status >"$T/status" 2>&1
+	rc=$?
+	check "locksetctl status: degraded, exit 1 ($rc)" grep -qxF "status	degraded" "$T/status"
+	check "... exit 1 ($rc)" test "$rc" = 1
+	check "... and says why and how to fix it" \
+		grep -qP '^userns\tthe engine at .*"userns-remap": "default" in /etc/docker/daemon.json' "$T/status"
+	check "... with what the engine said" grep -qxF "engine userns	no (isolation: none)" "$T/status"
+fi
 denied "ECI locked: docker create is refused" engine-userns \
 	create --pull=never --network none lockset-bb true
 check "the message names the fix" grep -q '"userns-remap": "default" in /etc/docker/daemon.json' "$T/err"

@@ -127,6 +127,7 @@ start_daemon(void)
 	struct audit_opts aopts = {0};
 	struct http_opts hopts = {0};
 	static struct settings_env env;
+	const struct inputs_limits limits = {100000, 64LL << 20, 0, 1 << 20};
 	char *err = NULL, *secret = NULL;
 	json_t *doc;
 
@@ -144,7 +145,7 @@ start_daemon(void)
 	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0)
 		fail("cannot version the policy");
 	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL ||
-	    inputs_start(audit_db(app.audit), 0, 100000, app.redact) != 0)
+	    inputs_start(audit_db(app.audit), &limits, app.redact) != 0)
 		fail("cannot record decision inputs");
 	if (tokens_create("fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");

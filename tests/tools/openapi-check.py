@@ -8,7 +8,11 @@
 #   openapi-check.py replies SPEC TSV DIR
 #     every recorded reply (TSV lines "ID METHOD URL STATUS CONTENT-TYPE", the
 #     body in DIR/ID) is documented for its operation and status, and its JSON
-#     body validates against the response schema.
+#     body validates against the response schema. A URL "docker-proxy:/..." is
+#     a reply of the docker socket proxy, checked against its path item.
+# The docker proxy's path item (x-lockset-listener docker-proxy) stands for
+# the whole Docker Engine API: it is not in the route table, documents only
+# the proxy's own answers, and "default" for the engine's.
 # Prints "not ok - ..." per problem and exits 1 when there is any.
 import json
 import os
@@ -140,6 +144,20 @@ def check_operation(spec, route, op, item):
             spec.bad("%s: parses a JSON body but does not document 400 invalid_json" % where)
 
 
+PROXY = "docker-proxy"
+PROXY_STATUSES = {"400", "403", "413", "502", "503", "default"}
+
+
+def check_proxy_operation(spec, path, method, op):
+    where = "%s %s (docker proxy)" % (method.upper(), path)
+    got = set(op.get("responses", {}))
+    if got != PROXY_STATUSES:
+        spec.bad("%s: documents %s, the proxy answers %s"
+                 % (where, ", ".join(sorted(got)), ", ".join(sorted(PROXY_STATUSES))))
+    if op.get("security") != []:
+        spec.bad("%s: the proxy takes no credentials (security: [])" % where)
+
+
 def check_routes(spec_path, routes_path, errors_path):
     spec = Spec(spec_path)
     if not str(spec.doc.get("openapi", "")).startswith("3.1"):
@@ -158,6 +176,9 @@ def check_routes(spec_path, routes_path, errors_path):
         routes[(method, path)] = row
     ops = {}
     for path, method, item, op in spec.operations():
+        if item.get("x-lockset-listener") == PROXY:
+            check_proxy_operation(spec, path, method, op)
+            continue
         ops[(method, path)] = (op, item)
         for status, resp in op.get("responses", {}).items():
             for code in spec.error_codes_of(resp) or []:
@@ -183,11 +204,17 @@ def check_routes(spec_path, routes_path, errors_path):
 # ----------------------------------------------------------------------------
 # Replies
 
-def match_path(spec, url_path):
-    """The spec path template that url_path matches, preferring literal segments."""
+def match_path(spec, url_path, listener="api"):
+    """The spec path template that url_path matches, preferring literal
+    segments; for the docker proxy, its one path item, whatever the path."""
+    if listener == PROXY:
+        return next((t for t, item in spec.doc.get("paths", {}).items()
+                     if item.get("x-lockset-listener") == PROXY), None)
     segs = url_path.split("/")
     best, best_score = None, -1
-    for tmpl in spec.doc.get("paths", {}):
+    for tmpl, item in spec.doc.get("paths", {}).items():
+        if item.get("x-lockset-listener") == PROXY:
+            continue
         tsegs = tmpl.split("/")
         if len(tsegs) != len(segs):
             continue
@@ -221,12 +248,15 @@ def validate_body(spec, schema_ptr, instance):
 def check_reply(spec, method, url, status, ctype, body_path):
     """None when the reply conforms, "skip" when the spec has no operation for
     it, else the reason it does not conform."""
+    listener = "api"
+    if url.startswith(PROXY + ":"):
+        listener, url = PROXY, url[len(PROXY) + 1:]
     path = url.split("?", 1)[0]
-    tmpl = match_path(spec, path)
+    tmpl = match_path(spec, path, listener)
     if tmpl is None:
         return "skip"
     item = spec.doc["paths"][tmpl]
-    if item.get("x-lockset-listener", "api") != "api":
+    if listener == "api" and item.get("x-lockset-listener", "api") != "api":
         # Replies are recorded on the API listener, where plugin routes do not exist.
         return None if status == "404" else "%s is not served on the API listener, yet got %s" % (
             tmpl, status)
@@ -240,6 +270,9 @@ def check_reply(spec, method, url, status, ctype, body_path):
     responses = item[op_method].get("responses", {})
     resp_ptr = [ "paths", tmpl, op_method, "responses", status]
     resp = responses.get(status)
+    if resp is None and listener == PROXY and "default" in responses:
+        return "the engine's status %s, but no engine was there to answer" % status if (
+            status in ("400", "403", "413", "502", "503")) else None
     if resp is None:
         return "status %s is not documented for %s %s" % (status, method, tmpl)
     if "$ref" in resp:
