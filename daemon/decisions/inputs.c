@@ -102,14 +102,13 @@ out:
 	return in;
 }
 
-/* The judge hook: queue the decision. Never blocks on I/O; a full queue
- * drops it, and a URI over the cap is not recorded (both counted): the
- * decision itself is made all the same. */
-static void
-record_input(const struct decide_request *req, const struct judgement *j)
+void
+inputs_record(const struct decide_request *req, const struct judgement *j)
 {
 	struct input *in;
 
+	if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+		return;
 	if (req->uri != NULL && strlen(req->uri) > (size_t)store.lim.max_uri) {
 		pthread_mutex_lock(&q_lock);
 		dropped_uri++;
@@ -238,12 +237,11 @@ inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact
 	store.lim = *lim;
 	store.rows = store.bytes = 0;
 	stopping = 0;
-	running = 1;
+	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
 	if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
-		running = 0;
+		__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
 		return -1;
 	}
-	judge_set_input_hook(record_input);
 	return 0;
 }
 
@@ -252,14 +250,13 @@ inputs_stop(void)
 {
 	if (!running)
 		return;
-	judge_set_input_hook(NULL);
 	pthread_mutex_lock(&q_lock);
 	stopping = 1;
 	pthread_cond_signal(&q_cond);
 	pthread_mutex_unlock(&q_lock);
 	pthread_join(writer, NULL);
 	pthread_mutex_lock(&q_lock);
-	running = 0;
+	__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
 	if (dropped_queue > 0)
 		log_info("decision inputs: %llu dropped (queue full)", dropped_queue);
 	pthread_mutex_unlock(&q_lock);

@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 struct db;
+struct decide_request;
+struct judgement;
 struct redact;
 
 #define INPUTS_MAX_BODY  (64 * 1024) /* bytes of body kept; larger: not kept, flagged */
@@ -33,15 +35,20 @@ struct inputs_limits {
 	long max_uri;        /* a decision whose URI is longer is judged, not recorded */
 };
 
-/* Start the writer thread and install the judge hook. lim is copied. r
+/* Start the writer thread. lim is copied. r
  * (borrowed; must outlive inputs_stop) hides secret-bearing values before
  * anything is stored: no Env value, build argument or secret's data is
  * stored, only its keyed hash; a body that is not JSON is not kept (flagged
  * like one over the cap). Returns 0 or -1. */
 int inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r);
-/* Write what is queued, remove the hook, stop the thread. Call once no
+/* Write what is queued and stop the thread. Call once no
  * decision can be in progress (after http_stop). */
 void inputs_stop(void);
+/* Queue one judged request (judge.c calls it for every decision). Never
+ * blocks on I/O; does nothing unless started; a full queue drops it, and a
+ * URI over the cap is not recorded (both counted): the decision itself is
+ * made all the same. */
+void inputs_record(const struct decide_request *req, const struct judgement *j);
 /* Wait until everything queued so far is stored. */
 void inputs_flush(void);
 

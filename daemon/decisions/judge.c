@@ -7,6 +7,7 @@
 #include "app.h"
 #include "audit/audit.h"
 #include "containers/engineinfo.h"
+#include "inputs.h"
 #include "log.h"
 #include "redact.h"
 #include "lookup.h"
@@ -31,14 +32,7 @@ static struct {
 	const char *rule;
 	unsigned long long count;
 } rule_counts[JUDGE_MAX_RULES];
-static judge_input_hook input_hook;
 static struct metrics_hist decision_latency;
-
-void
-judge_set_input_hook(judge_input_hook hook)
-{
-	input_hook = hook;
-}
 
 static void
 count_rule(const char *rule)
@@ -261,8 +255,7 @@ settle(const struct decide_request *req, const char *component, const char *acto
 	}
 	for (size_t i = 0; i < j->d.nv; i++)
 		count_rule(j->d.v[i].rule);
-	if (input_hook != NULL)
-		input_hook(req, j);
+	inputs_record(req, j);
 	return j->d.nv > 0 && record(req, component, actor, j) == 0;
 }
 

@@ -65,8 +65,4 @@ void judge_totals(unsigned long long *decisions, unsigned long long *denies);
 /* Prometheus text of the decision counters (new reference to a string). */
 void judge_metrics(FILE *out);
 
-/* Hook for recording decision inputs (impact preview); may be NULL. */
-typedef void (*judge_input_hook)(const struct decide_request *req, const struct judgement *j);
-void judge_set_input_hook(judge_input_hook hook);
-
 #endif
