@@ -239,13 +239,13 @@ write_batch(struct audit *a, struct audit_pending *list)
 	int rc, ok;
 
 	chain_get(a, &b.ch);
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	t0 = real_now_us();
 	t1 = metrics_now_ns();
 	ok = db_tx_run(a->db, batch_tx, &b, &rc) == 0;
 	metrics_observe_since(&a->commit_latency, t1);
 	t0 = real_now_us() - t0;
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	a->last_commit_us = t0 > 0 ? t0 : 0;
 	a->counters.commits++;
 	a->counters.commit_us += (unsigned long long)a->last_commit_us;
@@ -267,13 +267,13 @@ write_batch(struct audit *a, struct audit_pending *list)
 	}
 	*tail = NULL;
 	pthread_cond_broadcast(&a->done);
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	for (struct audit_pending *p = async, *next; p != NULL; p = next) {
 		next = p->next;
 		p->done_fn(p->done_arg, p->id);
 		pending_free(p);
 	}
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 }
 
 /* Group commit (a->lock held): the callers of the last commit are most of
@@ -467,9 +467,9 @@ prune_run(struct audit *a, int all)
 		int rc, ok;
 
 		chain_get(a, &p.ch);
-		pthread_mutex_unlock(&a->lock);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		ok = db_tx_run(a->db, prune_tx, &p, &rc) == 0;
-		pthread_mutex_lock(&a->lock);
+		lockorder_lock(&a->lock, LOCK_AUDIT);
 		publish(a, &p.ch, ok, rc);
 		if (!ok)
 			return -1;
@@ -493,7 +493,7 @@ writer_main(void *arg)
 	struct audit *a = arg;
 	long long last_prune = real_now_us();
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	for (;;) {
 		if (a->head != NULL) {
 			struct audit_pending *list;
@@ -527,7 +527,7 @@ writer_main(void *arg)
 			last_prune = real_now_us();
 		}
 	}
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return NULL;
 }
 
@@ -698,10 +698,10 @@ audit_close(struct audit *a)
 	if (a == NULL)
 		return;
 	if (a->writer_started) {
-		pthread_mutex_lock(&a->lock);
+		lockorder_lock(&a->lock, LOCK_AUDIT);
 		a->stopping = 1;
 		pthread_cond_signal(&a->wake);
-		pthread_mutex_unlock(&a->lock);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		pthread_join(a->writer, NULL);
 	}
 	finalize_statements(a);
@@ -773,15 +773,15 @@ append_wait(struct audit *a, const struct audit_event *ev, int own)
 		goto out;
 	}
 	p.time_us = now_us(a);
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	if (a->stopping) {
-		pthread_mutex_unlock(&a->lock);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		goto out;
 	}
 	enqueue(a, &p);
 	while (!p.done)
 		pthread_cond_wait(&a->done, &a->lock);
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	id = p.id;
 out:
 	free(p.rules_json);
@@ -851,14 +851,14 @@ audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn 
 	p->done_fn = done;
 	p->done_arg = arg;
 	p->time_us = now_us(a);
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	if (a->stopping) {
-		pthread_mutex_unlock(&a->lock);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		pending_free(p);
 		return -1;
 	}
 	enqueue(a, p);
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return 0;
 }
 
@@ -867,11 +867,11 @@ audit_healthy(struct audit *a, const char **reason)
 {
 	int h;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	h = a->healthy;
 	if (reason != NULL)
 		*reason = a->reason;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return h;
 }
 
@@ -881,9 +881,9 @@ audit_prune(struct audit *a)
 	unsigned long long gen;
 	long long r;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	if (a->stopping) {
-		pthread_mutex_unlock(&a->lock);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		return -1;
 	}
 	/* Wait for a prune that starts after this call. */
@@ -893,14 +893,14 @@ audit_prune(struct audit *a)
 	while (a->prune_gen <= gen)
 		pthread_cond_wait(&a->done, &a->lock);
 	r = a->prune_result;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return r;
 }
 
 void
 audit_counters_get(struct audit *a, struct audit_counters *out)
 {
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	*out = a->counters;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 }

@@ -43,11 +43,11 @@ audit_checkpoint_make(struct audit *a)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	json_t *cp = NULL;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	id = a->last_id;
 	us = a->last_time_us;
 	memcpy(hash, a->last_hash, sizeof(hash));
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	audit_time_format(us, when);
 	msg = checkpoint_message(a->host, id, hash, when);
 	if (msg == NULL || md == NULL || EVP_DigestSignInit(md, NULL, NULL, NULL, a->key) != 1 ||
@@ -140,9 +140,9 @@ audit_checkpoint_check(struct audit *a, const json_t *cp)
 	sqlite3 *c = NULL;
 	int found;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	head = a->last_id;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 
 	if (!audit_checkpoint_signed(cp))
 		why = "not a checkpoint, or its signature does not verify";
@@ -173,9 +173,9 @@ checkpoint_once(struct audit *a, long long *last_row)
 	long long head, id;
 	json_t *cp;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	head = a->last_id;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	if (head == *last_row || (cp = audit_checkpoint_make(a)) == NULL)
 		return;
 	ev.action = AUDIT_ACTION_CHECKPOINT;
@@ -188,11 +188,11 @@ checkpoint_once(struct audit *a, long long *last_row)
 		return;
 	}
 	*last_row = id;
-	pthread_mutex_lock(&cp_lock);
+	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	json_decref(cp_latest);
 	cp_latest = cp;
 	cp_count++;
-	pthread_mutex_unlock(&cp_lock);
+	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 }
 
 struct cp_args {
@@ -206,7 +206,7 @@ checkpoint_main(void *arg)
 	struct cp_args *ca = arg;
 	long long last_row = 0;
 
-	pthread_mutex_lock(&cp_lock);
+	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	while (!cp_stop) {
 		struct timespec ts;
 
@@ -214,11 +214,11 @@ checkpoint_main(void *arg)
 		ts.tv_sec += ca->interval;
 		if (pthread_cond_timedwait(&cp_cond, &cp_lock, &ts) == 0 || cp_stop)
 			continue;
-		pthread_mutex_unlock(&cp_lock);
+		lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 		checkpoint_once(ca->a, &last_row);
-		pthread_mutex_lock(&cp_lock);
+		lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	}
-	pthread_mutex_unlock(&cp_lock);
+	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	free(ca);
 	return NULL;
 }
@@ -252,17 +252,17 @@ void
 audit_checkpoint_stop(void)
 {
 	if (cp_running) {
-		pthread_mutex_lock(&cp_lock);
+		lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 		cp_stop = 1;
 		pthread_cond_signal(&cp_cond);
-		pthread_mutex_unlock(&cp_lock);
+		lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 		pthread_join(cp_thread, NULL);
 		cp_running = 0;
 	}
-	pthread_mutex_lock(&cp_lock);
+	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	json_decref(cp_latest);
 	cp_latest = NULL;
-	pthread_mutex_unlock(&cp_lock);
+	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 }
 
 json_t *
@@ -270,9 +270,9 @@ audit_checkpoint_latest(void)
 {
 	json_t *cp;
 
-	pthread_mutex_lock(&cp_lock);
+	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	cp = json_incref(cp_latest);
-	pthread_mutex_unlock(&cp_lock);
+	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	return cp;
 }
 
@@ -281,8 +281,8 @@ audit_checkpoint_count(void)
 {
 	unsigned long long n;
 
-	pthread_mutex_lock(&cp_lock);
+	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	n = cp_count;
-	pthread_mutex_unlock(&cp_lock);
+	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
 	return n;
 }

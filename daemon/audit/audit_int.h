@@ -7,6 +7,7 @@
 #define LOCKSET_AUDIT_INT_H
 
 #include "audit.h"
+#include "util/lockorder.h"
 #include "util/metrics.h"
 
 #include <openssl/evp.h>

@@ -13,10 +13,10 @@ audit_metrics(struct audit *a, FILE *out)
 
 	if (a == NULL)
 		return;
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	queued = a->nqueued;
 	c = a->counters;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	fprintf(out,
 	        "# HELP lockset_audit_queue_depth Audit appends waiting for the writer thread.\n"
 	        "# TYPE lockset_audit_queue_depth gauge\nlockset_audit_queue_depth %llu\n"

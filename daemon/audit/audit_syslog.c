@@ -76,11 +76,11 @@ idle(struct fwd *f, long long ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(&f->lock);
+	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	if (!f->stop)
 		pthread_cond_timedwait(&f->cond, &f->lock, &ts);
 	stop = f->stop;
-	pthread_mutex_unlock(&f->lock);
+	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
 	return stop;
 }
 
@@ -89,9 +89,9 @@ head_id(struct audit *a)
 {
 	long long id;
 
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	id = a->last_id;
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return id;
 }
 
@@ -160,20 +160,20 @@ cursor_save(struct fwd *f)
 static void
 set_state(struct fwd *f, int up, const char *error)
 {
-	pthread_mutex_lock(&f->lock);
+	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	f->up = up;
 	if (error != NULL)
 		snprintf(f->last_error, sizeof(f->last_error), "%s", error);
 	f->confirmed_pub = f->confirmed;
-	pthread_mutex_unlock(&f->lock);
+	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
 }
 
 static void
 count(struct fwd *f, unsigned long long *n, unsigned long long by)
 {
-	pthread_mutex_lock(&f->lock);
+	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	*n += by;
-	pthread_mutex_unlock(&f->lock);
+	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
 }
 
 /* The connection is gone: rows not confirmed will be sent again. */
@@ -404,10 +404,10 @@ audit_syslog_stop(void)
 
 	if (f == NULL)
 		return;
-	pthread_mutex_lock(&f->lock);
+	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	f->stop = 1;
 	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->lock);
+	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
 	pthread_join(f->thread, NULL);
 	/* The receiver is still there and has every byte: nothing to resend. */
 	if (f->connected && syslog_conn_alive(&f->c) && syslog_conn_acked(&f->c))
@@ -427,7 +427,7 @@ audit_syslog_metrics(FILE *out)
 	if (f == NULL)
 		return;
 	head = head_id(f->a);
-	pthread_mutex_lock(&f->lock);
+	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	fprintf(out,
 	        "# HELP lockset_syslog_up 1 while connected to the syslog receiver.\n"
 	        "# TYPE lockset_syslog_up gauge\nlockset_syslog_up %d\n"
@@ -448,5 +448,5 @@ audit_syslog_metrics(FILE *out)
 	        "lockset_syslog_pruned_unsent_total %llu\n",
 	        f->up, head - f->confirmed_pub > 0 ? head - f->confirmed_pub : 0, f->confirmed_pub,
 	        f->n_sent, f->n_connect_failures, f->n_write_failures, f->n_pruned_unsent);
-	pthread_mutex_unlock(&f->lock);
+	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
 }

@@ -228,10 +228,10 @@ audit_verify(struct audit *a)
 	json_t *res = NULL;
 
 	/* Read the head before the snapshot starts, so the snapshot holds it. */
-	pthread_mutex_lock(&a->lock);
+	lockorder_lock(&a->lock, LOCK_AUDIT);
 	head_id = a->last_id;
 	memcpy(head_hash, a->last_hash, sizeof(head_hash));
-	pthread_mutex_unlock(&a->lock);
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
 		goto out;
 	if (verify_stream(a, c, head_id, head_hash, &v) != 0) {

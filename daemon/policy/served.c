@@ -8,6 +8,7 @@
 
 #include "engine/decide.h"
 #include "log.h"
+#include "util/lockorder.h"
 #include "policy.h"
 #include "settings.h"
 
@@ -32,11 +33,11 @@ served_configure(const char *path, const struct settings_env *e)
 {
 	free(settings_path);
 	settings_path = strdup(path);
-	pthread_mutex_lock(&env_lock);
+	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
 	env = *e;
 	env.homes = NULL;
 	env.nhomes = 0;
-	pthread_mutex_unlock(&env_lock);
+	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
 	if (started == 0)
 		started = time(NULL);
 }
@@ -64,11 +65,11 @@ served_set_homes(const struct homes *homes)
 {
 	int changed;
 
-	pthread_mutex_lock(&env_lock);
+	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
 	changed = !homes_equal(&group_homes, homes);
 	if (changed && homes_copy(&group_homes, homes) != 0)
 		changed = -1;
-	pthread_mutex_unlock(&env_lock);
+	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
 	return changed;
 }
 
@@ -110,11 +111,11 @@ served_acquire(void)
 {
 	struct served *s;
 
-	pthread_mutex_lock(&cur_lock);
+	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
 	s = cur;
 	if (s != NULL)
 		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&cur_lock);
+	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
 	return s;
 }
 
@@ -149,13 +150,13 @@ served_build(json_t *doc, long long version)
 	s->version = version;
 	s->build = __atomic_add_fetch(&builds, 1, __ATOMIC_RELAXED);
 	s->loaded_at = time(NULL);
-	pthread_mutex_lock(&env_lock);
+	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
 	s->env = env;
 	if (homes_copy(&s->homes, &group_homes) != 0) {
-		pthread_mutex_unlock(&env_lock);
+		lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
 		goto fail;
 	}
-	pthread_mutex_unlock(&env_lock);
+	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
 	s->env.homes = (const char *const *)s->homes.v;
 	s->env.nhomes = s->homes.n;
 	s->uses_home = settings_uses_home(doc);
@@ -195,10 +196,10 @@ served_install(json_t *doc, long long version)
 	/* Waiters registered against the old ETag learn of the change at once:
 	 * the swap happens under the waiters' lock (served_wait.c). */
 	served_wait_lock();
-	pthread_mutex_lock(&cur_lock);
+	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
 	old = cur;
 	cur = s;
-	pthread_mutex_unlock(&cur_lock);
+	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
 	served_wait_policy_changed_locked(old == NULL || strcmp(old->etag, s->etag) != 0);
 	served_wait_unlock();
 	served_release(old);
@@ -236,10 +237,10 @@ served_stop(void)
 	struct served *s;
 
 	served_wait_stop();
-	pthread_mutex_lock(&cur_lock);
+	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
 	s = cur;
 	cur = NULL;
-	pthread_mutex_unlock(&cur_lock);
+	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
 	served_release(s);
 	free(settings_path);
 	settings_path = NULL;

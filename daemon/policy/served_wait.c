@@ -11,6 +11,7 @@
 #include "userpolicy.h"
 
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -39,13 +40,13 @@ static int dirty_all;
 void
 served_wait_lock(void)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
 served_wait_unlock(void)
 {
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
@@ -136,22 +137,22 @@ served_wait_add(struct served_waiter *w)
 
 	w->user = NULL;
 	w->any = 0;
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	cur = served_acquire();
 	changed = cur == NULL || strcmp(cur->etag, w->etag) != 0;
 	served_release(cur);
 	if (!changed)
 		link_locked(w);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 	return changed ? 1 : 0;
 }
 
 void
 served_wait_add_user(struct served_waiter *w)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	link_locked(w);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
@@ -166,9 +167,9 @@ served_wait_add_any(struct served_waiter *w)
 {
 	w->user = NULL;
 	w->any = 1;
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	link_locked(w);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 /* Fire every waiter that any change wakes. */
@@ -208,7 +209,7 @@ served_wait_policy_changed_locked(int etag_changed)
 void
 served_notify_user(const char *user)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	fire_any_locked();
 	if (!dirty_all && !is_dirty_locked(user)) {
@@ -218,17 +219,17 @@ served_notify_user(const char *user)
 			ndirty++;
 	}
 	pthread_cond_signal(&wait_cond);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
 served_wait_remove(struct served_waiter *w)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	if (!w->fired)
 		unlink_locked(w);
 	w->fired = 1;
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 	served_user_reply_release(w->reply);
 	w->reply = NULL;
 }
@@ -236,11 +237,11 @@ served_wait_remove(struct served_waiter *w)
 void
 served_wait_count(size_t *all, size_t *users, unsigned long long *builds)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	*all = nwaiters;
 	*users = nuser_waiters;
 	*builds = nbuilds;
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 int
@@ -252,12 +253,12 @@ served_shutting_down(void)
 void
 served_wake_all(void)
 {
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	__atomic_store_n(&shutting_down, 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
 	while (waiters != NULL)
 		fire_locked(waiters);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -373,13 +374,13 @@ recheck_users(void)
 		free(users);
 		return;
 	}
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 	for (i = 0; i < n; i++) {
 		int unavailable;
 
 		built[i] = userpolicy_reply(users[i], &unavailable);
 	}
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	nbuilds += n;
 	for (w = waiters; w != NULL; w = next) {
 		char **hit;
@@ -410,7 +411,7 @@ thread_main(void *arg)
 	struct timespec last_peer = {0, 0};
 
 	(void)arg;
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	while (!stop) {
 		struct timespec now, next, peer;
 		int have;
@@ -434,7 +435,7 @@ thread_main(void *arg)
 			continue; /* a change came in while the replies were built */
 		pthread_cond_timedwait(&wait_cond, &wait_lock, &next);
 	}
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 	return NULL;
 }
 
@@ -459,13 +460,13 @@ served_wait_stop(void)
 {
 	if (!running)
 		return;
-	pthread_mutex_lock(&wait_lock);
+	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
 	stop = 1;
 	while (waiters != NULL)
 		fire_locked(waiters);
 	clear_dirty_locked();
 	pthread_cond_signal(&wait_cond);
-	pthread_mutex_unlock(&wait_lock);
+	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
 	pthread_join(thread, NULL);
 	running = 0;
 }

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The lock order of daemon/THREADS.md, asserted in debug builds
+ * (--enable-debug-triggers or --enable-lock-checks): each checked lock has a
+ * rank, each thread a stack of the ranks it holds, and taking a lock whose
+ * rank is not above every held one, or any lock under a leaf, aborts with a
+ * message. Other builds compile the checks away. */
+#ifndef LOCKSET_LOCKORDER_H
+#define LOCKSET_LOCKORDER_H
+
+#include "build-config.h"
+
+#include <pthread.h>
+
+/* Outermost first (THREADS.md, "Locks, outermost first"). */
+enum lockorder_rank {
+	LOCK_SERVED_WAIT = 1,  /* policy/served_wait.c wait_lock: before cur_lock */
+	LOCK_SERVED_CUR,       /* policy/served.c cur_lock (leaf) */
+	LOCK_SERVED_ENV,       /* policy/served.c env_lock (leaf) */
+	LOCK_AUDIT,            /* audit/audit_int.h a->lock (leaf) */
+	LOCK_AUDIT_CHECKPOINT, /* audit/audit_checkpoint.c cp_lock (leaf) */
+	LOCK_AUDIT_SYSLOG,     /* audit/audit_syslog.c f->lock (leaf) */
+	LOCK_RANKS
+};
+
+#if defined(LOCKSET_DEBUG_TRIGGERS) || defined(LOCKSET_LOCK_CHECKS)
+#define LOCKORDER_CHECKS 1
+/* About to take a lock of this rank: abort unless the order allows it. */
+void lockorder_acquire(enum lockorder_rank rank);
+/* Released a lock of this rank: abort if this thread does not hold one. */
+void lockorder_release(enum lockorder_rank rank);
+#else
+static inline void
+lockorder_acquire(enum lockorder_rank rank)
+{
+	(void)rank;
+}
+static inline void
+lockorder_release(enum lockorder_rank rank)
+{
+	(void)rank;
+}
+#endif
+
+/* 1 when this build checks the order, else 0. */
+int lockorder_enabled(void);
+
+/* pthread_mutex_lock after the check, and pthread_mutex_unlock before the
+ * release: the thin wrappers the checked modules use. */
+static inline void
+lockorder_lock(pthread_mutex_t *m, enum lockorder_rank rank)
+{
+	lockorder_acquire(rank);
+	pthread_mutex_lock(m);
+}
+
+static inline void
+lockorder_unlock(pthread_mutex_t *m, enum lockorder_rank rank)
+{
+	pthread_mutex_unlock(m);
+	lockorder_release(rank);
+}
+
+#endif

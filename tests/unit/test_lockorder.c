@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The lock-order assertions of debug builds: the order of THREADS.md passes,
+ * a lock taken out of order, twice, under a leaf, or released without being
+ * held aborts the process. Each case runs in a child so that it may abort.
+ * Builds without the checks skip (77). */
+#include "check.h"
+#include "util/lockorder.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Run fn in a child; its wait status. */
+static int
+in_child(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid == 0) {
+		/* The abort message is expected: keep it out of the test log. */
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(98);
+		fn();
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static int
+aborted(int status)
+{
+	return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static int
+exited_ok(int status)
+{
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void
+wait_then_cur(void)
+{
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_WAIT);
+	/* Released in either order, then taken again. */
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_WAIT);
+	lockorder_release(LOCK_SERVED_CUR);
+	lockorder_acquire(LOCK_AUDIT);
+	lockorder_release(LOCK_AUDIT);
+}
+
+static void
+cur_then_wait(void)
+{
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_acquire(LOCK_SERVED_WAIT);
+}
+
+static void
+audit_twice(void)
+{
+	lockorder_acquire(LOCK_AUDIT);
+	lockorder_acquire(LOCK_AUDIT);
+}
+
+static void
+under_a_leaf(void)
+{
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_acquire(LOCK_AUDIT_SYSLOG);
+}
+
+static void
+release_unheld(void)
+{
+	lockorder_release(LOCK_SERVED_ENV);
+}
+
+static void
+test_documented_order_passes(void)
+{
+	CHECK(exited_ok(in_child(wait_then_cur)));
+}
+
+static void
+test_cur_lock_before_wait_lock_aborts(void)
+{
+	CHECK(aborted(in_child(cur_then_wait)));
+}
+
+static void
+test_same_rank_twice_aborts(void)
+{
+	CHECK(aborted(in_child(audit_twice)));
+}
+
+static void
+test_lock_under_a_leaf_aborts(void)
+{
+	CHECK(aborted(in_child(under_a_leaf)));
+}
+
+static void
+test_release_of_an_unheld_lock_aborts(void)
+{
+	CHECK(aborted(in_child(release_unheld)));
+}
+
+int
+main(void)
+{
+	if (!lockorder_enabled()) {
+		printf("# skipped: lock checks are off (configure --enable-lock-checks or "
+		       "--enable-debug-triggers)\n");
+		return 77;
+	}
+	RUN(test_documented_order_passes);
+	RUN(test_cur_lock_before_wait_lock_aborts);
+	RUN(test_same_rank_twice_aborts);
+	RUN(test_lock_under_a_leaf_aborts);
+	RUN(test_release_of_an_unheld_lock_aborts);
+	return CHECK_DONE();
+}
