@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals shared by the audit files (audit.c: writer, chain, retention;
- * audit_verify.c; audit_query.c: queries, stats, output; audit_event.c:
- * validation; audit_chain.c: time, canonical encoding, hash, anchor key).
+/* Internals shared by the audit files (audit.c: open, close;
+ * audit_writer.c: the writer thread, group commit, retention;
+ * audit_append.c: the append API; audit_verify.c; audit_query.c: plans,
+ * cursors, stats; audit_params.c: query parameters and cursor tokens;
+ * audit_output.c: JSON and CSV rows; audit_event.c: validation;
+ * audit_chain.c: time, canonical encoding, hash, anchor key).
  * Not for other modules: they use audit.h. */
 #ifndef LOCKSET_AUDIT_INT_H
 #define LOCKSET_AUDIT_INT_H
@@ -19,8 +22,25 @@
  * epoch: 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
 #define AUDIT_TIME_MIN_US (-62167219200LL * 1000000)
 #define AUDIT_TIME_MAX_US (253402300800LL * 1000000 - 1)
+#define AUDIT_TOKEN_MAX   64 /* a cursor token with its NUL */
 
-struct audit_pending;
+/* One append on its way to the writer thread (audit_append.c queues it,
+ * audit_writer.c writes it). */
+struct audit_pending {
+	struct audit_pending *next;
+	const struct audit_event *ev;
+	char *rules_json;
+	char *data_json;
+	long long time_us;
+	long long id; /* result: the new id or -1 */
+	int done;
+	/* Asynchronous appends own a copy of the event and are freed by the
+	 * writer after calling back; synchronous ones live on the caller's stack. */
+	audit_done_fn done_fn;
+	void *done_arg;
+	struct audit_event copy;
+	char **copy_rules;
+};
 
 struct audit {
 	struct db *db;
@@ -56,6 +76,22 @@ struct audit {
 	/* writer thread only: cached statements on the write connection */
 	sqlite3_stmt *st_event, *st_rule;
 };
+
+/* Now, from opts.now_us when set (tests), else the real clock. */
+long long audit_now_us(const struct audit *a);
+
+/* The writer thread (audit_writer.c): started by audit_open with a as its
+ * argument, it runs until a->stopping is set and the queue is empty. */
+void *audit_writer_main(void *arg);
+
+/* Queue p for the writer and wake it when it waits for it; a->lock held. */
+void audit_enqueue(struct audit *a, struct audit_pending *p);
+
+/* Free an asynchronous pending append and its copy of the event. */
+void audit_pending_free(struct audit_pending *p);
+
+/* Finalize the writer's cached statements (after the writer has stopped). */
+void audit_statements_finalize(struct audit *a);
 
 /* audit_append for the audit log's own rows (audit.*), which no other
  * module may write. */
@@ -93,6 +129,12 @@ void audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r);
 /* Validate q: every bad field is added to errs under its parameter name.
  * Returns 0 or -1. */
 int audit_query_check(const struct audit_query *q, struct problems *errs);
+
+/* Cursor tokens (audit_params.c): base64url("a:<id>" or "d:<id>"), no
+ * padding. Encode the direction and the last id returned into out. */
+void audit_token_encode(int ascending, long long id, char out[AUDIT_TOKEN_MAX]);
+/* Returns 0 and sets *ascending and *id, or -1 for a malformed token. */
+int audit_token_decode(const char *t, int *ascending, long long *id);
 
 /* Replace *err (freed first) with a formatted message; NULL when out of memory. */
 void audit_seterr(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Reading the audit log: query parameters and their validation, keyset-paged
- * streaming cursors (one read connection and snapshot each, constant memory),
- * per-bucket stats, and the JSON / CSV forms of a row. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* vasprintf, asprintf */
-#endif
+/* Reading the audit log: query plans (time bounds as id ranges, the filter
+ * that drives the scan), keyset-paged streaming cursors (one read connection
+ * and snapshot each, constant memory), one decision by id, per-bucket stats. */
 #include "audit_int.h"
 
 #include "store/db.h"
@@ -15,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILTER_MAX 1024   /* longest actor, subject, rule, user, action filter */
-#define STATS_MAX  100000 /* most series entries one stats call returns */
-#define TOKEN_MAX  64
+#define STATS_MAX 100000 /* most series entries one stats call returns */
 
 /*
  * Query plan. Time bounds become an id range (time never decreases with id), and
@@ -102,188 +97,9 @@ struct audit_cursor {
 	struct plan plan;
 	int limit, returned, ascending, done;
 	long long last_id;
-	char token[TOKEN_MAX];
+	char token[AUDIT_TOKEN_MAX];
 	int has_token;
 };
-
-/* ------------------------------------------------------------------------- */
-/* Cursor tokens: base64url("a:<id>" or "d:<id>"), no padding */
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void
-token_encode(int ascending, long long id, char out[TOKEN_MAX])
-{
-	char raw[32];
-	int n = snprintf(raw, sizeof(raw), "%c:%lld", ascending ? 'a' : 'd', id), o = 0;
-	unsigned v = 0, bits = 0;
-
-	for (int i = 0; i < n; i++) {
-		v = (v << 8) | (unsigned char)raw[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64url[(v >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = b64url[(v << (6 - bits)) & 63];
-	out[o] = '\0';
-}
-
-/* Returns 0 and sets *ascending and *id, or -1 for a malformed token. */
-static int
-token_decode(const char *t, int *ascending, long long *id)
-{
-	char raw[32], *end;
-	size_t n = 0, len = strlen(t);
-	unsigned v = 0, bits = 0;
-	long long x;
-
-	if (len == 0 || len > 40 || len % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		const char *p = t[i] ? strchr(b64url, t[i]) : NULL;
-		if (p == NULL)
-			return -1;
-		v = (v << 6) | (unsigned)(p - b64url);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[n++] = (char)((v >> bits) & 0xff);
-		}
-	}
-	if ((v & ((1u << bits) - 1)) != 0) /* non-canonical trailing bits */
-		return -1;
-	raw[n] = '\0';
-	if (n < 3 || (raw[0] != 'a' && raw[0] != 'd') || raw[1] != ':' || raw[2] < '1' ||
-	    raw[2] > '9')
-		return -1;
-	x = strtoll(raw + 2, &end, 10);
-	if (*end != '\0' || x <= 0 || x == LLONG_MAX)
-		return -1;
-	*ascending = raw[0] == 'a';
-	*id = x;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Validation */
-
-static int
-action_pattern_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (ch == '*' && i == n - 1)
-			continue;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-		      ch == '.' || ch == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-int
-audit_query_check(const struct audit_query *q, struct problems *errs)
-{
-	size_t before = errs->n;
-	long long since = 0, until = 0, id;
-	int asc;
-
-	if (q->since && audit_time_parse(q->since, &since) != 0)
-		problems_add(errs, "since", "expected RFC 3339 time, e.g. 2026-11-28T12:00:00Z");
-	if (q->until && audit_time_parse(q->until, &until) != 0)
-		problems_add(errs, "until", "expected RFC 3339 time, e.g. 2026-11-28T12:00:00Z");
-	else if (q->since && q->until && errs->n == before && until < since)
-		problems_add(errs, "until", "must not be before since");
-	if (q->action && !action_pattern_ok(q->action))
-		problems_add(errs, "action",
-		             "expected an action such as container.create.denied, or a prefix "
-		             "ending in * such as container.*");
-	if (q->decision && strcmp(q->decision, "deny") != 0 && strcmp(q->decision, "allow") != 0 &&
-	    strcmp(q->decision, "audit") != 0)
-		problems_add(errs, "decision", "expected one of deny, allow, audit");
-	if (q->actor && strlen(q->actor) > FILTER_MAX)
-		problems_add(errs, "actor", "too long (max %d bytes)", FILTER_MAX);
-	if (q->subject && strlen(q->subject) > FILTER_MAX)
-		problems_add(errs, "subject", "too long (max %d bytes)", FILTER_MAX);
-	if (q->rule && strlen(q->rule) > FILTER_MAX)
-		problems_add(errs, "rule", "too long (max %d bytes)", FILTER_MAX);
-	if (q->user && strlen(q->user) > FILTER_MAX)
-		problems_add(errs, "user", "too long (max %d bytes)", FILTER_MAX);
-	if (q->policy_version < -1)
-		problems_add(errs, "policy_version", "expected an integer >= 0");
-	if (q->limit < 0 || q->limit > AUDIT_LIMIT_MAX)
-		problems_add(errs, "limit", "expected an integer from 1 to %d", AUDIT_LIMIT_MAX);
-	if (q->cursor && token_decode(q->cursor, &asc, &id) != 0)
-		problems_add(errs, "cursor", "malformed cursor");
-	else if (q->cursor && asc != (q->ascending != 0))
-		problems_add(errs, "cursor", "cursor was issued for the other order");
-	return errs->n == before ? 0 : -1;
-}
-
-/* A decimal integer in [min, max], digits only. */
-static int
-parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (s[0] < '0' || s[0] > '9' || strlen(s) > 18)
-		return -1;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int
-audit_query_from_params(struct audit_query *q, const char *(*get)(void *cls, const char *name),
-                        void *cls, struct problems *errs)
-{
-	struct audit_query init = AUDIT_QUERY_INIT;
-	size_t before = errs->n;
-	const char *s, **strs[] = {&q->since, &q->until,    &q->action, &q->actor, &q->subject,
-	                           &q->rule,  &q->decision, &q->cursor, &q->user};
-	static const char *const names[] = {"since", "until",    "action", "actor", "subject",
-	                                    "rule",  "decision", "cursor", "user"};
-	long long v;
-
-	*q = init;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		s = get(cls, names[i]);
-		if (s == NULL && strcmp(names[i], "cursor") == 0)
-			s = get(cls, "next");
-		*strs[i] = s && s[0] ? s : NULL;
-	}
-	if ((s = get(cls, "policy_version")) != NULL) {
-		if (parse_int(s, 0, LLONG_MAX - 1, &v) == 0)
-			q->policy_version = v;
-		else
-			problems_add(errs, "policy_version", "expected an integer >= 0");
-	}
-	if ((s = get(cls, "limit")) != NULL) {
-		if (parse_int(s, 1, AUDIT_LIMIT_MAX, &v) == 0)
-			q->limit = (int)v;
-		else
-			problems_add(errs, "limit", "expected an integer from 1 to %d",
-			             AUDIT_LIMIT_MAX);
-	}
-	if ((s = get(cls, "order")) != NULL) {
-		if (strcmp(s, "asc") == 0 || strcmp(s, "desc") == 0)
-			q->ascending = strcmp(s, "asc") == 0;
-		else
-			problems_add(errs, "order", "expected asc or desc");
-	}
-	audit_query_check(q, errs);
-	return errs->n == before ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Plans */
@@ -331,7 +147,7 @@ plan_make(sqlite3 *c, const struct audit_query *q, struct plan *p)
 		return -1;
 	if (q->until && id_at_time(c, q->until, &p->hi) != 0)
 		return -1;
-	if (q->cursor && token_decode(q->cursor, &asc, &id) == 0) {
+	if (q->cursor && audit_token_decode(q->cursor, &asc, &id) == 0) {
 		if (q->ascending && id + 1 > p->lo)
 			p->lo = id + 1;
 		if (!q->ascending && id < p->hi)
@@ -537,7 +353,7 @@ audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
 	}
 	if (c->limit > 0 && c->returned == c->limit) {
 		/* One row past the page: there is a next page. */
-		token_encode(c->ascending, c->last_id, c->token);
+		audit_token_encode(c->ascending, c->last_id, c->token);
 		c->has_token = 1;
 		c->done = 1;
 		return 0;
@@ -685,144 +501,4 @@ out:
 	plan_free(&plan);
 	db_reader_put_bulk(a->db, c);
 	return res;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Output forms */
-
-/* A string, or null when empty or not UTF-8. New reference. */
-static json_t *
-str_or_null(const char *s)
-{
-	json_t *j = s && s[0] ? json_string(s) : NULL;
-
-	return j ? j : json_null();
-}
-
-json_t *
-audit_row_json(const struct audit_row *r)
-{
-	json_t *o = json_object(), *rules, *data;
-
-	if (o == NULL)
-		return NULL;
-	rules = json_loads(r->rules ? r->rules : "[]", JSON_DECODE_ANY, NULL);
-	data = json_loads(r->data ? r->data : "{}", JSON_DECODE_ANY, NULL);
-	if (json_object_set_new(o, "id", json_integer(r->id)) ||
-	    json_object_set_new(o, "time", str_or_null(r->time)) ||
-	    json_object_set_new(o, "action", str_or_null(r->action)) ||
-	    json_object_set_new(o, "actor", str_or_null(r->actor)) ||
-	    json_object_set_new(o, "host", str_or_null(r->host)) ||
-	    json_object_set_new(o, "component", str_or_null(r->component)) ||
-	    json_object_set_new(o, "subject", str_or_null(r->subject)) ||
-	    json_object_set_new(o, "decision", str_or_null(r->decision)) ||
-	    json_object_set_new(o, "rules", rules ? rules : str_or_null(r->rules)) ||
-	    json_object_set_new(o, "data", data ? data : str_or_null(r->data)) ||
-	    json_object_set_new(o, "policy_version",
-	                        r->policy_version >= 0 ? json_integer(r->policy_version)
-	                                               : json_null()) ||
-	    json_object_set_new(o, "prev_hash", str_or_null(r->prev_hash)) ||
-	    json_object_set_new(o, "hash", str_or_null(r->hash))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-const char *
-audit_csv_header(void)
-{
-	return "id,time,action,actor,host,component,subject,decision,rules,data,policy_version,"
-	       "prev_hash,hash\r\n";
-}
-
-/* One RFC 4180 field, quoted when it holds a quote, comma, CR or LF. A value
- * a spreadsheet would run as a formula (it starts with =, +, -, @, TAB or CR:
- * subjects and actors come from clients) gets a leading apostrophe, the
- * usual neutraliser; JSON and NDJSON exports carry the values unchanged. */
-static void
-csv_field(FILE *f, const char *s, int last)
-{
-	int formula = s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
-
-	if (s != NULL && (formula || strpbrk(s, "\",\r\n") != NULL)) {
-		fputc('"', f);
-		if (formula)
-			fputc('\'', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (s != NULL) {
-		fputs(s, f);
-	}
-	fputs(last ? "\r\n" : ",", f);
-}
-
-/* The rule ids joined with ';'; malloc'd. */
-static char *
-rules_joined(const char *rules_json)
-{
-	json_t *arr = json_loads(rules_json ? rules_json : "[]", 0, NULL), *v;
-	char *buf = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (f == NULL) {
-		json_decref(arr);
-		return NULL;
-	}
-	if (json_is_array(arr)) {
-		json_array_foreach(arr, i, v)
-		{
-			fprintf(f, "%s%s", i ? ";" : "",
-			        json_is_string(v) ? json_string_value(v) : "");
-		}
-	} else if (rules_json != NULL) {
-		fputs(rules_json, f);
-	}
-	json_decref(arr);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-char *
-audit_row_csv(const struct audit_row *r, size_t *len)
-{
-	char *buf = NULL, *rules = rules_joined(r->rules), num[32], pv[32];
-	FILE *f = NULL;
-
-	if (rules == NULL || (f = open_memstream(&buf, len)) == NULL)
-		goto fail;
-	snprintf(num, sizeof(num), "%lld", r->id);
-	if (r->policy_version >= 0)
-		snprintf(pv, sizeof(pv), "%lld", r->policy_version);
-	else
-		pv[0] = '\0';
-	csv_field(f, num, 0);
-	csv_field(f, r->time, 0);
-	csv_field(f, r->action, 0);
-	csv_field(f, r->actor, 0);
-	csv_field(f, r->host, 0);
-	csv_field(f, r->component, 0);
-	csv_field(f, r->subject, 0);
-	csv_field(f, r->decision, 0);
-	csv_field(f, rules, 0);
-	csv_field(f, r->data, 0);
-	csv_field(f, pv, 0);
-	csv_field(f, r->prev_hash, 0);
-	csv_field(f, r->hash, 1);
-	if (fclose(f) != 0)
-		goto fail;
-	free(rules);
-	return buf;
-fail:
-	free(rules);
-	free(buf);
-	return NULL;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the decision engine: the compiled policy and the evaluation context
- * shared by decide.c (policy, dispatch), decide_rules.c (body facts -> rules,
- * host paths), decide_routes.c (query routes, commands) and decide_message.c
- * (what the developer reads). Not for use outside decide*.c. */
+ * shared by decide_policy.c (compiling the policy), decide.c (dispatch),
+ * decide_rules.c (body facts -> rules, host paths), decide_routes.c (query
+ * routes, commands) and decide_message.c (what the developer reads).
+ * Not for use outside decide*.c. */
 #ifndef LOCKSET_DECIDE_INT_H
 #define LOCKSET_DECIDE_INT_H
 

@@ -2,13 +2,14 @@
 /* Engine API request bodies -> facts a policy can judge (host namespaces,
  * capabilities, devices, host paths, image), read through gojson as Go's
  * encoding/json would decode them into dockerd's structs. Routes and query
- * parameters are in engineapi_route.c. */
+ * parameters are in engineapi_route.c, swarm services in engineapi_service.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "engineapi.h"
+#include "engineapi_int.h"
 #include "gojson.h"
 
 /* ------------------------------------------------------------------------ */
@@ -41,9 +42,9 @@ engineapi_key_matches(const char *key, size_t klen, const char *name)
 	return gojson_key_matches(key, klen, name);
 }
 
-static int
-add_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind, const char *value,
-         const char *prefix, const char *name, long index, const char *suffix)
+int
+engineapi_fact_add(struct engineapi_facts *f, enum engineapi_fact_kind kind, const char *value,
+                   const char *prefix, const char *name, long index, const char *suffix)
 {
 	struct engineapi_fact *fa;
 
@@ -83,9 +84,9 @@ engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 }
 
 /* Each string of a []string (or StrSlice) field as a fact. */
-static int
-string_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
-             const char *name, enum engineapi_fact_kind kind, int strslice)
+int
+engineapi_string_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
+                       const char *name, enum engineapi_fact_kind kind, int strslice)
 {
 	const struct gojson_value *a, *e;
 	long i;
@@ -95,10 +96,10 @@ string_facts(struct engineapi_facts *f, const struct gojson_view *v, const char 
 	if (a == NULL)
 		return 0;
 	if (a->type == GOJSON_STRING)
-		return add_fact(f, kind, a->s, prefix, name, -1, NULL);
+		return engineapi_fact_add(f, kind, a->s, prefix, name, -1, NULL);
 	for (i = 0, e = a->child; e != NULL; i++, e = e->next)
 		if (e->type == GOJSON_STRING &&
-		    add_fact(f, kind, e->s, prefix, name, i, NULL) == -1)
+		    engineapi_fact_add(f, kind, e->s, prefix, name, i, NULL) == -1)
 			return -1;
 	return 0;
 }
@@ -187,8 +188,8 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 		return -1;
 	snprintf(suffix, n, "%s.device", optfield);
 	if (has_bind_option(o)) {
-		if (add_fact(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name, index,
-		             suffix) == -1)
+		if (engineapi_fact_add(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name,
+		                       index, suffix) == -1)
 			return -1;
 		f->v[f->n - 1].readonly = readonly || has_option(o, (size_t)-1, "ro");
 		return 0;
@@ -198,20 +199,22 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 	snprintf(suffix, n, "%s.type", optfield);
 	for (i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
 		if (strcmp(type, network_fs[i]) == 0)
-			return add_fact(f, EF_NETWORK_VOLUME, type, prefix, name, index, suffix);
+			return engineapi_fact_add(f, EF_NETWORK_VOLUME, type, prefix, name, index,
+			                          suffix);
 	if ((list = gojson_arena_alloc(&f->arena, 2 * sizeof(*list))) == NULL)
 		return -1;
 	list[0] = device != NULL ? device : "";
 	list[1] = o != NULL ? o : "";
-	if (add_fact(f, EF_VOLUME_FS, type != NULL ? type : "", prefix, name, index, suffix) == -1)
+	if (engineapi_fact_add(f, EF_VOLUME_FS, type != NULL ? type : "", prefix, name, index,
+	                       suffix) == -1)
 		return -1;
 	f->v[f->n - 1].list = list;
 	f->v[f->n - 1].nlist = 2;
 	return 0;
 }
 
-static int
-mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
+int
+engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
 {
 	struct gojson_view *m;
 	size_t n, i;
@@ -225,8 +228,8 @@ mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char 
 		if (type == NULL)
 			continue;
 		if (strcasecmp(type, "bind") == 0 && src != NULL && src[0] != '\0') {
-			if (add_fact(f, EF_HOST_PATH, src, prefix, "Mounts", (long)i, ".Source") ==
-			    -1)
+			if (engineapi_fact_add(f, EF_HOST_PATH, src, prefix, "Mounts", (long)i,
+			                       ".Source") == -1)
 				return -1;
 			f->v[f->n - 1].readonly = gojson_view_bool(&m[i], "ReadOnly");
 		} else if (strcasecmp(type, "volume") == 0) {
@@ -255,19 +258,19 @@ device_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char
 	if (gojson_view_struct_slice(&f->arena, hc, "Devices", &d, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (add_fact(f, EF_DEVICE, gojson_view_string(&d[i], "PathOnHost"), prefix,
-		             "Devices", (long)i, NULL) == -1)
+		if (engineapi_fact_add(f, EF_DEVICE, gojson_view_string(&d[i], "PathOnHost"),
+		                       prefix, "Devices", (long)i, NULL) == -1)
 			return -1;
 	if (gojson_view_struct_slice(&f->arena, hc, "DeviceRequests", &d, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const char *drv = gojson_view_string(&d[i], "Driver");
 
-		if (add_fact(f, EF_DEVICE_REQUEST, drv != NULL && drv[0] ? drv : "gpu", prefix,
-		             "DeviceRequests", (long)i, NULL) == -1)
+		if (engineapi_fact_add(f, EF_DEVICE_REQUEST, drv != NULL && drv[0] ? drv : "gpu",
+		                       prefix, "DeviceRequests", (long)i, NULL) == -1)
 			return -1;
 	}
-	return string_facts(f, hc, prefix, "DeviceCgroupRules", EF_DEVICE_CGROUP_RULE, 0);
+	return engineapi_string_facts(f, hc, prefix, "DeviceCgroupRules", EF_DEVICE_CGROUP_RULE, 0);
 }
 
 static int
@@ -288,7 +291,7 @@ list_fact(struct engineapi_facts *f, const struct gojson_view *hc, const char *p
 	for (e = a->child; e != NULL; e = e->next)
 		if (e->type == GOJSON_STRING)
 			list[n++] = e->s;
-	if (add_fact(f, kind, n == 0 ? "[]" : "[...]", prefix, name, -1, NULL) == -1)
+	if (engineapi_fact_add(f, kind, n == 0 ? "[]" : "[...]", prefix, name, -1, NULL) == -1)
 		return -1;
 	f->v[f->n - 1].list = list;
 	f->v[f->n - 1].nlist = n;
@@ -297,8 +300,8 @@ list_fact(struct engineapi_facts *f, const struct gojson_view *hc, const char *p
 
 #define SYSCTL_FACTS_MAX 32
 
-static int
-sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
+int
+engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
 {
 	const char *seen[SYSCTL_FACTS_MAX];
 	char *suffix;
@@ -320,7 +323,8 @@ sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char
 				return -1;
 			suffix[0] = '.';
 			memcpy(suffix + 1, c->key, c->klen + 1);
-			if (add_fact(f, EF_SYSCTL, c->key, prefix, "Sysctls", -1, suffix) == -1)
+			if (engineapi_fact_add(f, EF_SYSCTL, c->key, prefix, "Sysctls", -1,
+			                       suffix) == -1)
 				return -1;
 		}
 	return 0;
@@ -346,30 +350,31 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 	if (hc->n == 0)
 		return 0;
 	if (gojson_view_bool(hc, "Privileged") &&
-	    add_fact(f, EF_PRIVILEGED, "true", prefix, "Privileged", -1, NULL) == -1)
+	    engineapi_fact_add(f, EF_PRIVILEGED, "true", prefix, "Privileged", -1, NULL) == -1)
 		return -1;
 	for (i = 0; i < sizeof(host_modes) / sizeof(host_modes[0]); i++) {
 		const char *m = gojson_view_string(hc, host_modes[i].name);
 
 		if (m != NULL && m[0] != '\0' &&
-		    add_fact(f, host_modes[i].kind, m, prefix, host_modes[i].name, -1, NULL) == -1)
+		    engineapi_fact_add(f, host_modes[i].kind, m, prefix, host_modes[i].name, -1,
+		                       NULL) == -1)
 			return -1;
 	}
-	if (string_facts(f, hc, prefix, "CapAdd", EF_CAP_ADD, 1) == -1)
+	if (engineapi_string_facts(f, hc, prefix, "CapAdd", EF_CAP_ADD, 1) == -1)
 		return -1;
 	/* Deprecated (API 1.40-1.42): a full capability set replacing the defaults. */
 	if (gojson_view_slice(&f->arena, hc, "Capabilities", 0, &caps) == -1)
 		return -1;
 	for (k = 0, e = caps != NULL ? caps->child : NULL; e != NULL; k++, e = e->next)
 		if (e->type == GOJSON_STRING && !is_default_cap(e->s) &&
-		    add_fact(f, EF_CAP_ADD, e->s, prefix, "Capabilities", k, NULL) == -1)
+		    engineapi_fact_add(f, EF_CAP_ADD, e->s, prefix, "Capabilities", k, NULL) == -1)
 			return -1;
 	if (device_facts(f, hc, prefix) == -1 ||
-	    string_facts(f, hc, prefix, "SecurityOpt", EF_SECURITY_OPT, 0) == -1 ||
+	    engineapi_string_facts(f, hc, prefix, "SecurityOpt", EF_SECURITY_OPT, 0) == -1 ||
 	    list_fact(f, hc, prefix, "MaskedPaths", EF_MASKED_PATHS) == -1 ||
 	    list_fact(f, hc, prefix, "ReadonlyPaths", EF_READONLY_PATHS) == -1 ||
-	    sysctl_facts(f, hc, prefix) == -1 ||
-	    string_facts(f, hc, prefix, "VolumesFrom", EF_VOLUMES_FROM, 0) == -1)
+	    engineapi_sysctl_facts(f, hc, prefix) == -1 ||
+	    engineapi_string_facts(f, hc, prefix, "VolumesFrom", EF_VOLUMES_FROM, 0) == -1)
 		return -1;
 	/* Binds: "src:dst[:opts]"; only an absolute src is a host path. */
 	{
@@ -390,12 +395,13 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 				return -1;
 			memcpy(src, e->s, (size_t)(colon - e->s));
 			src[colon - e->s] = '\0';
-			if (add_fact(f, EF_HOST_PATH, src, prefix, "Binds", k, NULL) == -1)
+			if (engineapi_fact_add(f, EF_HOST_PATH, src, prefix, "Binds", k, NULL) ==
+			    -1)
 				return -1;
 			f->v[f->n - 1].readonly = bind_readonly(e->s);
 		}
 	}
-	return mount_facts(f, hc, prefix);
+	return engineapi_mount_facts(f, hc, prefix);
 }
 
 static int
@@ -431,120 +437,9 @@ create_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	for (i = 0; i < ep.n; i++)
 		for (c = ep.obj[i]->child; c != NULL; c = c->next)
 			if (strcasecmp(c->key, "host") == 0 && c->type != GOJSON_NULL)
-				return add_fact(f, EF_NETWORK_MODE, "host",
-				                "NetworkingConfig.EndpointsConfig.", c->key, -1,
-				                NULL);
-	return 0;
-}
-
-/* Swarm's Privileges, as the security options dockerd turns them into. */
-static int
-privileges_facts(struct engineapi_facts *f, const struct gojson_view *cs, const char *prefix)
-{
-	struct gojson_view pv, sc, aa, se;
-	const char *mode, *type;
-	char *opt;
-	size_t n;
-
-	if (gojson_view_struct(&f->arena, cs, "Privileges", &pv) == -1 ||
-	    gojson_view_struct(&f->arena, &pv, "Seccomp", &sc) == -1 ||
-	    gojson_view_struct(&f->arena, &pv, "AppArmor", &aa) == -1 ||
-	    gojson_view_struct(&f->arena, &pv, "SELinuxContext", &se) == -1)
-		return -1;
-	mode = gojson_view_string(&sc, "Mode");
-	if (mode != NULL && mode[0] != '\0' && strcmp(mode, "default") != 0) {
-		const char *prof = gojson_view_string(&sc, "Profile");
-		size_t plen = prof != NULL ? strlen(prof) : 0;
-		long dl = -1;
-
-		if ((opt = gojson_arena_alloc(&f->arena, plen + 16)) == NULL)
-			return -1;
-		if (strcasecmp(mode, "unconfined") == 0) {
-			strcpy(opt, "seccomp=unconfined");
-		} else {
-			/* The profile is a []byte, so base64 in JSON; judge its bytes. */
-			strcpy(opt, "seccomp=");
-			if (prof != NULL)
-				dl = gojson_base64_decode(prof, plen, (unsigned char *)opt + 8);
-			if (dl < 0)
-				memcpy(opt + 8, prof != NULL ? prof : "", plen + 1);
-			else
-				opt[8 + dl] = '\0';
-		}
-		if (add_fact(f, EF_SECURITY_OPT, opt, prefix, "Privileges", -1, ".Seccomp") == -1)
-			return -1;
-	}
-	mode = gojson_view_string(&aa, "Mode");
-	if (mode != NULL && mode[0] != '\0' && strcmp(mode, "default") != 0 &&
-	    add_fact(f, EF_SECURITY_OPT, "apparmor=unconfined", prefix, "Privileges", -1,
-	             ".AppArmor.Mode") == -1)
-		return -1;
-	if (gojson_view_bool(&se, "Disable") &&
-	    add_fact(f, EF_SECURITY_OPT, "label=disable", prefix, "Privileges", -1,
-	             ".SELinuxContext.Disable") == -1)
-		return -1;
-	type = gojson_view_string(&se, "Type");
-	if (type != NULL && type[0] != '\0') {
-		n = strlen(type) + sizeof("label=type:");
-		if ((opt = gojson_arena_alloc(&f->arena, n)) == NULL)
-			return -1;
-		snprintf(opt, n, "label=type:%s", type);
-		if (add_fact(f, EF_SECURITY_OPT, opt, prefix, "Privileges", -1,
-		             ".SELinuxContext.Type") == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* Every network attachment's Target (TaskTemplate.Networks, and the
- * deprecated top-level Networks). */
-static int
-network_target_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix)
-{
-	struct gojson_view *nets;
-	size_t n, i;
-
-	if (gojson_view_struct_slice(&f->arena, v, "Networks", &nets, &n) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const char *target = gojson_view_string(&nets[i], "Target");
-
-		if (target != NULL && target[0] != '\0' &&
-		    add_fact(f, EF_NETWORK_TARGET, target, prefix, "Networks", (long)i,
-		             ".Target") == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* A service spec (create and update): dockerd creates the task containers
- * itself, without asking a plugin, so everything is judged here. */
-static int
-service_facts(struct engineapi_facts *f, const struct gojson_view *root)
-{
-	static const char cprefix[] = "TaskTemplate.ContainerSpec.";
-	struct gojson_view tt, cs, ps;
-	const char *runtime;
-
-	if (gojson_view_struct(&f->arena, root, "TaskTemplate", &tt) == -1 ||
-	    gojson_view_struct(&f->arena, &tt, "ContainerSpec", &cs) == -1 ||
-	    gojson_view_struct(&f->arena, &tt, "PluginSpec", &ps) == -1)
-		return -1;
-	f->image = gojson_view_string(&cs, "Image");
-	if (mount_facts(f, &cs, cprefix) == -1 ||
-	    string_facts(f, &cs, cprefix, "CapabilityAdd", EF_CAP_ADD, 0) == -1 ||
-	    sysctl_facts(f, &cs, cprefix) == -1 || privileges_facts(f, &cs, cprefix) == -1 ||
-	    network_target_facts(f, &tt, "TaskTemplate.") == -1 ||
-	    network_target_facts(f, root, "") == -1)
-		return -1;
-	runtime = gojson_view_string(&tt, "Runtime");
-	if ((runtime != NULL && strcasecmp(runtime, "plugin") == 0) || ps.n > 0) {
-		const char *remote = gojson_view_string(&ps, "Remote");
-
-		if (add_fact(f, EF_PLUGIN, remote != NULL ? remote : "", "TaskTemplate.",
-		             "PluginSpec", -1, NULL) == -1)
-			return -1;
-	}
+				return engineapi_fact_add(f, EF_NETWORK_MODE, "host",
+				                          "NetworkingConfig.EndpointsConfig.",
+				                          c->key, -1, NULL);
 	return 0;
 }
 
@@ -598,7 +493,8 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return create_facts(f, &rv);
 	case ENGINEAPI_EXEC_CREATE:
 		if (gojson_view_bool(&rv, "Privileged"))
-			return add_fact(f, EF_PRIVILEGED, "true", "", "Privileged", -1, NULL);
+			return engineapi_fact_add(f, EF_PRIVILEGED, "true", "", "Privileged", -1,
+			                          NULL);
 		return 0;
 	case ENGINEAPI_CONTAINER_UPDATE:
 		return device_facts(f, &rv, "");
@@ -608,7 +504,7 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return volume_facts(f, &rv);
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
-		return service_facts(f, &rv);
+		return engineapi_service_facts(f, &rv);
 	default:
 		return 0;
 	}

@@ -3,7 +3,8 @@
  * a method + URI reaches (as dockerd's router would), its query parameters,
  * and what the JSON body asks for (host namespaces, capabilities, devices,
  * host paths, image), read the way Go's encoding/json reads it (gojson.h).
- * Routes and queries: engineapi_route.c; bodies: engineapi.c. */
+ * Routes and queries: engineapi_route.c; bodies: engineapi.c and
+ * engineapi_service.c (swarm services). */
 #ifndef LOCKSET_ENGINEAPI_H
 #define LOCKSET_ENGINEAPI_H
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Engine API route inventory (engineapi_inventory.c), shared by the
- * classifier (engineapi_route.c) and the test that holds it against moby's
- * API documents. Not for other modules: they use engineapi_classify. */
+/* Inside the Engine API reader: the route inventory (engineapi_inventory.c),
+ * shared by the classifier (engineapi_route.c) and the test that holds it
+ * against moby's API documents; and the fact builders of engineapi.c that
+ * engineapi_service.c reuses. Not for other modules: they use engineapi.h. */
 #ifndef LOCKSET_ENGINEAPI_INT_H
 #define LOCKSET_ENGINEAPI_INT_H
 
@@ -32,5 +33,27 @@ const struct engineapi_entry *engineapi_inventory_at(size_t i);
  * first parameter and *id points at it; otherwise *id is NULL. */
 const struct engineapi_entry *engineapi_inventory_match(const char *method, char *path,
                                                         const char **id);
+
+struct gojson_view;
+
+/* Append one fact to f (its field is prefix name[index] suffix; index -1
+ * for none, suffix may be NULL). The strings are borrowed: they live in
+ * f->arena or the body. Returns 0, or -1 on ENOMEM. */
+int engineapi_fact_add(struct engineapi_facts *f, enum engineapi_fact_kind kind, const char *value,
+                       const char *prefix, const char *name, long index, const char *suffix);
+/* Each string of the []string (or, with strslice, StrSlice) field name of v
+ * as a fact of kind. Returns 0 or -1. */
+int engineapi_string_facts(struct engineapi_facts *f, const struct gojson_view *v,
+                           const char *prefix, const char *name, enum engineapi_fact_kind kind,
+                           int strslice);
+/* The host paths and volumes of the Mounts field of hc. Returns 0 or -1. */
+int engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc,
+                          const char *prefix);
+/* The Sysctls map of hc, one fact per distinct key. Returns 0 or -1. */
+int engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc,
+                           const char *prefix);
+/* A service spec (create and update), root the body (engineapi_service.c).
+ * Returns 0 or -1. */
+int engineapi_service_facts(struct engineapi_facts *f, const struct gojson_view *root);
 
 #endif

@@ -1,12 +1,58 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals shared by gojson.c (the parser) and gojson_view.c (fields by
- * Go's rules): the fold signature of keys, and the index that large objects
- * get so a field lookup visits only the members that may match. Not for
- * other modules: they use gojson.h. */
+/* Internals shared by gojson.c (the arena, the parser), gojson_string.c
+ * (strings) and gojson_view.c (fields by Go's rules): the arena's blocks,
+ * the parser's state, the fold signature of keys, and the index that large
+ * objects get so a field lookup visits only the members that may match.
+ * Not for other modules: they use gojson.h. */
 #ifndef LOCKSET_GOJSON_INT_H
 #define LOCKSET_GOJSON_INT_H
 
 #include "gojson.h"
+
+/* One malloc'd block of an arena, after its inline buffer is full. */
+struct gojson_arena_block {
+	struct gojson_arena_block *next;
+	size_t cap, used;
+	_Alignas(16) char data[];
+};
+
+/* gojson_arena_alloc's usual case, inlined for the parser's many small
+ * allocations: room in the inline buffer or in the current block. */
+static inline void *
+gojson_arena_take(struct gojson_arena *a, size_t size)
+{
+	struct gojson_arena_block *b = a->blocks;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (GOJSON_ARENA_INLINE - a->inline_used >= size) {
+		p = a->inline_buf + a->inline_used;
+		a->inline_used += size;
+		return p;
+	}
+	if (b != NULL && b->cap - b->used >= size) {
+		p = b->data + b->used;
+		b->used += size;
+		return p;
+	}
+	return gojson_arena_alloc(a, size);
+}
+
+/* The parser's state over one body: a ps->err message and ps->nomem say
+ * why it stopped. */
+struct gojson_parser {
+	struct gojson_arena *a;
+	const unsigned char *p, *end;
+	int depth;
+	int nomem;
+	const char *err;
+};
+
+/* Parse a string at ps->p (on the opening quote) into arena memory
+ * (gojson_string.c), leaving ps->p past the closing quote. *plain (if not
+ * NULL) says whether it was copied whole. Returns 0, or -1 with ps->err or
+ * ps->nomem set. */
+int gojson_parse_string(struct gojson_parser *ps, const char **out, size_t *outlen, int *plain);
 
 #define GOJSON_INDEX_MIN 12 /* members from which an object is indexed */
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The host paths a policy names, judged before they are expanded: a file
+/* The host paths a policy names: judged before they are expanded (a file
  * share or protected path that is the whole host ("/", "//", "/..") or that
  * climbs out of its variable ("$TMP/../..", "$HOME/../../") is an error, and
- * a share of a whole top-level directory ("/home", "/var") a warning. */
+ * a share of a whole top-level directory ("/home", "/var") a warning), and
+ * expanded ($HOME for every home, $TMP, $TEMP) into cleaned absolute paths. */
 #include "settings.h"
 
 #include "util/problems.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Single-component shares that are not broad: the temporary directory. */
@@ -150,4 +152,144 @@ settings_check_paths(const json_t *doc, struct problems *errs, struct problems *
 		check_one(v, ptr, 0, errs, warns);
 	}
 	return errs->n == before ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Paths */
+
+void
+settings_env_default(struct settings_env *env)
+{
+	const char *v;
+
+	env->homes = NULL;
+	env->nhomes = 0;
+	v = getenv("TMP");
+	if (v == NULL || *v == '\0')
+		v = getenv("TMPDIR");
+	if (v == NULL || *v == '\0')
+		v = "/tmp";
+	env->tmp = v;
+	v = getenv("TEMP");
+	env->temp = v != NULL && *v != '\0' ? v : env->tmp;
+}
+
+/* Clean an absolute path lexically, in place. */
+static void
+clean_path(char *p)
+{
+	char *r = p, *w = p;
+
+	while (*r != '\0') {
+		char *comp;
+		size_t n;
+
+		while (*r == '/')
+			r++;
+		comp = r;
+		while (*r != '\0' && *r != '/')
+			r++;
+		n = (size_t)(r - comp);
+		if (n == 0 || (n == 1 && comp[0] == '.'))
+			continue;
+		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+			while (w > p && *--w != '/')
+				;
+			continue;
+		}
+		*w++ = '/';
+		memmove(w, comp, n);
+		w += n;
+	}
+	if (w == p)
+		*w++ = '/';
+	*w = '\0';
+}
+
+/* base + rest, cleaned, appended to out when absolute and not "/" (a
+ * variable whose value is "/" would share, or protect, the whole host: it
+ * stands for nothing instead). 0, or -1 on ENOMEM. */
+static int
+expand_one(const char *base, const char *rest, json_t *out)
+{
+	char *p = NULL;
+	int rc;
+
+	if (base == NULL || asprintf(&p, "%s/%s", base, rest) < 0)
+		return base == NULL ? 0 : -1;
+	if (p[0] == '/')
+		clean_path(p);
+	if (p[0] != '/' || p[1] == '\0') {
+		free(p);
+		return 0;
+	}
+	rc = json_array_append_new(out, json_string(p));
+	free(p);
+	return rc;
+}
+
+json_t *
+settings_expand_all(const char *raw, const struct settings_env *env)
+{
+	json_t *out = json_array();
+	size_t n;
+	int rc = 0;
+
+	if (out == NULL || raw == NULL)
+		return out;
+	if (raw[0] == '/') {
+		rc = expand_one("", raw, out);
+	} else if (strncmp(raw, "$HOME", n = 5) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		for (size_t i = 0; env != NULL && i < env->nhomes && rc == 0; i++)
+			rc = expand_one(env->homes[i], raw + n, out);
+	} else if (strncmp(raw, "$TEMP", n = 5) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		rc = expand_one(env ? env->temp : NULL, raw + n, out);
+	} else if (strncmp(raw, "$TMP", n = 4) == 0 && (raw[n] == '/' || raw[n] == '\0')) {
+		rc = expand_one(env ? env->tmp : NULL, raw + n, out);
+	}
+	if (rc != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+char *
+settings_expand_path(const char *raw, const struct settings_env *env)
+{
+	json_t *all = settings_expand_all(raw, env);
+	const char *first = json_string_value(json_array_get(all, 0));
+	char *out = first ? strdup(first) : NULL;
+
+	json_decref(all);
+	return out;
+}
+
+static int
+names_home(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && strncmp(s, "$HOME", 5) == 0 && (s[5] == '/' || s[5] == '\0');
+}
+
+int
+settings_uses_home(const json_t *doc)
+{
+	const json_t *shares = json_object_get(doc, "filesharingAllowedDirectories"), *v;
+	const json_t *prot =
+	    json_object_get(json_object_get(doc, "containerPolicy"), "protectedHostPaths");
+	size_t i;
+
+	json_array_foreach(shares, i, v)
+	{
+		if (names_home(json_object_get(v, "path")))
+			return 1;
+	}
+	json_array_foreach(prot, i, v)
+	{
+		if (names_home(v))
+			return 1;
+	}
+	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for decide.c: policy compilation from small effective-settings
- * documents, capability normalisation, audit mode, the deny message and the
- * violations JSON, and a throughput smoke test. */
+/* Unit tests for decide.c and decide_policy.c: policy compilation from small
+ * effective-settings documents, capability normalisation, audit mode, the
+ * deny message and the violations JSON, and a throughput smoke test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
