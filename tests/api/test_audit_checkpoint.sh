@@ -71,7 +71,11 @@ central_cp() { # the newest checkpoint the central recorded for dev-1, or nothin
 }
 # A checkpoint may have been taken before the three decisions were written:
 # wait for one that covers them (the host takes one a second).
-has_central_cp() { central_cp | jq -e '.id > 3' >/dev/null 2>&1; }
+has_central_cp() {
+	local cp
+	cp=$(central_cp)
+	[ -n "$cp" ] && jq -e '.id > 3' <<<"$cp" >/dev/null 2>&1
+}
 wait_until 30 has_central_cp
 CP=$(central_cp)
 check "the central recorded the host's checkpoint ($CP)" test -n "$CP"
