@@ -6,6 +6,7 @@
  * expanded ($HOME for every home, $TMP, $TEMP) into cleaned absolute paths. */
 #include "settings.h"
 
+#include "engine/hostpath.h"
 #include "util/problems.h"
 
 #include <stdio.h>
@@ -174,38 +175,6 @@ settings_env_default(struct settings_env *env)
 	env->temp = v != NULL && *v != '\0' ? v : env->tmp;
 }
 
-/* Clean an absolute path lexically, in place. */
-static void
-clean_path(char *p)
-{
-	char *r = p, *w = p;
-
-	while (*r != '\0') {
-		char *comp;
-		size_t n;
-
-		while (*r == '/')
-			r++;
-		comp = r;
-		while (*r != '\0' && *r != '/')
-			r++;
-		n = (size_t)(r - comp);
-		if (n == 0 || (n == 1 && comp[0] == '.'))
-			continue;
-		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
-			while (w > p && *--w != '/')
-				;
-			continue;
-		}
-		*w++ = '/';
-		memmove(w, comp, n);
-		w += n;
-	}
-	if (w == p)
-		*w++ = '/';
-	*w = '\0';
-}
-
 /* base + rest, cleaned, appended to out when absolute and not "/" (a
  * variable whose value is "/" would share, or protect, the whole host: it
  * stands for nothing instead). 0, or -1 on ENOMEM. */
@@ -217,8 +186,19 @@ expand_one(const char *base, const char *rest, json_t *out)
 
 	if (base == NULL || asprintf(&p, "%s/%s", base, rest) < 0)
 		return base == NULL ? 0 : -1;
-	if (p[0] == '/')
-		clean_path(p);
+	if (p[0] == '/') {
+		/* The engine's cleaner: shares and mounts are compared cleaned alike. */
+		size_t n = strlen(p) + 2;
+		char *clean = malloc(n);
+
+		if (clean == NULL || hostpath_clean(p, clean, n) != 0) {
+			free(clean);
+			free(p);
+			return -1;
+		}
+		free(p);
+		p = clean;
+	}
 	if (p[0] != '/' || p[1] == '\0') {
 		free(p);
 		return 0;
