@@ -152,6 +152,18 @@ check_replies() {
 	esac
 }
 
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds (0) or the
+# time is up (1). Tests wait for a condition this way, never for a time.
+wait_until() {
+	local limit=$(($1 * 10))
+	shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+# metric SAMPLE: the value of one /metrics sample (name and labels) now.
+metric() { curl -s --unix-socket "$SOCK" http://lockset/metrics | awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'; }
+# waiters KIND N: exactly N long-polls of kind org or user are parked.
+waiters() { [ "$(metric "lockset_longpoll_waiters{kind=\"$1\"}")" = "$2" ]; }
 header() { grep -i "^$1:" "$HEADERS" | head -n1 | sed 's/^[^:]*: *//; s/\r$//'; }
 jqb() { jq -r "$@" "$BODY"; }
 

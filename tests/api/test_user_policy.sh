@@ -141,7 +141,7 @@ AETAG=$(header ETag)
 curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $AETAG" \
 	'http://lockset/v1/settings?user=alice&wait=30' >"$T/lp4.status" &
 LP4=$!
-sleep 0.5
+check "the user long-poll is parked" wait_until 10 waiters user 1
 t0=$SECONDS
 lockset_stop
 check "SIGTERM with a pending user long-poll exits cleanly" test "$LAST_EXIT" = 0
@@ -169,10 +169,9 @@ check "it waited for its deadline instead of answering at once" test $(( (t1 - t
 curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $AETAG" \
 	'http://lockset/v1/settings?user=alice&wait=3' >"$T/lp1.status" &
 LP1=$!
-sleep 0.5
+check "alice's long-poll is parked" wait_until 10 waiters user 1
 api PUT /v1/users/dave/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
 expect_status "dave's preferences" 200
-sleep 0.5
 check "alice's long-poll sleeps through dave's change" kill -0 "$LP1"
 wait "$LP1"
 check "and then ends in 304" test "$(cat "$T/lp1.status")" = 304
@@ -181,7 +180,7 @@ curl -s --unix-socket "$SOCK" -o "$T/lp2.body" -D "$T/lp2.headers" -w '%{http_co
 	-H "If-None-Match: $AETAG" 'http://lockset/v1/settings?user=alice&wait=30' >"$T/lp2.status" &
 LP2=$!
 EXTRA_PIDS="$LP2"
-sleep 0.5
+check "alice's long-poll is parked again" wait_until 10 waiters user 1
 api PUT /v1/users/alice/settings "${J[@]}" -d '{"kubernetes": {"enabled": true}}'
 expect_status "alice changes a preference" 200
 for _ in $(seq 50); do kill -0 "$LP2" 2>/dev/null || break; sleep 0.1; done
@@ -197,9 +196,8 @@ OETAG=$(header ETag)
 curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $OETAG" \
 	'http://lockset/v1/settings?wait=2' >"$T/lp3.status" &
 LP3=$!
-sleep 0.5
+check "the org long-poll is parked" wait_until 10 waiters org 1
 api PUT /v1/users/erin/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
-sleep 0.5
 check "an org long-poll sleeps through a user's change" kill -0 "$LP3"
 wait "$LP3"
 check "and ends in 304 at its deadline" test "$(cat "$T/lp3.status")" = 304
