@@ -712,10 +712,11 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
-		if (l->kind == LISTEN_AUTHZ)
-			close_after_reply(conn);
 		if (!precheck(l, rq, url, version, &ret))
 			rq->refused = 1;
+		/* After precheck, which counts the headers the client sent. */
+		if (l->kind == LISTEN_AUTHZ)
+			close_after_reply(conn);
 		return ret;
 	}
 	if (rq->refused)
