@@ -681,6 +681,22 @@ uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 	return rq;
 }
 
+/* The plugin socket serves one request per connection: every reply says
+ * "Connection: close" and the connection ends with it. dockerd's plugin
+ * client, when a connection fails under a request it has written (a kept
+ * connection that a stopping daemon, or the idle timeout, closes just as
+ * dockerd reuses it), sends the request again with its body already spent:
+ * a body-less AuthZReq, which must be and is refused, failing the docker
+ * call. A connection that only ever carries one request cannot be closed
+ * under a second one: it is served whole (http_stop waits for it), and any
+ * other waits in the socket's backlog for the next daemon. libmicrohttpd
+ * closes after the reply when the request asked so: say it did. */
+static void
+close_after_reply(struct MHD_Connection *conn)
+{
+	MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
 static enum MHD_Result
 dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
          const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -699,6 +715,9 @@ dispatch(void *cls, struct MHD_Connection *conn, const char *url, const char *me
 		rq->url = url;
 		if (!precheck(l, rq, url, version, &ret))
 			rq->refused = 1;
+		/* After precheck, which counts the headers the client sent. */
+		if (l->kind == LISTEN_AUTHZ)
+			close_after_reply(conn);
 		return ret;
 	}
 	if (rq->refused)

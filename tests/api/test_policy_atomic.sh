@@ -14,11 +14,16 @@ A=$(jq -cS . "$T/a.json")
 B=$(jq -cS . "$T/b.json")
 ORIG=$(jq -cS . "$VALID/docker-desktop-full.json")
 
+# The writer stops when told, after its current PUT, and is waited for: a
+# curl left running past the kill (killing the loop's shell does not end
+# its child) could reach the restarted daemon and change the policy while
+# it is being compared with the file.
 writer() {
 	local i=0
-	while :; do
+	while [ ! -e "$T/writer.stop" ]; do
 		i=$((i + 1))
-		curl -s --unix-socket "$SOCK" -X PUT -o /dev/null -H 'Content-Type: application/json' \
+		curl -s -m 10 --unix-socket "$SOCK" -X PUT -o /dev/null \
+			-H 'Content-Type: application/json' \
 			--data-binary "@$T/$([ $((i % 2)) = 0 ] && echo a || echo b).json" \
 			http://lockset/v1/policy 2>/dev/null
 	done
@@ -26,6 +31,7 @@ writer() {
 
 for cycle in 1 2 3 4 5 6; do
 	lockset_start || exit 1
+	rm -f "$T/writer.stop"
 	writer &
 	WRITER=$!
 	EXTRA_PIDS="$WRITER"
@@ -33,7 +39,7 @@ for cycle in 1 2 3 4 5 6; do
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
-	kill "$WRITER" 2>/dev/null
+	touch "$T/writer.stop"
 	wait "$WRITER" 2>/dev/null
 	EXTRA_PIDS=
 	got=$(jq -cS . "$SETTINGS" 2>/dev/null)

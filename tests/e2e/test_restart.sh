@@ -4,8 +4,9 @@
 # held by systemd-socket-activate (as locksetd.socket holds them under
 # systemd) and a supervisor loop restarts the daemon with them; a real
 # dockerd uses the plugin. docker ps and docker create run in a loop while
-# the daemon is restarted three times: none may fail. Without the held
-# sockets dockerd retries a missing plugin for 30 s and then fails.
+# the daemon is restarted three times: none may fail, and dockerd never has
+# to send a plugin call again. Without the held sockets dockerd retries a
+# missing plugin for 30 s and then fails.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
@@ -116,5 +117,10 @@ slowest=$(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' "$T/calls")
 echo "# $total docker calls across 3 restarts: $failed failed; the slowest took $slowest ms"
 check "no docker call failed across the restarts" test "$failed" = 0
 [ "$failed" = 0 ] || head -n 5 "$T/calls.err"
+# A plugin call cut under dockerd is sent again without its body: an AuthZReq
+# then fails the docker call, an AuthZRes loses its container's record. Each
+# plugin connection carries one request, so a restart never cuts one.
+retried=$(grep -c 'Unable to connect to plugin' "$T/dockerd.log")
+check "no plugin call was cut and sent again by dockerd ($retried)" test "$retried" = 0
 check "each restart was a new daemon" test "$(grep -c 'info: stopped' "$SA/log")" -ge 3
 finish

@@ -4,11 +4,15 @@
 # request framing that curl will not produce (two Content-Length headers, a
 # NUL byte in the request line, an unknown transfer coding).
 #
-#   rawhttp.py unix:PATH|HOST:PORT TIMEOUT < request-bytes
+#   rawhttp.py unix:PATH|HOST:PORT TIMEOUT [--stream] < request-bytes
+#
+# --stream sends stdin as it arrives instead of all at once, so that a test
+# writing it through a fifo decides when each part of a request goes out.
 #
 # Prints one line per HTTP response found ("status <code> <body>", the body
 # on one line), then "closed" when the server closed the connection within
 # TIMEOUT seconds, or "open" when it was still open at TIMEOUT.
+import os
 import socket
 import sys
 import time
@@ -60,9 +64,15 @@ def responses(data):
 
 def main():
     addr, timeout = sys.argv[1], float(sys.argv[2])
-    request = sys.stdin.buffer.read()
+    stream = "--stream" in sys.argv[3:]
+    request = b"" if stream else sys.stdin.buffer.read()
     s = connect(addr)
     s.sendall(request)
+    while stream:
+        part = os.read(0, 65536)
+        if not part:
+            break
+        s.sendall(part)
     deadline = time.monotonic() + timeout
     data, closed = b"", False
     while True:
