@@ -841,14 +841,17 @@ read_pem(const char *path)
 	return buf;
 }
 
-/* Per-connection memory: room for the largest request line and headers we
- * accept (so our own 414/431 replies, in the JSON error shape, can be sent)
- * plus working space. MHD clears the pool after every request, so it is kept
- * no larger than that: it is paid for on the hottest path. */
+/* Per-connection memory. libmicrohttpd zeroes the whole pool after every
+ * request, so an idle keep-alive connection holds all of it: the pool is
+ * sized for the longest request URI or the largest request headers we accept
+ * (whichever is larger) plus 4 KiB for the header list and our reply, so that
+ * a request just past either limit still gets our own JSON 414/431. A
+ * request with both the URI and the headers near their limits at once is
+ * refused by libmicrohttpd itself (431). */
 static size_t
 pool_size(void)
 {
-	size_t n = opts.max_url + opts.max_headers + 4096;
+	size_t n = (opts.max_url > opts.max_headers ? opts.max_url : opts.max_headers) + 4096;
 
 	return (n + 4095) & ~(size_t)4095;
 }
