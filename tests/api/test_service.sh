@@ -100,6 +100,8 @@ for _ in 1 2 3; do
 		[ -n "$new" ] && [ "$new" != "$old" ] && break
 		sleep 0.05
 	done
+	# Serving (its signal handlers set) before it is stopped in turn.
+	sa http://lockset/v1/health >/dev/null
 done
 wait "$CLIENT"
 check "three restarts happened" test "$restarts" = 3
