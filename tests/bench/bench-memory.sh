@@ -19,6 +19,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 IDLE=${BENCH_IDLE_CONNS:-1000}
 WAITERS=${BENCH_WAITERS:-10000}
 HOLD=$LOCKSET_BUILDDIR/tests/tools/holdconns
+# BENCH_DAEMON_ARGS: more locksetd options (to compare settings)
 command -v curl >/dev/null || { echo "bench-memory: curl not installed"; exit 77; }
 if [ ! -x "$HOLD" ]; then
 	make -s -C "$LOCKSET_BUILDDIR" tests/tools/holdconns >/dev/null ||
