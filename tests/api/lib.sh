@@ -190,6 +190,14 @@ jqb() { jq -r "$@" "$BODY"; }
 ok() { CHECKS=$((CHECKS + 1)); echo "ok - $1"; }
 not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok - $1"; }
 
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds (the time is
+# multiplied by WAIT_SCALE).
+wait_until() {
+	local limit=$(($1 * 10 * WAIT_SCALE)); shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 # check NAME COMMAND...: passes when the command succeeds.
 check() {
 	local name=$1; shift
