@@ -544,12 +544,29 @@ open_unclaimed_listeners(void)
 static struct config cfg;
 static struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 
+/* What main holds during start-up, released at exit: a refused start frees
+ * it too. */
+static json_t *start_doc; /* the validated policy, until policylife_start steals it */
+static char *start_err;   /* why a start-up step failed */
+
 static void
 release_at_exit(void)
 {
 	problems_clear(&errs);
 	problems_clear(&warns);
 	config_free(&cfg);
+	json_decref(start_doc);
+	free(start_err);
+}
+
+/* The policy for policylife_start, which steals it. */
+static json_t *
+take_start_doc(void)
+{
+	json_t *doc = start_doc;
+
+	start_doc = NULL;
+	return doc;
 }
 
 /* What runs beside the policy once the database is open: secret redaction,
@@ -602,11 +619,9 @@ main(int argc, char **argv)
 {
 	struct settings_env env;
 	struct http_opts hopts;
-	json_t *doc;
 	enum log_level level = LOG_LVL_INFO;
 	sigset_t sigs;
 	int ready_fd = -1, sig;
-	char *err = NULL;
 
 	atexit(release_at_exit);
 	if (config_load(&cfg, argc, argv, &errs) != 0) {
@@ -649,7 +664,7 @@ main(int argc, char **argv)
 	}
 
 	/* The policy first: an invalid file stops the daemon with every error. */
-	if ((doc = served_load(&errs, &warns)) == NULL) {
+	if ((start_doc = served_load(&errs, &warns)) == NULL) {
 		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
 		          errs.n == 1 ? "" : "s");
 		log_problems(cfg.settings, errs.v, errs.n, "error");
@@ -684,9 +699,10 @@ main(int argc, char **argv)
 	 * from here on, and no thread runs yet (capabilities are per thread). */
 	confine_caps();
 
-	app.audit = open_audit(&cfg, &err);
-	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
-		log_warnx("state database in %s: %s", cfg.state_dir, err ? err : "cannot open");
+	app.audit = open_audit(&cfg, &start_err);
+	if (app.audit == NULL || tokens_open(audit_db(app.audit), &start_err) != 0) {
+		log_warnx("state database in %s: %s", cfg.state_dir,
+		          start_err ? start_err : "cannot open");
 		report_ready(ready_fd, 1);
 		return 1;
 	}
@@ -696,9 +712,10 @@ main(int argc, char **argv)
 	policystore_open(audit_db(app.audit));
 	policylife_set_managed(cfg.upstream[0] != '\0');
 	h_users_prefs_expire();
-	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0) {
+	if (userpolicy_open(&start_err) != 0 || policylife_start(take_start_doc(), &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
-		          err ? err
+		          start_err
+		              ? start_err
 		              : (errs.n > 0 ? errs.v[0].message : "cannot version the policy"));
 		report_ready(ready_fd, 1);
 		return 1;
@@ -721,8 +738,8 @@ main(int argc, char **argv)
 	 * once policy changes are announced (served_start), before any request. */
 	if (served_start() != 0 ||
 	    (app.engineinfo = engineinfo_new(cfg.engine_socket, 0)) == NULL ||
-	    (app.proxy != NULL && proxy_start(app.proxy, &err) != 0)) {
-		log_warnx("%s", err != NULL ? err : "cannot start");
+	    (app.proxy != NULL && proxy_start(app.proxy, &start_err) != 0)) {
+		log_warnx("%s", start_err != NULL ? start_err : "cannot start");
 		report_ready(ready_fd, 1);
 		http_stop(0);
 		return 1;

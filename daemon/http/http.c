@@ -851,15 +851,25 @@ read_pem(const char *path)
 	return buf;
 }
 
-/* Per-connection memory: room for the largest request line and headers we
- * accept (so our own 414/431 replies, in the JSON error shape, can be sent)
- * plus working space. MHD clears the pool after every request, so it is kept
- * no larger than that: it is paid for on the hottest path. */
-static size_t
-pool_size(void)
-{
-	size_t n = opts.max_url + opts.max_headers + 4096;
+/* Per-connection memory. libmicrohttpd zeroes the whole pool after every
+ * request, so an idle keep-alive connection holds all of it, and every
+ * request pays for zeroing it (and for the cache lines it evicts). A REST
+ * listener's pool holds the longest request URI or the largest request
+ * headers we accept (whichever is larger) plus 4 KiB for the header list and
+ * our reply, so that a request just past either limit still gets our own
+ * JSON 414/431; a request with both near their limits at once is refused by
+ * libmicrohttpd itself (431). The plugin socket's requests are dockerd's: a
+ * short request line, a few headers and a body, which streams through the
+ * read buffer (half the pool) in chunks; 8 KiB holds a usual AuthZReq whole. */
+#define HTTP_AUTHZ_POOL 8192
 
+static size_t
+pool_size(enum listener_kind kind)
+{
+	size_t n = (opts.max_url > opts.max_headers ? opts.max_url : opts.max_headers) + 4096;
+
+	if (kind == LISTEN_AUTHZ)
+		return HTTP_AUTHZ_POOL;
 	return (n + 4095) & ~(size_t)4095;
 }
 
@@ -960,7 +970,7 @@ http_start(const struct http_opts *o)
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 			                                  opts.conn_timeout, NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			                                  pool_size(), NULL};
+			                                  pool_size(l->kind), NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
 			                                  http_conn_mhd_limit(l->limits), NULL};
 			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,

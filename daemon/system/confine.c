@@ -25,6 +25,9 @@
 #ifdef HAVE_LIBSECCOMP
 #include <seccomp.h>
 #endif
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 
 #ifndef SECBIT_NOROOT
 #define SECBIT_NOROOT                 (1 << 0)
@@ -338,6 +341,14 @@ confine_syscalls(void)
 		log_warn("confine: no_new_privs");
 		return -1;
 	}
+#ifdef HAVE_VALGRIND_VALGRIND_H
+	/* valgrind makes system calls of its own on the daemon's behalf, which
+	 * the allowlist refuses (make check-valgrind); natively this is 0. */
+	if (RUNNING_ON_VALGRIND) {
+		log_warnx("confine: running under valgrind: no system call filter");
+		return 0;
+	}
+#endif
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;

@@ -9,6 +9,9 @@ set -u
 : "${LOCKSET_BUILDDIR:=$LOCKSET_SRCDIR}"
 : "${LOCKSETD:=$LOCKSET_BUILDDIR/daemon/locksetd}"
 EXAMPLES="$LOCKSET_SRCDIR/tests/cases/policy/valid"
+# WAIT_SCALE multiplies the waits for the daemon (start, stop); valgrind
+# (make check-valgrind, LOCKSET_VALGRIND=1) makes it some twenty times slower.
+: "${WAIT_SCALE:=1}"
 
 FAILS=0
 CHECKS=0
@@ -21,6 +24,14 @@ STATE="$T/state"
 SETTINGS="$T/etc/admin-settings.json"
 mkdir -p "$T/etc"
 chmod 755 "$T/etc"
+if [ -n "${LOCKSET_VALGRIND:-}" ]; then
+	command -v valgrind >/dev/null 2>&1 || { echo "SKIP: valgrind is not installed"; exit 77; }
+	LOCKSET_VALGRIND_REAL=$LOCKSETD
+	LOCKSETD="$LOCKSET_SRCDIR/tests/tools/valgrind-locksetd.sh"
+	LOCKSET_VALGRIND_LOGS="$T/valgrind"
+	export LOCKSET_VALGRIND_REAL LOCKSET_VALGRIND_LOGS LOCKSETD
+	[ "$WAIT_SCALE" = 1 ] && WAIT_SCALE=20
+fi
 
 need() {
 	for c in "$@"; do
@@ -29,10 +40,29 @@ need() {
 }
 need curl jq
 
+# Under valgrind: every daemon run's memcheck verdict (a run ended by SIGKILL
+# leaves no summary and is not judged). Prints the errors; 1 when any.
+valgrind_verdict() {
+	local f bad=0
+	for f in "${LOCKSET_VALGRIND_LOGS:-/nonexistent}"/locksetd.*.log; do
+		[ -f "$f" ] || continue
+		if grep -q "ERROR SUMMARY: [1-9]" "$f"; then
+			echo "not ok - valgrind: memcheck errors in a daemon run:"
+			grep -v "^==[0-9]*== *$" "$f" | head -n 80
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+
 cleanup() {
+	local vg=0
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq $((50 * WAIT_SCALE))); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
@@ -42,7 +72,11 @@ cleanup() {
 	if [ "$FAILS" -ne 0 ] && [ -f "$T/daemon.log" ]; then
 		echo "--- daemon log (last 40 lines) ---"; tail -n 40 "$T/daemon.log"
 	fi
+	valgrind_verdict || vg=1
 	rm -rf "$T"
+	# Only memcheck's verdict changes the exit status (callers' traps run
+	# commands of their own before this).
+	[ "$vg" -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 
@@ -75,7 +109,7 @@ lockset_start() {
 			--listen "127.0.0.1:$PORT" --authz-socket "$AUTHZ_SOCK" --foreground \
 			--log-level debug "$@" >>"$T/daemon.log" 2>&1 &
 		DAEMON_PID=$!
-		for _ in $(seq 100); do
+		for _ in $(seq $((100 * WAIT_SCALE))); do
 			if curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health 2>/dev/null; then
 				return 0
 			fi
@@ -152,14 +186,6 @@ check_replies() {
 	esac
 }
 
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds (0) or the
-# time is up (1). Tests wait for a condition this way, never for a time.
-wait_until() {
-	local limit=$(($1 * 10))
-	shift
-	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 # metric SAMPLE: the value of one /metrics sample (name and labels) now.
 metric() { curl -s --unix-socket "$SOCK" http://lockset/metrics | awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'; }
 # waiters KIND N: exactly N long-polls of kind org or user are parked.
@@ -169,6 +195,15 @@ jqb() { jq -r "$@" "$BODY"; }
 
 ok() { CHECKS=$((CHECKS + 1)); echo "ok - $1"; }
 not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok - $1"; }
+
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds (0) or the
+# time is up (1); the time is multiplied by WAIT_SCALE. Tests wait for a
+# condition this way, never for a time.
+wait_until() {
+	local limit=$(($1 * 10 * WAIT_SCALE)); shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
 
 # check NAME COMMAND...: passes when the command succeeds.
 check() {

@@ -11,11 +11,6 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl python3 sqlite3
 
-wait_until() { # SECONDS COMMAND...: poll until COMMAND succeeds
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
 openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
 

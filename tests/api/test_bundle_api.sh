@@ -9,13 +9,6 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl
 
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; 1 on timeout.
-wait_until() {
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-
 openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
 openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
 openssl genpkey -algorithm ed25519 -out "$T/other.pem" 2>/dev/null

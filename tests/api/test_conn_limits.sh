@@ -9,6 +9,10 @@
 # /metrics say what the caps are; and every descriptor comes back. Needs
 # root (setpriv, to connect as other uids).
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+if [ -n "${LOCKSET_VALGRIND:-}" ]; then
+	echo "SKIP: valgrind keeps descriptors of its own below the limit, so the caps planned from 1,024 differ"
+	exit 77
+fi
 need python3 ss
 [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 ||
 	{ echo "SKIP: needs root and setpriv to connect as other uids"; exit 77; }

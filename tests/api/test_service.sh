@@ -12,7 +12,7 @@ need python3 systemd-analyze
 
 # --- the units
 mkdir -p "$T/units" "$T/man/man1" "$T/man/man5" "$T/man/man8"
-sed -e "s|@sbindir@|$(dirname "$LOCKSETD")|g" -e "s|@sysconfdir@|/etc|g" \
+sed -e "s|@sbindir@|$(dirname "${LOCKSET_VALGRIND_REAL:-$LOCKSETD}")|g" -e "s|@sysconfdir@|/etc|g" \
 	"$LOCKSET_SRCDIR/systemd/locksetd.service.in" >"$T/units/locksetd.service"
 cp "$LOCKSET_SRCDIR/systemd/locksetd.socket" "$T/units/"
 for p in "$LOCKSET_SRCDIR"/man/*.[158]; do cp "$p" "$T/man/man${p##*.}/"; done
@@ -70,15 +70,18 @@ while [ ! -e "$SA/stop" ]; do
 		--authz-socket "$SA/authz.sock" --foreground )
 done
 EOF
+# systemd-socket-activate passes on no environment but what it is told to.
+VG_ENV=()
+[ -n "${LOCKSET_VALGRIND:-}" ] && VG_ENV=(-E LOCKSET_VALGRIND_REAL -E LOCKSET_VALGRIND_LOGS)
 systemd-socket-activate -l "$SA/api.sock" -l "$SA/authz.sock" --fdname=api:authz \
-	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
+	"${VG_ENV[@]}" bash "$SA/loop.sh" >"$SA/log" 2>&1 &
 SUPERVISOR=$!
 EXTRA_PIDS="$SUPERVISOR"
 for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
-sa() { curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}\n' "$@"; }
+sa() { curl -s -m $((20 * WAIT_SCALE)) --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}\n' "$@"; }
 check "the first request starts the daemon" test "$(sa http://lockset/v1/health)" = 200
 check "the passed API socket is served" grep -q 'socket activation: unix:.*/api.sock passed as fd 3 (api)' "$SA/log"
-S=$(curl -s -m 20 --unix-socket "$SA/authz.sock" -X POST http://plugin/Plugin.Activate)
+S=$(curl -s -m $((20 * WAIT_SCALE)) --unix-socket "$SA/authz.sock" -X POST http://plugin/Plugin.Activate)
 check "the passed plugin socket is the plugin listener" test "$S" = '{"Implements":["authz"]}'
 
 # Requests in a loop while the daemon is restarted three times.
@@ -90,13 +93,15 @@ for _ in 1 2 3; do
 	old=$(pgrep -P "$SUPERVISOR" -f "$LOCKSETD" | head -n1)
 	[ -n "$old" ] || old=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
 	kill -TERM "$old" 2>/dev/null && restarts=$((restarts + 1))
-	for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
+	for _ in $(seq $((100 * WAIT_SCALE))); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
 	check "the socket file outlives the stopped daemon" test -S "$SA/api.sock"
-	for _ in $(seq 100); do
+	for _ in $(seq $((100 * WAIT_SCALE))); do
 		new=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
 		[ -n "$new" ] && [ "$new" != "$old" ] && break
 		sleep 0.05
 	done
+	# Serving (its signal handlers set) before it is stopped in turn.
+	sa http://lockset/v1/health >/dev/null
 done
 wait "$CLIENT"
 check "three restarts happened" test "$restarts" = 3
@@ -106,5 +111,5 @@ check "none failed across the restarts ($bad did)" test "$bad" = 0
 check "each instance stopped cleanly" test "$(grep -c 'info: stopped' "$SA/log")" -ge 3
 touch "$SA/stop"
 kill -TERM $(pgrep -f "listen unix:$SA/api.sock") 2>/dev/null
-for _ in $(seq 100); do kill -0 "$SUPERVISOR" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq $((100 * WAIT_SCALE))); do kill -0 "$SUPERVISOR" 2>/dev/null || break; sleep 0.1; done
 finish

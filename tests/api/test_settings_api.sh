@@ -114,6 +114,10 @@ check "405 lists the allowed methods" test "$(header Allow)" = "GET, HEAD"
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
 api GET /v1/health --data-binary "@$T/big" -X GET
 expect_error "body over the limit" 413 payload_too_large
+api GET "/v1/health?x=$(head -c 8150 /dev/zero | tr '\0' 'a')"
+expect_status "URI just within the limit (8192 bytes) is served" 200
+api GET /v1/health -H "X-Big: $(head -c 8100 /dev/zero | tr '\0' 'a')"
+expect_status "headers just within the limit (8192 bytes) are served" 200
 api GET "/v1/health?x=$(head -c 9000 /dev/zero | tr '\0' 'a')"
 expect_error "URI over the limit" 414 uri_too_long
 api GET /v1/health -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' 'a')"

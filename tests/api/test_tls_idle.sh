@@ -31,7 +31,11 @@ before=$(cpu_ticks)
 # worker would burn about one second of CPU; allow a tenth.
 python3 -c 'import time; time.sleep(1)'
 spent=$(( $(cpu_ticks) - before ))
-check "pending handshakes cost no CPU ($spent ticks in 1 s at $HZ/s)" test "$spent" -le $(( HZ / 10 ))
+# Under valgrind (make check-valgrind) its own thread scheduling costs some
+# CPU; a spinning worker would still burn the whole second.
+limit=$(( HZ / 10 ))
+[ -n "${LOCKSET_VALGRIND:-}" ] && limit=$(( HZ / 2 ))
+check "pending handshakes cost no CPU ($spent ticks in 1 s at $HZ/s)" test "$spent" -le "$limit"
 wait "$HOLD_PID"; EXTRA_PIDS=
 check "the daemon closed every idle handshake after the timeout ($(tail -n1 "$T/hold.out"))" \
 	grep -q "^closed 50 of 50" "$T/hold.out"

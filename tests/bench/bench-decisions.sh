@@ -22,6 +22,7 @@ DENY_EVERY=${BENCH_DENY_EVERY:-10} # the realistic mix: 1 request in 10 denied
 CREATES=${BENCH_CREATES:-200}
 LISTS=${BENCH_LISTS:-300}
 ROUNDS=${BENCH_ROUNDS:-4}          # dockerd restarts per set-up; the calls are split over them
+# BENCH_DAEMON_ARGS: more locksetd options (to compare settings)
 API=v1.41
 GEN=$LOCKSET_BUILDDIR/tests/tools/loadgen
 FLOOR=$LOCKSET_BUILDDIR/tests/tools/allowall
@@ -77,7 +78,7 @@ jq '.enhancedContainerIsolation.locked = false' "$SRC/tests/e2e/policy.json" \
 chmod 644 "$D/etc/admin-settings.json"
 HOME="$D/home" TMP="$D/tmp" "$LOCKSETD" --settings "$D/etc/admin-settings.json" \
 	--state-dir "$D/state" --listen "unix:$D/api.sock" --authz-socket "$LSOCK" \
-	--foreground --log-level warn 2>"$D/locksetd.log" &
+	--foreground --log-level warn ${BENCH_DAEMON_ARGS:-} 2>"$D/locksetd.log" &
 LPID=$!; PIDS="$PIDS $LPID"
 "$FLOOR" "$ASOCK" 2>"$D/allowall.log" &
 APID=$!; PIDS="$PIDS $APID"
