@@ -147,26 +147,14 @@ body_limit(const struct request *rq)
 	return http_cur_opts.max_body;
 }
 
-/* First call for a request: every check that needs no body. Returns 1 when the
- * request may proceed, 0 when a reply has been queued (ret set). */
+/* The connection may be served, and the request line and framing are sound. */
 static int
-precheck(struct listener *l, struct request *rq, const char *url, const char *version,
-         enum MHD_Result *ret)
+check_connection(struct request *rq, struct conn_info *conn, const char *version,
+                 enum MHD_Result *ret)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct size_count sc = {0};
-	const struct route *match = NULL;
-	char allow[128] = "";
-	int path_found = 0;
-	const char *cl;
-
-	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
 	const char *framing;
 
-	if (conn != NULL)
-		rq->peer = conn->peer;
-	/* Over a connection cap: told so (at accept, on plain http_listeners), closed. */
+	/* Over a connection cap: told so (at accept, on plain listeners), closed. */
 	if (conn != NULL && conn->refused != CONN_SERVED) {
 		*ret = conn->told ? MHD_NO
 		       : conn->refused == CONN_PEER_FULL
@@ -196,6 +184,14 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		*ret = reply_error_close(rq, ERR_BAD_REQUEST, 0, framing);
 		return 0;
 	}
+	return 1;
+}
+
+/* The URI (with its query) and the headers are within their limits. */
+static int
+check_sizes(struct request *rq, const char *url, enum MHD_Result *ret)
+{
+	struct size_count sc = {0};
 
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
@@ -212,6 +208,17 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		                "request headers larger than %zu bytes", http_cur_opts.max_headers);
 		return 0;
 	}
+	return 1;
+}
+
+/* The route of url on l for the method: rq->route and its parameters set, or
+ * 404, or 405 with the methods the path has. */
+static int
+find_route(struct listener *l, struct request *rq, const char *url, enum MHD_Result *ret)
+{
+	const struct route *match = NULL;
+	char allow[128] = "";
+	int path_found = 0;
 
 	rq->param_buf = malloc(strlen(url) + 1 + HTTP_MAX_PARAMS);
 	if (rq->param_buf == NULL) {
@@ -253,6 +260,14 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		return 0;
 	}
 	rq->route = match;
+	return 1;
+}
+
+/* Who is calling, and whether their role may call rq->route. */
+static int
+check_caller(struct request *rq, struct conn_info *conn, enum MHD_Result *ret)
+{
+	const struct route *match = rq->route;
 
 	if (auth_identify(&rq->peer, http_header(rq, "Authorization"),
 	                  conn != NULL ? &conn->auth : NULL) != 0) {
@@ -279,7 +294,25 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 			    auth_role_name(match->min_role), auth_role_name(rq->peer.role));
 		return 0;
 	}
+	return 1;
+}
 
+/* First call for a request: every check that needs no body. Returns 1 when the
+ * request may proceed, 0 when a reply has been queued (ret set). */
+static int
+precheck(struct listener *l, struct request *rq, const char *url, const char *version,
+         enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+	const char *cl;
+
+	if (conn != NULL)
+		rq->peer = conn->peer;
+	if (!check_connection(rq, conn, version, ret) || !check_sizes(rq, url, ret) ||
+	    !find_route(l, rq, url, ret) || !check_caller(rq, conn, ret))
+		return 0;
 	cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(rq)) {
 		*ret = reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
