@@ -335,14 +335,11 @@ static int
 prune_old(sqlite3 *c, const char *cutoff)
 {
 	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE last < ?1");
-	int rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, cutoff);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 static int
@@ -350,14 +347,11 @@ prune_excess(sqlite3 *c, long rows)
 {
 	sqlite3_stmt *st = db_prepare(c, "DELETE FROM decision_inputs WHERE id <= "
 	                                 "(SELECT MAX(id) FROM decision_inputs) - ?1");
-	int rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
 	sqlite3_bind_int64(st, 1, rows);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 static int
@@ -365,13 +359,10 @@ prune_bodies(sqlite3 *c)
 {
 	sqlite3_stmt *st = db_prepare(c, "DELETE FROM input_bodies WHERE hash NOT IN "
 	                                 "(SELECT body_hash FROM decision_inputs)");
-	int rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 static int
