@@ -471,35 +471,32 @@ body_limit(const struct request *rq)
 	return opts.max_body;
 }
 
-/* First call for a request: every check that needs no body. Returns 1 when the
- * request may proceed, 0 when a reply has been queued (ret set). */
-static int
-precheck(struct listener *l, struct request *rq, const char *url, const char *version,
-         enum MHD_Result *ret)
-{
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct size_count sc = {0};
-	const struct route *match = NULL;
-	char allow[128] = "";
-	int path_found = 0;
-	const char *cl;
+/* The prechecks below share one convention: 1 when the request may go on,
+ * 0 when a reply has been queued (*ret set). */
 
-	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+/* Over a connection cap: told so (at accept, on plain listeners), closed. */
+static int
+check_conn(struct request *rq, const struct conn_info *conn, enum MHD_Result *ret)
+{
+	if (conn == NULL || conn->refused == CONN_SERVED)
+		return 1;
+	*ret =
+	    conn->told ? MHD_NO
+	    : conn->refused == CONN_PEER_FULL
+	        ? reply_error_close(rq, ERR_RATE_LIMITED, 1, "too many connections from this peer")
+	        : reply_error_close(rq, ERR_UNAVAILABLE, 1,
+	                            "too many connections: try again later");
+	return 0;
+}
+
+/* The request line and headers: a NUL in the target, too many arguments,
+ * ambiguous framing, an over-long URI, over-large headers. */
+static int
+check_target(struct request *rq, const char *url, const char *version, enum MHD_Result *ret)
+{
+	struct size_count sc = {0};
 	const char *framing;
 
-	if (conn != NULL)
-		rq->peer = conn->peer;
-	/* Over a connection cap: told so (at accept, on plain listeners), closed. */
-	if (conn != NULL && conn->refused != CONN_SERVED) {
-		*ret = conn->told ? MHD_NO
-		       : conn->refused == CONN_PEER_FULL
-		           ? reply_error_close(rq, ERR_RATE_LIMITED, 1,
-		                               "too many connections from this peer")
-		           : reply_error_close(rq, ERR_UNAVAILABLE, 1,
-		                               "too many connections: try again later");
-		return 0;
-	}
 	/* libmicrohttpd ends the raw target with a NUL written over the space
 	 * before the HTTP version: a NUL byte sent inside the target ends it
 	 * earlier, and everything past it would silently vanish. */
@@ -520,7 +517,6 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		*ret = reply_error_close(rq, ERR_BAD_REQUEST, 0, framing);
 		return 0;
 	}
-
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
 	if (sc.bytes > opts.max_url) {
@@ -535,6 +531,30 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		                   "request headers larger than %zu bytes", opts.max_headers);
 		return 0;
 	}
+	return 1;
+}
+
+/* Add method (and HEAD with GET) to the Allow list being built in allow. */
+static void
+allow_add(char *allow, size_t size, const char *method)
+{
+	if (strstr(allow, method) != NULL)
+		return;
+	if (allow[0] != '\0')
+		strncat(allow, ", ", size - strlen(allow) - 1);
+	strncat(allow, method, size - strlen(allow) - 1);
+	if (strcmp(method, "GET") == 0)
+		strncat(allow, ", HEAD", size - strlen(allow) - 1);
+}
+
+/* The route for this listener, path and method, with its path parameters:
+ * 404 when no route has the path, 405 with Allow when none has the method. */
+static int
+find_route(const struct listener *l, struct request *rq, const char *url, enum MHD_Result *ret)
+{
+	const struct route *match = NULL;
+	char allow[128] = "";
+	int path_found = 0;
 
 	rq->param_buf = malloc(strlen(url) + 1 + HTTP_MAX_PARAMS);
 	if (rq->param_buf == NULL) {
@@ -551,13 +571,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		                      strlen(url) + 1 + HTTP_MAX_PARAMS, params, &np))
 			continue;
 		path_found = 1;
-		if (strstr(allow, r->method) == NULL) {
-			if (allow[0] != '\0')
-				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
-			strncat(allow, r->method, sizeof(allow) - strlen(allow) - 1);
-			if (strcmp(r->method, "GET") == 0)
-				strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
-		}
+		allow_add(allow, sizeof(allow), r->method);
 		if (match == NULL && method_matches(r->method, rq->method)) {
 			match = r;
 			memcpy(rq->params, params, sizeof(params));
@@ -576,6 +590,14 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		return 0;
 	}
 	rq->route = match;
+	return 1;
+}
+
+/* Who is calling, and whether that caller may use rq->route. */
+static int
+check_caller(struct request *rq, struct conn_info *conn, enum MHD_Result *ret)
+{
+	const struct route *match = rq->route;
 
 	if (auth_identify(rq, conn != NULL ? &conn->auth : NULL) != 0) {
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
@@ -588,27 +610,48 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		                      "Retry-After", "60");
 		return 0;
 	}
-	if (rq->peer.role < match->min_role &&
-	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(&rq->peer))) {
-		if (rq->peer.role == ROLE_NONE)
-			*ret = reply_json_hdr(
-			    rq, 401,
-			    reply_error_body(ERR_UNAUTHORIZED, NULL, "credentials required"),
-			    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"lockset\"");
-		else
-			*ret = reply_error(
-			    rq, ERR_FORBIDDEN, NULL, "role %s required; caller has role %s",
-			    auth_role_name(match->min_role), auth_role_name(rq->peer.role));
-		return 0;
-	}
+	if (rq->peer.role >= match->min_role ||
+	    ((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(&rq->peer)))
+		return 1;
+	if (rq->peer.role == ROLE_NONE)
+		*ret = reply_json_hdr(
+		    rq, 401, reply_error_body(ERR_UNAUTHORIZED, NULL, "credentials required"),
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"lockset\"");
+	else
+		*ret = reply_error(rq, ERR_FORBIDDEN, NULL, "role %s required; caller has role %s",
+		                   auth_role_name(match->min_role), auth_role_name(rq->peer.role));
+	return 0;
+}
 
-	cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+/* A declared body larger than the route allows is refused before it is read. */
+static int
+check_length(struct request *rq, enum MHD_Result *ret)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(rq)) {
 		*ret = reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
 		                   "request body larger than %zu bytes", body_limit(rq));
 		return 0;
 	}
 	return 1;
+}
+
+/* First call for a request: every check that needs no body, in order. Returns
+ * 1 when the request may proceed, 0 when a reply has been queued (ret set). */
+static int
+precheck(struct listener *l, struct request *rq, const char *url, const char *version,
+         enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
+
+	if (conn != NULL)
+		rq->peer = conn->peer;
+	return check_conn(rq, conn, ret) && check_target(rq, url, version, ret) &&
+	       find_route(l, rq, url, ret) && check_caller(rq, conn, ret) && check_length(rq, ret);
 }
 
 /* Append a chunk of the body, enforcing the limit. */
