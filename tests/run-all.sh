@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The whole test suite, as CI runs it: format check, then a -Werror build and
-# `make check`, then the same under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite, as CI runs it: format and function-length checks, then
+# a -Werror build and `make check`, then the same under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
 # Both builds are out of tree (build/, build-asan/). The last line is
 # "N passed, N failed, N skipped" over every test of every run.
 set -u
@@ -50,6 +51,13 @@ if clang-format --dry-run --Werror daemon/*.c daemon/*.h daemon/ctl/*.c daemon/c
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))
+fi
+
+echo "=== function length (at most 80 lines)"
+if tests/tools/funclen.sh $(find daemon tests -name '*.c' ! -name embedded_data.c ! -path '*/node_modules/*' | sort); then
+	echo "PASS: function-length"; passed=$((passed + 1))
+else
+	echo "FAIL: function-length"; failed=$((failed + 1))
 fi
 
 run_build build --enable-werror --enable-debug-triggers
