@@ -184,6 +184,18 @@ expect_error() {
 	expect_json "$1: error code" .error.code "$3"
 }
 
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; 1 on timeout.
+wait_until() {
+	local limit=$(($1 * 10)); shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+# ed25519_pair PRIVATE PUBLIC: a new Ed25519 key (PEM) and its public half.
+ed25519_pair() {
+	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null && openssl pkey -in "$1" -pubout -out "$2"
+}
+
 finish() {
 	check_replies
 	echo "# $CHECKS checks, $FAILS failed"

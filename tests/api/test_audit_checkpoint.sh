@@ -11,13 +11,7 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl python3 sqlite3
 
-wait_until() { # SECONDS COMMAND...: poll until COMMAND succeeds
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
-openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
+ed25519_pair "$T/sign.pem" "$T/pub.pem"
 
 # --- the central
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
