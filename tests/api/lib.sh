@@ -184,6 +184,25 @@ expect_error() {
 	expect_json "$1: error code" .error.code "$3"
 }
 
+# supervise AUTHZ-SOCKET: locksetd as locksetd.socket runs it: its API socket
+# ($SA/api.sock) and AUTHZ-SOCKET held by systemd-socket-activate, and a loop
+# that starts the daemon again whenever it exits (touch $SA/stop to end it).
+# SUPERVISOR is the loop's pid; returns once the API socket is bound (10 s).
+supervise() {
+	mkdir -p "$SA"
+	cat >"$SA/loop.sh" <<EOF
+while [ ! -e "$SA/stop" ]; do
+	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
+		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
+		--authz-socket "$1" --foreground )
+done
+EOF
+	systemd-socket-activate -l "$SA/api.sock" -l "$1" --fdname=api:authz \
+		bash "$SA/loop.sh" >"$SA/log" 2>&1 &
+	SUPERVISOR=$!
+	wait_until 10 test -S "$SA/api.sock"
+}
+
 # wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; 1 on timeout.
 wait_until() {
 	local limit=$(($1 * 10)); shift

@@ -61,20 +61,8 @@ kill "$NOTIFY_PID" 2>/dev/null; wait "$NOTIFY_PID" 2>/dev/null
 # --- socket activation: restarts without failed requests
 need systemd-socket-activate
 SA="$T/sa"
-mkdir -p "$SA"
-cat >"$SA/loop.sh" <<EOF
-# The supervisor: restart locksetd whenever it exits, handing it the sockets.
-while [ ! -e "$SA/stop" ]; do
-	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
-		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
-		--authz-socket "$SA/authz.sock" --foreground )
-done
-EOF
-systemd-socket-activate -l "$SA/api.sock" -l "$SA/authz.sock" --fdname=api:authz \
-	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
-SUPERVISOR=$!
+supervise "$SA/authz.sock"
 EXTRA_PIDS="$SUPERVISOR"
-for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
 sa() { curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}\n' "$@"; }
 check "the first request starts the daemon" test "$(sa http://lockset/v1/health)" = 200
 check "the passed API socket is served" grep -q 'socket activation: unix:.*/api.sock passed as fd 3 (api)' "$SA/log"

@@ -29,17 +29,7 @@ jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.locked = false'
 put_policy "$T/policy.json"
 export HOME="$T/home"
 mkdir -p "$HOME"
-cat >"$SA/loop.sh" <<EOF
-while [ ! -e "$SA/stop" ]; do
-	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
-		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
-		--authz-socket "$PLUGIN_SOCK" --foreground )
-done
-EOF
-systemd-socket-activate -l "$SA/api.sock" -l "$PLUGIN_SOCK" --fdname=api:authz \
-	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
-SUPERVISOR=$!
-for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
+supervise "$PLUGIN_SOCK"
 S=$(curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' http://lockset/v1/health)
 check "the daemon starts on the first request" test "$S" = 200
 
