@@ -210,6 +210,14 @@ wait_until() {
 	return 1
 }
 
+# long_polls KIND: how many long-polls of KIND (org or user) wait in the
+# daemon now; long_polls_are KIND N: whether that is N (for wait_until).
+long_polls() {
+	curl -s --unix-socket "$SOCK" http://lockset/metrics |
+		awk -v m="lockset_longpoll_waiters{kind=\"$1\"}" 'index($0, m " ") == 1 { print $2 }'
+}
+long_polls_are() { [ "$(long_polls "$1")" = "$2" ]; }
+
 # ed25519_pair PRIVATE PUBLIC: a new Ed25519 key (PEM) and its public half.
 ed25519_pair() {
 	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null && openssl pkey -in "$1" -pubout -out "$2"
