@@ -218,6 +218,11 @@ long_polls() {
 }
 long_polls_are() { [ "$(long_polls "$1")" = "$2" ]; }
 
+# policy_version_above V: the daemon serves a policy version newer than V.
+policy_version_above() {
+	[ "$(curl -s --unix-socket "$SOCK" http://lockset/v1/health | jq -r .policyVersion)" -gt "$1" ] 2>/dev/null
+}
+
 # ed25519_pair PRIVATE PUBLIC: a new Ed25519 key (PEM) and its public half.
 ed25519_pair() {
 	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null && openssl pkey -in "$1" -pubout -out "$2"
