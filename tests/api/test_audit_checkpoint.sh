@@ -67,7 +67,10 @@ has_central_cp() { [ -n "$(central_cp)" ]; }
 wait_until 30 has_central_cp
 CP=$(central_cp)
 check "the central recorded the host's checkpoint ($CP)" test -n "$CP"
-check "... for a row of the host's log" jq -e '.id > 3 and .host != null and (.signature | length) == 88' <<<"$CP"
+# The host checkpoints every second from its first rows on, so on a busy
+# machine the first one may come before the decisions: it need only cover
+# row 2, which the rewrite below changes.
+check "... for a row of the host's log" jq -e '.id >= 2 and .host != null and (.signature | length) == 88' <<<"$CP"
 h GET '/v1/audit?action=audit.checkpoint&limit=1'
 check "the host recorded it as an audit.checkpoint row" jq -e '.events[0].data.hash | length == 64' "$BODY"
 wait_until 10 grep -q 'audit.checkpoint' "$T/syslog.out"
