@@ -66,6 +66,14 @@ e2e_image() {
 	dk import "$T/rootfs.tar" "$1" >/dev/null
 }
 
+# e2e_file_image NAME: import an image of one file (a README, nothing to
+# run) as NAME; fails as docker import does.
+e2e_file_image() {
+	mkdir -p "$T/rootfs/bin"
+	echo "lockset e2e" >"$T/rootfs/README"
+	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . && dk import "$T/rootfs.tar" "$1" >/dev/null 2>"$T/err"
+}
+
 # e2e_busybox_image NAME: import an image holding the host's static busybox
 # (busybox-static) as /bin/busybox, with sh, cat, echo, sleep, ... as links.
 e2e_busybox_image() {

@@ -34,11 +34,7 @@ S=$(curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' ht
 check "the daemon starts on the first request" test "$S" = 200
 
 dockerd_start
-mkdir -p "$T/rootfs/bin"
-echo "lockset restart" >"$T/rootfs/README"
-tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
-dk import "$T/rootfs.tar" lockset-restart:latest >/dev/null 2>"$T/err"
-check "an image imported through the plugin" test $? = 0
+check "an image imported through the plugin" e2e_file_image lockset-restart:latest
 
 # docker calls in a loop, each timed, while the daemon restarts.
 : >"$T/calls"
