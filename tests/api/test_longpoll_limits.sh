@@ -61,7 +61,7 @@ kill "$C1"; wait "$C1" 2>/dev/null; EXTRA_PIDS="$C2"
 wait_for 20 '[ "$(waiters)" = 10 ]'
 (as 65532 3 --until-closed 2) >"$T/c4.out"
 check "below the total again, it may wait ($(tail -n1 "$T/c4.out"))" grep -q '^statuses none=3$' "$T/c4.out"
-curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $ORG" --max-time 2 \
+curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $ORG" --max-time 20 \
 	'http://lockset/v1/settings?wait=1' >"$T/admin.out"
 check "an admin may always wait (got $(cat "$T/admin.out") at the deadline)" test "$(cat "$T/admin.out")" = 304
 kill "$C2"; wait "$C2" 2>/dev/null; EXTRA_PIDS=
