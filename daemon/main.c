@@ -614,22 +614,10 @@ fail:
 	return -1;
 }
 
-int
-main(int argc, char **argv)
+/* --help, --version and --print-config: the exit code, or -1 when none was given. */
+static int
+print_and_exit(void)
 {
-	struct settings_env env;
-	struct http_opts hopts;
-	enum log_level level = LOG_LVL_INFO;
-	sigset_t sigs;
-	int ready_fd = -1, sig;
-
-	atexit(release_at_exit);
-	if (config_load(&cfg, argc, argv, &errs) != 0) {
-		print_problems(stderr, "locksetd: ", &errs);
-		fprintf(stderr, "locksetd: see --help\n");
-		return 2;
-	}
-	app.cfg = &cfg;
 	if (cfg.help) {
 		config_print_help(stdout);
 		return 0;
@@ -646,43 +634,29 @@ main(int argc, char **argv)
 		config_print(&cfg, stdout);
 		return 0;
 	}
-	log_level_parse(cfg.log_level, &level);
-	log_init(cfg.foreground || cfg.check_config, level);
-	settings_env_default(&env);
-	served_configure(cfg.settings, &env);
-	if (cfg.check_config)
-		return check_config(&cfg);
-	if (cfg.create_token != NULL)
-		return create_token(&cfg);
+	return -1;
+}
 
-	/* Every descriptor the hard limit allows: the caps are planned from it. */
-	http_raise_fd_limit();
-	if (!cfg.foreground) {
-		if (pid_dir_check(cfg.pid_file) != 0)
-			return 1;
-		ready_fd = daemonize();
-	}
-
-	/* The policy first: an invalid file stops the daemon with every error. */
-	if ((start_doc = served_load(&errs, &warns)) == NULL) {
-		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
-		          errs.n == 1 ? "" : "s");
-		log_problems(cfg.settings, errs.v, errs.n, "error");
-		report_ready(ready_fd, 1);
-		return 1;
-	}
-	log_problems(cfg.settings, warns.v, warns.n, "warning");
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
+/* The signals the main thread takes with sigwait, blocked in every thread. */
+static void
+block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
 #ifdef LOCKSET_DEBUG_TRIGGERS
-	sigaddset(&sigs, SIGUSR2);
+	sigaddset(sigs, SIGUSR2);
 #endif
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+/* Every socket, while the process still has the capabilities to bind them;
+ * then the capabilities go. */
+static void
+open_sockets(void)
+{
 	access_configure(&cfg);
 	if (service_listen_fds() < 0)
 		fatalx("socket activation: a passed socket cannot be served");
@@ -698,13 +672,20 @@ main(int argc, char **argv)
 	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
 	 * from here on, and no thread runs yet (capabilities are per thread). */
 	confine_caps();
+}
 
+/* The database, tokens, the policy history (start_doc, the loaded policy,
+ * is stolen) and the services beside them. 0, or -1 after telling the
+ * parent. */
+static int
+open_state(int ready_fd)
+{
 	app.audit = open_audit(&cfg, &start_err);
 	if (app.audit == NULL || tokens_open(audit_db(app.audit), &start_err) != 0) {
 		log_warnx("state database in %s: %s", cfg.state_dir,
 		          start_err ? start_err : "cannot open");
 		report_ready(ready_fd, 1);
-		return 1;
+		return -1;
 	}
 	home_group_resolve(cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
@@ -718,22 +699,36 @@ main(int argc, char **argv)
 		              ? start_err
 		              : (errs.n > 0 ? errs.v[0].message : "cannot version the policy"));
 		report_ready(ready_fd, 1);
-		return 1;
+		return -1;
 	}
-	if (start_services(&cfg, ready_fd) != 0)
-		return 1;
+	return start_services(&cfg, ready_fd);
+}
 
-	memset(&hopts, 0, sizeof(hopts));
-	hopts.max_body = (size_t)cfg.max_body;
-	hopts.max_url = (size_t)cfg.max_url;
-	hopts.max_headers = (size_t)cfg.max_headers;
-	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
-	hopts.threads = (unsigned)cfg.threads;
-	hopts.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
-	hopts.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
-	hopts.allow_insecure_tcp = cfg.allow_insecure_tcp;
-	hopts.max_connections = (unsigned)cfg.max_connections;
-	hopts.max_per_peer = (unsigned)cfg.max_conn_peer;
+static void
+http_options(struct http_opts *hopts)
+{
+	memset(hopts, 0, sizeof(*hopts));
+	hopts->max_body = (size_t)cfg.max_body;
+	hopts->max_url = (size_t)cfg.max_url;
+	hopts->max_headers = (size_t)cfg.max_headers;
+	hopts->conn_timeout = (unsigned)cfg.conn_timeout;
+	hopts->threads = (unsigned)cfg.threads;
+	hopts->tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL;
+	hopts->tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL;
+	hopts->allow_insecure_tcp = cfg.allow_insecure_tcp;
+	hopts->max_connections = (unsigned)cfg.max_connections;
+	hopts->max_per_peer = (unsigned)cfg.max_conn_peer;
+}
+
+/* Announce policy changes, ask the engine, start the proxy, confine the
+ * process and start serving. 0 once ready (the parent told), else -1. */
+static int
+go_live(int ready_fd)
+{
+	struct http_opts hopts;
+	struct served *s;
+
+	http_options(&hopts);
 	/* The engine's user namespaces, which ECI locked on requires: asked
 	 * once policy changes are announced (served_start), before any request. */
 	if (served_start() != 0 ||
@@ -742,7 +737,7 @@ main(int argc, char **argv)
 		log_warnx("%s", start_err != NULL ? start_err : "cannot start");
 		report_ready(ready_fd, 1);
 		http_stop(0);
-		return 1;
+		return -1;
 	}
 	/* Sockets, files and database are open: only the allowlist from here. */
 	if (confine_syscalls() != 0)
@@ -750,22 +745,28 @@ main(int argc, char **argv)
 	if (http_start(&hopts) != 0) {
 		report_ready(ready_fd, 1);
 		http_stop(0);
-		return 1;
+		return -1;
 	}
 	watch_start(cfg.settings, reload);
 	if (!cfg.foreground)
 		write_pid_file(cfg.pid_file);
-	{
-		struct served *s = served_acquire();
-		log_info("locksetd %s ready: policy v%lld from %s", PACKAGE_VERSION, s->version,
-		         cfg.settings);
-		served_release(s);
-	}
+	s = served_acquire();
+	log_info("locksetd %s ready: policy v%lld from %s", PACKAGE_VERSION, s->version,
+	         cfg.settings);
+	served_release(s);
 	report_ready(ready_fd, 0);
 	notify_ready();
+	return 0;
+}
+
+/* Until SIGTERM or SIGINT: SIGHUP reloads the policy and the home group. */
+static void
+serve_signals(const sigset_t *sigs)
+{
+	int sig;
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			if (home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
@@ -781,8 +782,14 @@ main(int argc, char **argv)
 		}
 #endif
 		log_info("signal %d: shutting down", sig);
-		break;
+		return;
 	}
+}
+
+/* Stop in the order the comments give, then close what start-up opened. */
+static void
+shut_down(void)
+{
 	service_notify_stopping();
 	proxy_stop(app.proxy); /* its connections may wait for judgements: first */
 	watch_stop();
@@ -812,6 +819,58 @@ main(int argc, char **argv)
 	app.redact = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct settings_env env;
+	enum log_level level = LOG_LVL_INFO;
+	sigset_t sigs;
+	int ready_fd = -1, rc;
+
+	atexit(release_at_exit);
+	if (config_load(&cfg, argc, argv, &errs) != 0) {
+		print_problems(stderr, "locksetd: ", &errs);
+		fprintf(stderr, "locksetd: see --help\n");
+		return 2;
+	}
+	app.cfg = &cfg;
+	if ((rc = print_and_exit()) >= 0)
+		return rc;
+	log_level_parse(cfg.log_level, &level);
+	log_init(cfg.foreground || cfg.check_config, level);
+	settings_env_default(&env);
+	served_configure(cfg.settings, &env);
+	if (cfg.check_config)
+		return check_config(&cfg);
+	if (cfg.create_token != NULL)
+		return create_token(&cfg);
+
+	/* Every descriptor the hard limit allows: the caps are planned from it. */
+	http_raise_fd_limit();
+	if (!cfg.foreground) {
+		if (pid_dir_check(cfg.pid_file) != 0)
+			return 1;
+		ready_fd = daemonize();
+	}
+
+	/* The policy first: an invalid file stops the daemon with every error. */
+	if ((start_doc = served_load(&errs, &warns)) == NULL) {
+		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
+		          errs.n == 1 ? "" : "s");
+		log_problems(cfg.settings, errs.v, errs.n, "error");
+		report_ready(ready_fd, 1);
+		return 1;
+	}
+	log_problems(cfg.settings, warns.v, warns.n, "warning");
+
+	block_signals(&sigs);
+	open_sockets();
+	if (open_state(ready_fd) != 0 || go_live(ready_fd) != 0)
+		return 1;
+	serve_signals(&sigs);
+	shut_down();
 	log_info("stopped");
 	return 0;
 }

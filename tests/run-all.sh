@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The whole test suite, as CI runs it: format check, then a -Werror build and
-# `make check`, then the same under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then, when clang is installed, a libFuzzer build and a FUZZ_SECONDS (60 s)
-# run of each fuzz target under ASan+UBSan (any crash, leak or sanitizer
-# report fails it). Every build is out of tree (build/, build-asan/,
-# build-fuzz/). The last line is "N passed, N failed, N skipped" over every
-# test of every run.
+# The whole test suite, as CI runs it: format and function-length checks, then
+# a -Werror build and `make check`, then the same under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then, when clang is installed, a libFuzzer build
+# and a FUZZ_SECONDS (60 s) run of each fuzz target under ASan+UBSan (any
+# crash, leak or sanitizer report fails it). Every build is out of tree
+# (build/, build-asan/, build-fuzz/). The last line is
+# "N passed, N failed, N skipped" over every test of every run.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -77,6 +77,13 @@ if find daemon tests/unit tests/tools tests/fuzz tests/bench -name '*.[ch]' -pri
 	echo "PASS: format-check"; passed=$((passed + 1))
 else
 	echo "FAIL: format-check"; failed=$((failed + 1))
+fi
+
+echo "=== function length (at most 80 lines)"
+if tests/tools/funclen.sh $(find daemon tests -name '*.c' ! -name embedded_data.c ! -path '*/node_modules/*' | sort); then
+	echo "PASS: function-length"; passed=$((passed + 1))
+else
+	echo "FAIL: function-length"; failed=$((failed + 1))
 fi
 
 run_build build --enable-werror --enable-debug-triggers

@@ -125,7 +125,6 @@ save_tx(sqlite3 *c, void *arg)
 	char now[AUDIT_TIME_LEN + 1];
 	struct timespec ts;
 	sqlite3_stmt *st;
-	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	audit_time_format((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, now);
@@ -137,9 +136,7 @@ save_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 1, f->spec);
 	sqlite3_bind_int64(st, 2, f->confirmed);
 	db_bind_text(st, 3, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 static void

@@ -105,7 +105,6 @@ record_tx(sqlite3 *db, void *arg)
 	struct record_args *a = arg;
 	const char *name = a->e->name != NULL ? a->e->name : "";
 	sqlite3_stmt *st;
-	int rc;
 
 	/* Forgets run in write transactions too: this comparison is ordered
 	 * against every one of them. */
@@ -124,9 +123,7 @@ record_tx(sqlite3 *db, void *arg)
 	db_bind_text(st, 5, a->created);
 	sqlite3_bind_int64(st, 6, a->e->policy_version);
 	db_bind_text(st, 7, a->e->origin != NULL ? a->e->origin : "create");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 /* The sources as a JSON array (malloc'd), NULL on ENOMEM. */
@@ -186,7 +183,6 @@ forget_tx(sqlite3 *db, void *arg)
 {
 	struct forget_args *a = arg;
 	sqlite3_stmt *st;
-	int rc;
 
 	__atomic_add_fetch(&a->c->gen, 1, __ATOMIC_ACQ_REL);
 	st = db_prepare(db, a->id != NULL ? "DELETE FROM containers WHERE id = ?1"
@@ -195,9 +191,7 @@ forget_tx(sqlite3 *db, void *arg)
 		return SQLITE_ERROR;
 	if (a->id != NULL)
 		db_bind_text(st, 1, a->id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 static int
@@ -290,10 +284,9 @@ prune_tx(sqlite3 *db, void *arg)
 	if (st == NULL)
 		return SQLITE_ERROR;
 	sqlite3_bind_int64(st, 1, a->max_rows);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	rc = db_step_done(st);
 	a->deleted += sqlite3_changes(db);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return rc;
 }
 
 long

@@ -235,6 +235,19 @@ ctl_get_json(const struct ctl *c, const char *path, json_t **out)
 }
 
 int
+ctl_get_listing(const struct ctl *c, const char *path, json_t **out)
+{
+	int rc = ctl_get_json(c, path, out);
+
+	if (rc == CTL_OK && c->json) {
+		ctl_print_json(*out);
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
 ctl_send_json(const struct ctl *c, const char *method, const char *path, const json_t *body,
               json_t **out)
 {

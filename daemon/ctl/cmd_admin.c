@@ -192,13 +192,8 @@ tokens_list(struct ctl *c)
 	size_t i;
 	int rc;
 
-	if ((rc = ctl_get_json(c, "/v1/tokens", &v)) != CTL_OK)
+	if ((rc = ctl_get_listing(c, "/v1/tokens", &v)) != CTL_OK || v == NULL)
 		return rc;
-	if (c->json) {
-		ctl_print_json(v);
-		json_decref(v);
-		return CTL_OK;
-	}
 	t = ctl_table_new(6, "NAME", "ROLE", "CREATED", "BY", "EXPIRES", "STATE");
 	json_array_foreach(json_object_get(v, "tokens"), i, tok)
 	{

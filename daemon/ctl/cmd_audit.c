@@ -212,13 +212,8 @@ audit_stats(struct ctl *c, const struct audit_opts *o)
 	ctl_query_add(path, sizeof(path), "since", o->since);
 	ctl_query_add(path, sizeof(path), "bucket", o->bucket);
 	ctl_query_add(path, sizeof(path), "by", o->by);
-	if ((rc = ctl_get_json(c, path, &v)) != CTL_OK)
+	if ((rc = ctl_get_listing(c, path, &v)) != CTL_OK || v == NULL)
 		return rc;
-	if (c->json) {
-		ctl_print_json(v);
-		json_decref(v);
-		return CTL_OK;
-	}
 	t = ctl_table_new(3, "TIME", json_string_value(json_object_get(v, "by")), "COUNT");
 	json_array_foreach(json_object_get(v, "series"), i, e)
 	{

@@ -132,13 +132,8 @@ policy_versions(struct ctl *c, const struct policy_opts *o)
 	int rc;
 
 	ctl_query_add(path, sizeof(path), "limit", o->limit);
-	if ((rc = ctl_get_json(c, path, &v)) != CTL_OK)
+	if ((rc = ctl_get_listing(c, path, &v)) != CTL_OK || v == NULL)
 		return rc;
-	if (c->json) {
-		ctl_print_json(v);
-		json_decref(v);
-		return CTL_OK;
-	}
 	t = ctl_table_new(5, "VERSION", "TIME", "ACTOR", "SOURCE", "COMMENT");
 	json_array_foreach(json_object_get(v, "versions"), i, e)
 	{

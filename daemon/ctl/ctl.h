@@ -63,6 +63,10 @@ json_t *ctl_reply_json(const struct ctl_reply *r);
 int ctl_reply_fail(const struct ctl_reply *r);
 /* GET path and parse: CTL_OK with *out a new reference, else the exit code. */
 int ctl_get_json(const struct ctl *c, const char *path, json_t **out);
+/* GET path for a listing: with --json the reply is printed as it is and
+ * *out is NULL; otherwise *out is the reply (new reference) for the caller's
+ * table. CTL_OK either way, else the exit code (failure reported). */
+int ctl_get_listing(const struct ctl *c, const char *path, json_t **out);
 /* method path with a JSON body (borrowed; may be NULL): CTL_OK with *out
  * (new reference, NULL for 204), else the exit code (failure reported). */
 int ctl_send_json(const struct ctl *c, const char *method, const char *path, const json_t *body,

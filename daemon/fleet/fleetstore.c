@@ -78,10 +78,7 @@ number_tx(sqlite3 *c, void *arg)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->issued);
 	db_bind_text(st, 2, a->hash);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	a->version = sqlite3_last_insert_rowid(c);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_insert(c, st, &a->version);
 }
 
 int
@@ -105,7 +102,6 @@ report_tx(sqlite3 *c, void *arg)
 	const struct fleet_report *r = arg;
 	char now[FLEET_TIME_LEN + 1];
 	sqlite3_stmt *st;
-	int rc;
 
 	st = db_prepare(
 	    c, "INSERT INTO hosts (host, lockset_version, bundle_version, last_sync, mode, status, "
@@ -129,9 +125,7 @@ report_tx(sqlite3 *c, void *arg)
 	sqlite3_bind_int64(st, 9, r->denies);
 	db_bind_text(st, 10, r->reporter ? r->reporter : "");
 	db_bind_text(st, 11, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 int

@@ -232,11 +232,13 @@ http_stop(unsigned grace_ms)
 	unsigned waited = 0;
 
 	for (size_t i = 0; i < http_nlisteners; i++) {
+		/* The worker threads take the socket out of their epoll sets on
+		 * their own time: it is closed only after MHD_stop_daemon (closing
+		 * it now makes a worker's removal fail, which libmicrohttpd treats
+		 * as fatal, and its number could be reused meanwhile). */
 		if (http_listeners[i].daemon != NULL) {
 			int fd = (int)MHD_quiesce_daemon(http_listeners[i].daemon);
-			if (fd >= 0)
-				close(fd);
-			http_listeners[i].fd = -1;
+			http_listeners[i].fd = fd >= 0 ? fd : -1;
 		}
 		if (http_listeners[i].unix_path != NULL && !http_listeners[i].inherited)
 			unlink(http_listeners[i].unix_path);

@@ -194,21 +194,17 @@ stored_doc(long long version)
 	return doc;
 }
 
-static char *
-document_text(const json_t *doc, size_t *len)
+/* Serve doc (stolen) as version and say that the served policy changed;
+ * -1 with the problem in errs when out of memory. Caller holds life_lock. */
+static int
+install_file_doc(json_t *doc, long long version, struct problems *errs, int *changed)
 {
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *t;
-
-	if (text == NULL)
-		return NULL;
-	*len = strlen(text);
-	if ((t = realloc(text, *len + 2)) == NULL) {
-		free(text);
-		return NULL;
+	if (served_install(doc, version) != 0) {
+		problems_add(errs, "", "out of memory building the policy");
+		return -1;
 	}
-	t[(*len)++] = '\n';
-	t[*len] = '\0';
-	return t;
+	*changed = 1;
+	return 0;
 }
 
 /* Upstream mode: the file (doc, borrowed) differs from the newest version,
@@ -233,14 +229,9 @@ ignore_file_doc(const json_t *doc, struct served *cur, long long latest, struct 
 	if (audit_change("policy.file_ignored", "file", "locksetd", latest, "file", NULL, diff,
 	                 "the policy is managed by an upstream lockset") != 0)
 		log_warnx("audit: could not record policy.file_ignored");
-	if (cur == NULL) {
-		if (served_install(json_incref(want), latest) != 0) {
-			problems_add(errs, "", "out of memory building the policy");
-			goto out;
-		}
-		*changed = 1;
-	}
-	if ((text = document_text(want, &len)) == NULL ||
+	if (cur == NULL && install_file_doc(json_incref(want), latest, errs, changed) != 0)
+		goto out;
+	if ((text = policy_render(want, &len)) == NULL ||
 	    policylife_write_file(served_settings_path(), text, len) != 0)
 		log_warn("policy: cannot restore %s", served_settings_path());
 	rc = 0;
@@ -275,14 +266,8 @@ adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *chan
 			rc = 0;
 			goto out;
 		}
-		if (served_install(doc, latest) != 0) {
-			doc = NULL;
-			problems_add(errs, "", "out of memory building the policy");
-			goto out;
-		}
+		rc = install_file_doc(doc, latest, errs, changed);
 		doc = NULL;
-		*changed = 1;
-		rc = 0;
 		goto out;
 	}
 	if (managed && r == 0) {
@@ -301,14 +286,8 @@ adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *chan
 		problems_add(errs, "", "the change could not be audited; not applied");
 		goto out;
 	}
-	if (served_install(doc, version) != 0) {
-		doc = NULL;
-		problems_add(errs, "", "out of memory building the policy");
-		goto out;
-	}
+	rc = install_file_doc(doc, version, errs, changed);
 	doc = NULL;
-	*changed = 1;
-	rc = 0;
 out:
 	json_decref(doc);
 	json_decref(old);

@@ -117,7 +117,6 @@ add_tx(sqlite3 *c, void *arg)
 {
 	struct add_args *a = arg;
 	sqlite3_stmt *st;
-	int rc;
 
 	st = db_prepare(c, "INSERT INTO policy_versions (time, actor, comment, source, doc_hash, "
 	                   "document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -129,10 +128,7 @@ add_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 4, a->v->source);
 	db_bind_text(st, 5, a->hash);
 	db_bind_text(st, 6, a->text);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	a->version = sqlite3_last_insert_rowid(c);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_insert(c, st, &a->version);
 }
 
 int
@@ -160,14 +156,11 @@ withdraw_tx(sqlite3 *c, void *arg)
 {
 	const long long *version = arg;
 	sqlite3_stmt *st = db_prepare(c, "DELETE FROM policy_versions WHERE version = ?1");
-	int rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
 	sqlite3_bind_int64(st, 1, *version);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 int
@@ -309,9 +302,7 @@ user_add_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 4, a->actor);
 	db_bind_text(st, 5, a->comment ? a->comment : "");
 	db_bind_text(st, 6, a->text);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 int
@@ -345,15 +336,12 @@ user_withdraw_tx(sqlite3 *c, void *arg)
 	struct user_withdraw_args *a = arg;
 	sqlite3_stmt *st = db_prepare(c, "DELETE FROM user_policies WHERE user = ?1 AND "
 	                                 "version = ?2");
-	int rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->user);
 	sqlite3_bind_int64(st, 2, a->version);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 int
@@ -446,9 +434,7 @@ prefs_put_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 2, a->time);
 	db_bind_text(st, 3, a->actor);
 	db_bind_text(st, 4, a->text);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return db_step_done(st);
 }
 
 int

@@ -109,6 +109,24 @@ db_column_text(sqlite3_stmt *st, int col)
 	return s ? s : "";
 }
 
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+db_step_insert(sqlite3 *c, sqlite3_stmt *st, long long *rowid)
+{
+	int rc = db_step_done(st);
+
+	*rowid = sqlite3_last_insert_rowid(c);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Connections */
 

@@ -77,6 +77,13 @@ int db_exec(sqlite3 *c, const char *sql);
 /* Bind s as text, or NULL when s is NULL. Returns the SQLite result code. */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
+/* Step st, a statement that returns no rows, and finalize it: SQLITE_OK when
+ * it ran to its end, else its SQLite result code. */
+int db_step_done(sqlite3_stmt *st);
+
+/* db_step_done for an INSERT on connection c; *rowid is the new row's id. */
+int db_step_insert(sqlite3 *c, sqlite3_stmt *st, long long *rowid);
+
 /* The text of column col, "" when NULL. Borrowed until the next step/reset. */
 const char *db_column_text(sqlite3_stmt *st, int col);
 

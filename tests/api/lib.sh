@@ -186,10 +186,6 @@ check_replies() {
 	esac
 }
 
-# metric SAMPLE: the value of one /metrics sample (name and labels) now.
-metric() { curl -s --unix-socket "$SOCK" http://lockset/metrics | awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'; }
-# waiters KIND N: exactly N long-polls of kind org or user are parked.
-waiters() { [ "$(metric "lockset_longpoll_waiters{kind=\"$1\"}")" = "$2" ]; }
 header() { grep -i "^$1:" "$HEADERS" | head -n1 | sed 's/^[^:]*: *//; s/\r$//'; }
 jqb() { jq -r "$@" "$BODY"; }
 
@@ -229,6 +225,46 @@ expect_json() {
 expect_error() {
 	expect_status "$1" "$2"
 	expect_json "$1: error code" .error.code "$3"
+}
+
+# supervise AUTHZ-SOCKET: locksetd as locksetd.socket runs it: its API socket
+# ($SA/api.sock) and AUTHZ-SOCKET held by systemd-socket-activate, and a loop
+# that starts the daemon again whenever it exits (touch $SA/stop to end it).
+# SUPERVISOR is the loop's pid; returns once the API socket is bound (10 s).
+supervise() {
+	mkdir -p "$SA"
+	cat >"$SA/loop.sh" <<EOF
+while [ ! -e "$SA/stop" ]; do
+	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
+		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
+		--authz-socket "$1" --foreground )
+done
+EOF
+	# systemd-socket-activate passes on no environment but what it is told to.
+	local vg_env=()
+	[ -n "${LOCKSET_VALGRIND:-}" ] && vg_env=(-E LOCKSET_VALGRIND_REAL -E LOCKSET_VALGRIND_LOGS)
+	systemd-socket-activate -l "$SA/api.sock" -l "$1" --fdname=api:authz \
+		"${vg_env[@]}" bash "$SA/loop.sh" >"$SA/log" 2>&1 &
+	SUPERVISOR=$!
+	wait_until 10 test -S "$SA/api.sock"
+}
+
+# long_polls KIND: how many long-polls of KIND (org or user) wait in the
+# daemon now; long_polls_are KIND N: whether that is N (for wait_until).
+long_polls() {
+	curl -s --unix-socket "$SOCK" http://lockset/metrics |
+		awk -v m="lockset_longpoll_waiters{kind=\"$1\"}" 'index($0, m " ") == 1 { print $2 }'
+}
+long_polls_are() { [ "$(long_polls "$1")" = "$2" ]; }
+
+# policy_version_above V: the daemon serves a policy version newer than V.
+policy_version_above() {
+	[ "$(curl -s --unix-socket "$SOCK" http://lockset/v1/health | jq -r .policyVersion)" -gt "$1" ] 2>/dev/null
+}
+
+# ed25519_pair PRIVATE PUBLIC: a new Ed25519 key (PEM) and its public half.
+ed25519_pair() {
+	openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null && openssl pkey -in "$1" -pubout -out "$2"
 }
 
 finish() {

@@ -35,6 +35,9 @@ client() {
 	done
 }
 
+# acked_at_least N: the clients have logged N acknowledged events so far.
+acked_at_least() { [ "$(cat "$T"/acks.* 2>/dev/null | awk '$1 ~ /^2/' | wc -l)" -ge "$1" ]; }
+
 for cycle in $(seq "$CYCLES"); do
 	rm -f "$T/stop" "$T"/acks.*
 	CPIDS=
@@ -43,8 +46,9 @@ for cycle in $(seq "$CYCLES"); do
 		CPIDS="$CPIDS $!"
 	done
 	EXTRA_PIDS=$CPIDS
-	# Let the flood build up, then kill the daemon at a varying moment.
-	sleep "1.$((RANDOM % 9))"
+	# Let the flood build up, then kill the daemon at a varying moment: once
+	# a random number of events (1 to 100) has been acknowledged.
+	wait_until 30 acked_at_least $((RANDOM % 100 + 1))
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=

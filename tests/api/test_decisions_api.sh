@@ -134,8 +134,11 @@ expect_json "a user with no decisions has none" '.events | length' 0
 # --- audit mode: allowed, violations recorded
 jq '.containerPolicy.mode = "audit" | .enhancedContainerIsolation.value = false' \
 	"$T/policy.json" >"$T/audit.json"
+api GET /v1/health
+V0=$(jqb .policyVersion)
 put_policy "$T/audit.json"
-kill -HUP "$DAEMON_PID"; sleep 0.5
+kill -HUP "$DAEMON_PID"
+check "the audit-mode policy is served" wait_until 20 policy_version_above "$V0"
 authz /AuthZPlugin.AuthZReq --data-binary "@$EX/04-authzreq-envelope-for-02.json"
 expect_json "audit mode allows" .Allow true
 check "audit mode records the violations" \

@@ -18,13 +18,23 @@ dropped() {
 }
 
 check "no event dropped yet" test "$(dropped)" = 0
-for i in 1 2 3; do
-	api POST /v1/events "${JSON[@]}" -d "{\"action\":\"runtime.exec.denied\",\"subject\":\"b-$i\"}"
-	expect_status "event $i of the burst is recorded" 201
+# The burst and one more, back to back on one keep-alive connection (one
+# curl): a busy machine cannot stretch them over the second a token takes.
+: >"$T/burst.cfg"
+for s in b-1 b-2 b-3 over; do
+	[ "$s" = b-1 ] || echo next >>"$T/burst.cfg"
+	printf '%s\n' "url = \"http://lockset/v1/events\"" "unix-socket = \"$SOCK\"" \
+		"header = \"Content-Type: application/json\"" \
+		"data = \"{\\\"action\\\":\\\"runtime.exec.denied\\\",\\\"subject\\\":\\\"$s\\\"}\"" \
+		"output = \"$T/burst-$s.json\"" "write-out = \"%{http_code} %header{retry-after}\\\\n\"" >>"$T/burst.cfg"
 done
-api POST /v1/events "${JSON[@]}" -d '{"action":"runtime.exec.denied","subject":"over"}'
-expect_error "the event past the burst is refused" 429 rate_limited
-check "429 carries Retry-After in whole seconds" test "$(header Retry-After)" = 1
+curl -s -K "$T/burst.cfg" >"$T/burst.out"
+for i in 1 2 3; do
+	check "event $i of the burst is recorded" test "$(sed -n "${i}p" "$T/burst.out")" = "201 "
+done
+check "the event past the burst is refused: 429" test "$(sed -n 4p "$T/burst.out" | cut -d' ' -f1)" = 429
+check "... rate_limited" test "$(jq -r .error.code "$T/burst-over.json")" = rate_limited
+check "429 carries Retry-After in whole seconds" test "$(sed -n 4p "$T/burst.out" | cut -d' ' -f2)" = 1
 check "the refused event is not recorded" test "$(rows)" = 3
 check "the drop is counted in /metrics" test "$(dropped)" = 1
 api POST /v1/events "${JSON[@]}" -d '{"action":"not runtime"}'

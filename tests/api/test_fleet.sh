@@ -11,10 +11,8 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl python3
 
-openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
-openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
-openssl genpkey -algorithm ed25519 -out "$T/other.pem" 2>/dev/null
-openssl pkey -in "$T/other.pem" -pubout -out "$T/other-pub.pem"
+ed25519_pair "$T/sign.pem" "$T/pub.pem"
+ed25519_pair "$T/other.pem" "$T/other-pub.pem"
 
 # --- the central: a runtime token for the host, then start it
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"

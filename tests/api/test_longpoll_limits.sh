@@ -45,21 +45,23 @@ wait_for 10 '[ "$(waiters)" = 0 ] && [ "$(conns)" -le "$BASE" ]'
 check "once the caller exits, its long-polls are gone within seconds ($(waiters) waiting)" test "$(waiters)" = 0
 check "... and so are its connections ($(conns) open, $BASE before)" test "$(conns)" -le "$BASE"
 
-# --- caps: 10 per caller, 20 in all, admins beyond
-as 65534 15 --until-closed 3 >"$T/c1.out" &
-C1=$!
+# --- caps: 10 per caller, 20 in all, admins beyond. Each holder stays until
+# it is killed, so every step begins from the waiters the last one counted.
+as 65534 10 >"$T/c1.out" &
+C1=$!; EXTRA_PIDS="$C1"
 wait_for 20 '[ "$(waiters)" = 10 ]'
+(as 65534 5 --until-replies 5 --until-closed 20) >"$T/c1b.out"
+check "a caller's 11th to 15th long-polls get 429 ($(tail -n1 "$T/c1b.out"))" grep -q '^statuses 429=5$' "$T/c1b.out"
 as 65533 10 >"$T/c2.out" &
 C2=$!; EXTRA_PIDS="$C1 $C2"
 wait_for 20 '[ "$(waiters)" = 20 ]'
-(as 65532 3 --until-closed 3) >"$T/c3.out"
-wait "$C1"
-check "a caller's 11th to 15th long-polls get 429 ($(tail -n1 "$T/c1.out"))" grep -q '^statuses 429=5 none=10$' "$T/c1.out"
+(as 65532 3 --until-replies 3 --until-closed 20) >"$T/c3.out"
 check "past 20 waiting in all, another caller's get 503 ($(tail -n1 "$T/c3.out"))" grep -q '^statuses 503=3$' "$T/c3.out"
+kill "$C1"; wait "$C1" 2>/dev/null; EXTRA_PIDS="$C2"
 wait_for 20 '[ "$(waiters)" = 10 ]'
 (as 65532 3 --until-closed 2) >"$T/c4.out"
 check "below the total again, it may wait ($(tail -n1 "$T/c4.out"))" grep -q '^statuses none=3$' "$T/c4.out"
-curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $ORG" --max-time 2 \
+curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $ORG" --max-time 20 \
 	'http://lockset/v1/settings?wait=1' >"$T/admin.out"
 check "an admin may always wait (got $(cat "$T/admin.out") at the deadline)" test "$(cat "$T/admin.out")" = 304
 kill "$C2"; wait "$C2" 2>/dev/null; EXTRA_PIDS=
@@ -69,9 +71,12 @@ wait_for 10 '[ "$(waiters)" = 0 ]'
 lockset_stop
 lockset_start --long-poll-per-caller 1000 --long-poll-max-waiters 1000 || exit 1
 A_ETAG=$(etag_of "?user=alice"); B_ETAG=$(etag_of "?user=bob")
-python3 "$HOLD" "unix:$SOCK" 50 --send "$(poll_req '&user=alice' "$A_ETAG")" --until-closed 8 >"$T/alice.out" &
+# Both hold until told (bob's once all 50 have their reply, alice's by SIGTERM
+# after the checks), 60 s at the most.
+python3 "$HOLD" "unix:$SOCK" 50 --send "$(poll_req '&user=alice' "$A_ETAG")" --until-closed 60 >"$T/alice.out" &
 A=$!
-python3 "$HOLD" "unix:$SOCK" 50 --send "$(poll_req '&user=bob' "$B_ETAG")" --until-closed 8 >"$T/bob.out" &
+python3 "$HOLD" "unix:$SOCK" 50 --send "$(poll_req '&user=bob' "$B_ETAG")" --until-closed 60 \
+	--until-replies 50 >"$T/bob.out" &
 B=$!; EXTRA_PIDS="$A $B"
 wait_for 20 '[ "$(metric "lockset_longpoll_waiters{kind=\"user\"}")" = 100 ]'
 check "100 per-user long-polls wait" test "$(metric 'lockset_longpoll_waiters{kind="user"}')" = 100
@@ -83,7 +88,8 @@ check "bob's settings were built once for his 50 waiters ($BUILDS -> $(metric lo
 	test "$(( $(metric lockset_longpoll_user_builds_total) - BUILDS ))" = 1
 check "alice's 50 still wait ($(metric 'lockset_longpoll_waiters{kind="user"}'))" \
 	test "$(metric 'lockset_longpoll_waiters{kind="user"}')" = 50
-wait "$A" "$B"; EXTRA_PIDS=
+wait "$B"
+kill -TERM "$A"; wait "$A"; EXTRA_PIDS=
 check "bob's waiters got 200 ($(tail -n1 "$T/bob.out"))" grep -q '^statuses 200=50$' "$T/bob.out"
 check "alice's were not woken ($(tail -n1 "$T/alice.out"))" grep -q '^statuses none=50$' "$T/alice.out"
 finish

@@ -12,8 +12,7 @@ need openssl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "SKIP: nginx is not installed (Debian package nginx-light)"; exit 77; }
 
-openssl genpkey -algorithm ed25519 -out "$T/sign.pem" 2>/dev/null
-openssl pkey -in "$T/sign.pem" -pubout -out "$T/pub.pem"
+ed25519_pair "$T/sign.pem" "$T/pub.pem"
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
 chmod 600 "$T/token"
 TOKEN=$(cat "$T/token")

@@ -25,17 +25,22 @@ writer() {
 		curl -s -m 10 --unix-socket "$SOCK" -X PUT -o /dev/null \
 			-H 'Content-Type: application/json' \
 			--data-binary "@$T/$([ $((i % 2)) = 0 ] && echo a || echo b).json" \
-			http://lockset/v1/policy 2>/dev/null
+			-w '%{http_code}\n' http://lockset/v1/policy >>"$T/puts" 2>/dev/null
 	done
 }
 
+# puts_accepted N: the writer has had N PUTs accepted in this cycle.
+puts_accepted() { [ "$(grep -c '^200$' "$T/puts" 2>/dev/null)" -ge "$1" ]; }
+
 for cycle in 1 2 3 4 5 6; do
+	: >"$T/puts"
 	lockset_start || exit 1
 	rm -f "$T/writer.stop"
 	writer &
 	WRITER=$!
 	EXTRA_PIDS="$WRITER"
-	sleep "0.$((RANDOM % 6 + 2))"
+	# Kill it mid-write at a varying moment: after 1 to 10 accepted PUTs.
+	wait_until 30 puts_accepted $((RANDOM % 10 + 1))
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=

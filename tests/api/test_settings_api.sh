@@ -67,7 +67,7 @@ curl -s --unix-socket "$SOCK" -o "$BODY_LP" -D "$T/lp.headers" -w '%{http_code}'
 	-H "If-None-Match: $ETAG" 'http://lockset/v1/settings?wait=60' >"$T/lp.status" &
 LP_PID=$!
 EXTRA_PIDS="$LP_PID"
-sleep 0.5
+check "the long-poll waits" wait_until 20 long_polls_are org 1
 jq '.blockDockerLoad.value = false' "$VALID/minimal-eci.json" >"$T/changed.json"
 put_policy "$T/changed.json"
 kill -HUP "$DAEMON_PID"
@@ -84,7 +84,7 @@ check "woken long-poll has the new version" test "$(jq -r .policyVersion "$BODY_
 printf '{"configurationFileVersion": 2,\n "blockDockerLoad": {"locked": true, "value": true},\n}\n' >"$T/broken.json"
 put_policy "$T/broken.json"
 kill -HUP "$DAEMON_PID"
-sleep 0.5
+check "the broken file is refused" wait_until 20 grep -q 'trailing comma' "$T/daemon.log"
 api GET /v1/settings
 expect_status "settings still served after a refused reload" 200
 check "ETag unchanged after a refused reload" test "$(header ETag)" = "$NEW_ETAG"
@@ -92,11 +92,13 @@ expect_json "old value still served" .blockDockerLoad.value false
 check "refusal is logged with the file and line" grep -q "refused" "$T/daemon.log"
 check "refusal names line and column of the trailing comma" grep -q 'admin-settings.json:2:52: error: trailing comma' "$T/daemon.log"
 
-# --- a world-writable file is refused on SIGHUP too
-put_policy "$VALID/minimal-eci.json"
-chmod 666 "$SETTINGS"
+# --- a world-writable file is refused on SIGHUP too. It arrives with its
+# mode (a rename), so that no reload can see it safe in between.
+cp "$VALID/minimal-eci.json" "$SETTINGS.tmp"
+chmod 666 "$SETTINGS.tmp"
+mv "$SETTINGS.tmp" "$SETTINGS"
 kill -HUP "$DAEMON_PID"
-sleep 0.5
+check "the world-writable file is refused" wait_until 20 grep -q "0666" "$T/daemon.log"
 api GET /v1/settings
 check "world-writable file not loaded" test "$(header ETag)" = "$NEW_ETAG"
 check "world-writable refusal names the mode" grep -q "0666" "$T/daemon.log"

@@ -12,12 +12,6 @@ need python3 sqlite3 openssl
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$RSYSLOGD" ] || { echo "SKIP: rsyslogd is not installed (Debian package rsyslog)"; exit 77; }
 
-wait_until() { # SECONDS COMMAND...: poll until COMMAND succeeds
-	local limit=$(($1 * 10)); shift
-	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-
 RS="$T/rsyslog"
 mkdir -p "$RS"
 OUT="$RS/out.log"

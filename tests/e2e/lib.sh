@@ -66,6 +66,14 @@ e2e_image() {
 	dk import "$T/rootfs.tar" "$1" >/dev/null
 }
 
+# e2e_file_image NAME: import an image of one file (a README, nothing to
+# run) as NAME; fails as docker import does.
+e2e_file_image() {
+	mkdir -p "$T/rootfs/bin"
+	echo "lockset e2e" >"$T/rootfs/README"
+	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . && dk import "$T/rootfs.tar" "$1" >/dev/null 2>"$T/err"
+}
+
 # e2e_busybox_image NAME: import an image holding the host's static busybox
 # (busybox-static) as /bin/busybox, with sh, cat, echo, sleep, ... as links.
 e2e_busybox_image() {
@@ -79,18 +87,24 @@ e2e_busybox_image() {
 	dk import --change 'CMD ["/bin/sh"]' "$T/bbroot.tar" "$1" >/dev/null
 }
 
-# denied NAME RULE docker-args...: the docker command fails with lockset's
-# deny message naming RULE.
-denied() {
-	local name=$1 want=$2; shift 2
-	if dk "$@" >"$T/out" 2>"$T/err"; then
+# refused NAME RULE PREFIX COMMAND...: the docker command fails with
+# lockset's deny message, after PREFIX (who passed it on), naming RULE.
+refused() {
+	local name=$1 want=$2 prefix=$3; shift 3
+	if "$@" >"$T/out" 2>"$T/err"; then
 		not_ok "$name: expected a refusal, docker succeeded"
-	elif grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v[0-9]*:\$" "$T/err" &&
+	elif grep -q "$prefix: lockset: denied by policy v[0-9]*:\$" "$T/err" &&
 		grep -q "^  .*\[$want\]\$" "$T/err" && grep -Eq "; decision [0-9a-f]{32}" "$T/err"; then
 		ok "$name"
 	else
 		not_ok "$name: unexpected error: $(cat "$T/err")"
 	fi
+}
+
+# denied NAME RULE docker-args...: refused through the plugin, naming RULE.
+denied() {
+	local name=$1 want=$2; shift 2
+	refused "$name" "$want" "authorization denied by plugin $PLUGIN" dk "$@"
 }
 
 # allowed NAME docker-args...: the docker command succeeds.

@@ -9,27 +9,8 @@
 # tarball, creates use --pull=never, and the one pull names localhost.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
-need dockerd sqlite3 tar
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "SKIP: no docker client"; exit 77; }
-
-PLUGIN="lockset-e2e-$$"
-PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
-DROOT="$T/docker"
-mkdir -p "$DROOT" "$T/home/.ssh" "$T/home/project"
-DOCKERD_PID=
-e2e_cleanup() {
-	if [ -n "$DOCKERD_PID" ]; then
-		kill -TERM "$DOCKERD_PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DOCKERD_PID" 2>/dev/null
-		wait "$DOCKERD_PID" 2>/dev/null
-	fi
-	rm -f "$PLUGIN_SOCK"
-	cleanup
-}
-trap e2e_cleanup EXIT
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+mkdir -p "$T/home/.ssh" "$T/home/project"
 
 # Start with image loading allowed (import counts as a load), bring the image
 # in, then switch to the real policy with SIGHUP. $HOME in the policy stands
@@ -45,28 +26,11 @@ put_policy "$T/setup.json"
 mkdir -p "$TMP"
 lockset_start --authz-socket "$PLUGIN_SOCK" || exit 1
 
-dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
-	--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
-	--host "unix://$DROOT/docker.sock" --authorization-plugin="$PLUGIN" \
-	>"$T/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-dk() { "$DOCKER" -H "unix://$DROOT/docker.sock" "$@"; }
-for _ in $(seq 150); do
-	dk version >/dev/null 2>&1 && break
-	kill -0 "$DOCKERD_PID" 2>/dev/null || break
-	sleep 0.2
-done
-if ! dk version >/dev/null 2>&1; then
-	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
-	exit 77
-fi
+dockerd_start
 
 # A tiny local image: one file, imported from a tarball.
-mkdir -p "$T/rootfs/bin"
-echo "lockset e2e" >"$T/rootfs/README"
-tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
-dk import "$T/rootfs.tar" lockset-e2e:latest >/dev/null 2>"$T/err"
-check "docker import of a local tarball is allowed by the setup policy" test $? = 0
+check "docker import of a local tarball is allowed by the setup policy" \
+	e2e_file_image lockset-e2e:latest
 dk save lockset-e2e:latest -o "$T/image.tar" 2>/dev/null
 put_policy "$T/policy.json"
 kill -HUP "$DAEMON_PID"

@@ -9,29 +9,18 @@
 # missing plugin for 30 s and then fails.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: dockerd needs root"; exit 77; }
-need dockerd tar systemd-socket-activate
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "SKIP: no docker client"; exit 77; }
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+need systemd-socket-activate
 
-PLUGIN="lockset-restart-$$"
-PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
-DROOT="$T/docker"
 SA="$T/sa"
-mkdir -p "$DROOT" "$SA" /run/docker/plugins
-DOCKERD_PID= SUPERVISOR=
+mkdir -p "$SA" /run/docker/plugins
+SUPERVISOR=
 restart_cleanup() {
 	touch "$SA/stop"
 	for p in $(pgrep -f "listen unix:$SA/api.sock"); do kill -TERM "$p" 2>/dev/null; done
-	if [ -n "$DOCKERD_PID" ]; then
-		kill -TERM "$DOCKERD_PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DOCKERD_PID" 2>/dev/null
-		wait "$DOCKERD_PID" 2>/dev/null
-	fi
+	dockerd_stop
 	[ -n "$SUPERVISOR" ] && { kill "$SUPERVISOR" 2>/dev/null; wait "$SUPERVISOR" 2>/dev/null; }
-	rm -f "$PLUGIN_SOCK"
-	cleanup
+	e2e_cleanup
 }
 trap restart_cleanup EXIT
 
@@ -41,40 +30,12 @@ jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.locked = false'
 put_policy "$T/policy.json"
 export HOME="$T/home"
 mkdir -p "$HOME"
-cat >"$SA/loop.sh" <<EOF
-while [ ! -e "$SA/stop" ]; do
-	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
-		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
-		--authz-socket "$PLUGIN_SOCK" --foreground )
-done
-EOF
-systemd-socket-activate -l "$SA/api.sock" -l "$PLUGIN_SOCK" --fdname=api:authz \
-	bash "$SA/loop.sh" >"$SA/log" 2>&1 &
-SUPERVISOR=$!
-for _ in $(seq 100); do [ -S "$SA/api.sock" ] && break; sleep 0.1; done # bound yet?
+supervise "$PLUGIN_SOCK"
 S=$(curl -s -m 20 --unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' http://lockset/v1/health)
 check "the daemon starts on the first request" test "$S" = 200
 
-dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
-	--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
-	--host "unix://$DROOT/docker.sock" --authorization-plugin="$PLUGIN" \
-	>"$T/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-dk() { "$DOCKER" -H "unix://$DROOT/docker.sock" "$@"; }
-for _ in $(seq 150); do
-	dk version >/dev/null 2>&1 && break
-	kill -0 "$DOCKERD_PID" 2>/dev/null || break
-	sleep 0.2
-done
-if ! dk version >/dev/null 2>&1; then
-	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
-	exit 77
-fi
-mkdir -p "$T/rootfs/bin"
-echo "lockset restart" >"$T/rootfs/README"
-tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
-dk import "$T/rootfs.tar" lockset-restart:latest >/dev/null 2>"$T/err"
-check "an image imported through the plugin" test $? = 0
+dockerd_start
+check "an image imported through the plugin" e2e_file_image lockset-restart:latest
 
 # docker calls in a loop, each timed, while the daemon restarts.
 : >"$T/calls"

@@ -4,7 +4,7 @@
 # limits, idle TLS handshakes and slow clients.
 #
 #   holdconn.py ADDR N [--send TEXT] [--drip SECONDS] [--until-closed SECONDS]
-#               [--bind SOURCE-ADDRESS]
+#               [--until-replies K] [--bind SOURCE-ADDRESS]
 #
 # ADDR is unix:PATH or HOST:PORT. Opens N connections (those the server
 # refuses at once count as refused), sends TEXT on each when given, then:
@@ -12,7 +12,9 @@
 #                     one, reading whatever it sends, and prints
 #                     "closed K of N in T s, first status S" then
 #                     "statuses CODE=COUNT ..." (each connection's first reply,
-#                     "none" when it got none);
+#                     "none" when it got none); SIGTERM ends the wait
+#                     early, with the same report, and so does
+#   --until-replies K once K connections have had their first reply;
 #   otherwise         prints "opened N" and holds them until it is killed.
 # --drip S sends one more byte ("X") on every open connection each S
 # seconds (a slowloris client: a request whose headers never end).
@@ -20,9 +22,17 @@
 # thousands of client ports never collide with a loopback port that a test
 # running beside this one is about to listen on.
 import select
+import signal
 import socket
 import sys
 import time
+
+stopped = False
+
+
+def stop(signum, frame):
+    global stopped
+    stopped = True
 
 
 def connect(addr, source):
@@ -45,6 +55,9 @@ def main():
     drip = float(opts["--drip"]) if "--drip" in opts else None
     until = float(opts["--until-closed"]) if "--until-closed" in opts else None
     source = opts.get("--bind")
+    replies = int(opts["--until-replies"]) if "--until-replies" in opts else None
+    if until is not None:
+        signal.signal(signal.SIGTERM, stop)
 
     socks, refused = [], 0
     for _ in range(n):
@@ -67,7 +80,9 @@ def main():
     status_of = {}
     while by_fd or until is None:
         now = time.monotonic()
-        if until is not None and now - start >= until:
+        if until is not None and (now - start >= until or stopped):
+            break
+        if replies is not None and len(status_of) >= replies:
             break
         if drip is not None and now - last_drip >= drip:
             for s in by_fd.values():

@@ -463,93 +463,114 @@ parse_hostport(const char *s, struct target *t)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
-{
-	struct config cfg = {.conns = 1, .duration = 10};
+/* What the command line asks for beside the target and the load. */
+struct cli {
+	const char *method, *path, *bodies[MAX_BODIES];
 	char *headers[MAX_HEADERS];
-	const char *method = NULL, *path = "/", *bodies[MAX_BODIES];
-	int nheaders = 0, nbodies = 0, opt, result;
-	struct worker *ws;
-	struct timespec done;
+	int nheaders, nbodies;
+};
 
-	while ((opt = getopt(argc, argv, "u:a:c:d:w:n:m:H:b:h")) != -1) {
-		switch (opt) {
-		case 'u':
-			cfg.t.unix_path = optarg;
-			break;
-		case 'a':
-			if (parse_hostport(optarg, &cfg.t) != 0) {
-				fprintf(stderr, "loadgen: -a wants HOST:PORT\n");
-				return 2;
-			}
-			break;
-		case 'c':
-			cfg.conns = atoi(optarg);
-			break;
-		case 'd':
-			cfg.duration = atof(optarg);
-			break;
-		case 'w':
-			cfg.warmup = atof(optarg);
-			break;
-		case 'n':
-			cfg.max_requests = atoll(optarg);
-			break;
-		case 'm':
-			method = optarg;
-			break;
-		case 'H':
-			if (nheaders == MAX_HEADERS) {
-				fprintf(stderr, "loadgen: at most %d -H\n", MAX_HEADERS);
-				return 2;
-			}
-			headers[nheaders++] = optarg;
-			break;
-		case 'b':
-			if (nbodies == MAX_BODIES) {
-				fprintf(stderr, "loadgen: at most %d -b\n", MAX_BODIES);
-				return 2;
-			}
-			bodies[nbodies++] = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fputs(usage_text, stderr);
+/* One option: -1 to go on, else the exit code. */
+static int
+parse_opt(int opt, struct config *cfg, struct cli *cli)
+{
+	switch (opt) {
+	case 'u':
+		cfg->t.unix_path = optarg;
+		break;
+	case 'a':
+		if (parse_hostport(optarg, &cfg->t) != 0) {
+			fprintf(stderr, "loadgen: -a wants HOST:PORT\n");
 			return 2;
 		}
-	}
-	if (optind < argc)
-		path = argv[optind++];
-	if (optind != argc || (cfg.t.unix_path == NULL) == (cfg.t.host[0] == '\0') ||
-	    cfg.conns < 1 || cfg.conns > 4096 || cfg.duration <= 0 || cfg.warmup < 0 ||
-	    path[0] != '/') {
+		break;
+	case 'c':
+		cfg->conns = atoi(optarg);
+		break;
+	case 'd':
+		cfg->duration = atof(optarg);
+		break;
+	case 'w':
+		cfg->warmup = atof(optarg);
+		break;
+	case 'n':
+		cfg->max_requests = atoll(optarg);
+		break;
+	case 'm':
+		cli->method = optarg;
+		break;
+	case 'H':
+		if (cli->nheaders == MAX_HEADERS) {
+			fprintf(stderr, "loadgen: at most %d -H\n", MAX_HEADERS);
+			return 2;
+		}
+		cli->headers[cli->nheaders++] = optarg;
+		break;
+	case 'b':
+		if (cli->nbodies == MAX_BODIES) {
+			fprintf(stderr, "loadgen: at most %d -b\n", MAX_BODIES);
+			return 2;
+		}
+		cli->bodies[cli->nbodies++] = optarg;
+		break;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 0;
+	default:
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (method == NULL)
-		method = nbodies ? "POST" : "GET";
-	for (int i = 0; i < (nbodies ? nbodies : 1); i++)
-		if (build_request(&cfg, method, path, headers, nheaders,
-		                  nbodies ? bodies[i] : NULL) != 0)
-			return 2;
-	signal(SIGPIPE, SIG_IGN);
-	if ((ws = calloc((size_t)cfg.conns, sizeof(*ws))) == NULL)
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	return -1;
+}
+
+/* The end of the warm-up (t_measure) and of the run (t_end), from t_start. */
+static void
+set_deadlines(const struct config *cfg)
+{
 	t_measure = t_start;
-	t_measure.tv_sec += (time_t)cfg.warmup;
-	t_measure.tv_nsec += (long)((cfg.warmup - (double)(time_t)cfg.warmup) * 1e9);
+	t_measure.tv_sec += (time_t)cfg->warmup;
+	t_measure.tv_nsec += (long)((cfg->warmup - (double)(time_t)cfg->warmup) * 1e9);
 	t_end = t_measure;
-	t_end.tv_sec += (time_t)cfg.duration;
-	t_end.tv_nsec += (long)((cfg.duration - (double)(time_t)cfg.duration) * 1e9);
+	t_end.tv_sec += (time_t)cfg->duration;
+	t_end.tv_nsec += (long)((cfg->duration - (double)(time_t)cfg->duration) * 1e9);
 	for (struct timespec *t = &t_measure; t != NULL; t = t == &t_measure ? &t_end : NULL)
 		if (t->tv_nsec >= 1000000000L) {
 			t->tv_sec++;
 			t->tv_nsec -= 1000000000L;
 		}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg = {.conns = 1, .duration = 10};
+	struct cli cli = {.path = "/"};
+	int opt, result;
+	struct worker *ws;
+	struct timespec done;
+
+	while ((opt = getopt(argc, argv, "u:a:c:d:w:n:m:H:b:h")) != -1)
+		if ((result = parse_opt(opt, &cfg, &cli)) >= 0)
+			return result;
+	if (optind < argc)
+		cli.path = argv[optind++];
+	if (optind != argc || (cfg.t.unix_path == NULL) == (cfg.t.host[0] == '\0') ||
+	    cfg.conns < 1 || cfg.conns > 4096 || cfg.duration <= 0 || cfg.warmup < 0 ||
+	    cli.path[0] != '/') {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (cli.method == NULL)
+		cli.method = cli.nbodies ? "POST" : "GET";
+	for (int i = 0; i < (cli.nbodies ? cli.nbodies : 1); i++)
+		if (build_request(&cfg, cli.method, cli.path, cli.headers, cli.nheaders,
+		                  cli.nbodies ? cli.bodies[i] : NULL) != 0)
+			return 2;
+	signal(SIGPIPE, SIG_IGN);
+	if ((ws = calloc((size_t)cfg.conns, sizeof(*ws))) == NULL)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	set_deadlines(&cfg);
 	for (int i = 0; i < cfg.conns; i++) {
 		ws[i].cfg = &cfg;
 		ws[i].base = ws;

@@ -166,14 +166,51 @@ load_sibling(const char *base, const char *suffix, int as_policy)
 	return doc;
 }
 
+/* The effective settings (eff, borrowed) come out the same when computed again. */
+static int
+check_deterministic(const char *file, const json_t *doc, const json_t *up, const json_t *prefs,
+                    const json_t *eff)
+{
+	json_t *eff2 = settings_effective(doc, up, prefs, &fixed_env);
+	char *d1 = json_dumps(eff, JSON_COMPACT), *d2 = json_dumps(eff2, JSON_COMPACT);
+	int same = d1 != NULL && d2 != NULL && strcmp(d1, d2) == 0;
+
+	if (!same)
+		fprintf(stderr, "  %s: effective settings are not deterministic\n", file);
+	free(d1);
+	free(d2);
+	json_decref(eff2);
+	return same;
+}
+
+/* A "locked-keys" line: the locked keys are exactly the JSON in e->rest. */
+static int
+check_locked_keys(const char *file, const json_t *doc, const json_t *up, const json_t *prefs,
+                  const struct expect *e)
+{
+	json_t *want = json_loads(e->rest, 0, NULL);
+	json_t *got = settings_locked_keys(doc, up, prefs);
+	int same = want != NULL && got != NULL && json_equal(want, got);
+
+	if (!same) {
+		char *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
+		fprintf(stderr, "  %s: locked-keys: want %s, got %s\n", file, e->rest,
+		        g ? g : "(null)");
+		free(g);
+	}
+	json_decref(want);
+	json_decref(got);
+	return same;
+}
+
 /* Run one case; returns 1 when everything matched. */
 static int
 run_case(const char *dir, const char *file, int valid)
 {
 	char path[1600], base[1500];
 	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
-	json_t *doc = NULL, *up = NULL, *prefs = NULL, *eff = NULL, *eff2 = NULL;
-	char *input = NULL, *expected = NULL, *line, *saveptr = NULL, *d1 = NULL, *d2 = NULL;
+	json_t *doc = NULL, *up = NULL, *prefs = NULL, *eff = NULL;
+	char *input = NULL, *expected = NULL, *line, *saveptr = NULL;
 	size_t len = 0, elen, nerr = 0, nwarn = 0;
 	int ok = 1;
 
@@ -196,13 +233,7 @@ run_case(const char *dir, const char *file, int valid)
 		up = load_sibling(base, ".user-policy.json", 1);
 		prefs = load_sibling(base, ".prefs.json", 0);
 		eff = settings_effective(doc, up, prefs, &fixed_env);
-		eff2 = settings_effective(doc, up, prefs, &fixed_env);
-		d1 = json_dumps(eff, JSON_COMPACT);
-		d2 = json_dumps(eff2, JSON_COMPACT);
-		if (d1 == NULL || d2 == NULL || strcmp(d1, d2) != 0) {
-			fprintf(stderr, "  %s: effective settings are not deterministic\n", file);
-			ok = 0;
-		}
+		ok &= check_deterministic(file, doc, up, prefs, eff);
 	}
 	for (line = strtok_r(expected, "\n", &saveptr); line != NULL;
 	     line = strtok_r(NULL, "\n", &saveptr)) {
@@ -218,18 +249,7 @@ run_case(const char *dir, const char *file, int valid)
 		} else if (strcmp(e.kind, "effective") == 0) {
 			ok &= eff != NULL && check_effective(file, eff, &e);
 		} else if (strcmp(e.kind, "locked-keys") == 0) {
-			json_t *want = json_loads(e.rest, 0, NULL);
-			json_t *got = settings_locked_keys(doc, up, prefs);
-			int same = want != NULL && got != NULL && json_equal(want, got);
-			if (!same) {
-				char *g = got ? json_dumps(got, JSON_COMPACT) : NULL;
-				fprintf(stderr, "  %s: locked-keys: want %s, got %s\n", file,
-				        e.rest, g ? g : "(null)");
-				free(g);
-			}
-			ok &= same;
-			json_decref(want);
-			json_decref(got);
+			ok &= check_locked_keys(file, doc, up, prefs, &e);
 		} else {
 			fprintf(stderr, "  %s: bad line in .expected: %s\n", file, e.kind);
 			ok = 0;
@@ -243,10 +263,7 @@ run_case(const char *dir, const char *file, int valid)
 		print_problems(file, "warning", &warns);
 	}
 out:
-	free(d1);
-	free(d2);
 	json_decref(eff);
-	json_decref(eff2);
 	json_decref(doc);
 	json_decref(up);
 	json_decref(prefs);
