@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The steps of start-up that main() runs in order (main.c): the audit log,
+ * access, the home group, recorded inputs, containers, the docker proxy,
+ * capabilities, upstream mode, listeners; readiness and reload. */
+#include "build-config.h"
+
+#include "app.h"
+#include "process.h"
+#include "startup.h"
+#include "audit/audit.h"
+#include "audit/audit_syslog.h"
+#include "http/auth.h"
+#include "fleet/bundleserve.h"
+#include "config.h"
+#include "api/handlers.h"
+#include "policy/homes.h"
+#include "containers/containers.h"
+#include "fleet/fleetstore.h"
+#include "system/confine.h"
+#include "containers/engineinfo.h"
+#include "http/http.h"
+#include "decisions/inputs.h"
+#include "log.h"
+#include "decisions/lookup.h"
+#include "policy/policy.h"
+#include "policy/policylife.h"
+#include "policy/policystore.h"
+#include "proxy/proxy.h"
+#include "util/ratelimit.h"
+#include "decisions/redact.h"
+#include "policy/served.h"
+#include "system/service.h"
+#include "policy/settings.h"
+#include "http/tokens.h"
+#include "store/trust.h"
+#include "fleet/upstream.h"
+#include "policy/userpolicy.h"
+#include "policy/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+audit_policy_event(const char *action, long long version, const char *detail)
+{
+	json_t *data = json_pack("{s:s, s:s}", "file", app.cfg->settings, "detail", detail);
+
+	if (audit_record(app.audit, action, "file", "locksetd", app.cfg->settings,
+	                 strcmp(action, "policy.reload_failed") == 0 ? "deny" : "allow", version,
+	                 data) != 0)
+		log_warnx("audit: could not record %s", action);
+	json_decref(data);
+}
+
+/* Tell the service manager the daemon serves, and which policy. */
+void
+startup_notify_ready(void)
+{
+	struct served *s = served_acquire();
+	char status[64];
+
+	snprintf(status, sizeof(status), "serving policy v%lld", s ? s->version : 0);
+	served_release(s);
+	service_notify_ready(status);
+}
+
+/* SIGHUP and the file watch: re-read the settings file. A changed document
+ * becomes a new version (actor "file", audited by policylife.c); an invalid
+ * one is refused, logged and audited, and the current policy keeps serving. */
+void
+startup_reload(void)
+{
+	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
+	struct served *before = served_acquire(), *after;
+	int changed = 0;
+
+	service_notify_reloading();
+	if (policylife_reload(&errs, &warns, &changed) != 0) {
+		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
+		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
+		          before ? before->version : 0);
+		process_log_problems(app.cfg->settings, errs.v, errs.n, "error");
+		audit_policy_event("policy.reload_failed", before ? before->version : 0,
+		                   errs.n > 0 ? errs.v[0].message : "invalid policy");
+	} else {
+		process_log_problems(app.cfg->settings, warns.v, warns.n, "warning");
+		after = served_acquire();
+		if (changed)
+			log_info("policy v%lld loaded from %s", after->version, app.cfg->settings);
+		else
+			log_info("policy file %s unchanged (v%lld)", app.cfg->settings,
+			         after->version);
+		served_release(after);
+	}
+	served_release(before);
+	problems_clear(&errs);
+	problems_clear(&warns);
+	startup_notify_ready();
+}
+
+struct audit *
+startup_open_audit(const struct config *cfg, char **err)
+{
+	struct audit_opts aopts;
+
+	struct problems p = PROBLEMS_INIT;
+
+	if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+		if (asprintf(err, "state dir %s: %s", cfg->state_dir, strerror(errno)) < 0)
+			*err = NULL;
+		return NULL;
+	}
+	/* Another user's database or key would be adopted as lockset's own. */
+	if (trust_check_state_dir(cfg->state_dir, &p) != 0) {
+		for (size_t i = 1; i < p.n; i++)
+			log_warnx("%s", p.v[i].message);
+		if (asprintf(err, "%s", p.n > 0 ? p.v[0].message : "untrusted") < 0)
+			*err = NULL;
+		problems_clear(&p);
+		return NULL;
+	}
+	memset(&aopts, 0, sizeof(aopts));
+	aopts.allow_reset = cfg->audit_reset;
+	aopts.synchronous_full = strcmp(cfg->audit_sync, "full") == 0;
+	aopts.retention_days = cfg->retention_days;
+	aopts.retention_rows = cfg->retention_rows;
+	return audit_open(cfg->state_dir, &aopts, err);
+}
+
+/* The home group (--home-group): its peers may read decisions by id, and
+ * $HOME stands for its members' homes when no user is named. Resolved at
+ * start-up and on every SIGHUP; a group that is missing or empty is logged
+ * once (when that becomes so). Returns 1 when the homes changed. */
+int
+startup_home_group_resolve(const char *name)
+{
+	static int warned = -1;
+	struct group gr, *res = NULL;
+	struct homes homes = {0};
+	char buf[16384];
+	int found, changed, state;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		auth_set_home_group(gr.gr_gid, 1);
+	else
+		auth_set_home_group(0, 0);
+	found = homes_of_group(&homes_nss_system, name, &homes);
+	state = found <= 0 ? 1 : (homes.n == 0 ? 2 : 0);
+	if (state != warned && state == 1)
+		log_warnx("--home-group %s: no such group: $HOME in policies stands for no one, "
+		          "and no one reads decisions by group membership",
+		          name);
+	else if (state != warned && state == 2)
+		log_warnx("--home-group %s: the group has no members with a home: $HOME in "
+		          "policies stands for no one",
+		          name);
+	warned = state;
+	changed = served_set_homes(&homes);
+	if (changed > 0)
+		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,
+		         homes.n == 1 ? "" : "s", name);
+	homes_clear(&homes);
+	return changed > 0;
+}
+
+/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
+ * start on a bad entry. */
+void
+startup_access_configure(const struct config *c)
+{
+	char *err = NULL;
+
+	if (c->events_rate > 0 &&
+	    (app.events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < c->role_map.n; i++) {
+		if (auth_role_map_add(c->role_map.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+	for (size_t i = 0; i < c->prefs_any_user.n; i++) {
+		if (auth_prefs_any_user_add(c->prefs_any_user.v[i], &err) != 0)
+			fatalx("%s", err);
+	}
+}
+
+/* The limits of the recorded inputs: their own, the rows and the age
+ * tightened by the audit retention when that is stricter. */
+void
+startup_inputs_limits_of(const struct config *c, struct inputs_limits *l)
+{
+	*l = (struct inputs_limits){c->inputs_max_rows, c->inputs_max_bytes, c->inputs_max_days,
+	                            c->inputs_max_uri};
+	if (c->retention_rows > 0 && c->retention_rows < l->max_rows)
+		l->max_rows = c->retention_rows;
+	if (c->retention_days > 0 && (l->max_days == 0 || c->retention_days < l->max_days))
+		l->max_days = c->retention_days;
+}
+
+/* Container records (pruned once now, then as they are written) and the
+ * lookup threads that ask the engine about containers without one. */
+int
+startup_start_containers(const struct config *cfg)
+{
+	struct containers_opts copts = {cfg->container_days, cfg->container_max};
+
+	app.containers = containers_open(audit_db(app.audit), &copts);
+	if (app.containers == NULL)
+		log_warnx("container records are not available: containers are looked up "
+		          "through the engine");
+	else
+		containers_prune(app.containers, time(NULL));
+	app.lookup = lookup_new(app.containers, cfg->engine_socket, 0);
+	if (app.lookup == NULL) {
+		log_warnx("cannot start the container lookups");
+		return -1;
+	}
+	return 0;
+}
+
+/* The docker socket proxy (--docker-proxy), set in app before the plugin
+ * socket, which redeems its tickets, serves a request. 0, or -1 (logged). */
+/* The docker proxy's socket, opened with the listeners (its group needs
+ * CAP_CHOWN); its threads start later (proxy.h). */
+void
+startup_open_proxy(const struct config *c)
+{
+	struct proxy_opts po = {c->docker_proxy, c->docker_proxy_group, c->engine_socket};
+	char *err = NULL;
+
+	if (c->docker_proxy[0] == '\0')
+		return;
+	if (strncmp(c->docker_proxy, "unix:", 5) == 0)
+		process_ensure_parent_dir(c->docker_proxy + 5, 0755);
+	if ((app.proxy = proxy_open(&po, &err)) == NULL)
+		fatalx("%s", err != NULL ? err : "cannot open the docker proxy's socket");
+}
+
+/* Capabilities: CAP_DAC_READ_SEARCH for every thread, CAP_SETUID and
+ * CAP_SETGID for the proxy's access thread alone. */
+void
+startup_confine_caps(void)
+{
+	char *err = NULL;
+
+	if (confine_capabilities(app.proxy != NULL) != 0)
+		fatalx("confine: cannot drop capabilities");
+	if (app.proxy == NULL)
+		return;
+	if (proxy_start_access(app.proxy, &err) != 0)
+		fatalx("%s", err != NULL ? err : "cannot start the docker proxy");
+	if (confine_drop_setid() != 0)
+		fatalx("confine: cannot drop the set-id capabilities");
+}
+
+/* --create-token: bootstrap a token without a running daemon or socket access. */
+int
+startup_create_token(const struct config *cfg)
+{
+	struct problems errs = PROBLEMS_INIT;
+	struct audit_event ev = {.policy_version = -1};
+	enum role role = ROLE_ADMIN;
+	char *err = NULL, *secret = NULL, actor[64];
+	int rc = 1;
+
+	app.audit = startup_open_audit(cfg, &err);
+	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
+		fprintf(stderr, "locksetd: %s\n", err ? err : "cannot open the state database");
+		goto out;
+	}
+	auth_role_parse(cfg->token_role, &role);
+	snprintf(actor, sizeof(actor), "cli:uid=%ld", (long)getuid());
+	switch (tokens_create(cfg->create_token, role, cfg->token_ttl, actor, &secret, &errs)) {
+	case 0:
+		break;
+	case -2:
+		fprintf(stderr, "locksetd: a token named \"%s\" exists\n", cfg->create_token);
+		goto out;
+	default:
+		process_print_problems(stderr, "locksetd: --create-token ", &errs);
+		goto out;
+	}
+	ev.action = "token.created";
+	ev.actor = actor;
+	ev.component = "cli";
+	ev.subject = cfg->create_token;
+	ev.decision = "allow";
+	if (audit_append(app.audit, &ev) < 0) {
+		tokens_revoke(cfg->create_token);
+		fprintf(stderr, "locksetd: the token could not be audited; revoked\n");
+		goto out;
+	}
+	printf("%s\n", secret);
+	rc = 0;
+out:
+	if (secret != NULL) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	tokens_close();
+	audit_close(app.audit);
+	app.audit = NULL;
+	free(err);
+	problems_clear(&errs);
+	return rc;
+}
+
+/* Upstream mode: install the saved bundle and start fetching. */
+int
+startup_start_upstream(const struct config *c, char **err)
+{
+	struct upstream_opts o = {
+	    .url = c->upstream,
+	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
+	    .bundle_key = c->bundle_key,
+	    .cacert = c->upstream_cacert[0] ? c->upstream_cacert : NULL,
+	    .state_dir = c->state_dir,
+	    .host_name = c->host_name,
+	    .wait = c->upstream_wait,
+	    .retry_max = c->upstream_retry_max,
+	    .report_interval = c->upstream_report_interval,
+	};
+
+	return upstream_start(&o, err);
+}
+
+/* A listener: the socket the service manager passed for spec, else a new one. */
+void
+startup_open_listener(const char *spec, enum listener_kind kind)
+{
+	char *err = NULL;
+	int fd = service_take_fd(spec);
+
+	if (fd < 0 && strncmp(spec, "unix:", 5) == 0)
+		process_ensure_parent_dir(spec + 5, 0755);
+	if ((fd >= 0 ? http_listen_fd(spec, kind, fd, &err) : http_listen(spec, kind, &err)) != 0)
+		fatalx("%s", err);
+}
+
+/* Passed sockets no option names are served too: the "authz" one as the
+ * plugin socket, the others as API sockets. */
+void
+startup_open_unclaimed_listeners(void)
+{
+	char spec[256], *err = NULL;
+	int fd, authz;
+
+	while ((fd = service_take_unclaimed(&authz, spec, sizeof(spec))) >= 0) {
+		if (http_listen_fd(spec, authz ? LISTEN_AUTHZ : LISTEN_API, fd, &err) != 0)
+			fatalx("%s", err);
+	}
+}
