@@ -50,18 +50,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-audit_policy_event(const char *action, long long version, const char *detail)
-{
-	json_t *data = json_pack("{s:s, s:s}", "file", app.cfg->settings, "detail", detail);
-
-	if (audit_record(app.audit, action, "file", "locksetd", app.cfg->settings,
-	                 strcmp(action, "policy.reload_failed") == 0 ? "deny" : "allow", version,
-	                 data) != 0)
-		log_warnx("audit: could not record %s", action);
-	json_decref(data);
-}
-
 /* Tell the service manager the daemon serves, and which policy. */
 void
 startup_notify_ready(void)
@@ -90,8 +78,6 @@ startup_reload(void)
 		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
 		          before ? before->version : 0);
 		process_log_problems(app.cfg->settings, errs.v, errs.n, "error");
-		audit_policy_event("policy.reload_failed", before ? before->version : 0,
-		                   errs.n > 0 ? errs.v[0].message : "invalid policy");
 	} else {
 		process_log_problems(app.cfg->settings, warns.v, warns.n, "warning");
 		after = served_acquire();

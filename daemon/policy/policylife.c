@@ -157,26 +157,17 @@ static int
 audit_change(const char *action, const char *actor, const char *component, long long version,
              const char *source, const char *comment, const json_t *diff, const char *detail)
 {
-	struct audit_event ev = {.policy_version = version};
-	json_t *data;
-	long long id;
-
-	if (app.audit == NULL)
-		return 0; /* unit tests without an audit log */
-	data =
+	json_t *data =
 	    json_pack("{s:s, s:s, s:s?, s:O?, s:s?}", "source", source, "file",
 	              served_settings_path(), "comment", comment, "diff", diff, "detail", detail);
-	ev.action = action;
-	ev.actor = actor;
-	ev.component = component;
-	ev.subject = served_settings_path();
-	ev.decision = strcmp(action, "policy.updated") == 0 ? "allow" : "deny";
-	ev.data = data;
-	id = audit_append(app.audit, &ev);
-	json_decref(data);
-	return id < 0 ? -1 : 0;
-}
+	int rc = data ? audit_record(app.audit, action, actor, component, served_settings_path(),
+	                             strcmp(action, "policy.updated") == 0 ? "allow" : "deny",
+	                             version, data)
+	              : -1;
 
+	json_decref(data);
+	return rc;
+}
 /* ------------------------------------------------------------------------ */
 /* Versions of the file's document */
 
@@ -318,6 +309,16 @@ policylife_reload(struct problems *errs, struct problems *warns, int *changed)
 	pthread_mutex_lock(&life_lock);
 	doc = served_load(errs, warns);
 	rc = doc != NULL ? adopt_file_doc(doc, "reloaded from file", errs, changed) : -1;
+	if (rc != 0) {
+		/* Refused like any other change: recorded in turn, under the lock. */
+		struct served *cur = served_acquire();
+
+		if (audit_change("policy.reload_failed", "file", "locksetd", cur ? cur->version : 0,
+		                 "file", NULL, NULL,
+		                 errs->n > 0 ? errs->v[0].message : "invalid policy") != 0)
+			log_warnx("audit: could not record policy.reload_failed");
+		served_release(cur);
+	}
 	pthread_mutex_unlock(&life_lock);
 	return rc;
 }

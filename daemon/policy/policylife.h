@@ -74,7 +74,7 @@ int policylife_start(json_t *doc, struct problems *errs);
  * its content differs from the newest version record a new version (actor
  * "file"), audit policy.updated and install it. *changed says whether a new
  * version is served. Returns 0, or -1 with errs filled (the current policy
- * keeps serving). */
+ * keeps serving); an invalid file is audited as policy.reload_failed. */
 int policylife_reload(struct problems *errs, struct problems *warns, int *changed);
 
 /* The path variables changed (the home group's members, served_set_homes):
