@@ -5,6 +5,7 @@
 #include "audit/audit.h"
 #include "audit/audit_int.h"
 #include "check.h"
+#include "testutil.h"
 #include "store/db.h"
 #include "engine/decide.h"
 
@@ -81,22 +82,6 @@ add(struct audit *a, const char *action, const char *actor, const char *subject,
 	                         rules,  rule ? 1 : 0, NULL,   pv,      NULL};
 
 	return audit_append(a, &ev);
-}
-
-/* Run sql on a separate connection, as the sqlite3 CLI would. */
-static int
-raw_exec(const char *d, const char *sql)
-{
-	char p[256];
-	sqlite3 *c = NULL;
-	int rc;
-
-	snprintf(p, sizeof(p), "%s/lockset.db", d);
-	sqlite3_open(p, &c);
-	sqlite3_busy_timeout(c, 5000);
-	rc = sqlite3_exec(c, sql, NULL, NULL, NULL);
-	sqlite3_close(c);
-	return rc;
 }
 
 static int
@@ -369,7 +354,7 @@ test_verify_detects_update(void)
 	struct audit *a = ten_rows(&d);
 
 	CHECK(verify_ok(a, NULL));
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET actor='x' WHERE id=5"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET actor='x' WHERE id=5"), SQLITE_OK);
 	verify_fails(a, 5, "hash mismatch");
 	audit_close(a);
 	rm_dir(d);
@@ -381,7 +366,7 @@ test_verify_detects_delete(void)
 	const char *d;
 	struct audit *a = ten_rows(&d);
 
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM events WHERE id=5"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM events WHERE id=5"), SQLITE_OK);
 	verify_fails(a, 5, "missing rows");
 	audit_close(a);
 	rm_dir(d);
@@ -393,9 +378,9 @@ test_verify_detects_deleted_first_and_last_rows(void)
 	const char *d;
 	struct audit *a = ten_rows(&d);
 
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM events WHERE id=10"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM events WHERE id=10"), SQLITE_OK);
 	verify_fails(a, 10, "missing rows");
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM events WHERE id=1"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM events WHERE id=1"), SQLITE_OK);
 	verify_fails(a, 1, "missing rows");
 	audit_close(a);
 	rm_dir(d);
@@ -410,28 +395,30 @@ test_verify_checks_rule_index_and_storage_classes(void)
 	struct audit *a = ten_rows(&d);
 
 	CHECK(verify_ok(a, NULL));
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE event_id = 4"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM event_rules WHERE event_id = 4"), SQLITE_OK);
 	verify_fails(a, 4, "rule index mismatch");
 	CHECK_INT_EQ(
-	    raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 4)"),
+	    testdb_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 4)"),
 	    SQLITE_OK);
 	CHECK(verify_ok(a, NULL));
-	CHECK_INT_EQ(raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('cap-add', 6)"),
-	             SQLITE_OK);
-	verify_fails(a, 6, "rule index mismatch");
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE rule = 'cap-add'"), SQLITE_OK);
 	CHECK_INT_EQ(
-	    raw_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 99)"),
+	    testdb_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('cap-add', 6)"),
+	    SQLITE_OK);
+	verify_fails(a, 6, "rule index mismatch");
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM event_rules WHERE rule = 'cap-add'"), SQLITE_OK);
+	CHECK_INT_EQ(
+	    testdb_exec(d, "INSERT INTO event_rules (rule, event_id) VALUES ('privileged', 99)"),
 	    SQLITE_OK);
 	verify_fails(a, 99, "rule index mismatch");
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM event_rules WHERE event_id = 99"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM event_rules WHERE event_id = 99"), SQLITE_OK);
 	CHECK(verify_ok(a, NULL));
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET policy_version = '1x' WHERE id = 7"),
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET policy_version = '1x' WHERE id = 7"),
 	             SQLITE_OK);
 	verify_fails(a, 7, "stored type changed");
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET policy_version = 1 WHERE id = 7"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET policy_version = 1 WHERE id = 7"),
+	             SQLITE_OK);
 	CHECK(verify_ok(a, NULL));
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET action = CAST(action AS BLOB) WHERE id = 8"),
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET action = CAST(action AS BLOB) WHERE id = 8"),
 	             SQLITE_OK);
 	verify_fails(a, 8, "stored type changed");
 	audit_close(a);
@@ -499,7 +486,7 @@ test_checkpoint_catches_a_recomputed_chain(void)
 	CHECK(audit_checkpoint_signed(cp));
 	/* Root rewrites row 5 and the tail, then restarts the daemon. */
 	audit_close(a);
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET actor = 'someone else' WHERE id = 5"),
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET actor = 'someone else' WHERE id = 5"),
 	             SQLITE_OK);
 	rewrite_from(d, 5);
 	a = open_with(d, NULL);
@@ -509,7 +496,7 @@ test_checkpoint_catches_a_recomputed_chain(void)
 	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "rewritten") != NULL);
 	json_decref(res);
 	/* Rows removed from the end: the checkpoint is past the log. */
-	CHECK_INT_EQ(raw_exec(d, "DELETE FROM events WHERE id > 8"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM events WHERE id > 8"), SQLITE_OK);
 	audit_close(a);
 	a = open_with(d, NULL);
 	res = audit_checkpoint_check(a, cp);
@@ -560,7 +547,7 @@ test_verify_detects_rewritten_prev_hash(void)
 	const char *d;
 	struct audit *a = ten_rows(&d);
 
-	CHECK_INT_EQ(raw_exec(d, "UPDATE events SET hash='00' WHERE id=7"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET hash='00' WHERE id=7"), SQLITE_OK);
 	verify_fails(a, 7, "hash mismatch");
 	audit_close(a);
 	rm_dir(d);

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "audit/audit.h"
 #include "check.h"
+#include "testutil.h"
 #include "decisions/inputs.h"
 #include "decisions/judge.h"
 #include "decisions/redact.h"
@@ -37,23 +38,6 @@ on_resume(void *arg)
 	__atomic_store_n(&resumed, 1, __ATOMIC_RELEASE);
 }
 
-/* Poll cond for at most 10 s: the writer thread acts on its own schedule. */
-static int
-wait_for(int (*cond)(void *), void *arg)
-{
-	struct timespec start, now, nap = {0, 1000000};
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (cond(arg))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > 10)
-			return 0;
-		nanosleep(&nap, NULL);
-	}
-}
-
 static int
 is_resumed(void *arg)
 {
@@ -76,7 +60,7 @@ judge(const char *uri, const char *body, size_t len)
 	req.content_type = "application/json";
 	__atomic_store_n(&resumed, 0, __ATOMIC_RELEASE);
 	if (judge_start(&req, "api", "uid:0", &j, on_resume, NULL) == 1) {
-		CHECK(wait_for(is_resumed, NULL));
+		CHECK(check_wait(is_resumed, NULL));
 		judge_finish(&j);
 	}
 	allow = j.d.allow;
@@ -156,43 +140,6 @@ row_gone(void *uri)
 
 	memset(&s, 0, sizeof(s));
 	return inputs_scan(SINCE, collect, &s) == 0 && row_of(&s, uri) < 0;
-}
-
-/* Run sql on a separate connection, as the sqlite3 CLI would. */
-static int
-raw_exec(const char *sql)
-{
-	char p[256];
-	sqlite3 *c = NULL;
-	int rc;
-
-	snprintf(p, sizeof(p), "%s/lockset.db", dir);
-	sqlite3_open(p, &c);
-	sqlite3_busy_timeout(c, 5000);
-	rc = sqlite3_exec(c, sql, NULL, NULL, NULL);
-	sqlite3_close(c);
-	return rc;
-}
-
-/* The integer the query's first row starts with, on a separate connection;
- * -1 on error. */
-static long long
-raw_count(const char *sql)
-{
-	char p[256];
-	sqlite3 *c = NULL;
-	sqlite3_stmt *st = NULL;
-	long long n = -1;
-
-	snprintf(p, sizeof(p), "%s/lockset.db", dir);
-	sqlite3_open(p, &c);
-	sqlite3_busy_timeout(c, 5000);
-	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(c);
-	return n;
 }
 
 /* Start the recorder with these row and age limits (0: the default rows, no
@@ -336,7 +283,7 @@ test_row_cap_keeps_the_newest_rows(void)
 	scan(&s);
 	CHECK(s.n >= 5); /* 6 if the minute turned during the first test */
 	CHECK_INT_EQ(restart(0, 3), 0);
-	CHECK(wait_for(rows_are, &want));
+	CHECK(check_wait(rows_are, &want));
 	scan(&s);
 	CHECK(row_of(&s, "/v1.47/containers/create?name=fold") < 0);
 	CHECK(row_of(&s, "/v1.47/containers/create?name=priv") < 0);
@@ -365,19 +312,20 @@ test_old_rows_and_their_bodies_are_pruned(void)
 	CHECK_INT_EQ(judge_json(old, "{\"Image\":\"old\"}"), 1);
 	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=kept", "{\"Image\":\"kept\"}"), 1);
 	inputs_flush();
-	bodies = raw_count("SELECT count(*) FROM input_bodies");
+	bodies = testdb_count(dir, "SELECT count(*) FROM input_bodies");
 	CHECK(bodies >= 2); /* old's and kept's at least */
-	CHECK_INT_EQ(raw_count(orphans), 0);
-	CHECK_INT_EQ(raw_exec("UPDATE decision_inputs SET first = '2000-01-01T00:00:00.000000Z', "
-	                      "last = '2000-01-01T00:00:00.000000Z' "
-	                      "WHERE uri = '/v1.47/containers/create?name=old'"),
-	             SQLITE_OK);
+	CHECK_INT_EQ(testdb_count(dir, orphans), 0);
+	CHECK_INT_EQ(
+	    testdb_exec(dir, "UPDATE decision_inputs SET first = '2000-01-01T00:00:00.000000Z', "
+	                     "last = '2000-01-01T00:00:00.000000Z' "
+	                     "WHERE uri = '/v1.47/containers/create?name=old'"),
+	    SQLITE_OK);
 	CHECK_INT_EQ(restart(30, 0), 0);
-	CHECK(wait_for(row_gone, (void *)old));
+	CHECK(check_wait(row_gone, (void *)old));
 	scan(&s);
 	CHECK(row_of(&s, "/v1.47/containers/create?name=kept") >= 0);
-	CHECK_INT_EQ(raw_count(orphans), 0);
-	CHECK_INT_EQ(raw_count("SELECT count(*) FROM input_bodies"), bodies - 1);
+	CHECK_INT_EQ(testdb_count(dir, orphans), 0);
+	CHECK_INT_EQ(testdb_count(dir, "SELECT count(*) FROM input_bodies"), bodies - 1);
 }
 
 int

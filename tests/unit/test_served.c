@@ -4,6 +4,7 @@
  * "any" waiters by every change, per-user waiters re-checked by the waiters'
  * thread, deadlines, clients that went away, and the wake-up at shutdown. */
 #include "check.h"
+#include "testutil.h"
 #include "app.h"
 #include "audit/audit.h"
 #include "policy/policystore.h"
@@ -55,24 +56,6 @@ tw_init(struct tw *t, const char *etag, const char *user, int secs)
 	t->w.fire = on_fire;
 	t->w.user = user;
 	t->w.fd = -1;
-}
-
-/* Poll cond until it holds, for at most 10 s: the waiters' thread acts on
- * its own schedule, so the test waits for the effect, never for a time. */
-static int
-wait_for(int (*cond)(void *), void *arg)
-{
-	struct timespec start, now, nap = {0, 1000000};
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (cond(arg))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > 10)
-			return 0;
-		nanosleep(&nap, NULL);
-	}
 }
 
 static int
@@ -324,12 +307,12 @@ test_user_waiters_wake_on_their_own_new_reply(void)
 	served_notify_user("alice"); /* nothing of hers changed */
 	CHECK(served_generation() > gen);
 	CHECK_INT_EQ(hits(&any), 1);
-	CHECK(wait_for(recheck_done, NULL));
+	CHECK(check_wait(recheck_done, NULL));
 	CHECK_INT_EQ(hits(&alice), 0); /* same ETag: keeps waiting */
 	CHECK_INT_EQ(hits(&bob), 0);
 
 	CHECK_INT_EQ(set_user_policy("alice"), UP_OK);
-	CHECK(wait_for(has_fired, &alice));
+	CHECK(check_wait(has_fired, &alice));
 	CHECK(alice.w.reply != NULL);
 	if (alice.w.reply != NULL)
 		CHECK(strcmp(alice.w.reply->etag, ea) != 0);
@@ -338,7 +321,7 @@ test_user_waiters_wake_on_their_own_new_reply(void)
 	CHECK(alice.w.reply == NULL);
 	/* Bob's own change does wake him. */
 	CHECK_INT_EQ(set_user_policy("bob"), UP_OK);
-	CHECK(wait_for(has_fired, &bob));
+	CHECK(check_wait(has_fired, &bob));
 	served_wait_remove(&bob.w);
 }
 
@@ -353,7 +336,7 @@ test_org_change_rechecks_user_waiters(void)
 	tw_init(&alice, ea, "alice", 3600);
 	served_wait_add_user(&alice.w);
 	CHECK_INT_EQ(install(DOC_A, 5), 0);
-	CHECK(wait_for(has_fired, &alice));
+	CHECK(check_wait(has_fired, &alice));
 	if (alice.w.reply != NULL)
 		CHECK(strcmp(alice.w.reply->etag, ea) != 0);
 	served_wait_remove(&alice.w);
@@ -368,7 +351,7 @@ test_waiter_fires_at_its_deadline(void)
 	current_etag(etag);
 	tw_init(&t, etag, NULL, 0);
 	CHECK_INT_EQ(served_wait_add(&t.w), 0);
-	CHECK(wait_for(has_fired, &t));
+	CHECK(check_wait(has_fired, &t));
 	CHECK_INT_EQ(t.w.gone, 0);
 	served_wait_remove(&t.w);
 }
@@ -390,7 +373,7 @@ test_gone_client_fires_with_gone_set(void)
 	t.w.fd = sv[0];
 	CHECK_INT_EQ(served_wait_add(&t.w), 0);
 	close(sv[1]);
-	CHECK(wait_for(has_fired, &t));
+	CHECK(check_wait(has_fired, &t));
 	CHECK_INT_EQ(t.w.gone, 1);
 	served_wait_remove(&t.w);
 	close(sv[0]);

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "audit/audit.h"
 #include "check.h"
+#include "testutil.h"
 #include "policy/policystore.h"
 #include "policy/served.h"
 #include "policy/settings.h"
@@ -23,22 +24,6 @@ static char dir[] = "/tmp/lockset-userpolicy-XXXXXX";
 #define USER_DOC                                                                                \
 	"{\"configurationFileVersion\": 2, \"blockDockerLoad\": {\"locked\": true, \"value\": " \
 	"true}}"
-
-/* Run sql on a separate connection, as the sqlite3 CLI would. */
-static int
-raw_exec(const char *sql)
-{
-	char p[256];
-	sqlite3 *c = NULL;
-	int rc;
-
-	snprintf(p, sizeof(p), "%s/lockset.db", dir);
-	sqlite3_open(p, &c);
-	sqlite3_busy_timeout(c, 5000);
-	rc = sqlite3_exec(c, sql, NULL, NULL, NULL);
-	sqlite3_close(c);
-	return rc;
-}
 
 /* Audit rows with this action for this subject. */
 static long
@@ -178,11 +163,11 @@ test_store_refusal_changes_nothing(void)
 	long long version = 0, got = 0;
 	json_t *doc;
 
-	CHECK_INT_EQ(raw_exec("CREATE TRIGGER refuse BEFORE INSERT ON user_policies "
-	                      "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
+	CHECK_INT_EQ(testdb_exec(dir, "CREATE TRIGGER refuse BEFORE INSERT ON user_policies "
+	                              "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
 	             SQLITE_OK);
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_STORE);
-	CHECK_INT_EQ(raw_exec("DROP TRIGGER refuse"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(dir, "DROP TRIGGER refuse"), SQLITE_OK);
 	doc = userpolicy_get("alice", &got);
 	CHECK_INT_EQ(got, 2);
 	CHECK(doc != NULL && json_object_size(doc) == 1); /* ORG_DOC: the version alone */
@@ -198,12 +183,12 @@ test_audit_refusal_withdraws_the_version(void)
 	long long version = 0, got = 0;
 	json_t *doc, *hist;
 
-	CHECK_INT_EQ(raw_exec("CREATE TRIGGER refuse BEFORE INSERT ON events "
-	                      "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
+	CHECK_INT_EQ(testdb_exec(dir, "CREATE TRIGGER refuse BEFORE INSERT ON events "
+	                              "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
 	             SQLITE_OK);
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_AUDIT);
 	CHECK_INT_EQ(set("carol", USER_DOC, &version), UP_AUDIT);
-	CHECK_INT_EQ(raw_exec("DROP TRIGGER refuse"), SQLITE_OK);
+	CHECK_INT_EQ(testdb_exec(dir, "DROP TRIGGER refuse"), SQLITE_OK);
 	doc = userpolicy_get("alice", &got);
 	CHECK_INT_EQ(got, 2);
 	CHECK(doc != NULL && json_object_size(doc) == 1); /* ORG_DOC: the version alone */
