@@ -118,7 +118,7 @@ int
 main(void)
 {
 	if (!lockorder_enabled()) {
-		printf("# skipped: lock checks are off (configure --enable-lock-checks or "
+		printf("SKIP: lock checks are off (configure --enable-lock-checks or "
 		       "--enable-debug-triggers)\n");
 		return 77;
 	}
