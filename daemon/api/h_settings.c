@@ -290,7 +290,7 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
  * until the next build: the 200's body is the snapshot's own text, and the
  * response holds a reference to the snapshot until libmicrohttpd is done
  * with it. */
-static pthread_mutex_t replies_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t replies_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct {
 	unsigned long long build;
 	struct MHD_Response *r200, *r304;
@@ -325,7 +325,8 @@ settings_response(struct served *s, int not_modified)
 	return r;
 }
 
-/* With replies_lock held: the replies of s's build. 0, or -1 on ENOMEM. */
+/* With replies_lock held for writing: the replies of s's build. 0, or -1 on
+ * ENOMEM. */
 static int
 replies_for(struct served *s)
 {
@@ -352,22 +353,34 @@ replies_for(struct served *s)
 	return 0;
 }
 
+/* The prebuilt reply for s. Every GET shares the read lock; only the first
+ * request after a new build takes the write lock to make its replies. */
+static enum MHD_Result
+queue_current(struct request *rq, struct served *s, const char *inm)
+{
+	if (inm != NULL && etag_listed(inm, s->etag, 1))
+		return reply_response(rq, 304, replies.r304);
+	return reply_response(rq, 200, replies.r200);
+}
+
 static enum MHD_Result
 reply_current(struct request *rq, struct served *s, const char *inm)
 {
 	enum MHD_Result ret;
 
-	pthread_mutex_lock(&replies_lock);
-	if (replies_for(s) != 0)
-		ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
-	else if (inm != NULL && etag_listed(inm, s->etag, 1))
-		ret = reply_response(rq, 304, replies.r304);
-	else
-		ret = reply_response(rq, 200, replies.r200);
-	pthread_mutex_unlock(&replies_lock);
+	pthread_rwlock_rdlock(&replies_lock);
+	if (replies.r200 != NULL && replies.build == s->build) {
+		ret = queue_current(rq, s, inm);
+		pthread_rwlock_unlock(&replies_lock);
+		return ret;
+	}
+	pthread_rwlock_unlock(&replies_lock);
+	pthread_rwlock_wrlock(&replies_lock);
+	ret = replies_for(s) == 0 ? queue_current(rq, s, inm)
+	                          : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	pthread_rwlock_unlock(&replies_lock);
 	return ret;
 }
-
 /* Resumed after a change, the deadline, or the client's going. */
 static enum MHD_Result
 org_resumed(struct request *rq, struct longpoll *lp, const char *inm)
