@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The decision-input recorder: the judge hook copies the decision (method,
+/* The decision-input recorder: inputs_record (called by the judge) copies the decision (method,
  * URI, user, body, verdict, rules) into one allocation and queues it in a
  * bounded queue, nothing more, so a decision never waits for the
  * recorder's work; one thread drains the queue in batches and has

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Recorded decision inputs for the impact preview: the judge's input hook
+/* Recorded decision inputs for the impact preview: inputs_record, called by the judge,
  * queues method, URI, user, body (capped), verdict and rules of every
  * decision on an inspected route; a writer thread hides their secrets,
  * stores them in batches, identical decisions of one minute folded into one

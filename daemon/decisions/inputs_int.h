@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals shared by inputs.c (the judge hook, the queue and the writer
+/* Internals shared by inputs.c (inputs_record, the queue and the writer
  * thread) and inputs_store.c (what the writer does with a batch: hide the
  * secrets, hash, fold, store, prune; and reading). Not for other modules:
  * they use inputs.h. */

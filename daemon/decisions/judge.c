@@ -240,7 +240,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 	return rc;
 }
 
-/* Count the decision, hand it to the input hook and queue its audit record.
+/* Count the decision, hand it to the input recorder and queue its audit record.
  * 1 when the record is being written (recorded() resumes), else 0 (then
  * conclude() makes it final). */
 static int
