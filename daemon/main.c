@@ -4,7 +4,7 @@
  * socket) before it reports ready; afterwards nothing a client sends can stop it. */
 #include "build-config.h"
 
-#include "app.h"
+#include "server.h"
 #include "process.h"
 #include "startup.h"
 #include "audit/audit.h"
@@ -20,6 +20,7 @@
 #include "containers/engineinfo.h"
 #include "http/http.h"
 #include "decisions/inputs.h"
+#include "decisions/judge.h"
 #include "log.h"
 #include "decisions/lookup.h"
 #include "policy/policy.h"
@@ -53,6 +54,7 @@
 /* Everything main() allocates for its whole life, released at exit whichever
  * way the process ends (one-shot actions and start-up failures included). */
 static struct config cfg;
+static struct server srv; /* the only one: passed in wherever it is needed */
 static struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 
 /* What main holds during start-up, released at exit: a refused start frees
@@ -80,22 +82,44 @@ take_start_doc(void)
 	return doc;
 }
 
+/* The decision path: container records and lookups, the engine's user
+ * namespaces (asked once policy changes are announced by served_start,
+ * before any request) and the judge that uses them. 0, or -1 (logged). */
+static int
+start_judge(const struct config *c)
+{
+	struct judge_deps deps;
+
+	if (startup_start_containers(&srv, c) != 0)
+		return -1;
+	if (served_start() != 0 || (srv.engineinfo = engineinfo_new(c->engine_socket, 0)) == NULL) {
+		log_warnx("cannot start the engine checks");
+		return -1;
+	}
+	deps = (struct judge_deps){srv.audit, srv.redact, srv.lookup, srv.engineinfo};
+	if ((srv.judge = judge_new(&deps)) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* What runs beside the policy once the database is open: secret redaction,
- * fleet mode (bundles, upstream, syslog), decision inputs, container records
- * and lookups. Returns 0, or -1 after telling the parent (ready_fd). */
+ * fleet mode (bundles, upstream, syslog), the decision path and its inputs.
+ * Returns 0, or -1 after telling the parent (ready_fd). */
 static int
 start_services(const struct config *c, int ready_fd)
 {
 	char *err = NULL;
 	struct inputs_limits lim;
 
-	if ((app.redact = redact_open(c->state_dir, &err)) == NULL) {
+	if ((srv.redact = redact_open(c->state_dir, &err)) == NULL) {
 		log_warnx("%s", err ? err : "out of memory");
 		goto fail;
 	}
-	fleetstore_open(audit_db(app.audit));
+	fleetstore_open(audit_db(srv.audit));
 	if (c->syslog[0] != '\0' &&
-	    audit_syslog_start(app.audit, c->syslog, c->syslog_cacert[0] ? c->syslog_cacert : NULL,
+	    audit_syslog_start(srv.audit, c->syslog, c->syslog_cacert[0] ? c->syslog_cacert : NULL,
 	                       &err) != 0) {
 		log_warnx("%s", err ? err : "--syslog: cannot start");
 		goto fail;
@@ -105,19 +129,19 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
-	if (audit_checkpoint_start(app.audit, c->checkpoint_interval) != 0) {
+	if (audit_checkpoint_start(srv.audit, c->checkpoint_interval) != 0) {
 		log_warnx("cannot start the audit checkpoints");
 		goto fail;
 	}
-	if (c->upstream[0] != '\0' && startup_start_upstream(c, &err) != 0) {
+	startup_inputs_limits_of(c, &lim);
+	if (inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
+		log_warnx("decision inputs are not recorded: impact previews will be empty");
+	if (start_judge(c) != 0)
+		goto fail;
+	if (c->upstream[0] != '\0' && startup_start_upstream(&srv, c, &err) != 0) {
 		log_warnx("--upstream: %s", err ? err : "cannot start");
 		goto fail;
 	}
-	startup_inputs_limits_of(c, &lim);
-	if (inputs_start(audit_db(app.audit), &lim, app.redact) != 0)
-		log_warnx("decision inputs are not recorded: impact previews will be empty");
-	if (startup_start_containers(c) != 0)
-		goto fail;
 	return 0;
 fail:
 	free(err);
@@ -168,7 +192,7 @@ block_signals(sigset_t *sigs)
 static void
 open_sockets(void)
 {
-	startup_access_configure(&cfg);
+	startup_access_configure(&srv, &cfg);
 	if (service_listen_fds() < 0)
 		fatalx("socket activation: a passed socket cannot be served");
 	for (size_t i = 0; i < cfg.listen.n; i++)
@@ -179,10 +203,10 @@ open_sockets(void)
 		startup_open_listener(spec, LISTEN_AUTHZ);
 	}
 	startup_open_unclaimed_listeners();
-	startup_open_proxy(&cfg);
+	startup_open_proxy(&srv, &cfg);
 	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
 	 * from here on, and no thread runs yet (capabilities are per thread). */
-	startup_confine_caps();
+	startup_confine_caps(&srv);
 }
 
 /* The database, tokens, the policy history (start_doc, the loaded policy,
@@ -191,8 +215,8 @@ open_sockets(void)
 static int
 open_state(int ready_fd)
 {
-	app.audit = startup_open_audit(&cfg, &start_err);
-	if (app.audit == NULL || tokens_open(audit_db(app.audit), &start_err) != 0) {
+	srv.audit = startup_open_audit(&cfg, &start_err);
+	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &start_err) != 0) {
 		log_warnx("state database in %s: %s", cfg.state_dir,
 		          start_err ? start_err : "cannot open");
 		process_report_ready(ready_fd, 1);
@@ -201,10 +225,11 @@ open_state(int ready_fd)
 	startup_home_group_resolve(cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
-	policystore_open(audit_db(app.audit));
+	policystore_open(audit_db(srv.audit));
 	policylife_set_managed(cfg.upstream[0] != '\0');
-	h_users_prefs_expire();
-	if (userpolicy_open(&start_err) != 0 || policylife_start(take_start_doc(), &errs) != 0) {
+	h_users_prefs_expire(&srv);
+	if (userpolicy_open(srv.audit, &start_err) != 0 ||
+	    policylife_start(srv.audit, take_start_doc(), &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          start_err
 		              ? start_err
@@ -240,11 +265,8 @@ go_live(int ready_fd)
 	struct served *s;
 
 	http_options(&hopts);
-	/* The engine's user namespaces, which ECI locked on requires: asked
-	 * once policy changes are announced (served_start), before any request. */
-	if (served_start() != 0 ||
-	    (app.engineinfo = engineinfo_new(cfg.engine_socket, 0)) == NULL ||
-	    (app.proxy != NULL && proxy_start(app.proxy, &start_err) != 0)) {
+	if (srv.proxy != NULL &&
+	    proxy_start(srv.proxy, srv.judge, srv.containers, &start_err) != 0) {
 		log_warnx("%s", start_err != NULL ? start_err : "cannot start");
 		process_report_ready(ready_fd, 1);
 		http_stop(0);
@@ -253,12 +275,12 @@ go_live(int ready_fd)
 	/* Sockets, files and database are open: only the allowlist from here. */
 	if (confine_syscalls() != 0)
 		fatalx("confine: cannot load the system call filter");
-	if (http_start(&hopts) != 0) {
+	if (http_start(&hopts, &srv) != 0) {
 		process_report_ready(ready_fd, 1);
 		http_stop(0);
 		return -1;
 	}
-	watch_start(cfg.settings, startup_reload);
+	watch_start(cfg.settings, startup_reload, &srv);
 	if (!cfg.foreground)
 		process_write_pid_file(cfg.pid_file);
 	s = served_acquire();
@@ -283,7 +305,7 @@ serve_signals(const sigset_t *sigs)
 			if (startup_home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
 				log_warnx("out of memory applying the new homes of %s",
 				          cfg.home_group);
-			startup_reload();
+			startup_reload(&srv);
 			continue;
 		}
 #ifdef LOCKSET_DEBUG_TRIGGERS
@@ -302,19 +324,21 @@ static void
 shut_down(void)
 {
 	service_notify_stopping();
-	proxy_stop(app.proxy); /* its connections may wait for judgements: first */
+	proxy_stop(srv.proxy); /* its connections may wait for judgements: first */
 	watch_stop();
 	served_wake_all();
-	lookup_stop(app.lookup); /* no request may wait for the engine past this */
-	engineinfo_stop(app.engineinfo);
+	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
+	engineinfo_stop(srv.engineinfo);
 	http_stop(3000);
 	upstream_stop();       /* after the HTTP threads, which read its state */
-	proxy_free(app.proxy); /* the plugin redeemed its tickets until http_stop */
-	app.proxy = NULL;
+	proxy_free(srv.proxy); /* the plugin redeemed its tickets until http_stop */
+	srv.proxy = NULL;
 	audit_checkpoint_stop();
-	lookup_free(app.lookup);
-	engineinfo_free(app.engineinfo);
-	containers_close(app.containers);
+	lookup_free(srv.lookup);
+	engineinfo_free(srv.engineinfo);
+	judge_free(srv.judge);
+	srv.judge = NULL;
+	containers_close(srv.containers);
 	served_stop();
 	inputs_stop();
 	bundleserve_close();
@@ -323,11 +347,11 @@ shut_down(void)
 	userpolicy_close();
 	policystore_close();
 	tokens_close();
-	audit_close(app.audit);
-	ratelimit_free(app.events_limit);
-	app.events_limit = NULL;
-	redact_free(app.redact);
-	app.redact = NULL;
+	audit_close(srv.audit);
+	ratelimit_free(srv.events_limit);
+	srv.events_limit = NULL;
+	redact_free(srv.redact);
+	srv.redact = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 }
@@ -346,7 +370,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "locksetd: see --help\n");
 		return 2;
 	}
-	app.cfg = &cfg;
+	srv.cfg = &cfg;
 	if ((rc = print_and_exit()) >= 0)
 		return rc;
 	log_level_parse(cfg.log_level, &level);

@@ -3,7 +3,6 @@
  * going into the background with a readiness pipe, and the pid file. */
 #include "build-config.h"
 
-#include "app.h"
 #include "process.h"
 #include "startup.h"
 #include "audit/audit.h"

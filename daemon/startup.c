@@ -4,7 +4,7 @@
  * capabilities, upstream mode, listeners; readiness and reload. */
 #include "build-config.h"
 
-#include "app.h"
+#include "server.h"
 #include "process.h"
 #include "startup.h"
 #include "audit/audit.h"
@@ -66,8 +66,9 @@ startup_notify_ready(void)
  * becomes a new version (actor "file", audited by policylife.c); an invalid
  * one is refused, logged and audited, and the current policy keeps serving. */
 void
-startup_reload(void)
+startup_reload(void *arg)
 {
+	struct server *srv = arg;
 	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
 	struct served *before = served_acquire(), *after;
 	int changed = 0;
@@ -75,16 +76,16 @@ startup_reload(void)
 	service_notify_reloading();
 	if (policylife_reload(&errs, &warns, &changed) != 0) {
 		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
-		          app.cfg->settings, errs.n, errs.n == 1 ? "" : "s",
+		          srv->cfg->settings, errs.n, errs.n == 1 ? "" : "s",
 		          before ? before->version : 0);
-		process_log_problems(app.cfg->settings, errs.v, errs.n, "error");
+		process_log_problems(srv->cfg->settings, errs.v, errs.n, "error");
 	} else {
-		process_log_problems(app.cfg->settings, warns.v, warns.n, "warning");
+		process_log_problems(srv->cfg->settings, warns.v, warns.n, "warning");
 		after = served_acquire();
 		if (changed)
-			log_info("policy v%lld loaded from %s", after->version, app.cfg->settings);
+			log_info("policy v%lld loaded from %s", after->version, srv->cfg->settings);
 		else
-			log_info("policy file %s unchanged (v%lld)", app.cfg->settings,
+			log_info("policy file %s unchanged (v%lld)", srv->cfg->settings,
 			         after->version);
 		served_release(after);
 	}
@@ -162,12 +163,12 @@ startup_home_group_resolve(const char *name)
 /* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
  * start on a bad entry. */
 void
-startup_access_configure(const struct config *c)
+startup_access_configure(struct server *srv, const struct config *c)
 {
 	char *err = NULL;
 
 	if (c->events_rate > 0 &&
-	    (app.events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
+	    (srv->events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
 		fatalx("out of memory");
 	for (size_t i = 0; i < c->role_map.n; i++) {
 		if (auth_role_map_add(c->role_map.v[i], &err) != 0)
@@ -195,30 +196,28 @@ startup_inputs_limits_of(const struct config *c, struct inputs_limits *l)
 /* Container records (pruned once now, then as they are written) and the
  * lookup threads that ask the engine about containers without one. */
 int
-startup_start_containers(const struct config *cfg)
+startup_start_containers(struct server *srv, const struct config *cfg)
 {
 	struct containers_opts copts = {cfg->container_days, cfg->container_max};
 
-	app.containers = containers_open(audit_db(app.audit), &copts);
-	if (app.containers == NULL)
+	srv->containers = containers_open(audit_db(srv->audit), &copts);
+	if (srv->containers == NULL)
 		log_warnx("container records are not available: containers are looked up "
 		          "through the engine");
 	else
-		containers_prune(app.containers, time(NULL));
-	app.lookup = lookup_new(app.containers, cfg->engine_socket, 0);
-	if (app.lookup == NULL) {
+		containers_prune(srv->containers, time(NULL));
+	srv->lookup = lookup_new(srv->containers, cfg->engine_socket, 0);
+	if (srv->lookup == NULL) {
 		log_warnx("cannot start the container lookups");
 		return -1;
 	}
 	return 0;
 }
 
-/* The docker socket proxy (--docker-proxy), set in app before the plugin
- * socket, which redeems its tickets, serves a request. 0, or -1 (logged). */
 /* The docker proxy's socket, opened with the listeners (its group needs
  * CAP_CHOWN); its threads start later (proxy.h). */
 void
-startup_open_proxy(const struct config *c)
+startup_open_proxy(struct server *srv, const struct config *c)
 {
 	struct proxy_opts po = {c->docker_proxy, c->docker_proxy_group, c->engine_socket};
 	char *err = NULL;
@@ -227,22 +226,22 @@ startup_open_proxy(const struct config *c)
 		return;
 	if (strncmp(c->docker_proxy, "unix:", 5) == 0)
 		process_ensure_parent_dir(c->docker_proxy + 5, 0755);
-	if ((app.proxy = proxy_open(&po, &err)) == NULL)
+	if ((srv->proxy = proxy_open(&po, &err)) == NULL)
 		fatalx("%s", err != NULL ? err : "cannot open the docker proxy's socket");
 }
 
 /* Capabilities: CAP_DAC_READ_SEARCH for every thread, CAP_SETUID and
  * CAP_SETGID for the proxy's access thread alone. */
 void
-startup_confine_caps(void)
+startup_confine_caps(struct server *srv)
 {
 	char *err = NULL;
 
-	if (confine_capabilities(app.proxy != NULL) != 0)
+	if (confine_capabilities(srv->proxy != NULL) != 0)
 		fatalx("confine: cannot drop capabilities");
-	if (app.proxy == NULL)
+	if (srv->proxy == NULL)
 		return;
-	if (proxy_start_access(app.proxy, &err) != 0)
+	if (proxy_start_access(srv->proxy, &err) != 0)
 		fatalx("%s", err != NULL ? err : "cannot start the docker proxy");
 	if (confine_drop_setid() != 0)
 		fatalx("confine: cannot drop the set-id capabilities");
@@ -256,10 +255,11 @@ startup_create_token(const struct config *cfg)
 	struct audit_event ev = {.policy_version = -1};
 	enum role role = ROLE_ADMIN;
 	char *err = NULL, *secret = NULL, actor[64];
+	struct audit *audit;
 	int rc = 1;
 
-	app.audit = startup_open_audit(cfg, &err);
-	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0) {
+	audit = startup_open_audit(cfg, &err);
+	if (audit == NULL || tokens_open(audit_db(audit), audit, &err) != 0) {
 		fprintf(stderr, "locksetd: %s\n", err ? err : "cannot open the state database");
 		goto out;
 	}
@@ -280,7 +280,7 @@ startup_create_token(const struct config *cfg)
 	ev.component = "cli";
 	ev.subject = cfg->create_token;
 	ev.decision = "allow";
-	if (audit_append(app.audit, &ev) < 0) {
+	if (audit_append(audit, &ev) < 0) {
 		tokens_revoke(cfg->create_token);
 		fprintf(stderr, "locksetd: the token could not be audited; revoked\n");
 		goto out;
@@ -293,8 +293,7 @@ out:
 		free(secret);
 	}
 	tokens_close();
-	audit_close(app.audit);
-	app.audit = NULL;
+	audit_close(audit);
 	free(err);
 	problems_clear(&errs);
 	return rc;
@@ -302,9 +301,11 @@ out:
 
 /* Upstream mode: install the saved bundle and start fetching. */
 int
-startup_start_upstream(const struct config *c, char **err)
+startup_start_upstream(struct server *srv, const struct config *c, char **err)
 {
 	struct upstream_opts o = {
+	    .audit = srv->audit,
+	    .judge = srv->judge,
 	    .url = c->upstream,
 	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
 	    .bundle_key = c->bundle_key,

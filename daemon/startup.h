@@ -8,13 +8,15 @@
 #include "http/http.h"
 
 struct audit;
+struct server;
 
 /* Tell the service manager the daemon serves, and which policy. */
 void startup_notify_ready(void);
 /* SIGHUP and the file watch: re-read the settings file. A changed document
  * becomes a new version (actor "file", audited by policylife.c); an invalid
- * one is refused, logged and audited, and the current policy keeps serving. */
-void startup_reload(void);
+ * one is refused, logged and audited, and the current policy keeps serving.
+ * srv: the struct server (a watch callback's argument). */
+void startup_reload(void *srv);
 /* The audit log in the state directory, after the trust check of its files. */
 struct audit *startup_open_audit(const struct config *cfg, char **err);
 /* The home group (--home-group): its peers may read decisions by id, and
@@ -24,23 +26,23 @@ struct audit *startup_open_audit(const struct config *cfg, char **err);
 int startup_home_group_resolve(const char *name);
 /* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
  * start on a bad entry. */
-void startup_access_configure(const struct config *c);
+void startup_access_configure(struct server *srv, const struct config *c);
 /* The limits of the recorded inputs: their own, the rows and the age
  * tightened by the audit retention when that is stricter. */
 void startup_inputs_limits_of(const struct config *c, struct inputs_limits *l);
 /* Container records (pruned once now, then as they are written) and the
  * lookup threads that ask the engine about containers without one. */
-int startup_start_containers(const struct config *cfg);
+int startup_start_containers(struct server *srv, const struct config *cfg);
 /* The docker proxy's socket, opened with the listeners (its group needs
  * CAP_CHOWN); its threads start later (proxy.h). */
-void startup_open_proxy(const struct config *c);
+void startup_open_proxy(struct server *srv, const struct config *c);
 /* Capabilities: CAP_DAC_READ_SEARCH for every thread, CAP_SETUID and
  * CAP_SETGID for the proxy's access thread alone. */
-void startup_confine_caps(void);
+void startup_confine_caps(struct server *srv);
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 int startup_create_token(const struct config *cfg);
 /* Upstream mode: install the saved bundle and start fetching. */
-int startup_start_upstream(const struct config *c, char **err);
+int startup_start_upstream(struct server *srv, const struct config *c, char **err);
 /* A listener: the socket the service manager passed for spec, else a new one. */
 void startup_open_listener(const char *spec, enum listener_kind kind);
 /* Passed sockets no option names are served too: the "authz" one as the

@@ -4,7 +4,7 @@
  * (always allowed; it keeps the container records, containers.h). A
  * malformed AuthZReq envelope gets "Err", which makes dockerd fail the call:
  * the plugin fails closed. */
-#include "app.h"
+#include "server.h"
 #include "authz_envelope.h"
 #include "containers/engineinfo.h"
 #include "containers/containers.h"
@@ -69,7 +69,7 @@ plugin_error(struct request *rq, const char *msg)
 enum MHD_Result
 h_plugin_activate(struct request *rq)
 {
-	engineinfo_trigger(app.engineinfo);
+	engineinfo_trigger(rq->srv->engineinfo);
 	return plugin_reply(rq, 200, json_pack("{s:[s]}", "Implements", "authz"));
 }
 
@@ -101,7 +101,7 @@ answer(struct request *rq, const struct authz_pending *p)
 	const struct judgement *j = &p->j;
 
 	if (p->create && !j->d.allow)
-		containers_watch_refused(app.containers); /* no AuthZRes will come */
+		containers_watch_refused(rq->srv->containers); /* no AuthZRes will come */
 	if (j->d.allow)
 		return plugin_allow(rq);
 	return plugin_reply(rq, 200,
@@ -116,14 +116,14 @@ answer(struct request *rq, const struct authz_pending *p)
  * nothing else), 0 when it forwarded it but the body dockerd shows cannot be
  * matched (judge it, as the proxy's caller: user), -1 when not. */
 static int
-proxied(const struct gojson_value *headers, const struct decide_request *req, char *user,
-        size_t usersz)
+proxied(struct proxy *proxy, const struct gojson_value *headers, const struct decide_request *req,
+        char *user, size_t usersz)
 {
 	const char *ticket = authz_envelope_header(headers, PROXY_TICKET_HEADER);
 
-	if (ticket == NULL || app.proxy == NULL)
+	if (ticket == NULL || proxy == NULL)
 		return -1;
-	return proxy_ticket_redeem(proxy_tickets(app.proxy), ticket, req->method, req->uri,
+	return proxy_ticket_redeem(proxy_tickets(proxy), ticket, req->method, req->uri,
 	                           req->has_body ? req->body : NULL, req->body_len, user, usersz);
 }
 
@@ -167,10 +167,10 @@ h_authz_req(struct request *rq)
 	http_wait_init(&p->wait, rq);
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
-	p->create = containers_watch_request(app.containers, req.method, req.uri);
+	p->create = containers_watch_request(rq->srv->containers, req.method, req.uri);
 	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* for the engine: judged by its answer */
 	/* Forwarded by lockset's docker proxy, which judged it as its caller. */
-	switch (proxied(headers, &req, user, sizeof(user))) {
+	switch (proxied(rq->srv->proxy, headers, &req, user, sizeof(user))) {
 	case 1:
 		p->j.d.allow = 1;
 		ret = answer(rq, p);
@@ -179,7 +179,7 @@ h_authz_req(struct request *rq)
 		req.user = user; /* the proxy's caller, whose policy applies */
 		break;
 	}
-	if (judge_start(&req, "authz", "dockerd", &p->j, pending_resume, p) == 1) {
+	if (judge_start(rq->srv->judge, &req, "authz", "dockerd", &p->j, pending_resume, p) == 1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;
 	} else {
@@ -214,7 +214,8 @@ member_bytes(const json_t *env, const char *name, size_t *len)
 /* A create's response: record its container (containers.h). The envelope is
  * read again, with jansson, only for creates. */
 static void
-record_response(const char *text, size_t len, const char *method, const char *uri)
+record_response(struct containers *cs, const char *text, size_t len, const char *method,
+                const char *uri)
 {
 	json_t *env = json_loadb(text, len, 0, NULL);
 	struct containers_response r = {.method = method, .uri = uri};
@@ -229,7 +230,7 @@ record_response(const char *text, size_t len, const char *method, const char *ur
 	r.req_body = (const char *)reqb;
 	r.resp_body = (const char *)respb;
 	s = served_acquire();
-	containers_watch_response(app.containers, &r, s != NULL ? s->version : -1);
+	containers_watch_response(cs, &r, s != NULL ? s->version : -1);
 	served_release(s);
 out:
 	free(reqb);
@@ -261,7 +262,7 @@ h_authz_res(struct request *rq)
 	size_t at;
 
 	gojson_arena_init(&arena);
-	if (app.containers != NULL && rq->body != NULL &&
+	if (rq->srv->containers != NULL && rq->body != NULL &&
 	    gojson_parse(&arena, rq->body, rq->body_len, &root, &why, &at) == 0 &&
 	    root->type == GOJSON_OBJECT) {
 		for (c = root->child; c != NULL; c = c->next) {
@@ -271,7 +272,8 @@ h_authz_res(struct request *rq)
 				uri = c;
 		}
 		if (method != NULL && uri != NULL && is_create(method->s, uri->s))
-			record_response(rq->body, rq->body_len, method->s, uri->s);
+			record_response(rq->srv->containers, rq->body, rq->body_len, method->s,
+			                uri->s);
 	}
 	gojson_arena_clear(&arena);
 	return plugin_allow(rq);

@@ -2,7 +2,7 @@
 /* GET /v1/audit (filters, keyset paging, JSON/NDJSON/CSV streamed in constant
  * memory), GET /v1/audit/stats (counts per bucket for charts) and
  * GET /v1/audit/verify (re-check the hash chain). */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "handlers.h"
 #include "http/reply.h"
@@ -180,7 +180,7 @@ h_audit_get(struct request *rq)
 	if (s == NULL)
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 	s->fmt = (enum format)fmt;
-	s->cur = audit_query_open(app.audit, &q, &errs);
+	s->cur = audit_query_open(rq->srv->audit, &q, &errs);
 	if (s->cur == NULL) {
 		free(s);
 		if (errs.n > 0)
@@ -216,7 +216,7 @@ h_audit_stats_get(struct request *rq)
 
 	if (audit_query_from_params(&q, query_get, rq, &errs) != 0)
 		goto bad;
-	stats = audit_stats(app.audit, bucket ? bucket : "hour", by ? by : "rule", &q, &errs);
+	stats = audit_stats(rq->srv->audit, bucket ? bucket : "hour", by ? by : "rule", &q, &errs);
 	if (stats == NULL && errs.n > 0)
 		goto bad;
 	if (stats == NULL)
@@ -232,7 +232,7 @@ bad:
 enum MHD_Result
 h_audit_verify_get(struct request *rq)
 {
-	json_t *result = audit_verify(app.audit);
+	json_t *result = audit_verify(rq->srv->audit);
 
 	if (result == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read now");
@@ -260,8 +260,8 @@ h_audit_verify_post(struct request *rq)
 		problems_clear(&errs);
 		return ret;
 	}
-	if ((result = audit_verify(app.audit)) == NULL ||
-	    (check = audit_checkpoint_check(app.audit, cp)) == NULL) {
+	if ((result = audit_verify(rq->srv->audit)) == NULL ||
+	    (check = audit_checkpoint_check(rq->srv->audit, cp)) == NULL) {
 		json_decref(result);
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read now");
 	}
@@ -274,7 +274,7 @@ h_audit_verify_post(struct request *rq)
 enum MHD_Result
 h_audit_checkpoint_get(struct request *rq)
 {
-	json_t *cp = audit_checkpoint_make(app.audit);
+	json_t *cp = audit_checkpoint_make(rq->srv->audit);
 
 	if (cp == NULL)
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");

@@ -14,7 +14,7 @@
  *   "public, s-maxage=S". Each reply with ?wait carries the URL to ask next
  *   in Link: <bundle?after=V&slot=N&wait=S>; rel="next".
  */
-#include "app.h"
+#include "server.h"
 #include "fleet/bundleserve.h"
 #include "util/etag.h"
 #include "handlers.h"
@@ -87,8 +87,8 @@ parse_query(struct request *rq, struct bundle_query *q, struct problems *errs)
 		problems_add(errs, q->slot >= 0 ? "after" : "slot", "after and slot go together");
 	if (errs->n == 0 && q->slot >= 0 && q->wait < 1)
 		problems_add(errs, "wait", "a slot needs a wait of at least 1 second");
-	if (q->wait > app.cfg->long_poll_max)
-		q->wait = app.cfg->long_poll_max;
+	if (q->wait > rq->srv->cfg->long_poll_max)
+		q->wait = rq->srv->cfg->long_poll_max;
 	return errs->n == 0 ? 0 : -1;
 }
 

@@ -8,7 +8,7 @@
  * for runtimes that are not dockerd. GET /v1/decisions/{id}: a recorded
  * decision (a deny, or violations in audit mode) read back from its audit
  * row; the unguessable id is what lets a developer read it. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "handlers.h"
 #include "decisions/judge.h"
@@ -207,9 +207,9 @@ h_decisions_post(struct request *rq)
 		problems_add(&errs, "/method", "expected an HTTP method");
 	if (req.uri[0] != '/')
 		problems_add(&errs, "/uri", "expected a request URI starting with /");
-	else if (strlen(req.uri) > (size_t)app.cfg->inputs_max_uri)
+	else if (strlen(req.uri) > (size_t)rq->srv->cfg->inputs_max_uri)
 		problems_add(&errs, "/uri", "longer than %ld bytes (--inputs-max-uri)",
-		             app.cfg->inputs_max_uri);
+		             rq->srv->cfg->inputs_max_uri);
 	if (req.user != NULL && req.user[0] != '\0')
 		userpolicy_name_valid(req.user, "/user", &errs);
 	if ((headers = json_object_get(rq->json, "headers")) != NULL)
@@ -246,7 +246,8 @@ h_decisions_post(struct request *rq)
 	http_wait_init(&p->wait, rq);
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
-	if (judge_start(&req, "api", rq->peer.name, &p->j, pending_resume, p) == 1) {
+	if (judge_start(rq->srv->judge, &req, "api", rq->peer.name, &p->j, pending_resume, p) ==
+	    1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;
 	} else {
@@ -294,7 +295,7 @@ h_decision_get(struct request *rq)
 	if (!id_valid(id))
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "id: expected a decision id of 32 hex digits");
-	rc = app.audit ? audit_decision_find(app.audit, id, &row) : -1;
+	rc = rq->srv->audit ? audit_decision_find(rq->srv->audit, id, &row) : -1;
 	if (rc < 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read");
 	if (rc == 0)

@@ -6,7 +6,7 @@
  * the event is committed. The connection is suspended while the
  * append waits for its group commit, so a few server threads can keep many
  * appends in flight and they share commits. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "handlers.h"
 #include "util/ratelimit.h"
@@ -58,7 +58,7 @@ h_events_post(struct request *rq)
 		audit_event_clear(&ev);
 		return ret;
 	}
-	if (ratelimit_take(app.events_limit, rq->peer.name, &retry) != 0) {
+	if (ratelimit_take(rq->srv->events_limit, rq->peer.name, &retry) != 0) {
 		audit_event_clear(&ev);
 		snprintf(after, sizeof(after), "%u", retry);
 		return reply_json_hdr(
@@ -77,7 +77,7 @@ h_events_post(struct request *rq)
 	http_wait_init(&pe->wait, rq);
 	rq->hstate = pe;
 	rq->hstate_free = free;
-	if (audit_append_async(app.audit, &ev, event_done, pe) != 0)
+	if (audit_append_async(rq->srv->audit, &ev, event_done, pe) != 0)
 		http_wait_done(&pe->wait); /* refused at once: pe->id is -1, 503 on resume */
 	http_wait_suspend(&pe->wait);
 	audit_event_clear(&ev);

@@ -2,7 +2,7 @@
 /* GET /v1/health: liveness and readiness (policy loaded, audit writable). */
 #include "build-config.h"
 
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "containers/engineinfo.h"
 #include "handlers.h"
@@ -19,7 +19,7 @@
  * started yet, stopped) is shown but does not degrade lockset: creates are
  * refused until it answers, and while it is down none can be made. */
 static int
-userns_check(const struct served *s, char *buf, size_t bufsz)
+userns_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
 {
 	const json_t *mode;
 	int rc;
@@ -30,8 +30,7 @@ userns_check(const struct served *s, char *buf, size_t bufsz)
 	}
 	mode = json_object_get(json_object_get(s->effective, "containerPolicy"), "mode");
 	rc = engineinfo_problem(
-	    app.engineinfo, json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0,
-	    buf, bufsz);
+	    ei, json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0, buf, bufsz);
 	if (rc == 0)
 		snprintf(buf, bufsz, "ok");
 	return rc == 1;
@@ -42,9 +41,9 @@ h_health_get(struct request *rq)
 {
 	struct served *s = served_acquire();
 	const char *audit_reason = NULL;
-	int audit_ok = app.audit == NULL || audit_healthy(app.audit, &audit_reason);
+	int audit_ok = rq->srv->audit == NULL || audit_healthy(rq->srv->audit, &audit_reason);
 	char userns[1024];
-	int userns_bad = userns_check(s, userns, sizeof(userns));
+	int userns_bad = userns_check(rq->srv->engineinfo, s, userns, sizeof(userns));
 	json_t *body;
 
 	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s}, s:o*}", "status",
@@ -53,7 +52,7 @@ h_health_get(struct request *rq)
 	                 "uptimeSeconds", (json_int_t)served_uptime(), "checks", "policy",
 	                 s != NULL ? "loaded" : "missing", "audit",
 	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
-	                 userns, "engine", engineinfo_json(app.engineinfo));
+	                 userns, "engine", engineinfo_json(rq->srv->engineinfo));
 	served_release(s);
 	if (body != NULL && upstream_enabled()) {
 		int degraded = 0;

@@ -4,7 +4,7 @@
  * and GET /v1/hosts (auditor: which host runs which bundle version, who is
  * stale or behind, denies per host; filters and keyset paging as in the
  * audit API). */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "fleet/bundleserve.h"
 #include "fleet/fleetstore.h"
@@ -60,8 +60,8 @@ record_checkpoint(struct request *rq, json_t *cp)
 		return 0;
 	if ((data = json_pack("{s:O}", "checkpoint", cp)) == NULL)
 		return -1;
-	rc = audit_record(app.audit, "host.audit_checkpoint", rq->peer.name, "api", rq->params[0],
-	                  "allow", -1, data);
+	rc = audit_record(rq->srv->audit, "host.audit_checkpoint", rq->peer.name, "api",
+	                  rq->params[0], "allow", -1, data);
 	json_decref(data);
 	return rc;
 }
@@ -172,7 +172,7 @@ parse_hosts_query(struct request *rq, struct fleet_query *q, long long *stale_af
 	    -2)
 		problems_add(errs, "limit", "expected 1 to %d", HOSTS_LIMIT_MAX);
 	*stale_after =
-	    query_number(rq, "stale_after", app.cfg->hosts_stale_after, 1, 10L * 366 * 86400);
+	    query_number(rq, "stale_after", rq->srv->cfg->hosts_stale_after, 1, 10L * 366 * 86400);
 	if (*stale_after == -2)
 		problems_add(errs, "stale_after", "expected a number of seconds");
 	if ((q->stale = query_tristate(rq, "stale")) == -2)

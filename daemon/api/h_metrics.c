@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* GET /metrics: Prometheus text format. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "audit/audit_syslog.h"
 #include "containers/engineinfo.h"
@@ -20,10 +20,8 @@
 
 /* Users' preferences: how many are stored, and the limits. */
 static void
-prefs_metrics(FILE *out)
+prefs_metrics(const struct config *c, FILE *out)
 {
-	const struct config *c = app.cfg;
-
 	fprintf(out,
 	        "# HELP lockset_preferences_users Users with stored preferences.\n"
 	        "# TYPE lockset_preferences_users gauge\nlockset_preferences_users %ld\n"
@@ -32,8 +30,8 @@ prefs_metrics(FILE *out)
 	        "lockset_preferences_limit{what=\"bytes\"} %ld\n"
 	        "lockset_preferences_limit{what=\"users\"} %ld\n"
 	        "lockset_preferences_limit{what=\"days\"} %ld\n",
-	        policystore_prefs_count(), c ? c->prefs_max_bytes : 0, c ? c->prefs_max_users : 0,
-	        c ? c->prefs_max_days : 0);
+	        policystore_prefs_count(), c->prefs_max_bytes, c->prefs_max_users,
+	        c->prefs_max_days);
 }
 
 enum MHD_Result
@@ -59,30 +57,30 @@ h_metrics_get(struct request *rq)
 	        "# HELP lockset_audit_healthy 1 when the last audit write succeeded.\n"
 	        "# TYPE lockset_audit_healthy gauge\nlockset_audit_healthy %d\n",
 	        s ? s->version : 0, served_uptime(),
-	        app.audit ? audit_healthy(app.audit, &reason) : 0);
+	        rq->srv->audit ? audit_healthy(rq->srv->audit, &reason) : 0);
 	served_release(s);
 	fprintf(out,
 	        "# HELP lockset_events_dropped_total Reported events (POST /v1/events) not "
 	        "recorded, by reason.\n"
 	        "# TYPE lockset_events_dropped_total counter\n"
 	        "lockset_events_dropped_total{reason=\"rate_limited\"} %llu\n",
-	        ratelimit_refused(app.events_limit));
-	audit_metrics(app.audit, out);
-	judge_metrics(out);
+	        ratelimit_refused(rq->srv->events_limit));
+	audit_metrics(rq->srv->audit, out);
+	judge_metrics(rq->srv->judge, out);
 	inputs_metrics(out);
-	prefs_metrics(out);
-	h_settings_metrics(out);
+	prefs_metrics(rq->srv->cfg, out);
+	h_settings_metrics(rq->srv, out);
 	fprintf(out,
 	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"
 	        "# TYPE lockset_audit_checkpoints_total counter\n"
 	        "lockset_audit_checkpoints_total %llu\n",
 	        audit_checkpoint_count());
-	lookup_metrics(app.lookup, out);
+	lookup_metrics(rq->srv->lookup, out);
 	upstream_metrics(out);
 	audit_syslog_metrics(out);
 	http_metrics(out);
-	engineinfo_metrics(app.engineinfo, out);
-	proxy_metrics(app.proxy, out);
+	engineinfo_metrics(rq->srv->engineinfo, out);
+	proxy_metrics(rq->srv->proxy, out);
 	fclose(out);
 	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {

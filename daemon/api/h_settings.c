@@ -8,7 +8,7 @@
  * reply once and wakes only U's waiters whose ETag it changed. Waiting is
  * capped per caller (429) and in all (503), admins aside; a waiter whose
  * client went away is dropped at once. */
-#include "app.h"
+#include "server.h"
 #include "util/etag.h"
 #include "handlers.h"
 #include "http/reply.h"
@@ -59,9 +59,9 @@ caller_slot(const char *name)
 }
 
 static unsigned
-total_cap(void)
+total_cap(const struct config *c)
 {
-	unsigned cap = (unsigned)app.cfg->longpoll_total;
+	unsigned cap = (unsigned)c->longpoll_total;
 
 	return cap > 0 ? cap : http_rest_capacity() * 3 / 4;
 }
@@ -72,7 +72,7 @@ static int
 admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 {
 	int admin = rq->peer.role >= ROLE_ADMIN;
-	unsigned cap = total_cap() + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
+	unsigned cap = total_cap(rq->srv->cfg) + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
 	struct caller_count **pp, *c = NULL;
 	int full = 0, over = 0;
 
@@ -80,7 +80,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	pp = caller_slot(rq->peer.name);
 	if (waiting >= cap)
 		full = 1;
-	else if (!admin && *pp != NULL && (*pp)->n >= (unsigned)app.cfg->longpoll_caller)
+	else if (!admin && *pp != NULL && (*pp)->n >= (unsigned)rq->srv->cfg->longpoll_caller)
 		over = 1;
 	else if ((c = *pp) == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
 		snprintf(c->name, sizeof(c->name), "%s", rq->peer.name);
@@ -177,7 +177,7 @@ longpoll_new(struct request *rq, const char *user, const char *etag, long wait,
 
 /* Parse ?wait=SECONDS; -1 when invalid. Capped by long-poll-max. */
 static long
-parse_wait(const char *v)
+parse_wait(const char *v, long max)
 {
 	char *end;
 	long w;
@@ -188,9 +188,7 @@ parse_wait(const char *v)
 	w = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || w < 0)
 		return -1;
-	if (w > app.cfg->long_poll_max)
-		w = app.cfg->long_poll_max;
-	return w;
+	return w > max ? max : w;
 }
 
 /* Has w's deadline passed? */
@@ -417,7 +415,7 @@ h_settings_get(struct request *rq)
 	const char *user;
 	long wait;
 
-	wait = parse_wait(http_query(rq, "wait"));
+	wait = parse_wait(http_query(rq, "wait"), rq->srv->cfg->long_poll_max);
 	if (wait < 0)
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "wait: expected a whole number of seconds");
@@ -449,7 +447,7 @@ h_settings_get(struct request *rq)
 }
 
 void
-h_settings_metrics(FILE *out)
+h_settings_metrics(struct server *srv, FILE *out)
 {
 	size_t all, users;
 	unsigned long long builds;
@@ -470,6 +468,6 @@ h_settings_metrics(FILE *out)
 	        "waiters after a change (once per user and change).\n"
 	        "# TYPE lockset_longpoll_user_builds_total counter\n"
 	        "lockset_longpoll_user_builds_total %llu\n",
-	        all - users, users, LONGPOLL_ADMIN_EXTRA, total_cap(), app.cfg->longpoll_caller,
-	        builds);
+	        all - users, users, LONGPOLL_ADMIN_EXTRA, total_cap(srv->cfg),
+	        srv->cfg->longpoll_caller, builds);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/tokens: create (the secret is returned once), list (never secrets),
  * revoke (effective at once). Admin only; every change is audited. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "http/auth.h"
 #include "handlers.h"
@@ -15,9 +15,9 @@ static int
 audit_token_change(struct request *rq, const char *action, const char *name, const char *role)
 {
 	json_t *data = json_pack("{s:s?}", "role", role);
-	int rc =
-	    data ? audit_record(app.audit, action, rq->peer.name, "api", name, "allow", -1, data)
-	         : -1;
+	int rc = data ? audit_record(rq->srv->audit, action, rq->peer.name, "api", name, "allow",
+	                             -1, data)
+	              : -1;
 
 	json_decref(data);
 	return rc;

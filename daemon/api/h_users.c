@@ -6,7 +6,7 @@
  * preference for a key some policy locks refuses the whole request (409
  * locked_setting), stores nothing and is audited; every write is audited
  * (preferences.updated) before it is stored: no row, no change (503). */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "http/auth.h"
 #include "handlers.h"
@@ -170,8 +170,8 @@ audit_locked_override(struct request *rq, const char *user, const json_t *keys)
 {
 	struct served *s = served_acquire();
 	json_t *data = json_pack("{s:s, s:O}", "user", user, "lockedKeys", keys);
-	int rc = data ? audit_record(app.audit, "settings.locked_override", rq->peer.name, "api",
-	                             user, "deny", s ? s->version : -1, data)
+	int rc = data ? audit_record(rq->srv->audit, "settings.locked_override", rq->peer.name,
+	                             "api", user, "deny", s ? s->version : -1, data)
 	              : -1;
 
 	json_decref(data);
@@ -206,7 +206,7 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 	/* Hourly, by whichever request comes first. */
 	if (now - last >= 3600 && __atomic_compare_exchange_n(&last_expiry, &last, now, 0,
 	                                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		h_users_prefs_expire();
+		h_users_prefs_expire(rq->srv);
 
 	if (!userpolicy_name_valid(user, "user", &errs)) {
 		*ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
@@ -227,7 +227,7 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 static int
 prefs_too_large(struct request *rq, enum MHD_Result *ret)
 {
-	long max = app.cfg ? app.cfg->prefs_max_bytes : 65536;
+	long max = rq->srv->cfg->prefs_max_bytes;
 	char *text = json_dumps(rq->json, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
 	size_t len = text ? strlen(text) : 0;
 
@@ -251,7 +251,7 @@ audit_prefs_update(struct request *rq, const char *user, const json_t *old)
 	int rc;
 
 	data = diff ? json_pack("{s:s, s:o}", "user", user, "diff", diff) : NULL;
-	rc = data ? audit_record(app.audit, "preferences.updated", rq->peer.name, "api", user,
+	rc = data ? audit_record(rq->srv->audit, "preferences.updated", rq->peer.name, "api", user,
 	                         "allow", -1, data)
 	          : -1;
 	json_decref(data);
@@ -262,7 +262,7 @@ audit_prefs_update(struct request *rq, const char *user, const json_t *old)
 static enum MHD_Result
 prefs_store(struct request *rq, const char *user)
 {
-	long max_users = app.cfg ? app.cfg->prefs_max_users : 10000;
+	long max_users = rq->srv->cfg->prefs_max_users;
 	json_t *old = NULL;
 	enum MHD_Result ret;
 	int rc;
@@ -361,11 +361,11 @@ h_user_settings_get(struct request *rq)
 
 /* preferences.expired for users (an array), before they are removed. */
 static int
-audit_prefs_expired(const json_t *users, long days)
+audit_prefs_expired(struct audit *audit, const json_t *users, long days)
 {
 	json_t *data = json_pack("{s:O, s:I, s:I}", "users", users, "count",
 	                         (json_int_t)json_array_size(users), "days", (json_int_t)days);
-	int rc = data ? audit_record(app.audit, "preferences.expired", "locksetd", "locksetd", NULL,
+	int rc = data ? audit_record(audit, "preferences.expired", "locksetd", "locksetd", NULL,
 	                             "allow", -1, data)
 	              : -1;
 
@@ -374,9 +374,9 @@ audit_prefs_expired(const json_t *users, long days)
 }
 
 void
-h_users_prefs_expire(void)
+h_users_prefs_expire(struct server *srv)
 {
-	long days = app.cfg ? app.cfg->prefs_max_days : 0;
+	long days = srv->cfg->prefs_max_days;
 	time_t cut = time(NULL) - (time_t)days * 86400;
 	char cutoff[32];
 	struct tm tm;
@@ -392,7 +392,7 @@ h_users_prefs_expire(void)
 		if ((users = policystore_prefs_stale(cutoff, 1000)) == NULL ||
 		    json_array_size(users) == 0)
 			break;
-		if (audit_prefs_expired(users, days) != 0 ||
+		if (audit_prefs_expired(srv->audit, users, days) != 0 ||
 		    (removed = policystore_prefs_remove(users, cutoff)) < 0) {
 			log_warnx("preferences: could not remove those unchanged for %ld days",
 			          days);

@@ -58,13 +58,11 @@ enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
-/* Let the long-poll waiters build per-user settings replies (before
- * served_start). */
 /* Prometheus text of the long-polls: waiting, limits, per-user builds. */
-void h_settings_metrics(FILE *out);
+void h_settings_metrics(struct server *srv, FILE *out);
 /* Remove (audited, as preferences.expired) the preferences unchanged for
  * --prefs-max-days; at start-up, then hourly from the preferences routes. */
-void h_users_prefs_expire(void);
+void h_users_prefs_expire(struct server *srv);
 
 /* h_bundle.c, h_hosts.c: fleet mode */
 enum MHD_Result h_bundle_get(struct request *rq);

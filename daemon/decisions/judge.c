@@ -4,7 +4,6 @@
  * deny (fail closed). Allowed requests are only counted. */
 #include "judge.h"
 
-#include "app.h"
 #include "audit/audit.h"
 #include "containers/engineinfo.h"
 #include "inputs.h"
@@ -17,7 +16,6 @@
 #include "policy/userpolicy.h"
 
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,61 +23,56 @@
 
 #define JUDGE_MAX_RULES 64
 
-/* Counters: verdicts, and violations per rule id (rule ids are static strings
- * from decide.c; a small open table keyed by pointer-compared string). */
-static unsigned long long n_allowed, n_denied, n_audited, n_uninspected, n_audit_failures;
-static struct {
-	const char *rule;
-	unsigned long long count;
-} rule_counts[JUDGE_MAX_RULES];
-static struct metrics_hist decision_latency;
+/* The judge: what it asks (judge_deps), its counters (verdicts, and
+ * violations per rule id: rule ids are static strings from decide.c, in a
+ * small open table keyed by pointer-compared string) and the key of its
+ * decision ids. Counters are updated with atomics, never under a lock. */
+struct judge {
+	struct judge_deps deps;
+	unsigned long long n_allowed, n_denied, n_audited, n_uninspected, n_audit_failures;
+	struct {
+		const char *rule;
+		unsigned long long count;
+	} rule_counts[JUDGE_MAX_RULES];
+	struct metrics_hist decision_latency;
+	unsigned char id_key[16];
+	unsigned long long id_counter;
+};
 
 static void
-count_rule(const char *rule)
+count_rule(struct judge *jg, const char *rule)
 {
 	for (size_t i = 0; i < JUDGE_MAX_RULES; i++) {
-		const char *have = __atomic_load_n(&rule_counts[i].rule, __ATOMIC_ACQUIRE);
+		const char *have = __atomic_load_n(&jg->rule_counts[i].rule, __ATOMIC_ACQUIRE);
 		if (have == NULL) {
 			const char *expected = NULL;
-			if (!__atomic_compare_exchange_n(&rule_counts[i].rule, &expected, rule, 0,
-			                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			if (!__atomic_compare_exchange_n(&jg->rule_counts[i].rule, &expected, rule,
+			                                 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				have = expected;
 			else
 				have = rule;
 		}
 		if (strcmp(have, rule) == 0) {
-			__atomic_add_fetch(&rule_counts[i].count, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&jg->rule_counts[i].count, 1, __ATOMIC_RELAXED);
 			return;
 		}
 	}
 }
 
-/* Decision ids: a counter run through SipHash-2-4-128 under a key drawn at
- * start. Unique (the counter never repeats under one key), unguessable without
- * the key (an id is the capability to read the decision back), and cheap: one
- * PRF call, no libcrypto on the hot path after the first draw. */
-static unsigned char id_key[16];
-static unsigned long long id_counter;
-static pthread_once_t id_once = PTHREAD_ONCE_INIT;
-
+/* Decision ids: a counter run through SipHash-2-4-128 under a key drawn by
+ * judge_new. Unique (the counter never repeats under one key), unguessable
+ * without the key (an id is the capability to read the decision back), and
+ * cheap: one PRF call, no libcrypto on the hot path. */
 static void
-id_init(void)
-{
-	if (RAND_bytes(id_key, sizeof(id_key)) != 1 && getentropy(id_key, sizeof(id_key)) != 0)
-		log_warnx("no randomness for the decision id key: ids can be guessed");
-}
-
-static void
-new_id(char out[33])
+new_id(struct judge *jg, char out[33])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned long long n = __atomic_add_fetch(&id_counter, 1, __ATOMIC_RELAXED);
+	unsigned long long n = __atomic_add_fetch(&jg->id_counter, 1, __ATOMIC_RELAXED);
 	unsigned char le[8], tag[16];
 
-	pthread_once(&id_once, id_init);
 	for (int i = 0; i < 8; i++, n >>= 8)
 		le[i] = (unsigned char)n;
-	siphash24_128(id_key, le, sizeof(le), tag);
+	siphash24_128(jg->id_key, le, sizeof(le), tag);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hex[tag[i] >> 4];
 		out[2 * i + 1] = hex[tag[i] & 15];
@@ -109,8 +102,9 @@ record(const struct decide_request *req, const char *component, const char *acto
 	json_t *data;
 	int rc;
 	/* No build argument reaches the log: buildargs values are hashed. */
-	char *uri = req->uri && app.redact ? redact_uri(app.redact, req->uri) : NULL;
-	const char *shown = app.redact == NULL ? req->uri : uri;
+	struct redact *redact = j->judge->deps.redact;
+	char *uri = req->uri && redact ? redact_uri(redact, req->uri) : NULL;
+	const char *shown = redact == NULL ? req->uri : uri;
 
 	/* The deny message is part of the row: GET /v1/decisions/{id} reads it back. */
 	if (!j->d.allow)
@@ -133,7 +127,7 @@ record(const struct decide_request *req, const char *component, const char *acto
 	ev.nrules = nr;
 	ev.data = data;
 	ev.policy_version = j->version;
-	rc = app.audit ? audit_append_async(app.audit, &ev, recorded, j) : -1;
+	rc = j->judge->deps.audit ? audit_append_async(j->judge->deps.audit, &ev, recorded, j) : -1;
 	json_decref(data);
 	free(uri);
 	if (rc != 0)
@@ -146,20 +140,22 @@ record(const struct decide_request *req, const char *component, const char *acto
 static void
 conclude(struct judgement *j)
 {
+	struct judge *jg = j->judge;
+
 	if (j->concluded)
 		return;
 	j->concluded = 1;
-	metrics_observe_since(&decision_latency, j->started_ns);
+	metrics_observe_since(&jg->decision_latency, j->started_ns);
 	if (j->event_id < 0) {
 		/* The record is part of the decision: without it, deny. */
 		j->audit_failed = 1;
 		j->d.allow = 0;
-		__atomic_add_fetch(&n_audit_failures, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&jg->n_audit_failures, 1, __ATOMIC_RELAXED);
 		log_warnx("audit log unavailable: denying the %s request", j->d.route);
 	}
 	if (!j->d.allow) {
 		char *m = NULL;
-		__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&jg->n_denied, 1, __ATOMIC_RELAXED);
 		if (j->message == NULL) /* record() sets it for a deny it records */
 			j->message = decision_deny_message(&j->d, j->version, j->id);
 		if (j->audit_failed && j->message != NULL &&
@@ -169,9 +165,9 @@ conclude(struct judgement *j)
 			j->message = m;
 		}
 	} else if (j->d.nv > 0) {
-		__atomic_add_fetch(&n_audited, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&jg->n_audited, 1, __ATOMIC_RELAXED);
 	} else {
-		__atomic_add_fetch(&n_allowed, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&jg->n_allowed, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -179,6 +175,8 @@ conclude(struct judgement *j)
 static void
 refuse(struct judgement *j, const char *message)
 {
+	struct judge *jg = j->judge;
+
 	j->d.allow = 0;
 	if (j->d.mode == NULL)
 		j->d.mode = "enforce";
@@ -186,7 +184,7 @@ refuse(struct judgement *j, const char *message)
 		j->d.route = "other";
 	j->message = strdup(message);
 	j->concluded = 1;
-	__atomic_add_fetch(&n_denied, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&jg->n_denied, 1, __ATOMIC_RELAXED);
 }
 
 /* The containers a request names (a start, VolumesFrom), for the engine:
@@ -203,7 +201,8 @@ judge_container(void *arg, const char *ref, struct decide_mounts *out)
 	struct judge_ctx *c = arg;
 
 	if (c->j->containers == NULL &&
-	    (c->j->containers = lookup_set_new(app.lookup, c->given, c->given_arg)) == NULL)
+	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
+	        NULL)
 		return -1;
 	return lookup_set_container(c->j->containers, ref, out);
 }
@@ -227,7 +226,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 	/* A request for the engine is judged by what the engine said last. */
 	if (req->engine_userns != DECIDE_USERNS_UNJUDGED) {
 		r = *req;
-		r.engine_userns = engineinfo_userns(app.engineinfo);
+		r.engine_userns = engineinfo_userns(j->judge->deps.engineinfo);
 		req = &r;
 	}
 	/* A user with a per-user policy is judged by it (compiled once per version). */
@@ -247,14 +246,16 @@ static int
 settle(const struct decide_request *req, const char *component, const char *actor,
        struct judgement *j)
 {
+	struct judge *jg = j->judge;
+
 	if (!j->d.inspected) {
-		metrics_observe_since(&decision_latency, j->started_ns);
-		__atomic_add_fetch(&n_uninspected, 1, __ATOMIC_RELAXED);
+		metrics_observe_since(&jg->decision_latency, j->started_ns);
+		__atomic_add_fetch(&jg->n_uninspected, 1, __ATOMIC_RELAXED);
 		j->concluded = 1;
 		return 0;
 	}
 	for (size_t i = 0; i < j->d.nv; i++)
-		count_rule(j->d.v[i].rule);
+		count_rule(jg, j->d.v[i].rule);
 	inputs_record(req, j);
 	return j->d.nv > 0 && record(req, component, actor, j) == 0;
 }
@@ -328,7 +329,7 @@ queue_engine_check(struct judgement *j)
 {
 	j->engine_waited = 1; /* once per judgement: then the answer stands */
 	lookup_set_seal(j->containers);
-	return engineinfo_wait(app.engineinfo, resumed, j);
+	return engineinfo_wait(j->judge->deps.engineinfo, resumed, j);
 }
 
 /* The verdict depends on the engine's user namespaces and a check that may
@@ -336,7 +337,7 @@ queue_engine_check(struct judgement *j)
 static int
 wants_engine_check(const struct judgement *j)
 {
-	return j->d.asks_engine && !j->engine_waited && app.engineinfo != NULL;
+	return j->d.asks_engine && !j->engine_waited && j->judge->deps.engineinfo != NULL;
 }
 
 /* Hand j to queue with j->d cleared (the other thread judges into it); on
@@ -393,15 +394,16 @@ defer(const struct decide_request *req, const char *component, const char *actor
 }
 
 int
-judge_start(const struct decide_request *req, const char *component, const char *actor,
-            struct judgement *j, void (*resume)(void *arg), void *arg)
+judge_start(struct judge *jg, const struct decide_request *req, const char *component,
+            const char *actor, struct judgement *j, void (*resume)(void *arg), void *arg)
 {
 	struct judge_ctx ctx = {j, req->container, req->container_arg};
 	struct decide_request r = *req;
 
 	memset(j, 0, sizeof(*j));
+	j->judge = jg;
 	j->started_ns = metrics_now_ns();
-	new_id(j->id);
+	new_id(jg, j->id);
 	j->resume = resume;
 	j->resume_arg = arg;
 	r.container = judge_container;
@@ -440,7 +442,7 @@ judge_clear(struct judgement *j)
 }
 
 void
-judge_metrics(FILE *out)
+judge_metrics(struct judge *jg, FILE *out)
 {
 	fprintf(out,
 	        "# HELP lockset_decisions_total Engine API requests judged, by outcome.\n"
@@ -455,28 +457,48 @@ judge_metrics(FILE *out)
 	        "lockset_decision_audit_failures_total %llu\n"
 	        "# HELP lockset_violations_total Rule violations found, by rule id.\n"
 	        "# TYPE lockset_violations_total counter\n",
-	        __atomic_load_n(&n_allowed, __ATOMIC_RELAXED),
-	        __atomic_load_n(&n_denied, __ATOMIC_RELAXED),
-	        __atomic_load_n(&n_audited, __ATOMIC_RELAXED),
-	        __atomic_load_n(&n_uninspected, __ATOMIC_RELAXED),
-	        __atomic_load_n(&n_audit_failures, __ATOMIC_RELAXED));
+	        __atomic_load_n(&jg->n_allowed, __ATOMIC_RELAXED),
+	        __atomic_load_n(&jg->n_denied, __ATOMIC_RELAXED),
+	        __atomic_load_n(&jg->n_audited, __ATOMIC_RELAXED),
+	        __atomic_load_n(&jg->n_uninspected, __ATOMIC_RELAXED),
+	        __atomic_load_n(&jg->n_audit_failures, __ATOMIC_RELAXED));
 	for (size_t i = 0; i < JUDGE_MAX_RULES; i++) {
-		const char *rule = __atomic_load_n(&rule_counts[i].rule, __ATOMIC_ACQUIRE);
+		const char *rule = __atomic_load_n(&jg->rule_counts[i].rule, __ATOMIC_ACQUIRE);
 		if (rule == NULL)
 			break;
 		fprintf(out, "lockset_violations_total{rule=\"%s\"} %llu\n", rule,
-		        __atomic_load_n(&rule_counts[i].count, __ATOMIC_RELAXED));
+		        __atomic_load_n(&jg->rule_counts[i].count, __ATOMIC_RELAXED));
 	}
 	metrics_hist_header(out, "lockset_decision_duration_seconds",
 	                    "Time to judge an Engine API request, its audit record included.");
-	metrics_hist_print(out, "lockset_decision_duration_seconds", "", &decision_latency);
+	metrics_hist_print(out, "lockset_decision_duration_seconds", "", &jg->decision_latency);
 }
 
 void
-judge_totals(unsigned long long *decisions, unsigned long long *denies)
+judge_totals(struct judge *jg, unsigned long long *decisions, unsigned long long *denies)
 {
-	*denies = __atomic_load_n(&n_denied, __ATOMIC_RELAXED);
-	*decisions = *denies + __atomic_load_n(&n_allowed, __ATOMIC_RELAXED) +
-	             __atomic_load_n(&n_audited, __ATOMIC_RELAXED) +
-	             __atomic_load_n(&n_uninspected, __ATOMIC_RELAXED);
+	*denies = __atomic_load_n(&jg->n_denied, __ATOMIC_RELAXED);
+	*decisions = *denies + __atomic_load_n(&jg->n_allowed, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&jg->n_audited, __ATOMIC_RELAXED) +
+	             __atomic_load_n(&jg->n_uninspected, __ATOMIC_RELAXED);
+}
+
+struct judge *
+judge_new(const struct judge_deps *deps)
+{
+	struct judge *jg = calloc(1, sizeof(*jg));
+
+	if (jg == NULL)
+		return NULL;
+	jg->deps = *deps;
+	if (RAND_bytes(jg->id_key, sizeof(jg->id_key)) != 1 &&
+	    getentropy(jg->id_key, sizeof(jg->id_key)) != 0)
+		log_warnx("no randomness for the decision id key: ids can be guessed");
+	return jg;
+}
+
+void
+judge_free(struct judge *jg)
+{
+	free(jg);
 }

@@ -10,8 +10,28 @@
 
 #include <jansson.h>
 
-struct lookup_set;
+struct audit;
+struct engineinfo;
+struct judge;
 struct judge_deferred;
+struct lookup;
+struct lookup_set;
+struct redact;
+
+/* What a judge asks and writes to; each may be NULL (no audit log: every
+ * required record fails, so the request is denied; no redactor: URIs are
+ * recorded as given; no lookup: named containers are unknown; no engine
+ * info: the engine's user namespaces are unknown). */
+struct judge_deps {
+	struct audit *audit;
+	struct redact *redact;
+	struct lookup *lookup;
+	struct engineinfo *engineinfo;
+};
+
+/* A judge with its own counters and decision-id key. NULL when out of memory. */
+struct judge *judge_new(const struct judge_deps *deps);
+void judge_free(struct judge *jg);
 
 struct judgement {
 	struct decision d;
@@ -28,6 +48,7 @@ struct judgement {
 	void (*resume)(void *arg);
 	void *resume_arg;
 	/* Private. */
+	struct judge *judge;             /* the judge that started it */
 	struct lookup_set *containers;   /* the containers the request named */
 	struct judge_deferred *deferred; /* the request, while the engine is asked */
 	int concluded;                   /* counted and final */
@@ -52,17 +73,17 @@ struct judgement {
  * judge_finish(j) and answers. The request (req and its buffers) is not
  * needed after judge_start returns. Release j with judge_clear in both
  * cases. */
-int judge_start(const struct decide_request *req, const char *component, const char *actor,
-                struct judgement *j, void (*resume)(void *arg), void *arg);
+int judge_start(struct judge *jg, const struct decide_request *req, const char *component,
+                const char *actor, struct judgement *j, void (*resume)(void *arg), void *arg);
 /* Make a pending judgement final: a record that could not be written turns
  * the answer into a deny (fail closed). */
 void judge_finish(struct judgement *j);
 void judge_clear(struct judgement *j);
 
 /* Totals since start-up: every decision, and the denied ones among them. */
-void judge_totals(unsigned long long *decisions, unsigned long long *denies);
+void judge_totals(struct judge *jg, unsigned long long *decisions, unsigned long long *denies);
 
 /* Prometheus text of the decision counters (new reference to a string). */
-void judge_metrics(FILE *out);
+void judge_metrics(struct judge *jg, FILE *out);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include "upstream_int.h"
 
-#include "app.h"
 #include "audit/audit.h"
 #include "log.h"
 #include "policy/policylife.h"
@@ -118,7 +117,7 @@ audit_bundle(const char *action, const struct bundle_info *info, const char *det
 	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", up.base, "bundleVersion",
 	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
 	              "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
-	if (audit_record(app.audit, action, "upstream", "upstream", up.base,
+	if (audit_record(up.audit, action, "upstream", "upstream", up.base,
 	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny", -1,
 	                 data) != 0)
 		log_warnx("audit: could not record %s", action);
@@ -366,6 +365,8 @@ upstream_start(const struct upstream_opts *o, char **err)
 		u->base[strcspn(u->base, "?#")] = '\0';
 	while (u->base != NULL && u->base[0] && u->base[strlen(u->base) - 1] == '/')
 		u->base[strlen(u->base) - 1] = '\0';
+	u->audit = o->audit;
+	u->judge = o->judge;
 	u->wait = o->wait;
 	u->retry_max = o->retry_max;
 	u->report_interval = o->report_interval;

@@ -20,7 +20,12 @@
 #include <jansson.h>
 #include <stdio.h>
 
+struct audit;
+struct judge;
+
 struct upstream_opts {
+	struct audit *audit;    /* records installs and refusals */
+	struct judge *judge;    /* its decision totals go into status reports */
 	const char *url;        /* the central lockset (or a cache in front of it) */
 	const char *token_file; /* bearer token (runtime role) for it; NULL: none */
 	const char *bundle_key; /* PEM Ed25519 public key the bundles must verify with */

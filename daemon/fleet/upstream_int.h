@@ -15,6 +15,8 @@
 
 struct upstream {
 	/* Set at start, then read-only. */
+	struct audit *audit;
+	struct judge *judge;
 	char *base, *host, *saved_path;
 	long wait, retry_max, report_interval;
 	EVP_PKEY *key;

@@ -40,7 +40,7 @@ upstream_report(struct upstream *u)
 	struct tm tm;
 	time_t last;
 
-	judge_totals(&dec, &den);
+	judge_totals(u->judge, &dec, &den);
 	pthread_mutex_lock(&u->lock);
 	last = u->last_sync;
 	snprintf(err, sizeof(err), "%s", u->last_error);

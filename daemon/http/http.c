@@ -421,6 +421,7 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 			return MHD_NO;
 		*req_cls = rq;
 		rq->started_ns = metrics_now_ns();
+		rq->srv = l->srv;
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;

@@ -18,6 +18,7 @@
 enum listener_kind { LISTEN_API = 1, LISTEN_AUTHZ = 2 };
 
 struct request;
+struct server; /* the daemon's state (server.h): opaque here, passed to handlers */
 typedef enum MHD_Result (*handler_fn)(struct request *rq);
 
 /* Route flags. */
@@ -40,6 +41,7 @@ struct route {
 #define HTTP_MAX_PARAMS 3
 
 struct request {
+	struct server *srv; /* the daemon's state, as given to http_start */
 	struct MHD_Connection *conn;
 	const struct route *route;
 	const char *method;
@@ -89,8 +91,9 @@ int http_listen(const char *spec, enum listener_kind kind, char **err);
  * takes fd. Its Unix socket file is left in place at http_stop: it belongs
  * to whoever passed it. */
 int http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err);
-/* Start serving every opened listener. Returns 0 or -1 (logged). */
-int http_start(const struct http_opts *opts);
+/* Start serving every opened listener; every request carries srv to its
+ * handler (rq->srv). Returns 0 or -1 (logged). */
+int http_start(const struct http_opts *opts, struct server *srv);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
  * remove Unix socket files. */
 void http_stop(unsigned grace_ms);

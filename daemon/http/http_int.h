@@ -30,6 +30,7 @@ struct listener {
 	char *unix_path;
 	struct MHD_Daemon *daemon;
 	struct conn_limits *limits; /* its connection caps (http_conn.c) */
+	struct server *srv;         /* given to each request (http_start) */
 };
 
 /* The listeners opened so far (http_listen.c), the options given to

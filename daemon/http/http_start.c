@@ -148,7 +148,7 @@ http_request_fd(struct request *rq)
 }
 
 int
-http_start(const struct http_opts *o)
+http_start(const struct http_opts *o, struct server *srv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads;
@@ -172,6 +172,7 @@ http_start(const struct http_opts *o)
 		                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 		int tls = !l->is_unix && http_tls_cert_pem != NULL;
 
+		l->srv = srv;
 		if (!l->is_unix && !l->is_loopback && !tls && !http_cur_opts.allow_insecure_tcp) {
 			log_warnx("listen %s: refusing a non-loopback TCP listener without TLS "
 			          "(give --tls-cert and --tls-key, or --allow-insecure-tcp)",

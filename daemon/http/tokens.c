@@ -4,7 +4,6 @@
  * request costs one SHA-256 and a constant-time scan. */
 #include "tokens.h"
 
-#include "app.h"
 #include "audit/audit.h"
 #include "util/names.h"
 #include "auth.h"
@@ -42,6 +41,7 @@ static pthread_rwlock_t tok_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct token *toks;
 static size_t ntoks;
 static struct db *tok_db;
+static struct audit *tok_audit; /* records failed attempts */
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fail_slot fails[TOKEN_FAIL_SLOTS];
 static unsigned generation; /* bumped on every change of the table */
@@ -166,9 +166,10 @@ tokens_reload(void)
 }
 
 int
-tokens_open(struct db *db, char **err)
+tokens_open(struct db *db, struct audit *audit, char **err)
 {
 	tok_db = db;
+	tok_audit = audit;
 	if (tokens_reload() != 0) {
 		if (err != NULL)
 			*err = strdup("cannot read the token table");
@@ -230,8 +231,8 @@ fail_slot(const char *key, time_t now, int create)
 static void
 audit_failed_attempt(const char *peer, int limited)
 {
-	if (app.audit != NULL &&
-	    audit_record(app.audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
+	if (tok_audit != NULL &&
+	    audit_record(tok_audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
 	                 NULL, "deny", -1, NULL) != 0)
 		log_warnx("audit: could not record a failed token attempt from %s", peer);
 }

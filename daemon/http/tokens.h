@@ -13,11 +13,12 @@
 #include <jansson.h>
 #include <time.h>
 
+struct audit;
 struct db;
 
-/* Load the token table from db and install the verifier into auth.c.
- * Returns 0 or -1 with *err (malloc'd). */
-int tokens_open(struct db *db, char **err);
+/* Load the token table from db; failed attempts are recorded in audit
+ * (NULL: not recorded). Returns 0 or -1 with *err (malloc'd). */
+int tokens_open(struct db *db, struct audit *audit, char **err);
 void tokens_close(void);
 
 /* Create a token. name: 1-64 of [A-Za-z0-9._-]; ttl 0 = no expiry. On success

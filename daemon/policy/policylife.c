@@ -4,7 +4,6 @@
  * into the served copy. See policylife.h for the order and why. */
 #include "policylife.h"
 
-#include "app.h"
 #include "audit/audit.h"
 #include "util/etag.h"
 #include "util/jsondiff.h"
@@ -26,7 +25,8 @@
 #include <unistd.h>
 
 static pthread_mutex_t life_lock = PTHREAD_MUTEX_INITIALIZER;
-static int managed; /* upstream mode: see policylife_set_managed */
+static int managed;              /* upstream mode: see policylife_set_managed */
+static struct audit *life_audit; /* every change is recorded here first */
 
 void
 policylife_set_managed(int m)
@@ -160,7 +160,7 @@ audit_change(const char *action, const char *actor, const char *component, long 
 	json_t *data =
 	    json_pack("{s:s, s:s, s:s?, s:O?, s:s?}", "source", source, "file",
 	              served_settings_path(), "comment", comment, "diff", diff, "detail", detail);
-	int rc = data ? audit_record(app.audit, action, actor, component, served_settings_path(),
+	int rc = data ? audit_record(life_audit, action, actor, component, served_settings_path(),
 	                             strcmp(action, "policy.updated") == 0 ? "allow" : "deny",
 	                             version, data)
 	              : -1;
@@ -288,8 +288,9 @@ out:
 }
 
 int
-policylife_start(json_t *doc, struct problems *errs)
+policylife_start(struct audit *audit, json_t *doc, struct problems *errs)
 {
+	life_audit = audit;
 	int rc, changed;
 
 	pthread_mutex_lock(&life_lock);

@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+struct audit;
+
 enum policylife_status {
 	PL_OK = 0,
 	PL_INVALID,      /* errs lists every problem with its JSON pointer */
@@ -66,9 +68,10 @@ struct policylife_result {
 void policylife_set_managed(int managed);
 
 /* At start-up, after the state database is open: give doc (the validated
- * file; stolen) its version from the history and install it. Returns 0, or
- * -1 with errs filled. */
-int policylife_start(json_t *doc, struct problems *errs);
+ * file; stolen) its version from the history and install it. Every change
+ * from now on is recorded in audit before it serves. Returns 0, or -1 with
+ * errs filled. */
+int policylife_start(struct audit *audit, json_t *doc, struct problems *errs);
 
 /* The settings file changed (SIGHUP, inotify): load and validate it, and when
  * its content differs from the newest version record a new version (actor

@@ -8,7 +8,6 @@
 #include "util/etag.h"
 #include "util/names.h"
 
-#include "app.h"
 #include "audit/audit.h"
 #include "engine/decide.h"
 #include "util/jsondiff.h"
@@ -43,7 +42,8 @@ static pthread_rwlock_t up_lock = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries;
 static size_t nentries;
-static int nusers; /* atomic copy of nentries for the lock-free fast path */
+static int nusers;             /* atomic copy of nentries for the lock-free fast path */
+static struct audit *up_audit; /* records every change (userpolicy_open) */
 
 static void home_cache_clear(void);
 
@@ -114,12 +114,13 @@ fail:
 }
 
 int
-userpolicy_open(char **err)
+userpolicy_open(struct audit *audit, char **err)
 {
 	json_t *cur = policystore_user_current(), *v;
 	const char *user;
 	int rc = 0;
 
+	up_audit = audit;
 	if (cur == NULL) {
 		if (err != NULL)
 			*err = strdup("cannot read the per-user policies");
@@ -228,7 +229,7 @@ audit_user_change(const char *action, const char *user, const char *actor, long 
 {
 	json_t *data = json_pack("{s:s, s:I, s:s?, s:O?}", "user", user, "userPolicyVersion",
 	                         (json_int_t)version, "comment", comment, "diff", diff);
-	int rc = data ? audit_record(app.audit, action, actor, "api", user, "allow", -1, data) : -1;
+	int rc = data ? audit_record(up_audit, action, actor, "api", user, "allow", -1, data) : -1;
 
 	json_decref(data);
 	return rc;

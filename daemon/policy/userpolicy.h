@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+struct audit;
 struct served;
 struct decide_policy;
 struct problems;
@@ -26,7 +27,7 @@ enum userpolicy_status {
 
 /* Load the current per-user policies (policystore_open first). 0, or -1 with
  * *err (malloc'd). */
-int userpolicy_open(char **err);
+int userpolicy_open(struct audit *audit, char **err);
 void userpolicy_close(void);
 
 /* Is name acceptable as a user name in a path (1-256 bytes of valid UTF-8;

@@ -18,7 +18,8 @@
 
 static int in_fd = -1, stop_pipe[2] = {-1, -1};
 static char *file_name;
-static void (*callback)(void);
+static void (*callback)(void *arg);
+static void *callback_arg;
 static pthread_t thread;
 static int started;
 
@@ -64,7 +65,7 @@ watch_main(void *arg)
 		if (n == 0) {
 			/* Quiet for the debounce period: the writer is done. */
 			pending = 0;
-			callback();
+			callback(callback_arg);
 			continue;
 		}
 		if ((fds[0].revents & POLLIN) && drain())
@@ -74,7 +75,7 @@ watch_main(void *arg)
 }
 
 int
-watch_start(const char *path, void (*on_change)(void))
+watch_start(const char *path, void (*on_change)(void *arg), void *arg)
 {
 	char *copy = strdup(path), *dir;
 	const char *base;
@@ -85,6 +86,7 @@ watch_start(const char *path, void (*on_change)(void))
 	file_name = strdup(base ? base + 1 : path);
 	dir = dirname(copy);
 	callback = on_change;
+	callback_arg = arg;
 	in_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (file_name == NULL || in_fd < 0 ||
 	    inotify_add_watch(in_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0 ||

@@ -12,7 +12,7 @@
  * path has been written, created or renamed into place and no further event
  * arrived for WATCH_DEBOUNCE_MS. Returns 0, or -1 (logged; the daemon still
  * reloads on SIGHUP). */
-int watch_start(const char *path, void (*on_change)(void));
+int watch_start(const char *path, void (*on_change)(void *arg), void *arg);
 /* Stop the thread. Safe to call when not started. */
 void watch_stop(void);
 

@@ -32,6 +32,7 @@ struct proxy {
 	int stopping;             /* (lock) */
 	struct proxy_access *access;
 	struct proxy_tickets *tickets;
+	struct proxy_deps deps;                                          /* given to proxy_start */
 	unsigned long long counters[PROXY_NCOUNTERS], connections, busy; /* atomic */
 };
 
@@ -277,9 +278,11 @@ proxy_start_access(struct proxy *p, char **err)
 }
 
 int
-proxy_start(struct proxy *p, char **err)
+proxy_start(struct proxy *p, struct judge *judge, struct containers *containers, char **err)
 {
 	*err = NULL;
+	p->deps.judge = judge;
+	p->deps.containers = containers;
 	if (pipe2(p->stop_pipe, O_CLOEXEC) != 0 ||
 	    pthread_create(&p->accept_thread, NULL, accept_main, p) != 0) {
 		*err = strdup("cannot start the docker proxy's accept thread");
@@ -365,4 +368,10 @@ proxy_metrics(struct proxy *p, FILE *out)
 	        __atomic_load_n(&p->counters[PROXY_DENIED], __ATOMIC_RELAXED),
 	        __atomic_load_n(&p->counters[PROXY_REFUSED], __ATOMIC_RELAXED),
 	        __atomic_load_n(&p->counters[PROXY_UPGRADED], __ATOMIC_RELAXED));
+}
+
+const struct proxy_deps *
+proxy_deps_of(const struct proxy *p)
+{
+	return &p->deps;
 }

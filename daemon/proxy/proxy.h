@@ -30,6 +30,8 @@
 
 struct proxy;
 struct proxy_tickets;
+struct judge;
+struct containers;
 
 #define PROXY_MAX_CONNS 1024 /* connections at once; more get 503 */
 
@@ -51,7 +53,7 @@ int proxy_start_access(struct proxy *p, char **err);
 /* Start accepting (connections are served by threads that inherit the
  * caller's capabilities: call it after confine_drop_setid). 0, or -1 with
  * *err (malloc'd). */
-int proxy_start(struct proxy *p, char **err);
+int proxy_start(struct proxy *p, struct judge *judge, struct containers *containers, char **err);
 /* Stop accepting and end every connection (judgements in flight finish
  * first). The tickets stay readable until proxy_free: call it after the
  * plugin socket is closed (http_stop). Accepts NULL. */

@@ -317,7 +317,7 @@ answered(void *arg, int status, const char *rbody, size_t rlen)
 
 	a->told = 1;
 	a->ticket = NULL;
-	proxy_judge_response(a->h, a->body, a->len, a->v, status, rbody, rlen, plugin);
+	proxy_judge_response(a->x->c->p, a->h, a->body, a->len, a->v, status, rbody, rlen, plugin);
 }
 
 /* Forward an allowed request and relay its answer. 1 when the connection
@@ -332,7 +332,7 @@ forward(struct proxy_cx *x, const struct proxy_head *h, const struct proxy_verdi
 	int rc, issued, status = 0, early = 0, has_body = h->clen > 0 || h->chunked;
 
 	if (engine_ready(x, why, sizeof(why)) != 0) {
-		proxy_judge_response(h, body, len, v, 0, NULL, 0, 0);
+		proxy_judge_response(x->c->p, h, body, len, v, 0, NULL, 0, 0);
 		proxy_count(x->c->p, PROXY_REFUSED);
 		reply(x, h, 502, why, 1);
 		return 0;
@@ -391,7 +391,7 @@ serve_one(struct proxy_cx *x)
 		free(body);
 		return 0;
 	}
-	proxy_judge(&x->c->who, &h, body, len, len > 0, &v);
+	proxy_judge(x->c->p, &x->c->who, &h, body, len, len > 0, &v);
 	if (v.allow) {
 		keep = forward(x, &h, &v, body, len, raw, buffered);
 	} else {

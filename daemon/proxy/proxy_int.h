@@ -111,6 +111,14 @@ int proxy_access_check(void *arg, const char *path, int write, char *why, size_t
 /* ------------------------------------------------------------------------ */
 /* One judged request (proxy_judge.c)                                       */
 
+/* What the proxy's judgements use, given to proxy_start: the judge, and the
+ * container records (NULL: none kept). */
+struct proxy_deps {
+	struct judge *judge;
+	struct containers *containers;
+};
+const struct proxy_deps *proxy_deps_of(const struct proxy *p);
+
 struct proxy_verdict {
 	int allow;
 	long long version; /* policy version that judged */
@@ -121,16 +129,16 @@ struct proxy_verdict {
 /* Judge the request whose head is h with its body (NULL when not read:
  * streamed or none), for the caller. Waits for the judgement on this
  * thread. Never fails open: out->allow is 0 on any error. */
-void proxy_judge(const struct proxy_caller *who, const struct proxy_head *h, const char *body,
-                 size_t body_len, int has_body, struct proxy_verdict *out);
+void proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_head *h,
+                 const char *body, size_t body_len, int has_body, struct proxy_verdict *out);
 void proxy_verdict_clear(struct proxy_verdict *v);
 /* The response to a request proxy_judge allowed, for the container records
  * (a create's 201 and its id). status 0: no response came. plugin: the
  * plugin saw the request too (it redeemed its ticket), so its AuthZRes
  * records the container: only the create's bookkeeping ends here. */
-void proxy_judge_response(const struct proxy_head *req, const char *req_body, size_t req_len,
-                          const struct proxy_verdict *v, int status, const char *resp_body,
-                          size_t resp_len, int plugin);
+void proxy_judge_response(struct proxy *p, const struct proxy_head *req, const char *req_body,
+                          size_t req_len, const struct proxy_verdict *v, int status,
+                          const char *resp_body, size_t resp_len, int plugin);
 
 /* ------------------------------------------------------------------------ */
 /* Connections (proxy.c, proxy_conn.c)                                      */

@@ -9,7 +9,6 @@
  * plugin keeps them (containers.h). */
 #include "proxy_int.h"
 
-#include "app.h"
 #include "http/auth.h"
 #include "containers/containers.h"
 #include "engine/engineapi.h"
@@ -131,8 +130,8 @@ refuse(struct proxy_verdict *out, const char *message)
 }
 
 void
-proxy_judge(const struct proxy_caller *who, const struct proxy_head *h, const char *body,
-            size_t body_len, int has_body, struct proxy_verdict *out)
+proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_head *h,
+            const char *body, size_t body_len, int has_body, struct proxy_verdict *out)
 {
 	struct wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
 	struct decide_request req = {0};
@@ -161,8 +160,8 @@ proxy_judge(const struct proxy_caller *who, const struct proxy_head *h, const ch
 	req.access = proxy_access_check;
 	req.access_arg = (void *)who;
 	/* As the plugin does: removals forget their records before dockerd acts. */
-	out->create = containers_watch_request(app.containers, method, target);
-	if (judge_start(&req, "proxy", who->actor, &j, resumed, &w) == 1) {
+	out->create = containers_watch_request(proxy_deps_of(p)->containers, method, target);
+	if (judge_start(proxy_deps_of(p)->judge, &req, "proxy", who->actor, &j, resumed, &w) == 1) {
 		pthread_mutex_lock(&w.lock);
 		while (!w.done)
 			pthread_cond_wait(&w.cond, &w.lock);
@@ -175,7 +174,7 @@ proxy_judge(const struct proxy_caller *who, const struct proxy_head *h, const ch
 	j.message = NULL;
 	judge_clear(&j);
 	if (!out->allow && out->create) {
-		containers_watch_refused(app.containers);
+		containers_watch_refused(proxy_deps_of(p)->containers);
 		out->create = 0;
 	}
 	if (!out->allow && out->message == NULL)
@@ -196,9 +195,9 @@ proxy_verdict_clear(struct proxy_verdict *v)
 }
 
 void
-proxy_judge_response(const struct proxy_head *req, const char *req_body, size_t req_len,
-                     const struct proxy_verdict *v, int status, const char *resp_body,
-                     size_t resp_len, int plugin)
+proxy_judge_response(struct proxy *p, const struct proxy_head *req, const char *req_body,
+                     size_t req_len, const struct proxy_verdict *v, int status,
+                     const char *resp_body, size_t resp_len, int plugin)
 {
 	struct containers_response r = {0};
 	char *method, *uri;
@@ -206,7 +205,7 @@ proxy_judge_response(const struct proxy_head *req, const char *req_body, size_t 
 	if (!v->create)
 		return;
 	if (plugin) { /* one record, not two: the plugin writes it */
-		containers_watch_refused(app.containers);
+		containers_watch_refused(proxy_deps_of(p)->containers);
 		return;
 	}
 	method = strndup(req->method, req->method_len);
@@ -220,9 +219,9 @@ proxy_judge_response(const struct proxy_head *req, const char *req_body, size_t 
 	r.resp_len = resp_body != NULL ? resp_len : 0;
 	/* Every create that began ends here, recorded or not (status 0: none). */
 	if (method == NULL || uri == NULL)
-		containers_watch_refused(app.containers);
+		containers_watch_refused(proxy_deps_of(p)->containers);
 	else
-		containers_watch_response(app.containers, &r, v->version);
+		containers_watch_response(proxy_deps_of(p)->containers, &r, v->version);
 	free(method);
 	free(uri);
 }

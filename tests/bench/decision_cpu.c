@@ -8,7 +8,7 @@
  * busy machine changes the figures little. Prints each stage next to the
  * reference (10 us) and the ratio; never fails on a number.
  * Usage: decision_cpu SRCDIR [ROUNDS] */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "api/authz_envelope.h"
 #include "decisions/inputs.h"
@@ -28,6 +28,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The state main.c would own. */
+static struct server srv;
 
 #define MAX_BODIES   256
 #define REFERENCE_US 10.0
@@ -198,7 +201,8 @@ run_one(enum stage st, struct sample *s, const struct decide_policy *dp)
 		decision_clear(&d);
 		break;
 	case ST_JUDGE:
-		if (judge_start(&s->req, "authz", "dockerd", &j, NULL, NULL) != 0 || !j.d.allow)
+		if (judge_start(srv.judge, &s->req, "authz", "dockerd", &j, NULL, NULL) != 0 ||
+		    !j.d.allow)
 			die("judge_start did not allow");
 		judge_clear(&j);
 		break;
@@ -207,7 +211,8 @@ run_one(enum stage st, struct sample *s, const struct decide_policy *dp)
 		if (authz_envelope_read(&arena, s->envelope, s->len, &req, NULL, msg,
 		                        sizeof(msg)) != 0)
 			die(msg);
-		if (judge_start(&req, "authz", "dockerd", &j, NULL, NULL) != 0 || !j.d.allow)
+		if (judge_start(srv.judge, &req, "authz", "dockerd", &j, NULL, NULL) != 0 ||
+		    !j.d.allow)
 			die("judge_start did not allow");
 		judge_clear(&j);
 		gojson_arena_clear(&arena);
@@ -279,14 +284,17 @@ start(const char *srcdir, char *state)
 	served_configure(policy, &env);
 	if ((doc = served_load(&errs, &warns)) == NULL)
 		die("tests/e2e/policy.json does not load");
-	if (mkdtemp(state) == NULL || (app.audit = audit_open(state, &aopts, &err)) == NULL)
+	if (mkdtemp(state) == NULL || (srv.audit = audit_open(state, &aopts, &err)) == NULL)
 		die(err ? err : "cannot open the audit log");
-	policystore_open(audit_db(app.audit));
-	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0)
+	policystore_open(audit_db(srv.audit));
+	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
 		die("cannot install the policy");
-	if ((app.redact = redact_open(state, &err)) == NULL ||
-	    inputs_start(audit_db(app.audit), &lim, app.redact) != 0)
+	if ((srv.redact = redact_open(state, &err)) == NULL ||
+	    inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
 		die("cannot start the input recorder");
+	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
+	    NULL)
+		die("out of memory");
 	problems_clear(&errs);
 	problems_clear(&warns);
 }
@@ -332,7 +340,7 @@ main(int argc, char **argv)
 	inputs_stop();
 	userpolicy_close();
 	policystore_close();
-	audit_close(app.audit);
-	redact_free(app.redact);
+	audit_close(srv.audit);
+	redact_free(srv.redact);
 	return nftw(state, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : 1;
 }

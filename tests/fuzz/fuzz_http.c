@@ -13,7 +13,8 @@
 
 #include "fuzz.h"
 
-#include "app.h"
+#include "server.h"
+#include "decisions/judge.h"
 #include "audit/audit.h"
 #include "config.h"
 #include "http/http.h"
@@ -39,6 +40,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* The state main.c would own. */
+static struct server srv;
 
 #define REPLY_TIMEOUT_MS 20000
 
@@ -131,22 +135,25 @@ start_daemon(void)
 	char *err = NULL, *secret = NULL;
 	json_t *doc;
 
-	app.cfg = &cfg;
+	srv.cfg = &cfg;
 	log_init(1, LOG_LVL_ERROR);
 	settings_env_default(&env);
 	served_configure(cfg.settings, &env);
 	if ((doc = served_load(&errs, &warns)) == NULL)
 		fail("the example policy does not load");
 	aopts.retention_rows = 100000;
-	app.audit = audit_open(cfg.state_dir, &aopts, &err);
-	if (app.audit == NULL || tokens_open(audit_db(app.audit), &err) != 0)
+	srv.audit = audit_open(cfg.state_dir, &aopts, &err);
+	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &err) != 0)
 		fail(err ? err : "cannot open the state database");
-	policystore_open(audit_db(app.audit));
-	if (userpolicy_open(&err) != 0 || policylife_start(doc, &errs) != 0)
+	policystore_open(audit_db(srv.audit));
+	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
 		fail("cannot version the policy");
-	if ((app.redact = redact_open(cfg.state_dir, &err)) == NULL ||
-	    inputs_start(audit_db(app.audit), &limits, app.redact) != 0)
+	if ((srv.redact = redact_open(cfg.state_dir, &err)) == NULL ||
+	    inputs_start(audit_db(srv.audit), &limits, srv.redact) != 0)
 		fail("cannot record decision inputs");
+	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
+	    NULL)
+		fail("out of memory");
 	if (tokens_create("fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");
 	snprintf(token, sizeof(token), "%s", secret);
@@ -166,7 +173,7 @@ start_daemon(void)
 	hopts.max_headers = (size_t)cfg.max_headers;
 	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
 	hopts.threads = (unsigned)cfg.threads;
-	if (served_start() != 0 || http_start(&hopts) != 0)
+	if (served_start() != 0 || http_start(&hopts, &srv) != 0)
 		fail("cannot start serving");
 	problems_clear(&errs);
 	problems_clear(&warns);
@@ -179,11 +186,11 @@ stop_daemon(void)
 	http_stop(3000);
 	served_stop();
 	inputs_stop();
-	redact_free(app.redact);
+	redact_free(srv.redact);
 	userpolicy_close();
 	policystore_close();
 	tokens_close();
-	audit_close(app.audit);
+	audit_close(srv.audit);
 	config_free(&cfg);
 }
 

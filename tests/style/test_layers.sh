@@ -3,8 +3,9 @@
 # The daemon's rooms and the direction of their includes (DESIGN.md's
 # architecture, as the tree shows it): a room may include only the rooms
 # listed for it, the pure engine includes no other room and nothing of the
-# daemon's process (app, config, log), and no header below the HTTP layer
-# includes libmicrohttpd.
+# daemon's process (server, config, log), only the API handlers and the top
+# level see the server object (every other part is given what it uses), and
+# no header below the HTTP layer includes libmicrohttpd.
 set -u
 src=${LOCKSET_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$src/daemon" || exit 99
@@ -49,7 +50,7 @@ for dir in */; do
 done
 
 # The engine is pure: no process state, no logging, no I/O libraries.
-if grep -nE '^#[[:space:]]*include[[:space:]]*[<"](app|config|log)\.h[">]|microhttpd|sqlite3|curl' \
+if grep -nE '^#[[:space:]]*include[[:space:]]*[<"](server|config|log)\.h[">]|microhttpd|sqlite3|curl' \
 	engine/*.[ch]; then
 	echo "not ok: the engine room must stay pure (lines above)"
 	fail=1
@@ -61,13 +62,25 @@ for room in util engine store audit policy containers decisions; do
 		fail=1
 	fi
 done
-# Rooms below the process level do not reach up to its globals.
+# Rooms below the process level do not reach up to its configuration.
 for room in util engine store audit containers system; do
-	if grep -nE '^#[[:space:]]*include[[:space:]]*"(app|config)\.h"' "$room"/*.[ch]; then
-		echo "not ok: $room includes the process's app or config (above)"
+	if grep -nE '^#[[:space:]]*include[[:space:]]*"config\.h"' "$room"/*.[ch]; then
+		echo "not ok: $room includes the process's configuration (above)"
 		fail=1
 	fi
 done
+# The server object is handed to the handlers (rq->srv) and nowhere else:
+# every other room is given the parts it uses when it is made.
+for room in util engine store audit policy containers decisions http fleet proxy system ctl; do
+	if grep -nE '^#[[:space:]]*include[[:space:]]*"server\.h"' "$room"/*.[ch]; then
+		echo "not ok: $room includes server.h (above): pass it what it uses instead"
+		fail=1
+	fi
+done
+if [ -e app.h ] || grep -rnE '\bstruct app\b' --include='*.[ch]' .; then
+	echo "not ok: the process-wide app object is back (above)"
+	fail=1
+fi
 
 [ "$fail" = 0 ] && echo "ok: every include follows the layers"
 exit "$fail"

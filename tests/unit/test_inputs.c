@@ -3,7 +3,7 @@
  * database: decisions judged by judge_start are recorded, folded per minute,
  * their bodies kept secret-free or flagged, flushed on demand, and pruned by
  * the row cap and by age. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "check.h"
 #include "testutil.h"
@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The state main.c would own. */
+static struct server srv;
 
 static char dir[] = "/tmp/lockset-inputs-XXXXXX";
 
@@ -59,7 +62,7 @@ judge(const char *uri, const char *body, size_t len)
 	req.has_body = body != NULL;
 	req.content_type = "application/json";
 	__atomic_store_n(&resumed, 0, __ATOMIC_RELEASE);
-	if (judge_start(&req, "api", "uid:0", &j, on_resume, NULL) == 1) {
+	if (judge_start(srv.judge, &req, "api", "uid:0", &j, on_resume, NULL) == 1) {
 		CHECK(check_wait(is_resumed, NULL));
 		judge_finish(&j);
 	}
@@ -149,7 +152,7 @@ start(long days, long rows)
 {
 	struct inputs_limits lim = {rows > 0 ? rows : 100000, 64LL << 20, days, 1 << 20};
 
-	return inputs_start(audit_db(app.audit), &lim, app.redact);
+	return inputs_start(audit_db(srv.audit), &lim, srv.redact);
 }
 
 static int
@@ -339,8 +342,10 @@ main(void)
 		return 99;
 	settings_env_default(&env);
 	served_configure("/nonexistent/admin-settings.json", &env);
-	if ((app.audit = audit_open(dir, &aopts, &err)) == NULL ||
-	    (app.redact = redact_open(dir, &err)) == NULL ||
+	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL ||
+	    (srv.redact = redact_open(dir, &err)) == NULL ||
+	    (srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
+	        NULL ||
 	    served_install(json_loads(ORG_DOC, 0, NULL), 1) != 0 || start(0, 0) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
 		return 99;
@@ -353,8 +358,9 @@ main(void)
 	RUN(test_old_rows_and_their_bodies_are_pruned);
 	inputs_stop();
 	served_stop();
-	redact_free(app.redact);
-	audit_close(app.audit);
+	judge_free(srv.judge);
+	redact_free(srv.redact);
+	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

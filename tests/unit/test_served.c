@@ -5,7 +5,7 @@
  * thread, deadlines, clients that went away, and the wake-up at shutdown. */
 #include "check.h"
 #include "testutil.h"
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "policy/policystore.h"
 #include "policy/served.h"
@@ -19,6 +19,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The state main.c would own. */
+static struct server srv;
 
 #define DOC_A                                                                                   \
 	"{\"configurationFileVersion\": 2, \"blockDockerLoad\": {\"locked\": true, \"value\": " \
@@ -413,12 +416,12 @@ main(void)
 		return 99;
 	settings_env_default(&env);
 	served_configure("/nonexistent/admin-settings.json", &env);
-	if ((app.audit = audit_open(dir, &aopts, &err)) == NULL) {
+	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
 		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
 		return 99;
 	}
-	policystore_open(audit_db(app.audit));
-	if (userpolicy_open(&err) != 0) {
+	policystore_open(audit_db(srv.audit));
+	if (userpolicy_open(srv.audit, &err) != 0) {
 		fprintf(stderr, "cannot open the user policies: %s\n", err ? err : "?");
 		return 99;
 	}
@@ -441,7 +444,7 @@ main(void)
 	served_stop();
 	userpolicy_close();
 	policystore_close();
-	audit_close(app.audit);
+	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

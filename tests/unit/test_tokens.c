@@ -90,7 +90,7 @@ main(void)
 		return 99;
 	snprintf(path, sizeof(path), "%s/lockset.db", dir);
 	d = db_open(path, NULL, &err);
-	if (d == NULL || tokens_open(d, &err) != 0) {
+	if (d == NULL || tokens_open(d, NULL, &err) != 0) {
 		fprintf(stderr, "cannot open the database: %s\n", err ? err : "?");
 		return 99;
 	}

@@ -3,7 +3,7 @@
  * temporary directory: set, get, list and delete; the name check; a change
  * the store or the audit log refuses leaves nothing behind; the policies
  * survive a reopen; and decisions use the user's own compiled policy. */
-#include "app.h"
+#include "server.h"
 #include "audit/audit.h"
 #include "check.h"
 #include "testutil.h"
@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The state main.c would own. */
+static struct server srv;
 
 static char dir[] = "/tmp/lockset-userpolicy-XXXXXX";
 
@@ -38,7 +41,7 @@ audit_rows(const char *action, const char *user)
 	q.action = action;
 	q.subject = user;
 	q.limit = 0;
-	if ((cur = audit_query_open(app.audit, &q, &errs)) == NULL) {
+	if ((cur = audit_query_open(srv.audit, &q, &errs)) == NULL) {
 		fprintf(stderr, "audit query failed (%zu problems)\n", errs.n);
 		problems_clear(&errs);
 		return -1;
@@ -213,7 +216,7 @@ test_policies_survive_a_reopen(void)
 
 	userpolicy_close();
 	CHECK(userpolicy_get("alice", NULL) == NULL);
-	CHECK_INT_EQ(userpolicy_open(&err), 0);
+	CHECK_INT_EQ(userpolicy_open(srv.audit, &err), 0);
 	free(err);
 	doc = userpolicy_get("alice", &got);
 	CHECK(doc != NULL);
@@ -269,12 +272,13 @@ main(void)
 		return 99;
 	settings_env_default(&env);
 	served_configure("/nonexistent/admin-settings.json", &env);
-	if ((app.audit = audit_open(dir, &aopts, &err)) == NULL) {
+	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
 		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
 		return 99;
 	}
-	policystore_open(audit_db(app.audit));
-	if (userpolicy_open(&err) != 0 || served_install(json_loads(ORG_DOC, 0, NULL), 1) != 0) {
+	policystore_open(audit_db(srv.audit));
+	if (userpolicy_open(srv.audit, &err) != 0 ||
+	    served_install(json_loads(ORG_DOC, 0, NULL), 1) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
 		return 99;
 	}
@@ -288,7 +292,7 @@ main(void)
 	userpolicy_close();
 	served_stop();
 	policystore_close();
-	audit_close(app.audit);
+	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The few process-wide handles handlers need: the configuration and the
- * open stores. Set once at start-up by main.c, read-only afterwards. */
-#ifndef LOCKSET_APP_H
-#define LOCKSET_APP_H
+/* The daemon's state: one object that owns every long-lived part (the
+ * configuration, the stores, the served policy, the decision path, the
+ * engine's views). main.c makes the only one and passes it in: to the HTTP
+ * layer, which hands it to every request (rq->srv), and to each part that
+ * needs another part. No room below this one includes this header. */
+#ifndef LOCKSET_SERVER_H
+#define LOCKSET_SERVER_H
 
 #include "config.h"
 
@@ -13,8 +16,9 @@ struct containers;
 struct lookup;
 struct engineinfo;
 struct proxy;
+struct judge;
 
-struct app {
+struct server {
 	const struct config *cfg;
 	struct audit *audit;
 	struct ratelimit *events_limit; /* POST /v1/events per caller; NULL: none */
@@ -23,8 +27,7 @@ struct app {
 	struct lookup *lookup;          /* container lookups for judgements, or NULL */
 	struct engineinfo *engineinfo;  /* the engine's user namespaces, or NULL */
 	struct proxy *proxy;            /* the docker socket proxy, or NULL */
+	struct judge *judge;            /* decide, record, count (judge.h) */
 };
-
-extern struct app app;
 
 #endif
