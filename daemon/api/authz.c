@@ -109,8 +109,6 @@ answer(struct request *rq, const struct authz_pending *p)
 	                              j->message ? j->message : "lockset: denied", "Err", ""));
 }
 
-/* A deny waits for its audit record with the connection suspended, so the
- * server threads keep judging other requests and the records share commits. */
 /* Did lockset's docker proxy forward this request (its ticket header)? 1
  * when the proxy judged this very request (and allowed it: it forwards
  * nothing else), 0 when it forwarded it but the body dockerd shows cannot be
@@ -127,6 +125,8 @@ proxied(struct proxy *proxy, const struct gojson_value *headers, const struct de
 	                           req->has_body ? req->body : NULL, req->body_len, user, usersz);
 }
 
+/* A deny waits for its audit record with the connection suspended, so the
+ * server threads keep judging other requests and the records share commits. */
 enum MHD_Result
 h_authz_req(struct request *rq)
 {
