@@ -155,6 +155,17 @@ stream_free(void *cls)
 	free(s);
 }
 
+/* 400 naming the first bad query parameter; errs is cleared. */
+static enum MHD_Result
+bad_query(struct request *rq, struct problems *errs)
+{
+	enum MHD_Result ret = reply_error(rq, ERR_INVALID_PARAMETER, errs,
+	                                  "invalid query parameter: %s", errs->v[0].path);
+
+	problems_clear(errs);
+	return ret;
+}
+
 enum MHD_Result
 h_audit_get(struct request *rq)
 {
@@ -199,10 +210,7 @@ h_audit_get(struct request *rq)
 	MHD_destroy_response(resp);
 	return ret;
 bad:
-	ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid query parameter: %s",
-	                  errs.v[0].path);
-	problems_clear(&errs);
-	return ret;
+	return bad_query(rq, &errs);
 }
 
 enum MHD_Result
@@ -211,7 +219,6 @@ h_audit_stats_get(struct request *rq)
 	struct audit_query q = AUDIT_QUERY_INIT;
 	struct problems errs = PROBLEMS_INIT;
 	const char *bucket = http_query(rq, "bucket"), *by = http_query(rq, "by");
-	enum MHD_Result ret;
 	json_t *stats;
 
 	if (audit_query_from_params(&q, query_get, rq, &errs) != 0)
@@ -223,10 +230,7 @@ h_audit_stats_get(struct request *rq)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the audit log cannot be read now");
 	return reply_json(rq, 200, stats);
 bad:
-	ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid query parameter: %s",
-	                  errs.v[0].path);
-	problems_clear(&errs);
-	return ret;
+	return bad_query(rq, &errs);
 }
 
 enum MHD_Result

@@ -20,32 +20,24 @@ gojson_arena_init(struct gojson_arena *a)
 }
 
 void *
+gojson_arena_grow(struct gojson_arena *a, size_t size)
+{
+	size_t cap = size > 65536 ? size : 65536;
+	struct gojson_arena_block *b = malloc(sizeof(*b) + cap);
+
+	if (b == NULL)
+		return NULL;
+	b->cap = cap;
+	b->used = size;
+	b->next = a->blocks;
+	a->blocks = b;
+	return b->data;
+}
+
+void *
 gojson_arena_alloc(struct gojson_arena *a, size_t size)
 {
-	struct gojson_arena_block *b;
-	void *p;
-
-	size = (size + 15) & ~(size_t)15;
-	if (GOJSON_ARENA_INLINE - a->inline_used >= size) {
-		p = a->inline_buf + a->inline_used;
-		a->inline_used += size;
-		return p;
-	}
-	b = a->blocks;
-	if (b == NULL || b->cap - b->used < size) {
-		size_t cap = size > 65536 ? size : 65536;
-
-		b = malloc(sizeof(*b) + cap);
-		if (b == NULL)
-			return NULL;
-		b->cap = cap;
-		b->used = 0;
-		b->next = a->blocks;
-		a->blocks = b;
-	}
-	p = b->data + b->used;
-	b->used += size;
-	return p;
+	return gojson_arena_take(a, size);
 }
 
 void

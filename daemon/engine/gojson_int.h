@@ -16,7 +16,11 @@ struct gojson_arena_block {
 	_Alignas(16) char data[];
 };
 
-/* gojson_arena_alloc's usual case, inlined for the parser's many small
+/* A new block with room for size bytes (a multiple of 16), the first size
+ * of them taken. NULL when out of memory. */
+void *gojson_arena_grow(struct gojson_arena *a, size_t size);
+
+/* gojson_arena_alloc, inlined for the parser's many small
  * allocations: room in the inline buffer or in the current block. */
 static inline void *
 gojson_arena_take(struct gojson_arena *a, size_t size)
@@ -35,7 +39,7 @@ gojson_arena_take(struct gojson_arena *a, size_t size)
 		b->used += size;
 		return p;
 	}
-	return gojson_arena_alloc(a, size);
+	return gojson_arena_grow(a, size);
 }
 
 /* The parser's state over one body: a ps->err message and ps->nomem say

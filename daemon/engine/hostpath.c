@@ -11,47 +11,32 @@
 
 #define HOSTPATH_MAX_LINKS 40
 
-int
-hostpath_clean(const char *path, char *out, size_t outsz)
+/* The next segment of the path at *p, after its slashes; *p moves past
+ * it. NULL at the end. */
+static const char *
+next_segment(const char **p, size_t *len)
 {
-	size_t n = 0;
-	const char *p = path;
+	const char *s;
 
-	if (outsz < 2)
-		return -1;
-	out[n++] = '/';
-	while (*p != '\0') {
-		const char *s;
-		size_t len;
+	while (**p == '/')
+		(*p)++;
+	s = *p;
+	while (**p != '\0' && **p != '/')
+		(*p)++;
+	*len = (size_t)(*p - s);
+	return *len > 0 ? s : NULL;
+}
 
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		len = (size_t)(p - s);
-		if (len == 0 || (len == 1 && s[0] == '.'))
-			continue;
-		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			/* Back up to the previous '/', never above the root. */
-			while (n > 1 && out[n - 1] != '/')
-				n--;
-			if (n > 1)
-				n--;
-			continue;
-		}
-		if (n > 1) {
-			if (n + 1 >= outsz)
-				return -1;
-			out[n++] = '/';
-		}
-		if (n + len >= outsz)
-			return -1;
-		memcpy(out + n, s, len);
-		n += len;
-	}
-	out[n] = '\0';
-	return 0;
+/* Drop the last component of a clean absolute path, never above the root. */
+static void
+drop_last(char *buf)
+{
+	char *slash = strrchr(buf, '/');
+
+	if (slash == buf)
+		buf[1] = '\0';
+	else
+		*slash = '\0';
 }
 
 /* Append "/" and a component to a clean absolute path in buf. */
@@ -73,11 +58,32 @@ append_component(char *buf, size_t bufsz, const char *comp, size_t len)
 }
 
 int
+hostpath_clean(const char *path, char *out, size_t outsz)
+{
+	const char *p = path, *s;
+	size_t len;
+
+	if (outsz < 2)
+		return -1;
+	strcpy(out, "/");
+	while ((s = next_segment(&p, &len)) != NULL) {
+		if (len == 1 && s[0] == '.')
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.')
+			drop_last(out); /* lexical "..": never above the root */
+		else if (append_component(out, outsz, s, len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 hostpath_resolve(const char *path, char *out, size_t outsz)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
-	const char *p;
+	const char *p, *s;
+	size_t len;
 	int links = 0, missing = 0, result = -1;
 
 	if (strlen(path) >= sizeof(todo))
@@ -85,28 +91,15 @@ hostpath_resolve(const char *path, char *out, size_t outsz)
 	strcpy(todo, path);
 	strcpy(done, "/");
 	p = todo;
-	while (*p != '\0') {
-		const char *s;
-		size_t len, dlen;
+	while ((s = next_segment(&p, &len)) != NULL) {
+		size_t dlen;
 		struct stat st;
 		ssize_t ll;
 
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		len = (size_t)(p - s);
-		if (len == 0 || (len == 1 && s[0] == '.'))
+		if (len == 1 && s[0] == '.')
 			continue;
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			/* Physical "..": the parent of what was resolved so far. */
-			char *slash = strrchr(done, '/');
-
-			if (slash == done)
-				done[1] = '\0';
-			else
-				*slash = '\0';
+			drop_last(done); /* physical "..": the parent of what is resolved */
 			continue;
 		}
 		dlen = strlen(done);
