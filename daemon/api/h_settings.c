@@ -27,8 +27,11 @@
 struct longpoll {
 	struct served_waiter w;
 	struct http_wait wait;
-	char *user;       /* ?user=, owned (w.user points here) */
-	char caller[128]; /* counted against this caller's cap; "" when not counted */
+	char *user; /* ?user=, owned (w.user points here) */
+	/* The caller's count this waiter is part of (borrowed: it lives while
+	 * its count is not 0); NULL when not counted. A pointer, not a copy of
+	 * the name: every waiting connection carries this struct. */
+	struct caller_count *counted;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -89,7 +92,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	if (c != NULL) {
 		c->n++;
 		waiting++;
-		snprintf(lp->caller, sizeof(lp->caller), "%s", rq->peer.name);
+		lp->counted = c;
 	}
 	pthread_mutex_unlock(&caps_lock);
 	if (c != NULL)
@@ -112,17 +115,17 @@ release(struct longpoll *lp)
 {
 	struct caller_count **pp, *c;
 
-	if (lp->caller[0] == '\0')
+	if (lp->counted == NULL)
 		return;
 	pthread_mutex_lock(&caps_lock);
-	pp = caller_slot(lp->caller);
+	pp = caller_slot(lp->counted->name);
 	if ((c = *pp) != NULL && --c->n == 0) {
 		*pp = c->next;
 		free(c);
 	}
 	waiting--;
 	pthread_mutex_unlock(&caps_lock);
-	lp->caller[0] = '\0';
+	lp->counted = NULL;
 }
 
 /* ------------------------------------------------------------------------ */

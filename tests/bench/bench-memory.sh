@@ -11,7 +11,9 @@
 # held (all of them come from one peer, whose cap is raised to hold them).
 # The start-up time with a 1-million-row audit log is in
 # bench-audit.sh, which builds that log. Prints each figure next to its
-# target and the ratio; never fails on a number.
+# target and the ratio, the cost of one connection above the idle RSS, and
+# how much of the RSS is anonymous memory and how much mapped files (the
+# binary and its libraries); never fails on a number.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LOCKSET_BUILDDIR:=$SRC}"
@@ -59,6 +61,10 @@ start() {
 }
 stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$PID/status"; }
+# RSS split: anonymous memory (heap, malloc arenas, stacks) and mapped files
+# (the binary and its libraries, shared with other processes but counted).
+rss_split() { awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 }
+	END { printf "anon %.1f MiB, files %.1f MiB", a / 1024, f / 1024 }' "/proc/$PID/status"; }
 nfds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # hold ARGS...: start holdconns, wait (60 s at most) for its report line.
@@ -81,13 +87,17 @@ mkfifo "$D/fifo"
 report() { # label held daemon-fds rss-before rss target-mib
 	awk -v l="$1" -v h="$2" -v f="$3" -v b="$4" -v r="$5" -v t="$6" 'BEGIN {
 		printf "  %-36s held %6d (daemon fds +%d)  RSS %6.1f MiB (idle %.1f MiB)  target <= %d MiB  %.2f x  %s\n",
-			l, h, f, r / 1024, b / 1024, t, r / 1024 / t, (r / 1024 <= t ? "met" : "MISSED") }'
+			l, h, f, r / 1024, b / 1024, t, r / 1024 / t, (r / 1024 <= t ? "met" : "MISSED")
+		if (h > 0)
+			printf "  %-36s %.2f KiB a connection above idle\n", "", (r - b) / h }'
+	echo "  $(printf '%-36s' '') idle: $IDLE_SPLIT; held: $(rss_split)"
 }
 
 echo "locksetd RSS with many connections open; descriptors allowed: $NOFILE; $(nproc) cores"
 start
 F0=$(nfds)
 R0=$(rss_kib)
+IDLE_SPLIT=$(rss_split)
 if hold -n "$IDLE" -a "127.0.0.1:$PORT" -r /v1/health; then
 	HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
 	report "$IDLE idle keep-alive (loopback TCP)" "$HELD" $(($(nfds) - F0)) "$R0" "$(rss_kib)" 32
@@ -100,6 +110,7 @@ ETAG=$(curl -sI --unix-socket "$D/a.sock" http://l/v1/settings | tr -d '\r' |
 	awk -F': ' 'tolower($1) == "etag" { print $2 }')
 F0=$(nfds)
 R0=$(rss_kib)
+IDLE_SPLIT=$(rss_split)
 if hold -n "$WAITERS" -u "$D/a.sock" -u "$D/b.sock" -u "$D/c.sock" \
 	-H "If-None-Match: $ETAG" "/v1/settings?wait=300"; then
 	HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
