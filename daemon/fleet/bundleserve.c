@@ -114,11 +114,12 @@ out:
 struct bundle_served *
 bundleserve_current(void)
 {
-	unsigned long long gen = served_generation(bs_served);
 	struct bundle_served *b = NULL, *fresh;
+	unsigned long long gen;
 
 	if (key == NULL)
-		return NULL;
+		return NULL; /* no bundles signed here, and no served hub given */
+	gen = served_generation(bs_served);
 	pthread_mutex_lock(&bs_lock);
 	if (cur != NULL && gen == built_gen) {
 		b = cur;
