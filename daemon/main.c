@@ -92,11 +92,13 @@ start_judge(const struct config *c)
 
 	if (startup_start_containers(&srv, c) != 0)
 		return -1;
-	if (served_start() != 0 || (srv.engineinfo = engineinfo_new(c->engine_socket, 0)) == NULL) {
+	if (served_start(srv.served, srv.userpolicy) != 0 ||
+	    (srv.engineinfo = engineinfo_new(srv.served, c->engine_socket, 0)) == NULL) {
 		log_warnx("cannot start the engine checks");
 		return -1;
 	}
-	deps = (struct judge_deps){srv.audit, srv.redact, srv.lookup, srv.engineinfo};
+	deps = (struct judge_deps){srv.audit,      srv.redact, srv.lookup,
+	                           srv.engineinfo, srv.served, srv.userpolicy};
 	if ((srv.judge = judge_new(&deps)) == NULL) {
 		log_warnx("out of memory");
 		return -1;
@@ -125,7 +127,7 @@ start_services(const struct config *c, int ready_fd)
 		goto fail;
 	}
 	if (c->bundle_signing_key[0] != '\0' &&
-	    bundleserve_open(c->bundle_signing_key, &err) != 0) {
+	    bundleserve_open(c->bundle_signing_key, srv.served, srv.policystore, &err) != 0) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
@@ -222,14 +224,17 @@ open_state(int ready_fd)
 		process_report_ready(ready_fd, 1);
 		return -1;
 	}
-	startup_home_group_resolve(cfg.home_group);
+	startup_home_group_resolve(srv.served, cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
-	policystore_open(audit_db(srv.audit));
-	policylife_set_managed(cfg.upstream[0] != '\0');
+	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
+	    (srv.policylife = policylife_new(srv.served, srv.policystore, srv.audit,
+	                                     cfg.upstream[0] != '\0')) == NULL)
+		fatalx("out of memory");
 	h_users_prefs_expire(&srv);
-	if (userpolicy_open(srv.audit, &start_err) != 0 ||
-	    policylife_start(srv.audit, take_start_doc(), &errs) != 0) {
+	if ((srv.userpolicy =
+	         userpolicy_open(srv.served, srv.policystore, srv.audit, &start_err)) == NULL ||
+	    policylife_start(srv.policylife, take_start_doc(), &errs) != 0) {
 		log_warnx("%s: %s", cfg.settings,
 		          start_err
 		              ? start_err
@@ -280,15 +285,15 @@ go_live(int ready_fd)
 		http_stop(0);
 		return -1;
 	}
-	watch_start(cfg.settings, startup_reload, &srv);
+	srv.watch = watch_start(cfg.settings, startup_reload, &srv);
 	if (!cfg.foreground)
 		process_write_pid_file(cfg.pid_file);
-	s = served_acquire();
+	s = served_acquire(srv.served);
 	log_info("locksetd %s ready: policy v%lld from %s", PACKAGE_VERSION, s->version,
 	         cfg.settings);
 	served_release(s);
 	process_report_ready(ready_fd, 0);
-	startup_notify_ready();
+	startup_notify_ready(&srv);
 	return 0;
 }
 
@@ -302,7 +307,8 @@ serve_signals(const sigset_t *sigs)
 		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			if (startup_home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
+			if (startup_home_group_resolve(srv.served, cfg.home_group) &&
+			    policylife_rebuild(srv.policylife) != 0)
 				log_warnx("out of memory applying the new homes of %s",
 				          cfg.home_group);
 			startup_reload(&srv);
@@ -325,8 +331,9 @@ shut_down(void)
 {
 	service_notify_stopping();
 	proxy_stop(srv.proxy); /* its connections may wait for judgements: first */
-	watch_stop();
-	served_wake_all();
+	watch_stop(srv.watch);
+	srv.watch = NULL;
+	served_wake_all(srv.served);
 	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(srv.engineinfo);
 	http_stop(3000);
@@ -339,13 +346,21 @@ shut_down(void)
 	judge_free(srv.judge);
 	srv.judge = NULL;
 	containers_close(srv.containers);
-	served_stop();
+	served_stop(srv.served);
 	inputs_stop();
 	bundleserve_close();
 	fleetstore_close();
 	audit_syslog_stop();
-	userpolicy_close();
-	policystore_close();
+	userpolicy_close(srv.userpolicy);
+	srv.userpolicy = NULL;
+	policylife_free(srv.policylife);
+	srv.policylife = NULL;
+	policystore_close(srv.policystore);
+	srv.policystore = NULL;
+	settings_api_free(srv.settings);
+	srv.settings = NULL;
+	served_hub_free(srv.served);
+	srv.served = NULL;
 	tokens_close();
 	audit_close(srv.audit);
 	ratelimit_free(srv.events_limit);
@@ -376,7 +391,9 @@ main(int argc, char **argv)
 	log_level_parse(cfg.log_level, &level);
 	log_init(cfg.foreground || cfg.check_config, level);
 	settings_env_default(&env);
-	served_configure(cfg.settings, &env);
+	if ((srv.served = served_hub_new(cfg.settings, &env)) == NULL ||
+	    (srv.settings = settings_api_new()) == NULL)
+		fatalx("out of memory");
 	if (cfg.check_config)
 		return process_check_config(&cfg);
 	if (cfg.create_token != NULL)
@@ -391,7 +408,7 @@ main(int argc, char **argv)
 	}
 
 	/* The policy first: an invalid file stops the daemon with every error. */
-	if ((start_doc = served_load(&errs, &warns)) == NULL) {
+	if ((start_doc = served_load(srv.served, &errs, &warns)) == NULL) {
 		log_warnx("%s: invalid policy, not starting (%zu problem%s)", cfg.settings, errs.n,
 		          errs.n == 1 ? "" : "s");
 		process_log_problems(cfg.settings, errs.v, errs.n, "error");

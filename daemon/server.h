@@ -17,17 +17,29 @@ struct lookup;
 struct engineinfo;
 struct proxy;
 struct judge;
+struct served_hub;
+struct policystore;
+struct userpolicy;
+struct policylife;
+struct watch;
+struct settings_api;
 
 struct server {
 	const struct config *cfg;
 	struct audit *audit;
-	struct ratelimit *events_limit; /* POST /v1/events per caller; NULL: none */
-	struct redact *redact;          /* hides secrets in recorded requests (redact.h) */
-	struct containers *containers;  /* container records, or NULL */
-	struct lookup *lookup;          /* container lookups for judgements, or NULL */
-	struct engineinfo *engineinfo;  /* the engine's user namespaces, or NULL */
-	struct proxy *proxy;            /* the docker socket proxy, or NULL */
-	struct judge *judge;            /* decide, record, count (judge.h) */
+	struct ratelimit *events_limit;  /* POST /v1/events per caller; NULL: none */
+	struct redact *redact;           /* hides secrets in recorded requests (redact.h) */
+	struct containers *containers;   /* container records, or NULL */
+	struct lookup *lookup;           /* container lookups for judgements, or NULL */
+	struct engineinfo *engineinfo;   /* the engine's user namespaces, or NULL */
+	struct proxy *proxy;             /* the docker socket proxy, or NULL */
+	struct judge *judge;             /* decide, record, count (judge.h) */
+	struct served_hub *served;       /* the served policy and its long-polls (served.h) */
+	struct policystore *policystore; /* the policy history (policystore.h) */
+	struct userpolicy *userpolicy;   /* per-user policies (userpolicy.h) */
+	struct policylife *policylife;   /* the org policy's change protocol (policylife.h) */
+	struct watch *watch;             /* the settings file's watch, or NULL (watch.h) */
+	struct settings_api *settings;   /* GET /v1/settings's caps and replies (handlers.h) */
 };
 
 #endif

@@ -52,9 +52,9 @@
 
 /* Tell the service manager the daemon serves, and which policy. */
 void
-startup_notify_ready(void)
+startup_notify_ready(struct server *srv)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(srv->served);
 	char status[64];
 
 	snprintf(status, sizeof(status), "serving policy v%lld", s ? s->version : 0);
@@ -70,18 +70,18 @@ startup_reload(void *arg)
 {
 	struct server *srv = arg;
 	struct problems errs = PROBLEMS_INIT, warns = PROBLEMS_INIT;
-	struct served *before = served_acquire(), *after;
+	struct served *before = served_acquire(srv->served), *after;
 	int changed = 0;
 
 	service_notify_reloading();
-	if (policylife_reload(&errs, &warns, &changed) != 0) {
+	if (policylife_reload(srv->policylife, &errs, &warns, &changed) != 0) {
 		log_warnx("reload of %s refused (%zu problem%s); still serving policy v%lld",
 		          srv->cfg->settings, errs.n, errs.n == 1 ? "" : "s",
 		          before ? before->version : 0);
 		process_log_problems(srv->cfg->settings, errs.v, errs.n, "error");
 	} else {
 		process_log_problems(srv->cfg->settings, warns.v, warns.n, "warning");
-		after = served_acquire();
+		after = served_acquire(srv->served);
 		if (changed)
 			log_info("policy v%lld loaded from %s", after->version, srv->cfg->settings);
 		else
@@ -92,7 +92,7 @@ startup_reload(void *arg)
 	served_release(before);
 	problems_clear(&errs);
 	problems_clear(&warns);
-	startup_notify_ready();
+	startup_notify_ready(srv);
 }
 
 struct audit *
@@ -129,7 +129,7 @@ startup_open_audit(const struct config *cfg, char **err)
  * start-up and on every SIGHUP; a group that is missing or empty is logged
  * once (when that becomes so). Returns 1 when the homes changed. */
 int
-startup_home_group_resolve(const char *name)
+startup_home_group_resolve(struct served_hub *served, const char *name)
 {
 	static int warned = -1;
 	struct group gr, *res = NULL;
@@ -152,7 +152,7 @@ startup_home_group_resolve(const char *name)
 		          "policies stands for no one",
 		          name);
 	warned = state;
-	changed = served_set_homes(&homes);
+	changed = served_set_homes(served, &homes);
 	if (changed > 0)
 		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,
 		         homes.n == 1 ? "" : "s", name);
@@ -306,6 +306,7 @@ startup_start_upstream(struct server *srv, const struct config *c, char **err)
 	struct upstream_opts o = {
 	    .audit = srv->audit,
 	    .judge = srv->judge,
+	    .policy = {srv->served, srv->policylife, srv->userpolicy, srv->policystore},
 	    .url = c->upstream,
 	    .token_file = c->upstream_token_file[0] ? c->upstream_token_file : NULL,
 	    .bundle_key = c->bundle_key,

@@ -9,9 +9,10 @@
 
 struct audit;
 struct server;
+struct served_hub;
 
 /* Tell the service manager the daemon serves, and which policy. */
-void startup_notify_ready(void);
+void startup_notify_ready(struct server *srv);
 /* SIGHUP and the file watch: re-read the settings file. A changed document
  * becomes a new version (actor "file", audited by policylife.c); an invalid
  * one is refused, logged and audited, and the current policy keeps serving.
@@ -23,7 +24,7 @@ struct audit *startup_open_audit(const struct config *cfg, char **err);
  * $HOME stands for its members' homes when no user is named. Resolved at
  * start-up and on every SIGHUP; a group that is missing or empty is logged
  * once (when that becomes so). Returns 1 when the homes changed. */
-int startup_home_group_resolve(const char *name);
+int startup_home_group_resolve(struct served_hub *served, const char *name);
 /* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
  * start on a bad entry. */
 void startup_access_configure(struct server *srv, const struct config *c);

@@ -30,6 +30,7 @@
 struct longpoll {
 	struct served_waiter w;
 	struct http_wait wait;
+	struct served_hub *hub; /* where w is registered */
 };
 
 /* The query of one request. */
@@ -49,7 +50,7 @@ longpoll_free(void *p)
 {
 	struct longpoll *lp = p;
 
-	served_wait_remove(&lp->w);
+	served_wait_remove(lp->hub, &lp->w);
 	free(lp);
 }
 
@@ -103,11 +104,11 @@ now_real(void)
 
 /* Seconds the request should still be held for b; 0: answer now. */
 static double
-hold_for(const struct bundle_query *q, const struct bundle_served *b)
+hold_for(struct served_hub *hub, const struct bundle_query *q, const struct bundle_served *b)
 {
 	double now = now_real(), end;
 
-	if (served_shutting_down() || q->wait <= 0)
+	if (served_shutting_down(hub) || q->wait <= 0)
 		return 0;
 	if (q->slot >= 0) {
 		if (q->after != b->version)
@@ -192,6 +193,7 @@ hold(struct request *rq, double seconds, unsigned long long gen)
 		if ((lp = calloc(1, sizeof(*lp))) == NULL)
 			return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 		lp->w.fire = longpoll_fire;
+		lp->hub = rq->srv->served;
 		clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);
 		lp->w.deadline.tv_sec += (time_t)seconds;
 		lp->w.deadline.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
@@ -203,10 +205,10 @@ hold(struct request *rq, double seconds, unsigned long long gen)
 		rq->hstate_free = longpoll_free;
 	}
 	http_wait_init(&lp->wait, rq);
-	served_wait_add_any(&lp->w);
-	if (served_generation() != gen) {
+	served_wait_add_any(rq->srv->served, &lp->w);
+	if (served_generation(rq->srv->served) != gen) {
 		/* Changed while this reply was being prepared: look again. */
-		served_wait_remove(&lp->w);
+		served_wait_remove(lp->hub, &lp->w);
 		http_wait_done(&lp->wait);
 	}
 	http_wait_suspend(&lp->wait);
@@ -229,7 +231,7 @@ enum MHD_Result
 h_bundle_get(struct request *rq)
 {
 	struct problems errs = PROBLEMS_INIT;
-	unsigned long long gen = served_generation();
+	unsigned long long gen = served_generation(rq->srv->served);
 	struct bundle_query q;
 	struct bundle_served *b;
 	enum MHD_Result ret;
@@ -245,7 +247,7 @@ h_bundle_get(struct request *rq)
 	}
 	if ((b = bundleserve_current()) == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the bundle cannot be built");
-	wait = hold_for(&q, b);
+	wait = hold_for(rq->srv->served, &q, b);
 	if (wait > 0 && !deadline_passed(rq->hstate)) {
 		bundleserve_release(b);
 		return hold(rq, wait, gen);

@@ -39,7 +39,7 @@ userns_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bu
 enum MHD_Result
 h_health_get(struct request *rq)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(rq->srv->served);
 	const char *audit_reason = NULL;
 	int audit_ok = rq->srv->audit == NULL || audit_healthy(rq->srv->audit, &audit_reason);
 	char userns[1024];
@@ -49,8 +49,8 @@ h_health_get(struct request *rq)
 	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s}, s:o*}", "status",
 	                 (s != NULL && audit_ok && !userns_bad) ? "ok" : "degraded", "version",
 	                 PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
-	                 "uptimeSeconds", (json_int_t)served_uptime(), "checks", "policy",
-	                 s != NULL ? "loaded" : "missing", "audit",
+	                 "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks",
+	                 "policy", s != NULL ? "loaded" : "missing", "audit",
 	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
 	                 userns, "engine", engineinfo_json(rq->srv->engineinfo));
 	served_release(s);

@@ -20,8 +20,10 @@
 
 /* Users' preferences: how many are stored, and the limits. */
 static void
-prefs_metrics(const struct config *c, FILE *out)
+prefs_metrics(struct server *srv, FILE *out)
 {
+	const struct config *c = srv->cfg;
+
 	fprintf(out,
 	        "# HELP lockset_preferences_users Users with stored preferences.\n"
 	        "# TYPE lockset_preferences_users gauge\nlockset_preferences_users %ld\n"
@@ -30,7 +32,7 @@ prefs_metrics(const struct config *c, FILE *out)
 	        "lockset_preferences_limit{what=\"bytes\"} %ld\n"
 	        "lockset_preferences_limit{what=\"users\"} %ld\n"
 	        "lockset_preferences_limit{what=\"days\"} %ld\n",
-	        policystore_prefs_count(), c->prefs_max_bytes, c->prefs_max_users,
+	        policystore_prefs_count(srv->policystore), c->prefs_max_bytes, c->prefs_max_users,
 	        c->prefs_max_days);
 }
 
@@ -38,7 +40,7 @@ enum MHD_Result
 h_metrics_get(struct request *rq)
 {
 	struct MHD_Response *resp;
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(rq->srv->served);
 	enum MHD_Result ret;
 	const char *reason = NULL;
 	char *buf = NULL;
@@ -56,7 +58,7 @@ h_metrics_get(struct request *rq)
 	        "# TYPE lockset_uptime_seconds gauge\nlockset_uptime_seconds %ld\n"
 	        "# HELP lockset_audit_healthy 1 when the last audit write succeeded.\n"
 	        "# TYPE lockset_audit_healthy gauge\nlockset_audit_healthy %d\n",
-	        s ? s->version : 0, served_uptime(),
+	        s ? s->version : 0, served_uptime(rq->srv->served),
 	        rq->srv->audit ? audit_healthy(rq->srv->audit, &reason) : 0);
 	served_release(s);
 	fprintf(out,
@@ -68,7 +70,7 @@ h_metrics_get(struct request *rq)
 	audit_metrics(rq->srv->audit, out);
 	judge_metrics(rq->srv->judge, out);
 	inputs_metrics(out);
-	prefs_metrics(rq->srv->cfg, out);
+	prefs_metrics(rq->srv, out);
 	h_settings_metrics(rq->srv, out);
 	fprintf(out,
 	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"

@@ -3,6 +3,7 @@
  * ?dry_run), its history (/versions, /versions/{n}), rollback, and the
  * impact preview of a proposed document. Changes go through policylife.c,
  * which versions, audits, writes the file and installs, in that order. */
+#include "server.h"
 #include "util/etag.h"
 #include "handlers.h"
 #include "decisions/impact.h"
@@ -79,7 +80,7 @@ enum MHD_Result
 h_policy_get(struct request *rq)
 {
 	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(rq->srv->served);
 	enum MHD_Result ret;
 
 	if (s == NULL)
@@ -117,7 +118,7 @@ run_change(struct request *rq, const json_t *body, struct policylife_change *c)
 	struct policylife_result res;
 	enum MHD_Result ret;
 
-	switch (policylife_apply(body, c, &res, &errs)) {
+	switch (policylife_apply(rq->srv->policylife, body, c, &res, &errs)) {
 	case PL_OK:
 		ret = c->dry_run ? reply_json(rq, 200, change_reply(c, &res))
 		                 : reply_json_hdr(rq, 200, change_reply(c, &res),
@@ -205,7 +206,7 @@ h_policy_versions_get(struct request *rq)
 	if (limit < 1 || limit > VERSIONS_LIMIT)
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL, "limit: expected 1 to %d",
 		                   VERSIONS_LIMIT);
-	if ((list = policystore_list((int)limit)) == NULL)
+	if ((list = policystore_list(rq->srv->policystore, (int)limit)) == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the policy history cannot be read");
 	return reply_json(rq, 200, json_pack("{s:o}", "versions", list));
 }
@@ -227,7 +228,7 @@ h_user_policy_versions_get(struct request *rq)
 	if (limit < 1 || limit > VERSIONS_LIMIT)
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL, "limit: expected 1 to %d",
 		                   VERSIONS_LIMIT);
-	if ((list = policystore_user_history(user, (int)limit)) == NULL)
+	if ((list = policystore_user_history(rq->srv->policystore, user, (int)limit)) == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the policy history cannot be read");
 	return reply_json(rq, 200, json_pack("{s:s, s:o}", "user", user, "versions", list));
 }
@@ -242,7 +243,7 @@ h_policy_version_get(struct request *rq)
 	if (n < 1)
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "version: expected a positive whole number");
-	if ((v = policystore_get(n, &found)) == NULL)
+	if ((v = policystore_get(rq->srv->policystore, n, &found)) == NULL)
 		return found ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                           "the policy history cannot be read")
 		             : reply_error(rq, ERR_NOT_FOUND, NULL, "no policy version %lld", n);
@@ -271,7 +272,7 @@ h_policy_rollback_post(struct request *rq)
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid rollback request");
 		goto out;
 	}
-	if ((row = policystore_get(n, &found)) == NULL) {
+	if ((row = policystore_get(rq->srv->policystore, n, &found)) == NULL) {
 		ret = found ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                          "the policy history cannot be read")
 		            : reply_error(rq, ERR_NOT_FOUND, NULL, "no policy version %lld",
@@ -317,7 +318,8 @@ h_policy_impact_post(struct request *rq)
 		                  errs.n, errs.n == 1 ? "" : "s");
 		goto out;
 	}
-	report = impact_preview(rq->json, since, &unavailable);
+	report =
+	    impact_preview(rq->srv->served, rq->srv->userpolicy, rq->json, since, &unavailable);
 	if (report == NULL)
 		ret = unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                                "the recorded decisions cannot be read")

@@ -26,6 +26,7 @@
 
 struct longpoll {
 	struct served_waiter w;
+	struct server *srv; /* its hub and caps */
 	struct http_wait wait;
 	char *user; /* ?user=, owned (w.user points here) */
 	/* The caller's count this waiter is part of (borrowed: it lives while
@@ -43,19 +44,63 @@ struct caller_count {
 	struct caller_count *next;
 };
 
-static pthread_mutex_t caps_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct caller_count *callers[CALLER_BUCKETS];
-static unsigned waiting;
+/* The long-polls' counts and the org settings' prebuilt replies. */
+struct settings_api {
+	pthread_mutex_t caps_lock; /* callers and waiting */
+	struct caller_count *callers[CALLER_BUCKETS];
+	unsigned waiting;
+	/* The replies of one policy build, made once and shared by every
+	 * request until the next build: the 200's body is the snapshot's own
+	 * text, and the response holds a reference to the snapshot until
+	 * libmicrohttpd is done with it. */
+	pthread_rwlock_t replies_lock;
+	struct {
+		unsigned long long build;
+		struct MHD_Response *r200, *r304;
+	} replies;
+};
+
+struct settings_api *
+settings_api_new(void)
+{
+	struct settings_api *sa = calloc(1, sizeof(*sa));
+
+	if (sa == NULL)
+		return NULL;
+	pthread_mutex_init(&sa->caps_lock, NULL);
+	pthread_rwlock_init(&sa->replies_lock, NULL);
+	return sa;
+}
+
+void
+settings_api_free(struct settings_api *sa)
+{
+	if (sa == NULL)
+		return;
+	for (size_t i = 0; i < CALLER_BUCKETS; i++) {
+		for (struct caller_count *c = sa->callers[i], *next; c != NULL; c = next) {
+			next = c->next;
+			free(c);
+		}
+	}
+	if (sa->replies.r200 != NULL) {
+		MHD_destroy_response(sa->replies.r200);
+		MHD_destroy_response(sa->replies.r304);
+	}
+	pthread_mutex_destroy(&sa->caps_lock);
+	pthread_rwlock_destroy(&sa->replies_lock);
+	free(sa);
+}
 
 static struct caller_count **
-caller_slot(const char *name)
+caller_slot(struct settings_api *sa, const char *name)
 {
 	unsigned h = 5381;
 	struct caller_count **pp;
 
 	for (const char *p = name; *p; p++)
 		h = h * 33 + (unsigned char)*p;
-	for (pp = &callers[h % CALLER_BUCKETS]; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &sa->callers[h % CALLER_BUCKETS]; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, name) == 0)
 			break;
 	return pp;
@@ -74,14 +119,15 @@ total_cap(const struct config *c)
 static int
 admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 {
+	struct settings_api *sa = rq->srv->settings;
 	int admin = rq->peer.role >= ROLE_ADMIN;
 	unsigned cap = total_cap(rq->srv->cfg) + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
 	struct caller_count **pp, *c = NULL;
 	int full = 0, over = 0;
 
-	pthread_mutex_lock(&caps_lock);
-	pp = caller_slot(rq->peer.name);
-	if (waiting >= cap)
+	pthread_mutex_lock(&sa->caps_lock);
+	pp = caller_slot(sa, rq->peer.name);
+	if (sa->waiting >= cap)
 		full = 1;
 	else if (!admin && *pp != NULL && (*pp)->n >= (unsigned)rq->srv->cfg->longpoll_caller)
 		over = 1;
@@ -91,10 +137,10 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	}
 	if (c != NULL) {
 		c->n++;
-		waiting++;
+		sa->waiting++;
 		lp->counted = c;
 	}
-	pthread_mutex_unlock(&caps_lock);
+	pthread_mutex_unlock(&sa->caps_lock);
 	if (c != NULL)
 		return 1;
 	*ret = full   ? reply_json_hdr(rq, 503,
@@ -113,18 +159,19 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 static void
 release(struct longpoll *lp)
 {
+	struct settings_api *sa = lp->srv->settings;
 	struct caller_count **pp, *c;
 
 	if (lp->counted == NULL)
 		return;
-	pthread_mutex_lock(&caps_lock);
-	pp = caller_slot(lp->counted->name);
+	pthread_mutex_lock(&sa->caps_lock);
+	pp = caller_slot(sa, lp->counted->name);
 	if ((c = *pp) != NULL && --c->n == 0) {
 		*pp = c->next;
 		free(c);
 	}
-	waiting--;
-	pthread_mutex_unlock(&caps_lock);
+	sa->waiting--;
+	pthread_mutex_unlock(&sa->caps_lock);
 	lp->counted = NULL;
 }
 
@@ -144,7 +191,7 @@ longpoll_free(void *p)
 {
 	struct longpoll *lp = p;
 
-	served_wait_remove(&lp->w);
+	served_wait_remove(lp->srv->served, &lp->w);
 	release(lp);
 	free(lp->user);
 	free(lp);
@@ -162,6 +209,7 @@ longpoll_new(struct request *rq, const char *user, const char *etag, long wait,
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 		return NULL;
 	}
+	lp->srv = rq->srv;
 	if (!admit(rq, lp, ret)) {
 		free(lp->user);
 		free(lp);
@@ -246,7 +294,8 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 {
 	struct problems errs = PROBLEMS_INIT;
 	struct longpoll *lp = rq->hstate;
-	unsigned long long gen = served_generation();
+	struct served_hub *hub = rq->srv->served;
+	unsigned long long gen = served_generation(hub);
 	struct served_user_reply *r;
 	enum MHD_Result ret;
 	int unavailable = 0;
@@ -257,9 +306,9 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 		return ret;
 	}
 	if (lp != NULL && (lp->w.gone || lp->w.reply != NULL || deadline_passed(&lp->w) ||
-	                   served_shutting_down()))
+	                   served_shutting_down(hub)))
 		return user_resumed(rq, lp);
-	if ((r = userpolicy_reply(user, &unavailable)) == NULL)
+	if ((r = userpolicy_reply(rq->srv->userpolicy, user, &unavailable)) == NULL)
 		return unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                                 "the user's settings cannot be read now")
 		                   : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
@@ -271,10 +320,10 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 		/* refused: ret holds the reply */
 	} else {
 		http_wait_init(&lp->wait, rq);
-		served_wait_add_user(&lp->w);
-		if (served_generation() != gen) {
+		served_wait_add_user(hub, &lp->w);
+		if (served_generation(hub) != gen) {
 			/* Changed while this reply was being built: look again. */
-			served_wait_remove(&lp->w);
+			served_wait_remove(hub, &lp->w);
 			http_wait_done(&lp->wait);
 		}
 		http_wait_suspend(&lp->wait);
@@ -286,16 +335,6 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 
 /* ------------------------------------------------------------------------ */
 /* The org settings */
-
-/* The replies of one policy build, made once and shared by every request
- * until the next build: the 200's body is the snapshot's own text, and the
- * response holds a reference to the snapshot until libmicrohttpd is done
- * with it. */
-static pthread_rwlock_t replies_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct {
-	unsigned long long build;
-	struct MHD_Response *r200, *r304;
-} replies;
 
 static void
 release_snapshot(void *cls)
@@ -326,14 +365,14 @@ settings_response(struct served *s, int not_modified)
 	return r;
 }
 
-/* With replies_lock held for writing: the replies of s's build. 0, or -1 on
- * ENOMEM. */
+/* With sa->replies_lock held for writing: the replies of s's build. 0, or
+ * -1 on ENOMEM. */
 static int
-replies_for(struct served *s)
+replies_for(struct settings_api *sa, struct served *s)
 {
 	struct MHD_Response *r200, *r304;
 
-	if (replies.r200 != NULL && replies.build == s->build)
+	if (sa->replies.r200 != NULL && sa->replies.build == s->build)
 		return 0;
 	r200 = settings_response(s, 0);
 	r304 = settings_response(s, 1);
@@ -344,42 +383,43 @@ replies_for(struct served *s)
 			MHD_destroy_response(r304);
 		return -1;
 	}
-	if (replies.r200 != NULL) {
-		MHD_destroy_response(replies.r200);
-		MHD_destroy_response(replies.r304);
+	if (sa->replies.r200 != NULL) {
+		MHD_destroy_response(sa->replies.r200);
+		MHD_destroy_response(sa->replies.r304);
 	}
-	replies.build = s->build;
-	replies.r200 = r200;
-	replies.r304 = r304;
+	sa->replies.build = s->build;
+	sa->replies.r200 = r200;
+	sa->replies.r304 = r304;
 	return 0;
 }
 
 /* The prebuilt reply for s. Every GET shares the read lock; only the first
- * request after a new build takes the write lock to make its replies. */
+ * request after a new build takes the write lock to make its sa->replies. */
 static enum MHD_Result
-queue_current(struct request *rq, struct served *s, const char *inm)
+queue_current(struct settings_api *sa, struct request *rq, struct served *s, const char *inm)
 {
 	if (inm != NULL && etag_listed(inm, s->etag, 1))
-		return reply_response(rq, 304, replies.r304);
-	return reply_response(rq, 200, replies.r200);
+		return reply_response(rq, 304, sa->replies.r304);
+	return reply_response(rq, 200, sa->replies.r200);
 }
 
 static enum MHD_Result
 reply_current(struct request *rq, struct served *s, const char *inm)
 {
+	struct settings_api *sa = rq->srv->settings;
 	enum MHD_Result ret;
 
-	pthread_rwlock_rdlock(&replies_lock);
-	if (replies.r200 != NULL && replies.build == s->build) {
-		ret = queue_current(rq, s, inm);
-		pthread_rwlock_unlock(&replies_lock);
+	pthread_rwlock_rdlock(&sa->replies_lock);
+	if (sa->replies.r200 != NULL && sa->replies.build == s->build) {
+		ret = queue_current(sa, rq, s, inm);
+		pthread_rwlock_unlock(&sa->replies_lock);
 		return ret;
 	}
-	pthread_rwlock_unlock(&replies_lock);
-	pthread_rwlock_wrlock(&replies_lock);
-	ret = replies_for(s) == 0 ? queue_current(rq, s, inm)
-	                          : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
-	pthread_rwlock_unlock(&replies_lock);
+	pthread_rwlock_unlock(&sa->replies_lock);
+	pthread_rwlock_wrlock(&sa->replies_lock);
+	ret = replies_for(sa, s) == 0 ? queue_current(sa, rq, s, inm)
+	                              : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+	pthread_rwlock_unlock(&sa->replies_lock);
 	return ret;
 }
 /* Resumed after a change, the deadline, or the client's going. */
@@ -391,13 +431,13 @@ org_resumed(struct request *rq, struct longpoll *lp, const char *inm)
 
 	if (lp->w.gone)
 		return MHD_NO; /* nobody to answer: close */
-	s = served_acquire();
+	s = served_acquire(rq->srv->served);
 	if (s != NULL && etag_listed(inm, s->etag, 1) && !deadline_passed(&lp->w) &&
-	    !served_shutting_down()) {
+	    !served_shutting_down(rq->srv->served)) {
 		/* Not for us (a race with a swap back): sleep again. */
 		served_release(s);
 		http_wait_init(&lp->wait, rq);
-		if (served_wait_add(&lp->w) != 0)
+		if (served_wait_add(rq->srv->served, &lp->w) != 0)
 			http_wait_done(&lp->wait);
 		http_wait_suspend(&lp->wait);
 		return MHD_YES;
@@ -427,7 +467,7 @@ h_settings_get(struct request *rq)
 		return reply_user(rq, user, inm, wait);
 	if (rq->hstate != NULL)
 		return org_resumed(rq, rq->hstate, inm);
-	s = served_acquire();
+	s = served_acquire(rq->srv->served);
 	if (s == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "no policy loaded");
 	if (wait == 0 || inm == NULL || !etag_listed(inm, s->etag, 1) || strcmp(inm, "*") == 0) {
@@ -441,7 +481,7 @@ h_settings_get(struct request *rq)
 	if (lp == NULL)
 		return ret;
 	http_wait_init(&lp->wait, rq);
-	if (served_wait_add(&lp->w) != 0) {
+	if (served_wait_add(rq->srv->served, &lp->w) != 0) {
 		lp->w.fired = 1;
 		http_wait_done(&lp->wait); /* changed in between: reply on resume */
 	}
@@ -455,7 +495,7 @@ h_settings_metrics(struct server *srv, FILE *out)
 	size_t all, users;
 	unsigned long long builds;
 
-	served_wait_count(&all, &users, &builds);
+	served_wait_count(srv->served, &all, &users, &builds);
 	fprintf(out,
 	        "# HELP lockset_longpoll_waiters Long-polls of GET /v1/settings waiting, for the "
 	        "org settings and for a user's.\n"

@@ -67,8 +67,8 @@ h_user_policy_put(struct request *rq)
 		problems_add(&errs, "", "expected a JSON object (an admin-settings.json document)");
 		st = UP_INVALID;
 	} else {
-		st =
-		    userpolicy_set(user, rq->json, rq->peer.name, comment, &version, &errs, &warns);
+		st = userpolicy_set(rq->srv->userpolicy, user, rq->json, rq->peer.name, comment,
+		                    &version, &errs, &warns);
 	}
 	if (st == UP_INVALID) {
 		ret = reply_error(rq, ERR_INVALID_POLICY, &errs, "invalid policy (%zu problem%s)",
@@ -91,7 +91,7 @@ out:
 enum MHD_Result
 h_user_policies_get(struct request *rq)
 {
-	json_t *list = userpolicy_list();
+	json_t *list = userpolicy_list(rq->srv->userpolicy);
 
 	if (list == NULL)
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
@@ -103,7 +103,7 @@ h_user_policy_get(struct request *rq)
 {
 	const char *user = rq->params[0];
 	long long version = 0;
-	json_t *doc = userpolicy_get(user, &version);
+	json_t *doc = userpolicy_get(rq->srv->userpolicy, user, &version);
 
 	if (doc == NULL)
 		return reply_error(rq, ERR_NOT_FOUND, NULL, "user \"%s\" has no policy", user);
@@ -126,8 +126,8 @@ h_user_policy_delete(struct request *rq)
 		ret = h_policy_managed(rq);
 	else if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
-	else if ((st = userpolicy_set(user, NULL, rq->peer.name, comment, &version, NULL, NULL)) !=
-	         UP_OK)
+	else if ((st = userpolicy_set(rq->srv->userpolicy, user, NULL, rq->peer.name, comment,
+	                              &version, NULL, NULL)) != UP_OK)
 		ret = reply_set_status(rq, st, user);
 	else
 		ret = reply_empty(rq, 204, NULL);
@@ -168,7 +168,7 @@ check_prefs(const json_t *prefs, struct problems *errs)
 static int
 audit_locked_override(struct request *rq, const char *user, const json_t *keys)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(rq->srv->served);
 	json_t *data = json_pack("{s:s, s:O}", "user", user, "lockedKeys", keys);
 	int rc = data ? audit_record(rq->srv->audit, "settings.locked_override", rq->peer.name,
 	                             "api", user, "deny", s ? s->version : -1, data)
@@ -182,10 +182,10 @@ audit_locked_override(struct request *rq, const char *user, const json_t *keys)
 /* The keys of prefs some policy layer locks for user (new array), NULL on
  * ENOMEM. */
 static json_t *
-locked_keys(const char *user, const json_t *prefs)
+locked_keys(struct server *srv, const char *user, const json_t *prefs)
 {
-	struct served *s = served_acquire();
-	json_t *up = userpolicy_get(user, NULL);
+	struct served *s = served_acquire(srv->served);
+	json_t *up = userpolicy_get(srv->userpolicy, user, NULL);
 	json_t *keys = settings_locked_keys(s ? s->doc : NULL, up, prefs);
 
 	json_decref(up);
@@ -267,9 +267,9 @@ prefs_store(struct request *rq, const char *user)
 	enum MHD_Result ret;
 	int rc;
 
-	if (policystore_prefs_get(user, &old) != 0)
+	if (policystore_prefs_get(rq->srv->policystore, user, &old) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
-	if (old == NULL && policystore_prefs_count() >= max_users) {
+	if (old == NULL && policystore_prefs_count(rq->srv->policystore) >= max_users) {
 		/* Refused before the audit row; the store checks again, atomically. */
 		return reply_error(rq, ERR_CONFLICT, NULL,
 		                   "preferences are stored for %ld users, the limit "
@@ -279,7 +279,8 @@ prefs_store(struct request *rq, const char *user)
 	if (audit_prefs_update(rq, user, old) != 0) {
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the change could not be audited; nothing changed");
-	} else if ((rc = policystore_prefs_put(user, rq->json, rq->peer.name, max_users)) == -2) {
+	} else if ((rc = policystore_prefs_put(rq->srv->policystore, user, rq->json, rq->peer.name,
+	                                       max_users)) == -2) {
 		ret = reply_error(rq, ERR_CONFLICT, NULL,
 		                  "preferences are stored for %ld users, the limit "
 		                  "(--prefs-max-users): none can be added",
@@ -287,7 +288,7 @@ prefs_store(struct request *rq, const char *user)
 	} else if (rc != 0) {
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be stored");
 	} else {
-		served_notify_user(user); /* the user's long-polls re-check */
+		served_notify_user(rq->srv->served, user); /* the user's long-polls re-check */
 		ret = reply_json(rq, 200,
 		                 json_pack("{s:s, s:O}", "user", user, "preferences", rq->json));
 	}
@@ -315,7 +316,7 @@ h_user_settings_put(struct request *rq)
 		                  errs.n == 1 ? "" : "s");
 		goto out;
 	}
-	if ((keys = locked_keys(user, rq->json)) == NULL) {
+	if ((keys = locked_keys(rq->srv, user, rq->json)) == NULL) {
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
@@ -349,7 +350,7 @@ h_user_settings_get(struct request *rq)
 
 	if (!prefs_access(rq, user, &ret))
 		return ret;
-	if (policystore_prefs_get(user, &prefs) != 0)
+	if (policystore_prefs_get(rq->srv->policystore, user, &prefs) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
 	return reply_json(
 	    rq, 200,
@@ -389,11 +390,11 @@ h_users_prefs_expire(struct server *srv)
 	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* In rounds of a thousand: each round is one audit row, then one delete. */
 	for (;;) {
-		if ((users = policystore_prefs_stale(cutoff, 1000)) == NULL ||
+		if ((users = policystore_prefs_stale(srv->policystore, cutoff, 1000)) == NULL ||
 		    json_array_size(users) == 0)
 			break;
 		if (audit_prefs_expired(srv->audit, users, days) != 0 ||
-		    (removed = policystore_prefs_remove(users, cutoff)) < 0) {
+		    (removed = policystore_prefs_remove(srv->policystore, users, cutoff)) < 0) {
 			log_warnx("preferences: could not remove those unchanged for %ld days",
 			          days);
 			break;

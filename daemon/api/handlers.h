@@ -8,10 +8,18 @@
 
 #include <stdio.h>
 
+struct settings_api;
+
 /* h_health.c */
 enum MHD_Result h_health_get(struct request *rq);
 /* h_settings.c */
 enum MHD_Result h_settings_get(struct request *rq);
+/* What GET /v1/settings keeps between requests (struct server's settings):
+ * the long-polls counted per caller and in all, and the org settings'
+ * prebuilt replies. NULL when out of memory; free after the HTTP layer
+ * stopped. */
+struct settings_api *settings_api_new(void);
+void settings_api_free(struct settings_api *sa);
 
 /* h_tokens.c */
 enum MHD_Result h_tokens_post(struct request *rq);

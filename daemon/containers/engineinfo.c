@@ -24,7 +24,8 @@ struct waiter {
 };
 
 struct engineinfo {
-	char *socket; /* NULL: no engine configured */
+	struct served_hub *served; /* the policy whose changes it follows */
+	char *socket;              /* NULL: no engine configured */
 	int timeout_ms;
 	pthread_t thread;
 	int running;
@@ -77,7 +78,7 @@ policy_changed(struct served_waiter *w)
 
 	pthread_mutex_lock(&e->lock);
 	e->armed = 0;
-	if (!served_shutting_down()) /* served_wake_all fires every waiter */
+	if (!served_shutting_down(e->served)) /* served_wake_all fires every waiter */
 		e->wanted++;
 	pthread_cond_signal(&e->cond);
 	pthread_mutex_unlock(&e->lock);
@@ -99,7 +100,7 @@ arm_policy_waiter(struct engineinfo *e)
 	e->policy.fire = policy_changed;
 	clock_gettime(CLOCK_MONOTONIC, &e->policy.deadline);
 	e->policy.deadline.tv_sec += 86400;
-	served_wait_add_internal(&e->policy);
+	served_wait_add_internal(e->served, &e->policy);
 }
 
 /* Log what changed (the answer, or whether ECI requires it): a warning when
@@ -108,7 +109,7 @@ arm_policy_waiter(struct engineinfo *e)
 static void
 log_change(struct engineinfo *e, enum decide_userns before)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(e->served);
 	int required = s != NULL && engineinfo_required(s->effective);
 	char why[1024];
 
@@ -230,13 +231,14 @@ checker_main(void *arg)
 /* Start, stop, questions                                                   */
 
 struct engineinfo *
-engineinfo_new(const char *socket, int timeout_ms)
+engineinfo_new(struct served_hub *served, const char *socket, int timeout_ms)
 {
 	struct engineinfo *e = calloc(1, sizeof(*e));
 	pthread_condattr_t attr;
 
 	if (e == NULL)
 		return NULL;
+	e->served = served;
 	e->timeout_ms = timeout_ms > 0 ? timeout_ms : ENGINECLIENT_TIMEOUT_MS;
 	e->userns = DECIDE_USERNS_UNKNOWN;
 	e->wanted = 1; /* the first check, at once */
@@ -278,7 +280,7 @@ engineinfo_stop(struct engineinfo *e)
 		pthread_join(e->thread, NULL);
 	e->running = 0;
 	if (e->socket != NULL)
-		served_wait_remove(&e->policy);
+		served_wait_remove(e->served, &e->policy);
 	pthread_mutex_lock(&e->lock);
 	w = take_waiters(e, 0);
 	pthread_mutex_unlock(&e->lock);

@@ -23,16 +23,18 @@
 #include <stdio.h>
 
 struct engineinfo;
+struct served_hub;
 
 #define ENGINEINFO_PERIOD_S    60   /* re-check at least this often */
 #define ENGINEINFO_RETRY_MS    1000 /* after a failed check, a judgement asks again after this */
 #define ENGINEINFO_MAX_WAITERS 4096 /* judgements waiting at once; more: not waited for */
 
-/* Start the checker thread; the first check runs at once. socket (copied)
+/* Start the checker thread; the first check runs at once, and again after
+ * every change of served's policy (borrowed; it must outlive e). socket (copied)
  * NULL or "": no engine is configured and nothing is asked: the answer
  * stays unknown. timeout_ms <= 0: the engine client's default. Returns NULL
  * on failure (logged). */
-struct engineinfo *engineinfo_new(const char *socket, int timeout_ms);
+struct engineinfo *engineinfo_new(struct served_hub *served, const char *socket, int timeout_ms);
 /* Stop the thread; every waiter's done() is called first (the state then
  * stands as it is). Call before http_stop. Accepts NULL. */
 void engineinfo_stop(struct engineinfo *e);

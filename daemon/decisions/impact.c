@@ -23,8 +23,9 @@ struct user_dp {
 
 struct replay {
 	const json_t *proposed;
-	struct served *s; /* for the path variables */
-	int uses_home;    /* the proposed policy names $HOME: users get their own */
+	struct userpolicy *up; /* the users' current policies */
+	struct served *s;      /* for the path variables */
+	int uses_home;         /* the proposed policy names $HOME: users get their own */
 	struct decide_policy *base;
 	struct user_dp users[IMPACT_MAX_USERS];
 	size_t nusers;
@@ -123,7 +124,7 @@ policy_for(struct replay *rp, const char *user)
 
 	if (user[0] == '\0')
 		return rp->base;
-	up = userpolicy_get(user, NULL);
+	up = userpolicy_get(rp->up, user, NULL);
 	if (up == NULL && !rp->uses_home)
 		return rp->base;
 	for (size_t i = 0; i < rp->nusers; i++) {
@@ -267,7 +268,8 @@ replay_one(const struct inputs_row *r, void *cls)
 }
 
 json_t *
-impact_preview(const json_t *proposed, const char *since, int *unavailable)
+impact_preview(struct served_hub *served, struct userpolicy *up, const json_t *proposed,
+               const char *since, int *unavailable)
 {
 	struct replay rp;
 	json_t *out = NULL;
@@ -275,12 +277,13 @@ impact_preview(const json_t *proposed, const char *since, int *unavailable)
 	*unavailable = 0;
 	memset(&rp, 0, sizeof(rp));
 	rp.proposed = proposed;
+	rp.up = up;
 	rp.denied_by = json_object();
 	rp.allowed_by = json_object();
 	rp.examples = json_array();
 	rp.uses_home = settings_uses_home(proposed);
 	if (rp.denied_by == NULL || rp.allowed_by == NULL || rp.examples == NULL ||
-	    (rp.s = served_acquire()) == NULL || (rp.base = compile(&rp, NULL, "")) == NULL)
+	    (rp.s = served_acquire(served)) == NULL || (rp.base = compile(&rp, NULL, "")) == NULL)
 		goto out;
 	inputs_flush(); /* what was decided a moment ago counts too */
 	if (inputs_scan(since, replay_one, &rp) != 0) {

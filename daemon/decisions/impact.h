@@ -8,6 +8,9 @@
 #include <jansson.h>
 #include <time.h>
 
+struct served_hub;
+struct userpolicy;
+
 #define IMPACT_MAX_EXAMPLES 20
 #define IMPACT_DEFAULT_DAYS 7
 
@@ -19,8 +22,9 @@ int impact_parse_time(const char *s, char out[32]);
 void impact_time_ago(time_t seconds, char out[32]);
 
 /* Replay every input since (stored form) against proposed (borrowed, a valid
- * policy document); a user with a per-user policy is judged by the proposed
- * org policy under their current user policy. The window is exact to the
+ * policy document) in place of served's current policy; a user with a
+ * per-user policy (up) is judged by the proposed org policy under their
+ * current user policy. The window is exact to the
  * minute (the minute that holds since counts whole). Every count is of past
  * requests: a recorded row of identical requests counts as many. Inputs whose
  * body was too large to keep are skipped and counted. New reference:
@@ -33,6 +37,7 @@ void impact_time_ago(time_t seconds, char out[32]);
  * requests there were, "time" the last of them.
  * NULL with *unavailable = 1 when the inputs cannot be read, NULL otherwise
  * on ENOMEM. */
-json_t *impact_preview(const json_t *proposed, const char *since, int *unavailable);
+json_t *impact_preview(struct served_hub *served, struct userpolicy *up, const json_t *proposed,
+                       const char *since, int *unavailable);
 
 #endif

@@ -212,7 +212,7 @@ judge_container(void *arg, const char *ref, struct decide_mounts *out)
 static int
 evaluate(const struct decide_request *req, struct judgement *j)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(j->judge->deps.served);
 	const struct decide_policy *dp;
 	struct decide_request r;
 	void *hold = NULL;
@@ -230,7 +230,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 		req = &r;
 	}
 	/* A user with a per-user policy is judged by it (compiled once per version). */
-	dp = userpolicy_decide(s, req->user, &hold);
+	dp = userpolicy_decide(j->judge->deps.userpolicy, s, req->user, &hold);
 	rc = dp != NULL ? decide_eval(dp, req, &j->d) : -1;
 	userpolicy_release(hold);
 	served_release(s);

@@ -17,6 +17,8 @@ struct judge_deferred;
 struct lookup;
 struct lookup_set;
 struct redact;
+struct served_hub;
+struct userpolicy;
 
 /* What a judge asks and writes to; each may be NULL (no audit log: every
  * required record fails, so the request is denied; no redactor: URIs are
@@ -27,6 +29,8 @@ struct judge_deps {
 	struct redact *redact;
 	struct lookup *lookup;
 	struct engineinfo *engineinfo;
+	struct served_hub *served;     /* the policy judged by (never NULL) */
+	struct userpolicy *userpolicy; /* per-user policies (never NULL) */
 };
 
 /* A judge with its own counters and decision-id key. NULL when out of memory. */

@@ -21,6 +21,8 @@ static pthread_mutex_t bs_lock = PTHREAD_MUTEX_INITIALIZER;
 static EVP_PKEY *key;
 static struct bundle_served *cur;
 static unsigned long long built_gen;
+static struct served_hub *bs_served; /* what bundles are built from */
+static struct policystore *bs_store;
 
 static void
 bundle_served_free(struct bundle_served *b)
@@ -42,7 +44,7 @@ bundleserve_release(struct bundle_served *b)
 static json_t *
 current_users(void)
 {
-	json_t *rows = policystore_user_current(), *users, *v;
+	json_t *rows = policystore_user_current(bs_store), *users, *v;
 	const char *name;
 
 	if (rows == NULL || (users = json_object()) == NULL) {
@@ -64,7 +66,7 @@ current_users(void)
 static struct bundle_served *
 build(void)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(bs_served);
 	struct bundle_served *b = NULL;
 	json_t *users = NULL, *content = NULL;
 	char hash[65], issued[FLEET_TIME_LEN + 1];
@@ -112,11 +114,12 @@ out:
 struct bundle_served *
 bundleserve_current(void)
 {
-	unsigned long long gen = served_generation();
 	struct bundle_served *b = NULL, *fresh;
+	unsigned long long gen;
 
 	if (key == NULL)
-		return NULL;
+		return NULL; /* no bundles signed here, and no served hub given */
+	gen = served_generation(bs_served);
 	pthread_mutex_lock(&bs_lock);
 	if (cur != NULL && gen == built_gen) {
 		b = cur;
@@ -158,11 +161,14 @@ bundleserve_enabled(void)
 }
 
 int
-bundleserve_open(const char *key_path, char **err)
+bundleserve_open(const char *key_path, struct served_hub *served, struct policystore *store,
+                 char **err)
 {
 	struct bundle_served *b;
 	char kid[BUNDLE_KEY_ID_LEN + 1] = "";
 
+	bs_served = served;
+	bs_store = store;
 	if ((key = bundle_key_load_private(key_path, err)) == NULL)
 		return -1;
 	if ((b = bundleserve_current()) == NULL) {

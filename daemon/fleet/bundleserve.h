@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 
+struct policystore;
+struct served_hub;
+
 struct bundle_served {
 	long long version;
 	char issued[40];
@@ -20,8 +23,11 @@ struct bundle_served {
 };
 
 /* Load the signing key (PEM Ed25519 private key) and build the first bundle
- * (after policylife_start and userpolicy_open). 0, or -1 with *err (malloc'd). */
-int bundleserve_open(const char *key_path, char **err);
+ * (after policylife_start and userpolicy_open) from served's policy and the
+ * per-user policies in store (both borrowed, for as long as bundles are
+ * served). 0, or -1 with *err (malloc'd). */
+int bundleserve_open(const char *key_path, struct served_hub *served, struct policystore *store,
+                     char **err);
 void bundleserve_close(void);
 /* 1 when this daemon signs bundles. */
 int bundleserve_enabled(void);

@@ -153,7 +153,8 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	struct bundle_info info;
 	char why[256] = "";
 
-	switch (upstream_apply(r->body, r->len, u->key, &u->have, &info, why, sizeof(why))) {
+	switch (upstream_apply(&u->policy, r->body, r->len, u->key, &u->have, &info, why,
+	                       sizeof(why))) {
 	case UA_INSTALLED:
 		if (policylife_write_file(u->saved_path, r->body, r->len) != 0)
 			log_warn("upstream: cannot save %s", u->saved_path);
@@ -308,8 +309,8 @@ install_saved(struct upstream *u)
 	close(fd);
 	if (n != st.st_size) {
 		log_warnx("upstream: cannot read %s", u->saved_path);
-	} else if (upstream_apply(body, (size_t)n, u->key, &u->have, &info, why, sizeof(why)) ==
-	           UA_INSTALLED) {
+	} else if (upstream_apply(&u->policy, body, (size_t)n, u->key, &u->have, &info, why,
+	                          sizeof(why)) == UA_INSTALLED) {
 		log_info("upstream: enforcing the saved bundle v%lld (issued %s)", info.version,
 		         info.issued);
 		pthread_mutex_lock(&u->lock);
@@ -367,6 +368,7 @@ upstream_start(const struct upstream_opts *o, char **err)
 		u->base[strlen(u->base) - 1] = '\0';
 	u->audit = o->audit;
 	u->judge = o->judge;
+	u->policy = o->policy;
 	u->wait = o->wait;
 	u->retry_max = o->retry_max;
 	u->report_interval = o->report_interval;

@@ -22,10 +22,24 @@
 
 struct audit;
 struct judge;
+struct policylife;
+struct policystore;
+struct served_hub;
+struct userpolicy;
+
+/* The policy room installs go through (all borrowed; they must outlive the
+ * upstream thread). */
+struct upstream_policy {
+	struct served_hub *served; /* the policy in force (status reports) */
+	struct policylife *life;   /* the org policy's change protocol */
+	struct userpolicy *users;  /* per-user policies */
+	struct policystore *store; /* their history (what is installed now) */
+};
 
 struct upstream_opts {
-	struct audit *audit;    /* records installs and refusals */
-	struct judge *judge;    /* its decision totals go into status reports */
+	struct audit *audit; /* records installs and refusals */
+	struct judge *judge; /* its decision totals go into status reports */
+	struct upstream_policy policy;
 	const char *url;        /* the central lockset (or a cache in front of it) */
 	const char *token_file; /* bearer token (runtime role) for it; NULL: none */
 	const char *bundle_key; /* PEM Ed25519 public key the bundles must verify with */

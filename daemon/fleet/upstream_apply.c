@@ -49,7 +49,8 @@ out:
 
 /* The org policy of b through the change protocol. */
 static int
-install_org(const json_t *b, const struct bundle_info *info, char *why, size_t whylen)
+install_org(const struct upstream_policy *pol, const json_t *b, const struct bundle_info *info,
+            char *why, size_t whylen)
 {
 	struct policylife_change c = {ACTOR, NULL, "upstream", NULL, 0, 0, "upstream"};
 	struct problems errs = PROBLEMS_INIT;
@@ -59,7 +60,7 @@ install_org(const json_t *b, const struct bundle_info *info, char *why, size_t w
 
 	snprintf(comment, sizeof(comment), "bundle v%lld issued %s", info->version, info->issued);
 	c.comment = comment;
-	st = policylife_apply(json_object_get(b, "policy"), &c, &res, &errs);
+	st = policylife_apply(pol->life, json_object_get(b, "policy"), &c, &res, &errs);
 	if (st != PL_OK)
 		snprintf(why, whylen, "the org policy could not be installed (%s)",
 		         st == PL_AUDIT   ? "audit log unavailable"
@@ -74,9 +75,11 @@ install_org(const json_t *b, const struct bundle_info *info, char *why, size_t w
 /* Make this host's per-user policies those of b: set what differs, delete
  * what b does not have. */
 static int
-install_users(const json_t *b, const struct bundle_info *info, char *why, size_t whylen)
+install_users(const struct upstream_policy *pol, const json_t *b, const struct bundle_info *info,
+              char *why, size_t whylen)
 {
-	json_t *users = json_object_get(b, "users"), *local = policystore_user_current(), *u;
+	json_t *users = json_object_get(b, "users"), *local = policystore_user_current(pol->store);
+	json_t *u;
 	const char *user;
 	char comment[96];
 	long long v;
@@ -94,7 +97,8 @@ install_users(const json_t *b, const struct bundle_info *info, char *why, size_t
 
 		if (have != NULL && json_equal(have, want))
 			continue;
-		if (userpolicy_set(user, want, ACTOR, comment, &v, NULL, NULL) != UP_OK) {
+		if (userpolicy_set(pol->users, user, want, ACTOR, comment, &v, NULL, NULL) !=
+		    UP_OK) {
 			snprintf(why, whylen, "the policy of user \"%s\" could not be installed",
 			         user);
 			goto out;
@@ -103,7 +107,8 @@ install_users(const json_t *b, const struct bundle_info *info, char *why, size_t
 	json_object_foreach(local, user, u)
 	{
 		if (json_object_get(users, user) == NULL &&
-		    userpolicy_set(user, NULL, ACTOR, comment, &v, NULL, NULL) != UP_OK) {
+		    userpolicy_set(pol->users, user, NULL, ACTOR, comment, &v, NULL, NULL) !=
+		        UP_OK) {
 			snprintf(why, whylen, "the policy of user \"%s\" could not be removed",
 			         user);
 			goto out;
@@ -116,8 +121,8 @@ out:
 }
 
 enum upstream_apply_status
-upstream_apply(const char *body, size_t len, EVP_PKEY *key, struct upstream_have *have,
-               struct bundle_info *info, char *why, size_t whylen)
+upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, EVP_PKEY *key,
+               struct upstream_have *have, struct bundle_info *info, char *why, size_t whylen)
 {
 	json_t *b = bundle_open(body, len, key, info, why, whylen);
 	enum upstream_apply_status st = UA_REFUSED;
@@ -142,7 +147,8 @@ upstream_apply(const char *body, size_t len, EVP_PKEY *key, struct upstream_have
 	if (validate_all(b, why, whylen) != 0)
 		goto out;
 	st = UA_FAILED;
-	if (install_org(b, info, why, whylen) != 0 || install_users(b, info, why, whylen) != 0)
+	if (install_org(pol, b, info, why, whylen) != 0 ||
+	    install_users(pol, b, info, why, whylen) != 0)
 		goto out;
 	json_decref(have->bundle);
 	have->bundle = json_incref(b);

@@ -9,6 +9,7 @@
 #define LOCKSET_UPSTREAM_APPLY_H
 
 #include "bundle.h"
+#include "upstream.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -26,11 +27,11 @@ struct upstream_have {
 	json_t *bundle; /* the installed bundle object (owned) */
 };
 
-/* Verify body (len bytes) with key and install it on top of have, which is
+/* Verify body (len bytes) with key and install it through pol on top of have, which is
  * updated on UA_INSTALLED. info receives what the bundle says about itself;
  * why (whylen bytes) the reason for UA_REFUSED and UA_FAILED. */
-enum upstream_apply_status upstream_apply(const char *body, size_t len, EVP_PKEY *key,
-                                          struct upstream_have *have, struct bundle_info *info,
-                                          char *why, size_t whylen);
+enum upstream_apply_status upstream_apply(const struct upstream_policy *pol, const char *body,
+                                          size_t len, EVP_PKEY *key, struct upstream_have *have,
+                                          struct bundle_info *info, char *why, size_t whylen);
 
 #endif

@@ -17,6 +17,7 @@ struct upstream {
 	/* Set at start, then read-only. */
 	struct audit *audit;
 	struct judge *judge;
+	struct upstream_policy policy;
 	char *base, *host, *saved_path;
 	long wait, retry_max, report_interval;
 	EVP_PKEY *key;

@@ -17,9 +17,9 @@
 
 /* containerPolicy.mode of the policy in force ("enforce" or "audit"). */
 static char *
-current_mode(void)
+current_mode(struct served_hub *served)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(served);
 	const char *m = s ? json_string_value(json_object_get(
 	                        json_object_get(s->effective, "containerPolicy"), "mode"))
 	                  : NULL;
@@ -34,7 +34,8 @@ upstream_report(struct upstream *u)
 {
 	unsigned long long dec, den;
 	struct upstream_http_reply r;
-	char url[600], sync[32] = "", *text = NULL, *mode = current_mode(), err[512];
+	char url[600], sync[32] = "", *text = NULL, *mode = current_mode(u->policy.served),
+	               err[512];
 	json_t *body, *cp;
 	long long cp_id;
 	struct tm tm;

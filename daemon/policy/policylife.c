@@ -7,6 +7,7 @@
 #include "audit/audit.h"
 #include "util/etag.h"
 #include "util/jsondiff.h"
+#include "util/lockorder.h"
 #include "log.h"
 #include "policy.h"
 #include "policystore.h"
@@ -24,14 +25,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static pthread_mutex_t life_lock = PTHREAD_MUTEX_INITIALIZER;
-static int managed;              /* upstream mode: see policylife_set_managed */
-static struct audit *life_audit; /* every change is recorded here first */
+struct policylife {
+	pthread_mutex_t lock;      /* one change at a time, If-Match to install */
+	int managed;               /* upstream mode: see policylife_new */
+	struct served_hub *served; /* the served copy and the settings file's path */
+	struct policystore *store; /* the history every version goes to */
+	struct audit *audit;       /* every change is recorded here first */
+};
+
+struct policylife *
+policylife_new(struct served_hub *served, struct policystore *store, struct audit *audit,
+               int managed)
+{
+	struct policylife *pl = calloc(1, sizeof(*pl));
+
+	if (pl == NULL)
+		return NULL;
+	pthread_mutex_init(&pl->lock, NULL);
+	pl->managed = managed;
+	pl->served = served;
+	pl->store = store;
+	pl->audit = audit;
+	return pl;
+}
 
 void
-policylife_set_managed(int m)
+policylife_free(struct policylife *pl)
 {
-	managed = m;
+	if (pl == NULL)
+		return;
+	pthread_mutex_destroy(&pl->lock);
+	free(pl);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -154,15 +178,16 @@ out:
 /* Audit */
 
 static int
-audit_change(const char *action, const char *actor, const char *component, long long version,
-             const char *source, const char *comment, const json_t *diff, const char *detail)
+audit_change(struct policylife *pl, const char *action, const char *actor, const char *component,
+             long long version, const char *source, const char *comment, const json_t *diff,
+             const char *detail)
 {
-	json_t *data =
-	    json_pack("{s:s, s:s, s:s?, s:O?, s:s?}", "source", source, "file",
-	              served_settings_path(), "comment", comment, "diff", diff, "detail", detail);
-	int rc = data ? audit_record(life_audit, action, actor, component, served_settings_path(),
-	                             strcmp(action, "policy.updated") == 0 ? "allow" : "deny",
-	                             version, data)
+	json_t *data = json_pack("{s:s, s:s, s:s?, s:O?, s:s?}", "source", source, "file",
+	                         served_settings_path(pl->served), "comment", comment, "diff", diff,
+	                         "detail", detail);
+	int rc = data ? audit_record(
+	                    pl->audit, action, actor, component, served_settings_path(pl->served),
+	                    strcmp(action, "policy.updated") == 0 ? "allow" : "deny", version, data)
 	              : -1;
 
 	json_decref(data);
@@ -174,10 +199,10 @@ audit_change(const char *action, const char *actor, const char *component, long 
 /* The newest stored document (new reference) for diffs at start-up; NULL when
  * none. */
 static json_t *
-stored_doc(long long version)
+stored_doc(struct policylife *pl, long long version)
 {
 	int found;
-	json_t *row = policystore_get(version, &found), *doc = NULL;
+	json_t *row = policystore_get(pl->store, version, &found), *doc = NULL;
 
 	if (row != NULL)
 		doc = json_incref(json_object_get(row, "document"));
@@ -186,11 +211,12 @@ stored_doc(long long version)
 }
 
 /* Serve doc (stolen) as version and say that the served policy changed;
- * -1 with the problem in errs when out of memory. Caller holds life_lock. */
+ * -1 with the problem in errs when out of memory. Caller holds pl->lock. */
 static int
-install_file_doc(json_t *doc, long long version, struct problems *errs, int *changed)
+install_file_doc(struct policylife *pl, json_t *doc, long long version, struct problems *errs,
+                 int *changed)
 {
-	if (served_install(doc, version) != 0) {
+	if (served_install(pl->served, doc, version) != 0) {
 		problems_add(errs, "", "out of memory building the policy");
 		return -1;
 	}
@@ -200,12 +226,12 @@ install_file_doc(json_t *doc, long long version, struct problems *errs, int *cha
 
 /* Upstream mode: the file (doc, borrowed) differs from the newest version,
  * latest. Audit that it is ignored, serve latest (at start-up nothing is
- * served yet) and put the file back. Caller holds life_lock. */
+ * served yet) and put the file back. Caller holds pl->lock. */
 static int
-ignore_file_doc(const json_t *doc, struct served *cur, long long latest, struct problems *errs,
-                int *changed)
+ignore_file_doc(struct policylife *pl, const json_t *doc, struct served *cur, long long latest,
+                struct problems *errs, int *changed)
 {
-	json_t *want = cur != NULL ? json_incref(cur->doc) : stored_doc(latest), *diff;
+	json_t *want = cur != NULL ? json_incref(cur->doc) : stored_doc(pl, latest), *diff;
 	char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
@@ -216,15 +242,15 @@ ignore_file_doc(const json_t *doc, struct served *cur, long long latest, struct 
 	}
 	diff = jsondiff_summary(want, doc);
 	log_warnx("policy: %s was changed by hand; ignored: the policy is managed upstream",
-	          served_settings_path());
-	if (audit_change("policy.file_ignored", "file", "locksetd", latest, "file", NULL, diff,
+	          served_settings_path(pl->served));
+	if (audit_change(pl, "policy.file_ignored", "file", "locksetd", latest, "file", NULL, diff,
 	                 "the policy is managed by an upstream lockset") != 0)
 		log_warnx("audit: could not record policy.file_ignored");
-	if (cur == NULL && install_file_doc(json_incref(want), latest, errs, changed) != 0)
+	if (cur == NULL && install_file_doc(pl, json_incref(want), latest, errs, changed) != 0)
 		goto out;
 	if ((text = policy_render(want, &len)) == NULL ||
-	    policylife_write_file(served_settings_path(), text, len) != 0)
-		log_warn("policy: cannot restore %s", served_settings_path());
+	    policylife_write_file(served_settings_path(pl->served), text, len) != 0)
+		log_warn("policy: cannot restore %s", served_settings_path(pl->served));
 	rc = 0;
 out:
 	free(text);
@@ -234,11 +260,12 @@ out:
 }
 
 /* Give doc (read from the file; stolen) its version and install it. Caller
- * holds life_lock. */
+ * holds pl->lock. */
 static int
-adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *changed)
+adopt_file_doc(struct policylife *pl, json_t *doc, const char *detail, struct problems *errs,
+               int *changed)
 {
-	struct served *cur = served_acquire();
+	struct served *cur = served_acquire(pl->served);
 	struct policystore_version pv = {"file", detail, "file", doc};
 	char hash[65], latest_hash[65] = "";
 	long long latest = 0, version;
@@ -247,7 +274,7 @@ adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *chan
 
 	*changed = 0;
 	if (policystore_hash(doc, hash) != 0 ||
-	    (r = policystore_latest(&latest, latest_hash)) < 0) {
+	    (r = policystore_latest(pl->store, &latest, latest_hash)) < 0) {
 		problems_add(errs, "", "cannot read the policy history");
 		goto out;
 	}
@@ -257,27 +284,27 @@ adopt_file_doc(json_t *doc, const char *detail, struct problems *errs, int *chan
 			rc = 0;
 			goto out;
 		}
-		rc = install_file_doc(doc, latest, errs, changed);
+		rc = install_file_doc(pl, doc, latest, errs, changed);
 		doc = NULL;
 		goto out;
 	}
-	if (managed && r == 0) {
-		rc = ignore_file_doc(doc, cur, latest, errs, changed);
+	if (pl->managed && r == 0) {
+		rc = ignore_file_doc(pl, doc, cur, latest, errs, changed);
 		goto out;
 	}
-	old = cur != NULL ? json_incref(cur->doc) : (r == 0 ? stored_doc(latest) : NULL);
+	old = cur != NULL ? json_incref(cur->doc) : (r == 0 ? stored_doc(pl, latest) : NULL);
 	diff = jsondiff_summary(old, doc);
-	if (policystore_add(&pv, &version) != 0) {
+	if (policystore_add(pl->store, &pv, &version) != 0) {
 		problems_add(errs, "", "cannot record the new version in the policy history");
 		goto out;
 	}
-	if (audit_change("policy.updated", "file", "locksetd", version, "file", NULL, diff,
+	if (audit_change(pl, "policy.updated", "file", "locksetd", version, "file", NULL, diff,
 	                 detail) != 0) {
-		policystore_withdraw(version);
+		policystore_withdraw(pl->store, version);
 		problems_add(errs, "", "the change could not be audited; not applied");
 		goto out;
 	}
-	rc = install_file_doc(doc, version, errs, changed);
+	rc = install_file_doc(pl, doc, version, errs, changed);
 	doc = NULL;
 out:
 	json_decref(doc);
@@ -288,50 +315,50 @@ out:
 }
 
 int
-policylife_start(struct audit *audit, json_t *doc, struct problems *errs)
+policylife_start(struct policylife *pl, json_t *doc, struct problems *errs)
 {
-	life_audit = audit;
 	int rc, changed;
 
-	pthread_mutex_lock(&life_lock);
-	remove_stale_temps(served_settings_path());
-	rc = adopt_file_doc(doc, "loaded at start-up", errs, &changed);
-	pthread_mutex_unlock(&life_lock);
+	lockorder_lock(&pl->lock, LOCK_POLICYLIFE);
+	remove_stale_temps(served_settings_path(pl->served));
+	rc = adopt_file_doc(pl, doc, "loaded at start-up", errs, &changed);
+	lockorder_unlock(&pl->lock, LOCK_POLICYLIFE);
 	return rc;
 }
 
 int
-policylife_reload(struct problems *errs, struct problems *warns, int *changed)
+policylife_reload(struct policylife *pl, struct problems *errs, struct problems *warns,
+                  int *changed)
 {
 	json_t *doc;
 	int rc;
 
 	*changed = 0;
-	pthread_mutex_lock(&life_lock);
-	doc = served_load(errs, warns);
-	rc = doc != NULL ? adopt_file_doc(doc, "reloaded from file", errs, changed) : -1;
+	lockorder_lock(&pl->lock, LOCK_POLICYLIFE);
+	doc = served_load(pl->served, errs, warns);
+	rc = doc != NULL ? adopt_file_doc(pl, doc, "reloaded from file", errs, changed) : -1;
 	if (rc != 0) {
 		/* Refused like any other change: recorded in turn, under the lock. */
-		struct served *cur = served_acquire();
+		struct served *cur = served_acquire(pl->served);
 
-		if (audit_change("policy.reload_failed", "file", "locksetd", cur ? cur->version : 0,
-		                 "file", NULL, NULL,
+		if (audit_change(pl, "policy.reload_failed", "file", "locksetd",
+		                 cur ? cur->version : 0, "file", NULL, NULL,
 		                 errs->n > 0 ? errs->v[0].message : "invalid policy") != 0)
 			log_warnx("audit: could not record policy.reload_failed");
 		served_release(cur);
 	}
-	pthread_mutex_unlock(&life_lock);
+	lockorder_unlock(&pl->lock, LOCK_POLICYLIFE);
 	return rc;
 }
 
 int
-policylife_rebuild(void)
+policylife_rebuild(struct policylife *pl)
 {
 	int rc;
 
-	pthread_mutex_lock(&life_lock);
-	rc = served_rebuild();
-	pthread_mutex_unlock(&life_lock);
+	lockorder_lock(&pl->lock, LOCK_POLICYLIFE);
+	rc = served_rebuild(pl->served);
+	lockorder_unlock(&pl->lock, LOCK_POLICYLIFE);
 	return rc;
 }
 
@@ -339,37 +366,37 @@ policylife_rebuild(void)
 /* Changes from the API */
 
 /* Steps 1-4 of policylife.h for doc (borrowed), whose file text is text.
- * Caller holds life_lock. */
+ * Caller holds pl->lock. */
 static enum policylife_status
-commit(json_t *doc, const char *text, size_t len, const struct policylife_change *c,
-       struct policylife_result *res)
+commit(struct policylife *pl, json_t *doc, const char *text, size_t len,
+       const struct policylife_change *c, struct policylife_result *res)
 {
 	struct policystore_version pv = {c->actor, c->comment, c->source, doc};
 	long long version;
 	enum policylife_status st = PL_INTERNAL;
 
-	if (policystore_add(&pv, &version) != 0) {
+	if (policystore_add(pl->store, &pv, &version) != 0) {
 		st = PL_STORE;
 		goto out;
 	}
-	if (audit_change("policy.updated", c->actor, c->origin ? c->origin : "api", version,
+	if (audit_change(pl, "policy.updated", c->actor, c->origin ? c->origin : "api", version,
 	                 c->source, c->comment, res->diff, NULL) != 0) {
-		policystore_withdraw(version);
+		policystore_withdraw(pl->store, version);
 		st = PL_AUDIT;
 		goto out;
 	}
-	if (policylife_write_file(served_settings_path(), text, len) != 0) {
+	if (policylife_write_file(served_settings_path(pl->served), text, len) != 0) {
 		int e = errno;
 
-		log_warn("policy: cannot write %s", served_settings_path());
-		policystore_withdraw(version);
-		audit_change("policy.update_failed", c->actor, c->origin ? c->origin : "api",
+		log_warn("policy: cannot write %s", served_settings_path(pl->served));
+		policystore_withdraw(pl->store, version);
+		audit_change(pl, "policy.update_failed", c->actor, c->origin ? c->origin : "api",
 		             version, c->source, c->comment, NULL, strerror(e));
 		st = PL_WRITE;
 		goto out;
 	}
 	res->version = version;
-	if (served_install(json_incref(doc), version) != 0)
+	if (served_install(pl->served, json_incref(doc), version) != 0)
 		goto out; /* the file holds it; the next reload installs it */
 	st = PL_OK;
 out:
@@ -377,7 +404,7 @@ out:
 }
 
 enum policylife_status
-policylife_apply(const json_t *body, const struct policylife_change *c,
+policylife_apply(struct policylife *pl, const json_t *body, const struct policylife_change *c,
                  struct policylife_result *res, struct problems *errs)
 {
 	struct served *cur;
@@ -387,8 +414,8 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 	enum policylife_status st = PL_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
-	pthread_mutex_lock(&life_lock);
-	cur = served_acquire();
+	lockorder_lock(&pl->lock, LOCK_POLICYLIFE);
+	cur = served_acquire(pl->served);
 	if (cur == NULL) {
 		st = PL_NO_POLICY;
 		goto out;
@@ -420,15 +447,15 @@ policylife_apply(const json_t *body, const struct policylife_change *c,
 		goto out;
 	}
 	/* An identical document is not a new version (PUT is idempotent). */
-	st = res->changed ? commit(doc, text, len, c, res) : PL_OK;
+	st = res->changed ? commit(pl, doc, text, len, c, res) : PL_OK;
 out:
 	if (st == PL_OK && !c->dry_run) {
-		struct served *now = served_acquire();
+		struct served *now = served_acquire(pl->served);
 		snprintf(res->etag, sizeof(res->etag), "%s", now ? now->doc_etag : "");
 		served_release(now);
 	}
 	served_release(cur);
-	pthread_mutex_unlock(&life_lock);
+	lockorder_unlock(&pl->lock, LOCK_POLICYLIFE);
 	json_decref(doc);
 	free(text);
 	return st;

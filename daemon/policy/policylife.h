@@ -28,6 +28,9 @@
 #include <jansson.h>
 
 struct audit;
+struct policylife;
+struct policystore;
+struct served_hub;
 
 enum policylife_status {
 	PL_OK = 0,
@@ -59,36 +62,43 @@ struct policylife_result {
 	struct problems warns;
 };
 
-/* Upstream mode (before policylife_start): the org policy is managed by a
- * central lockset and changes only through policylife_apply. A settings file
- * whose content differs from the newest version is then not adopted, at
- * start-up or on reload: policy.file_ignored is audited, the newest version
- * keeps serving and the file is rewritten with it. With no version recorded
- * yet, the file is adopted as usual. */
-void policylife_set_managed(int managed);
+/* The change protocol for the policy served by served (whose settings file
+ * it writes), versioned in store and recorded in audit before it serves
+ * (all borrowed; they must outlive it). NULL when out of memory.
+ *
+ * managed (upstream mode): the org policy is managed by a central lockset
+ * and changes only through policylife_apply. A settings file whose content
+ * differs from the newest version is then not adopted, at start-up or on
+ * reload: policy.file_ignored is audited, the newest version keeps serving
+ * and the file is rewritten with it. With no version recorded yet, the file
+ * is adopted as usual. */
+struct policylife *policylife_new(struct served_hub *served, struct policystore *store,
+                                  struct audit *audit, int managed);
+void policylife_free(struct policylife *pl);
 
 /* At start-up, after the state database is open: give doc (the validated
- * file; stolen) its version from the history and install it. Every change
- * from now on is recorded in audit before it serves. Returns 0, or -1 with
- * errs filled. */
-int policylife_start(struct audit *audit, json_t *doc, struct problems *errs);
+ * file; stolen) its version from the history and install it. Returns 0, or
+ * -1 with errs filled. */
+int policylife_start(struct policylife *pl, json_t *doc, struct problems *errs);
 
 /* The settings file changed (SIGHUP, inotify): load and validate it, and when
  * its content differs from the newest version record a new version (actor
  * "file"), audit policy.updated and install it. *changed says whether a new
  * version is served. Returns 0, or -1 with errs filled (the current policy
  * keeps serving); an invalid file is audited as policy.reload_failed. */
-int policylife_reload(struct problems *errs, struct problems *warns, int *changed);
+int policylife_reload(struct policylife *pl, struct problems *errs, struct problems *warns,
+                      int *changed);
 
 /* The path variables changed (the home group's members, served_set_homes):
  * build the served policy again, same document and version, in turn with
  * every other change. 0 or -1. */
-int policylife_rebuild(void);
+int policylife_rebuild(struct policylife *pl);
 
 /* Apply a change from the API: body (borrowed) is the new document, or a
  * merge patch when c->patch. Fills res (release with policylife_result_clear)
  * and, for PL_INVALID, errs. */
-enum policylife_status policylife_apply(const json_t *body, const struct policylife_change *c,
+enum policylife_status policylife_apply(struct policylife *pl, const json_t *body,
+                                        const struct policylife_change *c,
                                         struct policylife_result *res, struct problems *errs);
 void policylife_result_clear(struct policylife_result *res);
 

@@ -14,18 +14,24 @@
 #include <sys/time.h>
 #include <time.h>
 
-static struct db *ps_db;
+struct policystore {
+	struct db *db; /* borrowed */
+};
 
-void
+struct policystore *
 policystore_open(struct db *db)
 {
-	ps_db = db;
+	struct policystore *ps = calloc(1, sizeof(*ps));
+
+	if (ps != NULL)
+		ps->db = db;
+	return ps;
 }
 
 void
-policystore_close(void)
+policystore_close(struct policystore *ps)
 {
-	ps_db = NULL;
+	free(ps);
 }
 
 static char *
@@ -80,9 +86,9 @@ column_json(sqlite3_stmt *st, int col)
 /* The org policy */
 
 int
-policystore_latest(long long *version, char hash[65])
+policystore_latest(struct policystore *ps, long long *version, char hash[65])
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	int rc = -1, step;
 
@@ -102,7 +108,7 @@ policystore_latest(long long *version, char hash[65])
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return rc;
 }
 
@@ -132,7 +138,7 @@ add_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_add(const struct policystore_version *v, long long *version)
+policystore_add(struct policystore *ps, const struct policystore_version *v, long long *version)
 {
 	char hash[65], when[32];
 	struct add_args a = {v, NULL, hash, when, 0};
@@ -142,7 +148,7 @@ policystore_add(const struct policystore_version *v, long long *version)
 	if (a.text == NULL || policystore_hash(v->doc, hash) != 0)
 		goto out;
 	now_rfc3339(when);
-	if (db_tx_run(ps_db, add_tx, &a, NULL) != 0)
+	if (db_tx_run(ps->db, add_tx, &a, NULL) != 0)
 		goto out;
 	*version = a.version;
 	rc = 0;
@@ -164,15 +170,15 @@ withdraw_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_withdraw(long long version)
+policystore_withdraw(struct policystore *ps, long long version)
 {
-	return db_tx_run(ps_db, withdraw_tx, &version, NULL);
+	return db_tx_run(ps->db, withdraw_tx, &version, NULL);
 }
 
 json_t *
-policystore_list(int limit)
+policystore_list(struct policystore *ps, int limit)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL;
 
@@ -193,14 +199,14 @@ policystore_list(int limit)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return arr;
 }
 
 json_t *
-policystore_user_history(const char *user, int limit)
+policystore_user_history(struct policystore *ps, const char *user, int limit)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL;
 
@@ -225,14 +231,14 @@ policystore_user_history(const char *user, int limit)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return arr;
 }
 
 json_t *
-policystore_get(long long version, int *found)
+policystore_get(struct policystore *ps, long long version, int *found)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	json_t *out = NULL;
 
@@ -255,7 +261,7 @@ policystore_get(long long version, int *found)
 	                column_json(st, 6));
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return out;
 }
 
@@ -306,8 +312,8 @@ user_add_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_user_add(const char *user, const json_t *doc, const char *actor, const char *comment,
-                     long long *version)
+policystore_user_add(struct policystore *ps, const char *user, const json_t *doc, const char *actor,
+                     const char *comment, long long *version)
 {
 	char when[32];
 	struct user_add_args a = {user, NULL, actor, comment, when, 0};
@@ -317,7 +323,7 @@ policystore_user_add(const char *user, const json_t *doc, const char *actor, con
 	                                                 JSON_PRESERVE_ORDER)) == NULL)
 		return -1;
 	now_rfc3339(when);
-	if (db_tx_run(ps_db, user_add_tx, &a, NULL) == 0) {
+	if (db_tx_run(ps->db, user_add_tx, &a, NULL) == 0) {
 		*version = a.version;
 		rc = 0;
 	}
@@ -345,17 +351,17 @@ user_withdraw_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_user_withdraw(const char *user, long long version)
+policystore_user_withdraw(struct policystore *ps, const char *user, long long version)
 {
 	struct user_withdraw_args a = {user, version};
 
-	return db_tx_run(ps_db, user_withdraw_tx, &a, NULL);
+	return db_tx_run(ps->db, user_withdraw_tx, &a, NULL);
 }
 
 json_t *
-policystore_user_current(void)
+policystore_user_current(struct policystore *ps)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	json_t *out = NULL;
 
@@ -383,7 +389,7 @@ policystore_user_current(void)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return out;
 }
 
@@ -438,7 +444,8 @@ prefs_put_tx(sqlite3 *c, void *arg)
 }
 
 int
-policystore_prefs_put(const char *user, const json_t *prefs, const char *actor, long max_users)
+policystore_prefs_put(struct policystore *ps, const char *user, const json_t *prefs,
+                      const char *actor, long max_users)
 {
 	char when[32];
 	struct prefs_args a = {user, when, actor, NULL, max_users, 0};
@@ -448,15 +455,15 @@ policystore_prefs_put(const char *user, const json_t *prefs, const char *actor, 
 	if (a.text == NULL)
 		return -1;
 	now_rfc3339(when);
-	rc = db_tx_run(ps_db, prefs_put_tx, &a, NULL);
+	rc = db_tx_run(ps->db, prefs_put_tx, &a, NULL);
 	free((char *)a.text);
 	return a.full ? -2 : rc;
 }
 
 json_t *
-policystore_prefs_stale(const char *cutoff, int limit)
+policystore_prefs_stale(struct policystore *ps, const char *cutoff, int limit)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	json_t *out = json_array();
 	int step = SQLITE_ERROR;
@@ -472,7 +479,7 @@ policystore_prefs_stale(const char *cutoff, int limit)
 		json_array_append_new(out, json_string(db_column_text(st, 0)));
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	if (step != SQLITE_DONE) {
 		json_decref(out);
 		return NULL;
@@ -512,31 +519,31 @@ prefs_remove_tx(sqlite3 *c, void *arg)
 }
 
 long
-policystore_prefs_remove(const json_t *users, const char *cutoff)
+policystore_prefs_remove(struct policystore *ps, const json_t *users, const char *cutoff)
 {
 	struct prefs_remove_args a = {users, cutoff, 0};
 
-	return db_tx_run(ps_db, prefs_remove_tx, &a, NULL) == 0 ? a.removed : -1;
+	return db_tx_run(ps->db, prefs_remove_tx, &a, NULL) == 0 ? a.removed : -1;
 }
 
 long
-policystore_prefs_count(void)
+policystore_prefs_count(struct policystore *ps)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs") : NULL;
 	long n = -1;
 
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return n;
 }
 
 int
-policystore_prefs_get(const char *user, json_t **prefs)
+policystore_prefs_get(struct policystore *ps, const char *user, json_t **prefs)
 {
-	sqlite3 *c = db_reader_get(ps_db);
+	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st = NULL;
 	int rc = -1, step;
 
@@ -556,6 +563,6 @@ policystore_prefs_get(const char *user, json_t **prefs)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(ps_db, c);
+	db_reader_put(ps->db, c);
 	return rc;
 }

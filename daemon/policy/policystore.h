@@ -9,10 +9,12 @@
 #include <jansson.h>
 
 struct db;
+struct policystore;
 
-/* Use db (borrowed, must outlive the store) for every call below. */
-void policystore_open(struct db *db);
-void policystore_close(void);
+/* A store over db (borrowed, must outlive the store) for every call below;
+ * NULL when out of memory. */
+struct policystore *policystore_open(struct db *db);
+void policystore_close(struct policystore *ps);
 
 /* hex SHA-256 of the canonical text of doc (compact, sorted keys, ASCII).
  * out is 65 bytes. Returns 0, or -1 on ENOMEM. */
@@ -29,52 +31,54 @@ struct policystore_version {
 
 /* The newest version: 0 with *version and hash (65 bytes) set, 1 when there is
  * none yet, -1 on a read error. */
-int policystore_latest(long long *version, char hash[65]);
+int policystore_latest(struct policystore *ps, long long *version, char hash[65]);
 /* Record a new version; its number (never reused) goes to *version. 0 or -1. */
-int policystore_add(const struct policystore_version *v, long long *version);
+int policystore_add(struct policystore *ps, const struct policystore_version *v,
+                    long long *version);
 /* Withdraw a version recorded by policystore_add that could not be applied.
  * 0 or -1. */
-int policystore_withdraw(long long version);
+int policystore_withdraw(struct policystore *ps, long long version);
 /* Up to limit versions, newest first, without documents: [{"version","time",
  * "actor","comment","source","hash"}]. New reference, NULL on error. */
-json_t *policystore_list(int limit);
+json_t *policystore_list(struct policystore *ps, int limit);
 /* One version with its document ("document" parsed). New reference; NULL with
  * *found = 0 when there is no such version, NULL with *found = 1 on error. */
-json_t *policystore_get(long long version, int *found);
+json_t *policystore_get(struct policystore *ps, long long version, int *found);
 
 /* ---- per-user policies ---- */
 
 /* Record version N+1 of user's policy (doc NULL: deleted). 0 or -1. */
-int policystore_user_add(const char *user, const json_t *doc, const char *actor,
-                         const char *comment, long long *version);
+int policystore_user_add(struct policystore *ps, const char *user, const json_t *doc,
+                         const char *actor, const char *comment, long long *version);
 /* Withdraw that version again (its change could not be audited). 0 or -1. */
-int policystore_user_withdraw(const char *user, long long version);
+int policystore_user_withdraw(struct policystore *ps, const char *user, long long version);
 /* Every user whose newest version has a document: {"user": {"version",
  * "time", "actor", "document"}}. New reference, NULL on error. */
-json_t *policystore_user_current(void);
+json_t *policystore_user_current(struct policystore *ps);
 /* Up to limit versions of user's policy, newest first, each with its
  * document (null for a deletion): [{"version","time","actor","comment",
  * "deleted","document"}]; [] for a user never given one. New reference, NULL on
  * error. */
-json_t *policystore_user_history(const char *user, int limit);
+json_t *policystore_user_history(struct policystore *ps, const char *user, int limit);
 
 /* ---- user preferences ---- */
 
 /* Replace user's preferences (borrowed object). A user who has none yet is
  * added only while fewer than max_users have some (checked in the same
  * transaction). 0, -2 when that many users have preferences, or -1. */
-int policystore_prefs_put(const char *user, const json_t *prefs, const char *actor, long max_users);
+int policystore_prefs_put(struct policystore *ps, const char *user, const json_t *prefs,
+                          const char *actor, long max_users);
 /* Users whose preferences were last changed before cutoff (RFC 3339 UTC, as
  * stored), at most limit of them, oldest first: a new array of names, NULL on
  * error. */
-json_t *policystore_prefs_stale(const char *cutoff, int limit);
+json_t *policystore_prefs_stale(struct policystore *ps, const char *cutoff, int limit);
 /* Remove the preferences of users (an array of names) still unchanged since
  * before cutoff. The number removed, or -1. */
-long policystore_prefs_remove(const json_t *users, const char *cutoff);
+long policystore_prefs_remove(struct policystore *ps, const json_t *users, const char *cutoff);
 /* Users with preferences, or -1. */
-long policystore_prefs_count(void);
+long policystore_prefs_count(struct policystore *ps);
 /* user's preferences: 0 with *prefs a new reference (NULL when none were
  * stored), -1 on a read error. */
-int policystore_prefs_get(const char *user, json_t **prefs);
+int policystore_prefs_get(struct policystore *ps, const char *user, json_t **prefs);
 
 #endif

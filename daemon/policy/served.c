@@ -17,29 +17,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct served *cur;
-static char *settings_path;
-static time_t started;
-/* The path variables new versions are built with; the homes under env_lock
- * (set from the main thread, copied by every build). */
-static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct settings_env env;
-static struct homes group_homes;
-static unsigned long long builds;
+struct served_hub *
+served_hub_new(const char *path, const struct settings_env *e)
+{
+	struct served_hub *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	if ((h->settings_path = strdup(path)) == NULL || served_wait_init(h) != 0) {
+		free(h->settings_path);
+		free(h);
+		return NULL;
+	}
+	pthread_mutex_init(&h->cur_lock, NULL);
+	pthread_mutex_init(&h->env_lock, NULL);
+	h->env = *e;
+	h->env.homes = NULL;
+	h->env.nhomes = 0;
+	h->started = time(NULL);
+	return h;
+}
 
 void
-served_configure(const char *path, const struct settings_env *e)
+served_hub_free(struct served_hub *h)
 {
-	free(settings_path);
-	settings_path = strdup(path);
-	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
-	env = *e;
-	env.homes = NULL;
-	env.nhomes = 0;
-	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
-	if (started == 0)
-		started = time(NULL);
+	if (h == NULL)
+		return;
+	served_stop(h);
+	served_wait_destroy(h);
+	homes_clear(&h->group_homes);
+	pthread_mutex_destroy(&h->cur_lock);
+	pthread_mutex_destroy(&h->env_lock);
+	free(h->settings_path);
+	free(h);
 }
 
 /* A deep copy of from into to (emptied first). 0, or -1 on ENOMEM. */
@@ -61,15 +71,15 @@ homes_copy(struct homes *to, const struct homes *from)
 }
 
 int
-served_set_homes(const struct homes *homes)
+served_set_homes(struct served_hub *h, const struct homes *homes)
 {
 	int changed;
 
-	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
-	changed = !homes_equal(&group_homes, homes);
-	if (changed && homes_copy(&group_homes, homes) != 0)
+	lockorder_lock(&h->env_lock, LOCK_SERVED_ENV);
+	changed = !homes_equal(&h->group_homes, homes);
+	if (changed && homes_copy(&h->group_homes, homes) != 0)
 		changed = -1;
-	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
+	lockorder_unlock(&h->env_lock, LOCK_SERVED_ENV);
 	return changed;
 }
 
@@ -88,9 +98,9 @@ served_user_env(const struct served *s, const char *user, struct settings_env *e
 }
 
 long
-served_uptime(void)
+served_uptime(const struct served_hub *h)
 {
-	return (long)(time(NULL) - started);
+	return (long)(time(NULL) - h->started);
 }
 
 static void
@@ -107,15 +117,15 @@ served_free(struct served *s)
 }
 
 struct served *
-served_acquire(void)
+served_acquire(struct served_hub *h)
 {
 	struct served *s;
 
-	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
-	s = cur;
+	lockorder_lock(&h->cur_lock, LOCK_SERVED_CUR);
+	s = h->cur;
 	if (s != NULL)
 		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
+	lockorder_unlock(&h->cur_lock, LOCK_SERVED_CUR);
 	return s;
 }
 
@@ -135,7 +145,7 @@ served_release(struct served *s)
 
 /* Build everything a reader needs for doc; steals doc. */
 static struct served *
-served_build(json_t *doc, long long version)
+served_build(struct served_hub *h, json_t *doc, long long version)
 {
 	struct served *s = calloc(1, sizeof(*s));
 	char *text = NULL, *doctext = NULL;
@@ -148,15 +158,15 @@ served_build(json_t *doc, long long version)
 	s->refs = 1;
 	s->doc = doc;
 	s->version = version;
-	s->build = __atomic_add_fetch(&builds, 1, __ATOMIC_RELAXED);
+	s->build = __atomic_add_fetch(&h->builds, 1, __ATOMIC_RELAXED);
 	s->loaded_at = time(NULL);
-	lockorder_lock(&env_lock, LOCK_SERVED_ENV);
-	s->env = env;
-	if (homes_copy(&s->homes, &group_homes) != 0) {
-		lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
+	lockorder_lock(&h->env_lock, LOCK_SERVED_ENV);
+	s->env = h->env;
+	if (homes_copy(&s->homes, &h->group_homes) != 0) {
+		lockorder_unlock(&h->env_lock, LOCK_SERVED_ENV);
 		goto fail;
 	}
-	lockorder_unlock(&env_lock, LOCK_SERVED_ENV);
+	lockorder_unlock(&h->env_lock, LOCK_SERVED_ENV);
 	s->env.homes = (const char *const *)s->homes.v;
 	s->env.nhomes = s->homes.n;
 	s->uses_home = settings_uses_home(doc);
@@ -187,61 +197,59 @@ fail:
 }
 
 int
-served_install(json_t *doc, long long version)
+served_install(struct served_hub *h, json_t *doc, long long version)
 {
-	struct served *s = served_build(doc, version), *old;
+	struct served *s = served_build(h, doc, version), *old;
 
 	if (s == NULL)
 		return -1;
 	/* Waiters registered against the old ETag learn of the change at once:
 	 * the swap happens under the waiters' lock (served_wait.c). */
-	served_wait_lock();
-	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
-	old = cur;
-	cur = s;
-	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
-	served_wait_policy_changed_locked(old == NULL || strcmp(old->etag, s->etag) != 0);
-	served_wait_unlock();
+	served_wait_lock(h);
+	lockorder_lock(&h->cur_lock, LOCK_SERVED_CUR);
+	old = h->cur;
+	h->cur = s;
+	lockorder_unlock(&h->cur_lock, LOCK_SERVED_CUR);
+	served_wait_policy_changed_locked(h, old == NULL || strcmp(old->etag, s->etag) != 0);
+	served_wait_unlock(h);
 	served_release(old);
 	return 0;
 }
 
 json_t *
-served_load(struct problems *errs, struct problems *warns)
+served_load(struct served_hub *h, struct problems *errs, struct problems *warns)
 {
-	return policy_load_file(settings_path, errs, warns);
+	return policy_load_file(h->settings_path, errs, warns);
 }
 
 const char *
-served_settings_path(void)
+served_settings_path(const struct served_hub *h)
 {
-	return settings_path;
+	return h->settings_path;
 }
 
 int
-served_rebuild(void)
+served_rebuild(struct served_hub *h)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(h);
 	int rc;
 
 	if (s == NULL)
 		return 0;
-	rc = served_install(json_incref(s->doc), s->version);
+	rc = served_install(h, json_incref(s->doc), s->version);
 	served_release(s);
 	return rc;
 }
 
 void
-served_stop(void)
+served_stop(struct served_hub *h)
 {
 	struct served *s;
 
-	served_wait_stop();
-	lockorder_lock(&cur_lock, LOCK_SERVED_CUR);
-	s = cur;
-	cur = NULL;
-	lockorder_unlock(&cur_lock, LOCK_SERVED_CUR);
+	served_wait_stop(h);
+	lockorder_lock(&h->cur_lock, LOCK_SERVED_CUR);
+	s = h->cur;
+	h->cur = NULL;
+	lockorder_unlock(&h->cur_lock, LOCK_SERVED_CUR);
 	served_release(s);
-	free(settings_path);
-	settings_path = NULL;
 }

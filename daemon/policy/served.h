@@ -15,6 +15,8 @@
 #include <time.h>
 
 struct decide_policy;
+struct served_hub;
+struct userpolicy;
 
 struct served {
 	long long version;        /* policy version */
@@ -35,33 +37,37 @@ struct served {
 	int refs;
 };
 
-/* Remember where the policy comes from and how $TMP and $TEMP expand ($HOME:
- * see served_set_homes). */
-void served_configure(const char *settings_path, const struct settings_env *env);
+/* A hub that serves the policy from settings_path (copied), $TMP and $TEMP
+ * expanding as env says ($HOME: see served_set_homes). It owns the current
+ * policy and the long-poll waiters; nothing is served before the first
+ * served_install. NULL when out of memory. */
+struct served_hub *served_hub_new(const char *settings_path, const struct settings_env *env);
+/* Stop it (served_stop) and free it. NULL is fine. */
+void served_hub_free(struct served_hub *h);
 /* The homes $HOME stands for when no user is named (the home group's
  * members; copied). Returns 1 when they differ from the ones before (then
  * served_rebuild() applies them to the served policy), else 0; -1 on ENOMEM. */
-int served_set_homes(const struct homes *homes);
+int served_set_homes(struct served_hub *h, const struct homes *homes);
 /* Build the current policy again, same document and version, with the homes
  * now set. 0 or -1. Callers serialise it with policy changes
  * (policylife_rebuild). */
-int served_rebuild(void);
+int served_rebuild(struct served_hub *h);
 /* Load and validate the settings file: a new reference, or NULL with errs
  * filled (the current policy keeps serving). warns gets non-fatal findings.
  * Installing it, under which version, is policylife.c's business. */
-json_t *served_load(struct problems *errs, struct problems *warns);
-/* The settings file path given to served_configure. Borrowed. */
-const char *served_settings_path(void);
+json_t *served_load(struct served_hub *h, struct problems *errs, struct problems *warns);
+/* The settings file path given to served_hub_new. Borrowed. */
+const char *served_settings_path(const struct served_hub *h);
 /* Install an already validated document (steals doc) under version, which
  * comes from the policy history (policystore.h). */
-int served_install(json_t *doc, long long version);
+int served_install(struct served_hub *h, json_t *doc, long long version);
 /* A new reference to the current policy (NULL before the first load). */
-struct served *served_acquire(void);
+struct served *served_acquire(struct served_hub *h);
 /* Another reference to s (which the caller holds); returns s. */
 struct served *served_ref(struct served *s);
 void served_release(struct served *s);
 /* Seconds since the daemon started serving. */
-long served_uptime(void);
+long served_uptime(const struct served_hub *h);
 
 /* The path variables for a request that names user under s: s->env with
  * $HOME standing for that user's home alone (none when the user database
@@ -100,33 +106,35 @@ void served_user_reply_release(struct served_user_reply *r);
 
 /* Register an org waiter. Returns 0 when registered, 1 when the ETag
  * already differs (not registered: reply now). */
-int served_wait_add(struct served_waiter *w);
+int served_wait_add(struct served_hub *h, struct served_waiter *w);
 /* Register a per-user waiter (w->user and w->etag set). */
-void served_wait_add_user(struct served_waiter *w);
+void served_wait_add_user(struct served_hub *h, struct served_waiter *w);
 /* Register w whatever the ETags are (the bundle's long-polls): it fires at
  * the next change of any kind or at its deadline. */
-void served_wait_add_any(struct served_waiter *w);
+void served_wait_add_any(struct served_hub *h, struct served_waiter *w);
 /* served_wait_add_any for lockset's own waiters (the engine check), which
  * no client's long-poll limits count. */
-void served_wait_add_internal(struct served_waiter *w);
+void served_wait_add_internal(struct served_hub *h, struct served_waiter *w);
 /* Counts changes: read it before computing a per-user reply; if it differs
  * after registering the waiter, a change slipped in between. */
-unsigned long long served_generation(void);
+unsigned long long served_generation(struct served_hub *h);
 /* user's policy or preferences changed: their waiters re-check. */
-void served_notify_user(const char *user);
+void served_notify_user(struct served_hub *h, const char *user);
 /* Remove w if still registered (safe to call twice); drops w->reply. */
-void served_wait_remove(struct served_waiter *w);
+void served_wait_remove(struct served_hub *h, struct served_waiter *w);
 /* Waiters registered now (all, and per-user ones), and per-user replies
  * built by the waiters' thread since start-up. */
-void served_wait_count(size_t *all, size_t *users, unsigned long long *builds);
+void served_wait_count(struct served_hub *h, size_t *all, size_t *users,
+                       unsigned long long *builds);
 /* Wake every waiter for good (at shutdown): from now on waiters answer
  * instead of going back to sleep. */
-void served_wake_all(void);
+void served_wake_all(struct served_hub *h);
 /* 1 once served_wake_all() was called. */
-int served_shutting_down(void);
-/* Start/stop the waiters' thread (deadlines, gone clients, per-user
- * re-checks). */
-int served_start(void);
-void served_stop(void);
+int served_shutting_down(struct served_hub *h);
+/* Start the waiters' thread (deadlines, gone clients, per-user re-checks;
+ * up, borrowed until served_stop, builds the per-user replies). */
+int served_start(struct served_hub *h, struct userpolicy *up);
+/* Stop that thread, waking every waiter, and drop the current policy. */
+void served_stop(struct served_hub *h);
 
 #endif

@@ -19,34 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DIRTY_MAX     64 /* users re-checked by name; beyond, all of them */
 #define PEER_CHECK_MS 1000
 
-static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wait_cond;
-static struct served_waiter *waiters;
-static size_t nwaiters, nuser_waiters;
-static unsigned long long nbuilds; /* per-user replies built */
-static pthread_t thread;
-static int running, stop;
-static unsigned long long generation; /* bumped under wait_lock by every change */
-static int shutting_down;             /* waiters must answer now, not sleep again */
-static struct timespec next_wake;     /* when the thread wakes next (valid while running) */
-/* Users whose waiters must be re-checked (malloc'd names), or all of them. */
-static char *dirty[DIRTY_MAX];
-static size_t ndirty;
-static int dirty_all;
-
 void
-served_wait_lock(void)
+served_wait_lock(struct served_hub *h)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
-served_wait_unlock(void)
+served_wait_unlock(struct served_hub *h)
 {
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
@@ -68,60 +52,60 @@ ts_before(const struct timespec *a, const struct timespec *b)
 }
 
 static void
-link_locked(struct served_waiter *w)
+link_locked(struct served_hub *h, struct served_waiter *w)
 {
 	w->fired = 0;
 	w->gone = 0;
 	w->prev = NULL;
-	w->next = waiters;
-	if (waiters != NULL)
-		waiters->prev = w;
-	waiters = w;
-	nwaiters += !w->internal;
-	nuser_waiters += w->user != NULL;
+	w->next = h->waiters;
+	if (h->waiters != NULL)
+		h->waiters->prev = w;
+	h->waiters = w;
+	h->nwaiters += !w->internal;
+	h->nuser_waiters += w->user != NULL;
 	/* Only a deadline sooner than the thread's next wake-up needs it now. */
-	if (ts_before(&w->deadline, &next_wake))
-		pthread_cond_signal(&wait_cond);
+	if (ts_before(&w->deadline, &h->next_wake))
+		pthread_cond_signal(&h->wait_cond);
 }
 
 static void
-unlink_locked(struct served_waiter *w)
+unlink_locked(struct served_hub *h, struct served_waiter *w)
 {
 	if (w->prev != NULL)
 		w->prev->next = w->next;
-	else if (waiters == w)
-		waiters = w->next;
+	else if (h->waiters == w)
+		h->waiters = w->next;
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
-	nwaiters -= !w->internal;
-	nuser_waiters -= w->user != NULL;
+	h->nwaiters -= !w->internal;
+	h->nuser_waiters -= w->user != NULL;
 }
 
 static void
-fire_locked(struct served_waiter *w)
+fire_locked(struct served_hub *h, struct served_waiter *w)
 {
-	unlink_locked(w);
+	unlink_locked(h, w);
 	w->fired = 1;
 	w->fire(w);
 }
 
 static void
-clear_dirty_locked(void)
+clear_dirty_locked(struct served_hub *h)
 {
-	for (size_t i = 0; i < ndirty; i++)
-		free(dirty[i]);
-	ndirty = 0;
-	dirty_all = 0;
+	for (size_t i = 0; i < h->ndirty; i++)
+		free(h->dirty[i]);
+	h->ndirty = 0;
+	h->dirty_all = 0;
 }
 
 static int
-is_dirty_locked(const char *user)
+is_dirty_locked(struct served_hub *h, const char *user)
 {
-	if (dirty_all)
+	if (h->dirty_all)
 		return 1;
-	for (size_t i = 0; i < ndirty; i++)
-		if (strcmp(dirty[i], user) == 0)
+	for (size_t i = 0; i < h->ndirty; i++)
+		if (strcmp(h->dirty[i], user) == 0)
 			return 1;
 	return 0;
 }
@@ -130,135 +114,135 @@ is_dirty_locked(const char *user)
 /* Registering and waking */
 
 int
-served_wait_add(struct served_waiter *w)
+served_wait_add(struct served_hub *h, struct served_waiter *w)
 {
 	struct served *cur;
 	int changed;
 
 	w->user = NULL;
 	w->any = 0;
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	cur = served_acquire();
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	cur = served_acquire(h);
 	changed = cur == NULL || strcmp(cur->etag, w->etag) != 0;
 	served_release(cur);
 	if (!changed)
-		link_locked(w);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+		link_locked(h, w);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 	return changed ? 1 : 0;
 }
 
 void
-served_wait_add_user(struct served_waiter *w)
+served_wait_add_user(struct served_hub *h, struct served_waiter *w)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	link_locked(w);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	link_locked(h, w);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
-served_wait_add_internal(struct served_waiter *w)
+served_wait_add_internal(struct served_hub *h, struct served_waiter *w)
 {
 	w->internal = 1;
-	served_wait_add_any(w);
+	served_wait_add_any(h, w);
 }
 
 void
-served_wait_add_any(struct served_waiter *w)
+served_wait_add_any(struct served_hub *h, struct served_waiter *w)
 {
 	w->user = NULL;
 	w->any = 1;
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	link_locked(w);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	link_locked(h, w);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 /* Fire every waiter that any change wakes. */
 static void
-fire_any_locked(void)
+fire_any_locked(struct served_hub *h)
 {
-	struct served_waiter *w = waiters, *next;
+	struct served_waiter *w = h->waiters, *next;
 
 	for (; w != NULL; w = next) {
 		next = w->next;
 		if (w->any)
-			fire_locked(w);
+			fire_locked(h, w);
 	}
 }
 
 unsigned long long
-served_generation(void)
+served_generation(struct served_hub *h)
 {
-	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&h->generation, __ATOMIC_ACQUIRE);
 }
 
 void
-served_wait_policy_changed_locked(int etag_changed)
+served_wait_policy_changed_locked(struct served_hub *h, int etag_changed)
 {
-	struct served_waiter *w = waiters, *next;
+	struct served_waiter *w = h->waiters, *next;
 
-	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
 	for (; w != NULL; w = next) {
 		next = w->next;
 		if (w->any || (w->user == NULL && etag_changed))
-			fire_locked(w);
+			fire_locked(h, w);
 	}
-	dirty_all = 1;
-	pthread_cond_signal(&wait_cond);
+	h->dirty_all = 1;
+	pthread_cond_signal(&h->wait_cond);
 }
 
 void
-served_notify_user(const char *user)
+served_notify_user(struct served_hub *h, const char *user)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
-	fire_any_locked();
-	if (!dirty_all && !is_dirty_locked(user)) {
-		if (ndirty == DIRTY_MAX || (dirty[ndirty] = strdup(user)) == NULL)
-			dirty_all = 1;
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	__atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
+	fire_any_locked(h);
+	if (!h->dirty_all && !is_dirty_locked(h, user)) {
+		if (h->ndirty == SERVED_DIRTY_MAX || (h->dirty[h->ndirty] = strdup(user)) == NULL)
+			h->dirty_all = 1;
 		else
-			ndirty++;
+			h->ndirty++;
 	}
-	pthread_cond_signal(&wait_cond);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	pthread_cond_signal(&h->wait_cond);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 void
-served_wait_remove(struct served_waiter *w)
+served_wait_remove(struct served_hub *h, struct served_waiter *w)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
 	if (!w->fired)
-		unlink_locked(w);
+		unlink_locked(h, w);
 	w->fired = 1;
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 	served_user_reply_release(w->reply);
 	w->reply = NULL;
 }
 
 void
-served_wait_count(size_t *all, size_t *users, unsigned long long *builds)
+served_wait_count(struct served_hub *h, size_t *all, size_t *users, unsigned long long *builds)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	*all = nwaiters;
-	*users = nuser_waiters;
-	*builds = nbuilds;
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	*all = h->nwaiters;
+	*users = h->nuser_waiters;
+	*builds = h->nbuilds;
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 int
-served_shutting_down(void)
+served_shutting_down(struct served_hub *h)
 {
-	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&h->shutting_down, __ATOMIC_ACQUIRE);
 }
 
 void
-served_wake_all(void)
+served_wake_all(struct served_hub *h)
 {
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	__atomic_store_n(&shutting_down, 1, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
-	while (waiters != NULL)
-		fire_locked(waiters);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	__atomic_store_n(&h->shutting_down, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
+	while (h->waiters != NULL)
+		fire_locked(h, h->waiters);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -266,15 +250,15 @@ served_wake_all(void)
 
 /* Fire every waiter past its deadline; *next gets the soonest other one. */
 static int
-fire_deadlines(const struct timespec *now, struct timespec *next)
+fire_deadlines(struct served_hub *h, const struct timespec *now, struct timespec *next)
 {
-	struct served_waiter *w = waiters, *n;
+	struct served_waiter *w = h->waiters, *n;
 	int have = 0;
 
 	for (; w != NULL; w = n) {
 		n = w->next;
 		if (!ts_before(now, &w->deadline))
-			fire_locked(w);
+			fire_locked(h, w);
 		else if (!have || ts_before(&w->deadline, next)) {
 			*next = w->deadline;
 			have = 1;
@@ -286,40 +270,37 @@ fire_deadlines(const struct timespec *now, struct timespec *next)
 /* A client that closed its connection (or reset it) is answered now, which
  * frees the connection; the kernel says so at once with POLLRDHUP. */
 static void
-fire_gone(void)
+fire_gone(struct served_hub *h)
 {
-	static struct pollfd *pfd;
-	static struct served_waiter **who;
-	static size_t cap;
 	struct served_waiter *w;
 	size_t n = 0;
 
-	if (nwaiters > cap) {
-		size_t want = nwaiters + 1024;
-		struct pollfd *p = realloc(pfd, want * sizeof(*p));
-		struct served_waiter **q = p ? realloc(who, want * sizeof(*q)) : NULL;
+	if (h->nwaiters > h->cap) {
+		size_t want = h->nwaiters + 1024;
+		struct pollfd *p = realloc(h->pfd, want * sizeof(*p));
+		struct served_waiter **q = p ? realloc(h->who, want * sizeof(*q)) : NULL;
 
 		if (p != NULL)
-			pfd = p;
+			h->pfd = p;
 		if (q == NULL)
 			return;
-		who = q;
-		cap = want;
+		h->who = q;
+		h->cap = want;
 	}
-	for (w = waiters; w != NULL && n < cap; w = w->next) {
+	for (w = h->waiters; w != NULL && n < h->cap; w = w->next) {
 		if (w->fd <= 0) /* 0 is stdin: never a client's socket */
 			continue;
-		pfd[n].fd = w->fd;
-		pfd[n].events = POLLRDHUP;
-		pfd[n].revents = 0;
-		who[n++] = w;
+		h->pfd[n].fd = w->fd;
+		h->pfd[n].events = POLLRDHUP;
+		h->pfd[n].revents = 0;
+		h->who[n++] = w;
 	}
-	if (n == 0 || poll(pfd, n, 0) <= 0)
+	if (n == 0 || poll(h->pfd, n, 0) <= 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
-			who[i]->gone = 1;
-			fire_locked(who[i]);
+		if (h->pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
+			h->who[i]->gone = 1;
+			fire_locked(h, h->who[i]);
 		}
 	}
 }
@@ -333,16 +314,17 @@ cmp_name(const void *a, const void *b)
 /* The distinct users of the waiters to re-check (copies, sorted), and clear
  * the dirty set. NULL with *n 0 when there are none. */
 static char **
-users_to_check(size_t *n)
+users_to_check(struct served_hub *h, size_t *n)
 {
 	char **v = NULL;
 	size_t k = 0, m = 0;
 
 	*n = 0;
-	if ((dirty_all || ndirty > 0) && nuser_waiters > 0 &&
-	    (v = calloc(nuser_waiters, sizeof(*v))) != NULL) {
-		for (struct served_waiter *w = waiters; w != NULL && k < nuser_waiters; w = w->next)
-			if (w->user != NULL && is_dirty_locked(w->user) &&
+	if ((h->dirty_all || h->ndirty > 0) && h->nuser_waiters > 0 &&
+	    (v = calloc(h->nuser_waiters, sizeof(*v))) != NULL) {
+		for (struct served_waiter *w = h->waiters; w != NULL && k < h->nuser_waiters;
+		     w = w->next)
+			if (w->user != NULL && is_dirty_locked(h, w->user) &&
 			    (v[k] = strdup(w->user)) != NULL)
 				k++;
 		qsort(v, k, sizeof(*v), cmp_name);
@@ -353,7 +335,7 @@ users_to_check(size_t *n)
 				v[m++] = v[i];
 		}
 	}
-	clear_dirty_locked();
+	clear_dirty_locked(h);
 	*n = m;
 	return v;
 }
@@ -361,10 +343,10 @@ users_to_check(size_t *n)
 /* Build each user's reply once (without the lock), then wake the waiters
  * whose ETag it changes, handing each the reply. */
 static void
-recheck_users(void)
+recheck_users(struct served_hub *h)
 {
 	size_t n, i;
-	char **users = users_to_check(&n);
+	char **users = users_to_check(h, &n);
 	struct served_user_reply **built;
 	struct served_waiter *w, *next;
 
@@ -374,15 +356,15 @@ recheck_users(void)
 		free(users);
 		return;
 	}
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 	for (i = 0; i < n; i++) {
 		int unavailable;
 
-		built[i] = userpolicy_reply(users[i], &unavailable);
+		built[i] = userpolicy_reply(h->up, users[i], &unavailable);
 	}
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	nbuilds += n;
-	for (w = waiters; w != NULL; w = next) {
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	h->nbuilds += n;
+	for (w = h->waiters; w != NULL; w = next) {
 		char **hit;
 		struct served_user_reply *r;
 
@@ -395,7 +377,7 @@ recheck_users(void)
 			continue;
 		__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
 		w->reply = r;
-		fire_locked(w);
+		fire_locked(h, w);
 	}
 	for (i = 0; i < n; i++) {
 		served_user_reply_release(built[i]);
@@ -408,65 +390,86 @@ recheck_users(void)
 static void *
 thread_main(void *arg)
 {
+	struct served_hub *h = arg;
 	struct timespec last_peer = {0, 0};
 
-	(void)arg;
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	while (!stop) {
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	while (!h->stop) {
 		struct timespec now, next, peer;
 		int have;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		have = fire_deadlines(&now, &next);
+		have = fire_deadlines(h, &now, &next);
 		peer = last_peer;
 		peer.tv_sec += PEER_CHECK_MS / 1000;
 		if (!ts_before(&now, &peer)) {
-			fire_gone();
+			fire_gone(h);
 			last_peer = now;
 			peer = now;
 			peer.tv_sec += PEER_CHECK_MS / 1000;
 		}
-		if (dirty_all || ndirty > 0)
-			recheck_users();
+		if (h->dirty_all || h->ndirty > 0)
+			recheck_users(h);
 		if (!have || ts_before(&peer, &next))
 			next = peer;
-		next_wake = next;
-		if (dirty_all || ndirty > 0)
+		h->next_wake = next;
+		if (h->dirty_all || h->ndirty > 0)
 			continue; /* a change came in while the replies were built */
-		pthread_cond_timedwait(&wait_cond, &wait_lock, &next);
+		pthread_cond_timedwait(&h->wait_cond, &h->wait_lock, &next);
 	}
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
 	return NULL;
 }
 
 int
-served_start(void)
+served_wait_init(struct served_hub *h)
 {
 	pthread_condattr_t attr;
+	int rc;
 
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&wait_cond, &attr);
+	rc = pthread_cond_init(&h->wait_cond, &attr);
 	pthread_condattr_destroy(&attr);
-	stop = 0;
-	if (pthread_create(&thread, NULL, thread_main, NULL) != 0)
+	if (rc != 0)
 		return -1;
-	running = 1;
+	pthread_mutex_init(&h->wait_lock, NULL);
 	return 0;
 }
 
 void
-served_wait_stop(void)
+served_wait_destroy(struct served_hub *h)
 {
-	if (!running)
+	clear_dirty_locked(h);
+	free(h->pfd);
+	free(h->who);
+	pthread_cond_destroy(&h->wait_cond);
+	pthread_mutex_destroy(&h->wait_lock);
+}
+
+int
+served_start(struct served_hub *h, struct userpolicy *up)
+{
+	h->up = up;
+	h->stop = 0;
+	if (pthread_create(&h->thread, NULL, thread_main, h) != 0)
+		return -1;
+	h->running = 1;
+	return 0;
+}
+
+void
+served_wait_stop(struct served_hub *h)
+{
+	if (!h->running)
 		return;
-	lockorder_lock(&wait_lock, LOCK_SERVED_WAIT);
-	stop = 1;
-	while (waiters != NULL)
-		fire_locked(waiters);
-	clear_dirty_locked();
-	pthread_cond_signal(&wait_cond);
-	lockorder_unlock(&wait_lock, LOCK_SERVED_WAIT);
-	pthread_join(thread, NULL);
-	running = 0;
+	lockorder_lock(&h->wait_lock, LOCK_SERVED_WAIT);
+	h->stop = 1;
+	while (h->waiters != NULL)
+		fire_locked(h, h->waiters);
+	clear_dirty_locked(h);
+	pthread_cond_signal(&h->wait_cond);
+	lockorder_unlock(&h->wait_lock, LOCK_SERVED_WAIT);
+	pthread_join(h->thread, NULL);
+	h->running = 0;
 }

@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "engine/decide.h"
 #include "util/jsondiff.h"
+#include "util/lockorder.h"
 #include "log.h"
 #include "policy.h"
 #include "policystore.h"
@@ -38,14 +39,31 @@ struct entry {
 	struct compiled *comp; /* NULL until the first decision for this user */
 };
 
-static pthread_rwlock_t up_lock = PTHREAD_RWLOCK_INITIALIZER;
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *entries;
-static size_t nentries;
-static int nusers;             /* atomic copy of nentries for the lock-free fast path */
-static struct audit *up_audit; /* records every change (userpolicy_open) */
+/* Users without a policy of their own under an org policy that names $HOME:
+ * each is judged with their own home, compiled once per org version and kept
+ * in a small round-robin cache. */
+#define HOME_CACHE 64
 
-static void home_cache_clear(void);
+struct userpolicy {
+	/* The entries under up_lock (read: decisions; write: changes); changes
+	 * one at a time under write_lock, which is taken first. */
+	pthread_rwlock_t up_lock;
+	pthread_mutex_t write_lock;
+	struct entry *entries;
+	size_t nentries;
+	int nusers;                /* atomic copy of nentries for the lock-free fast path */
+	struct served_hub *served; /* the org policy; told of every change */
+	struct policystore *store; /* the history every change goes to */
+	struct audit *audit;       /* records every change */
+	pthread_mutex_t home_lock; /* the cache below */
+	struct {
+		char *user;
+		struct compiled *comp;
+	} home_cache[HOME_CACHE];
+	size_t home_next;
+};
+
+static void home_cache_clear(struct userpolicy *up);
 
 static void
 compiled_release(struct compiled *c)
@@ -67,10 +85,10 @@ entry_clear(struct entry *e)
 
 /* Index of user, or -1. Caller holds up_lock. */
 static long
-find(const char *user)
+find(struct userpolicy *up, const char *user)
 {
-	for (size_t i = 0; i < nentries; i++) {
-		if (strcmp(entries[i].user, user) == 0)
+	for (size_t i = 0; i < up->nentries; i++) {
+		if (strcmp(up->entries[i].user, user) == 0)
 			return (long)i;
 	}
 	return -1;
@@ -79,80 +97,106 @@ find(const char *user)
 /* Replace or add (doc stolen), or remove (doc NULL). Caller holds up_lock for
  * writing. */
 static int
-entry_put(const char *user, long long version, json_t *doc)
+entry_put(struct userpolicy *up, const char *user, long long version, json_t *doc)
 {
-	long i = find(user);
+	long i = find(up, user);
 	struct entry *v;
 
 	if (doc == NULL) {
 		if (i >= 0) {
-			entry_clear(&entries[i]);
-			entries[i] = entries[--nentries];
+			entry_clear(&up->entries[i]);
+			up->entries[i] = up->entries[--up->nentries];
 		}
 		goto done;
 	}
 	if (i < 0) {
-		if ((v = realloc(entries, (nentries + 1) * sizeof(*v))) == NULL)
+		if ((v = realloc(up->entries, (up->nentries + 1) * sizeof(*v))) == NULL)
 			goto fail;
-		entries = v;
-		memset(&entries[nentries], 0, sizeof(entries[0]));
-		if ((entries[nentries].user = strdup(user)) == NULL)
+		up->entries = v;
+		memset(&up->entries[up->nentries], 0, sizeof(up->entries[0]));
+		if ((up->entries[up->nentries].user = strdup(user)) == NULL)
 			goto fail;
-		i = (long)nentries++;
+		i = (long)up->nentries++;
 	}
-	json_decref(entries[i].doc);
-	compiled_release(entries[i].comp);
-	entries[i].comp = NULL;
-	entries[i].doc = doc;
-	entries[i].version = version;
+	json_decref(up->entries[i].doc);
+	compiled_release(up->entries[i].comp);
+	up->entries[i].comp = NULL;
+	up->entries[i].doc = doc;
+	up->entries[i].version = version;
 done:
-	__atomic_store_n(&nusers, (int)nentries, __ATOMIC_RELEASE);
+	__atomic_store_n(&up->nusers, (int)up->nentries, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	json_decref(doc);
 	return -1;
 }
 
-int
-userpolicy_open(struct audit *audit, char **err)
+/* The entries of the policy history's current per-user policies. 0, or -1
+ * with *err (malloc'd). */
+static int
+load(struct userpolicy *up, char **err)
 {
-	json_t *cur = policystore_user_current(), *v;
+	json_t *cur = policystore_user_current(up->store), *v;
 	const char *user;
 	int rc = 0;
 
-	up_audit = audit;
 	if (cur == NULL) {
 		if (err != NULL)
 			*err = strdup("cannot read the per-user policies");
 		return -1;
 	}
-	pthread_rwlock_wrlock(&up_lock);
+	lockorder_wrlock(&up->up_lock, LOCK_USERPOLICY);
 	json_object_foreach(cur, user, v)
 	{
 		long long version = json_integer_value(json_object_get(v, "version"));
 
-		if (entry_put(user, version, json_incref(json_object_get(v, "document"))) != 0)
+		if (entry_put(up, user, version, json_incref(json_object_get(v, "document"))) != 0)
 			rc = -1;
 	}
-	pthread_rwlock_unlock(&up_lock);
+	lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
 	json_decref(cur);
 	if (rc != 0 && err != NULL)
 		*err = strdup("out of memory loading the per-user policies");
 	return rc;
 }
 
-void
-userpolicy_close(void)
+struct userpolicy *
+userpolicy_open(struct served_hub *served, struct policystore *store, struct audit *audit,
+                char **err)
 {
-	pthread_rwlock_wrlock(&up_lock);
-	for (size_t i = 0; i < nentries; i++)
-		entry_clear(&entries[i]);
-	free(entries);
-	entries = NULL;
-	nentries = 0;
-	__atomic_store_n(&nusers, 0, __ATOMIC_RELEASE);
-	pthread_rwlock_unlock(&up_lock);
-	home_cache_clear();
+	struct userpolicy *up = calloc(1, sizeof(*up));
+
+	if (up == NULL) {
+		if (err != NULL)
+			*err = strdup("out of memory loading the per-user policies");
+		return NULL;
+	}
+	pthread_rwlock_init(&up->up_lock, NULL);
+	pthread_mutex_init(&up->write_lock, NULL);
+	pthread_mutex_init(&up->home_lock, NULL);
+	up->served = served;
+	up->store = store;
+	up->audit = audit;
+	if (load(up, err) != 0) {
+		userpolicy_close(up);
+		return NULL;
+	}
+	return up;
+}
+
+void
+userpolicy_close(struct userpolicy *up)
+{
+	if (up == NULL)
+		return;
+	for (size_t i = 0; i < up->nentries; i++)
+		entry_clear(&up->entries[i]);
+	free(up->entries);
+	home_cache_clear(up);
+	pthread_rwlock_destroy(&up->up_lock);
+	pthread_mutex_destroy(&up->write_lock);
+	pthread_mutex_destroy(&up->home_lock);
+	free(up);
 }
 
 int
@@ -168,20 +212,20 @@ userpolicy_name_valid(const char *name, const char *path, struct problems *errs)
 }
 
 json_t *
-userpolicy_get(const char *user, long long *version)
+userpolicy_get(struct userpolicy *up, const char *user, long long *version)
 {
 	json_t *doc = NULL;
 	long i;
 
-	if (__atomic_load_n(&nusers, __ATOMIC_ACQUIRE) == 0)
+	if (__atomic_load_n(&up->nusers, __ATOMIC_ACQUIRE) == 0)
 		return NULL;
-	pthread_rwlock_rdlock(&up_lock);
-	if ((i = find(user)) >= 0) {
-		doc = json_incref(entries[i].doc);
+	lockorder_rdlock(&up->up_lock, LOCK_USERPOLICY);
+	if ((i = find(up, user)) >= 0) {
+		doc = json_incref(up->entries[i].doc);
 		if (version != NULL)
-			*version = entries[i].version;
+			*version = up->entries[i].version;
 	}
-	pthread_rwlock_unlock(&up_lock);
+	lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
 	return doc;
 }
 
@@ -193,21 +237,21 @@ cmp_user(const void *a, const void *b)
 }
 
 json_t *
-userpolicy_list(void)
+userpolicy_list(struct userpolicy *up)
 {
 	json_t **v = NULL, *list = json_array();
 	size_t n = 0;
 	int ok = list != NULL;
 
-	pthread_rwlock_rdlock(&up_lock);
-	if (ok && nentries > 0 && (v = calloc(nentries, sizeof(*v))) == NULL)
+	lockorder_rdlock(&up->up_lock, LOCK_USERPOLICY);
+	if (ok && up->nentries > 0 && (v = calloc(up->nentries, sizeof(*v))) == NULL)
 		ok = 0;
-	for (; ok && n < nentries; n++) {
-		v[n] = json_pack("{s:s, s:I}", "user", entries[n].user, "version",
-		                 (json_int_t)entries[n].version);
+	for (; ok && n < up->nentries; n++) {
+		v[n] = json_pack("{s:s, s:I}", "user", up->entries[n].user, "version",
+		                 (json_int_t)up->entries[n].version);
 		ok = v[n] != NULL;
 	}
-	pthread_rwlock_unlock(&up_lock);
+	lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
 	if (ok && n > 0)
 		qsort(v, n, sizeof(*v), cmp_user);
 	for (size_t i = 0; i < n; i++) {
@@ -224,20 +268,21 @@ userpolicy_list(void)
 }
 
 static int
-audit_user_change(const char *action, const char *user, const char *actor, long long version,
-                  const char *comment, const json_t *diff)
+audit_user_change(struct userpolicy *up, const char *action, const char *user, const char *actor,
+                  long long version, const char *comment, const json_t *diff)
 {
 	json_t *data = json_pack("{s:s, s:I, s:s?, s:O?}", "user", user, "userPolicyVersion",
 	                         (json_int_t)version, "comment", comment, "diff", diff);
-	int rc = data ? audit_record(up_audit, action, actor, "api", user, "allow", -1, data) : -1;
+	int rc = data ? audit_record(up->audit, action, actor, "api", user, "allow", -1, data) : -1;
 
 	json_decref(data);
 	return rc;
 }
 
 enum userpolicy_status
-userpolicy_set(const char *user, const json_t *doc, const char *actor, const char *comment,
-               long long *version, struct problems *errs, struct problems *warns)
+userpolicy_set(struct userpolicy *up, const char *user, const json_t *doc, const char *actor,
+               const char *comment, long long *version, struct problems *errs,
+               struct problems *warns)
 {
 	enum userpolicy_status st = UP_INTERNAL;
 	json_t *old, *diff = NULL, *copy = NULL;
@@ -255,8 +300,8 @@ userpolicy_set(const char *user, const json_t *doc, const char *actor, const cha
 		free(text);
 		st = UP_INTERNAL;
 	}
-	pthread_mutex_lock(&write_lock);
-	old = userpolicy_get(user, NULL);
+	lockorder_lock(&up->write_lock, LOCK_USERPOLICY_WRITE);
+	old = userpolicy_get(up, user, NULL);
 	if (doc == NULL && old == NULL) {
 		st = UP_NOT_FOUND;
 		goto out;
@@ -264,25 +309,25 @@ userpolicy_set(const char *user, const json_t *doc, const char *actor, const cha
 	if ((diff = jsondiff_summary(old, doc)) == NULL ||
 	    (doc != NULL && (copy = json_deep_copy(doc)) == NULL))
 		goto out;
-	if (policystore_user_add(user, doc, actor, comment, version) != 0) {
+	if (policystore_user_add(up->store, user, doc, actor, comment, version) != 0) {
 		st = UP_STORE;
 		goto out;
 	}
-	if (audit_user_change(doc ? "policy.user.updated" : "policy.user.deleted", user, actor,
+	if (audit_user_change(up, doc ? "policy.user.updated" : "policy.user.deleted", user, actor,
 	                      *version, comment, diff) != 0) {
-		policystore_user_withdraw(user, *version);
+		policystore_user_withdraw(up->store, user, *version);
 		st = UP_AUDIT;
 		goto out;
 	}
-	pthread_rwlock_wrlock(&up_lock);
-	if (entry_put(user, *version, copy) != 0)
+	lockorder_wrlock(&up->up_lock, LOCK_USERPOLICY);
+	if (entry_put(up, user, *version, copy) != 0)
 		log_warnx("user policy: out of memory updating %s", user);
 	copy = NULL;
-	pthread_rwlock_unlock(&up_lock);
-	served_notify_user(user); /* the user's long-polls re-check */
+	lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
+	served_notify_user(up->served, user); /* the user's long-polls re-check */
 	st = UP_OK;
 out:
-	pthread_mutex_unlock(&write_lock);
+	lockorder_unlock(&up->write_lock, LOCK_USERPOLICY_WRITE);
 	json_decref(old);
 	json_decref(diff);
 	json_decref(copy);
@@ -317,65 +362,54 @@ compile(const struct served *s, const json_t *doc, long long user_version, const
 	return c;
 }
 
-/* Users without a policy of their own under an org policy that names $HOME:
- * each is judged with their own home, compiled once per org version and kept
- * in a small round-robin cache. */
-#define HOME_CACHE 64
-
-static pthread_mutex_t home_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char *user;
-	struct compiled *comp;
-} home_cache[HOME_CACHE];
-static size_t home_next;
-
 static struct compiled *
-home_compiled(const struct served *s, const char *user)
+home_compiled(struct userpolicy *up, const struct served *s, const char *user)
 {
 	struct compiled *c = NULL, *old = NULL;
 	char *name = NULL;
 	size_t i;
 
-	pthread_mutex_lock(&home_lock);
+	lockorder_lock(&up->home_lock, LOCK_USERPOLICY_HOME);
 	for (i = 0; i < HOME_CACHE; i++) {
-		c = home_cache[i].comp;
-		if (c != NULL && c->org_build == s->build && strcmp(home_cache[i].user, user) == 0)
+		c = up->home_cache[i].comp;
+		if (c != NULL && c->org_build == s->build &&
+		    strcmp(up->home_cache[i].user, user) == 0)
 			break;
 	}
 	if (i < HOME_CACHE)
 		__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	pthread_mutex_unlock(&home_lock);
+	lockorder_unlock(&up->home_lock, LOCK_USERPOLICY_HOME);
 	if (i < HOME_CACHE)
 		return c;
 	if ((c = compile(s, NULL, 0, user)) == NULL || (name = strdup(user)) == NULL)
 		return c; /* uncached when out of memory for the name */
 	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL); /* the cache's */
-	pthread_mutex_lock(&home_lock);
-	i = home_next++ % HOME_CACHE;
-	old = home_cache[i].comp;
-	free(home_cache[i].user);
-	home_cache[i].user = name;
-	home_cache[i].comp = c;
-	pthread_mutex_unlock(&home_lock);
+	lockorder_lock(&up->home_lock, LOCK_USERPOLICY_HOME);
+	i = up->home_next++ % HOME_CACHE;
+	old = up->home_cache[i].comp;
+	free(up->home_cache[i].user);
+	up->home_cache[i].user = name;
+	up->home_cache[i].comp = c;
+	lockorder_unlock(&up->home_lock, LOCK_USERPOLICY_HOME);
 	compiled_release(old);
 	return c;
 }
 
 static void
-home_cache_clear(void)
+home_cache_clear(struct userpolicy *up)
 {
-	pthread_mutex_lock(&home_lock);
+	lockorder_lock(&up->home_lock, LOCK_USERPOLICY_HOME);
 	for (size_t i = 0; i < HOME_CACHE; i++) {
-		compiled_release(home_cache[i].comp);
-		free(home_cache[i].user);
-		home_cache[i].comp = NULL;
-		home_cache[i].user = NULL;
+		compiled_release(up->home_cache[i].comp);
+		free(up->home_cache[i].user);
+		up->home_cache[i].comp = NULL;
+		up->home_cache[i].user = NULL;
 	}
-	pthread_mutex_unlock(&home_lock);
+	lockorder_unlock(&up->home_lock, LOCK_USERPOLICY_HOME);
 }
 
 const struct decide_policy *
-userpolicy_decide(const struct served *s, const char *user, void **hold)
+userpolicy_decide(struct userpolicy *up, const struct served *s, const char *user, void **hold)
 {
 	struct compiled *c = NULL, *fresh;
 	json_t *doc = NULL;
@@ -385,24 +419,24 @@ userpolicy_decide(const struct served *s, const char *user, void **hold)
 	*hold = NULL;
 	if (user == NULL || user[0] == '\0')
 		return s->dp;
-	if (__atomic_load_n(&nusers, __ATOMIC_ACQUIRE) > 0) {
-		pthread_rwlock_rdlock(&up_lock);
-		if ((i = find(user)) >= 0) {
-			c = entries[i].comp;
+	if (__atomic_load_n(&up->nusers, __ATOMIC_ACQUIRE) > 0) {
+		lockorder_rdlock(&up->up_lock, LOCK_USERPOLICY);
+		if ((i = find(up, user)) >= 0) {
+			c = up->entries[i].comp;
 			if (c != NULL && c->org_build == s->build) {
 				__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
 			} else {
 				c = NULL;
-				doc = json_incref(entries[i].doc);
-				uv = entries[i].version;
+				doc = json_incref(up->entries[i].doc);
+				uv = up->entries[i].version;
 			}
 		}
-		pthread_rwlock_unlock(&up_lock);
+		lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
 	}
 	if (i < 0) {
 		if (!s->uses_home)
 			return s->dp;
-		if ((c = home_compiled(s, user)) == NULL)
+		if ((c = home_compiled(up, s, user)) == NULL)
 			return NULL;
 		*hold = c;
 		return c->dp;
@@ -413,13 +447,13 @@ userpolicy_decide(const struct served *s, const char *user, void **hold)
 		json_decref(doc);
 		if (fresh == NULL)
 			return NULL;
-		pthread_rwlock_wrlock(&up_lock);
-		if ((i = find(user)) >= 0 && entries[i].version == uv) {
-			compiled_release(entries[i].comp);
-			entries[i].comp = fresh;
+		lockorder_wrlock(&up->up_lock, LOCK_USERPOLICY);
+		if ((i = find(up, user)) >= 0 && up->entries[i].version == uv) {
+			compiled_release(up->entries[i].comp);
+			up->entries[i].comp = fresh;
 			__atomic_add_fetch(&fresh->refs, 1, __ATOMIC_ACQ_REL);
 		}
-		pthread_rwlock_unlock(&up_lock);
+		lockorder_rwunlock(&up->up_lock, LOCK_USERPOLICY);
 		c = fresh;
 	}
 	*hold = c;
@@ -433,38 +467,40 @@ userpolicy_release(void *hold)
 }
 
 json_t *
-userpolicy_effective(const struct served *s, const char *user, int *unavailable)
+userpolicy_effective(struct userpolicy *up, const struct served *s, const char *user,
+                     int *unavailable)
 {
 	long long uv = 0;
-	json_t *up = userpolicy_get(user, &uv), *prefs = NULL, *eff = NULL;
+	json_t *mine = userpolicy_get(up, user, &uv), *prefs = NULL, *eff = NULL;
 	struct homes home = {0};
 	struct settings_env env;
 
 	*unavailable = 0;
-	if (policystore_prefs_get(user, &prefs) != 0) {
+	if (policystore_prefs_get(up->store, user, &prefs) != 0) {
 		*unavailable = 1;
 		goto out;
 	}
 	if (served_user_env(s, user, &env, &home) != 0)
 		goto out;
-	eff = settings_effective(s->doc, up, prefs, &env);
+	eff = settings_effective(s->doc, mine, prefs, &env);
 	if (eff != NULL) {
 		json_object_set_new(eff, "policyVersion", json_integer(s->version));
 		json_object_set_new(eff, "user", json_string(user));
-		json_object_set_new(eff, "userPolicyVersion", up ? json_integer(uv) : json_null());
+		json_object_set_new(eff, "userPolicyVersion",
+		                    mine ? json_integer(uv) : json_null());
 	}
 out:
 	homes_clear(&home);
-	json_decref(up);
+	json_decref(mine);
 	json_decref(prefs);
 	return eff;
 }
 
 struct served_user_reply *
-userpolicy_reply(const char *user, int *unavailable)
+userpolicy_reply(struct userpolicy *up, const char *user, int *unavailable)
 {
 	struct served_user_reply *r = NULL;
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(up->served);
 	json_t *eff = NULL;
 
 	*unavailable = 0;
@@ -472,7 +508,7 @@ userpolicy_reply(const char *user, int *unavailable)
 		*unavailable = 1;
 		return NULL;
 	}
-	eff = userpolicy_effective(s, user, unavailable);
+	eff = userpolicy_effective(up, s, user, unavailable);
 	served_release(s);
 	if (eff == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->text = json_dumps(eff, JSON_INDENT(2) | JSON_ENSURE_ASCII)) == NULL) {

@@ -12,6 +12,9 @@
 #include <jansson.h>
 
 struct audit;
+struct policystore;
+struct served_hub;
+struct userpolicy;
 struct served;
 struct decide_policy;
 struct problems;
@@ -25,10 +28,14 @@ enum userpolicy_status {
 	UP_INVALID,   /* the document fails the org policy's checks (errs says why) */
 };
 
-/* Load the current per-user policies (policystore_open first). 0, or -1 with
- * *err (malloc'd). */
-int userpolicy_open(struct audit *audit, char **err);
-void userpolicy_close(void);
+/* The per-user policies, loaded from store's history. Every change goes to
+ * store, is recorded in audit and told to served's long-polls; decisions
+ * compile on top of served's policies. All three are borrowed and must
+ * outlive the table. NULL with *err (malloc'd) on failure. */
+struct userpolicy *userpolicy_open(struct served_hub *served, struct policystore *store,
+                                   struct audit *audit, char **err);
+/* Free it (NULL is fine). */
+void userpolicy_close(struct userpolicy *up);
 
 /* Is name acceptable as a user name in a path (1-256 bytes of valid UTF-8;
  * no '/', no control, bidirectional or zero-width characters)? On refusal adds a problem at path to errs (may be
@@ -37,11 +44,11 @@ int userpolicy_name_valid(const char *name, const char *path, struct problems *e
 
 /* user's current policy document (new reference) and its version, or NULL
  * when the user has none. */
-json_t *userpolicy_get(const char *user, long long *version);
+json_t *userpolicy_get(struct userpolicy *up, const char *user, long long *version);
 
 /* Every user with a policy, sorted by name: [{"user", "version"}...] (new
  * reference), NULL on ENOMEM. */
-json_t *userpolicy_list(void);
+json_t *userpolicy_list(struct userpolicy *up);
 
 /* Set (doc borrowed) or delete (doc NULL) user's policy. doc must pass the
  * very checks an org policy passes (policy_accept: schema, limits, and the
@@ -50,8 +57,8 @@ json_t *userpolicy_list(void);
  * policy.user.updated / policy.user.deleted in the audit log (actor), then
  * the in-memory copy. On UP_AUDIT the version is withdrawn. *version receives
  * the new version number. */
-enum userpolicy_status userpolicy_set(const char *user, const json_t *doc, const char *actor,
-                                      const char *comment, long long *version,
+enum userpolicy_status userpolicy_set(struct userpolicy *up, const char *user, const json_t *doc,
+                                      const char *actor, const char *comment, long long *version,
                                       struct problems *errs, struct problems *warns);
 
 /* The decision policy for user under s, $HOME being that user's home: s->dp
@@ -59,8 +66,8 @@ enum userpolicy_status userpolicy_set(const char *user, const json_t *doc, const
  * $HOME (*hold NULL); else a policy compiled for the user, with a reference
  * in *hold (release with userpolicy_release). NULL only when compiling
  * failed (out of memory): the caller must deny. */
-const struct decide_policy *userpolicy_decide(const struct served *s, const char *user,
-                                              void **hold);
+const struct decide_policy *userpolicy_decide(struct userpolicy *up, const struct served *s,
+                                              const char *user, void **hold);
 void userpolicy_release(void *hold);
 
 /* The effective settings for user under s (policy and preferences layers,
@@ -68,13 +75,15 @@ void userpolicy_release(void *hold);
  * new reference with "policyVersion", "user" and "userPolicyVersion" (null
  * when none) added. NULL with *unavailable set when the preferences could not
  * be read, NULL otherwise on ENOMEM. */
-json_t *userpolicy_effective(const struct served *s, const char *user, int *unavailable);
+json_t *userpolicy_effective(struct userpolicy *up, const struct served *s, const char *user,
+                             int *unavailable);
 
 /* The GET /v1/settings?user= reply for user under the current policy (a new
  * reference with refs 1; release with served_user_reply_release), or NULL
  * with *unavailable set when the preferences cannot be read (else out of
  * memory). Long-poll waiters get theirs from here too, built on the waiters'
  * thread. */
-struct served_user_reply *userpolicy_reply(const char *user, int *unavailable);
+struct served_user_reply *userpolicy_reply(struct userpolicy *up, const char *user,
+                                           int *unavailable);
 
 #endif

@@ -8,12 +8,14 @@
 
 #define WATCH_DEBOUNCE_MS 150
 
-/* Start a thread that calls on_change (from that thread) once the file at
- * path has been written, created or renamed into place and no further event
- * arrived for WATCH_DEBOUNCE_MS. Returns 0, or -1 (logged; the daemon still
- * reloads on SIGHUP). */
-int watch_start(const char *path, void (*on_change)(void *arg), void *arg);
-/* Stop the thread. Safe to call when not started. */
-void watch_stop(void);
+struct watch;
+
+/* Start a thread that calls on_change(arg) (from that thread) once the file
+ * at path has been written, created or renamed into place and no further
+ * event arrived for WATCH_DEBOUNCE_MS. Returns the watch, or NULL (logged;
+ * the daemon still reloads on SIGHUP). */
+struct watch *watch_start(const char *path, void (*on_change)(void *arg), void *arg);
+/* Stop the thread and free the watch. NULL is fine. */
+void watch_stop(struct watch *wa);
 
 #endif

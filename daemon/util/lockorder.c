@@ -25,9 +25,16 @@ static const struct {
 	const char *name;
 	int leaf; /* nothing checked may be taken while it is held */
 } ranks[LOCK_RANKS] = {
-    [LOCK_SERVED_WAIT] = {"served wait_lock", 0},   [LOCK_SERVED_CUR] = {"served cur_lock", 1},
-    [LOCK_SERVED_ENV] = {"served env_lock", 1},     [LOCK_AUDIT] = {"audit lock", 1},
-    [LOCK_AUDIT_CHECKPOINT] = {"audit cp_lock", 1}, [LOCK_AUDIT_SYSLOG] = {"audit syslog lock", 1},
+    [LOCK_POLICYLIFE] = {"policylife lock", 0},
+    [LOCK_USERPOLICY_WRITE] = {"userpolicy write_lock", 0},
+    [LOCK_USERPOLICY] = {"userpolicy up_lock", 1},
+    [LOCK_USERPOLICY_HOME] = {"userpolicy home_lock", 1},
+    [LOCK_SERVED_WAIT] = {"served wait_lock", 0},
+    [LOCK_SERVED_CUR] = {"served cur_lock", 1},
+    [LOCK_SERVED_ENV] = {"served env_lock", 1},
+    [LOCK_AUDIT] = {"audit lock", 1},
+    [LOCK_AUDIT_CHECKPOINT] = {"audit cp_lock", 1},
+    [LOCK_AUDIT_SYSLOG] = {"audit syslog lock", 1},
 };
 
 static _Thread_local int held[LOCKORDER_DEPTH];

@@ -13,9 +13,13 @@
 
 /* Outermost first (THREADS.md, "Locks, outermost first"). */
 enum lockorder_rank {
-	LOCK_SERVED_WAIT = 1,  /* policy/served_wait.c wait_lock: before cur_lock */
+	LOCK_POLICYLIFE = 1,   /* policy/policylife.c pl->lock: every org change */
+	LOCK_USERPOLICY_WRITE, /* policy/userpolicy.c up->write_lock: every user change */
+	LOCK_SERVED_WAIT,      /* policy/served_wait.c wait_lock: before cur_lock */
 	LOCK_SERVED_CUR,       /* policy/served.c cur_lock (leaf) */
 	LOCK_SERVED_ENV,       /* policy/served.c env_lock (leaf) */
+	LOCK_USERPOLICY,       /* policy/userpolicy.c up->up_lock, a rwlock (leaf) */
+	LOCK_USERPOLICY_HOME,  /* policy/userpolicy.c up->home_lock (leaf) */
 	LOCK_AUDIT,            /* audit/audit_int.h a->lock (leaf) */
 	LOCK_AUDIT_CHECKPOINT, /* audit/audit_checkpoint.c cp_lock (leaf) */
 	LOCK_AUDIT_SYSLOG,     /* audit/audit_syslog.c f->lock (leaf) */
@@ -57,6 +61,28 @@ static inline void
 lockorder_unlock(pthread_mutex_t *m, enum lockorder_rank rank)
 {
 	pthread_mutex_unlock(m);
+	lockorder_release(rank);
+}
+
+/* The same for a rwlock, read or write. */
+static inline void
+lockorder_rdlock(pthread_rwlock_t *l, enum lockorder_rank rank)
+{
+	lockorder_acquire(rank);
+	pthread_rwlock_rdlock(l);
+}
+
+static inline void
+lockorder_wrlock(pthread_rwlock_t *l, enum lockorder_rank rank)
+{
+	lockorder_acquire(rank);
+	pthread_rwlock_wrlock(l);
+}
+
+static inline void
+lockorder_rwunlock(pthread_rwlock_t *l, enum lockorder_rank rank)
+{
+	pthread_rwlock_unlock(l);
 	lockorder_release(rank);
 }
 

@@ -281,19 +281,23 @@ start(const char *srcdir, char *state)
 
 	snprintf(policy, sizeof(policy), "%s/tests/e2e/policy.json", srcdir);
 	settings_env_default(&env);
-	served_configure(policy, &env);
-	if ((doc = served_load(&errs, &warns)) == NULL)
+	if ((srv.served = served_hub_new(policy, &env)) == NULL)
+		die("out of memory");
+	if ((doc = served_load(srv.served, &errs, &warns)) == NULL)
 		die("tests/e2e/policy.json does not load");
 	if (mkdtemp(state) == NULL || (srv.audit = audit_open(state, &aopts, &err)) == NULL)
 		die(err ? err : "cannot open the audit log");
-	policystore_open(audit_db(srv.audit));
-	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
+	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
+	    (srv.policylife = policylife_new(srv.served, srv.policystore, srv.audit, 0)) == NULL ||
+	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
+	        NULL ||
+	    policylife_start(srv.policylife, doc, &errs) != 0)
 		die("cannot install the policy");
 	if ((srv.redact = redact_open(state, &err)) == NULL ||
 	    inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
 		die("cannot start the input recorder");
-	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
-	    NULL)
+	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
+	                                                srv.served, srv.userpolicy})) == NULL)
 		die("out of memory");
 	problems_clear(&errs);
 	problems_clear(&warns);
@@ -316,7 +320,7 @@ main(int argc, char **argv)
 	}
 	log_init(1, LOG_LVL_WARN);
 	start(argv[1], state);
-	s = served_acquire();
+	s = served_acquire(srv.served);
 	load_corpus(argv[1], s->dp);
 	for (int st = 0; st < NSTAGES; st++) /* warm up */
 		for (size_t i = 0; i < nsamples * 20; i++)
@@ -338,8 +342,11 @@ main(int argc, char **argv)
 	}
 	served_release(s);
 	inputs_stop();
-	userpolicy_close();
-	policystore_close();
+	judge_free(srv.judge);
+	userpolicy_close(srv.userpolicy);
+	policylife_free(srv.policylife);
+	policystore_close(srv.policystore);
+	served_hub_free(srv.served);
 	audit_close(srv.audit);
 	redact_free(srv.redact);
 	return nftw(state, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : 1;

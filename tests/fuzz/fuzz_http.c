@@ -14,6 +14,7 @@
 #include "fuzz.h"
 
 #include "server.h"
+#include "api/handlers.h"
 #include "decisions/judge.h"
 #include "audit/audit.h"
 #include "config.h"
@@ -138,21 +139,26 @@ start_daemon(void)
 	srv.cfg = &cfg;
 	log_init(1, LOG_LVL_ERROR);
 	settings_env_default(&env);
-	served_configure(cfg.settings, &env);
-	if ((doc = served_load(&errs, &warns)) == NULL)
+	if ((srv.served = served_hub_new(cfg.settings, &env)) == NULL ||
+	    (srv.settings = settings_api_new()) == NULL)
+		fail("out of memory");
+	if ((doc = served_load(srv.served, &errs, &warns)) == NULL)
 		fail("the example policy does not load");
 	aopts.retention_rows = 100000;
 	srv.audit = audit_open(cfg.state_dir, &aopts, &err);
 	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &err) != 0)
 		fail(err ? err : "cannot open the state database");
-	policystore_open(audit_db(srv.audit));
-	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
+	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
+	    (srv.policylife = policylife_new(srv.served, srv.policystore, srv.audit, 0)) == NULL ||
+	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
+	        NULL ||
+	    policylife_start(srv.policylife, doc, &errs) != 0)
 		fail("cannot version the policy");
 	if ((srv.redact = redact_open(cfg.state_dir, &err)) == NULL ||
 	    inputs_start(audit_db(srv.audit), &limits, srv.redact) != 0)
 		fail("cannot record decision inputs");
-	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
-	    NULL)
+	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
+	                                                srv.served, srv.userpolicy})) == NULL)
 		fail("out of memory");
 	if (tokens_create("fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");
@@ -173,7 +179,7 @@ start_daemon(void)
 	hopts.max_headers = (size_t)cfg.max_headers;
 	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
 	hopts.threads = (unsigned)cfg.threads;
-	if (served_start() != 0 || http_start(&hopts, &srv) != 0)
+	if (served_start(srv.served, srv.userpolicy) != 0 || http_start(&hopts, &srv) != 0)
 		fail("cannot start serving");
 	problems_clear(&errs);
 	problems_clear(&warns);
@@ -182,13 +188,17 @@ start_daemon(void)
 static void
 stop_daemon(void)
 {
-	served_wake_all();
+	served_wake_all(srv.served);
 	http_stop(3000);
-	served_stop();
+	served_stop(srv.served);
 	inputs_stop();
+	judge_free(srv.judge);
 	redact_free(srv.redact);
-	userpolicy_close();
-	policystore_close();
+	userpolicy_close(srv.userpolicy);
+	policylife_free(srv.policylife);
+	policystore_close(srv.policystore);
+	settings_api_free(srv.settings);
+	served_hub_free(srv.served);
 	tokens_close();
 	audit_close(srv.audit);
 	config_free(&cfg);

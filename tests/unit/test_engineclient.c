@@ -8,6 +8,7 @@
 #include "check.h"
 #include "containers/engineclient.h"
 #include "containers/engineinfo.h"
+#include "policy/served.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -471,9 +472,16 @@ done_becomes(int want)
 static void
 test_engine_checks_answer_waiters_and_fail_closed(void)
 {
-	struct engineinfo *e = engineinfo_new(NULL, 0);
+	struct settings_env env;
+	struct served_hub *hub;
+	struct engineinfo *e;
 	char why[1024];
 
+	/* A hub of its own whose policy changes would re-check (none here). */
+	settings_env_default(&env);
+	hub = served_hub_new("/nonexistent/admin-settings.json", &env);
+	CHECK(hub != NULL);
+	e = engineinfo_new(hub, NULL, 0);
 	/* No engine configured: unknown, nothing to wait for. */
 	CHECK(e != NULL);
 	CHECK_INT_EQ(engineinfo_userns(e), DECIDE_USERNS_UNKNOWN);
@@ -484,7 +492,7 @@ test_engine_checks_answer_waiters_and_fail_closed(void)
 
 	set_info(200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\"]}");
 	server_start(info_table);
-	e = engineinfo_new(sock_path, 2000);
+	e = engineinfo_new(hub, sock_path, 2000);
 	CHECK(answer_becomes(e, DECIDE_USERNS_NO));
 	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 1);
 	CHECK(strstr(why, "\"userns-remap\": \"default\"") != NULL);
@@ -523,6 +531,7 @@ test_engine_checks_answer_waiters_and_fail_closed(void)
 		CHECK_INT_EQ(done_calls, queued ? 3 : 2);
 	}
 	engineinfo_free(e);
+	served_hub_free(hub);
 }
 
 int

@@ -10,8 +10,10 @@
 #include "decisions/inputs.h"
 #include "decisions/judge.h"
 #include "decisions/redact.h"
+#include "policy/policystore.h"
 #include "policy/served.h"
 #include "policy/settings.h"
+#include "policy/userpolicy.h"
 #include "store/db.h"
 
 #include <sqlite3.h>
@@ -341,12 +343,15 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	settings_env_default(&env);
-	served_configure("/nonexistent/admin-settings.json", &env);
-	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL ||
-	    (srv.redact = redact_open(dir, &err)) == NULL ||
-	    (srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
+	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL ||
+	    (srv.audit = audit_open(dir, &aopts, &err)) == NULL ||
+	    (srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
+	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
 	        NULL ||
-	    served_install(json_loads(ORG_DOC, 0, NULL), 1) != 0 || start(0, 0) != 0) {
+	    (srv.redact = redact_open(dir, &err)) == NULL ||
+	    (srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
+	                                                srv.served, srv.userpolicy})) == NULL ||
+	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0 || start(0, 0) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
 		return 99;
 	}
@@ -357,8 +362,10 @@ main(void)
 	RUN(test_row_cap_keeps_the_newest_rows);
 	RUN(test_old_rows_and_their_bodies_are_pruned);
 	inputs_stop();
-	served_stop();
 	judge_free(srv.judge);
+	userpolicy_close(srv.userpolicy);
+	policystore_close(srv.policystore);
+	served_hub_free(srv.served);
 	redact_free(srv.redact);
 	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -57,6 +57,51 @@ wait_then_cur(void)
 	lockorder_release(LOCK_AUDIT);
 }
 
+/* An org change: the change lock held across the history, the audit row
+ * and the swap; a user change: its write lock across its table's lock, the
+ * audit row and the waiters' lock. */
+static void
+policy_changes(void)
+{
+	lockorder_acquire(LOCK_POLICYLIFE);
+	lockorder_acquire(LOCK_AUDIT);
+	lockorder_release(LOCK_AUDIT);
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_WAIT);
+	lockorder_release(LOCK_POLICYLIFE);
+	lockorder_acquire(LOCK_USERPOLICY_WRITE);
+	lockorder_acquire(LOCK_USERPOLICY);
+	lockorder_release(LOCK_USERPOLICY);
+	lockorder_acquire(LOCK_AUDIT);
+	lockorder_release(LOCK_AUDIT);
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_release(LOCK_SERVED_WAIT);
+	lockorder_release(LOCK_USERPOLICY_WRITE);
+}
+
+static void
+wait_then_policylife(void)
+{
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_POLICYLIFE);
+}
+
+static void
+user_write_then_policylife(void)
+{
+	lockorder_acquire(LOCK_USERPOLICY_WRITE);
+	lockorder_acquire(LOCK_POLICYLIFE);
+}
+
+static void
+audit_under_the_user_table(void)
+{
+	lockorder_acquire(LOCK_USERPOLICY);
+	lockorder_acquire(LOCK_AUDIT);
+}
+
 static void
 cur_then_wait(void)
 {
@@ -88,6 +133,20 @@ static void
 test_documented_order_passes(void)
 {
 	CHECK(exited_ok(in_child(wait_then_cur)));
+}
+
+static void
+test_policy_change_order_passes(void)
+{
+	CHECK(exited_ok(in_child(policy_changes)));
+}
+
+static void
+test_policy_locks_out_of_order_abort(void)
+{
+	CHECK(aborted(in_child(wait_then_policylife)));
+	CHECK(aborted(in_child(user_write_then_policylife)));
+	CHECK(aborted(in_child(audit_under_the_user_table)));
 }
 
 static void
@@ -123,6 +182,8 @@ main(void)
 		return 77;
 	}
 	RUN(test_documented_order_passes);
+	RUN(test_policy_change_order_passes);
+	RUN(test_policy_locks_out_of_order_abort);
 	RUN(test_cur_lock_before_wait_lock_aborts);
 	RUN(test_same_rank_twice_aborts);
 	RUN(test_lock_under_a_leaf_aborts);

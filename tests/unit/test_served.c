@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The state main.c would own. */
+/* The objects main.c would make, made by main() below and passed in. */
 static struct server srv;
 
 #define DOC_A                                                                                   \
@@ -72,14 +72,14 @@ install(const char *text, long long version)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 
-	return doc != NULL ? served_install(doc, version) : -1;
+	return doc != NULL ? served_install(srv.served, doc, version) : -1;
 }
 
 /* The ETag of the policy served now, into out (72 bytes). */
 static void
 current_etag(char *out)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(srv.served);
 
 	snprintf(out, 72, "%s", s != NULL ? s->etag : "");
 	served_release(s);
@@ -100,7 +100,7 @@ static void
 user_etag(const char *user, char *out)
 {
 	int unavailable;
-	struct served_user_reply *r = userpolicy_reply(user, &unavailable);
+	struct served_user_reply *r = userpolicy_reply(srv.userpolicy, user, &unavailable);
 
 	snprintf(out, 72, "%s", r != NULL ? r->etag : "");
 	served_user_reply_release(r);
@@ -112,7 +112,7 @@ set_user_policy(const char *user)
 {
 	json_t *doc = json_loads(DOC_USER, 0, NULL);
 	long long v = 0;
-	int rc = userpolicy_set(user, doc, "test", NULL, &v, NULL, NULL);
+	int rc = userpolicy_set(srv.userpolicy, user, doc, "test", NULL, &v, NULL, NULL);
 
 	json_decref(doc);
 	return rc;
@@ -129,7 +129,7 @@ recheck_done(void *arg)
 	unsigned long long b;
 
 	(void)arg;
-	served_wait_count(&all, &users, &b);
+	served_wait_count(srv.served, &all, &users, &b);
 	return b > builds_seen;
 }
 
@@ -138,7 +138,7 @@ note_builds(void)
 {
 	size_t all, users;
 
-	served_wait_count(&all, &users, &builds_seen);
+	served_wait_count(srv.served, &all, &users, &builds_seen);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -146,7 +146,7 @@ note_builds(void)
 static void
 test_acquire_is_null_before_the_first_install(void)
 {
-	CHECK(served_acquire() == NULL);
+	CHECK(served_acquire(srv.served) == NULL);
 }
 
 static void
@@ -156,7 +156,7 @@ test_install_builds_the_settings_reply_and_its_etag(void)
 	char etag[72];
 
 	CHECK_INT_EQ(install(DOC_A, 1), 0);
-	s = served_acquire();
+	s = served_acquire(srv.served);
 	CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -175,15 +175,15 @@ test_install_builds_the_settings_reply_and_its_etag(void)
 static void
 test_reference_survives_a_swap(void)
 {
-	struct served *old = served_acquire(), *now;
-	unsigned long long gen = served_generation();
+	struct served *old = served_acquire(srv.served), *now;
+	unsigned long long gen = served_generation(srv.served);
 
 	CHECK(old != NULL);
 	if (old == NULL)
 		return;
 	CHECK_INT_EQ(install(DOC_B, 2), 0);
-	CHECK(served_generation() > gen);
-	now = served_acquire();
+	CHECK(served_generation(srv.served) > gen);
+	now = served_acquire(srv.served);
 	CHECK(now != NULL && now != old);
 	CHECK_INT_EQ(old->version, 1);
 	CHECK(strstr(old->text, "\"policyVersion\": 1") != NULL);
@@ -202,10 +202,10 @@ test_reference_survives_a_swap(void)
 static void
 test_rebuild_keeps_the_etag(void)
 {
-	struct served *before = served_acquire(), *after;
+	struct served *before = served_acquire(srv.served), *after;
 
-	CHECK_INT_EQ(served_rebuild(), 0);
-	after = served_acquire();
+	CHECK_INT_EQ(served_rebuild(srv.served), 0);
+	after = served_acquire(srv.served);
 	CHECK(before != NULL && after != NULL);
 	if (before != NULL && after != NULL) {
 		CHECK_STR_EQ(after->etag, before->etag);
@@ -224,8 +224,8 @@ test_org_waiter_with_a_stale_etag_answers_at_once(void)
 	unsigned long long b;
 
 	tw_init(&t, "\"stale\"", NULL, 3600);
-	CHECK_INT_EQ(served_wait_add(&t.w), 1);
-	served_wait_count(&all, &users, &b);
+	CHECK_INT_EQ(served_wait_add(srv.served, &t.w), 1);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 0);
 	CHECK_INT_EQ(hits(&t), 0);
 }
@@ -243,20 +243,20 @@ test_org_waiter_wakes_on_a_new_etag_only(void)
 	current_etag(etag);
 	tw_init(&org, etag, NULL, 3600);
 	tw_init(&any, "", NULL, 3600);
-	CHECK_INT_EQ(served_wait_add(&org.w), 0);
-	served_wait_add_any(&any.w);
-	served_wait_count(&all, &users, &b);
+	CHECK_INT_EQ(served_wait_add(srv.served, &org.w), 0);
+	served_wait_add_any(srv.served, &any.w);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 2);
-	CHECK_INT_EQ(served_rebuild(), 0);
+	CHECK_INT_EQ(served_rebuild(srv.served), 0);
 	CHECK_INT_EQ(hits(&org), 0);
 	CHECK_INT_EQ(hits(&any), 1);
 	CHECK_INT_EQ(install(DOC_A, 3), 0);
 	CHECK_INT_EQ(hits(&org), 1);
 	CHECK_INT_EQ(hits(&any), 1);
-	served_wait_count(&all, &users, &b);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 0);
-	served_wait_remove(&org.w); /* twice is safe */
-	served_wait_remove(&org.w);
+	served_wait_remove(srv.served, &org.w); /* twice is safe */
+	served_wait_remove(srv.served, &org.w);
 }
 
 /* A removed waiter is not woken, and internal waiters are not counted. */
@@ -271,12 +271,12 @@ test_removed_waiter_is_not_woken(void)
 	current_etag(etag);
 	tw_init(&gone, etag, NULL, 3600);
 	tw_init(&internal, "", NULL, 3600);
-	CHECK_INT_EQ(served_wait_add(&gone.w), 0);
-	served_wait_add_internal(&internal.w);
-	served_wait_count(&all, &users, &b);
+	CHECK_INT_EQ(served_wait_add(srv.served, &gone.w), 0);
+	served_wait_add_internal(srv.served, &internal.w);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 1);
-	served_wait_remove(&gone.w);
-	served_wait_count(&all, &users, &b);
+	served_wait_remove(srv.served, &gone.w);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 0);
 	CHECK_INT_EQ(install(DOC_B, 4), 0);
 	CHECK_INT_EQ(hits(&gone), 0);
@@ -290,7 +290,7 @@ static void
 test_user_waiters_wake_on_their_own_new_reply(void)
 {
 	struct tw alice, bob, any;
-	unsigned long long gen = served_generation();
+	unsigned long long gen = served_generation(srv.served);
 	char ea[72], eb[72];
 	size_t all, users;
 	unsigned long long b;
@@ -301,14 +301,14 @@ test_user_waiters_wake_on_their_own_new_reply(void)
 	tw_init(&alice, ea, "alice", 3600);
 	tw_init(&bob, eb, "bob", 3600);
 	tw_init(&any, "", NULL, 3600);
-	served_wait_add_user(&alice.w);
-	served_wait_add_user(&bob.w);
-	served_wait_add_any(&any.w);
-	served_wait_count(&all, &users, &b);
+	served_wait_add_user(srv.served, &alice.w);
+	served_wait_add_user(srv.served, &bob.w);
+	served_wait_add_any(srv.served, &any.w);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(users, 2);
 	note_builds();
-	served_notify_user("alice"); /* nothing of hers changed */
-	CHECK(served_generation() > gen);
+	served_notify_user(srv.served, "alice"); /* nothing of hers changed */
+	CHECK(served_generation(srv.served) > gen);
 	CHECK_INT_EQ(hits(&any), 1);
 	CHECK(check_wait(recheck_done, NULL));
 	CHECK_INT_EQ(hits(&alice), 0); /* same ETag: keeps waiting */
@@ -320,12 +320,12 @@ test_user_waiters_wake_on_their_own_new_reply(void)
 	if (alice.w.reply != NULL)
 		CHECK(strcmp(alice.w.reply->etag, ea) != 0);
 	CHECK_INT_EQ(hits(&bob), 0); /* not bob's change */
-	served_wait_remove(&alice.w);
+	served_wait_remove(srv.served, &alice.w);
 	CHECK(alice.w.reply == NULL);
 	/* Bob's own change does wake him. */
 	CHECK_INT_EQ(set_user_policy("bob"), UP_OK);
 	CHECK(check_wait(has_fired, &bob));
-	served_wait_remove(&bob.w);
+	served_wait_remove(srv.served, &bob.w);
 }
 
 /* A new org policy re-checks every user's waiters. */
@@ -337,12 +337,12 @@ test_org_change_rechecks_user_waiters(void)
 
 	user_etag("alice", ea);
 	tw_init(&alice, ea, "alice", 3600);
-	served_wait_add_user(&alice.w);
+	served_wait_add_user(srv.served, &alice.w);
 	CHECK_INT_EQ(install(DOC_A, 5), 0);
 	CHECK(check_wait(has_fired, &alice));
 	if (alice.w.reply != NULL)
 		CHECK(strcmp(alice.w.reply->etag, ea) != 0);
-	served_wait_remove(&alice.w);
+	served_wait_remove(srv.served, &alice.w);
 }
 
 static void
@@ -353,10 +353,10 @@ test_waiter_fires_at_its_deadline(void)
 
 	current_etag(etag);
 	tw_init(&t, etag, NULL, 0);
-	CHECK_INT_EQ(served_wait_add(&t.w), 0);
+	CHECK_INT_EQ(served_wait_add(srv.served, &t.w), 0);
 	CHECK(check_wait(has_fired, &t));
 	CHECK_INT_EQ(t.w.gone, 0);
-	served_wait_remove(&t.w);
+	served_wait_remove(srv.served, &t.w);
 }
 
 /* A client that closed its connection is answered before its deadline. */
@@ -374,11 +374,11 @@ test_gone_client_fires_with_gone_set(void)
 	current_etag(etag);
 	tw_init(&t, etag, NULL, 3600);
 	t.w.fd = sv[0];
-	CHECK_INT_EQ(served_wait_add(&t.w), 0);
+	CHECK_INT_EQ(served_wait_add(srv.served, &t.w), 0);
 	close(sv[1]);
 	CHECK(check_wait(has_fired, &t));
 	CHECK_INT_EQ(t.w.gone, 1);
-	served_wait_remove(&t.w);
+	served_wait_remove(srv.served, &t.w);
 	close(sv[0]);
 }
 
@@ -393,16 +393,65 @@ test_wake_all_answers_every_waiter(void)
 	current_etag(etag);
 	tw_init(&a, etag, NULL, 3600);
 	tw_init(&u, "\"alice-3\"", "alice", 3600);
-	CHECK_INT_EQ(served_wait_add(&a.w), 0);
-	served_wait_add_user(&u.w);
-	CHECK_INT_EQ(served_shutting_down(), 0);
-	served_wake_all();
-	CHECK_INT_EQ(served_shutting_down(), 1);
+	CHECK_INT_EQ(served_wait_add(srv.served, &a.w), 0);
+	served_wait_add_user(srv.served, &u.w);
+	CHECK_INT_EQ(served_shutting_down(srv.served), 0);
+	served_wake_all(srv.served);
+	CHECK_INT_EQ(served_shutting_down(srv.served), 1);
 	CHECK_INT_EQ(hits(&a), 1);
 	CHECK_INT_EQ(hits(&u), 1);
-	served_wait_count(&all, &users, &b);
+	served_wait_count(srv.served, &all, &users, &b);
 	CHECK_INT_EQ(all, 0);
 	CHECK_INT_EQ(users, 0);
+}
+
+/* Two hubs, two policies: installing, waiting, notifying and shutting
+ * down in one leaves the other as it was. */
+static void
+test_two_hubs_share_nothing(void)
+{
+	struct settings_env env;
+	struct served_hub *other;
+	struct served *mine, *theirs;
+	struct tw t;
+	unsigned long long gen = served_generation(srv.served);
+	size_t all, users;
+	unsigned long long b;
+
+	settings_env_default(&env);
+	other = served_hub_new("/nonexistent/other-settings.json", &env);
+	CHECK(other != NULL);
+	CHECK(served_acquire(other) == NULL); /* nothing installed there yet */
+	CHECK_STR_EQ(served_settings_path(other), "/nonexistent/other-settings.json");
+	CHECK_STR_EQ(served_settings_path(srv.served), "/nonexistent/admin-settings.json");
+	CHECK_INT_EQ(served_install(other, json_loads(DOC_B, 0, NULL), 42), 0);
+	mine = served_acquire(srv.served);
+	theirs = served_acquire(other);
+	CHECK(mine != NULL && theirs != NULL && mine != theirs);
+	CHECK_INT_EQ(theirs->version, 42);
+	CHECK(mine->version != 42);
+	CHECK(served_generation(srv.served) == gen); /* the other's install is not ours */
+	CHECK(served_generation(other) > 0);
+	/* A waiter in the other hub is counted and woken there alone. */
+	tw_init(&t, theirs->etag, NULL, 60);
+	CHECK_INT_EQ(served_wait_add(other, &t.w), 0);
+	served_wait_count(other, &all, &users, &b);
+	CHECK_INT_EQ(all, 1);
+	served_wait_count(srv.served, &all, &users, &b);
+	CHECK_INT_EQ(all, 0);
+	served_notify_user(srv.served, "alice");
+	CHECK_INT_EQ(hits(&t), 0);
+	CHECK_INT_EQ(served_shutting_down(srv.served), 1); /* from the test before */
+	CHECK_INT_EQ(served_shutting_down(other), 0);
+	served_wake_all(other);
+	CHECK_INT_EQ(hits(&t), 1);
+	served_release(mine);
+	served_release(theirs);
+	served_hub_free(other);
+	/* Ours still serves what it served. */
+	mine = served_acquire(srv.served);
+	CHECK(mine != NULL && mine->version != 42);
+	served_release(mine);
 }
 
 int
@@ -415,17 +464,20 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	settings_env_default(&env);
-	served_configure("/nonexistent/admin-settings.json", &env);
+	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL)
+		return 99;
 	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
 		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
 		return 99;
 	}
-	policystore_open(audit_db(srv.audit));
-	if (userpolicy_open(srv.audit, &err) != 0) {
+	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL)
+		return 99;
+	if ((srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
+	    NULL) {
 		fprintf(stderr, "cannot open the user policies: %s\n", err ? err : "?");
 		return 99;
 	}
-	if (served_start() != 0) {
+	if (served_start(srv.served, srv.userpolicy) != 0) {
 		fprintf(stderr, "cannot start the waiters' thread\n");
 		return 99;
 	}
@@ -441,9 +493,11 @@ main(void)
 	RUN(test_waiter_fires_at_its_deadline);
 	RUN(test_gone_client_fires_with_gone_set);
 	RUN(test_wake_all_answers_every_waiter);
-	served_stop();
-	userpolicy_close();
-	policystore_close();
+	RUN(test_two_hubs_share_nothing);
+	served_stop(srv.served);
+	userpolicy_close(srv.userpolicy);
+	policystore_close(srv.policystore);
+	served_hub_free(srv.served);
 	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -56,7 +56,8 @@ static enum userpolicy_status
 set(const char *user, const char *text, long long *version)
 {
 	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
-	enum userpolicy_status st = userpolicy_set(user, doc, "uid:0", "test", version, NULL, NULL);
+	enum userpolicy_status st =
+	    userpolicy_set(srv.userpolicy, user, doc, "uid:0", "test", version, NULL, NULL);
 
 	json_decref(doc);
 	return st;
@@ -115,15 +116,15 @@ test_set_get_list_and_versions(void)
 	long long version = 0, got = 0;
 	json_t *doc, *list;
 
-	CHECK(userpolicy_get("alice", &got) == NULL);
+	CHECK(userpolicy_get(srv.userpolicy, "alice", &got) == NULL);
 	clock_gettime(CLOCK_MONOTONIC, &w.deadline);
 	w.deadline.tv_sec += 3600;
-	served_wait_add_any(&w);
+	served_wait_add_any(srv.served, &w);
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_OK);
 	CHECK_INT_EQ(version, 1);
 	CHECK_INT_EQ(__atomic_load_n(&woken, __ATOMIC_RELAXED), 1);
 	CHECK_INT_EQ(audit_rows("policy.user.updated", "alice"), 1);
-	doc = userpolicy_get("alice", &got);
+	doc = userpolicy_get(srv.userpolicy, "alice", &got);
 	CHECK(doc != NULL);
 	CHECK_INT_EQ(got, 1);
 	CHECK(json_is_true(json_object_get(json_object_get(doc, "blockDockerLoad"), "value")));
@@ -133,7 +134,7 @@ test_set_get_list_and_versions(void)
 	CHECK_INT_EQ(version, 2);
 	CHECK_INT_EQ(set("aaron", USER_DOC, &version), UP_OK);
 	CHECK_INT_EQ(version, 1);
-	list = userpolicy_list();
+	list = userpolicy_list(srv.userpolicy);
 	CHECK_INT_EQ(json_array_size(list), 2);
 	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(list, 0), "user")), "aaron");
 	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(list, 1), "user")), "alice");
@@ -149,12 +150,12 @@ test_delete_removes_and_a_second_delete_is_not_found(void)
 
 	CHECK_INT_EQ(set("aaron", NULL, &version), UP_OK);
 	CHECK_INT_EQ(version, 2);
-	CHECK(userpolicy_get("aaron", NULL) == NULL);
+	CHECK(userpolicy_get(srv.userpolicy, "aaron", NULL) == NULL);
 	CHECK_INT_EQ(audit_rows("policy.user.deleted", "aaron"), 1);
 	CHECK_INT_EQ(set("aaron", NULL, &version), UP_NOT_FOUND);
 	CHECK_INT_EQ(set("nobody", NULL, &version), UP_NOT_FOUND);
 	CHECK_INT_EQ(audit_rows("policy.user.deleted", "aaron"), 1);
-	list = userpolicy_list();
+	list = userpolicy_list(srv.userpolicy);
 	CHECK_INT_EQ(json_array_size(list), 1);
 	json_decref(list);
 }
@@ -171,7 +172,7 @@ test_store_refusal_changes_nothing(void)
 	             SQLITE_OK);
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_STORE);
 	CHECK_INT_EQ(testdb_exec(dir, "DROP TRIGGER refuse"), SQLITE_OK);
-	doc = userpolicy_get("alice", &got);
+	doc = userpolicy_get(srv.userpolicy, "alice", &got);
 	CHECK_INT_EQ(got, 2);
 	CHECK(doc != NULL && json_object_size(doc) == 1); /* ORG_DOC: the version alone */
 	json_decref(doc);
@@ -192,15 +193,15 @@ test_audit_refusal_withdraws_the_version(void)
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_AUDIT);
 	CHECK_INT_EQ(set("carol", USER_DOC, &version), UP_AUDIT);
 	CHECK_INT_EQ(testdb_exec(dir, "DROP TRIGGER refuse"), SQLITE_OK);
-	doc = userpolicy_get("alice", &got);
+	doc = userpolicy_get(srv.userpolicy, "alice", &got);
 	CHECK_INT_EQ(got, 2);
 	CHECK(doc != NULL && json_object_size(doc) == 1); /* ORG_DOC: the version alone */
 	json_decref(doc);
-	CHECK(userpolicy_get("carol", NULL) == NULL);
-	hist = policystore_user_history("alice", 10);
+	CHECK(userpolicy_get(srv.userpolicy, "carol", NULL) == NULL);
+	hist = policystore_user_history(srv.policystore, "alice", 10);
 	CHECK_INT_EQ(json_array_size(hist), 2);
 	json_decref(hist);
-	hist = policystore_user_history("carol", 10);
+	hist = policystore_user_history(srv.policystore, "carol", 10);
 	CHECK_INT_EQ(json_array_size(hist), 0);
 	json_decref(hist);
 	CHECK_INT_EQ(set("alice", USER_DOC, &version), UP_OK);
@@ -214,16 +215,18 @@ test_policies_survive_a_reopen(void)
 	char *err = NULL;
 	json_t *doc, *list;
 
-	userpolicy_close();
-	CHECK(userpolicy_get("alice", NULL) == NULL);
-	CHECK_INT_EQ(userpolicy_open(srv.audit, &err), 0);
+	userpolicy_close(srv.userpolicy);
+	srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err);
+	CHECK(srv.userpolicy != NULL);
 	free(err);
-	doc = userpolicy_get("alice", &got);
+	if (srv.userpolicy == NULL)
+		return;
+	doc = userpolicy_get(srv.userpolicy, "alice", &got);
 	CHECK(doc != NULL);
 	CHECK_INT_EQ(got, 3);
 	json_decref(doc);
-	CHECK(userpolicy_get("aaron", NULL) == NULL);
-	list = userpolicy_list();
+	CHECK(userpolicy_get(srv.userpolicy, "aaron", NULL) == NULL);
+	list = userpolicy_list(srv.userpolicy);
 	CHECK_INT_EQ(json_array_size(list), 1);
 	json_decref(list);
 }
@@ -233,7 +236,7 @@ test_policies_survive_a_reopen(void)
 static void
 test_decide_and_effective_use_the_users_layer(void)
 {
-	struct served *s = served_acquire();
+	struct served *s = served_acquire(srv.served);
 	void *hold = NULL;
 	const struct decide_policy *dp;
 	json_t *eff;
@@ -242,23 +245,55 @@ test_decide_and_effective_use_the_users_layer(void)
 	CHECK(s != NULL);
 	if (s == NULL)
 		return;
-	dp = userpolicy_decide(s, "alice", &hold);
+	dp = userpolicy_decide(srv.userpolicy, s, "alice", &hold);
 	CHECK(dp != NULL && dp != s->dp && hold != NULL);
 	userpolicy_release(hold);
-	CHECK(userpolicy_decide(s, "dave", &hold) == s->dp);
+	CHECK(userpolicy_decide(srv.userpolicy, s, "dave", &hold) == s->dp);
 	CHECK(hold == NULL);
-	CHECK(userpolicy_decide(s, NULL, &hold) == s->dp);
-	eff = userpolicy_effective(s, "alice", &unavailable);
+	CHECK(userpolicy_decide(srv.userpolicy, s, NULL, &hold) == s->dp);
+	eff = userpolicy_effective(srv.userpolicy, s, "alice", &unavailable);
 	CHECK_INT_EQ(unavailable, 0);
 	CHECK(eff != NULL);
 	CHECK_STR_EQ(json_string_value(json_object_get(eff, "user")), "alice");
 	CHECK_INT_EQ(json_integer_value(json_object_get(eff, "userPolicyVersion")), 3);
 	CHECK(json_is_true(json_object_get(json_object_get(eff, "blockDockerLoad"), "value")));
 	json_decref(eff);
-	eff = userpolicy_effective(s, "dave", &unavailable);
+	eff = userpolicy_effective(srv.userpolicy, s, "dave", &unavailable);
 	CHECK(eff != NULL && json_is_null(json_object_get(eff, "userPolicyVersion")));
 	json_decref(eff);
 	served_release(s);
+}
+
+/* Two tables over one history: a change made through one is in its memory
+ * (and the history) only; the other sees it once it is opened again. */
+static void
+test_two_tables_share_nothing(void)
+{
+	struct userpolicy *other = userpolicy_open(srv.served, srv.policystore, srv.audit, NULL);
+	long long v = 0;
+	json_t *doc = json_loads(USER_DOC, 0, NULL), *got;
+
+	CHECK(other != NULL && doc != NULL);
+	if (other == NULL || doc == NULL)
+		goto out;
+	/* Both loaded alice from the history. */
+	got = userpolicy_get(other, "alice", NULL);
+	CHECK(got != NULL);
+	json_decref(got);
+	CHECK_INT_EQ(userpolicy_set(other, "erin", doc, "uid:0", "test", &v, NULL, NULL), UP_OK);
+	got = userpolicy_get(other, "erin", NULL);
+	CHECK(got != NULL);
+	json_decref(got);
+	CHECK(userpolicy_get(srv.userpolicy, "erin", NULL) == NULL);
+	/* Deleting alice in ours leaves the other's copy. */
+	CHECK_INT_EQ(set("alice", NULL, &v), UP_OK);
+	CHECK(userpolicy_get(srv.userpolicy, "alice", NULL) == NULL);
+	got = userpolicy_get(other, "alice", NULL);
+	CHECK(got != NULL);
+	json_decref(got);
+out:
+	json_decref(doc);
+	userpolicy_close(other);
 }
 
 int
@@ -271,14 +306,16 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	settings_env_default(&env);
-	served_configure("/nonexistent/admin-settings.json", &env);
+	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL)
+		return 99;
 	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
 		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
 		return 99;
 	}
-	policystore_open(audit_db(srv.audit));
-	if (userpolicy_open(srv.audit, &err) != 0 ||
-	    served_install(json_loads(ORG_DOC, 0, NULL), 1) != 0) {
+	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
+	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
+	        NULL ||
+	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
 		return 99;
 	}
@@ -289,9 +326,10 @@ main(void)
 	RUN(test_audit_refusal_withdraws_the_version);
 	RUN(test_policies_survive_a_reopen);
 	RUN(test_decide_and_effective_use_the_users_layer);
-	userpolicy_close();
-	served_stop();
-	policystore_close();
+	RUN(test_two_tables_share_nothing);
+	userpolicy_close(srv.userpolicy);
+	served_hub_free(srv.served);
+	policystore_close(srv.policystore);
 	audit_close(srv.audit);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
