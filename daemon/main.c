@@ -216,13 +216,15 @@ static int
 open_state(int ready_fd)
 {
 	srv.audit = startup_open_audit(&cfg, &start_err);
-	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &start_err) != 0) {
+	if (srv.audit == NULL ||
+	    (srv.tokens = tokens_open(audit_db(srv.audit), srv.audit, &start_err)) == NULL) {
 		log_warnx("state database in %s: %s", cfg.state_dir,
 		          start_err ? start_err : "cannot open");
 		process_report_ready(ready_fd, 1);
 		return -1;
 	}
-	startup_home_group_resolve(cfg.home_group);
+	auth_set_tokens(srv.auth, srv.tokens);
+	startup_home_group_resolve(&srv, cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	policystore_open(audit_db(srv.audit));
@@ -254,6 +256,7 @@ http_options(struct http_opts *hopts)
 	hopts->allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts->max_connections = (unsigned)cfg.max_connections;
 	hopts->max_per_peer = (unsigned)cfg.max_conn_peer;
+	hopts->auth = srv.auth;
 }
 
 /* Announce policy changes, ask the engine, start the proxy, confine the
@@ -302,7 +305,8 @@ serve_signals(const sigset_t *sigs)
 		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			if (startup_home_group_resolve(cfg.home_group) && policylife_rebuild() != 0)
+			if (startup_home_group_resolve(&srv, cfg.home_group) &&
+			    policylife_rebuild() != 0)
 				log_warnx("out of memory applying the new homes of %s",
 				          cfg.home_group);
 			startup_reload(&srv);
@@ -346,7 +350,10 @@ shut_down(void)
 	audit_syslog_stop();
 	userpolicy_close();
 	policystore_close();
-	tokens_close();
+	tokens_close(srv.tokens);
+	srv.tokens = NULL;
+	auth_free(srv.auth);
+	srv.auth = NULL;
 	audit_close(srv.audit);
 	ratelimit_free(srv.events_limit);
 	srv.events_limit = NULL;

@@ -17,6 +17,8 @@ struct lookup;
 struct engineinfo;
 struct proxy;
 struct judge;
+struct tokens;
+struct auth;
 
 struct server {
 	const struct config *cfg;
@@ -28,6 +30,8 @@ struct server {
 	struct engineinfo *engineinfo;  /* the engine's user namespaces, or NULL */
 	struct proxy *proxy;            /* the docker socket proxy, or NULL */
 	struct judge *judge;            /* decide, record, count (judge.h) */
+	struct tokens *tokens;          /* API bearer tokens (http/tokens.h) */
+	struct auth *auth;              /* role maps, home group; checks tokens (http/auth.h) */
 };
 
 #endif

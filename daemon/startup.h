@@ -23,9 +23,9 @@ struct audit *startup_open_audit(const struct config *cfg, char **err);
  * $HOME stands for its members' homes when no user is named. Resolved at
  * start-up and on every SIGHUP; a group that is missing or empty is logged
  * once (when that becomes so). Returns 1 when the homes changed. */
-int startup_home_group_resolve(const char *name);
-/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
- * start on a bad entry. */
+int startup_home_group_resolve(struct server *srv, const char *name);
+/* Who may do what: srv->auth with the role maps and --prefs-any-user, the
+ * events limit. Refuses to start on a bad entry. */
 void startup_access_configure(struct server *srv, const struct config *c);
 /* The limits of the recorded inputs: their own, the rows and the age
  * tightened by the audit retention when that is stricter. */

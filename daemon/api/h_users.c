@@ -213,7 +213,7 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 		problems_clear(&errs);
 		return 0;
 	}
-	if (!auth_peer_acts_for_user(&rq->peer, user)) {
+	if (!auth_peer_acts_for_user(rq->srv->auth, &rq->peer, user)) {
 		*ret = reply_error(rq, ERR_FORBIDDEN, NULL,
 		                   "%s may only read and write its own user's preferences",
 		                   rq->peer.name);

@@ -143,8 +143,12 @@ start_daemon(void)
 		fail("the example policy does not load");
 	aopts.retention_rows = 100000;
 	srv.audit = audit_open(cfg.state_dir, &aopts, &err);
-	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &err) != 0)
+	if (srv.audit == NULL ||
+	    (srv.tokens = tokens_open(audit_db(srv.audit), srv.audit, &err)) == NULL)
 		fail(err ? err : "cannot open the state database");
+	if ((srv.auth = auth_new()) == NULL)
+		fail("out of memory");
+	auth_set_tokens(srv.auth, srv.tokens);
 	policystore_open(audit_db(srv.audit));
 	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
 		fail("cannot version the policy");
@@ -154,7 +158,7 @@ start_daemon(void)
 	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
 	    NULL)
 		fail("out of memory");
-	if (tokens_create("fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
+	if (tokens_create(srv.tokens, "fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");
 	snprintf(token, sizeof(token), "%s", secret);
 	free(secret);
@@ -173,6 +177,7 @@ start_daemon(void)
 	hopts.max_headers = (size_t)cfg.max_headers;
 	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
 	hopts.threads = (unsigned)cfg.threads;
+	hopts.auth = srv.auth;
 	if (served_start() != 0 || http_start(&hopts, &srv) != 0)
 		fail("cannot start serving");
 	problems_clear(&errs);
@@ -189,7 +194,8 @@ stop_daemon(void)
 	redact_free(srv.redact);
 	userpolicy_close();
 	policystore_close();
-	tokens_close();
+	tokens_close(srv.tokens);
+	auth_free(srv.auth);
 	audit_close(srv.audit);
 	config_free(&cfg);
 }
