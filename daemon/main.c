@@ -96,7 +96,7 @@ start_judge(const struct config *c)
 		log_warnx("cannot start the engine checks");
 		return -1;
 	}
-	deps = (struct judge_deps){srv.audit, srv.redact, srv.lookup, srv.engineinfo};
+	deps = (struct judge_deps){srv.audit, srv.redact, srv.lookup, srv.engineinfo, srv.inputs};
 	if ((srv.judge = judge_new(&deps)) == NULL) {
 		log_warnx("out of memory");
 		return -1;
@@ -134,7 +134,7 @@ start_services(const struct config *c, int ready_fd)
 		goto fail;
 	}
 	startup_inputs_limits_of(c, &lim);
-	if (inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
+	if ((srv.inputs = inputs_start(audit_db(srv.audit), &lim, srv.redact)) == NULL)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 	if (start_judge(c) != 0)
 		goto fail;
@@ -344,7 +344,8 @@ shut_down(void)
 	srv.judge = NULL;
 	containers_close(srv.containers);
 	served_stop();
-	inputs_stop();
+	inputs_stop(srv.inputs);
+	srv.inputs = NULL;
 	bundleserve_close();
 	fleetstore_close();
 	audit_syslog_stop();

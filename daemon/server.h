@@ -19,6 +19,7 @@ struct proxy;
 struct judge;
 struct tokens;
 struct auth;
+struct inputs;
 
 struct server {
 	const struct config *cfg;
@@ -32,6 +33,7 @@ struct server {
 	struct judge *judge;            /* decide, record, count (judge.h) */
 	struct tokens *tokens;          /* API bearer tokens (http/tokens.h) */
 	struct auth *auth;              /* role maps, home group; checks tokens (http/auth.h) */
+	struct inputs *inputs;          /* the decision-input recorder, or NULL */
 };
 
 #endif

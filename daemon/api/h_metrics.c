@@ -67,7 +67,7 @@ h_metrics_get(struct request *rq)
 	        ratelimit_refused(rq->srv->events_limit));
 	audit_metrics(rq->srv->audit, out);
 	judge_metrics(rq->srv->judge, out);
-	inputs_metrics(out);
+	inputs_metrics(rq->srv->inputs, out);
 	prefs_metrics(rq->srv->cfg, out);
 	h_settings_metrics(rq->srv, out);
 	fprintf(out,

@@ -3,6 +3,7 @@
  * ?dry_run), its history (/versions, /versions/{n}), rollback, and the
  * impact preview of a proposed document. Changes go through policylife.c,
  * which versions, audits, writes the file and installs, in that order. */
+#include "server.h"
 #include "util/etag.h"
 #include "handlers.h"
 #include "decisions/impact.h"
@@ -317,7 +318,7 @@ h_policy_impact_post(struct request *rq)
 		                  errs.n, errs.n == 1 ? "" : "s");
 		goto out;
 	}
-	report = impact_preview(rq->json, since, &unavailable);
+	report = impact_preview(rq->srv->inputs, rq->json, since, &unavailable);
 	if (report == NULL)
 		ret = unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                                "the recorded decisions cannot be read")

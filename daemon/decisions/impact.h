@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <time.h>
 
+struct inputs;
+
 #define IMPACT_MAX_EXAMPLES 20
 #define IMPACT_DEFAULT_DAYS 7
 
@@ -18,7 +20,7 @@ int impact_parse_time(const char *s, char out[32]);
 /* The stored form of now minus seconds. */
 void impact_time_ago(time_t seconds, char out[32]);
 
-/* Replay every input since (stored form) against proposed (borrowed, a valid
+/* Replay every input in recorded since (stored form) against proposed (borrowed, a valid
  * policy document); a user with a per-user policy is judged by the proposed
  * org policy under their current user policy. The window is exact to the
  * minute (the minute that holds since counts whole). Every count is of past
@@ -33,6 +35,7 @@ void impact_time_ago(time_t seconds, char out[32]);
  * requests there were, "time" the last of them.
  * NULL with *unavailable = 1 when the inputs cannot be read, NULL otherwise
  * on ENOMEM. */
-json_t *impact_preview(const json_t *proposed, const char *since, int *unavailable);
+json_t *impact_preview(struct inputs *in, const json_t *proposed, const char *since,
+                       int *unavailable);
 
 #endif

@@ -12,6 +12,7 @@
 
 struct audit;
 struct engineinfo;
+struct inputs;
 struct judge;
 struct judge_deferred;
 struct lookup;
@@ -21,12 +22,14 @@ struct redact;
 /* What a judge asks and writes to; each may be NULL (no audit log: every
  * required record fails, so the request is denied; no redactor: URIs are
  * recorded as given; no lookup: named containers are unknown; no engine
- * info: the engine's user namespaces are unknown). */
+ * info: the engine's user namespaces are unknown; no recorder: inputs are
+ * not recorded). */
 struct judge_deps {
 	struct audit *audit;
 	struct redact *redact;
 	struct lookup *lookup;
 	struct engineinfo *engineinfo;
+	struct inputs *inputs; /* records every decision's input (inputs.h) */
 };
 
 /* A judge with its own counters and decision-id key. NULL when out of memory. */

@@ -153,10 +153,10 @@ start_daemon(void)
 	if (userpolicy_open(srv.audit, &err) != 0 || policylife_start(srv.audit, doc, &errs) != 0)
 		fail("cannot version the policy");
 	if ((srv.redact = redact_open(cfg.state_dir, &err)) == NULL ||
-	    inputs_start(audit_db(srv.audit), &limits, srv.redact) != 0)
+	    (srv.inputs = inputs_start(audit_db(srv.audit), &limits, srv.redact)) == NULL)
 		fail("cannot record decision inputs");
-	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL})) ==
-	    NULL)
+	if ((srv.judge = judge_new(
+	         &(struct judge_deps){srv.audit, srv.redact, NULL, NULL, srv.inputs})) == NULL)
 		fail("out of memory");
 	if (tokens_create(srv.tokens, "fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");
@@ -190,7 +190,7 @@ stop_daemon(void)
 	served_wake_all();
 	http_stop(3000);
 	served_stop();
-	inputs_stop();
+	inputs_stop(srv.inputs);
 	redact_free(srv.redact);
 	userpolicy_close();
 	policystore_close();
