@@ -117,7 +117,10 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("%s", err ? err : "out of memory");
 		goto fail;
 	}
-	fleetstore_open(audit_db(srv.audit));
+	if ((srv.fleetstore = fleetstore_open(audit_db(srv.audit))) == NULL) {
+		log_warnx("out of memory");
+		goto fail;
+	}
 	if (c->syslog[0] != '\0' &&
 	    audit_syslog_start(srv.audit, c->syslog, c->syslog_cacert[0] ? c->syslog_cacert : NULL,
 	                       &err) != 0) {
@@ -125,7 +128,7 @@ start_services(const struct config *c, int ready_fd)
 		goto fail;
 	}
 	if (c->bundle_signing_key[0] != '\0' &&
-	    bundleserve_open(c->bundle_signing_key, &err) != 0) {
+	    (srv.bundles = bundleserve_open(srv.fleetstore, c->bundle_signing_key, &err)) == NULL) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
@@ -334,7 +337,8 @@ shut_down(void)
 	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(srv.engineinfo);
 	http_stop(3000);
-	upstream_stop();       /* after the HTTP threads, which read its state */
+	upstream_stop(srv.upstream); /* after the HTTP threads, which read its state */
+	srv.upstream = NULL;
 	proxy_free(srv.proxy); /* the plugin redeemed its tickets until http_stop */
 	srv.proxy = NULL;
 	audit_checkpoint_stop();
@@ -346,8 +350,10 @@ shut_down(void)
 	served_stop();
 	inputs_stop(srv.inputs);
 	srv.inputs = NULL;
-	bundleserve_close();
-	fleetstore_close();
+	bundleserve_close(srv.bundles);
+	srv.bundles = NULL;
+	fleetstore_close(srv.fleetstore);
+	srv.fleetstore = NULL;
 	audit_syslog_stop();
 	userpolicy_close();
 	policystore_close();

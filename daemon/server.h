@@ -20,6 +20,9 @@ struct judge;
 struct tokens;
 struct auth;
 struct inputs;
+struct fleetstore;
+struct bundleserve;
+struct upstream;
 
 struct server {
 	const struct config *cfg;
@@ -34,6 +37,9 @@ struct server {
 	struct tokens *tokens;          /* API bearer tokens (http/tokens.h) */
 	struct auth *auth;              /* role maps, home group; checks tokens (http/auth.h) */
 	struct inputs *inputs;          /* the decision-input recorder, or NULL */
+	struct fleetstore *fleetstore;  /* bundle numbers and host reports (fleet/fleetstore.h) */
+	struct bundleserve *bundles;    /* the signed bundle served, or NULL: signs none */
+	struct upstream *upstream;      /* upstream mode, or NULL: the policy is local */
 };
 
 #endif

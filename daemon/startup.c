@@ -303,7 +303,7 @@ out:
 	return rc;
 }
 
-/* Upstream mode: install the saved bundle and start fetching. */
+/* Upstream mode: install the saved bundle and start fetching (srv->upstream). */
 int
 startup_start_upstream(struct server *srv, const struct config *c, char **err)
 {
@@ -321,7 +321,8 @@ startup_start_upstream(struct server *srv, const struct config *c, char **err)
 	    .report_interval = c->upstream_report_interval,
 	};
 
-	return upstream_start(&o, err);
+	srv->upstream = upstream_start(&o, err);
+	return srv->upstream != NULL ? 0 : -1;
 }
 
 /* A listener: the socket the service manager passed for spec, else a new one. */

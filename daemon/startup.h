@@ -41,7 +41,7 @@ void startup_open_proxy(struct server *srv, const struct config *c);
 void startup_confine_caps(struct server *srv);
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 int startup_create_token(const struct config *cfg);
-/* Upstream mode: install the saved bundle and start fetching. */
+/* Upstream mode: install the saved bundle and start fetching (srv->upstream). */
 int startup_start_upstream(struct server *srv, const struct config *c, char **err);
 /* A listener: the socket the service manager passed for spec, else a new one. */
 void startup_open_listener(const char *spec, enum listener_kind kind);

@@ -76,7 +76,7 @@ h_metrics_get(struct request *rq)
 	        "lockset_audit_checkpoints_total %llu\n",
 	        audit_checkpoint_count());
 	lookup_metrics(rq->srv->lookup, out);
-	upstream_metrics(out);
+	upstream_metrics(rq->srv->upstream, out);
 	audit_syslog_metrics(out);
 	http_metrics(out);
 	engineinfo_metrics(rq->srv->engineinfo, out);

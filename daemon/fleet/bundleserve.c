@@ -3,7 +3,8 @@
  * the served policy and the per-user policies, hashes their content, takes
  * the bundle number from the history (a new number only when the content
  * differs from the newest) and signs; a long-poll woken by any change calls
- * bundleserve_current() and so triggers it. One mutex serialises rebuilds. */
+ * bundleserve_current() and so triggers it. One mutex per signer (struct
+ * bundleserve) serialises its rebuilds. */
 #include "bundleserve.h"
 #include "util/etag.h"
 
@@ -17,10 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_mutex_t bs_lock = PTHREAD_MUTEX_INITIALIZER;
-static EVP_PKEY *key;
-static struct bundle_served *cur;
-static unsigned long long built_gen;
+struct bundleserve {
+	pthread_mutex_t lock; /* cur and built_gen; held while building */
+	EVP_PKEY *key;
+	struct fleetstore *fs; /* numbers the bundles (borrowed) */
+	struct bundle_served *cur;
+	unsigned long long built_gen;
+};
 
 static void
 bundle_served_free(struct bundle_served *b)
@@ -62,8 +66,9 @@ current_users(void)
 
 /* Build the bundle for the policy served now. New bundle (refs 1) or NULL. */
 static struct bundle_served *
-build(void)
+build(struct bundleserve *bs)
 {
+	struct bundle_served *cur = bs->cur;
 	struct served *s = served_acquire();
 	struct bundle_served *b = NULL;
 	json_t *users = NULL, *content = NULL;
@@ -81,7 +86,7 @@ build(void)
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
 	}
-	if (fleetstore_bundle_number(hash, &version, issued) != 0)
+	if (fleetstore_bundle_number(bs->fs, hash, &version, issued) != 0)
 		goto out;
 	if (cur != NULL && cur->version == version) {
 		b = cur;
@@ -94,7 +99,7 @@ build(void)
 	b->version = version;
 	memcpy(b->hash, hash, sizeof(b->hash));
 	snprintf(b->issued, sizeof(b->issued), "%s", issued);
-	if ((b->body = bundle_sign(content, version, issued, key, &b->len)) == NULL) {
+	if ((b->body = bundle_sign(content, version, issued, bs->key, &b->len)) == NULL) {
 		bundle_served_free(b);
 		b = NULL;
 		goto out;
@@ -110,41 +115,41 @@ out:
 }
 
 struct bundle_served *
-bundleserve_current(void)
+bundleserve_current(struct bundleserve *bs)
 {
 	unsigned long long gen = served_generation();
 	struct bundle_served *b = NULL, *fresh;
 
-	if (key == NULL)
+	if (bs == NULL)
 		return NULL;
-	pthread_mutex_lock(&bs_lock);
-	if (cur != NULL && gen == built_gen) {
-		b = cur;
+	pthread_mutex_lock(&bs->lock);
+	if (bs->cur != NULL && gen == bs->built_gen) {
+		b = bs->cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
 	}
-	if ((fresh = build()) == NULL) {
+	if ((fresh = build(bs)) == NULL) {
 		log_warnx("bundle: cannot build the bundle for the current policy");
 		goto out;
 	}
-	if (fresh != cur) {
-		bundleserve_release(cur);
-		cur = fresh;
-		__atomic_add_fetch(&cur->refs, 1, __ATOMIC_ACQ_REL);
+	if (fresh != bs->cur) {
+		bundleserve_release(bs->cur);
+		bs->cur = fresh;
+		__atomic_add_fetch(&fresh->refs, 1, __ATOMIC_ACQ_REL);
 	}
 	/* The generation read before building: a change during the build makes
 	 * the next call build again. */
-	built_gen = gen;
+	bs->built_gen = gen;
 	b = fresh;
 out:
-	pthread_mutex_unlock(&bs_lock);
+	pthread_mutex_unlock(&bs->lock);
 	return b;
 }
 
 long long
-bundleserve_version(void)
+bundleserve_version(struct bundleserve *bs)
 {
-	struct bundle_served *b = bundleserve_current();
+	struct bundle_served *b = bundleserve_current(bs);
 	long long v = b != NULL ? b->version : 0;
 
 	bundleserve_release(b);
@@ -152,39 +157,47 @@ bundleserve_version(void)
 }
 
 int
-bundleserve_enabled(void)
+bundleserve_enabled(const struct bundleserve *bs)
 {
-	return key != NULL;
+	return bs != NULL;
 }
 
-int
-bundleserve_open(const char *key_path, char **err)
+struct bundleserve *
+bundleserve_open(struct fleetstore *fs, const char *key_path, char **err)
 {
+	struct bundleserve *bs = calloc(1, sizeof(*bs));
 	struct bundle_served *b;
 	char kid[BUNDLE_KEY_ID_LEN + 1] = "";
 
-	if ((key = bundle_key_load_private(key_path, err)) == NULL)
-		return -1;
-	if ((b = bundleserve_current()) == NULL) {
-		*err = strdup("cannot build the first bundle");
-		EVP_PKEY_free(key);
-		key = NULL;
-		return -1;
+	if (bs == NULL) {
+		*err = strdup("out of memory");
+		return NULL;
 	}
-	bundle_key_id(key, kid);
+	pthread_mutex_init(&bs->lock, NULL);
+	bs->fs = fs;
+	if ((bs->key = bundle_key_load_private(key_path, err)) == NULL) {
+		bundleserve_close(bs);
+		return NULL;
+	}
+	if ((b = bundleserve_current(bs)) == NULL) {
+		*err = strdup("cannot build the first bundle");
+		bundleserve_close(bs);
+		return NULL;
+	}
+	bundle_key_id(bs->key, kid);
 	log_info("signing bundles with key %s (%s): serving bundle v%lld", kid, key_path,
 	         b->version);
 	bundleserve_release(b);
-	return 0;
+	return bs;
 }
 
 void
-bundleserve_close(void)
+bundleserve_close(struct bundleserve *bs)
 {
-	pthread_mutex_lock(&bs_lock);
-	bundleserve_release(cur);
-	cur = NULL;
-	EVP_PKEY_free(key);
-	key = NULL;
-	pthread_mutex_unlock(&bs_lock);
+	if (bs == NULL)
+		return;
+	bundleserve_release(bs->cur);
+	EVP_PKEY_free(bs->key);
+	pthread_mutex_destroy(&bs->lock);
+	free(bs);
 }
