@@ -42,7 +42,8 @@ struct auth_cache {
 };
 
 /* Set p->role and p->name from the peer credentials and, for a TCP peer, the
- * Authorization header value (may be NULL). cache (per connection, may be
+ * Authorization header value (may be NULL), checked against a's token
+ * table. cache (per connection, may be
  * NULL) short-cuts repeated token checks. Returns 0 (role may be ROLE_NONE),
  * -1 on an internal error. */
 int auth_identify(const struct auth *a, struct peer *p, const char *authorization,
