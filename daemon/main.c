@@ -97,8 +97,8 @@ start_judge(const struct config *c)
 		log_warnx("cannot start the engine checks");
 		return -1;
 	}
-	deps = (struct judge_deps){srv.audit,      srv.redact, srv.lookup,
-	                           srv.engineinfo, srv.served, srv.userpolicy};
+	deps = (struct judge_deps){srv.audit,  srv.redact,     srv.lookup, srv.engineinfo,
+	                           srv.served, srv.userpolicy, srv.inputs};
 	if ((srv.judge = judge_new(&deps)) == NULL) {
 		log_warnx("out of memory");
 		return -1;
@@ -119,7 +119,10 @@ start_services(const struct config *c, int ready_fd)
 		log_warnx("%s", err ? err : "out of memory");
 		goto fail;
 	}
-	fleetstore_open(audit_db(srv.audit));
+	if ((srv.fleetstore = fleetstore_open(audit_db(srv.audit))) == NULL) {
+		log_warnx("out of memory");
+		goto fail;
+	}
 	if (c->syslog[0] != '\0' &&
 	    audit_syslog_start(srv.audit, c->syslog, c->syslog_cacert[0] ? c->syslog_cacert : NULL,
 	                       &err) != 0) {
@@ -127,7 +130,8 @@ start_services(const struct config *c, int ready_fd)
 		goto fail;
 	}
 	if (c->bundle_signing_key[0] != '\0' &&
-	    bundleserve_open(c->bundle_signing_key, srv.served, srv.policystore, &err) != 0) {
+	    (srv.bundles = bundleserve_open(srv.fleetstore, srv.served, srv.policystore,
+	                                    c->bundle_signing_key, &err)) == NULL) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}
@@ -136,7 +140,7 @@ start_services(const struct config *c, int ready_fd)
 		goto fail;
 	}
 	startup_inputs_limits_of(c, &lim);
-	if (inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
+	if ((srv.inputs = inputs_start(audit_db(srv.audit), &lim, srv.redact)) == NULL)
 		log_warnx("decision inputs are not recorded: impact previews will be empty");
 	if (start_judge(c) != 0)
 		goto fail;
@@ -218,13 +222,15 @@ static int
 open_state(int ready_fd)
 {
 	srv.audit = startup_open_audit(&cfg, &start_err);
-	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &start_err) != 0) {
+	if (srv.audit == NULL ||
+	    (srv.tokens = tokens_open(audit_db(srv.audit), srv.audit, &start_err)) == NULL) {
 		log_warnx("state database in %s: %s", cfg.state_dir,
 		          start_err ? start_err : "cannot open");
 		process_report_ready(ready_fd, 1);
 		return -1;
 	}
-	startup_home_group_resolve(srv.served, cfg.home_group);
+	auth_set_tokens(srv.auth, srv.tokens);
+	startup_home_group_resolve(&srv, cfg.home_group);
 	/* Versions come from the policy history: the file keeps the newest
 	 * version's number when its content matches, else it becomes a new one. */
 	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
@@ -259,6 +265,7 @@ http_options(struct http_opts *hopts)
 	hopts->allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts->max_connections = (unsigned)cfg.max_connections;
 	hopts->max_per_peer = (unsigned)cfg.max_conn_peer;
+	hopts->auth = srv.auth;
 }
 
 /* Announce policy changes, ask the engine, start the proxy, confine the
@@ -307,7 +314,7 @@ serve_signals(const sigset_t *sigs)
 		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			if (startup_home_group_resolve(srv.served, cfg.home_group) &&
+			if (startup_home_group_resolve(&srv, cfg.home_group) &&
 			    policylife_rebuild(srv.policylife) != 0)
 				log_warnx("out of memory applying the new homes of %s",
 				          cfg.home_group);
@@ -337,7 +344,8 @@ shut_down(void)
 	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(srv.engineinfo);
 	http_stop(3000);
-	upstream_stop();       /* after the HTTP threads, which read its state */
+	upstream_stop(srv.upstream); /* after the HTTP threads, which read its state */
+	srv.upstream = NULL;
 	proxy_free(srv.proxy); /* the plugin redeemed its tickets until http_stop */
 	srv.proxy = NULL;
 	audit_checkpoint_stop();
@@ -347,9 +355,12 @@ shut_down(void)
 	srv.judge = NULL;
 	containers_close(srv.containers);
 	served_stop(srv.served);
-	inputs_stop();
-	bundleserve_close();
-	fleetstore_close();
+	inputs_stop(srv.inputs);
+	srv.inputs = NULL;
+	bundleserve_close(srv.bundles);
+	srv.bundles = NULL;
+	fleetstore_close(srv.fleetstore);
+	srv.fleetstore = NULL;
 	audit_syslog_stop();
 	userpolicy_close(srv.userpolicy);
 	srv.userpolicy = NULL;
@@ -361,7 +372,10 @@ shut_down(void)
 	srv.settings = NULL;
 	served_hub_free(srv.served);
 	srv.served = NULL;
-	tokens_close();
+	tokens_close(srv.tokens);
+	srv.tokens = NULL;
+	auth_free(srv.auth);
+	srv.auth = NULL;
 	audit_close(srv.audit);
 	ratelimit_free(srv.events_limit);
 	srv.events_limit = NULL;

@@ -23,6 +23,12 @@ struct userpolicy;
 struct policylife;
 struct watch;
 struct settings_api;
+struct tokens;
+struct auth;
+struct inputs;
+struct fleetstore;
+struct bundleserve;
+struct upstream;
 
 struct server {
 	const struct config *cfg;
@@ -34,6 +40,12 @@ struct server {
 	struct engineinfo *engineinfo;   /* the engine's user namespaces, or NULL */
 	struct proxy *proxy;             /* the docker socket proxy, or NULL */
 	struct judge *judge;             /* decide, record, count (judge.h) */
+	struct tokens *tokens;           /* API bearer tokens (http/tokens.h) */
+	struct auth *auth;               /* role maps, home group; checks tokens (http/auth.h) */
+	struct inputs *inputs;           /* the decision-input recorder, or NULL */
+	struct fleetstore *fleetstore;   /* bundle numbers and host reports (fleet/fleetstore.h) */
+	struct bundleserve *bundles;     /* the signed bundle served, or NULL: signs none */
+	struct upstream *upstream;       /* upstream mode, or NULL: the policy is local */
 	struct served_hub *served;       /* the served policy and its long-polls (served.h) */
 	struct policystore *policystore; /* the policy history (policystore.h) */
 	struct userpolicy *userpolicy;   /* per-user policies (userpolicy.h) */

@@ -129,7 +129,7 @@ startup_open_audit(const struct config *cfg, char **err)
  * start-up and on every SIGHUP; a group that is missing or empty is logged
  * once (when that becomes so). Returns 1 when the homes changed. */
 int
-startup_home_group_resolve(struct served_hub *served, const char *name)
+startup_home_group_resolve(struct server *srv, const char *name)
 {
 	static int warned = -1;
 	struct group gr, *res = NULL;
@@ -138,9 +138,9 @@ startup_home_group_resolve(struct served_hub *served, const char *name)
 	int found, changed, state;
 
 	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
-		auth_set_home_group(gr.gr_gid, 1);
+		auth_set_home_group(srv->auth, gr.gr_gid, 1);
 	else
-		auth_set_home_group(0, 0);
+		auth_set_home_group(srv->auth, 0, 0);
 	found = homes_of_group(&homes_nss_system, name, &homes);
 	state = found <= 0 ? 1 : (homes.n == 0 ? 2 : 0);
 	if (state != warned && state == 1)
@@ -152,7 +152,7 @@ startup_home_group_resolve(struct served_hub *served, const char *name)
 		          "policies stands for no one",
 		          name);
 	warned = state;
-	changed = served_set_homes(served, &homes);
+	changed = served_set_homes(srv->served, &homes);
 	if (changed > 0)
 		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,
 		         homes.n == 1 ? "" : "s", name);
@@ -160,8 +160,8 @@ startup_home_group_resolve(struct served_hub *served, const char *name)
 	return changed > 0;
 }
 
-/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
- * start on a bad entry. */
+/* Who may do what: srv->auth with the role maps and --prefs-any-user, the
+ * events limit. Refuses to start on a bad entry. */
 void
 startup_access_configure(struct server *srv, const struct config *c)
 {
@@ -170,12 +170,14 @@ startup_access_configure(struct server *srv, const struct config *c)
 	if (c->events_rate > 0 &&
 	    (srv->events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
 		fatalx("out of memory");
+	if ((srv->auth = auth_new()) == NULL)
+		fatalx("out of memory");
 	for (size_t i = 0; i < c->role_map.n; i++) {
-		if (auth_role_map_add(c->role_map.v[i], &err) != 0)
+		if (auth_role_map_add(srv->auth, c->role_map.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
 	for (size_t i = 0; i < c->prefs_any_user.n; i++) {
-		if (auth_prefs_any_user_add(c->prefs_any_user.v[i], &err) != 0)
+		if (auth_prefs_any_user_add(srv->auth, c->prefs_any_user.v[i], &err) != 0)
 			fatalx("%s", err);
 	}
 }
@@ -256,16 +258,18 @@ startup_create_token(const struct config *cfg)
 	enum role role = ROLE_ADMIN;
 	char *err = NULL, *secret = NULL, actor[64];
 	struct audit *audit;
+	struct tokens *tokens = NULL;
 	int rc = 1;
 
 	audit = startup_open_audit(cfg, &err);
-	if (audit == NULL || tokens_open(audit_db(audit), audit, &err) != 0) {
+	if (audit == NULL || (tokens = tokens_open(audit_db(audit), audit, &err)) == NULL) {
 		fprintf(stderr, "locksetd: %s\n", err ? err : "cannot open the state database");
 		goto out;
 	}
 	auth_role_parse(cfg->token_role, &role);
 	snprintf(actor, sizeof(actor), "cli:uid=%ld", (long)getuid());
-	switch (tokens_create(cfg->create_token, role, cfg->token_ttl, actor, &secret, &errs)) {
+	switch (
+	    tokens_create(tokens, cfg->create_token, role, cfg->token_ttl, actor, &secret, &errs)) {
 	case 0:
 		break;
 	case -2:
@@ -281,7 +285,7 @@ startup_create_token(const struct config *cfg)
 	ev.subject = cfg->create_token;
 	ev.decision = "allow";
 	if (audit_append(audit, &ev) < 0) {
-		tokens_revoke(cfg->create_token);
+		tokens_revoke(tokens, cfg->create_token);
 		fprintf(stderr, "locksetd: the token could not be audited; revoked\n");
 		goto out;
 	}
@@ -292,14 +296,14 @@ out:
 		memset(secret, 0, strlen(secret));
 		free(secret);
 	}
-	tokens_close();
+	tokens_close(tokens);
 	audit_close(audit);
 	free(err);
 	problems_clear(&errs);
 	return rc;
 }
 
-/* Upstream mode: install the saved bundle and start fetching. */
+/* Upstream mode: install the saved bundle and start fetching (srv->upstream). */
 int
 startup_start_upstream(struct server *srv, const struct config *c, char **err)
 {
@@ -318,7 +322,8 @@ startup_start_upstream(struct server *srv, const struct config *c, char **err)
 	    .report_interval = c->upstream_report_interval,
 	};
 
-	return upstream_start(&o, err);
+	srv->upstream = upstream_start(&o, err);
+	return srv->upstream != NULL ? 0 : -1;
 }
 
 /* A listener: the socket the service manager passed for spec, else a new one. */

@@ -24,9 +24,9 @@ struct audit *startup_open_audit(const struct config *cfg, char **err);
  * $HOME stands for its members' homes when no user is named. Resolved at
  * start-up and on every SIGHUP; a group that is missing or empty is logged
  * once (when that becomes so). Returns 1 when the homes changed. */
-int startup_home_group_resolve(struct served_hub *served, const char *name);
-/* Who may do what: role maps, --prefs-any-user, the events limit. Refuses to
- * start on a bad entry. */
+int startup_home_group_resolve(struct server *srv, const char *name);
+/* Who may do what: srv->auth with the role maps and --prefs-any-user, the
+ * events limit. Refuses to start on a bad entry. */
 void startup_access_configure(struct server *srv, const struct config *c);
 /* The limits of the recorded inputs: their own, the rows and the age
  * tightened by the audit retention when that is stricter. */
@@ -42,7 +42,7 @@ void startup_open_proxy(struct server *srv, const struct config *c);
 void startup_confine_caps(struct server *srv);
 /* --create-token: bootstrap a token without a running daemon or socket access. */
 int startup_create_token(const struct config *cfg);
-/* Upstream mode: install the saved bundle and start fetching. */
+/* Upstream mode: install the saved bundle and start fetching (srv->upstream). */
 int startup_start_upstream(struct server *srv, const struct config *c, char **err);
 /* A listener: the socket the service manager passed for spec, else a new one. */
 void startup_open_listener(const char *spec, enum listener_kind kind);

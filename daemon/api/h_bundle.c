@@ -237,7 +237,7 @@ h_bundle_get(struct request *rq)
 	enum MHD_Result ret;
 	double wait;
 
-	if (!bundleserve_enabled())
+	if (!bundleserve_enabled(rq->srv->bundles))
 		return reply_error(rq, ERR_NOT_FOUND, NULL,
 		                   "this lockset signs no bundles (no --bundle-signing-key)");
 	if (parse_query(rq, &q, &errs) != 0) {
@@ -245,7 +245,7 @@ h_bundle_get(struct request *rq)
 		problems_clear(&errs);
 		return ret;
 	}
-	if ((b = bundleserve_current()) == NULL)
+	if ((b = bundleserve_current(rq->srv->bundles)) == NULL)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the bundle cannot be built");
 	wait = hold_for(rq->srv->served, &q, b);
 	if (wait > 0 && !deadline_passed(rq->hstate)) {

@@ -54,10 +54,11 @@ h_health_get(struct request *rq)
 	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
 	                 userns, "engine", engineinfo_json(rq->srv->engineinfo));
 	served_release(s);
-	if (body != NULL && upstream_enabled()) {
+	if (body != NULL && upstream_enabled(rq->srv->upstream)) {
 		int degraded = 0;
 
-		json_object_set_new(body, "upstream", upstream_health(&degraded));
+		json_object_set_new(body, "upstream",
+		                    upstream_health(rq->srv->upstream, &degraded));
 		if (degraded)
 			json_object_set_new(body, "status", json_string("degraded"));
 	}

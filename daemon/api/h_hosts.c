@@ -112,12 +112,12 @@ h_host_status_post(struct request *rq)
 	if (record_checkpoint(rq, json_object_get(b, "auditCheckpoint")) != 0)
 		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                   "the audit checkpoint could not be recorded; report refused");
-	if (fleetstore_report(&r) != 0)
+	if (fleetstore_report(rq->srv->fleetstore, &r) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
 	return reply_json(rq, 200,
 	                  json_pack("{s:s, s:I, s:I}", "host", r.host, "bundleVersion",
 	                            (json_int_t)r.bundle_version, "currentBundleVersion",
-	                            (json_int_t)bundleserve_version()));
+	                            (json_int_t)bundleserve_version(rq->srv->bundles)));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -200,9 +200,9 @@ h_hosts_get(struct request *rq)
 	}
 	fleetstore_time((long)stale_after, stale_before);
 	q.stale_before = stale_before;
-	q.current = bundleserve_version();
-	if ((hosts = fleetstore_hosts(&q, &more)) == NULL ||
-	    (sum = fleetstore_summary(q.current, stale_before)) == NULL) {
+	q.current = bundleserve_version(rq->srv->bundles);
+	if ((hosts = fleetstore_hosts(rq->srv->fleetstore, &q, &more)) == NULL ||
+	    (sum = fleetstore_summary(rq->srv->fleetstore, q.current, stale_before)) == NULL) {
 		json_decref(hosts);
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the host reports cannot be read");
 	}

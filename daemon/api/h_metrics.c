@@ -69,7 +69,7 @@ h_metrics_get(struct request *rq)
 	        ratelimit_refused(rq->srv->events_limit));
 	audit_metrics(rq->srv->audit, out);
 	judge_metrics(rq->srv->judge, out);
-	inputs_metrics(out);
+	inputs_metrics(rq->srv->inputs, out);
 	prefs_metrics(rq->srv, out);
 	h_settings_metrics(rq->srv, out);
 	fprintf(out,
@@ -78,7 +78,7 @@ h_metrics_get(struct request *rq)
 	        "lockset_audit_checkpoints_total %llu\n",
 	        audit_checkpoint_count());
 	lookup_metrics(rq->srv->lookup, out);
-	upstream_metrics(out);
+	upstream_metrics(rq->srv->upstream, out);
 	audit_syslog_metrics(out);
 	http_metrics(out);
 	engineinfo_metrics(rq->srv->engineinfo, out);

@@ -73,7 +73,7 @@ h_policy_managed(struct request *rq)
 {
 	return reply_error(rq, ERR_MANAGED_UPSTREAM, NULL,
 	                   "the policy of this host is managed by %s; change it there",
-	                   upstream_url());
+	                   upstream_url(rq->srv->upstream));
 }
 
 enum MHD_Result
@@ -164,7 +164,7 @@ policy_change(struct request *rq, int patch)
 	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
 	enum MHD_Result ret;
 
-	if (upstream_enabled())
+	if (upstream_enabled(rq->srv->upstream))
 		return h_policy_managed(rq);
 	if (patch && ct != NULL && strncasecmp(ct, "application/merge-patch+json", 28) != 0 &&
 	    strncasecmp(ct, "application/json", 16) != 0)
@@ -263,7 +263,7 @@ h_policy_rollback_post(struct request *rq)
 	char comment[64];
 	int found;
 
-	if (upstream_enabled())
+	if (upstream_enabled(rq->srv->upstream))
 		return h_policy_managed(rq);
 	if (jv_check_object(rq->json, "", fields, &errs) == 0 &&
 	    (n = json_integer_value(json_object_get(rq->json, "version"))) < 1)
@@ -318,8 +318,8 @@ h_policy_impact_post(struct request *rq)
 		                  errs.n, errs.n == 1 ? "" : "s");
 		goto out;
 	}
-	report =
-	    impact_preview(rq->srv->served, rq->srv->userpolicy, rq->json, since, &unavailable);
+	report = impact_preview(rq->srv->inputs, rq->srv->served, rq->srv->userpolicy, rq->json,
+	                        since, &unavailable);
 	if (report == NULL)
 		ret = unavailable ? reply_error(rq, ERR_UNAVAILABLE, NULL,
 		                                "the recorded decisions cannot be read")

@@ -54,7 +54,7 @@ h_tokens_post(struct request *rq)
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid token request");
 		goto out;
 	}
-	rc = tokens_create(name, role, (long)ttl, rq->peer.name, &secret, &errs);
+	rc = tokens_create(rq->srv->tokens, name, role, (long)ttl, rq->peer.name, &secret, &errs);
 	if (rc == -2) {
 		ret = reply_error(rq, ERR_CONFLICT, &errs, "token \"%s\" exists", name);
 		goto out;
@@ -65,7 +65,7 @@ h_tokens_post(struct request *rq)
 		goto out;
 	}
 	if (audit_token_change(rq, "token.created", name, role_name) != 0) {
-		tokens_revoke(name);
+		tokens_revoke(rq->srv->tokens, name);
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the change could not be audited; token revoked");
 		goto out;
@@ -86,7 +86,7 @@ out:
 enum MHD_Result
 h_tokens_get(struct request *rq)
 {
-	json_t *list = tokens_list();
+	json_t *list = tokens_list(rq->srv->tokens);
 
 	if (list == NULL)
 		return reply_error(rq, ERR_INTERNAL, NULL, "could not read tokens");
@@ -97,7 +97,7 @@ enum MHD_Result
 h_tokens_delete(struct request *rq)
 {
 	const char *name = rq->params[0];
-	int rc = tokens_revoke(name);
+	int rc = tokens_revoke(rq->srv->tokens, name);
 
 	if (rc == 1)
 		return reply_error(rq, ERR_NOT_FOUND, NULL, "no active token named \"%s\"", name);

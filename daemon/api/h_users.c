@@ -55,7 +55,7 @@ h_user_policy_put(struct request *rq)
 	enum MHD_Result ret;
 	long long version = 0;
 
-	if (upstream_enabled())
+	if (upstream_enabled(rq->srv->upstream))
 		return h_policy_managed(rq);
 	userpolicy_name_valid(user, "user", &errs);
 	comment = h_policy_change_comment(rq, &errs);
@@ -122,7 +122,7 @@ h_user_policy_delete(struct request *rq)
 	enum MHD_Result ret;
 	long long version = 0;
 
-	if (upstream_enabled())
+	if (upstream_enabled(rq->srv->upstream))
 		ret = h_policy_managed(rq);
 	else if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
@@ -213,7 +213,7 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 		problems_clear(&errs);
 		return 0;
 	}
-	if (!auth_peer_acts_for_user(&rq->peer, user)) {
+	if (!auth_peer_acts_for_user(rq->srv->auth, &rq->peer, user)) {
 		*ret = reply_error(rq, ERR_FORBIDDEN, NULL,
 		                   "%s may only read and write its own user's preferences",
 		                   rq->peer.name);

@@ -268,8 +268,8 @@ replay_one(const struct inputs_row *r, void *cls)
 }
 
 json_t *
-impact_preview(struct served_hub *served, struct userpolicy *up, const json_t *proposed,
-               const char *since, int *unavailable)
+impact_preview(struct inputs *in, struct served_hub *served, struct userpolicy *up,
+               const json_t *proposed, const char *since, int *unavailable)
 {
 	struct replay rp;
 	json_t *out = NULL;
@@ -285,8 +285,8 @@ impact_preview(struct served_hub *served, struct userpolicy *up, const json_t *p
 	if (rp.denied_by == NULL || rp.allowed_by == NULL || rp.examples == NULL ||
 	    (rp.s = served_acquire(served)) == NULL || (rp.base = compile(&rp, NULL, "")) == NULL)
 		goto out;
-	inputs_flush(); /* what was decided a moment ago counts too */
-	if (inputs_scan(since, replay_one, &rp) != 0) {
+	inputs_flush(in); /* what was decided a moment ago counts too */
+	if (inputs_scan(in, since, replay_one, &rp) != 0) {
 		*unavailable = 1;
 		goto out;
 	}

@@ -10,6 +10,7 @@
 
 struct served_hub;
 struct userpolicy;
+struct inputs;
 
 #define IMPACT_MAX_EXAMPLES 20
 #define IMPACT_DEFAULT_DAYS 7
@@ -21,10 +22,10 @@ int impact_parse_time(const char *s, char out[32]);
 /* The stored form of now minus seconds. */
 void impact_time_ago(time_t seconds, char out[32]);
 
-/* Replay every input since (stored form) against proposed (borrowed, a valid
- * policy document) in place of served's current policy; a user with a
- * per-user policy (up) is judged by the proposed org policy under their
- * current user policy. The window is exact to the
+/* Replay every input in recorded since (stored form) against proposed
+ * (borrowed, a valid policy document) in place of served's current policy; a
+ * user with a per-user policy (up) is judged by the proposed org policy under
+ * their current user policy. The window is exact to the
  * minute (the minute that holds since counts whole). Every count is of past
  * requests: a recorded row of identical requests counts as many. Inputs whose
  * body was too large to keep are skipped and counted. New reference:
@@ -37,7 +38,7 @@ void impact_time_ago(time_t seconds, char out[32]);
  * requests there were, "time" the last of them.
  * NULL with *unavailable = 1 when the inputs cannot be read, NULL otherwise
  * on ENOMEM. */
-json_t *impact_preview(struct served_hub *served, struct userpolicy *up, const json_t *proposed,
-                       const char *since, int *unavailable);
+json_t *impact_preview(struct inputs *in, struct served_hub *served, struct userpolicy *up,
+                       const json_t *proposed, const char *since, int *unavailable);
 
 #endif

@@ -6,7 +6,8 @@
  * inputs_store.c hide the secrets, hash, fold and store them, and
  * inputs_prune.c keep them within their limits. The request's
  * bytes, secrets included, stay in memory only until their batch is
- * written, and are wiped when freed. */
+ * written, and are wiped when freed. A recorder is an object (struct
+ * inputs): main.c starts the daemon's one, each test its own. */
 #include "inputs_int.h"
 
 #include "judge.h"
@@ -23,18 +24,22 @@
 #define INPUTS_LINGER_MS   200                /* a started batch waits at most this long */
 #define INPUTS_PRUNE_EVERY 60                 /* seconds between retention runs */
 
-static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
-static struct input *q_head, **q_tail = &q_head;
-static size_t q_len, q_bytes;
-static unsigned long long q_seq, written_seq, bodies_hashed;
-static unsigned long long dropped_queue, dropped_uri; /* inputs not recorded */
-static unsigned long long body_large, body_notjson;   /* recorded without their body */
-static long long stored_rows = -1, stored_bytes = -1; /* as last counted (-1: not yet) */
-static int running, stopping, flush_wanted;
-static pthread_t writer;
-static struct inputs_store store;
+/* One recorder: the queue and the counters under q_lock, the writer
+ * thread, and what only the writer touches (store). */
+struct inputs {
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;    /* the writer waits for work */
+	pthread_cond_t done_cond; /* inputs_flush waits for the writer */
+	struct input *q_head, **q_tail;
+	size_t q_len, q_bytes;
+	unsigned long long q_seq, written_seq, bodies_hashed;
+	unsigned long long dropped_queue, dropped_uri; /* inputs not recorded */
+	unsigned long long body_large, body_notjson;   /* recorded without their body */
+	long long stored_rows, stored_bytes;           /* as last counted (-1: not yet) */
+	int stopping, flush_wanted;
+	pthread_t writer;
+	struct inputs_store store;
+};
 
 static long long
 now_usec(void)
@@ -103,36 +108,37 @@ out:
 }
 
 void
-inputs_record(const struct decide_request *req, const struct judgement *j)
+inputs_record(struct inputs *r, const struct decide_request *req, const struct judgement *j)
 {
 	struct input *in;
 
-	if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+	if (r == NULL)
 		return;
-	if (req->uri != NULL && strlen(req->uri) > (size_t)store.lim.max_uri) {
-		pthread_mutex_lock(&q_lock);
-		dropped_uri++;
-		pthread_mutex_unlock(&q_lock);
+	if (req->uri != NULL && strlen(req->uri) > (size_t)r->store.lim.max_uri) {
+		pthread_mutex_lock(&r->q_lock);
+		r->dropped_uri++;
+		pthread_mutex_unlock(&r->q_lock);
 		return;
 	}
 	if ((in = input_new(req, j)) == NULL)
 		return;
-	pthread_mutex_lock(&q_lock);
-	if (!running || q_len >= INPUTS_MAX_QUEUE || q_bytes + in->size > INPUTS_QUEUE_BYTES) {
-		dropped_queue++;
-		pthread_mutex_unlock(&q_lock);
+	pthread_mutex_lock(&r->q_lock);
+	if (r->stopping || r->q_len >= INPUTS_MAX_QUEUE ||
+	    r->q_bytes + in->size > INPUTS_QUEUE_BYTES) {
+		r->dropped_queue++;
+		pthread_mutex_unlock(&r->q_lock);
 		inputs_input_free(in);
 		return;
 	}
-	*q_tail = in;
-	q_tail = &in->next;
-	q_len++;
-	q_bytes += in->size;
-	q_seq++;
-	if (q_len == INPUTS_WAKE ||
-	    (q_bytes >= INPUTS_WAKE_BYTES && q_bytes - in->size < INPUTS_WAKE_BYTES))
-		pthread_cond_signal(&q_cond);
-	pthread_mutex_unlock(&q_lock);
+	*r->q_tail = in;
+	r->q_tail = &in->next;
+	r->q_len++;
+	r->q_bytes += in->size;
+	r->q_seq++;
+	if (r->q_len == INPUTS_WAKE ||
+	    (r->q_bytes >= INPUTS_WAKE_BYTES && r->q_bytes - in->size < INPUTS_WAKE_BYTES))
+		pthread_cond_signal(&r->q_cond);
+	pthread_mutex_unlock(&r->q_lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -141,14 +147,15 @@ inputs_record(const struct decide_request *req, const struct judgement *j)
 /* Wait (q_lock held) until the queue is worth writing: INPUTS_WAKE inputs
  * or INPUTS_WAKE_BYTES, the linger, a flush or the stop. */
 static void
-writer_wait(void)
+writer_wait(struct inputs *r)
 {
 	struct timespec ts;
 
-	if (stopping || flush_wanted || q_len >= INPUTS_WAKE || q_bytes >= INPUTS_WAKE_BYTES)
+	if (r->stopping || r->flush_wanted || r->q_len >= INPUTS_WAKE ||
+	    r->q_bytes >= INPUTS_WAKE_BYTES)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (q_len == 0) {
+	if (r->q_len == 0) {
 		ts.tv_sec += 1;
 	} else {
 		ts.tv_nsec += INPUTS_LINGER_MS * 1000000L;
@@ -157,126 +164,150 @@ writer_wait(void)
 			ts.tv_nsec -= 1000000000L;
 		}
 	}
-	pthread_cond_timedwait(&q_cond, &q_lock, &ts);
+	pthread_cond_timedwait(&r->q_cond, &r->q_lock, &ts);
 }
 
 static void
-write_batch(struct input *list)
+write_batch(struct inputs *r, struct input *list)
 {
 	struct inputs_batch_stats stats;
 
-	inputs_store_batch(&store, list, &stats);
+	inputs_store_batch(&r->store, list, &stats);
 	while (list != NULL) {
 		struct input *next = list->next;
 		inputs_input_free(list);
 		list = next;
 	}
-	pthread_mutex_lock(&q_lock);
-	bodies_hashed += stats.hashed;
-	body_large += stats.body_large;
-	body_notjson += stats.body_notjson;
-	pthread_mutex_unlock(&q_lock);
+	pthread_mutex_lock(&r->q_lock);
+	r->bodies_hashed += stats.hashed;
+	r->body_large += stats.body_large;
+	r->body_notjson += stats.body_notjson;
+	pthread_mutex_unlock(&r->q_lock);
 }
 
 /* Publish what is stored (q_lock held). */
 static void
-publish_use(void)
+publish_use(struct inputs *r)
 {
-	stored_rows = store.rows;
-	stored_bytes = store.bytes;
+	r->stored_rows = r->store.rows;
+	r->stored_bytes = r->store.bytes;
 }
 
 static void *
 writer_main(void *arg)
 {
+	struct inputs *r = arg;
 	time_t last_prune = 0;
 
-	(void)arg;
-	inputs_prune(&store); /* the limits may be lower than last time; and the count */
+	inputs_prune(&r->store); /* the limits may be lower than last time; and the count */
 	last_prune = time(NULL);
-	pthread_mutex_lock(&q_lock);
-	publish_use();
+	pthread_mutex_lock(&r->q_lock);
+	publish_use(r);
 	for (;;) {
 		struct input *batch;
 		unsigned long long upto;
 
-		writer_wait();
-		batch = q_head;
-		upto = q_seq;
-		q_head = NULL;
-		q_tail = &q_head;
-		q_len = q_bytes = 0;
-		flush_wanted = 0;
-		pthread_mutex_unlock(&q_lock);
+		writer_wait(r);
+		batch = r->q_head;
+		upto = r->q_seq;
+		r->q_head = NULL;
+		r->q_tail = &r->q_head;
+		r->q_len = r->q_bytes = 0;
+		r->flush_wanted = 0;
+		pthread_mutex_unlock(&r->q_lock);
 		/* Rows and their bodies are written in one transaction, and
 		 * retention runs between batches: no body it sees as an orphan
 		 * can belong to a row still to come. */
-		write_batch(batch);
-		if (inputs_over(&store) || time(NULL) - last_prune >= INPUTS_PRUNE_EVERY) {
-			inputs_prune(&store);
+		write_batch(r, batch);
+		if (inputs_over(&r->store) || time(NULL) - last_prune >= INPUTS_PRUNE_EVERY) {
+			inputs_prune(&r->store);
 			last_prune = time(NULL);
 		}
-		pthread_mutex_lock(&q_lock);
-		publish_use();
-		written_seq = upto;
-		pthread_cond_broadcast(&done_cond);
-		if (stopping && q_head == NULL)
+		pthread_mutex_lock(&r->q_lock);
+		publish_use(r);
+		r->written_seq = upto;
+		pthread_cond_broadcast(&r->done_cond);
+		if (r->stopping && r->q_head == NULL)
 			break;
 	}
-	pthread_mutex_unlock(&q_lock);
+	pthread_mutex_unlock(&r->q_lock);
 	return NULL;
 }
 
-int
-inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r)
+/* A recorder with an empty queue, its thread not started. NULL when out of
+ * memory. */
+static struct inputs *
+inputs_new(struct db *db, const struct inputs_limits *lim, const struct redact *redact)
 {
-	if (r == NULL || lim->max_rows < 1 || lim->max_bytes < 1 || lim->max_uri < 1)
-		return -1;
-	store.db = db;
-	store.redact = r;
-	store.lim = *lim;
-	store.rows = store.bytes = 0;
-	stopping = 0;
-	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
-	if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
-		__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
-		return -1;
+	struct inputs *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	pthread_mutex_init(&r->q_lock, NULL);
+	pthread_cond_init(&r->q_cond, NULL);
+	pthread_cond_init(&r->done_cond, NULL);
+	r->q_tail = &r->q_head;
+	r->stored_rows = r->stored_bytes = -1;
+	r->store.db = db;
+	r->store.redact = redact;
+	r->store.lim = *lim;
+	return r;
+}
+
+static void
+inputs_free(struct inputs *r)
+{
+	pthread_mutex_destroy(&r->q_lock);
+	pthread_cond_destroy(&r->q_cond);
+	pthread_cond_destroy(&r->done_cond);
+	free(r);
+}
+
+struct inputs *
+inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *redact)
+{
+	struct inputs *r;
+
+	if (redact == NULL || lim->max_rows < 1 || lim->max_bytes < 1 || lim->max_uri < 1)
+		return NULL;
+	if ((r = inputs_new(db, lim, redact)) == NULL)
+		return NULL;
+	if (pthread_create(&r->writer, NULL, writer_main, r) != 0) {
+		inputs_free(r);
+		return NULL;
 	}
-	return 0;
+	return r;
 }
 
 void
-inputs_stop(void)
+inputs_stop(struct inputs *r)
 {
-	if (!running)
+	if (r == NULL)
 		return;
-	pthread_mutex_lock(&q_lock);
-	stopping = 1;
-	pthread_cond_signal(&q_cond);
-	pthread_mutex_unlock(&q_lock);
-	pthread_join(writer, NULL);
-	pthread_mutex_lock(&q_lock);
-	__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
-	if (dropped_queue > 0)
-		log_info("decision inputs: %llu dropped (queue full)", dropped_queue);
-	pthread_mutex_unlock(&q_lock);
-	store.db = NULL;
+	pthread_mutex_lock(&r->q_lock);
+	r->stopping = 1;
+	pthread_cond_signal(&r->q_cond);
+	pthread_mutex_unlock(&r->q_lock);
+	pthread_join(r->writer, NULL);
+	if (r->dropped_queue > 0)
+		log_info("decision inputs: %llu dropped (queue full)", r->dropped_queue);
+	inputs_free(r);
 }
 
 void
-inputs_flush(void)
+inputs_flush(struct inputs *r)
 {
 	unsigned long long want;
 
-	pthread_mutex_lock(&q_lock);
-	want = q_seq;
-	if (running) {
-		flush_wanted = 1;
-		pthread_cond_signal(&q_cond);
-		while (written_seq < want && running && !stopping)
-			pthread_cond_wait(&done_cond, &q_lock);
-	}
-	pthread_mutex_unlock(&q_lock);
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->q_lock);
+	want = r->q_seq;
+	r->flush_wanted = 1;
+	pthread_cond_signal(&r->q_cond);
+	while (r->written_seq < want && !r->stopping)
+		pthread_cond_wait(&r->done_cond, &r->q_lock);
+	pthread_mutex_unlock(&r->q_lock);
 }
 
 /* The limits, as gauges. */
@@ -305,21 +336,25 @@ limits_metrics(FILE *out, const struct inputs_limits *l)
 }
 
 void
-inputs_metrics(FILE *out)
+inputs_metrics(struct inputs *r, FILE *out)
 {
-	unsigned long long rec, dq, du, bl, bn, hashed;
-	long long rows, bytes;
+	unsigned long long rec = 0, dq = 0, du = 0, bl = 0, bn = 0, hashed = 0;
+	long long rows = -1, bytes = -1;
+	struct inputs_limits lim = {0, 0, 0, 0};
 
-	pthread_mutex_lock(&q_lock);
-	rec = q_seq;
-	dq = dropped_queue;
-	du = dropped_uri;
-	bl = body_large;
-	bn = body_notjson;
-	hashed = bodies_hashed;
-	rows = stored_rows;
-	bytes = stored_bytes;
-	pthread_mutex_unlock(&q_lock);
+	if (r != NULL) {
+		pthread_mutex_lock(&r->q_lock);
+		rec = r->q_seq;
+		dq = r->dropped_queue;
+		du = r->dropped_uri;
+		bl = r->body_large;
+		bn = r->body_notjson;
+		hashed = r->bodies_hashed;
+		rows = r->stored_rows;
+		bytes = r->stored_bytes;
+		lim = r->store.lim;
+		pthread_mutex_unlock(&r->q_lock);
+	}
 	fprintf(out,
 	        "# HELP lockset_decision_inputs_total Decision inputs queued for the impact "
 	        "preview.\n"
@@ -350,11 +385,12 @@ inputs_metrics(FILE *out)
 		        "# TYPE lockset_decision_inputs_bytes gauge\n"
 		        "lockset_decision_inputs_bytes %lld\n",
 		        rows, bytes);
-	limits_metrics(out, &store.lim);
+	limits_metrics(out, &lim);
 }
 
 int
-inputs_scan(const char *since, int (*fn)(const struct inputs_row *r, void *cls), void *cls)
+inputs_scan(struct inputs *r, const char *since, int (*fn)(const struct inputs_row *row, void *cls),
+            void *cls)
 {
-	return inputs_store_scan(store.db, since, fn, cls);
+	return r != NULL ? inputs_store_scan(r->store.db, since, fn, cls) : -1;
 }

@@ -7,7 +7,9 @@
  * of its secret-free bytes (input_bodies), so no decision waits for that
  * work or an fsync; the batches are committed without waiting for the disk
  * either (a power failure may lose the last ones). They are held to
- * inputs_limits (rows, bytes, age). */
+ * inputs_limits (rows, bytes, age). A recorder is an object: main.c starts
+ * the daemon's one and gives it to the judge (judge_deps) and the impact
+ * preview. */
 #ifndef LOCKSET_INPUTS_H
 #define LOCKSET_INPUTS_H
 
@@ -15,6 +17,7 @@
 #include <stdio.h>
 
 struct db;
+struct inputs;
 struct decide_request;
 struct judgement;
 struct redact;
@@ -35,26 +38,28 @@ struct inputs_limits {
 	long max_uri;        /* a decision whose URI is longer is judged, not recorded */
 };
 
-/* Start the writer thread. lim is copied. r
- * (borrowed; must outlive inputs_stop) hides secret-bearing values before
- * anything is stored: no Env value, build argument or secret's data is
- * stored, only its keyed hash; a body that is not JSON is not kept (flagged
- * like one over the cap). Returns 0 or -1. */
-int inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r);
-/* Write what is queued and stop the thread. Call once no
- * decision can be in progress (after http_stop). */
-void inputs_stop(void);
+/* A recorder storing into db (borrowed, must outlive it), its writer thread
+ * started. lim is copied. r (borrowed; must outlive inputs_stop) hides
+ * secret-bearing values before anything is stored: no Env value, build
+ * argument or secret's data is stored, only its keyed hash; a body that is
+ * not JSON is not kept (flagged like one over the cap). Returns the
+ * recorder, or NULL (no redactor, a limit below 1, no memory or thread). */
+struct inputs *inputs_start(struct db *db, const struct inputs_limits *lim, const struct redact *r);
+/* Write what is queued, stop the thread and release in. Call once no
+ * decision can be in progress (after http_stop). Accepts NULL. */
+void inputs_stop(struct inputs *in);
 /* Queue one judged request (judge.c calls it for every decision). Never
- * blocks on I/O; does nothing unless started; a full queue drops it, and a
+ * blocks on I/O; does nothing when in is NULL; a full queue drops it, and a
  * URI over the cap is not recorded (both counted): the decision itself is
  * made all the same. */
-void inputs_record(const struct decide_request *req, const struct judgement *j);
-/* Wait until everything queued so far is stored. */
-void inputs_flush(void);
+void inputs_record(struct inputs *in, const struct decide_request *req, const struct judgement *j);
+/* Wait until everything queued so far in in is stored (NULL: nothing). */
+void inputs_flush(struct inputs *in);
 
 /* Prometheus text of the recorder's counters (recorded, dropped by reason,
- * bodies hashed and not kept), what is stored and its limits, to out. */
-void inputs_metrics(FILE *out);
+ * bodies hashed and not kept), what is stored and its limits, to out; in
+ * NULL (not recording) counts nothing. */
+void inputs_metrics(struct inputs *in, FILE *out);
 
 /* One stored row: count identical decisions of one minute. Pointers borrowed
  * for the duration of the callback. */
@@ -73,10 +78,12 @@ struct inputs_row {
 	long long policy_version;
 };
 
-/* Call fn for every stored row of the minute of since (RFC 3339 UTC, as
- * stored) or later, in the order the rows were first written, until fn
- * returns non-zero: the window is exact to the minute, the minute that holds
- * since counts whole. Returns 0, or -1 when the tables cannot be read. */
-int inputs_scan(const char *since, int (*fn)(const struct inputs_row *r, void *cls), void *cls);
+/* Call fn for every row in's database stores of the minute of since (RFC
+ * 3339 UTC, as stored) or later, in the order the rows were first written,
+ * until fn returns non-zero: the window is exact to the minute, the minute
+ * that holds since counts whole. Returns 0, or -1 when the tables cannot be
+ * read (in NULL: nothing is recorded). */
+int inputs_scan(struct inputs *in, const char *since,
+                int (*fn)(const struct inputs_row *r, void *cls), void *cls);
 
 #endif

@@ -256,7 +256,7 @@ settle(const struct decide_request *req, const char *component, const char *acto
 	}
 	for (size_t i = 0; i < j->d.nv; i++)
 		count_rule(jg, j->d.v[i].rule);
-	inputs_record(req, j);
+	inputs_record(jg->deps.inputs, req, j);
 	return j->d.nv > 0 && record(req, component, actor, j) == 0;
 }
 

@@ -12,6 +12,7 @@
 
 struct audit;
 struct engineinfo;
+struct inputs;
 struct judge;
 struct judge_deferred;
 struct lookup;
@@ -23,7 +24,8 @@ struct userpolicy;
 /* What a judge asks and writes to; each may be NULL (no audit log: every
  * required record fails, so the request is denied; no redactor: URIs are
  * recorded as given; no lookup: named containers are unknown; no engine
- * info: the engine's user namespaces are unknown). */
+ * info: the engine's user namespaces are unknown; no recorder: inputs are
+ * not recorded). */
 struct judge_deps {
 	struct audit *audit;
 	struct redact *redact;
@@ -31,6 +33,7 @@ struct judge_deps {
 	struct engineinfo *engineinfo;
 	struct served_hub *served;     /* the policy judged by (never NULL) */
 	struct userpolicy *userpolicy; /* per-user policies (never NULL) */
+	struct inputs *inputs;         /* records every decision's input (inputs.h) */
 };
 
 /* A judge with its own counters and decision-id key. NULL when out of memory. */

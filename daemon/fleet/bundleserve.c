@@ -3,7 +3,8 @@
  * the served policy and the per-user policies, hashes their content, takes
  * the bundle number from the history (a new number only when the content
  * differs from the newest) and signs; a long-poll woken by any change calls
- * bundleserve_current() and so triggers it. One mutex serialises rebuilds. */
+ * bundleserve_current() and so triggers it. One mutex per signer (struct
+ * bundleserve) serialises its rebuilds. */
 #include "bundleserve.h"
 #include "util/etag.h"
 
@@ -17,12 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_mutex_t bs_lock = PTHREAD_MUTEX_INITIALIZER;
-static EVP_PKEY *key;
-static struct bundle_served *cur;
-static unsigned long long built_gen;
-static struct served_hub *bs_served; /* what bundles are built from */
-static struct policystore *bs_store;
+struct bundleserve {
+	pthread_mutex_t lock; /* cur and built_gen; held while building */
+	EVP_PKEY *key;
+	struct fleetstore *fs;     /* numbers the bundles (borrowed) */
+	struct served_hub *served; /* the policy bundles are built from (borrowed) */
+	struct policystore *store; /* the per-user policies (borrowed) */
+	struct bundle_served *cur;
+	unsigned long long built_gen;
+};
 
 static void
 bundle_served_free(struct bundle_served *b)
@@ -42,9 +46,9 @@ bundleserve_release(struct bundle_served *b)
 
 /* {"alice": {"version", "policy"}} from the policy history. New reference. */
 static json_t *
-current_users(void)
+current_users(struct policystore *store)
 {
-	json_t *rows = policystore_user_current(bs_store), *users, *v;
+	json_t *rows = policystore_user_current(store), *users, *v;
 	const char *name;
 
 	if (rows == NULL || (users = json_object()) == NULL) {
@@ -64,15 +68,16 @@ current_users(void)
 
 /* Build the bundle for the policy served now. New bundle (refs 1) or NULL. */
 static struct bundle_served *
-build(void)
+build(struct bundleserve *bs)
 {
-	struct served *s = served_acquire(bs_served);
+	struct bundle_served *cur = bs->cur;
+	struct served *s = served_acquire(bs->served);
 	struct bundle_served *b = NULL;
 	json_t *users = NULL, *content = NULL;
 	char hash[65], issued[FLEET_TIME_LEN + 1];
 	long long version;
 
-	if (s == NULL || (users = current_users()) == NULL ||
+	if (s == NULL || (users = current_users(bs->store)) == NULL ||
 	    (content = bundle_content(s->doc, s->version, users)) == NULL ||
 	    policystore_hash(content, hash) != 0)
 		goto out;
@@ -83,7 +88,7 @@ build(void)
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
 	}
-	if (fleetstore_bundle_number(hash, &version, issued) != 0)
+	if (fleetstore_bundle_number(bs->fs, hash, &version, issued) != 0)
 		goto out;
 	if (cur != NULL && cur->version == version) {
 		b = cur;
@@ -96,7 +101,7 @@ build(void)
 	b->version = version;
 	memcpy(b->hash, hash, sizeof(b->hash));
 	snprintf(b->issued, sizeof(b->issued), "%s", issued);
-	if ((b->body = bundle_sign(content, version, issued, key, &b->len)) == NULL) {
+	if ((b->body = bundle_sign(content, version, issued, bs->key, &b->len)) == NULL) {
 		bundle_served_free(b);
 		b = NULL;
 		goto out;
@@ -112,42 +117,42 @@ out:
 }
 
 struct bundle_served *
-bundleserve_current(void)
+bundleserve_current(struct bundleserve *bs)
 {
 	struct bundle_served *b = NULL, *fresh;
 	unsigned long long gen;
 
-	if (key == NULL)
-		return NULL; /* no bundles signed here, and no served hub given */
-	gen = served_generation(bs_served);
-	pthread_mutex_lock(&bs_lock);
-	if (cur != NULL && gen == built_gen) {
-		b = cur;
+	if (bs == NULL)
+		return NULL; /* no bundles signed here */
+	gen = served_generation(bs->served);
+	pthread_mutex_lock(&bs->lock);
+	if (bs->cur != NULL && gen == bs->built_gen) {
+		b = bs->cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
 	}
-	if ((fresh = build()) == NULL) {
+	if ((fresh = build(bs)) == NULL) {
 		log_warnx("bundle: cannot build the bundle for the current policy");
 		goto out;
 	}
-	if (fresh != cur) {
-		bundleserve_release(cur);
-		cur = fresh;
-		__atomic_add_fetch(&cur->refs, 1, __ATOMIC_ACQ_REL);
+	if (fresh != bs->cur) {
+		bundleserve_release(bs->cur);
+		bs->cur = fresh;
+		__atomic_add_fetch(&fresh->refs, 1, __ATOMIC_ACQ_REL);
 	}
 	/* The generation read before building: a change during the build makes
 	 * the next call build again. */
-	built_gen = gen;
+	bs->built_gen = gen;
 	b = fresh;
 out:
-	pthread_mutex_unlock(&bs_lock);
+	pthread_mutex_unlock(&bs->lock);
 	return b;
 }
 
 long long
-bundleserve_version(void)
+bundleserve_version(struct bundleserve *bs)
 {
-	struct bundle_served *b = bundleserve_current();
+	struct bundle_served *b = bundleserve_current(bs);
 	long long v = b != NULL ? b->version : 0;
 
 	bundleserve_release(b);
@@ -155,42 +160,50 @@ bundleserve_version(void)
 }
 
 int
-bundleserve_enabled(void)
+bundleserve_enabled(const struct bundleserve *bs)
 {
-	return key != NULL;
+	return bs != NULL;
 }
 
-int
-bundleserve_open(const char *key_path, struct served_hub *served, struct policystore *store,
-                 char **err)
+struct bundleserve *
+bundleserve_open(struct fleetstore *fs, struct served_hub *served, struct policystore *store,
+                 const char *key_path, char **err)
 {
+	struct bundleserve *bs = calloc(1, sizeof(*bs));
 	struct bundle_served *b;
 	char kid[BUNDLE_KEY_ID_LEN + 1] = "";
 
-	bs_served = served;
-	bs_store = store;
-	if ((key = bundle_key_load_private(key_path, err)) == NULL)
-		return -1;
-	if ((b = bundleserve_current()) == NULL) {
-		*err = strdup("cannot build the first bundle");
-		EVP_PKEY_free(key);
-		key = NULL;
-		return -1;
+	if (bs == NULL) {
+		*err = strdup("out of memory");
+		return NULL;
 	}
-	bundle_key_id(key, kid);
+	pthread_mutex_init(&bs->lock, NULL);
+	bs->fs = fs;
+	bs->served = served;
+	bs->store = store;
+	if ((bs->key = bundle_key_load_private(key_path, err)) == NULL) {
+		bundleserve_close(bs);
+		return NULL;
+	}
+	if ((b = bundleserve_current(bs)) == NULL) {
+		*err = strdup("cannot build the first bundle");
+		bundleserve_close(bs);
+		return NULL;
+	}
+	bundle_key_id(bs->key, kid);
 	log_info("signing bundles with key %s (%s): serving bundle v%lld", kid, key_path,
 	         b->version);
 	bundleserve_release(b);
-	return 0;
+	return bs;
 }
 
 void
-bundleserve_close(void)
+bundleserve_close(struct bundleserve *bs)
 {
-	pthread_mutex_lock(&bs_lock);
-	bundleserve_release(cur);
-	cur = NULL;
-	EVP_PKEY_free(key);
-	key = NULL;
-	pthread_mutex_unlock(&bs_lock);
+	if (bs == NULL)
+		return;
+	bundleserve_release(bs->cur);
+	EVP_PKEY_free(bs->key);
+	pthread_mutex_destroy(&bs->lock);
+	free(bs);
 }

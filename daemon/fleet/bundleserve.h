@@ -3,12 +3,16 @@
  * from the served org policy and the per-user policies, numbered from the
  * bundle history (fleetstore.h) so that the number only grows and survives
  * restarts, signed once per number, and rebuilt lazily when the policy
- * changes (the served generation moved). Readers hold a reference. */
+ * changes (the served generation moved). Readers hold a reference. A signer
+ * is an object (struct bundleserve): main.c opens the daemon's one, or none
+ * when it does not sign bundles. */
 #ifndef LOCKSET_BUNDLESERVE_H
 #define LOCKSET_BUNDLESERVE_H
 
 #include <stddef.h>
 
+struct bundleserve;
+struct fleetstore;
 struct policystore;
 struct served_hub;
 
@@ -24,19 +28,20 @@ struct bundle_served {
 
 /* Load the signing key (PEM Ed25519 private key) and build the first bundle
  * (after policylife_start and userpolicy_open) from served's policy and the
- * per-user policies in store (both borrowed, for as long as bundles are
- * served). 0, or -1 with *err (malloc'd). */
-int bundleserve_open(const char *key_path, struct served_hub *served, struct policystore *store,
-                     char **err);
-void bundleserve_close(void);
-/* 1 when this daemon signs bundles. */
-int bundleserve_enabled(void);
+ * per-user policies in store, numbered by fs (all borrowed: they must outlive
+ * the signer). Returns the signer, or NULL with *err (malloc'd). */
+struct bundleserve *bundleserve_open(struct fleetstore *fs, struct served_hub *served,
+                                     struct policystore *store, const char *key_path, char **err);
+/* Release bs and its current bundle (readers keep theirs); accepts NULL. */
+void bundleserve_close(struct bundleserve *bs);
+/* 1 when this daemon signs bundles: bs is not NULL. */
+int bundleserve_enabled(const struct bundleserve *bs);
 
 /* The current bundle, rebuilt first when the policy changed since it was
- * built: a new reference, or NULL when disabled or the rebuild failed. */
-struct bundle_served *bundleserve_current(void);
+ * built: a new reference, or NULL when bs is NULL or the rebuild failed. */
+struct bundle_served *bundleserve_current(struct bundleserve *bs);
 void bundleserve_release(struct bundle_served *b);
 /* The number of the current bundle (rebuilt first if needed); 0 when none. */
-long long bundleserve_version(void);
+long long bundleserve_version(struct bundleserve *bs);
 
 #endif

@@ -7,22 +7,29 @@
 #include "store/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-static struct db *fs_db;
+struct fleetstore {
+	struct db *db; /* borrowed */
+};
 
-void
+struct fleetstore *
 fleetstore_open(struct db *db)
 {
-	fs_db = db;
+	struct fleetstore *fs = calloc(1, sizeof(*fs));
+
+	if (fs != NULL)
+		fs->db = db;
+	return fs;
 }
 
 void
-fleetstore_close(void)
+fleetstore_close(struct fleetstore *fs)
 {
-	fs_db = NULL;
+	free(fs);
 }
 
 void
@@ -82,11 +89,12 @@ number_tx(sqlite3 *c, void *arg)
 }
 
 int
-fleetstore_bundle_number(const char *hash, long long *version, char issued[FLEET_TIME_LEN + 1])
+fleetstore_bundle_number(struct fleetstore *fs, const char *hash, long long *version,
+                         char issued[FLEET_TIME_LEN + 1])
 {
 	struct number_args a = {hash, 0, ""};
 
-	if (db_tx_run(fs_db, number_tx, &a, NULL) != 0)
+	if (db_tx_run(fs->db, number_tx, &a, NULL) != 0)
 		return -1;
 	*version = a.version;
 	memcpy(issued, a.issued, sizeof(a.issued));
@@ -129,9 +137,9 @@ report_tx(sqlite3 *c, void *arg)
 }
 
 int
-fleetstore_report(const struct fleet_report *r)
+fleetstore_report(struct fleetstore *fs, const struct fleet_report *r)
 {
-	return db_tx_run(fs_db, report_tx, (void *)r, NULL);
+	return db_tx_run(fs->db, report_tx, (void *)r, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -159,9 +167,9 @@ host_row(sqlite3_stmt *st, const char *stale_before, long long current)
 }
 
 json_t *
-fleetstore_hosts(const struct fleet_query *q, int *more)
+fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 {
-	sqlite3 *c = db_reader_get(fs_db);
+	sqlite3 *c = db_reader_get(fs->db);
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL;
 	size_t hlen = q->host ? strlen(q->host) : 0;
@@ -204,14 +212,14 @@ fleetstore_hosts(const struct fleet_query *q, int *more)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(fs_db, c);
+	db_reader_put(fs->db, c);
 	return arr;
 }
 
 json_t *
-fleetstore_summary(long long current, const char *stale_before)
+fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before)
 {
-	sqlite3 *c = db_reader_get(fs_db);
+	sqlite3 *c = db_reader_get(fs->db);
 	sqlite3_stmt *st = NULL;
 	json_t *sum = NULL, *versions = NULL;
 	json_int_t hosts = 0, stale = 0, behind = 0, cur = 0, denies = 0;
@@ -242,6 +250,6 @@ fleetstore_summary(long long current, const char *stale_before)
 out:
 	json_decref(versions);
 	sqlite3_finalize(st);
-	db_reader_put(fs_db, c);
+	db_reader_put(fs->db, c);
 	return sum;
 }

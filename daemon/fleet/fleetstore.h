@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SQLite side of fleet mode (schema/sql/0005-fleet.sql): the numbers of the
  * bundles a central lockset issues (bundle_versions) and the status its hosts
- * report (hosts). Storage only: no HTTP, no validation. */
+ * report (hosts). Storage only: no HTTP, no validation. A struct fleetstore
+ * names the database; main.c opens the daemon's one. */
 #ifndef LOCKSET_FLEETSTORE_H
 #define LOCKSET_FLEETSTORE_H
 
 #include <jansson.h>
 
 struct db;
+struct fleetstore;
 
 #define FLEET_TIME_LEN 27 /* "2026-11-28T12:34:56.123456Z" */
 
-/* Use db (borrowed, must outlive the store) for every call below. */
-void fleetstore_open(struct db *db);
-void fleetstore_close(void);
+/* A store over db (borrowed, must outlive the store) for every call below
+ * taking it. NULL when out of memory. */
+struct fleetstore *fleetstore_open(struct db *db);
+/* Release fs; accepts NULL. */
+void fleetstore_close(struct fleetstore *fs);
 
 /* Now as RFC 3339 UTC with microseconds, or now - ago_seconds. */
 void fleetstore_time(long ago_seconds, char out[FLEET_TIME_LEN + 1]);
@@ -21,7 +25,8 @@ void fleetstore_time(long ago_seconds, char out[FLEET_TIME_LEN + 1]);
 /* The number of the bundle whose content hashes to hash (64 hex): the newest
  * number when the newest row has that hash, else a new row issued now. Fills
  * *version and issued. 0, or -1 on a database error. */
-int fleetstore_bundle_number(const char *hash, long long *version, char issued[FLEET_TIME_LEN + 1]);
+int fleetstore_bundle_number(struct fleetstore *fs, const char *hash, long long *version,
+                             char issued[FLEET_TIME_LEN + 1]);
 
 /* One status report from a host. Strings are borrowed. */
 struct fleet_report {
@@ -38,7 +43,7 @@ struct fleet_report {
 };
 
 /* Record r: the host's row is created or replaced, its counts added to. 0/-1. */
-int fleetstore_report(const struct fleet_report *r);
+int fleetstore_report(struct fleetstore *fs, const struct fleet_report *r);
 
 /* Filters of the compliance view; NULL/-1 fields do not filter. */
 struct fleet_query {
@@ -58,10 +63,10 @@ struct fleet_query {
  * "denies", "lastReport": {"decisions", "denies"}, "reporter", "firstSeen", "lastSeen",
  * "stale", "behind"}. *more is set when further hosts match. New reference,
  * NULL on a read error. */
-json_t *fleetstore_hosts(const struct fleet_query *q, int *more);
+json_t *fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more);
 
 /* Over every host: {"hosts", "stale", "behind", "current", "denies",
  * "versions": {"12": n, ...}}. New reference, NULL on a read error. */
-json_t *fleetstore_summary(long long current, const char *stale_before);
+json_t *fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before);
 
 #endif

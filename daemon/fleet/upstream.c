@@ -25,9 +25,6 @@
 
 #define SAVED_NAME "upstream-bundle.json"
 
-static struct upstream up = {.lock = PTHREAD_MUTEX_INITIALIZER};
-static int enabled;
-
 /* ------------------------------------------------------------------------ */
 /* Shared state */
 
@@ -111,13 +108,14 @@ backoff_ms(struct upstream *u)
 /* Audit */
 
 static void
-audit_bundle(const char *action, const struct bundle_info *info, const char *detail)
+audit_bundle(struct upstream *u, const char *action, const struct bundle_info *info,
+             const char *detail)
 {
 	json_t *data =
-	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", up.base, "bundleVersion",
+	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", u->base, "bundleVersion",
 	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
 	              "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
-	if (audit_record(up.audit, action, "upstream", "upstream", up.base,
+	if (audit_record(u->audit, action, "upstream", "upstream", u->base,
 	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny", -1,
 	                 data) != 0)
 		log_warnx("audit: could not record %s", action);
@@ -161,7 +159,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
 		take_next(u, r->link);
 		log_info("upstream: bundle v%lld (issued %s) installed", info.version, info.issued);
-		audit_bundle("policy.bundle.installed", &info, NULL);
+		audit_bundle(u, "policy.bundle.installed", &info, NULL);
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_installed);
@@ -175,7 +173,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	case UA_REFUSED:
 		log_warnx("upstream: bundle refused: %s", why);
 		if (strcmp(why, u->refused_last) != 0) {
-			audit_bundle("policy.bundle.refused", &info, why);
+			audit_bundle(u, "policy.bundle.refused", &info, why);
 			snprintf(u->refused_last, sizeof(u->refused_last), "%s", why);
 		}
 		count(u, &u->n_refused);
@@ -349,14 +347,34 @@ host_name(const char *given, char **out, char **err)
 	return (*out = strdup(given)) != NULL ? 0 : -1;
 }
 
-int
+/* An upstream with its lock and condition variable, nothing else yet. */
+static struct upstream *
+upstream_new(void)
+{
+	struct upstream *u = calloc(1, sizeof(*u));
+	pthread_condattr_t ca;
+
+	if (u == NULL)
+		return NULL;
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return u;
+}
+
+struct upstream *
 upstream_start(const struct upstream_opts *o, char **err)
 {
-	struct upstream *u = &up;
-	pthread_condattr_t ca;
+	struct upstream *u = upstream_new();
 	char *token = NULL;
 	int rc = -1;
 
+	if (u == NULL) {
+		*err = strdup("out of memory");
+		return NULL;
+	}
 	if ((u->key = bundle_key_load_public(o->bundle_key, err)) == NULL ||
 	    host_name(o->host_name, &u->host, err) != 0 ||
 	    (o->token_file != NULL && (token = read_token(o->token_file, err)) == NULL))
@@ -372,18 +390,17 @@ upstream_start(const struct upstream_opts *o, char **err)
 	u->wait = o->wait;
 	u->retry_max = o->retry_max;
 	u->report_interval = o->report_interval;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || u->base == NULL ||
-	    asprintf(&u->saved_path, "%s/%s", o->state_dir, SAVED_NAME) < 0 ||
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		*err = strdup("cannot set up the upstream client");
+		goto out;
+	}
+	u->curl_ready = 1;
+	if (u->base == NULL || asprintf(&u->saved_path, "%s/%s", o->state_dir, SAVED_NAME) < 0 ||
 	    (u->http = upstream_http_new(o->cacert, token)) == NULL) {
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}
-	enabled = 1;
 	install_saved(u);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&u->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	if (pthread_create(&u->thread, NULL, upstream_main, u) != 0) {
 		*err = strdup("cannot start the upstream thread");
 		goto out;
@@ -396,14 +413,18 @@ out:
 		memset(token, 0, strlen(token));
 		free(token);
 	}
-	return rc;
+	if (rc != 0) {
+		upstream_stop(u);
+		return NULL;
+	}
+	return u;
 }
 
 void
-upstream_stop(void)
+upstream_stop(struct upstream *u)
 {
-	struct upstream *u = &up;
-
+	if (u == NULL)
+		return;
 	if (u->running) {
 		pthread_mutex_lock(&u->lock);
 		u->stop = 1;
@@ -414,44 +435,42 @@ upstream_stop(void)
 		u->running = 0;
 	}
 	upstream_http_free(u->http);
-	u->http = NULL;
 	EVP_PKEY_free(u->key);
-	u->key = NULL;
 	json_decref(u->have.bundle);
-	u->have.bundle = NULL;
 	free(u->base);
 	free(u->host);
 	free(u->saved_path);
-	u->base = u->host = u->saved_path = NULL;
-	if (enabled)
+	if (u->curl_ready)
 		curl_global_cleanup();
-	enabled = 0;
+	pthread_cond_destroy(&u->cond);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Health and metrics */
 
 int
-upstream_enabled(void)
+upstream_enabled(const struct upstream *u)
 {
-	return enabled;
+	return u != NULL;
 }
 
 const char *
-upstream_url(void)
+upstream_url(const struct upstream *u)
 {
-	return enabled && up.base ? up.base : "";
+	return u != NULL && u->base ? u->base : "";
 }
 
 json_t *
-upstream_health(int *degraded)
+upstream_health(struct upstream *u, int *degraded)
 {
-	return upstream_health_of(&up, degraded);
+	return upstream_health_of(u, degraded);
 }
 
 void
-upstream_metrics(FILE *out)
+upstream_metrics(struct upstream *u, FILE *out)
 {
-	if (enabled)
-		upstream_metrics_of(&up, out);
+	if (u != NULL)
+		upstream_metrics_of(u, out);
 }

@@ -10,8 +10,11 @@
  * upstream: at start-up the saved bundle is installed before any request is
  * served.
  *
+ * An upstream is an object: main.c starts the daemon's one (or none) and
+ * the handlers that report on it are given it (NULL: not in upstream mode).
+ *
  * Threads: the upstream thread runs the loop; HTTP threads read its state
- * (health, metrics, "is the policy managed") under the module's mutex, which
+ * (health, metrics, "is the policy managed") under the object's mutex, which
  * is taken last: the upstream thread never holds it while calling into the
  * policy, audit or HTTP client code. */
 #ifndef LOCKSET_UPSTREAM_H
@@ -35,6 +38,7 @@ struct upstream_policy {
 	struct userpolicy *users;  /* per-user policies */
 	struct policystore *store; /* their history (what is installed now) */
 };
+struct upstream;
 
 struct upstream_opts {
 	struct audit *audit; /* records installs and refusals */
@@ -53,22 +57,26 @@ struct upstream_opts {
 
 /* Check the options, load the key and token, install the saved bundle (if
  * any) and start the thread. After policylife_start and userpolicy_open,
- * before the listeners start. 0, or -1 with *err (malloc'd). */
-int upstream_start(const struct upstream_opts *o, char **err);
-/* Stop the thread (an ongoing long-poll ends at once). Safe when not started. */
-void upstream_stop(void);
+ * before the listeners start. Returns the upstream, or NULL with *err
+ * (malloc'd). */
+struct upstream *upstream_start(const struct upstream_opts *o, char **err);
+/* Stop the thread (an ongoing long-poll ends at once) and release u.
+ * Accepts NULL. */
+void upstream_stop(struct upstream *u);
 
-/* 1 when the policy is managed upstream (local policy edits are refused). */
-int upstream_enabled(void);
-/* The upstream URL (borrowed, for messages); "" when not enabled. */
-const char *upstream_url(void);
+/* 1 when the policy is managed upstream (local policy edits are refused):
+ * u is not NULL. */
+int upstream_enabled(const struct upstream *u);
+/* The upstream URL (borrowed, for messages); "" when u is NULL. */
+const char *upstream_url(const struct upstream *u);
 
 /* The "upstream" member of GET /v1/health: {"url", "status" ("ok",
  * "degraded", "starting"), "bundleVersion", "bundleIssued",
  * "bundleAgeSeconds", "lastSync", "lastAttempt", "lastError"}. New reference;
  * *degraded is set when the last attempt failed. */
-json_t *upstream_health(int *degraded);
-/* Prometheus text of the upstream gauges and counters (nothing when off). */
-void upstream_metrics(FILE *out);
+json_t *upstream_health(struct upstream *u, int *degraded);
+/* Prometheus text of the upstream gauges and counters (nothing when u is
+ * NULL). */
+void upstream_metrics(struct upstream *u, FILE *out);
 
 #endif

@@ -24,6 +24,7 @@ struct upstream {
 	struct upstream_http *http;
 	pthread_t thread;
 	int running;
+	int curl_ready; /* curl_global_init succeeded: cleaned up at the stop */
 	/* The thread's own. */
 	struct upstream_have have;
 	char etag[80];

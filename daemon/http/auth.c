@@ -21,14 +21,35 @@ struct role_map {
 	enum role role;
 };
 
-static struct role_map maps[AUTH_MAX_MAPS];
-static size_t nmaps;
-static struct role_map any_user[AUTH_MAX_MAPS]; /* --prefs-any-user (role unused) */
-static size_t nany;
-static gid_t home_gid;
-static int home_gid_valid;
+struct auth {
+	struct role_map maps[AUTH_MAX_MAPS];
+	size_t nmaps;
+	struct role_map any_user[AUTH_MAX_MAPS]; /* --prefs-any-user (role unused) */
+	size_t nany;
+	gid_t home_gid;
+	int home_gid_valid;
+	struct tokens *tokens; /* borrowed; NULL: no token authenticates */
+};
 
 static const char *const role_names[] = {"none", "runtime", "auditor", "admin"};
+
+struct auth *
+auth_new(void)
+{
+	return calloc(1, sizeof(struct auth));
+}
+
+void
+auth_free(struct auth *a)
+{
+	free(a);
+}
+
+void
+auth_set_tokens(struct auth *a, struct tokens *t)
+{
+	a->tokens = t;
+}
 
 const char *
 auth_role_name(enum role role)
@@ -97,7 +118,7 @@ peer_spec_parse(const char *what, const char *spec, size_t len, struct role_map 
 }
 
 int
-auth_role_map_add(const char *spec, char **err)
+auth_role_map_add(struct auth *a, const char *spec, char **err)
 {
 	const char *eq = strrchr(spec, '=');
 	struct role_map m;
@@ -109,30 +130,30 @@ auth_role_map_add(const char *spec, char **err)
 		return map_fail(err, "role-map", spec, "role must be runtime, auditor or admin");
 	if (peer_spec_parse("role-map", spec, (size_t)(eq - spec), &m, err) != 0)
 		return -1;
-	if (nmaps == AUTH_MAX_MAPS)
+	if (a->nmaps == AUTH_MAX_MAPS)
 		return map_fail(err, "role-map", spec, "too many role mappings");
-	maps[nmaps++] = m;
+	a->maps[a->nmaps++] = m;
 	return 0;
 }
 
 int
-auth_prefs_any_user_add(const char *spec, char **err)
+auth_prefs_any_user_add(struct auth *a, const char *spec, char **err)
 {
 	struct role_map m = {.role = ROLE_NONE};
 
 	if (peer_spec_parse("prefs-any-user", spec, strlen(spec), &m, err) != 0)
 		return -1;
-	if (nany == AUTH_MAX_MAPS)
+	if (a->nany == AUTH_MAX_MAPS)
 		return map_fail(err, "prefs-any-user", spec, "too many entries");
-	any_user[nany++] = m;
+	a->any_user[a->nany++] = m;
 	return 0;
 }
 
 void
-auth_role_map_clear(void)
+auth_role_map_clear(struct auth *a)
 {
-	nmaps = 0;
-	nany = 0;
+	a->nmaps = 0;
+	a->nany = 0;
 }
 
 /* Is the user with this uid a member of gid (primary or supplementary)? */
@@ -166,30 +187,30 @@ map_covers(const struct role_map *m, uid_t uid, gid_t gid)
 }
 
 enum role
-auth_unix_role(uid_t uid, gid_t gid)
+auth_unix_role(const struct auth *a, uid_t uid, gid_t gid)
 {
 	enum role best = ROLE_NONE;
 
 	if (uid == 0)
 		return ROLE_ADMIN;
-	for (size_t i = 0; i < nmaps; i++) {
-		if (maps[i].role > best && map_covers(&maps[i], uid, gid))
-			best = maps[i].role;
+	for (size_t i = 0; i < a->nmaps; i++) {
+		if (a->maps[i].role > best && map_covers(&a->maps[i], uid, gid))
+			best = a->maps[i].role;
 	}
 	return best;
 }
 
 void
-auth_set_home_group(gid_t gid, int valid)
+auth_set_home_group(struct auth *a, gid_t gid, int valid)
 {
-	home_gid = gid;
-	home_gid_valid = valid;
+	a->home_gid = gid;
+	a->home_gid_valid = valid;
 }
 
 int
-auth_peer_in_home_group(const struct peer *p)
+auth_peer_in_home_group(const struct auth *a, const struct peer *p)
 {
-	return p->is_unix && home_gid_valid && uid_in_group(p->uid, p->gid, home_gid);
+	return p->is_unix && a->home_gid_valid && uid_in_group(p->uid, p->gid, a->home_gid);
 }
 
 int
@@ -206,21 +227,21 @@ auth_user_name(uid_t uid, char *out, size_t outsz)
 }
 
 int
-auth_peer_acts_for_user(const struct peer *p, const char *user)
+auth_peer_acts_for_user(const struct auth *a, const struct peer *p, const char *user)
 {
 	char name[256];
 
 	if (!p->is_unix || p->role >= ROLE_ADMIN)
 		return 1; /* tokens are services; admins act for everyone */
-	for (size_t i = 0; i < nany; i++) {
-		if (map_covers(&any_user[i], p->uid, p->gid))
+	for (size_t i = 0; i < a->nany; i++) {
+		if (map_covers(&a->any_user[i], p->uid, p->gid))
 			return 1;
 	}
 	return auth_user_name(p->uid, name, sizeof(name)) == 0 && strcmp(name, user) == 0;
 }
 
 int
-auth_identify(struct peer *p, const char *authz, struct auth_cache *cache)
+auth_identify(const struct auth *a, struct peer *p, const char *authz, struct auth_cache *cache)
 {
 	long long expires = 0;
 	char name[96] = "";
@@ -231,18 +252,19 @@ auth_identify(struct peer *p, const char *authz, struct auth_cache *cache)
 		return 0;
 	}
 	p->role = ROLE_NONE;
-	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0) {
+	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || a->tokens == NULL) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		return 0;
 	}
-	if (cache != NULL && cache->valid && cache->gen == tokens_generation() &&
+	if (cache != NULL && cache->valid && cache->gen == tokens_generation(a->tokens) &&
 	    (cache->expires == 0 || cache->expires > (long long)time(NULL)) &&
 	    strcmp(cache->authz, authz) == 0) {
 		p->role = cache->role;
 		snprintf(p->name, sizeof(p->name), "token:%s", cache->name);
 		return 0;
 	}
-	p->role = tokens_verify(authz + 7, p->addr, name, sizeof(name), &expires, &p->rate_limited);
+	p->role = tokens_verify(a->tokens, authz + 7, p->addr, name, sizeof(name), &expires,
+	                        &p->rate_limited);
 	if (p->role == ROLE_NONE) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		if (cache != NULL)
@@ -253,7 +275,7 @@ auth_identify(struct peer *p, const char *authz, struct auth_cache *cache)
 	if (cache != NULL && strlen(authz) < sizeof(cache->authz)) {
 		strcpy(cache->authz, authz);
 		snprintf(cache->name, sizeof(cache->name), "%s", name);
-		cache->gen = tokens_generation();
+		cache->gen = tokens_generation(a->tokens);
 		cache->expires = expires;
 		cache->role = p->role;
 		cache->valid = 1;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Who is calling and with which role. Unix-socket peers are identified by
  * SO_PEERCRED (uid 0 is admin; other uids, users and groups map to roles through
- * the daemon config); TCP callers present a bearer token. */
+ * the daemon config); TCP callers present a bearer token. The mappings, the
+ * home group and the token table to check against belong to a struct auth:
+ * main.c makes the daemon's one and gives it to http_start. */
 #ifndef LOCKSET_AUTH_H
 #define LOCKSET_AUTH_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+struct tokens;
+struct auth;
 
 /* Roles, weakest first. ROLE_NONE means "no credentials". */
 enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
@@ -37,10 +42,21 @@ struct auth_cache {
 };
 
 /* Set p->role and p->name from the peer credentials and, for a TCP peer, the
- * Authorization header value (may be NULL). cache (per connection, may be
+ * Authorization header value (may be NULL), checked against a's token
+ * table. cache (per connection, may be
  * NULL) short-cuts repeated token checks. Returns 0 (role may be ROLE_NONE),
  * -1 on an internal error. */
-int auth_identify(struct peer *p, const char *authorization, struct auth_cache *cache);
+int auth_identify(const struct auth *a, struct peer *p, const char *authorization,
+                  struct auth_cache *cache);
+
+/* No mappings, no home group, no token table: only uid 0 has a role. NULL
+ * when out of memory. */
+struct auth *auth_new(void);
+/* Release a; accepts NULL. */
+void auth_free(struct auth *a);
+/* The token table bearer tokens are checked against (borrowed, must outlive
+ * a; NULL: no token authenticates). Set at start-up, before any request. */
+void auth_set_tokens(struct auth *a, struct tokens *t);
 
 /* "runtime", "auditor", "admin" ("none" for ROLE_NONE). */
 const char *auth_role_name(enum role role);
@@ -49,13 +65,13 @@ int auth_role_parse(const char *name, enum role *out);
 
 /* Add a Unix-peer mapping "uid:N=ROLE", "user:NAME=ROLE" or "group:NAME=ROLE".
  * Returns 0, or -1 with *err set (malloc'd). */
-int auth_role_map_add(const char *spec, char **err);
+int auth_role_map_add(struct auth *a, const char *spec, char **err);
 /* Add a Unix peer that may read and write any user's preferences:
  * "uid:N", "user:NAME" or "group:NAME" (--prefs-any-user). Returns 0, or -1
  * with *err set (malloc'd). */
-int auth_prefs_any_user_add(const char *spec, char **err);
+int auth_prefs_any_user_add(struct auth *a, const char *spec, char **err);
 /* Forget every mapping and --prefs-any-user entry (used on reload and in tests). */
-void auth_role_map_clear(void);
+void auth_role_map_clear(struct auth *a);
 
 /* The user name of uid into out (getpwuid_r). 0, or -1 when uid has no
  * passwd entry or the name does not fit. */
@@ -63,16 +79,16 @@ int auth_user_name(uid_t uid, char *out, size_t outsz);
 
 /* The group of docker users (--home-group): its Unix peers may call the
  * routes flagged ROUTE_HOME_GROUP without a role. valid 0: no such group. */
-void auth_set_home_group(gid_t gid, int valid);
+void auth_set_home_group(struct auth *a, gid_t gid, int valid);
 /* Is peer a Unix peer whose uid is in that group (primary or supplementary)? */
-int auth_peer_in_home_group(const struct peer *p);
+int auth_peer_in_home_group(const struct auth *a, const struct peer *p);
 
 /* May peer act on user's own resources (their preferences)? A TCP caller's
  * token is a service (e.g. the Desktop backend) and may act for every user,
  * as may a Unix peer with role admin or one named by --prefs-any-user; any
  * other Unix peer only for the user its uid resolves to. 1 or 0. */
-int auth_peer_acts_for_user(const struct peer *p, const char *user);
+int auth_peer_acts_for_user(const struct auth *a, const struct peer *p, const char *user);
 /* The role a Unix peer gets: admin for uid 0, else the strongest mapping. */
-enum role auth_unix_role(uid_t uid, gid_t gid);
+enum role auth_unix_role(const struct auth *a, uid_t uid, gid_t gid);
 
 #endif

@@ -265,11 +265,12 @@ find_route(struct listener *l, struct request *rq, const char *url, enum MHD_Res
 
 /* Who is calling, and whether their role may call rq->route. */
 static int
-check_caller(struct request *rq, struct conn_info *conn, enum MHD_Result *ret)
+check_caller(const struct auth *auth, struct request *rq, struct conn_info *conn,
+             enum MHD_Result *ret)
 {
 	const struct route *match = rq->route;
 
-	if (auth_identify(&rq->peer, http_header(rq, "Authorization"),
+	if (auth_identify(auth, &rq->peer, http_header(rq, "Authorization"),
 	                  conn != NULL ? &conn->auth : NULL) != 0) {
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
 		return 0;
@@ -282,7 +283,7 @@ check_caller(struct request *rq, struct conn_info *conn, enum MHD_Result *ret)
 		return 0;
 	}
 	if (rq->peer.role < match->min_role &&
-	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(&rq->peer))) {
+	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(auth, &rq->peer))) {
 		if (rq->peer.role == ROLE_NONE)
 			*ret = reply_json_hdr(
 			    rq, 401,
@@ -311,7 +312,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	if (conn != NULL)
 		rq->peer = conn->peer;
 	if (!check_connection(rq, conn, version, ret) || !check_sizes(rq, url, ret) ||
-	    !find_route(l, rq, url, ret) || !check_caller(rq, conn, ret))
+	    !find_route(l, rq, url, ret) || !check_caller(l->auth, rq, conn, ret))
 		return 0;
 	cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(rq)) {

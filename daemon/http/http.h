@@ -81,6 +81,7 @@ struct http_opts {
 	int allow_insecure_tcp;   /* permit a non-loopback TCP listener without TLS */
 	unsigned max_connections; /* served per REST listener; 0: from the descriptor limit */
 	unsigned max_per_peer;    /* ... per peer (uid, TCP address); 0: the listener's cap */
+	const struct auth *auth;  /* who callers are (borrowed, must outlive http_stop) */
 };
 
 /* Open a listener. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for IPv6).
@@ -92,7 +93,8 @@ int http_listen(const char *spec, enum listener_kind kind, char **err);
  * to whoever passed it. */
 int http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err);
 /* Start serving every opened listener; every request carries srv to its
- * handler (rq->srv). Returns 0 or -1 (logged). */
+ * handler (rq->srv), and callers are identified by opts->auth. Returns 0 or
+ * -1 (logged). */
 int http_start(const struct http_opts *opts, struct server *srv);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
  * remove Unix socket files. */

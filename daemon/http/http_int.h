@@ -31,6 +31,7 @@ struct listener {
 	struct MHD_Daemon *daemon;
 	struct conn_limits *limits; /* its connection caps (http_conn.c) */
 	struct server *srv;         /* given to each request (http_start) */
+	const struct auth *auth;    /* identifies its callers (http_opts) */
 };
 
 /* The listeners opened so far (http_listen.c), the options given to

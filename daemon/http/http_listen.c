@@ -302,7 +302,7 @@ http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 		snprintf(ci->peer.addr, sizeof(ci->peer.addr), "unix:uid=%ld",
 		         (long)(int)ci->peer.uid);
 		/* Resolved once per connection: group lookups are not free. */
-		ci->peer.role = auth_unix_role(ci->peer.uid, ci->peer.gid);
+		ci->peer.role = auth_unix_role(l->auth, ci->peer.uid, ci->peer.gid);
 	} else {
 		const union MHD_ConnectionInfo *info =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -153,6 +153,10 @@ http_start(const struct http_opts *o, struct server *srv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads;
 
+	if (o->auth == NULL) {
+		log_warnx("http_start: no caller identification (http_opts.auth)");
+		return -1;
+	}
 	http_cur_opts = *o;
 	threads = http_cur_opts.threads ? http_cur_opts.threads : (ncpu > 0 ? (unsigned)ncpu : 2);
 	if (http_cur_opts.tls_cert != NULL && http_cur_opts.tls_key != NULL) {
@@ -173,6 +177,7 @@ http_start(const struct http_opts *o, struct server *srv)
 		int tls = !l->is_unix && http_tls_cert_pem != NULL;
 
 		l->srv = srv;
+		l->auth = o->auth;
 		if (!l->is_unix && !l->is_loopback && !tls && !http_cur_opts.allow_insecure_tcp) {
 			log_warnx("listen %s: refusing a non-loopback TCP listener without TLS "
 			          "(give --tls-cert and --tls-key, or --allow-insecure-tcp)",

@@ -37,14 +37,16 @@ struct fail_slot {
 	int count;
 };
 
-static pthread_rwlock_t tok_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct token *toks;
-static size_t ntoks;
-static struct db *tok_db;
-static struct audit *tok_audit; /* records failed attempts */
-static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fail_slot fails[TOKEN_FAIL_SLOTS];
-static unsigned generation; /* bumped on every change of the table */
+struct tokens {
+	pthread_rwlock_t lock; /* toks and ntoks */
+	struct token *toks;
+	size_t ntoks;
+	struct db *db;
+	struct audit *audit;       /* records failed attempts */
+	pthread_mutex_t fail_lock; /* fails */
+	struct fail_slot fails[TOKEN_FAIL_SLOTS];
+	unsigned generation; /* bumped on every change of the table */
+};
 
 static void
 sha256(const char *s, unsigned char out[32])
@@ -135,23 +137,23 @@ tokens_read(sqlite3 *c, struct token **out, size_t *n)
 	return 0;
 }
 
-/* Make v (n entries; stolen) the cache. */
+/* Make v (n entries; stolen) t's cache. */
 static void
-tokens_install(struct token *v, size_t n)
+tokens_install(struct tokens *t, struct token *v, size_t n)
 {
-	pthread_rwlock_wrlock(&tok_lock);
-	free(toks);
-	toks = v;
-	ntoks = n;
-	__atomic_add_fetch(&generation, 1, __ATOMIC_RELEASE);
-	pthread_rwlock_unlock(&tok_lock);
+	pthread_rwlock_wrlock(&t->lock);
+	free(t->toks);
+	t->toks = v;
+	t->ntoks = n;
+	__atomic_add_fetch(&t->generation, 1, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&t->lock);
 }
 
 /* Re-read the table into the cache (at start-up). */
 static int
-tokens_reload(void)
+tokens_reload(struct tokens *t)
 {
-	sqlite3 *c = db_reader_get(tok_db);
+	sqlite3 *c = db_reader_get(t->db);
 	struct token *v = NULL;
 	size_t n = 0;
 	int rc;
@@ -159,34 +161,44 @@ tokens_reload(void)
 	if (c == NULL)
 		return -1;
 	rc = tokens_read(c, &v, &n);
-	db_reader_put(tok_db, c);
+	db_reader_put(t->db, c);
 	if (rc == 0)
-		tokens_install(v, n);
+		tokens_install(t, v, n);
 	return rc;
 }
 
-int
+struct tokens *
 tokens_open(struct db *db, struct audit *audit, char **err)
 {
-	tok_db = db;
-	tok_audit = audit;
-	if (tokens_reload() != 0) {
+	struct tokens *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		if (err != NULL)
+			*err = strdup("out of memory");
+		return NULL;
+	}
+	pthread_rwlock_init(&t->lock, NULL);
+	pthread_mutex_init(&t->fail_lock, NULL);
+	t->db = db;
+	t->audit = audit;
+	if (tokens_reload(t) != 0) {
 		if (err != NULL)
 			*err = strdup("cannot read the token table");
-		return -1;
+		tokens_close(t);
+		return NULL;
 	}
-	return 0;
+	return t;
 }
 
 void
-tokens_close(void)
+tokens_close(struct tokens *t)
 {
-	pthread_rwlock_wrlock(&tok_lock);
-	free(toks);
-	toks = NULL;
-	ntoks = 0;
-	pthread_rwlock_unlock(&tok_lock);
-	tok_db = NULL;
+	if (t == NULL)
+		return;
+	free(t->toks);
+	pthread_rwlock_destroy(&t->lock);
+	pthread_mutex_destroy(&t->fail_lock);
+	free(t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -205,7 +217,7 @@ addr_key(const char *peer, char *out, size_t n)
 }
 
 static struct fail_slot *
-fail_slot(const char *key, time_t now, int create)
+fail_slot(struct fail_slot *fails, const char *key, time_t now, int create)
 {
 	struct fail_slot *oldest = &fails[0];
 
@@ -229,18 +241,18 @@ fail_slot(const char *key, time_t now, int create)
 }
 
 static void
-audit_failed_attempt(const char *peer, int limited)
+audit_failed_attempt(struct tokens *t, const char *peer, int limited)
 {
-	if (tok_audit != NULL &&
-	    audit_record(tok_audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
+	if (t->audit != NULL &&
+	    audit_record(t->audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
 	                 NULL, "deny", -1, NULL) != 0)
 		log_warnx("audit: could not record a failed token attempt from %s", peer);
 }
 
 unsigned
-tokens_generation(void)
+tokens_generation(struct tokens *t)
 {
-	return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
 }
 
 /* A valid secret always authenticates, whatever happened at its address: on
@@ -251,15 +263,15 @@ tokens_generation(void)
  * by one (a prober cannot flood the log). Guessing is no way in either way:
  * a secret is 256 random bits. */
 enum role
-tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
-              long long *expires, int *limited)
+tokens_verify(struct tokens *t, const char *secret, const char *peer_addr, char *name,
+              size_t namesz, long long *expires, int *limited)
 {
-	return tokens_verify_at(secret, peer_addr, time(NULL), name, namesz, expires, limited);
+	return tokens_verify_at(t, secret, peer_addr, time(NULL), name, namesz, expires, limited);
 }
 
 enum role
-tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name, size_t namesz,
-                 long long *expires, int *limited)
+tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, time_t now,
+                 char *name, size_t namesz, long long *expires, int *limited)
 {
 	unsigned char h[32];
 	enum role role = ROLE_NONE;
@@ -268,33 +280,34 @@ tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *na
 	int was_blocked, blocked;
 
 	sha256(secret, h);
-	pthread_rwlock_rdlock(&tok_lock);
-	for (size_t i = 0; i < ntoks; i++) {
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < t->ntoks; i++) {
 		/* Every entry is compared in full: timing says nothing about the secret. */
-		int same = CRYPTO_memcmp(toks[i].hash, h, sizeof(h)) == 0;
-		if (same && !toks[i].revoked && (toks[i].expires == 0 || toks[i].expires > now)) {
-			role = toks[i].role;
-			*expires = toks[i].expires;
-			snprintf(name, namesz, "%s", toks[i].name);
+		const struct token *k = &t->toks[i];
+		int same = CRYPTO_memcmp(k->hash, h, sizeof(h)) == 0;
+		if (same && !k->revoked && (k->expires == 0 || k->expires > now)) {
+			role = k->role;
+			*expires = k->expires;
+			snprintf(name, namesz, "%s", k->name);
 		}
 	}
-	pthread_rwlock_unlock(&tok_lock);
+	pthread_rwlock_unlock(&t->lock);
 	if (role != ROLE_NONE)
 		return role;
 
 	addr_key(peer_addr, key, sizeof(key));
-	pthread_mutex_lock(&fail_lock);
-	slot = fail_slot(key, now, 1);
+	pthread_mutex_lock(&t->fail_lock);
+	slot = fail_slot(t->fails, key, now, 1);
 	was_blocked = slot->count >= TOKEN_MAX_FAILS;
 	if (!was_blocked)
 		slot->count++;
 	blocked = slot->count >= TOKEN_MAX_FAILS;
-	pthread_mutex_unlock(&fail_lock);
+	pthread_mutex_unlock(&t->fail_lock);
 	if (was_blocked) {
 		*limited = 1;
 		return ROLE_NONE;
 	}
-	audit_failed_attempt(peer_addr, blocked);
+	audit_failed_attempt(t, peer_addr, blocked);
 	return ROLE_NONE;
 }
 
@@ -345,8 +358,8 @@ create_tx(sqlite3 *c, void *arg)
 }
 
 int
-tokens_create(const char *name, enum role role, long ttl, const char *created_by, char **secret,
-              struct problems *errs)
+tokens_create(struct tokens *t, const char *name, enum role role, long ttl, const char *created_by,
+              char **secret, struct problems *errs)
 {
 	unsigned char raw[32], h[32];
 	char *s = NULL, hashhex[65], created[32];
@@ -390,7 +403,7 @@ tokens_create(const char *name, enum role role, long ttl, const char *created_by
 	a.created = created;
 	a.created_by = created_by ? created_by : "";
 	a.expires = ttl > 0 ? (long long)time(NULL) + ttl : 0;
-	if (db_tx_run(tok_db, create_tx, &a, NULL) != 0) {
+	if (db_tx_run(t->db, create_tx, &a, NULL) != 0) {
 		free(a.v);
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
@@ -400,15 +413,15 @@ tokens_create(const char *name, enum role role, long ttl, const char *created_by
 		}
 		return -1;
 	}
-	tokens_install(a.v, a.n);
+	tokens_install(t, a.v, a.n);
 	*secret = s;
 	return 0;
 }
 
 json_t *
-tokens_list(void)
+tokens_list(struct tokens *t)
 {
-	sqlite3 *c = db_reader_get(tok_db);
+	sqlite3 *c = db_reader_get(t->db);
 	sqlite3_stmt *st = NULL;
 	json_t *arr = json_array();
 	long long now = (long long)time(NULL);
@@ -434,7 +447,7 @@ tokens_list(void)
 	}
 out:
 	sqlite3_finalize(st);
-	db_reader_put(tok_db, c);
+	db_reader_put(t->db, c);
 	return arr;
 }
 
@@ -469,16 +482,16 @@ revoke_tx(sqlite3 *c, void *arg)
 }
 
 int
-tokens_revoke(const char *name)
+tokens_revoke(struct tokens *t, const char *name)
 {
 	char when[32];
 	struct revoke_args a = {name, when, 0, NULL, 0};
 
 	now_rfc3339(when, sizeof(when));
-	if (db_tx_run(tok_db, revoke_tx, &a, NULL) != 0) {
+	if (db_tx_run(t->db, revoke_tx, &a, NULL) != 0) {
 		free(a.v);
 		return -1;
 	}
-	tokens_install(a.v, a.n);
+	tokens_install(t, a.v, a.n);
 	return a.changed ? 0 : 1;
 }

@@ -3,7 +3,8 @@
  * optional expiry; its secret is shown once at creation and only its SHA-256
  * is stored. Active tokens are cached in memory; verification compares hashes
  * in constant time, and failed attempts (never a valid secret) are
- * rate-limited per peer address. */
+ * rate-limited per peer address. A token table is an object: main.c opens
+ * the daemon's one, each test its own. */
 #ifndef LOCKSET_TOKENS_H
 #define LOCKSET_TOKENS_H
 
@@ -15,35 +16,38 @@
 
 struct audit;
 struct db;
+struct tokens;
 
-/* Load the token table from db; failed attempts are recorded in audit
- * (NULL: not recorded). Returns 0 or -1 with *err (malloc'd). */
-int tokens_open(struct db *db, struct audit *audit, char **err);
-void tokens_close(void);
+/* A token table over db (borrowed, must outlive it), loaded now; failed
+ * attempts are recorded in audit (borrowed; NULL: not recorded). Returns
+ * the table, or NULL with *err (malloc'd). */
+struct tokens *tokens_open(struct db *db, struct audit *audit, char **err);
+/* Release t; accepts NULL. */
+void tokens_close(struct tokens *t);
 
 /* Create a token. name: 1-64 of [A-Za-z0-9._-]; ttl 0 = no expiry. On success
  * *secret is a malloc'd secret (caller prints it once and frees it). Returns 0,
  * -1 with errs filled (invalid name/role; path "/name"), or -2 when the name
  * is taken. */
-int tokens_create(const char *name, enum role role, long ttl, const char *created_by, char **secret,
-                  struct problems *errs);
+int tokens_create(struct tokens *t, const char *name, enum role role, long ttl,
+                  const char *created_by, char **secret, struct problems *errs);
 /* Every token, never a secret or hash: [{"name","role","created","createdBy",
  * "expires","revoked","active"}]. New reference. */
-json_t *tokens_list(void);
+json_t *tokens_list(struct tokens *t);
 /* Revoke by name, effective at once. 0 revoked, 1 no such active token, -1 error. */
-int tokens_revoke(const char *name);
+int tokens_revoke(struct tokens *t, const char *name);
 
 /* The verifier auth.c calls: role of the secret (ROLE_NONE when unknown,
  * revoked or expired). A valid secret always authenticates; a failure sets
  * *limited when its address already failed too often in the window (429),
  * and is then not audited again. */
-enum role tokens_verify(const char *secret, const char *peer_addr, char *name, size_t namesz,
-                        long long *expires, int *limited);
+enum role tokens_verify(struct tokens *t, const char *secret, const char *peer_addr, char *name,
+                        size_t namesz, long long *expires, int *limited);
 /* tokens_verify as of the time now (expiry and the failure window), for
  * tests with their own clock. */
-enum role tokens_verify_at(const char *secret, const char *peer_addr, time_t now, char *name,
-                           size_t namesz, long long *expires, int *limited);
+enum role tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, time_t now,
+                           char *name, size_t namesz, long long *expires, int *limited);
 /* Changes whenever a token is created or revoked (for per-connection caches). */
-unsigned tokens_generation(void);
+unsigned tokens_generation(struct tokens *t);
 
 #endif

@@ -247,7 +247,7 @@ measure(size_t rounds, const struct decide_policy *dp, double thread[NSTAGES],
 
 			for (size_t i = 0; i < n; i++)
 				run_one(st, &samples[i % nsamples], dp);
-			inputs_flush();
+			inputs_flush(srv.inputs);
 			t[st][r] = (cpu_us(CLOCK_THREAD_CPUTIME_ID) - t0) / (double)n;
 			p[st][r] = (cpu_us(CLOCK_PROCESS_CPUTIME_ID) - p0) / (double)n;
 		}
@@ -294,10 +294,11 @@ start(const char *srcdir, char *state)
 	    policylife_start(srv.policylife, doc, &errs) != 0)
 		die("cannot install the policy");
 	if ((srv.redact = redact_open(state, &err)) == NULL ||
-	    inputs_start(audit_db(srv.audit), &lim, srv.redact) != 0)
+	    (srv.inputs = inputs_start(audit_db(srv.audit), &lim, srv.redact)) == NULL)
 		die("cannot start the input recorder");
 	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
-	                                                srv.served, srv.userpolicy})) == NULL)
+	                                                srv.served, srv.userpolicy, srv.inputs})) ==
+	    NULL)
 		die("out of memory");
 	problems_clear(&errs);
 	problems_clear(&warns);
@@ -341,7 +342,7 @@ main(int argc, char **argv)
 		printf("\n");
 	}
 	served_release(s);
-	inputs_stop();
+	inputs_stop(srv.inputs);
 	judge_free(srv.judge);
 	userpolicy_close(srv.userpolicy);
 	policylife_free(srv.policylife);

@@ -146,8 +146,12 @@ start_daemon(void)
 		fail("the example policy does not load");
 	aopts.retention_rows = 100000;
 	srv.audit = audit_open(cfg.state_dir, &aopts, &err);
-	if (srv.audit == NULL || tokens_open(audit_db(srv.audit), srv.audit, &err) != 0)
+	if (srv.audit == NULL ||
+	    (srv.tokens = tokens_open(audit_db(srv.audit), srv.audit, &err)) == NULL)
 		fail(err ? err : "cannot open the state database");
+	if ((srv.auth = auth_new()) == NULL)
+		fail("out of memory");
+	auth_set_tokens(srv.auth, srv.tokens);
 	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
 	    (srv.policylife = policylife_new(srv.served, srv.policystore, srv.audit, 0)) == NULL ||
 	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
@@ -155,12 +159,13 @@ start_daemon(void)
 	    policylife_start(srv.policylife, doc, &errs) != 0)
 		fail("cannot version the policy");
 	if ((srv.redact = redact_open(cfg.state_dir, &err)) == NULL ||
-	    inputs_start(audit_db(srv.audit), &limits, srv.redact) != 0)
+	    (srv.inputs = inputs_start(audit_db(srv.audit), &limits, srv.redact)) == NULL)
 		fail("cannot record decision inputs");
 	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
-	                                                srv.served, srv.userpolicy})) == NULL)
+	                                                srv.served, srv.userpolicy, srv.inputs})) ==
+	    NULL)
 		fail("out of memory");
-	if (tokens_create("fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
+	if (tokens_create(srv.tokens, "fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");
 	snprintf(token, sizeof(token), "%s", secret);
 	free(secret);
@@ -179,6 +184,7 @@ start_daemon(void)
 	hopts.max_headers = (size_t)cfg.max_headers;
 	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
 	hopts.threads = (unsigned)cfg.threads;
+	hopts.auth = srv.auth;
 	if (served_start(srv.served, srv.userpolicy) != 0 || http_start(&hopts, &srv) != 0)
 		fail("cannot start serving");
 	problems_clear(&errs);
@@ -191,7 +197,7 @@ stop_daemon(void)
 	served_wake_all(srv.served);
 	http_stop(3000);
 	served_stop(srv.served);
-	inputs_stop();
+	inputs_stop(srv.inputs);
 	judge_free(srv.judge);
 	redact_free(srv.redact);
 	userpolicy_close(srv.userpolicy);
@@ -199,7 +205,8 @@ stop_daemon(void)
 	policystore_close(srv.policystore);
 	settings_api_free(srv.settings);
 	served_hub_free(srv.served);
-	tokens_close();
+	tokens_close(srv.tokens);
+	auth_free(srv.auth);
 	audit_close(srv.audit);
 	config_free(&cfg);
 }

@@ -2,7 +2,8 @@
 /* The decision-input recorder through its interface (inputs.h) on a real
  * database: decisions judged by judge_start are recorded, folded per minute,
  * their bodies kept secret-free or flagged, flushed on demand, and pruned by
- * the row cap and by age. */
+ * the row cap and by age; two recorders share neither queue, counters nor
+ * rows. */
 #include "server.h"
 #include "audit/audit.h"
 #include "check.h"
@@ -114,7 +115,7 @@ static void
 scan(struct seen *s)
 {
 	memset(s, 0, sizeof(*s));
-	CHECK_INT_EQ(inputs_scan(SINCE, collect, s), 0);
+	CHECK_INT_EQ(inputs_scan(srv.inputs, SINCE, collect, s), 0);
 }
 
 /* The row whose URI is uri, or -1. */
@@ -134,7 +135,7 @@ rows_are(void *want)
 	struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	return inputs_scan(SINCE, collect, &s) == 0 && s.n == *(size_t *)want;
+	return inputs_scan(srv.inputs, SINCE, collect, &s) == 0 && s.n == *(size_t *)want;
 }
 
 /* No stored row has the URI uri (a string). */
@@ -144,24 +145,54 @@ row_gone(void *uri)
 	struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	return inputs_scan(SINCE, collect, &s) == 0 && row_of(&s, uri) < 0;
+	return inputs_scan(srv.inputs, SINCE, collect, &s) == 0 && row_of(&s, uri) < 0;
+}
+
+/* The judge that records into srv.inputs. 0, or -1. */
+static int
+new_judge(void)
+{
+	struct judge_deps deps = {srv.audit,  srv.redact,     NULL,      NULL,
+	                          srv.served, srv.userpolicy, srv.inputs};
+
+	judge_free(srv.judge);
+	srv.judge = judge_new(&deps);
+	return srv.judge != NULL ? 0 : -1;
 }
 
 /* Start the recorder with these row and age limits (0: the default rows, no
- * age limit); bytes and URIs are not what these tests bound. */
+ * age limit), and a judge that records into it; bytes and URIs are not what
+ * these tests bound. */
 static int
 start(long days, long rows)
 {
 	struct inputs_limits lim = {rows > 0 ? rows : 100000, 64LL << 20, days, 1 << 20};
 
-	return inputs_start(audit_db(srv.audit), &lim, srv.redact);
+	srv.inputs = inputs_start(audit_db(srv.audit), &lim, srv.redact);
+	return srv.inputs != NULL ? new_judge() : -1;
 }
 
 static int
 restart(long days, long rows)
 {
-	inputs_stop();
+	inputs_stop(srv.inputs);
+	srv.inputs = NULL;
 	return start(days, rows);
+}
+
+/* Prometheus text of in's counters (malloc'd), or NULL. */
+static char *
+metrics_of(struct inputs *in)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	inputs_metrics(in, f);
+	fclose(f);
+	return text;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -178,7 +209,7 @@ test_identical_decisions_fold_into_one_row(void)
 	for (int i = 0; i < 3; i++)
 		CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=fold", body), 1);
 	after = time(NULL);
-	inputs_flush();
+	inputs_flush(srv.inputs);
 	scan(&s);
 	CHECK_INT_EQ(s.counts, 3);
 	/* Two rows only if the minute turned while the test ran. */
@@ -202,7 +233,7 @@ test_deny_is_recorded_with_its_rules(void)
 	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=priv",
 	                        "{\"Image\":\"alpine\",\"HostConfig\":{\"Privileged\":true}}"),
 	             0);
-	inputs_flush();
+	inputs_flush(srv.inputs);
 	scan(&s);
 	i = row_of(&s, "/v1.47/containers/create?name=priv");
 	CHECK(i >= 0);
@@ -232,7 +263,7 @@ test_bodies_are_kept_secret_free_or_flagged(void)
 		memcpy(big + n + INPUTS_MAX_BODY, "\"}}", 3);
 		judge("/v1.47/containers/create?name=big", big, n + INPUTS_MAX_BODY + 3);
 	}
-	inputs_flush();
+	inputs_flush(srv.inputs);
 	scan(&s);
 	i = row_of(&s, "/v1.47/containers/create?name=env");
 	CHECK(i >= 0);
@@ -257,19 +288,55 @@ test_bodies_are_kept_secret_free_or_flagged(void)
 	free(big);
 }
 
+/* A second recorder, on a database of its own, keeps what its judge
+ * decides to itself: the daemon's recorder neither counts nor stores it. */
+static void
+test_two_recorders_do_not_share_state(void)
+{
+	struct inputs_limits lim = {100, 1 << 20, 0, 1 << 20};
+	struct judge *own_judge = srv.judge;
+	struct inputs *other;
+	struct db *db;
+	char path[128], *err = NULL, *text;
+	struct seen s;
+
+	snprintf(path, sizeof(path), "%s/other.db", dir);
+	db = db_open(path, NULL, &err);
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	other = inputs_start(db, &lim, srv.redact);
+	CHECK(other != NULL);
+	srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL, srv.served,
+	                                           srv.userpolicy, other});
+	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=other", "{\"Image\":\"a\"}"), 1);
+	inputs_flush(other);
+	memset(&s, 0, sizeof(s));
+	CHECK_INT_EQ(inputs_scan(other, SINCE, collect, &s), 0);
+	CHECK_INT_EQ(s.n, 1);
+	CHECK_STR_EQ(s.uri[0], "/v1.47/containers/create?name=other");
+	text = metrics_of(other);
+	CHECK(text != NULL && strstr(text, "\nlockset_decision_inputs_total 1\n") != NULL);
+	CHECK(text != NULL && strstr(text, "\nlockset_decision_inputs_max_rows 100\n") != NULL);
+	free(text);
+	inputs_flush(srv.inputs);
+	scan(&s);
+	CHECK(row_of(&s, "/v1.47/containers/create?name=other") < 0);
+	judge_free(srv.judge);
+	srv.judge = own_judge;
+	inputs_stop(other);
+	db_close(db);
+}
+
 static void
 test_metrics_count_what_was_queued(void)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = metrics_of(srv.inputs);
 
-	if (f == NULL) {
+	if (text == NULL) {
 		CHECK(0);
 		return;
 	}
-	inputs_metrics(f);
-	fclose(f);
 	CHECK(strstr(text, "\nlockset_decision_inputs_total 7\n") != NULL);
 	CHECK(strstr(text, "\nlockset_decision_inputs_dropped_total{reason=\"queue_full\"} 0\n") !=
 	      NULL);
@@ -296,7 +363,7 @@ test_row_cap_keeps_the_newest_rows(void)
 	CHECK(row_of(&s, "/v1.47/containers/create?name=junk") >= 0);
 	CHECK(row_of(&s, "/v1.47/containers/create?name=big") >= 0);
 	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=after", "{\"Image\":\"a\"}"), 1);
-	inputs_flush();
+	inputs_flush(srv.inputs);
 	scan(&s);
 	CHECK(s.n <= 3);
 	CHECK(row_of(&s, "/v1.47/containers/create?name=after") >= 0);
@@ -316,7 +383,7 @@ test_old_rows_and_their_bodies_are_pruned(void)
 	CHECK_INT_EQ(restart(30, 0), 0);
 	CHECK_INT_EQ(judge_json(old, "{\"Image\":\"old\"}"), 1);
 	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=kept", "{\"Image\":\"kept\"}"), 1);
-	inputs_flush();
+	inputs_flush(srv.inputs);
 	bodies = testdb_count(dir, "SELECT count(*) FROM input_bodies");
 	CHECK(bodies >= 2); /* old's and kept's at least */
 	CHECK_INT_EQ(testdb_count(dir, orphans), 0);
@@ -349,8 +416,6 @@ main(void)
 	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
 	        NULL ||
 	    (srv.redact = redact_open(dir, &err)) == NULL ||
-	    (srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
-	                                                srv.served, srv.userpolicy})) == NULL ||
 	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0 || start(0, 0) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
 		return 99;
@@ -358,10 +423,11 @@ main(void)
 	RUN(test_identical_decisions_fold_into_one_row);
 	RUN(test_deny_is_recorded_with_its_rules);
 	RUN(test_bodies_are_kept_secret_free_or_flagged);
+	RUN(test_two_recorders_do_not_share_state);
 	RUN(test_metrics_count_what_was_queued);
 	RUN(test_row_cap_keeps_the_newest_rows);
 	RUN(test_old_rows_and_their_bodies_are_pruned);
-	inputs_stop();
+	inputs_stop(srv.inputs);
 	judge_free(srv.judge);
 	userpolicy_close(srv.userpolicy);
 	policystore_close(srv.policystore);

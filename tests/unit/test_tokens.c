@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* API tokens against a real SQLite database, on a clock the test sets:
- * expiry, revocation, and the failure window that never refuses a valid
- * secret. */
+ * expiry, revocation, the failure window that never refuses a valid secret,
+ * and two token tables (and two sets of role maps) that share nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,19 +9,28 @@
 
 #include "check.h"
 #include "store/db.h"
+#include "http/auth.h"
 #include "http/tokens.h"
 
 static char dir[] = "/tmp/lockset-tokens-XXXXXX";
 static char path[4200];
+static struct db *db_a, *db_b;
+static struct tokens *toks; /* the table most tests use, over db_a */
 
 static enum role
-verify(const char *secret, const char *addr, time_t now, int *limited)
+verify_in(struct tokens *t, const char *secret, const char *addr, time_t now, int *limited)
 {
 	char name[80];
 	long long expires = 0;
 
 	*limited = 0;
-	return tokens_verify_at(secret, addr, now, name, sizeof(name), &expires, limited);
+	return tokens_verify_at(t, secret, addr, now, name, sizeof(name), &expires, limited);
+}
+
+static enum role
+verify(const char *secret, const char *addr, time_t now, int *limited)
+{
+	return verify_in(toks, secret, addr, now, limited);
 }
 
 static void
@@ -32,7 +41,7 @@ test_token_expires_on_the_clock(void)
 	time_t now = time(NULL);
 	int limited;
 
-	CHECK_INT_EQ(tokens_create("short", ROLE_AUDITOR, 60, "test", &secret, &errs), 0);
+	CHECK_INT_EQ(tokens_create(toks, "short", ROLE_AUDITOR, 60, "test", &secret, &errs), 0);
 	CHECK(secret != NULL);
 	CHECK_INT_EQ(verify(secret, "127.0.0.1", now, &limited), ROLE_AUDITOR);
 	CHECK_INT_EQ(verify(secret, "127.0.0.1", now + 59, &limited), ROLE_AUDITOR);
@@ -48,11 +57,11 @@ test_revoked_token_fails_at_once(void)
 	char *secret = NULL;
 	int limited;
 
-	CHECK_INT_EQ(tokens_create("gone", ROLE_RUNTIME, 0, "test", &secret, &errs), 0);
+	CHECK_INT_EQ(tokens_create(toks, "gone", ROLE_RUNTIME, 0, "test", &secret, &errs), 0);
 	CHECK_INT_EQ(verify(secret, "127.0.0.2", time(NULL), &limited), ROLE_RUNTIME);
-	CHECK_INT_EQ(tokens_revoke("gone"), 0);
+	CHECK_INT_EQ(tokens_revoke(toks, "gone"), 0);
 	CHECK_INT_EQ(verify(secret, "127.0.0.2", time(NULL), &limited), ROLE_NONE);
-	CHECK_INT_EQ(tokens_revoke("gone"), 1);
+	CHECK_INT_EQ(tokens_revoke(toks, "gone"), 1);
 	free(secret);
 	problems_clear(&errs);
 }
@@ -67,7 +76,7 @@ test_failure_window_limits_failures_not_valid_secrets(void)
 	time_t now = time(NULL);
 	int limited = 0, i;
 
-	CHECK_INT_EQ(tokens_create("valid", ROLE_ADMIN, 0, "test", &secret, &errs), 0);
+	CHECK_INT_EQ(tokens_create(toks, "valid", ROLE_ADMIN, 0, "test", &secret, &errs), 0);
 	for (i = 0; i < 10; i++)
 		CHECK_INT_EQ(verify("lst_wrong", "10.9.9.9", now, &limited), ROLE_NONE);
 	CHECK_INT_EQ(limited, 0);
@@ -80,25 +89,128 @@ test_failure_window_limits_failures_not_valid_secrets(void)
 	problems_clear(&errs);
 }
 
+/* A token created in one table authenticates in that table only, and its
+ * generation moves alone. */
+static void
+test_two_tables_do_not_share_tokens(void)
+{
+	struct problems errs = PROBLEMS_INIT;
+	struct tokens *other;
+	char *secret = NULL, *err = NULL;
+	unsigned gen_a, gen_b;
+	int limited;
+	json_t *list;
+
+	other = tokens_open(db_b, NULL, &err);
+	CHECK(other != NULL);
+	if (other == NULL)
+		return;
+	gen_a = tokens_generation(toks);
+	gen_b = tokens_generation(other);
+	CHECK_INT_EQ(tokens_create(other, "elsewhere", ROLE_ADMIN, 0, "test", &secret, &errs), 0);
+	CHECK_INT_EQ(verify_in(other, secret, "127.0.0.3", time(NULL), &limited), ROLE_ADMIN);
+	CHECK_INT_EQ(verify(secret, "127.0.0.3", time(NULL), &limited), ROLE_NONE);
+	CHECK(tokens_generation(other) != gen_b);
+	CHECK_INT_EQ(tokens_generation(toks), gen_a);
+	CHECK_INT_EQ(tokens_revoke(toks, "elsewhere"), 1);
+	list = tokens_list(other);
+	CHECK_INT_EQ(json_array_size(list), 1);
+	json_decref(list);
+	tokens_close(other);
+	free(secret);
+	problems_clear(&errs);
+}
+
+/* Failures counted by one table do not limit the same address in another. */
+static void
+test_two_tables_do_not_share_failure_windows(void)
+{
+	struct tokens *other;
+	char *err = NULL;
+	time_t now = time(NULL);
+	int limited = 0;
+
+	other = tokens_open(db_b, NULL, &err);
+	CHECK(other != NULL);
+	if (other == NULL)
+		return;
+	for (int i = 0; i < 11; i++)
+		verify_in(other, "lst_wrong", "10.8.8.8", now, &limited);
+	CHECK_INT_EQ(limited, 1);
+	CHECK_INT_EQ(verify("lst_wrong", "10.8.8.8", now, &limited), ROLE_NONE);
+	CHECK_INT_EQ(limited, 0);
+	tokens_close(other);
+}
+
+/* Role maps and the token table belong to one struct auth each. */
+static void
+test_two_auths_do_not_share_role_maps(void)
+{
+	struct auth *a = auth_new(), *b = auth_new();
+	struct peer p = {.is_unix = 0, .addr = "127.0.0.4:5555"};
+	struct problems errs = PROBLEMS_INIT;
+	char *err = NULL, *secret = NULL, authz[128];
+
+	CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		goto out;
+	CHECK_INT_EQ(auth_role_map_add(a, "uid:4242=auditor", &err), 0);
+	CHECK_INT_EQ(auth_unix_role(a, 4242, 4242), ROLE_AUDITOR);
+	CHECK_INT_EQ(auth_unix_role(b, 4242, 4242), ROLE_NONE);
+	CHECK_INT_EQ(auth_unix_role(b, 0, 0), ROLE_ADMIN);
+	CHECK_INT_EQ(tokens_create(toks, "for-a", ROLE_RUNTIME, 0, "test", &secret, &errs), 0);
+	snprintf(authz, sizeof(authz), "Bearer %s", secret);
+	auth_set_tokens(a, toks);
+	CHECK_INT_EQ(auth_identify(a, &p, authz, NULL), 0);
+	CHECK_INT_EQ(p.role, ROLE_RUNTIME);
+	CHECK_STR_EQ(p.name, "token:for-a");
+	CHECK_INT_EQ(auth_identify(b, &p, authz, NULL), 0);
+	CHECK_INT_EQ(p.role, ROLE_NONE);
+	CHECK_STR_EQ(p.name, "anonymous@127.0.0.4:5555");
+out:
+	auth_free(a);
+	auth_free(b);
+	free(secret);
+	free(err);
+	problems_clear(&errs);
+}
+
+static struct db *
+open_db(const char *name)
+{
+	char *err = NULL;
+	struct db *d;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	d = db_open(path, NULL, &err);
+	if (d == NULL)
+		fprintf(stderr, "cannot open the database: %s\n", err ? err : "?");
+	free(err);
+	return d;
+}
+
 int
 main(void)
 {
-	struct db *d;
 	char *err = NULL;
 
 	if (mkdtemp(dir) == NULL)
 		return 99;
-	snprintf(path, sizeof(path), "%s/lockset.db", dir);
-	d = db_open(path, NULL, &err);
-	if (d == NULL || tokens_open(d, NULL, &err) != 0) {
-		fprintf(stderr, "cannot open the database: %s\n", err ? err : "?");
+	if ((db_a = open_db("a.db")) == NULL || (db_b = open_db("b.db")) == NULL)
+		return 99;
+	if ((toks = tokens_open(db_a, NULL, &err)) == NULL) {
+		fprintf(stderr, "cannot read the token table: %s\n", err ? err : "?");
 		return 99;
 	}
 	RUN(test_token_expires_on_the_clock);
 	RUN(test_revoked_token_fails_at_once);
 	RUN(test_failure_window_limits_failures_not_valid_secrets);
-	tokens_close();
-	db_close(d);
+	RUN(test_two_tables_do_not_share_tokens);
+	RUN(test_two_tables_do_not_share_failure_windows);
+	RUN(test_two_auths_do_not_share_role_maps);
+	tokens_close(toks);
+	db_close(db_a);
+	db_close(db_b);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
