@@ -280,7 +280,7 @@ run_case() { # NAME [PLUGIN]: one round; appends to $D/{create,list}-NAME.times
 }
 # Rounds alternate the set-ups so that none of them gets the quieter machine.
 CASES="none lockset allowall allowall-c"
-for r in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
 	run_case none && run_case lockset "$LNAME" && run_case allowall "$ANAME" &&
 		run_case allowall-c "$CNAME" || exit 0
 done
