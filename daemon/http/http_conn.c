@@ -274,7 +274,10 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	ci->limits = l;
 	ci->root = ci->peer.is_unix && ci->peer.uid == 0;
 	ci->since = mono_now();
-	peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
+	/* A plugin socket's one peer may hold all its connections (per_peer is
+	 * its cap): its connections, one a decision, skip the peer table. */
+	if (!l->caps.authz)
+		peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
 	pthread_mutex_lock(&lock);
 	l->open++;
 	if (ci->root) {
@@ -282,6 +285,8 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	} else if (l->served >= l->caps.soft) {
 		ci->refused = CONN_LISTENER_FULL;
 		l->refused_listener++;
+	} else if (l->caps.authz) {
+		l->served++;
 	} else if ((pc = peer_find(l, ci->peer_key, 1)) == NULL || pc->n >= l->caps.per_peer) {
 		ci->refused = CONN_PEER_FULL;
 		l->refused_peer++;
@@ -314,10 +319,10 @@ http_conn_closed(struct conn_info *ci)
 	l->open--;
 	if (ci->root)
 		l->root--;
-	if (ci->counted_peer) {
+	if (ci->counted_peer)
 		peer_release(l, ci->peer_key);
+	if (!ci->root && ci->refused == CONN_SERVED)
 		l->served--;
-	}
 	if (ci->prev != NULL)
 		ci->prev->next = ci->next;
 	else if (registry == ci)

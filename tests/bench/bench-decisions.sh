@@ -6,11 +6,16 @@
 #     container-create bodies recorded from the docker CLI in
 #     tests/cases/decisions, side by side with the same generator against
 #     tests/tools/allowall (a libmicrohttpd plugin that allows everything
-#     unread: the round-trip floor).
+#     unread: the round-trip floor) twice: keeping its connections (the
+#     floor the targets are stated against) and with "Connection: close"
+#     after each reply (allowall -c), the protocol locksetd's plugin socket
+#     speaks (one request per connection: see http.c, close_after_reply), so
+#     that the second ratio compares like with like.
 #  2. A real stock dockerd (vfs, no bridge, no iptables, its own roots) with
-#     no plugin, with lockset, and with allowall as --authorization-plugin:
-#     the time of 200 POST /containers/create and 300 GET /containers/json
-#     through dockerd's API socket (curl, one connection for all calls).
+#     no plugin, with lockset, with allowall and with allowall -c as
+#     --authorization-plugin: the time of 200 POST /containers/create and 300
+#     GET /containers/json through dockerd's API socket (curl, one connection
+#     for all calls).
 # Prints the figures next to their reference and the ratio; never fails on a
 # number. Root is needed for part 2 (and for /run/docker/plugins).
 set -u
@@ -63,9 +68,11 @@ else
 fi
 LNAME=lockset-bench-$$
 ANAME=allowall-bench-$$
+CNAME=allowall-close-bench-$$
 LSOCK=$PLUGDIR/$LNAME.sock
 ASOCK=$PLUGDIR/$ANAME.sock
-SOCKS="$LSOCK $ASOCK"
+CSOCK=$PLUGDIR/$CNAME.sock
+SOCKS="$LSOCK $ASOCK $CSOCK"
 
 # ---------------------------------------------------------------------------
 # locksetd on tests/e2e/policy.json (ECI, shares $HOME and $TMP, denied flags)
@@ -82,8 +89,10 @@ HOME="$D/home" TMP="$D/tmp" "$LOCKSETD" --settings "$D/etc/admin-settings.json" 
 LPID=$!; PIDS="$PIDS $LPID"
 "$FLOOR" "$ASOCK" 2>"$D/allowall.log" &
 APID=$!; PIDS="$PIDS $APID"
+"$FLOOR" -c "$CSOCK" 2>"$D/allowall-close.log" &
+CPID=$!; PIDS="$PIDS $CPID"
 for _ in $(seq 100); do
-	[ -S "$LSOCK" ] && [ -S "$ASOCK" ] &&
+	[ -S "$LSOCK" ] && [ -S "$ASOCK" ] && [ -S "$CSOCK" ] &&
 		curl -sf --unix-socket "$D/api.sock" -o /dev/null http://l/v1/health && break
 	sleep 0.1
 done
@@ -138,18 +147,24 @@ gen() { # SOCKET SERVER-PID CONNS FILES... -> "rps p50_ms p99_ms errors server_u
 			(v["rps"] > 0 ? (t1 - t0) / hz * 1e6 / (v["rps"] * (d + 1)) : 0) }'
 }
 
-echo "AuthZReq over the Unix socket: tests/tools/loadgen, closed loop, keep-alive,"
-echo "${DURATION}s per run after 1s warm-up; generator and server share $(nproc) cores"
+echo "AuthZReq over the Unix socket: tests/tools/loadgen, closed loop, reconnecting"
+echo "whenever the server says Connection: close; ${DURATION}s per run after 1s warm-up;"
+echo "generator and servers share $(nproc) cores."
 echo "bodies: the ${#CORPUS[@]} container-create bodies recorded from the docker CLI in"
 echo "tests/cases/decisions; tests/e2e/policy.json allows ${#ALLOWED[@]} and denies ${#DENIED[@]} (each deny"
 echo "is an audit row, committed with fsync before the answer). 'mix' sends 1 denied body in"
 echo "$DENY_EVERY, 'allow-only' only allowed bodies, 'corpus' every recorded body equally often."
 echo "'cpu us' is the server's CPU time (all threads, user and system) per request: what a"
 echo "busy shared machine changes least."
-printf '  %-26s %-7s %8s %7s %7s %6s   %8s %7s %7s %6s   %5s %5s\n' "" "" "lockset" "" "" "" \
-	"allow-all" "" "" "" "ratio" ""
-printf '  %-26s %-7s %8s %7s %7s %6s   %8s %7s %7s %6s   %5s %5s\n' bodies clients "dec/s" \
-	"p50 ms" "p99 ms" "cpu us" "req/s" "p50 ms" "p99 ms" "cpu us" "dec/s" "p99"
+echo "Floors: 'keep-alive' is allowall keeping its connections (the reference the targets"
+echo "are stated against); 'close' is allowall -c, one request per connection like"
+echo "locksetd's plugin socket (every request pays a connect, accept and close)."
+echo "ratio = lockset / floor, for dec/s and for p99."
+printf '  %-26s | %-27s | %-27s | %-27s | %-11s | %-11s\n' "" lockset "floor: keep-alive" \
+	"floor: close" "vs keep" "vs close"
+HDR='  %-22s %-3s | %7s %6s %6s %5s | %7s %6s %6s %5s | %7s %6s %6s %5s | %5s %5s | %5s %5s\n'
+printf "$HDR" bodies c "dec/s" p50ms p99ms cpuus "req/s" p50ms p99ms cpuus "req/s" p50ms \
+	p99ms cpuus dec/s p99 dec/s p99
 TARGET_LINE=
 for set in mix allow corpus; do
 	case $set in
@@ -160,24 +175,29 @@ for set in mix allow corpus; do
 	for c in 1 16; do
 		read -r lr l50 l99 le lcpu < <(gen "$LSOCK" "$LPID" "$c" "${FILES[@]}")
 		read -r ar a50 a99 ae acpu < <(gen "$ASOCK" "$APID" "$c" "${FILES[@]}")
-		awk -v lab="$label" -v c="$c" -v lr="$lr" -v l50="$l50" -v l99="$l99" -v ar="$ar" \
-			-v a50="$a50" -v a99="$a99" -v le="$le" -v ae="$ae" -v lc="$lcpu" -v ac="$acpu" 'BEGIN {
-			printf "  %-26s %-7s %8.0f %7.3f %7.3f %6.1f   %8.0f %7.3f %7.3f %6.1f   %5.2f %5.2f%s\n",
-				lab, c, lr, l50, l99, lc, ar, a50, a99, ac, (ar > 0 ? lr / ar : 0),
-				(a99 > 0 ? l99 / a99 : 0),
-				(le + ae > 0 ? sprintf("  (errors: lockset %d, allow-all %d)", le, ae) : "") }'
+		read -r cr c50 c99 ce ccpu < <(gen "$CSOCK" "$CPID" "$c" "${FILES[@]}")
+		awk -v lab="$label" -v c="$c" -v lr="$lr" -v l50="$l50" -v l99="$l99" -v le="$le" \
+			-v lc="$lcpu" -v ar="$ar" -v a50="$a50" -v a99="$a99" -v ae="$ae" -v ac="$acpu" \
+			-v cr="$cr" -v c50="$c50" -v c99="$c99" -v ce="$ce" -v cc="$ccpu" 'BEGIN {
+			printf "  %-22s %-3s | %7.0f %6.3f %6.3f %5.1f | %7.0f %6.3f %6.3f %5.1f | %7.0f %6.3f %6.3f %5.1f | %5.2f %5.2f | %5.2f %5.2f%s\n",
+				lab, c, lr, l50, l99, lc, ar, a50, a99, ac, cr, c50, c99, cc,
+				(ar > 0 ? lr / ar : 0), (a99 > 0 ? l99 / a99 : 0),
+				(cr > 0 ? lr / cr : 0), (c99 > 0 ? l99 / c99 : 0),
+				(le + ae + ce > 0 ? sprintf("  (errors: lockset %d, keep-alive %d, close %d)", le, ae, ce) : "") }'
 		if [ "$c" = 16 ] && [ "$set" != corpus ]; then
 			TARGET_LINE="$TARGET_LINE$(awk -v lab="$label" -v lr="$lr" -v l99="$l99" \
-				-v ar="$ar" -v a99="$a99" 'BEGIN {
+				-v ar="$ar" -v a99="$a99" -v cr="$cr" -v c99="$c99" 'BEGIN {
 				r = (ar > 0 ? lr / ar : 0); p = (a99 > 0 ? l99 / a99 : 0);
-				printf "  targets at 16 clients, %s: %.2f x the floor'"'"'s dec/s (>= 0.6: %s), p99 %.2f x the floor'"'"'s (<= 2: %s)\n",
-					lab, r, (r >= 0.6 ? "met" : "MISSED"), p, (p <= 2 ? "met" : "MISSED") }')
+				printf "  targets at 16 clients, %s, against the keep-alive floor: %.2f x its dec/s (>= 0.6: %s), p99 %.2f x its p99 (<= 2: %s)\n",
+					lab, r, (r >= 0.6 ? "met" : "MISSED"), p, (p <= 2 ? "met" : "MISSED");
+				r = (cr > 0 ? lr / cr : 0); p = (c99 > 0 ? l99 / c99 : 0);
+				printf "  the same against the close floor (same protocol): %.2f x its dec/s (>= 0.6: %s), p99 %.2f x its p99 (<= 2: %s)\n",
+					r, (r >= 0.6 ? "met" : "MISSED"), p, (p <= 2 ? "met" : "MISSED") }')
 "
 		fi
 	done
 done
 printf '%s' "$TARGET_LINE"
-echo "  (ratio = lockset / allow-all; the allow-all figures are the socket + HTTP floor)"
 
 # ---------------------------------------------------------------------------
 # Part 2: a real dockerd
@@ -258,36 +278,44 @@ run_case() { # NAME [PLUGIN]: one round; appends to $D/{create,list}-NAME.times
 	prune
 	dockerd_stop
 }
-# Rounds alternate the three set-ups so that none of them gets the quieter machine.
-for r in $(seq "$ROUNDS"); do
-	run_case none && run_case lockset "$LNAME" && run_case allowall "$ANAME" || exit 0
+# Rounds alternate the set-ups so that none of them gets the quieter machine.
+CASES="none lockset allowall allowall-c"
+for _ in $(seq "$ROUNDS"); do
+	run_case none && run_case lockset "$LNAME" && run_case allowall "$ANAME" &&
+		run_case allowall-c "$CNAME" || exit 0
 done
 declare -A CM C50 C99 LM L50 L99 ERR
-for name in none lockset allowall; do
+for name in $CASES; do
 	ERR[$name]="$(awk '$1 != 201' "$D/create-$name.times" | wc -l)/$(awk '$1 != 200' "$D/list-$name.times" | wc -l)"
 	read -r CM[$name] C50[$name] C99[$name] _ < <(stats <"$D/create-$name.times")
 	read -r LM[$name] L50[$name] L99[$name] _ < <(stats <"$D/list-$name.times")
 done
 
 echo "real dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (vfs, --bridge=none), API socket, curl"
-echo "on one keep-alive connection, $ROUNDS rounds of (no plugin, lockset, allow-all); in all"
+echo "on one keep-alive connection, $ROUNDS rounds of (no plugin, lockset, allow-all keeping its"
+echo "connections, allow-all closing each: allowall -c); in all"
 echo "$CREATES x POST /$API/containers/create (the CLI's body for"
 echo "'docker create alpine echo hi', image from a local tarball; allowed: no audit row),"
 echo "then $LISTS x GET /$API/containers/json (docker ps: no container runs, so []); times in ms"
 printf '  %-10s %9s %9s %9s   %9s %9s %9s   %s\n' plugin "create" p50 p99 "list" p50 p99 \
 	"errors (create/list)"
-for name in none lockset allowall; do
+for name in $CASES; do
 	printf '  %-10s %9.3f %9.3f %9.3f   %9.3f %9.3f %9.3f   %s\n' "$name" "${CM[$name]}" \
 		"${C50[$name]}" "${C99[$name]}" "${LM[$name]}" "${L50[$name]}" "${L99[$name]}" \
 		"${ERR[$name]}"
 done
 awk -v cn="${CM[none]}" -v cl="${CM[lockset]}" -v ca="${CM[allowall]}" -v ln="${LM[none]}" \
 	-v ll="${LM[lockset]}" -v la="${LM[allowall]}" -v c50l="${C50[lockset]}" \
-	-v c50a="${C50[allowall]}" -v l50l="${L50[lockset]}" -v l50a="${L50[allowall]}" 'BEGIN {
+	-v c50a="${C50[allowall]}" -v l50l="${L50[lockset]}" -v l50a="${L50[allowall]}" \
+	-v cc="${CM[allowall-c]}" -v lc="${LM[allowall-c]}" -v c50c="${C50[allowall-c]}" \
+	-v l50c="${L50[allowall-c]}" 'BEGIN {
 	printf "  mean ratio lockset/allow-all: create %.3f, list %.3f (target <= 1.03 on both: %s)\n",
 		cl / ca, ll / la, (cl / ca <= 1.03 && ll / la <= 1.03 ? "met" : "MISSED");
 	printf "  median ratio lockset/allow-all: create %.3f, list %.3f (a busy machine moves the means)\n",
 		c50l / c50a, l50l / l50a;
+	printf "  mean ratio lockset/allow-all -c (same protocol): create %.3f, list %.3f (<= 1.03: %s)\n",
+		cl / cc, ll / lc, (cl / cc <= 1.03 && ll / lc <= 1.03 ? "met" : "MISSED");
+	printf "  median ratio lockset/allow-all -c: create %.3f, list %.3f\n", c50l / c50c, l50l / l50c;
 	printf "  mean ratio lockset/no plugin: create %.3f, list %.3f\n", cl / cn, ll / ln;
 	printf "  added per call over no plugin: lockset %+.3f / %+.3f ms, allow-all %+.3f / %+.3f ms (create / list)\n",
 		cl - cn, ll - ln, ca - cn, la - ln }'

@@ -2,7 +2,9 @@
 /* The round-trip floor for the authz benchmark: a Docker authorization plugin
  * that allows everything without reading what it is sent, served by
  * libmicrohttpd in the same threading mode as locksetd (internal thread pool,
- * epoll, turbo). Usage: allowall SOCKET [THREADS]; stops on SIGTERM/SIGINT. */
+ * epoll, turbo). Usage: allowall [-c] SOCKET [THREADS]; stops on SIGTERM/SIGINT.
+ * With -c it answers one request per connection ("Connection: close"), as
+ * locksetd's plugin socket does: the floor for the same protocol. */
 #include <microhttpd.h>
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 static const char activate_body[] = "{\"Implements\":[\"authz\"]}";
 static const char allow_body[] = "{\"Allow\":true,\"Msg\":\"\",\"Err\":\"\"}";
 static struct MHD_Response *activate_rsp, *allow_rsp;
+static int close_each; /* -c: one request per connection */
 
 /* Every request: swallow the body, then answer with a prebuilt response. */
 static enum MHD_Result
@@ -31,6 +34,10 @@ answer(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	(void)cls, (void)method, (void)version, (void)upload_data;
 	if (*req_cls == NULL) {
 		*req_cls = &first_call_marker;
+		/* The way locksetd does it: the request "asked" to close. */
+		if (close_each)
+			MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION,
+			                         "close");
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -80,15 +87,20 @@ int
 main(int argc, char **argv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = argc > 2 ? (unsigned)atoi(argv[2]) : (ncpu > 0 ? (unsigned)ncpu : 2);
+	unsigned threads;
 	struct MHD_Daemon *d;
 	sigset_t set;
 	int fd, sig;
 
+	if (argc > 1 && strcmp(argv[1], "-c") == 0) {
+		close_each = 1;
+		argv++, argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: allowall SOCKET [THREADS]\n");
+		fprintf(stderr, "usage: allowall [-c] SOCKET [THREADS]\n");
 		return 2;
 	}
+	threads = argc > 2 ? (unsigned)atoi(argv[2]) : (ncpu > 0 ? (unsigned)ncpu : 2);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
