@@ -202,13 +202,13 @@ open_sockets(void)
 	if (service_listen_fds() < 0)
 		fatalx("socket activation: a passed socket cannot be served");
 	for (size_t i = 0; i < cfg.listen.n; i++)
-		startup_open_listener(cfg.listen.v[i], LISTEN_API);
+		startup_open_listener(srv.http, cfg.listen.v[i], LISTEN_API);
 	if (cfg.authz_socket[0] != '\0') {
 		char spec[4200];
 		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
-		startup_open_listener(spec, LISTEN_AUTHZ);
+		startup_open_listener(srv.http, spec, LISTEN_AUTHZ);
 	}
-	startup_open_unclaimed_listeners();
+	startup_open_unclaimed_listeners(srv.http);
 	startup_open_proxy(&srv, &cfg);
 	/* The sockets are open: no capability but CAP_DAC_READ_SEARCH is needed
 	 * from here on, and no thread runs yet (capabilities are per thread). */
@@ -281,15 +281,15 @@ go_live(int ready_fd)
 	    proxy_start(srv.proxy, srv.judge, srv.containers, &start_err) != 0) {
 		log_warnx("%s", start_err != NULL ? start_err : "cannot start");
 		process_report_ready(ready_fd, 1);
-		http_stop(0);
+		http_stop(srv.http, 0);
 		return -1;
 	}
 	/* Sockets, files and database are open: only the allowlist from here. */
 	if (confine_syscalls() != 0)
 		fatalx("confine: cannot load the system call filter");
-	if (http_start(&hopts, &srv) != 0) {
+	if (http_start(srv.http, &hopts, &srv) != 0) {
 		process_report_ready(ready_fd, 1);
-		http_stop(0);
+		http_stop(srv.http, 0);
 		return -1;
 	}
 	srv.watch = watch_start(cfg.settings, startup_reload, &srv);
@@ -343,7 +343,7 @@ shut_down(void)
 	served_wake_all(srv.served);
 	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(srv.engineinfo);
-	http_stop(3000);
+	http_stop(srv.http, 3000);
 	upstream_stop(srv.upstream); /* after the HTTP threads, which read its state */
 	srv.upstream = NULL;
 	proxy_free(srv.proxy); /* the plugin redeemed its tickets until http_stop */
@@ -370,6 +370,8 @@ shut_down(void)
 	srv.policystore = NULL;
 	settings_api_free(srv.settings);
 	srv.settings = NULL;
+	http_free(srv.http);
+	srv.http = NULL;
 	served_hub_free(srv.served);
 	srv.served = NULL;
 	tokens_close(srv.tokens);
@@ -406,7 +408,7 @@ main(int argc, char **argv)
 	log_init(cfg.foreground || cfg.check_config, level);
 	settings_env_default(&env);
 	if ((srv.served = served_hub_new(cfg.settings, &env)) == NULL ||
-	    (srv.settings = settings_api_new()) == NULL)
+	    (srv.settings = settings_api_new()) == NULL || (srv.http = http_new()) == NULL)
 		fatalx("out of memory");
 	if (cfg.check_config)
 		return process_check_config(&cfg);

@@ -29,9 +29,11 @@ struct inputs;
 struct fleetstore;
 struct bundleserve;
 struct upstream;
+struct http;
 
 struct server {
 	const struct config *cfg;
+	struct http *http; /* the front door: listeners, connections (http/http.h) */
 	struct audit *audit;
 	struct ratelimit *events_limit;  /* POST /v1/events per caller; NULL: none */
 	struct redact *redact;           /* hides secrets in recorded requests (redact.h) */

@@ -328,27 +328,28 @@ startup_start_upstream(struct server *srv, const struct config *c, char **err)
 
 /* A listener: the socket the service manager passed for spec, else a new one. */
 void
-startup_open_listener(const char *spec, enum listener_kind kind)
+startup_open_listener(struct http *h, const char *spec, enum listener_kind kind)
 {
 	char *err = NULL;
 	int fd = service_take_fd(spec);
 
 	if (fd < 0 && strncmp(spec, "unix:", 5) == 0)
 		process_ensure_parent_dir(spec + 5, 0755);
-	if ((fd >= 0 ? http_listen_fd(spec, kind, fd, &err) : http_listen(spec, kind, &err)) != 0)
+	if ((fd >= 0 ? http_listen_fd(h, spec, kind, fd, &err)
+	             : http_listen(h, spec, kind, &err)) != 0)
 		fatalx("%s", err);
 }
 
 /* Passed sockets no option names are served too: the "authz" one as the
  * plugin socket, the others as API sockets. */
 void
-startup_open_unclaimed_listeners(void)
+startup_open_unclaimed_listeners(struct http *h)
 {
 	char spec[256], *err = NULL;
 	int fd, authz;
 
 	while ((fd = service_take_unclaimed(&authz, spec, sizeof(spec))) >= 0) {
-		if (http_listen_fd(spec, authz ? LISTEN_AUTHZ : LISTEN_API, fd, &err) != 0)
+		if (http_listen_fd(h, spec, authz ? LISTEN_AUTHZ : LISTEN_API, fd, &err) != 0)
 			fatalx("%s", err);
 	}
 }

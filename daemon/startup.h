@@ -44,10 +44,11 @@ void startup_confine_caps(struct server *srv);
 int startup_create_token(const struct config *cfg);
 /* Upstream mode: install the saved bundle and start fetching (srv->upstream). */
 int startup_start_upstream(struct server *srv, const struct config *c, char **err);
-/* A listener: the socket the service manager passed for spec, else a new one. */
-void startup_open_listener(const char *spec, enum listener_kind kind);
+/* A listener of h: the socket the service manager passed for spec, else a
+ * new one. */
+void startup_open_listener(struct http *h, const char *spec, enum listener_kind kind);
 /* Passed sockets no option names are served too: the "authz" one as the
  * plugin socket, the others as API sockets. */
-void startup_open_unclaimed_listeners(void);
+void startup_open_unclaimed_listeners(struct http *h);
 
 #endif

@@ -80,7 +80,7 @@ h_metrics_get(struct request *rq)
 	lookup_metrics(rq->srv->lookup, out);
 	upstream_metrics(rq->srv->upstream, out);
 	audit_syslog_metrics(out);
-	http_metrics(out);
+	http_metrics(rq->srv->http, out);
 	engineinfo_metrics(rq->srv->engineinfo, out);
 	proxy_metrics(rq->srv->proxy, out);
 	fclose(out);

@@ -107,11 +107,11 @@ caller_slot(struct settings_api *sa, const char *name)
 }
 
 static unsigned
-total_cap(const struct config *c)
+total_cap(const struct server *srv)
 {
-	unsigned cap = (unsigned)c->longpoll_total;
+	unsigned cap = (unsigned)srv->cfg->longpoll_total;
 
-	return cap > 0 ? cap : http_rest_capacity() * 3 / 4;
+	return cap > 0 ? cap : http_rest_capacity(srv->http) * 3 / 4;
 }
 
 /* Count rq's long-poll against its caller and the total: 1 when it may
@@ -121,7 +121,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 {
 	struct settings_api *sa = rq->srv->settings;
 	int admin = rq->peer.role >= ROLE_ADMIN;
-	unsigned cap = total_cap(rq->srv->cfg) + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
+	unsigned cap = total_cap(rq->srv) + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
 	struct caller_count **pp, *c = NULL;
 	int full = 0, over = 0;
 
@@ -511,6 +511,6 @@ h_settings_metrics(struct server *srv, FILE *out)
 	        "waiters after a change (once per user and change).\n"
 	        "# TYPE lockset_longpoll_user_builds_total counter\n"
 	        "lockset_longpoll_user_builds_total %llu\n",
-	        all - users, users, LONGPOLL_ADMIN_EXTRA, total_cap(srv->cfg),
-	        srv->cfg->longpoll_caller, builds);
+	        all - users, users, LONGPOLL_ADMIN_EXTRA, total_cap(srv), srv->cfg->longpoll_caller,
+	        builds);
 }

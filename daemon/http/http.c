@@ -31,10 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Request latency per route; the last slot counts requests that matched none. */
-#define HTTP_METRICS_ROUTES 128
-static struct metrics_hist route_latency[HTTP_METRICS_ROUTES + 1];
-
 /* ------------------------------------------------------------------------ */
 /* Routing */
 
@@ -122,13 +118,14 @@ void
 http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                        enum MHD_RequestTerminationCode toe)
 {
+	struct listener *l = cls;
 	struct request *rq = *req_cls;
 	struct conn_info *ci;
 
 	if (rq != NULL) {
 		size_t i = rq->route ? (size_t)(rq->route - http_routes) : HTTP_METRICS_ROUTES;
 		metrics_observe_since(
-		    &route_latency[i < HTTP_METRICS_ROUTES ? i : HTTP_METRICS_ROUTES],
+		    &l->http->route_latency[i < HTTP_METRICS_ROUTES ? i : HTTP_METRICS_ROUTES],
 		    rq->started_ns);
 	}
 	/* The next request must arrive whole within the deadline again. */
@@ -139,12 +136,12 @@ http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 static size_t
-body_limit(const struct request *rq)
+body_limit(const struct http *h, const struct request *rq)
 {
 	if (rq->route != NULL && rq->route->listener == LISTEN_AUTHZ &&
-	    http_cur_opts.max_body < HTTP_AUTHZ_MAX_BODY)
+	    h->opts.max_body < HTTP_AUTHZ_MAX_BODY)
 		return HTTP_AUTHZ_MAX_BODY;
-	return http_cur_opts.max_body;
+	return h->opts.max_body;
 }
 
 /* The connection may be served, and the request line and framing are sound. */
@@ -189,23 +186,22 @@ check_connection(struct request *rq, struct conn_info *conn, const char *version
 
 /* The URI (with its query) and the headers are within their limits. */
 static int
-check_sizes(struct request *rq, const char *url, enum MHD_Result *ret)
+check_sizes(const struct http_opts *o, struct request *rq, const char *url, enum MHD_Result *ret)
 {
 	struct size_count sc = {0};
 
 	sc.bytes = strlen(url);
 	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count_kv, &sc);
-	if (sc.bytes > http_cur_opts.max_url) {
+	if (sc.bytes > o->max_url) {
 		*ret = reply_error(rq, ERR_URI_TOO_LONG, NULL, "request URI longer than %zu bytes",
-		                   http_cur_opts.max_url);
+		                   o->max_url);
 		return 0;
 	}
 	sc.bytes = 0;
 	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_kv, &sc);
-	if (sc.bytes > http_cur_opts.max_headers) {
-		*ret =
-		    reply_error(rq, ERR_HEADERS_TOO_LARGE, NULL,
-		                "request headers larger than %zu bytes", http_cur_opts.max_headers);
+	if (sc.bytes > o->max_headers) {
+		*ret = reply_error(rq, ERR_HEADERS_TOO_LARGE, NULL,
+		                   "request headers larger than %zu bytes", o->max_headers);
 		return 0;
 	}
 	return 1;
@@ -311,13 +307,14 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 
 	if (conn != NULL)
 		rq->peer = conn->peer;
-	if (!check_connection(rq, conn, version, ret) || !check_sizes(rq, url, ret) ||
-	    !find_route(l, rq, url, ret) || !check_caller(l->auth, rq, conn, ret))
+	if (!check_connection(rq, conn, version, ret) ||
+	    !check_sizes(&l->http->opts, rq, url, ret) || !find_route(l, rq, url, ret) ||
+	    !check_caller(l->auth, rq, conn, ret))
 		return 0;
 	cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(rq)) {
+	if (cl != NULL && strtoull(cl, NULL, 10) > body_limit(l->http, rq)) {
 		*ret = reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
-		                   "request body larger than %zu bytes", body_limit(rq));
+		                   "request body larger than %zu bytes", body_limit(l->http, rq));
 		return 0;
 	}
 	return 1;
@@ -325,9 +322,9 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 
 /* Append a chunk of the body, enforcing the limit. */
 static int
-body_append(struct request *rq, const char *data, size_t len)
+body_append(const struct http *h, struct request *rq, const char *data, size_t len)
 {
-	if (rq->body_len + len > body_limit(rq)) {
+	if (rq->body_len + len > body_limit(h, rq)) {
 		rq->body_too_large = 1;
 		return 0;
 	}
@@ -441,13 +438,14 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 			*upload_data_size = 0; /* routes without a body ignore it */
 			return MHD_YES;
 		}
-		if (body_append(rq, upload_data, *upload_data_size) != 0)
+		if (body_append(l->http, rq, upload_data, *upload_data_size) != 0)
 			return MHD_NO;
 		*upload_data_size = 0;
 		if (rq->body_too_large) {
 			rq->refused = 1;
 			return reply_error(rq, ERR_PAYLOAD_TOO_LARGE, NULL,
-			                   "request body larger than %zu bytes", body_limit(rq));
+			                   "request body larger than %zu bytes",
+			                   body_limit(l->http, rq));
 		}
 		return MHD_YES;
 	}
@@ -458,7 +456,7 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 		if (ci != NULL)
 			http_conn_busy(ci, 1); /* arrived whole: no deadline while handled */
 		if (rq->body == NULL && rq->has_body)
-			body_append(rq, "", 0);
+			body_append(l->http, rq, "", 0);
 	}
 	return run_handler(rq);
 }
@@ -502,7 +500,7 @@ http_header(struct request *rq, const char *name)
 }
 
 void
-http_metrics(FILE *out)
+http_metrics(const struct http *h, FILE *out)
 {
 	char labels[256];
 
@@ -513,9 +511,10 @@ http_metrics(FILE *out)
 		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
 		         http_routes[i].method, http_routes[i].path);
 		metrics_hist_print(out, "lockset_http_request_duration_seconds", labels,
-		                   &route_latency[i]);
+		                   &h->route_latency[i]);
 	}
 	metrics_hist_print(out, "lockset_http_request_duration_seconds",
-	                   "method=\"\",route=\"unmatched\"", &route_latency[HTTP_METRICS_ROUTES]);
-	http_conn_metrics(out);
+	                   "method=\"\",route=\"unmatched\"",
+	                   &h->route_latency[HTTP_METRICS_ROUTES]);
+	http_conn_metrics(h->conns, out);
 }

@@ -19,6 +19,9 @@ enum listener_kind { LISTEN_API = 1, LISTEN_AUTHZ = 2 };
 
 struct request;
 struct server; /* the daemon's state (server.h): opaque here, passed to handlers */
+/* The front door: its listeners, the options it serves with, its connection
+ * registry and its request metrics. struct server owns the daemon's one. */
+struct http;
 typedef enum MHD_Result (*handler_fn)(struct request *rq);
 
 /* Route flags. */
@@ -84,33 +87,40 @@ struct http_opts {
 	const struct auth *auth;  /* who callers are (borrowed, must outlive http_stop) */
 };
 
-/* Open a listener. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for IPv6).
- * Unix sockets are created with mode 0660. Returns 0, or -1 with *err set
- * (malloc'd). Call before http_start(). */
-int http_listen(const char *spec, enum listener_kind kind, char **err);
+/* A front door with no listener; NULL when out of memory. */
+struct http *http_new(void);
+/* Stop it (http_stop(h, 0) if it still has listeners) and release it.
+ * Accepts NULL. */
+void http_free(struct http *h);
+
+/* Open a listener of h. spec is "unix:PATH" or "HOST:PORT" ("[::1]:8080" for
+ * IPv6). Unix sockets are created with mode 0660. Returns 0, or -1 with *err
+ * set (malloc'd). Call before http_start(). */
+int http_listen(struct http *h, const char *spec, enum listener_kind kind, char **err);
 /* The same with a socket already bound and listening (socket activation);
  * takes fd. Its Unix socket file is left in place at http_stop: it belongs
  * to whoever passed it. */
-int http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err);
-/* Start serving every opened listener; every request carries srv to its
- * handler (rq->srv), and callers are identified by opts->auth. Returns 0 or
- * -1 (logged). */
-int http_start(const struct http_opts *opts, struct server *srv);
+int http_listen_fd(struct http *h, const char *spec, enum listener_kind kind, int fd, char **err);
+/* Start serving every listener h has opened; every request carries srv to
+ * its handler (rq->srv), and callers are identified by opts->auth (opts is
+ * copied). Returns 0 or -1 (logged). */
+int http_start(struct http *h, const struct http_opts *opts, struct server *srv);
 /* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
- * remove Unix socket files. */
-void http_stop(unsigned grace_ms);
+ * remove Unix socket files. h keeps no listener afterwards. */
+void http_stop(struct http *h, unsigned grace_ms);
 /* Raise RLIMIT_NOFILE to its hard limit (first thing at start-up); the
  * connection caps are then planned from it. Returns the limit. */
 long http_raise_fd_limit(void);
-/* Connections the REST listeners serve at once, in all. */
-unsigned http_rest_capacity(void);
+/* Connections h's REST listeners serve at once, in all. */
+unsigned http_rest_capacity(const struct http *h);
 /* The request's socket (to watch for the client going while it waits), or -1. */
 int http_request_fd(struct request *rq);
 /* Check that a listen spec is well formed without opening it. */
 int http_listen_spec_valid(const char *spec, char **err);
 
-/* The request latency histograms, one per route (Prometheus text). */
-void http_metrics(FILE *out);
+/* h's request latency histograms, one per route, and its connections per
+ * listener (Prometheus text). */
+void http_metrics(const struct http *h, FILE *out);
 
 /* Request accessors. */
 const char *http_query(struct request *rq, const char *name);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Connection admission and the request deadline (see http_conn.h). Counts
- * are kept per listener under one lock, taken when a connection opens or
- * closes; requests in between touch only their own connection's atomics. */
+ * are kept per listener under its registry's lock, taken when a connection
+ * opens or closes; requests in between touch only their own connection's
+ * atomics. */
 #include "http_conn.h"
 
 #include "log.h"
@@ -26,6 +27,7 @@ struct peer_count {
 };
 
 struct conn_limits {
+	struct conn_registry *reg; /* the registry it is counted in */
 	char *spec;
 	struct conn_caps caps;
 	unsigned open;   /* every connection libmicrohttpd holds */
@@ -35,14 +37,16 @@ struct conn_limits {
 	struct peer_count *peers[PEER_BUCKETS];
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conn_info *registry; /* every open connection */
-static struct conn_limits *all[MAX_LIMITS];
-static size_t nall;
-static pthread_t janitor;
-static pthread_cond_t janitor_cond;
-static int janitor_running, janitor_stop;
-static unsigned deadline_s;
+struct conn_registry {
+	pthread_mutex_t lock;
+	struct conn_info *open;              /* every open connection */
+	struct conn_limits *all[MAX_LIMITS]; /* every listener's accounting */
+	size_t nall;
+	pthread_t janitor;
+	pthread_cond_t janitor_cond; /* on CLOCK_MONOTONIC */
+	int janitor_running, janitor_stop;
+	unsigned deadline_s;
+};
 
 static long long
 mono_now(void)
@@ -51,6 +55,33 @@ mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec;
+}
+
+struct conn_registry *
+http_conn_registry_new(void)
+{
+	struct conn_registry *r = calloc(1, sizeof(*r));
+	pthread_condattr_t attr;
+
+	if (r == NULL)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->janitor_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return r;
+}
+
+void
+http_conn_registry_free(struct conn_registry *r)
+{
+	if (r == NULL)
+		return;
+	http_conn_stop(r);
+	pthread_cond_destroy(&r->janitor_cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -113,7 +144,7 @@ http_conn_plan(size_t n_api, size_t n_unix_api, size_t n_authz, unsigned max_con
 }
 
 struct conn_limits *
-http_conn_limits_new(const char *spec, const struct conn_caps *caps)
+http_conn_limits_new(struct conn_registry *r, const char *spec, const struct conn_caps *caps)
 {
 	struct conn_limits *l = calloc(1, sizeof(*l));
 
@@ -121,27 +152,31 @@ http_conn_limits_new(const char *spec, const struct conn_caps *caps)
 		free(l);
 		return NULL;
 	}
+	l->reg = r;
 	l->caps = *caps;
-	pthread_mutex_lock(&lock);
-	if (nall < MAX_LIMITS)
-		all[nall++] = l;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&r->lock);
+	if (r->nall < MAX_LIMITS)
+		r->all[r->nall++] = l;
+	pthread_mutex_unlock(&r->lock);
 	return l;
 }
 
 void
 http_conn_limits_free(struct conn_limits *l)
 {
+	struct conn_registry *r;
+
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < nall; i++) {
-		if (all[i] == l) {
-			all[i] = all[--nall];
+	r = l->reg;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->nall; i++) {
+		if (r->all[i] == l) {
+			r->all[i] = r->all[--r->nall];
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; i < PEER_BUCKETS; i++) {
 		while (l->peers[i] != NULL) {
 			struct peer_count *p = l->peers[i];
@@ -160,14 +195,14 @@ http_conn_mhd_limit(const struct conn_limits *l)
 }
 
 unsigned
-http_conn_rest_capacity(void)
+http_conn_rest_capacity(struct conn_registry *r)
 {
 	unsigned n = 0;
 
-	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < nall; i++)
-		n += all[i]->caps.authz ? 0 : all[i]->caps.soft;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->nall; i++)
+		n += r->all[i]->caps.authz ? 0 : r->all[i]->caps.soft;
+	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
@@ -184,7 +219,7 @@ peer_hash(const char *key)
 	return h % PEER_BUCKETS;
 }
 
-/* The count of key (created at 0). Caller holds lock. NULL on ENOMEM. */
+/* The count of key (created at 0). Caller holds l->reg->lock. NULL on ENOMEM. */
 static struct peer_count *
 peer_find(struct conn_limits *l, const char *key, int create)
 {
@@ -269,6 +304,7 @@ tell_refused(struct conn_info *ci)
 void
 http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connection *conn)
 {
+	struct conn_registry *r = l->reg;
 	struct peer_count *pc = NULL;
 
 	ci->limits = l;
@@ -278,7 +314,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	 * its cap): its connections, one a decision, skip the peer table. */
 	if (!l->caps.authz)
 		peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&r->lock);
 	l->open++;
 	if (ci->root) {
 		l->root++;
@@ -296,11 +332,11 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 		l->served++;
 	}
 	ci->prev = NULL;
-	ci->next = registry;
-	if (registry != NULL)
-		registry->prev = ci;
-	registry = ci;
-	pthread_mutex_unlock(&lock);
+	ci->next = r->open;
+	if (r->open != NULL)
+		r->open->prev = ci;
+	r->open = ci;
+	pthread_mutex_unlock(&r->lock);
 	if (ci->refused == CONN_SERVED)
 		return;
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, REFUSED_IDLE_S);
@@ -315,7 +351,7 @@ http_conn_closed(struct conn_info *ci)
 
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&l->reg->lock);
 	l->open--;
 	if (ci->root)
 		l->root--;
@@ -325,11 +361,11 @@ http_conn_closed(struct conn_info *ci)
 		l->served--;
 	if (ci->prev != NULL)
 		ci->prev->next = ci->next;
-	else if (registry == ci)
-		registry = ci->next;
+	else if (l->reg->open == ci)
+		l->reg->open = ci->next;
 	if (ci->next != NULL)
 		ci->next->prev = ci->prev;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&l->reg->lock);
 	ci->limits = NULL;
 }
 
@@ -344,15 +380,15 @@ http_conn_busy(struct conn_info *ci, int busy)
 /* ------------------------------------------------------------------------ */
 /* The request deadline */
 
-/* Cut every connection whose request is overdue. Caller holds lock; the
+/* Cut every connection whose request is overdue. Caller holds r->lock; the
  * descriptors stay open until libmicrohttpd, seeing the shutdown, closes
  * them and tells http_conn_closed (which needs the lock: no reuse races). */
 static void
-cut_overdue(long long now)
+cut_overdue(struct conn_registry *r, long long now)
 {
-	for (struct conn_info *ci = registry; ci != NULL; ci = ci->next) {
+	for (struct conn_info *ci = r->open; ci != NULL; ci = ci->next) {
 		long long limit =
-		    ci->refused != CONN_SERVED ? REFUSED_IDLE_S : (long long)deadline_s;
+		    ci->refused != CONN_SERVED ? REFUSED_IDLE_S : (long long)r->deadline_s;
 
 		if (ci->cut || __atomic_load_n(&ci->busy, __ATOMIC_ACQUIRE) ||
 		    now - __atomic_load_n(&ci->since, __ATOMIC_RELAXED) <= limit || ci->fd < 0)
@@ -367,48 +403,43 @@ cut_overdue(long long now)
 static void *
 janitor_main(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&lock);
-	while (!janitor_stop) {
+	struct conn_registry *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->janitor_stop) {
 		struct timespec ts;
 
-		cut_overdue(mono_now());
+		cut_overdue(r, mono_now());
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += 1;
-		pthread_cond_timedwait(&janitor_cond, &lock, &ts);
+		pthread_cond_timedwait(&r->janitor_cond, &r->lock, &ts);
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
 int
-http_conn_start(unsigned timeout)
+http_conn_start(struct conn_registry *r, unsigned timeout)
 {
-	pthread_condattr_t attr;
-
-	deadline_s = timeout;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&janitor_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	janitor_stop = 0;
-	if (pthread_create(&janitor, NULL, janitor_main, NULL) != 0)
+	r->deadline_s = timeout;
+	r->janitor_stop = 0;
+	if (pthread_create(&r->janitor, NULL, janitor_main, r) != 0)
 		return -1;
-	janitor_running = 1;
+	r->janitor_running = 1;
 	return 0;
 }
 
 void
-http_conn_stop(void)
+http_conn_stop(struct conn_registry *r)
 {
-	if (!janitor_running)
+	if (r == NULL || !r->janitor_running)
 		return;
-	pthread_mutex_lock(&lock);
-	janitor_stop = 1;
-	pthread_cond_signal(&janitor_cond);
-	pthread_mutex_unlock(&lock);
-	pthread_join(janitor, NULL);
-	janitor_running = 0;
+	pthread_mutex_lock(&r->lock);
+	r->janitor_stop = 1;
+	pthread_cond_signal(&r->janitor_cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->janitor, NULL);
+	r->janitor_running = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -416,13 +447,14 @@ http_conn_stop(void)
 
 /* One metric family: its samples, one per listener, grouped. */
 static void
-metric_family(FILE *out, const char *name, const char *type, const char *help, const char *label,
+metric_family(const struct conn_registry *r, FILE *out, const char *name, const char *type,
+              const char *help, const char *label,
               unsigned long long (*value)(const struct conn_limits *))
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (size_t i = 0; i < nall; i++)
-		fprintf(out, "%s{listener=\"%s\"%s} %llu\n", name, all[i]->spec, label,
-		        value(all[i]));
+	for (size_t i = 0; i < r->nall; i++)
+		fprintf(out, "%s{listener=\"%s\"%s} %llu\n", name, r->all[i]->spec, label,
+		        value(r->all[i]));
 }
 
 static unsigned long long
@@ -468,15 +500,15 @@ v_cut(const struct conn_limits *l)
 }
 
 void
-http_conn_metrics(FILE *out)
+http_conn_metrics(struct conn_registry *r, FILE *out)
 {
-	pthread_mutex_lock(&lock);
-	metric_family(out, "lockset_connections", "gauge", "Open connections per listener.", "",
+	pthread_mutex_lock(&r->lock);
+	metric_family(r, out, "lockset_connections", "gauge", "Open connections per listener.", "",
 	              v_open);
 	fprintf(out, "# HELP lockset_connections_limit Connections a listener serves at most "
 	             "(cap), per peer, and more for root (admin).\n"
 	             "# TYPE lockset_connections_limit gauge\n");
-	for (size_t i = 0; i < nall; i++) {
+	for (size_t i = 0; i < r->nall; i++) {
 		unsigned long long (*const fns[])(const struct conn_limits *) = {v_cap, v_per_peer,
 		                                                                 v_admin};
 		static const char *const what[] = {"cap", "per_peer", "admin"};
@@ -484,20 +516,20 @@ http_conn_metrics(FILE *out)
 		for (size_t k = 0; k < 3; k++)
 			fprintf(out,
 			        "lockset_connections_limit{listener=\"%s\",what=\"%s\"} %llu\n",
-			        all[i]->spec, what[k], fns[k](all[i]));
+			        r->all[i]->spec, what[k], fns[k](r->all[i]));
 	}
 	fprintf(out, "# HELP lockset_connections_refused_total Connections refused, by reason.\n"
 	             "# TYPE lockset_connections_refused_total counter\n");
-	for (size_t i = 0; i < nall; i++)
+	for (size_t i = 0; i < r->nall; i++)
 		fprintf(out,
 		        "lockset_connections_refused_total{listener=\"%s\",reason=\"listener\"} "
 		        "%llu\n"
 		        "lockset_connections_refused_total{listener=\"%s\",reason=\"peer\"} %llu\n",
-		        all[i]->spec, v_refused_listener(all[i]), all[i]->spec,
-		        v_refused_peer(all[i]));
-	metric_family(out, "lockset_connections_cut_total", "counter",
+		        r->all[i]->spec, v_refused_listener(r->all[i]), r->all[i]->spec,
+		        v_refused_peer(r->all[i]));
+	metric_family(r, out, "lockset_connections_cut_total", "counter",
 	              "Connections closed for not sending a whole request within the connection "
 	              "timeout.",
 	              "", v_cut);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&r->lock);
 }

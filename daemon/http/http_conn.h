@@ -7,7 +7,7 @@
  * for TCP); an excess connection gets a JSON 503 or 429 and is closed; and a
  * connection that does not deliver a whole request within the connection
  * timeout (a slowloris client, a TLS handshake that never ends) is cut.
- * Internal to the HTTP front door (http.c). */
+ * Internal to the HTTP front door: each struct http owns one registry. */
 #ifndef LOCKSET_HTTP_CONN_H
 #define LOCKSET_HTTP_CONN_H
 
@@ -26,6 +26,9 @@
 #define HTTP_ADMIN_RESERVE 16
 
 struct conn_limits;
+/* Every open connection and every listener's accounting of one struct http,
+ * under one lock; and its deadline janitor. */
+struct conn_registry;
 
 /* Why a connection is not served. */
 enum conn_refusal {
@@ -73,8 +76,15 @@ long http_conn_raise_fd_limit(void);
 int http_conn_plan(size_t n_api, size_t n_unix_api, size_t n_authz, unsigned max_conn,
                    unsigned per_peer, struct conn_caps *api, struct conn_caps *authz);
 
-/* A listener's accounting (spec is copied, for /metrics). */
-struct conn_limits *http_conn_limits_new(const char *spec, const struct conn_caps *caps);
+/* An empty registry, its janitor not started; NULL when out of memory. */
+struct conn_registry *http_conn_registry_new(void);
+/* Stop its janitor and release it; its listeners' accounting must be freed
+ * first. Accepts NULL. */
+void http_conn_registry_free(struct conn_registry *r);
+
+/* A listener's accounting, counted in r (spec is copied, for /metrics). */
+struct conn_limits *http_conn_limits_new(struct conn_registry *r, const char *spec,
+                                         const struct conn_caps *caps);
 void http_conn_limits_free(struct conn_limits *l);
 /* libmicrohttpd's connection limit for it. */
 unsigned http_conn_mhd_limit(const struct conn_limits *l);
@@ -93,12 +103,13 @@ void http_conn_busy(struct conn_info *ci, int busy);
 /* The thread that cuts connections whose request has not arrived whole
  * within timeout seconds of their opening (or of their previous request).
  * 0 or -1. */
-int http_conn_start(unsigned timeout);
-void http_conn_stop(void);
+int http_conn_start(struct conn_registry *r, unsigned timeout);
+/* Stop it (and wait for it); does nothing when it does not run. Accepts NULL. */
+void http_conn_stop(struct conn_registry *r);
 
-/* The connections all REST listeners serve at once (their caps, summed). */
-unsigned http_conn_rest_capacity(void);
-/* Prometheus text: connections, caps and refusals per listener. */
-void http_conn_metrics(FILE *out);
+/* The connections r's REST listeners serve at once (their caps, summed). */
+unsigned http_conn_rest_capacity(struct conn_registry *r);
+/* Prometheus text: connections, caps and refusals per listener of r. */
+void http_conn_metrics(struct conn_registry *r, FILE *out);
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the HTTP front door's files share (http.c the dispatcher,
- * http_listen.c listeners and peers, http_start.c start and stop). */
+ * http_listen.c listeners and peers, http_start.c start and stop): the
+ * struct http they all work on, and its listeners. */
 #ifndef LOCKSET_HTTP_INT_H
 #define LOCKSET_HTTP_INT_H
 
 #include "http.h"
+#include "util/metrics.h"
 
 #include <microhttpd.h>
 #include <stddef.h>
@@ -19,6 +21,9 @@
 /* dockerd forwards Engine bodies below 1 MiB, base64-encoded inside the AuthZReq
  * envelope: the plugin socket must take a third more than that. */
 #define HTTP_AUTHZ_MAX_BODY (2 * 1024 * 1024)
+/* Request latency is kept for this many routes; one more slot counts the
+ * requests that matched none. */
+#define HTTP_METRICS_ROUTES 128
 
 struct listener {
 	char *spec;
@@ -30,16 +35,23 @@ struct listener {
 	char *unix_path;
 	struct MHD_Daemon *daemon;
 	struct conn_limits *limits; /* its connection caps (http_conn.c) */
+	struct http *http;          /* the front door it belongs to */
 	struct server *srv;         /* given to each request (http_start) */
 	const struct auth *auth;    /* identifies its callers (http_opts) */
 };
 
-/* The listeners opened so far (http_listen.c), the options given to
- * http_start and the TLS key pair it read (http_start.c). */
-extern struct listener http_listeners[HTTP_MAX_LISTENERS];
-extern size_t http_nlisteners;
-extern struct http_opts http_cur_opts;
-extern char *http_tls_cert_pem, *http_tls_key_pem;
+/* The front door: what http_new makes and every libmicrohttpd callback
+ * reaches through its listener (cls). */
+struct http {
+	struct listener listeners[HTTP_MAX_LISTENERS]; /* opened so far (http_listen.c) */
+	size_t nlisteners;
+	struct http_opts opts;            /* as given to http_start */
+	char *tls_cert_pem, *tls_key_pem; /* read by http_start, or NULL */
+	struct conn_registry *conns;      /* connections, caps, deadline (http_conn.c) */
+	/* Request latency per route (index in http_routes); the last slot
+	 * counts requests that matched none. */
+	struct metrics_hist route_latency[HTTP_METRICS_ROUTES + 1];
+};
 
 /* libmicrohttpd callbacks, registered by http_start. */
 void http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

@@ -26,9 +26,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct listener http_listeners[HTTP_MAX_LISTENERS];
-size_t http_nlisteners;
-
 /* ------------------------------------------------------------------------ */
 /* Listen specs */
 
@@ -208,19 +205,20 @@ out:
 }
 
 int
-http_listen(const char *spec, enum listener_kind kind, char **err)
+http_listen(struct http *h, const char *spec, enum listener_kind kind, char **err)
 {
 	struct listener *l;
 	int rc;
 
-	if (http_nlisteners == HTTP_MAX_LISTENERS)
-		return fail(err, "listen \"%s\": too many http_listeners", spec);
+	if (h->nlisteners == HTTP_MAX_LISTENERS)
+		return fail(err, "listen \"%s\": too many listeners", spec);
 	if (http_listen_spec_valid(spec, err) != 0)
 		return -1;
-	l = &http_listeners[http_nlisteners];
+	l = &h->listeners[h->nlisteners];
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
 	l->kind = kind;
+	l->http = h;
 	if (strncmp(spec, "unix:", 5) == 0)
 		rc = open_unix(l, spec + 5, err);
 	else
@@ -228,25 +226,26 @@ http_listen(const char *spec, enum listener_kind kind, char **err)
 	if (rc != 0)
 		return -1;
 	l->spec = strdup(spec);
-	http_nlisteners++;
+	h->nlisteners++;
 	return 0;
 }
 
 int
-http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err)
+http_listen_fd(struct http *h, const char *spec, enum listener_kind kind, int fd, char **err)
 {
 	struct listener *l;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (http_nlisteners == HTTP_MAX_LISTENERS) {
+	if (h->nlisteners == HTTP_MAX_LISTENERS) {
 		close(fd);
-		return fail(err, "listen \"%s\": too many http_listeners", spec);
+		return fail(err, "listen \"%s\": too many listeners", spec);
 	}
-	l = &http_listeners[http_nlisteners];
+	l = &h->listeners[h->nlisteners];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->kind = kind;
+	l->http = h;
 	l->inherited = 1;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		l->is_unix = ss.ss_family == AF_UNIX;
@@ -258,7 +257,7 @@ http_listen_fd(const char *spec, enum listener_kind kind, int fd, char **err)
 			    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 	}
 	l->spec = strdup(spec);
-	http_nlisteners++;
+	h->nlisteners++;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Starting and stopping the listeners' libmicrohttpd daemons: TLS, thread
- * pools, per-connection memory, the connection caps from the descriptor
- * budget, and a graceful stop. */
+/* The front door's life: made empty, its listeners' libmicrohttpd daemons
+ * started (TLS, thread pools, per-connection memory, the connection caps
+ * from the descriptor budget), stopped gracefully, and freed. */
 #include "build-config.h"
 
 #include "http.h"
@@ -27,8 +27,27 @@
 #include <time.h>
 #include <unistd.h>
 
-struct http_opts http_cur_opts;
-char *http_tls_cert_pem, *http_tls_key_pem;
+struct http *
+http_new(void)
+{
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (h == NULL || (h->conns = http_conn_registry_new()) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	http_stop(h, 0);
+	http_conn_registry_free(h->conns);
+	free(h);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Start and stop */
@@ -87,11 +106,9 @@ read_pem(const char *path)
 #define HTTP_AUTHZ_POOL 8192
 
 static size_t
-pool_size(enum listener_kind kind)
+pool_size(const struct http_opts *o, enum listener_kind kind)
 {
-	size_t n = (http_cur_opts.max_url > http_cur_opts.max_headers ? http_cur_opts.max_url
-	                                                              : http_cur_opts.max_headers) +
-	           4096;
+	size_t n = (o->max_url > o->max_headers ? o->max_url : o->max_headers) + 4096;
 
 	if (kind == LISTEN_AUTHZ)
 		return HTTP_AUTHZ_POOL;
@@ -100,27 +117,27 @@ pool_size(enum listener_kind kind)
 
 /* Every listener's connection caps, from the descriptor budget. */
 static int
-plan_limits(void)
+plan_limits(struct http *h)
 {
 	struct conn_caps api, authz, caps;
 	size_t n_api = 0, n_unix = 0, n_authz = 0;
 
-	for (size_t i = 0; i < http_nlisteners; i++) {
-		n_authz += http_listeners[i].kind == LISTEN_AUTHZ;
-		n_api += http_listeners[i].kind != LISTEN_AUTHZ;
-		n_unix += http_listeners[i].kind != LISTEN_AUTHZ && http_listeners[i].is_unix;
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		n_authz += h->listeners[i].kind == LISTEN_AUTHZ;
+		n_api += h->listeners[i].kind != LISTEN_AUTHZ;
+		n_unix += h->listeners[i].kind != LISTEN_AUTHZ && h->listeners[i].is_unix;
 	}
-	if (http_conn_plan(n_api, n_unix, n_authz, http_cur_opts.max_connections,
-	                   http_cur_opts.max_per_peer, &api, &authz) != 0)
+	if (http_conn_plan(n_api, n_unix, n_authz, h->opts.max_connections, h->opts.max_per_peer,
+	                   &api, &authz) != 0)
 		return -1;
-	for (size_t i = 0; i < http_nlisteners; i++) {
-		struct listener *l = &http_listeners[i];
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		struct listener *l = &h->listeners[i];
 
 		caps = l->kind == LISTEN_AUTHZ ? authz : api;
 		if (!l->is_unix)
 			caps.admin = 0; /* root is known by SO_PEERCRED only */
-		caps.plain = l->is_unix || http_tls_cert_pem == NULL;
-		if ((l->limits = http_conn_limits_new(l->spec, &caps)) == NULL)
+		caps.plain = l->is_unix || h->tls_cert_pem == NULL;
+		if ((l->limits = http_conn_limits_new(h->conns, l->spec, &caps)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -133,9 +150,9 @@ http_raise_fd_limit(void)
 }
 
 unsigned
-http_rest_capacity(void)
+http_rest_capacity(const struct http *h)
 {
-	return http_conn_rest_capacity();
+	return http_conn_rest_capacity(h->conns);
 }
 
 int
@@ -147,8 +164,62 @@ http_request_fd(struct request *rq)
 	return info != NULL ? info->connect_fd : -1;
 }
 
+/* Start l's libmicrohttpd daemon with threads workers. 0, or -1 (logged). */
+static int
+start_listener(struct http *h, struct listener *l, unsigned threads)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	int tls = !l->is_unix && h->tls_cert_pem != NULL;
+	struct MHD_OptionItem mo[16];
+	int n = 0;
+
+	if (!l->is_unix && !l->is_loopback && !tls && !h->opts.allow_insecure_tcp) {
+		log_warnx("listen %s: refusing a non-loopback TCP listener without TLS "
+		          "(give --tls-cert and --tls-key, or --allow-insecure-tcp)",
+		          l->spec);
+		return -1;
+	}
+	/* TURBO leaves a TLS handshake that never completes spinning a worker
+	 * and its descriptor unreleased (libmicrohttpd 0.9.75): TLS listeners
+	 * go without it. */
+	if (tls)
+		flags = (flags & ~(unsigned)MHD_USE_TURBO) | MHD_USE_TLS;
+	/* The logger first, so that MHD reports nothing past it. */
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, l->fd, NULL};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+	mo[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, h->opts.conn_timeout, NULL};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                                  pool_size(&h->opts, l->kind), NULL};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+	                                  http_conn_mhd_limit(l->limits), NULL};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+	                                  (intptr_t)http_notify_connection, l};
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+	                                  (intptr_t)http_request_completed, l};
+	mo[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_uri_seen, NULL};
+	if (tls) {
+		mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key_pem};
+		mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert_pem};
+		mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+		                                  (void *)HTTP_TLS_PRIORITIES};
+	}
+	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_dispatch, l, MHD_OPTION_ARRAY, mo,
+	                             MHD_OPTION_END);
+	if (l->daemon == NULL) {
+		log_warnx("listen %s: cannot start the HTTP server", l->spec);
+		return -1;
+	}
+	log_info("listening on %s%s", l->spec, tls ? " (TLS)" : "");
+	return 0;
+}
+
 int
-http_start(const struct http_opts *o, struct server *srv)
+http_start(struct http *h, const struct http_opts *o, struct server *srv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads;
@@ -157,128 +228,89 @@ http_start(const struct http_opts *o, struct server *srv)
 		log_warnx("http_start: no caller identification (http_opts.auth)");
 		return -1;
 	}
-	http_cur_opts = *o;
-	threads = http_cur_opts.threads ? http_cur_opts.threads : (ncpu > 0 ? (unsigned)ncpu : 2);
-	if (http_cur_opts.tls_cert != NULL && http_cur_opts.tls_key != NULL) {
-		http_tls_cert_pem = read_pem(http_cur_opts.tls_cert);
-		http_tls_key_pem = read_pem(http_cur_opts.tls_key);
-		if (http_tls_cert_pem == NULL || http_tls_key_pem == NULL) {
-			log_warn("cannot read TLS certificate %s or key %s", http_cur_opts.tls_cert,
-			         http_cur_opts.tls_key);
+	h->opts = *o;
+	threads = h->opts.threads ? h->opts.threads : (ncpu > 0 ? (unsigned)ncpu : 2);
+	if (h->opts.tls_cert != NULL && h->opts.tls_key != NULL) {
+		h->tls_cert_pem = read_pem(h->opts.tls_cert);
+		h->tls_key_pem = read_pem(h->opts.tls_key);
+		if (h->tls_cert_pem == NULL || h->tls_key_pem == NULL) {
+			log_warn("cannot read TLS certificate %s or key %s", h->opts.tls_cert,
+			         h->opts.tls_key);
 			return -1;
 		}
 	}
-	if (plan_limits() != 0 || http_conn_start(http_cur_opts.conn_timeout) != 0)
+	if (plan_limits(h) != 0 || http_conn_start(h->conns, h->opts.conn_timeout) != 0)
 		return -1;
-	for (size_t i = 0; i < http_nlisteners; i++) {
-		struct listener *l = &http_listeners[i];
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-		int tls = !l->is_unix && http_tls_cert_pem != NULL;
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		struct listener *l = &h->listeners[i];
 
 		l->srv = srv;
 		l->auth = o->auth;
-		if (!l->is_unix && !l->is_loopback && !tls && !http_cur_opts.allow_insecure_tcp) {
-			log_warnx("listen %s: refusing a non-loopback TCP listener without TLS "
-			          "(give --tls-cert and --tls-key, or --allow-insecure-tcp)",
-			          l->spec);
+		if (start_listener(h, l, threads) != 0)
 			return -1;
-		}
-		/* TURBO leaves a TLS handshake that never completes spinning a
-		 * worker and its descriptor unreleased (libmicrohttpd 0.9.75):
-		 * TLS http_listeners go without it. */
-		if (tls)
-			flags = (flags & ~(unsigned)MHD_USE_TURBO) | MHD_USE_TLS;
-		{
-			struct MHD_OptionItem mo[16];
-			int n = 0;
-			/* The logger first, so that MHD reports nothing past it. */
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,
-			                                  (intptr_t)mhd_log, NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, l->fd, NULL};
-			mo[n++] =
-			    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-			                                  http_cur_opts.conn_timeout, NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			                                  pool_size(l->kind), NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-			                                  http_conn_mhd_limit(l->limits), NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
-			                                  (intptr_t)http_notify_connection, l};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-			                                  (intptr_t)http_request_completed, NULL};
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
-			                                  (intptr_t)http_uri_seen, NULL};
-			if (tls) {
-				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-				                                  http_tls_key_pem};
-				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-				                                  http_tls_cert_pem};
-				mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-				                                  (void *)HTTP_TLS_PRIORITIES};
-			}
-			mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_dispatch, l,
-			                             MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
-		}
-		if (l->daemon == NULL) {
-			log_warnx("listen %s: cannot start the HTTP server", l->spec);
-			return -1;
-		}
-		log_info("listening on %s%s", l->spec, tls ? " (TLS)" : "");
 	}
 	return 0;
 }
 
+/* Connections h's daemons still hold. */
+static unsigned
+active_connections(const struct http *h)
+{
+	unsigned active = 0;
+
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		const union MHD_DaemonInfo *info;
+
+		if (h->listeners[i].daemon == NULL)
+			continue;
+		info = MHD_get_daemon_info(h->listeners[i].daemon,
+		                           MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (info != NULL)
+			active += info->num_connections;
+	}
+	return active;
+}
+
 void
-http_stop(unsigned grace_ms)
+http_stop(struct http *h, unsigned grace_ms)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
 	unsigned waited = 0;
 
-	for (size_t i = 0; i < http_nlisteners; i++) {
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		struct listener *l = &h->listeners[i];
+
 		/* The worker threads take the socket out of their epoll sets on
 		 * their own time: it is closed only after MHD_stop_daemon (closing
 		 * it now makes a worker's removal fail, which libmicrohttpd treats
 		 * as fatal, and its number could be reused meanwhile). */
-		if (http_listeners[i].daemon != NULL) {
-			int fd = (int)MHD_quiesce_daemon(http_listeners[i].daemon);
-			http_listeners[i].fd = fd >= 0 ? fd : -1;
+		if (l->daemon != NULL) {
+			int fd = (int)MHD_quiesce_daemon(l->daemon);
+			l->fd = fd >= 0 ? fd : -1;
 		}
-		if (http_listeners[i].unix_path != NULL && !http_listeners[i].inherited)
-			unlink(http_listeners[i].unix_path);
+		if (l->unix_path != NULL && !l->inherited)
+			unlink(l->unix_path);
 	}
 	/* Let in-flight requests finish. */
-	for (;;) {
-		unsigned active = 0;
-		for (size_t i = 0; i < http_nlisteners; i++) {
-			const union MHD_DaemonInfo *info;
-			if (http_listeners[i].daemon == NULL)
-				continue;
-			info = MHD_get_daemon_info(http_listeners[i].daemon,
-			                           MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-			if (info != NULL)
-				active += info->num_connections;
-		}
-		if (active == 0 || waited >= grace_ms)
-			break;
+	while (active_connections(h) > 0 && waited < grace_ms) {
 		nanosleep(&ts, NULL);
 		waited += 20;
 	}
-	http_conn_stop();
-	for (size_t i = 0; i < http_nlisteners; i++) {
-		if (http_listeners[i].daemon != NULL)
-			MHD_stop_daemon(http_listeners[i].daemon);
-		http_conn_limits_free(http_listeners[i].limits);
-		if (http_listeners[i].fd >= 0)
-			close(http_listeners[i].fd);
-		free(http_listeners[i].spec);
-		free(http_listeners[i].unix_path);
-		memset(&http_listeners[i], 0, sizeof(http_listeners[i]));
+	http_conn_stop(h->conns);
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		struct listener *l = &h->listeners[i];
+
+		if (l->daemon != NULL)
+			MHD_stop_daemon(l->daemon);
+		http_conn_limits_free(l->limits);
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l->spec);
+		free(l->unix_path);
+		memset(l, 0, sizeof(*l));
 	}
-	http_nlisteners = 0;
-	free(http_tls_cert_pem);
-	free(http_tls_key_pem);
-	http_tls_cert_pem = http_tls_key_pem = NULL;
+	h->nlisteners = 0;
+	free(h->tls_cert_pem);
+	free(h->tls_key_pem);
+	h->tls_cert_pem = h->tls_key_pem = NULL;
 }

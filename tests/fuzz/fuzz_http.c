@@ -140,7 +140,7 @@ start_daemon(void)
 	log_init(1, LOG_LVL_ERROR);
 	settings_env_default(&env);
 	if ((srv.served = served_hub_new(cfg.settings, &env)) == NULL ||
-	    (srv.settings = settings_api_new()) == NULL)
+	    (srv.settings = settings_api_new()) == NULL || (srv.http = http_new()) == NULL)
 		fail("out of memory");
 	if ((doc = served_load(srv.served, &errs, &warns)) == NULL)
 		fail("the example policy does not load");
@@ -170,13 +170,13 @@ start_daemon(void)
 	snprintf(token, sizeof(token), "%s", secret);
 	free(secret);
 	for (size_t i = 0; i < cfg.listen.n; i++)
-		if (http_listen(cfg.listen.v[i], LISTEN_API, &err) != 0)
+		if (http_listen(srv.http, cfg.listen.v[i], LISTEN_API, &err) != 0)
 			fail(err);
 	{
 		char spec[4300];
 
 		snprintf(spec, sizeof(spec), "unix:%s", cfg.authz_socket);
-		if (http_listen(spec, LISTEN_AUTHZ, &err) != 0)
+		if (http_listen(srv.http, spec, LISTEN_AUTHZ, &err) != 0)
 			fail(err);
 	}
 	hopts.max_body = (size_t)cfg.max_body;
@@ -185,7 +185,8 @@ start_daemon(void)
 	hopts.conn_timeout = (unsigned)cfg.conn_timeout;
 	hopts.threads = (unsigned)cfg.threads;
 	hopts.auth = srv.auth;
-	if (served_start(srv.served, srv.userpolicy) != 0 || http_start(&hopts, &srv) != 0)
+	if (served_start(srv.served, srv.userpolicy) != 0 ||
+	    http_start(srv.http, &hopts, &srv) != 0)
 		fail("cannot start serving");
 	problems_clear(&errs);
 	problems_clear(&warns);
@@ -195,7 +196,7 @@ static void
 stop_daemon(void)
 {
 	served_wake_all(srv.served);
-	http_stop(3000);
+	http_stop(srv.http, 3000);
 	served_stop(srv.served);
 	inputs_stop(srv.inputs);
 	judge_free(srv.judge);
@@ -204,6 +205,7 @@ stop_daemon(void)
 	policylife_free(srv.policylife);
 	policystore_close(srv.policystore);
 	settings_api_free(srv.settings);
+	http_free(srv.http);
 	served_hub_free(srv.served);
 	tokens_close(srv.tokens);
 	auth_free(srv.auth);
