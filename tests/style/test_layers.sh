@@ -4,8 +4,9 @@
 # architecture, as the tree shows it): a room may include only the rooms
 # listed for it, the pure engine includes no other room and nothing of the
 # daemon's process (server, config, log), only the API handlers and the top
-# level see the server object (every other part is given what it uses), and
-# no header below the HTTP layer includes libmicrohttpd.
+# level see the server object (every other part is given what it uses), no
+# header shares a mutable global, and no header below the HTTP layer
+# includes libmicrohttpd.
 set -u
 src=${LOCKSET_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$src/daemon" || exit 99
@@ -79,6 +80,16 @@ for room in util engine store audit policy containers decisions http fleet proxy
 done
 if [ -e app.h ] || grep -rnE '\bstruct app\b' --include='*.[ch]' .; then
 	echo "not ok: the process-wide app object is back (above)"
+	fail=1
+fi
+# Nor does any room share state through a global: a daemon header declares
+# no extern object that can change (constant tables such as http_routes[]
+# stay allowed; a pointer must be const itself), and no function is declared
+# extern, so that a mutable object cannot hide among them.
+if grep -rnP '^\s*extern\b(?!\s+const\b)|^\s*extern\s+const\b.*\*(?!\s*const\b)' \
+	--include='*.h' .; then
+	echo "not ok: a daemon header declares a global that can change (above): make it a field"
+	echo "        of the object that owns it (server.h) and pass that in"
 	fail=1
 fi
 
