@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The route table and the dispatcher's building blocks: pattern matching,
- * listen specs, and the error vocabulary. */
+ * listen specs, and the error vocabulary; and two front doors served side
+ * by side, each with its own connections and metrics. */
 #include "check.h"
 #include "util/etag.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/http_guard.h"
 #include "policy/userpolicy.h"
 #include "http/reply.h"
 #include "util/names.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void
 test_route_patterns_match_whole_segments(void)
@@ -197,6 +205,109 @@ test_user_names_refuse_hidden_characters(void)
 	CHECK(userpolicy_name_valid(longname, "user", NULL));
 }
 
+/* h's /metrics text (malloc'd). */
+static char *
+metrics_of(const struct http *h)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (out == NULL)
+		return NULL;
+	http_metrics(h, out);
+	fclose(out);
+	return buf;
+}
+
+/* One request on a new connection to the Unix socket path, read to the end
+ * (the reply closes); the reply's status line into line. */
+static void
+request_status(const char *path, char *line, size_t n)
+{
+	static const char req[] = "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n"
+	                          "Connection: close\r\n\r\n";
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {10, 0};
+	char buf[4096];
+	size_t got = 0;
+	ssize_t r;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	line[0] = '\0';
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		close(fd);
+		return;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (got < sizeof(buf) - 1 && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	close(fd);
+	snprintf(line, n, "%.*s", (int)strcspn(buf, "\r\n"), buf);
+}
+
+static void
+test_two_front_doors_keep_their_own_connections_and_metrics(void)
+{
+	char dir[] = "/tmp/lockset-http-XXXXXX", spec[2][128], line[128], *m1, *m2;
+	struct http *h[2] = {http_new(), http_new()};
+	struct auth *auth = auth_new();
+	struct http_opts o = {.max_body = 1 << 20,
+	                      .max_url = 8192,
+	                      .max_headers = 8192,
+	                      .conn_timeout = 30,
+	                      .threads = 1,
+	                      .auth = auth};
+	unsigned cap;
+	char *err = NULL;
+
+	CHECK(mkdtemp(dir) != NULL && h[0] != NULL && h[1] != NULL && auth != NULL);
+	http_raise_fd_limit();
+	for (int i = 0; i < 2; i++) {
+		snprintf(spec[i], sizeof(spec[i]), "unix:%s/%c.sock", dir, 'a' + i);
+		CHECK_INT_EQ(http_listen(h[i], spec[i], LISTEN_API, &err), 0);
+	}
+	CHECK_INT_EQ(http_rest_capacity(h[0]), 0); /* caps are planned at start */
+	CHECK_INT_EQ(http_start(h[0], &o, NULL), 0);
+	cap = http_rest_capacity(h[0]);
+	CHECK(cap > 0);
+	CHECK_INT_EQ(http_start(h[1], &o, NULL), 0);
+	/* Each counts its own listener only. */
+	CHECK_INT_EQ(http_rest_capacity(h[0]), cap);
+	CHECK_INT_EQ(http_rest_capacity(h[1]), cap);
+	request_status(spec[0] + 5, line, sizeof(line));
+	CHECK_STR_EQ(line, "HTTP/1.1 404 Not Found");
+	m1 = metrics_of(h[0]);
+	m2 = metrics_of(h[1]);
+	CHECK(m1 != NULL && strstr(m1, "a.sock") != NULL && strstr(m1, "b.sock") == NULL);
+	CHECK(m2 != NULL && strstr(m2, "b.sock") != NULL && strstr(m2, "a.sock") == NULL);
+	free(m1);
+	free(m2);
+	/* Stopped, every request is accounted for: the one went to the first. */
+	http_stop(h[0], 3000);
+	http_stop(h[1], 3000);
+	CHECK_INT_EQ(http_rest_capacity(h[0]), 0);
+	m1 = metrics_of(h[0]);
+	m2 = metrics_of(h[1]);
+	CHECK(m1 != NULL && strstr(m1, "_count{method=\"\",route=\"unmatched\"} 1\n") != NULL);
+	CHECK(m2 != NULL && strstr(m2, "_count{method=\"\",route=\"unmatched\"} 0\n") != NULL);
+	free(m1);
+	free(m2);
+	http_free(h[0]);
+	http_free(h[1]);
+	auth_free(auth);
+	free(err);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -208,5 +319,6 @@ main(void)
 	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
 	RUN(test_guard_uri_finds_nul_and_counts_arguments);
 	RUN(test_user_names_refuse_hidden_characters);
+	RUN(test_two_front_doors_keep_their_own_connections_and_metrics);
 	return CHECK_DONE();
 }
