@@ -126,6 +126,10 @@ int audit_anchor_check(struct audit *a, const char *data, long long *upto_id, ch
  * (in that order). The strings are borrowed from st until its next step. */
 void audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r);
 
+/* The first id whose time is at or after us (the id order is the time
+ * order), or LLONG_MAX when there is none: 0, or -1 on a read error. */
+int audit_id_at_time(sqlite3 *c, long long us, long long *id);
+
 /* Validate q: every bad field is added to errs under its parameter name.
  * Returns 0 or -1. */
 int audit_query_check(const struct audit_query *q, struct problems *errs);

@@ -318,19 +318,19 @@ first_id(sqlite3 *c, int *rc)
 	return query_ll(c, db_prepare(c, "SELECT min(id) FROM events"), rc);
 }
 
-/* The newest row older than cutoff_us (time never decreases with id). */
+/* The newest id older than cutoff_us (time never decreases with id): the one
+ * before the first at or after it; LLONG_MAX - 1 when every row is older. */
 static long long
 last_id_before(sqlite3 *c, long long cutoff_us, int *rc)
 {
-	sqlite3_stmt *st = db_prepare(c, "SELECT id FROM events WHERE time < ?1 "
-	                                 "ORDER BY time DESC, id DESC LIMIT 1");
-	char t[AUDIT_TIME_LEN + 1];
+	long long first;
 
-	if (st == NULL)
+	if (audit_id_at_time(c, cutoff_us, &first) != 0) {
+		*rc = sqlite3_extended_errcode(c) != SQLITE_OK ? sqlite3_extended_errcode(c)
+		                                               : SQLITE_ERROR;
 		return -1;
-	audit_time_format(cutoff_us, t);
-	sqlite3_bind_text(st, 1, t, -1, SQLITE_TRANSIENT);
-	return query_ll(c, st, rc);
+	}
+	return first - 1;
 }
 
 /* The hash of the newest row with id <= upto: the link the anchor keeps. */

@@ -9,6 +9,7 @@
 #include "store/db.h"
 #include "engine/decide.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -635,6 +636,49 @@ test_retention_by_age_leaves_signed_anchor(void)
 	CHECK_INT_EQ(anchors(a, NULL, 0), 1);
 	CHECK(verify_ok(a, &rows));
 	CHECK_INT_EQ(rows, 6);
+	fake_now = 0;
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* Time bounds are found by a binary search over the ids (time never
+ * decreases with id): exact times, ties, times between rows, before the first
+ * and after the last row, and a log whose first rows were pruned. */
+static void
+test_time_bound_searches_the_id_order(void)
+{
+	const char *d = new_dir();
+	struct audit_opts o = {1, 0, 6, "testhost", 0, test_clock, 0};
+	struct audit *a = open_with(d, &o);
+	static const int minute[] = {0, 0, 1, 1, 1, 3, 4, 4, 7, 9}; /* row i + 1 */
+	const long long T0 = 1795000000000000LL, M = 60000000LL;
+	long long id = 0;
+	sqlite3 *c;
+
+	for (size_t i = 0; i < sizeof(minute) / sizeof(minute[0]); i++) {
+		fake_now = T0 + minute[i] * M;
+		CHECK(add(a, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == (long long)i + 1);
+	}
+	c = db_reader_get(audit_db(a));
+	CHECK(c != NULL);
+	CHECK(audit_id_at_time(c, T0 - 1, &id) == 0 && id == 1);
+	CHECK(audit_id_at_time(c, T0, &id) == 0 && id == 1);
+	CHECK(audit_id_at_time(c, T0 + 1, &id) == 0 && id == 3);
+	CHECK(audit_id_at_time(c, T0 + M, &id) == 0 && id == 3);
+	CHECK(audit_id_at_time(c, T0 + 2 * M, &id) == 0 && id == 6);
+	CHECK(audit_id_at_time(c, T0 + 4 * M, &id) == 0 && id == 7);
+	CHECK(audit_id_at_time(c, T0 + 9 * M, &id) == 0 && id == 10);
+	CHECK(audit_id_at_time(c, T0 + 9 * M + 1, &id) == 0 && id == LLONG_MAX);
+	db_reader_put(audit_db(a), c);
+	/* Rows 1..5 go (retention keeps 6 rows: 6..10 and the anchor, 11). */
+	fake_now = T0 + 10 * M;
+	CHECK_INT_EQ(audit_prune(a), 5);
+	c = db_reader_get(audit_db(a));
+	CHECK(c != NULL);
+	CHECK(audit_id_at_time(c, T0, &id) == 0 && id == 6);
+	CHECK(audit_id_at_time(c, T0 + 5 * M, &id) == 0 && id == 9);
+	CHECK(audit_id_at_time(c, T0 + 10 * M, &id) == 0 && id == 11);
+	db_reader_put(audit_db(a), c);
 	fake_now = 0;
 	audit_close(a);
 	rm_dir(d);
@@ -1357,6 +1401,7 @@ main(void)
 	RUN(test_verify_detects_rewritten_prev_hash);
 	RUN(test_retention_by_count_leaves_signed_anchor);
 	RUN(test_retention_by_age_leaves_signed_anchor);
+	RUN(test_time_bound_searches_the_id_order);
 	RUN(test_tampered_anchor_signature_fails_verify);
 	RUN(test_verify_checks_rule_index_and_storage_classes);
 	RUN(test_checkpoint_catches_a_recomputed_chain);
