@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening and closing the audit log: the state directory, the database and
  * its signing key, the chain head to extend, a lost log refused (or reset
- * and recorded), and the writer thread started and stopped. */
+ * and recorded), and the writer and notifier threads started and stopped. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* asprintf */
 #endif
@@ -155,10 +155,17 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
 	pthread_cond_init(&a->done, NULL);
+	pthread_cond_init(&a->notify, NULL);
+	a->finished_tail = &a->finished;
 	a->healthy = 1;
 	memcpy(a->last_hash, AUDIT_ZERO_HASH, sizeof(a->last_hash));
 	if (open_parts(a, state_dir, err) != 0)
 		goto fail;
+	if (pthread_create(&a->notifier, NULL, audit_notifier_main, a) != 0) {
+		audit_seterr(err, "cannot start the audit notifier thread");
+		goto fail;
+	}
+	a->notifier_started = 1;
 	if (pthread_create(&a->writer, NULL, audit_writer_main, a) != 0) {
 		audit_seterr(err, "cannot start the audit writer thread");
 		goto fail;
@@ -188,6 +195,14 @@ audit_close(struct audit *a)
 		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		pthread_join(a->writer, NULL);
 	}
+	if (a->notifier_started) {
+		/* After the writer: every append it finished is called back. */
+		lockorder_lock(&a->lock, LOCK_AUDIT);
+		a->notifier_stop = 1;
+		pthread_cond_signal(&a->notify);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
+		pthread_join(a->notifier, NULL);
+	}
 	audit_statements_finalize(a);
 	db_close(a->db);
 	EVP_PKEY_free(a->key);
@@ -195,6 +210,7 @@ audit_close(struct audit *a)
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->wake);
 	pthread_cond_destroy(&a->done);
+	pthread_cond_destroy(&a->notify);
 	free(a);
 }
 

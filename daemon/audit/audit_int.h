@@ -50,12 +50,17 @@ struct audit {
 	char pubkey_hex[65];
 	const char *reset_reason; /* the log was lost and is being reset: why (static) */
 
-	pthread_mutex_t lock; /* everything below */
-	pthread_cond_t wake;  /* to the writer: work queued, prune asked, stop */
-	pthread_cond_t done;  /* to appenders and prune callers: a batch finished */
-	pthread_t writer;
-	int writer_started;
+	pthread_mutex_t lock;  /* everything below */
+	pthread_cond_t wake;   /* to the writer: work queued, prune asked, stop */
+	pthread_cond_t done;   /* to appenders and prune callers: a batch finished */
+	pthread_cond_t notify; /* to the notifier: finished asynchronous appends */
+	pthread_t writer, notifier;
+	int writer_started, notifier_started;
 	int stopping;
+	int notifier_stop; /* set once the writer has stopped */
+	/* asynchronous appends the writer has finished, for the notifier to call
+	 * back in order (so the writer goes on to the next batch meanwhile) */
+	struct audit_pending *finished, **finished_tail;
 	struct audit_pending *head, *tail;
 	size_t nqueued;           /* appends in head..tail */
 	size_t want;              /* the writer waits for this many (0: wake it on each) */
@@ -83,6 +88,10 @@ long long audit_now_us(const struct audit *a);
 /* The writer thread (audit_writer.c): started by audit_open with a as its
  * argument, it runs until a->stopping is set and the queue is empty. */
 void *audit_writer_main(void *arg);
+
+/* The notifier thread (audit_append.c): calls back finished asynchronous
+ * appends until a->notifier_stop is set and none is left. */
+void *audit_notifier_main(void *arg);
 
 /* Queue p for the writer and wake it when it waits for it; a->lock held. */
 void audit_enqueue(struct audit *a, struct audit_pending *p);

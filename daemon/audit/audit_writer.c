@@ -203,13 +203,12 @@ audit_pending_free(struct audit_pending *p)
 }
 
 /* Write one batch and release its callers; called and returns with a->lock
- * held. Asynchronous callers are called back without the lock, so appends
- * (and the next batch) go on meanwhile. */
+ * held. Asynchronous callers are handed to the notifier thread, which calls
+ * them back while this thread goes on to the next batch. */
 static void
 write_batch(struct audit *a, struct audit_pending *list)
 {
 	struct batch b = {a, list, {0, 0, {0}}};
-	struct audit_pending *async = NULL, **tail = &async;
 	long long t0;
 	unsigned long long t1;
 	int rc, ok;
@@ -235,21 +234,16 @@ write_batch(struct audit *a, struct audit_pending *list)
 		else
 			a->counters.failed++;
 		if (p->done_fn != NULL) {
-			*tail = p;
-			tail = &p->next;
+			p->next = NULL;
+			*a->finished_tail = p;
+			a->finished_tail = &p->next;
 		} else {
 			p->done = 1; /* p belongs to a waiting caller: not touched again */
 		}
 	}
-	*tail = NULL;
+	if (a->finished != NULL)
+		pthread_cond_signal(&a->notify);
 	pthread_cond_broadcast(&a->done);
-	lockorder_unlock(&a->lock, LOCK_AUDIT);
-	for (struct audit_pending *p = async, *next; p != NULL; p = next) {
-		next = p->next;
-		p->done_fn(p->done_arg, p->id);
-		audit_pending_free(p);
-	}
-	lockorder_lock(&a->lock, LOCK_AUDIT);
 }
 
 /* Group commit (a->lock held): the callers of the last commit are most of
