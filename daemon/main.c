@@ -311,7 +311,7 @@ shut_down(void)
 	upstream_stop();       /* after the HTTP threads, which read its state */
 	proxy_free(app.proxy); /* the plugin redeemed its tickets until http_stop */
 	app.proxy = NULL;
-	audit_checkpoint_stop();
+	audit_checkpoint_stop(app.audit);
 	lookup_free(app.lookup);
 	engineinfo_free(app.engineinfo);
 	containers_close(app.containers);
@@ -319,7 +319,7 @@ shut_down(void)
 	inputs_stop();
 	bundleserve_close();
 	fleetstore_close();
-	audit_syslog_stop();
+	audit_syslog_stop(app.audit);
 	userpolicy_close();
 	policystore_close();
 	tokens_close();

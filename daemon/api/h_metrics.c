@@ -76,10 +76,10 @@ h_metrics_get(struct request *rq)
 	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"
 	        "# TYPE lockset_audit_checkpoints_total counter\n"
 	        "lockset_audit_checkpoints_total %llu\n",
-	        audit_checkpoint_count());
+	        audit_checkpoint_count(app.audit));
 	lookup_metrics(app.lookup, out);
 	upstream_metrics(out);
-	audit_syslog_metrics(out);
+	audit_syslog_metrics(app.audit, out);
 	http_metrics(out);
 	engineinfo_metrics(app.engineinfo, out);
 	proxy_metrics(app.proxy, out);

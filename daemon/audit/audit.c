@@ -6,6 +6,7 @@
 #define _GNU_SOURCE 1 /* asprintf */
 #endif
 #include "audit_int.h"
+#include "audit_syslog.h"
 #include "util/lockorder.h"
 
 #include "store/db.h"
@@ -156,6 +157,7 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	pthread_cond_init(&a->wake, NULL);
 	pthread_cond_init(&a->done, NULL);
 	pthread_cond_init(&a->notify, NULL);
+	audit_cp_init(a);
 	a->finished_tail = &a->finished;
 	a->healthy = 1;
 	memcpy(a->last_hash, AUDIT_ZERO_HASH, sizeof(a->last_hash));
@@ -188,6 +190,9 @@ audit_close(struct audit *a)
 {
 	if (a == NULL)
 		return;
+	/* Their threads append and read rows: stopped while the writer runs. */
+	audit_checkpoint_stop(a);
+	audit_syslog_stop(a);
 	if (a->writer_started) {
 		lockorder_lock(&a->lock, LOCK_AUDIT);
 		a->stopping = 1;
@@ -211,6 +216,7 @@ audit_close(struct audit *a)
 	pthread_cond_destroy(&a->wake);
 	pthread_cond_destroy(&a->done);
 	pthread_cond_destroy(&a->notify);
+	audit_cp_destroy(a);
 	free(a);
 }
 

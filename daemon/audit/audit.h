@@ -217,11 +217,13 @@ json_t *audit_checkpoint_check(struct audit *a, const json_t *cp);
 /* Record a checkpoint every interval seconds (0: never), when rows were
  * written since the last. 0 or -1. */
 int audit_checkpoint_start(struct audit *a, long interval);
-void audit_checkpoint_stop(void);
+/* Stop the checkpoint thread and forget the newest checkpoint. Safe when not
+ * started; audit_close does it too. */
+void audit_checkpoint_stop(struct audit *a);
 /* The newest recorded checkpoint (new reference), or NULL: for forwarders. */
-json_t *audit_checkpoint_latest(void);
-/* Checkpoints recorded since start-up. */
-unsigned long long audit_checkpoint_count(void);
+json_t *audit_checkpoint_latest(struct audit *a);
+/* Checkpoints recorded since a was opened. */
+unsigned long long audit_checkpoint_count(struct audit *a);
 
 /* ---- reading ---- */
 

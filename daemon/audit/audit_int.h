@@ -42,6 +42,19 @@ struct audit_pending {
 	char **copy_rules;
 };
 
+struct syslog_fwd; /* audit_syslog.c */
+
+/* Periodic signed checkpoints (audit_checkpoint.c). */
+struct audit_cp {
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t cond;  /* to the thread: stop (CLOCK_MONOTONIC) */
+	pthread_t thread;
+	int running, stop;
+	long interval;            /* seconds */
+	json_t *latest;           /* the newest recorded checkpoint */
+	unsigned long long count; /* checkpoints recorded */
+};
+
 struct audit {
 	struct db *db;
 	struct audit_opts opts;
@@ -78,9 +91,15 @@ struct audit {
 	long long last_id;
 	long long last_time_us;
 	char last_hash[65];
+	struct audit_cp cp;        /* its own lock, a leaf (LOCK_AUDIT_CHECKPOINT) */
+	struct syslog_fwd *syslog; /* while forwarding (audit_syslog_start .. _stop) */
 	/* writer thread only: cached statements on the write connection */
 	sqlite3_stmt *st_event, *st_rule;
 };
+
+/* Initialise and destroy a->cp (audit_checkpoint.c; audit_open, audit_close). */
+void audit_cp_init(struct audit *a);
+void audit_cp_destroy(struct audit *a);
 
 /* Now, from opts.now_us when set (tests), else the real clock. */
 long long audit_now_us(const struct audit *a);
