@@ -162,6 +162,7 @@ audit_notifier_main(void *arg)
 {
 	struct audit *a = arg;
 
+	pthread_setname_np(pthread_self(), "audit-notify");
 	lockorder_lock(&a->lock, LOCK_AUDIT);
 	for (;;) {
 		struct audit_pending *list = a->finished;

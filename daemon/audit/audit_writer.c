@@ -463,6 +463,7 @@ audit_writer_main(void *arg)
 	struct audit *a = arg;
 	long long last_prune = real_now_us();
 
+	pthread_setname_np(pthread_self(), "audit-writer");
 	lockorder_lock(&a->lock, LOCK_AUDIT);
 	for (;;) {
 		if (a->head != NULL) {
