@@ -684,6 +684,83 @@ test_time_bound_searches_the_id_order(void)
 	rm_dir(d);
 }
 
+/* Asynchronous appends are called back (by the notifier thread) once each,
+ * in commit order, every one of them by the time audit_close returns. */
+struct async_log {
+	pthread_mutex_t lock;
+	long long ids[200];
+	int n;
+};
+
+static void
+async_done(void *arg, long long id)
+{
+	struct async_log *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n < 200)
+		l->ids[l->n] = id;
+	l->n++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void
+test_async_callbacks_in_commit_order_before_close(void)
+{
+	const char *d = new_dir();
+	struct audit *a = open_with(d, NULL);
+	struct async_log l = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
+	struct audit_event ev = {"exec.denied", "uid:1", "test", "c1", "deny",
+	                         NULL,          0,       NULL,   1,    NULL};
+	int queued = 0;
+
+	for (int i = 0; i < 200; i++)
+		queued += audit_append_async(a, &ev, async_done, &l) == 0;
+	CHECK_INT_EQ(queued, 200);
+	audit_close(a);
+	CHECK_INT_EQ(l.n, 200);
+	for (int i = 0; i < 200; i++)
+		CHECK(l.ids[i] == i + 1);
+	rm_dir(d);
+}
+
+/* Checkpoint state belongs to its audit object: a second log open beside
+ * one that records checkpoints has none of them. */
+static int
+has_checkpoint(void *arg)
+{
+	return audit_checkpoint_count(arg) >= 1;
+}
+
+static void
+test_checkpoints_belong_to_their_log(void)
+{
+	char d1[128], d2[128];
+	struct audit *a, *b;
+	json_t *cp;
+
+	snprintf(d1, sizeof(d1), "%s", new_dir());
+	snprintf(d2, sizeof(d2), "%s", new_dir());
+	a = open_with(d1, NULL);
+	b = open_with(d2, NULL);
+	CHECK(a != NULL && b != NULL);
+	CHECK(add(a, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == 1);
+	CHECK(add(b, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == 1);
+	CHECK_INT_EQ(audit_checkpoint_start(a, 1), 0);
+	CHECK(check_wait(has_checkpoint, a));
+	cp = audit_checkpoint_latest(a);
+	CHECK(cp != NULL && json_integer_value(json_object_get(cp, "id")) == 1);
+	json_decref(cp);
+	CHECK(audit_checkpoint_count(b) == 0);
+	CHECK(audit_checkpoint_latest(b) == NULL);
+	audit_checkpoint_stop(a);
+	CHECK(audit_checkpoint_latest(a) == NULL);
+	audit_close(a);
+	audit_close(b);
+	rm_dir(d1);
+	rm_dir(d2);
+}
+
 static void
 test_tampered_anchor_signature_fails_verify(void)
 {
@@ -1402,6 +1479,8 @@ main(void)
 	RUN(test_retention_by_count_leaves_signed_anchor);
 	RUN(test_retention_by_age_leaves_signed_anchor);
 	RUN(test_time_bound_searches_the_id_order);
+	RUN(test_async_callbacks_in_commit_order_before_close);
+	RUN(test_checkpoints_belong_to_their_log);
 	RUN(test_tampered_anchor_signature_fails_verify);
 	RUN(test_verify_checks_rule_index_and_storage_classes);
 	RUN(test_checkpoint_catches_a_recomputed_chain);
