@@ -127,7 +127,10 @@ row_from(sqlite3_stmt *st, long long *id, char time[AUDIT_TIME_LEN + 1])
 int
 audit_id_at_time(sqlite3 *c, long long us, long long *id)
 {
-	sqlite3_stmt *range = db_prepare(c, "SELECT min(id), max(id) FROM events");
+	/* Two subqueries: each reads one end of the primary key, where one
+	 * SELECT of both min() and max() would scan the table. */
+	sqlite3_stmt *range =
+	    db_prepare(c, "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)");
 	sqlite3_stmt *next = db_prepare(c, "SELECT id, time FROM events WHERE id >= ?1 "
 	                                   "ORDER BY id LIMIT 1");
 	char t[AUDIT_TIME_LEN + 1], rt[AUDIT_TIME_LEN + 1];
