@@ -339,50 +339,33 @@ shut_down(void)
 	service_notify_stopping();
 	proxy_stop(srv.proxy); /* its connections may wait for judgements: first */
 	watch_stop(srv.watch);
-	srv.watch = NULL;
 	served_wake_all(srv.served);
 	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
 	engineinfo_stop(srv.engineinfo);
 	http_stop(srv.http, 3000);
 	upstream_stop(srv.upstream); /* after the HTTP threads, which read its state */
-	srv.upstream = NULL;
-	proxy_free(srv.proxy); /* the plugin redeemed its tickets until http_stop */
-	srv.proxy = NULL;
-	audit_checkpoint_stop();
+	proxy_free(srv.proxy);       /* the plugin redeemed its tickets until http_stop */
+	audit_checkpoint_stop(srv.audit);
 	lookup_free(srv.lookup);
 	engineinfo_free(srv.engineinfo);
 	judge_free(srv.judge);
-	srv.judge = NULL;
 	containers_close(srv.containers);
 	served_stop(srv.served);
 	inputs_stop(srv.inputs);
-	srv.inputs = NULL;
 	bundleserve_close(srv.bundles);
-	srv.bundles = NULL;
 	fleetstore_close(srv.fleetstore);
-	srv.fleetstore = NULL;
-	audit_syslog_stop();
+	audit_syslog_stop(srv.audit);
 	userpolicy_close(srv.userpolicy);
-	srv.userpolicy = NULL;
 	policylife_free(srv.policylife);
-	srv.policylife = NULL;
 	policystore_close(srv.policystore);
-	srv.policystore = NULL;
 	settings_api_free(srv.settings);
-	srv.settings = NULL;
 	http_free(srv.http);
-	srv.http = NULL;
 	served_hub_free(srv.served);
-	srv.served = NULL;
 	tokens_close(srv.tokens);
-	srv.tokens = NULL;
 	auth_free(srv.auth);
-	srv.auth = NULL;
 	audit_close(srv.audit);
 	ratelimit_free(srv.events_limit);
-	srv.events_limit = NULL;
 	redact_free(srv.redact);
-	srv.redact = NULL;
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 }

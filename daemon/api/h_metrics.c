@@ -76,10 +76,10 @@ h_metrics_get(struct request *rq)
 	        "# HELP lockset_audit_checkpoints_total Signed audit checkpoints recorded.\n"
 	        "# TYPE lockset_audit_checkpoints_total counter\n"
 	        "lockset_audit_checkpoints_total %llu\n",
-	        audit_checkpoint_count());
+	        audit_checkpoint_count(rq->srv->audit));
 	lookup_metrics(rq->srv->lookup, out);
 	upstream_metrics(rq->srv->upstream, out);
-	audit_syslog_metrics(out);
+	audit_syslog_metrics(rq->srv->audit, out);
 	http_metrics(rq->srv->http, out);
 	engineinfo_metrics(rq->srv->engineinfo, out);
 	proxy_metrics(rq->srv->proxy, out);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening and closing the audit log: the state directory, the database and
  * its signing key, the chain head to extend, a lost log refused (or reset
- * and recorded), and the writer thread started and stopped. */
+ * and recorded), and the writer and notifier threads started and stopped. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* asprintf */
 #endif
 #include "audit_int.h"
+#include "audit_syslog.h"
 #include "util/lockorder.h"
 
 #include "store/db.h"
@@ -155,10 +156,18 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->wake, NULL);
 	pthread_cond_init(&a->done, NULL);
+	pthread_cond_init(&a->notify, NULL);
+	audit_cp_init(a);
+	a->finished_tail = &a->finished;
 	a->healthy = 1;
 	memcpy(a->last_hash, AUDIT_ZERO_HASH, sizeof(a->last_hash));
 	if (open_parts(a, state_dir, err) != 0)
 		goto fail;
+	if (pthread_create(&a->notifier, NULL, audit_notifier_main, a) != 0) {
+		audit_seterr(err, "cannot start the audit notifier thread");
+		goto fail;
+	}
+	a->notifier_started = 1;
 	if (pthread_create(&a->writer, NULL, audit_writer_main, a) != 0) {
 		audit_seterr(err, "cannot start the audit writer thread");
 		goto fail;
@@ -181,12 +190,23 @@ audit_close(struct audit *a)
 {
 	if (a == NULL)
 		return;
+	/* Their threads append and read rows: stopped while the writer runs. */
+	audit_checkpoint_stop(a);
+	audit_syslog_stop(a);
 	if (a->writer_started) {
 		lockorder_lock(&a->lock, LOCK_AUDIT);
 		a->stopping = 1;
 		pthread_cond_signal(&a->wake);
 		lockorder_unlock(&a->lock, LOCK_AUDIT);
 		pthread_join(a->writer, NULL);
+	}
+	if (a->notifier_started) {
+		/* After the writer: every append it finished is called back. */
+		lockorder_lock(&a->lock, LOCK_AUDIT);
+		a->notifier_stop = 1;
+		pthread_cond_signal(&a->notify);
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
+		pthread_join(a->notifier, NULL);
 	}
 	audit_statements_finalize(a);
 	db_close(a->db);
@@ -195,6 +215,8 @@ audit_close(struct audit *a)
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->wake);
 	pthread_cond_destroy(&a->done);
+	pthread_cond_destroy(&a->notify);
+	audit_cp_destroy(a);
 	free(a);
 }
 

@@ -124,7 +124,8 @@ struct audit_counters {
 /* ---- life cycle ---- */
 
 /* Open (create, migrate) <state_dir>/lockset.db, load or create the anchor
- * signing key <state_dir>/audit-signing.key (0600) and start the writer thread.
+ * signing key <state_dir>/audit-signing.key (0600) and start the writer and
+ * notifier threads.
  * The key exists from the first start on, so a database that is missing or
  * empty beside it is refused (see allow_reset). On failure returns NULL and
  * sets *err to a malloc'd message (caller frees). */
@@ -154,13 +155,13 @@ long long audit_append(struct audit *a, const struct audit_event *ev);
 int audit_record(struct audit *a, const char *action, const char *actor, const char *component,
                  const char *subject, const char *decision, long long policy_version, json_t *data);
 
-/* Called by the writer thread once an asynchronous append is committed (id > 0)
- * or has failed (id = -1). It must be quick: the writer calls the callers of
- * a commit one after the other before it starts the next. */
+/* Called by the audit notifier thread once an asynchronous append is committed
+ * (id > 0) or has failed (id = -1), in commit order. It must be quick: the
+ * notifier calls every caller back one after the other. */
 typedef void (*audit_done_fn)(void *arg, long long id);
 
 /* The same append without waiting: ev is copied (data serialised) before the
- * call returns, and done(arg, id) is called from the writer thread after the
+ * call returns, and done(arg, id) is called from the notifier thread after the
  * batch holding it commits or fails. Lets a server thread suspend the request
  * and serve others meanwhile, so many appends share one commit. Returns 0 when
  * queued, -1 when refused at once (invalid event, closing, out of memory);
@@ -216,11 +217,13 @@ json_t *audit_checkpoint_check(struct audit *a, const json_t *cp);
 /* Record a checkpoint every interval seconds (0: never), when rows were
  * written since the last. 0 or -1. */
 int audit_checkpoint_start(struct audit *a, long interval);
-void audit_checkpoint_stop(void);
+/* Stop the checkpoint thread and forget the newest checkpoint. Safe when not
+ * started; audit_close does it too. */
+void audit_checkpoint_stop(struct audit *a);
 /* The newest recorded checkpoint (new reference), or NULL: for forwarders. */
-json_t *audit_checkpoint_latest(void);
-/* Checkpoints recorded since start-up. */
-unsigned long long audit_checkpoint_count(void);
+json_t *audit_checkpoint_latest(struct audit *a);
+/* Checkpoints recorded since a was opened. */
+unsigned long long audit_checkpoint_count(struct audit *a);
 
 /* ---- reading ---- */
 

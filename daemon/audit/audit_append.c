@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Appending to the audit log: an event checked and serialised, then queued
  * for the writer thread, waited for (audit_append) or called back
- * (audit_append_async); health, counters and on-demand retention. */
+ * (audit_append_async, by the notifier thread); health, counters and on-demand retention. */
 #include "audit_int.h"
 #include "util/lockorder.h"
 
@@ -152,6 +152,39 @@ audit_append_async(struct audit *a, const struct audit_event *ev, audit_done_fn 
 	audit_enqueue(a, p);
 	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	return 0;
+}
+
+/* The notifier thread: the callbacks of finished asynchronous appends (each
+ * resumes a suspended request, which costs a wake-up) run here, in commit
+ * order, overlapping the writer's next group commit instead of delaying it. */
+void *
+audit_notifier_main(void *arg)
+{
+	struct audit *a = arg;
+
+	pthread_setname_np(pthread_self(), "audit-notify");
+	lockorder_lock(&a->lock, LOCK_AUDIT);
+	for (;;) {
+		struct audit_pending *list = a->finished;
+
+		if (list == NULL) {
+			if (a->notifier_stop)
+				break;
+			pthread_cond_wait(&a->notify, &a->lock);
+			continue;
+		}
+		a->finished = NULL;
+		a->finished_tail = &a->finished;
+		lockorder_unlock(&a->lock, LOCK_AUDIT);
+		for (struct audit_pending *p = list, *next; p != NULL; p = next) {
+			next = p->next;
+			p->done_fn(p->done_arg, p->id);
+			audit_pending_free(p);
+		}
+		lockorder_lock(&a->lock, LOCK_AUDIT);
+	}
+	lockorder_unlock(&a->lock, LOCK_AUDIT);
+	return NULL;
 }
 
 int

@@ -15,13 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-static pthread_mutex_t cp_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cp_cond;
-static pthread_t cp_thread;
-static int cp_running, cp_stop;
-static json_t *cp_latest; /* the newest recorded checkpoint */
-static unsigned long long cp_count;
-
 static char *
 checkpoint_message(const char *host, long long id, const char *hash, const char *time)
 {
@@ -188,101 +181,106 @@ checkpoint_once(struct audit *a, long long *last_row)
 		return;
 	}
 	*last_row = id;
-	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	json_decref(cp_latest);
-	cp_latest = cp;
-	cp_count++;
-	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
+	lockorder_lock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+	json_decref(a->cp.latest);
+	a->cp.latest = cp;
+	a->cp.count++;
+	lockorder_unlock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
 }
-
-struct cp_args {
-	struct audit *a;
-	long interval;
-};
 
 static void *
 checkpoint_main(void *arg)
 {
-	struct cp_args *ca = arg;
+	struct audit *a = arg;
+	struct audit_cp *cp = &a->cp;
 	long long last_row = 0;
 
-	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	while (!cp_stop) {
+	lockorder_lock(&cp->lock, LOCK_AUDIT_CHECKPOINT);
+	while (!cp->stop) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += ca->interval;
-		if (pthread_cond_timedwait(&cp_cond, &cp_lock, &ts) == 0 || cp_stop)
+		ts.tv_sec += cp->interval;
+		if (pthread_cond_timedwait(&cp->cond, &cp->lock, &ts) == 0 || cp->stop)
 			continue;
-		lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-		checkpoint_once(ca->a, &last_row);
-		lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
+		lockorder_unlock(&cp->lock, LOCK_AUDIT_CHECKPOINT);
+		checkpoint_once(a, &last_row);
+		lockorder_lock(&cp->lock, LOCK_AUDIT_CHECKPOINT);
 	}
-	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	free(ca);
+	lockorder_unlock(&cp->lock, LOCK_AUDIT_CHECKPOINT);
 	return NULL;
+}
+
+void
+audit_cp_init(struct audit *a)
+{
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&a->cp.lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cp.cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void
+audit_cp_destroy(struct audit *a)
+{
+	audit_checkpoint_stop(a);
+	pthread_mutex_destroy(&a->cp.lock);
+	pthread_cond_destroy(&a->cp.cond);
 }
 
 int
 audit_checkpoint_start(struct audit *a, long interval)
 {
-	pthread_condattr_t attr;
-	struct cp_args *ca;
-
-	if (interval <= 0)
+	if (interval <= 0 || a->cp.running)
 		return 0;
-	if ((ca = malloc(sizeof(*ca))) == NULL)
+	a->cp.interval = interval;
+	a->cp.stop = 0;
+	if (pthread_create(&a->cp.thread, NULL, checkpoint_main, a) != 0)
 		return -1;
-	ca->a = a;
-	ca->interval = interval;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&cp_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	cp_stop = 0;
-	if (pthread_create(&cp_thread, NULL, checkpoint_main, ca) != 0) {
-		free(ca);
-		return -1;
-	}
-	cp_running = 1;
+	a->cp.running = 1;
 	return 0;
 }
 
 void
-audit_checkpoint_stop(void)
+audit_checkpoint_stop(struct audit *a)
 {
-	if (cp_running) {
-		lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-		cp_stop = 1;
-		pthread_cond_signal(&cp_cond);
-		lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-		pthread_join(cp_thread, NULL);
-		cp_running = 0;
+	if (a == NULL)
+		return;
+	if (a->cp.running) {
+		lockorder_lock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+		a->cp.stop = 1;
+		pthread_cond_signal(&a->cp.cond);
+		lockorder_unlock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+		pthread_join(a->cp.thread, NULL);
+		a->cp.running = 0;
 	}
-	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	json_decref(cp_latest);
-	cp_latest = NULL;
-	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
+	lockorder_lock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+	json_decref(a->cp.latest);
+	a->cp.latest = NULL;
+	lockorder_unlock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
 }
 
 json_t *
-audit_checkpoint_latest(void)
+audit_checkpoint_latest(struct audit *a)
 {
 	json_t *cp;
 
-	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	cp = json_incref(cp_latest);
-	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
+	lockorder_lock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+	cp = json_incref(a->cp.latest);
+	lockorder_unlock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
 	return cp;
 }
 
 unsigned long long
-audit_checkpoint_count(void)
+audit_checkpoint_count(struct audit *a)
 {
 	unsigned long long n;
 
-	lockorder_lock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
-	n = cp_count;
-	lockorder_unlock(&cp_lock, LOCK_AUDIT_CHECKPOINT);
+	lockorder_lock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
+	n = a->cp.count;
+	lockorder_unlock(&a->cp.lock, LOCK_AUDIT_CHECKPOINT);
 	return n;
 }

@@ -42,6 +42,19 @@ struct audit_pending {
 	char **copy_rules;
 };
 
+struct syslog_fwd; /* audit_syslog.c */
+
+/* Periodic signed checkpoints (audit_checkpoint.c). */
+struct audit_cp {
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t cond;  /* to the thread: stop (CLOCK_MONOTONIC) */
+	pthread_t thread;
+	int running, stop;
+	long interval;            /* seconds */
+	json_t *latest;           /* the newest recorded checkpoint */
+	unsigned long long count; /* checkpoints recorded */
+};
+
 struct audit {
 	struct db *db;
 	struct audit_opts opts;
@@ -50,12 +63,17 @@ struct audit {
 	char pubkey_hex[65];
 	const char *reset_reason; /* the log was lost and is being reset: why (static) */
 
-	pthread_mutex_t lock; /* everything below */
-	pthread_cond_t wake;  /* to the writer: work queued, prune asked, stop */
-	pthread_cond_t done;  /* to appenders and prune callers: a batch finished */
-	pthread_t writer;
-	int writer_started;
+	pthread_mutex_t lock;  /* everything below */
+	pthread_cond_t wake;   /* to the writer: work queued, prune asked, stop */
+	pthread_cond_t done;   /* to appenders and prune callers: a batch finished */
+	pthread_cond_t notify; /* to the notifier: finished asynchronous appends */
+	pthread_t writer, notifier;
+	int writer_started, notifier_started;
 	int stopping;
+	int notifier_stop; /* set once the writer has stopped */
+	/* asynchronous appends the writer has finished, for the notifier to call
+	 * back in order (so the writer goes on to the next batch meanwhile) */
+	struct audit_pending *finished, **finished_tail;
 	struct audit_pending *head, *tail;
 	size_t nqueued;           /* appends in head..tail */
 	size_t want;              /* the writer waits for this many (0: wake it on each) */
@@ -73,9 +91,15 @@ struct audit {
 	long long last_id;
 	long long last_time_us;
 	char last_hash[65];
+	struct audit_cp cp;        /* its own lock, a leaf (LOCK_AUDIT_CHECKPOINT) */
+	struct syslog_fwd *syslog; /* while forwarding (audit_syslog_start .. _stop) */
 	/* writer thread only: cached statements on the write connection */
 	sqlite3_stmt *st_event, *st_rule;
 };
+
+/* Initialise and destroy a->cp (audit_checkpoint.c; audit_open, audit_close). */
+void audit_cp_init(struct audit *a);
+void audit_cp_destroy(struct audit *a);
 
 /* Now, from opts.now_us when set (tests), else the real clock. */
 long long audit_now_us(const struct audit *a);
@@ -83,6 +107,10 @@ long long audit_now_us(const struct audit *a);
 /* The writer thread (audit_writer.c): started by audit_open with a as its
  * argument, it runs until a->stopping is set and the queue is empty. */
 void *audit_writer_main(void *arg);
+
+/* The notifier thread (audit_append.c): calls back finished asynchronous
+ * appends until a->notifier_stop is set and none is left. */
+void *audit_notifier_main(void *arg);
 
 /* Queue p for the writer and wake it when it waits for it; a->lock held. */
 void audit_enqueue(struct audit *a, struct audit_pending *p);
@@ -125,6 +153,10 @@ int audit_anchor_check(struct audit *a, const char *data, long long *upto_id, ch
  * component, subject, decision, rules, data, policy_version, prev_hash, hash
  * (in that order). The strings are borrowed from st until its next step. */
 void audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r);
+
+/* The first id whose time is at or after us (the id order is the time
+ * order), or LLONG_MAX when there is none: 0, or -1 on a read error. */
+int audit_id_at_time(sqlite3 *c, long long us, long long *id);
 
 /* Validate q: every bad field is added to errs under its parameter name.
  * Returns 0 or -1. */

@@ -25,7 +25,7 @@
 #define IDLE_MS    100   /* look for new rows and a dead receiver this often */
 #define SAVE_MS    1000
 
-struct fwd {
+struct syslog_fwd {
 	struct audit *a;
 	struct audit_syslog_target t;
 	char *spec;
@@ -51,8 +51,6 @@ struct fwd {
 	char last_error[512];
 };
 
-static struct fwd *fwd;
-
 static long long
 now_ms(void)
 {
@@ -64,7 +62,7 @@ now_ms(void)
 
 /* Sleep ms or until stopped; 1 when stopped. */
 static int
-idle(struct fwd *f, long long ms)
+idle(struct syslog_fwd *f, long long ms)
 {
 	struct timespec ts;
 	int stop;
@@ -99,7 +97,7 @@ head_id(struct audit *a)
 /* The cursor (syslog_cursor) */
 
 static long long
-cursor_load(struct fwd *f)
+cursor_load(struct syslog_fwd *f)
 {
 	sqlite3 *c = db_reader_get(audit_db(f->a));
 	sqlite3_stmt *st;
@@ -121,7 +119,7 @@ cursor_load(struct fwd *f)
 static int
 save_tx(sqlite3 *c, void *arg)
 {
-	struct fwd *f = arg;
+	struct syslog_fwd *f = arg;
 	char now[AUDIT_TIME_LEN + 1];
 	struct timespec ts;
 	sqlite3_stmt *st;
@@ -140,7 +138,7 @@ save_tx(sqlite3 *c, void *arg)
 }
 
 static void
-cursor_save(struct fwd *f)
+cursor_save(struct syslog_fwd *f)
 {
 	if (f->confirmed == f->saved)
 		return;
@@ -155,7 +153,7 @@ cursor_save(struct fwd *f)
 /* Connection and delivery */
 
 static void
-set_state(struct fwd *f, int up, const char *error)
+set_state(struct syslog_fwd *f, int up, const char *error)
 {
 	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	f->up = up;
@@ -166,7 +164,7 @@ set_state(struct fwd *f, int up, const char *error)
 }
 
 static void
-count(struct fwd *f, unsigned long long *n, unsigned long long by)
+count(struct syslog_fwd *f, unsigned long long *n, unsigned long long by)
 {
 	lockorder_lock(&f->lock, LOCK_AUDIT_SYSLOG);
 	*n += by;
@@ -175,7 +173,7 @@ count(struct fwd *f, unsigned long long *n, unsigned long long by)
 
 /* The connection is gone: rows not confirmed will be sent again. */
 static void
-drop(struct fwd *f)
+drop(struct syslog_fwd *f)
 {
 	log_warnx("syslog: %s: %s; resending from row %lld", f->spec, f->c.error, f->confirmed + 1);
 	syslog_conn_close(&f->c);
@@ -185,7 +183,7 @@ drop(struct fwd *f)
 }
 
 static void
-try_connect(struct fwd *f)
+try_connect(struct syslog_fwd *f)
 {
 	long long d = 1000;
 	unsigned r = 0;
@@ -214,7 +212,7 @@ try_connect(struct fwd *f)
 
 /* One octet-counted frame (stream) or datagram of row r, added to out. */
 static int
-frame(struct fwd *f, const struct audit_row *r, char **out, size_t *len)
+frame(struct syslog_fwd *f, const struct audit_row *r, char **out, size_t *len)
 {
 	size_t mlen = 0;
 	char *msg = audit_syslog_format(r, (long)getpid(), &mlen), *p, prefix[24];
@@ -242,7 +240,7 @@ frame(struct fwd *f, const struct audit_row *r, char **out, size_t *len)
 
 /* Send up to BATCH_ROWS rows after f->sent. -1 when the connection failed. */
 static int
-send_batch(struct fwd *f)
+send_batch(struct syslog_fwd *f)
 {
 	sqlite3 *c = db_reader_get(audit_db(f->a));
 	sqlite3_stmt *st = NULL;
@@ -288,7 +286,7 @@ send_batch(struct fwd *f)
 
 /* Move rows from sent to acked to confirmed as the receiver takes them. */
 static void
-settle(struct fwd *f, long long now)
+settle(struct syslog_fwd *f, long long now)
 {
 	if (f->sent > f->acked_last && syslog_conn_acked(&f->c)) {
 		if (f->nacked == ACKED_MAX) {
@@ -313,7 +311,7 @@ settle(struct fwd *f, long long now)
 static void *
 fwd_main(void *arg)
 {
-	struct fwd *f = arg;
+	struct syslog_fwd *f = arg;
 
 	while (!idle(f, 0)) {
 		long long now = now_ms(), head;
@@ -350,7 +348,7 @@ fwd_main(void *arg)
 /* Life cycle and metrics */
 
 static void
-fwd_free(struct fwd *f)
+fwd_free(struct syslog_fwd *f)
 {
 	if (f == NULL)
 		return;
@@ -362,7 +360,7 @@ fwd_free(struct fwd *f)
 int
 audit_syslog_start(struct audit *a, const char *spec, const char *cacert, char **err)
 {
-	struct fwd *f = calloc(1, sizeof(*f));
+	struct syslog_fwd *f = calloc(1, sizeof(*f));
 	pthread_condattr_t ca;
 
 	if (f == NULL || (f->spec = strdup(spec)) == NULL) {
@@ -389,15 +387,15 @@ audit_syslog_start(struct audit *a, const char *spec, const char *cacert, char *
 		return -1;
 	}
 	f->running = 1;
-	fwd = f;
+	a->syslog = f;
 	log_info("syslog: forwarding the audit log to %s from row %lld", spec, f->confirmed + 1);
 	return 0;
 }
 
 void
-audit_syslog_stop(void)
+audit_syslog_stop(struct audit *a)
 {
-	struct fwd *f = fwd;
+	struct syslog_fwd *f = a != NULL ? a->syslog : NULL;
 
 	if (f == NULL)
 		return;
@@ -411,14 +409,14 @@ audit_syslog_stop(void)
 		f->confirmed = f->sent;
 	cursor_save(f);
 	syslog_conn_close(&f->c);
-	fwd = NULL;
+	a->syslog = NULL;
 	fwd_free(f);
 }
 
 void
-audit_syslog_metrics(FILE *out)
+audit_syslog_metrics(struct audit *a, FILE *out)
 {
-	struct fwd *f = fwd;
+	struct syslog_fwd *f = a->syslog;
 	long long head;
 
 	if (f == NULL)

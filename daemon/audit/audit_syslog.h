@@ -52,9 +52,11 @@ char *audit_syslog_format(const struct audit_row *r, long pid, size_t *len);
 /* Start forwarding a's rows to spec (CA certificates for tls: cacert, NULL
  * for the system's). 0, or -1 with *err (malloc'd). */
 int audit_syslog_start(struct audit *a, const char *spec, const char *cacert, char **err);
-/* Stop the thread and save the cursor. Safe when not started. */
-void audit_syslog_stop(void);
-/* Prometheus text: rows sent, failures, lag, connection state. */
-void audit_syslog_metrics(FILE *out);
+/* Stop the thread and save the cursor. Safe when not started; audit_close
+ * does it too. */
+void audit_syslog_stop(struct audit *a);
+/* Prometheus text: rows sent, failures, lag, connection state (nothing when
+ * not forwarding). */
+void audit_syslog_metrics(struct audit *a, FILE *out);
 
 #endif

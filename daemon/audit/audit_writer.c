@@ -203,13 +203,12 @@ audit_pending_free(struct audit_pending *p)
 }
 
 /* Write one batch and release its callers; called and returns with a->lock
- * held. Asynchronous callers are called back without the lock, so appends
- * (and the next batch) go on meanwhile. */
+ * held. Asynchronous callers are handed to the notifier thread, which calls
+ * them back while this thread goes on to the next batch. */
 static void
 write_batch(struct audit *a, struct audit_pending *list)
 {
 	struct batch b = {a, list, {0, 0, {0}}};
-	struct audit_pending *async = NULL, **tail = &async;
 	long long t0;
 	unsigned long long t1;
 	int rc, ok;
@@ -235,21 +234,16 @@ write_batch(struct audit *a, struct audit_pending *list)
 		else
 			a->counters.failed++;
 		if (p->done_fn != NULL) {
-			*tail = p;
-			tail = &p->next;
+			p->next = NULL;
+			*a->finished_tail = p;
+			a->finished_tail = &p->next;
 		} else {
 			p->done = 1; /* p belongs to a waiting caller: not touched again */
 		}
 	}
-	*tail = NULL;
+	if (a->finished != NULL)
+		pthread_cond_signal(&a->notify);
 	pthread_cond_broadcast(&a->done);
-	lockorder_unlock(&a->lock, LOCK_AUDIT);
-	for (struct audit_pending *p = async, *next; p != NULL; p = next) {
-		next = p->next;
-		p->done_fn(p->done_arg, p->id);
-		audit_pending_free(p);
-	}
-	lockorder_lock(&a->lock, LOCK_AUDIT);
 }
 
 /* Group commit (a->lock held): the callers of the last commit are most of
@@ -318,19 +312,19 @@ first_id(sqlite3 *c, int *rc)
 	return query_ll(c, db_prepare(c, "SELECT min(id) FROM events"), rc);
 }
 
-/* The newest row older than cutoff_us (time never decreases with id). */
+/* The newest id older than cutoff_us (time never decreases with id): the one
+ * before the first at or after it; LLONG_MAX - 1 when every row is older. */
 static long long
 last_id_before(sqlite3 *c, long long cutoff_us, int *rc)
 {
-	sqlite3_stmt *st = db_prepare(c, "SELECT id FROM events WHERE time < ?1 "
-	                                 "ORDER BY time DESC, id DESC LIMIT 1");
-	char t[AUDIT_TIME_LEN + 1];
+	long long first;
 
-	if (st == NULL)
+	if (audit_id_at_time(c, cutoff_us, &first) != 0) {
+		*rc = sqlite3_extended_errcode(c) != SQLITE_OK ? sqlite3_extended_errcode(c)
+		                                               : SQLITE_ERROR;
 		return -1;
-	audit_time_format(cutoff_us, t);
-	sqlite3_bind_text(st, 1, t, -1, SQLITE_TRANSIENT);
-	return query_ll(c, st, rc);
+	}
+	return first - 1;
 }
 
 /* The hash of the newest row with id <= upto: the link the anchor keeps. */
@@ -469,6 +463,7 @@ audit_writer_main(void *arg)
 	struct audit *a = arg;
 	long long last_prune = real_now_us();
 
+	pthread_setname_np(pthread_self(), "audit-writer");
 	lockorder_lock(&a->lock, LOCK_AUDIT);
 	for (;;) {
 		if (a->head != NULL) {

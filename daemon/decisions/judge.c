@@ -80,7 +80,7 @@ new_id(struct judge *jg, char out[33])
 	out[32] = '\0';
 }
 
-/* Called by the audit writer thread once the record is committed or failed. */
+/* Called by the audit notifier thread once the record is committed or failed. */
 static void
 recorded(void *arg, long long id)
 {

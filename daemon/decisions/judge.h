@@ -76,7 +76,7 @@ struct judgement {
  * until the judgement is final. Returns 0 when j is final (j->d.allow is the
  * answer), or 1 when the engine is being asked about containers or the
  * audit record is being written: resume(arg) is then called once, from a
- * lookup thread or the audit writer thread, after which the caller calls
+ * lookup thread or the audit notifier thread, after which the caller calls
  * judge_finish(j) and answers. The request (req and its buffers) is not
  * needed after judge_start returns. Release j with judge_clear in both
  * cases. */

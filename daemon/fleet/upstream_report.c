@@ -56,7 +56,7 @@ upstream_report(struct upstream *u)
 	                 (json_int_t)(den - u->reported_denies));
 	/* The newest audit checkpoint the central has not taken yet: kept there,
 	 * it shows later whether this host's log was rewritten. */
-	cp = audit_checkpoint_latest();
+	cp = audit_checkpoint_latest(u->audit);
 	cp_id = json_integer_value(json_object_get(cp, "id"));
 	if (body != NULL && cp != NULL && cp_id > u->reported_checkpoint)
 		json_object_set(body, "auditCheckpoint", cp);

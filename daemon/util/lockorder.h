@@ -21,7 +21,7 @@ enum lockorder_rank {
 	LOCK_USERPOLICY,       /* policy/userpolicy.c up->up_lock, a rwlock (leaf) */
 	LOCK_USERPOLICY_HOME,  /* policy/userpolicy.c up->home_lock (leaf) */
 	LOCK_AUDIT,            /* audit/audit_int.h a->lock (leaf) */
-	LOCK_AUDIT_CHECKPOINT, /* audit/audit_checkpoint.c cp_lock (leaf) */
+	LOCK_AUDIT_CHECKPOINT, /* audit/audit_checkpoint.c a->cp.lock (leaf) */
 	LOCK_AUDIT_SYSLOG,     /* audit/audit_syslog.c f->lock (leaf) */
 	LOCK_RANKS
 };

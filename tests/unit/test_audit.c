@@ -9,6 +9,7 @@
 #include "store/db.h"
 #include "engine/decide.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -638,6 +639,126 @@ test_retention_by_age_leaves_signed_anchor(void)
 	fake_now = 0;
 	audit_close(a);
 	rm_dir(d);
+}
+
+/* Time bounds are found by a binary search over the ids (time never
+ * decreases with id): exact times, ties, times between rows, before the first
+ * and after the last row, and a log whose first rows were pruned. */
+static void
+test_time_bound_searches_the_id_order(void)
+{
+	const char *d = new_dir();
+	struct audit_opts o = {1, 0, 6, "testhost", 0, test_clock, 0};
+	struct audit *a = open_with(d, &o);
+	static const int minute[] = {0, 0, 1, 1, 1, 3, 4, 4, 7, 9}; /* row i + 1 */
+	const long long T0 = 1795000000000000LL, M = 60000000LL;
+	long long id = 0;
+	sqlite3 *c;
+
+	for (size_t i = 0; i < sizeof(minute) / sizeof(minute[0]); i++) {
+		fake_now = T0 + minute[i] * M;
+		CHECK(add(a, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == (long long)i + 1);
+	}
+	c = db_reader_get(audit_db(a));
+	CHECK(c != NULL);
+	CHECK(audit_id_at_time(c, T0 - 1, &id) == 0 && id == 1);
+	CHECK(audit_id_at_time(c, T0, &id) == 0 && id == 1);
+	CHECK(audit_id_at_time(c, T0 + 1, &id) == 0 && id == 3);
+	CHECK(audit_id_at_time(c, T0 + M, &id) == 0 && id == 3);
+	CHECK(audit_id_at_time(c, T0 + 2 * M, &id) == 0 && id == 6);
+	CHECK(audit_id_at_time(c, T0 + 4 * M, &id) == 0 && id == 7);
+	CHECK(audit_id_at_time(c, T0 + 9 * M, &id) == 0 && id == 10);
+	CHECK(audit_id_at_time(c, T0 + 9 * M + 1, &id) == 0 && id == LLONG_MAX);
+	db_reader_put(audit_db(a), c);
+	/* Rows 1..5 go (retention keeps 6 rows: 6..10 and the anchor, 11). */
+	fake_now = T0 + 10 * M;
+	CHECK_INT_EQ(audit_prune(a), 5);
+	c = db_reader_get(audit_db(a));
+	CHECK(c != NULL);
+	CHECK(audit_id_at_time(c, T0, &id) == 0 && id == 6);
+	CHECK(audit_id_at_time(c, T0 + 5 * M, &id) == 0 && id == 9);
+	CHECK(audit_id_at_time(c, T0 + 10 * M, &id) == 0 && id == 11);
+	db_reader_put(audit_db(a), c);
+	fake_now = 0;
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* Asynchronous appends are called back (by the notifier thread) once each,
+ * in commit order, every one of them by the time audit_close returns. */
+struct async_log {
+	pthread_mutex_t lock;
+	long long ids[200];
+	int n;
+};
+
+static void
+async_done(void *arg, long long id)
+{
+	struct async_log *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n < 200)
+		l->ids[l->n] = id;
+	l->n++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void
+test_async_callbacks_in_commit_order_before_close(void)
+{
+	const char *d = new_dir();
+	struct audit *a = open_with(d, NULL);
+	struct async_log l = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
+	struct audit_event ev = {"exec.denied", "uid:1", "test", "c1", "deny",
+	                         NULL,          0,       NULL,   1,    NULL};
+	int queued = 0;
+
+	for (int i = 0; i < 200; i++)
+		queued += audit_append_async(a, &ev, async_done, &l) == 0;
+	CHECK_INT_EQ(queued, 200);
+	audit_close(a);
+	CHECK_INT_EQ(l.n, 200);
+	for (int i = 0; i < 200; i++)
+		CHECK(l.ids[i] == i + 1);
+	rm_dir(d);
+}
+
+/* Checkpoint state belongs to its audit object: a second log open beside
+ * one that records checkpoints has none of them. */
+static int
+has_checkpoint(void *arg)
+{
+	return audit_checkpoint_count(arg) >= 1;
+}
+
+static void
+test_checkpoints_belong_to_their_log(void)
+{
+	char d1[128], d2[128];
+	struct audit *a, *b;
+	json_t *cp;
+
+	snprintf(d1, sizeof(d1), "%s", new_dir());
+	snprintf(d2, sizeof(d2), "%s", new_dir());
+	a = open_with(d1, NULL);
+	b = open_with(d2, NULL);
+	CHECK(a != NULL && b != NULL);
+	CHECK(add(a, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == 1);
+	CHECK(add(b, "exec.denied", "uid:1", "c1", "deny", NULL, 1) == 1);
+	CHECK_INT_EQ(audit_checkpoint_start(a, 1), 0);
+	CHECK(check_wait(has_checkpoint, a));
+	cp = audit_checkpoint_latest(a);
+	CHECK(cp != NULL && json_integer_value(json_object_get(cp, "id")) == 1);
+	json_decref(cp);
+	CHECK(audit_checkpoint_count(b) == 0);
+	CHECK(audit_checkpoint_latest(b) == NULL);
+	audit_checkpoint_stop(a);
+	CHECK(audit_checkpoint_latest(a) == NULL);
+	audit_close(a);
+	audit_close(b);
+	rm_dir(d1);
+	rm_dir(d2);
 }
 
 static void
@@ -1357,6 +1478,9 @@ main(void)
 	RUN(test_verify_detects_rewritten_prev_hash);
 	RUN(test_retention_by_count_leaves_signed_anchor);
 	RUN(test_retention_by_age_leaves_signed_anchor);
+	RUN(test_time_bound_searches_the_id_order);
+	RUN(test_async_callbacks_in_commit_order_before_close);
+	RUN(test_checkpoints_belong_to_their_log);
 	RUN(test_tampered_anchor_signature_fails_verify);
 	RUN(test_verify_checks_rule_index_and_storage_classes);
 	RUN(test_checkpoint_catches_a_recomputed_chain);
