@@ -111,6 +111,7 @@ gojson_key_matches(const char *key, size_t klen, const char *name)
 struct matches {
 	const struct gojson_view *v;
 	const char *name;
+	size_t nlen;
 	unsigned sig;
 	int n;  /* gathered members, or -1: walk */
 	int at; /* the next gathered one */
@@ -119,10 +120,14 @@ struct matches {
 	const struct gojson_value *m[MATCH_MAX];
 };
 
+/* Keys spelt exactly as the field, the usual case, are confirmed by one
+ * comparison; gojson_key_matches folds the others. */
 static inline int
-member_is(const struct gojson_value *c, const char *name, unsigned sig)
+member_is(const struct gojson_value *c, const struct matches *it)
 {
-	return c->kfold == sig && gojson_key_matches(c->key, c->klen, name);
+	return c->kfold == it->sig &&
+	       ((c->klen == it->nlen && memcmp(c->key, it->name, it->nlen) == 0) ||
+	        gojson_key_matches(c->key, c->klen, it->name));
 }
 
 /* Gather the members of o that select the field, through its index. */
@@ -134,7 +139,7 @@ gather_indexed(struct matches *it, const struct gojson_value *o)
 	int k = 0;
 
 	for (int p = ix->head[gojson_index_bucket(ix, it->sig)]; p >= 0; p = ix->prev[p]) {
-		if (!member_is(ix->member[p], it->name, it->sig))
+		if (!member_is(ix->member[p], it))
 			continue;
 		if (k == MATCH_MAX)
 			return -1;
@@ -155,7 +160,7 @@ gather(struct matches *it, const struct gojson_value *o)
 	if (o->index != NULL)
 		return gather_indexed(it, o);
 	for (c = o->child; c != NULL; c = c->next) {
-		if (!member_is(c, it->name, it->sig))
+		if (!member_is(c, it))
 			continue;
 		if (it->n == MATCH_MAX)
 			return -1;
@@ -169,7 +174,8 @@ matches_init(struct matches *it, const struct gojson_view *v, const char *name)
 {
 	it->v = v;
 	it->name = name;
-	it->sig = gojson_fold_sig_ascii(name, strlen(name));
+	it->nlen = strlen(name);
+	it->sig = gojson_fold_sig_ascii(name, it->nlen);
 	it->n = 0;
 	for (size_t i = 0; i < v->n; i++)
 		if (gather(it, v->obj[i]) != 0) {
@@ -203,7 +209,7 @@ matches_next(struct matches *it)
 		}
 		c = it->cur;
 		it->cur = c->next;
-		if (member_is(c, it->name, it->sig))
+		if (member_is(c, it))
 			return c;
 	}
 }
