@@ -8,6 +8,7 @@
 #include "engine/gojson.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* The string member "k" of {"k": <text>} decoded, or NULL with *why set. */
 static const char *
@@ -145,6 +146,102 @@ test_base64_as_go_decodes_it(void)
 	CHECK(out[0] == 0xfb && out[1] == 0xff && out[2] == 0xbf);
 }
 
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A plain reference: a quad at a time, '=' only as "x==" or "xx=" padding
+ * in the last quad. */
+static long
+base64_reference(const char *in, size_t len, unsigned char *out)
+{
+	long n = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+
+		for (int k = 0; k < 4; k++) {
+			const char *d = in[i + k] != '\0' ? strchr(b64_alphabet, in[i + k]) : NULL;
+
+			if (d != NULL)
+				v[k] = (int)(d - b64_alphabet);
+			else if (in[i + k] == '=' && k >= 2 && i + 4 == len)
+				v[k] = -1;
+			else
+				return -1;
+		}
+		if (v[2] < 0 && v[3] >= 0)
+			return -1;
+		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (v[2] >= 0)
+			out[n++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+		if (v[3] >= 0)
+			out[n++] = (unsigned char)(v[2] << 6 | v[3]);
+	}
+	return n;
+}
+
+static size_t
+base64_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? in[i + 2] : 0);
+
+		out[o++] = b64_alphabet[v >> 18 & 63];
+		out[o++] = b64_alphabet[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+	}
+	return o;
+}
+
+/* Decode into a buffer of exactly len / 4 * 3 bytes (so that a sanitizer
+ * build catches a write past it) and compare with the reference. */
+static void
+check_base64_like_reference(const char *text, size_t len)
+{
+	unsigned char *got = malloc(len / 4 * 3 + 1), *want = malloc(len / 4 * 3 + 1);
+	long g, w;
+
+	CHECK(got != NULL && want != NULL);
+	g = gojson_base64_decode(text, len, got);
+	w = base64_reference(text, len, want);
+	CHECK_INT_EQ(g, w);
+	CHECK(w < 0 || memcmp(got, want, (size_t)w) == 0);
+	free(got);
+	free(want);
+}
+
+/* The wide decoder and the quad loops agree with the reference on every
+ * length around their thresholds, and on every byte value put at places
+ * inside and between the wide blocks and in the last quad. */
+static void
+test_base64_every_length_and_byte_like_reference(void)
+{
+	unsigned char raw[300];
+	char text[404];
+	unsigned seed = 12345;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+	for (size_t n = 0; n <= sizeof(raw); n++)
+		check_base64_like_reference(text, base64_encode(raw, n, text));
+	len = base64_encode(raw, 100, text); /* 136 digits, two of them '=' */
+	for (size_t at = 0; at < len; at += at < 40 || at > len - 8 ? 1 : 7)
+		for (int c = 0; c < 256; c++) {
+			char keep = text[at];
+
+			text[at] = (char)c;
+			check_base64_like_reference(text, len);
+			text[at] = keep;
+		}
+}
+
 int
 main(void)
 {
@@ -152,5 +249,6 @@ main(void)
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
 	RUN(test_base64_as_go_decodes_it);
+	RUN(test_base64_every_length_and_byte_like_reference);
 	return CHECK_DONE();
 }
