@@ -3,7 +3,8 @@
  * plain (copied whole) or not (escapes, non-ASCII, errors), wherever in an
  * eight-byte word the special byte falls; keys select fields by Go's folding
  * through the fold signature (ſ, K, any case); base64 decodes as Go's
- * StdEncoding, padding only at the end. */
+ * StdEncoding, padding only at the end, sixteen digits at a time or not;
+ * plain strings of any length decode whole wherever the text ends. */
 #include "check.h"
 #include "engine/gojson.h"
 
@@ -64,6 +65,42 @@ test_plain_and_escaped_strings_decode_alike(void)
 	got = decode(&a, "\"nul \\u0000 inside\"", &len, &why, &at);
 	CHECK(got != NULL && len == 12 && memcmp(got, "nul \0 inside", 13) == 0);
 	gojson_arena_clear(&a);
+}
+
+/* Plain keys and values of every length up to past two blocks of sixteen,
+ * followed by anything from one byte to many before the end of the text:
+ * decoded whole, and the key found by its folded name. */
+static void
+test_plain_strings_of_every_length_and_place(void)
+{
+	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const struct gojson_value *root;
+	struct gojson_arena a;
+	char doc[256], name[64];
+
+	for (int n = 1; n <= 40; n++)
+		for (int pad = 0; pad <= 20; pad++) {
+			struct gojson_view v = {&root, 1};
+			const char *why = NULL;
+			size_t at = 0;
+			int len;
+
+			len = snprintf(doc, sizeof(doc), "{\"%.*s\":\"%.*s\"%*s}", n, letters, n,
+			               letters + 1, pad, "");
+			gojson_arena_init(&a);
+			CHECK_INT_EQ(gojson_parse(&a, doc, (size_t)len, &root, &why, &at), 0);
+			CHECK_INT_EQ(root->child->klen, n);
+			CHECK(memcmp(root->child->key, letters, (size_t)n) == 0);
+			CHECK(root->child->key[n] == '\0');
+			CHECK_INT_EQ(root->child->len, n);
+			CHECK(memcmp(root->child->s, letters + 1, (size_t)n) == 0);
+			CHECK(root->child->s[n] == '\0');
+			for (int i = 0; i < n; i++) /* the name in the other case */
+				name[i] = (char)(letters[i] ^ 0x20);
+			name[n] = '\0';
+			CHECK(gojson_view_string(&v, name) == root->child->s);
+			gojson_arena_clear(&a);
+		}
 }
 
 static void
@@ -246,6 +283,7 @@ int
 main(void)
 {
 	RUN(test_plain_and_escaped_strings_decode_alike);
+	RUN(test_plain_strings_of_every_length_and_place);
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
 	RUN(test_base64_as_go_decodes_it);
