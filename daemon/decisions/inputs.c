@@ -80,8 +80,10 @@ input_new(const struct decide_request *req, const struct judgement *j)
 		total += len[i] = strlen(s[i]) + 1;
 	if (req->has_body && req->body_len <= INPUTS_MAX_BODY)
 		raw = req->body_len;
-	if ((in = calloc(1, sizeof(*in) + total + raw)) == NULL)
+	/* Only the header is cleared: the text and body are written next. */
+	if ((in = malloc(sizeof(*in) + total + raw)) == NULL)
 		goto out;
+	memset(in, 0, sizeof(*in));
 	in->size = sizeof(*in) + total + raw;
 	p = in->text;
 	for (int i = 0; i < 4; i++) {

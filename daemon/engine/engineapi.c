@@ -72,15 +72,40 @@ engineapi_fact_add(struct engineapi_facts *f, enum engineapi_fact_kind kind, con
 	return 0;
 }
 
+/* Append s to buf at *o, cut as snprintf cuts (bufsz - 1 bytes at most). */
+static void
+field_put(char *buf, size_t bufsz, size_t *o, const char *s, size_t n)
+{
+	if (n > bufsz - 1 - *o)
+		n = bufsz - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+/* Every fact is named on the decision path, allowed or not: joined by hand,
+ * since snprintf cost more than judging the fact. */
 void
 engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 {
-	if (fa->index >= 0)
-		snprintf(buf, bufsz, "%s%s[%ld]%s", fa->prefix, fa->name, fa->index,
-		         fa->suffix != NULL ? fa->suffix : "");
-	else
-		snprintf(buf, bufsz, "%s%s%s", fa->prefix, fa->name,
-		         fa->suffix != NULL ? fa->suffix : "");
+	char num[24], *d = num + sizeof(num);
+	unsigned long i = (unsigned long)fa->index;
+	size_t o = 0;
+
+	if (bufsz == 0)
+		return;
+	field_put(buf, bufsz, &o, fa->prefix, strlen(fa->prefix));
+	field_put(buf, bufsz, &o, fa->name, strlen(fa->name));
+	if (fa->index >= 0) {
+		*--d = ']';
+		do
+			*--d = (char)('0' + i % 10);
+		while ((i /= 10) != 0);
+		*--d = '[';
+		field_put(buf, bufsz, &o, d, (size_t)(num + sizeof(num) - d));
+	}
+	if (fa->suffix != NULL)
+		field_put(buf, bufsz, &o, fa->suffix, strlen(fa->suffix));
+	buf[o] = '\0';
 }
 
 /* Each string of a []string (or StrSlice) field as a fact. */

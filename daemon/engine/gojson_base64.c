@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Digits (gojson.h): hex, and base64 as Go's encoding/json writes []byte
- * (standard alphabet, padded), decoded a quad at a time. */
+ * (standard alphabet, padded), decoded sixteen digits at a time with SSSE3
+ * where the processor has it, else a quad at a time. */
 #include "gojson.h"
 
 #include <stdint.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <tmmintrin.h>
+#define B64_SSSE3 1
+#endif
 
 int
 gojson_hexval(int c)
@@ -61,6 +66,46 @@ b64_digit(unsigned char c, unsigned *d)
 	}
 static const uint32_t b64_quad[4][256] = {B64_256(18), B64_256(12), B64_256(6), B64_256(0)};
 
+#ifdef B64_SSSE3
+/* Sixteen digits into twelve bytes per step, by nibble lookups (a byte is a
+ * digit when the bit sets of its low and high nibble share none), an offset
+ * per high nibble ('/' apart) and two multiply-adds that pack 4 x 6 bits.
+ * Stops before the first block holding anything but a digit ('=' included)
+ * and while fewer than 32 digits are left, so the last quad and every odd
+ * case stay with the careful loops and each 16-byte store lands inside the
+ * len / 4 * 3 bytes of out. Returns the digits consumed. */
+__attribute__((target("ssse3"))) static size_t
+decode_ssse3(const unsigned char *p, size_t len, unsigned char *out)
+{
+	const __m128i lut_lo = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	                                     0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+	const __m128i lut_hi = _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10,
+	                                     0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+	const __m128i lut_roll =
+	    _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+	const __m128i nib = _mm_set1_epi8(0x0F), slash = _mm_set1_epi8('/');
+	size_t i = 0;
+
+	for (; len - i >= 32; i += 16, out += 12) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		__m128i hi = _mm_and_si128(_mm_srli_epi32(v, 4), nib);
+		__m128i lo = _mm_and_si128(v, nib);
+		__m128i bad =
+		    _mm_and_si128(_mm_shuffle_epi8(lut_lo, lo), _mm_shuffle_epi8(lut_hi, hi));
+
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, _mm_setzero_si128())) != 0xFFFF)
+			break;
+		v = _mm_add_epi8(
+		    v, _mm_shuffle_epi8(lut_roll, _mm_add_epi8(_mm_cmpeq_epi8(v, slash), hi)));
+		v = _mm_maddubs_epi16(v, _mm_set1_epi32(0x01400140));
+		v = _mm_madd_epi16(v, _mm_set1_epi32(0x00011000));
+		_mm_storeu_si128((__m128i *)out, _mm_shuffle_epi8(v, order));
+	}
+	return i;
+}
+#endif
+
 long
 gojson_base64_decode(const char *in, size_t len, unsigned char *out)
 {
@@ -70,6 +115,12 @@ gojson_base64_decode(const char *in, size_t len, unsigned char *out)
 
 	if (len % 4 != 0)
 		return -1;
+#ifdef B64_SSSE3
+	if (__builtin_cpu_supports("ssse3")) {
+		i = decode_ssse3(p, len, out);
+		n = (long)(i / 4 * 3);
+	}
+#endif
 	/* Every quad but the last holds four digits: decoded with one lookup a
 	 * digit, already in place; a '=' or a non-digit anywhere sets the flag
 	 * bit and sends the quad to the careful loop. */

@@ -77,8 +77,33 @@ gojson_index_bucket(const struct gojson_index *ix, unsigned sig)
 	return (sig * 0x9E3779B1u) >> ix->shift;
 }
 
+/* ASCII case folding without the locale lookup tolower() does. */
+static inline int
+gojson_ascii_fold(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* The fold signature: the folded length and the first, middle and last
+ * folded characters. Cheap to compute and to compare; a match is confirmed
+ * by gojson_key_matches. */
+static inline unsigned
+gojson_sig_pack(size_t n, unsigned first, unsigned mid, unsigned last)
+{
+	return (unsigned)(n & 0xff) | first << 8 | mid << 16 | last << 24;
+}
+
 /* The fold signature of klen bytes of plain ASCII (gojson_fold_hash gives
- * the same for them, and handles any key). */
-unsigned gojson_fold_sig_ascii(const char *key, size_t klen);
+ * the same for them, and handles any key); inline, as the parser takes one
+ * for every member. */
+static inline unsigned
+gojson_fold_sig_ascii(const char *key, size_t klen)
+{
+	if (klen == 0)
+		return 0;
+	return gojson_sig_pack(klen, (unsigned)gojson_ascii_fold((unsigned char)key[0]),
+	                       (unsigned)gojson_ascii_fold((unsigned char)key[klen / 2]),
+	                       (unsigned)gojson_ascii_fold((unsigned char)key[klen - 1]));
+}
 
 #endif

@@ -146,23 +146,31 @@ special_bytes(uint64_t w)
 	return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
 }
 
+#ifdef __SSE2__
+/* The special bytes (as special_bytes) of the sixteen bytes v, one bit
+ * each. */
+static inline unsigned
+special16(__m128i v)
+{
+	/* Unsigned v < 0x20, or v >= 0x80: as signed, (v ^ 0x80) < (0x20 ^ 0x80)
+	 * catches the first, and the sign bit of v the second. */
+	__m128i bad = _mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(_mm_xor_si128(v, _mm_set1_epi8(-128)), _mm_set1_epi8(0x20 - 128)));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(bad, v));
+}
+#endif
+
 /* Sixteen bytes at a time with SSE2 (every x86-64 has it), else eight. */
 static size_t
 plain_run(const unsigned char *s, const unsigned char *end)
 {
 	const unsigned char *p = s;
 #ifdef __SSE2__
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-	              space = _mm_set1_epi8(0x20 - 128), flip = _mm_set1_epi8(-128);
-
 	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)p);
-		/* Unsigned v < 0x20, or v >= 0x80: as signed, (v ^ 0x80) < (0x20 ^ 0x80)
-		 * catches the first, and the sign bit of v the second. */
-		__m128i bad =
-		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-		                 _mm_cmplt_epi8(_mm_xor_si128(v, flip), space));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(bad, v));
+		unsigned m = special16(_mm_loadu_si128((const __m128i *)p));
 
 		if (m != 0)
 			return (size_t)(p - s) + (size_t)__builtin_ctz(m);
@@ -234,9 +242,34 @@ int
 gojson_parse_string(struct gojson_parser *ps, const char **out, size_t *outlen, int *plain)
 {
 	const unsigned char *s = ps->p + 1, *q;
-	size_t hi = 0, o = 0, run = plain_run(s, ps->end);
+	size_t hi = 0, o = 0, run;
 	char *buf;
 
+#ifdef __SSE2__
+	/* Most keys and values are plain and shorter than sixteen bytes: one
+	 * load finds the closing quote, and one store copies them (the arena
+	 * gives at least sixteen bytes). */
+	if (ps->end - s >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)s);
+		unsigned m = special16(v);
+
+		if (m != 0 && s[run = (size_t)__builtin_ctz(m)] == '"') {
+			if ((buf = gojson_arena_take(ps->a, 16)) == NULL) {
+				ps->nomem = 1;
+				return -1;
+			}
+			_mm_storeu_si128((__m128i *)buf, v);
+			buf[run] = '\0';
+			*out = buf;
+			*outlen = run;
+			ps->p = s + run + 1;
+			if (plain != NULL)
+				*plain = 1;
+			return 0;
+		}
+	}
+#endif
+	run = plain_run(s, ps->end);
 	q = s + run;
 	if (q < ps->end && *q == '"') {
 		if ((buf = gojson_arena_take(ps->a, run + 1)) == NULL) {

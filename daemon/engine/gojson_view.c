@@ -12,32 +12,6 @@
 /* ------------------------------------------------------------------------ */
 /* Folding                                                                  */
 
-/* ASCII case folding without the locale lookup tolower() does. */
-static inline int
-ascii_fold(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* The fold signature: the folded length and the first, middle and last
- * folded characters. Cheap to compute and to compare; a match is confirmed
- * by gojson_key_matches. */
-static inline unsigned
-sig_pack(size_t n, unsigned first, unsigned mid, unsigned last)
-{
-	return (unsigned)(n & 0xff) | first << 8 | mid << 16 | last << 24;
-}
-
-unsigned
-gojson_fold_sig_ascii(const char *key, size_t klen)
-{
-	if (klen == 0)
-		return 0;
-	return sig_pack(klen, (unsigned)ascii_fold((unsigned char)key[0]),
-	                (unsigned)ascii_fold((unsigned char)key[klen / 2]),
-	                (unsigned)ascii_fold((unsigned char)key[klen - 1]));
-}
-
 /* The folded character at k[*i] (U+212A as k, U+017F as s, ASCII case
  * folded, any other byte as itself); *i moves past it. */
 static unsigned
@@ -54,7 +28,7 @@ fold_next(const unsigned char *k, size_t klen, size_t *i)
 		return 's';
 	}
 	(*i)++;
-	return (unsigned)ascii_fold((int)c);
+	return (unsigned)gojson_ascii_fold((int)c);
 }
 
 unsigned
@@ -71,7 +45,7 @@ gojson_fold_hash(const char *key, size_t klen)
 	}
 	for (size_t j = 0, at = 0; at <= n / 2 && j < klen; at++)
 		mid = fold_next(k, klen, &j);
-	return sig_pack(n, first, mid, last);
+	return gojson_sig_pack(n, first, mid, last);
 }
 
 int
@@ -81,12 +55,12 @@ gojson_key_matches(const char *key, size_t klen, const char *name)
 	size_t i = 0;
 
 	for (; *name != '\0'; name++) {
-		int c = ascii_fold((unsigned char)*name);
+		int c = gojson_ascii_fold((unsigned char)*name);
 
 		if (i >= klen)
 			return 0;
 		if (k[i] < 0x80) {
-			if (ascii_fold(k[i]) != c)
+			if (gojson_ascii_fold(k[i]) != c)
 				return 0;
 			i++;
 		} else if (c == 'k' && klen - i >= 3 && k[i] == 0xE2 && k[i + 1] == 0x84 &&
@@ -111,6 +85,7 @@ gojson_key_matches(const char *key, size_t klen, const char *name)
 struct matches {
 	const struct gojson_view *v;
 	const char *name;
+	size_t nlen;
 	unsigned sig;
 	int n;  /* gathered members, or -1: walk */
 	int at; /* the next gathered one */
@@ -119,10 +94,14 @@ struct matches {
 	const struct gojson_value *m[MATCH_MAX];
 };
 
+/* Keys spelt exactly as the field, the usual case, are confirmed by one
+ * comparison; gojson_key_matches folds the others. */
 static inline int
-member_is(const struct gojson_value *c, const char *name, unsigned sig)
+member_is(const struct gojson_value *c, const struct matches *it)
 {
-	return c->kfold == sig && gojson_key_matches(c->key, c->klen, name);
+	return c->kfold == it->sig &&
+	       ((c->klen == it->nlen && memcmp(c->key, it->name, it->nlen) == 0) ||
+	        gojson_key_matches(c->key, c->klen, it->name));
 }
 
 /* Gather the members of o that select the field, through its index. */
@@ -134,7 +113,7 @@ gather_indexed(struct matches *it, const struct gojson_value *o)
 	int k = 0;
 
 	for (int p = ix->head[gojson_index_bucket(ix, it->sig)]; p >= 0; p = ix->prev[p]) {
-		if (!member_is(ix->member[p], it->name, it->sig))
+		if (!member_is(ix->member[p], it))
 			continue;
 		if (k == MATCH_MAX)
 			return -1;
@@ -155,7 +134,7 @@ gather(struct matches *it, const struct gojson_value *o)
 	if (o->index != NULL)
 		return gather_indexed(it, o);
 	for (c = o->child; c != NULL; c = c->next) {
-		if (!member_is(c, it->name, it->sig))
+		if (!member_is(c, it))
 			continue;
 		if (it->n == MATCH_MAX)
 			return -1;
@@ -169,7 +148,8 @@ matches_init(struct matches *it, const struct gojson_view *v, const char *name)
 {
 	it->v = v;
 	it->name = name;
-	it->sig = gojson_fold_sig_ascii(name, strlen(name));
+	it->nlen = strlen(name);
+	it->sig = gojson_fold_sig_ascii(name, it->nlen);
 	it->n = 0;
 	for (size_t i = 0; i < v->n; i++)
 		if (gather(it, v->obj[i]) != 0) {
@@ -203,7 +183,7 @@ matches_next(struct matches *it)
 		}
 		c = it->cur;
 		it->cur = c->next;
-		if (member_is(c, it->name, it->sig))
+		if (member_is(c, it))
 			return c;
 	}
 }

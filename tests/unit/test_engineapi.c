@@ -404,6 +404,32 @@ test_reader_structs_merge_slices_replace(void)
 	free_facts(f);
 }
 
+/* The field name is what snprintf would write, cut the same way. */
+static void
+test_fact_field_names_like_snprintf(void)
+{
+	static const long indexes[] = {-1, 0, 7, 10, 123456789L, 2147483647L};
+	static const char *const suffixes[] = {NULL, "", ".Source"};
+	struct engineapi_fact fa = {.prefix = "TaskTemplate.ContainerSpec.", .name = "Mounts"};
+	char got[64], want[64];
+
+	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++)
+		for (size_t s = 0; s < sizeof(suffixes) / sizeof(suffixes[0]); s++)
+			for (size_t sz = 1; sz <= sizeof(got); sz++) {
+				fa.index = indexes[i];
+				fa.suffix = suffixes[s];
+				if (fa.index >= 0)
+					snprintf(want, sz, "%s%s[%ld]%s", fa.prefix, fa.name,
+					         fa.index, fa.suffix ? fa.suffix : "");
+				else
+					snprintf(want, sz, "%s%s%s", fa.prefix, fa.name,
+					         fa.suffix ? fa.suffix : "");
+				memset(got, 'x', sizeof(got));
+				engineapi_fact_field(&fa, got, sz);
+				CHECK_STR_EQ(got, want);
+			}
+}
+
 static void
 test_reader_strings_decode_like_go(void)
 {
@@ -584,6 +610,7 @@ main(void)
 	RUN(test_key_folding_like_go);
 	RUN(test_reader_last_duplicate_wins_in_document_order);
 	RUN(test_reader_structs_merge_slices_replace);
+	RUN(test_fact_field_names_like_snprintf);
 	RUN(test_reader_strings_decode_like_go);
 	RUN(test_reader_rejects_what_go_rejects);
 	RUN(test_reader_caps_strslice_and_devices);

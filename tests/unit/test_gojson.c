@@ -3,11 +3,13 @@
  * plain (copied whole) or not (escapes, non-ASCII, errors), wherever in an
  * eight-byte word the special byte falls; keys select fields by Go's folding
  * through the fold signature (ſ, K, any case); base64 decodes as Go's
- * StdEncoding, padding only at the end. */
+ * StdEncoding, padding only at the end, sixteen digits at a time or not;
+ * plain strings of any length decode whole wherever the text ends. */
 #include "check.h"
 #include "engine/gojson.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* The string member "k" of {"k": <text>} decoded, or NULL with *why set. */
 static const char *
@@ -63,6 +65,42 @@ test_plain_and_escaped_strings_decode_alike(void)
 	got = decode(&a, "\"nul \\u0000 inside\"", &len, &why, &at);
 	CHECK(got != NULL && len == 12 && memcmp(got, "nul \0 inside", 13) == 0);
 	gojson_arena_clear(&a);
+}
+
+/* Plain keys and values of every length up to past two blocks of sixteen,
+ * followed by anything from one byte to many before the end of the text:
+ * decoded whole, and the key found by its folded name. */
+static void
+test_plain_strings_of_every_length_and_place(void)
+{
+	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const struct gojson_value *root;
+	struct gojson_arena a;
+	char doc[256], name[64];
+
+	for (int n = 1; n <= 40; n++)
+		for (int pad = 0; pad <= 20; pad++) {
+			struct gojson_view v = {&root, 1};
+			const char *why = NULL;
+			size_t at = 0;
+			int len;
+
+			len = snprintf(doc, sizeof(doc), "{\"%.*s\":\"%.*s\"%*s}", n, letters, n,
+			               letters + 1, pad, "");
+			gojson_arena_init(&a);
+			CHECK_INT_EQ(gojson_parse(&a, doc, (size_t)len, &root, &why, &at), 0);
+			CHECK_INT_EQ(root->child->klen, n);
+			CHECK(memcmp(root->child->key, letters, (size_t)n) == 0);
+			CHECK(root->child->key[n] == '\0');
+			CHECK_INT_EQ(root->child->len, n);
+			CHECK(memcmp(root->child->s, letters + 1, (size_t)n) == 0);
+			CHECK(root->child->s[n] == '\0');
+			for (int i = 0; i < n; i++) /* the name in the other case */
+				name[i] = (char)(letters[i] ^ 0x20);
+			name[n] = '\0';
+			CHECK(gojson_view_string(&v, name) == root->child->s);
+			gojson_arena_clear(&a);
+		}
 }
 
 static void
@@ -145,12 +183,110 @@ test_base64_as_go_decodes_it(void)
 	CHECK(out[0] == 0xfb && out[1] == 0xff && out[2] == 0xbf);
 }
 
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A plain reference: a quad at a time, '=' only as "x==" or "xx=" padding
+ * in the last quad. */
+static long
+base64_reference(const char *in, size_t len, unsigned char *out)
+{
+	long n = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+
+		for (int k = 0; k < 4; k++) {
+			const char *d = in[i + k] != '\0' ? strchr(b64_alphabet, in[i + k]) : NULL;
+
+			if (d != NULL)
+				v[k] = (int)(d - b64_alphabet);
+			else if (in[i + k] == '=' && k >= 2 && i + 4 == len)
+				v[k] = -1;
+			else
+				return -1;
+		}
+		if (v[2] < 0 && v[3] >= 0)
+			return -1;
+		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (v[2] >= 0)
+			out[n++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+		if (v[3] >= 0)
+			out[n++] = (unsigned char)(v[2] << 6 | v[3]);
+	}
+	return n;
+}
+
+static size_t
+base64_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? in[i + 2] : 0);
+
+		out[o++] = b64_alphabet[v >> 18 & 63];
+		out[o++] = b64_alphabet[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+	}
+	return o;
+}
+
+/* Decode into a buffer of exactly len / 4 * 3 bytes (so that a sanitizer
+ * build catches a write past it) and compare with the reference. */
+static void
+check_base64_like_reference(const char *text, size_t len)
+{
+	unsigned char *got = malloc(len / 4 * 3 + 1), *want = malloc(len / 4 * 3 + 1);
+	long g, w;
+
+	CHECK(got != NULL && want != NULL);
+	g = gojson_base64_decode(text, len, got);
+	w = base64_reference(text, len, want);
+	CHECK_INT_EQ(g, w);
+	CHECK(w < 0 || memcmp(got, want, (size_t)w) == 0);
+	free(got);
+	free(want);
+}
+
+/* The wide decoder and the quad loops agree with the reference on every
+ * length around their thresholds, and on every byte value put at places
+ * inside and between the wide blocks and in the last quad. */
+static void
+test_base64_every_length_and_byte_like_reference(void)
+{
+	unsigned char raw[300];
+	char text[404];
+	unsigned seed = 12345;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+	for (size_t n = 0; n <= sizeof(raw); n++)
+		check_base64_like_reference(text, base64_encode(raw, n, text));
+	len = base64_encode(raw, 100, text); /* 136 digits, two of them '=' */
+	for (size_t at = 0; at < len; at += at < 40 || at > len - 8 ? 1 : 7)
+		for (int c = 0; c < 256; c++) {
+			char keep = text[at];
+
+			text[at] = (char)c;
+			check_base64_like_reference(text, len);
+			text[at] = keep;
+		}
+}
+
 int
 main(void)
 {
 	RUN(test_plain_and_escaped_strings_decode_alike);
+	RUN(test_plain_strings_of_every_length_and_place);
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
 	RUN(test_base64_as_go_decodes_it);
+	RUN(test_base64_every_length_and_byte_like_reference);
 	return CHECK_DONE();
 }
