@@ -54,6 +54,10 @@ struct server {
 	struct policylife *policylife;   /* the org policy's change protocol (policylife.h) */
 	struct watch *watch;             /* the settings file's watch, or NULL (watch.h) */
 	struct settings_api *settings;   /* GET /v1/settings's caps and replies (handlers.h) */
+	/* What the home group's last resolution logged (startup.c; main thread only). */
+	int home_group_logged;
+	/* When preferences past their age were last removed (h_users.c; atomic). */
+	long long prefs_expired_at;
 };
 
 #endif

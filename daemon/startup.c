@@ -131,7 +131,6 @@ startup_open_audit(const struct config *cfg, char **err)
 int
 startup_home_group_resolve(struct server *srv, const char *name)
 {
-	static int warned = -1;
 	struct group gr, *res = NULL;
 	struct homes homes = {0};
 	char buf[16384];
@@ -143,15 +142,15 @@ startup_home_group_resolve(struct server *srv, const char *name)
 		auth_set_home_group(srv->auth, 0, 0);
 	found = homes_of_group(&homes_nss_system, name, &homes);
 	state = found <= 0 ? 1 : (homes.n == 0 ? 2 : 0);
-	if (state != warned && state == 1)
+	if (state != srv->home_group_logged && state == 1)
 		log_warnx("--home-group %s: no such group: $HOME in policies stands for no one, "
 		          "and no one reads decisions by group membership",
 		          name);
-	else if (state != warned && state == 2)
+	else if (state != srv->home_group_logged && state == 2)
 		log_warnx("--home-group %s: the group has no members with a home: $HOME in "
 		          "policies stands for no one",
 		          name);
-	warned = state;
+	srv->home_group_logged = state;
 	changed = served_set_homes(srv->served, &homes);
 	if (changed > 0)
 		log_info("$HOME stands for %zu home%s (members of %s)", homes.n,

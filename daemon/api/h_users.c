@@ -198,14 +198,13 @@ locked_keys(struct server *srv, const char *user, const json_t *prefs)
 static int
 prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 {
-	static long long last_expiry;
-	long long now = (long long)time(NULL),
-	          last = __atomic_load_n(&last_expiry, __ATOMIC_RELAXED);
+	long long *at = &rq->srv->prefs_expired_at;
+	long long now = (long long)time(NULL), last = __atomic_load_n(at, __ATOMIC_RELAXED);
 	struct problems errs = PROBLEMS_INIT;
 
 	/* Hourly, by whichever request comes first. */
-	if (now - last >= 3600 && __atomic_compare_exchange_n(&last_expiry, &last, now, 0,
-	                                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	if (now - last >= 3600 &&
+	    __atomic_compare_exchange_n(at, &last, now, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		h_users_prefs_expire(rq->srv);
 
 	if (!userpolicy_name_valid(user, "user", &errs)) {
