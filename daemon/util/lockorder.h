@@ -2,8 +2,9 @@
 /* The lock order of daemon/THREADS.md, asserted in debug builds
  * (--enable-debug-triggers or --enable-lock-checks): each checked lock has a
  * rank, each thread a stack of the ranks it holds, and taking a lock whose
- * rank is not above every held one, or any lock under a leaf, aborts with a
- * message. Other builds compile the checks away. */
+ * rank is not above every held one, any lock under a leaf, or a lock meant
+ * to be taken alone while another is held aborts with a message. Other
+ * builds compile the checks away. */
 #ifndef LOCKSET_LOCKORDER_H
 #define LOCKSET_LOCKORDER_H
 
@@ -11,18 +12,38 @@
 
 #include <pthread.h>
 
-/* Outermost first (THREADS.md, "Locks, outermost first"). */
+/* Outermost first (THREADS.md, "Locks, outermost first"; the numbers there in
+ * the comments). */
 enum lockorder_rank {
-	LOCK_POLICYLIFE = 1,   /* policy/policylife.c pl->lock: every org change */
-	LOCK_USERPOLICY_WRITE, /* policy/userpolicy.c up->write_lock: every user change */
-	LOCK_SERVED_WAIT,      /* policy/served_wait.c wait_lock: before cur_lock */
-	LOCK_SERVED_CUR,       /* policy/served.c cur_lock (leaf) */
-	LOCK_SERVED_ENV,       /* policy/served.c env_lock (leaf) */
-	LOCK_USERPOLICY,       /* policy/userpolicy.c up->up_lock, a rwlock (leaf) */
-	LOCK_USERPOLICY_HOME,  /* policy/userpolicy.c up->home_lock (leaf) */
-	LOCK_AUDIT,            /* audit/audit_int.h a->lock (leaf) */
-	LOCK_AUDIT_CHECKPOINT, /* audit/audit_checkpoint.c a->cp.lock (leaf) */
-	LOCK_AUDIT_SYSLOG,     /* audit/audit_syslog.c f->lock (leaf) */
+	LOCK_POLICYLIFE = 1,   /* 1 policy/policylife.c pl->lock: every org change */
+	LOCK_USERPOLICY_WRITE, /* 2 policy/userpolicy.c up->write_lock: every user change */
+	LOCK_BUNDLESERVE,      /* 3 fleet/bundleserve.c bs->lock: building the bundle */
+	LOCK_SERVED_WAIT,      /* 4 policy/served_wait.c wait_lock: before cur_lock */
+	LOCK_SERVED_CUR,       /* 5 policy/served.c cur_lock (leaf) */
+	LOCK_SERVED_ENV,       /* 6 policy/served.c env_lock (leaf) */
+	LOCK_USERPOLICY,       /* 7 policy/userpolicy.c up->up_lock, a rwlock (leaf) */
+	LOCK_USERPOLICY_HOME,  /* 8 policy/userpolicy.c up->home_lock (leaf) */
+	LOCK_ENGINEINFO,       /* 9 containers/engineinfo.c e->lock (leaf) */
+	LOCK_AUDIT,            /* 10 audit/audit_int.h a->lock (leaf) */
+	LOCK_AUDIT_CHECKPOINT, /* 11 audit/audit_checkpoint.c a->cp.lock (leaf) */
+	LOCK_AUDIT_SYSLOG,     /* 11 audit/audit_syslog.c f->lock (leaf) */
+	LOCK_DB_WRITE,         /* 12 store/db.c write_lock: one write transaction */
+	LOCK_DB_POOL,          /* 12 store/db.c pool_lock: the reader pool (leaf) */
+	/* 13: leaves taken with no other checked lock held. */
+	LOCK_TOKENS,           /* http/tokens.c t->lock, a rwlock */
+	LOCK_TOKENS_FAIL,      /* http/tokens.c t->fail_lock */
+	LOCK_SETTINGS_CAPS,    /* api/h_settings.c sa->caps_lock */
+	LOCK_SETTINGS_REPLIES, /* api/h_settings.c sa->replies_lock, a rwlock */
+	LOCK_HTTP_CONNS,       /* http/http_conn.c r->lock: the connection registry */
+	LOCK_INPUTS_QUEUE,     /* decisions/inputs.c r->q_lock */
+	LOCK_LOOKUP,           /* decisions/lookup.c l->lock */
+	LOCK_CONTAINERS,       /* containers/containers.c c->lock */
+	LOCK_RATELIMIT,        /* util/ratelimit.c rl->lock */
+	LOCK_PROXY,            /* proxy/proxy.c p->lock */
+	LOCK_PROXY_ACCESS,     /* proxy/proxy_access.c acc->lock */
+	LOCK_PROXY_TICKET,     /* proxy/proxy_ticket.c t->lock */
+	LOCK_PROXY_JUDGE,      /* proxy/proxy_judge.c w->lock */
+	LOCK_UPSTREAM,         /* fleet/upstream*.c u->lock */
 	LOCK_RANKS
 };
 
