@@ -14,6 +14,7 @@
 #include "http/reply.h"
 #include "policy/served.h"
 #include "policy/userpolicy.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -125,7 +126,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	struct caller_count **pp, *c = NULL;
 	int full = 0, over = 0;
 
-	pthread_mutex_lock(&sa->caps_lock);
+	lockorder_lock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
 	pp = caller_slot(sa, rq->peer.name);
 	if (sa->waiting >= cap)
 		full = 1;
@@ -140,7 +141,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 		sa->waiting++;
 		lp->counted = c;
 	}
-	pthread_mutex_unlock(&sa->caps_lock);
+	lockorder_unlock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
 	if (c != NULL)
 		return 1;
 	*ret = full   ? reply_json_hdr(rq, 503,
@@ -164,14 +165,14 @@ release(struct longpoll *lp)
 
 	if (lp->counted == NULL)
 		return;
-	pthread_mutex_lock(&sa->caps_lock);
+	lockorder_lock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
 	pp = caller_slot(sa, lp->counted->name);
 	if ((c = *pp) != NULL && --c->n == 0) {
 		*pp = c->next;
 		free(c);
 	}
 	sa->waiting--;
-	pthread_mutex_unlock(&sa->caps_lock);
+	lockorder_unlock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
 	lp->counted = NULL;
 }
 
@@ -409,17 +410,17 @@ reply_current(struct request *rq, struct served *s, const char *inm)
 	struct settings_api *sa = rq->srv->settings;
 	enum MHD_Result ret;
 
-	pthread_rwlock_rdlock(&sa->replies_lock);
+	lockorder_rdlock(&sa->replies_lock, LOCK_SETTINGS_REPLIES);
 	if (sa->replies.r200 != NULL && sa->replies.build == s->build) {
 		ret = queue_current(sa, rq, s, inm);
-		pthread_rwlock_unlock(&sa->replies_lock);
+		lockorder_rwunlock(&sa->replies_lock, LOCK_SETTINGS_REPLIES);
 		return ret;
 	}
-	pthread_rwlock_unlock(&sa->replies_lock);
-	pthread_rwlock_wrlock(&sa->replies_lock);
+	lockorder_rwunlock(&sa->replies_lock, LOCK_SETTINGS_REPLIES);
+	lockorder_wrlock(&sa->replies_lock, LOCK_SETTINGS_REPLIES);
 	ret = replies_for(sa, s) == 0 ? queue_current(sa, rq, s, inm)
 	                              : reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
-	pthread_rwlock_unlock(&sa->replies_lock);
+	lockorder_rwunlock(&sa->replies_lock, LOCK_SETTINGS_REPLIES);
 	return ret;
 }
 /* Resumed after a change, the deadline, or the client's going. */

@@ -6,6 +6,7 @@
 
 #include "store/db.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -200,10 +201,10 @@ forget(struct containers *c, const char *id)
 	struct forget_args a = {c, id};
 	int rc;
 
-	pthread_mutex_lock(&c->lock);
+	lockorder_lock(&c->lock, LOCK_CONTAINERS);
 	if (c->inflight > 0)
 		c->tainted = 1;
-	pthread_mutex_unlock(&c->lock);
+	lockorder_unlock(&c->lock, LOCK_CONTAINERS);
 	if (db_tx_run(c->db, forget_tx, &a, &rc) != 0) {
 		/* A row that should be gone may still be there: trust none. */
 		__atomic_store_n(&c->untrusted, 1, __ATOMIC_RELEASE);
@@ -232,9 +233,9 @@ containers_forget_all(struct containers *c)
 void
 containers_create_begin(struct containers *c)
 {
-	pthread_mutex_lock(&c->lock);
+	lockorder_lock(&c->lock, LOCK_CONTAINERS);
 	c->inflight++;
-	pthread_mutex_unlock(&c->lock);
+	lockorder_unlock(&c->lock, LOCK_CONTAINERS);
 }
 
 int
@@ -242,7 +243,7 @@ containers_create_end(struct containers *c)
 {
 	int clean;
 
-	pthread_mutex_lock(&c->lock);
+	lockorder_lock(&c->lock, LOCK_CONTAINERS);
 	/* An AuthZRes whose AuthZReq this process did not count (it ran before
 	 * a restart) finds nothing in flight: not known to be clean. */
 	clean = c->inflight > 0 && !c->tainted;
@@ -250,7 +251,7 @@ containers_create_end(struct containers *c)
 		c->inflight--;
 	if (c->inflight == 0)
 		c->tainted = 0;
-	pthread_mutex_unlock(&c->lock);
+	lockorder_unlock(&c->lock, LOCK_CONTAINERS);
 	return clean;
 }
 

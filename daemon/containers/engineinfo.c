@@ -8,6 +8,7 @@
 #include "engineclient.h"
 #include "log.h"
 #include "policy/served.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -76,12 +77,12 @@ policy_changed(struct served_waiter *w)
 	struct engineinfo *e =
 	    (struct engineinfo *)((char *)w - offsetof(struct engineinfo, policy));
 
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	e->armed = 0;
 	if (!served_shutting_down(e->served)) /* served_wake_all fires every waiter */
 		e->wanted++;
 	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }
 
 /* Listen for the next policy change (not holding e->lock: lock order). */
@@ -90,10 +91,10 @@ arm_policy_waiter(struct engineinfo *e)
 {
 	int arm;
 
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	arm = !e->armed && !e->stopping;
 	e->armed = 1;
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	if (!arm)
 		return;
 	memset(&e->policy, 0, sizeof(e->policy));
@@ -135,7 +136,7 @@ check(struct engineinfo *e)
 	char err[256] = "";
 	int rc = engineclient_info(e->socket, e->timeout_ms, &info, err, sizeof(err));
 
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	before = e->userns;
 	e->checked_at = time(NULL);
 	if (rc == 0) {
@@ -154,7 +155,7 @@ check(struct engineinfo *e)
 		e->userns = DECIDE_USERNS_UNKNOWN;
 		e->n_failed++;
 	}
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	log_change(e, before);
 }
 
@@ -204,23 +205,23 @@ checker_main(void *arg)
 		arm_policy_waiter(e);
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_sec += ENGINEINFO_PERIOD_S;
-		pthread_mutex_lock(&e->lock);
+		lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 		while (!e->stopping && e->wanted == e->done_gen)
 			if (pthread_cond_timedwait(&e->cond, &e->lock, &next) == ETIMEDOUT)
 				e->wanted++;
 		if (e->stopping) {
-			pthread_mutex_unlock(&e->lock);
+			lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 			break;
 		}
 		gen = e->wanted;
-		pthread_mutex_unlock(&e->lock);
+		lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 		check(e);
-		pthread_mutex_lock(&e->lock);
+		lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 		e->done_gen = gen;
 		{
 			struct waiter *w = take_waiters(e, gen);
 
-			pthread_mutex_unlock(&e->lock);
+			lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 			release(w);
 		}
 	}
@@ -272,18 +273,18 @@ engineinfo_stop(struct engineinfo *e)
 
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	e->stopping = 1;
 	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	if (e->running)
 		pthread_join(e->thread, NULL);
 	e->running = 0;
 	if (e->socket != NULL)
 		served_wait_remove(e->served, &e->policy);
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	w = take_waiters(e, 0);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	release(w);
 }
 
@@ -304,10 +305,10 @@ engineinfo_trigger(struct engineinfo *e)
 {
 	if (e == NULL || e->socket == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	e->wanted++; /* a check in flight may have started before the engine restarted */
 	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }
 
 enum decide_userns
@@ -317,9 +318,9 @@ engineinfo_userns(struct engineinfo *e)
 
 	if (e == NULL)
 		return DECIDE_USERNS_UNKNOWN;
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	u = e->userns;
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return u;
 }
 
@@ -331,7 +332,7 @@ engineinfo_wait(struct engineinfo *e, void (*done)(void *arg), void *arg)
 
 	if (e == NULL || e->socket == NULL || (w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	/* No answer, and none is coming: ask again, unless the engine just
 	 * failed to answer (no flood of checks while it is down). */
 	if (e->userns == DECIDE_USERNS_UNKNOWN && e->wanted == e->done_gen &&
@@ -349,7 +350,7 @@ engineinfo_wait(struct engineinfo *e, void (*done)(void *arg), void *arg)
 		w = NULL;
 		rc = 0;
 	}
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	free(w);
 	return rc;
 }
@@ -365,7 +366,7 @@ engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "lockset does not ask the engine about user namespaces");
 		return 2;
 	}
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	rc = e->userns == DECIDE_USERNS_YES ? 0 : e->userns == DECIDE_USERNS_NO ? 1 : 2;
 	if (rc == 1)
 		snprintf(buf, bufsz,
@@ -382,7 +383,7 @@ engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
 		    "namespaces (%s): while enhancedContainerIsolation is locked on, container "
 		    "creates, service creates and execs are %s",
 		    e->socket ? " at " : "", e->socket ? e->socket : "", e->error, what);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return rc;
 }
 
@@ -396,7 +397,7 @@ engineinfo_json(struct engineinfo *e)
 
 	if (e == NULL)
 		return json_pack("{s:n, s:s}", "socket", "userns", "unknown");
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	if (e->checked_at != 0) {
 		struct tm tm;
 
@@ -412,7 +413,7 @@ engineinfo_json(struct engineinfo *e)
 	                                                                        : e->info.version,
 	              "checkedAt", when[0] ? when : NULL, "error",
 	              e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }
 
@@ -421,7 +422,7 @@ engineinfo_metrics(struct engineinfo *e, FILE *out)
 {
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	fprintf(out,
 	        "# HELP lockset_engine_userns 1 when the engine said it runs containers in user "
 	        "namespaces, 0 when it said it does not, -1 when it could not be asked.\n"
@@ -436,5 +437,5 @@ engineinfo_metrics(struct engineinfo *e, FILE *out)
 	        : e->userns == DECIDE_USERNS_NO ? 0
 	                                        : -1,
 	        e->n_yes, e->n_no, e->n_failed);
-	pthread_mutex_unlock(&e->lock);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }

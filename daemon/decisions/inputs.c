@@ -12,6 +12,7 @@
 
 #include "judge.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -117,18 +118,18 @@ inputs_record(struct inputs *r, const struct decide_request *req, const struct j
 	if (r == NULL)
 		return;
 	if (req->uri != NULL && strlen(req->uri) > (size_t)r->store.lim.max_uri) {
-		pthread_mutex_lock(&r->q_lock);
+		lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		r->dropped_uri++;
-		pthread_mutex_unlock(&r->q_lock);
+		lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		return;
 	}
 	if ((in = input_new(req, j)) == NULL)
 		return;
-	pthread_mutex_lock(&r->q_lock);
+	lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	if (r->stopping || r->q_len >= INPUTS_MAX_QUEUE ||
 	    r->q_bytes + in->size > INPUTS_QUEUE_BYTES) {
 		r->dropped_queue++;
-		pthread_mutex_unlock(&r->q_lock);
+		lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		inputs_input_free(in);
 		return;
 	}
@@ -140,7 +141,7 @@ inputs_record(struct inputs *r, const struct decide_request *req, const struct j
 	if (r->q_len == INPUTS_WAKE ||
 	    (r->q_bytes >= INPUTS_WAKE_BYTES && r->q_bytes - in->size < INPUTS_WAKE_BYTES))
 		pthread_cond_signal(&r->q_cond);
-	pthread_mutex_unlock(&r->q_lock);
+	lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -180,11 +181,11 @@ write_batch(struct inputs *r, struct input *list)
 		inputs_input_free(list);
 		list = next;
 	}
-	pthread_mutex_lock(&r->q_lock);
+	lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	r->bodies_hashed += stats.hashed;
 	r->body_large += stats.body_large;
 	r->body_notjson += stats.body_notjson;
-	pthread_mutex_unlock(&r->q_lock);
+	lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 }
 
 /* Publish what is stored (q_lock held). */
@@ -203,7 +204,7 @@ writer_main(void *arg)
 
 	inputs_prune(&r->store); /* the limits may be lower than last time; and the count */
 	last_prune = time(NULL);
-	pthread_mutex_lock(&r->q_lock);
+	lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	publish_use(r);
 	for (;;) {
 		struct input *batch;
@@ -216,7 +217,7 @@ writer_main(void *arg)
 		r->q_tail = &r->q_head;
 		r->q_len = r->q_bytes = 0;
 		r->flush_wanted = 0;
-		pthread_mutex_unlock(&r->q_lock);
+		lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		/* Rows and their bodies are written in one transaction, and
 		 * retention runs between batches: no body it sees as an orphan
 		 * can belong to a row still to come. */
@@ -225,14 +226,14 @@ writer_main(void *arg)
 			inputs_prune(&r->store);
 			last_prune = time(NULL);
 		}
-		pthread_mutex_lock(&r->q_lock);
+		lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		publish_use(r);
 		r->written_seq = upto;
 		pthread_cond_broadcast(&r->done_cond);
 		if (r->stopping && r->q_head == NULL)
 			break;
 	}
-	pthread_mutex_unlock(&r->q_lock);
+	lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	return NULL;
 }
 
@@ -286,10 +287,10 @@ inputs_stop(struct inputs *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->q_lock);
+	lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	r->stopping = 1;
 	pthread_cond_signal(&r->q_cond);
-	pthread_mutex_unlock(&r->q_lock);
+	lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	pthread_join(r->writer, NULL);
 	if (r->dropped_queue > 0)
 		log_info("decision inputs: %llu dropped (queue full)", r->dropped_queue);
@@ -303,13 +304,13 @@ inputs_flush(struct inputs *r)
 
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->q_lock);
+	lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	want = r->q_seq;
 	r->flush_wanted = 1;
 	pthread_cond_signal(&r->q_cond);
 	while (r->written_seq < want && !r->stopping)
 		pthread_cond_wait(&r->done_cond, &r->q_lock);
-	pthread_mutex_unlock(&r->q_lock);
+	lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 }
 
 /* The limits, as gauges. */
@@ -345,7 +346,7 @@ inputs_metrics(struct inputs *r, FILE *out)
 	struct inputs_limits lim = {0, 0, 0, 0};
 
 	if (r != NULL) {
-		pthread_mutex_lock(&r->q_lock);
+		lockorder_lock(&r->q_lock, LOCK_INPUTS_QUEUE);
 		rec = r->q_seq;
 		dq = r->dropped_queue;
 		du = r->dropped_uri;
@@ -355,7 +356,7 @@ inputs_metrics(struct inputs *r, FILE *out)
 		rows = r->stored_rows;
 		bytes = r->stored_bytes;
 		lim = r->store.lim;
-		pthread_mutex_unlock(&r->q_lock);
+		lockorder_unlock(&r->q_lock, LOCK_INPUTS_QUEUE);
 	}
 	fprintf(out,
 	        "# HELP lockset_decision_inputs_total Decision inputs queued for the impact "

@@ -7,6 +7,7 @@
 #include "containers/containers.h"
 #include "containers/engineclient.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -203,17 +204,17 @@ lookup_main(void *arg)
 	for (;;) {
 		struct lookup_set *s;
 
-		pthread_mutex_lock(&l->lock);
+		lockorder_lock(&l->lock, LOCK_LOOKUP);
 		while (l->head == NULL && !l->stopping)
 			pthread_cond_wait(&l->cond, &l->lock);
 		if ((s = l->head) == NULL) {
-			pthread_mutex_unlock(&l->lock);
+			lockorder_unlock(&l->lock, LOCK_LOOKUP);
 			return NULL;
 		}
 		if ((l->head = s->next) == NULL)
 			l->tail = NULL;
 		l->queued--;
-		pthread_mutex_unlock(&l->lock);
+		lockorder_unlock(&l->lock, LOCK_LOOKUP);
 		for (size_t i = 0; i < s->n; i++)
 			if (s->v[i].state == MEMO_MISSING)
 				resolve_one(l, s, &s->v[i]);
@@ -241,7 +242,7 @@ lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(
 	s->done = done;
 	s->done_arg = arg;
 	s->next = NULL;
-	pthread_mutex_lock(&l->lock);
+	lockorder_lock(&l->lock, LOCK_LOOKUP);
 	if (l->queued < LOOKUP_MAX_QUEUE && !l->stopping) {
 		if (l->tail != NULL)
 			l->tail->next = s;
@@ -252,7 +253,7 @@ lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(
 		pthread_cond_signal(&l->cond);
 		rc = 0;
 	}
-	pthread_mutex_unlock(&l->lock);
+	lockorder_unlock(&l->lock, LOCK_LOOKUP);
 	if (rc != 0) {
 		__atomic_add_fetch(&l->queue_full, 1, __ATOMIC_RELAXED);
 		log_warnx("container lookups: queue full; the containers stay unknown");
@@ -293,10 +294,10 @@ lookup_stop(struct lookup *l)
 {
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->lock);
+	lockorder_lock(&l->lock, LOCK_LOOKUP);
 	l->stopping = 1;
 	pthread_cond_broadcast(&l->cond);
-	pthread_mutex_unlock(&l->lock);
+	lockorder_unlock(&l->lock, LOCK_LOOKUP);
 	for (int i = 0; i < l->nthreads; i++)
 		pthread_join(l->threads[i], NULL);
 	l->nthreads = 0;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "policy/policystore.h"
 #include "policy/served.h"
+#include "util/lockorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -125,7 +126,7 @@ bundleserve_current(struct bundleserve *bs)
 	if (bs == NULL)
 		return NULL; /* no bundles signed here */
 	gen = served_generation(bs->served);
-	pthread_mutex_lock(&bs->lock);
+	lockorder_lock(&bs->lock, LOCK_BUNDLESERVE);
 	if (bs->cur != NULL && gen == bs->built_gen) {
 		b = bs->cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
@@ -145,7 +146,7 @@ bundleserve_current(struct bundleserve *bs)
 	bs->built_gen = gen;
 	b = fresh;
 out:
-	pthread_mutex_unlock(&bs->lock);
+	lockorder_unlock(&bs->lock, LOCK_BUNDLESERVE);
 	return b;
 }
 

@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "log.h"
 #include "policy/policylife.h"
+#include "util/lockorder.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ upstream_parse_time(const char *s)
 void
 upstream_record(struct upstream *u, int ok, const struct bundle_info *info, const char *why)
 {
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	u->last_attempt = time(NULL);
 	if (ok) {
 		u->last_sync = u->last_attempt;
@@ -56,15 +57,15 @@ upstream_record(struct upstream *u, int ok, const struct bundle_info *info, cons
 		snprintf(u->issued, sizeof(u->issued), "%s", info->issued);
 		u->issued_at = upstream_parse_time(info->issued);
 	}
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 }
 
 static void
 count(struct upstream *u, unsigned long long *n)
 {
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	(*n)++;
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 }
 
 /* Wait ms milliseconds or until stopped; 1 when stopped. */
@@ -81,11 +82,11 @@ pause_ms(struct upstream *u, long ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	while (!u->stop && pthread_cond_timedwait(&u->cond, &u->lock, &ts) != ETIMEDOUT)
 		;
 	stop = u->stop;
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 	return stop;
 }
 
@@ -311,11 +312,11 @@ install_saved(struct upstream *u)
 	                          sizeof(why)) == UA_INSTALLED) {
 		log_info("upstream: enforcing the saved bundle v%lld (issued %s)", info.version,
 		         info.issued);
-		pthread_mutex_lock(&u->lock);
+		lockorder_lock(&u->lock, LOCK_UPSTREAM);
 		u->version = info.version;
 		snprintf(u->issued, sizeof(u->issued), "%s", info.issued);
 		u->issued_at = upstream_parse_time(info.issued);
-		pthread_mutex_unlock(&u->lock);
+		lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 	} else {
 		snprintf(msg, sizeof(msg), "the saved bundle was not installed: %s", why);
 		log_warnx("upstream: %s", msg);
@@ -426,10 +427,10 @@ upstream_stop(struct upstream *u)
 	if (u == NULL)
 		return;
 	if (u->running) {
-		pthread_mutex_lock(&u->lock);
+		lockorder_lock(&u->lock, LOCK_UPSTREAM);
 		u->stop = 1;
 		pthread_cond_signal(&u->cond);
-		pthread_mutex_unlock(&u->lock);
+		lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 		upstream_http_cancel(u->http);
 		pthread_join(u->thread, NULL);
 		u->running = 0;

@@ -11,6 +11,7 @@
 #include "decisions/judge.h"
 #include "log.h"
 #include "policy/served.h"
+#include "util/lockorder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,10 @@ upstream_report(struct upstream *u)
 	time_t last;
 
 	judge_totals(u->judge, &dec, &den);
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	last = u->last_sync;
 	snprintf(err, sizeof(err), "%s", u->last_error);
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 	if (last != 0 && gmtime_r(&last, &tm) != NULL)
 		strftime(sync, sizeof(sync), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	body = json_pack("{s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I}", "locksetVersion",
@@ -102,7 +103,7 @@ upstream_health_of(struct upstream *u, int *degraded)
 	const char *status;
 	json_t *h;
 
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	status = u->last_error[0] ? "degraded" : (u->last_attempt == 0 ? "starting" : "ok");
 	*degraded = u->last_error[0] != '\0';
 	h = json_pack(
@@ -112,7 +113,7 @@ upstream_health_of(struct upstream *u, int *degraded)
 	    u->issued_at ? json_integer((json_int_t)(time(NULL) - u->issued_at)) : json_null(),
 	    "lastSync", time_or_null(u->last_sync), "lastAttempt", time_or_null(u->last_attempt),
 	    "lastError", u->last_error[0] ? json_string(u->last_error) : json_null());
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 	return h;
 }
 
@@ -121,7 +122,7 @@ upstream_metrics_of(struct upstream *u, FILE *out)
 {
 	time_t now = time(NULL);
 
-	pthread_mutex_lock(&u->lock);
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
 	fprintf(
 	    out,
 	    "# HELP lockset_upstream_up 1 when the last fetch from the upstream succeeded.\n"
@@ -146,5 +147,5 @@ upstream_metrics_of(struct upstream *u, FILE *out)
 	    u->last_attempt != 0 && u->last_error[0] == '\0', u->version,
 	    u->issued_at ? (long long)(now - u->issued_at) : -1LL, (long long)u->last_sync,
 	    u->n_installed, u->n_unchanged, u->n_not_modified, u->n_refused, u->n_failed);
-	pthread_mutex_unlock(&u->lock);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 }

@@ -6,6 +6,7 @@
 #include "http_conn.h"
 
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -154,10 +155,10 @@ http_conn_limits_new(struct conn_registry *r, const char *spec, const struct con
 	}
 	l->reg = r;
 	l->caps = *caps;
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	if (r->nall < MAX_LIMITS)
 		r->all[r->nall++] = l;
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	return l;
 }
 
@@ -169,14 +170,14 @@ http_conn_limits_free(struct conn_limits *l)
 	if (l == NULL)
 		return;
 	r = l->reg;
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	for (size_t i = 0; i < r->nall; i++) {
 		if (r->all[i] == l) {
 			r->all[i] = r->all[--r->nall];
 			break;
 		}
 	}
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	for (size_t i = 0; i < PEER_BUCKETS; i++) {
 		while (l->peers[i] != NULL) {
 			struct peer_count *p = l->peers[i];
@@ -199,10 +200,10 @@ http_conn_rest_capacity(struct conn_registry *r)
 {
 	unsigned n = 0;
 
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	for (size_t i = 0; i < r->nall; i++)
 		n += r->all[i]->caps.authz ? 0 : r->all[i]->caps.soft;
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	return n;
 }
 
@@ -314,7 +315,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	 * its cap): its connections, one a decision, skip the peer table. */
 	if (!l->caps.authz)
 		peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	l->open++;
 	if (ci->root) {
 		l->root++;
@@ -336,7 +337,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	if (r->open != NULL)
 		r->open->prev = ci;
 	r->open = ci;
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	if (ci->refused == CONN_SERVED)
 		return;
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, REFUSED_IDLE_S);
@@ -351,7 +352,7 @@ http_conn_closed(struct conn_info *ci)
 
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->reg->lock);
+	lockorder_lock(&l->reg->lock, LOCK_HTTP_CONNS);
 	l->open--;
 	if (ci->root)
 		l->root--;
@@ -365,7 +366,7 @@ http_conn_closed(struct conn_info *ci)
 		l->reg->open = ci->next;
 	if (ci->next != NULL)
 		ci->next->prev = ci->prev;
-	pthread_mutex_unlock(&l->reg->lock);
+	lockorder_unlock(&l->reg->lock, LOCK_HTTP_CONNS);
 	ci->limits = NULL;
 }
 
@@ -405,7 +406,7 @@ janitor_main(void *arg)
 {
 	struct conn_registry *r = arg;
 
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	while (!r->janitor_stop) {
 		struct timespec ts;
 
@@ -414,7 +415,7 @@ janitor_main(void *arg)
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&r->janitor_cond, &r->lock, &ts);
 	}
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	return NULL;
 }
 
@@ -434,10 +435,10 @@ http_conn_stop(struct conn_registry *r)
 {
 	if (r == NULL || !r->janitor_running)
 		return;
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	r->janitor_stop = 1;
 	pthread_cond_signal(&r->janitor_cond);
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 	pthread_join(r->janitor, NULL);
 	r->janitor_running = 0;
 }
@@ -502,7 +503,7 @@ v_cut(const struct conn_limits *l)
 void
 http_conn_metrics(struct conn_registry *r, FILE *out)
 {
-	pthread_mutex_lock(&r->lock);
+	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	metric_family(r, out, "lockset_connections", "gauge", "Open connections per listener.", "",
 	              v_open);
 	fprintf(out, "# HELP lockset_connections_limit Connections a listener serves at most "
@@ -531,5 +532,5 @@ http_conn_metrics(struct conn_registry *r, FILE *out)
 	              "Connections closed for not sending a whole request within the connection "
 	              "timeout.",
 	              "", v_cut);
-	pthread_mutex_unlock(&r->lock);
+	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
 }

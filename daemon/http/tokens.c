@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "store/db.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -141,12 +142,12 @@ tokens_read(sqlite3 *c, struct token **out, size_t *n)
 static void
 tokens_install(struct tokens *t, struct token *v, size_t n)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	lockorder_wrlock(&t->lock, LOCK_TOKENS);
 	free(t->toks);
 	t->toks = v;
 	t->ntoks = n;
 	__atomic_add_fetch(&t->generation, 1, __ATOMIC_RELEASE);
-	pthread_rwlock_unlock(&t->lock);
+	lockorder_rwunlock(&t->lock, LOCK_TOKENS);
 }
 
 /* Re-read the table into the cache (at start-up). */
@@ -280,7 +281,7 @@ tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, ti
 	int was_blocked, blocked;
 
 	sha256(secret, h);
-	pthread_rwlock_rdlock(&t->lock);
+	lockorder_rdlock(&t->lock, LOCK_TOKENS);
 	for (size_t i = 0; i < t->ntoks; i++) {
 		/* Every entry is compared in full: timing says nothing about the secret. */
 		const struct token *k = &t->toks[i];
@@ -291,18 +292,18 @@ tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, ti
 			snprintf(name, namesz, "%s", k->name);
 		}
 	}
-	pthread_rwlock_unlock(&t->lock);
+	lockorder_rwunlock(&t->lock, LOCK_TOKENS);
 	if (role != ROLE_NONE)
 		return role;
 
 	addr_key(peer_addr, key, sizeof(key));
-	pthread_mutex_lock(&t->fail_lock);
+	lockorder_lock(&t->fail_lock, LOCK_TOKENS_FAIL);
 	slot = fail_slot(t->fails, key, now, 1);
 	was_blocked = slot->count >= TOKEN_MAX_FAILS;
 	if (!was_blocked)
 		slot->count++;
 	blocked = slot->count >= TOKEN_MAX_FAILS;
-	pthread_mutex_unlock(&t->fail_lock);
+	lockorder_unlock(&t->fail_lock, LOCK_TOKENS_FAIL);
 	if (was_blocked) {
 		*limited = 1;
 		return ROLE_NONE;

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "proxy_ticket.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,11 +80,11 @@ proxy_count(struct proxy *p, int what)
 void
 proxy_conn_set_engine(struct proxy_conn *c, int fd)
 {
-	pthread_mutex_lock(&c->p->lock);
+	lockorder_lock(&c->p->lock, LOCK_PROXY);
 	c->efd = fd;
 	if (fd >= 0 && c->p->stopping)
 		shutdown(fd, SHUT_RDWR);
-	pthread_mutex_unlock(&c->p->lock);
+	lockorder_unlock(&c->p->lock, LOCK_PROXY);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -95,7 +96,7 @@ conn_end(struct proxy_conn *c)
 {
 	struct proxy *p = c->p;
 
-	pthread_mutex_lock(&p->lock);
+	lockorder_lock(&p->lock, LOCK_PROXY);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -104,7 +105,7 @@ conn_end(struct proxy_conn *c)
 		c->next->prev = c->prev;
 	if (--p->nconns == 0)
 		pthread_cond_broadcast(&p->idle);
-	pthread_mutex_unlock(&p->lock);
+	lockorder_unlock(&p->lock, LOCK_PROXY);
 	close(c->cfd);
 	free(c);
 }
@@ -141,9 +142,9 @@ take(struct proxy *p, int fd)
 	pthread_t t;
 	int rc;
 
-	pthread_mutex_lock(&p->lock);
+	lockorder_lock(&p->lock, LOCK_PROXY);
 	if (c == NULL || p->nconns >= PROXY_MAX_CONNS || p->stopping) {
-		pthread_mutex_unlock(&p->lock);
+		lockorder_unlock(&p->lock, LOCK_PROXY);
 		free(c);
 		__atomic_add_fetch(&p->busy, 1, __ATOMIC_RELAXED);
 		turn_away(fd);
@@ -162,7 +163,7 @@ take(struct proxy *p, int fd)
 	pthread_attr_setstacksize(&attr, 512 * 1024);
 	rc = pthread_create(&t, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
-	pthread_mutex_unlock(&p->lock);
+	lockorder_unlock(&p->lock, LOCK_PROXY);
 	__atomic_add_fetch(&p->connections, 1, __ATOMIC_RELAXED);
 	if (rc != 0) {
 		log_warnx("proxy: cannot start a connection thread");
@@ -311,7 +312,7 @@ proxy_stop(struct proxy *p)
 		unlink(p->path);
 		p->lfd = -1;
 	}
-	pthread_mutex_lock(&p->lock);
+	lockorder_lock(&p->lock, LOCK_PROXY);
 	p->stopping = 1;
 	for (struct proxy_conn *c = p->conns; c != NULL; c = c->next) {
 		shutdown(c->cfd, SHUT_RDWR);
@@ -320,7 +321,7 @@ proxy_stop(struct proxy *p)
 	}
 	while (p->nconns > 0)
 		pthread_cond_wait(&p->idle, &p->lock);
-	pthread_mutex_unlock(&p->lock);
+	lockorder_unlock(&p->lock, LOCK_PROXY);
 	proxy_access_free(p->access);
 	p->access = NULL;
 }

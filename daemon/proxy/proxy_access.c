@@ -14,6 +14,7 @@
 
 #include "system/confine.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,7 +187,7 @@ access_main(void *arg)
 		log_warnx("proxy: the access thread cannot narrow its capabilities; every "
 		          "bind is refused");
 	}
-	pthread_mutex_lock(&acc->lock);
+	lockorder_lock(&acc->lock, LOCK_PROXY_ACCESS);
 	acc->ready = 1;
 	pthread_cond_broadcast(&acc->answered);
 	for (;;) {
@@ -200,9 +201,9 @@ access_main(void *arg)
 			acc->tail = NULL;
 		/* A caller that gave up (refs 1) is not waiting any more. */
 		if (j->refs == 2) {
-			pthread_mutex_unlock(&acc->lock);
+			lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 			run(acc, j);
-			pthread_mutex_lock(&acc->lock);
+			lockorder_lock(&acc->lock, LOCK_PROXY_ACCESS);
 		} else {
 			j->rc = -1;
 		}
@@ -210,7 +211,7 @@ access_main(void *arg)
 		pthread_cond_broadcast(&acc->answered);
 		job_release(j);
 	}
-	pthread_mutex_unlock(&acc->lock);
+	lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 	return NULL;
 }
 
@@ -243,10 +244,10 @@ proxy_access_new(void)
 		return NULL;
 	}
 	/* The caller drops its own set-id capabilities once this thread holds them. */
-	pthread_mutex_lock(&acc->lock);
+	lockorder_lock(&acc->lock, LOCK_PROXY_ACCESS);
 	while (!acc->ready)
 		pthread_cond_wait(&acc->answered, &acc->lock);
-	pthread_mutex_unlock(&acc->lock);
+	lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 	return acc;
 }
 
@@ -255,10 +256,10 @@ proxy_access_free(struct proxy_access *acc)
 {
 	if (acc == NULL)
 		return;
-	pthread_mutex_lock(&acc->lock);
+	lockorder_lock(&acc->lock, LOCK_PROXY_ACCESS);
 	acc->stopping = 1;
 	pthread_cond_broadcast(&acc->cond);
-	pthread_mutex_unlock(&acc->lock);
+	lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 	pthread_join(acc->thread, NULL);
 	pthread_cond_destroy(&acc->answered);
 	pthread_cond_destroy(&acc->cond);
@@ -293,9 +294,9 @@ proxy_access_check(void *arg, const char *path, int write, char *why, size_t why
 		snprintf(why, whysz, "the access check is not running");
 		return -1;
 	}
-	pthread_mutex_lock(&acc->lock);
+	lockorder_lock(&acc->lock, LOCK_PROXY_ACCESS);
 	if (acc->stopping) {
-		pthread_mutex_unlock(&acc->lock);
+		lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 		free(j->path);
 		free(j);
 		snprintf(why, whysz, "the access check is not running");
@@ -316,6 +317,6 @@ proxy_access_check(void *arg, const char *path, int write, char *why, size_t why
 		snprintf(why, whysz, "the access check did not finish in %d s", ACCESS_TIMEOUT_S);
 	}
 	job_release(j);
-	pthread_mutex_unlock(&acc->lock);
+	lockorder_unlock(&acc->lock, LOCK_PROXY_ACCESS);
 	return rc;
 }

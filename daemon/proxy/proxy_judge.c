@@ -13,6 +13,7 @@
 #include "containers/containers.h"
 #include "engine/engineapi.h"
 #include "policy/served.h"
+#include "util/lockorder.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -70,10 +71,10 @@ resumed(void *arg)
 {
 	struct wait *w = arg;
 
-	pthread_mutex_lock(&w->lock);
+	lockorder_lock(&w->lock, LOCK_PROXY_JUDGE);
 	w->done = 1;
 	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	lockorder_unlock(&w->lock, LOCK_PROXY_JUDGE);
 }
 
 /* The URI the request is judged by. dockerd reads a form route's parameters
@@ -162,10 +163,10 @@ proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_
 	/* As the plugin does: removals forget their records before dockerd acts. */
 	out->create = containers_watch_request(proxy_deps_of(p)->containers, method, target);
 	if (judge_start(proxy_deps_of(p)->judge, &req, "proxy", who->actor, &j, resumed, &w) == 1) {
-		pthread_mutex_lock(&w.lock);
+		lockorder_lock(&w.lock, LOCK_PROXY_JUDGE);
 		while (!w.done)
 			pthread_cond_wait(&w.cond, &w.lock);
-		pthread_mutex_unlock(&w.lock);
+		lockorder_unlock(&w.lock, LOCK_PROXY_JUDGE);
 		judge_finish(&j);
 	}
 	out->allow = j.d.allow;

@@ -4,6 +4,7 @@
  * body that were judged, and whether the plugin redeemed it, until the proxy
  * closes it (or it expires). */
 #include "proxy_ticket.h"
+#include "util/lockorder.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -80,19 +81,19 @@ proxy_ticket_issue(struct proxy_tickets *t, const char *user, const char *method
 	if ((s.has_body = body != NULL))
 		SHA256((const unsigned char *)body, body_len, s.body);
 	snprintf(s.user, sizeof(s.user), "%s", user != NULL ? user : "");
-	pthread_mutex_lock(&t->lock);
+	lockorder_lock(&t->lock, LOCK_PROXY_TICKET);
 	for (k = 0; k < PROXY_TICKETS; k++) {
 		i = (t->cursor + k) % PROXY_TICKETS;
 		if (t->slots[i].expires_ms <= now)
 			break;
 	}
 	if (k == PROXY_TICKETS) {
-		pthread_mutex_unlock(&t->lock);
+		lockorder_unlock(&t->lock, LOCK_PROXY_TICKET);
 		return -1;
 	}
 	t->slots[i] = s;
 	t->cursor = (i + 1) % PROXY_TICKETS;
-	pthread_mutex_unlock(&t->lock);
+	lockorder_unlock(&t->lock, LOCK_PROXY_TICKET);
 	for (k = 0; k < 4; k++)
 		out[k] = hex[(i >> (12 - 4 * k)) & 15];
 	for (k = 0; k < sizeof(s.secret); k++) {
@@ -142,14 +143,14 @@ proxy_ticket_redeem(struct proxy_tickets *t, const char *ticket, const char *met
 
 	if (t == NULL || method == NULL || uri == NULL || ticket_parse(ticket, &i, secret) != 0)
 		return -1;
-	pthread_mutex_lock(&t->lock);
+	lockorder_lock(&t->lock, LOCK_PROXY_TICKET);
 	s = t->slots[i];
 	if (s.expires_ms > now_ms() && !s.redeemed &&
 	    CRYPTO_memcmp(s.secret, secret, sizeof(secret)) == 0)
 		t->slots[i].redeemed = 1; /* used once */
 	else
 		s.expires_ms = 0;
-	pthread_mutex_unlock(&t->lock);
+	lockorder_unlock(&t->lock, LOCK_PROXY_TICKET);
 	SHA256((const unsigned char *)uri, strlen(uri), uh);
 	if (s.expires_ms == 0 || strcmp(s.method, method) != 0 ||
 	    memcmp(s.uri, uh, sizeof(uh)) != 0)
@@ -170,12 +171,12 @@ proxy_ticket_close(struct proxy_tickets *t, const char *ticket)
 
 	if (t == NULL || ticket_parse(ticket, &i, secret) != 0)
 		return 0;
-	pthread_mutex_lock(&t->lock);
+	lockorder_lock(&t->lock, LOCK_PROXY_TICKET);
 	if (t->slots[i].expires_ms != 0 &&
 	    CRYPTO_memcmp(t->slots[i].secret, secret, sizeof(secret)) == 0) {
 		redeemed = t->slots[i].redeemed;
 		OPENSSL_cleanse(&t->slots[i], sizeof(t->slots[i]));
 	}
-	pthread_mutex_unlock(&t->lock);
+	lockorder_unlock(&t->lock, LOCK_PROXY_TICKET);
 	return redeemed;
 }

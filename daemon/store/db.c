@@ -9,6 +9,7 @@
 
 #include "util/embedded.h"
 #include "log.h"
+#include "util/lockorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -397,9 +398,9 @@ db_schema_version(struct db *d)
 {
 	int v;
 
-	pthread_mutex_lock(&d->write_lock);
+	lockorder_lock(&d->write_lock, LOCK_DB_WRITE);
 	v = schema_version_get(d->writer);
-	pthread_mutex_unlock(&d->write_lock);
+	lockorder_unlock(&d->write_lock, LOCK_DB_WRITE);
 	return v;
 }
 
@@ -408,7 +409,7 @@ tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc, int durable)
 {
 	int r, relax = !durable && d->opts.synchronous_full;
 
-	pthread_mutex_lock(&d->write_lock);
+	lockorder_lock(&d->write_lock, LOCK_DB_WRITE);
 	/* Outside the transaction, as SQLite requires; the setting is only this
 	 * connection's, and the next durable commit syncs these frames too. */
 	if (relax)
@@ -423,7 +424,7 @@ tx_run(struct db *d, db_tx_fn fn, void *arg, int *rc, int durable)
 	}
 	if (relax)
 		db_exec(d->writer, "PRAGMA synchronous = FULL");
-	pthread_mutex_unlock(&d->write_lock);
+	lockorder_unlock(&d->write_lock, LOCK_DB_WRITE);
 	if (rc != NULL)
 		*rc = r;
 	return r == SQLITE_OK ? 0 : -1;
@@ -447,24 +448,24 @@ db_reader_get(struct db *d)
 	sqlite3 *c = NULL;
 	char *err = NULL;
 
-	pthread_mutex_lock(&d->pool_lock);
+	lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 	if (d->nidle > 0) {
 		c = d->idle[--d->nidle];
 	} else if (d->readers_out >= d->opts.max_readers) {
-		pthread_mutex_unlock(&d->pool_lock);
+		lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 		log_warnx("db: all %d read connections are in use", d->opts.max_readers);
 		return NULL;
 	}
 	d->readers_out++;
-	pthread_mutex_unlock(&d->pool_lock);
+	lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	if (c != NULL)
 		return c;
 	if ((c = open_conn(d->path, &d->opts, 0, &err)) == NULL) {
 		log_warnx("db: reader: %s", err ? err : "open failed");
 		free(err);
-		pthread_mutex_lock(&d->pool_lock);
+		lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 		d->readers_out--;
-		pthread_mutex_unlock(&d->pool_lock);
+		lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	}
 	return c;
 }
@@ -476,13 +477,13 @@ db_reader_put(struct db *d, sqlite3 *c)
 		return;
 	if (!sqlite3_get_autocommit(c))
 		db_exec(c, "ROLLBACK");
-	pthread_mutex_lock(&d->pool_lock);
+	lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 	d->readers_out--;
 	if (d->nidle < DB_POOL_IDLE) {
 		d->idle[d->nidle++] = c;
 		c = NULL;
 	}
-	pthread_mutex_unlock(&d->pool_lock);
+	lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	sqlite3_close(c);
 }
 
@@ -492,18 +493,18 @@ db_reader_get_bulk(struct db *d)
 	int limit = d->opts.max_readers - DB_READERS_RESERVED;
 	sqlite3 *c;
 
-	pthread_mutex_lock(&d->pool_lock);
+	lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 	if (d->bulk_out >= (limit > 1 ? limit : 1)) {
-		pthread_mutex_unlock(&d->pool_lock);
+		lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 		log_warnx("db: %d long reads in progress: refusing another", d->bulk_out);
 		return NULL;
 	}
 	d->bulk_out++;
-	pthread_mutex_unlock(&d->pool_lock);
+	lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	if ((c = db_reader_get(d)) == NULL) {
-		pthread_mutex_lock(&d->pool_lock);
+		lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 		d->bulk_out--;
-		pthread_mutex_unlock(&d->pool_lock);
+		lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	}
 	return c;
 }
@@ -513,17 +514,17 @@ db_reader_put_bulk(struct db *d, sqlite3 *c)
 {
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&d->pool_lock);
+	lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 	d->bulk_out--;
-	pthread_mutex_unlock(&d->pool_lock);
+	lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 	db_reader_put(d, c);
 }
 
 void
 db_readers_in_use(struct db *d, int *all, int *bulk)
 {
-	pthread_mutex_lock(&d->pool_lock);
+	lockorder_lock(&d->pool_lock, LOCK_DB_POOL);
 	*all = d->readers_out;
 	*bulk = d->bulk_out;
-	pthread_mutex_unlock(&d->pool_lock);
+	lockorder_unlock(&d->pool_lock, LOCK_DB_POOL);
 }

@@ -4,6 +4,7 @@
  * bucket is reused first (nothing is forgotten); only when every slot is
  * active is the longest-idle one reused. */
 #include "ratelimit.h"
+#include "util/lockorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ ratelimit_take(struct ratelimit *rl, const char *key, unsigned *retry_after)
 
 	if (rl == NULL)
 		return 0;
-	pthread_mutex_lock(&rl->lock);
+	lockorder_lock(&rl->lock, LOCK_RATELIMIT);
 	now = rl->now_us();
 	if (now <= 0)
 		now = 1; /* 0 marks a free slot */
@@ -126,7 +127,7 @@ ratelimit_take(struct ratelimit *rl, const char *key, unsigned *retry_after)
 		rl->refused++;
 		rc = -1;
 	}
-	pthread_mutex_unlock(&rl->lock);
+	lockorder_unlock(&rl->lock, LOCK_RATELIMIT);
 	return rc;
 }
 
@@ -137,8 +138,8 @@ ratelimit_refused(struct ratelimit *rl)
 
 	if (rl == NULL)
 		return 0;
-	pthread_mutex_lock(&rl->lock);
+	lockorder_lock(&rl->lock, LOCK_RATELIMIT);
 	n = rl->refused;
-	pthread_mutex_unlock(&rl->lock);
+	lockorder_unlock(&rl->lock, LOCK_RATELIMIT);
 	return n;
 }
