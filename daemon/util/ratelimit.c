@@ -4,7 +4,7 @@
  * bucket is reused first (nothing is forgotten); only when every slot is
  * active is the longest-idle one reused. */
 #include "ratelimit.h"
-#include "util/lockorder.h"
+#include "lockorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
