@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The lock-order assertions of debug builds: the order of THREADS.md passes,
- * a lock taken out of order, twice, under a leaf, or released without being
- * held aborts the process. Each case runs in a child so that it may abort.
- * Builds without the checks skip (77). */
+ * a lock taken out of order, twice, under a leaf, a leaf of item 13 taken
+ * under any lock, or a lock released without being held aborts the process.
+ * Each case runs in a child so that it may abort. Builds without the checks
+ * skip (77). */
 #include "check.h"
 #include "util/lockorder.h"
 
@@ -81,6 +82,64 @@ policy_changes(void)
 	lockorder_release(LOCK_USERPOLICY_WRITE);
 }
 
+/* The bundle built under its lock: the served policy, then the fleet store
+ * (a write transaction, a reader from the pool); the engine check's lock
+ * under the waiters' lock; a leaf of item 13 taken alone. */
+static void
+bundle_engine_and_leaves(void)
+{
+	lockorder_acquire(LOCK_BUNDLESERVE);
+	lockorder_acquire(LOCK_SERVED_CUR);
+	lockorder_release(LOCK_SERVED_CUR);
+	lockorder_acquire(LOCK_DB_WRITE);
+	lockorder_acquire(LOCK_DB_POOL);
+	lockorder_release(LOCK_DB_POOL);
+	lockorder_release(LOCK_DB_WRITE);
+	lockorder_release(LOCK_BUNDLESERVE);
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_ENGINEINFO);
+	lockorder_release(LOCK_ENGINEINFO);
+	lockorder_release(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_TOKENS);
+	lockorder_release(LOCK_TOKENS);
+}
+
+static void
+wait_then_bundle(void)
+{
+	lockorder_acquire(LOCK_SERVED_WAIT);
+	lockorder_acquire(LOCK_BUNDLESERVE);
+}
+
+static void
+under_the_engine_check(void)
+{
+	lockorder_acquire(LOCK_ENGINEINFO);
+	lockorder_acquire(LOCK_DB_POOL);
+}
+
+static void
+pool_then_write(void)
+{
+	lockorder_acquire(LOCK_DB_POOL);
+	lockorder_acquire(LOCK_DB_WRITE);
+}
+
+/* Item 13's leaves are never nested, not even under a lock that nests. */
+static void
+leaf_under_the_write_transaction(void)
+{
+	lockorder_acquire(LOCK_DB_WRITE);
+	lockorder_acquire(LOCK_INPUTS_QUEUE);
+}
+
+static void
+leaf_under_another_leaf(void)
+{
+	lockorder_acquire(LOCK_TOKENS);
+	lockorder_acquire(LOCK_TOKENS_FAIL);
+}
+
 static void
 wait_then_policylife(void)
 {
@@ -150,6 +209,27 @@ test_policy_locks_out_of_order_abort(void)
 }
 
 static void
+test_bundle_engine_and_store_order_passes(void)
+{
+	CHECK(exited_ok(in_child(bundle_engine_and_leaves)));
+}
+
+static void
+test_bundle_engine_and_store_out_of_order_abort(void)
+{
+	CHECK(aborted(in_child(wait_then_bundle)));
+	CHECK(aborted(in_child(under_the_engine_check)));
+	CHECK(aborted(in_child(pool_then_write)));
+}
+
+static void
+test_nested_leaf_of_item_13_aborts(void)
+{
+	CHECK(aborted(in_child(leaf_under_the_write_transaction)));
+	CHECK(aborted(in_child(leaf_under_another_leaf)));
+}
+
+static void
 test_cur_lock_before_wait_lock_aborts(void)
 {
 	CHECK(aborted(in_child(cur_then_wait)));
@@ -184,6 +264,9 @@ main(void)
 	RUN(test_documented_order_passes);
 	RUN(test_policy_change_order_passes);
 	RUN(test_policy_locks_out_of_order_abort);
+	RUN(test_bundle_engine_and_store_order_passes);
+	RUN(test_bundle_engine_and_store_out_of_order_abort);
+	RUN(test_nested_leaf_of_item_13_aborts);
 	RUN(test_cur_lock_before_wait_lock_aborts);
 	RUN(test_same_rank_twice_aborts);
 	RUN(test_lock_under_a_leaf_aborts);
