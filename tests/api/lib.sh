@@ -98,16 +98,21 @@ free_port() {
 }
 
 # Start the daemon in the foreground (as a child we can stop by pid). Extra
-# arguments are passed through. Waits until /v1/health answers.
+# arguments are passed through; "{port}" in one stands for a second free port,
+# picked again on every attempt and left in XPORT. Waits until /v1/health
+# answers.
 lockset_start() {
 	[ -f "$SETTINGS" ] || put_policy "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json"
-	local attempt before
+	local attempt before a args
 	for attempt in 1 2 3 4 5; do
 		PORT=$(free_port)
+		XPORT=$(free_port)
+		args=()
+		for a in "$@"; do args+=("${a//\{port\}/$XPORT}"); done
 		before=$(cat "$T/daemon.log" 2>/dev/null | wc -l)
 		"$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" \
 			--listen "127.0.0.1:$PORT" --authz-socket "$AUTHZ_SOCK" --foreground \
-			--log-level debug "$@" >>"$T/daemon.log" 2>&1 &
+			--log-level debug "${args[@]}" >>"$T/daemon.log" 2>&1 &
 		DAEMON_PID=$!
 		for _ in $(seq $((100 * WAIT_SCALE))); do
 			if curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health 2>/dev/null; then
