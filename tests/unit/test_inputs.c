@@ -7,6 +7,7 @@
 #include "server.h"
 #include "audit/audit.h"
 #include "check.h"
+#include "testsrv.h"
 #include "testutil.h"
 #include "decisions/inputs.h"
 #include "decisions/judge.h"
@@ -404,17 +405,9 @@ int
 main(void)
 {
 	struct audit_opts aopts = {.synchronous_full = 1};
-	struct settings_env env;
 	char *err = NULL, cmd[128];
 
-	if (mkdtemp(dir) == NULL)
-		return 99;
-	settings_env_default(&env);
-	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL ||
-	    (srv.audit = audit_open(dir, &aopts, &err)) == NULL ||
-	    (srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
-	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
-	        NULL ||
+	if (mkdtemp(dir) == NULL || testsrv_open(&srv, dir, &aopts) != 0 ||
 	    (srv.redact = redact_open(dir, &err)) == NULL ||
 	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0 || start(0, 0) != 0) {
 		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
@@ -429,11 +422,8 @@ main(void)
 	RUN(test_old_rows_and_their_bodies_are_pruned);
 	inputs_stop(srv.inputs);
 	judge_free(srv.judge);
-	userpolicy_close(srv.userpolicy);
-	policystore_close(srv.policystore);
-	served_hub_free(srv.served);
 	redact_free(srv.redact);
-	audit_close(srv.audit);
+	testsrv_close(&srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

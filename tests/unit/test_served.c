@@ -4,6 +4,7 @@
  * "any" waiters by every change, per-user waiters re-checked by the waiters'
  * thread, deadlines, clients that went away, and the wake-up at shutdown. */
 #include "check.h"
+#include "testsrv.h"
 #include "testutil.h"
 #include "server.h"
 #include "audit/audit.h"
@@ -458,25 +459,10 @@ int
 main(void)
 {
 	struct audit_opts aopts = {0};
-	struct settings_env env;
-	char *err = NULL, cmd[128];
+	char cmd[128];
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL || testsrv_open(&srv, dir, &aopts) != 0)
 		return 99;
-	settings_env_default(&env);
-	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL)
-		return 99;
-	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
-		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
-		return 99;
-	}
-	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL)
-		return 99;
-	if ((srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
-	    NULL) {
-		fprintf(stderr, "cannot open the user policies: %s\n", err ? err : "?");
-		return 99;
-	}
 	if (served_start(srv.served, srv.userpolicy) != 0) {
 		fprintf(stderr, "cannot start the waiters' thread\n");
 		return 99;
@@ -495,10 +481,7 @@ main(void)
 	RUN(test_wake_all_answers_every_waiter);
 	RUN(test_two_hubs_share_nothing);
 	served_stop(srv.served);
-	userpolicy_close(srv.userpolicy);
-	policystore_close(srv.policystore);
-	served_hub_free(srv.served);
-	audit_close(srv.audit);
+	testsrv_close(&srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -6,6 +6,7 @@
 #include "server.h"
 #include "audit/audit.h"
 #include "check.h"
+#include "testsrv.h"
 #include "testutil.h"
 #include "policy/policystore.h"
 #include "policy/served.h"
@@ -300,25 +301,11 @@ int
 main(void)
 {
 	struct audit_opts aopts = {.synchronous_full = 1};
-	struct settings_env env;
-	char *err = NULL, cmd[128];
+	char cmd[128];
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL || testsrv_open(&srv, dir, &aopts) != 0 ||
+	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0)
 		return 99;
-	settings_env_default(&env);
-	if ((srv.served = served_hub_new("/nonexistent/admin-settings.json", &env)) == NULL)
-		return 99;
-	if ((srv.audit = audit_open(dir, &aopts, &err)) == NULL) {
-		fprintf(stderr, "cannot open the audit log: %s\n", err ? err : "?");
-		return 99;
-	}
-	if ((srv.policystore = policystore_open(audit_db(srv.audit))) == NULL ||
-	    (srv.userpolicy = userpolicy_open(srv.served, srv.policystore, srv.audit, &err)) ==
-	        NULL ||
-	    served_install(srv.served, json_loads(ORG_DOC, 0, NULL), 1) != 0) {
-		fprintf(stderr, "cannot start: %s\n", err ? err : "?");
-		return 99;
-	}
 	RUN(test_name_check_refuses_hidden_and_path_characters);
 	RUN(test_set_get_list_and_versions);
 	RUN(test_delete_removes_and_a_second_delete_is_not_found);
@@ -327,10 +314,7 @@ main(void)
 	RUN(test_policies_survive_a_reopen);
 	RUN(test_decide_and_effective_use_the_users_layer);
 	RUN(test_two_tables_share_nothing);
-	userpolicy_close(srv.userpolicy);
-	served_hub_free(srv.served);
-	policystore_close(srv.policystore);
-	audit_close(srv.audit);
+	testsrv_close(&srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
