@@ -246,7 +246,7 @@ h_decisions_post(struct request *rq)
 	http_wait_init(&p->wait, rq);
 	rq->hstate = p;
 	rq->hstate_free = pending_free;
-	if (judge_start(rq->srv->judge, &req, "api", rq->peer.name, &p->j, pending_resume, p) ==
+	if (judge_start(rq->srv->judge, &req, "api", rq->peer->name, &p->j, pending_resume, p) ==
 	    1) {
 		http_wait_suspend(&p->wait);
 		ret = MHD_YES;

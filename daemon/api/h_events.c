@@ -58,7 +58,7 @@ h_events_post(struct request *rq)
 		audit_event_clear(&ev);
 		return ret;
 	}
-	if (ratelimit_take(rq->srv->events_limit, rq->peer.name, &retry) != 0) {
+	if (ratelimit_take(rq->srv->events_limit, rq->peer->name, &retry) != 0) {
 		audit_event_clear(&ev);
 		snprintf(after, sizeof(after), "%u", retry);
 		return reply_json_hdr(
@@ -67,7 +67,7 @@ h_events_post(struct request *rq)
 		                     "too many events from this caller; retry later"),
 		    "Retry-After", after);
 	}
-	ev.component = rq->peer.name;
+	ev.component = rq->peer->name;
 	pe = calloc(1, sizeof(*pe));
 	if (pe == NULL) {
 		audit_event_clear(&ev);

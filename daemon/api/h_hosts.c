@@ -60,7 +60,7 @@ record_checkpoint(struct request *rq, json_t *cp)
 		return 0;
 	if ((data = json_pack("{s:O}", "checkpoint", cp)) == NULL)
 		return -1;
-	rc = audit_record(rq->srv->audit, "host.audit_checkpoint", rq->peer.name, "api",
+	rc = audit_record(rq->srv->audit, "host.audit_checkpoint", rq->peer->name, "api",
 	                  rq->params[0], "allow", -1, data);
 	json_decref(data);
 	return rc;
@@ -108,7 +108,7 @@ h_host_status_post(struct request *rq)
 	r.last_error = json_string_value(json_object_get(b, "lastError"));
 	r.decisions = json_integer_value(json_object_get(b, "decisions"));
 	r.denies = json_integer_value(json_object_get(b, "denies"));
-	r.reporter = rq->peer.name;
+	r.reporter = rq->peer->name;
 	if (record_checkpoint(rq, json_object_get(b, "auditCheckpoint")) != 0)
 		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                   "the audit checkpoint could not be recorded; report refused");

@@ -159,7 +159,7 @@ run_change(struct request *rq, const json_t *body, struct policylife_change *c)
 static enum MHD_Result
 policy_change(struct request *rq, int patch)
 {
-	struct policylife_change c = {rq->peer.name, NULL, "api", NULL, patch, 0, NULL};
+	struct policylife_change c = {rq->peer->name, NULL, "api", NULL, patch, 0, NULL};
 	struct problems errs = PROBLEMS_INIT;
 	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
 	enum MHD_Result ret;
@@ -255,7 +255,7 @@ h_policy_rollback_post(struct request *rq)
 {
 	static const struct jv_field fields[] = {
 	    {"version", JV_INTEGER, 1}, {"comment", JV_STRING, 0}, {NULL, 0, 0}};
-	struct policylife_change c = {rq->peer.name, NULL, "rollback", NULL, 0, 0, NULL};
+	struct policylife_change c = {rq->peer->name, NULL, "rollback", NULL, 0, 0, NULL};
 	struct problems errs = PROBLEMS_INIT;
 	json_t *row = NULL;
 	enum MHD_Result ret;

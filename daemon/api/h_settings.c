@@ -121,19 +121,19 @@ static int
 admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 {
 	struct settings_api *sa = rq->srv->settings;
-	int admin = rq->peer.role >= ROLE_ADMIN;
+	int admin = rq->peer->role >= ROLE_ADMIN;
 	unsigned cap = total_cap(rq->srv) + (admin ? LONGPOLL_ADMIN_EXTRA : 0);
 	struct caller_count **pp, *c = NULL;
 	int full = 0, over = 0;
 
 	lockorder_lock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
-	pp = caller_slot(sa, rq->peer.name);
+	pp = caller_slot(sa, rq->peer->name);
 	if (sa->waiting >= cap)
 		full = 1;
 	else if (!admin && *pp != NULL && (*pp)->n >= (unsigned)rq->srv->cfg->longpoll_caller)
 		over = 1;
 	else if ((c = *pp) == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
-		snprintf(c->name, sizeof(c->name), "%s", rq->peer.name);
+		snprintf(c->name, sizeof(c->name), "%s", rq->peer->name);
 		*pp = c;
 	}
 	if (c != NULL) {

@@ -15,7 +15,7 @@ static int
 audit_token_change(struct request *rq, const char *action, const char *name, const char *role)
 {
 	json_t *data = json_pack("{s:s?}", "role", role);
-	int rc = data ? audit_record(rq->srv->audit, action, rq->peer.name, "api", name, "allow",
+	int rc = data ? audit_record(rq->srv->audit, action, rq->peer->name, "api", name, "allow",
 	                             -1, data)
 	              : -1;
 
@@ -54,7 +54,7 @@ h_tokens_post(struct request *rq)
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid token request");
 		goto out;
 	}
-	rc = tokens_create(rq->srv->tokens, name, role, (long)ttl, rq->peer.name, &secret, &errs);
+	rc = tokens_create(rq->srv->tokens, name, role, (long)ttl, rq->peer->name, &secret, &errs);
 	if (rc == -2) {
 		ret = reply_error(rq, ERR_CONFLICT, &errs, "token \"%s\" exists", name);
 		goto out;

@@ -67,7 +67,7 @@ h_user_policy_put(struct request *rq)
 		problems_add(&errs, "", "expected a JSON object (an admin-settings.json document)");
 		st = UP_INVALID;
 	} else {
-		st = userpolicy_set(rq->srv->userpolicy, user, rq->json, rq->peer.name, comment,
+		st = userpolicy_set(rq->srv->userpolicy, user, rq->json, rq->peer->name, comment,
 		                    &version, &errs, &warns);
 	}
 	if (st == UP_INVALID) {
@@ -126,7 +126,7 @@ h_user_policy_delete(struct request *rq)
 		ret = h_policy_managed(rq);
 	else if (errs.n > 0)
 		ret = reply_error(rq, ERR_INVALID_PARAMETER, &errs, "invalid parameter");
-	else if ((st = userpolicy_set(rq->srv->userpolicy, user, NULL, rq->peer.name, comment,
+	else if ((st = userpolicy_set(rq->srv->userpolicy, user, NULL, rq->peer->name, comment,
 	                              &version, NULL, NULL)) != UP_OK)
 		ret = reply_set_status(rq, st, user);
 	else
@@ -170,7 +170,7 @@ audit_locked_override(struct request *rq, const char *user, const json_t *keys)
 {
 	struct served *s = served_acquire(rq->srv->served);
 	json_t *data = json_pack("{s:s, s:O}", "user", user, "lockedKeys", keys);
-	int rc = data ? audit_record(rq->srv->audit, "settings.locked_override", rq->peer.name,
+	int rc = data ? audit_record(rq->srv->audit, "settings.locked_override", rq->peer->name,
 	                             "api", user, "deny", s ? s->version : -1, data)
 	              : -1;
 
@@ -212,10 +212,10 @@ prefs_access(struct request *rq, const char *user, enum MHD_Result *ret)
 		problems_clear(&errs);
 		return 0;
 	}
-	if (!auth_peer_acts_for_user(rq->srv->auth, &rq->peer, user)) {
+	if (!auth_peer_acts_for_user(rq->srv->auth, rq->peer, user)) {
 		*ret = reply_error(rq, ERR_FORBIDDEN, NULL,
 		                   "%s may only read and write its own user's preferences",
-		                   rq->peer.name);
+		                   rq->peer->name);
 		return 0;
 	}
 	return 1;
@@ -250,7 +250,7 @@ audit_prefs_update(struct request *rq, const char *user, const json_t *old)
 	int rc;
 
 	data = diff ? json_pack("{s:s, s:o}", "user", user, "diff", diff) : NULL;
-	rc = data ? audit_record(rq->srv->audit, "preferences.updated", rq->peer.name, "api", user,
+	rc = data ? audit_record(rq->srv->audit, "preferences.updated", rq->peer->name, "api", user,
 	                         "allow", -1, data)
 	          : -1;
 	json_decref(data);
@@ -278,7 +278,7 @@ prefs_store(struct request *rq, const char *user)
 	if (audit_prefs_update(rq, user, old) != 0) {
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the change could not be audited; nothing changed");
-	} else if ((rc = policystore_prefs_put(rq->srv->policystore, user, rq->json, rq->peer.name,
+	} else if ((rc = policystore_prefs_put(rq->srv->policystore, user, rq->json, rq->peer->name,
 	                                       max_users)) == -2) {
 		ret = reply_error(rq, ERR_CONFLICT, NULL,
 		                  "preferences are stored for %ld users, the limit "

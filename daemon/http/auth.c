@@ -241,8 +241,9 @@ auth_peer_acts_for_user(const struct auth *a, const struct peer *p, const char *
 }
 
 int
-auth_identify(const struct auth *a, struct peer *p, const char *authz, struct auth_cache *cache)
+auth_identify(const struct auth *a, struct peer *p, const char *authz, struct auth_cache **cachep)
 {
+	struct auth_cache *cache = cachep != NULL ? *cachep : NULL;
 	long long expires = 0;
 	char name[96] = "";
 
@@ -252,6 +253,7 @@ auth_identify(const struct auth *a, struct peer *p, const char *authz, struct au
 		return 0;
 	}
 	p->role = ROLE_NONE;
+	p->rate_limited = 0;
 	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || a->tokens == NULL) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		return 0;
@@ -272,6 +274,8 @@ auth_identify(const struct auth *a, struct peer *p, const char *authz, struct au
 		return 0;
 	}
 	snprintf(p->name, sizeof(p->name), "token:%s", name);
+	if (cachep != NULL && cache == NULL)
+		cache = *cachep = calloc(1, sizeof(*cache)); /* none: no short cut */
 	if (cache != NULL && strlen(authz) < sizeof(cache->authz)) {
 		strcpy(cache->authz, authz);
 		snprintf(cache->name, sizeof(cache->name), "%s", name);

@@ -43,11 +43,13 @@ struct auth_cache {
 
 /* Set p->role and p->name from the peer credentials and, for a TCP peer, the
  * Authorization header value (may be NULL), checked against a's token
- * table. cache (per connection, may be
- * NULL) short-cuts repeated token checks. Returns 0 (role may be ROLE_NONE),
- * -1 on an internal error. */
+ * table. *cache (the connection's slot; cache may be NULL) short-cuts repeated
+ * token checks: it is allocated at the first token that verifies, so that a
+ * connection that never shows one (every Unix peer, every long-poll without a
+ * token) does not carry it; the connection frees it. Returns 0 (role may be
+ * ROLE_NONE), -1 on an internal error. */
 int auth_identify(const struct auth *a, struct peer *p, const char *authorization,
-                  struct auth_cache *cache);
+                  struct auth_cache **cache);
 
 /* No mappings, no home group, no token table: only uid 0 has a role. NULL
  * when out of memory. */

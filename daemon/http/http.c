@@ -266,21 +266,20 @@ check_caller(const struct auth *auth, struct request *rq, struct conn_info *conn
 {
 	const struct route *match = rq->route;
 
-	if (auth_identify(auth, &rq->peer, http_header(rq, "Authorization"),
-	                  conn != NULL ? &conn->auth : NULL) != 0) {
+	if (auth_identify(auth, rq->peer, http_header(rq, "Authorization"), &conn->auth) != 0) {
 		*ret = reply_error(rq, ERR_INTERNAL, NULL, "could not identify the caller");
 		return 0;
 	}
-	if (rq->peer.rate_limited) {
+	if (rq->peer->rate_limited) {
 		*ret = reply_json_hdr(rq, 429,
 		                      reply_error_body(rq, ERR_RATE_LIMITED, NULL,
 		                                       "too many failed authentication attempts"),
 		                      "Retry-After", "60");
 		return 0;
 	}
-	if (rq->peer.role < match->min_role &&
-	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(auth, &rq->peer))) {
-		if (rq->peer.role == ROLE_NONE)
+	if (rq->peer->role < match->min_role &&
+	    !((match->flags & ROUTE_HOME_GROUP) && auth_peer_in_home_group(auth, rq->peer))) {
+		if (rq->peer->role == ROLE_NONE)
 			*ret = reply_json_hdr(
 			    rq, 401,
 			    reply_error_body(rq, ERR_UNAUTHORIZED, NULL, "credentials required"),
@@ -288,7 +287,7 @@ check_caller(const struct auth *auth, struct request *rq, struct conn_info *conn
 		else
 			*ret = reply_error(
 			    rq, ERR_FORBIDDEN, NULL, "role %s required; caller has role %s",
-			    auth_role_name(match->min_role), auth_role_name(rq->peer.role));
+			    auth_role_name(match->min_role), auth_role_name(rq->peer->role));
 		return 0;
 	}
 	return 1;
@@ -305,8 +304,13 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	struct conn_info *conn = ci != NULL ? ci->socket_context : NULL;
 	const char *cl;
 
-	if (conn != NULL)
-		rq->peer = conn->peer;
+	/* Without its connection's state (out of memory when it opened) the
+	 * caller is unknown: refused, never served as nobody in particular. */
+	if (conn == NULL) {
+		*ret = reply_error_close(rq, ERR_UNAVAILABLE, 1, "out of memory: try again later");
+		return 0;
+	}
+	rq->peer = &conn->peer;
 	if (!check_connection(rq, conn, version, ret) ||
 	    !check_sizes(&l->http->opts, rq, url, ret) || !find_route(l, rq, url, ret) ||
 	    !check_caller(l->auth, rq, conn, ret))

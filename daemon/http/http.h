@@ -48,9 +48,10 @@ struct request {
 	struct MHD_Connection *conn;
 	const struct route *route;
 	const char *method;
-	const char *url; /* path, without the query string */
-	struct peer peer;
-	char *body; /* NUL-terminated copy of the body (NULL when none) */
+	const char *url;   /* path, without the query string */
+	struct peer *peer; /* the caller: its connection's, identified again for every
+	                      request (check_caller); set before any handler runs */
+	char *body;        /* NUL-terminated copy of the body (NULL when none) */
 	size_t body_len;
 	int has_body;                        /* a body (possibly empty) was sent */
 	json_t *json;                        /* parsed body for ROUTE_JSON_BODY routes (owned) */

@@ -40,7 +40,7 @@ enum conn_refusal {
 /* Per-connection state, made when the connection opens (http.c). */
 struct conn_info {
 	struct peer peer;
-	struct auth_cache auth;
+	struct auth_cache *auth; /* the last verified token (owned; NULL: none yet) */
 	struct conn_limits *limits;
 	int fd;
 	enum conn_refusal refused;

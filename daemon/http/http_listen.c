@@ -272,9 +272,12 @@ http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 	struct conn_info *ci;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		if (*socket_context != NULL)
-			http_conn_closed(*socket_context);
-		free(*socket_context);
+		ci = *socket_context;
+		if (ci != NULL) {
+			http_conn_closed(ci);
+			free(ci->auth);
+		}
+		free(ci);
 		*socket_context = NULL;
 		return;
 	}

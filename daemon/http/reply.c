@@ -154,7 +154,11 @@ log_error_reply(const struct request *rq, enum error_code code, const char *msg,
 		snprintf(id, idsz, "unknown");
 	log_warnx("internal error %u %s [request %s] %s %s (%s): %s", status,
 	          error_table[code].name, id, rq->method ? rq->method : "-",
-	          rq->url ? rq->url : "-", rq->peer.name[0] ? rq->peer.name : rq->peer.addr, msg);
+	          rq->url ? rq->url : "-",
+	          rq->peer == NULL    ? "-"
+	          : rq->peer->name[0] ? rq->peer->name
+	                              : rq->peer->addr,
+	          msg);
 }
 
 json_t *
