@@ -337,35 +337,7 @@ static void
 shut_down(void)
 {
 	service_notify_stopping();
-	proxy_stop(srv.proxy); /* its connections may wait for judgements: first */
-	watch_stop(srv.watch);
-	served_wake_all(srv.served);
-	lookup_stop(srv.lookup); /* no request may wait for the engine past this */
-	engineinfo_stop(srv.engineinfo);
-	http_stop(srv.http, 3000);
-	upstream_stop(srv.upstream); /* after the HTTP threads, which read its state */
-	proxy_free(srv.proxy);       /* the plugin redeemed its tickets until http_stop */
-	audit_checkpoint_stop(srv.audit);
-	lookup_free(srv.lookup);
-	engineinfo_free(srv.engineinfo);
-	judge_free(srv.judge);
-	containers_close(srv.containers);
-	served_stop(srv.served);
-	inputs_stop(srv.inputs);
-	bundleserve_close(srv.bundles);
-	fleetstore_close(srv.fleetstore);
-	audit_syslog_stop(srv.audit);
-	userpolicy_close(srv.userpolicy);
-	policylife_free(srv.policylife);
-	policystore_close(srv.policystore);
-	settings_api_free(srv.settings);
-	http_free(srv.http);
-	served_hub_free(srv.served);
-	tokens_close(srv.tokens);
-	auth_free(srv.auth);
-	audit_close(srv.audit);
-	ratelimit_free(srv.events_limit);
-	redact_free(srv.redact);
+	server_stop(&srv);
 	if (!cfg.foreground)
 		unlink(cfg.pid_file);
 }

@@ -60,4 +60,10 @@ struct server {
 	long long prefs_expired_at;
 };
 
+/* Stop every part s has and release it, in dependency order (the proxy and
+ * the waits on the engine first, the HTTP threads before what they read, the
+ * audit log last but one); parts that are NULL are skipped. s is left empty
+ * but for its configuration. */
+void server_stop(struct server *s);
+
 #endif

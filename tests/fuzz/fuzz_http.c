@@ -195,21 +195,7 @@ start_daemon(void)
 static void
 stop_daemon(void)
 {
-	served_wake_all(srv.served);
-	http_stop(srv.http, 3000);
-	served_stop(srv.served);
-	inputs_stop(srv.inputs);
-	judge_free(srv.judge);
-	redact_free(srv.redact);
-	userpolicy_close(srv.userpolicy);
-	policylife_free(srv.policylife);
-	policystore_close(srv.policystore);
-	settings_api_free(srv.settings);
-	http_free(srv.http);
-	served_hub_free(srv.served);
-	tokens_close(srv.tokens);
-	auth_free(srv.auth);
-	audit_close(srv.audit);
+	server_stop(&srv);
 	config_free(&cfg);
 }
 
