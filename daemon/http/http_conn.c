@@ -239,19 +239,18 @@ peer_find(struct conn_limits *l, const char *key, int create)
 }
 
 static void
-peer_release(struct conn_limits *l, const char *key)
+peer_release(struct conn_limits *l, struct peer_count *pc)
 {
-	unsigned h = peer_hash(key);
-	struct peer_count **pp, *p;
+	struct peer_count **pp;
 
-	for (pp = &l->peers[h]; (p = *pp) != NULL; pp = &p->next) {
-		if (strcmp(p->key, key) != 0)
-			continue;
-		if (--p->n == 0) {
-			*pp = p->next;
-			free(p);
-		}
+	if (--pc->n != 0)
 		return;
+	for (pp = &l->peers[peer_hash(pc->key)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == pc) {
+			*pp = pc->next;
+			free(pc);
+			return;
+		}
 	}
 }
 
@@ -307,6 +306,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 {
 	struct conn_registry *r = l->reg;
 	struct peer_count *pc = NULL;
+	char key[64] = "";
 
 	ci->limits = l;
 	ci->root = ci->peer.is_unix && ci->peer.uid == 0;
@@ -314,7 +314,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	/* A plugin socket's one peer may hold all its connections (per_peer is
 	 * its cap): its connections, one a decision, skip the peer table. */
 	if (!l->caps.authz)
-		peer_key_of(&ci->peer, ci->peer_key, sizeof(ci->peer_key));
+		peer_key_of(&ci->peer, key, sizeof(key));
 	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	l->open++;
 	if (ci->root) {
@@ -324,12 +324,12 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 		l->refused_listener++;
 	} else if (l->caps.authz) {
 		l->served++;
-	} else if ((pc = peer_find(l, ci->peer_key, 1)) == NULL || pc->n >= l->caps.per_peer) {
+	} else if ((pc = peer_find(l, key, 1)) == NULL || pc->n >= l->caps.per_peer) {
 		ci->refused = CONN_PEER_FULL;
 		l->refused_peer++;
 	} else {
 		pc->n++;
-		ci->counted_peer = 1;
+		ci->counted = pc;
 		l->served++;
 	}
 	ci->prev = NULL;
@@ -356,8 +356,8 @@ http_conn_closed(struct conn_info *ci)
 	l->open--;
 	if (ci->root)
 		l->root--;
-	if (ci->counted_peer)
-		peer_release(l, ci->peer_key);
+	if (ci->counted != NULL)
+		peer_release(l, ci->counted);
 	if (!ci->root && ci->refused == CONN_SERVED)
 		l->served--;
 	if (ci->prev != NULL)

@@ -37,6 +37,8 @@ enum conn_refusal {
 	CONN_PEER_FULL,     /* this peer holds its cap already: 429 */
 };
 
+struct peer_count;
+
 /* Per-connection state, made when the connection opens (http.c). */
 struct conn_info {
 	struct peer peer;
@@ -44,13 +46,12 @@ struct conn_info {
 	struct conn_limits *limits;
 	int fd;
 	enum conn_refusal refused;
-	int counted_peer;  /* counted against its peer's cap */
-	int root;          /* a uid 0 Unix peer: may use the admin reserve */
-	char peer_key[64]; /* "uid:1000" or the TCP peer's address */
-	long long since;   /* monotonic seconds: opened, or last request done */
-	int busy;          /* a request is being handled (atomic) */
-	int cut;           /* shut down for taking too long */
-	int told;          /* refused: the canned reply was written at once */
+	struct peer_count *counted; /* its peer's count, when counted against the peer's cap */
+	int root;                   /* a uid 0 Unix peer: may use the admin reserve */
+	long long since;            /* monotonic seconds: opened, or last request done */
+	int busy;                   /* a request is being handled (atomic) */
+	int cut;                    /* shut down for taking too long */
+	int told;                   /* refused: the canned reply was written at once */
 	struct conn_info *prev, *next;
 };
 
