@@ -5,7 +5,9 @@
 #     each after one answered GET /v1/health (target: at most 32 MiB).
 #  2. RSS with 10,000 long-poll waiters on GET /v1/settings (If-None-Match:
 #     the current ETag, ?wait=300), spread over three Unix listeners, since
-#     one listener takes 4,096 connections (target: at most 64 MiB).
+#     one listener takes 4,096 connections (target: at most 64 MiB); then
+#     the same waiters held by libmicrohttpd alone (tests/tools/waitfloor),
+#     the reference: what the library costs before lockset adds anything.
 # tests/tools/holdconns holds the connections; the daemon's open descriptors
 # are counted as well, so a connection the daemon refused is not counted as
 # held (all of them come from one peer, whose cap is raised to hold them).
@@ -21,10 +23,11 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 IDLE=${BENCH_IDLE_CONNS:-1000}
 WAITERS=${BENCH_WAITERS:-10000}
 HOLD=$LOCKSET_BUILDDIR/tests/tools/holdconns
+FLOORBIN=$LOCKSET_BUILDDIR/tests/tools/waitfloor
 # BENCH_DAEMON_ARGS: more locksetd options (to compare settings)
 command -v curl >/dev/null || { echo "bench-memory: curl not installed"; exit 77; }
-if [ ! -x "$HOLD" ]; then
-	make -s -C "$LOCKSET_BUILDDIR" tests/tools/holdconns >/dev/null ||
+if [ ! -x "$HOLD" ] || [ ! -x "$FLOORBIN" ]; then
+	make -s -C "$LOCKSET_BUILDDIR" tests/tools/holdconns tests/tools/waitfloor >/dev/null ||
 		{ echo "bench-memory: cannot build tests/tools/holdconns"; exit 77; }
 fi
 # One descriptor per connection on both sides, and some to spare.
@@ -114,9 +117,40 @@ IDLE_SPLIT=$(rss_split)
 if hold -n "$WAITERS" -u "$D/a.sock" -u "$D/b.sock" -u "$D/c.sock" \
 	-H "If-None-Match: $ETAG" "/v1/settings?wait=300"; then
 	HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
+	L_RSS=$(rss_kib) L_HELD=$HELD L_IDLE=$R0
 	report "$WAITERS long-poll waiters (3 Unix sockets)" "$HELD" $(($(nfds) - F0)) "$R0" \
-		"$(rss_kib)" 64
+		"$L_RSS" 64
 	sed -n 's/^held=[0-9]* \(.*\)/  (holdconns: \1)/p' "$D/hold.out"
 	release
 fi
 stop
+
+# The reference: libmicrohttpd alone (tests/tools/waitfloor) in locksetd's
+# threading mode, with the pool locksetd gives a REST listener at the default
+# limits (the larger of --max-url and --max-headers, 8 KiB, plus 4 KiB), and
+# one worker per core on each of three sockets, holding the same waiters.
+# Above it is lockset's own cost: its process at idle (libraries, policy,
+# audit log, threads) and what it keeps for each waiter.
+if [ -n "${L_RSS:-}" ] && [ -x "$FLOORBIN" ]; then
+	"$FLOORBIN" 12288 "$(nproc)" "$D/fa.sock" "$D/fb.sock" "$D/fc.sock" 2>>"$D/daemon.log" &
+	PID=$!
+	for _ in $(seq 100); do
+		[ -S "$D/fa.sock" ] && [ -S "$D/fb.sock" ] && [ -S "$D/fc.sock" ] && break
+		sleep 0.1
+	done
+	R0=$(rss_kib)
+	if hold -n "$WAITERS" -u "$D/fa.sock" -u "$D/fb.sock" -u "$D/fc.sock" \
+		-H 'If-None-Match: "x"' "/v1/settings?wait=300"; then
+		HELD=$(sed -n 's/^held=\([0-9]*\).*/\1/p' "$D/hold.out")
+		awk -v h="$HELD" -v b="$R0" -v r="$(rss_kib)" -v lr="$L_RSS" -v lh="$L_HELD" \
+			-v li="$L_IDLE" 'BEGIN {
+			printf "  %-36s held %6d  RSS %6.1f MiB (idle %.1f MiB)  locksetd / floor %.2f x\n",
+				"libmicrohttpd alone (waitfloor)", h, r / 1024, b / 1024, lr / r
+			if (h > 0 && lh > 0)
+				printf "  %-36s %.2f KiB a connection; locksetd adds %.2f KiB a waiter (%.1f MiB) and %.1f MiB at idle; the 64 MiB target leaves it %.1f MiB\n",
+					"", (r - b) / h, (lr - li) / lh - (r - b) / h,
+					((lr - li) / lh - (r - b) / h) * lh / 1024, (li - b) / 1024, 64 - r / 1024 }'
+		release
+	fi
+	stop
+fi
