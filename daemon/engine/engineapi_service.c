@@ -100,7 +100,9 @@ engineapi_service_facts(struct engineapi_facts *f, const struct gojson_view *roo
 	struct gojson_view tt, cs, ps;
 	const char *runtime;
 
-	if (gojson_view_struct(&f->arena, root, "TaskTemplate", &tt) == -1 ||
+	/* swarm.ServiceSpec holds its TaskSpec by value: a later
+	 * "TaskTemplate": null leaves it as it was. */
+	if (gojson_view_struct_value(&f->arena, root, "TaskTemplate", &tt) == -1 ||
 	    gojson_view_struct(&f->arena, &tt, "ContainerSpec", &cs) == -1 ||
 	    gojson_view_struct(&f->arena, &tt, "PluginSpec", &ps) == -1)
 		return -1;

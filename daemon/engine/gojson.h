@@ -86,16 +86,21 @@ struct gojson_view {
 	size_t n;
 };
 
-/* A pointer-to-struct (or struct) field of parent: the objects after the last
- * null. out->obj is in the arena. Returns 0, or -1 on ENOMEM. */
+/* A pointer-to-struct field of parent: the objects after the last null (Go
+ * sets the pointer to nil, and a later object starts a new struct). out->obj
+ * is in the arena. Returns 0, or -1 on ENOMEM. */
 int gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
                        struct gojson_view *out);
+/* A struct field held by value: every object, since null leaves a struct as
+ * it was. Use it exactly where the Go type is not a pointer. */
+int gojson_view_struct_value(struct gojson_arena *a, const struct gojson_view *parent,
+                             const char *name, struct gojson_view *out);
 /* A map field: the objects after the last null, merged (keys exact). */
 int gojson_view_map(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
                     struct gojson_view *out);
 /* A slice of structs: element i merges every object decoded at index i since
- * the last null (Go decodes into the existing element), and the length is
- * that of the last array. *out (in the arena) is NULL when *nout is 0.
+ * the last null or empty array (Go decodes into the existing element; null
+ * and [] make a new slice), and the length is that of the last array. *out (in the arena) is NULL when *nout is 0.
  * Returns 0, or -1 on ENOMEM. */
 int gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *parent,
                              const char *name, struct gojson_view **out, size_t *nout);

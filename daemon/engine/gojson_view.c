@@ -191,35 +191,55 @@ matches_next(struct matches *it)
 /* ------------------------------------------------------------------------ */
 /* Views                                                                    */
 
-int
-gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
-                   struct gojson_view *out)
+/* The objects for the field: after the last null when null resets the field
+ * (a pointer or a map: nil), every one of them when it does not (a struct
+ * held by value, which Go leaves as it was). Go decodes each into the same
+ * value, so they merge in document order. */
+static int
+view_objects(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+             int null_resets, struct gojson_view *out)
 {
 	struct matches it;
 	const struct gojson_value *c;
-	size_t count = 0;
+	size_t count = 0, seen = 0, start = 0, i = 0;
 
 	out->obj = NULL;
 	out->n = 0;
 	matches_init(&it, parent, name);
+	/* Only the objects after the last resetting null count, and only they
+	 * are kept (an earlier run may be longer than the last one). */
 	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
-		if (c->type == GOJSON_NULL)
+		seen++;
+		if (c->type == GOJSON_NULL && null_resets) {
 			count = 0;
-		else if (c->type == GOJSON_OBJECT)
+			start = seen;
+		} else if (c->type == GOJSON_OBJECT) {
 			count++;
+		}
 	}
 	if (count == 0)
 		return 0;
 	out->obj = gojson_arena_alloc(a, count * sizeof(*out->obj));
 	if (out->obj == NULL)
 		return -1;
-	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
-		if (c->type == GOJSON_NULL)
-			out->n = 0;
-		else if (c->type == GOJSON_OBJECT)
+	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;)
+		if (i++ >= start && c->type == GOJSON_OBJECT)
 			out->obj[out->n++] = c;
-	}
 	return 0;
+}
+
+int
+gojson_view_struct(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                   struct gojson_view *out)
+{
+	return view_objects(a, parent, name, 1, out);
+}
+
+int
+gojson_view_struct_value(struct gojson_arena *a, const struct gojson_view *parent, const char *name,
+                         struct gojson_view *out)
+{
+	return view_objects(a, parent, name, 0, out);
 }
 
 /* The last member for name of type want (null leaves a value unchanged, as
@@ -346,29 +366,25 @@ gojson_map_get(const struct gojson_view *m, const char *key)
 }
 
 /* Count (pass 0) or gather (pass 1) the objects at each index of the arrays
- * for the field since the last null. */
+ * for the field after the first start members (the last null or empty array
+ * and everything before it: Go starts afresh there). */
 static int
-slice_pass(struct gojson_arena *a, struct matches *it, int pass, size_t max, size_t *counts,
-           struct gojson_view *views)
+slice_pass(struct gojson_arena *a, struct matches *it, int pass, size_t start, size_t max,
+           size_t *counts, struct gojson_view *views)
 {
 	const struct gojson_value *c, *e;
-	size_t i, j;
+	size_t i = 0, j;
 
-	for (i = 0; i < max && pass == 1; i++) {
-		views[i].obj = gojson_arena_alloc(a, (counts[i] ? counts[i] : 1) * sizeof(void *));
-		if (views[i].obj == NULL)
+	for (j = 0; j < max && pass == 1; j++) {
+		views[j].obj = gojson_arena_alloc(a, (counts[j] ? counts[j] : 1) * sizeof(void *));
+		if (views[j].obj == NULL)
 			return -1;
-		views[i].n = 0;
+		views[j].n = 0;
 	}
 	for (matches_rewind(it); (c = matches_next(it)) != NULL;) {
-		if (c->type == GOJSON_NULL) {
-			for (j = 0; j < max; j++)
-				pass == 0 ? (counts[j] = 0) : (views[j].n = 0);
+		if (i++ < start || c->type != GOJSON_ARRAY)
 			continue;
-		}
-		if (c->type != GOJSON_ARRAY)
-			continue;
-		for (j = 0, e = c->child; e != NULL; j++, e = e->next)
+		for (j = 0, e = c->child; e != NULL && j < max; j++, e = e->next)
 			if (e->type == GOJSON_OBJECT) {
 				if (pass == 0)
 					counts[j]++;
@@ -384,16 +400,21 @@ gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *paren
                          struct gojson_view **out, size_t *nout)
 {
 	const struct gojson_value *c, *last = NULL;
-	size_t max = 0, *counts;
+	size_t max = 0, seen = 0, start = 0, *counts;
 	struct gojson_view *views;
 	struct matches it;
 
 	*out = NULL;
 	*nout = 0;
 	matches_init(&it, parent, name);
+	/* null and [] both start afresh (Go makes a new, empty slice); a
+	 * shorter array keeps the elements past its end for a later one. */
 	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;) {
-		if (c->type == GOJSON_NULL) {
+		seen++;
+		if (c->type == GOJSON_NULL || (c->type == GOJSON_ARRAY && c->n == 0)) {
 			last = NULL;
+			start = seen;
+			max = 0;
 		} else if (c->type == GOJSON_ARRAY) {
 			last = c;
 			max = c->n > max ? c->n : max;
@@ -407,9 +428,9 @@ gojson_view_struct_slice(struct gojson_arena *a, const struct gojson_view *paren
 		return -1;
 	memset(counts, 0, max * sizeof(*counts));
 	/* Two passes over the arrays since the last null: count, then fill.
-	 * max covers every array, so indexes before a null stay in bounds. */
-	if (slice_pass(a, &it, 0, max, counts, views) != 0 ||
-	    slice_pass(a, &it, 1, max, counts, views) != 0)
+	 * max covers each of them, so every index stays in bounds. */
+	if (slice_pass(a, &it, 0, start, max, counts, views) != 0 ||
+	    slice_pass(a, &it, 1, start, max, counts, views) != 0)
 		return -1;
 	*out = views;
 	*nout = last->n;

@@ -162,6 +162,88 @@ test_keys_select_fields_by_go_folding(void)
 	gojson_arena_clear(&a);
 }
 
+/* Parse doc into a, then take all but the last 16 bytes of the arena's
+ * inline buffer, so that the next allocation (a view of one member) ends
+ * exactly where the arena does: a write past it is past the arena, which the
+ * sanitizers see. */
+static const struct gojson_value *
+parse_leaving_16(struct gojson_arena *a, const char *doc)
+{
+	const struct gojson_value *root = NULL;
+	const char *why;
+	size_t at;
+
+	gojson_arena_init(a);
+	CHECK_INT_EQ(gojson_parse(a, doc, strlen(doc), &root, &why, &at), 0);
+	CHECK(a->blocks == NULL && a->inline_used + 16 <= GOJSON_ARENA_INLINE);
+	CHECK(gojson_arena_alloc(a, GOJSON_ARENA_INLINE - a->inline_used - 16) != NULL);
+	return root;
+}
+
+/* A null resets a pointer (and a map, and a slice), not a struct held by
+ * value; [] starts a slice afresh; a shorter array keeps the elements past
+ * its end. Go decodes every later value into what is there. Only the values
+ * after the reset are kept, however many came before it. */
+static void
+test_views_reset_where_go_does(void)
+{
+	static const char objs[] =
+	    "{\"H\": {\"a\": \"1\"}, \"H\": {\"b\": \"2\"}, \"H\": {\"c\": \"3\"},"
+	    " \"H\": null, \"H\": {\"d\": \"4\"}}";
+	static const char empty[] =
+	    "{\"M\": [{\"a\": \"1\"}, {\"a\": \"2\"}], \"M\": [], \"M\": [{\"b\": \"3\"}]}";
+	static const char merged[] =
+	    "{\"M\": [{\"a\": \"1\"}, {\"a\": \"2\"}], \"M\": [{\"b\": \"3\"}],"
+	    " \"M\": [{\"c\": \"4\"}, {\"c\": \"5\"}]}";
+	static const char nulled[] =
+	    "{\"M\": [{\"a\": \"1\"}], \"M\": [{\"a\": \"2\"}],"
+	    " \"M\": [{\"a\": \"3\"}], \"M\": null, \"M\": [{\"b\": \"4\"}]}";
+	const struct gojson_value *root;
+	struct gojson_view v = {&root, 1}, h, *m;
+	struct gojson_arena a;
+	const char *why;
+	size_t n, at;
+
+	root = parse_leaving_16(&a, objs);
+	CHECK_INT_EQ(gojson_view_struct(&a, &v, "H", &h), 0);
+	CHECK_INT_EQ(h.n, 1);
+	CHECK(gojson_view_string(&h, "a") == NULL);
+	CHECK_STR_EQ(gojson_view_string(&h, "d"), "4");
+	CHECK_INT_EQ(gojson_view_struct_value(&a, &v, "H", &h), 0);
+	CHECK_INT_EQ(h.n, 4);
+	CHECK_STR_EQ(gojson_view_string(&h, "a"), "1");
+	CHECK_STR_EQ(gojson_view_string(&h, "d"), "4");
+	gojson_arena_clear(&a);
+
+	root = parse_leaving_16(&a, nulled);
+	CHECK_INT_EQ(gojson_view_struct_slice(&a, &v, "M", &m, &n), 0);
+	CHECK_INT_EQ(n, 1);
+	CHECK_INT_EQ(m[0].n, 1);
+	CHECK(gojson_view_string(&m[0], "a") == NULL);
+	CHECK_STR_EQ(gojson_view_string(&m[0], "b"), "4");
+	gojson_arena_clear(&a);
+
+	root = parse_leaving_16(&a, empty);
+	CHECK_INT_EQ(gojson_view_struct_slice(&a, &v, "M", &m, &n), 0);
+	CHECK_INT_EQ(n, 1);
+	CHECK_INT_EQ(m[0].n, 1);
+	CHECK(gojson_view_string(&m[0], "a") == NULL);
+	gojson_arena_clear(&a);
+
+	gojson_arena_init(&a);
+	CHECK_INT_EQ(gojson_parse(&a, merged, strlen(merged), &root, &why, &at), 0);
+	CHECK_INT_EQ(gojson_view_struct_slice(&a, &v, "M", &m, &n), 0);
+	CHECK_INT_EQ(n, 2);
+	CHECK_INT_EQ(m[0].n, 3);
+	CHECK_STR_EQ(gojson_view_string(&m[0], "a"), "1");
+	CHECK_STR_EQ(gojson_view_string(&m[0], "b"), "3");
+	CHECK_STR_EQ(gojson_view_string(&m[0], "c"), "4");
+	CHECK_INT_EQ(m[1].n, 2);
+	CHECK_STR_EQ(gojson_view_string(&m[1], "a"), "2");
+	CHECK_STR_EQ(gojson_view_string(&m[1], "c"), "5");
+	gojson_arena_clear(&a);
+}
+
 static void
 test_base64_as_go_decodes_it(void)
 {
@@ -286,6 +368,7 @@ main(void)
 	RUN(test_plain_strings_of_every_length_and_place);
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
+	RUN(test_views_reset_where_go_does);
 	RUN(test_base64_as_go_decodes_it);
 	RUN(test_base64_every_length_and_byte_like_reference);
 	return CHECK_DONE();
