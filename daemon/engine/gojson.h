@@ -119,7 +119,8 @@ int gojson_view_bool(const struct gojson_view *v, const char *name);
  * time and also takes a bare string. Returns 0, or -1 on ENOMEM. */
 int gojson_view_slice(struct gojson_arena *a, const struct gojson_view *v, const char *name,
                       int strslice, const struct gojson_value **out);
-/* The last string value of a map view for an exact key, or NULL. */
+/* The value a map[string]string holds for an exact key: the last string, or
+ * "" when the last is null (Go stores the zero value); NULL when absent. */
 const char *gojson_map_get(const struct gojson_view *m, const char *key);
 
 /* Decode standard padded base64 (how Go encodes []byte) of len bytes into out

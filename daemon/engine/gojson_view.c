@@ -357,11 +357,12 @@ gojson_map_get(const struct gojson_view *m, const char *key)
 	const char *last = NULL;
 	size_t i, klen = strlen(key);
 
+	/* Go decodes each value into a fresh element: null stores "". */
 	for (i = 0; i < m->n; i++)
 		for (c = m->obj[i]->child; c != NULL; c = c->next)
 			if (c->klen == klen && memcmp(c->key, key, klen) == 0 &&
-			    c->type == GOJSON_STRING)
-				last = c->s;
+			    (c->type == GOJSON_STRING || c->type == GOJSON_NULL))
+				last = c->type == GOJSON_STRING ? c->s : "";
 	return last;
 }
 

@@ -198,6 +198,8 @@ test_views_reset_where_go_does(void)
 	static const char nulled[] =
 	    "{\"M\": [{\"a\": \"1\"}], \"M\": [{\"a\": \"2\"}],"
 	    " \"M\": [{\"a\": \"3\"}], \"M\": null, \"M\": [{\"b\": \"4\"}]}";
+	static const char opts[] =
+	    "{\"O\": {\"type\": \"nfs\", \"o\": \"bind\"}, \"O\": {\"type\": null}}";
 	const struct gojson_value *root;
 	struct gojson_view v = {&root, 1}, h, *m;
 	struct gojson_arena a;
@@ -241,6 +243,15 @@ test_views_reset_where_go_does(void)
 	CHECK_INT_EQ(m[1].n, 2);
 	CHECK_STR_EQ(gojson_view_string(&m[1], "a"), "2");
 	CHECK_STR_EQ(gojson_view_string(&m[1], "c"), "5");
+	gojson_arena_clear(&a);
+
+	/* A map's null value is stored as "" (each value is decoded afresh). */
+	gojson_arena_init(&a);
+	CHECK_INT_EQ(gojson_parse(&a, opts, strlen(opts), &root, &why, &at), 0);
+	CHECK_INT_EQ(gojson_view_map(&a, &v, "O", &h), 0);
+	CHECK_STR_EQ(gojson_map_get(&h, "type"), "");
+	CHECK_STR_EQ(gojson_map_get(&h, "o"), "bind");
+	CHECK(gojson_map_get(&h, "device") == NULL);
 	gojson_arena_clear(&a);
 }
 
