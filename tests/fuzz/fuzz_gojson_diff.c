@@ -8,9 +8,9 @@
  *  - gojson refuses nesting deeper than 1000 (Go: 10000): the request is
  *    denied as having no body;
  *  - where Go's result depends on the capacity of a reused backing array (an
- *    element Go zeroes, gojson keeps the earlier value) or Go zeroes a map
- *    value set to null (gojson keeps the earlier one): an element or map value
- *    that Go leaves empty may be non-empty in gojson, never the reverse;
+ *    element Go zeroes, gojson keeps the earlier value): an element that Go
+ *    leaves empty may be non-empty in gojson, never the reverse (a bool, such
+ *    as a mount's ReadOnly, is compared exactly);
  *  - bodies Go refuses with a type error are not compared (dockerd answers
  *    them 400 before any container exists).
  * The oracle is $LOCKSET_GOJSON_ORACLE, else the build's tests/fuzz/gojson-oracle. */
@@ -200,6 +200,8 @@ put_host_config(struct gojson_arena *a, struct out *o, const struct gojson_view 
 		put_hex(o, key, gojson_view_string(&mounts[i], "Type"));
 		snprintf(key, sizeof(key), "Mounts[%zu].Source", i);
 		put_hex(o, key, gojson_view_string(&mounts[i], "Source"));
+		snprintf(key, sizeof(key), "Mounts[%zu].ReadOnly", i);
+		put(o, key, gojson_view_bool(&mounts[i], "ReadOnly") ? "true" : "false", NULL);
 	}
 }
 
@@ -210,7 +212,7 @@ dump(struct gojson_arena *a, const struct gojson_value *root)
 {
 	static const struct gojson_value empty = {.type = GOJSON_OBJECT};
 	struct out o;
-	struct gojson_view top, hc;
+	struct gojson_view top, hc, spec, inner;
 
 	if (root->type == GOJSON_NULL)
 		root = &empty; /* null into a struct: nothing changes */
@@ -224,6 +226,13 @@ dump(struct gojson_arena *a, const struct gojson_value *root)
 	put_hex(&o, "Image", gojson_view_string(&top, "Image"));
 	put_hex(&o, "Kind", gojson_view_string(&top, "Kind"));
 	put_strs(a, &o, &top, "Entrypoint", 1);
+	if (gojson_view_struct_value(a, &top, "Spec", &spec) != 0 ||
+	    gojson_view_struct(a, &spec, "Inner", &inner) != 0)
+		abort();
+	put_hex(&o, "Spec.Name", gojson_view_string(&spec, "Name"));
+	put(&o, "Spec.Inner", inner.n == 0 ? "nil" : "set", NULL);
+	if (inner.n > 0)
+		put_hex(&o, "Spec.Inner.X", gojson_view_string(&inner, "X"));
 	if (gojson_view_struct(a, &top, "HostConfig", &hc) != 0)
 		abort();
 	if (hc.n == 0) {

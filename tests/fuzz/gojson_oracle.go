@@ -2,7 +2,8 @@
 // The reference for the gojson_diff fuzz target: Go's own encoding/json
 // decoding JSON into structs shaped like the parts of dockerd's container
 // create request that lockset reads ([]string, Docker's StrSlice, a pointer
-// to a struct, a map, a slice of structs, bools and strings). It reads
+// to a struct, a struct held by value, a map, a slice of structs, bools and
+// strings). It reads
 // requests from stdin (4-byte little-endian length, then the bytes) and
 // answers each (same framing) with "syntax", "type" (an error other than a
 // syntax error: dockerd refuses such a body) or "ok" followed by one
@@ -42,8 +43,20 @@ func (e *StrSlice) UnmarshalJSON(b []byte) error {
 }
 
 type Mount struct {
-	Type   string
-	Source string
+	Type     string
+	Source   string
+	ReadOnly bool
+}
+
+// Spec is held by value, as swarm.ServiceSpec holds its TaskTemplate: null
+// leaves it as it was. Inner is a pointer, as TaskSpec's ContainerSpec.
+type Inner struct {
+	X string
+}
+
+type Spec struct {
+	Name  string
+	Inner *Inner
 }
 
 type HostConfig struct {
@@ -60,6 +73,7 @@ type Config struct {
 	Image      string
 	Kind       string
 	Entrypoint StrSlice
+	Spec       Spec
 	HostConfig *HostConfig
 }
 
@@ -82,6 +96,12 @@ func dump(c *Config) string {
 	b.WriteString("ok\n")
 	fmt.Fprintf(&b, "Image=%x\nKind=%x\n", c.Image, c.Kind)
 	strs(&b, "Entrypoint", c.Entrypoint)
+	fmt.Fprintf(&b, "Spec.Name=%x\n", c.Spec.Name)
+	if c.Spec.Inner == nil {
+		b.WriteString("Spec.Inner=nil\n")
+	} else {
+		fmt.Fprintf(&b, "Spec.Inner=set\nSpec.Inner.X=%x\n", c.Spec.Inner.X)
+	}
 	h := c.HostConfig
 	if h == nil {
 		b.WriteString("HostConfig=nil\n")
@@ -107,7 +127,8 @@ func dump(c *Config) string {
 	} else {
 		fmt.Fprintf(&b, "Mounts.len=%d\n", len(h.Mounts))
 		for i, m := range h.Mounts {
-			fmt.Fprintf(&b, "Mounts[%d].Type=%x\nMounts[%d].Source=%x\n", i, m.Type, i, m.Source)
+			fmt.Fprintf(&b, "Mounts[%d].Type=%x\nMounts[%d].Source=%x\nMounts[%d].ReadOnly=%v\n",
+				i, m.Type, i, m.Source, i, m.ReadOnly)
 		}
 	}
 	return b.String()
