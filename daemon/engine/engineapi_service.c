@@ -30,7 +30,10 @@ privileges_facts(struct engineapi_facts *f, const struct gojson_view *cs, const 
 		size_t plen = prof != NULL ? strlen(prof) : 0;
 		long dl = -1;
 
-		if ((opt = gojson_arena_alloc(&f->arena, plen + 16)) == NULL)
+		/* "seccomp=" and the profile's bytes (base64 decodes shorter), or
+		 * "seccomp=unconfined" whatever the profile's length. */
+		if ((opt = gojson_arena_alloc(&f->arena, plen + sizeof("seccomp=unconfined"))) ==
+		    NULL)
 			return -1;
 		if (strcasecmp(mode, "unconfined") == 0) {
 			strcpy(opt, "seccomp=unconfined");
