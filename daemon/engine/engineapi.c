@@ -15,8 +15,9 @@
 /* ------------------------------------------------------------------------ */
 /* Facts                                                                    */
 
-void
-engineapi_facts_init(struct engineapi_facts *f)
+/* Everything but the arena. */
+static void
+facts_reset(struct engineapi_facts *f)
 {
 	f->body_ok = 0;
 	f->error[0] = '\0';
@@ -24,6 +25,12 @@ engineapi_facts_init(struct engineapi_facts *f)
 	f->name = NULL;
 	f->v = NULL;
 	f->n = f->cap = 0;
+}
+
+void
+engineapi_facts_init(struct engineapi_facts *f)
+{
+	facts_reset(f);
 	gojson_arena_init(&f->arena);
 }
 
@@ -33,7 +40,7 @@ engineapi_facts_clear(struct engineapi_facts *f)
 	if (f == NULL)
 		return;
 	gojson_arena_clear(&f->arena);
-	engineapi_facts_init(f);
+	facts_reset(f);
 }
 
 int

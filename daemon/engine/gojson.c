@@ -17,6 +17,7 @@ gojson_arena_init(struct gojson_arena *a)
 {
 	a->blocks = NULL;
 	a->inline_used = 0;
+	GOJSON_POISON(a->inline_buf, GOJSON_ARENA_INLINE);
 }
 
 void *
@@ -27,6 +28,7 @@ gojson_arena_grow(struct gojson_arena *a, size_t size)
 
 	if (b == NULL)
 		return NULL;
+	GOJSON_POISON(b->data, cap);
 	b->cap = cap;
 	b->used = size;
 	b->next = a->blocks;
@@ -49,9 +51,12 @@ gojson_arena_clear(struct gojson_arena *a)
 		return;
 	for (b = a->blocks; b != NULL; b = next) {
 		next = b->next;
+		GOJSON_UNPOISON(b->data, b->cap);
 		free(b);
 	}
-	gojson_arena_init(a);
+	a->blocks = NULL;
+	a->inline_used = 0;
+	GOJSON_UNPOISON(a->inline_buf, GOJSON_ARENA_INLINE);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -26,7 +26,8 @@ struct gojson_arena {
 void gojson_arena_init(struct gojson_arena *a);
 /* size bytes aligned to 16, valid until gojson_arena_clear; NULL on ENOMEM. */
 void *gojson_arena_alloc(struct gojson_arena *a, size_t size);
-/* Free every block and make the arena empty again. Accepts NULL. */
+/* Free every block and make the arena empty again (it may be used again
+ * without gojson_arena_init). Accepts NULL. */
 void gojson_arena_clear(struct gojson_arena *a);
 
 /* ------------------------------------------------------------------------ */

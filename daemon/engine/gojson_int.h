@@ -9,6 +9,28 @@
 
 #include "gojson.h"
 
+/* Under AddressSanitizer the arena's free space is poisoned and each
+ * allocation unpoisoned to exactly its size, so that a write past a value
+ * the arena holds is reported where it happens, not hidden by the room
+ * after it. gojson_arena_clear leaves the inline buffer unpoisoned: an arena
+ * on the stack must be cleared before its frame ends. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOJSON_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(GOJSON_ASAN)
+#define GOJSON_ASAN 1
+#endif
+#ifdef GOJSON_ASAN
+#include <sanitizer/asan_interface.h>
+#define GOJSON_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define GOJSON_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define GOJSON_POISON(p, n)   ((void)(p), (void)(n))
+#define GOJSON_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* One malloc'd block of an arena, after its inline buffer is full. */
 struct gojson_arena_block {
 	struct gojson_arena_block *next;
@@ -17,29 +39,30 @@ struct gojson_arena_block {
 };
 
 /* A new block with room for size bytes (a multiple of 16), the first size
- * of them taken. NULL when out of memory. */
+ * of them taken (and still poisoned under AddressSanitizer). NULL when out of
+ * memory. */
 void *gojson_arena_grow(struct gojson_arena *a, size_t size);
 
 /* gojson_arena_alloc, inlined for the parser's many small
  * allocations: room in the inline buffer or in the current block. */
 static inline void *
-gojson_arena_take(struct gojson_arena *a, size_t size)
+gojson_arena_take(struct gojson_arena *a, size_t want)
 {
 	struct gojson_arena_block *b = a->blocks;
+	size_t size = (want + 15) & ~(size_t)15;
 	void *p;
 
-	size = (size + 15) & ~(size_t)15;
 	if (GOJSON_ARENA_INLINE - a->inline_used >= size) {
 		p = a->inline_buf + a->inline_used;
 		a->inline_used += size;
-		return p;
-	}
-	if (b != NULL && b->cap - b->used >= size) {
+	} else if (b != NULL && b->cap - b->used >= size) {
 		p = b->data + b->used;
 		b->used += size;
-		return p;
+	} else if ((p = gojson_arena_grow(a, size)) == NULL) {
+		return NULL;
 	}
-	return gojson_arena_grow(a, size);
+	GOJSON_UNPOISON(p, want);
+	return p;
 }
 
 /* The parser's state over one body: a ps->err message and ps->nomem say
