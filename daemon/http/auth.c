@@ -247,11 +247,10 @@ auth_identify(const struct auth *a, struct peer *p, const char *authz, struct au
 	long long expires = 0;
 	char name[96] = "";
 
-	if (p->is_unix) {
-		/* p->role was resolved when the connection opened (http.c). */
-		snprintf(p->name, sizeof(p->name), "uid:%ld", (long)(int)p->uid);
+	/* A Unix peer's role and name were set when its connection opened
+	 * (http_listen.c): the connection's credentials never change. */
+	if (p->is_unix)
 		return 0;
-	}
 	p->role = ROLE_NONE;
 	p->rate_limited = 0;
 	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0 || a->tokens == NULL) {

@@ -303,6 +303,7 @@ http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 		}
 		snprintf(ci->peer.addr, sizeof(ci->peer.addr), "unix:uid=%ld",
 		         (long)(int)ci->peer.uid);
+		snprintf(ci->peer.name, sizeof(ci->peer.name), "uid:%ld", (long)(int)ci->peer.uid);
 		/* Resolved once per connection: group lookups are not free. */
 		ci->peer.role = auth_unix_role(l->auth, ci->peer.uid, ci->peer.gid);
 	} else {
