@@ -5,6 +5,8 @@
  * epoll, turbo). Usage: allowall [-c] SOCKET [THREADS]; stops on SIGTERM/SIGINT.
  * With -c it answers one request per connection ("Connection: close"), as
  * locksetd's plugin socket does: the floor for the same protocol. */
+#include "listen_unix.h"
+
 #include <microhttpd.h>
 
 #include <errno.h>
@@ -59,30 +61,6 @@ static_response(const char *body)
 	return r;
 }
 
-static int
-listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "allowall: socket path too long\n");
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1)
-		return -1;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || chmod(path, 0660) == -1 ||
-	    listen(fd, 1024) == -1) {
-		fprintf(stderr, "allowall: %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -107,7 +85,8 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	activate_rsp = static_response(activate_body);
 	allow_rsp = static_response(allow_body);
-	if (activate_rsp == NULL || allow_rsp == NULL || (fd = listen_unix(argv[1])) == -1)
+	if (activate_rsp == NULL || allow_rsp == NULL ||
+	    (fd = tool_listen_unix("allowall", argv[1], 1024)) == -1)
 		return 1;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0,
 	                     NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd,

@@ -6,6 +6,8 @@
  * never answers, so each connection costs what a waiting long-poll costs
  * libmicrohttpd, with nothing of lockset's on top.
  * Usage: waitfloor POOL-BYTES THREADS SOCKET...; stops on SIGTERM/SIGINT. */
+#include "listen_unix.h"
+
 #include <microhttpd.h>
 
 #include <errno.h>
@@ -40,30 +42,6 @@ wait_forever(void *cls, struct MHD_Connection *conn, const char *url, const char
 	return MHD_YES;
 }
 
-static int
-listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "waitfloor: socket path too long\n");
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1)
-		return -1;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || chmod(path, 0660) == -1 ||
-	    listen(fd, 4096) == -1) {
-		fprintf(stderr, "waitfloor: %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -85,7 +63,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	for (; n < argc - 3; n++) {
-		int fd = listen_unix(argv[n + 3]);
+		int fd = tool_listen_unix("waitfloor", argv[n + 3], 4096);
 
 		if (fd == -1) {
 			rc = 1;
