@@ -160,7 +160,13 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 		return -1;
 	rfc3339(e->created != 0 ? e->created : time(NULL), created);
 	a.created = created;
-	if (db_tx_run(c->db, record_tx, &a, &rc) != 0) {
+	/* Without waiting for the disk: a create's AuthZRes writes this, and
+	 * dockerd holds the create's answer until the plugin answers. A power
+	 * failure can lose only the rows after the last durable commit (the WAL
+	 * is lost from its end), and a lost row is a lookup that misses: the
+	 * start asks the engine instead. Forgets stay durable: a row that came
+	 * back after its forget could describe another container. */
+	if (db_tx_run_lazy(c->db, record_tx, &a, &rc) != 0) {
 		log_warnx("containers: cannot record %.12s: %s", e->id, sqlite3_errstr(rc));
 		free((char *)a.sources);
 		return -1;
