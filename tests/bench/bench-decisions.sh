@@ -11,11 +11,13 @@
 #     after each reply (allowall -c), the protocol locksetd's plugin socket
 #     speaks (one request per connection: see http.c, close_after_reply), so
 #     that the second ratio compares like with like.
-#  2. A real stock dockerd (vfs, no bridge, no iptables, its own roots) with
-#     no plugin, with lockset, with allowall and with allowall -c as
-#     --authorization-plugin: the time of 200 POST /containers/create and 300
-#     GET /containers/json through dockerd's API socket (curl, one connection
-#     for all calls).
+#  2. Four real stock dockerds at once (vfs, no bridge, no iptables, each
+#     with its own roots and API socket): no plugin, lockset, allowall and
+#     allowall -c as --authorization-plugin. The time of 200 POST
+#     /containers/create and 300 GET /containers/json through each one's API
+#     socket (curl, one connection per block of calls), the blocks taken in
+#     turn from each dockerd, so that a machine busier at one moment slows
+#     all four alike.
 # Prints the figures next to their reference and the ratio; never fails on a
 # number. Root is needed for part 2 (and for /run/docker/plugins).
 set -u
@@ -24,9 +26,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LOCKSET_BUILDDIR:=$(cd "$(dirname "$LOCKSETD")/.." && pwd)}"
 DURATION=${BENCH_DURATION:-5}     # seconds per generator run (after 1 s warm-up)
 DENY_EVERY=${BENCH_DENY_EVERY:-10} # the realistic mix: 1 request in 10 denied
+# BENCH_LOADGEN=0 skips part 1, BENCH_DOCKER=0 part 2
 CREATES=${BENCH_CREATES:-200}
 LISTS=${BENCH_LISTS:-300}
-ROUNDS=${BENCH_ROUNDS:-4}          # dockerd restarts per set-up; the calls are split over them
+BLOCK=${BENCH_BLOCK:-10}           # creates in a row on one dockerd before the next one's turn
 # BENCH_DAEMON_ARGS: more locksetd options (to compare settings)
 API=v1.41
 GEN=$LOCKSET_BUILDDIR/tests/tools/loadgen
@@ -43,7 +46,7 @@ fi
 D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
 chmod 755 "$D"
 PIDS=
-DOCKERD_PID=
+DOCKERD_PIDS=
 SOCKS=
 stop_pid() { # PID [seconds before KILL]
 	kill -TERM "$1" 2>/dev/null || return 0
@@ -52,7 +55,7 @@ stop_pid() { # PID [seconds before KILL]
 	wait "$1" 2>/dev/null
 }
 cleanup() {
-	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
+	for p in $DOCKERD_PIDS; do stop_pid "$p" 20; done
 	for p in $PIDS; do stop_pid "$p"; done
 	for s in $SOCKS; do rm -f "$s"; done
 	rm -rf "$D"
@@ -147,6 +150,9 @@ gen() { # SOCKET SERVER-PID CONNS FILES... -> "rps p50_ms p99_ms errors server_u
 			(v["rps"] > 0 ? (t1 - t0) / hz * 1e6 / (v["rps"] * (d + 1)) : 0) }'
 }
 
+if [ "${BENCH_LOADGEN:-1}" = 0 ]; then
+	echo "generator part skipped (BENCH_LOADGEN=0)"
+else
 echo "AuthZReq over the Unix socket: tests/tools/loadgen, closed loop, reconnecting"
 echo "whenever the server says Connection: close; ${DURATION}s per run after 1s warm-up;"
 echo "generator and servers share $(nproc) cores."
@@ -198,6 +204,7 @@ for set in mix allow corpus; do
 	done
 done
 printf '%s' "$TARGET_LINE"
+fi
 
 # ---------------------------------------------------------------------------
 # Part 2: a real dockerd
@@ -210,9 +217,7 @@ if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null || ! command -v tar >/
 	echo "dockerd part skipped: needs root, dockerd and tar"
 	exit 0
 fi
-DROOT=$D/docker
-DS=$DROOT/docker.sock
-mkdir -p "$DROOT" "$D/rootfs/bin"
+mkdir -p "$D/rootfs/bin"
 echo "lockset bench" >"$D/rootfs/README"
 tar -C "$D/rootfs" -cf "$D/rootfs.tar" .
 # The create body: the CLI's own `docker create` body, with the local image.
@@ -220,33 +225,39 @@ sed '1,/^body:$/d' "$SRC/tests/cases/decisions/rec-allow-alpine.case" |
 	sed 's/"Image":"alpine:3.20"/"Image":"lockset-bench:latest"/' >"$D/create.json"
 grep -q lockset-bench "$D/create.json" || { echo "bench-decisions: no create body"; exit 1; }
 
-dockerd_start() { # [PLUGIN]
-	local auth=()
-	[ -n "${1:-}" ] && auth=(--authorization-plugin="$1")
+CASES="none lockset allowall allowall-c"
+declare -A PLUGIN=([none]="" [lockset]="$LNAME" [allowall]="$ANAME" [allowall-c]="$CNAME")
+dsock() { echo "$D/dk/$1.sock"; }
+dockerd_start() { # CASE [bare: without its plugin]
+	local r=$D/dk/$1 auth=()
+	mkdir -p "$r"
+	[ -n "${PLUGIN[$1]}" ] && [ "${2:-}" != bare ] && auth=(--authorization-plugin="${PLUGIN[$1]}")
 	dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
-		--data-root "$DROOT/data" --exec-root "$DROOT/exec" --pidfile "$DROOT/docker.pid" \
-		--host "unix://$DS" "${auth[@]}" >>"$D/dockerd.log" 2>&1 &
-	DOCKERD_PID=$!
-	for _ in $(seq 150); do
-		curl -sf --unix-socket "$DS" -o /dev/null "http://d/_ping" && return 0
-		kill -0 "$DOCKERD_PID" 2>/dev/null || break
+		--data-root "$r/data" --exec-root "$r/exec" --pidfile "$r/docker.pid" \
+		--host "unix://$(dsock "$1")" "${auth[@]}" >>"$D/dockerd-$1.log" 2>&1 &
+	DOCKERD_PIDS="$DOCKERD_PIDS $!"
+}
+dockerd_ready() { # CASE
+	for _ in $(seq 300); do
+		curl -sf --unix-socket "$(dsock "$1")" -o /dev/null "http://d/_ping" && return 0
 		sleep 0.2
 	done
-	echo "dockerd part skipped: dockerd could not start here:"; tail -n 5 "$D/dockerd.log"
+	echo "dockerd part skipped: dockerd ($1) could not start here:"
+	tail -n 5 "$D/dockerd-$1.log"
 	return 1
 }
-dockerd_stop() { stop_pid "$DOCKERD_PID" 20; DOCKERD_PID=; }
-prune() { curl -sf --unix-socket "$DS" -o /dev/null -X POST "http://d/$API/containers/prune"; }
+prune() { curl -sf --unix-socket "$(dsock "$1")" -o /dev/null -X POST "http://d/$API/containers/prune"; }
 # N calls on one connection; one line per call: "http_code seconds".
-calls() { # N METHOD PATH [BODY-FILE] >TIMES
-	local n=$1 m=$2 p=$3 cfg=$D/curl.cfg
+calls() { # CASE N METHOD PATH [BODY-FILE] >TIMES
+	local s n=$2 m=$3 p=$4 cfg=$D/curl.cfg
+	s=$(dsock "$1")
 	: >"$cfg"
 	for _ in $(seq "$n"); do printf 'url = "http://d%s"\noutput = "/dev/null"\n' "$p" >>"$cfg"; done
-	if [ -n "${4:-}" ]; then
-		curl -s --unix-socket "$DS" -X "$m" -H 'Content-Type: application/json' \
-			--data-binary @"$4" -w '%{http_code} %{time_total}\n' -K "$cfg"
+	if [ -n "${5:-}" ]; then
+		curl -s --unix-socket "$s" -X "$m" -H 'Content-Type: application/json' \
+			--data-binary @"$5" -w '%{http_code} %{time_total}\n' -K "$cfg"
 	else
-		curl -s --unix-socket "$DS" -X "$m" -w '%{http_code} %{time_total}\n' -K "$cfg"
+		curl -s --unix-socket "$s" -X "$m" -w '%{http_code} %{time_total}\n' -K "$cfg"
 	fi
 }
 # "mean p50 p99 count" in ms from calls' output on stdin.
@@ -256,34 +267,53 @@ stats() {
 		printf "%.3f %.3f %.3f %d\n", s / NR, v[int((NR - 1) * 0.50) + 1],
 			v[int((NR - 1) * 0.99) + 1], NR }'
 }
+# The mean of a block's times, in ms.
+block_mean() { awk '{ s += $2 } END { printf "%.4f\n", NR ? s * 1000 / NR : 0 }'; }
 
-IMPORTED=
-run_case() { # NAME [PLUGIN]: one round; appends to $D/{create,list}-NAME.times
-	local name=$1
-	dockerd_start "${2:-}" || return 1
-	if [ -z "$IMPORTED" ]; then
-		curl -sf --unix-socket "$DS" -o /dev/null -X POST -H 'Content-Type: application/x-tar' \
-			--data-binary @"$D/rootfs.tar" \
-			"http://d/$API/images/create?fromSrc=-&repo=lockset-bench&tag=latest" ||
-			{ echo "dockerd part skipped: docker import failed"; return 1; }
-		IMPORTED=1
-	fi
-	# Warm up (the plugin is activated on the first call), then measure.
-	calls 5 POST "/$API/containers/create" "$D/create.json" >/dev/null
-	calls 5 GET "/$API/containers/json" >/dev/null
-	prune
-	calls $((CREATES / ROUNDS)) POST "/$API/containers/create" "$D/create.json" \
-		>>"$D/create-$name.times"
-	calls $((LISTS / ROUNDS)) GET "/$API/containers/json" >>"$D/list-$name.times"
-	prune
-	dockerd_stop
-}
-# Rounds alternate the set-ups so that none of them gets the quieter machine.
-CASES="none lockset allowall allowall-c"
-for _ in $(seq "$ROUNDS"); do
-	run_case none && run_case lockset "$LNAME" && run_case allowall "$ANAME" &&
-		run_case allowall-c "$CNAME" || exit 0
+# The image goes in with no plugin in the way (the policy blocks imports).
+for c in $CASES; do dockerd_start "$c" bare; done
+for c in $CASES; do
+	dockerd_ready "$c" || exit 0
+	curl -sf --unix-socket "$(dsock "$c")" -o /dev/null -X POST \
+		-H 'Content-Type: application/x-tar' --data-binary @"$D/rootfs.tar" \
+		"http://d/$API/images/create?fromSrc=-&repo=lockset-bench&tag=latest" ||
+		{ echo "dockerd part skipped: docker import failed"; exit 0; }
 done
+for p in $DOCKERD_PIDS; do stop_pid "$p" 20; done
+DOCKERD_PIDS=
+for c in $CASES; do dockerd_start "$c"; done
+for c in $CASES; do
+	dockerd_ready "$c" || exit 0
+	# Warm up (the plugin is activated on the first call).
+	calls "$c" 5 POST "/$API/containers/create" "$D/create.json" >/dev/null
+	calls "$c" 5 GET "/$API/containers/json" >/dev/null
+	prune "$c"
+done
+# Blocks: BLOCK creates on each dockerd in turn, then the lists likewise,
+# then prune; the order of the dockerds turns by one every block.
+NBLOCKS=$(((CREATES + BLOCK - 1) / BLOCK))
+LBLOCK=$(((LISTS + NBLOCKS - 1) / NBLOCKS))
+read -r -a ORDER <<<"$CASES"
+for b in $(seq 0 $((NBLOCKS - 1))); do
+	turn=()
+	for i in 0 1 2 3; do turn+=("${ORDER[$(((i + b) % 4))]}"); done
+	for c in "${turn[@]}"; do
+		calls "$c" "$BLOCK" POST "/$API/containers/create" "$D/create.json" >"$D/block"
+		cat "$D/block" >>"$D/create-$c.times"
+		block_mean <"$D/block" >>"$D/create-$c.blocks"
+	done
+	for c in "${turn[@]}"; do
+		calls "$c" "$LBLOCK" GET "/$API/containers/json" >"$D/block"
+		cat "$D/block" >>"$D/list-$c.times"
+		block_mean <"$D/block" >>"$D/list-$c.blocks"
+	done
+	for c in "${turn[@]}"; do prune "$c"; done
+done
+# The median over blocks of lockset's block mean over another's, same block.
+block_ratio() { # KIND OTHER
+	paste "$D/$1-lockset.blocks" "$D/$1-$2.blocks" | awk '$2 > 0 { print $1 / $2 }' |
+		sort -n | awk '{ v[NR] = $1 } END { printf "%.3f\n", NR ? v[int((NR - 1) / 2) + 1] : 0 }'
+}
 declare -A CM C50 C99 LM L50 L99 ERR
 for name in $CASES; do
 	ERR[$name]="$(awk '$1 != 201' "$D/create-$name.times" | wc -l)/$(awk '$1 != 200' "$D/list-$name.times" | wc -l)"
@@ -291,12 +321,13 @@ for name in $CASES; do
 	read -r LM[$name] L50[$name] L99[$name] _ < <(stats <"$D/list-$name.times")
 done
 
-echo "real dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (vfs, --bridge=none), API socket, curl"
-echo "on one keep-alive connection, $ROUNDS rounds of (no plugin, lockset, allow-all keeping its"
-echo "connections, allow-all closing each: allowall -c); in all"
-echo "$CREATES x POST /$API/containers/create (the CLI's body for"
-echo "'docker create alpine echo hi', image from a local tarball; allowed: no audit row),"
-echo "then $LISTS x GET /$API/containers/json (docker ps: no container runs, so []); times in ms"
+echo "four real dockerds $(dockerd --version | awk '{print $3}' | tr -d ,) at once (vfs, --bridge=none), each"
+echo "with its own API socket: no plugin, lockset, allow-all keeping its connections,"
+echo "allow-all closing each (allowall -c). $NBLOCKS blocks; in each, $BLOCK x POST"
+echo "/$API/containers/create on every dockerd in turn (the CLI's body for 'docker create"
+echo "alpine echo hi', image from a local tarball; allowed: no audit row), then $LBLOCK x GET"
+echo "/$API/containers/json (docker ps: no container runs, so []); curl, one connection"
+echo "per block of calls; times in ms"
 printf '  %-10s %9s %9s %9s   %9s %9s %9s   %s\n' plugin "create" p50 p99 "list" p50 p99 \
 	"errors (create/list)"
 for name in $CASES; do
@@ -304,6 +335,10 @@ for name in $CASES; do
 		"${C50[$name]}" "${C99[$name]}" "${LM[$name]}" "${L50[$name]}" "${L99[$name]}" \
 		"${ERR[$name]}"
 done
+echo "  median over blocks of lockset's block mean / the other's in the same block:"
+echo "    allow-all: create $(block_ratio create allowall), list $(block_ratio list allowall);" \
+	"allow-all -c: create $(block_ratio create allowall-c), list $(block_ratio list allowall-c);" \
+	"no plugin: create $(block_ratio create none), list $(block_ratio list none)"
 awk -v cn="${CM[none]}" -v cl="${CM[lockset]}" -v ca="${CM[allowall]}" -v ln="${LM[none]}" \
 	-v ll="${LM[lockset]}" -v la="${LM[allowall]}" -v c50l="${C50[lockset]}" \
 	-v c50a="${C50[allowall]}" -v l50l="${L50[lockset]}" -v l50a="${L50[allowall]}" \
