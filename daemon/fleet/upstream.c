@@ -8,12 +8,13 @@
 
 #include "upstream_int.h"
 
+#include "curl_load.h"
+
 #include "audit/audit.h"
 #include "log.h"
 #include "policy/policylife.h"
 #include "util/lockorder.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -369,7 +370,7 @@ struct upstream *
 upstream_start(const struct upstream_opts *o, char **err)
 {
 	struct upstream *u = upstream_new();
-	char *token = NULL;
+	char *token = NULL, why[256];
 	int rc = -1;
 
 	if (u == NULL) {
@@ -391,11 +392,16 @@ upstream_start(const struct upstream_opts *o, char **err)
 	u->wait = o->wait;
 	u->retry_max = o->retry_max;
 	u->report_interval = o->report_interval;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if ((u->curl = curl_load(why, sizeof(why))) == NULL) {
+		if (asprintf(err, "upstream client: %s", why) < 0)
+			*err = NULL;
+		goto out;
+	}
+	if (u->curl->global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		u->curl = NULL;
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}
-	u->curl_ready = 1;
 	if (u->base == NULL || asprintf(&u->saved_path, "%s/%s", o->state_dir, SAVED_NAME) < 0 ||
 	    (u->http = upstream_http_new(o->cacert, token)) == NULL) {
 		*err = strdup("cannot set up the upstream client");
@@ -441,8 +447,8 @@ upstream_stop(struct upstream *u)
 	free(u->base);
 	free(u->host);
 	free(u->saved_path);
-	if (u->curl_ready)
-		curl_global_cleanup();
+	if (u->curl != NULL)
+		u->curl->global_cleanup();
 	pthread_cond_destroy(&u->cond);
 	pthread_mutex_destroy(&u->lock);
 	free(u);

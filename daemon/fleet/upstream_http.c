@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libcurl behind upstream_http.h. A multi handle drives one easy handle so
+/* libcurl (opened by curl_load.h) behind upstream_http.h. A multi handle drives one easy handle so
  * that the wait can be broken by curl_multi_wakeup (cancel); the multi handle
  * keeps the connection for the next request. */
 #include "build-config.h"
 
 #include "upstream_http.h"
 
-#include <curl/curl.h>
+#include "curl_load.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 struct upstream_http {
+	const struct curl_api *c; /* libcurl (curl_load.h) */
 	CURLM *multi;
 	CURL *easy;
 	char *cacert;
@@ -25,10 +27,16 @@ upstream_http_new(const char *cacert, const char *token)
 {
 	struct upstream_http *h = calloc(1, sizeof(*h));
 
+	char why[256];
+
 	if (h == NULL)
 		return NULL;
-	h->multi = curl_multi_init();
-	h->easy = curl_easy_init();
+	if ((h->c = curl_load(why, sizeof(why))) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->multi = h->c->multi_init();
+	h->easy = h->c->easy_init();
 	if (h->multi == NULL || h->easy == NULL ||
 	    (cacert != NULL && (h->cacert = strdup(cacert)) == NULL) ||
 	    (token != NULL && asprintf(&h->auth, "Authorization: Bearer %s", token) < 0)) {
@@ -45,9 +53,9 @@ upstream_http_free(struct upstream_http *h)
 	if (h == NULL)
 		return;
 	if (h->easy != NULL)
-		curl_easy_cleanup(h->easy);
+		h->c->easy_cleanup(h->easy);
 	if (h->multi != NULL)
-		curl_multi_cleanup(h->multi);
+		h->c->multi_cleanup(h->multi);
 	if (h->auth != NULL) {
 		memset(h->auth, 0, strlen(h->auth));
 		free(h->auth);
@@ -60,7 +68,7 @@ void
 upstream_http_cancel(struct upstream_http *h)
 {
 	__atomic_store_n(&h->cancelled, 1, __ATOMIC_RELEASE);
-	curl_multi_wakeup(h->multi);
+	h->c->multi_wakeup(h->multi);
 }
 
 void
@@ -126,21 +134,21 @@ set_common(struct upstream_http *h, const char *url, long timeout_s, struct curl
 {
 	CURL *e = h->easy;
 
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout_s);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "locksetd/" PACKAGE_VERSION);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)UPSTREAM_HTTP_MAX_BODY);
+	h->c->easy_reset(e);
+	h->c->easy_setopt(e, CURLOPT_URL, url);
+	h->c->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	h->c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	h->c->easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
+	h->c->easy_setopt(e, CURLOPT_TIMEOUT, timeout_s);
+	h->c->easy_setopt(e, CURLOPT_USERAGENT, "locksetd/" PACKAGE_VERSION);
+	h->c->easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+	h->c->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	h->c->easy_setopt(e, CURLOPT_WRITEDATA, r);
+	h->c->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	h->c->easy_setopt(e, CURLOPT_HEADERDATA, r);
+	h->c->easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)UPSTREAM_HTTP_MAX_BODY);
 	if (h->cacert != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, h->cacert);
+		h->c->easy_setopt(e, CURLOPT_CAINFO, h->cacert);
 }
 
 /* Run the prepared easy handle to completion, a failure or a cancel. */
@@ -152,14 +160,14 @@ perform(struct upstream_http *h, struct upstream_http_reply *r)
 	int running = 1, left, done = 0;
 
 	if (__atomic_load_n(&h->cancelled, __ATOMIC_ACQUIRE) ||
-	    curl_multi_add_handle(h->multi, h->easy) != CURLM_OK) {
+	    h->c->multi_add_handle(h->multi, h->easy) != CURLM_OK) {
 		snprintf(r->error, sizeof(r->error), "cancelled");
 		return -1;
 	}
 	while (!done) {
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+		if (h->c->multi_perform(h->multi, &running) != CURLM_OK)
 			break;
-		while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+		while ((msg = h->c->multi_info_read(h->multi, &left)) != NULL) {
 			if (msg->msg == CURLMSG_DONE) {
 				result = msg->data.result;
 				done = 1;
@@ -167,19 +175,19 @@ perform(struct upstream_http *h, struct upstream_http_reply *r)
 		}
 		if (done || __atomic_load_n(&h->cancelled, __ATOMIC_ACQUIRE))
 			break;
-		curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+		h->c->multi_poll(h->multi, NULL, 0, 1000, NULL);
 	}
-	curl_multi_remove_handle(h->multi, h->easy);
+	h->c->multi_remove_handle(h->multi, h->easy);
 	if (!done) {
 		snprintf(r->error, sizeof(r->error), "cancelled");
 		return -1;
 	}
 	if (result != CURLE_OK) {
 		if (r->error[0] == '\0')
-			snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(result));
+			snprintf(r->error, sizeof(r->error), "%s", h->c->easy_strerror(result));
 		return -1;
 	}
-	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	h->c->easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	return 0;
 }
 
@@ -187,19 +195,19 @@ int
 upstream_http_get(struct upstream_http *h, const char *url, const char *inm, long timeout_s,
                   struct upstream_http_reply *r)
 {
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+	struct curl_slist *hdrs = h->c->slist_append(NULL, "Accept: application/json");
 	char line[128];
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (h->auth != NULL)
-		hdrs = curl_slist_append(hdrs, h->auth);
+		hdrs = h->c->slist_append(hdrs, h->auth);
 	if (inm != NULL &&
 	    snprintf(line, sizeof(line), "If-None-Match: %s", inm) < (int)sizeof(line))
-		hdrs = curl_slist_append(hdrs, line);
+		hdrs = h->c->slist_append(hdrs, line);
 	set_common(h, url, timeout_s, hdrs, r);
 	rc = perform(h, r);
-	curl_slist_free_all(hdrs);
+	h->c->slist_free_all(hdrs);
 	return rc;
 }
 
@@ -207,15 +215,15 @@ int
 upstream_http_post_json(struct upstream_http *h, const char *url, const char *json, long timeout_s,
                         struct upstream_http_reply *r)
 {
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdrs = h->c->slist_append(NULL, "Content-Type: application/json");
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (h->auth != NULL)
-		hdrs = curl_slist_append(hdrs, h->auth);
+		hdrs = h->c->slist_append(hdrs, h->auth);
 	set_common(h, url, timeout_s, hdrs, r);
-	curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, json);
+	h->c->easy_setopt(h->easy, CURLOPT_POSTFIELDS, json);
 	rc = perform(h, r);
-	curl_slist_free_all(hdrs);
+	h->c->slist_free_all(hdrs);
 	return rc;
 }

@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <time.h>
 
+struct curl_api;
+
 struct upstream {
 	/* Set at start, then read-only. */
 	struct audit *audit;
@@ -24,7 +26,7 @@ struct upstream {
 	struct upstream_http *http;
 	pthread_t thread;
 	int running;
-	int curl_ready; /* curl_global_init succeeded: cleaned up at the stop */
+	const struct curl_api *curl; /* once curl_global_init succeeded: cleaned up at the stop */
 	/* The thread's own. */
 	struct upstream_have have;
 	char etag[80];

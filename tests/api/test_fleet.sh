@@ -67,6 +67,11 @@ denies_privileged() {
 UPSTREAM="http://127.0.0.1:$CENTRAL_PORT"
 host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }
 check "the host installs bundle 1" wait_until 10 host_has 1
+# libcurl is opened only by a daemon with an upstream (daemon/fleet/curl_load.h).
+maps_curl() { grep -q '/libcurl\.so' "/proc/$1/maps"; }
+no_curl() { [ -r "/proc/$1/maps" ] && ! maps_curl "$1"; }
+check "the host has opened libcurl" maps_curl "$HOST_PID"
+check "the central, with no upstream, has not" no_curl "$DAEMON_PID"
 h GET /v1/policy
 expect_json "the host serves the central's org policy" .containerPolicy.mode enforce
 check "the host denies --privileged under the central's policy" denies_privileged
