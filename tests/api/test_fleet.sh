@@ -217,4 +217,22 @@ check "with --upstream-cacert the host syncs over https" wait_until 10 synced
 check "and holds bundle 4" host_has 4
 host_stop
 
+# A libcurl the host cannot use stops its start, with the reason: never a
+# host that runs on without its upstream.
+mkdir -p "$T/badcurl"
+echo 'int lockset_not_curl;' >"$T/badcurl/x.c"
+if "${CC:-cc}" -shared -fPIC -Wl,-soname,libcurl.so.4 -o "$T/badcurl/libcurl.so.4" \
+	"$T/badcurl/x.c" 2>"$T/badcurl/cc.log"; then
+	LD_LIBRARY_PATH="$T/badcurl" timeout $((30 * WAIT_SCALE)) "$LOCKSETD" \
+		--settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/bad.sock" \
+		--authz-socket '' --foreground --upstream "$UPSTREAM" \
+		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" >"$T/badcurl.log" 2>&1
+	rc=$?
+	check "a libcurl without its functions: the host does not start" \
+		test "$rc" != 0 -a "$rc" != 124
+	check "and says why" grep -q "libcurl.so.4 has no curl_global_init" "$T/badcurl.log"
+else
+	ok "# SKIP no C compiler here to build a broken libcurl: $(head -c 200 "$T/badcurl/cc.log")"
+fi
+
 finish
