@@ -21,6 +21,7 @@ static const struct {
     {SYM(multi_cleanup)}, {SYM(multi_add_handle)}, {SYM(multi_remove_handle)},
     {SYM(multi_perform)}, {SYM(multi_info_read)},  {SYM(multi_poll)},
     {SYM(multi_wakeup)},  {SYM(slist_append)},     {SYM(slist_free_all)},
+    {SYM(version_info)},
 };
 #undef SYM
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) ==
@@ -36,6 +37,7 @@ static void
 load(void)
 {
 	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const curl_version_info_data *v;
 	size_t i;
 
 	if (lib == NULL) {
@@ -52,6 +54,13 @@ load(void)
 		/* POSIX guarantees that a dlsym result converts to the function's
 		 * pointer; memcpy says so without the cast ISO C lacks. */
 		memcpy((char *)&api + symbols[i].offset, &f, sizeof(f));
+	}
+	v = api.version_info(CURLVERSION_NOW);
+	if (v == NULL || v->version_num < CURL_LOAD_MIN_VERSION) {
+		snprintf(why, sizeof(why), "%s is %s: %d.%d.0 or later is needed", CURL_SONAME,
+		         v != NULL && v->version != NULL ? v->version : "of an unknown version",
+		         CURL_LOAD_MIN_VERSION >> 16, (CURL_LOAD_MIN_VERSION >> 8) & 0xff);
+		return;
 	}
 	loaded = 1;
 }

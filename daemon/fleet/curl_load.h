@@ -30,11 +30,17 @@ struct curl_api {
 	__typeof__(curl_multi_wakeup) *multi_wakeup;
 	__typeof__(curl_slist_append) *slist_append;
 	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_version_info) *version_info;
 };
 
+/* The oldest libcurl the client works with: CURLOPT_PROTOCOLS_STR, which
+ * keeps it to HTTP and HTTPS, is 7.85.0's. An older one would ignore it. */
+#define CURL_LOAD_MIN_VERSION 0x075500
+
 /* libcurl's functions, the library opened on the first call (from any
- * thread) and kept open; NULL, with why in err, when it cannot be opened or
- * lacks one of them. Call it before the system call filter is in place. */
+ * thread) and kept open; NULL, with why in err, when it cannot be opened,
+ * lacks one of them or is older than CURL_LOAD_MIN_VERSION. Call it before
+ * the system call filter is in place. */
 const struct curl_api *curl_load(char *err, size_t errsz);
 
 #endif
