@@ -89,9 +89,14 @@ put_policy() {
 
 # Pick a free loopback TCP port.
 free_port() {
-	local p
+	local p lo=32768
+	# Below the kernel's range for outgoing connections: a port in it may be
+	# held by another test's client socket, or by one in TIME_WAIT, and a
+	# server without SO_REUSEADDR (openssl s_server) then cannot bind it.
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=12000
 	for _ in $(seq 50); do
-		p=$(( (RANDOM % 20000) + 30000 ))
+		p=$(( (RANDOM % (lo - 10000)) + 10000 ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
 	done
 	echo 0
