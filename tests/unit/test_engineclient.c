@@ -37,6 +37,11 @@ struct route {
 
 static char dir[48], sock_path[96];
 static const struct route *routes;
+/* While holding, the server keeps each request it has read unanswered, and
+ * counts them in held: a test can then act while a client surely waits. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static int holding, held;
 static int listen_fd = -1, stop_pipe[2];
 static pthread_t server;
 static char last_request[2048];
@@ -75,6 +80,13 @@ serve_one(int fd)
 			return;
 		return;
 	}
+	pthread_mutex_lock(&hold_lock);
+	held++;
+	pthread_cond_broadcast(&hold_cond);
+	while (holding)
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	held--;
+	pthread_mutex_unlock(&hold_lock);
 	if (r->mode != REPLY_HANG && write(fd, r->raw, strlen(r->raw)) < 0)
 		return;
 	if (r->mode != REPLY_CLOSE)
@@ -119,6 +131,32 @@ server_start(const struct route *table)
 		perror("test server");
 		exit(1);
 	}
+}
+
+static void
+server_hold(int on)
+{
+	pthread_mutex_lock(&hold_lock);
+	holding = on;
+	pthread_cond_broadcast(&hold_cond);
+	pthread_mutex_unlock(&hold_lock);
+}
+
+/* Wait up to 10 s for the server to hold n requests. 1 when it does. */
+static int
+held_becomes(int n)
+{
+	struct timespec until;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&hold_lock);
+	while (held != n && pthread_cond_timedwait(&hold_cond, &hold_lock, &until) == 0)
+		;
+	ok = held == n;
+	pthread_mutex_unlock(&hold_lock);
+	return ok;
 }
 
 static void
@@ -502,13 +540,19 @@ test_engine_checks_answer_waiters_and_fail_closed(void)
 	/* The answer is current: nothing to wait for. */
 	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), -1);
 	/* The engine restarted with user namespaces: a waiter queued after the
-	 * trigger is answered by the check it asked for. */
+	 * trigger is answered by the check it asked for. The server holds the
+	 * check's request until both have queued: a busy machine may otherwise
+	 * finish the check before the first waiter comes. */
 	server_stop();
 	set_info(200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=userns\"]}");
+	server_hold(1);
 	server_start(info_table);
 	engineinfo_trigger(e);
+	CHECK(held_becomes(1));
 	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
 	CHECK_INT_EQ(engineinfo_wait(e, count_done, NULL), 0);
+	CHECK_INT_EQ(done_calls, 0);
+	server_hold(0);
 	CHECK(done_becomes(2));
 	CHECK_INT_EQ(engineinfo_userns(e), DECIDE_USERNS_YES);
 	CHECK_INT_EQ(engineinfo_problem(e, 0, why, sizeof(why)), 0);
