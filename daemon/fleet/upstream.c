@@ -403,7 +403,7 @@ upstream_start(const struct upstream_opts *o, char **err)
 		goto out;
 	}
 	if (u->base == NULL || asprintf(&u->saved_path, "%s/%s", o->state_dir, SAVED_NAME) < 0 ||
-	    (u->http = upstream_http_new(o->cacert, token)) == NULL) {
+	    (u->http = upstream_http_new(u->curl, o->cacert, token)) == NULL) {
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}

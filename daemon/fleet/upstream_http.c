@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libcurl (opened by curl_load.h) behind upstream_http.h. A multi handle drives one easy handle so
- * that the wait can be broken by curl_multi_wakeup (cancel); the multi handle
- * keeps the connection for the next request. */
+/* libcurl (opened by curl_load.h) behind upstream_http.h. A multi handle
+ * drives one easy handle so that the wait can be broken by curl_multi_wakeup
+ * (cancel); the multi handle keeps the connection for the next request. */
 #include "build-config.h"
 
 #include "upstream_http.h"
@@ -23,18 +23,13 @@ struct upstream_http {
 };
 
 struct upstream_http *
-upstream_http_new(const char *cacert, const char *token)
+upstream_http_new(const struct curl_api *c, const char *cacert, const char *token)
 {
 	struct upstream_http *h = calloc(1, sizeof(*h));
 
-	char why[256];
-
 	if (h == NULL)
 		return NULL;
-	if ((h->c = curl_load(why, sizeof(why))) == NULL) {
-		free(h);
-		return NULL;
-	}
+	h->c = c;
 	h->multi = h->c->multi_init();
 	h->easy = h->c->easy_init();
 	if (h->multi == NULL || h->easy == NULL ||

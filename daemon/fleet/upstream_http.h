@@ -12,6 +12,7 @@
 #define UPSTREAM_HTTP_MAX_BODY (16L * 1024 * 1024)
 
 struct upstream_http;
+struct curl_api;
 
 struct upstream_http_reply {
 	long status; /* HTTP status; 0 when no reply came */
@@ -22,9 +23,11 @@ struct upstream_http_reply {
 	char error[256]; /* why no reply came */
 };
 
-/* A client sending "Authorization: Bearer token" when token is not NULL and
- * trusting cacert (NULL: the system's store). NULL on failure. */
-struct upstream_http *upstream_http_new(const char *cacert, const char *token);
+/* A client on libcurl c (curl_load.h) sending "Authorization: Bearer token"
+ * when token is not NULL and trusting cacert (NULL: the system's store). NULL
+ * on failure. */
+struct upstream_http *upstream_http_new(const struct curl_api *c, const char *cacert,
+                                        const char *token);
 void upstream_http_free(struct upstream_http *h);
 
 /* GET url (with If-None-Match: inm when not NULL), or POST a JSON body.

@@ -13,8 +13,6 @@
 #include <pthread.h>
 #include <time.h>
 
-struct curl_api;
-
 struct upstream {
 	/* Set at start, then read-only. */
 	struct audit *audit;
