@@ -43,8 +43,9 @@ struct auth_cache {
 
 /* Set a TCP peer's role and name from the Authorization header value (may be
  * NULL), checked against a's token table; a Unix peer's were set from its
- * credentials when its connection opened, and are left as they are. *cache (the connection's slot; cache may be NULL) short-cuts repeated
- * token checks: it is allocated at the first token that verifies, so that a
+ * credentials when its connection opened, and are left as they are. *cache
+ * (the connection's slot; cache may be NULL) short-cuts repeated token
+ * checks: it is allocated at the first token that verifies, so that a
  * connection that never shows one (every Unix peer, every long-poll without a
  * token) does not carry it; the connection frees it. Returns 0 (role may be
  * ROLE_NONE), -1 on an internal error. */
