@@ -218,43 +218,42 @@ check "and holds bundle 4" host_has 4
 host_stop
 
 # A libcurl the host cannot use stops its start, with the reason: never a
-# host that runs on without its upstream.
-mkdir -p "$T/badcurl"
-echo 'int lockset_not_curl;' >"$T/badcurl/x.c"
-if "${CC:-cc}" -shared -fPIC -Wl,-soname,libcurl.so.4 -o "$T/badcurl/libcurl.so.4" \
-	"$T/badcurl/x.c" 2>"$T/badcurl/cc.log"; then
+# host that runs on without its upstream. stub_host SOURCE LOG: a host whose
+# libcurl.so.4 is built from SOURCE (exit status 125 when no C compiler can).
+stub_host() {
+	"${CC:-cc}" -shared -fPIC -Wl,-soname,libcurl.so.4 -o "$T/badcurl/libcurl.so.4" "$1" \
+		2>"$T/badcurl/cc.log" || return 125
 	LD_LIBRARY_PATH="$T/badcurl" timeout $((30 * WAIT_SCALE)) "$LOCKSETD" \
 		--settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/bad.sock" \
 		--authz-socket '' --foreground --upstream "$UPSTREAM" \
-		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" >"$T/badcurl.log" 2>&1
-	rc=$?
+		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" >"$2" 2>&1
+}
+mkdir -p "$T/badcurl"
+echo 'int lockset_not_curl;' >"$T/badcurl/none.c"
+# Every function, but a libcurl older than 7.85: it would ignore the option
+# that keeps the client to HTTP and HTTPS.
+{
+	echo 'struct v { int age; const char *version; unsigned num; } v = {10, "7.64.0", 0x074000};'
+	echo 'struct v *curl_version_info(int n) { (void)n; return &v; }'
+	for f in global_init global_cleanup easy_init easy_cleanup easy_reset easy_setopt \
+		easy_getinfo easy_strerror multi_init multi_cleanup multi_add_handle \
+		multi_remove_handle multi_perform multi_info_read multi_poll multi_wakeup \
+		slist_append slist_free_all; do
+		echo "void curl_$f(void) {}"
+	done
+} >"$T/badcurl/old.c"
+stub_host "$T/badcurl/none.c" "$T/badcurl/none.log"; rc=$?
+if [ "$rc" = 125 ]; then
+	ok "# SKIP no C compiler here to build a broken libcurl: $(head -c 200 "$T/badcurl/cc.log")"
+else
 	check "a libcurl without its functions: the host does not start" \
 		test "$rc" != 0 -a "$rc" != 124
-	check "and says why" grep -q "libcurl.so.4 has no curl_global_init" "$T/badcurl.log"
-	# Every function, but a libcurl older than 7.85: it would ignore the
-	# option that keeps the client to HTTP and HTTPS.
-	{
-		echo 'struct v { int age; const char *version; unsigned num; } v = {10, "7.64.0", 0x074000};'
-		echo 'struct v *curl_version_info(int n) { (void)n; return &v; }'
-		for f in global_init global_cleanup easy_init easy_cleanup easy_reset easy_setopt \
-			easy_getinfo easy_strerror multi_init multi_cleanup multi_add_handle \
-			multi_remove_handle multi_perform multi_info_read multi_poll multi_wakeup \
-			slist_append slist_free_all; do
-			echo "void curl_$f(void) {}"
-		done
-	} >"$T/badcurl/old.c"
-	"${CC:-cc}" -shared -fPIC -Wl,-soname,libcurl.so.4 -o "$T/badcurl/libcurl.so.4" \
-		"$T/badcurl/old.c"
-	LD_LIBRARY_PATH="$T/badcurl" timeout $((30 * WAIT_SCALE)) "$LOCKSETD" \
-		--settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/bad.sock" \
-		--authz-socket '' --foreground --upstream "$UPSTREAM" \
-		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" >"$T/oldcurl.log" 2>&1
-	rc=$?
-	check "a libcurl older than 7.85: the host does not start" test "$rc" != 0 -a "$rc" != 124
+	check "and says why" grep -q "libcurl.so.4 has no curl_global_init" "$T/badcurl/none.log"
+	stub_host "$T/badcurl/old.c" "$T/badcurl/old.log"; rc=$?
+	check "a libcurl older than 7.85: the host does not start" \
+		test "$rc" != 0 -a "$rc" != 124 -a "$rc" != 125
 	check "and says why" grep -q "libcurl.so.4 is 7.64.0: 7.85.0 or later is needed" \
-		"$T/oldcurl.log"
-else
-	ok "# SKIP no C compiler here to build a broken libcurl: $(head -c 200 "$T/badcurl/cc.log")"
+		"$T/badcurl/old.log"
 fi
 
 finish
