@@ -54,8 +54,12 @@ stop_pid() { # PID [seconds before KILL]
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
-cleanup() {
+dockerds_stop() {
 	for p in $DOCKERD_PIDS; do stop_pid "$p" 20; done
+	DOCKERD_PIDS=
+}
+cleanup() {
+	dockerds_stop
 	for p in $PIDS; do stop_pid "$p"; done
 	for s in $SOCKS; do rm -f "$s"; done
 	rm -rf "$D"
@@ -279,8 +283,7 @@ for c in $CASES; do
 		"http://d/$API/images/create?fromSrc=-&repo=lockset-bench&tag=latest" ||
 		{ echo "dockerd part skipped: docker import failed"; exit 0; }
 done
-for p in $DOCKERD_PIDS; do stop_pid "$p" 20; done
-DOCKERD_PIDS=
+dockerds_stop
 for c in $CASES; do dockerd_start "$c"; done
 for c in $CASES; do
 	dockerd_ready "$c" || exit 0
