@@ -215,33 +215,36 @@ find_route(struct listener *l, struct request *rq, const char *url, enum MHD_Res
 	const struct route *match = NULL;
 	char allow[128] = "";
 	int path_found = 0;
+	size_t bufsz = strlen(url) + 1 + HTTP_MAX_PARAMS;
 
-	rq->param_buf = malloc(strlen(url) + 1 + HTTP_MAX_PARAMS);
+	rq->param_buf = malloc(bufsz);
 	if (rq->param_buf == NULL) {
 		*ret = MHD_NO;
 		return 0;
 	}
-	for (size_t i = 0; i < http_nroutes; i++) {
+	/* The first route that matches path and method wins, and the scan ends
+	 * there: a later pattern would write its own parameters over the
+	 * winner's in param_buf. Allow is complete only when nothing matched,
+	 * the one case it is sent. */
+	for (size_t i = 0; i < http_nroutes && match == NULL; i++) {
 		const struct route *r = &http_routes[i];
 		size_t np = 0;
 		const char *params[HTTP_MAX_PARAMS];
 
 		if (!(r->listener & l->kind) ||
-		    !http_route_match(r->path, url, rq->param_buf,
-		                      strlen(url) + 1 + HTTP_MAX_PARAMS, params, &np))
+		    !http_route_match(r->path, url, rq->param_buf, bufsz, params, &np))
 			continue;
 		path_found = 1;
-		if (strstr(allow, r->method) == NULL) {
+		if (method_matches(r->method, rq->method)) {
+			match = r;
+			memcpy(rq->params, params, sizeof(params));
+			rq->nparams = np;
+		} else if (strstr(allow, r->method) == NULL) {
 			if (allow[0] != '\0')
 				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
 			strncat(allow, r->method, sizeof(allow) - strlen(allow) - 1);
 			if (strcmp(r->method, "GET") == 0)
 				strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
-		}
-		if (match == NULL && method_matches(r->method, rq->method)) {
-			match = r;
-			memcpy(rq->params, params, sizeof(params));
-			rq->nparams = np;
 		}
 	}
 	if (!path_found) {

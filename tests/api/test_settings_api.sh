@@ -113,6 +113,10 @@ check "the log tells a caller's error from an internal one" \
 api POST /v1/settings -d '{}'
 expect_error "wrong method" 405 method_not_allowed
 check "405 lists the allowed methods" test "$(header Allow)" = "GET, HEAD"
+api PATCH /v1/policy/users/alice -d '{}'
+expect_error "a method no route of the path has" 405 method_not_allowed
+check "405 lists every method of a path with several routes" \
+	test "$(header Allow)" = "PUT, GET, HEAD, DELETE"
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
 api GET /v1/health --data-binary "@$T/big" -X GET
 expect_error "body over the limit" 413 payload_too_large
