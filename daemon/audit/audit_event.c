@@ -118,21 +118,21 @@ rules_field(const json_t *v, struct audit_event *out, struct problems *errs)
 static void
 data_field(json_t *v, struct audit_event *out, struct problems *errs)
 {
-	char *s;
+	size_t len;
 
 	if (!json_is_object(v)) {
 		problems_add(errs, "/data", "expected an object");
 		return;
 	}
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL) {
+	/* Its length as compact JSON, counted without writing it out. */
+	if ((len = json_dumpb(v, NULL, 0, JSON_COMPACT)) == 0) {
 		problems_add(errs, "/data", "cannot be encoded");
 		return;
 	}
-	if (strlen(s) > DATA_MAX)
+	if (len > DATA_MAX)
 		problems_add(errs, "/data", "too large (max %d bytes as compact JSON)", DATA_MAX);
 	else
 		out->data = v;
-	free(s);
 }
 
 static void

@@ -1407,6 +1407,27 @@ test_event_json_validation(void)
 	memset(big + strlen(big), 'x', 17000);
 	snprintf(big + 17100, sizeof(big) - 17100, "\"}}");
 	expect_event_error(big, "/data", "too large");
+	/* The limit, to the byte: {"k":"x...x"} is 8 bytes and the x's. */
+	for (int extra = 0; extra <= 1; extra++) {
+		struct audit_event ev2;
+		struct problems perr = PROBLEMS_INIT;
+		json_t *d = json_object(), *b = json_object();
+		char *x = malloc(16384 - 8 + 2);
+
+		memset(x, 'x', 16384 - 8 + extra);
+		x[16384 - 8 + extra] = '\0';
+		json_object_set_new(d, "k", json_string(x));
+		json_object_set_new(b, "action", json_string("exec.denied"));
+		json_object_set(b, "data", d);
+		CHECK_INT_EQ(audit_event_from_json(b, &ev2, &perr), extra ? -1 : 0);
+		CHECK_INT_EQ((int)perr.n, extra);
+		if (!extra)
+			audit_event_clear(&ev2);
+		problems_clear(&perr);
+		json_decref(d);
+		json_decref(b);
+		free(x);
+	}
 }
 
 /* ------------------------------------------------------------------------- */
