@@ -141,21 +141,76 @@ put_field(struct buf *b, const char *s, size_t max)
 	}
 }
 
-/* name="value" with '"', '\' and ']' escaped; skipped when value is empty. */
+/* The length of the UTF-8 character at s (1 to 4) and its code point, or 0
+ * when s does not start a valid one (overlong, surrogate, past U+10FFFF). */
+static size_t
+utf8_char(const unsigned char *s, unsigned *cp)
+{
+	size_t n;
+	unsigned c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* name="value", skipped when value is empty. RFC 5424 escapes '"', '\' and
+ * ']'; a value also comes from callers (an event's actor, the image of a
+ * denied create), so nothing in it may end the line or start another on
+ * the receiver's side: the controls (C0, DEL, C1) and U+2028, U+2029 go as
+ * \uXXXX, bytes that are not UTF-8 as \xHH (a literal backslash is always
+ * doubled, so neither can be forged). At most PARAM_MAX bytes of the value,
+ * cut between characters. */
 static void
 put_param(struct buf *b, const char *name, const char *value)
 {
-	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)value;
+	size_t n = 0, k;
+	unsigned cp;
+	char esc[8];
 
 	if (value == NULL || value[0] == '\0')
 		return;
 	puts_(b, " ");
 	puts_(b, name);
 	puts_(b, "=\"");
-	for (const char *p = value; *p != '\0' && n < PARAM_MAX; p++, n++) {
-		if (*p == '"' || *p == '\\' || *p == ']')
+	for (; p[n] != '\0'; n += k) {
+		if ((k = utf8_char(p + n, &cp)) == 0) {
+			if (n + 1 > PARAM_MAX)
+				break;
+			snprintf(esc, sizeof(esc), "\\x%02x", p[n]);
+			puts_(b, esc);
+			k = 1;
+			continue;
+		}
+		if (n + k > PARAM_MAX)
+			break;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+			puts_(b, esc);
+			continue;
+		}
+		if (cp == '"' || cp == '\\' || cp == ']')
 			put(b, "\\", 1);
-		put(b, p, 1);
+		put(b, (const char *)p + n, k);
 	}
 	puts_(b, "\"");
 }

@@ -100,6 +100,42 @@ test_values_are_escaped_and_empty_ones_left_out(void)
 	free(m);
 }
 
+/* A value can never end a line or start another: the controls (C0, DEL,
+ * C1) and the Unicode line and paragraph separators go as \uXXXX, a value
+ * cut at the cap is cut between characters, and invalid UTF-8 goes as \xHH. */
+static void
+test_values_cannot_break_lines(void)
+{
+	struct audit_row r = row();
+	size_t len = 0;
+	char *m, *cut;
+
+	r.actor = "alice\n<108>1 2026-11-30T08:00:00Z host lockset 1 policy.updated [x]";
+	r.subject = "alpine\r\x01\x7f"
+	            "\xc2\x85"     /* NEL */
+	            "\xe2\x80\xa8" /* LINE SEPARATOR */
+	            "\xe2\x80\xa9" /* PARAGRAPH SEPARATOR */
+	            "\xff\xc3"     /* not UTF-8 */
+	            "\xc3\xa9";    /* e acute, kept */
+	m = audit_syslog_format(&r, 1, &len);
+	CHECK(strchr(m, '\n') == NULL && strchr(m, '\r') == NULL);
+	CHECK(strstr(m, "actor=\"alice\\u000a<108>1 ") != NULL);
+	CHECK(strstr(m, "subject=\"alpine\\u000d\\u0001\\u007f\\u0085\\u2028\\u2029"
+	                "\\xff\\xc3\xc3\xa9\"") != NULL);
+	free(m);
+
+	/* 511 x's and a two-byte character across the 512-byte cap. */
+	cut = malloc(600);
+	memset(cut, 'x', 511);
+	memcpy(cut + 511, "\xc3\xa9yy", 5);
+	r.subject = cut;
+	m = audit_syslog_format(&r, 1, &len);
+	CHECK(strstr(m, "xxxx\" ") != NULL || strstr(m, "xxxx\"]") != NULL);
+	CHECK(strstr(m, "\xc3\"") == NULL);
+	free(m);
+	free(cut);
+}
+
 static void
 test_message_is_capped(void)
 {
@@ -125,6 +161,7 @@ main(void)
 	RUN(test_bad_targets_are_refused);
 	RUN(test_deny_message_layout);
 	RUN(test_values_are_escaped_and_empty_ones_left_out);
+	RUN(test_values_cannot_break_lines);
 	RUN(test_message_is_capped);
 	return CHECK_DONE();
 }
