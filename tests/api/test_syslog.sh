@@ -123,6 +123,20 @@ check "rows after the restart arrive" wait_until 10 all_arrived "$OUT" "$NEW"
 check "nothing before the cursor was sent again" \
 	test "$(tail -n +"$((LINES + 1))" "$OUT" | ids /dev/stdin | sort -n | head -n1)" -gt "$HEAD"
 
+# --- a caller's newline cannot forge a line: a denied create's image is the
+# row's subject, and any docker user chooses it. rsyslog itself turns the
+# controls it receives into #012 and the like, so its file cannot show a
+# broken line either way; what lockset sent is the escape it arrives with
+# (tests/unit/test_audit_syslog checks the bytes themselves).
+FORGE='{"method":"POST","uri":"/v1.43/containers/create","user":"alice",
+	"body":{"Image":"alpine\n<109>1 2026-01-01T00:00:00Z forged lockset 1 policy.updated [lockset@32473 id=\"9\"] {}",
+	"HostConfig":{"Privileged":true}}}'
+curl -s --unix-socket "$SOCK" -o /dev/null -X POST -d "$FORGE" http://lockset/v1/decisions
+FID=$(head_id)
+check "the row with a newline in its image arrives" wait_until 10 all_arrived "$OUT" "$FID"
+check "... the newline escaped in the subject" \
+	bash -c "grep -F 'id=\"$FID\"' '$OUT' | grep -qF 'subject=\"alpine\\u000a<109>1 2026-01-01T00:00:00Z forged'"
+
 # --- octet-counted framing on the wire, seen by a capturing listener
 CPORT=$(free_port)
 python3 - "$CPORT" "$T/wire" <<'EOF' &
