@@ -85,7 +85,8 @@ static const struct option_def options[] = {
      "connections each REST listener serves at once; more get 503 (0: as many as the "
      "descriptor limit allows, after what the plugin socket and root are kept)"},
     {"max-connections-per-peer", OPT_INT, OFF(max_conn_peer), "256", 1, 1000000, NULL, 0, "N",
-     "connections one peer (a Unix uid, a TCP address) may hold on a REST listener; more get "
+     "connections one peer (a local uid, over a Unix socket or loopback TCP; else a TCP "
+     "address) may hold on a REST listener; more get "
      "429 (root on a Unix socket: no limit)"},
     {"threads", OPT_INT, OFF(threads), "0", 0, 256, NULL, 0, "N",
      "worker threads per listener (0: one per core)"},

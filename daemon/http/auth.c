@@ -240,6 +240,27 @@ auth_peer_acts_for_user(const struct auth *a, const struct peer *p, const char *
 	return auth_user_name(p->uid, name, sizeof(name)) == 0 && strcmp(name, user) == 0;
 }
 
+void
+auth_peer_key(const struct peer *p, char *out, size_t n)
+{
+	if (p->is_unix || (p->loopback && p->owner_known)) {
+		snprintf(out, n, "uid:%ld", (long)(int)(p->is_unix ? p->uid : p->owner));
+		return;
+	}
+	if (p->loopback) {
+		snprintf(out, n, "loopback");
+		return;
+	}
+	snprintf(out, n, "%s", p->addr);
+	if (out[0] == '[') {
+		char *end = strchr(out, ']');
+		if (end != NULL)
+			end[1] = '\0';
+	} else if (strchr(out, ':') != NULL) {
+		*strrchr(out, ':') = '\0';
+	}
+}
+
 int
 auth_identify(const struct auth *a, struct peer *p, const char *authz, struct auth_cache **cachep)
 {

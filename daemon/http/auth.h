@@ -16,17 +16,30 @@ struct auth;
 /* Roles, weakest first. ROLE_NONE means "no credentials". */
 enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
 
-/* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. */
+/* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. A TCP
+ * peer on a loopback address is a local process; the uid that owns its
+ * socket is asked of the kernel when it connects (tcp_owner.h), since any
+ * local user may connect from any address of 127.0.0.0/8. It is never a
+ * role: TCP callers have the role of their token. */
 struct peer {
 	int is_unix;
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	int loopback;    /* TCP from a loopback address */
+	int owner_known; /* ... and owner is the uid of the client's socket */
+	uid_t owner;
 	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
 	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
 	enum role role;
 	int rate_limited; /* too many failed token attempts from this address */
 };
+
+/* Who p is, for the caps and limits kept per caller: "uid:N" for a Unix
+ * peer and for a loopback TCP peer whose socket's owner is known,
+ * "loopback" for one whose owner is not (all such share), otherwise its
+ * address without the port. Written into out (n bytes). */
+void auth_peer_key(const struct peer *p, char *out, size_t n);
 
 /* What a connection remembers of its last successful token check, so a
  * keep-alive client does not pay for a hash per request. Valid while the token

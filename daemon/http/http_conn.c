@@ -254,24 +254,6 @@ peer_release(struct conn_limits *l, struct peer_count *pc)
 	}
 }
 
-/* A Unix peer is counted by uid; a TCP peer by address, without the port. */
-static void
-peer_key_of(const struct peer *p, char *out, size_t n)
-{
-	if (p->is_unix) {
-		snprintf(out, n, "uid:%ld", (long)(int)p->uid);
-		return;
-	}
-	snprintf(out, n, "%s", p->addr);
-	if (out[0] == '[') {
-		char *end = strchr(out, ']');
-		if (end != NULL)
-			end[1] = '\0';
-	} else if (strchr(out, ':') != NULL) {
-		*strrchr(out, ':') = '\0';
-	}
-}
-
 /* The refusal, in the JSON error shape, written before the client has said
  * anything: a flood is answered at the rate connections are accepted, and
  * a slot is free again as soon as the client goes. Only the write side is
@@ -314,7 +296,7 @@ http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connect
 	/* A plugin socket's one peer may hold all its connections (per_peer is
 	 * its cap): its connections, one a decision, skip the peer table. */
 	if (!l->caps.authz)
-		peer_key_of(&ci->peer, key, sizeof(key));
+		auth_peer_key(&ci->peer, key, sizeof(key));
 	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
 	l->open++;
 	if (ci->root) {

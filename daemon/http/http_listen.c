@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "http_conn.h"
 #include "http_int.h"
+#include "tcp_owner.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -312,6 +313,12 @@ http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 		char host[INET6_ADDRSTRLEN] = "?";
 		unsigned port = 0;
 
+		/* A local process: which uid, the kernel says (tcp_owner.h). */
+		if (info != NULL && tcp_addr_is_loopback(info->client_addr)) {
+			ci->peer.loopback = 1;
+			ci->peer.owner_known =
+			    ci->fd >= 0 && tcp_owner_uid(ci->fd, &ci->peer.owner) == 0;
+		}
 		if (info != NULL && info->client_addr->sa_family == AF_INET) {
 			const struct sockaddr_in *sin = (const void *)info->client_addr;
 			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));

@@ -61,13 +61,25 @@ done
 S=$(curl -s --max-time 5 --unix-socket "$SOCK" -o /dev/null -w '%{http_code} %{time_total}' http://lockset/v1/health)
 check "root on the Unix socket is served at once ($S)" awk -v s="$S" 'BEGIN { split(s, v, " "); exit !(v[1] == 200 && v[2] < 1) }'
 S=$(curl -s --max-time 20 --interface 127.0.0.2 -o "$T/tcp" -w '%{http_code}' "http://127.0.0.1:$PORT/v1/health")
-check "a new client from the same address gets a clean refusal ($S)" test "$S" = 429
+check "a new client of the same uid gets a clean refusal ($S)" test "$S" = 429
 check "... in the JSON error shape" jq -e '.error.code == "rate_limited"' "$T/tcp"
+# On loopback a peer is the uid that owns the client's socket, not its
+# address: another user is served even from the flood's own address.
+S=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s --max-time 20 --interface 127.0.0.2 \
+	-o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/health")
+check "another local user, from the same address, is served ($S)" test "$S" = 200
 wait "$EXTRA_PIDS"; EXTRA_PIDS=
 check "the flood was answered: 256 served, the other 1,765 refused with 429 ($(tail -n1 "$T/flood.out"))" \
 	grep -q '^statuses 429=1765 none=256$' "$T/flood.out"
 check "... and each refused one closed ($(sed -n 2p "$T/flood.out"))" grep -q '^closed 1765 of 2021' "$T/flood.out"
 check "the daemon did not die" kill -0 "$DAEMON_PID"
+
+# --- one local user spread over 30 addresses of 127.0.0.0/8 is still one peer
+SPREAD=$(for i in $(seq 30); do printf '127.0.5.%d,' "$i"; done)
+setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$HOLD" "127.0.0.1:$PORT" 300 \
+	--until-closed 10 --until-replies 44 --bind "${SPREAD%,}" >"$T/spread.out"
+check "uid 65534 from 30 addresses holds 256 connections, 44 refused ($(tail -n1 "$T/spread.out"))" \
+	grep -q '^statuses 429=44 none=256$' "$T/spread.out"
 
 # --- other uids on the Unix socket: 256 each, 323 in all; root has 16 more
 REQ='GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n'

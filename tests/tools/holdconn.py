@@ -20,7 +20,9 @@
 # seconds (a slowloris client: a request whose headers never end).
 # --bind A connects TCP from source address A (e.g. 127.0.0.2), so that the
 # thousands of client ports never collide with a loopback port that a test
-# running beside this one is about to listen on.
+# running beside this one is about to listen on; A1,A2,... takes the
+# addresses in turn, one connection each (a caller spreading itself over
+# 127.0.0.0/8).
 import select
 import signal
 import socket
@@ -54,15 +56,15 @@ def main():
     send = opts.get("--send", "").encode().decode("unicode_escape").encode("latin-1")
     drip = float(opts["--drip"]) if "--drip" in opts else None
     until = float(opts["--until-closed"]) if "--until-closed" in opts else None
-    source = opts.get("--bind")
+    sources = opts.get("--bind", "").split(",") if "--bind" in opts else [None]
     replies = int(opts["--until-replies"]) if "--until-replies" in opts else None
     if until is not None:
         signal.signal(signal.SIGTERM, stop)
 
     socks, refused = [], 0
-    for _ in range(n):
+    for i in range(n):
         try:
-            s = connect(addr, source)
+            s = connect(addr, sources[i % len(sources)])
             if send:
                 s.send(send)
             socks.append(s)
