@@ -285,8 +285,8 @@ auth_identify(const struct auth *a, struct peer *p, const char *authz, struct au
 		snprintf(p->name, sizeof(p->name), "token:%s", cache->name);
 		return 0;
 	}
-	p->role = tokens_verify(a->tokens, authz + 7, p->addr, name, sizeof(name), &expires,
-	                        &p->rate_limited);
+	p->role =
+	    tokens_verify(a->tokens, authz + 7, p, name, sizeof(name), &expires, &p->rate_limited);
 	if (p->role == ROLE_NONE) {
 		snprintf(p->name, sizeof(p->name), "anonymous@%s", p->addr);
 		if (cache != NULL)

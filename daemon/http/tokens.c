@@ -20,9 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-#define TOKEN_MAX_FAILS   10 /* failed attempts per address ... */
+#define TOKEN_MAX_FAILS   10 /* failed attempts per caller ... */
 #define TOKEN_FAIL_WINDOW 60 /* ... within this many seconds, then 429 */
 #define TOKEN_FAIL_SLOTS  64
+#define TOKEN_AUDIT_MAX   100 /* failures audited one by one in a window, all callers */
 
 struct token {
 	char name[65];
@@ -44,8 +45,10 @@ struct tokens {
 	size_t ntoks;
 	struct db *db;
 	struct audit *audit;       /* records failed attempts */
-	pthread_mutex_t fail_lock; /* fails */
+	pthread_mutex_t fail_lock; /* fails, audit_window, audited */
 	struct fail_slot fails[TOKEN_FAIL_SLOTS];
+	time_t audit_window; /* when the current window of audited failures began */
+	int audited;         /* failures audited in it */
 	unsigned generation; /* bumped on every change of the table */
 };
 
@@ -203,19 +206,8 @@ tokens_close(struct tokens *t)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Failed attempts per address (the port is not part of the key). */
-
-static void
-addr_key(const char *peer, char *out, size_t n)
-{
-	const char *colon = strrchr(peer, ':');
-	size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
-
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, peer, len);
-	out[len] = '\0';
-}
+/* Failed attempts per caller (auth_peer_key: a local uid, or an address
+ * without its port) */
 
 static struct fail_slot *
 fail_slot(struct fail_slot *fails, const char *key, time_t now, int create)
@@ -242,12 +234,28 @@ fail_slot(struct fail_slot *fails, const char *key, time_t now, int create)
 }
 
 static void
-audit_failed_attempt(struct tokens *t, const char *peer, int limited)
+audit_failed_attempt(struct tokens *t, const char *actor, int limited)
 {
 	if (t->audit != NULL &&
-	    audit_record(t->audit, limited ? "auth.rate_limited" : "auth.failed", peer, "locksetd",
+	    audit_record(t->audit, limited ? "auth.rate_limited" : "auth.failed", actor, "locksetd",
 	                 NULL, "deny", -1, NULL) != 0)
-		log_warnx("audit: could not record a failed token attempt from %s", peer);
+		log_warnx("audit: could not record a failed token attempt from %s", actor);
+}
+
+/* May one more failure be audited in this window, whoever it is from
+ * (fail_lock held)? 1 yes, 0 no, -1 no and this is the first one refused:
+ * then one row says so, for everyone. Callers can rotate through many
+ * addresses (a remote network, IPv6); the log must not follow them. */
+static int
+audit_budget_take(struct tokens *t, time_t now)
+{
+	if (now - t->audit_window >= TOKEN_FAIL_WINDOW) {
+		t->audit_window = now;
+		t->audited = 0;
+	}
+	if (t->audited > TOKEN_AUDIT_MAX)
+		return 0;
+	return ++t->audited <= TOKEN_AUDIT_MAX ? 1 : -1;
 }
 
 unsigned
@@ -256,29 +264,31 @@ tokens_generation(struct tokens *t)
 	return __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
 }
 
-/* A valid secret always authenticates, whatever happened at its address: on
- * loopback every local user shares 127.0.0.1, and a lockout that refused
- * correct secrets would let one of them lock out everyone else. The lockout
- * limits what failures cost instead: past TOKEN_MAX_FAILS in the window an
- * address gets 429 for its further failures, which are no longer audited one
- * by one (a prober cannot flood the log). Guessing is no way in either way:
- * a secret is 256 random bits. */
+/* A valid secret always authenticates, whatever happened before from its
+ * caller: a lockout that refused correct secrets would let one caller lock
+ * out everyone who shares its key (the loopback peers whose socket's owner
+ * is not known, the users behind one address). The lockout limits what
+ * failures cost instead: past TOKEN_MAX_FAILS in the window a caller gets
+ * 429 for its further failures, which are no longer audited one by one,
+ * and past TOKEN_AUDIT_MAX audited failures from everyone together no
+ * failure is (a prober cannot flood the log, from however many addresses).
+ * Guessing is no way in either way: a secret is 256 random bits. */
 enum role
-tokens_verify(struct tokens *t, const char *secret, const char *peer_addr, char *name,
+tokens_verify(struct tokens *t, const char *secret, const struct peer *who, char *name,
               size_t namesz, long long *expires, int *limited)
 {
-	return tokens_verify_at(t, secret, peer_addr, time(NULL), name, namesz, expires, limited);
+	return tokens_verify_at(t, secret, who, time(NULL), name, namesz, expires, limited);
 }
 
 enum role
-tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, time_t now,
+tokens_verify_at(struct tokens *t, const char *secret, const struct peer *who, time_t now,
                  char *name, size_t namesz, long long *expires, int *limited)
 {
 	unsigned char h[32];
 	enum role role = ROLE_NONE;
-	char key[64];
+	char key[64], actor[96];
 	struct fail_slot *slot;
-	int was_blocked, blocked;
+	int was_blocked, blocked, budget = 0;
 
 	sha256(secret, h);
 	lockorder_rdlock(&t->lock, LOCK_TOKENS);
@@ -296,19 +306,30 @@ tokens_verify_at(struct tokens *t, const char *secret, const char *peer_addr, ti
 	if (role != ROLE_NONE)
 		return role;
 
-	addr_key(peer_addr, key, sizeof(key));
+	auth_peer_key(who, key, sizeof(key));
 	lockorder_lock(&t->fail_lock, LOCK_TOKENS_FAIL);
 	slot = fail_slot(t->fails, key, now, 1);
 	was_blocked = slot->count >= TOKEN_MAX_FAILS;
-	if (!was_blocked)
+	if (!was_blocked) {
 		slot->count++;
+		budget = audit_budget_take(t, now);
+	}
 	blocked = slot->count >= TOKEN_MAX_FAILS;
 	lockorder_unlock(&t->fail_lock, LOCK_TOKENS_FAIL);
 	if (was_blocked) {
 		*limited = 1;
 		return ROLE_NONE;
 	}
-	audit_failed_attempt(t, peer_addr, blocked);
+	if (budget == -1)
+		audit_failed_attempt(t, "*", 1); /* everyone's failures, from now on counted only */
+	if (budget != 1)
+		return ROLE_NONE;
+	/* The address, and for a local caller the uid that owns its socket. */
+	if (who->loopback && who->owner_known)
+		snprintf(actor, sizeof(actor), "%s uid:%ld", who->addr, (long)(int)who->owner);
+	else
+		snprintf(actor, sizeof(actor), "%s", who->addr);
+	audit_failed_attempt(t, actor, blocked);
 	return ROLE_NONE;
 }
 

@@ -80,9 +80,9 @@ expect_error "revoking twice" 404 not_found
 tcp GET /v1/tokens "${A[@]}"
 expect_json "revoked token listed as inactive" '.tokens[] | select(.name=="ci") | .active' false
 
-# Failed attempts are audited, then rate-limited per address. Every local user
-# shares 127.0.0.1, so the lockout must never refuse a valid token: one user's
-# guesses cannot lock another out.
+# Failed attempts are audited, then rate-limited per caller. Callers that
+# share a key (one address for many users) must never have a valid token
+# refused: one user's guesses cannot lock another out.
 DB="$STATE/lockset.db"
 auth_rows() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE action LIKE 'auth.%'"; }
 for i in $(seq 12); do tcp GET /v1/settings -H "Authorization: Bearer lst_wrong$i"; done
@@ -94,6 +94,16 @@ expect_status "a valid token from the locked-out address still authenticates" 20
 for i in $(seq 20); do tcp GET /v1/settings -H "Authorization: Bearer lst_again$i"; done
 expect_error "failures after a valid request are still refused (the lockout holds)" 429 rate_limited
 check "failures during the lockout are not audited one by one" test "$(auth_rows)" = 10
+# A local caller is the uid that owns its socket, whichever address of
+# 127.0.0.0/8 it connects from.
+tcp GET /v1/settings --interface 127.0.0.9 -H "Authorization: Bearer lst_elsewhere"
+expect_error "the same uid from another loopback address is still locked out" 429 rate_limited
+check "... and not audited" test "$(auth_rows)" = 10
+S=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w '%{http_code}' \
+	--interface 127.0.0.9 -H "Authorization: Bearer lst_nobody" "http://127.0.0.1:$PORT/v1/settings")
+check "another local user's failure is its own: 401 ($S)" test "$S" = 401
+check "... audited with the uid that made it" test "$(sqlite3 "$DB" \
+	"SELECT actor FROM events WHERE action = 'auth.failed' ORDER BY id DESC LIMIT 1" | sed 's/.* //')" = uid:65534
 tcp GET /v1/tokens "${A[@]}"
 expect_status "the valid token keeps working during the lockout" 200
 api GET /v1/settings

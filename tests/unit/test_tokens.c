@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "audit/audit.h"
 #include "store/db.h"
 #include "http/auth.h"
 #include "http/tokens.h"
@@ -18,13 +19,23 @@ static struct db *db_a, *db_b;
 static struct tokens *toks; /* the table most tests use, over db_a */
 
 static enum role
-verify_in(struct tokens *t, const char *secret, const char *addr, time_t now, int *limited)
+verify_as(struct tokens *t, const char *secret, const struct peer *who, time_t now, int *limited)
 {
 	char name[80];
 	long long expires = 0;
 
 	*limited = 0;
-	return tokens_verify_at(t, secret, addr, now, name, sizeof(name), &expires, limited);
+	return tokens_verify_at(t, secret, who, now, name, sizeof(name), &expires, limited);
+}
+
+/* A TCP caller known only by its address. */
+static enum role
+verify_in(struct tokens *t, const char *secret, const char *addr, time_t now, int *limited)
+{
+	struct peer who = {.uid = (uid_t)-1, .gid = (gid_t)-1};
+
+	snprintf(who.addr, sizeof(who.addr), "%s", addr);
+	return verify_as(t, secret, &who, now, limited);
 }
 
 static enum role
@@ -87,6 +98,158 @@ test_failure_window_limits_failures_not_valid_secrets(void)
 	CHECK_INT_EQ(limited, 0);
 	free(secret);
 	problems_clear(&errs);
+}
+
+/* A loopback caller: its address, and the uid of its socket (-1: not known). */
+static struct peer
+local_peer(const char *addr, long owner)
+{
+	struct peer who = {.uid = (uid_t)-1, .gid = (gid_t)-1, .loopback = 1};
+
+	snprintf(who.addr, sizeof(who.addr), "%s", addr);
+	who.owner_known = owner >= 0;
+	who.owner = owner >= 0 ? (uid_t)owner : (uid_t)-1;
+	return who;
+}
+
+/* Who a caller is for the limits: a local uid, whatever address of
+ * 127.0.0.0/8 it connects from; all loopback callers of unknown owner
+ * together; otherwise an address without its port. */
+static void
+test_peer_keys(void)
+{
+	struct peer a = local_peer("127.0.0.1:4000", 1000), b = local_peer("127.3.4.5:4001", 1000);
+	struct peer c = local_peer("127.0.0.1:4002", 1001), d = local_peer("127.9.9.9:4003", -1);
+	struct peer e = local_peer("[::1]:4004", -1);
+	struct peer r = {.addr = "10.1.2.3:5555"}, r6 = {.addr = "[2001:db8::7]:5555"};
+	struct peer u = {.is_unix = 1, .uid = 1000};
+	char k[64];
+
+	auth_peer_key(&a, k, sizeof(k));
+	CHECK_STR_EQ(k, "uid:1000");
+	auth_peer_key(&b, k, sizeof(k));
+	CHECK_STR_EQ(k, "uid:1000");
+	auth_peer_key(&c, k, sizeof(k));
+	CHECK_STR_EQ(k, "uid:1001");
+	auth_peer_key(&d, k, sizeof(k));
+	CHECK_STR_EQ(k, "loopback");
+	auth_peer_key(&e, k, sizeof(k));
+	CHECK_STR_EQ(k, "loopback");
+	auth_peer_key(&r, k, sizeof(k));
+	CHECK_STR_EQ(k, "10.1.2.3");
+	auth_peer_key(&r6, k, sizeof(k));
+	CHECK_STR_EQ(k, "[2001:db8::7]");
+	auth_peer_key(&u, k, sizeof(k));
+	CHECK_STR_EQ(k, "uid:1000");
+}
+
+/* Moving to another address of 127.0.0.0/8 is no way around the failure
+ * window: a local caller's failures count against its uid; another uid has
+ * its own window. */
+static void
+test_loopback_failures_count_per_uid(void)
+{
+	time_t now = time(NULL);
+	int limited = 0;
+	char addr[64];
+
+	for (int i = 0; i < 10; i++) {
+		struct peer who;
+		snprintf(addr, sizeof(addr), "127.0.%d.%d:4242", i / 200, 1 + i % 200);
+		who = local_peer(addr, 2000);
+		CHECK_INT_EQ(verify_as(toks, "lst_wrong", &who, now, &limited), ROLE_NONE);
+		CHECK_INT_EQ(limited, 0);
+	}
+	{
+		struct peer again = local_peer("127.77.0.1:4242", 2000);
+		struct peer other = local_peer("127.77.0.1:4243", 2001);
+		CHECK_INT_EQ(verify_as(toks, "lst_wrong", &again, now, &limited), ROLE_NONE);
+		CHECK_INT_EQ(limited, 1);
+		CHECK_INT_EQ(verify_as(toks, "lst_wrong", &other, now, &limited), ROLE_NONE);
+		CHECK_INT_EQ(limited, 0);
+	}
+	/* Unknown owners share one window. */
+	for (int i = 0; i < 10; i++) {
+		struct peer who;
+		snprintf(addr, sizeof(addr), "127.1.0.%d:4242", 1 + i);
+		who = local_peer(addr, -1);
+		verify_as(toks, "lst_wrong", &who, now, &limited);
+	}
+	{
+		struct peer who = local_peer("127.1.0.99:4242", -1);
+		CHECK_INT_EQ(verify_as(toks, "lst_wrong", &who, now, &limited), ROLE_NONE);
+		CHECK_INT_EQ(limited, 1);
+	}
+}
+
+/* Rows of the audit log in adir with this action (and actor, when given). */
+static int
+auth_rows(const char *adir, const char *action, const char *actor)
+{
+	char p[4300];
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	snprintf(p, sizeof(p), "%s/lockset.db", adir);
+	if (sqlite3_open_v2(p, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(c,
+	                       "SELECT count(*) FROM events WHERE action = ?1 "
+	                       "AND (?2 IS NULL OR actor = ?2)",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+		if (actor != NULL)
+			sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	return n;
+}
+
+/* Callers that each fail once, from as many addresses as they like (a
+ * remote network, IPv6), are each under their own limit: the log still
+ * takes at most TOKEN_AUDIT_MAX (100) of their failures in a window, then
+ * one row saying the rest are only counted, until the window passes. */
+static void
+test_failures_are_audited_within_a_budget(void)
+{
+	char adir[] = "/tmp/lockset-tokens-audit-XXXXXX", addr[64];
+	struct audit_opts o = {0, 0, 0, "testhost", 0, NULL, 0};
+	struct audit *a;
+	struct tokens *t;
+	char *err = NULL;
+	time_t now = time(NULL);
+	int limited = 0;
+
+	if (mkdtemp(adir) == NULL || (a = audit_open(adir, &o, &err)) == NULL) {
+		CHECK(!"an audit log to record into");
+		free(err);
+		return;
+	}
+	t = tokens_open(db_b, a, &err);
+	CHECK(t != NULL);
+	for (int i = 0; t != NULL && i < 150; i++) {
+		snprintf(addr, sizeof(addr), "10.0.%d.%d:4000", i / 250, 1 + i % 250);
+		CHECK_INT_EQ(verify_in(t, "lst_wrong", addr, now, &limited), ROLE_NONE);
+		CHECK_INT_EQ(limited, 0); /* none of them is over its own limit */
+	}
+	CHECK_INT_EQ(auth_rows(adir, "auth.failed", NULL), 100);
+	CHECK_INT_EQ(auth_rows(adir, "auth.rate_limited", "*"), 1);
+	CHECK_INT_EQ(auth_rows(adir, "auth.rate_limited", NULL), 1);
+	CHECK_INT_EQ(auth_rows(adir, "auth.failed", "10.0.0.100:4000"), 1);
+	CHECK_INT_EQ(auth_rows(adir, "auth.failed", "10.0.0.101:4000"), 0);
+	/* The next window audits again. */
+	if (t != NULL)
+		verify_in(t, "lst_wrong", "10.0.9.9:4000", now + 61, &limited);
+	CHECK_INT_EQ(auth_rows(adir, "auth.failed", "10.0.9.9:4000"), 1);
+	tokens_close(t);
+	audit_close(a);
+	free(err);
+	snprintf(path, sizeof(path), "rm -rf '%s'", adir);
+	if (system(path) != 0)
+		fprintf(stderr, "could not remove %s\n", adir);
 }
 
 /* A token created in one table authenticates in that table only, and its
@@ -205,6 +368,9 @@ main(void)
 	RUN(test_token_expires_on_the_clock);
 	RUN(test_revoked_token_fails_at_once);
 	RUN(test_failure_window_limits_failures_not_valid_secrets);
+	RUN(test_peer_keys);
+	RUN(test_loopback_failures_count_per_uid);
+	RUN(test_failures_are_audited_within_a_budget);
 	RUN(test_two_tables_do_not_share_tokens);
 	RUN(test_two_tables_do_not_share_failure_windows);
 	RUN(test_two_auths_do_not_share_role_maps);
