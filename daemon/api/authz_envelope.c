@@ -127,6 +127,13 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	}
 	if ((res = check_envelope(root, got, msg, msgsz)) != AUTHZ_ENVELOPE_OK)
 		return res;
+	/* The method, target, user or a header would end at the NUL as a C
+	 * string (dockerd never sends one: Go refuses control characters in a
+	 * request line, and the body travels as base64). */
+	if (a->nul) {
+		snprintf(msg, msgsz, "lockset: malformed AuthZReq: a string holds U+0000");
+		return AUTHZ_ENVELOPE_MALFORMED;
+	}
 	if (headers != NULL)
 		*headers = got[F_HEADERS];
 	req->method = got[F_METHOD]->s;

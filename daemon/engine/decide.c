@@ -77,6 +77,12 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		c->nomem = 1;
 		goto out;
 	}
+	if (f->nul) {
+		decide_violate(c, "nul-byte", "", "", NULL,
+		               "a string in the request body holds U+0000 (\\u0000), which "
+		               "lockset cannot judge as dockerd reads it");
+		goto out;
+	}
 	if (!f->body_ok) {
 		decide_violate(c, "missing-body", "", "", NULL, "%s", f->error);
 		goto out;
@@ -144,6 +150,12 @@ judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 static void
 judge_route(struct ctx *c, const struct engineapi_target *t)
 {
+	if (t->nul) {
+		decide_violate(c, "nul-byte", "", c->req->uri, NULL,
+		               "the request target holds %%00, which lockset cannot judge as "
+		               "dockerd reads it");
+		return;
+	}
 	judge_engine_userns(c, t);
 	decide_judge_class(c, t);
 	switch (t->route) {
@@ -194,8 +206,9 @@ decide_eval(const struct decide_policy *dp, const struct decide_request *req, st
 		goto out;
 	}
 	/* Read-only routes take the cheap path (nothing to read, nothing to
-	 * record) unless the policy denies their command. */
-	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY ||
+	 * record) unless the policy denies their command, or a mutating one
+	 * holds %00, whose route itself is in doubt. */
+	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY || t.nul ||
 	    (t.command != NULL && decide_strlist_has(&dp->commands, t.command))) {
 		out->inspected = 1;
 		out->route = engineapi_route_name(t.route);

@@ -20,6 +20,7 @@ static void
 facts_reset(struct engineapi_facts *f)
 {
 	f->body_ok = 0;
+	f->nul = 0;
 	f->error[0] = '\0';
 	f->image = NULL;
 	f->name = NULL;
@@ -507,6 +508,10 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 	if (rc == 1) {
 		snprintf(f->error, sizeof(f->error),
 		         "request body is not valid JSON: %s at byte %zu", why, at);
+		return 0;
+	}
+	if (f->arena.nul) {
+		f->nul = 1;
 		return 0;
 	}
 	if (root->type == GOJSON_NULL) {

@@ -55,6 +55,8 @@ struct engineapi_target {
 	                        static, or NULL when unlisted */
 	int form;            /* dockerd reads this route's parameters from r.Form, so an
 	                        urlencoded body would override the query */
+	int nul;             /* the target holds %00: its path or a parameter, decoded,
+	                        would end there as a C string and not for dockerd */
 	const char *id;      /* the route's first path parameter: container, exec,
 	                        image, plugin, service, network or volume id or
 	                        name ("localhost:5000/a/b" for an image), or NULL */
@@ -138,6 +140,7 @@ struct engineapi_fact {
 struct engineapi_facts {
 	int body_ok;       /* body parsed (an absent or empty body is not ok) */
 	char error[160];   /* why not, when !body_ok */
+	int nul;           /* !body_ok because a string or name in it holds U+0000 */
 	const char *image; /* container or service create: Image, or NULL */
 	const char *name;  /* volume create: Name, or NULL */
 	struct engineapi_fact *v;
@@ -148,8 +151,11 @@ struct engineapi_facts {
 void engineapi_facts_init(struct engineapi_facts *f);
 /* Parse body (len bytes, not necessarily NUL-terminated) for route and append
  * its facts. A body that is not one JSON value (after which only white space
- * may follow) leaves body_ok 0 with a message in error. Returns 0, or -1 on
- * ENOMEM. */
+ * may follow) leaves body_ok 0 with a message in error; one that holds
+ * U+0000 in any string or member name leaves body_ok 0 and sets nul, and is
+ * not read: every fact is a C string, which would end at the NUL where
+ * dockerd's Go string goes on ("/share\u0000/../../etc" is /etc to
+ * dockerd). Returns 0, or -1 on ENOMEM. */
 int engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, const char *body,
                           size_t len);
 /* Release the arena. Accepts NULL. */

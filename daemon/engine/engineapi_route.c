@@ -127,6 +127,8 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->id = NULL;
 	t->query = NULL;
 	t->heap = NULL;
+	/* Decoded, %00 would end the path or a parameter here and not in Go. */
+	t->nul = uri != NULL && strstr(uri, "%00") != NULL;
 	/* Absolute-form request target: "http://host/v1.47/containers/create". */
 	if (uri != NULL && uri[0] != '/') {
 		s = strstr(uri, "://");

@@ -17,6 +17,7 @@ gojson_arena_init(struct gojson_arena *a)
 {
 	a->blocks = NULL;
 	a->inline_used = 0;
+	a->nul = 0;
 	GOJSON_POISON(a->inline_buf, GOJSON_ARENA_INLINE);
 }
 
@@ -56,6 +57,7 @@ gojson_arena_clear(struct gojson_arena *a)
 	}
 	a->blocks = NULL;
 	a->inline_used = 0;
+	a->nul = 0;
 	GOJSON_UNPOISON(a->inline_buf, GOJSON_ARENA_INLINE);
 }
 

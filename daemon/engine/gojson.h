@@ -20,6 +20,9 @@ struct gojson_arena_block;
 struct gojson_arena {
 	struct gojson_arena_block *blocks;
 	size_t inline_used;
+	/* A string or member name parsed into this arena held U+0000 (\u0000):
+	 * Go keeps it, and a C string of it would end there. */
+	int nul;
 	_Alignas(16) char inline_buf[GOJSON_ARENA_INLINE];
 };
 

@@ -127,6 +127,8 @@ decode_escape(struct gojson_parser *ps, const unsigned char **sp, const unsigned
 	} else if (r >= 0xD800 && r < 0xE000) {
 		r = 0xFFFD;
 	}
+	if (r == 0)
+		ps->a->nul = 1;
 	*o += put_utf8(buf + *o, r);
 	*sp = s;
 	return 0;

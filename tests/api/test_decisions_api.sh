@@ -76,6 +76,13 @@ for b in e30= eyJhIjoxfQ== eyJhYiI6MX0=; do # {}, {"a":1}, {"ab":1}: all padding
 	authz /AuthZPlugin.AuthZReq -d "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/containers/create\",\"RequestBody\":\"$b\"}"
 	expect_json "base64 body $b decodes to a benign create" .Allow true
 done
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create\u0000/../../build","RequestBody":"e30="}'
+expect_status "a RequestUri holding U+0000" 500
+check "Err says why" bash -c "jq -r .Err '$BODY' | grep -q 'U+0000'"
+expect_json "... and it is not allowed" .Allow false
+authz /AuthZPlugin.AuthZReq -d '{"RequestMethod":"POST","RequestUri":"/v1.47/containers/create","RequestBody":"eyJJbWFnZSI6ImFscGluZSIsIkhvc3RDb25maWciOnsiQmluZHMiOlsiL3RtcFx1MDAwMC8uLi9ldGM6L3giXX19"}'
+expect_json "a body whose bind source holds \\u0000 is denied" .Allow false
+check "... as nul-byte" bash -c "jq -r .Msg '$BODY' | grep -q nul-byte"
 authz /AuthZPlugin.AuthZReq -d 'not json'
 expect_error "envelope that is not JSON" 400 invalid_json
 authz /AuthZPlugin.AuthZRes -d '{"RequestMethod":"GET","RequestUri":"/_ping","ResponseStatusCode":200}'
@@ -113,7 +120,7 @@ expect_error "not an object" 400 invalid_request
 # --- denies are audited (component authz and api); allowed ones are not
 DB="$STATE/lockset.db"
 check "authz denies are in the audit log" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND decision='deny'")" = 2
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND decision='deny'")" = 3
 check "api denies are in the audit log" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='api' AND decision='deny'")" = 2
 check "the caller is the actor, not the user the request names" \
@@ -121,7 +128,7 @@ check "the caller is the actor, not the user the request names" \
 check "alice's decision row: actor is the Unix caller, data.user is alice" \
 	test "$(sqlite3 "$DB" "SELECT actor || ' ' || json_extract(data, '\$.user') FROM events WHERE json_extract(data, '\$.user') = 'alice'")" = "uid:$(id -u) alice"
 check "plugin rows name dockerd as the caller" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND actor='dockerd'")" = 2
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE component='authz' AND actor='dockerd'")" = 3
 api GET "/v1/audit?user=alice"
 expect_status "GET /v1/audit?user= filters by the request's user" 200
 expect_json "exactly alice's decision" '[.events[] | .data.user] | join(",")' alice
@@ -147,7 +154,7 @@ check "audit mode records the violations" \
 # --- metrics
 api GET /metrics
 expect_status "metrics" 200
-check "metrics count denies" grep -q '^lockset_decisions_total{outcome="denied"} 4$' "$BODY"
+check "metrics count denies" grep -q '^lockset_decisions_total{outcome="denied"} 5$' "$BODY"
 check "metrics count per rule" grep -q '^lockset_violations_total{rule="privileged"} ' "$BODY"
 ROWS=$(sqlite3 "$DB" "SELECT count(*) FROM events")
 check "metrics count the audit rows committed" \

@@ -372,10 +372,43 @@ test_base64_every_length_and_byte_like_reference(void)
 		}
 }
 
+/* A \u0000 in any string or member name marks the arena (the engine then
+ * reads nothing of the document); an escaped backslash before "u0000" does
+ * not, nor does any other escape; clearing the arena clears the mark. */
+static void
+test_nul_is_marked(void)
+{
+	static const struct {
+		const char *doc;
+		int nul;
+	} cases[] = {
+	    {"{\"k\":\"a\\u0000b\"}", 1}, {"{\"k\":[\"x\",\"\\u0000\"]}", 1},
+	    {"{\"k\\u0000\":1}", 1},      {"{\"k\":{\"a\":{\"b\":\"\\u0000\"}}}", 1},
+	    {"{\"k\":\"\\\\u0000\"}", 0}, {"{\"k\":\"\\u0001\\u0100\\u1000\"}", 0},
+	    {"{\"k\":\"plain\"}", 0},
+	};
+	struct gojson_arena a;
+	const struct gojson_value *root;
+	const char *why;
+	size_t at;
+
+	gojson_arena_init(&a);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT_EQ(gojson_parse(&a, cases[i].doc, strlen(cases[i].doc), &root, &why, &at),
+		             0);
+		CHECK_INT_EQ(a.nul, cases[i].nul);
+		if (a.nul != cases[i].nul)
+			fprintf(stderr, "# %s\n", cases[i].doc);
+		gojson_arena_clear(&a);
+		CHECK_INT_EQ(a.nul, 0);
+	}
+}
+
 int
 main(void)
 {
 	RUN(test_plain_and_escaped_strings_decode_alike);
+	RUN(test_nul_is_marked);
 	RUN(test_plain_strings_of_every_length_and_place);
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
