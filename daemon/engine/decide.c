@@ -147,6 +147,29 @@ judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 		               "in /etc/docker/daemon.json");
 }
 
+/* POST /grpc: a build over BuildKit's own API, which dockerd streams past
+ * every authorization plugin. Its network (a RUN --network=host step,
+ * which dockerd's BuildKit grants by default), its contexts and the names
+ * it exports are never shown, so while a rule on them is in force the
+ * whole stream is refused; POST /build, whose query says them, is not. */
+static void
+judge_build_stream(struct ctx *c)
+{
+	const struct decide_policy *dp = c->dp;
+
+	if ((dp->deny & DENY_NETWORK) || dp->eci)
+		decide_violate(c, "build-network-host", "", "/grpc", "docker buildx build",
+		               "a build over BuildKit's /grpc stream (docker buildx, and docker "
+		               "build since Docker 23) is not shown to authorization plugins, so "
+		               "its host-network steps cannot be refused: use the classic builder "
+		               "(DOCKER_BUILDKIT=0) or ask your administrator");
+	if (dp->remotes.restricted)
+		decide_violate(c, "build-remote", "", "/grpc", "docker buildx build",
+		               "a build over BuildKit's /grpc stream is not shown to "
+		               "authorization plugins, so its context's host cannot be checked "
+		               "(allowedBuildRemotes)");
+}
+
 static void
 judge_route(struct ctx *c, const struct engineapi_target *t)
 {
@@ -180,6 +203,9 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		judge_body_route(c, t);
+		break;
+	case ENGINEAPI_BUILD_STREAM:
+		judge_build_stream(c);
 		break;
 	case ENGINEAPI_SWARM_JOIN:
 	case ENGINEAPI_UNKNOWN:

@@ -31,6 +31,7 @@ enum engineapi_route {
 	ENGINEAPI_PLUGIN_ENABLE,     /* POST /plugins/{name}/enable */
 	ENGINEAPI_IMAGE_TAG,         /* POST /images/{name}/tag */
 	ENGINEAPI_COMMIT,            /* POST /commit */
+	ENGINEAPI_BUILD_STREAM,      /* POST /grpc: BuildKit's own API, a stream no plugin sees */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 

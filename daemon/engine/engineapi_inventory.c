@@ -97,9 +97,10 @@ static const struct engineapi_entry inventory[] = {
     ROW("POST", "/build", BUILD, JUDGED, "build", FORM),
     ROW("POST", "/build/prune", OTHER, READONLY, "prune", FORM),
     ROW("POST", "/build/cancel", OTHER, READONLY, NULL, FORM),
-    /* BuildKit's session and gRPC streams: hijacked connections whose
-     * content an authorization plugin never sees, so not inspectable. */
-    ROW("POST", "/session", OTHER, READONLY, NULL, 0),
+    /* BuildKit's session stream: a hijacked connection whose content an
+     * authorization plugin never sees. It serves a build (POST /build or
+     * /grpc) and does nothing alone; refused with builds. */
+    ROW("POST", "/session", OTHER, READONLY, "build", 0),
 
     ROW("POST", "/swarm/init", OTHER, READONLY, "swarm init", 0),
     ROW("POST", "/swarm/join", SWARM_JOIN, REFUSED, "swarm join", 0),
@@ -165,7 +166,10 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/debug/pprof/trace", OTHER, READONLY, NULL, 0),
     ROW("GET", "/debug/pprof/{name}", OTHER, READONLY, NULL, 0),
 
-    ROW("POST", "/grpc", OTHER, READONLY, NULL, 0),
+    /* BuildKit's own API over one hijacked stream (buildx's docker driver,
+     * what docker build uses since Docker 23): a whole build that no
+     * plugin sees, judged by what the policy needs to see of builds. */
+    ROW("POST", "/grpc", BUILD_STREAM, JUDGED, "build", 0),
 
     /* dockerd answers OPTIONS on any path (CORS preflight). */
     ROW("OPTIONS", "/{path}", OTHER, READONLY, NULL, WIDE),

@@ -29,6 +29,7 @@ engineapi_route_name(enum engineapi_route route)
 	case ENGINEAPI_IMAGE_LOAD:
 		return "image.load";
 	case ENGINEAPI_BUILD:
+	case ENGINEAPI_BUILD_STREAM:
 		return "build";
 	case ENGINEAPI_PLUGIN_INSTALL:
 		return "plugin.install";
