@@ -140,6 +140,8 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	req->uri = got[F_URI]->s;
 	req->user = got[F_USER] != NULL ? got[F_USER]->s : NULL;
 	req->content_type = authz_envelope_header(got[F_HEADERS], "Content-Type");
+	req->body_whole =
+	    decide_body_whole(0, authz_envelope_header(got[F_HEADERS], "Content-Length"));
 	if (got[F_BODY] == NULL || got[F_BODY]->type != GOJSON_STRING || got[F_BODY]->len == 0)
 		return AUTHZ_ENVELOPE_OK;
 	if ((body = gojson_arena_alloc(a, got[F_BODY]->len / 4 * 3 + 3)) == NULL)
@@ -151,5 +153,6 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	req->body = (const char *)body;
 	req->body_len = (size_t)n;
 	req->has_body = n > 0;
+	req->body_whole = 1;
 	return AUTHZ_ENVELOPE_OK;
 }

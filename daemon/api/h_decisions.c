@@ -222,11 +222,14 @@ h_decisions_post(struct request *rq)
 		return ret;
 	}
 	req.content_type = header_value(headers, "Content-Type");
+	req.body_whole = decide_body_whole(0, header_value(headers, "Content-Length"));
 	if (containers != NULL) {
 		req.container = given_container;
 		req.container_arg = (void *)containers;
 	}
 	body = json_object_get(rq->json, "body");
+	if (body != NULL)
+		req.body_whole = 1; /* the caller says what the body is, all of it */
 	if (json_is_string(body)) {
 		req.body = json_string_value(body);
 		req.body_len = json_string_length(body);

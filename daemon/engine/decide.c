@@ -66,6 +66,14 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 			    c, "missing-body", "", "", NULL,
 			    "the request body is missing (a body over 1 MiB is not forwarded to "
 			    "authorization plugins)");
+		/* Before API 1.24 dockerd applies a start's body as the container's
+		 * HostConfig (binds, privileges, namespaces): one that was sent
+		 * but not forwarded cannot be judged. */
+		else if (t->before_1_24 && !req->body_whole)
+			decide_violate(c, "missing-body", "", "", NULL,
+			               "a start on an API version before 1.24 may carry a "
+			               "HostConfig in a body that was not forwarded (over 1 MiB, "
+			               "or chunked), so it is refused; use API 1.24 or later");
 		return;
 	}
 	if ((f = malloc(sizeof(*f))) == NULL) {
@@ -216,6 +224,22 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	    (c->d->subject = decide_dup_trunc(t->id)) == NULL)
 		c->nomem = 1;
 }
+int
+decide_body_whole(int forwarded, const char *content_length)
+{
+	const char *p = content_length;
+	long long n = 0;
+
+	if (forwarded)
+		return 1;
+	if (p == NULL || *p == '\0')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (*p - '0')) > 1048576)
+			return 0;
+	return *p == '\0';
+}
+
 int
 decide_eval(const struct decide_policy *dp, const struct decide_request *req, struct decision *out)
 {

@@ -69,7 +69,13 @@ struct decide_request {
 	const char *user;   /* may be NULL or "" */
 	const char *body;   /* raw bytes, not necessarily NUL-terminated */
 	size_t body_len;
-	int has_body;             /* 0: no body was forwarded */
+	int has_body; /* 0: no body was forwarded */
+	/* Nothing of the body is unseen: it is all in body (or there was none,
+	 * or none that dockerd would read). 0, the default, when that is not
+	 * known: dockerd forwards no body over 1 MiB, and a chunked one leaves
+	 * no Content-Length; what was not seen is then refused where it
+	 * matters. */
+	int body_whole;
 	const char *content_type; /* the client's Content-Type header, or NULL */
 	/* Container lookups for start and VolumesFrom; NULL: every container is
 	 * unknown (and so refused where its mounts matter). */
@@ -112,6 +118,12 @@ struct decision {
 	struct violation *v;
 	size_t nv;
 };
+
+/* body_whole for a request whose body was forwarded or not, as dockerd
+ * forwards one to plugins: whole when forwarded, or when its Content-Length
+ * header (NULL: none, as for a chunked body) is a body dockerd would have
+ * forwarded (1 MiB at most) or refused to read. */
+int decide_body_whole(int forwarded, const char *content_length);
 
 /* Judge req against dp into out (which need not be initialised; release it
  * with decision_clear). Returns 0, or -1 on ENOMEM (out then holds a deny

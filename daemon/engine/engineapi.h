@@ -58,6 +58,9 @@ struct engineapi_target {
 	                        urlencoded body would override the query */
 	int nul;             /* the target holds %00: its path or a parameter, decoded,
 	                        would end there as a C string and not for dockerd */
+	int before_1_24;     /* the path names an API version before 1.24 (/v1.23/...),
+	                        where dockerd still applies a start's body as the
+	                        container's HostConfig */
 	const char *id;      /* the route's first path parameter: container, exec,
 	                        image, plugin, service, network or volume id or
 	                        name ("localhost:5000/a/b" for an image), or NULL */

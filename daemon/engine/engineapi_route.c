@@ -79,6 +79,22 @@ pct_decode(const char *s, size_t n, char *out, int plus)
 	out[o] = '\0';
 }
 
+/* Is the version v (n bytes of digits and dots) before 1.24, compared as
+ * dockerd compares them: numerically, component by component, a missing
+ * component counting as 0 ("1.9" < "1.24" < "1.24.1" < "2")? */
+static int
+version_before_1_24(const char *v, size_t n)
+{
+	long c[2] = {0, 0};
+	size_t i = 0;
+
+	for (int k = 0; k < 2 && i < n; k++, i++) /* i++: past the dot */
+		for (; i < n && v[i] != '.'; i++)
+			if (c[k] < 100000)
+				c[k] = c[k] * 10 + (v[i] - '0');
+	return c[0] < 1 || (c[0] == 1 && c[1] < 24);
+}
+
 /* GET, HEAD and OPTIONS change nothing; any other method (including an
  * unknown or lower-case one, which dockerd would not route) may. */
 static int
@@ -130,6 +146,7 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->heap = NULL;
 	/* Decoded, %00 would end the path or a parameter here and not in Go. */
 	t->nul = uri != NULL && strstr(uri, "%00") != NULL;
+	t->before_1_24 = 0;
 	/* Absolute-form request target: "http://host/v1.47/containers/create". */
 	if (uri != NULL && uri[0] != '/') {
 		s = strstr(uri, "://");
@@ -162,8 +179,10 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 
 		while (path[i] == '.' || (path[i] >= '0' && path[i] <= '9'))
 			i++;
-		if (i > 2 && path[i] == '/')
+		if (i > 2 && path[i] == '/') {
+			t->before_1_24 = version_before_1_24(path + 2, i - 2);
 			path += i;
+		}
 	}
 	classify_path(method, path, t);
 	result = 0;

@@ -155,6 +155,7 @@ proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_
 	req.body = form ? NULL : body;
 	req.body_len = form ? 0 : body_len;
 	req.has_body = !form && has_body;
+	req.body_whole = 1; /* read whole by the proxy itself */
 	/* Read from the form here, so not the plugin's "form it cannot see". */
 	req.content_type = form ? NULL : proxy_header_get(h, "Content-Type", ctype, sizeof(ctype));
 	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* bound for the engine */

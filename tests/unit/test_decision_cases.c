@@ -29,6 +29,7 @@ static char casedir[4096];
 struct testcase {
 	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
 	char content_type[256];
+	char content_length[32];
 	char engine_userns[16]; /* "yes", "no", "unknown"; "" = not judged */
 	/* "PATH none|r|rw": the caller's own access (any other path: rw); no
 	 * line at all: access is not judged. */
@@ -108,6 +109,8 @@ load_case(const char *path, struct testcase *tc)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
 		if (strcmp(line, "content-type") == 0)
 			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
+		if (strcmp(line, "content-length") == 0)
+			snprintf(tc->content_length, sizeof(tc->content_length), "%s", v);
 		if (strcmp(line, "engine-userns") == 0)
 			snprintf(tc->engine_userns, sizeof(tc->engine_userns), "%s", v);
 #define FIELD(name)                   \
@@ -319,6 +322,9 @@ run_case(const char *name)
 	uri = subst(tc.uri, strlen(tc.uri), &ul);
 	memset(&req, 0, sizeof(req));
 	req.content_type = tc.content_type[0] != '\0' ? tc.content_type : NULL;
+	/* As the plugin has it: the body forwarded, or its Content-Length. */
+	req.body_whole = decide_body_whole(tc.body != NULL,
+	                                   tc.content_length[0] != '\0' ? tc.content_length : NULL);
 	req.container = case_container;
 	req.network = case_network;
 	req.container_arg = &tc;
