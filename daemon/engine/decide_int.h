@@ -126,8 +126,8 @@ void decide_judge_query_route(struct ctx *c, const struct engineapi_target *t);
 /* Inventory classes and commands: unknown routes, refused and denied commands,
  * form-encoded bodies. */
 void decide_judge_class(struct ctx *c, const struct engineapi_target *t);
-/* A name an image is about to get (tag, commit, build -t, import): refused
- * when it would match ECI's socket-mount list. */
+/* A name an image is about to get (build -t): refused when it would match
+ * ECI's socket-mount list, or cannot be read as an image name. */
 void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name);
 
 /* The developer-facing text of a violation's flag (decide_message.c). */

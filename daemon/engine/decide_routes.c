@@ -92,17 +92,26 @@ check_build_network(struct ctx *c, const char *key, const char *val)
 		               "builds on the host network are not allowed");
 }
 
-void
-decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name)
+/* A name that cannot be resolved as dockerd resolves it may be any name,
+ * one on the socket-mount list included: refused (dockerd refuses it too). */
+static void
+refuse_unresolved_name(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	decide_violate(c, "socket-image-name", field, name, flag,
+	               "%s cannot be resolved to one image name, so lockset cannot tell "
+	               "whether it is on the ECI socket-mount image list",
+	               name);
+}
+
+static void
+judge_new_ref(struct ctx *c, const char *field, const char *flag, const char *name,
+              const struct imageref *ref)
 {
 	const struct decide_policy *dp = c->dp;
-	struct imageref ref;
 	size_t i;
 
-	if (!dp->eci || name[0] == '\0' || imageref_parse(name, &ref) == -1)
-		return;
 	for (i = 0; i < dp->nimages; i++)
-		if (!dp->images[i].any && imageref_pattern_match(&dp->images[i], &ref)) {
+		if (!dp->images[i].any && imageref_pattern_match(&dp->images[i], ref)) {
 			decide_violate(
 			    c, "socket-image-name", field, name, flag,
 			    "%s is on the ECI socket-mount image list, so it may only "
@@ -110,6 +119,19 @@ decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const 
 			    name);
 			return;
 		}
+}
+
+void
+decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	struct imageref ref;
+
+	if (!c->dp->eci || name[0] == '\0')
+		return;
+	if (imageref_parse(name, &ref) == -1)
+		refuse_unresolved_name(c, field, flag, name);
+	else
+		judge_new_ref(c, field, flag, name, &ref);
 }
 
 static void
@@ -122,17 +144,30 @@ check_build_tag(struct ctx *c, const char *key, const char *val)
 	subject(c, val);
 }
 
-/* The name repo + tag give an image, as dockerd's RepoTagReference does. */
+/* The name repo and tag give an image (commit, import, tag), resolved as
+ * dockerd's RepoTagReference resolves it: a tag replaces the one repo
+ * carries. Judged against ECI's socket-mount list; the name goes to subj
+ * ("" when repo is empty: dockerd makes no name). */
 static void
-repo_tag(const struct params *p, char *out, size_t outsz)
+judge_repo_tag(struct ctx *c, const struct params *p, const char *flag, char *subj, size_t subjsz)
 {
 	char repo[QVAL_MAX], tag[QVAL_MAX];
+	struct imageref ref;
 
-	if (!params_first(p, "repo", repo, sizeof(repo)))
-		repo[0] = '\0';
+	subj[0] = '\0';
+	if (!params_first(p, "repo", repo, sizeof(repo)) || repo[0] == '\0')
+		return;
 	if (!params_first(p, "tag", tag, sizeof(tag)))
 		tag[0] = '\0';
-	snprintf(out, outsz, "%s%s%s", repo, repo[0] && tag[0] ? ":" : "", repo[0] ? tag : "");
+	if (imageref_repo_tag(repo, tag, &ref) == -1) {
+		snprintf(subj, subjsz, "%s%s%s", repo, tag[0] != '\0' ? ":" : "", tag);
+		if (c->dp->eci)
+			refuse_unresolved_name(c, "repo", flag, subj);
+		return;
+	}
+	snprintf(subj, subjsz, "%s:%s", ref.name, ref.tag);
+	if (c->dp->eci)
+		judge_new_ref(c, "repo", flag, subj, &ref);
 }
 
 static void
@@ -168,8 +203,7 @@ image_create(struct ctx *c, const struct params *p)
 		decide_violate(c, "docker-load", "fromSrc", "", "docker import",
 		               "importing images from a tarball is blocked (blockDockerLoad)");
 	judge_denied_command(c, "image import");
-	repo_tag(p, subj, sizeof(subj));
-	decide_judge_new_name(c, "repo", "docker import", subj);
+	judge_repo_tag(c, p, "docker import", subj, sizeof(subj));
 	subject(c, subj);
 	return "image.import";
 }
@@ -296,9 +330,8 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 		break;
 	case ENGINEAPI_IMAGE_TAG:
 	case ENGINEAPI_COMMIT:
-		repo_tag(p, buf, sizeof(buf));
-		decide_judge_new_name(
-		    c, "repo", t->route == ENGINEAPI_COMMIT ? "docker commit" : "docker tag", buf);
+		judge_repo_tag(c, p, t->route == ENGINEAPI_COMMIT ? "docker commit" : "docker tag",
+		               buf, sizeof(buf));
 		subject(c, buf[0] != '\0' ? buf : t->id);
 		break;
 	default:

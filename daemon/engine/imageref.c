@@ -114,6 +114,43 @@ imageref_parse(const char *ref, struct imageref *out)
 	return 0;
 }
 
+/* Go's \w (ASCII only), and '.' and '-' past the first character. */
+static int
+is_tag_char(char ch, int first)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || (!first && (ch == '.' || ch == '-'));
+}
+
+int
+imageref_tag_valid(const char *tag)
+{
+	size_t i, n = strlen(tag);
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_tag_char(tag[i], i == 0))
+			return 0;
+	return 1;
+}
+
+int
+imageref_repo_tag(const char *repo, const char *tag, struct imageref *out)
+{
+	if (imageref_parse(repo, out) == -1)
+		return -1;
+	/* dockerd: "cannot import digest reference", with or without a tag. */
+	if (out->digest[0] != '\0')
+		return -1;
+	if (tag[0] == '\0')
+		return 0;
+	if (!imageref_tag_valid(tag) || strlen(tag) >= sizeof(out->tag))
+		return -1;
+	strcpy(out->tag, tag);
+	return 0;
+}
+
 int
 imageref_pattern_parse(const char *pattern, struct imageref_pattern *out)
 {

@@ -23,6 +23,17 @@ struct imageref {
  * plausible reference. */
 int imageref_parse(const char *ref, struct imageref *out);
 
+/* 1 when tag is a valid tag, as distribution/reference's WithTag requires
+ * ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
+int imageref_tag_valid(const char *tag);
+
+/* The name dockerd gives an image from the form values repo and tag
+ * (httputils.RepoTagReference, for commit, import, tag and push): repo read
+ * as a reference; a non-empty tag replaces repo's own tag; an empty one
+ * keeps it, or gives "latest". Returns 0, or -1 when dockerd refuses the
+ * pair: repo empty or unparsable, repo carrying a digest, tag invalid. */
+int imageref_repo_tag(const char *repo, const char *tag, struct imageref *out);
+
 /* Normalise a registry host name (lower case, docker.io aliases) into out.
  * Returns 0, or -1 when it does not fit. */
 int imageref_registry_normalise(const char *host, char *out, size_t outsz);

@@ -565,6 +565,30 @@ test_imageref_normalisation(void)
 	CHECK_INT_EQ(imageref_parse("a b", &r), -1);
 }
 
+/* dockerd's RepoTagReference: a tag replaces the one repo carries. */
+static void
+test_imageref_repo_tag_replaces_repo_tag(void)
+{
+	struct imageref r;
+
+	CHECK_INT_EQ(imageref_repo_tag("docker/socket-proxy:x", "1.0", &r), 0);
+	CHECK_STR_EQ(r.name, "docker.io/docker/socket-proxy");
+	CHECK_STR_EQ(r.tag, "1.0");
+	CHECK_INT_EQ(imageref_repo_tag("docker:cli", "", &r), 0);
+	CHECK_STR_EQ(r.tag, "cli");
+	CHECK_INT_EQ(imageref_repo_tag("localhost:5000/a", "", &r), 0);
+	CHECK_STR_EQ(r.name, "localhost:5000/a");
+	CHECK_STR_EQ(r.tag, "latest");
+	CHECK_INT_EQ(imageref_repo_tag("docker@sha256:abc", "cli", &r), -1);
+	CHECK_INT_EQ(imageref_repo_tag("docker@sha256:abc", "", &r), -1);
+	CHECK_INT_EQ(imageref_repo_tag("docker", "cli/x", &r), -1);
+	CHECK_INT_EQ(imageref_repo_tag("docker", ".cli", &r), -1);
+	CHECK_INT_EQ(imageref_repo_tag("", "cli", &r), -1);
+	CHECK(imageref_tag_valid("_1.0-rc"));
+	CHECK(!imageref_tag_valid("-1"));
+	CHECK(!imageref_tag_valid(""));
+}
+
 static void
 test_imageref_patterns(void)
 {
@@ -618,6 +642,7 @@ main(void)
 	RUN(test_hostpath_within_whole_components);
 	RUN(test_hostpath_resolve_symlinks);
 	RUN(test_imageref_normalisation);
+	RUN(test_imageref_repo_tag_replaces_repo_tag);
 	RUN(test_imageref_patterns);
 	return CHECK_DONE();
 }
