@@ -52,6 +52,17 @@ body_blank(const struct decide_request *req)
 	return 1;
 }
 
+static void
+judge_service_registry(struct ctx *c, const struct engineapi_target *t, const char *image)
+{
+	char flag[DECIDE_VALUE_MAX + 32];
+
+	snprintf(flag, sizeof(flag), "docker service %s %.*s",
+	         t->route == ENGINEAPI_SERVICE_CREATE ? "create" : "update", DECIDE_VALUE_MAX,
+	         image);
+	decide_judge_registry(c, "TaskTemplate.ContainerSpec.Image", flag, image);
+}
+
 /* Routes whose facts are in a JSON body. */
 static void
 judge_body_route(struct ctx *c, const struct engineapi_target *t)
@@ -97,6 +108,10 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 	}
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
+	/* Swarm's agent pulls a service's image itself: no images/create to judge. */
+	if ((t->route == ENGINEAPI_SERVICE_CREATE || t->route == ENGINEAPI_SERVICE_UPDATE) &&
+	    f->image != NULL)
+		judge_service_registry(c, t, f->image);
 	if ((t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE) &&
 	    f->image != NULL && (c->d->subject = decide_dup_trunc(f->image)) == NULL)
 		c->nomem = 1;

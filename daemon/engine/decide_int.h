@@ -129,6 +129,9 @@ void decide_judge_class(struct ctx *c, const struct engineapi_target *t);
 /* A name an image is about to get (build -t): refused when it would match
  * ECI's socket-mount list, or cannot be read as an image name. */
 void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name);
+/* An image (or plugin) the engine is about to pull: refused when its
+ * registry is not in allowedRegistries. flag is what the developer typed. */
+void decide_judge_registry(struct ctx *c, const char *field, const char *flag, const char *image);
 
 /* The developer-facing text of a violation's flag (decide_message.c). */
 void decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz);

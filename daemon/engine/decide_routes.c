@@ -63,25 +63,32 @@ subject(struct ctx *c, const char *s)
 		c->nomem = 1;
 }
 
-static void
-check_registry(struct ctx *c, const char *key, const char *val)
+void
+decide_judge_registry(struct ctx *c, const char *field, const char *flag, const char *image)
 {
 	const struct decide_policy *dp = c->dp;
 	struct imageref ref;
-	char flag[QVAL_MAX + 16];
 	size_t i;
 
-	if (val[0] == '\0' || !dp->registries_restricted)
+	if (image[0] == '\0' || !dp->registries_restricted)
 		return;
-	if (imageref_parse(val, &ref) == 0)
+	if (imageref_parse(image, &ref) == 0)
 		for (i = 0; i < dp->nregistries; i++)
 			if (strcmp(ref.registry, dp->registries[i]) == 0)
 				return;
-	snprintf(flag, sizeof(flag), "docker pull %s", val);
-	decide_violate(c, "registry", key, val, flag,
+	decide_violate(c, "registry", field, image, flag,
 	               "registry %s is not in the allowed registries (allowed: %s)",
 	               ref.registry[0] != '\0' ? ref.registry : "(unparsable reference)",
 	               dp->registries_text[0] != '\0' ? dp->registries_text : "none");
+}
+
+static void
+check_pull_registry(struct ctx *c, const char *key, const char *val)
+{
+	char flag[QVAL_MAX + 16];
+
+	snprintf(flag, sizeof(flag), "docker pull %s", val);
+	decide_judge_registry(c, key, flag, val);
 }
 
 static void
@@ -188,7 +195,7 @@ image_create(struct ctx *c, const struct params *p)
 	char first[QVAL_MAX], tag[QVAL_MAX], subj[2 * QVAL_MAX + 2];
 	int pull = params_first(p, "fromImage", first, sizeof(first)) && first[0] != '\0';
 
-	params_each(c, p, "fromImage", check_registry);
+	params_each(c, p, "fromImage", check_pull_registry);
 	if (pull) {
 		if (params_first(p, "tag", tag, sizeof(tag)) && tag[0] != '\0')
 			snprintf(subj, sizeof(subj), "%s%s%s", first, tag[0] == '@' ? "" : ":",

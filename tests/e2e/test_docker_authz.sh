@@ -111,6 +111,10 @@ if swarm_init; then
 		bash -c "! '$DOCKER' -H 'unix://$DROOT/docker.sock' service inspect evil >/dev/null 2>&1"
 	check "no task container was created for it" test -z \
 		"$(dk ps -aq --filter label=com.docker.swarm.service.name=evil)"
+	# Swarm's agent pulls a service's image itself, with no images/create.
+	denied "a service whose image comes from a registry not allowed is refused" \
+		"docker service create localhost:5999/x:1" registry \
+		service create --detach --no-resolve-image --name evilreg localhost:5999/x:1 /bin/true
 	dk service create --detach --no-resolve-image --restart-condition none --name okay \
 		--mount "type=bind,src=$HOME/project,dst=/src" lockset-e2e /bin/true >/dev/null 2>"$T/err"
 	check "a service binding a share is allowed" test $? = 0 || cat "$T/err"
