@@ -92,6 +92,15 @@ check_pull_registry(struct ctx *c, const char *key, const char *val)
 }
 
 static void
+check_plugin_registry(struct ctx *c, const char *key, const char *val)
+{
+	char flag[QVAL_MAX + 32];
+
+	snprintf(flag, sizeof(flag), "docker plugin install %s", val);
+	decide_judge_registry(c, key, flag, val);
+}
+
+static void
 check_build_network(struct ctx *c, const char *key, const char *val)
 {
 	if (strcasecmp(val, "host") == 0 && ((c->dp->deny & DENY_NETWORK) || c->dp->eci))
@@ -305,6 +314,9 @@ plugin_route(struct ctx *c, const struct engineapi_target *t, const struct param
 			snprintf(buf, sizeof(buf), "%s", t->id != NULL ? t->id : "");
 	}
 	subject(c, buf);
+	/* A pull or an upgrade fetches the plugin from remote's registry. */
+	if (t->route == ENGINEAPI_PLUGIN_INSTALL)
+		params_each(c, p, "remote", check_plugin_registry);
 	snprintf(flag, sizeof(flag), "docker plugin %s %s", verb, buf);
 	if (c->dp->deny & DENY_PRIVILEGED)
 		decide_violate(

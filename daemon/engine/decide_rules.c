@@ -512,6 +512,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 			    c, "plugin-install", field, fa->value, flag,
 			    "services that install engine plugins are not allowed (plugins "
 			    "run privileged)");
+		decide_judge_registry(c, field, flag, fa->value);
 		break;
 	case EF_NETWORK_TARGET:
 		judge_network_target(c, field, fa->value);
