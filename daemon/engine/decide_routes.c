@@ -160,6 +160,65 @@ check_build_tag(struct ctx *c, const char *key, const char *val)
 	subject(c, val);
 }
 
+/* One name of a build output's "name" attribute (a comma-separated list). */
+static void
+judge_output_names(struct ctx *c, const char *key, const char *names)
+{
+	char one[QVAL_MAX], flag[QVAL_MAX + 40];
+	const char *p = names;
+
+	do {
+		size_t n = strcspn(p, ",");
+
+		snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) ? n : sizeof(one) - 1), p);
+		snprintf(flag, sizeof(flag), "docker build --output name=%s", one);
+		if (n >= sizeof(one))
+			refuse_unresolved_name(c, key, flag, one);
+		else
+			decide_judge_new_name(c, key, flag, one);
+		p += n;
+	} while (*p++ == ',');
+}
+
+/* A build's outputs (BuildKit, ?outputs=[{"Type":"moby","Attrs":{"name":
+ * "a,b"}}]): every name an exporter gives the image, judged as t= is. Text
+ * that is not the []ImageBuildOutput dockerd decodes cannot be judged. */
+static void
+check_build_outputs(struct ctx *c, const char *key, const char *val)
+{
+	struct gojson_arena a;
+	const struct gojson_value *root, *e;
+	const char *why, *name;
+	size_t at;
+
+	if (!c->dp->eci || val[0] == '\0')
+		return;
+	gojson_arena_init(&a);
+	if (gojson_parse(&a, val, strlen(val), &root, &why, &at) != 0 || a.nul ||
+	    (root->type != GOJSON_ARRAY && root->type != GOJSON_NULL)) {
+		refuse_unresolved_name(c, key, "docker build --output", val);
+		goto out;
+	}
+	for (e = root->child; e != NULL; e = e->next) {
+		struct gojson_view ev = {&e, 1}, attrs;
+
+		if (e->type == GOJSON_NULL)
+			continue;
+		if (e->type != GOJSON_OBJECT) {
+			refuse_unresolved_name(c, key, "docker build --output", val);
+			break;
+		}
+		if (gojson_view_map(&a, &ev, "Attrs", &attrs) == -1) {
+			c->nomem = 1;
+			break;
+		}
+		if ((name = gojson_map_get(&attrs, "name")) != NULL && name[0] != '\0')
+			judge_output_names(c, key, name);
+	}
+out:
+	gojson_arena_clear(&a);
+}
+
 /* The name repo and tag give an image (commit, import, tag), resolved as
  * dockerd's RepoTagReference resolves it: a tag replaces the one repo
  * carries. Judged against ECI's socket-mount list; the name goes to subj
@@ -340,6 +399,7 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 	case ENGINEAPI_BUILD:
 		params_each(c, p, "networkmode", check_build_network);
 		params_each(c, p, "t", check_build_tag);
+		params_each(c, p, "outputs", check_build_outputs);
 		params_each(c, p, "remote", check_build_remote);
 		break;
 	case ENGINEAPI_PLUGIN_INSTALL:
