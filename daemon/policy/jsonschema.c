@@ -441,6 +441,11 @@ validate(struct vctx *c, const json_t *s, const json_t *inst, const char *path, 
 	}
 	if ((t = json_object_get(s, "type")) != NULL && check_type(c, t, inst, path) < 0)
 		return;
+	/* A setting lockset keeps and serves but cannot enforce: said, every time
+	 * it is set, so no admin reads it back as in force. */
+	if ((t = json_object_get(s, "x-lockset-not-enforced")) != NULL && json_is_string(t) &&
+	    c->warns != NULL && !json_is_null(inst))
+		problems_add(c->warns, path, "%s", json_string_value(t));
 	if ((t = json_object_get(s, "const")) != NULL && !json_equal((json_t *)t, (json_t *)inst)) {
 		char want[FOUND_MAX + 16], found[FOUND_MAX + 16];
 		describe(t, want, sizeof(want));
