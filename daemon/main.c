@@ -359,6 +359,10 @@ main(int argc, char **argv)
 	srv.cfg = &cfg;
 	if ((rc = print_and_exit()) >= 0)
 		return rc;
+	if (startup_check_files(&cfg, &errs) != 0) {
+		process_print_problems(stderr, "locksetd: ", &errs);
+		return 2;
+	}
 	log_level_parse(cfg.log_level, &level);
 	log_init(cfg.foreground || cfg.check_config, level);
 	settings_env_default(&env);

@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +94,57 @@ startup_reload(void *arg)
 	problems_clear(&errs);
 	problems_clear(&warns);
 	startup_notify_ready(srv);
+}
+
+/* Is the host of the URL rest (after "http://") a loopback name or
+ * address: localhost, 127.0.0.0/8, [::1]? */
+static int
+upstream_host_loopback(const char *rest)
+{
+	size_t n = strcspn(rest, "/:?#");
+
+	if (rest[0] == '[')
+		return strncmp(rest, "[::1]", 5) == 0;
+	return (n == 9 && strncasecmp(rest, "localhost", 9) == 0) || strncmp(rest, "127.", 4) == 0;
+}
+
+/* One file an option names, judged by the trust rule after symbolic links
+ * (a certificate manager's live/ links are links): whoever could write it
+ * could change what this host enforces or who it talks to. A secret may be
+ * read by its group (Debian's ssl-cert), by nobody else. A file that is
+ * missing is left to the code that reads it. */
+static void
+check_option_file(const char *opt, const char *path, int secret, struct problems *errs)
+{
+	struct problems one = PROBLEMS_INIT;
+	struct stat st;
+
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
+		return;
+	if (trust_check_stat(path, &st, TRUST_FILE, &one) != 0 && one.n > 0)
+		problems_add(errs, opt, "%s", one.v[0].message);
+	else if (secret && (st.st_mode & S_IROTH))
+		problems_add(
+		    errs, opt,
+		    "%s is readable by others (mode %04o): it holds a secret; chmod o-r it", path,
+		    (unsigned)(st.st_mode & 07777));
+	problems_clear(&one);
+}
+
+int
+startup_check_files(const struct config *c, struct problems *errs)
+{
+	size_t before = errs->n;
+
+	check_option_file("--config", c->config_file, 0, errs);
+	check_option_file("--bundle-key", c->bundle_key, 0, errs);
+	check_option_file("--bundle-signing-key", c->bundle_signing_key, 1, errs);
+	check_option_file("--upstream-token-file", c->upstream_token_file, 1, errs);
+	check_option_file("--upstream-cacert", c->upstream_cacert, 0, errs);
+	check_option_file("--tls-cert", c->tls_cert, 0, errs);
+	check_option_file("--tls-key", c->tls_key, 1, errs);
+	check_option_file("--syslog-cacert", c->syslog_cacert, 0, errs);
+	return errs->n == before ? 0 : -1;
 }
 
 struct audit *
@@ -321,6 +373,14 @@ startup_start_upstream(struct server *srv, const struct config *c, char **err)
 	    .report_interval = c->upstream_report_interval,
 	};
 
+	/* Bundles are signed, so plain HTTP cannot change a policy; it can show
+	 * the token, hold updates back, or replay an older signed bundle to a
+	 * host that has none yet. Said once, at start. */
+	if (strncasecmp(c->upstream, "http://", 7) == 0 && !upstream_host_loopback(c->upstream + 7))
+		log_warnx("--upstream %s is plain HTTP: the upstream token travels in clear, and "
+		          "whoever is on the path can hold updates back or give a new host an "
+		          "older signed bundle; use https://",
+		          c->upstream);
 	srv->upstream = upstream_start(&o, err);
 	return srv->upstream != NULL ? 0 : -1;
 }

@@ -20,6 +20,12 @@ void startup_notify_ready(struct server *srv);
 void startup_reload(void *srv);
 /* The audit log in the state directory, after the trust check of its files. */
 struct audit *startup_open_audit(const struct config *cfg, char **err);
+/* The files options name that decide what this host enforces or prove who
+ * it is (--config, the bundle keys, the upstream token, CA certificates,
+ * the TLS key and certificate): each held to the trust rule (store/trust.h)
+ * after symbolic links, and a secret readable by others refused. Every
+ * problem is appended to errs (its path the option). 0, or -1. */
+int startup_check_files(const struct config *c, struct problems *errs);
 /* The home group (--home-group): its peers may read decisions by id, and
  * $HOME stands for its members' homes when no user is named. Resolved at
  * start-up and on every SIGHUP; a group that is missing or empty is logged

@@ -71,6 +71,7 @@ check "the host installs bundle 1" wait_until 10 host_has 1
 maps_curl() { grep -q '/libcurl\.so' "/proc/$1/maps"; }
 no_curl() { [ -r "/proc/$1/maps" ] && ! maps_curl "$1"; }
 check "the host has opened libcurl" maps_curl "$HOST_PID"
+check "a loopback http:// upstream is not warned about" bash -c "! grep -q 'is plain HTTP' '$H/daemon.log'"
 check "the central, with no upstream, has not" no_curl "$DAEMON_PID"
 h GET /v1/policy
 expect_json "the host serves the central's org policy" .containerPolicy.mode enforce
@@ -254,6 +255,25 @@ else
 		test "$rc" != 0 -a "$rc" != 124 -a "$rc" != 125
 	check "and says why" grep -q "libcurl.so.4 is 7.64.0: 7.85.0 or later is needed" \
 		"$T/badcurl/old.log"
+	# The warning comes before the client starts, so the stand-in ends it quickly.
+	UPSTREAM=http://192.0.2.1:9 stub_host "$T/badcurl/none.c" "$T/badcurl/plain.log"
+	check "a plain http:// upstream off this host is warned about at start" \
+		grep -q "upstream http://192.0.2.1:9 is plain HTTP: the upstream token travels in clear" \
+		"$T/badcurl/plain.log"
 fi
+
+# --- the files that decide what a host enforces are held to the trust rule
+install -m 644 "$T/token" "$T/token-644"
+"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
+	--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$T/token-644" \
+	--bundle-key "$T/pub.pem" >"$T/trust.log" 2>&1
+check "an upstream token others can read stops the start (exit 2)" test $? = 2
+check "... saying so" grep -q -- "--upstream-token-file: $T/token-644 is readable by others" "$T/trust.log"
+install -m 666 "$T/pub.pem" "$T/pub-666.pem"
+"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
+	--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$T/token" \
+	--bundle-key "$T/pub-666.pem" >"$T/trust.log" 2>&1
+check "a bundle key anyone may write stops the start (exit 2)" test $? = 2
+check "... by the trust rule" grep -q -- "--bundle-key: $T/pub-666.pem: .*not writable by group or others" "$T/trust.log"
 
 finish
