@@ -114,7 +114,7 @@ record_tx(sqlite3 *db, void *arg)
 		return SQLITE_OK;
 	}
 	st = db_prepare(db, "INSERT OR REPLACE INTO containers (id, name, image, sources, created, "
-	                    "policy_version, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                    "policy_version, origin, ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->e->id);
@@ -124,6 +124,11 @@ record_tx(sqlite3 *db, void *arg)
 	db_bind_text(st, 5, a->created);
 	sqlite3_bind_int64(st, 6, a->e->policy_version);
 	db_bind_text(st, 7, a->e->origin != NULL ? a->e->origin : "create");
+	/* Known in the low bits, shared with the host above them (0007). */
+	sqlite3_bind_int(
+	    st, 8,
+	    (int)((a->e->mounts.ns_known & DECIDE_NS_ALL) |
+	          ((a->e->mounts.ns_host & a->e->mounts.ns_known & DECIDE_NS_ALL) << 3)));
 	return db_step_done(st);
 }
 
@@ -343,6 +348,8 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 		out->created = timegm(&tm);
 	out->policy_version = sqlite3_column_int64(st, 5);
 	out->origin = strcmp(db_column_text(st, 6), "engine") == 0 ? "engine" : "create";
+	out->mounts.ns_known = (unsigned)sqlite3_column_int(st, 7) & DECIDE_NS_ALL;
+	out->mounts.ns_host = ((unsigned)sqlite3_column_int(st, 7) >> 3) & out->mounts.ns_known;
 	rc = 0;
 out:
 	json_decref(arr);
@@ -351,7 +358,7 @@ out:
 	return rc;
 }
 
-#define ENTRY_COLUMNS "id, name, image, sources, created, policy_version, origin"
+#define ENTRY_COLUMNS "id, name, image, sources, created, policy_version, origin, ns"
 
 /* Run a lookup query with one or two text parameters; the first row wins,
  * unless unique is set and there are two. 1, 0 or -1 as containers_lookup. */

@@ -224,6 +224,40 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 	return 0;
 }
 
+/* The namespaces this container shares with the host, as dockerd set them
+ * up: "host", or another container's, looked up in turn (as deep as
+ * VolumesFrom sources); one that cannot be is not known. */
+static int
+add_namespaces(struct inspect *in, const json_t *hc, int depth, struct decide_mounts *m)
+{
+	static const struct {
+		const char *field;
+		unsigned ns;
+	} modes[] = {
+	    {"PidMode", DECIDE_NS_PID}, {"NetworkMode", DECIDE_NS_NET}, {"IpcMode", DECIDE_NS_IPC}};
+
+	m->ns_known = DECIDE_NS_ALL;
+	m->ns_host = 0;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *v = json_string_value(json_object_get(hc, modes[i].field));
+		struct containers_entry other;
+		int rc, ignored;
+
+		decide_ns_mode(modes[i].ns, v, &m->ns_host, &m->ns_known);
+		if (v == NULL || strncmp(v, "container:", 10) != 0 || depth >= MAX_DEPTH)
+			continue;
+		rc = inspect_container(in, v + 10, depth + 1, &other, &ignored);
+		if (rc == -1)
+			return -1;
+		if (rc == 1 && (other.mounts.ns_known & modes[i].ns)) {
+			m->ns_known |= modes[i].ns;
+			m->ns_host |= other.mounts.ns_host & modes[i].ns;
+		}
+		containers_entry_clear(&other);
+	}
+	return 0;
+}
+
 static int
 dup_field(char **dst, const char *s)
 {
@@ -273,7 +307,8 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 		rc = rc == 1 ? 0 : -1;
 		goto out;
 	}
-	if (add_volumes_from(in, hc, depth, &out->mounts) != 0)
+	if (add_volumes_from(in, hc, depth, &out->mounts) != 0 ||
+	    add_namespaces(in, hc, depth, &out->mounts) != 0)
 		goto out;
 	*cacheable =
 	    !json_is_true(json_object_get(hc, "AutoRemove")) &&

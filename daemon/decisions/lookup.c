@@ -98,6 +98,8 @@ mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 {
 	if (src->image != NULL && dst->image == NULL && (dst->image = strdup(src->image)) == NULL)
 		return -1;
+	dst->ns_known = src->ns_known;
+	dst->ns_host = src->ns_host;
 	for (size_t i = 0; i < src->n; i++)
 		if (decide_mounts_add(dst, src->src[i]) != 0)
 			return -1;

@@ -307,6 +307,19 @@ decide_mounts_clear(struct decide_mounts *m)
 	m->src = NULL;
 	m->n = 0;
 	m->image = NULL;
+	m->ns_known = m->ns_host = 0;
+}
+
+void
+decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *known)
+{
+	if (mode == NULL)
+		return;
+	/* As dockerd reads them: "host" exactly; "container:" a prefix. */
+	if (strcmp(mode, "host") == 0)
+		*host |= ns;
+	else if (strncmp(mode, "container:", 10) == 0)
+		*known &= ~ns;
 }
 
 int
@@ -333,6 +346,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	out->src = NULL;
 	out->n = 0;
 	out->image = NULL;
+	out->ns_known = out->ns_host = 0;
 	if (f == NULL)
 		return -1;
 	engineapi_facts_init(f);
@@ -342,10 +356,18 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	result = 0;
 	if (f->image != NULL && (out->image = strdup(f->image)) == NULL)
 		result = -1;
+	/* The namespaces it will share with the host: known from the body. */
+	out->ns_known = f->body_ok ? DECIDE_NS_ALL : 0;
 	for (i = 0; i < f->n && result >= 0; i++) {
-		struct decide_mounts from = {NULL, 0, NULL};
+		struct decide_mounts from = {0};
 		int rc;
 
+		if (f->v[i].kind == EF_PID_MODE)
+			decide_ns_mode(DECIDE_NS_PID, f->v[i].value, &out->ns_host, &out->ns_known);
+		else if (f->v[i].kind == EF_NETWORK_MODE)
+			decide_ns_mode(DECIDE_NS_NET, f->v[i].value, &out->ns_host, &out->ns_known);
+		else if (f->v[i].kind == EF_IPC_MODE)
+			decide_ns_mode(DECIDE_NS_IPC, f->v[i].value, &out->ns_host, &out->ns_known);
 		if (f->v[i].kind == EF_HOST_PATH) {
 			if (decide_mounts_add(out, f->v[i].value) == -1)
 				result = -1;

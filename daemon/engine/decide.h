@@ -22,11 +22,27 @@ void decide_policy_free(struct decide_policy *dp);
 /* The host paths a container mounts (bind sources, local-volume devices,
  * and those it inherits through VolumesFrom): recorded at create, judged
  * again at start. src and each string are malloc'd. */
+/* Namespaces a container can share with the host, or with another
+ * container (--pid, --network, --ipc container:NAME join the other's). */
+#define DECIDE_NS_PID 1u
+#define DECIDE_NS_NET 2u
+#define DECIDE_NS_IPC 4u
+#define DECIDE_NS_ALL 7u
+
 struct decide_mounts {
 	char **src;
 	size_t n;
 	char *image; /* the container's image, for ECI's socket list; may be NULL */
+	/* The namespaces (DECIDE_NS_*) whose sharing with the host is known,
+	 * and of those, the ones the container shares. Zero, the default,
+	 * knows nothing: a container that joined another's namespace, or one
+	 * recorded before lockset kept them, is not known not to share it. */
+	unsigned ns_known, ns_host;
 };
+/* Read a mode ("host", "container:x", "private", ...) of the namespace ns
+ * (a DECIDE_NS_* bit) into *host and *known, which start out as all known
+ * and none shared: "host" shares it, "container:..." makes it unknown. */
+void decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *known);
 
 /* Free what m holds and zero it. Accepts NULL. */
 void decide_mounts_clear(struct decide_mounts *m);

@@ -435,16 +435,62 @@ judge_volume_fs(struct ctx *c, const char *field, const char *flag, const struct
 	               fa->list[0]);
 }
 
+/* --pid, --network or --ipc container:NAME joins NAME's namespace, which is
+ * the host's when NAME runs on it (a monitoring agent created before the
+ * policy, or by an admin). While the host's is denied, NAME is looked up
+ * (its record, or the engine) and judged as "host" would be; a NAME lockset
+ * cannot resolve, or whose namespace it cannot tell, is refused. */
+static void
+judge_joined_ns(struct ctx *c, const char *field, const struct engineapi_fact *fa, size_t r)
+{
+	unsigned ns = fa->kind == EF_PID_MODE       ? DECIDE_NS_PID
+	              : fa->kind == EF_NETWORK_MODE ? DECIDE_NS_NET
+	                                            : DECIDE_NS_IPC;
+	const char *name = fa->value + 10;
+	struct decide_mounts m = {0};
+	char flag[300];
+	int rc = 0;
+
+	snprintf(flag, sizeof(flag), "%.*s %s", (int)strcspn(mode_rules[r].flag, "="),
+	         mode_rules[r].flag, fa->value);
+	if (c->req->container != NULL && name[0] != '\0')
+		rc = c->req->container(c->req->container_arg, name, &m);
+	if (rc == -1)
+		c->nomem = 1;
+	else if (rc == 0 || !(m.ns_known & ns))
+		decide_violate(c, "unknown-container", field, fa->value, flag,
+		               "container %s, whose namespace this joins, %s, so whether that is "
+		               "the host's namespace cannot be told",
+		               name,
+		               rc == 0
+		                   ? "is not known to lockset and could not be looked up in the "
+		                     "engine"
+		                   : "is not known to lockset well enough");
+	else if (m.ns_host & ns)
+		decide_violate(c, mode_rules[r].rule, field, fa->value, flag,
+		               "container %s runs in the host's namespace, so joining it (%s=%s) "
+		               "is joining the host's, which is not allowed",
+		               name, field, fa->value);
+	decide_mounts_clear(&m);
+}
+
 static void
 judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++)
-		if (mode_rules[i].kind == fa->kind && strcasecmp(fa->value, "host") == 0 &&
-		    ((c->dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && c->dp->eci)))
+	for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++) {
+		if (mode_rules[i].kind != fa->kind ||
+		    !((c->dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && c->dp->eci)))
+			continue;
+		if (strcasecmp(fa->value, "host") == 0)
 			decide_violate(c, mode_rules[i].rule, field, fa->value, mode_rules[i].flag,
 			               "the host's namespace (%s=host) is not allowed", field);
+		else if (strncmp(fa->value, "container:", 10) == 0 &&
+		         (fa->kind == EF_PID_MODE || fa->kind == EF_NETWORK_MODE ||
+		          fa->kind == EF_IPC_MODE))
+			judge_joined_ns(c, field, fa, i);
+	}
 }
 
 void

@@ -48,8 +48,11 @@ cp "$BUSYBOX" "$T/rootfs/bin/busybox"
 for a in sh echo cat ls sleep touch mkdir rm true; do ln -s busybox "$T/rootfs/bin/$a"; done
 tar -C "$T/rootfs" -cf "$T/rootfs.tar" .
 # A load is what this policy blocks; an import to an ordinary name goes first,
-# under a policy that allows it, as an admin would seed a base image.
-jq '.blockDockerLoad.value = false' "$T/policy.json" >"$T/seed.json"
+# under a policy that allows it, as an admin would seed a base image, and a
+# monitoring agent on the host's network and PID namespaces, as an admin
+# would run one before the policy (ECI and the host namespaces allowed).
+jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.value = false |
+	.containerPolicy.deniedFlags = []' "$T/policy.json" >"$T/seed.json"
 put_policy "$T/seed.json"
 policy_version() { # N: wait (20 s at most) until policy version N is served
 	kill -HUP "$DAEMON_PID"
@@ -62,8 +65,16 @@ policy_version() { # N: wait (20 s at most) until policy version N is served
 }
 policy_version 2
 allowed "seed: import the busybox image" import "$T/rootfs.tar" dev:latest
+allowed "seed: an agent on the host's network and PID namespaces" create --pull=never \
+	--name agent --network host --pid host --userns host dev sleep 600
 put_policy "$T/policy.json"
 policy_version 3
+# Joining the agent's namespaces is joining the host's: refused as --network
+# host and --pid host are (the engine tells lockset what the agent shares).
+denied "--network container:agent (on the host's network) is refused" host-network \
+	create --pull=never --network container:agent dev true
+denied "--pid container:agent (on the host's PID namespace) is refused" host-pid \
+	create --pull=never --pid container:agent dev true
 
 # Every step must succeed; a refusal by lockset is a false denial.
 step() { # NAME docker-args...
@@ -85,6 +96,8 @@ step "run -i with stdin (attach)" run --rm -i --pull=never --network none dev ca
 out_is "... and it echoed stdin" "piped in"
 step "run -d with the project bound" run -d --pull=never --network none --name web \
 	-v "$PROJ:/src" --cap-add NET_BIND_SERVICE dev sleep 600
+step "run in web's network namespace (compose's network_mode: service:web)" \
+	run --rm --pull=never --network container:web dev true
 step "exec" exec web cat /src/notes.txt
 out_is "... reads the bound file" "hello from the host"
 step "exec -i" exec -i web sh -c 'cat > /tmp/in' <<<"via exec"

@@ -334,6 +334,41 @@ test_watch_records_a_created_container(void)
 	db_close(d);
 }
 
+/* The namespaces a create shares with the host are recorded with it: known
+ * from the body, "container:" leaves that one unknown; a reopened database
+ * keeps them. */
+static void
+test_watch_records_namespaces(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e;
+	char a[65], b[65];
+
+	make_id('d', '4', a);
+	make_id('e', '5', b);
+	create(
+	    c, "/containers/create",
+	    "{\"Image\":\"agent\",\"HostConfig\":{\"NetworkMode\":\"host\",\"PidMode\":\"host\"}}",
+	    201, a);
+	create(c, "/containers/create",
+	       "{\"Image\":\"side\",\"HostConfig\":{\"NetworkMode\":\"container:agent\","
+	       "\"IpcMode\":\"private\"}}",
+	       201, b);
+	containers_close(c);
+	c = containers_open(d, NULL);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_IPC);
+	CHECK_INT_EQ(e.mounts.ns_host, 0);
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
 static void
 test_watch_leaves_what_it_cannot_describe_to_the_engine(void)
 {
@@ -430,6 +465,7 @@ main(void)
 	RUN(test_create_in_flight_during_a_forget_is_not_clean);
 	RUN(test_prune_by_age_and_by_count);
 	RUN(test_watch_records_a_created_container);
+	RUN(test_watch_records_namespaces);
 	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
 	RUN(test_watch_forgets_before_dockerd_removes);
 	cleanup();

@@ -233,7 +233,25 @@ check_every_rule_is_exercised(void)
 	json_decref(rule_ids);
 }
 
-/* The case's container lookup: its "container:" lines. */
+/* The namespace bits of a comma-separated list of pid, net, ipc. */
+static unsigned
+ns_bits(const char *s, size_t n)
+{
+	unsigned b = 0;
+
+	if (n >= 3 && memmem(s, n, "pid", 3) != NULL)
+		b |= DECIDE_NS_PID;
+	if (n >= 3 && memmem(s, n, "net", 3) != NULL)
+		b |= DECIDE_NS_NET;
+	if (n >= 3 && memmem(s, n, "ipc", 3) != NULL)
+		b |= DECIDE_NS_IPC;
+	return b;
+}
+
+/* The case's container lookup: its "container:" lines. A word
+ * ns=KNOWN/SHARED (each a comma-separated list of pid, net, ipc) says which
+ * namespaces are known and which of them the container shares with the
+ * host; without one nothing is known of them. */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -249,9 +267,21 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 		tok = strtok_r(NULL, " ", &save);
 		if (tok != NULL && strcmp(tok, "-") != 0 && (out->image = strdup(tok)) == NULL)
 			return -1;
-		while ((tok = strtok_r(NULL, " ", &save)) != NULL)
-			if (decide_mounts_add(out, tok) == -1)
+		while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+			if (strncmp(tok, "ns=", 3) == 0) {
+				const char *slash = strchr(tok, '/');
+				size_t kn =
+				    slash != NULL ? (size_t)(slash - tok - 3) : strlen(tok + 3);
+
+				out->ns_known = ns_bits(tok + 3, kn);
+				out->ns_host =
+				    slash != NULL
+				        ? ns_bits(slash + 1, strlen(slash + 1)) & out->ns_known
+				        : 0;
+			} else if (decide_mounts_add(out, tok) == -1) {
 				return -1;
+			}
+		}
 		return 1;
 	}
 	return 0;

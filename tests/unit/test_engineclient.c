@@ -342,6 +342,8 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 	CHECK_INT_EQ(e.mounts.n, 4);
 	for (size_t i = 0; i < 4 && i < e.mounts.n; i++)
 		CHECK_STR_EQ(e.mounts.src[i], want[i]);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL); /* no mode: none shared */
+	CHECK_INT_EQ(e.mounts.ns_host, 0);
 	containers_entry_clear(&e);
 	server_stop();
 	free(web);
@@ -349,6 +351,42 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 	free(dev);
 	free(plain);
 	free(nfs);
+}
+
+/* The namespaces a container shares with the host, from its inspect: "host"
+ * directly, or through another container's namespace, looked up in turn;
+ * one whose other container cannot be looked up is not known. */
+static void
+test_container_namespaces_from_inspect(void)
+{
+	char *agent = chunked("{\"Id\":\"" ID_WEB "\",\"Name\":\"/agent\",\"Config\":{},"
+	                      "\"HostConfig\":{\"NetworkMode\":\"host\",\"PidMode\":\"host\","
+	                      "\"IpcMode\":\"private\"},\"Mounts\":[]}");
+	char *side = chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/side\",\"Config\":{},"
+	                     "\"HostConfig\":{\"NetworkMode\":\"container:" ID_WEB "\","
+	                     "\"PidMode\":\"container:gone\",\"IpcMode\":\"container:agent\"},"
+	                     "\"Mounts\":[]}");
+	const struct route table[] = {{"/containers/agent/json", agent, REPLY_CLOSE},
+	                              {"/containers/" ID_WEB "/json", agent, REPLY_CLOSE},
+	                              {"/containers/side/json", side, REPLY_CLOSE},
+	                              {NULL, NULL, 0}};
+	struct containers_entry e;
+	char err[256] = "";
+	int cacheable = -1;
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "agent", &e, &cacheable, err, 256), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "side", &e, &cacheable, err, 256), 1);
+	/* network: the agent's, the host's; IPC: the agent's, private; PID: gone. */
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_NET | DECIDE_NS_IPC);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_NET);
+	containers_entry_clear(&e);
+	server_stop();
+	free(agent);
+	free(side);
 }
 
 static void
@@ -589,6 +627,7 @@ main(void)
 	RUN(test_get_refuses_oversized_and_malformed_replies);
 	RUN(test_get_gives_up_at_the_deadline_and_without_a_server);
 	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
+	RUN(test_container_namespaces_from_inspect);
 	RUN(test_container_unknown_when_it_cannot_be_described);
 	RUN(test_info_tells_userns_rootless_and_none);
 	RUN(test_engine_checks_answer_waiters_and_fail_closed);

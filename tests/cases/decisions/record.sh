@@ -62,7 +62,7 @@ rec allow-mount-bind-home eci.json allow "" "$C" $create --mount type=bind,sourc
 rec allow-named-volume eci.json allow "" "$C" $create -v data:/data -v /anon alpine
 rec allow-tmpfs eci.json allow "" "$C" $create --tmpfs /run --mount type=tmpfs,target=/cache alpine
 rec allow-network-bridge eci.json allow "" "$C" $create --network bridge alpine
-rec allow-pid-container eci.json allow "" "$C" $create --pid container:abc123 --network container:abc123 alpine
+rec deny-pid-container-unknown eci.json deny "unknown-container" "$C" $create --pid container:abc123 --network container:abc123 alpine
 rec allow-ipc-shareable eci.json allow "" "$C" $create --ipc shareable alpine
 rec allow-hardened eci.json allow "" "$C" $create --security-opt no-new-privileges --read-only --cap-drop ALL --user 1000:1000 --pids-limit 100 alpine
 rec allow-capdrop-only eci.json allow "" "$C" $create --cap-drop NET_RAW --cap-drop MKNOD alpine
