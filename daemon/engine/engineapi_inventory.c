@@ -33,7 +33,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("POST", "/containers/{id}/checkpoints", OTHER, READONLY, "checkpoint create", FORM | WIDE),
     ROW("DELETE", "/containers/{id}/checkpoints/{checkpoint}", OTHER, READONLY, NULL, 0),
 
-    ROW("HEAD", "/containers/{id}/archive", OTHER, READONLY, NULL, WIDE),
+    ROW("HEAD", "/containers/{id}/archive", OTHER, READONLY, "cp", WIDE),
     ROW("GET", "/containers/json", OTHER, READONLY, NULL, 0),
     ROW("GET", "/containers/{id}/export", OTHER, READONLY, "export", WIDE),
     ROW("GET", "/containers/{id}/changes", OTHER, READONLY, NULL, WIDE),
@@ -43,7 +43,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/containers/{id}/stats", OTHER, READONLY, NULL, WIDE),
     ROW("GET", "/containers/{id}/attach/ws", OTHER, READONLY, NULL, WIDE),
     ROW("GET", "/exec/{id}/json", OTHER, READONLY, NULL, WIDE),
-    ROW("GET", "/containers/{id}/archive", OTHER, READONLY, NULL, WIDE),
+    ROW("GET", "/containers/{id}/archive", OTHER, READONLY, "cp", WIDE),
     ROW("POST", "/containers/create", CONTAINER_CREATE, JUDGED, NULL, FORM),
     ROW("POST", "/containers/{id}/kill", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/pause", OTHER, READONLY, NULL, FORM | WIDE),

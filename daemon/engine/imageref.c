@@ -185,6 +185,9 @@ imageref_pattern_match(const struct imageref_pattern *pat, const struct imageref
 		return 1;
 	if (pat->ref.digest[0] != '\0')
 		return strcmp(pat->ref.digest, img->digest) == 0;
-	/* A pinned image ("name:tag@digest") is judged by its tag when it has one. */
-	return pat->ref.tag[0] != '\0' && strcmp(pat->ref.tag, img->tag) == 0;
+	/* A reference with a digest ("name:tag@digest") is the image of that
+	 * digest, whatever tag it carries: dockerd's store looks it up by the
+	 * digest alone. So a tag on the list never matches one. */
+	return pat->ref.tag[0] != '\0' && img->digest[0] == '\0' &&
+	       strcmp(pat->ref.tag, img->tag) == 0;
 }
