@@ -225,6 +225,7 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_VOLUME_CREATE:
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
+	case ENGINEAPI_NETWORK_CONNECT:
 		judge_body_route(c, t);
 		break;
 	case ENGINEAPI_BUILD_STREAM:

@@ -363,6 +363,47 @@ engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, 
 	return 0;
 }
 
+/* An endpoint's per-interface sysctls (API 1.46+: from 1.48 dockerd takes
+ * them only this way), written into the container's network namespace:
+ * DriverOpts["com.docker.network.endpoint.sysctls"] = "k=v,k=v", each key
+ * (with IFNAME for the interface) a sysctl fact as HostConfig.Sysctls'. */
+static int
+endpoint_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *ev, const char *prefix,
+                      const char *net)
+{
+	struct gojson_view opts;
+	const char *list, *p;
+	char *field;
+	size_t fl;
+
+	if (gojson_view_map(&f->arena, ev, "DriverOpts", &opts) == -1)
+		return -1;
+	if ((list = gojson_map_get(&opts, "com.docker.network.endpoint.sysctls")) == NULL)
+		return 0;
+	fl = strlen(prefix) + strlen(net) + sizeof(".DriverOpts");
+	if ((field = gojson_arena_alloc(&f->arena, fl)) == NULL)
+		return -1;
+	snprintf(field, fl, "%s%s.DriverOpts", prefix, net);
+	for (p = list; *p != '\0';) {
+		size_t n = strcspn(p, ","), k = strcspn(p, "=,");
+		char *key = gojson_arena_alloc(&f->arena, k + 1);
+
+		if (key == NULL)
+			return -1;
+		memcpy(key, p, k);
+		key[k] = '\0';
+		while (*key == ' ')
+			key++;
+		if (key[0] != '\0' &&
+		    engineapi_fact_add(f, EF_SYSCTL, key, field, "", -1, NULL) == -1)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	enum engineapi_fact_kind kind;
@@ -465,6 +506,15 @@ create_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	if (gojson_view_struct(&f->arena, root, "NetworkingConfig", &nc) == -1 ||
 	    gojson_view_map(&f->arena, &nc, "EndpointsConfig", &ep) == -1)
 		return -1;
+	for (i = 0; i < ep.n; i++)
+		for (c = ep.obj[i]->child; c != NULL; c = c->next) {
+			struct gojson_view one = {&c, 1};
+
+			if (c->type == GOJSON_OBJECT &&
+			    endpoint_sysctl_facts(f, &one, "NetworkingConfig.EndpointsConfig.",
+			                          c->key) == -1)
+				return -1;
+		}
 	if (has_host_network(f))
 		return 0;
 	for (i = 0; i < ep.n; i++)
@@ -542,6 +592,13 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);
+	case ENGINEAPI_NETWORK_CONNECT: {
+		struct gojson_view ec;
+
+		if (gojson_view_struct(&f->arena, &rv, "EndpointConfig", &ec) == -1)
+			return -1;
+		return ec.n > 0 ? endpoint_sysctl_facts(f, &ec, "EndpointConfig", "") : 0;
+	}
 	default:
 		return 0;
 	}

@@ -32,6 +32,7 @@ enum engineapi_route {
 	ENGINEAPI_IMAGE_TAG,         /* POST /images/{name}/tag */
 	ENGINEAPI_COMMIT,            /* POST /commit */
 	ENGINEAPI_BUILD_STREAM,      /* POST /grpc: BuildKit's own API, a stream no plugin sees */
+	ENGINEAPI_NETWORK_CONNECT,   /* POST /networks/{id}/connect: an endpoint's sysctls */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 

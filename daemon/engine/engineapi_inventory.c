@@ -152,7 +152,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/networks", OTHER, READONLY, NULL, 0),
     ROW("GET", "/networks/{id}", OTHER, READONLY, NULL, WIDE),
     ROW("POST", "/networks/create", OTHER, READONLY, "network create", FORM),
-    ROW("POST", "/networks/{id}/connect", OTHER, READONLY, "network connect", FORM | WIDE),
+    ROW("POST", "/networks/{id}/connect", NETWORK_CONNECT, JUDGED, "network connect", FORM | WIDE),
     ROW("POST", "/networks/{id}/disconnect", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/networks/prune", OTHER, READONLY, "prune", FORM),
     ROW("DELETE", "/networks/{id}", OTHER, READONLY, NULL, WIDE),

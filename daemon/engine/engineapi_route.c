@@ -51,6 +51,7 @@ engineapi_route_name(enum engineapi_route route)
 		return "commit";
 	case ENGINEAPI_UNKNOWN:
 		return "unknown";
+	case ENGINEAPI_NETWORK_CONNECT: /* audited as any other route */
 	case ENGINEAPI_OTHER:
 		break;
 	}
