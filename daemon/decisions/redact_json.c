@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON walker of redact.h: it checks a body's structure in place and
  * copies it byte for byte except the string values it must hide (Env values
- * at any depth, a top-level Data, every value of a buildargs map), which it
- * decodes as Go decodes them and replaces with their keyed hash. */
+ * and Swarm's tokens and keys at any depth, a top-level Data, every value of
+ * a buildargs map), which it decodes as Go decodes them and replaces with
+ * their keyed hash. */
 #include "redact_int.h"
 
 #include "engine/gojson.h"
@@ -231,18 +232,40 @@ string_hide(struct walk *w, enum mode mode)
 	return rc;
 }
 
+/* Members whose value is a credential or a private key wherever they appear:
+ * the request bodies of moby's api/swagger.yaml that carry one. */
+static const char *const secret_names[] = {
+    "JoinToken",    /* swarm join: a manager's token gives the whole cluster */
+    "UnlockKey",    /* swarm unlock: it decrypts the managers' Raft logs */
+    "SigningCAKey", /* swarm init and update, Spec.CAConfig: the CA's private key */
+};
+
+/* k (n bytes) selects name as dockerd's decoder matches keys. A key that
+ * folds to name has a byte (ASCII) to three (U+212A) for each letter. */
+static int
+key_is(const char *k, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	return n >= len && n <= 3 * len && gojson_key_matches(k, n, name);
+}
+
 /* The mode of a member's value, from its decoded key (n bytes). */
 static enum mode
 member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 {
-	/* Neither name has an s or a k, so a key that folds to one is ASCII of
-	 * the same length. */
 	if (parent == MAP)
 		return SECRET;
-	if (n == 3 && gojson_key_matches(k, n, "Env"))
+	if (key_is(k, n, "Env"))
 		return ENV;
-	if (n == 4 && w->depth == 1 && gojson_key_matches(k, n, "Data"))
+	if (w->depth == 1 && key_is(k, n, "Data"))
 		return SECRET;
+	for (size_t i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
+		if (key_is(k, n, secret_names[i]))
+			return SECRET;
+	/* A swarm's Worker and Manager tokens, should a body carry them. */
+	if (key_is(k, n, "JoinTokens"))
+		return MAP;
 	return PLAIN;
 }
 

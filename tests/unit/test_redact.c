@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
- * anywhere in the body), secrets' Data and build arguments become keyed
- * hashes; keys and everything else stay byte for byte; the same value gives
- * the same token; a body that is not JSON is refused; and a redacted request
- * is judged exactly as the original. */
+ * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and
+ * CA key, and build arguments become keyed hashes; keys and everything else
+ * stay byte for byte; the same value gives the same token; a body that is not
+ * JSON is refused; and a redacted request is judged exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -94,6 +94,65 @@ test_secret_data_and_nothing_else(void)
 	         "{\"Name\":\"db\",\"Data\":\"%s\",\"Labels\":{\"Data\":\"x\"}}", tok);
 	CHECK_STR_EQ(got, want);
 	CHECK_STR_EQ(red(" [1, -2.5e3, true, null, \"x\"] "), " [1, -2.5e3, true, null, \"x\"] ");
+}
+
+/* No byte of any "s3cret..." value is left in the redacted body. */
+static int
+hides_all(const char *got)
+{
+	return got != NULL && strstr(got, "s3cret") == NULL && strstr(got, "czNjcmV0") == NULL;
+}
+
+static void
+test_swarm_join_token_hidden(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], want[512];
+	const char *got;
+
+	redact_token(r, "SWMTKN-1-s3cret", 15, tok);
+	got = red("{\"ListenAddr\":\"0.0.0.0:2377\",\"RemoteAddrs\":[\"10.0.0.1:2377\"],"
+	          "\"JoinToken\":\"SWMTKN-1-s3cret\"}");
+	snprintf(want, sizeof(want),
+	         "{\"ListenAddr\":\"0.0.0.0:2377\",\"RemoteAddrs\":[\"10.0.0.1:2377\"],"
+	         "\"JoinToken\":\"%s\"}",
+	         tok);
+	CHECK_STR_EQ(got, want);
+	/* Every spelling dockerd's decoder takes for JoinToken: case, the Kelvin
+	 * sign for k (raw and escaped), an escaped letter. */
+	CHECK(hides_all(red("{\"jointoken\":\"SWMTKN-1-s3cret\"}")));
+	CHECK(hides_all(red("{\"JOINTOKEN\":\"SWMTKN-1-s3cret\"}")));
+	CHECK(hides_all(red("{\"JoinTo\xe2\x84\xaa"
+	                    "en\":\"SWMTKN-1-s3cret\"}")));
+	CHECK(hides_all(red("{\"JoinTo\\u212Aen\":\"SWMTKN-1-s3cret\"}")));
+	CHECK(hides_all(red("{\"\\u004aoinToken\":\"SWMTKN-1-s3cret\"}")));
+	/* A swarm's JoinTokens, should a body carry them. */
+	CHECK(hides_all(red("{\"JoinTokens\":{\"Worker\":\"SWMTKN-1-s3cret-w\","
+	                    "\"Manager\":\"SWMTKN-1-s3cret-m\"}}")));
+}
+
+static void
+test_swarm_unlock_key_and_ca_key_hidden(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], want[512];
+	const char *got;
+
+	redact_token(r, "SWMKEY-1-s3cret", 15, tok);
+	snprintf(want, sizeof(want), "{\"UnlockKey\":\"%s\"}", tok);
+	CHECK_STR_EQ(red("{\"UnlockKey\":\"SWMKEY-1-s3cret\"}"), want);
+	CHECK(hides_all(red("{\"unlockkey\":\"SWMKEY-1-s3cret\"}")));
+	CHECK(hides_all(red("{\"Unloc\xe2\x84\xaa"
+	                    "Key\":\"SWMKEY-1-s3cret\"}")));
+
+	/* swarm init and update: the CA's private key, not its certificate. */
+	got = red("{\"ListenAddr\":\"0.0.0.0:2377\",\"Spec\":{\"CAConfig\":{\"SigningCACert\":"
+	          "\"-----BEGIN CERTIFICATE-----\",\"SigningCAKey\":\"-----BEGIN EC PRIVATE "
+	          "KEY-----\\ns3cret\\n\"},\"EncryptionConfig\":{\"AutoLockManagers\":true}}}");
+	CHECK(hides_all(got));
+	CHECK(got != NULL && strstr(got, "\"SigningCACert\":\"-----BEGIN CERTIFICATE-----\"") &&
+	      strstr(got, "\"SigningCAKey\":\"lockset-hmac:"));
+	/* U+017F (long s) folds to s. */
+	CHECK(hides_all(red("{\"CAConfig\":{\"\xc5\xbfigningCAKey\":\"s3cret\"}}")));
+	CHECK(hides_all(red("{\"CAConfig\":{\"signingcakey\":\"s3cret\"}}")));
 }
 
 static void
@@ -188,6 +247,8 @@ main(void)
 	RUN(test_token_is_keyed_and_stable);
 	RUN(test_env_values_hidden_keys_and_the_rest_kept);
 	RUN(test_secret_data_and_nothing_else);
+	RUN(test_swarm_join_token_hidden);
+	RUN(test_swarm_unlock_key_and_ca_key_hidden);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
 	RUN(test_redacted_request_is_judged_the_same);
