@@ -238,6 +238,11 @@ static const char *const secret_names[] = {
     "JoinToken",    /* swarm join: a manager's token gives the whole cluster */
     "UnlockKey",    /* swarm unlock: it decrypts the managers' Raft logs */
     "SigningCAKey", /* swarm init and update, Spec.CAConfig: the CA's private key */
+    /* A registry's AuthConfig (POST /auth; not recorded today, but a body of
+     * an unknown route is): its username and server address stay. */
+    "Password",
+    "IdentityToken",
+    "RegistryToken",
 };
 
 /* k (n bytes) selects name as dockerd's decoder matches keys. A key that
@@ -258,7 +263,9 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 		return SECRET;
 	if (key_is(k, n, "Env"))
 		return ENV;
-	if (w->depth == 1 && key_is(k, n, "Data"))
+	/* Data of a secret or config; auth of an AuthConfig (base64 of
+	 * "user:password"). Deeper, these generic names are other things. */
+	if (w->depth == 1 && (key_is(k, n, "Data") || key_is(k, n, "Auth")))
 		return SECRET;
 	for (size_t i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
 		if (key_is(k, n, secret_names[i]))

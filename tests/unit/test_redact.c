@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
  * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and
- * CA key, and build arguments become keyed hashes; keys and everything else
- * stay byte for byte; the same value gives the same token; a body that is not
- * JSON is refused; and a redacted request is judged exactly as the original. */
+ * CA key, registry credentials and build arguments become keyed hashes; keys
+ * and everything else stay byte for byte; the same value gives the same
+ * token; a body that is not JSON is refused; and a redacted request is judged
+ * exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -156,6 +157,26 @@ test_swarm_unlock_key_and_ca_key_hidden(void)
 }
 
 static void
+test_registry_credentials_hidden(void)
+{
+	const char *got =
+	    red("{\"username\":\"alice\",\"password\":\"s3cret\",\"auth\":\"YWxpY2U6czNjcmV0\","
+	        "\"serveraddress\":\"https://index.docker.io/v1/\",\"email\":\"a@example.com\","
+	        "\"identitytoken\":\"s3cret-id\",\"registrytoken\":\"s3cret-reg\"}");
+
+	CHECK(hides_all(got));
+	CHECK(got != NULL && strstr(got, "\"username\":\"alice\"") &&
+	      strstr(got, "\"serveraddress\":\"https://index.docker.io/v1/\"") &&
+	      strstr(got, "\"auth\":\"lockset-hmac:") && strstr(got, "YWxpY2U") == NULL);
+	CHECK(hides_all(red("{\"Pa\xc5\xbf\xc5\xbfword\":\"s3cret\"}")));
+	CHECK(hides_all(red("{\"IdentityToken\":\"s3cret\",\"RegistryToken\":\"s3cret\"}")));
+	CHECK(hides_all(red("{\"Identity\\u0054o\xe2\x84\xaa"
+	                    "en\":\"s3cret\"}")));
+	/* auth is AuthConfig's only at the top: elsewhere the name is kept. */
+	CHECK_STR_EQ(red("{\"Labels\":{\"auth\":\"basic\"}}"), "{\"Labels\":{\"auth\":\"basic\"}}");
+}
+
+static void
 test_bodies_that_are_not_json_are_refused(void)
 {
 	char deep[2 * REDACT_MAX_DEPTH + 8];
@@ -249,6 +270,7 @@ main(void)
 	RUN(test_secret_data_and_nothing_else);
 	RUN(test_swarm_join_token_hidden);
 	RUN(test_swarm_unlock_key_and_ca_key_hidden);
+	RUN(test_registry_credentials_hidden);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
 	RUN(test_redacted_request_is_judged_the_same);
