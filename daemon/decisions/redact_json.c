@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON walker of redact.h: it checks a body's structure in place and
- * copies it byte for byte except the string values it must hide (Env values
- * and Swarm's tokens and keys at any depth, a top-level Data, every value of
- * a buildargs map), which it decodes as Go decodes them and replaces with
- * their keyed hash. */
+ * copies it byte for byte except the string values it must hide (those
+ * redact.h names, every value of a buildargs map), which it decodes as Go
+ * decodes them and replaces with their keyed hash. */
 #include "redact_int.h"
 
 #include "engine/gojson.h"
@@ -136,7 +135,7 @@ string_decode(const unsigned char **pp, const unsigned char *end, struct buf *ou
 enum mode {
 	PLAIN,
 	ENV,      /* the value of an Env member */
-	ENV_ITEM, /* an entry of an Env array: "KEY=VALUE" */
+	ENV_ITEM, /* "KEY=VALUE": an entry of an Env array or of a plugin's settings */
 	SECRET,   /* a string to hide whole */
 	MAP,      /* an object whose string values are hidden (buildargs) */
 };
@@ -337,7 +336,9 @@ object(struct walk *w, enum mode mode)
 static int
 array(struct walk *w, enum mode mode)
 {
-	enum mode item = mode == ENV ? ENV_ITEM : PLAIN;
+	/* A body that is a list is a plugin's settings (POST
+	 * /plugins/{name}/set, "KEY=VALUE" as Env) or its privileges (objects). */
+	enum mode item = mode == ENV || (mode == PLAIN && w->depth == 1) ? ENV_ITEM : PLAIN;
 
 	w->p++;
 	ws(w);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
  * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and
- * CA key, registry credentials and build arguments become keyed hashes; keys
- * and everything else stay byte for byte; the same value gives the same
- * token; a body that is not JSON is refused; and a redacted request is judged
- * exactly as the original. */
+ * CA key, registry credentials, a plugin's settings and build arguments
+ * become keyed hashes; keys and everything else stay byte for byte; the same
+ * value gives the same token; a body that is not JSON is refused; and a
+ * redacted request is judged exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -157,6 +157,22 @@ test_swarm_unlock_key_and_ca_key_hidden(void)
 }
 
 static void
+test_plugin_set_values_hidden_keys_kept(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], one[REDACT_TOKEN_LEN + 1], want[512];
+	const char *privileges =
+	    "[{\"Name\":\"network\",\"Description\":\"\",\"Value\":[\"host\"]},"
+	    "{\"Name\":\"mount\",\"Description\":\"\",\"Value\":[\"/data\"]}]";
+
+	redact_token(r, "s3cret", 6, tok);
+	redact_token(r, "1", 1, one);
+	snprintf(want, sizeof(want), "[\"PASSWORD=%s\", \"DEBUG=%s\", \"PLAIN\"]", tok, one);
+	CHECK_STR_EQ(red("[\"PASSWORD=s3cret\", \"DEBUG=1\", \"PLAIN\"]"), want);
+	/* A plugin's privileges (install, upgrade) name what it may reach: kept. */
+	CHECK_STR_EQ(red(privileges), privileges);
+}
+
+static void
 test_registry_credentials_hidden(void)
 {
 	const char *got =
@@ -270,6 +286,7 @@ main(void)
 	RUN(test_secret_data_and_nothing_else);
 	RUN(test_swarm_join_token_hidden);
 	RUN(test_swarm_unlock_key_and_ca_key_hidden);
+	RUN(test_plugin_set_values_hidden_keys_kept);
 	RUN(test_registry_credentials_hidden);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
