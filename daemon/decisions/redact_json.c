@@ -138,6 +138,7 @@ enum mode {
 	ENV_ITEM, /* "KEY=VALUE": an entry of an Env array or of a plugin's settings */
 	SECRET,   /* a string to hide whole */
 	MAP,      /* an object whose string values are hidden (buildargs) */
+	LOGGING,  /* a LogConfig or LogDriver: its Config or Options is a MAP */
 };
 
 struct walk {
@@ -260,6 +261,8 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 {
 	if (parent == MAP)
 		return SECRET;
+	if (parent == LOGGING && (key_is(k, n, "Config") || key_is(k, n, "Options")))
+		return MAP;
 	if (key_is(k, n, "Env"))
 		return ENV;
 	/* Data of a secret or config; auth of an AuthConfig (base64 of
@@ -272,6 +275,11 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 	/* A swarm's Worker and Manager tokens, should a body carry them. */
 	if (key_is(k, n, "JoinTokens"))
 		return MAP;
+	/* HostConfig's LogConfig, a service's or the swarm's LogDriver: their
+	 * options hold the logging service's credentials (splunk-token, a URL
+	 * with a password); only the driver's name stays. */
+	if (key_is(k, n, "LogConfig") || key_is(k, n, "LogDriver"))
+		return LOGGING;
 	return PLAIN;
 }
 
@@ -381,6 +389,21 @@ scalar(struct walk *w)
 	return w->p == s ? -1 : 0;
 }
 
+/* What an object is in place of a value of this mode. */
+static enum mode
+object_mode(enum mode mode)
+{
+	switch (mode) {
+	case ENV: /* an object where Env's list should be: hide its values too */
+	case MAP:
+		return MAP;
+	case LOGGING:
+		return LOGGING;
+	default:
+		return PLAIN;
+	}
+}
+
 static int
 value(struct walk *w, enum mode mode)
 {
@@ -395,8 +418,7 @@ value(struct walk *w, enum mode mode)
 		return scalar(w);
 	if (++w->depth > REDACT_MAX_DEPTH)
 		return -1;
-	/* An object where Env's list should be: hide its values too. */
-	rc = *w->p == '{' ? object(w, mode == MAP || mode == ENV ? MAP : PLAIN) : array(w, mode);
+	rc = *w->p == '{' ? object(w, object_mode(mode)) : array(w, mode);
 	w->depth--;
 	return rc;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
  * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and
- * CA key, registry credentials, a plugin's settings and build arguments
- * become keyed hashes; keys and everything else stay byte for byte; the same
- * value gives the same token; a body that is not JSON is refused; and a
- * redacted request is judged exactly as the original. */
+ * CA key, registry credentials, a plugin's settings, logging drivers' options
+ * and build arguments become keyed hashes; keys and everything else stay byte
+ * for byte; the same value gives the same token; a body that is not JSON is
+ * refused; and a redacted request is judged exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -193,6 +193,24 @@ test_registry_credentials_hidden(void)
 }
 
 static void
+test_log_driver_options_hidden(void)
+{
+	const char *got = red("{\"Image\":\"alpine\",\"HostConfig\":{\"LogConfig\":{\"Type\":"
+	                      "\"splunk\",\"Config\":{\"splunk-token\":\"s3cret\","
+	                      "\"splunk-url\":\"https://s3cret@splunk\"}}}}");
+
+	CHECK(hides_all(got));
+	CHECK(got != NULL && strstr(got, "\"Type\":\"splunk\"") &&
+	      strstr(got, "\"splunk-token\":\"lockset-hmac:"));
+	got = red("{\"TaskTemplate\":{\"LogDriver\":{\"Name\":\"splunk\",\"Options\":"
+	          "{\"splunk-token\":\"s3cret\"}}}}");
+	CHECK(hides_all(got) && strstr(got, "\"Name\":\"splunk\""));
+	CHECK(hides_all(red("{\"TaskDefaults\":{\"LogDriver\":{\"Name\":\"splunk\","
+	                    "\"Options\":{\"splunk-token\":\"s3cret\"}}}}")));
+	CHECK(hides_all(red("{\"HostConfig\":{\"logconfig\":{\"config\":{\"t\":\"s3cret\"}}}}")));
+}
+
+static void
 test_bodies_that_are_not_json_are_refused(void)
 {
 	char deep[2 * REDACT_MAX_DEPTH + 8];
@@ -288,6 +306,7 @@ main(void)
 	RUN(test_swarm_unlock_key_and_ca_key_hidden);
 	RUN(test_plugin_set_values_hidden_keys_kept);
 	RUN(test_registry_credentials_hidden);
+	RUN(test_log_driver_options_hidden);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
 	RUN(test_redacted_request_is_judged_the_same);
