@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* s as a JSON string. */
 static void
@@ -134,11 +135,13 @@ string_decode(const unsigned char **pp, const unsigned char *end, struct buf *ou
 
 enum mode {
 	PLAIN,
-	ENV,      /* the value of an Env member */
-	ENV_ITEM, /* "KEY=VALUE": an entry of an Env array or of a plugin's settings */
-	SECRET,   /* a string to hide whole */
-	MAP,      /* an object whose string values are hidden (buildargs) */
-	LOGGING,  /* a LogConfig or LogDriver: its Config or Options is a MAP */
+	ENV,         /* the value of an Env member */
+	ENV_ITEM,    /* "KEY=VALUE": an entry of an Env array or of a plugin's settings */
+	SECRET,      /* a string to hide whole */
+	MAP,         /* an object whose string values are hidden (buildargs) */
+	LOGGING,     /* a LogConfig or LogDriver: its Config or Options is a MAP */
+	DRIVER_OPTS, /* a driver's options: its "o" is a MOUNT_OPTS */
+	MOUNT_OPTS,  /* mount(8)'s options "a,b=c": a password's value is hidden */
 };
 
 struct walk {
@@ -203,30 +206,86 @@ replace(struct walk *w, const unsigned char *start, const char *s, size_t n)
 	w->changed = 1;
 }
 
-/* A string value hidden as mode says (ENV, ENV_ITEM, SECRET). */
+/* An Env or settings entry "KEY=VALUE" (n bytes of s) into v as
+ * "KEY=<token>". 0 for a "KEY" without a value: kept. */
+static int
+env_item_hide(const struct redact *r, const char *s, size_t n, struct buf *v)
+{
+	char token[REDACT_TOKEN_LEN + 1];
+	const char *eq = s != NULL ? memchr(s, '=', n) : NULL;
+	size_t klen;
+
+	if (eq == NULL)
+		return 0;
+	klen = (size_t)(eq - s) + 1;
+	redact_token(r, eq + 1, n - klen, token);
+	redact_buf_put(v, s, klen);
+	redact_buf_put(v, token, strlen(token));
+	return 1;
+}
+
+/* Where the value of a mount option that starts at i ends: at a comma, but
+ * a doubled one is the kernel's escape of a comma in a password. */
+static size_t
+password_end(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] != ',' || (i + 1 < n && s[i + 1] == ',')))
+		i += s[i] == ',' ? 2 : 1;
+	return i;
+}
+
+/* mount(8) options "a,b=c" (n bytes of s) into v with the value of every
+ * password a token: any option whose name starts with "pass" (CIFS's
+ * password=, pass=, password2=). 1 when one was hidden, else 0 (kept). */
+static int
+mount_opts_hide(const struct redact *r, const char *s, size_t n, struct buf *v)
+{
+	char token[REDACT_TOKEN_LEN + 1];
+	size_t i = 0, j, e;
+	int hidden = 0;
+
+	while (i < n) {
+		for (j = i; j < n && s[j] != '=' && s[j] != ','; j++)
+			;
+		if (j < n && s[j] == '=' && j - i >= 4 && strncasecmp(&s[i], "pass", 4) == 0) {
+			e = password_end(s, j + 1, n);
+			redact_token(r, &s[j + 1], e - j - 1, token);
+			redact_buf_put(v, &s[i], j + 1 - i);
+			redact_buf_put(v, token, strlen(token));
+			hidden = 1;
+		} else {
+			for (e = j; e < n && s[e] != ','; e++)
+				;
+			redact_buf_put(v, &s[i], e - i);
+		}
+		if (e < n)
+			redact_buf_put(v, ",", 1);
+		i = e + 1;
+	}
+	return hidden;
+}
+
+/* A string value hidden as mode says: an Env or settings entry's value, the
+ * passwords among mount options, or else the whole string. */
 static int
 string_hide(struct walk *w, enum mode mode)
 {
 	const unsigned char *start = w->p;
 	struct buf dec = {0}, v = {0};
 	char token[REDACT_TOKEN_LEN + 1];
-	const char *eq;
-	int rc = string_decode(&w->p, w->end, &dec);
+	int hide = 1, rc = string_decode(&w->p, w->end, &dec);
 
-	if (rc == 0 && mode == ENV_ITEM &&
-	    (eq = dec.p ? memchr(dec.p, '=', dec.n) : NULL) != NULL) {
-		size_t klen = (size_t)(eq - dec.p) + 1;
-
-		redact_token(w->r, eq + 1, dec.n - klen, token);
-		redact_buf_put(&v, dec.p, klen);
-		redact_buf_put(&v, token, strlen(token));
-		replace(w, start, v.p, v.n);
-		w->out.nomem |= v.nomem;
-	} else if (rc == 0 && mode != ENV_ITEM) {
+	if (rc == 0 && mode == ENV_ITEM) {
+		hide = env_item_hide(w->r, dec.p, dec.n, &v);
+	} else if (rc == 0 && mode == MOUNT_OPTS) {
+		hide = mount_opts_hide(w->r, dec.p, dec.n, &v);
+	} else if (rc == 0) {
 		redact_token(w->r, dec.p ? dec.p : "", dec.n, token);
-		replace(w, start, token, strlen(token));
-	} /* else an ENV_ITEM "KEY" without a value: kept */
-	w->out.nomem |= dec.nomem;
+		redact_buf_put(&v, token, strlen(token));
+	}
+	if (rc == 0 && hide)
+		replace(w, start, v.p, v.n);
+	w->out.nomem |= dec.nomem | v.nomem;
 	free(dec.p);
 	free(v.p);
 	return rc;
@@ -263,6 +322,8 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 		return SECRET;
 	if (parent == LOGGING && (key_is(k, n, "Config") || key_is(k, n, "Options")))
 		return MAP;
+	if (parent == DRIVER_OPTS && key_is(k, n, "o"))
+		return MOUNT_OPTS;
 	if (key_is(k, n, "Env"))
 		return ENV;
 	/* Data of a secret or config; auth of an AuthConfig (base64 of
@@ -280,6 +341,10 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 	 * with a password); only the driver's name stays. */
 	if (key_is(k, n, "LogConfig") || key_is(k, n, "LogDriver"))
 		return LOGGING;
+	/* A volume's DriverOpts, a mount's VolumeOptions.DriverConfig.Options:
+	 * the local driver's "o" may hold a network file system's password. */
+	if (key_is(k, n, "DriverOpts") || key_is(k, n, "Options"))
+		return DRIVER_OPTS;
 	return PLAIN;
 }
 
@@ -398,7 +463,8 @@ object_mode(enum mode mode)
 	case MAP:
 		return MAP;
 	case LOGGING:
-		return LOGGING;
+	case DRIVER_OPTS:
+		return mode;
 	default:
 		return PLAIN;
 	}

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
- * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and
- * CA key, registry credentials, a plugin's settings, logging drivers' options
- * and build arguments become keyed hashes; keys and everything else stay byte
- * for byte; the same value gives the same token; a body that is not JSON is
- * refused; and a redacted request is judged exactly as the original. */
+ * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and CA
+ * key, registry credentials, a plugin's settings, logging drivers' options, a
+ * password among a volume's mount options and build arguments become keyed
+ * hashes; keys and everything else stay byte for byte; the same value gives the
+ * same token; a body that is not JSON is refused; and a redacted request is
+ * judged exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -211,6 +212,34 @@ test_log_driver_options_hidden(void)
 }
 
 static void
+test_volume_mount_password_hidden(void)
+{
+	char tok[REDACT_TOKEN_LEN + 1], want[512];
+	const char *got;
+
+	redact_token(r, "s3cret", 6, tok);
+	got = red(
+	    "{\"Name\":\"share\",\"Driver\":\"local\",\"DriverOpts\":{\"type\":\"cifs\","
+	    "\"device\":\"//nas/share\",\"o\":\"addr=nas,username=alice,password=s3cret,ro\"}}");
+	snprintf(want, sizeof(want),
+	         "{\"Name\":\"share\",\"Driver\":\"local\",\"DriverOpts\":{\"type\":\"cifs\","
+	         "\"device\":\"//nas/share\",\"o\":\"addr=nas,username=alice,password=%s,ro\"}}",
+	         tok);
+	CHECK_STR_EQ(got, want);
+	/* A --mount's volume options, in a container or a service. */
+	CHECK(hides_all(red("{\"HostConfig\":{\"Mounts\":[{\"Type\":\"volume\",\"VolumeOptions\":"
+	                    "{\"DriverConfig\":{\"Options\":{\"o\":\"pass=s3cret\"}}}}]}}")));
+	CHECK(hides_all(red("{\"DriverOpts\":{\"O\":\"Password=s3cret,uid=1\"}}")));
+	/* A doubled comma is the kernel's escape of one in the password. */
+	got = red("{\"DriverOpts\":{\"o\":\"password=s3,,cret,,,ro\"}}");
+	CHECK(got != NULL && strstr(got, "s3") == NULL && strstr(got, "cret") == NULL &&
+	      strstr(got, ",ro\"}}") != NULL);
+	/* Only a password: a bind's options are kept. */
+	CHECK_STR_EQ(red("{\"DriverOpts\":{\"o\":\"bind,ro\",\"device\":\"/srv\"}}"),
+	             "{\"DriverOpts\":{\"o\":\"bind,ro\",\"device\":\"/srv\"}}");
+}
+
+static void
 test_bodies_that_are_not_json_are_refused(void)
 {
 	char deep[2 * REDACT_MAX_DEPTH + 8];
@@ -307,6 +336,7 @@ main(void)
 	RUN(test_plugin_set_values_hidden_keys_kept);
 	RUN(test_registry_credentials_hidden);
 	RUN(test_log_driver_options_hidden);
+	RUN(test_volume_mount_password_hidden);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
 	RUN(test_redacted_request_is_judged_the_same);
