@@ -139,6 +139,7 @@ enum mode {
 	ENV_ITEM,    /* "KEY=VALUE": an entry of an Env array or of a plugin's settings */
 	SECRET,      /* a string to hide whole */
 	MAP,         /* an object whose string values are hidden (buildargs) */
+	SETTING,     /* an item of a body that is a list: a string is an ENV_ITEM */
 	LOGGING,     /* a LogConfig or LogDriver: its Config or Options is a MAP */
 	DRIVER_OPTS, /* a driver's options: its "o" is a MOUNT_OPTS */
 	MOUNT_OPTS,  /* mount(8)'s options "a,b=c": a password's value is hidden */
@@ -371,6 +372,45 @@ key(struct walk *w, enum mode parent, enum mode *m)
 	return 0;
 }
 
+/* What an object is in place of a value of this mode. Where a string to
+ * hide belongs (dockerd refuses the body, but it is recorded all the same),
+ * every string in it is hidden. */
+static enum mode
+object_mode(enum mode mode)
+{
+	switch (mode) {
+	case PLAIN:
+	case LOGGING:
+	case DRIVER_OPTS:
+		return mode;
+	case SETTING: /* a plugin's privilege */
+		return PLAIN;
+	default:
+		return MAP;
+	}
+}
+
+/* What the items of an array in place of a value of this mode are. */
+static enum mode
+item_mode(const struct walk *w, enum mode mode)
+{
+	switch (mode) {
+	case ENV:
+		return ENV_ITEM;
+	case PLAIN:
+		/* A body that is a list is a plugin's settings (POST
+		 * /plugins/{name}/set, "KEY=VALUE" as Env) or its privileges
+		 * (objects, which name what the plugin may reach). */
+		return w->depth == 1 ? SETTING : PLAIN;
+	case SETTING:
+	case LOGGING:
+	case DRIVER_OPTS: /* a DNSConfig's Options: ["timeout:3"] */
+		return PLAIN;
+	default:
+		return SECRET;
+	}
+}
+
 static int
 object(struct walk *w, enum mode mode)
 {
@@ -409,9 +449,7 @@ object(struct walk *w, enum mode mode)
 static int
 array(struct walk *w, enum mode mode)
 {
-	/* A body that is a list is a plugin's settings (POST
-	 * /plugins/{name}/set, "KEY=VALUE" as Env) or its privileges (objects). */
-	enum mode item = mode == ENV || (mode == PLAIN && w->depth == 1) ? ENV_ITEM : PLAIN;
+	enum mode item = item_mode(w, mode);
 
 	w->p++;
 	ws(w);
@@ -454,22 +492,6 @@ scalar(struct walk *w)
 	return w->p == s ? -1 : 0;
 }
 
-/* What an object is in place of a value of this mode. */
-static enum mode
-object_mode(enum mode mode)
-{
-	switch (mode) {
-	case ENV: /* an object where Env's list should be: hide its values too */
-	case MAP:
-		return MAP;
-	case LOGGING:
-	case DRIVER_OPTS:
-		return mode;
-	default:
-		return PLAIN;
-	}
-}
-
 static int
 value(struct walk *w, enum mode mode)
 {
@@ -479,7 +501,8 @@ value(struct walk *w, enum mode mode)
 	if (w->p >= w->end)
 		return -1;
 	if (*w->p == '"')
-		return mode == PLAIN ? string_skip(w) : string_hide(w, mode);
+		return mode == PLAIN ? string_skip(w)
+		                     : string_hide(w, mode == SETTING ? ENV_ITEM : mode);
 	if (*w->p != '{' && *w->p != '[')
 		return scalar(w);
 	if (++w->depth > REDACT_MAX_DEPTH)

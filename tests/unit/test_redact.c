@@ -239,6 +239,22 @@ test_volume_mount_password_hidden(void)
 	             "{\"DriverOpts\":{\"o\":\"bind,ro\",\"device\":\"/srv\"}}");
 }
 
+/* Where a hidden string belongs, any other shape is hidden whole. */
+static void
+test_secret_of_another_shape_hidden_whole(void)
+{
+	char *got;
+
+	CHECK(hides_all(red("{\"Data\":[\"czNjcmV0\"]}")));
+	CHECK(hides_all(red("{\"Data\":{\"v\":\"czNjcmV0\"}}")));
+	CHECK(hides_all(red("{\"JoinToken\":[\"SWMTKN-1-s3cret\"]}")));
+	CHECK(hides_all(red("{\"Env\":[{\"A\":\"s3cret\"},[\"s3cret\"]]}")));
+	CHECK(hides_all(red("{\"Env\":{\"A\":[\"s3cret\"]}}")));
+	got = redact_uri(r, "/build?buildargs=%5B%22s3cret%22%5D");
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL);
+	free(got);
+}
+
 static void
 test_bodies_that_are_not_json_are_refused(void)
 {
@@ -337,6 +353,7 @@ main(void)
 	RUN(test_registry_credentials_hidden);
 	RUN(test_log_driver_options_hidden);
 	RUN(test_volume_mount_password_hidden);
+	RUN(test_secret_of_another_shape_hidden_whole);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
 	RUN(test_redacted_request_is_judged_the_same);
