@@ -1,16 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Recorded decision inputs keep no secret: a create with -e TOKEN=s3cret (denied
-# and allowed), an exec with an Env, and a build with a build argument are
-# decided; the database (every table, and the raw files) then holds none of
-# the secrets, only "KEY=lockset-hmac:..." tokens, the same value giving the
-# same token; the per-daemon key is 0600 in the state directory; and the
-# impact preview still replays the rows (a looser policy newly allows the
-# privileged create).
+# and allowed), an exec with an Env, a build with a build argument, a swarm
+# join with its token, a plugin's settings, a swarm init with the CA's key, a
+# CIFS volume with its password and a registry login are decided; the database
+# (every table, and the raw files) then holds none of the secrets, only
+# "KEY=lockset-hmac:..." tokens, the same value giving the same token; the
+# per-daemon key is 0600 in the state directory; and the impact preview still
+# replays the rows (a looser policy newly allows the privileged create).
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3
 
-jq 'del(.filesharingAllowedDirectories)' "$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/policy.json"
+# swarm init is judged (and so recorded) only when the policy denies it.
+jq 'del(.filesharingAllowedDirectories) | .containerPolicy.deniedCommands = ["swarm init"]' \
+	"$LOCKSET_SRCDIR/tests/cases/policy/valid/minimal-eci.json" >"$T/policy.json"
 put_policy "$T/policy.json"
 lockset_start || exit 1
 DB="$STATE/lockset.db"
@@ -30,17 +33,31 @@ decide "/v1.47/build?t=app&networkmode=host&buildargs=$BA" null
 expect_json "a host-network build with a build argument is denied" .allow false
 check "the denied build's audit row names the build" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='build.denied'")" = 1
+decide /v1.47/swarm/join '{"ListenAddr":"0.0.0.0:2377","RemoteAddrs":["10.0.0.1:2377"],"JoinToken":"SWMTKN-1-s3cret-join"}'
+expect_json "a swarm join is judged" .route swarm.join
+decide /v1.47/plugins/vieux/sshfs:latest/set '["PASSWORD=s3cret-plugin","DEBUG=1"]'
+expect_json "a plugin's settings are judged" .route plugin.set
+decide /v1.47/swarm/init '{"ListenAddr":"0.0.0.0:2377","Spec":{"CAConfig":{"SigningCACert":"CERT","SigningCAKey":"s3cret-ca-key"}}}'
+expect_json "a swarm init, a denied command, is denied" .allow false
+decide /v1.47/volumes/create '{"Name":"share","DriverOpts":{"type":"cifs","device":"//nas/share","o":"addr=nas,username=alice,password=s3cret-cifs"}}'
+expect_json "a CIFS volume with its password is judged" .route volume.create
+decide /v1.47/auth '{"username":"alice","password":"s3cret-login","serveraddress":"https://index.docker.io/v1/"}'
+expect_json "a registry login is allowed" .allow true
 
 # The impact preview flushes the recorder and replays every row.
 jq '.containerPolicy.deniedFlags -= ["--privileged"]' "$T/policy.json" >"$T/looser.json"
 api POST /v1/policy/impact "${J[@]}" --data-binary "@$T/looser.json"
 expect_status "impact preview" 200
-expect_json "every recorded input is replayed, none skipped" '"\(.replayed) \(.skipped)"' "4 0"
+# Eight inputs: a login (read-only) is neither inspected nor recorded.
+expect_json "every recorded input is replayed, none skipped" '"\(.replayed) \(.skipped)"' "8 0"
 expect_json "the redacted privileged create is newly allowed" '.newlyAllowed.byRule.privileged' 1
 
 lockset_stop
 check "the database holds no secret (sqlite3 .dump)" \
 	test "$(sqlite3 "$DB" .dump | grep -c s3cret)" = 0
+# .dump shows a body (a BLOB) in hex: read the bodies as text too.
+check "no recorded body holds one" \
+	test "$(sqlite3 "$DB" "SELECT CAST(body AS TEXT) FROM input_bodies" | grep -c s3cret)" = 0
 check "nor do the raw database files" bash -c "! grep -aq s3cret '$DB' '$DB'-wal '$DB'-shm 2>/dev/null"
 check "Env keys are kept with a keyed hash as value (both creates and the exec)" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM input_bodies WHERE instr(CAST(body AS TEXT), '\"TOKEN=lockset-hmac:') > 0")" = 3
@@ -50,6 +67,18 @@ TOKS=$(sqlite3 "$DB" "SELECT CAST(body AS TEXT) FROM input_bodies" | grep -o 'TO
 check "the same value gives the same token in different bodies (create twice, exec once)" test "$TOKS" = 1,2
 check "the build's keys are kept, its values hashed" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE instr(uri, 'buildargs=%7B%22TOKEN%22%3A%22lockset-hmac%3A') > 0")" = 1
+body_has() { # TEXT: how many recorded bodies contain it
+	sqlite3 "$DB" "SELECT count(*) FROM input_bodies WHERE instr(CAST(body AS TEXT), '$1') > 0"
+}
+check "the swarm join's token is a keyed hash" test "$(body_has '"JoinToken":"lockset-hmac:')" = 1
+check "the plugin's setting keys are kept, every value hashed" \
+	test "$(body_has '["PASSWORD=lockset-hmac:')$(body_has '"DEBUG=lockset-hmac:')" = 11
+check "the swarm init's CA key is hashed, its certificate kept" \
+	test "$(body_has '"SigningCACert":"CERT","SigningCAKey":"lockset-hmac:')" = 1
+check "the volume's password is hashed, its other options kept" \
+	test "$(body_has '"o":"addr=nas,username=alice,password=lockset-hmac:')" = 1
+check "the registry login is not recorded" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE uri LIKE '%/auth%'")" = 0
 check "the key is in the state directory, 0600" test "$(stat -c %a "$STATE/inputs-hmac.key")" = 600
 check "the key is 32 bytes" test "$(stat -c %s "$STATE/inputs-hmac.key")" = 32
 finish
