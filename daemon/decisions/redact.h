@@ -4,11 +4,11 @@
  * body: containers, exec, commit, Swarm's TaskTemplate.ContainerSpec.Env),
  * secrets' and configs' Data, Swarm's join tokens, unlock key and CA signing
  * key, registry credentials (an AuthConfig's password, auth and tokens), a
- * plugin's settings, logging drivers' options, a password in a volume's mount
- * options, and build arguments (the buildargs query parameter). Keys stay, each
- * value becomes "lockset-hmac:" and 32 hex digits of HMAC-SHA-256 under a
- * per-daemon key, so the same value always gives the same token and a replay of
- * the request is judged as the original was. */
+ * plugin's settings, logging and secret drivers' options, a password in a
+ * volume's mount options, and build arguments (the buildargs query parameter).
+ * Keys stay, each value becomes "lockset-hmac:" and 32 hex digits of
+ * HMAC-SHA-256 under a per-daemon key, so the same value always gives the same
+ * token and a replay of the request is judged as the original was. */
 #ifndef LOCKSET_REDACT_H
 #define LOCKSET_REDACT_H
 
@@ -38,18 +38,19 @@ void redact_token(const struct redact *r, const char *value, size_t n, char *out
  * token. A new string (caller frees), NULL on ENOMEM. */
 char *redact_uri(const struct redact *r, const char *uri);
 
-/* body (len bytes) with every value of a member named Env, JoinToken,
- * JoinTokens, UnlockKey, SigningCAKey, Password, IdentityToken or RegistryToken
- * (at any depth, matched as dockerd's decoder matches keys: case-folded), of a
- * top-level Data or Auth member and of the Config or Options of a LogConfig or
- * LogDriver, and every string of a body that is a list (a plugin's settings),
- * and of the password options (pass...=) in the "o" of a DriverOpts or Options
- * member, rewritten: an Env or settings entry "KEY=VALUE" becomes
- * "KEY=<token>", a mount option "pass...=VALUE" "pass...=<token>", any other
- * string among them becomes a token; everything else is copied byte for byte.
- * Returns 0 with *out (malloc'd) and *outlen, or with *out NULL when nothing
- * had to be hidden (body is kept as it is); 1 when body is not one JSON value
- * (nothing of it may be kept); -1 on ENOMEM. */
+/* body (len bytes) with its secrets rewritten, keys matched as dockerd's
+ * decoder matches them (case-folded): every value of a member named Env,
+ * JoinToken, JoinTokens, UnlockKey, SigningCAKey, Password, IdentityToken or
+ * RegistryToken at any depth; a top-level Data or Auth; the Config or Options
+ * of a LogConfig, a LogDriver or a top-level (a secret's) Driver; every string
+ * of a body that is a list (a plugin's settings); and the pass* options in the
+ * "o" of a DriverOpts or Options member. An Env or settings entry "KEY=VALUE"
+ * becomes "KEY=<token>", a mount option "pass...=VALUE" "pass...=<token>", any
+ * other string a token, and where one of these strings belongs anything else
+ * has every string in it hidden; the rest is copied byte for byte. Returns 0
+ * with *out (malloc'd) and *outlen, or with *out NULL when nothing had to be
+ * hidden (body is kept as it is); 1 when body is not one JSON value (nothing of
+ * it may be kept); -1 on ENOMEM. */
 int redact_body(const struct redact *r, const char *body, size_t len, char **out, size_t *outlen);
 
 #endif

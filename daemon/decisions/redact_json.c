@@ -140,7 +140,7 @@ enum mode {
 	SECRET,      /* a string to hide whole */
 	MAP,         /* an object whose string values are hidden (buildargs) */
 	SETTING,     /* an item of a body that is a list: a string is an ENV_ITEM */
-	LOGGING,     /* a LogConfig or LogDriver: its Config or Options is a MAP */
+	DRIVER,      /* a LogConfig, LogDriver, secret's Driver: Config or Options is a MAP */
 	DRIVER_OPTS, /* a driver's options: its "o" is a MOUNT_OPTS */
 	MOUNT_OPTS,  /* mount(8)'s options "a,b=c": a password's value is hidden */
 };
@@ -321,7 +321,7 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 {
 	if (parent == MAP)
 		return SECRET;
-	if (parent == LOGGING && (key_is(k, n, "Config") || key_is(k, n, "Options")))
+	if (parent == DRIVER && (key_is(k, n, "Config") || key_is(k, n, "Options")))
 		return MAP;
 	if (parent == DRIVER_OPTS && key_is(k, n, "o"))
 		return MOUNT_OPTS;
@@ -341,7 +341,11 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 	 * options hold the logging service's credentials (splunk-token, a URL
 	 * with a password); only the driver's name stays. */
 	if (key_is(k, n, "LogConfig") || key_is(k, n, "LogDriver"))
-		return LOGGING;
+		return DRIVER;
+	/* A secret's Driver, an external store's, whose Options may hold the
+	 * store's credentials (a volume's or network's Driver is a string: kept). */
+	if (w->depth == 1 && key_is(k, n, "Driver"))
+		return DRIVER;
 	/* A volume's DriverOpts, a mount's VolumeOptions.DriverConfig.Options:
 	 * the local driver's "o" may hold a network file system's password. */
 	if (key_is(k, n, "DriverOpts") || key_is(k, n, "Options"))
@@ -380,7 +384,7 @@ object_mode(enum mode mode)
 {
 	switch (mode) {
 	case PLAIN:
-	case LOGGING:
+	case DRIVER:
 	case DRIVER_OPTS:
 		return mode;
 	case SETTING: /* a plugin's privilege */
@@ -403,7 +407,7 @@ item_mode(const struct walk *w, enum mode mode)
 		 * (objects, which name what the plugin may reach). */
 		return w->depth == 1 ? SETTING : PLAIN;
 	case SETTING:
-	case LOGGING:
+	case DRIVER:
 	case DRIVER_OPTS: /* a DNSConfig's Options: ["timeout:3"] */
 		return PLAIN;
 	default:
@@ -501,8 +505,9 @@ value(struct walk *w, enum mode mode)
 	if (w->p >= w->end)
 		return -1;
 	if (*w->p == '"')
-		return mode == PLAIN ? string_skip(w)
-		                     : string_hide(w, mode == SETTING ? ENV_ITEM : mode);
+		return mode == PLAIN || mode == DRIVER || mode == DRIVER_OPTS
+		           ? string_skip(w) /* a driver's name */
+		           : string_hide(w, mode == SETTING ? ENV_ITEM : mode);
 	if (*w->p != '{' && *w->p != '[')
 		return scalar(w);
 	if (++w->depth > REDACT_MAX_DEPTH)

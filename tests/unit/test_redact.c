@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
  * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and CA
- * key, registry credentials, a plugin's settings, logging drivers' options, a
- * password among a volume's mount options and build arguments become keyed
- * hashes; keys and everything else stay byte for byte; the same value gives the
- * same token; a body that is not JSON is refused; and a redacted request is
- * judged exactly as the original. */
+ * key, registry credentials, a plugin's settings, logging and secret drivers'
+ * options, a password among a volume's mount options and build arguments become
+ * keyed hashes; keys and everything else stay byte for byte; the same value
+ * gives the same token; a body that is not JSON is refused; and a redacted
+ * request is judged exactly as the original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -212,6 +212,19 @@ test_log_driver_options_hidden(void)
 }
 
 static void
+test_secret_driver_options_hidden(void)
+{
+	const char *volume = "{\"Name\":\"v\",\"Driver\":\"local\",\"DriverOpts\":{}}";
+	const char *got = red("{\"Name\":\"db\",\"Driver\":{\"Name\":\"vault\",\"Options\":"
+	                      "{\"token\":\"s3cret\"}},\"Data\":\"\"}");
+
+	/* An external secret store's options may hold its credentials. */
+	CHECK(hides_all(got) && strstr(got, "\"Name\":\"vault\"") != NULL);
+	/* A volume's or network's Driver is a name, kept. */
+	CHECK_STR_EQ(red(volume), volume);
+}
+
+static void
 test_volume_mount_password_hidden(void)
 {
 	char tok[REDACT_TOKEN_LEN + 1], want[512];
@@ -352,6 +365,7 @@ main(void)
 	RUN(test_plugin_set_values_hidden_keys_kept);
 	RUN(test_registry_credentials_hidden);
 	RUN(test_log_driver_options_hidden);
+	RUN(test_secret_driver_options_hidden);
 	RUN(test_volume_mount_password_hidden);
 	RUN(test_secret_of_another_shape_hidden_whole);
 	RUN(test_bodies_that_are_not_json_are_refused);
