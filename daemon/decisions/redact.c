@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The keyed hash (HMAC-SHA-256, key in the state directory), the output
- * buffer, and the query-string rewriter for buildargs (the JSON walker is
- * redact_json.c). Values are decoded as Go decodes them before they are
- * matched or hashed. */
+/* The keyed hash (HMAC-SHA-256, key in the state directory), the output buffer,
+ * and the query-string rewriter for buildargs and URLs' user information (the
+ * JSON walker is redact_json.c). Values are decoded as Go decodes them before
+ * they are matched or hashed. */
 #include "redact_int.h"
 
 #include "engine/gojson.h"
@@ -202,36 +202,81 @@ query_encode(const char *s, size_t n, struct buf *out)
 	}
 }
 
-/* One "key=value" of a query into out, its value hidden when key is buildargs. */
+/* The user information of a URL in v (n bytes): from after "://" to the
+ * last '@' before the path (a user and password, or a token as the user:
+ * dockerd sends it to the server, a build's git remote or an import's
+ * fromSrc). Its offset in *at and length in *len, or 0 when there is none. */
+static int
+url_userinfo(const char *v, size_t n, size_t *at, size_t *len)
+{
+	const char *s = v != NULL ? memmem(v, n, "://", 3) : NULL, *end, *last = NULL;
+
+	if (s == NULL)
+		return 0;
+	s += 3;
+	for (end = s; end < v + n && *end != '/' && *end != '?' && *end != '#'; end++)
+		if (*end == '@')
+			last = end;
+	if (last == NULL)
+		return 0;
+	*at = (size_t)(s - v);
+	*len = (size_t)(last - s);
+	return 1;
+}
+
+/* A buildargs value (val, decoded) into out: a JSON map keeps its keys, and
+ * anything else is hidden whole. */
+static void
+param_buildargs(const struct redact *r, const struct buf *val, struct buf *out)
+{
+	char token[REDACT_TOKEN_LEN + 1];
+	struct buf red = {0};
+	int changed;
+
+	if (redact_json_walk(r, val->p ? val->p : "", val->n, 1, &red, &changed) == 0) {
+		if (changed)
+			query_encode(red.p, red.n, out);
+		else
+			query_encode(val->p ? val->p : "", val->n, out);
+	} else {
+		redact_token(r, val->p ? val->p : "", val->n, token);
+		query_encode(token, strlen(token), out);
+	}
+	out->nomem |= red.nomem;
+	free(red.p);
+}
+
+/* One "key=value" of a query into out: the value of buildargs hidden, and
+ * the user information of a URL in any other; else copied as it is. */
 static void
 query_param(const struct redact *r, const char *s, size_t n, struct buf *out)
 {
 	const char *eq = memchr(s, '=', n);
-	struct buf key = {0}, val = {0}, red = {0};
+	struct buf key = {0}, val = {0};
 	char token[REDACT_TOKEN_LEN + 1];
-	int changed;
+	size_t at, len;
 
-	query_decode(s, eq ? (size_t)(eq - s) : n, &key);
-	if (eq == NULL || key.p == NULL || strcmp(key.p, "buildargs") != 0) {
+	if (eq == NULL) {
 		redact_buf_put(out, s, n);
-		goto out;
+		return;
 	}
-	redact_buf_put(out, s, (size_t)(eq + 1 - s));
+	query_decode(s, (size_t)(eq - s), &key);
 	query_decode(eq + 1, n - (size_t)(eq + 1 - s), &val);
-	if (redact_json_walk(r, val.p ? val.p : "", val.n, 1, &red, &changed) == 0) {
-		if (changed)
-			query_encode(red.p, red.n, out);
-		else
-			query_encode(val.p ? val.p : "", val.n, out);
-	} else {
-		redact_token(r, val.p ? val.p : "", val.n, token);
+	if (key.p != NULL && strcmp(key.p, "buildargs") == 0) {
+		redact_buf_put(out, s, (size_t)(eq + 1 - s));
+		param_buildargs(r, &val, out);
+	} else if (url_userinfo(val.p, val.n, &at, &len)) {
+		redact_token(r, val.p + at, len, token);
+		redact_buf_put(out, s, (size_t)(eq + 1 - s));
+		query_encode(val.p, at, out);
 		query_encode(token, strlen(token), out);
+		query_encode(val.p + at + len, val.n - at - len, out);
+	} else {
+		redact_buf_put(out, s, n);
 	}
-out:
-	out->nomem |= key.nomem | val.nomem | red.nomem;
+	out->nomem |= key.nomem | val.nomem;
 	free(key.p);
 	free(val.p);
-	free(red.p);
 }
 
 char *

@@ -5,10 +5,11 @@
  * secrets' and configs' Data, Swarm's join tokens, unlock key and CA signing
  * key, registry credentials (an AuthConfig's password, auth and tokens), a
  * plugin's settings, logging and secret drivers' options, a password in a
- * volume's mount options, and build arguments (the buildargs query parameter).
- * Keys stay, each value becomes "lockset-hmac:" and 32 hex digits of
- * HMAC-SHA-256 under a per-daemon key, so the same value always gives the same
- * token and a replay of the request is judged as the original was. */
+ * volume's mount options, and in the query build arguments (buildargs) and the
+ * user information of URLs. Keys stay, each value becomes "lockset-hmac:" and
+ * 32 hex digits of HMAC-SHA-256 under a per-daemon key, so the same value
+ * always gives the same token and a replay of the request is judged as the
+ * original was. */
 #ifndef LOCKSET_REDACT_H
 #define LOCKSET_REDACT_H
 
@@ -33,9 +34,11 @@ void redact_free(struct redact *r);
 /* The token for n bytes of value into out (REDACT_TOKEN_LEN + 1 bytes). */
 void redact_token(const struct redact *r, const char *value, size_t n, char *out);
 
-/* uri with the value of every buildargs query parameter rewritten: a JSON
+/* uri with the value of every buildargs query parameter rewritten (a JSON
  * object keeps its keys, each string value a token; anything else becomes one
- * token. A new string (caller frees), NULL on ENOMEM. */
+ * token) and, in any other parameter's value, a URL's user information
+ * ("https://user:password@host/...", a build's remote or an import's fromSrc)
+ * replaced by a token. A new string (caller frees), NULL on ENOMEM. */
 char *redact_uri(const struct redact *r, const char *uri);
 
 /* body (len bytes) with its secrets rewritten, keys matched as dockerd's

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Recorded decision inputs keep no secret: a create with -e TOKEN=s3cret (denied
-# and allowed), an exec with an Env, a build with a build argument, a swarm
-# join with its token, a plugin's settings, a swarm init with the CA's key, a
-# CIFS volume with its password and a registry login are decided; the database
-# (every table, and the raw files) then holds none of the secrets, only
-# "KEY=lockset-hmac:..." tokens, the same value giving the same token; the
-# per-daemon key is 0600 in the state directory; and the impact preview still
-# replays the rows (a looser policy newly allows the privileged create).
+# and allowed), an exec with an Env, a build with a build argument and a
+# remote's password, a swarm join with its token, a plugin's settings, a swarm
+# init with the CA's key, a CIFS volume with its password and a registry login
+# are decided; the database (every table, and the raw files) then holds none
+# of the secrets, only "KEY=lockset-hmac:..." tokens, the same value giving the
+# same token; the per-daemon key is 0600 in the state directory; and the
+# impact preview still replays the rows (a looser policy newly allows the
+# privileged create).
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3
 
@@ -29,7 +30,8 @@ expect_json "a benign create with secrets is allowed" .allow true
 decide /v1.47/containers/c1/exec '{"Cmd":["sh"],"Env":["TOKEN=s3cret-exec"]}'
 expect_json "an exec with a secret in Env is judged" .route exec.create
 BA=$(printf '{"TOKEN":"s3cret-build"}' | jq -sRr @uri)
-decide "/v1.47/build?t=app&networkmode=host&buildargs=$BA" null
+REMOTE=$(printf 'https://alice:s3cret-remote@github.com/o/r.git' | jq -sRr @uri)
+decide "/v1.47/build?t=app&networkmode=host&remote=$REMOTE&buildargs=$BA" null
 expect_json "a host-network build with a build argument is denied" .allow false
 check "the denied build's audit row names the build" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='build.denied'")" = 1
@@ -67,6 +69,8 @@ TOKS=$(sqlite3 "$DB" "SELECT CAST(body AS TEXT) FROM input_bodies" | grep -o 'TO
 check "the same value gives the same token in different bodies (create twice, exec once)" test "$TOKS" = 1,2
 check "the build's keys are kept, its values hashed" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE instr(uri, 'buildargs=%7B%22TOKEN%22%3A%22lockset-hmac%3A') > 0")" = 1
+check "the build remote's user information is hashed, its host and path kept" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE instr(uri, 'remote=https%3A%2F%2Flockset-hmac%3A') > 0 AND instr(uri, '%40github.com%2Fo%2Fr.git&') > 0")" = 1
 body_has() { # TEXT: how many recorded bodies contain it
 	sqlite3 "$DB" "SELECT count(*) FROM input_bodies WHERE instr(CAST(body AS TEXT), '$1') > 0"
 }

@@ -2,10 +2,11 @@
 /* Recorded requests keep no secret: Env values (any spelling dockerd accepts,
  * anywhere in the body), secrets' Data, Swarm's join tokens, unlock key and CA
  * key, registry credentials, a plugin's settings, logging and secret drivers'
- * options, a password among a volume's mount options and build arguments become
- * keyed hashes; keys and everything else stay byte for byte; the same value
- * gives the same token; a body that is not JSON is refused; and a redacted
- * request is judged exactly as the original. */
+ * options, a password among a volume's mount options, build arguments and a
+ * URL's user information in the query become keyed hashes; keys and everything
+ * else stay byte for byte; the same value gives the same token; a body that is
+ * not JSON is refused; and a redacted request is judged exactly as the
+ * original. */
 #include "check.h"
 #include "engine/decide.h"
 #include "decisions/redact.h"
@@ -319,6 +320,60 @@ test_build_args_in_the_query(void)
 	free(got);
 }
 
+/* uri redacted, judged under a policy that allows build contexts from
+ * github.com only: 1 when allowed, 0 when denied by build-remote, -1 else. */
+static int
+judge_remote(const char *uri)
+{
+	json_t *eff =
+	    json_loads("{\"containerPolicy\":{\"allowedBuildRemotes\":[\"github.com\"]}}", 0, NULL);
+	struct decide_policy *dp = decide_policy_new(eff);
+	struct decide_request req = {.method = "POST", .uri = uri};
+	struct decision d;
+	int rc = -1;
+
+	if (decide_eval(dp, &req, &d) == 0)
+		rc = d.allow ? 1 : d.nv == 1 && strcmp(d.v[0].rule, "build-remote") == 0 ? 0 : -1;
+	decision_clear(&d);
+	decide_policy_free(dp);
+	json_decref(eff);
+	return rc;
+}
+
+static void
+test_url_credentials_in_the_query_hidden(void)
+{
+	const char *github =
+	               "/v1.47/build?remote=https%3A%2F%2Falice%3As3cret%40github.com%2Fo%2Fr.git",
+	           *evil = "/v1.47/build?t=app&remote=https://ghp_s3cret@evil.example/o/r.git",
+	           *kept[] = {"/build?remote=https%3A%2F%2Fgithub.com%2Fo%2Fr.git%23main%40x",
+	                      "/build?remote=git%40github.com%3Ao%2Fr.git",
+	                      "/images/create?fromImage=alpine%40sha256%3Aab&tag=x"};
+	char *got;
+
+	/* The whole user information (a user, a password, a token) is hidden;
+	 * the host and path stay, and the request is judged as the original. */
+	got = redact_uri(r, github);
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL && strstr(got, "alice") == NULL &&
+	      strstr(got, "%40github.com%2Fo%2Fr.git") != NULL);
+	CHECK(got != NULL && judge_remote(got) == 1 && judge_remote(github) == 1);
+	free(got);
+	got = redact_uri(r, evil);
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL && strstr(got, "t=app&remote=") != NULL);
+	CHECK(got != NULL && judge_remote(got) == 0 && judge_remote(evil) == 0);
+	free(got);
+	got =
+	    redact_uri(r, "/images/create?fromSrc=https%3A%2F%2Fu%3As3cret%40example.com%2Fi.tar");
+	CHECK(got != NULL && strstr(got, "s3cret") == NULL);
+	free(got);
+	/* An '@' past the authority, or no scheme: nothing to hide. */
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		got = redact_uri(r, kept[i]);
+		CHECK_STR_EQ(got, kept[i]);
+		free(got);
+	}
+}
+
 /* The impact preview replays the redacted request: same verdict, same rules. */
 static void
 test_redacted_request_is_judged_the_same(void)
@@ -370,6 +425,7 @@ main(void)
 	RUN(test_secret_of_another_shape_hidden_whole);
 	RUN(test_bodies_that_are_not_json_are_refused);
 	RUN(test_build_args_in_the_query);
+	RUN(test_url_credentials_in_the_query_hidden);
 	RUN(test_redacted_request_is_judged_the_same);
 	redact_free(r);
 	return CHECK_DONE();
