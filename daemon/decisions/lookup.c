@@ -20,6 +20,7 @@ struct memo {
 	char *ref;
 	enum memo_state state;
 	struct decide_mounts mounts;
+	int ns_only; /* a record's mounts, missing only its namespaces (asked of the engine) */
 };
 
 struct lookup_set {
@@ -151,16 +152,24 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	if (rc == 0) {
 		decide_mounts_clear(&m->mounts);
 		rc = from_records(s->l, ref, &m->mounts);
+		/* A record from before namespaces were kept (migration 0007) has
+		 * its mounts but says nothing of those: the engine is asked for
+		 * them alone, and the record's mounts stay what is judged. */
+		m->ns_only = rc == 1 && m->mounts.ns_known == 0 && !s->final && s->l != NULL &&
+		             s->l->socket != NULL;
 	}
 	if ((m->ref = strdup(ref)) == NULL) {
 		decide_mounts_clear(&m->mounts);
 		return -1;
 	}
 	s->n++;
-	m->state = rc == 1 ? MEMO_FOUND : s->final ? MEMO_UNKNOWN : MEMO_MISSING;
+	m->state = m->ns_only ? MEMO_MISSING
+	           : rc == 1  ? MEMO_FOUND
+	           : s->final ? MEMO_UNKNOWN
+	                      : MEMO_MISSING;
 	if (m->state == MEMO_MISSING)
 		s->missing++;
-	return rc == 1 ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
+	return rc == 1 && !m->ns_only ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -176,6 +185,16 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 
 	rc = engineclient_container(l->socket, l->timeout_ms, m->ref, &e, &cacheable, err,
 	                            sizeof(err));
+	if (m->ns_only) {
+		/* The record stands; the engine adds what it shares, if it can. */
+		m->state = MEMO_FOUND;
+		if (rc == 1) {
+			m->mounts.ns_known = e.mounts.ns_known;
+			m->mounts.ns_host = e.mounts.ns_host;
+		}
+		containers_entry_clear(&e);
+		return;
+	}
 	if (rc != 1) {
 		m->state = MEMO_UNKNOWN;
 		__atomic_add_fetch(&l->engine_unknown, 1, __ATOMIC_RELAXED);

@@ -75,6 +75,15 @@ denied "--network container:agent (on the host's network) is refused" host-netwo
 	create --pull=never --network container:agent dev true
 denied "--pid container:agent (on the host's PID namespace) is refused" host-pid \
 	create --pull=never --pid container:agent dev true
+# By its full id (compose's way) lockset has the agent's record; one written
+# before records kept namespaces says nothing of them, and the engine is
+# asked for them alone.
+AGENT_ID=$(dk inspect -f '{{.Id}}' agent)
+check "the agent's record keeps its namespaces" \
+	test "$(sqlite3 "$STATE/lockset.db" "SELECT ns FROM containers WHERE id = '$AGENT_ID'")" = $((7 | 3 << 3))
+sqlite3 "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$AGENT_ID'"
+denied "--network container:<its id>, an old record: the engine says it is the host's" \
+	host-network create --pull=never --network "container:$AGENT_ID" dev true
 
 # Every step must succeed; a refusal by lockset is a false denial.
 step() { # NAME docker-args...
@@ -98,6 +107,10 @@ step "run -d with the project bound" run -d --pull=never --network none --name w
 	-v "$PROJ:/src" --cap-add NET_BIND_SERVICE dev sleep 600
 step "run in web's network namespace (compose's network_mode: service:web)" \
 	run --rm --pull=never --network container:web dev true
+WEB_ID=$(dk inspect -f '{{.Id}}' web)
+sqlite3 "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$WEB_ID'"
+step "... by its full id, from a record written before namespaces were kept" \
+	run --rm --pull=never --network "container:$WEB_ID" dev true
 step "exec" exec web cat /src/notes.txt
 out_is "... reads the bound file" "hello from the host"
 step "exec -i" exec -i web sh -c 'cat > /tmp/in' <<<"via exec"
