@@ -172,6 +172,28 @@ given_container(void *arg, const char *ref, struct decide_mounts *out)
 	return 1;
 }
 
+/* The request's body: a string as given, any other JSON as compact text
+ * (*text, malloc'd); whole when the caller gave one (it says what the body
+ * is, all of it), else as its Content-Length says. 0, or -1 on ENOMEM. */
+static int
+request_body(struct decide_request *req, const json_t *body, const char *content_length,
+             char **text)
+{
+	req->body_whole = body != NULL || decide_body_whole(0, content_length);
+	if (json_is_string(body)) {
+		req->body = json_string_value(body);
+		req->body_len = json_string_length(body);
+		req->has_body = req->body_len > 0;
+	} else if (body != NULL && !json_is_null(body)) {
+		if ((*text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+			return -1;
+		req->body = *text;
+		req->body_len = strlen(*text);
+		req->has_body = 1;
+	}
+	return 0;
+}
+
 enum MHD_Result
 h_decisions_post(struct request *rq)
 {
@@ -187,7 +209,6 @@ h_decisions_post(struct request *rq)
 	struct decide_request req = {0};
 	struct decision_pending *p = rq->hstate;
 	char *text = NULL;
-	json_t *body;
 	enum MHD_Result ret;
 
 	if (p != NULL) {
@@ -222,26 +243,13 @@ h_decisions_post(struct request *rq)
 		return ret;
 	}
 	req.content_type = header_value(headers, "Content-Type");
-	req.body_whole = decide_body_whole(0, header_value(headers, "Content-Length"));
 	if (containers != NULL) {
 		req.container = given_container;
 		req.container_arg = (void *)containers;
 	}
-	body = json_object_get(rq->json, "body");
-	if (body != NULL)
-		req.body_whole = 1; /* the caller says what the body is, all of it */
-	if (json_is_string(body)) {
-		req.body = json_string_value(body);
-		req.body_len = json_string_length(body);
-		req.has_body = req.body_len > 0;
-	} else if (body != NULL && !json_is_null(body)) {
-		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (text == NULL)
-			return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
-		req.body = text;
-		req.body_len = strlen(text);
-		req.has_body = 1;
-	}
+	if (request_body(&req, json_object_get(rq->json, "body"),
+	                 header_value(headers, "Content-Length"), &text) != 0)
+		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		free(text);
 		return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
