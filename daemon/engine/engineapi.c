@@ -331,79 +331,6 @@ list_fact(struct engineapi_facts *f, const struct gojson_view *hc, const char *p
 	return 0;
 }
 
-#define SYSCTL_FACTS_MAX 32
-
-int
-engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
-{
-	const char *seen[SYSCTL_FACTS_MAX];
-	char *suffix;
-	struct gojson_view m;
-	const struct gojson_value *c;
-	size_t i, j, nseen = 0;
-
-	if (gojson_view_map(&f->arena, hc, "Sysctls", &m) == -1)
-		return -1;
-	for (i = 0; i < m.n; i++)
-		for (c = m.obj[i]->child; c != NULL && nseen < SYSCTL_FACTS_MAX; c = c->next) {
-			for (j = 0; j < nseen && strcmp(seen[j], c->key) != 0; j++)
-				;
-			if (j < nseen)
-				continue;
-			seen[nseen++] = c->key;
-			suffix = gojson_arena_alloc(&f->arena, c->klen + 2);
-			if (suffix == NULL)
-				return -1;
-			suffix[0] = '.';
-			memcpy(suffix + 1, c->key, c->klen + 1);
-			if (engineapi_fact_add(f, EF_SYSCTL, c->key, prefix, "Sysctls", -1,
-			                       suffix) == -1)
-				return -1;
-		}
-	return 0;
-}
-
-/* An endpoint's per-interface sysctls (API 1.46+: from 1.48 dockerd takes
- * them only this way), written into the container's network namespace:
- * DriverOpts["com.docker.network.endpoint.sysctls"] = "k=v,k=v", each key
- * (with IFNAME for the interface) a sysctl fact as HostConfig.Sysctls'. */
-static int
-endpoint_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *ev, const char *prefix,
-                      const char *net)
-{
-	struct gojson_view opts;
-	const char *list, *p;
-	char *field;
-	size_t fl;
-
-	if (gojson_view_map(&f->arena, ev, "DriverOpts", &opts) == -1)
-		return -1;
-	if ((list = gojson_map_get(&opts, "com.docker.network.endpoint.sysctls")) == NULL)
-		return 0;
-	fl = strlen(prefix) + strlen(net) + sizeof(".DriverOpts");
-	if ((field = gojson_arena_alloc(&f->arena, fl)) == NULL)
-		return -1;
-	snprintf(field, fl, "%s%s.DriverOpts", prefix, net);
-	for (p = list; *p != '\0';) {
-		size_t n = strcspn(p, ","), k = strcspn(p, "=,");
-		char *key = gojson_arena_alloc(&f->arena, k + 1);
-
-		if (key == NULL)
-			return -1;
-		memcpy(key, p, k);
-		key[k] = '\0';
-		while (*key == ' ')
-			key++;
-		if (key[0] != '\0' &&
-		    engineapi_fact_add(f, EF_SYSCTL, key, field, "", -1, NULL) == -1)
-			return -1;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	enum engineapi_fact_kind kind;
@@ -511,8 +438,8 @@ create_facts(struct engineapi_facts *f, const struct gojson_view *root)
 			struct gojson_view one = {&c, 1};
 
 			if (c->type == GOJSON_OBJECT &&
-			    endpoint_sysctl_facts(f, &one, "NetworkingConfig.EndpointsConfig.",
-			                          c->key) == -1)
+			    engineapi_endpoint_sysctl_facts(
+			        f, &one, "NetworkingConfig.EndpointsConfig.", c->key) == -1)
 				return -1;
 		}
 	if (has_host_network(f))
@@ -597,7 +524,7 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 
 		if (gojson_view_struct(&f->arena, &rv, "EndpointConfig", &ec) == -1)
 			return -1;
-		return ec.n > 0 ? endpoint_sysctl_facts(f, &ec, "EndpointConfig", "") : 0;
+		return ec.n > 0 ? engineapi_endpoint_sysctl_facts(f, &ec, "EndpointConfig", "") : 0;
 	}
 	default:
 		return 0;

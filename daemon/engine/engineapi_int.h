@@ -52,6 +52,11 @@ int engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *h
 /* The Sysctls map of hc, one fact per distinct key. Returns 0 or -1. */
 int engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc,
                            const char *prefix);
+/* An endpoint's per-interface sysctls: each key of its
+ * DriverOpts["com.docker.network.endpoint.sysctls"] ("k=v,k=v") as a sysctl
+ * fact of field prefix + net + ".DriverOpts". Returns 0 or -1. */
+int engineapi_endpoint_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *ev,
+                                    const char *prefix, const char *net);
 /* A service spec (create and update), root the body (engineapi_service.c).
  * Returns 0 or -1. */
 int engineapi_service_facts(struct engineapi_facts *f, const struct gojson_view *root);
