@@ -263,16 +263,17 @@ else
 fi
 
 # --- the files that decide what a host enforces are held to the trust rule
+trust_start() { # TOKEN-FILE BUNDLE-KEY: a host's start with them; its exit code
+	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
+		--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$1" \
+		--bundle-key "$2" >"$T/trust.log" 2>&1
+}
 install -m 644 "$T/token" "$T/token-644"
-"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
-	--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$T/token-644" \
-	--bundle-key "$T/pub.pem" >"$T/trust.log" 2>&1
+trust_start "$T/token-644" "$T/pub.pem"
 check "an upstream token others can read stops the start (exit 2)" test $? = 2
 check "... saying so" grep -q -- "--upstream-token-file: $T/token-644 is readable by others" "$T/trust.log"
 install -m 666 "$T/pub.pem" "$T/pub-666.pem"
-"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
-	--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$T/token" \
-	--bundle-key "$T/pub-666.pem" >"$T/trust.log" 2>&1
+trust_start "$T/token" "$T/pub-666.pem"
 check "a bundle key anyone may write stops the start (exit 2)" test $? = 2
 check "... by the trust rule" grep -q -- "--bundle-key: $T/pub-666.pem: .*not writable by group or others" "$T/trust.log"
 

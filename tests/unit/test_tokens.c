@@ -118,29 +118,25 @@ local_peer(const char *addr, long owner)
 static void
 test_peer_keys(void)
 {
-	struct peer a = local_peer("127.0.0.1:4000", 1000), b = local_peer("127.3.4.5:4001", 1000);
-	struct peer c = local_peer("127.0.0.1:4002", 1001), d = local_peer("127.9.9.9:4003", -1);
-	struct peer e = local_peer("[::1]:4004", -1);
-	struct peer r = {.addr = "10.1.2.3:5555"}, r6 = {.addr = "[2001:db8::7]:5555"};
-	struct peer u = {.is_unix = 1, .uid = 1000};
+	const struct {
+		struct peer who;
+		const char *key;
+	} cases[] = {
+	    {local_peer("127.0.0.1:4000", 1000), "uid:1000"},
+	    {local_peer("127.3.4.5:4001", 1000), "uid:1000"},
+	    {local_peer("127.0.0.1:4002", 1001), "uid:1001"},
+	    {local_peer("127.9.9.9:4003", -1), "loopback"},
+	    {local_peer("[::1]:4004", -1), "loopback"},
+	    {{.addr = "10.1.2.3:5555"}, "10.1.2.3"},
+	    {{.addr = "[2001:db8::7]:5555"}, "[2001:db8::7]"},
+	    {{.is_unix = 1, .uid = 1000}, "uid:1000"},
+	};
 	char k[64];
 
-	auth_peer_key(&a, k, sizeof(k));
-	CHECK_STR_EQ(k, "uid:1000");
-	auth_peer_key(&b, k, sizeof(k));
-	CHECK_STR_EQ(k, "uid:1000");
-	auth_peer_key(&c, k, sizeof(k));
-	CHECK_STR_EQ(k, "uid:1001");
-	auth_peer_key(&d, k, sizeof(k));
-	CHECK_STR_EQ(k, "loopback");
-	auth_peer_key(&e, k, sizeof(k));
-	CHECK_STR_EQ(k, "loopback");
-	auth_peer_key(&r, k, sizeof(k));
-	CHECK_STR_EQ(k, "10.1.2.3");
-	auth_peer_key(&r6, k, sizeof(k));
-	CHECK_STR_EQ(k, "[2001:db8::7]");
-	auth_peer_key(&u, k, sizeof(k));
-	CHECK_STR_EQ(k, "uid:1000");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		auth_peer_key(&cases[i].who, k, sizeof(k));
+		CHECK_STR_EQ(k, cases[i].key);
+	}
 }
 
 /* Moving to another address of 127.0.0.0/8 is no way around the failure
