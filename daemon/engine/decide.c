@@ -197,6 +197,9 @@ static void
 judge_route(struct ctx *c, const struct engineapi_target *t)
 {
 	if (t->nul) {
+		/* Refused before its route is read: a pull or an import is not
+		 * told apart, so it is recorded as another request. */
+		c->d->route = "other";
 		decide_violate(c, "nul-byte", "", c->req->uri, NULL,
 		               "the request target holds %%00, which lockset cannot judge as "
 		               "dockerd reads it");

@@ -326,6 +326,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == 1) {
 		if (strcmp(why, "nesting too deep") != 0)
 			differ(go, why);
+	} else if (a.nul) {
+		/* A string that holds U+0000: the engine reads nothing of such a
+		 * document (rule nul-byte), and the dump below is of C strings. */
 	} else if (strcmp(go, "type") != 0) {
 		c = dump(&a, root);
 		if (c == NULL || !agrees(go, c, go, 1) || !agrees(go, c, c, 0))
