@@ -131,6 +131,10 @@ test_owner_of_each_kind_of_client(void)
 	    {"IPv6", AF_INET6, "::1", 0, NULL, AF_INET6, "::1", 65533},
 	    {"IPv4 to a dual-stack listener", AF_INET6, "::", 1, "127.0.0.9", AF_INET, "127.0.0.1",
 	     65532},
+	    {"an IPv6 socket to a v4-mapped address", AF_INET, "127.0.0.1", 0, NULL, AF_INET6,
+	     "::ffff:127.0.0.1", 65531},
+	    {"the same to a dual-stack listener", AF_INET6, "::", 1, NULL, AF_INET6,
+	     "::ffff:127.0.0.1", 65530},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
