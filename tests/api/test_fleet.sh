@@ -92,6 +92,15 @@ check "the central lists dev-1 on bundle 1" wait_until 10 host_listed 1
 expect_json "the host reports its lockset version" '.hosts[0].locksetVersion | length > 0' true
 expect_json "and its mode" '.hosts[0].mode' enforce
 expect_json "and that it is in sync" '.hosts[0].status' ok
+# A report of a bundle this central never issued (found by an attacker's
+# review: it was stored, and counted as not behind).
+S=$(curl -s -o "$T/forged" -w '%{http_code}' -H "Authorization: Bearer $(cat "$T/token")" \
+	-X POST "$UPSTREAM/v1/hosts/forged-1/status" \
+	-d '{"locksetVersion":"0.1.0","bundleVersion":999,"mode":"upstream","status":"ok"}')
+check "a report of a bundle never issued is refused ($S)" test "$S" = 400
+check "... naming /bundleVersion" jq -e '.error.details[0].path == "/bundleVersion"' "$T/forged"
+api GET /v1/hosts
+expect_json "... and not stored" '[.hosts[] | select(.host == "forged-1")] | length' 0
 
 # --- a change on the central reaches the host (org and per-user policy)
 api PATCH /v1/policy -H 'Content-Type: application/merge-patch+json' \
