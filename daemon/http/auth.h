@@ -32,7 +32,7 @@ struct peer {
 	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
 	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
 	enum role role;
-	int rate_limited; /* too many failed token attempts from this address */
+	int rate_limited; /* too many failed token attempts from this caller (auth_peer_key) */
 };
 
 /* Who p is, for the caps and limits kept per caller: "uid:N" for a Unix

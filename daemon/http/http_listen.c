@@ -188,13 +188,7 @@ open_tcp(struct listener *l, const char *spec, char **err)
 		fd = -1;
 		goto out;
 	}
-	if (res->ai_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)res->ai_addr;
-		l->is_loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)res->ai_addr;
-		l->is_loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-	}
+	l->is_loopback = tcp_addr_is_loopback(res->ai_addr);
 	l->fd = fd;
 	rc = 0;
 out:
@@ -250,12 +244,7 @@ http_listen_fd(struct http *h, const char *spec, enum listener_kind kind, int fd
 	l->inherited = 1;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		l->is_unix = ss.ss_family == AF_UNIX;
-		if (ss.ss_family == AF_INET)
-			l->is_loopback =
-			    (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-		else if (ss.ss_family == AF_INET6)
-			l->is_loopback =
-			    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+		l->is_loopback = tcp_addr_is_loopback((const struct sockaddr *)&ss);
 	}
 	l->spec = strdup(spec);
 	h->nlisteners++;
