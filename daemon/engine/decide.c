@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decide_int.h"
 
@@ -243,6 +244,7 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	    (c->d->subject = decide_dup_trunc(t->id)) == NULL)
 		c->nomem = 1;
 }
+
 int
 decide_body_whole(int forwarded, const char *content_length)
 {
@@ -275,8 +277,8 @@ decide_eval(const struct decide_policy *dp, const struct decide_request *req, st
 		goto out;
 	}
 	/* Read-only routes take the cheap path (nothing to read, nothing to
-	 * record) unless the policy denies their command, or a mutating one
-	 * holds %00, whose route itself is in doubt. */
+	 * record) unless the policy denies their command, or the target holds
+	 * %00, which puts the route itself in doubt. */
 	if (t.route != ENGINEAPI_OTHER || t.klass != ENGINEAPI_READONLY || t.nul ||
 	    (t.command != NULL && decide_strlist_has(&dp->commands, t.command))) {
 		out->inspected = 1;
@@ -319,8 +321,9 @@ decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *known)
 {
 	if (mode == NULL)
 		return;
-	/* As dockerd reads them: "host" exactly; "container:" a prefix. */
-	if (strcmp(mode, "host") == 0)
+	/* "container:" a prefix, as dockerd reads it; "host" in any case, as
+	 * the host-* rules read it (dockerd refuses any case but its own). */
+	if (strcasecmp(mode, "host") == 0)
 		*host |= ns;
 	else if (strncmp(mode, "container:", 10) == 0)
 		*known &= ~ns;
@@ -366,12 +369,9 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 		struct decide_mounts from = {0};
 		int rc;
 
-		if (f->v[i].kind == EF_PID_MODE)
-			decide_ns_mode(DECIDE_NS_PID, f->v[i].value, &out->ns_host, &out->ns_known);
-		else if (f->v[i].kind == EF_NETWORK_MODE)
-			decide_ns_mode(DECIDE_NS_NET, f->v[i].value, &out->ns_host, &out->ns_known);
-		else if (f->v[i].kind == EF_IPC_MODE)
-			decide_ns_mode(DECIDE_NS_IPC, f->v[i].value, &out->ns_host, &out->ns_known);
+		if (decide_ns_of(f->v[i].kind) != 0)
+			decide_ns_mode(decide_ns_of(f->v[i].kind), f->v[i].value, &out->ns_host,
+			               &out->ns_known);
 		if (f->v[i].kind == EF_HOST_PATH) {
 			if (decide_mounts_add(out, f->v[i].value) == -1)
 				result = -1;

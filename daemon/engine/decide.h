@@ -19,9 +19,6 @@ struct decide_policy *decide_policy_new(const json_t *effective);
 /* Release a policy. Accepts NULL. */
 void decide_policy_free(struct decide_policy *dp);
 
-/* The host paths a container mounts (bind sources, local-volume devices,
- * and those it inherits through VolumesFrom): recorded at create, judged
- * again at start. src and each string are malloc'd. */
 /* Namespaces a container can share with the host, or with another
  * container (--pid, --network, --ipc container:NAME join the other's). */
 #define DECIDE_NS_PID 1u
@@ -29,6 +26,9 @@ void decide_policy_free(struct decide_policy *dp);
 #define DECIDE_NS_IPC 4u
 #define DECIDE_NS_ALL 7u
 
+/* The host paths a container mounts (bind sources, local-volume devices,
+ * and those it inherits through VolumesFrom): recorded at create, judged
+ * again at start. src and each string are malloc'd. */
 struct decide_mounts {
 	char **src;
 	size_t n;

@@ -126,6 +126,17 @@ void decide_judge_query_route(struct ctx *c, const struct engineapi_target *t);
 /* Inventory classes and commands: unknown routes, refused and denied commands,
  * form-encoded bodies. */
 void decide_judge_class(struct ctx *c, const struct engineapi_target *t);
+/* The namespace (DECIDE_NS_*) a mode fact sets: PID, network or IPC, the
+ * three another container can be joined in; 0 for any other fact. */
+static inline unsigned
+decide_ns_of(enum engineapi_fact_kind kind)
+{
+	return kind == EF_PID_MODE       ? DECIDE_NS_PID
+	       : kind == EF_NETWORK_MODE ? DECIDE_NS_NET
+	       : kind == EF_IPC_MODE     ? DECIDE_NS_IPC
+	                                 : 0;
+}
+
 /* A name an image is about to get (build -t): refused when it would match
  * ECI's socket-mount list, or cannot be read as an image name. */
 void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name);

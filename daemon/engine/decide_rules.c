@@ -443,9 +443,7 @@ judge_volume_fs(struct ctx *c, const char *field, const char *flag, const struct
 static void
 judge_joined_ns(struct ctx *c, const char *field, const struct engineapi_fact *fa, size_t r)
 {
-	unsigned ns = fa->kind == EF_PID_MODE       ? DECIDE_NS_PID
-	              : fa->kind == EF_NETWORK_MODE ? DECIDE_NS_NET
-	                                            : DECIDE_NS_IPC;
+	unsigned ns = decide_ns_of(fa->kind);
 	const char *name = fa->value + 10;
 	struct decide_mounts m = {0};
 	char flag[300];
@@ -486,9 +484,7 @@ judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 		if (strcasecmp(fa->value, "host") == 0)
 			decide_violate(c, mode_rules[i].rule, field, fa->value, mode_rules[i].flag,
 			               "the host's namespace (%s=host) is not allowed", field);
-		else if (strncmp(fa->value, "container:", 10) == 0 &&
-		         (fa->kind == EF_PID_MODE || fa->kind == EF_NETWORK_MODE ||
-		          fa->kind == EF_IPC_MODE))
+		else if (strncmp(fa->value, "container:", 10) == 0 && decide_ns_of(fa->kind) != 0)
 			judge_joined_ns(c, field, fa, i);
 	}
 }
