@@ -82,21 +82,14 @@ decide_judge_registry(struct ctx *c, const char *field, const char *flag, const 
 	               dp->registries_text[0] != '\0' ? dp->registries_text : "none");
 }
 
+/* A pull's fromImage, or a plugin pull's or upgrade's remote. */
 static void
 check_pull_registry(struct ctx *c, const char *key, const char *val)
 {
-	char flag[QVAL_MAX + 16];
-
-	snprintf(flag, sizeof(flag), "docker pull %s", val);
-	decide_judge_registry(c, key, flag, val);
-}
-
-static void
-check_plugin_registry(struct ctx *c, const char *key, const char *val)
-{
 	char flag[QVAL_MAX + 32];
 
-	snprintf(flag, sizeof(flag), "docker plugin install %s", val);
+	snprintf(flag, sizeof(flag), "docker %s %s",
+	         strcmp(key, "remote") == 0 ? "plugin install" : "pull", val);
 	decide_judge_registry(c, key, flag, val);
 }
 
@@ -375,7 +368,7 @@ plugin_route(struct ctx *c, const struct engineapi_target *t, const struct param
 	subject(c, buf);
 	/* A pull or an upgrade fetches the plugin from remote's registry. */
 	if (t->route == ENGINEAPI_PLUGIN_INSTALL)
-		params_each(c, p, "remote", check_plugin_registry);
+		params_each(c, p, "remote", check_pull_registry);
 	snprintf(flag, sizeof(flag), "docker plugin %s %s", verb, buf);
 	if (c->dp->deny & DENY_PRIVILEGED)
 		decide_violate(
