@@ -37,6 +37,7 @@
 #include "policy/userpolicy.h"
 #include "policy/watch.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -102,26 +103,39 @@ static int
 upstream_host_loopback(const char *rest)
 {
 	size_t n = strcspn(rest, "/:?#");
+	char host[16];
+	struct in_addr a;
 
 	if (rest[0] == '[')
 		return strncmp(rest, "[::1]", 5) == 0;
-	return (n == 9 && strncasecmp(rest, "localhost", 9) == 0) || strncmp(rest, "127.", 4) == 0;
+	if (n == 9 && strncasecmp(rest, "localhost", 9) == 0)
+		return 1;
+	if (n >= sizeof(host))
+		return 0;
+	memcpy(host, rest, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 /* One file an option names, judged by the trust rule after symbolic links
- * (a certificate manager's live/ links are links): whoever could write it
- * could change what this host enforces or who it talks to. A secret may be
+ * (a certificate manager's live/ links are links), it and the directory
+ * that holds it: whoever could write either could change what this host
+ * enforces or who it talks to, now or after this check. A secret may be
  * read by its group (Debian's ssl-cert), by nobody else. A file that is
  * missing is left to the code that reads it. */
 static void
 check_option_file(const char *opt, const char *path, int secret, struct problems *errs)
 {
 	struct problems one = PROBLEMS_INIT;
+	char *real;
 	struct stat st;
 
-	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0 ||
+	    (real = realpath(path, NULL)) == NULL)
 		return;
-	if (trust_check_stat(path, &st, TRUST_FILE, &one) != 0 && one.n > 0)
+	if ((trust_check_stat(path, &st, TRUST_FILE, &one) != 0 ||
+	     trust_check_path(dirname(real), TRUST_DIR, 0, &one) != 0) &&
+	    one.n > 0)
 		problems_add(errs, opt, "%s", one.v[0].message);
 	else if (secret && (st.st_mode & S_IROTH))
 		problems_add(
@@ -129,6 +143,7 @@ check_option_file(const char *opt, const char *path, int secret, struct problems
 		    "%s is readable by others (mode %04o): it holds a secret; chmod o-r it", path,
 		    (unsigned)(st.st_mode & 07777));
 	problems_clear(&one);
+	free(real);
 }
 
 int

@@ -95,13 +95,16 @@ h_host_status_post(struct request *rq)
 		problems_add(&errs, "/auditCheckpoint", "expected a signed audit checkpoint");
 	/* A host holds what this central issued: a version it never issued
 	 * would keep a host that stopped syncing out of the "behind" list. */
-	if (errs.n == 0 && rq->srv->bundles != NULL &&
-	    json_integer_value(json_object_get(b, "bundleVersion")) >
-	        bundleserve_version(rq->srv->bundles))
-		problems_add(&errs, "/bundleVersion",
-		             "%lld is newer than this central's bundle (%lld): no host can hold it",
-		             (long long)json_integer_value(json_object_get(b, "bundleVersion")),
-		             bundleserve_version(rq->srv->bundles));
+	if (errs.n == 0 && rq->srv->bundles != NULL) {
+		long long have = json_integer_value(json_object_get(b, "bundleVersion"));
+		long long issued = bundleserve_version(rq->srv->bundles);
+
+		if (have > issued)
+			problems_add(&errs, "/bundleVersion",
+			             "%lld is newer than this central's bundle (%lld): no host can "
+			             "hold it",
+			             have, issued);
+	}
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid status report");
 		problems_clear(&errs);

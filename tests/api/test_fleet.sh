@@ -269,6 +269,9 @@ else
 	check "a plain http:// upstream off this host is warned about at start" \
 		grep -q "upstream http://192.0.2.1:9 is plain HTTP: the upstream token travels in clear" \
 		"$T/badcurl/plain.log"
+	UPSTREAM=http://127.lockset.invalid:9 stub_host "$T/badcurl/none.c" "$T/badcurl/plain2.log"
+	check "... so is a host name that only starts like a loopback address" \
+		grep -q "upstream http://127.lockset.invalid:9 is plain HTTP" "$T/badcurl/plain2.log"
 fi
 
 # --- the files that decide what a host enforces are held to the trust rule
@@ -285,5 +288,10 @@ install -m 666 "$T/pub.pem" "$T/pub-666.pem"
 trust_start "$T/token" "$T/pub-666.pem"
 check "a bundle key anyone may write stops the start (exit 2)" test $? = 2
 check "... by the trust rule" grep -q -- "--bundle-key: $T/pub-666.pem: .*not writable by group or others" "$T/trust.log"
+mkdir -m 777 "$T/open"
+install -m 644 "$T/pub.pem" "$T/open/pub.pem"
+trust_start "$T/token" "$T/open/pub.pem"
+check "so does a bundle key in a directory anyone may write (exit 2)" test $? = 2
+check "... naming the directory" grep -q -- "--bundle-key: $T/open: .*not writable by group or others" "$T/trust.log"
 
 finish
