@@ -117,33 +117,79 @@ upstream_host_loopback(const char *rest)
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/* The directory that holds path, and for each symbolic link on the way to
+ * its file the directory that holds what the link names, each resolved
+ * and judged by the trust rule: whoever could write one of them could
+ * swap the file after this check. 0, or -1 with a problem in one. */
+static int
+check_link_chain(const char *path, struct problems *one)
+{
+	char cur[4096], target[4096], *copy, *dir;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(cur, sizeof(cur), "%s", path);
+	for (int hops = 0; hops <= 40; hops++) {
+		if ((copy = strdup(cur)) == NULL)
+			return -1;
+		dir = realpath(dirname(copy), NULL);
+		free(copy);
+		if (dir == NULL || trust_check_path(dir, TRUST_DIR, 0, one) != 0 ||
+		    lstat(cur, &st) != 0) {
+			free(dir);
+			return -1;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			free(dir);
+			return 0;
+		}
+		if ((n = readlink(cur, target, sizeof(target) - 1)) < 0) {
+			free(dir);
+			return -1;
+		}
+		target[n] = '\0';
+		/* An absolute target stands for itself; a relative one is in dir. */
+		if (target[0] == '/') {
+			memcpy(cur, target, (size_t)n + 1);
+		} else if (strlen(dir) + 1 + (size_t)n < sizeof(cur)) {
+			size_t dl = strlen(dir);
+
+			memcpy(cur, dir, dl);
+			cur[dl] = '/';
+			memcpy(cur + dl + 1, target, (size_t)n + 1);
+		} else {
+			free(dir);
+			return -1;
+		}
+		free(dir);
+	}
+	return -1;
+}
+
 /* One file an option names, judged by the trust rule after symbolic links
- * (a certificate manager's live/ links are links), it and the directory
- * that holds it: whoever could write either could change what this host
- * enforces or who it talks to, now or after this check. A secret may be
- * read by its group (Debian's ssl-cert), by nobody else. A file that is
- * missing is left to the code that reads it. */
+ * (a certificate manager's live/ links are links), it and the directories
+ * on its way (check_link_chain): whoever could write one could change what
+ * this host enforces or who it talks to, now or after this check. A secret
+ * may be read by its group (Debian's ssl-cert), by nobody else. A file that
+ * is missing is left to the code that reads it. */
 static void
 check_option_file(const char *opt, const char *path, int secret, struct problems *errs)
 {
 	struct problems one = PROBLEMS_INIT;
-	char *real;
 	struct stat st;
 
-	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0 ||
-	    (real = realpath(path, NULL)) == NULL)
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
 		return;
-	if ((trust_check_stat(path, &st, TRUST_FILE, &one) != 0 ||
-	     trust_check_path(dirname(real), TRUST_DIR, 0, &one) != 0) &&
-	    one.n > 0)
-		problems_add(errs, opt, "%s", one.v[0].message);
+	if (trust_check_stat(path, &st, TRUST_FILE, &one) != 0 || check_link_chain(path, &one) != 0)
+		problems_add(errs, opt, "%s",
+		             one.n > 0 ? one.v[0].message
+		                       : "cannot be resolved to a file through its links");
 	else if (secret && (st.st_mode & S_IROTH))
 		problems_add(
 		    errs, opt,
 		    "%s is readable by others (mode %04o): it holds a secret; chmod o-r it", path,
 		    (unsigned)(st.st_mode & 07777));
 	problems_clear(&one);
-	free(real);
 }
 
 int

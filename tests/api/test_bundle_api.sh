@@ -37,15 +37,16 @@ install -m 600 "$T/pub.pem" "$T/pub-600.pem"
 check "a public key as signing key is refused (exit 1)" test $? = 1
 check "the refusal names the option" grep -q -- "--bundle-signing-key" "$T/badkey.log"
 # --- a signing key others may read, or write, stops it before anything opens
+# (--check-config: were it accepted, the run would end with 0, not a daemon)
 install -m 644 "$T/sign.pem" "$T/sign-644.pem"
 "$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" --authz-socket '' \
-	--foreground --bundle-signing-key "$T/sign-644.pem" >"$T/badkey.log" 2>&1
+	--foreground --bundle-signing-key "$T/sign-644.pem" --check-config >"$T/badkey.log" 2>&1
 check "a signing key readable by others is refused (exit 2)" test $? = 2
 check "... naming the option and the mode" \
 	grep -q -- "--bundle-signing-key: $T/sign-644.pem is readable by others (mode 0644)" "$T/badkey.log"
 install -m 620 "$T/sign.pem" "$T/sign-620.pem"
 "$LOCKSETD" --settings "$SETTINGS" --state-dir "$STATE" --listen "unix:$SOCK" --authz-socket '' \
-	--foreground --bundle-signing-key "$T/sign-620.pem" >"$T/badkey.log" 2>&1
+	--foreground --bundle-signing-key "$T/sign-620.pem" --check-config >"$T/badkey.log" 2>&1
 check "a signing key its group may write is refused (exit 2)" test $? = 2
 check "... by the trust rule" grep -q -- "--bundle-signing-key: .*not writable by group or others" "$T/badkey.log"
 

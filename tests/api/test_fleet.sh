@@ -275,10 +275,11 @@ else
 fi
 
 # --- the files that decide what a host enforces are held to the trust rule
-trust_start() { # TOKEN-FILE BUNDLE-KEY: a host's start with them; its exit code
+# (--check-config: an accepted file ends the run too, with 0, not a daemon.)
+trust_start() { # TOKEN-FILE BUNDLE-KEY: a host's check with them; its exit code
 	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$H/t.sock" \
 		--authz-socket '' --foreground --upstream "$UPSTREAM" --upstream-token-file "$1" \
-		--bundle-key "$2" >"$T/trust.log" 2>&1
+		--bundle-key "$2" --check-config >"$T/trust.log" 2>&1
 }
 install -m 644 "$T/token" "$T/token-644"
 trust_start "$T/token-644" "$T/pub.pem"
@@ -293,5 +294,19 @@ install -m 644 "$T/pub.pem" "$T/open/pub.pem"
 trust_start "$T/token" "$T/open/pub.pem"
 check "so does a bundle key in a directory anyone may write (exit 2)" test $? = 2
 check "... naming the directory" grep -q -- "--bundle-key: $T/open: .*not writable by group or others" "$T/trust.log"
+# A symbolic link is followed (a certificate manager's live/ links), and the
+# directory each link sits in is judged too: one anyone may write could be
+# pointed elsewhere after the check.
+ln -s "$T/pub.pem" "$T/open/link.pem"
+trust_start "$T/token" "$T/open/link.pem"
+check "a bundle key through a link in a directory anyone may write stops the start (exit 2)" \
+	test $? = 2
+mkdir -m 700 "$T/live"
+ln -s ../open/link.pem "$T/live/chain.pem"
+trust_start "$T/token" "$T/live/chain.pem"
+check "... also as the second link of a chain (exit 2)" test $? = 2
+ln -s "$T/pub.pem" "$T/live/bundle.pub"
+trust_start "$T/token" "$T/live/bundle.pub"
+check "a bundle key through a link in a trusted directory is accepted" test $? = 0
 
 finish
