@@ -135,8 +135,10 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 	snprintf(flag, sizeof(flag), "docker %s %s",
 	         t->route == ENGINEAPI_CONTAINER_RESTART ? "restart" : "start", t->id);
 	decide_judge_container(c, "id", flag, t->id, NULL);
-	if (t->route == ENGINEAPI_CONTAINER_START)
+	if (t->route == ENGINEAPI_CONTAINER_START) {
 		judge_body_route(c, t);
+		decide_judge_checkpoint_query(c, t);
+	}
 }
 
 /* ECI locked on: the engine must run containers in user namespaces. Every
@@ -234,6 +236,12 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		break;
 	case ENGINEAPI_BUILD_STREAM:
 		judge_build_stream(c);
+		break;
+	case ENGINEAPI_CHECKPOINT:
+		if (engineapi_reads_body(c->req->method, t->route))
+			judge_body_route(c, t);
+		else
+			decide_judge_checkpoint_query(c, t);
 		break;
 	case ENGINEAPI_SWARM_JOIN:
 	case ENGINEAPI_UNKNOWN:

@@ -110,6 +110,14 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
  * and writable when write is set. */
 void decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src,
                          int write);
+/* Judge a checkpoint directory (experimental daemons): filepath.Join(dir,
+ * name), which dockerd makes (write) or restores from, as a host path; an
+ * empty dir (the container's own) is not judged, a relative one refused. */
+void decide_judge_checkpoint_dir(struct ctx *c, const char *field, const char *flag,
+                                 const char *dir, const char *name, int write);
+/* The checkpoint directory in the query of a checkpoint list or delete, or of
+ * a start that restores one (decide_routes.c). */
+void decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t);
 /* The mounts of the container a VolumesFrom entry or start names, through
  * req->container (out zeroed first): as decide_container_fn. */
 int decide_container_mounts(const struct decide_request *req, const char *entry,

@@ -79,6 +79,9 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_NETWORK_TARGET:
 		snprintf(buf, bufsz, "--network %s", fa->value);
 		break;
+	case EF_CHECKPOINT_DIR:
+		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
+		break;
 	}
 }
 

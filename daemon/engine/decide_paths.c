@@ -138,6 +138,39 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 		               nforms > 1 ? ")" : "", protect ? "is inside" : "contains");
 }
 
+/* dockerd (as root) makes filepath.Join(dir, name) and its parents for a
+ * checkpoint create, the directory itself for a list (MkdirAll), removes it
+ * for a delete, and has CRIU write a dump there or restore a container from
+ * it: a host path like a bind's source. A relative dir is taken from
+ * dockerd's working directory, which lockset cannot see. */
+void
+decide_judge_checkpoint_dir(struct ctx *c, const char *field, const char *flag, const char *dir,
+                            const char *name, int write)
+{
+	char path[HOSTPATH_MAX];
+	int n;
+
+	if (dir[0] == '\0')
+		return;
+	if (dir[0] != '/') {
+		decide_violate(c, "unresolved-path", field, dir, flag,
+		               "checkpoint directory %.200s is relative to dockerd's working "
+		               "directory, which lockset cannot see, so it is refused",
+		               dir);
+		return;
+	}
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		decide_violate(c, "unresolved-path", field, dir, flag,
+		               "checkpoint directory %.200s... is too long to be resolved, so it "
+		               "is refused",
+		               dir);
+		return;
+	}
+	decide_judge_path(c, field, flag, path, NULL);
+	decide_judge_access(c, field, flag, path, write);
+}
+
 /* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */
 static void
 volumes_from_name(const char *entry, char *buf, size_t bufsz)

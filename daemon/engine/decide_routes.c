@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "decide_int.h"
+#include "hostpath.h"
 
 #define QVAL_MAX 1024
 
@@ -411,13 +412,43 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 	}
 }
 
+/* A body Go's Request reads into r.Form: Content-Type
+ * application/x-www-form-urlencoded (ParseForm; its values come before the
+ * query's), or multipart/form-data (ParseMultipartForm, which r.FormValue
+ * calls: its values join r.Form after the query's). Read as Go's mime parser
+ * reads it: case-insensitive, parameters after ';'. */
+static int
+is_form_type(const char *ct)
+{
+	static const char *const types[] = {"application/x-www-form-urlencoded",
+	                                    "multipart/form-data"};
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t n = strlen(types[i]);
+
+		if (strncasecmp(ct, types[i], n) == 0 &&
+		    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
 void
 decide_judge_query_route(struct ctx *c, const struct engineapi_target *t)
 {
 	const struct decide_request *req = c->req;
 	struct params p = {t->query, NULL};
 
-	if (req->has_body && req->body_len > 0 && t->route != ENGINEAPI_IMAGE_LOAD) {
+	/* Only a form body joins r.Form: any other (a JSON body's text may
+	 * read as "&repo=x&") is never a parameter to dockerd. A form body on
+	 * a route that reads r.Form is refused (decide_judge_class); its
+	 * values are judged as well, for the message. */
+	if (req->has_body && req->body_len > 0 && t->route != ENGINEAPI_IMAGE_LOAD &&
+	    is_form_type(req->content_type)) {
 		p.form = malloc(req->body_len + 1);
 		if (p.form == NULL) {
 			c->nomem = 1;
@@ -428,22 +459,6 @@ decide_judge_query_route(struct ctx *c, const struct engineapi_target *t)
 	}
 	judge_params(c, t, &p);
 	free(p.form);
-}
-
-/* Content-Type application/x-www-form-urlencoded, as Go's mime parser reads
- * it (case-insensitive, parameters after ';'). */
-static int
-is_form_type(const char *ct)
-{
-	static const char form[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(form) - 1;
-
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return strncasecmp(ct, form, n) == 0 &&
-	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 void
@@ -477,4 +492,49 @@ decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 		decide_violate(c, "missing-body", "Content-Type", req->content_type, NULL,
 		               "a form-encoded body overrides the query and is not forwarded to "
 		               "authorization plugins, so it is refused");
+}
+
+/* Checkpoints (experimental daemons): a list (?dir=, which dockerd makes), a
+ * delete (?dir=, joined with the checkpoint's name) and a start that restores
+ * one (?checkpoint-dir=, joined with ?checkpoint=). Read from the query alone:
+ * a form body is refused, and no other body is a parameter. Every value of
+ * the directory is judged; one too long to read whole is refused. */
+void
+decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
+{
+	int start = t->route == ENGINEAPI_CONTAINER_START;
+	const char *key = start ? "checkpoint-dir" : "dir", *cur = t->query, *name = "";
+	const char *flag = start ? "docker start --checkpoint-dir"
+	                   : strcmp(c->req->method, "DELETE") == 0
+	                       ? "docker checkpoint rm --checkpoint-dir"
+	                       : "docker checkpoint ls --checkpoint-dir";
+	char first[QVAL_MAX], dir[HOSTPATH_MAX];
+	int r = 0;
+
+	if (start) {
+		const char *q = t->query;
+
+		first[0] = '\0';
+		r = engineapi_query_next(&q, "checkpoint", first, sizeof(first));
+		name = first;
+	} else if (t->id2 != NULL) {
+		name = t->id2;
+	}
+	if (r == 2) {
+		decide_violate(
+		    c, "unresolved-path", "checkpoint", first, flag,
+		    "a checkpoint name over %d bytes cannot be resolved, so it is refused",
+		    QVAL_MAX - 1);
+		return;
+	}
+	while (cur != NULL && (r = engineapi_query_next(&cur, key, dir, sizeof(dir))) != 0) {
+		if (r == 2)
+			decide_violate(
+			    c, "unresolved-path", key, "", flag,
+			    "a checkpoint directory over %d bytes cannot be resolved, so "
+			    "it is refused",
+			    HOSTPATH_MAX - 1);
+		else
+			decide_judge_checkpoint_dir(c, key, flag, dir, name, !start);
+	}
 }

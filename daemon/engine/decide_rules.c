@@ -559,5 +559,9 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_NETWORK_TARGET:
 		judge_network_target(c, field, fa->value);
 		break;
+	case EF_CHECKPOINT_DIR:
+		decide_judge_checkpoint_dir(c, field, flag, fa->value, fa->nlist ? fa->list[0] : "",
+		                            1);
+		break;
 	}
 }

@@ -465,6 +465,27 @@ volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	                          -1, "", 0);
 }
 
+/* A checkpoint create (experimental daemons): CheckpointDir, a host
+ * directory, with the CheckpointID joined to it as its one list entry; none
+ * when CheckpointDir is empty (the container's own, under dockerd's root). */
+static int
+checkpoint_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	const char *dir = gojson_view_string(root, "CheckpointDir");
+	const char *id = gojson_view_string(root, "CheckpointID");
+	const char **list;
+
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	if ((list = gojson_arena_alloc(&f->arena, sizeof(*list))) == NULL ||
+	    engineapi_fact_add(f, EF_CHECKPOINT_DIR, dir, "", "CheckpointDir", -1, NULL) == -1)
+		return -1;
+	list[0] = id != NULL ? id : "";
+	f->v[f->n - 1].list = list;
+	f->v[f->n - 1].nlist = 1;
+	return 0;
+}
+
 int
 engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, const char *body,
                       size_t len)
@@ -516,6 +537,8 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return hostconfig_facts(f, &rv, "");
 	case ENGINEAPI_VOLUME_CREATE:
 		return volume_facts(f, &rv);
+	case ENGINEAPI_CHECKPOINT:
+		return checkpoint_facts(f, &rv);
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);

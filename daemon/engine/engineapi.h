@@ -33,6 +33,8 @@ enum engineapi_route {
 	ENGINEAPI_COMMIT,            /* POST /commit */
 	ENGINEAPI_BUILD_STREAM,      /* POST /grpc: BuildKit's own API, a stream no plugin sees */
 	ENGINEAPI_NETWORK_CONNECT,   /* POST /networks/{id}/connect: an endpoint's sysctls */
+	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
+	                                .../{checkpoint} (experimental): a host directory */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -65,6 +67,7 @@ struct engineapi_target {
 	const char *id;      /* the route's first path parameter: container, exec,
 	                        image, plugin, service, network or volume id or
 	                        name ("localhost:5000/a/b" for an image), or NULL */
+	const char *id2;     /* the second path parameter (a checkpoint's name), or NULL */
 	const char *query;   /* raw query string after '?' (borrowed from uri), or NULL */
 	char *heap;          /* path storage when it does not fit inline */
 	char buf[ENGINEAPI_PATH_INLINE];
@@ -80,6 +83,9 @@ struct engineapi_target {
  * method or a URI without a path). Returns 0, or -1 on ENOMEM. Call
  * engineapi_target_clear afterwards. */
 int engineapi_classify(const char *method, const char *uri, struct engineapi_target *t);
+/* 1 when the facts of a request of method on route are in its JSON body
+ * (engineapi_facts_parse reads it), else 0. */
+int engineapi_reads_body(const char *method, enum engineapi_route route);
 /* Release what engineapi_classify allocated. Accepts NULL. */
 void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
@@ -91,7 +97,8 @@ const char *engineapi_route_name(enum engineapi_route route);
 /* Find the next value of key (exact, case-sensitive, as Go's url.Values) in a
  * query string ("a=1&b=2", '+' = space, %XX decoded); *cursor starts at the
  * string and advances. The decoded value is written to buf (truncated to
- * bufsz - 1). Returns 1 when a value was found, 0 at the end. */
+ * bufsz - 1). Returns 1 when a value was found, 2 when one was found but cut
+ * (its raw text is bufsz bytes or more), 0 at the end. */
 int engineapi_query_next(const char **cursor, const char *key, char *buf, size_t bufsz);
 
 /* gojson_key_matches, kept under the engineapi name for callers of this module:
@@ -122,6 +129,7 @@ enum engineapi_fact_kind {
 	EF_NETWORK_VOLUME, /* the same for nfs, cifs, ...; value: its type */
 	EF_PLUGIN,         /* a service whose tasks install a plugin; value: its remote */
 	EF_NETWORK_TARGET, /* a service's network attachment; value: the name or id */
+	EF_CHECKPOINT_DIR, /* a checkpoint create's CheckpointDir; list: {CheckpointID} */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

@@ -29,10 +29,10 @@ const struct engineapi_entry *engineapi_inventory_at(size_t i);
 
 /* The first entry, in dockerd's router order, whose method equals method and
  * whose pattern matches path (decoded, cleaned, without its version prefix),
- * or NULL. On a match with a path parameter, path is cut (in place) after the
- * first parameter and *id points at it; otherwise *id is NULL. */
+ * or NULL. On a match with path parameters, path is cut (in place) after each
+ * of the first two, and *id and *id2 point at them; otherwise they are NULL. */
 const struct engineapi_entry *engineapi_inventory_match(const char *method, char *path,
-                                                        const char **id);
+                                                        const char **id, const char **id2);
 
 struct gojson_view;
 

@@ -29,9 +29,10 @@ enum { FORM = 1, WIDE = 2 };
  * and configs matches one segment. */
 static const struct engineapi_entry inventory[] = {
     /* Checkpoints (experimental) come first: their router is added first. */
-    ROW("GET", "/containers/{id}/checkpoints", OTHER, READONLY, NULL, WIDE),
-    ROW("POST", "/containers/{id}/checkpoints", OTHER, READONLY, "checkpoint create", FORM | WIDE),
-    ROW("DELETE", "/containers/{id}/checkpoints/{checkpoint}", OTHER, READONLY, NULL, 0),
+    ROW("GET", "/containers/{id}/checkpoints", CHECKPOINT, JUDGED, NULL, WIDE),
+    ROW("POST", "/containers/{id}/checkpoints", CHECKPOINT, JUDGED, "checkpoint create",
+        FORM | WIDE),
+    ROW("DELETE", "/containers/{id}/checkpoints/{checkpoint}", CHECKPOINT, JUDGED, NULL, 0),
 
     ROW("HEAD", "/containers/{id}/archive", OTHER, READONLY, "cp", WIDE),
     ROW("GET", "/containers/json", OTHER, READONLY, NULL, 0),
@@ -181,15 +182,16 @@ engineapi_inventory_at(size_t i)
 	return i < sizeof(inventory) / sizeof(inventory[0]) ? &inventory[i] : NULL;
 }
 
-/* Match path against e's pattern; on success *ps and *pl locate the first
- * parameter (NULL and 0 when there is none). */
+/* Match path against e's pattern; on success ps[i] and pl[i] locate the
+ * first two parameters (NULL and 0 for each that is not there). */
 static int
-pattern_match(const struct engineapi_entry *e, const char *path, const char **ps, size_t *pl)
+pattern_match(const struct engineapi_entry *e, const char *path, const char *ps[2], size_t pl[2])
 {
 	const char *pat = e->pattern;
+	int np = 0;
 
-	*ps = NULL;
-	*pl = 0;
+	ps[0] = ps[1] = NULL;
+	pl[0] = pl[1] = 0;
 	while (*pat != '\0') {
 		const char *end;
 
@@ -212,9 +214,9 @@ pattern_match(const struct engineapi_entry *e, const char *path, const char **ps
 			if (end == path)
 				return 0;
 		}
-		if (*ps == NULL) {
-			*ps = path;
-			*pl = (size_t)(end - path);
+		if (np < 2) {
+			ps[np] = path;
+			pl[np++] = (size_t)(end - path);
 		}
 		if (e->wide)
 			return 1;
@@ -224,25 +226,30 @@ pattern_match(const struct engineapi_entry *e, const char *path, const char **ps
 }
 
 const struct engineapi_entry *
-engineapi_inventory_match(const char *method, char *path, const char **id)
+engineapi_inventory_match(const char *method, char *path, const char **id, const char **id2)
 {
 	size_t i;
 
-	*id = NULL;
+	*id = *id2 = NULL;
 	for (i = 0; i < sizeof(inventory) / sizeof(inventory[0]); i++) {
 		const struct engineapi_entry *e = &inventory[i];
-		const char *ps;
-		size_t pl;
+		const char *ps[2];
+		size_t pl[2];
 
 		/* Cheap rejects first: the first letter of the first segment
 		 * (every pattern starts with '/'), then the method. */
 		if (e->pattern[1] != path[1] && e->pattern[1] != '{')
 			continue;
-		if (strcmp(e->method, method) != 0 || !pattern_match(e, path, &ps, &pl))
+		if (strcmp(e->method, method) != 0 || !pattern_match(e, path, ps, pl))
 			continue;
-		if (ps != NULL) {
-			path[(size_t)(ps - path) + pl] = '\0';
-			*id = ps;
+		/* The second first: cutting after the first ends the path there. */
+		if (ps[1] != NULL) {
+			path[(size_t)(ps[1] - path) + pl[1]] = '\0';
+			*id2 = ps[1];
+		}
+		if (ps[0] != NULL) {
+			path[(size_t)(ps[0] - path) + pl[0]] = '\0';
+			*id = ps[0];
 		}
 		return e;
 	}

@@ -52,6 +52,7 @@ engineapi_route_name(enum engineapi_route route)
 	case ENGINEAPI_UNKNOWN:
 		return "unknown";
 	case ENGINEAPI_NETWORK_CONNECT: /* audited as any other route */
+	case ENGINEAPI_CHECKPOINT:
 	case ENGINEAPI_OTHER:
 		break;
 	}
@@ -114,7 +115,7 @@ classify_path(const char *method, char *path, struct engineapi_target *t)
 	const struct engineapi_entry *e = NULL;
 
 	if (method != NULL && path != NULL)
-		e = engineapi_inventory_match(method, path, &t->id);
+		e = engineapi_inventory_match(method, path, &t->id, &t->id2);
 	if (e == NULL) {
 		if (method_mutates(method)) {
 			t->route = ENGINEAPI_UNKNOWN;
@@ -143,6 +144,7 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->pattern = NULL;
 	t->form = 0;
 	t->id = NULL;
+	t->id2 = NULL;
 	t->query = NULL;
 	t->heap = NULL;
 	/* Decoded, %00 would end the path or a parameter here and not in Go. */
@@ -191,6 +193,26 @@ out:
 	return result;
 }
 
+int
+engineapi_reads_body(const char *method, enum engineapi_route route)
+{
+	switch (route) {
+	case ENGINEAPI_CONTAINER_CREATE:
+	case ENGINEAPI_EXEC_CREATE:
+	case ENGINEAPI_CONTAINER_UPDATE:
+	case ENGINEAPI_CONTAINER_START:
+	case ENGINEAPI_VOLUME_CREATE:
+	case ENGINEAPI_SERVICE_CREATE:
+	case ENGINEAPI_SERVICE_UPDATE:
+	case ENGINEAPI_NETWORK_CONNECT:
+		return 1;
+	case ENGINEAPI_CHECKPOINT: /* a create; a list and a delete have none */
+		return method != NULL && strcmp(method, "POST") == 0;
+	default:
+		return 0;
+	}
+}
+
 void
 engineapi_target_clear(struct engineapi_target *t)
 {
@@ -232,8 +254,10 @@ engineapi_query_next(const char **cursor, const char *key, char *buf, size_t buf
 		} else {
 			size_t vl = (size_t)(end - eq - 1);
 
-			if (vl >= bufsz)
-				vl = bufsz - 1;
+			if (vl >= bufsz) {
+				pct_decode(eq + 1, bufsz - 1, buf, 1);
+				return 2;
+			}
 			pct_decode(eq + 1, vl, buf, 1);
 		}
 		return 1;

@@ -87,6 +87,16 @@ denied "tagging an image as a socket-list name is refused" "docker tag" socket-i
 	tag lockset-e2e docker:cli
 dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"
 check "tagging onto an ordinary name is allowed" test $? = 0
+# dockerd reads a tag's parameters from the query alone when the body is
+# JSON: text in that body that reads as "&repo=x&tag=y&" is no parameter.
+STATUS=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/body" -w '%{http_code}' -X POST \
+	-H 'Content-Type: application/json' -d '{"x":"&repo=myapp&tag=v2&"}' \
+	'http://docker/v1.41/images/lockset-e2e/tag?repo=docker&tag=cli')
+check "a tag onto a socket-list name is refused whatever its JSON body says ($STATUS)" \
+	test "$STATUS" = 403
+check "... as socket-image-name" grep -q 'socket-image-name' "$T/body"
+dk image inspect docker:cli >/dev/null 2>&1
+check "... and dockerd made no docker:cli" test $? != 0
 
 # Swarm: dockerd creates task containers itself, without asking the plugin,
 # so a service is judged when it is created.

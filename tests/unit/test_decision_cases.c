@@ -27,7 +27,7 @@ static char casedir[4096];
 #define CASE_LOOKUPS 8
 
 struct testcase {
-	char settings[256], method[16], uri[2048], user[128], expect[16], rules[512];
+	char settings[256], method[16], uri[8192], user[128], expect[16], rules[512];
 	char content_type[256];
 	char content_length[32];
 	char engine_userns[16]; /* "yes", "no", "unknown"; "" = not judged */
@@ -69,7 +69,7 @@ static int
 load_case(const char *path, struct testcase *tc)
 {
 	FILE *fp = fopen(path, "rb");
-	char line[4096];
+	char line[8192];
 
 	memset(tc, 0, sizeof(*tc));
 	if (fp == NULL)

@@ -270,15 +270,23 @@ test_route_first_registered_pattern_wins(void)
 {
 	struct engineapi_target t;
 
-	classify_as("DELETE", "/containers/c1/checkpoints/cp1", &t, ENGINEAPI_OTHER,
-	            ENGINEAPI_READONLY);
+	classify_as("DELETE", "/containers/c1/checkpoints/cp1?dir=/x", &t, ENGINEAPI_CHECKPOINT,
+	            ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.pattern, "/containers/{id}/checkpoints/{checkpoint}");
 	CHECK_STR_EQ(t.id, "c1");
+	CHECK_STR_EQ(t.id2, "cp1");
+	CHECK_STR_EQ(t.query, "dir=/x");
+	engineapi_target_clear(&t);
+	/* The second parameter decoded, as dockerd's router sees it. */
+	classify_as("DELETE", "/v1.41/containers/c1/checkpoints/%2E%2E%2Eetc", &t,
+	            ENGINEAPI_CHECKPOINT, ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id2, "...etc");
 	engineapi_target_clear(&t);
 	classify_as("DELETE", "/containers/c1/checkpoints/a/b", &t, ENGINEAPI_OTHER,
 	            ENGINEAPI_READONLY);
 	CHECK_STR_EQ(t.pattern, "/containers/{id}");
 	CHECK_STR_EQ(t.id, "c1/checkpoints/a/b");
+	CHECK(t.id2 == NULL);
 	engineapi_target_clear(&t);
 	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
 	CHECK_STR_EQ(t.command, "exec");
@@ -306,6 +314,16 @@ test_query_all_values_decoded(void)
 	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 0);
 	cur = "FromImage=x";
 	CHECK_INT_EQ(engineapi_query_next(&cur, "fromImage", buf, sizeof(buf)), 0);
+	/* A value cut to fit says so: 2, then the next value. */
+	cur = "dir=/share/0123456789abcdef&dir=/b";
+	CHECK_INT_EQ(engineapi_query_next(&cur, "dir", buf, 16), 2);
+	CHECK_STR_EQ(buf, "/share/01234567");
+	CHECK_INT_EQ(engineapi_query_next(&cur, "dir", buf, 16), 1);
+	CHECK_STR_EQ(buf, "/b");
+	/* 15 raw bytes fit 16. */
+	cur = "dir=/share/01234567";
+	CHECK_INT_EQ(engineapi_query_next(&cur, "dir", buf, 16), 1);
+	CHECK_STR_EQ(buf, "/share/01234567");
 }
 
 static void
