@@ -121,19 +121,8 @@ wants_body(const struct proxy_head *h)
 		free(target);
 		return 1; /* read it: judging without it would be weaker */
 	}
-	switch (t.route) {
-	case ENGINEAPI_CONTAINER_CREATE:
-	case ENGINEAPI_EXEC_CREATE:
-	case ENGINEAPI_CONTAINER_UPDATE:
-	case ENGINEAPI_CONTAINER_START:
-	case ENGINEAPI_VOLUME_CREATE:
-	case ENGINEAPI_SERVICE_CREATE:
-	case ENGINEAPI_SERVICE_UPDATE:
-		want = 1;
-		break;
-	default:
-		want = t.form && strcmp(h->ctype, "application/x-www-form-urlencoded") == 0;
-	}
+	want = engineapi_reads_body(method, t.route) ||
+	       (t.form && strcmp(h->ctype, "application/x-www-form-urlencoded") == 0);
 	engineapi_target_clear(&t);
 	free(target);
 	return want;

@@ -63,7 +63,7 @@ jq -n --arg share "$SHARE" '{
 	blockDockerLoad: {locked: true, value: false},
 	filesharingAllowedDirectories: [{path: $share, sharedByDefault: true},
 		{path: "$HOME", sharedByDefault: true}],
-	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged"],
+	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged", "--sysctl"],
 		allowedRegistries: ["docker.io"]}}' >"$T/policy.json"
 put_policy "$T/policy.json"
 lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" \
@@ -217,6 +217,23 @@ check "two requests in one write: the ping goes through, the create is judged an
 	test "$out" = "$(printf 'HTTP/1.1 200 OK\nHTTP/1.1 403 Forbidden')"
 out=$(raw "POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$(printf '%x' 32)\r\n${PRIV:0:32}\r\n$(printf '%x' $((${#PRIV} - 32)))\r\n${PRIV:32}\r\n0\r\n\r\n")
 check "a chunked create body is read whole and judged" test "$out" = "HTTP/1.1 403 Forbidden"
+
+# --- every route whose body the engine judges has its body read
+JSON=(-s --unix-socket "$PROXY" -o "$T/body" -w '%{http_code}' -H 'Content-Type: application/json')
+STATUS=$(curl "${JSON[@]}" -X POST http://docker/v1.41/networks/no-such-net/connect \
+	-d '{"Container":"x","EndpointConfig":{"DriverOpts":{"com.docker.network.endpoint.sysctls":"net.ipv4.conf.IFNAME.forwarding=1"}}}')
+check "a network connect's endpoint sysctls are read from its body and refused (403)" \
+	test "$STATUS" = 403
+check "... by the sysctl rule" grep -q '\[sysctl\]' "$T/body"
+STATUS=$(curl "${JSON[@]}" -X POST http://docker/v1.41/networks/no-such-net/connect -d '{"Container":"x"}')
+check "a plain network connect goes to dockerd (which knows no such network: $STATUS)" \
+	test "$STATUS" = 404
+STATUS=$(curl "${JSON[@]}" -X POST http://docker/v1.41/containers/no-such/checkpoints \
+	-d '{"CheckpointID":"c1","CheckpointDir":"/etc"}')
+check "a checkpoint create into /etc is refused (403)" test "$STATUS" = 403
+check "... as a host path outside the shares" grep -q '\[bind-outside-shares\]' "$T/body"
+STATUS=$(curl "${JSON[@]}" 'http://docker/v1.41/containers/no-such/checkpoints?dir=/etc')
+check "a checkpoint list that would make a directory in /etc is refused (403)" test "$STATUS" = 403
 
 # --- defence in depth: the plugin judges what comes another way
 pdenied_direct() { denied "$@"; } # the plugin's message, straight to dockerd
