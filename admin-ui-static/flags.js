@@ -19,6 +19,11 @@ const FLAGS = {
   '--security-opt=label=disable': ['security-opt', 'Turning off SELinux labelling.'],
   '--security-opt=systempaths=unconfined': ['security-opt', 'Unmasking /proc and /sys paths Docker hides or makes read-only by default.'],
   '--sysctl': ['sysctl', 'Setting any kernel parameter (HostConfig.Sysctls).'],
+  '--runtime': ['runtime', 'Choosing the container runtime (HostConfig.Runtime) instead of the engine\u2019s default.'],
+  '--cgroup-parent': ['cgroup-parent', 'Placing containers, and a build\u2019s step containers, under another cgroup.'],
+  '--log-driver': ['log-driver', 'Choosing a logging driver: some make the engine, as root, connect where the request says.'],
+  '--log-opt': ['log-opt', 'Setting any logging driver option (addresses, files, credentials).'],
+  '--annotation': ['annotation', 'Passing annotations to the runtime, which may act on them (systemd scope properties under runc).'],
 };
 
 // capabilities(7), one line each.

@@ -91,6 +91,8 @@ enum check_flag_id {
 	X_READ_ONLY,
 	X_INIT,
 	X_HOSTNAME,
+	X_LOG_DRIVER,
+	X_LOG_OPT,
 	X_DRIVER,
 	X_OPT,
 	X_PLATFORM,

@@ -51,13 +51,13 @@ enum {
 	R_SECURITY_OPT, R_SYSCTL, R_VOLUME, R_MOUNT, R_VOLUMES_FROM, R_TMPFS, R_VOLUME_DRIVER,
 	R_RM, R_RESTART, R_PUBLISH, R_PUBLISH_ALL, R_READ_ONLY, R_INIT, R_RUNTIME, R_MEMORY,
 	R_MEMORY_SWAP, R_CPUS, R_CPU_SHARES, R_PIDS_LIMIT, R_SHM_SIZE, R_ADD_HOST, R_GROUP_ADD,
-	R_LINK, R_DNS, R_LOG_DRIVER, R_LOG_OPT, R_CGROUP_PARENT, R_OOM_SCORE_ADJ,
+	R_LINK, R_DNS, R_LOG_DRIVER, R_LOG_OPT, R_CGROUP_PARENT, R_OOM_SCORE_ADJ, R_ANNOTATION,
 };
 /* clang-format on */
 
 /* clang-format off */
 static const struct check_flag run_flags[] = {
-    CHECK_V("add-host", 0, R_ADD_HOST), CHECK_V("annotation", 0, 0), CHECK_V("attach", 'a', 0),
+    CHECK_V("add-host", 0, R_ADD_HOST), CHECK_V("annotation", 0, R_ANNOTATION), CHECK_V("attach", 'a', 0),
     CHECK_V("blkio-weight", 0, 0), CHECK_V("blkio-weight-device", 0, 0),
     CHECK_V("cap-add", 0, R_CAP_ADD), CHECK_V("cap-drop", 0, R_CAP_DROP),
     CHECK_V("cgroup-parent", 0, R_CGROUP_PARENT), CHECK_V("cgroupns", 0, R_CGROUPNS),
@@ -392,6 +392,10 @@ apply_host_flag(struct check_plan *p, struct run_state *st, const struct check_a
 	case R_LOG_OPT:
 		return check_kv(p, json_object_get(json_object_get(hc, "LogConfig"), "Config"),
 		                "--log-opt", a->value);
+	case R_ANNOTATION:
+		if (!json_is_object(json_object_get(hc, "Annotations")))
+			json_object_set_new(hc, "Annotations", json_object());
+		return check_kv(p, json_object_get(hc, "Annotations"), "--annotation", a->value);
 	}
 	return 1;
 }

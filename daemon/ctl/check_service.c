@@ -32,8 +32,8 @@ static const struct check_flag service_flags[] = {
     CHECK_V("health-interval", 0, 0), CHECK_V("health-retries", 0, 0),
     CHECK_V("health-timeout", 0, 0), CHECK_V("health-start-period", 0, 0),
     CHECK_B("no-healthcheck", 0, 0), CHECK_V("generic-resource", 0, 0), CHECK_V("group", 0, 0),
-    CHECK_V("host", 0, 0), CHECK_V("isolation", 0, 0), CHECK_V("log-driver", 0, 0),
-    CHECK_V("log-opt", 0, 0), CHECK_V("stop-grace-period", 0, 0), CHECK_V("stop-signal", 0, 0),
+    CHECK_V("host", 0, 0), CHECK_V("isolation", 0, 0), CHECK_V("log-driver", 0, X_LOG_DRIVER),
+    CHECK_V("log-opt", 0, X_LOG_OPT), CHECK_V("stop-grace-period", 0, 0), CHECK_V("stop-signal", 0, 0),
     CHECK_B("tty", 't', 0), CHECK_V("update-delay", 0, 0),
     CHECK_V("update-failure-action", 0, 0), CHECK_V("update-max-failure-ratio", 0, 0),
     CHECK_V("update-monitor", 0, 0), CHECK_V("update-order", 0, 0),
@@ -45,6 +45,25 @@ static const struct check_flag service_flags[] = {
     CHECK_V("oom-score-adj", 0, 0), CHECK_END,
 };
 /* clang-format on */
+
+/* --log-driver and --log-opt: TaskTemplate.LogDriver {Name, Options}. */
+static int
+service_log(struct check_plan *p, json_t *tt, const struct check_arg *a)
+{
+	json_t *ld = json_object_get(tt, "LogDriver");
+
+	if (!json_is_object(ld)) {
+		ld = json_object();
+		json_object_set_new(tt, "LogDriver", ld);
+	}
+	if (a->id == X_LOG_DRIVER) {
+		json_object_set_new(ld, "Name", json_string(a->value));
+		return 0;
+	}
+	if (!json_is_object(json_object_get(ld, "Options")))
+		json_object_set_new(ld, "Options", json_object());
+	return check_kv(p, json_object_get(ld, "Options"), "--log-opt", a->value);
+}
 
 static int
 service_field(struct check_plan *p, json_t *spec, json_t *cs, const struct check_arg *a)
@@ -110,6 +129,9 @@ service_field(struct check_plan *p, json_t *spec, json_t *cs, const struct check
 		json_object_set_new(cs, a->id == X_READ_ONLY ? "ReadOnly" : "Init",
 		                    json_boolean(check_bool(a)));
 		return 0;
+	case X_LOG_DRIVER:
+	case X_LOG_OPT:
+		return service_log(p, json_object_get(spec, "TaskTemplate"), a);
 	}
 	return 0;
 }

@@ -29,6 +29,11 @@ enum {
 	DENY_LABEL = 1u << 10,
 	DENY_SYSTEMPATHS = 1u << 11,
 	DENY_SYSCTL = 1u << 12,
+	DENY_RUNTIME = 1u << 13,
+	DENY_CGROUP_PARENT = 1u << 14,
+	DENY_LOG_DRIVER = 1u << 15,
+	DENY_LOG_OPT = 1u << 16,
+	DENY_ANNOTATION = 1u << 17,
 };
 
 /* A path as written (cleaned) and as it resolves on this host. */

@@ -79,6 +79,21 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_NETWORK_TARGET:
 		snprintf(buf, bufsz, "--network %s", fa->value);
 		break;
+	case EF_RUNTIME:
+		snprintf(buf, bufsz, "--runtime %s", fa->value);
+		break;
+	case EF_CGROUP_PARENT:
+		snprintf(buf, bufsz, "--cgroup-parent %s", fa->value);
+		break;
+	case EF_LOG_DRIVER:
+		snprintf(buf, bufsz, "--log-driver %s", fa->value);
+		break;
+	case EF_LOG_OPT:
+		snprintf(buf, bufsz, "--log-opt %s", fa->value);
+		break;
+	case EF_ANNOTATION:
+		snprintf(buf, bufsz, "--annotation %s", fa->value);
+		break;
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
 		break;

@@ -28,6 +28,11 @@ static const struct {
     {"--security-opt=label:disable", DENY_LABEL},
     {"--security-opt=systempaths=unconfined", DENY_SYSTEMPATHS},
     {"--sysctl", DENY_SYSCTL},
+    {"--runtime", DENY_RUNTIME},
+    {"--cgroup-parent", DENY_CGROUP_PARENT},
+    {"--log-driver", DENY_LOG_DRIVER},
+    {"--log-opt", DENY_LOG_OPT},
+    {"--annotation", DENY_ANNOTATION},
 };
 
 static const char *const socket_paths[] = {"/var/run/docker.sock", "/run/docker.sock"};

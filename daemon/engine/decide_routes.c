@@ -102,6 +102,17 @@ check_build_network(struct ctx *c, const char *key, const char *val)
 		               "builds on the host network are not allowed");
 }
 
+/* The classic builder runs each step's container under this cgroup. */
+static void
+check_build_cgroup_parent(struct ctx *c, const char *key, const char *val)
+{
+	if ((c->dp->deny & DENY_CGROUP_PARENT) && val[0] != '\0')
+		decide_violate(c, "cgroup-parent", key, val, "docker build --cgroup-parent",
+		               "placing the build's containers under another cgroup (%s) is not "
+		               "allowed",
+		               val);
+}
+
 /* A name that cannot be resolved as dockerd resolves it may be any name,
  * one on the socket-mount list included: refused (dockerd refuses it too). */
 static void
@@ -395,6 +406,7 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 		params_each(c, p, "t", check_build_tag);
 		params_each(c, p, "outputs", check_build_outputs);
 		params_each(c, p, "remote", check_build_remote);
+		params_each(c, p, "cgroupparent", check_build_cgroup_parent);
 		break;
 	case ENGINEAPI_PLUGIN_INSTALL:
 	case ENGINEAPI_PLUGIN_SET:

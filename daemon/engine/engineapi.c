@@ -375,6 +375,8 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 	    list_fact(f, hc, prefix, "MaskedPaths", EF_MASKED_PATHS) == -1 ||
 	    list_fact(f, hc, prefix, "ReadonlyPaths", EF_READONLY_PATHS) == -1 ||
 	    engineapi_sysctl_facts(f, hc, prefix) == -1 ||
+	    engineapi_runtime_facts(
+	        f, hc, prefix, prefix[0] != '\0' ? "HostConfig.LogConfig." : "LogConfig.") == -1 ||
 	    engineapi_string_facts(f, hc, prefix, "VolumesFrom", EF_VOLUMES_FROM, 0) == -1)
 		return -1;
 	/* Binds: "src:dst[:opts]"; only an absolute src is a host path. */

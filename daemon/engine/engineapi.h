@@ -130,6 +130,11 @@ enum engineapi_fact_kind {
 	EF_PLUGIN,         /* a service whose tasks install a plugin; value: its remote */
 	EF_NETWORK_TARGET, /* a service's network attachment; value: the name or id */
 	EF_CHECKPOINT_DIR, /* a checkpoint create's CheckpointDir; list: {CheckpointID} */
+	EF_RUNTIME,        /* HostConfig.Runtime, when set */
+	EF_CGROUP_PARENT,  /* HostConfig.CgroupParent, when set */
+	EF_LOG_DRIVER,     /* HostConfig.LogConfig.Type, a service's LogDriver.Name */
+	EF_LOG_OPT,        /* one key of LogConfig.Config, of a service's LogDriver.Options */
+	EF_ANNOTATION,     /* one key of HostConfig.Annotations */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

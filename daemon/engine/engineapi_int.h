@@ -49,6 +49,17 @@ int engineapi_string_facts(struct engineapi_facts *f, const struct gojson_view *
 /* The host paths and volumes of the Mounts field of hc. Returns 0 or -1. */
 int engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc,
                           const char *prefix);
+/* One fact of kind per distinct key of v's map field name (keys of every
+ * occurrence merge, as Go decodes them), named prefix + name + "." + key.
+ * Returns 0 or -1 (engineapi_runtime.c). */
+int engineapi_map_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
+                        const char *name, enum engineapi_fact_kind kind);
+/* Runtime, CgroupParent, Annotations and LogConfig of a HostConfig view;
+ * log_prefix names its LogConfig ("HostConfig.LogConfig."). 0 or -1. */
+int engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc,
+                            const char *prefix, const char *log_prefix);
+/* A service's TaskTemplate.LogDriver {Name, Options}. 0 or -1. */
+int engineapi_service_log_facts(struct engineapi_facts *f, const struct gojson_view *tt);
 /* The Sysctls map of hc, one fact per distinct key. Returns 0 or -1. */
 int engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc,
                            const char *prefix);

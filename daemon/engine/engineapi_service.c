@@ -115,7 +115,7 @@ engineapi_service_facts(struct engineapi_facts *f, const struct gojson_view *roo
 	    engineapi_sysctl_facts(f, &cs, cprefix) == -1 ||
 	    privileges_facts(f, &cs, cprefix) == -1 ||
 	    network_target_facts(f, &tt, "TaskTemplate.") == -1 ||
-	    network_target_facts(f, root, "") == -1)
+	    engineapi_service_log_facts(f, &tt) == -1 || network_target_facts(f, root, "") == -1)
 		return -1;
 	runtime = gojson_view_string(&tt, "Runtime");
 	if ((runtime != NULL && strcasecmp(runtime, "plugin") == 0) || ps.n > 0) {

@@ -10,36 +10,10 @@
 #include "engineapi_int.h"
 #include "gojson.h"
 
-#define SYSCTL_FACTS_MAX 32
-
 int
 engineapi_sysctl_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
 {
-	const char *seen[SYSCTL_FACTS_MAX];
-	char *suffix;
-	struct gojson_view m;
-	const struct gojson_value *c;
-	size_t i, j, nseen = 0;
-
-	if (gojson_view_map(&f->arena, hc, "Sysctls", &m) == -1)
-		return -1;
-	for (i = 0; i < m.n; i++)
-		for (c = m.obj[i]->child; c != NULL && nseen < SYSCTL_FACTS_MAX; c = c->next) {
-			for (j = 0; j < nseen && strcmp(seen[j], c->key) != 0; j++)
-				;
-			if (j < nseen)
-				continue;
-			seen[nseen++] = c->key;
-			suffix = gojson_arena_alloc(&f->arena, c->klen + 2);
-			if (suffix == NULL)
-				return -1;
-			suffix[0] = '.';
-			memcpy(suffix + 1, c->key, c->klen + 1);
-			if (engineapi_fact_add(f, EF_SYSCTL, c->key, prefix, "Sysctls", -1,
-			                       suffix) == -1)
-				return -1;
-		}
-	return 0;
+	return engineapi_map_facts(f, hc, prefix, "Sysctls", EF_SYSCTL);
 }
 
 /* An endpoint's per-interface sysctls (API 1.46+: from 1.48 dockerd takes

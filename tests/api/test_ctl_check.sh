@@ -107,4 +107,28 @@ check "an unknown docker flag is a usage error (2)" test $? = 2
 check "and says which" grep -q 'unknown flag: --no-such-flag' "$T/err"
 ctl check -- docker swarm join x >/dev/null 2>"$T/err"
 check "an uncovered docker command is a usage error (2)" test $? = 2
+
+# How the engine runs a container: each flag reaches the field the engine
+# judges (strict.json denies all five).
+ctl policy set "$T/policies/strict.json" --comment "engine choices" >/dev/null 2>&1
+# rules_for PATH-SUFFIX docker-args...: the rules of the request to PATH-SUFFIX.
+rules_for() {
+	local suffix=$1; shift
+	ctl --json check --user alice -- "$@" >"$T/check.json" 2>"$T/check.err"
+	jq -r --arg s "$suffix" '[.requests[] | select((.uri | split("?")[0]) | endswith($s))
+		| .decision.violations[].rule] | unique | join(" ")' "$T/check.json"
+}
+check "docker run --runtime is judged as runtime" \
+	test "$(rules_for /containers/create docker run --runtime=other alpine)" = runtime
+check "docker run --cgroup-parent is judged as cgroup-parent" \
+	test "$(rules_for /containers/create docker run --cgroup-parent /x alpine)" = cgroup-parent
+check "docker run --log-driver --log-opt are judged" \
+	test "$(rules_for /containers/create docker run --log-driver syslog \
+		--log-opt syslog-address=unix:///run/x.sock alpine)" = "log-driver log-opt"
+check "docker run --annotation is judged as annotation" \
+	test "$(rules_for /containers/create docker run --annotation org.systemd.property.X=y alpine)" \
+	= annotation
+check "docker service create --log-driver --log-opt are judged" \
+	test "$(rules_for /services/create docker service create --log-driver gelf \
+		--log-opt gelf-address=udp://10.0.0.1:12201 alpine)" = "log-driver log-opt"
 finish

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fields that choose how the engine runs and watches a container rather than
+ * what it may reach -> facts, judged by the deniedFlags that name them: the
+ * runtime (HostConfig.Runtime), the cgroup parent, the log driver and its
+ * options (HostConfig.LogConfig; a service's TaskTemplate.LogDriver), and the
+ * annotations handed to the runtime (HostConfig.Annotations, API 1.43+, which
+ * runtimes read as instructions: runc turns org.systemd.property.* into
+ * properties of the container's systemd scope). Also the generic map reader
+ * the sysctls share. */
+#include <string.h>
+
+#include "engineapi.h"
+#include "engineapi_int.h"
+#include "gojson.h"
+
+/* A denial needs one key; a message shows a few. */
+#define MAP_FACTS_MAX 32
+
+int
+engineapi_map_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
+                    const char *name, enum engineapi_fact_kind kind)
+{
+	const char *seen[MAP_FACTS_MAX];
+	char *suffix;
+	struct gojson_view m;
+	const struct gojson_value *c;
+	size_t i, j, nseen = 0;
+
+	/* Go decodes every occurrence of the field into one map: keys merge. */
+	if (gojson_view_map(&f->arena, v, name, &m) == -1)
+		return -1;
+	for (i = 0; i < m.n; i++)
+		for (c = m.obj[i]->child; c != NULL && nseen < MAP_FACTS_MAX; c = c->next) {
+			for (j = 0; j < nseen && strcmp(seen[j], c->key) != 0; j++)
+				;
+			if (j < nseen)
+				continue;
+			seen[nseen++] = c->key;
+			suffix = gojson_arena_alloc(&f->arena, c->klen + 2);
+			if (suffix == NULL)
+				return -1;
+			suffix[0] = '.';
+			memcpy(suffix + 1, c->key, c->klen + 1);
+			if (engineapi_fact_add(f, kind, c->key, prefix, name, -1, suffix) == -1)
+				return -1;
+		}
+	return 0;
+}
+
+/* A non-empty string field: its value. */
+static int
+string_fact(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix,
+            const char *name, enum engineapi_fact_kind kind)
+{
+	const char *s = gojson_view_string(v, name);
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	return engineapi_fact_add(f, kind, s, prefix, name, -1, NULL);
+}
+
+/* A log configuration: {Type, Config} in a HostConfig, {Name, Options} in a
+ * service's TaskTemplate. prefix names the struct ("HostConfig.LogConfig."). */
+static int
+log_facts(struct engineapi_facts *f, const struct gojson_view *parent, const char *field,
+          const char *prefix, const char *driver, const char *options)
+{
+	struct gojson_view lc;
+
+	if (gojson_view_struct(&f->arena, parent, field, &lc) == -1)
+		return -1;
+	if (lc.n == 0)
+		return 0;
+	if (string_fact(f, &lc, prefix, driver, EF_LOG_DRIVER) == -1)
+		return -1;
+	return engineapi_map_facts(f, &lc, prefix, options, EF_LOG_OPT);
+}
+
+int
+engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix,
+                        const char *log_prefix)
+{
+	if (string_fact(f, hc, prefix, "Runtime", EF_RUNTIME) == -1 ||
+	    string_fact(f, hc, prefix, "CgroupParent", EF_CGROUP_PARENT) == -1 ||
+	    engineapi_map_facts(f, hc, prefix, "Annotations", EF_ANNOTATION) == -1)
+		return -1;
+	return log_facts(f, hc, "LogConfig", log_prefix, "Type", "Config");
+}
+
+int
+engineapi_service_log_facts(struct engineapi_facts *f, const struct gojson_view *tt)
+{
+	return log_facts(f, tt, "LogDriver", "TaskTemplate.LogDriver.", "Name", "Options");
+}
