@@ -143,6 +143,7 @@ enum mode {
 	DRIVER,      /* a LogConfig, LogDriver, secret's Driver: Config or Options is a MAP */
 	DRIVER_OPTS, /* a driver's options: its "o" is a MOUNT_OPTS */
 	MOUNT_OPTS,  /* mount(8)'s options "a,b=c": a password's value is hidden */
+	CA_LIST,     /* a swarm's ExternalCAs: each CA's Options are a MAP */
 };
 
 struct walk {
@@ -235,23 +236,41 @@ password_end(const char *s, size_t i, size_t n)
 	return i;
 }
 
-/* mount(8) options "a,b=c" (n bytes of s) into v with the value of every
- * password a token: any option whose name starts with "pass" (CIFS's
- * password=, pass=, password2=). 1 when one was hidden, else 0 (kept). */
+/* Where the password in the value of the mount option named by s[i..j)
+ * starts, or 0 when it holds none: the whole value of any option whose name
+ * starts with "pass" (CIFS's password=, pass=, password2=), and what follows
+ * the '%' of CIFS's user= or username= "name%password". */
+static size_t
+password_start(const char *s, size_t i, size_t j, size_t n)
+{
+	size_t k;
+
+	if (j - i >= 4 && strncasecmp(&s[i], "pass", 4) == 0)
+		return j + 1;
+	if ((j - i == 4 && strncasecmp(&s[i], "user", 4) == 0) ||
+	    (j - i == 8 && strncasecmp(&s[i], "username", 8) == 0))
+		for (k = j + 1; k < n && s[k] != ','; k++)
+			if (s[k] == '%')
+				return k + 1;
+	return 0;
+}
+
+/* mount(8) options "a,b=c" (n bytes of s) into v with every password a token
+ * (password_start). 1 when one was hidden, else 0 (kept). */
 static int
 mount_opts_hide(const struct redact *r, const char *s, size_t n, struct buf *v)
 {
 	char token[REDACT_TOKEN_LEN + 1];
-	size_t i = 0, j, e;
+	size_t i = 0, j, e, p;
 	int hidden = 0;
 
 	while (i < n) {
 		for (j = i; j < n && s[j] != '=' && s[j] != ','; j++)
 			;
-		if (j < n && s[j] == '=' && j - i >= 4 && strncasecmp(&s[i], "pass", 4) == 0) {
-			e = password_end(s, j + 1, n);
-			redact_token(r, &s[j + 1], e - j - 1, token);
-			redact_buf_put(v, &s[i], j + 1 - i);
+		if (j < n && s[j] == '=' && (p = password_start(s, i, j, n)) != 0) {
+			e = password_end(s, p, n);
+			redact_token(r, &s[p], e - p, token);
+			redact_buf_put(v, &s[i], p - i);
 			redact_buf_put(v, token, strlen(token));
 			hidden = 1;
 		} else {
@@ -334,6 +353,10 @@ member_mode(const struct walk *w, const char *k, size_t n, enum mode parent)
 	for (size_t i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
 		if (key_is(k, n, secret_names[i]))
 			return SECRET;
+	/* A swarm's external CAs (init and update, Spec.CAConfig): each one's
+	 * Options may hold the CA's credentials. */
+	if (key_is(k, n, "ExternalCAs"))
+		return CA_LIST;
 	/* A swarm's Worker and Manager tokens, should a body carry them. */
 	if (key_is(k, n, "JoinTokens"))
 		return MAP;
@@ -410,6 +433,8 @@ item_mode(const struct walk *w, enum mode mode)
 	case DRIVER:
 	case DRIVER_OPTS: /* a DNSConfig's Options: ["timeout:3"] */
 		return PLAIN;
+	case CA_LIST:
+		return DRIVER;
 	default:
 		return SECRET;
 	}

@@ -153,6 +153,14 @@ test_swarm_unlock_key_and_ca_key_hidden(void)
 	CHECK(hides_all(got));
 	CHECK(got != NULL && strstr(got, "\"SigningCACert\":\"-----BEGIN CERTIFICATE-----\"") &&
 	      strstr(got, "\"SigningCAKey\":\"lockset-hmac:"));
+	/* An external CA's options; its URL and certificate stay. */
+	got = red(
+	    "{\"Spec\":{\"CAConfig\":{\"ExternalCAs\":[{\"Protocol\":\"cfssl\",\"URL\":"
+	    "\"https://ca.example\",\"Options\":{\"auth-key\":\"s3cret\"},\"CACert\":\"PEM\"}]}}}");
+	CHECK(hides_all(got));
+	CHECK(got != NULL && strstr(got, "\"URL\":\"https://ca.example\"") &&
+	      strstr(got, "\"CACert\":\"PEM\"") && strstr(got, "\"auth-key\":\"lockset-hmac:"));
+	CHECK(hides_all(red("{\"externalcas\":[{\"options\":{\"k\":\"s3cret\"}}]}")));
 	/* U+017F (long s) folds to s. */
 	CHECK(hides_all(red("{\"CAConfig\":{\"\xc5\xbfigningCAKey\":\"s3cret\"}}")));
 	CHECK(hides_all(red("{\"CAConfig\":{\"signingcakey\":\"s3cret\"}}")));
@@ -248,6 +256,14 @@ test_volume_mount_password_hidden(void)
 	got = red("{\"DriverOpts\":{\"o\":\"password=s3,,cret,,,ro\"}}");
 	CHECK(got != NULL && strstr(got, "s3") == NULL && strstr(got, "cret") == NULL &&
 	      strstr(got, ",ro\"}}") != NULL);
+	/* CIFS's user=name%password: the name stays. */
+	got = red("{\"DriverOpts\":{\"o\":\"addr=nas,username=alice%s3cret,ro\"}}");
+	snprintf(want, sizeof(want), "{\"DriverOpts\":{\"o\":\"addr=nas,username=alice%%%s,ro\"}}",
+	         tok);
+	CHECK_STR_EQ(got, want);
+	CHECK(hides_all(red("{\"DriverOpts\":{\"o\":\"User=alice%s3cret\"}}")));
+	CHECK_STR_EQ(red("{\"DriverOpts\":{\"o\":\"user=alice,uid=1\"}}"),
+	             "{\"DriverOpts\":{\"o\":\"user=alice,uid=1\"}}");
 	/* Only a password: a bind's options are kept. */
 	CHECK_STR_EQ(red("{\"DriverOpts\":{\"o\":\"bind,ro\",\"device\":\"/srv\"}}"),
 	             "{\"DriverOpts\":{\"o\":\"bind,ro\",\"device\":\"/srv\"}}");
