@@ -164,7 +164,8 @@ static const struct option_def options[] = {
     {"upstream-report-interval", OPT_INT, OFF(upstream_report_interval), "60", 1, 86400, NULL, 0,
      "SECONDS", "how often to report status to --upstream"},
     {"host-name", OPT_STRING, OFF(host_name), "", 0, 0, NULL, 0, "NAME",
-     "this host's name in status reports (default: the system host name)"},
+     "this host's name in status reports, audit rows and checkpoints (default: the system "
+     "host name)"},
     {"syslog", OPT_STRING, OFF(syslog), "", 0, 0, NULL, 0, "TARGET",
      "forward every audit row to syslog: udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT, unix:PATH"},
     {"syslog-cacert", OPT_PATH, OFF(syslog_cacert), "", 0, 0, NULL, 0, "FILE",

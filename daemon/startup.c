@@ -234,6 +234,9 @@ startup_open_audit(const struct config *cfg, char **err)
 	aopts.synchronous_full = strcmp(cfg->audit_sync, "full") == 0;
 	aopts.retention_days = cfg->retention_days;
 	aopts.retention_rows = cfg->retention_rows;
+	/* The name the host reports under is the one its rows and checkpoints
+	 * carry: a central takes a checkpoint only as the reporting host's. */
+	aopts.host = cfg->host_name[0] != '\0' ? cfg->host_name : NULL;
 	return audit_open(cfg->state_dir, &aopts, err);
 }
 

@@ -47,6 +47,62 @@ check_report(const json_t *b, struct problems *errs)
 		problems_add(errs, "/status", "expected ok or degraded");
 }
 
+/* A report's checkpoint must verify under its own key and be the host's: the
+ * host it names is the one reporting. */
+static void
+check_checkpoint(struct request *rq, const json_t *cp, struct problems *errs)
+{
+	const char *host;
+
+	if (cp == NULL)
+		return;
+	if (!audit_checkpoint_signed(cp)) {
+		problems_add(errs, "/auditCheckpoint", "expected a signed audit checkpoint");
+		return;
+	}
+	host = json_string_value(json_object_get(cp, "host"));
+	if (host == NULL || strcmp(host, rq->params[0]) != 0)
+		problems_add(errs, "/auditCheckpoint/host",
+		             "the checkpoint is %s's, not the reporting host's (%s)",
+		             host != NULL ? host : "nobody", rq->params[0]);
+}
+
+/* A report for a host pinned to another caller or checkpoint key: refused,
+ * and the attempt audited (a host's own reports never come this way). */
+static enum MHD_Result
+refuse_pinned(struct request *rq, enum fleet_report_result why, const struct fleet_pins *pins,
+              const char *key)
+{
+	struct problems errs = PROBLEMS_INIT;
+	int other_key = why == FLEET_REPORT_OTHER_KEY;
+	json_t *data =
+	    json_pack("{s:s, s:s, s:s}", "reason", other_key ? "checkpoint key" : "reporter",
+	              "pinned", other_key ? pins->checkpoint_key : pins->reporter, "offered",
+	              other_key ? key : rq->peer->name);
+	enum MHD_Result ret;
+	int rc;
+
+	rc = data != NULL ? audit_record(rq->srv->audit, "host.report.refused", rq->peer->name,
+	                                 "api", rq->params[0], "deny", -1, data)
+	                  : -1;
+	json_decref(data);
+	if (rc != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "report refused, and the refusal could not be audited");
+	if (other_key)
+		problems_add(&errs, "/auditCheckpoint/public_key",
+		             "%s's checkpoints are signed by another key (%.16s...)", rq->params[0],
+		             pins->checkpoint_key);
+	else
+		problems_add(&errs, "", "%s reports as %s", rq->params[0], pins->reporter);
+	ret = reply_error(rq, ERR_CONFLICT, &errs,
+	                  "host %s is pinned to its first reporter and checkpoint key; an admin "
+	                  "may forget it (DELETE /v1/hosts/%s)",
+	                  rq->params[0], rq->params[0]);
+	problems_clear(&errs);
+	return ret;
+}
+
 /* A host's audit checkpoint goes into this lockset's own audit log (and so
  * to its syslog forwarder): kept off the host, it shows later whether the
  * host's log still holds that hash at that id. 0, or -1 when not recorded. */
@@ -80,19 +136,20 @@ h_host_status_post(struct request *rq)
 	                                         {"auditCheckpoint", JV_OBJECT, 0},
 	                                         {NULL, 0, 0}};
 	struct problems errs = PROBLEMS_INIT;
-	const json_t *b = rq->json;
+	const json_t *b = rq->json, *cp = json_object_get(b, "auditCheckpoint");
 	struct fleet_report r;
+	struct fleet_pins pins;
+	enum fleet_report_result stored;
 	enum MHD_Result ret;
 
 	if (!names_plain_valid(rq->params[0], HOST_NAME_MAX_LEN))
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "host: expected 1-%d letters, digits, '.', '-' or '_'",
 		                   HOST_NAME_MAX_LEN);
-	if (jv_check_object(b, "", fields, &errs) == 0)
+	if (jv_check_object(b, "", fields, &errs) == 0) {
 		check_report(b, &errs);
-	if (json_object_get(b, "auditCheckpoint") != NULL &&
-	    !audit_checkpoint_signed(json_object_get(b, "auditCheckpoint")))
-		problems_add(&errs, "/auditCheckpoint", "expected a signed audit checkpoint");
+		check_checkpoint(rq, cp, &errs);
+	}
 	/* A host holds what this central issued: a version it never issued
 	 * would keep a host that stopped syncing out of the "behind" list. */
 	if (errs.n == 0 && rq->srv->bundles != NULL) {
@@ -121,15 +178,46 @@ h_host_status_post(struct request *rq)
 	r.decisions = json_integer_value(json_object_get(b, "decisions"));
 	r.denies = json_integer_value(json_object_get(b, "denies"));
 	r.reporter = rq->peer->name;
-	if (record_checkpoint(rq, json_object_get(b, "auditCheckpoint")) != 0)
-		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
-		                   "the audit checkpoint could not be recorded; report refused");
-	if (fleetstore_report(rq->srv->fleetstore, &r) != 0)
+	r.checkpoint_key = json_string_value(json_object_get(cp, "public_key"));
+	stored = fleetstore_report(rq->srv->fleetstore, &r, &pins);
+	if (stored == FLEET_REPORT_ERROR)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
+	if (stored != FLEET_REPORT_STORED)
+		return refuse_pinned(rq, stored, &pins, r.checkpoint_key ? r.checkpoint_key : "");
+	if (record_checkpoint(rq, (json_t *)cp) != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "the report is stored, but its audit checkpoint could not be "
+		                   "recorded: send it again");
 	return reply_json(rq, 200,
 	                  json_pack("{s:s, s:I, s:I}", "host", r.host, "bundleVersion",
 	                            (json_int_t)r.bundle_version, "currentBundleVersion",
 	                            (json_int_t)bundleserve_version(rq->srv->bundles)));
+}
+
+/* DELETE /v1/hosts/{host} (admin): forget a host, its row and what it is
+ * pinned to, so that its next report (from a new token, or with a new key
+ * after a reinstall) is taken as a first one. */
+enum MHD_Result
+h_host_delete(struct request *rq)
+{
+	const char *host = rq->params[0];
+	int rc;
+
+	if (!names_plain_valid(host, HOST_NAME_MAX_LEN))
+		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
+		                   "host: expected 1-%d letters, digits, '.', '-' or '_'",
+		                   HOST_NAME_MAX_LEN);
+	rc = fleetstore_forget(rq->srv->fleetstore, host);
+	if (rc < 0)
+		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the host cannot be forgotten now");
+	if (rc == 0)
+		return reply_error(rq, ERR_NOT_FOUND, NULL, "no host named \"%s\" has reported",
+		                   host);
+	if (audit_record(rq->srv->audit, "host.forgotten", rq->peer->name, "api", host, "allow", -1,
+	                 NULL) != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "host forgotten, but the change could not be audited");
+	return reply_empty(rq, 204, NULL);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -76,6 +76,7 @@ void h_users_prefs_expire(struct server *srv);
 enum MHD_Result h_bundle_get(struct request *rq);
 enum MHD_Result h_host_status_post(struct request *rq);
 enum MHD_Result h_hosts_get(struct request *rq);
+enum MHD_Result h_host_delete(struct request *rq);
 /* h_openapi.c */
 enum MHD_Result h_openapi_get(struct request *rq);
 

@@ -68,6 +68,8 @@ const struct route http_routes[] = {
      LISTEN_API, "a host reports its bundle version and decision counts"},
     {"GET", "/v1/hosts", h_hosts_get, ROLE_AUDITOR, 0, LISTEN_API,
      "fleet compliance: hosts, bundle versions, stale and behind; filters, paging"},
+    {"DELETE", "/v1/hosts/{host}", h_host_delete, ROLE_ADMIN, 0, LISTEN_API,
+     "forget a host and what its reports are pinned to (its first reporter and key)"},
 
     /* The admin web UI: static files anyone may fetch; its API calls carry a token. */
     {"GET", "/ui", h_ui_redirect, ROLE_NONE, 0, LISTEN_API, "redirect to /ui/"},

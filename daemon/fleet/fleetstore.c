@@ -104,21 +104,62 @@ fleetstore_bundle_number(struct fleetstore *fs, const char *hash, long long *ver
 /* ------------------------------------------------------------------------ */
 /* Host reports */
 
+struct report_args {
+	const struct fleet_report *r;
+	struct fleet_pins *pins;
+	enum fleet_report_result result;
+};
+
+/* The host's pins into a->pins, and whether r breaks one (a->result). */
+static int
+check_pins(sqlite3 *c, struct report_args *a)
+{
+	const struct fleet_report *r = a->r;
+	const char *key = r->checkpoint_key != NULL ? r->checkpoint_key : "";
+	sqlite3_stmt *st =
+	    db_prepare(c, "SELECT reporter, checkpoint_key FROM hosts WHERE host = ?1");
+	int rc;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, r->host);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(a->pins->reporter, sizeof(a->pins->reporter), "%s", db_column_text(st, 0));
+		snprintf(a->pins->checkpoint_key, sizeof(a->pins->checkpoint_key), "%s",
+		         db_column_text(st, 1));
+		if (a->pins->reporter[0] != '\0' &&
+		    strcmp(a->pins->reporter, r->reporter != NULL ? r->reporter : "") != 0)
+			a->result = FLEET_REPORT_OTHER_REPORTER;
+		else if (a->pins->checkpoint_key[0] != '\0' && key[0] != '\0' &&
+		         strcmp(a->pins->checkpoint_key, key) != 0)
+			a->result = FLEET_REPORT_OTHER_KEY;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int
 report_tx(sqlite3 *c, void *arg)
 {
-	const struct fleet_report *r = arg;
+	struct report_args *a = arg;
+	const struct fleet_report *r = a->r;
 	char now[FLEET_TIME_LEN + 1];
 	sqlite3_stmt *st;
+	int rc = check_pins(c, a);
 
+	if (rc != SQLITE_OK || a->result != FLEET_REPORT_STORED)
+		return rc;
 	st = db_prepare(
 	    c, "INSERT INTO hosts (host, lockset_version, bundle_version, last_sync, mode, status, "
 	       "last_error, decisions, denies, last_decisions, last_denies, reporter, first_seen, "
-	       "last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10, ?11, ?11) "
+	       "last_seen, checkpoint_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, "
+	       "?10, ?11, ?11, ?12) "
 	       "ON CONFLICT (host) DO UPDATE SET lockset_version = ?2, bundle_version = ?3, "
 	       "last_sync = ?4, mode = ?5, status = ?6, last_error = ?7, "
 	       "decisions = decisions + ?8, denies = denies + ?9, last_decisions = ?8, "
-	       "last_denies = ?9, reporter = ?10, last_seen = ?11");
+	       "last_denies = ?9, reporter = ?10, last_seen = ?11, "
+	       "checkpoint_key = CASE WHEN checkpoint_key = '' THEN ?12 ELSE checkpoint_key END");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	fleetstore_time(0, now);
@@ -133,13 +174,49 @@ report_tx(sqlite3 *c, void *arg)
 	sqlite3_bind_int64(st, 9, r->denies);
 	db_bind_text(st, 10, r->reporter ? r->reporter : "");
 	db_bind_text(st, 11, now);
+	db_bind_text(st, 12, r->checkpoint_key != NULL ? r->checkpoint_key : "");
 	return db_step_done(st);
 }
 
-int
-fleetstore_report(struct fleetstore *fs, const struct fleet_report *r)
+enum fleet_report_result
+fleetstore_report(struct fleetstore *fs, const struct fleet_report *r, struct fleet_pins *pins)
 {
-	return db_tx_run(fs->db, report_tx, (void *)r, NULL);
+	struct report_args a = {r, pins, FLEET_REPORT_STORED};
+
+	memset(pins, 0, sizeof(*pins));
+	if (db_tx_run(fs->db, report_tx, &a, NULL) != 0)
+		return FLEET_REPORT_ERROR;
+	return a.result;
+}
+
+struct forget_args {
+	const char *host;
+	int forgotten;
+};
+
+static int
+forget_tx(sqlite3 *c, void *arg)
+{
+	struct forget_args *a = arg;
+	sqlite3_stmt *st = db_prepare(c, "DELETE FROM hosts WHERE host = ?1");
+	int rc;
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->host);
+	rc = db_step_done(st);
+	a->forgotten = sqlite3_changes(c) > 0;
+	return rc;
+}
+
+int
+fleetstore_forget(struct fleetstore *fs, const char *host)
+{
+	struct forget_args a = {host, 0};
+
+	if (db_tx_run(fs->db, forget_tx, &a, NULL) != 0)
+		return -1;
+	return a.forgotten;
 }
 
 /* ------------------------------------------------------------------------ */

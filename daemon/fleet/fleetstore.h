@@ -39,11 +39,33 @@ struct fleet_report {
 	const char *last_error;
 	long long decisions; /* since the host's previous report */
 	long long denies;
-	const char *reporter; /* the caller's identity */
+	const char *reporter;       /* the caller's identity */
+	const char *checkpoint_key; /* hex public key of the report's audit checkpoint, or NULL */
 };
 
-/* Record r: the host's row is created or replaced, its counts added to. 0/-1. */
-int fleetstore_report(struct fleetstore *fs, const struct fleet_report *r);
+/* What a host is pinned to: the first caller that reported it, and the first
+ * checkpoint key it showed ("" none yet). */
+struct fleet_pins {
+	char reporter[128];
+	char checkpoint_key[65];
+};
+
+enum fleet_report_result {
+	FLEET_REPORT_ERROR = -1,
+	FLEET_REPORT_STORED = 0,
+	FLEET_REPORT_OTHER_REPORTER, /* the host is pinned to another caller */
+	FLEET_REPORT_OTHER_KEY,      /* ... to another checkpoint key */
+};
+
+/* Record r unless the host is pinned to another caller or checkpoint key
+ * (then nothing is written, and *pins says to what): the host's row is
+ * created (pinned to r's caller, and to its key if it has one) or replaced,
+ * its counts added to. */
+enum fleet_report_result fleetstore_report(struct fleetstore *fs, const struct fleet_report *r,
+                                           struct fleet_pins *pins);
+
+/* Forget a host: its row and pins. 1 forgotten, 0 not known, -1 on error. */
+int fleetstore_forget(struct fleetstore *fs, const char *host);
 
 /* Filters of the compliance view; NULL/-1 fields do not filter. */
 struct fleet_query {

@@ -92,6 +92,52 @@ check "... signed with the log's key" jq -e '(.public_key | length) == 64 and (.
 h POST /v1/audit/verify -H 'Content-Type: application/json' -d '{"checkpoint": {"id": 1}}'
 expect_error "a checkpoint without a valid signature is refused" 400 invalid_request
 
+# --- what a reporting host is pinned to: its first reporter and checkpoint key
+api POST /v1/tokens -H 'Content-Type: application/json' -d '{"name":"intruder","role":"runtime"}'
+jqb .secret >"$T/intruder"
+report() { # HOST TOKEN-FILE [CHECKPOINT-JSON]: a status report to the central
+	jq -n --argjson cp "${3:-null}" '{locksetVersion: "0.1.0", bundleVersion: 1,
+		mode: "enforce", status: "ok"} + (if $cp == null then {} else {auditCheckpoint: $cp} end)' \
+		>"$T/report.json"
+	BODY="$T/body"
+	STATUS=$(curl -s -o "$BODY" -w '%{http_code}' -H "Authorization: Bearer $(cat "$2")" \
+		-H 'Content-Type: application/json' --data-binary "@$T/report.json" \
+		"http://127.0.0.1:$PORT/v1/hosts/$1/status")
+}
+refusals() { api GET "/v1/audit?action=host.report.refused&subject=$1"; jqb '.events | length'; }
+report dev-1 "$T/intruder"
+expect_error "a report for dev-1 from another token is refused" 409 conflict
+expect_json "... naming dev-1's reporter" '.error.details[0].message | test("token:fleet")' true
+check "... and audited as host.report.refused" test "$(refusals dev-1)" = 1
+# A checkpoint of dev-1's head, well signed, but by another key.
+ed25519_pair "$T/other.pem" "$T/other.pub"
+OTHER_HEX=$(openssl pkey -in "$T/other.pem" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n')
+printf 'lockset-audit-checkpoint-v1:dev-1:%s:%s:%s' "$(jq -r .id <<<"$CP")" \
+	"$(jq -r .hash <<<"$CP")" "$(jq -r .time <<<"$CP")" >"$T/forged.msg"
+SIG=$(openssl pkeyutl -sign -inkey "$T/other.pem" -rawin -in "$T/forged.msg" | base64 -w0)
+FORGED=$(jq -c --arg k "$OTHER_HEX" --arg s "$SIG" '.public_key = $k | .signature = $s' <<<"$CP")
+report dev-1 "$T/token" "$FORGED"
+expect_error "dev-1's own token with a checkpoint signed by another key is refused" 409 conflict
+expect_json "... at /auditCheckpoint/public_key" '.error.details[0].path' /auditCheckpoint/public_key
+check "... and audited" test "$(refusals dev-1)" = 2
+report lab-2 "$T/token" "$CP"
+expect_error "dev-1's checkpoint in another host's report is refused" 400 invalid_request
+expect_json "... at /auditCheckpoint/host" '.error.details[0].path' /auditCheckpoint/host
+report lab-9 "$T/intruder"
+expect_status "a first report pins lab-9 to its caller" 200
+report lab-9 "$T/token"
+expect_error "... so another caller's report for lab-9 is refused" 409 conflict
+api DELETE /v1/hosts/lab-9
+expect_status "an admin forgets lab-9" 204
+api GET '/v1/audit?action=host.forgotten&subject=lab-9'
+expect_json "... audited as host.forgotten" '.events | length' 1
+report lab-9 "$T/token"
+expect_status "... and the next report pins it afresh" 200
+api GET '/v1/hosts?host=lab-9'
+expect_json "... to its new reporter" '.hosts[0].reporter' token:fleet
+api DELETE /v1/hosts/no-such-host
+expect_error "forgetting a host that never reported" 404 not_found
+
 # --- root rewrites row 2 and recomputes every hash after it, then restarts
 kill -TERM "$HOST_PID"; wait "$HOST_PID" 2>/dev/null
 python3 - "$H/state/lockset.db" <<'PY'
