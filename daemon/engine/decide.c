@@ -232,6 +232,8 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 	case ENGINEAPI_NETWORK_CONNECT:
+	case ENGINEAPI_NETWORK_CREATE:
+	case ENGINEAPI_SWARM_SPEC:
 		judge_body_route(c, t);
 		break;
 	case ENGINEAPI_BUILD_STREAM:

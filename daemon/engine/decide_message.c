@@ -94,6 +94,9 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_ANNOTATION:
 		snprintf(buf, bufsz, "--annotation %s", fa->value);
 		break;
+	case EF_DRIVER:
+		snprintf(buf, bufsz, "a driver named %s", fa->value);
+		break;
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
 		break;

@@ -489,31 +489,6 @@ judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 	}
 }
 
-/* How the engine runs or watches the container: each is denied outright by
- * the deniedFlags entry that names it (any value). */
-static void
-judge_engine_choice(struct ctx *c, const char *field, const char *flag,
-                    const struct engineapi_fact *fa)
-{
-	static const struct {
-		enum engineapi_fact_kind kind;
-		unsigned bit;
-		const char *rule, *what;
-	} choices[] = {
-	    {EF_RUNTIME, DENY_RUNTIME, "runtime", "choosing the container runtime"},
-	    {EF_CGROUP_PARENT, DENY_CGROUP_PARENT, "cgroup-parent",
-	     "placing the container under another cgroup"},
-	    {EF_LOG_DRIVER, DENY_LOG_DRIVER, "log-driver", "choosing a logging driver"},
-	    {EF_LOG_OPT, DENY_LOG_OPT, "log-opt", "setting logging driver options"},
-	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
-	};
-
-	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
-		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))
-			decide_violate(c, choices[i].rule, field, fa->value, flag,
-			               "%s (%s) is not allowed", choices[i].what, fa->value);
-}
-
 void
 decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image)
 {
@@ -589,7 +564,10 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_LOG_DRIVER:
 	case EF_LOG_OPT:
 	case EF_ANNOTATION:
-		judge_engine_choice(c, field, flag, fa);
+		decide_judge_engine_choice(c, field, flag, fa);
+		break;
+	case EF_DRIVER:
+		decide_judge_driver_name(c, field, flag, fa->value);
 		break;
 	case EF_CHECKPOINT_DIR:
 		decide_judge_checkpoint_dir(c, field, flag, fa->value, fa->nlist ? fa->list[0] : "",

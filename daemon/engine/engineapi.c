@@ -272,7 +272,10 @@ engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, c
 			    gojson_view_struct(&f->arena, &vo, "DriverConfig", &dc) == -1 ||
 			    gojson_view_map(&f->arena, &dc, "Options", &opts) == -1)
 				return -1;
-			if (local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
+			if (engineapi_driver_fact(f, gojson_view_string(&dc, "Name"), prefix,
+			                          "Mounts", (long)i,
+			                          ".VolumeOptions.DriverConfig.Name") == -1 ||
+			    local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
 			                       "Mounts", (long)i,
 			                       ".VolumeOptions.DriverConfig.Options",
 			                       gojson_view_bool(&m[i], "ReadOnly")) == -1)
@@ -461,7 +464,9 @@ volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	struct gojson_view opts;
 
 	f->name = gojson_view_string(root, "Name");
-	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1)
+	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1 ||
+	    engineapi_driver_fact(f, gojson_view_string(root, "Driver"), "", "Driver", -1, NULL) ==
+	        -1)
 		return -1;
 	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
 	                          -1, "", 0);
@@ -541,6 +546,10 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return volume_facts(f, &rv);
 	case ENGINEAPI_CHECKPOINT:
 		return checkpoint_facts(f, &rv);
+	case ENGINEAPI_NETWORK_CREATE:
+		return engineapi_network_facts(f, &rv);
+	case ENGINEAPI_SWARM_SPEC:
+		return engineapi_swarm_facts(f, &rv);
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);

@@ -33,6 +33,8 @@ enum engineapi_route {
 	ENGINEAPI_COMMIT,            /* POST /commit */
 	ENGINEAPI_BUILD_STREAM,      /* POST /grpc: BuildKit's own API, a stream no plugin sees */
 	ENGINEAPI_NETWORK_CONNECT,   /* POST /networks/{id}/connect: an endpoint's sysctls */
+	ENGINEAPI_NETWORK_CREATE,    /* POST /networks/create: its drivers */
+	ENGINEAPI_SWARM_SPEC,        /* POST /swarm/init, /swarm/update: the tasks' defaults */
 	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
 	                                .../{checkpoint} (experimental): a host directory */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
@@ -135,6 +137,8 @@ enum engineapi_fact_kind {
 	EF_LOG_DRIVER,     /* HostConfig.LogConfig.Type, a service's LogDriver.Name */
 	EF_LOG_OPT,        /* one key of LogConfig.Config, of a service's LogDriver.Options */
 	EF_ANNOTATION,     /* one key of HostConfig.Annotations */
+	EF_DRIVER,         /* a volume, network, IPAM or logging driver the engine looks up
+	                      by name, as a plugin when it is not built in */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

@@ -58,6 +58,14 @@ int engineapi_map_facts(struct engineapi_facts *f, const struct gojson_view *v, 
  * log_prefix names its LogConfig ("HostConfig.LogConfig."). 0 or -1. */
 int engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc,
                             const char *prefix, const char *log_prefix);
+/* A driver the engine looks up by name (EF_DRIVER), when driver is set.
+ * 0 or -1. */
+int engineapi_driver_fact(struct engineapi_facts *f, const char *driver, const char *prefix,
+                          const char *name, long index, const char *suffix);
+/* POST /networks/create: its Driver and IPAM.Driver. 0 or -1. */
+int engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root);
+/* POST /swarm/init and /swarm/update: the tasks' default log driver. 0 or -1. */
+int engineapi_swarm_facts(struct engineapi_facts *f, const struct gojson_view *root);
 /* A service's TaskTemplate.LogDriver {Name, Options}. 0 or -1. */
 int engineapi_service_log_facts(struct engineapi_facts *f, const struct gojson_view *tt);
 /* The Sysctls map of hc, one fact per distinct key. Returns 0 or -1. */

@@ -103,12 +103,12 @@ static const struct engineapi_entry inventory[] = {
      * /grpc) and does nothing alone; refused with builds. */
     ROW("POST", "/session", OTHER, READONLY, "build", 0),
 
-    ROW("POST", "/swarm/init", OTHER, READONLY, "swarm init", 0),
+    ROW("POST", "/swarm/init", SWARM_SPEC, JUDGED, "swarm init", 0),
     ROW("POST", "/swarm/join", SWARM_JOIN, REFUSED, "swarm join", 0),
     ROW("POST", "/swarm/leave", OTHER, READONLY, NULL, FORM),
     ROW("GET", "/swarm", OTHER, READONLY, NULL, 0),
     ROW("GET", "/swarm/unlockkey", OTHER, READONLY, NULL, 0),
-    ROW("POST", "/swarm/update", OTHER, READONLY, "swarm update", 0),
+    ROW("POST", "/swarm/update", SWARM_SPEC, JUDGED, "swarm update", 0),
     ROW("POST", "/swarm/unlock", OTHER, READONLY, NULL, 0),
     ROW("GET", "/services", OTHER, READONLY, NULL, 0),
     ROW("GET", "/services/{id}", OTHER, READONLY, NULL, 0),
@@ -152,7 +152,7 @@ static const struct engineapi_entry inventory[] = {
 
     ROW("GET", "/networks", OTHER, READONLY, NULL, 0),
     ROW("GET", "/networks/{id}", OTHER, READONLY, NULL, WIDE),
-    ROW("POST", "/networks/create", OTHER, READONLY, "network create", FORM),
+    ROW("POST", "/networks/create", NETWORK_CREATE, JUDGED, "network create", FORM),
     ROW("POST", "/networks/{id}/connect", NETWORK_CONNECT, JUDGED, "network connect", FORM | WIDE),
     ROW("POST", "/networks/{id}/disconnect", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/networks/prune", OTHER, READONLY, "prune", FORM),

@@ -53,6 +53,8 @@ engineapi_route_name(enum engineapi_route route)
 		return "unknown";
 	case ENGINEAPI_NETWORK_CONNECT: /* audited as any other route */
 	case ENGINEAPI_CHECKPOINT:
+	case ENGINEAPI_NETWORK_CREATE:
+	case ENGINEAPI_SWARM_SPEC:
 	case ENGINEAPI_OTHER:
 		break;
 	}
@@ -205,6 +207,8 @@ engineapi_reads_body(const char *method, enum engineapi_route route)
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 	case ENGINEAPI_NETWORK_CONNECT:
+	case ENGINEAPI_NETWORK_CREATE:
+	case ENGINEAPI_SWARM_SPEC:
 		return 1;
 	case ENGINEAPI_CHECKPOINT: /* a create; a list and a delete have none */
 		return method != NULL && strcmp(method, "POST") == 0;

@@ -5,8 +5,10 @@
  * options (HostConfig.LogConfig; a service's TaskTemplate.LogDriver), and the
  * annotations handed to the runtime (HostConfig.Annotations, API 1.43+, which
  * runtimes read as instructions: runc turns org.systemd.property.* into
- * properties of the container's systemd scope). Also the generic map reader
- * the sysctls share. */
+ * properties of the container's systemd scope); and the drivers the engine
+ * looks up by name, as a plugin when the name is not built in: volume,
+ * network, IPAM and logging drivers, whose name becomes a socket path. Also
+ * the generic map reader the sysctls share. */
 #include <string.h>
 
 #include "engineapi.h"
@@ -59,8 +61,18 @@ string_fact(struct engineapi_facts *f, const struct gojson_view *v, const char *
 	return engineapi_fact_add(f, kind, s, prefix, name, -1, NULL);
 }
 
+int
+engineapi_driver_fact(struct engineapi_facts *f, const char *driver, const char *prefix,
+                      const char *name, long index, const char *suffix)
+{
+	if (driver == NULL || driver[0] == '\0')
+		return 0;
+	return engineapi_fact_add(f, EF_DRIVER, driver, prefix, name, index, suffix);
+}
+
 /* A log configuration: {Type, Config} in a HostConfig, {Name, Options} in a
- * service's TaskTemplate. prefix names the struct ("HostConfig.LogConfig."). */
+ * service's TaskTemplate or a swarm's TaskDefaults. prefix names the struct
+ * ("HostConfig.LogConfig."). */
 static int
 log_facts(struct engineapi_facts *f, const struct gojson_view *parent, const char *field,
           const char *prefix, const char *driver, const char *options)
@@ -71,7 +83,9 @@ log_facts(struct engineapi_facts *f, const struct gojson_view *parent, const cha
 		return -1;
 	if (lc.n == 0)
 		return 0;
-	if (string_fact(f, &lc, prefix, driver, EF_LOG_DRIVER) == -1)
+	if (string_fact(f, &lc, prefix, driver, EF_LOG_DRIVER) == -1 ||
+	    engineapi_driver_fact(f, gojson_view_string(&lc, driver), prefix, driver, -1, NULL) ==
+	        -1)
 		return -1;
 	return engineapi_map_facts(f, &lc, prefix, options, EF_LOG_OPT);
 }
@@ -82,6 +96,8 @@ engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc,
 {
 	if (string_fact(f, hc, prefix, "Runtime", EF_RUNTIME) == -1 ||
 	    string_fact(f, hc, prefix, "CgroupParent", EF_CGROUP_PARENT) == -1 ||
+	    engineapi_driver_fact(f, gojson_view_string(hc, "VolumeDriver"), prefix, "VolumeDriver",
+	                          -1, NULL) == -1 ||
 	    engineapi_map_facts(f, hc, prefix, "Annotations", EF_ANNOTATION) == -1)
 		return -1;
 	return log_facts(f, hc, "LogConfig", log_prefix, "Type", "Config");
@@ -91,4 +107,33 @@ int
 engineapi_service_log_facts(struct engineapi_facts *f, const struct gojson_view *tt)
 {
 	return log_facts(f, tt, "LogDriver", "TaskTemplate.LogDriver.", "Name", "Options");
+}
+
+int
+engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	struct gojson_view ipam;
+
+	if (engineapi_driver_fact(f, gojson_view_string(root, "Driver"), "", "Driver", -1, NULL) ==
+	        -1 ||
+	    gojson_view_struct(&f->arena, root, "IPAM", &ipam) == -1)
+		return -1;
+	return engineapi_driver_fact(f, gojson_view_string(&ipam, "Driver"), "IPAM.", "Driver", -1,
+	                             NULL);
+}
+
+/* A swarm's TaskDefaults.LogDriver: every task of a service that names none
+ * gets it. swarm init carries the spec in Spec, swarm update is the spec:
+ * both places are read. */
+int
+engineapi_swarm_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	struct gojson_view spec, td;
+
+	if (gojson_view_struct(&f->arena, root, "TaskDefaults", &td) == -1 ||
+	    log_facts(f, &td, "LogDriver", "TaskDefaults.LogDriver.", "Name", "Options") == -1 ||
+	    gojson_view_struct(&f->arena, root, "Spec", &spec) == -1 ||
+	    gojson_view_struct(&f->arena, &spec, "TaskDefaults", &td) == -1)
+		return -1;
+	return log_facts(f, &td, "LogDriver", "Spec.TaskDefaults.LogDriver.", "Name", "Options");
 }

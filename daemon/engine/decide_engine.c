@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a request tells the engine to load or use beyond the container's own
+ * confinement: the drivers it looks up by name (a plugin when not built in)
+ * and the runtime, cgroup parent, logging and annotations the deniedFlags
+ * may deny. */
+#include <string.h>
+
+#include "decide_int.h"
+
+/* A driver the engine does not have built in is a plugin, found as
+ * /run/docker/plugins/NAME.sock (or a .spec or .json file in /etc/docker/plugins
+ * or /usr/lib/docker/plugins) with the name joined unchecked: a ".." in it
+ * makes dockerd load any socket on the host as a volume or network plugin,
+ * which mounts the host's root or hands over a host interface. Any name
+ * with a ".." component is refused; what the plugin directories hold is
+ * root's to install. */
+void
+decide_judge_driver_name(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	const char *p = name;
+
+	for (;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			decide_violate(
+			    c, "driver-name", field, name, flag,
+			    "driver %.200s climbs out of the engine's plugin directories "
+			    "(\"..\"): dockerd would load whatever socket it names as a "
+			    "plugin",
+			    name);
+			return;
+		}
+		if (p[n] == '\0')
+			return;
+		p += n + 1;
+	}
+}
+
+/* How the engine runs or watches the container: each is denied outright by
+ * the deniedFlags entry that names it (any value). */
+void
+decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
+                           const struct engineapi_fact *fa)
+{
+	static const struct {
+		enum engineapi_fact_kind kind;
+		unsigned bit;
+		const char *rule, *what;
+	} choices[] = {
+	    {EF_RUNTIME, DENY_RUNTIME, "runtime", "choosing the container runtime"},
+	    {EF_CGROUP_PARENT, DENY_CGROUP_PARENT, "cgroup-parent",
+	     "placing the container under another cgroup"},
+	    {EF_LOG_DRIVER, DENY_LOG_DRIVER, "log-driver", "choosing a logging driver"},
+	    {EF_LOG_OPT, DENY_LOG_OPT, "log-opt", "setting logging driver options"},
+	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
+	};
+
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
+		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))
+			decide_violate(c, choices[i].rule, field, fa->value, flag,
+			               "%s (%s) is not allowed", choices[i].what, fa->value);
+}
