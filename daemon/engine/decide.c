@@ -134,11 +134,25 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 
 	snprintf(flag, sizeof(flag), "docker %s %s",
 	         t->route == ENGINEAPI_CONTAINER_RESTART ? "restart" : "start", t->id);
-	decide_judge_container(c, "id", flag, t->id, NULL);
+	decide_judge_container(c, "id", flag, t->id, NULL, 0);
 	if (t->route == ENGINEAPI_CONTAINER_START) {
 		judge_body_route(c, t);
 		decide_judge_checkpoint_query(c, t);
 	}
+}
+
+/* docker cp (HEAD, GET, PUT /containers/{id}/archive): dockerd mounts the
+ * container's volumes again for every copy, so a bind source swapped for a
+ * symlink since the create is reached through it, running or not: judged as
+ * a start is, and written through by a PUT. */
+static void
+judge_archive(struct ctx *c, const struct engineapi_target *t)
+{
+	int put = strcmp(c->req->method, "PUT") == 0;
+	char flag[300];
+
+	snprintf(flag, sizeof(flag), "docker cp %s %s", put ? "... into" : "out of", t->id);
+	decide_judge_container(c, "id", flag, t->id, NULL, put);
 }
 
 /* ECI locked on: the engine must run containers in user namespaces. Every
@@ -238,6 +252,9 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		break;
 	case ENGINEAPI_BUILD_STREAM:
 		judge_build_stream(c);
+		break;
+	case ENGINEAPI_CONTAINER_ARCHIVE:
+		judge_archive(c, t);
 		break;
 	case ENGINEAPI_CHECKPOINT:
 		if (engineapi_reads_body(c->req->method, t->route))

@@ -136,7 +136,7 @@ int decide_container_mounts(const struct decide_request *req, const char *entry,
                             struct decide_mounts *out);
 /* Judge the mounts of container ref (start, VolumesFrom): unknown is refused. */
 void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
-                            const char *image);
+                            const char *image, int write);
 /* 1 when image matches ECI's socket-mount image list. */
 int decide_image_allowed(const struct decide_policy *dp, const char *image);
 

@@ -203,7 +203,7 @@ decide_container_mounts(const struct decide_request *req, const char *entry,
 
 void
 decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
-                       const char *image)
+                       const char *image, int write)
 {
 	struct decide_mounts m;
 	size_t i;
@@ -223,10 +223,11 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 
 		/* The caller must be able to read them too: a source swapped since
 		 * the create, or another user's container's mounts. (Whether they
-		 * are mounted read-only is not recorded: read is what is asked.) */
+		 * are mounted read-only is not recorded: read is what is asked,
+		 * unless the request writes through them.) */
 		for (i = 0; i < m.n && !c->nomem; i++) {
 			decide_judge_path(c, field, flag, m.src[i], img);
-			decide_judge_access(c, field, flag, m.src[i], 0);
+			decide_judge_access(c, field, flag, m.src[i], write);
 		}
 	}
 	decide_mounts_clear(&m);

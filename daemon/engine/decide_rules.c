@@ -542,7 +542,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		decide_judge_access(c, field, flag, fa->value, !fa->readonly);
 		break;
 	case EF_VOLUMES_FROM:
-		decide_judge_container(c, field, flag, fa->value, image);
+		decide_judge_container(c, field, flag, fa->value, image, 0);
 		break;
 	case EF_VOLUME_FS:
 	case EF_NETWORK_VOLUME:

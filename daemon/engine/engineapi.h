@@ -34,6 +34,8 @@ enum engineapi_route {
 	ENGINEAPI_BUILD_STREAM,      /* POST /grpc: BuildKit's own API, a stream no plugin sees */
 	ENGINEAPI_NETWORK_CONNECT,   /* POST /networks/{id}/connect: an endpoint's sysctls */
 	ENGINEAPI_NETWORK_CREATE,    /* POST /networks/create: its drivers */
+	ENGINEAPI_CONTAINER_ARCHIVE, /* HEAD, GET, PUT /containers/{id}/archive (docker cp):
+	                                dockerd mounts the container's volumes again */
 	ENGINEAPI_SWARM_SPEC,        /* POST /swarm/init, /swarm/update: the tasks' defaults */
 	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
 	                                .../{checkpoint} (experimental): a host directory */

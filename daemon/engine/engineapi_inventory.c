@@ -34,7 +34,7 @@ static const struct engineapi_entry inventory[] = {
         FORM | WIDE),
     ROW("DELETE", "/containers/{id}/checkpoints/{checkpoint}", CHECKPOINT, JUDGED, NULL, 0),
 
-    ROW("HEAD", "/containers/{id}/archive", OTHER, READONLY, "cp", WIDE),
+    ROW("HEAD", "/containers/{id}/archive", CONTAINER_ARCHIVE, JUDGED, "cp", WIDE),
     ROW("GET", "/containers/json", OTHER, READONLY, NULL, 0),
     ROW("GET", "/containers/{id}/export", OTHER, READONLY, "export", WIDE),
     ROW("GET", "/containers/{id}/changes", OTHER, READONLY, NULL, WIDE),
@@ -44,7 +44,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/containers/{id}/stats", OTHER, READONLY, NULL, WIDE),
     ROW("GET", "/containers/{id}/attach/ws", OTHER, READONLY, NULL, WIDE),
     ROW("GET", "/exec/{id}/json", OTHER, READONLY, NULL, WIDE),
-    ROW("GET", "/containers/{id}/archive", OTHER, READONLY, "cp", WIDE),
+    ROW("GET", "/containers/{id}/archive", CONTAINER_ARCHIVE, JUDGED, "cp", WIDE),
     ROW("POST", "/containers/create", CONTAINER_CREATE, JUDGED, NULL, FORM),
     ROW("POST", "/containers/{id}/kill", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/pause", OTHER, READONLY, NULL, FORM | WIDE),
@@ -63,7 +63,7 @@ static const struct engineapi_entry inventory[] = {
         FORM | WIDE),
     ROW("POST", "/containers/prune", OTHER, READONLY, "prune", FORM),
     ROW("POST", "/commit", COMMIT, JUDGED, "commit", FORM),
-    ROW("PUT", "/containers/{id}/archive", OTHER, READONLY, "cp", FORM | WIDE),
+    ROW("PUT", "/containers/{id}/archive", CONTAINER_ARCHIVE, JUDGED, "cp", FORM | WIDE),
     ROW("DELETE", "/containers/{id}", OTHER, READONLY, NULL, WIDE),
 
     ROW("GET", "/images/json", OTHER, READONLY, NULL, 0),

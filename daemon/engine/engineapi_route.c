@@ -53,6 +53,7 @@ engineapi_route_name(enum engineapi_route route)
 		return "unknown";
 	case ENGINEAPI_NETWORK_CONNECT: /* audited as any other route */
 	case ENGINEAPI_CHECKPOINT:
+	case ENGINEAPI_CONTAINER_ARCHIVE:
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
 	case ENGINEAPI_OTHER:

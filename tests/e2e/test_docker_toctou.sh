@@ -59,6 +59,19 @@ engine_denied "start by id after the directory became a symlink to / is refused"
 	bind-outside-shares start "$ID_A"
 engine_denied "start by name after the swap is refused" bind-outside-shares start swap-a
 engine_check "the swapped container never ran" never_started swap-a
+# docker cp mounts the container's volumes again, through the swapped link:
+# it would read / and write into it, running or not.
+engine_denied "docker cp out of the swapped container is refused" bind-outside-shares \
+	cp swap-a:/x/etc/hostname "$T/hostname-copy"
+# (The docker CLI stats the destination first, a HEAD, refused as well; the
+# PUT itself, as a raw client sends it:)
+echo pwned >"$T/payload"
+STATUS=$(tar -C "$T" -cf - payload | curl -s --unix-socket "$DOCKER_SOCK" -o "$T/put.out" \
+	-w '%{http_code}' -X PUT -H 'Content-Type: application/x-tar' --data-binary @- \
+	"http://docker/v1.41/containers/swap-a/archive?path=/x")
+engine_check "docker cp into it is refused ($STATUS)" test "$STATUS" = 403
+engine_check "... as bind-outside-shares" grep -q bind-outside-shares "$T/put.out"
+engine_check "... and wrote nothing at the host's root" test ! -e /payload
 
 allowed "docker create with a bind to another directory in the share" \
 	create --pull=never -v "$SHARE/ok:/ok" lockset-e2e /bin/true

@@ -292,8 +292,8 @@ test_route_first_registered_pattern_wins(void)
 	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
 	CHECK_STR_EQ(t.command, "exec");
 	engineapi_target_clear(&t);
-	classify_as("PUT", "/containers/c1/archive?path=/tmp", &t, ENGINEAPI_OTHER,
-	            ENGINEAPI_READONLY);
+	classify_as("PUT", "/containers/c1/archive?path=/tmp", &t, ENGINEAPI_CONTAINER_ARCHIVE,
+	            ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.command, "cp");
 	CHECK_INT_EQ(t.form, 1);
 	engineapi_target_clear(&t);
