@@ -142,6 +142,8 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	req->content_type = authz_envelope_header(got[F_HEADERS], "Content-Type");
 	req->body_whole =
 	    decide_body_whole(0, authz_envelope_header(got[F_HEADERS], "Content-Length"));
+	req->body_unseen = decide_body_unseen(
+	    0, req->content_type, authz_envelope_header(got[F_HEADERS], "Content-Length"));
 	if (got[F_BODY] == NULL || got[F_BODY]->type != GOJSON_STRING || got[F_BODY]->len == 0)
 		return AUTHZ_ENVELOPE_OK;
 	if ((body = gojson_arena_alloc(a, got[F_BODY]->len / 4 * 3 + 3)) == NULL)
@@ -154,5 +156,6 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	req->body_len = (size_t)n;
 	req->has_body = n > 0;
 	req->body_whole = 1;
+	req->body_unseen = 0;
 	return AUTHZ_ENVELOPE_OK;
 }

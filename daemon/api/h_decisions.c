@@ -180,6 +180,7 @@ request_body(struct decide_request *req, const json_t *body, const char *content
              char **text)
 {
 	req->body_whole = body != NULL || decide_body_whole(0, content_length);
+	req->body_unseen = decide_body_unseen(body != NULL, req->content_type, content_length);
 	if (json_is_string(body)) {
 		req->body = json_string_value(body);
 		req->body_len = json_string_length(body);

@@ -64,6 +64,22 @@ judge_service_registry(struct ctx *c, const struct engineapi_target *t, const ch
 	decide_judge_registry(c, "TaskTemplate.ContainerSpec.Image", flag, image);
 }
 
+/* Before API 1.41 dockerd gives a create that names no cgroup namespace mode
+ * the host's (on any host), so --cgroupns=host denies leaving it out. */
+static void
+judge_old_cgroupns(struct ctx *c, const struct engineapi_facts *f)
+{
+	if (!(c->dp->deny & DENY_CGROUPNS))
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].kind == EF_CGROUPNS_MODE)
+			return;
+	decide_violate(c, "host-cgroupns", "HostConfig.CgroupnsMode", "", "--cgroupns=host",
+	               "before API 1.41 the engine puts a container that names no cgroup "
+	               "namespace mode in the host's: name one (\"private\"), or use a later "
+	               "API version");
+}
+
 /* Routes whose facts are in a JSON body. */
 static void
 judge_body_route(struct ctx *c, const struct engineapi_target *t)
@@ -109,6 +125,8 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 	}
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
+	if (t->route == ENGINEAPI_CONTAINER_CREATE && t->before_1_41)
+		judge_old_cgroupns(c, f);
 	/* Swarm's agent pulls a service's image itself: no images/create to judge. */
 	if ((t->route == ENGINEAPI_SERVICE_CREATE || t->route == ENGINEAPI_SERVICE_UPDATE) &&
 	    f->image != NULL)
@@ -286,6 +304,16 @@ decide_body_whole(int forwarded, const char *content_length)
 		if ((n = n * 10 + (*p - '0')) > 1048576)
 			return 0;
 	return *p == '\0';
+}
+
+int
+decide_body_unseen(int forwarded, const char *content_type, const char *content_length)
+{
+	if (forwarded)
+		return 0;
+	if (content_length == NULL || *content_length == '\0')
+		return content_type != NULL;
+	return content_length[strspn(content_length, "0")] != '\0';
 }
 
 int

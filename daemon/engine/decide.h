@@ -92,6 +92,10 @@ struct decide_request {
 	 * no Content-Length; what was not seen is then refused where it
 	 * matters. */
 	int body_whole;
+	/* A body came that the plugin was not shown (decide_body_unseen): dockerd
+	 * forwards only a JSON body (by the first Content-Type header; a plugin
+	 * is shown the last), and reads a form body into r.Form. */
+	int body_unseen;
 	const char *content_type; /* the client's Content-Type header, or NULL */
 	/* Container lookups for start and VolumesFrom; NULL: every container is
 	 * unknown (and so refused where its mounts matter). */
@@ -140,6 +144,10 @@ struct decision {
  * header (NULL: none, as for a chunked body) is a body dockerd would have
  * forwarded (1 MiB at most) or refused to read. */
 int decide_body_whole(int forwarded, const char *content_length);
+/* body_unseen for a request whose body was forwarded or not: 1 when none was
+ * and its headers do not say there was none, a Content-Length other than 0
+ * or, with none, a Content-Type (a chunked body has no Content-Length). */
+int decide_body_unseen(int forwarded, const char *content_type, const char *content_length);
 
 /* Judge req against dp into out (which need not be initialised; release it
  * with decision_clear). Returns 0, or -1 on ENOMEM (out then holds a deny

@@ -14,8 +14,8 @@
  * which mounts the host's root or hands over a host interface. Any name
  * with a ".." component is refused; what the plugin directories hold is
  * root's to install. */
-void
-decide_judge_driver_name(struct ctx *c, const char *field, const char *flag, const char *name)
+static void
+judge_driver_name(struct ctx *c, const char *field, const char *flag, const char *name)
 {
 	const char *p = name;
 
@@ -56,6 +56,10 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
 	};
 
+	if (fa->kind == EF_DRIVER) {
+		judge_driver_name(c, field, flag, fa->value);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
 		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))
 			decide_violate(c, choices[i].rule, field, fa->value, flag,

@@ -115,11 +115,10 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
  * and writable when write is set. */
 void decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src,
                          int write);
-/* A driver name with a ".." component, which would make dockerd load any
- * socket as a plugin (decide_engine.c). */
-void decide_judge_driver_name(struct ctx *c, const char *field, const char *flag, const char *name);
 /* Runtime, cgroup parent, log driver and options, annotations: each denied
- * by the deniedFlags entry naming it (decide_engine.c). */
+ * by the deniedFlags entry naming it; a driver name with a ".." component,
+ * which would make dockerd load any socket as a plugin: refused
+ * (decide_engine.c). */
 void decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
                                 const struct engineapi_fact *fa);
 /* Judge a checkpoint directory (experimental daemons): filepath.Join(dir,

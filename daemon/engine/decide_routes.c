@@ -94,12 +94,20 @@ check_pull_registry(struct ctx *c, const char *key, const char *val)
 	decide_judge_registry(c, key, flag, val);
 }
 
+/* The classic builder runs each step's container in this network mode: the
+ * host's, or another container's (judged as a create joining it is). */
 static void
 check_build_network(struct ctx *c, const char *key, const char *val)
 {
 	if (strcasecmp(val, "host") == 0 && ((c->dp->deny & DENY_NETWORK) || c->dp->eci))
 		decide_violate(c, "build-network-host", key, val, "docker build --network host",
 		               "builds on the host network are not allowed");
+	if (strncmp(val, "container:", 10) == 0) {
+		struct engineapi_fact fa = {
+		    .kind = EF_NETWORK_MODE, .value = val, .prefix = "", .name = key, .index = -1};
+
+		decide_judge_fact(c, &fa, NULL);
+	}
 }
 
 /* The classic builder runs each step's container under this cgroup. */
@@ -473,6 +481,33 @@ decide_judge_query_route(struct ctx *c, const struct engineapi_target *t)
 	free(p.form);
 }
 
+/* A route whose parameters dockerd reads from r.Form, with a body the plugin
+ * was not shown (req->body_unseen): a form body would give it parameters no
+ * rule saw. Refused where no client sends such a body (a tag, a commit, a
+ * plugin install, a start, a checkpoint), and for images/create, whose body
+ * may be an import's tarball, while a rule reads its parameters. A build's
+ * body is its context: see the README ("What a plugin cannot see"). */
+static int
+unseen_form_matters(const struct ctx *c, const struct engineapi_target *t)
+{
+	const struct decide_policy *dp = c->dp;
+
+	switch (t->route) {
+	case ENGINEAPI_IMAGE_TAG:
+	case ENGINEAPI_COMMIT:
+	case ENGINEAPI_PLUGIN_INSTALL:
+	case ENGINEAPI_PLUGIN_ENABLE:
+	case ENGINEAPI_CONTAINER_START:
+	case ENGINEAPI_CHECKPOINT:
+		return 1;
+	case ENGINEAPI_IMAGE_CREATE: /* a name to mint, a registry, an import */
+		return (dp->eci && dp->nimages > 0) || dp->registries_restricted ||
+		       dp->block_load || decide_strlist_has(&dp->commands, "image import");
+	default:
+		return 0;
+	}
+}
+
 void
 decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 {
@@ -500,6 +535,14 @@ decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 		        : "");
 	}
 	judge_denied_command(c, t->command);
+	if (t->form && req->body_unseen && unseen_form_matters(c, t))
+		decide_violate(
+		    c, "missing-body", "Content-Type", req->content_type ? req->content_type : "",
+		    NULL,
+		    "a body came that dockerd did not forward to authorization plugins; with "
+		    "a form Content-Type header before the one shown, dockerd would read "
+		    "this request's parameters from it, unseen, so it is refused (send "
+		    "no body, or go through the docker socket proxy)");
 	if (t->form && is_form_type(req->content_type))
 		decide_violate(c, "missing-body", "Content-Type", req->content_type, NULL,
 		               "a form-encoded body overrides the query and is not forwarded to "

@@ -564,10 +564,8 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_LOG_DRIVER:
 	case EF_LOG_OPT:
 	case EF_ANNOTATION:
-		decide_judge_engine_choice(c, field, flag, fa);
-		break;
 	case EF_DRIVER:
-		decide_judge_driver_name(c, field, flag, fa->value);
+		decide_judge_engine_choice(c, field, flag, fa);
 		break;
 	case EF_CHECKPOINT_DIR:
 		decide_judge_checkpoint_dir(c, field, flag, fa->value, fa->nlist ? fa->list[0] : "",

@@ -68,6 +68,8 @@ struct engineapi_target {
 	int before_1_24;     /* the path names an API version before 1.24 (/v1.23/...),
 	                        where dockerd still applies a start's body as the
 	                        container's HostConfig */
+	int before_1_41;     /* ... before 1.41, where dockerd gives a create that names no
+	                        cgroup namespace mode the host's */
 	const char *id;      /* the route's first path parameter: container, exec,
 	                        image, plugin, service, network or volume id or
 	                        name ("localhost:5000/a/b" for an image), or NULL */

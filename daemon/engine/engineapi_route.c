@@ -84,11 +84,11 @@ pct_decode(const char *s, size_t n, char *out, int plus)
 	out[o] = '\0';
 }
 
-/* Is the version v (n bytes of digits and dots) before 1.24, compared as
+/* Is the version v (n bytes of digits and dots) before 1.minor, compared as
  * dockerd compares them: numerically, component by component, a missing
  * component counting as 0 ("1.9" < "1.24" < "1.24.1" < "2")? */
 static int
-version_before_1_24(const char *v, size_t n)
+version_before_1(const char *v, size_t n, long minor)
 {
 	long c[2] = {0, 0};
 	size_t i = 0;
@@ -97,7 +97,7 @@ version_before_1_24(const char *v, size_t n)
 		for (; i < n && v[i] != '.'; i++)
 			if (c[k] < 100000)
 				c[k] = c[k] * 10 + (v[i] - '0');
-	return c[0] < 1 || (c[0] == 1 && c[1] < 24);
+	return c[0] < 1 || (c[0] == 1 && c[1] < minor);
 }
 
 /* GET, HEAD and OPTIONS change nothing; any other method (including an
@@ -153,6 +153,7 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	/* Decoded, %00 would end the path or a parameter here and not in Go. */
 	t->nul = uri != NULL && strstr(uri, "%00") != NULL;
 	t->before_1_24 = 0;
+	t->before_1_41 = 0;
 	/* Absolute-form request target: "http://host/v1.47/containers/create". */
 	if (uri != NULL && uri[0] != '/') {
 		s = strstr(uri, "://");
@@ -186,7 +187,8 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 		while (path[i] == '.' || (path[i] >= '0' && path[i] <= '9'))
 			i++;
 		if (i > 2 && path[i] == '/') {
-			t->before_1_24 = version_before_1_24(path + 2, i - 2);
+			t->before_1_24 = version_before_1(path + 2, i - 2, 24);
+			t->before_1_41 = version_before_1(path + 2, i - 2, 41);
 			path += i;
 		}
 	}

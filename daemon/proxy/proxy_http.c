@@ -75,7 +75,7 @@ parse_header(const char *p, size_t n, struct proxy_header *x, int strict)
 static int
 read_fields(struct proxy_head *h, int request, const char **why)
 {
-	int te = 0;
+	int te = 0, ctypes = 0;
 
 	h->clen = -1;
 	for (size_t i = 0; i < h->nh; i++) {
@@ -110,6 +110,10 @@ read_fields(struct proxy_head *h, int request, const char **why)
 		} else if (name_is(x, "Content-Type")) {
 			size_t k = 0;
 
+			/* dockerd reads the first (a form body's values become
+			 * parameters), a judgement would read one: refused. */
+			if (request && ctypes++ > 0)
+				return *why = "more than one Content-Type header", -1;
 			while (k < x->vlen && k + 1 < sizeof(h->ctype) && x->value[k] != ';' &&
 			       x->value[k] != ' ' && x->value[k] != '\t') {
 				char c = x->value[k];

@@ -84,7 +84,8 @@ e2e_busybox_image() {
 	cp "$bb" "$T/bbroot/bin/busybox"
 	for a in sh cat echo sleep true ls id touch stat; do ln -sf busybox "$T/bbroot/bin/$a"; done
 	tar -C "$T/bbroot" -cf "$T/bbroot.tar" .
-	dk import --change 'CMD ["/bin/sh"]' "$T/bbroot.tar" "$1" >/dev/null
+	# E2E_IMPORT_WITH: the docker command to import with (default dk).
+	"${E2E_IMPORT_WITH:-dk}" import --change 'CMD ["/bin/sh"]' "$T/bbroot.tar" "$1" >/dev/null
 }
 
 # refused NAME RULE PREFIX COMMAND...: the docker command fails with

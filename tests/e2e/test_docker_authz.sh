@@ -12,8 +12,11 @@
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
 mkdir -p "$T/home/.ssh" "$T/home/project"
 
-# Start with image loading allowed (import counts as a load), bring the image
-# in, then switch to the real policy with SIGHUP. $HOME in the policy stands
+# Start with image loading allowed (import counts as a load), and nothing that
+# reads an import's parameters (a plugin is not shown an import's headers
+# whole, so an import is refused while the socket-mount list names images or
+# registries are listed), bring the image in, then switch to the real policy
+# with SIGHUP. $HOME in the policy stands
 # for the home group's members, none of whom lives in $T: the shares name
 # the test's own home directory instead.
 export HOME="$T/home" TMP="$T/tmp"
@@ -21,7 +24,9 @@ export HOME="$T/home" TMP="$T/tmp"
 # (tests/e2e/test_docker_userns.sh); the rules here are ECI's all the same.
 sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 	jq '.enhancedContainerIsolation.locked = false' >"$T/policy.json"
-jq '.blockDockerLoad.value = false' "$T/policy.json" >"$T/setup.json"
+jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
+	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
+	"$T/policy.json" >"$T/setup.json"
 put_policy "$T/setup.json"
 mkdir -p "$TMP"
 lockset_start --authz-socket "$PLUGIN_SOCK" || exit 1
@@ -95,6 +100,15 @@ STATUS=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/body" -w '%{http_code}' -X 
 check "a tag onto a socket-list name is refused whatever its JSON body says ($STATUS)" \
 	test "$STATUS" = 403
 check "... as socket-image-name" grep -q 'socket-image-name' "$T/body"
+dk image inspect docker:cli >/dev/null 2>&1
+check "... and dockerd made no docker:cli" test $? != 0
+# Two Content-Type headers, a form's first: dockerd reads the form body (the
+# first header), forwards no body and shows the plugin only the last header.
+STATUS=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/body" -w '%{http_code}' -X POST \
+	-H 'Content-Type: application/x-www-form-urlencoded' -H 'Content-Type: application/json' \
+	-d 'repo=docker&tag=cli' 'http://docker/v1.41/images/lockset-e2e/tag?repo=myapp&tag=v3')
+check "a tag whose unseen form body names docker:cli is refused ($STATUS)" test "$STATUS" = 403
+check "... as missing-body" grep -q 'missing-body' "$T/body"
 dk image inspect docker:cli >/dev/null 2>&1
 check "... and dockerd made no docker:cli" test $? != 0
 

@@ -25,7 +25,11 @@ restart_cleanup() {
 trap restart_cleanup EXIT
 
 # ECI unlocked: this test is about restarts; the engine here has no user namespaces.
-jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.locked = false' \
+# Images come in by import, which a plugin judges only while nothing reads its
+# parameters (no registry list, no socket-mount names): see test_docker_authz.
+jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.locked = false |
+	del(.containerPolicy.allowedRegistries) |
+	.enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$LOCKSET_SRCDIR/tests/e2e/policy.json" >"$T/policy.json"
 put_policy "$T/policy.json"
 export HOME="$T/home"

@@ -355,6 +355,9 @@ run_case(const char *name)
 	/* As the plugin has it: the body forwarded, or its Content-Length. */
 	req.body_whole = decide_body_whole(tc.body != NULL,
 	                                   tc.content_length[0] != '\0' ? tc.content_length : NULL);
+	req.body_unseen =
+	    decide_body_unseen(tc.body != NULL, req.content_type,
+	                       tc.content_length[0] != '\0' ? tc.content_length : NULL);
 	req.container = case_container;
 	req.network = case_network;
 	req.container_arg = &tc;
