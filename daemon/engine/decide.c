@@ -257,17 +257,6 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_CONTAINER_RESTART:
 		judge_start(c, t);
 		break;
-	case ENGINEAPI_CONTAINER_CREATE:
-	case ENGINEAPI_EXEC_CREATE:
-	case ENGINEAPI_CONTAINER_UPDATE:
-	case ENGINEAPI_VOLUME_CREATE:
-	case ENGINEAPI_SERVICE_CREATE:
-	case ENGINEAPI_SERVICE_UPDATE:
-	case ENGINEAPI_NETWORK_CONNECT:
-	case ENGINEAPI_NETWORK_CREATE:
-	case ENGINEAPI_SWARM_SPEC:
-		judge_body_route(c, t);
-		break;
 	case ENGINEAPI_BUILD_STREAM:
 		judge_build_stream(c);
 		break;
@@ -280,9 +269,9 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		else
 			decide_judge_checkpoint_query(c, t);
 		break;
-	case ENGINEAPI_SWARM_JOIN:
-	case ENGINEAPI_UNKNOWN:
-	case ENGINEAPI_OTHER:
+	default: /* the routes whose facts are in their JSON body, and no others */
+		if (engineapi_reads_body(c->req->method, t->route))
+			judge_body_route(c, t);
 		break;
 	}
 	if (c->d->subject == NULL && t->id != NULL && t->id[0] != '\0' &&
