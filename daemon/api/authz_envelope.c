@@ -111,7 +111,7 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 {
 	const struct gojson_value *root, *got[NFIELDS];
 	enum authz_envelope_result res;
-	const char *why = NULL;
+	const char *why = NULL, *clen;
 	unsigned char *body;
 	size_t at = 0;
 	long n;
@@ -140,10 +140,9 @@ authz_envelope_read(struct gojson_arena *a, const char *text, size_t len,
 	req->uri = got[F_URI]->s;
 	req->user = got[F_USER] != NULL ? got[F_USER]->s : NULL;
 	req->content_type = authz_envelope_header(got[F_HEADERS], "Content-Type");
-	req->body_whole =
-	    decide_body_whole(0, authz_envelope_header(got[F_HEADERS], "Content-Length"));
-	req->body_unseen = decide_body_unseen(
-	    0, req->content_type, authz_envelope_header(got[F_HEADERS], "Content-Length"));
+	clen = authz_envelope_header(got[F_HEADERS], "Content-Length");
+	req->body_whole = decide_body_whole(0, clen);
+	req->body_unseen = decide_body_unseen(0, req->content_type, clen);
 	if (got[F_BODY] == NULL || got[F_BODY]->type != GOJSON_STRING || got[F_BODY]->len == 0)
 		return AUTHZ_ENVELOPE_OK;
 	if ((body = gojson_arena_alloc(a, got[F_BODY]->len / 4 * 3 + 3)) == NULL)

@@ -56,10 +56,11 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
 	};
 
-	if (fa->kind == EF_DRIVER) {
+	/* A log driver is looked up as a plugin too. */
+	if (fa->kind == EF_DRIVER || fa->kind == EF_LOG_DRIVER)
 		judge_driver_name(c, field, flag, fa->value);
+	if (fa->kind == EF_DRIVER)
 		return;
-	}
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
 		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))
 			decide_violate(c, choices[i].rule, field, fa->value, flag,

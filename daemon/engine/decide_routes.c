@@ -99,10 +99,12 @@ check_pull_registry(struct ctx *c, const char *key, const char *val)
 static void
 check_build_network(struct ctx *c, const char *key, const char *val)
 {
-	if (strcasecmp(val, "host") == 0 && ((c->dp->deny & DENY_NETWORK) || c->dp->eci))
-		decide_violate(c, "build-network-host", key, val, "docker build --network host",
-		               "builds on the host network are not allowed");
-	else if (strcasecmp(val, "host") != 0) { /* container:<name>, judged as a create's */
+	if (strcasecmp(val, "host") == 0) {
+		if ((c->dp->deny & DENY_NETWORK) || c->dp->eci)
+			decide_violate(c, "build-network-host", key, val,
+			               "docker build --network host",
+			               "builds on the host network are not allowed");
+	} else { /* container:<name>, judged as a create's */
 		struct engineapi_fact fa = {
 		    .kind = EF_NETWORK_MODE, .value = val, .prefix = "", .name = key, .index = -1};
 

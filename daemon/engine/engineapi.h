@@ -138,11 +138,12 @@ enum engineapi_fact_kind {
 	EF_CHECKPOINT_DIR, /* a checkpoint create's CheckpointDir; list: {CheckpointID} */
 	EF_RUNTIME,        /* HostConfig.Runtime, when set */
 	EF_CGROUP_PARENT,  /* HostConfig.CgroupParent, when set */
-	EF_LOG_DRIVER,     /* HostConfig.LogConfig.Type, a service's LogDriver.Name */
+	EF_LOG_DRIVER,     /* HostConfig.LogConfig.Type, a service's LogDriver.Name (also a
+	                      driver name, judged as EF_DRIVER's) */
 	EF_LOG_OPT,        /* one key of LogConfig.Config, of a service's LogDriver.Options */
 	EF_ANNOTATION,     /* one key of HostConfig.Annotations */
-	EF_DRIVER,         /* a volume, network, IPAM or logging driver the engine looks up
-	                      by name, as a plugin when it is not built in */
+	EF_DRIVER,         /* a volume, network or IPAM driver the engine looks up by name,
+	                      as a plugin when it is not built in */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

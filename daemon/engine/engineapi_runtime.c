@@ -83,9 +83,7 @@ log_facts(struct engineapi_facts *f, const struct gojson_view *parent, const cha
 		return -1;
 	if (lc.n == 0)
 		return 0;
-	if (string_fact(f, &lc, prefix, driver, EF_LOG_DRIVER) == -1 ||
-	    engineapi_driver_fact(f, gojson_view_string(&lc, driver), prefix, driver, -1, NULL) ==
-	        -1)
+	if (string_fact(f, &lc, prefix, driver, EF_LOG_DRIVER) == -1)
 		return -1;
 	return engineapi_map_facts(f, &lc, prefix, options, EF_LOG_OPT);
 }
