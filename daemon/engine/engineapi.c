@@ -550,6 +550,8 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return engineapi_network_facts(f, &rv);
 	case ENGINEAPI_SWARM_SPEC:
 		return engineapi_swarm_facts(f, &rv);
+	case ENGINEAPI_SECRET_CREATE:
+		return engineapi_secret_facts(f, &rv);
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);

@@ -39,6 +39,7 @@ enum engineapi_route {
 	ENGINEAPI_SWARM_SPEC,        /* POST /swarm/init, /swarm/update: the tasks' defaults */
 	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
 	                                .../{checkpoint} (experimental): a host directory */
+	ENGINEAPI_SECRET_CREATE,     /* POST /secrets/create, /configs/create: their drivers */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 

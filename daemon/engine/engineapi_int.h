@@ -64,6 +64,9 @@ int engineapi_driver_fact(struct engineapi_facts *f, const char *driver, const c
                           const char *name, long index, const char *suffix);
 /* POST /networks/create: its Driver and IPAM.Driver. 0 or -1. */
 int engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root);
+/* POST /secrets/create and /configs/create: Driver.Name (a secret provider,
+ * looked up as a plugin) and Templating.Name. 0 or -1. */
+int engineapi_secret_facts(struct engineapi_facts *f, const struct gojson_view *root);
 /* POST /swarm/init and /swarm/update: the tasks' default log driver. 0 or -1. */
 int engineapi_swarm_facts(struct engineapi_facts *f, const struct gojson_view *root);
 /* A service's TaskTemplate.LogDriver {Name, Options}. 0 or -1. */

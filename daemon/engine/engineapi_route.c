@@ -56,6 +56,7 @@ engineapi_route_name(enum engineapi_route route)
 	case ENGINEAPI_CONTAINER_ARCHIVE:
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
+	case ENGINEAPI_SECRET_CREATE:
 	case ENGINEAPI_OTHER:
 		break;
 	}
@@ -212,6 +213,7 @@ engineapi_reads_body(const char *method, enum engineapi_route route)
 	case ENGINEAPI_NETWORK_CONNECT:
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
+	case ENGINEAPI_SECRET_CREATE:
 		return 1;
 	case ENGINEAPI_CHECKPOINT: /* a create; a list and a delete have none */
 		return method != NULL && strcmp(method, "POST") == 0;

@@ -120,6 +120,27 @@ engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *roo
 	                             NULL);
 }
 
+/* A secret's or a config's drivers: swarmkit asks a secret provider found by
+ * Driver.Name for the value of every task's secret, and a templating driver
+ * other than the built-in one would be found the same way. */
+int
+engineapi_secret_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	static const struct {
+		const char *field, *prefix;
+	} drivers[] = {{"Driver", "Driver."}, {"Templating", "Templating."}};
+
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		struct gojson_view d;
+
+		if (gojson_view_struct(&f->arena, root, drivers[i].field, &d) == -1 ||
+		    engineapi_driver_fact(f, gojson_view_string(&d, "Name"), drivers[i].prefix,
+		                          "Name", -1, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* A swarm's TaskDefaults.LogDriver: every task of a service that names none
  * gets it. swarm init carries the spec in Spec, swarm update is the spec:
  * both places are read. */
