@@ -60,8 +60,11 @@ enum engineclient_userns {
 
 struct engineclient_info {
 	enum engineclient_userns userns;
-	char options[512]; /* SecurityOptions joined with "; " (cut to fit) */
-	char version[64];  /* ServerVersion, "" when not given */
+	int cgroupns_private; /* SecurityOptions "name=cgroupns": a container that names no
+	                         cgroup namespace mode gets a private one (the engine's
+	                         default-cgroupns-mode; "host" on cgroup v1 unless set) */
+	char options[512];    /* SecurityOptions joined with "; " (cut to fit) */
+	char version[64];     /* ServerVersion, "" when not given */
 };
 
 /* Ask the engine at socket (GET /info, within timeout_ms) how it isolates

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The engine's own isolation, as GET /info describes it: whether it runs
  * containers in user namespaces (SecurityOptions "name=userns" from
- * userns-remap, "name=rootless"), which Enhanced Container Isolation needs. */
+ * userns-remap, "name=rootless"), which Enhanced Container Isolation needs,
+ * and whether a container that names no cgroup namespace mode gets its own
+ * ("name=cgroupns"), which --cgroupns=host needs. */
 #include "engineclient.h"
 
 #include "engineclient_int.h"
@@ -63,6 +65,7 @@ read_info(const json_t *info, struct engineclient_info *out, char *err, size_t e
 		}
 		userns |= option_is(s, "userns");
 		rootless |= option_is(s, "rootless");
+		out->cgroupns_private |= option_is(s, "cgroupns");
 		add_option(out, s);
 	}
 	out->userns = rootless ? ENGINECLIENT_ROOTLESS

@@ -311,6 +311,21 @@ engineinfo_trigger(struct engineinfo *e)
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }
 
+enum decide_cgroupns
+engineinfo_cgroupns(struct engineinfo *e)
+{
+	enum decide_cgroupns m;
+
+	if (e == NULL)
+		return DECIDE_CGROUPNS_UNKNOWN;
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	m = e->userns == DECIDE_USERNS_UNKNOWN ? DECIDE_CGROUPNS_UNKNOWN
+	    : e->info.cgroupns_private         ? DECIDE_CGROUPNS_PRIVATE
+	                                       : DECIDE_CGROUPNS_HOST;
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	return m;
+}
+
 enum decide_userns
 engineinfo_userns(struct engineinfo *e)
 {
@@ -404,15 +419,18 @@ engineinfo_json(struct engineinfo *e)
 		gmtime_r(&e->checked_at, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	o = json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "socket", e->socket, "userns",
-	              userns[e->userns], "isolation",
-	              e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns],
-	              "securityOptions",
-	              e->userns == DECIDE_USERNS_UNKNOWN ? NULL : e->info.options, "serverVersion",
-	              e->userns == DECIDE_USERNS_UNKNOWN || !e->info.version[0] ? NULL
-	                                                                        : e->info.version,
-	              "checkedAt", when[0] ? when : NULL, "error",
-	              e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL);
+	o = json_pack(
+	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "socket", e->socket, "userns",
+	    userns[e->userns], "isolation",
+	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns], "cgroupns",
+	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL
+	    : e->info.cgroupns_private         ? "private"
+	                                       : "host",
+	    "securityOptions", e->userns == DECIDE_USERNS_UNKNOWN ? NULL : e->info.options,
+	    "serverVersion",
+	    e->userns == DECIDE_USERNS_UNKNOWN || !e->info.version[0] ? NULL : e->info.version,
+	    "checkedAt", when[0] ? when : NULL, "error",
+	    e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }

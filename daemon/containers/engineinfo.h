@@ -50,6 +50,10 @@ void engineinfo_trigger(struct engineinfo *e);
  * check failed). NULL: unknown. */
 enum decide_userns engineinfo_userns(struct engineinfo *e);
 
+/* From the same answer: the cgroup namespace the engine gives a container
+ * that names no mode. NULL: unknown. */
+enum decide_cgroupns engineinfo_cgroupns(struct engineinfo *e);
+
 /* A judgement needs the answer: when a wanted check has not finished (or
  * there is no answer and none was tried within ENGINEINFO_RETRY_MS, which
  * starts one), queue done(arg), called on the checker thread once that check
@@ -69,7 +73,8 @@ int engineinfo_required(const json_t *effective);
 int engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz);
 
 /* {"socket","userns":"yes"|"no"|"unknown","isolation":"userns"|"rootless"|
- * "none"|null,"securityOptions","serverVersion","checkedAt","error"}: the
+ * "none"|null,"cgroupns":"private"|"host"|null,"securityOptions",
+ * "serverVersion","checkedAt","error"}: the
  * last answer, for /v1/health. New reference, NULL on ENOMEM. */
 json_t *engineinfo_json(struct engineinfo *e);
 

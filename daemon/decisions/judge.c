@@ -227,6 +227,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 	if (req->engine_userns != DECIDE_USERNS_UNJUDGED) {
 		r = *req;
 		r.engine_userns = engineinfo_userns(j->judge->deps.engineinfo);
+		r.engine_cgroupns = engineinfo_cgroupns(j->judge->deps.engineinfo);
 		req = &r;
 	}
 	/* A user with a per-user policy is judged by it (compiled once per version). */

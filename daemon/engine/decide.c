@@ -64,20 +64,50 @@ judge_service_registry(struct ctx *c, const struct engineapi_target *t, const ch
 	decide_judge_registry(c, "TaskTemplate.ContainerSpec.Image", flag, image);
 }
 
-/* Before API 1.41 dockerd gives a create that names no cgroup namespace mode
- * the host's (on any host), so --cgroupns=host denies leaving it out. */
+/* A container that names no cgroup namespace mode gets the engine's default:
+ * the host's on a cgroup v1 host unless its default-cgroupns-mode is
+ * private, and before API 1.41 (dockerd sets host itself there) on any
+ * host, by what lockset can tell. A service's tasks cannot name one. So
+ * while --cgroupns=host is denied, leaving it out is refused unless the
+ * engine said its default is private; a request for the engine waits for
+ * its answer. */
 static void
-judge_old_cgroupns(struct ctx *c, const struct engineapi_facts *f)
+judge_default_cgroupns(struct ctx *c, const struct engineapi_target *t,
+                       const struct engineapi_facts *f)
 {
+	enum decide_cgroupns m = c->req->engine_cgroupns;
+	int service = t->route != ENGINEAPI_CONTAINER_CREATE;
+
 	if (!(c->dp->deny & DENY_CGROUPNS))
 		return;
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; i < f->n && !service; i++)
 		if (f->v[i].kind == EF_CGROUPNS_MODE)
 			return;
-	decide_violate(c, "host-cgroupns", "HostConfig.CgroupnsMode", "", "--cgroupns=host",
-	               "before API 1.41 the engine puts a container that names no cgroup "
-	               "namespace mode in the host's: name one (\"private\"), or use a later "
-	               "API version");
+	if (!service && t->before_1_41) {
+		decide_violate(c, "host-cgroupns", "HostConfig.CgroupnsMode", "", "--cgroupns=host",
+		               "before API 1.41 the engine puts a container that names no cgroup "
+		               "namespace mode in the host's: name one (\"private\"), or use a "
+		               "later API version");
+		return;
+	}
+	if (c->req->engine_userns == DECIDE_USERNS_UNJUDGED)
+		return;
+	c->d->asks_engine = 1;
+	if (m == DECIDE_CGROUPNS_PRIVATE)
+		return;
+	decide_violate(c, "host-cgroupns", service ? "" : "HostConfig.CgroupnsMode", "",
+	               "--cgroupns=host", "%s, %s%s",
+	               service ? "a service's tasks get the engine's default cgroup namespace"
+	                       : "a container that names no cgroup namespace mode gets the "
+	                         "engine's default",
+	               m == DECIDE_CGROUPNS_HOST
+	                   ? "and the engine said it is the host's (as on cgroup v1 hosts)"
+	                   : "and lockset could not ask the engine which it is (GET /info on "
+	                     "--engine-socket)",
+	               service ? ": set \"default-cgroupns-mode\": \"private\" in "
+	                         "/etc/docker/daemon.json"
+	                       : ": use --cgroupns=private, or set \"default-cgroupns-mode\": "
+	                         "\"private\" in /etc/docker/daemon.json");
 }
 
 /* Routes whose facts are in a JSON body. */
@@ -125,8 +155,9 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 	}
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
-	if (t->route == ENGINEAPI_CONTAINER_CREATE && t->before_1_41)
-		judge_old_cgroupns(c, f);
+	if (t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE ||
+	    t->route == ENGINEAPI_SERVICE_UPDATE)
+		judge_default_cgroupns(c, t, f);
 	/* Swarm's agent pulls a service's image itself: no images/create to judge. */
 	if ((t->route == ENGINEAPI_SERVICE_CREATE || t->route == ENGINEAPI_SERVICE_UPDATE) &&
 	    f->image != NULL)

@@ -72,6 +72,17 @@ enum decide_userns {
 	DECIDE_USERNS_UNKNOWN,      /* the engine could not be asked: refused */
 };
 
+/* Which cgroup namespace the engine gives a container that names no mode
+ * (its default-cgroupns-mode: "host" on a cgroup v1 host unless set, and on
+ * engines before 20.10, "private" on cgroup v2), from the answer that
+ * engine_userns comes from; --cgroupns=host judges it. Read only when
+ * engine_userns is not DECIDE_USERNS_UNJUDGED. */
+enum decide_cgroupns {
+	DECIDE_CGROUPNS_UNKNOWN = 0, /* the engine could not be asked */
+	DECIDE_CGROUPNS_PRIVATE,     /* its own */
+	DECIDE_CGROUPNS_HOST,        /* the host's */
+};
+
 /* The caller's own access to a host path (a container gains no access its
  * user does not have): 1 when the caller may read path, and write it when
  * write is set; 0 when not, -1 when it cannot be told (refused too); why
@@ -105,6 +116,7 @@ struct decide_request {
 	decide_network_fn network;
 	void *container_arg; /* passed to container and network */
 	enum decide_userns engine_userns;
+	enum decide_cgroupns engine_cgroupns;
 	/* The caller's access to every host path a bind, mount or volume
 	 * names (rule caller-access); NULL: not judged (only the docker socket
 	 * proxy knows who is asking). */
@@ -133,8 +145,10 @@ struct decision {
 	const char *action; /* "<route>.denied", "<route>.audited" (audit mode, violations) or
 	                       "<route>.allowed"; exec.create uses "exec.*" (static) */
 	char *subject;      /* image ref, container id, plugin name, volume name, or NULL */
-	int asks_engine;    /* the verdict depends on engine_userns (ECI locked on, a route
-	                       that runs a process in a container) */
+	int asks_engine;    /* the verdict depends on what the engine said: engine_userns
+	                       (ECI locked on, a route that runs a process in a
+	                       container) or engine_cgroupns (--cgroupns=host denied, a
+	                       create that names no mode, a service) */
 	struct violation *v;
 	size_t nv;
 };

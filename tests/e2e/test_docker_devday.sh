@@ -40,7 +40,9 @@ lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || ex
 # ECI is locked on, so the engine must run containers in user namespaces
 # (the remapped root must be able to traverse to its data root and the share).
 chmod 711 "$T" "$DROOT" "$T/home"
-dockerd_start plugin --userns-remap=default
+# --cgroupns=host is denied: the engine gives containers a private cgroup
+# namespace by default, as a cgroup v1 host's engine must be told to.
+dockerd_start plugin --userns-remap=default --default-cgroupns-mode=private
 
 # The image: busybox and its applets, one tarball.
 mkdir -p "$T/rootfs/bin" "$T/rootfs/tmp" "$T/rootfs/etc"

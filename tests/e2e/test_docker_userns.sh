@@ -12,6 +12,11 @@
 #    The docker socket proxy judges its requests by the same answer.
 #  - dockerd restarted with --userns-remap=default (vfs): lockset learns it
 #    from the plugin's activation; creates run; --userns=host stays refused.
+#  - The same answer says which cgroup namespace a container that names none
+#    gets (--default-cgroupns-mode): while --cgroupns=host is denied, a
+#    create that leaves the mode out is refused on an engine whose default is
+#    the host's (a cgroup v1 host's), and allowed on one whose default is
+#    private; --cgroupns=private is allowed on both.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
 
@@ -26,15 +31,17 @@ wait_health() {
 	done
 	not_ok "$1: $2 = '$got', expected '$3'"
 }
-# policy ECI-LOCKED MODE: write the policy and apply it (SIGHUP), waiting for
-# the new version.
+# policy ECI-LOCKED MODE [DENIED-FLAG]: write the policy and apply it
+# (SIGHUP), waiting for the new version. --privileged is denied, and the flag
+# given.
 VERSION=0
 policy() {
-	jq -n --argjson locked "$1" --arg mode "$2" '{
+	jq -n --argjson locked "$1" --arg mode "$2" --arg flag "${3:---privileged}" '{
 		configurationFileVersion: 2,
 		enhancedContainerIsolation: {locked: $locked, value: true},
 		blockDockerLoad: {locked: true, value: false},
-		containerPolicy: {locked: true, mode: $mode, deniedFlags: ["--privileged"]}}' \
+		containerPolicy: {locked: true, mode: $mode,
+			deniedFlags: (["--privileged", $flag] | unique)}}' \
 		>"$T/policy.json"
 	put_policy "$T/policy.json"
 	if [ -n "$DAEMON_PID" ]; then
@@ -104,16 +111,28 @@ check "... and says the requests are reported, not refused" grep -q 'reported (a
 allowed "audit mode: docker create is allowed" create --pull=never --network none lockset-bb true
 check "... and audited with the rule" test "$(events "e.decision = 'audit'")" -ge 1
 
-# --- dockerd restarted with user namespaces: lockset learns it on activation
-policy true enforce
+# --- dockerd restarted with user namespaces: lockset learns it on activation.
+# Its containers get the host's cgroup namespace by default, as on a cgroup
+# v1 host, while the policy denies --cgroupns=host.
+policy true enforce --cgroupns=host
 dockerd_stop
-dockerd_start plugin --userns-remap=default
+dockerd_start plugin --userns-remap=default --default-cgroupns-mode=host
 wait_health "after dockerd restarts with --userns-remap, lockset sees user namespaces" \
 	.engine.userns yes
 expect_json "the engine's isolation is userns" .engine.isolation userns
+expect_json "its containers' default cgroup namespace is the host's" .engine.cgroupns host
+e2e_busybox_image lockset-bb:latest
+denied "--cgroupns=host denied: a create that names no mode gets the host's, refused" \
+	host-cgroupns create --pull=never --network none lockset-bb true
+check "... and the message says how to get a private one" grep -q "default-cgroupns-mode" "$T/err"
+allowed "... --cgroupns=private is allowed" \
+	run --rm --pull=never --network none --cgroupns=private lockset-bb true
+dockerd_stop
+dockerd_start plugin --userns-remap=default --default-cgroupns-mode=private
+wait_health "dockerd restarted with --default-cgroupns-mode=private: lockset sees it" \
+	.engine.cgroupns private
 expect_json "ECI locked on and user namespaces: healthy" .status ok
 expect_json "checks.userns is ok" .checks.userns ok
-e2e_busybox_image lockset-bb:latest
 allowed "user namespaces: docker run is allowed under ECI" \
 	run --rm --pull=never --network none lockset-bb true
 check "... and runs as the remapped root" test "$(dk run --rm --pull=never --network none \

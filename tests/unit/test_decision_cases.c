@@ -30,7 +30,8 @@ struct testcase {
 	char settings[256], method[16], uri[8192], user[128], expect[16], rules[512];
 	char content_type[256];
 	char content_length[32];
-	char engine_userns[16]; /* "yes", "no", "unknown"; "" = not judged */
+	char engine_userns[16];   /* "yes", "no", "unknown"; "" = not judged */
+	char engine_cgroupns[16]; /* "private", "host"; anything else: unknown */
 	/* "PATH none|r|rw": the caller's own access (any other path: rw); no
 	 * line at all: access is not judged. */
 	char access[CASE_LOOKUPS][1024];
@@ -124,6 +125,8 @@ load_case(const char *path, struct testcase *tc)
 		FIELD(rules)
 		FIELD(engine_userns)
 #undef FIELD
+		if (strcmp(line, "engine-cgroupns") == 0)
+			snprintf(tc->engine_cgroupns, sizeof(tc->engine_cgroupns), "%s", v);
 	}
 	fclose(fp);
 	return tc->settings[0] && tc->method[0] && tc->uri[0] && tc->expect[0] ? 0 : -1;
@@ -375,6 +378,9 @@ run_case(const char *name)
 	                    : strcmp(tc.engine_userns, "no") == 0      ? DECIDE_USERNS_NO
 	                    : strcmp(tc.engine_userns, "unknown") == 0 ? DECIDE_USERNS_UNKNOWN
 	                                                               : DECIDE_USERNS_UNJUDGED;
+	req.engine_cgroupns = strcmp(tc.engine_cgroupns, "private") == 0 ? DECIDE_CGROUPNS_PRIVATE
+	                      : strcmp(tc.engine_cgroupns, "host") == 0  ? DECIDE_CGROUPNS_HOST
+	                                                                 : DECIDE_CGROUPNS_UNKNOWN;
 	CHECK_INT_EQ(decide_eval(dp, &req, &d), 0);
 	for (tok = strtok_r(tc.rules, " ", &save); tok != NULL && n < 64;
 	     tok = strtok_r(NULL, " ", &save))

@@ -460,30 +460,36 @@ test_info_tells_userns_rootless_and_none(void)
 		const char *body;
 		int rc;
 		enum engineclient_userns userns;
+		int cgroupns_private; /* name=cgroupns: the default cgroup namespace is private */
 	} cases[] = {
 	    {200,
 	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name=userns\"]"
 	     "}",
-	     0, ENGINECLIENT_USERNS},
+	     0, ENGINECLIENT_USERNS, 0},
 	    {200,
 	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name="
 	     "rootless\","
 	     "\"name=cgroupns\"]}",
-	     0, ENGINECLIENT_ROOTLESS},
+	     0, ENGINECLIENT_ROOTLESS, 1},
 	    {200,
 	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=seccomp,profile=default\",\"name="
 	     "apparmor\"]}",
-	     0, ENGINECLIENT_NO_USERNS},
-	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"userns\"]}", 0, ENGINECLIENT_USERNS},
-	    {200, "{\"Name\":\"host\",\"SecurityOptions\":null}", 0, ENGINECLIENT_NO_USERNS},
-	    /* Look-alikes are not user namespaces. */
+	     0, ENGINECLIENT_NO_USERNS, 0},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"userns\"]}", 0, ENGINECLIENT_USERNS, 0},
+	    {200, "{\"Name\":\"host\",\"SecurityOptions\":null}", 0, ENGINECLIENT_NO_USERNS, 0},
+	    /* Look-alikes are not user namespaces, nor a private cgroup namespace. */
 	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=usernsx\",\"name=seccomp,userns\"]}",
-	     0, ENGINECLIENT_NO_USERNS},
-	    {200, "{\"ID\":\"x\",\"SecurityOptions\":\"name=userns\"}", -1, 0},
-	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[1]}", -1, 0},
-	    {200, "{\"SecurityOptions\":[\"name=userns\"]}", -1, 0},
-	    {200, "[\"name=userns\"]", -1, 0},
-	    {500, "{\"message\":\"boom\"}", -1, 0},
+	     0, ENGINECLIENT_NO_USERNS, 0},
+	    {200,
+	     "{\"ID\":\"x\",\"SecurityOptions\":[\"name=cgroupnsx\",\"name=seccomp,cgroupns\"]}", 0,
+	     ENGINECLIENT_NO_USERNS, 0},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[\"name=cgroupns\"]}", 0,
+	     ENGINECLIENT_NO_USERNS, 1},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":\"name=userns\"}", -1, 0, 0},
+	    {200, "{\"ID\":\"x\",\"SecurityOptions\":[1]}", -1, 0, 0},
+	    {200, "{\"SecurityOptions\":[\"name=userns\"]}", -1, 0, 0},
+	    {200, "[\"name=userns\"]", -1, 0, 0},
+	    {500, "{\"message\":\"boom\"}", -1, 0, 0},
 	};
 	struct engineclient_info info;
 	char err[256];
@@ -494,9 +500,10 @@ test_info_tells_userns_rootless_and_none(void)
 		err[0] = '\0';
 		CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)),
 		             cases[i].rc);
-		if (cases[i].rc == 0)
+		if (cases[i].rc == 0) {
 			CHECK_INT_EQ(info.userns, cases[i].userns);
-		else
+			CHECK_INT_EQ(info.cgroupns_private, cases[i].cgroupns_private);
+		} else
 			CHECK(err[0] != '\0');
 		server_stop();
 	}
