@@ -36,6 +36,8 @@ struct server {
 	struct http *http; /* the front door: listeners, connections (http/http.h) */
 	struct audit *audit;
 	struct ratelimit *events_limit;  /* POST /v1/events per caller; NULL: none */
+	struct ratelimit *reports_limit; /* POST /v1/hosts/{host}/status per caller, at the
+	                                    same rate (each writes an audit row); NULL: none */
 	struct redact *redact;           /* hides secrets in recorded requests (redact.h) */
 	struct containers *containers;   /* container records, or NULL */
 	struct lookup *lookup;           /* container lookups for judgements, or NULL */

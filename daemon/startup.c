@@ -283,7 +283,8 @@ startup_access_configure(struct server *srv, const struct config *c)
 	char *err = NULL;
 
 	if (c->events_rate > 0 &&
-	    (srv->events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL)
+	    ((srv->events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL ||
+	     (srv->reports_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL))
 		fatalx("out of memory");
 	if ((srv->auth = auth_new()) == NULL)
 		fatalx("out of memory");

@@ -37,7 +37,6 @@ h_events_post(struct request *rq)
 	struct audit_event ev;
 	enum MHD_Result ret;
 	unsigned retry = 0;
-	char after[16];
 
 	if (pe != NULL) {
 		/* Resumed: the writer has answered. */
@@ -60,12 +59,8 @@ h_events_post(struct request *rq)
 	}
 	if (ratelimit_take(rq->srv->events_limit, rq->peer->name, &retry) != 0) {
 		audit_event_clear(&ev);
-		snprintf(after, sizeof(after), "%u", retry);
-		return reply_json_hdr(
-		    rq, 429,
-		    reply_error_body(rq, ERR_RATE_LIMITED, NULL,
-		                     "too many events from this caller; retry later"),
-		    "Retry-After", after);
+		return reply_rate_limited(rq, retry,
+		                          "too many events from this caller; retry later");
 	}
 	ev.component = rq->peer->name;
 	pe = calloc(1, sizeof(*pe));

@@ -11,6 +11,7 @@
 #include "handlers.h"
 #include "util/jsonv.h"
 #include "util/names.h"
+#include "util/ratelimit.h"
 #include "http/reply.h"
 
 #include <errno.h>
@@ -141,6 +142,7 @@ h_host_status_post(struct request *rq)
 	struct fleet_pins pins;
 	enum fleet_report_result stored;
 	enum MHD_Result ret;
+	unsigned retry;
 
 	if (!names_plain_valid(rq->params[0], HOST_NAME_MAX_LEN))
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
@@ -167,6 +169,11 @@ h_host_status_post(struct request *rq)
 		problems_clear(&errs);
 		return ret;
 	}
+	/* Every report writes an audit row (its checkpoint, or its refusal):
+	 * one caller's are bounded as its reported events are. */
+	if (ratelimit_take(rq->srv->reports_limit, rq->peer->name, &retry) != 0)
+		return reply_rate_limited(rq, retry,
+		                          "too many status reports from this caller; retry later");
 	memset(&r, 0, sizeof(r));
 	r.host = rq->params[0];
 	r.lockset_version = json_string_value(json_object_get(b, "locksetVersion"));

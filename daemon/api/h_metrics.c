@@ -65,8 +65,13 @@ h_metrics_get(struct request *rq)
 	        "# HELP lockset_events_dropped_total Reported events (POST /v1/events) not "
 	        "recorded, by reason.\n"
 	        "# TYPE lockset_events_dropped_total counter\n"
-	        "lockset_events_dropped_total{reason=\"rate_limited\"} %llu\n",
-	        ratelimit_refused(rq->srv->events_limit));
+	        "lockset_events_dropped_total{reason=\"rate_limited\"} %llu\n"
+	        "# HELP lockset_host_reports_dropped_total Host status reports (POST "
+	        "/v1/hosts/{host}/status) not recorded, by reason.\n"
+	        "# TYPE lockset_host_reports_dropped_total counter\n"
+	        "lockset_host_reports_dropped_total{reason=\"rate_limited\"} %llu\n",
+	        ratelimit_refused(rq->srv->events_limit),
+	        ratelimit_refused(rq->srv->reports_limit));
 	audit_metrics(rq->srv->audit, out);
 	judge_metrics(rq->srv->judge, out);
 	inputs_metrics(rq->srv->inputs, out);

@@ -106,6 +106,16 @@ reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hn
 }
 
 enum MHD_Result
+reply_rate_limited(struct request *rq, unsigned retry_after, const char *message)
+{
+	char after[16];
+
+	snprintf(after, sizeof(after), "%u", retry_after);
+	return reply_json_hdr(rq, 429, reply_error_body(rq, ERR_RATE_LIMITED, NULL, message),
+	                      "Retry-After", after);
+}
+
+enum MHD_Result
 reply_error_close(struct request *rq, enum error_code code, unsigned retry_after, const char *msg)
 {
 	struct MHD_Response *resp =

@@ -42,6 +42,8 @@ enum MHD_Result reply_json(struct request *rq, unsigned status, json_t *body);
 /* Same, with one extra header (name may be NULL). */
 enum MHD_Result reply_json_hdr(struct request *rq, unsigned status, json_t *body, const char *hname,
                                const char *hvalue);
+/* 429 rate_limited with message and Retry-After: retry_after seconds. */
+enum MHD_Result reply_rate_limited(struct request *rq, unsigned retry_after, const char *message);
 /* Queue an error reply; details may be NULL. */
 enum MHD_Result reply_error(struct request *rq, enum error_code code,
                             const struct problems *details, const char *fmt, ...)

@@ -16,7 +16,8 @@ ed25519_pair "$T/sign.pem" "$T/pub.pem"
 # --- the central
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
 chmod 600 "$T/token"
-lockset_start --bundle-signing-key "$T/sign.pem" || exit 1
+# One caller's reports are bounded as its events are (a burst of 20 here).
+lockset_start --bundle-signing-key "$T/sign.pem" --events-rate 1/s --events-burst 20 || exit 1
 
 # --- a syslog receiver on a unix datagram socket
 python3 -c '
@@ -99,8 +100,8 @@ report() { # HOST TOKEN-FILE [CHECKPOINT-JSON]: a status report to the central
 	jq -n --argjson cp "${3:-null}" '{locksetVersion: "0.1.0", bundleVersion: 1,
 		mode: "enforce", status: "ok"} + (if $cp == null then {} else {auditCheckpoint: $cp} end)' \
 		>"$T/report.json"
-	BODY="$T/body"
-	STATUS=$(curl -s -o "$BODY" -w '%{http_code}' -H "Authorization: Bearer $(cat "$2")" \
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s -o "$BODY" -D "$HEADERS" -w '%{http_code}' -H "Authorization: Bearer $(cat "$2")" \
 		-H 'Content-Type: application/json' --data-binary "@$T/report.json" \
 		"http://127.0.0.1:$PORT/v1/hosts/$1/status")
 }
@@ -137,6 +138,26 @@ api GET '/v1/hosts?host=lab-9'
 expect_json "... to its new reporter" '.hosts[0].reporter' token:fleet
 api DELETE /v1/hosts/no-such-host
 expect_error "forgetting a host that never reported" 404 not_found
+# Each refused report is an audit row: a flood of them is cut off once the
+# caller's burst is spent (at 1/s it cannot refill faster than it is sent).
+BEFORE=$(refusals dev-1) REFUSED=0 LIMITED=
+for _ in $(seq 60); do
+	report dev-1 "$T/intruder"
+	case $STATUS in
+	409) REFUSED=$((REFUSED + 1)) ;;
+	429) LIMITED=1; break ;;
+	*) break ;;
+	esac
+done
+expect_error "a flood of refused reports is cut off" 429 rate_limited
+check "... with Retry-After" test -n "$(header Retry-After)"
+check "... after the caller's burst ($REFUSED refused)" test "$REFUSED" -ge 10 -a -n "$LIMITED"
+check "... and only the refused ones are audited" test "$(refusals dev-1)" = $((BEFORE + REFUSED))
+api GET /metrics
+check "... counted in lockset_host_reports_dropped_total" \
+	grep -q '^lockset_host_reports_dropped_total{reason="rate_limited"} [1-9]' "$BODY"
+report lab-9 "$T/token"
+expect_status "another caller still reports" 200
 
 # --- root rewrites row 2 and recomputes every hash after it, then restarts
 kill -TERM "$HOST_PID"; wait "$HOST_PID" 2>/dev/null
