@@ -110,12 +110,31 @@ judge_default_cgroupns(struct ctx *c, const struct engineapi_target *t,
 	                         "\"private\" in /etc/docker/daemon.json");
 }
 
+/* What mounts the host paths a request names again later, where no plugin
+ * sees it: a service's tasks, a restart policy (into buf). NULL: nothing
+ * but a start, which is judged. */
+static const char *
+unseen_remount(const struct engineapi_target *t, const struct engineapi_facts *f, char *buf,
+               size_t bufsz)
+{
+	if (t->route == ENGINEAPI_SERVICE_CREATE || t->route == ENGINEAPI_SERVICE_UPDATE)
+		return "Swarm mounts it for every task it starts";
+	if (f->restarts == NULL)
+		return NULL;
+	snprintf(buf, bufsz,
+	         "dockerd mounts it again whenever --restart %.32s starts the "
+	         "container",
+	         f->restarts);
+	return buf;
+}
+
 /* Routes whose facts are in a JSON body. */
 static void
 judge_body_route(struct ctx *c, const struct engineapi_target *t)
 {
 	const struct decide_request *req = c->req;
 	struct engineapi_facts *f;
+	char remount[160];
 	size_t i;
 
 	if (body_blank(req)) {
@@ -153,8 +172,19 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		decide_violate(c, "missing-body", "", "", NULL, "%s", f->error);
 		goto out;
 	}
+	c->remount = unseen_remount(t, f, remount, sizeof(remount));
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
+	/* An update that gives a container a restart policy: what it holds. */
+	if (t->route == ENGINEAPI_CONTAINER_UPDATE && f->restarts != NULL && !c->nomem) {
+		char flag[300];
+
+		snprintf(flag, sizeof(flag), "docker update --restart %.32s %.200s", f->restarts,
+		         t->id != NULL ? t->id : "");
+		decide_judge_container(c, "RestartPolicy", flag, t->id != NULL ? t->id : "", NULL,
+		                       0);
+	}
+	c->remount = NULL;
 	if (t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE ||
 	    t->route == ENGINEAPI_SERVICE_UPDATE)
 		judge_default_cgroupns(c, t, f);
@@ -340,7 +370,7 @@ int
 decide_eval(const struct decide_policy *dp, const struct decide_request *req, struct decision *out)
 {
 	struct engineapi_target t;
-	struct ctx c = {dp, req, out, 0, 0};
+	struct ctx c = {dp, req, out, 0, 0, NULL};
 	size_t i;
 	int result = -1;
 

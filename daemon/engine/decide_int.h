@@ -87,6 +87,10 @@ struct ctx {
 	struct decision *d;
 	size_t cap;
 	int nomem;
+	/* What mounts the host paths being judged again later without any
+	 * plugin seeing it (a service's tasks, a restart policy, a volume's
+	 * users), for decide_judge_path; NULL: nothing does. */
+	const char *remount;
 };
 
 #define DECIDE_VALUE_MAX 512

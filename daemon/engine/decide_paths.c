@@ -83,6 +83,37 @@ decide_judge_access(struct ctx *c, const char *field, const char *flag, const ch
 	               why[0] ? why : "permission denied", write ? " read-write" : "");
 }
 
+/* Is any rule on host paths in force (shares, protected paths, ECI's
+ * socket rule, the caller's own access)? */
+static int
+paths_judged(const struct ctx *c)
+{
+	return c->dp->shares_restricted || c->dp->nprotect > 0 || c->dp->eci ||
+	       c->req->access != NULL;
+}
+
+/* A path mounted again later, unseen (c->remount says by what), must lead
+ * then where it leads now: no one but root may change a directory its
+ * resolution passes through, or a symlink could be put in a name's place
+ * (a share's directory swapped for a link to /etc between the check and a
+ * Swarm task's start). Judged in both forms the engine may use. */
+static void
+judge_held(struct ctx *c, const char *field, const char *flag, const char *src, const char *clean)
+{
+	char why[HOSTPATH_MAX + 64];
+
+	if (c->remount == NULL || !paths_judged(c))
+		return;
+	if (hostpath_held(src, why, sizeof(why)) == 1 &&
+	    (strcmp(src, clean) == 0 || hostpath_held(clean, why, sizeof(why)) == 1))
+		return;
+	decide_violate(c, "swappable-path", field, src, flag,
+	               "host path %.200s is mounted again later, where no plugin sees it (%s), "
+	               "and %.300s, so by then it may lead anywhere: use a path only root can "
+	               "change, or a named volume",
+	               src, c->remount, why);
+}
+
 /* Judge one host path. Its cleaned form and both resolutions (of the raw and
  * the cleaned path; dockerd and the kernel disagree on ".." after a symlink)
  * must all pass; a path that cannot be resolved is refused outright. */
@@ -136,6 +167,8 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 		               "host path %s%s%s%s %s a protected path", forms[0],
 		               nforms > 1 ? " (resolving to " : "", nforms > 1 ? last : "",
 		               nforms > 1 ? ")" : "", protect ? "is inside" : "contains");
+	else if (!(dp->shares_restricted && outside))
+		judge_held(c, field, flag, src, forms[0]); /* a path refused already is not */
 }
 
 /* dockerd (as root) makes filepath.Join(dir, name) and its parents for a

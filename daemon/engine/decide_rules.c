@@ -435,6 +435,22 @@ judge_volume_fs(struct ctx *c, const char *field, const char *flag, const struct
 	               fa->list[0]);
 }
 
+/* A bind source, a bind mount's, or a local volume's device. A volume
+ * outlives the request: restarts and Swarm tasks mount it too. */
+static void
+judge_host_path(struct ctx *c, const char *field, const char *flag, const struct engineapi_fact *fa,
+                const char *image)
+{
+	const char *was = c->remount;
+
+	if (fa->volume && was == NULL)
+		c->remount = "every container that uses the volume mounts it, restarts and Swarm "
+		             "tasks unseen";
+	decide_judge_path(c, field, flag, fa->value, image);
+	c->remount = was;
+	decide_judge_access(c, field, flag, fa->value, !fa->readonly);
+}
+
 /* --pid, --network or --ipc container:NAME joins NAME's namespace, which is
  * the host's when NAME runs on it (a monitoring agent created before the
  * policy, or by an admin). While the host's is denied, NAME is looked up
@@ -538,8 +554,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 			               "setting sysctl %s is not allowed", fa->value);
 		break;
 	case EF_HOST_PATH:
-		decide_judge_path(c, field, flag, fa->value, image);
-		decide_judge_access(c, field, flag, fa->value, !fa->readonly);
+		judge_host_path(c, field, flag, fa, image);
 		break;
 	case EF_VOLUMES_FROM:
 		decide_judge_container(c, field, flag, fa->value, image, 0);

@@ -24,6 +24,7 @@ facts_reset(struct engineapi_facts *f)
 	f->error[0] = '\0';
 	f->image = NULL;
 	f->name = NULL;
+	f->restarts = NULL;
 	f->v = NULL;
 	f->n = f->cap = 0;
 }
@@ -77,6 +78,7 @@ engineapi_fact_add(struct engineapi_facts *f, enum engineapi_fact_kind kind, con
 	fa->index = index;
 	fa->suffix = suffix;
 	fa->readonly = 0;
+	fa->volume = 0;
 	return 0;
 }
 
@@ -225,6 +227,7 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 		                       index, suffix) == -1)
 			return -1;
 		f->v[f->n - 1].readonly = readonly || has_option(o, (size_t)-1, "ro");
+		f->v[f->n - 1].volume = 1;
 		return 0;
 	}
 	if (type != NULL && strcmp(type, "tmpfs") == 0)
@@ -309,6 +312,23 @@ device_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char
 	return engineapi_string_facts(f, hc, prefix, "DeviceCgroupRules", EF_DEVICE_CGROUP_RULE, 0);
 }
 
+/* RestartPolicy {Name}: any name but "" and "no" has dockerd start the
+ * container again on its own, mounting its sources again unseen (dockerd
+ * refuses names it does not know). */
+static int
+restart_policy(struct engineapi_facts *f, const struct gojson_view *hc)
+{
+	struct gojson_view rp;
+	const char *name;
+
+	if (gojson_view_struct(&f->arena, hc, "RestartPolicy", &rp) == -1)
+		return -1;
+	name = gojson_view_string(&rp, "Name");
+	if (name != NULL && name[0] != '\0' && strcmp(name, "no") != 0)
+		f->restarts = name;
+	return 0;
+}
+
 static int
 list_fact(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix,
           const char *name, enum engineapi_fact_kind kind)
@@ -353,6 +373,8 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 
 	if (hc->n == 0)
 		return 0;
+	if (restart_policy(f, hc) == -1)
+		return -1;
 	if (gojson_view_bool(hc, "Privileged") &&
 	    engineapi_fact_add(f, EF_PRIVILEGED, "true", prefix, "Privileged", -1, NULL) == -1)
 		return -1;
@@ -539,7 +561,7 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 			                          NULL);
 		return 0;
 	case ENGINEAPI_CONTAINER_UPDATE:
-		return device_facts(f, &rv, "");
+		return device_facts(f, &rv, "") == -1 ? -1 : restart_policy(f, &rv);
 	case ENGINEAPI_CONTAINER_START:
 		return hostconfig_facts(f, &rv, "");
 	case ENGINEAPI_VOLUME_CREATE:

@@ -161,16 +161,20 @@ struct engineapi_fact {
 	const char *suffix;
 	int readonly; /* EF_HOST_PATH: mounted read-only (Binds ":ro", Mounts ReadOnly,
 	                 a local volume's o=ro) */
+	int volume;   /* EF_HOST_PATH: a local volume's o=bind device, mounted again by
+	                 every container that uses the volume */
 };
 
 /* Everything read from one request body. Initialise with
  * engineapi_facts_init, release with engineapi_facts_clear. */
 struct engineapi_facts {
-	int body_ok;       /* body parsed (an absent or empty body is not ok) */
-	char error[160];   /* why not, when !body_ok */
-	int nul;           /* !body_ok because a string or name in it holds U+0000 */
-	const char *image; /* container or service create: Image, or NULL */
-	const char *name;  /* volume create: Name, or NULL */
+	int body_ok;          /* body parsed (an absent or empty body is not ok) */
+	char error[160];      /* why not, when !body_ok */
+	int nul;              /* !body_ok because a string or name in it holds U+0000 */
+	const char *image;    /* container or service create: Image, or NULL */
+	const char *name;     /* volume create: Name, or NULL */
+	const char *restarts; /* container create or update: a RestartPolicy.Name other
+	                         than "" and "no" (dockerd starts it again on its own) */
 	struct engineapi_fact *v;
 	size_t n, cap;
 	struct gojson_arena arena; /* the parsed body and the facts (private) */

@@ -3,8 +3,10 @@
  * host paths named in bind mounts. Pure functions; resolution only reads the
  * file system (lstat, readlink). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "hostpath.h"
@@ -77,8 +79,36 @@ hostpath_clean(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
-int
-hostpath_resolve(const char *path, char *out, size_t outsz)
+/* 0 when only root can change what the name at entry (lstat'ed into *est,
+ * or NULL when it does not exist) in the directory dir refers to: dir is
+ * root's and writable by no one else (no group or other write bit, no access
+ * ACL that could grant one), or it is root's and sticky and the entry is
+ * root's too. Otherwise 1, with why set; -1 when dir cannot be examined. */
+static int
+changeable(const char *dir, const struct stat *est, char *why, size_t whysz)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == -1)
+		return -1;
+	if (st.st_uid != 0)
+		snprintf(why, whysz, "%s belongs to uid %lu", dir, (unsigned long)st.st_uid);
+	else if (getxattr(dir, "system.posix_acl_access", NULL, 0) > 0)
+		snprintf(why, whysz, "%s has an access ACL", dir);
+	else if (!(st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	         ((st.st_mode & S_ISVTX) && est != NULL && est->st_uid == 0))
+		return 0;
+	else
+		snprintf(why, whysz, "%s is writable by %s", dir,
+		         (st.st_mode & S_IWOTH) ? "anyone" : "its group");
+	return 1;
+}
+
+/* hostpath_resolve, and with why != NULL hostpath_held's check of every
+ * directory the walk looks a name up in: *held is cleared at the first that
+ * someone other than root can change (why says which). */
+static int
+walk(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
@@ -113,9 +143,21 @@ hostpath_resolve(const char *path, char *out, size_t outsz)
 			if (errno != ENOENT && errno != ENOTDIR)
 				goto out;
 			missing = 1;
-			continue;
 		}
-		if (!S_ISLNK(st.st_mode))
+		/* Whoever may change the directory may put a link in the name's
+		 * place; below a missing name, the engine makes the rest as root. */
+		if (why != NULL && *held) {
+			char c = done[dlen];
+			int rc;
+
+			done[dlen] = '\0';
+			rc = changeable(done, missing ? NULL : &st, why, whysz);
+			done[dlen] = c;
+			if (rc == -1)
+				goto out;
+			*held = rc == 0;
+		}
+		if (missing || !S_ISLNK(st.st_mode))
 			continue;
 		if (++links > HOSTPATH_MAX_LINKS)
 			goto out;
@@ -143,6 +185,26 @@ out:
 	if (result == -1 && hostpath_clean(path, out, outsz) == -1 && outsz > 0)
 		out[0] = '\0';
 	return result;
+}
+
+int
+hostpath_resolve(const char *path, char *out, size_t outsz)
+{
+	return walk(path, out, outsz, NULL, NULL, 0);
+}
+
+int
+hostpath_held(const char *path, char *why, size_t whysz)
+{
+	char out[HOSTPATH_MAX];
+	int held = 1;
+
+	why[0] = '\0';
+	if (walk(path, out, sizeof(out), &held, why, whysz) == -1) {
+		snprintf(why, whysz, "it cannot be resolved completely");
+		return -1;
+	}
+	return held;
 }
 
 int

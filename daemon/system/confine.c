@@ -142,6 +142,8 @@ static const char *const allowed[] = {
     "faccessat2",
     "readlink",
     "readlinkat",
+    "getxattr", /* a directory's access ACL (swappable-path) */
+    "lgetxattr",
     "getdents",
     "getdents64",
     "fcntl",

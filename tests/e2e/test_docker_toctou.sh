@@ -10,6 +10,10 @@
 # thread here to prove it does not deadlock). (c) The records survive a
 # restart of lockset: with no engine to ask, the swapped start is still
 # refused from the record, and a container it has no record of is unknown.
+# (d) What dockerd mounts again where no plugin sees it (a restart policy, a
+# Swarm service's tasks) must be a path only root can change: a source below
+# a directory another user owns is refused with --restart, docker update
+# --restart and in a service, and allowed without a restart policy.
 #
 # Checks marked "engine:" need the decision engine to judge container starts
 # and VolumesFrom through the container lookup (decide.h, decide_container_fn,
@@ -87,6 +91,31 @@ engine_check "it was looked up through the engine and recorded" \
 	test "$(row "origin || ' ' || sources" "name = 'sockholder'")" = 'engine ["/run"]'
 allowed "--volumes-from a benign container created before the plugin runs" \
 	run --rm --pull=never --network none --volumes-from benignholder:ro lockset-e2e /bin/true
+
+# --- (d) sources mounted again unseen: only paths root alone can change
+mkdir -p "$SHARE/dev/w"
+chown 65534 "$SHARE/dev"
+denied "--restart always, binding a directory another user can swap, is refused" \
+	swappable-path create --pull=never --restart always -v "$SHARE/dev/w:/x" lockset-e2e /bin/true
+check "... and the message names the directory and its owner" \
+	grep -q "$SHARE/dev belongs to uid 65534" "$T/err"
+allowed "--restart always, binding a directory only root can change, is allowed" \
+	create --pull=never --restart always -v "$SHARE/ok:/x" lockset-e2e /bin/true
+allowed "the swappable bind without a restart policy is allowed (every start is judged)" \
+	create --pull=never --name rs-none -v "$SHARE/dev/w:/x" lockset-e2e /bin/true
+denied "docker update --restart always of that container is refused" swappable-path \
+	update --restart always rs-none
+allowed "docker update of its memory is allowed" update --memory 64m --memory-swap 128m rs-none
+SWARM_PORT=$(((RANDOM % 20000) + 30000))
+allowed "a single-node swarm on loopback" swarm init --advertise-addr 127.0.0.1 \
+	--listen-addr "127.0.0.1:$SWARM_PORT"
+denied "a service binding the swappable directory is refused" swappable-path \
+	service create --detach --no-resolve-image --name svc-dev \
+	--mount "type=bind,src=$SHARE/dev/w,dst=/x" lockset-e2e /bin/true
+allowed "a service binding a directory only root can change is allowed" \
+	service create --detach --no-resolve-image --name svc-ok \
+	--mount "type=bind,src=$SHARE/ok,dst=/x" lockset-e2e /bin/true
+allowed "leaving the swarm" swarm leave --force
 
 # --- (c) a restart of lockset between create and start
 allowed "docker create before the restart" \

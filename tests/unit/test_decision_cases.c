@@ -32,6 +32,7 @@ struct testcase {
 	char content_length[32];
 	char engine_userns[16];   /* "yes", "no", "unknown"; "" = not judged */
 	char engine_cgroupns[16]; /* "private", "host"; anything else: unknown */
+	int root_only; /* "root: only": the fixtures' ownership matters (skipped otherwise) */
 	/* "PATH none|r|rw": the caller's own access (any other path: rw); no
 	 * line at all: access is not judged. */
 	char access[CASE_LOOKUPS][1024];
@@ -125,6 +126,8 @@ load_case(const char *path, struct testcase *tc)
 		FIELD(rules)
 		FIELD(engine_userns)
 #undef FIELD
+		if (strcmp(line, "root") == 0)
+			tc->root_only = strcmp(v, "only") == 0;
 		if (strcmp(line, "engine-cgroupns") == 0)
 			snprintf(tc->engine_cgroupns, sizeof(tc->engine_cgroupns), "%s", v);
 	}
@@ -343,6 +346,11 @@ run_case(const char *name)
 		fprintf(stderr, "not ok: %s: cannot read case\n", name);
 		return 0;
 	}
+	if (tc.root_only && geteuid() != 0) {
+		printf("# %s: skipped, its fixtures are root's only when run as root\n", name);
+		free(tc.body);
+		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/settings/%s", casedir, tc.settings);
 	eff = json_load_file(path, 0, &err);
 	dp = eff != NULL ? decide_policy_new(eff) : NULL;
@@ -438,6 +446,17 @@ make_fixtures(void)
 	snprintf(t, sizeof(t), "%s/data", tmpdir);
 	mkdir(t, 0700);
 #undef LINK
+	/* Directories anyone may change (open/) and a sticky one (sticky/),
+	 * each with a directory x inside. */
+	for (int i = 0; i < 2; i++) {
+		const char *d = i == 0 ? "open" : "sticky";
+
+		snprintf(t, sizeof(t), "%s/%s", tmpdir, d);
+		mkdir(t, 0700);
+		chmod(t, i == 0 ? 0777 : 01777);
+		snprintf(t, sizeof(t), "%s/%s/x", tmpdir, d);
+		mkdir(t, 0755);
+	}
 }
 
 static void
@@ -454,6 +473,12 @@ remove_fixtures(void)
 	}
 	snprintf(p, sizeof(p), "%s/data", tmpdir);
 	rmdir(p);
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/%s/x", tmpdir, i == 0 ? "open" : "sticky");
+		rmdir(p);
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, i == 0 ? "open" : "sticky");
+		rmdir(p);
+	}
 	rmdir(tmpdir);
 }
 

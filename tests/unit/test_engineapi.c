@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -559,6 +560,71 @@ test_hostpath_resolve_symlinks(void)
 	rmdir(dir);
 }
 
+/* Who may change where a path leads. Ownership is what is tested: as
+ * another user than root the directories are that user's, and not held. */
+static void
+test_hostpath_held(void)
+{
+	char dir[] = "/tmp/lockset-held-XXXXXX", p[256], why[HOSTPATH_MAX + 64];
+	static const struct {
+		const char *name;
+		mode_t mode;
+		uid_t owner;
+	} dirs[] = {{"open", 0777, 0},    {"grp", 0770, 0},         {"user", 0755, 65534},
+	            {"sticky", 01777, 0}, {"open/x", 0755, 0},      {"grp/x", 0755, 0},
+	            {"user/x", 0755, 0},  {"sticky/root", 0755, 0}, {"sticky/other", 0755, 65534},
+	            {"held", 0755, 0},    {"held/x", 0755, 0}};
+	static const struct {
+		const char *path; /* below dir */
+		int held;
+		const char *why;
+	} cases[] = {
+	    {"/held/x", 1, ""},
+	    {"/held/missing/deeper", 1, ""}, /* made by the engine, as root */
+	    {"/open/x", 0, "open is writable by anyone"},
+	    {"/open/missing", 0, "open is writable by anyone"},
+	    {"/grp/x", 0, "grp is writable by its group"},
+	    {"/user/x", 0, "user belongs to uid 65534"},
+	    {"/sticky/root", 1, ""},
+	    {"/sticky/other", 0, "sticky is writable by anyone"},
+	    {"/sticky/missing", 0, "sticky is writable by anyone"},
+	    {"/link-to-open/z", 0, "open is writable by anyone"}, /* through the link */
+	    {"/held/../open/x", 0, "open is writable by anyone"},
+	};
+	size_t i;
+
+	if (geteuid() != 0) {
+		printf("# test_hostpath_held: skipped, ownership needs root\n");
+		return;
+	}
+	if (mkdtemp(dir) == NULL)
+		return;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, dirs[i].name);
+		CHECK_INT_EQ(mkdir(p, 0700), 0);
+		CHECK_INT_EQ(chmod(p, dirs[i].mode), 0);
+		CHECK_INT_EQ(chown(p, dirs[i].owner, 0), 0);
+	}
+	snprintf(p, sizeof(p), "%s/link-to-open", dir);
+	CHECK_INT_EQ(symlink("open", p), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", dir, cases[i].path);
+		CHECK_INT_EQ(hostpath_held(p, why, sizeof(why)), cases[i].held);
+		CHECK(strstr(why, cases[i].why) != NULL);
+	}
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	CHECK_INT_EQ(symlink("loop", p), 0);
+	CHECK_INT_EQ(hostpath_held(p, why, sizeof(why)), -1);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/link-to-open", dir);
+	unlink(p);
+	for (i = sizeof(dirs) / sizeof(dirs[0]); i-- > 0;) {
+		snprintf(p, sizeof(p), "%s/%s", dir, dirs[i].name);
+		rmdir(p);
+	}
+	rmdir(dir);
+}
+
 static void
 test_imageref_normalisation(void)
 {
@@ -660,6 +726,7 @@ main(void)
 	RUN(test_hostpath_clean);
 	RUN(test_hostpath_within_whole_components);
 	RUN(test_hostpath_resolve_symlinks);
+	RUN(test_hostpath_held);
 	RUN(test_imageref_normalisation);
 	RUN(test_imageref_repo_tag_replaces_repo_tag);
 	RUN(test_imageref_patterns);
