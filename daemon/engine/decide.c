@@ -175,6 +175,14 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 	c->remount = unseen_remount(t, f, remount, sizeof(remount));
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
+	/* Before API 1.24 dockerd makes a start's body the container's
+	 * HostConfig, behind the create lockset recorded: every later start,
+	 * restart and copy would be judged by the create's mounts. */
+	if (t->route == ENGINEAPI_CONTAINER_START && t->before_1_24 && f->members > 0)
+		decide_violate(c, "start-hostconfig", "", "", NULL,
+		               "a start on an API version before 1.24 whose body sets the "
+		               "container's HostConfig is refused: set it at create, or use API "
+		               "1.24 or later");
 	/* An update that gives a container a restart policy: what it holds. */
 	if (t->route == ENGINEAPI_CONTAINER_UPDATE && f->restarts != NULL && !c->nomem) {
 		char flag[300];

@@ -25,6 +25,7 @@ facts_reset(struct engineapi_facts *f)
 	f->image = NULL;
 	f->name = NULL;
 	f->restarts = NULL;
+	f->members = 0;
 	f->v = NULL;
 	f->n = f->cap = 0;
 }
@@ -550,6 +551,7 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return 0;
 	}
 	f->body_ok = 1;
+	f->members = root->n;
 	rv.obj = &root;
 	rv.n = 1;
 	switch (route) {

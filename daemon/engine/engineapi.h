@@ -173,6 +173,7 @@ struct engineapi_facts {
 	int nul;              /* !body_ok because a string or name in it holds U+0000 */
 	const char *image;    /* container or service create: Image, or NULL */
 	const char *name;     /* volume create: Name, or NULL */
+	size_t members;       /* members of the body's top-level object */
 	const char *restarts; /* container create or update: a RestartPolicy.Name other
 	                         than "" and "no" (dockerd starts it again on its own) */
 	struct engineapi_fact *v;
