@@ -97,8 +97,16 @@ start_judge(const struct config *c)
 		log_warnx("cannot start the engine checks");
 		return -1;
 	}
-	deps = (struct judge_deps){srv.audit,  srv.redact,     srv.lookup, srv.engineinfo,
-	                           srv.served, srv.userpolicy, srv.inputs};
+	deps = (struct judge_deps){srv.audit,
+	                           srv.redact,
+	                           srv.lookup,
+	                           srv.engineinfo,
+	                           srv.served,
+	                           srv.userpolicy,
+	                           srv.inputs,
+	                           c->engine_socket,
+	                           strncmp(c->docker_proxy, "unix:", 5) == 0 ? c->docker_proxy + 5
+	                                                                     : NULL};
 	if ((srv.judge = judge_new(&deps)) == NULL) {
 		log_warnx("out of memory");
 		return -1;

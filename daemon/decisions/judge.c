@@ -21,7 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JUDGE_MAX_RULES 64
+#define JUDGE_MAX_RULES  64
+#define JUDGE_SOCKET_MAX 4096 /* a socket path, as a host path */
 
 /* The judge: what it asks (judge_deps), its counters (verdicts, and
  * violations per rule id: rule ids are static strings from decide.c, in a
@@ -29,6 +30,9 @@
  * decision ids. Counters are updated with atomics, never under a lock. */
 struct judge {
 	struct judge_deps deps;
+	char sockets[2][JUDGE_SOCKET_MAX]; /* deps' sockets, copied */
+	const char *socket_v[2];
+	size_t nsockets;
 	unsigned long long n_allowed, n_denied, n_audited, n_uninspected, n_audit_failures;
 	struct {
 		const char *rule;
@@ -223,13 +227,16 @@ evaluate(const struct decide_request *req, struct judgement *j)
 		return -1;
 	}
 	j->version = s->version;
-	/* A request for the engine is judged by what the engine said last. */
+	/* A request for the engine is judged by what the engine said last;
+	 * every request knows the engine's sockets. */
+	r = *req;
 	if (req->engine_userns != DECIDE_USERNS_UNJUDGED) {
-		r = *req;
 		r.engine_userns = engineinfo_userns(j->judge->deps.engineinfo);
 		r.engine_cgroupns = engineinfo_cgroupns(j->judge->deps.engineinfo);
-		req = &r;
 	}
+	r.sockets = j->judge->socket_v;
+	r.nsockets = j->judge->nsockets;
+	req = &r;
 	/* A user with a per-user policy is judged by it (compiled once per version). */
 	dp = userpolicy_decide(j->judge->deps.userpolicy, s, req->user, &hold);
 	rc = dp != NULL ? decide_eval(dp, req, &j->d) : -1;
@@ -492,6 +499,16 @@ judge_new(const struct judge_deps *deps)
 	if (jg == NULL)
 		return NULL;
 	jg->deps = *deps;
+	for (size_t i = 0; i < 2; i++) {
+		const char *s = i == 0 ? deps->engine_socket : deps->proxy_socket;
+
+		if (s == NULL || s[0] == '\0' || strlen(s) >= JUDGE_SOCKET_MAX)
+			continue;
+		strcpy(jg->sockets[jg->nsockets], s);
+		jg->socket_v[jg->nsockets] = jg->sockets[jg->nsockets];
+		jg->nsockets++;
+	}
+	jg->deps.engine_socket = jg->deps.proxy_socket = NULL;
 	if (RAND_bytes(jg->id_key, sizeof(jg->id_key)) != 1 &&
 	    getentropy(jg->id_key, sizeof(jg->id_key)) != 0)
 		log_warnx("no randomness for the decision id key: ids can be guessed");

@@ -34,6 +34,10 @@ struct judge_deps {
 	struct served_hub *served;     /* the policy judged by (never NULL) */
 	struct userpolicy *userpolicy; /* per-user policies (never NULL) */
 	struct inputs *inputs;         /* records every decision's input (inputs.h) */
+	/* Sockets that reach the engine besides the usual ones, for ECI's
+	 * socket rule: --engine-socket and the docker socket proxy's path
+	 * (copied; NULL or "" for none). */
+	const char *engine_socket, *proxy_socket;
 };
 
 /* A judge with its own counters and decision-id key. NULL when out of memory. */

@@ -117,6 +117,11 @@ struct decide_request {
 	void *container_arg; /* passed to container and network */
 	enum decide_userns engine_userns;
 	enum decide_cgroupns engine_cgroupns;
+	/* Sockets that reach the engine besides the fixed ones (lockset's
+	 * --engine-socket, its docker socket proxy): ECI's socket rule covers
+	 * them too. Borrowed; NULL when none. */
+	const char *const *sockets;
+	size_t nsockets;
 	/* The caller's access to every host path a bind, mount or volume
 	 * names (rule caller-access); NULL: not judged (only the docker socket
 	 * proxy knows who is asking). */

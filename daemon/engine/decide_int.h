@@ -49,6 +49,10 @@ struct strlist {
 	int restricted; /* the setting was present (non-null) */
 };
 
+/* The engine sockets every host has in the same place: dockerd's, and the
+ * containerd it runs (its own, or the system's). */
+#define DECIDE_FIXED_SOCKETS 5
+
 struct decide_policy {
 	int audit;
 	int eci;
@@ -64,7 +68,7 @@ struct decide_policy {
 	size_t nshares;
 	struct pathpair *protect;
 	size_t nprotect;
-	struct pathpair sockets[2];
+	struct pathpair sockets[DECIDE_FIXED_SOCKETS];
 	struct imageref_pattern *images;
 	size_t nimages;
 	int registries_restricted;

@@ -54,13 +54,28 @@ judge_socket(struct ctx *c, const char *field, const char *flag, const char *src
 	if (!dp->eci)
 		return 0;
 	for (i = 0; i < nforms; i++)
-		for (j = 0; j < 2; j++) {
+		for (j = 0; j < DECIDE_FIXED_SOCKETS; j++) {
 			exact |= equals_pair(forms[i], &dp->sockets[j]);
 			contains |= contains_pair(forms[i], &dp->sockets[j]);
 		}
+	for (j = 0; j < c->req->nsockets; j++) {
+		struct pathpair sp;
+		char clean[HOSTPATH_MAX], resolved[HOSTPATH_MAX];
+
+		if (hostpath_clean(c->req->sockets[j], clean, sizeof(clean)) == -1)
+			continue;
+		/* Unresolvable: its cleaned form stands for it. */
+		hostpath_resolve(clean, resolved, sizeof(resolved));
+		sp.clean = clean;
+		sp.resolved = resolved;
+		for (i = 0; i < nforms; i++) {
+			exact |= equals_pair(forms[i], &sp);
+			contains |= contains_pair(forms[i], &sp);
+		}
+	}
 	if ((exact || contains) && !decide_image_allowed(dp, image))
 		decide_violate(c, "docker-socket", field, src, flag,
-		               "%s the Docker socket and the image (%s) is not in the ECI "
+		               "%s the Docker engine's socket and the image (%s) is not in the ECI "
 		               "socket-mount image list",
 		               exact ? "binds" : "contains", image != NULL ? image : "unknown");
 	return exact;

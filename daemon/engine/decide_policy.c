@@ -35,7 +35,9 @@ static const struct {
     {"--annotation", DENY_ANNOTATION},
 };
 
-static const char *const socket_paths[] = {"/var/run/docker.sock", "/run/docker.sock"};
+static const char *const socket_paths[DECIDE_FIXED_SOCKETS] = {
+    "/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock",
+    "/run/docker/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock"};
 
 /* ------------------------------------------------------------------------ */
 /* Compiling the policy                                                     */
@@ -317,7 +319,7 @@ decide_policy_new(const json_t *effective)
 		goto fail;
 	if (compile_lists(dp, cp) == -1)
 		goto fail;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < DECIDE_FIXED_SOCKETS; i++)
 		if (pathpair_set(&dp->sockets[i], socket_paths[i]) == -1)
 			goto fail;
 	return dp;
@@ -338,7 +340,7 @@ decide_policy_free(struct decide_policy *dp)
 	free(dp->cap_extra);
 	pathpairs_free(dp->shares, dp->nshares);
 	pathpairs_free(dp->protect, dp->nprotect);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < DECIDE_FIXED_SOCKETS; i++) {
 		free(dp->sockets[i].clean);
 		free(dp->sockets[i].resolved);
 	}

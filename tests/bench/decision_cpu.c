@@ -296,9 +296,9 @@ start(const char *srcdir, char *state)
 	if ((srv.redact = redact_open(state, &err)) == NULL ||
 	    (srv.inputs = inputs_start(audit_db(srv.audit), &lim, srv.redact)) == NULL)
 		die("cannot start the input recorder");
-	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
-	                                                srv.served, srv.userpolicy, srv.inputs})) ==
-	    NULL)
+	if ((srv.judge =
+	         judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL, srv.served,
+	                                        srv.userpolicy, srv.inputs, NULL, NULL})) == NULL)
 		die("out of memory");
 	problems_clear(&errs);
 	problems_clear(&warns);

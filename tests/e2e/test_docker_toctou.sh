@@ -116,6 +116,9 @@ allowed "a service binding a directory only root can change is allowed" \
 	service create --detach --no-resolve-image --name svc-ok \
 	--mount "type=bind,src=$SHARE/ok,dst=/x" lockset-e2e /bin/true
 allowed "leaving the swarm" swarm leave --force
+# ECI's socket rule knows the engine's socket wherever it is (--engine-socket).
+denied "the engine's own socket at another path is the Docker socket" docker-socket \
+	create --pull=never -v "$DOCKER_SOCK:/var/run/docker.sock" lockset-e2e /bin/true
 
 # --- (c) a restart of lockset between create and start
 allowed "docker create before the restart" \

@@ -161,9 +161,9 @@ start_daemon(void)
 	if ((srv.redact = redact_open(cfg.state_dir, &err)) == NULL ||
 	    (srv.inputs = inputs_start(audit_db(srv.audit), &limits, srv.redact)) == NULL)
 		fail("cannot record decision inputs");
-	if ((srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL,
-	                                                srv.served, srv.userpolicy, srv.inputs})) ==
-	    NULL)
+	if ((srv.judge =
+	         judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL, srv.served,
+	                                        srv.userpolicy, srv.inputs, NULL, NULL})) == NULL)
 		fail("out of memory");
 	if (tokens_create(srv.tokens, "fuzz", ROLE_RUNTIME, 0, "fuzz", &secret, &errs) != 0)
 		fail("cannot create a token");

@@ -153,8 +153,8 @@ row_gone(void *uri)
 static int
 new_judge(void)
 {
-	struct judge_deps deps = {srv.audit,  srv.redact,     NULL,      NULL,
-	                          srv.served, srv.userpolicy, srv.inputs};
+	struct judge_deps deps = {srv.audit,      srv.redact, NULL, NULL, srv.served,
+	                          srv.userpolicy, srv.inputs, NULL, NULL};
 
 	judge_free(srv.judge);
 	srv.judge = judge_new(&deps);
@@ -309,7 +309,7 @@ test_two_recorders_do_not_share_state(void)
 	other = inputs_start(db, &lim, srv.redact);
 	CHECK(other != NULL);
 	srv.judge = judge_new(&(struct judge_deps){srv.audit, srv.redact, NULL, NULL, srv.served,
-	                                           srv.userpolicy, other});
+	                                           srv.userpolicy, other, NULL, NULL});
 	CHECK_INT_EQ(judge_json("/v1.47/containers/create?name=other", "{\"Image\":\"a\"}"), 1);
 	inputs_flush(other);
 	memset(&s, 0, sizeof(s));
