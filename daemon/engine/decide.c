@@ -26,6 +26,7 @@ static const struct {
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
     {"image.tag", "image.tag.denied", "image.tag.audited", "image.tag.allowed"},
+    {"image.push", "image.push.denied", "image.push.audited", "image.push.allowed"},
     {"commit", "commit.denied", "commit.audited", "commit.allowed"},
     {"build", "build.denied", "build.audited", "build.allowed"},
     {"plugin.install", "plugin.install.denied", "plugin.install.audited", "plugin.install.allowed"},
@@ -320,6 +321,7 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_PLUGIN_ENABLE:
 	case ENGINEAPI_IMAGE_TAG:
 	case ENGINEAPI_COMMIT:
+	case ENGINEAPI_IMAGE_PUSH:
 		decide_judge_query_route(c, t);
 		break;
 	case ENGINEAPI_CONTAINER_START:

@@ -40,6 +40,7 @@ enum engineapi_route {
 	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
 	                                .../{checkpoint} (experimental): a host directory */
 	ENGINEAPI_SECRET_CREATE,     /* POST /secrets/create, /configs/create: their drivers */
+	ENGINEAPI_IMAGE_PUSH,        /* POST /images/{name}/push, /plugins/{name}/push */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -98,7 +99,7 @@ void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
  * "container.start", "image.create", "image.load", "build", "plugin.install",
  * "volume.create", "service.create", "service.update", "swarm.join",
- * "plugin.set", "plugin.enable", "image.tag", "commit", "unknown", "other". */
+ * "plugin.set", "plugin.enable", "image.tag", "image.push", "commit", "unknown", "other". */
 const char *engineapi_route_name(enum engineapi_route route);
 
 /* Find the next value of key (exact, case-sensitive, as Go's url.Values) in a

@@ -47,6 +47,8 @@ engineapi_route_name(enum engineapi_route route)
 		return "plugin.enable";
 	case ENGINEAPI_IMAGE_TAG:
 		return "image.tag";
+	case ENGINEAPI_IMAGE_PUSH:
+		return "image.push";
 	case ENGINEAPI_COMMIT:
 		return "commit";
 	case ENGINEAPI_UNKNOWN:

@@ -92,6 +92,12 @@ denied "tagging an image as a socket-list name is refused" "docker tag" socket-i
 	tag lockset-e2e docker:cli
 dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"
 check "tagging onto an ordinary name is allowed" test $? = 0
+# A push leaves for the registry its name says: an unlisted one is refused
+# before dockerd dials it (nothing listens on port 5999).
+dk tag lockset-e2e localhost:5999/exfil:1 >/dev/null 2>"$T/err"
+check "tagging onto an unlisted registry's name is allowed" test $? = 0
+denied "a push to a registry not allowed is refused" "docker push localhost:5999/exfil" registry \
+	push localhost:5999/exfil:1
 # dockerd reads a tag's parameters from the query alone when the body is
 # JSON: text in that body that reads as "&repo=x&tag=y&" is no parameter.
 STATUS=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/body" -w '%{http_code}' -X POST \

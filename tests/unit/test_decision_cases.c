@@ -402,6 +402,12 @@ run_case(const char *name)
 	}
 	rule_set(ids, n, got, sizeof(got));
 	ok = strcmp(want, got) == 0 && d.allow == (strcmp(tc.expect, "allow") == 0);
+	/* Every judged route has its audit actions. */
+	if (d.inspected && (d.route == NULL || d.action == NULL)) {
+		fprintf(stderr, "not ok: %s: route %s has no audit action\n", name,
+		        d.route != NULL ? d.route : "(none)");
+		ok = 0;
+	}
 	if (!ok) {
 		char *msg = decision_deny_message(&d, 0, "test");
 
