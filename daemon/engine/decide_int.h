@@ -135,7 +135,7 @@ void decide_judge_engine_choice(struct ctx *c, const char *field, const char *fl
 void decide_judge_checkpoint_dir(struct ctx *c, const char *field, const char *flag,
                                  const char *dir, const char *name, int write);
 /* The checkpoint directory in the query of a checkpoint list or delete, or of
- * a start that restores one (decide_routes.c). */
+ * a start that restores one (decide_paths.c). */
 void decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t);
 /* The mounts of the container a VolumesFrom entry or start names, through
  * req->container (out zeroed first): as decide_container_fn. */

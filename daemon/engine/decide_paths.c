@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host paths a container would mount, judged against ECI's socket rule, the
  * file shares and the protected paths: cleaned and resolved through symlinks
- * on this host, refused when they cannot be resolved completely. Containers
- * named by start and VolumesFrom are judged by the mounts they hold. */
+ * on this host, refused when they cannot be resolved completely, or when
+ * mounted again unseen while someone but root could swap them. Containers
+ * named by start and VolumesFrom are judged by the mounts they hold, and
+ * checkpoint directories as the host paths they are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide_int.h"
 #include "hostpath.h"
+
+#define CHECKPOINT_NAME_MAX 1024 /* a checkpoint name read from the query */
 
 int
 decide_image_allowed(const struct decide_policy *dp, const char *image)
@@ -217,6 +221,51 @@ decide_judge_checkpoint_dir(struct ctx *c, const char *field, const char *flag, 
 	}
 	decide_judge_path(c, field, flag, path, NULL);
 	decide_judge_access(c, field, flag, path, write);
+}
+
+/* Checkpoints (experimental daemons): a list (?dir=, which dockerd makes), a
+ * delete (?dir=, joined with the checkpoint's name) and a start that restores
+ * one (?checkpoint-dir=, joined with ?checkpoint=). Read from the query alone:
+ * a form body is refused, and no other body is a parameter. Every value of
+ * the directory is judged; one too long to read whole is refused. */
+void
+decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
+{
+	int start = t->route == ENGINEAPI_CONTAINER_START;
+	const char *key = start ? "checkpoint-dir" : "dir", *cur = t->query, *name = "";
+	const char *flag = start ? "docker start --checkpoint-dir"
+	                   : strcmp(c->req->method, "DELETE") == 0
+	                       ? "docker checkpoint rm --checkpoint-dir"
+	                       : "docker checkpoint ls --checkpoint-dir";
+	char first[CHECKPOINT_NAME_MAX], dir[HOSTPATH_MAX];
+	int r = 0;
+
+	if (start) {
+		const char *q = t->query;
+
+		first[0] = '\0';
+		r = engineapi_query_next(&q, "checkpoint", first, sizeof(first));
+		name = first;
+	} else if (t->id2 != NULL) {
+		name = t->id2;
+	}
+	if (r == 2) {
+		decide_violate(
+		    c, "unresolved-path", "checkpoint", first, flag,
+		    "a checkpoint name over %d bytes cannot be resolved, so it is refused",
+		    CHECKPOINT_NAME_MAX - 1);
+		return;
+	}
+	while (cur != NULL && (r = engineapi_query_next(&cur, key, dir, sizeof(dir))) != 0) {
+		if (r == 2)
+			decide_violate(
+			    c, "unresolved-path", key, "", flag,
+			    "a checkpoint directory over %d bytes cannot be resolved, so "
+			    "it is refused",
+			    HOSTPATH_MAX - 1);
+		else
+			decide_judge_checkpoint_dir(c, key, flag, dir, name, !start);
+	}
 }
 
 /* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */

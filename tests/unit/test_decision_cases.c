@@ -328,6 +328,40 @@ case_access(void *arg, const char *path, int write, char *why, size_t whysz)
 	return 1;
 }
 
+/* The request a case describes, as the plugin would hand it over. */
+static void
+case_request(struct testcase *tc, const char *uri, struct decide_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->content_type = tc->content_type[0] != '\0' ? tc->content_type : NULL;
+	/* As the plugin has it: the body forwarded, or its Content-Length. */
+	req->body_whole = decide_body_whole(
+	    tc->body != NULL, tc->content_length[0] != '\0' ? tc->content_length : NULL);
+	req->body_unseen =
+	    decide_body_unseen(tc->body != NULL, req->content_type,
+	                       tc->content_length[0] != '\0' ? tc->content_length : NULL);
+	req->container = case_container;
+	req->network = case_network;
+	req->container_arg = tc;
+	req->method = tc->method;
+	req->uri = uri;
+	req->user = tc->user;
+	req->body = tc->body;
+	req->body_len = tc->body_len;
+	req->has_body = tc->body != NULL;
+	if (tc->naccess > 0) {
+		req->access = case_access;
+		req->access_arg = tc;
+	}
+	req->engine_userns = strcmp(tc->engine_userns, "yes") == 0       ? DECIDE_USERNS_YES
+	                     : strcmp(tc->engine_userns, "no") == 0      ? DECIDE_USERNS_NO
+	                     : strcmp(tc->engine_userns, "unknown") == 0 ? DECIDE_USERNS_UNKNOWN
+	                                                                 : DECIDE_USERNS_UNJUDGED;
+	req->engine_cgroupns = strcmp(tc->engine_cgroupns, "private") == 0 ? DECIDE_CGROUPNS_PRIVATE
+	                       : strcmp(tc->engine_cgroupns, "host") == 0  ? DECIDE_CGROUPNS_HOST
+	                                                                  : DECIDE_CGROUPNS_UNKNOWN;
+}
+
 static int
 run_case(const char *name)
 {
@@ -361,34 +395,7 @@ run_case(const char *name)
 		return 0;
 	}
 	uri = subst(tc.uri, strlen(tc.uri), &ul);
-	memset(&req, 0, sizeof(req));
-	req.content_type = tc.content_type[0] != '\0' ? tc.content_type : NULL;
-	/* As the plugin has it: the body forwarded, or its Content-Length. */
-	req.body_whole = decide_body_whole(tc.body != NULL,
-	                                   tc.content_length[0] != '\0' ? tc.content_length : NULL);
-	req.body_unseen =
-	    decide_body_unseen(tc.body != NULL, req.content_type,
-	                       tc.content_length[0] != '\0' ? tc.content_length : NULL);
-	req.container = case_container;
-	req.network = case_network;
-	req.container_arg = &tc;
-	req.method = tc.method;
-	req.uri = uri;
-	req.user = tc.user;
-	req.body = tc.body;
-	req.body_len = tc.body_len;
-	req.has_body = tc.body != NULL;
-	if (tc.naccess > 0) {
-		req.access = case_access;
-		req.access_arg = &tc;
-	}
-	req.engine_userns = strcmp(tc.engine_userns, "yes") == 0       ? DECIDE_USERNS_YES
-	                    : strcmp(tc.engine_userns, "no") == 0      ? DECIDE_USERNS_NO
-	                    : strcmp(tc.engine_userns, "unknown") == 0 ? DECIDE_USERNS_UNKNOWN
-	                                                               : DECIDE_USERNS_UNJUDGED;
-	req.engine_cgroupns = strcmp(tc.engine_cgroupns, "private") == 0 ? DECIDE_CGROUPNS_PRIVATE
-	                      : strcmp(tc.engine_cgroupns, "host") == 0  ? DECIDE_CGROUPNS_HOST
-	                                                                 : DECIDE_CGROUPNS_UNKNOWN;
+	case_request(&tc, uri, &req);
 	CHECK_INT_EQ(decide_eval(dp, &req, &d), 0);
 	for (tok = strtok_r(tc.rules, " ", &save); tok != NULL && n < 64;
 	     tok = strtok_r(NULL, " ", &save))

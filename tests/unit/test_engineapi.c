@@ -221,8 +221,8 @@ test_route_image_names_keep_their_slashes(void)
 	            ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.id, "localhost:5000/a/b");
 	engineapi_target_clear(&t);
-	classify_as("POST", "/v1.51/images/ghcr.io/o/app:1/push", &t, ENGINEAPI_OTHER,
-	            ENGINEAPI_READONLY);
+	classify_as("POST", "/v1.51/images/ghcr.io/o/app:1/push", &t, ENGINEAPI_IMAGE_PUSH,
+	            ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.command, "image push");
 	CHECK_STR_EQ(t.id, "ghcr.io/o/app:1");
 	engineapi_target_clear(&t);
