@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /v1/health: liveness and readiness (policy loaded, audit writable). */
+/* GET /v1/health: liveness and readiness (policy loaded, audit writable),
+ * and what the engine and the shares' file systems leave open. */
 #include "build-config.h"
 
 #include "server.h"
@@ -12,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 /* ECI locked on needs an engine that runs containers in user namespaces:
  * "ok", "not required", or what is wrong, into buf. Returns 1 when the
@@ -36,23 +38,67 @@ userns_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bu
 	return rc == 1;
 }
 
+/* Without user namespaces a container's root is the host's, and what it
+ * writes into a read-write share is root's: a setuid-root binary or a
+ * device node the developer then uses on the host. Shares on file systems
+ * mounted nosuid,nodev are safe from that: "ok", "not restricted" (no share
+ * list), or which shares are not, into buf. Informational: no request shows
+ * it, and nothing is refused for it. */
+static void
+shares_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
+{
+	const json_t *shares = s != NULL
+	                           ? json_object_get(s->effective, "filesharingAllowedDirectories")
+	                           : NULL,
+	             *e;
+	size_t i, len = 0;
+
+	snprintf(buf, bufsz, "ok");
+	if (!json_is_array(shares)) {
+		snprintf(buf, bufsz, "not restricted");
+		return;
+	}
+	if (engineinfo_userns(ei) == DECIDE_USERNS_YES)
+		return;
+	json_array_foreach(shares, i, e)
+	{
+		const char *path = json_string_value(json_object_get(e, "expandedPath"));
+		struct statvfs vfs;
+		int n;
+
+		if (path == NULL || statvfs(path, &vfs) != 0 ||
+		    (vfs.f_flag & (ST_NOSUID | ST_NODEV)) == (ST_NOSUID | ST_NODEV))
+			continue;
+		n = snprintf(buf + len, bufsz - len, "%s%s", len ? ", " : "", path);
+		if (n < 0 || (size_t)n >= bufsz - len)
+			break;
+		len += (size_t)n;
+	}
+	if (len > 0 && len + 200 < bufsz)
+		snprintf(buf + len, bufsz - len,
+		         ": on a file system mounted without nosuid,nodev, and the engine runs no "
+		         "user namespaces, so a container can leave setuid-root files or device "
+		         "nodes there; mount the shares nosuid,nodev, or lock ECI on");
+}
+
 enum MHD_Result
 h_health_get(struct request *rq)
 {
 	struct served *s = served_acquire(rq->srv->served);
 	const char *audit_reason = NULL;
 	int audit_ok = rq->srv->audit == NULL || audit_healthy(rq->srv->audit, &audit_reason);
-	char userns[1024];
+	char userns[1024], shares[2048];
 	int userns_bad = userns_check(rq->srv->engineinfo, s, userns, sizeof(userns));
 	json_t *body;
 
-	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s}, s:o*}", "status",
+	shares_check(rq->srv->engineinfo, s, shares, sizeof(shares));
+	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:s}, s:o*}", "status",
 	                 (s != NULL && audit_ok && !userns_bad) ? "ok" : "degraded", "version",
 	                 PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
 	                 "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks",
 	                 "policy", s != NULL ? "loaded" : "missing", "audit",
 	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
-	                 userns, "engine", engineinfo_json(rq->srv->engineinfo));
+	                 userns, "shares", shares, "engine", engineinfo_json(rq->srv->engineinfo));
 	served_release(s);
 	if (body != NULL && upstream_enabled(rq->srv->upstream)) {
 		int degraded = 0;

@@ -5,7 +5,11 @@
 # $HOME, are refused with 422 through the API, by the file loader and for a
 # per-user policy; a share of a whole top-level directory is accepted with a
 # warning; and a $TMP that is "/" in the daemon's environment stands for no
-# share at all, so a bind of /var/lib stays denied.
+# share at all, so a bind of /var/lib stays denied. /v1/health's checks.shares
+# names the shares whose file system is not mounted nosuid,nodev (the
+# engine runs no user namespaces here): as root, a tmpfs mounted so is not
+# named, and a share elsewhere is named exactly when findmnt says its mount
+# lacks either option.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 J=(-H 'Content-Type: application/json')
 BIND='{"method":"POST","uri":"/v1.41/containers/create","user":"alice","body":{"Image":"alpine","HostConfig":{"Binds":["/var/lib:/x"]}}}'
@@ -27,6 +31,28 @@ for share in / // /.. '$TMP/../..' '$HOME/../../' '/srv/../..'; do
 done
 api POST /v1/decisions "${J[@]}" -d "$BIND"
 expect_json "after the refusals a bind of /var/lib is still denied" .allow false
+api PUT /v1/policy "${J[@]}" -d '{"configurationFileVersion": 2}'
+api GET /v1/health
+expect_json "health: no share list, the shares check says so" .checks.shares "not restricted"
+mkdir -p "$T/plain" "$T/safe"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o nosuid,nodev,size=1m lockset-test "$T/safe" 2>/dev/null; then
+	trap 'umount "$T/safe" 2>/dev/null; cleanup' EXIT
+	printf '{"configurationFileVersion": 2, "filesharingAllowedDirectories": [{"path": "%s"}, {"path": "%s"}]}' \
+		"$T/safe" "$T/plain" >"$T/two.json"
+	api PUT /v1/policy "${J[@]}" --data-binary "@$T/two.json"
+	expect_status "two shares, one on a nosuid,nodev tmpfs" 200
+	api GET /v1/health
+	opts=$(findmnt -no OPTIONS --target "$T/plain")
+	if [[ ",$opts," == *,nosuid,* && ",$opts," == *,nodev,* ]]; then
+		expect_json "... neither is named (both file systems are nosuid,nodev)" .checks.shares ok
+	else
+		expect_json "... the other is named, and why" '.checks.shares | startswith("'"$T/plain"': on a file system mounted without nosuid,nodev")' true
+	fi
+	expect_json "... which is no reason to be degraded" .status ok
+	umount "$T/safe"
+else
+	echo "# not root, or no tmpfs mount here: the nosuid,nodev share is not tried"
+fi
 api PUT /v1/policy "${J[@]}" -d '{"configurationFileVersion": 2, "containerPolicy": {"protectedHostPaths": ["$HOME/.."]}}'
 expect_error "a protected path climbing out of \$HOME is refused" 422 invalid_policy
 api PUT /v1/policy/users/alice "${J[@]}" -d "$(policy_with_share '$TMP/../..')"
