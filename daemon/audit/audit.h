@@ -259,8 +259,9 @@ void audit_cursor_close(struct audit_cursor *c);
  * policy_version null). New reference, NULL on ENOMEM. */
 json_t *audit_row_json(const struct audit_row *r);
 
-/* The row of decision decision_id (its data.decisionId; the newest if there
- * were several) as audit_row_json gives it: 1 with *out a new reference, 0
+/* The row lockset wrote for decision decision_id (its data.decisionId; the
+ * newest if there were several; reported runtime.* events never count) as
+ * audit_row_json gives it: 1 with *out a new reference, 0
  * when there is none, -1 when the log cannot be read. */
 int audit_decision_find(struct audit *a, const char *decision_id, json_t **out);
 

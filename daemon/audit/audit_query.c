@@ -447,9 +447,13 @@ audit_decision_find(struct audit *a, const char *decision_id, json_t **out)
 	*out = NULL;
 	if (c == NULL)
 		return -1;
+	/* Only lockset's own rows: a reported event (always under runtime.*,
+	 * audit_event_namespace_check) may carry any data, decisionId included,
+	 * and must never stand in for a decision. */
 	st = db_prepare(c, "SELECT " COLS " FROM events e INDEXED BY events_decision_id "
-	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 ORDER BY e.id DESC "
-	                   "LIMIT 1");
+	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 "
+	                   "AND e.action NOT GLOB '" AUDIT_NAMESPACE_RUNTIME ".*' "
+	                   "ORDER BY e.id DESC LIMIT 1");
 	if (st == NULL)
 		goto out;
 	db_bind_text(st, 1, decision_id);
