@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the audit log: query plans (time bounds as id ranges, the filter
  * that drives the scan), keyset-paged streaming cursors (one read connection
- * and snapshot each, constant memory), one decision by id, per-bucket stats. */
+ * each, a snapshot per chunk, constant memory), one decision by id,
+ * per-bucket stats. */
 #include "audit_int.h"
 
 #include "store/db.h"
@@ -96,6 +97,7 @@ struct audit_cursor {
 	sqlite3_stmt *st;
 	struct plan plan;
 	int limit, returned, ascending, done;
+	int in_tx; /* holds a read transaction (a snapshot) now */
 	long long last_id;
 	char token[AUDIT_TOKEN_MAX];
 	int has_token;
@@ -218,6 +220,21 @@ plan_make(sqlite3 *c, const struct audit_query *q, struct plan *p)
 		}
 	}
 	return 0;
+}
+
+/* One past the last id there is now (1 when there are no rows). */
+static int
+plan_end(sqlite3 *c, long long *hi)
+{
+	sqlite3_stmt *st = db_prepare(c, "SELECT ifnull(max(id), 0) + 1 FROM events");
+	int rc = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		*hi = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static void
@@ -352,8 +369,13 @@ audit_query_open(struct audit *a, const struct audit_query *q, struct problems *
 	cur->ascending = q->ascending != 0;
 	if ((cur->c = db_reader_get_bulk(a->db)) == NULL)
 		goto fail;
-	/* One snapshot for the plan and the rows. */
+	/* One snapshot for the plan and the first rows. */
 	if (db_exec(cur->c, "BEGIN") != SQLITE_OK || plan_make(cur->c, q, &cur->plan) != 0)
+		goto fail;
+	cur->in_tx = 1;
+	/* The rows are those of this snapshot, whatever is appended while a
+	 * later snapshot reads on (audit_cursor_release). */
+	if (cur->plan.hi == LLONG_MAX && plan_end(cur->c, &cur->plan.hi) != 0)
 		goto fail;
 	cur->st = db_prepare(cur->c, sql_query[plan_drive(cur->c, q, &cur->plan)][cur->ascending]);
 	if (cur->st == NULL)
@@ -386,6 +408,37 @@ audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r)
 	r->hash = db_column_text(st, 12);
 }
 
+/* A new snapshot, reading on after the last row returned: ids only grow,
+ * so the id range alone says where (bindings survive the reset). */
+static int
+cursor_resume(struct audit_cursor *c)
+{
+	if (db_exec(c->c, "BEGIN") != SQLITE_OK) {
+		log_warnx("audit: query: %s", sqlite3_errmsg(c->c));
+		return -1;
+	}
+	c->in_tx = 1;
+	if (c->returned == 0)
+		return 0;
+	if (c->ascending)
+		c->plan.lo = c->last_id + 1;
+	else
+		c->plan.hi = c->last_id;
+	sqlite3_bind_int64(c->st, 1, c->plan.lo);
+	sqlite3_bind_int64(c->st, 2, c->plan.hi);
+	return 0;
+}
+
+void
+audit_cursor_release(struct audit_cursor *c)
+{
+	if (c == NULL || !c->in_tx)
+		return;
+	sqlite3_reset(c->st);
+	db_exec(c->c, "COMMIT");
+	c->in_tx = 0;
+}
+
 int
 audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
 {
@@ -393,6 +446,10 @@ audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
 
 	if (c->done)
 		return 0;
+	if (!c->in_tx && cursor_resume(c) != 0) {
+		c->done = 1;
+		return -1;
+	}
 	rc = sqlite3_step(c->st);
 	if (rc == SQLITE_DONE) {
 		c->done = 1;
