@@ -16,7 +16,7 @@ static int json_flag;
 static const struct ctl_opt global_opts[] = {
     {"socket", 1, NULL, NULL},     {"url", 1, NULL, NULL},    {"token", 1, NULL, NULL},
     {"token-file", 1, NULL, NULL}, {"cacert", 1, NULL, NULL}, {"json", 0, NULL, &json_flag},
-    {NULL, 0, NULL, NULL},
+    {"proxy", 1, NULL, NULL},      {NULL, 0, NULL, NULL},
 };
 
 /* The option called name (len bytes) in opts, or NULL. */
@@ -109,6 +109,8 @@ set_global(struct ctl *c, const char *name, char *value)
 		return ctl_set_token(c, name, value);
 	} else if (strcmp(name, "cacert") == 0) {
 		c->cacert = value;
+	} else if (strcmp(name, "proxy") == 0) {
+		c->proxy = value;
 	}
 	return 0;
 }

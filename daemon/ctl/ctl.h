@@ -28,6 +28,7 @@ struct ctl {
 	int json;           /* --json: machine-readable output */
 	int tty;            /* stdout is a terminal: aligned tables */
 	char *token_owned;  /* the token read from an option (malloc'd) */
+	const char *proxy;  /* --proxy for --url; NULL: none (the environment's is ignored) */
 };
 
 /* ---- HTTP (client.c) ---- */

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: locksetctl [--socket PATH | --url URL [--token-file F] [--cacert PEM]] [--json]\n"
+    "usage: locksetctl [--socket PATH | --url URL [--token-file F] [--cacert PEM]\n"
+    "                  [--proxy URL]] [--json]\n"
     "                  COMMAND [ARGS]\n"
     "\n"
     "  status                                   health of the daemon\n"
@@ -29,7 +30,8 @@ static const char usage_text[] =
     "\n"
     "The socket defaults to " CTL_DEFAULT_SOCKET "; with --url the token comes from\n"
     "--token-file (a file, or - for stdin) or LOCKSET_TOKEN (--token T works, but\n"
-    "other users may see T until it is read). Exit codes: 0 ok or allowed, 1 denied\n"
+    "other users may see T until it is read); no proxy is used but --proxy's (http_proxy\n"
+    "and the like are ignored). Exit codes: 0 ok or allowed, 1 denied\n"
     "(or refused, invalid, not found), 2 usage, 3 unreachable, 4 server error.\n";
 
 struct command {
@@ -74,6 +76,8 @@ global_options(struct ctl *c, int argc, char **argv)
 			dst = &c->token;
 		else if (strcmp(a, "cacert") == 0)
 			dst = &c->cacert;
+		else if (strcmp(a, "proxy") == 0)
+			dst = &c->proxy;
 		if (dst == NULL || i + 1 >= argc) {
 			/* Up to any '=': what follows may be a secret. */
 			fprintf(stderr, "locksetctl: %.*s %s\n", (int)strcspn(argv[i], "="),
@@ -99,7 +103,7 @@ global_options(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = {CTL_DEFAULT_SOCKET, NULL, NULL, NULL, 0, 0, NULL};
+	struct ctl c = {CTL_DEFAULT_SOCKET, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	int i, rc = CTL_USAGE;
 
 	c.tty = isatty(STDOUT_FILENO);

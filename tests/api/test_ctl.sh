@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every locksetctl command against the real daemon, over its Unix socket and
 # over TLS with a token (--token, overwritten in argv at once, --token-file,
-# LOCKSET_TOKEN): status, policy get/set/patch/validate/versions/show/
+# LOCKSET_TOKEN) and no proxy but --proxy's: status, policy get/set/patch/validate/versions/show/
 # rollback/impact, users policy get/set/delete, settings (--user, --watch),
 # audit (filters, formats, --follow), audit verify and stats, tokens
 # create/list/revoke, check; aligned tables on a terminal and tab-separated
@@ -111,6 +111,13 @@ check "... which still shows the option" grep -q -- '--token x' "$T/cmdline.$W1"
 check "--token=T after the command: the secret is not in its command line" not_in "$ADMIN" "$T/cmdline.$W2"
 kill "$W1" "$W2" 2>/dev/null; wait "$W1" "$W2" 2>/dev/null
 EXTRA_PIDS=
+# Proxies: only --proxy's. One from the environment (on a port where nothing
+# listens) would make every call unreachable, and would receive the token.
+DEAD=$(free_port)
+run "http(s)_proxy in the environment is not used" 0 env https_proxy="http://127.0.0.1:$DEAD" \
+	HTTPS_PROXY="http://127.0.0.1:$DEAD" http_proxy="http://127.0.0.1:$DEAD" ALL_PROXY="http://127.0.0.1:$DEAD" \
+	"$CTL" --url "$URL" --cacert "$T/cert.pem" --token-file "$T/token" settings
+run "... but --proxy is" 3 "$CTL" --url "$URL" --cacert "$T/cert.pem" --proxy "http://127.0.0.1:$DEAD" status
 run "a runtime token may not read the policy history (403)" 1 \
 	env LOCKSET_TOKEN="$RUNTIME" "$CTL" --url "$URL" --cacert "$T/cert.pem" policy versions
 run "an untrusted certificate: unreachable" 3 "$CTL" --url "$URL" --token "$ADMIN" status
