@@ -149,6 +149,8 @@ static const struct option_def options[] = {
      "Ed25519 private key (PEM) to sign GET /v1/bundle with (empty: serve no bundle)"},
     {"hosts-stale-after", OPT_INT, OFF(hosts_stale_after), "900", 1, 10L * 366 * 86400, NULL, 0,
      "SECONDS", "GET /v1/hosts calls a host stale when it has not reported for this long"},
+    {"hosts-max", OPT_INT, OFF(hosts_max), "100000", 1, 100000000, NULL, 0, "N",
+     "hosts a central keeps reports of at most (a new host beyond gets 409)"},
     {"upstream", OPT_STRING, OFF(upstream), "", 0, 0, NULL, 0, "URL",
      "take the policy from this central lockset's signed bundles (local edits are refused)"},
     {"upstream-token-file", OPT_PATH, OFF(upstream_token_file), "", 0, 0, NULL, 0, "FILE",

@@ -61,6 +61,7 @@ struct config {
 	/* Fleet: a central lockset signs bundles; hosts report to it. */
 	char *bundle_signing_key;
 	long hosts_stale_after;
+	long hosts_max; /* hosts a central keeps reports of, at most */
 	char *upstream; /* URL of the central lockset; "" = standalone */
 	char *upstream_token_file;
 	char *bundle_key;

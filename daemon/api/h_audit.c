@@ -121,19 +121,25 @@ stream_fill(struct stream *s)
 	return 0;
 }
 
+/* One block of the reply. The cursor's snapshot is given back before the
+ * block goes out: the client decides when it asks for the next, and a
+ * snapshot held meanwhile would grow the WAL without bound. */
 static ssize_t
 stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
 	size_t out = 0;
+	ssize_t ret = 0;
 
+	(void)pos;
 	while (out < max) {
 		if (s->poff == s->plen) {
 			int rc = stream_fill(s);
-			if (rc < 0)
-				return out > 0 ? (ssize_t)out : MHD_CONTENT_READER_END_WITH_ERROR;
-			if (rc == 1)
-				return out > 0 ? (ssize_t)out : MHD_CONTENT_READER_END_OF_STREAM;
+			if (rc != 0) {
+				ret = rc < 0 ? MHD_CONTENT_READER_END_WITH_ERROR
+				             : MHD_CONTENT_READER_END_OF_STREAM;
+				break;
+			}
 		}
 		size_t n = s->plen - s->poff;
 		if (n > max - out)
@@ -142,7 +148,8 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		s->poff += n;
 		out += n;
 	}
-	return (ssize_t)out;
+	audit_cursor_release(s->cur);
+	return out > 0 ? (ssize_t)out : ret;
 }
 
 static void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fleet compliance: POST /v1/hosts/{host}/status (runtime: a host in upstream
- * mode reports what it runs and its decision counts since its last report)
+/* Fleet compliance: POST /v1/hosts/{host}/status (runtime, on a central only:
+ * a host in upstream mode reports what it runs and its decision counts since
+ * its last report; at most --hosts-max hosts)
  * and GET /v1/hosts (auditor: which host runs which bundle version, who is
  * stale or behind, denies per host; filters and keyset paging as in the
  * audit API). */
@@ -104,6 +105,28 @@ refuse_pinned(struct request *rq, enum fleet_report_result why, const struct fle
 	return ret;
 }
 
+/* A report for a new host when --hosts-max are known: refused, and audited
+ * (an admin learns that the list is full, or being filled). */
+static enum MHD_Result
+refuse_full(struct request *rq)
+{
+	long max = rq->srv->cfg->hosts_max;
+	json_t *data = json_pack("{s:s, s:I}", "reason", "hosts limit", "limit", (json_int_t)max);
+	int rc;
+
+	rc = data != NULL ? audit_record(rq->srv->audit, "host.report.refused", rq->peer->name,
+	                                 "api", rq->params[0], "deny", -1, data)
+	                  : -1;
+	json_decref(data);
+	if (rc != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "report refused, and the refusal could not be audited");
+	return reply_error(rq, ERR_CONFLICT, NULL,
+	                   "reports are kept for %ld hosts, the limit (--hosts-max): no new host "
+	                   "can be added; an admin may forget hosts (DELETE /v1/hosts/{host})",
+	                   max);
+}
+
 /* A host's audit checkpoint goes into this lockset's own audit log (and so
  * to its syslog forwarder): kept off the host, it shows later whether the
  * host's log still holds that hash at that id. 0, or -1 when not recorded. */
@@ -121,6 +144,25 @@ record_checkpoint(struct request *rq, json_t *cp)
 	                  rq->params[0], "allow", -1, data);
 	json_decref(data);
 	return rc;
+}
+
+/* The report to store: the checked body's members, borrowed. */
+static void
+report_from(struct request *rq, const json_t *b, const json_t *cp, struct fleet_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->host = rq->params[0];
+	r->lockset_version = json_string_value(json_object_get(b, "locksetVersion"));
+	r->bundle_version = json_integer_value(json_object_get(b, "bundleVersion"));
+	r->last_sync = json_string_value(json_object_get(b, "lastSync"));
+	r->mode = json_string_value(json_object_get(b, "mode"));
+	r->status = json_string_value(json_object_get(b, "status"));
+	r->last_error = json_string_value(json_object_get(b, "lastError"));
+	r->decisions = json_integer_value(json_object_get(b, "decisions"));
+	r->denies = json_integer_value(json_object_get(b, "denies"));
+	r->reporter = rq->peer->name;
+	r->checkpoint_key = json_string_value(json_object_get(cp, "public_key"));
+	r->max_hosts = rq->srv->cfg->hosts_max;
 }
 
 enum MHD_Result
@@ -144,6 +186,12 @@ h_host_status_post(struct request *rq)
 	enum MHD_Result ret;
 	unsigned retry;
 
+	/* Only a central has hosts: elsewhere a report would only fill a table
+	 * nobody reads (any runtime caller of any daemon could). */
+	if (!bundleserve_enabled(rq->srv->bundles))
+		return reply_error(rq, ERR_NOT_FOUND, NULL,
+		                   "this lockset is not a fleet central (no --bundle-signing-key): "
+		                   "hosts report to the central they take bundles from");
 	if (!names_plain_valid(rq->params[0], HOST_NAME_MAX_LEN))
 		return reply_error(rq, ERR_INVALID_PARAMETER, NULL,
 		                   "host: expected 1-%d letters, digits, '.', '-' or '_'",
@@ -154,7 +202,7 @@ h_host_status_post(struct request *rq)
 	}
 	/* A host holds what this central issued: a version it never issued
 	 * would keep a host that stopped syncing out of the "behind" list. */
-	if (errs.n == 0 && rq->srv->bundles != NULL) {
+	if (errs.n == 0) {
 		long long have = json_integer_value(json_object_get(b, "bundleVersion"));
 		long long issued = bundleserve_version(rq->srv->bundles);
 
@@ -174,21 +222,12 @@ h_host_status_post(struct request *rq)
 	if (ratelimit_take(rq->srv->reports_limit, rq->peer->name, &retry) != 0)
 		return reply_rate_limited(rq, retry,
 		                          "too many status reports from this caller; retry later");
-	memset(&r, 0, sizeof(r));
-	r.host = rq->params[0];
-	r.lockset_version = json_string_value(json_object_get(b, "locksetVersion"));
-	r.bundle_version = json_integer_value(json_object_get(b, "bundleVersion"));
-	r.last_sync = json_string_value(json_object_get(b, "lastSync"));
-	r.mode = json_string_value(json_object_get(b, "mode"));
-	r.status = json_string_value(json_object_get(b, "status"));
-	r.last_error = json_string_value(json_object_get(b, "lastError"));
-	r.decisions = json_integer_value(json_object_get(b, "decisions"));
-	r.denies = json_integer_value(json_object_get(b, "denies"));
-	r.reporter = rq->peer->name;
-	r.checkpoint_key = json_string_value(json_object_get(cp, "public_key"));
+	report_from(rq, b, cp, &r);
 	stored = fleetstore_report(rq->srv->fleetstore, &r, &pins);
 	if (stored == FLEET_REPORT_ERROR)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
+	if (stored == FLEET_REPORT_FULL)
+		return refuse_full(rq);
 	if (stored != FLEET_REPORT_STORED)
 		return refuse_pinned(rq, stored, &pins, r.checkpoint_key ? r.checkpoint_key : "");
 	if (record_checkpoint(rq, (json_t *)cp) != 0)

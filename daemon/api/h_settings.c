@@ -11,6 +11,7 @@
 #include "server.h"
 #include "util/etag.h"
 #include "handlers.h"
+#include "http/auth.h"
 #include "http/reply.h"
 #include "policy/served.h"
 #include "policy/userpolicy.h"
@@ -306,6 +307,11 @@ reply_user(struct request *rq, const char *user, const char *inm, long wait)
 		problems_clear(&errs);
 		return ret;
 	}
+	/* A user's settings carry the user's preferences: who may read those
+	 * (h_users.c) may read these, no one else. */
+	if (!auth_peer_acts_for_user(rq->srv->auth, rq->peer, user))
+		return reply_error(rq, ERR_FORBIDDEN, NULL,
+		                   "%s may only read its own user's settings", rq->peer->name);
 	if (lp != NULL && (lp->w.gone || lp->w.reply != NULL || deadline_passed(&lp->w) ||
 	                   served_shutting_down(hub)))
 		return user_resumed(rq, lp);

@@ -238,7 +238,9 @@ int audit_query_from_params(struct audit_query *q, const char *(*get)(void *cls,
                             void *cls, struct problems *errs);
 
 /* Start a query (validating q as audit_query_from_params does). Uses its own
- * read connection and a consistent snapshot until closed. Returns NULL with
+ * read connection until closed; the rows are those there were when it
+ * started, in id order, each once, but for rows retention removes before the
+ * cursor reaches them (see audit_cursor_release). Returns NULL with
  * errs naming the bad parameter(s), or NULL with errs empty when the database
  * cannot be read (or every read connection is busy). */
 struct audit_cursor *audit_query_open(struct audit *a, const struct audit_query *q,
@@ -247,6 +249,13 @@ struct audit_cursor *audit_query_open(struct audit *a, const struct audit_query 
 /* Fetch the next row into *row: 1, 0 at the end (of the page or of the rows),
  * -1 on a read error. */
 int audit_cursor_next(struct audit_cursor *c, struct audit_row *row);
+
+/* End the cursor's read transaction: a snapshot held open keeps SQLite from
+ * reusing the WAL, which then grows with every write for as long as it is
+ * held. The next audit_cursor_next takes a new snapshot and reads on after
+ * the last row returned. Call it whenever the rows wait for a slow reader
+ * (every block a streamed reply hands out). Accepts NULL. */
+void audit_cursor_release(struct audit_cursor *c);
 
 /* After audit_cursor_next returned 0: the opaque token that fetches the next
  * page (pass it as cursor), or NULL when there are no more rows. Borrowed. */
@@ -259,8 +268,9 @@ void audit_cursor_close(struct audit_cursor *c);
  * policy_version null). New reference, NULL on ENOMEM. */
 json_t *audit_row_json(const struct audit_row *r);
 
-/* The row of decision decision_id (its data.decisionId; the newest if there
- * were several) as audit_row_json gives it: 1 with *out a new reference, 0
+/* The row lockset wrote for decision decision_id (its data.decisionId; the
+ * newest if there were several; reported runtime.* events never count) as
+ * audit_row_json gives it: 1 with *out a new reference, 0
  * when there is none, -1 when the log cannot be read. */
 int audit_decision_find(struct audit *a, const char *decision_id, json_t **out);
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Audit query parameters: the query string read into a struct audit_query,
- * its validation with every bad field named, and the opaque cursor tokens
- * (base64url of the direction and the last id) that page through results. */
+ * its validation with every bad field named, the opaque cursor tokens
+ * (base64url of the direction and the last id) that page through results,
+ * and time bounds turned into ids. */
 #include "audit_int.h"
+
+#include "store/db.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -188,4 +191,70 @@ audit_query_from_params(struct audit_query *q, const char *(*get)(void *cls, con
 	}
 	audit_query_check(q, errs);
 	return errs->n == before ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Time bounds as ids */
+
+/* The first row with id >= *id: sets *id and time (the stored text, copied).
+ * Returns 1 found, 0 none, -1 on a read error. */
+static int
+row_from(sqlite3_stmt *st, long long *id, char time[AUDIT_TIME_LEN + 1])
+{
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, *id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	*id = sqlite3_column_int64(st, 0);
+	snprintf(time, AUDIT_TIME_LEN + 1, "%s", db_column_text(st, 1));
+	return 1;
+}
+
+/* Binary search over the primary key, whose order is the time order: the
+ * smallest m in [lo, hi + 1] whose next row (the first with id >= m) is at or
+ * after t. Rows at ids below lo are all before it. */
+int
+audit_id_at_time(sqlite3 *c, long long us, long long *id)
+{
+	/* Two subqueries: each reads one end of the primary key, where one
+	 * SELECT of both min() and max() would scan the table. */
+	sqlite3_stmt *range =
+	    db_prepare(c, "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)");
+	sqlite3_stmt *next = db_prepare(c, "SELECT id, time FROM events WHERE id >= ?1 "
+	                                   "ORDER BY id LIMIT 1");
+	char t[AUDIT_TIME_LEN + 1], rt[AUDIT_TIME_LEN + 1];
+	long long lo, hi;
+	int result = -1;
+
+	*id = LLONG_MAX;
+	if (range == NULL || next == NULL || sqlite3_step(range) != SQLITE_ROW)
+		goto out;
+	result = 0;
+	if (sqlite3_column_type(range, 0) == SQLITE_NULL)
+		goto out; /* no rows */
+	lo = sqlite3_column_int64(range, 0);
+	hi = sqlite3_column_int64(range, 1) + 1;
+	audit_time_format(us, t);
+	while (lo < hi) {
+		long long m = lo + (hi - lo) / 2, r = m;
+		int found = row_from(next, &r, rt);
+
+		if (found < 0) {
+			result = -1;
+			goto out;
+		}
+		if (found && strcmp(rt, t) >= 0) {
+			hi = m;
+			*id = r;
+		} else {
+			lo = found ? r + 1 : hi;
+		}
+	}
+out:
+	sqlite3_finalize(range);
+	sqlite3_finalize(next);
+	return result;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the audit log: query plans (time bounds as id ranges, the filter
  * that drives the scan), keyset-paged streaming cursors (one read connection
- * and snapshot each, constant memory), one decision by id, per-bucket stats. */
+ * each, a snapshot per chunk, constant memory), one decision by id,
+ * per-bucket stats. */
 #include "audit_int.h"
 
 #include "store/db.h"
@@ -96,6 +97,7 @@ struct audit_cursor {
 	sqlite3_stmt *st;
 	struct plan plan;
 	int limit, returned, ascending, done;
+	int in_tx; /* holds a read transaction (a snapshot) now */
 	long long last_id;
 	char token[AUDIT_TOKEN_MAX];
 	int has_token;
@@ -103,69 +105,6 @@ struct audit_cursor {
 
 /* ------------------------------------------------------------------------- */
 /* Plans */
-
-/* The first row with id >= *id: sets *id and time (the stored text, copied).
- * Returns 1 found, 0 none, -1 on a read error. */
-static int
-row_from(sqlite3_stmt *st, long long *id, char time[AUDIT_TIME_LEN + 1])
-{
-	int rc;
-
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, *id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : -1;
-	*id = sqlite3_column_int64(st, 0);
-	snprintf(time, AUDIT_TIME_LEN + 1, "%s", db_column_text(st, 1));
-	return 1;
-}
-
-/* Binary search over the primary key, whose order is the time order: the
- * smallest m in [lo, hi + 1] whose next row (the first with id >= m) is at or
- * after t. Rows at ids below lo are all before it. */
-int
-audit_id_at_time(sqlite3 *c, long long us, long long *id)
-{
-	/* Two subqueries: each reads one end of the primary key, where one
-	 * SELECT of both min() and max() would scan the table. */
-	sqlite3_stmt *range =
-	    db_prepare(c, "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)");
-	sqlite3_stmt *next = db_prepare(c, "SELECT id, time FROM events WHERE id >= ?1 "
-	                                   "ORDER BY id LIMIT 1");
-	char t[AUDIT_TIME_LEN + 1], rt[AUDIT_TIME_LEN + 1];
-	long long lo, hi;
-	int result = -1;
-
-	*id = LLONG_MAX;
-	if (range == NULL || next == NULL || sqlite3_step(range) != SQLITE_ROW)
-		goto out;
-	result = 0;
-	if (sqlite3_column_type(range, 0) == SQLITE_NULL)
-		goto out; /* no rows */
-	lo = sqlite3_column_int64(range, 0);
-	hi = sqlite3_column_int64(range, 1) + 1;
-	audit_time_format(us, t);
-	while (lo < hi) {
-		long long m = lo + (hi - lo) / 2, r = m;
-		int found = row_from(next, &r, rt);
-
-		if (found < 0) {
-			result = -1;
-			goto out;
-		}
-		if (found && strcmp(rt, t) >= 0) {
-			hi = m;
-			*id = r;
-		} else {
-			lo = found ? r + 1 : hi;
-		}
-	}
-out:
-	sqlite3_finalize(range);
-	sqlite3_finalize(next);
-	return result;
-}
 
 /* The first id whose time is >= t, or LLONG_MAX when there is none. */
 static int
@@ -218,6 +157,21 @@ plan_make(sqlite3 *c, const struct audit_query *q, struct plan *p)
 		}
 	}
 	return 0;
+}
+
+/* One past the last id there is now (1 when there are no rows). */
+static int
+plan_end(sqlite3 *c, long long *hi)
+{
+	sqlite3_stmt *st = db_prepare(c, "SELECT ifnull(max(id), 0) + 1 FROM events");
+	int rc = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		*hi = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static void
@@ -352,8 +306,13 @@ audit_query_open(struct audit *a, const struct audit_query *q, struct problems *
 	cur->ascending = q->ascending != 0;
 	if ((cur->c = db_reader_get_bulk(a->db)) == NULL)
 		goto fail;
-	/* One snapshot for the plan and the rows. */
+	/* One snapshot for the plan and the first rows. */
 	if (db_exec(cur->c, "BEGIN") != SQLITE_OK || plan_make(cur->c, q, &cur->plan) != 0)
+		goto fail;
+	cur->in_tx = 1;
+	/* The rows are those of this snapshot, whatever is appended while a
+	 * later snapshot reads on (audit_cursor_release). */
+	if (cur->plan.hi == LLONG_MAX && plan_end(cur->c, &cur->plan.hi) != 0)
 		goto fail;
 	cur->st = db_prepare(cur->c, sql_query[plan_drive(cur->c, q, &cur->plan)][cur->ascending]);
 	if (cur->st == NULL)
@@ -386,6 +345,37 @@ audit_row_from_stmt(sqlite3_stmt *st, struct audit_row *r)
 	r->hash = db_column_text(st, 12);
 }
 
+/* A new snapshot, reading on after the last row returned: ids only grow,
+ * so the id range alone says where (bindings survive the reset). */
+static int
+cursor_resume(struct audit_cursor *c)
+{
+	if (db_exec(c->c, "BEGIN") != SQLITE_OK) {
+		log_warnx("audit: query: %s", sqlite3_errmsg(c->c));
+		return -1;
+	}
+	c->in_tx = 1;
+	if (c->returned == 0)
+		return 0;
+	if (c->ascending)
+		c->plan.lo = c->last_id + 1;
+	else
+		c->plan.hi = c->last_id;
+	sqlite3_bind_int64(c->st, 1, c->plan.lo);
+	sqlite3_bind_int64(c->st, 2, c->plan.hi);
+	return 0;
+}
+
+void
+audit_cursor_release(struct audit_cursor *c)
+{
+	if (c == NULL || !c->in_tx)
+		return;
+	sqlite3_reset(c->st);
+	db_exec(c->c, "COMMIT");
+	c->in_tx = 0;
+}
+
 int
 audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
 {
@@ -393,6 +383,10 @@ audit_cursor_next(struct audit_cursor *c, struct audit_row *row)
 
 	if (c->done)
 		return 0;
+	if (!c->in_tx && cursor_resume(c) != 0) {
+		c->done = 1;
+		return -1;
+	}
 	rc = sqlite3_step(c->st);
 	if (rc == SQLITE_DONE) {
 		c->done = 1;
@@ -447,9 +441,13 @@ audit_decision_find(struct audit *a, const char *decision_id, json_t **out)
 	*out = NULL;
 	if (c == NULL)
 		return -1;
+	/* Only lockset's own rows: a reported event (always under runtime.*,
+	 * audit_event_namespace_check) may carry any data, decisionId included,
+	 * and must never stand in for a decision. */
 	st = db_prepare(c, "SELECT " COLS " FROM events e INDEXED BY events_decision_id "
-	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 ORDER BY e.id DESC "
-	                   "LIMIT 1");
+	                   "WHERE json_extract(e.data, '$.decisionId') = ?1 "
+	                   "AND e.action NOT GLOB '" AUDIT_NAMESPACE_RUNTIME ".*' "
+	                   "ORDER BY e.id DESC LIMIT 1");
 	if (st == NULL)
 		goto out;
 	db_bind_text(st, 1, decision_id);

@@ -7,14 +7,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define FILE_MAX (64L * 1024 * 1024)
 
 static int json_flag;
 
 static const struct ctl_opt global_opts[] = {
-    {"socket", 1, NULL, NULL}, {"url", 1, NULL, NULL},        {"token", 1, NULL, NULL},
-    {"cacert", 1, NULL, NULL}, {"json", 0, NULL, &json_flag}, {NULL, 0, NULL, NULL},
+    {"socket", 1, NULL, NULL},     {"url", 1, NULL, NULL},    {"token", 1, NULL, NULL},
+    {"token-file", 1, NULL, NULL}, {"cacert", 1, NULL, NULL}, {"json", 0, NULL, &json_flag},
+    {"proxy", 1, NULL, NULL},      {NULL, 0, NULL, NULL},
 };
 
 /* The option called name (len bytes) in opts, or NULL. */
@@ -28,30 +30,100 @@ find_opt(const struct ctl_opt *opts, const char *name, size_t len)
 	return NULL;
 }
 
-static void
-set_global(struct ctl *c, const char *name, const char *value)
+/* ------------------------------------------------------------------------- */
+/* The token */
+
+/* A bearer token is printable ASCII without spaces: anything else would be
+ * a broken header, or a second one. */
+static int
+token_ok(const char *t)
+{
+	if (*t == '\0')
+		return 0;
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || (unsigned char)*t >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The token in the file at path ("-": stdin): its first line. malloc'd, or
+ * NULL after printing why. */
+static char *
+token_from_file(const char *path)
+{
+	struct stat sb;
+	size_t len = 0;
+	char *t;
+
+	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && (sb.st_mode & 077) != 0)
+		fprintf(stderr, "locksetctl: warning: %s can be read by other users\n", path);
+	if ((t = ctl_read_file(path, &len)) == NULL)
+		return NULL;
+	t[strcspn(t, "\r\n")] = '\0';
+	return t;
+}
+
+int
+ctl_set_token(struct ctl *c, const char *option, char *value)
+{
+	char *t;
+
+	if (c->token_owned != NULL) {
+		fprintf(stderr, "locksetctl: give the token once (--token or --token-file)\n");
+		return CTL_USAGE;
+	}
+	if (strcmp(option, "token-file") == 0) {
+		if ((t = token_from_file(value)) == NULL)
+			return CTL_USAGE;
+	} else {
+		/* Copy it, then overwrite the argument: /proc/PID/cmdline shows
+		 * argv to every local user for as long as the process runs. */
+		if ((t = strdup(value)) == NULL) {
+			fprintf(stderr, "locksetctl: out of memory\n");
+			return CTL_USAGE;
+		}
+		memset(value, 'x', strlen(value));
+	}
+	if (!token_ok(t)) {
+		fprintf(stderr, "locksetctl: --%s: not a token (printable characters, no spaces)\n",
+		        option);
+		free(t);
+		return CTL_USAGE;
+	}
+	c->token = c->token_owned = t;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Options */
+
+static int
+set_global(struct ctl *c, const char *name, char *value)
 {
 	if (strcmp(name, "socket") == 0) {
 		c->socket = value;
 		c->url = NULL;
 	} else if (strcmp(name, "url") == 0) {
 		c->url = value;
-	} else if (strcmp(name, "token") == 0) {
-		c->token = value;
+	} else if (strcmp(name, "token") == 0 || strcmp(name, "token-file") == 0) {
+		return ctl_set_token(c, name, value);
 	} else if (strcmp(name, "cacert") == 0) {
 		c->cacert = value;
+	} else if (strcmp(name, "proxy") == 0) {
+		c->proxy = value;
 	}
+	return 0;
 }
 
 /* One "--name[=value]" at argv[*i]. 0, or CTL_USAGE after printing why. */
 static int
 take_option(struct ctl *c, const struct ctl_opt *opts, int argc, char **argv, int *i)
 {
-	const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+	char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 	const struct ctl_opt *o = find_opt(opts, arg, len);
 	int global = 0;
-	const char *value = NULL;
+	char *value = NULL;
 
 	if (o == NULL && (o = find_opt(global_opts, arg, len)) != NULL)
 		global = 1;
@@ -72,12 +144,12 @@ take_option(struct ctl *c, const struct ctl_opt *opts, int argc, char **argv, in
 		fprintf(stderr, "locksetctl: --%s takes no value\n", o->name);
 		return CTL_USAGE;
 	}
-	if (global)
-		set_global(c, o->name, value);
-	else if (o->value != NULL)
-		*o->value = value;
 	if (o->flag != NULL)
 		*o->flag = 1;
+	if (global)
+		return set_global(c, o->name, value);
+	if (o->value != NULL)
+		*o->value = value;
 	return 0;
 }
 

@@ -139,6 +139,9 @@ ctl_http(const struct ctl *c, const char *method, const char *path, const struct
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, rq && rq->timeout ? rq->timeout : 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The token goes nowhere but the daemon: no proxy from the environment
+	 * (an admin's http_proxy would get it, loopback URLs included). */
+	curl_easy_setopt(h, CURLOPT_PROXY, c->url != NULL && c->proxy != NULL ? c->proxy : "");
 	if (c->cacert != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
 	if (strcmp(method, "HEAD") == 0)

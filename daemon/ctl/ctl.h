@@ -23,10 +23,12 @@ enum ctl_exit {
 struct ctl {
 	const char *socket; /* default CTL_DEFAULT_SOCKET, unless url is set */
 	const char *url;    /* https://host:port or http://127.0.0.1:port */
-	const char *token;  /* --token, else LOCKSET_TOKEN */
+	const char *token;  /* --token or --token-file, else LOCKSET_TOKEN */
 	const char *cacert; /* PEM bundle for TLS */
 	int json;           /* --json: machine-readable output */
 	int tty;            /* stdout is a terminal: aligned tables */
+	char *token_owned;  /* the token read from an option (malloc'd) */
+	const char *proxy;  /* --proxy for --url; NULL: none (the environment's is ignored) */
 };
 
 /* ---- HTTP (client.c) ---- */
@@ -92,6 +94,11 @@ struct ctl_opt {
  * too many positionals. */
 int ctl_args(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts, char **pos,
              int maxpos, int *npos, char ***rest, int *nrest);
+/* The token given by --token (value is then overwritten in place, so that
+ * argv no longer shows it) or --token-file (value is the path, "-" for
+ * stdin; its first line). 0, or CTL_USAGE after printing why: a second
+ * token option, an unreadable file, or a value that is not a token. */
+int ctl_set_token(struct ctl *c, const char *option, char *value);
 /* Read a whole file ("-" = stdin); malloc'd, NUL-terminated, or NULL after
  * printing why. */
 char *ctl_read_file(const char *path, size_t *len);

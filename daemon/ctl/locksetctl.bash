@@ -11,11 +11,11 @@ _locksetctl()
 		cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 		words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
 	fi
-	local global="--socket --url --token --cacert --json --help --version"
+	local global="--socket --url --token-file --token --cacert --proxy --json --help --version"
 
 	case $prev in
-	--socket | --cacert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--url | --token | --comment | --if-match | --limit | --since | --until | --user | \
+	--socket | --cacert | --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--url | --token | --proxy | --comment | --if-match | --limit | --since | --until | --user | \
 		--action | --actor | --subject | --rule | --expires-in) return ;;
 	--role) COMPREPLY=($(compgen -W "runtime auditor admin" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "table json ndjson csv" -- "$cur")); return ;;
@@ -28,7 +28,7 @@ _locksetctl()
 	local cmd= sub= i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--socket | --url | --token | --cacert) ((i++)) ;;
+		--socket | --url | --token | --token-file | --cacert | --proxy) ((i++)) ;;
 		--) break ;;
 		-*) ;;
 		*) if [ -z "$cmd" ]; then cmd=${words[i]}; elif [ -z "$sub" ]; then sub=${words[i]}; fi ;;

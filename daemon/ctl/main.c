@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: locksetctl [--socket PATH | --url URL [--token T] [--cacert PEM]] [--json]\n"
+    "usage: locksetctl [--socket PATH | --url URL [--token-file F] [--cacert PEM]\n"
+    "                  [--proxy URL]] [--json]\n"
     "                  COMMAND [ARGS]\n"
     "\n"
     "  status                                   health of the daemon\n"
@@ -28,8 +29,10 @@ static const char usage_text[] =
     "                      |pull|build|tag|load|import|plugin install|update ...\n"
     "\n"
     "The socket defaults to " CTL_DEFAULT_SOCKET "; with --url the token comes from\n"
-    "--token or LOCKSET_TOKEN. Exit codes: 0 ok or allowed, 1 denied (or refused,\n"
-    "invalid, not found), 2 usage, 3 unreachable, 4 server error.\n";
+    "--token-file (a file, or - for stdin) or LOCKSET_TOKEN (--token T works, but\n"
+    "other users may see T until it is read); no proxy is used but --proxy's (http_proxy\n"
+    "and the like are ignored). Exit codes: 0 ok or allowed, 1 denied\n"
+    "(or refused, invalid, not found), 2 usage, 3 unreachable, 4 server error.\n";
 
 struct command {
 	const char *name;
@@ -69,14 +72,22 @@ global_options(struct ctl *c, int argc, char **argv)
 			dst = &c->socket;
 		else if (strcmp(a, "url") == 0)
 			dst = &c->url;
-		else if (strcmp(a, "token") == 0)
+		else if (strcmp(a, "token") == 0 || strcmp(a, "token-file") == 0)
 			dst = &c->token;
 		else if (strcmp(a, "cacert") == 0)
 			dst = &c->cacert;
+		else if (strcmp(a, "proxy") == 0)
+			dst = &c->proxy;
 		if (dst == NULL || i + 1 >= argc) {
-			fprintf(stderr, "locksetctl: %s %s\n", argv[i],
-			        dst ? "needs a value" : "is not a global option");
+			/* Up to any '=': what follows may be a secret. */
+			fprintf(stderr, "locksetctl: %.*s %s\n", (int)strcspn(argv[i], "="),
+			        argv[i], dst ? "needs a value" : "is not a global option");
 			return -1;
+		}
+		if (dst == &c->token) {
+			if (ctl_set_token(c, a, argv[++i]) != 0)
+				return -1;
+			continue;
 		}
 		*dst = argv[++i];
 		if (dst == &c->socket)
@@ -92,7 +103,7 @@ global_options(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = {CTL_DEFAULT_SOCKET, NULL, NULL, NULL, 0, 0};
+	struct ctl c = {CTL_DEFAULT_SOCKET, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	int i, rc = CTL_USAGE;
 
 	c.tty = isatty(STDOUT_FILENO);
@@ -116,5 +127,9 @@ main(int argc, char **argv)
 	fprintf(stderr, "locksetctl: unknown command \"%s\"\n%s", argv[i], usage_text);
 out:
 	curl_global_cleanup();
+	if (c.token_owned != NULL) {
+		explicit_bzero(c.token_owned, strlen(c.token_owned));
+		free(c.token_owned);
+	}
 	return rc;
 }

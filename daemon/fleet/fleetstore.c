@@ -108,7 +108,26 @@ struct report_args {
 	const struct fleet_report *r;
 	struct fleet_pins *pins;
 	enum fleet_report_result result;
+	int known; /* the host has a row */
 };
+
+/* Whether a new host would pass r->max_hosts: sets a->result when it would. */
+static int
+check_room(sqlite3 *c, struct report_args *a)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (a->known || a->r->max_hosts <= 0)
+		return SQLITE_OK;
+	if ((st = db_prepare(c, "SELECT count(*) FROM hosts")) == NULL)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= a->r->max_hosts)
+		a->result = FLEET_REPORT_FULL;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
 
 /* The host's pins into a->pins, and whether r breaks one (a->result). */
 static int
@@ -120,11 +139,13 @@ check_pins(sqlite3 *c, struct report_args *a)
 	    db_prepare(c, "SELECT reporter, checkpoint_key FROM hosts WHERE host = ?1");
 	int rc;
 
+	a->known = 0;
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, r->host);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		a->known = 1;
 		snprintf(a->pins->reporter, sizeof(a->pins->reporter), "%s", db_column_text(st, 0));
 		snprintf(a->pins->checkpoint_key, sizeof(a->pins->checkpoint_key), "%s",
 		         db_column_text(st, 1));
@@ -148,6 +169,8 @@ report_tx(sqlite3 *c, void *arg)
 	sqlite3_stmt *st;
 	int rc = check_pins(c, a);
 
+	if (rc == SQLITE_OK && a->result == FLEET_REPORT_STORED)
+		rc = check_room(c, a);
 	if (rc != SQLITE_OK || a->result != FLEET_REPORT_STORED)
 		return rc;
 	st = db_prepare(
@@ -181,7 +204,7 @@ report_tx(sqlite3 *c, void *arg)
 enum fleet_report_result
 fleetstore_report(struct fleetstore *fs, const struct fleet_report *r, struct fleet_pins *pins)
 {
-	struct report_args a = {r, pins, FLEET_REPORT_STORED};
+	struct report_args a = {r, pins, FLEET_REPORT_STORED, 0};
 
 	memset(pins, 0, sizeof(*pins));
 	if (db_tx_run(fs->db, report_tx, &a, NULL) != 0)

@@ -41,6 +41,7 @@ struct fleet_report {
 	long long denies;
 	const char *reporter;       /* the caller's identity */
 	const char *checkpoint_key; /* hex public key of the report's audit checkpoint, or NULL */
+	long long max_hosts;        /* a host not yet known is refused at this many; 0: no limit */
 };
 
 /* What a host is pinned to: the first caller that reported it, and the first
@@ -55,10 +56,12 @@ enum fleet_report_result {
 	FLEET_REPORT_STORED = 0,
 	FLEET_REPORT_OTHER_REPORTER, /* the host is pinned to another caller */
 	FLEET_REPORT_OTHER_KEY,      /* ... to another checkpoint key */
+	FLEET_REPORT_FULL,           /* a new host, and r->max_hosts are known */
 };
 
 /* Record r unless the host is pinned to another caller or checkpoint key
- * (then nothing is written, and *pins says to what): the host's row is
+ * (then nothing is written, and *pins says to what), or is new and there
+ * are r->max_hosts hosts already (FLEET_REPORT_FULL): the host's row is
  * created (pinned to r's caller, and to its key if it has one) or replaced,
  * its counts added to. */
 enum fleet_report_result fleetstore_report(struct fleetstore *fs, const struct fleet_report *r,

@@ -22,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_POOL_IDLE 8 /* idle read connections kept open */
+#define DB_POOL_IDLE      8         /* idle read connections kept open */
+#define DB_WAL_KEEP_BYTES "8388608" /* journal_size_limit: 8 MiB */
 
 struct db {
 	char *path;
@@ -139,6 +140,11 @@ set_pragmas(sqlite3 *c, const struct db_opts *o, int writer)
 	if (!writer)
 		return db_exec(c, "PRAGMA query_only = ON") == SQLITE_OK ? 0 : -1;
 	if (db_exec(c, "PRAGMA journal_mode = WAL") != SQLITE_OK)
+		return -1;
+	/* A WAL grown past this (while a long read held its snapshot) is cut
+	 * back to it when it is next reset; else it keeps its high-water size.
+	 * Above what the automatic checkpoint (1000 pages) lets it reach. */
+	if (db_exec(c, "PRAGMA journal_size_limit = " DB_WAL_KEEP_BYTES) != SQLITE_OK)
 		return -1;
 	if (db_exec(c, o->synchronous_full ? "PRAGMA synchronous = FULL"
 	                                   : "PRAGMA synchronous = NORMAL") != SQLITE_OK)

@@ -16,7 +16,8 @@ struct db_opts {
 };
 
 /* Open (creating it with mode 0600 if needed) the database file at path, set the
- * pragmas (journal_mode=WAL, synchronous, busy_timeout, foreign_keys) and apply
+ * pragmas (journal_mode=WAL, journal_size_limit, synchronous, busy_timeout,
+ * foreign_keys) and apply
  * every migration not yet recorded in schema_version, each in its own
  * transaction. A database whose schema is newer than this binary knows is
  * refused. o may be NULL for the defaults. On failure returns NULL and sets

@@ -4,10 +4,10 @@
 # (Ed25519 signature checked with openssl over `jq -cS .bundle`, ETag/304,
 # ?wait= long-polls woken by org and per-user policy changes, cache slots
 # with Link and Cache-Control, numbers that survive a restart) and the
-# compliance reports (POST /v1/hosts/{host}/status, GET /v1/hosts filters,
-# staleness and paging).
+# compliance reports (POST /v1/hosts/{host}/status, on a central only and for
+# at most --hosts-max hosts; GET /v1/hosts filters, staleness and paging).
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
-need openssl
+need openssl sqlite3
 
 ed25519_pair "$T/sign.pem" "$T/pub.pem"
 ed25519_pair "$T/other.pem" "$T/other-pub.pem"
@@ -28,6 +28,10 @@ connected() { ss -xH state established 2>/dev/null | grep -q "$SOCK"; }
 lockset_start || exit 1
 api GET /v1/bundle
 expect_error "no bundle without --bundle-signing-key" 404 not_found
+api POST /v1/hosts/web-1/status -d '{"bundleVersion": 0}'
+expect_error "... and no host reports: it is not a central" 404 not_found
+check "the refusal names the option" grep -q -- "--bundle-signing-key" "$BODY"
+check "nothing is stored" test "$(sqlite3 "$STATE/lockset.db" 'SELECT count(*) FROM hosts')" = 0
 lockset_stop
 
 # --- a key that is not an Ed25519 private key stops the daemon at start-up
@@ -130,7 +134,7 @@ check "as bundle 3" test "$(jq -r .bundle.version "$T/slot.body")" = 3
 # --- numbers survive a restart; an unchanged policy keeps its number
 ISSUED3=$(jq -r .bundle.issued "$T/slot.body")
 lockset_stop
-lockset_start --bundle-signing-key "$T/sign.pem" || exit 1
+lockset_start --bundle-signing-key "$T/sign.pem" --hosts-max 3 || exit 1
 api GET /v1/bundle
 expect_json "same content after a restart: same number" .bundle.version 3
 expect_json "and the same issue time" .bundle.issued "$ISSUED3"
@@ -195,5 +199,19 @@ stale_web2() {
 }
 check "hosts that stopped reporting turn stale" wait_until 10 stale_web2
 expect_json "the summary counts them" .summary.stale 2
+
+# --- at most --hosts-max hosts (3 here)
+api POST /v1/hosts/web-4/status -d '{"bundleVersion": 4}'
+expect_error "a fourth host is refused" 409 conflict
+check "the refusal names the limit and the way out" \
+	grep -q -- "the limit (--hosts-max): no new host can be added; an admin may forget hosts" "$BODY"
+api GET '/v1/audit?action=host.report.refused&subject=web-4'
+expect_json "the refusal is audited" '.events[0].data | "\(.reason) \(.limit)"' "hosts limit 3"
+api POST /v1/hosts/web-2/status -d '{"bundleVersion": 4}'
+expect_status "a known host still reports" 200
+api DELETE /v1/hosts/db-1
+expect_status "an admin forgets a host" 204
+api POST /v1/hosts/web-4/status -d '{"bundleVersion": 4}'
+expect_status "... and a new one has room" 200
 
 finish

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Every locksetctl command against the real daemon, over its Unix socket and
-# over TLS with a token: status, policy get/set/patch/validate/versions/show/
+# over TLS with a token (--token, overwritten in argv at once, --token-file,
+# LOCKSET_TOKEN) and no proxy but --proxy's: status, policy get/set/patch/validate/versions/show/
 # rollback/impact, users policy get/set/delete, settings (--user, --watch),
 # audit (filters, formats, --follow), audit verify and stats, tokens
 # create/list/revoke, check; aligned tables on a terminal and tab-separated
@@ -32,6 +33,7 @@ run() {
 }
 has() { grep -q -- "$1" "$T/out" || { echo "# output was:"; sed 's/^/#   /' "$T/out"; return 1; }; }
 jqe() { jq -e "$@" >/dev/null; }
+not_in() { ! grep -qF -- "$1" "$2"; }
 # wait_for FILE PATTERN: until a line matches (10 s).
 wait_for() {
 	for _ in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -81,6 +83,41 @@ run "settings over TLS without a token is refused (401)" 1 "$CTL" --url "$URL" -
 check "and says so" grep -q 'unauthorized' "$T/err"
 run "settings with --token" 0 "$CTL" --url "$URL" --cacert "$T/cert.pem" --token "$ADMIN" settings
 run "settings with LOCKSET_TOKEN" 0 env LOCKSET_TOKEN="$RUNTIME" "$CTL" --url "$URL" --cacert "$T/cert.pem" settings
+printf '%s\n' "$ADMIN" >"$T/token"
+chmod 600 "$T/token"
+run "settings with --token-file" 0 "$CTL" --url "$URL" --cacert "$T/cert.pem" --token-file "$T/token" settings
+check "... and no warning for a file only its owner may read" test ! -s "$T/err"
+chmod 644 "$T/token"
+run "a token file others may read still works" 0 "$CTL" --url "$URL" --cacert "$T/cert.pem" --token-file "$T/token" settings
+check "... with a warning" grep -q 'can be read by other users' "$T/err"
+chmod 600 "$T/token"
+run "--token-file - reads the token from stdin" 0 \
+	bash -c 'printf "%s\n" "$1" | "$2" --url "$3" --cacert "$4" --token-file - settings' _ "$ADMIN" "$CTL" "$URL" "$T/cert.pem"
+run "a missing token file is a usage error" 2 "$CTL" --url "$URL" --cacert "$T/cert.pem" --token-file "$T/none" settings
+run "the token given twice is a usage error" 2 \
+	"$CTL" --url "$URL" --cacert "$T/cert.pem" --token "$ADMIN" settings --token-file "$T/token"
+run "a token with a space in it is a usage error" 2 "$CTL" --url "$URL" --cacert "$T/cert.pem" --token "a b" settings
+# --token still works, but its value leaves argv (/proc/PID/cmdline, which
+# every local user may read) as soon as it is parsed: before or after the command.
+"$CTL" --url "$URL" --cacert "$T/cert.pem" --token "$ADMIN" --json settings --watch >"$T/watch1" 2>&1 &
+W1=$!
+"$CTL" --url "$URL" --cacert "$T/cert.pem" --json settings --watch --token="$ADMIN" >"$T/watch2" 2>&1 &
+W2=$!
+EXTRA_PIDS="$W1 $W2"
+check "two watches with --token wait for a change" wait_until 10 long_polls_are org 2
+for w in "$W1" "$W2"; do tr '\0' ' ' <"/proc/$w/cmdline" >"$T/cmdline.$w"; done
+check "--token T: the secret is not in the watch's command line" not_in "$ADMIN" "$T/cmdline.$W1"
+check "... which still shows the option" grep -q -- '--token x' "$T/cmdline.$W1"
+check "--token=T after the command: the secret is not in its command line" not_in "$ADMIN" "$T/cmdline.$W2"
+kill "$W1" "$W2" 2>/dev/null; wait "$W1" "$W2" 2>/dev/null
+EXTRA_PIDS=
+# Proxies: only --proxy's. One from the environment (on a port where nothing
+# listens) would make every call unreachable, and would receive the token.
+DEAD=$(free_port)
+run "http(s)_proxy in the environment is not used" 0 env https_proxy="http://127.0.0.1:$DEAD" \
+	HTTPS_PROXY="http://127.0.0.1:$DEAD" http_proxy="http://127.0.0.1:$DEAD" ALL_PROXY="http://127.0.0.1:$DEAD" \
+	"$CTL" --url "$URL" --cacert "$T/cert.pem" --token-file "$T/token" settings
+run "... but --proxy is" 3 "$CTL" --url "$URL" --cacert "$T/cert.pem" --proxy "http://127.0.0.1:$DEAD" status
 run "a runtime token may not read the policy history (403)" 1 \
 	env LOCKSET_TOKEN="$RUNTIME" "$CTL" --url "$URL" --cacert "$T/cert.pem" policy versions
 run "an untrusted certificate: unreachable" 3 "$CTL" --url "$URL" --token "$ADMIN" status

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # GET /v1/decisions/{id}: a recorded decision read back from its audit row,
 # exactly as POST /v1/decisions answered it; 404 for an id never recorded
-# (allowed requests are not), 400 for a malformed one. Decision ids are
+# (allowed requests are not) or only named by a reported event, 400 for a
+# malformed one. Decision ids are
 # unguessable (consecutive ids share nothing). A Unix peer in --home-group may
 # read a decision by id without any role, and nothing else; a peer outside
 # the group may not (needs root and setpriv; else that part is skipped).
@@ -27,6 +28,19 @@ check "id, allow, mode, route, policyVersion, violations and message as POST ans
 	"$(jq -cS '{id, allow, mode, route, policyVersion, violations, message}' "$T/posted")"
 expect_json "the route is named" .route container.create
 expect_json "the message is the one the client saw" '.message | startswith("lockset: denied by policy v1")' true
+
+# --- a reported event is not lockset's word: it cannot stand in for a decision
+tcp POST /v1/events -H "Authorization: Bearer $RT" "${J[@]}" \
+	-d "{\"action\":\"runtime.note.x\",\"decision\":\"allow\",\"data\":{\"decisionId\":\"$ID\",\"mode\":\"audit\",\"violations\":[],\"message\":\"approved\"}}"
+expect_status "a runtime caller reports an event naming the decision's id" 201
+api GET "/v1/decisions/$ID"
+expect_json "the decision read back is still the deny lockset recorded" .allow false
+expect_json "... with lockset's own message" '.message | startswith("lockset: denied by policy v1")' true
+tcp POST /v1/events -H "Authorization: Bearer $RT" "${J[@]}" \
+	-d '{"action":"runtime.note.x","decision":"deny","data":{"decisionId":"00000000000000000000000000000abc","message":"planted"}}'
+expect_status "a runtime caller reports an event with an id lockset never issued" 201
+api GET /v1/decisions/00000000000000000000000000000abc
+expect_error "... which reads back as no decision" 404 not_found
 
 # --- audit mode: allowed, but violations were recorded, so it can be read
 api POST /v1/decisions "${J[@]}" -d '{"method":"POST","uri":"/containers/create","body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Who may read and write whose preferences (GET/PUT /v1/users/{user}/settings):
+# Who may read and write whose preferences (GET/PUT /v1/users/{user}/settings,
+# and GET /v1/settings?user=, which shows them):
 # a Unix peer mapped to runtime only its own user's (by getpwuid_r), 403 for
 # anyone else's; a peer named by --prefs-any-user and the admin (uid 0) every
 # user's; a runtime token (a service) every user's. Every write is audited as
@@ -47,6 +48,18 @@ expect_error "uid 65534 may not read alice's preferences" 403 forbidden
 api GET /v1/users/alice/settings
 expect_json "alice's preferences are unchanged" .preferences.allowBetaFeatures.value true
 
+# The effective settings carry the preferences ("source": "user"): the same rule.
+as 65534 GET '/v1/settings?user=alice'
+expect_error "uid 65534 may not read alice's effective settings either" 403 forbidden
+check "... which names the rule" grep -q "may only read its own user's settings" "$BODY"
+as 65534 GET '/v1/settings?user=alice&wait=30'
+expect_error "... nor wait for them to change" 403 forbidden
+as 65534 GET "/v1/settings?user=$NOBODY"
+expect_status "uid 65534 reads its own user's effective settings" 200
+expect_json "... preferences included" .allowBetaFeatures.source user
+as 65534 GET /v1/settings
+expect_status "... and the org's" 200
+
 as 65533 GET /v1/users/65533/settings
 expect_error "a uid with no passwd entry has no user: nothing is its own" 403 forbidden
 as 65532 PUT /v1/users/alice/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": false}}'
@@ -58,6 +71,10 @@ tcp PUT /v1/users/bob/settings -H "Authorization: Bearer $RT" "${J[@]}" -d '{"al
 expect_status "a runtime token (a service) writes any user's preferences" 200
 tcp GET /v1/users/alice/settings -H "Authorization: Bearer $RT"
 expect_status "... and reads them" 200
+tcp GET '/v1/settings?user=alice' -H "Authorization: Bearer $RT"
+expect_status "... and any user's effective settings" 200
+as 65532 GET '/v1/settings?user=alice'
+expect_status "so does a peer named by --prefs-any-user" 200
 
 check "every write is audited, refused ones are not" test "$(prefs_rows)" = 4
 check "the caller is the actor of each preferences.updated row" test \

@@ -38,7 +38,7 @@ lockset_start || exit 1
 SHOTS="$T/shots"
 mkdir -p "$SHOTS"
 rc=0
-(cd "$UI_RUN" && LOCKSET_UI_URL="http://127.0.0.1:$PORT" LOCKSET_UI_TOKEN="$TOKEN" \
+(cd "$UI_RUN" && LOCKSET_UI_URL="http://127.0.0.1:$PORT" LOCKSET_UI_TOKEN="$TOKEN" LOCKSET_UI_STATE="$STATE" \
 	LOCKSET_UI_OUT="$SHOTS" LOCKSET_UI_CHROMIUM="$CHROMIUM" \
 	timeout 300 node --test --test-reporter=tap ui.test.mjs) || rc=$?
 

@@ -7,9 +7,11 @@
 // audit search/verify/export and token create/revoke. axe-core (pinned in
 // package-lock.json, never served by the daemon) checks every page at 1280x800
 // and 390x844, where screenshots are kept. Run by tests/ui/test_ui.sh, which
-// starts the daemon and sets LOCKSET_UI_URL, LOCKSET_UI_TOKEN and LOCKSET_UI_OUT.
+// starts the daemon and sets LOCKSET_UI_URL, LOCKSET_UI_TOKEN, LOCKSET_UI_STATE
+// (its state directory) and LOCKSET_UI_OUT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -19,6 +21,7 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.LOCKSET_UI_URL;
 const TOKEN = process.env.LOCKSET_UI_TOKEN;
 const OUT = process.env.LOCKSET_UI_OUT || tmpdir();
+const STATE = process.env.LOCKSET_UI_STATE;
 const CHROMIUM = process.env.LOCKSET_UI_CHROMIUM || '/usr/bin/chromium';
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -30,7 +33,7 @@ const UI_FILES = ['index.html', 'style.css', 'app.js', 'api.js', 'audit.js', 'ch
   'editor.js', 'flags.js', 'hosts.js', 'overview.js', 'panel.js', 'policy.js', 'review.js', 'schema.js', 'settings.js',
   'tokens.js', 'users.js', 'admin-settings.schema.json'];
 
-assert.ok(BASE && TOKEN, 'LOCKSET_UI_URL and LOCKSET_UI_TOKEN must be set');
+assert.ok(BASE && TOKEN && STATE, 'LOCKSET_UI_URL, LOCKSET_UI_TOKEN and LOCKSET_UI_STATE must be set');
 
 // Direct API calls, for setting up and for checking what the UI did.
 async function api(method, path, { body, headers = {}, token = TOKEN } = {}) {
@@ -524,7 +527,12 @@ test('admin UI in headless Chromium', async (t) => {
       const rep = await api('POST', '/v1/hosts/dev-laptop-1/status', {
         body: { locksetVersion: '1.0', bundleVersion: 3, mode: 'enforce', status: 'ok', decisions: 40, denies: 2 },
       });
-      assert.equal(rep.status, 200);
+      assert.equal(rep.status, 404, 'a daemon that is not a central takes no reports');
+      // The row a central would have stored, written with the sqlite3 CLI.
+      const now = new Date().toISOString().replace('Z', '000Z');
+      execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(STATE, 'lockset.db'),
+        'INSERT INTO hosts (host, lockset_version, bundle_version, mode, status, decisions, denies, ' +
+        `first_seen, last_seen) VALUES ('dev-laptop-1', '1.0', 3, 'enforce', 'ok', 40, 2, '${now}', '${now}')`]);
       await page.click('#nav a[data-view="overview"]');
       await page.click('#nav a[data-view="hosts"]');
       await page.waitForSelector('#hosts-table tbody tr[data-host="dev-laptop-1"]');

@@ -1138,6 +1138,69 @@ test_unlimited_export_has_no_next(void)
 	rm_dir(d);
 }
 
+/* PRAGMA wal_checkpoint(TRUNCATE) from a connection of its own: 1 when it
+ * could reset the WAL, 0 when a reader's snapshot kept it busy. */
+static int
+wal_truncates(const char *d)
+{
+	char path[256];
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	int done = 0;
+
+	snprintf(path, sizeof(path), "%s/lockset.db", d);
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(c, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		done = sqlite3_column_int(st, 0) == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	return done;
+}
+
+/* A cursor that gives back its snapshot between rows holds none (the WAL can
+ * be reset under it), and reads on where it stopped: every row there was when
+ * it started, in order, each once; rows appended meanwhile are not in it.
+ * Both directions, driven by the id and by an index. */
+static void
+test_released_cursor_reads_on(void)
+{
+	for (int k = 0; k < 4; k++) {
+		const char *d;
+		struct audit *a = fixture(&d);
+		struct audit_query q = AUDIT_QUERY_INIT;
+		struct problems errs = PROBLEMS_INIT;
+		struct audit_cursor *c;
+		struct audit_row r;
+		long long want[64], got[64];
+		int nwant, n = 0, rc = -1;
+
+		q.limit = 0;
+		q.ascending = k & 1;
+		q.rule = k & 2 ? "privileged" : NULL;
+		nwant = run_query(a, &q, want, 64, NULL, 0);
+		CHECK(nwant > 10);
+		c = audit_query_open(a, &q, &errs);
+		CHECK(c != NULL);
+		while (c != NULL && (rc = audit_cursor_next(c, &r)) == 1 && n < 64) {
+			got[n++] = r.id;
+			add(a, "container.create.denied", "uid:1", "alpine", "deny", "privileged",
+			    2);
+			if (n == 1)
+				CHECK(!wal_truncates(d)); /* the snapshot is held */
+			audit_cursor_release(c);
+			if (n == 1)
+				CHECK(wal_truncates(d)); /* and given back */
+		}
+		CHECK_INT_EQ(rc, 0);
+		CHECK_INT_EQ(n, nwant);
+		CHECK(memcmp(got, want, (size_t)nwant * sizeof(want[0])) == 0);
+		audit_cursor_close(c);
+		audit_close(a);
+		rm_dir(d);
+	}
+}
+
 static void
 test_cursor_rejected(void)
 {
@@ -1514,6 +1577,7 @@ main(void)
 	RUN(test_user_filter_reads_data_user);
 	RUN(test_paging_asc_and_desc);
 	RUN(test_unlimited_export_has_no_next);
+	RUN(test_released_cursor_reads_on);
 	RUN(test_cursor_rejected);
 	RUN(test_query_params_name_each_bad_parameter);
 	RUN(test_stats_buckets);
