@@ -97,12 +97,13 @@ export async function loadOverview() {
   if (a.ok && a.data) {
     rnote.hidden = true;
     const ev = a.data.events || [];
-    if (ev.length === 0) tbody.append(el('tr', null, el('td', { colspan: 5, class: 'empty', text: 'No denials recorded.' })));
+    if (ev.length === 0) tbody.append(el('tr', null, el('td', { colspan: 6, class: 'empty', text: 'No denials recorded.' })));
     for (const e of ev) {
       tbody.append(el('tr', null, timeCell(e.time), el('td', { text: e.action || '' }), el('td', { text: e.actor || '' }),
-        el('td', { class: 'value', text: e.subject || '' }), el('td', null, ruleChips(e.rules))));
+        el('td', { text: e.component || '' }), el('td', { class: 'value', text: e.subject || '' }),
+        el('td', null, ruleChips(e.rules))));
     }
   } else {
-    tbody.append(el('tr', null, el('td', { colspan: 5, class: 'empty', text: a.status === 403 ? 'Reading the audit log needs the auditor or admin role.' : errorText(a) })));
+    tbody.append(el('tr', null, el('td', { colspan: 6, class: 'empty', text: a.status === 403 ? 'Reading the audit log needs the auditor or admin role.' : errorText(a) })));
   }
 }

@@ -303,9 +303,10 @@ json_t *audit_stats(struct audit *a, const char *bucket, const char *by,
  * build, plugin, volume, service, swarm, preferences, ...), else 0. */
 int audit_action_is_own(const char *action);
 
-/* Reported events may only use runtime.*: 0 when ev->action does, else -1
- * with a problem at "/action" saying why (lockset's own namespace, or not
- * runtime.*). Callers answer 422. */
+/* Reported events may only use runtime.*, and an actor that is not one of
+ * lockset's own (dockerd, locksetd, upstream, uid:N, token:NAME,
+ * anonymous@ADDR): 0 when ev keeps to both, else -1 with a problem at
+ * "/action" or "/actor" saying why. Callers answer 422. */
 int audit_event_namespace_check(const struct audit_event *ev, struct problems *errs);
 
 /* Validate a reported event strictly: {"action" (required, lowercase dotted

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ACTION_MAX  64
 #define ACTOR_MAX   256
@@ -211,12 +212,38 @@ audit_action_is_own(const char *action)
 	return 0;
 }
 
+/* How lockset names its own components and the callers it identifies, as
+ * the actors of the rows it writes: a reported event may not borrow them
+ * (its rows would read as dockerd's, or as another caller's). */
+static int
+actor_is_own(const char *actor)
+{
+	static const char *const names[] = {"dockerd", "locksetd", "upstream"};
+	static const char *const prefixes[] = {"uid:", "token:", "anonymous@"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(actor, names[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncasecmp(actor, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
 int
 audit_event_namespace_check(const struct audit_event *ev, struct problems *errs)
 {
 	static const char prefix[] = AUDIT_NAMESPACE_RUNTIME ".";
 	int n = (int)strcspn(ev->action, ".");
 
+	if (ev->actor != NULL && actor_is_own(ev->actor)) {
+		problems_add(
+		    errs, "/actor",
+		    "%.64s is how lockset names its own components and callers; a reported "
+		    "event names the user it reports on",
+		    ev->actor);
+		return -1;
+	}
 	if (strncmp(ev->action, prefix, sizeof(prefix) - 1) == 0)
 		return 0;
 	if (audit_action_is_own(ev->action))

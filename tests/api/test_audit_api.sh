@@ -114,6 +114,14 @@ expect_json "the refusal says why" '.error.details[0].message | test("lockset.s 
 own_event "anything outside runtime.* is refused" containerd.task.denied
 expect_json "the refusal names the runtime.* form" '.error.details[0].message | test("runtime.containerd.task.denied")' true
 own_event "runtimex.* is not runtime.*" runtimex.a.b
+# ... and cannot borrow the actors lockset writes: its components, and the
+# callers as it names them.
+for actor in dockerd DockerD locksetd upstream uid:0 token:ci-bot Token:admin anonymous@127.0.0.1; do
+	api POST /v1/events "${JSON[@]}" \
+		-d "{\"action\":\"runtime.container.create.denied\",\"actor\":\"$actor\",\"decision\":\"deny\"}"
+	expect_error "actor $actor is lockset's own" 422 invalid_policy
+	expect_json "... the pointer is /actor" '[.error.details[].path] | join(",")' /actor
+done
 check "refused events write nothing" test "$(sqlite3 "$DB" 'SELECT count(*) FROM events')" = "$before"
 
 # ---------------------------------------------------------------------------

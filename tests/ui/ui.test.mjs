@@ -206,8 +206,10 @@ test('admin UI in headless Chromium', async (t) => {
       assert.match(await page.textContent('#health-cards'), /Status\s*ok/);
       await page.waitForSelector('#metric-cards .stat');
       assert.match(await page.textContent('#metric-cards'), /Denied\s*12/);
-      await page.waitForSelector('#recent-denials tbody tr td:nth-child(4)');
-      const subjects = await page.$$eval('#recent-denials tbody td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
+      await page.waitForSelector('#recent-denials tbody tr td:nth-child(5)');
+      const subjects = await page.$$eval('#recent-denials tbody td:nth-child(5)', (tds) => tds.map((td) => td.textContent));
+      const sources = await page.$$eval('#recent-denials tbody td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
+      assert.ok(sources.includes('api'), 'the source of a decision made through POST /v1/decisions');
       assert.ok(subjects.includes('<img src=x onerror=alert(1)>'), 'markup shown as text');
       assert.equal(await page.$$eval('#recent-denials img', (x) => x.length), 0, 'no element injected');
       await page.waitForSelector('#chart a.seg[data-rule="privileged"]');
