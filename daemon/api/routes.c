@@ -8,7 +8,7 @@ const struct route http_routes[] = {
     {"GET", "/v1/health", h_health_get, ROLE_NONE, 0, LISTEN_API, "liveness and readiness"},
     {"GET", "/v1/openapi.json", h_openapi_get, ROLE_NONE, 0, LISTEN_API,
      "the OpenAPI 3.1 description of this API"},
-    {"GET", "/v1/settings", h_settings_get, ROLE_RUNTIME, 0, LISTEN_API,
+    {"GET", "/v1/settings", h_settings_get, ROLE_RUNTIME, ROUTE_WAITS, LISTEN_API,
      "effective settings; ETag, If-None-Match, ?wait= long-poll"},
     {"POST", "/v1/tokens", h_tokens_post, ROLE_ADMIN, ROUTE_JSON_BODY, LISTEN_API,
      "create an API token; the secret is returned once"},
@@ -62,7 +62,7 @@ const struct route http_routes[] = {
      "a user's own preferences"},
 
     /* Fleet mode: signed bundles for hosts, and their compliance reports. */
-    {"GET", "/v1/bundle", h_bundle_get, ROLE_RUNTIME, 0, LISTEN_API,
+    {"GET", "/v1/bundle", h_bundle_get, ROLE_RUNTIME, ROUTE_WAITS, LISTEN_API,
      "the signed policy bundle; ETag, If-None-Match, ?wait=, ?after=&slot= for caches"},
     {"POST", "/v1/hosts/{host}/status", h_host_status_post, ROLE_RUNTIME, ROUTE_JSON_BODY,
      LISTEN_API, "a host reports its bundle version and decision counts"},

@@ -327,6 +327,17 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 	return 1;
 }
 
+/* A long-poll woken: may its caller still have what it waited for? 1 when
+ * so; 0 with the refusal queued (the handler's state is released with the
+ * request). */
+static int
+recheck_caller(struct listener *l, struct request *rq, enum MHD_Result *ret)
+{
+	struct conn_info *ci = conn_of(rq->conn);
+
+	return ci == NULL || check_caller(l->auth, rq, ci, ret);
+}
+
 /* Append a chunk of the body, enforcing the limit. */
 static int
 body_append(const struct http *h, struct request *rq, const char *data, size_t len)
@@ -464,6 +475,9 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 			http_conn_busy(ci, 1); /* arrived whole: no deadline while handled */
 		if (rq->body == NULL && rq->has_body)
 			body_append(l->http, rq, "", 0);
+	} else if (rq->hstate != NULL && (rq->route->flags & ROUTE_WAITS) &&
+	           !recheck_caller(l, rq, &ret)) {
+		return ret; /* woken: its token was revoked or expired meanwhile */
 	}
 	return run_handler(rq);
 }

@@ -30,6 +30,9 @@ typedef enum MHD_Result (*handler_fn)(struct request *rq);
 /* A Unix peer in --home-group may call the route whatever its role (reading
  * a decision by id: developers read the refusals of their own requests). */
 #define ROUTE_HOME_GROUP 0x4
+/* A long-poll: when it wakes, its caller is identified again, so a token
+ * revoked or expired while it waited gets 401, not what it waited for. */
+#define ROUTE_WAITS 0x8
 
 struct route {
 	const char *method;

@@ -111,4 +111,45 @@ expect_status "the unix socket is not affected" 200
 check "token changes are audited" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action IN ('token.created','token.revoked')")" = 4
 
+# A long-poll whose token is revoked, or expires, while it waits is woken by
+# the next change into a 401, not the new settings. (A fresh daemon: the
+# lockout above holds for this uid's loopback connections.)
+lockset_stop
+lockset_start || exit 1
+api GET /v1/settings
+LP_ETAG=$(header ETag)
+VERSION=$(jqb .policyVersion)
+long_poll() { # NAME TOKEN: start a long-poll as TOKEN; its status goes to $T/NAME.status
+	curl -s -o "$T/$1.body" -w '%{http_code}' -H "Authorization: Bearer $2" \
+		-H "If-None-Match: $LP_ETAG" "http://127.0.0.1:$PORT/v1/settings?wait=60" >"$T/$1.status" &
+	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+	eval "${1}_PID=$!"
+}
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"lp-revoked","role":"runtime"}'
+LP_REVOKED=$(jqb .secret)
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"lp-expiring","role":"runtime","expiresIn":2}'
+LP_EXPIRING=$(jqb .secret)
+tcp POST /v1/tokens "${A[@]}" -d '{"name":"lp-kept","role":"runtime"}'
+LP_KEPT=$(jqb .secret)
+long_poll revoked "$LP_REVOKED"
+long_poll expiring "$LP_EXPIRING"
+long_poll kept "$LP_KEPT"
+check "three long-polls wait" wait_until 20 long_polls_are org 3
+tcp DELETE /v1/tokens/lp-revoked "${A[@]}"
+expect_status "one's token is revoked while it waits" 204
+token_refused() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" \
+	"http://127.0.0.1:$PORT/v1/settings")" = 401 ]; }
+check "another's expires while it waits" wait_until 20 token_refused "$LP_EXPIRING"
+api PATCH /v1/policy -H 'Content-Type: application/json' -d '{"analyticsEnabled": {"locked": true, "value": false}}'
+expect_status "a change wakes them" 200
+for lp in revoked expiring kept; do
+	pid_var="${lp}_PID"
+	wait "${!pid_var}" 2>/dev/null
+done
+check "the revoked token's long-poll gets 401" test "$(cat "$T/revoked.status")" = 401
+check "the expired token's long-poll gets 401" test "$(cat "$T/expiring.status")" = 401
+check "... and neither the new settings" bash -c "! grep -q policyVersion '$T/revoked.body' '$T/expiring.body'"
+check "the kept token's long-poll gets them" test "$(cat "$T/kept.status")" = 200
+check "... at the new version" test "$(jq -r .policyVersion "$T/kept.body")" -gt "$VERSION"
+
 finish
