@@ -138,7 +138,9 @@ open_parts(struct audit *a, const char *state_dir, char **err)
 	if ((a->host = strdup(a->opts.host ? a->opts.host : hostbuf)) == NULL)
 		return -1;
 	a->opts.host = NULL;
-	return chain_load(a, err);
+	if (chain_load(a, err) != 0)
+		return -1;
+	return audit_head_open(a, state_dir, err);
 }
 
 struct audit *
@@ -160,6 +162,7 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	audit_cp_init(a);
 	a->finished_tail = &a->finished;
 	a->healthy = 1;
+	a->head_fd = -1;
 	memcpy(a->last_hash, AUDIT_ZERO_HASH, sizeof(a->last_hash));
 	if (open_parts(a, state_dir, err) != 0)
 		goto fail;
@@ -175,6 +178,11 @@ audit_open(const char *state_dir, const struct audit_opts *o, char **err)
 	a->writer_started = 1;
 	if (a->reset_reason != NULL && record_reset(a) != 0) {
 		audit_seterr(err, "%s: cannot record the reset of the audit log", state_dir);
+		goto fail;
+	}
+	if (audit_head_record_rollback(a) != 0) {
+		audit_seterr(err, "%s: cannot record that the audit log was rolled back",
+		             state_dir);
 		goto fail;
 	}
 	return a;
@@ -209,6 +217,7 @@ audit_close(struct audit *a)
 		pthread_join(a->notifier, NULL);
 	}
 	audit_statements_finalize(a);
+	audit_head_close(a);
 	db_close(a->db);
 	EVP_PKEY_free(a->key);
 	free(a->host);

@@ -62,6 +62,12 @@ struct audit {
 	EVP_PKEY *key; /* Ed25519 anchor signing key */
 	char pubkey_hex[65];
 	const char *reset_reason; /* the log was lost and is being reset: why (static) */
+	/* <state>/audit-head (audit_head.c): written by the writer, under lock */
+	int head_fd, head_warned;
+	struct {
+		long long recorded_id, found_id; /* recorded_id 0: no rollback found */
+		char recorded_hash[65];
+	} rollback; /* found at open, recorded once the writer runs */
 
 	pthread_mutex_t lock;  /* everything below */
 	pthread_cond_t wake;   /* to the writer: work queued, prune asked, stop */
@@ -120,6 +126,15 @@ void audit_pending_free(struct audit_pending *p);
 
 /* Finalize the writer's cached statements (after the writer has stopped). */
 void audit_statements_finalize(struct audit *a);
+
+/* The chain head beside the database (audit_head.c). open: create or read
+ * <state>/audit-head, after the chain is loaded, and compare (a->rollback);
+ * write: record a->last_id and a->last_hash (a->lock held, after a commit);
+ * record_rollback: the audit.rollback row, when one was found (0, or -1). */
+int audit_head_open(struct audit *a, const char *state_dir, char **err);
+void audit_head_write(struct audit *a);
+int audit_head_record_rollback(struct audit *a);
+void audit_head_close(struct audit *a);
 
 /* audit_append for the audit log's own rows (audit.*), which no other
  * module may write. */

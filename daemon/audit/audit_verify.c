@@ -218,6 +218,23 @@ verify_stream(struct audit *a, sqlite3 *c, long long head_id, const char *head_h
 	return v->reason != NULL || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A chain that verifies may still have lost rows while lockset was stopped:
+ * the first audit.rollback row says where (audit_head.c). */
+static int
+check_rollback(sqlite3 *c, struct verdict *v)
+{
+	sqlite3_stmt *st = db_prepare(c, "SELECT id FROM events WHERE action = 'audit.rollback' "
+	                                 "ORDER BY id LIMIT 1");
+	int rc = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
+
+	if (rc == SQLITE_ROW) {
+		v->bad_id = sqlite3_column_int64(st, 0);
+		v->reason = "rolled back"; /* rows lost while lockset was stopped */
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 json_t *
 audit_verify(struct audit *a)
 {
@@ -234,7 +251,8 @@ audit_verify(struct audit *a)
 	lockorder_unlock(&a->lock, LOCK_AUDIT);
 	if ((c = db_reader_get_bulk(a->db)) == NULL || db_exec(c, "BEGIN") != SQLITE_OK)
 		goto out;
-	if (verify_stream(a, c, head_id, head_hash, &v) != 0) {
+	if (verify_stream(a, c, head_id, head_hash, &v) != 0 ||
+	    (v.reason == NULL && check_rollback(c, &v) != 0)) {
 		log_warnx("audit: verify: %s", sqlite3_errmsg(c));
 		goto out;
 	}

@@ -172,6 +172,7 @@ publish(struct audit *a, const struct chain *ch, int ok, int rc)
 		a->last_id = ch->id;
 		a->last_time_us = ch->time_us;
 		memcpy(a->last_hash, ch->hash, sizeof(a->last_hash));
+		audit_head_write(a);
 		if (!a->healthy)
 			log_info("audit: writes succeed again");
 		a->healthy = 1;

@@ -159,7 +159,8 @@ check "... counted in lockset_host_reports_dropped_total" \
 report lab-9 "$T/token"
 expect_status "another caller still reports" 200
 
-# --- root rewrites row 2 and recomputes every hash after it, then restarts
+# --- root rewrites row 2 and recomputes every hash after it, and the head
+# recorded beside the database, then restarts
 kill -TERM "$HOST_PID"; wait "$HOST_PID" 2>/dev/null
 python3 - "$H/state/lockset.db" <<'PY'
 import hashlib, sqlite3, sys
@@ -175,8 +176,11 @@ for row in db.execute("SELECT " + cols + " FROM events WHERE id >= 2 ORDER BY id
     link = row[11] if prev is None else prev
     h = hashlib.sha256(link.encode() + b"".join(ns(f) for f in fields)).hexdigest()
     db.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?", (link, h, row[0]))
-    prev = h
+    prev, last = h, row[0]
 db.commit()
+import os
+with open(os.path.join(os.path.dirname(sys.argv[1]), "audit-head"), "w") as f:
+    f.write("%020d %s\n" % (last, prev))
 PY
 host_start || { echo "the host did not start again"; tail "$H/daemon.log"; exit 1; }
 h GET /v1/audit/verify

@@ -427,16 +427,19 @@ test_verify_checks_rule_index_and_storage_classes(void)
 }
 
 /* An attacker with the database rewrites row 5 and recomputes every hash
- * after it: the chain verifies, but a checkpoint taken before does not. */
+ * after it, and the head recorded beside the database (head != 0): the
+ * chain verifies, but a checkpoint taken before does not. */
 static void
-rewrite_from(const char *d, long long from)
+rewrite_from(const char *d, long long from, int head)
 {
 	char p[256], prev[65] = "";
 	sqlite3 *c = NULL;
+	long long id;
+	FILE *f;
 
 	snprintf(p, sizeof(p), "%s/lockset.db", d);
 	sqlite3_open(p, &c);
-	for (long long id = from;; id++) {
+	for (id = from;; id++) {
 		sqlite3_stmt *st = NULL, *up = NULL;
 		struct audit_row r;
 		char h[65];
@@ -466,6 +469,11 @@ rewrite_from(const char *d, long long from)
 		memcpy(prev, h, sizeof(prev));
 	}
 	sqlite3_close(c);
+	snprintf(p, sizeof(p), "%s/audit-head", d);
+	if (head && (f = fopen(p, "w")) != NULL) {
+		fprintf(f, "%020lld %s\n", id - 1, prev);
+		fclose(f);
+	}
 }
 
 static void
@@ -489,7 +497,7 @@ test_checkpoint_catches_a_recomputed_chain(void)
 	audit_close(a);
 	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET actor = 'someone else' WHERE id = 5"),
 	             SQLITE_OK);
-	rewrite_from(d, 5);
+	rewrite_from(d, 5, 1);
 	a = open_with(d, NULL);
 	CHECK(verify_ok(a, NULL)); /* the chain alone cannot tell */
 	res = audit_checkpoint_check(a, cp);
@@ -513,6 +521,35 @@ test_checkpoint_catches_a_recomputed_chain(void)
 	CHECK(strstr(json_string_value(json_object_get(res, "reason")), "another key") != NULL);
 	json_decref(res);
 	json_decref(cp);
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* What changes while lockset is stopped, against the head it recorded
+ * beside the database: a rewritten tail (its hashes recomputed), a truncated
+ * one. Each start that finds one writes audit.rollback first, and verify
+ * points at the first such row from then on. A plain restart is neither. */
+static void
+test_rollback_while_stopped_is_found(void)
+{
+	const char *d;
+	struct audit *a = ten_rows(&d);
+
+	audit_close(a);
+	a = open_with(d, NULL);
+	CHECK(verify_ok(a, NULL));
+	audit_close(a);
+	CHECK_INT_EQ(testdb_exec(d, "UPDATE events SET actor = 'someone else' WHERE id = 5"),
+	             SQLITE_OK);
+	rewrite_from(d, 5, 0);
+	a = open_with(d, NULL);
+	verify_fails(a, 11, "rolled back");
+	audit_close(a);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM event_rules WHERE event_id > 9; "
+	                            "DELETE FROM events WHERE id > 9"),
+	             SQLITE_OK);
+	a = open_with(d, NULL);
+	verify_fails(a, 10, "rolled back"); /* the truncation's own row, now the first */
 	audit_close(a);
 	rm_dir(d);
 }
@@ -1568,6 +1605,7 @@ main(void)
 	RUN(test_tampered_anchor_signature_fails_verify);
 	RUN(test_verify_checks_rule_index_and_storage_classes);
 	RUN(test_checkpoint_catches_a_recomputed_chain);
+	RUN(test_rollback_while_stopped_is_found);
 	RUN(test_checkpoint_of_a_pruned_row_checks_against_its_anchor);
 	RUN(test_failed_write_degrades_and_recovers);
 	RUN(test_reserved_and_invalid_events_refused);
