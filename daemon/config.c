@@ -125,6 +125,10 @@ static const struct option_def options[] = {
      "largest preferences document of one user (PUT /v1/users/{user}/settings; 413 beyond)"},
     {"prefs-max-users", OPT_INT, OFF(prefs_max_users), "10000", 1, 10000000, NULL, 0, "N",
      "users with stored preferences at most (a new user beyond gets 409)"},
+    {"prefs-max-users-per-caller", OPT_INT, OFF(prefs_max_users_per_caller), "100", 1, 10000000,
+     NULL, 0, "N",
+     "users whose preferences one caller (a token acts for any user) last wrote, at most; "
+     "admins are not bound (a new user beyond gets 409)"},
     {"prefs-max-days", OPT_INT, OFF(prefs_max_days), "365", 0, 36500, NULL, 0, "DAYS",
      "preferences unchanged this long are removed, audited (0: kept)"},
     {"role-map", OPT_LIST, OFF(role_map), "", 0, 0, NULL, 0, "SPEC",

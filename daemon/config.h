@@ -49,7 +49,8 @@ struct config {
 	long inputs_max_uri;      /* ... longest URI recorded (and judged by POST /v1/decisions) */
 	long prefs_max_bytes;     /* user preferences: one user's document, */
 	long prefs_max_users;     /* ... users with preferences, */
-	long prefs_max_days;      /* ... days since a user's last change (0: keep) */
+	long prefs_max_users_per_caller; /* ... of them last written by one caller, */
+	long prefs_max_days;             /* ... days since a user's last change (0: keep) */
 	struct strlist role_map;
 	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
 	char *home_group;              /* the docker users: $HOME, reading decisions by id */

@@ -257,6 +257,35 @@ audit_prefs_update(struct request *rq, const char *user, const json_t *old)
 	return rc;
 }
 
+/* A user who has none yet: 1 when the caller may add one, else 0 with a
+ * 409 queued. A token acts for any user, so one caller (not an admin) is
+ * held to the users it wrote last, or it could fill the table with made-up
+ * names and lock every real user out. */
+static int
+prefs_may_add(struct request *rq, enum MHD_Result *ret)
+{
+	long max_users = rq->srv->cfg->prefs_max_users;
+	long per_caller = rq->srv->cfg->prefs_max_users_per_caller, n;
+
+	/* Refused before the audit row; the store checks the total again. */
+	if (policystore_prefs_count(rq->srv->policystore) >= max_users) {
+		*ret = reply_error(rq, ERR_CONFLICT, NULL,
+		                   "preferences are stored for %ld users, the limit "
+		                   "(--prefs-max-users): none can be added",
+		                   max_users);
+		return 0;
+	}
+	if (rq->peer->role >= ROLE_ADMIN ||
+	    (n = policystore_prefs_count_by(rq->srv->policystore, rq->peer->name)) < per_caller)
+		return 1;
+	*ret = n < 0 ? reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read")
+	             : reply_error(rq, ERR_CONFLICT, NULL,
+	                           "%s stores the preferences of %ld users, the limit for one "
+	                           "caller (--prefs-max-users-per-caller): none can be added",
+	                           rq->peer->name, n);
+	return 0;
+}
+
 /* Audit, then store: no row, no change. */
 static enum MHD_Result
 prefs_store(struct request *rq, const char *user)
@@ -268,13 +297,8 @@ prefs_store(struct request *rq, const char *user)
 
 	if (policystore_prefs_get(rq->srv->policystore, user, &old) != 0)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
-	if (old == NULL && policystore_prefs_count(rq->srv->policystore) >= max_users) {
-		/* Refused before the audit row; the store checks again, atomically. */
-		return reply_error(rq, ERR_CONFLICT, NULL,
-		                   "preferences are stored for %ld users, the limit "
-		                   "(--prefs-max-users): none can be added",
-		                   max_users);
-	}
+	if (old == NULL && !prefs_may_add(rq, &ret))
+		return ret;
 	if (audit_prefs_update(rq, user, old) != 0) {
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the change could not be audited; nothing changed");
@@ -354,6 +378,41 @@ h_user_settings_get(struct request *rq)
 	return reply_json(
 	    rq, 200,
 	    json_pack("{s:s, s:o}", "user", user, "preferences", prefs ? prefs : json_object()));
+}
+
+/* DELETE /v1/users/{user}/settings (admin): forget a user's preferences,
+ * audited as preferences.deleted first. */
+enum MHD_Result
+h_user_settings_delete(struct request *rq)
+{
+	const char *user = rq->params[0];
+	json_t *prefs = NULL, *users = json_pack("[s]", user), *data = NULL;
+	enum MHD_Result ret;
+
+	if (!prefs_access(rq, user, &ret))
+		goto out;
+	if (users == NULL || policystore_prefs_get(rq->srv->policystore, user, &prefs) != 0) {
+		ret = reply_error(rq, ERR_UNAVAILABLE, NULL, "the preferences cannot be read");
+	} else if (prefs == NULL) {
+		ret =
+		    reply_error(rq, ERR_NOT_FOUND, NULL, "no preferences are stored for %s", user);
+	} else if ((data = json_pack("{s:s}", "user", user)) == NULL ||
+	           audit_record(rq->srv->audit, "preferences.deleted", rq->peer->name, "api", user,
+	                        "allow", -1, data) != 0) {
+		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                  "the deletion could not be audited; nothing changed");
+	} else if (policystore_prefs_remove(rq->srv->policystore, users, "9999-12-31T23:59:59Z") <
+	           0) {
+		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be deleted");
+	} else {
+		served_notify_user(rq->srv->served, user);
+		ret = reply_empty(rq, 204, NULL);
+	}
+out:
+	json_decref(prefs);
+	json_decref(users);
+	json_decref(data);
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -66,6 +66,7 @@ enum MHD_Result h_user_policy_get(struct request *rq);
 enum MHD_Result h_user_policy_delete(struct request *rq);
 enum MHD_Result h_user_settings_put(struct request *rq);
 enum MHD_Result h_user_settings_get(struct request *rq);
+enum MHD_Result h_user_settings_delete(struct request *rq);
 /* Prometheus text of the long-polls: waiting, limits, per-user builds. */
 void h_settings_metrics(struct server *srv, FILE *out);
 /* Remove (audited, as preferences.expired) the preferences unchanged for

@@ -60,6 +60,8 @@ const struct route http_routes[] = {
      LISTEN_API, "a user's own preferences; a locked key is refused (409)"},
     {"GET", "/v1/users/{user}/settings", h_user_settings_get, ROLE_RUNTIME, 0, LISTEN_API,
      "a user's own preferences"},
+    {"DELETE", "/v1/users/{user}/settings", h_user_settings_delete, ROLE_ADMIN, 0, LISTEN_API,
+     "forget a user's preferences (audited)"},
 
     /* Fleet mode: signed bundles for hosts, and their compliance reports. */
     {"GET", "/v1/bundle", h_bundle_get, ROLE_RUNTIME, ROUTE_WAITS, LISTEN_API,

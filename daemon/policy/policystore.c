@@ -540,6 +540,21 @@ policystore_prefs_count(struct policystore *ps)
 	return n;
 }
 
+long
+policystore_prefs_count_by(struct policystore *ps, const char *actor)
+{
+	sqlite3 *c = db_reader_get(ps->db);
+	sqlite3_stmt *st =
+	    c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs WHERE actor = ?1") : NULL;
+	long n = -1;
+
+	if (st != NULL && db_bind_text(st, 1, actor) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	db_reader_put(ps->db, c);
+	return n;
+}
+
 int
 policystore_prefs_get(struct policystore *ps, const char *user, json_t **prefs)
 {

@@ -77,6 +77,8 @@ json_t *policystore_prefs_stale(struct policystore *ps, const char *cutoff, int 
 long policystore_prefs_remove(struct policystore *ps, const json_t *users, const char *cutoff);
 /* Users with preferences, or -1. */
 long policystore_prefs_count(struct policystore *ps);
+/* Users whose preferences actor wrote last, or -1. */
+long policystore_prefs_count_by(struct policystore *ps, const char *actor);
 /* user's preferences: 0 with *prefs a new reference (NULL when none were
  * stored), -1 on a read error. */
 int policystore_prefs_get(struct policystore *ps, const char *user, json_t **prefs);

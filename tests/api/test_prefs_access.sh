@@ -5,8 +5,10 @@
 # a Unix peer mapped to runtime only its own user's (by getpwuid_r), 403 for
 # anyone else's; a peer named by --prefs-any-user and the admin (uid 0) every
 # user's; a runtime token (a service) every user's. Every write is audited as
-# preferences.updated with the caller as actor. Needs root and setpriv to
-# connect as other uids; else skips.
+# preferences.updated with the caller as actor. One caller (not an admin)
+# adds at most --prefs-max-users-per-caller users; an admin forgets a user's
+# preferences (DELETE, audited as preferences.deleted). Needs root and
+# setpriv to connect as other uids; else skips.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3
 [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 ||
@@ -20,7 +22,8 @@ J=(-H 'Content-Type: application/json')
 RT=$("$LOCKSETD" --state-dir "$STATE" --create-token desktop --role runtime) || exit 1
 chmod 711 "$T"
 lockset_start --role-map uid:65534=runtime --role-map uid:65533=runtime \
-	--role-map uid:65532=runtime --prefs-any-user uid:65532 || exit 1
+	--role-map uid:65532=runtime --prefs-any-user uid:65532 --prefs-max-users-per-caller 3 ||
+	exit 1
 chgrp 65534 "$SOCK"
 
 # as UID METHOD PATH [curl args]: over the Unix socket as another uid.
@@ -82,4 +85,31 @@ check "the caller is the actor of each preferences.updated row" test \
 	"uid:0>alice uid:65534>$NOBODY uid:65532>alice token:desktop>bob"
 check "the row says what changed, never the values" test \
 	"$(sqlite3 "$DB" "SELECT json_extract(data, '\$.diff.changed') FROM events WHERE action='preferences.updated' AND actor='uid:65532'")" = '["/allowBetaFeatures/value"]'
+
+# One caller adds at most 3 users (bob is its first): a token cannot fill
+# --prefs-max-users with made-up names and lock every real user out.
+tput() { tcp PUT "/v1/users/$1/settings" -H "Authorization: Bearer $RT" "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'; }
+tput made-up-1
+expect_status "the token adds a second user" 200
+tput made-up-2
+expect_status "... and a third" 200
+tput made-up-3
+expect_error "... but not a fourth (--prefs-max-users-per-caller)" 409 conflict
+expect_json "... saying whose limit it is" '.error.message | test("token:desktop stores the preferences of 3 users")' true
+tput bob
+expect_status "... while it still updates one it has" 200
+api PUT /v1/users/carol/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": true}}'
+expect_status "the admin is not held to it" 200
+tcp DELETE /v1/users/made-up-1/settings -H "Authorization: Bearer $RT"
+expect_error "a runtime token cannot forget a user's preferences" 403 forbidden
+api DELETE /v1/users/made-up-1/settings
+expect_status "the admin forgets made-up-1's" 204
+check "... audited as preferences.deleted" test "$(sqlite3 "$DB" \
+	"SELECT actor || '>' || subject FROM events WHERE action='preferences.deleted'")" = "uid:0>made-up-1"
+api GET /v1/users/made-up-1/settings
+expect_json "... which are gone" '.preferences | length' 0
+api DELETE /v1/users/made-up-1/settings
+expect_error "forgetting a user with none" 404 not_found
+tput made-up-3
+expect_status "the token may add a user again" 200
 finish
