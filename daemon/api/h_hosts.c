@@ -69,6 +69,18 @@ check_checkpoint(struct request *rq, const json_t *cp, struct problems *errs)
 		             host != NULL ? host : "nobody", rq->params[0]);
 }
 
+/* host.report.refused with data (stolen): 0, or -1 when not written. */
+static int
+audit_refused(struct request *rq, json_t *data)
+{
+	int rc = data != NULL ? audit_record(rq->srv->audit, "host.report.refused", rq->peer->name,
+	                                     "api", rq->params[0], "deny", -1, data)
+	                      : -1;
+
+	json_decref(data);
+	return rc;
+}
+
 /* A report for a host pinned to another caller or checkpoint key: refused,
  * and the attempt audited (a host's own reports never come this way). */
 static enum MHD_Result
@@ -77,18 +89,12 @@ refuse_pinned(struct request *rq, enum fleet_report_result why, const struct fle
 {
 	struct problems errs = PROBLEMS_INIT;
 	int other_key = why == FLEET_REPORT_OTHER_KEY;
-	json_t *data =
-	    json_pack("{s:s, s:s, s:s}", "reason", other_key ? "checkpoint key" : "reporter",
-	              "pinned", other_key ? pins->checkpoint_key : pins->reporter, "offered",
-	              other_key ? key : rq->peer->name);
 	enum MHD_Result ret;
-	int rc;
 
-	rc = data != NULL ? audit_record(rq->srv->audit, "host.report.refused", rq->peer->name,
-	                                 "api", rq->params[0], "deny", -1, data)
-	                  : -1;
-	json_decref(data);
-	if (rc != 0)
+	if (audit_refused(rq, json_pack("{s:s, s:s, s:s}", "reason",
+	                                other_key ? "checkpoint key" : "reporter", "pinned",
+	                                other_key ? pins->checkpoint_key : pins->reporter,
+	                                "offered", other_key ? key : rq->peer->name)) != 0)
 		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                   "report refused, and the refusal could not be audited");
 	if (other_key)
@@ -111,14 +117,9 @@ static enum MHD_Result
 refuse_full(struct request *rq)
 {
 	long max = rq->srv->cfg->hosts_max;
-	json_t *data = json_pack("{s:s, s:I}", "reason", "hosts limit", "limit", (json_int_t)max);
-	int rc;
 
-	rc = data != NULL ? audit_record(rq->srv->audit, "host.report.refused", rq->peer->name,
-	                                 "api", rq->params[0], "deny", -1, data)
-	                  : -1;
-	json_decref(data);
-	if (rc != 0)
+	if (audit_refused(rq, json_pack("{s:s, s:I}", "reason", "hosts limit", "limit",
+	                                (json_int_t)max)) != 0)
 		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                   "report refused, and the refusal could not be audited");
 	return reply_error(rq, ERR_CONFLICT, NULL,

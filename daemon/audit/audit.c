@@ -82,21 +82,29 @@ check_not_lost(struct audit *a, const char *state_dir, const char *dbpath, char 
 	return 0;
 }
 
-/* The first row of a log started by --audit-reset. */
-static int
-record_reset(struct audit *a)
+long long
+audit_record_own(struct audit *a, const char *action, json_t *data)
 {
 	struct audit_event ev = {.policy_version = -1};
-	json_t *data =
-	    json_pack("{s:s, s:s}", "database", a->reset_reason, "publicKey", a->pubkey_hex);
 	long long id;
 
-	ev.action = "audit.reset";
+	ev.action = action;
 	ev.actor = "locksetd";
 	ev.component = "audit";
 	ev.data = data;
 	id = data != NULL ? audit_append_own(a, &ev) : -1;
 	json_decref(data);
+	return id;
+}
+
+/* The first row of a log started by --audit-reset. */
+static int
+record_reset(struct audit *a)
+{
+	long long id = audit_record_own(
+	    a, "audit.reset",
+	    json_pack("{s:s, s:s}", "database", a->reset_reason, "publicKey", a->pubkey_hex));
+
 	if (id < 0)
 		return -1;
 	log_warnx("audit: the database was %s: a new log starts at row %lld (audit.reset)",

@@ -111,21 +111,15 @@ audit_head_write(struct audit *a)
 int
 audit_head_record_rollback(struct audit *a)
 {
-	struct audit_event ev = {.policy_version = -1};
-	json_t *data;
 	long long id;
 
 	if (a->rollback.recorded_id == 0)
 		return 0;
-	data = json_pack("{s:I, s:s, s:I}", "recordedId", (json_int_t)a->rollback.recorded_id,
-	                 "recordedHash", a->rollback.recorded_hash, "foundId",
-	                 (json_int_t)a->rollback.found_id);
-	ev.action = "audit.rollback";
-	ev.actor = "locksetd";
-	ev.component = "audit";
-	ev.data = data;
-	id = data != NULL ? audit_append_own(a, &ev) : -1;
-	json_decref(data);
+	id = audit_record_own(a, "audit.rollback",
+	                      json_pack("{s:I, s:s, s:I}", "recordedId",
+	                                (json_int_t)a->rollback.recorded_id, "recordedHash",
+	                                a->rollback.recorded_hash, "foundId",
+	                                (json_int_t)a->rollback.found_id));
 	if (id < 0)
 		return -1;
 	log_warnx("audit: the log ends at row %lld, but row %lld (%.16s...) had been committed: "

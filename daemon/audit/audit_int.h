@@ -136,6 +136,10 @@ void audit_head_write(struct audit *a);
 int audit_head_record_rollback(struct audit *a);
 void audit_head_close(struct audit *a);
 
+/* One of the log's own rows about itself (audit.*, actor locksetd,
+ * component audit) with data (stolen; NULL: out of memory). Its id, or -1. */
+long long audit_record_own(struct audit *a, const char *action, json_t *data);
+
 /* audit_append for the audit log's own rows (audit.*), which no other
  * module may write. */
 long long audit_append_own(struct audit *a, const struct audit_event *ev);

@@ -259,6 +259,20 @@ EOF
 	wait_until 10 test -S "$SA/api.sock"
 }
 
+# audit_fill N: append N deny rows straight into the stopped daemon's audit
+# table, some 200 bytes each (a log big enough that an export outlasts the
+# socket buffers; the chain is not what such a test is about).
+audit_fill() {
+	sqlite3 "$STATE/lockset.db" "WITH RECURSIVE n(i) AS (SELECT (SELECT max(id) FROM events) + 1
+	UNION ALL SELECT i + 1 FROM n WHERE i < (SELECT max(id) FROM events) + $1)
+	INSERT INTO events (id, time, action, actor, host, component, subject, decision, rules,
+	data, policy_version, prev_hash, hash) SELECT i, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+	'container.create.denied', 'dockerd', 'h', 'authz', printf('image-%d', i), 'deny',
+	'[\"privileged\"]', printf('{\"pad\":\"%s\"}', hex(randomblob(100))), 1,
+	'0000000000000000000000000000000000000000000000000000000000000000',
+	'0000000000000000000000000000000000000000000000000000000000000000' FROM n"
+}
+
 # long_polls KIND: how many long-polls of KIND (org or user) wait in the
 # daemon now; long_polls_are KIND N: whether that is N (for wait_until).
 long_polls() {

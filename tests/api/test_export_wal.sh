@@ -12,14 +12,7 @@ EXTRA_PIDS=
 # written straight into the table (the chain is not what is tested here).
 lockset_start || exit 1
 lockset_stop
-sqlite3 "$STATE/lockset.db" "WITH RECURSIVE n(i) AS (SELECT (SELECT max(id) FROM events) + 1
-	UNION ALL SELECT i + 1 FROM n WHERE i < (SELECT max(id) FROM events) + 20000)
-	INSERT INTO events (id, time, action, actor, host, component, subject, decision, rules,
-	data, policy_version, prev_hash, hash) SELECT i, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-	'container.create.denied', 'dockerd', 'h', 'authz', printf('image-%d', i), 'deny',
-	'[\"privileged\"]', printf('{\"pad\":\"%s\"}', hex(randomblob(100))), 1,
-	'0000000000000000000000000000000000000000000000000000000000000000',
-	'0000000000000000000000000000000000000000000000000000000000000000' FROM n"
+audit_fill 20000
 lockset_start --events-rate 0/s || exit 1
 
 # Two exports read at 2 KB/s (hours for the whole log), one each way.
