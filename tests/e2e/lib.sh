@@ -32,6 +32,11 @@ dockerd_stop() {
 e2e_cleanup() {
 	dockerd_stop
 	rm -f "$PLUGIN_SOCK"
+	# What a dockerd that died midway left mounted under the test's
+	# directory (its data root, under --userns-remap), deepest first, so
+	# that the directory can be removed.
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
 	cleanup
 }
 trap e2e_cleanup EXIT
@@ -52,6 +57,13 @@ dockerd_start() {
 		kill -0 "$DOCKERD_PID" 2>/dev/null || break
 		sleep 0.2
 	done
+	# dockerd refusing lockset as its plugin is a failure of the test, not
+	# a machine where dockerd cannot run.
+	if grep -q "authorization plugin" "$T/dockerd.log"; then
+		echo "FAIL: dockerd did not take lockset as its authorization plugin:"
+		tail -n 5 "$T/dockerd.log"
+		exit 1
+	fi
 	echo "SKIP: dockerd could not start here:"; tail -n 5 "$T/dockerd.log"
 	exit 77
 }
