@@ -6,6 +6,7 @@
 
 #include "audit/audit.h"
 #include "containers/engineinfo.h"
+#include "engine/hostpath.h"
 #include "inputs.h"
 #include "log.h"
 #include "redact.h"
@@ -21,8 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JUDGE_MAX_RULES  64
-#define JUDGE_SOCKET_MAX 4096 /* a socket path, as a host path */
+#define JUDGE_MAX_RULES   64
+#define JUDGE_MAX_SOCKETS 4 /* the engine's and the proxy's, each cleaned and resolved */
 
 /* The judge: what it asks (judge_deps), its counters (verdicts, and
  * violations per rule id: rule ids are static strings from decide.c, in a
@@ -30,8 +31,7 @@
  * decision ids. Counters are updated with atomics, never under a lock. */
 struct judge {
 	struct judge_deps deps;
-	char sockets[2][JUDGE_SOCKET_MAX]; /* deps' sockets, copied */
-	const char *socket_v[2];
+	char *sockets[JUDGE_MAX_SOCKETS]; /* deps' sockets as the rule compares them (owned) */
 	size_t nsockets;
 	unsigned long long n_allowed, n_denied, n_audited, n_uninspected, n_audit_failures;
 	struct {
@@ -234,7 +234,7 @@ evaluate(const struct decide_request *req, struct judgement *j)
 		r.engine_userns = engineinfo_userns(j->judge->deps.engineinfo);
 		r.engine_cgroupns = engineinfo_cgroupns(j->judge->deps.engineinfo);
 	}
-	r.sockets = j->judge->socket_v;
+	r.sockets = (const char *const *)j->judge->sockets;
 	r.nsockets = j->judge->nsockets;
 	req = &r;
 	/* A user with a per-user policy is judged by it (compiled once per version). */
@@ -491,6 +491,25 @@ judge_totals(struct judge *jg, unsigned long long *decisions, unsigned long long
 	             __atomic_load_n(&jg->n_uninspected, __ATOMIC_RELAXED);
 }
 
+/* A socket that reaches the engine, cleaned and resolved once here rather
+ * than for every bind a request names: both forms the rule compares with. */
+static int
+add_socket(struct judge *jg, const char *path)
+{
+	char clean[HOSTPATH_MAX], resolved[HOSTPATH_MAX];
+
+	if (path == NULL || path[0] == '\0' || hostpath_clean(path, clean, sizeof(clean)) != 0)
+		return 0;
+	/* Unresolvable: its cleaned form stands for it. */
+	hostpath_resolve(clean, resolved, sizeof(resolved));
+	if ((jg->sockets[jg->nsockets++] = strdup(clean)) == NULL)
+		return -1;
+	if (strcmp(resolved, clean) != 0 &&
+	    (jg->sockets[jg->nsockets++] = strdup(resolved)) == NULL)
+		return -1;
+	return 0;
+}
+
 struct judge *
 judge_new(const struct judge_deps *deps)
 {
@@ -499,14 +518,9 @@ judge_new(const struct judge_deps *deps)
 	if (jg == NULL)
 		return NULL;
 	jg->deps = *deps;
-	for (size_t i = 0; i < 2; i++) {
-		const char *s = i == 0 ? deps->engine_socket : deps->proxy_socket;
-
-		if (s == NULL || s[0] == '\0' || strlen(s) >= JUDGE_SOCKET_MAX)
-			continue;
-		strcpy(jg->sockets[jg->nsockets], s);
-		jg->socket_v[jg->nsockets] = jg->sockets[jg->nsockets];
-		jg->nsockets++;
+	if (add_socket(jg, deps->engine_socket) != 0 || add_socket(jg, deps->proxy_socket) != 0) {
+		judge_free(jg);
+		return NULL;
 	}
 	jg->deps.engine_socket = jg->deps.proxy_socket = NULL;
 	if (RAND_bytes(jg->id_key, sizeof(jg->id_key)) != 1 &&
@@ -518,5 +532,9 @@ judge_new(const struct judge_deps *deps)
 void
 judge_free(struct judge *jg)
 {
+	if (jg == NULL)
+		return;
+	for (size_t i = 0; i < jg->nsockets; i++)
+		free(jg->sockets[i]);
 	free(jg);
 }

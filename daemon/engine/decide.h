@@ -118,8 +118,9 @@ struct decide_request {
 	enum decide_userns engine_userns;
 	enum decide_cgroupns engine_cgroupns;
 	/* Sockets that reach the engine besides the fixed ones (lockset's
-	 * --engine-socket, its docker socket proxy): ECI's socket rule covers
-	 * them too. Borrowed; NULL when none. */
+	 * --engine-socket, its docker socket proxy), each cleaned and, when it
+	 * differs, resolved too (hostpath.h): ECI's socket rule covers them.
+	 * Borrowed; NULL when none. */
 	const char *const *sockets;
 	size_t nsockets;
 	/* The caller's access to every host path a bind, mount or volume

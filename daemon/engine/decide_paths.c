@@ -62,21 +62,11 @@ judge_socket(struct ctx *c, const char *field, const char *flag, const char *src
 			exact |= equals_pair(forms[i], &dp->sockets[j]);
 			contains |= contains_pair(forms[i], &dp->sockets[j]);
 		}
-	for (j = 0; j < c->req->nsockets; j++) {
-		struct pathpair sp;
-		char clean[HOSTPATH_MAX], resolved[HOSTPATH_MAX];
-
-		if (hostpath_clean(c->req->sockets[j], clean, sizeof(clean)) == -1)
-			continue;
-		/* Unresolvable: its cleaned form stands for it. */
-		hostpath_resolve(clean, resolved, sizeof(resolved));
-		sp.clean = clean;
-		sp.resolved = resolved;
+	for (j = 0; j < c->req->nsockets; j++)
 		for (i = 0; i < nforms; i++) {
-			exact |= equals_pair(forms[i], &sp);
-			contains |= contains_pair(forms[i], &sp);
+			exact |= strcmp(forms[i], c->req->sockets[j]) == 0;
+			contains |= hostpath_within(c->req->sockets[j], forms[i]);
 		}
-	}
 	if ((exact || contains) && !decide_image_allowed(dp, image))
 		decide_violate(c, "docker-socket", field, src, flag,
 		               "%s the Docker engine's socket and the image (%s) is not in the ECI "
@@ -115,16 +105,13 @@ paths_judged(const struct ctx *c)
  * then where it leads now: no one but root may change a directory its
  * resolution passes through, or a symlink could be put in a name's place
  * (a share's directory swapped for a link to /etc between the check and a
- * Swarm task's start). Judged in both forms the engine may use. */
+ * Swarm task's start). held: from the resolution of both forms the engine
+ * may use; why: the directory that is not. */
 static void
-judge_held(struct ctx *c, const char *field, const char *flag, const char *src, const char *clean)
+judge_held(struct ctx *c, const char *field, const char *flag, const char *src, int held,
+           const char *why)
 {
-	char why[HOSTPATH_MAX + 64];
-
-	if (c->remount == NULL || !paths_judged(c))
-		return;
-	if (hostpath_held(src, why, sizeof(why)) == 1 &&
-	    (strcmp(src, clean) == 0 || hostpath_held(clean, why, sizeof(why)) == 1))
+	if (held)
 		return;
 	decide_violate(c, "swappable-path", field, src, flag,
 	               "host path %.200s is mounted again later, where no plugin sees it (%s), "
@@ -141,14 +128,18 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
                   const char *image)
 {
 	const struct decide_policy *dp = c->dp;
-	char forms[3][HOSTPATH_MAX];
+	char forms[3][HOSTPATH_MAX], why[HOSTPATH_MAX + 64] = "";
 	size_t nforms = 1, i, j;
-	int outside = 0, protect = 0, above = 0;
+	int outside = 0, protect = 0, above = 0, held = 1;
+	/* Whether only root can change where it leads, asked in the same walks
+	 * when something mounts it again unseen. */
+	int *ask = c->remount != NULL && paths_judged(c) ? &held : NULL;
 	const char *last;
 
 	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1 ||
-	    hostpath_resolve(src, forms[1], sizeof(forms[1])) == -1 ||
-	    hostpath_resolve(forms[0], forms[2], sizeof(forms[2])) == -1) {
+	    hostpath_resolve_held(src, forms[1], sizeof(forms[1]), ask, why, sizeof(why)) == -1 ||
+	    hostpath_resolve_held(forms[0], forms[2], sizeof(forms[2]), ask, why, sizeof(why)) ==
+	        -1) {
 		decide_violate(c, "unresolved-path", field, src, flag,
 		               "host path %.200s%s cannot be resolved completely on this host (too "
 		               "long, a symlink loop, or unreadable), so it is refused",
@@ -187,7 +178,7 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 		               nforms > 1 ? " (resolving to " : "", nforms > 1 ? last : "",
 		               nforms > 1 ? ")" : "", protect ? "is inside" : "contains");
 	else if (!(dp->shares_restricted && outside))
-		judge_held(c, field, flag, src, forms[0]); /* a path refused already is not */
+		judge_held(c, field, flag, src, held, why); /* a path refused already is not */
 }
 
 /* dockerd (as root) makes filepath.Join(dir, name) and its parents for a

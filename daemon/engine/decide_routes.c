@@ -431,7 +431,7 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 		break;
 	case ENGINEAPI_IMAGE_PUSH: /* the registry is the name's: the path's, never the form's */
 		snprintf(buf, sizeof(buf), "docker %spush %.200s",
-		         strstr(c->req->uri, "/plugins/") != NULL ? "plugin " : "", t->id);
+		         strncmp(t->pattern, "/plugins/", 9) == 0 ? "plugin " : "", t->id);
 		decide_judge_registry(c, "name", buf, t->id != NULL ? t->id : "");
 		subject(c, t->id);
 		break;

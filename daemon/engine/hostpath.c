@@ -104,11 +104,8 @@ changeable(const char *dir, const struct stat *est, char *why, size_t whysz)
 	return 1;
 }
 
-/* hostpath_resolve, and with why != NULL hostpath_held's check of every
- * directory the walk looks a name up in: *held is cleared at the first that
- * someone other than root can change (why says which). */
-static int
-walk(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
+int
+hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
@@ -146,7 +143,7 @@ walk(const char *path, char *out, size_t outsz, int *held, char *why, size_t why
 		}
 		/* Whoever may change the directory may put a link in the name's
 		 * place; below a missing name, the engine makes the rest as root. */
-		if (why != NULL && *held) {
+		if (held != NULL && *held) {
 			char c = done[dlen];
 			int rc;
 
@@ -190,21 +187,7 @@ out:
 int
 hostpath_resolve(const char *path, char *out, size_t outsz)
 {
-	return walk(path, out, outsz, NULL, NULL, 0);
-}
-
-int
-hostpath_held(const char *path, char *why, size_t whysz)
-{
-	char out[HOSTPATH_MAX];
-	int held = 1;
-
-	why[0] = '\0';
-	if (walk(path, out, sizeof(out), &held, why, whysz) == -1) {
-		snprintf(why, whysz, "it cannot be resolved completely");
-		return -1;
-	}
-	return held;
+	return hostpath_resolve_held(path, out, outsz, NULL, NULL, 0);
 }
 
 int

@@ -25,12 +25,14 @@ int hostpath_clean(const char *path, char *out, size_t outsz);
  * callers that enforce must not judge instead: refuse. */
 int hostpath_resolve(const char *path, char *out, size_t outsz);
 
-/* 1 when only root can change where path leads: every directory its
- * resolution looks a name up in (through every symlink) is root's and
- * writable by no one else, or sticky with the name root's. 0 when someone
- * else could put a symlink in a name's place, with why set ("/home/al
- * belongs to uid 1000"); -1 when it cannot be resolved (why set). */
-int hostpath_held(const char *path, char *why, size_t whysz);
+/* hostpath_resolve, and in the same walk whether only root can change where
+ * path leads (held != NULL, *held set to 1 by the caller): every directory
+ * the resolution looks a name up in (through every symlink) must be root's
+ * and writable by no one else, or sticky with the name root's. *held is
+ * cleared at the first that someone else could put a symlink in, with why
+ * set ("/home/al belongs to uid 1000"). */
+int hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why,
+                          size_t whysz);
 
 /* 1 when path equals prefix or lies below it, comparing whole components
  * ("/home/al" does not cover "/home/alice"; "/" covers everything). Both

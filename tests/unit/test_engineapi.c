@@ -563,9 +563,10 @@ test_hostpath_resolve_symlinks(void)
 /* Who may change where a path leads. Ownership is what is tested: as
  * another user than root the directories are that user's, and not held. */
 static void
-test_hostpath_held(void)
+test_hostpath_resolve_held(void)
 {
-	char dir[] = "/tmp/lockset-held-XXXXXX", p[256], why[HOSTPATH_MAX + 64];
+	char dir[] = "/tmp/lockset-held-XXXXXX", p[256], why[HOSTPATH_MAX + 64], out[HOSTPATH_MAX];
+	int held;
 	static const struct {
 		const char *name;
 		mode_t mode;
@@ -594,7 +595,7 @@ test_hostpath_held(void)
 	size_t i;
 
 	if (geteuid() != 0) {
-		printf("# test_hostpath_held: skipped, ownership needs root\n");
+		printf("# test_hostpath_resolve_held: skipped, ownership needs root\n");
 		return;
 	}
 	if (mkdtemp(dir) == NULL)
@@ -609,12 +610,21 @@ test_hostpath_held(void)
 	CHECK_INT_EQ(symlink("open", p), 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", dir, cases[i].path);
-		CHECK_INT_EQ(hostpath_held(p, why, sizeof(why)), cases[i].held);
+		held = 1;
+		why[0] = '\0';
+		CHECK_INT_EQ(hostpath_resolve_held(p, out, sizeof(out), &held, why, sizeof(why)),
+		             0);
+		CHECK_INT_EQ(held, cases[i].held);
 		CHECK(strstr(why, cases[i].why) != NULL);
 	}
+	/* The same walk resolves as hostpath_resolve does. */
+	snprintf(p, sizeof(p), "%s/link-to-open/z", dir);
+	CHECK_INT_EQ(hostpath_resolve_held(p, out, sizeof(out), &held, why, sizeof(why)), 0);
+	snprintf(p, sizeof(p), "%s/open/z", dir);
+	CHECK_STR_EQ(out, p);
 	snprintf(p, sizeof(p), "%s/loop", dir);
 	CHECK_INT_EQ(symlink("loop", p), 0);
-	CHECK_INT_EQ(hostpath_held(p, why, sizeof(why)), -1);
+	CHECK_INT_EQ(hostpath_resolve_held(p, out, sizeof(out), &held, why, sizeof(why)), -1);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/link-to-open", dir);
 	unlink(p);
@@ -726,7 +736,7 @@ main(void)
 	RUN(test_hostpath_clean);
 	RUN(test_hostpath_within_whole_components);
 	RUN(test_hostpath_resolve_symlinks);
-	RUN(test_hostpath_held);
+	RUN(test_hostpath_resolve_held);
 	RUN(test_imageref_normalisation);
 	RUN(test_imageref_repo_tag_replaces_repo_tag);
 	RUN(test_imageref_patterns);
