@@ -4,8 +4,10 @@
  * start-up a log that ends before that row, or holds another row there,
  * was truncated or rolled back (an older backup restored) while lockset was
  * stopped: the new log's first row says so (audit.rollback), and verify
- * reports it from then on. The file is written without fsync: after a
- * crash it may lag the database, never lead it. */
+ * reports it from then on. The file is written without fsync, after each
+ * commit: with --audit-sync full (the default) a crash leaves it behind the
+ * database, never ahead; with normal, a power loss can take commits the
+ * file had recorded, and the row that says so is true. */
 #include "audit_int.h"
 
 #include "log.h"
