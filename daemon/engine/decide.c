@@ -27,6 +27,8 @@ static const struct {
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
     {"image.tag", "image.tag.denied", "image.tag.audited", "image.tag.allowed"},
     {"image.push", "image.push.denied", "image.push.audited", "image.push.allowed"},
+    {"registry.login", "registry.login.denied", "registry.login.audited", "registry.login.allowed"},
+    {"registry.read", "registry.read.denied", "registry.read.audited", "registry.read.allowed"},
     {"commit", "commit.denied", "commit.audited", "commit.allowed"},
     {"build", "build.denied", "build.audited", "build.allowed"},
     {"plugin.install", "plugin.install.denied", "plugin.install.audited", "plugin.install.allowed"},
@@ -322,7 +324,12 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_IMAGE_TAG:
 	case ENGINEAPI_COMMIT:
 	case ENGINEAPI_IMAGE_PUSH:
+	case ENGINEAPI_REGISTRY_READ:
 		decide_judge_query_route(c, t);
+		break;
+	case ENGINEAPI_REGISTRY_LOGIN: /* its body names the registry, read only for the rule */
+		if (c->dp->registries_restricted)
+			judge_body_route(c, t);
 		break;
 	case ENGINEAPI_CONTAINER_START:
 	case ENGINEAPI_CONTAINER_RESTART:

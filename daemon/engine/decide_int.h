@@ -170,6 +170,13 @@ void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, c
 /* An image (or plugin) the engine is about to pull: refused when its
  * registry is not in allowedRegistries. flag is what the developer typed. */
 void decide_judge_registry(struct ctx *c, const char *field, const char *flag, const char *image);
+/* How a registry is named to dockerd: a login's server address, a search
+ * term (imageref_server_registry, imageref_search_registry). */
+enum decide_registry_name { DECIDE_REGISTRY_SERVER, DECIDE_REGISTRY_SEARCH };
+/* The registry that value names (in the given way) must be listed in
+ * allowedRegistries, when the list is in force. */
+void decide_judge_registry_at(struct ctx *c, const char *field, const char *flag, const char *value,
+                              enum decide_registry_name how);
 
 /* The developer-facing text of a violation's flag (decide_message.c). */
 void decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz);

@@ -76,6 +76,9 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_PLUGIN:
 		snprintf(buf, bufsz, "a service with the plugin runtime");
 		break;
+	case EF_REGISTRY_SERVER:
+		snprintf(buf, bufsz, "docker login %s", fa->value);
+		break;
 	case EF_NETWORK_TARGET:
 		snprintf(buf, bufsz, "--network %s", fa->value);
 		break;

@@ -64,23 +64,14 @@ subject(struct ctx *c, const char *s)
 		c->nomem = 1;
 }
 
-void
-decide_judge_registry(struct ctx *c, const char *field, const char *flag, const char *image)
+/* A search's term. */
+static void
+check_search_registry(struct ctx *c, const char *key, const char *val)
 {
-	const struct decide_policy *dp = c->dp;
-	struct imageref ref;
-	size_t i;
+	char flag[QVAL_MAX + 32];
 
-	if (image[0] == '\0' || !dp->registries_restricted)
-		return;
-	if (imageref_parse(image, &ref) == 0)
-		for (i = 0; i < dp->nregistries; i++)
-			if (strcmp(ref.registry, dp->registries[i]) == 0)
-				return;
-	decide_violate(c, "registry", field, image, flag,
-	               "registry %s is not in the allowed registries (allowed: %s)",
-	               ref.registry[0] != '\0' ? ref.registry : "(unparsable reference)",
-	               dp->registries_text[0] != '\0' ? dp->registries_text : "none");
+	snprintf(flag, sizeof(flag), "docker search %s", val);
+	decide_judge_registry_at(c, key, flag, val, DECIDE_REGISTRY_SEARCH);
 }
 
 /* A pull's fromImage, or a plugin pull's or upgrade's remote. */
@@ -428,6 +419,16 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 		judge_repo_tag(c, p, t->route == ENGINEAPI_COMMIT ? "docker commit" : "docker tag",
 		               buf, sizeof(buf));
 		subject(c, buf[0] != '\0' ? buf : t->id);
+		break;
+	case ENGINEAPI_REGISTRY_READ: /* dockerd asks the registry the name, term or remote names */
+		if (strcmp(t->pattern, "/images/search") == 0) {
+			params_each(c, p, "term", check_search_registry);
+		} else if (strcmp(t->pattern, "/plugins/privileges") == 0) {
+			params_each(c, p, "remote", check_pull_registry);
+		} else {
+			snprintf(buf, sizeof(buf), "docker manifest inspect %.200s", t->id);
+			decide_judge_registry(c, "name", buf, t->id != NULL ? t->id : "");
+		}
 		break;
 	case ENGINEAPI_IMAGE_PUSH: /* the registry is the name's: the path's, never the form's */
 		snprintf(buf, sizeof(buf), "docker %spush %.200s",

@@ -505,6 +505,17 @@ judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 	}
 }
 
+/* A service whose tasks install an engine plugin from remote. */
+static void
+judge_plugin_service(struct ctx *c, const char *field, const char *flag, const char *remote)
+{
+	if (c->dp->deny & DENY_PRIVILEGED)
+		decide_violate(c, "plugin-install", field, remote, flag,
+		               "services that install engine plugins are not allowed (plugins "
+		               "run privileged)");
+	decide_judge_registry(c, field, flag, remote);
+}
+
 void
 decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *image)
 {
@@ -564,12 +575,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		judge_volume_fs(c, field, flag, fa);
 		break;
 	case EF_PLUGIN:
-		if (dp->deny & DENY_PRIVILEGED)
-			decide_violate(
-			    c, "plugin-install", field, fa->value, flag,
-			    "services that install engine plugins are not allowed (plugins "
-			    "run privileged)");
-		decide_judge_registry(c, field, flag, fa->value);
+		judge_plugin_service(c, field, flag, fa->value);
 		break;
 	case EF_NETWORK_TARGET:
 		judge_network_target(c, field, fa->value);
@@ -585,6 +591,9 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_CHECKPOINT_DIR:
 		decide_judge_checkpoint_dir(c, field, flag, fa->value, fa->nlist ? fa->list[0] : "",
 		                            1);
+		break;
+	case EF_REGISTRY_SERVER:
+		decide_judge_registry_at(c, field, flag, fa->value, DECIDE_REGISTRY_SERVER);
 		break;
 	}
 }

@@ -576,6 +576,12 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return engineapi_swarm_facts(f, &rv);
 	case ENGINEAPI_SECRET_CREATE:
 		return engineapi_secret_facts(f, &rv);
+	case ENGINEAPI_REGISTRY_LOGIN: { /* dockerd decodes the whole body into an AuthConfig */
+		const char *server = gojson_view_string(&rv, "serveraddress");
+
+		return engineapi_fact_add(f, EF_REGISTRY_SERVER, server != NULL ? server : "", "",
+		                          "serveraddress", -1, NULL);
+	}
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);

@@ -41,6 +41,9 @@ enum engineapi_route {
 	                                .../{checkpoint} (experimental): a host directory */
 	ENGINEAPI_SECRET_CREATE,     /* POST /secrets/create, /configs/create: their drivers */
 	ENGINEAPI_IMAGE_PUSH,        /* POST /images/{name}/push, /plugins/{name}/push */
+	ENGINEAPI_REGISTRY_LOGIN,    /* POST /auth: the body's serveraddress */
+	ENGINEAPI_REGISTRY_READ,     /* GET /distribution/{name}/json, /images/search,
+	                                /plugins/privileges: dockerd asks a registry */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -99,7 +102,8 @@ void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
  * "container.start", "image.create", "image.load", "build", "plugin.install",
  * "volume.create", "service.create", "service.update", "swarm.join",
- * "plugin.set", "plugin.enable", "image.tag", "image.push", "commit", "unknown", "other". */
+ * "plugin.set", "plugin.enable", "image.tag", "image.push", "registry.login",
+ * "registry.read", "commit", "unknown", "other". */
 const char *engineapi_route_name(enum engineapi_route route);
 
 /* Find the next value of key (exact, case-sensitive, as Go's url.Values) in a
@@ -126,26 +130,27 @@ enum engineapi_fact_kind {
 	EF_DEVICE,         /* Devices[i].PathOnHost (or "" when not given) */
 	EF_DEVICE_REQUEST, /* DeviceRequests[i].Driver (or "gpu") */
 	EF_DEVICE_CGROUP_RULE,
-	EF_SECURITY_OPT,   /* one SecurityOpt entry */
-	EF_MASKED_PATHS,   /* non-null MaskedPaths; list holds the entries */
-	EF_READONLY_PATHS, /* non-null ReadonlyPaths; list holds the entries */
-	EF_SYSCTL,         /* value: the sysctl name */
-	EF_HOST_PATH,      /* value: a host path a mount would expose */
-	EF_VOLUMES_FROM,   /* value: a VolumesFrom entry, "name[:ro|:rw]" */
-	EF_VOLUME_FS,      /* local-driver volume mounting a file system; value: its type,
+	EF_SECURITY_OPT,    /* one SecurityOpt entry */
+	EF_MASKED_PATHS,    /* non-null MaskedPaths; list holds the entries */
+	EF_READONLY_PATHS,  /* non-null ReadonlyPaths; list holds the entries */
+	EF_SYSCTL,          /* value: the sysctl name */
+	EF_HOST_PATH,       /* value: a host path a mount would expose */
+	EF_VOLUMES_FROM,    /* value: a VolumesFrom entry, "name[:ro|:rw]" */
+	EF_VOLUME_FS,       /* local-driver volume mounting a file system; value: its type,
 	                      list: {device, o} */
-	EF_NETWORK_VOLUME, /* the same for nfs, cifs, ...; value: its type */
-	EF_PLUGIN,         /* a service whose tasks install a plugin; value: its remote */
-	EF_NETWORK_TARGET, /* a service's network attachment; value: the name or id */
-	EF_CHECKPOINT_DIR, /* a checkpoint create's CheckpointDir; list: {CheckpointID} */
-	EF_RUNTIME,        /* HostConfig.Runtime, when set */
-	EF_CGROUP_PARENT,  /* HostConfig.CgroupParent, when set */
-	EF_LOG_DRIVER,     /* HostConfig.LogConfig.Type, a service's LogDriver.Name (also a
+	EF_NETWORK_VOLUME,  /* the same for nfs, cifs, ...; value: its type */
+	EF_PLUGIN,          /* a service whose tasks install a plugin; value: its remote */
+	EF_NETWORK_TARGET,  /* a service's network attachment; value: the name or id */
+	EF_CHECKPOINT_DIR,  /* a checkpoint create's CheckpointDir; list: {CheckpointID} */
+	EF_RUNTIME,         /* HostConfig.Runtime, when set */
+	EF_CGROUP_PARENT,   /* HostConfig.CgroupParent, when set */
+	EF_LOG_DRIVER,      /* HostConfig.LogConfig.Type, a service's LogDriver.Name (also a
 	                      driver name, judged as EF_DRIVER's) */
-	EF_LOG_OPT,        /* one key of LogConfig.Config, of a service's LogDriver.Options */
-	EF_ANNOTATION,     /* one key of HostConfig.Annotations */
-	EF_DRIVER,         /* a volume, network or IPAM driver the engine looks up by name,
+	EF_LOG_OPT,         /* one key of LogConfig.Config, of a service's LogDriver.Options */
+	EF_ANNOTATION,      /* one key of HostConfig.Annotations */
+	EF_DRIVER,          /* a volume, network or IPAM driver the engine looks up by name,
 	                      as a plugin when it is not built in */
+	EF_REGISTRY_SERVER, /* POST /auth's serveraddress, as sent ("" when none) */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

@@ -67,7 +67,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("DELETE", "/containers/{id}", OTHER, READONLY, NULL, WIDE),
 
     ROW("GET", "/images/json", OTHER, READONLY, NULL, 0),
-    ROW("GET", "/images/search", OTHER, READONLY, NULL, 0),
+    ROW("GET", "/images/search", REGISTRY_READ, JUDGED, NULL, 0),
     ROW("GET", "/images/get", OTHER, READONLY, NULL, 0),
     ROW("GET", "/images/{name}/get", OTHER, READONLY, NULL, WIDE),
     ROW("GET", "/images/{name}/history", OTHER, READONLY, NULL, WIDE),
@@ -86,7 +86,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/info", OTHER, READONLY, NULL, 0),
     ROW("GET", "/version", OTHER, READONLY, NULL, 0),
     ROW("GET", "/system/df", OTHER, READONLY, NULL, 0),
-    ROW("POST", "/auth", OTHER, READONLY, NULL, 0),
+    ROW("POST", "/auth", REGISTRY_LOGIN, JUDGED, NULL, 0),
 
     ROW("GET", "/volumes", OTHER, READONLY, NULL, 0),
     ROW("GET", "/volumes/{name}", OTHER, READONLY, NULL, WIDE),
@@ -136,7 +136,7 @@ static const struct engineapi_entry inventory[] = {
 
     ROW("GET", "/plugins", OTHER, READONLY, NULL, 0),
     ROW("GET", "/plugins/{name}/json", OTHER, READONLY, NULL, WIDE),
-    ROW("GET", "/plugins/privileges", OTHER, READONLY, NULL, 0),
+    ROW("GET", "/plugins/privileges", REGISTRY_READ, JUDGED, NULL, 0),
     ROW("DELETE", "/plugins/{name}", OTHER, READONLY, NULL, WIDE),
     ROW("POST", "/plugins/{name}/enable", PLUGIN_ENABLE, JUDGED, "plugin enable", FORM | WIDE),
     ROW("POST", "/plugins/{name}/disable", OTHER, READONLY, "plugin disable", FORM | WIDE),
@@ -148,7 +148,7 @@ static const struct engineapi_entry inventory[] = {
     /* API 1.24 inspected a plugin here; later APIs use /plugins/{name}/json. */
     ROW("GET", "/plugins/{name}", OTHER, READONLY, NULL, WIDE),
 
-    ROW("GET", "/distribution/{name}/json", OTHER, READONLY, NULL, WIDE),
+    ROW("GET", "/distribution/{name}/json", REGISTRY_READ, JUDGED, NULL, WIDE),
 
     ROW("GET", "/networks", OTHER, READONLY, NULL, 0),
     ROW("GET", "/networks/{id}", OTHER, READONLY, NULL, WIDE),

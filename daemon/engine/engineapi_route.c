@@ -49,6 +49,10 @@ engineapi_route_name(enum engineapi_route route)
 		return "image.tag";
 	case ENGINEAPI_IMAGE_PUSH:
 		return "image.push";
+	case ENGINEAPI_REGISTRY_LOGIN:
+		return "registry.login";
+	case ENGINEAPI_REGISTRY_READ:
+		return "registry.read";
 	case ENGINEAPI_COMMIT:
 		return "commit";
 	case ENGINEAPI_UNKNOWN:
@@ -216,6 +220,7 @@ engineapi_reads_body(const char *method, enum engineapi_route route)
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
 	case ENGINEAPI_SECRET_CREATE:
+	case ENGINEAPI_REGISTRY_LOGIN:
 		return 1;
 	case ENGINEAPI_CHECKPOINT: /* a create; a list and a delete have none */
 		return method != NULL && strcmp(method, "POST") == 0;

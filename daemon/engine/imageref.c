@@ -24,6 +24,48 @@ imageref_registry_normalise(const char *host, char *out, size_t outsz)
 	return 0;
 }
 
+/* n bytes of s as a registry host into out: only what a host name, an
+ * IPv6 literal and a port are made of. 0 or -1. */
+static int
+host_registry(const char *s, size_t n, char *out, size_t outsz)
+{
+	char host[256];
+
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(".-_:[]", s[i]) == NULL)
+			return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return imageref_registry_normalise(host, out, outsz);
+}
+
+int
+imageref_server_registry(const char *addr, char *out, size_t outsz)
+{
+	const char *p = addr;
+
+	if (addr[0] == '\0')
+		return imageref_registry_normalise("index.docker.io", out, outsz);
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	return host_registry(p, strcspn(p, "/?#"), out, outsz);
+}
+
+int
+imageref_search_registry(const char *term, char *out, size_t outsz)
+{
+	size_t n = strcspn(term, "/");
+
+	if (term[n] == '\0' || (memchr(term, '.', n) == NULL && memchr(term, ':', n) == NULL &&
+	                        !(n == 9 && strncmp(term, "localhost", 9) == 0)))
+		return imageref_registry_normalise("docker.io", out, outsz);
+	return host_registry(term, n, out, outsz);
+}
+
 /* The first path component names a registry when it has a "." or ":" or is
  * "localhost" (or has upper case, which a repository path cannot). */
 static int

@@ -38,6 +38,20 @@ int imageref_repo_tag(const char *repo, const char *tag, struct imageref *out);
  * Returns 0, or -1 when it does not fit. */
 int imageref_registry_normalise(const char *host, char *out, size_t outsz);
 
+/* The registry dockerd logs in to for POST /auth's serveraddress (its
+ * registry service's Auth): "https://" is put before an address with no
+ * "https://" or "http://", and the URL's host is taken; an empty address is
+ * Docker Hub's. Normalised as above into out. Returns 0, or -1 when the
+ * host is empty, holds a user ('@'), an escape or any byte a host name
+ * cannot, or does not fit (a registry lockset cannot name is refused). */
+int imageref_server_registry(const char *addr, char *out, size_t outsz);
+
+/* The registry dockerd asks for GET /images/search's term
+ * (splitReposSearchTerm): the part before the first '/' when it has a '.'
+ * or ':' or is "localhost", otherwise Docker Hub. Normalised into out; 0, or
+ * -1 as imageref_server_registry. */
+int imageref_search_registry(const char *term, char *out, size_t outsz);
+
 /* An imageList pattern. */
 struct imageref_pattern {
 	int any;             /* the single entry "*" */

@@ -98,6 +98,12 @@ dk tag lockset-e2e localhost:5999/exfil:1 >/dev/null 2>"$T/err"
 check "tagging onto an unlisted registry's name is allowed" test $? = 0
 denied "a push to a registry not allowed is refused" "docker push localhost:5999/exfil" registry \
 	push localhost:5999/exfil:1
+# So is every other call that has dockerd talk to an unlisted registry: a
+# login (the user's credentials would go there) and a search.
+denied "a login to a registry not allowed is refused" "docker login localhost:5999" registry \
+	login -u alice -p not-a-secret localhost:5999
+denied "a search of a registry not allowed is refused" "docker search localhost:5999/tools" \
+	registry search localhost:5999/tools
 # dockerd reads a tag's parameters from the query alone when the body is
 # JSON: text in that body that reads as "&repo=x&tag=y&" is no parameter.
 STATUS=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/body" -w '%{http_code}' -X POST \
