@@ -238,7 +238,7 @@ find_route(struct listener *l, struct request *rq, const char *url, enum MHD_Res
 		if (method_matches(r->method, rq->method)) {
 			match = r;
 			memcpy(rq->params, params, sizeof(params));
-			rq->nparams = np;
+			rq->nparams = (unsigned char)np;
 		} else if (strstr(allow, r->method) == NULL) {
 			if (allow[0] != '\0')
 				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
@@ -259,6 +259,12 @@ find_route(struct listener *l, struct request *rq, const char *url, enum MHD_Res
 		return 0;
 	}
 	rq->route = match;
+	/* Nothing points into the buffer when the route has no parameters: a
+	 * long-poll would otherwise keep it for as long as it waits. */
+	if (rq->nparams == 0) {
+		free(rq->param_buf);
+		rq->param_buf = NULL;
+	}
 	return 1;
 }
 
@@ -405,7 +411,7 @@ http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 	 * itself right after this call; http_guard_uri may cut the query off. */
 	if (rq != NULL) {
 		rq->target_end = uri + strlen(uri);
-		rq->uri_problem = (int)http_guard_uri((char *)(uintptr_t)uri);
+		rq->uri_problem = (unsigned char)http_guard_uri((char *)(uintptr_t)uri);
 	}
 	return rq;
 }

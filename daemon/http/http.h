@@ -46,6 +46,9 @@ struct route {
 
 #define HTTP_MAX_PARAMS 3
 
+/* One per request, and every long-poll holds its own while it waits (10,000
+ * waiters are 10,000 of these): the pointers come first and the flags last,
+ * in bytes, so that the struct has no padding to carry. */
 struct request {
 	struct server *srv; /* the daemon's state, as given to http_start */
 	struct MHD_Connection *conn;
@@ -56,10 +59,8 @@ struct request {
 	                      request (check_caller); set before any handler runs */
 	char *body;        /* NUL-terminated copy of the body (NULL when none) */
 	size_t body_len;
-	int has_body;                        /* a body (possibly empty) was sent */
 	json_t *json;                        /* parsed body for ROUTE_JSON_BODY routes (owned) */
 	const char *params[HTTP_MAX_PARAMS]; /* path parameters, decoded */
-	size_t nparams;
 
 	/* Handler-owned state across suspend/resume (long-poll). */
 	void *hstate;
@@ -67,13 +68,15 @@ struct request {
 
 	/* Dispatcher bookkeeping. */
 	unsigned long long started_ns; /* when the request line arrived (metrics) */
-	int dispatched;
-	int refused; /* a reply was already queued by the dispatcher */
 	size_t body_cap;
-	int body_too_large;
-	char *param_buf;
-	int uri_problem;        /* enum http_uri_problem, found before MHD parsed the target */
+	char *param_buf;        /* what params point into; NULL when the route has none */
 	const char *target_end; /* where the raw target's first NUL was, in MHD's buffer */
+	unsigned char nparams;  /* at most HTTP_MAX_PARAMS */
+	unsigned char has_body; /* a body (possibly empty) was sent */
+	unsigned char dispatched;
+	unsigned char refused; /* a reply was already queued by the dispatcher */
+	unsigned char body_too_large;
+	unsigned char uri_problem; /* enum http_uri_problem, found before MHD parsed the target */
 };
 
 /* Limits and listener settings, filled from the daemon config. */
