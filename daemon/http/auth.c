@@ -261,12 +261,18 @@ auth_peer_key(const struct peer *p, char *out, size_t n)
 	}
 }
 
+/* The names auth_identify writes fit whole (auth.h). */
+_Static_assert(PEER_NAME_SIZE >= sizeof("anonymous@") - 1 + PEER_ADDR_SIZE,
+               "an anonymous peer's name holds its address");
+_Static_assert(PEER_NAME_SIZE >= sizeof("token:") - 1 + sizeof(((struct auth_cache *)0)->name),
+               "a token peer's name holds the token's");
+
 int
 auth_identify(const struct auth *a, struct peer *p, const char *authz, struct auth_cache **cachep)
 {
 	struct auth_cache *cache = cachep != NULL ? *cachep : NULL;
 	long long expires = 0;
-	char name[96] = "";
+	char name[AUTH_TOKEN_NAME_MAX + 1] = "";
 
 	/* A Unix peer's role and name were set when its connection opened
 	 * (http_listen.c): the connection's credentials never change. */

@@ -7,6 +7,7 @@
 #ifndef LOCKSET_AUTH_H
 #define LOCKSET_AUTH_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -15,6 +16,17 @@ struct auth;
 
 /* Roles, weakest first. ROLE_NONE means "no credentials". */
 enum role { ROLE_NONE = 0, ROLE_RUNTIME, ROLE_AUDITOR, ROLE_ADMIN };
+
+/* A token's name is 1 to this many bytes (tokens_create). */
+#define AUTH_TOKEN_NAME_MAX 64
+
+/* A peer's address and name are sized for the longest each can be, so that
+ * neither is ever cut short (the name is who the audit log and the caps
+ * count): the address "[" IPv6 "]:" port (INET6_ADDRSTRLEN counts the NUL);
+ * the name "token:" and a token's name, or "anonymous@" and the address
+ * (auth.c checks that this fits). Every connection carries one. */
+#define PEER_ADDR_SIZE (INET6_ADDRSTRLEN + sizeof("[]:65535") - 1)
+#define PEER_NAME_SIZE (sizeof("token:") + AUTH_TOKEN_NAME_MAX)
 
 /* Who is calling. For Unix peers uid/gid/pid come from SO_PEERCRED. A TCP
  * peer on a loopback address is a local process; the uid that owns its
@@ -29,8 +41,9 @@ struct peer {
 	int loopback;    /* TCP from a loopback address */
 	int owner_known; /* ... and owner is the uid of the client's socket */
 	uid_t owner;
-	char addr[64];  /* "unix:uid=0" or "127.0.0.1:5555" */
-	char name[128]; /* identity for audit: "uid:0", "token:ci-bot" */
+	char addr[PEER_ADDR_SIZE]; /* "unix:uid=0", "127.0.0.1:5555" or "[::1]:5555" */
+	char name[PEER_NAME_SIZE]; /* identity for audit: "uid:0", "token:ci-bot",
+	                              "anonymous@127.0.0.1:5555" */
 	enum role role;
 	int rate_limited; /* too many failed token attempts from this caller (auth_peer_key) */
 };
@@ -50,7 +63,7 @@ struct auth_cache {
 	unsigned gen;
 	long long expires; /* 0: never */
 	enum role role;
-	char name[96];
+	char name[AUTH_TOKEN_NAME_MAX + 1];
 	int valid;
 };
 

@@ -44,20 +44,22 @@ struct peer_count;
 #define PLUGIN_STARTED  1
 #define PLUGIN_ANSWERED 2
 
-/* Per-connection state, made when the connection opens (http.c). */
+/* Per-connection state, made when the connection opens (http.c). Every
+ * open connection carries one, each long-poll's too: the 4-byte fields sit
+ * together between the peer and the 8-byte ones, leaving no padding. */
 struct conn_info {
 	struct peer peer;
-	struct auth_cache *auth; /* the last verified token (owned; NULL: none yet) */
-	struct conn_limits *limits;
 	int fd;
 	enum conn_refusal refused;
+	int root;                /* a uid 0 Unix peer: may use the admin reserve */
+	int busy;                /* a request is being handled (atomic) */
+	int cut;                 /* shut down for taking too long */
+	int told;                /* refused: the canned reply was written at once */
+	int plugin_state;        /* a plugin socket's: PLUGIN_* bits (atomic) */
+	long long since;         /* monotonic seconds: opened, or last request done */
+	struct auth_cache *auth; /* the last verified token (owned; NULL: none yet) */
+	struct conn_limits *limits;
 	struct peer_count *counted; /* its peer's count, when counted against the peer's cap */
-	int root;                   /* a uid 0 Unix peer: may use the admin reserve */
-	long long since;            /* monotonic seconds: opened, or last request done */
-	int busy;                   /* a request is being handled (atomic) */
-	int cut;                    /* shut down for taking too long */
-	int told;                   /* refused: the canned reply was written at once */
-	int plugin_state;           /* a plugin socket's: PLUGIN_* bits (atomic) */
 	struct conn_info *prev, *next;
 };
 

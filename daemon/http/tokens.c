@@ -26,7 +26,7 @@
 #define TOKEN_AUDIT_MAX   100 /* failures audited one by one in a window, all callers */
 
 struct token {
-	char name[65];
+	char name[AUTH_TOKEN_NAME_MAX + 1];
 	enum role role;
 	unsigned char hash[32];
 	long long expires; /* 0: never */
@@ -389,7 +389,7 @@ tokens_create(struct tokens *t, const char *name, enum role role, long ttl, cons
 	int len;
 
 	*secret = NULL;
-	if (!names_plain_valid(name, 64)) {
+	if (!names_plain_valid(name, AUTH_TOKEN_NAME_MAX)) {
 		problems_add(errs, "/name", "expected 1-64 characters from A-Z a-z 0-9 . _ -");
 		return -1;
 	}

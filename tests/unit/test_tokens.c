@@ -334,6 +334,41 @@ out:
 	problems_clear(&errs);
 }
 
+/* The longest names a peer can have are kept whole, since the audit log
+ * and the caps count callers by them: a 64-byte token name, verified and
+ * then taken from the connection's cache, and the longest IPv6 address. */
+static void
+test_longest_peer_names_are_kept_whole(void)
+{
+	struct auth *a = auth_new();
+	struct auth_cache *cache = NULL;
+	struct peer p = {.is_unix = 0,
+	                 .addr = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535"};
+	struct problems errs = PROBLEMS_INIT;
+	char *secret = NULL, authz[128], name[AUTH_TOKEN_NAME_MAX + 1], want[96];
+
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	memset(name, 'n', AUTH_TOKEN_NAME_MAX);
+	name[AUTH_TOKEN_NAME_MAX] = '\0';
+	CHECK_INT_EQ(tokens_create(toks, name, ROLE_AUDITOR, 0, "test", &secret, &errs), 0);
+	snprintf(authz, sizeof(authz), "Bearer %s", secret ? secret : "");
+	auth_set_tokens(a, toks);
+	snprintf(want, sizeof(want), "token:%s", name);
+	for (int round = 0; round < 2; round++) { /* verified, then from the cache */
+		CHECK_INT_EQ(auth_identify(a, &p, authz, &cache), 0);
+		CHECK_INT_EQ(p.role, ROLE_AUDITOR);
+		CHECK_STR_EQ(p.name, want);
+	}
+	CHECK_INT_EQ(auth_identify(a, &p, NULL, &cache), 0);
+	CHECK_STR_EQ(p.name, "anonymous@[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535");
+	free(cache);
+	auth_free(a);
+	free(secret);
+	problems_clear(&errs);
+}
+
 static struct db *
 open_db(const char *name)
 {
@@ -370,6 +405,7 @@ main(void)
 	RUN(test_two_tables_do_not_share_tokens);
 	RUN(test_two_tables_do_not_share_failure_windows);
 	RUN(test_two_auths_do_not_share_role_maps);
+	RUN(test_longest_peer_names_are_kept_whole);
 	tokens_close(toks);
 	db_close(db_a);
 	db_close(db_b);
