@@ -8,6 +8,7 @@
 #define LOCKSET_SERVED_H
 
 #include "homes.h"
+#include "util/etag.h"
 #include "util/problems.h"
 #include "settings.h"
 
@@ -23,8 +24,8 @@ struct served {
 	json_t *doc;              /* the org policy document as stored */
 	json_t *effective;        /* effective settings (no user layer) */
 	struct decide_policy *dp; /* compiled for decisions */
-	char etag[72];            /* strong ETag of the settings reply, quoted */
-	char doc_etag[72];        /* strong ETag of the policy document, quoted */
+	char etag[ETAG_SIZE];     /* strong ETag of the settings reply, quoted */
+	char doc_etag[ETAG_SIZE]; /* strong ETag of the policy document, quoted */
 	char *text;               /* the settings reply body: effective, indented */
 	size_t text_len;
 	time_t loaded_at;
@@ -85,22 +86,25 @@ int served_user_env(const struct served *s, const char *user, struct settings_en
  * is woken at its deadline, at shutdown, and when its client has gone. */
 struct served_user_reply {
 	int refs;
-	char etag[72]; /* quoted strong ETag of text */
-	char *text;    /* the GET /v1/settings?user= body */
+	char etag[ETAG_SIZE]; /* quoted strong ETag of text */
+	char *text;           /* the GET /v1/settings?user= body */
 	size_t len;
 };
+/* Every long-poll holds one while it waits: the 8-byte fields first, then
+ * the ints and the ETag (sized for etag_of's, the only ETags a waiter
+ * compares), so that no padding sits between them. */
 struct served_waiter {
-	char etag[72]; /* the ETag the client has */
 	struct timespec deadline;
 	void (*fire)(struct served_waiter *w); /* called once, from any thread */
-	int fired;
-	int fd;           /* the client's socket, watched for its going; <= 0: not watched */
-	int gone;         /* fired because the client closed its connection */
 	const char *user; /* borrowed for as long as registered; NULL: the org settings */
-	int any;          /* fired by every change (org or user), whatever the ETags */
-	int internal;     /* lockset's own (not a client's): not counted against the caps */
 	struct served_user_reply *reply; /* per-user, woken by a change: the new reply (owned) */
 	struct served_waiter *prev, *next;
+	int fired;
+	int fd;               /* the client's socket, watched for its going; <= 0: not watched */
+	int gone;             /* fired because the client closed its connection */
+	int any;              /* fired by every change (org or user), whatever the ETags */
+	int internal;         /* lockset's own (not a client's): not counted against the caps */
+	char etag[ETAG_SIZE]; /* the ETag the client has: etag_of's, as served */
 };
 void served_user_reply_release(struct served_user_reply *r);
 
