@@ -44,7 +44,6 @@ struct served_hub {
 	int dirty_all;
 	/* The thread's own: the sockets polled for gone clients. */
 	struct pollfd *pfd;
-	struct served_waiter **who;
 	size_t cap;
 };
 

@@ -383,6 +383,47 @@ test_gone_client_fires_with_gone_set(void)
 	close(sv[0]);
 }
 
+/* Among waiters with and without a socket, only the one whose client went
+ * is answered: the sockets polled are matched to the right waiters. */
+static void
+test_gone_client_among_others_fires_alone(void)
+{
+	struct tw stays, unwatched, goes;
+	char etag[72];
+	int a[2], b[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) != 0) {
+		CHECK(0);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, b) != 0) {
+		CHECK(0);
+		close(a[0]);
+		close(a[1]);
+		return;
+	}
+	current_etag(etag);
+	tw_init(&goes, etag, NULL, 3600);
+	tw_init(&unwatched, etag, NULL, 3600);
+	tw_init(&stays, etag, NULL, 3600);
+	goes.w.fd = b[0];
+	stays.w.fd = a[0];
+	CHECK_INT_EQ(served_wait_add(srv.served, &goes.w), 0);
+	CHECK_INT_EQ(served_wait_add(srv.served, &unwatched.w), 0);
+	CHECK_INT_EQ(served_wait_add(srv.served, &stays.w), 0);
+	close(b[1]);
+	CHECK(check_wait(has_fired, &goes));
+	CHECK_INT_EQ(goes.w.gone, 1);
+	CHECK_INT_EQ(hits(&stays), 0);
+	CHECK_INT_EQ(hits(&unwatched), 0);
+	served_wait_remove(srv.served, &stays.w);
+	served_wait_remove(srv.served, &unwatched.w);
+	served_wait_remove(srv.served, &goes.w);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+}
+
 static void
 test_wake_all_answers_every_waiter(void)
 {
@@ -478,6 +519,7 @@ main(void)
 	RUN(test_org_change_rechecks_user_waiters);
 	RUN(test_waiter_fires_at_its_deadline);
 	RUN(test_gone_client_fires_with_gone_set);
+	RUN(test_gone_client_among_others_fires_alone);
 	RUN(test_wake_all_answers_every_waiter);
 	RUN(test_two_hubs_share_nothing);
 	served_stop(srv.served);
