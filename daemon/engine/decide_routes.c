@@ -423,6 +423,8 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 	case ENGINEAPI_REGISTRY_READ: /* dockerd asks the registry the name, term or remote names */
 		if (strcmp(t->pattern, "/images/search") == 0) {
 			params_each(c, p, "term", check_search_registry);
+			if (!params_first(p, "term", buf, sizeof(buf))) /* none: Docker Hub's */
+				check_search_registry(c, "term", "");
 		} else if (strcmp(t->pattern, "/plugins/privileges") == 0) {
 			params_each(c, p, "remote", check_pull_registry);
 		} else {
