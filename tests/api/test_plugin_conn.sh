@@ -50,9 +50,8 @@ exec 3>"$FIFO"
 printf '%sContent-Length: %d\r\n\r\n%s' "$HEAD" "${#ENV}" "${ENV:0:20}" >&3
 check "a kept connection is answered and idle" wait_until 10 test -e "$T/idle.answered"
 # Both connections are open (counted) before the daemon hears of the stop.
-plugin_conns_are() { test "$(metric lockset_connections)" = "$1"; }
 check "the first part of the body is on a second plugin connection" \
-	wait_until 10 plugin_conns_are 2
+	wait_until 10 test "$(metric lockset_connections)" = 2
 kill -TERM "$DAEMON_PID"
 check "the daemon is stopping" wait_until 10 grep -q 'shutting down' "$T/daemon.log"
 wait "$IDLEPID"
