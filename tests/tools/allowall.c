@@ -3,8 +3,8 @@
  * that allows everything without reading what it is sent, served by
  * libmicrohttpd in the same threading mode as locksetd (internal thread pool,
  * epoll, turbo). Usage: allowall [-c] SOCKET [THREADS]; stops on SIGTERM/SIGINT.
- * With -c it answers one request per connection ("Connection: close"): what
- * a plugin costs when every request pays a connect, accept and close. */
+ * With -c it answers one request per connection ("Connection: close"), as
+ * locksetd's plugin socket does: the floor for the same protocol. */
 #include "listen_unix.h"
 
 #include <microhttpd.h>
