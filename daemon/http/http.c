@@ -129,8 +129,8 @@ http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    rq->started_ns);
 	}
 	/* The next request must arrive whole within the deadline again. */
-	if ((ci = conn_of(conn)) != NULL)
-		http_conn_request_done(ci, rq != NULL && rq->dispatched);
+	if (rq != NULL && rq->dispatched && (ci = conn_of(conn)) != NULL)
+		http_conn_busy(ci, 0);
 	request_free(rq);
 	*req_cls = NULL;
 }
@@ -396,17 +396,14 @@ run_handler(struct request *rq)
 
 /* libmicrohttpd's URI logger: called with the raw request target before the
  * query is split off and decoded, the one point where %00 and the number of
- * arguments can still be seen. The request state starts here, and on a
- * plugin socket the request is under way from here on (http_conn_retire). */
+ * arguments can still be seen. The request state starts here. */
 void *
 http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	const struct listener *l = cls;
 	struct request *rq = calloc(1, sizeof(*rq));
-	struct conn_info *ci;
 
-	if (l != NULL && l->kind == LISTEN_AUTHZ && (ci = conn_of(conn)) != NULL)
-		http_conn_request_started(ci);
+	(void)cls;
+	(void)conn;
 	/* uri points into libmicrohttpd's own line buffer, which it writes to
 	 * itself right after this call; http_guard_uri may cut the query off. */
 	if (rq != NULL) {
@@ -414,6 +411,22 @@ http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 		rq->uri_problem = (unsigned char)http_guard_uri((char *)(uintptr_t)uri);
 	}
 	return rq;
+}
+
+/* The plugin socket serves one request per connection: every reply says
+ * "Connection: close" and the connection ends with it. dockerd's plugin
+ * client, when a connection fails under a request it has written (a kept
+ * connection that a stopping daemon, or the idle timeout, closes just as
+ * dockerd reuses it), sends the request again with its body already spent:
+ * a body-less AuthZReq, which must be and is refused, failing the docker
+ * call. A connection that only ever carries one request cannot be closed
+ * under a second one: it is served whole (http_stop waits for it), and any
+ * other waits in the socket's backlog for the next daemon. libmicrohttpd
+ * closes after the reply when the request asked so: say it did. */
+static void
+close_after_reply(struct MHD_Connection *conn)
+{
+	MHD_set_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 enum MHD_Result
@@ -436,6 +449,9 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 		rq->url = url;
 		if (!precheck(l, rq, url, version, &ret))
 			rq->refused = 1;
+		/* After precheck, which counts the headers the client sent. */
+		if (l->kind == LISTEN_AUTHZ)
+			close_after_reply(conn);
 		return ret;
 	}
 	if (rq->refused)
@@ -462,7 +478,7 @@ http_dispatch(void *cls, struct MHD_Connection *conn, const char *url, const cha
 
 		rq->dispatched = 1;
 		if (ci != NULL)
-			http_conn_busy(ci); /* arrived whole: no deadline while handled */
+			http_conn_busy(ci, 1); /* arrived whole: no deadline while handled */
 		if (rq->body == NULL && rq->has_body)
 			body_append(l->http, rq, "", 0);
 	} else if (rq->hstate != NULL && (rq->route->flags & ROUTE_WAITS) &&

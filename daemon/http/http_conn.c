@@ -12,7 +12,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -48,7 +47,6 @@ struct conn_registry {
 	pthread_cond_t janitor_cond; /* on CLOCK_MONOTONIC */
 	int janitor_running, janitor_stop;
 	unsigned deadline_s;
-	int stopping; /* plugin connections are retired as their requests end (atomic) */
 };
 
 static long long
@@ -355,67 +353,11 @@ http_conn_closed(struct conn_info *ci)
 }
 
 void
-http_conn_busy(struct conn_info *ci)
+http_conn_busy(struct conn_info *ci, int busy)
 {
-	__atomic_store_n(&ci->busy, 1, __ATOMIC_SEQ_CST);
-}
-
-void
-http_conn_request_started(struct conn_info *ci)
-{
-	__atomic_fetch_or(&ci->plugin_state, PLUGIN_STARTED, __ATOMIC_SEQ_CST);
-}
-
-int
-http_conn_retire(int fd)
-{
-	int queued = 0;
-
-	if (ioctl(fd, FIONREAD, &queued) != 0)
-		return -1;
-	if (queued > 0)
-		return 0;
-	return shutdown(fd, SHUT_RD) == 0 || errno == ENOTCONN ? 1 : -1;
-}
-
-/* A plugin connection that may be retired now: it has carried a request
- * and has none under way. One that has carried none is dockerd's new
- * connection, its first request about to come: a write refused on it is
- * not sent again by Go (only a reused connection's is), so it is kept until
- * that request is answered. */
-static int
-plugin_idle(const struct conn_info *ci)
-{
-	return ci->limits != NULL && ci->limits->caps.authz && ci->fd >= 0 &&
-	       !__atomic_load_n(&ci->busy, __ATOMIC_SEQ_CST) &&
-	       __atomic_load_n(&ci->plugin_state, __ATOMIC_SEQ_CST) == PLUGIN_ANSWERED;
-}
-
-void
-http_conn_request_done(struct conn_info *ci, int dispatched)
-{
-	__atomic_store_n(&ci->plugin_state, PLUGIN_ANSWERED, __ATOMIC_SEQ_CST);
-	if (dispatched) {
+	if (!busy)
 		__atomic_store_n(&ci->since, mono_now(), __ATOMIC_RELAXED);
-		__atomic_store_n(&ci->busy, 0, __ATOMIC_SEQ_CST);
-	}
-	/* After the flags: either this sees the stop, or the stop's pass sees
-	 * the connection idle (both may retire it: harmless). */
-	if (ci->limits != NULL && __atomic_load_n(&ci->limits->reg->stopping, __ATOMIC_SEQ_CST) &&
-	    plugin_idle(ci))
-		http_conn_retire(ci->fd);
-}
-
-void
-http_conn_retire_idle(struct conn_registry *r)
-{
-	__atomic_store_n(&r->stopping, 1, __ATOMIC_SEQ_CST);
-	lockorder_lock(&r->lock, LOCK_HTTP_CONNS);
-	for (struct conn_info *ci = r->open; ci != NULL; ci = ci->next) {
-		if (ci->refused == CONN_SERVED && plugin_idle(ci))
-			http_conn_retire(ci->fd);
-	}
-	lockorder_unlock(&r->lock, LOCK_HTTP_CONNS);
+	__atomic_store_n(&ci->busy, busy, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -423,27 +365,18 @@ http_conn_retire_idle(struct conn_registry *r)
 
 /* Cut every connection whose request is overdue. Caller holds r->lock; the
  * descriptors stay open until libmicrohttpd, seeing the shutdown, closes
- * them and tells http_conn_closed (which needs the lock: no reuse races).
- * A plugin connection that has sat idle that long is retired instead: one
- * whose request has begun is left to libmicrohttpd's own timeout, which is
- * longer on a plugin socket (http_start.c). */
+ * them and tells http_conn_closed (which needs the lock: no reuse races). */
 static void
 cut_overdue(struct conn_registry *r, long long now)
 {
 	for (struct conn_info *ci = r->open; ci != NULL; ci = ci->next) {
 		long long limit =
 		    ci->refused != CONN_SERVED ? REFUSED_IDLE_S : (long long)r->deadline_s;
-		int done;
 
 		if (ci->cut || __atomic_load_n(&ci->busy, __ATOMIC_ACQUIRE) ||
 		    now - __atomic_load_n(&ci->since, __ATOMIC_RELAXED) <= limit || ci->fd < 0)
 			continue;
-		if (ci->refused == CONN_SERVED && ci->limits->caps.authz &&
-		    __atomic_load_n(&ci->plugin_state, __ATOMIC_SEQ_CST) != 0)
-			done = plugin_idle(ci) && http_conn_retire(ci->fd) == 1;
-		else
-			done = shutdown(ci->fd, SHUT_RDWR) == 0 || errno == ENOTCONN;
-		if (done) {
+		if (shutdown(ci->fd, SHUT_RDWR) == 0 || errno == ENOTCONN) {
 			ci->cut = 1;
 			ci->limits->cut++;
 		}

@@ -39,14 +39,9 @@ enum conn_refusal {
 
 struct peer_count;
 
-/* A plugin socket's connection: a request began to arrive on it; one was
- * answered on it (dockerd has used it and may use it again). */
-#define PLUGIN_STARTED  1
-#define PLUGIN_ANSWERED 2
-
 /* Per-connection state, made when the connection opens (http.c). Every
  * open connection carries one, each long-poll's too: the 4-byte fields sit
- * together between the peer and the 8-byte ones, leaving no padding. */
+ * together between the peer and the 8-byte ones. */
 struct conn_info {
 	struct peer peer;
 	int fd;
@@ -55,7 +50,6 @@ struct conn_info {
 	int busy;                /* a request is being handled (atomic) */
 	int cut;                 /* shut down for taking too long */
 	int told;                /* refused: the canned reply was written at once */
-	int plugin_state;        /* a plugin socket's: PLUGIN_* bits (atomic) */
 	long long since;         /* monotonic seconds: opened, or last request done */
 	struct auth_cache *auth; /* the last verified token (owned; NULL: none yet) */
 	struct conn_limits *limits;
@@ -106,39 +100,12 @@ unsigned http_conn_mhd_limit(const struct conn_limits *l);
 void http_conn_opened(struct conn_limits *l, struct conn_info *ci, struct MHD_Connection *conn);
 /* It closed: forget it. */
 void http_conn_closed(struct conn_info *ci);
-/* Its request reached the handler. */
-void http_conn_busy(struct conn_info *ci);
-/* A request on a plugin socket's connection began to arrive (its request
- * line was read): from then on the connection is not retired under it. */
-void http_conn_request_started(struct conn_info *ci);
-/* Its request is over (dispatched: it had reached the handler). On a plugin
- * socket of a stopping daemon, the connection is retired now if no next
- * request has begun to arrive. */
-void http_conn_request_done(struct conn_info *ci, int dispatched);
-
-/* Let a plugin socket's connection go without losing a request on it:
- * shut its read side only. dockerd keeps its plugin connections, and its
- * plugin client, when a connection fails under a request it has written,
- * sends the request again with the body already spent (a body-less
- * AuthZReq, refused: the docker call fails). A connection closed, or shut
- * both ways, drops a request that crossed the close. With only the read
- * side shut, a Unix socket's peer can no longer write to it (its next write
- * fails at once, EPIPE, nothing sent: Go's HTTP client then sends the
- * request again itself, body and all, on a new connection), while a request
- * already in its queue is still read and answered; libmicrohttpd closes the
- * connection when its next read finds the end. Only a connection with
- * nothing queued is retired (1); 0 when something is, -1 on error. */
-int http_conn_retire(int fd);
-/* The daemon stops: retire every plugin socket's connection that has carried
- * a request and has none under way; the others are retired as their request
- * ends (http_conn_request_done). */
-void http_conn_retire_idle(struct conn_registry *r);
+/* Its request reached the handler (1), or finished (0). */
+void http_conn_busy(struct conn_info *ci, int busy);
 
 /* The thread that cuts connections whose request has not arrived whole
  * within timeout seconds of their opening (or of their previous request).
- * A plugin socket's connection idle that long after a request is retired
- * instead (http_conn_retire); one whose next request has begun is left to
- * libmicrohttpd's timeout. 0 or -1. */
+ * 0 or -1. */
 int http_conn_start(struct conn_registry *r, unsigned timeout);
 /* Stop it (and wait for it); does nothing when it does not run. Accepts NULL. */
 void http_conn_stop(struct conn_registry *r);

@@ -115,17 +115,6 @@ pool_size(const struct http_opts *o, enum listener_kind kind)
 	return (n + 4095) & ~(size_t)4095;
 }
 
-/* libmicrohttpd's own inactivity timeout. A plugin socket's is twice the
- * connection timeout and a second: an idle plugin connection is the janitor's
- * to retire without losing a request (http_conn_retire) before libmicrohttpd
- * would close it; what remains for libmicrohttpd is a request stalled half
- * way. */
-static unsigned
-mhd_timeout(const struct http *h, const struct listener *l)
-{
-	return l->kind == LISTEN_AUTHZ ? 2 * h->opts.conn_timeout + 1 : h->opts.conn_timeout;
-}
-
 /* Every listener's connection caps, from the descriptor budget. */
 static int
 plan_limits(struct http *h)
@@ -200,7 +189,8 @@ start_listener(struct http *h, struct listener *l, unsigned threads)
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, l->fd, NULL};
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
-	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout(h, l), NULL};
+	mo[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, h->opts.conn_timeout, NULL};
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	                                  pool_size(&h->opts, l->kind), NULL};
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
@@ -209,7 +199,8 @@ start_listener(struct http *h, struct listener *l, unsigned threads)
 	                                  (intptr_t)http_notify_connection, l};
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 	                                  (intptr_t)http_request_completed, l};
-	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_uri_seen, l};
+	mo[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_uri_seen, NULL};
 	if (tls) {
 		mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key_pem};
 		mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert_pem};
@@ -300,10 +291,6 @@ http_stop(struct http *h, unsigned grace_ms)
 		if (l->unix_path != NULL && !l->inherited)
 			unlink(l->unix_path);
 	}
-	/* dockerd keeps its plugin connections: let them go, each as soon as no
-	 * request is under way on it; requests still coming wait in the
-	 * socket's backlog for the next daemon. */
-	http_conn_retire_idle(h->conns);
 	/* Let in-flight requests finish. */
 	while (active_connections(h) > 0 && waited < grace_ms) {
 		nanosleep(&ts, NULL);

@@ -4,12 +4,10 @@
 # request framing that curl will not produce (two Content-Length headers, a
 # NUL byte in the request line, an unknown transfer coding).
 #
-#   rawhttp.py unix:PATH|HOST:PORT TIMEOUT [--stream] [--mark FILE] < request-bytes
+#   rawhttp.py unix:PATH|HOST:PORT TIMEOUT [--stream] < request-bytes
 #
 # --stream sends stdin as it arrives instead of all at once, so that a test
 # writing it through a fifo decides when each part of a request goes out.
-# --mark FILE creates FILE once a whole response has come (a test waits for
-# it before doing what the kept connection should live through).
 #
 # Prints one line per HTTP response found ("status <code> <body>", the body
 # on one line), then "closed" when the server closed the connection within
@@ -64,20 +62,9 @@ def responses(data):
     return out
 
 
-def first_complete(data):
-    """Whether data holds a whole first response (one with Content-Length)."""
-    head, sep, rest = data.partition(b"\r\n\r\n")
-    for line in head.split(b"\r\n")[1:] if sep else []:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            return len(rest) >= int(v.strip())
-    return False
-
-
 def main():
     addr, timeout = sys.argv[1], float(sys.argv[2])
     stream = "--stream" in sys.argv[3:]
-    mark = sys.argv[sys.argv.index("--mark") + 1] if "--mark" in sys.argv[3:] else None
     request = b"" if stream else sys.stdin.buffer.read()
     s = connect(addr)
     s.sendall(request)
@@ -104,9 +91,6 @@ def main():
             closed = True
             break
         data += chunk
-        if mark and first_complete(data):
-            open(mark, "w").close()
-            mark = None
     s.close()
     for status, body in responses(data):
         print("status", status, body)

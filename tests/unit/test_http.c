@@ -6,13 +6,11 @@
 #include "util/etag.h"
 #include "http/auth.h"
 #include "http/http.h"
-#include "http/http_conn.h"
 #include "http/http_guard.h"
 #include "policy/userpolicy.h"
 #include "http/reply.h"
 #include "util/names.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -310,30 +308,6 @@ test_two_front_doors_keep_their_own_connections_and_metrics(void)
 	rmdir(dir);
 }
 
-/* A plugin connection is let go by shutting its read side: a request already
- * queued on it is not (it is read and answered first); once retired, the
- * peer's next write fails whole, with nothing taken, while the reply to what
- * was read still goes out and the daemon's next read finds the end. */
-static void
-test_retire_never_drops_a_request(void)
-{
-	int sv[2];
-	char buf[64];
-
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	CHECK(write(sv[1], "request", 7) == 7);
-	CHECK_INT_EQ(http_conn_retire(sv[0]), 0); /* queued: not now */
-	CHECK(read(sv[0], buf, sizeof(buf)) == 7);
-	CHECK_INT_EQ(http_conn_retire(sv[0]), 1);
-	errno = 0;
-	CHECK(send(sv[1], "next", 4, MSG_NOSIGNAL) == -1 && errno == EPIPE);
-	CHECK(send(sv[0], "reply", 5, MSG_NOSIGNAL) == 5);
-	CHECK(read(sv[1], buf, sizeof(buf)) == 5);
-	CHECK(read(sv[0], buf, sizeof(buf)) == 0);
-	close(sv[0]);
-	close(sv[1]);
-}
-
 int
 main(void)
 {
@@ -346,6 +320,5 @@ main(void)
 	RUN(test_guard_uri_finds_nul_and_counts_arguments);
 	RUN(test_user_names_refuse_hidden_characters);
 	RUN(test_two_front_doors_keep_their_own_connections_and_metrics);
-	RUN(test_retire_never_drops_a_request);
 	return CHECK_DONE();
 }
