@@ -50,8 +50,8 @@ expect_json "a registry login is allowed" .allow true
 jq '.containerPolicy.deniedFlags -= ["--privileged"]' "$T/policy.json" >"$T/looser.json"
 api POST /v1/policy/impact "${J[@]}" --data-binary "@$T/looser.json"
 expect_status "impact preview" 200
-# Eight inputs: a login (read-only) is neither inspected nor recorded.
-expect_json "every recorded input is replayed, none skipped" '"\(.replayed) \(.skipped)"' "8 0"
+# Nine inputs, the login among them (allowedRegistries judges its server).
+expect_json "every recorded input is replayed, none skipped" '"\(.replayed) \(.skipped)"' "9 0"
 expect_json "the redacted privileged create is newly allowed" '.newlyAllowed.byRule.privileged' 1
 
 lockset_stop
@@ -81,8 +81,8 @@ check "the swarm init's CA key is hashed, its certificate kept" \
 	test "$(body_has '"SigningCACert":"CERT","SigningCAKey":"lockset-hmac:')" = 1
 check "the volume's password is hashed, its other options kept" \
 	test "$(body_has '"o":"addr=nas,username=alice,password=lockset-hmac:')" = 1
-check "the registry login is not recorded" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE uri LIKE '%/auth%'")" = 0
+check "the registry login's password is hashed, its user and server kept" \
+	test "$(body_has '"username":"alice","password":"lockset-hmac:')$(body_has '"serveraddress":"https://index.docker.io/v1/"')" = 11
 check "the key is in the state directory, 0600" test "$(stat -c %a "$STATE/inputs-hmac.key")" = 600
 check "the key is 32 bytes" test "$(stat -c %s "$STATE/inputs-hmac.key")" = 32
 finish
