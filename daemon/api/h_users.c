@@ -401,8 +401,7 @@ h_user_settings_delete(struct request *rq)
 	                        "allow", -1, data) != 0) {
 		ret = reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
 		                  "the deletion could not be audited; nothing changed");
-	} else if (policystore_prefs_remove(rq->srv->policystore, users, "9999-12-31T23:59:59Z") <
-	           0) {
+	} else if (policystore_prefs_remove(rq->srv->policystore, users, NULL) < 0) {
 		ret = reply_error(rq, ERR_INTERNAL, NULL, "the preferences could not be deleted");
 	} else {
 		served_notify_user(rq->srv->served, user);

@@ -497,7 +497,8 @@ static int
 prefs_remove_tx(sqlite3 *c, void *arg)
 {
 	struct prefs_remove_args *a = arg;
-	sqlite3_stmt *st = db_prepare(c, "DELETE FROM user_prefs WHERE user = ?1 AND time < ?2");
+	sqlite3_stmt *st =
+	    db_prepare(c, "DELETE FROM user_prefs WHERE user = ?1 AND (?2 IS NULL OR time < ?2)");
 	const json_t *v;
 	size_t i;
 	int rc = SQLITE_OK;
@@ -527,25 +528,12 @@ policystore_prefs_remove(struct policystore *ps, const json_t *users, const char
 }
 
 long
-policystore_prefs_count(struct policystore *ps)
-{
-	sqlite3 *c = db_reader_get(ps->db);
-	sqlite3_stmt *st = c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs") : NULL;
-	long n = -1;
-
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	db_reader_put(ps->db, c);
-	return n;
-}
-
-long
 policystore_prefs_count_by(struct policystore *ps, const char *actor)
 {
 	sqlite3 *c = db_reader_get(ps->db);
 	sqlite3_stmt *st =
-	    c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs WHERE actor = ?1") : NULL;
+	    c ? db_prepare(c, "SELECT COUNT(*) FROM user_prefs WHERE ?1 IS NULL OR actor = ?1")
+	      : NULL;
 	long n = -1;
 
 	if (st != NULL && db_bind_text(st, 1, actor) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -553,6 +541,12 @@ policystore_prefs_count_by(struct policystore *ps, const char *actor)
 	sqlite3_finalize(st);
 	db_reader_put(ps->db, c);
 	return n;
+}
+
+long
+policystore_prefs_count(struct policystore *ps)
+{
+	return policystore_prefs_count_by(ps, NULL);
 }
 
 int

@@ -73,11 +73,11 @@ int policystore_prefs_put(struct policystore *ps, const char *user, const json_t
  * error. */
 json_t *policystore_prefs_stale(struct policystore *ps, const char *cutoff, int limit);
 /* Remove the preferences of users (an array of names) still unchanged since
- * before cutoff. The number removed, or -1. */
+ * before cutoff (NULL: whenever they changed). The number removed, or -1. */
 long policystore_prefs_remove(struct policystore *ps, const json_t *users, const char *cutoff);
 /* Users with preferences, or -1. */
 long policystore_prefs_count(struct policystore *ps);
-/* Users whose preferences actor wrote last, or -1. */
+/* Users whose preferences actor wrote last (NULL: any), or -1. */
 long policystore_prefs_count_by(struct policystore *ps, const char *actor);
 /* user's preferences: 0 with *prefs a new reference (NULL when none were
  * stored), -1 on a read error. */
