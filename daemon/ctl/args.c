@@ -191,6 +191,19 @@ ctl_args(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts, char 
 	return 0;
 }
 
+int
+ctl_global_option(struct ctl *c, int argc, char **argv, int *i)
+{
+	static const struct ctl_opt none[] = {{NULL, 0, NULL, NULL}};
+
+	json_flag = 0;
+	if (take_option(c, none, argc, argv, i) != 0)
+		return CTL_USAGE;
+	if (json_flag)
+		c->json = 1;
+	return 0;
+}
+
 char *
 ctl_read_file(const char *path, size_t *len)
 {

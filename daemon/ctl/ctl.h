@@ -94,6 +94,10 @@ struct ctl_opt {
  * too many positionals. */
 int ctl_args(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts, char **pos,
              int maxpos, int *npos, char ***rest, int *nrest);
+/* One global option ("--socket PATH", "--url=URL", "--json", ...) at
+ * argv[*i], before the command; *i moves past its value. 0, or CTL_USAGE
+ * after printing why. */
+int ctl_global_option(struct ctl *c, int argc, char **argv, int *i);
 /* The token given by --token (value is then overwritten in place, so that
  * argv no longer shows it) or --token-file (value is the path, "-" for
  * stdin; its first line). 0, or CTL_USAGE after printing why: a second

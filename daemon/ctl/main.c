@@ -53,45 +53,16 @@ global_options(struct ctl *c, int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-		const char *a = argv[i] + 2;
-		const char **dst = NULL;
-
-		if (strcmp(a, "json") == 0) {
-			c->json = 1;
-			continue;
-		}
-		if (strcmp(a, "help") == 0) {
+		if (strcmp(argv[i], "--help") == 0) {
 			fputs(usage_text, stdout);
 			exit(CTL_OK);
 		}
-		if (strcmp(a, "version") == 0) {
+		if (strcmp(argv[i], "--version") == 0) {
 			printf("locksetctl %s\n", PACKAGE_VERSION);
 			exit(CTL_OK);
 		}
-		if (strcmp(a, "socket") == 0)
-			dst = &c->socket;
-		else if (strcmp(a, "url") == 0)
-			dst = &c->url;
-		else if (strcmp(a, "token") == 0 || strcmp(a, "token-file") == 0)
-			dst = &c->token;
-		else if (strcmp(a, "cacert") == 0)
-			dst = &c->cacert;
-		else if (strcmp(a, "proxy") == 0)
-			dst = &c->proxy;
-		if (dst == NULL || i + 1 >= argc) {
-			/* Up to any '=': what follows may be a secret. */
-			fprintf(stderr, "locksetctl: %.*s %s\n", (int)strcspn(argv[i], "="),
-			        argv[i], dst ? "needs a value" : "is not a global option");
+		if (ctl_global_option(c, argc, argv, &i) != 0)
 			return -1;
-		}
-		if (dst == &c->token) {
-			if (ctl_set_token(c, a, argv[++i]) != 0)
-				return -1;
-			continue;
-		}
-		*dst = argv[++i];
-		if (dst == &c->socket)
-			c->url = NULL;
 	}
 	if (i >= argc) {
 		fputs(usage_text, stderr);
