@@ -6,7 +6,8 @@
 # commit per row; every row in one transaction), with the CPU time an event
 # costs the daemon and the load generator (which share the machine's cores,
 # and so bound the rate whatever the disk) and, as a check of that bound, the
-# rate at 64 writers without any fsync (synchronous=NORMAL); then, over a 1-million-row
+# rate at 64 writers without any fsync (synchronous=NORMAL), and the HTTP
+# floor: the rate of a server that answers each event unread; then, over a 1-million-row
 # log, the latency of filtered pages and locksetd's RSS during a full NDJSON
 # export, and the start-up time to the first answered request with that log.
 # Prints each figure with its reference and the ratio; never fails on a
@@ -20,12 +21,13 @@ ROWS=${BENCH_ROWS:-1000000}      # rows in the large log (BENCH_LARGE=0: no larg
 PER_ROW=${BENCH_PER_ROW_N:-3000} # rows for the commit-per-row ceiling
 BULK=${BENCH_BULK_N:-200000}     # rows for the one-transaction ceiling
 LOADGEN="$LOCKSET_BUILDDIR/tests/tools/loadgen"
+ALLOWALL="$LOCKSET_BUILDDIR/tests/tools/allowall"
 for c in sqlite3 curl; do
 	command -v "$c" >/dev/null || { echo "bench-audit: $c not installed"; exit 77; }
 done
-if [ ! -x "$LOADGEN" ]; then
-	make -s -C "$LOCKSET_BUILDDIR" tests/tools/loadgen >/dev/null ||
-		{ echo "bench-audit: cannot build tests/tools/loadgen"; exit 77; }
+if [ ! -x "$LOADGEN" ] || [ ! -x "$ALLOWALL" ]; then
+	make -s -C "$LOCKSET_BUILDDIR" tests/tools/loadgen tests/tools/allowall >/dev/null ||
+		{ echo "bench-audit: cannot build tests/tools/loadgen and allowall"; exit 77; }
 fi
 # State on the same filesystem as the build (not /tmp, which may be tmpfs),
 # so that fsync costs what it costs on a real disk.
@@ -123,6 +125,27 @@ run_writers "--threads 64" "1 8 64" --threads 64
 # leave, the rate the machine's CPU allows.
 run_writers "synchronous=NORMAL" "64" --audit-sync normal
 
+# The same appends to a server that does nothing with them: allowall
+# (libmicrohttpd in locksetd's threading mode, a worker per core) reads each
+# body and answers at once. What it reaches is what HTTP and this generator
+# leave of the machine before anything is parsed, hashed or stored: the most
+# any daemon answering each event over HTTP could reach here.
+rm -f "$D/floor.sock"
+"$ALLOWALL" "$D/floor.sock" 2>>"$D/daemon.log" &
+PID=$!
+for _ in $(seq 500); do
+	[ -S "$D/floor.sock" ] && break
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.01
+done
+FLOOR_OUT=$( { TIMEFORMAT='gen_cpu=%U+%S'; time "$LOADGEN" -u "$D/floor.sock" -c 64 -w 1 \
+	-d "$DURATION" -H 'Content-Type: application/json' -b "$D/event.json" /v1/events; } 2>&1)
+stop
+FLOOR_EPS=$(echo "$FLOOR_OUT" | rate)
+printf '  %-22s %3d writers: %9.0f events/s  p50 %7s ms  p99 %7s ms  (HTTP alone: allowall answers without reading the event)\n' \
+	"HTTP floor" 64 "${FLOOR_EPS:-0}" "$(echo "$FLOOR_OUT" | field p50_ms)" \
+	"$(echo "$FLOOR_OUT" | field p99_ms)"
+
 # ---------------------------------------------------------------------------
 # 2. Ceilings on the same disk, same schema, same row, with the sqlite3 CLI
 
@@ -184,6 +207,11 @@ awk -v d="${CPU_D[$l,64]}" -v g="${CPU_G[$l,64]}" -v cores="$(nproc)" -v b="$BUL
 	cap = (d + g > 0) ? cores * 1e6 / (d + g) : 0
 	printf "  CPU bound at 64 writers: %.1f us (daemon) + %.1f us (generator) an event on %d cores: at most %.0f events/s, %.2f x (b)\n", d, g, cores, cap, (b > 0 ? cap / b : 0)
 	printf "  without fsync (synchronous=NORMAL), 64 writers: %.0f events/s, %.2f x (b)\n", nf, (b > 0 ? nf / b : 0) }'
+# Where the target sits between the HTTP floor and the ceiling.
+awk -v f="${FLOOR_EPS:-0}" -v b="$BULK_EPS" -v d="${EPS[default threads,64]}" \
+	-v t="${EPS[--threads 64,64]}" 'BEGIN {
+	if (f > 0 && b > 0)
+		printf "  HTTP floor at 64 writers: %.0f events/s, %.2f x (b); the 0.30 x (b) target is %.2f x the floor; lockset reaches %.2f x the floor (default threads), %.2f x (--threads 64)\n", f, f / b, 0.3 * b / f, d / f, t / f }'
 if [ "${BENCH_LARGE:-1}" = 0 ]; then
 	echo "Large log skipped (BENCH_LARGE=0)"
 	exit 0
