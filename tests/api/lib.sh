@@ -41,7 +41,8 @@ need() {
 need curl jq
 
 # Under valgrind: every daemon run's memcheck verdict (a run ended by SIGKILL
-# leaves no summary and is not judged). Prints the errors; 1 when any.
+# leaves no summary and is not judged; one valgrind itself gave up on is).
+# Prints the errors; 1 when any.
 valgrind_verdict() {
 	local f bad=0
 	for f in "${LOCKSET_VALGRIND_LOGS:-/nonexistent}"/locksetd.*.log; do
@@ -49,6 +50,10 @@ valgrind_verdict() {
 		if grep -q "ERROR SUMMARY: [1-9]" "$f"; then
 			echo "not ok - valgrind: memcheck errors in a daemon run:"
 			grep -v "^==[0-9]*== *$" "$f" | head -n 80
+			bad=1
+		elif grep -q "^valgrind: the 'impossible' happened" "$f"; then
+			echo "not ok - valgrind: it gave up on a daemon run:"
+			grep -B 3 -A 3 "^valgrind: the 'impossible' happened" "$f"
 			bad=1
 		fi
 	done

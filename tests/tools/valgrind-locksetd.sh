@@ -6,8 +6,11 @@
 # $LOCKSET_VALGRIND_LOGS, which tests/api/lib.sh checks when the test ends.
 : "${LOCKSET_VALGRIND_REAL:?the real locksetd}"
 : "${LOCKSET_VALGRIND_LOGS:?a directory for the logs}"
+# --max-threads: the docker proxy runs a thread per client, up to 1,024
+# (PROXY_MAX_CONNS), beside the workers and lockset's own threads; valgrind's
+# default of 500 aborts the daemon at the 500th.
 mkdir -p "$LOCKSET_VALGRIND_LOGS"
 exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
-	--errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=30 \
+	--errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=30 --max-threads=2048 \
 	--log-file="$LOCKSET_VALGRIND_LOGS/locksetd.%p.log" \
 	"$LOCKSET_VALGRIND_REAL" "$@"
