@@ -77,7 +77,13 @@ restarts=0
 # A stop lets in-flight requests finish (up to 3 s) and a start may be slow
 # on a busy machine: each is waited for, 30 s at the most.
 stopped() { ! kill -0 "$old" 2>/dev/null; }
-restarted() { new=$(pgrep -f "listen unix:$SA/api.sock" | head -n1); [ -n "$new" ] && [ "$new" != "$old" ]; }
+# A new daemon, up: answering (the socket holds requests until it is). The
+# next restart signals a daemon that handles the signal, not one still
+# loading its policy, which the signal's default action would end.
+restarted() {
+	new=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
+	[ -n "$new" ] && [ "$new" != "$old" ] && [ "$(sa http://lockset/v1/health)" = 200 ]
+}
 for n in 1 2 3; do
 	old=$(pgrep -P "$SUPERVISOR" -f "$LOCKSETD" | head -n1)
 	[ -n "$old" ] || old=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
