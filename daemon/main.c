@@ -358,6 +358,10 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	int ready_fd = -1, rc;
 
+	/* First of all: a stop or a reload asked for while starting waits for
+	 * sigwait (serve_signals) instead of taking the signal's default
+	 * action, which would end the process uncleanly (SIGHUP's included). */
+	block_signals(&sigs);
 	atexit(release_at_exit);
 	if (config_load(&cfg, argc, argv, &errs) != 0) {
 		process_print_problems(stderr, "locksetd: ", &errs);
@@ -400,7 +404,6 @@ main(int argc, char **argv)
 	}
 	process_log_problems(cfg.settings, warns.v, warns.n, "warning");
 
-	block_signals(&sigs);
 	open_sockets();
 	if (open_state(ready_fd) != 0 || go_live(ready_fd) != 0)
 		return 1;
