@@ -138,8 +138,8 @@ for _ in $(seq 500); do
 	kill -0 "$PID" 2>/dev/null || break
 	sleep 0.01
 done
-FLOOR_OUT=$( { TIMEFORMAT='gen_cpu=%U+%S'; time "$LOADGEN" -u "$D/floor.sock" -c 64 -w 1 \
-	-d "$DURATION" -H 'Content-Type: application/json' -b "$D/event.json" /v1/events; } 2>&1)
+FLOOR_OUT=$("$LOADGEN" -u "$D/floor.sock" -c 64 -w 1 -d "$DURATION" \
+	-H 'Content-Type: application/json' -b "$D/event.json" /v1/events 2>&1)
 stop
 FLOOR_EPS=$(echo "$FLOOR_OUT" | rate)
 printf '  %-22s %3d writers: %9.0f events/s  p50 %7s ms  p99 %7s ms  (HTTP alone: allowall answers without reading the event)\n' \
