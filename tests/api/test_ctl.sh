@@ -34,11 +34,6 @@ run() {
 has() { grep -q -- "$1" "$T/out" || { echo "# output was:"; sed 's/^/#   /' "$T/out"; return 1; }; }
 jqe() { jq -e "$@" >/dev/null; }
 not_in() { ! grep -qF -- "$1" "$2"; }
-# wait_for FILE PATTERN: until a line matches (10 s).
-wait_for() {
-	for _ in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
 
 # --- status; tables
 run "status over the Unix socket" 0 ctl status
@@ -181,9 +176,9 @@ check "settings --user is the user's" jqe '.user == "alice" and .policyVersion =
 ctl --json settings --watch >"$T/watch" 2>&1 &
 WATCH=$!
 EXTRA_PIDS="$WATCH"
-check "settings --watch prints the current settings" wait_for "$T/watch" '"policyVersion": *4'
+check "settings --watch prints the current settings" wait_until 10 grep -qs -- '"policyVersion": *4' "$T/watch"
 ctl policy patch '{"analyticsEnabled":{"locked":true,"value":true}}' >/dev/null
-check "settings --watch prints the next version when the policy changes" wait_for "$T/watch" '"policyVersion": *5'
+check "settings --watch prints the next version when the policy changes" wait_until 10 grep -qs -- '"policyVersion": *5' "$T/watch"
 kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
 
 # --- check (the corpus test covers the translation)
@@ -212,9 +207,9 @@ ctl audit --follow --format ndjson --action runtime.ctl.follow >"$T/follow" 2>&1
 FOLLOW=$!
 EXTRA_PIDS="$FOLLOW"
 api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"runtime.ctl.follow","subject":"one"}'
-check "audit --follow prints a new event" wait_for "$T/follow" '"subject":"one"'
+check "audit --follow prints a new event" wait_until 10 grep -qs -- '"subject":"one"' "$T/follow"
 api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"runtime.ctl.follow","subject":"two"}'
-check "and the next one" wait_for "$T/follow" '"subject":"two"'
+check "and the next one" wait_until 10 grep -qs -- '"subject":"two"' "$T/follow"
 check "each event once" test "$(grep -c '"subject":"one"' "$T/follow")" = 1
 kill "$FOLLOW" 2>/dev/null; wait "$FOLLOW" 2>/dev/null
 run "audit verify" 0 ctl audit verify

@@ -23,8 +23,6 @@ chgrp 65534 "$SOCK"
 metric() { curl -s --unix-socket "$SOCK" http://lockset/metrics | awk -v m="$1" 'index($0, m " ") == 1 { print $2 }'; }
 waiters() { echo $(( $(metric 'lockset_longpoll_waiters{kind="org"}') + $(metric 'lockset_longpoll_waiters{kind="user"}') )); }
 conns() { metric "lockset_connections{listener=\"unix:$SOCK\"}"; }
-# wait_for SECONDS 'CONDITION': until the condition (evaluated anew) holds.
-wait_for() { local n=$(( $1 * 10 )); for _ in $(seq "$n"); do eval "$2" && return 0; sleep 0.1; done; return 1; }
 etag_of() { curl -s --unix-socket "$SOCK" -D - -o /dev/null "http://lockset/v1/settings$1" | sed -n 's/^ETag: *//Ip' | tr -d '\r'; }
 ORG=$(etag_of "")
 poll_req() { printf 'GET /v1/settings?wait=300%s HTTP/1.1\\r\\nHost: x\\r\\nIf-None-Match: %s\\r\\n\\r\\n' "$1" "$2"; }
@@ -38,10 +36,10 @@ as() { local uid=$1 n=$2; shift 2
 BASE=$(conns)
 as 65534 10 >"$T/ghost.out" &
 GHOST=$!; EXTRA_PIDS="$GHOST"
-wait_for 20 '[ "$(waiters)" = 10 ]'
+wait_until 20 eval '[ "$(waiters)" = 10 ]'
 check "10 long-polls wait ($(waiters))" test "$(waiters)" = 10
 kill "$GHOST"; wait "$GHOST" 2>/dev/null; EXTRA_PIDS=
-wait_for 10 '[ "$(waiters)" = 0 ] && [ "$(conns)" -le "$BASE" ]'
+wait_until 10 eval '[ "$(waiters)" = 0 ] && [ "$(conns)" -le "$BASE" ]'
 check "once the caller exits, its long-polls are gone within seconds ($(waiters) waiting)" test "$(waiters)" = 0
 check "... and so are its connections ($(conns) open, $BASE before)" test "$(conns)" -le "$BASE"
 
@@ -49,23 +47,23 @@ check "... and so are its connections ($(conns) open, $BASE before)" test "$(con
 # it is killed, so every step begins from the waiters the last one counted.
 as 65534 10 >"$T/c1.out" &
 C1=$!; EXTRA_PIDS="$C1"
-wait_for 20 '[ "$(waiters)" = 10 ]'
+wait_until 20 eval '[ "$(waiters)" = 10 ]'
 (as 65534 5 --until-replies 5 --until-closed 20) >"$T/c1b.out"
 check "a caller's 11th to 15th long-polls get 429 ($(tail -n1 "$T/c1b.out"))" grep -q '^statuses 429=5$' "$T/c1b.out"
 as 65533 10 >"$T/c2.out" &
 C2=$!; EXTRA_PIDS="$C1 $C2"
-wait_for 20 '[ "$(waiters)" = 20 ]'
+wait_until 20 eval '[ "$(waiters)" = 20 ]'
 (as 65532 3 --until-replies 3 --until-closed 20) >"$T/c3.out"
 check "past 20 waiting in all, another caller's get 503 ($(tail -n1 "$T/c3.out"))" grep -q '^statuses 503=3$' "$T/c3.out"
 kill "$C1"; wait "$C1" 2>/dev/null; EXTRA_PIDS="$C2"
-wait_for 20 '[ "$(waiters)" = 10 ]'
+wait_until 20 eval '[ "$(waiters)" = 10 ]'
 (as 65532 3 --until-closed 2) >"$T/c4.out"
 check "below the total again, it may wait ($(tail -n1 "$T/c4.out"))" grep -q '^statuses none=3$' "$T/c4.out"
 curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -H "If-None-Match: $ORG" --max-time 20 \
 	'http://lockset/v1/settings?wait=1' >"$T/admin.out"
 check "an admin may always wait (got $(cat "$T/admin.out") at the deadline)" test "$(cat "$T/admin.out")" = 304
 kill "$C2"; wait "$C2" 2>/dev/null; EXTRA_PIDS=
-wait_for 10 '[ "$(waiters)" = 0 ]'
+wait_until 10 eval '[ "$(waiters)" = 0 ]'
 
 # --- per-user long-polls: a change to bob wakes only bob's, built once
 lockset_stop
@@ -78,12 +76,12 @@ A=$!
 python3 "$HOLD" "unix:$SOCK" 50 --send "$(poll_req '&user=bob' "$B_ETAG")" --until-closed 60 \
 	--until-replies 50 >"$T/bob.out" &
 B=$!; EXTRA_PIDS="$A $B"
-wait_for 20 '[ "$(metric "lockset_longpoll_waiters{kind=\"user\"}")" = 100 ]'
+wait_until 20 eval '[ "$(metric "lockset_longpoll_waiters{kind=\"user\"}")" = 100 ]'
 check "100 per-user long-polls wait" test "$(metric 'lockset_longpoll_waiters{kind="user"}')" = 100
 BUILDS=$(metric lockset_longpoll_user_builds_total)
 api PUT /v1/users/bob/settings -H 'Content-Type: application/json' -d '{"allowBetaFeatures": {"value": true}}'
 expect_status "bob's preferences change" 200
-wait_for 20 '[ "$(metric "lockset_longpoll_waiters{kind=\"user\"}")" = 50 ]'
+wait_until 20 eval '[ "$(metric "lockset_longpoll_waiters{kind=\"user\"}")" = 50 ]'
 check "bob's settings were built once for his 50 waiters ($BUILDS -> $(metric lockset_longpoll_user_builds_total))" \
 	test "$(( $(metric lockset_longpoll_user_builds_total) - BUILDS ))" = 1
 check "alice's 50 still wait ($(metric 'lockset_longpoll_waiters{kind="user"}'))" \

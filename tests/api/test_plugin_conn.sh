@@ -43,10 +43,9 @@ conn_open() {
 	curl -s --unix-socket "$SOCK" http://lockset/metrics |
 		grep -q "^lockset_connections{listener=\"unix:$AUTHZ_SOCK\"} 1$"
 }
-wait_for() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
-check "the first part of the body is on an open plugin connection" wait_for conn_open
+check "the first part of the body is on an open plugin connection" wait_until 10 conn_open
 kill -TERM "$DAEMON_PID"
-check "the daemon is stopping" wait_for grep -q 'shutting down' "$T/daemon.log"
+check "the daemon is stopping" wait_until 10 grep -q 'shutting down' "$T/daemon.log"
 printf '%s' "${ENV:20}" >&3
 exec 3>&-
 wait "$RAWPID"

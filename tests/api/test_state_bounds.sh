@@ -18,8 +18,6 @@ rows() { sqlite3 "$DB" 'SELECT count(*) FROM decision_inputs'; }
 stored_bytes() { sqlite3 "$DB" 'SELECT (SELECT COALESCE(SUM(length(CAST(uri AS BLOB))), 0) FROM decision_inputs) + (SELECT COALESCE(SUM(length(body)), 0) FROM input_bodies)'; }
 has_row() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE uri LIKE '%name=$1'")" = 1 ]; }
 metric() { curl -s --unix-socket "$SOCK" http://lockset/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
-# wait_for SECONDS 'CONDITION': until the shell condition (evaluated anew each time) holds.
-wait_for() { local n=$(( $1 * 10 )); for _ in $(seq "$n"); do eval "$2" && return 0; sleep 0.1; done; return 1; }
 decide() { # URI: a create on an inspected route
 	api POST /v1/decisions "${J[@]}" -d "{\"method\":\"POST\",\"uri\":\"$1\",\"body\":{\"Image\":\"alpine\"}}"
 }
@@ -56,7 +54,7 @@ plugin "/v1.41/containers/create?name=notjson" 'not json'
 check "one with a body that is not JSON is judged: denied" test "$(jq .Allow "$T/plugin")" = false
 decide "/v1.41/containers/create?name=marker1"
 expect_status "a decision after them" 200
-check "... is recorded" wait_for 20 'has_row marker1'
+check "... is recorded" wait_until 20 has_row marker1
 check "the input with the long URI is not recorded" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE uri LIKE '%name=cccc%'")" = 0
 check "the input with the large body is recorded without it (the preview skips it)" test \
@@ -64,7 +62,7 @@ check "the input with the large body is recorded without it (the preview skips i
 check "/metrics counts the input not recorded" \
 	test "$(metric 'lockset_decision_inputs_dropped_total{reason="uri_too_long"}')" = 1
 check "... and the body not kept" \
-	wait_for 20 '[ "$(metric '"'"'lockset_decision_input_bodies_dropped_total{reason="too_large"}'"'"')" = 1 ]'
+	wait_until 20 eval '[ "$(metric '"'"'lockset_decision_input_bodies_dropped_total{reason="too_large"}'"'"')" = 1 ]'
 check "... and the one not JSON" \
 	test "$(metric 'lockset_decision_input_bodies_dropped_total{reason="not_json"}')" = 1
 check "... which is recorded without it" test \
@@ -80,13 +78,13 @@ for i in $(seq 200); do
 		"{\"method\":\"POST\",\"uri\":\"/v1.41/containers/create?$PAD&name=c$i\",\"body\":{\"Image\":\"alpine\"}}" --next)
 done
 curl "${ARGS[@]}" -s -o /dev/null --unix-socket "$SOCK" http://lockset/v1/health
-check "the last of 200 inputs is recorded" wait_for 20 'has_row c200'
+check "the last of 200 inputs is recorded" wait_until 20 has_row c200
 # Retention runs between batches, after the one that wrote c200 commits.
-wait_for 20 '[ "$(stored_bytes)" -le 65536 ]'
+wait_until 20 eval '[ "$(stored_bytes)" -le 65536 ]'
 check "--inputs-max-bytes 65536 holds: $(stored_bytes) bytes in $(rows) rows" \
 	test "$(stored_bytes)" -le 65536 -a "$(rows)" -ge 40
 check "... the oldest were pruned" test "$(sqlite3 "$DB" "SELECT count(*) FROM decision_inputs WHERE uri LIKE '%name=c1'")" = 0
-check "/metrics shows the bytes stored" wait_for 20 '[ "$(metric lockset_decision_inputs_bytes)" = "$(stored_bytes)" ]'
+check "/metrics shows the bytes stored" wait_until 20 eval '[ "$(metric lockset_decision_inputs_bytes)" = "$(stored_bytes)" ]'
 check "... and the rows" test "$(metric lockset_decision_inputs_rows)" = "$(rows)"
 check "... and the limit" test "$(metric lockset_decision_inputs_max_bytes)" = 65536
 lockset_stop
@@ -94,15 +92,15 @@ lockset_stop
 # Lower limits apply at start-up, to what is stored already.
 before=$(rows)
 lockset_start --inputs-max-bytes 65536 --inputs-max-rows 10 || exit 1
-check "--inputs-max-rows 10 prunes the $before rows at start-up" wait_for 20 '[ "$(rows)" -le 10 ]'
+check "--inputs-max-rows 10 prunes the $before rows at start-up" wait_until 20 eval '[ "$(rows)" -le 10 ]'
 check "... the newest stay" has_row c200
-check "/metrics shows the rows stored" wait_for 20 '[ "$(metric lockset_decision_inputs_rows)" = "$(rows)" ]'
+check "/metrics shows the rows stored" wait_until 20 eval '[ "$(metric lockset_decision_inputs_rows)" = "$(rows)" ]'
 lockset_stop
 sqlite3 "$DB" "UPDATE decision_inputs SET last = '2020-01-01T00:00:00.000000Z' WHERE uri NOT LIKE '%name=c200'"
 lockset_start --inputs-max-days 1 || exit 1
-check "--inputs-max-days 1 prunes the rows last seen in 2020 at start-up" wait_for 20 '[ "$(rows)" = 1 ]'
+check "--inputs-max-days 1 prunes the rows last seen in 2020 at start-up" wait_until 20 eval '[ "$(rows)" = 1 ]'
 check "... the bodies no row refers to go with them; the bytes are counted anew" \
-	wait_for 20 '[ "$(metric lockset_decision_inputs_bytes)" = "$(stored_bytes)" ]'
+	wait_until 20 eval '[ "$(metric lockset_decision_inputs_bytes)" = "$(stored_bytes)" ]'
 lockset_stop
 
 # Preferences: at most --prefs-max-users users, pruned by age.
