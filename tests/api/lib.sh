@@ -246,11 +246,12 @@ expect_error() {
 # ($SA/api.sock) and AUTHZ-SOCKET held by systemd-socket-activate, and a loop
 # that starts the daemon again whenever it exits (touch $SA/stop to end it).
 # SUPERVISOR is the loop's pid; returns once the API socket is bound (10 s).
+# SUPERVISE_ENV: more NAME=VALUE words for the daemon's environment.
 supervise() {
 	mkdir -p "$SA"
 	cat >"$SA/loop.sh" <<EOF
 while [ ! -e "$SA/stop" ]; do
-	( export LISTEN_PID=\$BASHPID; exec "$LOCKSETD" --settings "$SETTINGS" \
+	( export LISTEN_PID=\$BASHPID ${SUPERVISE_ENV:-}; exec "$LOCKSETD" --settings "$SETTINGS" \
 		--state-dir "$STATE" --listen "unix:$SA/api.sock" \
 		--authz-socket "$1" --foreground )
 done
@@ -262,6 +263,19 @@ EOF
 		"${vg_env[@]}" bash "$SA/loop.sh" >"$SA/log" 2>&1 &
 	SUPERVISOR=$!
 	wait_until 10 test -S "$SA/api.sock"
+}
+
+# supervised: the pid of the daemon supervise runs now (empty: none).
+supervised() { pgrep -f "listen unix:$SA/api.sock" | head -n1; }
+
+# supervised_new OLD: a daemon other than OLD runs and answers /v1/health
+# (the socket holds requests until it does).
+supervised_new() {
+	local new
+	new=$(supervised)
+	[ -n "$new" ] && [ "$new" != "$1" ] && [ "$(curl -s -m $((20 * WAIT_SCALE)) \
+		--unix-socket "$SA/api.sock" -o /dev/null -w '%{http_code}' \
+		http://lockset/v1/health)" = 200 ]
 }
 
 # audit_fill N: append N deny rows straight into the stopped daemon's audit
