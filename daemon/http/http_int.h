@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the HTTP front door's files share (http.c the dispatcher,
- * http_listen.c listeners and peers, http_start.c start and stop): the
- * struct http they all work on, and its listeners. */
+ * http_listen.c listeners and peers, http_start.c start and stop,
+ * http_drain.c the stop's last accepts): the struct http they all work on,
+ * and its listeners. */
 #ifndef LOCKSET_HTTP_INT_H
 #define LOCKSET_HTTP_INT_H
 
@@ -10,6 +11,7 @@
 
 #include <microhttpd.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define HTTP_MAX_LISTENERS 16
 /* TLS 1.2 and 1.3 only; in TLS 1.2 only forward-secret key exchanges
@@ -38,6 +40,14 @@ struct listener {
 	struct http *http;          /* the front door it belongs to */
 	struct server *srv;         /* given to each request (http_start) */
 	const struct auth *auth;    /* identifies its callers (http_opts) */
+	unsigned workers;           /* libmicrohttpd's threads for it (http_start) */
+	struct drain {              /* while it stops (http_drain.c) */
+		ino_t *probes;      /* the probe connections' sockets, one per worker */
+		unsigned expected;  /* probes handed to libmicrohttpd */
+		unsigned seen;      /* ... that their workers took up (atomic) */
+		int armed;          /* probes is complete: the notifier looks (atomic) */
+		int failed;         /* a probe could not be made: the count alone tells */
+	} drain;
 };
 
 /* The front door: what http_new makes and every libmicrohttpd callback
@@ -62,5 +72,19 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *conn, const char
 void http_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                             enum MHD_RequestTerminationCode toe);
 void *http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn);
+
+/* Stopping without dropping a connection (http_drain.c). A worker of
+ * libmicrohttpd may be inside accept() as the listener is quiesced: the
+ * connection it gets is not in libmicrohttpd's count yet, and a stop that
+ * saw none open would close it unanswered. http_drain_begin, after
+ * MHD_quiesce_daemon, hands each worker a probe connection; a worker takes
+ * one up only after finishing any accept it had begun, so once
+ * http_drain_done, the count holds every connection there will be. */
+void http_drain_begin(struct listener *l);
+int http_drain_done(const struct listener *l);
+/* From the connection notifier: 1 when fd is one of l's probes (counted as
+ * taken up; the notifier leaves it alone), else 0. */
+int http_drain_is_probe(struct listener *l, int fd);
+void http_drain_free(struct listener *l);
 
 #endif

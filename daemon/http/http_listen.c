@@ -271,16 +271,21 @@ http_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_con
 		*socket_context = NULL;
 		return;
 	}
-	ci = calloc(1, sizeof(*ci));
-	if (ci == NULL)
-		return;
-	ci->peer.uid = (uid_t)-1;
-	ci->peer.gid = (gid_t)-1;
 	{
 		const union MHD_ConnectionInfo *info =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		ci->fd = info != NULL ? info->connect_fd : -1;
+		int fd = info != NULL ? info->connect_fd : -1;
+
+		/* A stopping listener's probe: no peer, never a request. */
+		if (http_drain_is_probe(l, fd))
+			return;
+		ci = calloc(1, sizeof(*ci));
+		if (ci == NULL)
+			return;
+		ci->fd = fd;
 	}
+	ci->peer.uid = (uid_t)-1;
+	ci->peer.gid = (gid_t)-1;
 	if (l->is_unix) {
 		struct ucred cred;
 		socklen_t len = sizeof(cred);

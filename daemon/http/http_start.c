@@ -208,6 +208,7 @@ start_listener(struct http *h, struct listener *l, unsigned threads)
 		                                  (void *)HTTP_TLS_PRIORITIES};
 	}
 	mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	l->workers = threads;
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_dispatch, l, MHD_OPTION_ARRAY, mo,
 	                             MHD_OPTION_END);
 	if (l->daemon == NULL) {
@@ -271,6 +272,18 @@ active_connections(const struct http *h)
 	return active;
 }
 
+/* Whether every listener's workers have finished the accepts begun before
+ * it was quiesced. */
+static int
+drained(const struct http *h)
+{
+	for (size_t i = 0; i < h->nlisteners; i++) {
+		if (!http_drain_done(&h->listeners[i]))
+			return 0;
+	}
+	return 1;
+}
+
 void
 http_stop(struct http *h, unsigned grace_ms)
 {
@@ -291,8 +304,13 @@ http_stop(struct http *h, unsigned grace_ms)
 		if (l->unix_path != NULL && !l->inherited)
 			unlink(l->unix_path);
 	}
-	/* Let in-flight requests finish. */
-	while (active_connections(h) > 0 && waited < grace_ms) {
+	/* Let in-flight requests finish: those accepted as the listeners were
+	 * quiesced too (http_drain.c). */
+	for (size_t i = 0; i < h->nlisteners && grace_ms > 0; i++) {
+		if (h->listeners[i].daemon != NULL)
+			http_drain_begin(&h->listeners[i]);
+	}
+	while ((!drained(h) || active_connections(h) > 0) && waited < grace_ms) {
 		nanosleep(&ts, NULL);
 		waited += 20;
 	}
@@ -303,6 +321,7 @@ http_stop(struct http *h, unsigned grace_ms)
 		if (l->daemon != NULL)
 			MHD_stop_daemon(l->daemon);
 		http_conn_limits_free(l->limits);
+		http_drain_free(l);
 		if (l->fd >= 0)
 			close(l->fd);
 		free(l->spec);
