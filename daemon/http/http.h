@@ -112,8 +112,9 @@ int http_listen_fd(struct http *h, const char *spec, enum listener_kind kind, in
  * its handler (rq->srv), and callers are identified by opts->auth (opts is
  * copied). Returns 0 or -1 (logged). */
 int http_start(struct http *h, const struct http_opts *opts, struct server *srv);
-/* Stop accepting, let in-flight requests finish (up to grace_ms), stop, and
- * remove Unix socket files. h keeps no listener afterwards. */
+/* Stop accepting, let in-flight requests finish (up to grace_ms), those a
+ * worker was still accepting included, stop, and remove Unix socket files
+ * (not inherited ones). h keeps no listener afterwards. */
 void http_stop(struct http *h, unsigned grace_ms);
 /* Raise RLIMIT_NOFILE to its hard limit (first thing at start-up); the
  * connection caps are then planned from it. Returns the limit. */
