@@ -13,6 +13,7 @@
 #include "http_int.h"
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,15 @@ probe_socket(unsigned n, unsigned k, ino_t *ino)
 	return fd;
 }
 
+/* A probe could not be handed over: the stop goes by the count alone. */
+static void
+give_up(struct listener *l, const char *why)
+{
+	l->drain.failed = 1;
+	log_warnx("listen %s: stopping without knowing whether a worker is still accepting (%s)",
+	          l->spec, why);
+}
+
 void
 http_drain_begin(struct listener *l)
 {
@@ -76,23 +86,15 @@ http_drain_begin(struct listener *l)
 	unsigned n = workers(l);
 	const struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
-	d->probes = calloc(n, sizeof(*d->probes));
-	if (d->probes == NULL) {
-		d->failed = 1;
-		log_warnx("listen %s: stopping without knowing whether a worker is still "
-		          "accepting (out of memory)",
-		          l->spec);
+	if ((d->probes = calloc(n, sizeof(*d->probes))) == NULL) {
+		give_up(l, "out of memory");
 		return;
 	}
-	__atomic_store_n(&d->armed, 1, __ATOMIC_RELEASE);
 	for (unsigned k = 0; k < n; k++) {
 		int fd = probe_socket(n, k, &d->probes[k]);
 
 		if (fd < 0) {
-			d->failed = 1;
-			log_warn("listen %s: stopping without knowing whether a worker is still "
-			         "accepting",
-			         l->spec);
+			give_up(l, strerror(errno));
 			return;
 		}
 		/* The notifier may see probe k from here on. */
@@ -100,10 +102,7 @@ http_drain_begin(struct listener *l)
 		/* libmicrohttpd closes fd whatever the outcome. */
 		if (MHD_add_connection(l->daemon, fd, (const struct sockaddr *)&sa,
 		                       sizeof(sa.sun_family)) != MHD_YES) {
-			d->failed = 1;
-			log_warnx("listen %s: stopping without knowing whether a worker is still "
-			          "accepting (a probe connection was refused)",
-			          l->spec);
+			give_up(l, "a probe connection was refused");
 			return;
 		}
 	}
@@ -122,12 +121,12 @@ int
 http_drain_is_probe(struct listener *l, int fd)
 {
 	struct drain *d = &l->drain;
+	unsigned n = __atomic_load_n(&d->expected, __ATOMIC_ACQUIRE); /* 0: not stopping */
 	struct stat st;
 
-	if (!__atomic_load_n(&d->armed, __ATOMIC_ACQUIRE) || fd < 0 || fstat(fd, &st) != 0 ||
-	    !S_ISSOCK(st.st_mode))
+	if (n == 0 || fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 		return 0;
-	for (unsigned k = 0, n = __atomic_load_n(&d->expected, __ATOMIC_ACQUIRE); k < n; k++) {
+	for (unsigned k = 0; k < n; k++) {
 		if (d->probes[k] == st.st_ino) {
 			__atomic_add_fetch(&d->seen, 1, __ATOMIC_RELEASE);
 			return 1;

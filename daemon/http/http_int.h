@@ -43,9 +43,8 @@ struct listener {
 	unsigned workers;           /* libmicrohttpd's threads for it (http_start) */
 	struct drain {              /* while it stops (http_drain.c) */
 		ino_t *probes;      /* the probe connections' sockets, one per worker */
-		unsigned expected;  /* probes handed to libmicrohttpd */
+		unsigned expected;  /* probes handed over so far (atomic; 0: not stopping) */
 		unsigned seen;      /* ... that their workers took up (atomic) */
-		int armed;          /* probes is complete: the notifier looks (atomic) */
 		int failed;         /* a probe could not be made: the count alone tells */
 	} drain;
 };

@@ -49,11 +49,11 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return real(epfd, op, fd, ev);
 }
 
-/* Hold the caller until fd has left an epoll set, then HOLD_AFTER_MS. */
+/* Mark the hold in dir, then hold the caller until fd has left an epoll
+ * set, and HOLD_AFTER_MS more. */
 static void
-hold(int fd)
+hold(const char *dir, int fd)
 {
-	const char *dir = getenv("HOLDACCEPT_DIR");
 	char path[4096];
 	int mark;
 	long waited = 0;
@@ -85,7 +85,7 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (s >= 0 && dir != NULL) {
 		snprintf(arm, sizeof(arm), "%s/arm", dir);
 		if (unlink(arm) == 0)
-			hold(fd);
+			hold(dir, fd);
 	}
 	return s;
 }
