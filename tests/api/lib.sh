@@ -268,6 +268,16 @@ EOF
 # supervised: the pid of the daemon supervise runs now (empty: none).
 supervised() { pgrep -f "listen unix:$SA/api.sock" | head -n1; }
 
+# gone PID: the process has exited.
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# supervise_end: stop the loop and its daemon; returns once the loop exited.
+supervise_end() {
+	touch "$SA/stop"
+	kill -TERM $(pgrep -f "listen unix:$SA/api.sock") 2>/dev/null
+	wait_until 10 gone "$SUPERVISOR"
+}
+
 # supervised_new OLD: a daemon other than OLD runs and answers /v1/health
 # (the socket holds requests until it does).
 supervised_new() {

@@ -81,14 +81,12 @@ EXTRA_PIDS="$SUPERVISOR $CLIENT"
 restarts=0
 # A stop lets in-flight requests finish (up to 3 s) and a start may be slow
 # on a busy machine: each is waited for, 30 s at the most.
-stopped() { ! kill -0 "$old" 2>/dev/null; }
 # The next restart signals a daemon that handles the signal, not one still
 # loading its policy, which the signal's default action would end.
 for n in 1 2 3; do
-	old=$(pgrep -P "$SUPERVISOR" -f "$LOCKSETD" | head -n1)
-	[ -n "$old" ] || old=$(supervised)
+	old=$(supervised)
 	kill -TERM "$old" 2>/dev/null && restarts=$((restarts + 1))
-	check "restart $n: the daemon stopped" wait_until 30 stopped
+	check "restart $n: the daemon stopped" wait_until 30 gone "$old"
 	check "the socket file outlives the stopped daemon" test -S "$SA/api.sock"
 	check "restart $n: a new daemon runs" wait_until 30 supervised_new "$old"
 done
@@ -102,7 +100,5 @@ if [ "$bad" != 0 ]; then
 	grep -E 'signal|stopped|ready|error' "$SA/log" | sed 's/^/#   /'
 fi
 check "each instance stopped cleanly" test "$(grep -c 'info: stopped' "$SA/log")" -ge 3
-touch "$SA/stop"
-kill -TERM $(pgrep -f "listen unix:$SA/api.sock") 2>/dev/null
-for _ in $(seq $((100 * WAIT_SCALE))); do kill -0 "$SUPERVISOR" 2>/dev/null || break; sleep 0.1; done
+supervise_end
 finish

@@ -27,7 +27,6 @@ sa() {
 }
 check "the first request starts the daemon" test "$(sa /v1/health)" = "200 0"
 
-stopped() { ! kill -0 "$old" 2>/dev/null; }
 for n in 1 2 3; do
 	old=$(supervised)
 	rm -f "$T/hold/held"
@@ -41,12 +40,10 @@ for n in 1 2 3; do
 	reply=$(cat "$T/reply.$n")
 	check "stop $n: that connection is answered (status, curl exit: $reply)" \
 		test "$reply" = "200 0"
-	check "stop $n: the daemon stopped" wait_until 30 stopped
+	check "stop $n: the daemon stopped" wait_until 30 gone "$old"
 	check "stop $n: a new daemon answers" wait_until 30 supervised_new "$old"
 done
 check "each instance stopped cleanly" test "$(grep -c 'info: stopped' "$SA/log")" -ge 3
 check "and never stopped without knowing" bash -c "! grep 'without knowing' '$SA/log'"
-touch "$SA/stop"
-kill -TERM $(supervised) 2>/dev/null
-wait_until 10 bash -c "! kill -0 $SUPERVISOR 2>/dev/null"
+supervise_end
 finish

@@ -16,8 +16,7 @@ SA="$T/sa"
 mkdir -p "$SA" /run/docker/plugins
 SUPERVISOR=
 restart_cleanup() {
-	touch "$SA/stop"
-	for p in $(pgrep -f "listen unix:$SA/api.sock"); do kill -TERM "$p" 2>/dev/null; done
+	[ -n "$SUPERVISOR" ] && supervise_end
 	dockerd_stop
 	[ -n "$SUPERVISOR" ] && { kill "$SUPERVISOR" 2>/dev/null; wait "$SUPERVISOR" 2>/dev/null; }
 	e2e_cleanup
@@ -58,20 +57,16 @@ for loop in 1 2 3; do (
 	done
 ) & CALLS="$CALLS $!"; done
 EXTRA_PIDS=$CALLS
+calls() { cat "$T/calls" 2>/dev/null | wc -l; }
 wait_calls() { # until N more calls finished (20 s)
-	local want=$(($(wc -l <"$T/calls" 2>/dev/null || echo 0) + $1))
-	for _ in $(seq 200); do
-		[ "$(wc -l <"$T/calls" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	local want=$(($(calls) + $1))
+	wait_until 20 eval '[ "$(calls)" -ge '"$want"' ]'
 }
 check "docker calls are running" wait_calls 3
 for n in 1 2 3 4 5 6; do
-	old=$(pgrep -f "listen unix:$SA/api.sock" | head -n1)
+	old=$(supervised)
 	kill -TERM "$old"
-	for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
-	check "restart $n: the daemon stopped" bash -c "! kill -0 $old 2>/dev/null"
+	check "restart $n: the daemon stopped" wait_until 5 gone "$old"
 	check "restart $n: docker calls go on" wait_calls 4
 done
 touch "$T/calls.stop"
