@@ -45,7 +45,7 @@ plugin() {
 	echo " $(jq -r .Allow "$T/pbody" 2>/dev/null)"
 }
 # wait_line FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
-wait_line() { for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+wait_line() { wait_until 30 grep -qs -- "$2" "$1"; }
 
 # --- 2,021 idle connections to the loopback port (from 127.0.0.2, so that
 # their ports never collide with a port a test beside this one listens on)
@@ -91,7 +91,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$HOLD" "unix:$SOCK" 30
 U1=$!
 wait_line "$T/u1.out" '^opened'
 peer_refused() { curl -s --unix-socket "$SOCK" http://lockset/metrics | grep -F "refused_total{listener=\"unix:$SOCK\",reason=\"peer\"}" | cut -d' ' -f2; }
-for _ in $(seq 100); do [ "$(peer_refused)" = 44 ] && break; sleep 0.1; done
+wait_until 10 eval '[ "$(peer_refused)" = 44 ]'
 check "uid 65534 is capped at 256 connections: 44 refused ($(peer_refused))" test "$(peer_refused)" = 44
 setpriv --reuid=65533 --regid=65534 --clear-groups "$PY" "$HOLD" "unix:$SOCK" 100 --send "$REQ" --until-closed 4 >"$T/u2.out"
 check "uid 65533 gets the 67 left of 323, then 503 ($(tail -n1 "$T/u2.out"))" grep -q '^statuses 200=67 503=33$' "$T/u2.out"
@@ -118,6 +118,6 @@ check "/metrics counts the 100 cut connections ($CUTS before, $(cuts) after)" te
 api GET /metrics
 check "/metrics shows the caps" grep -q "^lockset_connections_limit{listener=\"127.0.0.1:$PORT\",what=\"cap\"} 323$" "$BODY"
 
-for _ in $(seq 100); do [ "$(held)" = 0 ] && break; sleep 0.1; done
+wait_until 10 eval '[ "$(held)" = 0 ]'
 check "every connection's descriptor came back ($(held) still held)" test "$(held)" = 0
 finish

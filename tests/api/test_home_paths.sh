@@ -92,10 +92,7 @@ expect_json "a missing group: only /etc/docker is protected" \
 	'.containerPolicy.expandedProtectedHostPaths | join(" ")' /etc/docker
 decide "a missing group: no home is shared" "" "$GHOME/work" false bind-outside-shares
 kill -HUP "$DAEMON_PID"
-for _ in $(seq 50); do
-	grep -q "policy file .* unchanged" "$T/daemon.log" && break
-	sleep 0.1
-done
+wait_until 5 grep -q "policy file .* unchanged" "$T/daemon.log"
 check "the missing group is logged once, not on every reload" \
 	test "$(grep "locksetd\[$DAEMON_PID\]" "$T/daemon.log" | grep -c 'no-such-group-lockset: no such group')" = 1
 finish

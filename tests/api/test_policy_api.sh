@@ -166,11 +166,8 @@ check "exactly one version was added" \
 # --- the file watch: an MDM rewrite (rename into place) is picked up without SIGHUP
 jq '.allowBetaFeatures = {"locked": true, "value": false}' "$T/offline.json" >"$T/mdm.json"
 put_policy "$T/mdm.json"
-for _ in $(seq 50); do
-	api GET /v1/settings
-	[ "$(jqb .allowBetaFeatures.locked)" = true ] && break
-	sleep 0.1
-done
+served() { api GET /v1/settings; [ "$(jqb "$1")" = "$2" ]; }
+wait_until 5 served .allowBetaFeatures.locked true
 expect_json "inotify: the rewrite is served" .allowBetaFeatures.locked true
 expect_json "inotify: as a new version" .policyVersion 7
 check "inotify version is by file" \
@@ -179,19 +176,14 @@ check "the daemon's own writes made no extra versions" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM policy_versions WHERE source='file'")" = 3
 # an in-place rewrite (IN_CLOSE_WRITE) too
 jq '.allowBetaFeatures.value = true' "$T/mdm.json" >"$SETTINGS"
-for _ in $(seq 50); do
-	api GET /v1/settings
-	[ "$(jqb .allowBetaFeatures.value)" = true ] && break
-	sleep 0.1
-done
+wait_until 5 served .allowBetaFeatures.value true
 expect_json "inotify: an in-place rewrite is served" .policyVersion 8
 # a broken rewrite is refused and logged; the policy keeps serving
 api GET /v1/settings
 ETAG8=$(header ETag)
 printf '{"configurationFileVersion": 2, "blockDockerLoad": {"locked": true, "value": "no"}}\n' >"$T/broken.json"
 put_policy "$T/broken.json"
-for _ in $(seq 50); do grep -q "reload of .* refused" "$T/daemon.log" && break; sleep 0.1; done
-check "inotify: a broken rewrite is refused and logged" grep -q "reload of .* refused" "$T/daemon.log"
+check "inotify: a broken rewrite is refused and logged" wait_until 5 grep -q "reload of .* refused" "$T/daemon.log"
 check "the refusal names the pointer" grep -q "/blockDockerLoad/value" "$T/daemon.log"
 api GET /v1/settings
 check "inotify: still serving the last good version" test "$(header ETag)" = "$ETAG8"

@@ -29,10 +29,7 @@ for i in $(seq "$NEXP"); do
 	EXTRA_PIDS="$EXTRA_PIDS $!"
 done
 # Wait (20 s at most) until the refused ones have all answered.
-for _ in $(seq 200); do
-	[ "$(grep -l 503 "$T/exp/"* | wc -l)" -ge $(( NEXP - 24 )) ] && break
-	sleep 0.1
-done
+wait_until 20 eval '[ "$(grep -l 503 "$T/exp/"* | wc -l)" -ge $(( NEXP - 24 )) ]'
 refused=$(grep -l 503 "$T/exp/"* | wc -l)
 check "exports beyond 24 are refused with 503 at once ($refused of $NEXP)" test "$refused" = $(( NEXP - 24 ))
 api GET '/v1/audit?format=ndjson&limit=1'

@@ -40,15 +40,10 @@ with open(sys.argv[2], "a", buffering=1) as log:
 EOF
 NOTIFY_PID=$!
 EXTRA_PIDS=$NOTIFY_PID
-for _ in $(seq 100); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
+wait_until 10 test -S "$NOTIFY"
 # wait_line N PATTERN: until line N of the log matches (10 s).
-wait_line() {
-	for _ in $(seq 100); do
-		sed -n "${1}p" "$T/notify.log" 2>/dev/null | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+line_is() { sed -n "${1}p" "$T/notify.log" 2>/dev/null | grep -q -- "$2"; }
+wait_line() { wait_until 10 line_is "$@"; }
 NOTIFY_SOCKET="$NOTIFY" lockset_start || exit 1
 check "READY=1 with the policy version once serving" wait_line 1 'READY=1 STATUS=serving policy v1'
 kill -HUP "$DAEMON_PID"

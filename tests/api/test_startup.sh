@@ -110,8 +110,7 @@ if [ -s "$T/locksetd.pid" ]; then
 	api GET /v1/health
 	expect_status "daemonised locksetd answers" 200
 	kill -TERM "$DPID"
-	for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	check "daemonised locksetd stops on SIGTERM" bash -c "! kill -0 $DPID 2>/dev/null"
+	check "daemonised locksetd stops on SIGTERM" wait_until 5 gone "$DPID"
 	check "pid file removed" test ! -e "$T/locksetd.pid"
 	kill -KILL "$DPID" 2>/dev/null
 fi

@@ -24,7 +24,7 @@ HZ=$(getconf CLK_TCK)
 # 50 clients connect and say nothing; they wait (at most 20 s) to be closed.
 python3 "$HOLD" "127.0.0.1:$TLS_PORT" 50 --until-closed 20 --bind 127.0.0.2 >"$T/hold.out" &
 HOLD_PID=$!; EXTRA_PIDS="$HOLD_PID"
-for _ in $(seq 100); do grep -q opened "$T/hold.out" && break; sleep 0.1; done
+wait_until 10 grep -q opened "$T/hold.out"
 check "50 idle TLS clients connected ($(head -n1 "$T/hold.out"))" grep -q "opened 50 refused 0" "$T/hold.out"
 before=$(cpu_ticks)
 # One second of wall time while the handshakes are pending: a spinning
@@ -39,13 +39,14 @@ check "pending handshakes cost no CPU ($spent ticks in 1 s at $HZ/s)" test "$spe
 wait "$HOLD_PID"; EXTRA_PIDS=
 check "the daemon closed every idle handshake after the timeout ($(tail -n1 "$T/hold.out"))" \
 	grep -q "^closed 50 of 50" "$T/hold.out"
-for _ in $(seq 100); do [ "$(held)" = 0 ] && [ "$(close_wait)" = 0 ] && break; sleep 0.1; done
+released() { [ "$(held)" = 0 ] && [ "$(close_wait)" = 0 ]; }
+wait_until 10 released
 check "every descriptor is released ($(held) still held)" test "$(held)" = 0
 check "no connection is left in CLOSE-WAIT ($(close_wait))" test "$(close_wait)" = 0
 
 # Clients that give up first (close before the timeout) are released too.
 python3 "$HOLD" "127.0.0.1:$TLS_PORT" 50 --until-closed 0.5 --bind 127.0.0.2 >"$T/hold.out"
-for _ in $(seq 100); do [ "$(held)" = 0 ] && [ "$(close_wait)" = 0 ] && break; sleep 0.1; done
+wait_until 10 released
 check "clients that close first leave no descriptor ($(held) still held)" test "$(held)" = 0
 check "... and no CLOSE-WAIT ($(close_wait))" test "$(close_wait)" = 0
 S=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/cert.pem" "https://127.0.0.1:$TLS_PORT/v1/health")

@@ -23,7 +23,7 @@ dk() { "$DOCKER" -H "unix://$DOCKER_SOCK" "$@"; }
 dockerd_stop() {
 	[ -n "$DOCKERD_PID" ] || return 0
 	kill -TERM "$DOCKERD_PID" 2>/dev/null
-	for _ in $(seq 150); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+	wait_until 15 gone "$DOCKERD_PID"
 	kill -KILL "$DOCKERD_PID" 2>/dev/null
 	wait "$DOCKERD_PID" 2>/dev/null
 	DOCKERD_PID=

@@ -78,7 +78,7 @@ check "locksetd --check-config accepts the installed configuration and example (
 	--listen "unix:$T/pkg.sock" --authz-socket "" >"$T/pkg.log" 2>&1 &
 PKG_PID=$!
 EXTRA_PIDS=$PKG_PID
-for _ in $(seq 100); do [ -S "$T/pkg.sock" ] && break; sleep 0.1; done
+wait_until 10 test -S "$T/pkg.sock"
 /usr/bin/locksetctl --socket "$T/pkg.sock" status >"$T/status" 2>&1
 rc=$?
 check "the installed locksetctl reaches the installed daemon (exit $rc)" test "$rc" = 0
