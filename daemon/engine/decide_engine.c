@@ -37,6 +37,23 @@ judge_driver_name(struct ctx *c, const char *field, const char *flag, const char
 	}
 }
 
+/* A volume driver other than the built-in local one, while allowedVolumeDrivers
+ * is set: whatever it mounts (a host directory, say) comes from the plugin,
+ * where lockset cannot see it, so only the drivers the policy names are let
+ * through. Names match exactly as the request writes them, as dockerd looks
+ * the built-in driver up ("LOCAL" is a plugin's name). */
+static void
+judge_volume_driver(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	if (!c->dp->volume_drivers.restricted || strcmp(name, "local") == 0 ||
+	    decide_strlist_has(&c->dp->volume_drivers, name))
+		return;
+	decide_violate(c, "volume-driver", field, name, flag,
+	               "the volume driver %.200s is not in allowedVolumeDrivers: what a volume "
+	               "plugin mounts, lockset cannot judge",
+	               name);
+}
+
 /* How the engine runs or watches the container: each is denied outright by
  * the deniedFlags entry that names it (any value). */
 void
@@ -57,9 +74,11 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	};
 
 	/* A log driver is looked up as a plugin too. */
-	if (fa->kind == EF_DRIVER || fa->kind == EF_LOG_DRIVER)
+	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER || fa->kind == EF_LOG_DRIVER)
 		judge_driver_name(c, field, flag, fa->value);
-	if (fa->kind == EF_DRIVER)
+	if (fa->kind == EF_VOLUME_DRIVER)
+		judge_volume_driver(c, field, flag, fa->value);
+	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER)
 		return;
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
 		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))

@@ -100,6 +100,14 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_DRIVER:
 		snprintf(buf, bufsz, "a driver named %s", fa->value);
 		break;
+	case EF_VOLUME_DRIVER:
+		if (strcmp(fa->name, "Driver") == 0)
+			snprintf(buf, bufsz, "docker volume create --driver %s", fa->value);
+		else if (strcmp(fa->name, "VolumeDriver") == 0)
+			snprintf(buf, bufsz, "--volume-driver %s", fa->value);
+		else
+			snprintf(buf, bufsz, "--mount type=volume,volume-driver=%s", fa->value);
+		break;
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
 		break;

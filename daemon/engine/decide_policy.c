@@ -283,7 +283,9 @@ compile_lists(struct decide_policy *dp, const json_t *cp)
 	    compile_strlist(&dp->seccomp, json_object_get(cp, "allowedSeccompProfiles"), 1) == -1 ||
 	    compile_strlist(&dp->apparmor, json_object_get(cp, "allowedAppArmorProfiles"), 0) ==
 	        -1 ||
-	    compile_strlist(&dp->remotes, json_object_get(cp, "allowedBuildRemotes"), 1) == -1)
+	    compile_strlist(&dp->remotes, json_object_get(cp, "allowedBuildRemotes"), 1) == -1 ||
+	    compile_strlist(&dp->volume_drivers, json_object_get(cp, "allowedVolumeDrivers"), 0) ==
+	        -1)
 		return -1;
 	join_text(dp->shares_text, sizeof(dp->shares_text),
 	          (const char *const *)&dp->shares[0].clean, sizeof(dp->shares[0]), dp->nshares);
@@ -351,5 +353,6 @@ decide_policy_free(struct decide_policy *dp)
 	strlist_free(&dp->seccomp);
 	strlist_free(&dp->apparmor);
 	strlist_free(&dp->remotes);
+	strlist_free(&dp->volume_drivers);
 	free(dp);
 }

@@ -276,9 +276,9 @@ engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, c
 			    gojson_view_struct(&f->arena, &vo, "DriverConfig", &dc) == -1 ||
 			    gojson_view_map(&f->arena, &dc, "Options", &opts) == -1)
 				return -1;
-			if (engineapi_driver_fact(f, gojson_view_string(&dc, "Name"), prefix,
-			                          "Mounts", (long)i,
-			                          ".VolumeOptions.DriverConfig.Name") == -1 ||
+			if (engineapi_driver_fact(
+			        f, EF_VOLUME_DRIVER, gojson_view_string(&dc, "Name"), prefix,
+			        "Mounts", (long)i, ".VolumeOptions.DriverConfig.Name") == -1 ||
 			    local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
 			                       "Mounts", (long)i,
 			                       ".VolumeOptions.DriverConfig.Options",
@@ -488,8 +488,8 @@ volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
 
 	f->name = gojson_view_string(root, "Name");
 	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1 ||
-	    engineapi_driver_fact(f, gojson_view_string(root, "Driver"), "", "Driver", -1, NULL) ==
-	        -1)
+	    engineapi_driver_fact(f, EF_VOLUME_DRIVER, gojson_view_string(root, "Driver"), "",
+	                          "Driver", -1, NULL) == -1)
 		return -1;
 	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
 	                          -1, "", 0);

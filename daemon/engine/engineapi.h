@@ -148,8 +148,11 @@ enum engineapi_fact_kind {
 	                      driver name, judged as EF_DRIVER's) */
 	EF_LOG_OPT,         /* one key of LogConfig.Config, of a service's LogDriver.Options */
 	EF_ANNOTATION,      /* one key of HostConfig.Annotations */
-	EF_DRIVER,          /* a volume, network or IPAM driver the engine looks up by name,
+	EF_DRIVER,          /* a network, IPAM or secret driver the engine looks up by name,
 	                      as a plugin when it is not built in */
+	EF_VOLUME_DRIVER,   /* the same for a volume driver (HostConfig.VolumeDriver, a mount's
+	                      DriverConfig.Name, a volume create's Driver); judged as
+	                      EF_DRIVER's and by allowedVolumeDrivers */
 	EF_REGISTRY_SERVER, /* POST /auth's serveraddress, as sent ("" when none) */
 };
 

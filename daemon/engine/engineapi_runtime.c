@@ -62,12 +62,12 @@ string_fact(struct engineapi_facts *f, const struct gojson_view *v, const char *
 }
 
 int
-engineapi_driver_fact(struct engineapi_facts *f, const char *driver, const char *prefix,
-                      const char *name, long index, const char *suffix)
+engineapi_driver_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind, const char *driver,
+                      const char *prefix, const char *name, long index, const char *suffix)
 {
 	if (driver == NULL || driver[0] == '\0')
 		return 0;
-	return engineapi_fact_add(f, EF_DRIVER, driver, prefix, name, index, suffix);
+	return engineapi_fact_add(f, kind, driver, prefix, name, index, suffix);
 }
 
 /* A log configuration: {Type, Config} in a HostConfig, {Name, Options} in a
@@ -94,8 +94,8 @@ engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc,
 {
 	if (string_fact(f, hc, prefix, "Runtime", EF_RUNTIME) == -1 ||
 	    string_fact(f, hc, prefix, "CgroupParent", EF_CGROUP_PARENT) == -1 ||
-	    engineapi_driver_fact(f, gojson_view_string(hc, "VolumeDriver"), prefix, "VolumeDriver",
-	                          -1, NULL) == -1 ||
+	    engineapi_driver_fact(f, EF_VOLUME_DRIVER, gojson_view_string(hc, "VolumeDriver"),
+	                          prefix, "VolumeDriver", -1, NULL) == -1 ||
 	    engineapi_map_facts(f, hc, prefix, "Annotations", EF_ANNOTATION) == -1)
 		return -1;
 	return log_facts(f, hc, "LogConfig", log_prefix, "Type", "Config");
@@ -112,12 +112,12 @@ engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *roo
 {
 	struct gojson_view ipam;
 
-	if (engineapi_driver_fact(f, gojson_view_string(root, "Driver"), "", "Driver", -1, NULL) ==
-	        -1 ||
+	if (engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(root, "Driver"), "", "Driver",
+	                          -1, NULL) == -1 ||
 	    gojson_view_struct(&f->arena, root, "IPAM", &ipam) == -1)
 		return -1;
-	return engineapi_driver_fact(f, gojson_view_string(&ipam, "Driver"), "IPAM.", "Driver", -1,
-	                             NULL);
+	return engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(&ipam, "Driver"), "IPAM.",
+	                             "Driver", -1, NULL);
 }
 
 /* A secret's or a config's drivers: swarmkit asks a secret provider found by
@@ -134,8 +134,8 @@ engineapi_secret_facts(struct engineapi_facts *f, const struct gojson_view *root
 		struct gojson_view d;
 
 		if (gojson_view_struct(&f->arena, root, drivers[i].field, &d) == -1 ||
-		    engineapi_driver_fact(f, gojson_view_string(&d, "Name"), drivers[i].prefix,
-		                          "Name", -1, NULL) == -1)
+		    engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(&d, "Name"),
+		                          drivers[i].prefix, "Name", -1, NULL) == -1)
 			return -1;
 	}
 	return 0;

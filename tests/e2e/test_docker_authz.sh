@@ -22,8 +22,11 @@ mkdir -p "$T/home/.ssh" "$T/home/project"
 export HOME="$T/home" TMP="$T/tmp"
 # ECI is on but not locked: locked on, it needs an engine with user namespaces
 # (tests/e2e/test_docker_userns.sh); the rules here are ECI's all the same.
+# Volume plugins: one is listed; the tests name only others, which dockerd
+# never gets to look up.
 sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
-	jq '.enhancedContainerIsolation.locked = false' >"$T/policy.json"
+	jq '.enhancedContainerIsolation.locked = false
+		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]' >"$T/policy.json"
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$T/policy.json" >"$T/setup.json"
@@ -87,7 +90,16 @@ denied "a local volume of type proc is refused" "docker volume create -o type=pr
 denied "a bind volume of /etc is refused" "docker volume create -o device=/etc" bind-outside-shares \
 	volume create -o type=none -o o=bind -o device=/etc etcvol
 dk volume create -o type=tmpfs -o device=tmpfs scratch >/dev/null 2>"$T/err"
-check "a tmpfs volume is allowed" test $? = 0
+check "a tmpfs volume is allowed (the local driver, with allowedVolumeDrivers set)" test $? = 0
+denied "a volume plugin allowedVolumeDrivers does not list is refused" \
+	"docker volume create --driver local-persist" volume-driver \
+	volume create --driver local-persist -o mountpoint=/etc etcvol2
+denied "--volume-driver naming an unlisted plugin is refused" "--volume-driver local-persist" \
+	volume-driver create --pull=never --volume-driver local-persist -v data:/data lockset-e2e /bin/true
+denied "a volume mount's unlisted driver is refused" \
+	"--mount type=volume,volume-driver=local-persist" volume-driver \
+	create --pull=never --mount type=volume,source=data,target=/data,volume-driver=local-persist \
+	lockset-e2e /bin/true
 denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \
 	tag lockset-e2e docker:cli
 dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"

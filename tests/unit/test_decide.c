@@ -258,6 +258,57 @@ test_share_list_null_vs_empty(void)
 	decide_policy_free(none);
 }
 
+/* allowedVolumeDrivers: null lets any driver through, [] the built-in local
+ * driver alone (by its exact name), a list its names too; the message names
+ * the flag the developer typed. */
+static void
+test_volume_driver_list_null_empty_and_listed(void)
+{
+	struct decide_policy *open =
+	    policy("{\"containerPolicy\":{\"allowedVolumeDrivers\":null}}");
+	struct decide_policy *none = policy("{\"containerPolicy\":{\"allowedVolumeDrivers\":[]}}");
+	struct decide_policy *one =
+	    policy("{\"containerPolicy\":{\"allowedVolumeDrivers\":[\"sshfs\"]}}");
+	static const char create[] = "{\"Name\":\"v\",\"Driver\":\"%s\"}";
+	static const struct {
+		const char *driver;
+		int open, none, one;
+	} want[] = {
+	    {"local", 1, 1, 1},        {"", 1, 1, 1}, {"sshfs", 1, 0, 1}, {"Local", 1, 0, 0},
+	    {"sshfs:latest", 1, 0, 0},
+	};
+	struct decision d;
+	char body[128], buf[128], *msg;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(body, sizeof(body), create, want[i].driver);
+		eval(open, "/volumes/create", body, &d);
+		CHECK_INT_EQ(d.allow, want[i].open);
+		decision_clear(&d);
+		eval(none, "/volumes/create", body, &d);
+		CHECK_INT_EQ(d.allow, want[i].none);
+		if (!want[i].none)
+			CHECK_STR_EQ(rules(&d, buf, sizeof(buf)), "volume-driver");
+		decision_clear(&d);
+		eval(one, "/volumes/create", body, &d);
+		CHECK_INT_EQ(d.allow, want[i].one);
+		decision_clear(&d);
+	}
+	eval(none, "/containers/create",
+	     "{\"HostConfig\":{\"VolumeDriver\":\"sshfs\",\"Binds\":[\"v:/v\"]}}", &d);
+	CHECK_INT_EQ(d.allow, 0);
+	CHECK_STR_EQ(d.v[0].field, "HostConfig.VolumeDriver");
+	msg = decision_deny_message(&d, 1, "id");
+	CHECK(msg != NULL &&
+	      strstr(msg, "\n  --volume-driver sshfs: the volume driver sshfs is not "
+	                  "in allowedVolumeDrivers") != NULL);
+	free(msg);
+	decision_clear(&d);
+	decide_policy_free(open);
+	decide_policy_free(none);
+	decide_policy_free(one);
+}
+
 /* A share entry's expandedPaths lists every expansion ($HOME: one per home):
  * each is a share; an empty list shares nothing. */
 static void
@@ -341,6 +392,7 @@ main(void)
 	RUN(test_deny_message_is_one_line);
 	RUN(test_violations_json_shape);
 	RUN(test_share_list_null_vs_empty);
+	RUN(test_volume_driver_list_null_empty_and_listed);
 	RUN(test_every_expanded_path_is_a_share);
 	RUN(test_throughput_smoke);
 	return CHECK_DONE();
