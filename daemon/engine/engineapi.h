@@ -88,7 +88,7 @@ struct engineapi_target {
  * query, percent-decode the path once, clean it ("//", ".", ".."), strip an
  * optional "/vX.Y" prefix and match method and path case-sensitively as
  * dockerd does, against the inventory of every Engine API route (API 1.24 to
- * 1.51; engineapi_inventory.c). A listed route gets its route, class, command,
+ * 1.56; engineapi_inventory.c). A listed route gets its route, class, command,
  * pattern and form; an unlisted one is OTHER/READONLY for GET, HEAD and
  * OPTIONS, and UNKNOWN/UNLISTED for any other method (including a NULL
  * method or a URI without a path). Returns 0, or -1 on ENOMEM. Call

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The inventory of every Docker Engine API route (API 1.24 to 1.51, plus what
+/* The inventory of every Docker Engine API route (API 1.24 to 1.56, plus what
  * dockerd's router serves beyond the documents), each with its class, its
  * command id and whether dockerd reads its parameters from r.Form. */
 #include <string.h>
