@@ -24,6 +24,18 @@ path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--mount type=volume,volume-opt=device=%s", fa->value);
 }
 
+/* The docker flag a volume-driver fact came from. */
+static void
+volume_driver_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
+{
+	if (strcmp(fa->name, "Driver") == 0)
+		snprintf(buf, bufsz, "docker volume create --driver %s", fa->value);
+	else if (strcmp(fa->name, "VolumeDriver") == 0)
+		snprintf(buf, bufsz, "--volume-driver %s", fa->value);
+	else
+		snprintf(buf, bufsz, "--mount type=volume,volume-driver=%s", fa->value);
+}
+
 void
 decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 {
@@ -101,12 +113,7 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "a driver named %s", fa->value);
 		break;
 	case EF_VOLUME_DRIVER:
-		if (strcmp(fa->name, "Driver") == 0)
-			snprintf(buf, bufsz, "docker volume create --driver %s", fa->value);
-		else if (strcmp(fa->name, "VolumeDriver") == 0)
-			snprintf(buf, bufsz, "--volume-driver %s", fa->value);
-		else
-			snprintf(buf, bufsz, "--mount type=volume,volume-driver=%s", fa->value);
+		volume_driver_flag(fa, buf, bufsz);
 		break;
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
