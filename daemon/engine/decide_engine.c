@@ -54,6 +54,18 @@ judge_volume_driver(struct ctx *c, const char *field, const char *flag, const ch
 	               name);
 }
 
+/* A network driver while allowedNetworkDrivers is set: built-in ones too
+ * (macvlan and ipvlan put a container on the host's own network, past its
+ * firewall), and plugins, which may hand a container a host interface. */
+static void
+judge_network_driver(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	if (!c->dp->network_drivers.restricted || decide_strlist_has(&c->dp->network_drivers, name))
+		return;
+	decide_violate(c, "network-driver", field, name, flag,
+	               "the network driver %.200s is not in allowedNetworkDrivers", name);
+}
+
 /* How the engine runs or watches the container: each is denied outright by
  * the deniedFlags entry that names it (any value). */
 void
@@ -74,11 +86,14 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	};
 
 	/* A log driver is looked up as a plugin too. */
-	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER || fa->kind == EF_LOG_DRIVER)
+	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER ||
+	    fa->kind == EF_NETWORK_DRIVER || fa->kind == EF_LOG_DRIVER)
 		judge_driver_name(c, field, flag, fa->value);
 	if (fa->kind == EF_VOLUME_DRIVER)
 		judge_volume_driver(c, field, flag, fa->value);
-	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER)
+	if (fa->kind == EF_NETWORK_DRIVER)
+		judge_network_driver(c, field, flag, fa->value);
+	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER || fa->kind == EF_NETWORK_DRIVER)
 		return;
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
 		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))

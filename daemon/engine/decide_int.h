@@ -74,14 +74,15 @@ struct decide_policy {
 	int registries_restricted;
 	char (*registries)[256];
 	size_t nregistries;
-	int network_volumes;           /* allowNetworkVolumes */
-	struct strlist commands;       /* deniedCommands */
-	struct strlist allowed;        /* allowedCommands */
-	struct strlist seccomp;        /* allowedSeccompProfiles, "sha256:<hex>" */
-	struct strlist apparmor;       /* allowedAppArmorProfiles */
-	struct strlist remotes;        /* allowedBuildRemotes (lower case) */
-	struct strlist volume_drivers; /* allowedVolumeDrivers (local is always allowed) */
-	char shares_text[512];         /* "/home/alice, /tmp" for messages */
+	int network_volumes;            /* allowNetworkVolumes */
+	struct strlist commands;        /* deniedCommands */
+	struct strlist allowed;         /* allowedCommands */
+	struct strlist seccomp;         /* allowedSeccompProfiles, "sha256:<hex>" */
+	struct strlist apparmor;        /* allowedAppArmorProfiles */
+	struct strlist remotes;         /* allowedBuildRemotes (lower case) */
+	struct strlist volume_drivers;  /* allowedVolumeDrivers (local is always allowed) */
+	struct strlist network_drivers; /* allowedNetworkDrivers */
+	char shares_text[512];          /* "/home/alice, /tmp" for messages */
 	char registries_text[256];
 };
 

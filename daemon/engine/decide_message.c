@@ -24,11 +24,15 @@ path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--mount type=volume,volume-opt=device=%s", fa->value);
 }
 
-/* The docker flag a volume-driver fact came from. */
+/* The docker flag a driver fact came from. */
 static void
-volume_driver_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
+driver_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 {
-	if (strcmp(fa->name, "Driver") == 0)
+	if (fa->kind == EF_DRIVER)
+		snprintf(buf, bufsz, "a driver named %s", fa->value);
+	else if (fa->kind == EF_NETWORK_DRIVER)
+		snprintf(buf, bufsz, "docker network create --driver %s", fa->value);
+	else if (strcmp(fa->name, "Driver") == 0)
 		snprintf(buf, bufsz, "docker volume create --driver %s", fa->value);
 	else if (strcmp(fa->name, "VolumeDriver") == 0)
 		snprintf(buf, bufsz, "--volume-driver %s", fa->value);
@@ -110,10 +114,9 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--annotation %s", fa->value);
 		break;
 	case EF_DRIVER:
-		snprintf(buf, bufsz, "a driver named %s", fa->value);
-		break;
 	case EF_VOLUME_DRIVER:
-		volume_driver_flag(fa, buf, bufsz);
+	case EF_NETWORK_DRIVER:
+		driver_flag(fa, buf, bufsz);
 		break;
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);

@@ -587,6 +587,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_ANNOTATION:
 	case EF_DRIVER:
 	case EF_VOLUME_DRIVER:
+	case EF_NETWORK_DRIVER:
 		decide_judge_engine_choice(c, field, flag, fa);
 		break;
 	case EF_CHECKPOINT_DIR:

@@ -148,11 +148,14 @@ enum engineapi_fact_kind {
 	                      driver name, judged as EF_DRIVER's) */
 	EF_LOG_OPT,         /* one key of LogConfig.Config, of a service's LogDriver.Options */
 	EF_ANNOTATION,      /* one key of HostConfig.Annotations */
-	EF_DRIVER,          /* a network, IPAM or secret driver the engine looks up by name,
-	                      as a plugin when it is not built in */
+	EF_DRIVER,          /* an IPAM or secret driver the engine looks up by name, as a
+	                      plugin when it is not built in */
 	EF_VOLUME_DRIVER,   /* the same for a volume driver (HostConfig.VolumeDriver, a mount's
 	                      DriverConfig.Name, a volume create's Driver); judged as
 	                      EF_DRIVER's and by allowedVolumeDrivers */
+	EF_NETWORK_DRIVER,  /* a network create's driver ("bridge" when it names none, and
+	                      "overlay" too for a swarm-scoped one); judged as EF_DRIVER's
+	                      and by allowedNetworkDrivers */
 	EF_REGISTRY_SERVER, /* POST /auth's serveraddress, as sent ("" when none) */
 };
 

@@ -59,11 +59,13 @@ int engineapi_map_facts(struct engineapi_facts *f, const struct gojson_view *v, 
 int engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view *hc,
                             const char *prefix, const char *log_prefix);
 /* A driver the engine looks up by name, when driver is set: kind is
- * EF_VOLUME_DRIVER for a volume's, EF_DRIVER for any other. 0 or -1. */
+ * EF_VOLUME_DRIVER for a volume's, EF_NETWORK_DRIVER for a network's,
+ * EF_DRIVER for any other. 0 or -1. */
 int engineapi_driver_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind,
                           const char *driver, const char *prefix, const char *name, long index,
                           const char *suffix);
-/* POST /networks/create: its Driver and IPAM.Driver. 0 or -1. */
+/* POST /networks/create: its Driver (the default's when none) and
+ * IPAM.Driver. 0 or -1. */
 int engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root);
 /* POST /secrets/create and /configs/create: Driver.Name (a secret provider,
  * looked up as a plugin) and Templating.Name. 0 or -1. */

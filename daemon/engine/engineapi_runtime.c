@@ -107,13 +107,31 @@ engineapi_service_log_facts(struct engineapi_facts *f, const struct gojson_view 
 	return log_facts(f, tt, "LogDriver", "TaskTemplate.LogDriver.", "Name", "Options");
 }
 
+/* A network's driver. dockerd gives one that names none its default, "bridge";
+ * with a Scope other than local (a swarm network), the bridge validates it and
+ * Swarm's allocator then makes it with its own default, "overlay": both are
+ * facts then. */
+static int
+network_driver_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	const char *driver = gojson_view_string(root, "Driver");
+	const char *scope = gojson_view_string(root, "Scope");
+
+	if (driver != NULL && driver[0] != '\0')
+		return engineapi_driver_fact(f, EF_NETWORK_DRIVER, driver, "", "Driver", -1, NULL);
+	if (engineapi_fact_add(f, EF_NETWORK_DRIVER, "bridge", "", "Driver", -1, NULL) == -1)
+		return -1;
+	if (scope == NULL || scope[0] == '\0' || strcmp(scope, "local") == 0)
+		return 0;
+	return engineapi_fact_add(f, EF_NETWORK_DRIVER, "overlay", "", "Driver", -1, NULL);
+}
+
 int
 engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root)
 {
 	struct gojson_view ipam;
 
-	if (engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(root, "Driver"), "", "Driver",
-	                          -1, NULL) == -1 ||
+	if (network_driver_facts(f, root) == -1 ||
 	    gojson_view_struct(&f->arena, root, "IPAM", &ipam) == -1)
 		return -1;
 	return engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(&ipam, "Driver"), "IPAM.",

@@ -23,10 +23,11 @@ export HOME="$T/home" TMP="$T/tmp"
 # ECI is on but not locked: locked on, it needs an engine with user namespaces
 # (tests/e2e/test_docker_userns.sh); the rules here are ECI's all the same.
 # Volume plugins: one is listed; the tests name only others, which dockerd
-# never gets to look up.
+# never gets to look up. Networks: bridge alone.
 sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 	jq '.enhancedContainerIsolation.locked = false
-		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]' >"$T/policy.json"
+		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]
+		| .containerPolicy.allowedNetworkDrivers = ["bridge"]' >"$T/policy.json"
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$T/policy.json" >"$T/setup.json"
@@ -100,6 +101,8 @@ denied "a volume mount's unlisted driver is refused" \
 	"--mount type=volume,volume-driver=local-persist" volume-driver \
 	create --pull=never --mount type=volume,source=data,target=/data,volume-driver=local-persist \
 	lockset-e2e /bin/true
+denied "a macvlan network is refused (allowedNetworkDrivers)" "docker network create --driver macvlan" \
+	network-driver network create --driver macvlan -o parent=lo lan
 denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \
 	tag lockset-e2e docker:cli
 dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"

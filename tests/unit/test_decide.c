@@ -309,6 +309,37 @@ test_volume_driver_list_null_empty_and_listed(void)
 	decide_policy_free(one);
 }
 
+/* allowedNetworkDrivers judges built-in drivers too; a create that names
+ * none is the engine's default, bridge (and overlay too when swarm-scoped). */
+static void
+test_network_driver_list(void)
+{
+	struct decide_policy *dp =
+	    policy("{\"containerPolicy\":{\"allowedNetworkDrivers\":[\"bridge\"]}}");
+	static const struct {
+		const char *body;
+		int allow;
+	} want[] = {
+	    {"{\"Name\":\"n\",\"Driver\":\"bridge\"}", 1},
+	    {"{\"Name\":\"n\"}", 1},
+	    {"{\"Name\":\"n\",\"Scope\":\"local\"}", 1},
+	    {"{\"Name\":\"n\",\"Scope\":\"swarm\"}", 0},
+	    {"{\"Name\":\"n\",\"Driver\":\"macvlan\"}", 0},
+	    {"{\"Name\":\"n\",\"Driver\":\"Bridge\"}", 0},
+	};
+	struct decision d;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		eval(dp, "/networks/create", want[i].body, &d);
+		CHECK_INT_EQ(d.allow, want[i].allow);
+		if (!want[i].allow)
+			CHECK_STR_EQ(rules(&d, buf, sizeof(buf)), "network-driver");
+		decision_clear(&d);
+	}
+	decide_policy_free(dp);
+}
+
 /* A share entry's expandedPaths lists every expansion ($HOME: one per home):
  * each is a share; an empty list shares nothing. */
 static void
@@ -393,6 +424,7 @@ main(void)
 	RUN(test_violations_json_shape);
 	RUN(test_share_list_null_vs_empty);
 	RUN(test_volume_driver_list_null_empty_and_listed);
+	RUN(test_network_driver_list);
 	RUN(test_every_expanded_path_is_a_share);
 	RUN(test_throughput_smoke);
 	return CHECK_DONE();
