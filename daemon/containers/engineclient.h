@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Docker Engine API as a client, on the engine's Unix socket: a small
  * HTTP/1.1 GET (Content-Length, chunked or close-delimited replies, a hard
- * size cap, one deadline per request; no libcurl), and the one question
- * lockset asks the engine: which host paths does a container mount. Every
+ * size cap, one deadline per request; no libcurl), and the questions
+ * lockset asks the engine: which host paths does a container mount, which
+ * driver made a volume, how does it isolate containers. Every
  * request made here comes back to lockset's plugin socket as an AuthZReq of
  * its own, so callers must not hold anything the plugin handler needs, nor
  * run on a server thread (see lookup.h). */
@@ -48,6 +49,14 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
  * a volume it cannot describe; reason in err), -1 on ENOMEM. */
 int engineclient_container(const char *socket, int timeout_ms, const char *ref,
                            struct containers_entry *out, int *cacheable, char *err, size_t errsz);
+
+/* What the engine says of the volume called name (GET /volumes/{name}, for
+ * which dockerd asks every plugin about a name it does not know): 1 with the
+ * driver that made it in drv (drvsz bytes), 2 when there is no such volume
+ * (404), or 0 when it cannot tell (a name that cannot be a volume's,
+ * unreachable, another error, no Driver, out of memory; reason in err). */
+int engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv,
+                        size_t drvsz, char *err, size_t errsz);
 
 /* How the engine isolates containers from the host's users, from its
  * SecurityOptions (GET /info): "name=userns" (userns-remap) or

@@ -329,3 +329,44 @@ engineclient_container(const char *socket, int timeout_ms, const char *ref,
 
 	return inspect_container(&in, ref, 0, out, cacheable);
 }
+
+int
+engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv, size_t drvsz,
+                    char *err, size_t errsz)
+{
+	const char *plain = name != NULL && name[0] != '/' ? plain_ref(name) : NULL;
+	struct engineclient_reply r;
+	const char *driver;
+	json_t *vol;
+	char path[300];
+	int rc = 0;
+
+	if (plain == NULL) {
+		engineclient_seterr(err, errsz, "\"%s\" is not a volume name",
+		                    name != NULL ? name : "");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/volumes/%s", plain);
+	if (engineclient_get(socket, path, timeout_ms, ENGINECLIENT_MAX_BODY, &r, err, errsz) != 0)
+		return 0;
+	if (r.status == 404) {
+		engineclient_reply_clear(&r);
+		return 2;
+	}
+	if (r.status != 200) {
+		engineclient_seterr(err, errsz, "GET %s: status %d", path, r.status);
+		engineclient_reply_clear(&r);
+		return 0;
+	}
+	vol = json_loadb(r.body, r.len, 0, NULL);
+	engineclient_reply_clear(&r);
+	driver = json_string_value(json_object_get(vol, "Driver"));
+	if (driver == NULL || driver[0] == '\0' || strlen(driver) >= drvsz)
+		engineclient_seterr(err, errsz, "GET %s: no Driver", path);
+	else {
+		memcpy(drv, driver, strlen(driver) + 1);
+		rc = 1;
+	}
+	json_decref(vol);
+	return rc;
+}

@@ -211,6 +211,19 @@ judge_container(void *arg, const char *ref, struct decide_mounts *out)
 	return lookup_set_container(c->j->containers, ref, out);
 }
 
+/* The volumes a request mounts by name, for the engine (lookup.h). */
+static int
+judge_volume(void *arg, const char *name, char *drv, size_t drvsz)
+{
+	struct judge_ctx *c = arg;
+
+	if (c->j->containers == NULL &&
+	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
+	        NULL)
+		return -1;
+	return lookup_set_volume(c->j->containers, name, drv, drvsz);
+}
+
 /* Judge req (whose container lookup is judge_container) with the served
  * policy, or the user's own. 0, or -1 when j is a final deny. */
 static int
@@ -374,6 +387,7 @@ resumed(void *arg)
 	struct judge_ctx ctx = {j, NULL, NULL};
 
 	d->req.container = judge_container;
+	d->req.volume = judge_volume;
 	d->req.container_arg = &ctx;
 	if (evaluate(&d->req, j) != 0) {
 		j->resume(j->resume_arg);
@@ -415,6 +429,7 @@ judge_start(struct judge *jg, const struct decide_request *req, const char *comp
 	j->resume = resume;
 	j->resume_arg = arg;
 	r.container = judge_container;
+	r.volume = judge_volume;
 	r.container_arg = &ctx;
 	if (evaluate(&r, j) != 0)
 		return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Container lookups for judgements: a memo per judgement, the records read
- * on the judging thread, and a queue of judgements waiting for the engine,
- * served by a few lookup threads. */
+/* Container and volume lookups for judgements: a memo per judgement, the
+ * records read on the judging thread, and a queue of judgements waiting for
+ * the engine, served by a few lookup threads. */
 #include "lookup.h"
 
 #include "containers/containers.h"
@@ -23,12 +23,22 @@ struct memo {
 	int ns_only; /* a record's mounts, missing only its namespaces (asked of the engine) */
 };
 
+/* What one judgement learnt about one volume it mounts by name. */
+struct vmemo {
+	char *name;
+	enum memo_state state;
+	int exists;       /* MEMO_FOUND: the volume exists (else there is none yet) */
+	char driver[256]; /* MEMO_FOUND and exists: the driver that made it */
+};
+
 struct lookup_set {
 	struct lookup *l;
 	decide_container_fn given;
 	void *given_arg;
 	struct memo v[LOOKUP_MAX_REFS];
-	size_t n, missing;
+	size_t n, missing; /* missing: containers and volumes */
+	struct vmemo vol[LOOKUP_MAX_VOLUMES];
+	size_t nvol;
 	int final; /* handed to the engine: given is not asked, nothing more is queued */
 	long long policy_version;
 	void (*done)(void *arg);
@@ -49,6 +59,7 @@ struct lookup {
 	int stopping;                   /* (lock) */
 	/* Counters (atomic). */
 	unsigned long long record_hits, engine_found, engine_unknown, engine_refused, queue_full;
+	unsigned long long volume_found, volume_absent, volume_unknown;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -76,6 +87,8 @@ lookup_set_free(struct lookup_set *s)
 		free(s->v[i].ref);
 		decide_mounts_clear(&s->v[i].mounts);
 	}
+	for (size_t i = 0; i < s->nvol; i++)
+		free(s->vol[i].name);
 	free(s);
 }
 
@@ -172,8 +185,54 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	return rc == 1 && !m->ns_only ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
+int
+lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz)
+{
+	struct lookup_set *s = arg;
+	struct vmemo *m;
+
+	for (size_t i = 0; i < s->nvol; i++) {
+		if (strcmp(s->vol[i].name, name) != 0)
+			continue;
+		if (s->vol[i].state != MEMO_FOUND)
+			return 0;
+		if (!s->vol[i].exists)
+			return 2;
+		snprintf(drv, drvsz, "%s", s->vol[i].driver);
+		return 1;
+	}
+	if (s->nvol == LOOKUP_MAX_VOLUMES)
+		return 0; /* more volumes than anyone mounts: unknown */
+	m = &s->vol[s->nvol];
+	memset(m, 0, sizeof(*m));
+	if ((m->name = strdup(name)) == NULL)
+		return -1;
+	s->nvol++;
+	m->state = s->final ? MEMO_UNKNOWN : MEMO_MISSING;
+	if (m->state == MEMO_MISSING)
+		s->missing++;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The engine, on lookup threads                                            */
+
+static void
+resolve_volume(struct lookup *l, struct vmemo *m)
+{
+	char err[256] = "";
+	int rc = engineclient_volume(l->socket, l->timeout_ms, m->name, m->driver,
+	                             sizeof(m->driver), err, sizeof(err));
+
+	m->state = rc == 0 ? MEMO_UNKNOWN : MEMO_FOUND;
+	m->exists = rc == 1;
+	if (rc == 0) {
+		__atomic_add_fetch(&l->volume_unknown, 1, __ATOMIC_RELAXED);
+		log_info("volume %s is unknown: %s", m->name, err);
+	} else
+		__atomic_add_fetch(rc == 1 ? &l->volume_found : &l->volume_absent, 1,
+		                   __ATOMIC_RELAXED);
+}
 
 static void
 resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
@@ -239,6 +298,9 @@ lookup_main(void *arg)
 		for (size_t i = 0; i < s->n; i++)
 			if (s->v[i].state == MEMO_MISSING)
 				resolve_one(l, s, &s->v[i]);
+		for (size_t i = 0; i < s->nvol; i++)
+			if (s->vol[i].state == MEMO_MISSING)
+				resolve_volume(l, &s->vol[i]);
 		s->missing = 0;
 		/* The set belongs to the judgement again: no touching it after. */
 		s->done(s->done_arg);
@@ -354,4 +416,14 @@ lookup_metrics(const struct lookup *l, FILE *out)
 	        __atomic_load_n(&l->engine_unknown, __ATOMIC_RELAXED),
 	        __atomic_load_n(&l->engine_refused, __ATOMIC_RELAXED) +
 	            __atomic_load_n(&l->queue_full, __ATOMIC_RELAXED));
+	fprintf(out,
+	        "# HELP lockset_volume_lookups_total Volumes mounted by name looked up in the "
+	        "engine for allowedVolumeDrivers, by result.\n"
+	        "# TYPE lockset_volume_lookups_total counter\n"
+	        "lockset_volume_lookups_total{result=\"found\"} %llu\n"
+	        "lockset_volume_lookups_total{result=\"absent\"} %llu\n"
+	        "lockset_volume_lookups_total{result=\"unknown\"} %llu\n",
+	        __atomic_load_n(&l->volume_found, __ATOMIC_RELAXED),
+	        __atomic_load_n(&l->volume_absent, __ATOMIC_RELAXED),
+	        __atomic_load_n(&l->volume_unknown, __ATOMIC_RELAXED));
 }

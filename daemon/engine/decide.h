@@ -59,6 +59,12 @@ typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mou
  * and could not be looked up; -1 on ENOMEM. */
 typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
+/* Looks up the volume named name, for allowedVolumeDrivers: 1 when it
+ * exists, with its driver in drv; 2 when there is no volume of that name
+ * (the engine makes one with the driver the request names); 0 when it is
+ * not known and could not be looked up; -1 on ENOMEM. */
+typedef int (*decide_volume_fn)(void *arg, const char *name, char *drv, size_t drvsz);
+
 /* Does the engine the request goes to run containers in user namespaces
  * (userns-remap, or rootless)? Enhanced Container Isolation locked on
  * requires it of every container create, service create or update and
@@ -114,7 +120,11 @@ struct decide_request {
 	/* Network lookups for service attachments when the host network is
 	 * denied; NULL: every network other than "host" is unknown. */
 	decide_network_fn network;
-	void *container_arg; /* passed to container and network */
+	/* Volume lookups for the volumes a create or service mounts by name
+	 * while allowedVolumeDrivers is set: an existing volume keeps the
+	 * driver it was made with. NULL: every such volume is unknown. */
+	decide_volume_fn volume;
+	void *container_arg; /* passed to container, network and volume */
 	enum decide_userns engine_userns;
 	enum decide_cgroupns engine_cgroupns;
 	/* Sockets that reach the engine besides the fixed ones (lockset's

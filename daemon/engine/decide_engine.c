@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What a request tells the engine to load or use beyond the container's own
- * confinement: the drivers it looks up by name (a plugin when not built in)
- * and the runtime, cgroup parent, logging and annotations the deniedFlags
- * may deny. */
+ * confinement: the drivers it looks up by name (a plugin when not built in),
+ * held to the policy's driver lists, the volumes it mounts by name (whose
+ * drivers are looked up), and the runtime, cgroup parent, logging and
+ * annotations the deniedFlags may deny. */
 #include <string.h>
 
 #include "decide_int.h"
@@ -54,6 +55,55 @@ judge_volume_driver(struct ctx *c, const char *field, const char *flag, const ch
 	               name);
 }
 
+/* A local-driver volume that mounts a file system of its own: a network
+ * one, allowed by allowNetworkVolumes, or any other of the host's. */
+void
+decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
+                       const struct engineapi_fact *fa)
+{
+	if (fa->kind == EF_NETWORK_VOLUME) {
+		if (!c->dp->network_volumes)
+			decide_violate(c, "network-volume", field, fa->value, flag,
+			               "volumes on network file systems (%s) are not allowed "
+			               "(allowNetworkVolumes)",
+			               fa->value);
+		return;
+	}
+	decide_violate(c, "volume-options", field, fa->value, flag,
+	               "a local volume that mounts a %s file system%s%s is not allowed (only "
+	               "tmpfs, binds inside the shares and network file systems where allowed)",
+	               fa->value[0] != '\0' ? fa->value : "host", fa->list[0][0] ? " from " : "",
+	               fa->list[0]);
+}
+
+/* A volume mounted by name while allowedVolumeDrivers is set: the engine
+ * mounts the volume of that name whatever driver made it (it asks every
+ * plugin about a name it does not know), so its driver is looked up. One
+ * that does not exist yet is made with the driver the request names, which
+ * is judged on its own; one that cannot be looked up is refused. */
+static void
+judge_named_volume(struct ctx *c, const char *field, const char *flag, const char *name)
+{
+	char drv[256] = "";
+	int rc = 0;
+
+	if (!c->dp->volume_drivers.restricted)
+		return;
+	if (c->req->volume != NULL)
+		rc = c->req->volume(c->req->container_arg, name, drv, sizeof(drv));
+	if (rc == -1) {
+		c->nomem = 1;
+		return;
+	}
+	if (rc == 0)
+		decide_violate(c, "unknown-volume", field, name, flag,
+		               "volume %.200s could not be looked up, so the driver that made it "
+		               "is not known (allowedVolumeDrivers)",
+		               name);
+	else if (rc == 1)
+		judge_volume_driver(c, field, flag, drv);
+}
+
 /* A network driver while allowedNetworkDrivers is set: built-in ones too
  * (macvlan and ipvlan put a container on the host's own network, past its
  * firewall), and plugins, which may hand a container a host interface. */
@@ -85,6 +135,10 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
 	};
 
+	if (fa->kind == EF_NAMED_VOLUME) {
+		judge_named_volume(c, field, flag, fa->value);
+		return;
+	}
 	/* A log driver is looked up as a plugin too. */
 	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER ||
 	    fa->kind == EF_NETWORK_DRIVER || fa->kind == EF_LOG_DRIVER)

@@ -125,10 +125,15 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
  * and writable when write is set. */
 void decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src,
                          int write);
+/* A local-driver volume's file system: network-volume or volume-options
+ * (decide_engine.c). */
+void decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
+                            const struct engineapi_fact *fa);
 /* Runtime, cgroup parent, log driver and options, annotations: each denied
  * by the deniedFlags entry naming it; a driver name with a ".." component,
- * which would make dockerd load any socket as a plugin: refused
- * (decide_engine.c). */
+ * which would make dockerd load any socket as a plugin: refused; volume and
+ * network drivers, and the drivers of the volumes mounted by name, held to
+ * allowedVolumeDrivers and allowedNetworkDrivers (decide_engine.c). */
 void decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
                                 const struct engineapi_fact *fa);
 /* Judge a checkpoint directory (experimental daemons): filepath.Join(dir,

@@ -8,7 +8,7 @@
 
 #include "decide_int.h"
 
-/* The docker flag a host-path fact came from. */
+/* The docker flag a host-path or named-volume fact came from. */
 static void
 path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 {
@@ -19,7 +19,8 @@ path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	else if (strcmp(fa->name, "DriverOpts") == 0)
 		snprintf(buf, bufsz, "docker volume create -o device=%s", fa->value);
 	else if (strcmp(sfx, ".Source") == 0)
-		snprintf(buf, bufsz, "--mount type=bind,source=%s", fa->value);
+		snprintf(buf, bufsz, "--mount type=%s,source=%s",
+		         fa->kind == EF_NAMED_VOLUME ? "volume" : "bind", fa->value);
 	else
 		snprintf(buf, bufsz, "--mount type=volume,volume-opt=device=%s", fa->value);
 }
@@ -77,6 +78,7 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--sysctl %s", fa->value);
 		break;
 	case EF_HOST_PATH:
+	case EF_NAMED_VOLUME:
 		path_flag(fa, buf, bufsz);
 		break;
 	case EF_VOLUMES_FROM:

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Body facts -> rule violations: host namespaces, capabilities (upper-cased
  * as Go's strings.ToUpper does), devices, security options (custom seccomp
- * and AppArmor profiles, SELinux types, system paths), sysctls, local-volume
- * file systems, and host paths, which must resolve completely or be refused. */
+ * and AppArmor profiles, SELinux types, system paths), sysctls, and host
+ * paths, which must resolve completely or be refused; volumes and drivers go
+ * to decide_engine.c. */
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -417,24 +418,6 @@ judge_network_target(struct ctx *c, const char *field, const char *target)
 	               "the host's network namespace is not allowed");
 }
 
-static void
-judge_volume_fs(struct ctx *c, const char *field, const char *flag, const struct engineapi_fact *fa)
-{
-	if (fa->kind == EF_NETWORK_VOLUME) {
-		if (!c->dp->network_volumes)
-			decide_violate(c, "network-volume", field, fa->value, flag,
-			               "volumes on network file systems (%s) are not allowed "
-			               "(allowNetworkVolumes)",
-			               fa->value);
-		return;
-	}
-	decide_violate(c, "volume-options", field, fa->value, flag,
-	               "a local volume that mounts a %s file system%s%s is not allowed (only "
-	               "tmpfs, binds inside the shares and network file systems where allowed)",
-	               fa->value[0] != '\0' ? fa->value : "host", fa->list[0][0] ? " from " : "",
-	               fa->list[0]);
-}
-
 /* A bind source, a bind mount's, or a local volume's device. A volume
  * outlives the request: restarts and Swarm tasks mount it too. */
 static void
@@ -572,7 +555,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		break;
 	case EF_VOLUME_FS:
 	case EF_NETWORK_VOLUME:
-		judge_volume_fs(c, field, flag, fa);
+		decide_judge_volume_fs(c, field, flag, fa);
 		break;
 	case EF_PLUGIN:
 		judge_plugin_service(c, field, flag, fa->value);
@@ -588,6 +571,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_DRIVER:
 	case EF_VOLUME_DRIVER:
 	case EF_NETWORK_DRIVER:
+	case EF_NAMED_VOLUME:
 		decide_judge_engine_choice(c, field, flag, fa);
 		break;
 	case EF_CHECKPOINT_DIR:

@@ -2,7 +2,8 @@
 /* Engine API request bodies -> facts a policy can judge (host namespaces,
  * capabilities, devices, host paths, image), read through gojson as Go's
  * encoding/json would decode them into dockerd's structs. Routes and query
- * parameters are in engineapi_route.c, swarm services in engineapi_service.c. */
+ * parameters are in engineapi_route.c, swarm services in engineapi_service.c,
+ * mounts and volumes in engineapi_volume.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,35 +159,6 @@ is_default_cap(const char *cap)
 	return 0;
 }
 
-/* name among the comma-separated options o (n bytes; all of it when n is
- * (size_t)-1). */
-static int
-has_option(const char *o, size_t n, const char *name)
-{
-	size_t len = strlen(name);
-	const char *stop;
-
-	if (o == NULL)
-		return 0;
-	stop = o + (n == (size_t)-1 ? strlen(o) : n);
-	while (o < stop) {
-		const char *end = memchr(o, ',', (size_t)(stop - o));
-		size_t k = end != NULL ? (size_t)(end - o) : (size_t)(stop - o);
-
-		if (k == len && strncmp(o, name, len) == 0)
-			return 1;
-		o = end != NULL ? end + 1 : stop;
-	}
-	return 0;
-}
-
-/* "bind" or "rbind" among the comma-separated mount options o. */
-static int
-has_bind_option(const char *o)
-{
-	return has_option(o, (size_t)-1, "bind") || has_option(o, (size_t)-1, "rbind");
-}
-
 /* A Binds entry "src:dst[:mode]" whose mode lists "ro" (dockerd splits at
  * most three fields). */
 static int
@@ -194,99 +166,7 @@ bind_readonly(const char *spec)
 {
 	const char *dst = strchr(spec, ':'), *mode = dst != NULL ? strchr(dst + 1, ':') : NULL;
 
-	return mode != NULL && has_option(mode + 1, (size_t)-1, "ro");
-}
-
-static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
-                                         "smbfs", "ceph", "glusterfs", "9p"};
-
-/* What a local-driver volume's options (type, o, device) make it mount:
- * "o=bind" judges the device as a host path; tmpfs is harmless; a network
- * file system and any other file system are facts of their own. A volume of
- * another driver, or with no options, adds nothing. */
-static int
-local_volume_facts(struct engineapi_facts *f, const char *driver, const struct gojson_view *opts,
-                   const char *prefix, const char *name, long index, const char *optfield,
-                   int readonly)
-{
-	const char *type = gojson_map_get(opts, "type"), *device = gojson_map_get(opts, "device");
-	const char *o = gojson_map_get(opts, "o"), **list;
-	char *suffix;
-	size_t i, n;
-
-	if (driver != NULL && driver[0] != '\0' && strcasecmp(driver, "local") != 0)
-		return 0;
-	if ((type == NULL || type[0] == '\0') && (device == NULL || device[0] == '\0') &&
-	    (o == NULL || o[0] == '\0'))
-		return 0;
-	n = strlen(optfield) + sizeof(".device");
-	if ((suffix = gojson_arena_alloc(&f->arena, n)) == NULL)
-		return -1;
-	snprintf(suffix, n, "%s.device", optfield);
-	if (has_bind_option(o)) {
-		if (engineapi_fact_add(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name,
-		                       index, suffix) == -1)
-			return -1;
-		f->v[f->n - 1].readonly = readonly || has_option(o, (size_t)-1, "ro");
-		f->v[f->n - 1].volume = 1;
-		return 0;
-	}
-	if (type != NULL && strcmp(type, "tmpfs") == 0)
-		return 0;
-	snprintf(suffix, n, "%s.type", optfield);
-	for (i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
-		if (strcmp(type, network_fs[i]) == 0)
-			return engineapi_fact_add(f, EF_NETWORK_VOLUME, type, prefix, name, index,
-			                          suffix);
-	if ((list = gojson_arena_alloc(&f->arena, 2 * sizeof(*list))) == NULL)
-		return -1;
-	list[0] = device != NULL ? device : "";
-	list[1] = o != NULL ? o : "";
-	if (engineapi_fact_add(f, EF_VOLUME_FS, type != NULL ? type : "", prefix, name, index,
-	                       suffix) == -1)
-		return -1;
-	f->v[f->n - 1].list = list;
-	f->v[f->n - 1].nlist = 2;
-	return 0;
-}
-
-int
-engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
-{
-	struct gojson_view *m;
-	size_t n, i;
-
-	if (gojson_view_struct_slice(&f->arena, hc, "Mounts", &m, &n) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const char *type = gojson_view_string(&m[i], "Type");
-		const char *src = gojson_view_string(&m[i], "Source");
-
-		if (type == NULL)
-			continue;
-		if (strcasecmp(type, "bind") == 0 && src != NULL && src[0] != '\0') {
-			if (engineapi_fact_add(f, EF_HOST_PATH, src, prefix, "Mounts", (long)i,
-			                       ".Source") == -1)
-				return -1;
-			f->v[f->n - 1].readonly = gojson_view_bool(&m[i], "ReadOnly");
-		} else if (strcasecmp(type, "volume") == 0) {
-			struct gojson_view vo, dc, opts;
-
-			if (gojson_view_struct(&f->arena, &m[i], "VolumeOptions", &vo) == -1 ||
-			    gojson_view_struct(&f->arena, &vo, "DriverConfig", &dc) == -1 ||
-			    gojson_view_map(&f->arena, &dc, "Options", &opts) == -1)
-				return -1;
-			if (engineapi_driver_fact(
-			        f, EF_VOLUME_DRIVER, gojson_view_string(&dc, "Name"), prefix,
-			        "Mounts", (long)i, ".VolumeOptions.DriverConfig.Name") == -1 ||
-			    local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
-			                       "Mounts", (long)i,
-			                       ".VolumeOptions.DriverConfig.Options",
-			                       gojson_view_bool(&m[i], "ReadOnly")) == -1)
-				return -1;
-		}
-	}
-	return 0;
+	return mode != NULL && engineapi_has_option(mode + 1, (size_t)-1, "ro");
 }
 
 static int
@@ -405,7 +285,8 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 	        f, hc, prefix, prefix[0] != '\0' ? "HostConfig.LogConfig." : "LogConfig.") == -1 ||
 	    engineapi_string_facts(f, hc, prefix, "VolumesFrom", EF_VOLUMES_FROM, 0) == -1)
 		return -1;
-	/* Binds: "src:dst[:opts]"; only an absolute src is a host path. */
+	/* Binds: "src:dst[:opts]"; an absolute src is a host path, any other
+	 * names a volume. */
 	{
 		const struct gojson_value *b;
 
@@ -416,16 +297,16 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 			const char *colon;
 			char *src;
 
-			if (e->type != GOJSON_STRING || e->s[0] != '/' ||
-			    (colon = strchr(e->s, ':')) == NULL)
+			if (e->type != GOJSON_STRING || (colon = strchr(e->s, ':')) == NULL ||
+			    colon == e->s)
 				continue;
 			src = gojson_arena_alloc(&f->arena, (size_t)(colon - e->s) + 1);
 			if (src == NULL)
 				return -1;
 			memcpy(src, e->s, (size_t)(colon - e->s));
 			src[colon - e->s] = '\0';
-			if (engineapi_fact_add(f, EF_HOST_PATH, src, prefix, "Binds", k, NULL) ==
-			    -1)
+			if (engineapi_fact_add(f, src[0] == '/' ? EF_HOST_PATH : EF_NAMED_VOLUME,
+			                       src, prefix, "Binds", k, NULL) == -1)
 				return -1;
 			f->v[f->n - 1].readonly = bind_readonly(e->s);
 		}
@@ -479,20 +360,6 @@ create_facts(struct engineapi_facts *f, const struct gojson_view *root)
 				                          "NetworkingConfig.EndpointsConfig.",
 				                          c->key, -1, NULL);
 	return 0;
-}
-
-static int
-volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
-{
-	struct gojson_view opts;
-
-	f->name = gojson_view_string(root, "Name");
-	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1 ||
-	    engineapi_driver_fact(f, EF_VOLUME_DRIVER, gojson_view_string(root, "Driver"), "",
-	                          "Driver", -1, NULL) == -1)
-		return -1;
-	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
-	                          -1, "", 0);
 }
 
 /* A checkpoint create (experimental daemons): CheckpointDir, a host
@@ -567,7 +434,7 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 	case ENGINEAPI_CONTAINER_START:
 		return hostconfig_facts(f, &rv, "");
 	case ENGINEAPI_VOLUME_CREATE:
-		return volume_facts(f, &rv);
+		return engineapi_volume_facts(f, &rv);
 	case ENGINEAPI_CHECKPOINT:
 		return checkpoint_facts(f, &rv);
 	case ENGINEAPI_NETWORK_CREATE:

@@ -64,6 +64,12 @@ int engineapi_runtime_facts(struct engineapi_facts *f, const struct gojson_view 
 int engineapi_driver_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind,
                           const char *driver, const char *prefix, const char *name, long index,
                           const char *suffix);
+/* name among the comma-separated options o (n bytes; all of it when n is
+ * (size_t)-1). */
+int engineapi_has_option(const char *o, size_t n, const char *name);
+/* POST /volumes/create: its Driver, and the mount its local options make.
+ * 0 or -1. */
+int engineapi_volume_facts(struct engineapi_facts *f, const struct gojson_view *root);
 /* POST /networks/create: its Driver (the default's when none) and
  * IPAM.Driver. 0 or -1. */
 int engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root);

@@ -13,6 +13,7 @@ DOCKER=/usr/bin/docker
 
 PLUGIN="lockset-e2e-$$"
 PLUGIN_SOCK="/run/docker/plugins/$PLUGIN.sock"
+E2E_SOCKS= # more plugin sockets a test makes (a volume plugin): removed at exit
 DROOT="$T/docker"
 DOCKER_SOCK="$DROOT/docker.sock"
 DOCKERD_PID=
@@ -31,7 +32,7 @@ dockerd_stop() {
 
 e2e_cleanup() {
 	dockerd_stop
-	rm -f "$PLUGIN_SOCK"
+	rm -f "$PLUGIN_SOCK" ${E2E_SOCKS:-}
 	# What a dockerd that died midway left mounted under the test's
 	# directory (its data root, under --userns-remap), deepest first, so
 	# that the directory can be removed.

@@ -29,18 +29,34 @@ sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]
 		| .containerPolicy.allowedNetworkDrivers = ["bridge"]' >"$T/policy.json"
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
+	| del(.containerPolicy.allowedVolumeDrivers)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$T/policy.json" >"$T/setup.json"
 put_policy "$T/setup.json"
 mkdir -p "$TMP"
-lockset_start --authz-socket "$PLUGIN_SOCK" || exit 1
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || exit 1
 
 dockerd_start
+
+# A volume plugin serving host directories, as local-persist does, which the
+# policy does not list; dockerd finds it by its socket's name.
+VPLUG="lockset-dirvol-$$"
+E2E_SOCKS="/run/docker/plugins/$VPLUG.sock"
+python3 "$LOCKSET_SRCDIR/tests/tools/dirvolume.py" "$E2E_SOCKS" "$T/vols" 2>>"$T/dirvolume.log" &
+EXTRA_PIDS="$!"
+wait_until 10 test -S "$E2E_SOCKS" || { echo "FAIL: the volume plugin did not start"; exit 1; }
 
 # A tiny local image: one file, imported from a tarball.
 check "docker import of a local tarball is allowed by the setup policy" \
 	e2e_file_image lockset-e2e:latest
 dk save lockset-e2e:latest -o "$T/image.tar" 2>/dev/null
+# Volumes made before the policy: one by the plugin, over a host directory
+# outside the shares, and one local.
+mkdir -p "$T/outside"
+dk volume create -d "$VPLUG" -o mountpoint="$T/outside" hostdir >/dev/null 2>"$T/err"
+check "the setup policy lets the plugin make a volume" test $? = 0 || cat "$T/err"
+dk volume create localdata >/dev/null 2>"$T/err"
+check "the setup policy lets the local driver make a volume" test $? = 0 || cat "$T/err"
 put_policy "$T/policy.json"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 50); do
@@ -101,6 +117,20 @@ denied "a volume mount's unlisted driver is refused" \
 	"--mount type=volume,volume-driver=local-persist" volume-driver \
 	create --pull=never --mount type=volume,source=data,target=/data,volume-driver=local-persist \
 	lockset-e2e /bin/true
+denied "docker volume create with the unlisted plugin is refused" \
+	"docker volume create --driver $VPLUG" volume-driver volume create --driver "$VPLUG" another
+denied "a volume the unlisted plugin made is refused when mounted by name (looked up)" \
+	"-v hostdir:..." volume-driver create --pull=never -v hostdir:/x lockset-e2e /bin/true
+denied "... and as a --mount source" "--mount type=volume,source=hostdir" volume-driver \
+	create --pull=never --mount source=hostdir,target=/x lockset-e2e /bin/true
+dk create --pull=never -v localdata:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "a local volume mounted by name is allowed (looked up)" test $? = 0 || cat "$T/err"
+dk create --pull=never -v "fresh$$:/x" lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "a volume that does not exist yet is allowed (the local driver makes it)" test $? = 0 ||
+	cat "$T/err"
+api GET /metrics
+check "the lookups are counted" bash -c "grep -q '^lockset_volume_lookups_total{result=\"found\"} [1-9]' '$T/body' &&
+	grep -q '^lockset_volume_lookups_total{result=\"absent\"} [1-9]' '$T/body'"
 denied "a macvlan network is refused (allowedNetworkDrivers)" "docker network create --driver macvlan" \
 	network-driver network create --driver macvlan -o parent=lo lan
 denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \

@@ -38,9 +38,11 @@ struct testcase {
 	char access[CASE_LOOKUPS][1024];
 	size_t naccess;
 	/* "REF IMAGE SRC..." (IMAGE "-" for none) and "REF DRIVER" lines: what
-	 * the container and network lookups answer; anything else is unknown. */
+	 * the container, network and volume lookups answer (a volume's DRIVER
+	 * "-": there is no such volume); anything else is unknown. */
 	char containers[CASE_LOOKUPS][1024], networks[CASE_LOOKUPS][256];
-	size_t ncontainers, nnetworks;
+	char volumes[CASE_LOOKUPS][256];
+	size_t ncontainers, nnetworks, nvolumes;
 	char *body; /* NULL when the case has no body */
 	size_t body_len;
 };
@@ -109,6 +111,8 @@ load_case(const char *path, struct testcase *tc)
 		}
 		if (strcmp(line, "network") == 0 && tc->nnetworks < CASE_LOOKUPS)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
+		if (strcmp(line, "volume") == 0 && tc->nvolumes < CASE_LOOKUPS)
+			snprintf(tc->volumes[tc->nvolumes++], sizeof(tc->volumes[0]), "%s", v);
 		if (strcmp(line, "content-type") == 0)
 			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
 		if (strcmp(line, "content-length") == 0)
@@ -308,6 +312,23 @@ case_network(void *arg, const char *ref, char *drv, size_t drvsz)
 	return 0;
 }
 
+/* The case's volume lookup: its "volume:" lines. */
+static int
+case_volume(void *arg, const char *name, char *drv, size_t drvsz)
+{
+	const struct testcase *tc = arg;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < tc->nvolumes; i++)
+		if (strncmp(tc->volumes[i], name, n) == 0 && tc->volumes[i][n] == ' ') {
+			if (strcmp(tc->volumes[i] + n + 1, "-") == 0)
+				return 2;
+			snprintf(drv, drvsz, "%s", tc->volumes[i] + n + 1);
+			return 1;
+		}
+	return 0;
+}
+
 /* The case's caller access: its "access:" lines. */
 static int
 case_access(void *arg, const char *path, int write, char *why, size_t whysz)
@@ -342,6 +363,7 @@ case_request(struct testcase *tc, const char *uri, struct decide_request *req)
 	                       tc->content_length[0] != '\0' ? tc->content_length : NULL);
 	req->container = case_container;
 	req->network = case_network;
+	req->volume = case_volume;
 	req->container_arg = tc;
 	req->method = tc->method;
 	req->uri = uri;

@@ -438,6 +438,41 @@ test_container_unknown_when_it_cannot_be_described(void)
 	free(noid);
 }
 
+/* A volume's driver: 1 with it, 2 when the engine has no such volume (404),
+ * 0 for any other answer and for a name that cannot be a volume's (never
+ * asked). */
+static void
+test_volume_driver_absent_and_unknown(void)
+{
+	char *plug = chunked("{\"Name\":\"etc\",\"Driver\":\"local-persist\","
+	                     "\"Mountpoint\":\"/etc\"}");
+	char *nodrv = chunked("{\"Name\":\"odd\"}");
+	const struct route table[] = {
+	    {"/volumes/etc", plug, REPLY_CLOSE},
+	    {"/volumes/odd", nodrv, REPLY_CLOSE},
+	    {"/volumes/err", "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\n{}", REPLY_CLOSE},
+	    {NULL, NULL, 0}};
+	char drv[64] = "", err[256];
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, sizeof(drv), err, 256), 1);
+	CHECK_STR_EQ(drv, "local-persist");
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "fresh", drv, sizeof(drv), err, 256), 2);
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "odd", drv, sizeof(drv), err, 256), 0);
+	CHECK(strstr(err, "no Driver") != NULL);
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "err", drv, sizeof(drv), err, 256), 0);
+	CHECK(strstr(err, "500") != NULL);
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, 4, err, 256), 0);
+	last_request[0] = '\0';
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "a/../b", drv, sizeof(drv), err, 256), 0);
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "/etc", drv, sizeof(drv), err, 256), 0);
+	CHECK_STR_EQ(last_request, ""); /* never asked */
+	server_stop();
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, sizeof(drv), err, 256), 0);
+	free(plug);
+	free(nodrv);
+}
+
 /* ------------------------------------------------------------------------ */
 /* /info: user namespaces                                                   */
 
@@ -636,6 +671,7 @@ main(void)
 	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
 	RUN(test_container_namespaces_from_inspect);
 	RUN(test_container_unknown_when_it_cannot_be_described);
+	RUN(test_volume_driver_absent_and_unknown);
 	RUN(test_info_tells_userns_rootless_and_none);
 	RUN(test_engine_checks_answer_waiters_and_fail_closed);
 	rmdir(dir);

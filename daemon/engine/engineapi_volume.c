@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Volumes in Engine API request bodies -> facts: a container's or service's
+ * Mounts (binds, volumes by name, their drivers and a local volume's
+ * options) and a volume create. A local-driver volume's options are judged
+ * as what they make it mount: a host path (o=bind), a network file system,
+ * another file system of the host. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engineapi.h"
+#include "engineapi_int.h"
+#include "gojson.h"
+
+int
+engineapi_has_option(const char *o, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+	const char *stop;
+
+	if (o == NULL)
+		return 0;
+	stop = o + (n == (size_t)-1 ? strlen(o) : n);
+	while (o < stop) {
+		const char *end = memchr(o, ',', (size_t)(stop - o));
+		size_t k = end != NULL ? (size_t)(end - o) : (size_t)(stop - o);
+
+		if (k == len && strncmp(o, name, len) == 0)
+			return 1;
+		o = end != NULL ? end + 1 : stop;
+	}
+	return 0;
+}
+
+/* "bind" or "rbind" among the comma-separated mount options o. */
+static int
+has_bind_option(const char *o)
+{
+	return engineapi_has_option(o, (size_t)-1, "bind") ||
+	       engineapi_has_option(o, (size_t)-1, "rbind");
+}
+
+static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
+                                         "smbfs", "ceph", "glusterfs", "9p"};
+
+/* What a local-driver volume's options (type, o, device) make it mount:
+ * "o=bind" judges the device as a host path; tmpfs is harmless; a network
+ * file system and any other file system are facts of their own. A volume of
+ * another driver, or with no options, adds nothing. */
+static int
+local_volume_facts(struct engineapi_facts *f, const char *driver, const struct gojson_view *opts,
+                   const char *prefix, const char *name, long index, const char *optfield,
+                   int readonly)
+{
+	const char *type = gojson_map_get(opts, "type"), *device = gojson_map_get(opts, "device");
+	const char *o = gojson_map_get(opts, "o"), **list;
+	char *suffix;
+	size_t i, n;
+
+	if (driver != NULL && driver[0] != '\0' && strcasecmp(driver, "local") != 0)
+		return 0;
+	if ((type == NULL || type[0] == '\0') && (device == NULL || device[0] == '\0') &&
+	    (o == NULL || o[0] == '\0'))
+		return 0;
+	n = strlen(optfield) + sizeof(".device");
+	if ((suffix = gojson_arena_alloc(&f->arena, n)) == NULL)
+		return -1;
+	snprintf(suffix, n, "%s.device", optfield);
+	if (has_bind_option(o)) {
+		if (engineapi_fact_add(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name,
+		                       index, suffix) == -1)
+			return -1;
+		f->v[f->n - 1].readonly = readonly || engineapi_has_option(o, (size_t)-1, "ro");
+		f->v[f->n - 1].volume = 1;
+		return 0;
+	}
+	if (type != NULL && strcmp(type, "tmpfs") == 0)
+		return 0;
+	snprintf(suffix, n, "%s.type", optfield);
+	for (i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
+		if (strcmp(type, network_fs[i]) == 0)
+			return engineapi_fact_add(f, EF_NETWORK_VOLUME, type, prefix, name, index,
+			                          suffix);
+	if ((list = gojson_arena_alloc(&f->arena, 2 * sizeof(*list))) == NULL)
+		return -1;
+	list[0] = device != NULL ? device : "";
+	list[1] = o != NULL ? o : "";
+	if (engineapi_fact_add(f, EF_VOLUME_FS, type != NULL ? type : "", prefix, name, index,
+	                       suffix) == -1)
+		return -1;
+	f->v[f->n - 1].list = list;
+	f->v[f->n - 1].nlist = 2;
+	return 0;
+}
+
+int
+engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
+{
+	struct gojson_view *m;
+	size_t n, i;
+
+	if (gojson_view_struct_slice(&f->arena, hc, "Mounts", &m, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *type = gojson_view_string(&m[i], "Type");
+		const char *src = gojson_view_string(&m[i], "Source");
+
+		if (type == NULL)
+			continue;
+		if (strcasecmp(type, "bind") == 0 && src != NULL && src[0] != '\0') {
+			if (engineapi_fact_add(f, EF_HOST_PATH, src, prefix, "Mounts", (long)i,
+			                       ".Source") == -1)
+				return -1;
+			f->v[f->n - 1].readonly = gojson_view_bool(&m[i], "ReadOnly");
+		} else if (strcasecmp(type, "volume") == 0) {
+			struct gojson_view vo, dc, opts;
+
+			if (src != NULL && src[0] != '\0' &&
+			    engineapi_fact_add(f, EF_NAMED_VOLUME, src, prefix, "Mounts", (long)i,
+			                       ".Source") == -1)
+				return -1;
+			if (gojson_view_struct(&f->arena, &m[i], "VolumeOptions", &vo) == -1 ||
+			    gojson_view_struct(&f->arena, &vo, "DriverConfig", &dc) == -1 ||
+			    gojson_view_map(&f->arena, &dc, "Options", &opts) == -1)
+				return -1;
+			if (engineapi_driver_fact(
+			        f, EF_VOLUME_DRIVER, gojson_view_string(&dc, "Name"), prefix,
+			        "Mounts", (long)i, ".VolumeOptions.DriverConfig.Name") == -1 ||
+			    local_volume_facts(f, gojson_view_string(&dc, "Name"), &opts, prefix,
+			                       "Mounts", (long)i,
+			                       ".VolumeOptions.DriverConfig.Options",
+			                       gojson_view_bool(&m[i], "ReadOnly")) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+engineapi_volume_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	struct gojson_view opts;
+
+	f->name = gojson_view_string(root, "Name");
+	if (gojson_view_map(&f->arena, root, "DriverOpts", &opts) == -1 ||
+	    engineapi_driver_fact(f, EF_VOLUME_DRIVER, gojson_view_string(root, "Driver"), "",
+	                          "Driver", -1, NULL) == -1)
+		return -1;
+	return local_volume_facts(f, gojson_view_string(root, "Driver"), &opts, "", "DriverOpts",
+	                          -1, "", 0);
+}
