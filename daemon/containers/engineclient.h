@@ -3,7 +3,7 @@
  * HTTP/1.1 GET (Content-Length, chunked or close-delimited replies, a hard
  * size cap, one deadline per request; no libcurl), and the questions
  * lockset asks the engine: which host paths does a container mount, which
- * driver made a volume, how does it isolate containers. Every
+ * driver made a volume or a network, how does it isolate containers. Every
  * request made here comes back to lockset's plugin socket as an AuthZReq of
  * its own, so callers must not hold anything the plugin handler needs, nor
  * run on a server thread (see lookup.h). */
@@ -57,6 +57,13 @@ int engineclient_container(const char *socket, int timeout_ms, const char *ref,
  * unreachable, another error, no Driver, out of memory; reason in err). */
 int engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv,
                         size_t drvsz, char *err, size_t errsz);
+
+/* What the engine says of network ref (GET /networks/{ref}): 1 with its
+ * driver in drv when ref is its exact name or full id, or 0 when it cannot
+ * tell (unknown, found only by an id prefix, which Swarm may resolve
+ * otherwise, unreachable, out of memory; reason in err). */
+int engineclient_network(const char *socket, int timeout_ms, const char *ref, char *drv,
+                         size_t drvsz, char *err, size_t errsz);
 
 /* How the engine isolates containers from the host's users, from its
  * SecurityOptions (GET /info): "name=userns" (userns-remap) or

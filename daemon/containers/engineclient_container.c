@@ -330,43 +330,62 @@ engineclient_container(const char *socket, int timeout_ms, const char *ref,
 	return inspect_container(&in, ref, 0, out, cacheable);
 }
 
-int
-engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv, size_t drvsz,
-                    char *err, size_t errsz)
+/* GET /KIND/{ref} (volumes, networks): 1 with the object's Driver in drv when
+ * ref is its exact Name or Id, 2 on a 404, 0 otherwise (err set). */
+static int
+driver_of(const char *socket, int timeout_ms, const char *kind, const char *ref, char *drv,
+          size_t drvsz, char *err, size_t errsz)
 {
-	const char *plain = name != NULL && name[0] != '/' ? plain_ref(name) : NULL;
+	const char *plain = ref != NULL && ref[0] != '/' ? plain_ref(ref) : NULL;
+	const char *name, *id, *driver;
 	struct engineclient_reply r;
-	const char *driver;
-	json_t *vol;
+	json_t *obj;
 	char path[300];
 	int rc = 0;
 
 	if (plain == NULL) {
-		engineclient_seterr(err, errsz, "\"%s\" is not a volume name",
-		                    name != NULL ? name : "");
+		engineclient_seterr(err, errsz, "\"%s\" cannot be looked up",
+		                    ref != NULL ? ref : "");
 		return 0;
 	}
-	snprintf(path, sizeof(path), "/volumes/%s", plain);
+	snprintf(path, sizeof(path), "/%s/%s", kind, plain);
 	if (engineclient_get(socket, path, timeout_ms, ENGINECLIENT_MAX_BODY, &r, err, errsz) != 0)
 		return 0;
-	if (r.status == 404) {
-		engineclient_reply_clear(&r);
-		return 2;
-	}
 	if (r.status != 200) {
+		rc = r.status == 404 ? 2 : 0;
 		engineclient_seterr(err, errsz, "GET %s: status %d", path, r.status);
 		engineclient_reply_clear(&r);
-		return 0;
+		return rc;
 	}
-	vol = json_loadb(r.body, r.len, 0, NULL);
+	obj = json_loadb(r.body, r.len, 0, NULL);
 	engineclient_reply_clear(&r);
-	driver = json_string_value(json_object_get(vol, "Driver"));
-	if (driver == NULL || driver[0] == '\0' || strlen(driver) >= drvsz)
+	name = json_string_value(json_object_get(obj, "Name"));
+	id = json_string_value(json_object_get(obj, "Id"));
+	driver = json_string_value(json_object_get(obj, "Driver"));
+	if ((name == NULL || strcmp(name, ref) != 0) && (id == NULL || strcmp(id, ref) != 0))
+		engineclient_seterr(err, errsz, "GET %s: found only by an id prefix", path);
+	else if (driver == NULL || driver[0] == '\0' || strlen(driver) >= drvsz)
 		engineclient_seterr(err, errsz, "GET %s: no Driver", path);
 	else {
 		memcpy(drv, driver, strlen(driver) + 1);
 		rc = 1;
 	}
-	json_decref(vol);
+	json_decref(obj);
 	return rc;
+}
+
+int
+engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv, size_t drvsz,
+                    char *err, size_t errsz)
+{
+	return driver_of(socket, timeout_ms, "volumes", name, drv, drvsz, err, errsz);
+}
+
+int
+engineclient_network(const char *socket, int timeout_ms, const char *ref, char *drv, size_t drvsz,
+                     char *err, size_t errsz)
+{
+	int rc = driver_of(socket, timeout_ms, "networks", ref, drv, drvsz, err, errsz);
+
+	return rc == 2 ? 0 : rc;
 }

@@ -224,6 +224,19 @@ judge_volume(void *arg, const char *name, char *drv, size_t drvsz)
 	return lookup_set_volume(c->j->containers, name, drv, drvsz);
 }
 
+/* The networks a service attaches to, for the engine (lookup.h). */
+static int
+judge_network(void *arg, const char *ref, char *drv, size_t drvsz)
+{
+	struct judge_ctx *c = arg;
+
+	if (c->j->containers == NULL &&
+	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
+	        NULL)
+		return -1;
+	return lookup_set_network(c->j->containers, ref, drv, drvsz);
+}
+
 /* Judge req (whose container lookup is judge_container) with the served
  * policy, or the user's own. 0, or -1 when j is a final deny. */
 static int
@@ -388,6 +401,7 @@ resumed(void *arg)
 
 	d->req.container = judge_container;
 	d->req.volume = judge_volume;
+	d->req.network = judge_network;
 	d->req.container_arg = &ctx;
 	if (evaluate(&d->req, j) != 0) {
 		j->resume(j->resume_arg);
@@ -430,6 +444,7 @@ judge_start(struct judge *jg, const struct decide_request *req, const char *comp
 	j->resume_arg = arg;
 	r.container = judge_container;
 	r.volume = judge_volume;
+	r.network = judge_network;
 	r.container_arg = &ctx;
 	if (evaluate(&r, j) != 0)
 		return 0;

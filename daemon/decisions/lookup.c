@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Container and volume lookups for judgements: a memo per judgement, the
- * records read on the judging thread, and a queue of judgements waiting for
- * the engine, served by a few lookup threads. */
+/* Container, volume and network lookups for judgements: a memo per
+ * judgement, the records read on the judging thread, and a queue of
+ * judgements waiting for the engine, served by a few lookup threads. */
 #include "lookup.h"
 
 #include "containers/containers.h"
@@ -23,12 +23,17 @@ struct memo {
 	int ns_only; /* a record's mounts, missing only its namespaces (asked of the engine) */
 };
 
-/* What one judgement learnt about one volume it mounts by name. */
-struct vmemo {
+/* What one judgement learnt about one volume it mounts by name, or one
+ * network a service attaches to. */
+enum object_kind { OBJ_VOLUME, OBJ_NETWORK, OBJ_KINDS };
+static const char *const object_names[OBJ_KINDS] = {"volume", "network"};
+
+struct omemo {
+	enum object_kind kind;
 	char *name;
 	enum memo_state state;
-	int exists;       /* MEMO_FOUND: the volume exists (else there is none yet) */
-	char driver[256]; /* MEMO_FOUND and exists: the driver that made it */
+	int exists;       /* MEMO_FOUND: the object exists (a volume may not, yet) */
+	char driver[256]; /* MEMO_FOUND and exists: its driver */
 };
 
 struct lookup_set {
@@ -36,9 +41,9 @@ struct lookup_set {
 	decide_container_fn given;
 	void *given_arg;
 	struct memo v[LOOKUP_MAX_REFS];
-	size_t n, missing; /* missing: containers and volumes */
-	struct vmemo vol[LOOKUP_MAX_VOLUMES];
-	size_t nvol;
+	size_t n, missing; /* missing: containers, volumes and networks */
+	struct omemo obj[LOOKUP_MAX_OBJECTS];
+	size_t nobj;
 	int final; /* handed to the engine: given is not asked, nothing more is queued */
 	long long policy_version;
 	void (*done)(void *arg);
@@ -59,7 +64,7 @@ struct lookup {
 	int stopping;                   /* (lock) */
 	/* Counters (atomic). */
 	unsigned long long record_hits, engine_found, engine_unknown, engine_refused, queue_full;
-	unsigned long long volume_found, volume_absent, volume_unknown;
+	unsigned long long obj_found[OBJ_KINDS], obj_absent[OBJ_KINDS], obj_unknown[OBJ_KINDS];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -87,8 +92,8 @@ lookup_set_free(struct lookup_set *s)
 		free(s->v[i].ref);
 		decide_mounts_clear(&s->v[i].mounts);
 	}
-	for (size_t i = 0; i < s->nvol; i++)
-		free(s->vol[i].name);
+	for (size_t i = 0; i < s->nobj; i++)
+		free(s->obj[i].name);
 	free(s);
 }
 
@@ -185,52 +190,70 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	return rc == 1 && !m->ns_only ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
-int
-lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz)
+/* What the set knows of the kind object called name: 1 with its driver, 2
+ * when it does not exist, 0 unknown (noted for the engine unless final), -1
+ * ENOMEM. */
+static int
+set_object(struct lookup_set *s, enum object_kind kind, const char *name, char *drv, size_t drvsz)
 {
-	struct lookup_set *s = arg;
-	struct vmemo *m;
+	struct omemo *m;
 
-	for (size_t i = 0; i < s->nvol; i++) {
-		if (strcmp(s->vol[i].name, name) != 0)
+	for (size_t i = 0; i < s->nobj; i++) {
+		if (s->obj[i].kind != kind || strcmp(s->obj[i].name, name) != 0)
 			continue;
-		if (s->vol[i].state != MEMO_FOUND)
+		if (s->obj[i].state != MEMO_FOUND)
 			return 0;
-		if (!s->vol[i].exists)
+		if (!s->obj[i].exists)
 			return 2;
-		snprintf(drv, drvsz, "%s", s->vol[i].driver);
+		snprintf(drv, drvsz, "%s", s->obj[i].driver);
 		return 1;
 	}
-	if (s->nvol == LOOKUP_MAX_VOLUMES)
-		return 0; /* more volumes than anyone mounts: unknown */
-	m = &s->vol[s->nvol];
+	if (s->nobj == LOOKUP_MAX_OBJECTS)
+		return 0; /* more than anyone names: unknown */
+	m = &s->obj[s->nobj];
 	memset(m, 0, sizeof(*m));
+	m->kind = kind;
 	if ((m->name = strdup(name)) == NULL)
 		return -1;
-	s->nvol++;
+	s->nobj++;
 	m->state = s->final ? MEMO_UNKNOWN : MEMO_MISSING;
 	if (m->state == MEMO_MISSING)
 		s->missing++;
 	return 0;
 }
 
+int
+lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz)
+{
+	return set_object(arg, OBJ_VOLUME, name, drv, drvsz);
+}
+
+int
+lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz)
+{
+	return set_object(arg, OBJ_NETWORK, ref, drv, drvsz);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The engine, on lookup threads                                            */
 
 static void
-resolve_volume(struct lookup *l, struct vmemo *m)
+resolve_object(struct lookup *l, struct omemo *m)
 {
 	char err[256] = "";
-	int rc = engineclient_volume(l->socket, l->timeout_ms, m->name, m->driver,
-	                             sizeof(m->driver), err, sizeof(err));
+	int rc = m->kind == OBJ_VOLUME
+	             ? engineclient_volume(l->socket, l->timeout_ms, m->name, m->driver,
+	                                   sizeof(m->driver), err, sizeof(err))
+	             : engineclient_network(l->socket, l->timeout_ms, m->name, m->driver,
+	                                    sizeof(m->driver), err, sizeof(err));
 
 	m->state = rc == 0 ? MEMO_UNKNOWN : MEMO_FOUND;
 	m->exists = rc == 1;
 	if (rc == 0) {
-		__atomic_add_fetch(&l->volume_unknown, 1, __ATOMIC_RELAXED);
-		log_info("volume %s is unknown: %s", m->name, err);
+		__atomic_add_fetch(&l->obj_unknown[m->kind], 1, __ATOMIC_RELAXED);
+		log_info("%s %s is unknown: %s", object_names[m->kind], m->name, err);
 	} else
-		__atomic_add_fetch(rc == 1 ? &l->volume_found : &l->volume_absent, 1,
+		__atomic_add_fetch(rc == 1 ? &l->obj_found[m->kind] : &l->obj_absent[m->kind], 1,
 		                   __ATOMIC_RELAXED);
 }
 
@@ -298,9 +321,9 @@ lookup_main(void *arg)
 		for (size_t i = 0; i < s->n; i++)
 			if (s->v[i].state == MEMO_MISSING)
 				resolve_one(l, s, &s->v[i]);
-		for (size_t i = 0; i < s->nvol; i++)
-			if (s->vol[i].state == MEMO_MISSING)
-				resolve_volume(l, &s->vol[i]);
+		for (size_t i = 0; i < s->nobj; i++)
+			if (s->obj[i].state == MEMO_MISSING)
+				resolve_object(l, &s->obj[i]);
 		s->missing = 0;
 		/* The set belongs to the judgement again: no touching it after. */
 		s->done(s->done_arg);
@@ -416,14 +439,16 @@ lookup_metrics(const struct lookup *l, FILE *out)
 	        __atomic_load_n(&l->engine_unknown, __ATOMIC_RELAXED),
 	        __atomic_load_n(&l->engine_refused, __ATOMIC_RELAXED) +
 	            __atomic_load_n(&l->queue_full, __ATOMIC_RELAXED));
-	fprintf(out,
-	        "# HELP lockset_volume_lookups_total Volumes mounted by name looked up in the "
-	        "engine for allowedVolumeDrivers, by result.\n"
-	        "# TYPE lockset_volume_lookups_total counter\n"
-	        "lockset_volume_lookups_total{result=\"found\"} %llu\n"
-	        "lockset_volume_lookups_total{result=\"absent\"} %llu\n"
-	        "lockset_volume_lookups_total{result=\"unknown\"} %llu\n",
-	        __atomic_load_n(&l->volume_found, __ATOMIC_RELAXED),
-	        __atomic_load_n(&l->volume_absent, __ATOMIC_RELAXED),
-	        __atomic_load_n(&l->volume_unknown, __ATOMIC_RELAXED));
+	fprintf(out, "# HELP lockset_engine_lookups_total Volumes mounted by name "
+	             "(allowedVolumeDrivers) and service networks (while the host network is "
+	             "denied) looked up in the engine, by kind and result.\n"
+	             "# TYPE lockset_engine_lookups_total counter\n");
+	for (int k = 0; k < OBJ_KINDS; k++)
+		fprintf(out,
+		        "lockset_engine_lookups_total{kind=\"%s\",result=\"found\"} %llu\n"
+		        "lockset_engine_lookups_total{kind=\"%s\",result=\"absent\"} %llu\n"
+		        "lockset_engine_lookups_total{kind=\"%s\",result=\"unknown\"} %llu\n",
+		        object_names[k], __atomic_load_n(&l->obj_found[k], __ATOMIC_RELAXED),
+		        object_names[k], __atomic_load_n(&l->obj_absent[k], __ATOMIC_RELAXED),
+		        object_names[k], __atomic_load_n(&l->obj_unknown[k], __ATOMIC_RELAXED));
 }

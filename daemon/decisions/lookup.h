@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The containers one judgement asks about (a start, each VolumesFrom) and
- * the volumes it mounts by name (allowedVolumeDrivers), and where their
+/* The containers one judgement asks about (a start, each VolumesFrom), the
+ * volumes it mounts by name (allowedVolumeDrivers) and the networks a
+ * service attaches to (while the host network is denied), and where their
  * mounts and drivers come from: the caller's own list (POST /v1/decisions),
  * then the container records (by full id only: dockerd resolves names and
  * id prefixes against containers lockset cannot see, and a rename re-points
- * a name), then the Engine API (volumes: the engine alone). The engine is asked on lookup threads, never
+ * a name), then the Engine API (volumes and networks: the engine alone). The engine is asked on lookup threads, never
  * on a server thread: dockerd sends that request's own AuthZReq back to the
  * plugin socket, and a server thread waiting for it could be the one that
  * has to answer it.
  *
  * Threads: server threads call lookup_set_container (reads the records),
- * lookup_set_volume and lookup_set_resolve; LOOKUP_THREADS lookup threads run the engine requests,
+ * lookup_set_volume, lookup_set_network and lookup_set_resolve; LOOKUP_THREADS lookup threads run the engine requests,
  * write what they learn to the records and call the caller's done(). No lock
  * of this module is held while the engine is asked. */
 #ifndef LOCKSET_LOOKUP_H
@@ -26,7 +27,7 @@ struct lookup;
 #define LOOKUP_THREADS     2    /* engine lookups run at once */
 #define LOOKUP_MAX_QUEUE   1024 /* judgements waiting for the engine; more: unknown */
 #define LOOKUP_MAX_REFS    64   /* containers one judgement may ask about */
-#define LOOKUP_MAX_VOLUMES 32   /* volumes one judgement may ask about */
+#define LOOKUP_MAX_OBJECTS 32   /* volumes and networks one judgement may ask about */
 
 /* Start the lookup threads. records (borrowed) may be NULL: nothing is
  * recorded or read; engine_socket (copied) NULL or "": no engine is asked.
@@ -58,18 +59,21 @@ int lookup_set_container(void *arg, const char *ref, struct decide_mounts *out);
  * called name. One not asked about yet is noted for the engine and unknown
  * (0) for now; no records are kept of volumes. */
 int lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz);
+/* A decide_network_fn (arg is the set): the same for a network a service
+ * attaches to (name or full id, as the engine resolves it exactly). */
+int lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz);
 /* The judgement moves to another thread without asking the engine about
  * containers: from now on given is not asked, and containers not seen yet
  * are unknown. Accepts NULL. */
 void lookup_set_seal(struct lookup_set *s);
-/* How many containers and volumes are waiting for the engine. */
+/* How many containers, volumes and networks are waiting for the engine. */
 size_t lookup_set_missing(const struct lookup_set *s);
-/* Ask the engine about every container and volume waiting, on a lookup
+/* Ask the engine about every container, volume and network waiting, on a lookup
  * thread, then call done(arg) there; given is not called again, and the set
  * belongs to the lookup thread until done is called. What the engine
  * describes of containers is recorded with policy_version. Returns 0 when
  * queued, or -1 when the engine cannot be asked (none configured, queue
- * full): the containers and volumes then stay unknown. */
+ * full): they then stay unknown. */
 int lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(void *arg),
                        void *arg);
 

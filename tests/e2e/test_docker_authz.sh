@@ -23,11 +23,11 @@ export HOME="$T/home" TMP="$T/tmp"
 # ECI is on but not locked: locked on, it needs an engine with user namespaces
 # (tests/e2e/test_docker_userns.sh); the rules here are ECI's all the same.
 # Volume plugins: one is listed; the tests name only others, which dockerd
-# never gets to look up. Networks: bridge alone.
+# never gets to look up. Networks: bridge and overlay.
 sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 	jq '.enhancedContainerIsolation.locked = false
 		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]
-		| .containerPolicy.allowedNetworkDrivers = ["bridge"]' >"$T/policy.json"
+		| .containerPolicy.allowedNetworkDrivers = ["bridge", "overlay"]' >"$T/policy.json"
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
 	| del(.containerPolicy.allowedVolumeDrivers)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
@@ -129,8 +129,9 @@ dk create --pull=never -v "fresh$$:/x" lockset-e2e /bin/true >/dev/null 2>"$T/er
 check "a volume that does not exist yet is allowed (the local driver makes it)" test $? = 0 ||
 	cat "$T/err"
 api GET /metrics
-check "the lookups are counted" bash -c "grep -q '^lockset_volume_lookups_total{result=\"found\"} [1-9]' '$T/body' &&
-	grep -q '^lockset_volume_lookups_total{result=\"absent\"} [1-9]' '$T/body'"
+check "the lookups are counted" bash -c \
+	"grep -q '^lockset_engine_lookups_total{kind=\"volume\",result=\"found\"} [1-9]' '$T/body' &&
+	grep -q '^lockset_engine_lookups_total{kind=\"volume\",result=\"absent\"} [1-9]' '$T/body'"
 denied "a macvlan network is refused (allowedNetworkDrivers)" "docker network create --driver macvlan" \
 	network-driver network create --driver macvlan -o parent=lo lan
 denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \
@@ -200,6 +201,24 @@ if swarm_init; then
 		--mount "type=bind,src=$HOME/project,dst=/src" lockset-e2e /bin/true >/dev/null 2>"$T/err"
 	check "a service binding a share is allowed" test $? = 0 || cat "$T/err"
 	dk service rm okay >/dev/null 2>&1
+	# With the host network denied (ECI), a service's networks are looked up:
+	# one of its own is allowed, the host's named by its id is not.
+	dk network create -d overlay lockset-ov >/dev/null 2>"$T/err"
+	check "an overlay network is allowed (allowedNetworkDrivers lists it)" test $? = 0 ||
+		cat "$T/err"
+	dk service create --detach --no-resolve-image --restart-condition none --name onnet \
+		--network lockset-ov lockset-e2e /bin/true >/dev/null 2>"$T/err"
+	check "a service on a network of its own is allowed (looked up)" test $? = 0 || cat "$T/err"
+	dk service rm onnet >/dev/null 2>&1
+	# The CLI resolves --network itself; a raw client names the id.
+	hostnet=$(dk network inspect -f '{{.Id}}' host 2>/dev/null)
+	curl -s --unix-socket "$DOCKER_SOCK" -o "$T/out" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -X POST http://docker/v1.41/services/create \
+		-d "{\"Name\":\"hostnet\",\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"lockset-e2e\"},
+			\"Networks\":[{\"Target\":\"$hostnet\"}]}}" >"$T/code"
+	check "a service on the host network named by its id is refused (looked up)" \
+		bash -c "[ \"\$(cat '$T/code')\" = 403 ] && grep -qF -- '--network $hostnet: ' '$T/out' &&
+			grep -qF '[host-network]' '$T/out'" || cat "$T/out"
 	denied "docker swarm join is refused" "docker swarm join" swarm-join \
 		swarm join --token SWMTKN-1-0000000000000000000000000000000000000000000000000-0000000000000000000000000 127.0.0.1:1
 	dk swarm leave --force >/dev/null 2>&1

@@ -473,6 +473,36 @@ test_volume_driver_absent_and_unknown(void)
 	free(nodrv);
 }
 
+/* A network's driver, when the engine found it by the exact name or id
+ * asked: one found by an id prefix is unknown (Swarm may resolve a prefix
+ * to another network), and so is one that does not exist. */
+static void
+test_network_driver_exact_only(void)
+{
+	char *byname = chunked("{\"Name\":\"backend\",\"Id\":\"5e1f00\",\"Driver\":\"overlay\"}");
+	char *host = chunked("{\"Name\":\"host\",\"Id\":\"9f8e7d\",\"Driver\":\"host\"}");
+	const struct route table[] = {{"/networks/backend", byname, REPLY_CLOSE},
+	                              {"/networks/9f8e7d", host, REPLY_CLOSE},
+	                              {"/networks/9f", host, REPLY_CLOSE},
+	                              {NULL, NULL, 0}};
+	char drv[64] = "", err[256];
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_network(sock_path, 2000, "backend", drv, sizeof(drv), err, 256),
+	             1);
+	CHECK_STR_EQ(drv, "overlay");
+	CHECK_INT_EQ(engineclient_network(sock_path, 2000, "9f8e7d", drv, sizeof(drv), err, 256),
+	             1);
+	CHECK_STR_EQ(drv, "host");
+	CHECK_INT_EQ(engineclient_network(sock_path, 2000, "9f", drv, sizeof(drv), err, 256), 0);
+	CHECK(strstr(err, "prefix") != NULL);
+	CHECK_INT_EQ(engineclient_network(sock_path, 2000, "gone", drv, sizeof(drv), err, 256), 0);
+	CHECK(strstr(err, "404") != NULL);
+	server_stop();
+	free(byname);
+	free(host);
+}
+
 /* ------------------------------------------------------------------------ */
 /* /info: user namespaces                                                   */
 
@@ -672,6 +702,7 @@ main(void)
 	RUN(test_container_namespaces_from_inspect);
 	RUN(test_container_unknown_when_it_cannot_be_described);
 	RUN(test_volume_driver_absent_and_unknown);
+	RUN(test_network_driver_exact_only);
 	RUN(test_info_tells_userns_rootless_and_none);
 	RUN(test_engine_checks_answer_waiters_and_fail_closed);
 	rmdir(dir);
