@@ -150,7 +150,15 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER || fa->kind == EF_NETWORK_DRIVER)
 		return;
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
-		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit))
+		if (choices[i].kind == fa->kind && (c->dp->deny & choices[i].bit)) {
 			decide_violate(c, choices[i].rule, field, fa->value, flag,
 			               "%s (%s) is not allowed", choices[i].what, fa->value);
+			return;
+		}
+	/* Some logging drivers have dockerd, as root, connect where the
+	 * request's options say (syslog-address, fluentd-address, ...). */
+	if (fa->kind == EF_LOG_DRIVER && c->dp->log_drivers.restricted &&
+	    !decide_strlist_has(&c->dp->log_drivers, fa->value))
+		decide_violate(c, "log-driver", field, fa->value, flag,
+		               "the logging driver %.200s is not in allowedLogDrivers", fa->value);
 }

@@ -82,6 +82,7 @@ struct decide_policy {
 	struct strlist remotes;         /* allowedBuildRemotes (lower case) */
 	struct strlist volume_drivers;  /* allowedVolumeDrivers (local is always allowed) */
 	struct strlist network_drivers; /* allowedNetworkDrivers */
+	struct strlist log_drivers;     /* allowedLogDrivers */
 	char shares_text[512];          /* "/home/alice, /tmp" for messages */
 	char registries_text[256];
 };

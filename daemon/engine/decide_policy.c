@@ -287,7 +287,8 @@ compile_lists(struct decide_policy *dp, const json_t *cp)
 	    compile_strlist(&dp->volume_drivers, json_object_get(cp, "allowedVolumeDrivers"), 0) ==
 	        -1 ||
 	    compile_strlist(&dp->network_drivers, json_object_get(cp, "allowedNetworkDrivers"),
-	                    0) == -1)
+	                    0) == -1 ||
+	    compile_strlist(&dp->log_drivers, json_object_get(cp, "allowedLogDrivers"), 0) == -1)
 		return -1;
 	join_text(dp->shares_text, sizeof(dp->shares_text),
 	          (const char *const *)&dp->shares[0].clean, sizeof(dp->shares[0]), dp->nshares);
@@ -357,5 +358,6 @@ decide_policy_free(struct decide_policy *dp)
 	strlist_free(&dp->remotes);
 	strlist_free(&dp->volume_drivers);
 	strlist_free(&dp->network_drivers);
+	strlist_free(&dp->log_drivers);
 	free(dp);
 }

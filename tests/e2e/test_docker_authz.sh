@@ -23,11 +23,12 @@ export HOME="$T/home" TMP="$T/tmp"
 # ECI is on but not locked: locked on, it needs an engine with user namespaces
 # (tests/e2e/test_docker_userns.sh); the rules here are ECI's all the same.
 # Volume plugins: one is listed; the tests name only others, which dockerd
-# never gets to look up. Networks: bridge and overlay.
+# never gets to look up. Networks: bridge and overlay. Logs: kept on the host.
 sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 	jq '.enhancedContainerIsolation.locked = false
 		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]
-		| .containerPolicy.allowedNetworkDrivers = ["bridge", "overlay"]' >"$T/policy.json"
+		| .containerPolicy.allowedNetworkDrivers = ["bridge", "overlay"]
+		| .containerPolicy.allowedLogDrivers = ["json-file", "local"]' >"$T/policy.json"
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
 	| del(.containerPolicy.allowedVolumeDrivers)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
@@ -226,6 +227,12 @@ else
 	not_ok "docker swarm init: $(tail -n 3 "$T/swarm.err")"
 fi
 
+denied "a logging driver allowedLogDrivers does not list is refused" "--log-driver syslog" \
+	log-driver create --pull=never --log-driver syslog --log-opt syslog-address=tcp://127.0.0.1:1 \
+	lockset-e2e /bin/true
+dk create --pull=never --log-driver local --log-opt max-size=1m lockset-e2e /bin/true \
+	>/dev/null 2>"$T/err"
+check "a listed logging driver, with options, is allowed" test $? = 0 || cat "$T/err"
 dk create --pull=never --name benign lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a benign docker create succeeds" test $? = 0 || cat "$T/err"
 dk create --pull=never -v "$HOME/project:/src:ro" lockset-e2e /bin/true >/dev/null 2>"$T/err"
