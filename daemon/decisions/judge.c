@@ -199,42 +199,39 @@ struct judge_ctx {
 	void *given_arg;
 };
 
+/* The judgement's lookup set, made on first use; NULL on ENOMEM. */
+static struct lookup_set *
+ctx_set(struct judge_ctx *c)
+{
+	if (c->j->containers == NULL)
+		c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg);
+	return c->j->containers;
+}
+
 static int
 judge_container(void *arg, const char *ref, struct decide_mounts *out)
 {
-	struct judge_ctx *c = arg;
+	struct lookup_set *s = ctx_set(arg);
 
-	if (c->j->containers == NULL &&
-	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
-	        NULL)
-		return -1;
-	return lookup_set_container(c->j->containers, ref, out);
+	return s != NULL ? lookup_set_container(s, ref, out) : -1;
 }
 
-/* The volumes a request mounts by name, for the engine (lookup.h). */
+/* The volumes a request mounts by name, and the networks a service attaches
+ * to, for the engine (lookup.h). */
 static int
 judge_volume(void *arg, const char *name, char *drv, size_t drvsz)
 {
-	struct judge_ctx *c = arg;
+	struct lookup_set *s = ctx_set(arg);
 
-	if (c->j->containers == NULL &&
-	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
-	        NULL)
-		return -1;
-	return lookup_set_volume(c->j->containers, name, drv, drvsz);
+	return s != NULL ? lookup_set_volume(s, name, drv, drvsz) : -1;
 }
 
-/* The networks a service attaches to, for the engine (lookup.h). */
 static int
 judge_network(void *arg, const char *ref, char *drv, size_t drvsz)
 {
-	struct judge_ctx *c = arg;
+	struct lookup_set *s = ctx_set(arg);
 
-	if (c->j->containers == NULL &&
-	    (c->j->containers = lookup_set_new(c->j->judge->deps.lookup, c->given, c->given_arg)) ==
-	        NULL)
-		return -1;
-	return lookup_set_network(c->j->containers, ref, drv, drvsz);
+	return s != NULL ? lookup_set_network(s, ref, drv, drvsz) : -1;
 }
 
 /* Judge req (whose container lookup is judge_container) with the served

@@ -297,19 +297,32 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 	return 0;
 }
 
-/* The case's network lookup: its "network:" lines. */
+/* What a case's "REF DRIVER" lines (n of them) say of ref: 1 with DRIVER in
+ * drv, 2 for DRIVER "-" (no such object), 0 when no line names ref. */
+static int
+case_driver(const char (*lines)[256], size_t n, const char *ref, char *drv, size_t drvsz)
+{
+	size_t len = strlen(ref);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(lines[i], ref, len) == 0 && lines[i][len] == ' ') {
+			if (strcmp(lines[i] + len + 1, "-") == 0)
+				return 2;
+			snprintf(drv, drvsz, "%s", lines[i] + len + 1);
+			return 1;
+		}
+	return 0;
+}
+
+/* The case's network lookup: its "network:" lines (a network is there or
+ * unknown). */
 static int
 case_network(void *arg, const char *ref, char *drv, size_t drvsz)
 {
 	const struct testcase *tc = arg;
-	size_t i, n = strlen(ref);
+	int rc = case_driver((const char(*)[256])tc->networks, tc->nnetworks, ref, drv, drvsz);
 
-	for (i = 0; i < tc->nnetworks; i++)
-		if (strncmp(tc->networks[i], ref, n) == 0 && tc->networks[i][n] == ' ') {
-			snprintf(drv, drvsz, "%s", tc->networks[i] + n + 1);
-			return 1;
-		}
-	return 0;
+	return rc == 2 ? 0 : rc;
 }
 
 /* The case's volume lookup: its "volume:" lines. */
@@ -317,16 +330,8 @@ static int
 case_volume(void *arg, const char *name, char *drv, size_t drvsz)
 {
 	const struct testcase *tc = arg;
-	size_t i, n = strlen(name);
 
-	for (i = 0; i < tc->nvolumes; i++)
-		if (strncmp(tc->volumes[i], name, n) == 0 && tc->volumes[i][n] == ' ') {
-			if (strcmp(tc->volumes[i] + n + 1, "-") == 0)
-				return 2;
-			snprintf(drv, drvsz, "%s", tc->volumes[i] + n + 1);
-			return 1;
-		}
-	return 0;
+	return case_driver((const char(*)[256])tc->volumes, tc->nvolumes, name, drv, drvsz);
 }
 
 /* The case's caller access: its "access:" lines. */
