@@ -5,15 +5,16 @@
  * mounts and drivers come from: the caller's own list (POST /v1/decisions),
  * then the container records (by full id only: dockerd resolves names and
  * id prefixes against containers lockset cannot see, and a rename re-points
- * a name), then the Engine API (volumes and networks: the engine alone). The engine is asked on lookup threads, never
- * on a server thread: dockerd sends that request's own AuthZReq back to the
- * plugin socket, and a server thread waiting for it could be the one that
- * has to answer it.
+ * a name), then the Engine API (volumes and networks: the engine alone).
+ * The engine is asked on lookup threads, never on a server thread: dockerd
+ * sends that request's own AuthZReq back to the plugin socket, and a server
+ * thread waiting for it could be the one that has to answer it.
  *
  * Threads: server threads call lookup_set_container (reads the records),
- * lookup_set_volume, lookup_set_network and lookup_set_resolve; LOOKUP_THREADS lookup threads run the engine requests,
- * write what they learn to the records and call the caller's done(). No lock
- * of this module is held while the engine is asked. */
+ * lookup_set_volume, lookup_set_network and lookup_set_resolve;
+ * LOOKUP_THREADS lookup threads run the engine requests, write what they
+ * learn to the records and call the caller's done(). No lock of this module
+ * is held while the engine is asked. */
 #ifndef LOCKSET_LOOKUP_H
 #define LOCKSET_LOOKUP_H
 
@@ -68,8 +69,8 @@ int lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz);
 void lookup_set_seal(struct lookup_set *s);
 /* How many containers, volumes and networks are waiting for the engine. */
 size_t lookup_set_missing(const struct lookup_set *s);
-/* Ask the engine about every container, volume and network waiting, on a lookup
- * thread, then call done(arg) there; given is not called again, and the set
+/* Ask the engine about every container, volume and network waiting, on a
+ * lookup thread, then call done(arg) there; given is not called again, and the set
  * belongs to the lookup thread until done is called. What the engine
  * describes of containers is recorded with policy_version. Returns 0 when
  * queued, or -1 when the engine cannot be asked (none configured, queue
