@@ -19,8 +19,10 @@ path_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	else if (strcmp(fa->name, "DriverOpts") == 0)
 		snprintf(buf, bufsz, "docker volume create -o device=%s", fa->value);
 	else if (strcmp(sfx, ".Source") == 0)
-		snprintf(buf, bufsz, "--mount type=%s,source=%s",
-		         fa->kind == EF_NAMED_VOLUME ? "volume" : "bind", fa->value);
+		snprintf(buf, bufsz,
+		         fa->kind == EF_NAMED_VOLUME ? "--mount source=%s"
+		                                     : "--mount type=bind,source=%s",
+		         fa->value);
 	else
 		snprintf(buf, bufsz, "--mount type=volume,volume-opt=device=%s", fa->value);
 }

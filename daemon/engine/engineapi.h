@@ -157,8 +157,8 @@ enum engineapi_fact_kind {
 	                      "overlay" too for a swarm-scoped one); judged as EF_DRIVER's
 	                      and by allowedNetworkDrivers */
 	EF_NAMED_VOLUME,    /* a volume mounted by name (HostConfig.Binds "name:/dst", a volume
-	                      mount's Source): the engine's volume of that name, whatever
-	                      driver made it, or a new one */
+	                      or cluster mount's Source): the engine's volume of that name,
+	                      whatever driver made it, or a new one */
 	EF_REGISTRY_SERVER, /* POST /auth's serveraddress, as sent ("" when none) */
 };
 

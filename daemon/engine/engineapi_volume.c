@@ -112,6 +112,11 @@ engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, c
 			                       ".Source") == -1)
 				return -1;
 			f->v[f->n - 1].readonly = gojson_view_bool(&m[i], "ReadOnly");
+		} else if (strcasecmp(type, "cluster") == 0 && src != NULL && src[0] != '\0') {
+			/* A Swarm service's cluster (CSI) volume, by name. */
+			if (engineapi_fact_add(f, EF_NAMED_VOLUME, src, prefix, "Mounts", (long)i,
+			                       ".Source") == -1)
+				return -1;
 		} else if (strcasecmp(type, "volume") == 0) {
 			struct gojson_view vo, dc, opts;
 

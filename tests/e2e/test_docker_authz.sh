@@ -122,7 +122,7 @@ denied "docker volume create with the unlisted plugin is refused" \
 	"docker volume create --driver $VPLUG" volume-driver volume create --driver "$VPLUG" another
 denied "a volume the unlisted plugin made is refused when mounted by name (looked up)" \
 	"-v hostdir:..." volume-driver create --pull=never -v hostdir:/x lockset-e2e /bin/true
-denied "... and as a --mount source" "--mount type=volume,source=hostdir" volume-driver \
+denied "... and as a --mount source" "--mount source=hostdir" volume-driver \
 	create --pull=never --mount source=hostdir,target=/x lockset-e2e /bin/true
 dk create --pull=never -v localdata:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a local volume mounted by name is allowed (looked up)" test $? = 0 || cat "$T/err"
