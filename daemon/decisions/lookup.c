@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum memo_state { MEMO_FOUND, MEMO_UNKNOWN, MEMO_MISSING };
+/* MEMO_ABSENT: the engine has no such object (volumes only). */
+enum memo_state { MEMO_FOUND, MEMO_ABSENT, MEMO_UNKNOWN, MEMO_MISSING };
 
 /* What one judgement learnt about one container. */
 struct memo {
@@ -32,8 +33,7 @@ struct omemo {
 	enum object_kind kind;
 	char *name;
 	enum memo_state state;
-	int exists;       /* MEMO_FOUND: the object exists (a volume may not, yet) */
-	char driver[256]; /* MEMO_FOUND and exists: its driver */
+	char driver[256]; /* MEMO_FOUND: its driver */
 };
 
 struct lookup_set {
@@ -201,10 +201,10 @@ set_object(struct lookup_set *s, enum object_kind kind, const char *name, char *
 	for (size_t i = 0; i < s->nobj; i++) {
 		if (s->obj[i].kind != kind || strcmp(s->obj[i].name, name) != 0)
 			continue;
+		if (s->obj[i].state == MEMO_ABSENT)
+			return 2;
 		if (s->obj[i].state != MEMO_FOUND)
 			return 0;
-		if (!s->obj[i].exists)
-			return 2;
 		snprintf(drv, drvsz, "%s", s->obj[i].driver);
 		return 1;
 	}
@@ -247,8 +247,7 @@ resolve_object(struct lookup *l, struct omemo *m)
 	             : engineclient_network(l->socket, l->timeout_ms, m->name, m->driver,
 	                                    sizeof(m->driver), err, sizeof(err));
 
-	m->state = rc == 0 ? MEMO_UNKNOWN : MEMO_FOUND;
-	m->exists = rc == 1;
+	m->state = rc == 1 ? MEMO_FOUND : rc == 2 ? MEMO_ABSENT : MEMO_UNKNOWN;
 	if (rc == 0) {
 		__atomic_add_fetch(&l->obj_unknown[m->kind], 1, __ATOMIC_RELAXED);
 		log_info("%s %s is unknown: %s", object_names[m->kind], m->name, err);
