@@ -3,9 +3,10 @@
  * judgement the authz plugin gives. Body {"method","uri","user","body",
  * "headers","containers"} where body is the Engine API request body as JSON,
  * as a string of raw bytes, or absent/null when none was sent; headers are
- * the client's request headers (Content-Type is read); containers gives the
- * host paths of containers the request names ({"<ref>": ["/src", ...]}),
- * for runtimes that are not dockerd. GET /v1/decisions/{id}: a recorded
+ * the client's request headers (Content-Type is read); containers describes
+ * the containers the request names ({"<ref>": ["/src", ...]}, or {"<ref>":
+ * {"sources": [...], "volumeDrivers": [...]}}), for runtimes that are not
+ * dockerd. GET /v1/decisions/{id}: a recorded
  * decision (a deny, or violations in audit mode) read back from its audit
  * row; the unguessable id is what lets a developer read it. */
 #include "server.h"
@@ -23,7 +24,8 @@
 #define MAX_CONTAINERS 64   /* containers one request may describe */
 #define MAX_SOURCES    256  /* host paths per container */
 #define MAX_PATH_LEN   4096 /* bytes of one host path */
-#define MAX_REF_LEN    255  /* bytes of one container reference */
+#define MAX_REF_LEN    255  /* bytes of one container reference or volume driver */
+#define MAX_DRIVERS    64   /* volume drivers per container */
 
 /* A judgement in progress, owned by the request (rq->hstate). */
 struct decision_pending {
@@ -108,17 +110,82 @@ check_source(const json_t *v, const char *ptr, struct problems *errs)
 		             MAX_PATH_LEN);
 }
 
-/* "containers": {"<ref>": ["/host/path", ...], ...}. */
+/* One volume driver's name: 1 to 255 bytes, no NUL. */
+static void
+check_driver(const json_t *v, const char *ptr, struct problems *errs)
+{
+	if (!json_is_string(v))
+		problems_add(errs, ptr, "expected a string; found %s", jv_type_name(v));
+	else if (json_string_length(v) == 0 || json_string_length(v) > MAX_REF_LEN ||
+	         strlen(json_string_value(v)) != json_string_length(v))
+		problems_add(errs, ptr, "expected a volume driver's name of 1 to %d bytes",
+		             MAX_REF_LEN);
+}
+
+/* An array at ptr of at most max items, each checked by check. */
+static void
+check_strings(const json_t *arr, const char *ptr, size_t max, const char *what,
+              void (*check)(const json_t *, const char *, struct problems *), struct problems *errs)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(arr)) {
+		problems_add(errs, ptr, "expected an array of %s; found %s", what,
+		             jv_type_name(arr));
+		return;
+	}
+	if (json_array_size(arr) > max)
+		problems_add(errs, ptr, "at most %zu %s", max, what);
+	json_array_foreach(arr, i, v)
+	{
+		char *ip = problems_pointer_index(ptr, i);
+
+		check(v, ip ? ip : ptr, errs);
+		free(ip);
+	}
+}
+
+/* One container: its host paths, or {"sources": [...], "volumeDrivers": [...]}. */
+static void
+check_container(const json_t *c, const char *ptr, struct problems *errs)
+{
+	const char *key;
+	const json_t *v;
+	char *sub;
+
+	if (!json_is_object(c)) {
+		check_strings(c, ptr, MAX_SOURCES, "host paths", check_source, errs);
+		return;
+	}
+	json_object_foreach((json_t *)c, key, v)
+	{
+		sub = problems_pointer_join(ptr, key);
+		if (strcmp(key, "sources") == 0)
+			check_strings(v, sub ? sub : ptr, MAX_SOURCES, "host paths", check_source,
+			              errs);
+		else if (strcmp(key, "volumeDrivers") == 0)
+			check_strings(v, sub ? sub : ptr, MAX_DRIVERS, "volume drivers",
+			              check_driver, errs);
+		else
+			problems_add(errs, sub ? sub : ptr,
+			             "unknown member: expected sources or volumeDrivers");
+		free(sub);
+	}
+	if (json_object_get(c, "sources") == NULL)
+		problems_add(errs, ptr, "missing member sources");
+}
+
+/* "containers": {"<ref>": CONTAINER, ...}. */
 static void
 check_containers(const json_t *containers, struct problems *errs)
 {
 	const char *ref;
-	const json_t *paths, *v;
-	size_t i;
+	const json_t *c;
 
 	if (json_object_size(containers) > MAX_CONTAINERS)
 		problems_add(errs, "/containers", "at most %d containers", MAX_CONTAINERS);
-	json_object_foreach((json_t *)containers, ref, paths)
+	json_object_foreach((json_t *)containers, ref, c)
 	{
 		char *ptr = problems_pointer_join("/containers", ref);
 
@@ -126,47 +193,43 @@ check_containers(const json_t *containers, struct problems *errs)
 			problems_add(errs, ptr ? ptr : "/containers",
 			             "expected a container id or name of 1 to %d bytes",
 			             MAX_REF_LEN);
-		if (!json_is_array(paths))
-			problems_add(errs, ptr ? ptr : "/containers",
-			             "expected an array of host paths; found %s",
-			             jv_type_name(paths));
-		else if (json_array_size(paths) > MAX_SOURCES)
-			problems_add(errs, ptr ? ptr : "/containers", "at most %d host paths",
-			             MAX_SOURCES);
-		json_array_foreach(json_is_array(paths) ? paths : NULL, i, v)
-		{
-			char *ip = ptr != NULL ? problems_pointer_index(ptr, i) : NULL;
-			check_source(v, ip ? ip : "/containers", errs);
-			free(ip);
-		}
+		check_container(c, ptr ? ptr : "/containers", errs);
 		free(ptr);
 	}
 }
 
 /* decide_container_fn over "containers" (arg): a ref as given, or with its
- * leading '/' added or removed (names are the same either way). */
+ * leading '/' added or removed (names are the same either way). Its volume
+ * drivers are known when it is described as an object. */
 static int
 given_container(void *arg, const char *ref, struct decide_mounts *out)
 {
-	const json_t *paths = json_object_get(arg, ref), *v;
+	const json_t *c = json_object_get(arg, ref), *paths, *v;
 	size_t i;
 
-	if (paths == NULL && ref[0] == '/')
-		paths = json_object_get(arg, ref + 1);
-	if (paths == NULL && ref[0] != '/') {
+	if (c == NULL && ref[0] == '/')
+		c = json_object_get(arg, ref + 1);
+	if (c == NULL && ref[0] != '/') {
 		char slashed[MAX_REF_LEN + 2];
 
 		if (strlen(ref) <= MAX_REF_LEN) {
 			slashed[0] = '/';
 			strcpy(slashed + 1, ref);
-			paths = json_object_get(arg, slashed);
+			c = json_object_get(arg, slashed);
 		}
 	}
-	if (paths == NULL)
+	if (c == NULL)
 		return 0;
+	paths = json_is_object(c) ? json_object_get(c, "sources") : c;
 	json_array_foreach(paths, i, v)
 	{
 		if (decide_mounts_add(out, json_string_value(v)) != 0)
+			return -1;
+	}
+	out->drivers_known = json_is_object(c);
+	json_array_foreach(json_object_get(c, "volumeDrivers"), i, v)
+	{
+		if (decide_mounts_add_driver(out, json_string_value(v)) != 0)
 			return -1;
 	}
 	return 1;

@@ -95,7 +95,7 @@ rfc3339(time_t t, char out[32])
 struct record_args {
 	struct containers *c;
 	const struct containers_entry *e;
-	const char *sources, *created;
+	const char *sources, *drivers, *created; /* drivers: NULL when not known */
 	unsigned long gen;
 	int stale;
 };
@@ -114,7 +114,8 @@ record_tx(sqlite3 *db, void *arg)
 		return SQLITE_OK;
 	}
 	st = db_prepare(db, "INSERT OR REPLACE INTO containers (id, name, image, sources, created, "
-	                    "policy_version, origin, ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	                    "policy_version, origin, ns, drivers) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->e->id);
@@ -129,12 +130,14 @@ record_tx(sqlite3 *db, void *arg)
 	    st, 8,
 	    (int)((a->e->mounts.ns_known & DECIDE_NS_ALL) |
 	          ((a->e->mounts.ns_host & a->e->mounts.ns_known & DECIDE_NS_ALL) << 3)));
+	if (a->drivers != NULL)
+		db_bind_text(st, 9, a->drivers); /* else NULL: not known (0009) */
 	return db_step_done(st);
 }
 
-/* The sources as a JSON array (malloc'd), NULL on ENOMEM. */
+/* n strings as a JSON array (malloc'd), NULL on ENOMEM. */
 static char *
-sources_json(const struct decide_mounts *m)
+strings_json(char *const *v, size_t n)
 {
 	json_t *arr = json_array();
 	char *text = NULL;
@@ -142,8 +145,8 @@ sources_json(const struct decide_mounts *m)
 
 	if (arr == NULL)
 		return NULL;
-	for (i = 0; i < m->n; i++)
-		if (json_array_append_new(arr, json_string(m->src[i])) != 0)
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(v[i])) != 0)
 			goto out;
 	text = json_dumps(arr, JSON_COMPACT);
 out:
@@ -154,15 +157,20 @@ out:
 int
 containers_record(struct containers *c, const struct containers_entry *e, unsigned long gen)
 {
-	struct record_args a = {c, e, NULL, NULL, gen, 0};
+	struct record_args a = {c, e, NULL, NULL, NULL, gen, 0};
 	char created[32];
 	unsigned long n;
 	int rc;
 
 	if (!containers_is_id(e->id))
 		return -1;
-	if ((a.sources = sources_json(&e->mounts)) == NULL)
+	if ((a.sources = strings_json(e->mounts.src, e->mounts.n)) == NULL)
 		return -1;
+	if (e->mounts.drivers_known &&
+	    (a.drivers = strings_json(e->mounts.drivers, e->mounts.ndrivers)) == NULL) {
+		free((char *)a.sources);
+		return -1;
+	}
 	rfc3339(e->created != 0 ? e->created : time(NULL), created);
 	a.created = created;
 	/* Without waiting for the disk: a create's AuthZRes writes this, and
@@ -174,9 +182,11 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 	if (db_tx_run_lazy(c->db, record_tx, &a, &rc) != 0) {
 		log_warnx("containers: cannot record %.12s: %s", e->id, sqlite3_errstr(rc));
 		free((char *)a.sources);
+		free((char *)a.drivers);
 		return -1;
 	}
 	free((char *)a.sources);
+	free((char *)a.drivers);
 	if (a.stale)
 		return 1;
 	n = __atomic_add_fetch(&c->writes, 1, __ATOMIC_RELAXED);
@@ -322,12 +332,15 @@ containers_prune(struct containers *c, time_t now)
 /* ------------------------------------------------------------------------ */
 /* Lookups */
 
-/* Fill out from the row st is on (id, name, image, sources, created,
- * policy_version, origin). 0, or -1 on ENOMEM or a malformed row. */
+/* Fill out from the row st is on (ENTRY_COLUMNS). 0, or -1 on ENOMEM or a
+ * malformed row. */
 static int
 entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 {
 	json_t *arr = json_loads(db_column_text(st, 3), 0, NULL), *v;
+	json_t *drv = sqlite3_column_type(st, 8) == SQLITE_NULL
+	                  ? NULL
+	                  : json_loads(db_column_text(st, 8), 0, NULL);
 	struct tm tm = {0};
 	size_t i;
 	int rc = -1;
@@ -350,15 +363,26 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 	out->origin = strcmp(db_column_text(st, 6), "engine") == 0 ? "engine" : "create";
 	out->mounts.ns_known = (unsigned)sqlite3_column_int(st, 7) & DECIDE_NS_ALL;
 	out->mounts.ns_host = ((unsigned)sqlite3_column_int(st, 7) >> 3) & out->mounts.ns_known;
+	/* NULL, every row written before 0009: the drivers are not known. */
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL && !json_is_array(drv))
+		goto out;
+	out->mounts.drivers_known = drv != NULL;
+	json_array_foreach(drv, i, v)
+	{
+		if (!json_is_string(v) ||
+		    decide_mounts_add_driver(&out->mounts, json_string_value(v)) != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	json_decref(arr);
+	json_decref(drv);
 	if (rc != 0)
 		containers_entry_clear(out);
 	return rc;
 }
 
-#define ENTRY_COLUMNS "id, name, image, sources, created, policy_version, origin, ns"
+#define ENTRY_COLUMNS "id, name, image, sources, created, policy_version, origin, ns, drivers"
 
 /* Run a lookup query with one or two text parameters; the first row wins,
  * unless unique is set and there are two. 1, 0 or -1 as containers_lookup. */

@@ -158,9 +158,7 @@ record_lookup(void *arg, const char *ref, struct decide_mounts *out)
 	int rc = containers_lookup(arg, ref, CONTAINERS_BY_ID, &e);
 
 	if (rc == 1) {
-		*out = e.mounts;
-		e.mounts.src = NULL;
-		e.mounts.n = 0;
+		decide_mounts_move(out, &e.mounts);
 		containers_entry_clear(&e);
 	}
 	return rc < 0 ? 0 : rc;

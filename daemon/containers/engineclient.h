@@ -41,7 +41,8 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
  * rbind, or an absolute device; read with GET /volumes/{name}), and, through
  * HostConfig.VolumesFrom, the host paths of the containers it took volumes
  * from (dockerd copied those into its Mounts already; sources that are gone
- * are skipped). timeout_ms bounds the whole lookup, every request included.
+ * are skipped); and the drivers of its other volumes, plugins' (drivers_known
+ * set). timeout_ms bounds the whole lookup, every request included.
  * *cacheable is set to 0 for a container dockerd may remove
  * without an API request lockset would see (AutoRemove, Swarm tasks).
  * Returns 1 with *out filled (release with containers_entry_clear), 0 when

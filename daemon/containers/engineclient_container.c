@@ -163,8 +163,8 @@ add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
 	return rc;
 }
 
-/* Mounts[]: binds by Source, local volumes by device. 0, 1 (a volume that
- * cannot be described), -1 ENOMEM. */
+/* Mounts[]: binds by Source, local volumes by device, the drivers of the
+ * others. 0, 1 (a volume that cannot be described), -1 ENOMEM. */
 static int
 add_mounts(struct inspect *in, const json_t *mounts, struct decide_mounts *m)
 {
@@ -178,12 +178,16 @@ add_mounts(struct inspect *in, const json_t *mounts, struct decide_mounts *m)
 		const char *driver = json_string_value(json_object_get(mt, "Driver"));
 
 		if (type == NULL || strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
-		    strcmp(type, "cluster") == 0 || strcmp(type, "image") == 0)
+		    strcmp(type, "image") == 0)
 			continue;
-		if (strcmp(type, "volume") != 0)
+		if (strcmp(type, "volume") != 0 && strcmp(type, "cluster") != 0)
 			rc = add_path(m, json_object_get(mt, "Source")); /* bind, or new */
 		else if (driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0)
-			rc = add_volume(in, json_string_value(json_object_get(mt, "Name")), m);
+			rc = strcmp(type, "volume") == 0
+			         ? add_volume(in, json_string_value(json_object_get(mt, "Name")), m)
+			         : 0;
+		else
+			rc = decide_mounts_add_driver(m, driver); /* a plugin's */
 		if (rc != 0)
 			return rc;
 	}
@@ -216,6 +220,9 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 		free(name);
 		for (k = 0; rc == 1 && k < from.mounts.n; k++)
 			if (add_once(m, from.mounts.src[k]) != 0)
+				rc = -1;
+		for (k = 0; rc == 1 && k < from.mounts.ndrivers; k++)
+			if (decide_mounts_add_driver(m, from.mounts.drivers[k]) != 0)
 				rc = -1;
 		containers_entry_clear(&from);
 		if (rc == -1)
@@ -298,6 +305,7 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 	}
 	memcpy(out->id, id, 65);
 	out->origin = "engine";
+	out->mounts.drivers_known = 1;
 	rc = -1;
 	if (dup_field(&out->name, json_string_value(json_object_get(c, "Name"))) != 0 ||
 	    dup_field(&out->image, json_string_value(json_object_get(cfg, "Image"))) != 0 ||

@@ -21,7 +21,9 @@ struct memo {
 	char *ref;
 	enum memo_state state;
 	struct decide_mounts mounts;
-	int ns_only; /* a record's mounts, missing only its namespaces (asked of the engine) */
+	/* A record's mounts, missing its namespaces or volume drivers (written
+	 * before lockset kept them), which the engine is asked for. */
+	int partial;
 };
 
 /* What one judgement learnt about one volume it mounts by name, or one
@@ -119,8 +121,12 @@ mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 		return -1;
 	dst->ns_known = src->ns_known;
 	dst->ns_host = src->ns_host;
+	dst->drivers_known = src->drivers_known;
 	for (size_t i = 0; i < src->n; i++)
 		if (decide_mounts_add(dst, src->src[i]) != 0)
+			return -1;
+	for (size_t i = 0; i < src->ndrivers; i++)
+		if (decide_mounts_add_driver(dst, src->drivers[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -135,12 +141,10 @@ from_records(struct lookup *l, const char *ref, struct decide_mounts *m)
 	if (l == NULL || l->records == NULL || !containers_is_id(ref) ||
 	    containers_lookup(l->records, ref, CONTAINERS_BY_ID, &e) != 1)
 		return 0;
-	*m = e.mounts;
+	decide_mounts_move(m, &e.mounts);
+	free(m->image);
 	m->image = e.image; /* the socket-mount list judges by the container's image */
 	e.image = NULL;
-	e.mounts.src = NULL;
-	e.mounts.n = 0;
-	e.mounts.image = NULL;
 	containers_entry_clear(&e);
 	__atomic_add_fetch(&l->record_hits, 1, __ATOMIC_RELAXED);
 	return 1;
@@ -170,24 +174,25 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	if (rc == 0) {
 		decide_mounts_clear(&m->mounts);
 		rc = from_records(s->l, ref, &m->mounts);
-		/* A record from before namespaces were kept (migration 0007) has
-		 * its mounts but says nothing of those: the engine is asked for
-		 * them alone, and the record's mounts stay what is judged. */
-		m->ns_only = rc == 1 && m->mounts.ns_known == 0 && !s->final && s->l != NULL &&
-		             s->l->socket != NULL;
+		/* A record from before namespaces (migration 0007) or volume
+		 * drivers (0009) were kept has its mounts but says nothing of
+		 * those: the engine is asked for them alone, and the record's
+		 * mounts stay what is judged. */
+		m->partial = rc == 1 && (m->mounts.ns_known == 0 || !m->mounts.drivers_known) &&
+		             !s->final && s->l != NULL && s->l->socket != NULL;
 	}
 	if ((m->ref = strdup(ref)) == NULL) {
 		decide_mounts_clear(&m->mounts);
 		return -1;
 	}
 	s->n++;
-	m->state = m->ns_only ? MEMO_MISSING
+	m->state = m->partial ? MEMO_MISSING
 	           : rc == 1  ? MEMO_FOUND
 	           : s->final ? MEMO_UNKNOWN
 	                      : MEMO_MISSING;
 	if (m->state == MEMO_MISSING)
 		s->missing++;
-	return rc == 1 && !m->ns_only ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
+	return rc == 1 && !m->partial ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
 /* What the set knows of the kind object called name: 1 with its driver, 2
@@ -266,12 +271,19 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 
 	rc = engineclient_container(l->socket, l->timeout_ms, m->ref, &e, &cacheable, err,
 	                            sizeof(err));
-	if (m->ns_only) {
-		/* The record stands; the engine adds what it shares, if it can. */
+	if (m->partial) {
+		/* The record stands; the engine adds what it shares and the
+		 * drivers of its volumes, if it can. */
 		m->state = MEMO_FOUND;
-		if (rc == 1) {
+		if (rc == 1 && m->mounts.ns_known == 0) {
 			m->mounts.ns_known = e.mounts.ns_known;
 			m->mounts.ns_host = e.mounts.ns_host;
+		}
+		if (rc == 1 && !m->mounts.drivers_known) {
+			m->mounts.drivers_known = e.mounts.drivers_known;
+			for (size_t i = 0; i < e.mounts.ndrivers; i++)
+				if (decide_mounts_add_driver(&m->mounts, e.mounts.drivers[i]) != 0)
+					m->state = MEMO_UNKNOWN;
 		}
 		containers_entry_clear(&e);
 		return;
@@ -282,19 +294,18 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 		log_info("container %s is unknown: %s", m->ref, rc == 0 ? err : "out of memory");
 		return;
 	}
-	m->state = MEMO_FOUND;
-	m->mounts = e.mounts;
-	if (e.image != NULL && (m->mounts.image = strdup(e.image)) == NULL)
-		m->state = MEMO_UNKNOWN;
 	__atomic_add_fetch(&l->engine_found, 1, __ATOMIC_RELAXED);
 	if (l->records != NULL && cacheable) {
 		e.policy_version = s->policy_version;
 		if (containers_record(l->records, &e, gen) == 1)
 			log_debug("container %.12s: not recorded, records changed meanwhile", e.id);
 	}
-	e.mounts.src = NULL;
-	e.mounts.n = 0;
-	e.mounts.image = NULL;
+	m->state = MEMO_FOUND;
+	decide_mounts_move(&m->mounts, &e.mounts);
+	if (m->mounts.image == NULL) {
+		m->mounts.image = e.image;
+		e.image = NULL;
+	}
 	containers_entry_clear(&e);
 }
 

@@ -430,12 +430,20 @@ decide_mounts_clear(struct decide_mounts *m)
 		return;
 	for (i = 0; i < m->n; i++)
 		free(m->src[i]);
+	for (i = 0; i < m->ndrivers; i++)
+		free(m->drivers[i]);
 	free(m->src);
+	free(m->drivers);
 	free(m->image);
-	m->src = NULL;
-	m->n = 0;
-	m->image = NULL;
-	m->ns_known = m->ns_host = 0;
+	memset(m, 0, sizeof(*m));
+}
+
+void
+decide_mounts_move(struct decide_mounts *dst, struct decide_mounts *src)
+{
+	decide_mounts_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
 }
 
 void
@@ -451,18 +459,35 @@ decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *known)
 		*known &= ~ns;
 }
 
+static int
+strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
 int
 decide_mounts_add(struct decide_mounts *m, const char *path)
 {
-	char **v = realloc(m->src, (m->n + 1) * sizeof(*v));
+	return strv_add(&m->src, &m->n, path);
+}
 
-	if (v == NULL)
-		return -1;
-	m->src = v;
-	if ((v[m->n] = strdup(path)) == NULL)
-		return -1;
-	m->n++;
-	return 0;
+int
+decide_mounts_add_driver(struct decide_mounts *m, const char *name)
+{
+	if (name == NULL || name[0] == '\0' || strcmp(name, "local") == 0)
+		return 0;
+	for (size_t i = 0; i < m->ndrivers; i++)
+		if (strcmp(m->drivers[i], name) == 0)
+			return 0;
+	return strv_add(&m->drivers, &m->ndrivers, name);
 }
 
 int
@@ -472,10 +497,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	int result = -1;
 	size_t i, k;
 
-	out->src = NULL;
-	out->n = 0;
-	out->image = NULL;
-	out->ns_known = out->ns_host = 0;
+	memset(out, 0, sizeof(*out));
 	if (f == NULL)
 		return -1;
 	engineapi_facts_init(f);
@@ -485,8 +507,11 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	result = 0;
 	if (f->image != NULL && (out->image = strdup(f->image)) == NULL)
 		result = -1;
-	/* The namespaces it will share with the host: known from the body. */
+	/* The namespaces it will share with the host, and the volume drivers
+	 * its anonymous volumes come from (VolumeDriver; a create that mounts
+	 * volumes otherwise is not recorded): known from the body. */
 	out->ns_known = f->body_ok ? DECIDE_NS_ALL : 0;
+	out->drivers_known = f->body_ok;
 	for (i = 0; i < f->n && result >= 0; i++) {
 		struct decide_mounts from = {0};
 		int rc;
@@ -494,8 +519,10 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 		if (decide_ns_of(f->v[i].kind) != 0)
 			decide_ns_mode(decide_ns_of(f->v[i].kind), f->v[i].value, &out->ns_host,
 			               &out->ns_known);
-		if (f->v[i].kind == EF_HOST_PATH) {
-			if (decide_mounts_add(out, f->v[i].value) == -1)
+		if (f->v[i].kind == EF_HOST_PATH || f->v[i].kind == EF_VOLUME_DRIVER) {
+			if ((f->v[i].kind == EF_HOST_PATH
+			         ? decide_mounts_add(out, f->v[i].value)
+			         : decide_mounts_add_driver(out, f->v[i].value)) == -1)
 				result = -1;
 			continue;
 		}
@@ -506,8 +533,13 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = -1;
 		else if (rc == 0)
 			result = 1;
+		if (rc == 1 && !from.drivers_known)
+			out->drivers_known = 0;
 		for (k = 0; rc == 1 && k < from.n && result >= 0; k++)
 			if (decide_mounts_add(out, from.src[k]) == -1)
+				result = -1;
+		for (k = 0; rc == 1 && k < from.ndrivers && result >= 0; k++)
+			if (decide_mounts_add_driver(out, from.drivers[k]) == -1)
 				result = -1;
 		decide_mounts_clear(&from);
 	}

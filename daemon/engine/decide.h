@@ -38,6 +38,12 @@ struct decide_mounts {
 	 * knows nothing: a container that joined another's namespace, or one
 	 * recorded before lockset kept them, is not known not to share it. */
 	unsigned ns_known, ns_host;
+	/* The volume drivers other than local whose volumes it mounts (its own
+	 * and its VolumesFrom sources'), when drivers_known; zero, the default,
+	 * knows nothing (a record written before lockset kept them). */
+	char **drivers;
+	size_t ndrivers;
+	int drivers_known;
 };
 /* Read a mode ("host", "container:x", "private", ...) of the namespace ns
  * (a DECIDE_NS_* bit) into *host and *known, which start out as all known
@@ -48,6 +54,11 @@ void decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *kno
 void decide_mounts_clear(struct decide_mounts *m);
 /* Append a copy of path. Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add(struct decide_mounts *m, const char *path);
+/* Add volume driver name unless it is empty, "local" or there already.
+ * Returns 0, or -1 on ENOMEM. */
+int decide_mounts_add_driver(struct decide_mounts *m, const char *name);
+/* Move what src holds into *dst (cleared first) and zero src. */
+void decide_mounts_move(struct decide_mounts *dst, struct decide_mounts *src);
 
 /* Looks up container ref (an id, id prefix or name): 1 when found, with its
  * mounts in *out (which the engine frees); 0 when it is not known and could

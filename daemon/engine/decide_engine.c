@@ -38,13 +38,12 @@ judge_driver_name(struct ctx *c, const char *field, const char *flag, const char
 	}
 }
 
-/* A volume driver other than the built-in local one, while allowedVolumeDrivers
- * is set: whatever it mounts (a host directory, say) comes from the plugin,
- * where lockset cannot see it, so only the drivers the policy names are let
- * through. Names match exactly as the request writes them, as dockerd looks
- * the built-in driver up ("LOCAL" is a plugin's name). */
-static void
-judge_volume_driver(struct ctx *c, const char *field, const char *flag, const char *name)
+/* Whatever a volume plugin mounts (a host directory, say), lockset cannot
+ * see, so only the drivers the policy names are let through. Names match
+ * exactly as the request writes them, as dockerd looks the built-in driver
+ * up ("LOCAL" is a plugin's name). */
+void
+decide_judge_volume_driver(struct ctx *c, const char *field, const char *flag, const char *name)
 {
 	if (!c->dp->volume_drivers.restricted || strcmp(name, "local") == 0 ||
 	    decide_strlist_has(&c->dp->volume_drivers, name))
@@ -101,7 +100,7 @@ judge_named_volume(struct ctx *c, const char *field, const char *flag, const cha
 		               "is not known (allowedVolumeDrivers)",
 		               name);
 	else if (rc == 1)
-		judge_volume_driver(c, field, flag, drv);
+		decide_judge_volume_driver(c, field, flag, drv);
 }
 
 /* A network driver while allowedNetworkDrivers is set: built-in ones too
@@ -144,7 +143,7 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	    fa->kind == EF_NETWORK_DRIVER || fa->kind == EF_LOG_DRIVER)
 		judge_driver_name(c, field, flag, fa->value);
 	if (fa->kind == EF_VOLUME_DRIVER)
-		judge_volume_driver(c, field, flag, fa->value);
+		decide_judge_volume_driver(c, field, flag, fa->value);
 	if (fa->kind == EF_NETWORK_DRIVER)
 		judge_network_driver(c, field, flag, fa->value);
 	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER || fa->kind == EF_NETWORK_DRIVER)

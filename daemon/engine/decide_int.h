@@ -137,6 +137,11 @@ void decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
  * allowedVolumeDrivers and allowedNetworkDrivers (decide_engine.c). */
 void decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
                                 const struct engineapi_fact *fa);
+/* Volume driver name, while allowedVolumeDrivers is set (a request's, or one
+ * whose volumes a started container mounts): refused unless local or listed
+ * (decide_engine.c). */
+void decide_judge_volume_driver(struct ctx *c, const char *field, const char *flag,
+                                const char *name);
 /* Judge a checkpoint directory (experimental daemons): filepath.Join(dir,
  * name), which dockerd makes (write) or restores from, as a host path; an
  * empty dir (the container's own) is not judged, a relative one refused. */
@@ -149,7 +154,8 @@ void decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target 
  * req->container (out zeroed first): as decide_container_fn. */
 int decide_container_mounts(const struct decide_request *req, const char *entry,
                             struct decide_mounts *out);
-/* Judge the mounts of container ref (start, VolumesFrom): unknown is refused. */
+/* Judge the mounts of container ref (start, VolumesFrom), and the drivers of
+ * its volumes while allowedVolumeDrivers is set: unknown is refused. */
 void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
                             const char *image, int write);
 /* 1 when image matches ECI's socket-mount image list. */

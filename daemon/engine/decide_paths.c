@@ -280,9 +280,7 @@ decide_container_mounts(const struct decide_request *req, const char *entry,
 {
 	char name[256];
 
-	out->src = NULL;
-	out->n = 0;
-	out->image = NULL;
+	memset(out, 0, sizeof(*out));
 	volumes_from_name(entry, name, sizeof(name));
 	if (req->container == NULL || name[0] == '\0')
 		return 0;
@@ -294,6 +292,7 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
                        const char *image, int write)
 {
 	struct decide_mounts m;
+	char name[256];
 	size_t i;
 	int rc = decide_container_mounts(c->req, ref, &m);
 
@@ -317,6 +316,17 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 			decide_judge_path(c, field, flag, m.src[i], img);
 			decide_judge_access(c, field, flag, m.src[i], write);
 		}
+		/* And what its volume plugins mount, which lockset cannot see:
+		 * a container made before allowedVolumeDrivers was set. */
+		volumes_from_name(ref, name, sizeof(name));
+		if (c->dp->volume_drivers.restricted && !m.drivers_known)
+			decide_violate(
+			    c, "unknown-container", field, ref, flag,
+			    "the volume drivers of container %s are not known to lockset "
+			    "and could not be asked of the engine (allowedVolumeDrivers)",
+			    name);
+		for (i = 0; i < m.ndrivers && m.drivers_known; i++)
+			decide_judge_volume_driver(c, field, flag, m.drivers[i]);
 	}
 	decide_mounts_clear(&m);
 }

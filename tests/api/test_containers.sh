@@ -19,7 +19,7 @@ need sqlite3 base64
 engine_expect() { expect_json "engine: $1" "$2" "$3"; }
 
 SHARE="$T/share"
-mkdir -p "$SHARE/dir" "$SHARE/dir2" "$SHARE/secret"
+mkdir -p "$SHARE/dir" "$SHARE/dir2" "$SHARE/secret" "$SHARE/ok"
 # ECI on, not locked: locked on, it would need an engine that runs containers
 # in user namespaces, and here curl plays dockerd with no engine behind it.
 jq -n --arg share "$SHARE" '{
@@ -65,6 +65,15 @@ expect_error "an empty container reference" 400 invalid_request
 decide '{"method":"POST","uri":"/containers/x/start","containers":{"a/b":[1]}}'
 expect_error "a host path that is not a string" 400 invalid_request
 expect_json "the pointer escapes /" '.error.details[0].path' '/containers/a~1b/0'
+decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"sources":["/a"],"volumeDrivers":[""]}}}'
+expect_error "an empty volume driver's name" 400 invalid_request
+expect_json "the driver is named" '.error.details[0].path' /containers/x/volumeDrivers/0
+decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"volumeDrivers":[]}}}'
+expect_error "a container described without its sources" 400 invalid_request
+expect_json "... named" '.error.details[0].path' /containers/x
+decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"sources":[],"drivers":[]}}}'
+expect_error "an unknown member of a container" 400 invalid_request
+expect_json "... named" '.error.details[0].path' /containers/x/drivers
 decide '{"method":"POST","uri":"/images/create?fromImage=alpine","headers":{"Content-Type":1}}'
 expect_error "a header value that is not a string" 400 invalid_request
 expect_json "the header is named" '.error.details[0].path' /headers/Content-Type
@@ -149,4 +158,32 @@ check "its record is gone" test "$(row count\(*\) "$ID")" = 0
 api GET /metrics
 check "container lookups from records are counted" grep -q \
 	'^lockset_container_lookups_total{source="record",result="found"} [1-9]' "$BODY"
+
+# --- allowedVolumeDrivers: a container's volume drivers are judged too
+jq '.containerPolicy.allowedVolumeDrivers = ["rexray"]' "$T/policy.json" >"$T/drivers.json"
+put_policy "$T/drivers.json"
+lockset_stop
+lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[\"$SHARE/ok\"],\"volumeDrivers\":[\"local\",\"rexray\"]}}}"
+expect_json "a start whose volumes come from listed drivers is allowed" .allow true
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[],\"volumeDrivers\":[\"local-persist\"]}}}"
+expect_json "one holding an unlisted plugin's volume is refused" '.violations[0].rule' volume-driver
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":[\"$SHARE/ok\"]}}"
+expect_json "one described by its host paths alone (drivers not known) is refused" \
+	'.violations[0].rule' unknown-container
+ID4=$(printf 'f%.0s' $(seq 64))
+CREATE4='{"Image":"alpine","Volumes":{"/data":{}},"HostConfig":{"VolumeDriver":"rexray"}}'
+authz /AuthZPlugin.AuthZReq "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/containers/create\",\"RequestBody\":\"$(b64 "$CREATE4")\"}"
+expect_json "a create with a listed volume driver is allowed" .Allow true
+authz /AuthZPlugin.AuthZRes "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/containers/create\",\"RequestBody\":\"$(b64 "$CREATE4")\",\"ResponseStatusCode\":201,\"ResponseBody\":\"$(b64 "{\"Id\":\"$ID4\"}")\"}"
+check "it is recorded with its volume driver" test "$(row drivers "$ID4")" = '["rexray"]'
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
+expect_json "its start is allowed" .allow true
+sqlite3 "$DB" "UPDATE containers SET drivers = '[\"local-persist\"]' WHERE id = '$ID4'"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
+expect_json "a record naming an unlisted driver refuses the start" '.violations[0].rule' volume-driver
+sqlite3 "$DB" "UPDATE containers SET drivers = NULL WHERE id = '$ID4'"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
+expect_json "a record from before drivers were kept, no engine to ask: refused" \
+	'.violations[0].rule' unknown-container
 finish

@@ -58,6 +58,19 @@ dk volume create -d "$VPLUG" -o mountpoint="$T/outside" hostdir >/dev/null 2>"$T
 check "the setup policy lets the plugin make a volume" test $? = 0 || cat "$T/err"
 dk volume create localdata >/dev/null 2>"$T/err"
 check "the setup policy lets the local driver make a volume" test $? = 0 || cat "$T/err"
+# Containers made before the policy: one mounts the plugin's volume by name
+# (not recorded: its start asks the engine), one has an anonymous volume the
+# plugin makes (recorded with the plugin's name), one a local volume.
+dk create --pull=never --name oldnamed -v hostdir:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "the setup policy lets a container mount the plugin's volume" test $? = 0 || cat "$T/err"
+dk create --pull=never --name oldanon --volume-driver "$VPLUG" -v /data lockset-e2e /bin/true \
+	>/dev/null 2>"$T/err"
+check "... and have the plugin make an anonymous volume" test $? = 0 || cat "$T/err"
+dk create --pull=never --name oldlocal -v localdata:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "... and mount a local volume" test $? = 0 || cat "$T/err"
+OLDANON_ID=$(dk inspect -f '{{.Id}}' oldanon)
+check "the anonymous volume's driver is recorded with the container" \
+	test "$(sqlite3 "$STATE/lockset.db" "SELECT drivers FROM containers WHERE id = '$OLDANON_ID'")" = "[\"$VPLUG\"]"
 put_policy "$T/policy.json"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 50); do
@@ -126,6 +139,19 @@ denied "... and as a --mount source" "--mount source=hostdir" volume-driver \
 	create --pull=never --mount source=hostdir,target=/x lockset-e2e /bin/true
 dk create --pull=never -v localdata:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a local volume mounted by name is allowed (looked up)" test $? = 0 || cat "$T/err"
+# What a container made before the policy holds is judged at its start and
+# by --volumes-from: the plugin serves a directory outside the shares.
+denied "docker start of a container holding the unlisted plugin's volume is refused (engine)" \
+	"docker start oldnamed" volume-driver start oldnamed
+denied "--volumes-from that container is refused" "--volumes-from oldnamed" volume-driver \
+	create --pull=never --volumes-from oldnamed lockset-e2e /bin/true
+denied "docker start of one whose anonymous volume the plugin made is refused (record)" \
+	"docker start $OLDANON_ID" volume-driver start "$OLDANON_ID"
+sqlite3 "$STATE/lockset.db" "UPDATE containers SET drivers = NULL WHERE id = '$OLDANON_ID'"
+denied "... and from a record written before drivers were kept (the engine tells them)" \
+	"docker start $OLDANON_ID" volume-driver start "$OLDANON_ID"
+dk create --pull=never --volumes-from oldlocal lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "--volumes-from a container holding a local volume is allowed" test $? = 0 || cat "$T/err"
 dk create --pull=never -v "fresh$$:/x" lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "a volume that does not exist yet is allowed (the local driver makes it)" test $? = 0 ||
 	cat "$T/err"

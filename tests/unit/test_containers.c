@@ -9,6 +9,8 @@
 #include "containers/containers.h"
 #include "store/db.h"
 
+#include <sqlite3.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -369,6 +371,63 @@ test_watch_records_namespaces(void)
 	db_close(d);
 }
 
+/* The volume drivers a create's anonymous volumes come from (VolumeDriver)
+ * and those of its VolumesFrom sources are recorded; a row written before
+ * they were kept (drivers NULL) says they are not known. */
+static void
+test_watch_records_volume_drivers(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e;
+	char a[65], b[65], x[65], body[256];
+
+	make_id('d', '4', a);
+	make_id('e', '5', b);
+	make_id('f', '6', x);
+	create(c, "/containers/create",
+	       "{\"Image\":\"db\",\"Volumes\":{\"/data\":{}},"
+	       "\"HostConfig\":{\"VolumeDriver\":\"local-persist\"}}",
+	       201, a);
+	snprintf(body, sizeof(body),
+	         "{\"Image\":\"alpine\",\"HostConfig\":{\"VolumesFrom\":[\"%s\"],"
+	         "\"VolumeDriver\":\"local\"}}",
+	         a);
+	create(c, "/containers/create", body, 201, b);
+	containers_close(c);
+	c = containers_open(d, NULL);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.drivers_known, 1);
+	CHECK_INT_EQ(e.mounts.ndrivers, 1);
+	CHECK_STR_EQ(e.mounts.ndrivers == 1 ? e.mounts.drivers[0] : "", "local-persist");
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.drivers_known, 1);
+	CHECK_INT_EQ(e.mounts.ndrivers, 1); /* the source's; local is not listed */
+	containers_entry_clear(&e);
+	/* A create naming no driver: known, none. */
+	create(c, "/containers/create", "{\"Image\":\"a\"}", 201, x);
+	CHECK_INT_EQ(containers_lookup(c, x, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.drivers_known, 1);
+	CHECK_INT_EQ(e.mounts.ndrivers, 0);
+	containers_entry_clear(&e);
+	/* A row from before migration 0009. */
+	{
+		sqlite3 *raw;
+
+		CHECK_INT_EQ(sqlite3_open(path, &raw), SQLITE_OK);
+		CHECK_INT_EQ(
+		    sqlite3_exec(raw, "UPDATE containers SET drivers = NULL", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(raw);
+	}
+	CHECK_INT_EQ(containers_lookup(c, x, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.drivers_known, 0);
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
 static void
 test_watch_leaves_what_it_cannot_describe_to_the_engine(void)
 {
@@ -466,6 +525,7 @@ main(void)
 	RUN(test_prune_by_age_and_by_count);
 	RUN(test_watch_records_a_created_container);
 	RUN(test_watch_records_namespaces);
+	RUN(test_watch_records_volume_drivers);
 	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
 	RUN(test_watch_forgets_before_dockerd_removes);
 	cleanup();

@@ -261,7 +261,9 @@ ns_bits(const char *s, size_t n)
 /* The case's container lookup: its "container:" lines. A word
  * ns=KNOWN/SHARED (each a comma-separated list of pid, net, ipc) says which
  * namespaces are known and which of them the container shares with the
- * host; without one nothing is known of them. */
+ * host; without one nothing is known of them. A word drivers=LIST (a
+ * comma-separated list, maybe empty) names the drivers of its volumes;
+ * without one they are not known. */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -288,6 +290,14 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 				    slash != NULL
 				        ? ns_bits(slash + 1, strlen(slash + 1)) & out->ns_known
 				        : 0;
+			} else if (strncmp(tok, "drivers=", 8) == 0) {
+				char *dsave, *d;
+
+				out->drivers_known = 1;
+				for (d = strtok_r(tok + 8, ",", &dsave); d != NULL;
+				     d = strtok_r(NULL, ",", &dsave))
+					if (decide_mounts_add_driver(out, d) == -1)
+						return -1;
 			} else if (decide_mounts_add(out, tok) == -1) {
 				return -1;
 			}

@@ -307,9 +307,14 @@ static const char web_json[] =
     "{\"Type\":\"volume\",\"Name\":\"plain\",\"Source\":\"/var/lib/docker/volumes/plain/_data\","
     "\"Driver\":\"local\"},"
     "{\"Type\":\"volume\",\"Name\":\"nfsish\",\"Driver\":\"local\"},"
+    "{\"Type\":\"volume\",\"Name\":\"etc\",\"Source\":\"/etc\",\"Driver\":\"local-persist\"},"
+    "{\"Type\":\"cluster\",\"Name\":\"csi1\",\"Driver\":\"csi.example\"},"
     "{\"Type\":\"tmpfs\",\"Destination\":\"/t\"}]}";
 static const char src_json[] = "{\"Id\":\"" ID_SRC "\",\"Name\":\"/src\",\"Config\":{},"
-                               "\"HostConfig\":{\"Binds\":[\"/srv/src:/s\"]},\"Mounts\":[]}";
+                               "\"HostConfig\":{\"Binds\":[\"/srv/src:/s\"]},\"Mounts\":["
+                               "{\"Type\":\"volume\",\"Name\":\"pv\",\"Driver\":\"rexray\"},"
+                               "{\"Type\":\"volume\",\"Name\":\"e2\",\"Driver\":"
+                               "\"local-persist\"}]}";
 static const char dev_json[] =
     "{\"Name\":\"dev\",\"Driver\":\"local\",\"Options\":{\"type\":\"none\",\"o\":\"ro,bind\","
     "\"device\":\"/srv/dev\"}}";
@@ -328,6 +333,7 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 	    {"/volumes/dev", dev, REPLY_CLOSE},         {"/volumes/plain", plain, REPLY_CLOSE},
 	    {"/volumes/nfsish", nfs, REPLY_CLOSE},      {NULL, NULL, 0}};
 	static const char *const want[] = {"/srv/a", "/srv/b", "/srv/dev", "/srv/src"};
+	static const char *const want_drivers[] = {"local-persist", "csi.example", "rexray"};
 	struct containers_entry e;
 	char err[256] = "";
 	int cacheable = -1;
@@ -344,6 +350,12 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 		CHECK_STR_EQ(e.mounts.src[i], want[i]);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL); /* no mode: none shared */
 	CHECK_INT_EQ(e.mounts.ns_host, 0);
+	/* A plugin's volume is not asked about (no route): its driver is kept,
+	 * the source's too, each once. */
+	CHECK_INT_EQ(e.mounts.drivers_known, 1);
+	CHECK_INT_EQ(e.mounts.ndrivers, 3);
+	for (size_t i = 0; i < 3 && i < e.mounts.ndrivers; i++)
+		CHECK_STR_EQ(e.mounts.drivers[i], want_drivers[i]);
 	containers_entry_clear(&e);
 	server_stop();
 	free(web);
