@@ -41,8 +41,9 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
  * rbind, or an absolute device; read with GET /volumes/{name}), and, through
  * HostConfig.VolumesFrom, the host paths of the containers it took volumes
  * from (dockerd copied those into its Mounts already; sources that are gone
- * are skipped); and the drivers of its other volumes, plugins' (drivers_known
- * set). timeout_ms bounds the whole lookup, every request included.
+ * are skipped); the options of its local volumes that mount a file system of
+ * the host's other than a bind (then *cacheable is 0: a record keeps none);
+ * and the drivers of its other volumes, plugins' (drivers_known set). timeout_ms bounds the whole lookup, every request included.
  * *cacheable is set to 0 for a container dockerd may remove
  * without an API request lockset would see (AutoRemove, Swarm tasks).
  * Returns 1 with *out filled (release with containers_entry_clear), 0 when
@@ -53,11 +54,13 @@ int engineclient_container(const char *socket, int timeout_ms, const char *ref,
 
 /* What the engine says of the volume called name (GET /volumes/{name}, for
  * which dockerd asks every plugin about a name it does not know): 1 with the
- * driver that made it in drv (drvsz bytes), 2 when there is no such volume
- * (404), or 0 when it cannot tell (a name that cannot be a volume's,
- * unreachable, another error, no Driver, out of memory; reason in err). */
-int engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv,
-                        size_t drvsz, char *err, size_t errsz);
+ * driver that made it in out->driver and, for the local driver, its options
+ * (type, o, device) in out->opts (release with decide_volume_clear), 2 when
+ * there is no such volume (404), or 0 when it cannot tell (a name that
+ * cannot be a volume's, unreachable, another error, no Driver, out of
+ * memory; reason in err). */
+int engineclient_volume(const char *socket, int timeout_ms, const char *name,
+                        struct decide_volume *out, char *err, size_t errsz);
 
 /* What the engine says of network ref (GET /networks/{ref}): 1 with its
  * driver in drv when ref is its exact name or full id, or 0 when it cannot

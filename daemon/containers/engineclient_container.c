@@ -5,6 +5,7 @@
 #include "engineclient.h"
 
 #include "engineclient_int.h"
+#include "engine/engineapi.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -118,29 +119,26 @@ add_binds(const json_t *hc, struct decide_mounts *m)
 	return 0;
 }
 
-/* Is one of the comma-separated options in o "bind" or "rbind"? */
+/* A volume's local-driver options (type, o, device) into v, named name. 0,
+ * or -1 on ENOMEM. */
 static int
-opts_bind(const char *o)
+local_options(const json_t *vol, const char *name, struct decide_volopts *v)
 {
-	while (o != NULL && *o != '\0') {
-		size_t n = strcspn(o, ",");
+	const json_t *opts = json_object_get(vol, "Options");
 
-		if ((n == 4 && strncmp(o, "bind", 4) == 0) ||
-		    (n == 5 && strncmp(o, "rbind", 5) == 0))
-			return 1;
-		o += n + (o[n] == ',');
-	}
-	return 0;
+	return decide_volopts_set(v, name, json_string_value(json_object_get(opts, "type")),
+	                          json_string_value(json_object_get(opts, "o")),
+	                          json_string_value(json_object_get(opts, "device")));
 }
 
 /* A named volume of the local driver: its device, when its options make it
- * a host path. 0, or 1 when it cannot be described (err set), -1 ENOMEM. */
+ * a bind, or its options, when they mount another file system of the host's.
+ * 0, or 1 when it cannot be described (err set), -1 ENOMEM. */
 static int
 add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
 {
 	const char *plain = name != NULL ? plain_ref(name) : NULL;
-	const json_t *opts;
-	const char *device;
+	struct decide_volopts v = {0};
 	json_t *vol = NULL;
 	char path[300];
 	int rc;
@@ -153,13 +151,20 @@ add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
 	snprintf(path, sizeof(path), "/volumes/%s", plain);
 	if ((rc = get_object(in, path, &vol)) != 1)
 		return rc == 0 ? 1 : -1;
-	opts = json_object_get(vol, "Options");
-	device = json_string_value(json_object_get(opts, "device"));
-	rc = 0;
-	if (device != NULL && device[0] != '\0' &&
-	    (device[0] == '/' || opts_bind(json_string_value(json_object_get(opts, "o")))))
-		rc = add_once(m, device);
+	rc = local_options(vol, plain, &v);
 	json_decref(vol);
+	switch (rc == 0 ? engineapi_local_mount(v.type, v.o, v.device) : ENGINEAPI_LOCAL_NONE) {
+	case ENGINEAPI_LOCAL_NONE:
+		break;
+	case ENGINEAPI_LOCAL_BIND:
+		rc = add_once(m, v.device != NULL ? v.device : "");
+		break;
+	case ENGINEAPI_LOCAL_NETWORK:
+	case ENGINEAPI_LOCAL_FS:
+		rc = decide_mounts_add_vol(m, &v);
+		break;
+	}
+	decide_volopts_clear(&v);
 	return rc;
 }
 
@@ -223,6 +228,9 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 				rc = -1;
 		for (k = 0; rc == 1 && k < from.mounts.ndrivers; k++)
 			if (decide_mounts_add_driver(m, from.mounts.drivers[k]) != 0)
+				rc = -1;
+		for (k = 0; rc == 1 && k < from.mounts.nvols; k++)
+			if (decide_mounts_add_vol(m, &from.mounts.vols[k]) != 0)
 				rc = -1;
 		containers_entry_clear(&from);
 		if (rc == -1)
@@ -318,8 +326,10 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 	if (add_volumes_from(in, hc, depth, &out->mounts) != 0 ||
 	    add_namespaces(in, hc, depth, &out->mounts) != 0)
 		goto out;
+	/* A record keeps no volume options: one holding such a volume is
+	 * asked about again. */
 	*cacheable =
-	    !json_is_true(json_object_get(hc, "AutoRemove")) &&
+	    out->mounts.nvols == 0 && !json_is_true(json_object_get(hc, "AutoRemove")) &&
 	    json_object_get(json_object_get(cfg, "Labels"), "com.docker.swarm.task.id") == NULL;
 	rc = 1;
 out:
@@ -338,19 +348,20 @@ engineclient_container(const char *socket, int timeout_ms, const char *ref,
 	return inspect_container(&in, ref, 0, out, cacheable);
 }
 
-/* GET /KIND/{ref} (volumes, networks): 1 with the object's Driver in drv when
- * ref is its exact Name or Id, 2 on a 404, 0 otherwise (err set). */
+/* GET /KIND/{ref} (volumes, networks): 1 with the object (a new reference)
+ * in *obj and its Driver in drv when ref is its exact Name or Id, 2 on a
+ * 404, 0 otherwise (err set). */
 static int
-driver_of(const char *socket, int timeout_ms, const char *kind, const char *ref, char *drv,
-          size_t drvsz, char *err, size_t errsz)
+get_named(const char *socket, int timeout_ms, const char *kind, const char *ref, json_t **obj,
+          char *drv, size_t drvsz, char *err, size_t errsz)
 {
 	const char *plain = ref != NULL && ref[0] != '/' ? plain_ref(ref) : NULL;
 	const char *name, *id, *driver;
 	struct engineclient_reply r;
-	json_t *obj;
 	char path[300];
 	int rc = 0;
 
+	*obj = NULL;
 	if (plain == NULL) {
 		engineclient_seterr(err, errsz, "\"%s\" cannot be looked up",
 		                    ref != NULL ? ref : "");
@@ -365,35 +376,50 @@ driver_of(const char *socket, int timeout_ms, const char *kind, const char *ref,
 		engineclient_reply_clear(&r);
 		return rc;
 	}
-	obj = json_loadb(r.body, r.len, 0, NULL);
+	*obj = json_loadb(r.body, r.len, 0, NULL);
 	engineclient_reply_clear(&r);
-	name = json_string_value(json_object_get(obj, "Name"));
-	id = json_string_value(json_object_get(obj, "Id"));
-	driver = json_string_value(json_object_get(obj, "Driver"));
+	name = json_string_value(json_object_get(*obj, "Name"));
+	id = json_string_value(json_object_get(*obj, "Id"));
+	driver = json_string_value(json_object_get(*obj, "Driver"));
 	if ((name == NULL || strcmp(name, ref) != 0) && (id == NULL || strcmp(id, ref) != 0))
 		engineclient_seterr(err, errsz, "GET %s: found only by an id prefix", path);
 	else if (driver == NULL || driver[0] == '\0' || strlen(driver) >= drvsz)
 		engineclient_seterr(err, errsz, "GET %s: no Driver", path);
 	else {
 		memcpy(drv, driver, strlen(driver) + 1);
-		rc = 1;
+		return 1;
 	}
-	json_decref(obj);
-	return rc;
+	json_decref(*obj);
+	*obj = NULL;
+	return 0;
 }
 
 int
-engineclient_volume(const char *socket, int timeout_ms, const char *name, char *drv, size_t drvsz,
+engineclient_volume(const char *socket, int timeout_ms, const char *name, struct decide_volume *out,
                     char *err, size_t errsz)
 {
-	return driver_of(socket, timeout_ms, "volumes", name, drv, drvsz, err, errsz);
+	json_t *vol;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = get_named(socket, timeout_ms, "volumes", name, &vol, out->driver, sizeof(out->driver),
+	               err, errsz);
+	if (rc == 1 && strcmp(out->driver, "local") == 0 &&
+	    local_options(vol, name, &out->opts) != 0) {
+		engineclient_seterr(err, errsz, "out of memory");
+		rc = 0;
+	}
+	json_decref(vol);
+	return rc;
 }
 
 int
 engineclient_network(const char *socket, int timeout_ms, const char *ref, char *drv, size_t drvsz,
                      char *err, size_t errsz)
 {
-	int rc = driver_of(socket, timeout_ms, "networks", ref, drv, drvsz, err, errsz);
+	json_t *net;
+	int rc = get_named(socket, timeout_ms, "networks", ref, &net, drv, drvsz, err, errsz);
 
+	json_decref(net);
 	return rc == 2 ? 0 : rc;
 }

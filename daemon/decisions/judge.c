@@ -219,11 +219,12 @@ judge_container(void *arg, const char *ref, struct decide_mounts *out)
 /* The volumes a request mounts by name, and the networks a service attaches
  * to, for the engine (lookup.h). */
 static int
-judge_volume(void *arg, const char *name, char *drv, size_t drvsz)
+judge_volume(void *arg, const char *name, struct decide_volume *out)
 {
 	struct lookup_set *s = ctx_set(arg);
 
-	return s != NULL ? lookup_set_volume(s, name, drv, drvsz) : -1;
+	memset(out, 0, sizeof(*out));
+	return s != NULL ? lookup_set_volume(s, name, out) : -1;
 }
 
 static int

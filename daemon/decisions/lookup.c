@@ -35,7 +35,7 @@ struct omemo {
 	enum object_kind kind;
 	char *name;
 	enum memo_state state;
-	char driver[256]; /* MEMO_FOUND: its driver */
+	struct decide_volume v; /* MEMO_FOUND: its driver (and a volume's options) */
 };
 
 struct lookup_set {
@@ -94,8 +94,10 @@ lookup_set_free(struct lookup_set *s)
 		free(s->v[i].ref);
 		decide_mounts_clear(&s->v[i].mounts);
 	}
-	for (size_t i = 0; i < s->nobj; i++)
+	for (size_t i = 0; i < s->nobj; i++) {
 		free(s->obj[i].name);
+		decide_volume_clear(&s->obj[i].v);
+	}
 	free(s);
 }
 
@@ -127,6 +129,9 @@ mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 			return -1;
 	for (size_t i = 0; i < src->ndrivers; i++)
 		if (decide_mounts_add_driver(dst, src->drivers[i]) != 0)
+			return -1;
+	for (size_t i = 0; i < src->nvols; i++)
+		if (decide_mounts_add_vol(dst, &src->vols[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -195,23 +200,27 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	return rc == 1 && !m->partial ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
-/* What the set knows of the kind object called name: 1 with its driver, 2
- * when it does not exist, 0 unknown (noted for the engine unless final), -1
- * ENOMEM. */
+/* What the set knows of the kind object called name: 1 with it in *out
+ * (zeroed first), 2 when it does not exist, 0 unknown (noted for the engine
+ * unless final), -1 ENOMEM. */
 static int
-set_object(struct lookup_set *s, enum object_kind kind, const char *name, char *drv, size_t drvsz)
+set_object(struct lookup_set *s, enum object_kind kind, const char *name, struct decide_volume *out)
 {
 	struct omemo *m;
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < s->nobj; i++) {
+		const struct decide_volopts *o = &s->obj[i].v.opts;
+
 		if (s->obj[i].kind != kind || strcmp(s->obj[i].name, name) != 0)
 			continue;
 		if (s->obj[i].state == MEMO_ABSENT)
 			return 2;
 		if (s->obj[i].state != MEMO_FOUND)
 			return 0;
-		snprintf(drv, drvsz, "%s", s->obj[i].driver);
-		return 1;
+		memcpy(out->driver, s->obj[i].v.driver, sizeof(out->driver));
+		return decide_volopts_set(&out->opts, o->name, o->type, o->o, o->device) == 0 ? 1
+		                                                                              : -1;
 	}
 	if (s->nobj == LOOKUP_MAX_OBJECTS)
 		return 0; /* more than anyone names: unknown */
@@ -228,15 +237,21 @@ set_object(struct lookup_set *s, enum object_kind kind, const char *name, char *
 }
 
 int
-lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz)
+lookup_set_volume(void *arg, const char *name, struct decide_volume *out)
 {
-	return set_object(arg, OBJ_VOLUME, name, drv, drvsz);
+	return set_object(arg, OBJ_VOLUME, name, out);
 }
 
 int
 lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz)
 {
-	return set_object(arg, OBJ_NETWORK, ref, drv, drvsz);
+	struct decide_volume v;
+	int rc = set_object(arg, OBJ_NETWORK, ref, &v);
+
+	if (rc == 1)
+		snprintf(drv, drvsz, "%s", v.driver);
+	decide_volume_clear(&v);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -246,11 +261,11 @@ static void
 resolve_object(struct lookup *l, struct omemo *m)
 {
 	char err[256] = "";
-	int rc = m->kind == OBJ_VOLUME
-	             ? engineclient_volume(l->socket, l->timeout_ms, m->name, m->driver,
-	                                   sizeof(m->driver), err, sizeof(err))
-	             : engineclient_network(l->socket, l->timeout_ms, m->name, m->driver,
-	                                    sizeof(m->driver), err, sizeof(err));
+	int rc =
+	    m->kind == OBJ_VOLUME
+	        ? engineclient_volume(l->socket, l->timeout_ms, m->name, &m->v, err, sizeof(err))
+	        : engineclient_network(l->socket, l->timeout_ms, m->name, m->v.driver,
+	                               sizeof(m->v.driver), err, sizeof(err));
 
 	m->state = rc == 1 ? MEMO_FOUND : rc == 2 ? MEMO_ABSENT : MEMO_UNKNOWN;
 	if (rc == 0) {
@@ -273,7 +288,9 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 	                            sizeof(err));
 	if (m->partial) {
 		/* The record stands; the engine adds what it shares and the
-		 * drivers of its volumes, if it can. */
+		 * drivers of its volumes, if it can, and (a record from before
+		 * 0009, which may have been the engine's answer then) the local
+		 * volumes that mount a file system of the host's. */
 		m->state = MEMO_FOUND;
 		if (rc == 1 && m->mounts.ns_known == 0) {
 			m->mounts.ns_known = e.mounts.ns_known;
@@ -283,6 +300,9 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 			m->mounts.drivers_known = e.mounts.drivers_known;
 			for (size_t i = 0; i < e.mounts.ndrivers; i++)
 				if (decide_mounts_add_driver(&m->mounts, e.mounts.drivers[i]) != 0)
+					m->state = MEMO_UNKNOWN;
+			for (size_t i = 0; i < e.mounts.nvols; i++)
+				if (decide_mounts_add_vol(&m->mounts, &e.mounts.vols[i]) != 0)
 					m->state = MEMO_UNKNOWN;
 		}
 		containers_entry_clear(&e);

@@ -57,9 +57,10 @@ void lookup_set_free(struct lookup_set *s);
  * the engine and is unknown (0) for now. */
 int lookup_set_container(void *arg, const char *ref, struct decide_mounts *out);
 /* A decide_volume_fn (arg is the set): what the set knows of the volume
- * called name. One not asked about yet is noted for the engine and unknown
- * (0) for now; no records are kept of volumes. */
-int lookup_set_volume(void *arg, const char *name, char *drv, size_t drvsz);
+ * called name (its driver and a local volume's options). One not asked about
+ * yet is noted for the engine and unknown (0) for now; no records are kept
+ * of volumes. */
+int lookup_set_volume(void *arg, const char *name, struct decide_volume *out);
 /* A decide_network_fn (arg is the set): the same for a network a service
  * attaches to (name or full id, as the engine resolves it exactly). */
 int lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz);

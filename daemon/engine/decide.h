@@ -26,6 +26,18 @@ void decide_policy_free(struct decide_policy *dp);
 #define DECIDE_NS_IPC 4u
 #define DECIDE_NS_ALL 7u
 
+/* A local volume's options, as its create gave them to the local driver:
+ * what it mounts. Each malloc'd, NULL when absent. */
+struct decide_volopts {
+	char *name, *type, *o, *device;
+};
+/* Set v (cleared first) to copies of the strings (any may be NULL). 0, or
+ * -1 on ENOMEM (v cleared). */
+int decide_volopts_set(struct decide_volopts *v, const char *name, const char *type, const char *o,
+                       const char *device);
+/* Free what v holds and zero it. Accepts NULL. */
+void decide_volopts_clear(struct decide_volopts *v);
+
 /* The host paths a container mounts (bind sources, local-volume devices,
  * and those it inherits through VolumesFrom): recorded at create, judged
  * again at start. src and each string are malloc'd. */
@@ -44,6 +56,13 @@ struct decide_mounts {
 	char **drivers;
 	size_t ndrivers;
 	int drivers_known;
+	/* Its local volumes that mount a file system of their own (not a bind,
+	 * whose device is in src, nor tmpfs), judged as a volume create's
+	 * options are. Only the engine's description has them: a create that
+	 * mounts volumes by name is not recorded, nor is what the engine says
+	 * of a container holding one of these. */
+	struct decide_volopts *vols;
+	size_t nvols;
 };
 /* Read a mode ("host", "container:x", "private", ...) of the namespace ns
  * (a DECIDE_NS_* bit) into *host and *known, which start out as all known
@@ -57,6 +76,8 @@ int decide_mounts_add(struct decide_mounts *m, const char *path);
 /* Add volume driver name unless it is empty, "local" or there already.
  * Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add_driver(struct decide_mounts *m, const char *name);
+/* Append a copy of v. Returns 0, or -1 on ENOMEM. */
+int decide_mounts_add_vol(struct decide_mounts *m, const struct decide_volopts *v);
 /* Move what src holds into *dst (cleared first) and zero src. */
 void decide_mounts_move(struct decide_mounts *dst, struct decide_mounts *src);
 
@@ -70,11 +91,21 @@ typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mou
  * and could not be looked up; -1 on ENOMEM. */
 typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
-/* Looks up the volume named name, for allowedVolumeDrivers: 1 when it
- * exists, with its driver in drv; 2 when there is no volume of that name
- * (the engine makes one with the driver the request names); 0 when it is
+/* A volume as the engine describes it. */
+struct decide_volume {
+	char driver[256];
+	struct decide_volopts opts; /* the local driver's options; zero for another's */
+};
+/* Free what v holds (not v). Accepts NULL. */
+void decide_volume_clear(struct decide_volume *v);
+
+/* Looks up the volume named name (for allowedVolumeDrivers, and for what a
+ * service or a restart policy mounts again unseen): 1 when it exists, with
+ * its driver and options in *out (zeroed first; release with
+ * decide_volume_clear); 2 when there is no volume of that name (the engine
+ * makes one with the driver and options the request names); 0 when it is
  * not known and could not be looked up; -1 on ENOMEM. */
-typedef int (*decide_volume_fn)(void *arg, const char *name, char *drv, size_t drvsz);
+typedef int (*decide_volume_fn)(void *arg, const char *name, struct decide_volume *out);
 
 /* Does the engine the request goes to run containers in user namespaces
  * (userns-remap, or rootless)? Enhanced Container Isolation locked on

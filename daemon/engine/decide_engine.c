@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What a request tells the engine to load or use beyond the container's own
  * confinement: the drivers it looks up by name (a plugin when not built in),
- * held to the policy's driver lists, the volumes it mounts by name (whose
- * drivers are looked up), and the runtime, cgroup parent, logging and
+ * held to the policy's driver lists, the volumes it mounts by name (looked
+ * up: their drivers, and a local volume's options, which may mount a file
+ * system of the host's), and the runtime, cgroup parent, logging and
  * annotations the deniedFlags may deny. */
 #include <string.h>
 
@@ -75,32 +76,65 @@ decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
 	               fa->list[0]);
 }
 
-/* A volume mounted by name while allowedVolumeDrivers is set: the engine
- * mounts the volume of that name whatever driver made it (it asks every
- * plugin about a name it does not know), so its driver is looked up. One
- * that does not exist yet is made with the driver the request names, which
- * is judged on its own; one that cannot be looked up is refused. */
-static void
-judge_named_volume(struct ctx *c, const char *field, const char *flag, const char *name)
+void
+decide_judge_volopts(struct ctx *c, const char *field, const char *flag,
+                     const struct decide_volopts *v, const char *image)
 {
-	char drv[256] = "";
+	const char *list[2] = {v->device != NULL ? v->device : "", v->o != NULL ? v->o : ""};
+	struct engineapi_fact fa = {
+	    .value = v->type != NULL ? v->type : "", .list = list, .nlist = 2};
+
+	switch (engineapi_local_mount(v->type, v->o, v->device)) {
+	case ENGINEAPI_LOCAL_NONE:
+		return;
+	case ENGINEAPI_LOCAL_BIND:
+		decide_judge_path(c, field, flag, list[0], image);
+		decide_judge_access(c, field, flag, list[0], 0);
+		return;
+	case ENGINEAPI_LOCAL_NETWORK:
+		fa.kind = EF_NETWORK_VOLUME;
+		break;
+	case ENGINEAPI_LOCAL_FS:
+		fa.kind = EF_VOLUME_FS;
+		break;
+	}
+	decide_judge_volume_fs(c, field, flag, &fa);
+}
+
+/* A volume mounted by name: the engine mounts the volume of that name
+ * whatever made it (it asks every plugin about a name it does not know), so
+ * it is looked up while allowedVolumeDrivers is set, and while host paths
+ * are judged and the request has it mounted again unseen (a service's tasks,
+ * a restart policy): a volume made before the policy may bind /etc. One that
+ * does not exist yet is made with the driver and options the request names,
+ * which are judged on their own; one that cannot be looked up is refused. */
+static void
+judge_named_volume(struct ctx *c, const char *field, const char *flag, const char *name,
+                   const char *image)
+{
+	int drivers = c->dp->volume_drivers.restricted;
+	int remounted = c->remount != NULL && decide_paths_judged(c);
+	struct decide_volume v;
 	int rc = 0;
 
-	if (!c->dp->volume_drivers.restricted)
+	memset(&v, 0, sizeof(v));
+	if (!drivers && !remounted)
 		return;
 	if (c->req->volume != NULL)
-		rc = c->req->volume(c->req->container_arg, name, drv, sizeof(drv));
-	if (rc == -1) {
+		rc = c->req->volume(c->req->container_arg, name, &v);
+	if (rc == -1)
 		c->nomem = 1;
-		return;
-	}
-	if (rc == 0)
+	else if (rc == 0)
 		decide_violate(c, "unknown-volume", field, name, flag,
-		               "volume %.200s could not be looked up, so the driver that made it "
-		               "is not known (allowedVolumeDrivers)",
-		               name);
-	else if (rc == 1)
-		decide_judge_volume_driver(c, field, flag, drv);
+		               "volume %.200s could not be looked up, so %s is not known", name,
+		               drivers ? "the driver that made it (allowedVolumeDrivers)"
+		                       : "what it mounts");
+	else if (rc == 1) {
+		decide_judge_volume_driver(c, field, flag, v.driver);
+		if (remounted)
+			decide_judge_volopts(c, field, flag, &v.opts, image);
+	}
+	decide_volume_clear(&v);
 }
 
 /* A network driver while allowedNetworkDrivers is set: built-in ones too
@@ -119,7 +153,7 @@ judge_network_driver(struct ctx *c, const char *field, const char *flag, const c
  * the deniedFlags entry that names it (any value). */
 void
 decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
-                           const struct engineapi_fact *fa)
+                           const struct engineapi_fact *fa, const char *image)
 {
 	static const struct {
 		enum engineapi_fact_kind kind;
@@ -135,7 +169,7 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	};
 
 	if (fa->kind == EF_NAMED_VOLUME) {
-		judge_named_volume(c, field, flag, fa->value);
+		judge_named_volume(c, field, flag, fa->value, image);
 		return;
 	}
 	/* A log driver is looked up as a plugin too. */

@@ -133,10 +133,21 @@ void decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
 /* Runtime, cgroup parent, log driver and options, annotations: each denied
  * by the deniedFlags entry naming it; a driver name with a ".." component,
  * which would make dockerd load any socket as a plugin: refused; volume and
- * network drivers, and the drivers of the volumes mounted by name, held to
- * allowedVolumeDrivers and allowedNetworkDrivers (decide_engine.c). */
+ * network drivers held to allowedVolumeDrivers and allowedNetworkDrivers;
+ * a volume mounted by name looked up through req->volume and judged by its
+ * driver, while allowedVolumeDrivers is set, and by its options, while host
+ * paths are judged and c->remount says the request has it mounted again
+ * unseen (image: the container's, for ECI's socket list) (decide_engine.c). */
 void decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
-                                const struct engineapi_fact *fa);
+                                const struct engineapi_fact *fa, const char *image);
+/* A local volume's options, judged as a volume create's: an o=bind device as
+ * a host path (read by the caller), another file system by volume-options or
+ * network-volume (decide_engine.c). */
+void decide_judge_volopts(struct ctx *c, const char *field, const char *flag,
+                          const struct decide_volopts *v, const char *image);
+/* Is any rule on host paths in force (shares, protected paths, ECI's socket
+ * rule, the caller's own access)? (decide_paths.c) */
+int decide_paths_judged(const struct ctx *c);
 /* Volume driver name, while allowedVolumeDrivers is set (a request's, or one
  * whose volumes a started container mounts): refused unless local or listed
  * (decide_engine.c). */

@@ -94,8 +94,8 @@ decide_judge_access(struct ctx *c, const char *field, const char *flag, const ch
 
 /* Is any rule on host paths in force (shares, protected paths, ECI's
  * socket rule, the caller's own access)? */
-static int
-paths_judged(const struct ctx *c)
+int
+decide_paths_judged(const struct ctx *c)
 {
 	return c->dp->shares_restricted || c->dp->nprotect > 0 || c->dp->eci ||
 	       c->req->access != NULL;
@@ -133,7 +133,7 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	int outside = 0, protect = 0, above = 0, held = 1;
 	/* Whether only root can change where it leads, asked in the same walks
 	 * when something mounts it again unseen. */
-	int *ask = c->remount != NULL && paths_judged(c) ? &held : NULL;
+	int *ask = c->remount != NULL && decide_paths_judged(c) ? &held : NULL;
 	const char *last;
 
 	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1 ||
@@ -327,6 +327,9 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 			    name);
 		for (i = 0; i < m.ndrivers && m.drivers_known; i++)
 			decide_judge_volume_driver(c, field, flag, m.drivers[i]);
+		/* Its local volumes that mount a file system of the host's. */
+		for (i = 0; i < m.nvols && !c->nomem; i++)
+			decide_judge_volopts(c, field, flag, &m.vols[i], img);
 	}
 	decide_mounts_clear(&m);
 }

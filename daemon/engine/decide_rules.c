@@ -572,7 +572,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_VOLUME_DRIVER:
 	case EF_NETWORK_DRIVER:
 	case EF_NAMED_VOLUME:
-		decide_judge_engine_choice(c, field, flag, fa);
+		decide_judge_engine_choice(c, field, flag, fa, image);
 		break;
 	case EF_CHECKPOINT_DIR:
 		decide_judge_checkpoint_dir(c, field, flag, fa->value, fa->nlist ? fa->list[0] : "",

@@ -211,4 +211,15 @@ void engineapi_facts_clear(struct engineapi_facts *f);
 /* Write the fact's field name ("HostConfig.Binds[1]") to buf. */
 void engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz);
 
+/* What a local-driver volume mounts, by its options (type, o, device; NULL
+ * when absent), as dockerd's local driver reads them. */
+enum engineapi_local_mount {
+	ENGINEAPI_LOCAL_NONE,    /* no options, or tmpfs: nothing of the host's */
+	ENGINEAPI_LOCAL_BIND,    /* o=bind or rbind: the device is a host path */
+	ENGINEAPI_LOCAL_NETWORK, /* a network file system (nfs, cifs, ...) */
+	ENGINEAPI_LOCAL_FS,      /* any other file system of the host's */
+};
+enum engineapi_local_mount engineapi_local_mount(const char *type, const char *o,
+                                                 const char *device);
+
 #endif

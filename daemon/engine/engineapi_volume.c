@@ -43,6 +43,22 @@ has_bind_option(const char *o)
 static const char *const network_fs[] = {"nfs",   "nfs4", "cifs",      "smb3",
                                          "smbfs", "ceph", "glusterfs", "9p"};
 
+enum engineapi_local_mount
+engineapi_local_mount(const char *type, const char *o, const char *device)
+{
+	if ((type == NULL || type[0] == '\0') && (device == NULL || device[0] == '\0') &&
+	    (o == NULL || o[0] == '\0'))
+		return ENGINEAPI_LOCAL_NONE;
+	if (has_bind_option(o))
+		return ENGINEAPI_LOCAL_BIND;
+	if (type != NULL && strcmp(type, "tmpfs") == 0)
+		return ENGINEAPI_LOCAL_NONE;
+	for (size_t i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
+		if (strcmp(type, network_fs[i]) == 0)
+			return ENGINEAPI_LOCAL_NETWORK;
+	return ENGINEAPI_LOCAL_FS;
+}
+
 /* What a local-driver volume's options (type, o, device) make it mount:
  * "o=bind" judges the device as a host path; tmpfs is harmless; a network
  * file system and any other file system are facts of their own. A volume of
@@ -54,19 +70,18 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 {
 	const char *type = gojson_map_get(opts, "type"), *device = gojson_map_get(opts, "device");
 	const char *o = gojson_map_get(opts, "o"), **list;
+	enum engineapi_local_mount what = engineapi_local_mount(type, o, device);
 	char *suffix;
-	size_t i, n;
+	size_t n;
 
-	if (driver != NULL && driver[0] != '\0' && strcasecmp(driver, "local") != 0)
-		return 0;
-	if ((type == NULL || type[0] == '\0') && (device == NULL || device[0] == '\0') &&
-	    (o == NULL || o[0] == '\0'))
+	if ((driver != NULL && driver[0] != '\0' && strcasecmp(driver, "local") != 0) ||
+	    what == ENGINEAPI_LOCAL_NONE)
 		return 0;
 	n = strlen(optfield) + sizeof(".device");
 	if ((suffix = gojson_arena_alloc(&f->arena, n)) == NULL)
 		return -1;
-	snprintf(suffix, n, "%s.device", optfield);
-	if (has_bind_option(o)) {
+	snprintf(suffix, n, "%s.%s", optfield, what == ENGINEAPI_LOCAL_BIND ? "device" : "type");
+	if (what == ENGINEAPI_LOCAL_BIND) {
 		if (engineapi_fact_add(f, EF_HOST_PATH, device != NULL ? device : "", prefix, name,
 		                       index, suffix) == -1)
 			return -1;
@@ -74,13 +89,8 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 		f->v[f->n - 1].volume = 1;
 		return 0;
 	}
-	if (type != NULL && strcmp(type, "tmpfs") == 0)
-		return 0;
-	snprintf(suffix, n, "%s.type", optfield);
-	for (i = 0; type != NULL && i < sizeof(network_fs) / sizeof(network_fs[0]); i++)
-		if (strcmp(type, network_fs[i]) == 0)
-			return engineapi_fact_add(f, EF_NETWORK_VOLUME, type, prefix, name, index,
-			                          suffix);
+	if (what == ENGINEAPI_LOCAL_NETWORK)
+		return engineapi_fact_add(f, EF_NETWORK_VOLUME, type, prefix, name, index, suffix);
 	if ((list = gojson_arena_alloc(&f->arena, 2 * sizeof(*list))) == NULL)
 		return -1;
 	list[0] = device != NULL ? device : "";

@@ -46,6 +46,14 @@ dockerd_start noplugin
 e2e_image lockset-e2e:latest
 dk create --pull=never --name sockholder -v /run:/hostrun lockset-e2e /bin/true >/dev/null
 dk create --pull=never --name benignholder -v "$SHARE/ok:/ok" lockset-e2e /bin/true >/dev/null
+# Local volumes made before the policy: one binds /etc, one is an overlay
+# whose lower layer is /etc (and a container holding it), one a tmpfs.
+mkdir -p "$T/ovl/u" "$T/ovl/w"
+dk volume create -o type=none -o o=bind -o device=/etc oldetc >/dev/null
+dk volume create -o type=overlay -o device=overlay \
+	-o "o=lowerdir=/etc,upperdir=$T/ovl/u,workdir=$T/ovl/w" oldovl >/dev/null
+dk volume create -o type=tmpfs -o device=tmpfs oldtmp >/dev/null
+dk create --pull=never --name ovlholder -v oldovl:/x lockset-e2e /bin/true >/dev/null
 dockerd_stop
 
 lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" --threads 1 || exit 1
@@ -91,6 +99,18 @@ engine_check "it was looked up through the engine and recorded" \
 	test "$(row "origin || ' ' || sources" "name = 'sockholder'")" = 'engine ["/run"]'
 allowed "--volumes-from a benign container created before the plugin runs" \
 	run --rm --pull=never --network none --volumes-from benignholder:ro lockset-e2e /bin/true
+# Local volumes made before the policy are judged by what their options mount.
+engine_denied "starting a container holding an overlay volume over /etc is refused" \
+	volume-options start ovlholder
+engine_denied "--volumes-from that container is refused" volume-options \
+	create --pull=never --volumes-from ovlholder lockset-e2e /bin/true
+engine_check "it was not recorded (a record keeps no volume options)" \
+	test "$(row "count(*)" "name = 'ovlholder'")" = 0
+allowed "a create mounting the volume that binds /etc, with no restart policy (its start is judged)" \
+	create --pull=never --name etcholder -v oldetc:/x lockset-e2e /bin/true
+engine_denied "... and its start is refused" bind-outside-shares start etcholder
+denied "--restart always mounting the volume that binds /etc is refused at create" \
+	bind-outside-shares create --pull=never --restart always -v oldetc:/x lockset-e2e /bin/true
 
 # --- (d) sources mounted again unseen: only paths root alone can change
 mkdir -p "$SHARE/dev/w"
@@ -115,6 +135,12 @@ denied "a service binding the swappable directory is refused" swappable-path \
 allowed "a service binding a directory only root can change is allowed" \
 	service create --detach --no-resolve-image --name svc-ok \
 	--mount "type=bind,src=$SHARE/ok,dst=/x" lockset-e2e /bin/true
+denied "a service mounting the volume that binds /etc is refused" bind-outside-shares \
+	service create --detach --no-resolve-image --name svc-etc \
+	--mount "type=volume,src=oldetc,dst=/x" lockset-e2e /bin/true
+allowed "a service mounting the tmpfs volume is allowed" \
+	service create --detach --no-resolve-image --name svc-tmp \
+	--mount "type=volume,src=oldtmp,dst=/x" lockset-e2e /bin/true
 allowed "leaving the swarm" swarm leave --force
 # ECI's socket rule knows the engine's socket wherever it is (--engine-socket).
 denied "the engine's own socket at another path is the Docker socket" docker-socket \

@@ -111,8 +111,13 @@ load_case(const char *path, struct testcase *tc)
 		}
 		if (strcmp(line, "network") == 0 && tc->nnetworks < CASE_LOOKUPS)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
-		if (strcmp(line, "volume") == 0 && tc->nvolumes < CASE_LOOKUPS)
-			snprintf(tc->volumes[tc->nvolumes++], sizeof(tc->volumes[0]), "%s", v);
+		if (strcmp(line, "volume") == 0 && tc->nvolumes < CASE_LOOKUPS) {
+			size_t n;
+			char *x = subst(v, strlen(v), &n);
+
+			snprintf(tc->volumes[tc->nvolumes++], sizeof(tc->volumes[0]), "%s", x);
+			free(x);
+		}
 		if (strcmp(line, "content-type") == 0)
 			snprintf(tc->content_type, sizeof(tc->content_type), "%s", v);
 		if (strcmp(line, "content-length") == 0)
@@ -263,7 +268,8 @@ ns_bits(const char *s, size_t n)
  * namespaces are known and which of them the container shares with the
  * host; without one nothing is known of them. A word drivers=LIST (a
  * comma-separated list, maybe empty) names the drivers of its volumes;
- * without one they are not known. */
+ * without one they are not known. A word fs=TYPE|DEVICE|O is a local volume
+ * it holds with those options. */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -290,6 +296,18 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 				    slash != NULL
 				        ? ns_bits(slash + 1, strlen(slash + 1)) & out->ns_known
 				        : 0;
+			} else if (strncmp(tok, "fs=", 3) == 0) {
+				struct decide_volopts v = {0};
+				char *dsave, *type = strtok_r(tok + 3, "|", &dsave);
+				char *dev = strtok_r(NULL, "|", &dsave),
+				     *o = strtok_r(NULL, "|", &dsave);
+
+				if (decide_volopts_set(&v, "vol", type, o, dev) != 0 ||
+				    decide_mounts_add_vol(out, &v) != 0) {
+					decide_volopts_clear(&v);
+					return -1;
+				}
+				decide_volopts_clear(&v);
 			} else if (strncmp(tok, "drivers=", 8) == 0) {
 				char *dsave, *d;
 
@@ -335,13 +353,28 @@ case_network(void *arg, const char *ref, char *drv, size_t drvsz)
 	return rc == 2 ? 0 : rc;
 }
 
-/* The case's volume lookup: its "volume:" lines. */
+/* The case's volume lookup: its "volume:" lines, "NAME DRIVER" and the
+ * local driver's options as words type=, o= and device=. */
 static int
-case_volume(void *arg, const char *name, char *drv, size_t drvsz)
+case_volume(void *arg, const char *name, struct decide_volume *out)
 {
+	static const char *const keys[3] = {"type=", "o=", "device="};
 	const struct testcase *tc = arg;
+	char line[256], *tok, *save;
+	const char *opt[3] = {NULL, NULL, NULL};
+	int rc;
 
-	return case_driver((const char(*)[256])tc->volumes, tc->nvolumes, name, drv, drvsz);
+	memset(out, 0, sizeof(*out));
+	rc = case_driver((const char(*)[256])tc->volumes, tc->nvolumes, name, line, sizeof(line));
+	if (rc != 1)
+		return rc;
+	tok = strtok_r(line, " ", &save);
+	snprintf(out->driver, sizeof(out->driver), "%s", tok != NULL ? tok : "");
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL)
+		for (size_t i = 0; i < 3; i++)
+			if (strncmp(tok, keys[i], strlen(keys[i])) == 0)
+				opt[i] = tok + strlen(keys[i]);
+	return decide_volopts_set(&out->opts, name, opt[0], opt[1], opt[2]) == 0 ? 1 : -1;
 }
 
 /* The case's caller access: its "access:" lines. */

@@ -344,7 +344,10 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 	CHECK_STR_EQ(e.name, "web");
 	CHECK_STR_EQ(e.image, "alpine:3");
 	CHECK_STR_EQ(e.origin, "engine");
-	CHECK_INT_EQ(cacheable, 1);
+	CHECK_INT_EQ(cacheable, 0); /* its nfs volume's options are not kept in a record */
+	CHECK_INT_EQ(e.mounts.nvols, 1);
+	CHECK_STR_EQ(e.mounts.nvols == 1 ? e.mounts.vols[0].type : "", "nfs");
+	CHECK_STR_EQ(e.mounts.nvols == 1 ? e.mounts.vols[0].device : "", ":/export");
 	CHECK_INT_EQ(e.mounts.n, 4);
 	for (size_t i = 0; i < 4 && i < e.mounts.n; i++)
 		CHECK_STR_EQ(e.mounts.src[i], want[i]);
@@ -388,6 +391,7 @@ test_container_namespaces_from_inspect(void)
 
 	server_start(table);
 	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "agent", &e, &cacheable, err, 256), 1);
+	CHECK_INT_EQ(cacheable, 1); /* nothing a record cannot keep */
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
 	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
 	containers_entry_clear(&e);
@@ -450,39 +454,74 @@ test_container_unknown_when_it_cannot_be_described(void)
 	free(noid);
 }
 
-/* A volume's driver: 1 with it, 2 when the engine has no such volume (404),
- * 0 for any other answer and for a name that cannot be a volume's (never
- * asked). */
+/* A volume's driver: 1 with it (and a local volume's options), 2 when the
+ * engine has no such volume (404), 0 for any other answer and for a name
+ * that cannot be a volume's (never asked). */
 static void
 test_volume_driver_absent_and_unknown(void)
 {
 	char *plug = chunked("{\"Name\":\"etc\",\"Driver\":\"local-persist\","
-	                     "\"Mountpoint\":\"/etc\"}");
+	                     "\"Mountpoint\":\"/etc\",\"Options\":{\"device\":\"/x\"}}");
+	char *local = chunked("{\"Name\":\"old\",\"Driver\":\"local\",\"Options\":{\"type\":"
+	                      "\"none\",\"o\":\"bind\",\"device\":\"/etc\"}}");
+	char *plain = chunked("{\"Name\":\"data\",\"Driver\":\"local\",\"Options\":null}");
 	char *nodrv = chunked("{\"Name\":\"odd\"}");
-	const struct route table[] = {
-	    {"/volumes/etc", plug, REPLY_CLOSE},
-	    {"/volumes/odd", nodrv, REPLY_CLOSE},
-	    {"/volumes/err", "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\n{}", REPLY_CLOSE},
-	    {NULL, NULL, 0}};
-	char drv[64] = "", err[256];
+	char *longdrv, *json, big[400];
+	const struct route *r;
+	struct decide_volume v;
+	char err[256];
 
-	server_start(table);
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, sizeof(drv), err, 256), 1);
-	CHECK_STR_EQ(drv, "local-persist");
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "fresh", drv, sizeof(drv), err, 256), 2);
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "odd", drv, sizeof(drv), err, 256), 0);
-	CHECK(strstr(err, "no Driver") != NULL);
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "err", drv, sizeof(drv), err, 256), 0);
-	CHECK(strstr(err, "500") != NULL);
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, 4, err, 256), 0);
-	last_request[0] = '\0';
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "a/../b", drv, sizeof(drv), err, 256), 0);
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "/etc", drv, sizeof(drv), err, 256), 0);
-	CHECK_STR_EQ(last_request, ""); /* never asked */
-	server_stop();
-	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", drv, sizeof(drv), err, 256), 0);
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	if (asprintf(&json, "{\"Name\":\"long\",\"Driver\":\"%s\"}", big) < 0)
+		exit(1);
+	longdrv = chunked(json);
+	free(json);
+	{
+		const struct route table[] = {{"/volumes/etc", plug, REPLY_CLOSE},
+		                              {"/volumes/old", local, REPLY_CLOSE},
+		                              {"/volumes/data", plain, REPLY_CLOSE},
+		                              {"/volumes/odd", nodrv, REPLY_CLOSE},
+		                              {"/volumes/long", longdrv, REPLY_CLOSE},
+		                              {"/volumes/err",
+		                               "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\n{}",
+		                               REPLY_CLOSE},
+		                              {NULL, NULL, 0}};
+
+		r = table;
+		server_start(r);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", &v, err, 256), 1);
+		CHECK_STR_EQ(v.driver, "local-persist");
+		CHECK(v.opts.device == NULL); /* a plugin's options are its own */
+		decide_volume_clear(&v);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "old", &v, err, 256), 1);
+		CHECK_STR_EQ(v.driver, "local");
+		CHECK_STR_EQ(v.opts.type ? v.opts.type : "", "none");
+		CHECK_STR_EQ(v.opts.o ? v.opts.o : "", "bind");
+		CHECK_STR_EQ(v.opts.device ? v.opts.device : "", "/etc");
+		CHECK_STR_EQ(v.opts.name ? v.opts.name : "", "old");
+		decide_volume_clear(&v);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "data", &v, err, 256), 1);
+		CHECK(v.opts.type == NULL && v.opts.o == NULL && v.opts.device == NULL);
+		decide_volume_clear(&v);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "fresh", &v, err, 256), 2);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "odd", &v, err, 256), 0);
+		CHECK(strstr(err, "no Driver") != NULL);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "long", &v, err, 256), 0);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "err", &v, err, 256), 0);
+		CHECK(strstr(err, "500") != NULL);
+		last_request[0] = '\0';
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "a/../b", &v, err, 256), 0);
+		CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "/etc", &v, err, 256), 0);
+		CHECK_STR_EQ(last_request, ""); /* never asked */
+		server_stop();
+	}
+	CHECK_INT_EQ(engineclient_volume(sock_path, 2000, "etc", &v, err, 256), 0);
 	free(plug);
+	free(local);
+	free(plain);
 	free(nodrv);
+	free(longdrv);
 }
 
 /* A network's driver, when the engine found it by the exact name or id
