@@ -42,10 +42,11 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
  * HostConfig.VolumesFrom, the host paths of the containers it took volumes
  * from (dockerd copied those into its Mounts already; sources that are gone
  * are skipped); the options of its local volumes that mount a file system of
- * the host's other than a bind (then *cacheable is 0: a record keeps none);
- * and the drivers of its other volumes, plugins' (drivers_known set). timeout_ms bounds the whole lookup, every request included.
- * *cacheable is set to 0 for a container dockerd may remove
- * without an API request lockset would see (AutoRemove, Swarm tasks).
+ * the host's other than a bind; and the drivers of its other volumes,
+ * plugins' (drivers_known set). timeout_ms bounds the whole lookup, every
+ * request included. *cacheable is set to 0 for a container dockerd may
+ * remove without an API request lockset would see (AutoRemove, Swarm tasks),
+ * and for one holding such local volumes (a record keeps no options).
  * Returns 1 with *out filled (release with containers_entry_clear), 0 when
  * the engine does not know ref or cannot tell (unreachable, an error reply,
  * a volume it cannot describe; reason in err), -1 on ENOMEM. */
