@@ -214,11 +214,29 @@ decide_judge_checkpoint_dir(struct ctx *c, const char *field, const char *flag, 
 	decide_judge_access(c, field, flag, path, write);
 }
 
+/* A checkpoint name dockerd would take as one: a letter or digit, then
+ * letters, digits, '_', '.' or '-' (its RestrictedNamePattern). */
+static int
+plain_checkpoint_name(const char *s)
+{
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
 /* Checkpoints (experimental daemons): a list (?dir=, which dockerd makes), a
  * delete (?dir=, joined with the checkpoint's name) and a start that restores
  * one (?checkpoint-dir=, joined with ?checkpoint=). Read from the query alone:
  * a form body is refused, and no other body is a parameter. Every value of
- * the directory is judged; one too long to read whole is refused. */
+ * the directory is judged; one too long to read whole is refused. A start's
+ * checkpoint name must be a plain name: released engines join it unchecked
+ * to the container's own checkpoint directory when no directory is given,
+ * so "../../../../tmp/x" has CRIU restore, as root, whatever lies there. */
 void
 decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
 {
@@ -247,6 +265,12 @@ decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
 		    CHECKPOINT_NAME_MAX - 1);
 		return;
 	}
+	if (start && r == 1 && first[0] != '\0' && !plain_checkpoint_name(first))
+		decide_violate(c, "checkpoint-name", "checkpoint", first, "docker start --checkpoint",
+		               "checkpoint name %.200s is not a plain name (a letter or digit, then "
+		               "letters, digits, _ . -): dockerd joins it to a checkpoint directory, "
+		               "so it could restore one from anywhere on the host",
+		               first);
 	while (cur != NULL && (r = engineapi_query_next(&cur, key, dir, sizeof(dir))) != 0) {
 		if (r == 2)
 			decide_violate(

@@ -195,14 +195,15 @@ device_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char
 
 /* RestartPolicy {Name}: any name but "" and "no" has dockerd start the
  * container again on its own, mounting its sources again unseen (dockerd
- * refuses names it does not know). */
+ * refuses names it does not know). Held by value in HostConfig and in an
+ * update: a later null leaves it as it was. */
 static int
 restart_policy(struct engineapi_facts *f, const struct gojson_view *hc)
 {
 	struct gojson_view rp;
 	const char *name;
 
-	if (gojson_view_struct(&f->arena, hc, "RestartPolicy", &rp) == -1)
+	if (gojson_view_struct_value(&f->arena, hc, "RestartPolicy", &rp) == -1)
 		return -1;
 	name = gojson_view_string(&rp, "Name");
 	if (name != NULL && name[0] != '\0' && strcmp(name, "no") != 0)

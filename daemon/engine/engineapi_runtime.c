@@ -70,16 +70,19 @@ engineapi_driver_fact(struct engineapi_facts *f, enum engineapi_fact_kind kind, 
 	return engineapi_fact_add(f, kind, driver, prefix, name, index, suffix);
 }
 
-/* A log configuration: {Type, Config} in a HostConfig, {Name, Options} in a
- * service's TaskTemplate or a swarm's TaskDefaults. prefix names the struct
- * ("HostConfig.LogConfig."). */
+/* A log configuration: {Type, Config} in a HostConfig (a struct held by
+ * value: a later null leaves it as it was), {Name, Options} in a service's
+ * TaskTemplate or a swarm's TaskDefaults (a pointer: null clears it). prefix
+ * names the struct ("HostConfig.LogConfig."). */
 static int
 log_facts(struct engineapi_facts *f, const struct gojson_view *parent, const char *field,
           const char *prefix, const char *driver, const char *options)
 {
+	int by_value = strcmp(field, "LogConfig") == 0;
 	struct gojson_view lc;
 
-	if (gojson_view_struct(&f->arena, parent, field, &lc) == -1)
+	if ((by_value ? gojson_view_struct_value(&f->arena, parent, field, &lc)
+	              : gojson_view_struct(&f->arena, parent, field, &lc)) == -1)
 		return -1;
 	if (lc.n == 0)
 		return 0;
@@ -161,16 +164,17 @@ engineapi_secret_facts(struct engineapi_facts *f, const struct gojson_view *root
 
 /* A swarm's TaskDefaults.LogDriver: every task of a service that names none
  * gets it. swarm init carries the spec in Spec, swarm update is the spec:
- * both places are read. */
+ * both places are read. Spec and TaskDefaults are held by value (a later
+ * null leaves them as they were), LogDriver by pointer. */
 int
 engineapi_swarm_facts(struct engineapi_facts *f, const struct gojson_view *root)
 {
 	struct gojson_view spec, td;
 
-	if (gojson_view_struct(&f->arena, root, "TaskDefaults", &td) == -1 ||
+	if (gojson_view_struct_value(&f->arena, root, "TaskDefaults", &td) == -1 ||
 	    log_facts(f, &td, "LogDriver", "TaskDefaults.LogDriver.", "Name", "Options") == -1 ||
-	    gojson_view_struct(&f->arena, root, "Spec", &spec) == -1 ||
-	    gojson_view_struct(&f->arena, &spec, "TaskDefaults", &td) == -1)
+	    gojson_view_struct_value(&f->arena, root, "Spec", &spec) == -1 ||
+	    gojson_view_struct_value(&f->arena, &spec, "TaskDefaults", &td) == -1)
 		return -1;
 	return log_facts(f, &td, "LogDriver", "Spec.TaskDefaults.LogDriver.", "Name", "Options");
 }
