@@ -46,7 +46,8 @@ struct proxy_head {
 	int chunked;    /* Transfer-Encoding: chunked */
 	int conn_close, conn_keep_alive, conn_upgrade;
 	int expect_continue; /* Expect: 100-continue */
-	char ctype[128];     /* the Content-Type media type, lower case; "" when none */
+	char ctype[128]; /* the Content-Type media type as Go reads it (engineapi_media_type); ""
+	                    when none or not valid */
 };
 
 /* Parse the head at p[0..n). Returns 1 when complete (h filled), 0 when more
@@ -185,9 +186,10 @@ ssize_t proxy_fill_engine(struct proxy_cx *x);
  * client sees any of it. */
 typedef void (*proxy_early_fn)(void *arg, int status, const char *body, size_t len);
 /* Relay the response to req to the client. 1 when done and the connection
- * goes on, 0 when done and it must close, 2 when it is now a byte pipe (a
- * 101, or a body that lasts until dockerd closes: a hijacked stream), -1 on
- * error. *status: the final status; early (may be NULL) is called with it
+ * goes on, 0 when done and it must close (an unframed body is relayed until
+ * dockerd closes, and the client's connection closes after it), 2 when it
+ * is now a byte pipe (a 101, or a hijacked stream: attach or exec start
+ * without an upgrade, a 200 of a docker stream type), -1 on error. *status: the final status; early (may be NULL) is called with it
  * first. */
 int proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *status,
                          proxy_early_fn early, void *arg);

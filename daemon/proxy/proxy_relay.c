@@ -129,6 +129,30 @@ relay_length(struct proxy_cx *x, unsigned long long left)
 	return 0;
 }
 
+/* A body that ends when the engine closes: relayed to its end. */
+static int
+relay_to_close(struct proxy_cx *x)
+{
+	int n;
+
+	for (;;) {
+		if (x->ein.len > 0 && pass(x, x->ein.len) != 0)
+			return -1;
+		if ((n = proxy_fill_engine(x)) <= 0)
+			return n;
+	}
+}
+
+/* A hijacked stream: dockerd's attach and exec start answer a client that
+ * asked for no upgrade with a 200 of a stream type and no framing, then
+ * read the container's stdin from the same connection. */
+static int
+hijacked(const struct proxy_head *h)
+{
+	return strcmp(h->ctype, "application/vnd.docker.raw-stream") == 0 ||
+	       strcmp(h->ctype, "application/vnd.docker.multiplexed-stream") == 0;
+}
+
 static int
 relay_chunked(struct proxy_cx *x)
 {
@@ -167,8 +191,7 @@ tell_early(struct proxy_cx *x, const struct proxy_head *h, proxy_early_fn early,
 
 /* Relay the response to req. 1 when done and the connection goes on, 0
  * when done and it must close, 2 when it is now a byte pipe (101, or a
- * body that lasts until dockerd closes: a hijacked stream), -1 on error.
- * *status: the final status. */
+ * hijacked stream), -1 on error. *status: the final status. */
 int
 proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *status,
                      proxy_early_fn early, void *arg)
@@ -204,8 +227,11 @@ proxy_relay_response(struct proxy_cx *x, const struct proxy_head *req, int *stat
 		rc = relay_chunked(x);
 	else if (h.clen >= 0)
 		rc = relay_length(x, (unsigned long long)h.clen);
-	else
+	else if (hijacked(&h))
 		return 2;
+	else /* Go closes what it could not frame: so does the client's side,
+	        and nothing more the client sent goes on unjudged. */
+		return relay_to_close(x) == 0 ? 0 : -1;
 	if (rc != 0)
 		return -1;
 	return !(req->conn_close || h.conn_close || (req->minor == 0 && !req->conn_keep_alive) ||
