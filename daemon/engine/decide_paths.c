@@ -266,11 +266,12 @@ decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
 		return;
 	}
 	if (start && r == 1 && first[0] != '\0' && !plain_checkpoint_name(first))
-		decide_violate(c, "checkpoint-name", "checkpoint", first, "docker start --checkpoint",
-		               "checkpoint name %.200s is not a plain name (a letter or digit, then "
-		               "letters, digits, _ . -): dockerd joins it to a checkpoint directory, "
-		               "so it could restore one from anywhere on the host",
-		               first);
+		decide_violate(
+		    c, "checkpoint-name", "checkpoint", first, "docker start --checkpoint",
+		    "checkpoint name %.200s is not a plain name (a letter or digit, then "
+		    "letters, digits, _ . -): dockerd joins it to a checkpoint directory, "
+		    "so it could restore one from anywhere on the host",
+		    first);
 	while (cur != NULL && (r = engineapi_query_next(&cur, key, dir, sizeof(dir))) != 0) {
 		if (r == 2)
 			decide_violate(

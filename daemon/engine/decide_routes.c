@@ -447,25 +447,17 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
  * application/x-www-form-urlencoded (ParseForm; its values come before the
  * query's), or multipart/form-data (ParseMultipartForm, which r.FormValue
  * calls: its values join r.Form after the query's). Read as Go's mime parser
- * reads it: case-insensitive, parameters after ';'. */
+ * reads it (engineapi_media_type). */
 static int
 is_form_type(const char *ct)
 {
-	static const char *const types[] = {"application/x-www-form-urlencoded",
-	                                    "multipart/form-data"};
+	char type[64];
 
 	if (ct == NULL)
 		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		size_t n = strlen(types[i]);
-
-		if (strncasecmp(ct, types[i], n) == 0 &&
-		    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t'))
-			return 1;
-	}
-	return 0;
+	engineapi_media_type(ct, strlen(ct), type, sizeof(type));
+	return strcmp(type, "application/x-www-form-urlencoded") == 0 ||
+	       strcmp(type, "multipart/form-data") == 0;
 }
 
 void

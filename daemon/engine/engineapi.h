@@ -211,6 +211,15 @@ void engineapi_facts_clear(struct engineapi_facts *f);
 /* Write the fact's field name ("HostConfig.Binds[1]") to buf. */
 void engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz);
 
+/* The media type of Content-Type value v (len bytes) as dockerd's Go reads
+ * it (mime.ParseMediaType): the part before the first ';', lower-cased and
+ * trimmed by Unicode's rules (U+0130 is "i", U+212A "k"; U+00A0, U+0085 and
+ * the other Unicode spaces are trimmed), and only when it is then a token,
+ * '/' and a token. Its parameters do not matter: dockerd reads a form body
+ * whatever they are. Writes the type, lower case, to out (outsz bytes), or
+ * "" when Go's would be "" (no valid type) or longer than out holds. */
+void engineapi_media_type(const char *v, size_t len, char *out, size_t outsz);
+
 /* What a local-driver volume mounts, by its options (type, o, device; NULL
  * when absent), as dockerd's local driver reads them. */
 enum engineapi_local_mount {

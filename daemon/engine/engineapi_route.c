@@ -140,10 +140,44 @@ classify_path(const char *method, char *path, struct engineapi_target *t)
 	t->form = e->form;
 }
 
+/* Where the path of request target uri starts, as Go's url.ParseRequestURI
+ * (dockerd's server) reads it: an origin-form target is its own path; any
+ * other must begin with a scheme ([A-Za-z][A-Za-z0-9+.-]*":"), after which,
+ * the query cut off first, comes "//authority" then the path, or the path
+ * itself. NULL when there is no path to route: Go refuses the target (no
+ * scheme, an opaque "x:path") or the authority runs to the query or the end
+ * (gorilla/mux answers such an empty path with a redirect). A "://" inside
+ * the query is the query's. */
+static const char *
+request_path(const char *uri)
+{
+	const char *rest, *p;
+	size_t i;
+
+	if (uri[0] == '/')
+		return uri;
+	for (i = 0; uri[i] != ':'; i++) {
+		char ch = uri[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (i > 0 && ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.'))))
+			return NULL;
+	}
+	if (i == 0)
+		return NULL;
+	rest = uri + i + 1;
+	if (rest[0] == '/' && rest[1] == '/') {
+		for (p = rest + 2; *p != '\0' && *p != '?' && *p != '/'; p++)
+			;
+		return *p == '/' ? p : NULL;
+	}
+	return rest[0] == '/' ? rest : NULL;
+}
+
 int
 engineapi_classify(const char *method, const char *uri, struct engineapi_target *t)
 {
-	const char *q, *s;
+	const char *q;
 	char *dec, *path;
 	size_t n;
 	int result = -1;
@@ -161,11 +195,10 @@ engineapi_classify(const char *method, const char *uri, struct engineapi_target 
 	t->nul = uri != NULL && strstr(uri, "%00") != NULL;
 	t->before_1_24 = 0;
 	t->before_1_41 = 0;
-	/* Absolute-form request target: "http://host/v1.47/containers/create". */
-	if (uri != NULL && uri[0] != '/') {
-		s = strstr(uri, "://");
-		uri = s != NULL ? strchr(s + 3, '/') : NULL;
-	}
+	/* Absolute-form request target: "http://host/v1.47/containers/create",
+	 * "x:/v1.47/containers/create". */
+	if (uri != NULL)
+		uri = request_path(uri);
 	if (uri == NULL) {
 		classify_path(method, NULL, t);
 		return 0;

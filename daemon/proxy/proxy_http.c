@@ -6,6 +6,8 @@
  * lockset and another to dockerd (request smuggling). */
 #include "proxy_int.h"
 
+#include "engine/engineapi.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -108,18 +110,12 @@ read_fields(struct proxy_head *h, int request, const char **why)
 			if (!h->expect_continue && request)
 				return *why = "unsupported Expect", -1;
 		} else if (name_is(x, "Content-Type")) {
-			size_t k = 0;
-
 			/* dockerd reads the first (a form body's values become
 			 * parameters), a judgement would read one: refused. */
 			if (request && ctypes++ > 0)
 				return *why = "more than one Content-Type header", -1;
-			while (k < x->vlen && k + 1 < sizeof(h->ctype) && x->value[k] != ';' &&
-			       x->value[k] != ' ' && x->value[k] != '\t') {
-				char c = x->value[k];
-				h->ctype[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			}
-			h->ctype[k] = '\0';
+			/* The media type as dockerd's Go reads it. */
+			engineapi_media_type(x->value, x->vlen, h->ctype, sizeof(h->ctype));
 		}
 	}
 	if (h->chunked && h->clen >= 0) {

@@ -219,6 +219,14 @@ check "Content-Length with Transfer-Encoding is refused (400)" test "$(raw 'POST
 out=$(raw "GET /_ping HTTP/1.1\r\nHost: d\r\n\r\nPOST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${#PRIV}\r\n\r\n$PRIV")
 check "two requests in one write: the ping goes through, the create is judged and refused" \
 	test "$out" = "$(printf 'HTTP/1.1 200 OK\nHTTP/1.1 403 Forbidden')"
+out=$(raw "POST x:/v1.41/containers/create?a=://h/containers/abc/stop HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${#PRIV}\r\n\r\n$PRIV")
+check "a target with a scheme and a decoy in its query is judged as the create Go routes (403)" \
+	test "$out" = "HTTP/1.1 403 Forbidden"
+# The media type as Go reads it: U+0130 lower-cases to i, U+00A0 is trimmed;
+# a type Go cannot parse is no form, and the query is what dockerd reads.
+check "a form body whose Content-Type has a U+0130 is read as the form it is (403)" test "$(raw 'POST /v1.41/images/create?fromImage=docker.io/library/x&tag=1 HTTP/1.1\r\nHost: d\r\nContent-Type: appl\xc4\xb0cation/x-www-form-urlencoded\r\nContent-Length: 30\r\n\r\nfromImage=quay.io/evil/miner12')" = "HTTP/1.1 403 Forbidden"
+check "... and one after a no-break space (403)" test "$(raw 'POST /v1.41/images/create?fromImage=docker.io/library/x&tag=1 HTTP/1.1\r\nHost: d\r\nContent-Type: \xc2\xa0application/x-www-form-urlencoded\r\nContent-Length: 30\r\n\r\nfromImage=quay.io/evil/miner12')" = "HTTP/1.1 403 Forbidden"
+check "a Content-Type Go cannot parse makes no form: the query's registry is judged (403)" test "$(raw 'POST /v1.41/images/create?fromImage=quay.io/evil/y&tag=1 HTTP/1.1\r\nHost: d\r\nContent-Type: application/x-www-form-urlencoded x\r\nContent-Length: 30\r\n\r\nfromImage=docker.io/library/x1')" = "HTTP/1.1 403 Forbidden"
 out=$(raw "POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$(printf '%x' 32)\r\n${PRIV:0:32}\r\n$(printf '%x' $((${#PRIV} - 32)))\r\n${PRIV:32}\r\n0\r\n\r\n")
 check "a chunked create body is read whole and judged" test "$out" = "HTTP/1.1 403 Forbidden"
 

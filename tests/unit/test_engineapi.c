@@ -108,8 +108,74 @@ test_route_table(void)
 	CHECK_INT_EQ(route_of("POST", "/volumes/create", NULL, 0), ENGINEAPI_VOLUME_CREATE);
 	CHECK_INT_EQ(route_of("POST", "http://docker/v1.47/containers/create", NULL, 0),
 	             ENGINEAPI_CONTAINER_CREATE);
+	/* Targets as Go's url.ParseRequestURI reads them: a scheme, then a path
+	 * or "//authority" and a path, the query cut first. */
+	CHECK_INT_EQ(
+	    route_of("POST", "x:/v1.47/containers/create?a=://h/containers/c/stop", NULL, 0),
+	    ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "h+t.t-p:/containers/create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "http:///containers/create", NULL, 0),
+	             ENGINEAPI_CONTAINER_CREATE);
+	CHECK_INT_EQ(route_of("POST", "http://d?q=/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", "1x:/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", ":/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", "x:containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
+	CHECK_INT_EQ(route_of("POST", "a=b://h/containers/create", NULL, 0), ENGINEAPI_UNKNOWN);
 	CHECK_INT_EQ(route_of("POST", "/v1.47/containers//exec", NULL, 0), ENGINEAPI_UNKNOWN);
 	CHECK_INT_EQ(route_of("POST", "/v1.47/containers/x/kill", NULL, 0), ENGINEAPI_OTHER);
+}
+
+/* Content-Type media types as Go's mime.ParseMediaType gives them (each
+ * checked against Go 1.19's answer). */
+static void
+test_media_type_as_go_reads_it(void)
+{
+	static const struct {
+		const char *ct, *want;
+	} cases[] = {
+	    {"appl\xc4\xb0"
+	     "cation/x-www-form-urlencoded",
+	     "application/x-www-form-urlencoded"},
+	    {"\xc2\xa0"
+	     "application/x-www-form-urlencoded",
+	     "application/x-www-form-urlencoded"},
+	    {"application/x-www-form-urlencoded x", ""},
+	    {"application/x-www-form-urlencoded; =x", "application/x-www-form-urlencoded"},
+	    {"Application/X-WWW-Form-Urlencoded ;charset=utf-8",
+	     "application/x-www-form-urlencoded"},
+	    {"application/x-www-form-urlencoded\xff", ""},
+	    {"\xff"
+	     "application/json",
+	     ""},
+	    {"application/json\xc2\x85", "application/json"},
+	    {"\t application/json \r", "application/json"},
+	    {"application /json", ""},
+	    {"applica\xe2\x84\xaaion/json", "applicakion/json"},
+	    {"multipart/form-data; boundary=x", "multipart/form-data"},
+	    {"a/b/c", ""},
+	    {"application/json;", "application/json"},
+	    {"text/plain(x)", ""},
+	    {"/json", ""},
+	    {"application/", ""},
+	    {"", ""},
+	    {"appl\xc4", ""},
+	    {"\xc0\xaf"
+	     "application/json",
+	     ""},
+	    {"\xed\xa0\x80"
+	     "application/json",
+	     ""},
+	    {"application/json\xe3\x80\x80", "application/json"},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		engineapi_media_type(cases[i].ct, strlen(cases[i].ct), out, sizeof(out));
+		CHECK_STR_EQ(out, cases[i].want);
+	}
+	engineapi_media_type("application/x-www-form-urlencoded", 33, out, 8);
+	CHECK_STR_EQ(out, ""); /* longer than out holds */
 }
 
 static void
@@ -719,6 +785,7 @@ main(void)
 	RUN(test_route_case_sensitive_methods_and_paths);
 	RUN(test_route_table);
 	RUN(test_route_long_uri_uses_heap);
+	RUN(test_media_type_as_go_reads_it);
 	RUN(test_route_unlisted_mutation_is_unknown);
 	RUN(test_route_reads_are_readonly_listed_or_not);
 	RUN(test_route_swarm_join_is_refused);
