@@ -247,8 +247,9 @@ judge_archive(struct ctx *c, const struct engineapi_target *t)
 
 /* ECI locked on: the engine must run containers in user namespaces. Every
  * route that makes a process run in a container (create, service create and
- * update, exec) is refused when the engine said it does not, or could not
- * be asked. First among the violations, so the message always shows it. */
+ * update, exec, and a build, whose RUN steps are containers of dockerd's own
+ * making) is refused when the engine said it does not, or could not be
+ * asked. First among the violations, so the message always shows it. */
 static void
 judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 {
@@ -257,7 +258,8 @@ judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 	if (!c->dp->eci_locked || u == DECIDE_USERNS_UNJUDGED)
 		return;
 	if (t->route != ENGINEAPI_CONTAINER_CREATE && t->route != ENGINEAPI_EXEC_CREATE &&
-	    t->route != ENGINEAPI_SERVICE_CREATE && t->route != ENGINEAPI_SERVICE_UPDATE)
+	    t->route != ENGINEAPI_SERVICE_CREATE && t->route != ENGINEAPI_SERVICE_UPDATE &&
+	    t->route != ENGINEAPI_BUILD && t->route != ENGINEAPI_BUILD_STREAM)
 		return;
 	c->d->asks_engine = 1;
 	if (u == DECIDE_USERNS_YES)

@@ -73,8 +73,8 @@ privileges_facts(struct engineapi_facts *f, const struct gojson_view *cs, const 
 	return 0;
 }
 
-/* Every network attachment's Target (TaskTemplate.Networks, and the
- * deprecated top-level Networks). */
+/* Every network attachment's Target and the sysctls in its DriverOpts
+ * (TaskTemplate.Networks, and the deprecated top-level Networks). */
 static int
 network_target_facts(struct engineapi_facts *f, const struct gojson_view *v, const char *prefix)
 {
@@ -85,10 +85,16 @@ network_target_facts(struct engineapi_facts *f, const struct gojson_view *v, con
 		return -1;
 	for (i = 0; i < n; i++) {
 		const char *target = gojson_view_string(&nets[i], "Target");
+		char *at = gojson_arena_alloc(&f->arena, strlen(prefix) + 32);
 
-		if (target != NULL && target[0] != '\0' &&
-		    engineapi_fact_add(f, EF_NETWORK_TARGET, target, prefix, "Networks", (long)i,
-		                       ".Target") == -1)
+		if (at == NULL || (target != NULL && target[0] != '\0' &&
+		                   engineapi_fact_add(f, EF_NETWORK_TARGET, target, prefix,
+		                                      "Networks", (long)i, ".Target") == -1))
+			return -1;
+		/* Its DriverOpts become the task endpoint's: per-interface
+		 * sysctls among them, as on a create's endpoint. */
+		snprintf(at, strlen(prefix) + 32, "%sNetworks[%zu]", prefix, i);
+		if (engineapi_endpoint_sysctl_facts(f, &nets[i], at, "") == -1)
 			return -1;
 	}
 	return 0;
