@@ -189,9 +189,25 @@ decide_ns_of(enum engineapi_fact_kind kind)
 	                                 : 0;
 }
 
-/* A name an image is about to get (build -t): refused when it would match
- * ECI's socket-mount list, or cannot be read as an image name. */
+/* The most bytes of one query value read whole. */
+#define DECIDE_QVAL_MAX 1024
+
+/* Image names made on this host (decide_names.c). A name an image is about
+ * to get (build -t): refused when it would match ECI's socket-mount list, or
+ * cannot be read as an image name. */
 void decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name);
+/* The same for a name already parsed into ref. */
+void decide_judge_new_ref(struct ctx *c, const char *field, const char *flag, const char *name,
+                          const struct imageref *ref);
+/* Refuse a name that cannot be resolved as dockerd resolves it (it may be
+ * any name, one on the socket-mount list included). */
+void decide_refuse_unresolved_name(struct ctx *c, const char *field, const char *flag,
+                                   const char *name);
+/* A build's outputs (?outputs=, BuildKit's exporters): the names each gives
+ * the image (name, dangling-name-prefix) while ECI is on, and the registries
+ * an output that pushes sends them to while allowedRegistries is set; text
+ * that is not the []ImageBuildOutput dockerd decodes is refused. */
+void decide_judge_build_outputs(struct ctx *c, const char *key, const char *val);
 /* An image (or plugin) the engine is about to pull: refused when its
  * registry is not in allowedRegistries. flag is what the developer typed. */
 void decide_judge_registry(struct ctx *c, const char *field, const char *flag, const char *image);

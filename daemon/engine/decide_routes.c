@@ -11,7 +11,7 @@
 #include "decide_int.h"
 #include "hostpath.h"
 
-#define QVAL_MAX 1024
+#define QVAL_MAX DECIDE_QVAL_MAX
 
 /* Iterate key over the query and, for an urlencoded form body, the body:
  * Go's r.Form holds both (body first) and dockerd reads either. */
@@ -114,48 +114,6 @@ check_build_cgroup_parent(struct ctx *c, const char *key, const char *val)
 		               val);
 }
 
-/* A name that cannot be resolved as dockerd resolves it may be any name,
- * one on the socket-mount list included: refused (dockerd refuses it too). */
-static void
-refuse_unresolved_name(struct ctx *c, const char *field, const char *flag, const char *name)
-{
-	decide_violate(c, "socket-image-name", field, name, flag,
-	               "%s cannot be resolved to one image name, so lockset cannot tell "
-	               "whether it is on the ECI socket-mount image list",
-	               name);
-}
-
-static void
-judge_new_ref(struct ctx *c, const char *field, const char *flag, const char *name,
-              const struct imageref *ref)
-{
-	const struct decide_policy *dp = c->dp;
-	size_t i;
-
-	for (i = 0; i < dp->nimages; i++)
-		if (!dp->images[i].any && imageref_pattern_match(&dp->images[i], ref)) {
-			decide_violate(
-			    c, "socket-image-name", field, name, flag,
-			    "%s is on the ECI socket-mount image list, so it may only "
-			    "come from a pull from its registry, not be made on this host",
-			    name);
-			return;
-		}
-}
-
-void
-decide_judge_new_name(struct ctx *c, const char *field, const char *flag, const char *name)
-{
-	struct imageref ref;
-
-	if (!c->dp->eci || name[0] == '\0')
-		return;
-	if (imageref_parse(name, &ref) == -1)
-		refuse_unresolved_name(c, field, flag, name);
-	else
-		judge_new_ref(c, field, flag, name, &ref);
-}
-
 static void
 check_build_tag(struct ctx *c, const char *key, const char *val)
 {
@@ -164,65 +122,6 @@ check_build_tag(struct ctx *c, const char *key, const char *val)
 	snprintf(flag, sizeof(flag), "docker build -t %s", val);
 	decide_judge_new_name(c, key, flag, val);
 	subject(c, val);
-}
-
-/* One name of a build output's "name" attribute (a comma-separated list). */
-static void
-judge_output_names(struct ctx *c, const char *key, const char *names)
-{
-	char one[QVAL_MAX], flag[QVAL_MAX + 40];
-	const char *p = names;
-
-	do {
-		size_t n = strcspn(p, ",");
-
-		snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) ? n : sizeof(one) - 1), p);
-		snprintf(flag, sizeof(flag), "docker build --output name=%s", one);
-		if (n >= sizeof(one))
-			refuse_unresolved_name(c, key, flag, one);
-		else
-			decide_judge_new_name(c, key, flag, one);
-		p += n;
-	} while (*p++ == ',');
-}
-
-/* A build's outputs (BuildKit, ?outputs=[{"Type":"moby","Attrs":{"name":
- * "a,b"}}]): every name an exporter gives the image, judged as t= is. Text
- * that is not the []ImageBuildOutput dockerd decodes cannot be judged. */
-static void
-check_build_outputs(struct ctx *c, const char *key, const char *val)
-{
-	struct gojson_arena a;
-	const struct gojson_value *root, *e;
-	const char *why, *name;
-	size_t at;
-
-	if (!c->dp->eci || val[0] == '\0')
-		return;
-	gojson_arena_init(&a);
-	if (gojson_parse(&a, val, strlen(val), &root, &why, &at) != 0 || a.nul ||
-	    (root->type != GOJSON_ARRAY && root->type != GOJSON_NULL)) {
-		refuse_unresolved_name(c, key, "docker build --output", val);
-		goto out;
-	}
-	for (e = root->child; e != NULL; e = e->next) {
-		struct gojson_view ev = {&e, 1}, attrs;
-
-		if (e->type == GOJSON_NULL)
-			continue;
-		if (e->type != GOJSON_OBJECT) {
-			refuse_unresolved_name(c, key, "docker build --output", val);
-			break;
-		}
-		if (gojson_view_map(&a, &ev, "Attrs", &attrs) == -1) {
-			c->nomem = 1;
-			break;
-		}
-		if ((name = gojson_map_get(&attrs, "name")) != NULL && name[0] != '\0')
-			judge_output_names(c, key, name);
-	}
-out:
-	gojson_arena_clear(&a);
 }
 
 /* The name repo and tag give an image (commit, import, tag), resolved as
@@ -243,12 +142,12 @@ judge_repo_tag(struct ctx *c, const struct params *p, const char *flag, char *su
 	if (imageref_repo_tag(repo, tag, &ref) == -1) {
 		snprintf(subj, subjsz, "%s%s%s", repo, tag[0] != '\0' ? ":" : "", tag);
 		if (c->dp->eci)
-			refuse_unresolved_name(c, "repo", flag, subj);
+			decide_refuse_unresolved_name(c, "repo", flag, subj);
 		return;
 	}
 	snprintf(subj, subjsz, "%s:%s", ref.name, ref.tag);
 	if (c->dp->eci)
-		judge_new_ref(c, "repo", flag, subj, &ref);
+		decide_judge_new_ref(c, "repo", flag, subj, &ref);
 }
 
 static void
@@ -405,7 +304,7 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 	case ENGINEAPI_BUILD:
 		params_each(c, p, "networkmode", check_build_network);
 		params_each(c, p, "t", check_build_tag);
-		params_each(c, p, "outputs", check_build_outputs);
+		params_each(c, p, "outputs", decide_judge_build_outputs);
 		params_each(c, p, "remote", check_build_remote);
 		params_each(c, p, "cgroupparent", check_build_cgroup_parent);
 		break;
