@@ -5,6 +5,7 @@
  * up: their drivers, and a local volume's options, which may mount a file
  * system of the host's), and the runtime, cgroup parent, logging and
  * annotations the deniedFlags may deny. */
+#include <net/if.h>
 #include <string.h>
 
 #include "decide_int.h"
@@ -149,6 +150,50 @@ judge_network_driver(struct ctx *c, const char *field, const char *flag, const c
 	               "the network driver %.200s is not in allowedNetworkDrivers", name);
 }
 
+/* strconv.ParseBool's true. */
+static int
+go_true(const char *v)
+{
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A bridge network's option, while allowedNetworkDrivers is set: one that
+ * puts the network's containers on a network of the host's, as macvlan
+ * does, or lets the host's neighbours reach them past its NAT and firewall.
+ * The bridge's name is judged against this host's interfaces now: dockerd
+ * takes an existing one over, replacing its addresses with the gateway's. */
+static void
+judge_bridge_option(struct ctx *c, const char *field, const char *flag,
+                    const struct engineapi_fact *fa)
+{
+	const char *key = fa->value + strlen("com.docker.network.bridge."), *v = fa->list[0];
+	const char *why = NULL;
+
+	if (!c->dp->network_drivers.restricted)
+		return;
+	if (strcmp(key, "name") == 0 && v[0] != '\0' && strlen(v) < IF_NAMESIZE &&
+	    if_nametoindex(v) != 0)
+		why = "names an interface of this host, which dockerd would take over, putting the "
+		      "network's containers on that interface's network";
+	else if (strcmp(key, "default_bridge") == 0 && go_true(v))
+		why = "makes the network the default bridge's, which dockerd would take over";
+	else if (strncmp(key, "gateway_mode_ipv", 16) == 0 &&
+	         (strcmp(v, "routed") == 0 || strcmp(v, "nat-unprotected") == 0))
+		why = "lets the host's neighbours reach the network's containers past its NAT and "
+		      "firewall";
+	else if (strcmp(key, "trusted_host_interfaces") == 0 && strspn(v, ":") < strlen(v))
+		why = "lets those host interfaces reach the network's containers directly";
+	if (why != NULL)
+		decide_violate(c, "network-options", field, v, flag,
+		               "the bridge option %s=%.200s %s (allowedNetworkDrivers)", key, v,
+		               why);
+}
+
 /* How the engine runs or watches the container: each is denied outright by
  * the deniedFlags entry that names it (any value). */
 void
@@ -170,6 +215,10 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 
 	if (fa->kind == EF_NAMED_VOLUME) {
 		judge_named_volume(c, field, flag, fa->value, image);
+		return;
+	}
+	if (fa->kind == EF_BRIDGE_OPTION) {
+		judge_bridge_option(c, field, flag, fa);
 		return;
 	}
 	/* A log driver is looked up as a plugin too. */

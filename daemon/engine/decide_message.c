@@ -125,6 +125,10 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	case EF_CHECKPOINT_DIR:
 		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
 		break;
+	case EF_BRIDGE_OPTION:
+		snprintf(buf, bufsz, "docker network create -o %s=%s", fa->value,
+		         fa->nlist > 0 ? fa->list[0] : "");
+		break;
 	}
 }
 

@@ -572,6 +572,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_VOLUME_DRIVER:
 	case EF_NETWORK_DRIVER:
 	case EF_NAMED_VOLUME:
+	case EF_BRIDGE_OPTION:
 		decide_judge_engine_choice(c, field, flag, fa, image);
 		break;
 	case EF_CHECKPOINT_DIR:

@@ -160,6 +160,10 @@ enum engineapi_fact_kind {
 	                      or cluster mount's Source): the engine's volume of that name,
 	                      whatever driver made it, or a new one */
 	EF_REGISTRY_SERVER, /* POST /auth's serveraddress, as sent ("" when none) */
+	EF_BRIDGE_OPTION,   /* a bridge network's option that reaches the host: value its
+	                      key (com.docker.network.bridge.name, default_bridge,
+	                      gateway_mode_ipv4/ipv6, trusted_host_interfaces), list[0]
+	                      its value */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

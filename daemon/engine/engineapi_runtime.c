@@ -129,12 +129,43 @@ network_driver_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	return engineapi_fact_add(f, EF_NETWORK_DRIVER, "overlay", "", "Driver", -1, NULL);
 }
 
+/* A bridge network's options that reach beyond its own bridge: the name of
+ * the interface it uses (an existing one is taken over), the default
+ * bridge's, and how its gateway and the host's firewall treat it. */
+static int
+bridge_option_facts(struct engineapi_facts *f, const struct gojson_view *root)
+{
+	static const char *const keys[] = {"com.docker.network.bridge.name",
+	                                   "com.docker.network.bridge.default_bridge",
+	                                   "com.docker.network.bridge.gateway_mode_ipv4",
+	                                   "com.docker.network.bridge.gateway_mode_ipv6",
+	                                   "com.docker.network.bridge.trusted_host_interfaces"};
+	const char *driver = gojson_view_string(root, "Driver"), *v, **list;
+	struct gojson_view opts;
+
+	if (driver != NULL && driver[0] != '\0' && strcmp(driver, "bridge") != 0)
+		return 0;
+	if (gojson_view_map(&f->arena, root, "Options", &opts) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = gojson_map_get(&opts, keys[i])) == NULL)
+			continue;
+		if ((list = gojson_arena_alloc(&f->arena, sizeof(*list))) == NULL ||
+		    engineapi_fact_add(f, EF_BRIDGE_OPTION, keys[i], "", "Options", -1, NULL) == -1)
+			return -1;
+		list[0] = v;
+		f->v[f->n - 1].list = list;
+		f->v[f->n - 1].nlist = 1;
+	}
+	return 0;
+}
+
 int
 engineapi_network_facts(struct engineapi_facts *f, const struct gojson_view *root)
 {
 	struct gojson_view ipam;
 
-	if (network_driver_facts(f, root) == -1 ||
+	if (network_driver_facts(f, root) == -1 || bridge_option_facts(f, root) == -1 ||
 	    gojson_view_struct(&f->arena, root, "IPAM", &ipam) == -1)
 		return -1;
 	return engineapi_driver_fact(f, EF_DRIVER, gojson_view_string(&ipam, "Driver"), "IPAM.",

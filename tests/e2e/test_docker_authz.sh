@@ -161,6 +161,9 @@ check "the lookups are counted" bash -c \
 	grep -q '^lockset_engine_lookups_total{kind=\"volume\",result=\"absent\"} [1-9]' '$T/body'"
 denied "a macvlan network is refused (allowedNetworkDrivers)" "docker network create --driver macvlan" \
 	network-driver network create --driver macvlan -o parent=lo lan
+denied "a bridge network taking over a host interface is refused" \
+	"docker network create -o com.docker.network.bridge.name=lo" network-options \
+	network create -o com.docker.network.bridge.name=lo lan2
 denied "tagging an image as a socket-list name is refused" "docker tag" socket-image-name \
 	tag lockset-e2e docker:cli
 dk tag lockset-e2e myapp:v1 >/dev/null 2>"$T/err"
