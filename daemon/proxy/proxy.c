@@ -118,39 +118,76 @@ conn_main(void *arg)
 	return NULL;
 }
 
-/* Too many connections: say so and close. */
+/* Too many connections (in all, or from one user): say so and close. */
 static void
-turn_away(int fd)
+turn_away(int fd, int one_user)
 {
 #define BUSY_BODY "{\"message\":\"lockset: too many connections to the docker proxy\"}\n"
+#define USER_BODY \
+	"{\"message\":\"lockset: too many connections to the docker proxy from this user\"}\n"
 	static const char busy[] =
 	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
 	    "Connection: close\r\nContent-Length: 64\r\n\r\n" BUSY_BODY;
+	static const char user[] =
+	    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+	    "Connection: close\r\nContent-Length: 79\r\n\r\n" USER_BODY;
 	_Static_assert(sizeof(BUSY_BODY) - 1 == 64, "the Content-Length of the busy reply");
-	ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	_Static_assert(sizeof(USER_BODY) - 1 == 79, "the Content-Length of the user's busy reply");
+	ssize_t n = one_user ? send(fd, user, sizeof(user) - 1, MSG_NOSIGNAL | MSG_DONTWAIT)
+	                     : send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 #undef BUSY_BODY
+#undef USER_BODY
 
 	(void)n;
 	close(fd);
+}
+
+/* The connecting uid, or (uid_t)-1. */
+static uid_t
+peer_uid(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr))
+		return (uid_t)-1;
+	return cr.uid;
+}
+
+/* How many connections uid holds (lock). */
+static size_t
+held_by(const struct proxy *p, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct proxy_conn *x = p->conns; x != NULL; x = x->next)
+		n += x->uid == uid;
+	return n;
 }
 
 static void
 take(struct proxy *p, int fd)
 {
 	struct proxy_conn *c = calloc(1, sizeof(*c));
+	uid_t uid = peer_uid(fd);
 	pthread_attr_t attr;
 	pthread_t t;
-	int rc;
+	int rc, one_user = 0;
 
 	lockorder_lock(&p->lock, LOCK_PROXY);
-	if (c == NULL || p->nconns >= PROXY_MAX_CONNS || p->stopping) {
+	/* One user may not take every connection from the others (root may:
+	 * it reaches dockerd's own socket anyway). */
+	if (c != NULL && !p->stopping && p->nconns < PROXY_MAX_CONNS && uid != 0)
+		one_user = held_by(p, uid) >= PROXY_MAX_CONNS_PER_USER;
+	if (c == NULL || p->nconns >= PROXY_MAX_CONNS || p->stopping || one_user) {
 		lockorder_unlock(&p->lock, LOCK_PROXY);
 		free(c);
 		__atomic_add_fetch(&p->busy, 1, __ATOMIC_RELAXED);
-		turn_away(fd);
+		turn_away(fd, one_user);
 		return;
 	}
 	c->p = p;
+	c->uid = uid;
 	c->cfd = fd;
 	c->efd = -1;
 	c->next = p->conns;

@@ -33,7 +33,8 @@ struct proxy_tickets;
 struct judge;
 struct containers;
 
-#define PROXY_MAX_CONNS 1024 /* connections at once; more get 503 */
+#define PROXY_MAX_CONNS          1024 /* connections at once; more get 503 */
+#define PROXY_MAX_CONNS_PER_USER 256  /* one uid's (root's aside); more get 503 */
 
 struct proxy_opts {
 	const char *listen;        /* "unix:PATH" */

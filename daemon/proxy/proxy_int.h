@@ -147,6 +147,7 @@ void proxy_judge_response(struct proxy *p, const struct proxy_head *req, const c
 struct proxy_conn {
 	struct proxy *p;
 	int cfd, efd; /* the client, the engine (-1: not connected) */
+	uid_t uid;    /* the client's, as accepted ((uid_t)-1: not known) */
 	struct proxy_caller who;
 	struct proxy_conn *prev, *next; /* proxy's list (its lock) */
 };

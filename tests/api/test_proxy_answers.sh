@@ -5,7 +5,8 @@
 # ({"message"}), each body whole (its Content-Length right): 403 for a
 # request the policy denies, 400 for one it cannot frame, 413 for a body too
 # large to judge, 502 when an allowed request finds no engine, 503 past
-# 1,024 connections. lib.sh's finish validates every reply against the spec.
+# 1,024 connections or past 256 of one user's. lib.sh's finish validates
+# every reply against the spec.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need python3
 PROXY="$T/proxy.sock"
@@ -119,5 +120,63 @@ else
 	record_reply GET "docker-proxy:/_ping" "$BUSY_STATUS application/json"
 	api GET /metrics
 	check "... counted" grep -q '^lockset_proxy_connections_total{result="busy"} 1$' "$BODY"
+fi
+
+# One user (not root) holds 256 connections: the next of theirs gets 503,
+# another user's (root's here) is served.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/python3 ] &&
+	getent group nogroup >/dev/null; then
+	lockset_stop
+	# nobody must reach the socket: through $T (traversed, not listed).
+	chmod 0711 "$T"
+	U="$T/user.d" # what the user's client writes
+	mkdir "$U" && chown 65534 "$U"
+	lockset_start --docker-proxy "unix:$PROXY" --docker-proxy-group nogroup \
+		--engine-socket "$T/no-engine.sock" || exit 1
+	setpriv --reuid=65534 --regid="$(getent group nogroup | cut -d: -f3)" --clear-groups \
+		/usr/bin/python3 - "$PROXY" "$U/body" "$U/ready" "$U/go" <<-'EOF' >"$T/user.out" 2>&1 &
+	import os, socket, sys, time
+	def connect():
+	    deadline = time.monotonic() + 20
+	    while True:
+	        s = socket.socket(socket.AF_UNIX)
+	        try:
+	            s.connect(sys.argv[1])
+	            return s
+	        except BlockingIOError:
+	            s.close()
+	            if time.monotonic() > deadline:
+	                raise
+	            time.sleep(0.01)
+	held = [connect() for _ in range(256)]
+	s = connect()
+	s.settimeout(20)
+	data = b""
+	while True:
+	    b = s.recv(65536)
+	    if not b:
+	        break
+	    data += b
+	head, _, body = data.partition(b"\r\n\r\n")
+	open(sys.argv[2], "wb").write(body)
+	print("reply", head.split(b"\r\n")[0].decode().split()[1], flush=True)
+	open(sys.argv[3], "w").close()
+	# Hold the 256 until the other user has been served.
+	deadline = time.monotonic() + 60
+	while not os.path.exists(sys.argv[4]) and time.monotonic() < deadline:
+	    time.sleep(0.05)
+	EOF
+	HOLDER=$!
+	wait_until 60 test -e "$U/ready"
+	read -r _ USER_STATUS _ <"$T/user.out"
+	check "the 257th connection of one user: 503 ($(head -c 200 "$T/user.out"))" test "$USER_STATUS" = 503
+	check "... saying so" test "$(jq -r .message "$U/body")" = \
+		"lockset: too many connections to the docker proxy from this user"
+	proxy "root, while that user holds 256" 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
+	check "another user is served meanwhile (no engine: 502, $STATUS)" test "$STATUS" = 502
+	touch "$U/go"
+	wait "$HOLDER"
+else
+	echo "# skipped the per-user cap: needs root, setpriv, /usr/bin/python3 and the nogroup group"
 fi
 finish
