@@ -129,52 +129,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/pyt
 	lockset_stop
 	# nobody must reach the socket: through $T (traversed, not listed).
 	chmod 0711 "$T"
-	U="$T/user.d" # what the user's client writes
-	mkdir "$U" && chown 65534 "$U"
 	lockset_start --docker-proxy "unix:$PROXY" --docker-proxy-group nogroup \
 		--engine-socket "$T/no-engine.sock" || exit 1
-	setpriv --reuid=65534 --regid="$(getent group nogroup | cut -d: -f3)" --clear-groups \
-		/usr/bin/python3 - "$PROXY" "$U/body" "$U/ready" "$U/go" <<-'EOF' >"$T/user.out" 2>&1 &
-	import os, socket, sys, time
-	def connect():
-	    deadline = time.monotonic() + 20
-	    while True:
-	        s = socket.socket(socket.AF_UNIX)
-	        try:
-	            s.connect(sys.argv[1])
-	            return s
-	        except BlockingIOError:
-	            s.close()
-	            if time.monotonic() > deadline:
-	                raise
-	            time.sleep(0.01)
-	held = [connect() for _ in range(256)]
-	s = connect()
-	s.settimeout(20)
-	data = b""
-	while True:
-	    b = s.recv(65536)
-	    if not b:
-	        break
-	    data += b
-	head, _, body = data.partition(b"\r\n\r\n")
-	open(sys.argv[2], "wb").write(body)
-	print("reply", head.split(b"\r\n")[0].decode().split()[1], flush=True)
-	open(sys.argv[3], "w").close()
-	# Hold the 256 until the other user has been served.
-	deadline = time.monotonic() + 60
-	while not os.path.exists(sys.argv[4]) and time.monotonic() < deadline:
-	    time.sleep(0.05)
-	EOF
+	NOBODY=(setpriv --reuid=65534 --regid="$(getent group nogroup | cut -d: -f3)" --clear-groups
+		/usr/bin/python3)
+	"${NOBODY[@]}" "$LOCKSET_SRCDIR/tests/tools/holdconn.py" "unix:$PROXY" 256 \
+		>"$T/user.hold" 2>&1 &
 	HOLDER=$!
-	wait_until 60 test -e "$U/ready"
-	read -r _ USER_STATUS _ <"$T/user.out"
-	check "the 257th connection of one user: 503 ($(head -c 200 "$T/user.out"))" test "$USER_STATUS" = 503
-	check "... saying so" test "$(jq -r .message "$U/body")" = \
-		"lockset: too many connections to the docker proxy from this user"
+	wait_until 60 grep -q '^opened 256' "$T/user.hold"
+	# Connections are taken in order: this one comes after the 256 held. It
+	# sends nothing: the refusal comes before any request is read.
+	out=$("${NOBODY[@]}" "$LOCKSET_SRCDIR/tests/tools/rawhttp.py" "unix:$PROXY" 20 </dev/null)
+	check "the 257th connection of one user: 503 ($out)" grep -q '^status 503 ' <<<"$out"
+	check "... saying so" grep -q '"lockset: too many connections to the docker proxy from this user"' \
+		<<<"$out"
 	proxy "root, while that user holds 256" 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
 	check "another user is served meanwhile (no engine: 502, $STATUS)" test "$STATUS" = 502
-	touch "$U/go"
+	kill "$HOLDER"
 	wait "$HOLDER"
 else
 	echo "# skipped the per-user cap: needs root, setpriv, /usr/bin/python3 and the nogroup group"
