@@ -217,8 +217,12 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 		judge_named_volume(c, field, flag, fa->value, image);
 		return;
 	}
-	if (fa->kind == EF_BRIDGE_OPTION) {
-		judge_bridge_option(c, field, flag, fa);
+	if (fa->kind == EF_BRIDGE_OPTION || fa->kind == EF_VOLUME_FS ||
+	    fa->kind == EF_NETWORK_VOLUME) {
+		if (fa->kind == EF_BRIDGE_OPTION)
+			judge_bridge_option(c, field, flag, fa);
+		else
+			decide_judge_volume_fs(c, field, flag, fa);
 		return;
 	}
 	/* A log driver is looked up as a plugin too. */

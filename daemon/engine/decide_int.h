@@ -137,7 +137,8 @@ void decide_judge_volume_fs(struct ctx *c, const char *field, const char *flag,
  * a volume mounted by name looked up through req->volume and judged by its
  * driver, while allowedVolumeDrivers is set, and by its options, while host
  * paths are judged and c->remount says the request has it mounted again
- * unseen (image: the container's, for ECI's socket list) (decide_engine.c). */
+ * unseen (image: the container's, for ECI's socket list); a local volume's
+ * file system, and a bridge network's options (decide_engine.c). */
 void decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
                                 const struct engineapi_fact *fa, const char *image);
 /* A local volume's options, judged as a volume create's: an o=bind device as

@@ -43,48 +43,46 @@ driver_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--mount type=volume,volume-driver=%s", fa->value);
 }
 
+/* The flags that are a fixed text, and the value after it when value is set. */
+static const struct {
+	enum engineapi_fact_kind kind;
+	const char *text;
+	int value;
+} fixed_flags[] = {
+    {EF_PRIVILEGED, "--privileged", 0},
+    {EF_CAP_ADD, "--cap-add ", 1},
+    {EF_DEVICE, "--device ", 1},
+    {EF_DEVICE_REQUEST, "--gpus", 0},
+    {EF_DEVICE_CGROUP_RULE, "--device-cgroup-rule ", 1},
+    {EF_SYSCTL, "--sysctl ", 1},
+    {EF_VOLUMES_FROM, "--volumes-from ", 1},
+    {EF_PLUGIN, "a service with the plugin runtime", 0},
+    {EF_REGISTRY_SERVER, "docker login ", 1},
+    {EF_NETWORK_TARGET, "--network ", 1},
+    {EF_RUNTIME, "--runtime ", 1},
+    {EF_CGROUP_PARENT, "--cgroup-parent ", 1},
+    {EF_LOG_DRIVER, "--log-driver ", 1},
+    {EF_LOG_OPT, "--log-opt ", 1},
+    {EF_ANNOTATION, "--annotation ", 1},
+    {EF_CHECKPOINT_DIR, "docker checkpoint create --checkpoint-dir ", 1},
+};
+
 void
 decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 {
 	int vol = fa->name != NULL && strcmp(fa->name, "DriverOpts") == 0;
 
 	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(fixed_flags) / sizeof(fixed_flags[0]); i++)
+		if (fixed_flags[i].kind == fa->kind) {
+			snprintf(buf, bufsz, "%s%s", fixed_flags[i].text,
+			         fixed_flags[i].value ? fa->value : "");
+			return;
+		}
 	switch (fa->kind) {
-	case EF_PRIVILEGED:
-		snprintf(buf, bufsz, "--privileged");
-		break;
-	case EF_PID_MODE:
-	case EF_IPC_MODE:
-	case EF_UTS_MODE:
-	case EF_USERNS_MODE:
-	case EF_NETWORK_MODE:
-	case EF_CGROUPNS_MODE:
-		break; /* the mode rules name their flag */
-	case EF_CAP_ADD:
-		snprintf(buf, bufsz, "--cap-add %s", fa->value);
-		break;
-	case EF_DEVICE:
-		snprintf(buf, bufsz, "--device %s", fa->value);
-		break;
-	case EF_DEVICE_REQUEST:
-		snprintf(buf, bufsz, "--gpus");
-		break;
-	case EF_DEVICE_CGROUP_RULE:
-		snprintf(buf, bufsz, "--device-cgroup-rule %s", fa->value);
-		break;
-	case EF_SECURITY_OPT:
-	case EF_MASKED_PATHS:
-	case EF_READONLY_PATHS:
-		break; /* judge_security_opt names it */
-	case EF_SYSCTL:
-		snprintf(buf, bufsz, "--sysctl %s", fa->value);
-		break;
 	case EF_HOST_PATH:
 	case EF_NAMED_VOLUME:
 		path_flag(fa, buf, bufsz);
-		break;
-	case EF_VOLUMES_FROM:
-		snprintf(buf, bufsz, "--volumes-from %s", fa->value);
 		break;
 	case EF_VOLUME_FS:
 	case EF_NETWORK_VOLUME:
@@ -93,41 +91,16 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		             : "--mount type=volume,volume-opt=type=%s",
 		         fa->value);
 		break;
-	case EF_PLUGIN:
-		snprintf(buf, bufsz, "a service with the plugin runtime");
-		break;
-	case EF_REGISTRY_SERVER:
-		snprintf(buf, bufsz, "docker login %s", fa->value);
-		break;
-	case EF_NETWORK_TARGET:
-		snprintf(buf, bufsz, "--network %s", fa->value);
-		break;
-	case EF_RUNTIME:
-		snprintf(buf, bufsz, "--runtime %s", fa->value);
-		break;
-	case EF_CGROUP_PARENT:
-		snprintf(buf, bufsz, "--cgroup-parent %s", fa->value);
-		break;
-	case EF_LOG_DRIVER:
-		snprintf(buf, bufsz, "--log-driver %s", fa->value);
-		break;
-	case EF_LOG_OPT:
-		snprintf(buf, bufsz, "--log-opt %s", fa->value);
-		break;
-	case EF_ANNOTATION:
-		snprintf(buf, bufsz, "--annotation %s", fa->value);
-		break;
 	case EF_DRIVER:
 	case EF_VOLUME_DRIVER:
 	case EF_NETWORK_DRIVER:
 		driver_flag(fa, buf, bufsz);
 		break;
-	case EF_CHECKPOINT_DIR:
-		snprintf(buf, bufsz, "docker checkpoint create --checkpoint-dir %s", fa->value);
-		break;
 	case EF_BRIDGE_OPTION:
 		snprintf(buf, bufsz, "docker network create -o %s=%s", fa->value,
 		         fa->nlist > 0 ? fa->list[0] : "");
+		break;
+	default: /* the mode and security-option rules name their flag */
 		break;
 	}
 }

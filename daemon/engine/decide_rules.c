@@ -553,10 +553,6 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_VOLUMES_FROM:
 		decide_judge_container(c, field, flag, fa->value, image, 0);
 		break;
-	case EF_VOLUME_FS:
-	case EF_NETWORK_VOLUME:
-		decide_judge_volume_fs(c, field, flag, fa);
-		break;
 	case EF_PLUGIN:
 		judge_plugin_service(c, field, flag, fa->value);
 		break;
@@ -573,6 +569,8 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_NETWORK_DRIVER:
 	case EF_NAMED_VOLUME:
 	case EF_BRIDGE_OPTION:
+	case EF_VOLUME_FS:
+	case EF_NETWORK_VOLUME:
 		decide_judge_engine_choice(c, field, flag, fa, image);
 		break;
 	case EF_CHECKPOINT_DIR:
