@@ -303,7 +303,7 @@ test_policy_load(void)
 /* ------------------------------------------------------------------------ */
 /* The decision path                                                        */
 
-#define MAX_CASES 512
+#define MAX_CASES 1024
 
 struct dcase {
 	char name[256], settings[64], method[16], uri[2048], user[64], ctype[128];
