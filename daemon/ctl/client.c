@@ -142,8 +142,10 @@ ctl_http(const struct ctl *c, const char *method, const char *path, const struct
 	/* The token goes nowhere but the daemon: no proxy from the environment
 	 * (an admin's http_proxy would get it, loopback URLs included). */
 	curl_easy_setopt(h, CURLOPT_PROXY, c->url != NULL && c->proxy != NULL ? c->proxy : "");
-	if (c->cacert != NULL)
+	if (c->cacert != NULL) { /* the only CA trusted, not libcurl's directory besides */
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+		curl_easy_setopt(h, CURLOPT_CAPATH, (const char *)NULL);
+	}
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	if (rq != NULL && rq->body != NULL) {

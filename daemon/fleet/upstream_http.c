@@ -142,8 +142,12 @@ set_common(struct upstream_http *h, const char *url, long timeout_s, struct curl
 	h->c->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	h->c->easy_setopt(e, CURLOPT_HEADERDATA, r);
 	h->c->easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)UPSTREAM_HTTP_MAX_BODY);
-	if (h->cacert != NULL)
+	/* The CA given is the only one trusted: not the directory libcurl was
+	 * built to read besides (Debian's: /etc/ssl/certs). */
+	if (h->cacert != NULL) {
 		h->c->easy_setopt(e, CURLOPT_CAINFO, h->cacert);
+		h->c->easy_setopt(e, CURLOPT_CAPATH, (const char *)NULL);
+	}
 }
 
 /* Run the prepared easy handle to completion, a failure or a cancel. */
