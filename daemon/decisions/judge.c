@@ -114,12 +114,8 @@ record(const struct decide_request *req, const char *component, const char *acto
 	if (!j->d.allow)
 		j->message = decision_deny_message(&j->d, j->version, j->id);
 	nr = decision_rule_ids(&j->d, rules, JUDGE_MAX_RULES);
-	data =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", j->id, "method",
-	              req->method ? req->method : "", "uri", shown ? shown : "", "mode",
-	              j->d.mode ? j->d.mode : "enforce", "route", j->d.route ? j->d.route : "other",
-	              "user", req->user && req->user[0] ? req->user : NULL, "violations",
-	              decision_violations_json(&j->d), "message", j->message);
+	data = decision_row_json(&j->d, j->id, req->method, shown,
+	                         req->user && req->user[0] ? req->user : NULL, j->message);
 	/* The caller, never the user the request names: a caller cannot make a
 	 * row look as if someone else had asked. The user is data.user. */
 	ev.actor = actor;

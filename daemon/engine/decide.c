@@ -3,6 +3,7 @@
  * Engine API inventory, reads its facts (engineapi.c) and maps them onto the
  * stable rule ids (decide_rules.c, decide_paths.c, decide_routes.c); the
  * policy it reads is compiled by decide_policy.c. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,23 +442,124 @@ decision_clear(struct decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
-json_t *
-decision_violations_json(const struct decision *d)
+/* A copy of s cut to at most max bytes at a character's start, "..." after
+ * it when cut; NULL on ENOMEM. */
+static char *
+cut_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	char *out;
+
+	if (n <= max)
+		return strdup(s);
+	/* Back to a character's first byte: never half a UTF-8 sequence. */
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	if ((out = malloc(n + 4)) == NULL)
+		return NULL;
+	memcpy(out, s, n);
+	memcpy(out + n, "...", 4);
+	return out;
+}
+
+/* {"s":"..."} member name and value, cut. 0, or -1 on ENOMEM. */
+static int
+set_cut(json_t *o, const char *name, const char *s, size_t max)
+{
+	char *v = cut_text(s != NULL ? s : "", max);
+	int rc = v != NULL ? json_object_set_new(o, name, json_string(v)) : -1;
+
+	free(v);
+	return rc;
+}
+
+/* The violations, the first max at most, each string cut to max_text bytes. */
+static json_t *
+violations_json_cut(const struct decision *d, size_t max, size_t max_text)
 {
 	json_t *arr = json_array();
 	size_t i;
 
-	for (i = 0; arr != NULL && i < d->nv; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule", d->v[i].rule, "field",
-		                      d->v[i].field ? d->v[i].field : "", "value",
-		                      d->v[i].value ? d->v[i].value : "", "flag",
-		                      d->v[i].flag ? d->v[i].flag : "", "message",
-		                      d->v[i].message ? d->v[i].message : "");
+	for (i = 0; arr != NULL && i < d->nv && i < max; i++) {
+		json_t *o = json_object();
 
-		if (o == NULL || json_array_append_new(arr, o) == -1) {
+		if (o == NULL || json_object_set_new(o, "rule", json_string(d->v[i].rule)) != 0 ||
+		    set_cut(o, "field", d->v[i].field, max_text) != 0 ||
+		    set_cut(o, "value", d->v[i].value, max_text) != 0 ||
+		    set_cut(o, "flag", d->v[i].flag, max_text) != 0 ||
+		    set_cut(o, "message", d->v[i].message, max_text) != 0) {
+			json_decref(o);
+			json_decref(arr);
+			return NULL;
+		}
+		if (json_array_append_new(arr, o) == -1) { /* o is released with it */
 			json_decref(arr);
 			return NULL;
 		}
 	}
 	return arr;
+}
+
+json_t *
+decision_violations_json(const struct decision *d)
+{
+	return violations_json_cut(d, SIZE_MAX, SIZE_MAX);
+}
+
+/* A row keeps its decision whole while its text cannot pass the audit log's
+ * 256 KiB of JSON even escaped (\u00XX: six bytes a byte); past that (a
+ * request refused for hundreds of binds, a URI of 300 KB) it keeps these. */
+#define ROW_WHOLE_MAX 40000 /* bytes of text kept whole */
+#define ROW_CUT_URI   2048
+#define ROW_CUT_MSG   4096
+#define ROW_CUT_V     16  /* violations kept */
+#define ROW_CUT_TEXT  256 /* bytes of each of their strings */
+
+static size_t
+row_text(const struct decision *d, const char *uri, const char *message)
+{
+	size_t n = (uri != NULL ? strlen(uri) : 0) + (message != NULL ? strlen(message) : 0);
+
+	for (size_t i = 0; i < d->nv; i++) {
+		const char *s[] = {d->v[i].field, d->v[i].value, d->v[i].flag, d->v[i].message};
+
+		for (size_t k = 0; k < 4; k++)
+			n += s[k] != NULL ? strlen(s[k]) : 0;
+	}
+	return n;
+}
+
+json_t *
+decision_row_json(const struct decision *d, const char *id, const char *method, const char *uri,
+                  const char *user, const char *message)
+{
+	int cut = row_text(d, uri, message) > ROW_WHOLE_MAX;
+	char *u = cut ? cut_text(uri != NULL ? uri : "", ROW_CUT_URI) : NULL;
+	char *m = cut && message != NULL ? cut_text(message, ROW_CUT_MSG) : NULL;
+	json_t *data = NULL;
+
+	if (cut && (u == NULL || (message != NULL && m == NULL)))
+		goto out;
+	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", id, "method",
+	                 method ? method : "", "uri",
+	                 cut   ? u
+	                 : uri ? uri
+	                       : "",
+	                 "mode", d->mode ? d->mode : "enforce", "route",
+	                 d->route ? d->route : "other", "user", user, "violations",
+	                 cut ? violations_json_cut(d, ROW_CUT_V, ROW_CUT_TEXT)
+	                     : decision_violations_json(d),
+	                 "message", cut ? m : message);
+	if (data != NULL && cut &&
+	    json_object_set_new(data, "cut",
+	                        json_pack("{s:I, s:I}", "uriBytes",
+	                                  (json_int_t)(uri != NULL ? strlen(uri) : 0), "violations",
+	                                  (json_int_t)d->nv)) != 0) {
+		json_decref(data);
+		data = NULL;
+	}
+out:
+	free(u);
+	free(m);
+	return data;
 }

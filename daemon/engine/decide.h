@@ -234,8 +234,17 @@ int decide_eval(const struct decide_policy *dp, const struct decide_request *req
 int decide_create_sources(const struct decide_request *req, struct decide_mounts *out);
 /* Free what a decision owns and zero it. Accepts NULL. */
 void decision_clear(struct decision *d);
-/* [{"rule","field","value","message"}, ...]; new reference, NULL on ENOMEM. */
+/* [{"rule","field","value","flag","message"}, ...]; new reference, NULL on
+ * ENOMEM. */
 json_t *decision_violations_json(const struct decision *d);
+/* The data of decision d's audit row: {decisionId, method, uri, mode,
+ * route, user (when not NULL), violations, message}. Whole while it surely
+ * fits the audit log's data limit; past that its URI, message and
+ * violations are cut to sizes that fit whatever they hold, and "cut" says
+ * how large they were: a deny is never left unrecorded for its size. New
+ * reference, NULL on ENOMEM. */
+json_t *decision_row_json(const struct decision *d, const char *id, const char *method,
+                          const char *uri, const char *user, const char *message);
 /* The rule ids of d's violations, each once, in the order they first appear:
  * up to max pointers (static strings) into out; returns how many. */
 size_t decision_rule_ids(const struct decision *d, const char **out, size_t max);

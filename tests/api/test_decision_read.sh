@@ -29,6 +29,37 @@ check "id, allow, mode, route, policyVersion, violations and message as POST ans
 expect_json "the route is named" .route container.create
 expect_json "the message is the one the client saw" '.message | startswith("lockset: denied by policy v1")' true
 
+# --- a deny too large to record whole is recorded cut, never left out: 700
+# binds refused (a row of over 256 KiB whole) and a URI of 300 KB
+BINDS=$(python3 -c 'import json; print(json.dumps(["/etc/x%03d:/m%03d" % (i, i) for i in range(700)]))')
+ROWS_BEFORE=$(sqlite3 "$STATE/lockset.db" 'SELECT count(*) FROM events')
+api POST /v1/decisions "${J[@]}" \
+	-d "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/create\",\"body\":{\"Image\":\"alpine\",\"HostConfig\":{\"Privileged\":true,\"Binds\":$BINDS}}}"
+expect_json "a create refused for 700 binds is denied" .allow false
+BIG_ID=$(jqb .id)
+check "... with no word of the audit log failing" bash -c '! grep -q "audit log is unavailable" "$1"' _ "$BODY"
+api GET "/v1/decisions/$BIG_ID"
+expect_status "... and its row is there, read back by id" 200
+expect_json "... keeping the first violations" '.violations | length' 16
+check "... and saying what was cut" test "$(sqlite3 "$STATE/lockset.db" \
+	"SELECT json_extract(data, '\$.cut.violations') FROM events WHERE json_extract(data, '\$.decisionId') = '$BIG_ID'")" -ge 700
+# (through the plugin: dockerd takes request lines of up to 1 MiB)
+python3 - "$T/long.json" <<'PY'
+import base64, json, sys
+body = base64.b64encode(b'{"Image":"alpine","HostConfig":{"Privileged":true}}').decode()
+json.dump({"RequestMethod": "POST", "RequestUri": "/v1.47/containers/create?x=" + "a" * 300000,
+           "RequestBody": body, "RequestHeaders": {"Content-Type": "application/json"}},
+          open(sys.argv[1], "w"))
+PY
+curl -s --unix-socket "$AUTHZ_SOCK" -o "$T/long.out" -d @"$T/long.json" http://plugin/AuthZPlugin.AuthZReq
+check "a deny whose URI is 300 KB is denied" test "$(jq -r .Allow "$T/long.out")" = false
+LONG_ID=$(jq -r .Msg "$T/long.out" | grep -o 'decision [0-9a-f]\{32\}' | cut -d' ' -f2)
+api GET "/v1/decisions/$LONG_ID"
+expect_status "... and recorded ($LONG_ID)" 200
+check "... its URI's size kept" test "$(sqlite3 "$STATE/lockset.db" \
+	"SELECT json_extract(data, '\$.cut.uriBytes') FROM events WHERE json_extract(data, '\$.decisionId') = '$LONG_ID'")" -gt 300000
+check "two more rows than before" test "$(sqlite3 "$STATE/lockset.db" 'SELECT count(*) FROM events')" -ge $((ROWS_BEFORE + 2))
+
 # --- a reported event is not lockset's word: it cannot stand in for a decision
 tcp POST /v1/events -H "Authorization: Bearer $RT" "${J[@]}" \
 	-d "{\"action\":\"runtime.note.x\",\"decision\":\"allow\",\"data\":{\"decisionId\":\"$ID\",\"mode\":\"audit\",\"violations\":[],\"message\":\"approved\"}}"
