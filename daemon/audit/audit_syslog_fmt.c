@@ -172,6 +172,34 @@ utf8_char(const unsigned char *s, unsigned *cp)
 	return n;
 }
 
+/* The message body, the row's data as compact JSON, up to max bytes in all
+ * (cut between characters). Its strings escape C0 controls already; the C1
+ * controls and U+2028, U+2029, which jansson writes as they are and some
+ * receivers take for line ends, go as \uXXXX (still the same JSON). */
+static void
+put_body(struct buf *b, const char *data, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t n = 0, k;
+	unsigned cp;
+	char esc[8];
+
+	for (; p[n] != '\0'; n += k) {
+		if ((k = utf8_char(p + n, &cp)) == 0)
+			k = 1, cp = 0; /* not UTF-8: jansson writes none */
+		if ((cp >= 0x80 && cp <= 0x9f && k == 2) || cp == 0x2028 || cp == 0x2029) {
+			if (b->len + 6 > max)
+				break;
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+			puts_(b, esc);
+			continue;
+		}
+		if (b->len + k > max)
+			break;
+		put(b, (const char *)p + n, k);
+	}
+}
+
 /* name="value", skipped when value is empty. RFC 5424 escapes '"', '\' and
  * ']'; a value also comes from callers (an event's actor, the image of a
  * denied create), so nothing in it may end the line or start another on
@@ -263,9 +291,8 @@ audit_syslog_format(const struct audit_row *r, long pid, size_t *len)
 	}
 	puts_(&b, "]");
 	if (r->data != NULL && r->data[0] != '\0' && b.len + 1 < AUDIT_SYSLOG_MAX) {
-		size_t room = AUDIT_SYSLOG_MAX - b.len - 1, dl = strlen(r->data);
 		puts_(&b, " ");
-		put(&b, r->data, dl < room ? dl : room);
+		put_body(&b, r->data, AUDIT_SYSLOG_MAX);
 	}
 	if (b.oom) {
 		free(b.p);

@@ -124,6 +124,14 @@ test_values_cannot_break_lines(void)
 	                "\\xff\\xc3\xc3\xa9\"") != NULL);
 	free(m);
 
+	/* The body is JSON whose strings jansson writes with C1 controls and
+	 * U+2028, U+2029 as they are: they go as \uXXXX. */
+	r.data = "{\"actor\":\"a\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\xc2\x9f\xc3\xa9\"}";
+	m = audit_syslog_format(&r, 1, &len);
+	CHECK(strstr(m, "{\"actor\":\"a\\u0085\\u2028\\u2029\\u009f\xc3\xa9\"}") != NULL);
+	free(m);
+	r.data = row().data;
+
 	/* 511 x's and a two-byte character across the 512-byte cap. */
 	cut = malloc(600);
 	memset(cut, 'x', 511);
