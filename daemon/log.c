@@ -61,6 +61,11 @@ log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		return;
 	if (errstr != NULL && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", errstr);
+	/* One message, one line: a value from a caller (a request's path,
+	 * percent-decoded) cannot end it or start a forged one. */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (log_to_stderr) {
 		char line[2200];
 		struct timespec ts;

@@ -93,4 +93,10 @@ expect_error "the impact preview's since= past 9999 in UTC is refused too" 400 i
 api GET '/v1/audit?since=9999-12-31T23:59:59Z'
 expect_status "since= at the last second of 9999 is fine" 200
 expect_json "... and matches no row" '.events | length' 0
+# A caller's path cannot write a line of its own into the daemon's log: the
+# 404 names the path, percent-decoded, with its line end made harmless.
+curl -s -o /dev/null --path-as-is "http://127.0.0.1:$PORT/v1/nothing%0a2026-01-01T00:00:00.000Z%20locksetd[1]%20error:%20FORGED"
+wait_until 10 grep -q 'v1/nothing?2026-01-01' "$T/daemon.log"
+check "the daemon log shows the path on its own line, the newline as ?" \
+	bash -c '! grep -q "^2026-01-01T00:00:00.000Z locksetd\[1\] error: FORGED" "$1"' _ "$T/daemon.log"
 finish
