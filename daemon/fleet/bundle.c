@@ -227,6 +227,45 @@ check_shape(const json_t *b, char *why, size_t whylen)
 	return rc;
 }
 
+/* Before anything is parsed, from a server not trusted yet: a JSON text of
+ * more objects or values than a bundle of the body cap holds (at least 32
+ * bytes an object), or nested deeper than policies go, is refused, so that
+ * 16 MiB of "{}," (five million objects, 1.3 GB once parsed) cannot grow a
+ * root daemon that is also the engine's authorization plugin. Counts what
+ * can be: each '{' an object, each '{', '[' and ',' outside strings a value. */
+#define BUNDLE_MAX_OBJECTS 500000
+#define BUNDLE_MAX_VALUES  2000000
+#define BUNDLE_MAX_DEPTH   64
+
+static int
+too_large(const char *s, size_t len)
+{
+	size_t values = 1, objects = 0;
+	int in_str = 0, depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '{' || c == '[' || c == ',')
+			values++, objects += c == '{', depth += c != ',';
+		else if (c == '}' || c == ']')
+			depth--;
+		if (objects > BUNDLE_MAX_OBJECTS || values > BUNDLE_MAX_VALUES ||
+		    depth > BUNDLE_MAX_DEPTH)
+			return 1;
+	}
+	return 0;
+}
+
 json_t *
 bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *info, char *why,
             size_t whylen)
@@ -242,6 +281,11 @@ bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *inf
 	json_error_t jerr;
 
 	memset(info, 0, sizeof(*info));
+	if (too_large(body, len)) {
+		snprintf(why, whylen, "not a bundle: over %d objects, %d values or %d levels deep",
+		         BUNDLE_MAX_OBJECTS, BUNDLE_MAX_VALUES, BUNDLE_MAX_DEPTH);
+		return NULL;
+	}
 	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL) {
 		snprintf(why, whylen, "not JSON: line %d: %s", jerr.line, jerr.text);

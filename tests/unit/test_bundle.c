@@ -95,6 +95,45 @@ test_other_key_is_refused(void)
 	EVP_PKEY_free(other);
 }
 
+/* A body of more objects than a bundle holds is refused before it is parsed:
+ * 16 MiB of "{}," would be five million jansson objects. A string holding
+ * the same bytes is no object. */
+static void
+test_flood_is_refused_unparsed(void)
+{
+	EVP_PKEY *k = new_key();
+	struct bundle_info info;
+	char why[256] = "";
+	size_t n = 3 * 600000 + 16, len;
+	char *flood = malloc(n), *body = signed_body(k, &len);
+	json_t *b;
+
+	memcpy(flood, "[", 1);
+	for (size_t i = 0; i < 600000; i++)
+		memcpy(flood + 1 + 3 * i, "{},", 3);
+	memcpy(flood + 1 + 3 * 600000, "{}]", 4);
+	CHECK(bundle_open(flood, strlen(flood), k, &info, why, sizeof(why)) == NULL);
+	CHECK(strstr(why, "not a bundle: over 500000 objects") == why);
+	/* Nested past 64 levels. */
+	memset(flood, '[', 100);
+	memset(flood + 100, ']', 100);
+	CHECK(bundle_open(flood, 200, k, &info, why, sizeof(why)) == NULL);
+	CHECK(strstr(why, "levels deep") != NULL);
+	/* The same bytes in a string are no objects: parsed, and refused for
+	 * what it is. And a signed bundle still opens. */
+	memcpy(flood, "[\"", 2);
+	for (size_t i = 0; i < 600000; i++)
+		memcpy(flood + 2 + 3 * i, "{},", 3);
+	memcpy(flood + 2 + 3 * 600000, "\"]", 3);
+	CHECK(bundle_open(flood, strlen(flood), k, &info, why, sizeof(why)) == NULL);
+	CHECK(strstr(why, "not a signed bundle") == why);
+	json_decref(b = bundle_open(body, len, k, &info, why, sizeof(why)));
+	CHECK(b != NULL);
+	free(flood);
+	free(body);
+	EVP_PKEY_free(k);
+}
+
 /* Replace the first occurrence of from by to (same length) in body. */
 static int
 patch_bytes(char *body, const char *from, const char *to)
@@ -210,6 +249,7 @@ main(void)
 	RUN(test_signed_bundle_opens_with_its_key);
 	RUN(test_signature_covers_the_canonical_bundle_text);
 	RUN(test_other_key_is_refused);
+	RUN(test_flood_is_refused_unparsed);
 	RUN(test_changed_bundle_is_refused);
 	RUN(test_malformed_input_is_refused_with_a_reason);
 	RUN(test_signed_but_malformed_bundle_is_refused);
