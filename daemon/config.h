@@ -56,6 +56,8 @@ struct config {
 	char *home_group;              /* the docker users: $HOME, reading decisions by id */
 	long events_rate;              /* POST /v1/events per caller per second; 0: no limit */
 	long events_burst;             /* ... and at once */
+	long decisions_rate;           /* POST /v1/decisions per caller per second; 0: no limit */
+	long decisions_burst;          /* ... and at once */
 	char *tls_cert;
 	char *tls_key;
 	int allow_insecure_tcp;

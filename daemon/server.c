@@ -62,6 +62,7 @@ server_stop(struct server *s)
 	auth_free(s->auth);
 	audit_close(s->audit);
 	ratelimit_free(s->events_limit);
+	ratelimit_free(s->decisions_limit);
 	ratelimit_free(s->reports_limit);
 	redact_free(s->redact);
 	*s = (struct server){.cfg = s->cfg};

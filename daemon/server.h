@@ -35,18 +35,19 @@ struct server {
 	const struct config *cfg;
 	struct http *http; /* the front door: listeners, connections (http/http.h) */
 	struct audit *audit;
-	struct ratelimit *events_limit;  /* POST /v1/events per caller; NULL: none */
-	struct ratelimit *reports_limit; /* POST /v1/hosts/{host}/status per caller, at the
+	struct ratelimit *events_limit;    /* POST /v1/events per caller; NULL: none */
+	struct ratelimit *decisions_limit; /* POST /v1/decisions per caller; NULL: none */
+	struct ratelimit *reports_limit;   /* POST /v1/hosts/{host}/status per caller, at the
 	                                    same rate (each writes an audit row); NULL: none */
-	struct redact *redact;           /* hides secrets in recorded requests (redact.h) */
-	struct containers *containers;   /* container records, or NULL */
-	struct lookup *lookup;           /* container lookups for judgements, or NULL */
-	struct engineinfo *engineinfo;   /* the engine's user namespaces, or NULL */
-	struct proxy *proxy;             /* the docker socket proxy, or NULL */
-	struct judge *judge;             /* decide, record, count (judge.h) */
-	struct tokens *tokens;           /* API bearer tokens (http/tokens.h) */
-	struct auth *auth;               /* role maps, home group; checks tokens (http/auth.h) */
-	struct inputs *inputs;           /* the decision-input recorder, or NULL */
+	struct redact *redact;             /* hides secrets in recorded requests (redact.h) */
+	struct containers *containers;     /* container records, or NULL */
+	struct lookup *lookup;             /* container lookups for judgements, or NULL */
+	struct engineinfo *engineinfo;     /* the engine's user namespaces, or NULL */
+	struct proxy *proxy;               /* the docker socket proxy, or NULL */
+	struct judge *judge;               /* decide, record, count (judge.h) */
+	struct tokens *tokens;             /* API bearer tokens (http/tokens.h) */
+	struct auth *auth;                 /* role maps, home group; checks tokens (http/auth.h) */
+	struct inputs *inputs;             /* the decision-input recorder, or NULL */
 	struct fleetstore *fleetstore;   /* bundle numbers and host reports (fleet/fleetstore.h) */
 	struct bundleserve *bundles;     /* the signed bundle served, or NULL: signs none */
 	struct upstream *upstream;       /* upstream mode, or NULL: the policy is local */

@@ -286,6 +286,9 @@ startup_access_configure(struct server *srv, const struct config *c)
 	    ((srv->events_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL ||
 	     (srv->reports_limit = ratelimit_new(c->events_rate, c->events_burst, NULL)) == NULL))
 		fatalx("out of memory");
+	if (c->decisions_rate > 0 && (srv->decisions_limit = ratelimit_new(
+	                                  c->decisions_rate, c->decisions_burst, NULL)) == NULL)
+		fatalx("out of memory");
 	if ((srv->auth = auth_new()) == NULL)
 		fatalx("out of memory");
 	for (size_t i = 0; i < c->role_map.n; i++) {

@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "decisions/judge.h"
 #include "util/jsonv.h"
+#include "util/ratelimit.h"
 #include "http/reply.h"
 #include "policy/userpolicy.h"
 
@@ -274,6 +275,7 @@ h_decisions_post(struct request *rq)
 	struct decision_pending *p = rq->hstate;
 	char *text = NULL;
 	enum MHD_Result ret;
+	unsigned retry;
 
 	if (p != NULL) {
 		/* Resumed: the audit record is settled. */
@@ -306,6 +308,10 @@ h_decisions_post(struct request *rq)
 		problems_clear(&errs);
 		return ret;
 	}
+	/* Each deny is an audit row: one caller's flood must not fill the disk. */
+	if (ratelimit_take(rq->srv->decisions_limit, rq->peer->name, &retry) != 0)
+		return reply_rate_limited(
+		    rq, retry, "too many decisions asked for by this caller; retry later");
 	req.content_type = header_value(headers, "Content-Type");
 	if (containers != NULL) {
 		req.container = given_container;

@@ -69,9 +69,13 @@ h_metrics_get(struct request *rq)
 	        "# HELP lockset_host_reports_dropped_total Host status reports (POST "
 	        "/v1/hosts/{host}/status) not recorded, by reason.\n"
 	        "# TYPE lockset_host_reports_dropped_total counter\n"
-	        "lockset_host_reports_dropped_total{reason=\"rate_limited\"} %llu\n",
-	        ratelimit_refused(rq->srv->events_limit),
-	        ratelimit_refused(rq->srv->reports_limit));
+	        "lockset_host_reports_dropped_total{reason=\"rate_limited\"} %llu\n"
+	        "# HELP lockset_decision_requests_refused_total Decisions asked for (POST "
+	        "/v1/decisions) and not judged, by reason.\n"
+	        "# TYPE lockset_decision_requests_refused_total counter\n"
+	        "lockset_decision_requests_refused_total{reason=\"rate_limited\"} %llu\n",
+	        ratelimit_refused(rq->srv->events_limit), ratelimit_refused(rq->srv->reports_limit),
+	        ratelimit_refused(rq->srv->decisions_limit));
 	audit_metrics(rq->srv->audit, out);
 	judge_metrics(rq->srv->judge, out);
 	inputs_metrics(rq->srv->inputs, out);

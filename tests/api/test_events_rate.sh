@@ -4,6 +4,8 @@
 # the burst is accepted, the next event gets 429 rate_limited with Retry-After
 # and is not recorded, another caller keeps its own budget, the drop is
 # counted in /metrics, and the caller is served again once a token is back.
+# POST /v1/decisions is limited the same way (--decisions-rate,
+# --decisions-burst), and the plugin socket is not.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need sqlite3
 
@@ -61,4 +63,33 @@ for _ in $(seq 40); do
 	sleep 0.1
 done
 check "the caller is served again once a token is back" test "$served" = 1
+
+# POST /v1/decisions likewise (--decisions-rate, --decisions-burst): each deny
+# is an audit row. The plugin socket is not limited.
+lockset_stop
+lockset_start --decisions-rate 1/s --decisions-burst 2 || exit 1
+DENY='{\"method\":\"POST\",\"uri\":\"/containers/create\",\"body\":{\"Image\":\"alpine\",\"HostConfig\":{\"Privileged\":true}}}'
+: >"$T/dburst.cfg"
+for s in d-1 d-2 over; do
+	[ "$s" = d-1 ] || echo next >>"$T/dburst.cfg"
+	printf '%s\n' "url = \"http://lockset/v1/decisions\"" "unix-socket = \"$SOCK\"" \
+		"header = \"Content-Type: application/json\"" "data = \"$DENY\"" \
+		"output = \"$T/dburst-$s.json\"" "write-out = \"%{http_code} %header{retry-after}\\\\n\"" >>"$T/dburst.cfg"
+done
+BEFORE=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='container.create.denied'")
+curl -s -K "$T/dburst.cfg" >"$T/dburst.out"
+check "the burst of decisions is judged" test "$(sed -n 1,2p "$T/dburst.out" | tr '\n' ' ')" = "200  200  "
+check "the decision past the burst is refused: 429 with Retry-After" \
+	test "$(sed -n 3p "$T/dburst.out")" = "429 1"
+check "... rate_limited" test "$(jq -r .error.code "$T/dburst-over.json")" = rate_limited
+check "... and neither judged nor recorded" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action='container.create.denied'")" = $((BEFORE + 2))
+check "... counted in /metrics" bash -c "curl -s --unix-socket '$SOCK' http://lockset/metrics |
+	grep -q '^lockset_decision_requests_refused_total{reason=\"rate_limited\"} 1\$'"
+PLUGIN_DENY="{\"RequestMethod\":\"POST\",\"RequestUri\":\"/containers/create\",\"RequestBody\":\"$(printf '%s' '{"Image":"alpine","HostConfig":{"Privileged":true}}' | base64 -w0)\",\"RequestHeaders\":{\"Content-Type\":\"application/json\"}}"
+for i in 1 2 3 4; do
+	curl -s --unix-socket "$AUTHZ_SOCK" -o "$T/p$i.json" -d "$PLUGIN_DENY" http://plugin/AuthZPlugin.AuthZReq
+done
+check "the plugin socket answers every call meanwhile" \
+	test "$(cat "$T"/p[1-4].json | jq -r .Allow | sort -u)" = false
 finish
