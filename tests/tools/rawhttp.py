@@ -67,12 +67,18 @@ def main():
     stream = "--stream" in sys.argv[3:]
     request = b"" if stream else sys.stdin.buffer.read()
     s = connect(addr)
-    s.sendall(request)
-    while stream:
-        part = os.read(0, 65536)
-        if not part:
-            break
-        s.sendall(part)
+    try:
+        # A server may answer and close before reading (a connection it
+        # turns away): what it sent is still read below.
+        if request:
+            s.sendall(request)
+        while stream:
+            part = os.read(0, 65536)
+            if not part:
+                break
+            s.sendall(part)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
     deadline = time.monotonic() + timeout
     data, closed = b"", False
     while True:
