@@ -86,6 +86,7 @@ reply_json_response(json_t *body, const char *hname, const char *hvalue)
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
 	return resp;
@@ -171,12 +172,48 @@ log_error_reply(const struct request *rq, enum error_code code, const char *msg,
 	          msg);
 }
 
+/* s with every byte that does not belong to a valid UTF-8 character as '?'
+ * (a message naming a caller's percent-decoded path, say), into out. */
+static void
+utf8_clean(const char *s, char *out, size_t outsz)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k = 0;
+
+	while (p[i] != '\0' && k + 1 < outsz) {
+		unsigned c = p[i];
+		size_t n = c < 0x80                 ? 1
+		           : c >= 0xc2 && c <= 0xdf ? 2
+		           : c >= 0xe0 && c <= 0xef ? 3
+		           : c >= 0xf0 && c <= 0xf4 ? 4
+		                                    : 0;
+		size_t j = 1;
+
+		for (; n > 1 && j < n && (p[i + j] & 0xc0) == 0x80; j++)
+			;
+		if (n == 0 || j < n || (c == 0xe0 && p[i + 1] < 0xa0) ||
+		    (c == 0xed && p[i + 1] > 0x9f) || (c == 0xf0 && p[i + 1] < 0x90) ||
+		    (c == 0xf4 && p[i + 1] > 0x8f) || k + n >= outsz) {
+			out[k++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + k, p + i, n);
+		k += n;
+		i += n;
+	}
+	out[k] = '\0';
+}
+
 json_t *
 reply_error_body(const struct request *rq, enum error_code code, const struct problems *details,
                  const char *msg)
 {
-	json_t *err = json_pack("{s:s, s:s}", "code", error_table[code].name, "message", msg);
-	char id[16];
+	char clean[1024], id[16];
+	json_t *err;
+
+	utf8_clean(msg != NULL ? msg : "", clean, sizeof(clean));
+	err = json_pack("{s:s, s:s}", "code", error_table[code].name, "message", clean);
 
 	log_error_reply(rq, code, msg, id, sizeof(id));
 	if (err == NULL)

@@ -99,4 +99,10 @@ curl -s -o /dev/null --path-as-is "http://127.0.0.1:$PORT/v1/nothing%0a2026-01-0
 wait_until 10 grep -q 'v1/nothing?2026-01-01' "$T/daemon.log"
 check "the daemon log shows the path on its own line, the newline as ?" \
 	bash -c '! grep -q "^2026-01-01T00:00:00.000Z locksetd\[1\] error: FORGED" "$1"' _ "$T/daemon.log"
+# A path that is not UTF-8 still gets the error shape: the message names it
+# with '?' for the bytes that are not, and the connection stays usable.
+api GET "/v1/nothing%ff%c3"
+expect_error "a path of bytes that are not UTF-8: 404 in the error shape" 404 not_found
+expect_json "... naming it as far as it is text" .error.message "no such resource: /v1/nothing??"
+check "JSON replies say nosniff" grep -qi '^x-content-type-options: nosniff' "$HEADERS"
 finish
