@@ -30,7 +30,9 @@
 struct longpoll {
 	struct served_waiter w;
 	struct http_wait wait;
-	struct served_hub *hub; /* where w is registered */
+	struct served_hub *hub;       /* where w is registered */
+	struct server *srv;           /* its long-poll caps */
+	struct caller_count *counted; /* counted against them (h_longpoll_admit) */
 };
 
 /* The query of one request. */
@@ -51,6 +53,7 @@ longpoll_free(void *p)
 	struct longpoll *lp = p;
 
 	served_wait_remove(lp->hub, &lp->w);
+	h_longpoll_release(lp->srv, &lp->counted);
 	free(lp);
 }
 
@@ -190,8 +193,16 @@ hold(struct request *rq, double seconds, unsigned long long gen)
 	struct longpoll *lp = rq->hstate;
 
 	if (lp == NULL) {
+		enum MHD_Result ret;
+
 		if ((lp = calloc(1, sizeof(*lp))) == NULL)
 			return reply_error(rq, ERR_INTERNAL, NULL, "out of memory");
+		/* The same caps as /v1/settings' long-polls. */
+		if (!h_longpoll_admit(rq, &lp->counted, &ret)) {
+			free(lp);
+			return ret;
+		}
+		lp->srv = rq->srv;
 		lp->w.fire = longpoll_fire;
 		lp->hub = rq->srv->served;
 		clock_gettime(CLOCK_MONOTONIC, &lp->w.deadline);

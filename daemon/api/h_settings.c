@@ -116,10 +116,8 @@ total_cap(const struct server *srv)
 	return cap > 0 ? cap : http_rest_capacity(srv->http) * 3 / 4;
 }
 
-/* Count rq's long-poll against its caller and the total: 1 when it may
- * wait, else 0 with the refusal queued in *ret. */
-static int
-admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
+int
+h_longpoll_admit(struct request *rq, struct caller_count **counted, enum MHD_Result *ret)
 {
 	struct settings_api *sa = rq->srv->settings;
 	int admin = rq->peer->role >= ROLE_ADMIN;
@@ -140,7 +138,7 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	if (c != NULL) {
 		c->n++;
 		sa->waiting++;
-		lp->counted = c;
+		*counted = c;
 	}
 	lockorder_unlock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
 	if (c != NULL)
@@ -158,23 +156,23 @@ admit(struct request *rq, struct longpoll *lp, enum MHD_Result *ret)
 	return 0;
 }
 
-static void
-release(struct longpoll *lp)
+void
+h_longpoll_release(struct server *srv, struct caller_count **counted)
 {
-	struct settings_api *sa = lp->srv->settings;
+	struct settings_api *sa = srv->settings;
 	struct caller_count **pp, *c;
 
-	if (lp->counted == NULL)
+	if (*counted == NULL)
 		return;
 	lockorder_lock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
-	pp = caller_slot(sa, lp->counted->name);
+	pp = caller_slot(sa, (*counted)->name);
 	if ((c = *pp) != NULL && --c->n == 0) {
 		*pp = c->next;
 		free(c);
 	}
 	sa->waiting--;
 	lockorder_unlock(&sa->caps_lock, LOCK_SETTINGS_CAPS);
-	lp->counted = NULL;
+	*counted = NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -194,7 +192,7 @@ longpoll_free(void *p)
 	struct longpoll *lp = p;
 
 	served_wait_remove(lp->srv->served, &lp->w);
-	release(lp);
+	h_longpoll_release(lp->srv, &lp->counted);
 	free(lp->user);
 	free(lp);
 }
@@ -212,7 +210,7 @@ longpoll_new(struct request *rq, const char *user, const char *etag, long wait,
 		return NULL;
 	}
 	lp->srv = rq->srv;
-	if (!admit(rq, lp, ret)) {
+	if (!h_longpoll_admit(rq, &lp->counted, ret)) {
 		free(lp->user);
 		free(lp);
 		return NULL;

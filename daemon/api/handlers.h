@@ -69,6 +69,14 @@ enum MHD_Result h_user_settings_get(struct request *rq);
 enum MHD_Result h_user_settings_delete(struct request *rq);
 /* Prometheus text of the long-polls: waiting, limits, per-user builds. */
 void h_settings_metrics(struct server *srv, FILE *out);
+/* Long-poll caps (h_settings.c), shared by /v1/settings and /v1/bundle:
+ * count rq's long-poll against its caller (--long-poll-per-caller) and all
+ * (--long-poll-max-waiters): 1 with the count in *counted when it may
+ * wait, else 0 with the refusal (429 or 503) queued in *ret. Release the
+ * count with h_longpoll_release (a NULL count is none). */
+struct caller_count;
+int h_longpoll_admit(struct request *rq, struct caller_count **counted, enum MHD_Result *ret);
+void h_longpoll_release(struct server *srv, struct caller_count **counted);
 /* Remove (audited, as preferences.expired) the preferences unchanged for
  * --prefs-max-days; at start-up, then hourly from the preferences routes. */
 void h_users_prefs_expire(struct server *srv);

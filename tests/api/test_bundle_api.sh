@@ -214,4 +214,22 @@ expect_status "an admin forgets a host" 204
 api POST /v1/hosts/web-4/status -d '{"bundleVersion": 4}'
 expect_status "... and a new one has room" 200
 
+# --- bundle long-polls count against the same caps as the settings' ones:
+# a runtime caller past --long-poll-per-caller (2 here) gets 429
+lockset_stop
+FLEET=$("$LOCKSETD" --state-dir "$STATE" --create-token fleet-lp --role runtime) || exit 1
+lockset_start --bundle-signing-key "$T/sign.pem" --long-poll-per-caller 2 || exit 1
+BETAG=$(curl -s --unix-socket "$SOCK" -D - -o /dev/null http://lockset/v1/bundle |
+	sed -n 's/^ETag: *//Ip' | tr -d '\r')
+POLL="GET /v1/bundle?wait=300 HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer $FLEET\\r\\nIf-None-Match: $BETAG\\r\\n\\r\\n"
+python3 "$LOCKSET_SRCDIR/tests/tools/holdconn.py" "127.0.0.1:$PORT" 2 --send "$POLL" >"$T/lp.hold" 2>&1 &
+EXTRA_PIDS="$!"
+wait_until 30 bash -c "curl -s --unix-socket '$SOCK' http://lockset/metrics |
+	grep -q '^lockset_longpoll_waiters{kind=\"org\"} 2\$'"
+out=$(printf "$POLL" | python3 "$LOCKSET_SRCDIR/tests/tools/rawhttp.py" "127.0.0.1:$PORT" 20)
+check "a third bundle long-poll of the same caller: 429 ($out)" grep -q '^status 429 ' <<<"$out"
+kill "$EXTRA_PIDS"
+wait "$EXTRA_PIDS" 2>/dev/null
+EXTRA_PIDS=
+
 finish
