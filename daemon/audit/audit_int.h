@@ -99,6 +99,9 @@ struct audit {
 	char last_hash[65];
 	struct audit_cp cp;        /* its own lock, a leaf (LOCK_AUDIT_CHECKPOINT) */
 	struct syslog_fwd *syslog; /* while forwarding (audit_syslog_start .. _stop) */
+	/* While forwarding, the first row the receiver has not confirmed, which
+	 * retention must keep; 0 when not forwarding (atomic). */
+	long long syslog_unsent;
 	/* writer thread only: cached statements on the write connection */
 	sqlite3_stmt *st_event, *st_rule;
 };

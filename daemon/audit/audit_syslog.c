@@ -161,6 +161,7 @@ set_state(struct syslog_fwd *f, int up, const char *error)
 		snprintf(f->last_error, sizeof(f->last_error), "%s", error);
 	f->confirmed_pub = f->confirmed;
 	lockorder_unlock(&f->lock, LOCK_AUDIT_SYSLOG);
+	__atomic_store_n(&f->a->syslog_unsent, f->confirmed + 1, __ATOMIC_RELEASE);
 }
 
 static void
@@ -387,6 +388,7 @@ audit_syslog_start(struct audit *a, const char *spec, const char *cacert, char *
 		return -1;
 	}
 	f->running = 1;
+	__atomic_store_n(&a->syslog_unsent, f->confirmed + 1, __ATOMIC_RELEASE);
 	a->syslog = f;
 	log_info("syslog: forwarding the audit log to %s from row %lld", spec, f->confirmed + 1);
 	return 0;
@@ -409,6 +411,7 @@ audit_syslog_stop(struct audit *a)
 		f->confirmed = f->sent;
 	cursor_save(f);
 	syslog_conn_close(&f->c);
+	__atomic_store_n(&a->syslog_unsent, 0, __ATOMIC_RELEASE);
 	a->syslog = NULL;
 	fwd_free(f);
 }

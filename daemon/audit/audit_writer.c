@@ -381,7 +381,7 @@ prune_tx(sqlite3 *c, void *arg)
 {
 	struct prune *p = arg;
 	struct audit *a = p->a;
-	long long lo, upto = 0, id = 0, n = 0;
+	long long lo, upto = 0, id = 0, n = 0, unsent;
 	char hash[65], rules[] = "[]", *data_json = NULL;
 	json_t *data = NULL;
 	struct audit_event ev = {0};
@@ -401,6 +401,11 @@ prune_tx(sqlite3 *c, void *arg)
 		if (old > upto)
 			upto = old;
 	}
+	/* Rows the syslog receiver has not confirmed stay until it has: a flood
+	 * while it is out of reach cannot push them out unsent. */
+	unsent = __atomic_load_n(&a->syslog_unsent, __ATOMIC_ACQUIRE);
+	if (unsent > 0 && upto > unsent - 1)
+		upto = unsent - 1;
 	if (upto < lo)
 		return SQLITE_OK;
 	if (upto > lo + PRUNE_BATCH - 1)

@@ -4,6 +4,7 @@
  * stats, output forms and event validation. LOCKSET_BENCH=1 measures appends/s. */
 #include "audit/audit.h"
 #include "audit/audit_int.h"
+#include "audit/audit_syslog.h"
 #include "check.h"
 #include "testutil.h"
 #include "store/db.h"
@@ -550,6 +551,29 @@ test_rollback_while_stopped_is_found(void)
 	             SQLITE_OK);
 	a = open_with(d, NULL);
 	verify_fails(a, 10, "rolled back"); /* the truncation's own row, now the first */
+	audit_close(a);
+	rm_dir(d);
+}
+
+/* While the audit log is forwarded to syslog, retention keeps the rows the
+ * receiver has not confirmed: a receiver out of reach (nothing listens on
+ * port 1) while denies flood in loses none of them. Once forwarding stops,
+ * retention applies again. */
+static void
+test_retention_keeps_rows_syslog_has_not_confirmed(void)
+{
+	const char *d = new_dir();
+	struct audit_opts o = {1, 0, 10, "testhost", 0, test_clock, 0};
+	struct audit *a = open_with(d, &o);
+	char *err = NULL;
+
+	CHECK_INT_EQ(audit_syslog_start(a, "tcp:127.0.0.1:1", NULL, &err), 0);
+	free(err);
+	for (int i = 0; i < 30; i++)
+		add(a, "exec.denied", "uid:1", "c1", "deny", "privileged", 1);
+	CHECK_INT_EQ(audit_prune(a), 0);
+	audit_syslog_stop(a);
+	CHECK_INT_EQ(audit_prune(a), 21); /* rows 1-21 go; the anchor and 22-30 stay */
 	audit_close(a);
 	rm_dir(d);
 }
@@ -1607,6 +1631,7 @@ main(void)
 	RUN(test_checkpoint_catches_a_recomputed_chain);
 	RUN(test_rollback_while_stopped_is_found);
 	RUN(test_checkpoint_of_a_pruned_row_checks_against_its_anchor);
+	RUN(test_retention_keeps_rows_syslog_has_not_confirmed);
 	RUN(test_failed_write_degrades_and_recovers);
 	RUN(test_reserved_and_invalid_events_refused);
 	RUN(test_reported_events_only_under_runtime);
