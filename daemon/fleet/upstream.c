@@ -13,12 +13,14 @@
 #include "audit/audit.h"
 #include "log.h"
 #include "policy/policylife.h"
+#include "store/db.h"
 #include "util/lockorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -287,6 +289,29 @@ read_token(const char *path, char **err)
 	return t;
 }
 
+/* The newest bundle version this host installed, by its audit log
+ * (policy.bundle.installed, whose newest rows retention keeps): a floor no
+ * bundle may go below, even when upstream-bundle.json is lost, unreadable or
+ * no longer installs. 0 when there is none. */
+static long long
+installed_floor(struct audit *a)
+{
+	struct db *d = a != NULL ? audit_db(a) : NULL;
+	sqlite3 *c = d != NULL ? db_reader_get(d) : NULL;
+	sqlite3_stmt *st;
+	long long v = 0;
+
+	if (c == NULL)
+		return 0;
+	st = db_prepare(c, "SELECT json_extract(data, '$.bundleVersion') FROM events WHERE "
+	                   "action = 'policy.bundle.installed' ORDER BY id DESC LIMIT 1");
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	db_reader_put(d, c);
+	return v;
+}
+
 /* Install <state-dir>/upstream-bundle.json, the last good bundle, so the host
  * enforces it before the central answers (or if it never does). */
 static void
@@ -407,6 +432,7 @@ upstream_start(const struct upstream_opts *o, char **err)
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}
+	u->have.floor = installed_floor(u->audit);
 	install_saved(u);
 	if (pthread_create(&u->thread, NULL, upstream_main, u) != 0) {
 		*err = strdup("cannot start the upstream thread");

@@ -134,6 +134,13 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 		         info->version, have->version);
 		goto out;
 	}
+	if (info->version < have->floor) {
+		snprintf(why, whylen,
+		         "bundle v%lld is older than v%lld, which this host installed before (its "
+		         "audit log): refused",
+		         info->version, have->floor);
+		goto out;
+	}
 	if (info->version == have->version) {
 		if (have->bundle != NULL && json_equal(have->bundle, b)) {
 			st = UA_UNCHANGED;

@@ -25,6 +25,9 @@ enum upstream_apply_status {
 struct upstream_have {
 	long long version;
 	json_t *bundle; /* the installed bundle object (owned) */
+	/* The newest version this host installed by its audit log, which no
+	 * bundle may go below even when the saved bundle is lost. */
+	long long floor;
 };
 
 /* Verify body (len bytes) with key and install it through pol on top of have, which is

@@ -205,6 +205,16 @@ expect_json "its policy stays in force" .analyticsEnabled.value false
 h GET '/v1/audit?action=policy.bundle.refused'
 check "the rollback refusal is audited" jq -e '[.events[].data.detail] | any(test("older"))' "$BODY"
 host_stop
+# ... and so it is with the saved bundle lost: the host's audit log says it
+# installed bundle 4
+rm -f "$H/state/upstream-bundle.json"
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
+floor_refused() { h GET /v1/health; jq -e '.upstream.lastError | test("older than v4, which this host installed before")' "$BODY" >/dev/null; }
+check "with upstream-bundle.json gone, bundle 1 is refused still (the audit log's v4)" \
+	wait_until 10 floor_refused
+h GET /v1/policy
+expect_json "... and bundle 4's policy stays in force" .analyticsEnabled.value false
+host_stop
 
 # --- https: the central behind TLS, checked against --upstream-cacert
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' \
