@@ -111,6 +111,27 @@ refuse_pinned(struct request *rq, enum fleet_report_result why, const struct fle
 	return ret;
 }
 
+/* A report whose checkpoint does not continue the host's last one (an
+ * earlier row, or another hash at that row): its log was wiped or rewritten
+ * with the same key. Refused, and audited for an admin to look at. */
+static enum MHD_Result
+refuse_checkpoint(struct request *rq, const struct fleet_pins *pins, const struct fleet_report *r)
+{
+	if (audit_refused(rq, json_pack("{s:s, s:I, s:s, s:I, s:s?}", "reason",
+	                                "checkpoint does not continue the log", "lastId",
+	                                (json_int_t)pins->checkpoint_id, "lastHash",
+	                                pins->checkpoint_hash, "offeredId",
+	                                (json_int_t)r->checkpoint_id, "offeredHash",
+	                                r->checkpoint_hash)) != 0)
+		return reply_error(rq, ERR_AUDIT_UNAVAILABLE, NULL,
+		                   "report refused, and the refusal could not be audited");
+	return reply_error(rq, ERR_CONFLICT, NULL,
+	                   "%s's audit checkpoint (row %lld) does not continue its last one (row "
+	                   "%lld): its audit log was wiped or rewritten; an admin may forget the "
+	                   "host (DELETE /v1/hosts/%s)",
+	                   rq->params[0], r->checkpoint_id, pins->checkpoint_id, rq->params[0]);
+}
+
 /* A report for a new host when --hosts-max are known: refused, and audited
  * (an admin learns that the list is full, or being filled). */
 static enum MHD_Result
@@ -163,6 +184,8 @@ report_from(struct request *rq, const json_t *b, const json_t *cp, struct fleet_
 	r->denies = json_integer_value(json_object_get(b, "denies"));
 	r->reporter = rq->peer->name;
 	r->checkpoint_key = json_string_value(json_object_get(cp, "public_key"));
+	r->checkpoint_id = json_integer_value(json_object_get(cp, "id"));
+	r->checkpoint_hash = json_string_value(json_object_get(cp, "hash"));
 	r->max_hosts = rq->srv->cfg->hosts_max;
 }
 
@@ -229,6 +252,8 @@ h_host_status_post(struct request *rq)
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the report cannot be stored");
 	if (stored == FLEET_REPORT_FULL)
 		return refuse_full(rq);
+	if (stored == FLEET_REPORT_CHECKPOINT_BACK)
+		return refuse_checkpoint(rq, &pins, &r);
 	if (stored != FLEET_REPORT_STORED)
 		return refuse_pinned(rq, stored, &pins, r.checkpoint_key ? r.checkpoint_key : "");
 	if (record_checkpoint(rq, (json_t *)cp) != 0)

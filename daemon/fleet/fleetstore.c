@@ -135,8 +135,8 @@ check_pins(sqlite3 *c, struct report_args *a)
 {
 	const struct fleet_report *r = a->r;
 	const char *key = r->checkpoint_key != NULL ? r->checkpoint_key : "";
-	sqlite3_stmt *st =
-	    db_prepare(c, "SELECT reporter, checkpoint_key FROM hosts WHERE host = ?1");
+	sqlite3_stmt *st = db_prepare(c, "SELECT reporter, checkpoint_key, checkpoint_id, "
+	                                 "checkpoint_hash FROM hosts WHERE host = ?1");
 	int rc;
 
 	a->known = 0;
@@ -149,12 +149,23 @@ check_pins(sqlite3 *c, struct report_args *a)
 		snprintf(a->pins->reporter, sizeof(a->pins->reporter), "%s", db_column_text(st, 0));
 		snprintf(a->pins->checkpoint_key, sizeof(a->pins->checkpoint_key), "%s",
 		         db_column_text(st, 1));
+		a->pins->checkpoint_id = sqlite3_column_int64(st, 2);
+		snprintf(a->pins->checkpoint_hash, sizeof(a->pins->checkpoint_hash), "%s",
+		         db_column_text(st, 3));
 		if (a->pins->reporter[0] != '\0' &&
 		    strcmp(a->pins->reporter, r->reporter != NULL ? r->reporter : "") != 0)
 			a->result = FLEET_REPORT_OTHER_REPORTER;
 		else if (a->pins->checkpoint_key[0] != '\0' && key[0] != '\0' &&
 		         strcmp(a->pins->checkpoint_key, key) != 0)
 			a->result = FLEET_REPORT_OTHER_KEY;
+		/* A log goes on from its last checkpoint: one behind it, or
+		 * another hash at its row, is a log wiped or rewritten. */
+		else if (r->checkpoint_id > 0 && a->pins->checkpoint_id > 0 &&
+		         (r->checkpoint_id < a->pins->checkpoint_id ||
+		          (r->checkpoint_id == a->pins->checkpoint_id &&
+		           strcmp(r->checkpoint_hash != NULL ? r->checkpoint_hash : "",
+		                  a->pins->checkpoint_hash) != 0)))
+			a->result = FLEET_REPORT_CHECKPOINT_BACK;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -176,13 +187,15 @@ report_tx(sqlite3 *c, void *arg)
 	st = db_prepare(
 	    c, "INSERT INTO hosts (host, lockset_version, bundle_version, last_sync, mode, status, "
 	       "last_error, decisions, denies, last_decisions, last_denies, reporter, first_seen, "
-	       "last_seen, checkpoint_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, "
-	       "?10, ?11, ?11, ?12) "
+	       "last_seen, checkpoint_key, checkpoint_id, checkpoint_hash) VALUES (?1, ?2, ?3, ?4, "
+	       "?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14) "
 	       "ON CONFLICT (host) DO UPDATE SET lockset_version = ?2, bundle_version = ?3, "
 	       "last_sync = ?4, mode = ?5, status = ?6, last_error = ?7, "
 	       "decisions = decisions + ?8, denies = denies + ?9, last_decisions = ?8, "
 	       "last_denies = ?9, reporter = ?10, last_seen = ?11, "
-	       "checkpoint_key = CASE WHEN checkpoint_key = '' THEN ?12 ELSE checkpoint_key END");
+	       "checkpoint_key = CASE WHEN checkpoint_key = '' THEN ?12 ELSE checkpoint_key END, "
+	       "checkpoint_id = CASE WHEN ?13 > 0 THEN ?13 ELSE checkpoint_id END, "
+	       "checkpoint_hash = CASE WHEN ?13 > 0 THEN ?14 ELSE checkpoint_hash END");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	fleetstore_time(0, now);
@@ -198,6 +211,8 @@ report_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 10, r->reporter ? r->reporter : "");
 	db_bind_text(st, 11, now);
 	db_bind_text(st, 12, r->checkpoint_key != NULL ? r->checkpoint_key : "");
+	sqlite3_bind_int64(st, 13, r->checkpoint_id);
+	db_bind_text(st, 14, r->checkpoint_hash != NULL ? r->checkpoint_hash : "");
 	return db_step_done(st);
 }
 

@@ -39,9 +39,11 @@ struct fleet_report {
 	const char *last_error;
 	long long decisions; /* since the host's previous report */
 	long long denies;
-	const char *reporter;       /* the caller's identity */
-	const char *checkpoint_key; /* hex public key of the report's audit checkpoint, or NULL */
-	long long max_hosts;        /* a host not yet known is refused at this many; 0: no limit */
+	const char *reporter;        /* the caller's identity */
+	const char *checkpoint_key;  /* hex public key of the report's audit checkpoint, or NULL */
+	long long checkpoint_id;     /* ... its row id (0: no checkpoint) */
+	const char *checkpoint_hash; /* ... and that row's hash */
+	long long max_hosts;         /* a host not yet known is refused at this many; 0: no limit */
 };
 
 /* What a host is pinned to: the first caller that reported it, and the first
@@ -49,14 +51,17 @@ struct fleet_report {
 struct fleet_pins {
 	char reporter[128];
 	char checkpoint_key[65];
+	long long checkpoint_id; /* the last checkpoint taken (0: none) */
+	char checkpoint_hash[65];
 };
 
 enum fleet_report_result {
 	FLEET_REPORT_ERROR = -1,
 	FLEET_REPORT_STORED = 0,
-	FLEET_REPORT_OTHER_REPORTER, /* the host is pinned to another caller */
-	FLEET_REPORT_OTHER_KEY,      /* ... to another checkpoint key */
-	FLEET_REPORT_FULL,           /* a new host, and r->max_hosts are known */
+	FLEET_REPORT_OTHER_REPORTER,  /* the host is pinned to another caller */
+	FLEET_REPORT_OTHER_KEY,       /* ... to another checkpoint key */
+	FLEET_REPORT_FULL,            /* a new host, and r->max_hosts are known */
+	FLEET_REPORT_CHECKPOINT_BACK, /* its checkpoint does not continue the last one */
 };
 
 /* Record r unless the host is pinned to another caller or checkpoint key

@@ -121,6 +121,16 @@ report dev-1 "$T/token" "$FORGED"
 expect_error "dev-1's own token with a checkpoint signed by another key is refused" 409 conflict
 expect_json "... at /auditCheckpoint/public_key" '.error.details[0].path' /auditCheckpoint/public_key
 check "... and audited" test "$(refusals dev-1)" = 2
+# A checkpoint behind the last one the central took: a log wiped or rewritten
+# with the same key. (A new deny on the host, and its next checkpoint and
+# report, a second later, take the central past $CP.)
+h POST /v1/decisions -H 'Content-Type: application/json' -d "$PRIV"
+newer_cp() { jq -e --argjson old "$(jq .id <<<"$CP")" '.id > $old' <<<"$(central_cp)" >/dev/null 2>&1; }
+wait_until 30 newer_cp
+report dev-1 "$T/token" "$CP"
+expect_error "dev-1's own older checkpoint, well signed, is refused" 409 conflict
+expect_json "... as not continuing its log" '.error.message | test("does not continue its last one")' true
+check "... and audited" test "$(refusals dev-1)" = 3
 report lab-2 "$T/token" "$CP"
 expect_error "dev-1's checkpoint in another host's report is refused" 400 invalid_request
 expect_json "... at /auditCheckpoint/host" '.error.details[0].path' /auditCheckpoint/host
