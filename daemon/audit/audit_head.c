@@ -53,12 +53,23 @@ compare(struct audit *a, const char *buf, ssize_t n)
 	long long id;
 	int found;
 
-	if (n != HEAD_LEN)
-		return; /* none yet, or written by a crash's half: nothing to hold to */
-	memcpy(rec, buf, HEAD_LEN);
-	rec[HEAD_LEN] = '\0';
-	if (sscanf(rec, "%20lld %64[0-9a-f]", &id, hash) != 2 || strlen(hash) != 64 || id <= 0)
+	if (n <= 0)
+		return; /* none yet: nothing to hold to */
+	memcpy(rec, buf, n < HEAD_LEN ? (size_t)n : HEAD_LEN);
+	rec[n < HEAD_LEN ? n : HEAD_LEN] = '\0';
+	if (n != HEAD_LEN || sscanf(rec, "%20lld %64[0-9a-f]", &id, hash) != 2 ||
+	    strlen(hash) != 64 || id <= 0) {
+		/* A head that says nothing readable hides where the log ended:
+		 * said as a rollback from an unknown row (-1), unless the log is
+		 * new (only the first write, interrupted, leaves one short). */
+		if (a->last_id > 1) {
+			a->rollback.recorded_id = -1;
+			snprintf(a->rollback.recorded_hash, sizeof(a->rollback.recorded_hash), "%s",
+			         "unreadable");
+			a->rollback.found_id = a->last_id;
+		}
 		return;
+	}
 	found = id <= a->last_id ? row_hash(a, id, have) : 0;
 	if (found == 1 && strcmp(have, hash) == 0)
 		return;
@@ -124,10 +135,17 @@ audit_head_record_rollback(struct audit *a)
 	                                (json_int_t)a->rollback.found_id));
 	if (id < 0)
 		return -1;
-	log_warnx("audit: the log ends at row %lld, but row %lld (%.16s...) had been committed: "
-	          "it was truncated or rolled back while lockset was stopped (audit.rollback, "
-	          "row %lld)",
-	          a->rollback.found_id, a->rollback.recorded_id, a->rollback.recorded_hash, id);
+	if (a->rollback.recorded_id < 0)
+		log_warnx("audit: the head recorded beside the log is unreadable, so where the log "
+		          "ended cannot be told: it may have been truncated while lockset was "
+		          "stopped (audit.rollback, row %lld)",
+		          id);
+	else
+		log_warnx("audit: the log ends at row %lld, but row %lld (%.16s...) had been "
+		          "committed: it was truncated or rolled back while lockset was stopped "
+		          "(audit.rollback, row %lld)",
+		          a->rollback.found_id, a->rollback.recorded_id, a->rollback.recorded_hash,
+		          id);
 	return 0;
 }
 

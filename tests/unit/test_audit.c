@@ -578,6 +578,31 @@ test_retention_keeps_rows_syslog_has_not_confirmed(void)
 	rm_dir(d);
 }
 
+/* A log truncated while stopped, and the head beside it replaced with
+ * something unreadable to hide where it ended: found all the same. */
+static void
+test_rollback_behind_an_unreadable_head_is_found(void)
+{
+	const char *d;
+	struct audit *a = ten_rows(&d);
+	char p[256];
+	FILE *f;
+
+	audit_close(a);
+	CHECK_INT_EQ(testdb_exec(d, "DELETE FROM event_rules WHERE event_id > 5; "
+	                            "DELETE FROM events WHERE id > 5"),
+	             SQLITE_OK);
+	snprintf(p, sizeof(p), "%s/audit-head", d);
+	if ((f = fopen(p, "w")) != NULL) {
+		fputs("x", f);
+		fclose(f);
+	}
+	a = open_with(d, NULL);
+	verify_fails(a, 6, "rolled back");
+	audit_close(a);
+	rm_dir(d);
+}
+
 /* A checkpoint of a row that retention pruned still checks against the
  * anchor that keeps its hash. */
 static void
@@ -1632,6 +1657,7 @@ main(void)
 	RUN(test_rollback_while_stopped_is_found);
 	RUN(test_checkpoint_of_a_pruned_row_checks_against_its_anchor);
 	RUN(test_retention_keeps_rows_syslog_has_not_confirmed);
+	RUN(test_rollback_behind_an_unreadable_head_is_found);
 	RUN(test_failed_write_degrades_and_recovers);
 	RUN(test_reserved_and_invalid_events_refused);
 	RUN(test_reported_events_only_under_runtime);
