@@ -4,7 +4,9 @@
  * reported with its JSON pointer. Reported actions live under runtime.*; the
  * namespaces lockset writes itself are listed here, once. */
 #include "audit_int.h"
+#include "util/names.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -242,6 +244,17 @@ audit_event_namespace_check(const struct audit_event *ev, struct problems *errs)
 		    "%.64s is how lockset names its own components and callers; a reported "
 		    "event names the user it reports on",
 		    ev->actor);
+		return -1;
+	}
+	/* A user's name, by the user-name rules: no zero-width character or
+	 * space at either end makes one of lockset's own names look like it
+	 * ("dockerd\u200b", " uid:0"). */
+	if (ev->actor != NULL &&
+	    (!names_user_valid(ev->actor) || isspace((unsigned char)ev->actor[0]) ||
+	     isspace((unsigned char)ev->actor[strlen(ev->actor) - 1]))) {
+		problems_add(errs, "/actor",
+		             "expected a user's name: 1-256 bytes of UTF-8 without controls, "
+		             "zero-width characters, '/' or spaces at either end");
 		return -1;
 	}
 	if (strncmp(ev->action, prefix, sizeof(prefix) - 1) == 0)

@@ -122,6 +122,13 @@ for actor in dockerd DockerD locksetd upstream uid:0 token:ci-bot Token:admin an
 	expect_error "actor $actor is lockset's own" 422 invalid_policy
 	expect_json "... the pointer is /actor" '[.error.details[].path] | join(",")' /actor
 done
+# ... nor look like them: a zero-width character or a space at either end.
+for actor in 'dockerd\u200b' ' uid:0' 'uid:0 ' 'a\u0007b'; do
+	api POST /v1/events "${JSON[@]}" \
+		-d "{\"action\":\"runtime.container.create.denied\",\"actor\":\"$actor\",\"decision\":\"deny\"}"
+	expect_error "actor '$actor' is no user's name" 422 invalid_policy
+	expect_json "... the pointer is /actor" '[.error.details[].path] | join(",")' /actor
+done
 check "refused events write nothing" test "$(sqlite3 "$DB" 'SELECT count(*) FROM events')" = "$before"
 
 # ---------------------------------------------------------------------------
