@@ -23,6 +23,7 @@
 #define HOSTS_LIMIT_MAX     1000
 #define HOST_NAME_MAX_LEN   253
 #define REPORT_TEXT_MAX     1000
+#define REPORT_COUNT_MAX    1000000000000LL /* a count one report may carry */
 
 /* Checks beyond the field table: ranges and lengths. */
 static void
@@ -34,10 +35,14 @@ check_report(const json_t *b, struct problems *errs)
 	                                    "/lastError"};
 	const char *st;
 
+	/* Counts of one report interval, summed over reports and hosts: any
+	 * bound far above a real one keeps the sums from overflowing. */
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		const json_t *v = json_object_get(b, counts[i] + 1);
-		if (v != NULL && json_integer_value(v) < 0)
-			problems_add(errs, counts[i], "expected a number >= 0");
+		if (v != NULL &&
+		    (json_integer_value(v) < 0 || json_integer_value(v) > REPORT_COUNT_MAX))
+			problems_add(errs, counts[i], "expected a number from 0 to %lld",
+			             (long long)REPORT_COUNT_MAX);
 	}
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		const json_t *v = json_object_get(b, texts[i] + 1);
