@@ -95,6 +95,18 @@ test_other_key_is_refused(void)
 	EVP_PKEY_free(other);
 }
 
+/* open, 600,000 times "{},", then close (NUL-terminated) into buf. */
+static void
+fill_flood(char *buf, const char *open, const char *close)
+{
+	size_t n = strlen(open);
+
+	memcpy(buf, open, n);
+	for (size_t i = 0; i < 600000; i++, n += 3)
+		memcpy(buf + n, "{},", 3);
+	memcpy(buf + n, close, strlen(close) + 1);
+}
+
 /* A body of more objects than a bundle holds is refused before it is parsed:
  * 16 MiB of "{}," would be five million jansson objects. A string holding
  * the same bytes is no object. */
@@ -108,10 +120,7 @@ test_flood_is_refused_unparsed(void)
 	char *flood = malloc(n), *body = signed_body(k, &len);
 	json_t *b;
 
-	memcpy(flood, "[", 1);
-	for (size_t i = 0; i < 600000; i++)
-		memcpy(flood + 1 + 3 * i, "{},", 3);
-	memcpy(flood + 1 + 3 * 600000, "{}]", 4);
+	fill_flood(flood, "[", "{}]");
 	CHECK(bundle_open(flood, strlen(flood), k, &info, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "not a bundle: over 500000 objects") == why);
 	/* Nested past 64 levels. */
@@ -121,10 +130,7 @@ test_flood_is_refused_unparsed(void)
 	CHECK(strstr(why, "levels deep") != NULL);
 	/* The same bytes in a string are no objects: parsed, and refused for
 	 * what it is. And a signed bundle still opens. */
-	memcpy(flood, "[\"", 2);
-	for (size_t i = 0; i < 600000; i++)
-		memcpy(flood + 2 + 3 * i, "{},", 3);
-	memcpy(flood + 2 + 3 * 600000, "\"]", 3);
+	fill_flood(flood, "[\"", "\"]");
 	CHECK(bundle_open(flood, strlen(flood), k, &info, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "not a signed bundle") == why);
 	json_decref(b = bundle_open(body, len, k, &info, why, sizeof(why)));
