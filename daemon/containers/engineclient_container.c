@@ -208,7 +208,7 @@ static int
 add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_mounts *m)
 {
 	const json_t *v;
-	size_t i, k;
+	size_t i;
 
 	json_array_foreach(json_object_get(hc, "VolumesFrom"), i, v)
 	{
@@ -223,15 +223,8 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 			return -1;
 		rc = inspect_container(in, name, depth + 1, &from, &ignored);
 		free(name);
-		for (k = 0; rc == 1 && k < from.mounts.n; k++)
-			if (add_once(m, from.mounts.src[k]) != 0)
-				rc = -1;
-		for (k = 0; rc == 1 && k < from.mounts.ndrivers; k++)
-			if (decide_mounts_add_driver(m, from.mounts.drivers[k]) != 0)
-				rc = -1;
-		for (k = 0; rc == 1 && k < from.mounts.nvols; k++)
-			if (decide_mounts_add_vol(m, &from.mounts.vols[k]) != 0)
-				rc = -1;
+		if (rc == 1 && decide_mounts_merge(m, &from.mounts) != 0)
+			rc = -1;
 		containers_entry_clear(&from);
 		if (rc == -1)
 			return -1;

@@ -124,16 +124,7 @@ mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 	dst->ns_known = src->ns_known;
 	dst->ns_host = src->ns_host;
 	dst->drivers_known = src->drivers_known;
-	for (size_t i = 0; i < src->n; i++)
-		if (decide_mounts_add(dst, src->src[i]) != 0)
-			return -1;
-	for (size_t i = 0; i < src->ndrivers; i++)
-		if (decide_mounts_add_driver(dst, src->drivers[i]) != 0)
-			return -1;
-	for (size_t i = 0; i < src->nvols; i++)
-		if (decide_mounts_add_vol(dst, &src->vols[i]) != 0)
-			return -1;
-	return 0;
+	return decide_mounts_merge(dst, src);
 }
 
 /* The record of a full id: 1 with its mounts moved into *m, else 0. A

@@ -78,6 +78,10 @@ int decide_mounts_add(struct decide_mounts *m, const char *path);
 int decide_mounts_add_driver(struct decide_mounts *m, const char *name);
 /* Append a copy of v. Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add_vol(struct decide_mounts *m, const struct decide_volopts *v);
+/* Add to dst what src holds: its paths (each once), volume drivers and
+ * local volumes (not its image, namespaces or whether its drivers are
+ * known). Returns 0, or -1 on ENOMEM. */
+int decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src);
 /* Move what src holds into *dst (cleared first) and zero src. */
 void decide_mounts_move(struct decide_mounts *dst, struct decide_mounts *src);
 

@@ -134,11 +134,31 @@ decide_mounts_add_driver(struct decide_mounts *m, const char *name)
 }
 
 int
+decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src)
+{
+	size_t i, k;
+
+	for (i = 0; i < src->n; i++) {
+		for (k = 0; k < dst->n && strcmp(dst->src[k], src->src[i]) != 0; k++)
+			;
+		if (k == dst->n && decide_mounts_add(dst, src->src[i]) != 0)
+			return -1;
+	}
+	for (i = 0; i < src->ndrivers; i++)
+		if (decide_mounts_add_driver(dst, src->drivers[i]) != 0)
+			return -1;
+	for (i = 0; i < src->nvols; i++)
+		if (decide_mounts_add_vol(dst, &src->vols[i]) != 0)
+			return -1;
+	return 0;
+}
+
+int
 decide_create_sources(const struct decide_request *req, struct decide_mounts *out)
 {
 	struct engineapi_facts *f = malloc(sizeof(*f));
 	int result = -1;
-	size_t i, k;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (f == NULL)
@@ -178,15 +198,8 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = 1;
 		if (rc == 1 && !from.drivers_known)
 			out->drivers_known = 0;
-		for (k = 0; rc == 1 && k < from.n && result >= 0; k++)
-			if (decide_mounts_add(out, from.src[k]) == -1)
-				result = -1;
-		for (k = 0; rc == 1 && k < from.ndrivers && result >= 0; k++)
-			if (decide_mounts_add_driver(out, from.drivers[k]) == -1)
-				result = -1;
-		for (k = 0; rc == 1 && k < from.nvols && result >= 0; k++)
-			if (decide_mounts_add_vol(out, &from.vols[k]) == -1)
-				result = -1;
+		if (rc == 1 && decide_mounts_merge(out, &from) != 0)
+			result = -1;
 		decide_mounts_clear(&from);
 	}
 out:
