@@ -2,6 +2,7 @@
 /* The pure half of syslog forwarding: --syslog targets and RFC 5424
  * messages (see audit_syslog.h for the layout). No sockets, no threads. */
 #include "audit_syslog.h"
+#include "util/names.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,37 +142,6 @@ put_field(struct buf *b, const char *s, size_t max)
 	}
 }
 
-/* The length of the UTF-8 character at s (1 to 4) and its code point, or 0
- * when s does not start a valid one (overlong, surrogate, past U+10FFFF). */
-static size_t
-utf8_char(const unsigned char *s, unsigned *cp)
-{
-	size_t n;
-	unsigned c = s[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* The message body, the row's data as compact JSON, up to max bytes in all
  * (cut between characters). Its strings escape C0 controls already; the C1
  * controls and U+2028, U+2029, which jansson writes as they are and some
@@ -185,7 +155,7 @@ put_body(struct buf *b, const char *data, size_t max)
 	char esc[8];
 
 	for (; p[n] != '\0'; n += k) {
-		if ((k = utf8_char(p + n, &cp)) == 0)
+		if ((k = names_utf8_decode((const char *)p + n, &cp)) == 0)
 			k = 1, cp = 0; /* not UTF-8: jansson writes none */
 		if ((cp >= 0x80 && cp <= 0x9f && k == 2) || cp == 0x2028 || cp == 0x2029) {
 			if (b->len + 6 > max)
@@ -221,7 +191,7 @@ put_param(struct buf *b, const char *name, const char *value)
 	puts_(b, name);
 	puts_(b, "=\"");
 	for (; p[n] != '\0'; n += k) {
-		if ((k = utf8_char(p + n, &cp)) == 0) {
+		if ((k = names_utf8_decode((const char *)p + n, &cp)) == 0) {
 			if (n + 1 > PARAM_MAX)
 				break;
 			snprintf(esc, sizeof(esc), "\\x%02x", p[n]);

@@ -6,34 +6,26 @@
 #include <string.h>
 
 #include "engineapi.h"
+#include "gojson.h"
 
-/* Decode one rune of s (n bytes left) as Go's utf8.DecodeRune does: a
- * malformed or overlong sequence, or a surrogate, is U+FFFD of one byte. */
+/* Decode one rune of s (n bytes left, n > 0) as Go's utf8.DecodeRune does
+ * (gojson_utf8_len): a malformed or overlong sequence, or a surrogate, is
+ * U+FFFD of one byte. */
 static unsigned
 decode_rune(const unsigned char *s, size_t n, size_t *used)
 {
-	unsigned c = s[0], r, lo = 0x80, hi = 0xbf;
-	size_t k, need;
+	static const unsigned char lead_bits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	size_t k = gojson_utf8_len((const char *)s, n);
+	unsigned r;
 
-	*used = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 1, r = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 2, r = c & 0x0f, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 3, r = c & 0x07, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-	else
+	if (k == 0) {
+		*used = 1;
 		return 0xfffd;
-	if (n <= need || s[1] < lo || s[1] > hi)
-		return 0xfffd;
-	for (k = 1; k <= need; k++) {
-		if (k > 1 && (s[k] < 0x80 || s[k] > 0xbf))
-			return 0xfffd;
-		r = (r << 6) | (s[k] & 0x3f);
 	}
-	*used = need + 1;
+	r = s[0] & lead_bits[k];
+	for (size_t i = 1; i < k; i++)
+		r = (r << 6) | (s[i] & 0x3f);
+	*used = k;
 	return r;
 }
 

@@ -3,6 +3,7 @@
  * responses for errors themselves: they call reply_error(). */
 #include "reply.h"
 #include "log.h"
+#include "util/names.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -177,28 +178,16 @@ log_error_reply(const struct request *rq, enum error_code code, const char *msg,
 static void
 utf8_clean(const char *s, char *out, size_t outsz)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k = 0;
+	size_t i = 0, k = 0, n;
+	unsigned cp;
 
-	while (p[i] != '\0' && k + 1 < outsz) {
-		unsigned c = p[i];
-		size_t n = c < 0x80                 ? 1
-		           : c >= 0xc2 && c <= 0xdf ? 2
-		           : c >= 0xe0 && c <= 0xef ? 3
-		           : c >= 0xf0 && c <= 0xf4 ? 4
-		                                    : 0;
-		size_t j = 1;
-
-		for (; n > 1 && j < n && (p[i + j] & 0xc0) == 0x80; j++)
-			;
-		if (n == 0 || j < n || (c == 0xe0 && p[i + 1] < 0xa0) ||
-		    (c == 0xed && p[i + 1] > 0x9f) || (c == 0xf0 && p[i + 1] < 0x90) ||
-		    (c == 0xf4 && p[i + 1] > 0x8f) || k + n >= outsz) {
+	while (s[i] != '\0' && k + 1 < outsz) {
+		if ((n = names_utf8_decode(s + i, &cp)) == 0 || k + n >= outsz) {
 			out[k++] = '?';
 			i++;
 			continue;
 		}
-		memcpy(out + k, p + i, n);
+		memcpy(out + k, s + i, n);
 		k += n;
 		i += n;
 	}

@@ -5,11 +5,10 @@
 
 #include <string.h>
 
-/* Decode one UTF-8 sequence at s (shortest form, no surrogates, at most
- * U+10FFFF). Returns its length and sets *cp, or 0 when it is not valid. */
-static size_t
-utf8_decode(const unsigned char *s, unsigned *cp)
+size_t
+names_utf8_decode(const char *str, unsigned *cp)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t n = s[0] < 0x80                   ? 1
 	           : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
 	           : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
@@ -53,7 +52,7 @@ names_user_valid(const char *name)
 	if (n == 0 || n > NAMES_USER_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i += len) {
-		len = utf8_decode(s + i, &cp);
+		len = names_utf8_decode((const char *)s + i, &cp);
 		if (len == 0 || codepoint_hidden(cp) || cp == '/')
 			return 0;
 	}

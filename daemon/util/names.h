@@ -7,6 +7,11 @@
 
 #define NAMES_USER_MAX 256
 
+/* Decode the UTF-8 character at s, a NUL-terminated string (shortest form,
+ * no surrogates, at most U+10FFFF): its length (1 to 4) with *cp set, or 0
+ * when s does not start a valid one. */
+size_t names_utf8_decode(const char *s, unsigned *cp);
+
 /* A user name: 1-256 bytes of valid UTF-8 without '/', controls,
  * bidirectional controls or zero-width characters. 1 or 0. */
 int names_user_valid(const char *name);
