@@ -196,9 +196,6 @@ describe_create(struct containers *c, const struct containers_response *r, const
 		goto out;
 	if ((rc = decide_create_sources(&req, &e->mounts)) != 0)
 		goto out;
-	rc = 1;
-	if (e->mounts.nvols > 0) /* not kept in a record */
-		goto out;
 	rc = -1;
 	if (!engineapi_query_next(&query, "name", name, sizeof(name)))
 		name[0] = '\0';

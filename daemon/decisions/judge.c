@@ -219,7 +219,6 @@ judge_volume(void *arg, const char *name, struct decide_volume *out)
 {
 	struct lookup_set *s = ctx_set(arg);
 
-	memset(out, 0, sizeof(*out));
 	return s != NULL ? lookup_set_volume(s, name, out) : -1;
 }
 

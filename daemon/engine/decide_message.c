@@ -43,28 +43,28 @@ driver_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "--mount type=volume,volume-driver=%s", fa->value);
 }
 
-/* The flags that are a fixed text, and the value after it when value is set. */
+/* The flags that are a fixed text, and the value after it when value is
+ * set, by fact kind (one look-up on the decision path). */
 static const struct {
-	enum engineapi_fact_kind kind;
 	const char *text;
 	int value;
 } fixed_flags[] = {
-    {EF_PRIVILEGED, "--privileged", 0},
-    {EF_CAP_ADD, "--cap-add ", 1},
-    {EF_DEVICE, "--device ", 1},
-    {EF_DEVICE_REQUEST, "--gpus", 0},
-    {EF_DEVICE_CGROUP_RULE, "--device-cgroup-rule ", 1},
-    {EF_SYSCTL, "--sysctl ", 1},
-    {EF_VOLUMES_FROM, "--volumes-from ", 1},
-    {EF_PLUGIN, "a service with the plugin runtime", 0},
-    {EF_REGISTRY_SERVER, "docker login ", 1},
-    {EF_NETWORK_TARGET, "--network ", 1},
-    {EF_RUNTIME, "--runtime ", 1},
-    {EF_CGROUP_PARENT, "--cgroup-parent ", 1},
-    {EF_LOG_DRIVER, "--log-driver ", 1},
-    {EF_LOG_OPT, "--log-opt ", 1},
-    {EF_ANNOTATION, "--annotation ", 1},
-    {EF_CHECKPOINT_DIR, "docker checkpoint create --checkpoint-dir ", 1},
+    [EF_PRIVILEGED] = {"--privileged", 0},
+    [EF_CAP_ADD] = {"--cap-add ", 1},
+    [EF_DEVICE] = {"--device ", 1},
+    [EF_DEVICE_REQUEST] = {"--gpus", 0},
+    [EF_DEVICE_CGROUP_RULE] = {"--device-cgroup-rule ", 1},
+    [EF_SYSCTL] = {"--sysctl ", 1},
+    [EF_VOLUMES_FROM] = {"--volumes-from ", 1},
+    [EF_PLUGIN] = {"a service with the plugin runtime", 0},
+    [EF_REGISTRY_SERVER] = {"docker login ", 1},
+    [EF_NETWORK_TARGET] = {"--network ", 1},
+    [EF_RUNTIME] = {"--runtime ", 1},
+    [EF_CGROUP_PARENT] = {"--cgroup-parent ", 1},
+    [EF_LOG_DRIVER] = {"--log-driver ", 1},
+    [EF_LOG_OPT] = {"--log-opt ", 1},
+    [EF_ANNOTATION] = {"--annotation ", 1},
+    [EF_CHECKPOINT_DIR] = {"docker checkpoint create --checkpoint-dir ", 1},
 };
 
 void
@@ -73,12 +73,12 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 	int vol = fa->name != NULL && strcmp(fa->name, "DriverOpts") == 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(fixed_flags) / sizeof(fixed_flags[0]); i++)
-		if (fixed_flags[i].kind == fa->kind) {
-			snprintf(buf, bufsz, "%s%s", fixed_flags[i].text,
-			         fixed_flags[i].value ? fa->value : "");
-			return;
-		}
+	if ((size_t)fa->kind < sizeof(fixed_flags) / sizeof(fixed_flags[0]) &&
+	    fixed_flags[fa->kind].text != NULL) {
+		snprintf(buf, bufsz, "%s%s", fixed_flags[fa->kind].text,
+		         fixed_flags[fa->kind].value ? fa->value : "");
+		return;
+	}
 	switch (fa->kind) {
 	case EF_HOST_PATH:
 	case EF_NAMED_VOLUME:
