@@ -155,6 +155,10 @@ static const struct option_def options[] = {
      "allow a non-loopback TCP listener without TLS"},
     {"bundle-signing-key", OPT_PATH, OFF(bundle_signing_key), "", 0, 0, NULL, 0, "FILE",
      "Ed25519 private key (PEM) to sign GET /v1/bundle with (empty: serve no bundle)"},
+    {"bundle-validity", OPT_INT, OFF(bundle_validity), "604800", 0, 366L * 86400, NULL, 0,
+     "SECONDS",
+     "how long a bundle's signature vouches that it is the newest; signed again at half "
+     "(0: v1 bundles, which never expire)"},
     {"hosts-stale-after", OPT_INT, OFF(hosts_stale_after), "900", 1, 10L * 366 * 86400, NULL, 0,
      "SECONDS", "GET /v1/hosts calls a host stale when it has not reported for this long"},
     {"hosts-max", OPT_INT, OFF(hosts_max), "100000", 1, 100000000, NULL, 0, "N",

@@ -63,6 +63,7 @@ struct config {
 	int allow_insecure_tcp;
 	/* Fleet: a central lockset signs bundles; hosts report to it. */
 	char *bundle_signing_key;
+	long bundle_validity; /* seconds a bundle signature vouches for; 0: v1, none */
 	long hosts_stale_after;
 	long hosts_max; /* hosts a central keeps reports of, at most */
 	char *upstream; /* URL of the central lockset; "" = standalone */

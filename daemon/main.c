@@ -139,7 +139,8 @@ start_services(const struct config *c, int ready_fd)
 	}
 	if (c->bundle_signing_key[0] != '\0' &&
 	    (srv.bundles = bundleserve_open(srv.fleetstore, srv.served, srv.policystore,
-	                                    c->bundle_signing_key, &err)) == NULL) {
+	                                    c->bundle_signing_key, c->bundle_validity, &err)) ==
+	        NULL) {
 		log_warnx("--bundle-signing-key: %s", err ? err : "cannot sign bundles");
 		goto fail;
 	}

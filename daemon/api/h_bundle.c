@@ -3,8 +3,9 @@
  * upstream mode. Two ways to wait for a change:
  *
  * - as GET /v1/settings: If-None-Match with the current ETag and ?wait=S
- *   holds the request until the bundle changes (200) or S passes (304);
- *   such replies say Cache-Control: no-cache;
+ *   holds the request until the bundle changes (200), is signed again
+ *   (200, bundle.h: "expires") or S passes (304); such replies say
+ *   Cache-Control: no-cache;
  * - through a shared cache: ?after=V&slot=N&wait=S names what the host holds
  *   (bundle V) and a time slot of S seconds (slot N covers [N*S, (N+1)*S)
  *   of this server's clock). The request is held while V is current and the
@@ -121,6 +122,10 @@ hold_for(struct served_hub *hub, const struct bundle_query *q, const struct bund
 	}
 	if (q->inm == NULL || strcmp(q->inm, "*") == 0 || !etag_listed(q->inm, b->etag, 1))
 		return 0;
+	/* Not past its next signature: the waiter gets that at once (a
+	 * hundredth of a second after it is due, whatever the two clocks do). */
+	if (b->resign_at != 0 && (double)b->resign_at - now < (double)q->wait)
+		return (double)b->resign_at > now ? (double)b->resign_at - now + 0.01 : 0;
 	return (double)q->wait;
 }
 

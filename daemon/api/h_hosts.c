@@ -7,6 +7,7 @@
  * audit API). */
 #include "server.h"
 #include "audit/audit.h"
+#include "fleet/bundle.h"
 #include "fleet/bundleserve.h"
 #include "fleet/fleetstore.h"
 #include "handlers.h"
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HOSTS_LIMIT_DEFAULT 100
 #define HOSTS_LIMIT_MAX     1000
@@ -34,6 +36,7 @@ check_report(const json_t *b, struct problems *errs)
 	static const char *const texts[] = {"/locksetVersion", "/lastSync", "/mode", "/status",
 	                                    "/lastError"};
 	const char *st;
+	time_t t;
 
 	/* Counts of one report interval, summed over reports and hosts: any
 	 * bound far above a real one keeps the sums from overflowing. */
@@ -52,6 +55,9 @@ check_report(const json_t *b, struct problems *errs)
 	st = json_string_value(json_object_get(b, "status"));
 	if (st != NULL && strcmp(st, "ok") != 0 && strcmp(st, "degraded") != 0)
 		problems_add(errs, "/status", "expected ok or degraded");
+	st = json_string_value(json_object_get(b, "bundleExpires"));
+	if (st != NULL && bundle_time_parse(st, &t) != 0)
+		problems_add(errs, "/bundleExpires", "expected a UTC time YYYY-MM-DDTHH:MM:SSZ");
 }
 
 /* A report's checkpoint must verify under its own key and be the host's: the
@@ -173,6 +179,33 @@ record_checkpoint(struct request *rq, json_t *cp)
 	return rc;
 }
 
+/* A host holds what this central issued: a version it never issued, or an
+ * expiry later than any it signed, would keep a host that stopped syncing
+ * out of the "behind" and "expired" lists. */
+static void
+check_issued(struct request *rq, const json_t *b, struct problems *errs)
+{
+	struct bundle_served *cur = bundleserve_current(rq->srv->bundles);
+	long long have = json_integer_value(json_object_get(b, "bundleVersion"));
+	const char *expires = json_string_value(json_object_get(b, "bundleExpires"));
+	char latest[BUNDLE_TIME_LEN + 1];
+
+	if (cur == NULL) {
+		problems_add(errs, "", "this central's bundle cannot be built now");
+		return;
+	}
+	if (have > cur->version)
+		problems_add(errs, "/bundleVersion",
+		             "%lld is newer than this central's bundle (%lld): no host can hold it",
+		             have, cur->version);
+	bundle_time_format(cur->expires, latest);
+	if (expires != NULL && cur->expires != 0 && strcmp(expires, latest) > 0)
+		problems_add(errs, "/bundleExpires",
+		             "%s is later than any signature of this central (%s)", expires,
+		             latest);
+	bundleserve_release(cur);
+}
+
 /* The report to store: the checked body's members, borrowed. */
 static void
 report_from(struct request *rq, const json_t *b, const json_t *cp, struct fleet_report *r)
@@ -191,6 +224,7 @@ report_from(struct request *rq, const json_t *b, const json_t *cp, struct fleet_
 	r->checkpoint_key = json_string_value(json_object_get(cp, "public_key"));
 	r->checkpoint_id = json_integer_value(json_object_get(cp, "id"));
 	r->checkpoint_hash = json_string_value(json_object_get(cp, "hash"));
+	r->bundle_expires = json_string_value(json_object_get(b, "bundleExpires"));
 	r->max_hosts = rq->srv->cfg->hosts_max;
 }
 
@@ -206,6 +240,7 @@ h_host_status_post(struct request *rq)
 	                                         {"decisions", JV_INTEGER, 0},
 	                                         {"denies", JV_INTEGER, 0},
 	                                         {"auditCheckpoint", JV_OBJECT, 0},
+	                                         {"bundleExpires", JV_STRING | JV_NULL, 0},
 	                                         {NULL, 0, 0}};
 	struct problems errs = PROBLEMS_INIT;
 	const json_t *b = rq->json, *cp = json_object_get(b, "auditCheckpoint");
@@ -229,18 +264,8 @@ h_host_status_post(struct request *rq)
 		check_report(b, &errs);
 		check_checkpoint(rq, cp, &errs);
 	}
-	/* A host holds what this central issued: a version it never issued
-	 * would keep a host that stopped syncing out of the "behind" list. */
-	if (errs.n == 0) {
-		long long have = json_integer_value(json_object_get(b, "bundleVersion"));
-		long long issued = bundleserve_version(rq->srv->bundles);
-
-		if (have > issued)
-			problems_add(&errs, "/bundleVersion",
-			             "%lld is newer than this central's bundle (%lld): no host can "
-			             "hold it",
-			             have, issued);
-	}
+	if (errs.n == 0)
+		check_issued(rq, b, &errs);
 	if (errs.n > 0) {
 		ret = reply_error(rq, ERR_INVALID_REQUEST, &errs, "invalid status report");
 		problems_clear(&errs);
@@ -356,13 +381,15 @@ parse_hosts_query(struct request *rq, struct fleet_query *q, long long *stale_af
 		problems_add(errs, "stale", "expected true or false");
 	if ((q->behind = query_tristate(rq, "behind")) == -2)
 		problems_add(errs, "behind", "expected true or false");
+	if ((q->expired = query_tristate(rq, "expired")) == -2)
+		problems_add(errs, "expired", "expected true or false");
 }
 
 enum MHD_Result
 h_hosts_get(struct request *rq)
 {
 	struct problems errs = PROBLEMS_INIT;
-	char stale_before[FLEET_TIME_LEN + 1];
+	char stale_before[FLEET_TIME_LEN + 1], now[BUNDLE_TIME_LEN + 1];
 	struct fleet_query q;
 	long long stale_after;
 	json_t *hosts = NULL, *sum = NULL, *last;
@@ -376,10 +403,12 @@ h_hosts_get(struct request *rq)
 		return ret;
 	}
 	fleetstore_time((long)stale_after, stale_before);
+	bundle_time_format(time(NULL), now);
 	q.stale_before = stale_before;
+	q.now = now;
 	q.current = bundleserve_version(rq->srv->bundles);
 	if ((hosts = fleetstore_hosts(rq->srv->fleetstore, &q, &more)) == NULL ||
-	    (sum = fleetstore_summary(rq->srv->fleetstore, q.current, stale_before)) == NULL) {
+	    (sum = fleetstore_summary(rq->srv->fleetstore, q.current, stale_before, now)) == NULL) {
 		json_decref(hosts);
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the host reports cannot be read");
 	}

@@ -126,17 +126,53 @@ sign_bytes(EVP_PKEY *key, const char *msg, size_t len, char b64[SIG_B64_LEN + 1]
 	return rc;
 }
 
+void
+bundle_time_format(time_t t, char out[BUNDLE_TIME_LEN + 1])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, BUNDLE_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != BUNDLE_TIME_LEN)
+		snprintf(out, BUNDLE_TIME_LEN + 1, "%s", "9999-12-31T23:59:59Z");
+}
+
+int
+bundle_time_parse(const char *s, time_t *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	char back[BUNDLE_TIME_LEN + 1];
+	struct tm tm;
+
+	if (strlen(s) != BUNDLE_TIME_LEN)
+		return -1;
+	for (size_t i = 0; i < BUNDLE_TIME_LEN; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return -1;
+	*t = timegm(&tm);
+	/* A date that does not exist (February 30) comes back as another one. */
+	bundle_time_format(*t, back);
+	return strcmp(back, s) == 0 ? 0 : -1;
+}
+
 char *
-bundle_sign(const json_t *content, long long version, const char *issued, EVP_PKEY *key,
-            size_t *len)
+bundle_sign(const json_t *content, long long version, const char *issued, time_t expires,
+            EVP_PKEY *key, size_t *len)
 {
 	json_t *bundle = json_deep_copy(content), *body = NULL;
 	char *canon = NULL, *text = NULL, b64[SIG_B64_LEN + 1], kid[BUNDLE_KEY_ID_LEN + 1];
+	char until[BUNDLE_TIME_LEN + 1];
 	size_t clen = 0;
 
-	if (bundle == NULL || json_object_set_new(bundle, "format", json_string(BUNDLE_FORMAT)) ||
+	bundle_time_format(expires, until);
+	if (bundle == NULL ||
+	    json_object_set_new(bundle, "format",
+	                        json_string(expires ? BUNDLE_FORMAT_V2 : BUNDLE_FORMAT_V1)) ||
 	    json_object_set_new(bundle, "version", json_integer(version)) ||
-	    json_object_set_new(bundle, "issued", json_string(issued)))
+	    json_object_set_new(bundle, "issued", json_string(issued)) ||
+	    (expires && json_object_set_new(bundle, "expires", json_string(until))))
 		goto out;
 	if ((canon = bundle_canonical(bundle, &clen)) == NULL ||
 	    sign_bytes(key, canon, clen, b64) != 0 || bundle_key_id(key, kid) != 0)
@@ -189,17 +225,42 @@ verify_sig(EVP_PKEY *pub, const json_t *bundle, const char *b64)
 	return ok;
 }
 
+/* format and expires: v2 expires at a time, v1 never (and says nothing of
+ * it). */
+static void
+check_format(const json_t *b, struct problems *errs)
+{
+	const char *format = json_string_value(json_object_get(b, "format"));
+	const json_t *expires = json_object_get(b, "expires");
+	time_t t;
+
+	if (strcmp(format, BUNDLE_FORMAT_V2) == 0) {
+		if (expires == NULL)
+			problems_add(errs, "/bundle/expires", "required in a %s bundle",
+			             BUNDLE_FORMAT_V2);
+		else if (bundle_time_parse(json_string_value(expires), &t) != 0)
+			problems_add(errs, "/bundle/expires",
+			             "expected a UTC time "
+			             "YYYY-MM-DDTHH:MM:SSZ");
+	} else if (strcmp(format, BUNDLE_FORMAT_V1) == 0) {
+		if (expires != NULL)
+			problems_add(errs, "/bundle/expires", "not in a %s bundle",
+			             BUNDLE_FORMAT_V1);
+	} else {
+		problems_add(errs, "/bundle/format", "expected \"%s\" or \"%s\"", BUNDLE_FORMAT_V2,
+		             BUNDLE_FORMAT_V1);
+	}
+}
+
 /* The shape of a verified bundle; the first problem goes to why. */
 static int
 check_shape(const json_t *b, char *why, size_t whylen)
 {
-	static const struct jv_field fields[] = {{"format", JV_STRING, 1},
-	                                         {"version", JV_INTEGER, 1},
-	                                         {"issued", JV_STRING, 1},
-	                                         {"policyVersion", JV_INTEGER, 1},
-	                                         {"policy", JV_OBJECT, 1},
-	                                         {"users", JV_OBJECT, 1},
-	                                         {NULL, 0, 0}};
+	static const struct jv_field fields[] = {
+	    {"format", JV_STRING, 1},         {"version", JV_INTEGER, 1},
+	    {"issued", JV_STRING, 1},         {"expires", JV_STRING, 0},
+	    {"policyVersion", JV_INTEGER, 1}, {"policy", JV_OBJECT, 1},
+	    {"users", JV_OBJECT, 1},          {NULL, 0, 0}};
 	static const struct jv_field user_fields[] = {
 	    {"version", JV_INTEGER, 1}, {"policy", JV_OBJECT, 1}, {NULL, 0, 0}};
 	struct problems errs = PROBLEMS_INIT;
@@ -207,8 +268,7 @@ check_shape(const json_t *b, char *why, size_t whylen)
 	json_t *u;
 
 	if (jv_check_object(b, "/bundle", fields, &errs) == 0) {
-		if (strcmp(json_string_value(json_object_get(b, "format")), BUNDLE_FORMAT) != 0)
-			problems_add(&errs, "/bundle/format", "expected \"%s\"", BUNDLE_FORMAT);
+		check_format(b, &errs);
 		if (json_integer_value(json_object_get(b, "version")) < 1)
 			problems_add(&errs, "/bundle/version", "expected a positive number");
 		json_object_foreach((json_t *)json_object_get(b, "users"), name, u)
@@ -317,6 +377,11 @@ bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *inf
 	info->policy_version = json_integer_value(json_object_get(b, "policyVersion"));
 	snprintf(info->issued, sizeof(info->issued), "%s",
 	         json_string_value(json_object_get(b, "issued")));
+	if (json_object_get(b, "expires") != NULL) {
+		snprintf(info->expires, sizeof(info->expires), "%s",
+		         json_string_value(json_object_get(b, "expires")));
+		bundle_time_parse(info->expires, &info->expires_at);
+	}
 	bundle_key_id(pub, info->key_id);
 out:
 	problems_clear(&errs);

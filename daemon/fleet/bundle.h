@@ -5,11 +5,19 @@
  *
  * A bundle travels as one JSON object:
  *
- *   {"bundle": {"format": "lockset-bundle-v1", "version": 12,
- *               "issued": "2026-11-29T18:00:00.000000Z", "policyVersion": 7,
+ *   {"bundle": {"format": "lockset-bundle-v2", "version": 12,
+ *               "issued": "2026-11-29T18:00:00.000000Z",
+ *               "expires": "2026-12-06T18:00:00Z", "policyVersion": 7,
  *               "policy": {admin-settings.json},
  *               "users": {"alice": {"version": 3, "policy": {...}}}},
  *    "signature": {"algorithm": "Ed25519", "keyId": "<16 hex>", "value": "<base64>"}}
+ *
+ * "issued" is when the content got its number; "expires" when this signature
+ * of it stops vouching that it is the newest: the central signs the same
+ * version again, with a later "expires", well before then, so a host whose
+ * bundle expires is one whose updates are being held back. Format
+ * "lockset-bundle-v1" is the same without "expires" (a central run with
+ * --bundle-validity 0): it never expires.
  *
  * The signature covers canonical(bundle): the "bundle" member as compact JSON
  * text with object keys sorted bytewise and every non-ASCII character written
@@ -22,17 +30,28 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stddef.h>
+#include <time.h>
 
-#define BUNDLE_FORMAT     "lockset-bundle-v1"
+#define BUNDLE_FORMAT_V1  "lockset-bundle-v1"
+#define BUNDLE_FORMAT_V2  "lockset-bundle-v2"
 #define BUNDLE_KEY_ID_LEN 16
+#define BUNDLE_TIME_LEN   20 /* "2026-12-06T18:00:00Z" */
 
 /* What bundle_open learnt about a verified bundle. */
 struct bundle_info {
 	long long version;
 	long long policy_version;
 	char issued[40];
+	char expires[BUNDLE_TIME_LEN + 1]; /* "" for a v1 bundle, which never expires */
+	time_t expires_at;                 /* 0 for a v1 bundle */
 	char key_id[BUNDLE_KEY_ID_LEN + 1];
 };
+
+/* t as "YYYY-MM-DDTHH:MM:SSZ" into out. */
+void bundle_time_format(time_t t, char out[BUNDLE_TIME_LEN + 1]);
+/* Exactly that form, a real UTC time, into *t: 0, or -1 when s is anything
+ * else. */
+int bundle_time_parse(const char *s, time_t *t);
 
 /* Load an Ed25519 private key (PEM, e.g. from `openssl genpkey -algorithm
  * ed25519`) or public key (PEM "PUBLIC KEY"). The new key, or NULL with *err
@@ -50,15 +69,17 @@ char *bundle_canonical(const json_t *bundle, size_t *len);
  * New reference, NULL on ENOMEM. */
 json_t *bundle_content(const json_t *policy, long long policy_version, const json_t *users);
 
-/* The whole signed body for content (borrowed) numbered version and issued
- * at issued: malloc'd text ending in a newline, length in *len; NULL on
+/* The whole signed body for content (borrowed) numbered version, issued at
+ * issued and expiring at expires (a v2 bundle; 0: a v1 bundle, which never
+ * expires): malloc'd text ending in a newline, length in *len; NULL on
  * failure. */
-char *bundle_sign(const json_t *content, long long version, const char *issued, EVP_PKEY *key,
-                  size_t *len);
+char *bundle_sign(const json_t *content, long long version, const char *issued, time_t expires,
+                  EVP_PKEY *key, size_t *len);
 
 /* Parse a received body, check its signature against pub and its shape.
  * Returns the "bundle" object (new reference) and fills info, or NULL with a
- * one-line reason in why (whylen bytes). */
+ * one-line reason in why (whylen bytes). Whether it has expired is the
+ * caller's to judge (info->expires_at). */
 json_t *bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *info,
                     char *why, size_t whylen);
 

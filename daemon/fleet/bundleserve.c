@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct bundleserve {
 	pthread_mutex_t lock; /* cur and built_gen; held while building */
@@ -27,7 +28,20 @@ struct bundleserve {
 	struct policystore *store; /* the per-user policies (borrowed) */
 	struct bundle_served *cur;
 	unsigned long long built_gen;
+	long validity; /* seconds a signature vouches for; 0: v1 bundles, no expiry */
 };
+
+/* cur's signature has run half its validity: sign its content again, so
+ * that hosts always hold a bundle with half the validity still ahead. */
+static int
+resign_due(const struct bundle_served *cur)
+{
+	struct timespec now;
+
+	/* The precise clock, as long-polls are timed by: time() may lag it. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	return cur->resign_at != 0 && now.tv_sec >= cur->resign_at;
+}
 
 static void
 bundle_served_free(struct bundle_served *b)
@@ -84,14 +98,14 @@ build(struct bundleserve *bs)
 		goto out;
 	/* A wake-up that changed nothing here (a user's preferences) costs no
 	 * write to the history. */
-	if (cur != NULL && strcmp(cur->hash, hash) == 0) {
+	if (cur != NULL && strcmp(cur->hash, hash) == 0 && !resign_due(cur)) {
 		b = cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
 	}
 	if (fleetstore_bundle_number(bs->fs, hash, &version, issued) != 0)
 		goto out;
-	if (cur != NULL && cur->version == version) {
+	if (cur != NULL && cur->version == version && !resign_due(cur)) {
 		b = cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
@@ -102,7 +116,11 @@ build(struct bundleserve *bs)
 	b->version = version;
 	memcpy(b->hash, hash, sizeof(b->hash));
 	snprintf(b->issued, sizeof(b->issued), "%s", issued);
-	if ((b->body = bundle_sign(content, version, issued, bs->key, &b->len)) == NULL) {
+	b->signed_at = time(NULL);
+	b->expires = bs->validity > 0 ? b->signed_at + bs->validity : 0;
+	b->resign_at = bs->validity > 0 ? b->signed_at + (bs->validity + 1) / 2 : 0;
+	if ((b->body = bundle_sign(content, version, issued, b->expires, bs->key, &b->len)) ==
+	    NULL) {
 		bundle_served_free(b);
 		b = NULL;
 		goto out;
@@ -127,7 +145,7 @@ bundleserve_current(struct bundleserve *bs)
 		return NULL; /* no bundles signed here */
 	gen = served_generation(bs->served);
 	lockorder_lock(&bs->lock, LOCK_BUNDLESERVE);
-	if (bs->cur != NULL && gen == bs->built_gen) {
+	if (bs->cur != NULL && gen == bs->built_gen && !resign_due(bs->cur)) {
 		b = bs->cur;
 		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
 		goto out;
@@ -168,7 +186,7 @@ bundleserve_enabled(const struct bundleserve *bs)
 
 struct bundleserve *
 bundleserve_open(struct fleetstore *fs, struct served_hub *served, struct policystore *store,
-                 const char *key_path, char **err)
+                 const char *key_path, long validity, char **err)
 {
 	struct bundleserve *bs = calloc(1, sizeof(*bs));
 	struct bundle_served *b;
@@ -182,6 +200,7 @@ bundleserve_open(struct fleetstore *fs, struct served_hub *served, struct policy
 	bs->fs = fs;
 	bs->served = served;
 	bs->store = store;
+	bs->validity = validity;
 	if ((bs->key = bundle_key_load_private(key_path, err)) == NULL) {
 		bundleserve_close(bs);
 		return NULL;

@@ -2,14 +2,16 @@
 /* The signed bundle a central lockset serves (--bundle-signing-key): built
  * from the served org policy and the per-user policies, numbered from the
  * bundle history (fleetstore.h) so that the number only grows and survives
- * restarts, signed once per number, and rebuilt lazily when the policy
- * changes (the served generation moved). Readers hold a reference. A signer
+ * restarts, signed once per number and again each time half its validity
+ * has passed (bundle.h: "expires"), and rebuilt lazily when the policy
+ * changes (the served generation moved) or a signature is due. Readers hold a reference. A signer
  * is an object (struct bundleserve): main.c opens the daemon's one, or none
  * when it does not sign bundles. */
 #ifndef LOCKSET_BUNDLESERVE_H
 #define LOCKSET_BUNDLESERVE_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct bundleserve;
 struct fleetstore;
@@ -21,7 +23,10 @@ struct bundle_served {
 	char issued[40];
 	char etag[72]; /* strong, quoted, over body */
 	char hash[65]; /* of the content it was numbered by */
-	char *body;    /* the signed bundle as served */
+	time_t signed_at;
+	time_t expires;   /* 0: a v1 bundle, which never expires */
+	time_t resign_at; /* when it is signed again (0: never) */
+	char *body;       /* the signed bundle as served */
 	size_t len;
 	int refs;
 };
@@ -29,9 +34,11 @@ struct bundle_served {
 /* Load the signing key (PEM Ed25519 private key) and build the first bundle
  * (after policylife_start and userpolicy_open) from served's policy and the
  * per-user policies in store, numbered by fs (all borrowed: they must outlive
- * the signer). Returns the signer, or NULL with *err (malloc'd). */
+ * the signer). Each signature vouches for validity seconds (0: v1 bundles,
+ * which never expire). Returns the signer, or NULL with *err (malloc'd). */
 struct bundleserve *bundleserve_open(struct fleetstore *fs, struct served_hub *served,
-                                     struct policystore *store, const char *key_path, char **err);
+                                     struct policystore *store, const char *key_path, long validity,
+                                     char **err);
 /* Release bs and its current bundle (readers keep theirs); accepts NULL. */
 void bundleserve_close(struct bundleserve *bs);
 /* 1 when this daemon signs bundles: bs is not NULL. */

@@ -187,9 +187,10 @@ report_tx(sqlite3 *c, void *arg)
 	st = db_prepare(
 	    c, "INSERT INTO hosts (host, lockset_version, bundle_version, last_sync, mode, status, "
 	       "last_error, decisions, denies, last_decisions, last_denies, reporter, first_seen, "
-	       "last_seen, checkpoint_key, checkpoint_id, checkpoint_hash) VALUES (?1, ?2, ?3, ?4, "
-	       "?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14) "
+	       "last_seen, checkpoint_key, checkpoint_id, checkpoint_hash, bundle_expires) VALUES "
+	       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15) "
 	       "ON CONFLICT (host) DO UPDATE SET lockset_version = ?2, bundle_version = ?3, "
+	       "bundle_expires = ?15, "
 	       "last_sync = ?4, mode = ?5, status = ?6, last_error = ?7, "
 	       "decisions = decisions + ?8, denies = denies + ?9, last_decisions = ?8, "
 	       "last_denies = ?9, reporter = ?10, last_seen = ?11, "
@@ -213,6 +214,7 @@ report_tx(sqlite3 *c, void *arg)
 	db_bind_text(st, 12, r->checkpoint_key != NULL ? r->checkpoint_key : "");
 	sqlite3_bind_int64(st, 13, r->checkpoint_id);
 	db_bind_text(st, 14, r->checkpoint_hash != NULL ? r->checkpoint_hash : "");
+	db_bind_text(st, 15, r->bundle_expires != NULL ? r->bundle_expires : "");
 	return db_step_done(st);
 }
 
@@ -261,24 +263,26 @@ fleetstore_forget(struct fleetstore *fs, const char *host)
 /* The compliance view */
 
 static json_t *
-host_row(sqlite3_stmt *st, const char *stale_before, long long current)
+host_row(sqlite3_stmt *st, const struct fleet_query *q)
 {
 	long long bv = sqlite3_column_int64(st, 2);
-	const char *seen = db_column_text(st, 13);
+	const char *seen = db_column_text(st, 13), *expires = db_column_text(st, 14);
 
 	return json_pack(
-	    "{s:s, s:s, s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
-	    "s:s, s:b, s:b}",
+	    "{s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
+	    "s:s, s:b, s:b, s:b}",
 	    "host", db_column_text(st, 0), "locksetVersion", db_column_text(st, 1), "bundleVersion",
-	    (json_int_t)bv, "lastSync", db_column_text(st, 3)[0] ? db_column_text(st, 3) : NULL,
-	    "mode", db_column_text(st, 4), "status", db_column_text(st, 5), "lastError",
+	    (json_int_t)bv, "bundleExpires", expires[0] ? expires : NULL, "lastSync",
+	    db_column_text(st, 3)[0] ? db_column_text(st, 3) : NULL, "mode", db_column_text(st, 4),
+	    "status", db_column_text(st, 5), "lastError",
 	    db_column_text(st, 6)[0] ? db_column_text(st, 6) : NULL, "decisions",
 	    (json_int_t)sqlite3_column_int64(st, 7), "denies",
 	    (json_int_t)sqlite3_column_int64(st, 8), "lastReport", "decisions",
 	    (json_int_t)sqlite3_column_int64(st, 9), "denies",
 	    (json_int_t)sqlite3_column_int64(st, 10), "reporter", db_column_text(st, 11),
 	    "firstSeen", db_column_text(st, 12), "lastSeen", seen, "stale",
-	    strcmp(seen, stale_before) < 0, "behind", current > 0 && bv < current);
+	    strcmp(seen, q->stale_before) < 0, "behind", q->current > 0 && bv < q->current,
+	    "expired", expires[0] != '\0' && strcmp(expires, q->now) <= 0);
 }
 
 json_t *
@@ -295,14 +299,15 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 		return NULL;
 	st = db_prepare(
 	    c, "SELECT host, lockset_version, bundle_version, last_sync, mode, status, last_error, "
-	       "decisions, denies, last_decisions, last_denies, reporter, first_seen, last_seen "
-	       "FROM hosts WHERE (?1 IS NULL OR host > ?1) "
+	       "decisions, denies, last_decisions, last_denies, reporter, first_seen, last_seen, "
+	       "bundle_expires FROM hosts WHERE (?1 IS NULL OR host > ?1) "
 	       "AND (?2 IS NULL OR (?3 = 0 AND host = ?2) OR (?3 = 1 AND substr(host, 1, "
 	       "length(?2)) = ?2)) "
 	       "AND (?4 < 0 OR bundle_version = ?4) AND (?5 IS NULL OR mode = ?5) "
 	       "AND (?6 IS NULL OR status = ?6) "
 	       "AND (?7 < 0 OR (last_seen < ?8) = ?7) "
 	       "AND (?9 < 0 OR (?10 > 0 AND bundle_version < ?10) = ?9) "
+	       "AND (?12 < 0 OR (bundle_expires != '' AND bundle_expires <= ?13) = ?12) "
 	       "ORDER BY host LIMIT ?11");
 	if (st == NULL || (arr = json_array()) == NULL)
 		goto out;
@@ -318,12 +323,14 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 	sqlite3_bind_int(st, 9, q->behind);
 	sqlite3_bind_int64(st, 10, q->current);
 	sqlite3_bind_int(st, 11, q->limit + 1); /* one more: is there a next page? */
+	sqlite3_bind_int(st, 12, q->expired);
+	db_bind_text(st, 13, q->now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (++n > q->limit) {
 			*more = 1;
 			break;
 		}
-		json_array_append_new(arr, host_row(st, q->stale_before, q->current));
+		json_array_append_new(arr, host_row(st, q));
 	}
 out:
 	sqlite3_finalize(st);
@@ -332,21 +339,24 @@ out:
 }
 
 json_t *
-fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before)
+fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before,
+                   const char *now)
 {
 	sqlite3 *c = db_reader_get(fs->db);
 	sqlite3_stmt *st = NULL;
 	json_t *sum = NULL, *versions = NULL;
-	json_int_t hosts = 0, stale = 0, behind = 0, cur = 0, denies = 0;
+	json_int_t hosts = 0, stale = 0, behind = 0, cur = 0, denies = 0, expired = 0;
 	char key[24];
 
 	if (c == NULL)
 		return NULL;
-	st = db_prepare(c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies) "
+	st = db_prepare(c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies), "
+	                   "sum(bundle_expires != '' AND bundle_expires <= ?2) "
 	                   "FROM hosts GROUP BY bundle_version ORDER BY bundle_version");
 	if (st == NULL || (versions = json_object()) == NULL)
 		goto out;
 	db_bind_text(st, 1, stale_before);
+	db_bind_text(st, 2, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long v = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
 
@@ -355,13 +365,15 @@ fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_b
 		hosts += n;
 		stale += sqlite3_column_int64(st, 2);
 		denies += sqlite3_column_int64(st, 3);
+		expired += sqlite3_column_int64(st, 4);
 		if (current > 0 && v < current)
 			behind += n;
 		if (v == current)
 			cur += n;
 	}
-	sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}", "hosts", hosts, "current", cur, "behind",
-	                behind, "stale", stale, "denies", denies, "versions", versions);
+	sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "hosts", hosts, "current", cur,
+	                "behind", behind, "stale", stale, "expired", expired, "denies", denies,
+	                "versions", versions);
 out:
 	json_decref(versions);
 	sqlite3_finalize(st);

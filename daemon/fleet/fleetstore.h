@@ -43,6 +43,7 @@ struct fleet_report {
 	const char *checkpoint_key;  /* hex public key of the report's audit checkpoint, or NULL */
 	long long checkpoint_id;     /* ... its row id (0: no checkpoint) */
 	const char *checkpoint_hash; /* ... and that row's hash */
+	const char *bundle_expires;  /* when its bundle expires (bundle.h), or NULL: never */
 	long long max_hosts;         /* a host not yet known is refused at this many; 0: no limit */
 };
 
@@ -82,21 +83,25 @@ struct fleet_query {
 	const char *mode, *status;
 	int stale;                /* -1 any, 1 only stale, 0 only fresh */
 	int behind;               /* -1 any, 1 only behind current, 0 only current */
+	int expired;              /* -1 any, 1 only hosts whose bundle expired, 0 only others */
 	const char *stale_before; /* last_seen earlier than this is stale */
+	const char *now;          /* bundle_expires at or before this has expired */
 	long long current;        /* the bundle version being served; 0: none */
 	const char *after;        /* paging: hosts after this name */
 	int limit;                /* 1..1000 */
 };
 
 /* Up to q->limit hosts in name order, each {"host", "locksetVersion",
- * "bundleVersion", "lastSync", "mode", "status", "lastError", "decisions",
- * "denies", "lastReport": {"decisions", "denies"}, "reporter", "firstSeen", "lastSeen",
- * "stale", "behind"}. *more is set when further hosts match. New reference,
+ * "bundleVersion", "bundleExpires", "lastSync", "mode", "status", "lastError",
+ * "decisions", "denies", "lastReport": {"decisions", "denies"}, "reporter",
+ * "firstSeen", "lastSeen", "stale", "behind", "expired"}. *more is set when further hosts match. New reference,
  * NULL on a read error. */
 json_t *fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more);
 
-/* Over every host: {"hosts", "stale", "behind", "current", "denies",
- * "versions": {"12": n, ...}}. New reference, NULL on a read error. */
-json_t *fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before);
+/* Over every host: {"hosts", "stale", "behind", "expired", "current",
+ * "denies", "versions": {"12": n, ...}}, with expiry judged at now (as
+ * bundle_time_format writes it). New reference, NULL on a read error. */
+json_t *fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before,
+                           const char *now);
 
 #endif

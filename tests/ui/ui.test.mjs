@@ -543,6 +543,17 @@ test('admin UI in headless Chromium', async (t) => {
       assert.equal(await row.getAttribute('data-status'), 'current');
       assert.equal(await page.isVisible('#hosts-unavailable'), false);
       await checkPage('hosts-with-a-host');
+      // A host whose bundle expired: its updates are being held back.
+      execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(STATE, 'lockset.db'),
+        'INSERT INTO hosts (host, lockset_version, bundle_version, bundle_expires, mode, status, ' +
+        `first_seen, last_seen) VALUES ('dev-laptop-2', '1.0', 3, '2020-01-01T00:00:00Z', 'enforce', ` +
+        `'degraded', '${now}', '${now}')`]);
+      await page.click('#nav a[data-view="overview"]');
+      await page.click('#nav a[data-view="hosts"]');
+      await page.waitForSelector('#hosts-table tbody tr[data-host="dev-laptop-2"]');
+      const held = page.locator('#hosts-table tbody tr[data-host="dev-laptop-2"]');
+      assert.equal(await held.getAttribute('data-status'), 'expired');
+      assert.match(await page.textContent('#hosts-summary'), /Expired\s*1/);
     });
 
     await t.test('audit: search, paging, verify and export', async () => {

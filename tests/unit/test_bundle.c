@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Signed bundles: a signed body opens with the matching key and gives back
- * its content; a different key, any changed byte of the bundle, a bad
- * signature encoding or a malformed bundle is refused with a reason. */
+ * its content and expiry; a different key, any changed byte of the bundle
+ * (its expiry included), a bad signature encoding or a malformed bundle is
+ * refused with a reason. */
 #include "fleet/bundle.h"
 #include "check.h"
 
@@ -20,12 +21,16 @@ new_key(void)
 	return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 }
 
-/* A signed body for CONTENT as version 12, or exit. */
+#define EXPIRES      ((time_t)1796580000)
+#define EXPIRES_TEXT "2026-12-06T18:00:00Z"
+
+/* A signed body for CONTENT as version 12, expiring at EXPIRES (0: a v1
+ * bundle), or exit. */
 static char *
-signed_body(EVP_PKEY *k, size_t *len)
+signed_body_until(EVP_PKEY *k, time_t expires, size_t *len)
 {
 	json_t *content = json_loads(CONTENT, 0, NULL);
-	char *body = bundle_sign(content, 12, "2026-11-29T18:00:00.000000Z", k, len);
+	char *body = bundle_sign(content, 12, "2026-11-29T18:00:00.000000Z", expires, k, len);
 
 	json_decref(content);
 	if (body == NULL) {
@@ -33,6 +38,12 @@ signed_body(EVP_PKEY *k, size_t *len)
 		exit(2);
 	}
 	return body;
+}
+
+static char *
+signed_body(EVP_PKEY *k, size_t *len)
+{
+	return signed_body_until(k, EXPIRES, len);
 }
 
 static void
@@ -51,7 +62,9 @@ test_signed_bundle_opens_with_its_key(void)
 	CHECK_STR_EQ(info.issued, "2026-11-29T18:00:00.000000Z");
 	CHECK(bundle_key_id(k, kid) == 0);
 	CHECK_STR_EQ(info.key_id, kid);
-	CHECK_STR_EQ(json_string_value(json_object_get(b, "format")), BUNDLE_FORMAT);
+	CHECK_STR_EQ(json_string_value(json_object_get(b, "format")), BUNDLE_FORMAT_V2);
+	CHECK_STR_EQ(info.expires, EXPIRES_TEXT);
+	CHECK(info.expires_at == EXPIRES);
 	CHECK_INT_EQ(json_integer_value(json_object_get(
 	                 json_object_get(json_object_get(b, "users"), "alice"), "version")),
 	             3);
@@ -59,6 +72,56 @@ test_signed_bundle_opens_with_its_key(void)
 	json_decref(b);
 	free(body);
 	EVP_PKEY_free(k);
+}
+
+/* --bundle-validity 0: a v1 bundle, with no expiry at all. */
+static void
+test_v1_bundle_never_expires(void)
+{
+	EVP_PKEY *k = new_key();
+	struct bundle_info info;
+	char why[256] = "";
+	size_t len;
+	char *body = signed_body_until(k, 0, &len);
+	json_t *b = bundle_open(body, len, k, &info, why, sizeof(why));
+
+	CHECK(b != NULL);
+	CHECK_STR_EQ(json_string_value(json_object_get(b, "format")), BUNDLE_FORMAT_V1);
+	CHECK(json_object_get(b, "expires") == NULL);
+	CHECK_STR_EQ(info.expires, "");
+	CHECK(info.expires_at == 0);
+	json_decref(b);
+	free(body);
+	EVP_PKEY_free(k);
+}
+
+/* Only "YYYY-MM-DDTHH:MM:SSZ" of a day that exists. */
+static void
+test_bundle_times_are_strict(void)
+{
+	static const char *const bad[] = {
+	    "",
+	    "2026-12-06T18:40:00",
+	    "2026-12-06T18:40:00.5Z",
+	    "2026-12-06T18:40:00+00:00",
+	    "2026-12-06 18:40:00Z",
+	    "2026-02-30T00:00:00Z",
+	    "2026-12-06T24:00:00Z",
+	    "+026-12-06T18:40:00Z",
+	    "2026-12-06T18:40:00Z ",
+	};
+	char out[BUNDLE_TIME_LEN + 1];
+	time_t t = 0;
+
+	CHECK(bundle_time_parse(EXPIRES_TEXT, &t) == 0 && t == EXPIRES);
+	bundle_time_format(EXPIRES, out);
+	CHECK_STR_EQ(out, EXPIRES_TEXT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (bundle_time_parse(bad[i], &t) == 0) {
+			fprintf(stderr, "accepted \"%s\"\n", bad[i]);
+			CHECK(0);
+		}
+	}
 }
 
 static void
@@ -160,6 +223,9 @@ test_changed_bundle_is_refused(void)
 	    {"\"value\":false", "\"value\":0    "},
 	    {"\"locked\":true", "\"locked\":1   "},
 	    {"\"alice\"", "\"alicf\""},
+	    /* A later expiry is a new signature's to give. */
+	    {"\"expires\":\"2026-12-06", "\"expires\":\"2027-12-06"},
+	    {"lockset-bundle-v2", "lockset-bundle-v1"},
 	};
 	EVP_PKEY *k = new_key();
 	struct bundle_info info;
@@ -212,11 +278,19 @@ test_signed_but_malformed_bundle_is_refused(void)
 	struct bundle_info info;
 	char why[256] = "";
 	size_t len;
-	char *body = bundle_sign(content, 1, "2026-11-29T18:00:00Z", k, &len);
+	char *body = bundle_sign(content, 1, "2026-11-29T18:00:00Z", EXPIRES, k, &len);
 
 	CHECK(body != NULL);
 	CHECK(bundle_open(body, len, k, &info, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "/bundle/users/bob") != NULL);
+	free(body);
+	/* A v1 bundle says nothing of an expiry. */
+	json_object_set_new(content, "users", json_object());
+	json_object_set_new(content, "expires", json_string(EXPIRES_TEXT));
+	body = bundle_sign(content, 1, "2026-11-29T18:00:00Z", 0, k, &len);
+	CHECK(body != NULL);
+	CHECK(bundle_open(body, len, k, &info, why, sizeof(why)) == NULL);
+	CHECK_STR_EQ(why, "malformed bundle: /bundle/expires: not in a lockset-bundle-v1 bundle");
 	free(body);
 	json_decref(content);
 	EVP_PKEY_free(k);
@@ -253,6 +327,8 @@ int
 main(void)
 {
 	RUN(test_signed_bundle_opens_with_its_key);
+	RUN(test_v1_bundle_never_expires);
+	RUN(test_bundle_times_are_strict);
 	RUN(test_signature_covers_the_canonical_bundle_text);
 	RUN(test_other_key_is_refused);
 	RUN(test_flood_is_refused_unparsed);
