@@ -43,6 +43,17 @@ upstream_parse_time(const char *s)
 	return timegm(&tm);
 }
 
+/* What the host holds now is the bundle info describes. Under u->lock. */
+static void
+hold_locked(struct upstream *u, const struct bundle_info *info)
+{
+	u->version = info->version;
+	snprintf(u->issued, sizeof(u->issued), "%s", info->issued);
+	u->issued_at = upstream_parse_time(info->issued);
+	snprintf(u->expires, sizeof(u->expires), "%s", info->expires);
+	u->expires_at = info->expires_at;
+}
+
 /* A fetch ended: ok with the version now held, or failed with why. */
 void
 upstream_record(struct upstream *u, int ok, const struct bundle_info *info, const char *why)
@@ -55,12 +66,15 @@ upstream_record(struct upstream *u, int ok, const struct bundle_info *info, cons
 	} else {
 		snprintf(u->last_error, sizeof(u->last_error), "%s", why);
 	}
-	if (info != NULL && info->version > 0) {
-		u->version = info->version;
-		snprintf(u->issued, sizeof(u->issued), "%s", info->issued);
-		u->issued_at = upstream_parse_time(info->issued);
-	}
+	if (info != NULL && info->version > 0)
+		hold_locked(u, info);
 	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
+}
+
+int
+upstream_expired_locked(const struct upstream *u, time_t now)
+{
+	return u->expires_at != 0 && now >= u->expires_at;
 }
 
 static void
@@ -116,12 +130,15 @@ audit_bundle(struct upstream *u, const char *action, const struct bundle_info *i
              const char *detail)
 {
 	json_t *data =
-	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "upstream", u->base, "bundleVersion",
+	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?, s:s?}", "upstream", u->base, "bundleVersion",
 	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
-	              "keyId", info->key_id[0] ? info->key_id : NULL, "detail", detail);
+	              "expires", info->expires[0] ? info->expires : NULL, "keyId",
+	              info->key_id[0] ? info->key_id : NULL, "detail", detail);
 	if (audit_record(u->audit, action, "upstream", "upstream", u->base,
-	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow" : "deny", -1,
-	                 data) != 0)
+	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow"
+	                 : strcmp(action, "policy.bundle.refused") == 0 ? "deny"
+	                                                                : NULL,
+	                 -1, data) != 0)
 		log_warnx("audit: could not record %s", action);
 	json_decref(data);
 }
@@ -155,8 +172,8 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	struct bundle_info info;
 	char why[256] = "";
 
-	switch (upstream_apply(&u->policy, r->body, r->len, u->key, &u->have, &info, why,
-	                       sizeof(why))) {
+	switch (upstream_apply(&u->policy, r->body, r->len, u->key, time(NULL), &u->have, &info,
+	                       why, sizeof(why))) {
 	case UA_INSTALLED:
 		if (policylife_write_file(u->saved_path, r->body, r->len) != 0)
 			log_warn("upstream: cannot save %s", u->saved_path);
@@ -168,6 +185,17 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_installed);
 		return 1;
+	case UA_REFRESHED:
+		/* Saved, so that a restart holds the later expiry too. */
+		if (policylife_write_file(u->saved_path, r->body, r->len) != 0)
+			log_warn("upstream: cannot save %s", u->saved_path);
+		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
+		take_next(u, r->link);
+		log_info("upstream: bundle v%lld signed again: expires %s", info.version,
+		         info.expires);
+		upstream_record(u, 1, &info, NULL);
+		count(u, &u->n_refreshed);
+		return 0;
 	case UA_UNCHANGED:
 		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
 		take_next(u, r->link);
@@ -230,6 +258,38 @@ poll_once(struct upstream *u)
 /* ------------------------------------------------------------------------ */
 /* The thread */
 
+/* The installed bundle's signature ran out and no later one came: whatever
+ * holds the upstream's updates back, or the central stopped signing. The
+ * host keeps enforcing it (nothing weaker is at hand) and says so, once a
+ * bundle, in its audit log; health, metrics and reports say so throughout. */
+static void
+check_expired(struct upstream *u)
+{
+	struct bundle_info info;
+	int expired;
+
+	lockorder_lock(&u->lock, LOCK_UPSTREAM);
+	expired = upstream_expired_locked(u, time(NULL));
+	memset(&info, 0, sizeof(info));
+	info.version = u->version;
+	snprintf(info.issued, sizeof(info.issued), "%s", u->issued);
+	snprintf(info.expires, sizeof(info.expires), "%s", u->expires);
+	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
+	if (!expired) {
+		u->expired_audited = 0;
+		return;
+	}
+	if (u->expired_audited)
+		return;
+	bundle_key_id(u->key, info.key_id);
+	log_warnx("upstream: bundle v%lld expired at %s and no later signature of it came: "
+	          "still enforcing it",
+	          info.version, info.expires);
+	audit_bundle(u, "policy.bundle.expired", &info,
+	             "no later signature came from the upstream: its updates may be held back");
+	u->expired_audited = 1;
+}
+
 static void *
 upstream_main(void *arg)
 {
@@ -239,11 +299,13 @@ upstream_main(void *arg)
 		struct timespec t0, t1;
 		int rc;
 
+		check_expired(u);
 		if (time(NULL) >= u->next_report)
 			upstream_report(u);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = poll_once(u);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		check_expired(u);
 		if (rc < 0) {
 			long ms = backoff_ms(u);
 			log_debug("upstream: next attempt in %ld ms", ms);
@@ -334,14 +396,12 @@ install_saved(struct upstream *u)
 	close(fd);
 	if (n != st.st_size) {
 		log_warnx("upstream: cannot read %s", u->saved_path);
-	} else if (upstream_apply(&u->policy, body, (size_t)n, u->key, &u->have, &info, why,
+	} else if (upstream_apply(&u->policy, body, (size_t)n, u->key, 0, &u->have, &info, why,
 	                          sizeof(why)) == UA_INSTALLED) {
 		log_info("upstream: enforcing the saved bundle v%lld (issued %s)", info.version,
 		         info.issued);
 		lockorder_lock(&u->lock, LOCK_UPSTREAM);
-		u->version = info.version;
-		snprintf(u->issued, sizeof(u->issued), "%s", info.issued);
-		u->issued_at = upstream_parse_time(info.issued);
+		hold_locked(u, &info);
 		lockorder_unlock(&u->lock, LOCK_UPSTREAM);
 	} else {
 		snprintf(msg, sizeof(msg), "the saved bundle was not installed: %s", why);

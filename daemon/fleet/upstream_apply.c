@@ -120,9 +120,54 @@ out:
 	return rc;
 }
 
+/* b is the installed bundle signed again: the same but for its format and
+ * expiry. */
+static int
+same_but_signature(const json_t *have, const json_t *b)
+{
+	json_t *x = json_copy((json_t *)have), *y = json_copy((json_t *)b);
+	int same = 0;
+
+	if (x != NULL && y != NULL) {
+		json_object_del(x, "format");
+		json_object_del(x, "expires");
+		json_object_del(y, "format");
+		json_object_del(y, "expires");
+		same = json_equal(x, y);
+	}
+	json_decref(x);
+	json_decref(y);
+	return same;
+}
+
+/* The installed version again: the same bundle, or its newer signature. */
+static enum upstream_apply_status
+same_version(struct upstream_have *have, json_t *b, const struct bundle_info *info, char *why,
+             size_t whylen)
+{
+	if (have->bundle != NULL && json_equal(have->bundle, b))
+		return UA_UNCHANGED;
+	if (have->bundle == NULL || !same_but_signature(have->bundle, b)) {
+		snprintf(why, whylen,
+		         "bundle v%lld differs from the installed bundle of that number",
+		         info->version);
+		return UA_REFUSED;
+	}
+	/* An earlier signature of it changes nothing; one that never expires
+	 * (v1) outlasts any. */
+	if (have->expires_at == 0 ||
+	    (info->expires_at != 0 && info->expires_at <= have->expires_at))
+		return UA_UNCHANGED;
+	json_decref(have->bundle);
+	have->bundle = json_incref(b);
+	have->expires_at = info->expires_at;
+	return UA_REFRESHED;
+}
+
 enum upstream_apply_status
 upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, EVP_PKEY *key,
-               struct upstream_have *have, struct bundle_info *info, char *why, size_t whylen)
+               time_t now, struct upstream_have *have, struct bundle_info *info, char *why,
+               size_t whylen)
 {
 	json_t *b = bundle_open(body, len, key, info, why, whylen);
 	enum upstream_apply_status st = UA_REFUSED;
@@ -141,14 +186,16 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 		         info->version, have->floor);
 		goto out;
 	}
-	if (info->version == have->version) {
-		if (have->bundle != NULL && json_equal(have->bundle, b)) {
-			st = UA_UNCHANGED;
-			goto out;
-		}
+	/* A signature that stopped vouching for its bundle: what a path that
+	 * holds updates back replays. */
+	if (now != 0 && info->expires_at != 0 && now >= info->expires_at) {
 		snprintf(why, whylen,
-		         "bundle v%lld differs from the installed bundle of that number",
-		         info->version);
+		         "bundle v%lld expired at %s: the upstream's updates may be held back",
+		         info->version, info->expires);
+		goto out;
+	}
+	if (info->version == have->version) {
+		st = same_version(have, b, info, why, whylen);
 		goto out;
 	}
 	if (validate_all(b, why, whylen) != 0)
@@ -160,6 +207,7 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 	json_decref(have->bundle);
 	have->bundle = json_incref(b);
 	have->version = info->version;
+	have->expires_at = info->expires_at;
 	st = UA_INSTALLED;
 out:
 	json_decref(b);

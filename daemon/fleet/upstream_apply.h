@@ -13,10 +13,12 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <time.h>
 
 enum upstream_apply_status {
 	UA_INSTALLED, /* a newer bundle is now in force */
 	UA_UNCHANGED, /* the installed bundle again */
+	UA_REFRESHED, /* the installed bundle signed again, expiring later */
 	UA_REFUSED,   /* not acceptable: bad signature, rollback, invalid policy */
 	UA_FAILED,    /* acceptable but not installed now (audit log, disk): retry */
 };
@@ -24,17 +26,22 @@ enum upstream_apply_status {
 /* What is installed: version 0 and bundle NULL before the first one. */
 struct upstream_have {
 	long long version;
-	json_t *bundle; /* the installed bundle object (owned) */
+	json_t *bundle;    /* the installed bundle object (owned) */
+	time_t expires_at; /* when its signature stops vouching for it; 0: never */
 	/* The newest version this host installed by its audit log, which no
 	 * bundle may go below even when the saved bundle is lost. */
 	long long floor;
 };
 
 /* Verify body (len bytes) with key and install it through pol on top of have, which is
- * updated on UA_INSTALLED. info receives what the bundle says about itself;
- * why (whylen bytes) the reason for UA_REFUSED and UA_FAILED. */
+ * updated on UA_INSTALLED and UA_REFRESHED. A bundle that expired by now is
+ * refused, the installed one too (now 0: none is, for the bundle this host
+ * saved, which it holds whatever its age). info receives what the bundle
+ * says about itself; why (whylen bytes) the reason for UA_REFUSED and
+ * UA_FAILED. */
 enum upstream_apply_status upstream_apply(const struct upstream_policy *pol, const char *body,
-                                          size_t len, EVP_PKEY *key, struct upstream_have *have,
-                                          struct bundle_info *info, char *why, size_t whylen);
+                                          size_t len, EVP_PKEY *key, time_t now,
+                                          struct upstream_have *have, struct bundle_info *info,
+                                          char *why, size_t whylen);
 
 #endif

@@ -34,15 +34,18 @@ struct upstream {
 	unsigned long long reported_decisions, reported_denies;
 	long long reported_checkpoint; /* id of the last audit checkpoint the central took */
 	char refused_last[256];        /* the last refusal audited, not to repeat it */
+	int expired_audited;           /* the installed bundle's expiry is on record */
 	/* Shared with HTTP threads, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
 	long long version;
 	char issued[40];
-	time_t issued_at, last_sync, last_attempt;
+	char expires[BUNDLE_TIME_LEN + 1]; /* of the installed bundle; "" never */
+	time_t issued_at, expires_at, last_sync, last_attempt;
 	char last_error[512];
-	unsigned long long n_installed, n_unchanged, n_not_modified, n_refused, n_failed;
+	unsigned long long n_installed, n_refreshed, n_unchanged, n_not_modified, n_refused,
+	    n_failed;
 };
 
 /* A fetch ended: ok (the upstream confirmed what is held; info, when not
@@ -50,6 +53,9 @@ struct upstream {
 void upstream_record(struct upstream *u, int ok, const struct bundle_info *info, const char *why);
 /* Seconds since the epoch of an RFC 3339 UTC time; 0 when it is not one. */
 time_t upstream_parse_time(const char *s);
+/* The installed bundle expired (its expires_at passed): 1 or 0. Under
+ * u->lock. */
+int upstream_expired_locked(const struct upstream *u, time_t now);
 
 /* POST /v1/hosts/{host}/status with the counts since the last report the
  * central took. Upstream thread only. */

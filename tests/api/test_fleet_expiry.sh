@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Bundle expiry, with two real daemons on loopback: a central signing with a
+# short --bundle-validity and a host taking its bundles. The central signs the
+# same bundle again at half its validity (a long-poll gets the new signature
+# at once); the host takes it without installing anything. Then a path that
+# holds the central's updates back (a server replaying the host's own bundle)
+# is seen for what it is: once the bundle expires the host says so in its
+# health, metrics, audit log and reports, refuses the replayed bundle, and
+# keeps enforcing. The central lists hosts whose bundle expired; a central run
+# with --bundle-validity 0 serves v1 bundles, which never expire.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+need openssl python3
+
+VALIDITY=20
+ed25519_pair "$T/sign.pem" "$T/pub.pem"
+"$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
+chmod 600 "$T/token"
+lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity "$VALIDITY" || exit 1
+UPSTREAM="http://127.0.0.1:$PORT"
+
+# --- the central: v2 bundles, signed again at half their validity
+api GET /v1/bundle
+expect_status "the central serves its bundle" 200
+expect_json "in format v2" .bundle.format lockset-bundle-v2
+check "expiring within --bundle-validity" jq -e --argjson now "$(date +%s)" --argjson v "$VALIDITY" \
+	'(.bundle.expires | fromdateiso8601) - $now | . > 0 and . <= $v' "$BODY"
+FIRST_EXPIRES=$(jqb .bundle.expires)
+FIRST_ISSUED=$(jqb .bundle.issued)
+FIRST_ETAG=$(header ETag)
+resigned() { api GET /v1/bundle; [ "$(jqb .bundle.version)" = 1 ] && [ "$(jqb .bundle.expires)" != "$FIRST_EXPIRES" ]; }
+check "the central signs bundle 1 again before it expires" wait_until $((VALIDITY + 10)) resigned
+check "... expiring later" jq -e --arg e "$FIRST_EXPIRES" '.bundle.expires > $e' "$BODY"
+expect_json "... issued when it was numbered, as before" .bundle.issued "$FIRST_ISSUED"
+check "... under a new ETag" test "$(header ETag)" != "$FIRST_ETAG"
+# A long-poll on the current signature is not held past the next one: its
+# answer is that signature (200), not a 304 after the whole minute.
+ETAG=$(header ETag)
+EXPIRES=$(jqb .bundle.expires)
+api GET '/v1/bundle?wait=60' -H "If-None-Match: $ETAG"
+expect_status "a long-poll is answered by the next signature" 200
+check "... which expires later still" jq -e --arg e "$EXPIRES" '.bundle.expires > $e' "$BODY"
+expect_json "... of the same bundle" .bundle.version 1
+
+# --- a host takes each new signature, and changes nothing for it
+H="$T/host"
+HSOCK="$H/api.sock"
+HSETTINGS="$H/etc/admin-settings.json"
+mkdir -p "$H/etc"
+chmod 755 "$H" "$H/etc"
+cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
+chmod 644 "$HSETTINGS"
+HOST_PID=
+host_start() { # [extra args]
+	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$HSOCK" \
+		--authz-socket '' --foreground --log-level debug --host-name dev-1 \
+		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" --upstream-wait 2 \
+		--upstream-retry-max 1 --upstream-report-interval 1 "$@" >>"$H/daemon.log" 2>&1 &
+	HOST_PID=$!
+	EXTRA_PIDS="$HOST_PID ${EXTRA_PIDS:-}"
+	wait_until 10 curl -s --unix-socket "$HSOCK" -o /dev/null http://lockset/v1/health
+}
+host_stop() {
+	kill -TERM "$HOST_PID" 2>/dev/null
+	wait "$HOST_PID" 2>/dev/null
+}
+h() { # METHOD PATH [curl args]
+	local method=$1 path=$2; shift 2
+	BODY="$T/body"; HEADERS="$T/headers"
+	STATUS=$(curl -s --unix-socket "$HSOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
+		-w '%{http_code}' "$@" "http://lockset$path")
+}
+host_has() { h GET /v1/health; [ "$(jqb .upstream.bundleVersion)" = "$1" ]; }
+PRIV='{"method":"POST","uri":"/v1.43/containers/create","user":"alice",
+	"body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
+denies_privileged() {
+	h POST /v1/decisions -d "$PRIV"
+	[ "$STATUS" = 200 ] && [ "$(jqb .allow)" = false ]
+}
+metric() { h GET /metrics; grep -q "^$1\$" "$BODY"; }
+
+host_start --upstream "$UPSTREAM" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }
+check "the host installs bundle 1" wait_until 10 host_has 1
+h GET /v1/health
+expect_json "its health shows when the bundle expires" '.upstream.bundleExpires | test("^[0-9-]{10}T[0-9:]{8}Z$")' true
+expect_json "... that it has not" .upstream.bundleExpired false
+expect_json "... and that all is well" .status ok
+HELD=$(jqb .upstream.bundleExpires)
+check "metrics: when it expires" metric "lockset_upstream_bundle_expires_timestamp_seconds $(date -ud "$HELD" +%s)"
+check "metrics: not expired" metric 'lockset_upstream_bundle_expired 0'
+refreshed() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" != "$HELD" ]; }
+check "the host takes the next signature" wait_until $((VALIDITY + 10)) refreshed
+check "... counted as refreshed" metric 'lockset_upstream_fetches_total{result="refreshed"} [1-9][0-9]*'
+check "... and saved, for its next start" jq -e --arg e "$HELD" '.bundle.expires > $e' \
+	"$H/state/upstream-bundle.json"
+h GET '/v1/audit?action=policy.bundle.installed'
+expect_json "a new signature installs nothing" '.events | length' 1
+h GET '/v1/policy/versions'
+expect_json "... and changes no policy" '[.versions[] | select(.actor == "upstream")] | length' 1
+reported_expiry() {
+	api GET /v1/hosts
+	jq -e '.hosts[] | select(.host == "dev-1") | .bundleExpires != null and .expired == false' "$BODY" >/dev/null
+}
+check "the central lists dev-1 with its bundle's expiry" wait_until 10 reported_expiry
+host_stop
+
+# --- updates held back: a server replays the host's own bundle forever
+mkdir -p "$T/reports"
+cp "$H/state/upstream-bundle.json" "$T/held.json"
+HELD=$(jq -r .bundle.expires "$T/held.json")
+cat >"$T/replay.py" <<'EOF'
+# Answers every GET with one recorded bundle and every POST (a host's status
+# report) with 200, keeping the last report: a path that holds updates back.
+import http.server, sys
+body = open(sys.argv[2], 'rb').read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('ETag', '"held"')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length', 0))
+        open(sys.argv[3], 'wb').write(self.rfile.read(n))
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', '2')
+        self.end_headers()
+        self.wfile.write(b'{}')
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+EOF
+RPORT=$(free_port)
+python3 "$T/replay.py" "$RPORT" "$T/held.json" "$T/reports/last.json" >"$T/replay.log" 2>&1 &
+EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$RPORT/v1/bundle"
+host_start --upstream "http://127.0.0.1:$RPORT" || exit 1
+check "the held bundle is the installed one" wait_until 10 host_has 1
+expired() { h GET /v1/health; [ "$(jqb .upstream.bundleExpired)" = true ]; }
+check "once it expires, the host's health says so" wait_until $((VALIDITY + 10)) expired
+expect_json "... its upstream expired (or degraded, once the replay is refused)" \
+	'.upstream.status | IN("expired", "degraded")' true
+expect_json "... the daemon degraded" .status degraded
+expect_json "... naming the expiry" .upstream.bundleExpires "$HELD"
+expired_row() {
+	h GET '/v1/audit?action=policy.bundle.expired'
+	[ "$(jqb '.events | length')" = 1 ]
+}
+check "it is audited once" wait_until 10 expired_row
+expect_json "... with the bundle and its expiry" '.events[0].data | "\(.bundleVersion) \(.expires)"' "1 $HELD"
+expect_json "... neither allowed nor denied" '.events[0].decision' null
+refused_expired() { h GET /v1/health; jq -e '.upstream.lastError | test("expired at")' "$BODY" >/dev/null; }
+check "the replayed bundle is refused as expired" wait_until 10 refused_expired
+h GET '/v1/audit?action=policy.bundle.refused'
+check "... and the refusal audited" jq -e '[.events[].data.detail] | any(test("held back"))' "$BODY"
+check "metrics: expired" metric 'lockset_upstream_bundle_expired 1'
+check "the host keeps enforcing the bundle it holds" denies_privileged
+report_says() {
+	jq -e --arg e "$HELD" '.bundleExpires == $e and .status == "degraded"' "$T/reports/last.json" \
+		>/dev/null 2>&1
+}
+check "its status reports say so" wait_until 10 report_says
+host_stop
+
+# --- the central's view of expired hosts
+report() { # HOST BODY
+	STATUS=$(curl -s -o "$T/report" -w '%{http_code}' -H "Authorization: Bearer $(cat "$T/token")" \
+		-X POST "$UPSTREAM/v1/hosts/$1/status" -d "$2")
+}
+# dev-1 last reported to the central a bundle that has expired since: it is
+# listed as expired, and so is a host reporting an expired bundle itself.
+report frozen-1 '{"bundleVersion":1,"status":"degraded","bundleExpires":"2020-01-01T00:00:00Z"}'
+check "a report of an expired bundle is taken ($STATUS)" test "$STATUS" = 200
+api GET /v1/bundle
+CURRENT=$(jqb .bundle.expires)
+report fresh-1 "{\"bundleVersion\":1,\"bundleExpires\":\"$CURRENT\"}"
+check "a report of the current signature is taken ($STATUS)" test "$STATUS" = 200
+api GET '/v1/hosts?expired=true'
+expect_json "?expired=true lists the hosts whose bundle expired" '[.hosts[].host] | join(",")' dev-1,frozen-1
+expect_json "... as expired" '[.hosts[].expired] | all' true
+expect_json "the summary counts them" .summary.expired 2
+api GET '/v1/hosts?expired=false'
+expect_json "?expired=false lists the others" '[.hosts[].host] | join(",")' fresh-1
+expect_json "... with the expiry they reported" '.hosts[0].bundleExpires' "$CURRENT"
+api GET '/v1/hosts?expired=maybe'
+expect_error "?expired=maybe" 400 invalid_parameter
+report frozen-2 '{"bundleVersion":1,"bundleExpires":"2026-02-30T00:00:00Z"}'
+check "a report of a day that does not exist is refused ($STATUS)" test "$STATUS" = 400
+check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
+report frozen-2 '{"bundleVersion":1,"bundleExpires":"2099-01-01T00:00:00Z"}'
+check "so is an expiry later than any the central signed ($STATUS)" test "$STATUS" = 400
+check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
+
+# --- --bundle-validity 0: v1 bundles, which never expire
+lockset_stop
+lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity 0 || exit 1
+api GET /v1/bundle
+expect_json "with --bundle-validity 0 the central serves v1" .bundle.format lockset-bundle-v1
+expect_json "... with no expiry" '.bundle | has("expires")' false
+expect_json "... of the same bundle" .bundle.version 1
+host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+never() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" = null ] && [ "$(jqb .upstream.status)" = ok ]; }
+check "the host takes its v1 signature, which never expires" wait_until 10 never
+expect_json "... and is no longer expired" .upstream.bundleExpired false
+host_stop
+
+finish
