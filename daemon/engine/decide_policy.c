@@ -42,15 +42,29 @@ static const char *const socket_paths[DECIDE_FIXED_SOCKETS] = {
 /* ------------------------------------------------------------------------ */
 /* Compiling the policy                                                     */
 
+/* A path of the policy, cleaned and resolved. A share is resolved only
+ * through links only root could have put there (hostpath_resolve_trusted):
+ * whoever owns a share's directory could otherwise link it to "/" before the
+ * next compile and have every bind be inside it. A protected path is
+ * resolved through every link: each form only protects more. Returns 1 when
+ * the path does not fit (validation refuses those): a share is then left
+ * out, never an empty prefix that matches everything; a protected path is
+ * kept as "", which protects everything. */
 static int
-pathpair_set(struct pathpair *pp, const char *path)
+pathpair_set(struct pathpair *pp, const char *path, int share)
 {
 	char buf[HOSTPATH_MAX];
 
-	if (hostpath_clean(path, buf, sizeof(buf)) == -1)
+	if (hostpath_clean(path, buf, sizeof(buf)) == -1) {
+		if (share)
+			return 1;
 		buf[0] = '\0';
+	}
 	pp->clean = strdup(buf);
-	hostpath_resolve(path, buf, sizeof(buf));
+	if (share)
+		hostpath_resolve_trusted(path, buf, sizeof(buf));
+	else
+		hostpath_resolve(path, buf, sizeof(buf));
 	pp->resolved = strdup(buf);
 	return pp->clean != NULL && pp->resolved != NULL ? 0 : -1;
 }
@@ -127,10 +141,12 @@ compile_flags(struct decide_policy *dp, const json_t *flags)
 }
 
 static int
-compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char *member)
+compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char *member,
+              int share)
 {
 	size_t i, k, n, total = 0;
 	const json_t *e, *all;
+	int rc;
 
 	/* A share entry lists every expansion in expandedPaths ($HOME: one per
 	 * home, possibly none); an entry without it names one path: member
@@ -158,11 +174,12 @@ compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char
 				p = json_string_value(json_object_get(e, "path"));
 			if (p == NULL || p[0] != '/')
 				continue; /* unexpanded "$HOME/...": the settings module expands */
-			if (pathpair_set(&(*out)[*nout], p) == -1) {
-				(*nout)++;
-				return -1;
-			}
+			rc = pathpair_set(&(*out)[*nout], p, share);
+			if (rc == 1)
+				continue;
 			(*nout)++;
+			if (rc == -1)
+				return -1;
 		}
 	}
 	return 0;
@@ -316,16 +333,16 @@ decide_policy_new(const json_t *effective)
 	dp->block_load = get_flag(effective, "blockDockerLoad");
 	dp->shares_restricted = json_is_array(shares);
 	if (compile_flags(dp, json_object_get(cp, "deniedFlags")) == -1 ||
-	    compile_paths(&dp->shares, &dp->nshares, shares, "expandedPath") == -1 ||
+	    compile_paths(&dp->shares, &dp->nshares, shares, "expandedPath", 1) == -1 ||
 	    compile_paths(&dp->protect, &dp->nprotect,
-	                  json_object_get(cp, "expandedProtectedHostPaths"), NULL) == -1 ||
+	                  json_object_get(cp, "expandedProtectedHostPaths"), NULL, 0) == -1 ||
 	    compile_images(dp, eci) == -1 ||
 	    compile_registries(dp, json_object_get(cp, "allowedRegistries")) == -1)
 		goto fail;
 	if (compile_lists(dp, cp) == -1)
 		goto fail;
 	for (i = 0; i < DECIDE_FIXED_SOCKETS; i++)
-		if (pathpair_set(&dp->sockets[i], socket_paths[i]) == -1)
+		if (pathpair_set(&dp->sockets[i], socket_paths[i], 0) != 0)
 			goto fail;
 	return dp;
 fail:

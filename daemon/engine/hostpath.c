@@ -3,9 +3,11 @@
  * host paths named in bind mounts. Pure functions; resolution only reads the
  * file system (lstat, readlink). */
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -104,8 +106,41 @@ changeable(const char *dir, const struct stat *est, char *why, size_t whysz)
 	return 1;
 }
 
-int
-hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
+/* 1 when dir is on procfs (or cannot be asked): its links, /proc/<pid>/root,
+ * cwd and fd/N, are not text the kernel follows but jumps into another
+ * process's view, a container's root, whose own absolute links the kernel
+ * then takes from the host's root. No reading of them can say where they
+ * lead. */
+static int
+on_procfs(const char *dir)
+{
+	struct statfs sf;
+
+	return statfs(dir, &sf) != 0 || sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* Ask about the directory that holds the last component of done (its first
+ * dlen bytes): changeable(), or with ask NULL on_procfs(). */
+static int
+dir_of(char *done, size_t dlen,
+       int (*ask)(const char *dir, const struct stat *est, char *why, size_t whysz),
+       const struct stat *est, char *why, size_t whysz)
+{
+	char c = done[dlen];
+	int rc;
+
+	done[dlen] = '\0';
+	rc = ask != NULL ? ask(done, est, why, whysz) : on_procfs(done);
+	done[dlen] = c;
+	return rc;
+}
+
+/* The walk of hostpath_resolve_held. trusted: follow only links in
+ * directories only root can change; from the first directory someone else
+ * could change, the rest of the path is taken as written. */
+static int
+resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz,
+        int trusted)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
@@ -144,19 +179,17 @@ hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char
 		/* Whoever may change the directory may put a link in the name's
 		 * place; below a missing name, the engine makes the rest as root. */
 		if (held != NULL && *held) {
-			char c = done[dlen];
-			int rc;
+			int rc = dir_of(done, dlen, changeable, missing ? NULL : &st, why, whysz);
 
-			done[dlen] = '\0';
-			rc = changeable(done, missing ? NULL : &st, why, whysz);
-			done[dlen] = c;
 			if (rc == -1)
 				goto out;
 			*held = rc == 0;
+			if (trusted && !*held)
+				missing = 1; /* from here on, as written */
 		}
 		if (missing || !S_ISLNK(st.st_mode))
 			continue;
-		if (++links > HOSTPATH_MAX_LINKS)
+		if (++links > HOSTPATH_MAX_LINKS || dir_of(done, dlen, NULL, NULL, NULL, 0) != 0)
 			goto out;
 		ll = readlink(done, link, sizeof(link));
 		if (ll < 0 || (size_t)ll >= sizeof(link))
@@ -185,9 +218,24 @@ out:
 }
 
 int
+hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
+{
+	return resolve(path, out, outsz, held, why, whysz, 0);
+}
+
+int
 hostpath_resolve(const char *path, char *out, size_t outsz)
 {
-	return hostpath_resolve_held(path, out, outsz, NULL, NULL, 0);
+	return resolve(path, out, outsz, NULL, NULL, 0, 0);
+}
+
+int
+hostpath_resolve_trusted(const char *path, char *out, size_t outsz)
+{
+	char why[HOSTPATH_MAX + 64];
+	int held = 1;
+
+	return resolve(path, out, outsz, &held, why, sizeof(why), 1);
 }
 
 int

@@ -21,9 +21,17 @@ int hostpath_clean(const char *path, char *out, size_t outsz);
  * target; loops stop after 40 links. A relative path is taken as relative to
  * "/". Returns 0, or -1 when the path cannot be resolved completely: a loop,
  * a result or link target too long, or a component that cannot be examined
- * (EACCES, ELOOP, ENAMETOOLONG). out then holds the cleaned path, which
- * callers that enforce must not judge instead: refuse. */
+ * (EACCES, ELOOP, ENAMETOOLONG), or a link on procfs (/proc/<pid>/root and
+ * the like lead into another process's view, which no reading of them
+ * tells). out then holds the cleaned path, which callers that enforce must
+ * not judge instead: refuse. */
 int hostpath_resolve(const char *path, char *out, size_t outsz);
+
+/* hostpath_resolve following only the links only root could have put where
+ * they are: from the first directory someone else may change, the rest of
+ * path is taken as written. What a policy's own paths (file shares) may be
+ * resolved by: a share's owner could otherwise point it at "/". */
+int hostpath_resolve_trusted(const char *path, char *out, size_t outsz);
 
 /* hostpath_resolve, and in the same walk whether only root can change where
  * path leads (held != NULL, *held set to 1 by the caller): every directory

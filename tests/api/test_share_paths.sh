@@ -9,7 +9,8 @@
 # names the shares whose file system is not mounted nosuid,nodev (the
 # engine runs no user namespaces here): as root, a tmpfs mounted so is not
 # named, and a share elsewhere is named exactly when findmnt says its mount
-# lacks either option.
+# lacks either option. A share in a directory another user owns is not
+# widened when its owner links it to "/".
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 J=(-H 'Content-Type: application/json')
 BIND='{"method":"POST","uri":"/v1.41/containers/create","user":"alice","body":{"Image":"alpine","HostConfig":{"Binds":["/var/lib:/x"]}}}'
@@ -64,6 +65,35 @@ api PUT /v1/policy "${J[@]}" -d "$(policy_with_share /home)"
 expect_status "a share of all of /home is accepted" 200
 expect_json "... with a warning at its pointer" '.warnings[0].path' /filesharingAllowedDirectories/0/path
 expect_json "... that says what it shares" '.warnings[0].message | startswith("shares all of /home")' true
+
+# A share whose directory someone other than root owns cannot be pointed at
+# "/" by its owner: the link is taken as written, so a bind of /root is
+# outside it, also after the policy is compiled again with the link in place.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/owned"
+	chmod 755 "$T" "$T/owned"
+	chown 65534:65534 "$T/owned"
+	mkdir "$T/owned/projects"
+	api PUT /v1/policy "${J[@]}" -d "$(policy_with_share "$T/owned/projects")"
+	expect_status "a share in a directory uid 65534 owns" 200
+	bind() { printf '{"method":"POST","uri":"/v1.41/containers/create","user":"alice","body":{"Image":"alpine","HostConfig":{"Binds":["%s:/x"]}}}' "$1"; }
+	api POST /v1/decisions "${J[@]}" -d "$(bind "$T/owned/projects/src")"
+	expect_json "... a bind inside it is allowed" .allow true
+	rmdir "$T/owned/projects"
+	ln -s / "$T/owned/projects"
+	printf '{"configurationFileVersion": 2, "filesharingAllowedDirectories": [{"path": "%s"}, {"path": "/srv/lockset-other"}]}' \
+		"$T/owned/projects" >"$T/relinked.json"
+	api PUT /v1/policy "${J[@]}" --data-binary "@$T/relinked.json"
+	expect_status "its owner links it to / and the policy is compiled again" 200
+	for p in /root /var/lib/docker "$T/owned/projects/etc"; do
+		api POST /v1/decisions "${J[@]}" -d "$(bind "$p")"
+		expect_json "... a bind of $p is still outside the share" \
+			'[.violations[].rule] | index("bind-outside-shares") != null' true
+	done
+	rm "$T/owned/projects"
+else
+	echo "# not root: a share in another user's directory is not tried"
+fi
 
 # The file loader refuses the same documents (SIGHUP keeps the last good one).
 policy_with_share '$TMP/../..' >"$T/whole.json"

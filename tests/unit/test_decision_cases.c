@@ -520,6 +520,13 @@ make_fixtures(void)
 	LINK("data", "data-link")
 	LINK("loop-b", "loop-a")
 	LINK("loop-a", "loop-b")
+	/* Through procfs: /proc/self/root is this process's root, but the
+	 * kernel follows such a link into whichever process's view it names. */
+	LINK("/proc/self/root/tmp", "proc-link")
+	/* l1/../docker.sock is the socket once l1 is followed (/var/run/x/..),
+	 * but dockerd mounts its clean form, docker.sock: /etc. */
+	LINK("/var/run/lockset-cases-nothing", "l1")
+	LINK("/etc", "docker.sock")
 	/* A target of 4,095 bytes that cleans to "/etc". */
 	strcpy(t, "//");
 	for (int i = 0; i < 2045; i++)
@@ -545,8 +552,9 @@ make_fixtures(void)
 static void
 remove_fixtures(void)
 {
-	const char *names[] = {"etc-link",  "ssh-link", "sock-link", "root-link",
-	                       "data-link", "loop-a",   "loop-b",    "long-link"};
+	const char *names[] = {"etc-link", "ssh-link",  "sock-link", "root-link",
+	                       "data-link", "loop-a",   "loop-b",    "long-link",
+	                       "proc-link", "l1",       "docker.sock"};
 	char p[4200];
 	size_t i;
 

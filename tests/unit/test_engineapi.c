@@ -775,6 +775,73 @@ test_imageref_patterns(void)
 	CHECK(!imageref_pattern_match(&p, &r));
 }
 
+/* A policy's share is resolved only through links only root could have
+ * put there: from a directory another user owns, the rest is as written,
+ * so its owner cannot point the share at "/". */
+static void
+test_hostpath_resolve_trusted(void)
+{
+	char dir[] = "/tmp/lockset-trusted-XXXXXX", p[256], t[256], out[HOSTPATH_MAX];
+
+	if (geteuid() != 0) {
+		printf("# test_hostpath_resolve_trusted: skipped, ownership needs root\n");
+		return;
+	}
+	if (mkdtemp(dir) == NULL)
+		return;
+	CHECK_INT_EQ(chmod(dir, 0755), 0);
+	/* dir/user is uid 65534's, with projects -> / in it; dir/home -> user
+	 * is root's link. */
+	snprintf(p, sizeof(p), "%s/user", dir);
+	CHECK_INT_EQ(mkdir(p, 0755), 0);
+	CHECK_INT_EQ(chown(p, 65534, 65534), 0);
+	snprintf(p, sizeof(p), "%s/user/projects", dir);
+	CHECK_INT_EQ(symlink("/", p), 0);
+	snprintf(p, sizeof(p), "%s/home", dir);
+	CHECK_INT_EQ(symlink("user", p), 0);
+	/* Every link followed: "/". Only root's: the link in the user's
+	 * directory is taken as written. */
+	snprintf(p, sizeof(p), "%s/home/projects", dir);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "/");
+	CHECK_INT_EQ(hostpath_resolve_trusted(p, out, sizeof(out)), 0);
+	snprintf(t, sizeof(t), "%s/user/projects", dir);
+	CHECK_STR_EQ(out, t);
+	snprintf(p, sizeof(p), "%s/home/projects/../x", dir);
+	CHECK_INT_EQ(hostpath_resolve_trusted(p, out, sizeof(out)), 0);
+	snprintf(t, sizeof(t), "%s/user/x", dir);
+	CHECK_STR_EQ(out, t);
+	snprintf(p, sizeof(p), "%s/home", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/user/projects", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/user", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+/* A link on procfs (/proc/<pid>/root, cwd, fd/N) leads into another
+ * process's view: never resolved, wherever it is met. */
+static void
+test_hostpath_resolve_refuses_procfs_links(void)
+{
+	char dir[] = "/tmp/lockset-proc-XXXXXX", p[256], out[HOSTPATH_MAX];
+
+	CHECK_INT_EQ(hostpath_resolve("/proc/self/root/etc", out, sizeof(out)), -1);
+	CHECK_INT_EQ(hostpath_resolve("/proc/1/cwd", out, sizeof(out)), -1);
+	CHECK_INT_EQ(hostpath_resolve("/dev/fd/0", out, sizeof(out)), -1);
+	/* procfs itself, without its links, resolves. */
+	CHECK_INT_EQ(hostpath_resolve("/proc/sys/kernel", out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "/proc/sys/kernel");
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(p, sizeof(p), "%s/l", dir);
+	CHECK_INT_EQ(symlink("/proc/self/root/tmp", p), 0);
+	CHECK_INT_EQ(hostpath_resolve(p, out, sizeof(out)), -1);
+	unlink(p);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -804,6 +871,8 @@ main(void)
 	RUN(test_hostpath_within_whole_components);
 	RUN(test_hostpath_resolve_symlinks);
 	RUN(test_hostpath_resolve_held);
+	RUN(test_hostpath_resolve_trusted);
+	RUN(test_hostpath_resolve_refuses_procfs_links);
 	RUN(test_imageref_normalisation);
 	RUN(test_imageref_repo_tag_replaces_repo_tag);
 	RUN(test_imageref_patterns);
