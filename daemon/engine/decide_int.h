@@ -149,6 +149,10 @@ void decide_judge_volopts(struct ctx *c, const char *field, const char *flag,
 /* Is any rule on host paths in force (shares, protected paths, ECI's socket
  * rule, the caller's own access)? (decide_paths.c) */
 int decide_paths_judged(const struct ctx *c);
+/* Why plugins may not be installed, configured or enabled (rule
+ * plugin-install): --privileged denied, or host paths judged; NULL when
+ * they may. */
+const char *decide_plugins_refused(const struct ctx *c);
 /* Volume driver name, while allowedVolumeDrivers is set (a request's, or one
  * whose volumes a started container mounts): refused unless local or listed
  * (decide_engine.c). */

@@ -45,34 +45,51 @@ equals_pair(const char *path, const struct pathpair *pp)
 	return strcmp(path, pp->clean) == 0 || strcmp(path, pp->resolved) == 0;
 }
 
-/* ECI: the socket itself, or a directory holding it. Returns 1 when src is
- * the socket (judged by the image list alone). */
-static int
+/* One form of a path is an engine socket (exact), or holds one. */
+static void
+socket_form(const struct ctx *c, const char *form, int *exact, int *contains)
+{
+	size_t j;
+
+	*exact = 0;
+	for (j = 0; j < DECIDE_FIXED_SOCKETS; j++) {
+		*exact |= equals_pair(form, &c->dp->sockets[j]);
+		*contains |= contains_pair(form, &c->dp->sockets[j]);
+	}
+	for (j = 0; j < c->req->nsockets; j++) {
+		*exact |= strcmp(form, c->req->sockets[j]) == 0;
+		*contains |= hostpath_within(c->req->sockets[j], form);
+	}
+}
+
+/* ECI: the socket itself, or a directory holding it. Returns the forms
+ * that are the socket (bit i for forms[i]), which the image list alone
+ * judges; any other form, whichever the engine mounts, is judged as any
+ * other path. */
+static unsigned
 judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
              char forms[][HOSTPATH_MAX], size_t nforms, const char *image)
 {
 	const struct decide_policy *dp = c->dp;
 	int exact = 0, contains = 0;
-	size_t i, j;
+	unsigned sockets = 0;
+	size_t i;
 
 	if (!dp->eci)
 		return 0;
-	for (i = 0; i < nforms; i++)
-		for (j = 0; j < DECIDE_FIXED_SOCKETS; j++) {
-			exact |= equals_pair(forms[i], &dp->sockets[j]);
-			contains |= contains_pair(forms[i], &dp->sockets[j]);
-		}
-	for (j = 0; j < c->req->nsockets; j++)
-		for (i = 0; i < nforms; i++) {
-			exact |= strcmp(forms[i], c->req->sockets[j]) == 0;
-			contains |= hostpath_within(c->req->sockets[j], forms[i]);
-		}
+	for (i = 0; i < nforms; i++) {
+		int is;
+
+		socket_form(c, forms[i], &is, &contains);
+		exact |= is;
+		sockets |= (unsigned)is << i;
+	}
 	if ((exact || contains) && !decide_image_allowed(dp, image))
 		decide_violate(c, "docker-socket", field, src, flag,
 		               "%s the Docker engine's socket and the image (%s) is not in the ECI "
 		               "socket-mount image list",
 		               exact ? "binds" : "contains", image != NULL ? image : "unknown");
-	return exact;
+	return sockets;
 }
 
 /* Promise 3: the caller may already do what the mount would let the
@@ -131,6 +148,7 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	char forms[3][HOSTPATH_MAX], why[HOSTPATH_MAX + 64] = "";
 	size_t nforms = 1, i, j;
 	int outside = 0, protect = 0, above = 0, held = 1;
+	unsigned sockets;
 	/* Whether only root can change where it leads, asked in the same walks
 	 * when something mounts it again unseen. */
 	int *ask = c->remount != NULL && decide_paths_judged(c) ? &held : NULL;
@@ -150,10 +168,14 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 		nforms++;
 	if (strcmp(forms[2], forms[0]) != 0 && strcmp(forms[2], forms[1]) != 0)
 		memcpy(forms[nforms++], forms[2], strlen(forms[2]) + 1);
-	if (judge_socket(c, field, flag, src, forms, nforms, image))
+	sockets = judge_socket(c, field, flag, src, forms, nforms, image);
+	if (sockets == (1u << nforms) - 1)
 		return;
 	for (i = 0; i < nforms; i++) {
 		int inside = 0;
+
+		if (sockets & (1u << i))
+			continue;
 
 		for (j = 0; j < dp->nshares && !inside; j++)
 			inside = within_pair(forms[i], &dp->shares[j]);

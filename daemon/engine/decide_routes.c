@@ -267,6 +267,7 @@ static void
 plugin_route(struct ctx *c, const struct engineapi_target *t, const struct params *p)
 {
 	char buf[QVAL_MAX], flag[QVAL_MAX + 32];
+	const char *why;
 	const char *verb = t->route == ENGINEAPI_PLUGIN_SET      ? "set"
 	                   : t->route == ENGINEAPI_PLUGIN_ENABLE ? "enable"
 	                                                         : "install";
@@ -282,11 +283,9 @@ plugin_route(struct ctx *c, const struct engineapi_target *t, const struct param
 	if (t->route == ENGINEAPI_PLUGIN_INSTALL)
 		params_each(c, p, "remote", check_pull_registry);
 	snprintf(flag, sizeof(flag), "docker plugin %s %s", verb, buf);
-	if (c->dp->deny & DENY_PRIVILEGED)
-		decide_violate(
-		    c, "plugin-install", "remote", buf, flag,
-		    "installing or configuring engine plugins is not allowed (plugins run "
-		    "privileged)");
+	if ((why = decide_plugins_refused(c)) != NULL)
+		decide_violate(c, "plugin-install", "remote", buf, flag,
+		               "installing or configuring engine plugins is not allowed (%s)", why);
 }
 
 static void

@@ -488,14 +488,29 @@ judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 	}
 }
 
+const char *
+decide_plugins_refused(const struct ctx *c)
+{
+	if (c->dp->deny & DENY_PRIVILEGED)
+		return "plugins run privileged";
+	/* A plugin's privileges mount host paths and devices (in the engine's
+	 * own namespaces, outside ECI's user namespace) that no share,
+	 * protected-path or socket rule is asked about. */
+	if (decide_paths_judged(c))
+		return "plugins mount host paths, outside ECI and unjudged by the file shares "
+		       "and protected paths";
+	return NULL;
+}
+
 /* A service whose tasks install an engine plugin from remote. */
 static void
 judge_plugin_service(struct ctx *c, const char *field, const char *flag, const char *remote)
 {
-	if (c->dp->deny & DENY_PRIVILEGED)
+	const char *why = decide_plugins_refused(c);
+
+	if (why != NULL)
 		decide_violate(c, "plugin-install", field, remote, flag,
-		               "services that install engine plugins are not allowed (plugins "
-		               "run privileged)");
+		               "services that install engine plugins are not allowed (%s)", why);
 	decide_judge_registry(c, field, flag, remote);
 }
 
