@@ -141,8 +141,7 @@ compile_flags(struct decide_policy *dp, const json_t *flags)
 }
 
 static int
-compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char *member,
-              int share)
+compile_paths(struct pathpair **out, size_t *nout, const json_t *arr, const char *member, int share)
 {
 	size_t i, k, n, total = 0;
 	const json_t *e, *all;

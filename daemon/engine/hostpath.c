@@ -139,8 +139,7 @@ dir_of(char *done, size_t dlen,
  * directories only root can change; from the first directory someone else
  * could change, the rest of the path is taken as written. */
 static int
-resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz,
-        int trusted)
+resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz, int trusted)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];

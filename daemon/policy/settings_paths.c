@@ -111,7 +111,8 @@ check_one(const json_t *v, const char *ptr, int share, struct problems *errs,
 	/* What the kernel takes as a path (PATH_MAX); a longer share would
 	 * compile to nothing, a longer protected path to everything. */
 	if (strlen(raw) >= sizeof(clean)) {
-		problems_add(errs, ptr, "longer than %zu bytes: no host path is", sizeof(clean) - 1);
+		problems_add(errs, ptr, "longer than %zu bytes: no host path is",
+		             sizeof(clean) - 1);
 		return;
 	}
 	if (walk(raw + var, clean, sizeof(clean))) {

@@ -552,8 +552,8 @@ make_fixtures(void)
 static void
 remove_fixtures(void)
 {
-	const char *names[] = {"etc-link", "ssh-link",  "sock-link", "root-link",
-	                       "data-link", "loop-a",   "loop-b",    "long-link",
+	const char *names[] = {"etc-link",  "ssh-link", "sock-link",  "root-link",
+	                       "data-link", "loop-a",   "loop-b",     "long-link",
 	                       "proc-link", "l1",       "docker.sock"};
 	char p[4200];
 	size_t i;
