@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "audit/audit_syslog.h"
+#include "fleet/bundle.h"
 #include "http/http.h"
 #include "log.h"
 
@@ -155,7 +156,7 @@ static const struct option_def options[] = {
      "allow a non-loopback TCP listener without TLS"},
     {"bundle-signing-key", OPT_PATH, OFF(bundle_signing_key), "", 0, 0, NULL, 0, "FILE",
      "Ed25519 private key (PEM) to sign GET /v1/bundle with (empty: serve no bundle)"},
-    {"bundle-validity", OPT_INT, OFF(bundle_validity), "604800", 0, 366L * 86400, NULL, 0,
+    {"bundle-validity", OPT_INT, OFF(bundle_validity), "604800", 0, BUNDLE_VALIDITY_MAX, NULL, 0,
      "SECONDS",
      "how long a bundle's signature vouches that it is the newest; signed again at half "
      "(0: v1 bundles, which never expire)"},
@@ -469,6 +470,10 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 		problems_add(errs, "upstream", "--upstream: expected an http:// or https:// URL");
 	if (cfg->upstream[0] != '\0' && cfg->bundle_key[0] == '\0')
 		problems_add(errs, "bundle-key", "--upstream needs --bundle-key");
+	if (cfg->bundle_validity > 0 && cfg->bundle_validity < BUNDLE_VALIDITY_MIN)
+		problems_add(errs, "bundle-validity",
+		             "expected 0 (bundles that never expire) or at least %ld seconds",
+		             BUNDLE_VALIDITY_MIN);
 	if (cfg->syslog[0] != '\0') {
 		struct audit_syslog_target t;
 		char *err = NULL;

@@ -118,15 +118,19 @@ hold_for(struct served_hub *hub, const struct bundle_query *q, const struct bund
 		if (q->after != b->version)
 			return 0;
 		end = (double)(q->slot + 1) * (double)q->wait;
-		return end > now ? (end - now < q->wait ? end - now : (double)q->wait) : 0;
+		if (end - now > q->wait)
+			end = now + (double)q->wait;
+	} else {
+		if (q->inm == NULL || strcmp(q->inm, "*") == 0 || !etag_listed(q->inm, b->etag, 1))
+			return 0;
+		end = now + (double)q->wait;
 	}
-	if (q->inm == NULL || strcmp(q->inm, "*") == 0 || !etag_listed(q->inm, b->etag, 1))
-		return 0;
-	/* Not past its next signature: the waiter gets that at once (a
-	 * hundredth of a second after it is due, whatever the two clocks do). */
-	if (b->resign_at != 0 && (double)b->resign_at - now < (double)q->wait)
-		return (double)b->resign_at > now ? (double)b->resign_at - now + 0.01 : 0;
-	return (double)q->wait;
+	/* Not past its next signature: the waiter gets that when it is made
+	 * (a hundredth of a second after it is due, whatever the two clocks
+	 * do), through a cache too. */
+	if (b->resign_at != 0 && (double)b->resign_at + 0.01 < end)
+		end = (double)b->resign_at + 0.01;
+	return end > now ? end - now : 0;
 }
 
 static void

@@ -179,31 +179,28 @@ record_checkpoint(struct request *rq, json_t *cp)
 	return rc;
 }
 
-/* A host holds what this central issued: a version it never issued, or an
- * expiry later than any it signed, would keep a host that stopped syncing
- * out of the "behind" and "expired" lists. */
+/* A host holds what this central issued: a version it never issued would
+ * keep a host that stopped syncing out of the "behind" list, and an expiry
+ * further ahead than any signature reaches (the longest --bundle-validity,
+ * and a day for clocks) out of the "expired" one. Not the central's own
+ * latest expiry: after a shorter --bundle-validity, or its clock stepping
+ * back, honest hosts still hold longer signatures. */
 static void
 check_issued(struct request *rq, const json_t *b, struct problems *errs)
 {
-	struct bundle_served *cur = bundleserve_current(rq->srv->bundles);
 	long long have = json_integer_value(json_object_get(b, "bundleVersion"));
+	long long issued = bundleserve_version(rq->srv->bundles);
 	const char *expires = json_string_value(json_object_get(b, "bundleExpires"));
-	char latest[BUNDLE_TIME_LEN + 1];
+	char furthest[BUNDLE_TIME_LEN + 1];
 
-	if (cur == NULL) {
-		problems_add(errs, "", "this central's bundle cannot be built now");
-		return;
-	}
-	if (have > cur->version)
+	if (have > issued)
 		problems_add(errs, "/bundleVersion",
 		             "%lld is newer than this central's bundle (%lld): no host can hold it",
-		             have, cur->version);
-	bundle_time_format(cur->expires, latest);
-	if (expires != NULL && cur->expires != 0 && strcmp(expires, latest) > 0)
+		             have, issued);
+	bundle_time_format(time(NULL) + BUNDLE_VALIDITY_MAX + 86400, furthest);
+	if (expires != NULL && strcmp(expires, furthest) > 0)
 		problems_add(errs, "/bundleExpires",
-		             "%s is later than any signature of this central (%s)", expires,
-		             latest);
-	bundleserve_release(cur);
+		             "%s is further ahead than any bundle signature reaches", expires);
 }
 
 /* The report to store: the checked body's members, borrowed. */
@@ -406,9 +403,10 @@ h_hosts_get(struct request *rq)
 	bundle_time_format(time(NULL), now);
 	q.stale_before = stale_before;
 	q.now = now;
+	q.signs_expiring = bundleserve_expiring(rq->srv->bundles);
 	q.current = bundleserve_version(rq->srv->bundles);
 	if ((hosts = fleetstore_hosts(rq->srv->fleetstore, &q, &more)) == NULL ||
-	    (sum = fleetstore_summary(rq->srv->fleetstore, q.current, stale_before, now)) == NULL) {
+	    (sum = fleetstore_summary(rq->srv->fleetstore, &q)) == NULL) {
 		json_decref(hosts);
 		return reply_error(rq, ERR_UNAVAILABLE, NULL, "the host reports cannot be read");
 	}

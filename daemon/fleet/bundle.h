@@ -36,6 +36,9 @@
 #define BUNDLE_FORMAT_V2  "lockset-bundle-v2"
 #define BUNDLE_KEY_ID_LEN 16
 #define BUNDLE_TIME_LEN   20 /* "2026-12-06T18:00:00Z" */
+/* The longest and shortest a signature may vouch for (--bundle-validity). */
+#define BUNDLE_VALIDITY_MAX (366L * 86400)
+#define BUNDLE_VALIDITY_MIN 10L
 
 /* What bundle_open learnt about a verified bundle. */
 struct bundle_info {

@@ -179,6 +179,12 @@ bundleserve_version(struct bundleserve *bs)
 }
 
 int
+bundleserve_expiring(const struct bundleserve *bs)
+{
+	return bs != NULL && bs->validity > 0;
+}
+
+int
 bundleserve_enabled(const struct bundleserve *bs)
 {
 	return bs != NULL;

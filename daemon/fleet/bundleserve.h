@@ -50,5 +50,7 @@ struct bundle_served *bundleserve_current(struct bundleserve *bs);
 void bundleserve_release(struct bundle_served *b);
 /* The number of the current bundle (rebuilt first if needed); 0 when none. */
 long long bundleserve_version(struct bundleserve *bs);
+/* 1 when bs signs bundles that expire (v2), 0 when none or v1. */
+int bundleserve_expiring(const struct bundleserve *bs);
 
 #endif

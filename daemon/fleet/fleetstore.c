@@ -262,6 +262,13 @@ fleetstore_forget(struct fleetstore *fs, const char *host)
 /* ------------------------------------------------------------------------ */
 /* The compliance view */
 
+/* A host whose bundle expired by NOW, or which reports none that expires
+ * while the central (SIGNS) serves bundles that do: it holds a v1 bundle, a
+ * replay, or is of a release that cannot take this central's bundles. */
+#define HOST_EXPIRED(now, signs)                                                     \
+	"(CASE WHEN bundle_expires != '' THEN bundle_expires <= " now " ELSE " signs \
+	" AND bundle_version > 0 END)"
+
 static json_t *
 host_row(sqlite3_stmt *st, const struct fleet_query *q)
 {
@@ -282,7 +289,8 @@ host_row(sqlite3_stmt *st, const struct fleet_query *q)
 	    (json_int_t)sqlite3_column_int64(st, 10), "reporter", db_column_text(st, 11),
 	    "firstSeen", db_column_text(st, 12), "lastSeen", seen, "stale",
 	    strcmp(seen, q->stale_before) < 0, "behind", q->current > 0 && bv < q->current,
-	    "expired", expires[0] != '\0' && strcmp(expires, q->now) <= 0);
+	    "expired",
+	    expires[0] != '\0' ? strcmp(expires, q->now) <= 0 : q->signs_expiring && bv > 0);
 }
 
 json_t *
@@ -307,8 +315,8 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 	       "AND (?6 IS NULL OR status = ?6) "
 	       "AND (?7 < 0 OR (last_seen < ?8) = ?7) "
 	       "AND (?9 < 0 OR (?10 > 0 AND bundle_version < ?10) = ?9) "
-	       "AND (?12 < 0 OR (bundle_expires != '' AND bundle_expires <= ?13) = ?12) "
-	       "ORDER BY host LIMIT ?11");
+	       "AND (?12 < 0 OR " HOST_EXPIRED("?13", "?14") " = ?12) "
+	                                                     "ORDER BY host LIMIT ?11");
 	if (st == NULL || (arr = json_array()) == NULL)
 		goto out;
 	db_bind_text(st, 1, q->after);
@@ -325,6 +333,7 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 	sqlite3_bind_int(st, 11, q->limit + 1); /* one more: is there a next page? */
 	sqlite3_bind_int(st, 12, q->expired);
 	db_bind_text(st, 13, q->now);
+	sqlite3_bind_int(st, 14, q->signs_expiring);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (++n > q->limit) {
 			*more = 1;
@@ -339,9 +348,9 @@ out:
 }
 
 json_t *
-fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before,
-                   const char *now)
+fleetstore_summary(struct fleetstore *fs, const struct fleet_query *q)
 {
+	long long current = q->current;
 	sqlite3 *c = db_reader_get(fs->db);
 	sqlite3_stmt *st = NULL;
 	json_t *sum = NULL, *versions = NULL;
@@ -350,13 +359,16 @@ fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_b
 
 	if (c == NULL)
 		return NULL;
-	st = db_prepare(c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies), "
-	                   "sum(bundle_expires != '' AND bundle_expires <= ?2) "
-	                   "FROM hosts GROUP BY bundle_version ORDER BY bundle_version");
+	st = db_prepare(
+	    c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies), "
+	       "sum(" HOST_EXPIRED(
+	           "?2", "?3") ") "
+	                       "FROM hosts GROUP BY bundle_version ORDER BY bundle_version");
 	if (st == NULL || (versions = json_object()) == NULL)
 		goto out;
-	db_bind_text(st, 1, stale_before);
-	db_bind_text(st, 2, now);
+	db_bind_text(st, 1, q->stale_before);
+	db_bind_text(st, 2, q->now);
+	sqlite3_bind_int(st, 3, q->signs_expiring);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long v = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
 

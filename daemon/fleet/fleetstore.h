@@ -86,6 +86,8 @@ struct fleet_query {
 	int expired;              /* -1 any, 1 only hosts whose bundle expired, 0 only others */
 	const char *stale_before; /* last_seen earlier than this is stale */
 	const char *now;          /* bundle_expires at or before this has expired */
+	int signs_expiring;       /* bundles that expire are served: a host that reports
+	                             none (a v1 bundle) counts as expired too */
 	long long current;        /* the bundle version being served; 0: none */
 	const char *after;        /* paging: hosts after this name */
 	int limit;                /* 1..1000 */
@@ -99,9 +101,9 @@ struct fleet_query {
 json_t *fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more);
 
 /* Over every host: {"hosts", "stale", "behind", "expired", "current",
- * "denies", "versions": {"12": n, ...}}, with expiry judged at now (as
- * bundle_time_format writes it). New reference, NULL on a read error. */
-json_t *fleetstore_summary(struct fleetstore *fs, long long current, const char *stale_before,
-                           const char *now);
+ * "denies", "versions": {"12": n, ...}}, judged by q's current,
+ * stale_before, now and signs_expiring (its filters do not apply). New
+ * reference, NULL on a read error. */
+json_t *fleetstore_summary(struct fleetstore *fs, const struct fleet_query *q);
 
 #endif

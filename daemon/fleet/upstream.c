@@ -193,6 +193,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		take_next(u, r->link);
 		log_info("upstream: bundle v%lld signed again: expires %s", info.version,
 		         info.expires);
+		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_refreshed);
 		return 0;
@@ -266,6 +267,7 @@ static void
 check_expired(struct upstream *u)
 {
 	struct bundle_info info;
+	char last[sizeof(u->expired_last)];
 	int expired;
 
 	lockorder_lock(&u->lock, LOCK_UPSTREAM);
@@ -279,7 +281,9 @@ check_expired(struct upstream *u)
 		u->expired_audited = 0;
 		return;
 	}
-	if (u->expired_audited)
+	/* Once a bundle and expiry, across restarts too. */
+	snprintf(last, sizeof(last), "%lld %s", info.version, info.expires);
+	if (u->expired_audited || strcmp(last, u->expired_last) == 0)
 		return;
 	bundle_key_id(u->key, info.key_id);
 	log_warnx("upstream: bundle v%lld expired at %s and no later signature of it came: "
@@ -288,6 +292,7 @@ check_expired(struct upstream *u)
 	audit_bundle(u, "policy.bundle.expired", &info,
 	             "no later signature came from the upstream: its updates may be held back");
 	u->expired_audited = 1;
+	snprintf(u->expired_last, sizeof(u->expired_last), "%s", last);
 }
 
 static void *
@@ -351,27 +356,51 @@ read_token(const char *path, char **err)
 	return t;
 }
 
-/* The newest bundle version this host installed, by its audit log
- * (policy.bundle.installed, whose newest rows retention keeps): a floor no
- * bundle may go below, even when upstream-bundle.json is lost, unreadable or
- * no longer installs. 0 when there is none. */
-static long long
-installed_floor(struct audit *a)
+/* One value of the newest row of the audit log that sql selects; into out
+ * (outsz bytes), "" when there is none. */
+static void
+audit_newest(sqlite3 *c, const char *sql, char *out, size_t outsz)
 {
-	struct db *d = a != NULL ? audit_db(a) : NULL;
+	sqlite3_stmt *st = db_prepare(c, sql);
+
+	out[0] = '\0';
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(out, outsz, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* What this host's audit log says it held before, whatever became of
+ * upstream-bundle.json (lost, unreadable, no longer installing):
+ * - the newest bundle version it installed (policy.bundle.installed, whose
+ *   newest rows retention keeps): a floor no bundle may go below;
+ * - whether it installed one that expires: then no v1 bundle is taken;
+ * - the bundle and expiry of its newest policy.bundle.expired row, which
+ *   is not written again for the same expiry. */
+static void
+read_audit_log(struct upstream *u)
+{
+	struct db *d = u->audit != NULL ? audit_db(u->audit) : NULL;
 	sqlite3 *c = d != NULL ? db_reader_get(d) : NULL;
-	sqlite3_stmt *st;
-	long long v = 0;
+	char v[64];
 
 	if (c == NULL)
-		return 0;
-	st = db_prepare(c, "SELECT json_extract(data, '$.bundleVersion') FROM events WHERE "
-	                   "action = 'policy.bundle.installed' ORDER BY id DESC LIMIT 1");
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		return;
+	audit_newest(c,
+	             "SELECT json_extract(data, '$.bundleVersion') FROM events WHERE "
+	             "action = 'policy.bundle.installed' ORDER BY id DESC LIMIT 1",
+	             v, sizeof(v));
+	u->have.floor = strtoll(v, NULL, 10);
+	audit_newest(c,
+	             "SELECT 1 FROM events WHERE action = 'policy.bundle.installed' AND "
+	             "json_extract(data, '$.expires') IS NOT NULL LIMIT 1",
+	             v, sizeof(v));
+	u->have.expiring_seen = v[0] != '\0';
+	audit_newest(c,
+	             "SELECT json_extract(data, '$.bundleVersion') || ' ' || "
+	             "json_extract(data, '$.expires') FROM events WHERE "
+	             "action = 'policy.bundle.expired' ORDER BY id DESC LIMIT 1",
+	             u->expired_last, sizeof(u->expired_last));
 	db_reader_put(d, c);
-	return v;
 }
 
 /* Install <state-dir>/upstream-bundle.json, the last good bundle, so the host
@@ -492,7 +521,7 @@ upstream_start(const struct upstream_opts *o, char **err)
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}
-	u->have.floor = installed_floor(u->audit);
+	read_audit_log(u);
 	install_saved(u);
 	if (pthread_create(&u->thread, NULL, upstream_main, u) != 0) {
 		*err = strdup("cannot start the upstream thread");

@@ -153,10 +153,10 @@ same_version(struct upstream_have *have, json_t *b, const struct bundle_info *in
 		         info->version);
 		return UA_REFUSED;
 	}
-	/* An earlier signature of it changes nothing; one that never expires
-	 * (v1) outlasts any. */
-	if (have->expires_at == 0 ||
-	    (info->expires_at != 0 && info->expires_at <= have->expires_at))
+	/* An earlier signature of it changes nothing, nor does one that never
+	 * expires (v1); one that expires takes a v1 one's place. */
+	if (info->expires_at == 0 ||
+	    (have->expires_at != 0 && info->expires_at <= have->expires_at))
 		return UA_UNCHANGED;
 	json_decref(have->bundle);
 	have->bundle = json_incref(b);
@@ -194,8 +194,16 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 		         info->version, info->expires);
 		goto out;
 	}
+	if (info->expires_at == 0 && have->expiring_seen) {
+		snprintf(why, whylen,
+		         "bundle v%lld never expires (%s), but this host has held bundles that "
+		         "do: a replay of an old signature would switch expiry off",
+		         info->version, BUNDLE_FORMAT_V1);
+		goto out;
+	}
 	if (info->version == have->version) {
 		st = same_version(have, b, info, why, whylen);
+		have->expiring_seen |= st == UA_REFRESHED;
 		goto out;
 	}
 	if (validate_all(b, why, whylen) != 0)
@@ -208,6 +216,7 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 	have->bundle = json_incref(b);
 	have->version = info->version;
 	have->expires_at = info->expires_at;
+	have->expiring_seen |= info->expires_at != 0;
 	st = UA_INSTALLED;
 out:
 	json_decref(b);

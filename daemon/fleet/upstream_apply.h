@@ -28,6 +28,10 @@ struct upstream_have {
 	long long version;
 	json_t *bundle;    /* the installed bundle object (owned) */
 	time_t expires_at; /* when its signature stops vouching for it; 0: never */
+	/* This host has held a bundle that expires (by its saved bundle or its
+	 * audit log): from then on a v1 bundle, which never expires, is
+	 * refused, so no replay of one can switch expiry off. */
+	int expiring_seen;
 	/* The newest version this host installed by its audit log, which no
 	 * bundle may go below even when the saved bundle is lost. */
 	long long floor;

@@ -6,14 +6,20 @@
 # at once); the host takes it without installing anything. Then a path that
 # holds the central's updates back (a server replaying the host's own bundle)
 # is seen for what it is: once the bundle expires the host says so in its
-# health, metrics, audit log and reports, refuses the replayed bundle, and
-# keeps enforcing. The central lists hosts whose bundle expired; a central run
-# with --bundle-validity 0 serves v1 bundles, which never expire.
+# health, metrics, audit log (once, across restarts) and reports, refuses the
+# replayed bundle, and keeps enforcing. The central lists hosts whose bundle
+# expired or that report none. A central run with --bundle-validity 0 serves
+# v1 bundles, which never expire: a new host takes them, but no host that
+# has held a bundle that expires does.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need openssl python3
 
 VALIDITY=20
 ed25519_pair "$T/sign.pem" "$T/pub.pem"
+"$LOCKSETD" --settings "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" \
+	--bundle-validity 5 --check-config >"$T/short.out" 2>&1; rc=$?
+check "a validity under 10 seconds is refused (exit $rc)" test "$rc" = 2
+check "... naming the option" grep -q 'bundle-validity.*at least 10 seconds' "$T/short.out"
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
 chmod 600 "$T/token"
 lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity "$VALIDITY" || exit 1
@@ -43,17 +49,22 @@ check "... which expires later still" jq -e --arg e "$EXPIRES" '.bundle.expires 
 expect_json "... of the same bundle" .bundle.version 1
 
 # --- a host takes each new signature, and changes nothing for it
-H="$T/host"
-HSOCK="$H/api.sock"
-HSETTINGS="$H/etc/admin-settings.json"
-mkdir -p "$H/etc"
-chmod 755 "$H" "$H/etc"
-cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
-chmod 644 "$HSETTINGS"
+use_host() { # NAME: the host to start and ask next, its state in $T/NAME
+	HNAME=$1
+	H="$T/$1"
+	HSOCK="$H/api.sock"
+	HSETTINGS="$H/etc/admin-settings.json"
+	[ -d "$H/etc" ] && return
+	mkdir -p "$H/etc"
+	chmod 755 "$H" "$H/etc"
+	cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
+	chmod 644 "$HSETTINGS"
+}
+use_host dev-1
 HOST_PID=
 host_start() { # [extra args]
 	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$HSOCK" \
-		--authz-socket '' --foreground --log-level debug --host-name dev-1 \
+		--authz-socket '' --foreground --log-level debug --host-name "$HNAME" \
 		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" --upstream-wait 2 \
 		--upstream-retry-max 1 --upstream-report-interval 1 "$@" >>"$H/daemon.log" 2>&1 &
 	HOST_PID=$!
@@ -164,6 +175,12 @@ report_says() {
 }
 check "its status reports say so" wait_until 10 report_says
 host_stop
+# Restarted, still held back: the expiry is on record already.
+host_start --upstream "http://127.0.0.1:$RPORT" || exit 1
+check "restarted, the host refuses the replay again" wait_until 10 refused_expired
+h GET '/v1/audit?action=policy.bundle.expired'
+expect_json "... and writes no second row for the same expiry" '.events | length' 1
+host_stop
 
 # --- the central's view of expired hosts
 report() { # HOST BODY
@@ -178,10 +195,16 @@ api GET /v1/bundle
 CURRENT=$(jqb .bundle.expires)
 report fresh-1 "{\"bundleVersion\":1,\"bundleExpires\":\"$CURRENT\"}"
 check "a report of the current signature is taken ($STATUS)" test "$STATUS" = 200
+# A host that reports no expiry while this central signs bundles that
+# expire holds one that never does (a replayed v1 signature), or cannot
+# take this central's bundles: it counts as expired too.
+report old-1 '{"bundleVersion":1,"status":"ok"}'
+check "a report without an expiry is taken ($STATUS)" test "$STATUS" = 200
 api GET '/v1/hosts?expired=true'
-expect_json "?expired=true lists the hosts whose bundle expired" '[.hosts[].host] | join(",")' dev-1,frozen-1
+expect_json "?expired=true lists the hosts whose bundle expired, or has none" \
+	'[.hosts[].host] | join(",")' dev-1,frozen-1,old-1
 expect_json "... as expired" '[.hosts[].expired] | all' true
-expect_json "the summary counts them" .summary.expired 2
+expect_json "the summary counts them" .summary.expired 3
 api GET '/v1/hosts?expired=false'
 expect_json "?expired=false lists the others" '[.hosts[].host] | join(",")' fresh-1
 expect_json "... with the expiry they reported" '.hosts[0].bundleExpires' "$CURRENT"
@@ -191,8 +214,12 @@ report frozen-2 '{"bundleVersion":1,"bundleExpires":"2026-02-30T00:00:00Z"}'
 check "a report of a day that does not exist is refused ($STATUS)" test "$STATUS" = 400
 check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
 report frozen-2 '{"bundleVersion":1,"bundleExpires":"2099-01-01T00:00:00Z"}'
-check "so is an expiry later than any the central signed ($STATUS)" test "$STATUS" = 400
+check "so is an expiry further ahead than any signature reaches ($STATUS)" test "$STATUS" = 400
 check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
+# One further ahead than this central's own signature is a host's older,
+# longer one (before a shorter --bundle-validity, or a clock stepped back).
+report longer-1 "{\"bundleVersion\":1,\"bundleExpires\":\"$(date -ud '+30 days' +%FT%TZ)\"}"
+check "an expiry a month ahead is taken ($STATUS)" test "$STATUS" = 200
 
 # --- --bundle-validity 0: v1 bundles, which never expire
 lockset_stop
@@ -201,10 +228,29 @@ api GET /v1/bundle
 expect_json "with --bundle-validity 0 the central serves v1" .bundle.format lockset-bundle-v1
 expect_json "... with no expiry" '.bundle | has("expires")' false
 expect_json "... of the same bundle" .bundle.version 1
+refused_v1() { h GET /v1/health; jq -e '.upstream.lastError | test("never expires")' "$BODY" >/dev/null; }
 host_start --upstream "http://127.0.0.1:$PORT" || exit 1
-never() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" = null ] && [ "$(jqb .upstream.status)" = ok ]; }
-check "the host takes its v1 signature, which never expires" wait_until 10 never
-expect_json "... and is no longer expired" .upstream.bundleExpired false
+check "dev-1, which held bundles that expire, refuses it" wait_until 10 refused_v1
+h GET '/v1/audit?action=policy.bundle.refused'
+check "... and the refusal is audited" jq -e '[.events[].data.detail] | any(test("switch expiry off"))' "$BODY"
+host_stop
+# A new host takes v1 bundles until it holds one that expires; from then on
+# it refuses them, across restarts.
+use_host dev-2
+host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+never() { h GET /v1/health; [ "$(jqb .upstream.bundleVersion)" = 1 ] && [ "$(jqb .upstream.bundleExpires)" = null ] && [ "$(jqb .upstream.status)" = ok ]; }
+check "a new host takes the v1 bundle" wait_until 10 never
+host_stop
+lockset_stop
+lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity "$VALIDITY" || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+expiring() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" != null ] && [ "$(jqb .upstream.status)" = ok ]; }
+check "the central back on v2: the host takes its signature in place of the v1 one" wait_until 10 expiring
+host_stop
+lockset_stop
+lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity 0 || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+check "from then on, restarted, it refuses v1" wait_until 10 refused_v1
 host_stop
 
 finish
