@@ -27,42 +27,8 @@ cp "$BODY" "$T/bundle-v1.json"
 check "the central serves bundle 1" test "$(jqb .bundle.version)" = 1
 
 # --- the host
-H="$T/host"
-HSOCK="$H/api.sock"
-HSETTINGS="$H/etc/admin-settings.json"
-mkdir -p "$H/etc"
-chmod 755 "$H" "$H/etc"
-cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
-chmod 644 "$HSETTINGS"
-HOST_PID=
-host_start() { # [extra args]: start the host with the given upstream options
-	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$HSOCK" \
-		--authz-socket '' --foreground --log-level debug --host-name dev-1 \
-		--upstream-token-file "$T/token" --upstream-wait 5 --upstream-retry-max 1 \
-		--upstream-report-interval 1 "$@" >>"$H/daemon.log" 2>&1 &
-	HOST_PID=$!
-	EXTRA_PIDS="$HOST_PID ${EXTRA_PIDS:-}"
-	wait_until 10 curl -s --unix-socket "$HSOCK" -o /dev/null http://lockset/v1/health
-}
-host_stop() {
-	kill -TERM "$HOST_PID" 2>/dev/null
-	wait "$HOST_PID" 2>/dev/null
-}
-h() { # METHOD PATH [curl args]: a request to the host over its socket
-	local method=$1 path=$2; shift 2
-	BODY="$T/body"; HEADERS="$T/headers"
-	STATUS=$(curl -s --unix-socket "$HSOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
-		-w '%{http_code}' "$@" "http://lockset$path")
-}
-host_bundle() { h GET /v1/health; jqb .upstream.bundleVersion; }
-host_has() { [ "$(host_bundle)" = "$1" ]; }
-PRIV='{"method":"POST","uri":"/v1.43/containers/create","user":"alice",
-	"body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
-denies_privileged() {
-	h POST /v1/decisions -d "$PRIV"
-	[ "$STATUS" = 200 ] && [ "$(jqb .allow)" = false ] &&
-		[ "$(jqb '[.violations[].rule] | index("privileged") != null')" = true ]
-}
+. "$LOCKSET_SRCDIR/tests/api/fleet/host.sh"
+use_host dev-1
 
 UPSTREAM="http://127.0.0.1:$CENTRAL_PORT"
 host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }

@@ -49,48 +49,12 @@ check "... which expires later still" jq -e --arg e "$EXPIRES" '.bundle.expires 
 expect_json "... of the same bundle" .bundle.version 1
 
 # --- a host takes each new signature, and changes nothing for it
-use_host() { # NAME: the host to start and ask next, its state in $T/NAME
-	HNAME=$1
-	H="$T/$1"
-	HSOCK="$H/api.sock"
-	HSETTINGS="$H/etc/admin-settings.json"
-	[ -d "$H/etc" ] && return
-	mkdir -p "$H/etc"
-	chmod 755 "$H" "$H/etc"
-	cp "$LOCKSET_SRCDIR/tests/cases/policy/valid/version-only.json" "$HSETTINGS"
-	chmod 644 "$HSETTINGS"
-}
+. "$LOCKSET_SRCDIR/tests/api/fleet/host.sh"
 use_host dev-1
-HOST_PID=
-host_start() { # [extra args]
-	"$LOCKSETD" --settings "$HSETTINGS" --state-dir "$H/state" --listen "unix:$HSOCK" \
-		--authz-socket '' --foreground --log-level debug --host-name "$HNAME" \
-		--upstream-token-file "$T/token" --bundle-key "$T/pub.pem" --upstream-wait 2 \
-		--upstream-retry-max 1 --upstream-report-interval 1 "$@" >>"$H/daemon.log" 2>&1 &
-	HOST_PID=$!
-	EXTRA_PIDS="$HOST_PID ${EXTRA_PIDS:-}"
-	wait_until 10 curl -s --unix-socket "$HSOCK" -o /dev/null http://lockset/v1/health
-}
-host_stop() {
-	kill -TERM "$HOST_PID" 2>/dev/null
-	wait "$HOST_PID" 2>/dev/null
-}
-h() { # METHOD PATH [curl args]
-	local method=$1 path=$2; shift 2
-	BODY="$T/body"; HEADERS="$T/headers"
-	STATUS=$(curl -s --unix-socket "$HSOCK" -X "$method" -o "$BODY" -D "$HEADERS" \
-		-w '%{http_code}' "$@" "http://lockset$path")
-}
-host_has() { h GET /v1/health; [ "$(jqb .upstream.bundleVersion)" = "$1" ]; }
-PRIV='{"method":"POST","uri":"/v1.43/containers/create","user":"alice",
-	"body":{"Image":"alpine","HostConfig":{"Privileged":true}}}'
-denies_privileged() {
-	h POST /v1/decisions -d "$PRIV"
-	[ "$STATUS" = 200 ] && [ "$(jqb .allow)" = false ]
-}
+HOST_WAIT=2
 metric() { h GET /metrics; grep -q "^$1\$" "$BODY"; }
 
-host_start --upstream "$UPSTREAM" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }
+host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || { echo "host did not start"; tail "$H/daemon.log"; exit 1; }
 check "the host installs bundle 1" wait_until 10 host_has 1
 h GET /v1/health
 expect_json "its health shows when the bundle expires" '.upstream.bundleExpires | test("^[0-9-]{10}T[0-9:]{8}Z$")' true
@@ -148,7 +112,7 @@ RPORT=$(free_port)
 python3 "$T/replay.py" "$RPORT" "$T/held.json" "$T/reports/last.json" >"$T/replay.log" 2>&1 &
 EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$RPORT/v1/bundle"
-host_start --upstream "http://127.0.0.1:$RPORT" || exit 1
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
 check "the held bundle is the installed one" wait_until 10 host_has 1
 expired() { h GET /v1/health; [ "$(jqb .upstream.bundleExpired)" = true ]; }
 check "once it expires, the host's health says so" wait_until $((VALIDITY + 10)) expired
@@ -176,7 +140,7 @@ report_says() {
 check "its status reports say so" wait_until 10 report_says
 host_stop
 # Restarted, still held back: the expiry is on record already.
-host_start --upstream "http://127.0.0.1:$RPORT" || exit 1
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
 check "restarted, the host refuses the replay again" wait_until 10 refused_expired
 h GET '/v1/audit?action=policy.bundle.expired'
 expect_json "... and writes no second row for the same expiry" '.events | length' 1
@@ -229,7 +193,7 @@ expect_json "with --bundle-validity 0 the central serves v1" .bundle.format lock
 expect_json "... with no expiry" '.bundle | has("expires")' false
 expect_json "... of the same bundle" .bundle.version 1
 refused_v1() { h GET /v1/health; jq -e '.upstream.lastError | test("never expires")' "$BODY" >/dev/null; }
-host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 check "dev-1, which held bundles that expire, refuses it" wait_until 10 refused_v1
 h GET '/v1/audit?action=policy.bundle.refused'
 check "... and the refusal is audited" jq -e '[.events[].data.detail] | any(test("switch expiry off"))' "$BODY"
@@ -237,19 +201,19 @@ host_stop
 # A new host takes v1 bundles until it holds one that expires; from then on
 # it refuses them, across restarts.
 use_host dev-2
-host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 never() { h GET /v1/health; [ "$(jqb .upstream.bundleVersion)" = 1 ] && [ "$(jqb .upstream.bundleExpires)" = null ] && [ "$(jqb .upstream.status)" = ok ]; }
 check "a new host takes the v1 bundle" wait_until 10 never
 host_stop
 lockset_stop
 lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity "$VALIDITY" || exit 1
-host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 expiring() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" != null ] && [ "$(jqb .upstream.status)" = ok ]; }
 check "the central back on v2: the host takes its signature in place of the v1 one" wait_until 10 expiring
 host_stop
 lockset_stop
 lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity 0 || exit 1
-host_start --upstream "http://127.0.0.1:$PORT" || exit 1
+host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 check "from then on, restarted, it refuses v1" wait_until 10 refused_v1
 host_stop
 
