@@ -176,7 +176,6 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 
 		if (sockets & (1u << i))
 			continue;
-
 		for (j = 0; j < dp->nshares && !inside; j++)
 			inside = within_pair(forms[i], &dp->shares[j]);
 		outside |= !inside;

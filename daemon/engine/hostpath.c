@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Lexical cleaning, symlink resolution and component-wise prefix tests for
  * host paths named in bind mounts. Pure functions; resolution only reads the
- * file system (lstat, readlink). */
+ * file system (lstat, readlink, statfs, getxattr). */
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdio.h>
