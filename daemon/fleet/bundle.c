@@ -4,6 +4,7 @@
  * unverified byte is ever interpreted as policy. */
 #include "bundle.h"
 
+#include "util/jsonscan.h"
 #include "util/jsonv.h"
 #include "util/problems.h"
 
@@ -240,8 +241,7 @@ check_format(const json_t *b, struct problems *errs)
 			             BUNDLE_FORMAT_V2);
 		else if (bundle_time_parse(json_string_value(expires), &t) != 0)
 			problems_add(errs, "/bundle/expires",
-			             "expected a UTC time "
-			             "YYYY-MM-DDTHH:MM:SSZ");
+			             "expected a UTC time YYYY-MM-DDTHH:MM:SSZ");
 	} else if (strcmp(format, BUNDLE_FORMAT_V1) == 0) {
 		if (expires != NULL)
 			problems_add(errs, "/bundle/expires", "not in a %s bundle",
@@ -291,40 +291,10 @@ check_shape(const json_t *b, char *why, size_t whylen)
  * more objects or values than a bundle of the body cap holds (at least 32
  * bytes an object), or nested deeper than policies go, is refused, so that
  * 16 MiB of "{}," (five million objects, 1.3 GB once parsed) cannot grow a
- * root daemon that is also the engine's authorization plugin. Counts what
- * can be: each '{' an object, each '{', '[' and ',' outside strings a value. */
+ * root daemon that is also the engine's authorization plugin. */
 #define BUNDLE_MAX_OBJECTS 500000
 #define BUNDLE_MAX_VALUES  2000000
 #define BUNDLE_MAX_DEPTH   64
-
-static int
-too_large(const char *s, size_t len)
-{
-	size_t values = 1, objects = 0;
-	int in_str = 0, depth = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		if (c == '"')
-			in_str = 1;
-		else if (c == '{' || c == '[' || c == ',')
-			values++, objects += c == '{', depth += c != ',';
-		else if (c == '}' || c == ']')
-			depth--;
-		if (objects > BUNDLE_MAX_OBJECTS || values > BUNDLE_MAX_VALUES ||
-		    depth > BUNDLE_MAX_DEPTH)
-			return 1;
-	}
-	return 0;
-}
 
 json_t *
 bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *info, char *why,
@@ -336,12 +306,14 @@ bundle_open(const char *body, size_t len, EVP_PKEY *pub, struct bundle_info *inf
 	                                       {"keyId", JV_STRING, 0},
 	                                       {"value", JV_STRING, 1},
 	                                       {NULL, 0, 0}};
+	static const struct jsonscan_limits lim = {BUNDLE_MAX_DEPTH, BUNDLE_MAX_OBJECTS,
+	                                           BUNDLE_MAX_VALUES};
 	struct problems errs = PROBLEMS_INIT;
 	json_t *doc, *b = NULL, *sig;
 	json_error_t jerr;
 
 	memset(info, 0, sizeof(*info));
-	if (too_large(body, len)) {
+	if (jsonscan_check(body, len, &lim) != len) {
 		snprintf(why, whylen, "not a bundle: over %d objects, %d values or %d levels deep",
 		         BUNDLE_MAX_OBJECTS, BUNDLE_MAX_VALUES, BUNDLE_MAX_DEPTH);
 		return NULL;

@@ -7,12 +7,14 @@
 #include "policy.h"
 
 #include "util/embedded.h"
+#include "util/jsonscan.h"
 #include "jsonschema.h"
 #include "log.h"
 #include "settings.h"
 #include "store/trust.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -91,31 +93,15 @@ syntax_error(struct problems *errs, const char *buf, size_t len, size_t off, con
 static int
 check_depth(const char *buf, size_t len, struct problems *errs)
 {
-	int depth = 0, in_string = 0;
+	static const struct jsonscan_limits lim = {POLICY_MAX_DEPTH, SIZE_MAX, SIZE_MAX};
+	size_t at = jsonscan_check(buf, len, &lim);
 	char msg[64];
 
-	for (size_t i = 0; i < len; i++) {
-		char ch = buf[i];
-
-		if (in_string) {
-			if (ch == '\\')
-				i++;
-			else if (ch == '"')
-				in_string = 0;
-		} else if (ch == '"') {
-			in_string = 1;
-		} else if (ch == '{' || ch == '[') {
-			if (++depth > POLICY_MAX_DEPTH) {
-				snprintf(msg, sizeof(msg), "nesting deeper than %d levels",
-				         POLICY_MAX_DEPTH);
-				syntax_error(errs, buf, len, i, msg);
-				return -1;
-			}
-		} else if (ch == '}' || ch == ']') {
-			depth--;
-		}
-	}
-	return 0;
+	if (at == len)
+		return 0;
+	snprintf(msg, sizeof(msg), "nesting deeper than %d levels", POLICY_MAX_DEPTH);
+	syntax_error(errs, buf, len, at, msg);
+	return -1;
 }
 
 /* Turn jansson's error into a located, plain message. jansson reports the
