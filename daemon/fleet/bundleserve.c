@@ -91,6 +91,7 @@ build(struct bundleserve *bs)
 	json_t *users = NULL, *content = NULL;
 	char hash[65], issued[FLEET_TIME_LEN + 1];
 	long long version;
+	time_t now;
 
 	if (s == NULL || (users = current_users(bs->store)) == NULL ||
 	    (content = bundle_content(s->doc, s->version, users)) == NULL ||
@@ -116,10 +117,10 @@ build(struct bundleserve *bs)
 	b->version = version;
 	memcpy(b->hash, hash, sizeof(b->hash));
 	snprintf(b->issued, sizeof(b->issued), "%s", issued);
-	b->signed_at = time(NULL);
-	b->expires = bs->validity > 0 ? b->signed_at + bs->validity : 0;
-	b->resign_at = bs->validity > 0 ? b->signed_at + (bs->validity + 1) / 2 : 0;
-	if ((b->body = bundle_sign(content, version, issued, b->expires, bs->key, &b->len)) ==
+	now = time(NULL);
+	b->resign_at = bs->validity > 0 ? now + (bs->validity + 1) / 2 : 0;
+	if ((b->body = bundle_sign(content, version, issued,
+	                           bs->validity > 0 ? now + bs->validity : 0, bs->key, &b->len)) ==
 	    NULL) {
 		bundle_served_free(b);
 		b = NULL;

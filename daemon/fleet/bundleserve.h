@@ -4,9 +4,9 @@
  * bundle history (fleetstore.h) so that the number only grows and survives
  * restarts, signed once per number and again each time half its validity
  * has passed (bundle.h: "expires"), and rebuilt lazily when the policy
- * changes (the served generation moved) or a signature is due. Readers hold a reference. A signer
- * is an object (struct bundleserve): main.c opens the daemon's one, or none
- * when it does not sign bundles. */
+ * changes (the served generation moved) or a signature is due. Readers hold
+ * a reference. A signer is an object (struct bundleserve): main.c opens the
+ * daemon's one, or none when it does not sign bundles. */
 #ifndef LOCKSET_BUNDLESERVE_H
 #define LOCKSET_BUNDLESERVE_H
 
@@ -21,11 +21,9 @@ struct served_hub;
 struct bundle_served {
 	long long version;
 	char issued[40];
-	char etag[72]; /* strong, quoted, over body */
-	char hash[65]; /* of the content it was numbered by */
-	time_t signed_at;
-	time_t expires;   /* 0: a v1 bundle, which never expires */
-	time_t resign_at; /* when it is signed again (0: never) */
+	char etag[72];    /* strong, quoted, over body */
+	char hash[65];    /* of the content it was numbered by */
+	time_t resign_at; /* when it is signed again (0: never: a v1 bundle) */
 	char *body;       /* the signed bundle as served */
 	size_t len;
 	int refs;

@@ -262,18 +262,28 @@ fleetstore_forget(struct fleetstore *fs, const char *host)
 /* ------------------------------------------------------------------------ */
 /* The compliance view */
 
-/* A host whose bundle expired by NOW, or which reports none that expires
- * while the central (SIGNS) serves bundles that do: it holds a v1 bundle, a
- * replay, or is of a release that cannot take this central's bundles. */
-#define HOST_EXPIRED(now, signs)                                                     \
-	"(CASE WHEN bundle_expires != '' THEN bundle_expires <= " now " ELSE " signs \
-	" AND bundle_version > 0 END)"
+/* A host whose bundle expired by ?98 (now), or which reports none that
+ * expires while the central serves bundles that do (?99): it holds a v1
+ * bundle, a replay, or is of a release that cannot take this central's
+ * bundles. The one place the rule is written; bind_expiry binds ?98 and ?99,
+ * numbers above any other parameter of the statements that use it. */
+#define HOST_EXPIRED                                                               \
+	"(CASE WHEN bundle_expires != '' THEN bundle_expires <= ?98 ELSE ?99 AND " \
+	"bundle_version > 0 END)"
+
+static void
+bind_expiry(sqlite3_stmt *st, const struct fleet_query *q)
+{
+	db_bind_text(st, 98, q->now);
+	sqlite3_bind_int(st, 99, q->signs_expiring);
+}
 
 static json_t *
 host_row(sqlite3_stmt *st, const struct fleet_query *q)
 {
 	long long bv = sqlite3_column_int64(st, 2);
 	const char *seen = db_column_text(st, 13), *expires = db_column_text(st, 14);
+	int expired = sqlite3_column_int(st, 15);
 
 	return json_pack(
 	    "{s:s, s:s, s:I, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:I, s:{s:I, s:I}, s:s, s:s, "
@@ -289,8 +299,7 @@ host_row(sqlite3_stmt *st, const struct fleet_query *q)
 	    (json_int_t)sqlite3_column_int64(st, 10), "reporter", db_column_text(st, 11),
 	    "firstSeen", db_column_text(st, 12), "lastSeen", seen, "stale",
 	    strcmp(seen, q->stale_before) < 0, "behind", q->current > 0 && bv < q->current,
-	    "expired",
-	    expires[0] != '\0' ? strcmp(expires, q->now) <= 0 : q->signs_expiring && bv > 0);
+	    "expired", expired);
 }
 
 json_t *
@@ -308,15 +317,14 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 	st = db_prepare(
 	    c, "SELECT host, lockset_version, bundle_version, last_sync, mode, status, last_error, "
 	       "decisions, denies, last_decisions, last_denies, reporter, first_seen, last_seen, "
-	       "bundle_expires FROM hosts WHERE (?1 IS NULL OR host > ?1) "
+	       "bundle_expires, " HOST_EXPIRED " FROM hosts WHERE (?1 IS NULL OR host > ?1) "
 	       "AND (?2 IS NULL OR (?3 = 0 AND host = ?2) OR (?3 = 1 AND substr(host, 1, "
 	       "length(?2)) = ?2)) "
 	       "AND (?4 < 0 OR bundle_version = ?4) AND (?5 IS NULL OR mode = ?5) "
 	       "AND (?6 IS NULL OR status = ?6) "
 	       "AND (?7 < 0 OR (last_seen < ?8) = ?7) "
 	       "AND (?9 < 0 OR (?10 > 0 AND bundle_version < ?10) = ?9) "
-	       "AND (?12 < 0 OR " HOST_EXPIRED("?13", "?14") " = ?12) "
-	                                                     "ORDER BY host LIMIT ?11");
+	       "AND (?12 < 0 OR " HOST_EXPIRED " = ?12) ORDER BY host LIMIT ?11");
 	if (st == NULL || (arr = json_array()) == NULL)
 		goto out;
 	db_bind_text(st, 1, q->after);
@@ -332,8 +340,7 @@ fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more)
 	sqlite3_bind_int64(st, 10, q->current);
 	sqlite3_bind_int(st, 11, q->limit + 1); /* one more: is there a next page? */
 	sqlite3_bind_int(st, 12, q->expired);
-	db_bind_text(st, 13, q->now);
-	sqlite3_bind_int(st, 14, q->signs_expiring);
+	bind_expiry(st, q);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (++n > q->limit) {
 			*more = 1;
@@ -359,16 +366,13 @@ fleetstore_summary(struct fleetstore *fs, const struct fleet_query *q)
 
 	if (c == NULL)
 		return NULL;
-	st = db_prepare(
-	    c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies), "
-	       "sum(" HOST_EXPIRED(
-	           "?2", "?3") ") "
-	                       "FROM hosts GROUP BY bundle_version ORDER BY bundle_version");
+	st = db_prepare(c, "SELECT bundle_version, count(*), sum(last_seen < ?1), sum(denies), "
+	                   "sum(" HOST_EXPIRED ") FROM hosts GROUP BY bundle_version "
+	                   "ORDER BY bundle_version");
 	if (st == NULL || (versions = json_object()) == NULL)
 		goto out;
 	db_bind_text(st, 1, q->stale_before);
-	db_bind_text(st, 2, q->now);
-	sqlite3_bind_int(st, 3, q->signs_expiring);
+	bind_expiry(st, q);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long v = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
 

@@ -96,8 +96,8 @@ struct fleet_query {
 /* Up to q->limit hosts in name order, each {"host", "locksetVersion",
  * "bundleVersion", "bundleExpires", "lastSync", "mode", "status", "lastError",
  * "decisions", "denies", "lastReport": {"decisions", "denies"}, "reporter",
- * "firstSeen", "lastSeen", "stale", "behind", "expired"}. *more is set when further hosts match. New reference,
- * NULL on a read error. */
+ * "firstSeen", "lastSeen", "stale", "behind", "expired"}. *more is set when
+ * further hosts match. New reference, NULL on a read error. */
 json_t *fleetstore_hosts(struct fleetstore *fs, const struct fleet_query *q, int *more);
 
 /* Over every host: {"hosts", "stale", "behind", "expired", "current",

@@ -126,19 +126,16 @@ backoff_ms(struct upstream *u)
 /* Audit */
 
 static void
-audit_bundle(struct upstream *u, const char *action, const struct bundle_info *info,
-             const char *detail)
+audit_bundle(struct upstream *u, const char *action, const char *decision,
+             const struct bundle_info *info, const char *detail)
 {
 	json_t *data =
 	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?, s:s?}", "upstream", u->base, "bundleVersion",
 	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
 	              "expires", info->expires[0] ? info->expires : NULL, "keyId",
 	              info->key_id[0] ? info->key_id : NULL, "detail", detail);
-	if (audit_record(u->audit, action, "upstream", "upstream", u->base,
-	                 strcmp(action, "policy.bundle.installed") == 0 ? "allow"
-	                 : strcmp(action, "policy.bundle.refused") == 0 ? "deny"
-	                                                                : NULL,
-	                 -1, data) != 0)
+	if (audit_record(u->audit, action, "upstream", "upstream", u->base, decision, -1, data) !=
+	    0)
 		log_warnx("audit: could not record %s", action);
 	json_decref(data);
 }
@@ -180,7 +177,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
 		take_next(u, r->link);
 		log_info("upstream: bundle v%lld (issued %s) installed", info.version, info.issued);
-		audit_bundle(u, "policy.bundle.installed", &info, NULL);
+		audit_bundle(u, "policy.bundle.installed", "allow", &info, NULL);
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_installed);
@@ -206,7 +203,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	case UA_REFUSED:
 		log_warnx("upstream: bundle refused: %s", why);
 		if (strcmp(why, u->refused_last) != 0) {
-			audit_bundle(u, "policy.bundle.refused", &info, why);
+			audit_bundle(u, "policy.bundle.refused", "deny", &info, why);
 			snprintf(u->refused_last, sizeof(u->refused_last), "%s", why);
 		}
 		count(u, &u->n_refused);
@@ -277,21 +274,16 @@ check_expired(struct upstream *u)
 	snprintf(info.issued, sizeof(info.issued), "%s", u->issued);
 	snprintf(info.expires, sizeof(info.expires), "%s", u->expires);
 	lockorder_unlock(&u->lock, LOCK_UPSTREAM);
-	if (!expired) {
-		u->expired_audited = 0;
-		return;
-	}
 	/* Once a bundle and expiry, across restarts too. */
 	snprintf(last, sizeof(last), "%lld %s", info.version, info.expires);
-	if (u->expired_audited || strcmp(last, u->expired_last) == 0)
+	if (!expired || strcmp(last, u->expired_last) == 0)
 		return;
 	bundle_key_id(u->key, info.key_id);
 	log_warnx("upstream: bundle v%lld expired at %s and no later signature of it came: "
 	          "still enforcing it",
 	          info.version, info.expires);
-	audit_bundle(u, "policy.bundle.expired", &info,
+	audit_bundle(u, "policy.bundle.expired", NULL, &info,
 	             "no later signature came from the upstream: its updates may be held back");
-	u->expired_audited = 1;
 	snprintf(u->expired_last, sizeof(u->expired_last), "%s", last);
 }
 

@@ -140,14 +140,15 @@ same_but_signature(const json_t *have, const json_t *b)
 	return same;
 }
 
-/* The installed version again: the same bundle, or its newer signature. */
+/* The installed version again (have->bundle is set): the same bundle, or
+ * its newer signature. */
 static enum upstream_apply_status
 same_version(struct upstream_have *have, json_t *b, const struct bundle_info *info, char *why,
              size_t whylen)
 {
-	if (have->bundle != NULL && json_equal(have->bundle, b))
+	if (json_equal(have->bundle, b))
 		return UA_UNCHANGED;
-	if (have->bundle == NULL || !same_but_signature(have->bundle, b)) {
+	if (!same_but_signature(have->bundle, b)) {
 		snprintf(why, whylen,
 		         "bundle v%lld differs from the installed bundle of that number",
 		         info->version);
@@ -161,6 +162,7 @@ same_version(struct upstream_have *have, json_t *b, const struct bundle_info *in
 	json_decref(have->bundle);
 	have->bundle = json_incref(b);
 	have->expires_at = info->expires_at;
+	have->expiring_seen = 1;
 	return UA_REFRESHED;
 }
 
@@ -203,7 +205,6 @@ upstream_apply(const struct upstream_policy *pol, const char *body, size_t len, 
 	}
 	if (info->version == have->version) {
 		st = same_version(have, b, info, why, whylen);
-		have->expiring_seen |= st == UA_REFRESHED;
 		goto out;
 	}
 	if (validate_all(b, why, whylen) != 0)

@@ -34,8 +34,7 @@ struct upstream {
 	unsigned long long reported_decisions, reported_denies;
 	long long reported_checkpoint; /* id of the last audit checkpoint the central took */
 	char refused_last[256];        /* the last refusal audited, not to repeat it */
-	int expired_audited;           /* the installed bundle's expiry is on record */
-	char expired_last[64];         /* "VERSION EXPIRES" of the newest expiry on record */
+	char expired_last[64];         /* "VERSION EXPIRES" of the newest expiry audited */
 	/* Shared with HTTP threads, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
