@@ -534,27 +534,24 @@ decision_row_json(const struct decision *d, const char *id, const char *method, 
                   const char *user, const char *message)
 {
 	int cut = row_text(d, uri, message) > ROW_WHOLE_MAX;
-	char *u = cut ? cut_text(uri != NULL ? uri : "", ROW_CUT_URI) : NULL;
-	char *m = cut && message != NULL ? cut_text(message, ROW_CUT_MSG) : NULL;
+	char *u = NULL, *m = NULL;
 	json_t *data = NULL;
 
-	if (cut && (u == NULL || (message != NULL && m == NULL)))
+	if (uri == NULL)
+		uri = "";
+	if (cut && ((u = cut_text(uri, ROW_CUT_URI)) == NULL ||
+	            (message != NULL && (m = cut_text(message, ROW_CUT_MSG)) == NULL)))
 		goto out;
-	data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", id, "method",
-	                 method ? method : "", "uri",
-	                 cut   ? u
-	                 : uri ? uri
-	                       : "",
-	                 "mode", d->mode ? d->mode : "enforce", "route",
-	                 d->route ? d->route : "other", "user", user, "violations",
-	                 cut ? violations_json_cut(d, ROW_CUT_V, ROW_CUT_TEXT)
-	                     : decision_violations_json(d),
-	                 "message", cut ? m : message);
+	data = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?}", "decisionId", id, "method",
+	    method ? method : "", "uri", cut ? u : uri, "mode", d->mode ? d->mode : "enforce",
+	    "route", d->route ? d->route : "other", "user", user, "violations",
+	    cut ? violations_json_cut(d, ROW_CUT_V, ROW_CUT_TEXT) : decision_violations_json(d),
+	    "message", cut ? m : message);
 	if (data != NULL && cut &&
 	    json_object_set_new(data, "cut",
-	                        json_pack("{s:I, s:I}", "uriBytes",
-	                                  (json_int_t)(uri != NULL ? strlen(uri) : 0), "violations",
-	                                  (json_int_t)d->nv)) != 0) {
+	                        json_pack("{s:I, s:I}", "uriBytes", (json_int_t)strlen(uri),
+	                                  "violations", (json_int_t)d->nv)) != 0) {
 		json_decref(data);
 		data = NULL;
 	}

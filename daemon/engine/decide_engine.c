@@ -213,17 +213,19 @@ decide_judge_engine_choice(struct ctx *c, const char *field, const char *flag,
 	    {EF_ANNOTATION, DENY_ANNOTATION, "annotation", "passing annotations to the runtime"},
 	};
 
-	if (fa->kind == EF_NAMED_VOLUME) {
+	switch (fa->kind) {
+	case EF_NAMED_VOLUME:
 		judge_named_volume(c, field, flag, fa->value, image);
 		return;
-	}
-	if (fa->kind == EF_BRIDGE_OPTION || fa->kind == EF_VOLUME_FS ||
-	    fa->kind == EF_NETWORK_VOLUME) {
-		if (fa->kind == EF_BRIDGE_OPTION)
-			judge_bridge_option(c, field, flag, fa);
-		else
-			decide_judge_volume_fs(c, field, flag, fa);
+	case EF_BRIDGE_OPTION:
+		judge_bridge_option(c, field, flag, fa);
 		return;
+	case EF_VOLUME_FS:
+	case EF_NETWORK_VOLUME:
+		decide_judge_volume_fs(c, field, flag, fa);
+		return;
+	default:
+		break;
 	}
 	/* A log driver is looked up as a plugin too. */
 	if (fa->kind == EF_DRIVER || fa->kind == EF_VOLUME_DRIVER ||
