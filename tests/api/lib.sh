@@ -203,6 +203,9 @@ check_replies() {
 
 header() { grep -i "^$1:" "$HEADERS" | head -n1 | sed 's/^[^:]*: *//; s/\r$//'; }
 jqb() { jq -r "$@" "$BODY"; }
+# jq_holds [JQ ARGS] FILTER FILE: the filter's last output on FILE is neither
+# false nor null. Unlike jq -e alone, an empty or missing FILE does not hold.
+jq_holds() { [ -s "${*: -1}" ] && jq -e "$@" >/dev/null; }
 
 ok() { CHECKS=$((CHECKS + 1)); echo "ok - $1"; }
 not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok - $1"; }

@@ -29,14 +29,14 @@ UPSTREAM="http://127.0.0.1:$PORT"
 api GET /v1/bundle
 expect_status "the central serves its bundle" 200
 expect_json "in format v2" .bundle.format lockset-bundle-v2
-check "expiring within --bundle-validity" jq -e --argjson now "$(date +%s)" --argjson v "$VALIDITY" \
+check "expiring within --bundle-validity" jq_holds --argjson now "$(date +%s)" --argjson v "$VALIDITY" \
 	'(.bundle.expires | fromdateiso8601) - $now | . > 0 and . <= $v' "$BODY"
 FIRST_EXPIRES=$(jqb .bundle.expires)
 FIRST_ISSUED=$(jqb .bundle.issued)
 FIRST_ETAG=$(header ETag)
 resigned() { api GET /v1/bundle; [ "$(jqb .bundle.version)" = 1 ] && [ "$(jqb .bundle.expires)" != "$FIRST_EXPIRES" ]; }
 check "the central signs bundle 1 again before it expires" wait_until $((VALIDITY + 10)) resigned
-check "... expiring later" jq -e --arg e "$FIRST_EXPIRES" '.bundle.expires > $e' "$BODY"
+check "... expiring later" jq_holds --arg e "$FIRST_EXPIRES" '.bundle.expires > $e' "$BODY"
 expect_json "... issued when it was numbered, as before" .bundle.issued "$FIRST_ISSUED"
 check "... under a new ETag" test "$(header ETag)" != "$FIRST_ETAG"
 # A long-poll on the current signature is not held past the next one: its
@@ -45,8 +45,14 @@ ETAG=$(header ETag)
 EXPIRES=$(jqb .bundle.expires)
 api GET '/v1/bundle?wait=60' -H "If-None-Match: $ETAG"
 expect_status "a long-poll is answered by the next signature" 200
-check "... which expires later still" jq -e --arg e "$EXPIRES" '.bundle.expires > $e' "$BODY"
+expect_json "... which expires later still" ".bundle.expires > \"$EXPIRES\"" true
 expect_json "... of the same bundle" .bundle.version 1
+# So is one through a shared cache's slot URL: a slot ahead of the clock is
+# held for the whole wait (300 s), unless the next signature comes first.
+EXPIRES=$(jqb .bundle.expires)
+api GET "/v1/bundle?after=1&slot=$(($(date +%s) / 300 + 5))&wait=300" --max-time $((60 * WAIT_SCALE))
+expect_status "a slot poll is answered by the next signature" 200
+expect_json "... which expires later" ".bundle.expires > \"$EXPIRES\"" true
 
 # --- a host takes each new signature, and changes nothing for it
 . "$LOCKSET_SRCDIR/tests/api/fleet/host.sh"
@@ -66,7 +72,7 @@ check "metrics: not expired" metric 'lockset_upstream_bundle_expired 0'
 refreshed() { h GET /v1/health; [ "$(jqb .upstream.bundleExpires)" != "$HELD" ]; }
 check "the host takes the next signature" wait_until $((VALIDITY + 10)) refreshed
 check "... counted as refreshed" metric 'lockset_upstream_fetches_total{result="refreshed"} [1-9][0-9]*'
-check "... and saved, for its next start" jq -e --arg e "$HELD" '.bundle.expires > $e' \
+check "... and saved, for its next start" jq_holds --arg e "$HELD" '.bundle.expires > $e' \
 	"$H/state/upstream-bundle.json"
 h GET '/v1/audit?action=policy.bundle.installed'
 expect_json "a new signature installs nothing" '.events | length' 1
@@ -74,7 +80,7 @@ h GET '/v1/policy/versions'
 expect_json "... and changes no policy" '[.versions[] | select(.actor == "upstream")] | length' 1
 reported_expiry() {
 	api GET /v1/hosts
-	jq -e '.hosts[] | select(.host == "dev-1") | .bundleExpires != null and .expired == false' "$BODY" >/dev/null
+	jq_holds '.hosts[] | select(.host == "dev-1") | .bundleExpires != null and .expired == false' "$BODY"
 }
 check "the central lists dev-1 with its bundle's expiry" wait_until 10 reported_expiry
 host_stop
@@ -127,15 +133,14 @@ expired_row() {
 check "it is audited once" wait_until 10 expired_row
 expect_json "... with the bundle and its expiry" '.events[0].data | "\(.bundleVersion) \(.expires)"' "1 $HELD"
 expect_json "... neither allowed nor denied" '.events[0].decision' null
-refused_expired() { h GET /v1/health; jq -e '.upstream.lastError | test("expired at")' "$BODY" >/dev/null; }
+refused_expired() { h GET /v1/health; jq_holds '.upstream.lastError | test("expired at")' "$BODY"; }
 check "the replayed bundle is refused as expired" wait_until 10 refused_expired
 h GET '/v1/audit?action=policy.bundle.refused'
-check "... and the refusal audited" jq -e '[.events[].data.detail] | any(test("held back"))' "$BODY"
+check "... and the refusal audited" jq_holds '[.events[].data.detail] | any(test("held back"))' "$BODY"
 check "metrics: expired" metric 'lockset_upstream_bundle_expired 1'
 check "the host keeps enforcing the bundle it holds" denies_privileged
 report_says() {
-	jq -e --arg e "$HELD" '.bundleExpires == $e and .status == "degraded"' "$T/reports/last.json" \
-		>/dev/null 2>&1
+	jq_holds --arg e "$HELD" '.bundleExpires == $e and .status == "degraded"' "$T/reports/last.json"
 }
 check "its status reports say so" wait_until 10 report_says
 host_stop
@@ -176,10 +181,10 @@ api GET '/v1/hosts?expired=maybe'
 expect_error "?expired=maybe" 400 invalid_parameter
 report frozen-2 '{"bundleVersion":1,"bundleExpires":"2026-02-30T00:00:00Z"}'
 check "a report of a day that does not exist is refused ($STATUS)" test "$STATUS" = 400
-check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
+check "... naming /bundleExpires" jq_holds '.error.details[0].path == "/bundleExpires"' "$T/report"
 report frozen-2 '{"bundleVersion":1,"bundleExpires":"2099-01-01T00:00:00Z"}'
 check "so is an expiry further ahead than any signature reaches ($STATUS)" test "$STATUS" = 400
-check "... naming /bundleExpires" jq -e '.error.details[0].path == "/bundleExpires"' "$T/report"
+check "... naming /bundleExpires" jq_holds '.error.details[0].path == "/bundleExpires"' "$T/report"
 # One further ahead than this central's own signature is a host's older,
 # longer one (before a shorter --bundle-validity, or a clock stepped back).
 report longer-1 "{\"bundleVersion\":1,\"bundleExpires\":\"$(date -ud '+30 days' +%FT%TZ)\"}"
@@ -192,11 +197,11 @@ api GET /v1/bundle
 expect_json "with --bundle-validity 0 the central serves v1" .bundle.format lockset-bundle-v1
 expect_json "... with no expiry" '.bundle | has("expires")' false
 expect_json "... of the same bundle" .bundle.version 1
-refused_v1() { h GET /v1/health; jq -e '.upstream.lastError | test("never expires")' "$BODY" >/dev/null; }
+refused_v1() { h GET /v1/health; jq_holds '.upstream.lastError | test("never expires")' "$BODY"; }
 host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 check "dev-1, which held bundles that expire, refuses it" wait_until 10 refused_v1
 h GET '/v1/audit?action=policy.bundle.refused'
-check "... and the refusal is audited" jq -e '[.events[].data.detail] | any(test("switch expiry off"))' "$BODY"
+check "... and the refusal is audited" jq_holds '[.events[].data.detail] | any(test("switch expiry off"))' "$BODY"
 host_stop
 # A new host takes v1 bundles until it holds one that expires; from then on
 # it refuses them, across restarts.
