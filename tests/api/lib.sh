@@ -206,6 +206,9 @@ jqb() { jq -r "$@" "$BODY"; }
 # jq_holds [JQ ARGS] FILTER FILE: the filter's last output on FILE is neither
 # false nor null. Unlike jq -e alone, an empty or missing FILE does not hold.
 jq_holds() { [ -s "${*: -1}" ] && jq -e "$@" >/dev/null; }
+# jq_holds_on VALUE [JQ ARGS] FILTER: the same on a string; an empty one does
+# not hold.
+jq_holds_on() { local v=$1; shift; [ -n "$v" ] && jq -e "$@" >/dev/null <<<"$v"; }
 
 ok() { CHECKS=$((CHECKS + 1)); echo "ok - $1"; }
 not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok - $1"; }

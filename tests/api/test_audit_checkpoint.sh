@@ -69,7 +69,7 @@ central_cp() { # the newest checkpoint the central recorded for dev-1, or nothin
 has_central_cp() {
 	local cp
 	cp=$(central_cp)
-	[ -n "$cp" ] && jq -e '.id > 3' <<<"$cp" >/dev/null 2>&1
+	jq_holds_on "$cp" '.id > 3' 2>/dev/null
 }
 wait_until 30 has_central_cp
 CP=$(central_cp)
@@ -77,9 +77,9 @@ check "the central recorded the host's checkpoint ($CP)" test -n "$CP"
 # The host checkpoints every second from its first rows on, so on a busy
 # machine the first one may come before the decisions: it need only cover
 # row 2, which the rewrite below changes.
-check "... for a row of the host's log" jq -e '.id >= 2 and .host != null and (.signature | length) == 88' <<<"$CP"
+check "... for a row of the host's log" jq_holds_on "$CP" '.id >= 2 and .host != null and (.signature | length) == 88'
 h GET '/v1/audit?action=audit.checkpoint&limit=1'
-check "the host recorded it as an audit.checkpoint row" jq -e '.events[0].data.hash | length == 64' "$BODY"
+check "the host recorded it as an audit.checkpoint row" jq_holds '.events[0].data.hash | length == 64' "$BODY"
 wait_until 10 grep -q 'audit.checkpoint' "$T/syslog.out"
 check "the syslog forwarder sent the checkpoint row off the host" grep -q 'audit.checkpoint' "$T/syslog.out"
 
@@ -89,7 +89,7 @@ expect_json "... holds" .checkpoint.ok true
 expect_json "... and the chain too" .ok true
 h GET /v1/audit/checkpoint
 expect_status "a fresh checkpoint on demand" 200
-check "... signed with the log's key" jq -e '(.public_key | length) == 64 and (.signature | length) == 88' "$BODY"
+check "... signed with the log's key" jq_holds '(.public_key | length) == 64 and (.signature | length) == 88' "$BODY"
 h POST /v1/audit/verify -H 'Content-Type: application/json' -d '{"checkpoint": {"id": 1}}'
 expect_error "a checkpoint without a valid signature is refused" 400 invalid_request
 
@@ -125,7 +125,7 @@ check "... and audited" test "$(refusals dev-1)" = 2
 # with the same key. (A new deny on the host, and its next checkpoint and
 # report, a second later, take the central past $CP.)
 h POST /v1/decisions -H 'Content-Type: application/json' -d "$PRIV"
-newer_cp() { jq -e --argjson old "$(jq .id <<<"$CP")" '.id > $old' <<<"$(central_cp)" >/dev/null 2>&1; }
+newer_cp() { jq_holds_on "$(central_cp)" --argjson old "$(jq .id <<<"$CP")" '.id > $old' 2>/dev/null; }
 wait_until 30 newer_cp
 report dev-1 "$T/token" "$CP"
 expect_error "dev-1's own older checkpoint, well signed, is refused" 409 conflict

@@ -62,7 +62,7 @@ S=$(curl -s --max-time 5 --unix-socket "$SOCK" -o /dev/null -w '%{http_code} %{t
 check "root on the Unix socket is served at once ($S)" awk -v s="$S" 'BEGIN { split(s, v, " "); exit !(v[1] == 200 && v[2] < 1) }'
 S=$(curl -s --max-time 20 --interface 127.0.0.2 -o "$T/tcp" -w '%{http_code}' "http://127.0.0.1:$PORT/v1/health")
 check "a new client of the same uid gets a clean refusal ($S)" test "$S" = 429
-check "... in the JSON error shape" jq -e '.error.code == "rate_limited"' "$T/tcp"
+check "... in the JSON error shape" jq_holds '.error.code == "rate_limited"' "$T/tcp"
 # On loopback a peer is the uid that owns the client's socket, not its
 # address: another user is served even from the flood's own address.
 S=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s --max-time 20 --interface 127.0.0.2 \

@@ -32,7 +32,7 @@ run() {
 		not_ok "$name: exit $rc, expected $want: $(head -c 300 "$T/err") $(head -c 300 "$T/out")"; fi
 }
 has() { grep -q -- "$1" "$T/out" || { echo "# output was:"; sed 's/^/#   /' "$T/out"; return 1; }; }
-jqe() { jq -e "$@" >/dev/null; }
+jqe() { jq_holds "$@"; }
 not_in() { ! grep -qF -- "$1" "$2"; }
 
 # --- status; tables

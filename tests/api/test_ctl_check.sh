@@ -90,7 +90,7 @@ for case in "$CASES"/rec-*.case; do
 	if [ "$(jq -r .uri "$T/got.req")" = "$uri" ]; then uri_same=$((uri_same + 1)); else
 		not_ok "$name: URI $(jq -r .uri "$T/got.req"), recorded $uri"; fi
 	case $name in rec-deny-plugin-install) continue ;; esac # privileges come from a registry
-	if jq -e --slurpfile w "$T/recorded.body" '.body == $w[0]' "$T/got.req" >/dev/null 2>&1; then
+	if jq_holds --slurpfile w "$T/recorded.body" '.body == $w[0]' "$T/got.req" >/dev/null 2>&1; then
 		body_same=$((body_same + 1))
 	else
 		not_ok "$name: body differs from the recorded one: $(jq -cS .body "$T/got.req" | head -c 300)"

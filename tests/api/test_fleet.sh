@@ -45,8 +45,8 @@ check "the host denies --privileged under the central's policy" denies_privilege
 h GET /v1/health
 expect_json "health shows upstream ok" .upstream.status ok
 expect_json "health names the upstream" .upstream.url "$UPSTREAM"
-check "health shows the bundle's age" jq -e '.upstream.bundleAgeSeconds >= 0' "$BODY"
-check "health shows the last sync" jq -e '.upstream.lastSync | test("Z$")' "$BODY"
+check "health shows the bundle's age" jq_holds '.upstream.bundleAgeSeconds >= 0' "$BODY"
+check "health shows the last sync" jq_holds '.upstream.lastSync | test("Z$")' "$BODY"
 h GET /metrics
 check "metrics: the upstream is up" grep -q '^lockset_upstream_up 1$' "$BODY"
 check "metrics: the bundle version" grep -q '^lockset_upstream_bundle_version 1$' "$BODY"
@@ -64,7 +64,7 @@ S=$(curl -s -o "$T/forged" -w '%{http_code}' -H "Authorization: Bearer $(cat "$T
 	-X POST "$UPSTREAM/v1/hosts/forged-1/status" \
 	-d '{"locksetVersion":"0.1.0","bundleVersion":999,"mode":"upstream","status":"ok"}')
 check "a report of a bundle never issued is refused ($S)" test "$S" = 400
-check "... naming /bundleVersion" jq -e '.error.details[0].path == "/bundleVersion"' "$T/forged"
+check "... naming /bundleVersion" jq_holds '.error.details[0].path == "/bundleVersion"' "$T/forged"
 api GET /v1/hosts
 expect_json "... and not stored" '[.hosts[] | select(.host == "forged-1")] | length' 0
 
@@ -108,7 +108,7 @@ mv "$HSETTINGS.tmp" "$HSETTINGS"
 file_ignored() { h GET '/v1/audit?action=policy.file_ignored'; [ "$(jqb '.events | length')" -ge 1 ]; }
 check "the hand edit is audited as policy.file_ignored" wait_until 10 file_ignored
 expect_json "the row says why" '.events[0].data.detail' "the policy is managed by an upstream lockset"
-check "the file is put back" wait_until 10 bash -c "jq -e '.analyticsEnabled.value == false' '$HSETTINGS' >/dev/null"
+check "the file is put back" wait_until 10 jq_holds '.analyticsEnabled.value == false' "$HSETTINGS"
 h GET /v1/policy
 expect_json "the central's policy is still in force" .analyticsEnabled.value false
 check "and --privileged is still denied" denies_privileged
@@ -120,7 +120,7 @@ DAEMON_PID=
 check "with the central killed the host denies --privileged" denies_privileged
 degraded() { h GET /v1/health; [ "$(jqb .upstream.status)" = degraded ]; }
 check "and reports degraded" wait_until 10 degraded
-check "naming the upstream that failed" jq -e --arg u "$UPSTREAM" '.upstream.lastError | startswith($u + ": ")' "$BODY"
+check "naming the upstream that failed" jq_holds --arg u "$UPSTREAM" '.upstream.lastError | startswith($u + ": ")' "$BODY"
 host_stop
 host_start --upstream "$UPSTREAM" --bundle-key "$T/pub.pem" || exit 1
 check "after its restart, the central still down, it denies --privileged" denies_privileged
@@ -141,7 +141,7 @@ check "and is in sync again" wait_until 10 synced
 host_stop
 host_start --upstream "$UPSTREAM" --bundle-key "$T/other-pub.pem" || exit 1
 check "with the wrong key the host reports degraded" wait_until 10 degraded
-check "because the signature does not verify" jq -e '.upstream.lastError | test("signature does not verify")' "$BODY"
+check "because the signature does not verify" jq_holds '.upstream.lastError | test("signature does not verify")' "$BODY"
 check "it keeps denying --privileged (previous policy kept)" denies_privileged
 h GET /v1/policy
 expect_json "the previous org policy is kept" .analyticsEnabled.value false
@@ -149,7 +149,7 @@ h GET '/v1/audit?action=policy.bundle.refused'
 expect_json "the refusal is audited" '.events[0].decision' deny
 reported_degraded() { api GET '/v1/hosts?status=degraded'; [ "$(jqb '.hosts[0].host')" = dev-1 ]; }
 check "the central sees dev-1 degraded" wait_until 10 reported_degraded
-check "with the reason" jq -e '.hosts[0].lastError | test("signature")' "$BODY"
+check "with the reason" jq_holds '.hosts[0].lastError | test("signature")' "$BODY"
 
 # --- a replayed older bundle (validly signed) is refused
 host_stop
@@ -163,19 +163,19 @@ python3 -m http.server "$RPORT" --bind 127.0.0.1 --directory "$T/replay" >"$T/re
 EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$RPORT/v1/bundle"
 host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
-rollback_refused() { h GET /v1/health; jq -e '.upstream.lastError | test("older than the installed v4")' "$BODY" >/dev/null; }
+rollback_refused() { h GET /v1/health; jq_holds '.upstream.lastError | test("older than the installed v4")' "$BODY" >/dev/null; }
 check "a replayed bundle 1 is refused as older than bundle 4" wait_until 10 rollback_refused
 check "bundle 4 stays installed" host_has 4
 h GET /v1/policy
 expect_json "its policy stays in force" .analyticsEnabled.value false
 h GET '/v1/audit?action=policy.bundle.refused'
-check "the rollback refusal is audited" jq -e '[.events[].data.detail] | any(test("older"))' "$BODY"
+check "the rollback refusal is audited" jq_holds '[.events[].data.detail] | any(test("older"))' "$BODY"
 host_stop
 # ... and so it is with the saved bundle lost: the host's audit log says it
 # installed bundle 4
 rm -f "$H/state/upstream-bundle.json"
 host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" || exit 1
-floor_refused() { h GET /v1/health; jq -e '.upstream.lastError | test("older than v4, which this host installed before")' "$BODY" >/dev/null; }
+floor_refused() { h GET /v1/health; jq_holds '.upstream.lastError | test("older than v4, which this host installed before")' "$BODY" >/dev/null; }
 check "with upstream-bundle.json gone, bundle 1 is refused still (the audit log's v4)" \
 	wait_until 10 floor_refused
 h GET /v1/policy
@@ -195,7 +195,7 @@ DAEMON_PID=$!
 wait_until 10 curl -s --unix-socket "$SOCK" -o /dev/null http://lockset/v1/health
 host_start --upstream "https://127.0.0.1:$CENTRAL_PORT" --bundle-key "$T/pub.pem" || exit 1
 check "an untrusted certificate: degraded" wait_until 10 degraded
-check "naming the certificate" jq -e '.upstream.lastError | test("certificate|SSL")' "$BODY"
+check "naming the certificate" jq_holds '.upstream.lastError | test("certificate|SSL")' "$BODY"
 host_stop
 host_start --upstream "https://127.0.0.1:$CENTRAL_PORT" --bundle-key "$T/pub.pem" \
 	--upstream-cacert "$T/tls-cert.pem" || exit 1

@@ -32,7 +32,7 @@ api PUT /v1/policy "${J[@]}" --data-binary "@$T/bad.json"
 expect_error "an invalid policy is refused" 422 invalid_policy
 for p in /configurationFileVersion /blockDockerLoad/locked /blockDockerLoad/value \
 	/containerPolicy/deniedFlags/1 /containerPolicy/colour; do
-	check "422 lists $p" jq -e --arg p "$p" '[.error.details[].path] | index($p)' "$BODY" >/dev/null
+	check "422 lists $p" jq_holds --arg p "$p" '[.error.details[].path] | index($p)' "$BODY" >/dev/null
 done
 api PUT /v1/policy "${J[@]}" -d '[1,2]'
 expect_error "a non-object document" 422 invalid_policy
@@ -192,7 +192,7 @@ check "policy.reload_failed audited" \
 # PUT over a broken file repairs it
 api PUT /v1/policy "${J[@]}" --data-binary "@$T/v2.json"
 expect_status "PUT replaces a broken file" 200
-check "the file is valid again" jq -e '.blockDockerLoad.value == false' "$SETTINGS"
+check "the file is valid again" jq_holds '.blockDockerLoad.value == false' "$SETTINGS"
 
 api GET /v1/audit/verify
 expect_json "the audit chain verifies" .ok true

@@ -14,7 +14,7 @@ expect_status "health over the unix socket" 200
 expect_json "health status" .status ok
 expect_json "health policy version" .policyVersion 1
 check "health carries a version" test -n "$(jqb .version)"
-check "health carries uptime" jq -e '.uptimeSeconds >= 0' "$BODY" >/dev/null
+check "health carries uptime" jq_holds '.uptimeSeconds >= 0' "$BODY" >/dev/null
 tcp GET /v1/health
 expect_status "health over loopback TCP" 200
 
@@ -34,7 +34,7 @@ for key in configurationFileVersion analyticsEnabled disableUpdate silentModules
 	allowBetaFeatures allowExperimentalFeatures enableDockerAI enableDockerMCPToolkit \
 	enableInference enableInferenceTCP enableInferenceTCPPort enableInferenceCORS \
 	enableInferenceGPUVariant enableCloud containerPolicy; do
-	check "settings has key $key" jq -e "has(\"$key\")" "$BODY" >/dev/null
+	check "settings has key $key" jq_holds "has(\"$key\")" "$BODY" >/dev/null
 done
 expect_json "ECI value from the org policy" .enhancedContainerIsolation.value true
 expect_json "ECI is locked" .enhancedContainerIsolation.locked true

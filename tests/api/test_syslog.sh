@@ -75,7 +75,7 @@ check "structured data: id and the row's hash" \
 	bash -c "[[ '$LINE' == *'[lockset@32473 id=\"2\" hash=\"$HASH2\" action=\"container.create.denied\"'* ]]"
 check "structured data: actor, subject, decision, rule ids" \
 	bash -c "[[ '$LINE' == *'actor=\"uid:0\" subject=\"alpine\" component=\"api\" decision=\"deny\" rules=\"privileged\" policyVersion=\"1\"]'* ]]"
-check "the message is the row's data" bash -c "echo '$LINE' | sed 's/^[^]]*\] //' | jq -e '.violations[0].rule == \"privileged\"' >/dev/null"
+check "the message is the row's data" jq_holds_on "${LINE#*\] }" '.violations[0].rule == "privileged"'
 check "the policy row is a notice" grep -q '^<109>1 .* policy.updated \[lockset@32473 id="1"' "$OUT"
 
 # --- the receiver killed mid-stream while denies go on
