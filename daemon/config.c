@@ -7,6 +7,7 @@
 #include "audit/audit_syslog.h"
 #include "fleet/bundle.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "log.h"
 
 #include <errno.h>
@@ -154,6 +155,11 @@ static const struct option_def options[] = {
      "PEM private key for TCP listeners"},
     {"allow-insecure-tcp", OPT_BOOL, OFF(allow_insecure_tcp), "false", 0, 0, NULL, 0, NULL,
      "allow a non-loopback TCP listener without TLS"},
+    {"allowed-host", OPT_LIST, OFF(allowed_hosts), "", 0, 0, NULL, 0, "NAME",
+     "a name TCP listeners answer to in the Host header, besides localhost and loopback "
+     "addresses (a reverse proxy's, or this host's); other names get 421, so that no web page "
+     "can rebind its own name to the daemon. Without one, a listener on a non-loopback "
+     "address answers any Host; repeatable"},
     {"bundle-signing-key", OPT_PATH, OFF(bundle_signing_key), "", 0, 0, NULL, 0, "FILE",
      "Ed25519 private key (PEM) to sign GET /v1/bundle with (empty: serve no bundle)"},
     {"bundle-validity", OPT_INT, OFF(bundle_validity), "604800", 0, BUNDLE_VALIDITY_MAX, NULL, 0,
@@ -474,6 +480,14 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 		problems_add(errs, "bundle-validity",
 		             "expected 0 (bundles that never expire) or at least %ld seconds",
 		             BUNDLE_VALIDITY_MIN);
+	for (size_t i = 0; i < cfg->allowed_hosts.n; i++) {
+		if (!http_guard_host_name_valid(cfg->allowed_hosts.v[i]))
+			problems_add(
+			    errs, "allowed-host",
+			    "--allowed-host: \"%s\" is not a host name (letters, digits, '-', "
+			    "'_' and '.')",
+			    cfg->allowed_hosts.v[i]);
+	}
 	if (cfg->syslog[0] != '\0') {
 		struct audit_syslog_target t;
 		char *err = NULL;

@@ -53,6 +53,7 @@ struct config {
 	long prefs_max_days;             /* ... days since a user's last change (0: keep) */
 	struct strlist role_map;
 	struct strlist prefs_any_user; /* Unix peers that act on every user's preferences */
+	struct strlist allowed_hosts;  /* Host names TCP listeners answer to (besides loopback) */
 	char *home_group;              /* the docker users: $HOME, reading decisions by id */
 	long events_rate;              /* POST /v1/events per caller per second; 0: no limit */
 	long events_burst;             /* ... and at once */

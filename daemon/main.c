@@ -274,6 +274,8 @@ http_options(struct http_opts *hopts)
 	hopts->allow_insecure_tcp = cfg.allow_insecure_tcp;
 	hopts->max_connections = (unsigned)cfg.max_connections;
 	hopts->max_per_peer = (unsigned)cfg.max_conn_peer;
+	hopts->allowed_hosts = cfg.allowed_hosts.v;
+	hopts->n_allowed_hosts = cfg.allowed_hosts.n;
 	hopts->auth = srv.auth;
 }
 

@@ -302,6 +302,27 @@ check_caller(const struct auth *auth, struct request *rq, struct conn_info *conn
 	return 1;
 }
 
+/* A TCP listener answers only for its own names (http_guard_host): a loopback
+ * one always, another once --allowed-host names some. A browser's page that
+ * has rebound its DNS name to this host still sends that name. */
+static int
+check_host(const struct listener *l, struct request *rq, enum MHD_Result *ret)
+{
+	const struct http_opts *o = &l->http->opts;
+	const char *host;
+
+	if (l->is_unix || (!l->is_loopback && o->n_allowed_hosts == 0))
+		return 1;
+	host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (http_guard_host(host, o->allowed_hosts, o->n_allowed_hosts))
+		return 1;
+	*ret = reply_error(rq, ERR_MISDIRECTED, NULL,
+	                   "Host \"%s\" is not a name this listener answers for (localhost, a "
+	                   "loopback address, or a name given with --allowed-host)",
+	                   host);
+	return 0;
+}
+
 /* First call for a request: every check that needs no body. Returns 1 when the
  * request may proceed, 0 when a reply has been queued (ret set). */
 static int
@@ -320,7 +341,7 @@ precheck(struct listener *l, struct request *rq, const char *url, const char *ve
 		return 0;
 	}
 	rq->peer = &conn->peer;
-	if (!check_connection(rq, conn, version, ret) ||
+	if (!check_connection(rq, conn, version, ret) || !check_host(l, rq, ret) ||
 	    !check_sizes(&l->http->opts, rq, url, ret) || !find_route(l, rq, url, ret) ||
 	    !check_caller(l->auth, rq, conn, ret))
 		return 0;

@@ -91,7 +91,12 @@ struct http_opts {
 	int allow_insecure_tcp;   /* permit a non-loopback TCP listener without TLS */
 	unsigned max_connections; /* served per REST listener; 0: from the descriptor limit */
 	unsigned max_per_peer;    /* ... per peer (uid, TCP address); 0: the listener's cap */
-	const struct auth *auth;  /* who callers are (borrowed, must outlive http_stop) */
+	/* Host names TCP listeners answer to besides localhost and loopback
+	 * addresses (borrowed); with none, a listener on another address answers
+	 * any Host, a loopback one only those. */
+	char *const *allowed_hosts;
+	size_t n_allowed_hosts;
+	const struct auth *auth; /* who callers are (borrowed, must outlive http_stop) */
 };
 
 /* A front door with no listener; NULL when out of memory. */

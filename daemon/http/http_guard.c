@@ -5,6 +5,8 @@
  * together with Transfer-Encoding, and no transfer coding but "chunked". */
 #include "http_guard.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -89,4 +91,68 @@ http_guard_framing(struct MHD_Connection *conn)
 	if (f.n_encoding == 1 && !f.chunked)
 		return "unsupported Transfer-Encoding (only chunked is accepted)";
 	return NULL;
+}
+
+/* name (len bytes, not NUL-terminated) names this host's loopback. */
+static int
+loopback_name(const char *name, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (len == strlen("localhost") && strncasecmp(name, "localhost", len) == 0)
+		return 1;
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int
+http_guard_host(const char *host, char *const *allowed, size_t nallowed)
+{
+	const char *name = host, *end, *port;
+	size_t len;
+
+	if (host == NULL)
+		return 1;
+	if (host[0] == '[') { /* an IPv6 literal, the only form with colons in it */
+		name = host + 1;
+		if ((end = strchr(name, ']')) == NULL)
+			return 0;
+		port = end + 1;
+	} else {
+		end = name + strcspn(name, ":");
+		port = end;
+	}
+	if (*port == ':')
+		port++;
+	else if (*port != '\0')
+		return 0;
+	if (strspn(port, "0123456789") != strlen(port) || (port[-1] == ':' && *port == '\0'))
+		return 0;
+	len = (size_t)(end - name);
+	if (len == 0)
+		return 0;
+	if (loopback_name(name, len))
+		return 1;
+	for (size_t i = 0; i < nallowed; i++) {
+		if (strlen(allowed[i]) == len && strncasecmp(allowed[i], name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+http_guard_host_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= 253 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") ==
+	           len;
 }

@@ -3,7 +3,8 @@
  * anything else: what libmicrohttpd lets through but an HTTP/1.1 server must
  * refuse (conflicting Content-Length, Content-Length with Transfer-Encoding,
  * an unknown transfer coding), a NUL byte hidden as %00, and more query
- * arguments than a connection's memory holds. Pure: no replies, no logging. */
+ * arguments than a connection's memory holds, and a Host that is not this
+ * listener's. Pure: no replies, no logging. */
 #ifndef LOCKSET_HTTP_GUARD_H
 #define LOCKSET_HTTP_GUARD_H
 
@@ -32,5 +33,17 @@ enum http_uri_problem http_guard_uri(char *uri);
  * string): the request must be refused with 400 and the connection closed,
  * because its body cannot be told apart from a next request. */
 const char *http_guard_framing(struct MHD_Connection *conn);
+
+/* Whether a TCP listener may answer a request whose Host header is host
+ * (NULL when there is none: an HTTP/1.0 client, never a browser). A name is
+ * taken when it is localhost, a loopback address (127.0.0.0/8, [::1]), or one
+ * of the nallowed names in allowed (compared without case); the port, if
+ * any, must be digits. A web page that rebinds its own DNS name to 127.0.0.1
+ * sends that name, and is refused. 1 when taken, 0 when not. */
+int http_guard_host(const char *host, char *const *allowed, size_t nallowed);
+/* Whether name may be given as an allowed Host: letters, digits, '-', '_'
+ * (a proxy's upstream name may have one) and '.', at most 253 bytes, not
+ * empty. */
+int http_guard_host_name_valid(const char *name);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
     [ERR_FORBIDDEN] = {"forbidden", 403},
     [ERR_NOT_FOUND] = {"not_found", 404},
     [ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405},
+    [ERR_MISDIRECTED] = {"misdirected_request", 421},
     [ERR_NOT_ACCEPTABLE] = {"not_acceptable", 406},
     [ERR_CONFLICT] = {"conflict", 409},
     [ERR_LOCKED_SETTING] = {"locked_setting", 409},

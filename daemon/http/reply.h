@@ -17,6 +17,7 @@ enum error_code {
 	ERR_FORBIDDEN,          /* 403 forbidden */
 	ERR_NOT_FOUND,          /* 404 not_found */
 	ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
+	ERR_MISDIRECTED,        /* 421 misdirected_request: a Host this listener does not serve */
 	ERR_NOT_ACCEPTABLE,     /* 406 not_acceptable */
 	ERR_CONFLICT,           /* 409 conflict */
 	ERR_LOCKED_SETTING,     /* 409 locked_setting */

@@ -223,7 +223,7 @@ FLEET=$("$LOCKSETD" --state-dir "$STATE" --create-token fleet-lp --role runtime)
 lockset_start --bundle-signing-key "$T/sign.pem" --long-poll-per-caller 2 || exit 1
 BETAG=$(curl -s --unix-socket "$SOCK" -D - -o /dev/null http://lockset/v1/bundle |
 	sed -n 's/^ETag: *//Ip' | tr -d '\r')
-POLL="GET /v1/bundle?wait=300 HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer $FLEET\\r\\nIf-None-Match: $BETAG\\r\\n\\r\\n"
+POLL="GET /v1/bundle?wait=300 HTTP/1.1\\r\\nHost: localhost\\r\\nAuthorization: Bearer $FLEET\\r\\nIf-None-Match: $BETAG\\r\\n\\r\\n"
 python3 "$LOCKSET_SRCDIR/tests/tools/holdconn.py" "127.0.0.1:$PORT" 2 --send "$POLL" >"$T/lp.hold" 2>&1 &
 EXTRA_PIDS="$!"
 wait_until 30 bash -c "curl -s --unix-socket '$SOCK' http://lockset/metrics |

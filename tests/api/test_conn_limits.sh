@@ -86,7 +86,7 @@ check "uid 65534 from 30 addresses holds 256 connections, 44 refused ($(tail -n1
 	grep -q '^statuses 429=44 none=256$' "$T/spread.out"
 
 # --- other uids on the Unix socket: 256 each, 323 in all; root has 16 more
-REQ='GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n'
+REQ='GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n'
 setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$HOLD" "unix:$SOCK" 300 --send "$REQ" >"$T/u1.out" &
 U1=$!
 wait_line "$T/u1.out" '^opened'
@@ -104,7 +104,7 @@ lockset_stop
 lockset_start --connection-timeout 5 || exit 1
 cuts() { curl -s --unix-socket "$SOCK" http://lockset/metrics | grep -F "cut_total{listener=\"127.0.0.1:$PORT\"}" | cut -d' ' -f2; }
 CUTS=$(cuts)
-python3 "$HOLD" "127.0.0.1:$PORT" 100 --send 'GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ' \
+python3 "$HOLD" "127.0.0.1:$PORT" 100 --send 'GET /v1/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ' \
 	--drip 1 --until-closed 20 --bind 127.0.0.2 >"$T/slow.out" &
 SLOW=$!; EXTRA_PIDS="$SLOW"
 wait_line "$T/slow.out" '^opened'

@@ -25,7 +25,7 @@ waiters() { echo $(( $(metric 'lockset_longpoll_waiters{kind="org"}') + $(metric
 conns() { metric "lockset_connections{listener=\"unix:$SOCK\"}"; }
 etag_of() { curl -s --unix-socket "$SOCK" -D - -o /dev/null "http://lockset/v1/settings$1" | sed -n 's/^ETag: *//Ip' | tr -d '\r'; }
 ORG=$(etag_of "")
-poll_req() { printf 'GET /v1/settings?wait=300%s HTTP/1.1\\r\\nHost: x\\r\\nIf-None-Match: %s\\r\\n\\r\\n' "$1" "$2"; }
+poll_req() { printf 'GET /v1/settings?wait=300%s HTTP/1.1\\r\\nHost: localhost\\r\\nIf-None-Match: %s\\r\\n\\r\\n' "$1" "$2"; }
 # as UID N [holdconn options]: N long-polls for the org settings as UID. It
 # becomes holdconn (exec), so run it in the background or in a subshell.
 as() { local uid=$1 n=$2; shift 2

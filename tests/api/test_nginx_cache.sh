@@ -16,7 +16,9 @@ ed25519_pair "$T/sign.pem" "$T/pub.pem"
 "$LOCKSETD" --state-dir "$STATE" --create-token fleet --role runtime >"$T/token"
 chmod 600 "$T/token"
 TOKEN=$(cat "$T/token")
-lockset_start --bundle-signing-key "$T/sign.pem" || exit 1
+# nginx asks for the upstream by its name, lockset_central: the central,
+# on loopback, answers for it only once --allowed-host names it.
+lockset_start --bundle-signing-key "$T/sign.pem" --allowed-host lockset_central || exit 1
 
 # --- nginx with the snippet
 NG="$T/nginx"

@@ -18,36 +18,36 @@ nresp() { grep -c '^status ' <<<"$OUT"; }
 first() { grep -m1 '^status ' <<<"$OUT"; }
 
 DEC='{"method":"GET","uri":"/v1.41/containers/json","user":"alice"}'
-HEALTH=$'GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n'
+HEALTH=$'GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n'
 POL='{"configurationFileVersion": 2, "analyticsEnabled": {"locked": true, "value": false}}'
 
 # --- framing
-raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nContent-Length: 2\r\n\r\n%s%s' "${#DEC}" "$DEC" "$HEALTH")
+raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\nContent-Length: 2\r\n\r\n%s%s' "${#DEC}" "$DEC" "$HEALTH")
 check "two different Content-Length values: 400 ($(first))" grep -q '^status 400 .*"bad_request".*Content-Length' <<<"$OUT"
 check "... the only reply: the bytes after it are not a second request" test "$(nresp)" = 1
 check "... and the connection is closed" test "$(tail -n1 <<<"$OUT")" = closed
 
-raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "${#DEC}" "${#DEC}" "$DEC")
+raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "${#DEC}" "${#DEC}" "$DEC")
 check "the same Content-Length twice is one length: 200 ($(first))" grep -q '^status 200 ' <<<"$OUT"
 
-raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n%s' "${#DEC}" "$DEC" "$HEALTH")
+raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n%s' "${#DEC}" "$DEC" "$HEALTH")
 check "Content-Length with Transfer-Encoding: 400 ($(first))" grep -q '^status 400 .*"bad_request".*Transfer-Encoding' <<<"$OUT"
 check "... the only reply" test "$(nresp)" = 1
 check "... and the connection is closed" test "$(tail -n1 <<<"$OUT")" = closed
 
-raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\nabc')
+raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\nabc')
 check "an unknown Transfer-Encoding gets an answer at once: 400 ($(first))" grep -q '^status 400 .*"bad_request".*Transfer-Encoding' <<<"$OUT"
 check "... and the connection is closed" test "$(tail -n1 <<<"$OUT")" = closed
 
-raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' "${#DEC}" "$DEC")
+raw < <(printf 'POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' "${#DEC}" "$DEC")
 check "a chunked body alone is fine: 200 ($(first))" grep -q '^status 200 ' <<<"$OUT"
 
 # --- query arguments
 Q=$(python3 -c 'print("&".join("a%d=1" % i for i in range(400)))')
-raw < <(printf 'GET /v1/health?%s HTTP/1.1\r\nHost: x\r\n\r\n' "$Q")
+raw < <(printf 'GET /v1/health?%s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$Q")
 check "400 query arguments: a JSON 414 ($(first))" grep -q '^status 414 .*"uri_too_long"' <<<"$OUT"
 Q=$(python3 -c 'print("&".join("a%d=1" % i for i in range(100)))')
-raw < <(printf 'GET /v1/health?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$Q")
+raw < <(printf 'GET /v1/health?%s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$Q")
 check "100 query arguments are served ($(first))" grep -q '^status 200 ' <<<"$OUT"
 
 # --- NUL in the target
@@ -57,13 +57,13 @@ api GET /v1/policy/users/a
 expect_error "... and user a got no policy" 404 not_found
 api GET '/v1/settings?user=a%00b'
 expect_error "%00 in a query argument is refused" 400 bad_request
-raw < <(printf 'PUT /v1/policy/users/a\0b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#POL}" "$POL")
+raw < <(printf 'PUT /v1/policy/users/a\0b HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#POL}" "$POL")
 check "a raw NUL byte in the request line is refused ($(first))" grep -q '^status 400 .*"bad_request".*NUL' <<<"$OUT"
-raw < <(printf 'GET /v1/policy/users/a\0HTTP/1.1\0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+raw < <(printf 'GET /v1/policy/users/a\0HTTP/1.1\0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
 check "... also when what follows it looks like the end of the line ($(first))" grep -q '^status 400 .*NUL' <<<"$OUT"
 api GET /v1/policy/users/a
 expect_error "... and user a still has no policy" 404 not_found
-raw < <(printf 'GET /v1/policy/users/a%%2500b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+raw < <(printf 'GET /v1/policy/users/a%%2500b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
 check "an escaped percent sign (%2500) is not a NUL ($(first))" grep -q '^status 404 ' <<<"$OUT"
 
 # --- user names

@@ -56,7 +56,7 @@ expect_json "the expiring token lists its expiry" \
 # and a revocation must still take effect on the next request.
 ka_get() { # read one response to "GET $1" on fd 3; prints the status code
 	local line len=0
-	printf 'GET %s HTTP/1.1\r\nHost: lockset\r\nAuthorization: Bearer %s\r\n\r\n' "$1" "$RT" >&3
+	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n\r\n' "$1" "$RT" >&3
 	IFS= read -r line <&3
 	echo "$line" | awk '{print $2}'
 	while IFS= read -r line <&3; do

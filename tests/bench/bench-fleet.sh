@@ -54,7 +54,8 @@ TOKEN=$("$LOCKSETD" --state-dir "$D/state" --create-token fleet --role runtime) 
 LP=$(port)
 "$LOCKSETD" --settings "$D/etc/admin-settings.json" --state-dir "$D/state" \
 	--listen "unix:$D/api.sock" --listen "127.0.0.1:$LP" --authz-socket "" --foreground \
-	--log-level warn --bundle-signing-key "$D/sign.pem" 2>"$D/daemon.log" &
+	--log-level warn --bundle-signing-key "$D/sign.pem" --allowed-host lockset_central \
+	2>"$D/daemon.log" &
 LPID=$!
 until_ok curl -sf --unix-socket "$D/api.sock" http://l/v1/health ||
 	{ echo "central did not start"; cat "$D/daemon.log"; exit 1; }

@@ -64,7 +64,7 @@ send_poll(struct host *h)
 {
 	char req[1024];
 	int n = snprintf(req, sizeof(req),
-	                 "GET /v1/bundle?%s HTTP/1.1\r\nHost: central\r\n"
+	                 "GET /v1/bundle?%s HTTP/1.1\r\nHost: localhost\r\n"
 	                 "Authorization: Bearer %s\r\nIf-None-Match: %s\r\n\r\n",
 	                 h->query, token, h->etag);
 

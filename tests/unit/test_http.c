@@ -162,6 +162,52 @@ test_guard_uri_finds_nul_and_counts_arguments(void)
 }
 
 static void
+test_guard_host_takes_loopback_names_and_allowed_ones(void)
+{
+	static const char *const taken[] = {
+	    "localhost",  "LOCALHOST:1",       "127.0.0.1", "127.255.0.9:65535",   "[::1]",
+	    "[::1]:8080", "[0:0:0:0:0:0:0:1]", "proxy_up",  "Central.Example:443", NULL};
+	static const char *const refused[] = {"",
+	                                      ":80",
+	                                      "evil.example",
+	                                      "localhost.",
+	                                      "localhost:",
+	                                      "localhost:8a",
+	                                      "localhost :80",
+	                                      "127.1",
+	                                      "0.0.0.0",
+	                                      "128.0.0.1",
+	                                      "::1",
+	                                      "[::1",
+	                                      "[::1]x",
+	                                      "[::1]:",
+	                                      "[::ffff:127.0.0.1]",
+	                                      "central.example.evil",
+	                                      "xcentral.example",
+	                                      NULL};
+	char *allowed[] = {"central.example", "proxy_up"};
+
+	CHECK(http_guard_host(NULL, NULL, 0)); /* HTTP/1.0 without Host */
+	for (size_t i = 0; taken[i] != NULL; i++) {
+		if (!http_guard_host(taken[i], allowed, 2))
+			fprintf(stderr, "not taken: %s\n", taken[i]);
+		CHECK(http_guard_host(taken[i], allowed, 2));
+	}
+	for (size_t i = 0; refused[i] != NULL; i++) {
+		if (http_guard_host(refused[i], allowed, 2))
+			fprintf(stderr, "taken: %s\n", refused[i]);
+		CHECK(!http_guard_host(refused[i], allowed, 2));
+	}
+	CHECK(!http_guard_host("central.example", allowed, 0));
+	CHECK(http_guard_host_name_valid("lockset_central"));
+	CHECK(http_guard_host_name_valid("a.example-1"));
+	CHECK(!http_guard_host_name_valid(""));
+	CHECK(!http_guard_host_name_valid("a b"));
+	CHECK(!http_guard_host_name_valid("a:80"));
+	CHECK(!http_guard_host_name_valid("[::1]"));
+}
+
+static void
 test_user_names_refuse_hidden_characters(void)
 {
 	static const char *const good[] = {"alice",
@@ -225,7 +271,7 @@ metrics_of(const struct http *h)
 static void
 request_status(const char *path, char *line, size_t n)
 {
-	static const char req[] = "GET /v1/no-such-thing HTTP/1.1\r\nHost: x\r\n"
+	static const char req[] = "GET /v1/no-such-thing HTTP/1.1\r\nHost: localhost\r\n"
 	                          "Connection: close\r\n\r\n";
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct timeval tv = {10, 0};
@@ -318,6 +364,7 @@ main(void)
 	RUN(test_names_one_rule_per_kind);
 	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
 	RUN(test_guard_uri_finds_nul_and_counts_arguments);
+	RUN(test_guard_host_takes_loopback_names_and_allowed_ones);
 	RUN(test_user_names_refuse_hidden_characters);
 	RUN(test_two_front_doors_keep_their_own_connections_and_metrics);
 	return CHECK_DONE();
