@@ -125,11 +125,11 @@ record_tx(sqlite3 *db, void *arg)
 	db_bind_text(st, 5, a->created);
 	sqlite3_bind_int64(st, 6, a->e->policy_version);
 	db_bind_text(st, 7, a->e->origin != NULL ? a->e->origin : "create");
-	/* Known in the low bits, shared with the host above them (0007). */
+	/* Known in the low bits, shared with the host above them (0007, 0012). */
 	sqlite3_bind_int(
 	    st, 8,
 	    (int)((a->e->mounts.ns_known & DECIDE_NS_ALL) |
-	          ((a->e->mounts.ns_host & a->e->mounts.ns_known & DECIDE_NS_ALL) << 3)));
+	          ((a->e->mounts.ns_host & a->e->mounts.ns_known & DECIDE_NS_ALL) << 4)));
 	if (a->drivers != NULL)
 		db_bind_text(st, 9, a->drivers); /* else NULL: not known (0009) */
 	return db_step_done(st);
@@ -362,7 +362,7 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 	out->policy_version = sqlite3_column_int64(st, 5);
 	out->origin = strcmp(db_column_text(st, 6), "engine") == 0 ? "engine" : "create";
 	out->mounts.ns_known = (unsigned)sqlite3_column_int(st, 7) & DECIDE_NS_ALL;
-	out->mounts.ns_host = ((unsigned)sqlite3_column_int(st, 7) >> 3) & out->mounts.ns_known;
+	out->mounts.ns_host = ((unsigned)sqlite3_column_int(st, 7) >> 4) & out->mounts.ns_known;
 	/* NULL, every row written before 0009: the drivers are not known. */
 	if (sqlite3_column_type(st, 8) != SQLITE_NULL && !json_is_array(drv))
 		goto out;

@@ -234,7 +234,11 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 
 /* The namespaces this container shares with the host, as dockerd set them
  * up: "host", or another container's, looked up in turn (as deep as
- * VolumesFrom sources); one that cannot be is not known. */
+ * VolumesFrom sources); one that cannot be is not known. Its user namespace
+ * is the host's with UsernsMode "host", or when it joins another container
+ * that runs in the host's (an engine that remaps users puts a container
+ * that joins a PID, network or IPC namespace into its owner's user
+ * namespace). */
 static int
 add_namespaces(struct inspect *in, const json_t *hc, int depth, struct decide_mounts *m)
 {
@@ -243,26 +247,37 @@ add_namespaces(struct inspect *in, const json_t *hc, int depth, struct decide_mo
 		unsigned ns;
 	} modes[] = {
 	    {"PidMode", DECIDE_NS_PID}, {"NetworkMode", DECIDE_NS_NET}, {"IpcMode", DECIDE_NS_IPC}};
+	unsigned user_known = DECIDE_NS_USER, user_host = 0;
 
 	m->ns_known = DECIDE_NS_ALL;
 	m->ns_host = 0;
+	decide_ns_mode(DECIDE_NS_USER, json_string_value(json_object_get(hc, "UsernsMode")),
+	               &user_host, &user_known);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		const char *v = json_string_value(json_object_get(hc, modes[i].field));
-		struct containers_entry other;
-		int rc, ignored;
+		struct containers_entry other = {0};
+		int rc = 0, ignored;
 
 		decide_ns_mode(modes[i].ns, v, &m->ns_host, &m->ns_known);
-		if (v == NULL || strncmp(v, "container:", 10) != 0 || depth >= MAX_DEPTH)
+		if (v == NULL || strncmp(v, "container:", 10) != 0)
 			continue;
-		rc = inspect_container(in, v + 10, depth + 1, &other, &ignored);
-		if (rc == -1)
+		if (depth < MAX_DEPTH &&
+		    (rc = inspect_container(in, v + 10, depth + 1, &other, &ignored)) == -1)
 			return -1;
 		if (rc == 1 && (other.mounts.ns_known & modes[i].ns)) {
 			m->ns_known |= modes[i].ns;
 			m->ns_host |= other.mounts.ns_host & modes[i].ns;
 		}
+		if (rc == 1 && (other.mounts.ns_known & DECIDE_NS_USER))
+			user_host |= other.mounts.ns_host & DECIDE_NS_USER;
+		else
+			user_known = 0;
 		containers_entry_clear(&other);
 	}
+	/* The host's, for certain, once any way leads there. */
+	m->ns_host |= user_host;
+	if (!user_known && !user_host)
+		m->ns_known &= ~DECIDE_NS_USER;
 	return 0;
 }
 

@@ -170,11 +170,13 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	if (rc == 0) {
 		decide_mounts_clear(&m->mounts);
 		rc = from_records(s->l, ref, &m->mounts);
-		/* A record from before namespaces (migration 0007) or volume
-		 * drivers (0009) were kept has its mounts but says nothing of
-		 * those: the engine is asked for them alone, and the record's
-		 * mounts stay what is judged. */
-		m->partial = rc == 1 && (m->mounts.ns_known == 0 || !m->mounts.drivers_known) &&
+		/* A record from before namespaces (migrations 0007, 0012) or
+		 * volume drivers (0009) were kept has its mounts but says nothing
+		 * of those, nor does one of a container that joins another's
+		 * namespaces of its user namespace: the engine is asked for them
+		 * alone, and the record's mounts stay what is judged. */
+		m->partial = rc == 1 &&
+		             (!(m->mounts.ns_known & DECIDE_NS_USER) || !m->mounts.drivers_known) &&
 		             !s->final && s->l != NULL && s->l->socket != NULL;
 	}
 	if ((m->ref = strdup(ref)) == NULL) {
@@ -283,7 +285,7 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 		 * 0009, which may have been the engine's answer then) the local
 		 * volumes that mount a file system of the host's. */
 		m->state = MEMO_FOUND;
-		if (rc == 1 && m->mounts.ns_known == 0) {
+		if (rc == 1 && !(m->mounts.ns_known & DECIDE_NS_USER)) {
 			m->mounts.ns_known = e.mounts.ns_known;
 			m->mounts.ns_host = e.mounts.ns_host;
 		}

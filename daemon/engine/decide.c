@@ -23,6 +23,8 @@ static const struct {
      "container.start.allowed"},
     {"container.restart", "container.restart.denied", "container.restart.audited",
      "container.restart.allowed"},
+    {"container.attach", "container.attach.denied", "container.attach.audited",
+     "container.attach.allowed"},
     {"image.pull", "image.pull.denied", "image.pull.audited", "image.pull.allowed"},
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
@@ -226,10 +228,25 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 	snprintf(flag, sizeof(flag), "docker %s %s",
 	         t->route == ENGINEAPI_CONTAINER_RESTART ? "restart" : "start", t->id);
 	decide_judge_container(c, "id", flag, t->id, NULL, 0);
+	decide_judge_runs_in(c, flag, t->id, 1);
 	if (t->route == ENGINEAPI_CONTAINER_START) {
 		judge_body_route(c, t);
 		decide_judge_checkpoint_query(c, t);
 	}
+}
+
+/* docker exec and attach reach a process in the container: in the host's
+ * user namespace, the host's root. An exec's body is judged too. */
+static void
+judge_runs_in(struct ctx *c, const struct engineapi_target *t)
+{
+	char flag[300];
+
+	snprintf(flag, sizeof(flag), "docker %s %s",
+	         t->route == ENGINEAPI_EXEC_CREATE ? "exec" : "attach", t->id);
+	if (t->route == ENGINEAPI_EXEC_CREATE)
+		judge_body_route(c, t);
+	decide_judge_runs_in(c, flag, t->id, 0);
 }
 
 /* docker cp (HEAD, GET, PUT /containers/{id}/archive): dockerd mounts the
@@ -280,27 +297,23 @@ judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 		               "in /etc/docker/daemon.json");
 }
 
-/* POST /grpc: a build over BuildKit's own API, which dockerd streams past
- * every authorization plugin. Its network (a RUN --network=host step,
- * which dockerd's BuildKit grants by default), its contexts and the names
- * it exports are never shown, so while a rule on them is in force the
- * whole stream is refused; POST /build, whose query says them, is not. */
-static void
-judge_build_stream(struct ctx *c)
+void
+decide_judge_buildkit(struct ctx *c, const char *field, const char *value, const char *flag,
+                      const char *how)
 {
 	const struct decide_policy *dp = c->dp;
 
 	if ((dp->deny & DENY_NETWORK) || dp->eci)
-		decide_violate(c, "build-network-host", "", "/grpc", "docker buildx build",
-		               "a build over BuildKit's /grpc stream (docker buildx, and docker "
-		               "build since Docker 23) is not shown to authorization plugins, so "
-		               "its host-network steps cannot be refused: use the classic builder "
-		               "(DOCKER_BUILDKIT=0) or ask your administrator");
+		decide_violate(c, "build-network-host", field, value, flag,
+		               "a build %s is not shown to authorization plugins whole, so its "
+		               "host-network steps cannot be refused: use the classic builder "
+		               "(DOCKER_BUILDKIT=0) or ask your administrator",
+		               how);
 	if (dp->remotes.restricted)
-		decide_violate(c, "build-remote", "", "/grpc", "docker buildx build",
-		               "a build over BuildKit's /grpc stream is not shown to "
-		               "authorization plugins, so its context's host cannot be checked "
-		               "(allowedBuildRemotes)");
+		decide_violate(c, "build-remote", field, value, flag,
+		               "a build %s is not shown to authorization plugins whole, so its "
+		               "context's host cannot be checked (allowedBuildRemotes)",
+		               how);
 }
 
 static void
@@ -339,10 +352,17 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		judge_start(c, t);
 		break;
 	case ENGINEAPI_BUILD_STREAM:
-		judge_build_stream(c);
+		decide_judge_buildkit(
+		    c, "", "/grpc", "docker buildx build",
+		    "over BuildKit's /grpc stream (docker buildx, and docker build "
+		    "since Docker 23)");
 		break;
 	case ENGINEAPI_CONTAINER_ARCHIVE:
 		judge_archive(c, t);
+		break;
+	case ENGINEAPI_EXEC_CREATE:
+	case ENGINEAPI_CONTAINER_ATTACH:
+		judge_runs_in(c, t);
 		break;
 	case ENGINEAPI_CHECKPOINT:
 		if (engineapi_reads_body(c->req->method, t->route))

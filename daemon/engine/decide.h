@@ -20,11 +20,17 @@ struct decide_policy *decide_policy_new(const json_t *effective);
 void decide_policy_free(struct decide_policy *dp);
 
 /* Namespaces a container can share with the host, or with another
- * container (--pid, --network, --ipc container:NAME join the other's). */
-#define DECIDE_NS_PID 1u
-#define DECIDE_NS_NET 2u
-#define DECIDE_NS_IPC 4u
-#define DECIDE_NS_ALL 7u
+ * container (--pid, --network, --ipc container:NAME join the other's). The
+ * user namespace is the host's with --userns=host; it cannot be joined by
+ * name, but an engine that remaps users puts a container that joins
+ * another's PID, network or IPC namespace into that one's user namespace. */
+#define DECIDE_NS_PID  1u
+#define DECIDE_NS_NET  2u
+#define DECIDE_NS_IPC  4u
+#define DECIDE_NS_USER 8u
+#define DECIDE_NS_ALL  15u
+/* The ones joined by --pid, --network or --ipc container:NAME. */
+#define DECIDE_NS_JOINABLE (DECIDE_NS_PID | DECIDE_NS_NET | DECIDE_NS_IPC)
 
 /* A local volume's options, as its create gave them to the local driver:
  * what it mounts. Each malloc'd, NULL when absent. */

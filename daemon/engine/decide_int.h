@@ -170,6 +170,21 @@ void decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target 
  * req->container (out zeroed first): as decide_container_fn. */
 int decide_container_mounts(const struct decide_request *req, const char *entry,
                             struct decide_mounts *out);
+/* A build run by BuildKit, which dockerd does not show to plugins whole
+ * (POST /grpc, POST /build?version=2): its RUN --network=host steps (which
+ * dockerd's BuildKit grants by default), its contexts and the names it
+ * exports are never seen, so while a rule on them is in force it is refused;
+ * a classic build, whose query says them, is not. how: "over ...". */
+void decide_judge_buildkit(struct ctx *c, const char *field, const char *value, const char *flag,
+                           const char *how);
+/* A namespace mode fact (--pid, --ipc, --uts, --userns, --network,
+ * --cgroupns) against the policy (decide_ns.c). */
+void decide_judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa);
+/* A request that runs a process in container ref, or reaches one (start,
+ * restart, exec, attach): refused (host-userns) while the host's user
+ * namespace is, if ref runs in it, and (unknown-container) if that cannot be
+ * told. unknown_told: the caller refuses a ref it cannot find already. */
+void decide_judge_runs_in(struct ctx *c, const char *flag, const char *ref, int unknown_told);
 /* Judge the mounts of container ref (start, VolumesFrom), and the drivers of
  * its volumes while allowedVolumeDrivers is set: unknown is refused. */
 void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,

@@ -182,6 +182,9 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 		if (decide_ns_of(f->v[i].kind) != 0)
 			decide_ns_mode(decide_ns_of(f->v[i].kind), f->v[i].value, &out->ns_host,
 			               &out->ns_known);
+		else if (f->v[i].kind == EF_USERNS_MODE)
+			decide_ns_mode(DECIDE_NS_USER, f->v[i].value, &out->ns_host,
+			               &out->ns_known);
 		if (f->v[i].kind == EF_HOST_PATH || f->v[i].kind == EF_VOLUME_DRIVER) {
 			if ((f->v[i].kind == EF_HOST_PATH
 			         ? decide_mounts_add(out, f->v[i].value)
@@ -202,6 +205,12 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = -1;
 		decide_mounts_clear(&from);
 	}
+	/* A container that joins another's namespace runs in that one's user
+	 * namespace (where the engine remaps users), which the body does not
+	 * say, unless its own is the host's already. */
+	if ((out->ns_known & DECIDE_NS_JOINABLE) != DECIDE_NS_JOINABLE &&
+	    !(out->ns_host & DECIDE_NS_USER))
+		out->ns_known &= ~DECIDE_NS_USER;
 out:
 	engineapi_facts_clear(f);
 	free(f);

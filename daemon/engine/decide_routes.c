@@ -288,6 +288,18 @@ plugin_route(struct ctx *c, const struct engineapi_target *t, const struct param
 		               "installing or configuring engine plugins is not allowed (%s)", why);
 }
 
+/* version=2 runs the build on BuildKit behind the classic endpoint: its
+ * Dockerfile then travels in the body or over /session, unseen, as a /grpc
+ * build's does. dockerd takes "1" and "2" only; any value but "1" is judged
+ * as BuildKit. */
+static void
+check_build_version(struct ctx *c, const char *key, const char *val)
+{
+	if (val[0] != '\0' && strcmp(val, "1") != 0)
+		decide_judge_buildkit(c, key, val, "docker build (BuildKit)",
+		                      "with BuildKit (POST /build?version=2)");
+}
+
 static void
 judge_params(struct ctx *c, const struct engineapi_target *t, const struct params *p)
 {
@@ -301,6 +313,7 @@ judge_params(struct ctx *c, const struct engineapi_target *t, const struct param
 		image_load(c);
 		break;
 	case ENGINEAPI_BUILD:
+		params_each(c, p, "version", check_build_version);
 		params_each(c, p, "networkmode", check_build_network);
 		params_each(c, p, "t", check_build_tag);
 		params_each(c, p, "outputs", decide_judge_build_outputs);

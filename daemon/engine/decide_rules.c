@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Body facts -> rule violations: host namespaces, capabilities (upper-cased
- * as Go's strings.ToUpper does), devices, security options (custom seccomp
- * and AppArmor profiles, SELinux types, system paths), sysctls, and host
- * paths, which must resolve completely or be refused; volumes and drivers go
- * to decide_engine.c. */
+/* Body facts -> rule violations: capabilities (upper-cased as Go's
+ * strings.ToUpper does), devices, security options (custom seccomp and
+ * AppArmor profiles, SELinux types, system paths), sysctls, and host paths,
+ * which must resolve completely or be refused; namespace modes go to
+ * decide_ns.c, volumes and drivers to decide_engine.c. */
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -367,20 +367,6 @@ judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact 
 /* ------------------------------------------------------------------------ */
 /* Facts -> rules                                                           */
 
-static const struct {
-	enum engineapi_fact_kind kind;
-	unsigned bit;
-	int eci;
-	const char *rule, *flag;
-} mode_rules[] = {
-    {EF_PID_MODE, DENY_PID, 1, "host-pid", "--pid=host"},
-    {EF_IPC_MODE, DENY_IPC, 0, "host-ipc", "--ipc=host"},
-    {EF_UTS_MODE, DENY_UTS, 0, "host-uts", "--uts=host"},
-    {EF_USERNS_MODE, DENY_USERNS, 1, "host-userns", "--userns=host"}, /* ECI's way out */
-    {EF_NETWORK_MODE, DENY_NETWORK, 1, "host-network", "--network=host"},
-    {EF_CGROUPNS_MODE, DENY_CGROUPNS, 0, "host-cgroupns", "--cgroupns=host"},
-};
-
 static int
 host_network_denied(const struct decide_policy *dp)
 {
@@ -434,60 +420,6 @@ judge_host_path(struct ctx *c, const char *field, const char *flag, const struct
 	decide_judge_access(c, field, flag, fa->value, !fa->readonly);
 }
 
-/* --pid, --network or --ipc container:NAME joins NAME's namespace, which is
- * the host's when NAME runs on it (a monitoring agent created before the
- * policy, or by an admin). While the host's is denied, NAME is looked up
- * (its record, or the engine) and judged as "host" would be; a NAME lockset
- * cannot resolve, or whose namespace it cannot tell, is refused. */
-static void
-judge_joined_ns(struct ctx *c, const char *field, const struct engineapi_fact *fa, size_t r)
-{
-	unsigned ns = decide_ns_of(fa->kind);
-	const char *name = fa->value + 10;
-	struct decide_mounts m = {0};
-	char flag[300];
-	int rc = 0;
-
-	snprintf(flag, sizeof(flag), "%.*s %s", (int)strcspn(mode_rules[r].flag, "="),
-	         mode_rules[r].flag, fa->value);
-	if (c->req->container != NULL && name[0] != '\0')
-		rc = c->req->container(c->req->container_arg, name, &m);
-	if (rc == -1)
-		c->nomem = 1;
-	else if (rc == 0 || !(m.ns_known & ns))
-		decide_violate(c, "unknown-container", field, fa->value, flag,
-		               "container %s, whose namespace this joins, %s, so whether that is "
-		               "the host's namespace cannot be told",
-		               name,
-		               rc == 0
-		                   ? "is not known to lockset and could not be looked up in the "
-		                     "engine"
-		                   : "is not known to lockset well enough");
-	else if (m.ns_host & ns)
-		decide_violate(c, mode_rules[r].rule, field, fa->value, flag,
-		               "container %s runs in the host's namespace, so joining it (%s=%s) "
-		               "is joining the host's, which is not allowed",
-		               name, field, fa->value);
-	decide_mounts_clear(&m);
-}
-
-static void
-judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++) {
-		if (mode_rules[i].kind != fa->kind ||
-		    !((c->dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && c->dp->eci)))
-			continue;
-		if (strcasecmp(fa->value, "host") == 0)
-			decide_violate(c, mode_rules[i].rule, field, fa->value, mode_rules[i].flag,
-			               "the host's namespace (%s=host) is not allowed", field);
-		else if (strncmp(fa->value, "container:", 10) == 0 && decide_ns_of(fa->kind) != 0)
-			judge_joined_ns(c, field, fa, i);
-	}
-}
-
 const char *
 decide_plugins_refused(const struct ctx *c)
 {
@@ -534,7 +466,7 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_USERNS_MODE:
 	case EF_NETWORK_MODE:
 	case EF_CGROUPNS_MODE:
-		judge_mode(c, field, fa);
+		decide_judge_mode(c, field, fa);
 		break;
 	case EF_CAP_ADD:
 		judge_cap(c, field, fa->value);

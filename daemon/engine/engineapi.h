@@ -44,6 +44,8 @@ enum engineapi_route {
 	ENGINEAPI_REGISTRY_LOGIN,    /* POST /auth: the body's serveraddress */
 	ENGINEAPI_REGISTRY_READ,     /* GET /distribution/{name}/json, /images/search,
 	                                /plugins/privileges: dockerd asks a registry */
+	ENGINEAPI_CONTAINER_ATTACH,  /* POST /containers/{id}/attach, GET .../attach/ws: the
+	                                streams of the process a container runs */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -100,7 +102,7 @@ int engineapi_reads_body(const char *method, enum engineapi_route route);
 /* Release what engineapi_classify allocated. Accepts NULL. */
 void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
- * "container.start", "image.create", "image.load", "build", "plugin.install",
+ * "container.start", "container.attach", "image.create", "image.load", "build", "plugin.install",
  * "volume.create", "service.create", "service.update", "swarm.join",
  * "plugin.set", "plugin.enable", "image.tag", "image.push", "registry.login",
  * "registry.read", "commit", "unknown", "other". */

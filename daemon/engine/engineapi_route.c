@@ -24,6 +24,8 @@ engineapi_route_name(enum engineapi_route route)
 		return "container.restart";
 	case ENGINEAPI_CONTAINER_START:
 		return "container.start";
+	case ENGINEAPI_CONTAINER_ATTACH:
+		return "container.attach";
 	case ENGINEAPI_IMAGE_CREATE:
 		return "image.create";
 	case ENGINEAPI_IMAGE_LOAD:

@@ -12,6 +12,8 @@
 #    The docker socket proxy judges its requests by the same answer.
 #  - dockerd restarted with --userns-remap=default (vfs): lockset learns it
 #    from the plugin's activation; creates run; --userns=host stays refused.
+#    A container made with --userns=host in audit mode takes no start, exec
+#    or attach once ECI is enforced, and no container may join it.
 #  - The same answer says which cgroup namespace a container that names none
 #    gets (--default-cgroupns-mode): while --cgroupns=host is denied, a
 #    create that leaves the mode out is refused on an engine whose default is
@@ -139,6 +141,37 @@ check "... and runs as the remapped root" test "$(dk run --rm --pull=never --net
 	lockset-bb cat /proc/self/uid_map | awk '{print $2}')" -gt 0
 denied "--userns=host, the way out, stays refused" host-userns \
 	create --pull=never --network none --userns=host lockset-bb true
+
+# --- a container planted in the host's user namespace while the policy was
+# in audit mode: once ECI is enforced, nothing may run in it or reach what
+# runs in it (its processes are the host's root).
+policy true audit
+allowed "audit mode: a --userns=host create is reported, not refused" \
+	create --pull=never --network none --name planted --userns=host lockset-bb sleep 600
+allowed "... and started" start planted
+check "... it runs in the host's user namespace" \
+	test "$(dk exec planted cat /proc/self/uid_map | awk '{print $2}')" = 0
+policy true enforce
+denied "ECI enforced: an exec into it is refused" host-userns exec planted true
+check "... saying it runs as the host's root" grep -q "runs in the host's user namespace" "$T/err"
+# The CLI shows only the 403 of an attach (its connection is upgraded), so
+# the audit log says why. (Were it allowed, the attach would wait for sleep
+# to end: 30 s at most.)
+check "... attaching to it is refused (403)" bash -c "! timeout 30 '$DOCKER' -H 'unix://$DOCKER_SOCK' \
+	attach --no-stdin planted 2>'$T/err' && grep -q 'received 403' '$T/err'"
+check "... as host-userns, in the audit log" test "$(sqlite3 "$STATE/lockset.db" \
+	"SELECT count(*) FROM events e JOIN event_rules r ON r.event_id = e.id
+	 WHERE e.action = 'container.attach.denied' AND r.rule = 'host-userns'")" -ge 1
+allowed "... stopping it is not" stop -t 1 planted
+denied "... starting it again is refused" host-userns start planted
+denied "... and so is joining its IPC namespace" host-userns \
+	create --pull=never --network none --ipc container:planted lockset-bb true
+allowed "a container in its own user namespace still starts" \
+	run -d --pull=never --network none --ipc shareable --name own lockset-bb sleep 600
+allowed "... takes an exec" exec own true
+allowed "... and may be joined" \
+	run --rm --pull=never --network none --ipc container:own lockset-bb true
+dk rm -f planted own >/dev/null 2>&1
 
 # --- and back: a restart without user namespaces is noticed at once
 dockerd_stop

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "containers/containers.h"
 #include "store/db.h"
+#include "util/embedded.h"
 
 #include <sqlite3.h>
 
@@ -363,9 +364,54 @@ test_watch_records_namespaces(void)
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
 	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
 	containers_entry_clear(&e);
+	/* Joined to the agent's network: its user namespace is the agent's,
+	 * which the body does not say. */
 	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_IPC);
 	CHECK_INT_EQ(e.mounts.ns_host, 0);
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
+/* --userns=host is kept (0012), joined or not; a row written before 0012
+ * keeps its other namespaces once migrated, its user namespace unknown. */
+static void
+test_watch_records_the_user_namespace(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	const struct embedded_file *m = embedded_find("sql/0012-container-userns.sql");
+	struct containers_entry e;
+	char a[65], b[65];
+	sqlite3 *raw;
+
+	make_id('f', '6', a);
+	make_id('a', '7', b);
+	create(c, "/containers/create",
+	       "{\"Image\":\"x\",\"HostConfig\":{\"UsernsMode\":\"host\"}}", 201, a);
+	create(c, "/containers/create",
+	       "{\"Image\":\"x\",\"HostConfig\":{\"UsernsMode\":\"host\","
+	       "\"PidMode\":\"container:y\"}}",
+	       201, b);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_USER);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_NET | DECIDE_NS_IPC | DECIDE_NS_USER);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_USER);
+	containers_entry_clear(&e);
+	/* A's row as 0007 wrote it: PID and network known and the host's. */
+	CHECK(m != NULL);
+	CHECK_INT_EQ(sqlite3_open(path, &raw), SQLITE_OK);
+	CHECK_INT_EQ(sqlite3_exec(raw, "UPDATE containers SET ns = 3 | (3 << 3)", NULL, NULL, NULL),
+	             SQLITE_OK);
+	CHECK_INT_EQ(sqlite3_exec(raw, m != NULL ? m->data : "", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_NET);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
 	containers_entry_clear(&e);
 	containers_close(c);
 	db_close(d);
@@ -525,6 +571,7 @@ main(void)
 	RUN(test_prune_by_age_and_by_count);
 	RUN(test_watch_records_a_created_container);
 	RUN(test_watch_records_namespaces);
+	RUN(test_watch_records_the_user_namespace);
 	RUN(test_watch_records_volume_drivers);
 	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
 	RUN(test_watch_forgets_before_dockerd_removes);

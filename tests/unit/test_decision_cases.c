@@ -248,7 +248,7 @@ check_every_rule_is_exercised(void)
 	json_decref(rule_ids);
 }
 
-/* The namespace bits of a comma-separated list of pid, net, ipc. */
+/* The namespace bits of a comma-separated list of pid, net, ipc, user. */
 static unsigned
 ns_bits(const char *s, size_t n)
 {
@@ -260,11 +260,13 @@ ns_bits(const char *s, size_t n)
 		b |= DECIDE_NS_NET;
 	if (n >= 3 && memmem(s, n, "ipc", 3) != NULL)
 		b |= DECIDE_NS_IPC;
+	if (n >= 4 && memmem(s, n, "user", 4) != NULL)
+		b |= DECIDE_NS_USER;
 	return b;
 }
 
 /* The case's container lookup: its "container:" lines. A word
- * ns=KNOWN/SHARED (each a comma-separated list of pid, net, ipc) says which
+ * ns=KNOWN/SHARED (each a comma-separated list of pid, net, ipc, user) says which
  * namespaces are known and which of them the container shares with the
  * host; without one nothing is known of them. A word drivers=LIST (a
  * comma-separated list, maybe empty) names the drivers of its volumes;

@@ -376,7 +376,7 @@ test_container_namespaces_from_inspect(void)
 {
 	char *agent = chunked("{\"Id\":\"" ID_WEB "\",\"Name\":\"/agent\",\"Config\":{},"
 	                      "\"HostConfig\":{\"NetworkMode\":\"host\",\"PidMode\":\"host\","
-	                      "\"IpcMode\":\"private\"},\"Mounts\":[]}");
+	                      "\"IpcMode\":\"private\",\"UsernsMode\":\"host\"},\"Mounts\":[]}");
 	char *side = chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/side\",\"Config\":{},"
 	                     "\"HostConfig\":{\"NetworkMode\":\"container:" ID_WEB "\","
 	                     "\"PidMode\":\"container:gone\",\"IpcMode\":\"container:agent\"},"
@@ -393,12 +393,13 @@ test_container_namespaces_from_inspect(void)
 	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "agent", &e, &cacheable, err, 256), 1);
 	CHECK_INT_EQ(cacheable, 1); /* nothing a record cannot keep */
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
-	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET | DECIDE_NS_USER);
 	containers_entry_clear(&e);
 	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "side", &e, &cacheable, err, 256), 1);
-	/* network: the agent's, the host's; IPC: the agent's, private; PID: gone. */
-	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_NET | DECIDE_NS_IPC);
-	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_NET);
+	/* network: the agent's, the host's; IPC: the agent's, private; PID: gone.
+	 * User: the agent's, the host's, for certain (whatever "gone" was). */
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_NET | DECIDE_NS_IPC | DECIDE_NS_USER);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_NET | DECIDE_NS_USER);
 	containers_entry_clear(&e);
 	server_stop();
 	free(agent);

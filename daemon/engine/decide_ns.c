@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Namespace modes -> rule violations: "host", and "container:NAME", which
+ * joins NAME's namespace (the host's, when NAME runs in it) and, where the
+ * engine remaps users, NAME's user namespace too; and the requests that run
+ * something in a container, or reach what runs there, judged by the user
+ * namespace it runs in. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decide_int.h"
+
+static const struct {
+	enum engineapi_fact_kind kind;
+	unsigned bit;
+	int eci;
+	const char *rule, *flag;
+} mode_rules[] = {
+    {EF_PID_MODE, DENY_PID, 1, "host-pid", "--pid=host"},
+    {EF_IPC_MODE, DENY_IPC, 0, "host-ipc", "--ipc=host"},
+    {EF_UTS_MODE, DENY_UTS, 0, "host-uts", "--uts=host"},
+    {EF_USERNS_MODE, DENY_USERNS, 1, "host-userns", "--userns=host"}, /* ECI's way out */
+    {EF_NETWORK_MODE, DENY_NETWORK, 1, "host-network", "--network=host"},
+    {EF_CGROUPNS_MODE, DENY_CGROUPNS, 0, "host-cgroupns", "--cgroupns=host"},
+};
+
+/* The host's user namespace is refused: ECI, or --userns=host denied. */
+static int
+host_userns_denied(const struct decide_policy *dp)
+{
+	return (dp->deny & DENY_USERNS) || dp->eci;
+}
+
+/* Container NAME, whose namespace a create joins (flag, field): its
+ * namespace ns is refused with rule when it is the host's or cannot be told
+ * (ns 0: not judged); so is its user namespace, which the new container
+ * enters too where the engine remaps users, while the host's is refused. */
+static void
+judge_joined(struct ctx *c, const char *field, const char *value, const char *flag, unsigned ns,
+             const char *rule)
+{
+	const char *name = value + 10;
+	int user = host_userns_denied(c->dp), rc = 0;
+	struct decide_mounts m = {0};
+
+	if (c->req->container != NULL && name[0] != '\0')
+		rc = c->req->container(c->req->container_arg, name, &m);
+	if (rc == -1)
+		c->nomem = 1;
+	else if (rc == 0 || (m.ns_known & ns) != ns || (user && !(m.ns_known & DECIDE_NS_USER)))
+		decide_violate(c, "unknown-container", field, value, flag,
+		               "container %s, whose namespace this joins, %s, so whether that is "
+		               "the host's %snamespace cannot be told",
+		               name,
+		               rc == 0
+		                   ? "is not known to lockset and could not be looked up in the "
+		                     "engine"
+		                   : "is not known to lockset well enough",
+		               rc != 0 && (m.ns_known & ns) == ns ? "user " : "");
+	else {
+		if (m.ns_host & ns)
+			decide_violate(c, rule, field, value, flag,
+			               "container %s runs in the host's namespace, so joining it "
+			               "(%s=%s) is joining the host's, which is not allowed",
+			               name, field, value);
+		if (user && (m.ns_host & DECIDE_NS_USER))
+			decide_violate(
+			    c, "host-userns", field, value, flag,
+			    "container %s runs in the host's user namespace, and joining "
+			    "it (%s=%s) puts this container there too, as the host's "
+			    "root, which is not allowed",
+			    name, field, value);
+	}
+	decide_mounts_clear(&m);
+}
+
+void
+decide_judge_mode(struct ctx *c, const char *field, const struct engineapi_fact *fa)
+{
+	int joins = strncmp(fa->value, "container:", 10) == 0 && decide_ns_of(fa->kind) != 0;
+	char flag[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(mode_rules) / sizeof(mode_rules[0]); i++) {
+		int denied = (c->dp->deny & mode_rules[i].bit) || (mode_rules[i].eci && c->dp->eci);
+
+		if (mode_rules[i].kind != fa->kind)
+			continue;
+		if (denied && strcasecmp(fa->value, "host") == 0)
+			decide_violate(c, mode_rules[i].rule, field, fa->value, mode_rules[i].flag,
+			               "the host's namespace (%s=host) is not allowed", field);
+		if (!joins || !(denied || host_userns_denied(c->dp)))
+			continue;
+		snprintf(flag, sizeof(flag), "%.*s %s", (int)strcspn(mode_rules[i].flag, "="),
+		         mode_rules[i].flag, fa->value);
+		judge_joined(c, field, fa->value, flag, denied ? decide_ns_of(fa->kind) : 0,
+		             mode_rules[i].rule);
+	}
+}
+
+void
+decide_judge_runs_in(struct ctx *c, const char *flag, const char *ref, int unknown_told)
+{
+	struct decide_mounts m = {0};
+	int rc;
+
+	if (!host_userns_denied(c->dp))
+		return;
+	rc = decide_container_mounts(c->req, ref, &m);
+	if (rc == -1)
+		c->nomem = 1;
+	else if ((rc == 0 && !unknown_told) || (rc == 1 && !(m.ns_known & DECIDE_NS_USER)))
+		decide_violate(c, "unknown-container", "id", ref, flag,
+		               "container %s %s, so whether it runs in the host's user namespace "
+		               "cannot be told",
+		               ref,
+		               rc == 0
+		                   ? "is not known to lockset and could not be looked up in the "
+		                     "engine"
+		                   : "is not known to lockset well enough");
+	else if (rc == 1 && (m.ns_host & DECIDE_NS_USER))
+		decide_violate(c, "host-userns", "id", ref, flag,
+		               "container %s runs in the host's user namespace (made with "
+		               "--userns=host, or joined to one that was), so what runs in it "
+		               "runs as the host's root, which is not allowed",
+		               ref);
+	decide_mounts_clear(&m);
+}
