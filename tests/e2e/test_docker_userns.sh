@@ -157,8 +157,8 @@ check "... saying it runs as the host's root" grep -q "runs in the host's user n
 # The CLI shows only the 403 of an attach (its connection is upgraded), so
 # the audit log says why. (Were it allowed, the attach would wait for sleep
 # to end: 30 s at most.)
-check "... attaching to it is refused (403)" bash -c "! timeout 30 '$DOCKER' -H 'unix://$DOCKER_SOCK' \
-	attach --no-stdin planted 2>'$T/err' && grep -q 'received 403' '$T/err'"
+check "... attaching to it is refused (403)" bash -c "! timeout -k 5 30 '$DOCKER' -H 'unix://$DOCKER_SOCK' \
+	attach --no-stdin --sig-proxy=false planted 2>'$T/err' && grep -q 'received 403' '$T/err'"
 check "... as host-userns, in the audit log" test "$(sqlite3 "$STATE/lockset.db" \
 	"SELECT count(*) FROM events e JOIN event_rules r ON r.event_id = e.id
 	 WHERE e.action = 'container.attach.denied' AND r.rule = 'host-userns'")" -ge 1
