@@ -84,8 +84,8 @@ denied "--pid container:agent (on the host's PID namespace) is refused" host-pid
 # before records kept namespaces says nothing of them, and the engine is
 # asked for them alone.
 AGENT_ID=$(dk inspect -f '{{.Id}}' agent)
-check "the agent's record keeps its namespaces" \
-	test "$(sqlite3 "$STATE/lockset.db" "SELECT ns FROM containers WHERE id = '$AGENT_ID'")" = $((7 | 3 << 3))
+check "the agent's record keeps its namespaces (PID, network and user: the host's)" \
+	test "$(sqlite3 "$STATE/lockset.db" "SELECT ns FROM containers WHERE id = '$AGENT_ID'")" = $((15 | (1 | 2 | 8) << 4))
 sqlite3 "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$AGENT_ID'"
 denied "--network container:<its id>, an old record: the engine says it is the host's" \
 	host-network create --pull=never --network "container:$AGENT_ID" dev true

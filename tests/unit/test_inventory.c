@@ -240,10 +240,12 @@ check_entry(const struct engineapi_entry *e)
 		CHECK(e->klass == ENGINEAPI_JUDGED || e->klass == ENGINEAPI_REFUSED);
 	/* A read judges nothing, but a checkpoint list (dockerd makes the
 	 * directory its ?dir= names), a cp out of a container (dockerd mounts
-	 * its volumes again) and the reads dockerd answers by asking a
-	 * registry (allowedRegistries). */
+	 * its volumes again), a websocket attach (the streams of what runs in
+	 * the container) and the reads dockerd answers by asking a registry
+	 * (allowedRegistries). */
 	if (reads_only(e->method) && strcmp(e->pattern, "/containers/{id}/checkpoints") != 0 &&
-	    strcmp(e->pattern, "/containers/{id}/archive") != 0)
+	    strcmp(e->pattern, "/containers/{id}/archive") != 0 &&
+	    strcmp(e->pattern, "/containers/{id}/attach/ws") != 0)
 		CHECK(e->route == ENGINEAPI_OTHER || e->route == ENGINEAPI_REGISTRY_READ);
 	if (e->command != NULL && !known_command(e->command))
 		fprintf(stderr, "unknown command id \"%s\" on %s\n", e->command, e->pattern);
