@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 #include "handlers.h"
 #include "http/reply.h"
+#include "util/textsafe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,10 @@ stream_fill(struct stream *s)
 		text = audit_row_csv(&row, &len);
 	} else {
 		o = audit_row_json(&row);
-		char *t = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		/* DEL is ASCII: jansson writes it as it is, textsafe as \u007f. */
+		char *a = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		char *t = a ? textsafe_json_dup(a) : NULL;
+		free(a);
 		json_decref(o);
 		if (t != NULL) {
 			const char *sep = s->fmt == FMT_JSON ? (s->nrows ? "," : "") : "";

@@ -3,6 +3,7 @@
  * messages (see audit_syslog.h for the layout). No sockets, no threads. */
 #include "audit_syslog.h"
 #include "util/names.h"
+#include "util/textsafe.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,30 +144,26 @@ put_field(struct buf *b, const char *s, size_t max)
 }
 
 /* The message body, the row's data as compact JSON, up to max bytes in all
- * (cut between characters). Its strings escape C0 controls already; the C1
- * controls and U+2028, U+2029, which jansson writes as they are and some
- * receivers take for line ends, go as \uXXXX (still the same JSON). */
+ * (cut between characters). Its strings escape C0 controls already; DEL,
+ * the C1 controls, U+2028, U+2029 (which some receivers take for line ends)
+ * and the bidirectional controls, which jansson writes as they are, go as
+ * \uXXXX (textsafe_json_char: still the same JSON). */
 static void
 put_body(struct buf *b, const char *data, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)data;
 	size_t n = 0, k;
-	unsigned cp;
-	char esc[8];
+	char esc[7];
 
-	for (; p[n] != '\0'; n += k) {
-		if ((k = names_utf8_decode((const char *)p + n, &cp)) == 0)
-			k = 1, cp = 0; /* not UTF-8: jansson writes none */
-		if ((cp >= 0x80 && cp <= 0x9f && k == 2) || cp == 0x2028 || cp == 0x2029) {
+	for (; data[n] != '\0'; n += k) {
+		if (textsafe_json_char(data + n, &k, esc)) {
 			if (b->len + 6 > max)
 				break;
-			snprintf(esc, sizeof(esc), "\\u%04x", cp);
 			puts_(b, esc);
 			continue;
 		}
 		if (b->len + k > max)
 			break;
-		put(b, (const char *)p + n, k);
+		put(b, data + n, k);
 	}
 }
 

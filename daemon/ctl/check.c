@@ -233,6 +233,7 @@ print_decision(const struct ctl *c, const struct check_request *r, const json_t 
 	int allow = json_is_true(json_object_get(d, "allow"));
 	const json_t *vs = json_object_get(d, "violations");
 	struct ctl_table *t;
+	char mode[256];
 	size_t i;
 	json_t *v;
 
@@ -240,7 +241,7 @@ print_decision(const struct ctl *c, const struct check_request *r, const json_t 
 	       allow ? "allowed" : "DENIED",
 	       r->conditional && !allow ? " unless the image is already present" : "",
 	       (long long)json_integer_value(json_object_get(d, "policyVersion")),
-	       json_string_value(json_object_get(d, "mode")));
+	       ctl_safe(json_string_value(json_object_get(d, "mode")), mode, sizeof(mode)));
 	if (json_array_size(vs) == 0)
 		return;
 	t = ctl_table_new(4, "RULE", "FIELD", "VALUE", "MESSAGE");

@@ -181,15 +181,17 @@ json_t *
 ctl_reply_json(const struct ctl_reply *r)
 {
 	json_error_t err;
+	char text[4 * JSON_ERROR_TEXT_LENGTH];
 	json_t *v;
 
 	if (r->body == NULL) {
 		fprintf(stderr, "locksetctl: the server sent no body (status %ld)\n", r->status);
 		return NULL;
 	}
+	/* jansson's error quotes the text it stopped at, the server's bytes. */
 	if ((v = json_loadb(r->body, r->len, JSON_DECODE_ANY, &err)) == NULL)
 		fprintf(stderr, "locksetctl: the reply is not JSON (status %ld): %s\n", r->status,
-		        err.text);
+		        ctl_safe(err.text, text, sizeof(text)));
 	return v;
 }
 
@@ -200,10 +202,13 @@ ctl_reply_fail(const struct ctl_reply *r)
 	json_t *v = r->body ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
 	json_t *e = json_object_get(v, "error");
 	const char *code = json_string_value(json_object_get(e, "code"));
-	const char *msg = json_string_value(json_object_get(e, "message"));
+	char msg[4096], cbuf[256];
 
 	if (code != NULL)
-		fprintf(stderr, "locksetctl: %s (%ld %s)\n", msg ? msg : "", r->status, code);
+		fprintf(
+		    stderr, "locksetctl: %s (%ld %s)\n",
+		    ctl_safe(json_string_value(json_object_get(e, "message")), msg, sizeof(msg)),
+		    r->status, ctl_safe(code, cbuf, sizeof(cbuf)));
 	else
 		fprintf(stderr, "locksetctl: the server answered %ld\n", r->status);
 	ctl_print_problems(stderr, json_object_get(e, "details"));

@@ -118,19 +118,18 @@ static void
 print_settings(const struct ctl *c, json_t *s)
 {
 	struct ctl_table *t;
-	char buf[64];
+	char buf[64], ver[256], user[4 * 256 + 1];
 
 	if (c->json) {
-		char *text = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		printf("%s\n", text ? text : "null");
-		free(text);
+		ctl_print_json_line(s);
 		fflush(stdout);
 		return;
 	}
 	printf("policy version %s%s%s\n",
-	       ctl_cell(json_object_get(s, "policyVersion"), buf, sizeof(buf)) ?: "-",
+	       ctl_safe(ctl_cell(json_object_get(s, "policyVersion"), buf, sizeof(buf)) ?: "-", ver,
+	                sizeof(ver)),
 	       json_object_get(s, "user") ? " for user " : "",
-	       json_string_value(json_object_get(s, "user")) ?: "");
+	       ctl_safe(json_string_value(json_object_get(s, "user")), user, sizeof(user)));
 	t = ctl_table_new(4, "SETTING", "LOCKED", "VALUE", "SOURCE");
 	settings_rows(t, "", s);
 	ctl_table_print(t, c, stdout);

@@ -61,13 +61,10 @@ print_events(const struct ctl *c, const json_t *events, int reverse, int ndjson)
 
 	for (size_t k = 0; k < n; k++) {
 		const json_t *e = json_array_get(events, reverse ? n - 1 - k : k);
-		if (ndjson) {
-			char *text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			printf("%s\n", text ? text : "null");
-			free(text);
-		} else {
+		if (ndjson)
+			ctl_print_json_line(e);
+		else
 			event_row(t, e);
-		}
 	}
 	if (t != NULL)
 		ctl_table_print(t, c, stdout);
@@ -180,6 +177,7 @@ static int
 audit_verify(struct ctl *c)
 {
 	json_t *v = NULL;
+	char reason[4096];
 	int rc = ctl_get_json(c, "/v1/audit/verify", &v);
 
 	if (rc != CTL_OK)
@@ -192,7 +190,8 @@ audit_verify(struct ctl *c)
 	else
 		printf("audit chain BROKEN at id %lld: %s (%lld rows checked)\n",
 		       (long long)json_integer_value(json_object_get(v, "first_bad_id")),
-		       json_string_value(json_object_get(v, "reason")),
+		       ctl_safe(json_string_value(json_object_get(v, "reason")), reason,
+		                sizeof(reason)),
 		       (long long)json_integer_value(json_object_get(v, "rows")));
 	rc = json_is_true(json_object_get(v, "ok")) ? CTL_OK : CTL_NO;
 	json_decref(v);

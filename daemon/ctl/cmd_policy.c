@@ -49,10 +49,12 @@ send_doc(const struct ctl *c, const char *method, const char *path, const char *
 static void
 print_pointers(const char *mark, const json_t *list)
 {
+	char buf[4096];
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v) printf("  %s %s\n", mark, json_string_value(v));
+	json_array_foreach(list, i, v)
+	    printf("  %s %s\n", mark, ctl_safe(json_string_value(v), buf, sizeof(buf)));
 }
 
 /* The reply to a change: {"version","changed","diff","warnings"[,"dryRun"]}. */
@@ -104,13 +106,15 @@ policy_file(struct ctl *c, const char *what, const char *file, const struct poli
 	if (rc == CTL_OK && impact) {
 		json_t *d = json_object_get(v, "newlyDenied"),
 		       *a = json_object_get(v, "newlyAllowed");
+		char since[256];
 		if (c->json) {
 			ctl_print_json(v);
 		} else {
 			printf("replayed %lld decisions since %s (%lld skipped)\n"
 			       "newly denied: %lld\nnewly allowed: %lld\n",
 			       (long long)json_integer_value(json_object_get(v, "replayed")),
-			       json_string_value(json_object_get(v, "since")),
+			       ctl_safe(json_string_value(json_object_get(v, "since")), since,
+			                sizeof(since)),
 			       (long long)json_integer_value(json_object_get(v, "skipped")),
 			       (long long)json_integer_value(json_object_get(d, "count")),
 			       (long long)json_integer_value(json_object_get(a, "count")));

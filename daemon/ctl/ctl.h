@@ -118,8 +118,17 @@ struct ctl_table *ctl_table_new(size_t ncols, ...);
 void ctl_table_row(struct ctl_table *t, ...);
 /* Print and free: aligned columns on a terminal, tab-separated otherwise. */
 void ctl_table_print(struct ctl_table *t, const struct ctl *c, FILE *out);
-/* Print a JSON value indented (stdout), newline-terminated. */
+/* Print a JSON value indented (stdout), newline-terminated, with the
+ * characters that act on a terminal as \uXXXX (textsafe_json_dup). */
 void ctl_print_json(const json_t *v);
+/* The same on one line (NDJSON). */
+void ctl_print_json_line(const json_t *v);
+/* A string from the server as it may be printed (s NULL: ""): controls,
+ * line separators, bidirectional controls and bytes that are not UTF-8 as
+ * visible escapes (textsafe_escape: "\x1b", "\u202e"), into buf. Returns
+ * buf, cut short when bufsz is under 4 * strlen(s) + 1. Tables do this
+ * themselves. */
+const char *ctl_safe(const char *s, char *buf, size_t bufsz);
 /* A scalar as text for a table cell (static or borrowed buffer): strings
  * as is, others as compact JSON (truncated to fit). */
 const char *ctl_cell(const json_t *v, char *buf, size_t bufsz);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* locksetctl's output: tables (aligned columns with a header on a terminal,
  * tab-separated lines otherwise, so scripts can cut them), JSON, and the
- * problems of an error reply. */
+ * problems of an error reply. Every string from the server is shown through
+ * textsafe_escape or as ASCII-only JSON: whoever wrote it (a developer's
+ * image name, a reported event) cannot act on the reader's terminal. */
 #include "ctl.h"
+#include "util/textsafe.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -29,12 +32,13 @@ table_add(struct ctl_table *t, va_list ap)
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *s = va_arg(ap, const char *);
-		char *d = strdup(s ? s : "-");
+		/* One cell, one line, as text: a tab or newline would break the
+		 * columns, an escape sequence rewrite the screen. */
+		char *d = textsafe_dup(s ? s : "-");
 
-		/* One cell, one line: tabs and newlines would break the columns. */
-		for (char *p = d; p && *p; p++) {
-			if (*p == '\t' || *p == '\n' || *p == '\r')
-				*p = ' ';
+		if (d == NULL) {
+			fprintf(stderr, "locksetctl: out of memory\n");
+			exit(CTL_SERVER);
 		}
 		t->cells[t->nrows * t->ncols + i] = d;
 	}
@@ -97,14 +101,36 @@ ctl_table_print(struct ctl_table *t, const struct ctl *c, FILE *out)
 	free(t);
 }
 
+/* jansson escapes C0 controls only: DEL, C1 controls, U+2028 and the
+ * bidirectional controls go as \uXXXX too (the same JSON). */
+static void
+print_json(const json_t *v, size_t flags)
+{
+	char *text = json_dumps(v, flags | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	char *safe = text ? textsafe_json_dup(text) : NULL;
+
+	printf("%s\n", safe ? safe : "null");
+	free(safe);
+	free(text);
+}
+
 void
 ctl_print_json(const json_t *v)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	print_json(v, JSON_INDENT(2));
+}
 
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
+void
+ctl_print_json_line(const json_t *v)
+{
+	print_json(v, JSON_COMPACT);
+}
+
+const char *
+ctl_safe(const char *s, char *buf, size_t bufsz)
+{
+	textsafe_escape(s ? s : "", buf, bufsz);
+	return buf;
 }
 
 const char *
@@ -125,21 +151,22 @@ ctl_cell(const json_t *v, char *buf, size_t bufsz)
 void
 ctl_print_problems(FILE *out, const json_t *problems)
 {
+	char pbuf[1024], mbuf[4096];
 	size_t i;
 	json_t *p;
 
 	json_array_foreach(problems, i, p)
 	{
 		const char *path = json_string_value(json_object_get(p, "path"));
-		const char *msg = json_string_value(json_object_get(p, "message"));
+		const char *msg =
+		    ctl_safe(json_string_value(json_object_get(p, "message")), mbuf, sizeof(mbuf));
 		json_int_t line = json_integer_value(json_object_get(p, "line"));
 
 		if (line > 0)
 			fprintf(out, "  line %lld, column %lld: %s\n", (long long)line,
-			        (long long)json_integer_value(json_object_get(p, "column")),
-			        msg ? msg : "");
+			        (long long)json_integer_value(json_object_get(p, "column")), msg);
 		else
-			fprintf(out, "  %s%s%s\n", path && path[0] ? path : "",
-			        path && path[0] ? ": " : "", msg ? msg : "");
+			fprintf(out, "  %s%s%s\n", ctl_safe(path, pbuf, sizeof(pbuf)),
+			        path && path[0] ? ": " : "", msg);
 	}
 }

@@ -26,7 +26,7 @@ declare -A may=(
 	[fleet]="util store audit engine policy decisions"
 	[proxy]="util engine policy containers decisions http system"
 	[api]="util store audit engine policy containers decisions http system fleet proxy"
-	[ctl]=""
+	[ctl]="util"
 )
 
 for dir in */; do

@@ -124,11 +124,13 @@ test_values_cannot_break_lines(void)
 	                "\\xff\\xc3\xc3\xa9\"") != NULL);
 	free(m);
 
-	/* The body is JSON whose strings jansson writes with C1 controls and
-	 * U+2028, U+2029 as they are: they go as \uXXXX. */
-	r.data = "{\"actor\":\"a\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\xc2\x9f\xc3\xa9\"}";
+	/* The body is JSON whose strings jansson writes with DEL, C1 controls,
+	 * U+2028, U+2029 and bidi controls as they are: they go as \uXXXX. */
+	r.data =
+	    "{\"actor\":\"a\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\xc2\x9f\xc3\xa9\x7f\xe2\x80\xae\"}";
 	m = audit_syslog_format(&r, 1, &len);
-	CHECK(strstr(m, "{\"actor\":\"a\\u0085\\u2028\\u2029\\u009f\xc3\xa9\"}") != NULL);
+	CHECK(strstr(m, "{\"actor\":\"a\\u0085\\u2028\\u2029\\u009f\xc3\xa9\\u007f\\u202e\"}") !=
+	      NULL);
 	free(m);
 	r.data = row().data;
 

@@ -10,6 +10,7 @@
 #include "policy/userpolicy.h"
 #include "http/reply.h"
 #include "util/names.h"
+#include "util/textsafe.h"
 
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -122,6 +123,40 @@ test_names_one_rule_per_kind(void)
 	CHECK(names_plain_valid("ci-bot_1.x", 64));
 	CHECK(!names_plain_valid("ci bot", 64));
 	CHECK(!names_plain_valid("abc", 2));
+}
+
+static void
+test_textsafe_shows_what_would_act(void)
+{
+	char out[256], small[6];
+	char *d;
+
+	/* C0 and DEL as \xHH, C1, separators and bidi controls as \uXXXX,
+	 * bytes that are not UTF-8 as \xHH; letters of any script as they are. */
+	textsafe_escape("a\x1b[2J\a\r\n\t\x7f"
+	                "\xc2\x9b"
+	                "1m\xe2\x80\xae"
+	                "x\xe2\x80\xa8\xe2\x81\xa6\xd8\x9c\xff\xc3"
+	                "J\xc3\xbcrgen \xe6\x97\xa5",
+	                out, sizeof(out));
+	CHECK_STR_EQ(out, "a\\x1b[2J\\x07\\x0d\\x0a\\x09\\x7f\\u009b1m\\u202ex\\u2028\\u2066\\u061c"
+	                  "\\xff\\xc3J\xc3\xbcrgen \xe6\x97\xa5");
+	/* Cut between escapes, never inside one. */
+	CHECK_INT_EQ(textsafe_escape("ab\x1b", small, sizeof(small)), 2);
+	CHECK_STR_EQ(small, "ab");
+	d = textsafe_dup("\x1b\x1b\x1b");
+	CHECK_STR_EQ(d, "\\x1b\\x1b\\x1b");
+	free(d);
+	/* In JSON text the C0 controls are jansson's (and LF between tokens is
+	 * layout): the others become \uXXXX, the same JSON. */
+	d = textsafe_json_dup(
+	    "{\n \"k\": \"\x7f\xc2\x85\xe2\x80\xa9\xe2\x81\xa9\xc3\xbc\\u001b\"}");
+	CHECK_STR_EQ(d, "{\n \"k\": \"\\u007f\\u0085\\u2029\\u2069\xc3\xbc\\u001b\"}");
+	free(d);
+	/* Log lines: one '?' for each. */
+	snprintf(out, sizeof(out), "a\r\nFAKE\xc2\x9b\xe2\x80\xae\xff\xc3\xbc");
+	textsafe_replace(out);
+	CHECK_STR_EQ(out, "a??FAKE???\xc3\xbc");
 }
 
 static void
@@ -362,6 +397,7 @@ main(void)
 	RUN(test_listen_specs);
 	RUN(test_error_vocabulary_statuses);
 	RUN(test_names_one_rule_per_kind);
+	RUN(test_textsafe_shows_what_would_act);
 	RUN(test_etag_lists_weak_for_if_none_match_strong_for_if_match);
 	RUN(test_guard_uri_finds_nul_and_counts_arguments);
 	RUN(test_guard_host_takes_loopback_names_and_allowed_ones);
