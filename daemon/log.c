@@ -2,6 +2,7 @@
 /* Logging to stderr (foreground) or syslog (daemon), filtered by level.
  * Thread-safe: each message is formatted into one buffer and written once. */
 #include "log.h"
+#include "util/textsafe.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -61,11 +62,11 @@ log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		return;
 	if (errstr != NULL && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", errstr);
-	/* One message, one line: a value from a caller (a request's path,
-	 * percent-decoded) cannot end it or start a forged one. */
-	for (char *p = msg; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* One message, one line, as text: a value from a caller (a request's
+	 * path, percent-decoded) cannot end it, start a forged one or act on
+	 * the terminal of whoever reads it (controls, C1 as UTF-8, U+2028,
+	 * bidi overrides, bytes that are not UTF-8 all become '?'). */
+	textsafe_replace(msg);
 	if (log_to_stderr) {
 		char line[2200];
 		struct timespec ts;

@@ -109,6 +109,14 @@ expect_error "unknown route" 404 not_found
 expect_json "a caller's error carries no request id" '.error.requestId // "none"' none
 check "the log tells a caller's error from an internal one" \
 	grep -q "caller error 404 not_found: GET /v1/nope" "$T/daemon.log"
+# A caller's path is logged as text: CR LF, C1 controls (CSI, OSC, ST as
+# UTF-8), U+202E, U+2028 and a byte that is not UTF-8 each become one '?'.
+api GET '/v1/x%C2%9B2J%C2%9D0;t%C2%9C%E2%80%AEabc%E2%80%A8%FF%0D%0AFAKE'
+expect_error "a path with controls in it" 404 not_found
+check "its log line shows each as '?', on one line" \
+	grep -qF 'caller error 404 not_found: GET /v1/x?2J?0;t??abc????FAKE' "$T/daemon.log"
+check "... and none of them as it is" \
+	bash -c "! LC_ALL=C grep -qaP '\xc2[\x80-\x9f]|\xe2\x80[\xa8\xae]|\xff' '$T/daemon.log'"
 api POST /v1/settings -d '{}'
 expect_error "wrong method" 405 method_not_allowed
 check "405 lists the allowed methods" test "$(header Allow)" = "GET, HEAD"
