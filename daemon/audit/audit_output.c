@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The output forms of an audit row: the JSON object the API returns (rules
  * and data as JSON, empty strings as null) and one RFC 4180 CSV line for
- * exports, with the CSV header that goes with it. */
+ * exports, with the CSV header that goes with it: text to be read, with no
+ * control character and no cell a spreadsheet would run as a formula. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* open_memstream */
 #endif
 #include "audit_int.h"
+#include "util/names.h"
+#include "util/textsafe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,28 +60,108 @@ audit_csv_header(void)
 	       "prev_hash,hash\r\n";
 }
 
-/* One RFC 4180 field, quoted when it holds a quote, comma, CR or LF. A value
- * a spreadsheet would run as a formula (it starts with =, +, -, @, TAB or CR:
- * subjects and actors come from clients) gets a leading apostrophe, the
- * usual neutraliser; JSON and NDJSON exports carry the values unchanged. */
-static void
+/* The length of the formula trigger at s (a cell a spreadsheet would run as
+ * a formula starts with one): = + - @ or their full-width forms (U+FF1D,
+ * U+FF0B, U+FF0D, U+FF20), after any spaces; 0 when there is none. */
+static size_t
+formula_at(const char *s)
+{
+	static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
+	                                   "\xef\xbc\xa0"};
+
+	s += strspn(s, " ");
+	if (*s != '\0' && strchr("=+-@", *s) != NULL)
+		return 1;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strncmp(s, wide[i], 3) == 0)
+			return 3;
+	return 0;
+}
+
+/* A spreadsheet starts a cell at the value's start and, when it splits on
+ * them (European locales use ';'), after ';', ',' and '|' (TAB and CR are
+ * escaped before this). 1 when one of those cells would be a formula. */
+static int
+formula_anywhere(const char *s)
+{
+	for (int start = 1; *s != '\0'; s++) {
+		if (start && formula_at(s))
+			return 1;
+		start = strchr(";,|", *s) != NULL;
+	}
+	return 0;
+}
+
+/* One RFC 4180 field of text (s NULL: empty), quoted when it holds a quote,
+ * a comma or needs neutralising: each control, line separator, bidi control
+ * and byte that is not UTF-8 as a visible escape (textsafe_escape: "\x1b",
+ * "\u202e"), so that no cell carries a raw CR or escape sequence, and an
+ * apostrophe, the usual neutraliser, before each cell a spreadsheet would run
+ * as a formula (formula_anywhere). JSON and NDJSON exports carry the values
+ * unchanged. 0, or -1 without memory. */
+static int
 csv_field(FILE *f, const char *s, int last)
 {
-	int formula = s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+	char *t = textsafe_dup(s ? s : "");
+	int quote;
 
-	if (s != NULL && (formula || strpbrk(s, "\",\r\n") != NULL)) {
+	if (t == NULL)
+		return -1;
+	quote = strpbrk(t, "\",") != NULL || formula_anywhere(t);
+	if (quote)
 		fputc('"', f);
-		if (formula)
+	for (int start = 1, i = 0; t[i] != '\0'; i++) {
+		if (start && formula_at(t + i))
 			fputc('\'', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (s != NULL) {
-		fputs(s, f);
+		start = strchr(";,|", t[i]) != NULL;
+		if (t[i] == '"')
+			fputc('"', f);
+		fputc(t[i], f);
 	}
+	if (quote)
+		fputc('"', f);
+	fputs(last ? "\r\n" : ",", f);
+	free(t);
+	return 0;
+}
+
+/* The data column: JSON text (NULL: empty). Its characters that act on a
+ * terminal go as \uXXXX (textsafe_json_char), and so does a formula trigger
+ * that would start a cell of a spreadsheet splitting on ';', ',' or '|'
+ * (they occur in strings; outside them JSON has no triggers): the same JSON.
+ * Quoted as RFC 4180 says. */
+static void
+csv_json(FILE *f, const char *json, int last)
+{
+	const char *p = json ? json : "";
+	int quote = strpbrk(p, "\",\r\n") != NULL, in_str = 0, cell = 0;
+	size_t k;
+	unsigned cp;
+	char esc[7];
+
+	fputs(quote ? "\"" : "", f);
+	for (; *p != '\0'; p += k) {
+		if (*p == '\\' && in_str && p[1] != '\0') {
+			fputs(p[1] == '"' ? "\\\"\"" : "\\", f); /* \" stays in the string */
+			if (p[1] != '"')
+				fputc(p[1], f);
+			k = 2, cell = 0;
+		} else if (*p == '"') {
+			fputs("\"\"", f);
+			k = 1, in_str = !in_str, cell = 0;
+		} else if (in_str && cell && *p != ' ' && formula_at(p) &&
+		           (k = names_utf8_decode(p, &cp)) > 0) {
+			fprintf(f, "\\u%04x", cp);
+			cell = 0;
+		} else if (textsafe_json_char(p, &k, esc)) {
+			fputs(esc, f);
+			cell = 0;
+		} else {
+			fwrite(p, 1, k, f);
+			cell = *p == ' ' ? cell : strchr(";,|", *p) != NULL;
+		}
+	}
+	fputs(quote ? "\"" : "", f);
 	fputs(last ? "\r\n" : ",", f);
 }
 
@@ -117,6 +200,7 @@ audit_row_csv(const struct audit_row *r, size_t *len)
 {
 	char *buf = NULL, *rules = rules_joined(r->rules), num[32], pv[32];
 	FILE *f = NULL;
+	int rc = 0;
 
 	if (rules == NULL || (f = open_memstream(&buf, len)) == NULL)
 		goto fail;
@@ -125,20 +209,15 @@ audit_row_csv(const struct audit_row *r, size_t *len)
 		snprintf(pv, sizeof(pv), "%lld", r->policy_version);
 	else
 		pv[0] = '\0';
-	csv_field(f, num, 0);
-	csv_field(f, r->time, 0);
-	csv_field(f, r->action, 0);
-	csv_field(f, r->actor, 0);
-	csv_field(f, r->host, 0);
-	csv_field(f, r->component, 0);
-	csv_field(f, r->subject, 0);
-	csv_field(f, r->decision, 0);
-	csv_field(f, rules, 0);
-	csv_field(f, r->data, 0);
-	csv_field(f, pv, 0);
-	csv_field(f, r->prev_hash, 0);
-	csv_field(f, r->hash, 1);
-	if (fclose(f) != 0)
+	const char *const head[] = {num,          r->time,    r->action,   r->actor, r->host,
+	                            r->component, r->subject, r->decision, rules};
+	const char *const tail[] = {pv, r->prev_hash, r->hash};
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		rc |= csv_field(f, head[i], 0);
+	csv_json(f, r->data, 0);
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		rc |= csv_field(f, tail[i], i + 1 == sizeof(tail) / sizeof(tail[0]));
+	if (fclose(f) != 0 || rc != 0)
 		goto fail;
 	free(rules);
 	return buf;

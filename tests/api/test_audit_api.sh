@@ -244,15 +244,15 @@ post_event "an event whose subject needs CSV quoting" "$(jq -cn --arg s "$WEIRD"
 api GET "/v1/audit?format=csv&actor=csv"
 check "CSV header names the columns" test "$(head -n1 "$BODY")" = \
 	$'id,time,action,actor,host,component,subject,decision,rules,data,policy_version,prev_hash,hash\r'
-check "CSV: a field with comma, quote and newline is quoted, quotes doubled" \
-	grep -qF "$(printf ',"x,y ""q""\nz",')" <(cat "$BODY")
+check "CSV: a field with comma and quote is quoted, quotes doubled, the newline shown as \\x0a" \
+	grep -qF ',"x,y ""q""\x0az",' "$BODY"
 check "CSV records end in CRLF" test "$(tail -c 2 "$BODY" | od -An -c | tr -d ' ')" = '\r\n'
-check "CSV parses back (RFC 4180) to the stored values" python3 - "$BODY" "$WEIRD" "$ID" <<'PY'
+check "CSV parses back (RFC 4180) to the stored values, as text" python3 - "$BODY" "$WEIRD" "$ID" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 assert len(rows) == 2, rows
 r = dict(zip(rows[0], rows[1]))
-assert r["subject"] == sys.argv[2], r
+assert r["subject"] == sys.argv[2].replace("\n", "\\x0a"), r
 assert r["id"] == sys.argv[3] and r["rules"] == "a;b" and r["data"] == "{}", r
 PY
 
@@ -266,6 +266,36 @@ assert r["subject"] == "'=HYPERLINK(\"http://x\",\"y\")", r
 PY
 api GET "/v1/audit?format=ndjson&actor=formula"
 expect_json "NDJSON keeps the formula-like value unchanged" .subject '=HYPERLINK("http://x","y")'
+
+# Spreadsheets in European locales split on ';': a trigger after ';', ',' or
+# '|' starts a cell there, and so does a full-width one; each gets the
+# apostrophe. Controls, C1 and CR are shown as escapes, in no cell raw.
+post_event "an event whose subject hides a formula after ';'" \
+	'{"action":"runtime.exec.denied","actor":"formula2","subject":"x;=cmd|'"'"' /C calc'"'"'!A0;","data":{"k":"a;=1\u009b"}}'
+post_event "an event whose subject starts with a full-width =" \
+	'{"action":"runtime.exec.denied","actor":"formula2","subject":"\uff1d1+1,\u001b[2J\r\u009b"}'
+api GET "/v1/audit?format=csv&actor=formula2"
+check "CSV: no control, C1, CR or LF inside a row" python3 - "$BODY" <<'PY'
+import re, sys
+rows = open(sys.argv[1], "rb").read().split(b"\r\n")
+assert len(rows) == 4 and rows[3] == b"", rows
+assert not any(re.search(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]", r) for r in rows), rows
+PY
+check "CSV: every cell a ';'-splitting spreadsheet would see starts without a formula" \
+	python3 - "$BODY" <<'PY'
+import csv, sys
+text = open(sys.argv[1], newline="", encoding="utf-8").read()
+for delim in ",;|":
+    for row in csv.reader(text.splitlines(), delimiter=delim):
+        for cell in row:
+            c = cell.lstrip(" \"")
+            assert not c or c[0] not in "=+-@\uff1d\uff0b\uff0d\uff20", (delim, cell)
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+subj = [dict(zip(rows[0], r))["subject"] for r in rows[1:]]
+assert subj == ["'\uff1d1+1,\\x1b[2J\\x0d\\u009b", "x;'=cmd|' /C calc'!A0;"], subj
+data = dict(zip(rows[0], rows[2]))["data"]
+assert data == '{"k":"a;\\u003d1\\u009b"}', data
+PY
 
 # ---------------------------------------------------------------------------
 # Stats

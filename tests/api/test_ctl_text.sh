@@ -4,8 +4,8 @@
 # developer's image name or a reported event, a user's preference value, the
 # server's error messages, problems and verify reasons reach the admin's
 # terminal with every control (C0, DEL, C1), line separator and bidirectional
-# control as a visible escape (\x1b, \u009b, \u202e), in tables, --follow and
-# --json alike. Checked on the bytes locksetctl writes.
+# control as a visible escape (\x1b, \u009b, \u202e), in tables, --follow,
+# --json and CSV alike. Checked on the bytes locksetctl writes.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need python3
 CTL=${LOCKSETCTL:-$LOCKSET_BUILDDIR/daemon/ctl/locksetctl}
@@ -46,6 +46,9 @@ ctl --json audit --action runtime.text.denied >"$T/json2" 2>&1
 check "--json audit: nothing a terminal acts on" clean "$T/json2"
 ctl audit --action runtime.text.denied --format ndjson >"$T/ndjson" 2>&1
 check "audit --format ndjson: nothing a terminal acts on" clean "$T/ndjson"
+ctl audit --action runtime.text.denied --format csv | tr -d '\r' >"$T/csv" # CRLF is CSV's
+check "audit --format csv: nothing a terminal acts on" clean "$T/csv"
+check "... the escapes are shown" shows "$T/csv" 'x\x1b[2K\x1b]0;t\x07\x08\x0d\x1b[1A\u009b31m'
 
 for form in table ndjson; do
 	ctl audit --follow --format "$form" --action runtime.text.follow >"$T/follow.$form" 2>&1 &

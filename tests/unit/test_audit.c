@@ -1478,6 +1478,39 @@ test_row_json_and_csv(void)
 	                                 "rules,data,policy_version,prev_hash,hash\r\n");
 }
 
+static void
+test_csv_is_text_without_formulas(void)
+{
+	struct audit_row r = sample;
+	char *csv;
+	size_t len = 0;
+
+	/* A formula trigger where a ';'-splitting spreadsheet starts a cell, a
+	 * full-width one, one after ',' and spaces, one after '|'. */
+	r.subject = "x;=cmd|' /C calc'!A0;";
+	r.actor = "\xef\xbc\x9d"
+	          "1+1";
+	r.component = "a, -1|@x";
+	/* Controls, C1 and a raw CR inside what was a quoted field. */
+	r.host = "h\x1b[2J\r\n\xc2\x9b\x07";
+	r.rules = "[\"-r\"]";
+	/* JSON stays JSON: \u escapes for the trigger in a string, DEL and C1;
+	 * a negative number after ',' is JSON's own; \" stays in the string. */
+	r.data = "{\"k\":\"a; =1\",\"n\":[1,-2],\"s\":\"\xc2\x9b\x7f\",\"q\":\"x\\\";@1\"}";
+	r.hash = "ff";
+	csv = audit_row_csv(&r, &len);
+	CHECK_STR_EQ(
+	    csv,
+	    "1,2026-11-28T12:34:56.123456Z,container.create.denied,"
+	    "\"'\xef\xbc\x9d"
+	    "1+1\",h\\x1b[2J\\x0d\\x0a\\u009b\\x07,\"a,' -1|'@x\","
+	    "\"x;'=cmd|' /C calc'!A0;\",deny,\"'-r\","
+	    "\"{\"\"k\"\":\"\"a; \\u003d1\"\",\"\"n\"\":[1,-2],\"\"s\"\":\"\"\\u009b\\u007f\"\","
+	    "\"\"q\"\":\"\"x\\\"\";\\u00401\"\"}\",3,"
+	    "0000000000000000000000000000000000000000000000000000000000000000,ff\r\n");
+	free(csv);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Event validation */
 
@@ -1671,6 +1704,7 @@ main(void)
 	RUN(test_query_params_name_each_bad_parameter);
 	RUN(test_stats_buckets);
 	RUN(test_row_json_and_csv);
+	RUN(test_csv_is_text_without_formulas);
 	RUN(test_event_json_validation);
 	rmdir(base);
 	return CHECK_DONE();
