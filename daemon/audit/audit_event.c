@@ -246,15 +246,16 @@ audit_event_namespace_check(const struct audit_event *ev, struct problems *errs)
 		    ev->actor);
 		return -1;
 	}
-	/* A user's name, by the user-name rules: no zero-width character or
-	 * space at either end makes one of lockset's own names look like it
-	 * ("dockerd\u200b", " uid:0"). */
+	/* A user's name, by the user-name rules: no invisible character, other
+	 * white space, or space at either end makes one of lockset's own names
+	 * look like it ("dockerd\u200b", "dockerd\u00ad", "\u00a0uid:0"). */
 	if (ev->actor != NULL &&
 	    (!names_user_valid(ev->actor) || isspace((unsigned char)ev->actor[0]) ||
 	     isspace((unsigned char)ev->actor[strlen(ev->actor) - 1]))) {
 		problems_add(errs, "/actor",
 		             "expected a user's name: 1-256 bytes of UTF-8 without controls, "
-		             "zero-width characters, '/' or spaces at either end");
+		             "invisible characters, white space other than U+0020, '/' or "
+		             "spaces at either end");
 		return -1;
 	}
 	if (strncmp(ev->action, prefix, sizeof(prefix) - 1) == 0)

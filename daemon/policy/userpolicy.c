@@ -207,7 +207,8 @@ userpolicy_name_valid(const char *name, const char *path, struct problems *errs)
 	if (!ok && errs != NULL)
 		problems_add(errs, path,
 		             "expected a user name of 1-256 bytes of UTF-8 without '/', control, "
-		             "bidirectional or zero-width characters");
+		             "invisible (bidirectional, zero-width, ...) or white space characters "
+		             "other than U+0020");
 	return ok;
 }
 

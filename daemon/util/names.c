@@ -31,15 +31,32 @@ names_utf8_decode(const char *str, unsigned *cp)
 }
 
 /* Characters that change how a name reads without being seen: controls
- * (C0, DEL, C1), bidirectional controls (U+061C, U+200E-F, U+202A-E,
- * U+2066-9), zero-width characters and line separators (U+200B-D,
- * U+2028-9, U+2060, U+FEFF). */
+ * (C0, DEL, C1), Unicode white space other than U+0020 (U+00A0, U+1680,
+ * U+2000-A, U+2028-9, U+202F, U+205F, U+3000: "dockerd\u00a0"), and the
+ * default-ignorable code points, which show as nothing: U+00AD, U+034F, the
+ * bidirectional controls (U+061C, U+200E-F, U+202A-E, U+2066-9), the
+ * zero-width ones (U+200B-D, U+2060, U+FEFF), the Hangul fillers (U+115F,
+ * U+1160, U+3164, U+FFA0), variation selectors (U+180B-F, U+FE00-F,
+ * U+E0100-EF), and the rest of Unicode's list; and U+2800, the blank
+ * braille pattern. Letters of every script stay valid. */
 static int
 codepoint_hidden(unsigned c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c ||
-	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
-	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+	static const struct {
+		unsigned lo, hi;
+	} hidden[] = {
+	    {0x0000, 0x001f},   {0x007f, 0x00a0},   {0x00ad, 0x00ad}, {0x034f, 0x034f},
+	    {0x061c, 0x061c},   {0x115f, 0x1160},   {0x1680, 0x1680}, {0x17b4, 0x17b5},
+	    {0x180b, 0x180f},   {0x2000, 0x200f},   {0x2028, 0x202f}, {0x205f, 0x206f},
+	    {0x2800, 0x2800},   {0x3000, 0x3000},   {0x3164, 0x3164}, {0xfe00, 0xfe0f},
+	    {0xfeff, 0xfeff},   {0xffa0, 0xffa0},   {0xfff0, 0xfff8}, {0x1bca0, 0x1bca3},
+	    {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+	};
+
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (c >= hidden[i].lo && c <= hidden[i].hi)
+			return 1;
+	return 0;
 }
 
 int

@@ -12,8 +12,10 @@
  * when s does not start a valid one. */
 size_t names_utf8_decode(const char *s, unsigned *cp);
 
-/* A user name: 1-256 bytes of valid UTF-8 without '/', controls,
- * bidirectional controls or zero-width characters. 1 or 0. */
+/* A user name: 1-256 bytes of valid UTF-8 without '/', controls, white
+ * space other than U+0020, or characters that show as nothing (Unicode's
+ * default-ignorable code points: bidirectional controls, zero-width
+ * characters, fillers, variation selectors, ...). 1 or 0. */
 int names_user_valid(const char *name);
 
 /* A plain name (tokens, host names): 1..max of letters, digits, '.', '_'

@@ -122,8 +122,12 @@ for actor in dockerd DockerD locksetd upstream uid:0 token:ci-bot Token:admin an
 	expect_error "actor $actor is lockset's own" 422 invalid_policy
 	expect_json "... the pointer is /actor" '[.error.details[].path] | join(",")' /actor
 done
-# ... nor look like them: a zero-width character or a space at either end.
-for actor in 'dockerd\u200b' ' uid:0' 'uid:0 ' 'a\u0007b'; do
+# ... nor look like them: an invisible character (zero-width, soft hyphen,
+# combining grapheme joiner, fillers, blank braille), white space other than
+# U+0020 anywhere, or a space at either end.
+for actor in 'dockerd\u200b' ' uid:0' 'uid:0 ' 'a\u0007b' 'dockerd\u00a0' 'dockerd\u3000' \
+	'\u00a0uid:0' 'dockerd\u2800' 'dockerd\u115f' 'dockerd\u034f' 'dockerd\u00ad' \
+	'docker\u2009d' 'dockerd\ufe0f' 'dockerd\udb40\udc01'; do
 	api POST /v1/events "${JSON[@]}" \
 		-d "{\"action\":\"runtime.container.create.denied\",\"actor\":\"$actor\",\"decision\":\"deny\"}"
 	expect_error "actor '$actor' is no user's name" 422 invalid_policy

@@ -5,8 +5,10 @@
 # unknown transfer coding) is answered 400 and the connection closed, so
 # nothing after it is read as a second request; too many query arguments
 # get a JSON 414; a NUL in the target (%00 or a raw byte) is refused before
-# it can cut a user name short; user names with bidirectional or zero-width
-# characters are refused; since= past the year 9999 is refused, not wrapped.
+# it can cut a user name short; user names with bidirectional, zero-width or
+# other invisible characters or white space other than U+0020 are refused,
+# letters of any script are not; since= past the year 9999 is refused, not
+# wrapped.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need python3 sqlite3
 RAW="$LOCKSET_SRCDIR/tests/tools/rawhttp.py"
@@ -67,7 +69,9 @@ raw < <(printf 'GET /v1/policy/users/a%%2500b HTTP/1.1\r\nHost: localhost\r\nCon
 check "an escaped percent sign (%2500) is not a NUL ($(first))" grep -q '^status 404 ' <<<"$OUT"
 
 # --- user names
-for name in 'a%E2%80%AEb' '%E2%80%8Fx' 'x%E2%81%A6y' 'zero%E2%80%8Bwidth' 'bom%EF%BB%BF' 'c1%C2%85' 'bad%C0%AF' 'bad%FF'; do
+for name in 'a%E2%80%AEb' '%E2%80%8Fx' 'x%E2%81%A6y' 'zero%E2%80%8Bwidth' 'bom%EF%BB%BF' 'c1%C2%85' 'bad%C0%AF' 'bad%FF' \
+	'nbsp%C2%A0' '%C2%A0alice' 'ideo%E3%80%80' 'braille%E2%A0%80' 'filler%E1%85%9F' 'cgj%CD%8F' 'shy%C2%AD' \
+	'thin%E2%80%89space' 'vs%EF%B8%8F' 'tag%F3%A0%80%81'; do
 	api PUT "/v1/policy/users/$name" -H 'Content-Type: application/json' -d "$POL"
 	expect_error "per-user policy for user name $name is refused" 400 invalid_parameter
 done
@@ -79,6 +83,12 @@ api POST /v1/decisions -H 'Content-Type: application/json' -d '{"method":"GET","
 expect_error "a decision about a user name with U+202E is refused" 400 invalid_request
 api PUT '/v1/policy/users/J%C3%BCrgen' -H 'Content-Type: application/json' -d "$POL"
 expect_status "a user name with ordinary non-ASCII letters is fine" 200
+# Letters of any script stay valid, combining marks and a space inside too.
+for name in '%D0%98%D0%B2%D0%B0%D0%BD' '%E5%B1%B1%E7%94%B0' '%D8%B9%D9%84%D9%8A' '%EA%B9%80' \
+	'%E0%A4%B0%E0%A4%BE%E0%A4%AE' 'Ren%C3%A9e%20N' 'e%CC%81mile'; do
+	api PUT "/v1/users/$name/settings" -H 'Content-Type: application/json' -d '{"allowBetaFeatures": {"value": true}}'
+	expect_status "preferences for user name $name are fine" 200
+done
 check "no policy was stored under a hidden name" test \
 	"$(sqlite3 "$STATE/lockset.db" "SELECT count(*) FROM events WHERE action LIKE 'policy.user%' AND subject <> 'Jürgen'")" = 0
 

@@ -245,31 +245,30 @@ test_guard_host_takes_loopback_names_and_allowed_ones(void)
 static void
 test_user_names_refuse_hidden_characters(void)
 {
-	static const char *const good[] = {"alice",
-	                                   "J\xc3\xbcrgen",
-	                                   "\xe5\xb1\xb1\xe7\x94\xb0",
-	                                   "a.b-c_d@example.com",
-	                                   "\xf0\x9f\x90\xb3",
+	static const char *const good[] = {"alice", "J\xc3\xbcrgen", "\xe5\xb1\xb1\xe7\x94\xb0",
+	                                   "a.b-c_d@example.com", "\xf0\x9f\x90\xb3",
+	                                   /* any script, combining marks, a space inside */
+	                                   "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",
+	                                   "\xd8\xb9\xd9\x84\xd9\x8a", "\xea\xb9\x80",
+	                                   "\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae", "e\xcc\x81mile",
+	                                   "Ren\xc3\xa9"
+	                                   "e N",
 	                                   NULL};
-	static const char *const bad[] = {"",
-	                                  "a/b",
-	                                  "a\tb",
-	                                  "a\x7f",
-	                                  "c1\xc2\x85",
-	                                  "\xe2\x80\xae"
-	                                  "evil",
-	                                  "\xe2\x80\x8fx",
-	                                  "x\xd8\x9c",
-	                                  "\xe2\x81\xa6y",
-	                                  "zero\xe2\x80\x8bwidth",
-	                                  "bom\xef\xbb\xbf",
-	                                  "line\xe2\x80\xa8",
-	                                  "over\xc0\xaflong",
-	                                  "bad\xff",
-	                                  "cut\xe2\x80",
-	                                  "sur\xed\xa0\x80",
-	                                  "big\xf4\x90\x80\x80",
-	                                  NULL};
+	static const char *const bad[] = {
+	    "", "a/b", "a\tb", "a\x7f", "c1\xc2\x85",
+	    "\xe2\x80\xae"
+	    "evil",
+	    "\xe2\x80\x8fx", "x\xd8\x9c", "\xe2\x81\xa6y", "zero\xe2\x80\x8bwidth",
+	    "bom\xef\xbb\xbf", "line\xe2\x80\xa8", "over\xc0\xaflong", "bad\xff", "cut\xe2\x80",
+	    "sur\xed\xa0\x80", "big\xf4\x90\x80\x80",
+	    /* white space other than U+0020 */
+	    "dockerd\xc2\xa0", "\xc2\xa0uid:0", "dockerd\xe3\x80\x80", "a\xe1\x9a\x80",
+	    "a\xe2\x80\x8a", "a\xe2\x80\xaf", "a\xe2\x81\x9f",
+	    /* shows as nothing */
+	    "dockerd\xe2\xa0\x80", "dockerd\xe1\x85\x9f", "a\xe1\x85\xa0", "a\xe3\x85\xa4",
+	    "a\xef\xbe\xa0", "dockerd\xcd\x8f", "dockerd\xc2\xad", "a\xe1\x9e\xb4", "a\xe1\xa0\x8b",
+	    "a\xe1\xa0\x8f", "a\xe2\x81\xaf", "a\xef\xb8\x80", "a\xef\xb8\x8f", "a\xf0\x9d\x85\xb3",
+	    "a\xf0\x9d\x85\xba", "a\xf3\xa0\x80\x81", "a\xf3\xa0\xbf\xbf", NULL};
 	char longname[258];
 
 	for (size_t i = 0; good[i] != NULL; i++)
