@@ -123,6 +123,33 @@ check_driver(const json_t *v, const char *ptr, struct problems *errs)
 		             MAX_REF_LEN);
 }
 
+/* The namespaces a container may be said to share with the host, and their
+ * DECIDE_NS_* bits. */
+static const struct {
+	const char *name;
+	unsigned ns;
+} host_namespaces[] = {{"pid", DECIDE_NS_PID},
+                       {"network", DECIDE_NS_NET},
+                       {"ipc", DECIDE_NS_IPC},
+                       {"user", DECIDE_NS_USER}};
+
+/* The bit of a hostNamespaces entry, 0 when it is none. */
+static unsigned
+host_namespace_bit(const json_t *v)
+{
+	for (size_t i = 0; i < sizeof(host_namespaces) / sizeof(host_namespaces[0]); i++)
+		if (json_is_string(v) && strcmp(json_string_value(v), host_namespaces[i].name) == 0)
+			return host_namespaces[i].ns;
+	return 0;
+}
+
+static void
+check_host_namespace(const json_t *v, const char *ptr, struct problems *errs)
+{
+	if (host_namespace_bit(v) == 0)
+		problems_add(errs, ptr, "expected \"pid\", \"network\", \"ipc\" or \"user\"");
+}
+
 /* An array at ptr of at most max items, each checked by check. */
 static void
 check_strings(const json_t *arr, const char *ptr, size_t max, const char *what,
@@ -147,7 +174,8 @@ check_strings(const json_t *arr, const char *ptr, size_t max, const char *what,
 	}
 }
 
-/* One container: its host paths, or {"sources": [...], "volumeDrivers": [...]}. */
+/* One container: its host paths, or {"sources": [...], "volumeDrivers": [...],
+ * "hostNamespaces": [...]}. */
 static void
 check_container(const json_t *c, const char *ptr, struct problems *errs)
 {
@@ -168,9 +196,13 @@ check_container(const json_t *c, const char *ptr, struct problems *errs)
 		else if (strcmp(key, "volumeDrivers") == 0)
 			check_strings(v, sub ? sub : ptr, MAX_DRIVERS, "volume drivers",
 			              check_driver, errs);
+		else if (strcmp(key, "hostNamespaces") == 0)
+			check_strings(v, sub ? sub : ptr, 4, "namespaces", check_host_namespace,
+			              errs);
 		else
 			problems_add(errs, sub ? sub : ptr,
-			             "unknown member: expected sources or volumeDrivers");
+			             "unknown member: expected sources, volumeDrivers or "
+			             "hostNamespaces");
 		free(sub);
 	}
 	if (json_object_get(c, "sources") == NULL)
@@ -201,7 +233,8 @@ check_containers(const json_t *containers, struct problems *errs)
 
 /* decide_container_fn over "containers" (arg): a ref as given, or with its
  * leading '/' added or removed (names are the same either way). Its volume
- * drivers are known when it is described as an object. */
+ * drivers are known when it is described as an object, its namespaces when
+ * that object lists those it shares with the host (maybe none). */
 static int
 given_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -232,6 +265,11 @@ given_container(void *arg, const char *ref, struct decide_mounts *out)
 	{
 		if (decide_mounts_add_driver(out, json_string_value(v)) != 0)
 			return -1;
+	}
+	if ((v = json_object_get(c, "hostNamespaces")) != NULL) {
+		out->ns_known = DECIDE_NS_ALL;
+		for (i = 0; i < json_array_size(v); i++)
+			out->ns_host |= host_namespace_bit(json_array_get(v, i));
 	}
 	return 1;
 }

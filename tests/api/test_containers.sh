@@ -82,9 +82,20 @@ expect_error "headers that are not an object" 400 invalid_request
 decide "{\"method\":\"POST\",\"uri\":\"/containers/x/start\",\"containers\":{\"x\":[\"$SHARE/dir\"]},\"headers\":{\"content-type\":\"application/json\"}}"
 expect_status "a well-formed request is judged" 200
 
-# --- a start is judged by its container's paths as they resolve now
-decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":[\"$SHARE/dir\"]}}"
+# --- a start is judged by its container's paths as they resolve now, and
+# under ECI by its user namespace, known when the caller lists the
+# namespaces it shares with the host (none here)
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[\"$SHARE/dir\"],\"hostNamespaces\":[]}}}"
 expect_json "a start whose bind is a directory in the share is allowed" .allow true
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":[\"$SHARE/dir\"]}}"
+expect_json "... described by its paths alone, its user namespace is not known: refused" \
+	'[.violations[].rule] | join(",")' unknown-container
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/exec\",\"body\":{\"Cmd\":[\"sh\"]},\"containers\":{\"web\":{\"sources\":[],\"hostNamespaces\":[\"user\",\"pid\"]}}}"
+expect_json "an exec into one that runs in the host's user namespace is refused" \
+	'[.violations[].rule] | join(",")' host-userns
+decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"sources":[],"hostNamespaces":["uts"]}}}'
+expect_error "a namespace that cannot be shared this way" 400 invalid_request
+expect_json "... is named" '.error.details[0].path' /containers/x/hostNamespaces/0
 rmdir "$SHARE/dir" && ln -s / "$SHARE/dir"
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":[\"$SHARE/dir\"]}}"
 engine_expect "the same start once the directory is a symlink to / is refused" .allow false
@@ -164,7 +175,7 @@ jq '.containerPolicy.allowedVolumeDrivers = ["rexray"]' "$T/policy.json" >"$T/dr
 put_policy "$T/drivers.json"
 lockset_stop
 lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
-decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[\"$SHARE/ok\"],\"volumeDrivers\":[\"local\",\"rexray\"]}}}"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[\"$SHARE/ok\"],\"volumeDrivers\":[\"local\",\"rexray\"],\"hostNamespaces\":[]}}}"
 expect_json "a start whose volumes come from listed drivers is allowed" .allow true
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[],\"volumeDrivers\":[\"local-persist\"]}}}"
 expect_json "one holding an unlisted plugin's volume is refused" '.violations[0].rule' volume-driver
