@@ -70,6 +70,12 @@ int engineclient_volume(const char *socket, int timeout_ms, const char *name,
 int engineclient_network(const char *socket, int timeout_ms, const char *ref, char *drv,
                          size_t drvsz, char *err, size_t errsz);
 
+/* The container exec instance id runs in (GET /exec/{id}/json), a full
+ * container id into container (sz bytes, 65 do): 1 when the engine answers
+ * for exactly that id, else 0 (reason in err); -1 on ENOMEM. */
+int engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container,
+                      size_t sz, char *err, size_t errsz);
+
 /* How the engine isolates containers from the host's users, from its
  * SecurityOptions (GET /info): "name=userns" (userns-remap) or
  * "name=rootless" (the engine itself runs in a user namespace). */

@@ -431,3 +431,35 @@ engineclient_network(const char *socket, int timeout_ms, const char *ref, char *
 	json_decref(net);
 	return rc == 2 ? 0 : rc;
 }
+
+int
+engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container, size_t sz,
+                  char *err, size_t errsz)
+{
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, err, errsz};
+	const char *plain = id != NULL ? plain_ref(id) : NULL, *eid, *cid;
+	char path[300];
+	json_t *e = NULL;
+	int rc;
+
+	if (plain == NULL || plain != id) {
+		engineclient_seterr(err, errsz, "\"%s\" cannot be looked up", id != NULL ? id : "");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/exec/%s/json", plain);
+	if ((rc = get_object(&in, path, &e)) != 1)
+		return rc;
+	eid = json_string_value(json_object_get(e, "ID"));
+	cid = json_string_value(json_object_get(e, "ContainerID"));
+	rc = 0;
+	if (eid == NULL || strcmp(eid, id) != 0)
+		engineclient_seterr(err, errsz, "GET %s: another exec's answer", path);
+	else if (cid == NULL || !containers_is_id(cid) || strlen(cid) >= sz)
+		engineclient_seterr(err, errsz, "GET %s: no ContainerID", path);
+	else {
+		memcpy(container, cid, strlen(cid) + 1);
+		rc = 1;
+	}
+	json_decref(e);
+	return rc;
+}

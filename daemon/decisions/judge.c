@@ -230,6 +230,14 @@ judge_network(void *arg, const char *ref, char *drv, size_t drvsz)
 	return s != NULL ? lookup_set_network(s, ref, drv, drvsz) : -1;
 }
 
+static int
+judge_exec(void *arg, const char *id, char *container, size_t sz)
+{
+	struct lookup_set *s = ctx_set(arg);
+
+	return s != NULL ? lookup_set_exec(s, id, container, sz) : -1;
+}
+
 /* Judge req (whose container lookup is judge_container) with the served
  * policy, or the user's own. 0, or -1 when j is a final deny. */
 static int
@@ -395,6 +403,7 @@ resumed(void *arg)
 	d->req.container = judge_container;
 	d->req.volume = judge_volume;
 	d->req.network = judge_network;
+	d->req.exec = judge_exec;
 	d->req.container_arg = &ctx;
 	if (evaluate(&d->req, j) != 0) {
 		j->resume(j->resume_arg);
@@ -438,6 +447,7 @@ judge_start(struct judge *jg, const struct decide_request *req, const char *comp
 	r.container = judge_container;
 	r.volume = judge_volume;
 	r.network = judge_network;
+	r.exec = judge_exec;
 	r.container_arg = &ctx;
 	if (evaluate(&r, j) != 0)
 		return 0;

@@ -28,14 +28,16 @@ struct memo {
 
 /* What one judgement learnt about one volume it mounts by name, or one
  * network a service attaches to. */
-enum object_kind { OBJ_VOLUME, OBJ_NETWORK, OBJ_KINDS };
-static const char *const object_names[OBJ_KINDS] = {"volume", "network"};
+enum object_kind { OBJ_VOLUME, OBJ_NETWORK, OBJ_EXEC, OBJ_KINDS };
+static const char *const object_names[OBJ_KINDS] = {"volume", "network", "exec"};
 
 struct omemo {
 	enum object_kind kind;
 	char *name;
 	enum memo_state state;
-	struct decide_volume v; /* MEMO_FOUND: its driver (and a volume's options) */
+	/* MEMO_FOUND: its driver (and a volume's options); an exec's container
+	 * id in driver. */
+	struct decide_volume v;
 };
 
 struct lookup_set {
@@ -235,16 +237,29 @@ lookup_set_volume(void *arg, const char *name, struct decide_volume *out)
 	return set_object(arg, OBJ_VOLUME, name, out);
 }
 
+/* What the set knows of a network or an exec: its driver, its container. */
+static int
+set_named(void *arg, enum object_kind kind, const char *ref, char *buf, size_t bufsz)
+{
+	struct decide_volume v;
+	int rc = set_object(arg, kind, ref, &v);
+
+	if (rc == 1)
+		snprintf(buf, bufsz, "%s", v.driver);
+	decide_volume_clear(&v);
+	return rc == 2 ? 0 : rc;
+}
+
 int
 lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz)
 {
-	struct decide_volume v;
-	int rc = set_object(arg, OBJ_NETWORK, ref, &v);
+	return set_named(arg, OBJ_NETWORK, ref, drv, drvsz);
+}
 
-	if (rc == 1)
-		snprintf(drv, drvsz, "%s", v.driver);
-	decide_volume_clear(&v);
-	return rc;
+int
+lookup_set_exec(void *arg, const char *id, char *container, size_t sz)
+{
+	return set_named(arg, OBJ_EXEC, id, container, sz);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -254,11 +269,13 @@ static void
 resolve_object(struct lookup *l, struct omemo *m)
 {
 	char err[256] = "";
-	int rc =
-	    m->kind == OBJ_VOLUME
-	        ? engineclient_volume(l->socket, l->timeout_ms, m->name, &m->v, err, sizeof(err))
-	        : engineclient_network(l->socket, l->timeout_ms, m->name, m->v.driver,
-	                               sizeof(m->v.driver), err, sizeof(err));
+	int rc = m->kind == OBJ_VOLUME ? engineclient_volume(l->socket, l->timeout_ms, m->name,
+	                                                     &m->v, err, sizeof(err))
+	         : m->kind == OBJ_NETWORK
+	             ? engineclient_network(l->socket, l->timeout_ms, m->name, m->v.driver,
+	                                    sizeof(m->v.driver), err, sizeof(err))
+	             : engineclient_exec(l->socket, l->timeout_ms, m->name, m->v.driver,
+	                                 sizeof(m->v.driver), err, sizeof(err));
 
 	m->state = rc == 1 ? MEMO_FOUND : rc == 2 ? MEMO_ABSENT : MEMO_UNKNOWN;
 	if (rc == 0) {
@@ -463,8 +480,9 @@ lookup_metrics(const struct lookup *l, FILE *out)
 	        __atomic_load_n(&l->engine_refused, __ATOMIC_RELAXED) +
 	            __atomic_load_n(&l->queue_full, __ATOMIC_RELAXED));
 	fprintf(out, "# HELP lockset_engine_lookups_total Volumes mounted by name "
-	             "(allowedVolumeDrivers) and service networks (while the host network is "
-	             "denied) looked up in the engine, by kind and result.\n"
+	             "(allowedVolumeDrivers), service networks (while the host network is "
+	             "denied) and the containers of started execs (while the host's user "
+	             "namespace is refused) looked up in the engine, by kind and result.\n"
 	             "# TYPE lockset_engine_lookups_total counter\n");
 	for (int k = 0; k < OBJ_KINDS; k++)
 		fprintf(out,

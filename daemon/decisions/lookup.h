@@ -64,6 +64,9 @@ int lookup_set_volume(void *arg, const char *name, struct decide_volume *out);
 /* A decide_network_fn (arg is the set): the same for a network a service
  * attaches to (name or full id, as the engine resolves it exactly). */
 int lookup_set_network(void *arg, const char *ref, char *drv, size_t drvsz);
+/* A decide_exec_fn (arg is the set): the same for the container an exec
+ * instance runs in. */
+int lookup_set_exec(void *arg, const char *id, char *container, size_t sz);
 /* The judgement moves to another thread without asking the engine about
  * containers: from now on given is not asked, and containers not seen yet
  * are unknown. Accepts NULL. */

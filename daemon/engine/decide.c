@@ -25,6 +25,7 @@ static const struct {
      "container.restart.allowed"},
     {"container.attach", "container.attach.denied", "container.attach.audited",
      "container.attach.allowed"},
+    {"exec.start", "exec.start.denied", "exec.start.audited", "exec.start.allowed"},
     {"image.pull", "image.pull.denied", "image.pull.audited", "image.pull.allowed"},
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
     {"image.load", "image.load.denied", "image.load.audited", "image.load.allowed"},
@@ -363,6 +364,9 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 	case ENGINEAPI_EXEC_CREATE:
 	case ENGINEAPI_CONTAINER_ATTACH:
 		judge_runs_in(c, t);
+		break;
+	case ENGINEAPI_EXEC_START:
+		decide_judge_exec_start(c, t->id);
 		break;
 	case ENGINEAPI_CHECKPOINT:
 		if (engineapi_reads_body(c->req->method, t->route))

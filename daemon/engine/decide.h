@@ -101,6 +101,11 @@ typedef int (*decide_container_fn)(void *arg, const char *ref, struct decide_mou
  * and could not be looked up; -1 on ENOMEM. */
 typedef int (*decide_network_fn)(void *arg, const char *ref, char *drv, size_t drvsz);
 
+/* Looks up exec instance id: 1 when found, with the full id of the container
+ * it runs in in container; 0 when it is not known and could not be looked
+ * up; -1 on ENOMEM. */
+typedef int (*decide_exec_fn)(void *arg, const char *id, char *container, size_t sz);
+
 /* A volume as the engine describes it. */
 struct decide_volume {
 	char driver[256];
@@ -176,7 +181,10 @@ struct decide_request {
 	 * while allowedVolumeDrivers is set: an existing volume keeps the
 	 * driver it was made with. NULL: every such volume is unknown. */
 	decide_volume_fn volume;
-	void *container_arg; /* passed to container, network and volume */
+	/* Exec instance lookups for an exec start while the host's user
+	 * namespace is refused; NULL: every exec is unknown. */
+	decide_exec_fn exec;
+	void *container_arg; /* passed to container, network, volume and exec */
 	enum decide_userns engine_userns;
 	enum decide_cgroupns engine_cgroupns;
 	/* Sockets that reach the engine besides the fixed ones (lockset's

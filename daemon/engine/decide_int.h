@@ -185,6 +185,10 @@ void decide_judge_mode(struct ctx *c, const char *field, const struct engineapi_
  * namespace is, if ref runs in it, and (unknown-container) if that cannot be
  * told. unknown_told: the caller refuses a ref it cannot find already. */
 void decide_judge_runs_in(struct ctx *c, const char *flag, const char *ref, int unknown_told);
+/* POST /exec/{id}/start: an exec made earlier (in audit mode, or before the
+ * policy) runs in its container, judged as decide_judge_runs_in does; an
+ * exec whose container cannot be looked up is refused (unknown-container). */
+void decide_judge_exec_start(struct ctx *c, const char *id);
 /* Judge the mounts of container ref (start, VolumesFrom), and the drivers of
  * its volumes while allowedVolumeDrivers is set: unknown is refused. */
 void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,

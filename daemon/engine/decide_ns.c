@@ -126,3 +126,26 @@ decide_judge_runs_in(struct ctx *c, const char *flag, const char *ref, int unkno
 		               ref);
 	decide_mounts_clear(&m);
 }
+
+void
+decide_judge_exec_start(struct ctx *c, const char *id)
+{
+	char container[256], flag[300];
+	int rc = 0;
+
+	if (!host_userns_denied(c->dp))
+		return;
+	snprintf(flag, sizeof(flag), "docker exec (start %s)", id);
+	if (c->req->exec != NULL && id != NULL && id[0] != '\0')
+		rc = c->req->exec(c->req->container_arg, id, container, sizeof(container));
+	if (rc == -1)
+		c->nomem = 1;
+	else if (rc == 0)
+		decide_violate(c, "unknown-container", "id", id != NULL ? id : "", flag,
+		               "exec %s is not known to lockset and could not be looked up in the "
+		               "engine, so whether its container runs in the host's user namespace "
+		               "cannot be told",
+		               id != NULL ? id : "");
+	else
+		decide_judge_runs_in(c, flag, container, 0);
+}

@@ -46,6 +46,7 @@ enum engineapi_route {
 	                                /plugins/privileges: dockerd asks a registry */
 	ENGINEAPI_CONTAINER_ATTACH,  /* POST /containers/{id}/attach, GET .../attach/ws: the
 	                                streams of the process a container runs */
+	ENGINEAPI_EXEC_START,        /* POST /exec/{id}/start: runs an exec made earlier */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -102,7 +103,7 @@ int engineapi_reads_body(const char *method, enum engineapi_route route);
 /* Release what engineapi_classify allocated. Accepts NULL. */
 void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
- * "container.start", "container.attach", "image.create", "image.load", "build", "plugin.install",
+ * "container.start", "container.attach", "exec.start", "image.create", "image.load", "build", "plugin.install",
  * "volume.create", "service.create", "service.update", "swarm.join",
  * "plugin.set", "plugin.enable", "image.tag", "image.push", "registry.login",
  * "registry.read", "commit", "unknown", "other". */

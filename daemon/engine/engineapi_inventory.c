@@ -56,7 +56,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("POST", "/containers/{id}/resize", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/attach", CONTAINER_ATTACH, JUDGED, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/exec", EXEC_CREATE, JUDGED, "exec", FORM | WIDE),
-    ROW("POST", "/exec/{id}/start", OTHER, READONLY, "exec", FORM | WIDE),
+    ROW("POST", "/exec/{id}/start", EXEC_START, JUDGED, "exec", FORM | WIDE),
     ROW("POST", "/exec/{id}/resize", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/rename", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/update", CONTAINER_UPDATE, JUDGED, "container update",

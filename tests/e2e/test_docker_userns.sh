@@ -151,7 +151,16 @@ allowed "audit mode: a --userns=host create is reported, not refused" \
 allowed "... and started" start planted
 check "... it runs in the host's user namespace" \
 	test "$(dk exec planted cat /proc/self/uid_map | awk '{print $2}')" = 0
+# An exec instance made now and started later (the API makes and starts
+# them in two requests).
+EID=$(curl -s --unix-socket "$DOCKER_SOCK" -X POST -H 'Content-Type: application/json' \
+	-d '{"Cmd":["touch","/tmp/ran"]}' http://d/v1.41/containers/planted/exec | jq -r .Id)
+check "... and an exec instance is made in it" test "${#EID}" = 64
 policy true enforce
+code=$(curl -s -o "$T/exec-start" -w '%{http_code}' --unix-socket "$DOCKER_SOCK" -X POST \
+	-H 'Content-Type: application/json' -d '{"Detach":true}' "http://d/v1.41/exec/$EID/start")
+check "ECI enforced: starting the exec made earlier is refused (403)" test "$code" = 403
+check "... as host-userns" grep -q 'host-userns' "$T/exec-start"
 denied "ECI enforced: an exec into it is refused" host-userns exec planted true
 check "... saying it runs as the host's root" grep -q "runs in the host's user namespace" "$T/err"
 # The CLI shows only the 403 of an attach (its connection is upgraded), so

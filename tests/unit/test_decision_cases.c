@@ -37,12 +37,13 @@ struct testcase {
 	 * line at all: access is not judged. */
 	char access[CASE_LOOKUPS][1024];
 	size_t naccess;
-	/* "REF IMAGE SRC..." (IMAGE "-" for none) and "REF DRIVER" lines: what
-	 * the container, network and volume lookups answer (a volume's DRIVER
-	 * "-": there is no such volume); anything else is unknown. */
+	/* "REF IMAGE SRC..." (IMAGE "-" for none), "REF DRIVER" and "ID
+	 * CONTAINER" lines: what the container, network, volume and exec
+	 * lookups answer (a volume's DRIVER "-": there is no such volume);
+	 * anything else is unknown. */
 	char containers[CASE_LOOKUPS][1024], networks[CASE_LOOKUPS][256];
-	char volumes[CASE_LOOKUPS][256];
-	size_t ncontainers, nnetworks, nvolumes;
+	char volumes[CASE_LOOKUPS][256], execs[CASE_LOOKUPS][256];
+	size_t ncontainers, nnetworks, nvolumes, nexecs;
 	char *body; /* NULL when the case has no body */
 	size_t body_len;
 };
@@ -111,6 +112,8 @@ load_case(const char *path, struct testcase *tc)
 		}
 		if (strcmp(line, "network") == 0 && tc->nnetworks < CASE_LOOKUPS)
 			snprintf(tc->networks[tc->nnetworks++], sizeof(tc->networks[0]), "%s", v);
+		if (strcmp(line, "exec") == 0 && tc->nexecs < CASE_LOOKUPS)
+			snprintf(tc->execs[tc->nexecs++], sizeof(tc->execs[0]), "%s", v);
 		if (strcmp(line, "volume") == 0 && tc->nvolumes < CASE_LOOKUPS) {
 			size_t n;
 			char *x = subst(v, strlen(v), &n);
@@ -355,6 +358,16 @@ case_network(void *arg, const char *ref, char *drv, size_t drvsz)
 	return rc == 2 ? 0 : rc;
 }
 
+/* The case's exec lookup: its "exec:" lines, "ID CONTAINER". */
+static int
+case_exec(void *arg, const char *id, char *container, size_t sz)
+{
+	const struct testcase *tc = arg;
+	int rc = case_driver((const char(*)[256])tc->execs, tc->nexecs, id, container, sz);
+
+	return rc == 2 ? 0 : rc;
+}
+
 /* The case's volume lookup: its "volume:" lines, "NAME DRIVER" and the
  * local driver's options as words type=, o= and device=. */
 static int
@@ -414,6 +427,7 @@ case_request(struct testcase *tc, const char *uri, struct decide_request *req)
 	req->container = case_container;
 	req->network = case_network;
 	req->volume = case_volume;
+	req->exec = case_exec;
 	req->container_arg = tc;
 	req->method = tc->method;
 	req->uri = uri;

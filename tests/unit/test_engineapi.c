@@ -356,7 +356,7 @@ test_route_first_registered_pattern_wins(void)
 	CHECK_STR_EQ(t.id, "c1/checkpoints/a/b");
 	CHECK(t.id2 == NULL);
 	engineapi_target_clear(&t);
-	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_OTHER, ENGINEAPI_READONLY);
+	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_EXEC_START, ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.command, "exec");
 	engineapi_target_clear(&t);
 	classify_as("PUT", "/containers/c1/archive?path=/tmp", &t, ENGINEAPI_CONTAINER_ARCHIVE,

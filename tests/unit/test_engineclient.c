@@ -406,6 +406,37 @@ test_container_namespaces_from_inspect(void)
 	free(side);
 }
 
+/* The container an exec runs in: its ContainerID, when the engine answers
+ * for exactly that exec. */
+static void
+test_exec_names_its_container(void)
+{
+	char *exec = chunked("{\"ID\":\"" ID_SRC "\",\"ContainerID\":\"" ID_WEB "\"}");
+	char *other = chunked("{\"ID\":\"" ID_WEB "\",\"ContainerID\":\"" ID_WEB "\"}");
+	const struct route table[] = {{"/exec/" ID_SRC "/json", exec, REPLY_CLOSE},
+	                              {"/exec/abc/json", other, REPLY_CLOSE},
+	                              {NULL, NULL, 0}};
+	char container[65] = "", err[256] = "";
+
+	server_start(table);
+	CHECK_INT_EQ(engineclient_exec(sock_path, 2000, ID_SRC, container, sizeof(container), err,
+	                               sizeof(err)),
+	             1);
+	CHECK_STR_EQ(container, ID_WEB);
+	CHECK_INT_EQ(engineclient_exec(sock_path, 2000, "abc", container, sizeof(container), err,
+	                               sizeof(err)),
+	             0); /* another exec's answer */
+	CHECK_INT_EQ(engineclient_exec(sock_path, 2000, "/abc", container, sizeof(container), err,
+	                               sizeof(err)),
+	             0); /* not an id */
+	CHECK_INT_EQ(engineclient_exec(sock_path, 2000, "nothere", container, sizeof(container),
+	                               err, sizeof(err)),
+	             0);
+	server_stop();
+	free(exec);
+	free(other);
+}
+
 static void
 test_container_unknown_when_it_cannot_be_described(void)
 {
@@ -752,6 +783,7 @@ main(void)
 	RUN(test_get_gives_up_at_the_deadline_and_without_a_server);
 	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
 	RUN(test_container_namespaces_from_inspect);
+	RUN(test_exec_names_its_container);
 	RUN(test_container_unknown_when_it_cannot_be_described);
 	RUN(test_volume_driver_absent_and_unknown);
 	RUN(test_network_driver_exact_only);
