@@ -253,7 +253,8 @@ judge_runs_in(struct ctx *c, const struct engineapi_target *t)
 /* docker cp (HEAD, GET, PUT /containers/{id}/archive): dockerd mounts the
  * container's volumes again for every copy, so a bind source swapped for a
  * symlink since the create is reached through it, running or not: judged as
- * a start is, and written through by a PUT. */
+ * a start is, and written through by a PUT. A PUT into a container in the
+ * host's user namespace hands its processes (the host's root) a file. */
 static void
 judge_archive(struct ctx *c, const struct engineapi_target *t)
 {
@@ -262,6 +263,8 @@ judge_archive(struct ctx *c, const struct engineapi_target *t)
 
 	snprintf(flag, sizeof(flag), "docker cp %s %s", put ? "... into" : "out of", t->id);
 	decide_judge_container(c, "id", flag, t->id, NULL, put);
+	if (put)
+		decide_judge_runs_in(c, flag, t->id, 1);
 }
 
 /* ECI locked on: the engine must run containers in user namespaces. Every
