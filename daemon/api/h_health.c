@@ -35,7 +35,7 @@ userns_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bu
 	    ei, json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0, buf, bufsz);
 	if (rc == 0)
 		snprintf(buf, bufsz, "ok");
-	return rc == 1;
+	return rc == 1 || rc == 3;
 }
 
 /* Without user namespaces a container's root is the host's, and what it

@@ -463,3 +463,56 @@ engineclient_exec(const char *socket, int timeout_ms, const char *id, char *cont
 	json_decref(e);
 	return rc;
 }
+
+/* One container of the list (its id), inspected: in the host's user
+ * namespace, added to names (", "-separated, cut to fit) and counted. */
+static void
+host_userns_one(const char *socket, int timeout_ms, const json_t *c, char *names, size_t sz,
+                int *count)
+{
+	const char *id = json_string_value(json_object_get(c, "Id"));
+	struct containers_entry e;
+	char err[256];
+	int cacheable;
+
+	if (id == NULL ||
+	    engineclient_container(socket, timeout_ms, id, &e, &cacheable, err, sizeof(err)) != 1)
+		return;
+	if ((e.mounts.ns_known & DECIDE_NS_USER) && (e.mounts.ns_host & DECIDE_NS_USER)) {
+		size_t len = strlen(names);
+
+		(*count)++;
+		snprintf(names + len, sz - len, "%s%s", len > 0 ? ", " : "",
+		         e.name != NULL && e.name[0] ? e.name : id);
+	}
+	containers_entry_clear(&e);
+}
+
+int
+engineclient_host_userns(const char *socket, int timeout_ms, char *names, size_t sz, int *count,
+                         char *err, size_t errsz)
+{
+	struct engineclient_reply r;
+	json_t *list;
+	size_t i;
+	int status;
+
+	names[0] = '\0';
+	*count = 0;
+	if (engineclient_get(socket, "/containers/json?all=1", timeout_ms, ENGINECLIENT_MAX_BODY,
+	                     &r, err, errsz) != 0)
+		return -1;
+	status = r.status;
+	list = status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	engineclient_reply_clear(&r);
+	if (!json_is_array(list)) {
+		engineclient_seterr(err, errsz, "GET /containers/json: status %d, or not a list",
+		                    status);
+		json_decref(list);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(list) && i < ENGINECLIENT_SCAN_MAX; i++)
+		host_userns_one(socket, timeout_ms, json_array_get(list, i), names, sz, count);
+	json_decref(list);
+	return 0;
+}

@@ -44,7 +44,12 @@ struct engineinfo {
 	char error[256];
 	time_t checked_at;
 	long long failed_ms; /* CLOCK_MONOTONIC ms of the last failed check, 0: none */
-	int logged_required; /* ECI required at the last log line (checker thread) */
+	/* While ECI is locked on: the containers in the host's user namespace
+	 * (made before, or in audit mode), -1 when they could not be listed. */
+	int host_userns, host_userns_scanned;
+	char host_userns_names[512];
+	int logged_required;    /* ECI required at the last log line (checker thread) */
+	int logged_host_userns; /* host_userns at the last log line (checker thread) */
 	/* Counters (lock). */
 	unsigned long long n_yes, n_no, n_failed;
 };
@@ -115,16 +120,43 @@ log_change(struct engineinfo *e, enum decide_userns before)
 	char why[1024];
 
 	served_release(s);
-	if (e->userns == before && required == e->logged_required)
+	if (e->userns == before && required == e->logged_required &&
+	    e->host_userns == e->logged_host_userns)
 		return;
 	e->logged_required = required;
-	if (e->userns == DECIDE_USERNS_YES)
+	e->logged_host_userns = e->host_userns;
+	if (engineinfo_problem(e, 0, why, sizeof(why)) == 3)
+		log_warnx("%s", why);
+	else if (e->userns == DECIDE_USERNS_YES)
 		log_info("the engine at %s runs containers in user namespaces (%s)", e->socket,
 		         e->info.userns == ENGINECLIENT_ROOTLESS ? "rootless" : "userns-remap");
 	else if (engineinfo_problem(e, 0, why, sizeof(why)) && required)
 		log_warnx("%s", why);
 	else
 		log_info("%s", why);
+}
+
+/* While ECI is locked on and the engine remaps users: which containers run
+ * in the host's user namespace all the same (made before ECI, or in audit
+ * mode). Nothing any request shows can stop what runs in them. Called
+ * without the lock. */
+static void
+scan_host_userns(struct engineinfo *e, int userns_yes)
+{
+	struct served *s = served_acquire(e->served);
+	int required = s != NULL && engineinfo_required(s->effective), count = 0;
+	char names[sizeof(e->host_userns_names)] = "", err[256] = "";
+
+	served_release(s);
+	if (required && userns_yes &&
+	    engineclient_host_userns(e->socket, e->timeout_ms, names, sizeof(names), &count, err,
+	                             sizeof(err)) != 0)
+		count = -1;
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	e->host_userns = count;
+	e->host_userns_scanned = required && userns_yes;
+	memcpy(e->host_userns_names, names, sizeof(names));
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }
 
 /* Ask the engine once and record the answer. Called without the lock. */
@@ -136,6 +168,7 @@ check(struct engineinfo *e)
 	char err[256] = "";
 	int rc = engineclient_info(e->socket, e->timeout_ms, &info, err, sizeof(err));
 
+	scan_host_userns(e, rc == 0 && info.userns != ENGINECLIENT_NO_USERNS);
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	before = e->userns;
 	e->checked_at = time(NULL);
@@ -383,7 +416,17 @@ engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
 	}
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	rc = e->userns == DECIDE_USERNS_YES ? 0 : e->userns == DECIDE_USERNS_NO ? 1 : 2;
-	if (rc == 1)
+	if (rc == 0 && e->host_userns > 0) {
+		rc = 3;
+		snprintf(
+		    buf, bufsz,
+		    "%d container%s of the engine at %s run%s in the host's user namespace, made "
+		    "before enhancedContainerIsolation was enforced or in audit mode (%s): "
+		    "whatever runs in them is the host's root, and no request shows it; "
+		    "starts, execs and attaches are refused, but remove them (docker rm -f)",
+		    e->host_userns, e->host_userns == 1 ? "" : "s", e->socket,
+		    e->host_userns == 1 ? "s" : "", e->host_userns_names);
+	} else if (rc == 1)
 		snprintf(buf, bufsz,
 		         "the engine at %s does not run containers in user namespaces (security "
 		         "options: %s): while enhancedContainerIsolation is locked on, container "
@@ -420,7 +463,7 @@ engineinfo_json(struct engineinfo *e)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	o = json_pack(
-	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "socket", e->socket, "userns",
+	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?}", "socket", e->socket, "userns",
 	    userns[e->userns], "isolation",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns], "cgroupns",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL
@@ -430,7 +473,9 @@ engineinfo_json(struct engineinfo *e)
 	    "serverVersion",
 	    e->userns == DECIDE_USERNS_UNKNOWN || !e->info.version[0] ? NULL : e->info.version,
 	    "checkedAt", when[0] ? when : NULL, "error",
-	    e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL);
+	    e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL, "hostUsernsContainers",
+	    e->userns == DECIDE_USERNS_YES && e->host_userns_scanned ? json_integer(e->host_userns)
+	                                                             : NULL);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }
@@ -450,10 +495,15 @@ engineinfo_metrics(struct engineinfo *e, FILE *out)
 	        "# TYPE lockset_engine_checks_total counter\n"
 	        "lockset_engine_checks_total{result=\"userns\"} %llu\n"
 	        "lockset_engine_checks_total{result=\"no_userns\"} %llu\n"
-	        "lockset_engine_checks_total{result=\"failed\"} %llu\n",
+	        "lockset_engine_checks_total{result=\"failed\"} %llu\n"
+	        "# HELP lockset_engine_host_userns_containers While enhancedContainerIsolation is "
+	        "locked on, the engine's containers that run in the host's user namespace (made "
+	        "before, or in audit mode); -1 when they could not be listed.\n"
+	        "# TYPE lockset_engine_host_userns_containers gauge\n"
+	        "lockset_engine_host_userns_containers %d\n",
 	        e->userns == DECIDE_USERNS_YES  ? 1
 	        : e->userns == DECIDE_USERNS_NO ? 0
 	                                        : -1,
-	        e->n_yes, e->n_no, e->n_failed);
+	        e->n_yes, e->n_no, e->n_failed, e->host_userns);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }

@@ -69,7 +69,9 @@ int engineinfo_required(const json_t *effective);
 /* When the engine does not run containers in user namespaces (or cannot be
  * asked), what is wrong and how to fix it, into buf; audit: the policy only
  * reports. Returns 0 when all is well (buf ""), 1 when the engine said it
- * does not, 2 when it could not be asked (buf set for both). */
+ * does not, 2 when it could not be asked, 3 when it does but (ECI locked on)
+ * some of its containers run in the host's user namespace all the same
+ * (buf set for 1 to 3). */
 int engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz);
 
 /* {"socket","userns":"yes"|"no"|"unknown","isolation":"userns"|"rootless"|

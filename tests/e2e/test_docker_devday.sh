@@ -170,6 +170,15 @@ denied "--privileged is still refused" privileged \
 	run --rm --pull=never --network none --privileged dev true
 denied "a bind of the protected .ssh is still refused" protected-path \
 	run --rm --pull=never --network none -v "$HOMEDIR/.ssh:/k" dev true
+# The agent runs in the host's user namespace (host network and PID need
+# it under userns-remap): while ECI is locked on, health names it.
 api GET /v1/health
-expect_json "daemon healthy after the day" .status ok
+expect_json "with the agent in the host's user namespace, health is degraded" .status degraded
+check "... naming it" jq_holds '.checks.userns | test("agent")' "$BODY"
+dk rm -f agent >/dev/null
+jq '.containerPolicy.deniedFlags += ["--runtime"]' "$T/policy.json" >"$T/policy4.json"
+put_policy "$T/policy4.json"
+policy_version 4
+healthy() { api GET /v1/health; [ "$(jqb .status)" = ok ]; }
+check "daemon healthy after the day, the agent removed" wait_until 15 healthy
 finish

@@ -159,6 +159,10 @@ check "... and an exec instance is made in it" test "${#EID}" = 64
 policy true enforce
 code=$(curl -s -o "$T/exec-start" -w '%{http_code}' --unix-socket "$DOCKER_SOCK" -X POST \
 	-H 'Content-Type: application/json' -d '{"Detach":true}' "http://d/v1.41/exec/$EID/start")
+wait_health "ECI enforced with such a container: health is degraded" .status degraded
+check "... checks.userns names it and says to remove it" \
+	jq_holds '.checks.userns | test("run[s]? in the host.s user namespace.*planted.*remove them")' "$BODY"
+expect_json "... engine.hostUsernsContainers counts it" .engine.hostUsernsContainers 1
 check "ECI enforced: starting the exec made earlier is refused (403)" test "$code" = 403
 check "... as host-userns" grep -q 'host-userns' "$T/exec-start"
 denied "ECI enforced: an exec into it is refused" host-userns exec planted true
@@ -181,6 +185,11 @@ allowed "... takes an exec" exec own true
 allowed "... and may be joined" \
 	run --rm --pull=never --network none --ipc container:own lockset-bb true
 dk rm -f planted own >/dev/null 2>&1
+policy true enforce --uts=host
+wait_health "once it is removed (and the engine asked again), health is ok" .status ok
+expect_json "... and counts none" .engine.hostUsernsContainers 0
+api GET /metrics
+check "... as does the metric" grep -q '^lockset_engine_host_userns_containers 0$' "$BODY"
 
 # --- and back: a restart without user namespaces is noticed at once
 dockerd_stop
