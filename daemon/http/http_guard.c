@@ -129,11 +129,9 @@ http_guard_host(const char *host, char *const *allowed, size_t nallowed)
 		end = name + strcspn(name, ":");
 		port = end;
 	}
-	if (*port == ':')
-		port++;
-	else if (*port != '\0')
-		return 0;
-	if (strspn(port, "0123456789") != strlen(port) || (port[-1] == ':' && *port == '\0'))
+	/* Nothing after the name, or ':' and one or more digits. */
+	if (*port != '\0' &&
+	    (*port != ':' || port[1] == '\0' || strspn(port + 1, "0123456789") != strlen(port + 1)))
 		return 0;
 	len = (size_t)(end - name);
 	if (len == 0)
