@@ -190,7 +190,8 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		               "a start on an API version before 1.24 whose body sets the "
 		               "container's HostConfig is refused: set it at create, or use API "
 		               "1.24 or later");
-	/* An update that gives a container a restart policy: what it holds. */
+	/* An update that gives a container a restart policy: what it holds, and
+	 * (dockerd starting it unseen) what it runs in. */
 	if (t->route == ENGINEAPI_CONTAINER_UPDATE && f->restarts != NULL && !c->nomem) {
 		char flag[300];
 
@@ -198,6 +199,7 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		         t->id != NULL ? t->id : "");
 		decide_judge_container(c, "RestartPolicy", flag, t->id != NULL ? t->id : "", NULL,
 		                       0);
+		decide_judge_runs_in(c, flag, t->id != NULL ? t->id : "", 1);
 	}
 	c->remount = NULL;
 	if (t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE ||
