@@ -344,14 +344,16 @@ judge_security_opt(struct ctx *c, const char *field, const char *opt)
 
 /* A non-null MaskedPaths / ReadonlyPaths replaces the daemon defaults. */
 static void
-judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa,
-                  const char *const *defaults, size_t ndefaults)
+judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa)
 {
-	size_t i, j;
+	int masked = fa->kind == EF_MASKED_PATHS;
+	const char *const *defaults = masked ? default_masked : default_readonly;
+	size_t i, j,
+	    n = (masked ? sizeof(default_masked) : sizeof(default_readonly)) / sizeof(*defaults);
 
 	if (!(c->dp->deny & DENY_SYSTEMPATHS))
 		return;
-	for (i = 0; i < ndefaults; i++) {
+	for (i = 0; i < n; i++) {
 		for (j = 0; j < fa->nlist && strcmp(fa->list[j], defaults[i]) != 0; j++)
 			;
 		if (j == fa->nlist) {
@@ -482,12 +484,8 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 		judge_security_opt(c, field, fa->value);
 		break;
 	case EF_MASKED_PATHS:
-		judge_systempaths(c, field, fa, default_masked,
-		                  sizeof(default_masked) / sizeof(default_masked[0]));
-		break;
 	case EF_READONLY_PATHS:
-		judge_systempaths(c, field, fa, default_readonly,
-		                  sizeof(default_readonly) / sizeof(default_readonly[0]));
+		judge_systempaths(c, field, fa);
 		break;
 	case EF_SYSCTL:
 		if (dp->deny & DENY_SYSCTL)
