@@ -202,6 +202,9 @@ void decide_judge_query_route(struct ctx *c, const struct engineapi_target *t);
 /* Inventory classes and commands: unknown routes, refused and denied commands,
  * form-encoded bodies. */
 void decide_judge_class(struct ctx *c, const struct engineapi_target *t);
+/* A node update's Role (EF_NODE_ROLE): one that makes the node a manager is
+ * judged as docker swarm init, allowed or denied by command. */
+void decide_judge_node_role(struct ctx *c, const char *field, const char *flag, const char *role);
 /* The namespace (DECIDE_NS_*) a mode fact sets: PID, network or IPC, the
  * three another container can be joined in; 0 for any other fact. */
 static inline unsigned

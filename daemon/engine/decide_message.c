@@ -65,6 +65,7 @@ static const struct {
     [EF_LOG_OPT] = {"--log-opt ", 1},
     [EF_ANNOTATION] = {"--annotation ", 1},
     [EF_CHECKPOINT_DIR] = {"docker checkpoint create --checkpoint-dir ", 1},
+    [EF_NODE_ROLE] = {"docker node update --role ", 1},
 };
 
 void

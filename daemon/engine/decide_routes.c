@@ -422,6 +422,54 @@ unseen_form_matters(const struct ctx *c, const struct engineapi_target *t)
 	}
 }
 
+/* The commands refused unless allowedCommands names them: their rule and
+ * why. A refused command not listed here is a denied-command. */
+static const struct {
+	const char *command, *rule, *why;
+} refusals[] = {
+    {"swarm join", "swarm-join", ": a node that joins a swarm runs whatever its managers send"},
+    {"swarm init", "swarm-init",
+     ": a swarm this node manages accepts other managers (anyone who can read docker swarm "
+     "join-token manager can add one), and their services run here without passing any "
+     "authorization plugin"},
+};
+
+/* A request is refused unless allowedCommands names command; what says
+ * which, for the message, when it is not the command's own route (NULL). */
+static void
+refuse_unless_allowed(struct ctx *c, const char *command, const char *what, const char *field,
+                      const char *value, const char *flag)
+{
+	const char *rule = "denied-command", *why = "";
+	size_t i;
+
+	if (command != NULL && decide_strlist_has(&c->dp->allowed, command))
+		return;
+	for (i = 0; command != NULL && i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(refusals[i].command, command) == 0) {
+			rule = refusals[i].rule;
+			why = refusals[i].why;
+		}
+	decide_violate(c, rule, field, value, flag,
+	               "%s is refused unless the policy allows %s%s (allowedCommands)%s",
+	               what != NULL ? what : flag, what != NULL ? "docker " : "",
+	               what != NULL ? command : "it", why);
+}
+
+void
+decide_judge_node_role(struct ctx *c, const char *field, const char *flag, const char *role)
+{
+	/* dockerd upper-cases Role (Go's strings.ToUpper, under which no
+	 * other letter becomes one of WORKER's) and takes WORKER or MANAGER;
+	 * anything else is an error to it, refused here as a manager. */
+	if (strcasecmp(role, "worker") == 0)
+		return;
+	refuse_unless_allowed(c, "swarm init",
+	                      "making a node a swarm manager (docker node promote)", field, role,
+	                      flag);
+	judge_denied_command(c, "swarm init");
+}
+
 void
 decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 {
@@ -436,17 +484,9 @@ decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 		               req->method);
 		return;
 	}
-	if (t->klass == ENGINEAPI_REFUSED &&
-	    (t->command == NULL || !decide_strlist_has(&c->dp->allowed, t->command))) {
+	if (t->klass == ENGINEAPI_REFUSED) {
 		snprintf(flag, sizeof(flag), "docker %s", t->command ? t->command : req->method);
-		decide_violate(
-		    c, t->route == ENGINEAPI_SWARM_JOIN ? "swarm-join" : "denied-command", "",
-		    t->command ? t->command : "", flag,
-		    "docker %s is refused unless the policy allows it (allowedCommands)%s",
-		    t->command ? t->command : "this request",
-		    t->route == ENGINEAPI_SWARM_JOIN
-		        ? ": a node that joins a swarm runs whatever its managers send"
-		        : "");
+		refuse_unless_allowed(c, t->command, NULL, "", t->command ? t->command : "", flag);
 	}
 	judge_denied_command(c, t->command);
 	if (t->form && req->body_unseen && unseen_form_matters(c, t))

@@ -525,5 +525,8 @@ decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const char *im
 	case EF_REGISTRY_SERVER:
 		decide_judge_registry_at(c, field, flag, fa->value, DECIDE_REGISTRY_SERVER);
 		break;
+	case EF_NODE_ROLE:
+		decide_judge_node_role(c, field, flag, fa->value);
+		break;
 	}
 }

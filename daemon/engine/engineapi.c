@@ -384,6 +384,17 @@ checkpoint_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	return 0;
 }
 
+/* The body's top-level string name, as sent ("" when there is none) -> a
+ * fact of kind. 0 or -1. */
+static int
+string_fact(struct engineapi_facts *f, const struct gojson_view *rv, enum engineapi_fact_kind kind,
+            const char *name)
+{
+	const char *v = gojson_view_string(rv, name);
+
+	return engineapi_fact_add(f, kind, v != NULL ? v : "", "", name, -1, NULL);
+}
+
 int
 engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, const char *body,
                       size_t len)
@@ -444,12 +455,10 @@ engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route, con
 		return engineapi_swarm_facts(f, &rv);
 	case ENGINEAPI_SECRET_CREATE:
 		return engineapi_secret_facts(f, &rv);
-	case ENGINEAPI_REGISTRY_LOGIN: { /* dockerd decodes the whole body into an AuthConfig */
-		const char *server = gojson_view_string(&rv, "serveraddress");
-
-		return engineapi_fact_add(f, EF_REGISTRY_SERVER, server != NULL ? server : "", "",
-		                          "serveraddress", -1, NULL);
-	}
+	case ENGINEAPI_REGISTRY_LOGIN: /* dockerd decodes the whole body into an AuthConfig */
+		return string_fact(f, &rv, EF_REGISTRY_SERVER, "serveraddress");
+	case ENGINEAPI_NODE_UPDATE: /* ... and this one into a swarm NodeSpec */
+		return string_fact(f, &rv, EF_NODE_ROLE, "Role");
 	case ENGINEAPI_SERVICE_CREATE:
 	case ENGINEAPI_SERVICE_UPDATE:
 		return engineapi_service_facts(f, &rv);

@@ -37,6 +37,8 @@ enum engineapi_route {
 	ENGINEAPI_CONTAINER_ARCHIVE, /* HEAD, GET, PUT /containers/{id}/archive (docker cp):
 	                                dockerd mounts the container's volumes again */
 	ENGINEAPI_SWARM_SPEC,        /* POST /swarm/init, /swarm/update: the tasks' defaults */
+	ENGINEAPI_NODE_UPDATE,       /* POST /nodes/{id}/update: a node's role (docker node
+	                                promote makes it a manager) */
 	ENGINEAPI_CHECKPOINT,        /* GET, POST /containers/{id}/checkpoints, DELETE
 	                                .../{checkpoint} (experimental): a host directory */
 	ENGINEAPI_SECRET_CREATE,     /* POST /secrets/create, /configs/create: their drivers */
@@ -167,6 +169,9 @@ enum engineapi_fact_kind {
 	                      key (com.docker.network.bridge.name, default_bridge,
 	                      gateway_mode_ipv4/ipv6, trusted_host_interfaces), list[0]
 	                      its value */
+	EF_NODE_ROLE,       /* a node update's Role, as sent ("" when none): anything but
+	                      "worker" (in any case) makes the node a manager, or is an
+	                      error to dockerd */
 };
 
 /* One fact. Strings live in the facts' arena. The field it came from is

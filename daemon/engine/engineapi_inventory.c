@@ -103,7 +103,11 @@ static const struct engineapi_entry inventory[] = {
      * /grpc) and does nothing alone; refused with builds. */
     ROW("POST", "/session", OTHER, READONLY, "build", 0),
 
-    ROW("POST", "/swarm/init", SWARM_SPEC, JUDGED, "swarm init", 0),
+    /* Refused unless allowed, as a join is: a swarm this node manages takes
+     * other managers (GET /swarm gives their token to anyone), and their
+     * services' tasks run here without passing this node's plugin. When
+     * allowed, its body is judged as swarm update's. */
+    ROW("POST", "/swarm/init", SWARM_SPEC, REFUSED, "swarm init", 0),
     ROW("POST", "/swarm/join", SWARM_JOIN, REFUSED, "swarm join", 0),
     ROW("POST", "/swarm/leave", OTHER, READONLY, NULL, FORM),
     ROW("GET", "/swarm", OTHER, READONLY, NULL, 0),
@@ -119,7 +123,9 @@ static const struct engineapi_entry inventory[] = {
     ROW("GET", "/nodes", OTHER, READONLY, NULL, 0),
     ROW("GET", "/nodes/{id}", OTHER, READONLY, NULL, 0),
     ROW("DELETE", "/nodes/{id}", OTHER, READONLY, NULL, 0),
-    ROW("POST", "/nodes/{id}/update", OTHER, READONLY, NULL, 0),
+    /* Its body's Role: docker node promote is a manager made by other means
+     * than swarm init (refused as swarm init is). */
+    ROW("POST", "/nodes/{id}/update", NODE_UPDATE, JUDGED, NULL, 0),
     ROW("GET", "/tasks", OTHER, READONLY, NULL, 0),
     ROW("GET", "/tasks/{id}", OTHER, READONLY, NULL, 0),
     ROW("GET", "/tasks/{id}/logs", OTHER, READONLY, NULL, 0),

@@ -66,6 +66,7 @@ engineapi_route_name(enum engineapi_route route)
 	case ENGINEAPI_CONTAINER_ARCHIVE:
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
+	case ENGINEAPI_NODE_UPDATE:
 	case ENGINEAPI_SECRET_CREATE:
 	case ENGINEAPI_OTHER:
 		break;
@@ -256,6 +257,7 @@ engineapi_reads_body(const char *method, enum engineapi_route route)
 	case ENGINEAPI_NETWORK_CONNECT:
 	case ENGINEAPI_NETWORK_CREATE:
 	case ENGINEAPI_SWARM_SPEC:
+	case ENGINEAPI_NODE_UPDATE:
 	case ENGINEAPI_SECRET_CREATE:
 	case ENGINEAPI_REGISTRY_LOGIN:
 		return 1;

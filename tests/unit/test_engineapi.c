@@ -264,9 +264,21 @@ test_route_swarm_join_is_refused(void)
 	engineapi_target_clear(&t);
 	classify_as("POST", "//v1.51//swarm/./join", &t, ENGINEAPI_SWARM_JOIN, ENGINEAPI_REFUSED);
 	engineapi_target_clear(&t);
-	/* Its body is judged: the tasks' default log driver. */
-	classify_as("POST", "/v1.51/swarm/init", &t, ENGINEAPI_SWARM_SPEC, ENGINEAPI_JUDGED);
+	/* Refused as a join is; its body is judged as well: the tasks'
+	 * default log driver. */
+	classify_as("POST", "/v1.51/swarm/init", &t, ENGINEAPI_SWARM_SPEC, ENGINEAPI_REFUSED);
 	CHECK_STR_EQ(t.command, "swarm init");
+	CHECK_INT_EQ(engineapi_reads_body("POST", t.route), 1);
+	engineapi_target_clear(&t);
+	classify_as("POST", "/v1.51/swarm/update?version=3", &t, ENGINEAPI_SWARM_SPEC,
+	            ENGINEAPI_JUDGED);
+	engineapi_target_clear(&t);
+	/* A node update's Role can make a manager (docker node promote). */
+	classify_as("POST", "/v1.51/nodes/n1/update?version=12", &t, ENGINEAPI_NODE_UPDATE,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "n1");
+	CHECK(t.command == NULL);
+	CHECK_INT_EQ(engineapi_reads_body("POST", t.route), 1);
 	engineapi_target_clear(&t);
 }
 
@@ -488,6 +500,31 @@ test_reader_structs_merge_slices_replace(void)
 	engineapi_fact_field(&f->v[0], field, sizeof(field));
 	CHECK_STR_EQ(field, "HostConfig.Mounts[0].Source");
 	free_facts(f);
+}
+
+/* A node update's Role, the last one under Go's key folding, as sent; ""
+ * when there is none (a null leaves a Go string as it was). */
+static void
+test_reader_node_role_as_go_decodes_it(void)
+{
+	static const struct {
+		const char *body, *role;
+	} cases[] = {
+	    {"{\"Labels\":{},\"Role\":\"manager\",\"Availability\":\"active\"}", "manager"},
+	    {"{\"Role\":\"worker\",\"rOLE\":\"Manager\"}", "Manager"},
+	    {"{\"Role\":\"manager\",\"Role\":null}", "manager"},
+	    {"{\"Availability\":\"drain\"}", ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engineapi_facts *f = facts_of(ENGINEAPI_NODE_UPDATE, cases[i].body);
+
+		CHECK(f->body_ok);
+		CHECK_INT_EQ(count_kind(f, EF_NODE_ROLE), 1);
+		if (f->n == 1)
+			CHECK_STR_EQ(f->v[0].value, cases[i].role);
+		free_facts(f);
+	}
 }
 
 /* The field name is what snprintf would write, cut the same way. */
@@ -863,6 +900,7 @@ main(void)
 	RUN(test_key_folding_like_go);
 	RUN(test_reader_last_duplicate_wins_in_document_order);
 	RUN(test_reader_structs_merge_slices_replace);
+	RUN(test_reader_node_role_as_go_decodes_it);
 	RUN(test_fact_field_names_like_snprintf);
 	RUN(test_reader_strings_decode_like_go);
 	RUN(test_reader_rejects_what_go_rejects);
