@@ -28,9 +28,11 @@ sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 	jq '.enhancedContainerIsolation.locked = false
 		| .containerPolicy.allowedVolumeDrivers = ["vieux/sshfs:latest"]
 		| .containerPolicy.allowedNetworkDrivers = ["bridge", "overlay"]
-		| .containerPolicy.allowedLogDrivers = ["json-file", "local"]' >"$T/policy.json"
+		| .containerPolicy.allowedLogDrivers = ["json-file", "local"]
+		| .containerPolicy.allowedCommands = ["swarm init"]' >"$T/policy.json"
+# The setup policy allows no swarm init: lockset's default.
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
-	| del(.containerPolicy.allowedVolumeDrivers)
+	| del(.containerPolicy.allowedVolumeDrivers) | del(.containerPolicy.allowedCommands)
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$T/policy.json" >"$T/setup.json"
 put_policy "$T/setup.json"
@@ -71,13 +73,34 @@ check "... and mount a local volume" test $? = 0 || cat "$T/err"
 OLDANON_ID=$(dk inspect -f '{{.Id}}' oldanon)
 check "the anonymous volume's driver is recorded with the container" \
 	test "$(sqlite3 "$STATE/lockset.db" "SELECT drivers FROM containers WHERE id = '$OLDANON_ID'")" = "[\"$VPLUG\"]"
-put_policy "$T/policy.json"
-kill -HUP "$DAEMON_PID"
-for _ in $(seq 50); do
-	api GET /v1/health
-	[ "$(jqb .policyVersion)" = 2 ] && break
-	sleep 0.1
-done
+# swarm init is refused unless allowedCommands names it: a swarm this node
+# manages takes other managers (docker swarm join-token manager is open to
+# any docker user), whose services run here unseen.
+if dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$(free_port)" \
+	>"$T/out" 2>"$T/err"; then
+	not_ok "docker swarm init is refused by default: docker succeeded"
+	dk swarm leave --force >/dev/null 2>&1
+else
+	check "docker swarm init is refused by default (swarm-init)" bash -c \
+		"grep -qF '  docker swarm init: ' '$T/err' && grep -qF '[swarm-init]' '$T/err'" ||
+		cat "$T/err"
+fi
+check "... and this node is in no swarm" \
+	test "$(dk info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = inactive
+
+# Load policy FILE as version N with SIGHUP; denied() expects that version.
+PV=1
+reload_policy() { # FILE N
+	put_policy "$1"
+	kill -HUP "$DAEMON_PID"
+	for _ in $(seq 50); do
+		api GET /v1/health
+		[ "$(jqb .policyVersion)" = "$2" ] && break
+		sleep 0.1
+	done
+	PV=$2
+}
+reload_policy "$T/policy.json" 2
 expect_json "the real policy is loaded by SIGHUP" .policyVersion 2
 
 # The refusal the developer sees: the policy version, then a line naming the
@@ -88,7 +111,7 @@ denied() { # NAME FLAG RULE docker-args...
 		not_ok "$name: expected a refusal, docker succeeded"
 		return
 	fi
-	if grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v2:\$" "$T/err" &&
+	if grep -q "authorization denied by plugin $PLUGIN: lockset: denied by policy v$PV:\$" "$T/err" &&
 		grep -F -- "  $flag: " "$T/err" | grep -qF -- "[$rule]" &&
 		grep -Eq "; decision [0-9a-f]{32}\$" "$T/err"; then
 		ok "$name"
@@ -214,7 +237,7 @@ swarm_init() {
 	return 1
 }
 if swarm_init; then
-	ok "docker swarm init is allowed"
+	ok "docker swarm init is allowed where allowedCommands names it"
 	denied "a service with the host's root and SYS_ADMIN is refused" \
 		"--mount type=bind,source=/" bind-outside-shares \
 		service create --detach --no-resolve-image --name evil \
@@ -249,6 +272,17 @@ if swarm_init; then
 	check "a service on the host network named by its id is refused (looked up)" \
 		bash -c "[ \"\$(cat '$T/code')\" = 403 ] && grep -qF -- '--network $hostnet: ' '$T/out' &&
 			grep -qF '[host-network]' '$T/out'" || cat "$T/out"
+	# Making a node a manager is swarm init by other means: with swarm init
+	# no longer allowed, even a label update of this manager is refused (the
+	# CLI sends the node's whole spec, Role included).
+	jq 'del(.containerPolicy.allowedCommands)' "$T/policy.json" >"$T/noswarm.json"
+	reload_policy "$T/noswarm.json" 3
+	expect_json "a policy without swarm init is loaded" .policyVersion 3
+	NODE=$(dk info -f '{{.Swarm.NodeID}}' 2>/dev/null)
+	denied "a node update that keeps a manager is refused" "docker node update --role manager" \
+		swarm-init node update --label-add lockset=1 "$NODE"
+	check "... and the node has no new label" \
+		test -z "$(dk node inspect -f '{{index .Spec.Labels "lockset"}}' "$NODE" 2>/dev/null)"
 	denied "docker swarm join is refused" "docker swarm join" swarm-join \
 		swarm join --token SWMTKN-1-0000000000000000000000000000000000000000000000000-0000000000000000000000000 127.0.0.1:1
 	dk swarm leave --force >/dev/null 2>&1

@@ -37,7 +37,8 @@ jq -n --arg share "$SHARE" '{
 		dockerSocketMount: {imageList: {images: ["docker:cli"]}}},
 	blockDockerLoad: {locked: true, value: false},
 	filesharingAllowedDirectories: [{path: $share, sharedByDefault: true}],
-	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged"]}}' \
+	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged"],
+		allowedCommands: ["swarm init"]}}' \
 	>"$T/policy.json"
 put_policy "$T/policy.json"
 
