@@ -115,6 +115,11 @@ refused() {
 	fi
 }
 
+# reload_to N: SIGHUP the daemon and wait (20 s at most) until /v1/health
+# serves policy version N; 1 if it never does.
+policy_served() { api GET /v1/health; [ "$(jqb .policyVersion)" = "$1" ]; }
+reload_to() { kill -HUP "$DAEMON_PID"; wait_until 20 policy_served "$1"; }
+
 # denied NAME RULE docker-args...: refused through the plugin, naming RULE.
 denied() {
 	local name=$1 want=$2; shift 2

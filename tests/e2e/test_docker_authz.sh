@@ -92,12 +92,7 @@ check "... and this node is in no swarm" \
 PV=1
 reload_policy() { # FILE N
 	put_policy "$1"
-	kill -HUP "$DAEMON_PID"
-	for _ in $(seq 50); do
-		api GET /v1/health
-		[ "$(jqb .policyVersion)" = "$2" ] && break
-		sleep 0.1
-	done
+	reload_to "$2"
 	PV=$2
 }
 reload_policy "$T/policy.json" 2

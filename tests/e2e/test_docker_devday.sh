@@ -60,12 +60,7 @@ jq '.blockDockerLoad.value = false | .enhancedContainerIsolation.value = false |
 	"$T/policy.json" >"$T/seed.json"
 put_policy "$T/seed.json"
 policy_version() { # N: wait (20 s at most) until policy version N is served
-	kill -HUP "$DAEMON_PID"
-	for _ in $(seq 200); do
-		api GET /v1/health
-		[ "$(jqb .policyVersion)" = "$1" ] && break
-		sleep 0.1
-	done
+	reload_to "$1"
 	expect_json "policy v$1 is loaded" .policyVersion "$1"
 }
 policy_version 2
