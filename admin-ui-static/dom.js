@@ -7,13 +7,23 @@ export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export const $ = (id) => document.getElementById(id);
 
+// Characters that act instead of showing: controls other than tab and line
+// feed, C1, the line and paragraph separators, and the bidirectional
+// controls that reorder what follows them (an image named
+// "nginx\u202e4pm.sdrawkcab" would read "nginxbackwards.mp4"). Every text
+// the console shows has them as \uXXXX, as locksetctl shows them.
+const ACTING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+export function shown(s) {
+  return String(s).replace(ACTING, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
 // el('td', {class: 'x', text: 'y', onclick: f, dataset: {k: v}}, ...children)
 export function el(tag, props, ...kids) {
   const e = document.createElement(tag);
   setProps(e, props);
   for (const c of kids.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    e.append(c instanceof Node ? c : String(c));
+    e.append(c instanceof Node ? c : shown(c));
   }
   return e;
 }
@@ -24,7 +34,7 @@ export function svg(tag, attrs, ...kids) {
   setProps(e, attrs);
   for (const c of kids.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    e.append(c instanceof Node ? c : String(c));
+    e.append(c instanceof Node ? c : shown(c));
   }
   return e;
 }
@@ -34,7 +44,7 @@ function setProps(e, props) {
   for (const [k, v] of Object.entries(props)) {
     if (v === null || v === undefined || v === false) continue;
     if (k === 'class') e.setAttribute('class', v);
-    else if (k === 'text') e.textContent = String(v);
+    else if (k === 'text') e.textContent = shown(v);
     else if (k === 'dataset') Object.assign(e.dataset, v);
     else if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? '' : String(v));

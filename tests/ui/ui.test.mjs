@@ -188,7 +188,7 @@ test('admin UI in headless Chromium', async (t) => {
     // about to turn, wait for the turn (a condition on the clock, polled).
     while (3600 - ((Date.now() / 1000) % 3600) < 20) await new Promise((r) => setTimeout(r, 250));
     for (let i = 0; i < 12; i++) {
-      const image = i === 11 ? '<img src=x onerror=alert(1)>' : 'alpine:' + i;
+      const image = i === 11 ? '<img src=x onerror=alert(1)>' : i === 10 ? 'nginx\u202e4pm.sdrawkcab' : 'alpine:' + i;
       const r = await api('POST', '/v1/decisions', {
         body: { method: 'POST', uri: '/v1.43/containers/create', user: 'alice', body: { Image: image, HostConfig: { Privileged: true } } },
       });
@@ -211,6 +211,7 @@ test('admin UI in headless Chromium', async (t) => {
       const sources = await page.$$eval('#recent-denials tbody td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
       assert.ok(sources.includes('api'), 'the source of a decision made through POST /v1/decisions');
       assert.ok(subjects.includes('<img src=x onerror=alert(1)>'), 'markup shown as text');
+      assert.ok(subjects.includes('nginx\\u202e4pm.sdrawkcab'), 'a right-to-left override shown as an escape, reordering nothing');
       assert.equal(await page.$$eval('#recent-denials img', (x) => x.length), 0, 'no element injected');
       await page.waitForSelector('#chart a.seg[data-rule="privileged"]');
       await checkPage('overview');
