@@ -153,6 +153,38 @@ decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src)
 	return 0;
 }
 
+/* A container that joins another's PID, network or IPC namespace runs in
+ * that one's user namespace (where the engine remaps users), which the body
+ * does not say: the host's when that one's is, not known when that one is
+ * not (looked up as VolumesFrom sources are). 0, or -1 on ENOMEM. */
+static int
+joined_user(const struct decide_request *req, const struct engineapi_facts *f,
+            struct decide_mounts *out)
+{
+	unsigned host = 0, known = DECIDE_NS_USER;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct decide_mounts x = {0};
+		int rc;
+
+		if (decide_ns_of(f->v[i].kind) == 0 ||
+		    strncmp(f->v[i].value, "container:", 10) != 0)
+			continue;
+		rc = decide_container_mounts(req, f->v[i].value + 10, &x);
+		if (rc == 1 && (x.ns_known & DECIDE_NS_USER))
+			host |= x.ns_host & DECIDE_NS_USER;
+		else
+			known = 0;
+		decide_mounts_clear(&x);
+		if (rc == -1)
+			return -1;
+	}
+	out->ns_host |= host;
+	if (!known && !(out->ns_host & DECIDE_NS_USER))
+		out->ns_known &= ~DECIDE_NS_USER;
+	return 0;
+}
+
 int
 decide_create_sources(const struct decide_request *req, struct decide_mounts *out)
 {
@@ -205,12 +237,8 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = -1;
 		decide_mounts_clear(&from);
 	}
-	/* A container that joins another's namespace runs in that one's user
-	 * namespace (where the engine remaps users), which the body does not
-	 * say, unless its own is the host's already. */
-	if ((out->ns_known & DECIDE_NS_JOINABLE) != DECIDE_NS_JOINABLE &&
-	    !(out->ns_host & DECIDE_NS_USER))
-		out->ns_known &= ~DECIDE_NS_USER;
+	if (result >= 0 && joined_user(req, f, out) != 0)
+		result = -1;
 out:
 	engineapi_facts_clear(f);
 	free(f);

@@ -364,12 +364,25 @@ test_watch_records_namespaces(void)
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL);
 	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
 	containers_entry_clear(&e);
-	/* Joined to the agent's network: its user namespace is the agent's,
-	 * which the body does not say. */
+	/* Joined to the agent's network by name: its user namespace is the
+	 * agent's, which records (by full id) cannot tell. */
 	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_IPC);
 	CHECK_INT_EQ(e.mounts.ns_host, 0);
 	containers_entry_clear(&e);
+	/* By its full id the agent's record tells: its own user namespace. */
+	{
+		char j[65], body[512];
+
+		make_id('c', '9', j);
+		snprintf(body, sizeof(body),
+		         "{\"Image\":\"x\",\"HostConfig\":{\"IpcMode\":\"container:%s\"}}", a);
+		create(c, "/containers/create", body, 201, j);
+		CHECK_INT_EQ(containers_lookup(c, j, CONTAINERS_BY_ID, &e), 1);
+		CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_NET | DECIDE_NS_USER);
+		CHECK_INT_EQ(e.mounts.ns_host, 0);
+		containers_entry_clear(&e);
+	}
 	containers_close(c);
 	db_close(d);
 }
@@ -383,11 +396,12 @@ test_watch_records_the_user_namespace(void)
 	struct containers *c = containers_open(d, NULL);
 	const struct embedded_file *m = embedded_find("sql/0012-container-userns.sql");
 	struct containers_entry e;
-	char a[65], b[65];
+	char a[65], b[65], j[65], body[512];
 	sqlite3 *raw;
 
 	make_id('f', '6', a);
 	make_id('a', '7', b);
+	make_id('b', '8', j);
 	create(c, "/containers/create",
 	       "{\"Image\":\"x\",\"HostConfig\":{\"UsernsMode\":\"host\"}}", 201, a);
 	create(c, "/containers/create",
@@ -400,6 +414,15 @@ test_watch_records_the_user_namespace(void)
 	containers_entry_clear(&e);
 	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_NET | DECIDE_NS_IPC | DECIDE_NS_USER);
+	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_USER);
+	containers_entry_clear(&e);
+	/* Joined to A by its full id (compose's way): A's record says A's user
+	 * namespace is the host's, so the joiner's is too. */
+	snprintf(body, sizeof(body),
+	         "{\"Image\":\"x\",\"HostConfig\":{\"NetworkMode\":\"container:%s\"}}", a);
+	create(c, "/containers/create", body, 201, j);
+	CHECK_INT_EQ(containers_lookup(c, j, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_IPC | DECIDE_NS_USER);
 	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_USER);
 	containers_entry_clear(&e);
 	/* A's row as 0007 wrote it: PID and network known and the host's. */
