@@ -109,14 +109,15 @@ arm_policy_waiter(struct engineinfo *e)
 	served_wait_add_internal(e->served, &e->policy);
 }
 
-/* Log what changed (the answer, or whether ECI requires it): a warning when
- * ECI is locked on and the engine does not (or cannot be asked),
- * information otherwise. Only the checker thread calls it. */
+/* Log what changed (the answer, whether ECI requires it, the containers in
+ * the host's user namespace): a warning when ECI is locked on and the engine
+ * does not (or cannot be asked), or such containers exist; information
+ * otherwise. Only the checker thread calls it. */
 static void
 log_change(struct engineinfo *e, enum decide_userns before)
 {
 	struct served *s = served_acquire(e->served);
-	int required = s != NULL && engineinfo_required(s->effective);
+	int required = s != NULL && engineinfo_required(s->effective), problem;
 	char why[1024];
 
 	served_release(s);
@@ -125,12 +126,11 @@ log_change(struct engineinfo *e, enum decide_userns before)
 		return;
 	e->logged_required = required;
 	e->logged_host_userns = e->host_userns;
-	if (engineinfo_problem(e, 0, why, sizeof(why)) == 3)
-		log_warnx("%s", why);
-	else if (e->userns == DECIDE_USERNS_YES)
+	problem = engineinfo_problem(e, 0, why, sizeof(why));
+	if (problem == 0)
 		log_info("the engine at %s runs containers in user namespaces (%s)", e->socket,
 		         e->info.userns == ENGINECLIENT_ROOTLESS ? "rootless" : "userns-remap");
-	else if (engineinfo_problem(e, 0, why, sizeof(why)) && required)
+	else if (problem == 3 || required)
 		log_warnx("%s", why);
 	else
 		log_info("%s", why);

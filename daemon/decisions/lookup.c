@@ -26,8 +26,8 @@ struct memo {
 	int partial;
 };
 
-/* What one judgement learnt about one volume it mounts by name, or one
- * network a service attaches to. */
+/* What one judgement learnt about one volume it mounts by name, one network
+ * a service attaches to, or one exec instance it starts. */
 enum object_kind { OBJ_VOLUME, OBJ_NETWORK, OBJ_EXEC, OBJ_KINDS };
 static const char *const object_names[OBJ_KINDS] = {"volume", "network", "exec"};
 
@@ -174,9 +174,9 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 		rc = from_records(s->l, ref, &m->mounts);
 		/* A record from before namespaces (migrations 0007, 0012) or
 		 * volume drivers (0009) were kept has its mounts but says nothing
-		 * of those, nor does one of a container that joins another's
-		 * namespaces of its user namespace: the engine is asked for them
-		 * alone, and the record's mounts stay what is judged. */
+		 * of those, nor does one of a container that joined another the
+		 * records did not know of its user namespace: the engine is asked
+		 * for them alone, and the record's mounts stay what is judged. */
 		m->partial = rc == 1 &&
 		             (!(m->mounts.ns_known & DECIDE_NS_USER) || !m->mounts.drivers_known) &&
 		             !s->final && s->l != NULL && s->l->socket != NULL;
