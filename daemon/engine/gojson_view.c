@@ -80,13 +80,26 @@ gojson_key_matches(const char *key, size_t klen, const char *name)
 
 #define MATCH_MAX 32 /* gathered at most; more (duplicates) are walked instead */
 
+/* A field's name, its length and its fold signature. */
+struct field {
+	const char *name;
+	size_t nlen;
+	unsigned sig;
+};
+
+static inline void
+field_init(struct field *f, const char *name)
+{
+	f->name = name;
+	f->nlen = strlen(name);
+	f->sig = gojson_fold_sig_ascii(name, f->nlen);
+}
+
 /* The members of a view's objects that select one field, in document order:
  * gathered into m, or (more than MATCH_MAX of them) walked in place. */
 struct matches {
 	const struct gojson_view *v;
-	const char *name;
-	size_t nlen;
-	unsigned sig;
+	struct field f;
 	int n;  /* gathered members, or -1: walk */
 	int at; /* the next gathered one */
 	size_t obj;
@@ -97,11 +110,11 @@ struct matches {
 /* Keys spelt exactly as the field, the usual case, are confirmed by one
  * comparison; gojson_key_matches folds the others. */
 static inline int
-member_is(const struct gojson_value *c, const struct matches *it)
+member_is(const struct gojson_value *c, const struct field *f)
 {
-	return c->kfold == it->sig &&
-	       ((c->klen == it->nlen && memcmp(c->key, it->name, it->nlen) == 0) ||
-	        gojson_key_matches(c->key, c->klen, it->name));
+	return c->kfold == f->sig &&
+	       ((c->klen == f->nlen && memcmp(c->key, f->name, f->nlen) == 0) ||
+	        gojson_key_matches(c->key, c->klen, f->name));
 }
 
 /* Gather the members of o that select the field, through its index. */
@@ -112,8 +125,8 @@ gather_indexed(struct matches *it, const struct gojson_value *o)
 	const struct gojson_value *rev[MATCH_MAX];
 	int k = 0;
 
-	for (int p = ix->head[gojson_index_bucket(ix, it->sig)]; p >= 0; p = ix->prev[p]) {
-		if (!member_is(ix->member[p], it))
+	for (int p = ix->head[gojson_index_bucket(ix, it->f.sig)]; p >= 0; p = ix->prev[p]) {
+		if (!member_is(ix->member[p], &it->f))
 			continue;
 		if (k == MATCH_MAX)
 			return -1;
@@ -134,7 +147,7 @@ gather(struct matches *it, const struct gojson_value *o)
 	if (o->index != NULL)
 		return gather_indexed(it, o);
 	for (c = o->child; c != NULL; c = c->next) {
-		if (!member_is(c, it))
+		if (!member_is(c, &it->f))
 			continue;
 		if (it->n == MATCH_MAX)
 			return -1;
@@ -147,9 +160,7 @@ static void
 matches_init(struct matches *it, const struct gojson_view *v, const char *name)
 {
 	it->v = v;
-	it->name = name;
-	it->nlen = strlen(name);
-	it->sig = gojson_fold_sig_ascii(name, it->nlen);
+	field_init(&it->f, name);
 	it->n = 0;
 	for (size_t i = 0; i < v->n; i++)
 		if (gather(it, v->obj[i]) != 0) {
@@ -183,7 +194,7 @@ matches_next(struct matches *it)
 		}
 		c = it->cur;
 		it->cur = c->next;
-		if (member_is(c, it))
+		if (member_is(c, &it->f))
 			return c;
 	}
 }
@@ -242,19 +253,42 @@ gojson_view_struct_value(struct gojson_arena *a, const struct gojson_view *paren
 	return view_objects(a, parent, name, 0, out);
 }
 
-/* The last member for name of type want (null leaves a value unchanged, as
- * for Go strings and bools; other types are type errors dockerd rejects). */
+/* A member of type want for view_last: null leaves a string or a bool
+ * unchanged; other types are type errors dockerd rejects. */
+static inline int
+fits(const struct gojson_value *c, enum gojson_type want)
+{
+	return c->type == want || (want == GOJSON_TRUE && c->type == GOJSON_FALSE);
+}
+
+/* The last member for name of type want, in document order over the view's
+ * objects: found from the end, without gathering the matches first (the
+ * usual lookup). An index chain runs backwards, so its first fit is the
+ * object's last; a small object is walked forwards. */
 static const struct gojson_value *
 view_last(const struct gojson_view *v, const char *name, enum gojson_type want)
 {
-	const struct gojson_value *c, *last = NULL;
-	struct matches it;
+	struct field f;
 
-	matches_init(&it, v, name);
-	for (matches_rewind(&it); (c = matches_next(&it)) != NULL;)
-		if (c->type == want || (want == GOJSON_TRUE && c->type == GOJSON_FALSE))
-			last = c;
-	return last;
+	field_init(&f, name);
+	for (size_t i = v->n; i-- > 0;) {
+		const struct gojson_value *o = v->obj[i], *c, *last = NULL;
+		const struct gojson_index *ix = o->index;
+
+		if (ix != NULL) {
+			for (int p = ix->head[gojson_index_bucket(ix, f.sig)]; p >= 0;
+			     p = ix->prev[p])
+				if (fits(ix->member[p], want) && member_is(ix->member[p], &f))
+					return ix->member[p];
+			continue;
+		}
+		for (c = o->child; c != NULL; c = c->next)
+			if (fits(c, want) && member_is(c, &f))
+				last = c;
+		if (last != NULL)
+			return last;
+	}
+	return NULL;
 }
 
 const char *

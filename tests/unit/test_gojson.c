@@ -255,6 +255,79 @@ test_views_reset_where_go_does(void)
 	gojson_arena_clear(&a);
 }
 
+/* The last member of a field over every object of a view, in document order,
+ * as the plain reading of encoding/json gives it: each member in turn, the
+ * ones whose key folds to the name and whose type fits replacing the one
+ * before. */
+static const struct gojson_value *
+last_by_walking(const struct gojson_view *v, const char *name, int want_bool)
+{
+	const struct gojson_value *c, *last = NULL;
+
+	for (size_t i = 0; i < v->n; i++)
+		for (c = v->obj[i]->child; c != NULL; c = c->next)
+			if (gojson_key_matches(c->key, c->klen, name) &&
+			    (want_bool ? c->type == GOJSON_TRUE || c->type == GOJSON_FALSE
+			               : c->type == GOJSON_STRING))
+				last = c;
+	return last;
+}
+
+/* Strings and bools of merged objects, small and large (indexed: their
+ * members are found backwards through the index), with keys spelt in every
+ * way that folds to the name, nulls and values of the wrong type between:
+ * the last fitting member in document order, as walking them all finds it. */
+static void
+test_string_and_bool_fields_are_the_last_that_fit(void)
+{
+	static const char *const keys[] = {
+	    "Image", "image", "IMAGE", "Privileged", "privileged", "x", "y", "\\u0049mage", "Imag"};
+	static const char *const values[] = {"\"s\"", "true", "false", "null", "1", "[]", "{}"};
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 2000; round++) {
+		char doc[8192];
+		size_t o = 0, at;
+		const struct gojson_value *root, *objs[4];
+		struct gojson_view v = {objs, 0};
+		struct gojson_arena a;
+		const char *why;
+
+		seed = seed * 1103515245u + 12345u;
+		v.n = 1 + (seed >> 16) % 4;
+		o += (size_t)snprintf(doc + o, sizeof(doc) - o, "[");
+		for (size_t i = 0; i < v.n; i++) {
+			size_t members;
+
+			seed = seed * 1103515245u + 12345u;
+			members = (seed >> 16) % 30; /* past GOJSON_INDEX_MIN (12) or not */
+			o += (size_t)snprintf(doc + o, sizeof(doc) - o, "%s{", i > 0 ? "," : "");
+			for (size_t m = 0; m < members; m++) {
+				seed = seed * 1103515245u + 12345u;
+				o += (size_t)snprintf(doc + o, sizeof(doc) - o, "%s\"%s\": %s",
+				                      m > 0 ? "," : "", keys[(seed >> 8) % 9],
+				                      values[(seed >> 20) % 7]);
+			}
+			o += (size_t)snprintf(doc + o, sizeof(doc) - o, "}");
+		}
+		o += (size_t)snprintf(doc + o, sizeof(doc) - o, "]");
+		gojson_arena_init(&a);
+		CHECK_INT_EQ(gojson_parse(&a, doc, o, &root, &why, &at), 0);
+		for (size_t i = 0; i < v.n; i++)
+			objs[i] = i == 0 ? root->child : objs[i - 1]->next;
+		for (int k = 0; k < 2; k++) {
+			const char *name = k == 0 ? "Image" : "Privileged";
+			const struct gojson_value *s = last_by_walking(&v, name, 0);
+			const struct gojson_value *b = last_by_walking(&v, name, 1);
+
+			CHECK(gojson_view_string(&v, name) == (s != NULL ? s->s : NULL));
+			CHECK_INT_EQ(gojson_view_bool(&v, name),
+			             b != NULL && b->type == GOJSON_TRUE);
+		}
+		gojson_arena_clear(&a);
+	}
+}
+
 static void
 test_base64_as_go_decodes_it(void)
 {
@@ -413,6 +486,7 @@ main(void)
 	RUN(test_bad_strings_are_refused_at_the_string);
 	RUN(test_keys_select_fields_by_go_folding);
 	RUN(test_views_reset_where_go_does);
+	RUN(test_string_and_bool_fields_are_the_last_that_fit);
 	RUN(test_base64_as_go_decodes_it);
 	RUN(test_base64_every_length_and_byte_like_reference);
 	return CHECK_DONE();
