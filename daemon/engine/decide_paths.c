@@ -154,10 +154,13 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	int *ask = c->remount != NULL && decide_paths_judged(c) ? &held : NULL;
 	const char *last;
 
+	/* A path that is clean already (the docker CLI's binds are) is
+	 * resolved once: its two resolutions would be the same walk. */
 	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1 ||
 	    hostpath_resolve_held(src, forms[1], sizeof(forms[1]), ask, why, sizeof(why)) == -1 ||
-	    hostpath_resolve_held(forms[0], forms[2], sizeof(forms[2]), ask, why, sizeof(why)) ==
-	        -1) {
+	    (strcmp(src, forms[0]) != 0 &&
+	     hostpath_resolve_held(forms[0], forms[2], sizeof(forms[2]), ask, why, sizeof(why)) ==
+	         -1)) {
 		decide_violate(c, "unresolved-path", field, src, flag,
 		               "host path %.200s%s cannot be resolved completely on this host (too "
 		               "long, a symlink loop, or unreadable), so it is refused",
@@ -166,7 +169,8 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	}
 	if (strcmp(forms[1], forms[0]) != 0)
 		nforms++;
-	if (strcmp(forms[2], forms[0]) != 0 && strcmp(forms[2], forms[1]) != 0)
+	if (strcmp(src, forms[0]) != 0 && strcmp(forms[2], forms[0]) != 0 &&
+	    strcmp(forms[2], forms[1]) != 0)
 		memcpy(forms[nforms++], forms[2], strlen(forms[2]) + 1);
 	sockets = judge_socket(c, field, flag, src, forms, nforms, image);
 	if (sockets == (1u << nforms) - 1)
