@@ -434,29 +434,31 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 	if (config_path != NULL && config_read_file(cfg, config_path, errs) != 0)
 		return -1;
 
+	/* Each message names the argument it is about: no path before it. */
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *eq, *value = NULL;
 		const struct option_def *o;
 
 		if (strncmp(arg, "--", 2) != 0) {
-			problems_add(errs, arg, "unexpected argument \"%s\"", arg);
+			problems_add(errs, NULL, "unexpected argument \"%s\"", arg);
 			continue;
 		}
 		eq = strchr(arg + 2, '=');
 		o = option_find(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
 		if (o == NULL) {
-			problems_add(errs, arg, "unknown option \"%s\" (see --help)", arg);
+			problems_add(errs, NULL, "unknown option \"%s\" (see --help)", arg);
 			continue;
 		}
 		if (eq != NULL) {
 			if (!option_takes_value(o)) {
-				problems_add(errs, arg, "--%s takes no value", o->name);
+				problems_add(errs, NULL, "--%s takes no value", o->name);
 				continue;
 			}
 			value = eq + 1;
 		} else if (option_takes_value(o)) {
 			if (i + 1 >= argc) {
-				problems_add(errs, arg, "--%s needs a value (%s)", o->name, o->arg);
+				problems_add(errs, NULL, "--%s needs a value (%s)", o->name,
+				             o->arg);
 				continue;
 			}
 			value = argv[++i];
@@ -467,23 +469,24 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 			strlist_clear((struct strlist *)((char *)cfg + o->offset));
 			list_seen[o - options] = 1;
 		}
-		option_set(cfg, o, value, arg, errs);
+		option_set(cfg, o, value, NULL, errs);
 	}
 	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
-		problems_add(errs, "tls-cert", "--tls-cert and --tls-key go together");
+		problems_add(errs, NULL, "--tls-cert and --tls-key go together");
 	if (cfg->upstream[0] != '\0' && strncmp(cfg->upstream, "http://", 7) != 0 &&
 	    strncmp(cfg->upstream, "https://", 8) != 0)
-		problems_add(errs, "upstream", "--upstream: expected an http:// or https:// URL");
+		problems_add(errs, NULL, "--upstream: expected an http:// or https:// URL");
 	if (cfg->upstream[0] != '\0' && cfg->bundle_key[0] == '\0')
-		problems_add(errs, "bundle-key", "--upstream needs --bundle-key");
+		problems_add(errs, NULL, "--upstream needs --bundle-key");
 	if (cfg->bundle_validity > 0 && cfg->bundle_validity < BUNDLE_VALIDITY_MIN)
-		problems_add(errs, "bundle-validity",
-		             "expected 0 (bundles that never expire) or at least %ld seconds",
+		problems_add(errs, NULL,
+		             "--bundle-validity: expected 0 (bundles that never expire) or at "
+		             "least %ld seconds",
 		             BUNDLE_VALIDITY_MIN);
 	for (size_t i = 0; i < cfg->allowed_hosts.n; i++) {
 		if (!http_guard_host_name_valid(cfg->allowed_hosts.v[i]))
 			problems_add(
-			    errs, "allowed-host",
+			    errs, NULL,
 			    "--allowed-host: \"%s\" is not a host name (letters, digits, '-', "
 			    "'_' and '.')",
 			    cfg->allowed_hosts.v[i]);
@@ -492,7 +495,7 @@ config_load(struct config *cfg, int argc, char **argv, struct problems *errs)
 		struct audit_syslog_target t;
 		char *err = NULL;
 		if (audit_syslog_parse_target(cfg->syslog, &t, &err) != 0)
-			problems_add(errs, "syslog", "%s", err ? err : "--syslog: invalid");
+			problems_add(errs, NULL, "%s", err ? err : "--syslog: invalid");
 		free(err);
 	}
 	return errs->n == before ? 0 : -1;

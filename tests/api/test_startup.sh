@@ -21,6 +21,16 @@ check "unknown option is named" grep -q -- "--bogus" "$T/err"
 "$LOCKSETD" --listen 'nonsense' 2>"$T/err"; rc=$?
 check "bad listen spec is refused" test "$rc" = 2
 check "bad listen spec is named" grep -q "nonsense" "$T/err"
+# Each message names its option once, right after the program's name.
+"$LOCKSETD" --settings relative.json --foreground=yes --bundle-validity 5 2>"$T/err"; rc=$?
+check "bad values exit 2" test "$rc" = 2
+check "a relative path is refused once, by its option" \
+	grep -qx 'locksetd: --settings: expected an absolute path, got "relative.json"' "$T/err"
+check "a value given to a switch is refused by its name" \
+	grep -qx 'locksetd: --foreground takes no value' "$T/err"
+check "a check after the loop names its option" \
+	grep -q '^locksetd: --bundle-validity: expected 0' "$T/err"
+check "no message repeats its option" sh -c '! grep -q -- "--[a-z-]*[:=][^ ]*: --" "$1"' _ "$T/err"
 
 # --- --check-config
 "$LOCKSETD" --settings "$SETTINGS" --check-config >"$T/out" 2>&1; rc=$?
