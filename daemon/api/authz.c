@@ -214,11 +214,12 @@ member_bytes(const json_t *env, const char *name, size_t *len)
 /* A create's response: record its container (containers.h). The envelope is
  * read again, with jansson, only for creates. */
 static void
-record_response(struct containers *cs, struct served_hub *served, const char *text, size_t len,
-                const char *method, const char *uri)
+record_response(struct request *rq, const char *text, size_t len, const char *method,
+                const char *uri)
 {
 	json_t *env = json_loadb(text, len, 0, NULL);
-	struct containers_response r = {.method = method, .uri = uri};
+	struct containers_response r = {
+	    .method = method, .uri = uri, .cgroupns = judge_engine_cgroupns(rq->srv->judge)};
 	unsigned char *reqb = NULL, *respb = NULL;
 	struct served *s;
 
@@ -229,8 +230,8 @@ record_response(struct containers *cs, struct served_hub *served, const char *te
 	respb = member_bytes(env, "ResponseBody", &r.resp_len);
 	r.req_body = (const char *)reqb;
 	r.resp_body = (const char *)respb;
-	s = served_acquire(served);
-	containers_watch_response(cs, &r, s != NULL ? s->version : -1);
+	s = served_acquire(rq->srv->served);
+	containers_watch_response(rq->srv->containers, &r, s != NULL ? s->version : -1);
 	served_release(s);
 out:
 	free(reqb);
@@ -272,8 +273,7 @@ h_authz_res(struct request *rq)
 				uri = c;
 		}
 		if (method != NULL && uri != NULL && is_create(method->s, uri->s))
-			record_response(rq->srv->containers, rq->srv->served, rq->body,
-			                rq->body_len, method->s, uri->s);
+			record_response(rq, rq->body, rq->body_len, method->s, uri->s);
 	}
 	gojson_arena_clear(&arena);
 	return plugin_allow(rq);

@@ -114,8 +114,8 @@ record_tx(sqlite3 *db, void *arg)
 		return SQLITE_OK;
 	}
 	st = db_prepare(db, "INSERT OR REPLACE INTO containers (id, name, image, sources, created, "
-	                    "policy_version, origin, ns, drivers) "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	                    "policy_version, origin, ns, drivers, flags) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->e->id);
@@ -132,6 +132,8 @@ record_tx(sqlite3 *db, void *arg)
 	          ((a->e->mounts.ns_host & a->e->mounts.ns_known & DECIDE_NS_ALL) << 4)));
 	if (a->drivers != NULL)
 		db_bind_text(st, 9, a->drivers); /* else NULL: not known (0009) */
+	if (a->e->mounts.flags != NULL)
+		db_bind_text(st, 10, a->e->mounts.flags); /* else NULL: not known (0013) */
 	return db_step_done(st);
 }
 
@@ -162,7 +164,10 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 	unsigned long n;
 	int rc;
 
-	if (!containers_is_id(e->id))
+	/* Written as they will be read back: a row that could not be read
+	 * would only be a miss, and the engine asked at every start. */
+	if (!containers_is_id(e->id) ||
+	    (e->mounts.flags != NULL && !decide_flags_valid(e->mounts.flags)))
 		return -1;
 	if ((a.sources = strings_json(e->mounts.src, e->mounts.n)) == NULL)
 		return -1;
@@ -373,6 +378,13 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 		    decide_mounts_add_driver(&out->mounts, json_string_value(v)) != 0)
 			goto out;
 	}
+	/* NULL, every row written before 0013: what it runs with is not
+	 * known. Text that is not what decide_container_flags writes makes
+	 * the row malformed: a miss, and the engine is asked. */
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL &&
+	    (!decide_flags_valid(db_column_text(st, 9)) ||
+	     (out->mounts.flags = strdup(db_column_text(st, 9))) == NULL))
+		goto out;
 	rc = 0;
 out:
 	json_decref(arr);
@@ -382,7 +394,8 @@ out:
 	return rc;
 }
 
-#define ENTRY_COLUMNS "id, name, image, sources, created, policy_version, origin, ns, drivers"
+#define ENTRY_COLUMNS \
+	"id, name, image, sources, created, policy_version, origin, ns, drivers, flags"
 
 /* Run a lookup query with one or two text parameters; the first row wins,
  * unless unique is set and there are two. 1, 0 or -1 as containers_lookup. */

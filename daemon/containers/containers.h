@@ -100,13 +100,19 @@ struct containers_response {
 	int status;            /* ResponseStatusCode */
 	const char *resp_body; /* decoded ResponseBody, or NULL */
 	size_t resp_len;
+	/* The cgroup namespace the engine gives a container that names no
+	 * mode, as last known (engineinfo_cgroupns); UNKNOWN when not. */
+	enum decide_cgroupns cgroupns;
 };
 
 /* Record the container a successful create (201) made, with its host paths
  * (decide_create_sources; VolumesFrom through the records), its name (the
- * name query parameter) and image, unless its body names mounts the record
- * could not describe, or containers were removed while it was in flight:
- * its start then asks the engine. c may be NULL. */
+ * name query parameter), image and what it runs with
+ * (decide_container_flags: a create that names no cgroup namespace mode
+ * gets r->cgroupns, or the host's before API 1.41; not known with neither),
+ * unless its body names mounts the record could not describe, or
+ * containers were removed while it was in flight: its start then asks the
+ * engine. c may be NULL. */
 void containers_watch_response(struct containers *c, const struct containers_response *r,
                                long long policy_version);
 

@@ -167,8 +167,8 @@ record_lookup(void *arg, const char *ref, struct decide_mounts *out)
 /* Fill e from a create's body and query; 0 when it can be recorded, 1 when
  * not (named volumes, unknown VolumesFrom, ...), -1 on ENOMEM. */
 static int
-describe_create(struct containers *c, const struct containers_response *r, const char *query,
-                struct containers_entry *e)
+describe_create(struct containers *c, const struct containers_response *r,
+                const struct engineapi_target *t, struct containers_entry *e)
 {
 	struct decide_request req = {.method = r->method,
 	                             .uri = r->uri,
@@ -179,7 +179,7 @@ describe_create(struct containers *c, const struct containers_response *r, const
 	                             .container_arg = c};
 	struct engineapi_facts *f = malloc(sizeof(*f));
 	const struct gojson_value *root;
-	const char *why;
+	const char *why, *query = t->query;
 	char name[256];
 	size_t at;
 	int rc = -1;
@@ -196,6 +196,11 @@ describe_create(struct containers *c, const struct containers_response *r, const
 		goto out;
 	if ((rc = decide_create_sources(&req, &e->mounts)) != 0)
 		goto out;
+	/* Flags that cannot be told leave them unknown: the start asks the
+	 * engine for them alone. */
+	decide_container_flags(r->req_body, r->req_len,
+	                       t->before_1_41 ? DECIDE_CGROUPNS_HOST : r->cgroupns,
+	                       &e->mounts.flags);
 	rc = -1;
 	if (!engineapi_query_next(&query, "name", name, sizeof(name)))
 		name[0] = '\0';
@@ -232,7 +237,7 @@ containers_watch_response(struct containers *c, const struct containers_response
 		log_debug("container %.12s: not recorded, containers were removed meanwhile", e.id);
 		goto out;
 	}
-	if ((rc = describe_create(c, r, t.query, &e)) != 0) {
+	if ((rc = describe_create(c, r, &t, &e)) != 0) {
 		log_debug("container %.12s: not recorded (%s); its start asks the engine", e.id,
 		          rc == 1 ? "mounts not described by the body" : "out of memory");
 		goto out;

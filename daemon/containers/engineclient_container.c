@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The host paths of a container, as the engine describes it: GET
  * /containers/{ref}/json, GET /volumes/{name} for its local volumes, and the
- * same for the containers it took volumes from. */
+ * same for the containers it took volumes from; and what it runs with (GET
+ * /info for the engine's defaults). */
 #include "engineclient.h"
 
 #include "engineclient_int.h"
@@ -19,6 +20,7 @@ struct inspect {
 	const char *socket;
 	long long deadline; /* for the whole lookup, volumes and VolumesFrom included */
 	int gets;
+	int flags; /* tell what the container asked about runs with */
 	char *err;
 	size_t errsz;
 };
@@ -281,6 +283,57 @@ add_namespaces(struct inspect *in, const json_t *hc, int depth, struct decide_mo
 	return 0;
 }
 
+/* The member name of o, or "" when it is not a string. */
+static const char *
+string_of(const json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL ? s : "";
+}
+
+/* What the container runs with (decide_container_flags), from its HostConfig
+ * and the endpoints of its networks (c, hc), as a create of it would say
+ * them. dockerd fills in a runtime and a logging driver at create for one
+ * that names none: when they are the engine's defaults (GET /info:
+ * DefaultRuntime, LoggingDriver), as on every container made without a
+ * choice, they are left out; when /info cannot tell, they stay and are
+ * judged as named. A CgroupnsMode left empty (engines before 20.10) is the
+ * host's. m->flags stays NULL (not known) when they cannot be told. 0, or -1
+ * on ENOMEM. */
+static int
+add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_mounts *m)
+{
+	json_t *copy = json_deep_copy(hc), *info = NULL, *body = NULL;
+	json_t *lc = json_object_get(copy, "LogConfig");
+	char *text = NULL;
+	int rc = -1;
+
+	if (copy == NULL)
+		return -1;
+	if ((string_of(copy, "Runtime")[0] != '\0' || string_of(lc, "Type")[0] != '\0') &&
+	    get_object(in, "/info", &info) == -1)
+		goto out;
+	if (info != NULL &&
+	    strcmp(string_of(copy, "Runtime"), string_of(info, "DefaultRuntime")) == 0)
+		json_object_del(copy, "Runtime");
+	if (info != NULL && strcmp(string_of(lc, "Type"), string_of(info, "LoggingDriver")) == 0)
+		json_object_del(lc, "Type");
+	body =
+	    json_pack("{s:O, s:{s:O?}}", "HostConfig", copy, "NetworkingConfig", "EndpointsConfig",
+	              json_object_get(json_object_get(c, "NetworkSettings"), "Networks"));
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
+		goto out;
+	decide_container_flags(text, strlen(text), DECIDE_CGROUPNS_HOST, &m->flags);
+	rc = 0;
+out:
+	free(text);
+	json_decref(body);
+	json_decref(info);
+	json_decref(copy);
+	return rc;
+}
+
 static int
 dup_field(char **dst, const char *s)
 {
@@ -332,7 +385,8 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 		goto out;
 	}
 	if (add_volumes_from(in, hc, depth, &out->mounts) != 0 ||
-	    add_namespaces(in, hc, depth, &out->mounts) != 0)
+	    add_namespaces(in, hc, depth, &out->mounts) != 0 ||
+	    (depth == 0 && in->flags && add_flags(in, c, hc, &out->mounts) != 0))
 		goto out;
 	/* A record keeps no volume options: one holding such a volume is
 	 * asked about again. */
@@ -351,7 +405,7 @@ int
 engineclient_container(const char *socket, int timeout_ms, const char *ref,
                        struct containers_entry *out, int *cacheable, char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, err, errsz};
 
 	return inspect_container(&in, ref, 0, out, cacheable);
 }
@@ -436,7 +490,7 @@ int
 engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container, size_t sz,
                   char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, err, errsz};
 	const char *plain = id != NULL ? plain_ref(id) : NULL, *eid, *cid;
 	char path[300];
 	json_t *e = NULL;
@@ -471,12 +525,13 @@ host_userns_one(const char *socket, int timeout_ms, const json_t *c, char *names
                 int *count)
 {
 	const char *id = json_string_value(json_object_get(c, "Id"));
-	struct containers_entry e;
 	char err[256];
+	/* Its namespaces alone: not what it runs with (no GET /info each). */
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, err, sizeof(err)};
+	struct containers_entry e;
 	int cacheable;
 
-	if (id == NULL ||
-	    engineclient_container(socket, timeout_ms, id, &e, &cacheable, err, sizeof(err)) != 1)
+	if (id == NULL || inspect_container(&in, id, 0, &e, &cacheable) != 1)
 		return;
 	if ((e.mounts.ns_known & DECIDE_NS_USER) && (e.mounts.ns_host & DECIDE_NS_USER)) {
 		size_t len = strlen(names);

@@ -571,3 +571,9 @@ judge_free(struct judge *jg)
 		free(jg->sockets[i]);
 	free(jg);
 }
+
+enum decide_cgroupns
+judge_engine_cgroupns(const struct judge *jg)
+{
+	return jg != NULL ? engineinfo_cgroupns(jg->deps.engineinfo) : DECIDE_CGROUPNS_UNKNOWN;
+}

@@ -43,6 +43,10 @@ struct judge_deps {
 /* A judge with its own counters and decision-id key. NULL when out of memory. */
 struct judge *judge_new(const struct judge_deps *deps);
 void judge_free(struct judge *jg);
+/* The cgroup namespace the engine gives a container that names no mode, as
+ * its last answer says (engineinfo.h), for the record of a create: UNKNOWN
+ * without one. jg may be NULL. */
+enum decide_cgroupns judge_engine_cgroupns(const struct judge *jg);
 
 struct judgement {
 	struct decision d;

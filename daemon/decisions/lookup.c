@@ -126,6 +126,10 @@ mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 	dst->ns_known = src->ns_known;
 	dst->ns_host = src->ns_host;
 	dst->drivers_known = src->drivers_known;
+	free(dst->flags);
+	dst->flags = NULL;
+	if (src->flags != NULL && (dst->flags = strdup(src->flags)) == NULL)
+		return -1;
 	return decide_mounts_merge(dst, src);
 }
 
@@ -172,13 +176,17 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	if (rc == 0) {
 		decide_mounts_clear(&m->mounts);
 		rc = from_records(s->l, ref, &m->mounts);
-		/* A record from before namespaces (migrations 0007, 0012) or
-		 * volume drivers (0009) were kept has its mounts but says nothing
-		 * of those, nor does one of a container that joined another the
-		 * records did not know of its user namespace: the engine is asked
-		 * for them alone, and the record's mounts stay what is judged. */
+		/* A record from before namespaces (migrations 0007, 0012),
+		 * volume drivers (0009) or what it runs with (0013) were kept has
+		 * its mounts but says nothing of those, nor does one of a
+		 * container that joined another the records did not know of its
+		 * user namespace, or one whose create named no cgroup namespace
+		 * mode while the engine's default was not known: the engine is
+		 * asked for them alone, and the record's mounts stay what is
+		 * judged. */
 		m->partial = rc == 1 &&
-		             (!(m->mounts.ns_known & DECIDE_NS_USER) || !m->mounts.drivers_known) &&
+		             (!(m->mounts.ns_known & DECIDE_NS_USER) || !m->mounts.drivers_known ||
+		              m->mounts.flags == NULL) &&
 		             !s->final && s->l != NULL && s->l->socket != NULL;
 	}
 	if ((m->ref = strdup(ref)) == NULL) {
@@ -305,6 +313,10 @@ resolve_one(struct lookup *l, struct lookup_set *s, struct memo *m)
 		if (rc == 1 && !(m->mounts.ns_known & DECIDE_NS_USER)) {
 			m->mounts.ns_known = e.mounts.ns_known;
 			m->mounts.ns_host = e.mounts.ns_host;
+		}
+		if (rc == 1 && m->mounts.flags == NULL) {
+			m->mounts.flags = e.mounts.flags;
+			e.mounts.flags = NULL;
 		}
 		if (rc == 1 && !m->mounts.drivers_known) {
 			m->mounts.drivers_known = e.mounts.drivers_known;

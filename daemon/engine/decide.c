@@ -200,6 +200,7 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		decide_judge_container(c, "RestartPolicy", flag, t->id != NULL ? t->id : "", NULL,
 		                       0);
 		decide_judge_runs_in(c, flag, t->id != NULL ? t->id : "", 1);
+		decide_judge_flags(c, flag, t->id != NULL ? t->id : "");
 	}
 	c->remount = NULL;
 	if (t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE ||
@@ -221,8 +222,9 @@ out:
 }
 
 /* A start (and a restart, which mounts again) is judged by the mounts the
- * container holds now: the record of its
- * create (or an engine lookup), every source resolved again. */
+ * container holds now, every source resolved again, and by what it runs
+ * with, as its create would be judged now: the record of its create (or an
+ * engine lookup). */
 static void
 judge_start(struct ctx *c, const struct engineapi_target *t)
 {
@@ -232,6 +234,7 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 	         t->route == ENGINEAPI_CONTAINER_RESTART ? "restart" : "start", t->id);
 	decide_judge_container(c, "id", flag, t->id, NULL, 0);
 	decide_judge_runs_in(c, flag, t->id, 1);
+	decide_judge_flags(c, flag, t->id);
 	if (t->route == ENGINEAPI_CONTAINER_START) {
 		judge_body_route(c, t);
 		decide_judge_checkpoint_query(c, t);
@@ -301,25 +304,6 @@ judge_engine_userns(struct ctx *c, const struct engineapi_target *t)
 		               "engine whether it does (GET /info on --engine-socket): check that "
 		               "lockset reaches the engine, with \"userns-remap\": \"default\" "
 		               "in /etc/docker/daemon.json");
-}
-
-void
-decide_judge_buildkit(struct ctx *c, const char *field, const char *value, const char *flag,
-                      const char *how)
-{
-	const struct decide_policy *dp = c->dp;
-
-	if ((dp->deny & DENY_NETWORK) || dp->eci)
-		decide_violate(c, "build-network-host", field, value, flag,
-		               "a build %s is not shown to authorization plugins whole, so its "
-		               "host-network steps cannot be refused: use the classic builder "
-		               "(DOCKER_BUILDKIT=0) or ask your administrator",
-		               how);
-	if (dp->remotes.restricted)
-		decide_violate(c, "build-remote", field, value, flag,
-		               "a build %s is not shown to authorization plugins whole, so its "
-		               "context's host cannot be checked (allowedBuildRemotes)",
-		               how);
 }
 
 static void

@@ -69,11 +69,19 @@ struct decide_mounts {
 	 * of a container holding one of these. */
 	struct decide_volopts *vols;
 	size_t nvols;
+	/* What it runs with (decide_container_flags), judged again at every
+	 * start: JSON text, malloc'd. NULL, the default, knows nothing (a
+	 * record written before lockset kept it, or one that could not say
+	 * which cgroup namespace the engine gave it). */
+	char *flags;
 };
 /* Read a mode ("host", "container:x", "private", ...) of the namespace ns
  * (a DECIDE_NS_* bit) into *host and *known, which start out as all known
  * and none shared: "host" shares it, "container:..." makes it unknown. */
 void decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *known);
+
+/* The most bytes of a container's flags text. */
+#define DECIDE_FLAGS_MAX 65536
 
 /* Free what m holds and zero it. Accepts NULL. */
 void decide_mounts_clear(struct decide_mounts *m);
@@ -250,6 +258,23 @@ int decide_eval(const struct decide_policy *dp, const struct decide_request *req
  * req->container). Returns 0, 1 when a VolumesFrom source is unknown (the
  * list is then incomplete), or -1 on ENOMEM. */
 int decide_create_sources(const struct decide_request *req, struct decide_mounts *out);
+/* What a container runs with, from a container create's body (len bytes),
+ * or from the engine's description of one made into such a body
+ * ({"HostConfig": ..., "NetworkingConfig": {"EndpointsConfig": ...}}):
+ * every fact of it that a start is judged by again and that is not a mount
+ * (privileges, namespace modes, capabilities, devices, security options,
+ * system paths, sysctls, runtime, cgroup parent, logging, annotations), read
+ * as a create's facts are (engineapi.h), into *out as JSON text (malloc'd;
+ * release with free). unnamed: the cgroup namespace the engine gave the
+ * container if the body names no mode (API before 1.41 and engines before
+ * 20.10: the host's). Returns 0, or 1 when it cannot be told (a body that
+ * is not a JSON object, an unnamed mode with unnamed UNKNOWN, text over
+ * DECIDE_FLAGS_MAX, ENOMEM): *out is then NULL. */
+int decide_container_flags(const char *body, size_t len, enum decide_cgroupns unnamed, char **out);
+/* 1 when text is flags text as decide_container_flags writes it (read back
+ * from the records), else 0. */
+int decide_flags_valid(const char *text);
+
 /* Free what a decision owns and zero it. Accepts NULL. */
 void decision_clear(struct decision *d);
 /* [{"rule","field","value","flag","message"}, ...]; new reference, NULL on

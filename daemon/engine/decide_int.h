@@ -193,6 +193,12 @@ void decide_judge_exec_start(struct ctx *c, const char *id);
  * its volumes while allowedVolumeDrivers is set: unknown is refused. */
 void decide_judge_container(struct ctx *c, const char *field, const char *flag, const char *ref,
                             const char *image, int write);
+/* What container ref runs with (its flags: decide_container_flags), through
+ * req->container, judged as a create's facts are: a start, a restart, a
+ * restart policy given to it (decide_flags.c). Flags that are not known
+ * are refused (unknown-container) while any rule on them is in force; a
+ * container that is not found at all is left to decide_judge_container. */
+void decide_judge_flags(struct ctx *c, const char *flag, const char *ref);
 /* 1 when image matches ECI's socket-mount image list. */
 int decide_image_allowed(const struct decide_policy *dp, const char *image);
 

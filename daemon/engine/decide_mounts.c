@@ -26,6 +26,7 @@ decide_mounts_clear(struct decide_mounts *m)
 	free(m->drivers);
 	free(m->vols);
 	free(m->image);
+	free(m->flags);
 	memset(m, 0, sizeof(*m));
 }
 

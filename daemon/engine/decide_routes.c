@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Routes judged by their query (pulls, imports, loads, builds, plugins, tags,
- * commits), read as Go's r.Form reads them, and what the inventory says of a
- * route: unknown routes, commands the policy refuses, form-encoded bodies
- * whose values a plugin never sees. */
+ * commits), read as Go's r.Form reads them, the builds BuildKit runs unseen,
+ * and what the inventory says of a route: unknown routes, commands the
+ * policy refuses, form-encoded bodies whose values a plugin never sees. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,4 +501,23 @@ decide_judge_class(struct ctx *c, const struct engineapi_target *t)
 		decide_violate(c, "missing-body", "Content-Type", req->content_type, NULL,
 		               "a form-encoded body overrides the query and is not forwarded to "
 		               "authorization plugins, so it is refused");
+}
+
+void
+decide_judge_buildkit(struct ctx *c, const char *field, const char *value, const char *flag,
+                      const char *how)
+{
+	const struct decide_policy *dp = c->dp;
+
+	if ((dp->deny & DENY_NETWORK) || dp->eci)
+		decide_violate(c, "build-network-host", field, value, flag,
+		               "a build %s is not shown to authorization plugins whole, so its "
+		               "host-network steps cannot be refused: use the classic builder "
+		               "(DOCKER_BUILDKIT=0) or ask your administrator",
+		               how);
+	if (dp->remotes.restricted)
+		decide_violate(c, "build-remote", field, value, flag,
+		               "a build %s is not shown to authorization plugins whole, so its "
+		               "context's host cannot be checked (allowedBuildRemotes)",
+		               how);
 }

@@ -219,6 +219,7 @@ proxy_judge_response(struct proxy *p, const struct proxy_head *req, const char *
 	r.status = status;
 	r.resp_body = resp_body;
 	r.resp_len = resp_body != NULL ? resp_len : 0;
+	r.cgroupns = judge_engine_cgroupns(proxy_deps_of(p)->judge);
 	/* Every create that began ends here, recorded or not (status 0: none). */
 	if (method == NULL || uri == NULL)
 		containers_watch_refused(proxy_deps_of(p)->containers);

@@ -286,17 +286,26 @@ is_recorded(struct containers *c, const char *id)
 	return rc;
 }
 
-/* One create through AuthZReq and AuthZRes. */
+/* One create through AuthZReq and AuthZRes, the engine's default cgroup
+ * namespace as given. */
 static void
-create(struct containers *c, const char *uri, const char *body, int status, const char *id)
+create_in(struct containers *c, const char *uri, const char *body, int status, const char *id,
+          enum decide_cgroupns cgroupns)
 {
 	char resp[128];
-	struct containers_response r = {"POST", uri, body, strlen(body), status, resp, 0};
+	struct containers_response r = {"POST", uri, body, strlen(body), status, resp, 0, cgroupns};
 
 	snprintf(resp, sizeof(resp), "{\"Id\":\"%s\",\"Warnings\":[]}", id);
 	r.resp_len = strlen(resp);
 	CHECK_INT_EQ(containers_watch_request(c, "POST", uri), 1);
 	containers_watch_response(c, &r, 3);
+}
+
+/* One create, on an engine whose default cgroup namespace is private. */
+static void
+create(struct containers *c, const char *uri, const char *body, int status, const char *id)
+{
+	create_in(c, uri, body, status, id, DECIDE_CGROUPNS_PRIVATE);
 }
 
 static void
@@ -435,6 +444,120 @@ test_watch_records_the_user_namespace(void)
 	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_PID | DECIDE_NS_NET);
 	CHECK_INT_EQ(e.mounts.ns_host, DECIDE_NS_PID | DECIDE_NS_NET);
+	containers_entry_clear(&e);
+	containers_close(c);
+	db_close(d);
+}
+
+/* The flags text of id's record (malloc'd), or NULL when not known; a
+ * lookup that fails is a check failure. */
+static char *
+flags_of(struct containers *c, const char *id)
+{
+	struct containers_entry e;
+	char *flags = NULL;
+
+	CHECK_INT_EQ(containers_lookup(c, id, CONTAINERS_BY_ID, &e), 1);
+	if (e.mounts.flags != NULL)
+		flags = strdup(e.mounts.flags);
+	containers_entry_clear(&e);
+	return flags;
+}
+
+/* What a create runs with is recorded with it (0013) and read back across a
+ * reopen: the facts its create was judged by, field by field, and the
+ * cgroup namespace the engine gave it when it named none. */
+static void
+test_watch_records_what_it_runs_with(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	char a[65], b[65], o[65], u[65], *f;
+
+	make_id('a', '2', a);
+	make_id('b', '3', b);
+	make_id('c', '4', o);
+	make_id('d', '5', u);
+	create(c, "/v1.47/containers/create",
+	       "{\"Image\":\"x\",\"HostConfig\":{\"Privileged\":true,\"CapAdd\":[\"SYS_ADMIN\"],"
+	       "\"Devices\":[{\"PathOnHost\":\"/dev/sda\"}],\"MaskedPaths\":[],"
+	       "\"CgroupnsMode\":\"\"}}",
+	       201, a);
+	create_in(c, "/v1.47/containers/create", "{\"Image\":\"x\"}", 201, b, DECIDE_CGROUPNS_HOST);
+	/* Before API 1.41 dockerd gives one that names no mode the host's. */
+	create_in(c, "/v1.40/containers/create", "{\"Image\":\"x\"}", 201, o,
+	          DECIDE_CGROUPNS_UNKNOWN);
+	/* The engine's default not known: recorded, what it runs with not. */
+	create_in(c, "/v1.47/containers/create", "{\"Image\":\"x\"}", 201, u,
+	          DECIDE_CGROUPNS_UNKNOWN);
+	containers_close(c);
+	c = containers_open(d, NULL);
+	f = flags_of(c, a);
+	CHECK_STR_EQ(f, "[[\"privileged\",\"HostConfig.Privileged\",\"true\"],"
+	                "[\"cap-add\",\"HostConfig.CapAdd[0]\",\"SYS_ADMIN\"],"
+	                "[\"device\",\"HostConfig.Devices[0]\",\"/dev/sda\"],"
+	                "[\"masked-paths\",\"HostConfig.MaskedPaths\",\"[]\",[]],"
+	                "[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"private\"]]");
+	free(f);
+	f = flags_of(c, b);
+	CHECK_STR_EQ(f, "[[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"host\"]]");
+	free(f);
+	f = flags_of(c, o);
+	CHECK_STR_EQ(f, "[[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"host\"]]");
+	free(f);
+	f = flags_of(c, u);
+	CHECK(f == NULL);
+	free(f);
+	containers_close(c);
+	db_close(d);
+}
+
+/* A row written before 0013 (flags NULL) knows nothing of what its
+ * container runs with; text that is not flags text makes the row malformed
+ * (a miss: the engine is asked), and no such text is ever written. */
+static void
+test_flags_read_back_are_checked(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	static const char *const bad[] = {
+	    "[[\"privileged\",\"HostConfig.Privileged\"]]",
+	    "[[\"no-such-kind\",\"x\",\"y\"]]",
+	    "[[\"cap-add\",\"HostConfig.CapAdd[0]\",\"X\",[\"list\"]]]",
+	    "{\"privileged\":true}",
+	    "[[\"privileged\",\"HostConfig.Privileged\",\"true\"]",
+	};
+	struct containers_entry e = {0};
+	sqlite3 *raw;
+	char a[65], *f;
+
+	make_id('e', '6', a);
+	create(c, "/containers/create", "{\"Image\":\"x\",\"HostConfig\":{\"Privileged\":true}}",
+	       201, a);
+	CHECK_INT_EQ(sqlite3_open(path, &raw), SQLITE_OK);
+	CHECK_INT_EQ(sqlite3_exec(raw, "UPDATE containers SET flags = NULL", NULL, NULL, NULL),
+	             SQLITE_OK);
+	f = flags_of(c, a);
+	CHECK(f == NULL);
+	free(f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sqlite3_stmt *st;
+
+		CHECK_INT_EQ(
+		    sqlite3_prepare_v2(raw, "UPDATE containers SET flags = ?1", -1, &st, NULL),
+		    SQLITE_OK);
+		sqlite3_bind_text(st, 1, bad[i], -1, SQLITE_STATIC);
+		CHECK_INT_EQ(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), -1);
+		containers_entry_clear(&e);
+		CHECK_INT_EQ(decide_flags_valid(bad[i]), 0);
+	}
+	sqlite3_close(raw);
+	/* Nor is such text written. */
+	memcpy(e.id, a, 65);
+	e.mounts.flags = strdup(bad[1]);
+	CHECK_INT_EQ(containers_record(c, &e, containers_generation(c)), -1);
 	containers_entry_clear(&e);
 	containers_close(c);
 	db_close(d);
@@ -596,6 +719,8 @@ main(void)
 	RUN(test_watch_records_namespaces);
 	RUN(test_watch_records_the_user_namespace);
 	RUN(test_watch_records_volume_drivers);
+	RUN(test_watch_records_what_it_runs_with);
+	RUN(test_flags_read_back_are_checked);
 	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
 	RUN(test_watch_forgets_before_dockerd_removes);
 	cleanup();

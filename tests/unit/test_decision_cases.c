@@ -274,7 +274,8 @@ ns_bits(const char *s, size_t n)
  * host; without one nothing is known of them. A word drivers=LIST (a
  * comma-separated list, maybe empty) names the drivers of its volumes;
  * without one they are not known. A word fs=TYPE|DEVICE|O is a local volume
- * it holds with those options. */
+ * it holds with those options. A word hc=HOSTCONFIG (JSON without spaces)
+ * is what it runs with; without one that is not known. */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -313,6 +314,16 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 					return -1;
 				}
 				decide_volopts_clear(&v);
+			} else if (strncmp(tok, "hc=", 3) == 0) {
+				char body[1024];
+
+				/* What it runs with: its HostConfig (no spaces), as
+				 * its create named it or the engine describes it. */
+				snprintf(body, sizeof(body), "{\"HostConfig\":%s}", tok + 3);
+				if (decide_container_flags(body, strlen(body),
+				                           DECIDE_CGROUPNS_PRIVATE,
+				                           &out->flags) != 0)
+					return -1;
 			} else if (strncmp(tok, "drivers=", 8) == 0) {
 				char *dsave, *d;
 

@@ -406,6 +406,52 @@ test_container_namespaces_from_inspect(void)
 	free(side);
 }
 
+/* What a container runs with, from its inspect: its HostConfig and its
+ * endpoints' sysctls, read as a create's; the runtime and logging driver
+ * dockerd filled in are left out when they are the engine's defaults
+ * (/info), and kept (judged as named) when /info does not answer. */
+static void
+test_container_flags_from_inspect(void)
+{
+	char *priv = chunked(
+	    "{\"Id\":\"" ID_WEB "\",\"Name\":\"/priv\",\"Config\":{},"
+	    "\"HostConfig\":{\"Privileged\":true,\"PidMode\":\"host\",\"CapAdd\":[\"SYS_ADMIN\"],"
+	    "\"CgroupnsMode\":\"\",\"Runtime\":\"runc\",\"LogConfig\":{\"Type\":\"json-file\","
+	    "\"Config\":{}}},\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"DriverOpts\":"
+	    "{\"com.docker.network.endpoint.sysctls\":\"net.ipv4.conf.IFNAME.forwarding=1\"}}}},"
+	    "\"Mounts\":[]}");
+	char *info = chunked("{\"ID\":\"x\",\"DefaultRuntime\":\"runc\","
+	                     "\"LoggingDriver\":\"json-file\"}");
+	const struct route with_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
+	                                  {"/info", info, REPLY_CLOSE},
+	                                  {NULL, NULL, 0}};
+	const struct route without_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
+	                                     {NULL, NULL, 0}};
+	struct containers_entry e;
+	char err[256] = "";
+	int cacheable = -1;
+
+	server_start(with_info);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "priv", &e, &cacheable, err, 256), 1);
+	CHECK_STR_EQ(e.mounts.flags,
+	             "[[\"privileged\",\"HostConfig.Privileged\",\"true\"],"
+	             "[\"pid\",\"HostConfig.PidMode\",\"host\"],"
+	             "[\"cap-add\",\"HostConfig.CapAdd[0]\",\"SYS_ADMIN\"],"
+	             "[\"sysctl\",\"NetworkingConfig.EndpointsConfig.bridge.DriverOpts\","
+	             "\"net.ipv4.conf.IFNAME.forwarding\"],"
+	             "[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"host\"]]");
+	containers_entry_clear(&e);
+	server_stop();
+	server_start(without_info);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "priv", &e, &cacheable, err, 256), 1);
+	CHECK(e.mounts.flags != NULL && strstr(e.mounts.flags, "[\"runtime\",") != NULL &&
+	      strstr(e.mounts.flags, "[\"log-driver\",") != NULL);
+	containers_entry_clear(&e);
+	server_stop();
+	free(priv);
+	free(info);
+}
+
 /* The container an exec runs in: its ContainerID, when the engine answers
  * for exactly that exec. */
 static void
@@ -783,6 +829,7 @@ main(void)
 	RUN(test_get_gives_up_at_the_deadline_and_without_a_server);
 	RUN(test_container_mounts_from_inspect_volumes_and_volumes_from);
 	RUN(test_container_namespaces_from_inspect);
+	RUN(test_container_flags_from_inspect);
 	RUN(test_exec_names_its_container);
 	RUN(test_container_unknown_when_it_cannot_be_described);
 	RUN(test_volume_driver_absent_and_unknown);
