@@ -25,6 +25,8 @@ static const struct {
      "container.restart.allowed"},
     {"container.attach", "container.attach.denied", "container.attach.audited",
      "container.attach.allowed"},
+    {"container.unpause", "container.unpause.denied", "container.unpause.audited",
+     "container.unpause.allowed"},
     {"exec.start", "exec.start.denied", "exec.start.audited", "exec.start.allowed"},
     {"image.pull", "image.pull.denied", "image.pull.audited", "image.pull.allowed"},
     {"image.import", "image.import.denied", "image.import.audited", "image.import.allowed"},
@@ -241,15 +243,19 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 	}
 }
 
-/* docker exec and attach reach a process in the container: in the host's
- * user namespace, the host's root. An exec's body is judged too. */
+/* docker exec and attach reach a process in the container, and unpause
+ * lets its processes run again: in the host's user namespace, the host's
+ * root. An exec's body is judged too. */
 static void
 judge_runs_in(struct ctx *c, const struct engineapi_target *t)
 {
 	char flag[300];
 
 	snprintf(flag, sizeof(flag), "docker %s %s",
-	         t->route == ENGINEAPI_EXEC_CREATE ? "exec" : "attach", t->id);
+	         t->route == ENGINEAPI_EXEC_CREATE         ? "exec"
+	         : t->route == ENGINEAPI_CONTAINER_UNPAUSE ? "unpause"
+	                                                   : "attach",
+	         t->id);
 	if (t->route == ENGINEAPI_EXEC_CREATE)
 		judge_body_route(c, t);
 	decide_judge_runs_in(c, flag, t->id, 0);
@@ -352,6 +358,7 @@ judge_route(struct ctx *c, const struct engineapi_target *t)
 		break;
 	case ENGINEAPI_EXEC_CREATE:
 	case ENGINEAPI_CONTAINER_ATTACH:
+	case ENGINEAPI_CONTAINER_UNPAUSE:
 		judge_runs_in(c, t);
 		break;
 	case ENGINEAPI_EXEC_START:

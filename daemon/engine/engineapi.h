@@ -49,6 +49,7 @@ enum engineapi_route {
 	ENGINEAPI_CONTAINER_ATTACH,  /* POST /containers/{id}/attach, GET .../attach/ws: the
 	                                streams of the process a container runs */
 	ENGINEAPI_EXEC_START,        /* POST /exec/{id}/start: runs an exec made earlier */
+	ENGINEAPI_CONTAINER_UNPAUSE, /* POST /containers/{id}/unpause: its processes run again */
 	ENGINEAPI_UNKNOWN,           /* a mutating request on a route not in the inventory */
 };
 
@@ -105,7 +106,8 @@ int engineapi_reads_body(const char *method, enum engineapi_route route);
 /* Release what engineapi_classify allocated. Accepts NULL. */
 void engineapi_target_clear(struct engineapi_target *t);
 /* Stable route name: "container.create", "exec.create", "container.update",
- * "container.start", "container.attach", "exec.start", "image.create", "image.load", "build", "plugin.install",
+ * "container.start", "container.attach", "container.unpause", "exec.start", "image.create",
+ * "image.load", "build", "plugin.install",
  * "volume.create", "service.create", "service.update", "swarm.join",
  * "plugin.set", "plugin.enable", "image.tag", "image.push", "registry.login",
  * "registry.read", "commit", "unknown", "other". */

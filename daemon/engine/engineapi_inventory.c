@@ -48,7 +48,7 @@ static const struct engineapi_entry inventory[] = {
     ROW("POST", "/containers/create", CONTAINER_CREATE, JUDGED, NULL, FORM),
     ROW("POST", "/containers/{id}/kill", OTHER, READONLY, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/pause", OTHER, READONLY, NULL, FORM | WIDE),
-    ROW("POST", "/containers/{id}/unpause", OTHER, READONLY, NULL, FORM | WIDE),
+    ROW("POST", "/containers/{id}/unpause", CONTAINER_UNPAUSE, JUDGED, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/restart", CONTAINER_RESTART, JUDGED, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/start", CONTAINER_START, JUDGED, NULL, FORM | WIDE),
     ROW("POST", "/containers/{id}/stop", OTHER, READONLY, NULL, FORM | WIDE),

@@ -28,6 +28,8 @@ engineapi_route_name(enum engineapi_route route)
 		return "container.attach";
 	case ENGINEAPI_EXEC_START:
 		return "exec.start";
+	case ENGINEAPI_CONTAINER_UNPAUSE:
+		return "container.unpause";
 	case ENGINEAPI_IMAGE_CREATE:
 		return "image.create";
 	case ENGINEAPI_IMAGE_LOAD:

@@ -371,6 +371,12 @@ test_route_first_registered_pattern_wins(void)
 	classify_as("POST", "/exec/e1/start", &t, ENGINEAPI_EXEC_START, ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.command, "exec");
 	engineapi_target_clear(&t);
+	/* An unpause lets what runs in the container run again. */
+	classify_as("POST", "/v1.47/containers/c1/unpause", &t, ENGINEAPI_CONTAINER_UNPAUSE,
+	            ENGINEAPI_JUDGED);
+	CHECK_STR_EQ(t.id, "c1");
+	CHECK_INT_EQ(t.form, 1);
+	engineapi_target_clear(&t);
 	classify_as("PUT", "/containers/c1/archive?path=/tmp", &t, ENGINEAPI_CONTAINER_ARCHIVE,
 	            ENGINEAPI_JUDGED);
 	CHECK_STR_EQ(t.command, "cp");
