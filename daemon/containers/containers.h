@@ -109,7 +109,7 @@ struct containers_response {
  * (decide_create_sources; VolumesFrom through the records), its name (the
  * name query parameter), image and what it runs with
  * (decide_container_flags: a create that names no cgroup namespace mode
- * gets r->cgroupns, or the host's before API 1.41; not known with neither),
+ * gets r->cgroupns, or the host's before API 1.41),
  * unless its body names mounts the record could not describe, or
  * containers were removed while it was in flight: its start then asks the
  * engine. c may be NULL. */

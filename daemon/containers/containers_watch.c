@@ -196,8 +196,8 @@ describe_create(struct containers *c, const struct containers_response *r,
 		goto out;
 	if ((rc = decide_create_sources(&req, &e->mounts)) != 0)
 		goto out;
-	/* Flags that cannot be told leave them unknown: the start asks the
-	 * engine for them alone. */
+	/* Flags that cannot be told (too large) leave them unknown: the start
+	 * asks the engine for them alone. */
 	decide_container_flags(r->req_body, r->req_len,
 	                       t->before_1_41 ? DECIDE_CGROUPNS_HOST : r->cgroupns,
 	                       &e->mounts.flags);

@@ -21,8 +21,9 @@ struct memo {
 	char *ref;
 	enum memo_state state;
 	struct decide_mounts mounts;
-	/* A record's mounts, missing its namespaces or volume drivers (written
-	 * before lockset kept them), which the engine is asked for. */
+	/* A record's mounts, missing its namespaces, volume drivers or what it
+	 * runs with (written before lockset kept them), which the engine is
+	 * asked for. */
 	int partial;
 };
 
@@ -180,10 +181,8 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 		 * volume drivers (0009) or what it runs with (0013) were kept has
 		 * its mounts but says nothing of those, nor does one of a
 		 * container that joined another the records did not know of its
-		 * user namespace, or one whose create named no cgroup namespace
-		 * mode while the engine's default was not known: the engine is
-		 * asked for them alone, and the record's mounts stay what is
-		 * judged. */
+		 * user namespace: the engine is asked for them alone, and the
+		 * record's mounts stay what is judged. */
 		m->partial = rc == 1 &&
 		             (!(m->mounts.ns_known & DECIDE_NS_USER) || !m->mounts.drivers_known ||
 		              m->mounts.flags == NULL) &&

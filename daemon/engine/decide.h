@@ -71,8 +71,7 @@ struct decide_mounts {
 	size_t nvols;
 	/* What it runs with (decide_container_flags), judged again at every
 	 * start: JSON text, malloc'd. NULL, the default, knows nothing (a
-	 * record written before lockset kept it, or one that could not say
-	 * which cgroup namespace the engine gave it). */
+	 * record written before lockset kept it). */
 	char *flags;
 };
 /* Read a mode ("host", "container:x", "private", ...) of the namespace ns
@@ -267,9 +266,10 @@ int decide_create_sources(const struct decide_request *req, struct decide_mounts
  * as a create's facts are (engineapi.h), into *out as JSON text (malloc'd;
  * release with free). unnamed: the cgroup namespace the engine gave the
  * container if the body names no mode (API before 1.41 and engines before
- * 20.10: the host's). Returns 0, or 1 when it cannot be told (a body that
- * is not a JSON object, an unnamed mode with unnamed UNKNOWN, text over
- * DECIDE_FLAGS_MAX, ENOMEM): *out is then NULL. */
+ * 20.10: the host's); UNKNOWN keeps it as not known, which a start refuses
+ * while --cgroupns=host is denied. Returns 0, or 1 when it cannot be told
+ * (a body that is not a JSON object, text over DECIDE_FLAGS_MAX, ENOMEM):
+ * *out is then NULL. */
 int decide_container_flags(const char *body, size_t len, enum decide_cgroupns unnamed, char **out);
 /* 1 when text is flags text as decide_container_flags writes it (read back
  * from the records), else 0. */

@@ -128,13 +128,13 @@ decide_container_flags(const char *body, size_t len, enum decide_cgroupns unname
 	    facts_json(f, arr, &named) != 0)
 		goto out;
 	/* The mode the engine gave a container that names none is kept as
-	 * the mode it has: the engine's default may change before the start. */
-	if (!named && unnamed == DECIDE_CGROUPNS_UNKNOWN)
-		goto out;
+	 * the mode it has: the engine's default may change before the start.
+	 * "" when that default was not known (judge_entry). */
 	if (!named &&
-	    json_array_append_new(
-	        arr, json_pack("[sss]", "cgroupns", "HostConfig.CgroupnsMode",
-	                       unnamed == DECIDE_CGROUPNS_HOST ? "host" : "private")) != 0)
+	    json_array_append_new(arr, json_pack("[sss]", "cgroupns", "HostConfig.CgroupnsMode",
+	                                         unnamed == DECIDE_CGROUPNS_HOST      ? "host"
+	                                         : unnamed == DECIDE_CGROUPNS_PRIVATE ? "private"
+	                                                                              : "")) != 0)
 		goto out;
 	*out = json_dumps(arr, JSON_COMPACT);
 	if (*out != NULL && strlen(*out) <= DECIDE_FLAGS_MAX)
@@ -239,6 +239,17 @@ judge_entry(struct ctx *c, const json_t *e, const char *image)
 	 * (decide_judge_runs_in), from the same create. */
 	if (fa.kind == EF_USERNS_MODE)
 		return;
+	/* A create that named no cgroup namespace while the engine's default
+	 * was not known: the host's, for all lockset can tell. */
+	if (fa.kind == EF_CGROUPNS_MODE && fa.value[0] == '\0') {
+		if (c->dp->deny & DENY_CGROUPNS)
+			decide_violate(
+			    c, "unknown-container", fa.name, "", "--cgroupns=host",
+			    "the container named no cgroup namespace mode when it was "
+			    "created, and lockset could not ask the engine then which one "
+			    "it gets (GET /info on --engine-socket): it may be the host's");
+		return;
+	}
 	fa.nlist = json_array_size(list);
 	if (fa.nlist > sizeof(entries) / sizeof(entries[0]) &&
 	    (v = malloc(fa.nlist * sizeof(*v))) == NULL) {

@@ -275,11 +275,14 @@ ns_bits(const char *s, size_t n)
  * comma-separated list, maybe empty) names the drivers of its volumes;
  * without one they are not known. A word fs=TYPE|DEVICE|O is a local volume
  * it holds with those options. A word hc=HOSTCONFIG (JSON without spaces)
- * is what it runs with; without one that is not known. */
+ * is what it runs with; without one that is not known. A word
+ * cgroupns=host|private|unknown before it is the cgroup namespace the
+ * engine gave it if it names none (private without one). */
 static int
 case_container(void *arg, const char *ref, struct decide_mounts *out)
 {
 	const struct testcase *tc = arg;
+	enum decide_cgroupns unnamed = DECIDE_CGROUPNS_PRIVATE;
 	char line[1024], *tok, *save;
 	size_t i;
 
@@ -314,14 +317,19 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 					return -1;
 				}
 				decide_volopts_clear(&v);
+			} else if (strncmp(tok, "cgroupns=", 9) == 0) {
+				unnamed = strcmp(tok + 9, "host") == 0 ? DECIDE_CGROUPNS_HOST
+				          : strcmp(tok + 9, "private") == 0
+				              ? DECIDE_CGROUPNS_PRIVATE
+				              : DECIDE_CGROUPNS_UNKNOWN;
 			} else if (strncmp(tok, "hc=", 3) == 0) {
 				char body[1024];
 
 				/* What it runs with: its HostConfig (no spaces), as
 				 * its create named it or the engine describes it. */
 				snprintf(body, sizeof(body), "{\"HostConfig\":%s}", tok + 3);
-				if (decide_container_flags(body, strlen(body),
-				                           DECIDE_CGROUPNS_PRIVATE,
+				free(out->flags);
+				if (decide_container_flags(body, strlen(body), unnamed,
 				                           &out->flags) != 0)
 					return -1;
 			} else if (strncmp(tok, "drivers=", 8) == 0) {
