@@ -174,8 +174,26 @@ check_strings(const json_t *arr, const char *ptr, size_t max, const char *what,
 	}
 }
 
+/* A container's HostConfig, as the engine describes it: an object whose
+ * flags text fits (decide_container_flags). */
+static void
+check_host_config(const json_t *v, const char *ptr, struct problems *errs)
+{
+	char *body = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL, *flags = NULL;
+
+	if (!json_is_object(v))
+		problems_add(errs, ptr, "expected the container's HostConfig, an object; found %s",
+		             jv_type_name(v));
+	else if (body == NULL || strlen(body) > DECIDE_FLAGS_MAX ||
+	         decide_container_flags(body, strlen(body), DECIDE_CGROUPNS_HOST, &flags) != 0)
+		problems_add(errs, ptr, "a HostConfig of at most %d bytes whose flags fit as many",
+		             DECIDE_FLAGS_MAX);
+	free(body);
+	free(flags);
+}
+
 /* One container: its host paths, or {"sources": [...], "volumeDrivers": [...],
- * "hostNamespaces": [...]}. */
+ * "hostNamespaces": [...], "hostConfig": {...}}. */
 static void
 check_container(const json_t *c, const char *ptr, struct problems *errs)
 {
@@ -199,10 +217,12 @@ check_container(const json_t *c, const char *ptr, struct problems *errs)
 		else if (strcmp(key, "hostNamespaces") == 0)
 			check_strings(v, sub ? sub : ptr, 4, "namespaces", check_host_namespace,
 			              errs);
+		else if (strcmp(key, "hostConfig") == 0)
+			check_host_config(v, sub ? sub : ptr, errs);
 		else
 			problems_add(errs, sub ? sub : ptr,
-			             "unknown member: expected sources, volumeDrivers or "
-			             "hostNamespaces");
+			             "unknown member: expected sources, volumeDrivers, "
+			             "hostNamespaces or hostConfig");
 		free(sub);
 	}
 	if (json_object_get(c, "sources") == NULL)
@@ -234,7 +254,9 @@ check_containers(const json_t *containers, struct problems *errs)
 /* decide_container_fn over "containers" (arg): a ref as given, or with its
  * leading '/' added or removed (names are the same either way). Its volume
  * drivers are known when it is described as an object, its namespaces when
- * that object lists those it shares with the host (maybe none). */
+ * that object lists those it shares with the host (maybe none), what it
+ * runs with when it gives its hostConfig (read as the engine's: an empty
+ * CgroupnsMode is the host's). */
 static int
 given_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -270,6 +292,18 @@ given_container(void *arg, const char *ref, struct decide_mounts *out)
 		out->ns_known = DECIDE_NS_ALL;
 		for (i = 0; i < json_array_size(v); i++)
 			out->ns_host |= host_namespace_bit(json_array_get(v, i));
+	}
+	if ((v = json_object_get(c, "hostConfig")) != NULL) {
+		json_t *body = json_pack("{s:O}", "HostConfig", v);
+		char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+		int rc = text != NULL ? decide_container_flags(text, strlen(text),
+		                                               DECIDE_CGROUPNS_HOST, &out->flags)
+		                      : -1;
+
+		json_decref(body);
+		free(text);
+		if (rc != 0)
+			return -1;
 	}
 	return 1;
 }

@@ -85,11 +85,18 @@ expect_status "a well-formed request is judged" 200
 # --- a start is judged by its container's paths as they resolve now, and
 # under ECI by its user namespace, known when the caller lists the
 # namespaces it shares with the host (none here)
-decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[\"$SHARE/dir\"],\"hostNamespaces\":[]}}}"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[\"$SHARE/dir\"],\"hostNamespaces\":[],\"hostConfig\":{}}}}"
 expect_json "a start whose bind is a directory in the share is allowed" .allow true
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":[\"$SHARE/dir\"]}}"
-expect_json "... described by its paths alone, its user namespace is not known: refused" \
-	'[.violations[].rule] | join(",")' unknown-container
+expect_json "... described by its paths alone, its user namespace and flags are not known: refused" \
+	'[.violations[].rule] | unique | join(",")' unknown-container
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[\"$SHARE/dir\"],\"hostNamespaces\":[],\"hostConfig\":{\"Privileged\":true,\"NetworkMode\":\"bridge\"}}}}"
+expect_json "a start of a container whose hostConfig says privileged is refused" \
+	'[.violations[].rule] | join(",")' privileged
+expect_json "... its field named as the engine shows it" '.violations[0].field' HostConfig.Privileged
+decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"sources":[],"hostConfig":[]}}}'
+expect_error "a hostConfig that is not an object" 400 invalid_request
+expect_json "... is named" '.error.details[0].path' /containers/x/hostConfig
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/exec\",\"body\":{\"Cmd\":[\"sh\"]},\"containers\":{\"web\":{\"sources\":[],\"hostNamespaces\":[\"user\",\"pid\"]}}}"
 expect_json "an exec into one that runs in the host's user namespace is refused" \
 	'[.violations[].rule] | join(",")' host-userns
@@ -131,6 +138,33 @@ rmdir "$SHARE/dir2" && ln -s / "$SHARE/dir2"
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID/start\"}"
 engine_expect "its start, once the source is a symlink to /, is refused" .allow false
 engine_expect "... as a bind outside the shares" "$RULES" bind-outside-shares
+
+# --- what a container runs with is recorded too: one created with
+# --cap-add SYS_ADMIN while the policy allowed it takes no start once the
+# policy denies the flag
+IDP=$(printf 'b%.0s' $(seq 64))
+CAPS='{"Image":"alpine","HostConfig":{"CapAdd":["SYS_ADMIN"]}}'
+authz /AuthZPlugin.AuthZReq "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/containers/create\",\"RequestBody\":\"$(b64 "$CAPS")\"}"
+expect_json "a create adding SYS_ADMIN is allowed while the policy allows it" .Allow true
+authz /AuthZPlugin.AuthZRes "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/containers/create\",\"RequestBody\":\"$(b64 "$CAPS")\",\"ResponseStatusCode\":201,\"ResponseBody\":\"$(b64 "{\"Id\":\"$IDP\"}")\"}"
+check "it is recorded with what it runs with" \
+	test "$(row "json_extract(flags, '\$[0][2]')" "$IDP")" = SYS_ADMIN
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$IDP/start\"}"
+expect_json "its start is allowed" .allow true
+jq '.containerPolicy.deniedFlags += ["--cap-add=SYS_ADMIN"]' "$T/policy.json" >"$T/caps.json"
+lockset_stop
+put_policy "$T/caps.json"
+lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$IDP/start\"}"
+expect_json "once the policy denies the flag, its start is refused as its create would be" \
+	'[.violations[].rule] | join(",")' cap-add
+sqlite3 "$DB" "UPDATE containers SET flags = NULL WHERE id = '$IDP'"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$IDP/start\"}"
+expect_json "a record from before flags were kept, no engine to ask: refused" \
+	'[.violations[].rule] | join(",")' unknown-container
+lockset_stop
+put_policy "$T/policy.json"
+lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
 
 lockset_stop
 lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
@@ -175,7 +209,7 @@ jq '.containerPolicy.allowedVolumeDrivers = ["rexray"]' "$T/policy.json" >"$T/dr
 put_policy "$T/drivers.json"
 lockset_stop
 lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
-decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[\"$SHARE/ok\"],\"volumeDrivers\":[\"local\",\"rexray\"],\"hostNamespaces\":[]}}}"
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[\"$SHARE/ok\"],\"volumeDrivers\":[\"local\",\"rexray\"],\"hostNamespaces\":[],\"hostConfig\":{}}}}"
 expect_json "a start whose volumes come from listed drivers is allowed" .allow true
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"web\":{\"sources\":[],\"volumeDrivers\":[\"local-persist\"]}}}"
 expect_json "one holding an unlisted plugin's volume is refused" '.violations[0].rule' volume-driver
