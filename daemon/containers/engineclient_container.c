@@ -292,15 +292,35 @@ string_of(const json_t *o, const char *name)
 	return s != NULL ? s : "";
 }
 
+/* Leave out of hc MaskedPaths or ReadonlyPaths (masked set) when they hold
+ * what dockerd writes there for a container that names none
+ * (decide_systempaths_engine_default). */
+static void
+drop_default_paths(json_t *hc, int masked)
+{
+	const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
+	const json_t *a = json_object_get(hc, name), *v;
+	size_t i, n = 0;
+
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || n == sizeof(list) / sizeof(list[0]))
+			return;
+		list[n++] = json_string_value(v);
+	}
+	if (json_is_array(a) && decide_systempaths_engine_default(masked, list, n))
+		json_object_del(hc, name);
+}
+
 /* What the container runs with (decide_container_flags), from its HostConfig
  * and the endpoints of its networks (c, hc), as a create of it would say
  * them. dockerd fills in a runtime and a logging driver at create for one
  * that names none: when they are the engine's defaults (GET /info:
  * DefaultRuntime, LoggingDriver), as on every container made without a
  * choice, they are left out; when /info cannot tell, they stay and are
- * judged as named. A CgroupnsMode left empty (engines before 20.10) is the
- * host's. m->flags stays NULL (not known) when they cannot be told. 0, or -1
- * on ENOMEM. */
+ * judged as named. So are system paths that are an engine's defaults. A
+ * CgroupnsMode left empty (engines before 20.10) is the host's. m->flags
+ * stays NULL (not known) when they cannot be told. 0, or -1 on ENOMEM. */
 static int
 add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_mounts *m)
 {
@@ -319,6 +339,8 @@ add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_m
 		json_object_del(copy, "Runtime");
 	if (info != NULL && strcmp(string_of(lc, "Type"), string_of(info, "LoggingDriver")) == 0)
 		json_object_del(lc, "Type");
+	drop_default_paths(copy, 1);
+	drop_default_paths(copy, 0);
 	body =
 	    json_pack("{s:O, s:{s:O?}}", "HostConfig", copy, "NetworkingConfig", "EndpointsConfig",
 	              json_object_get(json_object_get(c, "NetworkSettings"), "Networks"));

@@ -271,6 +271,13 @@ int decide_create_sources(const struct decide_request *req, struct decide_mounts
  * (a body that is not a JSON object, text over DECIDE_FLAGS_MAX, ENOMEM):
  * *out is then NULL. */
 int decide_container_flags(const char *body, size_t len, enum decide_cgroupns unnamed, char **out);
+/* dockerd writes its own version's MaskedPaths (masked set) or ReadonlyPaths
+ * into the HostConfig of every container that names none, which the
+ * engine's description cannot tell from a list the create named: 1 when
+ * list (n paths) holds what every engine since Docker 20.10 puts there, as
+ * such a default does (the engine's description may leave it out), else 0
+ * (judged as named). */
+int decide_systempaths_engine_default(int masked, const char *const *list, size_t n);
 /* 1 when text is flags text as decide_container_flags writes it (read back
  * from the records), else 0. */
 int decide_flags_valid(const char *text);

@@ -216,6 +216,32 @@ static const char *const default_masked[] = {
 static const char *const default_readonly[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
+/* What every engine since Docker 20.10 masks by default (later ones add
+ * /proc/interrupts and /sys/devices/virtual/powercap); the read-only list
+ * has not changed. */
+static const char *const oldest_masked[] = {
+    "/proc/acpi",          "/proc/asound",      "/proc/kcore", "/proc/keys",
+    "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",  "/proc/timer_list",
+    "/proc/timer_stats",   "/sys/firmware",
+};
+
+int
+decide_systempaths_engine_default(int masked, const char *const *list, size_t n)
+{
+	const char *const *want = masked ? oldest_masked : default_readonly;
+	size_t nwant = masked ? sizeof(oldest_masked) / sizeof(*want)
+	                      : sizeof(default_readonly) / sizeof(*want);
+
+	for (size_t i = 0; i < nwant; i++) {
+		size_t j = 0;
+
+		while (j < n && strcmp(list[j], want[i]) != 0)
+			j++;
+		if (j == n)
+			return 0;
+	}
+	return 1;
+}
 
 /* SHA-256 of a profile's JSON with white space outside strings removed (what
  * docker run sends), as "sha256:<hex>"; "" when it cannot be computed. */

@@ -420,9 +420,25 @@ test_container_flags_from_inspect(void)
 	    "\"Config\":{}}},\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"DriverOpts\":"
 	    "{\"com.docker.network.endpoint.sysctls\":\"net.ipv4.conf.IFNAME.forwarding=1\"}}}},"
 	    "\"Mounts\":[]}");
+	/* An ordinary container on Docker 20.10: its defaults, filled in. */
+	char *plain = chunked(
+	    "{\"Id\":\"" ID_SRC "\",\"Name\":\"/plain\",\"Config\":{},"
+	    "\"HostConfig\":{\"NetworkMode\":\"default\",\"CgroupnsMode\":\"private\","
+	    "\"Runtime\":\"runc\",\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{}},"
+	    "\"MaskedPaths\":[\"/proc/asound\",\"/proc/acpi\",\"/proc/kcore\",\"/proc/keys\","
+	    "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\","
+	    "\"/proc/sched_debug\",\"/proc/scsi\",\"/sys/firmware\"],\"ReadonlyPaths\":"
+	    "[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\",\"/proc/sysrq-trigger\"]},"
+	    "\"Mounts\":[]}");
+	/* systempaths=unconfined: empty lists, judged. */
+	char *open = chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/open\",\"Config\":{},"
+	                     "\"HostConfig\":{\"CgroupnsMode\":\"private\",\"MaskedPaths\":[],"
+	                     "\"ReadonlyPaths\":[]},\"Mounts\":[]}");
 	char *info = chunked("{\"ID\":\"x\",\"DefaultRuntime\":\"runc\","
 	                     "\"LoggingDriver\":\"json-file\"}");
 	const struct route with_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
+	                                  {"/containers/plain/json", plain, REPLY_CLOSE},
+	                                  {"/containers/open/json", open, REPLY_CLOSE},
 	                                  {"/info", info, REPLY_CLOSE},
 	                                  {NULL, NULL, 0}};
 	const struct route without_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
@@ -441,6 +457,14 @@ test_container_flags_from_inspect(void)
 	             "\"net.ipv4.conf.IFNAME.forwarding\"],"
 	             "[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"host\"]]");
 	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "plain", &e, &cacheable, err, 256), 1);
+	CHECK_STR_EQ(e.mounts.flags, "[[\"network\",\"HostConfig.NetworkMode\",\"default\"],"
+	                             "[\"cgroupns\",\"HostConfig.CgroupnsMode\",\"private\"]]");
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "open", &e, &cacheable, err, 256), 1);
+	CHECK(e.mounts.flags != NULL && strstr(e.mounts.flags, "[\"masked-paths\",") != NULL &&
+	      strstr(e.mounts.flags, "[\"readonly-paths\",") != NULL);
+	containers_entry_clear(&e);
 	server_stop();
 	server_start(without_info);
 	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "priv", &e, &cacheable, err, 256), 1);
@@ -449,6 +473,8 @@ test_container_flags_from_inspect(void)
 	containers_entry_clear(&e);
 	server_stop();
 	free(priv);
+	free(plain);
+	free(open);
 	free(info);
 }
 
