@@ -409,6 +409,10 @@ resumed(void *arg)
 		j->resume(j->resume_arg);
 		return;
 	}
+	/* What the engine said named more to ask it (a container a started one
+	 * joins): another round, LOOKUP_ROUNDS at most. */
+	if (lookup_set_missing(j->containers) > 0 && requeue(j, queue_lookup) == 0)
+		return;
 	if (wants_engine_check(j) && requeue(j, queue_engine_check) == 0)
 		return;
 	if (settle(&d->req, d->component, d->actor, j) == 0)

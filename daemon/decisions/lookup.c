@@ -49,7 +49,8 @@ struct lookup_set {
 	size_t n, missing; /* missing: containers, volumes and networks */
 	struct omemo obj[LOOKUP_MAX_OBJECTS];
 	size_t nobj;
-	int final; /* handed to the engine: given is not asked, nothing more is queued */
+	int final;  /* handed to the engine: given is not asked, nothing more is queued */
+	int rounds; /* lookup_set_resolve calls so far */
 	long long policy_version;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -376,6 +377,8 @@ lookup_main(void *arg)
 			if (s->obj[i].state == MEMO_MISSING)
 				resolve_object(l, &s->obj[i]);
 		s->missing = 0;
+		/* Another round may follow: what is asked about next is noted. */
+		s->final = s->rounds >= LOOKUP_ROUNDS;
 		/* The set belongs to the judgement again: no touching it after. */
 		s->done(s->done_arg);
 	}
@@ -395,6 +398,7 @@ lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(
 	}
 	s->final = 1;
 	s->given = NULL;
+	s->rounds++;
 	s->policy_version = policy_version;
 	s->done = done;
 	s->done_arg = arg;

@@ -29,6 +29,9 @@ struct lookup;
 #define LOOKUP_MAX_QUEUE   1024 /* judgements waiting for the engine; more: unknown */
 #define LOOKUP_MAX_REFS    64   /* containers one judgement may ask about */
 #define LOOKUP_MAX_OBJECTS 32   /* volumes and networks one judgement may ask about */
+/* Rounds of engine lookups one judgement may take: what a started container
+ * runs with, once the engine told it, may name a container it joins. */
+#define LOOKUP_ROUNDS 2
 
 /* Start the lookup threads. records (borrowed) may be NULL: nothing is
  * recorded or read; engine_socket (copied) NULL or "": no engine is asked.
@@ -76,9 +79,11 @@ size_t lookup_set_missing(const struct lookup_set *s);
 /* Ask the engine about every container, volume and network waiting, on a
  * lookup thread, then call done(arg) there; given is not called again, and the set
  * belongs to the lookup thread until done is called. What the engine
- * describes of containers is recorded with policy_version. Returns 0 when
- * queued, or -1 when the engine cannot be asked (none configured, queue
- * full): they then stay unknown. */
+ * describes of containers is recorded with policy_version. Until the
+ * LOOKUP_ROUNDS-th call, what the judgement asks about next is noted for
+ * another round (lookup_set_missing); after it, it is unknown. Returns 0
+ * when queued, or -1 when the engine cannot be asked (none configured,
+ * queue full): they then stay unknown. */
 int lookup_set_resolve(struct lookup_set *s, long long policy_version, void (*done)(void *arg),
                        void *arg);
 
