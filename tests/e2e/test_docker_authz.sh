@@ -31,8 +31,11 @@ sed "s|\\\$HOME|$HOME|g" "$LOCKSET_SRCDIR/tests/e2e/policy.json" |
 		| .containerPolicy.allowedLogDrivers = ["json-file", "local"]
 		| .containerPolicy.allowedCommands = ["swarm init"]' >"$T/policy.json"
 # The setup policy allows no swarm init: lockset's default.
+# It denies neither --privileged nor SYS_ADMIN: containers made with them
+# before the real policy must not start under it.
 jq '.blockDockerLoad.value = false | del(.containerPolicy.allowedRegistries)
 	| del(.containerPolicy.allowedVolumeDrivers) | del(.containerPolicy.allowedCommands)
+	| .containerPolicy.deniedFlags -= ["--privileged", "--cap-add=SYS_ADMIN"]
 	| .enhancedContainerIsolation.dockerSocketMount.imageList.images = []' \
 	"$T/policy.json" >"$T/setup.json"
 put_policy "$T/setup.json"
@@ -71,6 +74,15 @@ check "... and have the plugin make an anonymous volume" test $? = 0 || cat "$T/
 dk create --pull=never --name oldlocal -v localdata:/x lockset-e2e /bin/true >/dev/null 2>"$T/err"
 check "... and mount a local volume" test $? = 0 || cat "$T/err"
 OLDANON_ID=$(dk inspect -f '{{.Id}}' oldanon)
+# Two made with flags the real policy denies, recorded with what they run with.
+dk create --pull=never --name oldpriv --privileged lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "the setup policy lets a container be made --privileged" test $? = 0 || cat "$T/err"
+dk create --pull=never --name oldcaps --cap-add sys_admin lockset-e2e /bin/true >/dev/null 2>"$T/err"
+check "... and one with --cap-add sys_admin" test $? = 0 || cat "$T/err"
+OLDPRIV_ID=$(dk inspect -f '{{.Id}}' oldpriv)
+OLDCAPS_ID=$(dk inspect -f '{{.Id}}' oldcaps)
+check "the privileged container is recorded with what it runs with" \
+	test "$(sqlite3 "$STATE/lockset.db" "SELECT json_extract(flags, '\$[0][0]') FROM containers WHERE id = '$OLDPRIV_ID'")" = privileged
 check "the anonymous volume's driver is recorded with the container" \
 	test "$(sqlite3 "$STATE/lockset.db" "SELECT drivers FROM containers WHERE id = '$OLDANON_ID'")" = "[\"$VPLUG\"]"
 # swarm init is refused unless allowedCommands names it: a swarm this node
@@ -117,6 +129,25 @@ denied() { # NAME FLAG RULE docker-args...
 
 denied "docker create --privileged is refused" "--privileged" privileged \
 	create --pull=never --privileged lockset-e2e /bin/true
+# A container made before the policy denied its flags takes no start: judged
+# by its record of the create (read by full id), or by the engine's
+# HostConfig (a name, or no record).
+denied "docker start of a container made --privileged before the policy is refused" \
+	"--privileged" privileged start "$OLDPRIV_ID"
+denied "... and docker restart by name (the engine's HostConfig)" "--privileged" privileged \
+	restart oldpriv
+denied "docker start of one made with --cap-add sys_admin is refused" "--cap-add sys_admin" \
+	cap-add start "$OLDCAPS_ID"
+sqlite3 "$STATE/lockset.db" "DELETE FROM containers WHERE id = '$OLDPRIV_ID'"
+denied "... without its record, from the engine's HostConfig" "--privileged" privileged \
+	start "$OLDPRIV_ID"
+sqlite3 "$STATE/lockset.db" "UPDATE containers SET flags = NULL WHERE id = '$OLDCAPS_ID'"
+dk start "$OLDCAPS_ID" >/dev/null 2>"$T/err"
+check "... and from a record written before flags were kept (the engine tells them)" \
+	grep -qF '[cap-add]' "$T/err" || cat "$T/err"
+dk start oldlocal >/dev/null 2>"$T/err"
+check "an ordinary container the engine describes (defaults filled in) is not refused" \
+	bash -c "! grep -q 'authorization denied' '$T/err'" || cat "$T/err"
 denied "docker socket mount is refused" "-v /var/run/docker.sock:..." docker-socket \
 	create --pull=never -v /var/run/docker.sock:/var/run/docker.sock lockset-e2e /bin/true
 denied "docker create --pid=host is refused" "--pid=host" host-pid \
