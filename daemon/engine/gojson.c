@@ -5,12 +5,80 @@
  * gojson_string.c, base64 by gojson_base64.c. */
 #include "gojson_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
 /* Arena: the parsed body and everything derived from it; one free at the   */
 /* end.                                                                     */
+
+/* A decision's arenas outgrow their inline buffers into a block or two that
+ * are freed when it ends. Freed, a block costs the next decision a malloc,
+ * and where it lay at the top of the heap glibc may give its pages back to
+ * the kernel, to be faulted in again. So each thread keeps a few
+ * standard-size blocks for its next arena (no lock: they are its own),
+ * freed when the thread exits. */
+#define ARENA_BLOCK      65536
+#define ARENA_SPARES_MAX 4
+
+static _Thread_local struct gojson_arena_block *spares;
+static _Thread_local int nspares;
+static pthread_key_t spares_key;
+static pthread_once_t spares_once = PTHREAD_ONCE_INIT;
+static int spares_key_ok;
+
+static void
+spares_free(struct gojson_arena_block **list)
+{
+	struct gojson_arena_block *b, *next;
+
+	for (b = *list; b != NULL; b = next) {
+		next = b->next;
+		GOJSON_UNPOISON(b->data, b->cap);
+		free(b);
+	}
+	*list = NULL;
+}
+
+/* At thread exit, with the thread's own list (its _Thread_local storage is
+ * still there while key destructors run). */
+static void
+spares_at_exit(void *list)
+{
+	spares_free(list);
+}
+
+static void
+spares_key_create(void)
+{
+	spares_key_ok = pthread_key_create(&spares_key, spares_at_exit) == 0;
+}
+
+/* Keep b for a later arena of this thread; 0 when it is not kept. */
+static int
+spares_put(struct gojson_arena_block *b)
+{
+	if (b->cap != ARENA_BLOCK || nspares >= ARENA_SPARES_MAX)
+		return 0;
+	if (spares == NULL) {
+		pthread_once(&spares_once, spares_key_create);
+		if (!spares_key_ok || pthread_setspecific(spares_key, &spares) != 0)
+			return 0;
+	}
+	GOJSON_POISON(b->data, b->cap);
+	b->next = spares;
+	spares = b;
+	nspares++;
+	return 1;
+}
+
+void
+gojson_arena_spares_free(void)
+{
+	spares_free(&spares);
+	nspares = 0;
+}
 
 void
 gojson_arena_init(struct gojson_arena *a)
@@ -24,11 +92,15 @@ gojson_arena_init(struct gojson_arena *a)
 void *
 gojson_arena_grow(struct gojson_arena *a, size_t size)
 {
-	size_t cap = size > 65536 ? size : 65536;
-	struct gojson_arena_block *b = malloc(sizeof(*b) + cap);
+	size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+	struct gojson_arena_block *b = spares;
 
-	if (b == NULL)
+	if (cap == ARENA_BLOCK && b != NULL) {
+		spares = b->next;
+		nspares--;
+	} else if ((b = malloc(sizeof(*b) + cap)) == NULL) {
 		return NULL;
+	}
 	GOJSON_POISON(b->data, cap);
 	b->cap = cap;
 	b->used = size;
@@ -52,6 +124,8 @@ gojson_arena_clear(struct gojson_arena *a)
 		return;
 	for (b = a->blocks; b != NULL; b = next) {
 		next = b->next;
+		if (spares_put(b))
+			continue;
 		GOJSON_UNPOISON(b->data, b->cap);
 		free(b);
 	}

@@ -29,9 +29,13 @@ struct gojson_arena {
 void gojson_arena_init(struct gojson_arena *a);
 /* size bytes aligned to 16, valid until gojson_arena_clear; NULL on ENOMEM. */
 void *gojson_arena_alloc(struct gojson_arena *a, size_t size);
-/* Free every block and make the arena empty again (it may be used again
+/* Release every block and make the arena empty again (it may be used again
  * without gojson_arena_init). Accepts NULL. */
 void gojson_arena_clear(struct gojson_arena *a);
+/* Cleared arenas leave a few standard blocks to the next arena of the same
+ * thread (freed when the thread exits); this frees the calling thread's now,
+ * for a caller that counts its allocations. */
+void gojson_arena_spares_free(void);
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                   */

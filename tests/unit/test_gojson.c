@@ -8,6 +8,7 @@
 #include "check.h"
 #include "engine/gojson.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -477,6 +478,73 @@ test_nul_is_marked(void)
 	}
 }
 
+/* A block past the inline buffer, in a fresh arena of this thread. */
+static char *
+block_alloc(struct gojson_arena *a)
+{
+	gojson_arena_init(a);
+	CHECK(gojson_arena_alloc(a, GOJSON_ARENA_INLINE) != NULL);
+	return gojson_arena_alloc(a, 100);
+}
+
+static void *
+other_thread_block(void *kept)
+{
+	struct gojson_arena a;
+	char *p = block_alloc(&a);
+
+	/* Another thread's kept block is not this one's. */
+	CHECK(p != NULL && p != kept);
+	gojson_arena_clear(&a);
+	return NULL; /* its kept block is freed at exit (ASan, valgrind) */
+}
+
+/* A cleared arena's block serves the next arena of the same thread, and a
+ * document parsed into it reads the same as into fresh memory. */
+static void
+test_cleared_blocks_serve_the_next_arena(void)
+{
+	struct gojson_arena a;
+	const struct gojson_value *root;
+	const char *why;
+	size_t at, len = 0;
+	char *p1, *p2, doc[20000];
+	void *other;
+	pthread_t t;
+
+	p1 = block_alloc(&a);
+	CHECK(p1 != NULL);
+	memset(p1, 'x', 100);
+	gojson_arena_clear(&a);
+	/* Were the block freed, this would most likely take its place. */
+	other = malloc(65536);
+	CHECK(other != NULL);
+	p2 = block_alloc(&a);
+	CHECK(p2 == p1);
+	gojson_arena_clear(&a);
+	free(other);
+	CHECK_INT_EQ(pthread_create(&t, NULL, other_thread_block, p1), 0);
+	CHECK_INT_EQ(pthread_join(t, NULL), 0);
+
+	/* Some 900 members: more than the inline buffer holds. */
+	len += (size_t)snprintf(doc, sizeof(doc), "{");
+	for (int i = 0; i < 900; i++)
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len, "%s\"k%d\":\"v%d\"",
+		                        i ? "," : "", i, i);
+	len += (size_t)snprintf(doc + len, sizeof(doc) - len, "}");
+	for (int round = 0; round < 3; round++) {
+		struct gojson_view v = {&root, 1};
+
+		gojson_arena_init(&a);
+		CHECK_INT_EQ(gojson_parse(&a, doc, len, &root, &why, &at), 0);
+		CHECK(a.blocks != NULL);
+		CHECK_STR_EQ(gojson_view_string(&v, "k0"), "v0");
+		CHECK_STR_EQ(gojson_view_string(&v, "K899"), "v899");
+		gojson_arena_clear(&a);
+	}
+	gojson_arena_spares_free();
+}
+
 int
 main(void)
 {
@@ -489,5 +557,6 @@ main(void)
 	RUN(test_string_and_bool_fields_are_the_last_that_fit);
 	RUN(test_base64_as_go_decodes_it);
 	RUN(test_base64_every_length_and_byte_like_reference);
+	RUN(test_cleared_blocks_serve_the_next_arena);
 	return CHECK_DONE();
 }
