@@ -3,8 +3,8 @@
  * plugin sees. A record is only ever read by full id, and dockerd resolves a
  * full id to the container with that id before any name; so a record can
  * mislead only once its container is gone (a name may then be that id). So:
- * a request that may remove containers forgets their records before dockerd
- * acts on it; containers dockerd removes on its own (AutoRemove) are never
+ * a request that may remove containers, or connect one to a network, forgets
+ * their records before dockerd acts on it; containers dockerd removes on its own (AutoRemove) are never
  * recorded; and a create's record is only written when nothing was forgotten
  * while it was in flight. Only what is fully understood is recorded: a
  * create naming volumes or containers lockset cannot describe from the body
@@ -75,10 +75,20 @@ containers_watch_request(struct containers *c, const char *method, const char *u
 	if ((strstr(path, "prune") != NULL && strstr(path, "containers") != NULL) ||
 	    strchr(path, '%') != NULL)
 		containers_forget_all(c);
-	if (engineapi_classify(method, uri, &t) == 0 && t.route == ENGINEAPI_CONTAINER_CREATE) {
+	if (engineapi_classify(method, uri, &t) != 0) {
+		containers_forget_all(c); /* out of memory: whatever it was */
+		engineapi_target_clear(&t);
+		return 0;
+	}
+	if (t.route == ENGINEAPI_CONTAINER_CREATE) {
 		containers_create_begin(c);
 		create = 1;
 	}
+	/* A connect gives a container an endpoint whose options (sysctls)
+	 * its record does not hold; which container, the body says by any
+	 * name: its start asks the engine again. */
+	if (t.route == ENGINEAPI_NETWORK_CONNECT)
+		containers_forget_all(c);
 	engineapi_target_clear(&t);
 	return create;
 }

@@ -174,6 +174,17 @@ engine_expect "after the restart the swapped start is still refused" "$RULES" bi
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/${ID:0:12}/start\"}"
 engine_expect "a short id is not answered from the records (no engine here: unknown)" '.violations[0].rule' unknown-container
 
+# --- a network connect gives a container endpoint options (sysctls) its
+# record does not hold; the body names it by any name: no record is kept
+# past it, and the container's start asks the engine (none here: unknown)
+check "web2 is recorded before the connect" test "$(row "count(*)" "$ID")" = 1
+CONNECT='{"Container":"web2","EndpointConfig":{"DriverOpts":{"com.docker.network.endpoint.sysctls":"net.ipv4.conf.IFNAME.log_martians=1"}}}'
+authz /AuthZPlugin.AuthZReq "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.47/networks/n1/connect\",\"RequestBody\":\"$(b64 "$CONNECT")\",\"RequestHeaders\":{\"Content-Type\":\"application/json\"}}"
+expect_status "the connect is answered" 200
+check "no record is kept past a network connect" test "$(row "count(*)" "$ID")" = 0
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID/start\"}"
+engine_expect "... and the start asks the engine" '.violations[0].rule' unknown-container
+
 # --- what is not recorded
 ID2=$(printf 'd%.0s' $(seq 64))
 for body in "{\"Image\":\"a\",\"HostConfig\":{\"AutoRemove\":true,\"Binds\":[\"$SHARE/x:/x\"]}}" \

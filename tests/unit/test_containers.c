@@ -695,7 +695,14 @@ test_watch_forgets_before_dockerd_removes(void)
 	record(c, b, "b", "/b", 0);
 	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/images/prune"), 0);
 	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/containers/b/start"), 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/networks/n/disconnect"), 0);
 	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "/b");
+	/* A connect (the container named in its body) adds endpoint options. */
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/v1.47/networks/n/connect"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
+	record(c, b, "b", "/b", 0);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", "/networks/0123/connect?x=1"), 0);
+	CHECK_STR_EQ(lookup_src(c, b, CONTAINERS_BY_ID), "");
 	containers_close(c);
 	db_close(d);
 }
