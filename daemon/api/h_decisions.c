@@ -11,6 +11,7 @@
  * row; the unguessable id is what lets a developer read it. */
 #include "server.h"
 #include "audit/audit.h"
+#include "containers/engineclient.h"
 #include "handlers.h"
 #include "decisions/judge.h"
 #include "util/jsonv.h"
@@ -256,7 +257,8 @@ check_containers(const json_t *containers, struct problems *errs)
  * drivers are known when it is described as an object, its namespaces when
  * that object lists those it shares with the host (maybe none), what it
  * runs with when it gives its hostConfig (read as the engine's: an empty
- * CgroupnsMode is the host's). */
+ * CgroupnsMode is the host's, system paths an engine masks by default are
+ * no choice). */
 static int
 given_container(void *arg, const char *ref, struct decide_mounts *out)
 {
@@ -294,11 +296,18 @@ given_container(void *arg, const char *ref, struct decide_mounts *out)
 			out->ns_host |= host_namespace_bit(json_array_get(v, i));
 	}
 	if ((v = json_object_get(c, "hostConfig")) != NULL) {
-		json_t *body = json_pack("{s:O}", "HostConfig", v);
-		char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-		int rc = text != NULL ? decide_container_flags(text, strlen(text),
-		                                               DECIDE_CGROUPNS_HOST, &out->flags)
-		                      : -1;
+		json_t *hc = json_deep_copy(v), *body;
+		char *text;
+		int rc;
+
+		/* As the engine shows it: its default system paths are none of
+		 * the container's choosing, as in a lookup's. */
+		engineclient_drop_default_paths(hc);
+		body = hc != NULL ? json_pack("{s:o}", "HostConfig", hc) : NULL;
+		text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+		rc = text != NULL ? decide_container_flags(text, strlen(text), DECIDE_CGROUPNS_HOST,
+		                                           &out->flags)
+		                  : -1;
 
 		json_decref(body);
 		free(text);

@@ -12,6 +12,7 @@
 
 #include "containers.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define ENGINECLIENT_MAX_BODY   (4 * 1024 * 1024) /* largest reply body accepted */
@@ -33,6 +34,12 @@ void engineclient_reply_clear(struct engineclient_reply *r);
  * too large or malformed, ENOMEM). */
 int engineclient_get(const char *socket, const char *path, int timeout_ms, size_t max_body,
                      struct engineclient_reply *out, char *err, size_t errsz);
+
+/* Leave out of hc (a HostConfig as GET /containers/{id}/json gives it) its
+ * MaskedPaths and ReadonlyPaths where they hold what dockerd writes there
+ * for a container that names none (decide_systempaths_engine_default):
+ * they are no choice of the container's. */
+void engineclient_drop_default_paths(json_t *hc);
 
 /* What the engine says about container ref (an id, id prefix or name, as
  * dockerd resolves it): its id, name, image, and every host path it mounts:

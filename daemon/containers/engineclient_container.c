@@ -296,7 +296,7 @@ string_of(const json_t *o, const char *name)
  * what dockerd writes there for a container that names none
  * (decide_systempaths_engine_default). */
 static void
-drop_default_paths(json_t *hc, int masked)
+drop_default_list(json_t *hc, int masked)
 {
 	const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
 	const json_t *a = json_object_get(hc, name), *v;
@@ -310,6 +310,13 @@ drop_default_paths(json_t *hc, int masked)
 	}
 	if (json_is_array(a) && decide_systempaths_engine_default(masked, list, n))
 		json_object_del(hc, name);
+}
+
+void
+engineclient_drop_default_paths(json_t *hc)
+{
+	drop_default_list(hc, 1);
+	drop_default_list(hc, 0);
 }
 
 /* What the container runs with (decide_container_flags), from its HostConfig
@@ -339,8 +346,7 @@ add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_m
 		json_object_del(copy, "Runtime");
 	if (info != NULL && strcmp(string_of(lc, "Type"), string_of(info, "LoggingDriver")) == 0)
 		json_object_del(lc, "Type");
-	drop_default_paths(copy, 1);
-	drop_default_paths(copy, 0);
+	engineclient_drop_default_paths(copy);
 	body =
 	    json_pack("{s:O, s:{s:O?}}", "HostConfig", copy, "NetworkingConfig", "EndpointsConfig",
 	              json_object_get(json_object_get(c, "NetworkSettings"), "Networks"));

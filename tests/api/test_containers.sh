@@ -26,7 +26,7 @@ jq -n --arg share "$SHARE" '{
 	configurationFileVersion: 2,
 	enhancedContainerIsolation: {locked: false, value: true},
 	filesharingAllowedDirectories: [{path: $share, sharedByDefault: true}],
-	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged"],
+	containerPolicy: {locked: true, mode: "enforce", deniedFlags: ["--privileged", "--security-opt=systempaths=unconfined"],
 		protectedHostPaths: [($share + "/secret")]}}' >"$T/policy.json"
 put_policy "$T/policy.json"
 ENGINE_SOCK="$T/no-engine.sock"
@@ -94,6 +94,14 @@ decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"container
 expect_json "a start of a container whose hostConfig says privileged is refused" \
 	'[.violations[].rule] | join(",")' privileged
 expect_json "... its field named as the engine shows it" '.violations[0].field' HostConfig.Privileged
+# HostConfig as a Docker 20.10 engine shows it: its default system paths
+MASKED='["/proc/asound","/proc/acpi","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/proc/scsi","/sys/firmware"]'
+RO='["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]'
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[],\"hostNamespaces\":[],\"hostConfig\":{\"MaskedPaths\":$MASKED,\"ReadonlyPaths\":$RO,\"Privileged\":false}}}}"
+expect_json "a hostConfig with an engine's default system paths is allowed" .allow true
+decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/web/start\",\"containers\":{\"/web\":{\"sources\":[],\"hostNamespaces\":[],\"hostConfig\":{\"MaskedPaths\":[],\"ReadonlyPaths\":[]}}}}"
+expect_json "... with none (systempaths=unconfined), refused" \
+	'[.violations[].rule] | unique | join(",")' security-opt
 decide '{"method":"POST","uri":"/containers/x/start","containers":{"x":{"sources":[],"hostConfig":[]}}}'
 expect_error "a hostConfig that is not an object" 400 invalid_request
 expect_json "... is named" '.error.details[0].path' /containers/x/hostConfig
