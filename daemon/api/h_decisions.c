@@ -301,8 +301,9 @@ given_container(void *arg, const char *ref, struct decide_mounts *out)
 		int rc;
 
 		/* As the engine shows it: its default system paths are none of
-		 * the container's choosing, as in a lookup's. */
-		engineclient_drop_default_paths(hc);
+		 * the container's choosing, as in a lookup's (the caller's word,
+		 * as the rest of the description is: any engine's since 20.10). */
+		engineclient_drop_default_paths(hc, NULL);
 		body = hc != NULL ? json_pack("{s:o}", "HostConfig", hc) : NULL;
 		text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 		rc = text != NULL ? decide_container_flags(text, strlen(text), DECIDE_CGROUPNS_HOST,

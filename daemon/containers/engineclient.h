@@ -36,10 +36,12 @@ int engineclient_get(const char *socket, const char *path, int timeout_ms, size_
                      struct engineclient_reply *out, char *err, size_t errsz);
 
 /* Leave out of hc (a HostConfig as GET /containers/{id}/json gives it) its
- * MaskedPaths and ReadonlyPaths where they hold what dockerd writes there
- * for a container that names none (decide_systempaths_engine_default):
- * they are no choice of the container's. */
-void engineclient_drop_default_paths(json_t *hc);
+ * MaskedPaths and ReadonlyPaths where they hold what dockerd of
+ * engine_version (/info's ServerVersion; NULL: any engine since 20.10, for a
+ * caller's description) writes there for a container that names none
+ * (decide_systempaths_engine_default): they are no choice of the
+ * container's. */
+void engineclient_drop_default_paths(json_t *hc, const char *engine_version);
 
 /* What the engine says about container ref (an id, id prefix or name, as
  * dockerd resolves it): its id, name, image, and every host path it mounts:

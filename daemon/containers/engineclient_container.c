@@ -292,40 +292,33 @@ string_of(const json_t *o, const char *name)
 	return s != NULL ? s : "";
 }
 
-/* Leave out of hc MaskedPaths or ReadonlyPaths (masked set) when they hold
- * what dockerd writes there for a container that names none
- * (decide_systempaths_engine_default). */
-static void
-drop_default_list(json_t *hc, int masked)
-{
-	const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
-	const json_t *a = json_object_get(hc, name), *v;
-	size_t i, n = 0;
-
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || n == sizeof(list) / sizeof(list[0]))
-			return;
-		list[n++] = json_string_value(v);
-	}
-	if (json_is_array(a) && decide_systempaths_engine_default(masked, list, n))
-		json_object_del(hc, name);
-}
-
 void
-engineclient_drop_default_paths(json_t *hc)
+engineclient_drop_default_paths(json_t *hc, const char *engine_version)
 {
-	drop_default_list(hc, 1);
-	drop_default_list(hc, 0);
+	for (int masked = 0; masked < 2; masked++) {
+		const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
+		const json_t *a = json_object_get(hc, name), *v;
+		size_t i, n = 0;
+
+		json_array_foreach(a, i, v)
+		{
+			if (!json_is_string(v) || n == sizeof(list) / sizeof(list[0]))
+				break;
+			list[n++] = json_string_value(v);
+		}
+		if (json_is_array(a) && n == json_array_size(a) &&
+		    decide_systempaths_engine_default(masked, list, n, engine_version))
+			json_object_del(hc, name);
+	}
 }
 
 /* What the container runs with (decide_container_flags), from its HostConfig
  * and the endpoints of its networks (c, hc), as a create of it would say
- * them. dockerd fills in a runtime and a logging driver at create for one
- * that names none: when they are the engine's defaults (GET /info:
- * DefaultRuntime, LoggingDriver), as on every container made without a
- * choice, they are left out; when /info cannot tell, they stay and are
- * judged as named. So are system paths that are an engine's defaults. A
+ * them. dockerd fills in a runtime, a logging driver and system paths at
+ * create for one that names none: when they are the engine's defaults (GET
+ * /info: DefaultRuntime, LoggingDriver, and the paths its ServerVersion
+ * writes), as on every container made without a choice, they are left
+ * out; when /info cannot tell, they stay and are judged as named. A
  * CgroupnsMode left empty (engines before 20.10) is the host's. m->flags
  * stays NULL (not known) when they cannot be told. 0, or -1 on ENOMEM. */
 static int
@@ -338,7 +331,9 @@ add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_m
 
 	if (copy == NULL)
 		return -1;
-	if ((string_of(copy, "Runtime")[0] != '\0' || string_of(lc, "Type")[0] != '\0') &&
+	if ((string_of(copy, "Runtime")[0] != '\0' || string_of(lc, "Type")[0] != '\0' ||
+	     json_object_get(copy, "MaskedPaths") != NULL ||
+	     json_object_get(copy, "ReadonlyPaths") != NULL) &&
 	    get_object(in, "/info", &info) == -1)
 		goto out;
 	if (info != NULL &&
@@ -346,7 +341,8 @@ add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_m
 		json_object_del(copy, "Runtime");
 	if (info != NULL && strcmp(string_of(lc, "Type"), string_of(info, "LoggingDriver")) == 0)
 		json_object_del(lc, "Type");
-	engineclient_drop_default_paths(copy);
+	if (info != NULL)
+		engineclient_drop_default_paths(copy, string_of(info, "ServerVersion"));
 	body =
 	    json_pack("{s:O, s:{s:O?}}", "HostConfig", copy, "NetworkingConfig", "EndpointsConfig",
 	              json_object_get(json_object_get(c, "NetworkSettings"), "Networks"));

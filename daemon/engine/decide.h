@@ -274,10 +274,14 @@ int decide_container_flags(const char *body, size_t len, enum decide_cgroupns un
 /* dockerd writes its own version's MaskedPaths (masked set) or ReadonlyPaths
  * into the HostConfig of every container that names none, which the
  * engine's description cannot tell from a list the create named: 1 when
- * list (n paths) holds what every engine since Docker 20.10 puts there, as
- * such a default does (the engine's description may leave it out), else 0
- * (judged as named). */
-int decide_systempaths_engine_default(int masked, const char *const *list, size_t n);
+ * list (n paths) holds what an engine of engine_version (its /info
+ * ServerVersion; one that does not read as A.B.C counts as the newest) puts
+ * there, as such a default does (the engine's description may leave it
+ * out), else 0 (judged as named). engine_version NULL (a caller's
+ * description, no engine asked): what every engine since Docker 20.10 puts
+ * there. */
+int decide_systempaths_engine_default(int masked, const char *const *list, size_t n,
+                                      const char *engine_version);
 /* 1 when text is flags text as decide_container_flags writes it (read back
  * from the records), else 0. */
 int decide_flags_valid(const char *text);

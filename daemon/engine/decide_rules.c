@@ -216,30 +216,69 @@ static const char *const default_masked[] = {
 static const char *const default_readonly[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
-/* What every engine since Docker 20.10 masks by default (later ones add
- * /proc/interrupts and /sys/devices/virtual/powercap); the read-only list
- * has not changed. */
+/* What every engine since Docker 20.10 masks by default; the read-only list
+ * has not changed. Later versions add (moby's oci/defaults.go, by release
+ * tag) /sys/devices/virtual/powercap from 20.10.27, 23.0.8, 24.0.7 and 25.0.0
+ * on, and /proc/interrupts from 28.0.2 on. */
 static const char *const oldest_masked[] = {
     "/proc/acpi",          "/proc/asound",      "/proc/kcore", "/proc/keys",
     "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",  "/proc/timer_list",
     "/proc/timer_stats",   "/sys/firmware",
 };
 
+/* "A.B.C..." (Docker's ServerVersion, "20.10.24+dfsg1") as A*1e6+B*1e3+C;
+ * -1 when it does not start that way. */
+static long
+engine_version_number(const char *v)
+{
+	long part[3] = {0, 0, 0};
+
+	for (int i = 0; i < 3; i++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		while (*v >= '0' && *v <= '9' && part[i] < 100000)
+			part[i] = part[i] * 10 + (*v++ - '0');
+		if (part[i] >= 1000 || (i < 2 && *v++ != '.'))
+			return -1;
+	}
+	return part[0] * 1000000 + part[1] * 1000 + part[2];
+}
+
+/* Does the engine of version v (engine_version_number; -1: not known, as
+ * the newest) mask powercap by default? */
+static int
+engine_masks_powercap(long v)
+{
+	return v < 0 || v >= 24000007 || (v >= 23000008 && v < 24000000) ||
+	       (v >= 20010027 && v < 23000000);
+}
+
+/* 1 when list (n paths) holds path. */
+static int
+holds(const char *const *list, size_t n, const char *path)
+{
+	for (size_t j = 0; j < n; j++)
+		if (strcmp(list[j], path) == 0)
+			return 1;
+	return 0;
+}
+
 int
-decide_systempaths_engine_default(int masked, const char *const *list, size_t n)
+decide_systempaths_engine_default(int masked, const char *const *list, size_t n,
+                                  const char *engine_version)
 {
 	const char *const *want = masked ? oldest_masked : default_readonly;
 	size_t nwant = masked ? sizeof(oldest_masked) / sizeof(*want)
 	                      : sizeof(default_readonly) / sizeof(*want);
+	long v = engine_version != NULL ? engine_version_number(engine_version) : 0;
 
-	for (size_t i = 0; i < nwant; i++) {
-		size_t j = 0;
-
-		while (j < n && strcmp(list[j], want[i]) != 0)
-			j++;
-		if (j == n)
+	for (size_t i = 0; i < nwant; i++)
+		if (!holds(list, n, want[i]))
 			return 0;
-	}
+	if (masked && engine_version != NULL &&
+	    ((engine_masks_powercap(v) && !holds(list, n, "/sys/devices/virtual/powercap")) ||
+	     ((v < 0 || v >= 28000002) && !holds(list, n, "/proc/interrupts"))))
+		return 0;
 	return 1;
 }
 

@@ -411,6 +411,58 @@ test_throughput_smoke(void)
 	decide_policy_free(dp);
 }
 
+/* An engine's default MaskedPaths, by its version (moby's oci/defaults.go at
+ * each release tag): powercap from 20.10.27, 23.0.8, 24.0.7 and 25.0.0,
+ * /proc/interrupts from 28.0.2; no version (a caller's description): what
+ * every engine since 20.10 writes. */
+static void
+test_default_system_paths_by_engine_version(void)
+{
+	static const char *const v2010[] = {
+	    "/proc/asound",
+	    "/proc/acpi",
+	    "/proc/kcore",
+	    "/proc/keys",
+	    "/proc/latency_stats",
+	    "/proc/timer_list",
+	    "/proc/timer_stats",
+	    "/proc/sched_debug",
+	    "/proc/scsi",
+	    "/sys/firmware",
+	    "/sys/devices/virtual/powercap",
+	    "/proc/interrupts",
+	};
+	static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+	                                       "/proc/sysrq-trigger"};
+	static const struct {
+		const char *version;
+		size_t
+		    n; /* the first n of v2010: 10 oldest, 11 with powercap, 12 with interrupts */
+		int is_default;
+	} cases[] = {
+	    {NULL, 10, 1},       {"20.10.24+dfsg1", 10, 1},
+	    {"20.10.27", 10, 0}, {"20.10.27", 11, 1},
+	    {"23.0.7", 10, 1},   {"23.0.8", 10, 0},
+	    {"24.0.6", 10, 1},   {"24.0.7", 10, 0},
+	    {"25.0.0", 11, 1},   {"28.0.1", 11, 1},
+	    {"28.0.2", 11, 0},   {"28.2.2", 12, 1},
+	    {"29.1.3", 11, 0},   {"dev", 11, 0},
+	    {"", 12, 1},         {"1.13.1", 10, 1},
+	    {"28.0", 12, 1},     {"20.10.999999", 11, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = decide_systempaths_engine_default(1, v2010, cases[i].n, cases[i].version);
+
+		CHECK_INT_EQ(got, cases[i].is_default);
+		if (got != cases[i].is_default)
+			fprintf(stderr, "# %s, %zu paths\n", cases[i].version, cases[i].n);
+	}
+	CHECK_INT_EQ(decide_systempaths_engine_default(1, v2010, 9, NULL), 0);
+	CHECK_INT_EQ(decide_systempaths_engine_default(0, readonly, 5, "28.2.2"), 1);
+	CHECK_INT_EQ(decide_systempaths_engine_default(0, readonly, 4, "20.10.24"), 0);
+}
+
 int
 main(void)
 {
@@ -426,6 +478,7 @@ main(void)
 	RUN(test_volume_driver_list_null_empty_and_listed);
 	RUN(test_network_driver_list);
 	RUN(test_every_expanded_path_is_a_share);
+	RUN(test_default_system_paths_by_engine_version);
 	RUN(test_throughput_smoke);
 	return CHECK_DONE();
 }

@@ -407,9 +407,10 @@ test_container_namespaces_from_inspect(void)
 }
 
 /* What a container runs with, from its inspect: its HostConfig and its
- * endpoints' sysctls, read as a create's; the runtime and logging driver
- * dockerd filled in are left out when they are the engine's defaults
- * (/info), and kept (judged as named) when /info does not answer. */
+ * endpoints' sysctls, read as a create's; the runtime, logging driver and
+ * system paths dockerd filled in are left out when they are the engine's
+ * defaults (/info, its version's paths), and kept (judged as named) when
+ * /info does not answer. */
 static void
 test_container_flags_from_inspect(void)
 {
@@ -434,14 +435,21 @@ test_container_flags_from_inspect(void)
 	char *open = chunked("{\"Id\":\"" ID_SRC "\",\"Name\":\"/open\",\"Config\":{},"
 	                     "\"HostConfig\":{\"CgroupnsMode\":\"private\",\"MaskedPaths\":[],"
 	                     "\"ReadonlyPaths\":[]},\"Mounts\":[]}");
-	char *info = chunked("{\"ID\":\"x\",\"DefaultRuntime\":\"runc\","
-	                     "\"LoggingDriver\":\"json-file\"}");
+	char *info =
+	    chunked("{\"ID\":\"x\",\"DefaultRuntime\":\"runc\","
+	            "\"LoggingDriver\":\"json-file\",\"ServerVersion\":\"20.10.24+dfsg1\"}");
+	char *info28 = chunked("{\"ID\":\"x\",\"DefaultRuntime\":\"runc\","
+	                       "\"LoggingDriver\":\"json-file\",\"ServerVersion\":\"28.2.2\"}");
 	const struct route with_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
 	                                  {"/containers/plain/json", plain, REPLY_CLOSE},
 	                                  {"/containers/open/json", open, REPLY_CLOSE},
 	                                  {"/info", info, REPLY_CLOSE},
 	                                  {NULL, NULL, 0}};
+	const struct route newer[] = {{"/containers/plain/json", plain, REPLY_CLOSE},
+	                              {"/info", info28, REPLY_CLOSE},
+	                              {NULL, NULL, 0}};
 	const struct route without_info[] = {{"/containers/priv/json", priv, REPLY_CLOSE},
+	                                     {"/containers/plain/json", plain, REPLY_CLOSE},
 	                                     {NULL, NULL, 0}};
 	struct containers_entry e;
 	char err[256] = "";
@@ -466,16 +474,26 @@ test_container_flags_from_inspect(void)
 	      strstr(e.mounts.flags, "[\"readonly-paths\",") != NULL);
 	containers_entry_clear(&e);
 	server_stop();
+	server_start(newer);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "plain", &e, &cacheable, err, 256), 1);
+	CHECK(e.mounts.flags != NULL && strstr(e.mounts.flags, "[\"masked-paths\",") != NULL &&
+	      strstr(e.mounts.flags, "[\"readonly-paths\",") == NULL);
+	containers_entry_clear(&e);
+	server_stop();
 	server_start(without_info);
 	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "priv", &e, &cacheable, err, 256), 1);
 	CHECK(e.mounts.flags != NULL && strstr(e.mounts.flags, "[\"runtime\",") != NULL &&
 	      strstr(e.mounts.flags, "[\"log-driver\",") != NULL);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(engineclient_container(sock_path, 2000, "plain", &e, &cacheable, err, 256), 1);
+	CHECK(e.mounts.flags != NULL && strstr(e.mounts.flags, "[\"masked-paths\",") != NULL);
 	containers_entry_clear(&e);
 	server_stop();
 	free(priv);
 	free(plain);
 	free(open);
 	free(info);
+	free(info28);
 }
 
 /* The container an exec runs in: its ContainerID, when the engine answers
