@@ -3,7 +3,8 @@
  * decision engine behind it (decide.h). An input is
  *   METHOD '\n' URI '\n' CONTENT-TYPE '\n' BODY
  * (no third newline: no body forwarded; an empty CONTENT-TYPE: none). The
- * route, the query and the body's facts are read, then the request is judged
+ * route, the query and the body's facts are read (a create's flags as a
+ * record keeps them, read back), then the request is judged
  * against every decision-case policy with the lookups left out (every
  * container and network unknown). */
 #include "fuzz.h"
@@ -47,6 +48,16 @@ analyse(const char *method, const char *uri, const char *body, size_t len)
 		}
 	}
 	engineapi_facts_clear(&f);
+	/* What a record keeps of a create (decide_flags.c) reads back as such,
+	 * whatever the body: else every such record would be malformed. */
+	if (body != NULL && t.route == ENGINEAPI_CONTAINER_CREATE) {
+		char *flags = NULL;
+
+		if (decide_container_flags(body, len, (enum decide_cgroupns)(len % 3), &flags) == 0 &&
+		    (flags == NULL || !decide_flags_valid(flags)))
+			abort();
+		free(flags);
+	}
 	engineapi_target_clear(&t);
 }
 
