@@ -53,7 +53,8 @@ analyse(const char *method, const char *uri, const char *body, size_t len)
 	if (body != NULL && t.route == ENGINEAPI_CONTAINER_CREATE) {
 		char *flags = NULL;
 
-		if (decide_container_flags(body, len, (enum decide_cgroupns)(len % 3), &flags) == 0 &&
+		if (decide_container_flags(body, len, (enum decide_cgroupns)(len % 3), &flags) ==
+		        0 &&
 		    (flags == NULL || !decide_flags_valid(flags)))
 			abort();
 		free(flags);
