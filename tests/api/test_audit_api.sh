@@ -374,7 +374,7 @@ api GET /v1/audit/verify
 expect_status "verify answers" 200
 expect_json "an untouched chain verifies" .ok true
 expect_json "verify counts every row" .rows "$(sqlite3 "$DB" 'SELECT count(*) FROM events')"
-sqlite3 "$DB" "UPDATE events SET actor='mallory' WHERE id=$E3"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE events SET actor='mallory' WHERE id=$E3"
 api GET /v1/audit/verify
 expect_json "an edited row is detected" .ok false
 expect_json "first_bad_id is the edited row" .first_bad_id "$E3"
@@ -388,10 +388,10 @@ F=()
 for i in 1 2 3 4 5; do post_event "fresh event $i" "{\"action\":\"runtime.exec.denied\",\"subject\":\"f-$i\"}"; F+=("$ID"); done
 api GET /v1/audit/verify
 expect_json "the fresh chain verifies" '"\(.ok) \(.rows)"' "true $(sqlite3 "$DB" 'SELECT count(*) FROM events')"
-sqlite3 "$DB" "DELETE FROM events WHERE id=${F[4]}"
+sqlite3 -cmd '.timeout 10000' "$DB" "DELETE FROM events WHERE id=${F[4]}"
 api GET /v1/audit/verify
 expect_json "deleting the newest row is detected" '"\(.ok) \(.first_bad_id) \(.reason)"' "false ${F[4]} missing rows"
-sqlite3 "$DB" "DELETE FROM events WHERE id=${F[2]}"
+sqlite3 -cmd '.timeout 10000' "$DB" "DELETE FROM events WHERE id=${F[2]}"
 api GET /v1/audit/verify
 expect_json "deleting a middle row is detected" '"\(.ok) \(.first_bad_id) \(.reason)"' "false ${F[2]} missing rows"
 

@@ -33,7 +33,7 @@ check "... and writes no audit.rollback row" test "$(rollbacks)" = 0
 # Truncated while stopped: the last three rows go.
 HEAD=$(max_id)
 lockset_stop
-sqlite3 "$DB" "DELETE FROM event_rules WHERE event_id > $HEAD - 3; DELETE FROM events WHERE id > $HEAD - 3"
+sqlite3 -cmd '.timeout 10000' "$DB" "DELETE FROM event_rules WHERE event_id > $HEAD - 3; DELETE FROM events WHERE id > $HEAD - 3"
 lockset_start || exit 1
 check "the truncation is found at start" test "$(rollbacks)" = 1
 ROW=$(sqlite3 "$DB" "SELECT id FROM events WHERE action = 'audit.rollback'")

@@ -166,7 +166,7 @@ lockset_start --engine-socket "$ENGINE_SOCK" || exit 1
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$IDP/start\"}"
 expect_json "once the policy denies the flag, its start is refused as its create would be" \
 	'[.violations[].rule] | join(",")' cap-add
-sqlite3 "$DB" "UPDATE containers SET flags = NULL WHERE id = '$IDP'"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE containers SET flags = NULL WHERE id = '$IDP'"
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$IDP/start\"}"
 expect_json "a record from before flags were kept, no engine to ask: refused" \
 	'[.violations[].rule] | join(",")' unknown-container
@@ -243,10 +243,10 @@ authz /AuthZPlugin.AuthZRes "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/conta
 check "it is recorded with its volume driver" test "$(row drivers "$ID4")" = '["rexray"]'
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
 expect_json "its start is allowed" .allow true
-sqlite3 "$DB" "UPDATE containers SET drivers = '[\"local-persist\"]' WHERE id = '$ID4'"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE containers SET drivers = '[\"local-persist\"]' WHERE id = '$ID4'"
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
 expect_json "a record naming an unlisted driver refuses the start" '.violations[0].rule' volume-driver
-sqlite3 "$DB" "UPDATE containers SET drivers = NULL WHERE id = '$ID4'"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE containers SET drivers = NULL WHERE id = '$ID4'"
 decide "{\"method\":\"POST\",\"uri\":\"/v1.47/containers/$ID4/start\"}"
 expect_json "a record from before drivers were kept, no engine to ask: refused" \
 	'.violations[0].rule' unknown-container

@@ -96,7 +96,7 @@ check "--inputs-max-rows 10 prunes the $before rows at start-up" wait_until 20 e
 check "... the newest stay" has_row c200
 check "/metrics shows the rows stored" wait_until 20 eval '[ "$(metric lockset_decision_inputs_rows)" = "$(rows)" ]'
 lockset_stop
-sqlite3 "$DB" "UPDATE decision_inputs SET last = '2020-01-01T00:00:00.000000Z' WHERE uri NOT LIKE '%name=c200'"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE decision_inputs SET last = '2020-01-01T00:00:00.000000Z' WHERE uri NOT LIKE '%name=c200'"
 lockset_start --inputs-max-days 1 || exit 1
 check "--inputs-max-days 1 prunes the rows last seen in 2020 at start-up" wait_until 20 eval '[ "$(rows)" = 1 ]'
 check "... the bodies no row refers to go with them; the bytes are counted anew" \
@@ -116,7 +116,7 @@ api PUT /v1/users/u1/settings "${J[@]}" -d '{"allowBetaFeatures": {"value": fals
 expect_status "a user who has some may still change them" 200
 check "no row for the refused user" test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE subject = 'u4'")" = 0
 lockset_stop
-sqlite3 "$DB" "UPDATE user_prefs SET time = '2020-01-01T00:00:00Z' WHERE user IN ('u1', 'u2')"
+sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE user_prefs SET time = '2020-01-01T00:00:00Z' WHERE user IN ('u1', 'u2')"
 lockset_start --prefs-max-days 30 || exit 1
 check "preferences unchanged for 30 days are removed at start-up" \
 	test "$(sqlite3 "$DB" "SELECT group_concat(user) FROM user_prefs")" = u3

@@ -138,10 +138,10 @@ denied "... and docker restart by name (the engine's HostConfig)" "--privileged"
 	restart oldpriv
 denied "docker start of one made with --cap-add sys_admin is refused" "--cap-add sys_admin" \
 	cap-add start "$OLDCAPS_ID"
-sqlite3 "$STATE/lockset.db" "DELETE FROM containers WHERE id = '$OLDPRIV_ID'"
+sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "DELETE FROM containers WHERE id = '$OLDPRIV_ID'"
 denied "... without its record, from the engine's HostConfig" "--privileged" privileged \
 	start "$OLDPRIV_ID"
-sqlite3 "$STATE/lockset.db" "UPDATE containers SET flags = NULL WHERE id = '$OLDCAPS_ID'"
+sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "UPDATE containers SET flags = NULL WHERE id = '$OLDCAPS_ID'"
 dk start "$OLDCAPS_ID" >/dev/null 2>"$T/err"
 check "... and from a record written before flags were kept (the engine tells them)" \
 	grep -qF '[cap-add]' "$T/err" || cat "$T/err"
@@ -196,7 +196,7 @@ denied "--volumes-from that container is refused" "--volumes-from oldnamed" volu
 	create --pull=never --volumes-from oldnamed lockset-e2e /bin/true
 denied "docker start of one whose anonymous volume the plugin made is refused (record)" \
 	"docker start $OLDANON_ID" volume-driver start "$OLDANON_ID"
-sqlite3 "$STATE/lockset.db" "UPDATE containers SET drivers = NULL WHERE id = '$OLDANON_ID'"
+sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "UPDATE containers SET drivers = NULL WHERE id = '$OLDANON_ID'"
 denied "... and from a record written before drivers were kept (the engine tells them)" \
 	"docker start $OLDANON_ID" volume-driver start "$OLDANON_ID"
 dk create --pull=never --volumes-from oldlocal lockset-e2e /bin/true >/dev/null 2>"$T/err"

@@ -81,7 +81,7 @@ denied "--pid container:agent (on the host's PID namespace) is refused" host-pid
 AGENT_ID=$(dk inspect -f '{{.Id}}' agent)
 check "the agent's record keeps its namespaces (PID, network and user: the host's)" \
 	test "$(sqlite3 "$STATE/lockset.db" "SELECT ns FROM containers WHERE id = '$AGENT_ID'")" = $((15 | (1 | 2 | 8) << 4))
-sqlite3 "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$AGENT_ID'"
+sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$AGENT_ID'"
 denied "--network container:<its id>, an old record: the engine says it is the host's" \
 	host-network create --pull=never --network "container:$AGENT_ID" dev true
 
@@ -108,7 +108,7 @@ step "run -d with the project bound" run -d --pull=never --network none --name w
 step "run in web's network namespace (compose's network_mode: service:web)" \
 	run --rm --pull=never --network container:web dev true
 WEB_ID=$(dk inspect -f '{{.Id}}' web)
-sqlite3 "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$WEB_ID'"
+sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "UPDATE containers SET ns = 0 WHERE id = '$WEB_ID'"
 step "... by its full id, from a record written before namespaces were kept" \
 	run --rm --pull=never --network "container:$WEB_ID" dev true
 step "exec" exec web cat /src/notes.txt
