@@ -111,6 +111,15 @@ start_judge(const struct config *c)
 		log_warnx("out of memory");
 		return -1;
 	}
+	{
+		const char *const *sockets;
+		size_t n = judge_sockets(srv.judge, &sockets);
+
+		if (engineinfo_scan_with(srv.engineinfo, sockets, n) != 0) {
+			log_warnx("out of memory");
+			return -1;
+		}
+	}
 	return 0;
 }
 

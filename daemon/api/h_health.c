@@ -81,24 +81,43 @@ shares_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bu
 		         "nodes there; mount the shares nosuid,nodev, or lock ECI on");
 }
 
+/* The engine's containers whose start the policy would refuse (made before
+ * it, or in audit mode): "ok", "not checked: ...", or which and what to do,
+ * into buf. Returns 1 when there are such containers and the policy
+ * enforces (degraded); in audit mode they are named, as what enforcing
+ * would refuse, without degrading lockset. */
+static int
+containers_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
+{
+	const json_t *mode =
+	    s != NULL ? json_object_get(json_object_get(s->effective, "containerPolicy"), "mode")
+	              : NULL;
+	int audit = json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0;
+
+	return engineinfo_policy_problem(ei, buf, bufsz) == 1 && !audit;
+}
+
 enum MHD_Result
 h_health_get(struct request *rq)
 {
 	struct served *s = served_acquire(rq->srv->served);
 	const char *audit_reason = NULL;
 	int audit_ok = rq->srv->audit == NULL || audit_healthy(rq->srv->audit, &audit_reason);
-	char userns[1024], shares[2048];
+	char userns[1024], shares[2048], containers[1024];
 	int userns_bad = userns_check(rq->srv->engineinfo, s, userns, sizeof(userns));
+	int containers_bad =
+	    containers_check(rq->srv->engineinfo, s, containers, sizeof(containers));
 	json_t *body;
 
 	shares_check(rq->srv->engineinfo, s, shares, sizeof(shares));
-	body = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:s}, s:o*}", "status",
-	                 (s != NULL && audit_ok && !userns_bad) ? "ok" : "degraded", "version",
-	                 PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
-	                 "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks",
-	                 "policy", s != NULL ? "loaded" : "missing", "audit",
-	                 audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns",
-	                 userns, "shares", shares, "engine", engineinfo_json(rq->srv->engineinfo));
+	body = json_pack(
+	    "{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o*}", "status",
+	    (s != NULL && audit_ok && !userns_bad && !containers_bad) ? "ok" : "degraded",
+	    "version", PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
+	    "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks", "policy",
+	    s != NULL ? "loaded" : "missing", "audit",
+	    audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns", userns, "shares",
+	    shares, "containers", containers, "engine", engineinfo_json(rq->srv->engineinfo));
 	served_release(s);
 	if (body != NULL && upstream_enabled(rq->srv->upstream)) {
 		int degraded = 0;

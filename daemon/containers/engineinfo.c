@@ -6,6 +6,7 @@
 #include "engineinfo.h"
 
 #include "engineclient.h"
+#include "engineinfo_int.h"
 #include "log.h"
 #include "policy/served.h"
 #include "util/lockorder.h"
@@ -16,43 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct waiter {
-	void (*done)(void *arg);
-	void *arg;
-	unsigned long long need; /* released once done_gen reaches it */
-	struct waiter *next;
-};
-
-struct engineinfo {
-	struct served_hub *served; /* the policy whose changes it follows */
-	char *socket;              /* NULL: no engine configured */
-	int timeout_ms;
-	pthread_t thread;
-	int running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* Checks (lock). */
-	unsigned long long wanted, done_gen;
-	int stopping, armed;
-	struct waiter *waiters;
-	size_t nwaiters;
-	struct served_waiter policy; /* fires on every policy change */
-	/* The last answer (lock). */
-	enum decide_userns userns;
-	struct engineclient_info info;
-	char error[256];
-	time_t checked_at;
-	long long failed_ms; /* CLOCK_MONOTONIC ms of the last failed check, 0: none */
-	/* While ECI is locked on: the containers in the host's user namespace
-	 * (made before, or in audit mode), -1 when they could not be listed. */
-	int host_userns, host_userns_scanned;
-	char host_userns_names[512];
-	int logged_required;    /* ECI required at the last log line (checker thread) */
-	int logged_host_userns; /* host_userns at the last log line (checker thread) */
-	/* Counters (lock). */
-	unsigned long long n_yes, n_no, n_failed;
-};
 
 static long long
 now_ms(void)
@@ -257,6 +221,7 @@ checker_main(void *arg)
 			lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 			release(w);
 		}
+		engineinfo_scan_containers(e);
 	}
 	return NULL;
 }
@@ -277,6 +242,8 @@ engineinfo_new(struct served_hub *served, const char *socket, int timeout_ms)
 	e->userns = DECIDE_USERNS_UNKNOWN;
 	e->wanted = 1; /* the first check, at once */
 	snprintf(e->error, sizeof(e->error), "not asked yet");
+	e->scan.count = e->logged_scan = -1;
+	snprintf(e->scan_error, sizeof(e->scan_error), "the engine has not answered yet");
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -284,6 +251,7 @@ engineinfo_new(struct served_hub *served, const char *socket, int timeout_ms)
 	pthread_condattr_destroy(&attr);
 	if (socket == NULL || socket[0] == '\0') {
 		snprintf(e->error, sizeof(e->error), "no --engine-socket is configured");
+		snprintf(e->scan_error, sizeof(e->scan_error), "%s", e->error);
 		return e;
 	}
 	if ((e->socket = strdup(socket)) == NULL)
@@ -329,6 +297,10 @@ engineinfo_free(struct engineinfo *e)
 	engineinfo_stop(e);
 	pthread_cond_destroy(&e->cond);
 	pthread_mutex_destroy(&e->lock);
+	enginescan_clear(&e->scan);
+	for (size_t i = 0; i < e->nsockets; i++)
+		free(e->sockets[i]);
+	free(e->sockets);
 	free(e->socket);
 	free(e);
 }
@@ -463,8 +435,8 @@ engineinfo_json(struct engineinfo *e)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	o = json_pack(
-	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?}", "socket", e->socket, "userns",
-	    userns[e->userns], "isolation",
+	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?, s:i, s:o?, s:i}", "socket",
+	    e->socket, "userns", userns[e->userns], "isolation",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns], "cgroupns",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL
 	    : e->info.cgroupns_private         ? "private"
@@ -475,7 +447,9 @@ engineinfo_json(struct engineinfo *e)
 	    "checkedAt", when[0] ? when : NULL, "error",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL, "hostUsernsContainers",
 	    e->userns == DECIDE_USERNS_YES && e->host_userns_scanned ? json_integer(e->host_userns)
-	                                                             : NULL);
+	                                                             : NULL,
+	    "policyContainers", e->scan.count, "policyContainerList", json_deep_copy(e->scan.list),
+	    "policyContainersJudged", e->scan.scanned);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }
@@ -500,10 +474,14 @@ engineinfo_metrics(struct engineinfo *e, FILE *out)
 	        "locked on, the engine's containers that run in the host's user namespace (made "
 	        "before, or in audit mode); -1 when they could not be listed.\n"
 	        "# TYPE lockset_engine_host_userns_containers gauge\n"
-	        "lockset_engine_host_userns_containers %d\n",
+	        "lockset_engine_host_userns_containers %d\n"
+	        "# HELP lockset_engine_policy_containers The engine's containers whose start the "
+	        "policy would refuse (made before it, or in audit mode); -1 when not scanned.\n"
+	        "# TYPE lockset_engine_policy_containers gauge\n"
+	        "lockset_engine_policy_containers %d\n",
 	        e->userns == DECIDE_USERNS_YES  ? 1
 	        : e->userns == DECIDE_USERNS_NO ? 0
 	                                        : -1,
-	        e->n_yes, e->n_no, e->n_failed, e->host_userns);
+	        e->n_yes, e->n_no, e->n_failed, e->host_userns, e->scan.count);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }

@@ -74,9 +74,21 @@ int engineinfo_required(const json_t *effective);
  * (buf set for 1 to 3). */
 int engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz);
 
+/* Judge the engine's containers as their starts after every check it
+ * answers (enginescan.h), the engine's sockets (borrowed, copied) as the
+ * judge compares them: until this is called, none are scanned. Once only;
+ * later calls change nothing. 0, or -1 on ENOMEM. */
+int engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n);
+
+/* The last scan, for /v1/health's checks.containers: "ok" (returns 0), the
+ * containers whose start the policy would refuse, by name with their rules,
+ * and what to do (returns 1), or "not checked: " and why (returns 2). */
+int engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz);
+
 /* {"socket","userns":"yes"|"no"|"unknown","isolation":"userns"|"rootless"|
  * "none"|null,"cgroupns":"private"|"host"|null,"securityOptions",
- * "serverVersion","checkedAt","error"}: the
+ * "serverVersion","checkedAt","error","hostUsernsContainers",
+ * "policyContainers","policyContainerList","policyContainersJudged"}: the
  * last answer, for /v1/health. New reference, NULL on ENOMEM. */
 json_t *engineinfo_json(struct engineinfo *e);
 

@@ -581,3 +581,10 @@ judge_engine_cgroupns(const struct judge *jg)
 {
 	return jg != NULL ? engineinfo_cgroupns(jg->deps.engineinfo) : DECIDE_CGROUPNS_UNKNOWN;
 }
+
+size_t
+judge_sockets(const struct judge *jg, const char *const **out)
+{
+	*out = (const char *const *)jg->sockets;
+	return jg->nsockets;
+}

@@ -47,6 +47,10 @@ void judge_free(struct judge *jg);
  * its last answer says (engineinfo.h), for the record of a create: UNKNOWN
  * without one. jg may be NULL. */
 enum decide_cgroupns judge_engine_cgroupns(const struct judge *jg);
+/* The engine's sockets as ECI's socket rule compares them (each cleaned
+ * and, when it differs, resolved): how many, and the list in *out
+ * (borrowed, valid while jg is). */
+size_t judge_sockets(const struct judge *jg, const char *const **out);
 
 struct judgement {
 	struct decision d;

@@ -341,7 +341,19 @@ check "the load deny is audited" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE action = 'image.load.denied'")" -ge 1
 check "allowed requests are not logged" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE decision = 'allow' AND component = 'authz'")" = 0
-api GET /v1/health
-expect_json "daemon healthy after the run" .status ok
+# What the setup policy let be made and the real one refuses is named, and
+# degrades lockset for as long as it exists; nothing else does.
+named_old() {
+	api GET /v1/health
+	jq_holds '.checks.containers | test("oldpriv \\[privileged\\]") and test("oldcaps \\[cap-add\\]")' \
+		"$BODY"
+}
+check "the containers made under the setup policy are named with their rules" \
+	wait_until 30 named_old
+expect_json "... the daemon's policy and audit log are healthy" \
+	'.checks.policy + " " + .checks.audit' "loaded ok"
+check "... and not the container the policy allows" \
+	jq_holds '[.engine.policyContainerList[].name] | index("benign") == null' "$BODY"
+expect_json "... so lockset says it is degraded" .status degraded
 
 finish

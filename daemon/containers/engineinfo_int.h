@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the engine checks (engineinfo.c): the state the checker thread and
+ * the scan of the engine's containers (engineinfo_scan.c) share. */
+#ifndef LOCKSET_ENGINEINFO_INT_H
+#define LOCKSET_ENGINEINFO_INT_H
+
+#include "engineclient.h"
+#include "engineinfo.h"
+#include "enginescan.h"
+#include "policy/served.h"
+
+#include <pthread.h>
+#include <time.h>
+
+struct waiter {
+	void (*done)(void *arg);
+	void *arg;
+	unsigned long long need; /* released once done_gen reaches it */
+	struct waiter *next;
+};
+
+struct engineinfo {
+	struct served_hub *served; /* the policy whose changes it follows */
+	char *socket;              /* NULL: no engine configured */
+	int timeout_ms;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* Checks (lock). */
+	unsigned long long wanted, done_gen;
+	int stopping, armed;
+	struct waiter *waiters;
+	size_t nwaiters;
+	struct served_waiter policy; /* fires on every policy change */
+	/* The last answer (lock). */
+	enum decide_userns userns;
+	struct engineclient_info info;
+	char error[256];
+	time_t checked_at;
+	long long failed_ms; /* CLOCK_MONOTONIC ms of the last failed check, 0: none */
+	/* While ECI is locked on: the containers in the host's user namespace
+	 * (made before, or in audit mode), -1 when they could not be listed. */
+	int host_userns, host_userns_scanned;
+	char host_userns_names[512];
+	/* Its containers judged as their starts (enginescan.h), after every
+	 * check the engine answered, once the sockets are known (sockets set). */
+	char **sockets;
+	size_t nsockets;
+	int scan_ready;
+	struct enginescan scan; /* count -1: not scanned, or the list failed */
+	long long scan_version; /* the policy version it was judged by */
+	char scan_error[256];   /* why not, when count is -1 */
+	int logged_scan;        /* scan.count at the last log line (checker thread) */
+	int logged_required;    /* ECI required at the last log line (checker thread) */
+	int logged_host_userns; /* host_userns at the last log line (checker thread) */
+	/* Counters (lock). */
+	unsigned long long n_yes, n_no, n_failed;
+};
+
+/* After a check the engine answered: judge its containers as their starts
+ * with the organisation's policy (enginescan.h), unless a check is wanted
+ * meanwhile. Only the checker thread calls it, without the lock. */
+void engineinfo_scan_containers(struct engineinfo *e);
+
+#endif

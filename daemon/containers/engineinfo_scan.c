@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine's containers judged against the policy as their starts, on the
+ * engine checker's thread after each check it answered (engineinfo.h). */
+#include "engineinfo_int.h"
+
+#include "log.h"
+#include "util/lockorder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A check is wanted, or lockset stops: the scan gives way (enginescan.h). */
+static int
+check_wanted(void *arg)
+{
+	struct engineinfo *e = arg;
+	int wanted;
+
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	wanted = e->stopping || e->wanted != e->done_gen;
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	return wanted;
+}
+
+/* Log a change of the scan's count: a warning naming the containers while
+ * any are found, information when none are left. */
+static void
+log_scan(struct engineinfo *e)
+{
+	char why[1024];
+
+	if (e->scan.count == e->logged_scan)
+		return;
+	e->logged_scan = e->scan.count;
+	if (engineinfo_policy_problem(e, why, sizeof(why)) == 1)
+		log_warnx("%s", why);
+	else
+		log_info("engine containers against the policy: %s", why);
+}
+
+/* After a check the engine answered: judge its containers as their starts
+ * with the organisation's policy. Runs after the check's waiters are
+ * released, and gives way to the next check (scanned again after it).
+ * Called without the lock. */
+void
+engineinfo_scan_containers(struct engineinfo *e)
+{
+	struct enginescan_in in = {
+	    .socket = e->socket, .timeout_ms = e->timeout_ms, .stop = check_wanted, .stop_arg = e};
+	struct enginescan result;
+	struct served *s;
+	char err[256] = "";
+	long long version;
+	int rc;
+
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	rc = e->scan_ready && e->userns != DECIDE_USERNS_UNKNOWN;
+	in.userns = e->userns;
+	in.cgroupns = e->info.cgroupns_private ? DECIDE_CGROUPNS_PRIVATE : DECIDE_CGROUPNS_HOST;
+	in.sockets = (const char *const *)e->sockets;
+	in.nsockets = e->nsockets;
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	if (!rc || (s = served_acquire(e->served)) == NULL)
+		return;
+	in.dp = s->dp;
+	version = s->version;
+	rc = enginescan_run(&in, &result, err, sizeof(err));
+	served_release(s);
+	if (rc == 1)
+		return;
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	enginescan_clear(&e->scan);
+	e->scan = result;
+	e->scan_version = version;
+	snprintf(e->scan_error, sizeof(e->scan_error), "%s", err);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	log_scan(e);
+}
+
+int
+engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n)
+{
+	char **copy = calloc(n + 1, sizeof(*copy));
+	size_t i;
+
+	if (copy == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((copy[i] = strdup(sockets[i])) == NULL) {
+			while (i > 0)
+				free(copy[--i]);
+			free(copy);
+			return -1;
+		}
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	if (e->scan_ready) { /* once only: a scan may be reading the first */
+		lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+		for (i = 0; i < n; i++)
+			free(copy[i]);
+		free(copy);
+		return 0;
+	}
+	e->sockets = copy;
+	e->nsockets = n;
+	e->scan_ready = 1;
+	e->wanted++; /* a check, and the first scan after it */
+	pthread_cond_signal(&e->cond);
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	return 0;
+}
+
+int
+engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz)
+{
+	int rc = 0;
+
+	if (e == NULL) {
+		snprintf(buf, bufsz, "not checked: lockset does not ask the engine");
+		return 2;
+	}
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	if (e->scan.count < 0) {
+		snprintf(buf, bufsz, "not checked: %s", e->scan_error);
+		rc = 2;
+	} else if (e->scan.count == 0)
+		snprintf(buf, bufsz, "ok");
+	else {
+		snprintf(
+		    buf, bufsz,
+		    "%d container%s of the engine at %s would be refused a start by policy "
+		    "v%lld (%s): made before the policy or in audit mode, each keeps what it "
+		    "was made with while it runs, and dockerd starts one with a restart policy "
+		    "again where no plugin sees it; remove or recreate them (docker rm -f)",
+		    e->scan.count, e->scan.count == 1 ? "" : "s", e->socket, e->scan_version,
+		    e->scan.names);
+		rc = 1;
+	}
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	return rc;
+}

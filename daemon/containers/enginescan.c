@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine's containers, each judged as its start (enginescan.h). */
+#include "enginescan.h"
+
+#include "containers.h"
+#include "engineclient.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The start's lookup of its own container: what the engine said of it, as
+ * the lookup threads hand it to the decision engine (lookup.c); any other
+ * container is unknown. */
+static int
+described(void *arg, const char *ref, struct decide_mounts *out)
+{
+	const struct containers_entry *e = arg;
+	const struct decide_mounts *m = &e->mounts;
+	const char *image = m->image != NULL ? m->image : e->image;
+
+	if (strcmp(ref, e->id) != 0)
+		return 0;
+	if (image != NULL && out->image == NULL && (out->image = strdup(image)) == NULL)
+		return -1;
+	out->ns_known = m->ns_known;
+	out->ns_host = m->ns_host;
+	out->drivers_known = m->drivers_known;
+	free(out->flags);
+	out->flags = NULL;
+	if (m->flags != NULL && (out->flags = strdup(m->flags)) == NULL)
+		return -1;
+	return decide_mounts_merge(out, m) == 0 ? 1 : -1;
+}
+
+/* Add container e (state as listed), which d refuses or reports. 0, or -1
+ * on ENOMEM. */
+static int
+add_found(struct enginescan *s, const struct containers_entry *e, const char *state,
+          const struct decision *d)
+{
+	const char *name = e->name != NULL && e->name[0] ? e->name : e->id;
+	const char *ids[16];
+	size_t n = decision_rule_ids(d, ids, sizeof(ids) / sizeof(ids[0]));
+	size_t len = strlen(s->names);
+
+	s->count++;
+	if (len + 1 < sizeof(s->names)) {
+		snprintf(s->names + len, sizeof(s->names) - len, "%s%s [", len ? "; " : "", name);
+		for (size_t i = 0; i < n; i++) {
+			len = strlen(s->names);
+			snprintf(s->names + len, sizeof(s->names) - len, "%s%s", i ? ", " : "",
+			         ids[i]);
+		}
+		len = strlen(s->names);
+		snprintf(s->names + len, sizeof(s->names) - len, "]");
+	}
+	if (json_array_size(s->list) < ENGINESCAN_LIST_MAX) {
+		json_t *o = json_pack("{s:s%, s:s, s:s, s:o}", "id", e->id, (size_t)12, "name",
+		                      name, "state", state != NULL ? state : "", "rules",
+		                      decision_rule_ids_json(d));
+
+		if (o == NULL || json_array_append_new(s->list, o) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Judge the container of one list item as its start. 0, 2 when the engine
+ * could not describe it (why in err), or -1 on ENOMEM. */
+static int
+judge_one(const struct enginescan_in *in, const json_t *item, struct enginescan *s, char *err,
+          size_t errsz)
+{
+	const char *id = json_string_value(json_object_get(item, "Id"));
+	struct containers_entry e;
+	struct decision d;
+	char uri[96];
+	int cacheable, rc;
+
+	if (id == NULL || !containers_is_id(id))
+		return 0;
+	rc = engineclient_container(in->socket, in->timeout_ms, id, &e, &cacheable, err, errsz);
+	if (rc != 1)
+		return rc == 0 ? 2 : -1;
+	snprintf(uri, sizeof(uri), "/containers/%s/start", id);
+	{
+		struct decide_request req = {.method = "POST",
+		                             .uri = uri,
+		                             .body_whole = 1,
+		                             .container = described,
+		                             .container_arg = &e,
+		                             .engine_userns = in->userns,
+		                             .engine_cgroupns = in->cgroupns,
+		                             .sockets = in->sockets,
+		                             .nsockets = in->nsockets};
+
+		rc = decide_eval(in->dp, &req, &d);
+	}
+	s->scanned++;
+	if (rc == 0 && d.inspected && d.nv > 0)
+		rc = add_found(s, &e, json_string_value(json_object_get(item, "State")), &d);
+	decision_clear(&d);
+	containers_entry_clear(&e);
+	return rc;
+}
+
+int
+enginescan_run(const struct enginescan_in *in, struct enginescan *out, char *err, size_t errsz)
+{
+	struct engineclient_reply r;
+	json_t *list;
+	char why[256] = "";
+	size_t i;
+	int status, rc = 0, misses = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->count = -1;
+	if (engineclient_get(in->socket, "/containers/json?all=1", in->timeout_ms,
+	                     ENGINECLIENT_MAX_BODY, &r, err, errsz) != 0)
+		return -1;
+	status = r.status;
+	list = status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	engineclient_reply_clear(&r);
+	if (!json_is_array(list)) {
+		snprintf(err, errsz, "GET /containers/json: status %d, or not a list", status);
+		json_decref(list);
+		return -1;
+	}
+	out->count = 0;
+	if ((out->list = json_array()) == NULL)
+		rc = -1;
+	for (i = 0; rc == 0 && i < json_array_size(list) && i < ENGINECLIENT_SCAN_MAX; i++) {
+		if (in->stop != NULL && in->stop(in->stop_arg)) {
+			rc = 1;
+			break;
+		}
+		/* One removed since the list is not described; several in a
+		 * row are an engine that stopped answering (each may have
+		 * waited out the timeout): the scan fails. */
+		if ((rc = judge_one(in, json_array_get(list, i), out, why, sizeof(why))) == 2)
+			rc = ++misses < ENGINESCAN_MAX_MISSES ? 0 : -2;
+		else if (rc == 0)
+			misses = 0;
+	}
+	json_decref(list);
+	if (rc != 0) {
+		enginescan_clear(out);
+		out->count = -1;
+		if (rc == -2)
+			snprintf(err, errsz,
+			         "the engine described none of %d containers in a row: %s", misses,
+			         why);
+		else if (rc == -1)
+			snprintf(err, errsz, "out of memory");
+	}
+	return rc == -2 ? -1 : rc;
+}
+
+void
+enginescan_clear(struct enginescan *s)
+{
+	if (s == NULL)
+		return;
+	json_decref(s->list);
+	memset(s, 0, sizeof(*s));
+}
