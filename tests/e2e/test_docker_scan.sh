@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end with the real Docker Engine: containers made before the policy
+# (or in audit mode) keep what they were made with, and dockerd restarts one
+# with a restart policy where no plugin sees it. lockset judges the engine's
+# containers as their starts after every engine check and names those the
+# policy would refuse: /v1/health's checks.containers (status degraded while
+# the policy enforces), engine.policyContainers and policyContainerList (with
+# the rules a start breaks, the same a start is refused by), and /metrics.
+# The scan follows policy changes; in audit mode the containers are named
+# without degrading lockset.
+. "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
+. "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
+
+SHARE="$T/share"
+mkdir -p "$SHARE"
+policy() { # MODE DENIED-FLAGS (a JSON list)
+	jq -n --arg share "$SHARE" --arg mode "$1" --argjson denied "$2" '{
+	configurationFileVersion: 2,
+	filesharingAllowedDirectories: [{path: $share, sharedByDefault: true}],
+	containerPolicy: {locked: true, mode: $mode, deniedFlags: $denied}}' >"$T/policy.json"
+	put_policy "$T/policy.json"
+}
+wait_health() { # NAME JQ-FILTER VALUE
+	local got
+	for _ in $(seq $((150 * WAIT_SCALE))); do
+		api GET /v1/health
+		got=$(jqb "$2")
+		[ "$got" = "$3" ] && { ok "$1"; return; }
+		sleep 0.1
+	done
+	not_ok "$1: $2 = '$got', expected '$3'"
+}
+running() { [ "$(dk inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
+listed() { # NAME: the rules policyContainerList gives NAME, comma-separated
+	jqb --arg n "$1" '.engine.policyContainerList[] | select(.name == $n) | .rules | join(",")'
+}
+
+policy enforce '["--privileged", "--cap-add=SYS_ADMIN"]'
+
+# --- before the plugin: three containers the policy refuses, one it allows
+dockerd_start noplugin
+e2e_busybox_image lockset-bb
+dk create --pull=never --network none --name oldpriv --privileged lockset-bb true >/dev/null
+dk run -d --pull=never --network none --name oldcap --cap-add SYS_ADMIN --restart always \
+	lockset-bb sleep 600 >/dev/null
+dk create --pull=never --network none --name oldbind -v /etc:/hostetc lockset-bb true >/dev/null
+dk create --pull=never --network none --name benign -v "$SHARE:/s" lockset-bb true >/dev/null
+dockerd_stop
+
+lockset_start --authz-socket "$PLUGIN_SOCK" --engine-socket "$DOCKER_SOCK" || exit 1
+api GET /v1/health
+check "before the engine answers, the containers are not checked, and say why" \
+	jq_holds '.checks.containers | startswith("not checked: ")' "$BODY"
+expect_json "... nor counted" .engine.policyContainers -1
+dockerd_start
+check "dockerd restarted the container with a restart policy by itself" \
+	wait_until 30 running oldcap
+
+wait_health "the three containers the policy refuses are counted" .engine.policyContainers 3
+expect_json "... of the four containers judged" .engine.policyContainersJudged 4
+expect_json "... and lockset is degraded" .status degraded
+check "checks.containers names them with their rules and says what to do" \
+	jq_holds '.checks.containers | test("^3 containers of the engine at .* would be refused a start by policy v1 .*oldpriv \\[privileged\\].*remove or recreate them")' "$BODY"
+check "... the running one with a restart policy too" \
+	jq_holds '.checks.containers | test("oldcap \\[cap-add\\]")' "$BODY"
+check "the list gives the privileged one's rule" test "$(listed oldpriv)" = privileged
+check "... the capability's" test "$(listed oldcap)" = cap-add
+check "... the bind outside the shares'" test "$(listed oldbind)" = bind-outside-shares
+check "... not the container the policy allows" test -z "$(listed benign)"
+check "... with each one's state and short id" jq_holds --arg id \
+	"$(dk inspect -f '{{.Id}}' oldcap | cut -c1-12)" \
+	'.engine.policyContainerList[] | select(.name == "oldcap") | .state == "running" and .id == $id' \
+	"$BODY"
+api GET /metrics
+check "the metric counts them" grep -q '^lockset_engine_policy_containers 3$' "$BODY"
+denied "a start of one is refused by the rule health named" privileged start oldpriv
+denied "... as is a restart of the running one" cap-add restart oldcap
+
+# --- audit mode: named, as what enforcing would refuse, lockset not degraded
+policy audit '["--privileged", "--cap-add=SYS_ADMIN"]'
+reload_to 2 || not_ok "the audit policy was not served"
+wait_health "audit mode: judged by the new policy" \
+	'.checks.containers | test("policy v2")' true
+expect_json "... the same three are named" .engine.policyContainers 3
+expect_json "... and lockset is not degraded for them" .status ok
+
+# --- the policy no longer denies the flags: only the bind is left
+policy enforce '[]'
+reload_to 3 || not_ok "the third policy was not served"
+wait_health "flags allowed again: only the bind outside the shares is counted" \
+	.engine.policyContainers 1
+check "... by name" test "$(listed oldbind)" = bind-outside-shares
+expect_json "... and lockset is degraded for it" .status degraded
+
+# --- once it is removed (and the engine asked again), all is well
+dk rm oldbind >/dev/null
+policy enforce '["--privileged"]'
+reload_to 4 || not_ok "the fourth policy was not served"
+wait_health "removed, with --privileged denied again: the privileged one alone" \
+	.engine.policyContainers 1
+dk rm -f oldpriv oldcap >/dev/null
+policy enforce '["--privileged", "--cap-add=SYS_ADMIN"]'
+reload_to 5 || not_ok "the fifth policy was not served"
+wait_health "with every such container removed, none is counted" .engine.policyContainers 0
+expect_json "... checks.containers is ok" .checks.containers ok
+expect_json "... and so is lockset" .status ok
+api GET /metrics
+check "... as the metric says" grep -q '^lockset_engine_policy_containers 0$' "$BODY"
+finish
