@@ -120,7 +120,12 @@ engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz)
 		return 2;
 	}
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
-	if (e->scan.count < 0) {
+	if (e->scan.count < 0 && e->userns == DECIDE_USERNS_UNKNOWN && e->checked_at != 0 &&
+	    e->socket != NULL) {
+		snprintf(buf, bufsz, "not checked: the engine at %s could not be asked (%s)",
+		         e->socket, e->error);
+		rc = 2;
+	} else if (e->scan.count < 0) {
 		snprintf(buf, bufsz, "not checked: %s", e->scan_error);
 		rc = 2;
 	} else if (e->scan.count == 0)
