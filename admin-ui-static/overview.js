@@ -27,6 +27,43 @@ function parseMetrics(text) {
   return out;
 }
 
+// The health checks that need attention: every one whose answer is not a
+// fine one, with its text; the containers the policy would refuse, as a table.
+const CHECKS = [
+  ['audit', 'Audit log', ['ok']],
+  ['userns', 'User namespaces (ECI)', ['ok', 'not required']],
+  ['containers', 'Containers the policy would refuse', ['ok']],
+  ['shares', 'Shares without nosuid,nodev', ['ok', 'not restricted']],
+];
+
+function containersTable(list) {
+  return el('div', { class: 'table-wrap', tabindex: '0' },
+    el('table', { class: 'data', id: 'policy-containers' },
+      el('caption', { class: 'sr-only', text: 'Containers whose start the policy would refuse' }),
+      el('thead', null, el('tr', null, ['Name', 'Id', 'State', 'Rules'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', null, list.map((c) => el('tr', { 'data-name': String(c.name || '') },
+        el('td', { class: 'value', text: String(c.name || '') }), el('td', { class: 'value', text: String(c.id || '') }),
+        el('td', { text: String(c.state || '') }), el('td', null, ruleChips(c.rules)))))));
+}
+
+function renderChecks(h) {
+  const box = $('health-checks'), checks = h.checks || {}, engine = h.engine || {};
+  clear(box);
+  for (const [key, label, fine] of CHECKS) {
+    const v = checks[key];
+    if (typeof v !== 'string' || fine.includes(v)) continue;
+    const notChecked = v.startsWith('not checked');
+    const kind = notChecked || key === 'shares' ? 'warn' : 'bad';
+    const item = el('li', { class: 'check stat stat-' + kind, 'data-check': key },
+      el('div', { class: 'stat-label', text: label }), el('p', { class: 'check-text', text: v }));
+    if (key === 'containers' && Array.isArray(engine.policyContainerList) && engine.policyContainerList.length > 0) {
+      item.append(containersTable(engine.policyContainerList));
+    }
+    box.append(item);
+  }
+  box.hidden = box.childElementCount === 0;
+}
+
 export async function loadHealth() {
   const r = await api('GET', '/v1/health');
   if (r.ok && r.data) {
@@ -47,11 +84,12 @@ export async function loadOverview() {
   } else {
     const h = r.data, checks = h.checks || {};
     cards.append(
-      stat('Status', h.status, h.status === 'ok' ? 'policy loaded, audit writable' : 'see the checks', h.status === 'ok' ? 'ok' : 'bad'),
+      stat('Status', h.status, h.status === 'ok' ? 'policy loaded, audit writable' : 'see the checks below', h.status === 'ok' ? 'ok' : 'bad'),
       stat('Policy version', String(h.policyVersion), checks.policy ? 'policy ' + checks.policy : null),
       stat('Audit log', String(checks.audit || 'unknown'), 'hash-chained, append-only', checks.audit === 'ok' ? 'ok' : 'bad'),
       stat('Uptime', fmtUptime(h.uptimeSeconds), h.uptimeSeconds + ' seconds'),
       stat('Server version', String(h.version || '')));
+    renderChecks(h);
   }
 
   loadChart();

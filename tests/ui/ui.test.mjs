@@ -204,6 +204,12 @@ test('admin UI in headless Chromium', async (t) => {
       assert.equal(await page.evaluate(() => sessionStorage.getItem('lockset.token')), TOKEN);
       await page.waitForSelector('#health-cards .stat');
       assert.match(await page.textContent('#health-cards'), /Status\s*ok/);
+      // No engine answers here: the scan of its containers says why it did
+      // not run, as a warning, and no table of containers is drawn.
+      await page.waitForSelector('#health-checks li[data-check="containers"].stat-warn');
+      assert.match(await page.textContent('#health-checks li[data-check="containers"]'),
+        /Containers the policy would refuse\s*not checked: /);
+      assert.equal(await page.$$eval('#policy-containers', (x) => x.length), 0);
       await page.waitForSelector('#metric-cards .stat');
       assert.match(await page.textContent('#metric-cards'), /Denied\s*12/);
       await page.waitForSelector('#recent-denials tbody tr td:nth-child(5)');
