@@ -61,6 +61,11 @@ void engineclient_drop_default_paths(json_t *hc, const char *engine_version);
  * a volume it cannot describe; reason in err), -1 on ENOMEM. */
 int engineclient_container(const char *socket, int timeout_ms, const char *ref,
                            struct containers_entry *out, int *cacheable, char *err, size_t errsz);
+/* The same, with the engine's GET /info (a JSON object, borrowed) asked
+ * once by the caller for many containers, rather than once for each that
+ * names a runtime, a logging driver or system paths. */
+int engineclient_container_with(const char *socket, int timeout_ms, const char *ref, json_t *info,
+                                struct containers_entry *out, char *err, size_t errsz);
 
 /* What the engine says of the volume called name (GET /volumes/{name}, for
  * which dockerd asks every plugin about a name it does not know): 1 with the

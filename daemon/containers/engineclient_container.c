@@ -20,7 +20,8 @@ struct inspect {
 	const char *socket;
 	long long deadline; /* for the whole lookup, volumes and VolumesFrom included */
 	int gets;
-	int flags; /* tell what the container asked about runs with */
+	int flags;    /* tell what the container asked about runs with */
+	json_t *info; /* the engine's GET /info, when the caller has it (borrowed) */
 	char *err;
 	size_t errsz;
 };
@@ -331,10 +332,12 @@ add_flags(struct inspect *in, const json_t *c, const json_t *hc, struct decide_m
 
 	if (copy == NULL)
 		return -1;
-	if ((string_of(copy, "Runtime")[0] != '\0' || string_of(lc, "Type")[0] != '\0' ||
-	     json_object_get(copy, "MaskedPaths") != NULL ||
-	     json_object_get(copy, "ReadonlyPaths") != NULL) &&
-	    get_object(in, "/info", &info) == -1)
+	if (in->info != NULL)
+		info = json_incref(in->info);
+	else if ((string_of(copy, "Runtime")[0] != '\0' || string_of(lc, "Type")[0] != '\0' ||
+	          json_object_get(copy, "MaskedPaths") != NULL ||
+	          json_object_get(copy, "ReadonlyPaths") != NULL) &&
+	         get_object(in, "/info", &info) == -1)
 		goto out;
 	if (info != NULL &&
 	    strcmp(string_of(copy, "Runtime"), string_of(info, "DefaultRuntime")) == 0)
@@ -429,9 +432,19 @@ int
 engineclient_container(const char *socket, int timeout_ms, const char *ref,
                        struct containers_entry *out, int *cacheable, char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, NULL, err, errsz};
 
 	return inspect_container(&in, ref, 0, out, cacheable);
+}
+
+int
+engineclient_container_with(const char *socket, int timeout_ms, const char *ref, json_t *info,
+                            struct containers_entry *out, char *err, size_t errsz)
+{
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, info, err, errsz};
+	int cacheable;
+
+	return inspect_container(&in, ref, 0, out, &cacheable);
 }
 
 /* GET /KIND/{ref} (volumes, networks): 1 with the object (a new reference)
@@ -514,7 +527,7 @@ int
 engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container, size_t sz,
                   char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, NULL, err, errsz};
 	const char *plain = id != NULL ? plain_ref(id) : NULL, *eid, *cid;
 	char path[300];
 	json_t *e = NULL;
@@ -551,7 +564,8 @@ host_userns_one(const char *socket, int timeout_ms, const json_t *c, char *names
 	const char *id = json_string_value(json_object_get(c, "Id"));
 	char err[256];
 	/* Its namespaces alone: not what it runs with (no GET /info each). */
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, err, sizeof(err)};
+	struct inspect in = {socket,     engineclient_now_ms() + timeout_ms, 0, 0, NULL, err,
+	                     sizeof(err)};
 	struct containers_entry e;
 	int cacheable;
 

@@ -478,10 +478,15 @@ engineinfo_metrics(struct engineinfo *e, FILE *out)
 	        "# HELP lockset_engine_policy_containers The engine's containers whose start the "
 	        "policy would refuse (made before it, or in audit mode); -1 when not scanned.\n"
 	        "# TYPE lockset_engine_policy_containers gauge\n"
-	        "lockset_engine_policy_containers %d\n",
+	        "lockset_engine_policy_containers %d\n"
+	        "# HELP lockset_engine_policy_scan_seconds How long the last scan of the engine's "
+	        "containers against the policy took.\n"
+	        "# TYPE lockset_engine_policy_scan_seconds gauge\n"
+	        "lockset_engine_policy_scan_seconds %.3f\n",
 	        e->userns == DECIDE_USERNS_YES  ? 1
 	        : e->userns == DECIDE_USERNS_NO ? 0
 	                                        : -1,
-	        e->n_yes, e->n_no, e->n_failed, e->host_userns, e->scan.count);
+	        e->n_yes, e->n_no, e->n_failed, e->host_userns, e->scan.count,
+	        (double)e->scan_ms / 1000.0);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }

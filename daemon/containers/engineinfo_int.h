@@ -50,6 +50,7 @@ struct engineinfo {
 	int scan_ready;
 	struct enginescan scan; /* count -1: not scanned, or the list failed */
 	long long scan_version; /* the policy version it was judged by */
+	long long scan_ms;      /* how long the last finished scan took */
 	char scan_error[256];   /* why not, when count is -1 */
 	int logged_scan;        /* scan.count at the last log line (checker thread) */
 	int logged_required;    /* ECI required at the last log line (checker thread) */

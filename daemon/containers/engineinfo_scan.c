@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A check is wanted, or lockset stops: the scan gives way (enginescan.h). */
 static int
@@ -49,6 +50,7 @@ engineinfo_scan_containers(struct engineinfo *e)
 	struct enginescan_in in = {
 	    .socket = e->socket, .timeout_ms = e->timeout_ms, .stop = check_wanted, .stop_arg = e};
 	struct enginescan result;
+	struct timespec t0, t1;
 	struct served *s;
 	char err[256] = "";
 	long long version;
@@ -65,7 +67,9 @@ engineinfo_scan_containers(struct engineinfo *e)
 		return;
 	in.dp = s->dp;
 	version = s->version;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = enginescan_run(&in, &result, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	served_release(s);
 	if (rc == 1)
 		return;
@@ -73,6 +77,8 @@ engineinfo_scan_containers(struct engineinfo *e)
 	enginescan_clear(&e->scan);
 	e->scan = result;
 	e->scan_version = version;
+	e->scan_ms =
+	    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	snprintf(e->scan_error, sizeof(e->scan_error), "%s", err);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	log_scan(e);

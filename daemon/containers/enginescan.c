@@ -69,18 +69,18 @@ add_found(struct enginescan *s, const struct containers_entry *e, const char *st
 /* Judge the container of one list item as its start. 0, 2 when the engine
  * could not describe it (why in err), or -1 on ENOMEM. */
 static int
-judge_one(const struct enginescan_in *in, const json_t *item, struct enginescan *s, char *err,
-          size_t errsz)
+judge_one(const struct enginescan_in *in, json_t *info, const json_t *item, struct enginescan *s,
+          char *err, size_t errsz)
 {
 	const char *id = json_string_value(json_object_get(item, "Id"));
 	struct containers_entry e;
 	struct decision d;
 	char uri[96];
-	int cacheable, rc;
+	int rc;
 
 	if (id == NULL || !containers_is_id(id))
 		return 0;
-	rc = engineclient_container(in->socket, in->timeout_ms, id, &e, &cacheable, err, errsz);
+	rc = engineclient_container_with(in->socket, in->timeout_ms, id, info, &e, err, errsz);
 	if (rc != 1)
 		return rc == 0 ? 2 : -1;
 	snprintf(uri, sizeof(uri), "/containers/%s/start", id);
@@ -109,7 +109,7 @@ int
 enginescan_run(const struct enginescan_in *in, struct enginescan *out, char *err, size_t errsz)
 {
 	struct engineclient_reply r;
-	json_t *list;
+	json_t *list, *info;
 	char why[256] = "";
 	size_t i;
 	int status, rc = 0, misses = 0;
@@ -127,6 +127,22 @@ enginescan_run(const struct enginescan_in *in, struct enginescan *out, char *err
 		json_decref(list);
 		return -1;
 	}
+	/* Asked once: what it fills in for a container that names no runtime,
+	 * logging driver or system paths (engineclient_container). */
+	if (engineclient_get(in->socket, "/info", in->timeout_ms, ENGINECLIENT_MAX_BODY, &r, err,
+	                     errsz) != 0) {
+		json_decref(list);
+		return -1;
+	}
+	info = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	status = r.status;
+	engineclient_reply_clear(&r);
+	if (!json_is_object(info)) {
+		snprintf(err, errsz, "GET /info: status %d, or not an object", status);
+		json_decref(info);
+		json_decref(list);
+		return -1;
+	}
 	out->count = 0;
 	if ((out->list = json_array()) == NULL)
 		rc = -1;
@@ -138,12 +154,13 @@ enginescan_run(const struct enginescan_in *in, struct enginescan *out, char *err
 		/* One removed since the list is not described; several in a
 		 * row are an engine that stopped answering (each may have
 		 * waited out the timeout): the scan fails. */
-		if ((rc = judge_one(in, json_array_get(list, i), out, why, sizeof(why))) == 2)
+		if ((rc = judge_one(in, info, json_array_get(list, i), out, why, sizeof(why))) == 2)
 			rc = ++misses < ENGINESCAN_MAX_MISSES ? 0 : -2;
 		else if (rc == 0)
 			misses = 0;
 	}
 	json_decref(list);
+	json_decref(info);
 	if (rc != 0) {
 		enginescan_clear(out);
 		out->count = -1;

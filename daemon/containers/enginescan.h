@@ -6,7 +6,8 @@
  * it. No request shows what already runs; this scan names it. Each of the
  * first ENGINECLIENT_SCAN_MAX containers of GET /containers/json?all=1 is
  * described by the engine as a start's lookup describes it
- * (engineclient_container) and judged by decide_eval as POST
+ * (engineclient_container_with, GET /info asked once a scan) and judged by
+ * decide_eval as POST
  * /containers/{id}/start with the organisation's policy: the rules, the
  * messages and the windows are a start's. Called on engineinfo's checker
  * thread, without its lock. */
