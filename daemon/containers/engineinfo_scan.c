@@ -134,16 +134,31 @@ engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz)
 	} else if (e->scan.count < 0) {
 		snprintf(buf, bufsz, "not checked: %s", e->scan_error);
 		rc = 2;
-	} else if (e->scan.count == 0)
+	} else if (e->scan.count == 0 && e->scan.listed <= ENGINECLIENT_SCAN_MAX)
 		snprintf(buf, bufsz, "ok");
-	else {
+	else if (e->scan.count == 0) {
+		snprintf(
+		    buf, bufsz,
+		    "not checked: the engine at %s holds %d containers, of which the first %d "
+		    "(the newest) were judged and would be allowed a start; the others are not "
+		    "judged",
+		    e->socket, e->scan.listed, ENGINECLIENT_SCAN_MAX);
+		rc = 2;
+	} else {
+		char more[160] = "";
+
+		if (e->scan.listed > ENGINECLIENT_SCAN_MAX)
+			snprintf(more, sizeof(more),
+			         " (of the first %d containers, the newest; the other %d are not "
+			         "judged)",
+			         ENGINECLIENT_SCAN_MAX, e->scan.listed - ENGINECLIENT_SCAN_MAX);
 		snprintf(
 		    buf, bufsz,
 		    "%d container%s of the engine at %s would be refused a start by policy "
-		    "v%lld (%s): made before the policy or in audit mode, each keeps what it "
+		    "v%lld%s (%s): made before the policy or in audit mode, each keeps what it "
 		    "was made with while it runs, and dockerd starts one with a restart policy "
 		    "again where no plugin sees it; remove or recreate them (docker rm -f)",
-		    e->scan.count, e->scan.count == 1 ? "" : "s", e->socket, e->scan_version,
+		    e->scan.count, e->scan.count == 1 ? "" : "s", e->socket, e->scan_version, more,
 		    e->scan.names);
 		rc = 1;
 	}

@@ -144,6 +144,7 @@ enginescan_run(const struct enginescan_in *in, struct enginescan *out, char *err
 		return -1;
 	}
 	out->count = 0;
+	out->listed = (int)json_array_size(list);
 	if ((out->list = json_array()) == NULL)
 		rc = -1;
 	for (i = 0; rc == 0 && i < json_array_size(list) && i < ENGINECLIENT_SCAN_MAX; i++) {

@@ -42,6 +42,7 @@ struct enginescan {
 	int count;    /* containers whose start the policy would refuse (audit mode:
 	                  report); -1 when the engine's list could not be had */
 	int scanned;  /* containers judged (the first ENGINECLIENT_SCAN_MAX at most) */
+	int listed;   /* containers the engine listed */
 	json_t *list; /* [{"id","name","state","rules"}], the first ENGINESCAN_LIST_MAX (owned) */
 	char names[512]; /* "name [rule, rule]; ..." cut to fit */
 };

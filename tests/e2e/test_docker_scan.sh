@@ -107,4 +107,19 @@ expect_json "... checks.containers is ok" .checks.containers ok
 expect_json "... and so is lockset" .status ok
 api GET /metrics
 check "... as the metric says" grep -q '^lockset_engine_policy_containers 0$' "$BODY"
+check "... and the scan's time" grep -Eq '^lockset_engine_policy_scan_seconds [0-9]+\.[0-9]{3}$' "$BODY"
+
+# --- more containers than a scan judges: health does not claim they are fine
+seq 500 | xargs -P 4 -I{} curl -sf --unix-socket "$DOCKER_SOCK" -o /dev/null \
+	-H 'Content-Type: application/json' \
+	-d '{"Image":"lockset-bb","Cmd":["true"],"HostConfig":{"NetworkMode":"none"}}' \
+	"http://d/v1.41/containers/create?name=many{}"
+check "500 more containers are made (501 with the benign one)" test "$(dk ps -aq | wc -l)" = 501
+policy enforce '["--privileged"]'
+reload_to 6 || not_ok "the sixth policy was not served"
+wait_health "past 500 containers the others are said not to be judged" \
+	'.checks.containers | test("^not checked: the engine at .* holds 501 containers, of which the first 500 .* the others are not judged")' \
+	true
+expect_json "... 500 of them were judged" .engine.policyContainersJudged 500
+expect_json "... and lockset is not degraded for it" .status ok
 finish
