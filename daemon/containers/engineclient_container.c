@@ -293,26 +293,6 @@ string_of(const json_t *o, const char *name)
 	return s != NULL ? s : "";
 }
 
-void
-engineclient_drop_default_paths(json_t *hc, const char *engine_version)
-{
-	for (int masked = 0; masked < 2; masked++) {
-		const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
-		const json_t *a = json_object_get(hc, name), *v;
-		size_t i, n = 0;
-
-		json_array_foreach(a, i, v)
-		{
-			if (!json_is_string(v) || n == sizeof(list) / sizeof(list[0]))
-				break;
-			list[n++] = json_string_value(v);
-		}
-		if (json_is_array(a) && n == json_array_size(a) &&
-		    decide_systempaths_engine_default(masked, list, n, engine_version))
-			json_object_del(hc, name);
-	}
-}
-
 /* What the container runs with (decide_container_flags), from its HostConfig
  * and the endpoints of its networks (c, hc), as a create of it would say
  * them. dockerd fills in a runtime, a logging driver and system paths at

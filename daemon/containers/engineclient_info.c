@@ -98,3 +98,25 @@ engineclient_info(const char *socket, int timeout_ms, struct engineclient_info *
 	json_decref(info);
 	return rc;
 }
+
+/* The system paths dockerd writes into a container that names none, by
+ * its version (engineclient.h). */
+void
+engineclient_drop_default_paths(json_t *hc, const char *engine_version)
+{
+	for (int masked = 0; masked < 2; masked++) {
+		const char *name = masked ? "MaskedPaths" : "ReadonlyPaths", *list[64];
+		const json_t *a = json_object_get(hc, name), *v;
+		size_t i, n = 0;
+
+		json_array_foreach(a, i, v)
+		{
+			if (!json_is_string(v) || n == sizeof(list) / sizeof(list[0]))
+				break;
+			list[n++] = json_string_value(v);
+		}
+		if (json_is_array(a) && n == json_array_size(a) &&
+		    decide_systempaths_engine_default(masked, list, n, engine_version))
+			json_object_del(hc, name);
+	}
+}
