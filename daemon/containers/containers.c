@@ -200,6 +200,73 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 	return 0;
 }
 
+struct creator_args {
+	const char *id, *user, *created;
+};
+
+static int
+creator_tx(sqlite3 *db, void *arg)
+{
+	struct creator_args *a = arg;
+	sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO container_creators (id, user, "
+	                                  "created) VALUES (?1, ?2, ?3)");
+
+	if (st == NULL)
+		return SQLITE_ERROR;
+	db_bind_text(st, 1, a->id);
+	db_bind_text(st, 2, a->user);
+	db_bind_text(st, 3, a->created);
+	return db_step_done(st);
+}
+
+int
+containers_set_creator(struct containers *c, const char *id, const char *user)
+{
+	char created[32];
+	struct creator_args a = {id, user, created};
+	int rc;
+
+	if (!containers_is_id(id) || user == NULL || user[0] == '\0')
+		return -1;
+	rfc3339(time(NULL), created);
+	/* Lazily, as records are (containers_record): a lost row leaves the
+	 * container to the organisation's policy. */
+	if (db_tx_run_lazy(c->db, creator_tx, &a, &rc) != 0) {
+		log_warnx("containers: cannot record who made %.12s: %s", id, sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+containers_creator(struct containers *c, const char *id, char *user, size_t sz)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int rc = -1, step;
+
+	user[0] = '\0';
+	if (!containers_is_id(id))
+		return 0;
+	if ((db = db_reader_get(c->db)) == NULL)
+		return -1;
+	if ((st = db_prepare(db, "SELECT user FROM container_creators WHERE id = ?1")) != NULL) {
+		db_bind_text(st, 1, id);
+		step = sqlite3_step(st);
+		if (step == SQLITE_DONE)
+			rc = 0;
+		else if (step == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL &&
+		         (size_t)sqlite3_column_bytes(st, 0) < sz) {
+			memcpy(user, sqlite3_column_text(st, 0),
+			       (size_t)sqlite3_column_bytes(st, 0) + 1);
+			rc = user[0] != '\0';
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c->db, db);
+	return rc;
+}
+
 struct forget_args {
 	struct containers *c;
 	const char *id; /* NULL: every row */
@@ -313,7 +380,23 @@ prune_tx(sqlite3 *db, void *arg)
 	sqlite3_bind_int64(st, 1, a->max_rows);
 	rc = db_step_done(st);
 	a->deleted += sqlite3_changes(db);
-	return rc;
+	if (rc != SQLITE_OK)
+		return rc;
+	/* Who made them (0014), by the same limits. */
+	if (a->cutoff != NULL) {
+		if ((st = db_prepare(db, "DELETE FROM container_creators WHERE created < ?1")) ==
+		    NULL)
+			return SQLITE_ERROR;
+		db_bind_text(st, 1, a->cutoff);
+		if ((rc = db_step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	st = db_prepare(db, "DELETE FROM container_creators WHERE id IN (SELECT id FROM "
+	                    "container_creators ORDER BY created DESC, id LIMIT -1 OFFSET ?1)");
+	if (st == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, a->max_rows);
+	return db_step_done(st);
 }
 
 long

@@ -56,6 +56,14 @@ unsigned long containers_generation(struct containers *c);
  * error (logged). */
 int containers_record(struct containers *c, const struct containers_entry *e, unsigned long gen);
 
+/* Who made container id (0014): the caller whose policy judged its create,
+ * written by containers_watch_response. containers_set_creator: 0, or -1
+ * (an id that is not a full one, no user, a failed write: logged).
+ * containers_creator: 1 with the name in user (sz bytes), 0 when not known
+ * (made before lockset saw it, by no named caller, or pruned), -1 on error. */
+int containers_set_creator(struct containers *c, const char *id, const char *user);
+int containers_creator(struct containers *c, const char *id, char *user, size_t sz);
+
 /* Which forms of reference containers_lookup tries, in dockerd's order. */
 #define CONTAINERS_BY_ID     0x1 /* the full id */
 #define CONTAINERS_BY_NAME   0x2 /* the name, with or without the leading '/' (newest row) */
@@ -103,6 +111,9 @@ struct containers_response {
 	/* The cgroup namespace the engine gives a container that names no
 	 * mode, as last known (engineinfo_cgroupns); UNKNOWN when not. */
 	enum decide_cgroupns cgroupns;
+	/* The caller whose policy judged the create (the proxy's caller, or
+	 * dockerd's AuthZ User): who made the container. NULL or "": none. */
+	const char *user;
 };
 
 /* Record the container a successful create (201) made, with its host paths
@@ -113,6 +124,10 @@ struct containers_response {
  * unless its body names mounts the record could not describe, or
  * containers were removed while it was in flight: its start then asks the
  * engine. c may be NULL. */
+/* Who made the container a successful create (201) made: r->user, when
+ * named (containers_set_creator), from r's status and response body alone.
+ * containers_watch_response does this too. c may be NULL. */
+void containers_watch_creator(struct containers *c, const struct containers_response *r);
 void containers_watch_response(struct containers *c, const struct containers_response *r,
                                long long policy_version);
 

@@ -225,6 +225,16 @@ out:
 }
 
 void
+containers_watch_creator(struct containers *c, const struct containers_response *r)
+{
+	char id[65];
+
+	if (c != NULL && r->user != NULL && r->user[0] != '\0' && r->status == 201 &&
+	    created_id(r->resp_body, r->resp_len, id) == 0)
+		containers_set_creator(c, id, r->user);
+}
+
+void
 containers_watch_response(struct containers *c, const struct containers_response *r,
                           long long policy_version)
 {
@@ -243,6 +253,9 @@ containers_watch_response(struct containers *c, const struct containers_response
 	clean = containers_create_end(c);
 	if (r->status != 201 || created_id(r->resp_body, r->resp_len, e.id) != 0)
 		goto out;
+	/* Who made it, whatever its record: ids are never reused. */
+	if (r->user != NULL && r->user[0] != '\0')
+		containers_set_creator(c, e.id, r->user);
 	if (!clean) {
 		log_debug("container %.12s: not recorded, containers were removed meanwhile", e.id);
 		goto out;

@@ -125,6 +125,7 @@ struct proxy_verdict {
 	long long version; /* policy version that judged */
 	char *message;     /* malloc'd deny message, or NULL */
 	int create;        /* a container create: records follow its response */
+	char *user;        /* a create's caller, who made the container (malloc'd), or NULL */
 };
 
 /* Judge the request whose head is h with its body (NULL when not read:

@@ -175,6 +175,8 @@ proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_
 	out->message = j.message;
 	j.message = NULL;
 	judge_clear(&j);
+	if (out->allow && out->create && who->user[0] != '\0')
+		out->user = strdup(who->user); /* none (ENOMEM): the organisation's policy */
 	if (!out->allow && out->create) {
 		containers_watch_refused(proxy_deps_of(p)->containers);
 		out->create = 0;
@@ -193,6 +195,7 @@ proxy_verdict_clear(struct proxy_verdict *v)
 	if (v == NULL)
 		return;
 	free(v->message);
+	free(v->user);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -206,7 +209,12 @@ proxy_judge_response(struct proxy *p, const struct proxy_head *req, const char *
 
 	if (!v->create)
 		return;
-	if (plugin) { /* one record, not two: the plugin writes it */
+	r.status = status;
+	r.resp_body = resp_body;
+	r.resp_len = resp_body != NULL ? resp_len : 0;
+	r.user = v->user;
+	if (plugin) { /* one record, not two: the plugin writes it; who made it, the proxy */
+		containers_watch_creator(proxy_deps_of(p)->containers, &r);
 		containers_watch_refused(proxy_deps_of(p)->containers);
 		return;
 	}
@@ -216,9 +224,6 @@ proxy_judge_response(struct proxy *p, const struct proxy_head *req, const char *
 	r.uri = uri;
 	r.req_body = req_body;
 	r.req_len = req_body != NULL ? req_len : 0;
-	r.status = status;
-	r.resp_body = resp_body;
-	r.resp_len = resp_body != NULL ? resp_len : 0;
 	r.cgroupns = judge_engine_cgroupns(proxy_deps_of(p)->judge);
 	/* Every create that began ends here, recorded or not (status 0: none). */
 	if (method == NULL || uri == NULL)

@@ -293,7 +293,8 @@ create_in(struct containers *c, const char *uri, const char *body, int status, c
           enum decide_cgroupns cgroupns)
 {
 	char resp[128];
-	struct containers_response r = {"POST", uri, body, strlen(body), status, resp, 0, cgroupns};
+	struct containers_response r = {"POST", uri, body,     strlen(body), status,
+	                                resp,   0,   cgroupns, NULL};
 
 	snprintf(resp, sizeof(resp), "{\"Id\":\"%s\",\"Warnings\":[]}", id);
 	r.resp_len = strlen(resp);
@@ -707,6 +708,65 @@ test_watch_forgets_before_dockerd_removes(void)
 	db_close(d);
 }
 
+/* Who made a container (0014): written from a successful create's response
+ * that names its caller, whether its record is written or not; not for a
+ * failed create or one with no caller; read by full id only; pruned by
+ * count with the records. */
+static void
+test_watch_records_who_made_it(void)
+{
+	struct containers_opts o = {0, 2};
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, &o);
+	const char *uri = "/v1.47/containers/create";
+	const char *unrecordable = "{\"Image\":\"x\",\"HostConfig\":{\"AutoRemove\":true}}";
+	char a[65], b[65], x[65], y[65], z[65], resp[128], user[64];
+	struct containers_response r = {
+	    "POST", uri, unrecordable, strlen(unrecordable), 201, resp, 0, DECIDE_CGROUPNS_PRIVATE,
+	    "alice"};
+	int found = 0;
+
+	make_id('a', '1', a);
+	make_id('b', '2', b);
+	make_id('c', '3', x);
+	make_id('d', '4', y);
+	make_id('e', '5', z);
+	snprintf(resp, sizeof(resp), "{\"Id\":\"%s\"}", a);
+	r.resp_len = strlen(resp);
+	CHECK_INT_EQ(containers_watch_request(c, "POST", uri), 1);
+	containers_watch_response(c, &r, 3);
+	CHECK_INT_EQ(is_recorded(c, a), 0); /* no record (AutoRemove) ... */
+	CHECK_INT_EQ(containers_creator(c, a, user, sizeof(user)), 1); /* ... but who made it */
+	CHECK_STR_EQ(user, "alice");
+	CHECK_INT_EQ(containers_creator(c, "aaaa", user, sizeof(user)), 0); /* not a full id */
+	CHECK_INT_EQ(containers_creator(c, a, user, 5), -1);                /* does not fit */
+	/* No caller; a failed create. */
+	r.user = NULL;
+	snprintf(resp, sizeof(resp), "{\"Id\":\"%s\"}", b);
+	r.resp_len = strlen(resp);
+	containers_watch_creator(c, &r);
+	CHECK_INT_EQ(containers_creator(c, b, user, sizeof(user)), 0);
+	r.user = "bob";
+	r.status = 500;
+	containers_watch_creator(c, &r);
+	CHECK_INT_EQ(containers_creator(c, b, user, sizeof(user)), 0);
+	/* The proxy's own note, when the plugin writes the record. */
+	r.status = 201;
+	containers_watch_creator(c, &r);
+	CHECK_INT_EQ(containers_creator(c, b, user, sizeof(user)), 1);
+	CHECK_STR_EQ(user, "bob");
+	/* Pruned by count, as the records are: two of four are left. */
+	CHECK_INT_EQ(containers_set_creator(c, x, "carol"), 0);
+	CHECK_INT_EQ(containers_set_creator(c, y, "dave"), 0);
+	CHECK_INT_EQ(containers_set_creator(c, z, ""), -1);
+	containers_prune(c, time(NULL));
+	found = containers_creator(c, a, user, sizeof(user)) + containers_creator(c, b, user, 64) +
+	        containers_creator(c, x, user, sizeof(user)) + containers_creator(c, y, user, 64);
+	CHECK_INT_EQ(found, 2);
+	containers_close(c);
+	db_close(d);
+}
+
 int
 main(void)
 {
@@ -730,6 +790,7 @@ main(void)
 	RUN(test_flags_read_back_are_checked);
 	RUN(test_watch_leaves_what_it_cannot_describe_to_the_engine);
 	RUN(test_watch_forgets_before_dockerd_removes);
+	RUN(test_watch_records_who_made_it);
 	cleanup();
 	rmdir(dir);
 	return CHECK_DONE();
