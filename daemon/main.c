@@ -115,7 +115,8 @@ start_judge(const struct config *c)
 		const char *const *sockets;
 		size_t n = judge_sockets(srv.judge, &sockets);
 
-		if (engineinfo_scan_with(srv.engineinfo, sockets, n) != 0) {
+		if (engineinfo_scan_with(srv.engineinfo, sockets, n, srv.containers,
+		                         srv.userpolicy) != 0) {
 			log_warnx("out of memory");
 			return -1;
 		}

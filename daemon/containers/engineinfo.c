@@ -435,7 +435,7 @@ engineinfo_json(struct engineinfo *e)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	o = json_pack(
-	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?, s:i, s:o?, s:i}", "socket",
+	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?, s:i, s:o?, s:i, s:o?}", "socket",
 	    e->socket, "userns", userns[e->userns], "isolation",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns], "cgroupns",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL
@@ -449,7 +449,8 @@ engineinfo_json(struct engineinfo *e)
 	    e->userns == DECIDE_USERNS_YES && e->host_userns_scanned ? json_integer(e->host_userns)
 	                                                             : NULL,
 	    "policyContainers", e->scan.count, "policyContainerList", json_deep_copy(e->scan.list),
-	    "policyContainersJudged", e->scan.scanned);
+	    "policyContainersJudged", e->scan.scanned, "policyScannedVersion",
+	    e->scan.count >= 0 ? json_integer(e->scan_version) : NULL);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }

@@ -22,8 +22,10 @@
 #include <jansson.h>
 #include <stdio.h>
 
+struct containers;
 struct engineinfo;
 struct served_hub;
+struct userpolicy;
 
 #define ENGINEINFO_PERIOD_S    60   /* re-check at least this often */
 #define ENGINEINFO_RETRY_MS    1000 /* after a failed check, a judgement asks again after this */
@@ -75,10 +77,13 @@ int engineinfo_required(const json_t *effective);
 int engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz);
 
 /* Judge the engine's containers as their starts after every check it
- * answers (enginescan.h), the engine's sockets (borrowed, copied) as the
- * judge compares them: until this is called, none are scanned. Once only;
- * later calls change nothing. 0, or -1 on ENOMEM. */
-int engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n);
+ * answers (enginescan.h), with the engine's sockets (copied) as the judge
+ * compares them, who made each container (records) and the users' own
+ * policies (up; both borrowed, may be NULL, must outlive e): until this is
+ * called, none are scanned. Once only; later calls change nothing. 0, or
+ * -1 on ENOMEM. */
+int engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n,
+                         struct containers *records, struct userpolicy *up);
 
 /* The last scan, for /v1/health's checks.containers: "ok" (returns 0), the
  * containers whose start the policy would refuse, by name with their rules,
@@ -88,7 +93,8 @@ int engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz);
 /* {"socket","userns":"yes"|"no"|"unknown","isolation":"userns"|"rootless"|
  * "none"|null,"cgroupns":"private"|"host"|null,"securityOptions",
  * "serverVersion","checkedAt","error","hostUsernsContainers",
- * "policyContainers","policyContainerList","policyContainersJudged"}: the
+ * "policyContainers","policyContainerList","policyContainersJudged",
+ * "policyScannedVersion"}: the
  * last answer, for /v1/health. New reference, NULL on ENOMEM. */
 json_t *engineinfo_json(struct engineinfo *e);
 

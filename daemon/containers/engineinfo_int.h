@@ -47,6 +47,8 @@ struct engineinfo {
 	 * check the engine answered, once the sockets are known (sockets set). */
 	char **sockets;
 	size_t nsockets;
+	struct containers *records; /* who made each container (borrowed) */
+	struct userpolicy *up;      /* the users' own policies (borrowed) */
 	int scan_ready;
 	struct enginescan scan; /* count -1: not scanned, or the list failed */
 	long long scan_version; /* the policy version it was judged by */

@@ -62,10 +62,13 @@ engineinfo_scan_containers(struct engineinfo *e)
 	in.cgroupns = e->info.cgroupns_private ? DECIDE_CGROUPNS_PRIVATE : DECIDE_CGROUPNS_HOST;
 	in.sockets = (const char *const *)e->sockets;
 	in.nsockets = e->nsockets;
+	in.records = e->records;
+	in.up = e->up;
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	if (!rc || (s = served_acquire(e->served)) == NULL)
 		return;
 	in.dp = s->dp;
+	in.served = s;
 	version = s->version;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = enginescan_run(&in, &result, err, sizeof(err));
@@ -85,7 +88,8 @@ engineinfo_scan_containers(struct engineinfo *e)
 }
 
 int
-engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n)
+engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n,
+                     struct containers *records, struct userpolicy *up)
 {
 	char **copy = calloc(n + 1, sizeof(*copy));
 	size_t i;
@@ -109,6 +113,8 @@ engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n)
 	}
 	e->sockets = copy;
 	e->nsockets = n;
+	e->records = records;
+	e->up = up;
 	e->scan_ready = 1;
 	e->wanted++; /* a check, and the first scan after it */
 	pthread_cond_signal(&e->cond);

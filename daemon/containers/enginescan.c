@@ -4,6 +4,7 @@
 
 #include "containers.h"
 #include "engineclient.h"
+#include "policy/userpolicy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,11 @@ described(void *arg, const char *ref, struct decide_mounts *out)
 	return decide_mounts_merge(out, m) == 0 ? 1 : -1;
 }
 
-/* Add container e (state as listed), which d refuses or reports. 0, or -1
- * on ENOMEM. */
+/* Add container e (state as listed, made by user when known), which d
+ * refuses or reports. 0, or -1 on ENOMEM. */
 static int
 add_found(struct enginescan *s, const struct containers_entry *e, const char *state,
-          const struct decision *d)
+          const char *user, const struct decision *d)
 {
 	const char *name = e->name != NULL && e->name[0] ? e->name : e->id;
 	const char *ids[16];
@@ -56,9 +57,9 @@ add_found(struct enginescan *s, const struct containers_entry *e, const char *st
 		snprintf(s->names + len, sizeof(s->names) - len, "]");
 	}
 	if (json_array_size(s->list) < ENGINESCAN_LIST_MAX) {
-		json_t *o = json_pack("{s:s%, s:s, s:s, s:o}", "id", e->id, (size_t)12, "name",
-		                      name, "state", state != NULL ? state : "", "rules",
-		                      decision_rule_ids_json(d));
+		json_t *o = json_pack("{s:s%, s:s, s:s, s:o, s:s*}", "id", e->id, (size_t)12,
+		                      "name", name, "state", state != NULL ? state : "", "rules",
+		                      decision_rule_ids_json(d), "user", user);
 
 		if (o == NULL || json_array_append_new(s->list, o) != 0)
 			return -1;
@@ -73,9 +74,11 @@ judge_one(const struct enginescan_in *in, json_t *info, const json_t *item, stru
           char *err, size_t errsz)
 {
 	const char *id = json_string_value(json_object_get(item, "Id"));
+	const struct decide_policy *dp = in->dp;
 	struct containers_entry e;
 	struct decision d;
-	char uri[96];
+	char uri[96], user[256] = "";
+	void *hold = NULL;
 	int rc;
 
 	if (id == NULL || !containers_is_id(id))
@@ -84,6 +87,14 @@ judge_one(const struct enginescan_in *in, json_t *info, const json_t *item, stru
 	if (rc != 1)
 		return rc == 0 ? 2 : -1;
 	snprintf(uri, sizeof(uri), "/containers/%s/start", id);
+	/* Made by a user with a policy of their own: judged by it, as their
+	 * create was. */
+	if (in->records != NULL && in->up != NULL &&
+	    containers_creator(in->records, id, user, sizeof(user)) == 1 &&
+	    (dp = userpolicy_decide(in->up, in->served, user, &hold)) == NULL) {
+		containers_entry_clear(&e);
+		return -1;
+	}
 	{
 		struct decide_request req = {.method = "POST",
 		                             .uri = uri,
@@ -95,12 +106,14 @@ judge_one(const struct enginescan_in *in, json_t *info, const json_t *item, stru
 		                             .sockets = in->sockets,
 		                             .nsockets = in->nsockets};
 
-		rc = decide_eval(in->dp, &req, &d);
+		rc = decide_eval(dp, &req, &d);
 	}
 	s->scanned++;
 	if (rc == 0 && d.inspected && d.nv > 0)
-		rc = add_found(s, &e, json_string_value(json_object_get(item, "State")), &d);
+		rc = add_found(s, &e, json_string_value(json_object_get(item, "State")),
+		               user[0] ? user : NULL, &d);
 	decision_clear(&d);
+	userpolicy_release(hold);
 	containers_entry_clear(&e);
 	return rc;
 }

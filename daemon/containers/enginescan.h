@@ -7,9 +7,10 @@
  * first ENGINECLIENT_SCAN_MAX containers of GET /containers/json?all=1 is
  * described by the engine as a start's lookup describes it
  * (engineclient_container_with, GET /info asked once a scan) and judged by
- * decide_eval as POST
- * /containers/{id}/start with the organisation's policy: the rules, the
- * messages and the windows are a start's. Called on engineinfo's checker
+ * decide_eval as POST /containers/{id}/start with the policy of the user
+ * who made it, when lockset saw the create and its caller has a policy of
+ * their own, else the organisation's: the rules, the messages and the
+ * windows are a start's. Called on engineinfo's checker
  * thread, without its lock. */
 #ifndef LOCKSET_ENGINESCAN_H
 #define LOCKSET_ENGINESCAN_H
@@ -19,6 +20,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct containers;
+struct served;
+struct userpolicy;
+
 #define ENGINESCAN_LIST_MAX   20 /* containers listed by name in the result */
 #define ENGINESCAN_MAX_MISSES 3  /* containers in a row the engine does not describe: failed */
 
@@ -27,7 +32,13 @@ struct enginescan_in {
 	const char *socket; /* the engine (--engine-socket) */
 	int timeout_ms;
 	const struct decide_policy *dp; /* the organisation's policy */
-	enum decide_userns userns;      /* what the engine said, as a judgement has it */
+	/* Who made each container (containers_creator) and the users' own
+	 * policies: one made by a user with a policy of their own is judged by
+	 * it. NULL: every container by dp. */
+	struct containers *records;
+	struct userpolicy *up;
+	const struct served *served; /* what dp was compiled from, for up */
+	enum decide_userns userns;   /* what the engine said, as a judgement has it */
 	enum decide_cgroupns cgroupns;
 	const char *const *sockets; /* the engine's sockets, as the judge has them */
 	size_t nsockets;

@@ -179,8 +179,40 @@ api PUT "/v1/policy/users/$U" "${J[@]}" -d '{"configurationFileVersion": 2,
 expect_status "a looser per-user policy" 200
 pallowed "the user's looser policy lets their create through proxy and plugin" uk \
 	create --pull=never --privileged lockset-bb true
+UPRIV=$(cat "$T/out")
 pdenied "root is still refused --privileged" privileged pk \
 	create --pull=never --privileged lockset-bb true
+
+# --- who made a container decides the policy the scan of the engine's
+# containers judges it by (README, "Containers the policy would refuse now")
+check "the proxy records who made the user's container" \
+	test "$(row "SELECT user FROM container_creators WHERE id = '$UPRIV'")" = "$U"
+scanned() { api GET /v1/health; [ "$(jqb .engine.policyScannedVersion)" = "$1" ]; }
+bump() { # another harmless denied flag: a new policy version, and a scan
+	local v
+	api GET /v1/health
+	v=$(($(jqb .policyVersion) + 1))
+	jq --arg f "$1" '.containerPolicy.deniedFlags += [$f]' "$T/policy.json" >"$T/bumped.json"
+	put_policy "$T/bumped.json"
+	reload_to "$v" && wait_until 30 scanned "$v"
+}
+uprivnamed() { jq_holds --arg id "${UPRIV:0:12}" --arg u "$U" \
+	'.engine.policyContainerList | map(select(.id == $id and .user == $u and .rules == ["privileged"])) | length == 1' \
+	"$BODY"; }
+check "a scan follows a new version of the policy" bump --cap-add=SYS_MODULE
+check "... and judges the user's privileged container by their looser policy: not named" \
+	jq_holds --arg id "${UPRIV:0:12}" '[.engine.policyContainerList[]?.id] | index($id) == null' \
+	"$BODY"
+expect_json "... nothing is" .checks.containers ok
+api PUT "/v1/policy/users/$U" "${J[@]}" -d '{"configurationFileVersion": 2,
+	"containerPolicy": {"locked": true, "deniedFlags": ["--privileged"]}}'
+expect_status "the user's policy denies --privileged again" 200
+check "after the next scan" bump --cap-add=SYS_RAWIO
+check "... their container is named, as theirs, by the rule of their policy" uprivnamed
+expect_json "... and lockset is degraded" .status degraded
+pallowed "they remove it" uk rm "$UPRIV"
+check "after the next scan" bump --cap-add=SYS_TIME
+expect_json "... nothing is named" .checks.containers ok
 
 # --- the whole request: a form-encoded pull
 FORM=(-s --unix-socket "$PROXY" -o "$T/body" -w '%{http_code}' -X POST
