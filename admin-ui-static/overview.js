@@ -40,10 +40,12 @@ function containersTable(list) {
   return el('div', { class: 'table-wrap', tabindex: '0' },
     el('table', { class: 'data', id: 'policy-containers' },
       el('caption', { class: 'sr-only', text: 'Containers whose start the policy would refuse' }),
-      el('thead', null, el('tr', null, ['Name', 'Id', 'State', 'Rules'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('thead', null, el('tr', null, ['Name', 'Id', 'State', 'Made by', 'Rules'].map((h) => el('th', { scope: 'col', text: h })))),
       el('tbody', null, list.map((c) => el('tr', { 'data-name': String(c.name || '') },
         el('td', { class: 'value', text: String(c.name || '') }), el('td', { class: 'value', text: String(c.id || '') }),
-        el('td', { text: String(c.state || '') }), el('td', null, ruleChips(c.rules)))))));
+        el('td', { text: String(c.state || '') }),
+        el('td', { text: c.user ? String(c.user) : 'not known', class: c.user ? null : 'muted' }),
+        el('td', null, ruleChips(c.rules)))))));
 }
 
 function renderChecks(h) {
