@@ -17,21 +17,14 @@ static int
 described(void *arg, const char *ref, struct decide_mounts *out)
 {
 	const struct containers_entry *e = arg;
-	const struct decide_mounts *m = &e->mounts;
-	const char *image = m->image != NULL ? m->image : e->image;
 
 	if (strcmp(ref, e->id) != 0)
 		return 0;
-	if (image != NULL && out->image == NULL && (out->image = strdup(image)) == NULL)
+	/* The engine's description keeps the image beside the mounts. */
+	if (e->mounts.image == NULL && e->image != NULL && out->image == NULL &&
+	    (out->image = strdup(e->image)) == NULL)
 		return -1;
-	out->ns_known = m->ns_known;
-	out->ns_host = m->ns_host;
-	out->drivers_known = m->drivers_known;
-	free(out->flags);
-	out->flags = NULL;
-	if (m->flags != NULL && (out->flags = strdup(m->flags)) == NULL)
-		return -1;
-	return decide_mounts_merge(out, m) == 0 ? 1 : -1;
+	return decide_mounts_copy(out, &e->mounts) == 0 ? 1 : -1;
 }
 
 /* Add container e (state as listed, made by user when known), which d

@@ -120,21 +120,6 @@ lookup_set_missing(const struct lookup_set *s)
 	return s != NULL ? s->missing : 0;
 }
 
-static int
-mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
-{
-	if (src->image != NULL && dst->image == NULL && (dst->image = strdup(src->image)) == NULL)
-		return -1;
-	dst->ns_known = src->ns_known;
-	dst->ns_host = src->ns_host;
-	dst->drivers_known = src->drivers_known;
-	free(dst->flags);
-	dst->flags = NULL;
-	if (src->flags != NULL && (dst->flags = strdup(src->flags)) == NULL)
-		return -1;
-	return decide_mounts_merge(dst, src);
-}
-
 /* The record of a full id: 1 with its mounts moved into *m, else 0. A
  * record that cannot be read is a miss: the engine is asked instead. */
 static int
@@ -165,7 +150,7 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->v[i].ref, ref) == 0)
 			return s->v[i].state == MEMO_FOUND
-			           ? (mounts_copy(out, &s->v[i].mounts) == 0 ? 1 : -1)
+			           ? (decide_mounts_copy(out, &s->v[i].mounts) == 0 ? 1 : -1)
 			           : 0;
 	if (s->n == LOOKUP_MAX_REFS)
 		return 0; /* more containers than anyone names: unknown */
@@ -200,7 +185,7 @@ lookup_set_container(void *arg, const char *ref, struct decide_mounts *out)
 	                      : MEMO_MISSING;
 	if (m->state == MEMO_MISSING)
 		s->missing++;
-	return rc == 1 && !m->partial ? (mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
+	return rc == 1 && !m->partial ? (decide_mounts_copy(out, &m->mounts) == 0 ? 1 : -1) : 0;
 }
 
 /* What the set knows of the kind object called name: 1 with it in *out

@@ -95,6 +95,11 @@ int decide_mounts_add_vol(struct decide_mounts *m, const struct decide_volopts *
  * local volumes (not its image, namespaces or whether its drivers are
  * known). Returns 0, or -1 on ENOMEM. */
 int decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src);
+/* Everything src knows into dst, as a lookup answers with it: what
+ * decide_mounts_merge adds, its image (unless dst has one), its namespaces,
+ * whether its drivers are known, and its flags (replacing dst's). Returns
+ * 0, or -1 on ENOMEM. */
+int decide_mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src);
 /* Move what src holds into *dst (cleared first) and zero src. */
 void decide_mounts_move(struct decide_mounts *dst, struct decide_mounts *src);
 

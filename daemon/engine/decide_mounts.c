@@ -154,6 +154,21 @@ decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src)
 	return 0;
 }
 
+int
+decide_mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
+{
+	if (src->image != NULL && dst->image == NULL && (dst->image = strdup(src->image)) == NULL)
+		return -1;
+	dst->ns_known = src->ns_known;
+	dst->ns_host = src->ns_host;
+	dst->drivers_known = src->drivers_known;
+	free(dst->flags);
+	dst->flags = NULL;
+	if (src->flags != NULL && (dst->flags = strdup(src->flags)) == NULL)
+		return -1;
+	return decide_mounts_merge(dst, src);
+}
+
 /* A container that joins another's PID, network or IPC namespace runs in
  * that one's user namespace (where the engine remaps users), which the body
  * does not say: the host's when that one's is, not known when that one is
