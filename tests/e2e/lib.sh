@@ -115,6 +115,19 @@ refused() {
 	fi
 }
 
+# wait_health NAME JQ VALUE: /v1/health's JQ becomes VALUE within 15 s
+# (times WAIT_SCALE).
+wait_health() {
+	local got
+	for _ in $(seq $((150 * WAIT_SCALE))); do
+		api GET /v1/health
+		got=$(jqb "$2")
+		[ "$got" = "$3" ] && { ok "$1"; return; }
+		sleep 0.1
+	done
+	not_ok "$1: $2 = '$got', expected '$3'"
+}
+
 # reload_to N: SIGHUP the daemon and wait (20 s at most) until /v1/health
 # serves policy version N; 1 if it never does.
 policy_served() { api GET /v1/health; [ "$(jqb .policyVersion)" = "$1" ]; }

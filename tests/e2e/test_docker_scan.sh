@@ -21,16 +21,6 @@ policy() { # MODE DENIED-FLAGS (a JSON list)
 	containerPolicy: {locked: true, mode: $mode, deniedFlags: $denied}}' >"$T/policy.json"
 	put_policy "$T/policy.json"
 }
-wait_health() { # NAME JQ-FILTER VALUE
-	local got
-	for _ in $(seq $((150 * WAIT_SCALE))); do
-		api GET /v1/health
-		got=$(jqb "$2")
-		[ "$got" = "$3" ] && { ok "$1"; return; }
-		sleep 0.1
-	done
-	not_ok "$1: $2 = '$got', expected '$3'"
-}
 running() { [ "$(dk inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 listed() { # NAME: the rules policyContainerList gives NAME, comma-separated
 	jqb --arg n "$1" '.engine.policyContainerList[] | select(.name == $n) | .rules | join(",")'

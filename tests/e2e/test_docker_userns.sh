@@ -22,17 +22,6 @@
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 . "$LOCKSET_SRCDIR/tests/e2e/lib.sh"
 
-# wait_health NAME JQ VALUE: /v1/health's JQ becomes VALUE within 15 s.
-wait_health() {
-	local got
-	for _ in $(seq 150); do
-		api GET /v1/health
-		got=$(jqb "$2")
-		[ "$got" = "$3" ] && { ok "$1"; return; }
-		sleep 0.1
-	done
-	not_ok "$1: $2 = '$got', expected '$3'"
-}
 # policy ECI-LOCKED MODE [DENIED-FLAG]: write the policy and apply it
 # (SIGHUP), waiting for the new version. --privileged is denied, and the flag
 # given.
