@@ -48,12 +48,7 @@ chmod 755 "$D"
 PIDS=
 DOCKERD_PIDS=
 SOCKS=
-stop_pid() { # PID [seconds before KILL]
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq $((${2:-5} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+. "$(dirname "$0")/lib-dockerd.sh"
 dockerds_stop() {
 	for p in $DOCKERD_PIDS; do stop_pid "$p" 20; done
 	DOCKERD_PIDS=

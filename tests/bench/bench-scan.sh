@@ -32,12 +32,7 @@ DS=$D/docker.sock
 API=$D/api.sock
 LPID=
 DOCKERD_PID=
-stop_pid() { # PID [seconds before KILL]
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq $((${2:-5} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+. "$(dirname "$0")/lib-dockerd.sh"
 cleanup() {
 	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
 	[ -n "$LPID" ] && stop_pid "$LPID"
@@ -62,15 +57,8 @@ policy '[]'
 	--listen "unix:$API" --authz-socket "$LSOCK" --engine-socket "$DS" \
 	--role-map "uid:0=admin" --foreground --log-level warn 2>"$D/locksetd.log" &
 LPID=$!
-dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
-	--data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/docker.pid" --host "unix://$DS" \
-	--authorization-plugin="$LNAME" >"$D/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-for _ in $(seq 150); do
-	curl -sf --unix-socket "$DS" -o /dev/null "http://d/_ping" && break
-	sleep 0.2
-done
-curl -sf --unix-socket "$DS" -o /dev/null "http://d/_ping" ||
+bench_dockerd "$D" "$DS" "$LNAME"
+bench_dockerd_ready "$DS" ||
 	{ echo "bench-scan: skipped: dockerd did not start"; tail -n 5 "$D"/*.log; exit 0; }
 
 mkdir -p "$D/rootfs"
