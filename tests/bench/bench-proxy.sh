@@ -20,30 +20,9 @@ CLI_RUNS=${BENCH_CLI_RUNS:-100} # per command and path
 API_CALLS=${BENCH_API_CALLS:-300}
 API=v1.41
 
-[ "$(id -u)" = 0 ] || { echo "bench-proxy: needs root (dockerd)"; exit 77; }
-for c in dockerd docker curl awk sort jq tar; do
-	command -v "$c" >/dev/null || { echo "bench-proxy: $c not installed"; exit 77; }
-done
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
-
-D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
-chmod 755 "$D"
-mkdir -p /run/docker/plugins
-LNAME=lockset-bench-proxy-$$
-LSOCK=/run/docker/plugins/$LNAME.sock
-DS=$D/docker.sock
-PS=$D/proxy.sock
-LPID=
-DOCKERD_PID=
 . "$(dirname "$0")/lib-dockerd.sh"
-cleanup() {
-	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
-	[ -n "$LPID" ] && stop_pid "$LPID"
-	rm -f "$LSOCK"
-	rm -rf "$D"
-}
-trap cleanup EXIT
+bench_setup bench-proxy awk sort jq tar
+PS=$D/proxy.sock
 
 # lockset: plugin and proxy, on tests/e2e/policy.json with ECI unlocked (this
 # dockerd runs without user namespaces), loads allowed (the image is

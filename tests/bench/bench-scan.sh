@@ -16,30 +16,9 @@ set -u
 N=${BENCH_SCAN_CONTAINERS:-200}
 RUNS=${BENCH_SCAN_RUNS:-5}
 
-[ "$(id -u)" = 0 ] || { echo "bench-scan: needs root (dockerd)"; exit 77; }
-for c in dockerd docker curl awk jq tar; do
-	command -v "$c" >/dev/null || { echo "bench-scan: $c not installed"; exit 77; }
-done
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
-
-D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
-chmod 755 "$D"
-mkdir -p /run/docker/plugins
-LNAME=lockset-bench-scan-$$
-LSOCK=/run/docker/plugins/$LNAME.sock
-DS=$D/docker.sock
-API=$D/api.sock
-LPID=
-DOCKERD_PID=
 . "$(dirname "$0")/lib-dockerd.sh"
-cleanup() {
-	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
-	[ -n "$LPID" ] && stop_pid "$LPID"
-	rm -f "$LSOCK"
-	rm -rf "$D"
-}
-trap cleanup EXIT
+bench_setup bench-scan awk jq tar
+API=$D/api.sock
 dk() { "$DOCKER" -H "unix://$DS" "$@"; }
 
 policy() { # DENIED-FLAGS (a JSON list)

@@ -32,3 +32,34 @@ bench_dockerd_ready() {
 	done
 	return 1
 }
+
+# bench_setup NAME COMMAND...: what a benchmark with one dockerd and lockset
+# as its plugin needs: root and the commands (exit 77 without them), DOCKER
+# (the CLI), D (a fresh directory, removed at exit), LNAME and LSOCK (the
+# plugin's name and socket), DS (dockerd's API socket), and a cleanup at exit
+# that stops DOCKERD_PID and LPID (lockset) when set.
+bench_setup() {
+	local name=$1 c
+	shift
+	[ "$(id -u)" = 0 ] || { echo "$name: needs root (dockerd)"; exit 77; }
+	for c in dockerd docker curl "$@"; do
+		command -v "$c" >/dev/null || { echo "$name: $c not installed"; exit 77; }
+	done
+	DOCKER=/usr/bin/docker
+	[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
+	D=$(mktemp -d /tmp/lockset-bench.XXXXXX)
+	chmod 755 "$D"
+	mkdir -p /run/docker/plugins
+	LNAME=lockset-$name-$$
+	LSOCK=/run/docker/plugins/$LNAME.sock
+	DS=$D/docker.sock
+	LPID=
+	DOCKERD_PID=
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	[ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 20
+	[ -n "$LPID" ] && stop_pid "$LPID"
+	rm -f "$LSOCK"
+	rm -rf "$D"
+}
