@@ -82,6 +82,46 @@ take_start_doc(void)
 	return doc;
 }
 
+static void
+scan_audited(void *arg, long long id)
+{
+	(void)arg;
+	if (id < 0)
+		log_warnx("audit: a container the policy refuses could not be recorded");
+}
+
+/* A container the scan of the engine's containers names anew (engineinfo.h):
+ * one audit row, refused (the policy enforces) or audited (audit mode), with
+ * the rules a start of it breaks; who made it, its name and state in data. */
+static void
+scan_found(void *arg, const json_t *c, long long version)
+{
+	const char *rules[16];
+	const json_t *r;
+	size_t i, n = 0;
+	int refused = json_is_true(json_object_get(c, "refused"));
+	struct audit_event ev = {.action = refused ? "container.existing.refused"
+	                                           : "container.existing.audited",
+	                         .actor = "lockset",
+	                         .component = "scan",
+	                         .subject = json_string_value(json_object_get(c, "fullId")),
+	                         .decision = refused ? "deny" : "audit",
+	                         .policy_version = version};
+
+	json_array_foreach(json_object_get(c, "rules"), i, r)
+	{
+		if (n < sizeof(rules) / sizeof(rules[0]) && json_is_string(r))
+			rules[n++] = json_string_value(r);
+	}
+	ev.rules = rules;
+	ev.nrules = n;
+	ev.data = json_pack("{s:O?, s:O?, s:O*}", "name", json_object_get(c, "name"), "state",
+	                    json_object_get(c, "state"), "user", json_object_get(c, "user"));
+	if (ev.data == NULL || audit_append_async(arg, &ev, scan_audited, NULL) != 0)
+		scan_audited(NULL, -1);
+	json_decref(ev.data);
+}
+
 /* The decision path: container records and lookups, the engine's user
  * namespaces (asked once policy changes are announced by served_start,
  * before any request) and the judge that uses them. 0, or -1 (logged). */
@@ -115,8 +155,8 @@ start_judge(const struct config *c)
 		const char *const *sockets;
 		size_t n = judge_sockets(srv.judge, &sockets);
 
-		if (engineinfo_scan_with(srv.engineinfo, sockets, n, srv.containers,
-		                         srv.userpolicy) != 0) {
+		if (engineinfo_scan_with(srv.engineinfo, sockets, n, srv.containers, srv.userpolicy,
+		                         scan_found, srv.audit) != 0) {
 			log_warnx("out of memory");
 			return -1;
 		}

@@ -298,6 +298,7 @@ engineinfo_free(struct engineinfo *e)
 	pthread_cond_destroy(&e->cond);
 	pthread_mutex_destroy(&e->lock);
 	enginescan_clear(&e->scan);
+	json_decref(e->reported);
 	for (size_t i = 0; i < e->nsockets; i++)
 		free(e->sockets[i]);
 	free(e->sockets);
@@ -448,7 +449,7 @@ engineinfo_json(struct engineinfo *e)
 	    e->userns == DECIDE_USERNS_UNKNOWN ? e->error : NULL, "hostUsernsContainers",
 	    e->userns == DECIDE_USERNS_YES && e->host_userns_scanned ? json_integer(e->host_userns)
 	                                                             : NULL,
-	    "policyContainers", e->scan.count, "policyContainerList", json_deep_copy(e->scan.list),
+	    "policyContainers", e->scan.count, "policyContainerList", engineinfo_scan_list_json(e),
 	    "policyContainersJudged", e->scan.scanned, "policyScannedVersion",
 	    e->scan.count >= 0 ? json_integer(e->scan_version) : NULL);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);

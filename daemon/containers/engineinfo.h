@@ -79,11 +79,18 @@ int engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
 /* Judge the engine's containers as their starts after every check it
  * answers (enginescan.h), with the engine's sockets (copied) as the judge
  * compares them, who made each container (records) and the users' own
- * policies (up; both borrowed, may be NULL, must outlive e): until this is
+ * policies (up; both borrowed, may be NULL, must outlive e), and found
+ * (NULL: none) told of each container a scan names anew: until this is
  * called, none are scanned. Once only; later calls change nothing. 0, or
  * -1 on ENOMEM. */
+/* A container a scan names that the last successful scan did not (by its
+ * full id), as policyContainerList has it plus "fullId" and "refused" (0:
+ * audit mode), judged by policy version: reported once, not at every
+ * scan. Called on the checker thread, without any lock. */
+typedef void (*engineinfo_found_fn)(void *arg, const json_t *container, long long version);
 int engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n,
-                         struct containers *records, struct userpolicy *up);
+                         struct containers *records, struct userpolicy *up,
+                         engineinfo_found_fn found, void *found_arg);
 
 /* The last scan, for /v1/health's checks.containers: "ok" (returns 0), the
  * containers whose start the policy would refuse, by name with their rules,

@@ -49,6 +49,9 @@ struct engineinfo {
 	size_t nsockets;
 	struct containers *records; /* who made each container (borrowed) */
 	struct userpolicy *up;      /* the users' own policies (borrowed) */
+	engineinfo_found_fn found;  /* told of containers named anew */
+	void *found_arg;
+	json_t *reported; /* the last successful scan's list (checker thread) */
 	int scan_ready;
 	struct enginescan scan; /* count -1: not scanned, or the list failed */
 	long long scan_version; /* the policy version it was judged by */
@@ -65,5 +68,9 @@ struct engineinfo {
  * with the organisation's policy (enginescan.h), unless a check is wanted
  * meanwhile. Only the checker thread calls it, without the lock. */
 void engineinfo_scan_containers(struct engineinfo *e);
+/* The first ENGINESCAN_LIST_MAX of the last scan's containers as
+ * /v1/health lists them (without "fullId"); NULL when not scanned. Called
+ * with the lock. New reference. */
+json_t *engineinfo_scan_list_json(const struct engineinfo *e);
 
 #endif

@@ -40,6 +40,64 @@ log_scan(struct engineinfo *e)
 		log_info("engine containers against the policy: %s", why);
 }
 
+/* The member name of o, or "". */
+static const char *
+text_of(const json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL ? s : "";
+}
+
+/* Tell found of each container of now that the last successful scan did
+ * not name. Checker thread, no lock: now is read only, and kept. */
+static void
+report_new(struct engineinfo *e, const json_t *now, long long version)
+{
+	const json_t *c, *o;
+	size_t i, j;
+
+	if (e->found == NULL)
+		return;
+	json_array_foreach(now, i, c)
+	{
+		int seen = 0;
+
+		json_array_foreach(e->reported, j, o)
+		{
+			if (strcmp(text_of(c, "fullId"), text_of(o, "fullId")) == 0) {
+				seen = 1;
+				break;
+			}
+		}
+		if (!seen)
+			e->found(e->found_arg, c, version);
+	}
+}
+
+json_t *
+engineinfo_scan_list_json(const struct engineinfo *e)
+{
+	json_t *out, *c;
+	size_t i;
+
+	if (e->scan.list == NULL || (out = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(e->scan.list, i, c)
+	{
+		json_t *copy;
+
+		if (i == ENGINESCAN_LIST_MAX)
+			break;
+		if ((copy = json_deep_copy(c)) == NULL || json_object_del(copy, "fullId") != 0 ||
+		    json_array_append_new(out, copy) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
 /* After a check the engine answered: judge its containers as their starts
  * with the organisation's policy. Runs after the check's waiters are
  * released, and gives way to the next check (scanned again after it).
@@ -76,6 +134,11 @@ engineinfo_scan_containers(struct engineinfo *e)
 	served_release(s);
 	if (rc == 1)
 		return;
+	if (result.count >= 0) {
+		report_new(e, result.list, version);
+		json_decref(e->reported);
+		e->reported = json_incref(result.list);
+	}
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	enginescan_clear(&e->scan);
 	e->scan = result;
@@ -89,7 +152,8 @@ engineinfo_scan_containers(struct engineinfo *e)
 
 int
 engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n,
-                     struct containers *records, struct userpolicy *up)
+                     struct containers *records, struct userpolicy *up, engineinfo_found_fn found,
+                     void *found_arg)
 {
 	char **copy = calloc(n + 1, sizeof(*copy));
 	size_t i;
@@ -115,6 +179,8 @@ engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_t n,
 	e->nsockets = n;
 	e->records = records;
 	e->up = up;
+	e->found = found;
+	e->found_arg = found_arg;
 	e->scan_ready = 1;
 	e->wanted++; /* a check, and the first scan after it */
 	pthread_cond_signal(&e->cond);

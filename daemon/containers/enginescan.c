@@ -49,10 +49,11 @@ add_found(struct enginescan *s, const struct containers_entry *e, const char *st
 		len = strlen(s->names);
 		snprintf(s->names + len, sizeof(s->names) - len, "]");
 	}
-	if (json_array_size(s->list) < ENGINESCAN_LIST_MAX) {
-		json_t *o = json_pack("{s:s%, s:s, s:s, s:o, s:s*}", "id", e->id, (size_t)12,
-		                      "name", name, "state", state != NULL ? state : "", "rules",
-		                      decision_rule_ids_json(d), "user", user);
+	{
+		json_t *o = json_pack(
+		    "{s:s%, s:s, s:s, s:s, s:o, s:b, s:s*}", "id", e->id, (size_t)12, "fullId",
+		    e->id, "name", name, "state", state != NULL ? state : "", "rules",
+		    decision_rule_ids_json(d), "refused", !d->allow, "user", user);
 
 		if (o == NULL || json_array_append_new(s->list, o) != 0)
 			return -1;

@@ -24,7 +24,7 @@ struct containers;
 struct served;
 struct userpolicy;
 
-#define ENGINESCAN_LIST_MAX   20 /* containers listed by name in the result */
+#define ENGINESCAN_LIST_MAX   20 /* containers /v1/health lists (the result keeps them all) */
 #define ENGINESCAN_MAX_MISSES 3  /* containers in a row the engine does not describe: failed */
 
 /* What a scan is judged with. Borrowed for the scan. */
@@ -50,11 +50,14 @@ struct enginescan_in {
 
 /* The last scan's result. */
 struct enginescan {
-	int count;    /* containers whose start the policy would refuse (audit mode:
+	int count;   /* containers whose start the policy would refuse (audit mode:
 	                  report); -1 when the engine's list could not be had */
-	int scanned;  /* containers judged (the first ENGINECLIENT_SCAN_MAX at most) */
-	int listed;   /* containers the engine listed */
-	json_t *list; /* [{"id","name","state","rules"}], the first ENGINESCAN_LIST_MAX (owned) */
+	int scanned; /* containers judged (the first ENGINECLIENT_SCAN_MAX at most) */
+	int listed;  /* containers the engine listed */
+	/* Every one: [{"id" (short), "fullId", "name", "state", "rules",
+	 * "refused" (false: audit mode, reported only), "user" (who made it,
+	 * when known)}] (owned). */
+	json_t *list;
 	char names[512]; /* "name [rule, rule]; ..." cut to fit */
 };
 

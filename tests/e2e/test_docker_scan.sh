@@ -64,6 +64,23 @@ check "... with each one's state and short id" jq_holds --arg id \
 	"$BODY"
 api GET /metrics
 check "the metric counts them" grep -q '^lockset_engine_policy_containers 3$' "$BODY"
+# rows ACTION [SUBJECT]: audit rows of the action (about the subject), once
+# the rows the scan queued are written: a synchronous append (POST
+# /v1/events) commits after every row queued before it.
+rows() {
+	api POST /v1/events -H 'Content-Type: application/json' -d '{"action":"runtime.e2e.barrier"}'
+	[ "$STATUS" = 201 ] || echo "the barrier event was refused: $STATUS" >&2
+	sqlite3 -cmd '.timeout 10000' "$STATE/lockset.db" "SELECT count(*) FROM events
+		WHERE action = '$1' AND ('${2:-}' = '' OR subject = '${2:-}')"
+}
+PRIV_ID=$(dk inspect -f '{{.Id}}' oldpriv)
+check "each is in the audit log once, as refused" test "$(rows container.existing.refused)" = 3
+check "... the privileged one by its full id, with its rule, name and the policy version" \
+	test "$(sqlite3 "$STATE/lockset.db" "SELECT e.actor || ' ' || e.component || ' ' ||
+		e.decision || ' ' || r.rule || ' ' || json_extract(e.data, '\$.name') || ' ' ||
+		e.policy_version FROM events e JOIN event_rules r ON r.event_id = e.id
+		WHERE e.action = 'container.existing.refused' AND e.subject = '$PRIV_ID'")" = \
+	"lockset scan deny privileged oldpriv 1"
 denied "a start of one is refused by the rule health named" privileged start oldpriv
 denied "... as is a restart of the running one" cap-add restart oldcap
 
@@ -74,6 +91,8 @@ wait_health "audit mode: judged by the new policy" \
 	'.checks.containers | test("policy v2")' true
 expect_json "... the same three are named" .engine.policyContainers 3
 expect_json "... and lockset is not degraded for them" .status ok
+check "... named already, they are not written to the audit log again" \
+	test "$(rows container.existing.refused)/$(rows container.existing.audited)" = 3/0
 
 # --- the policy no longer denies the flags: only the bind is left
 policy enforce '[]'
@@ -89,6 +108,7 @@ policy enforce '["--privileged"]'
 reload_to 4 || not_ok "the fourth policy was not served"
 wait_health "removed, with --privileged denied again: the privileged one alone" \
 	.engine.policyContainers 1
+check "... named anew, it is written again" test "$(rows container.existing.refused "$PRIV_ID")" = 2
 dk rm -f oldpriv oldcap >/dev/null
 policy enforce '["--privileged", "--cap-add=SYS_ADMIN"]'
 reload_to 5 || not_ok "the fifth policy was not served"
