@@ -352,8 +352,10 @@ check "the containers made under the setup policy are named with their rules" \
 	wait_until 30 named_old
 expect_json "... the daemon's policy and audit log are healthy" \
 	'.checks.policy + " " + .checks.audit' "loaded ok"
-check "... and not the container the policy allows" \
-	jq_holds '[.engine.policyContainerList[].name] | index("benign") == null' "$BODY"
+check "... exactly those whose start it refuses: the privileged, SYS_ADMIN and plugin-volume ones" \
+	jq_holds '[.engine.policyContainerList[] | .name + " " + (.rules | join(","))] | sort ==
+		["oldanon volume-driver", "oldcaps cap-add", "oldnamed volume-driver", "oldpriv privileged"]' \
+	"$BODY"
 expect_json "... so lockset says it is degraded" .status degraded
 
 finish
