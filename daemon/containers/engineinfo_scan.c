@@ -98,10 +98,11 @@ engineinfo_scan_list_json(const struct engineinfo *e)
 	return out;
 }
 
-/* After a check the engine answered: judge its containers as their starts
- * with the organisation's policy. Runs after the check's waiters are
- * released, and gives way to the next check (scanned again after it).
- * Called without the lock. */
+/* After a check the engine answered: judge its containers as their starts,
+ * each with the policy of whoever made it, else the organisation's; tell
+ * found of those named anew. Runs after the check's waiters are released,
+ * and gives way to the next check (scanned again after it). Called without
+ * the lock. */
 void
 engineinfo_scan_containers(struct engineinfo *e)
 {
