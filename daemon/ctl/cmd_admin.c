@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* locksetctl status, settings [--user U] [--watch] and tokens
- * create|list|revoke: health (with the engine's user-namespace check), the
+ * create|list|revoke: health (with the engine's user-namespace check and
+ * the containers the policy would refuse), the
  * effective settings (followed by long-poll) and API tokens. */
 #include "ctl.h"
 
@@ -67,6 +68,11 @@ ctl_cmd_status(struct ctl *c, int argc, char **argv)
 		/* Why health is degraded when ECI is locked on and the engine does
 		 * not run containers in user namespaces, and how to fix it. */
 		ctl_table_row(t, "userns", json_string_value(json_object_get(checks, "userns")));
+		/* The engine's containers the policy would refuse a start, by
+		 * name with their rules, or why they were not checked. */
+		ctl_table_row(t, "containers",
+		              json_string_value(json_object_get(checks, "containers")));
+		ctl_table_row(t, "shares", json_string_value(json_object_get(checks, "shares")));
 		engine_rows(t, json_object_get(h, "engine"));
 		ctl_table_print(t, c, stdout);
 	}
