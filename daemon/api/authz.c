@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.1+json"
 
@@ -212,23 +211,6 @@ member_bytes(const json_t *env, const char *name, size_t *len)
 	return out;
 }
 
-/* Who made the container a create's response tells of: dockerd's AuthZ
- * User, unless lockset's proxy forwarded the create (its ticket header),
- * which names its own caller (proxy_judge_response). NULL: none. */
-static const char *
-creator_of(json_t *env)
-{
-	json_t *headers = json_object_get(env, "RequestHeaders"), *v;
-	const char *k;
-
-	json_object_foreach(headers, k, v)
-	{
-		if (strcasecmp(k, PROXY_TICKET_HEADER) == 0)
-			return NULL;
-	}
-	return json_string_value(json_object_get(env, "User"));
-}
-
 /* A create's response: record its container (containers.h). The envelope is
  * read again, with jansson, only for creates. */
 static void
@@ -248,7 +230,12 @@ record_response(struct request *rq, const char *text, size_t len, const char *me
 	respb = member_bytes(env, "ResponseBody", &r.resp_len);
 	r.req_body = (const char *)reqb;
 	r.resp_body = (const char *)respb;
-	r.user = creator_of(env);
+	/* Who made it: dockerd's AuthZ User (a TLS client's name). A create
+	 * forwarded by lockset's proxy comes over dockerd's Unix socket, with no
+	 * User: the proxy names its caller itself (proxy_judge_response). A
+	 * ticket header in the envelope says nothing here: any client can send
+	 * one. */
+	r.user = json_string_value(json_object_get(env, "User"));
 	s = served_acquire(rq->srv->served);
 	containers_watch_response(rq->srv->containers, &r, s != NULL ? s->version : -1);
 	served_release(s);
