@@ -15,6 +15,17 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+/* The policy only reports (containerPolicy.mode "audit"). */
+static int
+audit_mode(const struct served *s)
+{
+	const json_t *mode =
+	    s != NULL ? json_object_get(json_object_get(s->effective, "containerPolicy"), "mode")
+	              : NULL;
+
+	return json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0;
+}
+
 /* ECI locked on needs an engine that runs containers in user namespaces:
  * "ok", "not required", or what is wrong, into buf. Returns 1 when the
  * engine said it does not (degraded). An engine that cannot be asked (not
@@ -23,16 +34,13 @@
 static int
 userns_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
 {
-	const json_t *mode;
 	int rc;
 
 	if (s == NULL || !engineinfo_required(s->effective)) {
 		snprintf(buf, bufsz, "not required");
 		return 0;
 	}
-	mode = json_object_get(json_object_get(s->effective, "containerPolicy"), "mode");
-	rc = engineinfo_problem(
-	    ei, json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0, buf, bufsz);
+	rc = engineinfo_problem(ei, audit_mode(s), buf, bufsz);
 	if (rc == 0)
 		snprintf(buf, bufsz, "ok");
 	return rc == 1 || rc == 3;
@@ -89,12 +97,7 @@ shares_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bu
 static int
 containers_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
 {
-	const json_t *mode =
-	    s != NULL ? json_object_get(json_object_get(s->effective, "containerPolicy"), "mode")
-	              : NULL;
-	int audit = json_is_string(mode) && strcmp(json_string_value(mode), "audit") == 0;
-
-	return engineinfo_policy_problem(ei, buf, bufsz) == 1 && !audit;
+	return engineinfo_policy_problem(ei, buf, bufsz) == 1 && !audit_mode(s);
 }
 
 enum MHD_Result

@@ -124,12 +124,12 @@ struct containers_response {
  * unless its body names mounts the record could not describe, or
  * containers were removed while it was in flight: its start then asks the
  * engine. c may be NULL. */
+void containers_watch_response(struct containers *c, const struct containers_response *r,
+                               long long policy_version);
 /* Who made the container a successful create (201) made: r->user, when
  * named (containers_set_creator), from r's status and response body alone.
  * containers_watch_response does this too. c may be NULL. */
 void containers_watch_creator(struct containers *c, const struct containers_response *r);
-void containers_watch_response(struct containers *c, const struct containers_response *r,
-                               long long policy_version);
 
 /* Delete rows older than the retention (relative to now) and the oldest rows
  * over the cap. Returns the number deleted, or -1 on error. */

@@ -65,8 +65,8 @@ struct engineinfo {
 };
 
 /* After a check the engine answered: judge its containers as their starts
- * with the organisation's policy (enginescan.h), unless a check is wanted
- * meanwhile. Only the checker thread calls it, without the lock. */
+ * (enginescan.h), each by the policy of whoever made it, unless a check is
+ * wanted meanwhile. Only the checker thread calls it, without the lock. */
 void engineinfo_scan_containers(struct engineinfo *e);
 /* The first ENGINESCAN_LIST_MAX of the last scan's containers as
  * /v1/health lists them (without "fullId"); NULL when not scanned. Called
