@@ -90,17 +90,8 @@ int engineclient_network(const char *socket, int timeout_ms, const char *ref, ch
 int engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container,
                       size_t sz, char *err, size_t errsz);
 
-/* The most containers engineclient_host_userns inspects. */
+/* The most containers the scan of the engine's containers judges (enginescan.h). */
 #define ENGINECLIENT_SCAN_MAX 500
-
-/* The containers the engine holds (running or not, the first
- * ENGINECLIENT_SCAN_MAX of GET /containers/json?all=1) that run in the host's
- * user namespace (--userns=host, or joined to one that does): how many in
- * *count, their names in names (", "-separated, cut to fit sz). A container
- * that cannot be inspected is not counted. 0, or -1 when the list cannot be
- * had (reason in err). */
-int engineclient_host_userns(const char *socket, int timeout_ms, char *names, size_t sz, int *count,
-                             char *err, size_t errsz);
 
 /* How the engine isolates containers from the host's users, from its
  * SecurityOptions (GET /info): "name=userns" (userns-remap) or

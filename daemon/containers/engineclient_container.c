@@ -20,7 +20,6 @@ struct inspect {
 	const char *socket;
 	long long deadline; /* for the whole lookup, volumes and VolumesFrom included */
 	int gets;
-	int flags;    /* tell what the container asked about runs with */
 	json_t *info; /* the engine's GET /info, when the caller has it (borrowed) */
 	char *err;
 	size_t errsz;
@@ -393,7 +392,7 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 	}
 	if (add_volumes_from(in, hc, depth, &out->mounts) != 0 ||
 	    add_namespaces(in, hc, depth, &out->mounts) != 0 ||
-	    (depth == 0 && in->flags && add_flags(in, c, hc, &out->mounts) != 0))
+	    (depth == 0 && add_flags(in, c, hc, &out->mounts) != 0))
 		goto out;
 	/* A record keeps no volume options: one holding such a volume is
 	 * asked about again. */
@@ -412,7 +411,7 @@ int
 engineclient_container(const char *socket, int timeout_ms, const char *ref,
                        struct containers_entry *out, int *cacheable, char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, NULL, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, NULL, err, errsz};
 
 	return inspect_container(&in, ref, 0, out, cacheable);
 }
@@ -421,7 +420,7 @@ int
 engineclient_container_with(const char *socket, int timeout_ms, const char *ref, json_t *info,
                             struct containers_entry *out, char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 1, info, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, info, err, errsz};
 	int cacheable;
 
 	return inspect_container(&in, ref, 0, out, &cacheable);
@@ -507,7 +506,7 @@ int
 engineclient_exec(const char *socket, int timeout_ms, const char *id, char *container, size_t sz,
                   char *err, size_t errsz)
 {
-	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, 0, NULL, err, errsz};
+	struct inspect in = {socket, engineclient_now_ms() + timeout_ms, 0, NULL, err, errsz};
 	const char *plain = id != NULL ? plain_ref(id) : NULL, *eid, *cid;
 	char path[300];
 	json_t *e = NULL;
@@ -533,59 +532,4 @@ engineclient_exec(const char *socket, int timeout_ms, const char *id, char *cont
 	}
 	json_decref(e);
 	return rc;
-}
-
-/* One container of the list (its id), inspected: in the host's user
- * namespace, added to names (", "-separated, cut to fit) and counted. */
-static void
-host_userns_one(const char *socket, int timeout_ms, const json_t *c, char *names, size_t sz,
-                int *count)
-{
-	const char *id = json_string_value(json_object_get(c, "Id"));
-	char err[256];
-	/* Its namespaces alone: not what it runs with (no GET /info each). */
-	struct inspect in = {socket,     engineclient_now_ms() + timeout_ms, 0, 0, NULL, err,
-	                     sizeof(err)};
-	struct containers_entry e;
-	int cacheable;
-
-	if (id == NULL || inspect_container(&in, id, 0, &e, &cacheable) != 1)
-		return;
-	if ((e.mounts.ns_known & DECIDE_NS_USER) && (e.mounts.ns_host & DECIDE_NS_USER)) {
-		size_t len = strlen(names);
-
-		(*count)++;
-		snprintf(names + len, sz - len, "%s%s", len > 0 ? ", " : "",
-		         e.name != NULL && e.name[0] ? e.name : id);
-	}
-	containers_entry_clear(&e);
-}
-
-int
-engineclient_host_userns(const char *socket, int timeout_ms, char *names, size_t sz, int *count,
-                         char *err, size_t errsz)
-{
-	struct engineclient_reply r;
-	json_t *list;
-	size_t i;
-	int status;
-
-	names[0] = '\0';
-	*count = 0;
-	if (engineclient_get(socket, "/containers/json?all=1", timeout_ms, ENGINECLIENT_MAX_BODY,
-	                     &r, err, errsz) != 0)
-		return -1;
-	status = r.status;
-	list = status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-	engineclient_reply_clear(&r);
-	if (!json_is_array(list)) {
-		engineclient_seterr(err, errsz, "GET /containers/json: status %d, or not a list",
-		                    status);
-		json_decref(list);
-		return -1;
-	}
-	for (i = 0; i < json_array_size(list) && i < ENGINECLIENT_SCAN_MAX; i++)
-		host_userns_one(socket, timeout_ms, json_array_get(list, i), names, sz, count);
-	json_decref(list);
-	return 0;
 }

@@ -73,12 +73,8 @@ arm_policy_waiter(struct engineinfo *e)
 	served_wait_add_internal(e->served, &e->policy);
 }
 
-/* Log what changed (the answer, whether ECI requires it, the containers in
- * the host's user namespace): a warning when ECI is locked on and the engine
- * does not (or cannot be asked), or such containers exist; information
- * otherwise. Only the checker thread calls it. */
-static void
-log_change(struct engineinfo *e, enum decide_userns before)
+void
+engineinfo_log_change(struct engineinfo *e, enum decide_userns before)
 {
 	struct served *s = served_acquire(e->served);
 	int required = s != NULL && engineinfo_required(s->effective), problem;
@@ -100,26 +96,23 @@ log_change(struct engineinfo *e, enum decide_userns before)
 		log_info("%s", why);
 }
 
-/* While ECI is locked on and the engine remaps users: which containers run
- * in the host's user namespace all the same (made before ECI, or in audit
- * mode). Nothing any request shows can stop what runs in them. Called
- * without the lock. */
+/* While ECI is locked on and the engine remaps users, the scan counts the
+ * containers that run in the host's user namespace all the same
+ * (engineinfo_scan.c); otherwise there is nothing to count. Called without
+ * the lock. */
 static void
-scan_host_userns(struct engineinfo *e, int userns_yes)
+host_userns_applies(struct engineinfo *e, int userns_yes)
 {
 	struct served *s = served_acquire(e->served);
-	int required = s != NULL && engineinfo_required(s->effective), count = 0;
-	char names[sizeof(e->host_userns_names)] = "", err[256] = "";
+	int required = s != NULL && engineinfo_required(s->effective);
 
 	served_release(s);
-	if (required && userns_yes &&
-	    engineclient_host_userns(e->socket, e->timeout_ms, names, sizeof(names), &count, err,
-	                             sizeof(err)) != 0)
-		count = -1;
+	if (required && userns_yes)
+		return;
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
-	e->host_userns = count;
-	e->host_userns_scanned = required && userns_yes;
-	memcpy(e->host_userns_names, names, sizeof(names));
+	e->host_userns = 0;
+	e->host_userns_scanned = 0;
+	e->host_userns_names[0] = '\0';
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 }
 
@@ -132,7 +125,7 @@ check(struct engineinfo *e)
 	char err[256] = "";
 	int rc = engineclient_info(e->socket, e->timeout_ms, &info, err, sizeof(err));
 
-	scan_host_userns(e, rc == 0 && info.userns != ENGINECLIENT_NO_USERNS);
+	host_userns_applies(e, rc == 0 && info.userns != ENGINECLIENT_NO_USERNS);
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	before = e->userns;
 	e->checked_at = time(NULL);
@@ -153,7 +146,7 @@ check(struct engineinfo *e)
 		e->n_failed++;
 	}
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
-	log_change(e, before);
+	engineinfo_log_change(e, before);
 }
 
 /* Waiters released by generation gen (all of them when gen is 0), unlinked

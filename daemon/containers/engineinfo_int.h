@@ -40,7 +40,8 @@ struct engineinfo {
 	time_t checked_at;
 	long long failed_ms; /* CLOCK_MONOTONIC ms of the last failed check, 0: none */
 	/* While ECI is locked on: the containers in the host's user namespace
-	 * (made before, or in audit mode), -1 when they could not be listed. */
+	 * (made before, or in audit mode), counted by the scan; -1 when they
+	 * could not be listed. */
 	int host_userns, host_userns_scanned;
 	char host_userns_names[512];
 	/* Its containers judged as their starts (enginescan.h), after every
@@ -68,6 +69,11 @@ struct engineinfo {
  * (enginescan.h), each by the policy of whoever made it, unless a check is
  * wanted meanwhile. Only the checker thread calls it, without the lock. */
 void engineinfo_scan_containers(struct engineinfo *e);
+/* Log what changed since before (the answer, whether ECI requires it, the
+ * containers in the host's user namespace): a warning when ECI is locked on
+ * and the engine does not (or cannot be asked), or such containers exist;
+ * information otherwise. Only the checker thread calls it. */
+void engineinfo_log_change(struct engineinfo *e, enum decide_userns before);
 /* The first ENGINESCAN_LIST_MAX of the last scan's containers as
  * /v1/health lists them (without "fullId"); NULL when not scanned. Called
  * with the lock. New reference. */

@@ -113,7 +113,7 @@ engineinfo_scan_containers(struct engineinfo *e)
 	struct served *s;
 	char err[256] = "";
 	long long version;
-	int rc;
+	int rc, required;
 
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
 	rc = e->scan_ready && e->userns != DECIDE_USERNS_UNKNOWN;
@@ -129,6 +129,7 @@ engineinfo_scan_containers(struct engineinfo *e)
 	in.dp = s->dp;
 	in.served = s;
 	version = s->version;
+	required = engineinfo_required(s->effective);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = enginescan_run(&in, &result, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -141,6 +142,14 @@ engineinfo_scan_containers(struct engineinfo *e)
 		e->reported = json_incref(result.list);
 	}
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	/* The host's user namespace, counted while ECI is locked on and the
+	 * engine remaps users (host_userns_applies clears it otherwise). */
+	if (required && in.userns == DECIDE_USERNS_YES) {
+		e->host_userns = result.count >= 0 ? result.host_userns : -1;
+		e->host_userns_scanned = 1;
+		memcpy(e->host_userns_names, result.host_userns_names,
+		       sizeof(e->host_userns_names));
+	}
 	enginescan_clear(&e->scan);
 	e->scan = result;
 	e->scan_version = version;
@@ -149,6 +158,7 @@ engineinfo_scan_containers(struct engineinfo *e)
 	snprintf(e->scan_error, sizeof(e->scan_error), "%s", err);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	log_scan(e);
+	engineinfo_log_change(e, in.userns);
 }
 
 int

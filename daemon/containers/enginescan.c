@@ -80,6 +80,13 @@ judge_one(const struct enginescan_in *in, json_t *info, const json_t *item, stru
 	rc = engineclient_container_with(in->socket, in->timeout_ms, id, info, &e, err, errsz);
 	if (rc != 1)
 		return rc == 0 ? 2 : -1;
+	if ((e.mounts.ns_known & DECIDE_NS_USER) && (e.mounts.ns_host & DECIDE_NS_USER)) {
+		size_t len = strlen(s->host_userns_names);
+
+		s->host_userns++;
+		snprintf(s->host_userns_names + len, sizeof(s->host_userns_names) - len, "%s%s",
+		         len > 0 ? ", " : "", e.name != NULL && e.name[0] ? e.name : e.id);
+	}
 	snprintf(uri, sizeof(uri), "/containers/%s/start", id);
 	/* Made by a user with a policy of their own: judged by it, as their
 	 * create was. */

@@ -54,6 +54,11 @@ struct enginescan {
 	                  report); -1 when the engine's list could not be had */
 	int scanned; /* containers judged (the first ENGINECLIENT_SCAN_MAX at most) */
 	int listed;  /* containers the engine listed */
+	/* Of those described, the ones in the host's user namespace
+	 * (--userns=host, or joined to one that is), whatever the policy: how
+	 * many, and their names (", "-separated, cut to fit). */
+	int host_userns;
+	char host_userns_names[512];
 	/* Every one: [{"id" (short), "fullId", "name", "state", "rules",
 	 * "refused" (false: audit mode, reported only), "user" (who made it,
 	 * when known)}] (owned). */
