@@ -12,23 +12,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
+import { launch, WIDE, NARROW } from './browser.mjs';
 
 const BASE = process.env.LOCKSET_UI_URL;
 const TOKEN = process.env.LOCKSET_UI_TOKEN;
 const OUT = process.env.LOCKSET_UI_OUT || tmpdir();
 const STATE = process.env.LOCKSET_UI_STATE;
-const CHROMIUM = process.env.LOCKSET_UI_CHROMIUM || '/usr/bin/chromium';
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-const TIMEOUT = 15000;
-const WIDE = { width: 1280, height: 800 };
-const NARROW = { width: 390, height: 844 };
-const AXE_SRC = readFileSync(join(dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'), 'utf8');
 const UI_FILES = ['index.html', 'style.css', 'app.js', 'api.js', 'audit.js', 'chart.js', 'controls.js', 'diff.js', 'dom.js',
   'editor.js', 'flags.js', 'hosts.js', 'overview.js', 'panel.js', 'policy.js', 'review.js', 'schema.js', 'settings.js',
   'tokens.js', 'users.js', 'admin-settings.schema.json'];
@@ -55,49 +49,13 @@ async function policyVersion() {
 const EXPECTED_CONSOLE = /^Failed to load resource: the server responded with a status of (400|401|403|404|409|412|422)\b/;
 
 test('admin UI in headless Chromium', async (t) => {
-  const profile = mkdtempSync(join(tmpdir(), 'lockset-ui-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: WIDE,
-    acceptDownloads: true,
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const consoleErrors = [];
-  const dialogs = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message));
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const browser = await launch({ out: OUT });
+  const { page, consoleErrors, dialogs, shot, axeCheck } = browser;
   const unexpected = () => consoleErrors.filter((m) => !EXPECTED_CONSOLE.test(m));
-  const shot = async (name, opts = {}) => {
-    const file = join(OUT, name + '.png');
-    await page.screenshot({ path: file, fullPage: true, ...opts });
-    console.log('screenshot: ' + file);
-  };
-  // axe-core on the page as it stands (injected through the DevTools
-  // protocol, so the page's CSP still holds for everything it loads itself):
-  // no serious or critical violation, at both sizes, with a screenshot of each.
-  const nextFrame = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // axe-core at both sizes (browser.mjs), then the chart redraws at the new
+  // width (after a short debounce).
   const checkPage = async (name) => {
-    for (const vp of [WIDE, NARROW]) {
-      await page.setViewportSize(vp);
-      await nextFrame();
-      if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SRC);
-      const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')));
-      assert.deepEqual(violations, [], name + ' at ' + vp.width + 'x' + vp.height);
-      // Reads at this width: nothing makes the page itself scroll sideways.
-      const wide = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-      assert.ok(wide[0] <= wide[1], name + ' at ' + vp.width + ': the page is ' + wide[0] + 'px wide');
-      await shot(name + '-' + vp.width);
-    }
-    await page.setViewportSize(WIDE);
-    await nextFrame();
-    // The chart redraws at the new width (after a short debounce).
+    await axeCheck(name);
     await page.waitForFunction(() => {
       const w = document.querySelector('#chart .chart-wrap');
       return !w || w.offsetParent === null || String(w.clientWidth) === document.getElementById('chart').dataset.width;
@@ -682,7 +640,6 @@ test('admin UI in headless Chromium', async (t) => {
       assert.deepEqual(dialogs, []);
     });
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 });
