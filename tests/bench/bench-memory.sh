@@ -15,7 +15,8 @@
 # bench-audit.sh, which builds that log. Prints each figure next to its
 # target and the ratio, the cost of one connection above the idle RSS, and
 # how much of the RSS is anonymous memory and how much mapped files (the
-# binary and its libraries); never fails on a number.
+# binary and its libraries), and the PSS (shared pages counted in part);
+# never fails on a number.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LOCKSET_BUILDDIR:=$SRC}"
@@ -68,6 +69,11 @@ rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$PID/status"; }
 # (the binary and its libraries, shared with other processes but counted).
 rss_split() { awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 }
 	END { printf "anon %.1f MiB, files %.1f MiB", a / 1024, f / 1024 }' "/proc/$PID/status"; }
+# PSS: the RSS with each page shared with other processes counted in part
+# (the libraries' pages mostly), what the process adds to the machine.
+pss() { awk '/^Pss_Anon/ { a = $2 } /^Pss_File/ { f = $2 } /^Pss:/ { p = $2 }
+	END { printf "PSS %.1f MiB (anon %.1f MiB, files %.1f MiB)", p / 1024, a / 1024, f / 1024 }' \
+	"/proc/$PID/smaps_rollup" 2>/dev/null; }
 nfds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # hold ARGS...: start holdconns, wait (60 s at most) for its report line.
@@ -94,6 +100,7 @@ report() { # label held daemon-fds rss-before rss target-mib
 		if (h > 0)
 			printf "  %-36s %.2f KiB a connection above idle\n", "", (r - b) / h }'
 	echo "  $(printf '%-36s' '') idle: $IDLE_SPLIT; held: $(rss_split)"
+	echo "  $(printf '%-36s' '') held: $(pss)"
 }
 
 echo "locksetd RSS with many connections open; descriptors allowed: $NOFILE; $(nproc) cores"
@@ -150,6 +157,7 @@ if [ -n "${L_RSS:-}" ] && [ -x "$FLOORBIN" ]; then
 				printf "  %-36s %.2f KiB a connection; locksetd adds %.2f KiB a waiter (%.1f MiB) and %.1f MiB at idle; the 64 MiB target leaves it %.1f MiB\n",
 					"", (r - b) / h, (lr - li) / lh - (r - b) / h,
 					((lr - li) / lh - (r - b) / h) * lh / 1024, (li - b) / 1024, 64 - r / 1024 }'
+		echo "  $(printf '%-36s' '') held: $(pss)"
 		release
 	fi
 	stop
