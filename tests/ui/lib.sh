@@ -26,7 +26,13 @@ ui_prepare() {
 	mkdir -p "$UI_RUN"
 	(
 		flock 9
-		cp "$UI_SRC/package.json" "$UI_SRC/package-lock.json" "$UI_SRC"/*.mjs "$UI_RUN/"
+		# Replaced whole (rename), and only when changed: another test's node
+		# may be reading them.
+		for f in "$UI_SRC/package.json" "$UI_SRC/package-lock.json" "$UI_SRC"/*.mjs; do
+			cmp -s "$f" "$UI_RUN/${f##*/}" && continue
+			cp "$f" "$UI_RUN/${f##*/}.new" && mv -f "$UI_RUN/${f##*/}.new" "$UI_RUN/${f##*/}" ||
+				exit 1
+		done
 		cmp -s "$UI_SRC/package-lock.json" "$UI_RUN/node_modules/.lockset-installed" 2>/dev/null &&
 			exit 0
 		echo "# npm ci ($(jq -r '.packages | to_entries | map(select(.key != "")) | map(.key[13:] + " " + .value.version) | join(", ")' "$UI_SRC/package-lock.json"))"
