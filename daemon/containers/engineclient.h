@@ -109,10 +109,21 @@ struct engineclient_info {
 	                         default-cgroupns-mode; "host" on cgroup v1 unless set) */
 	char options[512];    /* SecurityOptions joined with "; " (cut to fit) */
 	char version[64];     /* ServerVersion, "" when not given */
+	/* Its runtimes (Runtimes, DefaultRuntime): the default's name ("" when
+	 * not given), and the others than its stock runc ("runc",
+	 * "io.containerd.runc.v2", and "io.containerd.runtime.v1.linux" before
+	 * Docker 23) as "name (path)", joined with ", " (cut to fit; "" when
+	 * none). */
+	char default_runtime[64];
+	char runtimes[512];
 };
 
+/* 1 when name is one of the engine's stock runtimes, which run a container
+ * as its request says (runc). */
+int engineclient_runtime_stock(const char *name);
+
 /* Ask the engine at socket (GET /info, within timeout_ms) how it isolates
- * containers. Returns 0 with *out filled, or -1 with the reason in err
+ * containers and with which runtimes. Returns 0 with *out filled, or -1 with the reason in err
  * (unreachable, an error status, a reply that is not an /info object). */
 int engineclient_info(const char *socket, int timeout_ms, struct engineclient_info *out, char *err,
                       size_t errsz);

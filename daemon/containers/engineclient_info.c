@@ -2,8 +2,10 @@
 /* The engine's own isolation, as GET /info describes it: whether it runs
  * containers in user namespaces (SecurityOptions "name=userns" from
  * userns-remap, "name=rootless"), which Enhanced Container Isolation needs,
- * and whether a container that names no cgroup namespace mode gets its own
- * ("name=cgroupns"), which --cgroupns=host needs. */
+ * whether a container that names no cgroup namespace mode gets its own
+ * ("name=cgroupns"), which --cgroupns=host needs, and which runtimes other
+ * than runc it runs containers with (a runtime can add to a container what
+ * its request does not show: NVIDIA's, the host's GPUs). */
 #include "engineclient.h"
 
 #include "engineclient_int.h"
@@ -24,15 +26,58 @@ option_is(const char *opt, const char *name)
 	return strncmp(opt, name, n) == 0 && (opt[n] == '\0' || opt[n] == ',');
 }
 
-/* Append opt to out->options, "; "-separated, cut with "..." when full. */
+/* Append text to list (cap bytes), after sep unless it is the first, cut
+ * with "..." when full. */
 static void
-add_option(struct engineclient_info *out, const char *opt)
+add_item(char *list, size_t cap, const char *sep, const char *text)
 {
-	size_t len = strlen(out->options), cap = sizeof(out->options);
-	int n = snprintf(out->options + len, cap - len, "%s%s", len > 0 ? "; " : "", opt);
+	size_t len = strlen(list);
+	int n;
 
+	if (len + 4 >= cap)
+		return; /* cut already */
+	n = snprintf(list + len, cap - len, "%s%s", len > 0 ? sep : "", text);
 	if (n < 0 || (size_t)n >= cap - len)
-		memcpy(out->options + cap - 4, "...", 4);
+		memcpy(list + cap - 4, "...", 4);
+}
+
+int
+engineclient_runtime_stock(const char *name)
+{
+	return strcmp(name, "runc") == 0 || strcmp(name, "io.containerd.runc.v2") == 0 ||
+	       strcmp(name, "io.containerd.runtime.v1.linux") == 0;
+}
+
+/* The engine's runtimes into out. 0, or -1 (err set). */
+static int
+read_runtimes(const json_t *info, struct engineclient_info *out, char *err, size_t errsz)
+{
+	const json_t *rts = json_object_get(info, "Runtimes"), *rt,
+	             *deflt = json_object_get(info, "DefaultRuntime");
+	const char *name;
+
+	if (rts != NULL && !json_is_object(rts) && !json_is_null(rts)) {
+		engineclient_seterr(err, errsz, "GET /info: Runtimes is not an object");
+		return -1;
+	}
+	if (deflt != NULL && !json_is_string(deflt) && !json_is_null(deflt)) {
+		engineclient_seterr(err, errsz, "GET /info: DefaultRuntime is not a string");
+		return -1;
+	}
+	snprintf(out->default_runtime, sizeof(out->default_runtime), "%s",
+	         deflt != NULL && json_is_string(deflt) ? json_string_value(deflt) : "");
+	json_object_foreach((json_t *)rts, name, rt)
+	{
+		const char *path = json_string_value(json_object_get(rt, "path"));
+		char item[256];
+
+		if (engineclient_runtime_stock(name))
+			continue;
+		snprintf(item, sizeof(item), "%s (%s)", name,
+		         path && path[0] ? path : "no path given");
+		add_item(out->runtimes, sizeof(out->runtimes), ", ", item);
+	}
+	return 0;
 }
 
 /* Read the reply's object into out. 0, or -1 (err set). */
@@ -66,13 +111,13 @@ read_info(const json_t *info, struct engineclient_info *out, char *err, size_t e
 		userns |= option_is(s, "userns");
 		rootless |= option_is(s, "rootless");
 		out->cgroupns_private |= option_is(s, "cgroupns");
-		add_option(out, s);
+		add_item(out->options, sizeof(out->options), "; ", s);
 	}
 	out->userns = rootless ? ENGINECLIENT_ROOTLESS
 	              : userns ? ENGINECLIENT_USERNS
 	                       : ENGINECLIENT_NO_USERNS;
 	snprintf(out->version, sizeof(out->version), "%s", version != NULL ? version : "");
-	return 0;
+	return read_runtimes(info, out, err, errsz);
 }
 
 int

@@ -757,6 +757,63 @@ test_info_tells_userns_rootless_and_none(void)
 	CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)), -1);
 }
 
+/* /info's runtimes: the default's name, and the others than the stock runc
+ * by name and path, cut to fit; a Runtimes that is not an object, or a
+ * DefaultRuntime that is not a string, is not an engine's answer. */
+static void
+test_info_lists_runtimes_besides_runc(void)
+{
+	static const struct {
+		const char *body;
+		int rc;
+		const char *deflt, *others;
+	} cases[] = {
+	    {"{\"ID\":\"x\",\"DefaultRuntime\":\"runc\",\"Runtimes\":{\"io.containerd.runc.v2\":"
+	     "{\"path\":\"runc\"},\"runc\":{\"path\":\"runc\"}}}",
+	     0, "runc", ""},
+	    {"{\"ID\":\"x\",\"DefaultRuntime\":\"nvidia\",\"Runtimes\":{\"io.containerd.runtime.v1."
+	     "linux\":{\"path\":\"runc\"},\"nvidia\":{\"path\":\"nvidia-container-runtime\"},"
+	     "\"runc\":{\"path\":\"runc\"},\"sysbox-runc\":{\"path\":\"/usr/bin/sysbox-runc\"}}}",
+	     0, "nvidia", "nvidia (nvidia-container-runtime), sysbox-runc (/usr/bin/sysbox-runc)"},
+	    /* One set by runtimeType and options shows no path. */
+	    {"{\"ID\":\"x\",\"Runtimes\":{\"gpu\":{}}}", 0, "", "gpu (no path given)"},
+	    {"{\"ID\":\"x\",\"Runtimes\":null,\"DefaultRuntime\":null}", 0, "", ""},
+	    {"{\"ID\":\"x\",\"Runtimes\":[\"nvidia\"]}", -1, NULL, NULL},
+	    {"{\"ID\":\"x\",\"DefaultRuntime\":7}", -1, NULL, NULL},
+	};
+	struct engineclient_info info;
+	char err[256], body[4096];
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		set_info(200, cases[i].body);
+		server_start(info_table);
+		err[0] = '\0';
+		CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)),
+		             cases[i].rc);
+		if (cases[i].rc == 0) {
+			CHECK_STR_EQ(info.default_runtime, cases[i].deflt);
+			CHECK_STR_EQ(info.runtimes, cases[i].others);
+		} else
+			CHECK(strstr(err, "GET /info: ") == err);
+		server_stop();
+	}
+	/* More than the list holds: cut with "...", never past its end. */
+	len = (size_t)snprintf(body, sizeof(body), "{\"ID\":\"x\",\"Runtimes\":{");
+	for (int i = 0; i < 30; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len,
+		                        "%s\"runtime-%02d\":{\"path\":\"/opt/runtimes/bin/r%02d\"}",
+		                        i ? "," : "", i, i);
+	snprintf(body + len, sizeof(body) - len, "}}");
+	set_info(200, body);
+	server_start(info_table);
+	CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)), 0);
+	CHECK(strncmp(info.runtimes, "runtime-00 (/opt/runtimes/bin/r00), runtime-01 ", 47) == 0);
+	CHECK_INT_EQ(strlen(info.runtimes), sizeof(info.runtimes) - 1);
+	CHECK_STR_EQ(info.runtimes + sizeof(info.runtimes) - 4, "...");
+	server_stop();
+}
+
 static int done_calls;
 
 static void
@@ -879,6 +936,7 @@ main(void)
 	RUN(test_volume_driver_absent_and_unknown);
 	RUN(test_network_driver_exact_only);
 	RUN(test_info_tells_userns_rootless_and_none);
+	RUN(test_info_lists_runtimes_besides_runc);
 	RUN(test_engine_checks_answer_waiters_and_fail_closed);
 	rmdir(dir);
 	return CHECK_DONE();
