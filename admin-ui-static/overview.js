@@ -34,7 +34,10 @@ const CHECKS = [
   ['userns', 'User namespaces (ECI)', ['ok', 'not required']],
   ['containers', 'Containers the policy would refuse', ['ok']],
   ['shares', 'Shares without nosuid,nodev', ['ok', 'not restricted']],
+  ['runtimes', 'Runtimes besides runc', ['ok']],
 ];
+// Shown as warnings: what the policy leaves open without anything failing.
+const INFORMATIONAL = ['shares', 'runtimes'];
 
 function containersTable(list) {
   return el('div', { class: 'table-wrap', tabindex: '0' },
@@ -55,7 +58,7 @@ function renderChecks(h) {
     const v = checks[key];
     if (typeof v !== 'string' || fine.includes(v)) continue;
     const notChecked = v.startsWith('not checked');
-    const kind = notChecked || key === 'shares' ? 'warn' : 'bad';
+    const kind = notChecked || INFORMATIONAL.includes(key) ? 'warn' : 'bad';
     const item = el('li', { class: 'check stat stat-' + kind, 'data-check': key },
       el('div', { class: 'stat-label', text: label }), el('p', { class: 'check-text', text: v }));
     if (key === 'containers' && Array.isArray(engine.policyContainerList) && engine.policyContainerList.length > 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* GET /v1/health: liveness and readiness (policy loaded, audit writable),
- * and what the engine and the shares' file systems leave open. */
+ * and what the engine (its isolation, containers and runtimes) and the
+ * shares' file systems leave open. */
 #include "build-config.h"
 
 #include "server.h"
@@ -100,27 +101,39 @@ containers_check(struct engineinfo *ei, const struct served *s, char *buf, size_
 	return engineinfo_policy_problem(ei, buf, bufsz) == 1 && !audit_mode(s);
 }
 
+/* The engine's runtimes besides runc, which can add to a container what its
+ * request does not show: "ok", "not checked: ...", or which and how a
+ * container gets one, into buf. Informational, as shares_check. */
+static void
+runtimes_check(struct engineinfo *ei, const struct served *s, char *buf, size_t bufsz)
+{
+	engineinfo_runtimes_problem(ei, s != NULL && decide_policy_denies_runtime(s->dp), buf,
+	                            bufsz);
+}
+
 enum MHD_Result
 h_health_get(struct request *rq)
 {
 	struct served *s = served_acquire(rq->srv->served);
 	const char *audit_reason = NULL;
 	int audit_ok = rq->srv->audit == NULL || audit_healthy(rq->srv->audit, &audit_reason);
-	char userns[1024], shares[2048], containers[1024];
+	char userns[1024], shares[2048], containers[1024], runtimes[2048];
 	int userns_bad = userns_check(rq->srv->engineinfo, s, userns, sizeof(userns));
 	int containers_bad =
 	    containers_check(rq->srv->engineinfo, s, containers, sizeof(containers));
 	json_t *body;
 
 	shares_check(rq->srv->engineinfo, s, shares, sizeof(shares));
-	body = json_pack(
-	    "{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:s, s:s}, s:o*}", "status",
-	    (s != NULL && audit_ok && !userns_bad && !containers_bad) ? "ok" : "degraded",
-	    "version", PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
-	    "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks", "policy",
-	    s != NULL ? "loaded" : "missing", "audit",
-	    audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns", userns, "shares",
-	    shares, "containers", containers, "engine", engineinfo_json(rq->srv->engineinfo));
+	runtimes_check(rq->srv->engineinfo, s, runtimes, sizeof(runtimes));
+	body =
+	    json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:o*}", "status",
+	              (s != NULL && audit_ok && !userns_bad && !containers_bad) ? "ok" : "degraded",
+	              "version", PACKAGE_VERSION, "policyVersion", (json_int_t)(s ? s->version : 0),
+	              "uptimeSeconds", (json_int_t)served_uptime(rq->srv->served), "checks",
+	              "policy", s != NULL ? "loaded" : "missing", "audit",
+	              audit_ok ? "ok" : (audit_reason ? audit_reason : "failing"), "userns", userns,
+	              "shares", shares, "containers", containers, "runtimes", runtimes, "engine",
+	              engineinfo_json(rq->srv->engineinfo));
 	served_release(s);
 	if (body != NULL && upstream_enabled(rq->srv->upstream)) {
 		int degraded = 0;

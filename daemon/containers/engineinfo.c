@@ -411,6 +411,48 @@ engineinfo_problem(struct engineinfo *e, int audit, char *buf, size_t bufsz)
 	return rc;
 }
 
+int
+engineinfo_runtimes_problem(struct engineinfo *e, int runtime_denied, char *buf, size_t bufsz)
+{
+	int rc = 1, stock;
+
+	if (e == NULL || e->socket == NULL) {
+		snprintf(buf, bufsz, "not checked: lockset does not ask the engine");
+		return 2;
+	}
+	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
+	stock = !e->info.default_runtime[0] || engineclient_runtime_stock(e->info.default_runtime);
+	if (e->userns == DECIDE_USERNS_UNKNOWN) {
+		snprintf(buf, bufsz, "not checked: the engine at %s %s", e->socket,
+		         e->checked_at != 0 ? "could not be asked" : "has not answered yet");
+		rc = 2;
+	} else if (stock && (!e->info.runtimes[0] || runtime_denied)) {
+		snprintf(buf, bufsz, "ok");
+		rc = 0;
+	} else {
+		char deflt[160] = "";
+
+		if (!stock)
+			snprintf(
+			    deflt, sizeof(deflt),
+			    "runs every container that names no runtime with its default, %s, and ",
+			    e->info.default_runtime);
+		snprintf(buf, bufsz,
+		         "the engine at %s %soffers runtimes besides runc (%s)%s: a runtime can "
+		         "add to a container what its request does not show, and lockset judges "
+		         "the request (NVIDIA's gives a container the host's GPUs when its "
+		         "environment names them in NVIDIA_VISIBLE_DEVICES, which an image can "
+		         "set, whether or not --device is denied); deny --runtime and keep runc "
+		         "the engine's default (default-runtime in /etc/docker/daemon.json)",
+		         e->socket, deflt, e->info.runtimes,
+		         runtime_denied ? ""
+		                        : ", and a container may choose one with --runtime, "
+		                          "which the policy allows");
+	}
+	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
+	return rc;
+}
+
 json_t *
 engineinfo_json(struct engineinfo *e)
 {
@@ -429,8 +471,9 @@ engineinfo_json(struct engineinfo *e)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	o = json_pack(
-	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?, s:i, s:o?, s:i, s:o?}", "socket",
-	    e->socket, "userns", userns[e->userns], "isolation",
+	    "{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o?, s:i, s:o?, s:i, s:o?, s:s?, "
+	    "s:s?}",
+	    "socket", e->socket, "userns", userns[e->userns], "isolation",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL : isolation[e->info.userns], "cgroupns",
 	    e->userns == DECIDE_USERNS_UNKNOWN ? NULL
 	    : e->info.cgroupns_private         ? "private"
@@ -444,7 +487,11 @@ engineinfo_json(struct engineinfo *e)
 	                                                             : NULL,
 	    "policyContainers", e->scan.count, "policyContainerList", engineinfo_scan_list_json(e),
 	    "policyContainersJudged", e->scan.scanned, "policyScannedVersion",
-	    e->scan.count >= 0 ? json_integer(e->scan_version) : NULL);
+	    e->scan.count >= 0 ? json_integer(e->scan_version) : NULL, "defaultRuntime",
+	    e->userns == DECIDE_USERNS_UNKNOWN || !e->info.default_runtime[0]
+	        ? NULL
+	        : e->info.default_runtime,
+	    "otherRuntimes", e->userns == DECIDE_USERNS_UNKNOWN ? NULL : e->info.runtimes);
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	return o;
 }

@@ -97,6 +97,13 @@ int engineinfo_scan_with(struct engineinfo *e, const char *const *sockets, size_
  * and what to do (returns 1), or "not checked: " and why (returns 2). */
 int engineinfo_policy_problem(struct engineinfo *e, char *buf, size_t bufsz);
 
+/* The engine's runtimes, for /v1/health's checks.runtimes: "ok" (returns 0)
+ * when it runs containers with runc only, or with runc by default and
+ * runtime_denied (the policy denies --runtime); else which runtimes, how a
+ * container gets one, and what to do (returns 1); or "not checked: " and
+ * why (returns 2). Informational: what a runtime adds is not judged. */
+int engineinfo_runtimes_problem(struct engineinfo *e, int runtime_denied, char *buf, size_t bufsz);
+
 /* {"socket","userns":"yes"|"no"|"unknown","isolation":"userns"|"rootless"|
  * "none"|null,"cgroupns":"private"|"host"|null,"securityOptions",
  * "serverVersion","checkedAt","error","hostUsernsContainers",

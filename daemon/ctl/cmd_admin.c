@@ -73,6 +73,9 @@ ctl_cmd_status(struct ctl *c, int argc, char **argv)
 		ctl_table_row(t, "containers",
 		              json_string_value(json_object_get(checks, "containers")));
 		ctl_table_row(t, "shares", json_string_value(json_object_get(checks, "shares")));
+		/* Runtimes besides runc, which can add what a request does not show. */
+		ctl_table_row(t, "runtimes",
+		              json_string_value(json_object_get(checks, "runtimes")));
 		engine_rows(t, json_object_get(h, "engine"));
 		ctl_table_print(t, c, stdout);
 	}

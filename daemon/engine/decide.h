@@ -18,6 +18,8 @@ struct decide_policy;
 struct decide_policy *decide_policy_new(const json_t *effective);
 /* Release a policy. Accepts NULL. */
 void decide_policy_free(struct decide_policy *dp);
+/* 1 when dp denies choosing the container runtime (--runtime). */
+int decide_policy_denies_runtime(const struct decide_policy *dp);
 
 /* Namespaces a container can share with the host, or with another
  * container (--pid, --network, --ipc container:NAME join the other's). The

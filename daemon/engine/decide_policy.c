@@ -377,3 +377,9 @@ decide_policy_free(struct decide_policy *dp)
 	strlist_free(&dp->log_drivers);
 	free(dp);
 }
+
+int
+decide_policy_denies_runtime(const struct decide_policy *dp)
+{
+	return dp != NULL && (dp->deny & DENY_RUNTIME) != 0;
+}

@@ -50,6 +50,8 @@ check "status prints the user-namespace check (ECI is locked): $USERNS" \
 check "... the containers check (no engine answers here: not checked, and why)" \
 	grep -qP '^containers\tnot checked: ' "$T/out"
 check "... the shares check" grep -qxF "shares	$(jq -r .checks.shares "$T/out.json")" "$T/out"
+check "... the runtimes check (no engine answers here: not checked, and why)" \
+	grep -qP '^runtimes\tnot checked: ' "$T/out"
 check "... the engine it asks" grep -qxF "engine	$ENGINE" "$T/out"
 check "... and what the engine said" grep -qP "^engine userns\t\Q$ENGINE_USERNS\E( |$)" "$T/out"
 if [ "$ENGINE_USERNS" = unknown ]; then

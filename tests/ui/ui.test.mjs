@@ -168,6 +168,9 @@ test('admin UI in headless Chromium', async (t) => {
       assert.match(await page.textContent('#health-checks li[data-check="containers"]'),
         /Containers the policy would refuse\s*not checked: /);
       assert.equal(await page.$$eval('#policy-containers', (x) => x.length), 0);
+      // ... and so does the check of its runtimes, as a warning too.
+      assert.match(await page.textContent('#health-checks li[data-check="runtimes"].stat-warn'),
+        /Runtimes besides runc\s*not checked: /);
       await page.waitForSelector('#metric-cards .stat');
       assert.match(await page.textContent('#metric-cards'), /Denied\s*12/);
       await page.waitForSelector('#recent-denials tbody tr td:nth-child(5)');
