@@ -72,15 +72,19 @@ allowed "a container that names no runtime is made" \
 check "... and the engine gave it the default runtime" \
 	test "$(dk inspect -f '{{.HostConfig.Runtime}}' bydefault)" = nvidia
 allowed "... it starts (what lockset judged: a request naming no runtime)" start bydefault
-api GET /v1/health
-check "the scan does not count the engine's own default as a choice of the container's" \
-	jq_holds '.engine.policyContainerList | map(.name) | index("bydefault") | not' "$BODY"
+# A policy change has the engine's containers judged again, this one among them.
+policy '["--device", "--runtime", "--privileged"]'
+reload_to 3 || not_ok "the third policy was not served"
+wait_health "the engine's containers are judged by the new policy" .engine.policyScannedVersion 3
+expect_json "... the one container among them" .engine.policyContainersJudged 1
+expect_json "... and not refused: the engine's own default is no choice of the container's" \
+	.engine.policyContainers 0
 
 # --- no runtime but runc: ok whatever the policy
 dk rm -f bydefault >/dev/null
 dockerd_stop
 policy '["--device"]'
-reload_to 3 || not_ok "the third policy was not served"
+reload_to 4 || not_ok "the fourth policy was not served"
 dockerd_start
 wait_health "an engine with runc only lists no other runtime" .engine.otherRuntimes ""
 expect_json "... and the check is ok, --runtime allowed or not" .checks.runtimes ok
