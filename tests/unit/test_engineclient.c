@@ -690,6 +690,20 @@ set_info(int status, const char *body)
 	         status, strlen(body), body);
 }
 
+/* engineclient_info against an engine answering /info with status and body. */
+static int
+ask_info(int status, const char *body, struct engineclient_info *info, char *err, size_t errsz)
+{
+	int rc;
+
+	set_info(status, body);
+	server_start(info_table);
+	err[0] = '\0';
+	rc = engineclient_info(sock_path, 2000, info, err, errsz);
+	server_stop();
+	return rc;
+}
+
 static void
 test_info_tells_userns_rootless_and_none(void)
 {
@@ -733,17 +747,13 @@ test_info_tells_userns_rootless_and_none(void)
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		set_info(cases[i].status, cases[i].body);
-		server_start(info_table);
-		err[0] = '\0';
-		CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)),
+		CHECK_INT_EQ(ask_info(cases[i].status, cases[i].body, &info, err, sizeof(err)),
 		             cases[i].rc);
 		if (cases[i].rc == 0) {
 			CHECK_INT_EQ(info.userns, cases[i].userns);
 			CHECK_INT_EQ(info.cgroupns_private, cases[i].cgroupns_private);
 		} else
 			CHECK(err[0] != '\0');
-		server_stop();
 	}
 	set_info(200,
 	         "{\"ID\":\"x\",\"ServerVersion\":\"28.1\",\"SecurityOptions\":[\"name=seccomp,"
@@ -786,17 +796,12 @@ test_info_lists_runtimes_besides_runc(void)
 	size_t len;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		set_info(200, cases[i].body);
-		server_start(info_table);
-		err[0] = '\0';
-		CHECK_INT_EQ(engineclient_info(sock_path, 2000, &info, err, sizeof(err)),
-		             cases[i].rc);
+		CHECK_INT_EQ(ask_info(200, cases[i].body, &info, err, sizeof(err)), cases[i].rc);
 		if (cases[i].rc == 0) {
 			CHECK_STR_EQ(info.default_runtime, cases[i].deflt);
 			CHECK_STR_EQ(info.runtimes, cases[i].others);
 		} else
 			CHECK(strstr(err, "GET /info: ") == err);
-		server_stop();
 	}
 	/* More than the list holds: cut with "...", never past its end. */
 	len = (size_t)snprintf(body, sizeof(body), "{\"ID\":\"x\",\"Runtimes\":{");
