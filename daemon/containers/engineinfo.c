@@ -96,6 +96,31 @@ engineinfo_log_change(struct engineinfo *e, enum decide_userns before)
 		log_info("%s", why);
 }
 
+/* Log the engine's runtimes besides runc when they are seen first or change
+ * (what /v1/health's checks.runtimes is about). Checker thread, after a
+ * check the engine answered. */
+static void
+log_runtimes(struct engineinfo *e)
+{
+	const struct engineclient_info *i = &e->info;
+
+	if (strcmp(i->runtimes, e->logged_runtimes) == 0 &&
+	    strcmp(i->default_runtime, e->logged_default_runtime) == 0)
+		return;
+	memcpy(e->logged_runtimes, i->runtimes, sizeof(e->logged_runtimes));
+	memcpy(e->logged_default_runtime, i->default_runtime, sizeof(e->logged_default_runtime));
+	if (i->runtimes[0] == '\0' &&
+	    (i->default_runtime[0] == '\0' || engineclient_runtime_stock(i->default_runtime)))
+		log_info("the engine at %s runs containers with runc only", e->socket);
+	else
+		log_info(
+		    "the engine at %s offers runtimes besides runc: %s; its default is %s; what "
+		    "such a runtime adds to a container is not judged (/v1/health "
+		    "checks.runtimes)",
+		    e->socket, i->runtimes[0] ? i->runtimes : "none",
+		    i->default_runtime[0] ? i->default_runtime : "not given");
+}
+
 /* While ECI is locked on and the engine remaps users, the scan counts the
  * containers that run in the host's user namespace all the same
  * (engineinfo_scan.c); otherwise there is nothing to count. Called without
@@ -147,6 +172,8 @@ check(struct engineinfo *e)
 	}
 	lockorder_unlock(&e->lock, LOCK_ENGINEINFO);
 	engineinfo_log_change(e, before);
+	if (rc == 0)
+		log_runtimes(e);
 }
 
 /* Waiters released by generation gen (all of them when gen is 0), unlinked

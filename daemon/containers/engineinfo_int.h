@@ -61,6 +61,9 @@ struct engineinfo {
 	int logged_scan;        /* scan.count at the last log line (checker thread) */
 	int logged_required;    /* ECI required at the last log line (checker thread) */
 	int logged_host_userns; /* host_userns at the last log line (checker thread) */
+	/* The runtimes of the last log line about them (checker thread). */
+	char logged_default_runtime[sizeof(((struct engineclient_info *)0)->default_runtime)];
+	char logged_runtimes[sizeof(((struct engineclient_info *)0)->runtimes)];
 	/* Counters (lock). */
 	unsigned long long n_yes, n_no, n_failed;
 };

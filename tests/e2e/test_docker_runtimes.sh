@@ -6,7 +6,8 @@
 # --device is denied), and lockset judges the request, so /v1/health's
 # checks.runtimes names the engine's other runtimes and how a container gets
 # one: with --runtime while the policy allows it, or as the engine's
-# default. Informational, as checks.shares: lockset is not degraded for it.
+# default. Informational, as checks.shares: lockset is not degraded for it,
+# and logs what it found when it changes.
 # The runtime here is runc under the name of NVIDIA's runtime's binary: a real
 # runtime, which dockerd runs containers with.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
@@ -36,6 +37,8 @@ dockerd_start plugin --add-runtime "nvidia=$NV"
 wait_health "the engine's runtime besides runc is listed with its path" .engine.otherRuntimes \
 	"nvidia ($NV)"
 expect_json "... runc is its default" .engine.defaultRuntime runc
+check "the daemon's log says so once" wait_until 10 grep -qF \
+	"offers runtimes besides runc: nvidia ($NV); its default is runc; " "$T/daemon.log"
 check "checks.runtimes names it, and that a container may choose it with --runtime" \
 	says "^the engine at $DOCKER_SOCK offers runtimes besides runc \\(nvidia \\(.*\\)\\), and a container may choose one with --runtime, which the policy allows: "
 check "... says what such a runtime adds that lockset does not see (GPUs by the environment)" \
@@ -62,6 +65,7 @@ check "locksetctl status shows the check" grep -qxP 'runtimes\tok' "$T/status"
 dockerd_stop
 dockerd_start plugin --add-runtime "nvidia=$NV" --default-runtime nvidia
 wait_health "the engine's default runtime is read" .engine.defaultRuntime nvidia
+check "... and logged" wait_until 10 grep -qF "; its default is nvidia; " "$T/daemon.log"
 check "checks.runtimes says every container that names none runs with it" \
 	says "^the engine at $DOCKER_SOCK runs every container that names no runtime with its default, nvidia, and offers runtimes besides runc \\(nvidia "
 check "... and not that --runtime chooses one (it is denied)" \
@@ -88,4 +92,7 @@ reload_to 4 || not_ok "the fourth policy was not served"
 dockerd_start
 wait_health "an engine with runc only lists no other runtime" .engine.otherRuntimes ""
 expect_json "... and the check is ok, --runtime allowed or not" .checks.runtimes ok
+check "... and the log says runc only" wait_until 10 grep -q "runs containers with runc only" \
+	"$T/daemon.log"
+check "each change was logged once" test "$(grep -c "offers runtimes besides runc" "$T/daemon.log")" = 2
 finish
