@@ -10,6 +10,7 @@
 #include "store/db.h"
 #include "engine/decide.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -48,17 +49,23 @@ new_dir(void)
 	return d;
 }
 
+/* Remove state directory d and every file in it (the database, its WAL,
+ * the signing key, the audit head, whatever the log keeps there). */
 static void
 rm_dir(const char *d)
 {
-	static const char *const names[] = {"lockset.db", "lockset.db-wal", "lockset.db-shm",
-	                                    "audit-signing.key"};
-	char p[256];
+	DIR *dir = opendir(d);
+	struct dirent *e;
+	char p[512];
 
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof(p), "%s/%s", d, names[i]);
+	while (dir != NULL && (e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
 		unlink(p);
 	}
+	if (dir != NULL)
+		closedir(dir);
 	rmdir(d);
 }
 
