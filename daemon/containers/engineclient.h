@@ -122,6 +122,13 @@ struct engineclient_info {
  * as its request says (runc). */
 int engineclient_runtime_stock(const char *name);
 
+/* 1 when the engine's default runtime is a stock one (or not given). */
+int engineclient_default_stock(const struct engineclient_info *i);
+
+/* 1 when the engine runs containers with runc only: no other runtime, and
+ * a stock default. */
+int engineclient_runc_only(const struct engineclient_info *i);
+
 /* Ask the engine at socket (GET /info, within timeout_ms) how it isolates
  * containers and with which runtimes. Returns 0 with *out filled, or -1 with the reason in err
  * (unreachable, an error status, a reply that is not an /info object). */

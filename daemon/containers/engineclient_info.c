@@ -48,6 +48,18 @@ engineclient_runtime_stock(const char *name)
 	       strcmp(name, "io.containerd.runtime.v1.linux") == 0;
 }
 
+int
+engineclient_default_stock(const struct engineclient_info *i)
+{
+	return i->default_runtime[0] == '\0' || engineclient_runtime_stock(i->default_runtime);
+}
+
+int
+engineclient_runc_only(const struct engineclient_info *i)
+{
+	return i->runtimes[0] == '\0' && engineclient_default_stock(i);
+}
+
 /* The engine's runtimes into out. 0, or -1 (err set). */
 static int
 read_runtimes(const json_t *info, struct engineclient_info *out, char *err, size_t errsz)

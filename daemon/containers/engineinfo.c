@@ -109,8 +109,7 @@ log_runtimes(struct engineinfo *e)
 		return;
 	memcpy(e->logged_runtimes, i->runtimes, sizeof(e->logged_runtimes));
 	memcpy(e->logged_default_runtime, i->default_runtime, sizeof(e->logged_default_runtime));
-	if (i->runtimes[0] == '\0' &&
-	    (i->default_runtime[0] == '\0' || engineclient_runtime_stock(i->default_runtime)))
+	if (engineclient_runc_only(i))
 		log_info("the engine at %s runs containers with runc only", e->socket);
 	else
 		log_info(
@@ -448,12 +447,12 @@ engineinfo_runtimes_problem(struct engineinfo *e, int runtime_denied, char *buf,
 		return 2;
 	}
 	lockorder_lock(&e->lock, LOCK_ENGINEINFO);
-	stock = !e->info.default_runtime[0] || engineclient_runtime_stock(e->info.default_runtime);
+	stock = engineclient_default_stock(&e->info);
 	if (e->userns == DECIDE_USERNS_UNKNOWN) {
 		snprintf(buf, bufsz, "not checked: the engine at %s %s", e->socket,
 		         e->checked_at != 0 ? "could not be asked" : "has not answered yet");
 		rc = 2;
-	} else if (stock && (!e->info.runtimes[0] || runtime_denied)) {
+	} else if (engineclient_runc_only(&e->info) || (stock && runtime_denied)) {
 		snprintf(buf, bufsz, "ok");
 		rc = 0;
 	} else {
