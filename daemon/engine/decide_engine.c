@@ -171,11 +171,20 @@ static void
 judge_bridge_option(struct ctx *c, const char *field, const char *flag,
                     const struct engineapi_fact *fa)
 {
-	const char *key = fa->value + strlen("com.docker.network.bridge."), *v = fa->list[0];
+	const char *key, *v = fa->list[0];
 	const char *why = NULL;
 
 	if (!c->dp->network_drivers.restricted)
 		return;
+	if (strcmp(fa->value, ENGINEAPI_CONFIG_FROM) == 0) {
+		decide_violate(c, "network-options", field, v, flag,
+		               "the network takes its options from the config-only network "
+		               "%.200s, which lockset does not read, and a bridge network's "
+		               "options can reach beyond its bridge (allowedNetworkDrivers)",
+		               v);
+		return;
+	}
+	key = fa->value + strlen("com.docker.network.bridge.");
 	if (strcmp(key, "name") == 0 && v[0] != '\0' && strlen(v) < IF_NAMESIZE &&
 	    if_nametoindex(v) != 0)
 		why = "names an interface of this host, which dockerd would take over, putting the "

@@ -98,8 +98,12 @@ decide_fact_flag(const struct engineapi_fact *fa, char *buf, size_t bufsz)
 		driver_flag(fa, buf, bufsz);
 		break;
 	case EF_BRIDGE_OPTION:
-		snprintf(buf, bufsz, "docker network create -o %s=%s", fa->value,
-		         fa->nlist > 0 ? fa->list[0] : "");
+		if (strcmp(fa->value, ENGINEAPI_CONFIG_FROM) == 0)
+			snprintf(buf, bufsz, "docker network create --config-from %s",
+			         fa->nlist > 0 ? fa->list[0] : "");
+		else
+			snprintf(buf, bufsz, "docker network create -o %s=%s", fa->value,
+			         fa->nlist > 0 ? fa->list[0] : "");
 		break;
 	default: /* the mode and security-option rules name their flag */
 		break;

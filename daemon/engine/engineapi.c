@@ -312,7 +312,7 @@ hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const 
 			f->v[f->n - 1].readonly = bind_readonly(e->s);
 		}
 	}
-	return engineapi_mount_facts(f, hc, prefix);
+	return engineapi_mount_facts(f, hc, prefix, 0);
 }
 
 static int

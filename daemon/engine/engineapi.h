@@ -170,11 +170,15 @@ enum engineapi_fact_kind {
 	EF_BRIDGE_OPTION,   /* a bridge network's option that reaches the host: value its
 	                      key (com.docker.network.bridge.name, default_bridge,
 	                      gateway_mode_ipv4/ipv6, trusted_host_interfaces), list[0]
-	                      its value */
+	                      its value; or ENGINEAPI_CONFIG_FROM, list[0] the
+	                      config-only network whose options it takes, unseen */
 	EF_NODE_ROLE,       /* a node update's Role, as sent ("" when none): anything but
 	                      "worker" (in any case) makes the node a manager, or is an
 	                      error to dockerd */
 };
+
+/* EF_BRIDGE_OPTION's key for a bridge network's ConfigFrom. */
+#define ENGINEAPI_CONFIG_FROM "ConfigFrom"
 
 /* One fact. Strings live in the facts' arena. The field it came from is
  * prefix + name + ("[index]" when index >= 0) + suffix, e.g.

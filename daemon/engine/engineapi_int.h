@@ -46,9 +46,11 @@ int engineapi_fact_add(struct engineapi_facts *f, enum engineapi_fact_kind kind,
 int engineapi_string_facts(struct engineapi_facts *f, const struct gojson_view *v,
                            const char *prefix, const char *name, enum engineapi_fact_kind kind,
                            int strslice);
-/* The host paths and volumes of the Mounts field of hc. Returns 0 or -1. */
+/* The host paths and volumes of the Mounts field of hc: a container's
+ * (HostConfig), or with service set a service's ContainerSpec, whose mount
+ * types swarmkit reads its own way. Returns 0 or -1. */
 int engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc,
-                          const char *prefix);
+                          const char *prefix, int service);
 /* One fact of kind per distinct key of v's map field name (keys of every
  * occurrence merge, as Go decodes them), named prefix + name + "." + key.
  * Returns 0 or -1 (engineapi_runtime.c). */

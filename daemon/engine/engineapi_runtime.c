@@ -129,9 +129,28 @@ network_driver_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	return engineapi_fact_add(f, EF_NETWORK_DRIVER, "overlay", "", "Driver", -1, NULL);
 }
 
+/* One EF_BRIDGE_OPTION fact: key, and value as list[0]. 0 or -1. */
+static int
+bridge_option_fact(struct engineapi_facts *f, const char *key, const char *value, const char *name,
+                   const char *suffix)
+{
+	const char **list = gojson_arena_alloc(&f->arena, sizeof(*list));
+
+	if (list == NULL ||
+	    engineapi_fact_add(f, EF_BRIDGE_OPTION, key, "", name, -1, suffix) == -1)
+		return -1;
+	list[0] = value;
+	f->v[f->n - 1].list = list;
+	f->v[f->n - 1].nlist = 1;
+	return 0;
+}
+
 /* A bridge network's options that reach beyond its own bridge: the name of
  * the interface it uses (an existing one is taken over), the default
- * bridge's, and how its gateway and the host's firewall treat it. */
+ * bridge's, and how its gateway and the host's firewall treat it; and the
+ * config-only network it takes its options from instead (ConfigFrom), whose
+ * options were given to a network of any driver, since libnetwork makes
+ * every config-only network's driver "null". */
 static int
 bridge_option_facts(struct engineapi_facts *f, const struct gojson_view *root)
 {
@@ -140,23 +159,22 @@ bridge_option_facts(struct engineapi_facts *f, const struct gojson_view *root)
 	                                   "com.docker.network.bridge.gateway_mode_ipv4",
 	                                   "com.docker.network.bridge.gateway_mode_ipv6",
 	                                   "com.docker.network.bridge.trusted_host_interfaces"};
-	const char *driver = gojson_view_string(root, "Driver"), *v, **list;
-	struct gojson_view opts;
+	const char *driver = gojson_view_string(root, "Driver"), *v;
+	struct gojson_view opts, from;
 
 	if (driver != NULL && driver[0] != '\0' && strcmp(driver, "bridge") != 0)
 		return 0;
-	if (gojson_view_map(&f->arena, root, "Options", &opts) == -1)
+	if (gojson_view_map(&f->arena, root, "Options", &opts) == -1 ||
+	    gojson_view_struct(&f->arena, root, "ConfigFrom", &from) == -1)
 		return -1;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if ((v = gojson_map_get(&opts, keys[i])) == NULL)
-			continue;
-		if ((list = gojson_arena_alloc(&f->arena, sizeof(*list))) == NULL ||
-		    engineapi_fact_add(f, EF_BRIDGE_OPTION, keys[i], "", "Options", -1, NULL) == -1)
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = gojson_map_get(&opts, keys[i])) != NULL &&
+		    bridge_option_fact(f, keys[i], v, "Options", NULL) == -1)
 			return -1;
-		list[0] = v;
-		f->v[f->n - 1].list = list;
-		f->v[f->n - 1].nlist = 1;
-	}
+	v = gojson_view_string(&from, "Network");
+	if (v != NULL && v[0] != '\0' &&
+	    bridge_option_fact(f, ENGINEAPI_CONFIG_FROM, v, "ConfigFrom", ".Network") == -1)
+		return -1;
 	return 0;
 }
 

@@ -116,7 +116,7 @@ engineapi_service_facts(struct engineapi_facts *f, const struct gojson_view *roo
 	    gojson_view_struct(&f->arena, &tt, "PluginSpec", &ps) == -1)
 		return -1;
 	f->image = gojson_view_string(&cs, "Image");
-	if (engineapi_mount_facts(f, &cs, cprefix) == -1 ||
+	if (engineapi_mount_facts(f, &cs, cprefix, 1) == -1 ||
 	    engineapi_string_facts(f, &cs, cprefix, "CapabilityAdd", EF_CAP_ADD, 0) == -1 ||
 	    engineapi_sysctl_facts(f, &cs, cprefix) == -1 ||
 	    privileges_facts(f, &cs, cprefix) == -1 ||

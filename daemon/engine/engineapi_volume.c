@@ -103,8 +103,46 @@ local_volume_facts(struct engineapi_facts *f, const char *driver, const struct g
 	return 0;
 }
 
+/* A service mount's Type as swarmkit reads it: upper-cased the way Go's
+ * strings.ToUpper does (which makes U+0131 an I and U+017F an S) and looked
+ * up among its types, where none ("" or null) is a bind; written into out as
+ * the lower-case name. A type swarmkit refuses comes out as "bind" too, so
+ * that a spelling this reading might not know is judged as the host path it
+ * could name rather than passed over. */
+static void
+service_mount_type(const char *type, char *out, size_t outsz)
+{
+	static const char *const known[] = {"bind", "volume", "tmpfs", "npipe", "cluster"};
+	const unsigned char *p = (const unsigned char *)(type != NULL ? type : "");
+	char low[sizeof("cluster")];
+	size_t n = 0;
+
+	snprintf(out, outsz, "bind");
+	while (*p != '\0') {
+		if (n + 1 >= sizeof(low))
+			return;
+		if (p[0] == 0xc4 && p[1] == 0xb1) { /* U+0131, dotless i */
+			low[n++] = 'i';
+			p += 2;
+		} else if (p[0] == 0xc5 && p[1] == 0xbf) { /* U+017F, long s */
+			low[n++] = 's';
+			p += 2;
+		} else if (*p < 0x80) {
+			low[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			p++;
+		} else {
+			return;
+		}
+	}
+	low[n] = '\0';
+	for (size_t i = 0; n > 0 && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(low, known[i]) == 0)
+			snprintf(out, outsz, "%s", known[i]);
+}
+
 int
-engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)
+engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix,
+                      int service)
 {
 	struct gojson_view *m;
 	size_t n, i;
@@ -114,7 +152,12 @@ engineapi_mount_facts(struct engineapi_facts *f, const struct gojson_view *hc, c
 	for (i = 0; i < n; i++) {
 		const char *type = gojson_view_string(&m[i], "Type");
 		const char *src = gojson_view_string(&m[i], "Source");
+		char stype[sizeof("cluster")];
 
+		if (service) {
+			service_mount_type(type, stype, sizeof(stype));
+			type = stype;
+		}
 		if (type == NULL)
 			continue;
 		if (strcasecmp(type, "bind") == 0 && src != NULL && src[0] != '\0') {
