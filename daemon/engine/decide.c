@@ -89,9 +89,8 @@ judge_default_cgroupns(struct ctx *c, const struct engineapi_target *t,
 
 	if (!(c->dp->deny & DENY_CGROUPNS))
 		return;
-	for (size_t i = 0; i < f->n && !service; i++)
-		if (f->v[i].kind == EF_CGROUPNS_MODE)
-			return;
+	if (!service && engineapi_names_cgroupns(f))
+		return;
 	if (!service && t->before_1_41) {
 		decide_violate(c, "host-cgroupns", "HostConfig.CgroupnsMode", "", "--cgroupns=host",
 		               "before API 1.41 the engine puts a container that names no cgroup "

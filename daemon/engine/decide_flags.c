@@ -93,17 +93,15 @@ fail:
 	return NULL;
 }
 
-/* The facts of f that are kept, into arr; *named set when one is a cgroup
- * namespace mode. 0, or -1. */
+/* The facts of f that are kept, into arr. 0, or -1. */
 static int
-facts_json(const struct engineapi_facts *f, json_t *arr, int *named)
+facts_json(const struct engineapi_facts *f, json_t *arr)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		int k = kind_index(f->v[i].kind);
 
 		if (k < 0)
 			continue;
-		*named |= f->v[i].kind == EF_CGROUPNS_MODE;
 		if (json_array_append_new(arr, fact_json(kinds[k].name, &f->v[i])) != 0)
 			return -1;
 	}
@@ -115,7 +113,7 @@ decide_container_flags(const char *body, size_t len, enum decide_cgroupns unname
 {
 	struct engineapi_facts *f = malloc(sizeof(*f));
 	json_t *arr = json_array();
-	int named = 0, rc = 1;
+	int rc = 1;
 
 	*out = NULL;
 	if (f == NULL || arr == NULL) {
@@ -125,12 +123,12 @@ decide_container_flags(const char *body, size_t len, enum decide_cgroupns unname
 	}
 	engineapi_facts_init(f);
 	if (engineapi_facts_parse(f, ENGINEAPI_CONTAINER_CREATE, body, len) != 0 || !f->body_ok ||
-	    facts_json(f, arr, &named) != 0)
+	    facts_json(f, arr) != 0)
 		goto out;
 	/* The mode the engine gave a container that names none is kept as
 	 * the mode it has: the engine's default may change before the start.
 	 * "" when that default was not known (judge_entry). */
-	if (!named &&
+	if (!engineapi_names_cgroupns(f) &&
 	    json_array_append_new(arr, json_pack("[sss]", "cgroupns", "HostConfig.CgroupnsMode",
 	                                         unnamed == DECIDE_CGROUPNS_HOST      ? "host"
 	                                         : unnamed == DECIDE_CGROUPNS_PRIVATE ? "private"

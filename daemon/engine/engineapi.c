@@ -245,6 +245,15 @@ static const struct {
     {"NetworkMode", EF_NETWORK_MODE}, {"CgroupnsMode", EF_CGROUPNS_MODE},
 };
 
+int
+engineapi_names_cgroupns(const struct engineapi_facts *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].kind == EF_CGROUPNS_MODE && strcmp(f->v[i].prefix, "HostConfig.") == 0)
+			return 1;
+	return 0;
+}
+
 /* Everything in one HostConfig view. */
 static int
 hostconfig_facts(struct engineapi_facts *f, const struct gojson_view *hc, const char *prefix)

@@ -226,6 +226,12 @@ int engineapi_facts_parse(struct engineapi_facts *f, enum engineapi_route route,
                           size_t len);
 /* Release the arena. Accepts NULL. */
 void engineapi_facts_clear(struct engineapi_facts *f);
+/* 1 when a create's facts f name a cgroup namespace mode where dockerd
+ * reads it: in HostConfig. The top-level one is read by old engines only
+ * when the body has no HostConfig at all, and by none since Docker 29, so
+ * it never counts as named (it is still judged, like every top-level
+ * field). */
+int engineapi_names_cgroupns(const struct engineapi_facts *f);
 /* Write the fact's field name ("HostConfig.Binds[1]") to buf. */
 void engineapi_fact_field(const struct engineapi_fact *fa, char *buf, size_t bufsz);
 

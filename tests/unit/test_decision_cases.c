@@ -322,12 +322,17 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 				          : strcmp(tok + 9, "private") == 0
 				              ? DECIDE_CGROUPNS_PRIVATE
 				              : DECIDE_CGROUPNS_UNKNOWN;
-			} else if (strncmp(tok, "hc=", 3) == 0) {
+			} else if (strncmp(tok, "hc=", 3) == 0 || strncmp(tok, "create=", 7) == 0) {
 				char body[1024];
 
 				/* What it runs with: its HostConfig (no spaces), as
-				 * its create named it or the engine describes it. */
-				snprintf(body, sizeof(body), "{\"HostConfig\":%s}", tok + 3);
+				 * its create named it or the engine describes it, or
+				 * its whole create body. */
+				if (tok[0] == 'h')
+					snprintf(body, sizeof(body), "{\"HostConfig\":%s}",
+					         tok + 3);
+				else
+					snprintf(body, sizeof(body), "%s", tok + 7);
 				free(out->flags);
 				if (decide_container_flags(body, strlen(body), unnamed,
 				                           &out->flags) != 0)
