@@ -262,6 +262,24 @@ judge_entry(struct ctx *c, const json_t *e, const char *image)
 		free(v);
 }
 
+/* An entry that joins another container's PID namespace, judged again at
+ * every start (dockerd looks the other up by its name then): m is the
+ * container being started. */
+static void
+judge_pid_entry(struct ctx *c, const json_t *e, const struct decide_mounts *m)
+{
+	const char *value = json_string_value(json_array_get(e, 2));
+	const char *field = json_string_value(json_array_get(e, 1));
+	char flag[300];
+
+	if (strcmp(json_string_value(json_array_get(e, 0)), "pid") != 0 ||
+	    strncmp(value, "container:", 10) != 0)
+		return;
+	snprintf(flag, sizeof(flag), "--pid %.250s", value);
+	decide_judge_pid_join(c, field, flag, value, m->image);
+	decide_judge_pid_exposed(c, field, flag, value, (const char *const *)m->src, m->n);
+}
+
 void
 decide_judge_flags(struct ctx *c, const char *flag, const char *ref)
 {
@@ -273,7 +291,7 @@ decide_judge_flags(struct ctx *c, const char *flag, const char *ref)
 	/* Not found at all: decide_judge_container refuses it already. */
 	if (rc == -1)
 		c->nomem = 1;
-	if (rc != 1 || !flags_judged(c->dp))
+	if (rc != 1 || !(flags_judged(c->dp) || decide_pid_join_judged(c)))
 		goto out;
 	if ((arr = flags_load(m.flags)) == NULL) {
 		decide_violate(
@@ -288,7 +306,9 @@ decide_judge_flags(struct ctx *c, const char *flag, const char *ref)
 	{
 		if (c->nomem)
 			break;
-		judge_entry(c, e, m.image);
+		if (flags_judged(c->dp))
+			judge_entry(c, e, m.image);
+		judge_pid_entry(c, e, &m);
 	}
 out:
 	json_decref(arr);

@@ -122,6 +122,23 @@ void decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const cha
  * cannot be resolved completely is refused. */
 void decide_judge_path(struct ctx *c, const char *field, const char *flag, const char *src,
                        const char *image);
+/* Judge one host path by ECI's socket rule alone, for image (a path that
+ * cannot be resolved is left to decide_judge_path, which refuses it). */
+void decide_judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
+                         const char *image);
+/* A PID namespace shared with another container (value "container:NAME",
+ * from field, flag as typed): each reaches the other's files through
+ * /proc/PID/root. What NAME holds is judged as this container's, as
+ * VolumesFrom is, for its image and the caller (decide_judge_pid_join);
+ * and this container's own host paths, own, for NAME's image by ECI's socket
+ * rule (decide_judge_pid_exposed). Both do nothing while no rule judges
+ * host paths or volume drivers (decide_ns.c). */
+void decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, const char *value,
+                           const char *image);
+void decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, const char *value,
+                              const char *const *own, size_t nown);
+/* Does a PID namespace join matter to the policy (decide_judge_pid_join)? */
+int decide_pid_join_judged(const struct ctx *c);
 /* Judge the caller's own access to one host path (req->access): readable,
  * and writable when write is set. */
 void decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src,

@@ -98,6 +98,38 @@ decide_judge_mode(struct ctx *c, const char *field, const struct engineapi_fact 
 	}
 }
 
+int
+decide_pid_join_judged(const struct ctx *c)
+{
+	return decide_paths_judged(c) || c->dp->volume_drivers.restricted;
+}
+
+void
+decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, const char *value,
+                      const char *image)
+{
+	if (decide_pid_join_judged(c))
+		decide_judge_container(c, field, flag, value + strlen("container:"), image, 0);
+}
+
+void
+decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, const char *value,
+                         const char *const *own, size_t nown)
+{
+	struct decide_mounts m;
+	int rc;
+
+	if (!c->dp->eci || nown == 0)
+		return;
+	/* Not found: decide_judge_pid_join refuses it already. */
+	rc = decide_container_mounts(c->req, value + strlen("container:"), &m);
+	if (rc == -1)
+		c->nomem = 1;
+	for (size_t i = 0; rc == 1 && i < nown && !c->nomem; i++)
+		decide_judge_socket(c, field, flag, own[i], m.image);
+	decide_mounts_clear(&m);
+}
+
 void
 decide_judge_runs_in(struct ctx *c, const char *flag, const char *ref, int unknown_told)
 {

@@ -137,6 +137,41 @@ judge_held(struct ctx *c, const char *field, const char *flag, const char *src, 
 	               src, c->remount, why);
 }
 
+/* The forms of host path src the engine and the kernel may mount, into
+ * forms (*nforms of them, each once): its cleaned form and its two
+ * resolutions (of the raw and the cleaned path). A path that is clean
+ * already (the docker CLI's binds are) is resolved once: its two
+ * resolutions would be the same walk. ask, why: as hostpath_resolve_held's.
+ * 0, or -1 when it cannot be resolved completely. */
+static int
+path_forms(const char *src, char forms[3][HOSTPATH_MAX], size_t *nforms, int *ask, char *why,
+           size_t whysz)
+{
+	*nforms = 1;
+	if (hostpath_clean(src, forms[0], HOSTPATH_MAX) == -1 ||
+	    hostpath_resolve_held(src, forms[1], HOSTPATH_MAX, ask, why, whysz) == -1 ||
+	    (strcmp(src, forms[0]) != 0 &&
+	     hostpath_resolve_held(forms[0], forms[2], HOSTPATH_MAX, ask, why, whysz) == -1))
+		return -1;
+	if (strcmp(forms[1], forms[0]) != 0)
+		(*nforms)++;
+	if (strcmp(src, forms[0]) != 0 && strcmp(forms[2], forms[0]) != 0 &&
+	    strcmp(forms[2], forms[1]) != 0)
+		memcpy(forms[(*nforms)++], forms[2], strlen(forms[2]) + 1);
+	return 0;
+}
+
+void
+decide_judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
+                    const char *image)
+{
+	char forms[3][HOSTPATH_MAX], why[HOSTPATH_MAX + 64];
+	size_t nforms;
+
+	if (c->dp->eci && path_forms(src, forms, &nforms, NULL, why, sizeof(why)) == 0)
+		judge_socket(c, field, flag, src, forms, nforms, image);
+}
+
 /* Judge one host path. Its cleaned form and both resolutions (of the raw and
  * the cleaned path; dockerd and the kernel disagree on ".." after a symlink)
  * must all pass; a path that cannot be resolved is refused outright. */
@@ -146,7 +181,7 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 {
 	const struct decide_policy *dp = c->dp;
 	char forms[3][HOSTPATH_MAX], why[HOSTPATH_MAX + 64] = "";
-	size_t nforms = 1, i, j;
+	size_t nforms, i, j;
 	int outside = 0, protect = 0, above = 0, held = 1;
 	unsigned sockets;
 	/* Whether only root can change where it leads, asked in the same walks
@@ -154,24 +189,13 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	int *ask = c->remount != NULL && decide_paths_judged(c) ? &held : NULL;
 	const char *last;
 
-	/* A path that is clean already (the docker CLI's binds are) is
-	 * resolved once: its two resolutions would be the same walk. */
-	if (hostpath_clean(src, forms[0], sizeof(forms[0])) == -1 ||
-	    hostpath_resolve_held(src, forms[1], sizeof(forms[1]), ask, why, sizeof(why)) == -1 ||
-	    (strcmp(src, forms[0]) != 0 &&
-	     hostpath_resolve_held(forms[0], forms[2], sizeof(forms[2]), ask, why, sizeof(why)) ==
-	         -1)) {
+	if (path_forms(src, forms, &nforms, ask, why, sizeof(why)) == -1) {
 		decide_violate(c, "unresolved-path", field, src, flag,
 		               "host path %.200s%s cannot be resolved completely on this host (too "
 		               "long, a symlink loop, or unreadable), so it is refused",
 		               src, strlen(src) > 200 ? "..." : "");
 		return;
 	}
-	if (strcmp(forms[1], forms[0]) != 0)
-		nforms++;
-	if (strcmp(src, forms[0]) != 0 && strcmp(forms[2], forms[0]) != 0 &&
-	    strcmp(forms[2], forms[1]) != 0)
-		memcpy(forms[nforms++], forms[2], strlen(forms[2]) + 1);
 	sockets = judge_socket(c, field, flag, src, forms, nforms, image);
 	if (sockets == (1u << nforms) - 1)
 		return;
