@@ -179,6 +179,21 @@ judge_pid_joins(struct ctx *c, const struct engineapi_facts *f)
 	free(own);
 }
 
+/* An update that gives a container a restart policy: what it holds, and
+ * (dockerd starting it unseen) what it runs in. */
+static void
+judge_update_restart(struct ctx *c, const struct engineapi_target *t,
+                     const struct engineapi_facts *f)
+{
+	const char *id = t->id != NULL ? t->id : "";
+	char flag[300];
+
+	snprintf(flag, sizeof(flag), "docker update --restart %.32s %.200s", f->restarts, id);
+	decide_judge_container(c, "RestartPolicy", flag, id, NULL, 0);
+	decide_judge_runs_in(c, flag, id, 1);
+	decide_judge_flags(c, flag, id);
+}
+
 /* Routes whose facts are in a JSON body. */
 static void
 judge_body_route(struct ctx *c, const struct engineapi_target *t)
@@ -236,18 +251,8 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 		               "a start on an API version before 1.24 whose body sets the "
 		               "container's HostConfig is refused: set it at create, or use API "
 		               "1.24 or later");
-	/* An update that gives a container a restart policy: what it holds, and
-	 * (dockerd starting it unseen) what it runs in. */
-	if (t->route == ENGINEAPI_CONTAINER_UPDATE && f->restarts != NULL && !c->nomem) {
-		char flag[300];
-
-		snprintf(flag, sizeof(flag), "docker update --restart %.32s %.200s", f->restarts,
-		         t->id != NULL ? t->id : "");
-		decide_judge_container(c, "RestartPolicy", flag, t->id != NULL ? t->id : "", NULL,
-		                       0);
-		decide_judge_runs_in(c, flag, t->id != NULL ? t->id : "", 1);
-		decide_judge_flags(c, flag, t->id != NULL ? t->id : "");
-	}
+	if (t->route == ENGINEAPI_CONTAINER_UPDATE && f->restarts != NULL && !c->nomem)
+		judge_update_restart(c, t, f);
 	c->remount = NULL;
 	if (t->route == ENGINEAPI_CONTAINER_CREATE || t->route == ENGINEAPI_SERVICE_CREATE ||
 	    t->route == ENGINEAPI_SERVICE_UPDATE)
