@@ -150,9 +150,8 @@ judge_network_driver(struct ctx *c, const char *field, const char *flag, const c
 	               "the network driver %.200s is not in allowedNetworkDrivers", name);
 }
 
-/* strconv.ParseBool's true. */
-static int
-go_true(const char *v)
+int
+decide_go_true(const char *v)
 {
 	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
 
@@ -189,7 +188,7 @@ judge_bridge_option(struct ctx *c, const char *field, const char *flag,
 	    if_nametoindex(v) != 0)
 		why = "names an interface of this host, which dockerd would take over, putting the "
 		      "network's containers on that interface's network";
-	else if (strcmp(key, "default_bridge") == 0 && go_true(v))
+	else if (strcmp(key, "default_bridge") == 0 && decide_go_true(v))
 		why = "makes the network the default bridge's, which dockerd would take over";
 	else if (strncmp(key, "gateway_mode_ipv", 16) == 0 &&
 	         (strcmp(v, "routed") == 0 || strcmp(v, "nat-unprotected") == 0))

@@ -112,6 +112,8 @@ char *decide_dup_trunc(const char *s);
 /* Upper-case cap as dockerd does (Go's strings.ToUpper) without "CAP_" into
  * buf; returns its bit index, or -1 when it is not a known capability. */
 int decide_cap_normalise(const char *cap, char *buf, size_t bufsz);
+/* 1 when v is true to Go's strconv.ParseBool (decide_engine.c). */
+int decide_go_true(const char *v);
 /* 1 when s is in the list (exact). */
 int decide_strlist_has(const struct strlist *l, const char *s);
 

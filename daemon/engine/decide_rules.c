@@ -373,8 +373,22 @@ judge_label(struct ctx *c, const char *field, const char *flag, const char *opt,
 		               opt);
 }
 
+/* writable-cgroups (Docker 29): the cgroup file system mounted writable,
+ * which otherwise only --privileged gives: the container may raise its own
+ * resource limits. Refused while --privileged is denied. */
+static void
+judge_writable_cgroups(struct ctx *c, const char *field, const char *flag, const char *opt)
+{
+	if (c->dp->deny & DENY_PRIVILEGED)
+		decide_violate(c, "privileged", field, opt, flag,
+		               "%s mounts the cgroup file system writable, as --privileged does, "
+		               "which is not allowed",
+		               opt);
+}
+
 /* As dockerd's parseSecurityOpt reads an entry: "key=value", the deprecated
- * "key:value", or the bare "disable" (= label=disable). */
+ * "key:value", or the bare "disable" (= label=disable) and
+ * "writable-cgroups" (= writable-cgroups=true). */
 static void
 judge_security_opt(struct ctx *c, const char *field, const char *opt)
 {
@@ -386,6 +400,10 @@ judge_security_opt(struct ctx *c, const char *field, const char *opt)
 	snprintf(flag, sizeof(flag), "--security-opt %.80s", opt);
 	if (strcmp(opt, "disable") == 0) {
 		judge_label(c, field, flag, opt, "disable");
+		return;
+	}
+	if (strcmp(opt, "writable-cgroups") == 0) {
+		judge_writable_cgroups(c, field, flag, opt);
 		return;
 	}
 	if (sep == NULL)
@@ -401,6 +419,8 @@ judge_security_opt(struct ctx *c, const char *field, const char *opt)
 		judge_apparmor(c, field, flag, opt, val);
 	else if (strcmp(key, "label") == 0)
 		judge_label(c, field, flag, opt, val);
+	else if (strcmp(key, "writable-cgroups") == 0 && decide_go_true(val))
+		judge_writable_cgroups(c, field, flag, opt);
 	else if (strcmp(key, "systempaths") == 0 && strcmp(val, "unconfined") == 0 &&
 	         (c->dp->deny & DENY_SYSTEMPATHS))
 		decide_violate(c, "security-opt", field, opt, flag,
