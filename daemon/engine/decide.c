@@ -459,7 +459,7 @@ int
 decide_eval(const struct decide_policy *dp, const struct decide_request *req, struct decision *out)
 {
 	struct engineapi_target t;
-	struct ctx c = {dp, req, out, 0, 0, NULL};
+	struct ctx c = {dp, req, out, 0, 0, NULL, DECIDE_LOOKUPS, 0};
 	size_t i;
 	int result = -1;
 

@@ -98,7 +98,18 @@ struct ctx {
 	 * plugin seeing it (a service's tasks, a restart policy, a volume's
 	 * users), for decide_judge_path; NULL: nothing does. */
 	const char *remount;
+	/* File system lookups left for resolving this request's host paths
+	 * (DECIDE_LOOKUPS at the start); told: its running out was reported. */
+	unsigned lookups;
+	int lookups_told;
 };
+
+/* The file system lookups (lstat, readlink, statfs, getxattr) one decision
+ * may make to resolve host paths: some 50 ms of work. A create with fifty
+ * binds, each resolved in three forms through ten directories, makes about
+ * 4,500; one that names thousands, or chains of forty symlinks, is refused
+ * (unresolved-path) rather than let hold a worker for seconds. */
+#define DECIDE_LOOKUPS 32768u
 
 #define DECIDE_VALUE_MAX 512
 
@@ -106,6 +117,8 @@ struct ctx {
  * "-v /etc:..."), or NULL when nothing fits; the rest as in struct violation. */
 void decide_violate(struct ctx *c, const char *rule, const char *field, const char *value,
                     const char *flag, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* 1 when the decision already holds a violation of rule on field. */
+int decide_violated(const struct ctx *c, const char *rule, const char *field);
 /* strdup made valid UTF-8 (invalid bytes become U+FFFD), cut at a character
  * boundary near DECIDE_VALUE_MAX bytes with "..." appended. NULL on ENOMEM. */
 char *decide_dup_trunc(const char *s);

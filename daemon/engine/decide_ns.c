@@ -108,8 +108,19 @@ void
 decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, const char *value,
                       const char *image)
 {
-	if (decide_pid_join_judged(c))
-		decide_judge_container(c, field, flag, value + strlen("container:"), image, 0);
+	const char *name = value + strlen("container:");
+	struct decide_mounts m;
+	int rc;
+
+	if (!decide_pid_join_judged(c))
+		return;
+	/* One not found is refused once: judge_joined may have said so. */
+	rc = decide_container_mounts(c->req, name, &m);
+	decide_mounts_clear(&m);
+	if (rc == -1)
+		c->nomem = 1;
+	else if (rc == 1 || !decide_violated(c, "unknown-container", field))
+		decide_judge_container(c, field, flag, name, image, 0);
 }
 
 void

@@ -100,7 +100,8 @@ decide_judge_access(struct ctx *c, const char *field, const char *flag, const ch
 {
 	char why[256] = "";
 
-	if (c->req->access == NULL ||
+	/* Out of lookups: refused already (lookups_spent). */
+	if (c->req->access == NULL || c->lookups == 0 ||
 	    c->req->access(c->req->access_arg, src, write, why, sizeof(why)) == 1)
 		return;
 	decide_violate(c, "caller-access", field, src, flag,
@@ -144,14 +145,16 @@ judge_held(struct ctx *c, const char *field, const char *flag, const char *src, 
  * resolutions would be the same walk. ask, why: as hostpath_resolve_held's.
  * 0, or -1 when it cannot be resolved completely. */
 static int
-path_forms(const char *src, char forms[3][HOSTPATH_MAX], size_t *nforms, int *ask, char *why,
-           size_t whysz)
+path_forms(struct ctx *c, const char *src, char forms[3][HOSTPATH_MAX], size_t *nforms, int *ask,
+           char *why, size_t whysz)
 {
 	*nforms = 1;
 	if (hostpath_clean(src, forms[0], HOSTPATH_MAX) == -1 ||
-	    hostpath_resolve_held(src, forms[1], HOSTPATH_MAX, ask, why, whysz) == -1 ||
+	    hostpath_resolve_budget(src, forms[1], HOSTPATH_MAX, ask, why, whysz, &c->lookups) ==
+	        -1 ||
 	    (strcmp(src, forms[0]) != 0 &&
-	     hostpath_resolve_held(forms[0], forms[2], HOSTPATH_MAX, ask, why, whysz) == -1))
+	     hostpath_resolve_budget(forms[0], forms[2], HOSTPATH_MAX, ask, why, whysz,
+	                             &c->lookups) == -1))
 		return -1;
 	if (strcmp(forms[1], forms[0]) != 0)
 		(*nforms)++;
@@ -168,8 +171,23 @@ decide_judge_socket(struct ctx *c, const char *field, const char *flag, const ch
 	char forms[3][HOSTPATH_MAX], why[HOSTPATH_MAX + 64];
 	size_t nforms;
 
-	if (c->dp->eci && path_forms(src, forms, &nforms, NULL, why, sizeof(why)) == 0)
+	if (c->dp->eci && path_forms(c, src, forms, &nforms, NULL, why, sizeof(why)) == 0)
 		judge_socket(c, field, flag, src, forms, nforms, image);
+}
+
+/* The request's host paths took all DECIDE_LOOKUPS: refused, said once
+ * (at the path where they ran out), and no further path is resolved. */
+static void
+lookups_spent(struct ctx *c, const char *field, const char *src, const char *flag)
+{
+	if (c->lookups_told)
+		return;
+	c->lookups_told = 1;
+	decide_violate(c, "unresolved-path", field, src, flag,
+	               "this request names more host paths, or longer chains of symlinks, than "
+	               "lockset resolves for one request (%u file system lookups), so it is "
+	               "refused",
+	               DECIDE_LOOKUPS);
 }
 
 /* Judge one host path. Its cleaned form and both resolutions (of the raw and
@@ -189,7 +207,11 @@ decide_judge_path(struct ctx *c, const char *field, const char *flag, const char
 	int *ask = c->remount != NULL && decide_paths_judged(c) ? &held : NULL;
 	const char *last;
 
-	if (path_forms(src, forms, &nforms, ask, why, sizeof(why)) == -1) {
+	if (c->lookups == 0 || path_forms(c, src, forms, &nforms, ask, why, sizeof(why)) == -1) {
+		if (c->lookups == 0) {
+			lookups_spent(c, field, src, flag);
+			return;
+		}
 		decide_violate(c, "unresolved-path", field, src, flag,
 		               "host path %.200s%s cannot be resolved completely on this host (too "
 		               "long, a symlink loop, or unreadable), so it is refused",

@@ -85,6 +85,16 @@ decide_violate(struct ctx *c, const char *rule, const char *field, const char *v
 }
 
 int
+decide_violated(const struct ctx *c, const char *rule, const char *field)
+{
+	for (size_t i = 0; i < c->d->nv; i++)
+		if (strcmp(c->d->v[i].rule, rule) == 0 && c->d->v[i].field != NULL &&
+		    strcmp(c->d->v[i].field, field) == 0)
+			return 1;
+	return 0;
+}
+
+int
 decide_strlist_has(const struct strlist *l, const char *s)
 {
 	size_t i;

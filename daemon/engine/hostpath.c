@@ -135,11 +135,28 @@ dir_of(char *done, size_t dlen,
 	return rc;
 }
 
+/* Take n lookups from *budget (NULL: no limit). -1 when it has fewer left,
+ * which empties it. */
+static int
+spend(unsigned *budget, unsigned n)
+{
+	if (budget == NULL)
+		return 0;
+	if (*budget < n) {
+		*budget = 0;
+		return -1;
+	}
+	*budget -= n;
+	return 0;
+}
+
 /* The walk of hostpath_resolve_held. trusted: follow only links in
  * directories only root can change; from the first directory someone else
- * could change, the rest of the path is taken as written. */
+ * could change, the rest of the path is taken as written. budget: as
+ * hostpath_resolve_budget's. */
 static int
-resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz, int trusted)
+resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz, int trusted,
+        unsigned *budget)
 {
 	/* todo holds the components still to walk; done the resolved prefix. */
 	char todo[HOSTPATH_MAX], done[HOSTPATH_MAX], link[HOSTPATH_MAX], tmp[HOSTPATH_MAX];
@@ -168,6 +185,8 @@ resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t 
 			goto out;
 		if (missing)
 			continue;
+		if (spend(budget, 1) == -1)
+			goto out;
 		if (lstat(done, &st) == -1) {
 			/* Nothing below a missing component exists either. Any other
 			 * error (EACCES, ELOOP, ENAMETOOLONG) leaves the path unknown. */
@@ -178,7 +197,11 @@ resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t 
 		/* Whoever may change the directory may put a link in the name's
 		 * place; below a missing name, the engine makes the rest as root. */
 		if (held != NULL && *held) {
-			int rc = dir_of(done, dlen, changeable, missing ? NULL : &st, why, whysz);
+			int rc;
+
+			if (spend(budget, 2) == -1)
+				goto out;
+			rc = dir_of(done, dlen, changeable, missing ? NULL : &st, why, whysz);
 
 			if (rc == -1)
 				goto out;
@@ -188,7 +211,8 @@ resolve(const char *path, char *out, size_t outsz, int *held, char *why, size_t 
 		}
 		if (missing || !S_ISLNK(st.st_mode))
 			continue;
-		if (++links > HOSTPATH_MAX_LINKS || dir_of(done, dlen, NULL, NULL, NULL, 0) != 0)
+		if (++links > HOSTPATH_MAX_LINKS || spend(budget, 2) == -1 ||
+		    dir_of(done, dlen, NULL, NULL, NULL, 0) != 0)
 			goto out;
 		ll = readlink(done, link, sizeof(link));
 		if (ll < 0 || (size_t)ll >= sizeof(link))
@@ -219,13 +243,20 @@ out:
 int
 hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why, size_t whysz)
 {
-	return resolve(path, out, outsz, held, why, whysz, 0);
+	return resolve(path, out, outsz, held, why, whysz, 0, NULL);
+}
+
+int
+hostpath_resolve_budget(const char *path, char *out, size_t outsz, int *held, char *why,
+                        size_t whysz, unsigned *budget)
+{
+	return resolve(path, out, outsz, held, why, whysz, 0, budget);
 }
 
 int
 hostpath_resolve(const char *path, char *out, size_t outsz)
 {
-	return resolve(path, out, outsz, NULL, NULL, 0, 0);
+	return resolve(path, out, outsz, NULL, NULL, 0, 0, NULL);
 }
 
 int
@@ -234,7 +265,7 @@ hostpath_resolve_trusted(const char *path, char *out, size_t outsz)
 	char why[HOSTPATH_MAX + 64];
 	int held = 1;
 
-	return resolve(path, out, outsz, &held, why, sizeof(why), 1);
+	return resolve(path, out, outsz, &held, why, sizeof(why), 1, NULL);
 }
 
 int

@@ -42,6 +42,13 @@ int hostpath_resolve_trusted(const char *path, char *out, size_t outsz);
 int hostpath_resolve_held(const char *path, char *out, size_t outsz, int *held, char *why,
                           size_t whysz);
 
+/* hostpath_resolve_held spending one of *budget for each file system
+ * lookup it makes (lstat, readlink, statfs, getxattr): -1, with *budget
+ * 0, when it runs out before the path is resolved. What bounds the work one
+ * request can ask for. */
+int hostpath_resolve_budget(const char *path, char *out, size_t outsz, int *held, char *why,
+                            size_t whysz, unsigned *budget);
+
 /* 1 when path equals prefix or lies below it, comparing whole components
  * ("/home/al" does not cover "/home/alice"; "/" covers everything). Both
  * arguments must be clean. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "engine/decide.h"
@@ -376,6 +377,63 @@ test_every_expanded_path_is_a_share(void)
 	decide_policy_free(dp);
 }
 
+/* A create whose n binds are all src, judged with shares /tmp. */
+static void
+eval_binds(const struct decide_policy *dp, const char *src, int n, struct decision *d)
+{
+	size_t cap = (size_t)n * (strlen(src) + 16) + 64, len;
+	char *body = malloc(cap);
+
+	CHECK(body != NULL);
+	if (body == NULL)
+		abort();
+	len = (size_t)snprintf(body, cap, "{\"Image\":\"a\",\"HostConfig\":{\"Binds\":[");
+	for (int i = 0; i < n; i++)
+		len +=
+		    (size_t)snprintf(body + len, cap - len, "%s\"%s:/x%d\"", i ? "," : "", src, i);
+	snprintf(body + len, cap - len, "]}}");
+	eval(dp, "/v1.47/containers/create", body, d);
+	free(body);
+}
+
+/* The host paths of one request are resolved within DECIDE_LOOKUPS file
+ * system lookups: thousands of binds through a symlink loop are refused
+ * once the lookups run out, without resolving the rest; fifty ordinary
+ * binds are far from it. */
+static void
+test_host_path_lookups_bounded(void)
+{
+	struct decide_policy *dp = policy("{\"filesharingAllowedDirectories\":[{\"expandedPath\":"
+	                                  "\"/tmp\"}]}");
+	char dir[] = "/tmp/lockset-test-lookups-XXXXXX", a[64], b[64];
+	struct decision d;
+	size_t spent = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	CHECK_INT_EQ(symlink(b, a), 0);
+	CHECK_INT_EQ(symlink(a, b), 0);
+	eval_binds(dp, a, 3000, &d);
+	CHECK_INT_EQ(d.allow, 0);
+	for (size_t i = 0; i < d.nv; i++)
+		if (strstr(d.v[i].message, "file system lookups") != NULL)
+			spent++;
+	CHECK_INT_EQ((long)spent, 1);
+	/* Each loop takes some 200 lookups: the rest were never walked. */
+	CHECK(d.nv < 300);
+	/* ... and the last: nothing was judged after the lookups ran out. */
+	CHECK(d.nv > 0 && strstr(d.v[d.nv - 1].message, "file system lookups") != NULL);
+	decision_clear(&d);
+	eval_binds(dp, dir, 50, &d);
+	CHECK_INT_EQ(d.allow, 1);
+	decision_clear(&d);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+	decide_policy_free(dp);
+}
+
 static void
 test_throughput_smoke(void)
 {
@@ -479,6 +537,7 @@ main(void)
 	RUN(test_network_driver_list);
 	RUN(test_every_expanded_path_is_a_share);
 	RUN(test_default_system_paths_by_engine_version);
+	RUN(test_host_path_lookups_bounded);
 	RUN(test_throughput_smoke);
 	return CHECK_DONE();
 }
