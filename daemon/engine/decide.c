@@ -136,49 +136,6 @@ unseen_remount(const struct engineapi_target *t, const struct engineapi_facts *f
 	return buf;
 }
 
-/* A create that joins another container's PID namespace: what that one
- * holds, and what this one holds (its own host paths, and its VolumesFrom
- * sources') for that one's image. */
-static void
-judge_pid_joins(struct ctx *c, const struct engineapi_facts *f)
-{
-	const char **own = NULL;
-	char field[256], flag[300];
-	size_t nown = 0;
-
-	for (size_t i = 0; i < f->n && !c->nomem; i++) {
-		const struct engineapi_fact *j = &f->v[i];
-
-		if (j->kind != EF_PID_MODE || strncmp(j->value, "container:", 10) != 0)
-			continue;
-		if (own == NULL && (own = calloc(f->n, sizeof(*own))) == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		for (size_t k = 0; nown == 0 && k < f->n; k++)
-			if (f->v[k].kind == EF_HOST_PATH)
-				own[nown++] = f->v[k].value;
-		engineapi_fact_field(j, field, sizeof(field));
-		snprintf(flag, sizeof(flag), "--pid %.250s", j->value);
-		decide_judge_pid_join(c, field, flag, j->value, f->image);
-		decide_judge_pid_exposed(c, field, flag, j->value, own, nown);
-		for (size_t k = 0; k < f->n && !c->nomem; k++) {
-			struct decide_mounts m;
-			int rc;
-
-			if (f->v[k].kind != EF_VOLUMES_FROM)
-				continue;
-			if ((rc = decide_container_mounts(c->req, f->v[k].value, &m)) == -1)
-				c->nomem = 1;
-			else if (rc == 1)
-				decide_judge_pid_exposed(c, field, flag, j->value,
-				                         (const char *const *)m.src, m.n);
-			decide_mounts_clear(&m);
-		}
-	}
-	free(own);
-}
-
 /* An update that gives a container a restart policy: what it holds, and
  * (dockerd starting it unseen) what it runs in. */
 static void
@@ -242,7 +199,7 @@ judge_body_route(struct ctx *c, const struct engineapi_target *t)
 	for (i = 0; i < f->n && !c->nomem; i++)
 		decide_judge_fact(c, &f->v[i], f->image);
 	if (t->route == ENGINEAPI_CONTAINER_CREATE)
-		judge_pid_joins(c, f);
+		decide_judge_pid_joins(c, f);
 	/* Before API 1.24 dockerd makes a start's body the container's
 	 * HostConfig, behind the create lockset recorded: every later start,
 	 * restart and copy would be judged by the create's mounts. */

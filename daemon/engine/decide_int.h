@@ -137,6 +137,11 @@ void decide_judge_fact(struct ctx *c, const struct engineapi_fact *fa, const cha
  * cannot be resolved completely is refused. */
 void decide_judge_path(struct ctx *c, const char *field, const char *flag, const char *src,
                        const char *image);
+/* One HostConfig.SecurityOpt entry, as dockerd's parseSecurityOpt reads it,
+ * and a MaskedPaths or ReadonlyPaths list (EF_MASKED_PATHS,
+ * EF_READONLY_PATHS) against dockerd's defaults (decide_secopt.c). */
+void decide_judge_security_opt(struct ctx *c, const char *field, const char *opt);
+void decide_judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa);
 /* Judge one host path by ECI's socket rule alone, for image (a path that
  * cannot be resolved is left to decide_judge_path, which refuses it). */
 void decide_judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
@@ -152,6 +157,10 @@ void decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, c
                            const char *image);
 void decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, const char *value,
                               const char *const *own, size_t nown);
+/* A create's PID namespace joins (facts f): decide_judge_pid_join, and
+ * decide_judge_pid_exposed with its own host paths and its VolumesFrom
+ * sources'. */
+void decide_judge_pid_joins(struct ctx *c, const struct engineapi_facts *f);
 /* Does a PID namespace join matter to the policy (decide_judge_pid_join)? */
 int decide_pid_join_judged(const struct ctx *c);
 /* Judge the caller's own access to one host path (req->access): readable,

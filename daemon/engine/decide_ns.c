@@ -5,6 +5,7 @@
  * something in a container, or reach what runs there, judged by the user
  * namespace it runs in. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -139,6 +140,46 @@ decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, con
 	for (size_t i = 0; rc == 1 && i < nown && !c->nomem; i++)
 		decide_judge_socket(c, field, flag, own[i], m.image);
 	decide_mounts_clear(&m);
+}
+
+void
+decide_judge_pid_joins(struct ctx *c, const struct engineapi_facts *f)
+{
+	const char **own = NULL;
+	char field[256], flag[300];
+	size_t nown = 0;
+
+	for (size_t i = 0; i < f->n && !c->nomem; i++) {
+		const struct engineapi_fact *j = &f->v[i];
+
+		if (j->kind != EF_PID_MODE || strncmp(j->value, "container:", 10) != 0)
+			continue;
+		if (own == NULL && (own = calloc(f->n, sizeof(*own))) == NULL) {
+			c->nomem = 1;
+			return;
+		}
+		for (size_t k = 0; nown == 0 && k < f->n; k++)
+			if (f->v[k].kind == EF_HOST_PATH)
+				own[nown++] = f->v[k].value;
+		engineapi_fact_field(j, field, sizeof(field));
+		snprintf(flag, sizeof(flag), "--pid %.250s", j->value);
+		decide_judge_pid_join(c, field, flag, j->value, f->image);
+		decide_judge_pid_exposed(c, field, flag, j->value, own, nown);
+		for (size_t k = 0; k < f->n && !c->nomem; k++) {
+			struct decide_mounts m;
+			int rc;
+
+			if (f->v[k].kind != EF_VOLUMES_FROM)
+				continue;
+			if ((rc = decide_container_mounts(c->req, f->v[k].value, &m)) == -1)
+				c->nomem = 1;
+			else if (rc == 1)
+				decide_judge_pid_exposed(c, field, flag, j->value,
+				                         (const char *const *)m.src, m.n);
+			decide_mounts_clear(&m);
+		}
+	}
+	free(own);
 }
 
 void
