@@ -210,6 +210,36 @@ decide_flags_valid(const char *text)
 /* ------------------------------------------------------------------------ */
 /* Judging                                                                  */
 
+int
+decide_flags_pid_join(const char *flags, char *ref, size_t refsz)
+{
+	json_t *arr = flags_load(flags), *e;
+	size_t i;
+	int rc = 0;
+
+	if (arr == NULL)
+		return -1;
+	ref[0] = '\0';
+	json_array_foreach(arr, i, e)
+	{
+		const char *v = json_string_value(json_array_get(e, 2));
+
+		if (strcmp(json_string_value(json_array_get(e, 0)), "pid") != 0 ||
+		    strncmp(v, "container:", 10) != 0)
+			continue;
+		/* Two different ones (the top level's and HostConfig's): which
+		 * the engine took cannot be told here. */
+		if (rc == 1 && strcmp(ref, v + 10) != 0) {
+			rc = -1;
+			break;
+		}
+		snprintf(ref, refsz, "%s", v + 10);
+		rc = 1;
+	}
+	json_decref(arr);
+	return rc;
+}
+
 /* Is any rule on what a container runs with in force? */
 static int
 flags_judged(const struct decide_policy *dp)

@@ -147,16 +147,25 @@ void decide_judge_systempaths(struct ctx *c, const char *field, const struct eng
 void decide_judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,
                          const char *image);
 /* A PID namespace shared with another container (value "container:NAME",
- * from field, flag as typed): each reaches the other's files through
- * /proc/PID/root. What NAME holds is judged as this container's, as
- * VolumesFrom is, for its image and the caller (decide_judge_pid_join);
- * and this container's own host paths, own, for NAME's image by ECI's socket
- * rule (decide_judge_pid_exposed). Both do nothing while no rule judges
- * host paths or volume drivers (decide_ns.c). */
+ * from field, flag as typed): every container in it reaches the others'
+ * files through /proc/PID/root. The namespace is followed from NAME through
+ * the containers each joined to its owner (the chain). What each of them
+ * holds is judged as this container's, as VolumesFrom is, for its image and
+ * the caller; and while ECI is on, an image off the socket list may not join
+ * a chain holding one on it, whose namespace may hold the socket through
+ * members lockset does not see (decide_judge_pid_join). This container's own
+ * host paths, own, are judged by ECI's socket rule for every image of the
+ * chain (decide_judge_pid_exposed). A chain that cannot be followed is
+ * refused. Both do nothing while no rule judges host paths or volume
+ * drivers (decide_ns.c). */
 void decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, const char *value,
                            const char *image);
 void decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, const char *value,
                               const char *const *own, size_t nown);
+/* The container whose PID namespace a container's flags (its
+ * decide_mounts.flags) join, into ref: 1; 0 when they join none; -1 when
+ * the flags are not known or name two (decide_flags.c). */
+int decide_flags_pid_join(const char *flags, char *ref, size_t refsz);
 /* A create's PID namespace joins (facts f): decide_judge_pid_join, and
  * decide_judge_pid_exposed with its own host paths and its VolumesFrom
  * sources'. */

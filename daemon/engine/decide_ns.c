@@ -105,41 +105,95 @@ decide_pid_join_judged(const struct ctx *c)
 	return decide_paths_judged(c) || c->dp->volume_drivers.restricted;
 }
 
+/* The longest chain of joined PID namespaces followed. */
+#define PID_CHAIN_MAX 8
+
+/* One container of a chain: its name as the join named it, its image. */
+struct chain_link {
+	char name[256];
+	char image[256];
+};
+
+/* The chain from value ("container:NAME") to its namespace's owner, into
+ * links (*n of them). 1 when it reaches an owner; 0 when a container on it
+ * is not known, nor what it joined, or the chain is longer than
+ * PID_CHAIN_MAX (*n: those found); -1 on ENOMEM. */
+static int
+pid_chain(struct ctx *c, const char *value, struct chain_link links[PID_CHAIN_MAX], size_t *n)
+{
+	char ref[256];
+
+	snprintf(ref, sizeof(ref), "%s", value + strlen("container:"));
+	for (*n = 0; *n < PID_CHAIN_MAX;) {
+		struct decide_mounts m;
+		int rc = decide_container_mounts(c->req, ref, &m), joins;
+
+		if (rc != 1) {
+			decide_mounts_clear(&m);
+			return rc;
+		}
+		snprintf(links[*n].name, sizeof(links[*n].name), "%s", ref);
+		snprintf(links[(*n)++].image, sizeof(links[0].image), "%s",
+		         m.image != NULL ? m.image : "");
+		joins = decide_flags_pid_join(m.flags, ref, sizeof(ref));
+		decide_mounts_clear(&m);
+		if (joins != 1)
+			return joins == 0;
+	}
+	return 0;
+}
+
 void
 decide_judge_pid_join(struct ctx *c, const char *field, const char *flag, const char *value,
                       const char *image)
 {
-	const char *name = value + strlen("container:");
-	struct decide_mounts m;
+	struct chain_link links[PID_CHAIN_MAX];
+	size_t n, i;
 	int rc;
 
 	if (!decide_pid_join_judged(c))
 		return;
-	/* One not found is refused once: judge_joined may have said so. */
-	rc = decide_container_mounts(c->req, name, &m);
-	decide_mounts_clear(&m);
-	if (rc == -1)
+	if ((rc = pid_chain(c, value, links, &n)) == -1) {
 		c->nomem = 1;
-	else if (rc == 1 || !decide_violated(c, "unknown-container", field))
-		decide_judge_container(c, field, flag, name, image, 0);
+		return;
+	}
+	/* Said once: judge_joined may have refused it already, as not found or
+	 * as the host's. */
+	if (rc == 0 && !decide_violated(c, "host-pid", field) &&
+	    (n > 0 || !decide_violated(c, "unknown-container", field)))
+		decide_violate(c, "unknown-container", field, value, flag,
+		               "the PID namespace this joins (%s) cannot be followed to the "
+		               "container that owns it, so what the containers in it hold cannot "
+		               "be judged",
+		               value);
+	for (i = 0; i < n && !c->nomem; i++) {
+		decide_judge_container(c, field, flag, links[i].name, image, 0);
+		if (c->dp->eci && !decide_image_allowed(c->dp, image) &&
+		    decide_image_allowed(c->dp, links[i].image))
+			decide_violate(
+			    c, "docker-socket", field, value, flag,
+			    "container %s runs %s, an image on ECI's socket-mount list, "
+			    "so its PID namespace may hold the Docker engine's socket, and "
+			    "this container's image (%s) is not on the list",
+			    links[i].name, links[i].image, image != NULL ? image : "unknown");
+	}
 }
 
 void
 decide_judge_pid_exposed(struct ctx *c, const char *field, const char *flag, const char *value,
                          const char *const *own, size_t nown)
 {
-	struct decide_mounts m;
-	int rc;
+	struct chain_link links[PID_CHAIN_MAX];
+	size_t n;
 
 	if (!c->dp->eci || nown == 0)
 		return;
-	/* Not found: decide_judge_pid_join refuses it already. */
-	rc = decide_container_mounts(c->req, value + strlen("container:"), &m);
-	if (rc == -1)
+	/* A chain not followed: decide_judge_pid_join refuses it already. */
+	if (pid_chain(c, value, links, &n) == -1)
 		c->nomem = 1;
-	for (size_t i = 0; rc == 1 && i < nown && !c->nomem; i++)
-		decide_judge_socket(c, field, flag, own[i], m.image);
-	decide_mounts_clear(&m);
+	for (size_t i = 0; i < n && !c->nomem; i++)
+		for (size_t k = 0; k < nown && !c->nomem; k++)
+			decide_judge_socket(c, field, flag, own[k], links[i].image);
 }
 
 void
