@@ -298,6 +298,20 @@ if swarm_init; then
 	check "a service on the host network named by its id is refused (looked up)" \
 		bash -c "[ \"\$(cat '$T/code')\" = 403 ] && grep -qF -- '--network $hostnet: ' '$T/out' &&
 			grep -qF '[host-network]' '$T/out'" || cat "$T/out"
+	# swarmkit makes a mount with no Type a bind (its zero type), and reads
+	# the type upper-cased the Go way ("bınd", with U+0131, is BIND).
+	for m in '{"Source":"/","Target":"/host"}' \
+		'{"Type":"b\u0131nd","Source":"/","Target":"/host"}'; do
+		code=$(curl -s --unix-socket "$DOCKER_SOCK" -o "$T/out" -w '%{http_code}' \
+			-H 'Content-Type: application/json' -X POST http://docker/v1.41/services/create \
+			-d "{\"Name\":\"notype\",\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"lockset-e2e\",
+				\"Mounts\":[$m]}}}")
+		check "a service mount $m is judged as a bind ($code)" \
+			bash -c "[ '$code' = 403 ] && grep -qF '[bind-outside-shares]' '$T/out'" ||
+			cat "$T/out"
+		check "... and dockerd made no such service" \
+			bash -c "! '$DOCKER' -H 'unix://$DROOT/docker.sock' service inspect notype >/dev/null 2>&1"
+	done
 	# Making a node a manager is swarm init by other means: with swarm init
 	# no longer allowed, even a label update of this manager is refused (the
 	# CLI sends the node's whole spec, Role included).
