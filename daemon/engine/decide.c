@@ -251,7 +251,9 @@ judge_start(struct ctx *c, const struct engineapi_target *t)
 
 /* docker exec and attach reach a process in the container, and unpause
  * lets its processes run again: in the host's user namespace, the host's
- * root. An exec's body is judged too. */
+ * root. An exec's body is judged too. Through the socket proxy, exec and
+ * attach also hand the caller what the container holds: its host paths
+ * must be the caller's to read (another user's container, or root's). */
 static void
 judge_runs_in(struct ctx *c, const struct engineapi_target *t)
 {
@@ -265,6 +267,8 @@ judge_runs_in(struct ctx *c, const struct engineapi_target *t)
 	if (t->route == ENGINEAPI_EXEC_CREATE)
 		judge_body_route(c, t);
 	decide_judge_runs_in(c, flag, t->id, 0);
+	if (t->route != ENGINEAPI_CONTAINER_UNPAUSE)
+		decide_judge_held_access(c, "id", flag, t->id);
 }
 
 /* docker cp (HEAD, GET, PUT /containers/{id}/archive): dockerd mounts the

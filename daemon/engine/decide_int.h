@@ -142,6 +142,10 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
  * EF_READONLY_PATHS) against dockerd's defaults (decide_secopt.c). */
 void decide_judge_security_opt(struct ctx *c, const char *field, const char *opt);
 void decide_judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa);
+/* Through the socket proxy (req->access): the host paths container ref
+ * holds must be readable to the caller, whose exec or attach reaches them
+ * (decide_paths.c). A container not found is refused. */
+void decide_judge_held_access(struct ctx *c, const char *field, const char *flag, const char *ref);
 /* Judge one host path by ECI's socket rule alone, for image (a path that
  * cannot be resolved is left to decide_judge_path, which refuses it). */
 void decide_judge_socket(struct ctx *c, const char *field, const char *flag, const char *src,

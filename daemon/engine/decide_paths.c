@@ -94,18 +94,32 @@ judge_socket(struct ctx *c, const char *field, const char *flag, const char *src
 
 /* Promise 3: the caller may already do what the mount would let the
  * container do. Only the docker socket proxy knows the caller (it checks
- * with the caller's own credentials); the plugin never does. */
+ * with the caller's own credentials); the plugin never does. The path is
+ * asked as written and, when it differs, cleaned: dockerd mounts a bind's
+ * source cleaned ("x/missing/../../f" is "f"), where the kernel, walking
+ * it as written, takes each ".." from what it reached, and mount(2) takes
+ * a local volume's device as written. Both must pass. */
 void
 decide_judge_access(struct ctx *c, const char *field, const char *flag, const char *src, int write)
 {
-	char why[256] = "";
+	char why[256] = "", clean[HOSTPATH_MAX];
+	const char *denied = NULL;
 
 	/* Out of lookups: refused already (lookups_spent). */
-	if (c->req->access == NULL || c->lookups == 0 ||
-	    c->req->access(c->req->access_arg, src, write, why, sizeof(why)) == 1)
+	if (c->req->access == NULL || c->lookups == 0)
+		return;
+	if (c->req->access(c->req->access_arg, src, write, why, sizeof(why)) != 1)
+		denied = src;
+	else if (hostpath_clean(src, clean, sizeof(clean)) == -1)
+		denied = src;
+	else if (strcmp(clean, src) != 0 &&
+	         c->req->access(c->req->access_arg, clean, write, why, sizeof(why)) != 1)
+		denied = clean;
+	if (denied == NULL)
 		return;
 	decide_violate(c, "caller-access", field, src, flag,
-	               "%s is not %s to you (%s), so no container of yours may mount it%s", src,
+	               "%s%s%s is not %s to you (%s), so no container of yours may mount it%s", src,
+	               denied != src ? ", that is " : "", denied != src ? denied : "",
 	               write ? "readable and writable" : "readable",
 	               why[0] ? why : "permission denied", write ? " read-write" : "");
 }
@@ -368,6 +382,28 @@ volumes_from_name(const char *entry, char *buf, size_t bufsz)
 		n = bufsz - 1;
 	memcpy(buf, entry, n);
 	buf[n] = '\0';
+}
+
+void
+decide_judge_held_access(struct ctx *c, const char *field, const char *flag, const char *ref)
+{
+	struct decide_mounts m;
+	int rc;
+
+	if (c->req->access == NULL)
+		return;
+	if ((rc = decide_container_mounts(c->req, ref, &m)) == -1)
+		c->nomem = 1;
+	else if (rc == 0 && !decide_violated(c, "unknown-container", field))
+		decide_violate(
+		    c, "unknown-container", field, ref, flag,
+		    "container %s is not known to lockset and could not be looked up in "
+		    "the engine, so whether you may reach the host paths it holds cannot "
+		    "be told",
+		    ref);
+	for (size_t i = 0; rc == 1 && i < m.n && !c->nomem; i++)
+		decide_judge_access(c, field, flag, m.src[i], 0);
+	decide_mounts_clear(&m);
 }
 
 int

@@ -154,6 +154,17 @@ pdenied "the user: its start after the source became the root-only directory is 
 	caller-access uk start "$SWAPPED"
 pdenied "the user: --volumes-from a container now holding it is refused" caller-access \
 	uk run --rm --pull=never --network none --volumes-from "$SWAPPED" lockset-bb true
+# dockerd mounts a bind's source cleaned: the caller's access is asked of
+# that path too, not only of the path as written (which the kernel walks
+# from the missing directory's parent).
+pdenied "the user: a bind through a missing directory and '..' to the root-only directory is refused" \
+	caller-access uk create --pull=never -v "$SHARE/nothere/../rootonly:/x:ro" lockset-bb true
+# An exec or attach hands the caller what the container holds.
+pallowed "root: a running container holding the root-only directory" pk \
+	run -d --pull=never --network none --name rootsvc -v "$SHARE/rootonly:/x" lockset-bb sleep 600
+pdenied "the user: docker exec into it is refused" caller-access uk exec rootsvc ls /x
+pallowed "root: docker exec into it is allowed" pk exec rootsvc ls /x
+pk rm -f rootsvc >/dev/null 2>&1
 check "the user's refusal is audited with their uid as actor and their name as user" \
 	test "$(row "SELECT count(*) FROM events e JOIN event_rules r ON r.event_id = e.id
 		WHERE r.rule = 'caller-access' AND e.component = 'proxy' AND e.actor = 'uid:$UID_U'
