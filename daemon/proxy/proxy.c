@@ -165,6 +165,38 @@ held_by(const struct proxy *p, uid_t uid)
 	return n;
 }
 
+int
+proxy_body_reserve(struct proxy_conn *c, size_t n)
+{
+	struct proxy *p = c->p;
+	size_t mine = 0, all = 0;
+	int rc = 0;
+
+	if (c->uid == 0)
+		return 0;
+	lockorder_lock(&p->lock, LOCK_PROXY);
+	for (const struct proxy_conn *x = p->conns; x != NULL; x = x->next) {
+		all += x->body_mem;
+		mine += x->uid == c->uid ? x->body_mem : 0;
+	}
+	if (mine + n > PROXY_BODY_MEM_PER_USER || all + n > PROXY_BODY_MEM)
+		rc = -1;
+	else
+		c->body_mem += n;
+	lockorder_unlock(&p->lock, LOCK_PROXY);
+	return rc;
+}
+
+void
+proxy_body_release(struct proxy_conn *c)
+{
+	if (c->body_mem == 0)
+		return;
+	lockorder_lock(&c->p->lock, LOCK_PROXY);
+	c->body_mem = 0;
+	lockorder_unlock(&c->p->lock, LOCK_PROXY);
+}
+
 static void
 take(struct proxy *p, int fd)
 {

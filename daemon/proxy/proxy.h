@@ -35,6 +35,10 @@ struct containers;
 
 #define PROXY_MAX_CONNS          1024 /* connections at once; more get 503 */
 #define PROXY_MAX_CONNS_PER_USER 256  /* one uid's (root's aside); more get 503 */
+/* Memory held at once for request bodies read whole to be judged, by one
+ * uid's connections and by all (root's aside); a request past it gets 429. */
+#define PROXY_BODY_MEM_PER_USER (64u * 1024 * 1024)
+#define PROXY_BODY_MEM          (512u * 1024 * 1024)
 
 struct proxy_opts {
 	const char *listen;        /* "unix:PATH" */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -74,6 +75,21 @@ client_fill(struct proxy_cx *x, int ms)
 	return rc == 1 ? proxy_fill(x->c->cfd, &x->in) : -1;
 }
 
+/* What is left, in ms, of the time a request has to come whole from its
+ * first bytes (PROXY_REQUEST_MS, however slowly they trickle in). */
+static int
+request_ms_left(struct proxy_cx *x)
+{
+	struct timespec ts;
+	long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (x->deadline == 0)
+		x->deadline = now + PROXY_REQUEST_MS;
+	return x->deadline > now ? (int)(x->deadline - now) : 0;
+}
+
 /* Read a request head and keep it in x->head (h points there). 1, 0 when
  * the client closed between requests, -1 malformed (why), -2 on error. */
 static int
@@ -85,7 +101,7 @@ read_head(struct proxy_cx *x, struct proxy_head *h, const char **why)
 	while ((rc = x->in.len > 0 ? proxy_parse_request(x->in.p, x->in.len, h, why) : 0) == 0) {
 		/* Between requests a connection may idle (clients keep them);
 		 * a request once begun must come whole. */
-		ssize_t n = client_fill(x, x->in.len == 0 ? PROXY_IDLE_MS : PROXY_REQUEST_MS);
+		ssize_t n = client_fill(x, x->in.len == 0 ? PROXY_IDLE_MS : request_ms_left(x));
 
 		if (n <= 0)
 			return n == 0 && x->in.len == 0 ? 0 : -2;
@@ -147,7 +163,7 @@ read_body(struct proxy_cx *x, const struct proxy_head *h, char **body, size_t *l
 		return -1;
 	if (!h->chunked) {
 		while (x->in.len < (size_t)h->clen)
-			if (client_fill(x, PROXY_REQUEST_MS) <= 0)
+			if (client_fill(x, request_ms_left(x)) <= 0)
 				return -2;
 		if ((*body = malloc((size_t)h->clen + 1)) == NULL)
 			return -2;
@@ -162,7 +178,7 @@ read_body(struct proxy_cx *x, const struct proxy_head *h, char **body, size_t *l
 		size_t n;
 		long k;
 
-		if (fed == x->in.len && client_fill(x, PROXY_REQUEST_MS) <= 0)
+		if (fed == x->in.len && client_fill(x, request_ms_left(x)) <= 0)
 			return -2;
 		n = x->in.len - fed < PROXY_IO_BUF ? x->in.len - fed : PROXY_IO_BUF;
 		k = proxy_chunks_feed(&ch, x->in.p + fed, n, *body, len, &done);
@@ -354,9 +370,19 @@ forward(struct proxy_cx *x, const struct proxy_head *h, const struct proxy_verdi
 	return rc == 1 && !early;
 }
 
+/* The memory a body read whole takes: its bytes as framed in x->in and its
+ * content copied out of them; a chunked one's content is given room for the
+ * largest at once, and its framing may take twice that. */
+static size_t
+body_mem(const struct proxy_head *h)
+{
+	return h->chunked ? 3 * (size_t)PROXY_MAX_JUDGED_BODY + PROXY_IO_BUF
+	                  : 2 * (size_t)(h->clen > 0 ? h->clen : 0);
+}
+
 /* Serve one request. 1 when the connection goes on, else 0. */
 static int
-serve_one(struct proxy_cx *x)
+serve_request(struct proxy_cx *x)
 {
 	struct proxy_head h;
 	struct proxy_verdict v = {0};
@@ -374,6 +400,13 @@ serve_one(struct proxy_cx *x)
 	if (buffered && h.expect_continue &&
 	    proxy_send_all(x->c->cfd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 		return 0;
+	if (buffered && h.clen <= PROXY_MAX_JUDGED_BODY &&
+	    proxy_body_reserve(x->c, body_mem(&h)) != 0) {
+		reply(x, &h, 429,
+		      "too many large request bodies of yours are being read at once: try again",
+		      1);
+		return 0;
+	}
 	if (buffered && (rc = read_body(x, &h, &body, &len, &raw, &status, &why)) != 0) {
 		if (rc == -1)
 			reply(x, &h, status, why, 1);
@@ -394,6 +427,20 @@ serve_one(struct proxy_cx *x)
 	}
 	proxy_verdict_clear(&v);
 	free(body);
+	return keep;
+}
+
+/* One request, then let go of what it held: its body's memory, its
+ * deadline, and a buffer grown for a large body. */
+static int
+serve_one(struct proxy_cx *x)
+{
+	int keep = serve_request(x);
+
+	proxy_body_release(x->c);
+	x->deadline = 0;
+	if (x->in.len == 0 && x->in.cap > 4 * PROXY_IO_BUF)
+		proxy_buf_free(&x->in);
 	return keep;
 }
 

@@ -147,8 +147,9 @@ void proxy_judge_response(struct proxy *p, const struct proxy_head *req, const c
 
 struct proxy_conn {
 	struct proxy *p;
-	int cfd, efd; /* the client, the engine (-1: not connected) */
-	uid_t uid;    /* the client's, as accepted ((uid_t)-1: not known) */
+	int cfd, efd;    /* the client, the engine (-1: not connected) */
+	uid_t uid;       /* the client's, as accepted ((uid_t)-1: not known) */
+	size_t body_mem; /* held for a body being judged (proxy_body_reserve; the lock) */
 	struct proxy_caller who;
 	struct proxy_conn *prev, *next; /* proxy's list (its lock) */
 };
@@ -167,6 +168,8 @@ struct proxy_cx {
 	struct proxy_buf in;   /* from the client, not handled yet */
 	struct proxy_buf ein;  /* from the engine, not handled yet */
 	struct proxy_buf head; /* the request head being handled (its proxy_head points here) */
+	long long deadline;    /* monotonic ms by which the request must have come whole; 0:
+	                          none yet (between requests) */
 	char io[PROXY_IO_BUF];
 };
 
@@ -206,6 +209,11 @@ void proxy_conn_serve(struct proxy_conn *c);
 const char *proxy_engine_socket(const struct proxy *p);
 struct proxy_access *proxy_access(struct proxy *p);
 void proxy_count(struct proxy *p, int what);
+/* Hold n bytes for the body c is about to read whole: 0, or -1 when its
+ * uid's connections or all of them would hold more than they may (root's
+ * are not counted). proxy_body_release lets go of what c holds. */
+int proxy_body_reserve(struct proxy_conn *c, size_t n);
+void proxy_body_release(struct proxy_conn *c);
 /* The connection now talks to the engine on fd (-1: none): set under the
  * proxy's lock, so that stopping can shut it down. */
 void proxy_conn_set_engine(struct proxy_conn *c, int fd);

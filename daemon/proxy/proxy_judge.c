@@ -159,7 +159,8 @@ proxy_judge(struct proxy *p, const struct proxy_caller *who, const struct proxy_
 	/* Read from the form here, so not the plugin's "form it cannot see". */
 	req.content_type = form ? NULL : proxy_header_get(h, "Content-Type", ctype, sizeof(ctype));
 	req.engine_userns = DECIDE_USERNS_UNKNOWN; /* bound for the engine */
-	req.access = proxy_access_check;
+	/* Root may read and write every path already: its access is no rule. */
+	req.access = who->uid != 0 ? proxy_access_check : NULL;
 	req.access_arg = (void *)who;
 	/* As the plugin does: removals forget their records before dockerd acts. */
 	out->create = containers_watch_request(proxy_deps_of(p)->containers, method, target);

@@ -46,7 +46,7 @@ check "an error code unknown to reply.c fails the check" \
 jq 'del(.paths["/{engineApiPath}"].post.responses["502"])' "$SPEC" >"$T/spec-proxy.json"
 python3 "$CHECK" routes "$T/spec-proxy.json" "$T/routes" "$T/errors" >"$T/check.out" 2>&1
 check "a docker proxy answer missing from the spec fails the check" \
-	grep -q '^not ok - POST /{engineApiPath} (docker proxy): documents 400, 403, 413, 503, default, the proxy answers 400, 403, 413, 502, 503, default' "$T/check.out"
+	grep -q '^not ok - POST /{engineApiPath} (docker proxy): documents 400, 403, 413, 429, 503, default, the proxy answers 400, 403, 413, 429, 502, 503, default' "$T/check.out"
 
 # A central daemon (it signs bundles), so GET /v1/bundle answers too.
 openssl genpkey -algorithm ed25519 -out "$T/bundle-key.pem" 2>/dev/null

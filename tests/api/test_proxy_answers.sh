@@ -5,8 +5,9 @@
 # ({"message"}), each body whole (its Content-Length right): 403 for a
 # request the policy denies, 400 for one it cannot frame, 413 for a body too
 # large to judge, 502 when an allowed request finds no engine, 503 past
-# 1,024 connections or past 256 of one user's. lib.sh's finish validates
-# every reply against the spec.
+# 1,024 connections or past 256 of one user's, 429 past 64 MiB of one
+# user's bodies being read to be judged. lib.sh's finish validates every
+# reply against the spec.
 . "${LOCKSET_SRCDIR:-$(dirname "$0")/../..}/tests/api/lib.sh"
 need python3
 PROXY="$T/proxy.sock"
@@ -145,6 +146,32 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/pyt
 		<<<"$out"
 	proxy "root, while that user holds 256" 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'
 	check "another user is served meanwhile (no engine: 502, $STATUS)" test "$STATUS" = 502
+	kill "$HOLDER"
+	wait "$HOLDER"
+	# Bodies read whole to be judged hold memory until they come: one
+	# user's may hold 64 MiB at once. Two creates of 16 MB each (32 MB held
+	# for each: its bytes and its copy) that never finish, then a third.
+	BIG='POST /v1.45/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 16000000\r\n\r\n{'
+	"${NOBODY[@]}" "$LOCKSET_SRCDIR/tests/tools/holdconn.py" "unix:$PROXY" 2 \
+		--send "$(printf "$BIG")" >"$T/big.hold" 2>&1 &
+	HOLDER=$!
+	wait_until 60 grep -q '^opened 2' "$T/big.hold"
+	# The two are read in their own threads: until both hold their share,
+	# a third may still be let in (its body never comes, so it is given up
+	# after 2 s and tried again).
+	third() {
+		printf "$BIG" | "${NOBODY[@]}" "$LOCKSET_SRCDIR/tests/tools/rawhttp.py" \
+			"unix:$PROXY" 2 >"$T/third" 2>&1
+		grep -q '^status 429 ' "$T/third"
+	}
+	wait_until 60 third
+	check "a third large body of the same user's: 429 ($(head -c 200 "$T/third"))" \
+		grep -q '^status 429 ' "$T/third"
+	check "... saying why" grep -qF 'too many large request bodies of yours are being read at once' \
+		"$T/third"
+	record_reply POST "docker-proxy:/v1.45/containers/create" "429 application/json"
+	proxy "root's large body meanwhile" 'POST /v1.45/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 51\r\n\r\n{"Image":"alpine","HostConfig":{"Privileged":true}}'
+	check "root is judged meanwhile (403, $STATUS)" test "$STATUS" = 403
 	kill "$HOLDER"
 	wait "$HOLDER"
 else
