@@ -96,6 +96,7 @@ struct record_args {
 	struct containers *c;
 	const struct containers_entry *e;
 	const char *sources, *drivers, *created; /* drivers: NULL when not known */
+	const char *rw;                          /* NULL when not known */
 	unsigned long gen;
 	int stale;
 };
@@ -114,8 +115,8 @@ record_tx(sqlite3 *db, void *arg)
 		return SQLITE_OK;
 	}
 	st = db_prepare(db, "INSERT OR REPLACE INTO containers (id, name, image, sources, created, "
-	                    "policy_version, origin, ns, drivers, flags) "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	                    "policy_version, origin, ns, drivers, flags, rw) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 	if (st == NULL)
 		return SQLITE_ERROR;
 	db_bind_text(st, 1, a->e->id);
@@ -134,6 +135,8 @@ record_tx(sqlite3 *db, void *arg)
 		db_bind_text(st, 9, a->drivers); /* else NULL: not known (0009) */
 	if (a->e->mounts.flags != NULL)
 		db_bind_text(st, 10, a->e->mounts.flags); /* else NULL: not known (0013) */
+	if (a->rw != NULL)
+		db_bind_text(st, 11, a->rw); /* else NULL: not known (0015) */
 	return db_step_done(st);
 }
 
@@ -159,7 +162,7 @@ out:
 int
 containers_record(struct containers *c, const struct containers_entry *e, unsigned long gen)
 {
-	struct record_args a = {c, e, NULL, NULL, NULL, gen, 0};
+	struct record_args a = {c, e, NULL, NULL, NULL, NULL, gen, 0};
 	char created[32];
 	unsigned long n;
 	int rc;
@@ -171,9 +174,11 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 		return -1;
 	if ((a.sources = strings_json(e->mounts.src, e->mounts.n)) == NULL)
 		return -1;
-	if (e->mounts.drivers_known &&
-	    (a.drivers = strings_json(e->mounts.drivers, e->mounts.ndrivers)) == NULL) {
+	if ((e->mounts.drivers_known &&
+	     (a.drivers = strings_json(e->mounts.drivers, e->mounts.ndrivers)) == NULL) ||
+	    (e->mounts.rw_known && (a.rw = strings_json(e->mounts.rw, e->mounts.nrw)) == NULL)) {
 		free((char *)a.sources);
+		free((char *)a.drivers);
 		return -1;
 	}
 	rfc3339(e->created != 0 ? e->created : time(NULL), created);
@@ -188,10 +193,12 @@ containers_record(struct containers *c, const struct containers_entry *e, unsign
 		log_warnx("containers: cannot record %.12s: %s", e->id, sqlite3_errstr(rc));
 		free((char *)a.sources);
 		free((char *)a.drivers);
+		free((char *)a.rw);
 		return -1;
 	}
 	free((char *)a.sources);
 	free((char *)a.drivers);
+	free((char *)a.rw);
 	if (a.stale)
 		return 1;
 	n = __atomic_add_fetch(&c->writes, 1, __ATOMIC_RELAXED);
@@ -429,6 +436,9 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 	json_t *drv = sqlite3_column_type(st, 8) == SQLITE_NULL
 	                  ? NULL
 	                  : json_loads(db_column_text(st, 8), 0, NULL);
+	json_t *rw = sqlite3_column_type(st, 10) == SQLITE_NULL
+	                 ? NULL
+	                 : json_loads(db_column_text(st, 10), 0, NULL);
 	struct tm tm = {0};
 	size_t i;
 	int rc = -1;
@@ -461,6 +471,17 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 		    decide_mounts_add_driver(&out->mounts, json_string_value(v)) != 0)
 			goto out;
 	}
+	/* NULL, every row written before 0015: which are read-write is not
+	 * known. */
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL && !json_is_array(rw))
+		goto out;
+	out->mounts.rw_known = rw != NULL;
+	json_array_foreach(rw, i, v)
+	{
+		if (!json_is_string(v) ||
+		    decide_mounts_add_rw(&out->mounts, json_string_value(v)) != 0)
+			goto out;
+	}
 	/* NULL, every row written before 0013: what it runs with is not
 	 * known. Text that is not what decide_container_flags writes makes
 	 * the row malformed: a miss, and the engine is asked. */
@@ -472,13 +493,14 @@ entry_from_row(sqlite3_stmt *st, struct containers_entry *out)
 out:
 	json_decref(arr);
 	json_decref(drv);
+	json_decref(rw);
 	if (rc != 0)
 		containers_entry_clear(out);
 	return rc;
 }
 
 #define ENTRY_COLUMNS \
-	"id, name, image, sources, created, policy_version, origin, ns, drivers, flags"
+	"id, name, image, sources, created, policy_version, origin, ns, drivers, flags, rw"
 
 /* Run a lookup query with one or two text parameters; the first row wins,
  * unless unique is set and there are two. 1, 0 or -1 as containers_lookup. */

@@ -134,10 +134,11 @@ local_options(const json_t *vol, const char *name, struct decide_volopts *v)
 }
 
 /* A named volume of the local driver: its device, when its options make it
- * a bind, or its options, when they mount another file system of the host's.
- * 0, or 1 when it cannot be described (err set), -1 ENOMEM. */
+ * a bind (read-write when rw, the mount's RW), or its options, when they
+ * mount another file system of the host's. 0, or 1 when it cannot be
+ * described (err set), -1 ENOMEM. */
 static int
-add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
+add_volume(struct inspect *in, const char *name, int rw, struct decide_mounts *m)
 {
 	const char *plain = name != NULL ? plain_ref(name) : NULL;
 	struct decide_volopts v = {0};
@@ -160,6 +161,8 @@ add_volume(struct inspect *in, const char *name, struct decide_mounts *m)
 		break;
 	case ENGINEAPI_LOCAL_BIND:
 		rc = add_once(m, v.device != NULL ? v.device : "");
+		if (rc == 0 && rw)
+			rc = decide_mounts_add_rw(m, v.device != NULL ? v.device : "");
 		break;
 	case ENGINEAPI_LOCAL_NETWORK:
 	case ENGINEAPI_LOCAL_FS:
@@ -187,11 +190,16 @@ add_mounts(struct inspect *in, const json_t *mounts, struct decide_mounts *m)
 		if (type == NULL || strcmp(type, "tmpfs") == 0 || strcmp(type, "npipe") == 0 ||
 		    strcmp(type, "image") == 0)
 			continue;
-		if (strcmp(type, "volume") != 0 && strcmp(type, "cluster") != 0)
+		if (strcmp(type, "volume") != 0 && strcmp(type, "cluster") != 0) {
 			rc = add_path(m, json_object_get(mt, "Source")); /* bind, or new */
-		else if (driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0)
+			if (rc == 0 && json_is_true(json_object_get(mt, "RW")) &&
+			    json_string_length(json_object_get(mt, "Source")) > 0)
+				rc = decide_mounts_add_rw(
+				    m, json_string_value(json_object_get(mt, "Source")));
+		} else if (driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0)
 			rc = strcmp(type, "volume") == 0
-			         ? add_volume(in, json_string_value(json_object_get(mt, "Name")), m)
+			         ? add_volume(in, json_string_value(json_object_get(mt, "Name")),
+			                      json_is_true(json_object_get(mt, "RW")), m)
 			         : 0;
 		else
 			rc = decide_mounts_add_driver(m, driver); /* a plugin's */
@@ -225,6 +233,9 @@ add_volumes_from(struct inspect *in, const json_t *hc, int depth, struct decide_
 			return -1;
 		rc = inspect_container(in, name, depth + 1, &from, &ignored);
 		free(name);
+		/* Which are read-write here: this container's Mounts say. */
+		if (rc == 1)
+			decide_mounts_forget_rw(&from.mounts);
 		if (rc == 1 && decide_mounts_merge(m, &from.mounts) != 0)
 			rc = -1;
 		containers_entry_clear(&from);
@@ -381,6 +392,7 @@ inspect_container(struct inspect *in, const char *ref, int depth, struct contain
 	memcpy(out->id, id, 65);
 	out->origin = "engine";
 	out->mounts.drivers_known = 1;
+	out->mounts.rw_known = 1; /* Mounts[].RW */
 	rc = -1;
 	if (dup_field(&out->name, json_string_value(json_object_get(c, "Name"))) != 0 ||
 	    dup_field(&out->image, json_string_value(json_object_get(cfg, "Image"))) != 0 ||

@@ -75,6 +75,12 @@ struct decide_mounts {
 	 * start: JSON text, malloc'd. NULL, the default, knows nothing (a
 	 * record written before lockset kept it). */
 	char *flags;
+	/* Which of src it mounts read-write, when rw_known; zero, the default,
+	 * knows nothing (a record written before lockset kept them): those
+	 * the caller of the socket proxy must be able to write. */
+	char **rw;
+	size_t nrw;
+	int rw_known;
 };
 /* Read a mode ("host", "container:x", "private", ...) of the namespace ns
  * (a DECIDE_NS_* bit) into *host and *known, which start out as all known
@@ -88,12 +94,20 @@ void decide_ns_mode(unsigned ns, const char *mode, unsigned *host, unsigned *kno
 void decide_mounts_clear(struct decide_mounts *m);
 /* Append a copy of path. Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add(struct decide_mounts *m, const char *path);
+/* Mark path as mounted read-write (once). Returns 0, or -1 on ENOMEM. */
+int decide_mounts_add_rw(struct decide_mounts *m, const char *path);
+/* Forget which paths m mounts read-write (all read-only now: a
+ * VolumesFrom "name:ro"), rw_known kept. */
+void decide_mounts_forget_rw(struct decide_mounts *m);
+/* 1 when m is known to mount path read-write. */
+int decide_mounts_rw(const struct decide_mounts *m, const char *path);
 /* Add volume driver name unless it is empty, "local" or there already.
  * Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add_driver(struct decide_mounts *m, const char *name);
 /* Append a copy of v. Returns 0, or -1 on ENOMEM. */
 int decide_mounts_add_vol(struct decide_mounts *m, const struct decide_volopts *v);
-/* Add to dst what src holds: its paths (each once), volume drivers and
+/* Add to dst what src holds: its paths (each once), which of them are
+ * read-write (dst's rw_known stays only while src's is), volume drivers and
  * local volumes (not its image, namespaces or whether its drivers are
  * known). Returns 0, or -1 on ENOMEM. */
 int decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src);

@@ -143,8 +143,9 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
 void decide_judge_security_opt(struct ctx *c, const char *field, const char *opt);
 void decide_judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa);
 /* Through the socket proxy (req->access): the host paths container ref
- * holds must be readable to the caller, whose exec or attach reaches them
- * (decide_paths.c). A container not found is refused. */
+ * holds must be readable to the caller, whose exec or attach reaches them,
+ * and writable where it mounts them read-write (decide_paths.c). A
+ * container not found is refused. */
 void decide_judge_held_access(struct ctx *c, const char *field, const char *flag, const char *ref);
 /* Judge one host path by ECI's socket rule alone, for image (a path that
  * cannot be resolved is left to decide_judge_path, which refuses it). */

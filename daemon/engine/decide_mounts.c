@@ -22,6 +22,9 @@ decide_mounts_clear(struct decide_mounts *m)
 		free(m->drivers[i]);
 	for (i = 0; i < m->nvols; i++)
 		decide_volopts_clear(&m->vols[i]);
+	for (i = 0; i < m->nrw; i++)
+		free(m->rw[i]);
+	free(m->rw);
 	free(m->src);
 	free(m->drivers);
 	free(m->vols);
@@ -69,6 +72,29 @@ int
 decide_mounts_add(struct decide_mounts *m, const char *path)
 {
 	return strv_add(&m->src, &m->n, path);
+}
+
+int
+decide_mounts_rw(const struct decide_mounts *m, const char *path)
+{
+	for (size_t i = 0; i < m->nrw; i++)
+		if (strcmp(m->rw[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+void
+decide_mounts_forget_rw(struct decide_mounts *m)
+{
+	for (size_t i = 0; i < m->nrw; i++)
+		free(m->rw[i]);
+	m->nrw = 0;
+}
+
+int
+decide_mounts_add_rw(struct decide_mounts *m, const char *path)
+{
+	return decide_mounts_rw(m, path) ? 0 : strv_add(&m->rw, &m->nrw, path);
 }
 
 void
@@ -145,6 +171,10 @@ decide_mounts_merge(struct decide_mounts *dst, const struct decide_mounts *src)
 		if (k == dst->n && decide_mounts_add(dst, src->src[i]) != 0)
 			return -1;
 	}
+	for (i = 0; i < src->nrw; i++)
+		if (decide_mounts_add_rw(dst, src->rw[i]) != 0)
+			return -1;
+	dst->rw_known = dst->rw_known && src->rw_known;
 	for (i = 0; i < src->ndrivers; i++)
 		if (decide_mounts_add_driver(dst, src->drivers[i]) != 0)
 			return -1;
@@ -162,6 +192,7 @@ decide_mounts_copy(struct decide_mounts *dst, const struct decide_mounts *src)
 	dst->ns_known = src->ns_known;
 	dst->ns_host = src->ns_host;
 	dst->drivers_known = src->drivers_known;
+	dst->rw_known = src->rw_known;
 	free(dst->flags);
 	dst->flags = NULL;
 	if (src->flags != NULL && (dst->flags = strdup(src->flags)) == NULL)
@@ -223,6 +254,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 	 * volumes otherwise is not recorded): known from the body. */
 	out->ns_known = f->body_ok ? DECIDE_NS_ALL : 0;
 	out->drivers_known = f->body_ok;
+	out->rw_known = f->body_ok;
 	for (i = 0; i < f->n && result >= 0; i++) {
 		struct decide_mounts from = {0};
 		int rc;
@@ -236,7 +268,9 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 		if (f->v[i].kind == EF_HOST_PATH || f->v[i].kind == EF_VOLUME_DRIVER) {
 			if ((f->v[i].kind == EF_HOST_PATH
 			         ? decide_mounts_add(out, f->v[i].value)
-			         : decide_mounts_add_driver(out, f->v[i].value)) == -1)
+			         : decide_mounts_add_driver(out, f->v[i].value)) == -1 ||
+			    (f->v[i].kind == EF_HOST_PATH && !f->v[i].readonly &&
+			     decide_mounts_add_rw(out, f->v[i].value) == -1))
 				result = -1;
 			continue;
 		}
@@ -249,6 +283,10 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = 1;
 		if (rc == 1 && !from.drivers_known)
 			out->drivers_known = 0;
+		/* "name:ro" mounts all of them read-only. */
+		if (rc == 1 && strlen(f->v[i].value) > 3 &&
+		    strcmp(f->v[i].value + strlen(f->v[i].value) - 3, ":ro") == 0)
+			decide_mounts_forget_rw(&from);
 		if (rc == 1 && decide_mounts_merge(out, &from) != 0)
 			result = -1;
 		decide_mounts_clear(&from);

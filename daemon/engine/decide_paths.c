@@ -402,7 +402,7 @@ decide_judge_held_access(struct ctx *c, const char *field, const char *flag, con
 		    "be told",
 		    ref);
 	for (size_t i = 0; rc == 1 && i < m.n && !c->nomem; i++)
-		decide_judge_access(c, field, flag, m.src[i], 0);
+		decide_judge_access(c, field, flag, m.src[i], decide_mounts_rw(&m, m.src[i]));
 	decide_mounts_clear(&m);
 }
 
@@ -427,6 +427,8 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 	char name[256];
 	size_t i;
 	int rc = decide_container_mounts(c->req, ref, &m);
+	/* VolumesFrom "name:ro" mounts all of them read-only. */
+	int ro = strlen(ref) > 3 && strcmp(ref + strlen(ref) - 3, ":ro") == 0;
 
 	if (rc == -1) {
 		c->nomem = 1;
@@ -440,13 +442,15 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 		 * the new container's image gets what the source holds. */
 		const char *img = image != NULL ? image : m.image;
 
-		/* The caller must be able to read them too: a source swapped since
-		 * the create, or another user's container's mounts. (Whether they
-		 * are mounted read-only is not recorded: read is what is asked,
-		 * unless the request writes through them.) */
+		/* The caller must be able to read them too, and write those it
+		 * mounts read-write: a source swapped since the create, or another
+		 * user's container's mounts. (Read is all that is asked of a
+		 * record written before lockset kept which are read-write, unless
+		 * the request writes through them.) */
 		for (i = 0; i < m.n && !c->nomem; i++) {
 			decide_judge_path(c, field, flag, m.src[i], img);
-			decide_judge_access(c, field, flag, m.src[i], write);
+			decide_judge_access(c, field, flag, m.src[i],
+			                    write || (!ro && decide_mounts_rw(&m, m.src[i])));
 		}
 		/* And what its volume plugins mount, which lockset cannot see:
 		 * a container made before allowedVolumeDrivers was set. */

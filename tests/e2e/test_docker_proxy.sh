@@ -154,6 +154,21 @@ pdenied "the user: its start after the source became the root-only directory is 
 	caller-access uk start "$SWAPPED"
 pdenied "the user: --volumes-from a container now holding it is refused" caller-access \
 	uk run --rm --pull=never --network none --volumes-from "$SWAPPED" lockset-bb true
+# Swapped for a directory the user may read but not write: a read-write
+# bind's start asks to write it (the record keeps which binds are), a
+# read-only one's only to read it.
+mkdir "$SHARE/swaprw" "$SHARE/swapro" && chown "$U:" "$SHARE/swaprw" "$SHARE/swapro"
+pallowed "the user: create with a read-write bind of their own directory" uk \
+	create --pull=never --network none -v "$SHARE/swaprw:/s" lockset-bb touch /s/written
+SWAPRW=$(cat "$T/out")
+pallowed "the user: create with a read-only bind of another" uk \
+	create --pull=never --network none -v "$SHARE/swapro:/s:ro" lockset-bb ls /s
+SWAPRO=$(cat "$T/out")
+rmdir "$SHARE/swaprw" "$SHARE/swapro" && ln -s docs "$SHARE/swaprw" && ln -s docs "$SHARE/swapro"
+pdenied "the user: the read-write one's start, its source now a directory they may only read, is refused" \
+	caller-access uk start "$SWAPRW"
+check "... and nothing was written there" test ! -e "$SHARE/docs/written"
+pallowed "the user: the read-only one's start is allowed" uk start "$SWAPRO"
 # dockerd mounts a bind's source cleaned: the caller's access is asked of
 # that path too, not only of the path as written (which the kernel walks
 # from the missing directory's parent).

@@ -347,6 +347,62 @@ test_watch_records_a_created_container(void)
 	db_close(d);
 }
 
+/* Which host paths a create mounts read-write is recorded with it: a ":ro"
+ * bind and a ReadOnly mount are not, nor anything a "name:ro" VolumesFrom
+ * takes; a row written before 0015 (rw NULL) knows nothing of it. */
+static void
+test_watch_records_which_paths_are_read_write(void)
+{
+	struct db *d = fresh_db();
+	struct containers *c = containers_open(d, NULL);
+	struct containers_entry e;
+	char a[65], b[65], x[65], body[256];
+	sqlite3 *raw;
+
+	make_id('a', '7', a);
+	make_id('b', '8', b);
+	make_id('c', '9', x);
+	create(c, "/containers/create",
+	       "{\"Image\":\"alpine\",\"HostConfig\":{\"Binds\":[\"/srv/rw:/a\",\"/srv/ro:/b:ro\"],"
+	       "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/m\",\"Target\":\"/m\","
+	       "\"ReadOnly\":true}]}}",
+	       201, a);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.rw_known, 1);
+	CHECK_INT_EQ(e.mounts.n, 3);
+	CHECK_INT_EQ(e.mounts.nrw, 1);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/rw"), 1);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/ro"), 0);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/m"), 0);
+	containers_entry_clear(&e);
+	snprintf(body, sizeof(body),
+	         "{\"Image\":\"alpine\",\"HostConfig\":{\"VolumesFrom\":[\"%s:ro\"]}}", a);
+	create(c, "/containers/create", body, 201, b);
+	CHECK_INT_EQ(containers_lookup(c, b, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.rw_known, 1);
+	CHECK_INT_EQ(e.mounts.nrw, 0);
+	containers_entry_clear(&e);
+	snprintf(body, sizeof(body),
+	         "{\"Image\":\"alpine\",\"HostConfig\":{\"VolumesFrom\":[\"%s\"]}}", a);
+	create(c, "/containers/create", body, 201, x);
+	CHECK_INT_EQ(containers_lookup(c, x, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/rw"), 1);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(sqlite3_open(path, &raw), SQLITE_OK);
+	CHECK_INT_EQ(sqlite3_exec(raw, "UPDATE containers SET rw = NULL", NULL, NULL, NULL),
+	             SQLITE_OK);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), 1);
+	CHECK_INT_EQ(e.mounts.rw_known, 0);
+	containers_entry_clear(&e);
+	CHECK_INT_EQ(sqlite3_exec(raw, "UPDATE containers SET rw = '{}'", NULL, NULL, NULL),
+	             SQLITE_OK);
+	CHECK_INT_EQ(containers_lookup(c, a, CONTAINERS_BY_ID, &e), -1);
+	containers_entry_clear(&e);
+	sqlite3_close(raw);
+	containers_close(c);
+	db_close(d);
+}
+
 /* The namespaces a create shares with the host are recorded with it: known
  * from the body, "container:" leaves that one unknown; a reopened database
  * keeps them. */
@@ -783,6 +839,7 @@ main(void)
 	RUN(test_create_in_flight_during_a_forget_is_not_clean);
 	RUN(test_prune_by_age_and_by_count);
 	RUN(test_watch_records_a_created_container);
+	RUN(test_watch_records_which_paths_are_read_write);
 	RUN(test_watch_records_namespaces);
 	RUN(test_watch_records_the_user_namespace);
 	RUN(test_watch_records_volume_drivers);

@@ -337,6 +337,14 @@ case_container(void *arg, const char *ref, struct decide_mounts *out)
 				if (decide_container_flags(body, strlen(body), unnamed,
 				                           &out->flags) != 0)
 					return -1;
+			} else if (strncmp(tok, "rw=", 3) == 0) {
+				char *rsave, *r;
+
+				out->rw_known = 1;
+				for (r = strtok_r(tok + 3, ",", &rsave); r != NULL;
+				     r = strtok_r(NULL, ",", &rsave))
+					if (decide_mounts_add_rw(out, r) == -1)
+						return -1;
 			} else if (strncmp(tok, "drivers=", 8) == 0) {
 				char *dsave, *d;
 

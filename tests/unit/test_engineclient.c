@@ -300,10 +300,11 @@ static const char web_json[] =
     "\"Config\":{\"Image\":\"alpine:3\",\"Labels\":{}},"
     "\"HostConfig\":{\"Binds\":[\"/srv/a:/a:ro\",\"named:/n\"],"
     "\"VolumesFrom\":[\"src:ro\",\"gone\"],\"AutoRemove\":false},"
-    "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/a\",\"Destination\":\"/a\"},"
-    "{\"Type\":\"bind\",\"Source\":\"/srv/b\",\"Destination\":\"/b\"},"
+    "\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/a\",\"Destination\":\"/a\","
+    "\"RW\":false},"
+    "{\"Type\":\"bind\",\"Source\":\"/srv/b\",\"Destination\":\"/b\",\"RW\":true},"
     "{\"Type\":\"volume\",\"Name\":\"dev\",\"Source\":\"/var/lib/docker/volumes/dev/_data\","
-    "\"Driver\":\"local\"},"
+    "\"Driver\":\"local\",\"RW\":true},"
     "{\"Type\":\"volume\",\"Name\":\"plain\",\"Source\":\"/var/lib/docker/volumes/plain/_data\","
     "\"Driver\":\"local\"},"
     "{\"Type\":\"volume\",\"Name\":\"nfsish\",\"Driver\":\"local\"},"
@@ -353,6 +354,14 @@ test_container_mounts_from_inspect_volumes_and_volumes_from(void)
 		CHECK_STR_EQ(e.mounts.src[i], want[i]);
 	CHECK_INT_EQ(e.mounts.ns_known, DECIDE_NS_ALL); /* no mode: none shared */
 	CHECK_INT_EQ(e.mounts.ns_host, 0);
+	/* Read-write as its Mounts say (RW), a local bind volume's device too;
+	 * a VolumesFrom source's own say nothing of this one's. */
+	CHECK_INT_EQ(e.mounts.rw_known, 1);
+	CHECK_INT_EQ(e.mounts.nrw, 2);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/b"), 1);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/dev"), 1);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/a"), 0);
+	CHECK_INT_EQ(decide_mounts_rw(&e.mounts, "/srv/src"), 0);
 	/* A plugin's volume is not asked about (no route): its driver is kept,
 	 * the source's too, each once. */
 	CHECK_INT_EQ(e.mounts.drivers_known, 1);
