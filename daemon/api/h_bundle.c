@@ -106,6 +106,18 @@ now_real(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Does the poller hold b already: does its If-None-Match name b's ETag? A
+ * "*" in it, which no host sends, names no bundle: a reply whose ETag an
+ * attacker made "*" would otherwise hold that host on its bundle for good. */
+static int
+holds_bundle(const char *inm, const struct bundle_served *b)
+{
+	for (const char *p = inm; p != NULL && *p != '\0'; p++)
+		if (*p == '*')
+			return 0;
+	return inm != NULL && etag_listed(inm, b->etag, 1);
+}
+
 /* Seconds the request should still be held for b; 0: answer now. */
 static double
 hold_for(struct served_hub *hub, const struct bundle_query *q, const struct bundle_served *b)
@@ -121,7 +133,7 @@ hold_for(struct served_hub *hub, const struct bundle_query *q, const struct bund
 		if (end - now > q->wait)
 			end = now + (double)q->wait;
 	} else {
-		if (q->inm == NULL || strcmp(q->inm, "*") == 0 || !etag_listed(q->inm, b->etag, 1))
+		if (!holds_bundle(q->inm, b))
 			return 0;
 		end = now + (double)q->wait;
 	}
@@ -168,7 +180,7 @@ add_poll_headers(struct MHD_Response *resp, const struct bundle_query *q,
 static enum MHD_Result
 reply_bundle(struct request *rq, const struct bundle_query *q, struct bundle_served *b)
 {
-	int same = q->inm != NULL && etag_listed(q->inm, b->etag, 1);
+	int same = holds_bundle(q->inm, b);
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	char version[24];

@@ -168,6 +168,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 {
 	struct bundle_info info;
 	char why[256] = "";
+	int had_expiry = u->have.expires_at != 0;
 
 	switch (upstream_apply(&u->policy, r->body, r->len, u->key, time(NULL), &u->have, &info,
 	                       why, sizeof(why))) {
@@ -190,6 +191,13 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		take_next(u, r->link);
 		log_info("upstream: bundle v%lld signed again: expires %s", info.version,
 		         info.expires);
+		/* The first signature that expires of a bundle held without one:
+		 * recorded as an install, so that a host that loses its saved
+		 * bundle still refuses bundles that never expire (the rows its
+		 * start reads). */
+		if (!had_expiry)
+			audit_bundle(u, "policy.bundle.installed", "allow", &info,
+			             "signed again: the bundle held now expires");
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_refreshed);
@@ -218,6 +226,17 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	return -1;
 }
 
+/* 1 when etag is none, or one the central sends (etag_of's: a quoted
+ * 32-digit hex digest). Any other, "*" above all, would be sent back as
+ * If-None-Match and could match every bundle to come: the host would hold
+ * its bundle for good while its polls kept succeeding. */
+static int
+etag_ok(const char *etag)
+{
+	return etag[0] == '\0' || (strlen(etag) == 34 && etag[0] == '"' && etag[33] == '"' &&
+	                           strspn(etag + 1, "0123456789abcdef") == 32);
+}
+
 static int
 poll_once(struct upstream *u)
 {
@@ -234,8 +253,21 @@ poll_once(struct upstream *u)
 		u->next[0] = '\0';
 		upstream_record(u, 0, NULL, why);
 		count(u, &u->n_failed);
+	} else if (r.status == 200 && !etag_ok(r.etag)) {
+		snprintf(why, sizeof(why),
+		         "%s: a bundle whose ETag (%.40s) is not one lockset sends", u->base,
+		         r.etag);
+		u->next[0] = '\0';
+		upstream_record(u, 0, NULL, why);
+		count(u, &u->n_failed);
 	} else if (r.status == 200) {
 		rc = take_bundle(u, &r);
+	} else if (r.status == 304 && u->etag[0] == '\0') {
+		/* Not modified since no bundle at all: nothing holds one. */
+		snprintf(why, sizeof(why), "%s: HTTP 304 to a poll that named no bundle", u->base);
+		u->next[0] = '\0';
+		upstream_record(u, 0, NULL, why);
+		count(u, &u->n_failed);
 	} else if (r.status == 304) {
 		take_next(u, r.link);
 		upstream_record(u, 1, NULL, NULL);

@@ -92,13 +92,15 @@ HELD=$(jq -r .bundle.expires "$T/held.json")
 cat >"$T/replay.py" <<'EOF'
 # Answers every GET with one recorded bundle and every POST (a host's status
 # report) with 200, keeping the last report: a path that holds updates back.
-import http.server, sys
+# Its ETag is the central's (a quoted 32-digit hex digest), or argv[4].
+import hashlib, http.server, sys
 body = open(sys.argv[2], 'rb').read()
+etag = sys.argv[4] if len(sys.argv) > 4 else '"%s"' % hashlib.sha256(body).hexdigest()[:32]
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
         self.send_header('Content-Type', 'application/json')
-        self.send_header('ETag', '"held"')
+        self.send_header('ETag', etag)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -150,6 +152,49 @@ check "restarted, the host refuses the replay again" wait_until 10 refused_expir
 h GET '/v1/audit?action=policy.bundle.expired'
 expect_json "... and writes no second row for the same expiry" '.events | length' 1
 host_stop
+
+# A reply whose ETag is "*" would be sent back as If-None-Match, which
+# matches every bundle to come: the host would hold its bundle for good,
+# its polls all succeeding. The host refuses such a reply...
+SPORT=$(free_port)
+python3 "$T/replay.py" "$SPORT" "$T/held.json" "$T/reports/star.json" '*' >"$T/star.log" 2>&1 &
+EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$SPORT/v1/bundle"
+host_start --upstream "http://127.0.0.1:$SPORT" --bundle-key "$T/pub.pem" || exit 1
+star_refused() { h GET /v1/health; jq_holds '.upstream.lastError | test("ETag")' "$BODY"; }
+check "a bundle whose ETag is * is refused" wait_until 10 star_refused
+expect_json "... the upstream degraded" .upstream.status degraded
+host_stop
+# A host that holds no bundle yet, answered 304 to every poll, is not in
+# sync with anything: degraded, not ok.
+NPORT=$(free_port)
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(304)
+        self.end_headers()
+    def do_POST(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$NPORT" >"$T/notmod.log" 2>&1 &
+EXTRA_PIDS="$! ${EXTRA_PIDS:-}"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$NPORT/v1/bundle"
+use_host dev-3
+host_start --upstream "http://127.0.0.1:$NPORT" --bundle-key "$T/pub.pem" || exit 1
+notmod() { h GET /v1/health; jq_holds '.upstream.lastError | test("304 to a poll that named no bundle")' "$BODY"; }
+check "a new host answered 304 with no bundle held is degraded" wait_until 10 notmod
+expect_json "... its upstream degraded" .upstream.status degraded
+host_stop
+use_host dev-1
+# ... and the central never takes "*" for a bundle held.
+api GET '/v1/bundle?wait=30' -H 'If-None-Match: *'
+expect_status "the central answers If-None-Match: * with its bundle, at once" 200
 
 # --- the central's view of expired hosts
 report() { # HOST BODY
@@ -220,6 +265,15 @@ lockset_stop
 lockset_start --bundle-signing-key "$T/sign.pem" --bundle-validity 0 || exit 1
 host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
 check "from then on, restarted, it refuses v1" wait_until 10 refused_v1
+host_stop
+# The v2 signature that replaced the v1 one is in its audit log: without
+# its saved bundle too, the host still refuses v1.
+rm "$H/state/upstream-bundle.json"
+host_start --upstream "http://127.0.0.1:$PORT" --bundle-key "$T/pub.pem" || exit 1
+check "without its saved bundle, it still refuses v1 (its audit log)" wait_until 10 refused_v1
+h GET '/v1/audit?action=policy.bundle.installed'
+check "... which holds the new signature as an install" \
+	jq_holds '[.events[].data.detail] | any(. == "signed again: the bundle held now expires")' "$BODY"
 host_stop
 
 finish
