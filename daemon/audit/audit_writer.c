@@ -368,6 +368,38 @@ out:
 	return rc;
 }
 
+/* The newest bundle version this host installed among the rows up to upto
+ * (or carried by an earlier anchor among them), and whether any of them
+ * expires: the rows a host's rollback floor is read from (fleet/upstream.c),
+ * which the anchor carries on (bundleFloor, bundleExpiring) so that
+ * retention does not take it. *floor -1 when there is none. */
+static int
+bundle_floor(sqlite3 *c, long long upto, long long *floor, int *expiring)
+{
+	sqlite3_stmt *st = db_prepare(
+	    c, "SELECT max(v), max(e) FROM ("
+	       "SELECT json_extract(data, '$.bundleVersion') AS v, "
+	       "json_extract(data, '$.expires') IS NOT NULL AS e FROM events "
+	       "WHERE action = 'policy.bundle.installed' AND id <= ?1 UNION ALL "
+	       "SELECT json_extract(data, '$.bundleFloor'), json_extract(data, '$.bundleExpiring') "
+	       "FROM events WHERE action = '" AUDIT_ACTION_PRUNED "' AND id <= ?1 AND "
+	       "json_extract(data, '$.bundleFloor') IS NOT NULL)");
+	int rc;
+
+	*floor = -1;
+	*expiring = 0;
+	if (st == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(st, 1, upto);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*floor = sqlite3_column_int64(st, 0);
+		*expiring = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 struct prune {
 	struct audit *a;
 	struct chain ch;
@@ -381,7 +413,8 @@ prune_tx(sqlite3 *c, void *arg)
 {
 	struct prune *p = arg;
 	struct audit *a = p->a;
-	long long lo, upto = 0, id = 0, n = 0, unsent;
+	long long lo, upto = 0, id = 0, n = 0, unsent, floor;
+	int expiring;
 	char hash[65], rules[] = "[]", *data_json = NULL;
 	json_t *data = NULL;
 	struct audit_event ev = {0};
@@ -410,9 +443,14 @@ prune_tx(sqlite3 *c, void *arg)
 		return SQLITE_OK;
 	if (upto > lo + PRUNE_BATCH - 1)
 		upto = lo + PRUNE_BATCH - 1;
-	if ((rc = hash_at(c, upto, &id, hash)) != SQLITE_OK || (rc = delete_upto(c, upto, &n)))
+	if ((rc = hash_at(c, upto, &id, hash)) != SQLITE_OK ||
+	    (rc = bundle_floor(c, upto, &floor, &expiring)) != SQLITE_OK ||
+	    (rc = delete_upto(c, upto, &n)) != SQLITE_OK)
 		return rc;
 	if ((data = audit_anchor_data(a, n, id, hash)) == NULL ||
+	    (floor >= 0 &&
+	     (json_object_set_new(data, "bundleFloor", json_integer(floor)) != 0 ||
+	      json_object_set_new(data, "bundleExpiring", json_boolean(expiring)) != 0)) ||
 	    (data_json = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		rc = SQLITE_NOMEM;
 		goto out;

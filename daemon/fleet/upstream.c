@@ -395,9 +395,11 @@ audit_newest(sqlite3 *c, const char *sql, char *out, size_t outsz)
 
 /* What this host's audit log says it held before, whatever became of
  * upstream-bundle.json (lost, unreadable, no longer installing):
- * - the newest bundle version it installed (policy.bundle.installed, whose
- *   newest rows retention keeps): a floor no bundle may go below;
- * - whether it installed one that expires: then no v1 bundle is taken;
+ * - the newest bundle version it installed (policy.bundle.installed, or
+ *   the bundleFloor of the audit.pruned anchors that retention leaves in
+ *   their place): a floor no bundle may go below;
+ * - whether it installed one that expires (or an anchor says so): then no
+ *   v1 bundle is taken;
  * - the bundle and expiry of its newest policy.bundle.expired row, which
  *   is not written again for the same expiry. */
 static void
@@ -414,9 +416,17 @@ read_audit_log(struct upstream *u)
 	             "action = 'policy.bundle.installed' ORDER BY id DESC LIMIT 1",
 	             v, sizeof(v));
 	u->have.floor = strtoll(v, NULL, 10);
+	/* What retention pruned, its anchors carry (audit_writer.c). */
 	audit_newest(c,
-	             "SELECT 1 FROM events WHERE action = 'policy.bundle.installed' AND "
-	             "json_extract(data, '$.expires') IS NOT NULL LIMIT 1",
+	             "SELECT max(json_extract(data, '$.bundleFloor')) FROM events WHERE "
+	             "action = 'audit.pruned' AND json_extract(data, '$.bundleFloor') IS NOT NULL",
+	             v, sizeof(v));
+	if (strtoll(v, NULL, 10) > u->have.floor)
+		u->have.floor = strtoll(v, NULL, 10);
+	audit_newest(c,
+	             "SELECT 1 FROM events WHERE (action = 'policy.bundle.installed' AND "
+	             "json_extract(data, '$.expires') IS NOT NULL) OR (action = 'audit.pruned' "
+	             "AND json_extract(data, '$.bundleExpiring') = 1) LIMIT 1",
 	             v, sizeof(v));
 	u->have.expiring_seen = v[0] != '\0';
 	audit_newest(c,

@@ -181,6 +181,24 @@ check "with upstream-bundle.json gone, bundle 1 is refused still (the audit log'
 h GET /v1/policy
 expect_json "... and bundle 4's policy stays in force" .analyticsEnabled.value false
 host_stop
+# ... and with audit retention pruning the rows that said so: the anchor
+# retention leaves in their place carries the floor on.
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" \
+	--audit-retention-rows 5 || exit 1
+for _ in $(seq 12); do
+	h POST /v1/decisions -H 'Content-Type: application/json' \
+		-d '{"method":"POST","uri":"/v1.43/containers/create","body":{"Image":"x"}}'
+done
+pruned() { h GET '/v1/audit?action=policy.bundle.installed'; [ "$(jqb '.events | length')" = 0 ]; }
+check "retention pruned the host's bundle installs" wait_until 10 pruned
+h GET '/v1/audit?action=audit.pruned'
+check "... its anchor carries bundle 4 on" jq_holds '[.events[].data.bundleFloor] | max == 4' "$BODY"
+host_stop
+rm -f "$H/state/upstream-bundle.json"
+host_start --upstream "http://127.0.0.1:$RPORT" --bundle-key "$T/pub.pem" \
+	--audit-retention-rows 5 || exit 1
+check "with both gone, bundle 1 is refused still (the anchor's v4)" wait_until 10 floor_refused
+host_stop
 
 # --- https: the central behind TLS, checked against --upstream-cacert
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' \
