@@ -10,17 +10,14 @@
 
 #include "curl_load.h"
 
-#include "audit/audit.h"
 #include "log.h"
 #include "policy/policylife.h"
-#include "store/db.h"
 #include "util/lockorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,24 +120,6 @@ backoff_ms(struct upstream *u)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Audit */
-
-static void
-audit_bundle(struct upstream *u, const char *action, const char *decision,
-             const struct bundle_info *info, const char *detail)
-{
-	json_t *data =
-	    json_pack("{s:s, s:I, s:s?, s:s?, s:s?, s:s?}", "upstream", u->base, "bundleVersion",
-	              (json_int_t)info->version, "issued", info->issued[0] ? info->issued : NULL,
-	              "expires", info->expires[0] ? info->expires : NULL, "keyId",
-	              info->key_id[0] ? info->key_id : NULL, "detail", detail);
-	if (audit_record(u->audit, action, "upstream", "upstream", u->base, decision, -1, data) !=
-	    0)
-		log_warnx("audit: could not record %s", action);
-	json_decref(data);
-}
-
-/* ------------------------------------------------------------------------ */
 /* One long-poll */
 
 /* The query of a Link: <bundle?after=1&slot=2&wait=30>; rel="next", if it
@@ -178,7 +157,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		snprintf(u->etag, sizeof(u->etag), "%s", r->etag);
 		take_next(u, r->link);
 		log_info("upstream: bundle v%lld (issued %s) installed", info.version, info.issued);
-		audit_bundle(u, "policy.bundle.installed", "allow", &info, NULL);
+		upstream_audit_bundle(u, "policy.bundle.installed", "allow", &info, NULL);
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_installed);
@@ -196,8 +175,8 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 		 * bundle still refuses bundles that never expire (the rows its
 		 * start reads). */
 		if (!had_expiry)
-			audit_bundle(u, "policy.bundle.installed", "allow", &info,
-			             "signed again: the bundle held now expires");
+			upstream_audit_bundle(u, "policy.bundle.installed", "allow", &info,
+			                      "signed again: the bundle held now expires");
 		u->refused_last[0] = '\0';
 		upstream_record(u, 1, &info, NULL);
 		count(u, &u->n_refreshed);
@@ -211,7 +190,7 @@ take_bundle(struct upstream *u, struct upstream_http_reply *r)
 	case UA_REFUSED:
 		log_warnx("upstream: bundle refused: %s", why);
 		if (strcmp(why, u->refused_last) != 0) {
-			audit_bundle(u, "policy.bundle.refused", "deny", &info, why);
+			upstream_audit_bundle(u, "policy.bundle.refused", "deny", &info, why);
 			snprintf(u->refused_last, sizeof(u->refused_last), "%s", why);
 		}
 		count(u, &u->n_refused);
@@ -314,8 +293,9 @@ check_expired(struct upstream *u)
 	log_warnx("upstream: bundle v%lld expired at %s and no later signature of it came: "
 	          "still enforcing it",
 	          info.version, info.expires);
-	audit_bundle(u, "policy.bundle.expired", NULL, &info,
-	             "no later signature came from the upstream: its updates may be held back");
+	upstream_audit_bundle(
+	    u, "policy.bundle.expired", NULL, &info,
+	    "no later signature came from the upstream: its updates may be held back");
 	snprintf(u->expired_last, sizeof(u->expired_last), "%s", last);
 }
 
@@ -378,63 +358,6 @@ read_token(const char *path, char **err)
 	}
 	memset(buf, 0, sizeof(buf));
 	return t;
-}
-
-/* One value of the newest row of the audit log that sql selects; into out
- * (outsz bytes), "" when there is none. */
-static void
-audit_newest(sqlite3 *c, const char *sql, char *out, size_t outsz)
-{
-	sqlite3_stmt *st = db_prepare(c, sql);
-
-	out[0] = '\0';
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		snprintf(out, outsz, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-}
-
-/* What this host's audit log says it held before, whatever became of
- * upstream-bundle.json (lost, unreadable, no longer installing):
- * - the newest bundle version it installed (policy.bundle.installed, or
- *   the bundleFloor of the audit.pruned anchors that retention leaves in
- *   their place): a floor no bundle may go below;
- * - whether it installed one that expires (or an anchor says so): then no
- *   v1 bundle is taken;
- * - the bundle and expiry of its newest policy.bundle.expired row, which
- *   is not written again for the same expiry. */
-static void
-read_audit_log(struct upstream *u)
-{
-	struct db *d = u->audit != NULL ? audit_db(u->audit) : NULL;
-	sqlite3 *c = d != NULL ? db_reader_get(d) : NULL;
-	char v[64];
-
-	if (c == NULL)
-		return;
-	audit_newest(c,
-	             "SELECT json_extract(data, '$.bundleVersion') FROM events WHERE "
-	             "action = 'policy.bundle.installed' ORDER BY id DESC LIMIT 1",
-	             v, sizeof(v));
-	u->have.floor = strtoll(v, NULL, 10);
-	/* What retention pruned, its anchors carry (audit_writer.c). */
-	audit_newest(c,
-	             "SELECT max(json_extract(data, '$.bundleFloor')) FROM events WHERE "
-	             "action = 'audit.pruned' AND json_extract(data, '$.bundleFloor') IS NOT NULL",
-	             v, sizeof(v));
-	if (strtoll(v, NULL, 10) > u->have.floor)
-		u->have.floor = strtoll(v, NULL, 10);
-	audit_newest(c,
-	             "SELECT 1 FROM events WHERE (action = 'policy.bundle.installed' AND "
-	             "json_extract(data, '$.expires') IS NOT NULL) OR (action = 'audit.pruned' "
-	             "AND json_extract(data, '$.bundleExpiring') = 1) LIMIT 1",
-	             v, sizeof(v));
-	u->have.expiring_seen = v[0] != '\0';
-	audit_newest(c,
-	             "SELECT json_extract(data, '$.bundleVersion') || ' ' || "
-	             "json_extract(data, '$.expires') FROM events WHERE "
-	             "action = 'policy.bundle.expired' ORDER BY id DESC LIMIT 1",
-	             u->expired_last, sizeof(u->expired_last));
-	db_reader_put(d, c);
 }
 
 /* Install <state-dir>/upstream-bundle.json, the last good bundle, so the host
@@ -555,7 +478,7 @@ upstream_start(const struct upstream_opts *o, char **err)
 		*err = strdup("cannot set up the upstream client");
 		goto out;
 	}
-	read_audit_log(u);
+	upstream_read_audit_log(u);
 	install_saved(u);
 	if (pthread_create(&u->thread, NULL, upstream_main, u) != 0) {
 		*err = strdup("cannot start the upstream thread");

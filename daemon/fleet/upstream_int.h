@@ -57,6 +57,13 @@ time_t upstream_parse_time(const char *s);
  * u->lock. */
 int upstream_expired_locked(const struct upstream *u, time_t now);
 
+/* An audit row about a bundle (upstream_audit.c). */
+void upstream_audit_bundle(struct upstream *u, const char *action, const char *decision,
+                           const struct bundle_info *info, const char *detail);
+/* Read back, at start-up, what the audit log says this host held before
+ * (u->have's floor and expiring_seen, u->expired_last). */
+void upstream_read_audit_log(struct upstream *u);
+
 /* POST /v1/hosts/{host}/status with the counts since the last report the
  * central took. Upstream thread only. */
 void upstream_report(struct upstream *u);
