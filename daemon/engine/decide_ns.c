@@ -208,13 +208,15 @@ decide_judge_pid_joins(struct ctx *c, const struct engineapi_facts *f)
 
 		if (j->kind != EF_PID_MODE || strncmp(j->value, "container:", 10) != 0)
 			continue;
-		if (own == NULL && (own = calloc(f->n, sizeof(*own))) == NULL) {
-			c->nomem = 1;
-			return;
+		if (own == NULL) {
+			if ((own = calloc(f->n, sizeof(*own))) == NULL) {
+				c->nomem = 1;
+				return;
+			}
+			for (size_t k = 0; k < f->n; k++)
+				if (f->v[k].kind == EF_HOST_PATH)
+					own[nown++] = f->v[k].value;
 		}
-		for (size_t k = 0; nown == 0 && k < f->n; k++)
-			if (f->v[k].kind == EF_HOST_PATH)
-				own[nown++] = f->v[k].value;
 		engineapi_fact_field(j, field, sizeof(field));
 		snprintf(flag, sizeof(flag), "--pid %.250s", j->value);
 		decide_judge_pid_join(c, field, flag, j->value, f->image);
