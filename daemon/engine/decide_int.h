@@ -142,6 +142,10 @@ void decide_judge_path(struct ctx *c, const char *field, const char *flag, const
  * EF_READONLY_PATHS) against dockerd's defaults (decide_secopt.c). */
 void decide_judge_security_opt(struct ctx *c, const char *field, const char *opt);
 void decide_judge_systempaths(struct ctx *c, const char *field, const struct engineapi_fact *fa);
+/* 1 when a VolumesFrom entry ("name[:mode]") mounts what name holds
+ * read-only: its mode has the "ro" option ("ro", "ro,z", ...), as dockerd
+ * reads it (decide_paths.c). */
+int decide_volumes_from_ro(const char *entry);
 /* Through the socket proxy (req->access): the host paths container ref
  * holds must be readable to the caller, whose exec or attach reaches them,
  * and writable where it mounts them read-write (decide_paths.c). A

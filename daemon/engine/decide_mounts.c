@@ -22,8 +22,7 @@ decide_mounts_clear(struct decide_mounts *m)
 		free(m->drivers[i]);
 	for (i = 0; i < m->nvols; i++)
 		decide_volopts_clear(&m->vols[i]);
-	for (i = 0; i < m->nrw; i++)
-		free(m->rw[i]);
+	decide_mounts_forget_rw(m);
 	free(m->rw);
 	free(m->src);
 	free(m->drivers);
@@ -283,9 +282,7 @@ decide_create_sources(const struct decide_request *req, struct decide_mounts *ou
 			result = 1;
 		if (rc == 1 && !from.drivers_known)
 			out->drivers_known = 0;
-		/* "name:ro" mounts all of them read-only. */
-		if (rc == 1 && strlen(f->v[i].value) > 3 &&
-		    strcmp(f->v[i].value + strlen(f->v[i].value) - 3, ":ro") == 0)
+		if (rc == 1 && decide_volumes_from_ro(f->v[i].value))
 			decide_mounts_forget_rw(&from);
 		if (rc == 1 && decide_mounts_merge(out, &from) != 0)
 			result = -1;

@@ -273,7 +273,9 @@ decide_judge_exec_start(struct ctx *c, const char *id)
 	char container[256], flag[300];
 	int rc = 0;
 
-	if (!host_userns_denied(c->dp))
+	/* Through the socket proxy, starting an exec reaches its container
+	 * as creating one does (another user's exec of root's container). */
+	if (!host_userns_denied(c->dp) && c->req->access == NULL)
 		return;
 	snprintf(flag, sizeof(flag), "docker exec (start %s)", id);
 	if (c->req->exec != NULL && id != NULL && id[0] != '\0')
@@ -283,9 +285,10 @@ decide_judge_exec_start(struct ctx *c, const char *id)
 	else if (rc == 0)
 		decide_violate(c, "unknown-container", "id", id != NULL ? id : "", flag,
 		               "exec %s is not known to lockset and could not be looked up in the "
-		               "engine, so whether its container runs in the host's user namespace "
-		               "cannot be told",
+		               "engine, so the container it runs in cannot be told",
 		               id != NULL ? id : "");
-	else
+	else {
 		decide_judge_runs_in(c, flag, container, 0);
+		decide_judge_held_access(c, "id", flag, container);
+	}
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "decide_int.h"
+#include "engineapi_int.h"
 #include "hostpath.h"
 
 #define CHECKPOINT_NAME_MAX 1024 /* a checkpoint name read from the query */
@@ -369,14 +370,13 @@ decide_judge_checkpoint_query(struct ctx *c, const struct engineapi_target *t)
 	}
 }
 
-/* The container name of a VolumesFrom entry "name[:ro|:rw]", into buf. */
+/* The container name of a VolumesFrom entry "name[:mode]" ("ro", "rw",
+ * "z,ro", ...: dockerd splits at the first colon, which no name holds),
+ * into buf. */
 static void
 volumes_from_name(const char *entry, char *buf, size_t bufsz)
 {
-	const char *colon = strrchr(entry, ':');
-	size_t n = colon != NULL && (strcmp(colon, ":ro") == 0 || strcmp(colon, ":rw") == 0)
-	               ? (size_t)(colon - entry)
-	               : strlen(entry);
+	size_t n = strcspn(entry, ":");
 
 	if (n >= bufsz)
 		n = bufsz - 1;
@@ -407,6 +407,14 @@ decide_judge_held_access(struct ctx *c, const char *field, const char *flag, con
 }
 
 int
+decide_volumes_from_ro(const char *entry)
+{
+	const char *colon = strchr(entry, ':');
+
+	return colon != NULL && engineapi_has_option(colon + 1, (size_t)-1, "ro");
+}
+
+int
 decide_container_mounts(const struct decide_request *req, const char *entry,
                         struct decide_mounts *out)
 {
@@ -427,8 +435,7 @@ decide_judge_container(struct ctx *c, const char *field, const char *flag, const
 	char name[256];
 	size_t i;
 	int rc = decide_container_mounts(c->req, ref, &m);
-	/* VolumesFrom "name:ro" mounts all of them read-only. */
-	int ro = strlen(ref) > 3 && strcmp(ref + strlen(ref) - 3, ":ro") == 0;
+	int ro = decide_volumes_from_ro(ref);
 
 	if (rc == -1) {
 		c->nomem = 1;
